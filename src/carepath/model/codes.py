@@ -1,0 +1,137 @@
+"""Code lists shared by the data model, ingest validation and synthetic data.
+
+Each list is the set of values a coded column may hold. Where a national standard
+exists (Routes to Diagnosis, COSD personalised-care status) the codes follow it and
+the source is named.
+"""
+
+from __future__ import annotations
+
+SEX = ("M", "F")
+
+# Organisation types, in hierarchy order for commissioners, then providers.
+GEOGRAPHY_TYPES = (
+    "practice",
+    "pcn",
+    "locality",
+    "sub_icb",
+    "icb",
+    "cancer_alliance",
+    "region",
+    "england",
+)
+PROVIDER_TYPES = ("trust", "hospice", "community", "voluntary")
+ORG_TYPES = GEOGRAPHY_TYPES + PROVIDER_TYPES
+
+# Five-year age bands matching the European Standard Population 2013 (19 bands).
+AGE_BAND_STARTS = tuple(range(0, 95, 5))
+AGE_BANDS = tuple(f"{s}-{s + 4}" for s in AGE_BAND_STARTS[:-1]) + ("90+",)
+
+
+def age_band(age: int) -> str:
+    """The ESP2013 five-year band label for an age in whole years."""
+    if age < 0:
+        raise ValueError(f"age must be >= 0, got {age}")
+    return AGE_BANDS[min(age // 5, len(AGE_BANDS) - 1)]
+
+
+# Index of Multiple Deprivation quintile: 1 = most deprived (IoD convention).
+IMD_QUINTILES = (1, 2, 3, 4, 5)
+
+# ONS 2021 census high-level ethnic groups.
+ETHNIC_GROUPS = ("white", "mixed", "asian", "black", "other", "not_stated")
+
+REFERRAL_TYPES = ("usc", "urgent", "routine")
+REFERRAL_OUTCOMES = ("cancer", "no_cancer", "pending")
+
+# Tumour groups used across CWT and the Cancer Services profile.
+TUMOUR_GROUPS = (
+    "breast",
+    "lung",
+    "lower_gi",
+    "upper_gi",
+    "urological",
+    "skin",
+    "gynaecological",
+    "head_and_neck",
+    "haematological",
+    "brain_cns",
+    "other",
+)
+
+STAGES = ("1", "2", "3", "4", "U")  # U = unknown / unstageable
+
+# NDRS Routes to Diagnosis categories.
+ROUTES = (
+    "screening",
+    "two_week_wait",
+    "gp_referral",
+    "other_outpatient",
+    "inpatient_elective",
+    "emergency",
+    "dco",  # death certificate only
+    "unknown",
+)
+
+TREATMENT_MODALITIES = (
+    "surgery",
+    "chemotherapy",
+    "radiotherapy",
+    "hormone",
+    "immunotherapy",
+    "active_monitoring",
+    "other",
+)
+
+CARE_EVENT_TYPES = (
+    "hna",
+    "care_plan",
+    "treatment_summary",
+    "cancer_care_review",
+    "health_wellbeing",
+    "follow_up_pathway",
+)
+
+# COSD v9 personalised-care status codes (HNA, PCSP, EOTS).
+COSD_STATUS = (
+    "offered_accepted",
+    "offered_declined",
+    "offered_undecided",
+    "offered_unable",
+    "not_offered",
+)
+
+FOLLOW_UP_PATHWAYS = ("supported_self_management", "clinician_led")
+
+HNA_DOMAINS = (
+    "physical",
+    "practical",
+    "emotional",
+    "family",
+    "spiritual",
+    "financial",
+    "lifestyle",
+)
+HNA_SCORE_RANGE = (0, 10)
+
+PLACES_OF_DEATH = ("home", "care_home", "hospice", "hospital", "other")
+PREFERRED_PLACES = PLACES_OF_DEATH + ("not_stated",)
+# Deaths in usual place of residence (DiUPR) count home and care home.
+USUAL_RESIDENCE_PLACES = ("home", "care_home")
+
+ADMISSION_TYPES = ("elective", "emergency")
+
+SCREENING_PROGRAMMES = ("breast_53_70", "cervical_25_49", "cervical_50_64", "bowel_60_74")
+
+SURVEYS = ("cpes", "voices", "local_prem", "local_prom")
+
+BENEFICIARY_SECTORS = (
+    "acute_trust",
+    "primary_care",
+    "community",
+    "social_care",
+    "patient_carer",
+    "wider_public_sector",
+    "hospice",
+    "voluntary",
+)

@@ -1,0 +1,1 @@
+"""Synthetic data (C12): a seeded, calibrated county ("Wessex") and all England."""

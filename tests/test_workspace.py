@@ -1,0 +1,60 @@
+from __future__ import annotations
+
+import os
+import stat
+
+import pytest
+
+from carepath.errors import WorkspaceError
+from carepath.model.schema import DATA_TABLES, SCHEMA_VERSION
+from carepath.workspace import Workspace, resolve_path
+
+
+def test_init_creates_layout_tables_and_private_secret(tmp_path):
+    ws = Workspace.init(tmp_path / "ws")
+    for sub in ("indicators", "frameworks", "contracts"):
+        assert (ws.path / sub).is_dir()
+    assert ws.schema_version() == SCHEMA_VERSION
+    assert set(ws.table_counts()) == {t.name for t in DATA_TABLES}
+    mode = stat.S_IMODE(os.stat(ws.secret_path).st_mode)
+    assert mode == 0o600
+    assert len(ws.secret()) == 32
+
+
+def test_init_refuses_non_empty_foreign_directory(tmp_path):
+    (tmp_path / "notes.txt").write_text("mine")
+    with pytest.raises(WorkspaceError, match="not empty"):
+        Workspace.init(tmp_path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt"]
+
+
+def test_open_refuses_directory_without_workspace(tmp_path):
+    with pytest.raises(WorkspaceError, match="not a Carepath workspace"):
+        Workspace.open(tmp_path)
+
+
+def test_open_refuses_newer_schema(tmp_path):
+    ws = Workspace.init(tmp_path / "ws")
+    with ws.connect() as con:
+        con.execute("UPDATE carepath_meta SET value = '999' WHERE key = 'schema_version'")
+    with pytest.raises(WorkspaceError, match="newer Carepath"):
+        Workspace.open(ws.path)
+
+
+def test_open_upgrades_an_older_workspace(tmp_path):
+    ws = Workspace.init(tmp_path / "ws")
+    with ws.connect() as con:  # simulate a release-0 workspace: no tables at all
+        for t in DATA_TABLES:
+            con.execute(f'DROP TABLE "{t.name}"')
+        con.execute("UPDATE carepath_meta SET value = '0' WHERE key = 'schema_version'")
+    reopened = Workspace.open(ws.path)
+    assert reopened.schema_version() == SCHEMA_VERSION
+    assert set(reopened.table_counts()) == {t.name for t in DATA_TABLES}
+
+
+def test_resolve_path_prefers_option_then_environment(monkeypatch, tmp_path):
+    monkeypatch.setenv("CAREPATH_WORKSPACE", str(tmp_path / "env"))
+    assert resolve_path(tmp_path / "opt") == tmp_path / "opt"
+    assert resolve_path(None) == tmp_path / "env"
+    monkeypatch.delenv("CAREPATH_WORKSPACE")
+    assert str(resolve_path(None)) == "workspace"
