@@ -479,7 +479,52 @@ AUDIT_LOG = Table(
     group="system",
 )
 
-SYSTEM_TABLES = (META, LOAD_LOG, QUARANTINE, AUDIT_LOG)
+INDICATOR_VALUES = Table(
+    "indicator_values",
+    "Computed indicator values in a long format with the same columns as a Fingertips "
+    "data export, plus provenance. One row per indicator x area x period x breakdown "
+    "category. Written by the engine; read by every page, pack, contract and export.",
+    (
+        Column("indicator_id", "text", "Indicator id.", required=True),
+        Column("indicator_version", "text", "Definition version.", required=True),
+        Column("definition_hash", "text", "SHA-256 of the definition content.", required=True),
+        Column("area_code", "text", "Area (organisation code, or 'national').", required=True),
+        Column("area_name", "text", "Area name."),
+        Column("area_type", "text", "practice, pcn, locality, sub_icb, icb, cancer_alliance, "
+               "national, provider or group.", required=True),
+        Column("parent_code", "text", "Parent area used for the parent comparison."),
+        Column("period", "text", "Period label, e.g. 2024/25, 2024, 2024 Q3.", required=True),
+        Column("period_start", "date", "First day of the period.", required=True),
+        Column("period_end", "date", "Last day of the period.", required=True),
+        Column("breakdown", "text", "Breakdown dimension ('all' when none).", required=True),
+        Column("category", "text", "Breakdown category ('all' when none).", required=True),
+        Column("numerator", "float", "Numerator (count)."),
+        Column("denominator", "float", "Denominator (count, population or expected)."),
+        Column("value", "float", "Indicator value."),
+        Column("lower95", "float", "Lower 95% confidence limit."),
+        Column("upper95", "float", "Upper 95% confidence limit."),
+        Column("lower998", "float", "Lower 99.8% confidence limit."),
+        Column("upper998", "float", "Upper 99.8% confidence limit."),
+        Column("statistic", "text", "proportion, crude_rate, dsr, isr, isratio, mean, count."),
+        Column("method", "text", "CI method (Wilson, Exact, Byars, Dobson, ...)."),
+        Column("compared_to_parent", "text", "Significance against the parent "
+               "(better/similar/worse, or higher/similar/lower when no polarity; "
+               "'not_compared')."),
+        Column("compared_to_national", "text", "Significance against national, same codes."),
+        Column("quantile", "int", "Quintile among areas of the same type (1 = lowest)."),
+        Column("trend", "text", "Recent-trend marker."),
+        Column("value_state", "text", "published, suppressed or missing: kept distinct "
+               "from a true zero.", required=True),
+        Column("value_note", "text", "Why a value is suppressed or missing."),
+        Column("load_ids", "text", "Data loads used (; separated)."),
+        Column("carepath_version", "text", "Carepath version that computed the row."),
+        Column("computed_at", "timestamp", "When the row was computed."),
+    ),
+    key=("indicator_id", "area_code", "area_type", "period", "breakdown", "category"),
+    group="results",
+)
+
+SYSTEM_TABLES = (META, LOAD_LOG, QUARANTINE, AUDIT_LOG, INDICATOR_VALUES)
 ALL_TABLES = DATA_TABLES + SYSTEM_TABLES
 TABLES_BY_NAME = {t.name: t for t in ALL_TABLES}
 
