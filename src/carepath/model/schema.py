@@ -528,6 +528,36 @@ SYSTEM_TABLES = (META, LOAD_LOG, QUARANTINE, AUDIT_LOG, INDICATOR_VALUES)
 ALL_TABLES = DATA_TABLES + SYSTEM_TABLES
 TABLES_BY_NAME = {t.name: t for t in ALL_TABLES}
 
+# ----- Benchmarking and peer review (C5) ------------------------------------------------
+
+PEER_REVIEWS = Table(
+    "peer_reviews",
+    "Outliers discussed at peer review: what was said, whether the explanation was "
+    "accepted, and the action agreed. Carried into the next locality pack; every change "
+    "is also written to the audit log.",
+    (
+        Column("review_id", "text", "Review identifier.", required=True),
+        Column("indicator_id", "text", "Indicator reviewed.", required=True),
+        Column("area_code", "text", "Practice (or other area) reviewed.", required=True),
+        Column("period", "text", "Period of the outlying value.", required=True),
+        Column("date_discussed", "date", "Date of the meeting.", required=True),
+        Column("explanation", "text", "Explanation offered."),
+        Column("accepted", "bool", "Explanation accepted by the group."),
+        Column("action", "text", "Action agreed."),
+        Column("owner", "text", "Who owns the action."),
+        Column("due_date", "date", "When the action is due."),
+        Column("status", "text", "open, done or dropped.", codes=("open", "done", "dropped")),
+        Column("recorded_by", "text", "User who recorded it.", required=True),
+        Column("recorded_at", "timestamp", "When it was recorded.", required=True),
+    ),
+    key=("review_id",),
+    group="results",
+)
+
+SYSTEM_TABLES = SYSTEM_TABLES + (PEER_REVIEWS,)
+ALL_TABLES = DATA_TABLES + SYSTEM_TABLES
+TABLES_BY_NAME = {t.name: t for t in ALL_TABLES}
+
 
 def table(name: str) -> Table:
     try:
