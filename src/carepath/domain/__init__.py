@@ -1,0 +1,1 @@
+"""Domain modules: benchmarking, contracts, journeys, experience, economics."""
