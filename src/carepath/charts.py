@@ -1,0 +1,225 @@
+"""Chart components shared by web pages and printed packs.
+
+Each builder takes plain rows and returns a Vega-Lite spec (a dict). The web page hands the
+spec to the vega-embed bundle shipped in the package; packs and PDFs render it to SVG on the
+server with vl-convert (no browser, no network), so the printed chart is the one on screen.
+Every chart has a table alternative built from the same rows.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+VEGA_LITE_SCHEMA = "https://vega.github.io/schema/vega-lite/v5.json"
+FONT = "Arial, Helvetica, sans-serif"
+
+# Significance colours (Fingertips convention), with NHS palette equivalents that keep
+# WCAG contrast on white. Text labels always accompany colour.
+SIGNIFICANCE_COLOURS = {
+    "better": "#009639",  # NHS green
+    "similar": "#FFB81C",  # NHS warm yellow
+    "worse": "#DA291C",  # NHS emergency-services red
+    "higher": "#003087",  # NHS dark blue (no judgement)
+    "lower": "#41B6E6",  # NHS light blue (no judgement)
+    "not_compared": "#AEB7BD",  # NHS mid grey
+    "suppressed": "#FFFFFF",
+}
+SIGNIFICANCE_LABELS = {
+    "better": "Better",
+    "similar": "Similar",
+    "worse": "Worse",
+    "higher": "Higher",
+    "lower": "Lower",
+    "not_compared": "Not compared",
+    "suppressed": "Suppressed",
+}
+RANGE_GREYS = ("#768692", "#AEB7BD", "#E8EDEE")  # NHS grey tints: outer, inner, background
+
+
+def _config(width: int, height: int) -> dict:
+    return {
+        "$schema": VEGA_LITE_SCHEMA,
+        "width": width,
+        "height": height,
+        "config": {
+            "font": FONT,
+            "axis": {"labelFontSize": 11, "titleFontSize": 12},
+            "legend": {"labelFontSize": 11, "titleFontSize": 12},
+            "view": {"stroke": None},
+        },
+    }
+
+
+def _colour_scale(rows: Sequence[dict] = ()) -> dict:
+    """Significance colours; the legend lists only the categories present."""
+    present = {r.get("significance") for r in rows}
+    keys = [k for k in SIGNIFICANCE_COLOURS if SIGNIFICANCE_LABELS[k] in present] or list(
+        SIGNIFICANCE_COLOURS
+    )
+    return {
+        "domain": [SIGNIFICANCE_LABELS[k] for k in keys],
+        "range": [SIGNIFICANCE_COLOURS[k] for k in keys],
+    }
+
+
+def spine_positions(value, national, low, q1, q3, high, *, higher_is_better) -> dict | None:
+    """Place a value on a Fingertips-style spine: national at 0.5, worst left, best right."""
+    if any(v is None or (isinstance(v, float) and math.isnan(v)) for v in (national, low, high)):
+        return None
+    half = max(abs(high - national), abs(national - low)) or 1.0
+    flip = -1.0 if higher_is_better is False else 1.0
+
+    def pos(v):
+        if v is None or (isinstance(v, float) and math.isnan(v)):
+            return None
+        return 0.5 + flip * (v - national) / (2 * half)
+
+    ends = sorted([pos(low), pos(high)])
+    quart = sorted(p for p in (pos(q1), pos(q3)) if p is not None) or [0.5, 0.5]
+    return {"value": pos(value), "lo": ends[0], "hi": ends[1], "q_lo": quart[0],
+            "q_hi": quart[-1]}
+
+
+def spine_chart(rows: Sequence[dict], *, width: int = 420) -> dict:
+    """rows: indicator (label), pos dict from ``spine_positions``, significance, value_text,
+    comparators: optional list of {"name", "pos"} (locality, ICB markers)."""
+    bars, points, marks = [], [], []
+    for r in rows:
+        p = r.get("pos")
+        if not p:
+            continue
+        bars.append({"indicator": r["indicator"], "lo": p["lo"], "hi": p["hi"],
+                     "q_lo": p["q_lo"], "q_hi": p["q_hi"]})
+        if p["value"] is not None:
+            points.append({"indicator": r["indicator"], "x": p["value"],
+                           "significance": SIGNIFICANCE_LABELS.get(r.get("significance"),
+                                                                   "Not compared"),
+                           "value": r.get("value_text", "")})
+        for c in r.get("comparators", []):
+            if c.get("pos") is not None:
+                marks.append({"indicator": r["indicator"], "x": c["pos"], "name": c["name"]})
+    y = {"field": "indicator", "type": "nominal", "title": None, "sort": None,
+         "axis": {"labelLimit": 260}}
+    x_scale = {"domain": [0, 1]}
+    spec = _config(width, max(24 * len(bars), 40))
+    spec["layer"] = [
+        {"data": {"values": bars}, "mark": {"type": "bar", "color": RANGE_GREYS[1], "height": 12},
+         "encoding": {"y": y, "x": {"field": "lo", "type": "quantitative", "scale": x_scale,
+                                     "axis": None}, "x2": {"field": "hi"}}},
+        {"data": {"values": bars}, "mark": {"type": "bar", "color": RANGE_GREYS[0], "height": 12},
+         "encoding": {"y": y, "x": {"field": "q_lo", "type": "quantitative", "scale": x_scale},
+                      "x2": {"field": "q_hi"}}},
+        {"data": {"values": [{"x": 0.5}]}, "mark": {"type": "rule", "color": "#212B32",
+                                                     "strokeWidth": 2},
+         "encoding": {"x": {"field": "x", "type": "quantitative", "scale": x_scale}}},
+        {"data": {"values": marks}, "mark": {"type": "tick", "color": "#212B32", "thickness": 2,
+                                              "size": 14},
+         "encoding": {"y": y, "x": {"field": "x", "type": "quantitative", "scale": x_scale},
+                      "tooltip": [{"field": "name"}]}},
+        {"data": {"values": points},
+         "mark": {"type": "point", "filled": True, "size": 110, "stroke": "#212B32",
+                  "strokeWidth": 1},
+         "encoding": {"y": y, "x": {"field": "x", "type": "quantitative", "scale": x_scale},
+                      "color": {"field": "significance", "type": "nominal",
+                                "scale": _colour_scale(points), "title": "Compared with national"},
+                      "tooltip": [{"field": "indicator"}, {"field": "value"},
+                                  {"field": "significance"}]}},
+    ]
+    return spec
+
+
+def funnel_plot(points: Sequence[dict], limits: Sequence[dict], *, average: float,
+                x_title: str, y_title: str, width: int = 520, height: int = 320) -> dict:
+    """points: name, denominator, value, significance; limits: denominator, and
+    lower95/upper95/lower998/upper998 columns."""
+    pts = [dict(p, significance=SIGNIFICANCE_LABELS.get(p.get("significance"), "Not compared"))
+           for p in points]
+    lim_long = [
+        {"denominator": r["denominator"], "limit": r[k], "line": label, "key": k}
+        for r in limits
+        for k, label in (("lower95", "95%"), ("upper95", "95%"),
+                         ("lower998", "99.8%"), ("upper998", "99.8%"))
+        if r.get(k) is not None
+    ]
+    x = {"field": "denominator", "type": "quantitative", "title": x_title}
+    spec = _config(width, height)
+    spec["layer"] = [
+        {"data": {"values": lim_long},
+         "mark": {"type": "line", "interpolate": "monotone"},
+         "encoding": {"x": x, "y": {"field": "limit", "type": "quantitative", "title": y_title,
+                                   "scale": {"zero": False}},
+                      "detail": {"field": "key"},
+                      "strokeDash": {"field": "line", "type": "nominal", "title": "Limits",
+                                     "scale": {"domain": ["95%", "99.8%"],
+                                               "range": [[4, 3], [1, 0]]}},
+                      "color": {"value": "#425563"}}},
+        {"data": {"values": [{"y": average}]},
+         "mark": {"type": "rule", "color": "#212B32"},
+         "encoding": {"y": {"field": "y", "type": "quantitative"}}},
+        {"data": {"values": pts},
+         "mark": {"type": "point", "filled": True, "size": 60, "stroke": "#212B32",
+                  "strokeWidth": 0.5},
+         "encoding": {"x": x, "y": {"field": "value", "type": "quantitative"},
+                      "color": {"field": "significance", "type": "nominal",
+                                "scale": _colour_scale(pts), "title": "Compared with average"},
+                      "tooltip": [{"field": "name"}, {"field": "value", "format": ".1f"},
+                                  {"field": "denominator", "format": ",.0f"},
+                                  {"field": "significance"}]}},
+    ]
+    return spec
+
+
+def bar_with_intervals(rows: Sequence[dict], *, average: float | None, y_title: str,
+                       width: int = 520) -> dict:
+    """rows: name, value, lower, upper, significance; ordered by value, highest first."""
+    data = [dict(r, significance=SIGNIFICANCE_LABELS.get(r.get("significance"), "Not compared"))
+            for r in rows if r.get("value") is not None]
+    y = {"field": "name", "type": "nominal", "title": None,
+         "sort": {"field": "value", "order": "descending"}, "axis": {"labelLimit": 220}}
+    spec = _config(width, max(16 * len(data), 40))
+    layers = [
+        {"mark": {"type": "bar", "height": 11},
+         "encoding": {"y": y, "x": {"field": "value", "type": "quantitative", "title": y_title},
+                      "color": {"field": "significance", "type": "nominal",
+                                "scale": _colour_scale(data), "title": "Compared with average"},
+                      "tooltip": [{"field": "name"}, {"field": "value", "format": ".1f"},
+                                  {"field": "lower", "format": ".1f"},
+                                  {"field": "upper", "format": ".1f"}]}},
+        {"mark": {"type": "rule", "color": "#212B32"},
+         "encoding": {"y": y, "x": {"field": "lower", "type": "quantitative"},
+                      "x2": {"field": "upper"}}},
+    ]
+    if average is not None:
+        layers.append({"data": {"values": [{"avg": average}]},
+                       "mark": {"type": "rule", "strokeDash": [4, 3], "color": "#212B32"},
+                       "encoding": {"x": {"field": "avg", "type": "quantitative"}}})
+    spec["data"] = {"values": data}
+    spec["layer"] = layers
+    return spec
+
+
+def trend_chart(rows: Sequence[dict], *, y_title: str, width: int = 520,
+                height: int = 220) -> dict:
+    """rows: period, series (area name), value, lower, upper."""
+    spec = _config(width, height)
+    spec["data"] = {"values": [r for r in rows if r.get("value") is not None]}
+    x = {"field": "period", "type": "ordinal", "title": None, "sort": None}
+    spec["layer"] = [
+        {"mark": {"type": "errorband", "opacity": 0.2},
+         "encoding": {"x": x, "y": {"field": "lower", "type": "quantitative", "title": y_title},
+                      "y2": {"field": "upper"}, "color": {"field": "series", "type": "nominal"}}},
+        {"mark": {"type": "line", "point": True},
+         "encoding": {"x": x, "y": {"field": "value", "type": "quantitative"},
+                      "color": {"field": "series", "type": "nominal", "title": None},
+                      "tooltip": [{"field": "series"}, {"field": "period"},
+                                  {"field": "value", "format": ".1f"}]}},
+    ]
+    return spec
+
+
+def to_svg(spec: dict) -> str:
+    """Render a spec to SVG on the server (packs, PDFs). Offline: vl-convert embeds Vega."""
+    import vl_convert
+
+    return vl_convert.vegalite_to_svg(spec)

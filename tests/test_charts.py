@@ -1,0 +1,34 @@
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from carepath import charts
+
+
+def test_spine_positions_put_national_in_the_middle_and_best_on_the_right():
+    p = charts.spine_positions(60, 50, 30, 45, 55, 70, higher_is_better=True)
+    assert p["value"] == pytest.approx(0.75)
+    q = charts.spine_positions(60, 50, 30, 45, 55, 70, higher_is_better=False)
+    assert q["value"] == pytest.approx(0.25)  # high is bad: a high value sits left
+    assert 0 <= p["lo"] <= p["q_lo"] <= p["q_hi"] <= p["hi"] <= 1
+
+
+def test_spine_positions_missing_national_gives_no_position():
+    assert charts.spine_positions(1, math.nan, 0, 0, 1, 2, higher_is_better=True) is None
+
+
+def test_charts_render_to_svg_offline():
+    rows = [{"indicator": "Early stage", "significance": "worse", "value_text": "41%",
+             "pos": charts.spine_positions(41, 55, 30, 50, 60, 70, higher_is_better=True)}]
+    svg = charts.to_svg(charts.spine_chart(rows))
+    assert svg.startswith("<svg") and "Early stage" in svg and "Worse" in svg
+
+
+def test_legend_lists_only_categories_present():
+    spec = charts.bar_with_intervals(
+        [{"name": "A", "value": 1, "lower": 0, "upper": 2, "significance": "better"}],
+        average=1, y_title="%")
+    scale = spec["layer"][0]["encoding"]["color"]["scale"]
+    assert scale["domain"] == ["Better"]
