@@ -1,0 +1,205 @@
+"""Read models for the lead GP's view: practice profiles, locality tartan rugs, outliers.
+
+All functions read ``indicator_values`` (written by the engine) and the organisation
+hierarchy valid in the period, and return plain rows for pages and packs to render.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+import duckdb
+import pandas as pd
+
+from carepath.charts import spine_positions
+
+NATIONAL = "national"
+OUTLIER_LEVEL = "99.8%"
+# Categories the engine writes for significance against a comparator.
+FAVOURABLE = {"better", "higher"}
+
+
+@dataclass(frozen=True)
+class Area:
+    code: str
+    name: str
+    type: str
+
+
+def localities(con: duckdb.DuckDBPyConnection) -> list[Area]:
+    rows = con.execute(
+        "SELECT org_code, any_value(name) FROM organisations WHERE org_type = 'locality' "
+        "GROUP BY org_code ORDER BY 2"
+    ).fetchall()
+    return [Area(code, name, "locality") for code, name in rows]
+
+
+def find_locality(con: duckdb.DuckDBPyConnection, name_or_code: str) -> Area | None:
+    wanted = name_or_code.strip().lower()
+    for area in localities(con):
+        if wanted in (area.code.lower(), area.name.lower()):
+            return area
+    return None
+
+
+def practices_in(
+    con: duckdb.DuckDBPyConnection, parent_code: str, on: date | None = None
+) -> list[Area]:
+    """Practices whose link to ``parent_code`` is valid on ``on`` (default: today's links)."""
+    on = on or date.today()
+    rows = con.execute(
+        """
+        SELECT h.child_code, any_value(o.name)
+        FROM org_hierarchy h JOIN organisations o ON o.org_code = h.child_code
+        WHERE h.parent_code = ? AND o.org_type = 'practice'
+          AND h.valid_from <= ? AND (h.valid_to IS NULL OR h.valid_to >= ?)
+        GROUP BY h.child_code ORDER BY 2
+        """,
+        [parent_code, on, on],
+    ).fetchall()
+    return [Area(code, name, "practice") for code, name in rows]
+
+
+def parent_of(con, child_code: str, parent_type: str, on: date) -> str | None:
+    row = con.execute(
+        "SELECT parent_code FROM org_hierarchy WHERE child_code = ? AND parent_type = ? "
+        "AND valid_from <= ? AND (valid_to IS NULL OR valid_to >= ?) LIMIT 1",
+        [child_code, parent_type, on, on],
+    ).fetchone()
+    return row[0] if row else None
+
+
+def latest_values(con: duckdb.DuckDBPyConnection, area_type: str | None = None) -> pd.DataFrame:
+    """Each indicator's rows for its latest period, all breakdowns collapsed to 'all'."""
+    where = "AND area_type = ?" if area_type else ""
+    params = [area_type] if area_type else []
+    return con.execute(
+        f"""
+        WITH latest AS (
+          SELECT indicator_id, max(period_end) AS period_end FROM indicator_values
+          WHERE breakdown = 'all' GROUP BY indicator_id
+        )
+        SELECT v.* FROM indicator_values v JOIN latest USING (indicator_id, period_end)
+        WHERE v.breakdown = 'all' {where}
+        """,
+        params,
+    ).df()
+
+
+def _distribution(practice_rows: pd.DataFrame) -> pd.DataFrame:
+    published = practice_rows[practice_rows["value_state"] == "published"]
+    return published.groupby("indicator_id")["value"].describe(percentiles=[0.25, 0.75])
+
+
+def practice_profile(
+    con: duckdb.DuckDBPyConnection, practice_code: str, meta: dict[str, dict]
+) -> list[dict]:
+    """Spine-chart rows: the practice against locality, ICB and national, per indicator.
+
+    ``meta`` maps indicator id to {"title", "higher_is_better" (True/False/None), "unit"}.
+    """
+    values = latest_values(con)
+    practices = values[values["area_type"] == "practice"]
+    dist = _distribution(practices)
+    mine = practices[practices["area_code"] == practice_code].set_index("indicator_id")
+    rows = []
+    for ind_id, m in meta.items():
+        if ind_id not in mine.index or ind_id not in dist.index:
+            continue
+        r = mine.loc[ind_id]
+        nat = _value(values, ind_id, "national", NATIONAL)
+        d = dist.loc[ind_id]
+        comparators = []
+        for level in ("locality", "icb"):
+            code = parent_of(con, practice_code, level, r["period_end"])
+            v = _value(values, ind_id, level, code) if code else None
+            comparators.append({"name": level, "code": code, "value": v})
+        pos = spine_positions(
+            r["value"] if r["value_state"] == "published" else None, nat,
+            d["min"], d["25%"], d["75%"], d["max"], higher_is_better=m.get("higher_is_better"),
+        )
+        if pos:
+            for c in comparators:
+                c["pos"] = (spine_positions(c["value"], nat, d["min"], d["25%"], d["75%"],
+                                            d["max"], higher_is_better=m.get("higher_is_better"))
+                            or {}).get("value")
+        rows.append({
+            "indicator_id": ind_id, "indicator": m["title"], "period": r["period"],
+            "value": r["value"], "lower95": r["lower95"], "upper95": r["upper95"],
+            "numerator": r["numerator"], "denominator": r["denominator"],
+            "value_state": r["value_state"], "value_note": r["value_note"],
+            "significance": r["compared_to_national"] if r["value_state"] == "published"
+            else "suppressed",
+            "trend": r["trend"], "national": nat, "england_low": d["min"],
+            "england_high": d["max"], "comparators": comparators, "pos": pos,
+            "value_text": _fmt(r["value"], m.get("unit", "")),
+        })
+    return rows
+
+
+def _value(values: pd.DataFrame, ind_id: str, area_type: str, code: str | None):
+    hit = values[(values["indicator_id"] == ind_id) & (values["area_type"] == area_type)
+                 & (values["area_code"] == code)]
+    if hit.empty or hit["value_state"].iloc[0] != "published":
+        return None
+    return float(hit["value"].iloc[0])
+
+
+def _fmt(v, unit: str) -> str:
+    if v is None or pd.isna(v):
+        return ""
+    return f"{v:,.1f}{unit}"
+
+
+def tartan_rug(
+    con: duckdb.DuckDBPyConnection, practices: list[Area], meta: dict[str, dict]
+) -> pd.DataFrame:
+    """Practices × indicators: value, state and significance against national."""
+    values = latest_values(con, "practice")
+    codes = [p.code for p in practices]
+    v = values[values["area_code"].isin(codes) & values["indicator_id"].isin(meta)]
+    return v[["area_code", "area_name", "indicator_id", "period", "value", "numerator",
+              "denominator", "value_state", "value_note", "compared_to_national", "trend"]]
+
+
+def outliers(
+    con: duckdb.DuckDBPyConnection, practices: list[Area], meta: dict[str, dict]
+) -> pd.DataFrame:
+    """Practices whose 99.8% interval excludes the national value, for peer review.
+
+    Only judged indicators (a polarity) are listed: a "no judgement" indicator such as the
+    referral ratio is shown in the rug but not sent to peer review as good or bad.
+    """
+    values = latest_values(con)
+    nat = values[values["area_type"] == "national"].set_index("indicator_id")["value"]
+    p = values[(values["area_type"] == "practice")
+               & values["area_code"].isin([a.code for a in practices])
+               & (values["value_state"] == "published")]
+    rows = []
+    for r in p.itertuples(index=False):
+        m = meta.get(r.indicator_id)
+        if m is None or m.get("higher_is_better") is None or r.indicator_id not in nat:
+            continue
+        national = nat[r.indicator_id]
+        if pd.isna(r.lower998) or pd.isna(r.upper998) or pd.isna(national):
+            continue
+        if r.lower998 > national:
+            direction = "high"
+        elif r.upper998 < national:
+            direction = "low"
+        else:
+            continue
+        worse = (direction == "low") == bool(m["higher_is_better"])
+        rows.append({
+            "indicator_id": r.indicator_id, "indicator": m["title"], "area_code": r.area_code,
+            "area_name": r.area_name, "period": r.period, "value": r.value,
+            "lower998": r.lower998, "upper998": r.upper998, "national": national,
+            "numerator": r.numerator, "denominator": r.denominator, "direction": direction,
+            "judgement": "worse" if worse else "better",
+        })
+    cols = ["indicator_id", "indicator", "area_code", "area_name", "period", "value",
+            "lower998", "upper998", "national", "numerator", "denominator", "direction",
+            "judgement"]
+    out = pd.DataFrame(rows, columns=cols)
+    return out.sort_values(["judgement", "indicator", "area_name"], ascending=[False, True, True])
