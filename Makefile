@@ -17,10 +17,10 @@ help:
 
 # Debian packages: Chromium for browser tests, Pango for WeasyPrint PDFs, fonts.
 system-deps:
-	@if [ ! -x /usr/bin/chromium ] || ! ldconfig -p | grep -q libpango-1.0; then \
+	@if [ ! -x /usr/bin/chromium ] || ! ldconfig -p | grep -q libharfbuzz-subset || ! command -v pdftoppm >/dev/null; then \
 	  echo "Installing Debian packages (chromium, pango, fonts)"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
-	    chromium libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core >/dev/null; \
+	    chromium libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 poppler-utils fonts-dejavu-core >/dev/null; \
 	fi
 
 $(STAMP): pyproject.toml

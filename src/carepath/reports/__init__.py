@@ -1,0 +1,1 @@
+"""Reports: locality packs and other printable outputs (HTML and PDF)."""

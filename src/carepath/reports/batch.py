@@ -1,0 +1,62 @@
+"""Batch generation of locality packs with a progress bar."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from pathlib import Path
+
+from carepath.domain.benchmarking import profiles
+from carepath.errors import CarepathError
+from carepath.reports import locality_pack
+from carepath.workspace import Workspace
+
+
+def _slug(name: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-") or "locality"
+
+
+def choose_localities(ws: Workspace, name: str | None) -> list[profiles.Area]:
+    with ws.connect(read_only=True) as con:
+        all_localities = profiles.localities(con)
+        if name is None:
+            if not all_localities:
+                raise CarepathError("the workspace has no localities", where=str(ws.path))
+            return all_localities
+        found = profiles.find_locality(con, name)
+    if found is None:
+        valid = ", ".join(a.name for a in all_localities) or "(none)"
+        raise CarepathError(f"unknown locality {name!r}; valid localities: {valid}")
+    return [found]
+
+
+def generate(
+    ws: Workspace,
+    out_dir: Path,
+    *,
+    pdf: bool = False,
+    locality: str | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> list[Path]:
+    """Write one HTML (and optionally PDF) pack per locality; returns the files written."""
+    targets = choose_localities(ws, locality)
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise CarepathError(f"cannot create the output folder ({exc.strerror})",
+                            where=str(out_dir)) from None
+    written = []
+    for area in targets:
+        with ws.connect(read_only=True) as con:
+            pack = locality_pack.build(con, area)
+        html = locality_pack.render_html(pack)
+        base = out_dir / _slug(area.name)
+        html_path = base.with_suffix(".html")
+        html_path.write_text(html, encoding="utf-8")
+        written.append(html_path)
+        if pdf:
+            locality_pack.write_pdf(html, base.with_suffix(".pdf"))
+            written.append(base.with_suffix(".pdf"))
+        if progress:
+            progress(area.name)
+    return written

@@ -1,0 +1,46 @@
+from __future__ import annotations
+
+import pytest
+
+from carepath.cli import main
+from carepath.reports import batch, locality_pack
+
+
+@pytest.fixture(autouse=True)
+def known_meta(monkeypatch, meta):
+    monkeypatch.setattr(locality_pack, "indicator_meta", lambda con: meta)
+
+
+def test_pack_html_has_outliers_suppressed_and_definitions(rug_workspace, tmp_path):
+    files = batch.generate(rug_workspace, tmp_path / "packs", locality="North Locality")
+    html = files[0].read_text()
+    assert files[0].name == "north-locality.html"
+    assert "Alpha Surgery" in html and "Beta Practice" in html
+    assert "Gamma Health" not in html  # another locality's practice
+    assert "Outliers for peer review" in html and "not yet discussed" in html
+    assert "<svg" in html  # charts inline: self-contained
+    assert "http://" not in html.replace("http://www.w3.org", "")
+
+
+def test_pack_for_locality_without_data_says_why(rug_workspace, tmp_path):
+    with rug_workspace.transaction() as con:
+        con.execute("INSERT INTO organisations (org_code, name, org_type, valid_from) "
+                    "VALUES ('L9', 'Empty Locality', 'locality', DATE '2015-01-01')")
+    html = batch.generate(rug_workspace, tmp_path, locality="L9")[0].read_text()
+    assert "No practices belong to Empty Locality" in html
+
+
+def test_unknown_locality_lists_valid_ones(rug_workspace, tmp_path, capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main(["report", "localities", "-w", str(rug_workspace.path), "--out", str(tmp_path),
+              "--locality", "Atlantis"])
+    assert exit_.value.code == 2
+    err = capsys.readouterr().err
+    assert "unknown locality 'Atlantis'" in err and "North Locality" in err
+
+
+@pytest.mark.slow
+def test_pack_pdf_is_written(rug_workspace, tmp_path):
+    files = batch.generate(rug_workspace, tmp_path, pdf=True, locality="L1")
+    pdf = [f for f in files if f.suffix == ".pdf"][0]
+    assert pdf.read_bytes()[:5] == b"%PDF-"
