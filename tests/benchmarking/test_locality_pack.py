@@ -42,5 +42,5 @@ def test_unknown_locality_lists_valid_ones(rug_workspace, tmp_path, capsys):
 @pytest.mark.slow
 def test_pack_pdf_is_written(rug_workspace, tmp_path):
     files = batch.generate(rug_workspace, tmp_path, pdf=True, locality="L1")
-    pdf = [f for f in files if f.suffix == ".pdf"][0]
+    pdf = next(f for f in files if f.suffix == ".pdf")
     assert pdf.read_bytes()[:5] == b"%PDF-"

@@ -3,7 +3,6 @@ from __future__ import annotations
 from carepath.domain.benchmarking import profiles
 
 
-
 def test_practices_in_locality_use_links_valid_at_the_date(rug_workspace):
     with rug_workspace.connect(read_only=True) as con:
         assert [a.code for a in profiles.practices_in(con, "L1")] == ["P1", "P2"]
