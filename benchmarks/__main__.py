@@ -45,7 +45,7 @@ def main() -> None:
         try:
             module = importlib.import_module(f"benchmarks.{name}")
             rows += [{"area": name, **r} for r in module.run(quick=args.quick)]
-        except Exception:  # one failing benchmark must not hide the others' figures
+        except Exception:  # noqa: BLE001 - one failing benchmark must not hide the others
             traceback.print_exc()
             rows.append({"area": name, "benchmark": "FAILED", "value": None})
         print(f"({name} took {time.perf_counter() - started:.1f} s)", flush=True)

@@ -47,8 +47,11 @@ def data_model_md() -> str:
         "",
         "<!-- Generated from src/carepath/model/schema.py by `make docs`; do not edit. -->",
         "",
-        f"Schema version **{SCHEMA_VERSION}**. A NULL value means *missing*; suppressed "
-        "published counts carry an explicit flag, so suppressed, missing and zero stay distinct.",
+        (
+            f"Schema version **{SCHEMA_VERSION}**. A NULL value means *missing*; suppressed "
+            "published counts carry an explicit flag, so suppressed, missing and zero stay "
+            "distinct."
+        ),
         "",
     ]
     for group, title in groups.items():
