@@ -97,11 +97,7 @@ def build(con: duckdb.DuckDBPyConnection, locality: profiles.Area) -> PackData:
     meta = indicator_meta(con)
     practices = profiles.practices_in(con, locality.code)
     rug = profiles.tartan_rug(con, practices, meta)
-    values = profiles.latest_values(con)
-    rug = rug.merge(
-        values[["indicator_id", "area_code", "lower95", "upper95"]],
-        on=["indicator_id", "area_code"], how="left",
-    )
+    values = profiles.latest_values(con, None, [locality.code, profiles.NATIONAL])
     national = values[values["area_type"] == "national"].set_index("indicator_id")["value"]
     pack = PackData(
         locality=locality,

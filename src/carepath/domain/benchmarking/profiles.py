@@ -70,26 +70,44 @@ def parent_of(con, child_code: str, parent_type: str, on: date) -> str | None:
     return row[0] if row else None
 
 
-def latest_values(con: duckdb.DuckDBPyConnection, area_type: str | None = None) -> pd.DataFrame:
-    """Each indicator's rows for its latest period, all breakdowns collapsed to 'all'."""
-    where = "AND area_type = ?" if area_type else ""
-    params = [area_type] if area_type else []
+_LATEST = """
+    WITH latest AS (
+      SELECT indicator_id, max(period_end) AS period_end FROM indicator_values
+      WHERE breakdown = 'all' GROUP BY indicator_id
+    )
+"""
+
+
+def latest_values(
+    con: duckdb.DuckDBPyConnection,
+    area_type: str | None = None,
+    area_codes: list[str] | None = None,
+) -> pd.DataFrame:
+    """Each indicator's rows for its latest period (no breakdown), optionally filtered."""
+    where, params = ["v.breakdown = 'all'"], []
+    if area_type:
+        where.append("v.area_type = ?")
+        params.append(area_type)
+    if area_codes is not None:
+        where.append(f"v.area_code IN ({', '.join('?' * len(area_codes)) or 'NULL'})")
+        params += list(area_codes)
     return con.execute(
-        f"""
-        WITH latest AS (
-          SELECT indicator_id, max(period_end) AS period_end FROM indicator_values
-          WHERE breakdown = 'all' GROUP BY indicator_id
-        )
-        SELECT v.* FROM indicator_values v JOIN latest USING (indicator_id, period_end)
-        WHERE v.breakdown = 'all' {where}
-        """,
+        f"{_LATEST} SELECT v.* FROM indicator_values v JOIN latest USING (indicator_id, "
+        f"period_end) WHERE {' AND '.join(where)}",
         params,
     ).df()
 
 
-def _distribution(practice_rows: pd.DataFrame) -> pd.DataFrame:
-    published = practice_rows[practice_rows["value_state"] == "published"]
-    return published.groupby("indicator_id")["value"].describe(percentiles=[0.25, 0.75])
+def practice_distribution(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """Range and quartiles of published practice values per indicator (latest period)."""
+    return con.execute(
+        f"""{_LATEST}
+        SELECT indicator_id, min(value) AS min, quantile_cont(value, 0.25) AS q1,
+               quantile_cont(value, 0.75) AS q3, max(value) AS max, count(*) AS n
+        FROM indicator_values v JOIN latest USING (indicator_id, period_end)
+        WHERE v.breakdown = 'all' AND v.area_type = 'practice' AND v.value_state = 'published'
+        GROUP BY indicator_id"""
+    ).df().set_index("indicator_id")
 
 
 def practice_profile(
@@ -99,31 +117,30 @@ def practice_profile(
 
     ``meta`` maps indicator id to {"title", "higher_is_better" (True/False/None), "unit"}.
     """
-    values = latest_values(con)
-    practices = values[values["area_type"] == "practice"]
-    dist = _distribution(practices)
-    mine = practices[practices["area_code"] == practice_code].set_index("indicator_id")
+    dist = practice_distribution(con)
+    mine = latest_values(con, "practice", [practice_code]).set_index("indicator_id")
+    if mine.empty:
+        return []
+    on = mine["period_end"].max()
+    parents = {lvl: parent_of(con, practice_code, lvl, on) for lvl in ("locality", "icb")}
+    others = latest_values(con, None, [NATIONAL] + [c for c in parents.values() if c])
     rows = []
     for ind_id, m in meta.items():
         if ind_id not in mine.index or ind_id not in dist.index:
             continue
-        r = mine.loc[ind_id]
-        nat = _value(values, ind_id, "national", NATIONAL)
-        d = dist.loc[ind_id]
+        r, d = mine.loc[ind_id], dist.loc[ind_id]
+        nat = _value(others, ind_id, "national", NATIONAL)
+        hib = m.get("higher_is_better")
+        shown = r["value"] if r["value_state"] == "published" else None
+        pos = spine_positions(shown, nat, d["min"], d["q1"], d["q3"], d["max"],
+                              higher_is_better=hib)
         comparators = []
-        for level in ("locality", "icb"):
-            code = parent_of(con, practice_code, level, r["period_end"])
-            v = _value(values, ind_id, level, code) if code else None
-            comparators.append({"name": level, "code": code, "value": v})
-        pos = spine_positions(
-            r["value"] if r["value_state"] == "published" else None, nat,
-            d["min"], d["25%"], d["75%"], d["max"], higher_is_better=m.get("higher_is_better"),
-        )
-        if pos:
-            for c in comparators:
-                c["pos"] = (spine_positions(c["value"], nat, d["min"], d["25%"], d["75%"],
-                                            d["max"], higher_is_better=m.get("higher_is_better"))
-                            or {}).get("value")
+        for level, code in parents.items():
+            v = _value(others, ind_id, level, code) if code else None
+            cpos = spine_positions(v, nat, d["min"], d["q1"], d["q3"], d["max"],
+                                   higher_is_better=hib) if pos else None
+            comparators.append({"name": level, "code": code, "value": v,
+                                "pos": cpos["value"] if cpos else None})
         rows.append({
             "indicator_id": ind_id, "indicator": m["title"], "period": r["period"],
             "value": r["value"], "lower95": r["lower95"], "upper95": r["upper95"],
@@ -133,7 +150,7 @@ def practice_profile(
             else "suppressed",
             "trend": r["trend"], "national": nat, "england_low": d["min"],
             "england_high": d["max"], "comparators": comparators, "pos": pos,
-            "value_text": _fmt(r["value"], m.get("unit", "")),
+            "value_text": _fmt(shown, m.get("unit", "")),
         })
     return rows
 
@@ -156,11 +173,11 @@ def tartan_rug(
     con: duckdb.DuckDBPyConnection, practices: list[Area], meta: dict[str, dict]
 ) -> pd.DataFrame:
     """Practices × indicators: value, state and significance against national."""
-    values = latest_values(con, "practice")
-    codes = [p.code for p in practices]
-    v = values[values["area_code"].isin(codes) & values["indicator_id"].isin(meta)]
-    return v[["area_code", "area_name", "indicator_id", "period", "value", "numerator",
-              "denominator", "value_state", "value_note", "compared_to_national", "trend"]]
+    v = latest_values(con, "practice", [p.code for p in practices])
+    v = v[v["indicator_id"].isin(meta)]
+    return v[["area_code", "area_name", "indicator_id", "period", "value", "lower95",
+              "upper95", "numerator", "denominator", "value_state", "value_note",
+              "compared_to_national", "trend"]]
 
 
 def outliers(
@@ -171,11 +188,9 @@ def outliers(
     Only judged indicators (a polarity) are listed: a "no judgement" indicator such as the
     referral ratio is shown in the rug but not sent to peer review as good or bad.
     """
-    values = latest_values(con)
-    nat = values[values["area_type"] == "national"].set_index("indicator_id")["value"]
-    p = values[(values["area_type"] == "practice")
-               & values["area_code"].isin([a.code for a in practices])
-               & (values["value_state"] == "published")]
+    nat = latest_values(con, "national").set_index("indicator_id")["value"]
+    p = latest_values(con, "practice", [a.code for a in practices])
+    p = p[p["value_state"] == "published"]
     rows = []
     for r in p.itertuples(index=False):
         m = meta.get(r.indicator_id)
