@@ -1,0 +1,184 @@
+"""The workspace: open, create, connect, transact."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import shutil
+import tempfile
+import tomllib
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+
+import duckdb
+
+from carepath import __version__
+from carepath.errors import WorkspaceError
+from carepath.model.schema import DATA_TABLES, SCHEMA_VERSION
+from carepath.workspace.migrations import upgrade
+
+DB_NAME = "carepath.duckdb"
+CONFIG_NAME = "carepath.toml"
+SECRET_NAME = ".carepath-secret"
+SECRET_BYTES = 32
+DEFINITION_DIRS = ("indicators", "frameworks", "contracts")
+ENV_VAR = "CAREPATH_WORKSPACE"
+DEFAULT_PATH = Path("workspace")
+
+
+def resolve_path(option: Path | None) -> Path:
+    """The -w option if given, else $CAREPATH_WORKSPACE, else ./workspace."""
+    if option is not None:
+        return Path(option)
+    env = os.environ.get(ENV_VAR)
+    return Path(env) if env else DEFAULT_PATH
+
+
+class Workspace:
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+
+    # ----- files -------------------------------------------------------------------------
+    @property
+    def db_path(self) -> Path:
+        return self.path / DB_NAME
+
+    @property
+    def config_path(self) -> Path:
+        return self.path / CONFIG_NAME
+
+    @property
+    def secret_path(self) -> Path:
+        return self.path / SECRET_NAME
+
+    def definitions_dir(self, kind: str) -> Path:
+        if kind not in DEFINITION_DIRS:
+            raise ValueError(f"unknown definitions kind {kind!r}")
+        return self.path / kind
+
+    def secret(self) -> bytes:
+        """The workspace key: keys pseudonyms and signs sessions. Never leaves the workspace."""
+        return self.secret_path.read_bytes()
+
+    def config(self) -> dict:
+        with self.config_path.open("rb") as fh:
+            return tomllib.load(fh)
+
+    # ----- create and open ----------------------------------------------------------------
+    @classmethod
+    def init(cls, directory: Path, *, name: str | None = None) -> Workspace:
+        """Create a workspace. Built in a temporary sibling and renamed into place, so a
+        failure leaves nothing half-made."""
+        directory = Path(directory)
+        if directory.exists():
+            if not directory.is_dir():
+                raise WorkspaceError("exists and is not a directory", where=str(directory))
+            if any(directory.iterdir()):
+                raise WorkspaceError("directory is not empty; choose a new or empty "
+                                     "directory", where=str(directory))
+        directory.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{directory.name}-", dir=directory.parent))
+        try:
+            cls._populate(tmp, name or directory.name)
+            if directory.exists():
+                directory.rmdir()
+            tmp.rename(directory)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+        return cls(directory)
+
+    @staticmethod
+    def _populate(root: Path, name: str) -> None:
+        for sub in DEFINITION_DIRS:
+            (root / sub).mkdir()
+        created = datetime.now().isoformat(timespec="seconds")
+        (root / CONFIG_NAME).write_text(
+            f'# Carepath workspace\nname = "{_toml_escape(name)}"\ncreated = "{created}"\n'
+            f'created_by_version = "{__version__}"\n\n[disclosure]\n'
+            f"# Counts 1..suppress_below-1 are suppressed below national level.\n"
+            f"suppress_below = 8\nround_to = 5\n"
+        )
+        fd = os.open(root / SECRET_NAME, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(secrets.token_bytes(SECRET_BYTES))
+        con = duckdb.connect(str(root / DB_NAME))
+        try:
+            con.execute("BEGIN")
+            con.execute("CREATE TABLE carepath_meta (key VARCHAR, value VARCHAR)")
+            upgrade(con, 0, SCHEMA_VERSION)
+            con.executemany("INSERT INTO carepath_meta VALUES (?, ?)", [
+                ("schema_version", str(SCHEMA_VERSION)), ("created_at", created),
+                ("created_by_version", __version__)])
+            con.execute("COMMIT")
+        finally:
+            con.close()
+
+    @classmethod
+    def open(cls, path: Path) -> Workspace:
+        ws = cls(Path(path))
+        if not ws.config_path.is_file() or not ws.db_path.is_file():
+            raise WorkspaceError(
+                f"not a Carepath workspace (no {CONFIG_NAME} and {DB_NAME}); create one "
+                "with `carepath init DIR` or `carepath synth`", where=str(ws.path))
+        version = ws.schema_version()
+        if version > SCHEMA_VERSION:
+            raise WorkspaceError(
+                f"made by a newer Carepath (schema {version}; this release reads up to "
+                f"{SCHEMA_VERSION}); upgrade Carepath", where=str(ws.path))
+        if version < SCHEMA_VERSION:
+            with ws.transaction() as con:
+                upgrade(con, version, SCHEMA_VERSION)
+                con.execute("UPDATE carepath_meta SET value = ? WHERE key = 'schema_version'",
+                            [str(SCHEMA_VERSION)])
+        return ws
+
+    # ----- database -----------------------------------------------------------------------
+    @contextmanager
+    def connect(self, *, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+        try:
+            con = duckdb.connect(str(self.db_path), read_only=read_only)
+        except duckdb.IOException as exc:
+            raise WorkspaceError(f"cannot open the database: {exc}", where=str(self.db_path)
+                                 ) from None
+        try:
+            yield con
+        finally:
+            con.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """All or nothing: an exception (or a kill) rolls everything back."""
+        with self.connect() as con:
+            con.execute("BEGIN TRANSACTION")
+            try:
+                yield con
+            except BaseException:
+                con.execute("ROLLBACK")
+                raise
+            con.execute("COMMIT")
+
+    def schema_version(self) -> int:
+        with self.connect(read_only=True) as con:
+            row = con.execute(
+                "SELECT value FROM carepath_meta WHERE key = 'schema_version'").fetchone()
+        if row is None:
+            raise WorkspaceError("database has no schema version", where=str(self.db_path))
+        return int(row[0])
+
+    def table_counts(self) -> dict[str, int]:
+        with self.connect(read_only=True) as con:
+            return {t.name: con.execute(f'SELECT count(*) FROM "{t.name}"').fetchone()[0]
+                    for t in DATA_TABLES}
+
+    def audit(self, con: duckdb.DuckDBPyConnection, *, actor: str, action: str,
+              target: str | None = None, detail: str | None = None) -> None:
+        """Append one audit event on the caller's connection (same transaction)."""
+        con.execute("INSERT INTO audit_log VALUES (now()::TIMESTAMP, ?, ?, ?, ?)",
+                    [actor, action, target, detail])
+
+
+def _toml_escape(text: str) -> str:
+    return text.replace("\\", "\\\\").replace('"', '\\"')
