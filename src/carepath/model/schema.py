@@ -565,3 +565,114 @@ def table(name: str) -> Table:
     except KeyError:
         known = ", ".join(t.name for t in DATA_TABLES)
         raise KeyError(f"unknown table {name!r}; known tables: {known}") from None
+
+
+# ===== Co-production (C9) — issue 8 ======================================================
+# Co-design events, who took part, pledges, workstreams and which outcomes were co-designed
+# where. Loadable like other data tables, and also written by `carepath coproduction` (each
+# change audited). Participants are counted by group, never named: no person-level data.
+
+COPRODUCTION_STAGES = (
+    "needs_assessment", "service_design", "pledge_and_design", "contract_negotiation",
+    "monitoring_review", "other",
+)
+PARTICIPANT_GROUPS = (
+    "patients", "carers", "clinicians", "providers", "voluntary_sector", "commissioners",
+    "other",
+)
+PLEDGE_STATUSES = ("made", "in_progress", "met", "lapsed", "withdrawn")
+WORKSTREAM_STATUSES = ("planned", "active", "paused", "complete", "closed")
+
+COPRODUCTION_WORKSTREAMS = Table(
+    "coproduction_workstreams",
+    "Co-production workstreams: name, lead, the outcome domain they serve, status and "
+    "progress (0-100%) as last reported.",
+    (
+        Column("workstream_id", "text", "Workstream identifier.", required=True),
+        Column("name", "text", "Workstream name.", required=True),
+        Column("lead", "text", "Lead (role or name of a staff member, not a patient)."),
+        Column("lead_org_code", "text", "Lead organisation.", references="organisations.org_code"),
+        Column("outcome_domain", "text", "Outcome domain the workstream serves."),
+        Column("status", "text", "Status.", required=True, codes=WORKSTREAM_STATUSES),
+        Column("progress_pct", "float", "Progress reported (0-100).", min=0, max=100),
+        Column("updated_on", "date", "Date progress was last reported.", required=True),
+    ),
+    key=("workstream_id",),
+    dates=("updated_on",),
+)
+
+COPRODUCTION_EVENTS = Table(
+    "coproduction_events",
+    "Co-design events (Experience Led Commissioning style): when, which stage of the "
+    "commissioning cycle, which workstream.",
+    (
+        Column("event_id", "text", "Event identifier.", required=True),
+        Column("title", "text", "Title.", required=True),
+        Column("event_date", "date", "Date held.", required=True),
+        Column("stage", "text", "Commissioning-cycle stage.", required=True,
+               codes=COPRODUCTION_STAGES),
+        Column("workstream_id", "text", "Workstream it served.",
+               references="coproduction_workstreams.workstream_id"),
+        Column("location", "text", "Where (venue or online)."),
+    ),
+    key=("event_id",),
+    dates=("event_date",),
+)
+
+COPRODUCTION_PARTICIPANTS = Table(
+    "coproduction_participants",
+    "How many people of each group took part in each event (counts, never names).",
+    (
+        Column("event_id", "text", "Event.", required=True,
+               references="coproduction_events.event_id"),
+        Column("participant_group", "text", "Group.", required=True, codes=PARTICIPANT_GROUPS),
+        Column("participants", "int", "People of this group who took part.", required=True,
+               min=0),
+    ),
+    key=("event_id", "participant_group"),
+)
+
+PLEDGES = Table(
+    "pledges",
+    "Pledges made by organisations at co-design events: the commitment and its status.",
+    (
+        Column("pledge_id", "text", "Pledge identifier.", required=True),
+        Column("org_code", "text", "Organisation pledging.", required=True,
+               references="organisations.org_code"),
+        Column("commitment", "text", "What was committed.", required=True),
+        Column("status", "text", "Status.", required=True, codes=PLEDGE_STATUSES),
+        Column("event_id", "text", "Event where it was made.",
+               references="coproduction_events.event_id"),
+        Column("workstream_id", "text", "Workstream it supports.",
+               references="coproduction_workstreams.workstream_id"),
+        Column("pledged_on", "date", "Date made.", required=True),
+        Column("due_date", "date", "Date it is due."),
+        Column("updated_on", "date", "Date the status was last updated."),
+    ),
+    key=("pledge_id",),
+    dates=("pledged_on",),
+)
+
+CODESIGNED_OUTCOMES = Table(
+    "codesigned_outcomes",
+    "Which outcomes (indicator ids or outcome statements) were co-designed, at which event "
+    "and in which workstream.",
+    (
+        Column("outcome", "text", "Indicator id or outcome statement.", required=True),
+        Column("event_id", "text", "Event where it was co-designed.",
+               references="coproduction_events.event_id"),
+        Column("workstream_id", "text", "Workstream.",
+               references="coproduction_workstreams.workstream_id"),
+        Column("note", "text", "What was agreed."),
+    ),
+    key=("outcome", "event_id"),
+)
+
+COPRODUCTION_TABLES = (
+    COPRODUCTION_WORKSTREAMS, COPRODUCTION_EVENTS, COPRODUCTION_PARTICIPANTS, PLEDGES,
+    CODESIGNED_OUTCOMES,
+)
+DATA_TABLES = DATA_TABLES + COPRODUCTION_TABLES
+ALL_TABLES = DATA_TABLES + SYSTEM_TABLES
+TABLES_BY_NAME = {t.name: t for t in ALL_TABLES}
+# ===== end of co-production block (issue 8) ==============================================
