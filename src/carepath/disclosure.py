@@ -1,0 +1,260 @@
+"""Statistical disclosure control: the ONE policy every public or exported figure passes.
+
+Policy (configurable in ``carepath.toml`` ``[disclosure]``):
+
+* **Primary suppression.** Below national level, a count (numerator, or a proportion's
+  denominator) from 1 to ``suppress_below - 1`` is suppressed with its value and intervals.
+  A true zero is not suppressed: zero, suppressed and missing stay three different states.
+* **Rounding.** Every other count below national level is rounded to the nearest
+  ``round_to`` (halves up), and proportions and crude rates are recomputed from the rounded
+  figures, with their intervals, so the published interval cannot give the exact count back.
+* **Secondary suppression.** Where exactly one member of a group that adds up to a published
+  total is suppressed (practices under one parent; breakdown categories of one area), the
+  next smallest member is suppressed as well, so the suppressed cell cannot be derived by
+  subtraction. Repeated until no group has a lone suppressed cell.
+* **National exempt.** National figures are published as computed (configurable).
+
+Each output row says what was done to it in ``disclosure`` (text for people) and, when it
+was suppressed, why in ``value_note``. Works on a list of dicts or a pandas DataFrame with
+the columns of ``indicator_values`` (missing columns are tolerated).
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any, overload
+
+import pandas as pd
+from scipy import stats as _st
+
+DEFAULT_SUPPRESS_BELOW = 8
+DEFAULT_ROUND_TO = 5
+NATIONAL = "national"
+PUBLISHED, SUPPRESSED, MISSING = "published", "suppressed", "missing"
+# Statistics whose value is count / denominator x multiplier, so they can be recomputed
+# from rounded counts; others (DSR, ratios, means) keep their value.
+RECOMPUTABLE = {"proportion", "crude_rate"}
+# Statistics whose denominator is itself a count of people (and so disclosive when small).
+COUNT_DENOMINATORS = {"proportion"}
+Z95 = float(_st.norm.ppf(0.975))
+Z998 = float(_st.norm.ppf(0.999))
+CI_COLUMNS = ("lower95", "upper95", "lower998", "upper998")
+
+EXEMPT_TEXT = "national figure: published unrounded"
+ROUNDED_TEXT = "counts rounded to the nearest {n}"
+PRIMARY_TEXT = "suppressed: a count between 1 and {k} could identify people"
+SECONDARY_TEXT = ("suppressed: would let another suppressed count be worked out from the "
+                  "total (secondary suppression)")
+
+
+@dataclass(frozen=True)
+class DisclosurePolicy:
+    suppress_below: int = DEFAULT_SUPPRESS_BELOW
+    round_to: int = DEFAULT_ROUND_TO
+    national_exempt: bool = True
+
+    def __post_init__(self) -> None:
+        if self.suppress_below < 1:
+            raise ValueError(f"suppress_below must be at least 1, got {self.suppress_below}")
+        if self.round_to < 1:
+            raise ValueError(f"round_to must be at least 1, got {self.round_to}")
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> DisclosurePolicy:
+        """Read the ``[disclosure]`` table of a workspace's carepath.toml."""
+        section = config.get("disclosure", {}) or {}
+        return cls(
+            suppress_below=int(section.get("suppress_below", DEFAULT_SUPPRESS_BELOW)),
+            round_to=int(section.get("round_to", DEFAULT_ROUND_TO)),
+            national_exempt=bool(section.get("national_exempt", True)),
+        )
+
+    def describe(self) -> str:
+        return (f"Below national level, counts from 1 to {self.suppress_below - 1} are "
+                f"suppressed and other counts are rounded to the nearest {self.round_to}; "
+                "percentages are calculated from the rounded counts. A further value is "
+                "suppressed where it would let a suppressed one be worked out from a total.")
+
+
+@overload
+def apply_disclosure(data: pd.DataFrame, *, suppress_below: int = ..., round_to: int = ...,
+                     national_exempt: bool = ...) -> pd.DataFrame: ...
+@overload
+def apply_disclosure(data: Iterable[Mapping], *, suppress_below: int = ..., round_to: int = ...,
+                     national_exempt: bool = ...) -> list[dict]: ...
+def apply_disclosure(data, *, suppress_below: int = DEFAULT_SUPPRESS_BELOW,
+                     round_to: int = DEFAULT_ROUND_TO, national_exempt: bool = True):
+    """Apply the policy; returns the same kind of container with new rows (input untouched)."""
+    policy = DisclosurePolicy(suppress_below, round_to, national_exempt)
+    if isinstance(data, pd.DataFrame):
+        rows = [_clean(r) for r in data.to_dict("records")]
+        out = apply_policy(rows, policy)
+        cols = list(data.columns) + [c for c in ("disclosure",) if c not in data.columns]
+        return pd.DataFrame(out, columns=cols)
+    return apply_policy([_clean(r) for r in data], policy)
+
+
+def apply_policy(rows: list[dict], policy: DisclosurePolicy) -> list[dict]:
+    out = [_primary(dict(r), policy) for r in rows]
+    _secondary(out)
+    return out
+
+
+# ----- primary suppression and rounding -------------------------------------------------
+
+def _clean(row: Mapping) -> dict:
+    """NaN (pandas' missing) becomes None so the rules below see one kind of missing."""
+    return {k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in row.items()}
+
+
+def _is_exempt(row: dict, policy: DisclosurePolicy) -> bool:
+    return policy.national_exempt and row.get("area_type") == NATIONAL
+
+
+def _small(count: float | None, policy: DisclosurePolicy) -> bool:
+    return count is not None and 0 < count < policy.suppress_below
+
+
+def round_count(count: float, to: int) -> int:
+    """Nearest multiple of ``to``, halves up (Python's round() would go to even)."""
+    return int(math.floor(count / to + 0.5) * to)
+
+
+def _primary(row: dict, policy: DisclosurePolicy) -> dict:
+    state = row.get("value_state") or PUBLISHED
+    row["value_state"] = state
+    if _is_exempt(row, policy):
+        row["disclosure"] = EXEMPT_TEXT
+        return row
+    if state != PUBLISHED:
+        # Already suppressed or missing upstream: never let a count through. An upstream
+        # suppressed cell needs the same secondary protection as one suppressed here.
+        row["disclosure"] = row.get("value_note") or state
+        if state == SUPPRESSED:
+            row["_count"] = None
+        return _blank(row, keep_state=True)
+    num, den = row.get("numerator"), row.get("denominator")
+    small_den = row.get("statistic") in COUNT_DENOMINATORS and _small(den, policy)
+    if _small(num, policy) or small_den:
+        return _suppress(row, PRIMARY_TEXT.format(k=policy.suppress_below - 1))
+    return _round(row, policy)
+
+
+def _blank(row: dict, *, keep_state: bool = False) -> dict:
+    for col in ("numerator", "denominator", "value", *CI_COLUMNS):
+        if col in row:
+            row[col] = None
+    if not keep_state:
+        row["value_state"] = SUPPRESSED
+    return row
+
+
+def _suppress(row: dict, reason: str) -> dict:
+    row["_count"] = row.get("numerator")  # kept privately to choose secondary cells
+    _blank(row)
+    row["value_note"] = reason
+    row["disclosure"] = reason
+    for col in ("compared_to_parent", "compared_to_national", "quantile", "trend"):
+        if col in row:
+            row[col] = None
+    return row
+
+
+def _round(row: dict, policy: DisclosurePolicy) -> dict:
+    num, den = row.get("numerator"), row.get("denominator")
+    if num is None:
+        row["disclosure"] = ""
+        return row
+    exact_num, exact_den = num, den
+    row["numerator"] = round_count(num, policy.round_to)
+    if den is not None and row.get("statistic") in RECOMPUTABLE | COUNT_DENOMINATORS:
+        row["denominator"] = round_count(den, policy.round_to)
+    row["disclosure"] = ROUNDED_TEXT.format(n=policy.round_to)
+    if row.get("statistic") in RECOMPUTABLE and row.get("value") is not None:
+        _recompute(row, exact_num, exact_den)
+    return row
+
+
+def _multiplier(value: float, num: float, den: float | None) -> float:
+    """Recover the scale (100 for a percentage, 100,000 for a rate) from the exact figures."""
+    if not den or not num or not value:
+        return 100.0
+    return 10.0 ** round(math.log10(value / (num / den)))
+
+
+def _recompute(row: dict, exact_num: float, exact_den: float | None) -> None:
+    num, den = row["numerator"], row.get("denominator")
+    if not den:
+        return
+    mult = _multiplier(row["value"], exact_num, exact_den)
+    row["value"] = num / den * mult
+    if row.get("statistic") == "proportion":
+        limits = [_wilson(num, den, z) for z in (Z95, Z998)]
+    else:
+        limits = [_poisson(num, level) for level in (0.95, 0.998)]
+        limits = [(lo / den, hi / den) for lo, hi in limits]
+    (lo95, hi95), (lo998, hi998) = limits
+    for col, v in zip(CI_COLUMNS, (lo95, hi95, lo998, hi998), strict=True):
+        if col in row:
+            row[col] = v * mult
+
+
+def _wilson(x: float, n: float, z: float) -> tuple[float, float]:
+    p = x / n
+    centre = p + z * z / (2 * n)
+    spread = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
+    denom = 1 + z * z / n
+    return max(0.0, (centre - spread) / denom), min(1.0, (centre + spread) / denom)
+
+
+def _poisson(x: float, level: float) -> tuple[float, float]:
+    """Exact (chi-squared) limits for a count."""
+    alpha = 1 - level
+    lo = 0.0 if x == 0 else _st.chi2.ppf(alpha / 2, 2 * x) / 2
+    hi = _st.chi2.ppf(1 - alpha / 2, 2 * (x + 1)) / 2
+    return float(lo), float(hi)
+
+
+# ----- secondary suppression ------------------------------------------------------------
+
+def _group_keys(row: dict) -> list[tuple]:
+    """Groups whose members add up to a published total."""
+    base = (row.get("indicator_id"), row.get("period"))
+    keys = [("siblings", *base, row.get("area_type"), row.get("parent_code"),
+             row.get("breakdown"), row.get("category"))]
+    if row.get("breakdown") not in (None, "all"):
+        keys.append(("categories", *base, row.get("area_type"), row.get("area_code"),
+                     row.get("breakdown")))
+    return keys
+
+
+def _secondary(rows: list[dict]) -> None:
+    groups: dict[tuple, list[dict]] = defaultdict(list)
+    for row in rows:
+        if row.get("area_type") == NATIONAL and row.get("disclosure") == EXEMPT_TEXT:
+            continue
+        for key in _group_keys(row):
+            groups[key].append(row)
+    changed = True
+    while changed:
+        changed = False
+        for members in groups.values():
+            changed |= _protect_lone_cell(members)
+    for row in rows:
+        row.pop("_count", None)
+
+
+def _protect_lone_cell(members: list[dict]) -> bool:
+    hidden = [r for r in members if "_count" in r]
+    if len(hidden) != 1 or len(members) < 2:
+        return False
+    candidates = [r for r in members if r.get("value_state") == PUBLISHED
+                  and r.get("numerator") is not None]
+    if not candidates:
+        return False
+    victim = min(candidates, key=lambda r: (r["numerator"], str(r.get("area_code"))))
+    _suppress(victim, SECONDARY_TEXT)
+    return True

@@ -1,0 +1,157 @@
+"""The one disclosure-control policy: known answers and Hypothesis invariants."""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from carepath.disclosure import (
+    SECONDARY_TEXT,
+    DisclosurePolicy,
+    apply_disclosure,
+    round_count,
+)
+
+
+def row(code, num, den, *, area_type="practice", parent="L1", state="published",
+        statistic="proportion", ind="early", breakdown="all", category="all"):
+    value = None if num is None or not den else num / den * 100
+    return {"indicator_id": ind, "period": "2024/25", "area_code": code, "area_type": area_type,
+            "parent_code": parent, "breakdown": breakdown, "category": category,
+            "numerator": num, "denominator": den, "value": value,
+            "lower95": None if value is None else value - 1,
+            "upper95": None if value is None else value + 1, "lower998": None,
+            "upper998": None, "statistic": statistic, "value_state": state, "value_note": None}
+
+
+def by_code(rows):
+    return {r["area_code"]: r for r in rows}
+
+
+def test_small_counts_are_suppressed_with_reason_and_others_rounded():
+    out = by_code(apply_disclosure([row("A", 3, 40, parent="L0"), row("A2", 5, 40, parent="L0"),
+                                    row("B", 12, 40), row("C", 23, 41), row("D", 30, 50)]))
+    assert out["A"]["value_state"] == "suppressed"
+    assert out["A"]["value"] is None and out["A"]["numerator"] is None
+    assert "between 1 and 7" in out["A"]["value_note"]
+    assert out["B"]["numerator"] == 10 and out["B"]["denominator"] == 40
+    assert out["B"]["value"] == pytest.approx(25.0)  # percentage from the rounded counts
+    assert out["B"]["disclosure"] == "counts rounded to the nearest 5"
+    assert out["C"]["numerator"] == 25 and out["C"]["denominator"] == 40
+
+
+def test_intervals_are_recomputed_from_rounded_counts():
+    out = apply_disclosure([row("B", 12, 40), row("X", 30, 60)])[0]
+    # Wilson 95% interval for 10/40, not the exact row's interval (which would leak 12)
+    assert out["lower95"] == pytest.approx(14.19, abs=0.01)
+    assert out["upper95"] == pytest.approx(40.19, abs=0.01)
+    assert out["lower998"] < out["lower95"] < out["value"] < out["upper95"] < out["upper998"]
+
+
+def test_zero_missing_and_suppressed_stay_distinct():
+    out = by_code(apply_disclosure([
+        row("Z", 0, 40, parent="L9"), row("M", None, None, state="missing"),
+        row("S", None, None, state="suppressed"), row("S2", 20, 40), row("S3", 30, 40)]))
+    assert out["Z"]["value_state"] == "published" and out["Z"]["value"] == 0
+    assert out["Z"]["numerator"] == 0
+    assert out["M"]["value_state"] == "missing" and out["M"]["value"] is None
+    assert out["S"]["value_state"] == "suppressed"
+
+
+def test_national_is_exempt_but_can_be_controlled_too():
+    rows = [row("national", 3, 40, area_type="national", parent=None)]
+    assert apply_disclosure(rows)[0]["numerator"] == 3
+    assert apply_disclosure(rows, national_exempt=False)[0]["value_state"] == "suppressed"
+
+
+def test_secondary_suppression_protects_a_lone_suppressed_sibling():
+    out = by_code(apply_disclosure([row("A", 3, 40), row("B", 50, 90), row("C", 20, 45),
+                                    row("D", 40, 60)]))
+    assert out["A"]["value_state"] == "suppressed"
+    assert out["C"]["value_state"] == "suppressed"  # the smallest other sibling
+    assert out["C"]["value_note"] == SECONDARY_TEXT
+    assert out["B"]["value_state"] == out["D"]["value_state"] == "published"
+
+
+def test_secondary_suppression_covers_breakdown_categories():
+    rows = [row("A", 5, 40, breakdown="sex", category="female", parent=None),
+            row("A", 20, 40, breakdown="sex", category="male", parent=None),
+            row("B", 30, 40, breakdown="sex", category="female", parent=None),
+            row("B", 25, 40, breakdown="sex", category="male", parent=None)]
+    out = apply_disclosure(rows)
+    states = {(r["area_code"], r["category"]): r["value_state"] for r in out}
+    assert states[("A", "female")] == states[("A", "male")] == "suppressed"
+    # ...which leaves B alone-suppressed in the male siblings group, so B is protected too
+    assert list(states.values()).count("suppressed") % 2 == 0
+
+
+def test_small_denominator_of_a_proportion_is_suppressed():
+    assert apply_disclosure([row("A", 0, 5)])[0]["value_state"] == "suppressed"
+
+
+def test_dataframe_in_dataframe_out_with_the_reason_column():
+    df = pd.DataFrame([row("A", 3, 40), row("B", 12, 40), row("C", 9, 40)])
+    out = apply_disclosure(df)
+    assert isinstance(out, pd.DataFrame) and "disclosure" in out.columns
+    assert list(out["area_code"]) == ["A", "B", "C"]
+    assert df.loc[0, "numerator"] == 3  # input untouched
+
+
+def test_policy_from_workspace_config_and_validation():
+    policy = DisclosurePolicy.from_config({"disclosure": {"suppress_below": 11, "round_to": 10}})
+    assert (policy.suppress_below, policy.round_to) == (11, 10)
+    assert "1 to 10" in policy.describe()
+    with pytest.raises(ValueError, match="round_to"):
+        DisclosurePolicy(round_to=0)
+
+
+def test_rounding_goes_half_up():
+    assert [round_count(x, 5) for x in (7.5, 8, 12, 12.5, 13, 22.5)] == [10, 10, 10, 15, 15, 25]
+
+
+counts = st.one_of(st.none(), st.integers(min_value=0, max_value=400))
+
+
+@st.composite
+def groups(draw):
+    n = draw(st.integers(min_value=1, max_value=8))
+    rows = []
+    for i in range(n):
+        num = draw(counts)
+        den = None if num is None else num + draw(st.integers(min_value=0, max_value=400))
+        state = draw(st.sampled_from(["published", "published", "published", "suppressed",
+                                      "missing"]))
+        if num is None and state == "published":
+            state = "missing"
+        rows.append(row(f"P{i}", num, den, state=state, parent=draw(st.sampled_from("XY"))))
+    return rows
+
+
+@settings(max_examples=150, deadline=None)
+@given(groups(), st.integers(min_value=2, max_value=12), st.sampled_from([1, 5, 10]))
+def test_invariants(rows, k, to):
+    out = apply_disclosure(rows, suppress_below=k, round_to=to)
+    assert len(out) == len(rows)
+    for before, after in zip(rows, out, strict=True):
+        assert after["value_state"] in ("published", "suppressed", "missing")
+        if before["value_state"] != "published":
+            assert after["value_state"] == before["value_state"]  # never un-suppressed
+        if after["value_state"] != "published":
+            assert after["numerator"] is None and after["value"] is None
+            continue
+        num = after["numerator"]
+        assert not (0 < before["numerator"] < k)  # the exact count was not small
+        assert abs(num - before["numerator"]) <= to / 2
+        assert num % to == 0
+        if after["denominator"]:
+            assert math.isclose(after["value"], num / after["denominator"] * 100)
+    # no group under one parent has exactly one hidden member among published neighbours
+    for parent in "XY":
+        grp = [(b, a) for b, a in zip(rows, out, strict=True) if b["parent_code"] == parent]
+        hidden = [a for b, a in grp if a["value_state"] == "suppressed"]
+        shown = [a for b, a in grp if a["value_state"] == "published"]
+        assert not (len(hidden) == 1 and shown), "a lone suppressed cell could be derived"
