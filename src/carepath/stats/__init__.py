@@ -1,0 +1,52 @@
+"""Carepath statistics core: PHE/OHID indicator methods, funnels, inequality, SPC.
+
+numpy arrays in, arrays out; scalars broadcast. See docs/methods.md for each method, its
+formulas, edge cases and the peer implementation it is tested against.
+"""
+
+from __future__ import annotations
+
+from carepath.stats._validate import CONF_95, CONF_998, StatsInputError
+from carepath.stats.intervals import (
+    EXACT_BELOW,
+    Interval,
+    mean,
+    mean_from_summary,
+    proportion,
+    rate,
+    rate_methods,
+    z_value,
+)
+from carepath.stats.standardise import (
+    DSR_MIN_EVENTS,
+    ESP2013,
+    dsr,
+    dsr_non_independent,
+    expected_counts,
+    israte,
+    isratio,
+)
+
+isr = israte  # the issue's short name
+
+__all__ = [
+    "CONF_95",
+    "CONF_998",
+    "DSR_MIN_EVENTS",
+    "ESP2013",
+    "EXACT_BELOW",
+    "Interval",
+    "StatsInputError",
+    "dsr",
+    "dsr_non_independent",
+    "expected_counts",
+    "isr",
+    "israte",
+    "isratio",
+    "mean",
+    "mean_from_summary",
+    "proportion",
+    "rate",
+    "rate_methods",
+    "z_value",
+]
