@@ -1,0 +1,119 @@
+"""A person's journey across providers on one timeline (person-level; every view audited).
+
+Referral, diagnosis, treatments, personalised-care events, EoL register and preferences,
+admissions and death come from their own tables and are put in date order. Events that are
+out of order (a treatment before its diagnosis, a discharge before its admission) or after
+death are kept and flagged, never dropped: they are data-quality findings.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from carepath.domain.journeys._shared import audit_view, require_person_level
+from carepath.errors import ValidationError
+from carepath.workspace import Workspace
+
+# Stage order breaks ties between events on the same day (a referral comes before the
+# diagnosis it led to; death comes last).
+STAGES = ("referral", "diagnosis", "treatment", "personalised_care", "admission", "eol",
+          "death")
+
+_EVENTS_SQL = """
+SELECT referral_date AS date, 'referral' AS stage, 'referral_' || referral_type AS event,
+       practice_code AS org_code, coalesce(suspected_site, '') AS detail,
+       'referrals' AS source, referral_id AS source_id, NULL::DATE AS ref_date
+  FROM referrals WHERE patient_id = $pid
+UNION ALL
+SELECT first_seen_date, 'referral', 'first_seen', first_seen_provider, '', 'referrals',
+       referral_id, referral_date FROM referrals
+ WHERE patient_id = $pid AND first_seen_date IS NOT NULL
+UNION ALL
+SELECT faster_diagnosis_date, 'diagnosis', 'faster_diagnosis_outcome', first_seen_provider,
+       coalesce(outcome, ''), 'referrals', referral_id, referral_date FROM referrals
+ WHERE patient_id = $pid AND faster_diagnosis_date IS NOT NULL
+UNION ALL
+SELECT diagnosis_date, 'diagnosis', 'diagnosis', diagnosing_trust,
+       tumour_group || ' stage ' || stage || ' via ' || route, 'tumours', tumour_id, NULL
+  FROM tumours WHERE patient_id = $pid
+UNION ALL
+SELECT decision_to_treat_date, 'treatment', 'decision_to_treat', diagnosing_trust,
+       tumour_group, 'tumours', tumour_id, diagnosis_date FROM tumours
+ WHERE patient_id = $pid AND decision_to_treat_date IS NOT NULL
+UNION ALL
+SELECT tr.start_date, 'treatment', 'treatment', tr.provider_code,
+       tr.modality || CASE WHEN tr.first_treatment THEN ' (first definitive)' ELSE '' END,
+       'treatments', tr.treatment_id, tu.diagnosis_date
+  FROM treatments tr LEFT JOIN tumours tu USING (tumour_id) WHERE tr.patient_id = $pid
+UNION ALL
+SELECT event_date, 'personalised_care', event_type, provider_code,
+       coalesce(cosd_status, '') || coalesce(' ' || follow_up_pathway, ''), 'care_events',
+       event_id, NULL FROM care_events WHERE patient_id = $pid
+UNION ALL
+SELECT admission_date, 'admission', 'admission_' || admission_type, provider_code,
+       coalesce(bed_days::VARCHAR || ' bed days', ''), 'admissions', admission_id, NULL
+  FROM admissions WHERE patient_id = $pid
+UNION ALL
+SELECT discharge_date, 'admission', 'discharge', provider_code, '', 'admissions',
+       admission_id, admission_date FROM admissions
+ WHERE patient_id = $pid AND discharge_date IS NOT NULL
+UNION ALL
+SELECT entry_date, 'eol', 'eol_register_entry', practice_code, '', 'eol_register',
+       NULL, NULL FROM eol_register WHERE patient_id = $pid
+UNION ALL
+SELECT exit_date, 'eol', 'eol_register_exit', practice_code, '', 'eol_register', NULL,
+       entry_date FROM eol_register WHERE patient_id = $pid AND exit_date IS NOT NULL
+UNION ALL
+SELECT date_recorded, 'eol', 'preferred_place_recorded', NULL, preferred_place,
+       'preferences', NULL, NULL FROM preferences WHERE patient_id = $pid
+UNION ALL
+SELECT date_of_death, 'death', 'death', practice_code, place_of_death, 'deaths', NULL, NULL
+  FROM deaths WHERE patient_id = $pid
+"""
+
+TIMELINE_COLUMNS = ("date", "stage", "event", "org_code", "org_name", "detail", "source",
+                    "source_id", "flag")
+
+
+def person_timeline(ws: Workspace, patient_id: str, *, actor: str,
+                    can_see_person_level: bool) -> pd.DataFrame:
+    """The person's events in date order with provider names and data-quality flags.
+
+    Raises PersonLevelDenied for callers without person-level authority (and writes no
+    audit event, because nothing was shown); every successful view is audited.
+    """
+    require_person_level(can_see_person_level, "a person's journey")
+    if not patient_id or not patient_id.strip():
+        raise ValidationError("a patient id (pseudonym) is required", where="journey")
+    with ws.connect(read_only=True) as con:
+        known = con.execute("SELECT count(*) FROM patients WHERE patient_id = ?",
+                            [patient_id]).fetchone()[0]
+        events = con.execute(
+            f"SELECT e.*, o.name AS org_name FROM ({_EVENTS_SQL}) e "
+            "LEFT JOIN (SELECT org_code, any_value(name) AS name FROM organisations "
+            "GROUP BY org_code) o USING (org_code)", {"pid": patient_id}).df()
+    if not known and events.empty:
+        raise ValidationError("no person with this pseudonym in the workspace",
+                              where="journey")
+    timeline = _order_and_flag(events)
+    audit_view(ws, actor=actor, action="journey.view", target=patient_id,
+               detail={"events": len(timeline)})
+    return timeline
+
+
+def _order_and_flag(events: pd.DataFrame) -> pd.DataFrame:
+    if events.empty:
+        return pd.DataFrame(columns=list(TIMELINE_COLUMNS))
+    ev = events.copy()
+    ev["date"] = pd.to_datetime(ev["date"])
+    ev["ref_date"] = pd.to_datetime(ev["ref_date"])
+    ev["_stage_order"] = ev["stage"].map({s: i for i, s in enumerate(STAGES)})
+    death = ev.loc[ev["event"] == "death", "date"].min()
+    flags = pd.Series("", index=ev.index)
+    flags = flags.mask(ev["date"] < ev["ref_date"], "out_of_order")
+    if pd.notna(death):
+        flags = flags.mask((ev["date"] > death) & (ev["event"] != "death"), "after_death")
+    ev["flag"] = flags
+    ev = ev.sort_values(["date", "_stage_order", "event"], kind="stable")
+    ev["date"] = ev["date"].dt.date
+    return ev[list(TIMELINE_COLUMNS)].reset_index(drop=True)

@@ -1,0 +1,96 @@
+from __future__ import annotations
+
+import pytest
+
+from carepath.domain.journeys._shared import PersonLevelDenied
+from carepath.domain.journeys.gaps import fell_between_counts, fell_between_services
+from carepath.domain.journeys.waits import wait_histogram, wait_summary
+from carepath.errors import ValidationError
+
+from .conftest import AS_OF, END, START
+
+# With 150 days, only C (no contact at all for a year) fell out of touch; A's longest gap
+# is 140 days (cancer care review to the end of the first year).
+NO_CONTACT = 150
+
+
+def _row(df, **match):
+    for k, v in match.items():
+        df = df[df[k] == v]
+    assert len(df) == 1, match
+    return df.iloc[0]
+
+
+def test_referral_to_diagnosis_counts_pending_and_negative_separately(jws):
+    with jws.connect(read_only=True) as con:
+        s = wait_summary(con, "referral_to_diagnosis", start=START, end=END)
+    r = _row(s, group="all")
+    assert (r.completed, r.pending, r.negative) == (2, 0, 1)  # F's outcome predates referral
+    assert r["median"] == pytest.approx((18 + 45) / 2)
+    assert r.within_standard == 1
+    assert 0 < r.within_standard_lower < 0.5 < r.within_standard_upper
+
+
+def test_diagnosis_to_treatment_by_tumour_group(jws):
+    with jws.connect(read_only=True) as con:
+        s = wait_summary(con, "diagnosis_to_treatment", start=START, end=END,
+                         group="tumour_group")
+        dtt = wait_summary(con, "decision_to_treatment", start=START, end=END)
+        rtt = wait_summary(con, "referral_to_treatment", start=START, end=END)
+        hist = wait_histogram(con, "diagnosis_to_treatment", start=START, end=END)
+    assert _row(s, group="breast")["median"] == 26
+    assert _row(s, group="lung")["median"] == 16
+    assert _row(s, group="lower_gi").pending == 1
+    assert _row(dtt, group="all")["median"] == 14
+    assert _row(rtt, group="all")["median"] == 44
+    assert hist.to_dict("list") == {"bin_start": [14, 21], "waits": [1, 1]}
+
+
+def test_waits_reject_unknown_measure_and_inverted_period(jws):
+    with jws.connect(read_only=True) as con:
+        with pytest.raises(ValidationError, match="measure 'x'"):
+            wait_summary(con, "x", start=START, end=END)
+        with pytest.raises(ValidationError, match="after its end"):
+            wait_summary(con, "referral_to_diagnosis", start=END, end=START)
+
+
+def test_fell_between_counts_known_answers(jws):
+    with jws.connect(read_only=True) as con:
+        c = fell_between_counts(con, start=START, end=END, as_of=AS_OF,
+                                no_contact_days=NO_CONTACT)
+    got = {r.rule: (r.flagged, r.denominator) for r in c.itertuples()}
+    assert got["no_contact"] == (1, 3)
+    assert got["missing_hna"] == (2, 3)
+    assert got["missing_care_plan"] == (2, 3)
+    assert got["missing_treatment_summary"] == (0, 1)  # only A was treated and lived to it
+    assert got["missing_cancer_care_review"] == (1, 2)  # B died before it was due
+    assert got["missing_any_rp_element"] == (2, 3)
+    # deaths from 2024-01-01: B and E (register entry after death) had no entry before death
+    assert got["death_without_eol_register"] == (2, 3)
+
+
+def test_fell_between_counts_by_locality(jws):
+    with jws.connect(read_only=True) as con:
+        c = fell_between_counts(con, start=START, end=END, as_of=AS_OF,
+                                no_contact_days=NO_CONTACT, group="locality")
+    assert _row(c, rule="no_contact", group="L2").flagged == 1
+    assert _row(c, rule="no_contact", group="L1").flagged == 0
+
+
+def test_fell_between_lists_only_for_authorised_and_audited(jws):
+    public = fell_between_services(jws, start=START, end=END, as_of=AS_OF, actor="viewer",
+                                   can_see_person_level=False, no_contact_days=NO_CONTACT)
+    assert public.lists is None and len(public.counts) == 7
+    full = fell_between_services(jws, start=START, end=END, as_of=AS_OF, actor="analyst",
+                                 can_see_person_level=True, no_contact_days=NO_CONTACT)
+    nc = full.lists[full.lists["rule"] == "no_contact"]
+    assert nc["patient_id"].tolist() == ["C"]
+    dwr = full.lists[full.lists["rule"] == "death_without_eol_register"]
+    assert sorted(dwr["patient_id"]) == ["B", "E"]
+    with jws.connect(read_only=True) as con:
+        audit = con.execute("SELECT actor, action FROM audit_log").fetchall()
+    assert audit == [("analyst", "fell_between.list")]
+    from carepath.domain.journeys.gaps import fell_between_lists
+    with pytest.raises(PersonLevelDenied):
+        fell_between_lists(jws, start=START, end=END, as_of=AS_OF, actor="x",
+                           can_see_person_level=False)
