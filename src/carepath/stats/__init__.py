@@ -7,6 +7,13 @@ formulas, edge cases and the peer implementation it is tested against.
 from __future__ import annotations
 
 from carepath.stats._validate import CONF_95, CONF_998, StatsInputError
+from carepath.stats.funnels import (
+    FunnelLimits,
+    funnel_labels,
+    funnel_limits,
+    funnel_significance,
+    with_polarity,
+)
 from carepath.stats.intervals import (
     EXACT_BELOW,
     Interval,
@@ -35,11 +42,15 @@ __all__ = [
     "DSR_MIN_EVENTS",
     "ESP2013",
     "EXACT_BELOW",
+    "FunnelLimits",
     "Interval",
     "StatsInputError",
     "dsr",
     "dsr_non_independent",
     "expected_counts",
+    "funnel_labels",
+    "funnel_limits",
+    "funnel_significance",
     "isr",
     "israte",
     "isratio",
@@ -48,5 +59,6 @@ __all__ = [
     "proportion",
     "rate",
     "rate_methods",
+    "with_polarity",
     "z_value",
 ]

@@ -1,0 +1,391 @@
+"""Funnel plots: control limits and significance for proportions, ratios and rates.
+
+Follows the Fingertips funnel-plot guidance as implemented by PHEindicatormethods
+(``calculate_funnel_limits`` / ``assign_funnel_significance``): Wilson-based limits for
+proportions; exact Poisson limits (found by bisection, as the PHE Excel macro does) for
+ratios and rates. Overdispersion-adjusted limits (Spiegelhalter 2005) are in
+:mod:`carepath.stats.overdispersion`.
+
+Three-level results are ``'higher'``, ``'similar'``, ``'lower'`` or ``'not_compared'``
+(a NaN input, or a DSR from fewer than 10 events); :func:`with_polarity` turns them into
+better/similar/worse. :func:`funnel_labels` gives PHE's five labels ("High (0.001)", ...).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Literal
+
+import numpy as np
+from scipy import special
+
+from carepath.stats._validate import (
+    CONF_95,
+    CONF_998,
+    StatsInputError,
+    as_float_array,
+    broadcast,
+    check,
+    check_confidence,
+    nonneg,
+    positive,
+)
+from carepath.stats.intervals import poisson_count_limits, z_value
+from carepath.stats.standardise import DSR_MIN_EVENTS
+
+Statistic = Literal["proportion", "ratio", "rate"]
+RateType = Literal["crude", "dsr"]
+
+HIGHER, SIMILAR, LOWER, NOT_COMPARED = "higher", "similar", "lower", "not_compared"
+BETTER, WORSE = "better", "worse"
+#: PHE labels, most extreme first (the order in which PHE tests them).
+PHE_LABELS = ("High (0.001)", "High (0.025)", "Low (0.001)", "Low (0.025)", "Not significant")
+PHE_DSR_NOT_APPLICABLE = "Not applicable for events less than 10 for dsrs"
+
+#: Number of points on a funnel's x axis (PHE).
+FUNNEL_POINTS = 100
+#: The axis starts at 0 when the largest denominator is more than this times the smallest.
+AXIS_ZERO_SPREAD = 2
+AXIS_FLOOR_FACTOR, AXIS_CEILING_FACTOR = 0.95, 1.05
+#: Bisection of the PHE macro: halve the step until it is at most this (on v = E/(1+obs+E)).
+BISECTION_TOLERANCE = 1e-7
+
+
+# ------------------------------------------------------------------------- proportion limits
+def proportion_limit(n, baseline: float, confidence: float, side: str,
+                     multiplier: float = 1) -> np.ndarray:
+    """Proportion at denominator n whose Wilson interval just touches ``baseline``.
+
+    ``side`` 'lower' or 'upper'; one-sided tail (1 - confidence)/2. Not clamped.
+    """
+    n = np.asarray(n, dtype=np.float64)
+    q = z_value(confidence) ** 2
+    a = baseline * (n / q + 1)
+    inner = (8 * a) ** 2 - 64 * (1 / q + 1 / n) * baseline * (
+        n * (baseline * (n / q + 2) - 1) + q * (baseline - 1))
+    b = np.sqrt(np.maximum(inner, 0.0))
+    sign = -1 if side == "lower" else 1
+    return (a + sign * b / 8) / (1 / q + 1 / n) / n * multiplier
+
+
+# ------------------------------------------------------------------------- Poisson funnels
+def poisson_funnel(obs, tail: float, side: str) -> np.ndarray:
+    """Expected count E at which ``obs`` events sit on a Poisson funnel (PHE bisection).
+
+    side 'upper': P(X >= obs | E) = tail (E below obs; gives the UPPER ratio limit obs/E).
+    side 'lower': P(X <= obs | E) = tail (E above obs; gives the LOWER ratio limit).
+    Vectorised over ``obs``; 23 halvings of the step, exactly as the PHE macro.
+    """
+    obs = np.asarray(obs, dtype=np.float64)
+    v = np.full(obs.shape, 0.5)
+    dv = 0.5
+    while dv > BISECTION_TOLERANCE:
+        dv /= 2
+        e = (1 + obs) * v / (1 - v)
+        if side == "upper":
+            # P(X >= obs); pdtrc(k, e) = P(X > k). obs = 0 has probability 1.
+            prob = np.where(obs > 0, special.pdtrc(np.maximum(obs - 1, 0), e), 1.0)
+            v = np.where(prob > tail, v - dv, v + dv)
+        else:
+            prob = special.pdtr(obs, e)
+            v = np.where(prob < tail, v - dv, v + dv)
+    return (1 + obs) * v / (1 - v)
+
+
+# ------------------------------------------------------------------------- x axis
+def _r_nchar(value: float) -> int:
+    """Characters R's as.character() uses for a whole number (it switches to 1e+05 style)."""
+    fixed = f"{value:.0f}"
+    digits = fixed.lstrip("-")
+    mantissa = digits.rstrip("0") or "0"
+    sci = len(mantissa) + (1 if len(mantissa) > 1 else 0) + 4  # "d.ddde+XX"
+    return min(len(fixed), sci)
+
+
+def _signif_floor(x: float) -> float:
+    if x == 0:
+        return 0.0
+    scaled = math.floor(x * AXIS_FLOOR_FACTOR)
+    p = 10 ** (_r_nchar(scaled) - 1)
+    return math.floor(x * AXIS_FLOOR_FACTOR / p) * p
+
+
+def _signif_ceiling(x: float) -> float:
+    if x == 0:
+        return 0.0
+    scaled = math.ceil(x * AXIS_CEILING_FACTOR)
+    p = 10.0 ** (_r_nchar(scaled) - 2)
+    return math.ceil(x * AXIS_CEILING_FACTOR / p) * p
+
+
+def funnel_axis(min_denominator: float, max_denominator: float, *, first_offset: int = 0,
+                points: int = FUNNEL_POINTS) -> np.ndarray:
+    """PHE's geometric x axis from the denominators' range (whole numbers, increasing).
+
+    ``first_offset`` is 0 for proportions and rates and 1 for ratios (as PHE does).
+    """
+    low = 0.0 if max_denominator > AXIS_ZERO_SPREAD * min_denominator \
+        else _signif_floor(min_denominator)
+    return geometric_axis(low, _signif_ceiling(max_denominator), first_offset=first_offset,
+                          points=points)
+
+
+def geometric_axis(low: float, high: float, *, first_offset: int = 0,
+                   points: int = FUNNEL_POINTS) -> np.ndarray:
+    out = [max(1.0, low)]
+    for j in range(2, points + 1):
+        prev = out[-1]
+        step = (high / prev) ** (1 / (points + 1 - (j - first_offset))) * prev
+        out.append(max(float(np.round(step)), prev + 1))
+    return np.array(out)
+
+
+# ------------------------------------------------------------------------- typed result
+@dataclass(frozen=True, eq=False)
+class FunnelLimits:
+    """Funnel lines at ``points`` for each confidence level.
+
+    proportion: points are denominators; lower/upper are proportions x multiplier.
+    ratio: points are observed events; ``denominator`` holds the expected events at which
+    each point sits on the line; lower/upper are O/E (ratio_type 'ratio'), O/E - 1
+    ('count') or O/E x 100 ('isr').
+    rate: points are events; ``denominator`` holds the population (per year of data);
+    lower/upper are rates x multiplier.
+    """
+
+    statistic: str
+    points: np.ndarray
+    baseline: float
+    lower: dict[float, np.ndarray] = field(default_factory=dict)
+    upper: dict[float, np.ndarray] = field(default_factory=dict)
+    lower_denominator: dict[float, np.ndarray] = field(default_factory=dict)
+    upper_denominator: dict[float, np.ndarray] = field(default_factory=dict)
+
+    def rows(self) -> list[dict]:
+        """One dict per point, keys as ``carepath.charts.funnel_plot`` expects."""
+        out = []
+        for i, point in enumerate(self.points):
+            row = {"denominator": float(point)}
+            for conf in self.lower:
+                tag = "95" if conf == CONF_95 else ("998" if conf == CONF_998 else str(conf))
+                row[f"lower{tag}"] = float(self.lower[conf][i])
+                row[f"upper{tag}"] = float(self.upper[conf][i])
+            out.append(row)
+        return out
+
+
+def _tail(confidence: float) -> float:
+    return (1 - confidence) / 2
+
+
+def _check_levels(confidence) -> tuple[float, ...]:
+    levels = (confidence,) if np.isscalar(confidence) else tuple(confidence)
+    return tuple(check_confidence(c, allow_one=False) for c in levels)
+
+
+def rate_denominator(x, n=None, rate=None, *, rate_type: RateType = "crude",
+                     multiplier: float = 100_000) -> np.ndarray:
+    """The denominator a rate funnel uses: ``multiplier * x / rate`` when a rate is given.
+
+    dsr: derived from the rate, NaN where x = 0. crude: derived from the rate where x > 0,
+    else ``n`` (needed when any x is 0).
+    """
+    x = as_float_array(x, "x")
+    if rate is None:
+        if n is None:
+            raise StatsInputError("rate funnels need n (denominator) or rate")
+        return as_float_array(n, "n") * np.ones_like(x)
+    rate = as_float_array(rate, "rate")
+    with np.errstate(divide="ignore", invalid="ignore"):
+        derived = multiplier * x / rate
+    if rate_type == "dsr":
+        return np.where(x == 0, np.nan, derived)
+    if n is None:
+        check(x == 0, "n", "given for crude-rate funnels when any x is 0")
+        return derived
+    return np.where(x == 0, as_float_array(n, "n"), derived)
+
+
+def _baseline(x: np.ndarray, n: np.ndarray) -> float:
+    return float(np.sum(x) / np.nansum(n))
+
+
+def funnel_limits(x, n, *, statistic: Statistic = "proportion",
+                  confidence=(CONF_95, CONF_998), multiplier: float | None = None,
+                  points=None, rate=None, rate_type: RateType = "crude",
+                  years_of_data: float = 1, ratio_type: str = "ratio",
+                  clamp: bool = True) -> FunnelLimits:
+    """Funnel lines for a set of areas (x numerators, n denominators / expected counts).
+
+    ``points`` overrides PHE's 100-point axis (denominators for proportions, events for
+    ratios and rates). Proportion lines are clamped to [0, multiplier] unless ``clamp`` is
+    False. Defaults: multiplier 100 for proportions and 100,000 for rates.
+    """
+    levels = _check_levels(confidence)
+    x = as_float_array(x, "x")
+    if statistic == "proportion":
+        return _proportion_limits(x, n, levels, 100 if multiplier is None else multiplier,
+                                  points, clamp)
+    if statistic == "ratio":
+        return _ratio_limits(x, n, levels, points, ratio_type)
+    if statistic == "rate":
+        mult = 100_000 if multiplier is None else multiplier
+        den = rate_denominator(x, n, rate, rate_type=rate_type, multiplier=mult)
+        return _rate_limits(x, den, levels, mult, points, years_of_data)
+    raise StatsInputError(f"statistic must be 'proportion', 'ratio' or 'rate'; got {statistic!r}")
+
+
+def _proportion_limits(x, n, levels, multiplier, points, clamp) -> FunnelLimits:
+    x, n = _validated_pairs(x, n, "proportion")
+    av = _baseline(x, n)
+    axis = funnel_axis(np.min(n), np.max(n)) if points is None else as_float_array(points,
+                                                                                  "points")
+    result = FunnelLimits("proportion", axis, av * multiplier)
+    for c in levels:
+        lo = proportion_limit(axis, av, c, "lower", multiplier)
+        hi = proportion_limit(axis, av, c, "upper", multiplier)
+        result.lower[c] = np.maximum(lo, 0) if clamp else lo
+        result.upper[c] = np.minimum(hi, multiplier) if clamp else hi
+    return result
+
+
+def _ratio_limits(x, n, levels, points, ratio_type) -> FunnelLimits:
+    e = as_float_array(n, "n (expected)")
+    axis = funnel_axis(np.nanmin(e), np.nanmax(e), first_offset=1) if points is None \
+        else as_float_array(points, "points")
+    transform = {"ratio": lambda r: r, "count": lambda r: r - 1, "isr": lambda r: r * 100}
+    if ratio_type not in transform:
+        raise StatsInputError(f"ratio_type must be one of {sorted(transform)}; got {ratio_type!r}")
+    result = FunnelLimits("ratio", axis, transform[ratio_type](1.0))
+    for c in levels:
+        e_low = poisson_funnel(axis, _tail(c), "lower")
+        e_high = poisson_funnel(axis, _tail(c), "upper")
+        result.lower_denominator[c], result.upper_denominator[c] = e_low, e_high
+        result.lower[c] = transform[ratio_type](axis / e_low)
+        result.upper[c] = transform[ratio_type](axis / e_high)
+    return result
+
+
+def _rate_limits(x, den, levels, multiplier, points, years) -> FunnelLimits:
+    av = _baseline(x, den)
+    if points is None:
+        low_den, high_den = np.nanmin(den), np.nanmax(den)
+        low = 0.0 if high_den > AXIS_ZERO_SPREAD * low_den \
+            else _signif_floor(low_den / years) * years
+        high = _signif_ceiling(high_den / years) * years
+        axis = geometric_axis(math.floor(low * av), math.ceil(high * av))
+    else:
+        axis = as_float_array(points, "points")
+    result = FunnelLimits("rate", axis, av * multiplier)
+    for c in levels:
+        pop_low = poisson_funnel(axis, _tail(c), "lower") / av
+        pop_high = poisson_funnel(axis, _tail(c), "upper") / av
+        result.lower[c] = axis / pop_low * multiplier
+        result.upper[c] = axis / pop_high * multiplier
+        result.lower_denominator[c] = pop_low / years
+        result.upper_denominator[c] = pop_high / years
+    return result
+
+
+# ------------------------------------------------------------------------- significance
+def _validated_pairs(x, n, statistic) -> tuple[np.ndarray, np.ndarray]:
+    x, n = broadcast({"x": as_float_array(x, "x"), "n": as_float_array(n, "n")})
+    nonneg(x, "x")
+    positive(n, "n")
+    if statistic == "proportion":
+        with np.errstate(invalid="ignore"):
+            check(x > n, "x", "<= n for a proportion (numerator cannot exceed denominator)")
+    return x, n
+
+
+def funnel_significance(x, n=None, *, statistic: Statistic = "proportion",
+                        confidence: float = CONF_998, baseline: float | None = None,
+                        rate=None, rate_type: RateType = "crude",
+                        multiplier: float = 100_000) -> np.ndarray:
+    """'higher' / 'similar' / 'lower' than the funnel centre, per area ('not_compared' if NaN).
+
+    proportion: x/n against the Wilson funnel around ``baseline`` (default sum x / sum n).
+    ratio: n is the expected count; higher when the exact/Byar's interval of O/E is above 1.
+    rate: n is the denominator (or give ``rate`` to derive it, see :func:`rate_denominator`);
+    higher when the area's interval is above the baseline. DSRs from < 10 events are
+    'not_compared'.
+    """
+    c = check_confidence(confidence, allow_one=False)
+    x, den, av = _significance_inputs(x, n, statistic, baseline, rate, rate_type, multiplier)
+    out = np.full(x.shape, SIMILAR, dtype=object)
+    with np.errstate(invalid="ignore"):
+        out[_is_high(x, den, statistic, c, av)] = HIGHER
+        out[_is_low(x, den, statistic, c, av)] = LOWER
+    out[np.isnan(x) | np.isnan(den)] = NOT_COMPARED
+    if statistic == "rate" and rate_type == "dsr":
+        out[x < DSR_MIN_EVENTS] = NOT_COMPARED
+    return out
+
+
+def _significance_inputs(x, n, statistic, baseline, rate, rate_type, multiplier):
+    x = as_float_array(x, "x")
+    if statistic == "rate":
+        den = rate_denominator(x, n, rate, rate_type=rate_type, multiplier=multiplier)
+        nonneg(x, "x")
+        with np.errstate(invalid="ignore"):
+            check(den <= 0, "n", "> 0 (a denominator of zero or less has no rate)")
+        av = _baseline(x, den) if baseline is None else baseline / multiplier
+        return x, den, av
+    if statistic not in ("proportion", "ratio"):
+        raise StatsInputError(
+            f"statistic must be 'proportion', 'ratio' or 'rate'; got {statistic!r}")
+    if n is None:
+        raise StatsInputError(f"{statistic} funnels need n")
+    x, den = _validated_pairs(x, n, statistic)
+    known = ~(np.isnan(x) | np.isnan(den))
+    av = (_baseline(x[known], den[known]) if baseline is None else baseline) \
+        if statistic == "proportion" else 1.0
+    return x, den, av
+
+
+def _is_high(x, den, statistic, c, av) -> np.ndarray:
+    if statistic == "proportion":
+        return x / den > proportion_limit(den, av, c, "upper")
+    lo, _ = poisson_count_limits(x, c)
+    return av < lo / den
+
+
+def _is_low(x, den, statistic, c, av) -> np.ndarray:
+    if statistic == "proportion":
+        return x / den < proportion_limit(den, av, c, "lower")
+    _, hi = poisson_count_limits(x, c)
+    return av > hi / den
+
+
+def funnel_labels(x, n=None, **kwargs) -> np.ndarray:
+    """PHE's five labels from the 99.8% and 95% funnels ("High (0.001)" ... "Not significant").
+
+    Keyword arguments as :func:`funnel_significance` (without ``confidence``).
+    """
+    at998 = funnel_significance(x, n, confidence=CONF_998, **kwargs)
+    at95 = funnel_significance(x, n, confidence=CONF_95, **kwargs)
+    out = np.full(at95.shape, PHE_LABELS[-1], dtype=object)
+    out[at95 == HIGHER] = PHE_LABELS[1]
+    out[at95 == LOWER] = PHE_LABELS[3]
+    out[at998 == HIGHER] = PHE_LABELS[0]
+    out[at998 == LOWER] = PHE_LABELS[2]
+    if kwargs.get("statistic") == "rate" and kwargs.get("rate_type") == "dsr":
+        out[as_float_array(x, "x") < DSR_MIN_EVENTS] = PHE_DSR_NOT_APPLICABLE
+    return out
+
+
+def with_polarity(significance, polarity: str) -> np.ndarray:
+    """Map higher/lower to better/worse: polarity 'high_is_good', 'low_is_good' or
+    'no_judgement' (unchanged)."""
+    sig = np.asarray(significance, dtype=object)
+    if polarity == "no_judgement":
+        return sig.copy()
+    if polarity not in ("high_is_good", "low_is_good"):
+        raise StatsInputError("polarity must be 'high_is_good', 'low_is_good' or 'no_judgement'; "
+                              f"got {polarity!r}")
+    good, bad = (HIGHER, LOWER) if polarity == "high_is_good" else (LOWER, HIGHER)
+    out = sig.copy()
+    out[sig == good] = BETTER
+    out[sig == bad] = WORSE
+    return out
