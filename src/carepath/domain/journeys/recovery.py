@@ -1,0 +1,120 @@
+"""Recovery Package and stratified follow-up coverage, by tumour group, trust, locality, age
+and deprivation, with an equity view of where support depends on cancer or trust.
+
+The cohort is the tumours diagnosed in a period. An element counts as recorded when an
+event of that type for the person (for this tumour, or not tied to a tumour) is on or after
+diagnosis (less a small tolerance) and was not recorded as ``not_offered``. Choose a cohort
+old enough for the elements to have fallen due (see ``gaps.ELEMENT_DUE_DAYS``).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import duckdb
+import numpy as np
+import pandas as pd
+from scipy.stats import chi2_contingency
+
+from carepath.domain.journeys._shared import (
+    age_group_sql,
+    check_period,
+    locality_join,
+    with_wilson,
+)
+from carepath.domain.journeys.gaps import ELEMENT_EARLY_TOLERANCE_DAYS
+
+# Elements reported, in the order a person meets them. ``follow_up_pathway`` is any
+# stratified follow-up decision; ``supported_self_management`` the share stratified to it.
+ELEMENTS = ("hna", "care_plan", "treatment_summary", "cancer_care_review", "health_wellbeing",
+            "follow_up_pathway", "supported_self_management")
+DIMENSIONS = {
+    "all": "'all'",
+    "tumour_group": "t.tumour_group",
+    "trust": "coalesce(t.diagnosing_trust, 'unknown')",
+    "locality": "coalesce(loc.parent_code, 'unknown')",
+    "age_group": age_group_sql("t.age_at_diagnosis"),
+    "imd_quintile": "coalesce(CAST(p.imd_quintile AS VARCHAR), 'unknown')",
+}
+# Equity view: a group is flagged when its interval lies wholly below (or above) the
+# overall value; heterogeneity across groups is tested with a chi-square test.
+EQUITY_SIGNIFICANCE = 0.05
+
+
+def _flags_sql() -> str:
+    flags = ",\n".join(
+        f"bool_or(e.event_type = '{el}') AS {el}" for el in ELEMENTS[:-1])
+    dims = ",\n".join(f'{sql} AS "{name}"' for name, sql in DIMENSIONS.items())
+    return f"""
+    WITH cohort AS (
+      SELECT t.tumour_id, t.patient_id, t.diagnosis_date, {dims}
+      FROM tumours t LEFT JOIN patients p ON p.patient_id = t.patient_id
+      {locality_join('t.practice_code', 't.diagnosis_date')}
+      WHERE t.diagnosis_date BETWEEN $start AND $end),
+    ev AS (
+      SELECT c.tumour_id, {flags},
+             bool_or(e.event_type = 'follow_up_pathway'
+                     AND e.follow_up_pathway = 'supported_self_management')
+               AS supported_self_management
+      FROM cohort c JOIN care_events e ON e.patient_id = c.patient_id
+       AND (e.tumour_id = c.tumour_id OR e.tumour_id IS NULL)
+       AND e.event_date >= c.diagnosis_date - INTERVAL ({ELEMENT_EARLY_TOLERANCE_DAYS}) DAY
+       AND coalesce(e.cosd_status, '') <> 'not_offered'
+      GROUP BY c.tumour_id)
+    SELECT c.*, {', '.join(f'coalesce(ev.{el}, false) AS {el}' for el in ELEMENTS)}
+    FROM cohort c LEFT JOIN ev USING (tumour_id)
+    """
+
+
+def coverage(con: duckdb.DuckDBPyConnection, *, start: date, end: date) -> pd.DataFrame:
+    """Long table: dimension, group, element, recorded, denominator, value, lower, upper.
+    Supported self-management is shown as a share of all pathways, like the others."""
+    check_period(start, end, "recovery package")
+    dims = ", ".join(f'"{d}"' for d in DIMENSIONS)
+    els = ", ".join(ELEMENTS)
+    df = con.execute(f"""
+        WITH base AS ({_flags_sql()}),
+        long AS (UNPIVOT (UNPIVOT base ON {els} INTO NAME element VALUE recorded)
+                 ON {dims} INTO NAME dimension VALUE "group")
+        SELECT dimension, "group", element, count(*) FILTER (WHERE recorded) AS recorded,
+               count(*) AS denominator
+        FROM long GROUP BY ALL
+    """, {"start": start, "end": end}).df()
+    order = {"dimension": list(DIMENSIONS), "element": list(ELEMENTS)}
+    df = df.sort_values(["dimension", "element", "group"],
+                        key=lambda s: s.map({v: i for i, v in enumerate(order[s.name])})
+                        if s.name in order else s).reset_index(drop=True)
+    return with_wilson(df, "recorded", "denominator")
+
+
+def equity_view(cov: pd.DataFrame) -> pd.DataFrame:
+    """For each element and dimension: the spread between groups, a chi-square test of
+    whether coverage depends on the dimension, and the groups significantly below and above
+    the overall figure. Sorted so the widest significant gaps come first."""
+    overall = cov[cov["dimension"] == "all"].set_index("element")["value"]
+    rows = []
+    for (dim, el), g in cov[cov["dimension"] != "all"].groupby(["dimension", "element"]):
+        g = g[g["denominator"] > 0]
+        if len(g) < 2:
+            continue
+        ref = overall.get(el, np.nan)
+        rows.append({
+            "element": el, "dimension": dim, "groups": len(g), "overall": ref,
+            "lowest": g["value"].min(), "highest": g["value"].max(),
+            "range": g["value"].max() - g["value"].min(),
+            "p_value": _heterogeneity_p(g),
+            "below": ", ".join(g.loc[g["upper"] < ref, "group"].astype(str)),
+            "above": ", ".join(g.loc[g["lower"] > ref, "group"].astype(str)),
+        })
+    out = pd.DataFrame(rows, columns=["element", "dimension", "groups", "overall", "lowest",
+                                      "highest", "range", "p_value", "below", "above"])
+    out["depends"] = out["p_value"] < EQUITY_SIGNIFICANCE
+    return out.sort_values(["depends", "range"], ascending=[False, False]).reset_index(drop=True)
+
+
+def _heterogeneity_p(g: pd.DataFrame) -> float:
+    table = np.column_stack([g["recorded"], g["denominator"] - g["recorded"]]).astype(float)
+    table = table[:, table.sum(axis=0) > 0]
+    if table.shape[1] < 2:  # everyone or no one recorded: coverage cannot depend on group
+        return 1.0
+    return float(chi2_contingency(table, correction=False)[1])

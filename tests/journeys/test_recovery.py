@@ -1,0 +1,99 @@
+from __future__ import annotations
+
+from datetime import date
+
+from carepath.domain.journeys.flows import pathway_flows
+from carepath.domain.journeys.hna import concerns_by_domain, top_concerns
+from carepath.domain.journeys.quality import findings
+from carepath.domain.journeys.recovery import coverage, equity_view
+from carepath.workspace import Workspace
+
+from .conftest import END, START
+
+
+def _cov(df, dimension, group, element):
+    r = df[(df.dimension == dimension) & (df.group == group) & (df.element == element)]
+    assert len(r) == 1
+    return int(r.recorded.iloc[0]), int(r.denominator.iloc[0])
+
+
+def test_coverage_known_answers(jws):
+    with jws.connect(read_only=True) as con:
+        cov = coverage(con, start=START, end=END)
+    assert _cov(cov, "all", "all", "hna") == (1, 3)  # B's HNA was not offered
+    assert _cov(cov, "all", "all", "cancer_care_review") == (1, 3)  # event not tied to tumour
+    assert _cov(cov, "all", "all", "health_wellbeing") == (0, 3)
+    assert _cov(cov, "all", "all", "supported_self_management") == (1, 3)
+    assert _cov(cov, "trust", "T1", "hna") == (1, 1)
+    assert _cov(cov, "trust", "T2", "hna") == (0, 2)
+    assert _cov(cov, "locality", "L2", "care_plan") == (0, 1)
+    assert _cov(cov, "imd_quintile", "1", "hna") == (1, 1)
+    assert _cov(cov, "age_group", "75-84", "hna") == (0, 1)
+    assert set(cov.dimension) == {"all", "tumour_group", "trust", "locality", "age_group",
+                                  "imd_quintile"}
+    assert ((cov.lower <= cov.value) & (cov.value <= cov.upper)).all()
+
+
+def _planted_trusts(tmp_path) -> Workspace:
+    """300 tumours at each of three trusts; T3 offers HNAs to 20%, the others to 70%."""
+    ws = Workspace.init(tmp_path / "planted")
+    with ws.transaction() as con:
+        con.execute("""
+            INSERT INTO tumours (tumour_id, patient_id, practice_code, icd10, tumour_group,
+                                 stage, route, diagnosis_date, diagnosing_trust)
+            SELECT 'T' || i, 'p' || i, 'P1', 'C50', 'breast', '2', 'gp_referral',
+                   DATE '2024-03-01', 'T' || (i % 3 + 1) FROM range(900) r(i)""")
+        con.execute("""
+            INSERT INTO care_events (event_id, patient_id, tumour_id, event_type, event_date)
+            SELECT 'e' || i, 'p' || i, 'T' || i, 'hna', DATE '2024-03-10' FROM range(900) r(i)
+            WHERE (i % 3 = 2 AND (i // 3) % 10 < 2) OR (i % 3 < 2 AND (i // 3) % 10 < 7)""")
+    return ws
+
+
+def test_equity_view_finds_planted_low_hna_trust(tmp_path):
+    ws = _planted_trusts(tmp_path)
+    with ws.connect(read_only=True) as con:
+        eq = equity_view(coverage(con, start=START, end=END))
+    hna = eq[(eq.element == "hna") & (eq.dimension == "trust")].iloc[0]
+    assert hna.below == "T3"
+    assert hna.above == "T1, T2"
+    assert hna.depends and hna.p_value < 1e-6
+    assert abs(hna.range - 0.5) < 1e-9
+    assert eq.iloc[0].depends  # significant gaps sort first
+    tumour = eq[(eq.element == "hna") & (eq.dimension == "tumour_group")]
+    assert tumour.empty  # one tumour group: nothing to compare
+
+
+def test_hna_concerns_by_domain_keeps_true_zero(jws):
+    with jws.connect(read_only=True) as con:
+        by_domain = concerns_by_domain(con, start=START, end=END)
+        top = top_concerns(con, start=START, end=END, top=1)
+    breast = by_domain[by_domain.tumour_group == "breast"].set_index("domain")
+    assert len(breast) == 7
+    assert breast.loc["emotional", "raised"] == 1 and breast.loc["physical", "raised"] == 1
+    assert breast.loc["financial", "raised"] == 0  # scored 2, below the threshold
+    assert breast.loc["spiritual", "raised"] == 0
+    assert breast.loc["emotional", "rank"] == 1
+    assert top.to_dict("records") == [
+        {"tumour_group": "breast", "domain": "emotional", "concern": "worry", "raised": 1}]
+
+
+def test_quality_findings_counts_after_death_out_of_order_and_bad_codes(jws):
+    with jws.connect() as con:
+        con.execute("INSERT INTO care_events (event_id, patient_id, event_type, event_date, "
+                    "cosd_status) VALUES ('BAD', 'A', 'hna', DATE '2024-02-01', 'maybe')")
+        found = dict(zip(findings(con)["finding"], findings(con)["rows"], strict=True))
+    assert found == {"eol_register_after_death": 1, "diagnosis_outcome_before_referral": 1,
+                     "unknown_cosd_status": 1}
+
+
+def test_pathway_flows(jws):
+    with jws.connect(read_only=True) as con:
+        flows = pathway_flows(con, start=START, end=date(2024, 12, 31))
+    edges = {(r.source, r.target): r.tumours for r in flows.itertuples()}
+    assert edges[("two_week_wait", "surgery")] == 1
+    assert edges[("chemotherapy", "none_recorded")] == 1
+    assert edges[("none_recorded", "died_hospital")] == 1
+    assert edges[("supported_self_management", "alive")] == 1
+    for stage in ("route", "first_treatment", "follow_up"):
+        assert flows[flows.from_stage == stage].tumours.sum() == 3
