@@ -1,0 +1,92 @@
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from carepath.domain.eol.measures import (
+    choice_progress,
+    eol_summary,
+    place_of_death,
+    preference_vs_actual,
+)
+from carepath.errors import ValidationError
+from carepath.workspace import Workspace
+
+START, END = date(2024, 4, 1), date(2025, 3, 31)
+
+
+def test_eol_summary_known_answers(jws):
+    with jws.connect(read_only=True) as con:
+        s = eol_summary(con, start=START, end=END).iloc[0]
+    assert s.deaths == 3
+    assert s.on_register == 1  # E's entry is dated after death and does not count
+    assert s.preference_recorded == 2  # E's 'not_stated' is not a preference
+    assert s.achieved == 1 and s.achieved_value == pytest.approx(0.5)
+    assert (s.died_in_hospital, s.died_in_usual_residence) == (1, 1)
+    assert s.with_emergency_admission == 2 and s.emergency_admissions == 2
+    assert s.bed_days_last_90 == 26  # B 21 + D 5; D's May admission is outside the window
+
+
+def test_eol_summary_by_locality_and_cause(jws):
+    with jws.connect(read_only=True) as con:
+        loc = eol_summary(con, start=START, end=END, group="locality").set_index("group")
+        cause = eol_summary(con, start=START, end=END, group="cause").set_index("group")
+    assert loc.loc["L1", "deaths"] == 1 and loc.loc["L2", "deaths"] == 2
+    assert loc.loc["L2", "achieved"] == 1
+    assert cause.loc["cancer", "deaths"] == 1 and cause.loc["other", "deaths"] == 2
+
+
+def test_place_of_death_keeps_zero_places(jws):
+    with jws.connect(read_only=True) as con:
+        pod = place_of_death(con, start=START, end=END).set_index("place")
+    assert pod.deaths.to_dict() == {"care_home": 0, "home": 1, "hospice": 1, "hospital": 1,
+                                    "other": 0}
+    assert pod.loc["care_home", "value"] == 0  # a true zero, not missing
+
+
+def test_preference_vs_actual(jws):
+    with jws.connect(read_only=True) as con:
+        x = preference_vs_actual(con, start=START, end=END)
+    assert sorted(map(tuple, x.to_numpy().tolist())) == [
+        ("home", "home", 1), ("home", "hospital", 1), ("not_recorded", "hospice", 1)]
+
+
+def test_choice_progress_against_target(jws):
+    with jws.connect(read_only=True) as con:
+        p = choice_progress(con, start=START, end=END).iloc[0]
+    assert p.people_short == 1  # 90% of 2 rounds up to 2; 1 achieved
+    assert p.status == "below_target"  # 1 of 2 cannot rule out 90%
+    assert p.achieved_of_all_value == pytest.approx(1 / 3)
+
+
+def _planted_locality(tmp_path) -> Workspace:
+    """200 deaths in each of two localities, all preferring home; L2 achieves 30%."""
+    ws = Workspace.init(tmp_path / "planted")
+    with ws.transaction() as con:
+        for prac, loc in (("P1", "L1"), ("P2", "L2")):
+            con.execute("INSERT INTO org_hierarchy VALUES (?, ?, 'locality', "
+                        "DATE '2015-01-01', NULL)", [prac, loc])
+        con.execute("""
+            INSERT INTO deaths (patient_id, practice_code, date_of_death, place_of_death)
+            SELECT 'p' || i, 'P' || (i % 2 + 1), DATE '2024-06-01',
+                   CASE WHEN (i % 2 = 0 AND (i // 2) % 10 < 8) OR (i % 2 = 1 AND (i // 2) % 10 < 3)
+                        THEN 'home' ELSE 'hospital' END FROM range(400) r(i)""")
+        con.execute("INSERT INTO preferences SELECT 'p' || i, 'home', DATE '2024-01-01' "
+                    "FROM range(400) r(i)")
+    return ws
+
+
+def test_choice_progress_finds_planted_poor_locality(tmp_path):
+    ws = _planted_locality(tmp_path)
+    with ws.connect(read_only=True) as con:
+        p = choice_progress(con, start=START, end=END, group="locality").set_index("group")
+    assert p.loc["L2", "achieved_value"] == pytest.approx(0.3)
+    assert p.loc["L2", "status"] == "significantly_below_target"
+    assert bool(p.loc["L2", "below_overall"]) and not bool(p.loc["L1", "below_overall"])
+    assert p.loc["L2", "people_short"] == 180 - 60
+
+
+def test_eol_rejects_unknown_group(jws):
+    with jws.connect(read_only=True) as con, pytest.raises(ValidationError, match="group"):
+        eol_summary(con, start=START, end=END, group="postcode")
