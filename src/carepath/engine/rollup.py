@@ -1,0 +1,227 @@
+"""From unit-level counts to values for every area: roll up the hierarchy, apply the
+statistic, compare with parent and national, rank into quintiles.
+
+Works on small pandas frames (units x periods x categories), the same whichever backend
+produced the counts.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from carepath import stats
+from carepath.indicators.definition import CONF_95, CONF_998, Definition, Population
+
+NATIONAL = "national"
+# The parent each area is compared with (first level present in the hierarchy wins).
+PARENT_LEVELS = {
+    "practice": ("locality", "pcn", "sub_icb", "icb"),
+    "pcn": ("locality", "sub_icb", "icb"),
+    "locality": ("sub_icb", "icb"),
+    "sub_icb": ("icb",),
+    "icb": ("cancer_alliance", "region"),
+    "cancer_alliance": ("region",),
+    "region": (),
+    "provider": (),
+}
+ROLLUP_LEVELS = ("pcn", "locality", "sub_icb", "icb", "cancer_alliance", "region")
+QUINTILES = 5
+CELL = ["period", "area_type", "area_code", "breakdown", "category"]
+
+
+def area_map(units: pd.DataFrame, hierarchy: pd.DataFrame, attribution: str) -> pd.DataFrame:
+    """(period, unit) -> every area it counts in, using the hierarchy valid at period end.
+
+    ``units`` has period, period_end, unit; ``hierarchy`` has child_code, parent_code,
+    parent_type, valid_from, valid_to.
+    """
+    own_type = "practice" if attribution == "practice" else "provider"
+    frames = [units.assign(area_type=own_type, area_code=units.unit),
+              units.assign(area_type=NATIONAL, area_code=NATIONAL)]
+    if attribution == "practice" and not hierarchy.empty:
+        links = units.merge(hierarchy, left_on="unit", right_on="child_code")
+        valid = (links.valid_from <= links.period_end) & (
+            links.valid_to.isna() | (links.valid_to >= links.period_end))
+        links = links[valid & links.parent_type.isin(ROLLUP_LEVELS)]
+        frames.append(links.assign(area_type=links.parent_type, area_code=links.parent_code))
+    cols = ["period", "unit", "area_type", "area_code"]
+    return pd.concat([f[cols] for f in frames], ignore_index=True).drop_duplicates()
+
+
+def parents(amap: pd.DataFrame) -> pd.DataFrame:
+    """(period, area_type, area_code) -> parent_code, by the PARENT_LEVELS rule."""
+    wide = amap.pivot_table(index=["period", "unit"], columns="area_type", values="area_code",
+                            aggfunc="first").reset_index()
+    out = []
+    for level, candidates in PARENT_LEVELS.items():
+        if level not in wide.columns:
+            continue
+        parent_level = next((c for c in candidates if c in wide.columns), None)
+        sub = wide[["period", level]].copy()
+        sub["parent_code"] = wide[parent_level] if parent_level else NATIONAL
+        sub = sub.dropna(subset=[level]).groupby(["period", level], as_index=False).first()
+        out.append(sub.rename(columns={level: "area_code"}).assign(area_type=level))
+    if not out:
+        return pd.DataFrame(columns=["period", "area_type", "area_code", "parent_code"])
+    result = pd.concat(out, ignore_index=True)
+    result["parent_code"] = result.parent_code.fillna(NATIONAL)
+    return result
+
+
+def roll_up(frame: pd.DataFrame, amap: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    merged = frame.merge(amap, on=["period", "unit"])
+    metrics = [c for c in ("num", "den", "total", "total_sq") if c in frame.columns]
+    return merged.groupby(["period", "area_type", "area_code", *keys], as_index=False,
+                          dropna=False)[metrics].sum(min_count=1)
+
+
+# ----- the statistic --------------------------------------------------------------------
+def _valid(num: np.ndarray, den: np.ndarray, proportion: bool) -> np.ndarray:
+    ok = np.isfinite(num) & np.isfinite(den) & (den > 0)
+    if proportion:
+        ok &= num <= den
+    return ok
+
+
+def _interval(defn: Definition, cells: pd.DataFrame, level: float, years: pd.Series):
+    num, den = cells.num.to_numpy(float), cells.den.to_numpy(float)
+    scale = defn.scale
+    stat = defn.statistic
+    ok = _valid(num, den, stat == "proportion") if stat not in ("count", "mean") else \
+        np.isfinite(num)
+    out = np.full((3, len(cells)), np.nan)
+    method = ""
+    if stat == "proportion" and ok.any():
+        iv = stats.proportion(num[ok], den[ok], confidence=level, multiplier=scale)
+    elif stat == "crude_rate" and ok.any():
+        per_year = isinstance(defn.denominator, Population)  # person-years of population
+        py = den[ok] * years.to_numpy(float)[ok] if per_year else den[ok]
+        iv = stats.rate(num[ok], py, confidence=level, multiplier=scale)
+    elif stat == "count" and ok.any():
+        iv = stats.rate(num[ok], np.ones(ok.sum()), confidence=level, multiplier=1)
+    elif stat == "mean":
+        cnt = cells.num.to_numpy(float)
+        ok = cnt > 0
+        total, total_sq = cells.total.to_numpy(float), cells.total_sq.to_numpy(float)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            var = (total_sq - total**2 / cnt) / (cnt - 1)
+        sd = np.sqrt(np.clip(np.where(cnt > 1, var, np.nan), 0, None))
+        if not ok.any():
+            return out, "", ok
+        iv = stats.mean_from_summary(total[ok], cnt[ok], sd[ok], confidence=level)
+    elif stat in ("dsr", "isr", "isratio"):
+        return _standardised(defn, cells, level)
+    else:
+        return out, method, ok
+    out[:, ok] = np.vstack([iv.value, iv.lower, iv.upper])
+    return out, iv.method, ok
+
+
+def _standardised(defn: Definition, cells: pd.DataFrame, level: float):
+    """cells carry per-band arrays in columns num_bands / den_bands (and exp for ISR)."""
+    x = np.vstack(cells.num_bands.to_numpy())
+    n = np.vstack(cells.den_bands.to_numpy())
+    out = np.full((3, len(cells)), np.nan)
+    if defn.statistic == "dsr":
+        ok = ~((x > 0) & (n <= 0)).any(axis=1) & (n.sum(axis=1) > 0)
+        safe_n = np.where(n > 0, n, 1.0)  # empty band with no events contributes 0
+        if ok.any():
+            iv = stats.dsr(x[ok], safe_n[ok], confidence=level, multiplier=defn.scale)
+            out[:, ok] = np.vstack([iv.value, iv.lower, iv.upper])
+            return out, iv.method, ok
+        return out, "", ok
+    observed = x.sum(axis=1)
+    expected = cells.expected.to_numpy(float)
+    ok = np.isfinite(expected) & (expected > 0)
+    if ok.any():
+        if defn.statistic == "isratio":
+            iv = stats.isratio(observed[ok], expected[ok], confidence=level,
+                               refvalue=defn.scale)
+        else:
+            iv = stats.israte(observed[ok], expected[ok], cells.ref_rate.to_numpy(float)[ok],
+                              confidence=level, multiplier=defn.scale)
+        out[:, ok] = np.vstack([iv.value, iv.lower, iv.upper])
+        return out, iv.method, ok
+    return out, "", ok
+
+
+def apply_statistic(defn: Definition, cells: pd.DataFrame, years: pd.Series) -> pd.DataFrame:
+    cells = cells.copy()
+    method = ""
+    for level, suffix in ((CONF_95, "95"), (CONF_998, "998")):
+        values, m, ok = _interval(defn, cells, level, years)
+        method = method or m
+        cells["value"] = values[0]
+        cells[f"lower{suffix}"] = values[1]
+        cells[f"upper{suffix}"] = values[2]
+        cells["_ok"] = ok
+    cells["method"] = method
+    return cells
+
+
+def value_states(defn: Definition, cells: pd.DataFrame) -> pd.DataFrame:
+    """published / suppressed / missing, with the reason: never confused with zero."""
+    state = np.where(cells.value.notna(), "published", "missing")
+    note = np.where(cells.value.notna(), None, "no data for this area and period")
+    den = cells.den.to_numpy(float) if "den" in cells else np.full(len(cells), np.nan)
+    if defn.statistic == "proportion":
+        bad = (cells.num > cells.den).to_numpy()
+        note = np.where(bad, "numerator exceeds denominator: check the data", note)
+    if defn.statistic == "dsr":
+        few = cells.value.isna().to_numpy() & (cells.num.to_numpy(float) < stats.DSR_MIN_EVENTS)
+        note = np.where(few, f"fewer than {stats.DSR_MIN_EVENTS} events: a DSR is not "
+                        "calculated", note)
+    small = np.isfinite(den) & (den < defn.disclosure.min_denominator) & \
+        (cells.area_type != NATIONAL).to_numpy()
+    state = np.where(small, "suppressed", state)
+    note = np.where(small, f"denominator below {defn.disclosure.min_denominator:g}", note)
+    cells = cells.assign(value_state=state, value_note=note)
+    hide = cells.value_state != "published"
+    for col in ("value", "lower95", "upper95", "lower998", "upper998"):
+        cells.loc[hide, col] = np.nan
+    return cells
+
+
+# ----- comparisons ----------------------------------------------------------------------
+def _judge(lower, upper, comparator, polarity: str) -> np.ndarray:
+    higher = lower > comparator
+    lower_ = upper < comparator
+    raw = np.where(higher, "higher", np.where(lower_, "lower", "similar"))
+    raw = np.where(np.isfinite(lower) & np.isfinite(comparator), raw, "not_compared")
+    if polarity == "no_judgement":
+        return raw
+    good, bad = ("higher", "lower") if polarity == "high_is_good" else ("lower", "higher")
+    return np.select([raw == good, raw == bad], ["better", "worse"], raw)
+
+
+def compare(defn: Definition, cells: pd.DataFrame, parent_map: pd.DataFrame) -> pd.DataFrame:
+    level = "95" if defn.comparator.confidence == CONF_95 else "998"
+    key = ["period", "breakdown", "category"]
+    national = cells[cells.area_type == NATIONAL][key + ["value"]].rename(
+        columns={"value": "_national"})
+    cells = cells.merge(national, on=key, how="left")
+    cells = cells.merge(parent_map, on=["period", "area_type", "area_code"], how="left")
+    parent_values = cells[key + ["area_code", "value"]].drop_duplicates(
+        subset=key + ["area_code"]).rename(columns={"area_code": "parent_code",
+                                                    "value": "_parent"})
+    cells = cells.merge(parent_values, on=key + ["parent_code"], how="left")
+    lo, hi = cells[f"lower{level}"].to_numpy(float), cells[f"upper{level}"].to_numpy(float)
+    cells["compared_to_national"] = _judge(lo, hi, cells._national.to_numpy(float),
+                                           defn.polarity)
+    cells["compared_to_parent"] = _judge(lo, hi, cells._parent.to_numpy(float), defn.polarity)
+    national_rows = cells.area_type == NATIONAL
+    cells.loc[national_rows, ["compared_to_national", "compared_to_parent"]] = "not_compared"
+    return cells.drop(columns=["_national", "_parent"])
+
+
+def quintiles(cells: pd.DataFrame) -> pd.Series:
+    """1 (lowest) to 5 among published areas of the same type, period and category."""
+    group = cells.groupby(["area_type", "period", "breakdown", "category"])["value"]
+    pct = group.rank(method="average", pct=True)
+    result = np.ceil(pct * QUINTILES).clip(1, QUINTILES).astype("Int64")
+    return result.mask(cells.area_type == NATIONAL)
+
+
+def needs_population(defn: Definition) -> bool:
+    return isinstance(defn.denominator, Population)

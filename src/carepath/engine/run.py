@@ -1,0 +1,275 @@
+"""Compute indicators into ``indicator_values``: the action behind `carepath compute`.
+
+One call is one transaction: either every requested indicator's values are replaced or
+nothing changes. An indicator whose definition, input loads and Carepath version are
+unchanged is skipped, so recomputing changes nothing.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+import duckdb
+import ibis
+import numpy as np
+import pandas as pd
+
+from carepath import __version__
+from carepath.engine import compile as cp
+from carepath.engine import rollup
+from carepath.errors import CarepathError
+from carepath.indicators.definition import Count, Definition, Population
+from carepath.indicators.periods import periods_between
+from carepath.model.codes import AGE_BANDS
+from carepath.model.schema import INDICATOR_VALUES
+from carepath.workspace import Workspace
+
+STANDARDISED = ("dsr", "isr", "isratio")
+NATIONAL_NAME_DEFAULT = "All areas in the workspace"
+LOOKBACK_FOR_STATE_MODES = timedelta(days=366)
+
+
+@dataclass
+class Outcome:
+    indicator_id: str
+    status: str  # computed | unchanged | no_data | failed
+    rows: int = 0
+    seconds: float = 0.0
+    message: str = ""
+
+
+@dataclass
+class Context:
+    source: cp.Source
+    hierarchy: pd.DataFrame
+    names: dict[str, str]
+    loads: pd.DataFrame
+    computed_at: datetime = field(default_factory=lambda: datetime.now().replace(microsecond=0))
+
+
+def _context(con: duckdb.DuckDBPyConnection, source: cp.Source) -> Context:
+    hierarchy = con.execute("SELECT child_code, parent_code, parent_type, valid_from, "
+                            "valid_to FROM org_hierarchy").df()
+    for col in ("valid_from", "valid_to"):
+        hierarchy[col] = pd.to_datetime(hierarchy[col])
+    names = dict(con.execute("SELECT org_code, any_value(name) FROM organisations "
+                             "GROUP BY 1").fetchall())
+    england = con.execute("SELECT any_value(name) FROM organisations WHERE org_type = "
+                          "'england'").fetchall()[0][0]
+    names[rollup.NATIONAL] = england or NATIONAL_NAME_DEFAULT
+    loads = con.execute("SELECT table_name, load_id FROM load_log").df()
+    return Context(source, hierarchy, names, loads)
+
+
+# ----- one indicator --------------------------------------------------------------------
+def _periods(ctx: Context, defn: Definition):
+    rng = cp.date_range(ctx.source, defn.numerator).execute()
+    first, last = rng["first"].iloc[0], rng["last"].iloc[0]
+    if pd.isna(first):
+        return []
+    first, last = pd.Timestamp(first).date(), pd.Timestamp(last).date()
+    if defn.mode != "in_period":
+        first = first - LOOKBACK_FOR_STATE_MODES
+    follow_up = timedelta(days=defn.follow_up_days)
+    return [p for p in periods_between(defn.period, first, last)
+            if not follow_up or p.end + follow_up <= last]
+
+
+def _part(ctx: Context, defn: Definition, part, ptable, group: tuple[str, ...]):
+    if part is None:
+        return None
+    if isinstance(part, Population):
+        expr = cp.aggregate_population(ctx.source, part, ptable, group)
+    else:
+        expr = cp.aggregate_count(ctx.source, defn, part, ptable, group)
+    frame = expr.execute()
+    # Plain dtypes: an empty Arrow-backed key column cannot be merged.
+    for col in ("period", "unit", *group):
+        frame[col] = frame[col].astype(int) if col == "age_band" else \
+            frame[col].astype(object)
+    return frame
+
+
+def _merge_parts(num: pd.DataFrame, den: pd.DataFrame | None, keys: list[str],
+                 defn: Definition) -> pd.DataFrame:
+    num = num.rename(columns={"n": "num"})
+    if den is None:
+        return num.assign(den=np.nan)
+    den = den.rename(columns={"n": "den"})
+    merged = num.merge(den, on=keys, how="outer")
+    # A unit with a denominator but no counted rows has a true zero, not a missing value.
+    merged["num"] = merged["num"].fillna(0.0)
+    if defn.statistic == "mean":
+        merged[["total", "total_sq"]] = merged[["total", "total_sq"]].fillna(0.0)
+    return merged
+
+
+def _standardised_cells(defn: Definition, rolled: pd.DataFrame, cat: str) -> pd.DataFrame:
+    keys = ["period", "area_type", "area_code", cat]
+    cells = rolled.groupby(keys, as_index=False)[["num", "den"]].sum()
+    by_band = rolled.groupby(keys + ["age_band"])[["num", "den"]].sum()
+    bands = range(len(AGE_BANDS))
+    x = by_band["num"].unstack("age_band").reindex(columns=bands, fill_value=0).fillna(0)
+    n = by_band["den"].unstack("age_band").reindex(columns=bands, fill_value=0).fillna(0)
+    index = pd.MultiIndex.from_frame(cells[keys])
+    cells["num_bands"] = list(x.reindex(index).to_numpy())
+    cells["den_bands"] = list(n.reindex(index).to_numpy())
+    if defn.statistic in ("isr", "isratio"):
+        national = rolled[rolled.area_type == rollup.NATIONAL]
+        ref = national.groupby(["period", cat, "sex", "age_band"], as_index=False)[
+            ["num", "den"]].sum()
+        ref["ref"] = np.where(ref.den > 0, ref.num / ref.den.where(ref.den > 0), 0.0)
+        exp = rolled.merge(ref[["period", cat, "sex", "age_band", "ref"]],
+                           on=["period", cat, "sex", "age_band"], how="left")
+        exp["e"] = exp.den * exp.ref.fillna(0.0)
+        cells = cells.merge(exp.groupby(keys, as_index=False)["e"].sum().rename(
+            columns={"e": "expected"}), on=keys, how="left")
+        totals = national.groupby(["period", cat], as_index=False)[["num", "den"]].sum()
+        totals["ref_rate"] = totals.num / totals.den
+        cells = cells.merge(totals[["period", cat, "ref_rate"]], on=["period", cat],
+                            how="left")
+    return cells
+
+
+def _breakdown_cells(ctx, defn, ptable, periods_df, breakdown: str) -> pd.DataFrame:
+    strata = cp.STRATA if defn.statistic in STANDARDISED else ()
+    group = tuple(dict.fromkeys(strata + (() if breakdown == "all" else (breakdown,))))
+    num = _part(ctx, defn, defn.numerator, ptable, group)
+    den = _part(ctx, defn, defn.denominator, ptable, group)
+    keys = ["period", "unit", *group]
+    merged = _merge_parts(num, den, keys, defn)
+    if merged.empty:
+        return pd.DataFrame()
+    units = merged[["period", "unit"]].drop_duplicates().merge(periods_df, on="period")
+    amap = rollup.area_map(units, ctx.hierarchy, defn.attribution)
+    cat = breakdown if breakdown != "all" else "_all"
+    if breakdown == "all":
+        merged["_all"] = "all"
+    rolled = rollup.roll_up(merged, amap, list(dict.fromkeys([*group, cat])))
+    if defn.statistic in STANDARDISED:
+        cells = _standardised_cells(defn, rolled, cat)
+    else:
+        metrics = [c for c in ("num", "den", "total", "total_sq") if c in rolled]
+        cells = rolled.groupby(["period", "area_type", "area_code", cat], as_index=False,
+                               dropna=False)[metrics].sum(min_count=1)
+    cells = cells.rename(columns={cat: "category"}).assign(breakdown=breakdown)
+    if breakdown == "age_band":
+        cells["category"] = cells.category.map(lambda i: AGE_BANDS[int(i)])
+    cells["category"] = cells.category.astype(str)
+    return cells.merge(rollup.parents(amap), on=["period", "area_type", "area_code"],
+                       how="left")
+
+
+def compute_one(ctx: Context, defn: Definition) -> pd.DataFrame:
+    periods = _periods(ctx, defn)
+    if not periods:
+        return pd.DataFrame()
+    ptable = cp.periods_table(periods)
+    periods_df = pd.DataFrame({"period": [p.label for p in periods],
+                               "period_start": [p.start for p in periods],
+                               "period_end": pd.to_datetime([p.end for p in periods])})
+    frames = [_breakdown_cells(ctx, defn, ptable, periods_df, b)
+              for b in ("all", *defn.breakdowns)]
+    frames = [f for f in frames if not f.empty]
+    if not frames:
+        return pd.DataFrame()
+    cells = pd.concat(frames, ignore_index=True)
+    years = cells.period.map({p.label: p.years for p in periods})
+    cells = rollup.apply_statistic(defn, cells, years)
+    if defn.statistic in ("isr", "isratio"):
+        cells["den"] = cells.expected
+    cells = rollup.value_states(defn, cells)
+    parent_map = cells[["period", "area_type", "area_code", "parent_code"]].drop_duplicates(
+        subset=["period", "area_type", "area_code"])
+    cells = rollup.compare(defn, cells.drop(columns=["parent_code"]), parent_map)
+    cells["quantile"] = rollup.quintiles(cells)
+    bounds = {p.label: (p.start, p.end) for p in periods}
+    cells["period_start"] = cells.period.map(lambda x: bounds[x][0])
+    cells["period_end"] = cells.period.map(lambda x: bounds[x][1])
+    return cells
+
+
+def _provenance(ctx: Context, defn: Definition) -> str:
+    ids = ctx.loads[ctx.loads.table_name.isin(sorted(defn.tables()))].load_id
+    return ";".join(sorted(ids))
+
+
+def to_rows(ctx: Context, defn: Definition, cells: pd.DataFrame) -> pd.DataFrame:
+    out = pd.DataFrame({
+        "indicator_id": defn.id, "indicator_version": defn.version,
+        "definition_hash": defn.content_hash(),
+        "area_code": cells["area_code"], "area_name": cells["area_code"].map(ctx.names),
+        "area_type": cells["area_type"], "parent_code": cells["parent_code"],
+        "period": cells["period"], "period_start": cells["period_start"],
+        "period_end": cells["period_end"], "breakdown": cells["breakdown"],
+        "category": cells["category"], "numerator": cells["num"], "denominator": cells["den"],
+        "value": cells["value"], "lower95": cells["lower95"], "upper95": cells["upper95"],
+        "lower998": cells["lower998"], "upper998": cells["upper998"],
+        "statistic": defn.statistic, "method": cells["method"],
+        "compared_to_parent": cells["compared_to_parent"],
+        "compared_to_national": cells["compared_to_national"],
+        "quantile": cells["quantile"], "trend": None, "value_state": cells["value_state"],
+        "value_note": cells["value_note"], "load_ids": _provenance(ctx, defn),
+        "carepath_version": __version__, "computed_at": ctx.computed_at,
+    })
+    if defn.statistic == "count":
+        out["denominator"] = np.nan
+    return out[list(INDICATOR_VALUES.column_names)]
+
+
+# ----- many indicators, one transaction -------------------------------------------------
+def _unchanged(con, defn: Definition, load_ids: str) -> bool:
+    row = con.execute(
+        "SELECT count(*), count(DISTINCT (definition_hash, load_ids, carepath_version)), "
+        "any_value(definition_hash), any_value(load_ids), any_value(carepath_version) "
+        "FROM indicator_values WHERE indicator_id = ?", [defn.id]).fetchall()[0]
+    return bool(row[0]) and row[1] == 1 and tuple(row[2:]) == (
+        defn.content_hash(), load_ids, __version__)
+
+
+def duckdb_source(con: duckdb.DuckDBPyConnection) -> cp.Source:
+    backend = ibis.duckdb.from_connection(con)
+    return cp.Source(table=backend.table)
+
+
+def compute(ws: Workspace, definitions: list[Definition], *, force: bool = False,
+            actor: str = "cli", progress=None) -> list[Outcome]:
+    """Compute ``definitions`` on DuckDB into the workspace, all or nothing for the
+    values written; an indicator that fails is reported and the rest are computed."""
+    outcomes: list[Outcome] = []
+    with ws.transaction() as con:
+        ctx = _context(con, duckdb_source(con))
+        for defn in definitions:
+            outcomes.append(_compute_and_write(con, ctx, defn, force))
+            if progress:
+                progress(outcomes[-1])
+        done = [o.indicator_id for o in outcomes if o.status == "computed"]
+        if done:
+            ws.audit(con, actor=actor, action="compute", target=",".join(done),
+                     detail=f"{sum(o.rows for o in outcomes)} values")
+    return outcomes
+
+
+def _compute_and_write(con, ctx: Context, defn: Definition, force: bool) -> Outcome:
+    started = time.perf_counter()
+    if not force and _unchanged(con, defn, _provenance(ctx, defn)):
+        return Outcome(defn.id, "unchanged", seconds=time.perf_counter() - started)
+    try:
+        cells = compute_one(ctx, defn)
+    except (CarepathError, duckdb.Error, ibis.common.exceptions.IbisError) as exc:
+        return Outcome(defn.id, "failed", message=str(exc).splitlines()[0],
+                       seconds=time.perf_counter() - started)
+    if cells.empty:
+        return Outcome(defn.id, "no_data", message=f"no rows in {defn.numerator.table}",
+                       seconds=time.perf_counter() - started)
+    rows = to_rows(ctx, defn, cells)
+    con.execute("DELETE FROM indicator_values WHERE indicator_id = ?", [defn.id])
+    con.register("_new_values", rows)
+    con.execute("INSERT INTO indicator_values SELECT * FROM _new_values")
+    con.unregister("_new_values")
+    return Outcome(defn.id, "computed", len(rows), time.perf_counter() - started)
+
+
+__all__ = ["Count", "Outcome", "compute", "compute_one"]

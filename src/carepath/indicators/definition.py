@@ -1,0 +1,299 @@
+"""Indicator definitions: one YAML file per indicator, an immutable validated model.
+
+A definition says *what* to count; the engine decides *how*. Parsing happens in two
+steps, each with errors that name the file and field:
+
+1. structure and types (pydantic);
+2. meaning, against the data model: tables exist, filters parse and type-check against
+   the columns the definition can see, the date column is a date, breakdowns can be
+   derived, the statistic has the inputs it needs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import date
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import ValidationError as PydanticError
+
+from carepath.errors import ValidationError
+from carepath.indicators import expr
+from carepath.model import schema
+
+Statistic = Literal["proportion", "crude_rate", "dsr", "isr", "isratio", "mean", "count"]
+Period = Literal["financial_year", "calendar_year", "quarter", "rolling_12_months"]
+Polarity = Literal["high_is_good", "low_is_good", "no_judgement"]
+Breakdown = Literal["sex", "age_band", "imd_quintile", "ethnic_group", "tumour_group"]
+Domain = Literal["early_diagnosis", "screening", "waiting_times", "incidence_prevalence",
+                 "personalised_care", "end_of_life", "survival", "experience"]
+
+CONF_95 = 0.95
+CONF_998 = 0.998
+DEFAULT_MULTIPLIER = {"proportion": 100, "crude_rate": 100_000, "dsr": 100_000,
+                      "isr": 100_000, "isratio": 100, "mean": 1, "count": 1}
+# Columns every filter may use besides the table's own: the period being computed.
+PERIOD_COLUMNS = {"period_start": "date", "period_end": "date"}
+# Columns taken from `patients` when the counted table lacks them (joined on patient_id).
+PATIENT_COLUMNS = ("practice_code", "sex", "year_of_birth", "imd_quintile", "ethnic_group")
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Related(_Model):
+    """Keep (require) or drop (exclude) rows that have a matching row in another table.
+    In ``where``, plain names are the related table's columns; the counted table's are
+    written ``table.column``."""
+
+    table: str
+    on: str = Field(description="Key column present in both tables, e.g. patient_id.")
+    where: str | None = None
+
+
+class Count(_Model):
+    """Rows of one table that count, and what is counted."""
+
+    table: str
+    date: str = Field(description="The date column that puts a row in a period.")
+    where: str | None = None
+    value: str = Field("rows", description="'rows', 'distinct:<column>', 'sum:<column>' or "
+                       "'mean:<column>'.")
+    until: str | None = Field(None, description="For mode as_at_end: the date a row stops "
+                              "counting (e.g. exit_date); empty means still counting.")
+    require: tuple[Related, ...] = ()
+    exclude: tuple[Related, ...] = ()
+
+
+class Population(_Model):
+    """A denominator from the registered population, averaged over the period's quarters."""
+
+    population: Literal["registered"]
+    sex: tuple[Literal["M", "F"], ...] = ("M", "F")
+    min_age: int = 0
+    max_age: int | None = None
+
+
+class Comparator(_Model):
+    method: Literal["ci_overlap", "funnel", "quantiles"] = "ci_overlap"
+    confidence: float = CONF_95
+
+    @field_validator("confidence")
+    @classmethod
+    def _known_level(cls, v: float) -> float:
+        if v not in (CONF_95, CONF_998):
+            raise ValueError(f"confidence must be {CONF_95} or {CONF_998}")
+        return v
+
+
+class Target(_Model):
+    value: float
+    label: str
+
+
+class Disclosure(_Model):
+    min_denominator: float = Field(0, description="Below this denominator a value is not "
+                                   "shown (e.g. list size under 750).")
+
+
+class Governance(_Model):
+    source: str
+    authored_by: str
+    checked_by: str
+    reviewed: date
+    next_review: date
+
+
+class Definition(_Model):
+    id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    version: str
+    title: str
+    why: str
+    domain: Domain
+    statistic: Statistic
+    unit: str = ""
+    multiplier: float | None = None
+    numerator: Count
+    denominator: Count | Population | None = None
+    period: Period = "financial_year"
+    mode: Literal["in_period", "snapshot", "as_at_end"] = "in_period"
+    follow_up_days: int = Field(0, ge=0, description="Periods whose end is less than this "
+                                "many days before the last data date are not computed "
+                                "(outcomes such as 1-year survival need complete follow-up).")
+    population_base: Literal["registered", "resident"] = "registered"
+    attribution: Literal["practice", "provider"] = "practice"
+    attribution_column: str | None = None
+    breakdowns: tuple[Breakdown, ...] = ()
+    confidence: tuple[float, ...] = (CONF_95, CONF_998)
+    polarity: Polarity
+    comparator: Comparator = Comparator()
+    targets: tuple[Target, ...] = ()
+    disclosure: Disclosure = Disclosure()
+    governance: Governance
+    references: tuple[str, ...] = ()
+    source_file: str | None = Field(None, exclude=True)
+
+    @property
+    def scale(self) -> float:
+        return self.multiplier if self.multiplier is not None else \
+            DEFAULT_MULTIPLIER[self.statistic]
+
+    @property
+    def attribution_col(self) -> str:
+        default = "practice_code" if self.attribution == "practice" else "provider_code"
+        return self.attribution_column or default
+
+    @property
+    def higher_is_better(self) -> bool | None:
+        return {"high_is_good": True, "low_is_good": False}.get(self.polarity)
+
+    def content_hash(self) -> str:
+        canonical = json.dumps(self.model_dump(mode="json"), sort_keys=True)
+        return hashlib.sha256(canonical.encode()).hexdigest()
+
+    def tables(self) -> set[str]:
+        out = {self.numerator.table}
+        for part in (self.numerator, self.denominator):
+            if isinstance(part, Count):
+                out.add(part.table)
+                out.update(r.table for r in part.require + part.exclude)
+            elif isinstance(part, Population):
+                out.add("registered_population")
+        return out
+
+
+# ----- loading --------------------------------------------------------------------------
+def _format_loc(loc: tuple) -> str:
+    return ".".join(str(p) for p in loc if not str(p).startswith("function-"))
+
+
+def from_mapping(data: object, *, source: str) -> Definition:
+    if not isinstance(data, dict):
+        raise ValidationError("an indicator definition must be a mapping of fields", where=source)
+    try:
+        defn = Definition.model_validate({**data, "source_file": source})
+    except PydanticError as exc:
+        first = exc.errors()[0]
+        field = _format_loc(first["loc"])
+        extra = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
+        raise ValidationError(f"{first['msg']}{extra}", where=f"{source}: field {field}") from None
+    check_semantics(defn)
+    return defn
+
+
+def load_file(path: Path) -> Definition:
+    try:
+        data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"{path}:{mark.line + 1}" if mark else str(path)
+        raise ValidationError(f"not valid YAML: {getattr(exc, 'problem', exc)}",
+                              where=where) from None
+    defn = from_mapping(data, source=str(path))
+    if Path(path).stem != defn.id:
+        raise ValidationError(f"file name must match the id {defn.id!r}",
+                              where=f"{path}: field id")
+    return defn
+
+
+# ----- meaning against the data model ---------------------------------------------------
+def table_scope(name: str, *, where: str) -> dict[str, str]:
+    try:
+        table = schema.table(name)
+    except KeyError as exc:
+        raise ValidationError(str(exc.args[0]), where=where) from None
+    return {c.name: c.type for c in table.columns}
+
+
+def count_scope(count: Count, *, where: str) -> dict[str, str]:
+    """Columns a filter on the counted table can see: its own, the person's (via
+    patients), the period bounds."""
+    scope = table_scope(count.table, where=f"{where}.table")
+    if "patient_id" in scope and count.table != "patients":
+        patients = table_scope("patients", where=where)
+        for col in PATIENT_COLUMNS:
+            scope.setdefault(col, patients[col])
+    scope.update(PERIOD_COLUMNS)
+    return scope
+
+
+def _check_count(defn: Definition, count: Count, field: str) -> None:
+    where = f"{defn.source_file}: field {field}"
+    scope = count_scope(count, where=where)
+    if scope.get(count.date) != "date":
+        raise ValidationError(f"date column {count.date!r} is not a date column of "
+                              f"{count.table}", where=f"{where}.date")
+    if count.until and scope.get(count.until) != "date":
+        raise ValidationError(f"{count.until!r} is not a date column of {count.table}",
+                              where=f"{where}.until")
+    if count.where:
+        expr.parse_filter(count.where, scope, where=f"{where}.where")
+    kind, _, col = count.value.partition(":")
+    numeric = scope.get(col) in ("int", "float", "bool")
+    if not ((kind == "rows" and not col) or (kind == "distinct" and col in scope)
+            or (kind in ("sum", "mean") and numeric)):
+        raise ValidationError(f"value {count.value!r}: use 'rows', 'distinct:<column>', "
+                              "'sum:<numeric column>' or 'mean:<numeric column>'",
+                              where=f"{where}.value")
+    for kind_name, items in (("require", count.require), ("exclude", count.exclude)):
+        for i, rel in enumerate(items):
+            rwhere = f"{where}.{kind_name}.{i}"
+            rscope = table_scope(rel.table, where=f"{rwhere}.table")
+            if rel.on not in rscope or rel.on not in scope:
+                raise ValidationError(f"key {rel.on!r} must be a column of both {count.table} "
+                                      f"and {rel.table}", where=f"{rwhere}.on")
+            if rel.where:
+                both = {**{f"{count.table}.{k}": v for k, v in scope.items()}, **rscope,
+                        **PERIOD_COLUMNS}
+                expr.parse_filter(rel.where, both, where=f"{rwhere}.where")
+    if defn.attribution_col not in scope:
+        raise ValidationError(f"{count.table} has no attribution column "
+                              f"{defn.attribution_col!r}", where=f"{where}.table")
+    for b in defn.breakdowns:
+        if b == "age_band":
+            ok = "year_of_birth" in scope
+        else:
+            ok = b in scope
+        if not ok:
+            raise ValidationError(f"breakdown {b!r} cannot be derived for {count.table}",
+                                  where=f"{defn.source_file}: field breakdowns")
+
+
+def check_semantics(defn: Definition) -> None:
+    _check_count(defn, defn.numerator, "numerator")
+    den = defn.denominator
+    where = f"{defn.source_file}: field denominator"
+    if isinstance(den, Count):
+        _check_count(defn, den, "denominator")
+    if defn.statistic in ("dsr", "isr", "isratio"):
+        if not isinstance(den, Population):
+            raise ValidationError(f"statistic {defn.statistic} needs a population denominator",
+                                  where=where)
+        if "age_band" in defn.breakdowns:
+            raise ValidationError("a standardised statistic cannot be broken down by "
+                                  "age_band", where=f"{defn.source_file}: field breakdowns")
+    if defn.statistic == "crude_rate" and den is None:
+        raise ValidationError("a crude rate needs a denominator", where=where)
+    if defn.attribution == "provider" and isinstance(den, Population):
+        raise ValidationError("a registered-population denominator needs practice "
+                              "attribution", where=f"{defn.source_file}: field attribution")
+    if defn.statistic == "proportion" and not isinstance(den, Count | Population):
+        raise ValidationError("a proportion needs a denominator", where=where)
+    if defn.statistic == "mean" and not defn.numerator.value.startswith("mean:"):
+        raise ValidationError("statistic mean needs numerator value 'mean:<column>'",
+                              where=f"{defn.source_file}: field numerator.value")
+    if isinstance(den, Population):
+        bad = [b for b in defn.breakdowns if b not in ("sex", "age_band")]
+        if bad:
+            raise ValidationError(f"breakdowns {bad} are not available for a registered "
+                                  "population denominator", where=f"{defn.source_file}: "
+                                  "field breakdowns")
+    for level in defn.confidence:
+        if level not in (CONF_95, CONF_998):
+            raise ValidationError(f"confidence {level} must be {CONF_95} or {CONF_998}",
+                                  where=f"{defn.source_file}: field confidence")

@@ -1,0 +1,448 @@
+"""The filter language of indicator definitions: small, typed, never raw SQL.
+
+    stage in ('1', '2') and tumour_group != 'skin'
+    faster_diagnosis_date <= referral_date + 28 days
+    underlying_cause is not null and not startswith(underlying_cause, 'C44')
+    date_of_death between period_start and period_end
+
+Grammar (lowest precedence first)::
+
+    expr      := and_expr ("or" and_expr)*
+    and_expr  := not_expr ("and" not_expr)*
+    not_expr  := "not" not_expr | predicate
+    predicate := sum [cmp sum | ["not"] "in" "(" literal ("," literal)* ")"
+                      | ["not"] "between" sum "and" sum | "is" ["not"] "null"]
+    sum       := atom (("+" | "-") (NUMBER UNIT | atom))*
+    atom      := literal | column | table "." column | func "(" args ")" | "(" expr ")"
+    literal   := 'text' | NUMBER | true | false | date 'YYYY-MM-DD'
+    UNIT      := days | months | years
+
+`parse` turns text into a tree, `check` types it against the columns a definition can
+see (so an unknown column or a text-to-date comparison is an error with the offending
+token), and `to_ibis` compiles it for any Ibis backend.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import date
+
+import ibis
+
+from carepath.errors import ValidationError
+
+KEYWORDS = {"and", "or", "not", "in", "between", "is", "null", "true", "false", "date"}
+UNITS = {"day": "days", "days": "days", "month": "months", "months": "months",
+         "year": "years", "years": "years"}
+COMPARISONS = {"=", "!=", "<>", "<", "<=", ">", ">="}
+FUNCTIONS = {"startswith": (("text", "text"), "bool"), "year": (("date",), "int")}
+NUMERIC = {"int", "float"}
+
+_TOKEN = re.compile(r"""
+    (?P<ws>\s+)
+  | (?P<string>'(?:[^']|'')*')
+  | (?P<number>\d+(?:\.\d+)?)
+  | (?P<name>[A-Za-z_][A-Za-z0-9_]*)
+  | (?P<op><=|>=|!=|<>|[=<>(),.+-])
+""", re.VERBOSE)
+
+
+@dataclass(frozen=True)
+class Token:
+    kind: str
+    text: str
+    pos: int
+
+
+# ----- tree -----------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Literal:
+    value: object
+    type: str
+
+
+@dataclass(frozen=True)
+class ColumnRef:
+    name: str
+    table: str | None = None
+
+    def __str__(self) -> str:
+        return f"{self.table}.{self.name}" if self.table else self.name
+
+
+@dataclass(frozen=True)
+class Offset:  # date +/- N units
+    base: object
+    amount: float
+    unit: str
+
+
+@dataclass(frozen=True)
+class Call:
+    func: str
+    args: tuple
+
+
+@dataclass(frozen=True)
+class Compare:
+    op: str
+    left: object
+    right: object
+
+
+@dataclass(frozen=True)
+class InList:
+    operand: object
+    values: tuple
+    negated: bool
+
+
+@dataclass(frozen=True)
+class Between:
+    operand: object
+    low: object
+    high: object
+    negated: bool
+
+
+@dataclass(frozen=True)
+class IsNull:
+    operand: object
+    negated: bool
+
+
+@dataclass(frozen=True)
+class BoolOp:
+    op: str  # "and" | "or"
+    items: tuple
+
+
+@dataclass(frozen=True)
+class Not:
+    operand: object
+
+
+class ExprError(ValidationError):
+    pass
+
+
+# ----- parsing --------------------------------------------------------------------------
+def tokenize(text: str, where: str | None = None) -> list[Token]:
+    tokens, pos = [], 0
+    while pos < len(text):
+        m = _TOKEN.match(text, pos)
+        if not m:
+            raise ExprError(f"unexpected character {text[pos]!r} at position {pos + 1} in "
+                            f"{text!r}", where=where)
+        if m.lastgroup != "ws":
+            tokens.append(Token(m.lastgroup, m.group(), pos))
+        pos = m.end()
+    tokens.append(Token("end", "", len(text)))
+    return tokens
+
+
+class _Parser:
+    def __init__(self, text: str, where: str | None) -> None:
+        self.text, self.where = text, where
+        self.tokens = tokenize(text, where)
+        self.i = 0
+
+    def error(self, msg: str, tok: Token | None = None) -> ExprError:
+        tok = tok or self.peek()
+        shown = tok.text or "end of expression"
+        return ExprError(f"{msg} at {shown!r} (position {tok.pos + 1}) in {self.text!r}",
+                         where=self.where)
+
+    def peek(self) -> Token:
+        return self.tokens[self.i]
+
+    def word(self) -> str:
+        tok = self.peek()
+        return tok.text.lower() if tok.kind == "name" else tok.text
+
+    def take(self, expected: str | None = None) -> Token:
+        tok = self.peek()
+        if expected is not None and self.word() != expected:
+            raise self.error(f"expected {expected!r}")
+        self.i += 1
+        return tok
+
+    def parse(self):
+        node = self.or_expr()
+        if self.peek().kind != "end":
+            raise self.error("unexpected token")
+        return node
+
+    def or_expr(self):
+        items = [self.and_expr()]
+        while self.word() == "or":
+            self.take()
+            items.append(self.and_expr())
+        return items[0] if len(items) == 1 else BoolOp("or", tuple(items))
+
+    def and_expr(self):
+        items = [self.not_expr()]
+        while self.word() == "and":
+            self.take()
+            items.append(self.not_expr())
+        return items[0] if len(items) == 1 else BoolOp("and", tuple(items))
+
+    def not_expr(self):
+        if self.word() == "not":
+            self.take()
+            return Not(self.not_expr())
+        return self.predicate()
+
+    def predicate(self):
+        left = self.sum()
+        word = self.word()
+        if word in COMPARISONS:
+            op = self.take().text
+            return Compare("!=" if op == "<>" else op, left, self.sum())
+        negated = False
+        if word == "not" and self.tokens[self.i + 1].text.lower() in ("in", "between"):
+            self.take()
+            negated, word = True, self.word()
+        if word == "in":
+            self.take()
+            self.take("(")
+            values = [self.literal()]
+            while self.word() == ",":
+                self.take()
+                values.append(self.literal())
+            self.take(")")
+            return InList(left, tuple(values), negated)
+        if word == "between":
+            self.take()
+            low = self.sum()
+            self.take("and")
+            return Between(left, low, self.sum(), negated)
+        if word == "is":
+            self.take()
+            neg = self.word() == "not"
+            if neg:
+                self.take()
+            self.take("null")
+            return IsNull(left, neg)
+        return left
+
+    def sum(self):
+        node = self.atom()
+        while self.word() in ("+", "-"):
+            sign = 1 if self.take().text == "+" else -1
+            tok = self.peek()
+            if tok.kind == "number" and self.tokens[self.i + 1].text.lower() in UNITS:
+                self.take()
+                unit = UNITS[self.take().text.lower()]
+                node = Offset(node, sign * float(tok.text), unit)
+            else:
+                raise self.error("only date offsets such as '+ 31 days' may follow + or -")
+        return node
+
+    def literal(self) -> Literal:
+        tok = self.peek()
+        word = self.word()
+        if tok.kind == "string":
+            self.take()
+            return Literal(tok.text[1:-1].replace("''", "'"), "text")
+        if tok.kind == "number":
+            self.take()
+            return Literal(float(tok.text), "float") if "." in tok.text else \
+                Literal(int(tok.text), "int")
+        if word in ("true", "false"):
+            self.take()
+            return Literal(word == "true", "bool")
+        if word == "date":
+            self.take()
+            text = self.peek()
+            if text.kind != "string":
+                raise self.error("expected a quoted date after 'date'")
+            self.take()
+            try:
+                return Literal(date.fromisoformat(text.text[1:-1]), "date")
+            except ValueError:
+                raise self.error("not a date (use 'YYYY-MM-DD')", text) from None
+        raise self.error("expected a literal value")
+
+    def atom(self):
+        tok = self.peek()
+        if tok.text == "(":
+            self.take()
+            node = self.or_expr()
+            self.take(")")
+            return node
+        if tok.kind in ("string", "number") or self.word() in ("true", "false", "date"):
+            return self.literal()
+        if tok.kind == "name" and self.word() not in KEYWORDS:
+            self.take()
+            if self.peek().text == "(":
+                return self.call(tok)
+            if self.peek().text == ".":
+                self.take()
+                col = self.take()
+                if col.kind != "name":
+                    raise self.error("expected a column name after '.'", col)
+                return ColumnRef(col.text, tok.text)
+            return ColumnRef(tok.text)
+        raise self.error("expected a column, value or '('")
+
+    def call(self, name: Token) -> Call:
+        func = name.text.lower()
+        if func not in FUNCTIONS:
+            raise self.error(f"unknown function (known: {', '.join(sorted(FUNCTIONS))})", name)
+        self.take("(")
+        args = [self.sum()]
+        while self.word() == ",":
+            self.take()
+            args.append(self.sum())
+        self.take(")")
+        return Call(func, tuple(args))
+
+
+def parse(text: str, *, where: str | None = None):
+    """Parse a filter; raises ExprError naming the offending token."""
+    if not text or not text.strip():
+        raise ExprError("empty expression", where=where)
+    return _Parser(text, where).parse()
+
+
+# ----- checking -------------------------------------------------------------------------
+Scope = Mapping[str, str]  # "column" or "table.column" -> logical type
+
+
+def columns_used(node) -> set[ColumnRef]:
+    found: set[ColumnRef] = set()
+
+    def walk(n):
+        if isinstance(n, ColumnRef):
+            found.add(n)
+        elif isinstance(n, (tuple, list)):
+            for item in n:
+                walk(item)
+        elif hasattr(n, "__dataclass_fields__"):
+            for name in n.__dataclass_fields__:
+                walk(getattr(n, name))
+
+    walk(node)
+    return found
+
+
+def check(node, scope: Scope, *, text: str = "", where: str | None = None) -> str:
+    """The type of ``node`` in ``scope``; a filter must be 'bool'."""
+
+    def fail(msg: str) -> ExprError:
+        return ExprError(f"{msg} in {text!r}" if text else msg, where=where)
+
+    def typ(n) -> str:
+        if isinstance(n, Literal):
+            return n.type
+        if isinstance(n, ColumnRef):
+            key = str(n)
+            if key not in scope:
+                raise fail(f"unknown column {key!r}; available: "
+                           f"{', '.join(sorted(k for k in scope if '.' not in k))}")
+            return scope[key]
+        if isinstance(n, Offset):
+            if typ(n.base) != "date":
+                raise fail(f"a date offset needs a date, not {typ(n.base)}")
+            return "date"
+        if isinstance(n, Call):
+            arg_types, result = FUNCTIONS[n.func]
+            if len(n.args) != len(arg_types):
+                raise fail(f"{n.func} takes {len(arg_types)} argument(s)")
+            for arg, want in zip(n.args, arg_types, strict=True):
+                if typ(arg) != want:
+                    raise fail(f"{n.func} needs {want} arguments, got {typ(arg)}")
+            return result
+        if isinstance(n, Compare):
+            _same(typ(n.left), typ(n.right), f"{n.op} comparison")
+            return "bool"
+        if isinstance(n, InList):
+            t = typ(n.operand)
+            for v in n.values:
+                _same(t, v.type, "'in' list")
+            return "bool"
+        if isinstance(n, Between):
+            t = typ(n.operand)
+            _same(t, typ(n.low), "'between'")
+            _same(t, typ(n.high), "'between'")
+            return "bool"
+        if isinstance(n, IsNull):
+            typ(n.operand)
+            return "bool"
+        if isinstance(n, Not):
+            _want_bool(typ(n.operand))
+            return "bool"
+        if isinstance(n, BoolOp):
+            for item in n.items:
+                _want_bool(typ(item))
+            return "bool"
+        raise fail(f"cannot type {n!r}")
+
+    def _same(a: str, b: str, what: str) -> None:
+        if a == b or (a in NUMERIC and b in NUMERIC):
+            return
+        raise fail(f"{what} mixes {a} and {b}")
+
+    def _want_bool(t: str) -> None:
+        if t != "bool":
+            raise fail(f"'and', 'or' and 'not' need true/false operands, got {t}")
+
+    return typ(node)
+
+
+def parse_filter(text: str, scope: Scope, *, where: str | None = None):
+    node = parse(text, where=where)
+    result = check(node, scope, text=text, where=where)
+    if result != "bool":
+        raise ExprError(f"a filter must be true or false, but {text!r} is {result}",
+                        where=where)
+    return node
+
+
+# ----- compiling ------------------------------------------------------------------------
+Resolver = Callable[[ColumnRef], ibis.Value]
+
+_INTERVAL_ARG = {"days": "days", "months": "months", "years": "years"}
+
+
+def to_ibis(node, resolve: Resolver) -> ibis.Value:
+    """Compile a checked tree to an Ibis expression; ``resolve`` maps columns."""
+    t = type(node)
+    if t is Literal:
+        return ibis.literal(node.value)
+    if t is ColumnRef:
+        return resolve(node)
+    if t is Offset:
+        amount = int(node.amount)
+        return to_ibis(node.base, resolve) + ibis.interval(**{_INTERVAL_ARG[node.unit]: amount})
+    if t is Call:
+        args = [to_ibis(a, resolve) for a in node.args]
+        if node.func == "startswith":
+            return args[0].startswith(args[1])
+        return args[0].year()
+    if t is Compare:
+        left, right = to_ibis(node.left, resolve), to_ibis(node.right, resolve)
+        return {"=": left.__eq__, "!=": left.__ne__, "<": left.__lt__, "<=": left.__le__,
+                ">": left.__gt__, ">=": left.__ge__}[node.op](right)
+    if t is InList:
+        result = to_ibis(node.operand, resolve).isin([v.value for v in node.values])
+        return ~result if node.negated else result
+    if t is Between:
+        result = to_ibis(node.operand, resolve).between(
+            to_ibis(node.low, resolve), to_ibis(node.high, resolve))
+        return ~result if node.negated else result
+    if t is IsNull:
+        result = to_ibis(node.operand, resolve).isnull()
+        return ~result if node.negated else result
+    if t is Not:
+        return ~to_ibis(node.operand, resolve)
+    if t is BoolOp:
+        parts = [to_ibis(i, resolve) for i in node.items]
+        out = parts[0]
+        for p in parts[1:]:
+            out = (out & p) if node.op == "and" else (out | p)
+        return out
+    raise TypeError(f"cannot compile {node!r}")
