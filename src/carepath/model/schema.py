@@ -676,3 +676,155 @@ DATA_TABLES = DATA_TABLES + COPRODUCTION_TABLES
 ALL_TABLES = DATA_TABLES + SYSTEM_TABLES
 TABLES_BY_NAME = {t.name: t for t in ALL_TABLES}
 # ===== end of co-production block (issue 8) ==============================================
+
+# ===== Web application accounts (C11, issue 10) ==========================================
+
+WEB_USERS = Table(
+    "web_users",
+    "Local accounts of the web application: argon2id password hash (never the password), "
+    "role and the areas a scoped role may see. Changes are written to the audit log.",
+    (
+        Column("username", "text", "Login name.", required=True),
+        Column("password_hash", "text", "argon2id hash of the password.", required=True),
+        Column("role", "text", "admin, analyst, commissioner, locality_lead or provider.",
+               required=True,
+               codes=("admin", "analyst", "commissioner", "locality_lead", "provider")),
+        Column("scope", "text", "Area codes the role is limited to (; separated): "
+               "localities for a locality lead, the organisation for a provider."),
+        Column("session_epoch", "int", "Raised on logout, password reset, role change or "
+               "removal, which ends every session issued before.", required=True),
+        Column("active", "bool", "False once removed (kept for the audit trail).",
+               required=True),
+        Column("created_at", "timestamp", "When the account was made.", required=True),
+        Column("updated_at", "timestamp", "When it last changed.", required=True),
+    ),
+    key=("username",),
+    group="system",
+)
+
+SYSTEM_TABLES = SYSTEM_TABLES + (WEB_USERS,)
+ALL_TABLES = DATA_TABLES + SYSTEM_TABLES
+TABLES_BY_NAME = {t.name: t for t in ALL_TABLES}
+# ===== end of web application block (issue 10) ===========================================
+
+
+# ===== economics block (issue 9): PBMA decisions ==========================================
+# Owned by carepath.domain.economics. Appended here so other blocks stay untouched.
+
+PBMA_DECISIONS = Table(
+    "pbma_decisions",
+    "Programme budgeting and marginal analysis: the decision taken on each candidate "
+    "investment (wish list) or disinvestment (shift list), with its rationale. Every "
+    "decision is also written to the audit log.",
+    (
+        Column("decision_id", "text", "Decision identifier.", required=True),
+        Column("exercise_id", "text", "PBMA exercise (definition id).", required=True),
+        Column("option_id", "text", "Option decided on.", required=True),
+        Column("option_list", "text", "wish or shift.", codes=("wish", "shift")),
+        Column("decision", "text", "invest, disinvest, reject or defer.", required=True,
+               codes=("invest", "disinvest", "reject", "defer")),
+        Column("rationale", "text", "Why (required: the panel's reasons).", required=True),
+        Column("cost", "float", "Annual cost or money released (GBP).", min=0),
+        Column("weighted_score", "float", "Panel's weighted benefit score at the time."),
+        Column("decided_by", "text", "User who recorded it.", required=True),
+        Column("decided_at", "timestamp", "When it was recorded.", required=True),
+    ),
+    key=("decision_id",),
+    group="results",
+)
+
+SYSTEM_TABLES = SYSTEM_TABLES + (PBMA_DECISIONS,)
+ALL_TABLES = DATA_TABLES + SYSTEM_TABLES
+TABLES_BY_NAME = {t.name: t for t in ALL_TABLES}
+# ===== end of economics block (issue 9) ===================================================
+
+
+# ===== ingest block (issue 5): published figures loaded from named sources ================
+# Owned by carepath.ingest / carepath.sources. Appended here so other blocks stay untouched.
+# Ingest creates these tables when missing, so older workspaces need no migration.
+
+_VALUE_STATES = ("published", "suppressed", "missing")
+
+EXTERNAL_INDICATOR_VALUES = Table(
+    "external_indicator_values",
+    "Indicator values published by others (OHID Fingertips exports, QOF prevalence, "
+    "Cancer Waiting Times), kept in a Fingertips-like long format to show beside "
+    "Carepath's own. Suppressed, missing and zero stay distinct through value_state.",
+    (
+        Column("source", "text", "Named source that loaded the row.", required=True),
+        Column("indicator_id", "text", "Publisher's indicator id.", required=True),
+        Column("indicator_name", "text", "Publisher's indicator name."),
+        Column("area_code", "text", "Area code as published (ODS or ONS).", required=True),
+        Column("area_name", "text", "Area name as published."),
+        Column("area_type", "text", "Area type as published."),
+        Column("period", "text", "Period label as published.", required=True),
+        Column("period_start", "date", "First day of the period, when known."),
+        Column("period_end", "date", "Last day of the period, when known."),
+        Column("sex", "text", "Sex breakdown ('all' when none).", required=True),
+        Column("age", "text", "Age group ('all' when none).", required=True),
+        Column("breakdown", "text", "Other breakdown dimension ('all' when none).",
+               required=True),
+        Column("category", "text", "Breakdown category ('all' when none).", required=True),
+        Column("numerator", "float", "Numerator (count).", min=0),
+        Column("denominator", "float", "Denominator.", min=0),
+        Column("value", "float", "Value as published."),
+        Column("lower95", "float", "Lower 95% limit as published."),
+        Column("upper95", "float", "Upper 95% limit as published."),
+        Column("unit", "text", "Unit or measure (e.g. %, per 100,000)."),
+        Column("value_state", "text", "published, suppressed or missing.", required=True,
+               codes=_VALUE_STATES),
+        Column("value_note", "text", "Publisher's note or suppression reason."),
+        Column("compared_to", "text", "Publisher's significance marker."),
+    ),
+    key=("source", "indicator_id", "area_code", "period", "sex", "age", "breakdown",
+         "category"),
+)
+
+PUBLISHED_POPULATION = Table(
+    "published_population",
+    "Population counts as published (GP registered patients by age and sex at practice, "
+    "PCN, sub-ICB, ICB and region; ONS mid-year estimates by area), in the publisher's "
+    "own age groups. Rows with age_band 'all' or sex 'all' are the published totals.",
+    (
+        Column("source", "text", "Named source that loaded the row.", required=True),
+        Column("area_code", "text", "Area code (ODS or ONS).", required=True),
+        Column("area_name", "text", "Area name as published."),
+        Column("area_type", "text", "practice, pcn, sub_icb, icb, region, la, country ...",
+               required=True),
+        Column("reference_date", "date", "Date the count refers to.", required=True),
+        Column("sex", "text", "M, F or all.", required=True, codes=("M", "F", "all")),
+        Column("age_band", "text", "Age group as published ('all', '0-4', '37', '90+').",
+               required=True),
+        Column("age_from", "int", "First year of age in the group.", min=0),
+        Column("age_to", "int", "Last year of age; empty when open-ended.", min=0),
+        Column("population", "int", "People.", required=True, min=0),
+    ),
+    key=("source", "area_code", "reference_date", "sex", "age_band"),
+    dates=("reference_date",),
+)
+
+AREA_DEPRIVATION = Table(
+    "area_deprivation",
+    "Indices of Deprivation by area (LSOA, local authority, practice, PCN): score, rank "
+    "and decile as published.",
+    (
+        Column("source", "text", "Named source that loaded the row.", required=True),
+        Column("area_code", "text", "Area code.", required=True),
+        Column("area_name", "text", "Area name."),
+        Column("area_type", "text", "lsoa, la, practice or pcn.", required=True),
+        Column("index_year", "int", "Edition of the indices (2019, 2025).", required=True),
+        Column("domain", "text", "Index or domain ('imd' for the overall index).",
+               required=True),
+        Column("measure", "text", "Summary measure (score, rank, average_rank, ...).",
+               required=True),
+        Column("value", "float", "Value of the measure."),
+        Column("decile", "int", "Decile (1 = most deprived).", min=1, max=10),
+    ),
+    key=("source", "area_code", "index_year", "domain", "measure"),
+)
+
+INGEST_TABLES = (EXTERNAL_INDICATOR_VALUES, PUBLISHED_POPULATION, AREA_DEPRIVATION)
+DATA_TABLES = DATA_TABLES + INGEST_TABLES
+ALL_TABLES = DATA_TABLES + SYSTEM_TABLES
+TABLES_BY_NAME = {t.name: t for t in ALL_TABLES}
+# ===== end of ingest block (issue 5) ======================================================

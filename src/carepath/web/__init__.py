@@ -1,0 +1,1 @@
+"""Web application (C11): FastAPI, server-rendered pages, JSON API, roles, scopes, audit."""

@@ -1,0 +1,1 @@
+"""JSON API modules: each ``router`` is mounted under /api/v1 by ``create_app``."""

@@ -1,0 +1,107 @@
+"""The Carepath web application.
+
+``create_app(ws)`` builds a FastAPI app over one workspace. Pages are plug-ins: every module
+``carepath.web.pages.<name>`` that defines ``router`` (an ``APIRouter``) is included, and its
+optional ``NAV_ITEMS`` (``render.NavItem``) go in the header. JSON endpoints live in
+``carepath.web.api.<name>`` the same way and are mounted under ``/api/v1``. Adding a page
+never means editing this file.
+
+Every route checks the caller through the dependencies of ``carepath.web.security``
+(``require_user``, ``require_roles``) and the scope rules of ``carepath.web.scopes``.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from collections.abc import Iterator
+from contextlib import asynccontextmanager
+from types import ModuleType
+
+from fastapi import Depends, FastAPI, Request
+from fastapi.staticfiles import StaticFiles
+
+from carepath import __version__
+from carepath.web import api as api_pkg
+from carepath.web import errors, users
+from carepath.web import pages as pages_pkg
+from carepath.web.db import Database
+from carepath.web.render import NavItem
+from carepath.web.security import LoginThrottle, SessionCodec, csrf_protect, session_middleware
+from carepath.workspace import Workspace
+
+API_PREFIX = "/api/v1"
+# Bodies larger than this are refused before they are read (forms here are small).
+MAX_BODY_BYTES = 1_000_000
+SECURITY_HEADERS = {
+    # vega-embed runs Vega's expression interpreter (ast mode), so no 'unsafe-eval'.
+    "Content-Security-Policy": "default-src 'self'; script-src 'self'; style-src 'self' "
+    "'unsafe-inline'; img-src 'self' data:; object-src 'none'; base-uri 'self'; "
+    "form-action 'self'; frame-ancestors 'none'",
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "same-origin",
+    "Cache-Control": "no-store",
+}
+
+
+def discover(package: ModuleType) -> Iterator[ModuleType]:
+    for info in sorted(pkgutil.iter_modules(package.__path__), key=lambda m: m.name):
+        if not info.name.startswith("_"):
+            yield importlib.import_module(f"{package.__name__}.{info.name}")
+
+
+def create_app(ws: Workspace, *, force_secure: bool = False) -> FastAPI:
+    db = Database(ws)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        db.open()
+        yield
+        db.close()
+
+    app = FastAPI(title="Carepath", version=__version__, lifespan=lifespan,
+                  openapi_url=f"{API_PREFIX}/openapi.json", docs_url=None, redoc_url=None,
+                  dependencies=[Depends(csrf_protect)],
+                  description="Indicator values and read models of a Carepath workspace, "
+                  "under the caller's role and scope.")
+    with ws.transaction() as con:
+        users.ensure_tables(con)
+    app.state.ws = ws
+    app.state.db = db
+    app.state.session_codec = SessionCodec(ws.secret())
+    app.state.throttle = LoginThrottle()
+    app.state.force_secure = force_secure
+    app.state.workspace_name = ws.config().get("name", ws.path.name)
+    _middleware(app)
+    errors.install(app)
+    app.mount("/static", StaticFiles(packages=[("carepath.web", "static")]), name="static")
+    nav: list[NavItem] = []
+    for module in discover(pages_pkg):
+        if hasattr(module, "router"):
+            app.include_router(module.router)
+            nav.extend(getattr(module, "NAV_ITEMS", ()))
+    for module in discover(api_pkg):
+        if hasattr(module, "router"):
+            app.include_router(module.router, prefix=API_PREFIX)
+    app.state.nav = sorted(nav, key=lambda n: (n.order, n.label))
+    return app
+
+
+def _middleware(app: FastAPI) -> None:
+    @app.middleware("http")
+    async def _headers(request: Request, call_next):
+        length = request.headers.get("content-length")
+        if length and (not length.isdigit() or int(length) > MAX_BODY_BYTES):
+            return errors.problem(request, 413, f"The request is larger than the "
+                                  f"{MAX_BODY_BYTES // 1000} kB this site accepts.")
+        response = await call_next(request)
+        for name, value in SECURITY_HEADERS.items():
+            if name == "Cache-Control" and request.url.path.startswith("/static/"):
+                continue
+            response.headers.setdefault(name, value)
+        return response
+
+    # Added last so it runs first: the session exists before the header middleware's inner
+    # handlers (and the error pages) need it.
+    app.middleware("http")(session_middleware)

@@ -1,0 +1,99 @@
+"""Errors become a helpful page (browser) or a JSON problem (API, RFC 9457), never a trace.
+
+The API is everything under ``/api/``; anything else is a page.
+"""
+
+from __future__ import annotations
+
+import logging
+from urllib.parse import quote
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from carepath.errors import CarepathError
+from carepath.web.render import render
+from carepath.web.security import CsrfError, Forbidden, LoginRequired, Throttled
+
+log = logging.getLogger("carepath.web")
+API_PREFIX = "/api/"
+PROBLEM_TYPE = "application/problem+json"
+TITLES = {400: "Bad request", 401: "Sign in required", 403: "Forbidden", 404: "Not found",
+          405: "Method not allowed", 413: "Too large", 422: "Invalid input",
+          429: "Too many attempts", 500: "Something went wrong"}
+
+
+def is_api(request: Request) -> bool:
+    return request.url.path.startswith(API_PREFIX)
+
+
+def problem(request: Request, status: int, detail: str, *, headers: dict | None = None,
+            errors: list | None = None) -> Response:
+    if is_api(request):
+        body = {"type": "about:blank", "title": TITLES.get(status, "Error"), "status": status,
+                "detail": detail, "instance": request.url.path}
+        if errors:
+            body["errors"] = errors
+        return JSONResponse(body, status_code=status, media_type=PROBLEM_TYPE, headers=headers)
+    response = render(request, "error.html", {"status": status, "title": TITLES.get(
+        status, "Error"), "detail": detail, "errors": errors or []}, status_code=status)
+    if headers:
+        response.headers.update(headers)
+    return response
+
+
+def _field_errors(exc: RequestValidationError) -> list[dict]:
+    out = []
+    for err in exc.errors():
+        where = ".".join(str(p) for p in err.get("loc", ()) if p not in ("body",))
+        out.append({"field": where, "message": err.get("msg", "invalid")})
+    return out
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(LoginRequired)
+    async def _login(request: Request, exc: LoginRequired):
+        if is_api(request):
+            return problem(request, 401, "Sign in to use this endpoint.")
+        target = quote(request.url.path, safe="/")
+        return RedirectResponse(f"/login?next={target}", status_code=303)
+
+    @app.exception_handler(Forbidden)
+    async def _forbidden(request: Request, exc: Forbidden):
+        return problem(request, 403, exc.detail)
+
+    @app.exception_handler(CsrfError)
+    async def _csrf(request: Request, exc: CsrfError):
+        return problem(request, 403, "The form had expired or did not come from this site. "
+                       "Go back, reload the page and try again.")
+
+    @app.exception_handler(Throttled)
+    async def _throttled(request: Request, exc: Throttled):
+        return problem(request, 429, f"Too many failed sign-in attempts. Try again in "
+                       f"{exc.retry_after} seconds.",
+                       headers={"Retry-After": str(exc.retry_after)})
+
+    @app.exception_handler(CarepathError)
+    async def _carepath(request: Request, exc: CarepathError):
+        return problem(request, 400, str(exc))
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError):
+        return problem(request, 422, "Some of the input is not valid.",
+                       errors=_field_errors(exc))
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException):
+        detail = exc.detail if isinstance(exc.detail, str) else TITLES.get(exc.status_code, "")
+        if exc.status_code == 404 and detail == "Not Found":
+            detail = "There is no page at this address."
+        return problem(request, exc.status_code, detail, headers=getattr(exc, "headers", None))
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception):
+        # Logged by type only: messages could carry data values.
+        log.error("unhandled %s on %s", type(exc).__name__, request.url.path)
+        return problem(request, 500, "Something went wrong on our side. The error has been "
+                       "logged; try again or tell your administrator.")

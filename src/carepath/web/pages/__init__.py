@@ -1,0 +1,1 @@
+"""Web pages: each module with a ``router`` is included by ``create_app``."""

@@ -1,0 +1,67 @@
+"""Sign in and sign out."""
+
+from __future__ import annotations
+
+import duckdb
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import RedirectResponse
+
+from carepath.web import users
+from carepath.web.audit import record
+from carepath.web.db import get_con
+from carepath.web.render import render
+from carepath.web.scopes import Principal
+from carepath.web.security import current_principal, new_session, replace_session
+
+router = APIRouter()
+NAV_ITEMS = ()
+
+
+def safe_next(target: str | None) -> str:
+    """Only local paths: an open redirect would let a phishing link borrow our login."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return "/"
+    return target
+
+
+@router.get("/login", include_in_schema=False)
+def login_form(request: Request, next: str = "/",
+               who: Principal = Depends(current_principal)):
+    return render(request, "login.html", {"title": "Sign in", "next": safe_next(next),
+                                          "error": None, "username": ""})
+
+
+@router.post("/login", include_in_schema=False)
+def login(request: Request, username: str = Form("", max_length=200),
+          password: str = Form("", max_length=users.MAX_PASSWORD_LENGTH),
+          next: str = Form("/", max_length=500),
+          con: duckdb.DuckDBPyConnection = Depends(get_con)):
+    throttle = request.app.state.throttle
+    client = request.client.host if request.client else "unknown"
+    keys = (f"user:{username.strip().lower()}", f"ip:{client}")
+    throttle.check(*keys)
+    found = users.authenticate(con, username, password)
+    if found is None:
+        throttle.failed(*keys)
+        record(con, actor=username.strip().lower()[:64] or "-", action="login.failed",
+               target=None, detail={"client": client})
+        return render(request, "login.html", {
+            "title": "Sign in", "next": safe_next(next), "username": username,
+            "error": "The user name or password is not right."}, status_code=401)
+    throttle.succeeded(*keys)
+    who, epoch = found
+    # A brand-new session: nothing from before sign-in carries over (no fixation).
+    replace_session(request, new_session(who.username, epoch))
+    request.state.principal = who
+    record(con, actor=who.username, action="login", target=None, detail={"client": client})
+    return RedirectResponse(safe_next(next), status_code=303)
+
+
+@router.post("/logout", include_in_schema=False)
+def logout(request: Request, con: duckdb.DuckDBPyConnection = Depends(get_con),
+           who: Principal = Depends(current_principal)):
+    if who.is_authenticated:
+        users.end_sessions(con, who.username)
+        record(con, actor=who.username, action="logout", target=None)
+    replace_session(request, new_session())
+    return RedirectResponse("/", status_code=303)

@@ -1,0 +1,42 @@
+"""Home: what this workspace holds, and where to go next for the signed-in role."""
+
+from __future__ import annotations
+
+import duckdb
+from fastapi import APIRouter, Depends, Request
+
+from carepath.web.db import get_con
+from carepath.web.render import NavItem, render
+from carepath.web.scopes import Principal, Role
+from carepath.web.security import current_principal
+
+router = APIRouter()
+NAV_ITEMS = (NavItem("Home", "/", order=0),)
+
+
+def workspace_summary(con: duckdb.DuckDBPyConnection) -> dict:
+    ind = con.execute(
+        "SELECT count(DISTINCT indicator_id), min(period_start), max(period_end), "
+        "max(computed_at), count(*) FROM indicator_values").fetchone()
+    by_type = con.execute(
+        "SELECT org_type, count(DISTINCT org_code) FROM organisations GROUP BY 1 ORDER BY 2"
+    ).fetchall()
+    reviews = con.execute("SELECT count(*), count(*) FILTER (WHERE status = 'open') "
+                          "FROM peer_reviews").fetchone()
+    return {"indicators": ind[0], "first": ind[1], "last": ind[2], "computed_at": ind[3],
+            "values": ind[4], "orgs": dict(by_type), "reviews": reviews[0],
+            "open_reviews": reviews[1]}
+
+
+@router.get("/", include_in_schema=False)
+def home(request: Request, who: Principal = Depends(current_principal),
+         con: duckdb.DuckDBPyConnection = Depends(get_con)):
+    summary = workspace_summary(con) if who.is_authenticated else None
+    my_localities = []
+    if who.role is Role.LOCALITY_LEAD and who.scope:
+        codes = sorted(who.scope)
+        my_localities = con.execute(
+            f"SELECT org_code, any_value(name) FROM organisations WHERE org_code IN "
+            f"({', '.join('?' * len(codes))}) GROUP BY 1 ORDER BY 2", codes).fetchall()
+    return render(request, "home.html", {"title": "Home", "summary": summary,
+                                         "my_localities": my_localities})

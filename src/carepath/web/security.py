@@ -1,0 +1,199 @@
+"""Sessions, CSRF, login throttling and the "who is asking" dependencies.
+
+A session is a cookie signed with the workspace secret (itsdangerous), holding the user name,
+the account's session epoch and a CSRF token. It is HttpOnly, SameSite=Lax and Secure when
+the request came over TLS (directly or through a proxy uvicorn trusts). Logging in issues a
+brand-new session (no fixation); logging out, a password reset, a role change or removal
+raise the epoch so older cookies stop working. Sessions expire after ``SESSION_MAX_AGE``.
+"""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+import threading
+import time
+from collections import defaultdict, deque
+from collections.abc import Callable
+
+import duckdb
+from fastapi import Depends, Request
+from itsdangerous import BadSignature, URLSafeTimedSerializer
+
+from carepath.web import users
+from carepath.web.db import get_con
+from carepath.web.scopes import ANONYMOUS, Principal, Role
+
+COOKIE = "carepath_session"
+SESSION_MAX_AGE = 8 * 60 * 60  # a working day
+CSRF_FIELD = "csrf_token"
+CSRF_HEADER = "x-csrf-token"
+UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+# Login throttling: this many failures for one user name or one client address within the
+# window locks further attempts until the window has passed.
+MAX_LOGIN_FAILURES = 5
+THROTTLE_WINDOW = 15 * 60
+
+
+class LoginRequired(Exception):
+    """No (valid) session: a page redirects to the login form, the API answers 401."""
+
+
+class Forbidden(Exception):
+    """Signed in but outside the role or scope: 403."""
+
+    def __init__(self, detail: str = "You do not have access to this page.") -> None:
+        super().__init__(detail)
+        self.detail = detail
+
+
+class CsrfError(Exception):
+    """A form or unsafe API call without the session's CSRF token: 403."""
+
+
+class Throttled(Exception):
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(f"too many failed logins; try again in {retry_after} s")
+        self.retry_after = retry_after
+
+
+# ----- the cookie -----------------------------------------------------------------------
+
+class SessionCodec:
+    def __init__(self, secret: bytes) -> None:
+        self._signer = URLSafeTimedSerializer(secret, salt="carepath-session")
+
+    def dumps(self, data: dict) -> str:
+        return self._signer.dumps(data)
+
+    def loads(self, cookie: str | None) -> dict | None:
+        if not cookie:
+            return None
+        try:
+            data = self._signer.loads(cookie, max_age=SESSION_MAX_AGE)
+        except BadSignature:  # includes SignatureExpired
+            return None
+        return data if isinstance(data, dict) else None
+
+
+def new_session(username: str | None = None, epoch: int | None = None) -> dict:
+    data = {"c": secrets.token_urlsafe(24), "n": secrets.token_urlsafe(12)}
+    if username is not None:
+        data.update(u=username, e=epoch)
+    return data
+
+
+def session(request: Request) -> dict:
+    return request.state.session
+
+
+def replace_session(request: Request, data: dict) -> None:
+    """Swap the whole session (login, logout); the middleware writes the new cookie."""
+    request.state.session = data
+    request.state.session_dirty = True
+
+
+def csrf_token(request: Request) -> str:
+    return request.state.session["c"]
+
+
+def is_secure(request: Request) -> bool:
+    return request.url.scheme == "https" or request.app.state.force_secure
+
+
+async def session_middleware(request: Request, call_next: Callable):
+    codec: SessionCodec = request.app.state.session_codec
+    data = codec.loads(request.cookies.get(COOKIE))
+    request.state.session_dirty = data is None
+    request.state.session = data or new_session()
+    response = await call_next(request)
+    if request.state.session_dirty:
+        response.set_cookie(COOKIE, codec.dumps(request.state.session), max_age=SESSION_MAX_AGE,
+                            httponly=True, samesite="lax", secure=is_secure(request), path="/")
+    return response
+
+
+# ----- CSRF -----------------------------------------------------------------------------
+
+async def csrf_protect(request: Request) -> None:
+    """App-wide dependency: every unsafe request must carry the session's token."""
+    if request.method not in UNSAFE_METHODS:
+        return
+    sent = request.headers.get(CSRF_HEADER)
+    if sent is None and "form" in request.headers.get("content-type", ""):
+        form = await request.form()  # cached by Starlette, so the endpoint can read it too
+        value = form.get(CSRF_FIELD)
+        sent = value if isinstance(value, str) else None
+    expected = request.state.session.get("c", "")
+    if not sent or not hmac.compare_digest(sent.encode(), expected.encode()):
+        raise CsrfError()
+
+
+# ----- who is asking --------------------------------------------------------------------
+
+def current_principal(request: Request,
+                      con: duckdb.DuckDBPyConnection = Depends(get_con)) -> Principal:
+    cached = getattr(request.state, "principal", None)
+    if cached is not None:
+        return cached
+    data = request.state.session
+    who = ANONYMOUS
+    if data.get("u"):
+        found = users.lookup(con, data["u"])
+        if found is not None and found[1] == data.get("e"):
+            who = found[0]
+    request.state.principal = who
+    return who
+
+
+def require_user(who: Principal = Depends(current_principal)) -> Principal:
+    if not who.is_authenticated:
+        raise LoginRequired()
+    return who
+
+
+def require_roles(*roles: Role) -> Callable[..., Principal]:
+    allowed = frozenset(roles)
+
+    def dependency(who: Principal = Depends(require_user)) -> Principal:
+        if who.role not in allowed:
+            raise Forbidden("Your role does not have access to this page.")
+        return who
+
+    return dependency
+
+
+# ----- login throttling -----------------------------------------------------------------
+
+class LoginThrottle:
+    """Failures per user name and per client address in a sliding window (in memory: one
+    server process; a restart forgets, which is acceptable for a laptop deployment)."""
+
+    def __init__(self, max_failures: int = MAX_LOGIN_FAILURES,
+                 window: float = THROTTLE_WINDOW, clock: Callable[[], float] = time.monotonic):
+        self.max_failures, self.window, self.clock = max_failures, window, clock
+        self._failures: dict[str, deque[float]] = defaultdict(deque)
+        self._lock = threading.Lock()
+
+    def _recent(self, key: str) -> deque[float]:
+        q, cutoff = self._failures[key], self.clock() - self.window
+        while q and q[0] < cutoff:
+            q.popleft()
+        return q
+
+    def check(self, *keys: str) -> None:
+        with self._lock:
+            for key in keys:
+                q = self._recent(key)
+                if len(q) >= self.max_failures:
+                    raise Throttled(int(q[0] + self.window - self.clock()) + 1)
+
+    def failed(self, *keys: str) -> None:
+        with self._lock:
+            for key in keys:
+                self._recent(key).append(self.clock())
+
+    def succeeded(self, *keys: str) -> None:
+        with self._lock:
+            for key in keys:
+                self._failures.pop(key, None)

@@ -1,0 +1,57 @@
+"""The app skeleton: page discovery, errors, headers, static assets, sessions."""
+
+from __future__ import annotations
+
+from fastapi.testclient import TestClient
+
+from carepath.web import pages
+from carepath.web.app import create_app, discover
+
+
+def test_every_page_module_with_a_router_is_included(app):
+    included = {id(getattr(r, "original_router", None)) for r in app.routes}
+    modules = [m for m in discover(pages) if hasattr(m, "router")]
+    assert {"home", "account"} <= {m.__name__.rsplit(".", 1)[1] for m in modules}
+    for module in modules:
+        assert id(module.router) in included, module.__name__
+
+
+def test_anonymous_home_points_to_public_view_and_sign_in(clients):
+    page = clients["public"].get("/")
+    assert page.status_code == 200
+    assert 'href="/public"' in page.text and 'href="/login"' in page.text
+
+
+def test_unknown_page_is_a_helpful_page_and_unknown_api_a_problem(clients):
+    page = clients["admin"].get("/no/such/page")
+    assert page.status_code == 404 and "There is no page at this address" in page.text
+    api = clients["admin"].get("/api/v1/no-such")
+    assert api.status_code == 404
+    assert api.headers["content-type"].startswith("application/problem+json")
+    assert api.json()["status"] == 404
+
+
+def test_security_headers_and_session_cookie_flags(app):
+    with TestClient(app) as c:
+        r = c.get("/")
+        assert "default-src 'self'" in r.headers["content-security-policy"]
+        assert "unsafe-eval" not in r.headers["content-security-policy"]
+        assert r.headers["x-frame-options"] == "DENY"
+        cookie = r.headers["set-cookie"].lower()
+        assert "httponly" in cookie and "samesite=lax" in cookie and "secure" not in cookie
+
+
+def test_cookie_is_secure_behind_tls(web_ws):
+    with TestClient(create_app(web_ws), base_url="https://testserver") as c:
+        assert "secure" in c.get("/").headers["set-cookie"].lower()
+
+
+def test_vendored_chart_libraries_are_served_from_the_package(clients):
+    for name in ("vega.min.js", "vega-lite.min.js", "vega-embed.min.js"):
+        r = clients["public"].get(f"/static/vendor/{name}")
+        assert r.status_code == 200 and len(r.content) > 10_000
+
+
+def test_openapi_document_lists_the_api(clients):
+    doc = clients["public"].get("/api/v1/openapi.json").json()
+    assert doc["info"]["title"] == "Carepath"
