@@ -1,0 +1,248 @@
+"""`carepath economics ...`: service catalogue, cost-benefit analysis with sensitivity, and
+programme budgeting and marginal analysis (PBMA) with recorded decisions."""
+
+from __future__ import annotations
+
+import getpass
+import math
+import shutil
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from carepath.cli._common import WorkspaceOption, open_workspace
+from carepath.domain.economics import constants as K
+
+console = Console()
+econ_app = typer.Typer(help="Costs and benefits across organisations; PBMA.",
+                       no_args_is_help=True)
+services_app = typer.Typer(help="The service catalogue (services and who pays).",
+                           no_args_is_help=True)
+econ_app.add_typer(services_app, name="services")
+
+OutOption = Annotated[Path | None, typer.Option(
+    "--out", help="Folder for the report: CSV files, an HTML report and an Excel workbook.")]
+EXAMPLES = Path(__file__).resolve().parents[1] / "domain" / "economics" / "examples"
+
+
+def _money(v) -> str:
+    if v is None or (isinstance(v, float) and (math.isnan(v) or math.isinf(v))):
+        return "–"
+    return f"-£{abs(v):,.0f}" if v < 0 else f"£{v:,.0f}"
+
+
+def _num(v, digits: int = 2) -> str:
+    if v is None or (isinstance(v, float) and (math.isnan(v) or math.isinf(v))):
+        return "–"
+    return f"{v:,.{digits}f}"
+
+
+def _table(title: str, columns: list[str], rows: list[list[str]]) -> Table:
+    table = Table(title=title, title_justify="left")
+    for i, col in enumerate(columns):
+        table.add_column(col, justify="left" if i == 0 else "right")
+    for row in rows:
+        table.add_row(*row)
+    return table
+
+
+# ----- services -------------------------------------------------------------------------------
+@services_app.command("load")
+def services_load(
+    file: Annotated[Path, typer.Argument(help="CSV or .xlsx of services with payers.")],
+    workspace: WorkspaceOption = None,
+) -> None:
+    """Load services (unit cost, activity, payers and shares) into the workspace."""
+    from carepath.domain.economics.catalogue import load_catalogue, save_catalogue
+
+    ws = open_workspace(workspace)
+    rows = load_catalogue(file)
+    n = save_catalogue(ws, rows, by=getpass.getuser(), source=file.name)
+    console.print(f"Loaded {n} service-years ({len({r.service_id for r in rows})} services).")
+
+
+@services_app.command("list")
+def services_list(
+    workspace: WorkspaceOption = None,
+    year: Annotated[int | None, typer.Option(help="Financial year starting.")] = None,
+) -> None:
+    """The catalogue and, for a year, the programme budget by paying organisation."""
+    from carepath.domain.economics.catalogue import programme_budget, read_catalogue
+
+    ws = open_workspace(workspace)
+    with ws.connect(read_only=True) as con:
+        cat = read_catalogue(con, year)
+        budget = programme_budget(con, year) if year is not None else None
+    console.print(_table("Services", ["service", "name", "year", "unit cost", "activity",
+                                      "annual cost", "payers"],
+                         [[r.service_id, r.name, str(r.year), _money(r.unit_cost),
+                           _num(r.activity, 0), _money(r.annual_cost), r.payers or ""]
+                          for r in cat.itertuples()]))
+    if budget is not None:
+        console.print(_table(f"Programme budget {year}", ["payer", "spend", "services"],
+                             [[r.payer_code, _money(r.spend), str(r.services)]
+                              for r in budget.itertuples()]))
+
+
+# ----- cost-benefit analysis ----------------------------------------------------------------
+@econ_app.command("cba")
+def cba(
+    file: Annotated[Path, typer.Argument(help="CBA model (YAML; sections may be CSV files).")],
+    workspace: WorkspaceOption = None,
+    draws: Annotated[int, typer.Option(help="Monte Carlo draws (0 = none).", min=0)]
+    = K.DEFAULT_DRAWS,
+    seed: Annotated[int, typer.Option(help="Seed of the random generator.")] = K.DEFAULT_SEED,
+    out: OutOption = None,
+) -> None:
+    """Green Book CBA: NPV, BCR, ROI and payback per organisation and in total, the
+    cost-shift matrix, a tornado and a Monte Carlo analysis."""
+    from carepath.domain.economics.definitions import load_cba
+    from carepath.domain.economics.report import build_cba_report
+
+    model = load_cba(file)
+    rep = build_cba_report(model, draws=draws, seed=seed)
+    _print_cba(rep)
+    if out is not None:
+        _write_cba(rep, out)
+    if workspace is not None:
+        _audit(workspace, "economics.cba.run", model.id, {"draws": draws, "seed": seed})
+
+
+def _print_cba(rep) -> None:
+    res, names = rep.result, rep.model.organisations
+    console.print(_table(
+        f"{rep.model.title}: by organisation (PV, {rep.model.base_year} prices)",
+        ["organisation", "PV costs", "PV benefits", "NPV", "BCR", "ROI", "payback (yrs)"],
+        [[o.name, _money(o.pv_costs), _money(o.pv_benefits), _money(o.npv), _num(o.bcr),
+          "–" if o.roi is None else f"{o.roi:.1%}",
+          "–" if o.payback_year is None else str(o.payback_year)]
+         for o in (*res.organisations, res.total)]))
+    payers = [p for p in res.cost_shift if any(res.cost_shift[p].values())]
+    felt = [o for o in names if any(res.cost_shift[p][o] for p in payers)]
+    console.print(_table("Who pays (rows) x who benefits (columns), PV of benefits",
+                         ["payer", *felt],
+                         [[p, *[_money(res.cost_shift[p][o]) for o in felt]]
+                          for p in payers]))
+    if rep.tornado:
+        console.print(_table(f"One-way sensitivity (base NPV {_money(rep.base_npv)})",
+                             ["parameter", "low", "high", "NPV at low", "NPV at high"],
+                             [[b.parameter, _num(b.low_value), _num(b.high_value),
+                               _money(b.npv_at_low), _money(b.npv_at_high)]
+                              for b in rep.tornado]))
+    if rep.monte_carlo is not None:
+        mc = rep.monte_carlo
+        console.print(f"Monte Carlo, {mc.draws:,} draws (seed {mc.seed}): NPV "
+                      f"{_money(mc.npv_total.mean)} (95% interval {_money(mc.npv_total.low)} "
+                      f"to {_money(mc.npv_total.high)}); P(NPV > 0) = "
+                      f"[bold]{mc.p_npv_positive:.1%}[/]")
+
+
+def _write_cba(rep, out: Path) -> None:
+    from carepath.charts import to_svg
+    from carepath.domain.economics import report
+    from carepath.domain.economics.charts import tornado_chart
+
+    frames = report.cba_frames(rep)
+    paths = report.write_csvs(frames, out, rep.model.id)
+    paths.append(report.write_xlsx(frames, out / f"{rep.model.id}.xlsx"))
+    svg = to_svg(tornado_chart(rep.tornado, rep.base_npv)) if rep.tornado else None
+    html = out / f"{rep.model.id}.html"
+    html.write_text(report.cba_html(rep, svg), encoding="utf-8")
+    console.print(f"Wrote {len(paths) + 1} files to [bold]{out}[/] (HTML: {html.name})")
+
+
+def _audit(workspace: Path, action: str, target: str, detail: dict) -> None:
+    import json
+
+    ws = open_workspace(workspace)
+    with ws.transaction() as con:
+        ws.audit(con, actor=getpass.getuser(), action=action, target=target,
+                 detail=json.dumps(detail))
+
+
+# ----- PBMA -----------------------------------------------------------------------------------
+@econ_app.command("pbma")
+def pbma(
+    file: Annotated[Path, typer.Argument(help="PBMA exercise (YAML; scores may be a CSV).")],
+    workspace: WorkspaceOption = None,
+    out: OutOption = None,
+) -> None:
+    """Rank the wish and shift lists by cost-value ratio and select within the budget."""
+    from carepath.domain.economics import report
+    from carepath.domain.economics.pbma import load_exercise, score_options, select
+
+    ex = load_exercise(file)
+    scores = score_options(ex)
+    sel = select(ex, scores)
+    frames = report.pbma_frames(ex, scores, sel)
+    opts = frames["options"]
+    console.print(_table(f"{ex.title}: options", ["option", "list", "cost", "score",
+                                                  "panel sd", "cost/point", "selection"],
+                         [[r.name, r.list, _money(r.cost), _num(r.weighted_score),
+                           _num(r.panel_sd), _money(r.cost_value_ratio),
+                           f"{r.selection} {r.note}".strip()] for r in opts.itertuples()]))
+    console.print(f"Headroom {_money(sel.headroom)}; released {_money(sel.released)}; "
+                  f"invested {_money(sel.spent)}; unallocated {_money(sel.remaining)}.")
+    decided = None
+    if workspace is not None:
+        from carepath.domain.economics.decisions import decisions
+
+        with open_workspace(workspace).connect(read_only=True) as con:
+            decided = decisions(con, ex.id)
+    if out is not None:
+        paths = report.write_csvs(frames, out, ex.id)
+        paths.append(report.write_xlsx(frames, out / f"{ex.id}.xlsx"))
+        (out / f"{ex.id}.html").write_text(report.pbma_html(ex, scores, sel, decided),
+                                           encoding="utf-8")
+        console.print(f"Wrote {len(paths) + 1} files to [bold]{out}[/]")
+
+
+@econ_app.command("decide")
+def decide(
+    file: Annotated[Path, typer.Argument(help="The PBMA exercise decided on.")],
+    option: Annotated[str, typer.Option(help="Option id.")],
+    decision: Annotated[str, typer.Option(help="invest, disinvest, reject or defer.")],
+    rationale: Annotated[str, typer.Option(help="The panel's reasons (required).")],
+    workspace: WorkspaceOption = None,
+) -> None:
+    """Record a decision with its rationale (audited)."""
+    from carepath.domain.economics.decisions import DecisionInput, record_decision
+    from carepath.domain.economics.pbma import load_exercise
+
+    ex = load_exercise(file)
+    ws = open_workspace(workspace)
+    decision_id = record_decision(ws, ex, DecisionInput(option, decision, rationale),
+                                  by=getpass.getuser())
+    console.print(f"Recorded decision {decision_id}: {decision} {option}.")
+
+
+@econ_app.command("decisions")
+def list_decisions(
+    workspace: WorkspaceOption = None,
+    exercise: Annotated[str | None, typer.Option(help="Exercise id.")] = None,
+) -> None:
+    """Decisions recorded, newest first."""
+    from carepath.domain.economics.decisions import decisions
+
+    with open_workspace(workspace).connect(read_only=True) as con:
+        frame = decisions(con, exercise)
+    console.print(_table("PBMA decisions", ["option", "decision", "rationale", "by", "when"],
+                         [[r.option_id, r.decision, r.rationale, r.decided_by,
+                           str(r.decided_at)[:19]] for r in frame.itertuples()]))
+
+
+@econ_app.command("example")
+def example(dest: Annotated[Path, typer.Argument(help="Folder to copy the examples to.")]
+            ) -> None:
+    """Copy the Wessex example models (hospice at home CBA, LWBC PBMA, services)."""
+    dest.mkdir(parents=True, exist_ok=True)
+    copied = [shutil.copy2(p, dest / p.name) for p in sorted(EXAMPLES.iterdir())
+              if p.suffix in (".yaml", ".csv")]
+    console.print(f"Copied {len(copied)} files to [bold]{dest}[/]")
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(econ_app, name="economics")

@@ -1,0 +1,129 @@
+"""The service catalogue over the ``services`` and ``service_payers`` tables: what each cancer
+support service costs, its activity, who pays (shares summing to 100%) and the indicators it
+is meant to move. Loaded from CSV or Excel; written in one transaction with an audit event."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+import duckdb
+import pandas as pd
+from pydantic import Field, field_validator
+
+from carepath.domain.economics.definitions import Ident, _Model, check_shares_sum, parse_shares
+from carepath.domain.economics.loading import (
+    FILE_KEY,
+    FIRST_DATA_ROW,
+    ROW_KEY,
+    read_csv_rows,
+    validate,
+)
+from carepath.errors import ValidationError
+from carepath.workspace import Workspace
+
+NonNegative = Annotated[float, Field(ge=0)]
+
+
+class CatalogueRow(_Model):
+    service_id: Ident
+    name: str = Field(min_length=1)
+    provider_code: str | None = None
+    year: int = Field(ge=2000, le=2100)
+    unit_cost: NonNegative | None = None  # None = missing, kept distinct from 0
+    activity: NonNegative | None = None
+    indicator_ids: str | None = None
+    payers: dict[str, float]
+
+    @field_validator("payers", mode="before")
+    @classmethod
+    def _payers(cls, value: Any) -> dict[str, float]:
+        return check_shares_sum(parse_shares(value))
+
+    @property
+    def annual_cost(self) -> float | None:
+        if self.unit_cost is None or self.activity is None:
+            return None
+        return self.unit_cost * self.activity
+
+
+class Catalogue(_Model):
+    services: list[CatalogueRow]
+
+
+def _excel_rows(path: Path) -> list[dict]:
+    try:
+        frame = pd.read_excel(path, sheet_name=0, dtype=str)
+    except (ValueError, OSError) as exc:
+        raise ValidationError(f"cannot read the workbook: {exc}", where=str(path)) from None
+    rows = []
+    for i, rec in enumerate(frame.to_dict("records")):
+        clean = {str(k).strip(): (None if pd.isna(v) or not str(v).strip() else str(v).strip())
+                 for k, v in rec.items()}
+        rows.append({**clean, ROW_KEY: i + FIRST_DATA_ROW, FILE_KEY: str(path)})
+    return rows
+
+
+def load_catalogue(path: Path) -> list[CatalogueRow]:
+    """Read services from CSV or .xlsx (first sheet). Columns: service_id, name,
+    provider_code, year, unit_cost, activity, indicator_ids, payers ('ICB:70%;HOSP:30%')."""
+    path = Path(path)
+    rows = _excel_rows(path) if path.suffix.lower() in (".xlsx", ".xlsm") else read_csv_rows(path)
+    if not rows:
+        raise ValidationError("no services in the file", where=str(path))
+    catalogue = validate(Catalogue, {"services": rows}, source=path)
+    keys = [(r.service_id, r.year) for r in catalogue.services]
+    for i, key in enumerate(keys):
+        if keys.index(key) != i:
+            raise ValidationError(f"service {key[0]} appears twice for year {key[1]}",
+                                  where=f"{path}, row {i + FIRST_DATA_ROW}")
+    return catalogue.services
+
+
+def save_catalogue(ws: Workspace, rows: list[CatalogueRow], *, by: str, source: str) -> int:
+    """Replace these services (all their years and payers) in one transaction; audited."""
+    ids = sorted({r.service_id for r in rows})
+    marks = ", ".join("?" * len(ids))
+    with ws.transaction() as con:
+        con.execute(f"DELETE FROM services WHERE service_id IN ({marks})", ids)
+        con.execute(f"DELETE FROM service_payers WHERE service_id IN ({marks})", ids)
+        con.executemany(
+            "INSERT INTO services (service_id, name, provider_code, year, unit_cost, activity, "
+            "indicator_ids) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [[r.service_id, r.name, r.provider_code, r.year, r.unit_cost, r.activity,
+              r.indicator_ids] for r in rows])
+        payers = {(r.service_id, p): s for r in sorted(rows, key=lambda r: r.year)
+                  for p, s in r.payers.items()}  # the latest year's shares stand
+        con.executemany("INSERT INTO service_payers VALUES (?, ?, ?)",
+                        [[sid, p, s] for (sid, p), s in payers.items()])
+        ws.audit(con, actor=by, action="economics.services.load", target=source,
+                 detail=json.dumps({"services": len(ids), "rows": len(rows)}))
+    return len(rows)
+
+
+def read_catalogue(con: duckdb.DuckDBPyConnection, year: int | None = None) -> pd.DataFrame:
+    """Services with their annual cost and payers (text 'CODE:share;...')."""
+    where = "WHERE s.year = ?" if year is not None else ""
+    return con.execute(f"""
+        SELECT s.service_id, s.name, s.provider_code, s.year, s.unit_cost, s.activity,
+               s.unit_cost * s.activity AS annual_cost, s.indicator_ids,
+               string_agg(p.payer_code || ':' || round(p.share * 100, 1) || '%', ';'
+                          ORDER BY p.payer_code) AS payers
+        FROM services s LEFT JOIN service_payers p USING (service_id)
+        {where}
+        GROUP BY ALL ORDER BY s.year, s.service_id""", [year] if year is not None else []).df()
+
+
+def programme_budget(con: duckdb.DuckDBPyConnection, year: int) -> pd.DataFrame:
+    """Current spend by paying organisation for a year: the programme budget. Services whose
+    cost or activity is missing are counted separately, never as zero."""
+    return con.execute("""
+        SELECT p.payer_code,
+               sum(s.unit_cost * s.activity * p.share) AS spend,
+               count(*) FILTER (WHERE s.unit_cost IS NULL OR s.activity IS NULL)
+                   AS services_missing_cost,
+               count(*) AS services
+        FROM services s JOIN service_payers p USING (service_id)
+        WHERE s.year = ? GROUP BY p.payer_code ORDER BY spend DESC NULLS LAST""",
+                       [year]).df()

@@ -1,0 +1,307 @@
+"""Green Book cost-benefit analysis across organisations.
+
+For each appraisal year t = 0 .. horizon-1 (t = 0 is the base year, undiscounted):
+
+* cost of service s = unit cost x activity x profile[t] x (1 + optimism bias of its grade),
+  split between payers by their shares;
+* benefit b = quantity x unit value x (1 - deadweight) x attribution
+  x (1 - drop-off)^(years since it started) x (1 - optimism bias of its grade),
+  felt by its beneficiary organisation;
+* present values use the Green Book factors: 3.5% a year, or 1.5% for health effects.
+
+NPV, benefit-cost ratio, return on investment and payback follow per organisation and in
+total. The arithmetic is vectorised over a leading "draw" axis so that the same code gives the
+deterministic answer (one draw) and the Monte Carlo analysis (thousands).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from carepath.domain.economics import constants as K
+from carepath.domain.economics.definitions import CBAModel, parse_parameter
+
+
+def discount_factors(horizon: int, *, health: bool = False,
+                     schedule: tuple[tuple[int, float, float], ...] = K.DISCOUNT_SCHEDULE,
+                     ) -> np.ndarray:
+    """Green Book discount factor for years 0..horizon-1; declining rate after year 30."""
+    factors = np.ones(horizon)
+    for t in range(1, horizon):
+        rate = _rate_for_year(t, health, schedule)
+        factors[t] = factors[t - 1] / (1 + rate)
+    return factors
+
+
+def _rate_for_year(t: int, health: bool, schedule) -> float:
+    rate = schedule[0][2 if health else 1]
+    for first_year, standard, health_rate in schedule:
+        if t >= first_year:
+            rate = health_rate if health else standard
+    return rate
+
+
+def optimism_bias(grade: int) -> float:
+    return K.OPTIMISM_BIAS_BY_GRADE[grade]
+
+
+@dataclass(frozen=True)
+class Compiled:
+    """The model as arrays. Shapes: S services, B benefits, U unit values, O organisations,
+    T years."""
+
+    orgs: tuple[str, ...]
+    years: np.ndarray  # (T,) calendar years
+    service_ids: tuple[str, ...]
+    benefit_ids: tuple[str, ...]
+    unit_value_ids: tuple[str, ...]
+    base: dict[str, np.ndarray]  # parameter arrays: unit_cost, activity (S,), quantity ... (B,)
+    cost_factor: np.ndarray  # (S, T) profile x window x (1 + optimism bias)
+    shares: np.ndarray  # (S, O)
+    benefit_factor: np.ndarray  # (B,) 1 - optimism bias
+    active: np.ndarray  # (B, T) 1 in years the benefit runs
+    since_start: np.ndarray  # (B, T) years since the benefit started (0 before)
+    value_index: np.ndarray  # (B,) which unit value
+    beneficiary: np.ndarray  # (B, O) one-hot
+    link: np.ndarray  # (B, S) which service produces each benefit (rows sum to 1)
+    scale_service: np.ndarray  # (B,) service whose activity scales the benefit, or -1
+    df_cost: np.ndarray  # (T,)
+    df_benefit: np.ndarray  # (B, T)
+
+
+def _window(start: int, end: int | None, horizon: int) -> np.ndarray:
+    t = np.arange(horizon)
+    last = horizon - 1 if end is None else end
+    return ((t >= start) & (t <= last)).astype(float)
+
+
+def compile_model(model: CBAModel) -> Compiled:
+    T = model.horizon_years
+    orgs = tuple(model.organisations)
+    org_pos = {o: i for i, o in enumerate(orgs)}
+    svc = model.services
+    ben = model.benefits
+    uv_pos = {u.id: i for i, u in enumerate(model.unit_values)}
+    cost_factor = np.array([
+        _window(s.start_year, s.end_year, T) * (np.array(s.profile) if s.profile else 1.0)
+        * (1 + optimism_bias(s.confidence)) for s in svc])
+    shares = np.zeros((len(svc), len(orgs)))
+    for i, s in enumerate(svc):
+        for payer, share in s.payers.items():
+            shares[i, org_pos[payer]] = share
+    # A benefit produced by a named service follows that service's ramp-up and window.
+    service_shape = {s.id: _window(s.start_year, s.end_year, T)
+                     * (np.array(s.profile) if s.profile else 1.0) for s in svc}
+    grades = [b.confidence or model.unit_values[uv_pos[b.unit_value]].confidence for b in ben]
+    beneficiary = np.zeros((len(ben), len(orgs)))
+    for i, b in enumerate(ben):
+        beneficiary[i, org_pos[b.beneficiary]] = 1.0
+    df_std, df_health = discount_factors(T), discount_factors(T, health=True)
+    return Compiled(
+        orgs=orgs,
+        years=model.base_year + np.arange(T),
+        service_ids=tuple(s.id for s in svc),
+        benefit_ids=tuple(b.id for b in ben),
+        unit_value_ids=tuple(u.id for u in model.unit_values),
+        base={
+            "unit_cost": np.array([s.unit_cost for s in svc], float),
+            "activity": np.array([s.activity for s in svc], float),
+            "quantity": np.array([b.quantity for b in ben], float),
+            "deadweight": np.array([b.deadweight for b in ben], float),
+            "attribution": np.array([b.attribution for b in ben], float),
+            "drop_off": np.array([b.drop_off for b in ben], float),
+            "value": np.array([u.value for u in model.unit_values], float),
+        },
+        cost_factor=cost_factor,
+        shares=shares,
+        benefit_factor=np.array([1 - optimism_bias(g) for g in grades]),
+        active=np.array([_window(b.start_year, b.end_year, T) * service_shape.get(b.service, 1.0)
+                         for b in ben]),
+        since_start=np.array([np.maximum(np.arange(T) - b.start_year, 0) for b in ben], float),
+        value_index=np.array([uv_pos[b.unit_value] for b in ben]),
+        beneficiary=beneficiary,
+        link=_links(model, cost_factor),
+        scale_service=np.array([
+            [s.id for s in svc].index(b.service)
+            if b.service is not None and b.scales_with_activity else -1 for b in ben]),
+        df_cost=df_std,
+        df_benefit=np.array([df_health if b.health else df_std for b in ben]),
+    )
+
+
+def _links(model: CBAModel, cost_factor: np.ndarray) -> np.ndarray:
+    """Benefit -> service: the named service, else every service pro rata to its cost."""
+    ids = [s.id for s in model.services]
+    weight = np.array([s.unit_cost * s.activity for s in model.services]) * cost_factor.sum(1)
+    if weight.sum() <= 0:
+        weight = np.ones(len(ids))
+    link = np.zeros((len(model.benefits), len(ids)))
+    for i, b in enumerate(model.benefits):
+        if b.service is not None:
+            link[i, ids.index(b.service)] = 1.0
+        else:
+            link[i] = weight / weight.sum()
+    return link
+
+
+# ----- evaluation over draws -----------------------------------------------------------------
+_ARRAY_OF = {"services": "service_ids", "benefits": "benefit_ids", "unit_values": "unit_value_ids"}
+
+
+def parameter_arrays(c: Compiled, n: int, overrides: dict[str, np.ndarray] | None = None
+                     ) -> dict[str, np.ndarray]:
+    """Base parameters repeated for n draws, with some columns replaced by given draws."""
+    arrays = {k: np.broadcast_to(v, (n, v.size)).copy() for k, v in c.base.items()}
+    for name, draws in (overrides or {}).items():
+        kind, ident, fld = parse_parameter(name)
+        index = getattr(c, _ARRAY_OF[kind]).index(ident)
+        arrays[fld][:, index] = draws
+    return arrays
+
+
+@dataclass(frozen=True)
+class Flows:
+    """Yearly money flows per draw: costs (N, S, T) and benefits (N, B, T), undiscounted."""
+
+    costs: np.ndarray
+    benefits: np.ndarray
+
+
+def flows(c: Compiled, p: dict[str, np.ndarray]) -> Flows:
+    annual_cost = p["unit_cost"] * p["activity"]  # (N, S)
+    costs = annual_cost[:, :, None] * c.cost_factor[None]
+    value = p["value"][:, c.value_index]  # (N, B)
+    annual = (p["quantity"] * value * _activity_ratio(c, p) * (1 - p["deadweight"]) * p["attribution"]
+              * c.benefit_factor[None])
+    decay = (1 - p["drop_off"])[:, :, None] ** c.since_start[None]
+    benefits = annual[:, :, None] * decay * c.active[None]
+    return Flows(costs, benefits)
+
+
+def _activity_ratio(c: Compiled, p: dict[str, np.ndarray]) -> np.ndarray:
+    """(N, B): activity in this draw over stated activity, for benefits that scale with it."""
+    base = c.base["activity"]
+    ratio = np.ones((p["activity"].shape[0], c.scale_service.size))
+    for b, s in enumerate(c.scale_service):
+        if s >= 0 and base[s] > 0:
+            ratio[:, b] = p["activity"][:, s] / base[s]
+    return ratio
+
+
+def present_values(c: Compiled, f: Flows) -> tuple[np.ndarray, np.ndarray]:
+    """PV of costs paid and benefits felt per organisation: two (N, O) arrays."""
+    pv_cost_s = f.costs @ c.df_cost  # (N, S)
+    pv_ben_b = np.einsum("nbt,bt->nb", f.benefits, c.df_benefit)
+    return pv_cost_s @ c.shares, pv_ben_b @ c.beneficiary
+
+
+def npv_draws(c: Compiled, n: int, overrides: dict[str, np.ndarray] | None = None
+              ) -> tuple[np.ndarray, np.ndarray]:
+    """PV costs and PV benefits per organisation for each of n draws."""
+    return present_values(c, flows(c, parameter_arrays(c, n, overrides)))
+
+
+# ----- deterministic results -------------------------------------------------------------------
+@dataclass(frozen=True)
+class OrgResult:
+    org: str
+    name: str
+    pv_costs: float
+    pv_benefits: float
+    npv: float
+    bcr: float | None  # None when the organisation pays nothing
+    roi: float | None
+    payback_year: int | None  # years until cumulative discounted net >= 0; None if never
+
+    def as_row(self) -> dict:
+        return dict(self.__dict__)
+
+
+@dataclass(frozen=True)
+class CBAResult:
+    model_id: str
+    title: str
+    organisations: list[OrgResult]
+    total: OrgResult
+    yearly: list[dict]  # year, org, cost, benefit, pv_cost, pv_benefit, cumulative_net
+    cost_shift: dict[str, dict[str, float]]  # payer -> beneficiary -> PV benefit funded
+    benefit_lines: list[dict]
+
+
+def ratios(pv_costs: float, pv_benefits: float) -> tuple[float | None, float | None]:
+    if pv_costs <= 0:
+        return None, None
+    return pv_benefits / pv_costs, (pv_benefits - pv_costs) / pv_costs
+
+
+def payback_year(pv_cost_by_year: np.ndarray, pv_benefit_by_year: np.ndarray) -> int | None:
+    """Number of years until cumulative discounted benefits cover cumulative costs for good
+    (1 = within the base year): a cumulative that turns positive and then falls back has
+    not paid back. None if not paid back within the horizon, or if nothing is spent."""
+    if pv_cost_by_year.sum() <= 0:
+        return None
+    cumulative = np.cumsum(pv_benefit_by_year - pv_cost_by_year)
+    short = np.nonzero(cumulative < 0)[0]
+    if not short.size:
+        return 1
+    last_short = int(short[-1])
+    return None if last_short == cumulative.size - 1 else last_short + 2
+
+
+def run_cba(model: CBAModel) -> CBAResult:
+    c = compile_model(model)
+    f = flows(c, parameter_arrays(c, 1))
+    cost_so = f.costs[0].T[:, :, None] * c.shares[None]  # (T, S, O)
+    cost_ot = cost_so.sum(1).T  # (O, T)
+    ben_ot = (f.benefits[0][:, :, None] * c.beneficiary[:, None, :]).sum(0).T  # (O, T)
+    pv_ben_bt = f.benefits[0] * c.df_benefit  # (B, T)
+    pv_ben_ot = (pv_ben_bt[:, :, None] * c.beneficiary[:, None, :]).sum(0).T
+    pv_cost_ot = cost_ot * c.df_cost[None]
+    orgs = [_org_result(o, model.organisations[o], pv_cost_ot[i], pv_ben_ot[i])
+            for i, o in enumerate(c.orgs)]
+    total = _org_result("total", "All organisations", pv_cost_ot.sum(0), pv_ben_ot.sum(0))
+    return CBAResult(
+        model_id=model.id, title=model.title, organisations=orgs, total=total,
+        yearly=_yearly(c, cost_ot, ben_ot, pv_cost_ot, pv_ben_ot),
+        cost_shift=_cost_shift(c, pv_ben_bt.sum(1)),
+        benefit_lines=_benefit_lines(model, c, f.benefits[0], pv_ben_bt.sum(1)),
+    )
+
+
+def _org_result(org: str, name: str, pv_cost_t: np.ndarray, pv_ben_t: np.ndarray) -> OrgResult:
+    pvc, pvb = float(pv_cost_t.sum()), float(pv_ben_t.sum())
+    bcr, roi = ratios(pvc, pvb)
+    return OrgResult(org, name, pvc, pvb, pvb - pvc, bcr, roi, payback_year(pv_cost_t, pv_ben_t))
+
+
+def _yearly(c: Compiled, cost, ben, pv_cost, pv_ben) -> list[dict]:
+    rows = []
+    for i, org in enumerate(c.orgs):
+        cumulative = np.cumsum(pv_ben[i] - pv_cost[i])
+        for t, year in enumerate(c.years):
+            rows.append({"year": int(year), "org": org, "cost": float(cost[i, t]),
+                         "benefit": float(ben[i, t]), "pv_cost": float(pv_cost[i, t]),
+                         "pv_benefit": float(pv_ben[i, t]),
+                         "cumulative_net": float(cumulative[t])})
+    return rows
+
+
+def _cost_shift(c: Compiled, pv_ben_b: np.ndarray) -> dict[str, dict[str, float]]:
+    """Who pays x who benefits: the PV of benefits felt by each organisation that each
+    payer's money buys (a payer funds its share of each service and of what it produces)."""
+    ben_so = c.link.T @ (pv_ben_b[:, None] * c.beneficiary)  # (S, O_beneficiary)
+    matrix = c.shares.T @ ben_so  # (O_payer, O_beneficiary)
+    return {p: {b: float(matrix[i, j]) for j, b in enumerate(c.orgs)}
+            for i, p in enumerate(c.orgs)}
+
+
+def _benefit_lines(model: CBAModel, c: Compiled, ben_bt: np.ndarray, pv_b: np.ndarray
+                   ) -> list[dict]:
+    values = {u.id: u for u in model.unit_values}
+    return [{"benefit": b.id, "outcome": b.outcome, "beneficiary": b.beneficiary,
+             "unit_value": values[b.unit_value].value, "unit": values[b.unit_value].unit,
+             "source": values[b.unit_value].source, "undiscounted": float(ben_bt[i].sum()),
+             "pv": float(pv_b[i]), "health": b.health}
+            for i, b in enumerate(model.benefits)]

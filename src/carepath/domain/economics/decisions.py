@@ -1,0 +1,73 @@
+"""PBMA decisions: each investment or disinvestment decided, with the panel's rationale,
+written with its audit event in one transaction so the two can never disagree."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import duckdb
+import pandas as pd
+
+from carepath.domain.economics import constants as K
+from carepath.domain.economics.pbma import Exercise, score_options
+from carepath.errors import ValidationError
+from carepath.workspace import Workspace
+
+# A rationale is the record of why; a word or two is not one.
+MIN_RATIONALE_CHARS = 10
+ALLOWED = {"wish": ("invest", "reject", "defer"), "shift": ("disinvest", "reject", "defer")}
+
+
+@dataclass(frozen=True)
+class DecisionInput:
+    option_id: str
+    decision: str
+    rationale: str
+
+
+def _check(ex: Exercise, d: DecisionInput) -> tuple[str, float]:
+    where = f"decision on {d.option_id}"
+    options = {o.id: o for o in ex.options}
+    if d.option_id not in options:
+        raise ValidationError(f"exercise {ex.id} has no option {d.option_id!r}", where=where)
+    if d.decision not in K.DECISIONS:
+        raise ValidationError(f"decision {d.decision!r} is not one of "
+                              f"{', '.join(K.DECISIONS)}", where=where)
+    option = options[d.option_id]
+    if d.decision not in ALLOWED[option.list]:
+        raise ValidationError(f"a {option.list}-list option can be "
+                              f"{' / '.join(ALLOWED[option.list])}, not {d.decision}",
+                              where=where)
+    if len((d.rationale or "").strip()) < MIN_RATIONALE_CHARS:
+        raise ValidationError("a rationale is required (the panel's reasons, at least "
+                              f"{MIN_RATIONALE_CHARS} characters)", where=where)
+    return option.list, option.cost
+
+
+def record_decision(ws: Workspace, ex: Exercise, decision: DecisionInput, *, by: str) -> str:
+    """Record one decision and its audit event; returns the decision id."""
+    option_list, cost = _check(ex, decision)
+    weighted = {s.option.id: s.weighted for s in score_options(ex)}[decision.option_id]
+    decision_id = uuid.uuid4().hex[:12]
+    now = datetime.now(UTC).replace(tzinfo=None)
+    with ws.transaction() as con:
+        con.execute("INSERT INTO pbma_decisions VALUES (?,?,?,?,?,?,?,?,?,?)", [
+            decision_id, ex.id, decision.option_id, option_list, decision.decision,
+            decision.rationale.strip(), cost, weighted, by, now])
+        ws.audit(con, actor=by, action="economics.pbma.decision", target=decision_id,
+                 detail=json.dumps({"exercise": ex.id, "option": decision.option_id,
+                                    "decision": decision.decision}))
+    return decision_id
+
+
+def decisions(con: duckdb.DuckDBPyConnection, exercise_id: str | None = None) -> pd.DataFrame:
+    """Decisions, newest first; the latest per option is the one that stands."""
+    sql = "SELECT * FROM pbma_decisions"
+    params: list = []
+    if exercise_id is not None:
+        sql += " WHERE exercise_id = ?"
+        params.append(exercise_id)
+    return con.execute(sql + " ORDER BY decided_at DESC", params).df()

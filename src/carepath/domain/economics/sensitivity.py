@@ -1,0 +1,121 @@
+"""Sensitivity analysis: one-way (tornado) and probabilistic (Monte Carlo).
+
+Both reuse the vectorised evaluator of :mod:`cba`: a tornado is 2 x P draws in which one
+parameter at a time sits at a low or high quantile of its distribution; a Monte Carlo run is
+N draws from every distribution at once, from a seeded numpy Generator so that a run can be
+repeated exactly.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from carepath.domain.economics import constants as K
+from carepath.domain.economics.cba import Compiled, compile_model, npv_draws, parameter_arrays
+from carepath.domain.economics.definitions import CBAModel, parse_parameter
+
+
+@dataclass(frozen=True)
+class TornadoBar:
+    parameter: str
+    low_value: float
+    high_value: float
+    npv_at_low: float
+    npv_at_high: float
+
+    @property
+    def swing(self) -> float:
+        return abs(self.npv_at_high - self.npv_at_low)
+
+
+def tornado(model: CBAModel, quantiles: tuple[float, float] = K.TORNADO_QUANTILES
+            ) -> tuple[float, list[TornadoBar]]:
+    """Base-case total NPV and one bar per uncertain parameter, widest swing first."""
+    c = compile_model(model)
+    base = _total_npv(c, 1)[0]
+    params = model.uncertainty
+    if not params:
+        return float(base), []
+    n = 2 * len(params)
+    overrides = {}
+    bounds = []
+    for i, u in enumerate(params):
+        lo, hi = (u.distribution.ppf(q) for q in quantiles)
+        bounds.append((lo, hi))
+        column = _base_column(c, u.parameter, n)
+        column[2 * i], column[2 * i + 1] = lo, hi
+        overrides[u.parameter] = column
+    npv = _total_npv(c, n, overrides)
+    bars = [TornadoBar(u.parameter, lo, hi, float(npv[2 * i]), float(npv[2 * i + 1]))
+            for i, (u, (lo, hi)) in enumerate(zip(params, bounds, strict=True))]
+    return float(base), sorted(bars, key=lambda b: b.swing, reverse=True)
+
+
+def _base_column(c: Compiled, parameter: str, n: int) -> np.ndarray:
+    """The parameter's base-case value repeated n times."""
+    base = parameter_arrays(c, 1, None)
+    kind, ident, fld = parse_parameter(parameter)
+    ids = {"services": c.service_ids, "benefits": c.benefit_ids,
+           "unit_values": c.unit_value_ids}[kind]
+    return np.full(n, base[fld][0, ids.index(ident)])
+
+
+def _total_npv(c: Compiled, n: int, overrides=None) -> np.ndarray:
+    pv_cost, pv_ben = npv_draws(c, n, overrides)
+    return (pv_ben - pv_cost).sum(1)
+
+
+@dataclass(frozen=True)
+class Interval:
+    mean: float
+    low: float
+    high: float
+    p_positive: float  # probability that the quantity is above 0
+
+
+@dataclass(frozen=True)
+class MonteCarloResult:
+    draws: int
+    seed: int
+    npv_total: Interval
+    bcr_total: Interval | None
+    npv_by_org: dict[str, Interval]
+    npv_samples: np.ndarray  # (N,) total NPV per draw, for charts
+
+    @property
+    def p_npv_positive(self) -> float:
+        return self.npv_total.p_positive
+
+
+def sample_parameters(model: CBAModel, n: int, rng: np.random.Generator
+                      ) -> dict[str, np.ndarray]:
+    """One array of n draws per uncertain parameter, in the model's order."""
+    return {u.parameter: u.distribution.sample(rng, n) for u in model.uncertainty}
+
+
+def monte_carlo(model: CBAModel, draws: int = K.DEFAULT_DRAWS, seed: int = K.DEFAULT_SEED,
+                quantiles: tuple[float, float] = K.INTERVAL_QUANTILES) -> MonteCarloResult:
+    if draws < 1:
+        raise ValueError("draws must be at least 1")
+    c = compile_model(model)
+    rng = np.random.default_rng(seed)
+    pv_cost, pv_ben = npv_draws(c, draws, sample_parameters(model, draws, rng))
+    npv = pv_ben - pv_cost
+    total = npv.sum(1)
+    cost_total = pv_cost.sum(1)
+    bcr = None
+    if np.all(cost_total > 0):
+        bcr = _interval(pv_ben.sum(1) / cost_total - 1, quantiles, shift=1.0)
+    return MonteCarloResult(
+        draws=draws, seed=seed, npv_total=_interval(total, quantiles), bcr_total=bcr,
+        npv_by_org={o: _interval(npv[:, i], quantiles) for i, o in enumerate(c.orgs)},
+        npv_samples=total)
+
+
+def _interval(x: np.ndarray, quantiles: tuple[float, float], shift: float = 0.0) -> Interval:
+    """Summary of draws; ``shift`` is added back after P(x > 0) is taken (BCR: P(BCR > 1))."""
+    lo, hi = np.quantile(x, quantiles)
+    return Interval(float(x.mean() + shift), float(lo + shift), float(hi + shift),
+                    float((x > 0).mean()))
