@@ -1,0 +1,137 @@
+from __future__ import annotations
+
+from datetime import date
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from carepath.domain.experience.reshape import QuestionRule, wide_to_long
+from carepath.domain.experience.scoring import (
+    MIN_RESPONDENTS,
+    casemix_adjusted,
+    question_scores,
+    summary_scores,
+)
+from carepath.errors import ValidationError
+from carepath.workspace import Workspace
+
+START, END = date(2024, 1, 1), date(2024, 12, 31)
+
+
+def _insert(ws, rows):
+    """rows: (org, question, positive, age_band, respondents)"""
+    with ws.transaction() as con:
+        n = 0
+        for org, q, pos, band, count in rows:
+            for _ in range(count):
+                n += 1
+                con.execute(
+                    "INSERT INTO survey_responses (survey, respondent_id, org_code, "
+                    "question_id, positive, response_date, age_band) VALUES "
+                    "('cpes', ?, ?, ?, ?, DATE '2024-06-01', ?)", [f"r{n}", org, q, pos, band])
+
+
+@pytest.fixture
+def survey_ws(tmp_path):
+    ws = Workspace.init(tmp_path / "ws")
+    # T1: 40 respondents, 30 positive on Q1; T2: 10 respondents (suppressed); Q2 at T1 has
+    # only non-evaluative answers (missing); T3 answered Q1 zero positive of 25.
+    _insert(ws, [("T1", "Q1", True, "60-64", 30), ("T1", "Q1", False, "60-64", 10),
+                 ("T2", "Q1", True, "60-64", 10), ("T1", "Q2", None, "60-64", 5),
+                 ("T3", "Q1", False, "60-64", 25)])
+    return ws
+
+
+def test_question_scores_publish_suppress_missing_and_zero(survey_ws):
+    with survey_ws.connect(read_only=True) as con:
+        s = question_scores(con, survey="cpes", start=START, end=END)
+    s = s.set_index(["org_code", "question_id"])
+    assert s.loc[("T1", "Q1"), "value"] == pytest.approx(0.75)
+    assert s.loc[("T1", "Q1"), "value_state"] == "published"
+    assert s.loc[("T2", "Q1"), "value_state"] == "suppressed"
+    assert np.isnan(s.loc[("T2", "Q1"), "value"])
+    assert s.loc[("T1", "Q2"), "value_state"] == "missing"
+    assert s.loc[("T3", "Q1"), "value"] == 0 and s.loc[("T3", "Q1"), "value_state"] == \
+        "published"
+    assert s.loc[("national", "Q1"), "respondents"] == 75
+    assert s.loc[("national", "Q1"), "positive"] == 40
+
+
+def test_summary_scores(survey_ws):
+    with survey_ws.connect(read_only=True) as con:
+        s = question_scores(con, survey="cpes", start=START, end=END)
+    summ = summary_scores(s).set_index("org_code")
+    assert summ.loc["T1", "summary_score"] == pytest.approx(0.75)
+    assert summ.loc["T1", "questions_withheld"] == 1
+    assert summ.loc["T2", "value_state"] == "suppressed"
+
+
+def test_suppression_threshold_is_a_named_constant(survey_ws):
+    with survey_ws.connect(read_only=True) as con:
+        lax = question_scores(con, survey="cpes", start=START, end=END, min_respondents=10)
+        with pytest.raises(ValidationError, match="min_respondents"):
+            question_scores(con, survey="cpes", start=START, end=END, min_respondents=0)
+    assert MIN_RESPONDENTS == 21
+    row = lax[(lax.org_code == "T2") & (lax.question_id == "Q1")].iloc[0]
+    assert row.value_state == "published"
+
+
+def test_casemix_adjustment_removes_age_effect(tmp_path):
+    """Old respondents are more positive everywhere. A has mostly old respondents, B mostly
+    young; within each age group both score the same, so adjusted scores are equal."""
+    ws = Workspace.init(tmp_path / "cm")
+    _insert(ws, [("A", "Q1", True, "80-84", 72), ("A", "Q1", False, "80-84", 8),
+                 ("A", "Q1", True, "40-44", 10), ("A", "Q1", False, "40-44", 10),
+                 ("B", "Q1", True, "80-84", 18), ("B", "Q1", False, "80-84", 2),
+                 ("B", "Q1", True, "40-44", 40), ("B", "Q1", False, "40-44", 40)])
+    with ws.connect(read_only=True) as con:
+        adj = casemix_adjusted(con, survey="cpes", start=START, end=END).set_index("org_code")
+        raw = question_scores(con, survey="cpes", start=START, end=END).set_index("org_code")
+    assert raw.loc["A", "value"] == pytest.approx(0.82)
+    assert raw.loc["B", "value"] == pytest.approx(0.58)
+    assert adj.loc["A", "ratio"] == pytest.approx(1.0)
+    assert adj.loc["A", "adjusted_value"] == pytest.approx(adj.loc["B", "adjusted_value"])
+    assert adj.loc["A", "adjusted_value"] == pytest.approx(0.70)
+    assert (adj.adjusted_lower <= adj.adjusted_value).all()
+
+
+@settings(max_examples=15, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["A", "B", "C"]), st.booleans(),
+                          st.sampled_from(["40-44", "70-74", "90+", None])),
+                min_size=1, max_size=60))
+def test_expected_positives_sum_to_observed_nationally(tmp_path_factory, answers):
+    """Indirect standardisation invariant: expected positives summed over organisations
+    equal the observed national total."""
+    ws = Workspace.init(tmp_path_factory.mktemp("h") / "ws")
+    _insert(ws, [(org, "Q1", pos, band, 1) for org, pos, band in answers])
+    with ws.connect(read_only=True) as con:
+        adj = casemix_adjusted(con, survey="cpes", start=START, end=END, min_respondents=1)
+    assert adj["expected"].sum() == pytest.approx(sum(p for _, p, _ in answers))
+
+
+def test_wide_to_long_marks_positive_and_keeps_non_evaluative():
+    wide = pd.DataFrame({"respondent_id": ["a", "b"], "org_code": ["T1", "T2"],
+                         "response_date": ["2024-06-01", "2024-06-02"],
+                         "age_band": ["60-64", None], "Q1": ["1", "3"], "Q2": ["9", None]})
+    rules = {"Q1": QuestionRule(positive=frozenset({"1", "2"}), scores={"1": 10, "3": 0}),
+             "Q2": QuestionRule(positive=frozenset({"1"}), not_evaluative=frozenset({"9"}))}
+    long = wide_to_long(wide, survey="cpes", questions=rules)
+    got = {(r.respondent_id, r.question_id): (r.positive, r.score) for r in long.itertuples()}
+    assert got[("a", "Q1")] == (True, 10.0)
+    assert got[("b", "Q1")] == (False, 0.0)
+    assert got[("a", "Q2")][0] is pd.NA  # "not applicable": answered, not evaluated
+    assert ("b", "Q2") not in got  # skipped question
+    assert set(long.columns) >= {"survey", "sex", "tumour_group", "imd_quintile"}
+
+
+def test_wide_to_long_names_row_and_column_of_bad_input():
+    wide = pd.DataFrame({"respondent_id": ["a", None], "org_code": ["T1", "T2"],
+                         "response_date": ["2024-06-01", "2024-06-01"], "Q1": ["1", "1"]})
+    rules = {"Q1": QuestionRule(positive=frozenset({"1"}))}
+    with pytest.raises(ValidationError, match="row 3, column respondent_id"):
+        wide_to_long(wide, survey="cpes", questions=rules, source="cpes.csv")
+    with pytest.raises(ValidationError, match="missing column"):
+        wide_to_long(wide, survey="cpes", questions={"Q9": rules["Q1"]})
