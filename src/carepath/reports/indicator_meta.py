@@ -1,18 +1,37 @@
 """Indicator metadata that pages and packs need (title, polarity, unit, definition).
 
-Read from the indicator definitions that produced the values, so a pack always describes
-the definition version it shows.
+Read from the indicator definitions (built-in library, then the workspace's own), so a
+pack describes the definition it shows. Ids with values but no definition (for example
+external values loaded from a Fingertips export) get a plain description.
 """
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import duckdb
 
+from carepath.indicators.catalogue import describe_part
+from carepath.indicators.library import load_library
 
-def indicator_meta(con: duckdb.DuckDBPyConnection) -> dict[str, dict]:
-    """id -> {"title", "higher_is_better" (True/False/None), "unit", "definition", ...}
-    for every indicator that has values in the workspace."""
+
+def indicator_meta(con: duckdb.DuckDBPyConnection, workspace_dir: Path | None = None
+                   ) -> dict[str, dict]:
+    """id -> {"title", "higher_is_better" (True/False/None), "unit", "definition",
+    "source", "why", "version"} for every indicator that has values in the workspace."""
     ids = [r[0] for r in con.execute(
         "SELECT DISTINCT indicator_id FROM indicator_values ORDER BY 1").fetchall()]
-    return {i: {"title": i.replace("_", " "), "higher_is_better": None, "unit": "",
-                "definition": "", "source": ""} for i in ids}
+    library = load_library(Path(workspace_dir) / "indicators" if workspace_dir else None)
+    out = {}
+    for i in ids:
+        d = library.get(i)
+        if d is None:
+            out[i] = {"title": i.replace("_", " "), "higher_is_better": None, "unit": "",
+                      "definition": "", "source": "", "why": "", "version": ""}
+            continue
+        out[i] = {"title": d.title, "higher_is_better": d.higher_is_better, "unit": d.unit,
+                  "definition": f"Numerator: {describe_part(d.numerator)}. Denominator: "
+                                f"{describe_part(d.denominator)}.",
+                  "source": d.governance.source, "why": d.why, "version": d.version,
+                  "domain": d.domain, "statistic": d.statistic}
+    return out

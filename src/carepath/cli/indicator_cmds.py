@@ -1,0 +1,120 @@
+"""`carepath indicators list|show|check`, `carepath compute`, `carepath export`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from carepath.cli._common import WorkspaceOption, open_workspace
+from carepath.errors import CarepathError, ValidationError
+
+console = Console()
+indicators_app = typer.Typer(help="The indicator library: list, show and check definitions.",
+                             no_args_is_help=True)
+
+
+def _library(workspace: Path | None):
+    from carepath.indicators.library import load_library
+    from carepath.workspace import resolve_path
+
+    path = resolve_path(workspace)
+    return load_library(path / "indicators" if path.is_dir() else None)
+
+
+@indicators_app.command("list")
+def list_(workspace: WorkspaceOption = None) -> None:
+    """Every indicator: id, domain, statistic, title."""
+    table = Table("id", "domain", "statistic", "title")
+    for d in _library(workspace).values():
+        table.add_row(d.id, d.domain, d.statistic, d.title)
+    console.print(table)
+
+
+@indicators_app.command()
+def show(indicator_id: str, workspace: WorkspaceOption = None) -> None:
+    """One definition in full."""
+    from carepath.indicators.catalogue import entry_md
+
+    library = _library(workspace)
+    if indicator_id not in library:
+        raise ValidationError(f"unknown indicator {indicator_id!r}", where="ID")
+    console.print(entry_md(library[indicator_id]), markup=False, highlight=False)
+
+
+@indicators_app.command()
+def check(directory: Annotated[Path | None, typer.Argument(
+        help="Folder of definition files (default: the built-in library).")] = None) -> None:
+    """Validate definition files; the first error names the file, field and token."""
+    from carepath.indicators.library import builtin, load_dir
+
+    if directory is not None and not directory.is_dir():
+        raise ValidationError("not a folder", where=str(directory))
+    found = load_dir(directory) if directory else builtin()
+    console.print(f"{len(found)} definitions OK")
+
+
+def compute(
+    workspace: WorkspaceOption = None,
+    indicator: Annotated[list[str] | None, typer.Option(
+        "--indicator", "-i", help="Indicator id (repeat); default all.")] = None,
+    engine: Annotated[str, typer.Option(help="duckdb (default) or spark.")] = "duckdb",
+    force: Annotated[bool, typer.Option(help="Recompute unchanged indicators.")] = False,
+) -> None:
+    """Compute indicators for every area and period, with provenance."""
+    from carepath.engine.run import compute as run_compute
+
+    if engine != "duckdb":
+        raise ValidationError(f"engine {engine!r} is not available in this build; use duckdb "
+                              "(the Spark backend is not finished)", where="--engine")
+    ws = open_workspace(workspace)
+    library = _library(ws.path)
+    unknown = [i for i in indicator or [] if i not in library]
+    if unknown:
+        raise ValidationError(f"unknown indicator(s) {', '.join(unknown)}", where="--indicator")
+    chosen = [library[i] for i in indicator] if indicator else list(library.values())
+
+    def show_progress(o) -> None:
+        colour = {"computed": "green", "unchanged": "dim", "no_data": "yellow"}.get(
+            o.status, "red")
+        detail = f"{o.rows:,} values" if o.status == "computed" else o.message
+        console.print(f"[{colour}]{o.status:>9}[/] {o.indicator_id:<45} {o.seconds:6.2f}s  "
+                      f"{detail}", highlight=False)
+
+    outcomes = run_compute(ws, chosen, force=force, progress=show_progress)
+    failed = [o for o in outcomes if o.status == "failed"]
+    console.print(f"{sum(o.status == 'computed' for o in outcomes)} computed, "
+                  f"{sum(o.status == 'unchanged' for o in outcomes)} unchanged, "
+                  f"{len(failed)} failed; {sum(o.seconds for o in outcomes):.1f}s")
+    if failed:
+        raise CarepathError(f"{len(failed)} indicator(s) failed: "
+                            f"{', '.join(o.indicator_id for o in failed)}")
+
+
+def export(
+    out: Annotated[Path, typer.Option("--out", "-o", help="File to write.")],
+    workspace: WorkspaceOption = None,
+    fmt: Annotated[str, typer.Option("--format", help="csv, parquet or xlsx.")] = "csv",
+    public: Annotated[bool, typer.Option(help="Apply disclosure control for publication.")
+                      ] = False,
+    indicator: Annotated[list[str] | None, typer.Option("--indicator", "-i")] = None,
+) -> None:
+    """Export values in the long format of a Fingertips data export."""
+    from carepath.indicators.export import export as run_export
+
+    ws = open_workspace(workspace)
+    rows = run_export(ws, out, fmt=fmt, public=public, indicators=indicator)
+    with ws.transaction() as con:
+        ws.audit(con, actor="cli", action="export", target=str(out),
+                 detail=f"{rows} rows, format={fmt}, public={public}")
+    console.print(f"Wrote {rows:,} rows to {out}" + (" (disclosure control applied)"
+                                                     if public else ""))
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(indicators_app, name="indicators")
+    app.command()(compute)
+    app.command()(export)

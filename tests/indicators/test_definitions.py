@@ -1,0 +1,70 @@
+"""Definitions: the library validates, and bad files are rejected with file, field, token."""
+
+from __future__ import annotations
+
+import pytest
+import yaml
+
+from carepath.errors import ValidationError
+from carepath.indicators.definition import load_file
+from carepath.indicators.library import LIBRARY_DIR, builtin, load_dir, load_library
+
+GOOD = LIBRARY_DIR / "early_stage_known.yaml"
+
+
+def test_library_has_at_least_thirty_governed_indicators():
+    library = builtin()
+    assert len(library) >= 30
+    for d in library.values():
+        assert d.why and d.governance.source and d.governance.checked_by
+        assert d.governance.next_review > d.governance.reviewed
+
+
+def test_two_early_stage_versions_have_different_ids_and_denominators():
+    library = builtin()
+    known, all_ = library["early_stage_known"], library["early_stage_all"]
+    assert known.numerator == all_.numerator
+    assert known.denominator != all_.denominator
+
+
+def test_content_hash_changes_with_content():
+    d = builtin()["early_stage_known"]
+    assert d.content_hash() != d.model_copy(update={"version": "2"}).content_hash()
+
+
+def _write(tmp_path, change, name="early_stage_known"):
+    data = yaml.safe_load(GOOD.read_text())
+    change(data)
+    path = tmp_path / f"{name}.yaml"
+    path.write_text(yaml.safe_dump(data))
+    return path
+
+
+@pytest.mark.parametrize("change, where, message", [
+    (lambda d: d["numerator"].update(where="stge = '1'"), "numerator.where", "'stge'"),
+    (lambda d: d["numerator"].update(table="tumors"), "numerator.table", "unknown table"),
+    (lambda d: d["numerator"].update(date="stage"), "numerator.date", "not a date"),
+    (lambda d: d.update(period="fortnight"), "period", "Input should be"),
+    (lambda d: d.update(statistic="dsr"), "denominator", "population denominator"),
+    (lambda d: d.update(breakdowns=["postcode"]), "breakdowns", "Input should be"),
+    (lambda d: d.update(colour="red"), "colour", "Extra inputs"),
+])
+def test_bad_definition_names_file_field_and_token(tmp_path, change, where, message):
+    path = _write(tmp_path, change)
+    with pytest.raises(ValidationError, match=message) as info:
+        load_file(path)
+    assert str(path) in str(info.value) and where in str(info.value)
+
+
+def test_duplicate_ids_in_one_folder_are_rejected(tmp_path):
+    _write(tmp_path, lambda d: None)
+    (tmp_path / "early_stage_known.yml").write_text(GOOD.read_text())
+    with pytest.raises(ValidationError, match="duplicate indicator id"):
+        load_dir(tmp_path)
+
+
+def test_workspace_definition_overrides_builtin(tmp_path):
+    _write(tmp_path, lambda d: d.update(title="Our local early stage", version="1-local"))
+    merged = load_library(tmp_path)
+    assert merged["early_stage_known"].title == "Our local early stage"
+    assert len(merged) == len(builtin())

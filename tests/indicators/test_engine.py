@@ -1,0 +1,160 @@
+"""The engine on a hand-made workspace: every expected value below is counted by hand from
+tests/indicators/conftest.py, then passed through the published method."""
+
+from __future__ import annotations
+
+import duckdb
+import pytest
+
+from carepath import stats
+from carepath.engine.run import compute
+from carepath.indicators.library import builtin
+from carepath.indicators.periods import DAYS_PER_YEAR
+
+FY_DAYS = 366  # 2023/24 includes 29 February 2024
+
+
+def values(ws, indicator, breakdown="all"):
+    with ws.connect(read_only=True) as con:
+        rows = con.execute("SELECT * FROM indicator_values WHERE indicator_id = ? AND "
+                           "breakdown = ? ORDER BY area_code, category",
+                           [indicator, breakdown]).df()
+    return {(r.area_code, r.category): r for r in rows.itertuples()}
+
+
+def run(ws, *ids):
+    return {o.indicator_id: o for o in compute(ws, [builtin()[i] for i in ids])}
+
+
+def test_proportion_at_every_level_with_wilson_interval(small_ws):
+    run(small_ws, "early_stage_known")
+    got = values(small_ws, "early_stage_known")
+    # Known-stage stageable cancers in 2023/24 (NMSC and the March 2023 tumour excluded):
+    # P1: stages 1, 2, 3 (U dropped) -> 2/3; P2: 4, 1 -> 1/2; P3: 2 -> 1/1.
+    expected = {"P1": (2, 3), "P2": (1, 2), "P3": (1, 1), "L1": (3, 5), "L2": (1, 1),
+                "I1": (4, 6), "national": (4, 6)}
+    for area, (x, n) in expected.items():
+        row = got[(area, "all")]
+        assert (row.numerator, row.denominator) == (x, n)
+        ref = stats.proportion(x, n, multiplier=100)
+        assert row.value == pytest.approx(float(ref.value))
+        assert row.lower95 == pytest.approx(float(ref.lower))
+        ref998 = stats.proportion(x, n, confidence=0.998, multiplier=100)
+        assert row.upper998 == pytest.approx(float(ref998.upper))
+    assert got[("P1", "all")].parent_code == "L1"
+    assert got[("L1", "all")].parent_code == "I1"
+    assert got[("P1", "all")].area_name == "Practice P1"
+
+
+def test_breakdown_categories_sum_to_the_total(small_ws):
+    run(small_ws, "early_stage_known")
+    by_group = values(small_ws, "early_stage_known", "tumour_group")
+    national = [r for (area, _), r in by_group.items() if area == "national"]
+    assert {r.category for r in national} == {"breast", "lung"}
+    assert sum(r.denominator for r in national) == 6
+
+
+def test_crude_rate_uses_mean_quarterly_list_and_person_years(small_ws):
+    run(small_ws, "usc_referral_rate")
+    got = values(small_ws, "usc_referral_rate")
+    bands_by_sex = 38
+    # P3 lists 20 per band for three quarters and 30 in the last: mean 22.5.
+    p3_pop = 22.5 * bands_by_sex
+    assert got[("P3", "all")].denominator == pytest.approx(p3_pop)
+    # P3 made no referrals: a true zero, published, not missing.
+    assert got[("P3", "all")].value == 0 and got[("P3", "all")].value_state == "published"
+    years = FY_DAYS / DAYS_PER_YEAR
+    ref = stats.rate(4, 100 * bands_by_sex * years)
+    assert got[("P1", "all")].value == pytest.approx(float(ref.value))
+    assert got[("P1", "all")].upper95 == pytest.approx(float(ref.upper))
+
+
+def test_indirectly_standardised_ratio_expected_from_workspace_rates(small_ws):
+    run(small_ws, "usc_referral_isr")
+    got = values(small_ws, "usc_referral_isr")
+    total_pop = (100 + 50 + 22.5) * 38
+    expected_p1 = 6 * (100 * 38) / total_pop  # uniform age-sex rates in this fixture
+    assert got[("P1", "all")].denominator == pytest.approx(expected_p1)
+    ref = stats.isratio(4, expected_p1, refvalue=100)
+    assert got[("P1", "all")].value == pytest.approx(float(ref.value))
+    assert got[("national", "all")].value == pytest.approx(100)
+
+
+def test_dsr_below_ten_events_is_missing_with_a_reason(small_ws):
+    run(small_ws, "cancer_incidence_dsr")
+    row = values(small_ws, "cancer_incidence_dsr")[("P1", "all")]
+    assert row.value_state == "missing" and "fewer than 10 events" in row.value_note
+
+
+def test_related_rows_and_exclusions(small_ws):
+    run(small_ws, "deaths_usual_residence", "deaths_in_hospital")
+    usual = values(small_ws, "deaths_usual_residence")
+    # 2023/24 deaths: P1 hospital (C34), P2 home (C34), P3 care home (I21) and hospice.
+    assert (usual[("national", "all")].numerator, usual[("national", "all")].denominator) \
+        == (2, 4)
+    hospital = values(small_ws, "deaths_in_hospital")
+    assert hospital[("P1", "all")].value == 100
+    assert hospital[("P1", "all")].compared_to_national in ("higher", "similar")
+
+
+def test_recompute_with_unchanged_inputs_changes_nothing(small_ws):
+    first = run(small_ws, "early_stage_known")["early_stage_known"]
+    with small_ws.connect(read_only=True) as con:
+        before = con.execute("SELECT * FROM indicator_values ORDER BY ALL").fetchall()
+    second = run(small_ws, "early_stage_known")["early_stage_known"]
+    with small_ws.connect(read_only=True) as con:
+        after = con.execute("SELECT * FROM indicator_values ORDER BY ALL").fetchall()
+    assert (first.status, second.status) == ("computed", "unchanged")
+    assert before == after
+
+
+def test_provenance_on_every_row(small_ws):
+    run(small_ws, "early_stage_known")
+    with small_ws.connect(read_only=True) as con:
+        rows = con.execute("SELECT DISTINCT definition_hash, load_ids, carepath_version "
+                           "FROM indicator_values").fetchall()
+    assert rows == [(builtin()["early_stage_known"].content_hash(), "load-1", "0.1.0")]
+
+
+def test_a_failing_indicator_is_reported_and_the_rest_computed(small_ws, monkeypatch):
+    from carepath.engine import run as engine_run
+
+    real = engine_run.compute_one
+
+    def broken(ctx, defn):
+        if defn.id == "usc_referral_rate":
+            raise duckdb.BinderException("Referenced column \"x\" not found")
+        return real(ctx, defn)
+
+    monkeypatch.setattr(engine_run, "compute_one", broken)
+    out = run(small_ws, "usc_referral_rate", "early_stage_known")
+    assert out["usc_referral_rate"].status == "failed"
+    assert "not found" in out["usc_referral_rate"].message
+    assert out["early_stage_known"].status == "computed"
+
+
+def test_an_interrupted_compute_leaves_values_as_they_were(small_ws, monkeypatch):
+    from carepath.engine import run as engine_run
+
+    run(small_ws, "early_stage_known")
+    with small_ws.connect(read_only=True) as con:
+        before = con.execute("SELECT count(*) FROM indicator_values").fetchall()
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(engine_run, "to_rows", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        compute(small_ws, [builtin()["usc_referral_rate"]])
+    with small_ws.connect(read_only=True) as con:
+        assert con.execute("SELECT count(*) FROM indicator_values").fetchall() == before
+
+
+def test_whole_library_runs_on_the_hand_made_workspace(small_ws):
+    outcomes = compute(small_ws, list(builtin().values()))
+    assert not [o for o in outcomes if o.status == "failed"]
+    with small_ws.connect(read_only=True) as con:
+        states = dict(con.execute("SELECT value_state, count(*) FROM indicator_values "
+                                  "GROUP BY 1").fetchall())
+    assert set(states) <= {"published", "suppressed", "missing"}
+    assert states["published"] > 0

@@ -1,0 +1,75 @@
+"""The filter language: parse, type-check against the schema, compile to Ibis."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import ibis
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from carepath.indicators import expr
+
+SCOPE = {"stage": "text", "age": "int", "diagnosis_date": "date", "seen": "date",
+         "flag": "bool", "icd10": "text"}
+
+
+def run(text: str, rows: dict) -> list:
+    table = ibis.memtable(rows)
+    node = expr.parse_filter(text, SCOPE)
+    return table.filter(expr.to_ibis(node, lambda r: table[r.name])).to_pandas().to_dict("list")
+
+
+@pytest.mark.parametrize("text, kept", [
+    ("stage in ('1', '2')", [1, 2]),
+    ("stage not in ('1', '2')", [3]),
+    ("age between 50 and 70", [2]),
+    ("not (age < 60) and stage != '3'", [2]),
+    ("stage = '1' or age >= 70", [1, 3]),
+    ("seen <= diagnosis_date + 28 days", [1, 2]),
+    ("seen is null", []),
+    ("startswith(icd10, 'C4')", [3]),
+    ("year(diagnosis_date) = 2024", [1, 2, 3]),
+])
+def test_filters_keep_the_rows_a_reader_expects(text, kept):
+    rows = {"id": [1, 2, 3], "stage": ["1", "2", "3"], "age": [40, 65, 80],
+            "diagnosis_date": [date(2024, 1, 1)] * 3,
+            "seen": [date(2024, 1, 20), date(2024, 1, 29), date(2024, 3, 1)],
+            "flag": [True, False, True], "icd10": ["C50", "C34", "C44"]}
+    assert run(text, rows)["id"] == kept
+
+
+@pytest.mark.parametrize("text, message", [
+    ("stag = '1'", "unknown column 'stag'"),
+    ("stage = 1", "mixes text and int"),
+    ("diagnosis_date > 'yesterday'", "mixes date and text"),
+    ("stage in ('1',", "expected a literal value"),
+    ("age + 3", "only date offsets"),
+    ("drop table tumours", "unexpected token"),
+    ("stage = '1'; delete", "unexpected character ';'"),
+    ("age", "must be true or false"),
+    ("frobnicate(stage)", "unknown function"),
+    ("date '2024-13-01' < seen", "not a date"),
+])
+def test_bad_filters_name_the_offending_token(text, message):
+    with pytest.raises(expr.ExprError, match=message) as info:
+        expr.parse_filter(text, SCOPE, where="file.yaml: field numerator.where")
+    assert "file.yaml" in str(info.value)
+
+
+@given(st.text(alphabet="abcdefg '()=<>!,.+-0123456789", max_size=40))
+def test_any_text_parses_or_fails_with_an_expr_error(text):
+    try:
+        expr.parse_filter(text, SCOPE)
+    except expr.ExprError:
+        pass
+
+
+@given(st.integers(min_value=0, max_value=120), st.integers(min_value=0, max_value=120))
+def test_between_agrees_with_python(low, high):
+    rows = {"id": list(range(121)), "age": list(range(121))}
+    table = ibis.memtable(rows)
+    node = expr.parse_filter(f"age between {low} and {high}", {"age": "int"})
+    got = table.filter(expr.to_ibis(node, lambda r: table[r.name])).to_pandas()["id"].tolist()
+    assert got == [a for a in range(121) if low <= a <= high]
