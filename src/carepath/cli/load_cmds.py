@@ -1,0 +1,119 @@
+"""`carepath load`, `carepath load-source`, `carepath loads` and `carepath quarantine`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table as RichTable
+
+from carepath.cli._common import WorkspaceOption, open_workspace
+
+console = Console()
+# Reasons listed under a load's summary; the rest are in `carepath quarantine`.
+REASONS_SHOWN = 8
+QUARANTINE_SHOWN = 50
+
+
+def load(
+    table: Annotated[str, typer.Argument(help="Target table of the data model.")],
+    files: Annotated[list[Path], typer.Argument(help="CSV, Parquet or .xlsx files.")],
+    workspace: WorkspaceOption = None,
+    mapping: Annotated[Path | None, typer.Option(help="YAML mapping of columns and codes."
+                                                 )] = None,
+    strict: Annotated[bool, typer.Option(help="Fail (load nothing) on any bad row.")] = False,
+    max_errors: Annotated[int | None, typer.Option(
+        help="Fail (load nothing) when more than N rows are bad.")] = None,
+    replace: Annotated[bool, typer.Option(
+        help="Empty the table first and load even files loaded before.")] = False,
+) -> None:
+    """Load extracts into a table: validated, pseudonymised, all or nothing."""
+    from carepath.ingest import load_files, load_mapping
+
+    ws = open_workspace(workspace)
+    mapped = load_mapping(mapping) if mapping else None
+    results = load_files(ws, table, files, mapping=mapped, strict=strict,
+                         max_errors=max_errors, replace=replace)
+    print_results(results)
+
+
+def print_results(results) -> None:
+    for res in results:
+        console.print(res.summary(), highlight=False, soft_wrap=True)
+        for warning in res.warnings:
+            console.print(f"  [yellow]note:[/] {warning}", highlight=False)
+        for reason, n in res.reasons.most_common(REASONS_SHOWN):
+            console.print(f"  {n:>8,}  {reason}", highlight=False)
+        if len(res.reasons) > REASONS_SHOWN:
+            console.print(f"  ... and {len(res.reasons) - REASONS_SHOWN} more reasons: "
+                          "see `carepath quarantine`", highlight=False)
+
+
+def load_source(
+    source: Annotated[str, typer.Argument(help="Named source (see `carepath sources`).")],
+    path: Annotated[Path, typer.Argument(help="The published file or its folder.")],
+    workspace: WorkspaceOption = None,
+    replace: Annotated[bool, typer.Option(help="Load again even if loaded before.")] = False,
+) -> None:
+    """Load a published NHS/ONS file by its named source."""
+    from carepath.sources import load_source as run
+
+    ws = open_workspace(workspace)
+    print_results(run(ws, source, path, replace=replace))
+
+
+def sources() -> None:
+    """List the named sources that `carepath load-source` understands."""
+    from carepath.sources import SOURCES
+
+    for name, info in sorted(SOURCES.items()):
+        console.print(f"[bold]{name}[/]  {info.summary}", highlight=False)
+
+
+def loads(workspace: WorkspaceOption = None,
+          table: Annotated[str | None, typer.Option(help="Only this table.")] = None) -> None:
+    """The load log: every load with its file hash and read = loaded + quarantined."""
+    from carepath.ingest.quarantine import load_log
+
+    out = RichTable("load", "table", "source", "sha-256", "read", "loaded", "quarantined",
+                    "by", "at")
+    for lid, tbl, src, sha, read, ok, bad, by, at in load_log(open_workspace(workspace),
+                                                             table=table):
+        out.add_row(lid, tbl, src, (sha or "")[:12], f"{read:,}", f"{ok:,}", f"{bad:,}",
+                    by or "", str(at)[:19])
+    console.print(out)
+
+
+def quarantine(
+    workspace: WorkspaceOption = None,
+    table: Annotated[str | None, typer.Option(help="Only this table.")] = None,
+    load_id: Annotated[str | None, typer.Option("--load", help="Only this load.")] = None,
+    export: Annotated[Path | None, typer.Option(help="Write every row to this CSV.")] = None,
+) -> None:
+    """Rows rejected by validation: file, row, column, masked value and reason."""
+    from carepath.ingest.quarantine import export_quarantine, quarantine_summary, quarantined
+
+    ws = open_workspace(workspace)
+    if export is not None:
+        n = export_quarantine(ws, export, table=table, load_id=load_id)
+        console.print(f"wrote {n:,} quarantined rows to {export}", highlight=False)
+        return
+    summary = RichTable("table", "column", "reason", "rows", title="quarantine by reason")
+    for tbl, col, reason, n in quarantine_summary(ws, table=table, load_id=load_id):
+        summary.add_row(tbl, col or "", reason, f"{n:,}")
+    console.print(summary)
+    rows = RichTable("load", "file", "row", "column", "value (masked)", "reason")
+    for lid, _tbl, src, row, col, val, reason in quarantined(
+            ws, table=table, load_id=load_id, limit=QUARANTINE_SHOWN):
+        rows.add_row(lid, src, str(row), col or "", val or "", reason)
+    console.print(rows)
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(load)
+    app.command("load-source")(load_source)
+    app.command()(sources)
+    app.command()(loads)
+    app.command()(quarantine)

@@ -1,0 +1,330 @@
+"""Load files into a workspace table: all or nothing, reconciled, pseudonymised.
+
+One call is one transaction. Inside it each file is hashed, streamed in batches into a
+temporary staging table (NHS numbers already replaced by pseudonyms), validated by one
+set-based statement, and split into the target table and the quarantine. The load log
+and audit rows are written in the same transaction, so a crash or a kill at any point
+leaves the workspace exactly as it was before the call.
+"""
+
+from __future__ import annotations
+
+import getpass
+import json
+import uuid
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from carepath.errors import ValidationError
+from carepath.ingest import nhs_number
+from carepath.ingest.mapping import Mapping
+from carepath.ingest.readers import BadRow, Batch, FileFacts, open_file
+from carepath.ingest.validate import CROSS_RULES, Plan, q
+from carepath.model.schema import DATA_TABLES, INGEST_TABLES, Table
+from carepath.workspace import Workspace
+
+NHS_COLUMN = "nhs_number"
+PATIENT_COLUMN = "patient_id"
+# A printed NHS number: ten digits, perhaps grouped 3-3-4.
+NHS_LIKE = r"^\s*\d{3}[\s-]?\d{3}[\s-]?\d{4}\s*$"
+PRE_COLUMNS = ("__pre_column", "__pre_value", "__pre_reason")
+# Problems quoted in the message of a load refused by --strict / --max-errors.
+PROBLEMS_QUOTED = 5
+# Spill validation to disk rather than grow without bound.
+MEMORY_LIMIT = "2GB"
+
+
+@dataclass
+class LoadResult:
+    table: str
+    source: str
+    load_id: str | None
+    file_hash: str
+    rows_read: int = 0
+    rows_loaded: int = 0
+    rows_quarantined: int = 0
+    skipped: bool = False  # same file already loaded: nothing done
+    warnings: list[str] = field(default_factory=list)
+    reasons: Counter = field(default_factory=Counter)
+
+    def summary(self) -> str:
+        if self.skipped:
+            return (f"{self.source}: already loaded into {self.table} (load {self.load_id}); "
+                    "nothing to do (use --replace to load it again)")
+        return (f"{self.source}: read {self.rows_read:,}, loaded {self.rows_loaded:,}, "
+                f"quarantined {self.rows_quarantined:,} into {self.table}")
+
+
+def _after_batch(rows_staged: int) -> None:
+    """Test seam: called after each batch is staged (tests kill or raise here)."""
+
+
+def loadable_table(name: str) -> Table:
+    by_name = {t.name: t for t in DATA_TABLES}
+    if name not in by_name:
+        raise ValidationError(f"unknown table {name!r}; loadable tables: "
+                              f"{', '.join(sorted(by_name))}", where="TABLE")
+    return by_name[name]
+
+
+def load_files(ws: Workspace, table_name: str, paths: Iterable[Path], *,
+               mapping: Mapping | None = None, strict: bool = False,
+               max_errors: int | None = None, replace: bool = False,
+               actor: str | None = None) -> list[LoadResult]:
+    """Load files into one table in one transaction."""
+    table = loadable_table(table_name)
+    if mapping is not None and mapping.table not in (None, table.name):
+        raise ValidationError(f"the mapping is for table {mapping.table!r}, not "
+                              f"{table.name!r}", where="--mapping")
+    paths = [Path(p) for p in paths]
+    if not paths:
+        raise ValidationError("no files given", where="FILE")
+    actor = actor or _user()
+    with ws.transaction() as con:
+        ensure_tables(con)
+        if replace:
+            con.execute(f"DELETE FROM {q(table.name)}")
+        results = []
+        for path in paths:
+            opts = mapping or Mapping()
+            facts, names, batches = open_file(path, encoding=opts.csv.encoding,
+                                              delimiter=opts.csv.delimiter,
+                                              sheet=opts.excel.sheet)
+            res = load_batches(con, ws, table, names, batches, source=str(path),
+                               file_hash=facts.sha256, mapping=mapping, actor=actor,
+                               replace=replace, facts=facts)
+            _enforce_limits(res, strict, max_errors, con)
+            results.append(res)
+    return results
+
+
+def ensure_tables(con: duckdb.DuckDBPyConnection) -> None:
+    """Tables added by the ingest block, for workspaces made before it."""
+    for t in INGEST_TABLES:
+        con.execute(t.ddl())
+
+
+def previous_load(con: duckdb.DuckDBPyConnection, table: str, file_hash: str) -> str | None:
+    row = con.execute("SELECT load_id FROM load_log WHERE table_name = ? AND file_hash = ? "
+                      "ORDER BY loaded_at DESC LIMIT 1", [table, file_hash]).fetchone()
+    return row[0] if row else None
+
+
+def load_batches(con: duckdb.DuckDBPyConnection, ws: Workspace, table: Table,
+                 names: list[str], batches: Iterable[Batch], *, source: str, file_hash: str,
+                 mapping: Mapping | None = None, actor: str | None = None,
+                 replace: bool = False, facts: FileFacts | None = None) -> LoadResult:
+    """Stage, validate and load one file's batches on the caller's transaction."""
+    result = LoadResult(table.name, source, None, file_hash)
+    earlier = None if replace else previous_load(con, table.name, file_hash)
+    if earlier:
+        result.skipped, result.load_id = True, earlier
+        return result
+    mapping = mapping or Mapping()
+    colmap = _resolve_columns(table, names, mapping, source, result)
+    result.load_id = uuid.uuid4().hex[:16]
+    con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
+    stage = f"__stage_{result.load_id}"
+    present = [c for c in table.column_names if c in colmap or c in mapping.constants
+               or (c == PATIENT_COLUMN and NHS_COLUMN in colmap)]
+    cols_sql = ", ".join(f"{q(c)} VARCHAR" for c in present)
+    pre_sql = ", ".join(f"{q(c)} VARCHAR" for c in PRE_COLUMNS)
+    con.execute(f"CREATE TEMP TABLE {q(stage)} (\"__row\" BIGINT, {cols_sql}, {pre_sql})")
+    bad: list[BadRow] = []
+    key = ws.secret() if NHS_COLUMN in colmap else b""
+    staged = 0
+    for batch in batches:
+        bad += batch.bad_rows
+        if batch.num_rows:
+            arrow = _prepare(batch, table, colmap, mapping, present, key)
+            con.register("__batch", arrow)
+            con.execute(f"INSERT INTO {q(stage)} SELECT * FROM __batch")
+            con.unregister("__batch")
+            staged += batch.num_rows
+            _after_batch(staged)
+    _validate_and_insert(con, table, stage, frozenset(present), result, bad)
+    result.rows_read = staged + len(bad)
+    _write_log(con, ws, result, actor or _user(), facts)
+    con.execute(f"DROP TABLE {q(stage)}")
+    return result
+
+
+def _resolve_columns(table: Table, names: list[str], mapping: Mapping, source: str,
+                     result: LoadResult) -> dict[str, str]:
+    """our column -> the file's header name; refuse a file missing required columns."""
+    theirs = {n.strip().lower(): n for n in names}
+    renamed = mapping.source_for()
+    colmap: dict[str, str] = {}
+    for low, original in theirs.items():
+        ours = renamed.get(low, low)
+        if ours in table.column_names or (ours == NHS_COLUMN and
+                                          PATIENT_COLUMN in table.column_names):
+            colmap[ours] = original
+    missing_mapped = [f"{ours} <- {t}" for ours, t in mapping.columns.items()
+                      if t.strip().lower() not in theirs]
+    if missing_mapped:
+        raise ValidationError(f"mapped columns not in the file: {', '.join(missing_mapped)}",
+                              where=f"{source}, row 1")
+    have = set(colmap) | set(mapping.constants)
+    if NHS_COLUMN in have:
+        have.add(PATIENT_COLUMN)
+    missing = [c.name for c in table.columns if c.required and c.name not in have]
+    if missing:
+        hint = ""
+        if len(names) == 1:
+            hint = (f"; the header has one column {names[0][:60]!r}: is the delimiter "
+                    "right?")
+        raise ValidationError(f"missing required columns for {table.name}: "
+                              f"{', '.join(missing)}{hint}", where=f"{source}, row 1")
+    used = {v.lower() for v in colmap.values()}
+    extra = [n for n in names if n.lower() not in used]
+    if extra:
+        result.warnings.append(f"columns not in {table.name}, ignored: {', '.join(extra)}")
+    return colmap
+
+
+def _prepare(batch: Batch, table: Table, colmap: dict[str, str], mapping: Mapping,
+             present: list[str], key: bytes) -> pa.Table:
+    """The batch with our column names, codes mapped and NHS numbers pseudonymised."""
+    n = batch.num_rows
+    cols: dict[str, pa.Array] = {"__row": pa.array(batch.rows)}
+    pre = [[None] * n for _ in PRE_COLUMNS]
+    for c in present:
+        if c in mapping.constants:
+            cols[c] = pa.array([mapping.constants[c]] * n, pa.string())
+        elif c == PATIENT_COLUMN and NHS_COLUMN in colmap:
+            cols[c] = _pseudonymise(batch.columns[colmap[NHS_COLUMN]], key, pre)
+        else:
+            arr = batch.columns[colmap[c]]
+            if c in mapping.codes:
+                codes = mapping.codes[c]
+                arr = pa.array([codes.get(v, v) if v is not None else None
+                                for v in arr.to_pylist()], pa.string())
+            if c == PATIENT_COLUMN:
+                arr = _refuse_raw_nhs_numbers(arr, pre)
+            cols[c] = arr
+    for name, values in zip(PRE_COLUMNS, pre, strict=True):
+        cols[name] = pa.array(values, pa.string())
+    return pa.table(cols)
+
+
+def _pseudonymise(arr: pa.Array, key: bytes, pre: list[list]) -> pa.Array:
+    out: list[str | None] = []
+    for i, raw in enumerate(arr.to_pylist()):
+        why = nhs_number.problem(raw)
+        if why is None:
+            out.append(nhs_number.pseudonym(nhs_number.normalise(raw.strip()), key))
+        else:
+            out.append(None)
+            pre[0][i], pre[1][i], pre[2][i] = NHS_COLUMN, nhs_number.mask(raw), why
+    return pa.array(out, pa.string())
+
+
+def _refuse_raw_nhs_numbers(arr: pa.Array, pre: list[list]) -> pa.Array:
+    """A patient_id that is a valid NHS number is refused (and never staged): it must
+    come in as nhs_number so that it is pseudonymised."""
+    suspicious = pc.fill_null(pc.match_substring_regex(arr, NHS_LIKE), False)
+    if not pc.any(suspicious).as_py():
+        return arr
+    values = arr.to_pylist()
+    for i in np.flatnonzero(suspicious.to_numpy(zero_copy_only=False)):
+        if nhs_number.looks_like_nhs_number(values[i]):
+            pre[0][i], pre[1][i] = PATIENT_COLUMN, nhs_number.mask(values[i])
+            pre[2][i] = ("patient_id is an NHS number; map the column to nhs_number so it "
+                         "is pseudonymised")
+            values[i] = None
+    return pa.array(values, pa.string())
+
+
+def _validate_and_insert(con: duckdb.DuckDBPyConnection, table: Table, stage: str,
+                         present: frozenset[str], result: LoadResult, bad: list[BadRow]
+                         ) -> None:
+    plan = Plan(table, stage, present, _tables_with_rows(con, table, _referenced(table)),
+                _tables_with_rows(con, table, {r.other for r in CROSS_RULES.get(table.name, ())}))
+    checked = f"__checked_{stage}"
+    con.execute(f"CREATE TEMP TABLE {q(checked)} AS {plan.checked_sql()}")
+    lid, src = result.load_id, result.source
+    con.execute(
+        f"INSERT INTO quarantine SELECT ?, ?, ?, \"__row\", p.\"column\", p.\"value\", "
+        f"p.reason FROM (SELECT \"__row\", unnest(\"__problems\") AS p FROM {q(checked)} "
+        f"WHERE len(\"__problems\") > 0)", [lid, table.name, src])
+    if bad:
+        con.executemany("INSERT INTO quarantine VALUES (?, ?, ?, ?, NULL, NULL, ?)",
+                        [[lid, table.name, src, b.row_number, b.reason] for b in bad])
+    cols = ", ".join(q(c) for c in table.column_names)
+    con.execute(f"INSERT INTO {q(table.name)} ({cols}) SELECT {cols} FROM {q(checked)} "
+                f"WHERE len(\"__problems\") = 0")
+    loaded, failed = con.execute(
+        f"SELECT count(*) FILTER (len(\"__problems\") = 0), count(*) FILTER "
+        f"(len(\"__problems\") > 0) FROM {q(checked)}").fetchone()
+    result.rows_loaded, result.rows_quarantined = loaded, failed + len(bad)
+    for reason, column, n in con.execute(
+            "SELECT reason, column_name, count(*) FROM quarantine WHERE load_id = ? "
+            "GROUP BY ALL ORDER BY 3 DESC", [lid]).fetchall():
+        result.reasons[f"{column or '(row)'}: {reason}"] = n
+    con.execute(f"DROP TABLE {q(checked)}")
+    for ref in sorted(_referenced(table) - plan.check_references - {table.name}):
+        result.warnings.append(f"references to {ref} not checked: {ref} is empty")
+
+
+def _referenced(table: Table) -> set[str]:
+    return {c.references.split(".")[0] for c in table.columns if c.references}
+
+
+def _tables_with_rows(con: duckdb.DuckDBPyConnection, table: Table, names: set[str]
+                      ) -> frozenset[str]:
+    return frozenset(n for n in names if n != table.name and
+                     con.execute(f"SELECT EXISTS (SELECT 1 FROM {q(n)})").fetchone()[0])
+
+
+def _write_log(con: duckdb.DuckDBPyConnection, ws: Workspace, result: LoadResult, actor: str,
+               facts: FileFacts | None) -> None:
+    if result.rows_read != result.rows_loaded + result.rows_quarantined:
+        # Cannot happen by construction; refusing keeps the promise read = loaded + quarantined.
+        raise ValidationError(f"reconciliation failed: read {result.rows_read} != loaded "
+                              f"{result.rows_loaded} + quarantined {result.rows_quarantined}",
+                              where=result.source)
+    con.execute("INSERT INTO load_log VALUES (?, ?, ?, ?, ?, ?, ?, ?, now()::TIMESTAMP)",
+                [result.load_id, result.table, result.source, result.file_hash,
+                 result.rows_read, result.rows_loaded, result.rows_quarantined, actor])
+    detail = {"load_id": result.load_id, "file_hash": result.file_hash,
+              "rows_read": result.rows_read, "rows_loaded": result.rows_loaded,
+              "rows_quarantined": result.rows_quarantined}
+    if facts is not None and facts.encoding:
+        detail["encoding"] = facts.encoding
+    ws.audit(con, actor=actor, action="load", target=f"{result.table} <- {result.source}",
+             detail=json.dumps(detail))
+
+
+def _enforce_limits(res: LoadResult, strict: bool, max_errors: int | None,
+                    con: duckdb.DuckDBPyConnection) -> None:
+    if res.skipped:
+        return
+    limit = 0 if strict else max_errors
+    if limit is None or res.rows_quarantined <= limit:
+        return
+    rows = con.execute("SELECT row_number, column_name, masked_value, reason FROM quarantine "
+                       "WHERE load_id = ? ORDER BY row_number LIMIT ?",
+                       [res.load_id, PROBLEMS_QUOTED]).fetchall()
+    quoted = "; ".join(f"row {r}, column {c or '-'}"
+                       f"{f' ({v!r})' if v is not None else ''}: {why}" for r, c, v, why in rows)
+    rule = "--strict" if strict else f"--max-errors {max_errors}"
+    raise ValidationError(f"{res.rows_quarantined:,} of {res.rows_read:,} rows failed "
+                          f"validation, more than {rule} allows; nothing was loaded. First: "
+                          f"{quoted}", where=res.source)
+
+
+def _user() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"
+
+

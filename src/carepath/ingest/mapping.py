@@ -1,0 +1,88 @@
+"""Mapping files: how a local extract's columns and codes become ours.
+
+```yaml
+table: tumours              # optional: refuse to be used for another table
+columns:                    # our column: their column
+  tumour_id: TUMOUR_REF
+  nhs_number: NHS_NO        # pseudonymised at the door into patient_id
+  diagnosis_date: DIAG_DT
+codes:                      # our column: {their code: our code}
+  stage: {"I": "1", "II": "2", "III": "3", "IV": "4", "X": "U"}
+constants:                  # our column: value for every row
+  route: unknown
+csv: {delimiter: ";", encoding: cp1252}
+excel: {sheet: Extract}
+```
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ValidationError as PydanticError
+
+from carepath.errors import ValidationError
+
+
+class CsvOptions(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    delimiter: str | None = Field(default=None, min_length=1, max_length=1)
+    encoding: str | None = None
+
+
+class ExcelOptions(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    sheet: str | None = None
+
+
+class Mapping(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    table: str | None = None
+    columns: dict[str, str] = Field(default_factory=dict)
+    codes: dict[str, dict[str, str]] = Field(default_factory=dict)
+    constants: dict[str, str] = Field(default_factory=dict)
+    csv: CsvOptions = Field(default_factory=CsvOptions)
+    excel: ExcelOptions = Field(default_factory=ExcelOptions)
+
+    def source_for(self) -> dict[str, str]:
+        """their lower-cased column name -> our column name."""
+        return {theirs.strip().lower(): ours for ours, theirs in self.columns.items()}
+
+
+def load_mapping(path: Path) -> Mapping:
+    path = Path(path)
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except FileNotFoundError:
+        raise ValidationError("no such mapping file", where=str(path)) from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"{path}, line {mark.line + 1}" if mark else str(path)
+        raise ValidationError(f"not valid YAML ({getattr(exc, 'problem', exc)})",
+                              where=where) from None
+    if not isinstance(data, dict):
+        raise ValidationError("a mapping file is a YAML mapping (key: value)", where=str(path))
+    # YAML reads unquoted codes like 1 or yes as numbers and booleans; codes are text.
+    for key in ("codes", "constants"):
+        if isinstance(data.get(key), dict):
+            data[key] = _stringify(data[key])
+    try:
+        return Mapping.model_validate(data)
+    except PydanticError as exc:
+        first = exc.errors()[0]
+        field = ".".join(str(p) for p in first["loc"])
+        raise ValidationError(f"{field}: {first['msg']}", where=str(path)) from None
+
+
+def _stringify(value):
+    if isinstance(value, dict):
+        return {_scalar(k): _stringify(v) for k, v in value.items()}
+    return _scalar(value)
+
+
+def _scalar(value) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)

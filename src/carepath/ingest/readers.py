@@ -1,0 +1,374 @@
+"""Readers: CSV (any delimiter; UTF-8, UTF-8 with BOM, Windows-1252), Parquet and Excel.
+
+Every reader streams the file in batches of text columns (never the whole file in
+memory) and numbers each record as a spreadsheet would: the header is row 1, the
+first data row is row 2. Records the reader cannot split into the header's columns
+are returned as :class:`BadRow` so the loader can quarantine them by number.
+
+Excel is read with openpyxl: DuckDB's Excel extension downloads itself at run time,
+which Carepath never does.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import hashlib
+import io
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+
+from carepath.errors import ValidationError
+
+HASH_CHUNK = 8 * 1024 * 1024
+# Bytes looked at to find the delimiter and header.
+SNIFF_BYTES = 256 * 1024
+SNIFF_LINES = 50
+DELIMITERS = (",", ";", "\t", "|")
+# A CSV record must fit in one block; larger records are refused with a clear message.
+CSV_BLOCK_BYTES = 16 * 1024 * 1024
+# Rows per batch for Excel and Parquet.
+BATCH_ROWS = 200_000
+HEADER_ROW = 1
+UTF8_BOM = codecs.BOM_UTF8
+CSV_SUFFIXES = (".csv", ".txt", ".tsv")
+PARQUET_SUFFIXES = (".parquet", ".pq")
+EXCEL_SUFFIXES = (".xlsx", ".xlsm")
+ENCODINGS = {"utf-8": "utf-8", "utf8": "utf-8", "utf-8-sig": "utf-8",
+             "cp1252": "cp1252", "windows-1252": "cp1252", "latin-1": "latin-1"}
+
+
+@dataclass(frozen=True)
+class BadRow:
+    row_number: int
+    reason: str
+
+
+@dataclass
+class Batch:
+    """Text columns keyed by header name, and the file row number of each record."""
+
+    columns: dict[str, pa.Array]
+    rows: np.ndarray
+    bad_rows: list[BadRow] = field(default_factory=list)
+
+    @property
+    def num_rows(self) -> int:
+        return len(self.rows)
+
+
+@dataclass(frozen=True)
+class FileFacts:
+    sha256: str
+    size: int
+    encoding: str | None  # None for binary formats
+    bom: bool
+
+
+def file_format(path: Path) -> str:
+    suffix = path.suffix.lower()
+    if suffix in CSV_SUFFIXES:
+        return "csv"
+    if suffix in PARQUET_SUFFIXES:
+        return "parquet"
+    if suffix in EXCEL_SUFFIXES:
+        return "excel"
+    if suffix == ".xls":
+        raise ValidationError("old-style .xls workbooks are not read; save it as .xlsx",
+                              where=str(path))
+    raise ValidationError(f"unknown file type {suffix or '(none)'}; use .csv, .tsv, .txt, "
+                          ".parquet or .xlsx", where=str(path))
+
+
+def inspect(path: Path, *, text: bool) -> FileFacts:
+    """Hash the file and, for text, decide its encoding in the same pass."""
+    if not path.is_file():
+        raise ValidationError("no such file", where=str(path))
+    digest = hashlib.sha256()
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    size, first_bad, lines_before_bad, bom = 0, None, 0, False
+    with path.open("rb") as fh:
+        while chunk := fh.read(HASH_CHUNK):
+            if size == 0:
+                bom = chunk.startswith(UTF8_BOM)
+            digest.update(chunk)
+            if text and first_bad is None:
+                try:
+                    decoder.decode(chunk)
+                except UnicodeDecodeError as exc:
+                    first_bad = size + exc.start
+                    lines_before_bad += chunk[: exc.start].count(b"\n")
+                else:
+                    lines_before_bad += chunk.count(b"\n")
+            size += len(chunk)
+    encoding = None
+    if text:
+        encoding = "utf-8" if first_bad is None else _fallback_encoding(path, lines_before_bad)
+    return FileFacts(digest.hexdigest(), size, encoding, bom)
+
+
+# Non-ASCII characters other than the surrogates that stand for undecodable bytes.
+_REAL_NON_ASCII = re.compile("[\u0080-\udc7f\udd00-\U0010ffff]")
+
+
+def _fallback_encoding(path: Path, bad_line: int) -> str:
+    """A file that is not UTF-8 is Windows-1252, unless it also holds real UTF-8
+    sequences: then it mixes encodings and no single reading is right."""
+    decoder = codecs.getincrementaldecoder("utf-8")(errors="surrogateescape")
+    with path.open("rb") as fh:
+        while chunk := fh.read(HASH_CHUNK):
+            if _REAL_NON_ASCII.search(decoder.decode(chunk)):
+                raise ValidationError(
+                    f"mixed encodings: the file has UTF-8 text but line {bad_line + 1} is "
+                    "not UTF-8 (perhaps Windows-1252); save the whole file in one encoding",
+                    where=str(path))
+    return "cp1252"
+
+
+# ----- CSV ---------------------------------------------------------------------------------
+def sniff(path: Path, encoding: str, delimiter: str | None) -> tuple[str, list[str]]:
+    """The delimiter (given or detected) and the header names."""
+    with path.open("rb") as fh:
+        raw = fh.read(SNIFF_BYTES)
+    raw = raw.removeprefix(UTF8_BOM)
+    text = raw.decode(encoding, errors="replace")
+    if not text.strip():
+        raise ValidationError("the file is empty (no header row)", where=str(path))
+    lines = text.splitlines()[:SNIFF_LINES]
+    if len(raw) == SNIFF_BYTES and len(lines) > 1:
+        lines = lines[:-1]  # the last line may be cut by the sample
+    chosen = delimiter or _best_delimiter(lines)
+    header = next(csv.reader(io.StringIO(lines[0]), delimiter=chosen))
+    names = [h.strip() for h in header]
+    _check_header(path, names)
+    return chosen, names
+
+
+def _best_delimiter(lines: list[str]) -> str:
+    best, best_score = ",", (0, 0)
+    for cand in DELIMITERS:
+        counts = [len(r) for r in csv.reader(io.StringIO("\n".join(lines)), delimiter=cand)]
+        if not counts or counts[0] < 2:
+            continue
+        consistent = sum(c == counts[0] for c in counts)
+        score = (consistent, counts[0])
+        if score > best_score:
+            best, best_score = cand, score
+    return best
+
+
+def _check_header(path: Path, names: list[str]) -> None:
+    if any(not n for n in names):
+        pos = [i + 1 for i, n in enumerate(names) if not n]
+        raise ValidationError(f"header has empty column names at positions {pos}",
+                              where=f"{path}, row {HEADER_ROW}")
+    seen: set[str] = set()
+    for n in names:
+        if n.lower() in seen:
+            raise ValidationError(f"header repeats column {n!r}",
+                                  where=f"{path}, row {HEADER_ROW}")
+        seen.add(n.lower())
+
+
+def read_csv(path: Path, *, encoding: str, delimiter: str | None = None
+             ) -> tuple[list[str], Iterator[Batch]]:
+    delim, names = sniff(path, encoding, delimiter)
+    return names, _csv_batches(path, encoding, delim, names)
+
+
+def _csv_batches(path: Path, encoding: str, delim: str, names: list[str]) -> Iterator[Batch]:
+    bad: list[BadRow] = []
+
+    def on_invalid(row: pacsv.InvalidRow) -> str:
+        bad.append(BadRow(row.number or -1, f"row has {row.actual_columns} fields, the "
+                          f"header has {row.expected_columns} (wrong delimiter, stray "
+                          "quote or truncated line?)"))
+        return "skip"
+
+    reader = pacsv.open_csv(
+        path,
+        read_options=pacsv.ReadOptions(encoding=encoding, block_size=CSV_BLOCK_BYTES,
+                                       column_names=names, skip_rows=1, use_threads=False),
+        parse_options=pacsv.ParseOptions(delimiter=delim, newlines_in_values=True,
+                                         invalid_row_handler=on_invalid),
+        convert_options=pacsv.ConvertOptions(column_types={n: pa.string() for n in names},
+                                             strings_can_be_null=False,
+                                             quoted_strings_can_be_null=False),
+    )
+    next_row = HEADER_ROW + 1
+    while True:
+        try:
+            batch = reader.read_next_batch()
+        except StopIteration:
+            break
+        except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
+            raise ValidationError(_arrow_message(exc), where=f"{path}, after row {next_row - 1}"
+                                  ) from None
+        rows, next_row, batch_bad = _number_rows(batch.num_rows, next_row, bad)
+        bad = [b for b in bad if b not in batch_bad]
+        yield Batch({n: batch.column(i) for i, n in enumerate(names)}, rows, batch_bad)
+    if bad:
+        yield Batch({n: pa.array([], pa.string()) for n in names}, np.empty(0, np.int64), bad)
+
+
+def _number_rows(count: int, start: int, bad: list[BadRow]) -> tuple[np.ndarray, int, list[BadRow]]:
+    """Row numbers for ``count`` good records starting at ``start``, skipping the numbers
+    of bad records the parser reported (they are rare, so a simple walk is fine)."""
+    skip = sorted(b.row_number for b in bad if b.row_number >= start)
+    if not skip:
+        return np.arange(start, start + count, dtype=np.int64), start + count, []
+    numbers, n, skip_set = [], start, set(skip)
+    while len(numbers) < count:
+        if n not in skip_set:
+            numbers.append(n)
+        n += 1
+    used = [b for b in bad if b.row_number < n or b.row_number == -1]
+    return np.array(numbers, dtype=np.int64), n, used
+
+
+def _arrow_message(exc: Exception) -> str:
+    text = str(exc)
+    if "straddling" in text or "block" in text:
+        mb = CSV_BLOCK_BYTES // (1024 * 1024)
+        return (f"a row is longer than {mb} MB (or a quote is never closed); nothing was "
+                "loaded")
+    if "UTF8" in text or isinstance(exc, UnicodeDecodeError):
+        return "text is not valid in the file's encoding; nothing was loaded"
+    return f"the CSV cannot be parsed ({text.splitlines()[0][:200]}); nothing was loaded"
+
+
+# ----- Parquet -----------------------------------------------------------------------------
+def read_parquet(path: Path) -> tuple[list[str], Iterator[Batch]]:
+    try:
+        pf = pq.ParquetFile(path)
+    except (pa.ArrowInvalid, OSError) as exc:
+        raise ValidationError(f"not a readable Parquet file ({exc})", where=str(path)) from None
+    names = list(pf.schema_arrow.names)
+    _check_header(path, names)
+    return names, _parquet_batches(pf, names)
+
+
+def _parquet_batches(pf: pq.ParquetFile, names: list[str]) -> Iterator[Batch]:
+    start = HEADER_ROW + 1
+    for rb in pf.iter_batches(batch_size=BATCH_ROWS):
+        cols = {n: _as_text(rb.column(i)) for i, n in enumerate(names)}
+        yield Batch(cols, np.arange(start, start + rb.num_rows, dtype=np.int64))
+        start += rb.num_rows
+
+
+def _as_text(arr: pa.Array) -> pa.Array:
+    if pa.types.is_string(arr.type):
+        return arr
+    if pa.types.is_large_string(arr.type) or pa.types.is_dictionary(arr.type):
+        return arr.cast(pa.string())
+    if pa.types.is_floating(arr.type):
+        # Whole floats print without ".0" so integer columns stored as float still load.
+        return pa.array([_text(v) for v in arr.to_pylist()], pa.string())
+    return arr.cast(pa.string())
+
+
+# ----- Excel -------------------------------------------------------------------------------
+def read_excel(path: Path, sheet: str | None = None) -> tuple[list[str], Iterator[Batch]]:
+    import openpyxl  # imported here: only Excel loads pay for it
+
+    try:
+        wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except Exception as exc:  # noqa: BLE001 - openpyxl raises many types for a bad file
+        raise ValidationError(f"not a readable .xlsx workbook ({type(exc).__name__})",
+                              where=str(path)) from None
+    if sheet is not None and sheet not in wb.sheetnames:
+        raise ValidationError(f"no sheet {sheet!r}; sheets: {', '.join(wb.sheetnames)}",
+                              where=str(path))
+    ws = wb[sheet] if sheet else wb.worksheets[0]
+    ws.reset_dimensions()  # some writers record a wrong sheet size
+    rows = ws.iter_rows(values_only=True)
+    header_row, header = 0, None
+    for values in rows:
+        header_row += 1
+        if any(v not in (None, "") for v in values):
+            header = [_text(v) or "" for v in values]
+            break
+    if header is None:
+        raise ValidationError("the sheet is empty (no header row)", where=f"{path} [{ws.title}]")
+    while header and not header[-1]:
+        header.pop()
+    header = [h.strip() for h in header]
+    _check_header(path, header)
+    return header, _excel_batches(rows, header, header_row, wb)
+
+
+def _excel_batches(rows, header: list[str], header_row: int, wb) -> Iterator[Batch]:
+    width = len(header)
+    buf: list[list[str | None]] = [[] for _ in header]
+    numbers: list[int] = []
+    bad: list[BadRow] = []
+    for number, values in enumerate(rows, start=header_row + 1):
+        cells = [_text(v) for v in values]
+        if all(c in (None, "") for c in cells):
+            continue  # blank spreadsheet rows are layout, not records
+        extra = [c for c in cells[width:] if c not in (None, "")]
+        if extra:
+            bad.append(BadRow(number, f"row has {width + len(extra)} or more cells, the "
+                              f"header has {width}"))
+            continue
+        cells += [None] * (width - len(cells))
+        for i in range(width):
+            buf[i].append(cells[i])
+        numbers.append(number)
+        if len(numbers) >= BATCH_ROWS:
+            yield _excel_batch(header, buf, numbers, bad)
+            buf, numbers, bad = [[] for _ in header], [], []
+    wb.close()
+    if numbers or bad:
+        yield _excel_batch(header, buf, numbers, bad)
+
+
+def _excel_batch(header, buf, numbers, bad) -> Batch:
+    cols = {h: pa.array(buf[i], pa.string()) for i, h in enumerate(header)}
+    return Batch(cols, np.array(numbers, dtype=np.int64), list(bad))
+
+
+def _text(value: object) -> str | None:
+    """A cell as text: whole floats without '.0', dates as ISO."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() else repr(value)
+    if isinstance(value, datetime):
+        return value.date().isoformat() if value.time() == datetime.min.time() \
+            else value.isoformat(sep=" ")
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value)
+
+
+def open_file(path: Path, *, encoding: str | None = None, delimiter: str | None = None,
+              sheet: str | None = None) -> tuple[FileFacts, list[str], Iterator[Batch]]:
+    """Hash, detect and open any supported file."""
+    path = Path(path)
+    kind = file_format(path)
+    facts = inspect(path, text=kind == "csv" and encoding is None)
+    if kind == "csv":
+        enc = ENCODINGS.get((encoding or facts.encoding or "utf-8").lower())
+        if enc is None:
+            raise ValidationError(f"unknown encoding {encoding!r}; use one of "
+                                  f"{', '.join(sorted(set(ENCODINGS)))}", where=str(path))
+        facts = FileFacts(facts.sha256, facts.size, enc, facts.bom)
+        if facts.size == 0:
+            raise ValidationError("the file is empty (no header row)", where=str(path))
+        names, batches = read_csv(path, encoding=enc, delimiter=delimiter)
+    elif kind == "parquet":
+        names, batches = read_parquet(path)
+    else:
+        names, batches = read_excel(path, sheet)
+    return facts, names, batches

@@ -1,0 +1,38 @@
+"""CSV cells that a spreadsheet would run as a formula are neutralised on export.
+
+A cell starting with ``=``, ``+``, ``-`` or ``@`` (or a tab or carriage return, which some
+spreadsheets strip before reading) is prefixed with a single quote, so opening an export
+never runs an attacker's formula (OWASP "CSV injection"). Numbers are left alone: a
+negative number is not a formula.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+QUOTE_PREFIX = "'"
+
+
+def neutralise(value: object) -> object:
+    if not isinstance(value, str) or not value.startswith(FORMULA_STARTS):
+        return value
+    try:
+        float(value)
+    except ValueError:
+        return QUOTE_PREFIX + value
+    return value
+
+
+def write_csv(path: Path, header: Sequence[str], rows: Iterable[Sequence[object]]) -> int:
+    """Write a CSV (UTF-8 with BOM so spreadsheets read it right); returns rows written."""
+    count = 0
+    with Path(path).open("w", encoding="utf-8-sig", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow([neutralise(h) for h in header])
+        for row in rows:
+            writer.writerow(["" if v is None else neutralise(v) for v in row])
+            count += 1
+    return count

@@ -1,0 +1,244 @@
+"""Row validation as one set-based SQL statement over the staged rows.
+
+Each column becomes a typed expression and a list of possible problems (required,
+type, code list, range, pattern, future date, reference, duplicate key, date order,
+and date sense across tables). A row with no problem is loaded; a row with any is
+quarantined once per problem, each naming the column, a shown (masked) value and the
+rule broken.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from carepath.model.schema import Column, Table
+
+# Date formats accepted, tried in order. Day-first: NHS extracts are British.
+DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y", "%d-%b-%Y", "%d %b %Y", "%d%b%Y", "%Y%m%d",
+                "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S", "%d/%m/%Y %H:%M:%S",
+                "%d/%m/%Y %H:%M")
+DATE_HINT = "use YYYY-MM-DD, DD/MM/YYYY or 01-Jan-2024"
+TRUE_WORDS = ("true", "t", "yes", "y", "1")
+FALSE_WORDS = ("false", "f", "no", "n", "0")
+# Longest value shown in the quarantine table: a 100 MB cell stays out of it.
+SHOWN_CHARS = 60
+MASK_KEEP = 3
+# Columns whose values are never shown unmasked.
+ALWAYS_MASKED = frozenset({"nhs_number", "patient_id", "respondent_id"})
+# Columns that may hold a future date (a closing date, a due date).
+FUTURE_ALLOWED = frozenset({"valid_to", "due_date"})
+ICD10 = (r"^[A-Z][0-9]{2}(\.?[0-9A-Z]{1,2})?$", "an ICD-10 code like C50 or C50.9")
+PATTERNS = {"icd10": ICD10, "primary_diagnosis": ICD10, "underlying_cause": ICD10}
+# Within-row date order: (earlier, later) column pairs, by table.
+ORDER_RULES: dict[str, tuple[tuple[str, str], ...]] = {
+    "organisations": (("valid_from", "valid_to"),),
+    "org_hierarchy": (("valid_from", "valid_to"),),
+    "patients": (("registered_from", "registered_to"),),
+    "referrals": (("referral_date", "first_seen_date"), ("referral_date", "faster_diagnosis_date")),
+    "admissions": (("admission_date", "discharge_date"),),
+    "eol_register": (("entry_date", "exit_date"),),
+}
+
+
+@dataclass(frozen=True)
+class CrossRule:
+    """A date-sense rule against another table, joined on patient_id."""
+
+    other: str
+    condition: str  # SQL on t (the row) and o (the other table's row)
+    column: str
+    reason: str
+
+
+CROSS_RULES: dict[str, tuple[CrossRule, ...]] = {
+    "tumours": (CrossRule("deaths", "t.diagnosis_date > o.date_of_death", "diagnosis_date",
+                          "diagnosis after the person's date of death"),),
+    "deaths": (
+        CrossRule("tumours", "o.diagnosis_date > t.date_of_death", "date_of_death",
+                  "death before a recorded cancer diagnosis"),
+        CrossRule("patients", "year(t.date_of_death) < o.year_of_birth", "date_of_death",
+                  "death before the person's year of birth"),
+    ),
+    "patients": (CrossRule("deaths", "year(o.date_of_death) < t.year_of_birth", "year_of_birth",
+                           "year of birth after the person's recorded death"),),
+}
+
+
+def q(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def lit(value: object) -> str:
+    if isinstance(value, str):
+        return "'" + value.replace("'", "''") + "'"
+    return repr(value)
+
+
+def typed_expr(col: Column, raw: str) -> str:
+    if col.type == "text":
+        return raw
+    if col.type == "int":
+        return f"TRY_CAST({raw} AS BIGINT)"
+    if col.type == "float":
+        return f"TRY_CAST({raw} AS DOUBLE)"
+    if col.type == "date":
+        fmts = ", ".join(lit(f) for f in DATE_FORMATS)
+        return f"CAST(TRY_STRPTIME({raw}, [{fmts}]) AS DATE)"
+    if col.type == "timestamp":
+        return f"TRY_CAST({raw} AS TIMESTAMP)"
+    trues = ", ".join(lit(w) for w in TRUE_WORDS)
+    falses = ", ".join(lit(w) for w in FALSE_WORDS)
+    return (f"CASE WHEN lower({raw}) IN ({trues}) THEN TRUE "
+            f"WHEN lower({raw}) IN ({falses}) THEN FALSE END")
+
+
+def code_expr(col: Column, raw: str) -> str:
+    """Coded text accepted in any letter case, stored as the code list spells it."""
+    whens = " ".join(f"WHEN {lit(str(c).lower())} THEN {lit(c)}" for c in col.codes or ())
+    return f"CASE lower({raw}) {whens} END"
+
+
+def shown(col_name: str, raw: str, identifying: bool) -> str:
+    if identifying or col_name in ALWAYS_MASKED:
+        return (f"CASE WHEN {raw} IS NULL THEN NULL ELSE left({raw}, {MASK_KEEP}) || "
+                f"repeat('*', greatest(length({raw}) - {MASK_KEEP}, 0)) END")
+    return (f"CASE WHEN length({raw}) > {SHOWN_CHARS} THEN left({raw}, {SHOWN_CHARS}) || "
+            f"'... (' || length({raw}) || ' characters)' ELSE {raw} END")
+
+
+def problem(cond: str, column: str, value_sql: str, reason_sql: str) -> str:
+    return (f"CASE WHEN {cond} THEN {{'column': {lit(column)}, 'value': {value_sql}, "
+            f"'reason': {reason_sql}}} END")
+
+
+@dataclass
+class Plan:
+    """SQL that types the staged rows and lists every problem of each row."""
+
+    table: Table
+    stage: str
+    present: frozenset[str]
+    check_references: frozenset[str]  # referenced tables that hold rows
+    check_cross: frozenset[str]  # tables for cross-table date sense that hold rows
+
+    def typed_select(self) -> str:
+        parts = ['s."__row"', 's."__pre_column"', 's."__pre_value"', 's."__pre_reason"']
+        for col in self.table.columns:
+            raw = f"nullif(trim(s.{q(col.name)}), '')" if col.name in self.present else "NULL"
+            parts.append(f"{raw} AS {q('raw:' + col.name)}")
+            expr = code_expr(col, raw) if col.codes and col.type == "text" else \
+                typed_expr(col, raw)
+            parts.append(f"CAST({expr} AS {col.sql_type}) AS {q(col.name)}")
+        key = ", ".join(q(k) for k in self.table.key)
+        select = f"SELECT {', '.join(parts)} FROM {q(self.stage)} s"
+        if not key:
+            return select
+        return (f"SELECT *, row_number() OVER (PARTITION BY {key} ORDER BY \"__row\") "
+                f"AS \"__dup\" FROM ({select})")
+
+    def problems(self) -> list[str]:
+        out = [problem('t."__pre_reason" IS NOT NULL', "", 't."__pre_value"',
+                       't."__pre_reason"').replace("'column': ''", "'column': t.\"__pre_column\"")]
+        for col in self.table.columns:
+            out += self._column_problems(col)
+        out += self._key_problems()
+        out += self._order_problems()
+        out += self._cross_problems()
+        return out
+
+    def _column_problems(self, col: Column) -> list[str]:
+        raw, val = f"t.{q('raw:' + col.name)}", f"t.{q(col.name)}"
+        show = shown(col.name, raw, col.identifying)
+        out = []
+        if col.required:
+            # A refused NHS number already explains an empty patient_id.
+            cond = f"{raw} IS NULL" + (' AND t."__pre_reason" IS NULL'
+                                       if col.name == "patient_id" else "")
+            out.append(problem(cond, col.name, "NULL", lit("required value missing")))
+        if col.codes and col.type == "text":
+            allowed = ", ".join(str(c) for c in col.codes)
+            out.append(problem(f"{raw} IS NOT NULL AND {val} IS NULL", col.name, show,
+                               lit(f"not in the code list ({allowed})")))
+        else:
+            hint = f" ({DATE_HINT})" if col.type == "date" else ""
+            out.append(problem(f"{raw} IS NOT NULL AND {val} IS NULL", col.name, show,
+                               lit(f"not a valid {col.type}{hint}")))
+        if col.codes and col.type != "text":
+            allowed = ", ".join(lit(c) for c in col.codes)
+            out.append(problem(f"{val} NOT IN ({allowed})", col.name, show,
+                               lit(f"not in the code list ({allowed})")))
+        if col.min is not None:
+            out.append(problem(f"{val} < {col.min!r}", col.name, show,
+                               lit(f"below the minimum {col.min:g}")))
+        if col.max is not None:
+            out.append(problem(f"{val} > {col.max!r}", col.name, show,
+                               lit(f"above the maximum {col.max:g}")))
+        if col.name in PATTERNS:
+            pattern, what = PATTERNS[col.name]
+            out.append(problem(f"NOT regexp_full_match(upper({val}), {lit(pattern)})",
+                               col.name, show, lit(f"not {what}")))
+        if col.type == "date" and col.name not in FUTURE_ALLOWED:
+            out.append(problem(f"{val} > current_date", col.name, show,
+                               lit("date in the future")))
+        out += self._reference_problems(col, val, show)
+        return out
+
+    def _reference_problems(self, col: Column, val: str, show: str) -> list[str]:
+        if not col.references:
+            return []
+        ref_table, ref_col = col.references.split(".")
+        if ref_table not in self.check_references or ref_table == self.table.name:
+            return []
+        exists = f"EXISTS (SELECT 1 FROM {q(ref_table)} r WHERE r.{q(ref_col)} = {val})"
+        out = [problem(f"{val} IS NOT NULL AND NOT {exists}", col.name, show,
+                       lit(f"not found in {ref_table}.{ref_col}"))]
+        when = self.table.dates[0] if self.table.dates else None
+        if ref_table == "organisations" and when:
+            d = f"t.{q(when)}"
+            valid = (f"EXISTS (SELECT 1 FROM organisations r WHERE r.org_code = {val} AND "
+                     f"r.valid_from <= {d} AND (r.valid_to IS NULL OR {d} <= r.valid_to))")
+            out.append(problem(f"{val} IS NOT NULL AND {d} IS NOT NULL AND {exists} AND NOT "
+                               f"{valid}", col.name, show,
+                               lit(f"organisation not open on the row's {when}")))
+        return out
+
+    def _key_problems(self) -> list[str]:
+        if not self.table.key:
+            return []
+        cols = ", ".join(self.table.key)
+        first = self.table.key[0]
+        match = " AND ".join(f"x.{q(k)} = t.{q(k)}" for k in self.table.key)
+        in_table = f"EXISTS (SELECT 1 FROM {q(self.table.name)} x WHERE {match})"
+        key_shown = shown(first, f"t.{q('raw:' + first)}", False)
+        return [
+            problem('t."__dup" > 1', first, key_shown,
+                    lit(f"duplicate of an earlier row in this load (same {cols})")),
+            problem(f't."__dup" = 1 AND {in_table}', first, key_shown,
+                    lit(f"already in {self.table.name} (same {cols}); use --replace to "
+                        "reload the table")),
+        ]
+
+    def _order_problems(self) -> list[str]:
+        out = []
+        for earlier, later in ORDER_RULES.get(self.table.name, ()):
+            a, b = f"t.{q(earlier)}", f"t.{q(later)}"
+            out.append(problem(f"{b} < {a}", later, f"CAST({b} AS VARCHAR)",
+                               lit(f"{later} is before {earlier}")))
+        return out
+
+    def _cross_problems(self) -> list[str]:
+        out = []
+        for rule in CROSS_RULES.get(self.table.name, ()):
+            if rule.other not in self.check_cross:
+                continue
+            cond = (f"EXISTS (SELECT 1 FROM {q(rule.other)} o WHERE o.patient_id = t.patient_id "
+                    f"AND {rule.condition})")
+            out.append(problem(cond, rule.column, f"CAST(t.{q(rule.column)} AS VARCHAR)",
+                               lit(rule.reason)))
+        return out
+
+    def checked_sql(self) -> str:
+        """Typed rows plus a ``__problems`` list (empty for a good row)."""
+        probs = ",\n  ".join(self.problems())
+        return (f"SELECT t.*, list_filter([\n  {probs}\n], lambda p: p IS NOT NULL) "
+                f"AS \"__problems\" FROM ({self.typed_select()}) t")

@@ -1,0 +1,123 @@
+"""Shared machinery for named sources: records -> batches -> the generic loader."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+
+from carepath.errors import ValidationError
+from carepath.ingest.loader import _user, ensure_tables, load_batches
+from carepath.ingest.readers import HASH_CHUNK, Batch, inspect
+from carepath.model.schema import TABLES_BY_NAME
+from carepath.workspace import Workspace
+
+# Records per batch handed to the loader.
+RECORDS_PER_BATCH = 100_000
+# Tables whose rows carry the loading source's name (so --replace can remove them).
+SOURCE_COLUMN = "source"
+
+Record = tuple[int, dict[str, object]]  # (file row number, our column -> value)
+
+
+@dataclass(frozen=True)
+class Part:
+    """One target table fed from one published file."""
+
+    table: str
+    file: Path
+    records: Callable[[], Iterable[Record]]
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with Path(path).open("rb") as fh:
+        while chunk := fh.read(HASH_CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def batches(records: Iterable[Record], columns: list[str]) -> Iterator[Batch]:
+    buf: dict[str, list] = {c: [] for c in columns}
+    rows: list[int] = []
+    for number, rec in records:
+        for c in columns:
+            v = rec.get(c)
+            buf[c].append(None if v is None else str(v))
+        rows.append(number)
+        if len(rows) >= RECORDS_PER_BATCH:
+            yield _batch(buf, rows)
+            buf, rows = {c: [] for c in columns}, []
+    if rows:
+        yield _batch(buf, rows)
+
+
+def _batch(buf: dict[str, list], rows: list[int]) -> Batch:
+    return Batch({c: pa.array(v, pa.string()) for c, v in buf.items()},
+                 np.array(rows, dtype=np.int64))
+
+
+def run_parts(ws: Workspace, source: str, parts: list[Part], *, replace: bool = False,
+              actor: str | None = None) -> list:
+    """Load every part of a source in one transaction."""
+    actor = actor or _user()
+    results = []
+    with ws.transaction() as con:
+        ensure_tables(con)
+        for part in parts:
+            table = TABLES_BY_NAME[part.table]
+            if replace and SOURCE_COLUMN in table.column_names:
+                con.execute(f'DELETE FROM "{table.name}" WHERE source = ?', [source])
+            facts = inspect(part.file, text=False)
+            columns = list(table.column_names)
+            results.append(load_batches(
+                con, ws, table, columns, batches(part.records(), columns),
+                source=f"{source}:{part.file.name}", file_hash=facts.sha256, actor=actor,
+                replace=replace, facts=facts))
+    return results
+
+
+# ----- helpers for reading published CSVs ------------------------------------------------
+def csv_rows(path: Path, *, encoding: str = "utf-8-sig") -> Iterator[tuple[int, dict[str, str]]]:
+    """(row number, record) for a published CSV with a header row (header = row 1)."""
+    with Path(path).open(encoding=encoding, newline="") as fh:
+        yield from enumerate(csv.DictReader(fh), start=2)
+
+
+def require_columns(path: Path, needed: Iterable[str], *, encoding: str = "utf-8-sig") -> None:
+    with Path(path).open(encoding=encoding, newline="") as fh:
+        header = next(csv.reader(fh), [])
+    missing = [c for c in needed if c not in header]
+    if missing:
+        raise ValidationError(f"not the expected layout: missing columns {', '.join(missing)}",
+                              where=f"{path}, row 1")
+
+
+def find(path: Path, pattern: str) -> Path:
+    """The file itself, or the one file in a folder matching ``pattern``."""
+    if path.is_file():
+        return path
+    hits = sorted(path.glob(pattern))
+    if not hits:
+        raise ValidationError(f"no file matching {pattern} in the folder", where=str(path))
+    return hits[0]
+
+
+def find_optional(path: Path, pattern: str) -> Path | None:
+    if path.is_file():
+        return path if path.match(pattern) else None
+    hits = sorted(path.glob(pattern))
+    return hits[0] if hits else None
+
+
+def number(text: str | None) -> str | None:
+    """A published count as plain digits ('1,234' -> '1234'); blanks stay missing."""
+    if text is None:
+        return None
+    t = text.strip().replace(",", "")
+    return t or None

@@ -1,0 +1,64 @@
+"""NHS Digital practice list size by sex and age band (quarterly, CCG era to 2017)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from carepath.errors import ValidationError
+from carepath.sources._orgs import Level, org_parts
+from carepath.sources._run import Part, csv_rows, find, number, require_columns
+
+FILE = "Patient_List_Size_*.csv"
+REQUIRED = ("Practice Code", "Practice Name", "PCO Code", "Regional Office Code")
+# Patient_List_Size_2016_01-03.csv: year and the quarter's first and last month.
+FILE_QUARTER = re.compile(r"(\d{4})_(\d{2})-(\d{2})")
+BAND_COLUMN = re.compile(r"^(Male|Female) (\d+)(?:-(\d+)|\+)$")
+LEVELS = [
+    Level("practice", "Practice Code", "Practice Name"),
+    # Clinical commissioning groups were the sub-ICB locations' predecessors.
+    Level("sub_icb", "PCO Code", "PCO Name"),
+    Level("region", "Regional Office Code", "Regional Office Name"),
+]
+
+
+def quarter_start(path: Path) -> str:
+    m = FILE_QUARTER.search(path.name)
+    if not m:
+        raise ValidationError("cannot tell the quarter from the file name (expected "
+                              "Patient_List_Size_YYYY_MM-MM.csv)", where=str(path))
+    return f"{m.group(1)}-{m.group(2)}-01"
+
+
+def band_columns(path: Path) -> list[tuple[str, str, int, int | None]]:
+    with path.open(encoding="utf-8-sig") as fh:
+        header = fh.readline().strip().split(",")
+    out = []
+    for col in header:
+        m = BAND_COLUMN.match(col.strip())
+        if m:
+            lo = int(m.group(2))
+            hi = int(m.group(3)) if m.group(3) else None
+            band = f"{lo}-{hi}" if hi is not None else f"{lo}+"
+            out.append((col, "M" if m.group(1) == "Male" else "F", lo, hi, band))
+    if not out:
+        raise ValidationError("no 'Male 0-4'-style columns in the header", where=f"{path}, row 1")
+    return out
+
+
+def population_records(path: Path, when: str):
+    bands = band_columns(path)
+    for num, rec in csv_rows(path):
+        for col, sex, lo, hi, band in bands:
+            yield num, {"source": "gp_list_size", "area_code": rec.get("Practice Code"),
+                        "area_name": rec.get("Practice Name"), "area_type": "practice",
+                        "reference_date": when, "sex": sex, "age_band": band,
+                        "age_from": lo, "age_to": hi, "population": number(rec.get(col))}
+
+
+def parts(path: Path) -> list[Part]:
+    file = find(path, FILE)
+    require_columns(file, REQUIRED)
+    when = quarter_start(file)
+    return org_parts(file, None, LEVELS, when, rows_fn=lambda: csv_rows(file)) + [
+        Part("published_population", file, lambda: population_records(file, when))]
