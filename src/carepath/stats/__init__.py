@@ -14,6 +14,7 @@ from carepath.stats.funnels import (
     funnel_significance,
     with_polarity,
 )
+from carepath.stats.inequality import SiiResult, quantiles, sii
 from carepath.stats.intervals import (
     EXACT_BELOW,
     Interval,
@@ -24,6 +25,7 @@ from carepath.stats.intervals import (
     rate_methods,
     z_value,
 )
+from carepath.stats.lifetable import LifeTable, life_expectancy
 from carepath.stats.standardise import (
     DSR_MIN_EVENTS,
     ESP2013,
@@ -44,6 +46,8 @@ __all__ = [
     "EXACT_BELOW",
     "FunnelLimits",
     "Interval",
+    "LifeTable",
+    "SiiResult",
     "StatsInputError",
     "dsr",
     "dsr_non_independent",
@@ -54,11 +58,14 @@ __all__ = [
     "isr",
     "israte",
     "isratio",
+    "life_expectancy",
     "mean",
     "mean_from_summary",
     "proportion",
+    "quantiles",
     "rate",
     "rate_methods",
+    "sii",
     "with_polarity",
     "z_value",
 ]
