@@ -222,17 +222,23 @@ def select(ex: Exercise, scores: list[OptionScore] | None = None) -> Selection:
     """Marginal analysis within a hard budget: fund investments in order of value for money
     from the headroom; when it runs short, release the next disinvestment only while the
     benefit lost per pound is smaller than the benefit gained per pound by the investment
-    waiting for the money. An investment that still does not fit is passed over."""
+    waiting for the money. An investment that still does not fit is passed over, and the
+    disinvestments tried for it are not made."""
     scores = score_options(ex) if scores is None else scores
     sel = Selection(headroom=ex.headroom, unscored=[s for s in scores if s.cvr is None])
     shifts = shift_order(scores)
     next_shift = 0
     for wish in wish_order(scores):
-        while (sel.remaining < wish.option.cost and next_shift < len(shifts)
-               and _worth_shifting(shifts[next_shift], wish)):
-            sel.disinvest.append(shifts[next_shift])
-            next_shift += 1
-        if wish.option.cost <= sel.remaining:
+        taken = next_shift
+        released = 0.0
+        while (sel.remaining + released < wish.option.cost and taken < len(shifts)
+               and _worth_shifting(shifts[taken], wish)):
+            released += shifts[taken].option.cost
+            taken += 1
+        if wish.option.cost <= sel.remaining + released:
+            # the disinvestments are made only because this investment needs them
+            sel.disinvest.extend(shifts[next_shift:taken])
+            next_shift = taken
             sel.invest.append(wish)
         else:
             sel.not_funded.append(wish)

@@ -1,0 +1,85 @@
+"""Service catalogue: load from CSV/Excel, store, read back, programme budget."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from carepath.domain.economics.catalogue import (
+    load_catalogue,
+    programme_budget,
+    read_catalogue,
+    save_catalogue,
+)
+from carepath.errors import ValidationError
+
+from .conftest import EXAMPLES
+
+HEADER = "service_id,name,provider_code,year,unit_cost,activity,indicator_ids,payers\n"
+
+
+def test_example_catalogue_round_trip_and_budget(empty_workspace):
+    rows = load_catalogue(f"{EXAMPLES}/wessex_services.csv")
+    save_catalogue(empty_workspace, rows, by="analyst", source="wessex_services.csv")
+    with empty_workspace.connect(read_only=True) as con:
+        cat = read_catalogue(con, 2025)
+        budget = programme_budget(con, 2025)
+        audit = con.execute("SELECT count(*) FROM audit_log "
+                            "WHERE action = 'economics.services.load'").fetchone()[0]
+    assert len(cat) == len([r for r in rows if r.year == 2025])
+    expected = sum(r.annual_cost * r.payers.get("icb", 0) for r in rows
+                   if r.year == 2025 and r.annual_cost is not None)
+    assert budget.set_index("payer_code").loc["icb", "spend"] == pytest.approx(expected)
+    assert audit == 1
+
+
+def test_hand_checked_budget_and_missing_cost_kept_apart(tmp_path, empty_workspace):
+    path = tmp_path / "s.csv"
+    path.write_text(HEADER + "a,A,,2025,100,10,,ICB:50%;LA:50%\n"
+                             "b,B,,2025,,5,,ICB:100%\n")
+    save_catalogue(empty_workspace, load_catalogue(path), by="t", source="s.csv")
+    with empty_workspace.connect(read_only=True) as con:
+        budget = programme_budget(con, 2025).set_index("payer_code")
+    assert budget.loc["LA", "spend"] == 500
+    assert budget.loc["ICB", "spend"] == 500  # b's cost is missing, not zero
+    assert budget.loc["ICB", "services_missing_cost"] == 1
+
+
+def test_reload_replaces_a_service(tmp_path, empty_workspace):
+    path = tmp_path / "s.csv"
+    path.write_text(HEADER + "a,A,,2025,100,10,,ICB:100%\n")
+    save_catalogue(empty_workspace, load_catalogue(path), by="t", source="s.csv")
+    path.write_text(HEADER + "a,A,,2025,200,10,,LA:100%\n")
+    save_catalogue(empty_workspace, load_catalogue(path), by="t", source="s.csv")
+    with empty_workspace.connect(read_only=True) as con:
+        cat = read_catalogue(con)
+    assert cat["unit_cost"].tolist() == [200] and cat["payers"].tolist() == ["LA:100.0%"]
+
+
+@pytest.mark.parametrize(("row", "reason"), [
+    ("a,A,,2025,100,10,,ICB:50%;LA:40%", "payers: Value error, payer shares sum to 90.0%"),
+    ("a,A,,2025,-1,10,,ICB:100%", "unit_cost: Input should be greater than or equal to 0"),
+    ("a,A,,2025,1,10,,ICB", "is not CODE:SHARE"),
+    ("a,A,,2025,1,10,,ICB:120%", "outside 0-100%"),
+])
+def test_bad_rows_are_rejected_with_file_row_and_reason(tmp_path, row, reason):
+    path = tmp_path / "s.csv"
+    path.write_text(HEADER + "ok,OK,,2025,1,1,,ICB:100%\n" + row + "\n")
+    with pytest.raises(ValidationError) as err:
+        load_catalogue(path)
+    assert err.value.where == str(path)
+    assert "row 3" in err.value.message
+    assert reason.replace("Value error, ", "") in err.value.message
+
+
+def test_duplicate_service_year(tmp_path):
+    path = tmp_path / "s.csv"
+    path.write_text(HEADER + "a,A,,2025,1,1,,ICB:1\na,A,,2025,2,1,,ICB:1\n")
+    with pytest.raises(ValidationError, match="appears twice for year 2025"):
+        load_catalogue(path)
+
+
+def test_excel_is_read_like_csv(tmp_path):
+    path = tmp_path / "s.xlsx"
+    pd.read_csv(f"{EXAMPLES}/wessex_services.csv", dtype=str).to_excel(path, index=False)
+    assert load_catalogue(path) == load_catalogue(f"{EXAMPLES}/wessex_services.csv")

@@ -1,0 +1,72 @@
+"""`carepath economics ...` end to end."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+from openpyxl import load_workbook
+
+from carepath.cli import main
+
+from .conftest import EXAMPLES
+
+
+def run(args, capsys) -> tuple[int, str, str]:
+    try:
+        main(args)
+        code = 0
+    except SystemExit as exc:
+        code = exc.code
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_cba_prints_results_and_writes_csv_html_xlsx(tmp_path, capsys):
+    code, out, _ = run(["economics", "cba", f"{EXAMPLES}/hospice_at_home.yaml", "--draws",
+                        "300", "--seed", "5", "--out", str(tmp_path)], capsys)
+    assert code == 0
+    assert "P(NPV > 0)" in out and "acute_trust" in out and "One-way sensitivity" in out
+    orgs = pd.read_csv(tmp_path / "wessex-hospice-at-home-organisations.csv")
+    assert orgs["npv"].iloc[:-1].sum() == pytest.approx(orgs["npv"].iloc[-1])
+    mc = pd.read_csv(tmp_path / "wessex-hospice-at-home-monte_carlo.csv")
+    assert set(mc["draws"]) == {300}
+    html = (tmp_path / "wessex-hospice-at-home.html").read_text()
+    assert "Who pays, who benefits" in html and "<svg" in html
+    assert "src=\"http" not in html and "<script" not in html  # self-contained, offline
+    sheets = load_workbook(tmp_path / "wessex-hospice-at-home.xlsx").sheetnames
+    assert {"organisations", "cost_shift", "tornado", "monte_carlo"} <= set(sheets)
+
+
+def test_cba_bad_file_is_one_line_and_exit_2(tmp_path, capsys):
+    bad = tmp_path / "m.yaml"
+    bad.write_text("id: x\n")
+    code, _, err = run(["economics", "cba", str(bad)], capsys)
+    assert code == 2 and "m.yaml" in err and "Traceback" not in err
+
+
+def test_services_pbma_and_decisions_with_a_workspace(empty_workspace, tmp_path, capsys):
+    ws = str(empty_workspace.path)
+    code, out, _ = run(["economics", "services", "load", "-w", ws,
+                        f"{EXAMPLES}/wessex_services.csv"], capsys)
+    assert code == 0 and "Loaded 14 service-years" in out
+    code, out, _ = run(["economics", "services", "list", "-w", ws, "--year", "2025"], capsys)
+    assert code == 0 and "Programme budget 2025" in out
+    pbma = f"{EXAMPLES}/wessex_lwbc_pbma.yaml"
+    code, out, _ = run(["economics", "decide", pbma, "-w", ws, "--option", "dup_phone",
+                        "--decision", "disinvest", "--rationale",
+                        "Duplicates the CNS clinic; patients agreed."], capsys)
+    assert code == 0 and "Recorded decision" in out
+    code, out, _ = run(["economics", "pbma", pbma, "-w", ws, "--out", str(tmp_path)], capsys)
+    assert code == 0 and "cost/point" in out
+    html = (tmp_path / "wessex-lwbc-2025.html").read_text()
+    assert "Duplicates the CNS clinic" in html
+    code, out, _ = run(["economics", "decisions", "-w", ws], capsys)
+    assert "dup_phone" in out
+
+
+def test_example_command_copies_a_runnable_model(tmp_path, capsys):
+    code, _, _ = run(["economics", "example", str(tmp_path)], capsys)
+    assert code == 0
+    code, out, _ = run(["economics", "cba", str(tmp_path / "hospice_at_home.yaml"),
+                        "--draws", "0"], capsys)
+    assert code == 0 and "Monte Carlo" not in out
