@@ -1,0 +1,83 @@
+"""Print a data frame as a Rich table and optionally write it to CSV or Excel (shared by the
+journeys, EoL, experience and co-production commands)."""
+
+from __future__ import annotations
+
+import math
+from datetime import date
+from pathlib import Path
+from typing import Annotated
+
+import pandas as pd
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from carepath.errors import ValidationError
+
+console = Console()
+MAX_ROWS = 60
+OUT_FORMATS = (".csv", ".xlsx")
+
+OutFile = Annotated[Path | None, typer.Option(
+    "--out", help="Also write the full table to this .csv or .xlsx file.")]
+StartOption = Annotated[str | None, typer.Option(
+    "--start", help="First day of the period (YYYY-MM-DD); default: a year before --end.")]
+EndOption = Annotated[str | None, typer.Option(
+    "--end", help="Last day of the period (YYYY-MM-DD); default: the latest date in the data.")]
+DAYS_IN_YEAR = 365
+
+
+def parse_date(text: str | None, option: str) -> date | None:
+    if text is None:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise ValidationError(f"{text!r} is not a date (YYYY-MM-DD)", where=option) from None
+
+
+def period(con, start: str | None, end: str | None, *date_sql: str) -> tuple[date, date]:
+    """The period asked for, defaulting to the year up to the latest date in the data."""
+    end_d = parse_date(end, "--end")
+    if end_d is None:
+        latest = con.execute(f"SELECT greatest({', '.join(date_sql)})").fetchone()[0]
+        end_d = latest or date.today()
+    start_d = parse_date(start, "--start") or date.fromordinal(end_d.toordinal()
+                                                             - DAYS_IN_YEAR + 1)
+    return start_d, end_d
+
+
+def _cell(v) -> str:
+    if v is None or v is pd.NA or (isinstance(v, float) and math.isnan(v)):
+        return "–"
+    if isinstance(v, float):
+        return f"{v:,.3f}" if abs(v) < 1 else f"{v:,.1f}"
+    return str(v)
+
+
+def show(df: pd.DataFrame, title: str, out: Path | None = None,
+         columns: list[str] | None = None) -> None:
+    view = df[columns] if columns else df
+    table = Table(title=title, title_justify="left")
+    for col in view.columns:
+        table.add_column(str(col), justify="left" if view[col].dtype == object else "right")
+    for row in view.head(MAX_ROWS).itertuples(index=False):
+        table.add_row(*(_cell(v) for v in row))
+    console.print(table)
+    if len(view) > MAX_ROWS:
+        console.print(f"… {len(view) - MAX_ROWS} more rows (use --out for all)")
+    if out is not None:
+        write(df, out)
+
+
+def write(df: pd.DataFrame, out: Path) -> None:
+    if out.suffix.lower() not in OUT_FORMATS:
+        raise ValidationError(f"write .csv or .xlsx, not {out.suffix or 'no suffix'}",
+                              where=str(out))
+    out.parent.mkdir(parents=True, exist_ok=True)
+    if out.suffix.lower() == ".csv":
+        df.to_csv(out, index=False)
+    else:
+        df.to_excel(out, index=False)
+    console.print(f"Wrote {len(df)} rows to [bold]{out}[/]")

@@ -1,0 +1,85 @@
+"""`carepath experience ...`: score surveys (% positive, summary, case-mix adjusted) and
+reshape national-survey files to the long survey_responses layout for `carepath load`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from carepath.cli._common import WorkspaceOption, open_workspace
+from carepath.cli._frames import EndOption, OutFile, StartOption, period, show, write
+from carepath.errors import ValidationError
+
+experience_app = typer.Typer(help="Experience surveys: scoring and case-mix adjustment.",
+                             no_args_is_help=True)
+SurveyOption = Annotated[str, typer.Option(help="cpes, voices, local_prem or local_prom.")]
+
+
+@experience_app.command("score")
+def score(workspace: WorkspaceOption = None, survey: SurveyOption = "cpes",
+          start: StartOption = None, end: EndOption = None,
+          adjusted: Annotated[bool, typer.Option(help="Case-mix adjusted scores.")] = False,
+          summary: Annotated[bool, typer.Option(help="One summary score per organisation."
+                                                )] = False,
+          min_respondents: Annotated[int | None, typer.Option(
+              help="Suppress below this many respondents (default: the national rule)."
+          )] = None,
+          out: OutFile = None) -> None:
+    """% positive per question and organisation; suppressed below the minimum respondents."""
+    from carepath.domain.experience import scoring
+
+    ws = open_workspace(workspace)
+    n_min = min_respondents or scoring.MIN_RESPONDENTS
+    with ws.connect(read_only=True) as con:
+        s, e = period(con, start, end, "(SELECT max(response_date) FROM survey_responses)")
+        if adjusted:
+            df = scoring.casemix_adjusted(con, survey=survey, start=s, end=e,
+                                          min_respondents=n_min)
+        else:
+            df = scoring.question_scores(con, survey=survey, start=s, end=e,
+                                         min_respondents=n_min)
+            if summary:
+                df = scoring.summary_scores(df)
+    kind = "case-mix adjusted" if adjusted else "summary" if summary else "% positive"
+    show(df, f"{survey} {kind}, {s} to {e} (suppressed below {n_min} respondents)", out)
+
+
+@experience_app.command("reshape")
+def reshape(file: Annotated[Path, typer.Argument(help="Survey file, one row per respondent.")],
+            rules: Annotated[Path, typer.Option(help="YAML: question -> positive codes, "
+                                                "not_evaluative codes, scores.")],
+            out: Annotated[Path, typer.Option(help="Long CSV/XLSX to write.")],
+            survey: SurveyOption = "cpes") -> None:
+    """One row per respondent and question, marked positive by the rules, ready to load."""
+    import pandas as pd
+    import yaml
+
+    from carepath.domain.experience.reshape import QuestionRule, wide_to_long
+
+    if not file.is_file():
+        raise ValidationError("file not found", where=str(file))
+    frame = (pd.read_excel(file, dtype=str) if file.suffix.lower() == ".xlsx"
+             else pd.read_csv(file, dtype=str))
+    try:
+        spec = yaml.safe_load(rules.read_text()) or {}
+    except (OSError, yaml.YAMLError) as exc:
+        raise ValidationError(f"cannot read the rules: {exc}", where=str(rules)) from None
+    if not isinstance(spec, dict):
+        raise ValidationError("expected a mapping of question id to rule", where=str(rules))
+    questions = {str(q): _rule(QuestionRule, q, r, rules) for q, r in spec.items()}
+    write(wide_to_long(frame, survey=survey, questions=questions, source=file.name), out)
+
+
+def _rule(cls, qid, raw, path: Path):
+    if not isinstance(raw, dict) or "positive" not in raw:
+        raise ValidationError(f"question {qid}: give at least 'positive' codes", where=str(path))
+    scores = raw.get("scores")
+    return cls(positive=frozenset(map(str, raw["positive"])),
+               not_evaluative=frozenset(map(str, raw.get("not_evaluative", []))),
+               scores={str(k): float(v) for k, v in scores.items()} if scores else None)
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(experience_app, name="experience")

@@ -1,0 +1,185 @@
+"""`carepath journey`, `carepath pathway ...` and `carepath eol`: a person's journey (audited),
+pathway waits, people who fell between services, Recovery Package coverage and equity, HNA
+concerns, routes, data quality, and end-of-life measures.
+
+The command line is used by analysts with the workspace on their own machine, who can read
+the database anyway; person-level output is still audited under their login name.
+"""
+
+from __future__ import annotations
+
+import getpass
+from typing import Annotated
+
+import typer
+
+from carepath.cli._common import WorkspaceOption, open_workspace
+from carepath.cli._frames import EndOption, OutFile, StartOption, parse_date, period, show
+
+pathway_app = typer.Typer(help="Pathway measures: waits, gaps, Recovery Package, HNA, routes.",
+                          no_args_is_help=True)
+_CANCER_DATES = ("(SELECT max(diagnosis_date) FROM tumours)",
+                 "(SELECT max(referral_date) FROM referrals)")
+_CONTACT_DATES = (*_CANCER_DATES, "(SELECT max(event_date) FROM care_events)",
+                  "(SELECT max(admission_date) FROM admissions)",
+                  "(SELECT max(date_of_death) FROM deaths)")
+
+
+def _actor() -> str:
+    return f"cli:{getpass.getuser()}"
+
+
+def journey(patient_id: Annotated[str, typer.Argument(help="The person's pseudonym.")],
+            workspace: WorkspaceOption = None, out: OutFile = None) -> None:
+    """One person's timeline across providers (person-level; the view is audited)."""
+    from carepath.domain.journeys.timeline import person_timeline
+
+    ws = open_workspace(workspace)
+    tl = person_timeline(ws, patient_id, actor=_actor(), can_see_person_level=True)
+    show(tl, f"Journey of {patient_id} ({len(tl)} events)", out)
+    flagged = (tl["flag"] != "").sum()
+    if flagged:
+        typer.echo(f"{flagged} event(s) flagged: out of order or after death")
+
+
+@pathway_app.command("waits")
+def waits(workspace: WorkspaceOption = None, start: StartOption = None, end: EndOption = None,
+          measure: Annotated[str, typer.Option(help="referral_to_diagnosis, "
+                             "diagnosis_to_treatment, decision_to_treatment, "
+                             "referral_to_treatment")] = "referral_to_diagnosis",
+          group: Annotated[str, typer.Option(help="all, tumour_group, trust, locality, "
+                                             "age_group, year")] = "all",
+          out: OutFile = None) -> None:
+    """Distribution of waits with the share within the national standard."""
+    from carepath.domain.journeys.waits import wait_summary
+
+    ws = open_workspace(workspace)
+    with ws.connect(read_only=True) as con:
+        s, e = period(con, start, end, *_CANCER_DATES)
+        df = wait_summary(con, measure, start=s, end=e, group=group)
+    show(df, f"{measure} {s} to {e}", out)
+
+
+@pathway_app.command("gaps")
+def gaps(workspace: WorkspaceOption = None, start: StartOption = None, end: EndOption = None,
+         as_of: Annotated[str | None, typer.Option(
+             "--as-of", help="Date to look from (default: latest date in the data).")] = None,
+         days: Annotated[int, typer.Option(help="Days without contact that count as a gap."
+                                           )] = 90,
+         group: Annotated[str, typer.Option(help="all, tumour_group, trust, locality")] = "all",
+         list_people: Annotated[bool, typer.Option(
+             "--list", help="Also list the people (person-level; audited).")] = False,
+         out: OutFile = None) -> None:
+    """People who fell between services: counts, and with --list the people themselves."""
+    from carepath.domain.journeys.gaps import fell_between_counts, fell_between_lists
+
+    ws = open_workspace(workspace)
+    with ws.connect(read_only=True) as con:
+        s, e = period(con, start, end, *_CONTACT_DATES)
+        at = parse_date(as_of, "--as-of") or e
+        counts = fell_between_counts(con, start=s, end=e, as_of=at, no_contact_days=days,
+                                     group=group)
+    show(counts, f"Fell between services, {s} to {e}, as of {at}", None if list_people else out)
+    if list_people:
+        people = fell_between_lists(ws, start=s, end=e, as_of=at, actor=_actor(),
+                                    can_see_person_level=True, no_contact_days=days)
+        show(people, "People flagged (pseudonyms)", out)
+
+
+@pathway_app.command("recovery")
+def recovery(workspace: WorkspaceOption = None, start: StartOption = None,
+             end: EndOption = None,
+             dimension: Annotated[str | None, typer.Option(help="Only this breakdown.")] = None,
+             equity: Annotated[bool, typer.Option(help="Show the equity view instead.")] = False,
+             out: OutFile = None) -> None:
+    """Recovery Package and stratified follow-up coverage, or the equity view."""
+    from carepath.domain.journeys.recovery import coverage, equity_view
+
+    ws = open_workspace(workspace)
+    with ws.connect(read_only=True) as con:
+        s, e = period(con, start, end, *_CANCER_DATES)
+        cov = coverage(con, start=s, end=e)
+    if equity:
+        show(equity_view(cov), f"Where support depends on cancer, trust or place ({s} to {e})",
+             out)
+        return
+    if dimension:
+        cov = cov[cov["dimension"] == dimension]
+    show(cov, f"Recovery Package coverage, tumours diagnosed {s} to {e}", out)
+
+
+@pathway_app.command("hna")
+def hna(workspace: WorkspaceOption = None, start: StartOption = None, end: EndOption = None,
+        top: Annotated[int, typer.Option(help="Show the top N named concerns instead.")] = 0,
+        out: OutFile = None) -> None:
+    """Most common HNA concerns by domain and tumour group."""
+    from carepath.domain.journeys.hna import concerns_by_domain, top_concerns
+
+    ws = open_workspace(workspace)
+    with ws.connect(read_only=True) as con:
+        s, e = period(con, start, end, "(SELECT max(event_date) FROM care_events)")
+        df = (top_concerns(con, start=s, end=e, top=top) if top
+              else concerns_by_domain(con, start=s, end=e))
+    show(df, f"HNA concerns {s} to {e}", out)
+
+
+@pathway_app.command("flows")
+def flows(workspace: WorkspaceOption = None, start: StartOption = None, end: EndOption = None,
+          out: OutFile = None) -> None:
+    """Routes through the pathway: route -> first treatment -> follow-up -> outcome."""
+    from carepath.domain.journeys.flows import pathway_flows
+
+    ws = open_workspace(workspace)
+    with ws.connect(read_only=True) as con:
+        s, e = period(con, start, end, *_CANCER_DATES)
+        df = pathway_flows(con, start=s, end=e)
+    show(df, f"Routes through the pathway, tumours diagnosed {s} to {e}", out)
+
+
+@pathway_app.command("quality")
+def quality(workspace: WorkspaceOption = None, out: OutFile = None) -> None:
+    """Data-quality findings across journey tables (events after death, out of order, ...)."""
+    from carepath.domain.journeys.quality import findings
+
+    ws = open_workspace(workspace)
+    with ws.connect(read_only=True) as con:
+        df = findings(con)
+    if df.empty:
+        typer.echo("No data-quality findings.")
+        return
+    show(df, "Data-quality findings", out)
+
+
+EOL_VIEWS = ("summary", "place", "preferences", "progress")
+
+
+def eol(workspace: WorkspaceOption = None, start: StartOption = None, end: EndOption = None,
+        view: Annotated[str, typer.Option(help=", ".join(EOL_VIEWS))] = "summary",
+        group: Annotated[str, typer.Option(help="all, locality, practice, cause, age_group, "
+                                           "imd_quintile, year, place_of_death")] = "all",
+        out: OutFile = None) -> None:
+    """End-of-life care for people who died in the period."""
+    from carepath.domain.eol import measures as m
+    from carepath.errors import ValidationError
+
+    if view not in EOL_VIEWS:
+        raise ValidationError(f"view {view!r} is not one of {', '.join(EOL_VIEWS)}",
+                              where="--view")
+    ws = open_workspace(workspace)
+    with ws.connect(read_only=True) as con:
+        s, e = period(con, start, end, "(SELECT max(date_of_death) FROM deaths)")
+        if view == "summary":
+            df = m.eol_summary(con, start=s, end=e, group=group)
+        elif view == "place":
+            df = m.place_of_death(con, start=s, end=e, group=group)
+        elif view == "preferences":
+            df = m.preference_vs_actual(con, start=s, end=e)
+        else:
+            df = m.choice_progress(con, start=s, end=e, group=group)
+    show(df, f"End of life ({view}), deaths {s} to {e}", out)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("journey")(journey)
+    app.command("eol")(eol)
+    app.add_typer(pathway_app, name="pathway")

@@ -1,0 +1,83 @@
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from carepath.cli import main
+
+
+def _run(*args):
+    main([str(a) for a in args])
+
+
+def test_journey_command_writes_timeline_and_audits(jws, tmp_path):
+    out = tmp_path / "a.csv"
+    _run("journey", "E", "-w", jws.path, "--out", out)
+    tl = pd.read_csv(out)
+    assert tl["event"].iloc[-1] == "eol_register_entry"
+    with jws.connect(read_only=True) as con:
+        actor, action = con.execute("SELECT actor, action FROM audit_log").fetchone()
+    assert actor.startswith("cli:") and action == "journey.view"
+
+
+def test_pathway_gaps_counts_and_list(jws, tmp_path):
+    counts, people = tmp_path / "c.csv", tmp_path / "p.xlsx"
+    _run("pathway", "gaps", "-w", jws.path, "--start", "2024-01-01", "--end", "2024-12-31",
+         "--as-of", "2025-03-31", "--days", 150, "--out", counts)
+    c = pd.read_csv(counts).set_index("rule")
+    assert c.loc["no_contact", "flagged"] == 1
+    _run("pathway", "gaps", "-w", jws.path, "--start", "2024-01-01", "--end", "2024-12-31",
+         "--as-of", "2025-03-31", "--days", 150, "--list", "--out", people)
+    assert "C" in set(pd.read_excel(people)["patient_id"])
+
+
+@pytest.mark.parametrize("args", [
+    ("pathway", "waits", "--group", "tumour_group"), ("pathway", "recovery", "--equity"),
+    ("pathway", "hna", "--top", 3), ("pathway", "flows"), ("pathway", "quality"),
+    ("eol", "--view", "progress", "--group", "locality"), ("eol", "--view", "place"),
+])
+def test_read_commands_run_on_default_period(jws, tmp_path, args):
+    out = tmp_path / "x.csv"
+    _run(*args, "-w", jws.path, "--out", out)
+    assert out.exists()
+
+
+def test_bad_date_is_one_line_error(jws, capsys):
+    with pytest.raises(SystemExit) as exit_:
+        _run("eol", "-w", jws.path, "--end", "31/03/2025")
+    assert exit_.value.code == 2
+    assert "--end: '31/03/2025' is not a date" in capsys.readouterr().err
+
+
+def test_experience_and_coproduction_commands(jws, tmp_path, capsys):
+    wide = tmp_path / "cpes.csv"
+    wide.write_text("respondent_id,org_code,response_date,Q1\n"
+                    + "".join(f"r{i},T1,2024-06-01,{1 if i < 25 else 3}\n" for i in range(30)))
+    rules = tmp_path / "rules.yaml"
+    rules.write_text("Q1: {positive: [1, 2]}\n")
+    long = tmp_path / "long.csv"
+    _run("experience", "reshape", wide, "--rules", rules, "--out", long)
+    df = pd.read_csv(long)
+    assert df["positive"].sum() == 25
+    with jws.transaction() as con:
+        con.execute("INSERT INTO survey_responses (survey, respondent_id, org_code, "
+                    "question_id, positive, response_date) SELECT survey, respondent_id, "
+                    "org_code, question_id, positive, response_date "
+                    f"FROM read_csv('{long}')")
+    scores = tmp_path / "s.csv"
+    _run("experience", "score", "-w", jws.path, "--out", scores)
+    s = pd.read_csv(scores).set_index("org_code")
+    assert s.loc["T1", "value"] == pytest.approx(25 / 30)
+
+    capsys.readouterr()
+    _run("coproduction", "workstream", "Dying at home", "-w", jws.path, "--progress", 20)
+    wid = capsys.readouterr().out.strip()
+    _run("coproduction", "event", "Listening event", "-w", jws.path, "--date", "2024-03-01",
+         "--stage", "needs_assessment", "--participants", "patients=5,carers=3",
+         "--workstream", wid)
+    summary = tmp_path / "events.csv"
+    _run("coproduction", "summary", "-w", jws.path, "--out", summary)
+    ev = pd.read_csv(summary).iloc[0]
+    assert (ev["patients"], ev["carers"], ev["total"]) == (5, 3, 8)
+    with pytest.raises(SystemExit):
+        _run("coproduction", "event", "x", "-w", jws.path, "--participants", "patients=lots")
