@@ -1,0 +1,174 @@
+"""`carepath synth`: build a complete synthetic workspace, atomically.
+
+The workspace is made in a temporary sibling directory and renamed into place only when
+every table is filled, so a failure (or Ctrl-C) leaves nothing behind. Practices are
+simulated in chunks (the county is one chunk; England one chunk per ICB), each with its
+own numpy Generator seeded from (seed, chunk), so memory stays bounded and the same seed
+always gives the same rows in the same order.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from carepath.errors import ValidationError, WorkspaceError
+from carepath.synth import anchors
+from carepath.synth.aggregates import patients, registered_population, screening
+from carepath.synth.cancer import simulate_cancer
+from carepath.synth.care import simulate_care
+from carepath.synth.context import Chunk, People, Window
+from carepath.synth.eol import simulate_eol
+from carepath.synth.experience import services, surveys
+from carepath.synth.geography import SCALES, build_geography, organisation_rows
+from carepath.synth.planted import MANIFEST_NAME, plant
+from carepath.synth.writer import TableWriter
+from carepath.workspace.workspace import Workspace
+
+MAX_YEARS = 10
+DEFAULT_YEARS = 5
+DEFAULT_SEED = 42
+GENERATOR_ACTOR = "carepath synth"
+MEMORY_LIMIT = "4GB"
+ID_COUNTERS = ("referral", "tumour", "treatment", "event", "admission", "respondent")
+
+Progress = Callable[[str, int, int], None]
+
+
+@dataclass(frozen=True)
+class SynthOptions:
+    seed: int = DEFAULT_SEED
+    scale: str = "county"
+    years: int = DEFAULT_YEARS
+
+    def validate(self) -> None:
+        if self.scale not in SCALES:
+            raise ValidationError(f"unknown scale {self.scale!r}; choose one of "
+                                  f"{', '.join(SCALES)}", where="--scale")
+        if not 1 <= self.years <= MAX_YEARS:
+            raise ValidationError(f"years must be between 1 and {MAX_YEARS}, got {self.years}",
+                                  where="--years")
+        if self.seed < 0:
+            raise ValidationError(f"seed must be >= 0, got {self.seed}", where="--seed")
+
+
+@dataclass
+class SynthResult:
+    workspace: Workspace
+    rows: dict[str, int] = field(default_factory=dict)
+    manifest: dict = field(default_factory=dict)
+
+
+def synthesise(directory: Path, options: SynthOptions,
+               progress: Progress | None = None) -> SynthResult:
+    """Create a workspace at `directory` filled with synthetic data."""
+    options.validate()
+    directory = Path(directory)
+    _check_target(directory)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{directory.name}-synth-", dir=directory.parent))
+    try:
+        ws = Workspace.init(tmp / "ws", name=directory.name)
+        rows, manifest = fill(ws, options, progress)
+        (ws.path / MANIFEST_NAME).write_text(json.dumps(manifest, indent=2) + "\n")
+        if directory.exists():
+            directory.rmdir()
+        (tmp / "ws").rename(directory)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return SynthResult(Workspace(directory), rows, manifest)
+
+
+def _check_target(directory: Path) -> None:
+    if directory.exists():
+        if not directory.is_dir():
+            raise WorkspaceError("exists and is not a directory", where=str(directory))
+        if any(directory.iterdir()):
+            raise WorkspaceError("directory is not empty; synth makes a new workspace, so "
+                                 "choose a new or empty directory", where=str(directory))
+    parent = directory.parent
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise WorkspaceError(f"cannot create the parent directory: {exc.strerror}",
+                             where=str(parent)) from None
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise WorkspaceError("directory is not writable", where=str(parent))
+
+
+def fill(ws: Workspace, options: SynthOptions,
+         progress: Progress | None = None) -> tuple[dict[str, int], dict]:
+    """Fill an empty workspace; returns rows per table and the planted manifest."""
+    window = Window(options.years)
+    geo = build_geography(options.scale, np.random.default_rng([options.seed, 0]))
+    planted = plant(geo, np.random.default_rng([options.seed, 1]),
+                    anchors.PREFERRED_PLACE_ACHIEVED)
+    chunks = _chunks(geo)
+    ids = dict.fromkeys(ID_COUNTERS, 1)
+    next_patient = 1
+    with ws.connect() as con:
+        con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
+        writer = TableWriter(con, options.seed)
+        con.execute("BEGIN TRANSACTION")
+        orgs, hier = organisation_rows(geo)
+        writer.append_rows("organisations", orgs)
+        writer.append_rows("org_hierarchy", hier)
+        writer.append_rows("services", services(geo, window)[0])
+        writer.append_rows("service_payers", services(geo, window)[1])
+        con.execute("COMMIT")
+        for k, idx in enumerate(chunks):
+            if progress:
+                progress("simulating practices", k, len(chunks))
+            rng = np.random.default_rng([options.seed, 2 + k])
+            ch = Chunk(rng, geo, planted, window, idx, People(next_patient))
+            batches = _simulate(ch, ids)
+            con.execute("BEGIN TRANSACTION")
+            for table, parts in batches.items():
+                for cols in parts:
+                    writer.append(table, cols)
+            con.execute("COMMIT")
+            next_patient += ch.people.count
+        if progress:
+            progress("simulating practices", len(chunks), len(chunks))
+        con.execute("BEGIN TRANSACTION")
+        _log(ws, con, writer.rows, options)
+        con.execute("COMMIT")
+    manifest = planted.manifest(seed=options.seed, scale=options.scale, years=options.years,
+                                first_fy=window.first_fy)
+    return dict(writer.rows), manifest
+
+
+def _chunks(geo) -> list[np.ndarray]:
+    icb = geo.practices.icb
+    return [np.flatnonzero(icb == i) for i in range(len(geo.icbs))]
+
+
+def _simulate(ch: Chunk, ids: dict[str, int]) -> dict[str, list[dict]]:
+    out: dict[str, list[dict]] = {}
+    registered_population(ch, out)
+    cancer_out, tumours = simulate_cancer(ch, ids)
+    for k, v in cancer_out.items():
+        out.setdefault(k, []).extend(v)
+    simulate_care(ch, out, ids, tumours)
+    deaths = simulate_eol(ch, out, ids, tumours)
+    screening(ch, out)
+    surveys(ch, out, ids, tumours)
+    patients(ch, out, deaths)
+    return out
+
+
+def _log(ws: Workspace, con, rows: dict[str, int], options: SynthOptions) -> None:
+    source = f"synth:{options.seed}"
+    for table, n in sorted(rows.items()):
+        con.execute(
+            "INSERT INTO load_log VALUES (?, ?, ?, NULL, ?, ?, 0, ?, now()::TIMESTAMP)",
+            [f"synth-{options.seed}-{table}", table, source, n, n, GENERATOR_ACTOR])
+    ws.audit(con, actor=GENERATOR_ACTOR, action="synth", target=options.scale,
+             detail=json.dumps({"seed": options.seed, "scale": options.scale,
+                                "years": options.years, "rows": rows}, sort_keys=True))
