@@ -41,23 +41,23 @@ def _values() -> list[tuple]:
     for i, period in enumerate(PERIODS):
         shift = -3 if i == 0 else 0
         rows += [
-            _row("early_stage", "national", "England", "national", period, 55 + shift, 54, 56,
+            _row("early_stage_all", "national", "England", "national", period, 55 + shift, 54, 56,
                  num=5500, den=10000),
-            _row("early_stage", "I1", "Wessex ICB", "icb", period, 54 + shift, 52, 56),
-            _row("screening", "national", "England", "national", period, 70, 69, 71),
-            _row("early_stage", "R1", "Wessex Hospitals", "provider", period, 52, 48, 56),
-            _row("early_stage", "R2", "Other Hospice", "provider", period, 49, 40, 58),
+            _row("early_stage_all", "I1", "Wessex ICB", "icb", period, 54 + shift, 52, 56),
+            _row("screening_bowel_60_74", "national", "England", "national", period, 70, 69, 71),
+            _row("early_stage_all", "R1", "Wessex Hospitals", "provider", period, 52, 48, 56),
+            _row("early_stage_all", "R2", "Other Hospice", "provider", period, 49, 40, 58),
         ]
         for code, name in LOCALITIES:
-            rows.append(_row("early_stage", code, name, "locality", period, 50 + shift, 45, 55,
+            rows.append(_row("early_stage_all", code, name, "locality", period, 50 + shift, 45, 55,
                              parent="I1"))
         for code, name, loc in PRACTICES:
             v, lo, hi = EARLY[code]
             state = "suppressed" if code == "P3" else "published"
-            rows.append(_row("early_stage", code, name, "practice", period, v + shift, lo, hi,
+            rows.append(_row("early_stage_all", code, name, "practice", period, v + shift, lo, hi,
                              state=state, num=int(v), den=100, parent=loc,
                              cmp_nat="worse" if code == "P1" else "similar"))
-            rows.append(_row("screening", code, name, "practice", period, 72, 60, 80,
+            rows.append(_row("screening_bowel_60_74", code, name, "practice", period, 72, 60, 80,
                              num=72 if code != "P4" else 5, den=100, parent=loc))
     return rows
 

@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from contextlib import asynccontextmanager
 from types import ModuleType
 
+import anyio.to_thread
 from fastapi import Depends, FastAPI, Request
 from fastapi.staticfiles import StaticFiles
 
@@ -51,11 +52,15 @@ def discover(package: ModuleType) -> Iterator[ModuleType]:
             yield importlib.import_module(f"{package.__name__}.{info.name}")
 
 
-def create_app(ws: Workspace, *, force_secure: bool = False) -> FastAPI:
+def create_app(ws: Workspace, *, force_secure: bool = False,
+               threads: int | None = None) -> FastAPI:
+    """``threads``: size of the pool that runs page handlers (DuckDB releases the GIL)."""
     db = Database(ws)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
+        if threads:
+            anyio.to_thread.current_default_thread_limiter().total_tokens = threads
         db.open()
         yield
         db.close()

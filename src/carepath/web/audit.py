@@ -34,4 +34,4 @@ def recent(con: duckdb.DuckDBPyConnection, *, limit: int = MAX_AUDIT_ROWS,
     sql = "SELECT * FROM audit_log"
     if where:
         sql += " WHERE " + " AND ".join(where)
-    return con.execute(sql + " ORDER BY at DESC LIMIT ?", [*params, limit]).df()
+    return con.execute(sql + " ORDER BY audit_log.at DESC LIMIT ?", [*params, limit]).df()

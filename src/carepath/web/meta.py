@@ -1,20 +1,84 @@
 """Indicator metadata for pages (title, polarity, unit, definition): the ONE place the web
-app asks, so switching to ``carepath.indicators.library`` when it lands is a one-line change.
+app asks. Definitions come from ``carepath.indicators.library`` (built-in plus the
+workspace's own); an id with values but no definition (an older or foreign workspace) falls
+back to the plain metadata of ``carepath.reports.indicator_meta``.
 """
 
 from __future__ import annotations
 
+import time
+from pathlib import Path
+
 import duckdb
+from fastapi import Depends, Request
 
-from carepath.reports.indicator_meta import indicator_meta as _reports_meta
+from carepath.reports.indicator_meta import indicator_meta as _fallback_meta
+from carepath.web.db import get_con
+
+# Pages ask for metadata on every request; definitions and the list of computed indicators
+# change only when someone edits or recomputes, so a short cache keeps pages fast.
+META_TTL_SECONDS = 60.0
+
+DOMAIN_LABELS = {
+    "early_diagnosis": "Early diagnosis", "screening": "Screening",
+    "waiting_times": "Waiting times", "incidence_prevalence": "Incidence and prevalence",
+    "personalised_care": "Personalised care", "end_of_life": "End of life care",
+    "survival": "Survival", "experience": "Experience",
+}
 
 
-def indicator_meta(con: duckdb.DuckDBPyConnection) -> dict[str, dict]:
-    """id -> {"title", "higher_is_better" (True/False/None), "unit", "definition", "source"}."""
-    return _reports_meta(con)
+def _definitions(workspace_dir: Path | None) -> dict:
+    try:
+        from carepath.indicators.library import load_library
+    except ImportError:  # the library is optional for a read-only viewer
+        return {}
+    return load_library(workspace_dir)
+
+
+def _from_definition(defn) -> dict:
+    gov = defn.governance
+    return {
+        "title": defn.title, "higher_is_better": defn.higher_is_better, "unit": defn.unit,
+        "definition": defn.why, "source": gov.source, "statistic": defn.statistic,
+        "domain": DOMAIN_LABELS.get(defn.domain, defn.domain), "version": defn.version,
+        "authored_by": gov.authored_by, "checked_by": gov.checked_by,
+        "next_review": str(gov.next_review), "references": list(defn.references),
+        "polarity": polarity_text(defn.higher_is_better),
+    }
+
+
+def indicator_meta(con: duckdb.DuckDBPyConnection,
+                   workspace_dir: Path | None = None, *, definitions: dict | None = None
+                   ) -> dict[str, dict]:
+    """id -> {"title", "higher_is_better" (True/False/None), "unit", "definition", ...} for
+    every indicator with values in the workspace, ordered by domain and title."""
+    base = _fallback_meta(con)
+    defs = definitions if definitions is not None else _definitions(workspace_dir)
+    out = {}
+    for ind_id, fallback in base.items():
+        if ind_id in defs:
+            out[ind_id] = _from_definition(defs[ind_id])
+        else:
+            out[ind_id] = dict(fallback, domain="Other", polarity=polarity_text(
+                fallback.get("higher_is_better")))
+    return dict(sorted(out.items(), key=lambda kv: (kv[1]["domain"], kv[1]["title"])))
 
 
 def polarity_text(higher_is_better: bool | None) -> str:
     if higher_is_better is None:
         return "No judgement (higher is neither better nor worse)"
     return "Higher is better" if higher_is_better else "Lower is better"
+
+
+def get_meta(request: Request, con: duckdb.DuckDBPyConnection = Depends(get_con)
+             ) -> dict[str, dict]:
+    """Dependency: the metadata, cached per app for ``META_TTL_SECONDS``."""
+    state = request.app.state
+    cached = getattr(state, "meta_cache", None)
+    if cached and time.monotonic() - cached[0] < META_TTL_SECONDS:
+        return cached[1]
+    if getattr(state, "definitions", None) is None:
+        state.definitions = _definitions(state.ws.definitions_dir("indicators"))
+    meta = indicator_meta(con, definitions=state.definitions)
+    state.meta_cache = (time.monotonic(), meta)
+    return meta

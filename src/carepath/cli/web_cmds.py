@@ -1,0 +1,141 @@
+"""`carepath serve`, `carepath users add|remove|role|reset|list`, `carepath audit`."""
+
+from __future__ import annotations
+
+import getpass
+import sys
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from carepath.cli._common import WorkspaceOption, open_workspace
+from carepath.errors import ValidationError
+
+console = Console()
+users_app = typer.Typer(help="Web accounts: add, remove, change role, reset password.",
+                        no_args_is_help=True)
+ScopeOption = Annotated[list[str] | None, typer.Option(
+    "--scope", help="Area code the role is limited to (repeat): localities for a "
+    "locality_lead, the organisation for a provider.")]
+StdinOption = Annotated[bool, typer.Option(
+    "--password-stdin", help="Read the password from standard input (for scripts).")]
+
+
+def _actor() -> str:
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (KeyError, OSError):
+        return "cli"
+
+
+def _password(from_stdin: bool) -> str:
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\n")
+    first = getpass.getpass("Password: ")
+    if getpass.getpass("Again: ") != first:
+        raise ValidationError("the two passwords differ", where="password")
+    return first
+
+
+@users_app.command("add")
+def users_add(username: str, role: Annotated[str, typer.Option(help=(
+        "admin, analyst, commissioner, locality_lead or provider"))],
+              workspace: WorkspaceOption = None, scope: ScopeOption = None,
+              password_stdin: StdinOption = False) -> None:
+    """Add an account (the password is asked for, never given on the command line)."""
+    from carepath.web import users
+
+    ws = open_workspace(workspace)
+    name = users.add_user(ws, by=_actor(), username=username, password=_password(
+        password_stdin), role=role, scope=scope or [])
+    console.print(f"Added [bold]{name}[/] ({role})")
+
+
+@users_app.command("remove")
+def users_remove(username: str, workspace: WorkspaceOption = None) -> None:
+    """Disable an account and end its sessions (kept for the audit trail)."""
+    from carepath.web import users
+
+    users.remove_user(open_workspace(workspace), by=_actor(), username=username)
+    console.print(f"Removed [bold]{username}[/]")
+
+
+@users_app.command("role")
+def users_role(username: str, role: str, workspace: WorkspaceOption = None,
+               scope: ScopeOption = None) -> None:
+    """Change an account's role and scope (ends its sessions)."""
+    from carepath.web import users
+
+    users.set_role(open_workspace(workspace), by=_actor(), username=username, role=role,
+                   scope=scope or [])
+    console.print(f"[bold]{username}[/] is now {role}")
+
+
+@users_app.command("reset")
+def users_reset(username: str, workspace: WorkspaceOption = None,
+                password_stdin: StdinOption = False) -> None:
+    """Set a new password (ends the account's sessions)."""
+    from carepath.web import users
+
+    users.reset_password(open_workspace(workspace), by=_actor(), username=username,
+                         password=_password(password_stdin))
+    console.print(f"Password of [bold]{username}[/] reset")
+
+
+@users_app.command("list")
+def users_list(workspace: WorkspaceOption = None) -> None:
+    """List the accounts."""
+    from carepath.web import users
+
+    ws = open_workspace(workspace)
+    with ws.transaction() as con:
+        users.ensure_tables(con)
+        rows = users.list_users(con)
+    table = Table("user", "role", "scope", "active")
+    for r in rows:
+        table.add_row(r["username"], r["role"], r["scope"] or "", "yes" if r["active"] else "no")
+    console.print(table)
+
+
+def serve(workspace: WorkspaceOption = None,
+          host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+          port: Annotated[int, typer.Option(min=1, max=65535, help="Port.")] = 8000,
+          secure: Annotated[bool, typer.Option(
+              "--secure", help="Always mark cookies Secure (behind a TLS proxy).")] = False,
+          workers_threads: Annotated[int, typer.Option(
+              "--threads", min=1, max=256, help="Worker threads for page requests.")] = 40,
+          ) -> None:
+    """Serve the web application (stop it before `carepath compute`: one writer at a time)."""
+    import uvicorn
+
+    from carepath.web.app import create_app
+
+    ws = open_workspace(workspace)
+    app = create_app(ws, force_secure=secure, threads=workers_threads)
+    console.print(f"Carepath on http://{host}:{port}/  (Ctrl+C to stop)")
+    uvicorn.run(app, host=host, port=port, proxy_headers=True,
+                forwarded_allow_ips="127.0.0.1", log_level="warning")
+
+
+def audit(workspace: WorkspaceOption = None,
+          limit: Annotated[int, typer.Option(min=1, max=100_000, help="Most recent N.")] = 50,
+          action: Annotated[str | None, typer.Option(help="Action prefix, e.g. login.")] = None,
+          actor: Annotated[str | None, typer.Option(help="Only this user.")] = None) -> None:
+    """Show the append-only audit log: logins, person-level views, exports, changes."""
+    from carepath.web import audit as audit_log
+
+    ws = open_workspace(workspace)
+    with ws.connect(read_only=True) as con:
+        events = audit_log.recent(con, limit=limit, action=action, actor=actor)
+    table = Table("when (UTC)", "who", "action", "target", "detail")
+    for e in events.itertuples(index=False):
+        table.add_row(str(e.at)[:19], e.actor, e.action, e.target or "", e.detail or "")
+    console.print(table)
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(users_app, name="users")
+    app.command("serve")(serve)
+    app.command("audit")(audit)

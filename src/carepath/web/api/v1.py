@@ -1,0 +1,136 @@
+"""JSON API, version 1: indicator values and the benchmarking read models, under the same
+roles and scopes as the pages (a session cookie signs the caller in; unsafe methods need the
+``X-CSRF-Token`` header). Errors are RFC 9457 problem documents."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import duckdb
+from fastapi import APIRouter, Depends, Path, Query, Request
+from pydantic import BaseModel
+
+from carepath.domain.benchmarking import peer_review, profiles
+from carepath.web import queries
+from carepath.web.db import get_con
+from carepath.web.meta import get_meta
+from carepath.web.pages.indicators import choose, indicator_or_404
+from carepath.web.pages.localities import locality_or_error
+from carepath.web.pages.practices import practice_or_error, profile_rows
+from carepath.web.pages.public import policy_of, public_values
+from carepath.web.scopes import Principal
+from carepath.web.security import current_principal, require_user
+
+router = APIRouter(tags=["v1"])
+PROBLEM = {"description": "Problem (RFC 9457)", "content": {"application/problem+json": {}}}
+RESPONSES: dict[int | str, dict[str, Any]] = {401: PROBLEM, 403: PROBLEM, 404: PROBLEM,
+                                              422: PROBLEM}
+Code = Annotated[str, Path(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9_-]+$")]
+IndicatorId = Annotated[str, Path(min_length=1, max_length=100, pattern=r"^[a-z][a-z0-9_]*$")]
+OptText = Annotated[str | None, Query(max_length=40)]
+
+
+class Me(BaseModel):
+    username: str | None
+    role: str
+    scope: list[str]
+
+
+class Indicator(BaseModel):
+    id: str
+    title: str
+    domain: str
+    unit: str
+    higher_is_better: bool | None
+    definition: str
+
+
+class Rows(BaseModel):
+    """Rows of indicator values (Fingertips-style columns) with ``value_state``:
+    published, suppressed or missing - never confused with a zero."""
+
+    rows: list[dict[str, Any]]
+
+
+class Area(BaseModel):
+    code: str
+    name: str
+    type: str
+
+
+@router.get("/me", response_model=Me, responses=RESPONSES)
+def me(who: Principal = Depends(current_principal)) -> Me:
+    return Me(username=who.username, role=who.role.value, scope=sorted(who.scope))
+
+
+@router.get("/indicators", response_model=list[Indicator], responses=RESPONSES)
+def indicators(who: Principal = Depends(require_user),
+               meta: dict = Depends(get_meta)) -> list[Indicator]:
+    return [Indicator(id=i, title=m["title"], domain=m.get("domain", ""),
+                      unit=m.get("unit") or "", higher_is_better=m.get("higher_is_better"),
+                      definition=m.get("definition") or "") for i, m in meta.items()]
+
+
+@router.get("/indicators/{indicator_id}/values", response_model=Rows, responses=RESPONSES)
+def indicator_values(indicator_id: IndicatorId, area_type: OptText = None,
+                     period: OptText = None, who: Principal = Depends(require_user),
+                     con: duckdb.DuckDBPyConnection = Depends(get_con),
+                     meta: dict = Depends(get_meta)) -> Rows:
+    indicator_or_404(meta, indicator_id)
+    level, period, _, _ = choose(con, who, indicator_id, area_type, period)
+    frame = queries.values(con, who, indicator_id, area_type=level, period=period)
+    return Rows(rows=queries.records(frame))
+
+
+@router.get("/localities", response_model=list[Area], responses=RESPONSES)
+def localities(who: Principal = Depends(require_user),
+               con: duckdb.DuckDBPyConnection = Depends(get_con)) -> list[Area]:
+    return [Area(code=a.code, name=a.name, type=a.type) for a in profiles.localities(con)]
+
+
+@router.get("/localities/{code}/rug", response_model=Rows, responses=RESPONSES)
+def locality_rug(code: Code, who: Principal = Depends(require_user),
+                 con: duckdb.DuckDBPyConnection = Depends(get_con),
+                 meta: dict = Depends(get_meta)) -> Rows:
+    locality_or_error(con, who, code)
+    rug = profiles.tartan_rug(con, profiles.practices_in(con, code), meta)
+    return Rows(rows=queries.records(queries.hide_unpublished(rug)))
+
+
+@router.get("/localities/{code}/outliers", response_model=Rows, responses=RESPONSES)
+def locality_outliers(code: Code, who: Principal = Depends(require_user),
+                      con: duckdb.DuckDBPyConnection = Depends(get_con),
+                      meta: dict = Depends(get_meta)) -> Rows:
+    locality_or_error(con, who, code)
+    return Rows(rows=queries.records(profiles.outliers(con, profiles.practices_in(con, code),
+                                                       meta)))
+
+
+@router.get("/localities/{code}/reviews", response_model=Rows, responses=RESPONSES)
+def locality_reviews(code: Code, who: Principal = Depends(require_user),
+                     con: duckdb.DuckDBPyConnection = Depends(get_con)) -> Rows:
+    locality_or_error(con, who, code)
+    codes = [p.code for p in profiles.practices_in(con, code)]
+    return Rows(rows=queries.records(peer_review.reviews(con, codes)))
+
+
+@router.get("/practices/{code}/profile", response_model=Rows, responses=RESPONSES)
+def practice_profile(code: Code, who: Principal = Depends(require_user),
+                     con: duckdb.DuckDBPyConnection = Depends(get_con),
+                     meta: dict = Depends(get_meta)) -> Rows:
+    practice_or_error(con, who, code)
+    rows = profile_rows(con, code, meta)
+    return Rows(rows=[{k: v for k, v in r.items() if k not in ("pos", "comparators")}
+                      for r in rows])
+
+
+@router.get("/public/indicators/{indicator_id}/values", response_model=Rows,
+            responses=RESPONSES)
+def public_indicator_values(request: Request, indicator_id: IndicatorId,
+                            period: OptText = None,
+                            con: duckdb.DuckDBPyConnection = Depends(get_con),
+                            meta: dict = Depends(get_meta)) -> Rows:
+    """Open to everyone: disclosure-controlled, locality level and above."""
+    indicator_or_404(meta, indicator_id)
+    frame = public_values(con, policy_of(request), indicator_id, period)
+    return Rows(rows=queries.records(frame))

@@ -1,0 +1,157 @@
+"""Economics pages (C10): the service catalogue and programme budget, cost-benefit analyses
+across organisations (cost-shift matrix, tornado, Monte Carlo) and PBMA exercises with their
+recorded decisions. Commissioning roles only: unit costs and contract values are not for
+providers or the public. Thin: each handler calls carepath.domain.economics and renders."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import duckdb
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import RedirectResponse, Response
+
+from carepath.domain.economics import catalogue, charts, library, report
+from carepath.domain.economics.constants import DEFAULT_DRAWS, DEFAULT_SEED
+from carepath.domain.economics.decisions import DecisionInput, decisions, record_decision
+from carepath.domain.economics.definitions import load_cba
+from carepath.domain.economics.pbma import load_exercise, score_options, select
+from carepath.errors import CarepathError, ValidationError
+from carepath.web.db import get_con
+from carepath.web.render import NavItem, render
+from carepath.web.scopes import Principal, Role
+from carepath.web.security import Forbidden, require_user
+
+router = APIRouter()
+ECONOMICS_ROLES = frozenset({Role.ADMIN, Role.ANALYST, Role.COMMISSIONER})
+DECISION_ROLES = ECONOMICS_ROLES
+NAV_ITEMS = (NavItem("Economics", "/economics", ECONOMICS_ROLES, order=60),)
+MAX_RATIONALE = 2000
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def require_economics(who: Principal = Depends(require_user)) -> Principal:
+    if who.role not in ECONOMICS_ROLES:
+        raise Forbidden("Costs, benefits and prioritisation are for commissioners and "
+                        "analysts.")
+    return who
+
+
+def _entry(request: Request, kind: str, ident: str) -> library.Entry:
+    from fastapi import HTTPException
+
+    try:
+        return library.find(request.app.state.ws.path, kind, ident)
+    except ValidationError:
+        raise HTTPException(404, f"There is no {kind.upper()} model {ident!r}.") from None
+
+
+def _records(frame) -> list[dict]:
+    return [{k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in r.items()}
+            for r in frame.to_dict("records")]
+
+
+@router.get("/economics", include_in_schema=False)
+def economics_home(request: Request, year: int | None = None,
+                   who: Principal = Depends(require_economics),
+                   con: duckdb.DuckDBPyConnection = Depends(get_con)):
+    years = [r[0] for r in con.execute(
+        "SELECT DISTINCT year FROM services ORDER BY year DESC").fetchall()]
+    year = year if year in years else (years[0] if years else None)
+    services = _records(catalogue.read_catalogue(con, year)) if year else []
+    budget = _records(catalogue.programme_budget(con, year)) if year else []
+    return render(request, "economics.html", {
+        "title": "Economics", "entries": library.discover(request.app.state.ws.path),
+        "services": services, "budget": budget, "year": year, "years": years})
+
+
+def _cba(request: Request, ident: str):
+    entry = _entry(request, "cba", ident)
+    model = load_cba(entry.path)
+    return entry, report.build_cba_report(model, draws=DEFAULT_DRAWS, seed=DEFAULT_SEED)
+
+
+@router.get("/economics/cba/{ident}", include_in_schema=False)
+def cba_page(request: Request, ident: str, who: Principal = Depends(require_economics)):
+    entry, rep = _cba(request, ident)
+    shift = report.cost_shift_frame(rep.result)
+    mc = rep.monte_carlo
+    return render(request, "economics_cba.html", {
+        "title": rep.model.title, "entry": entry, "rep": rep, "model": rep.model,
+        "orgs": rep.model.organisations, "shift_rows": _records(shift.reset_index()),
+        "shift_cols": list(shift.columns[1:]),
+        "tornado_spec": charts.tornado_chart(rep.tornado, rep.base_npv) if rep.tornado else None,
+        "tornado_rows": _records(report.tornado_frame(rep.tornado, rep.base_npv)),
+        "hist_spec": charts.npv_histogram(mc.npv_samples) if mc else None,
+        "hist_rows": _records(report.monte_carlo_frame(mc)) if mc else []})
+
+
+def _download(request: Request, who: Principal, name: str, frames: dict) -> Response:
+    ws = request.app.state.ws
+    with ws.transaction() as con:
+        ws.audit(con, actor=who.username, action="economics.export", target=name,
+                 detail=json.dumps({"sheets": list(frames)}))
+    return Response(report.xlsx_bytes(frames), media_type=XLSX,
+                    headers={"Content-Disposition": f'attachment; filename="{name}.xlsx"'})
+
+
+@router.get("/economics/cba/{ident}/download.xlsx", include_in_schema=False)
+def cba_download(request: Request, ident: str, who: Principal = Depends(require_economics)):
+    _, rep = _cba(request, ident)
+    return _download(request, who, rep.model.id, report.cba_frames(rep))
+
+
+def _pbma_context(request: Request, con, who: Principal, ident: str) -> dict:
+    entry = _entry(request, "pbma", ident)
+    ex = load_exercise(entry.path)
+    scores = score_options(ex)
+    sel = select(ex, scores)
+    frames = report.pbma_frames(ex, scores, sel)
+    options = _records(frames["options"])
+    return {
+        "title": ex.title, "entry": entry, "ex": ex, "sel": sel, "options": options,
+        "summary": _records(frames["summary"]), "spread": _records(frames["score_spread"]),
+        "weights": ex.weights(), "decisions": _records(decisions(con, ex.id)),
+        "can_decide": who.role in DECISION_ROLES,
+        "cv_spec": charts.cost_value_chart([o for o in options
+                                            if o["weighted_score"] is not None]),
+        "groups": sorted({k.removeprefix("group_") for o in options for k in o
+                          if k.startswith("group_")})}
+
+
+@router.get("/economics/pbma/{ident}", include_in_schema=False)
+def pbma_page(request: Request, ident: str, who: Principal = Depends(require_economics),
+              con: duckdb.DuckDBPyConnection = Depends(get_con)):
+    return render(request, "economics_pbma.html", _pbma_context(request, con, who, ident))
+
+
+@router.get("/economics/pbma/{ident}/download.xlsx", include_in_schema=False)
+def pbma_download(request: Request, ident: str, who: Principal = Depends(require_economics),
+                  con: duckdb.DuckDBPyConnection = Depends(get_con)):
+    ctx = _pbma_context(request, con, who, ident)
+    ex, sel = ctx["ex"], ctx["sel"]
+    frames = report.pbma_frames(ex, score_options(ex), sel)
+    frames["decisions"] = decisions(con, ex.id)
+    return _download(request, who, ex.id, frames)
+
+
+@router.post("/economics/pbma/{ident}/decisions", include_in_schema=False)
+def pbma_decide(request: Request, ident: str,
+                option_id: str = Form(..., max_length=100),
+                decision: str = Form(..., max_length=20),
+                rationale: str = Form("", max_length=MAX_RATIONALE),
+                who: Principal = Depends(require_economics),
+                con: duckdb.DuckDBPyConnection = Depends(get_con)):
+    if who.role not in DECISION_ROLES:
+        raise Forbidden("Your role cannot record PBMA decisions.")
+    entry = _entry(request, "pbma", ident)
+    try:
+        record_decision(request.app.state.ws, load_exercise(entry.path),
+                        DecisionInput(option_id, decision, rationale), by=who.username)
+    except CarepathError as exc:
+        ctx = _pbma_context(request, con, who, ident)
+        ctx.update(error=str(exc), form={"option_id": option_id, "decision": decision,
+                                         "rationale": rationale})
+        return render(request, "economics_pbma.html", ctx, status_code=400)
+    return RedirectResponse(f"/economics/pbma/{ident}#decisions", status_code=303)

@@ -1,0 +1,178 @@
+"""Indicator list and indicator page: funnel plot, ordered bar with intervals, trend,
+definition and provenance; CSV and Excel downloads of what the caller may see."""
+
+from __future__ import annotations
+
+import io
+
+import duckdb
+import pandas as pd
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi.responses import Response
+
+from carepath import charts
+from carepath.web import queries
+from carepath.web.audit import record
+from carepath.web.db import get_con
+from carepath.web.meta import get_meta
+from carepath.web.render import NavItem, render
+from carepath.web.scopes import STAFF_ROLES, Principal
+from carepath.web.security import require_user
+
+router = APIRouter()
+NAV_ITEMS = (NavItem("Indicators", "/indicators", STAFF_ROLES, order=10),)
+# The trend shows national, ICB and locality lines; more localities than this would be a
+# spaghetti chart, so only national and ICB are drawn then.
+MAX_TREND_SERIES = 8
+DOWNLOAD_FORMATS = ("csv", "xlsx")
+TABLE_COLUMNS = [("area_name", "Area", "text"), ("value", "Value", "value"),
+                 ("lower95", "Lower 95%", "number"), ("upper95", "Upper 95%", "number"),
+                 ("numerator", "Count", "count"), ("denominator", "Denominator", "count"),
+                 ("compared_to_national", "Compared with national", "significance")]
+DOWNLOAD_COLUMNS = ["indicator_id", "area_code", "area_name", "area_type", "period",
+                    "numerator", "denominator", "value", "lower95", "upper95", "lower998",
+                    "upper998", "compared_to_national", "value_state", "value_note"]
+
+
+def indicator_or_404(meta: dict, indicator_id: str) -> dict:
+    if indicator_id not in meta:
+        raise HTTPException(404, f"There is no indicator {indicator_id!r} in this workspace. "
+                                 "The indicator list shows the ones there are.")
+    return meta[indicator_id]
+
+
+def choose(con, who: Principal, indicator_id: str, level: str | None,
+           period: str | None) -> tuple[str, str, list[str], list[str]]:
+    """Validated (level, period) with the choices, or a 404 that lists the valid ones."""
+    levels = queries.area_types(con, indicator_id, who)
+    periods = queries.periods(con, indicator_id)
+    if not levels or not periods:
+        raise HTTPException(404, "This indicator has no values you can see.")
+    if level is None:
+        level = next((t for t in ("practice", "locality", "provider") if t in levels),
+                     levels[0])
+    if level not in levels:
+        raise HTTPException(404, f"Level {level!r} is not available; choose one of "
+                                 f"{', '.join(levels)}.")
+    period = period or periods[-1]
+    if period not in periods:
+        raise HTTPException(404, f"Period {period!r} is not available; choose one of "
+                                 f"{', '.join(periods)}.")
+    return level, period, levels, periods
+
+
+@router.get("/indicators", include_in_schema=False)
+def indicator_list(request: Request, who: Principal = Depends(require_user),
+                   con: duckdb.DuckDBPyConnection = Depends(get_con),
+                   meta: dict = Depends(get_meta)):
+    latest = con.execute(
+        """WITH l AS (SELECT indicator_id, max(period_end) pe FROM indicator_values
+                      WHERE breakdown = 'all' GROUP BY 1)
+           SELECT v.indicator_id, any_value(v.period), count(*) FILTER (WHERE v.area_type
+                  = 'practice'), any_value(v.value) FILTER (WHERE v.area_type = 'national')
+           FROM indicator_values v JOIN l ON v.indicator_id = l.indicator_id
+                AND v.period_end = l.pe WHERE v.breakdown = 'all' GROUP BY 1""").fetchall()
+    facts = {r[0]: {"period": r[1], "practices": r[2], "national": r[3]} for r in latest}
+    groups: dict[str, list[dict]] = {}
+    for ind_id, m in meta.items():
+        groups.setdefault(m["domain"], []).append({"id": ind_id, **m, **facts.get(ind_id, {})})
+    return render(request, "indicators.html", {"title": "Indicators", "groups": groups})
+
+
+def _chart_rows(rows: list[dict]) -> list[dict]:
+    return [{"name": r["area_name"] or r["area_code"], "value": r["value"],
+             "lower": r["lower95"], "upper": r["upper95"], "denominator": r["denominator"],
+             "significance": r["compared_to_national"] or "not_compared"}
+            for r in rows if r["value_state"] == "published" and r["value"] is not None]
+
+
+def _trend_rows(con, who: Principal, indicator_id: str) -> list[dict]:
+    frame = queries.values(con, who, indicator_id)
+    frame = frame[frame["area_type"].isin(["national", "icb", "locality"])]
+    if frame[frame["area_type"] == "locality"]["area_code"].nunique() > MAX_TREND_SERIES:
+        frame = frame[frame["area_type"] != "locality"]
+    return [{"period": r["period"], "series": r["area_name"] or r["area_code"],
+             "value": r["value"], "lower": r["lower95"], "upper": r["upper95"]}
+            for r in queries.records(frame) if r["value_state"] == "published"]
+
+
+@router.get("/indicators/{indicator_id}", include_in_schema=False)
+def indicator_page(request: Request, indicator_id: str,
+                   level: str | None = Query(None, max_length=40),
+                   period: str | None = Query(None, max_length=40),
+                   who: Principal = Depends(require_user),
+                   con: duckdb.DuckDBPyConnection = Depends(get_con),
+                   meta: dict = Depends(get_meta)):
+    m = indicator_or_404(meta, indicator_id)
+    level, period, levels, periods = choose(con, who, indicator_id, level, period)
+    rows = queries.records(queries.values(con, who, indicator_id, area_type=level,
+                                          period=period))
+    average = queries.national_value(con, indicator_id, period)
+    points = _chart_rows(rows)
+    statistic = rows[0]["statistic"] if rows else None
+    unit = m.get("unit") or ""
+    y_title = f"{m['title'][:60]}{f' ({unit})' if unit else ''}"
+    limits = queries.funnel_limits(rows, statistic, average)
+    ctx = {
+        "title": m["title"], "ind": m, "indicator_id": indicator_id, "level": level,
+        "period": period, "levels": levels, "periods": periods, "rows": rows,
+        "level_labels": queries.AREA_TYPE_LABELS, "average": average,
+        "columns": TABLE_COLUMNS, "limits": bool(limits),
+        "provenance": queries.provenance(con, indicator_id),
+        "funnel": charts.funnel_plot(points, limits, average=average or 0,
+                                     x_title="Denominator", y_title=y_title)
+        if points and average is not None else None,
+        "bar": charts.bar_with_intervals(points, average=average, y_title=y_title)
+        if points else None,
+        "trend_rows": (trend := _trend_rows(con, who, indicator_id)),
+        "trend": charts.trend_chart(trend, y_title=y_title) if trend else None,
+        "chart_rows": points,
+        "suppressed": sum(r["value_state"] == "suppressed" for r in rows),
+        "missing": sum(r["value_state"] == "missing" for r in rows),
+    }
+    return render(request, "indicator.html", ctx)
+
+
+@router.get("/indicators/{indicator_id}/download.{fmt}", include_in_schema=False)
+def download(request: Request, indicator_id: str, fmt: str,
+             level: str | None = Query(None, max_length=40),
+             period: str | None = Query(None, max_length=40),
+             who: Principal = Depends(require_user),
+             con: duckdb.DuckDBPyConnection = Depends(get_con),
+             meta: dict = Depends(get_meta)):
+    if fmt not in DOWNLOAD_FORMATS:
+        raise HTTPException(404, f"Downloads come as {' or '.join(DOWNLOAD_FORMATS)}.")
+    indicator_or_404(meta, indicator_id)
+    level, period, _, _ = choose(con, who, indicator_id, level, period)
+    frame = queries.values(con, who, indicator_id, area_type=level, period=period)
+    record(con, actor=who.username, action="export", target=indicator_id,
+           detail={"format": fmt, "level": level, "period": period, "rows": len(frame)})
+    name = f"{indicator_id}_{level}_{period.replace('/', '-')}.{fmt}"
+    return table_response(frame[DOWNLOAD_COLUMNS], fmt, name)
+
+
+def table_response(frame: pd.DataFrame, fmt: str, filename: str) -> Response:
+    """CSV or Excel; value_state keeps suppressed, missing and zero apart in the file."""
+    headers = {"Content-Disposition": f'attachment; filename="{filename}"'}
+    frame = defuse_formulas(frame)
+    if fmt == "csv":
+        return Response(frame.to_csv(index=False), media_type="text/csv; charset=utf-8",
+                        headers=headers)
+    buf = io.BytesIO()
+    with pd.ExcelWriter(buf, engine="openpyxl") as writer:
+        frame.to_excel(writer, index=False, sheet_name="values")
+    return Response(buf.getvalue(), headers=headers, media_type="application/vnd."
+                    "openxmlformats-officedocument.spreadsheetml.sheet")
+
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def defuse_formulas(frame: pd.DataFrame) -> pd.DataFrame:
+    """Text cells that a spreadsheet would run as a formula get a leading apostrophe."""
+    out = frame.copy()
+    for col in out.columns:
+        if out[col].dtype == object:
+            out[col] = out[col].map(lambda v: "'" + v if isinstance(v, str)
+                                    and v.startswith(FORMULA_STARTS) else v)
+    return out

@@ -1,0 +1,160 @@
+"""Locality list, locality overview (tartan rug), outlier list and peer-review records."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import duckdb
+import pandas as pd
+from fastapi import APIRouter, Depends, Form, HTTPException, Request
+from fastapi.responses import RedirectResponse
+
+from carepath.domain.benchmarking import peer_review, profiles
+from carepath.errors import ValidationError
+from carepath.web import queries, scopes
+from carepath.web.db import get_con
+from carepath.web.meta import get_meta
+from carepath.web.render import NavItem, render
+from carepath.web.scopes import REVIEW_ROLES, STAFF_ROLES, Principal, Role
+from carepath.web.security import Forbidden, require_user
+
+router = APIRouter()
+NAV_ITEMS = (NavItem("Localities", "/localities", STAFF_ROLES - {Role.PROVIDER}, order=20),)
+MAX_TEXT = 2000  # characters in a peer-review text field
+
+
+def locality_or_error(con: duckdb.DuckDBPyConnection, who: Principal,
+                      code: str) -> profiles.Area:
+    area = next((a for a in profiles.localities(con) if a.code == code), None)
+    if area is None:
+        names = ", ".join(f"{a.name} ({a.code})" for a in profiles.localities(con))
+        raise HTTPException(404, f"There is no locality {code!r}. Localities: {names}.")
+    if not scopes.can_see_locality_detail(who, code):
+        raise Forbidden("Practice-level data for this locality is outside your account's "
+                        "scope.")
+    return area
+
+
+@router.get("/localities", include_in_schema=False)
+def locality_list(request: Request, who: Principal = Depends(require_user),
+                  con: duckdb.DuckDBPyConnection = Depends(get_con)):
+    if who.role is Role.PROVIDER:
+        raise Forbidden("Locality data is for commissioners, analysts and lead GPs.")
+    items = [{"code": a.code, "name": a.name,
+              "detail": scopes.can_see_locality_detail(who, a.code),
+              "practices": len(profiles.practices_in(con, a.code))}
+             for a in profiles.localities(con)]
+    return render(request, "localities.html", {"title": "Localities", "items": items})
+
+
+def rug_table(rug: pd.DataFrame, practices: list[profiles.Area], meta: dict) -> dict:
+    """Practices (rows) x indicators (columns), each cell a value with its state."""
+    cells = {(r["area_code"], r["indicator_id"]): r for r in queries.records(rug)}
+    indicators = [(i, m) for i, m in meta.items() if any(k[1] == i for k in cells)]
+    rows = []
+    for p in practices:
+        row = {"code": p.code, "name": p.name, "cells": []}
+        for ind_id, _ in indicators:
+            c = cells.get((p.code, ind_id))
+            if c is None:
+                row["cells"].append({"state": "missing", "text": "–", "css": "missing",
+                                     "label": "no data"})
+                continue
+            row["cells"].append(_rug_cell(c))
+        rows.append(row)
+    return {"indicators": indicators, "rows": rows}
+
+
+def _rug_cell(c: dict) -> dict:
+    state = c["value_state"]
+    if state == "suppressed":
+        return {"state": state, "text": "*", "css": "suppressed",
+                "label": c.get("value_note") or "suppressed"}
+    if state != "published" or c["value"] is None:
+        return {"state": "missing", "text": "–", "css": "missing", "label": "no data"}
+    sig = c["compared_to_national"] or "not_compared"
+    return {"state": state, "text": f"{c['value']:.1f}", "css": sig.replace("_", "-"),
+            "label": sig.replace("_", " ")}
+
+
+@router.get("/localities/{code}", include_in_schema=False)
+def locality_overview(request: Request, code: str, who: Principal = Depends(require_user),
+                      con: duckdb.DuckDBPyConnection = Depends(get_con),
+                      meta: dict = Depends(get_meta)):
+    area = locality_or_error(con, who, code)
+    practices = profiles.practices_in(con, code)
+    rug = profiles.tartan_rug(con, practices, meta)
+    return render(request, "locality.html", {
+        "title": area.name, "area": area, "rug": rug_table(rug, practices, meta),
+        "period": rug["period"].max() if not rug.empty else None,
+        "why_empty": None if practices else "This locality has no practices linked today."})
+
+
+def _review_context(con, who: Principal, area: profiles.Area, meta: dict) -> dict:
+    practices = profiles.practices_in(con, area.code)
+    out = queries.records(profiles.outliers(con, practices, meta))
+    reviews = queries.records(peer_review.reviews(con, [p.code for p in practices]))
+    by_key: dict[tuple, list[dict]] = {}
+    for r in reviews:
+        by_key.setdefault((r["indicator_id"], r["area_code"]), []).append(r)
+    for o in out:
+        o["reviews"] = by_key.get((o["indicator_id"], o["area_code"]), [])
+    return {"title": f"Outliers: {area.name}", "area": area, "outliers": out,
+            "reviews": reviews, "meta": meta, "can_record": who.role in REVIEW_ROLES,
+            "practices": practices, "today": date.today().isoformat()}
+
+
+@router.get("/localities/{code}/outliers", include_in_schema=False)
+def outliers(request: Request, code: str, who: Principal = Depends(require_user),
+             con: duckdb.DuckDBPyConnection = Depends(get_con), meta: dict = Depends(get_meta)):
+    area = locality_or_error(con, who, code)
+    return render(request, "outliers.html", _review_context(con, who, area, meta))
+
+
+def _parse_date(text: str, field: str, *, required: bool) -> date | None:
+    if not text.strip():
+        if required:
+            raise ValidationError("enter a date", where=field)
+        return None
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError:
+        raise ValidationError(f"{text!r} is not a date like 2025-03-31", where=field) from None
+
+
+@router.post("/localities/{code}/reviews", include_in_schema=False)
+def record_review(request: Request, code: str,
+                  indicator_id: str = Form(..., max_length=100),
+                  area_code: str = Form(..., max_length=40),
+                  period: str = Form(..., max_length=40),
+                  date_discussed: str = Form("", max_length=20),
+                  explanation: str = Form("", max_length=MAX_TEXT),
+                  accepted: str = Form("", max_length=10),
+                  action: str = Form("", max_length=MAX_TEXT),
+                  owner: str = Form("", max_length=200),
+                  due_date: str = Form("", max_length=20),
+                  who: Principal = Depends(require_user),
+                  con: duckdb.DuckDBPyConnection = Depends(get_con),
+                  meta: dict = Depends(get_meta)):
+    area = locality_or_error(con, who, code)
+    if who.role not in REVIEW_ROLES:
+        raise Forbidden("Your role cannot record peer-review discussions.")
+    try:
+        if area_code not in {p.code for p in profiles.practices_in(con, code)}:
+            raise ValidationError("choose a practice of this locality", where="practice")
+        if indicator_id not in meta:
+            raise ValidationError("choose an indicator of this workspace", where="indicator")
+        review = peer_review.ReviewInput(
+            indicator_id=indicator_id, area_code=area_code, period=period,
+            date_discussed=_parse_date(date_discussed, "date discussed", required=True),
+            explanation=explanation.strip() or None,
+            accepted={"yes": True, "no": False}.get(accepted),
+            action=action.strip() or None, owner=owner.strip() or None,
+            due_date=_parse_date(due_date, "due date", required=False))
+        peer_review.record_review(request.app.state.ws, by=who.username, review=review)
+    except ValidationError as exc:
+        ctx = _review_context(con, who, area, meta)
+        ctx.update(error=str(exc), form={"indicator_id": indicator_id,
+                                         "area_code": area_code, "period": period})
+        return render(request, "outliers.html", ctx, status_code=400)
+    return RedirectResponse(f"/localities/{code}/outliers#reviews", status_code=303)

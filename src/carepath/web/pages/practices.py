@@ -1,0 +1,86 @@
+"""Practice list and practice profile (spine chart against locality, ICB and national)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import duckdb
+from fastapi import APIRouter, Depends, HTTPException, Request
+
+from carepath import charts
+from carepath.domain.benchmarking import profiles
+from carepath.web import scopes
+from carepath.web.db import get_con
+from carepath.web.meta import get_meta
+from carepath.web.render import NavItem, render
+from carepath.web.scopes import STAFF_ROLES, Principal, Role
+from carepath.web.security import Forbidden, require_user
+
+router = APIRouter()
+NAV_ITEMS = (NavItem("Practices", "/practices", STAFF_ROLES - {Role.PROVIDER}, order=30),)
+PROFILE_COLUMNS = [("indicator", "Indicator", "text"), ("period", "Period", "text"),
+                   ("value", "Value", "value"), ("lower95", "Lower 95%", "number"),
+                   ("upper95", "Upper 95%", "number"), ("numerator", "Count", "count"),
+                   ("denominator", "Denominator", "count"), ("locality", "Locality", "number"),
+                   ("icb", "ICB", "number"), ("national", "National", "number"),
+                   ("significance", "Compared with national", "significance")]
+
+
+def practice_list(con: duckdb.DuckDBPyConnection, who: Principal) -> list[dict]:
+    rows = con.execute(
+        """SELECT o.org_code, any_value(o.name), any_value(h.parent_code),
+                  any_value(l.name)
+           FROM organisations o
+           LEFT JOIN org_hierarchy h ON h.child_code = o.org_code AND h.parent_type =
+                'locality' AND h.valid_from <= current_date AND (h.valid_to IS NULL OR
+                h.valid_to >= current_date)
+           LEFT JOIN organisations l ON l.org_code = h.parent_code
+           WHERE o.org_type = 'practice' GROUP BY o.org_code ORDER BY 4, 2""").fetchall()
+    allowed = scopes.allowed_restricted_codes(con, who)
+    return [{"code": c, "name": n, "locality_code": lc, "locality": ln}
+            for c, n, lc, ln in rows if allowed is None or c in allowed]
+
+
+@router.get("/practices", include_in_schema=False)
+def practices(request: Request, who: Principal = Depends(require_user),
+              con: duckdb.DuckDBPyConnection = Depends(get_con)):
+    if who.role is Role.PROVIDER:
+        raise Forbidden("Practice data is for commissioners, analysts and lead GPs.")
+    groups: dict[str, list[dict]] = {}
+    for p in practice_list(con, who):
+        groups.setdefault(p["locality"] or "No locality", []).append(p)
+    return render(request, "practices.html", {"title": "Practices", "groups": groups})
+
+
+def practice_or_error(con: duckdb.DuckDBPyConnection, who: Principal, code: str) -> str:
+    row = con.execute("SELECT any_value(name) FROM organisations WHERE org_code = ? AND "
+                      "org_type = 'practice'", [code]).fetchone()
+    if row is None or row[0] is None:
+        raise HTTPException(404, f"There is no practice with code {code!r}.")
+    if not scopes.can_see_area(con, who, "practice", code):
+        raise Forbidden("This practice is outside the localities of your account.")
+    return row[0]
+
+
+def profile_rows(con: duckdb.DuckDBPyConnection, code: str, meta: dict) -> list[dict]:
+    rows = profiles.practice_profile(con, code, meta)
+    for r in rows:
+        comps = {c["name"]: c["value"] for c in r["comparators"]}
+        r.update(locality=comps.get("locality"), icb=comps.get("icb"),
+                 unit=meta[r["indicator_id"]].get("unit", ""))
+        if r["value_state"] != "published":
+            r.update(lower95=None, upper95=None, numerator=None, denominator=None)
+    return rows
+
+
+@router.get("/practices/{code}", include_in_schema=False)
+def practice_profile(request: Request, code: str, who: Principal = Depends(require_user),
+                     con: duckdb.DuckDBPyConnection = Depends(get_con),
+                     meta: dict = Depends(get_meta)):
+    name = practice_or_error(con, who, code)
+    rows = profile_rows(con, code, meta)
+    locality = profiles.parent_of(con, code, "locality", date.today())
+    return render(request, "practice.html", {
+        "title": name, "code": code, "rows": rows, "columns": PROFILE_COLUMNS,
+        "spine": charts.spine_chart(rows) if any(r["pos"] for r in rows) else None,
+        "locality": locality})

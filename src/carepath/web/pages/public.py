@@ -1,0 +1,122 @@
+"""The public transparency view: published outcomes for everyone, no account needed.
+
+Only aggregate levels (locality and above) are shown, and every figure passes through the
+one disclosure-control policy (``carepath.disclosure``) configured in ``carepath.toml``:
+small counts suppressed with the reason shown, other counts rounded, percentages from the
+rounded counts. Suppressed, missing and zero stay distinct on the page and in the download.
+"""
+
+from __future__ import annotations
+
+import duckdb
+import pandas as pd
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
+
+from carepath import charts
+from carepath.disclosure import DisclosurePolicy, apply_disclosure
+from carepath.web import queries
+from carepath.web.db import get_con
+from carepath.web.meta import get_meta
+from carepath.web.pages.indicators import table_response
+from carepath.web.render import NavItem, render
+
+router = APIRouter()
+NAV_ITEMS = (NavItem("Public outcomes", "/public", order=90),)
+PUBLIC_AREA_TYPES = ("national", "cancer_alliance", "icb", "sub_icb", "locality")
+PUBLIC_COLUMNS = ["indicator_id", "area_code", "area_name", "area_type", "parent_code",
+                  "period", "breakdown", "category", "numerator", "denominator", "value",
+                  "lower95", "upper95", "lower998", "upper998", "statistic",
+                  "compared_to_national", "value_state", "value_note"]
+DOWNLOAD_COLUMNS = ["indicator_id", "area_code", "area_name", "area_type", "period",
+                    "numerator", "denominator", "value", "lower95", "upper95", "value_state",
+                    "disclosure"]
+
+
+def policy_of(request: Request) -> DisclosurePolicy:
+    return DisclosurePolicy.from_config(request.app.state.ws.config())
+
+
+def public_values(con: duckdb.DuckDBPyConnection, policy: DisclosurePolicy, indicator_id: str,
+                  period: str | None = None) -> pd.DataFrame:
+    """Disclosure-controlled rows of one indicator (all public levels) for one period."""
+    where = ["indicator_id = ?", "breakdown = 'all'",
+             f"area_type IN ({', '.join('?' * len(PUBLIC_AREA_TYPES))})"]
+    params: list = [indicator_id, *PUBLIC_AREA_TYPES]
+    if period:
+        where.append("period = ?")
+        params.append(period)
+    raw = con.execute(f"SELECT {', '.join(PUBLIC_COLUMNS)} FROM indicator_values WHERE "
+                      f"{' AND '.join(where)}", params).df()
+    out = apply_disclosure(raw, suppress_below=policy.suppress_below,
+                           round_to=policy.round_to, national_exempt=policy.national_exempt)
+    order = {t: i for i, t in enumerate(PUBLIC_AREA_TYPES)}
+    return out.sort_values(["area_type", "area_name"], key=lambda s: s.map(order)
+                           if s.name == "area_type" else s.fillna(""))
+
+
+def _indicator_or_404(meta: dict, indicator_id: str) -> dict:
+    if indicator_id not in meta:
+        raise HTTPException(404, f"There is no published indicator {indicator_id!r}.")
+    return meta[indicator_id]
+
+
+@router.get("/public", include_in_schema=False)
+def public_home(request: Request, con: duckdb.DuckDBPyConnection = Depends(get_con),
+                meta: dict = Depends(get_meta)):
+    national = con.execute(
+        """WITH l AS (SELECT indicator_id, max(period_end) pe FROM indicator_values
+                      WHERE breakdown = 'all' AND area_type = 'national' GROUP BY 1)
+           SELECT v.indicator_id, v.period, v.value, v.value_state FROM indicator_values v
+           JOIN l ON v.indicator_id = l.indicator_id AND v.period_end = l.pe
+           WHERE v.area_type = 'national' AND v.breakdown = 'all'""").fetchall()
+    facts = {r[0]: {"period": r[1], "value": r[2], "value_state": r[3]} for r in national}
+    groups: dict[str, list[dict]] = {}
+    for ind_id, m in meta.items():
+        groups.setdefault(m["domain"], []).append({"id": ind_id, **m,
+                                                   "latest": facts.get(ind_id)})
+    return render(request, "public.html", {"title": "Published outcomes", "groups": groups,
+                                           "policy": policy_of(request)})
+
+
+@router.get("/public/indicators/{indicator_id}", include_in_schema=False)
+def public_indicator(request: Request, indicator_id: str,
+                     period: str | None = Query(None, max_length=40),
+                     con: duckdb.DuckDBPyConnection = Depends(get_con),
+                     meta: dict = Depends(get_meta)):
+    m = _indicator_or_404(meta, indicator_id)
+    periods = queries.periods(con, indicator_id)
+    period = period or (periods[-1] if periods else None)
+    if period not in periods:
+        raise HTTPException(404, f"Period {period!r} is not published; choose one of "
+                                 f"{', '.join(periods)}.")
+    policy = policy_of(request)
+    rows = queries.records(public_values(con, policy, indicator_id, period))
+    local = [r for r in rows if r["area_type"] == "locality"]
+    national = next((r["value"] for r in rows if r["area_type"] == "national"
+                     and r["value_state"] == "published"), None)
+    points = [{"name": r["area_name"] or r["area_code"], "value": r["value"],
+               "lower": r["lower95"], "upper": r["upper95"],
+               "significance": "not_compared"}
+              for r in local if r["value_state"] == "published" and r["value"] is not None]
+    unit = m.get("unit") or ""
+    return render(request, "public_indicator.html", {
+        "title": m["title"], "ind": m, "indicator_id": indicator_id, "rows": rows,
+        "period": period, "periods": periods, "policy": policy, "chart_rows": points,
+        "bar": charts.bar_with_intervals(points, average=national,
+                                         y_title=f"{m['title'][:50]} {unit}".strip())
+        if points else None})
+
+
+@router.get("/public/indicators/{indicator_id}/download.{fmt}", include_in_schema=False)
+def public_download(request: Request, indicator_id: str, fmt: str,
+                    period: str | None = Query(None, max_length=40),
+                    con: duckdb.DuckDBPyConnection = Depends(get_con),
+                    meta: dict = Depends(get_meta)):
+    if fmt not in ("csv", "xlsx"):
+        raise HTTPException(404, "Downloads come as csv or xlsx.")
+    _indicator_or_404(meta, indicator_id)
+    periods = queries.periods(con, indicator_id)
+    if period is not None and period not in periods:
+        raise HTTPException(404, f"Period {period!r} is not published.")
+    frame = public_values(con, policy_of(request), indicator_id, period)
+    return table_response(frame[DOWNLOAD_COLUMNS], fmt, f"{indicator_id}_public.{fmt}")

@@ -1,0 +1,144 @@
+"""Reads of ``indicator_values`` that the indicator pages and the API share.
+
+Every function takes the caller's ``Principal`` where rows could be restricted and drops what
+they may not see (``scopes.filter_rows``), so no page can forget to.
+"""
+
+from __future__ import annotations
+
+import math
+
+import duckdb
+import pandas as pd
+
+from carepath.web import scopes
+from carepath.web.scopes import Principal
+
+AREA_TYPE_ORDER = ("practice", "pcn", "locality", "sub_icb", "icb", "cancer_alliance",
+                   "provider", "group", "national")
+AREA_TYPE_LABELS = {"practice": "Practices", "pcn": "Primary care networks",
+                    "locality": "Localities", "sub_icb": "Sub-ICB locations", "icb": "ICBs",
+                    "cancer_alliance": "Cancer alliances", "provider": "Providers",
+                    "group": "Groups", "national": "National"}
+VALUE_COLUMNS = ["indicator_id", "area_code", "area_name", "area_type", "parent_code",
+                 "period", "period_start", "period_end", "numerator", "denominator", "value",
+                 "lower95", "upper95", "lower998", "upper998", "statistic", "method",
+                 "compared_to_parent", "compared_to_national", "trend", "value_state",
+                 "value_note"]
+# Funnel limits are drawn for proportions (Wilson, PHE method); other statistics show the
+# points against the average only.
+FUNNEL_STATISTICS = {"proportion"}
+
+
+def records(frame: pd.DataFrame) -> list[dict]:
+    """Rows as dicts with NaN/NaT turned into None (for templates and JSON)."""
+    out = []
+    for row in frame.to_dict("records"):
+        out.append({k: (None if (isinstance(v, float) and math.isnan(v)) or v is pd.NaT
+                        else v) for k, v in row.items()})
+    return out
+
+
+def periods(con: duckdb.DuckDBPyConnection, indicator_id: str) -> list[str]:
+    rows = con.execute(
+        "SELECT period FROM indicator_values WHERE indicator_id = ? AND breakdown = 'all' "
+        "GROUP BY period ORDER BY max(period_end)", [indicator_id]).fetchall()
+    return [r[0] for r in rows]
+
+
+def area_types(con: duckdb.DuckDBPyConnection, indicator_id: str, who: Principal) -> list[str]:
+    present = {r[0] for r in con.execute(
+        "SELECT DISTINCT area_type FROM indicator_values WHERE indicator_id = ?",
+        [indicator_id]).fetchall()}
+    allowed = scopes.allowed_restricted_codes(con, who)
+    visible = []
+    for t in AREA_TYPE_ORDER:
+        if t not in present:
+            continue
+        if t in scopes.RESTRICTED_TYPES and allowed is not None:
+            if who.role is scopes.Role.PROVIDER and t not in scopes.PROVIDER_TYPES:
+                continue
+            if who.role is scopes.Role.LOCALITY_LEAD and t not in scopes.SUB_LOCALITY_TYPES:
+                continue
+        visible.append(t)
+    return visible
+
+
+def values(con: duckdb.DuckDBPyConnection, who: Principal, indicator_id: str, *,
+           area_type: str | None = None, period: str | None = None,
+           area_codes: list[str] | None = None) -> pd.DataFrame:
+    where, params = ["indicator_id = ?", "breakdown = 'all'"], [indicator_id]
+    if area_type:
+        where.append("area_type = ?")
+        params.append(area_type)
+    if period:
+        where.append("period = ?")
+        params.append(period)
+    if area_codes is not None:
+        where.append(f"area_code IN ({', '.join('?' * len(area_codes)) or 'NULL'})")
+        params += area_codes
+    frame = con.execute(
+        f"SELECT {', '.join(VALUE_COLUMNS)} FROM indicator_values WHERE {' AND '.join(where)} "
+        "ORDER BY period_end, area_type, area_name", params).df()
+    return hide_unpublished(scopes.filter_rows(con, who, frame))
+
+
+def hide_unpublished(frame: pd.DataFrame) -> pd.DataFrame:
+    """A suppressed or missing row shows no value, count or interval anywhere."""
+    hidden = frame["value_state"] != "published"
+    if hidden.any():
+        frame = frame.copy()
+        cols = [c for c in ("numerator", "denominator", "value", "lower95", "upper95",
+                            "lower998", "upper998") if c in frame.columns]
+        frame[cols] = frame[cols].astype("float64")
+        frame.loc[hidden, cols] = float("nan")
+    return frame
+
+
+def national_value(con: duckdb.DuckDBPyConnection, indicator_id: str,
+                   period: str) -> float | None:
+    row = con.execute(
+        "SELECT value FROM indicator_values WHERE indicator_id = ? AND period = ? AND "
+        "area_type = 'national' AND breakdown = 'all' AND value_state = 'published' LIMIT 1",
+        [indicator_id, period]).fetchone()
+    return None if row is None or row[0] is None else float(row[0])
+
+
+def provenance(con: duckdb.DuckDBPyConnection, indicator_id: str) -> dict | None:
+    row = con.execute(
+        """SELECT any_value(indicator_version), any_value(definition_hash),
+                  max(computed_at), string_agg(DISTINCT load_ids, '; '),
+                  any_value(carepath_version), any_value(method), any_value(statistic),
+                  count(*)
+           FROM indicator_values WHERE indicator_id = ?""", [indicator_id]).fetchone()
+    if row is None or row[7] == 0:
+        return None
+    keys = ("version", "definition_hash", "computed_at", "load_ids", "carepath_version",
+            "method", "statistic", "rows")
+    return dict(zip(keys, row, strict=True))
+
+
+def funnel_limits(rows: list[dict], statistic: str | None, average: float | None,
+                  multiplier: float = 100.0) -> list[dict]:
+    """95% and 99.8% lines around ``average`` across the rows' denominators."""
+    pairs = [(r["numerator"], r["denominator"]) for r in rows
+             if r.get("value_state") == "published" and r.get("denominator")
+             and r.get("numerator") is not None]
+    if statistic not in FUNNEL_STATISTICS or average is None or len(pairs) < 2:
+        return []
+    import numpy as np
+
+    from carepath.stats.funnels import CONF_95, CONF_998, proportion_limit
+
+    dens = [d for _, d in pairs]
+    axis = np.unique(np.geomspace(max(1.0, min(dens) * 0.8), max(dens) * 1.1, 60).round())
+    baseline = average / multiplier
+    out = []
+    for n in axis:
+        row = {"denominator": float(n)}
+        for conf, tag in ((CONF_95, "95"), (CONF_998, "998")):
+            for side in ("lower", "upper"):
+                v = float(proportion_limit(n, baseline, conf, side, multiplier))
+                row[f"{side}{tag}"] = min(max(v, 0.0), multiplier)
+        out.append(row)
+    return out
