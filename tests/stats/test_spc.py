@@ -90,3 +90,9 @@ def test_bad_arguments_are_named(kwargs, message):
 def test_non_numeric_values_are_rejected():
     with pytest.raises(ValueError, match="values must be numeric"):
         spc.xmr(["a", "b"], improvement_direction="increase")
+
+
+def test_constant_series_has_limits_on_the_mean():
+    r = spc.xmr([3.0] * 15, improvement_direction="decrease")
+    assert (r.lpl == 3).all() and (r.upl == 3).all()
+    assert not r.special_cause_flag.any() and r.variation_icon == "common_cause"

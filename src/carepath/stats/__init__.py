@@ -6,6 +6,7 @@ formulas, edge cases and the peer implementation it is tested against.
 
 from __future__ import annotations
 
+from carepath.stats import spc
 from carepath.stats._validate import CONF_95, CONF_998, StatsInputError
 from carepath.stats.funnels import (
     FunnelLimits,
@@ -26,6 +27,13 @@ from carepath.stats.intervals import (
     z_value,
 )
 from carepath.stats.lifetable import LifeTable, life_expectancy
+from carepath.stats.overdispersion import (
+    Overdispersion,
+    od_funnel_limits,
+    od_funnel_significance,
+    overdispersion,
+)
+from carepath.stats.reliability import Shrinkage, reliability, shrink
 from carepath.stats.standardise import (
     DSR_MIN_EVENTS,
     ESP2013,
@@ -35,6 +43,7 @@ from carepath.stats.standardise import (
     israte,
     isratio,
 )
+from carepath.stats.trend import TrendMarker, trend_marker
 
 isr = israte  # the short name
 
@@ -47,8 +56,11 @@ __all__ = [
     "FunnelLimits",
     "Interval",
     "LifeTable",
+    "Overdispersion",
+    "Shrinkage",
     "SiiResult",
     "StatsInputError",
+    "TrendMarker",
     "dsr",
     "dsr_non_independent",
     "expected_counts",
@@ -61,11 +73,18 @@ __all__ = [
     "life_expectancy",
     "mean",
     "mean_from_summary",
+    "od_funnel_limits",
+    "od_funnel_significance",
+    "overdispersion",
     "proportion",
     "quantiles",
     "rate",
     "rate_methods",
+    "reliability",
+    "shrink",
     "sii",
+    "spc",
+    "trend_marker",
     "with_polarity",
     "z_value",
 ]

@@ -302,8 +302,12 @@ def _validated_pairs(x, n, statistic) -> tuple[np.ndarray, np.ndarray]:
 def funnel_significance(x, n=None, *, statistic: Statistic = "proportion",
                         confidence: float = CONF_998, baseline: float | None = None,
                         rate=None, rate_type: RateType = "crude",
-                        multiplier: float = 100_000) -> np.ndarray:
+                        multiplier: float = 100_000,
+                        overdispersion: str | None = None) -> np.ndarray:
     """'higher' / 'similar' / 'lower' than the funnel centre, per area ('not_compared' if NaN).
+
+    ``overdispersion`` 'additive' or 'multiplicative' uses Spiegelhalter's adjusted limits
+    (see :mod:`carepath.stats.overdispersion`; not for DSRs) instead of the exact ones.
 
     proportion: x/n against the Wilson funnel around ``baseline`` (default sum x / sum n).
     ratio: n is the expected count; higher when the exact/Byar's interval of O/E is above 1.
@@ -312,6 +316,9 @@ def funnel_significance(x, n=None, *, statistic: Statistic = "proportion",
     'not_compared'.
     """
     c = check_confidence(confidence, allow_one=False)
+    if overdispersion is not None:
+        return _od_significance(x, n, statistic, c, baseline, rate, rate_type, multiplier,
+                                overdispersion)
     x, den, av = _significance_inputs(x, n, statistic, baseline, rate, rate_type, multiplier)
     out = np.full(x.shape, SIMILAR, dtype=object)
     with np.errstate(invalid="ignore"):
@@ -321,6 +328,19 @@ def funnel_significance(x, n=None, *, statistic: Statistic = "proportion",
     if statistic == "rate" and rate_type == "dsr":
         out[x < DSR_MIN_EVENTS] = NOT_COMPARED
     return out
+
+
+def _od_significance(x, n, statistic, c, baseline, rate, rate_type, multiplier, method):
+    from carepath.stats.overdispersion import od_funnel_significance
+
+    if statistic == "rate":
+        if rate_type == "dsr":
+            raise StatsInputError("overdispersion-adjusted funnels are not available for DSRs")
+        n = rate_denominator(x, n, rate, rate_type=rate_type, multiplier=multiplier)
+    target = None if baseline is None else (
+        baseline / multiplier if statistic == "rate" else baseline)
+    return od_funnel_significance(x, n, statistic=statistic, method=method, confidence=c,
+                                  target=target)
 
 
 def _significance_inputs(x, n, statistic, baseline, rate, rate_type, multiplier):

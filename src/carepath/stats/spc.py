@@ -138,7 +138,9 @@ def _segment_limits(y: np.ndarray, baseline_n: int | None, screen: bool):
     mr = np.abs(np.diff(base))
     mr = mr[~np.isnan(mr)]
     amr = mr.mean() if mr.size else np.nan
-    if screen and mr.size:
+    # A constant baseline (mean MR 0) has nothing to screen: its limits sit on the mean
+    # (NHSRplotthedots screens every MR out there and returns NaN limits).
+    if screen and mr.size and amr > 0:
         kept = mr[mr < MR_SCREEN_FACTOR * amr]
         amr = kept.mean() if kept.size else np.nan
     return (mean, mean - LIMIT_SIGMAS * amr, mean + LIMIT_SIGMAS * amr,

@@ -1,0 +1,106 @@
+"""Fingertips "recent trend" marker: is the indicator moving over its last five points?
+
+Fingertips technical guidance: proportions use the chi-squared test for linear trend
+(Cochran-Armitage) on the numerators and denominators; other values use a weighted
+least-squares regression of value on time with weights 1/SE^2 (SE from the 95% limits).
+Significance at 99.8%; at least five points are needed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import stats as sps
+
+from carepath.stats._validate import CONF_998, StatsInputError, as_float_array, check_confidence
+
+TREND_POINTS = 5
+#: SEs are recovered from 95% limits: (upper - lower) / (2 * 1.959964).
+SE_FROM_LIMITS_Z = float(sps.norm.ppf(0.975))
+
+INCREASING, DECREASING, NO_CHANGE, NOT_CALCULATED = (
+    "increasing", "decreasing", "no_significant_change", "not_calculated")
+LABELS = {
+    (INCREASING, "high_is_good"): "Increasing and getting better",
+    (INCREASING, "low_is_good"): "Increasing and getting worse",
+    (DECREASING, "high_is_good"): "Decreasing and getting worse",
+    (DECREASING, "low_is_good"): "Decreasing and getting better",
+    (INCREASING, "no_judgement"): "Increasing",
+    (DECREASING, "no_judgement"): "Decreasing",
+}
+
+
+@dataclass(frozen=True)
+class TrendMarker:
+    """direction: increasing / decreasing / no_significant_change / not_calculated."""
+
+    direction: str
+    label: str
+    statistic: float
+    p_value: float
+    method: str
+    points: int
+
+
+def _not_calculated(reason: str, points: int) -> TrendMarker:
+    return TrendMarker(NOT_CALCULATED, f"Could not be calculated ({reason})", np.nan, np.nan,
+                       "", points)
+
+
+def _chi_square_trend(x: np.ndarray, n: np.ndarray) -> tuple[float, float]:
+    """Cochran-Armitage statistic (signed z) and two-sided p, times scored 1..k."""
+    t = np.arange(1, x.size + 1, dtype=float)
+    p = x.sum() / n.sum()
+    u = (x * t).sum() - p * (n * t).sum()
+    v = p * (1 - p) * ((n * t**2).sum() - (n * t).sum() ** 2 / n.sum())
+    if v <= 0:
+        return 0.0, 1.0
+    z = u / np.sqrt(v)
+    return float(z), float(2 * sps.norm.sf(abs(z)))
+
+
+def _weighted_regression(y: np.ndarray, se: np.ndarray) -> tuple[float, float]:
+    t = np.arange(1, y.size + 1, dtype=float)
+    w = 1 / se**2
+    tbar, ybar = (w * t).sum() / w.sum(), (w * y).sum() / w.sum()
+    sxx = (w * (t - tbar) ** 2).sum()
+    slope = (w * (t - tbar) * (y - ybar)).sum() / sxx
+    z = slope / np.sqrt(1 / sxx)
+    return float(z), float(2 * sps.norm.sf(abs(z)))
+
+
+def trend_marker(values=None, *, lower=None, upper=None, numerator=None, denominator=None,
+                 polarity: str = "no_judgement", confidence: float = CONF_998,
+                 points: int = TREND_POINTS) -> TrendMarker:
+    """Recent-trend marker over the last ``points`` time periods (oldest first).
+
+    Give ``numerator`` and ``denominator`` for a proportion (chi-squared trend test), or
+    ``values`` with their 95% ``lower``/``upper`` limits (weighted regression).
+    """
+    c = check_confidence(confidence, allow_one=False)
+    if polarity not in ("high_is_good", "low_is_good", "no_judgement"):
+        raise StatsInputError("polarity must be 'high_is_good', 'low_is_good' or "
+                              f"'no_judgement'; got {polarity!r}")
+    if numerator is not None and denominator is not None:
+        x = as_float_array(numerator, "numerator")[-points:]
+        n = as_float_array(denominator, "denominator")[-points:]
+        method = "chi-squared test for trend"
+        if x.size < points or np.isnan(x).any() or np.isnan(n).any() or (n <= 0).any():
+            return _not_calculated(f"needs {points} known points", int(x.size))
+        z, p = _chi_square_trend(x, n)
+    elif values is not None and lower is not None and upper is not None:
+        y = as_float_array(values, "values")[-points:]
+        se = ((as_float_array(upper, "upper") - as_float_array(lower, "lower"))
+              / (2 * SE_FROM_LIMITS_Z))[-points:]
+        method = "weighted least-squares regression"
+        if y.size < points or np.isnan(y).any() or np.isnan(se).any() or (se <= 0).any():
+            return _not_calculated(f"needs {points} points with limits", int(y.size))
+        z, p = _weighted_regression(y, se)
+    else:
+        raise StatsInputError("trend_marker needs numerator and denominator, or values with "
+                              "lower and upper")
+    if p >= 1 - c:
+        return TrendMarker(NO_CHANGE, "No significant change", z, p, method, points)
+    direction = INCREASING if z > 0 else DECREASING
+    return TrendMarker(direction, LABELS[(direction, polarity)], z, p, method, points)
