@@ -183,3 +183,14 @@ def build_cba_report(model: CBAModel, *, draws: int, seed: int) -> CBAReport:
     base_npv, bars = tornado(model)
     mc = monte_carlo(model, draws=draws, seed=seed) if draws > 0 and model.uncertainty else None
     return CBAReport(model, run_cba(model), base_npv, bars, mc)
+
+
+def xlsx_bytes(frames: dict[str, pd.DataFrame]) -> bytes:
+    """The Excel workbook in memory (web downloads)."""
+    import io
+
+    buffer = io.BytesIO()
+    with pd.ExcelWriter(buffer, engine="openpyxl") as xl:
+        for name, frame in frames.items():
+            frame.to_excel(xl, sheet_name=name[:31], index=False)
+    return buffer.getvalue()

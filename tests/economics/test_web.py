@@ -1,0 +1,119 @@
+"""Economics web pages: role access, the built-in examples, decisions through a form."""
+
+from __future__ import annotations
+
+import pytest
+from fastapi.testclient import TestClient
+
+from carepath.domain.economics.catalogue import load_catalogue, save_catalogue
+from carepath.workspace import Workspace
+
+from .conftest import EXAMPLES
+
+PASSWORD = "correct-horse-battery"
+# Two accounts keep the module fast (password hashing is slow on purpose); the role rule
+# itself is a set, checked for every role below.
+ACCOUNTS = {"commish": ("commissioner", []), "prov": ("provider", ["R1"])}
+
+
+@pytest.fixture(scope="module")
+def clients(tmp_path_factory):
+    from carepath.web import users
+    from carepath.web.app import create_app
+
+    ws = Workspace.init(tmp_path_factory.mktemp("econ-web") / "ws")
+    with ws.transaction() as con:
+        con.execute("INSERT INTO organisations (org_code, name, org_type, valid_from) VALUES "
+                    "('L1', 'North', 'locality', DATE '2015-01-01'), "
+                    "('R1', 'Wessex Hospitals', 'provider', DATE '2015-01-01')")
+    save_catalogue(ws, load_catalogue(f"{EXAMPLES}/wessex_services.csv"), by="t", source="t")
+    for name, (role, scope) in ACCOUNTS.items():
+        users.add_user(ws, by="test", username=name, password=PASSWORD, role=role, scope=scope)
+    app = create_app(ws)
+    out = {}
+    with TestClient(app) as anon:
+        out["public"] = anon
+        for name in ACCOUNTS:
+            c = TestClient(app)
+            c.__enter__()
+            c.get("/login")
+            csrf = _csrf(c, "/login")
+            r = c.post("/login", data={"username": name, "password": PASSWORD,
+                                       "csrf_token": csrf, "next": "/"},
+                       follow_redirects=False)
+            assert r.status_code == 303
+            out[name] = c
+        out["ws"] = ws
+        yield out
+        for name in ACCOUNTS:
+            out[name].__exit__(None, None, None)
+
+
+def _csrf(client: TestClient, path: str) -> str:
+    return client.get(path).text.split('name="csrf_token" value="')[1].split('"')[0]
+
+
+@pytest.mark.parametrize(("who", "status"), [("commish", 200), ("prov", 403)])
+def test_only_commissioning_roles_see_economics(clients, who, status):
+    assert clients[who].get("/economics").status_code == status
+    assert clients[who].get("/economics/cba/wessex-hospice-at-home").status_code == status
+    assert clients[who].get("/economics/pbma/wessex-lwbc-2025").status_code == status
+
+
+def test_economics_roles():
+    from carepath.web.pages.economics import ECONOMICS_ROLES
+    from carepath.web.scopes import Role
+
+    assert ECONOMICS_ROLES == {Role.ADMIN, Role.ANALYST, Role.COMMISSIONER}
+
+
+def test_public_is_sent_to_sign_in(clients):
+    r = clients["public"].get("/economics", follow_redirects=False)
+    assert r.status_code in (302, 303, 401)
+
+
+def test_home_lists_catalogue_budget_and_examples(clients):
+    page = clients["commish"].get("/economics").text
+    assert "Hospice at home" in page and "Programme budget by paying organisation" in page
+    assert "/economics/cba/wessex-hospice-at-home" in page
+    assert "/economics/pbma/wessex-lwbc-2025" in page and "(example)" in page
+
+
+def test_cba_page_shows_cost_shift_tornado_and_monte_carlo(clients):
+    page = clients["commish"].get("/economics/cba/wessex-hospice-at-home").text
+    assert 'id="cost-shift-matrix"' in page and "Wessex University Hospitals" in page
+    assert 'id="tornado-chart"' in page and "Probability that NPV is above zero" in page
+
+
+def test_unknown_model_is_404(clients):
+    assert clients["commish"].get("/economics/cba/nope").status_code == 404
+
+
+def test_excel_download_is_audited(clients):
+    r = clients["commish"].get("/economics/cba/wessex-hospice-at-home/download.xlsx")
+    assert r.status_code == 200 and r.content[:2] == b"PK"
+    with clients["ws"].connect() as con:  # the server holds a read-write connection
+        n = con.execute("SELECT count(*) FROM audit_log WHERE action = 'economics.export' "
+                        "AND actor = 'commish'").fetchone()[0]
+    assert n >= 1
+
+
+def test_decision_form_records_and_rejects(clients):
+    c = clients["commish"]
+    path = "/economics/pbma/wessex-lwbc-2025"
+    r = c.post(f"{path}/decisions", data={"csrf_token": _csrf(c, path), "option_id": "prehab",
+                                          "decision": "invest", "rationale": "no"})
+    assert r.status_code == 400 and "rationale is required" in r.text
+    r = c.post(f"{path}/decisions", data={
+        "csrf_token": _csrf(c, path), "option_id": "prehab", "decision": "invest",
+        "rationale": "Strong evidence and patients' top priority."}, follow_redirects=False)
+    assert r.status_code == 303
+    page = c.get(path).text
+    assert "Strong evidence and patients&#39; top priority." in page
+
+
+def test_decision_without_csrf_is_refused(clients):
+    r = clients["commish"].post("/economics/pbma/wessex-lwbc-2025/decisions",
+                                data={"option_id": "prehab", "decision": "invest",
+                                      "rationale": "A long enough reason."})
+    assert r.status_code in (400, 403)
