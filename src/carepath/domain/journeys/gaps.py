@@ -74,9 +74,10 @@ WHERE t.diagnosis_date BETWEEN $start AND $end AND t.diagnosis_date <= $as_of
 """
 
 
-def _no_contact_sql() -> str:
+# The rules share one WITH chain, so the cohort and the missing-element rows are computed
+# once even though several rules read them.
+def _no_contact_ctes() -> str:
     return f"""
-    WITH cohort AS ({_COHORT}),
     win AS (SELECT *, least(diagnosis_date + INTERVAL ({ACTIVE_PATHWAY_DAYS}) DAY,
                             coalesce(date_of_death, $as_of), $as_of)::DATE AS window_end
             FROM cohort),
@@ -85,26 +86,24 @@ def _no_contact_sql() -> str:
         ON c.patient_id = w.patient_id AND c.d > w.diagnosis_date AND c.d < w.window_end
       UNION ALL SELECT tumour_id, diagnosis_date FROM win
       UNION ALL SELECT tumour_id, window_end FROM win),
-    gaps AS (SELECT tumour_id,
-                    max(date_diff('day', prev, d)) AS longest_gap_days
+    gaps AS (SELECT tumour_id, max(date_diff('day', prev, d)) AS longest_gap_days
              FROM (SELECT tumour_id, d, lag(d) OVER (PARTITION BY tumour_id ORDER BY d) AS prev
-                   FROM pts) GROUP BY tumour_id)
-    SELECT 'no_contact' AS rule, w.patient_id, w.tumour_id, w.tumour_group, w.trust,
-           w.locality, coalesce(g.longest_gap_days, 0) > $days AS flagged,
-           'longest gap ' || coalesce(g.longest_gap_days, 0) || ' days' AS detail
-    FROM win w LEFT JOIN gaps g USING (tumour_id)
-    """
+                   FROM pts) GROUP BY tumour_id),
+    no_contact AS (
+      SELECT 'no_contact' AS rule, w.patient_id, w.tumour_id, w.tumour_group, w.trust,
+             w.locality, coalesce(g.longest_gap_days, 0) > $days AS flagged,
+             'longest gap ' || coalesce(g.longest_gap_days, 0) || ' days' AS detail
+      FROM win w LEFT JOIN gaps g USING (tumour_id))"""
 
 
-def _missing_element_sql() -> str:
+def _missing_element_ctes() -> str:
     due = " UNION ALL ".join(f"SELECT '{e}' AS element, {d} AS due_days"
                              for e, d in ELEMENT_DUE_DAYS.items())
     treated_only = ", ".join(f"'{e}'" for e in TREATED_ONLY_ELEMENTS)
     return f"""
-    WITH cohort AS ({_COHORT}),
     treated AS (SELECT DISTINCT tumour_id FROM treatments),
     expected AS (
-      SELECT c.*, e.element FROM cohort c CROSS JOIN ({due}) e
+      SELECT c.*, e.element, e.due_days FROM cohort c CROSS JOIN ({due}) e
       WHERE c.diagnosis_date + INTERVAL (e.due_days) DAY <= $as_of
         AND (c.date_of_death IS NULL
              OR c.date_of_death > c.diagnosis_date + INTERVAL (e.due_days) DAY)
@@ -115,45 +114,44 @@ def _missing_element_sql() -> str:
         ON ev.patient_id = x.patient_id AND ev.event_type = x.element
        AND (ev.tumour_id = x.tumour_id OR ev.tumour_id IS NULL)
        AND ev.event_date >= x.diagnosis_date - INTERVAL ({ELEMENT_EARLY_TOLERANCE_DAYS}) DAY
-       AND coalesce(ev.cosd_status, '') <> 'not_offered')
-    SELECT 'missing_' || x.element AS rule, x.patient_id, x.tumour_id, x.tumour_group,
-           x.trust, x.locality, r.tumour_id IS NULL AS flagged,
-           x.element || ' due by day ' || {_due_case()} AS detail
-    FROM expected x LEFT JOIN recorded r USING (tumour_id, element)
-    """
+       AND coalesce(ev.cosd_status, '') <> 'not_offered'),
+    missing AS (
+      SELECT 'missing_' || x.element AS rule, x.patient_id, x.tumour_id, x.tumour_group,
+             x.trust, x.locality, r.tumour_id IS NULL AS flagged,
+             x.element || ' due by day ' || x.due_days AS detail
+      FROM expected x LEFT JOIN recorded r USING (tumour_id, element)),
+    missing_any AS (
+      SELECT 'missing_any_rp_element' AS rule, patient_id, tumour_id,
+             any_value(tumour_group) AS tumour_group, any_value(trust) AS trust,
+             any_value(locality) AS locality, bool_or(flagged) AS flagged,
+             string_agg(CASE WHEN flagged THEN replace(rule, 'missing_', '') END, ', ')
+               AS detail
+      FROM missing GROUP BY patient_id, tumour_id)"""
 
 
-def _due_case() -> str:
-    whens = " ".join(f"WHEN '{e}' THEN '{d}'" for e, d in ELEMENT_DUE_DAYS.items())
-    return f"CASE x.element {whens} END"
-
-
-def _death_without_register_sql() -> str:
+def _death_without_register_cte() -> str:
     return f"""
-    SELECT 'death_without_eol_register' AS rule, d.patient_id, NULL AS tumour_id,
-           t.tumour_group, NULL AS trust, loc.parent_code AS locality,
-           NOT EXISTS (SELECT 1 FROM eol_register e WHERE e.patient_id = d.patient_id
-                       AND e.entry_date <= d.date_of_death) AS flagged,
-           'died ' || d.place_of_death AS detail
-    FROM deaths d
-    LEFT JOIN (SELECT patient_id, arg_min(tumour_group, diagnosis_date) AS tumour_group
-               FROM tumours GROUP BY patient_id) t ON t.patient_id = d.patient_id
-    {locality_join('d.practice_code', 'd.date_of_death')}
-    WHERE d.date_of_death BETWEEN $start AND $end AND d.date_of_death <= $as_of
-    """
+    death_no_register AS (
+      SELECT 'death_without_eol_register' AS rule, d.patient_id, NULL AS tumour_id,
+             t.tumour_group, NULL AS trust, loc.parent_code AS locality,
+             NOT EXISTS (SELECT 1 FROM eol_register e WHERE e.patient_id = d.patient_id
+                         AND e.entry_date <= d.date_of_death) AS flagged,
+             'died ' || d.place_of_death AS detail
+      FROM deaths d
+      LEFT JOIN (SELECT patient_id, arg_min(tumour_group, diagnosis_date) AS tumour_group
+                 FROM tumours GROUP BY patient_id) t ON t.patient_id = d.patient_id
+      {locality_join('d.practice_code', 'd.date_of_death')}
+      WHERE d.date_of_death BETWEEN $start AND $end AND d.date_of_death <= $as_of)"""
 
 
 def _all_rules_sql() -> str:
-    missing = _missing_element_sql()
-    any_missing = f"""
-    SELECT 'missing_any_rp_element', patient_id, tumour_id, any_value(tumour_group),
-           any_value(trust), any_value(locality), bool_or(flagged),
-           string_agg(CASE WHEN flagged THEN replace(rule, 'missing_', '') END, ', ')
-    FROM ({missing}) GROUP BY patient_id, tumour_id
-    """
-    return " UNION ALL ".join(
-        f"({q})" for q in (_no_contact_sql(), missing, any_missing,
-                           _death_without_register_sql()))
+    return f"""
+    WITH cohort AS ({_COHORT}),
+    {_no_contact_ctes()},
+    {_missing_element_ctes()},
+    {_death_without_register_cte()}
+    SELECT * FROM no_contact UNION ALL SELECT * FROM missing
+    UNION ALL SELECT * FROM missing_any UNION ALL SELECT * FROM death_no_register"""
 
 
 @dataclass(frozen=True)

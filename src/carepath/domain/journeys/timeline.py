@@ -8,9 +8,12 @@ death are kept and flagged, never dropped: they are data-quality findings.
 
 from __future__ import annotations
 
+import json
+
+import duckdb
 import pandas as pd
 
-from carepath.domain.journeys._shared import audit_view, require_person_level
+from carepath.domain.journeys._shared import require_person_level
 from carepath.errors import ValidationError
 from carepath.workspace import Workspace
 
@@ -44,7 +47,10 @@ UNION ALL
 SELECT tr.start_date, 'treatment', 'treatment', tr.provider_code,
        tr.modality || CASE WHEN tr.first_treatment THEN ' (first definitive)' ELSE '' END,
        'treatments', tr.treatment_id, tu.diagnosis_date
-  FROM treatments tr LEFT JOIN tumours tu USING (tumour_id) WHERE tr.patient_id = $pid
+  FROM treatments tr
+  LEFT JOIN (SELECT tumour_id, diagnosis_date FROM tumours WHERE patient_id = $pid) tu
+    USING (tumour_id)
+ WHERE tr.patient_id = $pid
 UNION ALL
 SELECT event_date, 'personalised_care', event_type, provider_code,
        coalesce(cosd_status, '') || coalesce(' ' || follow_up_pathway, ''), 'care_events',
@@ -75,29 +81,61 @@ TIMELINE_COLUMNS = ("date", "stage", "event", "org_code", "org_name", "detail", 
                     "source_id", "flag")
 
 
+# Person-level tables looked up by pseudonym. An ART index on patient_id turns each branch
+# of the timeline query from a scan of the whole table into a point lookup, so the journey
+# page costs about the same on the county and on England.
+INDEXED_TABLES = ("patients", "referrals", "tumours", "treatments", "care_events",
+                  "admissions", "eol_register", "preferences", "deaths")
+
+
+def ensure_person_indexes(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Create the missing patient_id indexes (idempotent); returns the ones created."""
+    have = {r[0] for r in con.execute("SELECT index_name FROM duckdb_indexes()").fetchall()}
+    made = []
+    for table in INDEXED_TABLES:
+        name = f"idx_{table}_patient_id"
+        if name not in have:
+            con.execute(f'CREATE INDEX IF NOT EXISTS "{name}" ON "{table}" (patient_id)')
+            made.append(name)
+    return made
+
+
 def person_timeline(ws: Workspace, patient_id: str, *, actor: str,
-                    can_see_person_level: bool) -> pd.DataFrame:
+                    can_see_person_level: bool,
+                    con: duckdb.DuckDBPyConnection | None = None) -> pd.DataFrame:
     """The person's events in date order with provider names and data-quality flags.
 
-    Raises PersonLevelDenied for callers without person-level authority (and writes no
-    audit event, because nothing was shown); every successful view is audited.
+    Raises PersonLevelDenied for callers without person-level authority (nothing is shown,
+    so nothing is audited). The read and its audit event share one transaction, so a view
+    is never shown unaudited. Pass ``con`` (a writable connection, e.g. the web server's) to
+    avoid opening the database again.
     """
     require_person_level(can_see_person_level, "a person's journey")
     if not patient_id or not patient_id.strip():
         raise ValidationError("a patient id (pseudonym) is required", where="journey")
-    with ws.connect(read_only=True) as con:
-        known = con.execute("SELECT count(*) FROM patients WHERE patient_id = ?",
-                            [patient_id]).fetchone()[0]
-        events = con.execute(
-            f"SELECT e.*, o.name AS org_name FROM ({_EVENTS_SQL}) e "
-            "LEFT JOIN (SELECT org_code, any_value(name) AS name FROM organisations "
-            "GROUP BY org_code) o USING (org_code)", {"pid": patient_id}).df()
+    if not actor or not actor.strip():
+        raise ValidationError("an actor is required for person-level views", where="journey")
+    if con is None:
+        with ws.transaction() as own:
+            return _timeline(ws, own, patient_id, actor)
+    return _timeline(ws, con, patient_id, actor)
+
+
+def _timeline(ws: Workspace, con: duckdb.DuckDBPyConnection, patient_id: str,
+              actor: str) -> pd.DataFrame:
+    ensure_person_indexes(con)
+    known = con.execute("SELECT count(*) FROM patients WHERE patient_id = ?",
+                        [patient_id]).fetchone()[0]
+    events = con.execute(
+        f"SELECT e.*, o.name AS org_name FROM ({_EVENTS_SQL}) e "
+        "LEFT JOIN (SELECT org_code, any_value(name) AS name FROM organisations "
+        "GROUP BY org_code) o USING (org_code)", {"pid": patient_id}).df()
     if not known and events.empty:
         raise ValidationError("no person with this pseudonym in the workspace",
                               where="journey")
     timeline = _order_and_flag(events)
-    audit_view(ws, actor=actor, action="journey.view", target=patient_id,
-               detail={"events": len(timeline)})
+    ws.audit(con, actor=actor, action="journey.view", target=patient_id,
+             detail=json.dumps({"events": len(timeline)}))
     return timeline
 
 
