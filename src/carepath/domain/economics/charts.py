@@ -53,6 +53,7 @@ def npv_histogram(samples, *, width: int = 520, bins: int = 40) -> dict:
         "x": {"field": "from", "type": "quantitative", "title": "NPV (GBP)"},
         "x2": {"field": "to"},
         "y": {"field": "draws", "type": "quantitative", "title": "draws"},
+        "y2": {"datum": 0},
         "color": {"field": "side", "type": "nominal",
                   "scale": {"domain": ["NPV <= 0", "NPV > 0"], "range": [NHS_RED, NHS_GREEN]}}}
     return spec

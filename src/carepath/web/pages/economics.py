@@ -16,7 +16,13 @@ from carepath.domain.economics import catalogue, charts, library, report
 from carepath.domain.economics.constants import DEFAULT_DRAWS, DEFAULT_SEED
 from carepath.domain.economics.decisions import DecisionInput, decisions, record_decision
 from carepath.domain.economics.definitions import load_cba
-from carepath.domain.economics.pbma import load_exercise, score_options, select
+from carepath.domain.economics.pbma import (
+    load_exercise,
+    score_options,
+    select,
+    shift_order,
+    wish_order,
+)
 from carepath.errors import CarepathError, ValidationError
 from carepath.web.db import get_con
 from carepath.web.render import NavItem, render
@@ -28,6 +34,9 @@ ECONOMICS_ROLES = frozenset({Role.ADMIN, Role.ANALYST, Role.COMMISSIONER})
 DECISION_ROLES = ECONOMICS_ROLES
 NAV_ITEMS = (NavItem("Economics", "/economics", ECONOMICS_ROLES, order=60),)
 MAX_RATIONALE = 2000
+# Panel groups as column heads (mean weighted score of the members of each group).
+GROUP_LABELS = {"patient": "Patients", "carer": "Carers", "clinician": "Clinicians",
+                "manager": "Managers", "finance": "Finance", "public": "Public"}
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -108,12 +117,14 @@ def _pbma_context(request: Request, con, who: Principal, ident: str) -> dict:
     scores = score_options(ex)
     sel = select(ex, scores)
     frames = report.pbma_frames(ex, scores, sel)
-    options = _records(frames["options"])
+    # wish list best value first, then shift list least painful first, unscored last
+    order = {s.option.id: i for i, s in enumerate(wish_order(scores) + shift_order(scores))}
+    options = sorted(_records(frames["options"]), key=lambda o: order.get(o["option"], 999))
     return {
         "title": ex.title, "entry": entry, "ex": ex, "sel": sel, "options": options,
         "summary": _records(frames["summary"]), "spread": _records(frames["score_spread"]),
         "weights": ex.weights(), "decisions": _records(decisions(con, ex.id)),
-        "can_decide": who.role in DECISION_ROLES,
+        "can_decide": who.role in DECISION_ROLES, "group_labels": GROUP_LABELS,
         "cv_spec": charts.cost_value_chart([o for o in options
                                             if o["weighted_score"] is not None]),
         "groups": sorted({k.removeprefix("group_") for o in options for k in o
