@@ -7,7 +7,6 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.table import Table as RichTable
 
 from carepath.cli._common import WorkspaceOption, open_workspace
 
@@ -77,13 +76,13 @@ def loads(workspace: WorkspaceOption = None,
     """The load log: every load with its file hash and read = loaded + quarantined."""
     from carepath.ingest.quarantine import load_log
 
-    out = RichTable("load", "table", "source", "sha-256", "read", "loaded", "quarantined",
-                    "by", "at")
-    for lid, tbl, src, sha, read, ok, bad, by, at in load_log(open_workspace(workspace),
-                                                             table=table):
-        out.add_row(lid, tbl, src, (sha or "")[:12], f"{read:,}", f"{ok:,}", f"{bad:,}",
-                    by or "", str(at)[:19])
-    console.print(out)
+    log = load_log(open_workspace(workspace), table=table)
+    if not log:
+        console.print("no loads yet")
+    for lid, tbl, src, sha, read, ok, bad, by, at in log:
+        console.print(f"{lid}  {str(at)[:19]}  {by or '-'}  {tbl}: read {read:,} = loaded "
+                      f"{ok:,} + quarantined {bad:,}  sha256 {(sha or '')[:12]}  {src}",
+                      highlight=False, soft_wrap=True)
 
 
 def quarantine(
@@ -100,15 +99,20 @@ def quarantine(
         n = export_quarantine(ws, export, table=table, load_id=load_id)
         console.print(f"wrote {n:,} quarantined rows to {export}", highlight=False)
         return
-    summary = RichTable("table", "column", "reason", "rows", title="quarantine by reason")
-    for tbl, col, reason, n in quarantine_summary(ws, table=table, load_id=load_id):
-        summary.add_row(tbl, col or "", reason, f"{n:,}")
-    console.print(summary)
-    rows = RichTable("load", "file", "row", "column", "value (masked)", "reason")
+    summary = quarantine_summary(ws, table=table, load_id=load_id)
+    if not summary:
+        console.print("the quarantine is empty")
+        return
+    console.print("[bold]by reason[/]")
+    for tbl, col, reason, n in summary:
+        console.print(f"  {n:>8,}  {tbl}.{col or '(row)'}: {reason}", highlight=False,
+                      soft_wrap=True)
+    console.print(f"[bold]rows[/] (first {QUARANTINE_SHOWN}; --export writes them all)")
     for lid, _tbl, src, row, col, val, reason in quarantined(
             ws, table=table, load_id=load_id, limit=QUARANTINE_SHOWN):
-        rows.add_row(lid, src, str(row), col or "", val or "", reason)
-    console.print(rows)
+        shown = f" = {val!r}" if val is not None else ""
+        console.print(f"  {src}, row {row}, column {col or '-'}{shown}: {reason} "
+                      f"[dim](load {lid})[/]", highlight=False, soft_wrap=True)
 
 
 def register(app: typer.Typer) -> None:

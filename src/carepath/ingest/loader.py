@@ -66,6 +66,10 @@ def _after_batch(rows_staged: int) -> None:
     """Test seam: called after each batch is staged (tests kill or raise here)."""
 
 
+def _before_commit(results: list[LoadResult]) -> None:
+    """Test seam: called when every row and log entry is written, just before COMMIT."""
+
+
 def loadable_table(name: str) -> Table:
     by_name = {t.name: t for t in DATA_TABLES}
     if name not in by_name:
@@ -102,6 +106,7 @@ def load_files(ws: Workspace, table_name: str, paths: Iterable[Path], *,
                                replace=replace, facts=facts)
             _enforce_limits(res, strict, max_errors, con)
             results.append(res)
+        _before_commit(results)
     return results
 
 

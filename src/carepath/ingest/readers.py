@@ -193,16 +193,10 @@ def _csv_batches(path: Path, encoding: str, delim: str, names: list[str]) -> Ite
                           "quote or truncated line?)"))
         return "skip"
 
-    reader = pacsv.open_csv(
-        path,
-        read_options=pacsv.ReadOptions(encoding=encoding, block_size=CSV_BLOCK_BYTES,
-                                       column_names=names, skip_rows=1, use_threads=False),
-        parse_options=pacsv.ParseOptions(delimiter=delim, newlines_in_values=True,
-                                         invalid_row_handler=on_invalid),
-        convert_options=pacsv.ConvertOptions(column_types={n: pa.string() for n in names},
-                                             strings_can_be_null=False,
-                                             quoted_strings_can_be_null=False),
-    )
+    try:
+        reader = _open_csv(path, encoding, delim, names, on_invalid)
+    except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
+        raise ValidationError(_arrow_message(exc), where=f"{path}, from row 2") from None
     next_row = HEADER_ROW + 1
     while True:
         try:
@@ -217,6 +211,19 @@ def _csv_batches(path: Path, encoding: str, delim: str, names: list[str]) -> Ite
         yield Batch({n: batch.column(i) for i, n in enumerate(names)}, rows, batch_bad)
     if bad:
         yield Batch({n: pa.array([], pa.string()) for n in names}, np.empty(0, np.int64), bad)
+
+
+def _open_csv(path: Path, encoding: str, delim: str, names: list[str], on_invalid):
+    return pacsv.open_csv(
+        path,
+        read_options=pacsv.ReadOptions(encoding=encoding, block_size=CSV_BLOCK_BYTES,
+                                       column_names=names, skip_rows=1, use_threads=False),
+        parse_options=pacsv.ParseOptions(delimiter=delim, newlines_in_values=True,
+                                         invalid_row_handler=on_invalid),
+        convert_options=pacsv.ConvertOptions(column_types={n: pa.string() for n in names},
+                                             strings_can_be_null=False,
+                                             quoted_strings_can_be_null=False),
+    )
 
 
 def _number_rows(count: int, start: int, bad: list[BadRow]) -> tuple[np.ndarray, int, list[BadRow]]:

@@ -1,0 +1,172 @@
+"""Bad input from the issue: a clear message or a quarantined row, never a traceback,
+never a silent drop."""
+
+from __future__ import annotations
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from ingest_helpers import rows, snapshot, write
+
+from carepath.errors import ValidationError
+from carepath.ingest import load_files
+
+ORG_HEADER = "org_code,name,org_type,valid_from\n"
+BIG_LINE_BYTES = 100 * 1024 * 1024
+
+
+def load(ws, path, table="organisations", **kw):
+    return load_files(ws, table, [path], **kw)[0]
+
+
+def test_empty_file_is_refused_clearly(ws, tmp_path):
+    with pytest.raises(ValidationError, match="empty") as exc:
+        load(ws, write(tmp_path / "e.csv", ""))
+    assert "e.csv" in str(exc.value)
+
+
+def test_header_only_loads_nothing_and_logs_it(ws, tmp_path):
+    res = load(ws, write(tmp_path / "h.csv", ORG_HEADER))
+    assert (res.rows_read, res.rows_loaded, res.rows_quarantined) == (0, 0, 0)
+    assert rows(ws, "SELECT rows_read FROM load_log") == [(0,)]
+
+
+def test_missing_required_columns_are_named(ws, tmp_path):
+    with pytest.raises(ValidationError, match="missing required columns.*org_type") as exc:
+        load(ws, write(tmp_path / "m.csv", "org_code,name,valid_from\nA,B,2020-01-01\n"))
+    assert "m.csv, row 1" in str(exc.value)
+
+
+def test_extra_columns_are_reported_not_silently_dropped(ws, tmp_path):
+    res = load(ws, write(tmp_path / "x.csv", "org_code,name,org_type,valid_from,colour\n"
+                                             "A1,One,practice,2020-01-01,blue\n"))
+    assert res.rows_loaded == 1
+    assert any("colour" in w for w in res.warnings)
+
+
+@pytest.mark.parametrize("delim", [",", ";", "\t", "|"])
+def test_any_delimiter_is_detected(ws, tmp_path, delim):
+    text = ORG_HEADER.replace(",", delim) + delim.join(["A1", "One", "practice",
+                                                         "2020-01-01"]) + "\n"
+    assert load(ws, write(tmp_path / "d.csv", text)).rows_loaded == 1
+
+
+def test_wrong_delimiter_gives_a_hint(ws, tmp_path):
+    text = "org_code:name:org_type:valid_from\nA1:One:practice:2020-01-01\n"
+    with pytest.raises(ValidationError, match="delimiter"):
+        load(ws, write(tmp_path / "w.csv", text))
+
+
+def test_utf8_bom_and_windows_1252_read_the_same(ws, tmp_path):
+    text = ORG_HEADER + "A1,Café Surgery,practice,2020-01-01\n"
+    load(ws, write(tmp_path / "bom.csv", "\ufeff" + text))
+    assert rows(ws, "SELECT name FROM organisations") == [("Café Surgery",)]
+    load(ws, write(tmp_path / "cp.csv", text.replace("A1", "A2"), encoding="cp1252"))
+    assert rows(ws, "SELECT name FROM organisations ORDER BY org_code") == [
+        ("Café Surgery",), ("Café Surgery",)]
+    assert rows(ws, "SELECT detail LIKE '%cp1252%' FROM audit_log WHERE target LIKE "
+                "'%cp.csv'") == [(True,)]
+
+
+def test_mixed_encodings_are_refused_with_the_line(ws, tmp_path):
+    path = tmp_path / "mixed.csv"
+    path.write_bytes((ORG_HEADER + "A1,Café,practice,2020-01-01\n").encode("utf-8")
+                     + "A2,Café,practice,2020-01-01\n".encode("cp1252"))
+    before = snapshot(ws)
+    with pytest.raises(ValidationError, match="mixed encodings.*line 3"):
+        load(ws, path)
+    assert snapshot(ws) == before
+
+
+def test_truncated_last_line_is_quarantined_by_number(ws, tmp_path):
+    text = ORG_HEADER + "A1,One,practice,2020-01-01\nA2,Two,practice,2020-01-01\nA3,Thr"
+    res = load(ws, write(tmp_path / "t.csv", text))
+    assert (res.rows_read, res.rows_loaded, res.rows_quarantined) == (3, 2, 1)
+    assert rows(ws, "SELECT row_number, reason LIKE '%fields%' FROM quarantine") == [(4, True)]
+
+
+def test_short_row_in_the_middle_keeps_row_numbers_right(ws, tmp_path):
+    text = (ORG_HEADER + "A1,One,practice,2020-01-01\nbroken\n"
+            "A3,Three,planet,2020-01-01\n")
+    res = load(ws, write(tmp_path / "mid.csv", text))
+    assert res.rows_read == 3 and res.rows_loaded == 1
+    assert rows(ws, "SELECT row_number, column_name FROM quarantine ORDER BY 1") == [
+        (3, None), (4, "org_type")]
+
+
+@pytest.mark.slow
+def test_a_single_100_mb_line_is_refused_clearly(ws, tmp_path):
+    path = tmp_path / "huge.csv"
+    with path.open("wb") as fh:
+        fh.write(ORG_HEADER.encode())
+        fh.write(b"A1," + b"x" * BIG_LINE_BYTES + b",practice,2020-01-01\n")
+    before = snapshot(ws)
+    with pytest.raises(ValidationError, match="longer than"):
+        load(ws, path)
+    assert snapshot(ws) == before
+
+
+def test_dates_in_three_formats(ws, tmp_path):
+    text = (ORG_HEADER + "A1,One,practice,2020-03-01\nA2,Two,practice,01/03/2020\n"
+            "A3,Three,practice,01-Mar-2020\nA4,Four,practice,2020-13-01\n")
+    res = load(ws, write(tmp_path / "dates.csv", text))
+    assert res.rows_loaded == 3
+    assert rows(ws, "SELECT DISTINCT valid_from::VARCHAR FROM organisations") == [
+        ("2020-03-01",)]
+    assert rows(ws, "SELECT row_number, masked_value FROM quarantine") == [(5, "2020-13-01")]
+
+
+def test_duplicate_rows_are_quarantined_not_dropped(ws, tmp_path):
+    line = "A1,One,practice,2020-01-01\n"
+    res = load(ws, write(tmp_path / "dup.csv", ORG_HEADER + line + line))
+    assert (res.rows_loaded, res.rows_quarantined) == (1, 1)
+    assert rows(ws, "SELECT reason FROM quarantine")[0][0].startswith("duplicate")
+
+
+def test_identifiable_values_are_masked_in_errors(ws_orgs, tmp_path):
+    nhs = "9434765918"  # fails the check digit
+    text = f"nhs_number,sex,year_of_birth,practice_code\n{nhs},M,1950,A81001\n"
+    res = load(ws_orgs, write(tmp_path / "p.csv", text), table="patients")
+    assert res.rows_quarantined == 1
+    assert rows(ws_orgs, "SELECT masked_value FROM quarantine") == [("943*******",)]
+    with pytest.raises(ValidationError) as exc:
+        load(ws_orgs, write(tmp_path / "p2.csv", text.replace("1950", "1951")),
+             table="patients", strict=True)
+    assert nhs not in str(exc.value) and "943*******" in str(exc.value)
+
+
+def test_unknown_file_type_and_old_xls(ws, tmp_path):
+    with pytest.raises(ValidationError, match="unknown file type"):
+        load(ws, write(tmp_path / "a.json", "{}"))
+    with pytest.raises(ValidationError, match="xlsx"):
+        load(ws, write(tmp_path / "a.xls", "junk"))
+
+
+def test_parquet_with_typed_columns(ws, tmp_path):
+    import datetime as dt
+
+    table = pa.table({"org_code": ["A1", "A2"], "name": ["One", "Two"],
+                      "org_type": ["practice", "pcn"],
+                      "valid_from": [dt.date(2020, 1, 1), dt.date(2021, 5, 6)],
+                      "imd_score": [12.5, None]})
+    pq.write_table(table, tmp_path / "o.parquet")
+    assert load(ws, tmp_path / "o.parquet").rows_loaded == 2
+    assert rows(ws, "SELECT max(valid_from)::VARCHAR FROM organisations") == [("2021-05-06",)]
+
+
+def test_excel_via_openpyxl(ws, tmp_path):
+    import datetime as dt
+
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    sheet = wb.active
+    sheet.append(["Org_Code", "Name", "Org_Type", "Valid_From", "IMD_Score"])
+    sheet.append(["A1", "One", "practice", dt.datetime(2020, 1, 1), 3.0])
+    sheet.append([None, None, None, None, None])
+    sheet.append(["A2", "Two", "galaxy", "2020-01-01", "x"])
+    wb.save(tmp_path / "o.xlsx")
+    res = load(ws, tmp_path / "o.xlsx")
+    assert (res.rows_read, res.rows_loaded, res.rows_quarantined) == (2, 1, 1)
+    assert rows(ws, "SELECT row_number, column_name FROM quarantine ORDER BY 2") == [
+        (4, "imd_score"), (4, "org_type")]

@@ -1,0 +1,70 @@
+"""The load commands as a person uses them: one-line errors, summaries, safe exports."""
+
+from __future__ import annotations
+
+import csv
+
+import pytest
+from ingest_helpers import NHS_A, write
+
+from carepath.cli import main
+from carepath.ingest.safe_csv import neutralise
+
+
+def run(capsys, *args) -> tuple[int, str, str]:
+    with pytest.raises(SystemExit) as exc:
+        main([*map(str, args)])
+        raise SystemExit(0)
+    out = capsys.readouterr()
+    return exc.value.code, out.out, out.err
+
+
+def test_load_prints_a_summary_and_loads_lists_it(ws, tmp_path, capsys):
+    path = write(tmp_path / "o.csv", "org_code,name,org_type,valid_from\nA1,=HYPERLINK(1),"
+                                     "practice,2020-01-01\nA2,B,=cmd|' /C calc'!A0,2020-01-01\n")
+    code, out, _ = run(capsys, "load", "-w", ws.path, "organisations", path)
+    assert code == 0
+    assert "read 2, loaded 1, quarantined 1" in out and "org_type" in out
+    code, out, _ = run(capsys, "loads", "-w", ws.path)
+    assert code == 0 and "organisations" in out
+    export = tmp_path / "q.csv"
+    code, out, _ = run(capsys, "quarantine", "-w", ws.path, "--export", export)
+    assert code == 0 and "1 quarantined rows" in out
+    with export.open(encoding="utf-8-sig") as fh:
+        (row,) = list(csv.DictReader(fh))
+    assert row["masked_value"].startswith("'=cmd")
+    code, out, _ = run(capsys, "quarantine", "-w", ws.path)
+    assert code == 0 and "not in the code list" in out
+
+
+def test_errors_are_one_line_with_exit_code_2(ws, tmp_path, capsys):
+    path = write(tmp_path / "bad.csv", "org_code,name\nA1,B\n")
+    code, _, err = run(capsys, "load", "-w", ws.path, "organisations", path)
+    assert code == 2
+    assert "bad.csv, row 1" in err and "missing required columns" in err
+    assert "Traceback" not in err
+    code, _, err = run(capsys, "load", "-w", ws.path, "no_such_table", path)
+    assert code == 2 and "loadable tables" in err
+
+
+def test_strict_failure_never_echoes_an_nhs_number(ws, tmp_path, capsys):
+    bad = NHS_A[:-1] + "8"
+    path = write(tmp_path / "p.csv", f"nhs_number,sex,year_of_birth,practice_code\n"
+                                     f"{bad},F,1950,A81001\n")
+    code, out, err = run(capsys, "load", "-w", ws.path, "patients", path, "--strict")
+    assert code == 2 and "943*******" in err
+    assert bad not in out + err
+
+
+def test_load_source_and_sources_list(ws, capsys):
+    code, out, _ = run(capsys, "sources")
+    assert code == 0 and "cervical_screening" in out
+    code, _, err = run(capsys, "load-source", "-w", ws.path, "nope", ".")
+    assert code == 2 and "unknown source" in err
+
+
+@pytest.mark.parametrize(("value", "expected"), [
+    ("=1+1", "'=1+1"), ("+A1", "'+A1"), ("-cmd", "'-cmd"), ("@SUM(A1)", "'@SUM(A1)"),
+    ("-12.5", "-12.5"), ("plain", "plain"), (7, 7), (None, None)])
+def test_formula_cells_are_neutralised(value, expected):
+    assert neutralise(value) == expected

@@ -1,0 +1,264 @@
+"""Loads: validation rules, reconciliation, idempotence, pseudonymisation, atomicity."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+from datetime import date, timedelta
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from ingest_helpers import NHS_A, NHS_B, rows, snapshot, write
+
+from carepath.errors import ValidationError
+from carepath.ingest import load_files, load_mapping
+from carepath.ingest import loader as loader_module
+
+PATIENTS = "nhs_number,sex,year_of_birth,practice_code,registered_from\n"
+KILL_TIMEOUT_S = 60
+
+
+def load(ws, table, path, **kw):
+    return load_files(ws, table, [path], **kw)[0]
+
+
+def reasons(ws) -> set[tuple[int, str, str]]:
+    return set(rows(ws, "SELECT row_number, column_name, reason FROM quarantine"))
+
+
+# ----- validation rules ------------------------------------------------------------------
+def test_types_required_codes_and_ranges(ws_orgs, tmp_path):
+    text = (PATIENTS + f"{NHS_A},m,1950,A81001,2015-01-01\n"  # good; code case-folded
+            f"{NHS_B},X,1950,A81001,\n"  # bad code
+            f"{NHS_B},F,abc,A81001,\n"  # bad int (and a duplicate patient)
+            f"{NHS_B},F,1850,A81001,\n"  # below min
+            f"{NHS_B},F,1960,,\n")  # required practice missing
+    res = load(ws_orgs, "patients", write(tmp_path / "p.csv", text))
+    assert (res.rows_read, res.rows_loaded, res.rows_quarantined) == (5, 1, 4)
+    got = {(r, c) for r, c, _ in reasons(ws_orgs)}
+    assert {(3, "sex"), (4, "year_of_birth"), (5, "year_of_birth"), (6, "practice_code")} <= got
+    assert rows(ws_orgs, "SELECT sex FROM patients") == [("M",)]
+
+
+def test_future_dates_and_date_order(ws_orgs, tmp_path):
+    future = (date.today() + timedelta(days=30)).isoformat()
+    text = ("admission_id,patient_id,admission_type,admission_date,discharge_date\n"
+            f"ad1,p1,elective,2024-01-05,2024-01-07\n"
+            f"ad2,p2,emergency,{future},\n"
+            f"ad3,p3,emergency,2024-01-05,2024-01-01\n")
+    res = load(ws_orgs, "admissions", write(tmp_path / "a.csv", text))
+    assert res.rows_loaded == 1
+    assert reasons(ws_orgs) >= {(3, "admission_date", "date in the future"),
+                                (4, "discharge_date", "discharge_date is before admission_date")}
+
+
+def test_practice_must_exist_and_be_open_at_the_rows_date(ws_orgs, tmp_path):
+    text = ("practice_code,programme,period_end,eligible,screened,suppressed\n"
+            "A81001,cervical_25_49,2020-03-31,100,80,false\n"
+            "A81002,cervical_25_49,2020-03-31,100,80,false\n"  # closed end of 2019
+            "ZZZ999,cervical_25_49,2020-03-31,100,80,false\n")
+    res = load(ws_orgs, "screening", write(tmp_path / "s.csv", text))
+    assert res.rows_loaded == 1
+    got = {(r, why) for r, _c, why in reasons(ws_orgs)}
+    assert (3, "organisation not open on the row's period_end") in got
+    assert (4, "not found in organisations.org_code") in got
+
+
+def test_references_not_checked_are_reported(ws, tmp_path):
+    text = ("tumour_id,patient_id,practice_code,icd10,tumour_group,stage,route,diagnosis_date\n"
+            "t1,p1,A81001,C50,breast,2,screening,2023-01-01\n")
+    res = load(ws, "tumours", write(tmp_path / "t.csv", text))
+    assert res.rows_loaded == 1
+    assert any("patients not checked" in w for w in res.warnings)
+
+
+def test_diagnosis_after_death_and_death_before_birth(ws_orgs, tmp_path):
+    load(ws_orgs, "patients", write(tmp_path / "p.csv", PATIENTS +
+                                    f"{NHS_A},F,1950,A81001,\n{NHS_B},M,1990,A81001,\n"))
+    pid_a, pid_b = (r[0] for r in rows(ws_orgs, "SELECT patient_id FROM patients "
+                                                "ORDER BY year_of_birth"))
+    deaths = ("patient_id,practice_code,date_of_death,place_of_death\n"
+              f"{pid_a},A81001,2022-06-30,home\n{pid_b},A81001,1980-01-01,hospital\n")
+    load(ws_orgs, "deaths", write(tmp_path / "d.csv", deaths))
+    assert (3, "date_of_death", "death before the person's year of birth") in reasons(ws_orgs)
+    tumours = ("tumour_id,patient_id,icd10,tumour_group,stage,route,diagnosis_date,"
+               "practice_code\n"
+               f"t1,{pid_a},C50.9,breast,2,screening,2022-01-01,A81001\n"
+               f"t2,{pid_a},C34,lung,4,emergency,2022-07-15,A81001\n"
+               f"t3,{pid_a},50C,lung,4,emergency,2022-01-15,A81001\n")
+    res = load(ws_orgs, "tumours", write(tmp_path / "t.csv", tumours))
+    assert res.rows_loaded == 1
+    assert reasons(ws_orgs) >= {
+        (3, "diagnosis_date", "diagnosis after the person's date of death"),
+        (4, "icd10", "not an ICD-10 code like C50 or C50.9")}
+
+
+def test_duplicates_against_rows_already_loaded(ws_orgs, tmp_path):
+    text = "org_code,name,org_type,valid_from\nA81001,Again,practice,2010-01-01\n"
+    res = load(ws_orgs, "organisations", write(tmp_path / "again.csv", text))
+    assert res.rows_quarantined == 1
+    assert "already in organisations" in rows(ws_orgs, "SELECT reason FROM quarantine")[0][0]
+
+
+# ----- pseudonymisation ------------------------------------------------------------------
+def test_nhs_numbers_become_the_same_pseudonym_and_are_never_stored(ws_orgs, tmp_path):
+    load(ws_orgs, "patients", write(tmp_path / "p.csv", PATIENTS +
+                                    f"{NHS_A[:3]} {NHS_A[3:6]} {NHS_A[6:]},F,1950,A81001,\n"))
+    text = ("event_id,nhs_number,event_type,event_date\n"
+            f"e1,{NHS_A},hna,2023-01-01\ne2,{NHS_B[:-1]}0,hna,2023-01-01\n")
+    load(ws_orgs, "care_events", write(tmp_path / "e.csv", text))
+    pid = rows(ws_orgs, "SELECT patient_id FROM patients")[0][0]
+    assert rows(ws_orgs, "SELECT patient_id FROM care_events") == [(pid,)]
+    dump = json.dumps(snapshot(ws_orgs))
+    assert NHS_A not in dump and NHS_B[:-1] not in dump
+    raw = (ws_orgs.path / "carepath.duckdb").read_bytes()
+    assert NHS_A.encode() not in raw and NHS_B[:-1].encode() not in raw
+
+
+def test_a_raw_nhs_number_in_patient_id_is_refused(ws_orgs, tmp_path):
+    text = f"patient_id,sex,year_of_birth,practice_code\n{NHS_A},F,1950,A81001\n"
+    res = load(ws_orgs, "patients", write(tmp_path / "p.csv", text))
+    assert res.rows_quarantined == 1
+    assert rows(ws_orgs, "SELECT column_name, masked_value FROM quarantine") == [
+        ("patient_id", "943*******")]
+    assert NHS_A not in json.dumps(snapshot(ws_orgs))
+
+
+# ----- mapping files ---------------------------------------------------------------------
+def test_mapping_renames_columns_maps_codes_and_sets_constants(ws_orgs, tmp_path):
+    mapping = write(tmp_path / "map.yaml", textwrap.dedent("""
+        table: tumours
+        columns: {tumour_id: TUMOUR_REF, nhs_number: NHS_NO, diagnosis_date: DIAG_DT,
+                  icd10: SITE, tumour_group: GROUP, stage: STG, practice_code: GP}
+        codes: {stage: {"I": "1", "IV": "4", "X": "U"}}
+        constants: {route: unknown}
+        csv: {delimiter: ";"}
+    """))
+    text = (f"TUMOUR_REF;NHS_NO;DIAG_DT;SITE;GROUP;STG;GP\n"
+            f"T1;{NHS_A};03/02/2023;C50;breast;IV;A81001\nT2;{NHS_B};2023-02-03;C34;lung;X;A81001\n")
+    res = load(ws_orgs, "tumours", write(tmp_path / "reg.csv", text),
+               mapping=load_mapping(mapping))
+    assert res.rows_loaded == 2
+    assert rows(ws_orgs, "SELECT stage, route, diagnosis_date::VARCHAR FROM tumours ORDER BY 1"
+                ) == [("4", "unknown", "2023-02-03"), ("U", "unknown", "2023-02-03")]
+
+
+def test_mapping_errors_name_the_file(ws, tmp_path):
+    with pytest.raises(ValidationError, match="map.yaml"):
+        load_mapping(write(tmp_path / "map.yaml", "columns: [oops\n"))
+    with pytest.raises(ValidationError, match="colums"):
+        load_mapping(write(tmp_path / "map.yaml", "colums: {}\n"))
+    with pytest.raises(ValidationError, match="mapping is for table"):
+        load_files(ws, "patients", [write(tmp_path / "x.csv", "a\n")],
+                   mapping=load_mapping(write(tmp_path / "m2.yaml", "table: deaths\n")))
+
+
+# ----- reconciliation, idempotence, strictness -------------------------------------------
+ORG_ROW = st.tuples(st.sampled_from(["A1", "A2", "A3", "", "B1"]),
+                    st.sampled_from(["practice", "pcn", "planet", ""]),
+                    st.sampled_from(["2020-01-01", "01/02/2021", "2021-02-30", ""]))
+
+
+@settings(max_examples=8, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(ORG_ROW, max_size=12))
+def test_read_is_always_loaded_plus_quarantined(tmp_path_factory, data):
+    from carepath.workspace import Workspace
+
+    ws = Workspace.init(tmp_path_factory.mktemp("h") / "ws")
+    text = "org_code,name,org_type,valid_from\n" + "".join(
+        f"{c},n,{t},{d}\n" for c, t, d in data)
+    res = load(ws, "organisations", write(ws.path / "o.csv", text))
+    assert res.rows_read == len(data) == res.rows_loaded + res.rows_quarantined
+    log = rows(ws, "SELECT rows_read, rows_loaded, rows_quarantined FROM load_log")
+    assert log == [(res.rows_read, res.rows_loaded, res.rows_quarantined)]
+    assert rows(ws, "SELECT count(DISTINCT row_number) FROM quarantine")[0][0] == \
+        res.rows_quarantined
+    assert rows(ws, "SELECT count(*) FROM organisations")[0][0] == res.rows_loaded
+
+
+def test_same_file_twice_is_a_no_op_unless_replace(ws_orgs, tmp_path):
+    path = write(tmp_path / "o2.csv", "org_code,name,org_type,valid_from\nQ1,Q,icb,2020-01-01\n")
+    first = load(ws_orgs, "organisations", path)
+    before = snapshot(ws_orgs)
+    again = load(ws_orgs, "organisations", path)
+    assert again.skipped and again.load_id == first.load_id
+    assert snapshot(ws_orgs) == before
+    replaced = load(ws_orgs, "organisations", path, replace=True)
+    assert not replaced.skipped and replaced.rows_loaded == 1
+    assert rows(ws_orgs, "SELECT count(*) FROM organisations") == [(1,)]
+
+
+def test_strict_and_max_errors_load_nothing(ws_orgs, tmp_path):
+    text = ("org_code,name,org_type,valid_from\nQ1,Q,icb,2020-01-01\nQ2,Q,bad,2020-01-01\n"
+            "Q3,Q,bad,2020-01-01\n")
+    path = write(tmp_path / "s.csv", text)
+    before = snapshot(ws_orgs)
+    with pytest.raises(ValidationError, match=r"row 3, column org_type \('bad'\)"):
+        load(ws_orgs, "organisations", path, strict=True)
+    with pytest.raises(ValidationError, match="--max-errors 1"):
+        load(ws_orgs, "organisations", path, max_errors=1)
+    assert snapshot(ws_orgs) == before
+    assert load(ws_orgs, "organisations", path, max_errors=2).rows_loaded == 1
+
+
+def test_log_and_audit_rows_are_written_with_the_data(ws, tmp_path):
+    res = load(ws, "organisations", write(tmp_path / "o.csv",
+                                          "org_code,name,org_type,valid_from\nQ1,Q,icb,2020-01-01\n"))
+    (detail,) = rows(ws, "SELECT detail FROM audit_log WHERE action = 'load'")[0]
+    assert json.loads(detail)["load_id"] == res.load_id
+    assert rows(ws, "SELECT file_hash FROM load_log") == [(res.file_hash,)]
+
+
+# ----- nothing half-written --------------------------------------------------------------
+def test_an_exception_mid_load_leaves_the_workspace_unchanged(ws_orgs, tmp_path, monkeypatch):
+    good = write(tmp_path / "g.csv", "org_code,name,org_type,valid_from\nQ1,Q,icb,2020-01-01\n")
+    other = write(tmp_path / "h.csv", "org_code,name,org_type,valid_from\nQ2,Q,icb,2020-01-01\n")
+    before = snapshot(ws_orgs)
+
+    def boom(results):
+        assert results[0].rows_loaded == 1  # the first file's rows were written
+        raise RuntimeError("power cut")
+
+    monkeypatch.setattr(loader_module, "_before_commit", boom)
+    with pytest.raises(RuntimeError):
+        load_files(ws_orgs, "organisations", [good, other])
+    assert snapshot(ws_orgs) == before
+
+
+KILL_SCRIPT = """
+import sys, time
+from carepath.ingest import loader
+from carepath.workspace import Workspace
+
+def pause(results):
+    print("WRITTEN", results[0].rows_loaded, flush=True)
+    time.sleep(600)
+
+loader._before_commit = pause
+loader.load_files(Workspace.open(sys.argv[1]), "organisations", [sys.argv[2]])
+"""
+
+
+def test_a_killed_load_leaves_the_workspace_unchanged(ws_orgs, tmp_path):
+    lines = "".join(f"K{i},Name {i},practice,2020-01-01\n" for i in range(5000))
+    path = write(tmp_path / "big.csv", "org_code,name,org_type,valid_from\n" + lines)
+    before = snapshot(ws_orgs)
+    script = write(tmp_path / "kill.py", KILL_SCRIPT)
+    proc = subprocess.Popen([sys.executable, str(script), str(ws_orgs.path), str(path)],
+                            stdout=subprocess.PIPE, text=True)
+    try:
+        line = proc.stdout.readline()
+        assert line.split() == ["WRITTEN", "5000"], line
+    finally:
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(KILL_TIMEOUT_S)
+        proc.stdout.close()
+    assert snapshot(ws_orgs) == before
+    # The workspace is usable afterwards and the same file loads in full.
+    assert load(ws_orgs, "organisations", path).rows_loaded == 5000

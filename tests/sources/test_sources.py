@@ -1,0 +1,156 @@
+"""Every named source on the real published files in ../shared/data/public, read in place."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import pytest
+
+from carepath.sources import load_source
+from carepath.workspace import Workspace
+
+PUBLIC = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "public"
+pytestmark = pytest.mark.skipif(not PUBLIC.is_dir(), reason="shared public data not present")
+
+
+@pytest.fixture
+def ws(tmp_path) -> Workspace:
+    return Workspace.init(tmp_path / "ws")
+
+
+def q(ws: Workspace, sql: str, params=None) -> list[tuple]:
+    with ws.connect(read_only=True) as con:
+        return con.execute(sql, params or []).fetchall()
+
+
+def data_rows(path) -> list[dict]:
+    with path.open(encoding="utf-8-sig", newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
+def reconciled(results) -> None:
+    for r in results:
+        assert r.rows_read == r.rows_loaded + r.rows_quarantined, r.summary()
+
+
+def test_gp_registered_patients_map_and_population(ws):
+    folder = PUBLIC / "gp_registered_patients_2026_08"
+    results = load_source(ws, "gp_registered_patients", folder)
+    reconciled(results)
+    assert sum(r.rows_quarantined for r in results) == 0
+    practices = {r["PRACTICE_CODE"] for r in data_rows(folder / "gp-reg-pat-prac-map.csv")}
+    assert q(ws, "SELECT count(*) FROM organisations WHERE org_type = 'practice'") == [
+        (len(practices),)]
+    # Each practice has exactly one parent at each level.
+    assert q(ws, "SELECT DISTINCT n FROM (SELECT child_code, count(*) n FROM org_hierarchy "
+                 "JOIN organisations o ON o.org_code = child_code AND o.org_type = 'practice' "
+                 "GROUP BY 1)") == [(4,)]
+    regions, icbs = (q(ws, "SELECT sum(population) FROM published_population WHERE area_type "
+                           "= ? AND sex = 'all' AND age_band = 'all'", [t])[0][0]
+                     for t in ("region", "icb"))
+    assert regions == icbs > 60_000_000
+    # Reloading the same files changes nothing.
+    assert all(r.skipped for r in load_source(ws, "gp_registered_patients", folder))
+
+
+def test_gp_list_size_2016_with_ccg_hierarchy(ws):
+    path = PUBLIC / "gp_list_size_age_sex_2016q1" / "Patient_List_Size_2016_01-03.csv"
+    results = load_source(ws, "gp_list_size", path)
+    reconciled(results)
+    source = data_rows(path)
+    expected = sum(int(v) for r in source for k, v in r.items() if k.startswith(("Male",
+                                                                                  "Female")))
+    assert q(ws, "SELECT sum(population), count(DISTINCT area_code) FROM published_population"
+             ) == [(expected, len(source))]
+    assert q(ws, "SELECT DISTINCT valid_from::VARCHAR FROM organisations") == [("2016-01-01",)]
+    assert q(ws, "SELECT count(*) FROM org_hierarchy WHERE child_code = 'F82625'") == [(2,)]
+
+
+@pytest.mark.slow
+def test_qof_prevalence_as_external_values(ws):
+    results = load_source(ws, "qof", PUBLIC / "qof_2022_23")
+    reconciled(results)
+    assert sum(r.rows_quarantined for r in results) == 0
+    row = next(r for r in data_rows(PUBLIC / "qof_2022_23" / "PREVALENCE_2223.csv")
+               if r["PRACTICE_CODE"] == "A81001" and r["GROUP_CODE"] == "CAN")
+    got = q(ws, "SELECT numerator, denominator, value, period, age FROM "
+                "external_indicator_values WHERE indicator_id = 'QOF_CAN_PREV' AND "
+                "area_code = 'A81001'")
+    reg, size = float(row["REGISTER"]), float(row["PRACTICE_LIST_SIZE"])
+    assert got == [(reg, size, pytest.approx(100 * reg / size), "2022/23", "all")]
+    assert q(ws, "SELECT count(*) FROM organisations WHERE org_type = 'icb'")[0][0] == 42
+
+
+def test_fingertips_export_keeps_missing_as_missing(ws):
+    folder = PUBLIC / "fingertips_eol_deaths_usual_residence_65plus"
+    (res,) = load_source(ws, "fingertips", folder)
+    assert (res.rows_read, res.rows_loaded) == (5248, 5248)
+    assert q(ws, "SELECT value_state, count(*), count(value) FROM external_indicator_values "
+                 "GROUP BY 1 ORDER BY 1") == [("missing", 3, 0), ("published", 5245, 5245)]
+    assert q(ws, "SELECT value FROM external_indicator_values WHERE area_code = 'E47000001' "
+                 "AND period = '2001'") == [(33.6,)]
+
+
+def test_cervical_screening_suppressed_is_not_zero(ws):
+    path = PUBLIC / "cervical_screening_gp_2017_12" / "cervical_screening_coverage_gp_dec2017.csv"
+    (res,) = load_source(ws, "cervical_screening", path)
+    source = data_rows(path)
+    assert res.rows_read == res.rows_loaded == 2 * len(source)  # no organisations to check
+    flagged = sum((r[f] or "..") != ".." for r in source
+                  for f in ("suppression_25_49", "suppression_50_64"))
+    assert q(ws, "SELECT count(*) FROM screening WHERE suppressed") == [(flagged,)]
+    # Suppressed counts are NULL (suppressed), never 0; unsuppressed ones are published.
+    assert q(ws, "SELECT count(*) FROM screening WHERE suppressed AND screened IS NOT NULL"
+             ) == [(0,)]
+    assert q(ws, "SELECT count(*) FROM screening WHERE NOT suppressed AND screened IS NULL"
+             ) == [(0,)]
+    assert q(ws, "SELECT eligible, screened FROM screening WHERE practice_code = 'B82007' AND "
+                 "programme = 'cervical_25_49'") == [(1088, 820)]
+
+
+def test_cervical_screening_checks_practices_against_the_2016_map(ws):
+    load_source(ws, "gp_list_size", PUBLIC / "gp_list_size_age_sex_2016q1")
+    (res,) = load_source(ws, "cervical_screening", PUBLIC / "cervical_screening_gp_2017_12")
+    reconciled([res])
+    assert 0 < res.rows_quarantined < res.rows_read // 10
+    assert q(ws, "SELECT DISTINCT reason FROM quarantine") == [
+        ("not found in organisations.org_code",)]
+
+
+def test_cwt_workbooks_match_the_published_england_figures(ws):
+    results = load_source(ws, "cwt", PUBLIC / "cancer_waiting_times_commissioner" / "raw_xlsx")
+    reconciled(results)
+    assert len(results) == 4 and all(r.rows_loaded > 0 for r in results)
+    got = {c: (n, d) for c, n, d in q(
+        ws, "SELECT category, numerator, denominator FROM external_indicator_values WHERE "
+            "indicator_id = 'CWT_62_DAY_ALL_CANCER' AND area_type = 'england' AND "
+            "period = '2024-07'")}
+    assert got["ALL ROUTES / ALL CANCERS"] == (20361, 29924)
+    assert got["Urgent Suspected Cancer / ALL CANCERS"] == (11277, 17962)
+    assert q(ws, "SELECT DISTINCT period FROM external_indicator_values ORDER BY 1") == [
+        ("2021-07",), ("2022-07",), ("2023-07",), ("2024-07",)]
+
+
+def test_imd_lsoa_la_and_practice(ws):
+    results = load_source(ws, "imd", PUBLIC / "imd")
+    reconciled(results)
+    assert sum(r.rows_quarantined for r in results) == 0
+    assert q(ws, "SELECT count(*) FROM area_deprivation WHERE area_type = 'lsoa'") == [(32844,)]
+    assert q(ws, "SELECT value, decile FROM area_deprivation WHERE area_code = 'A81001'") == [
+        (pytest.approx(34.5687225678029), 2)]
+    assert q(ws, "SELECT DISTINCT index_year FROM area_deprivation WHERE area_type = 'la' "
+                 "ORDER BY 1") == [(2019,), (2025,)]
+
+
+def test_ons_population(ws):
+    results = load_source(ws, "ons_population", PUBLIC / "ons_population")
+    reconciled(results)
+    assert sum(r.rows_quarantined for r in results) == 0
+    assert q(ws, "SELECT population FROM published_population WHERE area_code = 'K02000001' "
+                 "AND sex = 'all' AND age_band = 'all' AND reference_date = '2020-06-30'") == [
+        (67081234,)]
+    single = q(ws, "SELECT sum(population) FROM published_population WHERE area_code = "
+                   "'K02000001' AND sex = 'all' AND age_band <> 'all' AND reference_date = "
+                   "'2020-06-30'")[0][0]
+    assert single == 67081234
