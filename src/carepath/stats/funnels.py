@@ -208,7 +208,11 @@ def rate_denominator(x, n=None, rate=None, *, rate_type: RateType = "crude",
 
 
 def _baseline(x: np.ndarray, n: np.ndarray) -> float:
-    return float(np.sum(x) / np.nansum(n))
+    """sum x / sum n over the areas where both are known (NaN if none are)."""
+    known = ~(np.isnan(x) | np.isnan(n))
+    if not known.any():
+        return np.nan
+    return float(np.sum(x[known]) / np.sum(n[known]))
 
 
 def funnel_limits(x, n, *, statistic: Statistic = "proportion",
@@ -358,8 +362,7 @@ def _significance_inputs(x, n, statistic, baseline, rate, rate_type, multiplier)
     if n is None:
         raise StatsInputError(f"{statistic} funnels need n")
     x, den = _validated_pairs(x, n, statistic)
-    known = ~(np.isnan(x) | np.isnan(den))
-    av = (_baseline(x[known], den[known]) if baseline is None else baseline) \
+    av = (_baseline(x, den) if baseline is None else baseline) \
         if statistic == "proportion" else 1.0
     return x, den, av
 
@@ -381,6 +384,8 @@ def _is_low(x, den, statistic, c, av) -> np.ndarray:
 def funnel_labels(x, n=None, **kwargs) -> np.ndarray:
     """PHE's five labels from the 99.8% and 95% funnels ("High (0.001)" ... "Not significant").
 
+    None where an input is missing (PHE stops with an error there).
+
     Keyword arguments as :func:`funnel_significance` (without ``confidence``).
     """
     at998 = funnel_significance(x, n, confidence=CONF_998, **kwargs)
@@ -390,6 +395,7 @@ def funnel_labels(x, n=None, **kwargs) -> np.ndarray:
     out[at95 == LOWER] = PHE_LABELS[3]
     out[at998 == HIGHER] = PHE_LABELS[0]
     out[at998 == LOWER] = PHE_LABELS[2]
+    out[at95 == NOT_COMPARED] = None
     if kwargs.get("statistic") == "rate" and kwargs.get("rate_type") == "dsr":
         out[as_float_array(x, "x") < DSR_MIN_EVENTS] = PHE_DSR_NOT_APPLICABLE
     return out

@@ -1,0 +1,231 @@
+"""Table-in, table-out statistics: what ``carepath stats`` runs on an analyst's CSV/Excel.
+
+The replacement for the PHE confidence-interval spreadsheets: read a file, check every
+needed column is numeric (errors name the file, row and column, never the value), sum
+numerators and denominators within groups (a missing value makes its group missing, as
+PHE does), compute, and write one row per group with PHE-style column names
+(``lower95_0cl``, ``upper99_8cl``, ...).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from carepath.model.codes import AGE_BANDS
+from carepath.stats._validate import StatsInputError, check_confidence
+from carepath.stats.funnels import funnel_labels, funnel_significance
+from carepath.stats.intervals import (
+    Interval,
+    confidence_tag,
+    mean_from_summary,
+    proportion,
+    rate,
+    rate_methods,
+)
+from carepath.stats.standardise import dsr, isratio
+
+METHODS = ("proportion", "rate", "mean", "dsr", "isratio", "funnel")
+DEFAULT_MULTIPLIER = {"proportion": 1, "rate": 100_000, "mean": 1, "dsr": 100_000,
+                      "isratio": 1, "funnel": 100}
+#: First data row in a CSV is line 2 (line 1 is the header).
+HEADER_LINES = 1
+READERS = {".csv": pd.read_csv, ".xlsx": pd.read_excel}
+
+
+def read_table(path: Path) -> pd.DataFrame:
+    """Read a CSV or .xlsx file as text, so that numeric checks can say where they fail."""
+    path = Path(path)
+    reader = READERS.get(path.suffix.lower())
+    if reader is None:
+        raise StatsInputError(f"input must be .csv or .xlsx; got '{path.suffix}'", where=str(path))
+    if not path.exists():
+        raise StatsInputError("file not found", where=str(path))
+    return reader(path, dtype=str, keep_default_na=False)
+
+
+def numeric_column(df: pd.DataFrame, column: str, source: str) -> np.ndarray:
+    """The column as floats; blank cells are missing (NaN); anything else non-numeric fails."""
+    if column not in df.columns:
+        raise StatsInputError(f"no column '{column}' (columns: {', '.join(map(str, df.columns))})",
+                              where=source)
+    text = df[column].astype(str).str.strip()
+    values = pd.to_numeric(text.where(text != "", None), errors="coerce")
+    bad = values.isna() & (text != "") & ~text.str.upper().isin(["NA", "NAN"])
+    if bad.any():
+        row = int(np.flatnonzero(bad.to_numpy())[0]) + HEADER_LINES + 1
+        raise StatsInputError(f"column '{column}' must be numeric: {int(bad.sum())} cell(s) are "
+                              f"not numbers, first at row {row}", where=source)
+    return values.to_numpy(dtype=np.float64)
+
+
+def parse_confidence(text: str) -> tuple[float, ...]:
+    """'0.95,0.998' -> (0.95, 0.998); each level must be a fraction in (0, 1]."""
+    try:
+        levels = tuple(float(t) for t in text.split(",") if t.strip())
+    except ValueError:
+        raise StatsInputError(f"--confidence must be numbers separated by commas, e.g. "
+                              f"0.95,0.998; got '{text}'") from None
+    if not levels:
+        raise StatsInputError("--confidence needs at least one level, e.g. 0.95")
+    return tuple(check_confidence(c) for c in levels)
+
+
+def _grouped_sums(df, groups, columns: dict[str, np.ndarray]) -> pd.DataFrame:
+    frame = pd.DataFrame(columns)
+    if not groups:
+        return frame.sum(skipna=False).to_frame().T
+    for g in groups:
+        frame[g] = df[g].to_numpy()
+    return frame.groupby(list(groups), sort=False, dropna=False).sum(min_count=1).reset_index() \
+        .pipe(lambda t: _propagate_nan(t, frame, groups, list(columns)))
+
+
+def _propagate_nan(summed, frame, groups, cols):
+    """PHE sums without na.rm: one missing value makes the group's sum missing."""
+    has_nan = frame.groupby(list(groups), sort=False, dropna=False)[cols].apply(
+        lambda t: t.isna().any()).reset_index(drop=True)
+    for c in cols:
+        summed.loc[has_nan[c].to_numpy(), c] = np.nan
+    return summed
+
+
+def _add(out: pd.DataFrame, ci: Interval, first: bool) -> None:
+    if first:
+        out["value"] = ci.value
+    tag = confidence_tag(ci.confidence)
+    out[f"lower{tag}cl"] = ci.lower
+    out[f"upper{tag}cl"] = ci.upper
+
+
+def compute_table(df: pd.DataFrame, method: str, *, numerator: str | None = None,
+                  denominator: str | None = None, value: str | None = None,
+                  groups: Sequence[str] = (), confidence: Sequence[float] = (0.95, 0.998),
+                  multiplier: float | None = None, ageband: str | None = None,
+                  statistic: str = "proportion", source: str = "input") -> pd.DataFrame:
+    """One output row per group for ``method`` (see METHODS)."""
+    if method not in METHODS:
+        raise StatsInputError(f"method must be one of {', '.join(METHODS)}; got '{method}'")
+    for g in groups:
+        if g not in df.columns:
+            raise StatsInputError(f"no group column '{g}'", where=source)
+    mult = DEFAULT_MULTIPLIER[method] if multiplier is None else multiplier
+    if method == "mean":
+        return _mean_table(df, value or numerator, groups, confidence, source)
+    if method == "dsr":
+        return _dsr_table(df, numerator, denominator, ageband, groups, confidence, mult, source)
+    need = {"numerator": numerator, "denominator": denominator}
+    for flag, col in need.items():
+        if col is None:
+            raise StatsInputError(f"{method} needs --{flag}")
+    x = numeric_column(df, numerator, source)
+    n = numeric_column(df, denominator, source)
+    if method == "funnel" and not groups:  # each row is an area
+        out = pd.DataFrame({numerator: x, denominator: n})
+    else:
+        out = _grouped_sums(df, groups, {numerator: x, denominator: n})
+    xs, ns = out[numerator].to_numpy(float), out[denominator].to_numpy(float)
+    if method == "funnel":
+        return _funnel_table(out, xs, ns, statistic, source)
+    fn = {"proportion": proportion, "rate": rate, "isratio": isratio}[method]
+    for i, c in enumerate(confidence):
+        kw = {"refvalue": mult} if method == "isratio" else {"multiplier": mult}
+        _add(out, _where(fn, source)(xs, ns, confidence=c, **kw), first=i == 0)
+    out["method"] = rate_methods(xs) if method != "proportion" else "Wilson"
+    out["multiplier"] = mult
+    return out
+
+
+def _where(fn, source):
+    def wrapped(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except StatsInputError as exc:
+            raise StatsInputError(exc.message, where=source) from None
+    return wrapped
+
+
+def _funnel_table(out, xs, ns, statistic, source):
+    if statistic not in ("proportion", "ratio", "rate"):
+        raise StatsInputError(f"--statistic must be proportion, ratio or rate; got '{statistic}'")
+    out["significance_95_0"] = _where(funnel_significance, source)(
+        xs, ns, statistic=statistic, confidence=0.95)
+    out["significance_99_8"] = funnel_significance(xs, ns, statistic=statistic, confidence=0.998)
+    out["phe_label"] = funnel_labels(xs, ns, statistic=statistic)
+    return out
+
+
+def _mean_table(df, column, groups, confidence, source):
+    if column is None:
+        raise StatsInputError("mean needs --value (or --numerator) naming the values column")
+    v = numeric_column(df, column, source)
+    frame = pd.DataFrame({"v": v})
+    for g in groups:
+        frame[g] = df[g].to_numpy()
+    grouped = frame.groupby(list(groups), sort=False, dropna=False)["v"] if groups else None
+    if grouped is None:
+        agg = pd.DataFrame({"value_sum": [v.sum()], "value_count": [v.size],
+                            "stdev": [np.std(v, ddof=1) if v.size > 1 else np.nan]})
+    else:
+        agg = grouped.agg(value_sum=lambda s: s.sum(min_count=1) if s.notna().all() else np.nan,
+                          value_count="size",
+                          stdev=lambda s: s.std(ddof=1, skipna=False)).reset_index()
+    for i, c in enumerate(confidence):
+        ci = _where(mean_from_summary, source)(agg.value_sum, agg.value_count, agg.stdev,
+                                               confidence=c)
+        _add(agg, ci, first=i == 0)
+    agg["method"] = ci.method
+    return agg
+
+
+def _dsr_table(df, numerator, denominator, ageband, groups, confidence, mult, source):
+    for flag, col in (("numerator", numerator), ("denominator", denominator),
+                      ("ageband", ageband)):
+        if col is None:
+            raise StatsInputError(f"dsr needs --{flag}")
+    if ageband not in df.columns:
+        raise StatsInputError(f"no age band column '{ageband}'", where=source)
+    bands = df[ageband].astype(str).str.strip()
+    unknown = ~bands.isin(AGE_BANDS)
+    if unknown.any():
+        row = int(np.flatnonzero(unknown.to_numpy())[0]) + HEADER_LINES + 1
+        raise StatsInputError(f"column '{ageband}' must hold ESP2013 bands {AGE_BANDS[0]} .. "
+                              f"{AGE_BANDS[-1]}; row {row} does not", where=source)
+    frame = pd.DataFrame({"x": numeric_column(df, numerator, source),
+                          "n": numeric_column(df, denominator, source), "band": bands})
+    keys = list(groups) or ["_all"]
+    for g in groups:
+        frame[g] = df[g].to_numpy()
+    if not groups:
+        frame["_all"] = "all"
+    x = frame.pivot_table(index=keys, columns="band", values="x", aggfunc="sum",
+                          sort=False).reindex(columns=list(AGE_BANDS))
+    n = frame.pivot_table(index=keys, columns="band", values="n", aggfunc="sum",
+                          sort=False).reindex(columns=list(AGE_BANDS))
+    missing = n.isna().any(axis=1)
+    if missing.any():
+        raise StatsInputError(f"every group needs a population for all {len(AGE_BANDS)} age "
+                              f"bands; group '{missing.index[missing.argmax()]}' lacks some",
+                              where=source)
+    out = x.index.to_frame(index=False)
+    out["total_count"] = x.fillna(0).sum(axis=1).to_numpy()
+    out["total_pop"] = n.sum(axis=1).to_numpy()
+    for i, c in enumerate(confidence):
+        _add(out, _where(dsr, source)(x.to_numpy(), n.to_numpy(), confidence=c,
+                                       multiplier=mult), first=i == 0)
+    out["method"] = "Dobson"
+    out["multiplier"] = mult
+    return out.drop(columns=["_all"], errors="ignore")
+
+
+def write_table(df: pd.DataFrame, path: Path) -> None:
+    path = Path(path)
+    if path.suffix.lower() == ".xlsx":
+        df.to_excel(path, index=False)
+    elif path.suffix.lower() == ".csv":
+        df.to_csv(path, index=False)
+    else:
+        raise StatsInputError(f"output must be .csv or .xlsx; got '{path.suffix}'", where=str(path))
