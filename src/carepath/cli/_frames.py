@@ -25,7 +25,6 @@ StartOption = Annotated[str | None, typer.Option(
     "--start", help="First day of the period (YYYY-MM-DD); default: a year before --end.")]
 EndOption = Annotated[str | None, typer.Option(
     "--end", help="Last day of the period (YYYY-MM-DD); default: the latest date in the data.")]
-DAYS_IN_YEAR = 365
 
 
 def parse_date(text: str | None, option: str) -> date | None:
@@ -37,15 +36,11 @@ def parse_date(text: str | None, option: str) -> date | None:
         raise ValidationError(f"{text!r} is not a date (YYYY-MM-DD)", where=option) from None
 
 
-def period(con, start: str | None, end: str | None, *date_sql: str) -> tuple[date, date]:
+def period(con, start: str | None, end: str | None, topic: str) -> tuple[date, date]:
     """The period asked for, defaulting to the year up to the latest date in the data."""
-    end_d = parse_date(end, "--end")
-    if end_d is None:
-        latest = con.execute(f"SELECT greatest({', '.join(date_sql)})").fetchone()[0]
-        end_d = latest or date.today()
-    start_d = parse_date(start, "--start") or date.fromordinal(end_d.toordinal()
-                                                             - DAYS_IN_YEAR + 1)
-    return start_d, end_d
+    from carepath.domain.journeys._shared import default_period
+
+    return default_period(con, topic, parse_date(start, "--start"), parse_date(end, "--end"))
 
 
 def _cell(v) -> str:

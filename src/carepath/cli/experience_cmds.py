@@ -33,7 +33,7 @@ def score(workspace: WorkspaceOption = None, survey: SurveyOption = "cpes",
     ws = open_workspace(workspace)
     n_min = min_respondents or scoring.MIN_RESPONDENTS
     with ws.connect(read_only=True) as con:
-        s, e = period(con, start, end, "(SELECT max(response_date) FROM survey_responses)")
+        s, e = period(con, start, end, "surveys")
         if adjusted:
             df = scoring.casemix_adjusted(con, survey=survey, start=s, end=e,
                                           min_respondents=n_min)

@@ -18,12 +18,6 @@ from carepath.cli._frames import EndOption, OutFile, StartOption, parse_date, pe
 
 pathway_app = typer.Typer(help="Pathway measures: waits, gaps, Recovery Package, HNA, routes.",
                           no_args_is_help=True)
-_CANCER_DATES = ("(SELECT max(diagnosis_date) FROM tumours)",
-                 "(SELECT max(referral_date) FROM referrals)")
-_CONTACT_DATES = (*_CANCER_DATES, "(SELECT max(event_date) FROM care_events)",
-                  "(SELECT max(admission_date) FROM admissions)",
-                  "(SELECT max(date_of_death) FROM deaths)")
-
 
 def _actor() -> str:
     return f"cli:{getpass.getuser()}"
@@ -55,7 +49,7 @@ def waits(workspace: WorkspaceOption = None, start: StartOption = None, end: End
 
     ws = open_workspace(workspace)
     with ws.connect(read_only=True) as con:
-        s, e = period(con, start, end, *_CANCER_DATES)
+        s, e = period(con, start, end, "cancer")
         df = wait_summary(con, measure, start=s, end=e, group=group)
     show(df, f"{measure} {s} to {e}", out)
 
@@ -75,7 +69,7 @@ def gaps(workspace: WorkspaceOption = None, start: StartOption = None, end: EndO
 
     ws = open_workspace(workspace)
     with ws.connect(read_only=True) as con:
-        s, e = period(con, start, end, *_CONTACT_DATES)
+        s, e = period(con, start, end, "contacts")
         at = parse_date(as_of, "--as-of") or e
         counts = fell_between_counts(con, start=s, end=e, as_of=at, no_contact_days=days,
                                      group=group)
@@ -97,7 +91,7 @@ def recovery(workspace: WorkspaceOption = None, start: StartOption = None,
 
     ws = open_workspace(workspace)
     with ws.connect(read_only=True) as con:
-        s, e = period(con, start, end, *_CANCER_DATES)
+        s, e = period(con, start, end, "cancer")
         cov = coverage(con, start=s, end=e)
     if equity:
         show(equity_view(cov), f"Where support depends on cancer, trust or place ({s} to {e})",
@@ -117,7 +111,7 @@ def hna(workspace: WorkspaceOption = None, start: StartOption = None, end: EndOp
 
     ws = open_workspace(workspace)
     with ws.connect(read_only=True) as con:
-        s, e = period(con, start, end, "(SELECT max(event_date) FROM care_events)")
+        s, e = period(con, start, end, "care_events")
         df = (top_concerns(con, start=s, end=e, top=top) if top
               else concerns_by_domain(con, start=s, end=e))
     show(df, f"HNA concerns {s} to {e}", out)
@@ -131,7 +125,7 @@ def flows(workspace: WorkspaceOption = None, start: StartOption = None, end: End
 
     ws = open_workspace(workspace)
     with ws.connect(read_only=True) as con:
-        s, e = period(con, start, end, *_CANCER_DATES)
+        s, e = period(con, start, end, "cancer")
         df = pathway_flows(con, start=s, end=e)
     show(df, f"Routes through the pathway, tumours diagnosed {s} to {e}", out)
 
@@ -148,6 +142,17 @@ def quality(workspace: WorkspaceOption = None, out: OutFile = None) -> None:
         typer.echo("No data-quality findings.")
         return
     show(df, "Data-quality findings", out)
+
+
+@pathway_app.command("index")
+def index(workspace: WorkspaceOption = None) -> None:
+    """Build the patient_id indexes that make journey pages fast (otherwise built on the
+    first journey view)."""
+    from carepath.domain.journeys.timeline import ensure_person_indexes
+
+    with open_workspace(workspace).transaction() as con:
+        made = ensure_person_indexes(con)
+    typer.echo(f"built {len(made)} index(es)" if made else "indexes already present")
 
 
 EOL_VIEWS = ("summary", "place", "preferences", "progress")
@@ -167,7 +172,7 @@ def eol(workspace: WorkspaceOption = None, start: StartOption = None, end: EndOp
                               where="--view")
     ws = open_workspace(workspace)
     with ws.connect(read_only=True) as con:
-        s, e = period(con, start, end, "(SELECT max(date_of_death) FROM deaths)")
+        s, e = period(con, start, end, "deaths")
         if view == "summary":
             df = m.eol_summary(con, start=s, end=e, group=group)
         elif view == "place":

@@ -111,3 +111,31 @@ def _wilson_fallback(x: np.ndarray, n: np.ndarray, confidence: float):
 
 def query(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -> pd.DataFrame:
     return con.execute(sql, params or []).df()
+
+
+DAYS_IN_YEAR = 365
+# Latest dates per topic: a period defaults to the year ending on the latest date in the data.
+LATEST_SQL = {
+    "cancer": ("(SELECT max(diagnosis_date) FROM tumours)",
+               "(SELECT max(referral_date) FROM referrals)"),
+    "contacts": ("(SELECT max(diagnosis_date) FROM tumours)",
+                 "(SELECT max(referral_date) FROM referrals)",
+                 "(SELECT max(event_date) FROM care_events)",
+                 "(SELECT max(admission_date) FROM admissions)",
+                 "(SELECT max(date_of_death) FROM deaths)"),
+    "care_events": ("(SELECT max(event_date) FROM care_events)",),
+    "deaths": ("(SELECT max(date_of_death) FROM deaths)",),
+    "surveys": ("(SELECT max(response_date) FROM survey_responses)",),
+}
+
+
+def default_period(con: duckdb.DuckDBPyConnection, topic: str, start: date | None = None,
+                   end: date | None = None) -> tuple[date, date]:
+    """The period asked for; missing ends default to the year up to the latest date."""
+    if end is None:
+        latest = con.execute(f"SELECT greatest({', '.join(LATEST_SQL[topic])})").fetchone()[0]
+        end = latest or date.today()
+    if start is None:
+        start = date.fromordinal(end.toordinal() - DAYS_IN_YEAR + 1)
+    check_period(start, end, "period")
+    return start, end
