@@ -32,7 +32,8 @@ def _row(ind, code, name, area_type, period, value, lo998, hi998, *, state="publ
             None if state != "published" else num, None if state != "published" else den,
             None if state != "published" else value, value - 5, value + 5, lo998, hi998,
             "proportion", "Wilson", "similar", cmp_nat, None, None, state,
-            None if state == "published" else "suppressed: count 1-7", "load1", "0.1.0",
+            {"published": None, "suppressed": "suppressed: count 1-7"}.get(state, "no data"),
+            "load1", "0.1.0",
             datetime(2025, 6, 1))
 
 
@@ -49,8 +50,17 @@ def _values() -> list[tuple]:
             _row("early_stage_all", "R2", "Other Hospice", "provider", period, 49, 40, 58),
         ]
         for code, name in LOCALITIES:
-            rows.append(_row("early_stage_all", code, name, "locality", period, 50 + shift, 45, 55,
-                             parent="I1"))
+            rows.append(_row("early_stage_all", code, name, "locality", period, 50 + shift, 45,
+                             55, parent="I1"))
+        # Screening at locality level: 2023/24 South has 5 screened (primary suppression,
+        # North then secondary); 2024/25 North has a true zero and the ICB is missing.
+        small = {("L1", 0): 20, ("L2", 0): 5, ("L1", 1): 0, ("L2", 1): 30}
+        for code, name in LOCALITIES:
+            num = small[(code, i)]
+            rows.append(_row("screening_bowel_60_74", code, name, "locality", period,
+                             num / 40 * 100, 0, 100, num=num, den=40, parent="I1"))
+        rows.append(_row("screening_bowel_60_74", "I1", "Wessex ICB", "icb", period, 60, 50,
+                         70, state="missing" if i == 1 else "published", num=24, den=40))
         for code, name, loc in PRACTICES:
             v, lo, hi = EARLY[code]
             state = "suppressed" if code == "P3" else "published"
@@ -115,6 +125,12 @@ def login(client: TestClient, username: str, password: str = PASSWORD):
 def csrf_of(client: TestClient, path: str = "/login") -> str:
     page = client.get(path)
     return page.text.split('name="csrf_token" value="')[1].split('"')[0]
+
+
+def post_form(client: TestClient, url: str, data: dict, *, page: str = "/login"):
+    """POST a form with the CSRF token of the client's session (read from ``page``)."""
+    return client.post(url, data={**data, "csrf_token": csrf_of(client, page)},
+                       follow_redirects=False)
 
 
 @pytest.fixture(scope="module")

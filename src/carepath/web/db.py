@@ -5,6 +5,10 @@ lifetime (writes: logins to the audit log, peer-review records) and hands each r
 own cursor, which is cheap and safe across threads. Business-logic functions that open
 ``ws.transaction()`` in the same process share the same database instance. While the server
 runs, other processes (``carepath compute``) cannot write: stop the server first.
+
+For page authors: inside the server use the request's connection (``Depends(get_con)``), never
+``ws.connect(read_only=True)``: DuckDB refuses a second connection to the same file with a
+different configuration in one process. ``ws.transaction()`` (read-write) is fine for writes.
 """
 
 from __future__ import annotations

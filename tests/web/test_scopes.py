@@ -1,0 +1,95 @@
+"""The authorisation matrix: every role against every page and endpoint, and the scope rules
+(a locality lead never reads another locality's practice-level data; a provider never sees
+another provider's data)."""
+
+from __future__ import annotations
+
+import pytest
+
+from carepath.web import scopes
+
+from .conftest import post_form
+
+IND = "early_stage_all"
+ROLES = ["admin", "analyst", "commish", "northlead", "southlead", "provider1", "public"]
+# expected status per role, in ROLES order. 303 = sent to sign in.
+MATRIX = {
+    "/": [200] * 7,
+    "/public": [200] * 7,
+    f"/public/indicators/{IND}": [200] * 7,
+    "/indicators": [200] * 6 + [303],
+    f"/indicators/{IND}": [200] * 6 + [303],
+    "/practices": [200] * 5 + [403, 303],
+    "/practices/P1": [200, 200, 200, 200, 403, 403, 303],
+    "/practices/P3": [200, 200, 200, 403, 200, 403, 303],
+    "/localities": [200] * 5 + [403, 303],
+    "/localities/L1": [200, 200, 200, 200, 403, 403, 303],
+    "/localities/L2": [200, 200, 200, 403, 200, 403, 303],
+    "/localities/L1/outliers": [200, 200, 200, 200, 403, 403, 303],
+    "/localities/L2/outliers": [200, 200, 200, 403, 200, 403, 303],
+    "/admin/audit": [200, 403, 403, 403, 403, 403, 303],
+    "/api/v1/indicators": [200] * 6 + [401],
+    f"/api/v1/indicators/{IND}/values": [200] * 6 + [401],
+    "/api/v1/localities/L1/rug": [200, 200, 200, 200, 403, 403, 401],
+    "/api/v1/localities/L2/outliers": [200, 200, 200, 403, 200, 403, 401],
+    "/api/v1/localities/L2/reviews": [200, 200, 200, 403, 200, 403, 401],
+    "/api/v1/practices/P3/profile": [200, 200, 200, 403, 200, 403, 401],
+    "/api/v1/practices/P1/profile": [200, 200, 200, 200, 403, 403, 401],
+    f"/api/v1/public/indicators/{IND}/values": [200] * 7,
+}
+
+
+@pytest.mark.parametrize("path", sorted(MATRIX))
+def test_authorisation_matrix(clients, path):
+    got = [clients[role].get(path, follow_redirects=False).status_code for role in ROLES]
+    assert dict(zip(ROLES, got, strict=True)) == dict(zip(ROLES, MATRIX[path], strict=True))
+
+
+def _codes(client, url):
+    return {(r["area_type"], r["area_code"]) for r in client.get(url).json()["rows"]}
+
+
+def test_lead_sees_only_own_practices_in_every_listing(clients):
+    lead = clients["northlead"]
+    codes = _codes(lead, f"/api/v1/indicators/{IND}/values?area_type=practice")
+    assert {c for _, c in codes} == {"P1", "P2"}
+    csv = lead.get(f"/indicators/{IND}/download.csv?level=practice").text
+    assert "Alpha Surgery" in csv and "Gamma Health" not in csv and "Delta" not in csv
+    page = lead.get(f"/indicators/{IND}?level=practice").text
+    assert "Beta Practice" in page and "Gamma Health" not in page
+    assert "Gamma Health" not in lead.get("/practices").text
+    # aggregates of every locality stay visible for comparison
+    assert {c for _, c in _codes(lead, f"/api/v1/indicators/{IND}/values?area_type=locality")
+            } == {"L1", "L2"}
+
+
+def test_lead_cannot_ask_for_provider_level_and_provider_sees_only_itself(clients):
+    assert clients["northlead"].get(
+        f"/api/v1/indicators/{IND}/values?area_type=provider").status_code == 404
+    prov = clients["provider1"]
+    rows = _codes(prov, f"/api/v1/indicators/{IND}/values?area_type=provider")
+    assert rows == {("provider", "R1")}
+    assert "Other Hospice" not in prov.get(f"/indicators/{IND}?level=provider").text
+    assert prov.get(f"/api/v1/indicators/{IND}/values?area_type=practice").status_code == 404
+
+
+def test_lead_cannot_record_a_review_in_another_locality(clients):
+    r = post_form(clients["northlead"], "/localities/L2/reviews", {
+        "indicator_id": IND, "area_code": "P3", "period": "2024/25",
+        "date_discussed": "2025-05-01"}, page="/")
+    assert r.status_code == 403
+
+
+def test_filter_rows_and_can_see_area_agree(web_ws):
+    import pandas as pd
+
+    lead = scopes.Principal("x", scopes.Role.LOCALITY_LEAD, frozenset({"L2"}))
+    frame = pd.DataFrame({"area_type": ["practice"] * 4 + ["provider", "locality"],
+                          "area_code": ["P1", "P2", "P3", "P4", "R1", "L1"]})
+    # read-write: the module's app holds the database open read-write in this process
+    with web_ws.connect() as con:
+        kept = scopes.filter_rows(con, lead, frame)
+        assert list(kept["area_code"]) == ["P3", "P4", "L1"]
+        for t, c in frame.itertuples(index=False):
+            assert scopes.can_see_area(con, lead, t, c) == (c in set(kept["area_code"]))
+        assert not scopes.can_see_area(con, scopes.ANONYMOUS, "locality", "L1")

@@ -1,0 +1,187 @@
+"""Security properties: CSRF, session fixation and expiry, logout, throttling, open redirects,
+injection in query parameters, path traversal in downloads, oversized bodies, audit."""
+
+from __future__ import annotations
+
+import re
+import time
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from carepath.web import users
+from carepath.web.app import create_app
+from carepath.web.security import COOKIE, MAX_LOGIN_FAILURES, SessionCodec, new_session
+
+from .conftest import PASSWORD, csrf_of, login, post_form
+
+IND = "early_stage_all"
+
+
+@pytest.fixture
+def fresh(web_ws):
+    """A new app (own throttle) and client, for tests that change session state."""
+    with TestClient(create_app(web_ws)) as client:
+        yield client
+
+
+def test_forms_without_or_with_a_wrong_csrf_token_are_refused(fresh):
+    r = fresh.post("/login", data={"username": "admin", "password": PASSWORD},
+                   follow_redirects=False)
+    assert r.status_code == 403 and "expired" in r.text
+    r = fresh.post("/login", data={"username": "admin", "password": PASSWORD,
+                                   "csrf_token": "forged"}, follow_redirects=False)
+    assert r.status_code == 403
+    assert login(fresh, "northlead").status_code == 303
+    r = fresh.post("/localities/L1/reviews", data={"indicator_id": IND, "area_code": "P1",
+                                                   "period": "2024/25"})
+    assert r.status_code == 403
+    r = fresh.post("/logout", data={"csrf_token": "x" * 32}, follow_redirects=False)
+    assert r.status_code == 403
+
+
+def test_login_issues_a_new_session_and_the_old_cookie_stays_anonymous(fresh):
+    fresh.get("/login")
+    before = fresh.cookies.get(COOKIE)
+    assert login(fresh, "admin").status_code == 303
+    after = fresh.cookies.get(COOKIE)
+    assert after != before
+    with TestClient(fresh.app, cookies={COOKIE: before}) as attacker:
+        assert attacker.get("/indicators", follow_redirects=False).status_code == 303
+
+
+def test_logout_ends_the_session_even_for_a_copied_cookie(fresh):
+    login(fresh, "analyst")
+    stolen = fresh.cookies.get(COOKIE)
+    assert post_form(fresh, "/logout", {}, page="/").status_code == 303
+    with TestClient(fresh.app, cookies={COOKIE: stolen}) as thief:
+        assert thief.get("/indicators", follow_redirects=False).status_code == 303
+    assert login(fresh, "analyst").status_code == 303  # can sign in again
+
+
+def test_expired_or_tampered_sessions_are_anonymous(fresh, web_ws, monkeypatch):
+    codec = SessionCodec(web_ws.secret())
+    with fresh.app.state.db.cursor() as con:
+        _, epoch = users.lookup(con, "admin")
+    real = time.time
+    monkeypatch.setattr(time, "time", lambda: real() - 9 * 3600)
+    old = codec.dumps(new_session("admin", epoch))
+    monkeypatch.setattr(time, "time", real)
+    with TestClient(fresh.app, cookies={COOKIE: old}) as c:
+        assert c.get("/indicators", follow_redirects=False).status_code == 303
+        assert c.get("/api/v1/indicators").status_code == 401
+    good = codec.dumps(new_session("admin", epoch))
+    with TestClient(fresh.app, cookies={COOKIE: good[:-2] + "xx"}) as c:
+        assert c.get("/api/v1/indicators").status_code == 401
+
+
+def test_login_throttling_locks_after_repeated_failures(fresh):
+    for _ in range(MAX_LOGIN_FAILURES):
+        r = login(fresh, "commish", "wrong-password-123")
+        assert r.status_code == 401 and "not right" in r.text
+    r = login(fresh, "commish")  # even the right password waits now
+    assert r.status_code == 429 and int(r.headers["retry-after"]) > 0
+
+
+def test_unknown_user_and_wrong_password_get_the_same_answer(fresh):
+    a = login(fresh, "nobody-here", "whatever-password")
+    b = login(fresh, "admin", "whatever-password")
+    assert a.status_code == b.status_code == 401
+    message = "The user name or password is not right."
+    assert message in a.text and message in b.text
+
+
+@pytest.mark.parametrize("target", ["//evil.example/x", "https://evil.example/", "/\\evil"])
+def test_no_open_redirect_after_login(fresh, target):
+    r = fresh.post("/login", data={"username": "admin", "password": PASSWORD,
+                                   "next": target, "csrf_token": csrf_of(fresh)},
+                   follow_redirects=False)
+    assert r.headers["location"] == "/"
+
+
+@pytest.mark.parametrize("query", [
+    "period=2024/25' OR '1'='1", "level=practice;DROP TABLE web_users", "period=%00",
+    "level=" + "x" * 500, "period[]=1", "level=../../etc",
+])
+def test_injection_in_query_parameters_is_a_clean_4xx(clients, query):
+    for path in (f"/indicators/{IND}?{query}", f"/api/v1/indicators/{IND}/values?{query}",
+                 f"/public/indicators/{IND}?{query}"):
+        r = clients["admin"].get(path)
+        assert r.status_code in (200, 404, 422), (path, r.status_code)
+        assert "Traceback" not in r.text
+    assert clients["admin"].get("/api/v1/indicators").status_code == 200  # table intact
+
+
+@pytest.mark.parametrize("path", [
+    "/indicators/..%2F..%2Fcarepath.duckdb/download.csv",
+    f"/indicators/{IND}/download.duckdb", f"/indicators/{IND}/download.csv%2F..%2F..",
+    "/static/..%2F..%2Fcarepath.duckdb", "/static/../../workspace/workspace.py",
+    f"/public/indicators/{IND}/download.%2E%2E%2Fsecret", "/public/indicators/..%2F/download.csv",
+])
+def test_path_traversal_in_downloads_and_static_files_finds_nothing(clients, path):
+    r = clients["admin"].get(path)
+    assert r.status_code in (404, 422)
+    assert b"SQLite" not in r.content and b"DUCK" not in r.content[:64]
+
+
+def test_oversized_body_is_refused_with_413(clients):
+    r = clients["admin"].post("/localities/L1/reviews", content=b"x" * 1_100_000,
+                              headers={"content-type": "application/x-www-form-urlencoded"})
+    assert r.status_code == 413
+
+
+def test_password_reset_and_removal_end_sessions(web_ws):
+    app = create_app(web_ws)
+    users.add_user(web_ws, by="test", username="temp", password=PASSWORD, role="analyst")
+    with TestClient(app) as c:
+        assert login(c, "temp").status_code == 303
+        users.reset_password(web_ws, by="test", username="temp", password=PASSWORD + "!")
+        assert c.get("/api/v1/indicators").status_code == 401
+        assert login(c, "temp", PASSWORD + "!").status_code == 303
+        users.remove_user(web_ws, by="test", username="temp")
+        assert c.get("/api/v1/indicators").status_code == 401
+        assert login(c, "temp", PASSWORD + "!").status_code == 401
+
+
+def test_logins_exports_and_reviews_are_audited(fresh, web_ws):
+    login(fresh, "northlead")
+    fresh.get(f"/indicators/{IND}/download.csv")
+    r = post_form(fresh, "/localities/L1/reviews", {
+        "indicator_id": IND, "area_code": "P1", "period": "2024/25",
+        "date_discussed": "2025-05-01", "explanation": "Small list, two late stagings",
+        "accepted": "yes", "action": "Audit staging", "owner": "Dr A",
+        "due_date": "2025-09-01"}, page="/localities/L1/outliers")
+    assert r.status_code == 303
+    assert "Audit staging" in fresh.get("/localities/L1/outliers").text
+    with fresh.app.state.db.cursor() as con:
+        actions = {a for (a,) in con.execute(
+            "SELECT action FROM audit_log WHERE actor = 'northlead'").fetchall()}
+    assert {"login", "export", "peer_review.add"} <= actions
+
+
+def test_review_form_errors_are_shown_not_raised(fresh):
+    login(fresh, "northlead")
+    r = post_form(fresh, "/localities/L1/reviews", {
+        "indicator_id": IND, "area_code": "P1", "period": "2024/25",
+        "date_discussed": "2025-05-01", "due_date": "2025-01-01"},
+        page="/localities/L1/outliers")
+    assert r.status_code == 400 and "There is a problem" in r.text and "before" in r.text
+    r = post_form(fresh, "/localities/L1/reviews", {
+        "indicator_id": IND, "area_code": "P3", "period": "2024/25",
+        "date_discussed": "not-a-date"}, page="/localities/L1/outliers")
+    assert r.status_code == 400
+
+
+def test_the_web_app_never_updates_or_deletes_the_audit_log():
+    src = Path(__file__).resolve().parents[2] / "src" / "carepath" / "web"
+    for path in src.rglob("*.py"):
+        text = path.read_text().lower()
+        assert not re.search(r"(update|delete from)\s+audit_log", text), path
+
+
+def test_passwords_are_stored_as_argon2id(web_ws, fresh):
+    with fresh.app.state.db.cursor() as con:
+        hashes = [h for (h,) in con.execute("SELECT password_hash FROM web_users").fetchall()]
+    assert hashes and all(h.startswith("$argon2id$") for h in hashes)
+    assert all(PASSWORD not in h for h in hashes)
