@@ -83,3 +83,15 @@ def test_excel_is_read_like_csv(tmp_path):
     path = tmp_path / "s.xlsx"
     pd.read_csv(f"{EXAMPLES}/wessex_services.csv", dtype=str).to_excel(path, index=False)
     assert load_catalogue(path) == load_catalogue(f"{EXAMPLES}/wessex_services.csv")
+
+
+def test_example_services_point_at_indicators_of_the_library():
+    from pathlib import Path
+
+    import carepath.indicators
+
+    library = Path(carepath.indicators.__file__).parent / "library"
+    known = {p.stem for p in library.glob("*.yaml")}
+    named = {i for r in load_catalogue(f"{EXAMPLES}/wessex_services.csv")
+             for i in (r.indicator_ids or "").split(";") if i}
+    assert named and named <= known

@@ -5,7 +5,7 @@ uncertainty around each parameter. Validated by pydantic; loaded from YAML (+ CS
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -265,5 +265,3 @@ def _uncertainty_from_flat_rows(data: dict) -> dict:
         nested.append(row)
     return {**data, "uncertainty": nested}
 
-
-Kind = Literal["services", "benefits", "unit_values"]
