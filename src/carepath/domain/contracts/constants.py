@@ -1,0 +1,53 @@
+"""Named constants for outcomes frameworks and contracts (no magic numbers elsewhere)."""
+
+from __future__ import annotations
+
+from statistics import NormalDist
+
+#: Prime-provider contracts in England ran 7 to 10 years (domain anchors A9).
+MIN_TERM_YEARS = 7
+MAX_TERM_YEARS = 10
+#: Outcome weights must sum to one within this tolerance (rounding in YAML).
+WEIGHT_TOLERANCE = 1e-6
+#: Confidence levels whose limits the engine stores in indicator_values.
+JUDGEMENT_CONFIDENCES = (0.95, 0.998)
+DEFAULT_JUDGEMENT_CONFIDENCE = 0.95
+#: Power used for the smallest change an outcome can reliably detect.
+DETECTION_POWER = 0.8
+Z_POWER = NormalDist().inv_cdf(DETECTION_POWER)
+#: z for a two-sided 95% interval, used to turn a stored 95% CI into a standard error.
+Z95 = NormalDist().inv_cdf(0.975)
+#: Draws in the chance simulation and its default seed.
+DEFAULT_DRAWS = 10_000
+DEFAULT_SEED = 20_260_401
+#: Payments within this many pounds count as equal (floating-point sums of pots).
+MONEY_EPSILON = 1e-6
+#: Fewer annual/quarterly points than this and no SPC icons are shown.
+MIN_SPC_POINTS = 3
+
+# Judgements of one outcome in one contract year.
+MET = "met"
+NOT_MET = "not_met"
+INDISTINGUISHABLE = "not_distinguishable"
+NO_DATA = "no_data"
+JUDGEMENT_LABELS = {
+    MET: "Met (the interval lies on the right side of the target)",
+    NOT_MET: "Not met (the interval lies wholly short of the target)",
+    INDISTINGUISHABLE: "Not distinguishable from the target",
+    NO_DATA: "No usable value",
+}
+
+# Data-quality status.
+DQ_PASS = "pass"
+DQ_FAIL = "fail"
+
+# Payment line status.
+PAID = "paid"
+FEE_BASED = "fee_based"
+WITHHELD = "withheld"
+FORFEITED = "forfeited"
+NOT_ASSESSED = "not_assessed"
+
+STATISTICS_BINOMIAL = frozenset({"proportion"})
+STATISTICS_POISSON = frozenset({"crude_rate", "dsr", "isr", "isratio", "count"})
+STATISTICS_NORMAL = frozenset({"mean"})

@@ -1,0 +1,157 @@
+"""Reading a contract's indicator values from a workspace, in one query.
+
+A practice-attributed indicator is read at the contract population (e.g. the ICB). A
+provider-attributed one is pooled over the contract's network (prime + subcontractors):
+numerators and denominators are summed and the interval recomputed; a mean is pooled by
+denominator weights with standard errors from the stored 95% intervals. Suppressed and
+missing rows are kept as such and never become zero.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import duckdb
+import numpy as np
+import pandas as pd
+
+from carepath import stats
+from carepath.domain.contracts import constants as K
+from carepath.domain.contracts.definitions import Contract, Framework
+from carepath.indicators.definition import Definition
+
+PROVIDER = "provider"
+COLUMNS = ["indicator_id", "area_code", "area_name", "area_type", "period", "period_start",
+           "period_end", "numerator", "denominator", "value", "lower95", "upper95",
+           "lower998", "upper998", "value_state", "value_note"]
+
+
+@dataclass(frozen=True)
+class Point:
+    """One value of an indicator for the contract (pooled or read), with its interval."""
+
+    period: str
+    value: float | None
+    lower: float | None
+    upper: float | None
+    numerator: float | None
+    denominator: float | None
+    state: str  # published, suppressed, missing
+    note: str = ""
+
+    @property
+    def usable(self) -> bool:
+        return self.state == "published" and self.value is not None and \
+            not np.isnan(self.value)
+
+
+def indicator_ids(fw: Framework) -> list[str]:
+    ids = set()
+    for o in fw.outcomes:
+        ids |= {o.indicator, *o.supporting}
+        ids |= {i for i in (o.spc_indicator, o.data_quality.indicator) if i}
+    return sorted(ids)
+
+
+def read_values(con: duckdb.DuckDBPyConnection, contract: Contract,
+                fw: Framework) -> pd.DataFrame:
+    """All rows the contract needs: population-area rows and network provider rows."""
+    ids = indicator_ids(fw)
+    codes = [p.code for p in contract.providers]
+    sql = (f"SELECT {', '.join(COLUMNS)} FROM indicator_values WHERE breakdown = 'all' "
+           f"AND category = 'all' AND indicator_id IN ({', '.join('?' * len(ids))}) AND "
+           f"((area_type = ? AND area_code = ?) OR (area_type = '{PROVIDER}' AND area_code IN "
+           f"({', '.join('?' * len(codes))}))) ORDER BY indicator_id, period_start")
+    params = [*ids, contract.population.area_type, contract.population.area_code, *codes]
+    return con.execute(sql, params).df()
+
+
+class ContractData:
+    """Indicator rows for one contract, with look-ups by indicator and period."""
+
+    def __init__(self, frame: pd.DataFrame, contract: Contract,
+                 library: dict[str, Definition]) -> None:
+        self.contract = contract
+        self.library = library
+        self.frame = frame
+        self._groups = {k: g for k, g in frame.groupby("indicator_id", sort=False)}
+
+    def rows(self, indicator_id: str) -> pd.DataFrame:
+        return self._groups.get(indicator_id, self.frame.iloc[0:0])
+
+    def provider_rows(self, indicator_id: str, period: str) -> pd.DataFrame:
+        rows = self.rows(indicator_id)
+        return rows[(rows.area_type == PROVIDER) & (rows.period == period)]
+
+    def periods(self, indicator_id: str) -> list[str]:
+        rows = self.rows(indicator_id)
+        if self._is_provider(indicator_id):
+            rows = rows[rows.area_type == PROVIDER]
+        else:
+            rows = rows[rows.area_type != PROVIDER]
+        return list(dict.fromkeys(rows.sort_values("period_start").period))
+
+    def _is_provider(self, indicator_id: str) -> bool:
+        return self.library[indicator_id].attribution == PROVIDER
+
+    def point(self, indicator_id: str, period: str, confidence: float) -> Point:
+        if self._is_provider(indicator_id):
+            return self._pooled(indicator_id, period, confidence)
+        rows = self.rows(indicator_id)
+        rows = rows[(rows.area_type != PROVIDER) & (rows.period == period)]
+        if rows.empty:
+            return Point(period, None, None, None, None, None, "missing", "no row")
+        return row_point(rows.iloc[0], confidence)
+
+    def _pooled(self, indicator_id: str, period: str, confidence: float) -> Point:
+        """Network value; a provider with no row had no activity, not a data problem."""
+        rows = self.provider_rows(indicator_id, period)
+        defn = self.library[indicator_id]
+        rows = rows.assign(volume=volume(rows, defn.statistic))
+        ok = rows[(rows.value_state == "published") & rows.volume.notna()
+                  & rows.numerator.notna()]
+        unusable = sorted(set(rows.area_code) - set(ok.area_code))
+        note = f"suppressed or missing for {', '.join(unusable)}" if unusable else ""
+        if ok.empty:
+            state = "suppressed" if (rows.value_state == "suppressed").any() else "missing"
+            return Point(period, None, None, None, None, None, state, note or "no rows")
+        value, lower, upper = pool(defn, ok, confidence)
+        return Point(period, value, lower, upper, float(ok.numerator.sum()),
+                     float(ok.volume.sum()), "published", note)
+
+
+def volume(rows: pd.DataFrame, statistic: str) -> pd.Series:
+    """The count behind a value: the denominator, or for a mean the respondents."""
+    if statistic in K.STATISTICS_NORMAL:
+        return rows.denominator.fillna(rows.numerator)
+    return rows.denominator
+
+
+def row_point(row: pd.Series, confidence: float) -> Point:
+    lo, hi = ("lower95", "upper95") if confidence == K.JUDGEMENT_CONFIDENCES[0] else \
+        ("lower998", "upper998")
+    den = row.denominator if pd.notna(row.denominator) else row.numerator  # mean: respondents
+    return Point(row.period, _num(row.value), _num(row[lo]), _num(row[hi]),
+                 _num(row.numerator), _num(den), row.value_state,
+                 "" if pd.isna(row.value_note) else str(row.value_note))
+
+
+def pool(defn: Definition, rows: pd.DataFrame, confidence: float) -> tuple[float, ...]:
+    """One value and interval for the network from its providers' rows."""
+    x, n = float(rows.numerator.sum()), float(rows.denominator.sum())
+    if defn.statistic in K.STATISTICS_NORMAL:
+        w = volume(rows, defn.statistic).to_numpy(float)
+        se = (rows.upper95 - rows.lower95).to_numpy(float) / (2 * K.Z95)
+        value = float(np.sum(w * rows.value.to_numpy(float)) / w.sum())
+        se_pooled = float(np.sqrt(np.sum((w * se) ** 2)) / w.sum())
+        z = stats.z_value(confidence)
+        return value, value - z * se_pooled, value + z * se_pooled
+    if defn.statistic in K.STATISTICS_BINOMIAL:
+        iv = stats.proportion(x, n, confidence=confidence, multiplier=defn.scale)
+    else:
+        iv = stats.rate(x, n, confidence=confidence, multiplier=defn.scale)
+    return float(iv.value), float(iv.lower), float(iv.upper)
+
+
+def _num(v) -> float | None:
+    return None if v is None or pd.isna(v) else float(v)

@@ -1,0 +1,367 @@
+"""An outcomes framework and a prime-provider contract as validated YAML.
+
+A *framework* holds the domains in the words people used, each outcome with its library
+indicator, baseline period, year-by-year trajectory, weight, minimum data quality and the
+co-production record. A *contract* names the commissioners, the prime provider and its
+subcontractors (with service lines), the population, the term, the annual value, the share
+at risk each year and a payment rule per outcome; it points at its framework file.
+Errors name the file and the field (``ValidationError(message, where=...)``).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import pydantic
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from carepath.domain.contracts import constants as K
+from carepath.errors import ValidationError
+from carepath.indicators.definition import Definition
+
+Ident = Annotated[str, Field(min_length=1, pattern=r"^[a-z][a-z0-9_]*$")]
+OrgCode = Annotated[str, Field(min_length=1, max_length=20, pattern=r"^[A-Za-z0-9_\-]+$")]
+Share = Annotated[float, Field(ge=0, le=1)]
+FinancialYear = Annotated[str, Field(pattern=r"^\d{4}/\d{2}$")]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+# ------------------------------------------------------------------------------ framework
+class CoProduction(_Model):
+    """Which event agreed what, with which groups of participants, and when."""
+
+    event: str = Field(min_length=1)
+    date: date
+    groups: tuple[str, ...] = Field(min_length=1)
+    agreed: str = Field(min_length=1)
+    event_id: str | None = Field(None, description="Id in the co-production records, if kept.")
+
+
+class DataQuality(_Model):
+    """Minimum data quality for an outcome to be paid on."""
+
+    min_denominator: float = Field(0, ge=0)
+    indicator: Ident | None = Field(None, description="A completeness indicator, e.g. "
+                                    "stage_recorded_pct, read at the same area and period.")
+    min_value: float | None = None
+
+    @model_validator(mode="after")
+    def _pair(self) -> DataQuality:
+        if (self.indicator is None) != (self.min_value is None):
+            raise ValueError("indicator and min_value go together")
+        return self
+
+
+class Outcome(_Model):
+    id: Ident
+    title: str = Field(min_length=1)
+    indicator: Ident
+    supporting: tuple[Ident, ...] = ()
+    spc_indicator: Ident | None = Field(None, description="A more frequent series (e.g. "
+                                        "quarterly) for the SPC chart; else the annual one.")
+    baseline_period: FinancialYear
+    baseline_value: float | None = Field(None, description="Agreed baseline; if absent the "
+                                         "value at baseline_period in the data is used.")
+    expected_denominator: float | None = Field(None, gt=0, description="Volume for design "
+                                               "mode when there is no data yet.")
+    trajectory: dict[int, float] = Field(min_length=1)
+    weight: Share
+    data_quality: DataQuality = DataQuality()
+
+
+class Domain(_Model):
+    id: Ident
+    statement: str = Field(min_length=1, description="In the words people used.")
+    outcomes: tuple[Outcome, ...] = Field(min_length=1)
+
+
+class Framework(_Model):
+    id: Ident
+    title: str = Field(min_length=1)
+    term_years: int = Field(ge=K.MIN_TERM_YEARS, le=K.MAX_TERM_YEARS)
+    coproduction: tuple[CoProduction, ...] = Field(min_length=1)
+    domains: tuple[Domain, ...] = Field(min_length=1)
+    source_file: str | None = Field(None, exclude=True)
+
+    @model_validator(mode="after")
+    def _check(self) -> Framework:
+        ids = [o.id for o in self.outcomes]
+        dupes = sorted({i for i in ids if ids.count(i) > 1})
+        if dupes:
+            raise ValueError(f"outcome ids must be unique; repeated: {', '.join(dupes)}")
+        total = sum(o.weight for o in self.outcomes)
+        if abs(total - 1) > K.WEIGHT_TOLERANCE:
+            raise ValueError(f"outcome weights must sum to 1; they sum to {total:.6g}")
+        for o in self.outcomes:
+            outside = sorted(y for y in o.trajectory if not 1 <= y <= self.term_years)
+            if outside:
+                raise ValueError(f"outcome {o.id}: trajectory years {outside} are outside the "
+                                 f"term (years 1 to {self.term_years})")
+        return self
+
+    @property
+    def outcomes(self) -> list[Outcome]:
+        return [o for d in self.domains for o in d.outcomes]
+
+    def outcome(self, outcome_id: str) -> Outcome:
+        return next(o for o in self.outcomes if o.id == outcome_id)
+
+    def domain_of(self, outcome_id: str) -> Domain:
+        return next(d for d in self.domains if any(o.id == outcome_id for o in d.outcomes))
+
+
+# ------------------------------------------------------------------------------- contract
+class Organisation(_Model):
+    code: OrgCode
+    name: str = Field(min_length=1)
+
+
+class Provider(Organisation):
+    service_lines: tuple[str, ...] = ()
+
+
+class Subcontractor(Provider):
+    service_lines: tuple[str, ...] = Field(min_length=1)
+
+
+class Population(_Model):
+    area_type: str = Field(min_length=1)
+    area_code: str = Field(min_length=1)
+
+
+class Term(_Model):
+    first_year: FinancialYear
+    years: int = Field(ge=K.MIN_TERM_YEARS, le=K.MAX_TERM_YEARS)
+
+    def period(self, year: int) -> str:
+        start = int(self.first_year[:4]) + year - 1
+        return f"{start}/{(start + 1) % 100:02d}"
+
+
+class PaymentRule(_Model):
+    """How one outcome's pot is earned (see docs/contracts.md for the formula)."""
+
+    rule: Literal["linear", "threshold"] = "linear"
+    threshold: float = Field(0, ge=0, description="Achievement (0 = baseline, 1 = target) "
+                             "below which nothing is earned.")
+    cap: float = Field(1, ge=1, description="Most achievement credited (1 = the target).")
+    gain_share: Share = 0
+    risk_share: Share = 1
+    indistinguishable_as_target: bool = Field(True, description="A value whose interval "
+                                              "includes the target is credited as on target.")
+    data_quality_gate: Literal["withhold", "forfeit"] = "withhold"
+
+    @model_validator(mode="after")
+    def _threshold_only(self) -> PaymentRule:
+        if self.rule == "threshold" and (self.gain_share or self.cap != 1
+                                         or self.risk_share != 1):
+            raise ValueError("gain_share, risk_share and cap apply to linear rules only")
+        return self
+
+
+class Payment(_Model):
+    """A default rule, and per outcome only the fields that differ from it."""
+
+    default: PaymentRule = PaymentRule()
+    outcomes: dict[str, PaymentRule] = {}
+
+    @model_validator(mode="before")
+    @classmethod
+    def _inherit(cls, data: Any) -> Any:
+        if not isinstance(data, dict) or not isinstance(data.get("outcomes"), dict):
+            return data
+        base = data.get("default") if isinstance(data.get("default"), dict) else {}
+        merged = {k: {**_inheritable(base, v), **v} if isinstance(v, dict) else v
+                  for k, v in data["outcomes"].items()}
+        return {**data, "outcomes": merged}
+
+
+LINEAR_ONLY = ("cap", "gain_share", "risk_share")
+
+
+def _inheritable(base: dict, own: dict) -> dict:
+    """A threshold rule does not inherit the linear-only fields of a linear default."""
+    if own.get("rule", base.get("rule")) == "threshold":
+        return {k: v for k, v in base.items() if k not in LINEAR_ONLY}
+    return base
+
+
+class Contract(_Model):
+    id: Ident
+    title: str = Field(min_length=1)
+    framework: str = Field(min_length=1, description="Framework YAML, relative to this file.")
+    commissioners: tuple[Organisation, ...] = Field(min_length=1)
+    prime_provider: Provider
+    subcontractors: tuple[Subcontractor, ...] = ()
+    population: Population
+    term: Term
+    annual_value: float = Field(gt=0)
+    value_by_year: dict[int, float] = {}
+    share_at_risk: dict[int, Share]
+    judgement_confidence: float = K.DEFAULT_JUDGEMENT_CONFIDENCE
+    payment: Payment = Payment()
+    source_file: str | None = Field(None, exclude=True)
+
+    @field_validator("share_at_risk", mode="before")
+    @classmethod
+    def _percent(cls, value: Any) -> Any:
+        if not isinstance(value, dict):
+            return value
+        return {k: _as_share(v, f"share_at_risk year {k}") for k, v in value.items()}
+
+    @model_validator(mode="after")
+    def _check(self) -> Contract:
+        years = set(range(1, self.term.years + 1))
+        for name, mapping in (("share_at_risk", self.share_at_risk),
+                              ("value_by_year", self.value_by_year)):
+            outside = sorted(set(mapping) - years)
+            if outside:
+                raise ValueError(f"{name}: years {outside} are outside the term (1 to "
+                                 f"{self.term.years})")
+        missing = sorted(years - set(self.share_at_risk))
+        if missing:
+            raise ValueError(f"share_at_risk: give every contract year; missing {missing}")
+        if self.judgement_confidence not in K.JUDGEMENT_CONFIDENCES:
+            raise ValueError(f"judgement_confidence must be one of {K.JUDGEMENT_CONFIDENCES}")
+        codes = [p.code for p in self.providers]
+        if len(set(codes)) != len(codes):
+            raise ValueError("prime provider and subcontractors must have distinct codes")
+        return self
+
+    @property
+    def providers(self) -> list[Provider]:
+        return [self.prime_provider, *self.subcontractors]
+
+    def value(self, year: int) -> float:
+        return self.value_by_year.get(year, self.annual_value)
+
+    def at_risk(self, year: int) -> float:
+        return self.value(year) * self.share_at_risk[year]
+
+    def fee_based(self, year: int) -> bool:
+        return self.share_at_risk[year] == 0
+
+    def rule(self, outcome_id: str) -> PaymentRule:
+        return self.payment.outcomes.get(outcome_id, self.payment.default)
+
+
+def _as_share(value: Any, label: str) -> Any:
+    """'10%' -> 0.1; a number stays as given (pydantic then checks 0..1)."""
+    if isinstance(value, str) and value.strip().endswith("%"):
+        try:
+            return float(value.strip()[:-1]) / 100
+        except ValueError:
+            raise ValueError(f"{label}: {value!r} is not a percentage") from None
+    return value
+
+
+# -------------------------------------------------------------------------------- loading
+def _read_yaml(path: Path) -> dict:
+    if not path.is_file():
+        raise ValidationError("file not found", where=str(path))
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"{path}, line {mark.line + 1}" if mark else str(path)
+        raise ValidationError(f"not valid YAML: {getattr(exc, 'problem', exc)}",
+                              where=where) from None
+    if not isinstance(data, dict):
+        raise ValidationError("expected a mapping of fields at the top level", where=str(path))
+    return data
+
+
+def _label(data: Any, loc: tuple) -> str:
+    """A readable field path: domains[0] (id diagnosed_early).outcomes[1] (id x).weight."""
+    parts: list[str] = []
+    node = data
+    for key in loc:
+        if isinstance(key, int) and isinstance(node, list) and key < len(node):
+            node = node[key]
+            ident = node.get("id") or node.get("code") if isinstance(node, dict) else None
+            parts.append(f"[{key}]" + (f" (id {ident})" if ident else ""))
+        else:
+            node = node.get(key) if isinstance(node, dict) else None
+            parts.append(str(key))
+    return ".".join(parts).replace(".[", "[")
+
+
+def _validate(model: type[BaseModel], data: dict, path: Path) -> Any:
+    try:
+        return model.model_validate({**data, "source_file": str(path)})
+    except pydantic.ValidationError as exc:
+        messages = []
+        for err in exc.errors()[:5]:
+            label = _label(data, tuple(err["loc"]))
+            text = str(err["msg"]).removeprefix("Value error, ")
+            messages.append(f"field {label}: {text}" if label else text)
+        more = exc.error_count() - len(messages)
+        tail = f" (and {more} more)" if more > 0 else ""
+        raise ValidationError("; ".join(messages) + tail, where=str(path)) from None
+
+
+def check_framework_indicators(fw: Framework, library: dict[str, Definition]) -> None:
+    """Every indicator exists in the library, and a paid one has a direction of good."""
+    where = fw.source_file
+    for d_i, domain in enumerate(fw.domains):
+        for o_i, o in enumerate(domain.outcomes):
+            field = f"domains[{d_i}].outcomes[{o_i}] (id {o.id})"
+            named = [("indicator", o.indicator), ("spc_indicator", o.spc_indicator),
+                     ("data_quality.indicator", o.data_quality.indicator),
+                     *(("supporting", s) for s in o.supporting)]
+            for name, ind in named:
+                if ind is not None and ind not in library:
+                    raise ValidationError(f"field {field}.{name}: unknown indicator {ind!r}; "
+                                          "`carepath indicators list` shows the known ids",
+                                          where=where)
+            if library[o.indicator].polarity == "no_judgement":
+                raise ValidationError(f"field {field}.indicator: {o.indicator!r} has no "
+                                      "direction of good (polarity no_judgement), so it "
+                                      "cannot be paid on", where=where)
+
+
+def load_framework(path: Path, library: dict[str, Definition]) -> Framework:
+    path = Path(path)
+    fw = _validate(Framework, _read_yaml(path), path)
+    check_framework_indicators(fw, library)
+    return fw
+
+
+def load_contract(path: Path, library: dict[str, Definition]) -> tuple[Contract, Framework]:
+    """A contract and its framework, checked against each other and the library."""
+    path = Path(path)
+    data = _read_yaml(path)
+    contract = _validate(Contract, data, path)
+    fw_path = (path.parent / contract.framework).resolve()
+    if not fw_path.is_file():
+        raise ValidationError(f"field framework: file {contract.framework!r} not found "
+                              "(paths are relative to the contract)", where=str(path))
+    fw = load_framework(fw_path, library)
+    check_pair(contract, fw)
+    return contract, fw
+
+
+def check_pair(contract: Contract, fw: Framework) -> None:
+    where = contract.source_file
+    if fw.term_years != contract.term.years:
+        raise ValidationError(f"field term.years: {contract.term.years} differs from the "
+                              f"framework's term_years {fw.term_years}", where=where)
+    known = {o.id for o in fw.outcomes}
+    for oid in contract.payment.outcomes:
+        if oid not in known:
+            raise ValidationError(f"field payment.outcomes.{oid}: no outcome {oid!r} in "
+                                  f"framework {fw.id}", where=where)
+    for year in range(1, contract.term.years + 1):
+        if contract.fee_based(year):
+            continue
+        lacking = [o.id for o in fw.outcomes if o.weight > 0 and year not in o.trajectory]
+        if lacking:
+            raise ValidationError(f"field share_at_risk: year {year} puts value at risk but "
+                                  f"outcomes {lacking} have no trajectory for it",
+                                  where=where)

@@ -1,0 +1,102 @@
+"""Payment statements (CSV, HTML, PDF) and the assessment report (HTML) of a contract year."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import UTC, datetime
+from pathlib import Path
+
+from jinja2 import Environment, PackageLoader, select_autoescape
+
+from carepath import __version__
+from carepath import charts as base_charts
+from carepath.domain.contracts import charts
+from carepath.domain.contracts import constants as K
+from carepath.domain.contracts.assessment import Assessment
+from carepath.domain.contracts.chance import ChanceResult
+
+_ENV = Environment(loader=PackageLoader("carepath.domain.contracts", "templates"),
+                   autoescape=select_autoescape(["html"]))
+STATEMENT_COLUMNS = ["contract_id", "contract_year", "period", "line", "outcome_id",
+                     "outcome", "indicator", "weight", "value", "lower", "upper", "target",
+                     "judgement", "data_quality", "status", "amount", "reason"]
+OUTPUT_FORMATS = ("csv", "html", "pdf")
+
+
+def _fmt(v, digits: int = 1) -> str:
+    return "" if v is None else f"{v:.{digits}f}"
+
+
+def statement_rows(a: Assessment) -> list[dict]:
+    """Fee line, one line per outcome with the reason, outcome subtotal and total."""
+    head = {"contract_id": a.contract.id, "contract_year": a.year, "period": a.period}
+    rows = [{**head, "line": "fee", "status": K.FEE_BASED if a.fee_based else K.PAID,
+             "amount": round(a.fee, 2),
+             "reason": "fee-based year: whole value paid as fee" if a.fee_based else
+             f"fee element: {1 - a.contract.share_at_risk[a.year]:.0%} of the annual value"}]
+    for o in a.outcomes:
+        rows.append({**head, "line": "outcome", "outcome_id": o.outcome_id, "outcome": o.title,
+                     "indicator": o.indicator, "weight": o.weight,
+                     "value": _fmt(o.point.value), "lower": _fmt(o.point.lower),
+                     "upper": _fmt(o.point.upper), "target": _fmt(o.target),
+                     "judgement": o.judgement, "data_quality": o.dq_status,
+                     "status": o.status, "amount": round(o.payment, 2), "reason": o.reason})
+    rows.append({**head, "line": "outcome_total", "amount": round(a.outcome_total, 2),
+                 "reason": f"of {a.at_risk:,.2f} at risk"})
+    rows.append({**head, "line": "total", "amount": round(a.total, 2),
+                 "reason": f"of an annual value of {a.value:,.2f}"})
+    return rows
+
+
+def statement_csv(a: Assessment) -> str:
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=STATEMENT_COLUMNS, lineterminator="\n")
+    writer.writeheader()
+    for row in statement_rows(a):
+        writer.writerow({k: row.get(k, "") for k in STATEMENT_COLUMNS})
+    return buf.getvalue()
+
+
+def statement_html(a: Assessment) -> str:
+    return _ENV.get_template("statement.html").render(
+        a=a, rows=statement_rows(a), version=__version__, labels=K.JUDGEMENT_LABELS,
+        issued=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"))
+
+
+def assessment_html(a: Assessment, chance: ChanceResult | None = None, *,
+                    svg_charts: bool = True) -> str:
+    """Summary table of icons, then per outcome: chart, judgement, attribution, DQ."""
+    chart_svgs = {}
+    for o in a.outcomes:
+        if svg_charts and any(r.get("value") is not None for r in o.spc_rows):
+            spec = charts.spc_chart(o.spc_rows, title=o.title,
+                                    y_title=f"{o.indicator_title} ({o.unit})".strip())
+            chart_svgs[o.outcome_id] = base_charts.to_svg(spec)
+    summary = charts.icon_summary(a)
+    icons = {r["outcome_id"]: (charts.icon_svg("variation", r["variation"]),
+                               charts.icon_svg("assurance", r["assurance"])) for r in summary}
+    return _ENV.get_template("assessment.html").render(
+        a=a, summary=summary, icons=icons, charts=chart_svgs, chance=chance,
+        labels=K.JUDGEMENT_LABELS, version=__version__)
+
+
+def write_statement(a: Assessment, out: Path) -> str:
+    """Write by the file's suffix (.csv, .html or .pdf); returns the CSV text issued."""
+    out = Path(out)
+    fmt = out.suffix.lower().lstrip(".")
+    if fmt not in OUTPUT_FORMATS:
+        from carepath.errors import ValidationError
+        raise ValidationError(f"--out must end in one of {', '.join('.' + f for f in OUTPUT_FORMATS)}",
+                              where=str(out))
+    out.parent.mkdir(parents=True, exist_ok=True)
+    text = statement_csv(a)
+    if fmt == "csv":
+        out.write_text(text, encoding="utf-8")
+    elif fmt == "html":
+        out.write_text(statement_html(a), encoding="utf-8")
+    else:
+        from weasyprint import HTML
+
+        HTML(string=statement_html(a), base_url=str(out.parent)).write_pdf(str(out))
+    return text
