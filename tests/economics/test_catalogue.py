@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pandas as pd
 import pytest
 
@@ -95,3 +97,66 @@ def test_example_services_point_at_indicators_of_the_library():
     named = {i for r in load_catalogue(f"{EXAMPLES}/wessex_services.csv")
              for i in (r.indicator_ids or "").split(";") if i}
     assert named and named <= known
+
+
+def _model_from_catalogue(tmp_path, **service) -> Path:
+    import yaml
+
+    data = {"id": "m", "title": "M", "base_year": 2025, "horizon_years": 2,
+            "organisations": {"icb": "ICB", "hospice": "Hospice", "acute": "Acute"},
+            "unit_values": [{"id": "v", "value": 100, "unit": "u", "source": "hand"}],
+            "services": [{"id": "hah", "from_catalogue": True, **service}],
+            "benefits": [{"id": "b", "outcome": "o", "quantity": 1, "unit_value": "v",
+                          "beneficiary": "acute"}]}
+    path = tmp_path / "m.yaml"
+    path.write_text(yaml.safe_dump(data))
+    return path
+
+
+def test_cba_services_from_the_catalogue(tmp_path, empty_workspace):
+    from carepath.domain.economics.definitions import load_cba
+
+    save_catalogue(empty_workspace, load_catalogue(f"{EXAMPLES}/wessex_services.csv"), by="t",
+                   source="t")
+    with empty_workspace.connect(read_only=True) as con:
+        model = load_cba(_model_from_catalogue(tmp_path), con)
+        override = load_cba(_model_from_catalogue(tmp_path, activity=10), con)
+    s = model.services[0]
+    assert (s.unit_cost, s.activity, s.payers) == (1900, 420, {"icb": 0.7, "hospice": 0.3})
+    assert s.name == "Hospice at home"
+    assert override.services[0].activity == 10  # the model's own figure wins
+    with pytest.raises(ValidationError, match="need a workspace"):
+        load_cba(_model_from_catalogue(tmp_path))
+
+
+def test_cba_service_not_in_catalogue_or_cost_missing(tmp_path, empty_workspace):
+    from carepath.domain.economics.definitions import load_cba
+
+    path = tmp_path / "s.csv"
+    path.write_text(HEADER + "hah,H,,2025,,5,,icb:100%\n")
+    save_catalogue(empty_workspace, load_catalogue(path), by="t", source="s.csv")
+    with empty_workspace.connect(read_only=True) as con:
+        with pytest.raises(ValidationError, match=r"unit_cost missing in the catalogue"):
+            load_cba(_model_from_catalogue(tmp_path), con)
+        empty = _model_from_catalogue(tmp_path)
+        empty.write_text(empty.read_text().replace("base_year: 2025", "base_year: 2030"))
+        with pytest.raises(ValidationError, match="not in the workspace's service catalogue"):
+            load_cba(empty, con)
+
+
+def test_pbma_budget_from_the_catalogue(tmp_path, empty_workspace):
+    from carepath.domain.economics.pbma import load_exercise, programme_budget
+
+    save_catalogue(empty_workspace, load_catalogue(f"{EXAMPLES}/wessex_services.csv"), by="t",
+                   source="t")
+    text = Path(f"{EXAMPLES}/wessex_lwbc_pbma.yaml").read_text()
+    start, end = text.index("budget:"), text.index("criteria:")
+    path = tmp_path / "ex.yaml"
+    path.write_text(text[:start] + "budget: catalogue\n" + text[end:])
+    (tmp_path / "wessex_lwbc_scores.csv").write_text(
+        Path(f"{EXAMPLES}/wessex_lwbc_scores.csv").read_text())
+    with empty_workspace.connect(read_only=True) as con:
+        ex = load_exercise(path, con)
+    rows = [r for r in load_catalogue(f"{EXAMPLES}/wessex_services.csv") if r.year == 2025]
+    assert programme_budget(ex) == pytest.approx(sum(r.annual_cost for r in rows))
+    assert len(ex.budget) == len(rows)

@@ -102,13 +102,21 @@ def cba(
     from carepath.domain.economics.definitions import load_cba
     from carepath.domain.economics.report import build_cba_report
 
-    model = load_cba(file)
+    model = _with_workspace(workspace, lambda con: load_cba(file, con))
     rep = build_cba_report(model, draws=draws, seed=seed)
     _print_cba(rep)
     if out is not None:
         _write_cba(rep, out)
     if workspace is not None:
         _audit(workspace, "economics.cba.run", model.id, {"draws": draws, "seed": seed})
+
+
+def _with_workspace(workspace: Path | None, load):
+    """Load a definition, with the workspace's catalogue when -w is given."""
+    if workspace is None:
+        return load(None)
+    with open_workspace(workspace).connect(read_only=True) as con:
+        return load(con)
 
 
 def _print_cba(rep) -> None:
@@ -174,7 +182,7 @@ def pbma(
     from carepath.domain.economics import report
     from carepath.domain.economics.pbma import load_exercise, score_options, select
 
-    ex = load_exercise(file)
+    ex = _with_workspace(workspace, lambda con: load_exercise(file, con))
     scores = score_options(ex)
     sel = select(ex, scores)
     frames = report.pbma_frames(ex, scores, sel)
@@ -212,7 +220,7 @@ def decide(
     from carepath.domain.economics.decisions import DecisionInput, record_decision
     from carepath.domain.economics.pbma import load_exercise
 
-    ex = load_exercise(file)
+    ex = _with_workspace(workspace, lambda con: load_exercise(file, con))
     ws = open_workspace(workspace)
     decision_id = record_decision(ws, ex, DecisionInput(option, decision, rationale),
                                   by=getpass.getuser())

@@ -127,3 +127,53 @@ def programme_budget(con: duckdb.DuckDBPyConnection, year: int) -> pd.DataFrame:
         FROM services s JOIN service_payers p USING (service_id)
         WHERE s.year = ? GROUP BY p.payer_code ORDER BY spend DESC NULLS LAST""",
                        [year]).df()
+
+
+# ----- the catalogue as input to models ----------------------------------------------------------
+def _catalogue_service(con: duckdb.DuckDBPyConnection, service_id: str, year: int
+                       ) -> dict | None:
+    row = con.execute("SELECT name, provider_code, unit_cost, activity FROM services "
+                      "WHERE service_id = ? AND year = ?", [service_id, year]).fetchone()
+    if row is None:
+        return None
+    payers = con.execute("SELECT payer_code, share FROM service_payers WHERE service_id = ?",
+                         [service_id]).fetchall()
+    return {"name": row[0], "provider": row[1], "unit_cost": row[2], "activity": row[3],
+            "payers": dict(payers)}
+
+
+def fill_from_catalogue(data: dict, con: duckdb.DuckDBPyConnection, *, where: str) -> dict:
+    """Services marked ``from_catalogue`` get name, provider, unit cost, activity and payers
+    from the catalogue for the model's base year; fields the model gives itself win."""
+    year = data.get("base_year")
+    services = []
+    for i, item in enumerate(data.get("services") or []):
+        if isinstance(item, dict) and item.get("from_catalogue"):
+            label = f"services[{i}] (id {item.get('id')})"
+            found = _catalogue_service(con, str(item.get("id")), year)
+            if found is None:
+                raise ValidationError(f"{label}: not in the workspace's service catalogue "
+                                      f"for {year}", where=where)
+            missing = [k for k in ("unit_cost", "activity")
+                       if found[k] is None and item.get(k) is None]
+            if missing:
+                raise ValidationError(f"{label}: {' and '.join(missing)} missing in the "
+                                      f"catalogue for {year} (missing is not zero)", where=where)
+            item = {**{k: v for k, v in found.items() if v is not None}, **item}
+        services.append(item)
+    return {**data, "services": services}
+
+
+def budget_from_catalogue(con: duckdb.DuckDBPyConnection, year: int, *, where: str
+                          ) -> list[dict]:
+    """PBMA programme budget lines: each catalogue service's annual cost for the year."""
+    frame = read_catalogue(con, year)
+    if frame.empty:
+        raise ValidationError(f"the workspace's service catalogue has no services for {year}",
+                              where=where)
+    unknown = frame.loc[frame["annual_cost"].isna(), "service_id"].tolist()
+    if unknown:
+        raise ValidationError(f"annual cost missing (not zero) for {', '.join(unknown)} in "
+                              f"{year}", where=where)
+    return [{"name": r.name, "spend": float(r.annual_cost), "service": r.service_id}
+            for r in frame.itertuples()]

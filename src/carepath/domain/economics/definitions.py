@@ -7,6 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Any
 
+import duckdb
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from carepath.domain.economics import constants as K
@@ -18,6 +19,7 @@ from carepath.domain.economics.loading import (
     read_yaml,
     validate,
 )
+from carepath.errors import ValidationError
 
 Proportion = Annotated[float, Field(ge=0, le=1)]
 Grade = Annotated[int, Field(ge=min(K.CONFIDENCE_GRADES), le=max(K.CONFIDENCE_GRADES))]
@@ -92,6 +94,8 @@ class Service(_Model):
     end_year: Annotated[int, Field(ge=0)] | None = None
     # Activity multiplier per appraisal year (ramp-up); defaults to 1 in every active year.
     profile: list[NonNegative] | None = None
+    # Filled from the workspace's service catalogue for the base year (fields given here win).
+    from_catalogue: bool = False
 
     @field_validator("payers", mode="before")
     @classmethod
@@ -242,11 +246,21 @@ def parse_parameter(name: str) -> tuple[str, str, str]:
 CSV_SECTIONS = ("unit_values", "services", "benefits", "uncertainty")
 
 
-def load_cba(path: Path) -> CBAModel:
-    """Load a CBA model from YAML; list sections may be CSV files beside it."""
+def load_cba(path: Path, con: duckdb.DuckDBPyConnection | None = None) -> CBAModel:
+    """Load a CBA model from YAML; list sections may be CSV files beside it. Services marked
+    ``from_catalogue: true`` take their figures from the workspace catalogue (``con``)."""
     path = Path(path)
     data = expand_csv_sections(read_yaml(path), path.parent, CSV_SECTIONS)
     data = _uncertainty_from_flat_rows(data)
+    services = data.get("services")
+    if isinstance(services, list) and any(isinstance(s, dict) and s.get("from_catalogue")
+                                          for s in services):
+        if con is None:
+            raise ValidationError("services marked from_catalogue need a workspace "
+                                  "(give -w WORKSPACE)", where=str(path))
+        from carepath.domain.economics.catalogue import fill_from_catalogue
+
+        data = fill_from_catalogue(data, con, where=str(path))
     return validate(CBAModel, data, source=path)
 
 

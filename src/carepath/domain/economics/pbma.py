@@ -18,12 +18,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Literal
 
+import duckdb
 import numpy as np
 from pydantic import Field, model_validator
 
 from carepath.domain.economics import constants as K
 from carepath.domain.economics.definitions import Ident, _Model
 from carepath.domain.economics.loading import expand_csv_sections, read_yaml, validate
+from carepath.errors import ValidationError
 
 ScoreValue = Annotated[float, Field(ge=K.SCORE_MIN, le=K.SCORE_MAX)]
 
@@ -101,10 +103,20 @@ class Exercise(_Model):
         return {c.id: c.weight / total for c in self.criteria}
 
 
-def load_exercise(path: Path) -> Exercise:
+def load_exercise(path: Path, con: duckdb.DuckDBPyConnection | None = None) -> Exercise:
+    """Load an exercise; ``budget: catalogue`` takes the programme budget from the
+    workspace's service catalogue for the exercise year (``con``)."""
     path = Path(path)
     data = expand_csv_sections(read_yaml(path), path.parent,
                                ("budget", "criteria", "panel", "options", "scores"))
+    if data.get("budget") == "catalogue":
+        if con is None:
+            raise ValidationError("budget: catalogue needs a workspace (give -w WORKSPACE)",
+                                  where=str(path))
+        from carepath.domain.economics.catalogue import budget_from_catalogue
+
+        data = {**data, "budget": budget_from_catalogue(con, data.get("year"),
+                                                        where=str(path))}
     return validate(Exercise, data, source=path)
 
 

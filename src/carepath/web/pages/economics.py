@@ -75,15 +75,16 @@ def economics_home(request: Request, year: int | None = None,
         "services": services, "budget": budget, "year": year, "years": years})
 
 
-def _cba(request: Request, ident: str):
+def _cba(request: Request, ident: str, con: duckdb.DuckDBPyConnection):
     entry = _entry(request, "cba", ident)
-    model = load_cba(entry.path)
+    model = load_cba(entry.path, con)
     return entry, report.build_cba_report(model, draws=DEFAULT_DRAWS, seed=DEFAULT_SEED)
 
 
 @router.get("/economics/cba/{ident}", include_in_schema=False)
-def cba_page(request: Request, ident: str, who: Principal = Depends(require_economics)):
-    entry, rep = _cba(request, ident)
+def cba_page(request: Request, ident: str, who: Principal = Depends(require_economics),
+             con: duckdb.DuckDBPyConnection = Depends(get_con)):
+    entry, rep = _cba(request, ident, con)
     shift = report.cost_shift_frame(rep.result)
     mc = rep.monte_carlo
     return render(request, "economics_cba.html", {
@@ -106,14 +107,15 @@ def _download(request: Request, who: Principal, name: str, frames: dict) -> Resp
 
 
 @router.get("/economics/cba/{ident}/download.xlsx", include_in_schema=False)
-def cba_download(request: Request, ident: str, who: Principal = Depends(require_economics)):
-    _, rep = _cba(request, ident)
+def cba_download(request: Request, ident: str, who: Principal = Depends(require_economics),
+                 con: duckdb.DuckDBPyConnection = Depends(get_con)):
+    _, rep = _cba(request, ident, con)
     return _download(request, who, rep.model.id, report.cba_frames(rep))
 
 
 def _pbma_context(request: Request, con, who: Principal, ident: str) -> dict:
     entry = _entry(request, "pbma", ident)
-    ex = load_exercise(entry.path)
+    ex = load_exercise(entry.path, con)
     scores = score_options(ex)
     sel = select(ex, scores)
     frames = report.pbma_frames(ex, scores, sel)
@@ -158,7 +160,7 @@ def pbma_decide(request: Request, ident: str,
         raise Forbidden("Your role cannot record PBMA decisions.")
     entry = _entry(request, "pbma", ident)
     try:
-        record_decision(request.app.state.ws, load_exercise(entry.path),
+        record_decision(request.app.state.ws, load_exercise(entry.path, con),
                         DecisionInput(option_id, decision, rationale), by=who.username)
     except CarepathError as exc:
         ctx = _pbma_context(request, con, who, ident)
