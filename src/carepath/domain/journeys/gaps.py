@@ -16,6 +16,7 @@ person-level authority, every list audited:
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import date
 
@@ -23,13 +24,13 @@ import duckdb
 import pandas as pd
 
 from carepath.domain.journeys._shared import (
-    audit_view,
     check_choice,
     check_period,
     locality_join,
     require_person_level,
     with_wilson,
 )
+from carepath.errors import ValidationError
 from carepath.workspace import Workspace
 
 DEFAULT_NO_CONTACT_DAYS = 90
@@ -184,15 +185,26 @@ def fell_between_counts(con: duckdb.DuckDBPyConnection, *, start: date, end: dat
 
 def fell_between_lists(ws: Workspace, *, start: date, end: date, as_of: date,
                        actor: str, can_see_person_level: bool,
-                       no_contact_days: int = DEFAULT_NO_CONTACT_DAYS) -> pd.DataFrame:
-    """The flagged people themselves (pseudonyms), for authorised roles; audited."""
+                       no_contact_days: int = DEFAULT_NO_CONTACT_DAYS,
+                       con: duckdb.DuckDBPyConnection | None = None) -> pd.DataFrame:
+    """The flagged people themselves (pseudonyms), for authorised roles. The list and its
+    audit event share one connection (pass the web server's to avoid reopening)."""
     require_person_level(can_see_person_level, "the list of people who fell between services")
+    if not actor or not actor.strip():
+        raise ValidationError("an actor is required for person-level views", where="audit")
     params = _params(start, end, as_of, no_contact_days)
-    with ws.connect(read_only=True) as con:
-        df = con.execute(f"SELECT * EXCLUDE (flagged) FROM ({_all_rules_sql()}) "
-                         "WHERE flagged ORDER BY rule, patient_id, tumour_id", params).df()
-    audit_view(ws, actor=actor, action="fell_between.list", target=None,
-               detail={**params, "rows": len(df)})
+    if con is None:
+        with ws.transaction() as own:
+            return _list(ws, own, params, actor)
+    return _list(ws, con, params, actor)
+
+
+def _list(ws: Workspace, con: duckdb.DuckDBPyConnection, params: dict,
+          actor: str) -> pd.DataFrame:
+    df = con.execute(f"SELECT * EXCLUDE (flagged) FROM ({_all_rules_sql()}) "
+                     "WHERE flagged ORDER BY rule, patient_id, tumour_id", params).df()
+    ws.audit(con, actor=actor, action="fell_between.list", target=None,
+             detail=json.dumps({**params, "rows": len(df)}, default=str, sort_keys=True))
     return df
 
 

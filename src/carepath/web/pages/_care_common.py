@@ -1,0 +1,67 @@
+"""Helpers shared by the journeys, end-of-life, experience and co-production pages: period
+choice, scope filtering of trust rows, frames to template rows and interval bars."""
+
+from __future__ import annotations
+
+import math
+from datetime import date
+
+import duckdb
+import pandas as pd
+
+from carepath.domain.journeys._shared import default_period
+from carepath.web.scopes import Principal, allowed_restricted_codes
+
+PERCENT = 100
+
+
+def period(con: duckdb.DuckDBPyConnection, topic: str, start: date | None,
+           end: date | None) -> tuple[date, date]:
+    return default_period(con, topic, start, end)
+
+
+def visible(con: duckdb.DuckDBPyConnection, who: Principal, frame: pd.DataFrame, *,
+            group_col: str = "group", dim_col: str | None = "dimension",
+            restricted_dims: tuple[str, ...] = ("trust",)) -> pd.DataFrame:
+    """Drop rows about providers (trusts) the caller may not see: a provider sees its own
+    trust only, a locality lead none; wide roles see all."""
+    allowed = allowed_restricted_codes(con, who)
+    if allowed is None or frame.empty:
+        return frame
+    if dim_col is None:
+        return frame[frame[group_col].isin(allowed)]
+    restricted = frame[dim_col].isin(restricted_dims)
+    return frame[~restricted | frame[group_col].isin(allowed)]
+
+
+def records(frame: pd.DataFrame) -> list[dict]:
+    """Rows for templates: NaN and NA become None so the filters show blanks."""
+    out = []
+    for row in frame.to_dict("records"):
+        out.append({k: None if _blank(v) else v for k, v in row.items()})
+    return out
+
+
+def _blank(v) -> bool:
+    if v is None or v is pd.NA:
+        return True
+    return isinstance(v, float) and math.isnan(v)
+
+
+def bars(frame: pd.DataFrame, *, name: str, overall: float | None, value: str = "value",
+         lower: str = "lower", upper: str = "upper") -> list[dict]:
+    """Rows for charts.bar_with_intervals, in percent, marked lower/higher than overall when
+    the interval excludes it."""
+    rows = []
+    for r in records(frame):
+        if r.get(value) is None:
+            continue
+        sig = "similar"
+        if overall is not None and r[upper] is not None and r[upper] < overall:
+            sig = "lower"
+        elif overall is not None and r[lower] is not None and r[lower] > overall:
+            sig = "higher"
+        rows.append({"name": str(r[name]), "value": r[value] * PERCENT,
+                     "lower": r[lower] * PERCENT, "upper": r[upper] * PERCENT,
+                     "significance": sig})
+    return rows

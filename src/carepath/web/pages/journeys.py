@@ -1,0 +1,102 @@
+"""Journeys pages: pathway waits, people who fell between services (counts for all staff,
+lists for person-level roles), Recovery Package coverage with the equity view, HNA
+concerns, routes through the pathway, and one person's audited timeline."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import duckdb
+from fastapi import APIRouter, Depends, Query, Request
+from markupsafe import Markup
+
+from carepath import charts
+from carepath.domain.journeys import flows, gaps, hna, recovery, waits
+from carepath.domain.journeys.timeline import person_timeline
+from carepath.web.db import get_con
+from carepath.web.pages._care_common import bars, period, records, visible
+from carepath.web.pages._flow_svg import flow_svg
+from carepath.web.render import NavItem, render
+from carepath.web.scopes import PERSON_LEVEL_ROLES, STAFF_ROLES, Principal
+from carepath.web.security import require_roles, require_user
+
+router = APIRouter()
+NAV_ITEMS = (NavItem("Journeys", "/journeys", STAFF_ROLES, order=40),)
+EQUITY_CHART_ELEMENT = "hna"
+PATIENT_ID_MAX = 80
+
+
+@router.get("/journeys", include_in_schema=False)
+def journeys_page(request: Request, start: date | None = Query(None),
+                  end: date | None = Query(None),
+                  no_contact_days: int = Query(gaps.DEFAULT_NO_CONTACT_DAYS, ge=1, le=3650),
+                  who: Principal = Depends(require_user),
+                  con: duckdb.DuckDBPyConnection = Depends(get_con)):
+    s, e = period(con, "cancer", start, end)
+    cov = visible(con, who, recovery.coverage(con, start=s, end=e))
+    equity = recovery.equity_view(cov)
+    overall = cov[(cov.dimension == "all") & (cov.element == EQUITY_CHART_ELEMENT)]
+    by_trust = cov[(cov.dimension == "trust") & (cov.element == EQUITY_CHART_ELEMENT)]
+    edges = flows.pathway_flows(con, start=s, end=e)
+    ctx = {
+        "title": "Whole journeys", "start": s, "end": e, "no_contact_days": no_contact_days,
+        "can_list": who.role in PERSON_LEVEL_ROLES,
+        "waits": records(waits.wait_summary(con, "referral_to_diagnosis", start=s, end=e,
+                                            group="tumour_group")),
+        "waits_dtt": records(waits.wait_summary(con, "decision_to_treatment", start=s, end=e)),
+        "gaps": records(gaps.fell_between_counts(con, start=s, end=e, as_of=e,
+                                                 no_contact_days=no_contact_days)),
+        "coverage": records(cov[cov.dimension == "all"]),
+        "equity": records(equity),
+        "hna_chart": charts.bar_with_intervals(
+            bars(by_trust, name="group", overall=_first(overall, "value")),
+            average=_pct(_first(overall, "value")), y_title="HNA recorded (%)")
+        if not by_trust.empty else None,
+        "hna_rows": bars(by_trust, name="group", overall=_first(overall, "value")),
+        "concerns": records(hna.concerns_by_domain(con, start=s, end=e).query(
+            "tumour_group == 'all'")),
+        "flow_svg": Markup(flow_svg(edges, flows.STAGES)),
+        "flows": records(edges),
+    }
+    return render(request, "journeys.html", ctx)
+
+
+def _first(frame, col):
+    return None if frame.empty else float(frame[col].iloc[0])
+
+
+def _pct(v):
+    return None if v is None else v * 100
+
+
+@router.get("/journeys/fell-between", include_in_schema=False)
+def fell_between_list(request: Request, start: date | None = Query(None),
+                      end: date | None = Query(None),
+                      no_contact_days: int = Query(gaps.DEFAULT_NO_CONTACT_DAYS, ge=1,
+                                                   le=3650),
+                      who: Principal = Depends(require_roles(*PERSON_LEVEL_ROLES)),
+                      con: duckdb.DuckDBPyConnection = Depends(get_con)):
+    s, e = period(con, "cancer", start, end)
+    ws = request.app.state.db.ws
+    people = gaps.fell_between_lists(ws, start=s, end=e, as_of=e, actor=who.username,
+                                     can_see_person_level=True,
+                                     no_contact_days=no_contact_days, con=con)
+    return render(request, "journey_gaps.html", {
+        "title": "People who fell between services", "start": s, "end": e,
+        "no_contact_days": no_contact_days, "rows": records(people)})
+
+
+@router.get("/journeys/person/{patient_id}", include_in_schema=False)
+def person_page(request: Request, patient_id: str,
+                who: Principal = Depends(require_roles(*PERSON_LEVEL_ROLES)),
+                con: duckdb.DuckDBPyConnection = Depends(get_con)):
+    if len(patient_id) > PATIENT_ID_MAX:
+        from fastapi import HTTPException
+
+        raise HTTPException(404, "There is no such person in this workspace.")
+    ws = request.app.state.db.ws
+    tl = person_timeline(ws, patient_id, actor=who.username, can_see_person_level=True,
+                         con=con)
+    return render(request, "journey_person.html", {
+        "title": f"Journey {patient_id}", "patient_id": patient_id, "rows": records(tl),
+        "flagged": int((tl["flag"] != "").sum()) if not tl.empty else 0})

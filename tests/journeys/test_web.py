@@ -1,0 +1,109 @@
+"""Journeys pages: counts for staff, person-level pages only for person-level roles, every
+person-level view audited, trust rows scoped for providers."""
+
+from __future__ import annotations
+
+import pytest
+from fastapi.testclient import TestClient
+
+from .conftest import build_journeys_workspace
+
+PASSWORD = "correct-horse-battery"
+ACCOUNTS = {"analyst": ("analyst", []), "commish": ("commissioner", []),
+            "prov": ("provider", ["T1"]), "lead": ("locality_lead", ["L1"])}
+
+
+def _login(client: TestClient, username: str) -> None:
+    page = client.get("/login")
+    csrf = page.text.split('name="csrf_token" value="')[1].split('"')[0]
+    r = client.post("/login", data={"username": username, "password": PASSWORD,
+                                     "csrf_token": csrf, "next": "/"}, follow_redirects=False)
+    assert r.status_code == 303
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory):
+    from carepath.web import users
+    from carepath.web.app import create_app
+
+    ws = build_journeys_workspace(tmp_path_factory.mktemp("jweb") / "ws")
+    for name, (role, scope) in ACCOUNTS.items():
+        users.add_user(ws, by="test", username=name, password=PASSWORD, role=role, scope=scope)
+    app = create_app(ws)
+    clients = {}
+    with TestClient(app) as anon:
+        clients["public"] = anon
+        for name in ACCOUNTS:
+            c = TestClient(app)
+            c.__enter__()
+            _login(c, name)
+            clients[name] = c
+        yield ws, clients
+        for name in ACCOUNTS:
+            clients[name].__exit__(None, None, None)
+
+
+def _audit(ws, action):
+    # the server holds a read-write connection; this process may only open the same kind
+    with ws.connect() as con:
+        return con.execute("SELECT actor, target FROM audit_log WHERE action = ?",
+                           [action]).fetchall()
+
+
+PERIOD = "start=2024-01-01&end=2024-12-31"
+
+
+def test_overview_shows_counts_to_staff_and_links_lists_for_analysts(site):
+    _, c = site
+    page = c["analyst"].get(f"/journeys?{PERIOD}&no_contact_days=150")
+    assert page.status_code == 200
+    assert "People who fell between services" in page.text
+    assert "/journeys/fell-between?" in page.text
+    assert "<svg" in page.text and "two_week_wait" in page.text  # flow diagram
+    commish = c["commish"].get(f"/journeys?{PERIOD}")
+    assert commish.status_code == 200 and "/journeys/fell-between?" not in commish.text
+
+
+def test_public_is_sent_to_login(site):
+    _, c = site
+    r = c["public"].get("/journeys", follow_redirects=False)
+    assert r.status_code == 303 and "/login" in r.headers["location"]
+
+
+@pytest.mark.parametrize("who", ["commish", "prov", "lead"])
+def test_person_level_pages_forbidden_without_authority(site, who):
+    ws, c = site
+    assert c[who].get("/journeys/person/A").status_code == 403
+    assert c[who].get(f"/journeys/fell-between?{PERIOD}").status_code == 403
+    assert all(actor != who for actor, _ in _audit(ws, "journey.view"))
+
+
+def test_person_page_for_analyst_is_audited(site):
+    ws, c = site
+    page = c["analyst"].get("/journeys/person/E")
+    assert page.status_code == 200
+    assert "after death" in page.text
+    assert ("analyst", "E") in _audit(ws, "journey.view")
+    assert c["analyst"].get("/journeys/person/nobody").status_code == 400
+
+
+def test_fell_between_list_for_analyst_is_audited(site):
+    ws, c = site
+    page = c["analyst"].get(f"/journeys/fell-between?{PERIOD}&no_contact_days=150")
+    assert page.status_code == 200 and "/journeys/person/C" in page.text
+    assert ("analyst", None) in _audit(ws, "fell_between.list")
+
+
+def test_provider_sees_only_its_own_trust(site):
+    _, c = site
+    page = c["prov"].get(f"/journeys?{PERIOD}").text
+    chart = page.split('id="hna-by-trust"')[1].split("</figure>")[0]
+    assert '"T1"' in chart and '"T2"' not in chart
+    analyst = c["analyst"].get(f"/journeys?{PERIOD}").text
+    assert '"T2"' in analyst.split('id="hna-by-trust"')[1].split("</figure>")[0]
+
+
+def test_bad_query_parameters_are_helpful(site):
+    _, c = site
+    r = c["analyst"].get("/journeys?start=yesterday")
+    assert r.status_code == 422
