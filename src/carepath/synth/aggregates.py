@@ -18,6 +18,7 @@ IMD_SPREAD = (0.2, 0.6, 0.2)  # patient quintile = practice quintile -1 / same /
 MAX_REGISTERED_YEARS = 30
 SCREENING_ELIGIBLE_NOT_CEASED = 0.97  # eligible after ceased recall
 SCREENING_IMD_SLOPE = -0.004  # coverage per IMD score point above the mean
+# Trends are centred on the middle of the window, so the window's mean meets the anchor.
 SCREENING_TREND_PER_YEAR = {"cervical_25_49": -0.004, "cervical_50_64": -0.002,
                             "breast_53_70": 0.0, "bowel_60_74": 0.008}
 # Share of each five-year band inside a programme's age range: (sex or None, {band: share}).
@@ -94,7 +95,7 @@ def screening(ch: Chunk, out: dict) -> None:
                  + rng.normal(0.0, anchors.SCREENING_PRACTICE_SD / 3, n_p)[:, None]
                  + SCREENING_IMD_SLOPE * (gp.imd_score[ch.idx] - anchors.IMD_SCORE_MEAN)[:, None]
                  + ch.planted.screening_shift[ch.idx][:, None]
-                 + SCREENING_TREND_PER_YEAR[prog] * (year_index - (win.years - 1))[None, :])
+                 + SCREENING_TREND_PER_YEAR[prog] * (year_index - (win.years - 1) / 2)[None, :])
         screened = rng.binomial(eligible, np.clip(cover, 0.05, 0.98))
         p, q = np.indices(eligible.shape)
         for name, arr in (("p", p), ("prog", np.full(p.shape, k)), ("q", q),

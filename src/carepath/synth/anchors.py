@@ -130,7 +130,7 @@ PLACE_OF_DEATH_TARGET = {"hospital": 0.43, "home": 0.29, "care_home": 0.21, "hos
                          "other": 0.02}  # ONS/OHID deaths by place, England
 EOL_REGISTER_ALL_DEATHS = 0.30  # Harrison et al. BJGP 2012: ~29% of deaths on a register
 EOL_REGISTER_CANCER_DEATHS = 0.67  # ... two thirds of cancer deaths
-EOL_REGISTER_OTHER_DEATHS = 0.20  # ... a fifth of others
+EOL_REGISTER_OTHER_DEATHS = 0.17  # ... a fifth of others (0.17 offsets the lead time)
 PREFERRED_PLACE_ACHIEVED = 0.65  # dies where they chose, when a choice was recorded
 
 # ----- personalised care -------------------------------------------------------------------
@@ -148,5 +148,5 @@ SCREENING_PRACTICE_SD = 0.06  # between-practice sd of coverage (cervical 25-49:
 # ----- survival (for deaths after diagnosis) -----------------------------------------------
 # Probability of dying of the cancer, and mean years to that death, by stage 1, 2, 3, 4, U
 # (shape of ONS/NDRS survival by stage: 1-year survival ~97% stage 1, ~40-50% stage 4).
-CANCER_DEATH_PROB = np.array([0.08, 0.22, 0.50, 0.90, 0.65])
+CANCER_DEATH_PROB = np.array([0.07, 0.20, 0.45, 0.85, 0.60])
 CANCER_DEATH_MEAN_YEARS = np.array([5.0, 4.0, 2.2, 0.8, 1.0])

@@ -37,8 +37,8 @@ EP_CAP = 0.85
 # Screening route where a programme covers the site and age.
 SCREEN_P = {"breast": 0.45, "lower_gi": 0.14, "cervix": 0.30}
 # logit P(stage 1-2 | staged), by route and tumour group.
-EARLY_ROUTE_LOGIT = {"screening": 1.9, "two_week_wait": 0.55, "gp_referral": 0.35,
-                     "other_outpatient": 0.25, "inpatient_elective": -0.1, "emergency": -1.3,
+EARLY_ROUTE_LOGIT = {"screening": 1.9, "two_week_wait": 0.65, "gp_referral": 0.45,
+                     "other_outpatient": 0.35, "inpatient_elective": -0.1, "emergency": -1.3,
                      "dco": 0.0, "unknown": 0.0}
 EARLY_GROUP_LOGIT = {"breast": 0.9, "skin": 1.6, "lung": -1.1, "upper_gi": -0.9, "lower_gi": -0.3,
                      "gynaecological": 0.4, "head_and_neck": -0.2, "urological": 0.3,
@@ -215,7 +215,8 @@ def simulate_cancer(ch: Chunk, ids: dict[str, int]) -> tuple[dict, Tumours]:
     tumour_id = np.full(n, -1, dtype=np.int64)
     tumour_id[diagnosed] = ids["tumour"] + np.arange(diagnosed.sum())
     ids["tumour"] += int(diagnosed.sum())
-    patient = ch.people.new(rng, pi, s, age, base)
+    # Age is age at diagnosis (or at referral, while a diagnosis is pending).
+    patient = ch.people.new(rng, pi, s, age, np.where(diagnosed, diagnosis, base))
     _referrals_for_tumours(ch, out, ids, pi, patient, group, route, base, seen_delay, fds_delay,
                            diagnosis, tumour_id, trust)
     _usc_no_cancer(ch, out, ids)

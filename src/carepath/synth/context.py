@@ -93,7 +93,7 @@ def lognormal_days(rng: np.random.Generator, n: int, within: float, days: int,
     """Delays in days, log-normal with P(delay <= days) = within."""
     from scipy.stats import norm
 
-    mu = np.log(days + 0.5) - norm.ppf(within) * sigma
+    mu = np.log(days + 1.0) - norm.ppf(within) * sigma  # floor(x) <= days iff x < days + 1
     return np.floor(rng.lognormal(mu, sigma, n)).astype(np.int64)
 
 

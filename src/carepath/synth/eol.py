@@ -28,8 +28,8 @@ PLACES = codes.PLACES_OF_DEATH
 PREFS = codes.PREFERRED_PLACES
 # Where people die when no recorded preference decides it (tuned so that all deaths split
 # as anchors.PLACE_OF_DEATH_TARGET).
-DEFAULT_PLACE = {"cancer": [0.31, 0.10, 0.12, 0.44, 0.03],  # home, care home, hospice, ...
-                 "other": [0.25, 0.27, 0.005, 0.46, 0.015]}
+DEFAULT_PLACE = {"cancer": [0.30, 0.09, 0.12, 0.46, 0.03],  # home, care home, hospice, ...
+                 "other": [0.24, 0.26, 0.005, 0.48, 0.015]}
 PREFERRED = {"cancer": [0.55, 0.06, 0.22, 0.04, 0.01, 0.12],
              "other": [0.50, 0.25, 0.06, 0.06, 0.01, 0.12]}
 CARE_HOME_OLD_AGE, CARE_HOME_OLD_FACTOR = 85, 1.8

@@ -118,7 +118,10 @@ def _practice_traits(rng: np.random.Generator, locality: np.ndarray, n_loc: int)
     depr = loc_depr + rng.normal(0.0, 0.7, len(locality))
     imd = np.clip(anchors.IMD_SCORE_MEAN + anchors.IMD_SCORE_SD * depr, 2.0, 75.0)
     loc_age = rng.normal(0.0, 0.35, n_loc)[locality]
-    tilt = np.clip(loc_age - 0.25 * depr + rng.normal(0.0, 0.3, len(locality)), -1.0, 1.0)
+    tilt = loc_age - 0.25 * depr + rng.normal(0.0, 0.3, len(locality))
+    # Centred, so the area as a whole has about England's age structure and the national
+    # rates in the calibration table apply to it.
+    tilt = np.clip(tilt - tilt.mean(), -1.0, 1.0)
     rural_score = tilt - 0.5 * depr + rng.normal(0.0, 0.4, len(locality))
     rurality = np.digitize(rural_score, (-0.2, 0.35))  # 0 urban, 1 town, 2 rural
     quintile = 1 + np.digitize(-imd, [-c for c in anchors.IMD_QUINTILE_CUTS])
