@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import duckdb
 from fastapi import APIRouter, Depends, Request
+from fastapi.responses import RedirectResponse
 
 from carepath.web.db import get_con
 from carepath.web.render import NavItem, render
@@ -40,3 +41,9 @@ def home(request: Request, who: Principal = Depends(current_principal),
             f"({', '.join('?' * len(codes))}) GROUP BY 1 ORDER BY 2", codes).fetchall()
     return render(request, "home.html", {"title": "Home", "summary": summary,
                                          "my_localities": my_localities})
+
+
+@router.get("/favicon.ico", include_in_schema=False)
+def favicon():
+    # Browsers ask for /favicon.ico whatever the page says; send them to the shipped icon.
+    return RedirectResponse("/static/favicon.svg", status_code=301)

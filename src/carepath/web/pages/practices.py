@@ -62,9 +62,19 @@ def practice_or_error(con: duckdb.DuckDBPyConnection, who: Principal, code: str)
     return row[0]
 
 
+def _clamp(pos: float | None) -> float | None:
+    return None if pos is None else min(max(float(pos), 0.0), 1.0)
+
+
 def profile_rows(con: duckdb.DuckDBPyConnection, code: str, meta: dict) -> list[dict]:
     rows = profiles.practice_profile(con, code, meta)
     for r in rows:
+        # A comparator outside the practices' range (a narrow range, an aggregate far from
+        # them) would stretch the chart to thousands of pixels: pin it to the spine's end.
+        for c in r["comparators"]:
+            c["pos"] = _clamp(c["pos"])
+        if r["pos"]:
+            r["pos"] = {k: _clamp(v) for k, v in r["pos"].items()}
         comps = {c["name"]: c["value"] for c in r["comparators"]}
         r.update(locality=comps.get("locality"), icb=comps.get("icb"),
                  unit=meta[r["indicator_id"]].get("unit", ""))

@@ -1,0 +1,37 @@
+"""Experience page: % positive per question and organisation with small numbers suppressed,
+summary scores, and case-mix adjusted scores."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import duckdb
+from fastapi import APIRouter, Depends, Query, Request
+
+from carepath.domain.experience import scoring
+from carepath.model.codes import SURVEYS
+from carepath.web.db import get_con
+from carepath.web.pages._care_common import period, records
+from carepath.web.render import NavItem, render
+from carepath.web.scopes import STAFF_ROLES, Principal
+from carepath.web.security import require_user
+
+router = APIRouter()
+NAV_ITEMS = (NavItem("Experience", "/experience", STAFF_ROLES, order=42),)
+SURVEY_PATTERN = "^(" + "|".join(SURVEYS) + ")$"
+
+
+@router.get("/experience", include_in_schema=False)
+def experience_page(request: Request, survey: str = Query("cpes", pattern=SURVEY_PATTERN),
+                    start: date | None = Query(None), end: date | None = Query(None),
+                    who: Principal = Depends(require_user),
+                    con: duckdb.DuckDBPyConnection = Depends(get_con)):
+    s, e = period(con, "surveys", start, end)
+    scores = scoring.question_scores(con, survey=survey, start=s, end=e)
+    adjusted = scoring.casemix_adjusted(con, survey=survey, start=s, end=e)
+    return render(request, "experience.html", {
+        "title": "Experience", "survey": survey, "surveys": SURVEYS, "start": s, "end": e,
+        "min_respondents": scoring.MIN_RESPONDENTS,
+        "summary": records(scoring.summary_scores(scores)) if not scores.empty else [],
+        "scores": records(scores), "adjusted": records(adjusted),
+    })

@@ -1,0 +1,223 @@
+"""Every page a user sees, in real headless Chromium (Debian package) through Playwright:
+each role's main journey, keyboard access, charts drawn from the vendored bundle with no
+console errors (so the Content Security Policy and offline assets hold)."""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from .conftest import PASSWORD, build_workspace
+
+pytestmark = pytest.mark.browser
+CHROMIUM = "/usr/bin/chromium"
+IND = "early_stage_all"
+SHOTS = Path(os.environ.get("CAREPATH_SCREENSHOTS", "/tmp/carepath-shots"))
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    """A real uvicorn server on 127.0.0.1 and a free port, stopped at the end."""
+    import uvicorn
+
+    from carepath.web.app import create_app
+
+    ws = build_workspace(tmp_path_factory.mktemp("browser") / "ws")
+    port = _free_port()
+    srv = uvicorn.Server(uvicorn.Config(create_app(ws), host="127.0.0.1", port=port,
+                                        log_level="warning"))
+    thread = threading.Thread(target=srv.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not srv.started:
+        assert time.monotonic() < deadline, "server did not start"
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    srv.should_exit = True
+    thread.join(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not Path(CHROMIUM).exists():
+        pytest.skip("Debian chromium is not installed (make test installs it)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        yield b
+        b.close()
+
+
+class Session:
+    """A browser context for one user, collecting console errors."""
+
+    def __init__(self, browser, base: str):
+        self.base = base
+        self.context = browser.new_context(viewport={"width": 1200, "height": 900})
+        self.page = self.context.new_page()
+        self.errors: list[str] = []
+        self.page.on("console", lambda m: m.type == "error" and self.errors.append(m.text))
+        self.page.on("pageerror", lambda e: self.errors.append(str(e)))
+
+    def go(self, path: str, *, expect: int = 200):
+        """Navigate; an expected error status is not a console error of the page."""
+        response = self.page.goto(self.base + path)
+        assert response.status == expect, (path, response.status)
+        if expect >= 400:
+            self.errors = [e for e in self.errors if f"status of {expect}" not in e]
+        return response
+
+    def login_with_keyboard(self, username: str) -> None:
+        self.go("/login")
+        page = self.page
+        page.keyboard.press("Tab")  # skip link first
+        assert page.evaluate("document.activeElement.className") == "skip-link"
+        page.focus("#username")
+        page.keyboard.type(username)
+        page.keyboard.press("Tab")
+        assert page.evaluate("document.activeElement.id") == "password"
+        page.keyboard.type(PASSWORD)
+        page.keyboard.press("Enter")
+        page.wait_for_url(self.base + "/")
+
+    def shot(self, name: str) -> None:
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        self.page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+
+    def charts_drawn(self) -> int:
+        figures = self.page.locator("figure.chart")
+        n = figures.count()
+        for i in range(n):
+            figures.nth(i).locator("svg").first.wait_for(timeout=10_000)
+        assert self.page.locator("figure.chart[data-rendered='error']").count() == 0
+        return n
+
+    def close(self) -> None:
+        self.context.close()
+
+
+@pytest.fixture
+def session(browser, server):
+    opened: list[Session] = []
+
+    def make() -> Session:
+        s = Session(browser, server)
+        opened.append(s)
+        return s
+
+    yield make
+    for s in opened:
+        assert s.errors == [], s.errors
+        s.close()
+
+
+def test_analyst_journey_indicator_page_charts_and_tables(session):
+    s = session()
+    s.login_with_keyboard("analyst")
+    assert "Where to start" in s.page.content()
+    s.shot("home")
+    s.page.get_by_role("link", name="Indicators", exact=True).first.click()
+    s.page.wait_for_url("**/indicators")
+    s.page.get_by_role("link", name="Cancers diagnosed at stage 1 or 2").first.click()
+    s.page.wait_for_url(f"**/indicators/{IND}")
+    assert s.charts_drawn() == 3  # funnel, ordered bar, trend
+    # the data-table alternative opens from the keyboard
+    summary = s.page.locator("figure#funnel summary")
+    summary.focus()
+    s.page.keyboard.press("Enter")
+    assert s.page.locator("figure#funnel table").is_visible()
+    assert "Suppressed" in s.page.locator("#values + p + .table-wrap table").inner_text()
+    s.shot("indicator")
+    s.page.select_option("#level", "locality")
+    s.page.get_by_role("button", name="Show").click()
+    s.page.wait_for_url("**level=locality**")
+    assert "North Locality" in s.page.content()
+
+
+def test_lead_journey_rug_profile_outliers_and_review_form(session):
+    s = session()
+    s.login_with_keyboard("northlead")
+    s.page.get_by_role("link", name="North Locality").first.click()
+    s.page.wait_for_url("**/localities/L1")
+    rug = s.page.locator("table.rug")
+    assert rug.locator("tbody tr").count() == 2
+    assert "worse" in rug.inner_text().lower()
+    s.shot("locality")
+    s.page.get_by_role("link", name="Alpha Surgery").first.click()
+    s.page.wait_for_url("**/practices/P1")
+    assert s.charts_drawn() == 1
+    s.shot("practice")
+    s.go("/localities/L1/outliers")
+    s.page.locator("details.panel summary").first.focus()
+    s.page.keyboard.press("Enter")
+    s.page.fill("textarea[name=explanation]", "Two late stagings in a small list")
+    s.page.check("input[name=accepted][value=no]")
+    s.page.fill("textarea[name=action]", "Review staging with the trust")
+    s.page.fill("input[name=owner]", "Dr Example")
+    s.page.get_by_role("button", name="Save the record").first.click()
+    s.page.wait_for_url("**/outliers#reviews")
+    assert "Review staging with the trust" in s.page.locator("#reviews ~ .table-wrap").inner_text()
+    s.shot("outliers")
+    s.go("/localities/L2", expect=403)
+    assert "outside" in s.page.content()
+
+
+def test_public_journey_without_an_account(session):
+    s = session()
+    s.go("/")
+    s.page.get_by_role("link", name="Published outcomes").first.click()
+    s.page.wait_for_url("**/public")
+    assert "suppressed" in s.page.content()
+    s.page.get_by_role("link", name="Bowel screening coverage").first.click()
+    s.page.wait_for_url("**/public/indicators/screening_bowel_60_74")
+    body = s.page.locator("main table").last.inner_text()
+    assert "0.0" in body and "No data" in body  # a true zero and a missing ICB value
+    s.charts_drawn()
+    s.shot("public-indicator")
+    s.page.select_option("#period", "2023/24")
+    s.page.get_by_role("button", name="Show").click()
+    s.page.wait_for_url("**period=2023**")
+    assert s.page.locator("main table").last.inner_text().count("Suppressed") == 2
+    s.go("/practices/P1")
+    assert s.page.url.endswith("/login?next=/practices/P1")
+
+
+def test_provider_and_admin_journeys_and_sign_out(session):
+    s = session()
+    s.login_with_keyboard("provider1")
+    s.go(f"/indicators/{IND}?level=provider")
+    assert "Wessex Hospitals" in s.page.content() and "Other Hospice" not in s.page.content()
+    s.go("/practices", expect=403)
+    s.page.get_by_role("button", name="Sign out").click()
+    s.page.wait_for_url(s.base + "/")
+    assert "Sign in" in s.page.content()
+    admin = session()
+    admin.login_with_keyboard("admin")
+    admin.page.get_by_role("link", name="Audit").click()
+    admin.page.wait_for_url("**/admin/audit")
+    assert "login" in admin.page.locator("main table").first.inner_text()
+    admin.shot("audit")
+    admin.go("/no/such/page", expect=404)
+    assert "There is no page at this address" in admin.page.content()
+
+
+def test_skip_link_and_focus_are_visible(session):
+    s = session()
+    s.go("/public")
+    s.page.keyboard.press("Tab")
+    box = s.page.locator(".skip-link").bounding_box()
+    assert box and box["x"] >= 0  # moved on screen when focused
+    s.page.keyboard.press("Enter")
+    assert s.page.evaluate("document.activeElement.id") == "main-content"
