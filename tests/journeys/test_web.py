@@ -107,3 +107,38 @@ def test_bad_query_parameters_are_helpful(site):
     _, c = site
     r = c["analyst"].get("/journeys?start=yesterday")
     assert r.status_code == 422
+
+
+def test_eol_page_shows_progress_by_locality(site):
+    _, c = site
+    page = c["commish"].get("/eol?start=2024-04-01&end=2025-03-31")
+    assert page.status_code == 200
+    assert "3</span> deaths" in page.text
+    assert 'id="choice-by-locality"' in page.text
+    assert "50.0%</span> of those died where they chose" in page.text
+
+
+def test_experience_page_keeps_suppressed_missing_and_published_apart(site):
+    ws, c = site
+    with ws.connect() as con:
+        con.execute("""INSERT INTO survey_responses (survey, respondent_id, org_code,
+                       question_id, positive, response_date)
+                       SELECT 'cpes', 'r' || i, CASE WHEN i < 30 THEN 'T1' ELSE 'T2' END,
+                              'Q1', i % 3 > 0, DATE '2024-06-01' FROM range(35) r(i)""")
+    page = c["lead"].get("/experience?survey=cpes").text
+    scores = page.split('id="scores"')[1].split("</table>")[0]
+    assert "Suppressed" in scores  # T2 has 5 respondents
+    assert "66.7" in scores  # T1: 20 of 30
+    assert c["lead"].get("/experience?survey=gallup").status_code == 422
+
+
+def test_coproduction_page(site):
+    from datetime import date
+
+    from carepath.domain.coproduction.records import record_event
+
+    ws, c = site
+    record_event(ws, by="test", title="Listening event", event_date=date(2024, 3, 1),
+                 stage="needs_assessment", participants={"patients": 6, "carers": 2})
+    page = c["prov"].get("/coproduction").text
+    assert "Listening event" in page and "No pledges recorded yet." in page
