@@ -181,3 +181,35 @@ def test_higher_discount_rate_shrinks_present_values(model, extra):
     slower = ((0, K.DISCOUNT_RATE + extra, K.HEALTH_DISCOUNT_RATE + extra),)
     h = model.horizon_years
     assert np.all(df(h, schedule=slower) <= df(h))
+
+
+@settings(max_examples=40, deadline=None)
+@given(models(), st.floats(1.01, 3))
+def test_dearer_services_never_raise_npv(model, factor):
+    from carepath.domain.economics.cba import compile_model, total_npv
+
+    c = compile_model(model)
+    base = total_npv(c, 1)[0]
+    dearer = {f"services.{s.id}.unit_cost": np.array([s.unit_cost * factor])
+              for s in model.services}
+    assert total_npv(c, 1, dearer)[0] <= base + 1e-6
+
+
+@settings(max_examples=40, deadline=None)
+@given(models())
+def test_more_deadweight_never_raises_a_positive_benefit(model):
+    from carepath.domain.economics.cba import compile_model, total_npv
+
+    c = compile_model(model)
+    positive = [b for b in model.benefits if b.quantity >= 0]
+    more = {f"benefits.{b.id}.deadweight": np.array([min(1.0, b.deadweight + 0.1)])
+            for b in positive}
+    assert total_npv(c, 1, more)[0] <= total_npv(c, 1)[0] + 1e-6
+
+
+def test_share_sum_tolerance_is_a_tenth_of_a_percent():
+    from carepath.domain.economics.definitions import check_shares_sum
+
+    assert check_shares_sum({"a": 0.3333, "b": 0.3333, "c": 0.3333})  # 99.99%
+    with pytest.raises(ValueError, match="sum to 99.8%"):
+        check_shares_sum({"a": 0.5, "b": 0.498})

@@ -151,14 +151,16 @@ def _print_cba(rep) -> None:
 def _write_cba(rep, out: Path) -> None:
     from carepath.charts import to_svg
     from carepath.domain.economics import report
-    from carepath.domain.economics.charts import tornado_chart
+    from carepath.domain.economics.charts import npv_histogram, tornado_chart
 
     frames = report.cba_frames(rep)
     paths = report.write_csvs(frames, out, rep.model.id)
     paths.append(report.write_xlsx(frames, out / f"{rep.model.id}.xlsx"))
     svg = to_svg(tornado_chart(rep.tornado, rep.base_npv)) if rep.tornado else None
+    mc = rep.monte_carlo
+    hist = to_svg(npv_histogram(mc.npv_samples)) if mc is not None else None
     html = out / f"{rep.model.id}.html"
-    html.write_text(report.cba_html(rep, svg), encoding="utf-8")
+    html.write_text(report.cba_html(rep, svg, hist), encoding="utf-8")
     console.print(f"Wrote {len(paths) + 1} files to [bold]{out}[/] (HTML: {html.name})")
 
 

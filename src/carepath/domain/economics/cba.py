@@ -203,6 +203,13 @@ def npv_draws(c: Compiled, n: int, overrides: dict[str, np.ndarray] | None = Non
     return present_values(c, flows(c, parameter_arrays(c, n, overrides)))
 
 
+def total_npv(c: Compiled, n: int, overrides: dict[str, np.ndarray] | None = None
+              ) -> np.ndarray:
+    """Total NPV (all organisations) for each of n draws."""
+    pv_cost, pv_ben = npv_draws(c, n, overrides)
+    return (pv_ben - pv_cost).sum(1)
+
+
 # ----- deterministic results -------------------------------------------------------------------
 @dataclass(frozen=True)
 class OrgResult:

@@ -163,10 +163,11 @@ _ENV.filters["money"] = money
 _ENV.filters["number"] = number
 
 
-def cba_html(rep: CBAReport, tornado_svg: str | None = None) -> str:
+def cba_html(rep: CBAReport, tornado_svg: str | None = None,
+             histogram_svg: str | None = None) -> str:
     return _ENV.get_template("cba_report.html").render(
         rep=rep, model=rep.model, result=rep.result, shift=cost_shift_frame(rep.result),
-        orgs=rep.model.organisations, tornado_svg=tornado_svg)
+        orgs=rep.model.organisations, tornado_svg=tornado_svg, histogram_svg=histogram_svg)
 
 
 def pbma_html(ex: Exercise, scores: list[OptionScore], sel: Selection,

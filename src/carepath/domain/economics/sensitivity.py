@@ -13,7 +13,13 @@ from dataclasses import dataclass
 import numpy as np
 
 from carepath.domain.economics import constants as K
-from carepath.domain.economics.cba import Compiled, compile_model, npv_draws, parameter_arrays
+from carepath.domain.economics.cba import (
+    Compiled,
+    compile_model,
+    npv_draws,
+    parameter_arrays,
+    total_npv,
+)
 from carepath.domain.economics.definitions import CBAModel, parse_parameter
 
 
@@ -34,7 +40,7 @@ def tornado(model: CBAModel, quantiles: tuple[float, float] = K.TORNADO_QUANTILE
             ) -> tuple[float, list[TornadoBar]]:
     """Base-case total NPV and one bar per uncertain parameter, widest swing first."""
     c = compile_model(model)
-    base = _total_npv(c, 1)[0]
+    base = total_npv(c, 1)[0]
     params = model.uncertainty
     if not params:
         return float(base), []
@@ -47,7 +53,7 @@ def tornado(model: CBAModel, quantiles: tuple[float, float] = K.TORNADO_QUANTILE
         column = _base_column(c, u.parameter, n)
         column[2 * i], column[2 * i + 1] = lo, hi
         overrides[u.parameter] = column
-    npv = _total_npv(c, n, overrides)
+    npv = total_npv(c, n, overrides)
     bars = [TornadoBar(u.parameter, lo, hi, float(npv[2 * i]), float(npv[2 * i + 1]))
             for i, (u, (lo, hi)) in enumerate(zip(params, bounds, strict=True))]
     return float(base), sorted(bars, key=lambda b: b.swing, reverse=True)
@@ -60,11 +66,6 @@ def _base_column(c: Compiled, parameter: str, n: int) -> np.ndarray:
     ids = {"services": c.service_ids, "benefits": c.benefit_ids,
            "unit_values": c.unit_value_ids}[kind]
     return np.full(n, base[fld][0, ids.index(ident)])
-
-
-def _total_npv(c: Compiled, n: int, overrides=None) -> np.ndarray:
-    pv_cost, pv_ben = npv_draws(c, n, overrides)
-    return (pv_ben - pv_cost).sum(1)
 
 
 @dataclass(frozen=True)
