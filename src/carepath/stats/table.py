@@ -52,6 +52,8 @@ def numeric_column(df: pd.DataFrame, column: str, source: str) -> np.ndarray:
     if column not in df.columns:
         raise StatsInputError(f"no column '{column}' (columns: {', '.join(map(str, df.columns))})",
                               where=source)
+    if pd.api.types.is_numeric_dtype(df[column]) and not pd.api.types.is_bool_dtype(df[column]):
+        return df[column].to_numpy(dtype=np.float64)  # already numbers (an in-memory frame)
     text = df[column].astype(str).str.strip()
     values = pd.to_numeric(text.where(text != "", None), errors="coerce")
     bad = values.isna() & (text != "") & ~text.str.upper().isin(["NA", "NAN"])
@@ -75,22 +77,24 @@ def parse_confidence(text: str) -> tuple[float, ...]:
 
 
 def _grouped_sums(df, groups, columns: dict[str, np.ndarray]) -> pd.DataFrame:
-    frame = pd.DataFrame(columns)
+    """Sum each column within groups (first-seen order); a NaN makes its group's sum NaN.
+
+    factorize + bincount rather than DataFrame.groupby: 100,000 groups in milliseconds.
+    """
     if not groups:
-        return frame.sum(skipna=False).to_frame().T
-    for g in groups:
-        frame[g] = df[g].to_numpy()
-    return frame.groupby(list(groups), sort=False, dropna=False).sum(min_count=1).reset_index() \
-        .pipe(lambda t: _propagate_nan(t, frame, groups, list(columns)))
-
-
-def _propagate_nan(summed, frame, groups, cols):
-    """PHE sums without na.rm: one missing value makes the group's sum missing."""
-    has_nan = frame.groupby(list(groups), sort=False, dropna=False)[cols].apply(
-        lambda t: t.isna().any()).reset_index(drop=True)
-    for c in cols:
-        summed.loc[has_nan[c].to_numpy(), c] = np.nan
-    return summed
+        return pd.DataFrame({k: [v.sum()] for k, v in columns.items()})
+    keys = df[list(groups)]
+    codes, uniques = pd.factorize(pd.MultiIndex.from_frame(keys) if len(groups) > 1
+                                  else keys.iloc[:, 0], use_na_sentinel=False)
+    out = (uniques.to_frame(index=False) if len(groups) > 1
+           else pd.DataFrame({groups[0]: np.asarray(uniques)}))
+    out.columns = list(groups)
+    size = len(out)
+    for name, values in columns.items():
+        missing = np.bincount(codes, weights=np.isnan(values), minlength=size) > 0
+        total = np.bincount(codes, weights=np.nan_to_num(values), minlength=size)
+        out[name] = np.where(missing, np.nan, total)
+    return out
 
 
 def _add(out: pd.DataFrame, ci: Interval, first: bool) -> None:
