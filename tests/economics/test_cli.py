@@ -34,7 +34,8 @@ def test_cba_prints_results_and_writes_csv_html_xlsx(tmp_path, capsys):
     assert "Who pays, who benefits" in html and "<svg" in html
     assert "src=\"http" not in html and "<script" not in html  # self-contained, offline
     sheets = load_workbook(tmp_path / "wessex-hospice-at-home.xlsx").sheetnames
-    assert {"organisations", "cost_shift", "tornado", "monte_carlo"} <= set(sheets)
+    assert {"organisations", "cost_shift", "tornado", "monte_carlo", "inputs_services",
+            "inputs_benefits", "inputs_uncertainty"} <= set(sheets)
 
 
 def test_cba_bad_file_is_one_line_and_exit_2(tmp_path, capsys):

@@ -70,7 +70,23 @@ def cba_frames(rep: CBAReport) -> dict[str, pd.DataFrame]:
     }
     if rep.monte_carlo is not None:
         frames["monte_carlo"] = monte_carlo_frame(rep.monte_carlo)
+    frames.update(input_frames(rep.model))
     return frames
+
+
+def input_frames(model: CBAModel) -> dict[str, pd.DataFrame]:
+    """The model's assumptions as tables, so a finance team can check every input."""
+    services = pd.DataFrame([
+        s.model_dump(exclude={"payers", "profile"})
+        | {"payers": ";".join(f"{p}:{v:.1%}" for p, v in s.payers.items()),
+           "profile": ";".join(str(x) for x in s.profile) if s.profile else None}
+        for s in model.services])
+    uncertainty = pd.DataFrame([
+        {"parameter": u.parameter, **u.distribution.model_dump(exclude_none=True)}
+        for u in model.uncertainty])
+    return {"inputs_services": services,
+            "inputs_benefits": pd.DataFrame([b.model_dump() for b in model.benefits]),
+            "inputs_uncertainty": uncertainty}
 
 
 def options_frame(scores: list[OptionScore], sel: Selection) -> pd.DataFrame:
@@ -135,11 +151,27 @@ def write_csvs(frames: dict[str, pd.DataFrame], out: Path, prefix: str) -> list[
     return paths
 
 
+EXCEL_SHEET_NAME_MAX = 31
+EXCEL_MAX_COLUMN_WIDTH = 60
+
+
+def _to_excel(xl: pd.ExcelWriter, frames: dict[str, pd.DataFrame]) -> None:
+    """One sheet per table, header row frozen, columns wide enough to read."""
+    for name, frame in frames.items():
+        sheet = name[:EXCEL_SHEET_NAME_MAX]
+        frame.to_excel(xl, sheet_name=sheet, index=False)
+        ws = xl.sheets[sheet]
+        ws.freeze_panes = "A2"
+        for i, col in enumerate(frame.columns, start=1):
+            cells = [str(col)] + [str(v) for v in frame[col].head(200)]
+            width = min(max(len(c) for c in cells) + 2, EXCEL_MAX_COLUMN_WIDTH)
+            ws.column_dimensions[ws.cell(row=1, column=i).column_letter].width = width
+
+
 def write_xlsx(frames: dict[str, pd.DataFrame], path: Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     with pd.ExcelWriter(path, engine="openpyxl") as xl:
-        for name, frame in frames.items():
-            frame.to_excel(xl, sheet_name=name[:31], index=False)
+        _to_excel(xl, frames)
     return path
 
 
@@ -192,6 +224,5 @@ def xlsx_bytes(frames: dict[str, pd.DataFrame]) -> bytes:
 
     buffer = io.BytesIO()
     with pd.ExcelWriter(buffer, engine="openpyxl") as xl:
-        for name, frame in frames.items():
-            frame.to_excel(xl, sheet_name=name[:31], index=False)
+        _to_excel(xl, frames)
     return buffer.getvalue()
