@@ -148,8 +148,8 @@ class PaymentRule(_Model):
     """How one outcome's pot is earned (see docs/contracts.md for the formula)."""
 
     rule: Literal["linear", "threshold"] = "linear"
-    threshold: float = Field(0, ge=0, description="Achievement (0 = baseline, 1 = target) "
-                             "below which nothing is earned.")
+    threshold: float | None = Field(None, ge=0, description="Achievement (0 = baseline, "
+                                    "1 = target) below which nothing is earned; none if absent.")
     cap: float = Field(1, ge=1, description="Most achievement credited (1 = the target).")
     gain_share: Share = 0
     risk_share: Share = 1
@@ -159,6 +159,8 @@ class PaymentRule(_Model):
 
     @model_validator(mode="after")
     def _threshold_only(self) -> PaymentRule:
+        if self.rule == "threshold" and self.threshold is None:
+            raise ValueError("a threshold rule needs threshold (1 = the year's target)")
         if self.rule == "threshold" and (self.gain_share or self.cap != 1
                                          or self.risk_share != 1):
             raise ValueError("gain_share, risk_share and cap apply to linear rules only")

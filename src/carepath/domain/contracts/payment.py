@@ -3,15 +3,15 @@
 Everything here takes numpy arrays so the chance simulation runs the very same code as
 the annual assessment.
 
-* achievement a = (value - baseline) / (target - baseline): 0 at baseline, 1 on target,
-  whatever the polarity (a target below a low-is-good baseline is an improvement).
+* achievement a = (value - baseline) / (target - baseline) for an improvement target: 0 at
+  baseline, 1 on target, whatever the polarity (see ``achievement`` for other targets).
 * judgement: met when the interval lies wholly on the good side of the target (bound
   included), not met when wholly on the bad side, otherwise not distinguishable.
 * earned fraction of the outcome's pot (the pot is the most it can earn):
   on_target = 1 / (1 + gain_share * (cap - 1)); for a clipped to [0, cap]
   below target  f = on_target * (1 - risk_share * (1 - a))
   above target  f = on_target * (1 + gain_share * (a - 1))
-  and f = 0 when a < threshold. A threshold rule pays the whole pot when a >= threshold.
+  and f = 0 when a < threshold (if a threshold is set). A threshold rule pays the whole pot when a >= threshold.
   With ``indistinguishable_as_target`` a value whose interval includes the target is
   credited a = 1, so noise neither pays nor penalises.
 """
@@ -25,14 +25,20 @@ from carepath.domain.contracts.definitions import PaymentRule
 
 
 def achievement(value, baseline: float, target: float, higher_is_better: bool) -> np.ndarray:
-    """Share of the way from baseline to target; NaN value stays NaN."""
+    """Share of the way from baseline to target in the good direction; NaN stays NaN.
+
+    a = 1 + s * (value - target) / |target - baseline| with s = +1 when higher is better:
+    0 at baseline and 1 on target for an improvement target; a target that allows some
+    decline gives 1 on target and 2 at baseline, so a better value never scores lower.
+    """
     value = np.asarray(value, dtype=float)
-    gap = target - baseline
+    sign = 1.0 if higher_is_better else -1.0
+    gap = abs(target - baseline)
     if gap == 0:
         # A "hold the line" target: on target or better counts as 1, worse as 0.
-        good = value >= target if higher_is_better else value <= target
+        good = sign * (value - target) >= 0
         return np.where(np.isnan(value), np.nan, np.where(good, 1.0, 0.0))
-    return (value - baseline) / gap
+    return 1.0 + sign * (value - target) / gap
 
 
 def judge(lower, upper, target: float, higher_is_better: bool) -> np.ndarray:
@@ -70,6 +76,8 @@ def earned_fraction(a, rule: PaymentRule) -> np.ndarray:
     below = on_target * (1.0 - rule.risk_share * (1.0 - clipped))
     above = on_target * (1.0 + rule.gain_share * (clipped - 1.0))
     f = np.where(clipped <= 1.0, below, above)
+    if rule.threshold is None:
+        return f
     return np.where(a < rule.threshold, 0.0, f)
 
 
@@ -90,11 +98,10 @@ def reason(judgement: str, a: float | None, c: float | None, fraction: float,
         return "no usable value for the year"
     head = K.JUDGEMENT_LABELS[judgement].split(" (")[0]
     ach = f"achievement {a:.0%} of the way from baseline to target"
-    if c is not None and a is not None and c != a:
+    if c is not None and c != a:
         ach += ", credited as on target because the interval includes the target"
+    if rule.threshold is not None and c is not None and c < rule.threshold:
+        return f"{head}; {ach}; below the threshold of {rule.threshold:.0%}, earns nothing"
     if rule.rule == "threshold":
-        return f"{head}; {ach}; threshold rule (pays in full at {rule.threshold:.0%})"
-    tail = f"earns {fraction:.1%} of the pot"
-    if a is not None and a < rule.threshold and c == a:
-        tail = f"below the threshold of {rule.threshold:.0%}, earns nothing"
-    return f"{head}; {ach}; {tail}"
+        return f"{head}; {ach}; threshold of {rule.threshold:.0%} reached, earns the pot"
+    return f"{head}; {ach}; earns {fraction:.1%} of the pot"

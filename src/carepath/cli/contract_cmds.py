@@ -1,0 +1,184 @@
+"""`carepath contract ...`: check, register, assess, simulate and issue statements for
+outcomes-based prime-provider contracts (docs/contracts.md)."""
+
+from __future__ import annotations
+
+import getpass
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from carepath.cli._common import WorkspaceOption, open_workspace
+from carepath.domain.contracts import constants as K
+
+# Wide enough for the assessment table when output is piped (no terminal to measure).
+CONSOLE_WIDTH = 150
+console = Console(width=None if Console().is_terminal else CONSOLE_WIDTH)
+contract_app = typer.Typer(help="Outcomes frameworks and prime-provider contracts.",
+                           no_args_is_help=True)
+ContractFile = Annotated[Path, typer.Argument(help="Contract YAML (it names its framework).")]
+YearOption = Annotated[int, typer.Option("--year", "-y", help="Contract year (1 = first).")]
+
+
+def _actor() -> str:
+    return getpass.getuser()
+
+
+def _load(file: Path, ws=None):
+    from carepath.domain.contracts.definitions import load_contract
+    from carepath.indicators.library import load_library
+
+    library = load_library(ws.definitions_dir("indicators") if ws else None)
+    contract, fw = load_contract(file, library)
+    return contract, fw, library
+
+
+def _num(v, digits: int = 1) -> str:
+    return "–" if v is None else f"{v:,.{digits}f}"
+
+
+def _table(title: str, columns: list[str], rows: list[list[str]]) -> Table:
+    table = Table(title=title, title_justify="left")
+    for i, col in enumerate(columns):
+        table.add_column(col, justify="left" if i == 0 else "right")
+    for row in rows:
+        table.add_row(*row)
+    return table
+
+
+@contract_app.command("check")
+def check(file: ContractFile, workspace: WorkspaceOption = None) -> None:
+    """Validate a contract and its framework; print the outcomes and years at risk."""
+    ws = open_workspace(workspace) if workspace else None
+    contract, fw, _ = _load(file, ws)
+    rows = [[o.id, fw.domain_of(o.id).statement, o.indicator, f"{o.weight:.0%}",
+             contract.rule(o.id).rule] for o in fw.outcomes]
+    console.print(_table(f"{contract.title} ({contract.id}): framework {fw.id}",
+                         ["outcome", "domain", "indicator", "weight", "rule"], rows))
+    risk = ", ".join(f"{y}: {'fee' if contract.fee_based(y) else f'{s:.0%}'}"
+                     for y, s in sorted(contract.share_at_risk.items()))
+    console.print(f"term {contract.term.first_year} for {contract.term.years} years; "
+                  f"share at risk by year: {risk}")
+    console.print(f"ok: {file}")
+
+
+@contract_app.command("register")
+def register_cmd(file: ContractFile, workspace: WorkspaceOption = None) -> None:
+    """Hold the contract and framework in the workspace; every change goes to the audit log."""
+    from carepath.domain.contracts.registry import register
+
+    ws = open_workspace(workspace)
+    contract, fw, _ = _load(file, ws)
+    done = register(ws, contract, fw, actor=_actor())
+    console.print("\n".join(done) if done else "unchanged: nothing to record")
+
+
+def _assess(file: Path, workspace, year: int):
+    from carepath.domain.contracts.assessment import assess
+    from carepath.domain.contracts.registry import register
+
+    ws = open_workspace(workspace)
+    contract, fw, library = _load(file, ws)
+    register(ws, contract, fw, actor=_actor())
+    with ws.connect(read_only=True) as con:
+        return ws, assess(con, contract, fw, library, year), library
+
+
+@contract_app.command("assess")
+def assess_cmd(file: ContractFile, year: YearOption, workspace: WorkspaceOption = None,
+               html: Annotated[Path | None, typer.Option(
+                   help="Also write the assessment report (HTML, with SPC charts).")] = None,
+               ) -> None:
+    """Judge each outcome for a contract year with its uncertainty; SPC icons; payment."""
+    from carepath.domain.contracts import report
+    from carepath.domain.contracts.registry import record_assessment
+
+    ws, a, _ = _assess(file, workspace, year)
+    rows = [[o.outcome_id, _num(o.point.value), f"{_num(o.point.lower)}–{_num(o.point.upper)}",
+             _num(o.target), o.judgement, o.variation_icon or "–", o.assurance_icon or "–",
+             o.dq_status, f"£{o.payment:,.0f}"] for o in a.outcomes]
+    console.print(_table(f"{a.contract.id} year {a.year} ({a.period})",
+                         ["outcome", "value", "interval", "target", "judgement", "variation",
+                          "assurance", "data", "earned"], rows))
+    console.print(f"fee £{a.fee:,.0f} + outcomes £{a.outcome_total:,.0f} of £{a.at_risk:,.0f} "
+                  f"at risk = £{a.total:,.0f}")
+    record_assessment(ws, a, actor=_actor())
+    if html:
+        html.parent.mkdir(parents=True, exist_ok=True)
+        html.write_text(report.assessment_html(a), encoding="utf-8")
+        console.print(f"wrote {html}")
+
+
+@contract_app.command("statement")
+def statement_cmd(file: ContractFile, year: YearOption,
+                  out: Annotated[Path, typer.Option(help="Output file: .csv, .html or .pdf")],
+                  workspace: WorkspaceOption = None) -> None:
+    """Issue the payment statement for a contract year (fee, outcome lines, total); audited."""
+    from carepath.domain.contracts import report
+    from carepath.domain.contracts.registry import record_statement
+
+    ws, a, _ = _assess(file, workspace, year)
+    csv_text = report.write_statement(a, out)
+    record_statement(ws, a, csv_text, out, actor=_actor())
+    console.print(f"wrote {out}: total £{a.total:,.2f} (fee £{a.fee:,.2f}, outcomes "
+                  f"£{a.outcome_total:,.2f})")
+
+
+@contract_app.command("simulate")
+def simulate_cmd(file: ContractFile, workspace: WorkspaceOption = None,
+                 year: Annotated[int | None, typer.Option(
+                     "--year", "-y", help="Contract year (default: first year at risk).")] = None,
+                 draws: Annotated[int, typer.Option(help="Simulated years.")] = K.DEFAULT_DRAWS,
+                 seed: Annotated[int, typer.Option(help="Random seed.")] = K.DEFAULT_SEED,
+                 ) -> None:
+    """The risk of paying for chance: P(paid or penalised) when true performance is on
+    target or at baseline, and the smallest change each outcome can detect. Without a
+    workspace: design mode from agreed baselines and expected volumes."""
+    from carepath.domain.contracts import chance
+    from carepath.domain.contracts.assessment import check_year
+    from carepath.domain.contracts.data import ContractData, read_values
+
+    ws = open_workspace(workspace) if workspace else None
+    contract, fw, library = _load(file, ws)
+    year = year or chance.first_year_at_risk(contract)
+    check_year(contract, year)
+    if ws is None:
+        inputs = chance.inputs_from_definitions(fw, library)
+    else:
+        with ws.connect(read_only=True) as con:
+            data = ContractData(read_values(con, contract, fw), contract, library)
+        inputs = chance.inputs_from_data(data, fw, year)
+    r = chance.simulate(contract, fw, library, inputs, year, draws=draws, seed=seed)
+    rows = [[x.outcome_id, _num(x.denominator, 0), f"£{x.pot:,.0f}",
+             f"{x.p_under['target']:.1%}", f"{x.p_over['target']:.1%}",
+             f"{x.p_over['baseline']:.1%}", _num(x.mdc, 2), _num(x.step, 2),
+             "yes" if x.detectable else "NO"] for x in r.rows]
+    t = r.total
+    rows.append(["whole contract", "", f"£{r.at_risk:,.0f}", f"{t['target']['p_under']:.1%}",
+                 f"{t['target']['p_over']:.1%}", f"{t['baseline']['p_over']:.1%}", "", "", ""])
+    console.print(_table(f"{contract.id} year {year}: {r.draws:,} draws, seed {r.seed}",
+                         ["outcome", "volume", "pot", "on target: paid less",
+                          "on target: paid more", "at baseline: paid more",
+                          "detectable change", "step asked", "detectable?"], rows))
+    console.print(f"on target the provider is due £{t['target']['entitled']:,.0f}; 90% of "
+                  f"simulated years pay £{t['target']['p5']:,.0f} to £{t['target']['p95']:,.0f}")
+
+
+@contract_app.command("list")
+def list_cmd(workspace: WorkspaceOption = None) -> None:
+    """Contracts held in the workspace."""
+    from carepath.domain.contracts.registry import registered
+
+    ws = open_workspace(workspace)
+    paths = registered(ws)
+    for p in paths:
+        console.print(str(p))
+    if not paths:
+        console.print("no contracts registered; `carepath contract register FILE` adds one")
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(contract_app, name="contract")

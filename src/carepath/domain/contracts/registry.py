@@ -1,0 +1,122 @@
+"""Keeping a workspace's copy of each framework and contract, and auditing every change.
+
+``register`` copies a contract and its framework into the workspace's ``contracts/`` and
+``frameworks/`` folders. When the content differs from the copy already held, the audit log
+gets one event per file naming the fields that changed (paths only, never values that could
+identify anyone: these files hold none). Issuing a statement is audited with its totals and
+the SHA-256 of the CSV issued, so a statement can later be matched to what was sent.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from carepath.domain.contracts.assessment import Assessment
+from carepath.domain.contracts.definitions import Contract, Framework
+from carepath.workspace import Workspace
+
+ACTION_REGISTERED = "contract.registered"
+ACTION_CHANGED = "contract.changed"
+ACTION_STATEMENT = "contract.statement_issued"
+ACTION_ASSESSED = "contract.assessed"
+#: Changed field paths listed in one audit event before the list is cut short.
+MAX_CHANGED_FIELDS = 50
+
+
+def sha256(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def flatten(data: Any, prefix: str = "") -> dict[str, Any]:
+    """{'a.b[0].c': value} for nested mappings and lists."""
+    if isinstance(data, dict):
+        out: dict[str, Any] = {}
+        for k, v in data.items():
+            out.update(flatten(v, f"{prefix}.{k}" if prefix else str(k)))
+        return out
+    if isinstance(data, list):
+        out = {}
+        for i, v in enumerate(data):
+            out.update(flatten(v, f"{prefix}[{i}]"))
+        return out
+    return {prefix: data}
+
+
+def changed_fields(old_text: str, new_text: str) -> list[str]:
+    old = flatten(yaml.safe_load(old_text) or {})
+    new = flatten(yaml.safe_load(new_text) or {})
+    return sorted(k for k in old.keys() | new.keys() if old.get(k) != new.get(k))
+
+
+FRAMEWORK_LINE = re.compile(r"^framework:.*$", re.MULTILINE)
+
+
+def _store(ws: Workspace, con, kind: str, ident: str, text: str, source: Path,
+           actor: str) -> str | None:
+    """Copy one file into the workspace; audit it if new or changed. Returns the action."""
+    folder = ws.definitions_dir(kind)
+    folder.mkdir(parents=True, exist_ok=True)
+    held = folder / f"{ident}.yaml"
+    previous = held.read_text(encoding="utf-8") if held.is_file() else None
+    if previous == text:
+        return None
+    detail: dict[str, Any] = {"kind": kind, "file": Path(source).name, "sha256": sha256(text)}
+    if previous is None:
+        action = ACTION_REGISTERED
+    else:
+        action = ACTION_CHANGED
+        fields = changed_fields(previous, text)
+        detail.update(previous_sha256=sha256(previous), changed=fields[:MAX_CHANGED_FIELDS],
+                      changed_count=len(fields))
+    ws.audit(con, actor=actor, action=action, target=f"{kind[:-1]}:{ident}",
+             detail=json.dumps(detail))
+    held.write_text(text, encoding="utf-8")
+    return action
+
+
+def register(ws: Workspace, contract: Contract, fw: Framework, *, actor: str) -> list[str]:
+    """Hold the contract and framework in the workspace; audit what is new or changed."""
+    done = []
+    with ws.transaction() as con:
+        fw_text = Path(fw.source_file).read_text(encoding="utf-8")
+        # The held contract points at the held framework copy beside it.
+        c_text = FRAMEWORK_LINE.sub(f"framework: ../frameworks/{fw.id}.yaml",
+                                    Path(contract.source_file).read_text(encoding="utf-8"),
+                                    count=1)
+        for kind, ident, text, src in (("frameworks", fw.id, fw_text, fw.source_file),
+                                       ("contracts", contract.id, c_text,
+                                        contract.source_file)):
+            action = _store(ws, con, kind, ident, text, Path(src), actor)
+            if action:
+                done.append(f"{action} {kind[:-1]} {ident}")
+    return done
+
+
+def record_statement(ws: Workspace, a: Assessment, csv_text: str, out: Path | None, *,
+                     actor: str) -> None:
+    detail = {"year": a.year, "period": a.period, "fee": round(a.fee, 2),
+              "outcome_element": round(a.outcome_total, 2), "total": round(a.total, 2),
+              "csv_sha256": sha256(csv_text), "file": str(out) if out else None}
+    with ws.transaction() as con:
+        ws.audit(con, actor=actor, action=ACTION_STATEMENT, target=f"contract:{a.contract.id}",
+                 detail=json.dumps(detail))
+
+
+def record_assessment(ws: Workspace, a: Assessment, *, actor: str) -> None:
+    counts: dict[str, int] = {}
+    for o in a.outcomes:
+        counts[o.judgement] = counts.get(o.judgement, 0) + 1
+    with ws.transaction() as con:
+        ws.audit(con, actor=actor, action=ACTION_ASSESSED, target=f"contract:{a.contract.id}",
+                 detail=json.dumps({"year": a.year, "judgements": counts}))
+
+
+def registered(ws: Workspace) -> list[Path]:
+    folder = ws.definitions_dir("contracts")
+    return sorted(folder.glob("*.yaml")) if folder.is_dir() else []

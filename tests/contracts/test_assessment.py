@@ -1,0 +1,140 @@
+"""Assessment of contract years against hand-written values (answers in conftest.py)."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from carepath import stats
+from carepath.domain.contracts import constants as K
+from carepath.domain.contracts import report
+from carepath.domain.contracts.assessment import assess, assess_all
+from carepath.domain.contracts.definitions import load_contract
+from carepath.errors import ValidationError
+from carepath.indicators.library import load_library
+
+LIB = load_library()
+
+
+@pytest.fixture
+def loaded(contract_file):
+    return load_contract(contract_file, LIB)
+
+
+def _year(ws, loaded, year):
+    contract, fw = loaded
+    with ws.connect(read_only=True) as con:
+        return assess(con, contract, fw, LIB, year)
+
+
+def test_year_3_hand_checked(contract_ws, loaded):
+    a = _year(contract_ws, loaded, 3)
+    stage, fds = a.outcomes
+    assert (a.period, a.value, a.at_risk, a.fee) == ("2023/24", 1_000_000, 100_000, 900_000)
+    assert stage.judgement == K.NOT_MET and stage.achievement == pytest.approx(0.5)
+    assert stage.baseline_source == "agreed" and stage.dq_status == K.DQ_PASS
+    assert stage.pot == pytest.approx(60_000) and stage.payment == pytest.approx(30_000)
+    # faster diagnosis pooled over the network: 1090 / 1400 with a Wilson interval
+    iv = stats.proportion(1090, 1400, multiplier=100)
+    assert fds.point.value == pytest.approx(float(iv.value))
+    assert fds.point.lower == pytest.approx(float(iv.lower))
+    assert fds.baseline == pytest.approx(100 * 1000 / 1400)  # from the data, pooled
+    assert fds.baseline_source == "data"
+    assert fds.judgement == K.INDISTINGUISHABLE and fds.credited == 1.0
+    assert fds.payment == pytest.approx(40_000)
+    assert a.outcome_total == pytest.approx(70_000) and a.total == pytest.approx(970_000)
+
+
+def test_year_4_met_capped_and_data_quality_gate(contract_ws, loaded):
+    a = _year(contract_ws, loaded, 4)
+    stage, fds = a.outcomes
+    assert stage.judgement == K.MET and stage.achievement == pytest.approx(1.25)
+    assert stage.payment == pytest.approx(60_000)  # cap 1
+    assert fds.dq_status == K.DQ_FAIL and fds.status == K.WITHHELD and fds.payment == 0
+    assert "suppressed or missing for RAA" in fds.reason
+    assert fds.point.value == pytest.approx(82.5)  # RBB alone, flagged, not paid on
+
+
+def test_year_without_data_is_withheld_not_zero_performance(contract_ws, loaded):
+    a = _year(contract_ws, loaded, 5)
+    assert all(o.judgement == K.NO_DATA and o.status == K.WITHHELD for o in a.outcomes)
+    assert all(o.point.state == "missing" for o in a.outcomes)
+    assert a.outcome_total == 0 and a.total == pytest.approx(a.fee)
+
+
+def test_attribution_to_subcontractors(contract_ws, loaded):
+    fds = _year(contract_ws, loaded, 3).outcomes[1]
+    rows = {r["code"]: r for r in fds.attribution}
+    assert set(rows) == {"RAA", "RBB", "HOS"}
+    assert rows["RAA"]["role"] == "prime" and rows["RBB"]["service_lines"] == "diagnostics"
+    assert rows["RAA"]["value"] == pytest.approx(76.0)
+    assert rows["RBB"]["value"] == pytest.approx(82.5)
+    assert rows["RAA"]["share"] == pytest.approx(1000 / 1400)
+    assert rows["RBB"]["judgement"] == K.MET  # 82.5 (78.5-85.9) against 76
+    assert rows["HOS"]["state"] == "missing"  # no activity: not a data-quality failure
+    assert _year(contract_ws, loaded, 3).outcomes[0].attribution == []  # population outcome
+
+
+def test_data_quality_indicator_below_minimum(contract_ws, contract_file):
+    import yaml
+
+    fw_path = contract_file.parent / "framework.yaml"
+    fw = yaml.safe_load(fw_path.read_text())
+    fw["domains"][0]["outcomes"][0]["data_quality"]["min_value"] = 90
+    fw_path.write_text(yaml.safe_dump(fw))
+    stage = _year(contract_ws, load_contract(contract_file, LIB), 3).outcomes[0]
+    assert stage.status == K.WITHHELD
+    assert "stage_recorded_pct 80.0 below the minimum 90" in stage.reason
+
+
+def test_fee_based_years_pay_nothing_at_risk_and_all_years_in_one_read(contract_ws, loaded):
+    contract, fw = loaded
+    with contract_ws.connect(read_only=True) as con:
+        years = assess_all(con, contract, fw, LIB)
+    assert [a.year for a in years] == list(range(1, 8))
+    for a in years[:2]:
+        assert a.fee_based and a.at_risk == 0 and a.total == a.value
+        assert all(o.status == K.FEE_BASED and o.payment == 0 for o in a.outcomes)
+    assert years[2].outcome_total == pytest.approx(70_000)
+
+
+def test_year_outside_term_rejected(contract_ws, loaded):
+    with pytest.raises(ValidationError, match="from 1 to 7"):
+        _year(contract_ws, loaded, 8)
+
+
+def test_statement_csv_lines_add_up(contract_ws, loaded):
+    a = _year(contract_ws, loaded, 3)
+    rows = list(csv.DictReader(io.StringIO(report.statement_csv(a))))
+    lines = [r["line"] for r in rows]
+    assert lines == ["fee", "outcome", "outcome", "outcome_total", "total"]
+    fee, *outcomes, sub, total = (float(r["amount"]) for r in rows)
+    assert sum(outcomes) == pytest.approx(sub) and fee + sub == pytest.approx(total)
+    assert "half" not in rows[1]["reason"] and "50%" in rows[1]["reason"]
+    html = report.statement_html(a)
+    assert "970,000.00" in html and "<script" not in html
+
+
+def test_assessment_html_has_icons_table_and_no_external_assets(contract_ws, loaded):
+    a = _year(contract_ws, loaded, 3)
+    html = report.assessment_html(a, svg_charts=False)
+    assert "Summary across outcomes" in html and "mdc-icon" in html
+    assert "http://" not in html.replace("http://www.w3.org", "")
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.floats(0, 1), st.floats(1e3, 1e8))
+def test_fee_based_year_pays_whole_value_as_fee(share, value):
+    from carepath.domain.contracts.definitions import Contract
+
+    from .conftest import CONTRACT
+
+    data = {**CONTRACT, "annual_value": value,
+            "share_at_risk": {**CONTRACT["share_at_risk"], 3: share}}
+    c = Contract.model_validate(data)
+    assert c.at_risk(1) == 0 and c.fee_based(1)
+    assert 0 <= c.at_risk(3) <= c.value(3)

@@ -1,0 +1,118 @@
+"""Framework and contract YAML: the examples load; bad input is rejected naming file+field."""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+
+from carepath.domain.contracts import EXAMPLES_DIR
+from carepath.domain.contracts.definitions import load_contract
+from carepath.errors import ValidationError
+from carepath.indicators.library import load_library
+
+from .conftest import CONTRACT, FRAMEWORK, write_pair
+
+LIB = load_library()
+
+
+@pytest.mark.parametrize("name", ["wessex_cancer_contract", "wessex_eol_contract"])
+def test_examples_load_with_real_library_ids(name):
+    contract, fw = load_contract(EXAMPLES_DIR / f"{name}.yaml", LIB)
+    assert abs(sum(o.weight for o in fw.outcomes) - 1) < 1e-9
+    assert all(o.indicator in LIB for o in fw.outcomes)
+    assert contract.fee_based(1) and not contract.fee_based(3)
+    assert 7 <= contract.term.years <= 10
+
+
+def test_shares_given_as_percent_and_rules_inherit_the_default(contract_file):
+    contract, _fw = load_contract(contract_file, LIB)
+    assert contract.share_at_risk[3] == pytest.approx(0.10)
+    assert contract.at_risk(3) == pytest.approx(100_000)
+    assert contract.term.period(3) == "2023/24"
+    c, _ = load_contract(EXAMPLES_DIR / "wessex_cancer_contract.yaml", LIB)
+    survival = c.rule("survival_one_year")
+    assert survival.risk_share == 0.5 and survival.cap == 1.2 and survival.gain_share == 0.5
+    assert c.rule("treatment_31").rule == "threshold" and c.rule("treatment_31").cap == 1
+
+
+def _bad(tmp_path, fw_edit=None, c_edit=None):
+    fw, c = copy.deepcopy(FRAMEWORK), copy.deepcopy(CONTRACT)
+    if fw_edit:
+        fw_edit(fw)
+    if c_edit:
+        c_edit(c)
+    path = write_pair(tmp_path / "bad", fw, c)
+    with pytest.raises(ValidationError) as err:
+        load_contract(path, LIB)
+    return err.value
+
+
+def _outcome(fw, i=0):
+    return fw["domains"][i]["outcomes"][0]
+
+
+def test_weights_not_summing_to_one(tmp_path):
+    err = _bad(tmp_path, fw_edit=lambda fw: _outcome(fw).update(weight=0.5))
+    assert "framework.yaml" in err.where
+    assert "weights must sum to 1" in err.message and "0.9" in err.message
+
+
+def test_trajectory_year_outside_term(tmp_path):
+    err = _bad(tmp_path, fw_edit=lambda fw: _outcome(fw)["trajectory"].update({8: 61}))
+    assert "framework.yaml" in err.where
+    assert "stage" in err.message and "[8]" in err.message and "outside the term" in err.message
+
+
+def test_unknown_indicator(tmp_path):
+    err = _bad(tmp_path, fw_edit=lambda fw: _outcome(fw).update(indicator="no_such_thing"))
+    assert "framework.yaml" in err.where
+    assert "domains[0].outcomes[0] (id stage).indicator" in err.message
+    assert "unknown indicator 'no_such_thing'" in err.message
+
+
+def test_indicator_without_direction_of_good_cannot_be_paid_on(tmp_path):
+    err = _bad(tmp_path, fw_edit=lambda fw: _outcome(fw).update(
+        indicator="cancer_incidence_crude"))
+    assert "no_judgement" in err.message
+
+
+def test_share_at_risk_above_100_percent(tmp_path):
+    err = _bad(tmp_path, c_edit=lambda c: c["share_at_risk"].update({5: "120%"}))
+    assert "contract.yaml" in err.where
+    assert "share_at_risk.5" in err.message and "less than or equal to 1" in err.message
+
+
+def test_subcontractor_without_service_lines(tmp_path):
+    err = _bad(tmp_path, c_edit=lambda c: c["subcontractors"][0].update(service_lines=[]))
+    assert "contract.yaml" in err.where
+    assert "subcontractors[0] (id RBB).service_lines" in err.message
+
+
+def test_missing_year_term_mismatch_and_unknown_payment_outcome(tmp_path):
+    err = _bad(tmp_path, c_edit=lambda c: c["share_at_risk"].pop(7))
+    assert "missing [7]" in err.message
+    err = _bad(tmp_path / "b", c_edit=lambda c: c["term"].update(years=8) or
+               c["share_at_risk"].update({8: 0.15}))
+    assert "term.years" in err.message and "term_years 7" in err.message
+    err = _bad(tmp_path / "c", c_edit=lambda c: c["payment"].update(
+        outcomes={"nope": {"cap": 1}}))
+    assert "payment.outcomes.nope" in err.message
+
+
+def test_term_outside_7_to_10_years_and_threshold_rule_needs_threshold(tmp_path):
+    err = _bad(tmp_path, fw_edit=lambda fw: fw.update(term_years=5))
+    assert "term_years" in err.message
+    err = _bad(tmp_path / "b", c_edit=lambda c: c["payment"].update(
+        default={"rule": "threshold"}))
+    assert "needs threshold" in err.message
+
+
+def test_missing_framework_file_and_bad_yaml(tmp_path):
+    err = _bad(tmp_path, c_edit=lambda c: c.update(framework="elsewhere.yaml"))
+    assert "field framework" in err.message and "not found" in err.message
+    path = tmp_path / "broken.yaml"
+    path.write_text("id: [unclosed\n")
+    with pytest.raises(ValidationError) as exc:
+        load_contract(path, LIB)
+    assert "not valid YAML" in exc.value.message and "line" in exc.value.where

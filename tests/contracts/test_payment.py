@@ -1,0 +1,106 @@
+"""The payment rule: hand-checked answers and properties (bounds, monotone, fee years)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from carepath.domain.contracts import constants as K
+from carepath.domain.contracts import payment as pay
+from carepath.domain.contracts.definitions import PaymentRule
+
+GAIN = PaymentRule(cap=1.2, gain_share=0.5, risk_share=1.0)
+
+
+def test_achievement_whatever_the_polarity():
+    assert pay.achievement(51.0, 50.0, 52.0, True) == pytest.approx(0.5)
+    # low is good: 20 -> 18 target, 19 is half way
+    assert pay.achievement(19.0, 20.0, 18.0, False) == pytest.approx(0.5)
+    # hold-the-line target (no change asked): on or better = 1, worse = 0
+    assert list(pay.achievement([60.0, 59.9], 60.0, 60.0, True)) == [1.0, 0.0]
+    # a target allowing some decline (74 from 73 when low is good): baseline scores 2
+    assert pay.achievement(73.0, 73.0, 74.0, False) == pytest.approx(2.0)
+    assert pay.achievement(74.5, 73.0, 74.0, False) == pytest.approx(0.5)
+
+
+def test_judgement_uses_the_interval_not_the_point():
+    # point 51.9 below target 52 but interval includes it -> not distinguishable
+    assert pay.judge(50.0, 53.8, 52.0, True) == K.INDISTINGUISHABLE
+    assert pay.judge(52.0, 54.0, 52.0, True) == K.MET   # bound on the target counts as met
+    assert pay.judge(50.0, 51.9, 52.0, True) == K.NOT_MET
+    assert pay.judge(17.0, 17.9, 18.0, False) == K.MET  # low is good
+    assert pay.judge(18.1, 19.0, 18.0, False) == K.NOT_MET
+    assert pay.judge(np.nan, 19.0, 18.0, False) == K.NO_DATA
+
+
+def test_hand_checked_fractions_with_gain_share():
+    on_target = 1 / 1.1  # 1 / (1 + 0.5 * (1.2 - 1))
+    assert pay.on_target_fraction(GAIN) == pytest.approx(on_target)
+    assert pay.earned_fraction(0.0, GAIN) == pytest.approx(0.0)
+    assert pay.earned_fraction(0.5, GAIN) == pytest.approx(on_target * 0.5)
+    assert pay.earned_fraction(1.0, GAIN) == pytest.approx(on_target)
+    assert pay.earned_fraction(1.1, GAIN) == pytest.approx(on_target * 1.05)
+    assert pay.earned_fraction(1.2, GAIN) == pytest.approx(1.0)
+    assert pay.earned_fraction(3.0, GAIN) == pytest.approx(1.0)  # capped
+    assert pay.earned_fraction(-2.0, GAIN) == pytest.approx(0.0)
+
+
+def test_hand_checked_risk_share_threshold_and_threshold_rule():
+    half = PaymentRule(risk_share=0.5)
+    assert pay.earned_fraction(0.0, half) == pytest.approx(0.5)    # bears half the shortfall
+    assert pay.earned_fraction(0.6, half) == pytest.approx(0.8)
+    floor = PaymentRule(risk_share=0.5, threshold=0.25)
+    assert pay.earned_fraction(0.2, floor) == 0.0
+    assert pay.earned_fraction(0.25, floor) == pytest.approx(0.625)
+    step = PaymentRule(rule="threshold", threshold=1)
+    assert list(pay.earned_fraction([0.99, 1.0], step)) == [0.0, 1.0]
+
+
+def test_outcome_payment_credits_noise_as_on_target_only_when_asked():
+    args = {"baseline": 50.0, "target": 52.0, "higher_is_better": True}
+    paid, a, c, j = pay.outcome_payment(60_000, 51.0, 49.0, 53.0, rule=PaymentRule(), **args)
+    assert j == K.INDISTINGUISHABLE and a == pytest.approx(0.5) and c == 1.0
+    assert paid == pytest.approx(60_000)
+    strict = PaymentRule(indistinguishable_as_target=False)
+    paid, *_ = pay.outcome_payment(60_000, 51.0, 49.0, 53.0, rule=strict, **args)
+    assert paid == pytest.approx(30_000)
+
+
+rules = st.builds(
+    PaymentRule,
+    rule=st.just("linear"),
+    threshold=st.one_of(st.none(), st.floats(0, 1.5)),
+    cap=st.floats(1, 3),
+    gain_share=st.floats(0, 1),
+    risk_share=st.floats(0, 1),
+    indistinguishable_as_target=st.booleans(),
+) | st.builds(PaymentRule, rule=st.just("threshold"), threshold=st.floats(0, 2))
+achievements = st.floats(-5, 5, allow_nan=False)
+
+
+@settings(max_examples=200, deadline=None)
+@given(rules, st.floats(0, 1e8), achievements)
+def test_payment_within_zero_and_value_at_risk(rule, pot, a):
+    paid = pot * float(pay.earned_fraction(a, rule))
+    assert 0 <= paid <= pot * (1 + 1e-12)
+
+
+@settings(max_examples=200, deadline=None)
+@given(rules, achievements, achievements)
+def test_payment_monotone_in_achievement(rule, a1, a2):
+    lo, hi = sorted((a1, a2))
+    assert pay.earned_fraction(lo, rule) <= pay.earned_fraction(hi, rule) + 1e-12
+
+
+@settings(max_examples=200, deadline=None)
+@given(rules, st.floats(0, 100), st.floats(0, 100), st.floats(0, 100), st.booleans())
+def test_better_value_never_pays_less(rule, baseline, target, value, hib):
+    """Monotone in the value itself, whichever direction is good (fixed interval width)."""
+    step = 1.0 if hib else -1.0
+    kw = {"baseline": baseline, "target": target, "higher_is_better": hib, "rule": rule}
+    p1, *_ = pay.outcome_payment(1.0, value, value - 2, value + 2, **kw)
+    p2, *_ = pay.outcome_payment(1.0, value + step, value + step - 2, value + step + 2, **kw)
+    assert p2 >= p1 - 1e-12
+    assert 0 <= p1 <= 1 and 0 <= p2 <= 1
