@@ -71,6 +71,13 @@ def test_optimism_bias_raises_costs_and_lowers_benefits():
     assert r.total.pv_benefits == pytest.approx(200 * 0.60 * ANNUITY_3_YEARS)
 
 
+def test_optimism_bias_makes_a_disbenefit_larger():
+    data = tiny()
+    data["benefits"][0].update(quantity=-10, confidence=6, deadweight=0, attribution=1)
+    r = run_cba(CBAModel.model_validate(data))
+    assert r.total.pv_benefits == pytest.approx(-500 * 1.40 * ANNUITY_3_YEARS)
+
+
 def test_benefit_takes_its_unit_values_grade_by_default():
     data = tiny()
     data["unit_values"][0]["confidence"] = 5  # -25%

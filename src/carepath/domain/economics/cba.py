@@ -60,7 +60,7 @@ class Compiled:
     base: dict[str, np.ndarray]  # parameter arrays: unit_cost, activity (S,), quantity ... (B,)
     cost_factor: np.ndarray  # (S, T) profile x window x (1 + optimism bias)
     shares: np.ndarray  # (S, O)
-    benefit_factor: np.ndarray  # (B,) 1 - optimism bias
+    benefit_bias: np.ndarray  # (B,) optimism bias of each benefit's grade
     active: np.ndarray  # (B, T) 1 in years the benefit runs
     since_start: np.ndarray  # (B, T) years since the benefit started (0 before)
     value_index: np.ndarray  # (B,) which unit value
@@ -116,7 +116,7 @@ def compile_model(model: CBAModel) -> Compiled:
         },
         cost_factor=cost_factor,
         shares=shares,
-        benefit_factor=np.array([1 - optimism_bias(g) for g in grades]),
+        benefit_bias=np.array([optimism_bias(g) for g in grades]),
         active=np.array([_window(b.start_year, b.end_year, T) * service_shape.get(b.service, 1.0)
                          for b in ben]),
         since_start=np.array([np.maximum(np.arange(T) - b.start_year, 0) for b in ben], float),
@@ -173,8 +173,10 @@ def flows(c: Compiled, p: dict[str, np.ndarray]) -> Flows:
     annual_cost = p["unit_cost"] * p["activity"]  # (N, S)
     costs = annual_cost[:, :, None] * c.cost_factor[None]
     value = p["value"][:, c.value_index]  # (N, B)
-    annual = (p["quantity"] * value * _activity_ratio(c, p) * (1 - p["deadweight"]) * p["attribution"]
-              * c.benefit_factor[None])
+    gross = (p["quantity"] * value * _activity_ratio(c, p) * (1 - p["deadweight"])
+             * p["attribution"])
+    # Optimism bias makes a benefit smaller and a disbenefit (negative) larger.
+    annual = gross * (1 - c.benefit_bias[None] * np.sign(gross))
     decay = (1 - p["drop_off"])[:, :, None] ** c.since_start[None]
     benefits = annual[:, :, None] * decay * c.active[None]
     return Flows(costs, benefits)

@@ -48,12 +48,13 @@ def total_npv(model: CBAModel, values: dict[str, float] | None = None) -> float:
         value = get("unit_values", b.unit_value, "value", unit[b.unit_value].value)
         annual = (get("benefits", b.id, "quantity", b.quantity) * value
                   * (1 - get("benefits", b.id, "deadweight", b.deadweight))
-                  * get("benefits", b.id, "attribution", b.attribution)
-                  * (1 - K.OPTIMISM_BIAS_BY_GRADE[grade]))
+                  * get("benefits", b.id, "attribution", b.attribution))
         drop = get("benefits", b.id, "drop_off", b.drop_off)
         svc = services.get(b.service) if b.service else None
         if svc is not None and b.scales_with_activity and svc.activity > 0:
             annual *= get("services", svc.id, "activity", svc.activity) / svc.activity
+        bias = K.OPTIMISM_BIAS_BY_GRADE[grade]
+        annual *= (1 - bias) if annual >= 0 else (1 + bias)  # a disbenefit grows
         for t in range(T):
             if not _active(b.start_year, b.end_year, t):
                 continue
