@@ -84,6 +84,24 @@ def test_mean_and_funnel(phe, tmp_path):
     assert list(labels) == list(phe("funnel_proportion_significance.csv").expected_significance)
 
 
+def test_isratio_with_observed_totals(peer, tmp_path):
+    keys = ["indicatorid", "year", "sex"]
+    inputs = peer("phstatsmethods", "isratio_obs_totals_inputs.csv")
+    inputs["expected"] = inputs.refcount / inputs.refpop * inputs["pop"]
+    expected = inputs.groupby(keys, sort=False).expected.sum().reset_index()
+    table = expected.merge(peer("phstatsmethods", "isratio_obs_totals_observed.csv"), on=keys)
+    src, out = tmp_path / "in.csv", tmp_path / "out.csv"
+    table.to_csv(src, index=False)
+    assert run(["stats", "isratio", str(src), "--numerator", "observed", "--denominator",
+                "expected", *[a for k in keys for a in ("--group", k)], "--confidence", "0.95",
+                "-o", str(out)]) == 0
+    got = pd.read_csv(out).merge(
+        peer("phstatsmethods", "isratio_obs_totals_expected.csv"), on=keys)
+    assert len(got) == 40
+    np.testing.assert_allclose(got.value, got.Value, rtol=RTOL)
+    np.testing.assert_allclose(got.upper95_0cl, got.upper_95_ci, rtol=RTOL)
+
+
 @pytest.mark.parametrize(("content", "args", "message"), [
     ("a,x,n\nA,1,10\nB,two,10\n", ["--numerator", "x", "--denominator", "n"],
      "column 'x' must be numeric: 1 cell(s) are not numbers, first at row 3"),

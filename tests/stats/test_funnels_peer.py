@@ -132,3 +132,24 @@ def test_rows_for_charts(phe):
     rows = funnels.funnel_limits(df.numerator, df.denominator).rows()
     assert len(rows) == funnels.FUNNEL_POINTS
     assert set(rows[0]) == {"denominator", "lower95", "upper95", "lower998", "upper998"}
+
+
+def test_rate_funnel_points(phe):
+    df = phe("funnel_rate_limits_inputs.csv")
+    top = df.ev.idxmax()
+    ev5 = df.ev.copy()
+    ev5[top] = 5
+    ev0 = df.ev.copy()
+    ev0[top] = 0
+    cases = [
+        (ev5, df.rate, {"rate_type": "dsr", "years_of_data": 3}, ""),
+        (df.ev, df.rate, {"rate_type": "crude", "years_of_data": 3}, "_crude"),
+        (ev0, df.rate, {"rate_type": "crude", "years_of_data": 5, "n": df["pop"]},
+         "_crude_with_denom"),
+    ]
+    for ev, rate, kw, suffix in cases:
+        chart, den = funnels.funnel_points(ev, rate, **kw)
+        np.testing.assert_allclose(chart, df[f"rate_chart{suffix}"], rtol=FUNNEL_RTOL,
+                                   equal_nan=True)
+        np.testing.assert_allclose(den, df[f"denominator_derived{suffix}"], rtol=FUNNEL_RTOL,
+                                   equal_nan=True)

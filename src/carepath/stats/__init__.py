@@ -12,6 +12,7 @@ from carepath.stats.funnels import (
     FunnelLimits,
     funnel_labels,
     funnel_limits,
+    funnel_points,
     funnel_significance,
     with_polarity,
 )
@@ -66,6 +67,7 @@ __all__ = [
     "expected_counts",
     "funnel_labels",
     "funnel_limits",
+    "funnel_points",
     "funnel_significance",
     "isr",
     "israte",

@@ -207,6 +207,25 @@ def rate_denominator(x, n=None, rate=None, *, rate_type: RateType = "crude",
     return np.where(x == 0, as_float_array(n, "n"), derived)
 
 
+def funnel_points(x, rate, *, rate_type: RateType = "crude", years_of_data: float = 1,
+                  multiplier: float = 100_000, n=None) -> tuple[np.ndarray, np.ndarray]:
+    """Where each area sits on a rate funnel: (rate to plot, population per year).
+
+    dsr: areas with fewer than 10 events are not plotted (NaN). crude: the population is
+    derived from the rate, or taken from ``n`` where x = 0 (PHE ``calculate_funnel_points``).
+    """
+    x = as_float_array(x, "x")
+    r = as_float_array(rate, "rate")
+    with np.errstate(divide="ignore", invalid="ignore"):
+        derived = multiplier * x / r / years_of_data
+    if rate_type == "dsr":
+        few = x < DSR_MIN_EVENTS
+        return np.where(few, np.nan, r), np.where(few, np.nan, derived)
+    if n is not None:
+        derived = np.where(x == 0, as_float_array(n, "n") / years_of_data, derived)
+    return r.copy(), derived
+
+
 def _baseline(x: np.ndarray, n: np.ndarray) -> float:
     """sum x / sum n over the areas where both are known (NaN if none are)."""
     known = ~(np.isnan(x) | np.isnan(n))
