@@ -117,3 +117,18 @@ def test_decision_without_csrf_is_refused(clients):
                                 data={"option_id": "prehab", "decision": "invest",
                                       "rationale": "A long enough reason."})
     assert r.status_code in (400, 403)
+
+
+def test_json_api_gives_cba_and_pbma_tables(clients):
+    c = clients["commish"]
+    models = c.get("/api/v1/economics/models").json()
+    assert {m["id"] for m in models} >= {"wessex-hospice-at-home", "wessex-lwbc-2025"}
+    cba = c.get("/api/v1/economics/cba/wessex-hospice-at-home").json()["tables"]
+    total = cba["organisations"][-1]
+    assert total["org"] == "total"
+    assert sum(o["npv"] for o in cba["organisations"][:-1]) == pytest.approx(total["npv"])
+    assert cba["organisations"][2]["bcr"] is None  # the acute trust pays nothing
+    pbma = c.get("/api/v1/economics/pbma/wessex-lwbc-2025").json()["tables"]
+    assert {o["selection"] for o in pbma["options"]} >= {"invest", "disinvest"}
+    assert clients["prov"].get("/api/v1/economics/models").status_code == 403
+    assert "/api/v1/economics/cba/{ident}" in c.get("/api/v1/openapi.json").json()["paths"]

@@ -47,7 +47,7 @@ def require_economics(who: Principal = Depends(require_user)) -> Principal:
     return who
 
 
-def _entry(request: Request, kind: str, ident: str) -> library.Entry:
+def entry_or_404(request: Request, kind: str, ident: str) -> library.Entry:
     from fastapi import HTTPException
 
     try:
@@ -75,8 +75,8 @@ def economics_home(request: Request, year: int | None = None,
         "services": services, "budget": budget, "year": year, "years": years})
 
 
-def _cba(request: Request, ident: str, con: duckdb.DuckDBPyConnection):
-    entry = _entry(request, "cba", ident)
+def cba_report_for(request: Request, ident: str, con: duckdb.DuckDBPyConnection):
+    entry = entry_or_404(request, "cba", ident)
     model = load_cba(entry.path, con)
     return entry, report.build_cba_report(model, draws=DEFAULT_DRAWS, seed=DEFAULT_SEED)
 
@@ -84,7 +84,7 @@ def _cba(request: Request, ident: str, con: duckdb.DuckDBPyConnection):
 @router.get("/economics/cba/{ident}", include_in_schema=False)
 def cba_page(request: Request, ident: str, who: Principal = Depends(require_economics),
              con: duckdb.DuckDBPyConnection = Depends(get_con)):
-    entry, rep = _cba(request, ident, con)
+    entry, rep = cba_report_for(request, ident, con)
     shift = report.cost_shift_frame(rep.result)
     mc = rep.monte_carlo
     return render(request, "economics_cba.html", {
@@ -109,12 +109,12 @@ def _download(request: Request, who: Principal, name: str, frames: dict) -> Resp
 @router.get("/economics/cba/{ident}/download.xlsx", include_in_schema=False)
 def cba_download(request: Request, ident: str, who: Principal = Depends(require_economics),
                  con: duckdb.DuckDBPyConnection = Depends(get_con)):
-    _, rep = _cba(request, ident, con)
+    _, rep = cba_report_for(request, ident, con)
     return _download(request, who, rep.model.id, report.cba_frames(rep))
 
 
 def _pbma_context(request: Request, con, who: Principal, ident: str) -> dict:
-    entry = _entry(request, "pbma", ident)
+    entry = entry_or_404(request, "pbma", ident)
     ex = load_exercise(entry.path, con)
     scores = score_options(ex)
     sel = select(ex, scores)
@@ -158,7 +158,7 @@ def pbma_decide(request: Request, ident: str,
                 con: duckdb.DuckDBPyConnection = Depends(get_con)):
     if who.role not in DECISION_ROLES:
         raise Forbidden("Your role cannot record PBMA decisions.")
-    entry = _entry(request, "pbma", ident)
+    entry = entry_or_404(request, "pbma", ident)
     try:
         record_decision(request.app.state.ws, load_exercise(entry.path, con),
                         DecisionInput(option_id, decision, rationale), by=who.username)
