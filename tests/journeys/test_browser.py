@@ -1,0 +1,114 @@
+"""Journeys, EoL, experience and co-production pages in headless Chromium: charts drawn from
+the vendored bundle with no console errors, the person-level path for an analyst, and the
+refusal for a commissioner."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from .conftest import build_journeys_workspace
+
+pytestmark = pytest.mark.browser
+CHROMIUM = "/usr/bin/chromium"
+PASSWORD = "correct-horse-battery"
+PERIOD = "start=2024-01-01&end=2024-12-31&no_contact_days=150"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    import uvicorn
+
+    from carepath.web import users
+    from carepath.web.app import create_app
+
+    ws = build_journeys_workspace(tmp_path_factory.mktemp("jbrowser") / "ws")
+    for name, role in (("analyst", "analyst"), ("commish", "commissioner")):
+        users.add_user(ws, by="test", username=name, password=PASSWORD, role=role, scope=[])
+    port = _free_port()
+    srv = uvicorn.Server(uvicorn.Config(create_app(ws), host="127.0.0.1", port=port,
+                                        log_level="warning"))
+    thread = threading.Thread(target=srv.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not srv.started:
+        assert time.monotonic() < deadline, "server did not start"
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    srv.should_exit = True
+    thread.join(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not Path(CHROMIUM).exists():
+        pytest.skip("Debian chromium is not installed (make test installs it)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        yield b
+        b.close()
+
+
+def _session(browser, base: str, username: str):
+    context = browser.new_context(viewport={"width": 1200, "height": 900})
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("console", lambda m: m.type == "error" and errors.append(m.text))
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(base + "/login")
+    page.fill("#username", username)
+    page.fill("#password", PASSWORD)
+    page.keyboard.press("Enter")
+    page.wait_for_url(base + "/")
+    return context, page, errors
+
+
+def _charts_drawn(page) -> int:
+    figures = page.locator("figure.chart[data-chart]")
+    for i in range(figures.count()):
+        figures.nth(i).locator("svg").first.wait_for(timeout=10_000)
+    assert page.locator("figure.chart[data-rendered='error']").count() == 0
+    return figures.count()
+
+
+def test_analyst_follows_fell_between_to_a_journey(browser, server):
+    context, page, errors = _session(browser, server, "analyst")
+    page.get_by_role("link", name="Journeys", exact=True).first.click()
+    page.wait_for_url("**/journeys")
+    page.goto(f"{server}/journeys?{PERIOD}")
+    assert _charts_drawn(page) == 1  # HNA by trust
+    assert page.locator("svg.flow-diagram").count() == 1
+    page.get_by_role("link", name="list the people").click()
+    page.wait_for_url("**/journeys/fell-between**")
+    page.get_by_role("link", name="C", exact=True).first.click()
+    page.wait_for_url("**/journeys/person/C")
+    assert "diagnosis" in page.locator("#timeline").inner_text()
+    page.goto(f"{server}/eol?start=2024-04-01&end=2025-03-31")
+    assert _charts_drawn(page) == 1
+    for path in ("/experience", "/coproduction"):
+        assert page.goto(server + path).status == 200
+    assert errors == [], errors
+    context.close()
+
+
+def test_commissioner_sees_counts_but_not_people(browser, server):
+    context, page, errors = _session(browser, server, "commish")
+    page.goto(f"{server}/journeys?{PERIOD}")
+    assert "lists of people are for roles" in page.content()
+    response = page.goto(f"{server}/journeys/person/C")
+    assert response.status == 403
+    errors[:] = [e for e in errors if "status of 403" not in e]
+    assert errors == [], errors
+    context.close()
