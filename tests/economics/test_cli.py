@@ -71,3 +71,16 @@ def test_example_command_copies_a_runnable_model(tmp_path, capsys):
     code, out, _ = run(["economics", "cba", str(tmp_path / "hospice_at_home.yaml"),
                         "--draws", "0"], capsys)
     assert code == 0 and "Monte Carlo" not in out
+
+
+def test_install_examples_into_a_workspace(empty_workspace, capsys):
+    from carepath.domain.economics.library import discover
+
+    code, out, _ = run(["economics", "install-examples", "-w", str(empty_workspace.path)],
+                       capsys)
+    assert code == 0 and "Installed" in out
+    entries = discover(empty_workspace.path)
+    assert {e.kind for e in entries} == {"cba", "pbma"}
+    assert not any(e.example for e in entries)  # now the workspace's own
+    with empty_workspace.connect(read_only=True) as con:
+        assert con.execute("SELECT count(*) FROM services").fetchone()[0] == 14

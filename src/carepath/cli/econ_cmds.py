@@ -254,5 +254,15 @@ def example(dest: Annotated[Path, typer.Argument(help="Folder to copy the exampl
     console.print(f"Copied {len(copied)} files to [bold]{dest}[/]")
 
 
+@econ_app.command("install-examples")
+def install_examples(workspace: WorkspaceOption = None) -> None:
+    """Put the Wessex examples into a workspace: models into its economics/ folder and the
+    example services into its catalogue (for demos)."""
+    from carepath.domain.economics.library import install_examples as install
+
+    copied = install(open_workspace(workspace), by=getpass.getuser())
+    console.print(f"Installed {len(copied)} example files and the example service catalogue.")
+
+
 def register(app: typer.Typer) -> None:
     app.add_typer(econ_app, name="economics")

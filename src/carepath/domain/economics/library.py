@@ -50,3 +50,19 @@ def find(workspace_path: Path, kind: str, ident: str) -> Entry:
             return entry
     raise ValidationError(f"no {kind.upper()} model with id {ident!r}",
                           where=str(Path(workspace_path) / FOLDER))
+
+
+def install_examples(ws, *, by: str) -> list[Path]:
+    """Put the Wessex examples into a workspace (demo): the model files into its
+    ``economics/`` folder and the example services into its catalogue."""
+    import shutil
+
+    from carepath.domain.economics.catalogue import load_catalogue, save_catalogue
+
+    folder = Path(ws.path) / FOLDER
+    folder.mkdir(exist_ok=True)
+    copied = [Path(shutil.copy2(p, folder / p.name)) for p in sorted(EXAMPLES.iterdir())
+              if p.suffix in (".yaml", ".csv")]
+    services = EXAMPLES / "wessex_services.csv"
+    save_catalogue(ws, load_catalogue(services), by=by, source=services.name)
+    return copied
