@@ -253,28 +253,33 @@ def _validate_and_insert(con: duckdb.DuckDBPyConnection, table: Table, stage: st
                          ) -> None:
     plan = Plan(table, stage, present, _tables_with_rows(con, table, _referenced(table)),
                 _tables_with_rows(con, table, {r.other for r in CROSS_RULES.get(table.name, ())}))
-    checked = f"__checked_{stage}"
-    con.execute(f"CREATE TEMP TABLE {q(checked)} AS {plan.checked_sql()}")
+    if table.key:
+        con.execute(f"CREATE TEMP TABLE {q(plan.dups)} AS {plan.dups_sql()}")
     lid, src = result.load_id, result.source
-    con.execute(
+    # Decide bad rows once, before any row of this file is in the target.
+    con.execute(f"CREATE TEMP TABLE {q(plan.bad_rows)} AS {plan.bad_rows_sql()}")
+    problems = con.execute(
         f"INSERT INTO quarantine SELECT ?, ?, ?, \"__row\", p.\"column\", p.\"value\", "
-        f"p.reason FROM (SELECT \"__row\", unnest(\"__problems\") AS p FROM {q(checked)} "
-        f"WHERE len(\"__problems\") > 0)", [lid, table.name, src])
+        f"p.reason FROM ({plan.problems_sql()})", [lid, table.name, src]).fetchone()[0]
+    cols = ", ".join(q(c) for c in table.column_names)
+    loaded = con.execute(f"INSERT INTO {q(table.name)} ({cols}) SELECT {cols} FROM "
+                         f"({plan.good_sql()})").fetchone()[0]
+    staged = con.execute(f"SELECT count(*) FROM {q(stage)}").fetchone()[0]
+    if problems < staged - loaded:
+        # A bad row always has at least one reason; never a silent drop.
+        raise ValidationError(f"internal check failed: {staged - loaded} rows not loaded but "
+                              f"{problems} reasons recorded; nothing was loaded", where=src)
     if bad:
         con.executemany("INSERT INTO quarantine VALUES (?, ?, ?, ?, NULL, NULL, ?)",
                         [[lid, table.name, src, b.row_number, b.reason] for b in bad])
-    cols = ", ".join(q(c) for c in table.column_names)
-    con.execute(f"INSERT INTO {q(table.name)} ({cols}) SELECT {cols} FROM {q(checked)} "
-                f"WHERE len(\"__problems\") = 0")
-    loaded, failed = con.execute(
-        f"SELECT count(*) FILTER (len(\"__problems\") = 0), count(*) FILTER "
-        f"(len(\"__problems\") > 0) FROM {q(checked)}").fetchone()
-    result.rows_loaded, result.rows_quarantined = loaded, failed + len(bad)
+    result.rows_loaded, result.rows_quarantined = loaded, staged - loaded + len(bad)
     for reason, column, n in con.execute(
             "SELECT reason, column_name, count(*) FROM quarantine WHERE load_id = ? "
             "GROUP BY ALL ORDER BY 3 DESC", [lid]).fetchall():
         result.reasons[f"{column or '(row)'}: {reason}"] = n
-    con.execute(f"DROP TABLE {q(checked)}")
+    con.execute(f"DROP TABLE {q(plan.bad_rows)}")
+    if table.key:
+        con.execute(f"DROP TABLE {q(plan.dups)}")
     for ref in sorted(_referenced(table) - plan.check_references - {table.name}):
         result.warnings.append(f"references to {ref} not checked: {ref} is empty")
 

@@ -106,9 +106,22 @@ def shown(col_name: str, raw: str, identifying: bool) -> str:
             f"'... (' || length({raw}) || ' characters)' ELSE {raw} END")
 
 
-def problem(cond: str, column: str, value_sql: str, reason_sql: str) -> str:
-    return (f"CASE WHEN {cond} THEN {{'column': {lit(column)}, 'value': {value_sql}, "
-            f"'reason': {reason_sql}}} END")
+@dataclass(frozen=True)
+class Check:
+    """One rule: a SQL condition true for a bad row, and what to record when it is."""
+
+    cond: str
+    column_sql: str
+    value_sql: str
+    reason_sql: str
+
+    def case(self) -> str:
+        return (f"CASE WHEN {self.cond} THEN {{'column': {self.column_sql}, 'value': "
+                f"{self.value_sql}, 'reason': {self.reason_sql}}} END")
+
+
+def problem(cond: str, column: str, value_sql: str, reason_sql: str) -> Check:
+    return Check(cond, lit(column), value_sql, reason_sql)
 
 
 @dataclass
@@ -121,7 +134,7 @@ class Plan:
     check_references: frozenset[str]  # referenced tables that hold rows
     check_cross: frozenset[str]  # tables for cross-table date sense that hold rows
 
-    def typed_select(self) -> str:
+    def typed_select(self, *, only_bad: bool = False) -> str:
         parts = ['s."__row"', 's."__pre_column"', 's."__pre_value"', 's."__pre_reason"']
         for col in self.table.columns:
             raw = f"nullif(trim(s.{q(col.name)}), '')" if col.name in self.present else "NULL"
@@ -129,16 +142,33 @@ class Plan:
             expr = code_expr(col, raw) if col.codes and col.type == "text" else \
                 typed_expr(col, raw)
             parts.append(f"CAST({expr} AS {col.sql_type}) AS {q(col.name)}")
-        key = ", ".join(q(k) for k in self.table.key)
+        if self.table.key:
+            parts.append(f's."__row" IN (SELECT "__row" FROM {q(self.dups)}) AS "__dup"')
         select = f"SELECT {', '.join(parts)} FROM {q(self.stage)} s"
-        if not key:
-            return select
-        return (f"SELECT *, row_number() OVER (PARTITION BY {key} ORDER BY \"__row\") "
-                f"AS \"__dup\" FROM ({select})")
+        if only_bad:
+            select += f' WHERE s."__row" IN (SELECT "__row" FROM {q(self.bad_rows)})'
+        return select
 
-    def problems(self) -> list[str]:
-        out = [problem('t."__pre_reason" IS NOT NULL', "", 't."__pre_value"',
-                       't."__pre_reason"').replace("'column': ''", "'column': t.\"__pre_column\"")]
+    @property
+    def dups(self) -> str:
+        return f"{self.stage}_dups"
+
+    def dups_sql(self) -> str:
+        """Rows repeating the key of an earlier row of this load. Narrow (key columns
+        only), so it stays cheap on tens of millions of rows."""
+        keys = []
+        for k in self.table.key:
+            col = self.table.column(k)
+            raw = f"nullif(trim(s.{q(k)}), '')" if k in self.present else "NULL"
+            keys.append(code_expr(col, raw) if col.codes and col.type == "text"
+                        else typed_expr(col, raw))
+        return (f"SELECT \"__row\" FROM (SELECT \"__row\", row_number() OVER (PARTITION BY "
+                f"{', '.join(keys)} ORDER BY \"__row\") AS n FROM {q(self.stage)} s) "
+                f"WHERE n > 1")
+
+    def problems(self) -> list[Check]:
+        out = [Check('t."__pre_reason" IS NOT NULL', 't."__pre_column"', 't."__pre_value"',
+                     't."__pre_reason"')]
         for col in self.table.columns:
             out += self._column_problems(col)
         out += self._key_problems()
@@ -146,7 +176,7 @@ class Plan:
         out += self._cross_problems()
         return out
 
-    def _column_problems(self, col: Column) -> list[str]:
+    def _column_problems(self, col: Column) -> list[Check]:
         raw, val = f"t.{q('raw:' + col.name)}", f"t.{q(col.name)}"
         show = shown(col.name, raw, col.identifying)
         out = []
@@ -183,7 +213,7 @@ class Plan:
         out += self._reference_problems(col, val, show)
         return out
 
-    def _reference_problems(self, col: Column, val: str, show: str) -> list[str]:
+    def _reference_problems(self, col: Column, val: str, show: str) -> list[Check]:
         if not col.references:
             return []
         ref_table, ref_col = col.references.split(".")
@@ -202,7 +232,7 @@ class Plan:
                                lit(f"organisation not open on the row's {when}")))
         return out
 
-    def _key_problems(self) -> list[str]:
+    def _key_problems(self) -> list[Check]:
         if not self.table.key:
             return []
         cols = ", ".join(self.table.key)
@@ -211,14 +241,14 @@ class Plan:
         in_table = f"EXISTS (SELECT 1 FROM {q(self.table.name)} x WHERE {match})"
         key_shown = shown(first, f"t.{q('raw:' + first)}", False)
         return [
-            problem('t."__dup" > 1', first, key_shown,
+            problem('t."__dup"', first, key_shown,
                     lit(f"duplicate of an earlier row in this load (same {cols})")),
-            problem(f't."__dup" = 1 AND {in_table}', first, key_shown,
+            problem(f'NOT t."__dup" AND {in_table}', first, key_shown,
                     lit(f"already in {self.table.name} (same {cols}); use --replace to "
                         "reload the table")),
         ]
 
-    def _order_problems(self) -> list[str]:
+    def _order_problems(self) -> list[Check]:
         out = []
         for earlier, later in ORDER_RULES.get(self.table.name, ()):
             a, b = f"t.{q(earlier)}", f"t.{q(later)}"
@@ -226,7 +256,7 @@ class Plan:
                                lit(f"{later} is before {earlier}")))
         return out
 
-    def _cross_problems(self) -> list[str]:
+    def _cross_problems(self) -> list[Check]:
         out = []
         for rule in CROSS_RULES.get(self.table.name, ()):
             if rule.other not in self.check_cross:
@@ -237,8 +267,22 @@ class Plan:
                                lit(rule.reason)))
         return out
 
-    def checked_sql(self) -> str:
-        """Typed rows plus a ``__problems`` list (empty for a good row)."""
-        probs = ",\n  ".join(self.problems())
-        return (f"SELECT t.*, list_filter([\n  {probs}\n], lambda p: p IS NOT NULL) "
-                f"AS \"__problems\" FROM ({self.typed_select()}) t")
+    @property
+    def bad_rows(self) -> str:
+        return f"{self.stage}_bad"
+
+    def bad_rows_sql(self) -> str:
+        """Row numbers of bad rows: every rule as one cheap boolean, so good rows (most)
+        never build a problem list."""
+        bad = " OR ".join(f"coalesce({c.cond}, FALSE)" for c in self.problems())
+        return f"SELECT \"__row\" FROM ({self.typed_select()}) t WHERE {bad}"
+
+    def problems_sql(self) -> str:
+        """(row, problem) for every problem of the bad rows only."""
+        cases = ",\n  ".join(c.case() for c in self.problems())
+        return (f"SELECT \"__row\", unnest(list_filter([\n  {cases}\n], lambda p: p IS NOT "
+                f"NULL)) AS p FROM ({self.typed_select(only_bad=True)}) t")
+
+    def good_sql(self) -> str:
+        return (f"SELECT * FROM ({self.typed_select()}) t WHERE \"__row\" NOT IN "
+                f"(SELECT \"__row\" FROM {q(self.bad_rows)})")
