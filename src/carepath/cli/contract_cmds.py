@@ -133,6 +133,9 @@ def simulate_cmd(file: ContractFile, workspace: WorkspaceOption = None,
                      "--year", "-y", help="Contract year (default: first year at risk).")] = None,
                  draws: Annotated[int, typer.Option(help="Simulated years.")] = K.DEFAULT_DRAWS,
                  seed: Annotated[int, typer.Option(help="Random seed.")] = K.DEFAULT_SEED,
+                 materiality: Annotated[float, typer.Option(
+                     help="Share of the pot a payment must differ by to count.")]
+                 = K.DEFAULT_MATERIALITY,
                  ) -> None:
     """The risk of paying for chance: P(paid or penalised) when true performance is on
     target or at baseline, and the smallest change each outcome can detect. Without a
@@ -151,7 +154,8 @@ def simulate_cmd(file: ContractFile, workspace: WorkspaceOption = None,
         with ws.connect(read_only=True) as con:
             data = ContractData(read_values(con, contract, fw), contract, library)
         inputs = chance.inputs_from_data(data, fw, year)
-    r = chance.simulate(contract, fw, library, inputs, year, draws=draws, seed=seed)
+    r = chance.simulate(contract, fw, library, inputs, year, draws=draws, seed=seed,
+                        materiality=materiality)
     rows = [[x.outcome_id, _num(x.denominator, 0), f"£{x.pot:,.0f}",
              f"{x.p_under['target']:.1%}", f"{x.p_over['target']:.1%}",
              f"{x.p_over['baseline']:.1%}", _num(x.mdc, 2), _num(x.step, 2),
@@ -159,7 +163,8 @@ def simulate_cmd(file: ContractFile, workspace: WorkspaceOption = None,
     t = r.total
     rows.append(["whole contract", "", f"£{r.at_risk:,.0f}", f"{t['target']['p_under']:.1%}",
                  f"{t['target']['p_over']:.1%}", f"{t['baseline']['p_over']:.1%}", "", "", ""])
-    console.print(_table(f"{contract.id} year {year}: {r.draws:,} draws, seed {r.seed}",
+    console.print(_table(f"{contract.id} year {year}: {r.draws:,} draws, seed {r.seed}, "
+                         f"differences over {r.materiality:.0%} of the pot count",
                          ["outcome", "volume", "pot", "on target: paid less",
                           "on target: paid more", "at baseline: paid more",
                           "detectable change", "step asked", "detectable?"], rows))

@@ -6,7 +6,8 @@ sampling model (binomial for proportions, Poisson for rates and ratios, normal f
 with the standard error of the stored interval), recompute the interval, judge and pay
 with the same code as the annual assessment, and count how often the payment differs from
 what the true performance deserves. Outcomes are drawn independently; the total is the
-sum. Also the smallest change each outcome can reliably detect (two-sided test at the
+sum. A difference counts when it exceeds ``materiality`` (default 5%) of the pot (of the
+whole amount at risk for the total). Also the smallest change each outcome can reliably detect (two-sided test at the
 contract's confidence, 80% power) against the step its trajectory asks for.
 
 Design mode needs only baselines and volumes (``expected_denominator`` or the baseline
@@ -67,6 +68,7 @@ class ChanceResult:
     year: int
     draws: int
     seed: int
+    materiality: float
     at_risk: float
     rows: list[ChanceRow]
     total: dict[str, dict[str, float]]
@@ -151,31 +153,40 @@ def first_year_at_risk(contract: Contract) -> int:
 
 def simulate(contract: Contract, fw: Framework, library: dict[str, Definition],
              inputs: dict[str, SimInput], year: int, *, draws: int = K.DEFAULT_DRAWS,
-             seed: int = K.DEFAULT_SEED) -> ChanceResult:
+             seed: int = K.DEFAULT_SEED,
+             materiality: float = K.DEFAULT_MATERIALITY) -> ChanceResult:
     if draws < 1:
         raise ValidationError(f"draws must be at least 1; got {draws}")
+    if not 0 <= materiality < 1:
+        raise ValidationError(f"materiality must be in [0, 1); got {materiality}")
     rng = np.random.default_rng(seed)
     rows, totals = [], {s: (np.zeros(draws), 0.0) for s in SCENARIOS}
     for o in fw.outcomes:
         if year not in o.trajectory:
             continue
         row, paid = _simulate_outcome(rng, contract, o, library[o.indicator], inputs[o.id],
-                                      year, draws)
+                                      year, draws, materiality)
         rows.append(row)
         for s in SCENARIOS:
             acc, ent = totals[s]
             totals[s] = (acc + paid[s], ent + row.entitled[s])
-    total = {s: _summary(acc, ent) for s, (acc, ent) in totals.items()}
-    return ChanceResult(year, draws, seed, contract.at_risk(year), rows, total)
+    margin = _margin(materiality, contract.at_risk(year))
+    total = {s: _summary(acc, ent, margin) for s, (acc, ent) in totals.items()}
+    return ChanceResult(year, draws, seed, materiality, contract.at_risk(year), rows, total)
+
+
+def _margin(materiality: float, amount: float) -> float:
+    return max(K.MONEY_EPSILON, materiality * amount)
 
 
 def _simulate_outcome(rng, contract: Contract, o: Outcome, defn: Definition, inp: SimInput,
-                      year: int, draws: int) -> tuple[ChanceRow, dict]:
+                      year: int, draws: int, materiality: float) -> tuple[ChanceRow, dict]:
     target, hib = o.trajectory[year], bool(defn.higher_is_better)
     rule = contract.rule(o.id)
     pot = contract.at_risk(year) * o.weight
     conf = contract.judgement_confidence
     entitled, under, over, paid = {}, {}, {}, {}
+    margin = _margin(materiality, pot)
     for s in SCENARIOS:
         true = target if s == "target" else inp.baseline
         a_true = pay.achievement(true, inp.baseline, target, hib)
@@ -183,17 +194,17 @@ def _simulate_outcome(rng, contract: Contract, o: Outcome, defn: Definition, inp
         v, lo, hi = draw(rng, inp, true, draws, conf)
         paid[s], *_ = pay.outcome_payment(pot, v, lo, hi, baseline=inp.baseline,
                                           target=target, higher_is_better=hib, rule=rule)
-        under[s] = float(np.mean(paid[s] < entitled[s] - K.MONEY_EPSILON))
-        over[s] = float(np.mean(paid[s] > entitled[s] + K.MONEY_EPSILON))
+        under[s] = float(np.mean(paid[s] < entitled[s] - margin))
+        over[s] = float(np.mean(paid[s] > entitled[s] + margin))
     mdc = (stats.z_value(conf) + K.Z_POWER) * standard_error(inp, inp.baseline)
     row = ChanceRow(o.id, o.title, inp.statistic, inp.denominator, inp.baseline, target, pot,
                     entitled, under, over, mdc, abs(target - inp.baseline))
     return row, paid
 
 
-def _summary(paid: np.ndarray, entitled: float) -> dict[str, float]:
+def _summary(paid: np.ndarray, entitled: float, margin: float) -> dict[str, float]:
     q5, q50, q95 = np.quantile(paid, [0.05, 0.5, 0.95])
     return {"entitled": entitled, "mean": float(paid.mean()), "p5": float(q5),
             "median": float(q50), "p95": float(q95),
-            "p_under": float(np.mean(paid < entitled - K.MONEY_EPSILON)),
-            "p_over": float(np.mean(paid > entitled + K.MONEY_EPSILON))}
+            "p_under": float(np.mean(paid < entitled - margin)),
+            "p_over": float(np.mean(paid > entitled + margin))}

@@ -22,6 +22,10 @@ DEFAULT_DRAWS = 10_000
 DEFAULT_SEED = 20_260_401
 #: Payments within this many pounds count as equal (floating-point sums of pots).
 MONEY_EPSILON = 1e-6
+#: A simulated payment counts as "paid more/less than deserved" only when it differs from
+#: the entitlement by more than this share of the pot: a linear rule moves pennies with
+#: every bit of noise, and those pennies are not the risk commissioners ask about.
+DEFAULT_MATERIALITY = 0.05
 #: Fewer annual/quarterly points than this and no SPC icons are shown.
 MIN_SPC_POINTS = 3
 

@@ -1,0 +1,96 @@
+"""`carepath contract ...` end to end on the tiny workspace; every change audited."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+import yaml
+
+from carepath.cli import main
+from carepath.domain.contracts import EXAMPLES_DIR
+
+
+def run(args, capsys) -> tuple[int, str, str]:
+    try:
+        main(args)
+        code = 0
+    except SystemExit as exc:
+        code = exc.code
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def _audit(ws) -> list[tuple]:
+    with ws.connect(read_only=True) as con:
+        return con.execute("SELECT action, target, detail FROM audit_log WHERE action LIKE "
+                           "'contract.%' ORDER BY \"at\"").fetchall()
+
+
+def test_check_example_and_bad_file(tmp_path, capsys):
+    code, out, _ = run(["contract", "check", str(EXAMPLES_DIR / "wessex_cancer_contract.yaml")],
+                       capsys)
+    assert code == 0 and "ok:" in out and "early_stage" in out and "1: fee" in out
+    bad = yaml.safe_load((EXAMPLES_DIR / "wessex_eol_contract.yaml").read_text())
+    bad["share_at_risk"][5] = "150%"
+    bad["framework"] = str(EXAMPLES_DIR / "wessex_eol_framework.yaml")
+    path = tmp_path / "bad.yaml"
+    path.write_text(yaml.safe_dump(bad))
+    code, out, err = run(["contract", "check", str(path)], capsys)
+    assert code == 2
+    text = out + err
+    assert "bad.yaml" in text and "share_at_risk.5" in text
+
+
+def test_assess_statement_and_audit(contract_ws, contract_file, tmp_path, capsys):
+    ws_args = ["-w", str(contract_ws.path)]
+    code, out, _ = run(["contract", "assess", *ws_args, str(contract_file), "--year", "3",
+                        "--html", str(tmp_path / "a.html")], capsys)
+    assert code == 0 and "not_met" in out and "£70,000" in out
+    assert "Summary across outcomes" in (tmp_path / "a.html").read_text()
+    out_csv = tmp_path / "s.csv"
+    code, out, _ = run(["contract", "statement", *ws_args, str(contract_file), "--year", "3",
+                        "--out", str(out_csv)], capsys)
+    assert code == 0 and "total £970,000.00" in out
+    rows = list(csv.DictReader(io.StringIO(out_csv.read_text())))
+    assert rows[-1]["line"] == "total" and float(rows[-1]["amount"]) == 970_000
+    actions = [a for a, _, _ in _audit(contract_ws)]
+    assert actions == ["contract.registered", "contract.registered", "contract.assessed",
+                       "contract.statement_issued"]
+    issued = json.loads(_audit(contract_ws)[-1][2])
+    assert issued["total"] == 970_000 and len(issued["csv_sha256"]) == 64
+
+
+def test_changes_are_audited_with_the_fields_changed(contract_ws, contract_file, capsys):
+    ws_args = ["-w", str(contract_ws.path)]
+    assert run(["contract", "register", *ws_args, str(contract_file)], capsys)[0] == 0
+    code, out, _ = run(["contract", "register", *ws_args, str(contract_file)], capsys)
+    assert "unchanged" in out
+    data = yaml.safe_load(contract_file.read_text())
+    data["annual_value"] = 1_200_000
+    contract_file.write_text(yaml.safe_dump(data))
+    code, out, _ = run(["contract", "register", *ws_args, str(contract_file)], capsys)
+    assert code == 0 and "contract.changed contract test_contract" in out
+    changed = json.loads(_audit(contract_ws)[-1][2])
+    assert changed["changed"] == ["annual_value"] and changed["previous_sha256"]
+    code, out, _ = run(["contract", "list", *ws_args], capsys)
+    assert "test_contract.yaml" in out
+    # the held copy loads on its own, pointing at the held framework
+    held = contract_ws.definitions_dir("contracts") / "test_contract.yaml"
+    assert run(["contract", "check", str(held)], capsys)[0] == 0
+
+
+def test_simulate_with_workspace_and_pdf_statement(contract_ws, contract_file, tmp_path,
+                                                   capsys):
+    code, out, _ = run(["contract", "simulate", "-w", str(contract_ws.path), str(contract_file),
+                        "--draws", "500", "--seed", "3"], capsys)
+    assert code == 0 and "whole contract" in out and "500 draws" in out
+    pdf = tmp_path / "s.pdf"
+    code, _, _ = run(["contract", "statement", "-w", str(contract_ws.path), str(contract_file),
+                      "--year", "4", "--out", str(pdf)], capsys)
+    assert code == 0 and pdf.read_bytes().startswith(b"%PDF")
+    code, out, err = run(["contract", "statement", "-w", str(contract_ws.path),
+                          str(contract_file), "--year", "4", "--out", str(tmp_path / "s.doc")],
+                         capsys)
+    assert code == 2 and ".csv" in out + err
