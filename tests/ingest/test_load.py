@@ -262,3 +262,26 @@ def test_a_killed_load_leaves_the_workspace_unchanged(ws_orgs, tmp_path):
     assert snapshot(ws_orgs) == before
     # The workspace is usable afterwards and the same file loads in full.
     assert load(ws_orgs, "organisations", path).rows_loaded == 5000
+
+
+def test_readers_in_the_same_process_never_see_a_half_done_load(ws_orgs, tmp_path,
+                                                                 monkeypatch):
+    """How `carepath serve` and a load coexist: DuckDB gives each reader a committed
+    snapshot, so a page served during a load sees the workspace as it was before it."""
+    import duckdb
+
+    seen = {}
+
+    def peek(results):
+        reader = duckdb.connect(str(ws_orgs.db_path))  # same process: same database
+        try:
+            seen["orgs"] = reader.execute("SELECT count(*) FROM organisations").fetchone()[0]
+            seen["logs"] = reader.execute("SELECT count(*) FROM load_log").fetchone()[0]
+        finally:
+            reader.close()
+
+    monkeypatch.setattr(loader_module, "_before_commit", peek)
+    path = write(tmp_path / "n.csv", "org_code,name,org_type,valid_from\nN1,N,icb,2020-01-01\n")
+    load(ws_orgs, "organisations", path)
+    assert seen == {"orgs": 3, "logs": 1}
+    assert rows(ws_orgs, "SELECT count(*) FROM organisations") == [(4,)]
