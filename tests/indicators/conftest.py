@@ -86,3 +86,9 @@ def build(path):
 @pytest.fixture
 def small_ws(tmp_path):
     return build(tmp_path / "ws")
+
+
+@pytest.fixture
+def build_small_ws():
+    """The builder itself, for tests that need two identical workspaces."""
+    return build

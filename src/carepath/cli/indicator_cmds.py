@@ -67,9 +67,6 @@ def compute(
     """Compute indicators for every area and period, with provenance."""
     from carepath.engine.run import compute as run_compute
 
-    if engine != "duckdb":
-        raise ValidationError(f"engine {engine!r} is not available in this build; use duckdb "
-                              "(the Spark backend is not finished)", where="--engine")
     ws = open_workspace(workspace)
     library = _library(ws.path)
     unknown = [i for i in indicator or [] if i not in library]
@@ -84,7 +81,7 @@ def compute(
         console.print(f"[{colour}]{o.status:>9}[/] {o.indicator_id:<45} {o.seconds:6.2f}s  "
                       f"{detail}", highlight=False)
 
-    outcomes = run_compute(ws, chosen, force=force, progress=show_progress)
+    outcomes = run_compute(ws, chosen, force=force, progress=show_progress, engine=engine)
     failed = [o for o in outcomes if o.status == "failed"]
     console.print(f"{sum(o.status == 'computed' for o in outcomes)} computed, "
                   f"{sum(o.status == 'unchanged' for o in outcomes)} unchanged, "

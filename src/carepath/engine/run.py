@@ -234,13 +234,30 @@ def duckdb_source(con: duckdb.DuckDBPyConnection) -> cp.Source:
     return cp.Source(table=backend.table)
 
 
+ENGINES = ("duckdb", "spark")
+
+
 def compute(ws: Workspace, definitions: list[Definition], *, force: bool = False,
-            actor: str = "cli", progress=None) -> list[Outcome]:
-    """Compute ``definitions`` on DuckDB into the workspace, all or nothing for the
-    values written; an indicator that fails is reported and the rest are computed."""
+            actor: str = "cli", progress=None, engine: str = "duckdb") -> list[Outcome]:
+    """Compute ``definitions`` into the workspace, all or nothing for the values written;
+    an indicator that fails is reported and the rest are computed. ``engine`` runs the
+    queries on DuckDB (default) or Spark; results are written to the workspace either way."""
+    if engine not in ENGINES:
+        raise CarepathError(f"unknown engine {engine!r}; choose {' or '.join(ENGINES)}",
+                            where="--engine")
+    if engine == "spark":
+        from carepath.engine.spark import spark_source
+
+        tables = set().union(*(d.tables() for d in definitions), {"patients"})
+        with spark_source(ws, tables) as source:
+            return _compute_with(ws, definitions, source, force, actor, progress)
+    return _compute_with(ws, definitions, None, force, actor, progress)
+
+
+def _compute_with(ws, definitions, source, force, actor, progress) -> list[Outcome]:
     outcomes: list[Outcome] = []
     with ws.transaction() as con:
-        ctx = _context(con, duckdb_source(con))
+        ctx = _context(con, source or duckdb_source(con))
         for defn in definitions:
             outcomes.append(_compute_and_write(con, ctx, defn, force))
             if progress:

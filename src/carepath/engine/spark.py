@@ -1,0 +1,60 @@
+"""Apache Spark backend: the same compiled Ibis expressions, run by PySpark.
+
+The workspace's tables are handed to Spark as Parquet (written by DuckDB into a private
+temporary folder, deleted afterwards); Spark runs the aggregate queries; the small
+aggregates come back and the results are written to the workspace exactly as with DuckDB.
+Local mode here; on a cluster set ``[spark] master`` in ``carepath.toml``.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from carepath.engine.compile import Source
+from carepath.errors import CarepathError
+from carepath.workspace import Workspace
+
+DEFAULT_MASTER = "local[2]"
+SHUFFLE_PARTITIONS = 4  # small aggregates: the default 200 partitions only add overhead
+
+
+def _session(master: str):
+    # Bind the driver to loopback: Carepath never listens on a public interface.
+    os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+    try:
+        from pyspark.sql import SparkSession
+    except ImportError:
+        raise CarepathError("the Spark engine needs PySpark: pip install 'carepath[spark]'",
+                            where="--engine spark") from None
+    return (SparkSession.builder.appName("carepath").master(master)
+            .config("spark.ui.enabled", "false")
+            .config("spark.sql.shuffle.partitions", str(SHUFFLE_PARTITIONS))
+            .config("spark.driver.bindAddress", "127.0.0.1")
+            .config("spark.sql.session.timeZone", "UTC")
+            .getOrCreate())
+
+
+@contextmanager
+def spark_source(ws: Workspace, tables: set[str]) -> Iterator[Source]:
+    import ibis
+
+    master = ws.config().get("spark", {}).get("master", DEFAULT_MASTER)
+    spark = _session(master)
+    spark.sparkContext.setLogLevel("ERROR")
+    folder = Path(tempfile.mkdtemp(prefix="carepath-spark-"))
+    try:
+        with ws.connect(read_only=True) as con:
+            for name in sorted(tables):
+                path = folder / f"{name}.parquet"
+                con.execute(f"COPY \"{name}\" TO '{path}' (FORMAT parquet)")
+        for name in sorted(tables):
+            spark.read.parquet(str(folder / f"{name}.parquet")).createOrReplaceTempView(name)
+        backend = ibis.pyspark.connect(spark)
+        yield Source(table=backend.table)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
