@@ -89,3 +89,23 @@ def test_gamma_and_lognormal_keep_the_given_mean_and_sd(mean, cv):
         f = Distribution(kind=kind, mean=mean, sd=sd).frozen()
         assert f.mean() == pytest.approx(mean, rel=1e-6)
         assert f.std() == pytest.approx(sd, rel=1e-6)
+
+
+def test_switching_values_by_hand():
+    from carepath.domain.economics.cba import compile_model
+    from carepath.domain.economics.sensitivity import switching_value
+
+    c = compile_model(CBAModel.model_validate(tiny()))
+    # PV benefits = q x 50 x 0.8 x 0.5 x annuity = 20 q annuity; PV costs = 1000 annuity
+    assert switching_value(c, "benefits.b.quantity", 20) == pytest.approx(50)
+    # benefits 200 a year: the unit cost at which costs fall to 200
+    assert switching_value(c, "services.s.unit_cost", 1000) == pytest.approx(200)
+    # even with no deadweight the benefit (250 a year) cannot cover the cost
+    assert switching_value(c, "benefits.b.deadweight", 0.5) is None
+
+
+def test_tornado_rows_carry_switching_values():
+    model = _with_uncertainty({"parameter": "unit_values.v.value",
+                               "distribution": {"kind": "uniform", "low": 40, "high": 60}})
+    bar = tornado(model)[1][0]
+    assert bar.switching_value == pytest.approx(250)  # 10 x v x 0.4 = 1000

@@ -136,9 +136,11 @@ def _print_cba(rep) -> None:
                           for p in payers]))
     if rep.tornado:
         console.print(_table(f"One-way sensitivity (base NPV {_money(rep.base_npv)})",
-                             ["parameter", "low", "high", "NPV at low", "NPV at high"],
+                             ["parameter", "low", "high", "NPV at low", "NPV at high",
+                              "switching value"],
                              [[b.parameter, _num(b.low_value), _num(b.high_value),
-                               _money(b.npv_at_low), _money(b.npv_at_high)]
+                               _money(b.npv_at_low), _money(b.npv_at_high),
+                               _num(b.switching_value)]
                               for b in rep.tornado]))
     if rep.monte_carlo is not None:
         mc = rep.monte_carlo

@@ -44,6 +44,7 @@ def tornado_frame(bars: list[TornadoBar], base_npv: float) -> pd.DataFrame:
     return pd.DataFrame([{"parameter": b.parameter, "low_value": b.low_value,
                           "high_value": b.high_value, "npv_at_low": b.npv_at_low,
                           "npv_at_high": b.npv_at_high, "swing": b.swing,
+                          "switching_value": b.switching_value,
                           "base_npv": base_npv} for b in bars])
 
 

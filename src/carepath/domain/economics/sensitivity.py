@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from scipy.optimize import brentq
 
 from carepath.domain.economics import constants as K
 from carepath.domain.economics.cba import (
@@ -20,7 +21,17 @@ from carepath.domain.economics.cba import (
     parameter_arrays,
     total_npv,
 )
-from carepath.domain.economics.definitions import CBAModel, parse_parameter
+from carepath.domain.economics.definitions import (
+    PROPORTION_FIELDS,
+    SIGNED_FIELDS,
+    CBAModel,
+    parse_parameter,
+)
+
+# Switching values are searched for up to this many times the larger of the base and high
+# values (costs, activity, unit values, quantities), and to this relative precision.
+SWITCH_SEARCH_FACTOR = 100.0
+SWITCH_XTOL = 1e-9
 
 
 @dataclass(frozen=True)
@@ -30,6 +41,9 @@ class TornadoBar:
     high_value: float
     npv_at_low: float
     npv_at_high: float
+    # The value at which total NPV is zero, others at base (Green Book "switching value");
+    # None when NPV keeps its sign over the parameter's whole search range.
+    switching_value: float | None = None
 
     @property
     def swing(self) -> float:
@@ -54,9 +68,36 @@ def tornado(model: CBAModel, quantiles: tuple[float, float] = K.TORNADO_QUANTILE
         column[2 * i], column[2 * i + 1] = lo, hi
         overrides[u.parameter] = column
     npv = total_npv(c, n, overrides)
-    bars = [TornadoBar(u.parameter, lo, hi, float(npv[2 * i]), float(npv[2 * i + 1]))
+    bars = [TornadoBar(u.parameter, lo, hi, float(npv[2 * i]), float(npv[2 * i + 1]),
+                       switching_value(c, u.parameter, hi))
             for i, (u, (lo, hi)) in enumerate(zip(params, bounds, strict=True))]
     return float(base), sorted(bars, key=lambda b: b.swing, reverse=True)
+
+
+def _search_range(parameter: str, base: float, high: float) -> tuple[float, float]:
+    fld = parse_parameter(parameter)[2]
+    if fld in PROPORTION_FIELDS:
+        return 0.0, 1.0
+    reach = SWITCH_SEARCH_FACTOR * max(abs(base), abs(high), 1.0)
+    return (-reach if fld in SIGNED_FIELDS else 0.0), reach
+
+
+def switching_value(c: Compiled, parameter: str, high: float) -> float | None:
+    """The parameter value that makes total NPV zero with everything else at base."""
+    base = float(_base_column(c, parameter, 1)[0])
+
+    def npv_at(x: float) -> float:
+        return float(total_npv(c, 1, {parameter: np.array([x])})[0])
+
+    lo, hi = _search_range(parameter, base, high)
+    f_lo, f_hi = npv_at(lo), npv_at(hi)
+    if f_lo == 0:
+        return lo
+    if f_hi == 0:
+        return hi
+    if f_lo * f_hi > 0:
+        return None
+    return float(brentq(npv_at, lo, hi, xtol=SWITCH_XTOL * max(abs(base), 1.0)))
 
 
 def _base_column(c: Compiled, parameter: str, n: int) -> np.ndarray:
