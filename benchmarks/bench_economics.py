@@ -10,7 +10,7 @@ import numpy as np
 
 from carepath.domain.economics import reference
 from carepath.domain.economics.definitions import CBAModel
-from carepath.domain.economics.sensitivity import monte_carlo, sample_parameters
+from carepath.domain.economics.sensitivity import monte_carlo, sample_parameters, tornado
 
 SERVICES = 30
 BENEFITS_PER_SERVICE = 3
@@ -73,8 +73,12 @@ def run(quick: bool) -> list[dict]:
     label = (f"Monte Carlo {DRAWS:,} draws, {SERVICES} services, "
              f"{len(model.uncertainty)} uncertain parameters (peer: plain-Python loop, "
              f"timed on {n_peer:,} draws and scaled; ratio = peer / ours)")
+    one_way = _time(lambda: tornado(model))
     return [{"benchmark": label, "value": ours, "unit": "s", "target": TARGET_SECONDS,
-             "peer": peer, "ratio": peer / ours}]
+             "peer": peer, "ratio": peer / ours},
+            {"benchmark": f"Tornado with switching values, {len(model.uncertainty)} "
+                          "parameters", "value": one_way, "unit": "s", "target": None,
+             "peer": None, "ratio": None}]
 
 
 if __name__ == "__main__":
