@@ -94,3 +94,12 @@ def test_fell_between_lists_only_for_authorised_and_audited(jws):
     with pytest.raises(PersonLevelDenied):
         fell_between_lists(jws, start=START, end=END, as_of=AS_OF, actor="x",
                            can_see_person_level=False)
+
+
+def test_rules_not_yet_due_are_reported_as_missing_not_dropped(jws):
+    with jws.connect(read_only=True) as con:
+        c = fell_between_counts(con, start=START, end=END, as_of=START.replace(month=3))
+    hna = _row(c, rule="missing_hna")
+    assert hna.denominator == 0 and hna.flagged == 0
+    assert hna.value != hna.value  # NaN: missing, not a true zero
+    assert list(c.rule)[0] == "no_contact" and len(c) == 7

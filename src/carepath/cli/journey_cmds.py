@@ -70,7 +70,8 @@ def gaps(workspace: WorkspaceOption = None, start: StartOption = None, end: EndO
     ws = open_workspace(workspace)
     with ws.connect(read_only=True) as con:
         s, e = period(con, start, end, "contacts")
-        at = parse_date(as_of, "--as-of") or e
+        # Look from the latest date in the data, so elements have had time to fall due.
+        at = parse_date(as_of, "--as-of") or period(con, None, None, "contacts")[1]
         counts = fell_between_counts(con, start=s, end=e, as_of=at, no_contact_days=days,
                                      group=group)
     show(counts, f"Fell between services, {s} to {e}, as of {at}", None if list_people else out)
@@ -95,11 +96,13 @@ def recovery(workspace: WorkspaceOption = None, start: StartOption = None,
         cov = coverage(con, start=s, end=e)
     if equity:
         show(equity_view(cov), f"Where support depends on cancer, trust or place ({s} to {e})",
-             out)
+             out, columns=["element", "dimension", "groups", "overall", "lowest", "highest",
+                           "p_value", "below"])
         return
     if dimension:
         cov = cov[cov["dimension"] == dimension]
-    show(cov, f"Recovery Package coverage, tumours diagnosed {s} to {e}", out)
+    show(cov, f"Recovery Package coverage, tumours diagnosed {s} to {e}", out,
+         columns=["dimension", "group", "element", "recorded", "denominator", "value"])
 
 
 @pathway_app.command("hna")
@@ -156,6 +159,15 @@ def index(workspace: WorkspaceOption = None) -> None:
 
 
 EOL_VIEWS = ("summary", "place", "preferences", "progress")
+# What fits on a terminal; --out writes every column (intervals included).
+EOL_COLUMNS = {
+    "summary": ["group", "deaths", "on_register_value", "preference_recorded_value",
+                "achieved_value", "died_in_hospital_value", "with_emergency_admission_value",
+                "bed_days_per_death"],
+    "place": ["group", "place", "deaths", "value"],
+    "progress": ["group", "deaths", "preference_recorded", "achieved", "achieved_value",
+                 "people_short", "status", "below_overall"],
+}
 
 
 def eol(workspace: WorkspaceOption = None, start: StartOption = None, end: EndOption = None,
@@ -181,7 +193,7 @@ def eol(workspace: WorkspaceOption = None, start: StartOption = None, end: EndOp
             df = m.preference_vs_actual(con, start=s, end=e)
         else:
             df = m.choice_progress(con, start=s, end=e, group=group)
-    show(df, f"End of life ({view}), deaths {s} to {e}", out)
+    show(df, f"End of life ({view}), deaths {s} to {e}", out, columns=EOL_COLUMNS.get(view))
 
 
 def register(app: typer.Typer) -> None:

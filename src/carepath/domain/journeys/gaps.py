@@ -49,6 +49,8 @@ ELEMENT_DUE_DAYS = {
 }
 # Elements only due for people who were treated.
 TREATED_ONLY_ELEMENTS = ("treatment_summary",)
+RULES = ("no_contact", *(f"missing_{e}" for e in ELEMENT_DUE_DAYS), "missing_any_rp_element",
+         "death_without_eol_register")
 GROUPS = {
     "all": "'all'",
     "tumour_group": "coalesce(tumour_group, 'none')",
@@ -180,6 +182,13 @@ def fell_between_counts(con: duckdb.DuckDBPyConnection, *, start: date, end: dat
                count(*) AS denominator
         FROM ({_all_rules_sql()}) GROUP BY ALL ORDER BY rule, "group"
     """, params).df()
+    if group == "all":
+        # A rule nobody was due for yet is reported with a zero denominator and a missing
+        # value, so a reader sees it was checked rather than wondering where it went.
+        absent = [r for r in RULES if r not in set(df["rule"])]
+        df = pd.concat([df, pd.DataFrame({"rule": absent, "group": "all", "flagged": 0,
+                                          "denominator": 0})], ignore_index=True)
+        df = df.sort_values("rule", key=lambda s: s.map(RULES.index)).reset_index(drop=True)
     return with_wilson(df, "flagged", "denominator")
 
 
