@@ -178,10 +178,8 @@ def _pay(res: OutcomeResult, c: Contract, year: int) -> None:
 
 def series(data: ContractData, indicator_id: str, until: str) -> list[Point]:
     """Points of an indicator up to the end of the financial year ``until``."""
-    rows = data.rows(indicator_id)
     end = pd.Timestamp(int(until[:4]) + 1, 3, 31)
-    periods = [p for p in data.periods(indicator_id)
-               if pd.Timestamp(rows[rows.period == p].period_end.iloc[0]) <= end]
+    periods = [p for p, last in data.period_ends(indicator_id).items() if last <= end]
     conf = data.contract.judgement_confidence
     return [data.point(indicator_id, p, conf) for p in periods]
 

@@ -67,38 +67,45 @@ def read_values(con: duckdb.DuckDBPyConnection, contract: Contract,
 
 
 class ContractData:
-    """Indicator rows for one contract, with look-ups by indicator and period."""
+    """Indicator rows for one contract, split once by indicator, level and period; points
+    are computed once and remembered (an assessment of every year asks for them often)."""
 
     def __init__(self, frame: pd.DataFrame, contract: Contract,
                  library: dict[str, Definition]) -> None:
         self.contract = contract
         self.library = library
         self.frame = frame
-        self._groups = {k: g for k, g in frame.groupby("indicator_id", sort=False)}
-
-    def rows(self, indicator_id: str) -> pd.DataFrame:
-        return self._groups.get(indicator_id, self.frame.iloc[0:0])
+        self._empty = frame.iloc[0:0]
+        self._cells: dict[tuple[str, bool, str], pd.DataFrame] = {}
+        self._ends: dict[tuple[str, bool], dict[str, pd.Timestamp]] = {}
+        frame = frame.sort_values("period_start", kind="stable")
+        for (ind, is_prov, period), g in frame.groupby(
+                ["indicator_id", frame.area_type == PROVIDER, "period"], sort=False):
+            self._cells[(ind, bool(is_prov), period)] = g
+            self._ends.setdefault((ind, bool(is_prov)), {})[period] = \
+                pd.Timestamp(g.period_end.iloc[0])
+        self._points: dict[tuple[str, str, float], Point] = {}
 
     def provider_rows(self, indicator_id: str, period: str) -> pd.DataFrame:
-        rows = self.rows(indicator_id)
-        return rows[(rows.area_type == PROVIDER) & (rows.period == period)]
+        return self._cells.get((indicator_id, True, period), self._empty)
 
-    def periods(self, indicator_id: str) -> list[str]:
-        rows = self.rows(indicator_id)
-        if self._is_provider(indicator_id):
-            rows = rows[rows.area_type == PROVIDER]
-        else:
-            rows = rows[rows.area_type != PROVIDER]
-        return list(dict.fromkeys(rows.sort_values("period_start").period))
+    def period_ends(self, indicator_id: str) -> dict[str, pd.Timestamp]:
+        """Period -> last day, in time order, at the level the indicator is read."""
+        return self._ends.get((indicator_id, self._is_provider(indicator_id)), {})
 
     def _is_provider(self, indicator_id: str) -> bool:
         return self.library[indicator_id].attribution == PROVIDER
 
     def point(self, indicator_id: str, period: str, confidence: float) -> Point:
+        key = (indicator_id, period, confidence)
+        if key not in self._points:
+            self._points[key] = self._point(indicator_id, period, confidence)
+        return self._points[key]
+
+    def _point(self, indicator_id: str, period: str, confidence: float) -> Point:
         if self._is_provider(indicator_id):
             return self._pooled(indicator_id, period, confidence)
-        rows = self.rows(indicator_id)
-        rows = rows[(rows.area_type != PROVIDER) & (rows.period == period)]
+        rows = self._cells.get((indicator_id, False, period), self._empty)
         if rows.empty:
             return Point(period, None, None, None, None, None, "missing", "no row")
         return row_point(rows.iloc[0], confidence)
