@@ -13,7 +13,8 @@ import getpass
 import json
 import uuid
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -135,7 +136,26 @@ def load_batches(con: duckdb.DuckDBPyConnection, ws: Workspace, table: Table,
     mapping = mapping or Mapping()
     colmap = _resolve_columns(table, names, mapping, source, result)
     result.load_id = uuid.uuid4().hex[:16]
+    with _bounded_memory(con):
+        _stage_and_load(con, ws, table, batches, colmap, mapping, result, actor, facts)
+    return result
+
+
+@contextmanager
+def _bounded_memory(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """Spill to disk past MEMORY_LIMIT during a load, then restore the caller's setting
+    (a server sharing the database keeps its own)."""
+    previous = con.execute("SELECT current_setting('memory_limit')").fetchone()[0]
     con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
+    try:
+        yield
+    finally:
+        con.execute(f"SET memory_limit = '{previous}'")
+
+
+def _stage_and_load(con: duckdb.DuckDBPyConnection, ws: Workspace, table: Table,
+                    batches: Iterable[Batch], colmap: dict[str, str], mapping: Mapping,
+                    result: LoadResult, actor: str | None, facts: FileFacts | None) -> None:
     stage = f"__stage_{result.load_id}"
     present = [c for c in table.column_names if c in colmap or c in mapping.constants
                or (c == PATIENT_COLUMN and NHS_COLUMN in colmap)]
@@ -158,7 +178,6 @@ def load_batches(con: duckdb.DuckDBPyConnection, ws: Workspace, table: Table,
     result.rows_read = staged + len(bad)
     _write_log(con, ws, result, actor or _user(), facts)
     con.execute(f"DROP TABLE {q(stage)}")
-    return result
 
 
 def _resolve_columns(table: Table, names: list[str], mapping: Mapping, source: str,
