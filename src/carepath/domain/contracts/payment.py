@@ -23,6 +23,9 @@ import numpy as np
 from carepath.domain.contracts import constants as K
 from carepath.domain.contracts.definitions import PaymentRule
 
+#: A target this close to its baseline (relative) is treated as "hold the line".
+TARGET_TOLERANCE = 1e-9
+
 
 def achievement(value, baseline: float, target: float, higher_is_better: bool) -> np.ndarray:
     """Share of the way from baseline to target in the good direction; NaN stays NaN.
@@ -34,7 +37,7 @@ def achievement(value, baseline: float, target: float, higher_is_better: bool) -
     value = np.asarray(value, dtype=float)
     sign = 1.0 if higher_is_better else -1.0
     gap = abs(target - baseline)
-    if gap == 0:
+    if gap <= TARGET_TOLERANCE * max(1.0, abs(target)):
         # A "hold the line" target: on target or better counts as 1, worse as 0.
         good = sign * (value - target) >= 0
         return np.where(np.isnan(value), np.nan, np.where(good, 1.0, 0.0))
