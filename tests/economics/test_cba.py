@@ -220,3 +220,21 @@ def test_share_sum_tolerance_is_a_tenth_of_a_percent():
     assert check_shares_sum({"a": 0.3333, "b": 0.3333, "c": 0.3333})  # 99.99%
     with pytest.raises(ValueError, match="sum to 99.8%"):
         check_shares_sum({"a": 0.5, "b": 0.498})
+
+
+def test_unit_values_are_brought_to_the_model_price_year():
+    data = tiny(price_year=2025, deflators={2021: 100.0, 2025: 125.0})
+    data["unit_values"][0]["price_year"] = 2021
+    r = run_cba(CBAModel.model_validate(data))
+    assert r.total.pv_benefits == pytest.approx(200 * 1.25 * ANNUITY_3_YEARS)
+    line = r.benefit_lines[0]
+    assert line["unit_value"] == 50 and line["in_model_prices"] == pytest.approx(62.5)
+    assert r.total.npv == pytest.approx(reference.total_npv(CBAModel.model_validate(data)))
+
+
+def test_a_price_year_without_deflators_is_refused():
+    data = tiny(price_year=2025, deflators={2025: 125.0})
+    data["unit_values"][0]["price_year"] = 2021
+    with pytest.raises(ValueError, match="in 2021 prices and the model in 2025 prices: give "
+                                         "deflators for 2021"):
+        CBAModel.model_validate(data)

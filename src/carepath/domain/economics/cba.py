@@ -61,6 +61,7 @@ class Compiled:
     cost_factor: np.ndarray  # (S, T) profile x window x (1 + optimism bias)
     shares: np.ndarray  # (S, O)
     benefit_bias: np.ndarray  # (B,) optimism bias of each benefit's grade
+    price_factor: np.ndarray  # (U,) unit value's price year -> the model's price year
     active: np.ndarray  # (B, T) 1 in years the benefit runs
     since_start: np.ndarray  # (B, T) years since the benefit started (0 before)
     value_index: np.ndarray  # (B,) which unit value
@@ -117,6 +118,7 @@ def compile_model(model: CBAModel) -> Compiled:
         cost_factor=cost_factor,
         shares=shares,
         benefit_bias=np.array([optimism_bias(g) for g in grades]),
+        price_factor=np.array([model.price_factor(u) for u in model.unit_values]),
         active=np.array([_window(b.start_year, b.end_year, T) * service_shape.get(b.service, 1.0)
                          for b in ben]),
         since_start=np.array([np.maximum(np.arange(T) - b.start_year, 0) for b in ben], float),
@@ -172,7 +174,7 @@ class Flows:
 def flows(c: Compiled, p: dict[str, np.ndarray]) -> Flows:
     annual_cost = p["unit_cost"] * p["activity"]  # (N, S)
     costs = annual_cost[:, :, None] * c.cost_factor[None]
-    value = p["value"][:, c.value_index]  # (N, B)
+    value = (p["value"] * c.price_factor[None])[:, c.value_index]  # (N, B), model prices
     gross = (p["quantity"] * value * _activity_ratio(c, p) * (1 - p["deadweight"])
              * p["attribution"])
     # Optimism bias makes a benefit smaller and a disbenefit (negative) larger.
@@ -311,6 +313,9 @@ def _benefit_lines(model: CBAModel, c: Compiled, ben_bt: np.ndarray, pv_b: np.nd
     values = {u.id: u for u in model.unit_values}
     return [{"benefit": b.id, "outcome": b.outcome, "beneficiary": b.beneficiary,
              "unit_value": values[b.unit_value].value, "unit": values[b.unit_value].unit,
+             "price_year": values[b.unit_value].price_year,
+             "in_model_prices": values[b.unit_value].value
+             * model.price_factor(values[b.unit_value]),
              "source": values[b.unit_value].source, "undiscounted": float(ben_bt[i].sum()),
              "pv": float(pv_b[i]), "health": b.health}
             for i, b in enumerate(model.benefits)]

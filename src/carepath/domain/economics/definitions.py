@@ -162,6 +162,8 @@ class CBAModel(_Model):
     services: list[Service] = Field(min_length=1)
     benefits: list[Benefit] = Field(min_length=1)
     uncertainty: list[Uncertain] = Field(default_factory=list)
+    # GDP deflator index by year (any base), to put unit values in the model's price year.
+    deflators: dict[int, Annotated[float, Field(gt=0)]] = Field(default_factory=dict)
 
     @model_validator(mode="after")
     def _cross_checks(self) -> CBAModel:
@@ -172,6 +174,7 @@ class CBAModel(_Model):
                 raise ValueError(f"{kind}: duplicate id {', '.join(dupes)}")
         self._check_references()
         self._check_windows()
+        self._check_prices()
         for u in self.uncertainty:
             check_parameter(self, u)
         return self
@@ -206,6 +209,22 @@ class CBAModel(_Model):
             if s.profile is not None and len(s.profile) != self.horizon_years:
                 raise ValueError(f"service {s.id}: profile has {len(s.profile)} years, "
                                  f"horizon is {self.horizon_years}")
+
+    def _check_prices(self) -> None:
+        for u in self.unit_values:
+            if self.price_year is None or u.price_year in (None, self.price_year):
+                continue
+            missing = [y for y in (u.price_year, self.price_year) if y not in self.deflators]
+            if missing:
+                raise ValueError(f"unit value {u.id} is in {u.price_year} prices and the "
+                                 f"model in {self.price_year} prices: give deflators for "
+                                 f"{' and '.join(map(str, missing))}")
+
+    def price_factor(self, unit_value: UnitValue) -> float:
+        """Multiplier taking a unit value to the model's price year (1 when no change)."""
+        if self.price_year is None or unit_value.price_year in (None, self.price_year):
+            return 1.0
+        return self.deflators[self.price_year] / self.deflators[unit_value.price_year]
 
     def item(self, kind: str, ident: str) -> Any:
         for x in getattr(self, kind):

@@ -45,7 +45,8 @@ def total_npv(model: CBAModel, values: dict[str, float] | None = None) -> float:
             npv -= annual * shape * (1 + ob) * std[t]
     for b in model.benefits:
         grade = b.confidence or unit[b.unit_value].confidence
-        value = get("unit_values", b.unit_value, "value", unit[b.unit_value].value)
+        value = (get("unit_values", b.unit_value, "value", unit[b.unit_value].value)
+                 * model.price_factor(unit[b.unit_value]))
         annual = (get("benefits", b.id, "quantity", b.quantity) * value
                   * (1 - get("benefits", b.id, "deadweight", b.deadweight))
                   * get("benefits", b.id, "attribution", b.attribution))
