@@ -92,6 +92,10 @@ def test_fell_between_list_for_analyst_is_audited(site):
     page = c["analyst"].get(f"/journeys/fell-between?{PERIOD}&no_contact_days=150")
     assert page.status_code == 200 and "/journeys/person/C" in page.text
     assert ("analyst", None) in _audit(ws, "fell_between.list")
+    only = c["analyst"].get(f"/journeys/fell-between?{PERIOD}&rule=death_without_eol_register")
+    people = only.text.split('id="people"')[1]
+    assert "/journeys/person/B" in people and "/journeys/person/C" not in people
+    assert c["analyst"].get("/journeys/fell-between?rule=drop_table").status_code == 422
 
 
 def test_provider_sees_only_its_own_trust(site):

@@ -51,7 +51,9 @@ def waits(workspace: WorkspaceOption = None, start: StartOption = None, end: End
     with ws.connect(read_only=True) as con:
         s, e = period(con, start, end, "cancer")
         df = wait_summary(con, measure, start=s, end=e, group=group)
-    show(df, f"{measure} {s} to {e}", out)
+    show(df, f"{measure} {s} to {e}", out,
+         columns=["group", "completed", "pending", "negative", "median", "p90",
+                  "within_standard_value"])
 
 
 @pathway_app.command("gaps")

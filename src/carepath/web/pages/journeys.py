@@ -24,6 +24,9 @@ router = APIRouter()
 NAV_ITEMS = (NavItem("Journeys", "/journeys", STAFF_ROLES, order=40),)
 EQUITY_CHART_ELEMENT = "hna"
 PATIENT_ID_MAX = 80
+# A page lists at most this many people; choose a rule to narrow it.
+MAX_LIST_ROWS = 500
+RULE_PATTERN = "^(" + "|".join(gaps.RULES) + ")$"
 
 
 @router.get("/journeys", include_in_schema=False)
@@ -72,6 +75,7 @@ def _pct(v):
 @router.get("/journeys/fell-between", include_in_schema=False)
 def fell_between_list(request: Request, start: date | None = Query(None),
                       end: date | None = Query(None),
+                      rule: str | None = Query(None, pattern=RULE_PATTERN),
                       no_contact_days: int = Query(gaps.DEFAULT_NO_CONTACT_DAYS, ge=1,
                                                    le=3650),
                       who: Principal = Depends(require_roles(*PERSON_LEVEL_ROLES)),
@@ -81,9 +85,14 @@ def fell_between_list(request: Request, start: date | None = Query(None),
     people = gaps.fell_between_lists(ws, start=s, end=e, as_of=e, actor=who.username,
                                      can_see_person_level=True,
                                      no_contact_days=no_contact_days, con=con)
+    counts = people["rule"].value_counts().to_dict()
+    if rule:
+        people = people[people["rule"] == rule]
     return render(request, "journey_gaps.html", {
         "title": "People who fell between services", "start": s, "end": e,
-        "no_contact_days": no_contact_days, "rows": records(people)})
+        "no_contact_days": no_contact_days, "rule": rule, "rules": gaps.RULES,
+        "counts": counts, "total": len(people), "max_rows": MAX_LIST_ROWS,
+        "rows": records(people.head(MAX_LIST_ROWS))})
 
 
 @router.get("/journeys/person/{patient_id}", include_in_schema=False)
