@@ -39,12 +39,17 @@ class Source:
     table: object  # Callable[[str], ir.Table]
 
 
+# Internal names of the period bounds, so a table's own column called period_end (as in
+# screening) never collides with them; filters still write period_start / period_end.
+PERIOD_NAMES = {"period_start": "_period_start", "period_end": "_period_end"}
+
+
 def periods_table(periods: list[ReportingPeriod]) -> ir.Table:
     return ibis.memtable({
         "period": [p.label for p in periods],
-        "period_start": [p.start for p in periods],
-        "period_end": [p.end for p in periods],
-    }).cast({"period_start": "date", "period_end": "date"})
+        "_period_start": [p.start for p in periods],
+        "_period_end": [p.end for p in periods],
+    }).cast({"_period_start": "date", "_period_end": "date"})
 
 
 def _age_band_index(year_of_birth: ir.Value, when: ir.Value) -> ir.Value:
@@ -71,7 +76,10 @@ def _needed_columns(defn: Definition, count: Count, group_by: tuple[str, ...]) -
     _, _, col = count.value.partition(":")
     if col:
         used.add(col)
-    return {c for c in used if c in scope and c not in ("period_start", "period_end")}
+    table_columns = set(count_scope(count, where="")) - set(PERIOD_NAMES)
+    table_columns |= {count.date}
+    return {c for c in used if c in table_columns or
+            (c in scope and c not in PERIOD_NAMES)}
 
 
 def _base(source: Source, defn: Definition, count: Count, columns: set[str]) -> ir.Table:
@@ -91,14 +99,14 @@ def _attach_periods(rows: ir.Table, periods: ir.Table, defn: Definition,
                     count: Count) -> ir.Table:
     when = rows[count.date]
     if defn.mode == "as_at_end":
-        preds = [when <= periods.period_end]
+        preds = [when <= periods._period_end]
         if count.until:
             until = rows[count.until]
-            preds.append(until.isnull() | (until > periods.period_end))
+            preds.append(until.isnull() | (until > periods._period_end))
     else:
-        preds = [when >= periods.period_start, when <= periods.period_end]
-    joined = rows.join(periods, preds).select(rows, periods.period, periods.period_start,
-                                              periods.period_end)
+        preds = [when >= periods._period_start, when <= periods._period_end]
+    joined = rows.join(periods, preds).select(rows, periods.period, periods._period_start,
+                                              periods._period_end)
     if defn.mode == "snapshot":  # keep only the latest snapshot date in each period
         latest = joined.group_by("period").aggregate(_latest=joined[count.date].max())
         joined = joined.join(latest, [joined.period == latest.period,
@@ -110,7 +118,9 @@ def _related(rows: ir.Table, source: Source, count: Count, rel, keep: bool) -> i
     other = source.table(rel.table)
 
     def resolve(ref: expr.ColumnRef):
-        if ref.table == count.table or ref.name in ("period_start", "period_end"):
+        if ref.name in PERIOD_NAMES and ref.table is None:
+            return rows[PERIOD_NAMES[ref.name]]
+        if ref.table == count.table:
             return rows[ref.name]
         return other[ref.name]
 
@@ -126,7 +136,8 @@ def filtered_rows(source: Source, defn: Definition, count: Count, periods: ir.Ta
     rows = _base(source, defn, count, _needed_columns(defn, count, group_by))
     rows = _attach_periods(rows, periods, defn, count)
     if count.where:
-        rows = rows.filter(expr.to_ibis(expr.parse(count.where), lambda r: rows[r.name]))
+        rows = rows.filter(expr.to_ibis(expr.parse(count.where),
+                                        lambda r: rows[PERIOD_NAMES.get(r.name, r.name)]))
     for rel in count.require:
         rows = _related(rows, source, count, rel, keep=True)
     for rel in count.exclude:
@@ -164,8 +175,8 @@ def aggregate_population(source: Source, pop: Population, periods: ir.Table,
                        AGE_BAND_WIDTH)
     if pop.max_age is not None:
         rows = rows.filter(rows.band_index <= pop.max_age // AGE_BAND_WIDTH)
-    rows = rows.join(periods, [rows.quarter_start >= periods.period_start,
-                               rows.quarter_start <= periods.period_end]
+    rows = rows.join(periods, [rows.quarter_start >= periods._period_start,
+                               rows.quarter_start <= periods._period_end]
                      ).select(rows, periods.period)
     keys = {"period": rows.period, "unit": rows.practice_code}
     for col in group_by:
