@@ -164,3 +164,28 @@ def test_bad_decisions_are_refused_and_nothing_is_written(empty_workspace, optio
         record_decision(empty_workspace, ex, DecisionInput(option, decision, rationale), by="x")
     with empty_workspace.connect(read_only=True) as con:
         assert con.execute("SELECT count(*) FROM pbma_decisions").fetchone()[0] == 0
+
+
+def test_process_notes_flag_an_empty_shift_list_a_panel_without_patients_and_disagreement():
+    from carepath.domain.economics.pbma import process_notes
+
+    ex = Exercise.model_validate({
+        "id": "ex", "title": "Ex", "programme": "P", "year": 2025,
+        "criteria": [{"id": "c1", "name": "C", "weight": 1}],
+        "panel": [{"id": "m1", "group": "clinician"}, {"id": "m2", "group": "manager"}],
+        "options": [{"id": "a", "name": "Option A", "list": "wish", "cost": 10},
+                    {"id": "b", "name": "Option B", "list": "wish", "cost": 10}],
+        "scores": [{"option": "a", "criterion": "c1", "member": "m1", "score": 1},
+                   {"option": "a", "criterion": "c1", "member": "m2", "score": 9}]})
+    notes = " ".join(process_notes(ex, score_options(ex)))
+    assert "shift list is empty" in notes
+    assert "no patients, carers or members of the public" in notes
+    assert "Not fully scored, so left out of the selection: b" in notes
+    assert "disagrees on Option A (sd 5.7, 1.0 to 9.0)" in notes
+
+
+def test_a_well_run_example_has_no_process_notes():
+    from carepath.domain.economics.pbma import process_notes
+
+    ex = load_exercise(f"{EXAMPLES}/wessex_lwbc_pbma.yaml")
+    assert process_notes(ex, score_options(ex)) == []

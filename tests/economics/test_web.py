@@ -110,6 +110,7 @@ def test_decision_form_records_and_rejects(clients):
     assert r.status_code == 303
     page = c.get(path).text
     assert "Strong evidence and patients&#39; top priority." in page
+    assert 'id="scores"' in page and "Scores for Prehabilitation before treatment" in page
 
 
 def test_decision_without_csrf_is_refused(clients):

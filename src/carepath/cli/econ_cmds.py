@@ -184,7 +184,12 @@ def pbma(
 ) -> None:
     """Rank the wish and shift lists by cost-value ratio and select within the budget."""
     from carepath.domain.economics import report
-    from carepath.domain.economics.pbma import load_exercise, score_options, select
+    from carepath.domain.economics.pbma import (
+        load_exercise,
+        process_notes,
+        score_options,
+        select,
+    )
 
     ex = _with_workspace(workspace, lambda con: load_exercise(file, con))
     scores = score_options(ex)
@@ -198,6 +203,8 @@ def pbma(
                            f"{r.selection} {r.note}".strip()] for r in opts.itertuples()]))
     console.print(f"Headroom {_money(sel.headroom)}; released {_money(sel.released)}; "
                   f"invested {_money(sel.spent)}; unallocated {_money(sel.remaining)}.")
+    for note in process_notes(ex, scores):
+        console.print(f"[yellow]Note:[/] {note}")
     decided = None
     if workspace is not None:
         from carepath.domain.economics.decisions import decisions

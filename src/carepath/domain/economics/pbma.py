@@ -267,3 +267,28 @@ def _worth_shifting(shift: OptionScore, wish: OptionScore) -> bool:
 
 def programme_budget(ex: Exercise) -> float:
     return sum(line.spend for line in ex.budget)
+
+
+# Panel members' weighted scores for one option differing by more than this (standard
+# deviation, on the 0-10 scale) are flagged for discussion before a decision.
+DISAGREEMENT_SD = 1.5
+LAY_GROUPS = ("patient", "carer", "public")
+
+
+def process_notes(ex: Exercise, scores: list[OptionScore]) -> list[str]:
+    """Checks on how the exercise was run (PBMA good practice), for the panel to read."""
+    notes = []
+    if not any(o.list == "shift" for o in ex.options):
+        notes.append("The shift list is empty: fill it before the wish list, so that "
+                     "investments are paid for by disinvestments (Mortimer 2010).")
+    if not any(m.group in LAY_GROUPS for m in ex.panel):
+        notes.append("The panel has no patients, carers or members of the public.")
+    unscored = [s.option.id for s in scores if s.weighted is None]
+    if unscored:
+        notes.append(f"Not fully scored, so left out of the selection: {', '.join(unscored)}.")
+    for s in scores:
+        if s.member_spread is not None and s.member_spread.sd > DISAGREEMENT_SD:
+            notes.append(f"The panel disagrees on {s.option.name} (sd {s.member_spread.sd:.1f}"
+                         f", {s.member_spread.low:.1f} to {s.member_spread.high:.1f}): "
+                         "discuss before deciding.")
+    return notes

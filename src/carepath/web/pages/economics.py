@@ -18,6 +18,7 @@ from carepath.domain.economics.decisions import DecisionInput, decisions, record
 from carepath.domain.economics.definitions import load_cba
 from carepath.domain.economics.pbma import (
     load_exercise,
+    process_notes,
     score_options,
     select,
     shift_order,
@@ -122,10 +123,18 @@ def _pbma_context(request: Request, con, who: Principal, ident: str) -> dict:
     # wish list best value first, then shift list least painful first, unscored last
     order = {s.option.id: i for i, s in enumerate(wish_order(scores) + shift_order(scores))}
     options = sorted(_records(frames["options"]), key=lambda o: order.get(o["option"], 999))
+    decided = _records(decisions(con, ex.id))
+    standing: dict[str, str] = {}
+    for d in decided:  # newest first: the first one seen for an option stands
+        standing.setdefault(d["option_id"], d["decision"])
+    spread: dict[str, list[dict]] = {}
+    for row in _records(frames["score_spread"]):
+        spread.setdefault(row["option"], []).append(row)
     return {
         "title": ex.title, "entry": entry, "ex": ex, "sel": sel, "options": options,
-        "summary": _records(frames["summary"]), "spread": _records(frames["score_spread"]),
-        "weights": ex.weights(), "decisions": _records(decisions(con, ex.id)),
+        "summary": _records(frames["summary"]), "spread": spread, "standing": standing,
+        "notes": process_notes(ex, scores), "criteria": {c.id: c.name for c in ex.criteria},
+        "weights": ex.weights(), "decisions": decided,
         "can_decide": who.role in DECISION_ROLES, "group_labels": GROUP_LABELS,
         "cv_spec": charts.cost_value_chart([o for o in options
                                             if o["weighted_score"] is not None]),
