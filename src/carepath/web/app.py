@@ -26,6 +26,7 @@ from carepath import __version__
 from carepath.web import api as api_pkg
 from carepath.web import errors, users
 from carepath.web import pages as pages_pkg
+from carepath.web.cache import VersionedCache
 from carepath.web.db import Database
 from carepath.web.render import NavItem
 from carepath.web.security import LoginThrottle, SessionCodec, csrf_protect, session_middleware
@@ -76,6 +77,7 @@ def create_app(ws: Workspace, *, force_secure: bool = False,
     app.state.db = db
     app.state.session_codec = SessionCodec(ws.secret())
     app.state.throttle = LoginThrottle()
+    app.state.cache = VersionedCache()
     app.state.force_secure = force_secure
     app.state.workspace_name = ws.config().get("name", ws.path.name)
     _middleware(app)

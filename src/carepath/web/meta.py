@@ -6,7 +6,6 @@ back to the plain metadata of ``carepath.reports.indicator_meta``.
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import duckdb
@@ -14,10 +13,6 @@ from fastapi import Depends, Request
 
 from carepath.reports.indicator_meta import indicator_meta as _fallback_meta
 from carepath.web.db import get_con
-
-# Pages ask for metadata on every request; definitions and the list of computed indicators
-# change only when someone edits or recomputes, so a short cache keeps pages fast.
-META_TTL_SECONDS = 60.0
 
 DOMAIN_LABELS = {
     "early_diagnosis": "Early diagnosis", "screening": "Screening",
@@ -72,13 +67,9 @@ def polarity_text(higher_is_better: bool | None) -> str:
 
 def get_meta(request: Request, con: duckdb.DuckDBPyConnection = Depends(get_con)
              ) -> dict[str, dict]:
-    """Dependency: the metadata, cached per app for ``META_TTL_SECONDS``."""
+    """Dependency: the metadata, rebuilt when the indicator values change."""
     state = request.app.state
-    cached = getattr(state, "meta_cache", None)
-    if cached and time.monotonic() - cached[0] < META_TTL_SECONDS:
-        return cached[1]
     if getattr(state, "definitions", None) is None:
         state.definitions = _definitions(state.ws.definitions_dir("indicators"))
-    meta = indicator_meta(con, definitions=state.definitions)
-    state.meta_cache = (time.monotonic(), meta)
-    return meta
+    return state.cache.get("meta", con, lambda c: indicator_meta(
+        c, definitions=state.definitions))

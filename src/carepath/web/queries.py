@@ -12,6 +12,7 @@ import duckdb
 import pandas as pd
 
 from carepath.web import scopes
+from carepath.web.cache import VersionedCache
 from carepath.web.scopes import Principal
 
 AREA_TYPE_ORDER = ("practice", "pcn", "locality", "sub_icb", "icb", "cancer_alliance",
@@ -39,17 +40,24 @@ def records(frame: pd.DataFrame) -> list[dict]:
     return out
 
 
-def periods(con: duckdb.DuckDBPyConnection, indicator_id: str) -> list[str]:
+def facts(con: duckdb.DuckDBPyConnection, indicator_id: str) -> dict:
+    """Periods (in order) and area types present for one indicator, in one query."""
     rows = con.execute(
-        "SELECT period FROM indicator_values WHERE indicator_id = ? AND breakdown = 'all' "
-        "GROUP BY period ORDER BY max(period_end)", [indicator_id]).fetchall()
-    return [r[0] for r in rows]
+        "SELECT period, max(period_end), list(DISTINCT area_type) FROM indicator_values "
+        "WHERE indicator_id = ? AND breakdown = 'all' GROUP BY period ORDER BY 2",
+        [indicator_id]).fetchall()
+    return {"periods": [r[0] for r in rows], "types": {t for r in rows for t in r[2]}}
 
 
-def area_types(con: duckdb.DuckDBPyConnection, indicator_id: str, who: Principal) -> list[str]:
-    present = {r[0] for r in con.execute(
-        "SELECT DISTINCT area_type FROM indicator_values WHERE indicator_id = ?",
-        [indicator_id]).fetchall()}
+def periods(con: duckdb.DuckDBPyConnection, indicator_id: str) -> list[str]:
+    return facts(con, indicator_id)["periods"]
+
+
+def area_types(con: duckdb.DuckDBPyConnection, indicator_id: str, who: Principal,
+               present: set[str] | None = None) -> list[str]:
+    """Area types of this indicator that ``who`` may list, most local first."""
+    if present is None:
+        present = facts(con, indicator_id)["types"]
     allowed = scopes.allowed_restricted_codes(con, who)
     visible = []
     for t in AREA_TYPE_ORDER:
@@ -66,11 +74,30 @@ def area_types(con: duckdb.DuckDBPyConnection, indicator_id: str, who: Principal
 
 def values(con: duckdb.DuckDBPyConnection, who: Principal, indicator_id: str, *,
            area_type: str | None = None, period: str | None = None,
-           area_codes: list[str] | None = None) -> pd.DataFrame:
+           area_codes: list[str] | None = None, area_types: list[str] | None = None,
+           parent: str | None = None, cache: VersionedCache | None = None) -> pd.DataFrame:
+    """Rows of one indicator that ``who`` may see (suppressed rows blanked). With ``cache``
+    the unfiltered rows are reused across requests; the scope filter runs every time."""
+    key = ("values", indicator_id, area_type, period, tuple(area_codes or ()) or None,
+           tuple(area_types or ()) or None, parent)
+    def build(c: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+        return _raw_values(c, indicator_id, area_type=area_type, period=period,
+                           area_codes=area_codes, area_types=area_types, parent=parent)
+    frame = cache.get(key, con, build) if cache is not None else build(con)
+    return hide_unpublished(scopes.filter_rows(con, who, frame))
+
+
+def _raw_values(con: duckdb.DuckDBPyConnection, indicator_id: str, *, area_type, period,
+                area_codes, area_types, parent) -> pd.DataFrame:
     where, params = ["indicator_id = ?", "breakdown = 'all'"], [indicator_id]
     if area_type:
-        where.append("area_type = ?")
-        params.append(area_type)
+        area_types = [area_type]
+    if area_types:
+        where.append(f"area_type IN ({', '.join('?' * len(area_types))})")
+        params += area_types
+    if parent:
+        where.append("parent_code = ?")
+        params.append(parent)
     if period:
         where.append("period = ?")
         params.append(period)
@@ -80,7 +107,7 @@ def values(con: duckdb.DuckDBPyConnection, who: Principal, indicator_id: str, *,
     frame = con.execute(
         f"SELECT {', '.join(VALUE_COLUMNS)} FROM indicator_values WHERE {' AND '.join(where)} "
         "ORDER BY period_end, area_type, area_name", params).df()
-    return hide_unpublished(scopes.filter_rows(con, who, frame))
+    return frame
 
 
 def hide_unpublished(frame: pd.DataFrame) -> pd.DataFrame:

@@ -115,11 +115,11 @@ def locality_reviews(code: Code, who: Principal = Depends(require_user),
 
 
 @router.get("/practices/{code}/profile", response_model=Rows, responses=RESPONSES)
-def practice_profile(code: Code, who: Principal = Depends(require_user),
+def practice_profile(request: Request, code: Code, who: Principal = Depends(require_user),
                      con: duckdb.DuckDBPyConnection = Depends(get_con),
                      meta: dict = Depends(get_meta)) -> Rows:
     practice_or_error(con, who, code)
-    rows = profile_rows(con, code, meta)
+    rows = profile_rows(request, con, code, meta)
     return Rows(rows=[{k: v for k, v in r.items() if k not in ("pos", "comparators")}
                       for r in rows])
 

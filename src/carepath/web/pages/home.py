@@ -32,7 +32,8 @@ def workspace_summary(con: duckdb.DuckDBPyConnection) -> dict:
 @router.get("/", include_in_schema=False)
 def home(request: Request, who: Principal = Depends(current_principal),
          con: duckdb.DuckDBPyConnection = Depends(get_con)):
-    summary = workspace_summary(con) if who.is_authenticated else None
+    summary = request.app.state.cache.get("summary", con, workspace_summary) \
+        if who.is_authenticated else None
     my_localities = []
     if who.role is Role.LOCALITY_LEAD and who.scope:
         codes = sorted(who.scope)

@@ -11,7 +11,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import Response
 
 from carepath import charts
-from carepath.web import queries
+from carepath.web import queries, scopes
 from carepath.web.audit import record
 from carepath.web.db import get_con
 from carepath.web.meta import get_meta
@@ -24,6 +24,10 @@ NAV_ITEMS = (NavItem("Indicators", "/indicators", STAFF_ROLES, order=10),)
 # The trend shows national, ICB and locality lines; more localities than this would be a
 # spaghetti chart, so only national and ICB are drawn then.
 MAX_TREND_SERIES = 8
+# An ordered bar chart of thousands of practices is unreadable (and slow): above this, the
+# page asks for a locality first. The practice level is the default only below the second.
+MAX_BAR_AREAS = 150
+MAX_DEFAULT_AREAS = 300
 DOWNLOAD_FORMATS = ("csv", "xlsx")
 TABLE_COLUMNS = [("area_name", "Area", "text"), ("value", "Value", "value"),
                  ("lower95", "Lower 95%", "number"), ("upper95", "Upper 95%", "number"),
@@ -41,16 +45,27 @@ def indicator_or_404(meta: dict, indicator_id: str) -> dict:
     return meta[indicator_id]
 
 
+def _default_level(con, who: Principal, levels: list[str]) -> str:
+    if "practice" in levels:
+        allowed = scopes.allowed_restricted_codes(con, who)
+        many = len(allowed) if allowed is not None else con.execute(
+            "SELECT count(DISTINCT org_code) FROM organisations WHERE org_type = 'practice'"
+        ).fetchone()[0]
+        if many <= MAX_DEFAULT_AREAS or "locality" not in levels:
+            return "practice"
+    return next((t for t in ("locality", "provider") if t in levels), levels[0])
+
+
 def choose(con, who: Principal, indicator_id: str, level: str | None,
            period: str | None) -> tuple[str, str, list[str], list[str]]:
     """Validated (level, period) with the choices, or a 404 that lists the valid ones."""
-    levels = queries.area_types(con, indicator_id, who)
-    periods = queries.periods(con, indicator_id)
+    known = queries.facts(con, indicator_id)
+    levels = queries.area_types(con, indicator_id, who, known["types"])
+    periods = known["periods"]
     if not levels or not periods:
         raise HTTPException(404, "This indicator has no values you can see.")
     if level is None:
-        level = next((t for t in ("practice", "locality", "provider") if t in levels),
-                     levels[0])
+        level = _default_level(con, who, levels)
     if level not in levels:
         raise HTTPException(404, f"Level {level!r} is not available; choose one of "
                                  f"{', '.join(levels)}.")
@@ -86,9 +101,9 @@ def _chart_rows(rows: list[dict]) -> list[dict]:
             for r in rows if r["value_state"] == "published" and r["value"] is not None]
 
 
-def _trend_rows(con, who: Principal, indicator_id: str) -> list[dict]:
-    frame = queries.values(con, who, indicator_id)
-    frame = frame[frame["area_type"].isin(["national", "icb", "locality"])]
+def _trend_rows(con, who: Principal, indicator_id: str, cache=None) -> list[dict]:
+    frame = queries.values(con, who, indicator_id, area_types=["national", "icb", "locality"],
+                           cache=cache)
     if frame[frame["area_type"] == "locality"]["area_code"].nunique() > MAX_TREND_SERIES:
         frame = frame[frame["area_type"] != "locality"]
     return [{"period": r["period"], "series": r["area_name"] or r["area_code"],
@@ -100,13 +115,19 @@ def _trend_rows(con, who: Principal, indicator_id: str) -> list[dict]:
 def indicator_page(request: Request, indicator_id: str,
                    level: str | None = Query(None, max_length=40),
                    period: str | None = Query(None, max_length=40),
+                   parent: str | None = Query(None, max_length=40),
                    who: Principal = Depends(require_user),
                    con: duckdb.DuckDBPyConnection = Depends(get_con),
                    meta: dict = Depends(get_meta)):
     m = indicator_or_404(meta, indicator_id)
     level, period, levels, periods = choose(con, who, indicator_id, level, period)
+    parents = request.app.state.cache.get(("parents", indicator_id, level, period), con,
+                                          lambda c: _parents(c, indicator_id, level, period))
+    if parent and parent not in dict(parents):
+        raise HTTPException(404, f"{parent!r} is not a parent area of these values.")
+    cache = request.app.state.cache
     rows = queries.records(queries.values(con, who, indicator_id, area_type=level,
-                                          period=period))
+                                          period=period, parent=parent or None, cache=cache))
     average = queries.national_value(con, indicator_id, period)
     points = _chart_rows(rows)
     statistic = rows[0]["statistic"] if rows else None
@@ -118,19 +139,34 @@ def indicator_page(request: Request, indicator_id: str,
         "period": period, "levels": levels, "periods": periods, "rows": rows,
         "level_labels": queries.AREA_TYPE_LABELS, "average": average,
         "columns": TABLE_COLUMNS, "limits": bool(limits),
-        "provenance": queries.provenance(con, indicator_id),
+        "provenance": cache.get(("provenance", indicator_id), con,
+                                lambda c: queries.provenance(c, indicator_id)),
         "funnel": charts.funnel_plot(points, limits, average=average or 0,
                                      x_title="Denominator", y_title=y_title)
         if points and average is not None else None,
         "bar": charts.bar_with_intervals(points, average=average, y_title=y_title)
-        if points else None,
-        "trend_rows": (trend := _trend_rows(con, who, indicator_id)),
+        if points and len(points) <= MAX_BAR_AREAS else None,
+        "too_many_for_bar": len(points) > MAX_BAR_AREAS, "parents": parents,
+        "parent": parent or "",
+        "trend_rows": (trend := _trend_rows(con, who, indicator_id, cache)),
         "trend": charts.trend_chart(trend, y_title=y_title) if trend else None,
         "chart_rows": points,
         "suppressed": sum(r["value_state"] == "suppressed" for r in rows),
         "missing": sum(r["value_state"] == "missing" for r in rows),
     }
     return render(request, "indicator.html", ctx)
+
+
+def _parents(con, indicator_id: str, level: str, period: str) -> list[tuple[str, str]]:
+    """(code, name) of the parents of this level's areas, to narrow a long list."""
+    if level not in scopes.SUB_LOCALITY_TYPES:
+        return []
+    return con.execute(
+        """SELECT DISTINCT v.parent_code, coalesce(o.name, v.parent_code)
+           FROM indicator_values v LEFT JOIN organisations o ON o.org_code = v.parent_code
+           WHERE v.indicator_id = ? AND v.area_type = ? AND v.period = ?
+             AND v.parent_code IS NOT NULL ORDER BY 2""",
+        [indicator_id, level, period]).fetchall()
 
 
 @router.get("/indicators/{indicator_id}/download.{fmt}", include_in_schema=False)

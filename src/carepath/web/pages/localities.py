@@ -77,13 +77,18 @@ def _rug_cell(c: dict) -> dict:
             "label": sig.replace("_", " ")}
 
 
+def _rug_data(con, code: str, meta: dict) -> tuple[list[profiles.Area], pd.DataFrame]:
+    practices = profiles.practices_in(con, code)
+    return practices, profiles.tartan_rug(con, practices, meta)
+
+
 @router.get("/localities/{code}", include_in_schema=False)
 def locality_overview(request: Request, code: str, who: Principal = Depends(require_user),
                       con: duckdb.DuckDBPyConnection = Depends(get_con),
                       meta: dict = Depends(get_meta)):
     area = locality_or_error(con, who, code)
-    practices = profiles.practices_in(con, code)
-    rug = profiles.tartan_rug(con, practices, meta)
+    practices, rug = request.app.state.cache.get(
+        ("rug", code), con, lambda c: _rug_data(c, code, meta))
     return render(request, "locality.html", {
         "title": area.name, "area": area, "rug": rug_table(rug, practices, meta),
         "period": rug["period"].max() if not rug.empty else None,

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 
 from carepath import charts
 from carepath.domain.benchmarking import profiles
-from carepath.web import scopes
+from carepath.web import profile_index, scopes
 from carepath.web.db import get_con
 from carepath.web.meta import get_meta
 from carepath.web.render import NavItem, render
@@ -66,8 +66,9 @@ def _clamp(pos: float | None) -> float | None:
     return None if pos is None else min(max(float(pos), 0.0), 1.0)
 
 
-def profile_rows(con: duckdb.DuckDBPyConnection, code: str, meta: dict) -> list[dict]:
-    rows = profiles.practice_profile(con, code, meta)
+def profile_rows(request: Request, con: duckdb.DuckDBPyConnection, code: str,
+                 meta: dict) -> list[dict]:
+    rows = profile_index.profile_rows(request.app.state.cache, con, code, meta)
     for r in rows:
         # A comparator outside the practices' range (a narrow range, an aggregate far from
         # them) would stretch the chart to thousands of pixels: pin it to the spine's end.
@@ -88,7 +89,7 @@ def practice_profile(request: Request, code: str, who: Principal = Depends(requi
                      con: duckdb.DuckDBPyConnection = Depends(get_con),
                      meta: dict = Depends(get_meta)):
     name = practice_or_error(con, who, code)
-    rows = profile_rows(con, code, meta)
+    rows = profile_rows(request, con, code, meta)
     locality = profiles.parent_of(con, code, "locality", date.today())
     return render(request, "practice.html", {
         "title": name, "code": code, "rows": rows, "columns": PROFILE_COLUMNS,

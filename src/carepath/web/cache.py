@@ -1,0 +1,67 @@
+"""Read-model caches that follow the data: rebuilt when ``indicator_values`` changes.
+
+Pages read the same derived tables (indicator metadata, every practice's profile inputs) on
+every request, while the data change only when someone recomputes. A cache entry remembers
+the data version it was built from (row count and latest ``computed_at``); the version is
+looked up at most every ``VERSION_CHECK_SECONDS``, and one builder runs at a time.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from typing import Any
+
+import duckdb
+
+VERSION_CHECK_SECONDS = 5.0
+# Entries kept (least recently used dropped first): an England workspace has ~120
+# indicator x period pages per level and 210 localities.
+MAX_ENTRIES = 1024
+
+
+def data_version(con: duckdb.DuckDBPyConnection) -> tuple:
+    return con.execute("SELECT count(*), max(computed_at) FROM indicator_values").fetchone()
+
+
+class VersionedCache:
+    def __init__(self, clock: Callable[[], float] = time.monotonic,
+                 max_entries: int = MAX_ENTRIES) -> None:
+        self._entries: OrderedDict[Any, tuple[tuple, Any]] = OrderedDict()
+        self._max = max_entries
+        self._checked_at = -float("inf")
+        self._version: tuple | None = None
+        self._lock = threading.Lock()
+        self._clock = clock
+
+    def _current_version(self, con: duckdb.DuckDBPyConnection) -> tuple:
+        now = self._clock()
+        if self._version is None or now - self._checked_at >= VERSION_CHECK_SECONDS:
+            self._version = data_version(con)
+            self._checked_at = now
+        return self._version
+
+    def get(self, key: Any, con: duckdb.DuckDBPyConnection,
+            build: Callable[[duckdb.DuckDBPyConnection], Any]) -> Any:
+        """The cached value for ``key`` (hashable), or ``build(con)`` when the data moved."""
+        version = self._current_version(con)
+        hit = self._entries.get(key)
+        if hit is not None and hit[0] == version:
+            return hit[1]
+        with self._lock:  # one builder; the others wait and then reuse its result
+            hit = self._entries.get(key)
+            if hit is not None and hit[0] == version:
+                return hit[1]
+            value = build(con)
+            self._entries[key] = (version, value)
+            self._entries.move_to_end(key)
+            while len(self._entries) > self._max:
+                self._entries.popitem(last=False)
+            return value
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+            self._version = None
