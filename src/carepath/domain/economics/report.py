@@ -205,8 +205,11 @@ def cba_html(rep: CBAReport, tornado_svg: str | None = None,
 
 def pbma_html(ex: Exercise, scores: list[OptionScore], sel: Selection,
               decisions: pd.DataFrame | None = None) -> str:
+    from carepath.domain.economics.pbma import process_notes
+
     return _ENV.get_template("pbma_report.html").render(
-        ex=ex, frames=pbma_frames(ex, scores, sel), sel=sel, decisions=decisions)
+        ex=ex, frames=pbma_frames(ex, scores, sel), sel=sel, decisions=decisions,
+        notes=process_notes(ex, scores))
 
 
 def build_cba_report(model: CBAModel, *, draws: int, seed: int) -> CBAReport:
