@@ -10,7 +10,9 @@ from carepath.model.schema import DATA_TABLES, table
 # The tables the generator fills (the core data model of issue 2).
 FILLED = ("organisations", "org_hierarchy", "registered_population", "patients", "referrals",
           "tumours", "treatments", "care_events", "hna_concerns", "eol_register", "preferences",
-          "admissions", "deaths", "screening", "survey_responses", "services", "service_payers")
+          "admissions", "deaths", "screening", "survey_responses", "services", "service_payers",
+          "coproduction_workstreams", "coproduction_events", "coproduction_participants",
+          "pledges", "codesigned_outcomes", "area_deprivation")
 # Links the schema does not declare as references but the pathway implies.
 EXTRA_REFERENCES = (("referrals", "tumour_id", "tumours", "tumour_id"),
                     ("care_events", "provider_code", "organisations", "org_code"),
@@ -140,6 +142,12 @@ def test_geography_matches_the_brief(wessex):
     assert 80 <= counts["practice"] <= 100
     assert abs(people - 780_000) < 10_000
     assert sizes[0] >= 1_300 and sizes[1] <= 31_000
+
+
+def test_every_survey_kind_is_answered(wessex):
+    with wessex.workspace.connect(read_only=True) as con:
+        got = {r[0] for r in con.execute("SELECT DISTINCT survey FROM survey_responses").fetchall()}
+    assert {"cpes", "voices", "local_prem"} <= got
 
 
 def test_payer_shares_sum_to_one(wessex):

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
+from statistics import NormalDist
 
 import numpy as np
 
@@ -91,9 +92,7 @@ def categorical(rng: np.random.Generator, probs: np.ndarray) -> np.ndarray:
 def lognormal_days(rng: np.random.Generator, n: int, within: float, days: int,
                    sigma: float) -> np.ndarray:
     """Delays in days, log-normal with P(delay <= days) = within."""
-    from scipy.stats import norm
-
-    mu = np.log(days + 1.0) - norm.ppf(within) * sigma  # floor(x) <= days iff x < days + 1
+    mu = np.log(days + 1.0) - NormalDist().inv_cdf(within) * sigma  # floor(x) <= days iff x < days + 1
     return np.floor(rng.lognormal(mu, sigma, n)).astype(np.int64)
 
 

@@ -22,6 +22,7 @@ from carepath.synth.context import (
     days,
     expand,
 )
+from carepath.synth.experience import bereavement_surveys
 from carepath.synth.writer import coded, dates, ints
 
 PLACES = codes.PLACES_OF_DEATH
@@ -140,7 +141,8 @@ def _record(ch: Chunk, out: dict, ids: dict[str, int], d: dict) -> tuple:
         "patient_id": ints(d["patient"][has_pref]), "preferred_place": coded(pref[has_pref], PREFS),
         "date_recorded": dates(pref_date[has_pref])})
     died = d["death"] <= win.end
-    place = _place(ch, d, has_pref, pref, kind)
+    place, stated, achieved = _place(ch, d, has_pref, pref, kind)
+    bereavement_surveys(ch, out, ids, d, died, place, achieved, stated, reg_rows)
     out.setdefault("deaths", []).append({
         "patient_id": ints(d["patient"][died]),
         "practice_code": coded(ch.idx[d["practice"][died]], ch.geo.practices.code),
@@ -151,7 +153,8 @@ def _record(ch: Chunk, out: dict, ids: dict[str, int], d: dict) -> tuple:
 
 
 def _place(ch: Chunk, d: dict, has_pref: np.ndarray, pref: np.ndarray,
-           kind: np.ndarray) -> np.ndarray:
+           kind: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Place of death, whether a preference was stated, and whether it was met."""
     rng = ch.rng
     n = len(pref)
     base = np.where((kind == "cancer")[:, None], DEFAULT_PLACE["cancer"], DEFAULT_PLACE["other"])
@@ -166,7 +169,7 @@ def _place(ch: Chunk, d: dict, has_pref: np.ndarray, pref: np.ndarray,
     missed = stated & ~achieved & (place == pref)
     place = np.where(achieved, pref, np.where(missed, PLACES.index("hospital"), place))
     place = np.where(missed & (pref == PLACES.index("hospital")), PLACES.index("home"), place)
-    return place
+    return place, stated, achieved
 
 
 def _admissions(ch, out, ids, d, died, on_reg, place) -> None:

@@ -79,6 +79,59 @@ def surveys(ch: Chunk, out: dict, ids: dict[str, int], t: Tumours) -> None:
            sex=t.sex[who], band=band, group=t.group[who], quint=quint)
 
 
+VOICES_POSITIVE_BY_PLACE = {  # overall quality / pain relief, by place of death (VOICES 2015)
+    "home": (0.78, 0.60), "care_home": (0.76, 0.68), "hospice": (0.88, 0.85),
+    "hospital": (0.68, 0.62), "other": (0.70, 0.55)}
+VOICES_RIGHT_PLACE_NO_PREFERENCE = 0.60
+VOICES_DELAY_DAYS = (120, 300)  # questionnaires reach the bereaved months after the death
+
+
+def bereavement_surveys(ch: Chunk, out: dict, ids: dict[str, int], d: dict, died: np.ndarray,
+                        place: np.ndarray, in_preferred: np.ndarray, stated: np.ndarray,
+                        on_register: np.ndarray) -> None:
+    """VOICES-style answers from the bereaved (about the place of death's provider) and
+    local PREM answers from people on the EoL register (about the community provider)."""
+    rng, win, geo = ch.rng, ch.window, ch.geo
+    n = len(place)
+    icb = geo.practices.icb[ch.idx[d["practice"]]]
+    n_t, n_h = len(geo.trusts), len(geo.hospices)
+    org_codes = geo.trust_codes + [c for c, _ in geo.hospices] + [c for c, _ in geo.community]
+    place_name = np.array(codes.PLACES_OF_DEATH)[place]
+    org = np.where(place_name == "hospital", geo.practices.trust[ch.idx[d["practice"]]],
+                   np.where(place_name == "hospice", n_t + icb, n_t + n_h + icb))
+    when = d["death"] + days(rng.integers(*VOICES_DELAY_DAYS, n))
+    who = np.flatnonzero(died & (rng.random(n) < VOICES_RESPONSE) & (when <= win.end))
+    k = len(who)
+    rid = ids["respondent"] + np.arange(k)
+    ids["respondent"] += k
+    quality = np.array([VOICES_POSITIVE_BY_PLACE[p][0] for p in codes.PLACES_OF_DEATH])[place]
+    pain = np.array([VOICES_POSITIVE_BY_PLACE[p][1] for p in codes.PLACES_OF_DEATH])[place]
+    right = np.where(stated, in_preferred, rng.random(n) < VOICES_RIGHT_PLACE_NO_PREFERENCE)
+    parts = []
+    for q, p in (("overall_quality", quality), ("pain_relief_last_days", pain)):
+        pos = rng.random(k) < p[who]
+        parts.append((q, np.where(pos, "yes", "no"), pos, None))
+    parts.append(("right_place", np.where(right[who], "yes", "no"), right[who], None))
+    case_mix = {"sex": d["sex"][who], "band": np.minimum(d["age"][who] // 5, 18),
+                "group": np.full(k, -1),
+                "quint": geo.practices.imd_quintile[ch.idx[d["practice"][who]]]}
+    _write(out, "voices", rid, org[who], org_codes, when[who], parts, **case_mix)
+    # Local PREM: people on the register answer about community end-of-life care.
+    prem_when = np.minimum(d["death"] - days(7), win.end)
+    who = np.flatnonzero(on_register & (rng.random(n) < PREM_RESPONSE)
+                         & (prem_when >= win.start))
+    k = len(who)
+    rid = ids["respondent"] + np.arange(k)
+    ids["respondent"] += k
+    parts = []
+    for q, base in PREM_QUESTIONS:
+        pos = rng.random(k) < base
+        parts.append((q, np.where(pos, "yes", "no"), pos, None))
+    _write(out, "local_prem", rid, n_t + n_h + icb[who], org_codes, prem_when[who], parts,
+           sex=d["sex"][who], band=np.minimum(d["age"][who] // 5, 18), group=np.full(k, -1),
+           quint=geo.practices.imd_quintile[ch.idx[d["practice"][who]]])
+
+
 def _write(out, survey, rid, org, org_codes, when, parts, *, sex, band, group, quint) -> None:
     k = len(rid)
     missing = np.ones(k, dtype=bool)

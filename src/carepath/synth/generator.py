@@ -15,16 +15,19 @@ import shutil
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 
 import numpy as np
 
 from carepath.errors import ValidationError, WorkspaceError
+from carepath.model.schema import TABLES_BY_NAME
 from carepath.synth import anchors
 from carepath.synth.aggregates import patients, registered_population, screening
 from carepath.synth.cancer import simulate_cancer
 from carepath.synth.care import simulate_care
 from carepath.synth.context import Chunk, People, Window
+from carepath.synth.coproduction import coproduction_rows, deprivation_rows
 from carepath.synth.eol import simulate_eol
 from carepath.synth.experience import services, surveys
 from carepath.synth.geography import SCALES, build_geography, organisation_rows
@@ -37,6 +40,7 @@ DEFAULT_YEARS = 5
 DEFAULT_SEED = 42
 GENERATOR_ACTOR = "carepath synth"
 MEMORY_LIMIT = "4GB"
+COPRODUCTION_STREAM = 1_000_000  # a Generator stream apart from the chunks
 ID_COUNTERS = ("referral", "tumour", "treatment", "event", "admission", "respondent")
 
 Progress = Callable[[str, int, int], None]
@@ -64,6 +68,7 @@ class SynthResult:
     workspace: Workspace
     rows: dict[str, int] = field(default_factory=dict)
     manifest: dict = field(default_factory=dict)
+    insert_seconds: dict[str, float] = field(default_factory=dict)
 
 
 def synthesise(directory: Path, options: SynthOptions,
@@ -75,14 +80,14 @@ def synthesise(directory: Path, options: SynthOptions,
     tmp = Path(tempfile.mkdtemp(prefix=f".{directory.name}-synth-", dir=directory.parent))
     try:
         ws = Workspace.init(tmp / "ws", name=directory.name)
-        rows, manifest = fill(ws, options, progress)
+        rows, manifest, seconds = fill(ws, options, progress)
         (ws.path / MANIFEST_NAME).write_text(json.dumps(manifest, indent=2) + "\n")
         if directory.exists():
             directory.rmdir()
         (tmp / "ws").rename(directory)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    return SynthResult(Workspace(directory), rows, manifest)
+    return SynthResult(Workspace(directory), rows, manifest, seconds)
 
 
 def _check_target(directory: Path) -> None:
@@ -103,8 +108,9 @@ def _check_target(directory: Path) -> None:
 
 
 def fill(ws: Workspace, options: SynthOptions,
-         progress: Progress | None = None) -> tuple[dict[str, int], dict]:
-    """Fill an empty workspace; returns rows per table and the planted manifest."""
+         progress: Progress | None = None) -> tuple[dict[str, int], dict, dict[str, float]]:
+    """Fill an empty workspace; returns rows per table, the planted manifest and the
+    seconds spent inserting each table."""
     window = Window(options.years)
     geo = build_geography(options.scale, np.random.default_rng([options.seed, 0]))
     planted = plant(geo, np.random.default_rng([options.seed, 1]),
@@ -119,8 +125,10 @@ def fill(ws: Workspace, options: SynthOptions,
         orgs, hier = organisation_rows(geo)
         writer.append_rows("organisations", orgs)
         writer.append_rows("org_hierarchy", hier)
-        writer.append_rows("services", services(geo, window)[0])
-        writer.append_rows("service_payers", services(geo, window)[1])
+        service_rows, payer_rows = services(geo, window)
+        writer.append_rows("services", service_rows)
+        writer.append_rows("service_payers", payer_rows)
+        _optional_tables(writer, geo, window, options.seed)
         con.execute("COMMIT")
         for k, idx in enumerate(chunks):
             if progress:
@@ -141,7 +149,18 @@ def fill(ws: Workspace, options: SynthOptions,
         con.execute("COMMIT")
     manifest = planted.manifest(seed=options.seed, scale=options.scale, years=options.years,
                                 first_fy=window.first_fy)
-    return dict(writer.rows), manifest
+    return dict(writer.rows), manifest, dict(writer.seconds)
+
+
+def _optional_tables(writer: TableWriter, geo, window: Window, seed: int) -> None:
+    """Tables added to the model by other capabilities (co-production, published
+    deprivation); filled when the schema has them."""
+    rows = coproduction_rows(geo, np.random.default_rng([seed, COPRODUCTION_STREAM]),
+                             window.first_fy, window.end.astype(date))
+    rows["area_deprivation"] = deprivation_rows(geo)
+    for name, table_rows in rows.items():
+        if name in TABLES_BY_NAME:
+            writer.append_rows(name, table_rows)
 
 
 def _chunks(geo) -> list[np.ndarray]:

@@ -7,6 +7,7 @@ the same integer always gives the same identifier, whichever table it appears in
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 
 import duckdb
@@ -27,6 +28,8 @@ ID_PREFIX = {
     "respondent_id": "V",
 }
 ID_WIDTH = 9
+ARROW_TYPES = {"text": pa.string(), "int": pa.int64(), "float": pa.float64(),
+               "date": pa.date32(), "bool": pa.bool_(), "timestamp": pa.timestamp("us")}
 
 
 def coded(index: np.ndarray, codes: tuple, mask: np.ndarray | None = None) -> pa.Array:
@@ -52,6 +55,7 @@ class TableWriter:
     con: duckdb.DuckDBPyConnection
     seed: int
     rows: dict[str, int] = field(default_factory=dict)
+    seconds: dict[str, float] = field(default_factory=dict)  # time spent inserting
 
     def _expr(self, name: str, batch: pa.Table) -> str:
         if name not in batch.column_names:
@@ -74,11 +78,14 @@ class TableWriter:
         if batch.num_rows == 0:
             return
         select = ", ".join(f'{self._expr(c, batch)} AS "{c}"' for c in spec.column_names)
+        started = time.perf_counter()
         self.con.register("synth_batch", batch)
         try:
             self.con.execute(f'INSERT INTO "{table_name}" SELECT {select} FROM synth_batch b')
         finally:
             self.con.unregister("synth_batch")
+        self.seconds[table_name] = (self.seconds.get(table_name, 0.0)
+                                    + time.perf_counter() - started)
         self.rows[table_name] = self.rows.get(table_name, 0) + batch.num_rows
 
     def append_rows(self, table_name: str, rows: list[tuple]) -> None:
@@ -86,6 +93,6 @@ class TableWriter:
         if not rows:
             return
         spec = schema_table(table_name)
-        marks = ", ".join("?" for _ in spec.columns)
-        self.con.executemany(f'INSERT INTO "{table_name}" VALUES ({marks})', rows)
-        self.rows[table_name] = self.rows.get(table_name, 0) + len(rows)
+        columns = list(zip(*rows, strict=True))
+        self.append(table_name, {c.name: pa.array(list(values), type=ARROW_TYPES[c.type])
+                                 for c, values in zip(spec.columns, columns, strict=True)})
