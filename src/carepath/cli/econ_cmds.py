@@ -97,8 +97,11 @@ def cba(
     seed: Annotated[int, typer.Option(help="Seed of the random generator.")] = K.DEFAULT_SEED,
     out: OutOption = None,
 ) -> None:
-    """Green Book CBA: NPV, BCR, ROI and payback per organisation and in total, the
-    cost-shift matrix, a tornado and a Monte Carlo analysis."""
+    """Green Book CBA per organisation and in total, cost-shift matrix and sensitivity.
+
+    Prints NPV, benefit-cost ratio, ROI and payback by organisation, who pays x who
+    benefits, a tornado with switching values and a Monte Carlo summary with P(NPV > 0).
+    """
     from carepath.domain.economics.definitions import load_cba
     from carepath.domain.economics.report import build_cba_report
 
@@ -265,8 +268,10 @@ def example(dest: Annotated[Path, typer.Argument(help="Folder to copy the exampl
 
 @econ_app.command("install-examples")
 def install_examples(workspace: WorkspaceOption = None) -> None:
-    """Put the Wessex examples into a workspace: models into its economics/ folder and the
-    example services into its catalogue (for demos)."""
+    """Put the Wessex example models and services into a workspace (for demos).
+
+    Copies the models into WORKSPACE/economics/ and loads the example service catalogue.
+    """
     from carepath.domain.economics.library import install_examples as install
 
     copied = install(open_workspace(workspace), by=getpass.getuser())
