@@ -65,3 +65,25 @@ def bars(frame: pd.DataFrame, *, name: str, overall: float | None, value: str = 
                      "lower": r[lower] * PERCENT, "upper": r[upper] * PERCENT,
                      "significance": sig})
     return rows
+
+
+# Aggregate read models are recomputed only when the data changes: a load writes to the load
+# log, so (loads, latest load time) versions the data. Person-level output is never cached.
+CACHE_SIZE = 64
+_cache: dict[tuple, object] = {}
+
+
+def data_version(con: duckdb.DuckDBPyConnection) -> tuple:
+    """Which database (one process may serve several in tests) and which loads."""
+    return con.execute(
+        "SELECT (SELECT path FROM duckdb_databases() WHERE database_name = "
+        "current_database()), count(*), max(loaded_at) FROM load_log").fetchone()
+
+
+def cached(con: duckdb.DuckDBPyConnection, key: tuple, compute):
+    full = (data_version(con), *key)
+    if full not in _cache:
+        if len(_cache) >= CACHE_SIZE:
+            _cache.pop(next(iter(_cache)))
+        _cache[full] = compute()
+    return _cache[full]

@@ -12,7 +12,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from carepath import charts
 from carepath.domain.eol import measures
 from carepath.web.db import get_con
-from carepath.web.pages._care_common import bars, period, records
+from carepath.web.pages._care_common import bars, cached, period, records
 from carepath.web.render import NavItem, render
 from carepath.web.scopes import STAFF_ROLES, Principal
 from carepath.web.security import require_user
@@ -26,24 +26,33 @@ def eol_page(request: Request, start: date | None = Query(None), end: date | Non
              who: Principal = Depends(require_user),
              con: duckdb.DuckDBPyConnection = Depends(get_con)):
     s, e = period(con, "deaths", start, end)
-    overall = measures.eol_summary(con, start=s, end=e)
-    progress = measures.choice_progress(con, start=s, end=e, group="locality")
-    total = records(measures.choice_progress(con, start=s, end=e))
+    m = cached(con, ("eol", s, e), lambda: _measures(con, s, e))
+    total = records(m["total"])
     avg = total[0]["achieved_value"] if total else None
-    chart_rows = bars(progress, name="group", overall=avg, value="achieved_value",
+    chart_rows = bars(m["progress"], name="group", overall=avg, value="achieved_value",
                       lower="achieved_lower", upper="achieved_upper")
     return render(request, "eol.html", {
         "title": "End of life care", "start": s, "end": e,
-        "summary": records(overall)[0] if not overall.empty else None,
+        "summary": records(m["overall"])[0] if not m["overall"].empty else None,
         "total": total[0] if total else None,
         "target": measures.PLACE_OF_CHOICE_TARGET,
-        "progress": records(progress),
+        "progress": records(m["progress"]),
         "chart": charts.bar_with_intervals(chart_rows, average=None if avg is None
                                            else avg * 100,
                                            y_title="Died in preferred place (%)")
         if chart_rows else None,
         "chart_rows": chart_rows,
-        "places": records(measures.place_of_death(con, start=s, end=e)),
-        "prefs": records(measures.preference_vs_actual(con, start=s, end=e)),
-        "by_locality": records(measures.eol_summary(con, start=s, end=e, group="locality")),
+        "places": records(m["places"]), "prefs": records(m["prefs"]),
+        "by_locality": records(m["by_locality"]),
     })
+
+
+def _measures(con, s: date, e: date) -> dict:
+    return {
+        "overall": measures.eol_summary(con, start=s, end=e),
+        "progress": measures.choice_progress(con, start=s, end=e, group="locality"),
+        "total": measures.choice_progress(con, start=s, end=e),
+        "places": measures.place_of_death(con, start=s, end=e),
+        "prefs": measures.preference_vs_actual(con, start=s, end=e),
+        "by_locality": measures.eol_summary(con, start=s, end=e, group="locality"),
+    }

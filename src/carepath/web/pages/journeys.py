@@ -14,7 +14,7 @@ from carepath import charts
 from carepath.domain.journeys import flows, gaps, hna, recovery, waits
 from carepath.domain.journeys.timeline import person_timeline
 from carepath.web.db import get_con
-from carepath.web.pages._care_common import bars, period, records, visible
+from carepath.web.pages._care_common import bars, cached, period, records, visible
 from carepath.web.pages._flow_svg import flow_svg
 from carepath.web.render import NavItem, render
 from carepath.web.scopes import PERSON_LEVEL_ROLES, STAFF_ROLES, Principal
@@ -36,32 +36,43 @@ def journeys_page(request: Request, start: date | None = Query(None),
                   who: Principal = Depends(require_user),
                   con: duckdb.DuckDBPyConnection = Depends(get_con)):
     s, e = period(con, "cancer", start, end)
-    cov = visible(con, who, recovery.coverage(con, start=s, end=e))
+    m = cached(con, ("journeys", s, e, no_contact_days),
+               lambda: _measures(con, s, e, no_contact_days))
+    cov = visible(con, who, m["coverage"])
     equity = recovery.equity_view(cov)
     overall = cov[(cov.dimension == "all") & (cov.element == EQUITY_CHART_ELEMENT)]
     by_trust = cov[(cov.dimension == "trust") & (cov.element == EQUITY_CHART_ELEMENT)]
-    edges = flows.pathway_flows(con, start=s, end=e)
+    hna_rows = bars(by_trust, name="group", overall=_first(overall, "value"))
     ctx = {
         "title": "Whole journeys", "start": s, "end": e, "no_contact_days": no_contact_days,
         "can_list": who.role in PERSON_LEVEL_ROLES,
-        "waits": records(waits.wait_summary(con, "referral_to_diagnosis", start=s, end=e,
-                                            group="tumour_group")),
-        "waits_dtt": records(waits.wait_summary(con, "decision_to_treatment", start=s, end=e)),
-        "gaps": records(gaps.fell_between_counts(con, start=s, end=e, as_of=e,
-                                                 no_contact_days=no_contact_days)),
-        "coverage": records(cov[cov.dimension == "all"]),
+        "waits": records(m["waits"]), "waits_dtt": records(m["waits_dtt"]),
+        "gaps": records(m["gaps"]), "coverage": records(cov[cov.dimension == "all"]),
         "equity": records(equity),
         "hna_chart": charts.bar_with_intervals(
-            bars(by_trust, name="group", overall=_first(overall, "value")),
-            average=_pct(_first(overall, "value")), y_title="HNA recorded (%)")
-        if not by_trust.empty else None,
-        "hna_rows": bars(by_trust, name="group", overall=_first(overall, "value")),
-        "concerns": records(hna.concerns_by_domain(con, start=s, end=e).query(
-            "tumour_group == 'all'")),
-        "flow_svg": Markup(flow_svg(edges, flows.STAGES)),
-        "flows": records(edges),
+            hna_rows, average=_pct(_first(overall, "value")), y_title="HNA recorded (%)")
+        if hna_rows else None,
+        "hna_rows": hna_rows,
+        "concerns": records(m["concerns"]),
+        "flow_svg": Markup(flow_svg(m["flows"], flows.STAGES)),
+        "flows": records(m["flows"]),
     }
     return render(request, "journeys.html", ctx)
+
+
+def _measures(con, s: date, e: date, no_contact_days: int) -> dict:
+    """Every aggregate on the page, before scope filtering (so it can be cached)."""
+    return {
+        "coverage": recovery.coverage(con, start=s, end=e),
+        "waits": waits.wait_summary(con, "referral_to_diagnosis", start=s, end=e,
+                                    group="tumour_group"),
+        "waits_dtt": waits.wait_summary(con, "decision_to_treatment", start=s, end=e),
+        "gaps": gaps.fell_between_counts(con, start=s, end=e,
+                                         as_of=period(con, "contacts", None, None)[1],
+                                         no_contact_days=no_contact_days),
+        "concerns": hna.concerns_by_domain(con, start=s, end=e).query("tumour_group == 'all'"),
+        "flows": flows.pathway_flows(con, start=s, end=e),
+    }
 
 
 def _first(frame, col):
@@ -82,7 +93,8 @@ def fell_between_list(request: Request, start: date | None = Query(None),
                       con: duckdb.DuckDBPyConnection = Depends(get_con)):
     s, e = period(con, "cancer", start, end)
     ws = request.app.state.db.ws
-    people = gaps.fell_between_lists(ws, start=s, end=e, as_of=e, actor=who.username,
+    as_of = period(con, "contacts", None, None)[1]
+    people = gaps.fell_between_lists(ws, start=s, end=e, as_of=as_of, actor=who.username,
                                      can_see_person_level=True,
                                      no_contact_days=no_contact_days, con=con)
     counts = people["rule"].value_counts().to_dict()
