@@ -90,3 +90,18 @@ def test_choice_progress_finds_planted_poor_locality(tmp_path):
 def test_eol_rejects_unknown_group(jws):
     with jws.connect(read_only=True) as con, pytest.raises(ValidationError, match="group"):
         eol_summary(con, start=START, end=END, group="postcode")
+
+
+def test_external_cause_deaths_are_left_out(jws):
+    from carepath.domain.journeys.gaps import fell_between_counts
+
+    with jws.connect() as con:
+        con.execute("INSERT INTO patients (patient_id, sex, year_of_birth, practice_code) "
+                    "VALUES ('X', 'M', 1980, 'P1')")
+        con.execute("INSERT INTO deaths (patient_id, practice_code, date_of_death, "
+                    "place_of_death, underlying_cause) VALUES "
+                    "('X', 'P1', DATE '2024-09-01', 'hospital', 'V892')")
+        s = eol_summary(con, start=START, end=END).iloc[0]
+        gaps = fell_between_counts(con, start=START, end=END, as_of=END).set_index("rule")
+    assert s.deaths == 3  # the road-traffic death is not an EoL death
+    assert gaps.loc["death_without_eol_register", "denominator"] == 3

@@ -1,4 +1,5 @@
-"""End-of-life measures over the people who died in a period.
+"""End-of-life measures over the people who died in a period, leaving out deaths from external
+causes (sudden deaths; see ``not_external_cause``).
 
 Definitions (one row per death):
 
@@ -23,6 +24,7 @@ from carepath.domain.journeys._shared import (
     check_choice,
     check_period,
     locality_join,
+    not_external_cause,
     with_wilson,
 )
 from carepath.model.codes import USUAL_RESIDENCE_PLACES
@@ -48,7 +50,8 @@ _RESIDENCE = ", ".join(f"'{p}'" for p in USUAL_RESIDENCE_PLACES)
 
 def _per_death_sql(group: str) -> str:
     return f"""
-    WITH d AS (SELECT * FROM deaths WHERE date_of_death BETWEEN $start AND $end),
+    WITH d AS (SELECT * FROM deaths WHERE date_of_death BETWEEN $start AND $end
+               AND {not_external_cause('underlying_cause')}),
     reg AS (SELECT DISTINCT e.patient_id FROM eol_register e JOIN d USING (patient_id)
             WHERE e.entry_date <= d.date_of_death),
     pref AS (SELECT pr.patient_id, arg_max(pr.preferred_place, pr.date_recorded) AS preferred

@@ -139,3 +139,11 @@ def default_period(con: duckdb.DuckDBPyConnection, topic: str, start: date | Non
         start = date.fromordinal(end.toordinal() - DAYS_IN_YEAR + 1)
     check_period(start, end, "period")
     return start, end
+
+
+# Deaths from external causes (ICD-10 V01-Y89, and U50.9) are sudden: nobody could have put
+# the person on an EoL register or asked where they wanted to die. EoL measures leave them
+# out, as the indicator library does.
+def not_external_cause(cause_expr: str) -> str:
+    return (f"({cause_expr} IS NULL OR NOT ({cause_expr} BETWEEN 'V01' AND 'Y899' "
+            f"OR starts_with({cause_expr}, 'U509')))")

@@ -11,7 +11,8 @@ person-level authority, every list audited:
   cancer care review) not recorded by the time it was due. An event recorded as
   ``not_offered`` does not count: the person was not offered it. One extra rule,
   ``missing_any_rp_element``, counts pathways missing at least one due element.
-* ``death_without_eol_register`` — a death with no EoL register entry on or before it.
+* ``death_without_eol_register`` — a death (not from an external cause) with no EoL
+  register entry on or before it.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from carepath.domain.journeys._shared import (
     check_choice,
     check_period,
     locality_join,
+    not_external_cause,
     require_person_level,
     with_wilson,
 )
@@ -144,7 +146,8 @@ def _death_without_register_cte() -> str:
       LEFT JOIN (SELECT patient_id, arg_min(tumour_group, diagnosis_date) AS tumour_group
                  FROM tumours GROUP BY patient_id) t ON t.patient_id = d.patient_id
       {locality_join('d.practice_code', 'd.date_of_death')}
-      WHERE d.date_of_death BETWEEN $start AND $end AND d.date_of_death <= $as_of)"""
+      WHERE d.date_of_death BETWEEN $start AND $end AND d.date_of_death <= $as_of
+        AND {not_external_cause('d.underlying_cause')})"""
 
 
 def _all_rules_sql() -> str:
