@@ -195,10 +195,12 @@ def run(quick: bool = False) -> list[dict]:
         started = time.perf_counter()
         ws = build_england(Path(tmp.name) / "england")
         print(f"built England-shaped workspace in {time.perf_counter() - started:.1f} s")
+    from carepath.errors import ValidationError
+
     try:
         users.add_user(ws, by="bench", username="bench", password=PASSWORD, role="analyst")
-    except Exception:  # noqa: BLE001 - an existing bench account is fine
-        pass
+    except ValidationError:
+        print("using the existing bench account")
     codes = _sample_codes(ws)
     port = _port()
     proc = _start_server(ws.path, port)

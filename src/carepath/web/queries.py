@@ -32,12 +32,16 @@ FUNNEL_STATISTICS = {"proportion"}
 
 
 def records(frame: pd.DataFrame) -> list[dict]:
-    """Rows as dicts with NaN/NaT turned into None (for templates and JSON)."""
-    out = []
-    for row in frame.to_dict("records"):
-        out.append({k: (None if (isinstance(v, float) and math.isnan(v)) or v is pd.NaT
-                        else v) for k, v in row.items()})
-    return out
+    """Rows as dicts with NaN/NaT turned into None (for templates and JSON). Column-wise
+    ``tolist`` is much faster than ``to_dict("records")`` on Arrow-backed strings."""
+    cols = list(frame.columns)
+    values = [[None if _missing(v) else v for v in frame[c].tolist()] for c in cols]
+    return [dict(zip(cols, row, strict=True)) for row in zip(*values, strict=True)]
+
+
+def _missing(v) -> bool:
+    return v is None or v is pd.NaT or (isinstance(v, float) and math.isnan(v)) or (
+        v is pd.NA)
 
 
 def facts(con: duckdb.DuckDBPyConnection, indicator_id: str) -> dict:

@@ -14,7 +14,7 @@ from typing import Any
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, PackageLoader, select_autoescape
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from carepath import __version__
 from carepath.web.scopes import ANONYMOUS, Principal, Role
@@ -60,21 +60,21 @@ def state_cell(row: dict, key: str = "value", digits: int = 1) -> Markup:
     state = row.get("value_state") or "published"
     note = row.get("value_note") or ""
     if state == "suppressed":
-        return Markup('<span class="state state--suppressed" title="{0}">Suppressed'
-                      '<span class="visually-hidden">: {0}</span></span>').format(
-            note or "small numbers")
+        why = escape(note or "small numbers")
+        return Markup(f'<span class="state state--suppressed" title="{why}">Suppressed'
+                      f'<span class="visually-hidden">: {why}</span></span>')
     value = row.get(key)
     if state == "missing" or value is None or (isinstance(value, float) and math.isnan(value)):
-        return Markup('<span class="state state--missing" title="{0}">No data'
-                      '<span class="visually-hidden">: {0}</span></span>').format(
-            note or "no data for this period")
-    return Markup("{0}").format(fmt_number(value, digits))
+        why = escape(note or "no data for this period")
+        return Markup(f'<span class="state state--missing" title="{why}">No data'
+                      f'<span class="visually-hidden">: {why}</span></span>')
+    return Markup(escape(fmt_number(value, digits)))
 
 
 def significance_tag(value: str | None) -> Markup:
-    label = (value or "not_compared").replace("_", " ")
-    css = (value or "not_compared").replace("_", "-")
-    return Markup('<span class="tag tag--{0}">{1}</span>').format(css, label.capitalize())
+    label = escape((value or "not_compared").replace("_", " ").capitalize())
+    css = escape((value or "not_compared").replace("_", "-"))
+    return Markup(f'<span class="tag tag--{css}">{label}</span>')
 
 
 def to_json(value: Any) -> Markup:
@@ -93,8 +93,35 @@ def _json_default(value: Any) -> Any:
     return str(value)
 
 
+def _cell(row: dict, key: str, kind: str) -> str:
+    """One <td> as safe HTML text (every value escaped)."""
+    if kind == "value":
+        return f'<td class="num">{state_cell(row, key)}</td>'
+    if kind == "count":
+        return f'<td class="num">{escape(fmt_count(row.get(key)))}</td>'
+    if kind == "number":
+        return f'<td class="num">{escape(fmt_number(row.get(key)))}</td>'
+    if kind == "significance":
+        shown = row.get("value_state", "published") == "published"
+        return f"<td>{significance_tag(row.get(key)) if shown else ''}</td>"
+    if kind == "link":
+        label = escape(row.get(key) or row.get("area_code") or "")
+        href = row.get("href")
+        return f'<td><a href="{escape(href)}">{label}</a></td>' if href else f"<td>{label}</td>"
+    value = row.get(key)
+    return f"<td>{escape('' if value is None else value)}</td>"
+
+
+def table_body(rows: list[dict], columns: list[tuple[str, str, str]]) -> Markup:
+    """All <tr> of a data table at once: a Jinja macro per cell is ten times slower, and a
+    chart's table alternative can have thousands of cells."""
+    return Markup("\n".join(
+        "<tr>" + "".join(_cell(r, k, kind) for k, _, kind in columns) + "</tr>"
+        for r in rows))
+
+
 ENV.filters.update(number=fmt_number, count=fmt_count, state=state_cell,
-                   significance=significance_tag, tojson_safe=to_json)
+                   significance=significance_tag, tojson_safe=to_json, table_body=table_body)
 
 
 def render(request: Request, template: str, context: dict | None = None, *,

@@ -4,10 +4,12 @@ roles and scopes as the pages (a session cookie signs the caller in; unsafe meth
 
 from __future__ import annotations
 
+import json
+import math
 from typing import Annotated, Any
 
 import duckdb
-from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from pydantic import BaseModel
 
 from carepath.domain.benchmarking import peer_review, profiles
@@ -52,6 +54,22 @@ class Rows(BaseModel):
     rows: list[dict[str, Any]]
 
 
+def rows_response(rows: list[dict]) -> Response:
+    """Rows as JSON without a second validation pass (the model documents the shape)."""
+    clean = [{k: None if isinstance(v, float) and math.isnan(v) else v for k, v in r.items()}
+             for r in rows]  # NaN is not JSON
+    body = json.dumps({"rows": clean}, default=_json_default, allow_nan=False)
+    return Response(body, media_type="application/json")
+
+
+def _json_default(value: Any) -> Any:
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    if hasattr(value, "item"):  # numpy scalars
+        return value.item()
+    return str(value)
+
+
 class Area(BaseModel):
     code: str
     name: str
@@ -75,11 +93,11 @@ def indicators(who: Principal = Depends(require_user),
 def indicator_values(indicator_id: IndicatorId, area_type: OptText = None,
                      period: OptText = None, who: Principal = Depends(require_user),
                      con: duckdb.DuckDBPyConnection = Depends(get_con),
-                     meta: dict = Depends(get_meta)) -> Rows:
+                     meta: dict = Depends(get_meta)) -> Response:
     indicator_or_404(meta, indicator_id)
     level, period, _, _ = choose(con, who, indicator_id, area_type, period)
     frame = queries.values(con, who, indicator_id, area_type=level, period=period)
-    return Rows(rows=queries.records(frame))
+    return rows_response(queries.records(frame))
 
 
 @router.get("/localities", response_model=list[Area], responses=RESPONSES)
@@ -91,37 +109,37 @@ def localities(who: Principal = Depends(require_user),
 @router.get("/localities/{code}/rug", response_model=Rows, responses=RESPONSES)
 def locality_rug(code: Code, who: Principal = Depends(require_user),
                  con: duckdb.DuckDBPyConnection = Depends(get_con),
-                 meta: dict = Depends(get_meta)) -> Rows:
+                 meta: dict = Depends(get_meta)) -> Response:
     locality_or_error(con, who, code)
     rug = profiles.tartan_rug(con, profiles.practices_in(con, code), meta)
-    return Rows(rows=queries.records(queries.hide_unpublished(rug)))
+    return rows_response(queries.records(queries.hide_unpublished(rug)))
 
 
 @router.get("/localities/{code}/outliers", response_model=Rows, responses=RESPONSES)
 def locality_outliers(code: Code, who: Principal = Depends(require_user),
                       con: duckdb.DuckDBPyConnection = Depends(get_con),
-                      meta: dict = Depends(get_meta)) -> Rows:
+                      meta: dict = Depends(get_meta)) -> Response:
     locality_or_error(con, who, code)
-    return Rows(rows=queries.records(profiles.outliers(con, profiles.practices_in(con, code),
-                                                       meta)))
+    practices = profiles.practices_in(con, code)
+    return rows_response(queries.records(profiles.outliers(con, practices, meta)))
 
 
 @router.get("/localities/{code}/reviews", response_model=Rows, responses=RESPONSES)
 def locality_reviews(code: Code, who: Principal = Depends(require_user),
-                     con: duckdb.DuckDBPyConnection = Depends(get_con)) -> Rows:
+                     con: duckdb.DuckDBPyConnection = Depends(get_con)) -> Response:
     locality_or_error(con, who, code)
     codes = [p.code for p in profiles.practices_in(con, code)]
-    return Rows(rows=queries.records(peer_review.reviews(con, codes)))
+    return rows_response(queries.records(peer_review.reviews(con, codes)))
 
 
 @router.get("/practices/{code}/profile", response_model=Rows, responses=RESPONSES)
 def practice_profile(request: Request, code: Code, who: Principal = Depends(require_user),
                      con: duckdb.DuckDBPyConnection = Depends(get_con),
-                     meta: dict = Depends(get_meta)) -> Rows:
+                     meta: dict = Depends(get_meta)) -> Response:
     practice_or_error(con, who, code)
     rows = profile_rows(request, con, code, meta)
-    return Rows(rows=[{k: v for k, v in r.items() if k not in ("pos", "comparators")}
-                      for r in rows])
+    return rows_response([{k: v for k, v in r.items() if k not in ("pos", "comparators")}
+                          for r in rows])
 
 
 @router.get("/public/indicators/{indicator_id}/values", response_model=Rows,
@@ -129,8 +147,8 @@ def practice_profile(request: Request, code: Code, who: Principal = Depends(requ
 def public_indicator_values(request: Request, indicator_id: IndicatorId,
                             period: OptText = None,
                             con: duckdb.DuckDBPyConnection = Depends(get_con),
-                            meta: dict = Depends(get_meta)) -> Rows:
+                            meta: dict = Depends(get_meta)) -> Response:
     """Open to everyone: disclosure-controlled, locality level and above."""
     indicator_or_404(meta, indicator_id)
     frame = public_values(con, policy_of(request), indicator_id, period)
-    return Rows(rows=queries.records(frame))
+    return rows_response(queries.records(frame))

@@ -29,7 +29,8 @@ MAX_TREND_SERIES = 8
 MAX_BAR_AREAS = 150
 MAX_DEFAULT_AREAS = 300
 DOWNLOAD_FORMATS = ("csv", "xlsx")
-TABLE_COLUMNS = [("area_name", "Area", "text"), ("value", "Value", "value"),
+AREA_PAGES = {"practice": "/practices/{code}", "locality": "/localities/{code}"}
+TABLE_COLUMNS = [("area_name", "Area", "link"), ("value", "Value", "value"),
                  ("lower95", "Lower 95%", "number"), ("upper95", "Upper 95%", "number"),
                  ("numerator", "Count", "count"), ("denominator", "Denominator", "count"),
                  ("compared_to_national", "Compared with national", "significance")]
@@ -128,6 +129,9 @@ def indicator_page(request: Request, indicator_id: str,
     cache = request.app.state.cache
     rows = queries.records(queries.values(con, who, indicator_id, area_type=level,
                                           period=period, parent=parent or None, cache=cache))
+    for r in rows:
+        r["href"] = AREA_PAGES[level].format(code=r["area_code"]) if level in AREA_PAGES \
+            else None
     average = queries.national_value(con, indicator_id, period)
     points = _chart_rows(rows)
     statistic = rows[0]["statistic"] if rows else None

@@ -77,9 +77,11 @@ def _rug_cell(c: dict) -> dict:
             "label": sig.replace("_", " ")}
 
 
-def _rug_data(con, code: str, meta: dict) -> tuple[list[profiles.Area], pd.DataFrame]:
+def _rug_data(con, code: str, meta: dict) -> tuple[list[profiles.Area], dict, str | None]:
     practices = profiles.practices_in(con, code)
-    return practices, profiles.tartan_rug(con, practices, meta)
+    rug = profiles.tartan_rug(con, practices, meta)
+    period = rug["period"].max() if not rug.empty else None
+    return practices, rug_table(rug, practices, meta), period
 
 
 @router.get("/localities/{code}", include_in_schema=False)
@@ -87,11 +89,10 @@ def locality_overview(request: Request, code: str, who: Principal = Depends(requ
                       con: duckdb.DuckDBPyConnection = Depends(get_con),
                       meta: dict = Depends(get_meta)):
     area = locality_or_error(con, who, code)
-    practices, rug = request.app.state.cache.get(
+    practices, table, period = request.app.state.cache.get(
         ("rug", code), con, lambda c: _rug_data(c, code, meta))
     return render(request, "locality.html", {
-        "title": area.name, "area": area, "rug": rug_table(rug, practices, meta),
-        "period": rug["period"].max() if not rug.empty else None,
+        "title": area.name, "area": area, "rug": table, "period": period,
         "why_empty": None if practices else "This locality has no practices linked today."})
 
 
