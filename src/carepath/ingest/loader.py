@@ -40,6 +40,9 @@ PRE_COLUMNS = ("__pre_column", "__pre_value", "__pre_reason")
 PROBLEMS_QUOTED = 5
 # Spill validation to disk rather than grow without bound.
 MEMORY_LIMIT = "2GB"
+# Rows validated and inserted together: large enough for vectorised SQL to pay off,
+# small enough that memory stays bounded whatever the file size.
+CHUNK_ROWS = 1_000_000
 
 
 @dataclass
@@ -119,8 +122,8 @@ def ensure_tables(con: duckdb.DuckDBPyConnection) -> None:
 
 def previous_load(con: duckdb.DuckDBPyConnection, table: str, file_hash: str) -> str | None:
     row = con.execute("SELECT load_id FROM load_log WHERE table_name = ? AND file_hash = ? "
-                      "ORDER BY loaded_at DESC LIMIT 1", [table, file_hash]).fetchone()
-    return row[0] if row else None
+                      "ORDER BY loaded_at DESC LIMIT 1", [table, file_hash]).fetchall()
+    return row[0][0] if row else None
 
 
 def load_batches(con: duckdb.DuckDBPyConnection, ws: Workspace, table: Table,
@@ -145,7 +148,7 @@ def load_batches(con: duckdb.DuckDBPyConnection, ws: Workspace, table: Table,
 def _bounded_memory(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
     """Spill to disk past MEMORY_LIMIT during a load, then restore the caller's setting
     (a server sharing the database keeps its own)."""
-    previous = con.execute("SELECT current_setting('memory_limit')").fetchone()[0]
+    previous = con.execute("SELECT current_setting('memory_limit')").fetchall()[0][0]
     con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
     try:
         yield
@@ -156,28 +159,72 @@ def _bounded_memory(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
 def _stage_and_load(con: duckdb.DuckDBPyConnection, ws: Workspace, table: Table,
                     batches: Iterable[Batch], colmap: dict[str, str], mapping: Mapping,
                     result: LoadResult, actor: str | None, facts: FileFacts | None) -> None:
-    stage = f"__stage_{result.load_id}"
+    """Validate and load chunk by chunk: memory stays bounded by the chunk size however
+    large the file, and every chunk lands in the same transaction."""
     present = [c for c in table.column_names if c in colmap or c in mapping.constants
                or (c == PATIENT_COLUMN and NHS_COLUMN in colmap)]
-    cols_sql = ", ".join(f"{q(c)} VARCHAR" for c in present)
-    pre_sql = ", ".join(f"{q(c)} VARCHAR" for c in PRE_COLUMNS)
-    con.execute(f"CREATE TEMP TABLE {q(stage)} (\"__row\" BIGINT, {cols_sql}, {pre_sql})")
+    plan = Plan(table, f"__chunk_{result.load_id}", frozenset(present),
+                _tables_with_rows(con, table, _referenced(table)),
+                _tables_with_rows(con, table, {r.other for r in CROSS_RULES.get(table.name, ())}))
     bad: list[BadRow] = []
     key = ws.secret() if NHS_COLUMN in colmap else b""
-    staged = 0
+    pending: list[pa.Table] = []
+    staged = pending_rows = 0
     for batch in batches:
         bad += batch.bad_rows
         if batch.num_rows:
-            arrow = _prepare(batch, table, colmap, mapping, present, key)
-            con.register("__batch", arrow)
-            con.execute(f"INSERT INTO {q(stage)} SELECT * FROM __batch")
-            con.unregister("__batch")
+            pending.append(_prepare(batch, table, colmap, mapping, present, key))
+            pending_rows += batch.num_rows
             staged += batch.num_rows
             _after_batch(staged)
-    _validate_and_insert(con, table, stage, frozenset(present), result, bad)
+        if pending_rows >= CHUNK_ROWS:
+            _load_chunk(con, plan, pa.concat_tables(pending), result)
+            pending, pending_rows = [], 0
+    if pending:
+        _load_chunk(con, plan, pa.concat_tables(pending), result)
+    if bad:
+        con.executemany("INSERT INTO quarantine VALUES (?, ?, ?, ?, NULL, NULL, ?)",
+                        [[result.load_id, table.name, result.source, b.row_number, b.reason]
+                         for b in bad])
     result.rows_read = staged + len(bad)
+    result.rows_quarantined = result.rows_read - result.rows_loaded
+    for reason, column, n in con.execute(
+            "SELECT reason, column_name, count(*) FROM quarantine WHERE load_id = ? "
+            "GROUP BY ALL ORDER BY 3 DESC", [result.load_id]).fetchall():
+        result.reasons[f"{column or '(row)'}: {reason}"] = n
+    for ref in sorted(_referenced(table) - plan.check_references - {table.name}):
+        result.warnings.append(f"references to {ref} not checked: {ref} is empty")
     _write_log(con, ws, result, actor or _user(), facts)
-    con.execute(f"DROP TABLE {q(stage)}")
+
+
+def _load_chunk(con: duckdb.DuckDBPyConnection, plan: Plan, chunk: pa.Table,
+                result: LoadResult) -> None:
+    """Quarantine the chunk's bad rows and insert the good ones. Earlier chunks are
+    already in the target, so a key repeated across chunks is caught as 'already in'."""
+    table, lid, src = plan.table, result.load_id, result.source
+    con.register(plan.stage, chunk)
+    try:
+        if table.key:
+            con.execute(f"CREATE TEMP TABLE {q(plan.dups)} AS {plan.dups_sql()}")
+        # Decide bad rows once, before any row of this chunk is in the target.
+        con.execute(f"CREATE TEMP TABLE {q(plan.bad_rows)} AS {plan.bad_rows_sql()}")
+        problems = con.execute(
+            f"INSERT INTO quarantine SELECT ?, ?, ?, \"__row\", p.\"column\", p.\"value\", "
+            f"p.reason FROM ({plan.problems_sql()})", [lid, table.name, src]).fetchall()[0][0]
+        cols = ", ".join(q(c) for c in table.column_names)
+        loaded = con.execute(f"INSERT INTO {q(table.name)} ({cols}) SELECT {cols} FROM "
+                             f"({plan.good_sql()})").fetchall()[0][0]
+        if problems < chunk.num_rows - loaded:
+            # A bad row always has at least one reason; never a silent drop.
+            raise ValidationError(f"internal check failed: {chunk.num_rows - loaded} rows not "
+                                  f"loaded but {problems} reasons recorded; nothing was loaded",
+                                  where=src)
+        result.rows_loaded += loaded
+        con.execute(f"DROP TABLE {q(plan.bad_rows)}")
+        if table.key:
+            con.execute(f"DROP TABLE {q(plan.dups)}")
+    finally:
+        con.unregister(plan.stage)
 
 
 def _resolve_columns(table: Table, names: list[str], mapping: Mapping, source: str,
@@ -267,42 +314,6 @@ def _refuse_raw_nhs_numbers(arr: pa.Array, pre: list[list]) -> pa.Array:
     return pa.array(values, pa.string())
 
 
-def _validate_and_insert(con: duckdb.DuckDBPyConnection, table: Table, stage: str,
-                         present: frozenset[str], result: LoadResult, bad: list[BadRow]
-                         ) -> None:
-    plan = Plan(table, stage, present, _tables_with_rows(con, table, _referenced(table)),
-                _tables_with_rows(con, table, {r.other for r in CROSS_RULES.get(table.name, ())}))
-    if table.key:
-        con.execute(f"CREATE TEMP TABLE {q(plan.dups)} AS {plan.dups_sql()}")
-    lid, src = result.load_id, result.source
-    # Decide bad rows once, before any row of this file is in the target.
-    con.execute(f"CREATE TEMP TABLE {q(plan.bad_rows)} AS {plan.bad_rows_sql()}")
-    problems = con.execute(
-        f"INSERT INTO quarantine SELECT ?, ?, ?, \"__row\", p.\"column\", p.\"value\", "
-        f"p.reason FROM ({plan.problems_sql()})", [lid, table.name, src]).fetchone()[0]
-    cols = ", ".join(q(c) for c in table.column_names)
-    loaded = con.execute(f"INSERT INTO {q(table.name)} ({cols}) SELECT {cols} FROM "
-                         f"({plan.good_sql()})").fetchone()[0]
-    staged = con.execute(f"SELECT count(*) FROM {q(stage)}").fetchone()[0]
-    if problems < staged - loaded:
-        # A bad row always has at least one reason; never a silent drop.
-        raise ValidationError(f"internal check failed: {staged - loaded} rows not loaded but "
-                              f"{problems} reasons recorded; nothing was loaded", where=src)
-    if bad:
-        con.executemany("INSERT INTO quarantine VALUES (?, ?, ?, ?, NULL, NULL, ?)",
-                        [[lid, table.name, src, b.row_number, b.reason] for b in bad])
-    result.rows_loaded, result.rows_quarantined = loaded, staged - loaded + len(bad)
-    for reason, column, n in con.execute(
-            "SELECT reason, column_name, count(*) FROM quarantine WHERE load_id = ? "
-            "GROUP BY ALL ORDER BY 3 DESC", [lid]).fetchall():
-        result.reasons[f"{column or '(row)'}: {reason}"] = n
-    con.execute(f"DROP TABLE {q(plan.bad_rows)}")
-    if table.key:
-        con.execute(f"DROP TABLE {q(plan.dups)}")
-    for ref in sorted(_referenced(table) - plan.check_references - {table.name}):
-        result.warnings.append(f"references to {ref} not checked: {ref} is empty")
-
-
 def _referenced(table: Table) -> set[str]:
     return {c.references.split(".")[0] for c in table.columns if c.references}
 
@@ -310,7 +321,7 @@ def _referenced(table: Table) -> set[str]:
 def _tables_with_rows(con: duckdb.DuckDBPyConnection, table: Table, names: set[str]
                       ) -> frozenset[str]:
     return frozenset(n for n in names if n != table.name and
-                     con.execute(f"SELECT EXISTS (SELECT 1 FROM {q(n)})").fetchone()[0])
+                     con.execute(f"SELECT EXISTS (SELECT 1 FROM {q(n)})").fetchall()[0][0])
 
 
 def _write_log(con: duckdb.DuckDBPyConnection, ws: Workspace, result: LoadResult, actor: str,

@@ -244,8 +244,8 @@ class Plan:
             problem('t."__dup"', first, key_shown,
                     lit(f"duplicate of an earlier row in this load (same {cols})")),
             problem(f'NOT t."__dup" AND {in_table}', first, key_shown,
-                    lit(f"already in {self.table.name} (same {cols}); use --replace to "
-                        "reload the table")),
+                    lit(f"already in {self.table.name} (same {cols}), from an earlier load "
+                        "or earlier in this file; --replace reloads the table")),
         ]
 
     def _order_problems(self) -> list[Check]:
