@@ -170,3 +170,15 @@ def test_excel_via_openpyxl(ws, tmp_path):
     assert (res.rows_read, res.rows_loaded, res.rows_quarantined) == (2, 1, 1)
     assert rows(ws, "SELECT row_number, column_name FROM quarantine ORDER BY 2") == [
         (4, "imd_score"), (4, "org_type")]
+
+
+def test_an_unclosed_quote_is_explained_without_echoing_the_row(ws, tmp_path):
+    text = ORG_HEADER + 'A1,"9434765919 unclosed,practice,2020-01-01\nA2,Two,pcn,2020-01-01\n'
+    try:
+        res = load(ws, write(tmp_path / "q.csv", text))
+    except ValidationError as exc:
+        assert "9434765919" not in str(exc) and "q.csv" in str(exc)
+    else:
+        assert res.rows_read == res.rows_loaded + res.rows_quarantined >= 1
+        assert res.rows_quarantined >= 1
+    assert "9434765919" not in repr(rows(ws, "SELECT * FROM quarantine"))

@@ -116,6 +116,7 @@ def test_nhs_numbers_become_the_same_pseudonym_and_are_never_stored(ws_orgs, tmp
     assert rows(ws_orgs, "SELECT patient_id FROM care_events") == [(pid,)]
     dump = json.dumps(snapshot(ws_orgs))
     assert NHS_A not in dump and NHS_B[:-1] not in dump
+    assert ws_orgs.secret_path.stat().st_mode & 0o777 == 0o600  # the key, outside the db
     raw = (ws_orgs.path / "carepath.duckdb").read_bytes()
     assert NHS_A.encode() not in raw and NHS_B[:-1].encode() not in raw
 

@@ -242,14 +242,15 @@ def _number_rows(count: int, start: int, bad: list[BadRow]) -> tuple[np.ndarray,
 
 
 def _arrow_message(exc: Exception) -> str:
-    text = str(exc)
+    text = str(exc)  # used only to classify, never shown
     if "straddling" in text or "block" in text:
         mb = CSV_BLOCK_BYTES // (1024 * 1024)
         return (f"a row is longer than {mb} MB (or a quote is never closed); nothing was "
                 "loaded")
     if "UTF8" in text or isinstance(exc, UnicodeDecodeError):
         return "text is not valid in the file's encoding; nothing was loaded"
-    return f"the CSV cannot be parsed ({text.splitlines()[0][:200]}); nothing was loaded"
+    # The parser's own message can quote the row, which may hold identifying values.
+    return "the CSV cannot be parsed (an unclosed quote?); nothing was loaded"
 
 
 # ----- Parquet -----------------------------------------------------------------------------
