@@ -28,8 +28,9 @@ from carepath.web import errors, users
 from carepath.web import pages as pages_pkg
 from carepath.web.cache import VersionedCache
 from carepath.web.db import Database
+from carepath.web.middleware import WebMiddleware
 from carepath.web.render import NavItem
-from carepath.web.security import LoginThrottle, SessionCodec, csrf_protect, session_middleware
+from carepath.web.security import LoginThrottle, SessionCodec, csrf_protect
 from carepath.workspace import Workspace
 
 API_PREFIX = "/api/v1"
@@ -96,19 +97,9 @@ def create_app(ws: Workspace, *, force_secure: bool = False,
 
 
 def _middleware(app: FastAPI) -> None:
-    @app.middleware("http")
-    async def _headers(request: Request, call_next):
-        length = request.headers.get("content-length")
-        if length and (not length.isdigit() or int(length) > MAX_BODY_BYTES):
-            return errors.problem(request, 413, f"The request is larger than the "
-                                  f"{MAX_BODY_BYTES // 1000} kB this site accepts.")
-        response = await call_next(request)
-        for name, value in SECURITY_HEADERS.items():
-            if name == "Cache-Control" and request.url.path.startswith("/static/"):
-                continue
-            response.headers.setdefault(name, value)
-        return response
+    def too_large(request: Request):
+        return errors.problem(request, 413, f"The request is larger than the "
+                              f"{MAX_BODY_BYTES // 1000} kB this site accepts.")
 
-    # Added last so it runs first: the session exists before the header middleware's inner
-    # handlers (and the error pages) need it.
-    app.middleware("http")(session_middleware)
+    app.add_middleware(WebMiddleware, max_body=MAX_BODY_BYTES, headers=SECURITY_HEADERS,
+                       too_large=too_large)

@@ -33,7 +33,8 @@ class VersionedCache:
         self._max = max_entries
         self._checked_at = -float("inf")
         self._version: tuple | None = None
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # guards the table of per-key build locks
+        self._building: dict[Any, threading.Lock] = {}
         self._clock = clock
 
     def _current_version(self, con: duckdb.DuckDBPyConnection) -> tuple:
@@ -50,18 +51,23 @@ class VersionedCache:
         hit = self._entries.get(key)
         if hit is not None and hit[0] == version:
             return hit[1]
-        with self._lock:  # one builder; the others wait and then reuse its result
+        with self._lock:
+            key_lock = self._building.setdefault(key, threading.Lock())
+        with key_lock:  # one builder per key; others wait for it and reuse its result
             hit = self._entries.get(key)
             if hit is not None and hit[0] == version:
                 return hit[1]
             value = build(con)
-            self._entries[key] = (version, value)
-            self._entries.move_to_end(key)
-            while len(self._entries) > self._max:
-                self._entries.popitem(last=False)
+            with self._lock:
+                self._entries[key] = (version, value)
+                self._entries.move_to_end(key)
+                while len(self._entries) > self._max:
+                    old, _ = self._entries.popitem(last=False)
+                    self._building.pop(old, None)
             return value
 
     def clear(self) -> None:
         with self._lock:
             self._entries.clear()
+            self._building.clear()
             self._version = None

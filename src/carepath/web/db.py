@@ -13,7 +13,7 @@ different configuration in one process. ``ws.transaction()`` (read-write) is fin
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 
 import duckdb
 from fastapi import Request
@@ -40,8 +40,9 @@ class Database:
             self._con = None
 
 
-def get_con(request: Request) -> Iterator[duckdb.DuckDBPyConnection]:
-    """FastAPI caches a dependency per request, so every user of it shares one cursor."""
+async def get_con(request: Request) -> AsyncIterator[duckdb.DuckDBPyConnection]:
+    """FastAPI caches a dependency per request, so every user of it shares one cursor.
+    (async: making a cursor does not block, and it saves a hop to the thread pool.)"""
     cur = request.app.state.db.cursor()
     try:
         yield cur

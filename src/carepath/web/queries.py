@@ -164,12 +164,10 @@ def funnel_limits(rows: list[dict], statistic: str | None, average: float | None
     dens = [d for _, d in pairs]
     axis = np.unique(np.geomspace(max(1.0, min(dens) * 0.8), max(dens) * 1.1, 60).round())
     baseline = average / multiplier
-    out = []
-    for n in axis:
-        row = {"denominator": float(n)}
-        for conf, tag in ((CONF_95, "95"), (CONF_998, "998")):
-            for side in ("lower", "upper"):
-                v = float(proportion_limit(n, baseline, conf, side, multiplier))
-                row[f"{side}{tag}"] = min(max(v, 0.0), multiplier)
-        out.append(row)
+    lines = {f"{side}{tag}": np.clip(proportion_limit(axis, baseline, conf, side, multiplier),
+                                     0.0, multiplier)
+             for conf, tag in ((CONF_95, "95"), (CONF_998, "998"))
+             for side in ("lower", "upper")}
+    out = [{"denominator": float(n), **{k: float(v[i]) for k, v in lines.items()}}
+           for i, n in enumerate(axis)]
     return out

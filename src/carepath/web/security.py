@@ -97,22 +97,6 @@ def csrf_token(request: Request) -> str:
     return request.state.session["c"]
 
 
-def is_secure(request: Request) -> bool:
-    return request.url.scheme == "https" or request.app.state.force_secure
-
-
-async def session_middleware(request: Request, call_next: Callable):
-    codec: SessionCodec = request.app.state.session_codec
-    data = codec.loads(request.cookies.get(COOKIE))
-    request.state.session_dirty = data is None
-    request.state.session = data or new_session()
-    response = await call_next(request)
-    if request.state.session_dirty:
-        response.set_cookie(COOKIE, codec.dumps(request.state.session), max_age=SESSION_MAX_AGE,
-                            httponly=True, samesite="lax", secure=is_secure(request), path="/")
-    return response
-
-
 # ----- CSRF -----------------------------------------------------------------------------
 
 async def csrf_protect(request: Request) -> None:
@@ -131,8 +115,9 @@ async def csrf_protect(request: Request) -> None:
 
 # ----- who is asking --------------------------------------------------------------------
 
-def current_principal(request: Request,
-                      con: duckdb.DuckDBPyConnection = Depends(get_con)) -> Principal:
+async def current_principal(request: Request,
+                            con: duckdb.DuckDBPyConnection = Depends(get_con)) -> Principal:
+    # async: a primary-key lookup is quicker than a hop to the thread pool
     cached = getattr(request.state, "principal", None)
     if cached is not None:
         return cached
@@ -146,7 +131,7 @@ def current_principal(request: Request,
     return who
 
 
-def require_user(who: Principal = Depends(current_principal)) -> Principal:
+async def require_user(who: Principal = Depends(current_principal)) -> Principal:
     if not who.is_authenticated:
         raise LoginRequired()
     return who
@@ -155,7 +140,7 @@ def require_user(who: Principal = Depends(current_principal)) -> Principal:
 def require_roles(*roles: Role) -> Callable[..., Principal]:
     allowed = frozenset(roles)
 
-    def dependency(who: Principal = Depends(require_user)) -> Principal:
+    async def dependency(who: Principal = Depends(require_user)) -> Principal:
         if who.role not in allowed:
             raise Forbidden("Your role does not have access to this page.")
         return who
