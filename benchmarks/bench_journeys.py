@@ -1,10 +1,12 @@
 """Journeys benchmark: one person's journey page (issue target <= 100 ms) and all
 "fell between services" counts (target: England workspace <= 60 s), on a generated workspace
-of ~1.4 million journey events (quick: ~140,000). No peer tool exists for these, so ``peer``
-is empty; the England figure is extrapolated linearly from events per second."""
+of ~1.4 million journey events (quick: ~140,000), on synthetic Wessex, and (with
+CAREPATH_BENCH_ENGLAND=1) on synthetic England. No peer tool exists for these, so ``peer``
+is empty; without the England run its figure is extrapolated."""
 
 from __future__ import annotations
 
+import os
 import shutil
 import statistics
 import tempfile
@@ -22,6 +24,8 @@ FELL_BETWEEN_TARGET_S = 60.0
 # England: ~400,000 new cancers a year over five years, ~7 journey events each.
 ENGLAND_EVENTS = 2_000_000 * 7
 JOURNEY_SAMPLES = 25
+ENGLAND_ENV = "CAREPATH_BENCH_ENGLAND"
+ENGLAND_YEARS = 2
 # England's population over synthetic Wessex's (~57 million / ~780,000).
 ENGLAND_OVER_WESSEX = 57_000_000 / 780_000
 START, END, AS_OF = date(2020, 1, 1), date(2024, 12, 31), date(2025, 3, 31)
@@ -115,6 +119,35 @@ def _wessex_rows(tmp: Path) -> list[dict]:
     ]
 
 
+def _england_rows(tmp: Path) -> list[dict]:
+    """On a synthetic England workspace (2 years, ~28 million rows; ~2 minutes to build):
+    only when CAREPATH_BENCH_ENGLAND=1, so `make bench` stays short."""
+    if os.environ.get(ENGLAND_ENV) != "1":
+        return []
+    from carepath.synth.generator import SynthOptions, synthesise
+
+    ws = synthesise(tmp / "england", SynthOptions(scale="england",
+                                                  years=ENGLAND_YEARS)).workspace
+    with ws.connect() as con:
+        start, end = con.execute("SELECT min(diagnosis_date), max(diagnosis_date) "
+                                 "FROM tumours").fetchone()
+        gaps = _time(lambda: fell_between_counts(con, start=start, end=end, as_of=end))
+        people = [r[0] for r in con.execute(
+            "SELECT patient_id FROM tumours ORDER BY hash(tumour_id) LIMIT ?",
+            [JOURNEY_SAMPLES]).fetchall()]
+        person_timeline(ws, people[0], actor="bench", con=con, can_see_person_level=True)
+        journey = statistics.median(
+            _time(lambda p=p: person_timeline(ws, p, actor="bench", con=con,
+                                              can_see_person_level=True)) for p in people)
+    label = f"synthetic England ({ENGLAND_YEARS} years)"
+    return [
+        {"benchmark": f"{label}: journey page", "value": journey, "unit": "s",
+         "target": JOURNEY_TARGET_S, "peer": None, "ratio": None},
+        {"benchmark": f"{label}: all fell-between-services counts", "value": gaps,
+         "unit": "s", "target": FELL_BETWEEN_TARGET_S, "peer": None, "ratio": None},
+    ]
+
+
 def run(quick: bool) -> list[dict]:
     tmp = Path(tempfile.mkdtemp(prefix="bench-journeys-"))
     try:
@@ -133,7 +166,7 @@ def run(quick: bool) -> list[dict]:
         with ws.connect(read_only=True) as con:
             gaps = min(_time(lambda: fell_between_counts(con, start=START, end=END,
                                                          as_of=AS_OF)) for _ in range(2))
-        county = [] if quick else _wessex_rows(tmp)
+        county = [] if quick else _wessex_rows(tmp) + _england_rows(tmp)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     england = gaps * ENGLAND_EVENTS / events

@@ -22,59 +22,65 @@ from carepath.workspace import Workspace
 STAGES = ("referral", "diagnosis", "treatment", "personalised_care", "admission", "eol",
           "death")
 
+# Each table is read once with only the pseudonym as filter, so DuckDB answers it from the
+# patient_id index; the branches below then work on those few rows. (An extra condition in
+# the same WHERE would turn the index lookup into a scan of the whole table.)
 _EVENTS_SQL = """
+WITH r AS MATERIALIZED (SELECT * FROM referrals WHERE patient_id = $pid),
+tu AS MATERIALIZED (SELECT * FROM tumours WHERE patient_id = $pid),
+tr AS MATERIALIZED (SELECT * FROM treatments WHERE patient_id = $pid),
+ce AS MATERIALIZED (SELECT * FROM care_events WHERE patient_id = $pid),
+ad AS MATERIALIZED (SELECT * FROM admissions WHERE patient_id = $pid),
+er AS MATERIALIZED (SELECT * FROM eol_register WHERE patient_id = $pid),
+pr AS MATERIALIZED (SELECT * FROM preferences WHERE patient_id = $pid),
+de AS MATERIALIZED (SELECT * FROM deaths WHERE patient_id = $pid)
 SELECT referral_date AS date, 'referral' AS stage, 'referral_' || referral_type AS event,
        practice_code AS org_code, coalesce(suspected_site, '') AS detail,
        'referrals' AS source, referral_id AS source_id, NULL::DATE AS ref_date
-  FROM referrals WHERE patient_id = $pid
+  FROM r
 UNION ALL
 SELECT first_seen_date, 'referral', 'first_seen', first_seen_provider, '', 'referrals',
-       referral_id, referral_date FROM referrals
- WHERE patient_id = $pid AND first_seen_date IS NOT NULL
+       referral_id, referral_date FROM r WHERE first_seen_date IS NOT NULL
 UNION ALL
 SELECT faster_diagnosis_date, 'diagnosis', 'faster_diagnosis_outcome', first_seen_provider,
-       coalesce(outcome, ''), 'referrals', referral_id, referral_date FROM referrals
- WHERE patient_id = $pid AND faster_diagnosis_date IS NOT NULL
+       coalesce(outcome, ''), 'referrals', referral_id, referral_date
+  FROM r WHERE faster_diagnosis_date IS NOT NULL
 UNION ALL
 SELECT diagnosis_date, 'diagnosis', 'diagnosis', diagnosing_trust,
        tumour_group || ' stage ' || stage || ' via ' || route, 'tumours', tumour_id, NULL
-  FROM tumours WHERE patient_id = $pid
+  FROM tu
 UNION ALL
 SELECT decision_to_treat_date, 'treatment', 'decision_to_treat', diagnosing_trust,
-       tumour_group, 'tumours', tumour_id, diagnosis_date FROM tumours
- WHERE patient_id = $pid AND decision_to_treat_date IS NOT NULL
+       tumour_group, 'tumours', tumour_id, diagnosis_date
+  FROM tu WHERE decision_to_treat_date IS NOT NULL
 UNION ALL
 SELECT tr.start_date, 'treatment', 'treatment', tr.provider_code,
        tr.modality || CASE WHEN tr.first_treatment THEN ' (first definitive)' ELSE '' END,
-       'treatments', tr.treatment_id, tu.diagnosis_date
-  FROM treatments tr
-  LEFT JOIN (SELECT tumour_id, diagnosis_date FROM tumours WHERE patient_id = $pid) tu
-    USING (tumour_id)
- WHERE tr.patient_id = $pid
+       'treatments', tr.treatment_id, tx.diagnosis_date
+  FROM tr LEFT JOIN (SELECT tumour_id, diagnosis_date FROM tu) tx USING (tumour_id)
 UNION ALL
 SELECT event_date, 'personalised_care', event_type, provider_code,
        coalesce(cosd_status, '') || coalesce(' ' || follow_up_pathway, ''), 'care_events',
-       event_id, NULL FROM care_events WHERE patient_id = $pid
+       event_id, NULL FROM ce
 UNION ALL
 SELECT admission_date, 'admission', 'admission_' || admission_type, provider_code,
        coalesce(bed_days::VARCHAR || ' bed days', ''), 'admissions', admission_id, NULL
-  FROM admissions WHERE patient_id = $pid
+  FROM ad
 UNION ALL
 SELECT discharge_date, 'admission', 'discharge', provider_code, '', 'admissions',
-       admission_id, admission_date FROM admissions
- WHERE patient_id = $pid AND discharge_date IS NOT NULL
+       admission_id, admission_date FROM ad WHERE discharge_date IS NOT NULL
 UNION ALL
 SELECT entry_date, 'eol', 'eol_register_entry', practice_code, '', 'eol_register',
-       NULL, NULL FROM eol_register WHERE patient_id = $pid
+       NULL, NULL FROM er
 UNION ALL
 SELECT exit_date, 'eol', 'eol_register_exit', practice_code, '', 'eol_register', NULL,
-       entry_date FROM eol_register WHERE patient_id = $pid AND exit_date IS NOT NULL
+       entry_date FROM er WHERE exit_date IS NOT NULL
 UNION ALL
 SELECT date_recorded, 'eol', 'preferred_place_recorded', NULL, preferred_place,
-       'preferences', NULL, NULL FROM preferences WHERE patient_id = $pid
+       'preferences', NULL, NULL FROM pr
 UNION ALL
 SELECT date_of_death, 'death', 'death', practice_code, place_of_death, 'deaths', NULL, NULL
-  FROM deaths WHERE patient_id = $pid
+  FROM de
 """
 
 TIMELINE_COLUMNS = ("date", "stage", "event", "org_code", "org_name", "detail", "source",
