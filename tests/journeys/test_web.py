@@ -146,3 +146,11 @@ def test_coproduction_page(site):
                  stage="needs_assessment", participants={"patients": 6, "carers": 2})
     page = c["prov"].get("/coproduction").text
     assert "Listening event" in page and "No pledges recorded yet." in page
+
+
+def test_find_person_form_redirects_for_analysts_only(site):
+    _, c = site
+    r = c["analyst"].get("/journeys/person?pseudonym=E", follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"] == "/journeys/person/E"
+    assert c["commish"].get("/journeys/person?pseudonym=E").status_code == 403
+    assert 'id="pseudonym"' in c["analyst"].get(f"/journeys?{PERIOD}").text

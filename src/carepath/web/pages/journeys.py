@@ -5,9 +5,11 @@ concerns, routes through the pathway, and one person's audited timeline."""
 from __future__ import annotations
 
 from datetime import date
+from urllib.parse import quote
 
 import duckdb
 from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import RedirectResponse
 from markupsafe import Markup
 
 from carepath import charts
@@ -105,6 +107,14 @@ def fell_between_list(request: Request, start: date | None = Query(None),
         "no_contact_days": no_contact_days, "rule": rule, "rules": gaps.RULES,
         "counts": counts, "total": len(people), "max_rows": MAX_LIST_ROWS,
         "rows": records(people.head(MAX_LIST_ROWS))})
+
+
+@router.get("/journeys/person", include_in_schema=False)
+def find_person(pseudonym: str = Query(..., min_length=1, max_length=PATIENT_ID_MAX),
+                who: Principal = Depends(require_roles(*PERSON_LEVEL_ROLES))):
+    """The search form on the journeys page: go to that person's journey."""
+    return RedirectResponse(f"/journeys/person/{quote(pseudonym.strip(), safe='')}",
+                            status_code=303)
 
 
 @router.get("/journeys/person/{patient_id}", include_in_schema=False)
