@@ -24,6 +24,7 @@ def _fingerprints(ws) -> dict[str, str]:
     return out
 
 
+@pytest.mark.slow
 def test_same_seed_gives_identical_tables_and_manifest(tmp_path):
     a = synthesise(tmp_path / "a", SynthOptions(seed=11, years=1))
     b = synthesise(tmp_path / "b", SynthOptions(seed=11, years=1))

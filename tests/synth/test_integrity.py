@@ -12,7 +12,8 @@ FILLED = ("organisations", "org_hierarchy", "registered_population", "patients",
           "tumours", "treatments", "care_events", "hna_concerns", "eol_register", "preferences",
           "admissions", "deaths", "screening", "survey_responses", "services", "service_payers",
           "coproduction_workstreams", "coproduction_events", "coproduction_participants",
-          "pledges", "codesigned_outcomes", "area_deprivation")
+          "pledges", "codesigned_outcomes", "area_deprivation", "external_indicator_values",
+          "published_population")
 # Links the schema does not declare as references but the pathway implies.
 EXTRA_REFERENCES = (("referrals", "tumour_id", "tumours", "tumour_id"),
                     ("care_events", "provider_code", "organisations", "org_code"),

@@ -150,3 +150,4 @@ SCREENING_PRACTICE_SD = 0.06  # between-practice sd of coverage (cervical 25-49:
 # (shape of ONS/NDRS survival by stage: 1-year survival ~97% stage 1, ~40-50% stage 4).
 CANCER_DEATH_PROB = np.array([0.07, 0.20, 0.45, 0.85, 0.60])
 CANCER_DEATH_MEAN_YEARS = np.array([5.0, 4.0, 2.2, 0.8, 1.0])
+ONE_YEAR_SURVIVAL = 0.74  # ONS/NDRS index of 1-year cancer survival, adults, England ~74%

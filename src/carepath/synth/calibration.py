@@ -106,6 +106,12 @@ TARGETS: tuple[Target, ...] = (
            "SELECT 100.0 * count(*) FILTER (WHERE x.start_date - t.decision_to_treat_date <= 31)"
            " / nullif(count(*), 0) FROM tumours t JOIN treatments x USING (tumour_id) "
            "WHERE x.first_treatment AND t.decision_to_treat_date IS NOT NULL"),
+    Target("one_year_survival", "alive one year after diagnosis", 100 * a.ONE_YEAR_SURVIVAL,
+           4.0, "%", "ONS/NDRS 1-year cancer survival index, England",
+           "SELECT 100.0 - 100.0 * count(d.patient_id) / nullif(count(*), 0) FROM tumours t "
+           "LEFT JOIN deaths d ON d.patient_id = t.patient_id AND d.date_of_death <= "
+           "t.diagnosis_date + 365 WHERE t.route <> 'dco' AND t.diagnosis_date + 365 <= "
+           f"({_LAST_Q} + INTERVAL 3 MONTH - INTERVAL 1 DAY)"),
     Target("death_rate", "deaths per 100 registered a year", a.DEATHS_PER_100, 0.08, "%",
            "ONS deaths registered; issue 2 (~0.9%)",
            f"SELECT 100.0 * count(*) / {_PY} FROM deaths WHERE date_of_death {_IN_WINDOW}"),

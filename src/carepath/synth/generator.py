@@ -24,6 +24,7 @@ from carepath.errors import ValidationError, WorkspaceError
 from carepath.model.schema import TABLES_BY_NAME
 from carepath.synth import anchors
 from carepath.synth.aggregates import patients, registered_population, screening
+from carepath.synth.calibration import TARGETS
 from carepath.synth.cancer import simulate_cancer
 from carepath.synth.care import simulate_care
 from carepath.synth.context import Chunk, People, Window
@@ -145,6 +146,7 @@ def fill(ws: Workspace, options: SynthOptions,
         if progress:
             progress("simulating practices", len(chunks), len(chunks))
         con.execute("BEGIN TRANSACTION")
+        _published(writer, window)
         _log(ws, con, writer.rows, options)
         con.execute("COMMIT")
     manifest = planted.manifest(seed=options.seed, scale=options.scale, years=options.years,
@@ -161,6 +163,45 @@ def _optional_tables(writer: TableWriter, geo, window: Window, seed: int) -> Non
     for name, table_rows in rows.items():
         if name in TABLES_BY_NAME:
             writer.append_rows(name, table_rows)
+
+
+def _published(writer: TableWriter, window: Window) -> None:
+    """What a publisher would show beside the local data: the national figures the data
+    is calibrated to, and registered population summed to sub-ICB, ICB and region."""
+    if "external_indicator_values" in TABLES_BY_NAME:
+        fy = window.first_fy + window.years - 1
+        rows = [("synth:anchors", t.key, t.label, "ENG", "England", "england",
+                 f"{fy}/{(fy + 1) % 100:02d}", date(fy, 4, 1), window.end.astype(date), "all",
+                 "all", "all", "all", None, None, float(t.target), None, None, t.unit,
+                 "published", t.source, None) for t in TARGETS]
+        writer.append_rows("external_indicator_values", rows)
+    if "published_population" in TABLES_BY_NAME:
+        before = writer.con.execute("SELECT count(*) FROM published_population").fetchone()[0]
+        writer.con.execute(PUBLISHED_POPULATION_SQL)
+        after = writer.con.execute("SELECT count(*) FROM published_population").fetchone()[0]
+        writer.rows["published_population"] = after - before
+
+
+# Registered population on the last quarter, by sex and band and in total, at the levels
+# NHS England publishes (sub-ICB, ICB, region).
+PUBLISHED_POPULATION_SQL = """
+INSERT INTO published_population
+SELECT 'synth', h.parent_code, any_value(o.name), h.parent_type, r.quarter_start,
+       coalesce(r.sex, 'all'), coalesce(r.age_band, 'all'),
+       CASE WHEN r.age_band IS NULL THEN NULL ELSE CAST(split_part(replace(r.age_band, '+', ''),
+            '-', 1) AS BIGINT) END,
+       CASE WHEN r.age_band IS NULL OR r.age_band = '90+' THEN NULL
+            ELSE CAST(split_part(r.age_band, '-', 2) AS BIGINT) END,
+       sum(r.population)
+FROM registered_population r
+JOIN org_hierarchy h ON h.child_code = r.practice_code AND h.valid_to IS NULL
+     AND h.parent_type IN ('sub_icb', 'icb', 'region')
+JOIN organisations o ON o.org_code = h.parent_code
+WHERE r.quarter_start = (SELECT max(quarter_start) FROM registered_population)
+GROUP BY GROUPING SETS ((h.parent_code, h.parent_type, r.quarter_start, r.sex, r.age_band),
+                        (h.parent_code, h.parent_type, r.quarter_start))
+ORDER BY 4, 2, 6, 7
+"""
 
 
 def _chunks(geo) -> list[np.ndarray]:
