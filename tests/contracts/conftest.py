@@ -10,6 +10,8 @@ suppressed provider row, so its pot is withheld by the data-quality gate.
 
 from __future__ import annotations
 
+import contextlib
+import copy
 from datetime import date, datetime
 from pathlib import Path
 
@@ -108,4 +110,51 @@ def contract_ws(tmp_path) -> Workspace:
     ws = Workspace.init(tmp_path / "ws")
     with ws.transaction() as con:
         con.executemany(f"INSERT INTO indicator_values VALUES ({', '.join('?' * 30)})", ROWS)
+    return ws
+
+
+# ----- web: two contracts (primes RAA and RBB) and an account per role -------------------
+PASSWORD = "correct-horse-battery"
+ACCOUNTS = {"commish": ("commissioner", []), "prime_a": ("provider", ["RAA"]),
+            "prime_b": ("provider", ["RBB"]), "lead": ("locality_lead", ["L1"])}
+
+
+def other_contract() -> dict:
+    other = copy.deepcopy(CONTRACT)
+    other.update(id="other_contract", title="Other contract",
+                 prime_provider={"code": "RBB", "name": "Sub Trust"},
+                 subcontractors=[{"code": "RAA", "name": "Prime Trust",
+                                  "service_lines": ["diagnostics"]}])
+    return other
+
+
+@contextlib.contextmanager
+def cheap_password_hashes():
+    """argon2id with minimal cost: these tests are about scopes, not password strength."""
+    from argon2 import PasswordHasher
+
+    from carepath.web import users
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(users, "_HASHER", PasswordHasher(time_cost=1, memory_cost=8,
+                                                    parallelism=1))
+        yield
+
+
+def build_web_workspace(folder: Path) -> Workspace:
+    from carepath.domain.contracts.definitions import load_contract
+    from carepath.domain.contracts.registry import register
+    from carepath.indicators.library import load_library
+    from carepath.web import users
+
+    ws = Workspace.init(folder / "ws")
+    with ws.transaction() as con:
+        con.executemany(f"INSERT INTO indicator_values VALUES ({', '.join('?' * 30)})", ROWS)
+    library = load_library()
+    for name, data in (("a", CONTRACT), ("b", other_contract())):
+        contract, fw = load_contract(write_pair(folder / name, contract=data), library)
+        register(ws, contract, fw, actor="test")
+    for name, (role, scope) in ACCOUNTS.items():
+        users.add_user(ws, by="test", username=name, password=PASSWORD, role=role,
+                       scope=scope)
     return ws

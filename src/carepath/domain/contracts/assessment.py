@@ -188,8 +188,9 @@ def _spc(res: OutcomeResult, data: ContractData, o: Outcome) -> None:
     ind = o.spc_indicator or o.indicator
     points = series(data, ind, res.period)
     values = np.array([p.value if p.usable else np.nan for p in points], dtype=float)
-    res.spc_rows = [{"period": p.period, "value": v} for p, v in zip(points, values,
-                                                                     strict=True)]
+    res.spc_rows = [{"period": p.period, "value": None if np.isnan(v) else float(v),
+                     "mean": None, "lpl": None, "upl": None, "point_type": None,
+                     "target": res.target} for p, v in zip(points, values, strict=True)]
     if np.count_nonzero(~np.isnan(values)) < K.MIN_SPC_POINTS:
         return
     direction = "increase" if res.higher_is_better else "decrease"

@@ -1,0 +1,104 @@
+"""The contract dashboard in real headless Chromium: a commissioner opens a contract, the
+SPC charts draw from the vendored bundle with no console errors, the icon summary and the
+chance table are there; a provider's list holds only its own contract."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from .conftest import PASSWORD, build_web_workspace, cheap_password_hashes
+
+pytestmark = pytest.mark.browser
+CHROMIUM = "/usr/bin/chromium"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    import uvicorn
+
+    from carepath.web.app import create_app
+
+    with cheap_password_hashes():
+        ws = build_web_workspace(tmp_path_factory.mktemp("contracts_browser"))
+        port = _free_port()
+        srv = uvicorn.Server(uvicorn.Config(create_app(ws), host="127.0.0.1", port=port,
+                                            log_level="warning"))
+        thread = threading.Thread(target=srv.run, daemon=True)
+        thread.start()
+        deadline = time.monotonic() + 20
+        while not srv.started:
+            assert time.monotonic() < deadline, "server did not start"
+            time.sleep(0.05)
+        yield f"http://127.0.0.1:{port}"
+        srv.should_exit = True
+        thread.join(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not Path(CHROMIUM).exists():
+        pytest.skip("Debian chromium is not installed (make test installs it)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        yield b
+        b.close()
+
+
+def _login(browser, base: str, username: str):
+    context = browser.new_context(viewport={"width": 1200, "height": 900})
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("console", lambda m: m.type == "error" and errors.append(m.text))
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(base + "/login")
+    page.fill("#username", username)
+    page.fill("#password", PASSWORD)
+    page.keyboard.press("Enter")
+    page.wait_for_url(base + "/")
+    return context, page, errors
+
+
+def test_commissioner_opens_a_contract_and_charts_draw(browser, server):
+    context, page, errors = _login(browser, server, "commish")
+    page.get_by_role("link", name="Contracts", exact=True).first.click()
+    page.wait_for_url("**/contracts")
+    page.get_by_role("link", name="Test contract").click()
+    page.wait_for_url("**/contracts/test_contract")
+    assert "Contract year 3 of 7" in page.content()  # first year with value at risk
+    page.get_by_role("link", name="4", exact=True).click()
+    page.wait_for_url("**year=4")
+    page.get_by_role("link", name="3", exact=True).click()
+    page.wait_for_url("**year=3")
+    figures = page.locator("figure.chart")
+    assert figures.count() >= 1
+    for i in range(figures.count()):
+        figures.nth(i).locator("svg").first.wait_for(timeout=10_000)
+    assert page.locator("figure.chart[data-rendered='error']").count() == 0
+    assert page.locator("#icon-summary svg.mdc-icon").count() >= 2
+    assert "£970,000.00" in page.locator("#statement-lines").inner_text()
+    assert page.locator("#chance-table").is_visible()
+    assert errors == [], errors
+    context.close()
+
+
+def test_provider_sees_only_its_own_contract(browser, server):
+    context, page, _errors = _login(browser, server, "prime_b")
+    page.goto(server + "/contracts")
+    listing = page.locator("#contracts").inner_text()
+    assert "Other contract" in listing and "Test contract" not in listing
+    response = page.goto(server + "/contracts/test_contract")
+    assert response.status == 403
+    context.close()

@@ -1,0 +1,87 @@
+"""Contract pages: commissioners see every contract, a provider only its own (as prime),
+other roles none; the page shows the icon summary, statement and chance table."""
+
+from __future__ import annotations
+
+import pytest
+from fastapi.testclient import TestClient
+
+from .conftest import ACCOUNTS, PASSWORD, build_web_workspace, cheap_password_hashes
+
+
+@pytest.fixture(scope="module", autouse=True)
+def cheap_hashes():
+    with cheap_password_hashes():
+        yield
+
+
+@pytest.fixture(scope="module")
+def web_ws(tmp_path_factory, cheap_hashes):
+    return build_web_workspace(tmp_path_factory.mktemp("contracts_web"))
+
+
+def client_for(app, username: str | None) -> TestClient:
+    client = TestClient(app)
+    client.__enter__()
+    if username:
+        page = client.get("/login")
+        csrf = page.text.split('name="csrf_token" value="')[1].split('"')[0]
+        resp = client.post("/login", data={"username": username, "password": PASSWORD,
+                                           "csrf_token": csrf, "next": "/"},
+                           follow_redirects=False)
+        assert resp.status_code == 303
+    return client
+
+
+@pytest.fixture(scope="module")
+def clients(web_ws):
+    from carepath.web.app import create_app
+
+    app = create_app(web_ws)
+    out = {name: client_for(app, name) for name in ACCOUNTS}
+    out["public"] = client_for(app, None)
+    yield out
+    for c in out.values():
+        c.__exit__(None, None, None)
+
+
+def test_scope_a_provider_cannot_see_another_providers_contract(clients):
+    expect = {  # path -> status per account
+        "/contracts/test_contract": {"commish": 200, "prime_a": 200, "prime_b": 403,
+                                     "lead": 403, "public": 303},
+        "/contracts/other_contract": {"commish": 200, "prime_a": 403, "prime_b": 200,
+                                      "lead": 403, "public": 303},
+        "/contracts/other_contract/statement.csv?year=3": {
+            "commish": 200, "prime_a": 403, "prime_b": 200, "lead": 403, "public": 303},
+    }
+    for path, by_account in expect.items():
+        for name, status in by_account.items():
+            got = clients[name].get(path, follow_redirects=False).status_code
+            assert got == status, (path, name, got)
+    listing = clients["prime_a"].get("/contracts").text
+    assert "Test contract" in listing and "Other contract" not in listing
+    both = clients["commish"].get("/contracts").text
+    assert "Test contract" in both and "Other contract" in both
+
+
+def test_contract_page_shows_summary_statement_attribution_and_chance(clients):
+    page = clients["commish"].get("/contracts/test_contract?year=3")
+    assert page.status_code == 200
+    text = page.text
+    assert 'id="icon-summary"' in text and "mdc-icon" in text
+    assert "£970,000.00" in text  # statement total, hand-checked in test_assessment
+    assert "Attribution to the network" in text and "No activity" in text
+    assert 'id="chance-table"' in text
+    assert clients["commish"].get("/contracts/test_contract?year=99").status_code == 404
+    assert clients["commish"].get("/contracts/nope").status_code == 404
+
+
+def test_statement_download_is_audited(clients):
+    client = clients["prime_a"]
+    resp = client.get("/contracts/test_contract/statement.csv?year=3")
+    assert resp.status_code == 200 and "attachment" in resp.headers["content-disposition"]
+    assert resp.text.splitlines()[-1].startswith("test_contract,3,2023/24,total")
+    with client.app.state.db.cursor() as con:
+        rows = con.execute("SELECT target FROM audit_log WHERE actor = 'prime_a' AND "
+                           "action = 'contract.statement_downloaded'").fetchall()
+    assert rows == [("contract:test_contract",)]
