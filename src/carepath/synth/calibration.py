@@ -174,7 +174,7 @@ def render_calibration(ws: Workspace, console: Console) -> None:
     results = check_calibration(ws)
     if all(r.value is None for r in results):
         return
-    table = RichTable("measure", "target", "tolerance", "this workspace", "", "source",
+    table = RichTable("measure", "target", "here", "", "source",
                       title="Calibration against published figures")
     for r in results:
         t = r.target
@@ -182,6 +182,6 @@ def render_calibration(ws: Workspace, console: Console) -> None:
             t.target < 5) else "{:.1f}"
         value = "—" if r.value is None else fmt.format(r.value)
         mark = {True: "[green]ok[/]", False: "[red]outside[/]", None: ""}[r.ok]
-        table.add_row(t.label, f"{fmt.format(t.target)} {t.unit}", f"± {fmt.format(t.tolerance)}",
+        table.add_row(t.label, f"{fmt.format(t.target)} ± {fmt.format(t.tolerance)} {t.unit}",
                       value, mark, t.source)
     console.print(table)

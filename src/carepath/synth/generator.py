@@ -132,11 +132,14 @@ def fill(ws: Workspace, options: SynthOptions,
         _optional_tables(writer, geo, window, options.seed)
         con.execute("COMMIT")
         for k, idx in enumerate(chunks):
-            if progress:
-                progress("simulating practices", k, len(chunks))
             rng = np.random.default_rng([options.seed, 2 + k])
             ch = Chunk(rng, geo, planted, window, idx, People(next_patient))
-            batches = _simulate(ch, ids)
+
+            def step(stage: str, k: int = k) -> None:
+                if progress:
+                    progress(f"{_chunk_label(geo, k)}: {stage}", k, len(chunks))
+
+            batches = _simulate(ch, ids, step)
             con.execute("BEGIN TRANSACTION")
             for table, parts in batches.items():
                 for cols in parts:
@@ -144,7 +147,7 @@ def fill(ws: Workspace, options: SynthOptions,
             con.execute("COMMIT")
             next_patient += ch.people.count
         if progress:
-            progress("simulating practices", len(chunks), len(chunks))
+            progress("done", len(chunks), len(chunks))
         con.execute("BEGIN TRANSACTION")
         _published(writer, window)
         _log(ws, con, writer.rows, options)
@@ -204,22 +207,34 @@ ORDER BY 4, 2, 6, 7
 """
 
 
+def _chunk_label(geo, k: int) -> str:
+    return geo.icbs[k][1] if len(geo.icbs) == 1 else f"ICB {k + 1} of {len(geo.icbs)}"
+
+
 def _chunks(geo) -> list[np.ndarray]:
     icb = geo.practices.icb
     return [np.flatnonzero(icb == i) for i in range(len(geo.icbs))]
 
 
-def _simulate(ch: Chunk, ids: dict[str, int]) -> dict[str, list[dict]]:
+def _simulate(ch: Chunk, ids: dict[str, int],
+              step: Callable[[str], None]) -> dict[str, list[dict]]:
     out: dict[str, list[dict]] = {}
+    step("registered population")
     registered_population(ch, out)
+    step("referrals, tumours and treatments")
     cancer_out, tumours = simulate_cancer(ch, ids)
     for k, v in cancer_out.items():
         out.setdefault(k, []).extend(v)
+    step("personalised care")
     simulate_care(ch, out, ids, tumours)
+    step("deaths and end of life")
     deaths = simulate_eol(ch, out, ids, tumours)
+    step("screening and surveys")
     screening(ch, out)
     surveys(ch, out, ids, tumours)
+    step("patients")
     patients(ch, out, deaths)
+    step("writing")
     return out
 
 
