@@ -31,11 +31,12 @@ ASSURANCE = {
 ICON_SIZE = 28
 
 
-def spc_chart(rows: list[dict], *, title: str, y_title: str, width: int = 520,
+def spc_chart(rows: list[dict], *, title: str | None, y_title: str, width: int = 520,
               height: int = 220) -> dict:
     """rows: period, value, mean, lpl, upl, point_type, target (from the assessment)."""
     spec = charts._config(width, height)
-    spec["title"] = title
+    if title:  # a web page's figure caption already names it
+        spec["title"] = title
     spec["data"] = {"values": [r for r in rows if r.get("value") is not None]}
     x = {"field": "period", "type": "ordinal", "title": None, "sort": None}
     y = {"type": "quantitative", "title": y_title, "scale": {"zero": False}}

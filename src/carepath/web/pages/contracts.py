@@ -107,7 +107,7 @@ def contract_page(request: Request, ident: str, year: int | None = None,
     data = ContractData(read_values(con, c, fw), c, library)
     a = assess_data(data, fw, year)
     sim = _chance(data, fw, library, year)
-    specs = {o.outcome_id: charts.spc_chart(o.spc_rows, title=o.title, y_title=o.unit or "")
+    specs = {o.outcome_id: charts.spc_chart(o.spc_rows, title=None, y_title=o.unit or "")
              for o in a.outcomes if any(r.get("value") is not None for r in o.spc_rows)}
     summary = charts.icon_summary(a)
     icons = {r["outcome_id"]: (Markup(charts.icon_svg("variation", r["variation"])),
