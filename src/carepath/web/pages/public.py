@@ -118,5 +118,15 @@ def public_download(request: Request, indicator_id: str, fmt: str,
     periods = queries.periods(con, indicator_id)
     if period is not None and period not in periods:
         raise HTTPException(404, f"Period {period!r} is not published.")
-    frame = public_values(con, policy_of(request), indicator_id, period)
+    frame = whole_counts(public_values(con, policy_of(request), indicator_id, period))
     return table_response(frame[DOWNLOAD_COLUMNS], fmt, f"{indicator_id}_public.{fmt}")
+
+
+def whole_counts(frame: pd.DataFrame) -> pd.DataFrame:
+    """Counts that are whole numbers are written as such (40, not 40.0); blanks stay blank."""
+    out = frame.copy()
+    for col in ("numerator", "denominator"):
+        values = pd.to_numeric(out[col], errors="coerce")
+        if ((values.dropna() % 1) == 0).all():
+            out[col] = values.round().astype("Int64")
+    return out

@@ -1,0 +1,88 @@
+"""The JSON API against its own OpenAPI document: every GET endpoint, fed generated path and
+query values (schemathesis-style, with Hypothesis), answers JSON with a documented status and
+never a server error; and the public endpoint passes through disclosure control."""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+IND = "early_stage_all"
+ALLOWED = {200, 401, 403, 404, 422}
+TEXT = st.one_of(
+    st.sampled_from(["L1", "P1", "P3", "early_stage_all", "2024/25", "locality", "practice",
+                     "' OR 1=1 --", "../../etc/passwd", "%00", "<script>", "é", ""]),
+    st.text(max_size=60))
+
+
+def _get_operations(client):
+    doc = client.get("/api/v1/openapi.json").json()
+    ops = []
+    for path, item in doc["paths"].items():
+        if "get" in item:
+            params = item["get"].get("parameters", [])
+            ops.append((path, params))
+    return ops
+
+
+def test_openapi_documents_every_endpoint_with_problem_responses(clients):
+    ops = dict(_get_operations(clients["admin"]))
+    for path in ("/api/v1/indicators/{indicator_id}/values", "/api/v1/localities/{code}/rug",
+                 "/api/v1/practices/{code}/profile", "/api/v1/me",
+                 "/api/v1/public/indicators/{indicator_id}/values"):
+        assert path in ops
+    doc = clients["admin"].get("/api/v1/openapi.json").json()
+    get = doc["paths"]["/api/v1/localities/{code}/rug"]["get"]
+    assert {"401", "403", "404"} <= set(get["responses"])
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow,
+                                                                  HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_generated_requests_never_break_the_api(clients, data):
+    client = clients[data.draw(st.sampled_from(["admin", "northlead", "provider1", "public"]))]
+    path, params = data.draw(st.sampled_from(_get_operations(client)))
+    query = {}
+    for p in params:
+        value = data.draw(TEXT)
+        if p["in"] == "path":
+            path = path.replace("{" + p["name"] + "}", quote(value, safe="") or "x")
+        elif data.draw(st.booleans()):
+            query[p["name"]] = value
+    r = client.get(path, params=query)
+    assert r.status_code in ALLOWED, (path, query, r.status_code, r.text[:200])
+    assert r.headers["content-type"].startswith(("application/json",
+                                                 "application/problem+json")), path
+    body = r.json()
+    if r.status_code >= 400:
+        assert body["status"] == r.status_code and body["detail"]
+
+
+def test_public_api_is_disclosure_controlled_and_keeps_states_apart(clients):
+    rows = clients["public"].get(
+        "/api/v1/public/indicators/screening_bowel_60_74/values").json()["rows"]
+    assert {r["area_type"] for r in rows} <= {"national", "icb", "locality"}
+    by = {(r["area_code"], r["period"]): r for r in rows}
+    # 2023/24: South's 5 is suppressed, North's 20 then goes too (secondary)
+    assert by[("L2", "2023/24")]["value_state"] == "suppressed"
+    assert by[("L2", "2023/24")]["value"] is None
+    assert "between 1 and 7" in by[("L2", "2023/24")]["disclosure"]
+    assert by[("L1", "2023/24")]["value_state"] == "suppressed"
+    assert "secondary" in by[("L1", "2023/24")]["disclosure"]
+    # 2024/25: a true zero stays a published zero; the ICB stays missing
+    assert by[("L1", "2024/25")]["value_state"] == "published"
+    assert by[("L1", "2024/25")]["value"] == 0 and by[("L1", "2024/25")]["numerator"] == 0
+    assert by[("I1", "2024/25")]["value_state"] == "missing"
+    assert all(r["numerator"] is None or r["area_type"] == "national" or r["numerator"] % 5 == 0
+               for r in rows)
+
+
+def test_public_download_keeps_the_three_states_and_the_reason(clients):
+    csv = clients["public"].get("/public/indicators/screening_bowel_60_74/download.csv").text
+    lines = {tuple(line.split(",")[1:2] + line.split(",")[4:5]): line
+             for line in csv.splitlines()[1:]}
+    assert ",suppressed," in lines[("L2", "2023/24")]
+    assert ",published," in lines[("L1", "2024/25")] and ",0," in lines[("L1", "2024/25")]
+    assert ",missing," in lines[("I1", "2024/25")]

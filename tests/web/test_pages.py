@@ -1,0 +1,111 @@
+"""What the pages say: charts with table alternatives, the three value states, helpful
+answers to bad input, and escaping of names that look like markup."""
+
+from __future__ import annotations
+
+IND = "early_stage_all"
+
+
+def test_indicator_page_has_charts_each_with_a_data_table(clients):
+    page = clients["analyst"].get(f"/indicators/{IND}").text
+    for chart in ("funnel", "ordered-bar", "trend"):
+        assert f'id="{chart}"' in page
+    assert page.count("Data table for") == 3
+    assert "95% and 99.8% limits" in page
+    assert "Definition and provenance" in page and "Wilson" in page
+    assert "Suppressed" in page and "Gamma Health" in page  # shown, never as a zero
+
+
+def test_indicator_page_narrows_practices_to_a_locality(clients):
+    page = clients["analyst"].get(f"/indicators/{IND}?level=practice&parent=L2").text
+    assert "Delta Medical" in page and "Alpha Surgery" not in page
+    bad = clients["analyst"].get(f"/indicators/{IND}?level=practice&parent=NOPE")
+    assert bad.status_code == 404 and "not a parent area" in bad.text
+
+
+def test_bad_level_or_period_lists_the_valid_ones(clients):
+    r = clients["analyst"].get(f"/indicators/{IND}?period=1999")
+    assert r.status_code == 404 and "2023/24, 2024/25" in r.text
+    r = clients["analyst"].get(f"/indicators/{IND}?level=galaxy")
+    assert r.status_code == 404 and "practice" in r.text
+
+
+def test_unknown_locality_lists_the_valid_ones(clients):
+    r = clients["admin"].get("/localities/Nowhere")
+    assert r.status_code == 404
+    assert "North Locality (L1)" in r.text and "South Locality (L2)" in r.text
+
+
+def test_locality_without_practices_says_why(clients, app):
+    with app.state.db.cursor() as con:
+        con.execute("INSERT INTO organisations (org_code, name, org_type, valid_from) VALUES "
+                    "('L9', 'Empty Locality', 'locality', DATE '2015-01-01')")
+    try:
+        page = clients["admin"].get("/localities/L9")
+        assert page.status_code == 200 and "no practices" in page.text
+        outliers = clients["admin"].get("/localities/L9/outliers")
+        assert "No practice in this locality" in outliers.text
+    finally:
+        with app.state.db.cursor() as con:
+            con.execute("DELETE FROM organisations WHERE org_code = 'L9'")
+
+
+def test_rug_shows_states_and_significance_words(clients):
+    page = clients["southlead"].get("/localities/L2").text
+    assert 'class="rug-suppressed"' in page and "suppressed: count 1-7" in page
+    north = clients["northlead"].get("/localities/L1").text
+    assert 'class="rug-worse"' in north and "(worse)" in north
+
+
+def test_practice_profile_spine_and_values(clients):
+    page = clients["northlead"].get("/practices/P1").text
+    assert 'id="spine"' in page and "Compared with national" in page
+    assert "Worse" in page and "55.0" in page
+
+
+def test_public_pages_show_the_policy_and_reasons(clients):
+    home = clients["public"].get("/public").text
+    assert "counts from 1 to 7 are suppressed" in home
+    page = clients["public"].get(
+        "/public/indicators/screening_bowel_60_74?period=2023/24").text
+    assert page.count("Suppressed") >= 2 and "secondary suppression" in page
+    assert "Alpha Surgery" not in page  # practices are never on the public view
+
+
+def test_names_that_look_like_markup_are_escaped(clients, app):
+    with app.state.db.cursor() as con:
+        con.execute("UPDATE indicator_values SET area_name = '<script>alert(1)</script>' "
+                    "WHERE area_code = 'P2'")
+    app.state.cache.clear()
+    try:
+        page = clients["admin"].get(f"/indicators/{IND}?level=practice").text
+        assert "<script>alert(1)</script>" not in page
+        assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+        csv = clients["admin"].get(f"/indicators/{IND}/download.csv?level=practice").text
+        assert "<script>" in csv  # data is data in a CSV...
+        formula = "=HYPERLINK(\"http://x\")"
+        with app.state.db.cursor() as con:
+            con.execute("UPDATE indicator_values SET area_name = ? WHERE area_code = 'P2'",
+                        [formula])
+        app.state.cache.clear()
+        csv = clients["admin"].get(f"/indicators/{IND}/download.csv?level=practice").text
+        assert "'=HYPERLINK" in csv  # ...but never a spreadsheet formula
+    finally:
+        with app.state.db.cursor() as con:
+            con.execute("UPDATE indicator_values SET area_name = 'Beta Practice' "
+                        "WHERE area_code = 'P2'")
+        app.state.cache.clear()
+
+
+def test_excel_download_opens_with_the_states(clients):
+    import io
+
+    import openpyxl
+
+    r = clients["admin"].get(f"/indicators/{IND}/download.xlsx?level=practice")
+    assert r.headers["content-type"].startswith("application/vnd.openxmlformats")
+    sheet = openpyxl.load_workbook(io.BytesIO(r.content)).active
+    header = [c.value for c in sheet[1]]
+    states = {row[header.index("area_code")]: row[header.index("value_state")]
+              for row in sheet.iter_rows(min_row=2, values_only=True)}
+    assert states["P3"] == "suppressed" and states["P1"] == "published"
