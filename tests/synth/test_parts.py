@@ -71,3 +71,18 @@ def test_england_geography_matches_the_brief():
 def test_unknown_scale_is_refused():
     with pytest.raises(ValueError, match="unknown scale"):
         build_geography("moon", np.random.default_rng(1))
+
+
+@pytest.mark.parametrize("scale", ["county", "england"])
+def test_planted_practices_are_distinct_and_sizeable(scale):
+    from carepath.synth.planted import plant
+
+    geo = build_geography(scale, np.random.default_rng(3))
+    planted = plant(geo, np.random.default_rng(4), anchors.PREFERRED_PLACE_ACHIEVED)
+    practices = [e["org_code"] for e in planted.entries
+                 if e["org_type"] == "practice" and e["kind"] != "pcn_change"]
+    assert len(practices) == len(set(practices))
+    size = dict(zip(geo.practices.code, geo.practices.list_size, strict=True))
+    assert min(size[c] for c in practices) >= np.median(geo.practices.list_size)
+    assert (planted.hna_trust_shift < -1).sum() == 1
+    assert len(geo.pcn_moves) == 1
