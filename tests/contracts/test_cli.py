@@ -48,7 +48,8 @@ def test_assess_statement_and_audit(contract_ws, contract_file, tmp_path, capsys
     code, out, _ = run(["contract", "assess", *ws_args, str(contract_file), "--year", "3",
                         "--html", str(tmp_path / "a.html")], capsys)
     assert code == 0 and "not_met" in out and "£70,000" in out
-    assert "Summary across outcomes" in (tmp_path / "a.html").read_text()
+    report_html = (tmp_path / "a.html").read_text()
+    assert "Summary across outcomes" in report_html and "paying for chance" in report_html
     out_csv = tmp_path / "s.csv"
     code, out, _ = run(["contract", "statement", *ws_args, str(contract_file), "--year", "3",
                         "--out", str(out_csv)], capsys)
@@ -94,3 +95,24 @@ def test_simulate_with_workspace_and_pdf_statement(contract_ws, contract_file, t
                           str(contract_file), "--year", "4", "--out", str(tmp_path / "s.doc")],
                          capsys)
     assert code == 2 and ".csv" in out + err
+
+
+def test_check_coproduction_event_ids_against_the_workspace(contract_ws, tmp_path, capsys):
+    from .conftest import CONTRACT, FRAMEWORK, write_pair
+
+    fw = yaml.safe_load(yaml.safe_dump(FRAMEWORK))
+    fw["coproduction"][0]["event_id"] = "EV1"
+    path = write_pair(tmp_path / "cp", fw, CONTRACT)
+    code, out, err = run(["contract", "check", "-w", str(contract_ws.path), str(path)], capsys)
+    assert code == 2 and "coproduction[0].event_id" in out + err and "EV1" in out + err
+    with contract_ws.transaction() as con:
+        con.execute("INSERT INTO coproduction_events (event_id, title, event_date, stage) "
+                    "VALUES ('EV1', 'Workshop', DATE '2020-10-01', ?)", [_a_stage()])
+    code, out, _ = run(["contract", "check", "-w", str(contract_ws.path), str(path)], capsys)
+    assert code == 0 and "ok:" in out
+
+
+def _a_stage() -> str:
+    from carepath.model.schema import COPRODUCTION_STAGES
+
+    return COPRODUCTION_STAGES[0]

@@ -104,3 +104,14 @@ def test_better_value_never_pays_less(rule, baseline, target, value, hib):
     p2, *_ = pay.outcome_payment(1.0, value + step, value + step - 2, value + step + 2, **kw)
     assert p2 >= p1 - 1e-12
     assert 0 <= p1 <= 1 and 0 <= p2 <= 1
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.lists(st.tuples(st.floats(0.01, 1), achievements), min_size=1, max_size=20),
+       st.floats(0, 1e7), rules)
+def test_contract_total_within_zero_and_amount_at_risk(outcomes, at_risk, rule):
+    """Pots are at_risk x weight with weights summing to 1, so the total stays in range."""
+    total_w = sum(w for w, _ in outcomes)
+    paid = sum(at_risk * (w / total_w) * float(pay.earned_fraction(a, rule))
+               for w, a in outcomes)
+    assert 0 <= paid <= at_risk * (1 + 1e-9)

@@ -52,8 +52,16 @@ def _table(title: str, columns: list[str], rows: list[list[str]]) -> Table:
 @contract_app.command("check")
 def check(file: ContractFile, workspace: WorkspaceOption = None) -> None:
     """Validate a contract and its framework; print the outcomes and years at risk."""
+    from carepath.domain.contracts.registry import check_coproduction
+    from carepath.errors import ValidationError
+
     ws = open_workspace(workspace) if workspace else None
     contract, fw, _ = _load(file, ws)
+    if ws is not None:
+        with ws.connect(read_only=True) as con:
+            problems = check_coproduction(con, fw)
+        if problems:
+            raise ValidationError("; ".join(problems), where=fw.source_file)
     rows = [[o.id, fw.domain_of(o.id).statement, o.indicator, f"{o.weight:.0%}",
              contract.rule(o.id).rule] for o in fw.outcomes]
     console.print(_table(f"{contract.title} ({contract.id}): framework {fw.id}",
@@ -96,7 +104,7 @@ def assess_cmd(file: ContractFile, year: YearOption, workspace: WorkspaceOption 
     from carepath.domain.contracts import report
     from carepath.domain.contracts.registry import record_assessment
 
-    ws, a, _ = _assess(file, workspace, year)
+    ws, a, library = _assess(file, workspace, year)
     rows = [[o.outcome_id, _num(o.point.value), f"{_num(o.point.lower)}–{_num(o.point.upper)}",
              _num(o.target), o.judgement, o.variation_icon or "–", o.assurance_icon or "–",
              o.dq_status, f"£{o.payment:,.0f}"] for o in a.outcomes]
@@ -108,8 +116,25 @@ def assess_cmd(file: ContractFile, year: YearOption, workspace: WorkspaceOption 
     record_assessment(ws, a, actor=_actor())
     if html:
         html.parent.mkdir(parents=True, exist_ok=True)
-        html.write_text(report.assessment_html(a), encoding="utf-8")
+        html.write_text(report.assessment_html(a, _chance_for(ws, a, library)),
+                        encoding="utf-8")
         console.print(f"wrote {html}")
+
+
+def _chance_for(ws, a, library):
+    """The chance table for the report: this year, or the first year at risk if fee-based."""
+    from carepath.domain.contracts import chance
+    from carepath.domain.contracts.data import ContractData, read_values
+    from carepath.errors import CarepathError
+
+    c, fw = a.contract, a.framework
+    year = chance.first_year_at_risk(c) if c.fee_based(a.year) else a.year
+    with ws.connect(read_only=True) as con:
+        data = ContractData(read_values(con, c, fw), c, library)
+    try:
+        return chance.simulate(c, fw, library, chance.inputs_from_data(data, fw, year), year)
+    except CarepathError:
+        return None  # no baseline or volume for some outcome: the report leaves it out
 
 
 @contract_app.command("statement")

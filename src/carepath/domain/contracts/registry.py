@@ -117,6 +117,25 @@ def record_assessment(ws: Workspace, a: Assessment, *, actor: str) -> None:
                  detail=json.dumps({"year": a.year, "judgements": counts}))
 
 
+def check_coproduction(con, fw: Framework) -> list[str]:
+    """Problems with the co-production record against the workspace's co-design events:
+    an ``event_id`` that is not there, or a date that differs from the event's."""
+    problems = []
+    for i, rec in enumerate(fw.coproduction):
+        if rec.event_id is None:
+            continue
+        row = con.execute("SELECT event_date FROM coproduction_events WHERE event_id = ?",
+                          [rec.event_id]).fetchone()
+        where = f"field coproduction[{i}].event_id"
+        if row is None:
+            problems.append(f"{where}: no co-production event {rec.event_id!r} in the "
+                            "workspace")
+        elif row[0] != rec.date:
+            problems.append(f"{where}: event {rec.event_id!r} was held on {row[0]}, the "
+                            f"record says {rec.date}")
+    return problems
+
+
 def registered(ws: Workspace) -> list[Path]:
     folder = ws.definitions_dir("contracts")
     return sorted(folder.glob("*.yaml")) if folder.is_dir() else []
