@@ -158,3 +158,34 @@ def test_whole_library_runs_on_the_hand_made_workspace(small_ws):
                                   "GROUP BY 1").fetchall())
     assert set(states) <= {"published", "suppressed", "missing"}
     assert states["published"] > 0
+
+
+def test_user_defined_group_of_practices_is_an_area(small_ws):
+    with small_ws.config_path.open("a") as fh:
+        fh.write('\n[groups.G1]\nname = "Coastal practices"\npractices = ["P1", "P3"]\n')
+    run(small_ws, "early_stage_known")
+    group = values(small_ws, "early_stage_known")[("G1", "all")]
+    assert group.area_type == "group" and group.area_name == "Coastal practices"
+    assert (group.numerator, group.denominator) == (2 + 1, 3 + 1)  # P1 + P3
+    assert group.parent_code == "national"
+
+
+def test_a_group_without_practices_is_rejected_with_where(small_ws):
+    from carepath.errors import CarepathError
+
+    with small_ws.config_path.open("a") as fh:
+        fh.write('\n[groups.G2]\nname = "Empty"\npractices = []\n')
+    with pytest.raises(CarepathError, match="groups.G2"):
+        run(small_ws, "early_stage_known")
+
+
+def test_funnel_comparator_uses_the_national_proportion(small_ws):
+    defn = builtin()["early_stage_known"].model_copy(update={
+        "comparator": builtin()["screening_breast_53_70"].comparator})
+    compute(small_ws, [defn])
+    got = values(small_ws, "early_stage_known")
+    assert got[("national", "all")].compared_to_national == "not_compared"
+    for area, (x, n) in {"P1": (2, 3), "P2": (1, 2), "L1": (3, 5)}.items():
+        raw = stats.funnel_significance([x], [n], baseline=4 / 6, confidence=0.998)
+        assert got[(area, "all")].compared_to_national == \
+            stats.with_polarity(raw, "high_is_good")[0]

@@ -12,8 +12,10 @@ import pandas as pd
 
 from carepath import stats
 from carepath.indicators.definition import CONF_95, CONF_998, Definition, Population
+from carepath.stats.trend import TREND_POINTS
 
 NATIONAL = "national"
+GROUP = "group"  # a user-defined group of practices ([groups] in carepath.toml)
 # The parent each area is compared with (first level present in the hierarchy wins).
 PARENT_LEVELS = {
     "practice": ("locality", "pcn", "sub_icb", "icb"),
@@ -24,13 +26,15 @@ PARENT_LEVELS = {
     "cancer_alliance": ("region",),
     "region": (),
     "provider": (),
+    GROUP: (),
 }
 ROLLUP_LEVELS = ("pcn", "locality", "sub_icb", "icb", "cancer_alliance", "region")
 QUINTILES = 5
 CELL = ["period", "area_type", "area_code", "breakdown", "category"]
 
 
-def area_map(units: pd.DataFrame, hierarchy: pd.DataFrame, attribution: str) -> pd.DataFrame:
+def area_map(units: pd.DataFrame, hierarchy: pd.DataFrame, attribution: str,
+             groups: pd.DataFrame | None = None) -> pd.DataFrame:
     """(period, unit) -> every area it counts in, using the hierarchy valid at period end.
 
     ``units`` has period, period_end, unit; ``hierarchy`` has child_code, parent_code,
@@ -45,17 +49,24 @@ def area_map(units: pd.DataFrame, hierarchy: pd.DataFrame, attribution: str) -> 
             links.valid_to.isna() | (links.valid_to >= links.period_end))
         links = links[valid & links.parent_type.isin(ROLLUP_LEVELS)]
         frames.append(links.assign(area_type=links.parent_type, area_code=links.parent_code))
+    if attribution == "practice" and groups is not None and not groups.empty:
+        members = units.merge(groups, on="unit")  # user-defined groups of practices
+        frames.append(members.assign(area_type=GROUP))
     cols = ["period", "unit", "area_type", "area_code"]
     return pd.concat([f[cols] for f in frames], ignore_index=True).drop_duplicates()
 
 
 def parents(amap: pd.DataFrame) -> pd.DataFrame:
-    """(period, area_type, area_code) -> parent_code, by the PARENT_LEVELS rule."""
+    """(period, area_type, area_code) -> parent_code, by the PARENT_LEVELS rule. A
+    user-defined group is compared with national (a practice may be in several groups)."""
+    groups = amap[amap.area_type == GROUP][["period", "area_type", "area_code"]]
+    groups = groups.drop_duplicates().assign(parent_code=NATIONAL)
+    amap = amap[amap.area_type != GROUP]
     wide = amap.pivot_table(index=["period", "unit"], columns="area_type", values="area_code",
                             aggfunc="first").reset_index()
     out = []
     for level, candidates in PARENT_LEVELS.items():
-        if level not in wide.columns:
+        if level == GROUP or level not in wide.columns:
             continue
         parent_level = next((c for c in candidates if c in wide.columns), None)
         sub = wide[["period", level]].copy()
@@ -64,7 +75,7 @@ def parents(amap: pd.DataFrame) -> pd.DataFrame:
         out.append(sub.rename(columns={level: "area_code"}).assign(area_type=level))
     if not out:
         return pd.DataFrame(columns=["period", "area_type", "area_code", "parent_code"])
-    result = pd.concat(out, ignore_index=True)
+    result = pd.concat(out + [groups], ignore_index=True)
     result["parent_code"] = result.parent_code.fillna(NATIONAL)
     return result
 
@@ -210,9 +221,27 @@ def compare(defn: Definition, cells: pd.DataFrame, parent_map: pd.DataFrame) -> 
     cells["compared_to_national"] = _judge(lo, hi, cells._national.to_numpy(float),
                                            defn.polarity)
     cells["compared_to_parent"] = _judge(lo, hi, cells._parent.to_numpy(float), defn.polarity)
+    if defn.comparator.method == "funnel" and defn.statistic == "proportion":
+        cells["compared_to_national"] = _funnel_judgements(defn, cells)
+    elif defn.comparator.method == "quantiles":
+        cells["compared_to_national"] = "not_compared"  # the quintile is the comparison
     national_rows = cells.area_type == NATIONAL
     cells.loc[national_rows, ["compared_to_national", "compared_to_parent"]] = "not_compared"
     return cells.drop(columns=["_national", "_parent"])
+
+
+def _funnel_judgements(defn: Definition, cells: pd.DataFrame) -> np.ndarray:
+    """Each area against the funnel around the national proportion of its period and
+    category (Spiegelhalter; PHE limits), at the comparator's confidence."""
+    out = np.full(len(cells), "not_compared", dtype=object)
+    usable = (cells.value_state == "published") & cells._national.notna() & (cells.den > 0)
+    for _, group in cells[usable].groupby(["period", "breakdown", "category"]):
+        baseline = float(group._national.iloc[0]) / defn.scale
+        raw = stats.funnel_significance(group.num.to_numpy(float), group.den.to_numpy(float),
+                                        statistic="proportion", baseline=baseline,
+                                        confidence=defn.comparator.confidence)
+        out[cells.index.get_indexer(group.index)] = stats.with_polarity(raw, defn.polarity)
+    return out
 
 
 def quintiles(cells: pd.DataFrame) -> pd.Series:
@@ -225,3 +254,31 @@ def quintiles(cells: pd.DataFrame) -> pd.Series:
 
 def needs_population(defn: Definition) -> bool:
     return isinstance(defn.denominator, Population)
+
+
+# ----- recent trend ---------------------------------------------------------------------
+def recent_trends(defn: Definition, cells: pd.DataFrame) -> pd.Series:
+    """The Fingertips recent-trend label at each series' latest period (breakdown 'all'),
+    over its last ``TREND_POINTS`` periods; other rows get None."""
+    out = pd.Series([None] * len(cells), index=cells.index, dtype=object)
+    mine = cells[(cells.breakdown == "all") & (cells.value_state == "published")]
+    mine = mine.sort_values(["area_type", "area_code", "period_start"])
+    key = mine.area_type + "\x1f" + mine.area_code
+    position = mine.groupby(key, sort=False).cumcount(ascending=False)  # 0 = latest
+    size = key.map(key.value_counts())
+    tail = mine[(position < TREND_POINTS) & (size >= TREND_POINTS)]
+    if tail.empty:
+        return out
+    columns = ["num", "den"] if defn.statistic == "proportion" else \
+        ["value", "lower95", "upper95"]
+    arrays = [tail[c].to_numpy(float).reshape(-1, TREND_POINTS) for c in columns]
+    latest = tail.index.to_numpy().reshape(-1, TREND_POINTS)[:, -1]
+    for i, row_index in enumerate(latest):
+        if defn.statistic == "proportion":
+            marker = stats.trend_marker(numerator=arrays[0][i], denominator=arrays[1][i],
+                                        polarity=defn.polarity)
+        else:
+            marker = stats.trend_marker(values=arrays[0][i], lower=arrays[1][i],
+                                        upper=arrays[2][i], polarity=defn.polarity)
+        out[row_index] = marker.label
+    return out

@@ -46,10 +46,24 @@ class Context:
     hierarchy: pd.DataFrame
     names: dict[str, str]
     loads: pd.DataFrame
+    groups: pd.DataFrame
     computed_at: datetime = field(default_factory=lambda: datetime.now().replace(microsecond=0))
 
 
-def _context(con: duckdb.DuckDBPyConnection, source: cp.Source) -> Context:
+def practice_groups(config: dict) -> pd.DataFrame:
+    """User-defined groups of practices from ``[groups.<code>]`` in carepath.toml:
+    ``name = "..."`` and ``practices = ["A81001", ...]``."""
+    rows = []
+    for code, spec in (config.get("groups") or {}).items():
+        practices = spec.get("practices") if isinstance(spec, dict) else None
+        if not isinstance(practices, list) or not practices:
+            raise CarepathError("a group needs a non-empty list 'practices'",
+                                where=f"carepath.toml: groups.{code}")
+        rows += [{"unit": str(p), "area_code": str(code)} for p in practices]
+    return pd.DataFrame(rows, columns=["unit", "area_code"])
+
+
+def _context(con: duckdb.DuckDBPyConnection, source: cp.Source, config: dict) -> Context:
     hierarchy = con.execute("SELECT child_code, parent_code, parent_type, valid_from, "
                             "valid_to FROM org_hierarchy").df()
     for col in ("valid_from", "valid_to"):
@@ -60,7 +74,9 @@ def _context(con: duckdb.DuckDBPyConnection, source: cp.Source) -> Context:
                           "'england'").fetchall()[0][0]
     names[rollup.NATIONAL] = england or NATIONAL_NAME_DEFAULT
     loads = con.execute("SELECT table_name, load_id FROM load_log").df()
-    return Context(source, hierarchy, names, loads)
+    for code, spec in (config.get("groups") or {}).items():
+        names[str(code)] = spec.get("name", str(code)) if isinstance(spec, dict) else str(code)
+    return Context(source, hierarchy, names, loads, practice_groups(config))
 
 
 # ----- one indicator --------------------------------------------------------------------
@@ -133,31 +149,59 @@ def _standardised_cells(defn: Definition, rolled: pd.DataFrame, cat: str) -> pd.
     return cells
 
 
-def _breakdown_cells(ctx, defn, ptable, periods_df, breakdown: str) -> pd.DataFrame:
-    strata = cp.STRATA if defn.statistic in STANDARDISED else ()
-    group = tuple(dict.fromkeys(strata + (() if breakdown == "all" else (breakdown,))))
+def _unit_counts(ctx, defn, ptable, group: tuple[str, ...]) -> pd.DataFrame:
     num = _part(ctx, defn, defn.numerator, ptable, group)
     den = _part(ctx, defn, defn.denominator, ptable, group)
-    keys = ["period", "unit", *group]
-    merged = _merge_parts(num, den, keys, defn)
-    if merged.empty:
-        return pd.DataFrame()
-    units = merged[["period", "unit"]].drop_duplicates().merge(periods_df, on="period")
-    amap = rollup.area_map(units, ctx.hierarchy, defn.attribution)
+    return _merge_parts(num, den, ["period", "unit", *group], defn)
+
+
+def _scans(defn: Definition) -> list[tuple[tuple[str, ...], tuple[str, ...]]]:
+    """(columns to group the scan by, breakdowns derived from it). One scan serves every
+    breakdown, except distinct counts, which cannot be summed across categories."""
+    strata = cp.STRATA if defn.statistic in STANDARDISED else ()
+    breakdowns = ("all", *defn.breakdowns)
+    if defn.numerator.value.startswith("distinct:") and defn.breakdowns:
+        return [(tuple(dict.fromkeys(strata + (() if b == "all" else (b,)))), (b,))
+                for b in breakdowns]
+    return [(tuple(dict.fromkeys(strata + defn.breakdowns)), breakdowns)]
+
+
+def _breakdown_cells(defn, merged: pd.DataFrame, amap: pd.DataFrame,
+                     breakdown: str) -> pd.DataFrame:
+    strata = list(cp.STRATA) if defn.statistic in STANDARDISED else []
     cat = breakdown if breakdown != "all" else "_all"
+    keys = list(dict.fromkeys(strata + ([] if breakdown == "all" else [breakdown])))
+    metrics = [c for c in ("num", "den", "total", "total_sq") if c in merged]
+    unit = merged.groupby(["period", "unit", *keys], as_index=False, dropna=False)[
+        metrics].sum(min_count=1)
     if breakdown == "all":
-        merged["_all"] = "all"
-    rolled = rollup.roll_up(merged, amap, list(dict.fromkeys([*group, cat])))
+        unit["_all"] = "all"
+    rolled = rollup.roll_up(unit, amap, list(dict.fromkeys([*keys, cat])))
     if defn.statistic in STANDARDISED:
         cells = _standardised_cells(defn, rolled, cat)
     else:
-        metrics = [c for c in ("num", "den", "total", "total_sq") if c in rolled]
         cells = rolled.groupby(["period", "area_type", "area_code", cat], as_index=False,
                                dropna=False)[metrics].sum(min_count=1)
     cells = cells.rename(columns={cat: "category"}).assign(breakdown=breakdown)
     if breakdown == "age_band":
         cells["category"] = cells.category.map(lambda i: AGE_BANDS[int(i)])
     cells["category"] = cells.category.astype(str)
+    return cells
+
+
+def _all_cells(ctx, defn, ptable, periods_df) -> pd.DataFrame:
+    frames, amap = [], None
+    for group, breakdowns in _scans(defn):
+        merged = _unit_counts(ctx, defn, ptable, group)
+        if merged.empty:
+            continue
+        if amap is None:
+            units = merged[["period", "unit"]].drop_duplicates().merge(periods_df, on="period")
+            amap = rollup.area_map(units, ctx.hierarchy, defn.attribution, ctx.groups)
+        frames += [_breakdown_cells(defn, merged, amap, b) for b in breakdowns]
+    if not frames:
+        return pd.DataFrame()
+    cells = pd.concat(frames, ignore_index=True)
     return cells.merge(rollup.parents(amap), on=["period", "area_type", "area_code"],
                        how="left")
 
@@ -170,12 +214,9 @@ def compute_one(ctx: Context, defn: Definition) -> pd.DataFrame:
     periods_df = pd.DataFrame({"period": [p.label for p in periods],
                                "period_start": [p.start for p in periods],
                                "period_end": pd.to_datetime([p.end for p in periods])})
-    frames = [_breakdown_cells(ctx, defn, ptable, periods_df, b)
-              for b in ("all", *defn.breakdowns)]
-    frames = [f for f in frames if not f.empty]
-    if not frames:
-        return pd.DataFrame()
-    cells = pd.concat(frames, ignore_index=True)
+    cells = _all_cells(ctx, defn, ptable, periods_df)
+    if cells.empty:
+        return cells
     years = cells.period.map({p.label: p.years for p in periods})
     cells = rollup.apply_statistic(defn, cells, years)
     if defn.statistic in ("isr", "isratio"):
@@ -188,6 +229,7 @@ def compute_one(ctx: Context, defn: Definition) -> pd.DataFrame:
     bounds = {p.label: (p.start, p.end) for p in periods}
     cells["period_start"] = cells.period.map(lambda x: bounds[x][0])
     cells["period_end"] = cells.period.map(lambda x: bounds[x][1])
+    cells["trend"] = rollup.recent_trends(defn, cells)
     return cells
 
 
@@ -210,7 +252,8 @@ def to_rows(ctx: Context, defn: Definition, cells: pd.DataFrame) -> pd.DataFrame
         "statistic": defn.statistic, "method": cells["method"],
         "compared_to_parent": cells["compared_to_parent"],
         "compared_to_national": cells["compared_to_national"],
-        "quantile": cells["quantile"], "trend": None, "value_state": cells["value_state"],
+        "quantile": cells["quantile"], "trend": cells["trend"],
+        "value_state": cells["value_state"],
         "value_note": cells["value_note"], "load_ids": _provenance(ctx, defn),
         "carepath_version": __version__, "computed_at": ctx.computed_at,
     })
@@ -257,7 +300,7 @@ def compute(ws: Workspace, definitions: list[Definition], *, force: bool = False
 def _compute_with(ws, definitions, source, force, actor, progress) -> list[Outcome]:
     outcomes: list[Outcome] = []
     with ws.transaction() as con:
-        ctx = _context(con, source or duckdb_source(con))
+        ctx = _context(con, source or duckdb_source(con), ws.config())
         for defn in definitions:
             outcomes.append(_compute_and_write(con, ctx, defn, force))
             if progress:
