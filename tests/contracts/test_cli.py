@@ -116,3 +116,12 @@ def _a_stage() -> str:
     from carepath.model.schema import COPRODUCTION_STAGES
 
     return COPRODUCTION_STAGES[0]
+
+
+def test_simulate_in_design_mode_without_a_workspace(capsys):
+    code, out, _ = run(["contract", "simulate", str(EXAMPLES_DIR / "wessex_eol_contract.yaml"),
+                        "--draws", "500"], capsys)
+    assert code == 0 and "year 3" in out and "bereaved_rating" in out and "NO" in out
+    code, out, err = run(["contract", "simulate",
+                          str(EXAMPLES_DIR / "wessex_cancer_contract.yaml")], capsys)
+    assert code == 2 and "expected_denominator" in out + err
