@@ -85,3 +85,16 @@ def test_statement_download_is_audited(clients):
         rows = con.execute("SELECT target FROM audit_log WHERE actor = 'prime_a' AND "
                            "action = 'contract.statement_downloaded'").fetchall()
     assert rows == [("contract:test_contract",)]
+
+
+def test_json_api_same_scopes(clients):
+    listing = clients["prime_a"].get("/api/v1/contracts")
+    assert listing.status_code == 200
+    assert [c["id"] for c in listing.json()] == ["test_contract"]
+    year = clients["prime_a"].get("/api/v1/contracts/test_contract/years/3").json()
+    assert year["total"] == 970_000 and year["outcome_element"] == 70_000
+    assert [o["judgement"] for o in year["outcomes"]] == ["not_met", "not_distinguishable"]
+    assert clients["prime_a"].get("/api/v1/contracts/other_contract/years/3").status_code \
+        == 403
+    assert clients["lead"].get("/api/v1/contracts").status_code == 403
+    assert clients["public"].get("/api/v1/contracts").status_code == 401

@@ -56,7 +56,7 @@ def may_see(who: Principal, contract: Contract) -> bool:
     return who.role is Role.PROVIDER and contract.prime_provider.code in who.scope
 
 
-def _entries(request: Request) -> tuple[list[Entry], dict]:
+def entries_for(request: Request) -> tuple[list[Entry], dict]:
     ws = request.app.state.ws
     library = load_library(ws.definitions_dir("indicators"))
     paths, example = registered(ws), False
@@ -72,8 +72,8 @@ def _entries(request: Request) -> tuple[list[Entry], dict]:
     return out, library
 
 
-def _entry_or_404(request: Request, who: Principal, ident: str) -> tuple[Entry, dict]:
-    entries, library = _entries(request)
+def entry_or_404(request: Request, who: Principal, ident: str) -> tuple[Entry, dict]:
+    entries, library = entries_for(request)
     found = next((e for e in entries if e.contract.id == ident), None)
     if found is None:
         raise HTTPException(404, f"There is no contract {ident!r}.")
@@ -84,12 +84,12 @@ def _entry_or_404(request: Request, who: Principal, ident: str) -> tuple[Entry, 
 
 @router.get("/contracts", include_in_schema=False)
 def contracts_home(request: Request, who: Principal = Depends(require_contract_role)):
-    entries, _ = _entries(request)
+    entries, _ = entries_for(request)
     visible = [e for e in entries if may_see(who, e.contract)]
     return render(request, "contracts.html", {"title": "Contracts", "entries": visible})
 
 
-def _year(contract: Contract, year: int | None) -> int:
+def contract_year(contract: Contract, year: int | None) -> int:
     if year is None:
         return chance.first_year_at_risk(contract)
     if not 1 <= year <= contract.term.years:
@@ -101,9 +101,9 @@ def _year(contract: Contract, year: int | None) -> int:
 def contract_page(request: Request, ident: str, year: int | None = None,
                   who: Principal = Depends(require_contract_role),
                   con: duckdb.DuckDBPyConnection = Depends(get_con)):
-    entry, library = _entry_or_404(request, who, ident)
+    entry, library = entry_or_404(request, who, ident)
     c, fw = entry.contract, entry.framework
-    year = _year(c, year)
+    year = contract_year(c, year)
     data = ContractData(read_values(con, c, fw), c, library)
     a = assess_data(data, fw, year)
     sim = _chance(data, fw, library, year)
@@ -133,9 +133,9 @@ def _chance(data: ContractData, fw: Framework, library: dict, year: int):
 def statement_csv(request: Request, ident: str, year: int,
                   who: Principal = Depends(require_contract_role),
                   con: duckdb.DuckDBPyConnection = Depends(get_con)):
-    entry, library = _entry_or_404(request, who, ident)
+    entry, library = entry_or_404(request, who, ident)
     c, fw = entry.contract, entry.framework
-    year = _year(c, year)
+    year = contract_year(c, year)
     a = assess_data(ContractData(read_values(con, c, fw), c, library), fw, year)
     text = report.statement_csv(a)
     record(con, actor=who.username or "anonymous", action="contract.statement_downloaded",

@@ -1,0 +1,81 @@
+"""JSON API for contracts (C7): the contracts a caller may see, and one contract year's
+judgements, icons and statement lines. Same roles and scopes as the pages: a provider sees
+only the contracts it holds as prime provider."""
+
+from __future__ import annotations
+
+import math
+from typing import Annotated, Any
+
+import duckdb
+from fastapi import APIRouter, Depends, Path, Request
+from pydantic import BaseModel
+
+from carepath.domain.contracts import charts, report
+from carepath.domain.contracts.assessment import assess_data
+from carepath.domain.contracts.data import ContractData, read_values
+from carepath.web.db import get_con
+from carepath.web.pages.contracts import (
+    contract_year,
+    entries_for,
+    entry_or_404,
+    may_see,
+    require_contract_role,
+)
+from carepath.web.scopes import Principal
+
+router = APIRouter(tags=["contracts"])
+Ident = Annotated[str, Path(min_length=1, max_length=100, pattern=r"^[a-z][a-z0-9_]*$")]
+
+
+class ContractItem(BaseModel):
+    id: str
+    title: str
+    prime_provider: str
+    first_year: str
+    years: int
+    example: bool
+
+
+class ContractYear(BaseModel):
+    """Judgements and icons per outcome, and the statement lines; unknown numbers are null."""
+
+    contract_id: str
+    year: int
+    period: str
+    fee_based: bool
+    fee: float
+    at_risk: float
+    outcome_element: float
+    total: float
+    outcomes: list[dict[str, Any]]
+    statement: list[dict[str, Any]]
+
+
+def _clean(rows: list[dict]) -> list[dict[str, Any]]:
+    return [{k: (None if isinstance(v, float) and not math.isfinite(v) else v)
+             for k, v in r.items()} for r in rows]
+
+
+@router.get("/contracts", response_model=list[ContractItem])
+def contracts(request: Request, who: Principal = Depends(require_contract_role)):
+    entries, _ = entries_for(request)
+    return [ContractItem(id=e.contract.id, title=e.contract.title,
+                         prime_provider=e.contract.prime_provider.code,
+                         first_year=e.contract.term.first_year, years=e.contract.term.years,
+                         example=e.example)
+            for e in entries if may_see(who, e.contract)]
+
+
+@router.get("/contracts/{ident}/years/{year}", response_model=ContractYear)
+def contract_year_api(request: Request, ident: Ident, year: int,
+                      who: Principal = Depends(require_contract_role),
+                      con: duckdb.DuckDBPyConnection = Depends(get_con)):
+    entry, library = entry_or_404(request, who, ident)
+    c, fw = entry.contract, entry.framework
+    year = contract_year(c, year)
+    a = assess_data(ContractData(read_values(con, c, fw), c, library), fw, year)
+    return ContractYear(contract_id=c.id, year=year, period=a.period, fee_based=a.fee_based,
+                        fee=a.fee, at_risk=a.at_risk, outcome_element=a.outcome_total,
+                        total=a.total, outcomes=_clean(charts.icon_summary(a)),
+                        statement=_clean(report.statement_rows(a)))
