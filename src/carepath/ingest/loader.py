@@ -206,6 +206,7 @@ def _load_chunk(con: duckdb.DuckDBPyConnection, plan: Plan, chunk: pa.Table,
     try:
         if table.key:
             con.execute(f"CREATE TEMP TABLE {q(plan.dups)} AS {plan.dups_sql()}")
+            con.execute(f"CREATE TEMP TABLE {q(plan.existing)} AS {plan.existing_sql()}")
         # Decide bad rows once, before any row of this chunk is in the target.
         con.execute(f"CREATE TEMP TABLE {q(plan.bad_rows)} AS {plan.bad_rows_sql()}")
         problems = con.execute(
@@ -223,6 +224,7 @@ def _load_chunk(con: duckdb.DuckDBPyConnection, plan: Plan, chunk: pa.Table,
         con.execute(f"DROP TABLE {q(plan.bad_rows)}")
         if table.key:
             con.execute(f"DROP TABLE {q(plan.dups)}")
+            con.execute(f"DROP TABLE {q(plan.existing)}")
     finally:
         con.unregister(plan.stage)
 

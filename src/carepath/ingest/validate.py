@@ -153,18 +153,34 @@ class Plan:
     def dups(self) -> str:
         return f"{self.stage}_dups"
 
-    def dups_sql(self) -> str:
-        """Rows repeating the key of an earlier row of this load. Narrow (key columns
-        only), so it stays cheap on tens of millions of rows."""
+    def _typed_keys(self) -> list[str]:
         keys = []
         for k in self.table.key:
             col = self.table.column(k)
             raw = f"nullif(trim(s.{q(k)}), '')" if k in self.present else "NULL"
             keys.append(code_expr(col, raw) if col.codes and col.type == "text"
                         else typed_expr(col, raw))
+        return keys
+
+    def dups_sql(self) -> str:
+        """Rows repeating the key of an earlier row of this chunk. Narrow (key columns
+        only), so it stays cheap."""
         return (f"SELECT \"__row\" FROM (SELECT \"__row\", row_number() OVER (PARTITION BY "
-                f"{', '.join(keys)} ORDER BY \"__row\") AS n FROM {q(self.stage)} s) "
-                f"WHERE n > 1")
+                f"{', '.join(self._typed_keys())} ORDER BY \"__row\") AS n FROM "
+                f"{q(self.stage)} s) WHERE n > 1")
+
+    @property
+    def existing(self) -> str:
+        return f"{self.stage}_existing"
+
+    def existing_sql(self) -> str:
+        """Rows whose key is already in the target (earlier loads, earlier chunks). An
+        explicit join on a materialised, chunk-sized key list, so the hash table is built
+        on the chunk and memory does not grow with the target table."""
+        aliased = ", ".join(f"{e} AS k{i}" for i, e in enumerate(self._typed_keys()))
+        on = " AND ".join(f"x.{q(k)} = c.k{i}" for i, k in enumerate(self.table.key))
+        return (f"SELECT DISTINCT c.\"__row\" FROM (SELECT s.\"__row\", {aliased} FROM "
+                f"{q(self.stage)} s) c JOIN {q(self.table.name)} x ON {on}")
 
     def problems(self) -> list[Check]:
         out = [Check('t."__pre_reason" IS NOT NULL', 't."__pre_column"', 't."__pre_value"',
@@ -237,8 +253,7 @@ class Plan:
             return []
         cols = ", ".join(self.table.key)
         first = self.table.key[0]
-        match = " AND ".join(f"x.{q(k)} = t.{q(k)}" for k in self.table.key)
-        in_table = f"EXISTS (SELECT 1 FROM {q(self.table.name)} x WHERE {match})"
+        in_table = f't."__row" IN (SELECT "__row" FROM {q(self.existing)})'
         key_shown = shown(first, f"t.{q('raw:' + first)}", False)
         return [
             problem('t."__dup"', first, key_shown,
