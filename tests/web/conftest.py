@@ -92,6 +92,11 @@ def build_workspace(path) -> Workspace:
                         " NULL)", [code])
         con.executemany(f"INSERT INTO indicator_values VALUES ({', '.join('?' * 30)})",
                         _values())
+        # registered lists (P4 is small) for peer groups, reliability and opportunity
+        for code, size in (("P1", 6000), ("P2", 9000), ("P3", 4000), ("P4", 600)):
+            for band, share in (("0-4", 0.1), ("40-44", 0.6), ("70-74", 0.3)):
+                con.execute("INSERT INTO registered_population VALUES (?, DATE '2025-01-01', "
+                            "'F', ?, ?)", [code, band, int(size * share)])
     from carepath.web import users
 
     for name, (role, scope) in ACCOUNTS.items():

@@ -109,3 +109,24 @@ def test_excel_download_opens_with_the_states(clients):
     states = {row[header.index("area_code")]: row[header.index("value_state")]
               for row in sheet.iter_rows(min_row=2, values_only=True)}
     assert states["P3"] == "suppressed" and states["P1"] == "published"
+
+
+def test_practice_profile_has_peers_list_size_and_small_practice_flag(clients):
+    page = clients["admin"].get("/practices/P4").text
+    assert "Small practice" in page and "600" in page
+    assert "Most similar practices" in page and "How similarity is measured" in page
+    assert "not used: no data in this workspace" in page  # no IMD in the fixture
+    lead = clients["northlead"].get("/practices/P1").text
+    assert 'href="/practices/P3"' not in lead  # a peer outside the lead's scope: no link
+
+
+def test_indicator_page_states_opportunity_with_an_interval(clients):
+    page = clients["admin"].get(f"/indicators/{IND}?level=practice").text
+    assert "If every practice matched the top quartile of its peers" in page
+    assert "95% interval" in page and "adding up raw gaps would claim" in page
+
+
+def test_indicator_page_offers_overdispersed_limits(clients):
+    page = clients["admin"].get(f"/indicators/{IND}?od=additive").text
+    assert "allowing for overdispersion" in page and "Spiegelhalter" in page
+    assert clients["admin"].get(f"/indicators/{IND}?od=magic").status_code == 404

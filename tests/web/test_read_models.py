@@ -61,3 +61,33 @@ def test_versioned_cache_drops_least_recently_used(app):
         calls = []
         cache.get("a", con, lambda c: calls.append("a") or "a")
     assert calls == ["a"]
+
+
+def test_similar_practices_match_the_shared_peer_groups(app):
+    from carepath.domain.benchmarking import peers
+    from carepath.web.benchmarking import similar_practices
+
+    cache = VersionedCache()
+    with app.state.db.cursor() as con:
+        features = peers.practice_features(con)
+        used = {k: w for k, w in peers.PeerModel().weights.items()
+                if features[k].notna().any()}
+        model = peers.PeerModel(weights=used)
+        expected = peers.peer_groups(features, model)
+        for code in ("P1", "P2", "P3", "P4"):
+            got = similar_practices(cache, con, code, model)
+            want = expected[expected["practice_code"] == code]
+            assert list(got["peer_code"]) == list(want["peer_code"])
+            assert list(got["distance"]) == pytest.approx(list(want["distance"]))
+
+
+def test_overdispersion_limits_widen_the_funnel():
+    from carepath.web.benchmarking import overdispersed_limits
+
+    rows = [{"value_state": "published", "numerator": x, "denominator": 100}
+            for x in (20, 35, 50, 65, 80)]
+    limits, facts = overdispersed_limits(rows, "additive")
+    assert facts["overdispersed"] and facts["tau2"] > 0
+    at100 = min(limits, key=lambda r: abs(r["denominator"] - 100))
+    assert at100["upper998"] - at100["lower998"] > 2 * 3.09 * 5  # wider than chance alone
+    assert overdispersed_limits(rows, "bogus") is None

@@ -11,7 +11,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import Response
 
 from carepath import charts
-from carepath.web import queries, scopes
+from carepath.web import benchmarking, queries, scopes
 from carepath.web.audit import record
 from carepath.web.db import get_con
 from carepath.web.meta import get_meta
@@ -117,6 +117,7 @@ def indicator_page(request: Request, indicator_id: str,
                    level: str | None = Query(None, max_length=40),
                    period: str | None = Query(None, max_length=40),
                    parent: str | None = Query(None, max_length=40),
+                   od: str | None = Query(None, max_length=20),
                    who: Principal = Depends(require_user),
                    con: duckdb.DuckDBPyConnection = Depends(get_con),
                    meta: dict = Depends(get_meta)):
@@ -138,6 +139,17 @@ def indicator_page(request: Request, indicator_id: str,
     unit = m.get("unit") or ""
     y_title = f"{m['title'][:60]}{f' ({unit})' if unit else ''}"
     limits = queries.funnel_limits(rows, statistic, average)
+    od_facts = None
+    if od and statistic == "proportion":
+        adjusted = benchmarking.overdispersed_limits(rows, od)
+        if adjusted is None:
+            raise HTTPException(404, "Overdispersion needs two or more published areas and "
+                                     "a method of additive or multiplicative.")
+        limits, od_facts = adjusted
+    opp = benchmarking.practice_opportunity(
+        cache, con, rows, key=(indicator_id, period, parent or ""),
+        higher_is_better=m.get("higher_is_better"), statistic=statistic) \
+        if level == "practice" else None
     ctx = {
         "title": m["title"], "ind": m, "indicator_id": indicator_id, "level": level,
         "period": period, "levels": levels, "periods": periods, "rows": rows,
@@ -145,13 +157,16 @@ def indicator_page(request: Request, indicator_id: str,
         "columns": TABLE_COLUMNS, "limits": bool(limits),
         "provenance": cache.get(("provenance", indicator_id), con,
                                 lambda c: queries.provenance(c, indicator_id)),
-        "funnel": charts.funnel_plot(points, limits, average=average or 0,
+        "funnel": charts.funnel_plot(points, limits, average=(
+            od_facts["target"] if od_facts else average) or 0,
                                      x_title="Denominator", y_title=y_title)
         if points and average is not None else None,
         "bar": charts.bar_with_intervals(points, average=average, y_title=y_title)
         if points and len(points) <= MAX_BAR_AREAS else None,
         "too_many_for_bar": len(points) > MAX_BAR_AREAS, "parents": parents,
-        "parent": parent or "",
+        "parent": parent or "", "od": od or "", "od_facts": od_facts,
+        "od_methods": benchmarking.OVERDISPERSION_METHODS, "opportunity": opp,
+        "opportunity_text": _opportunity_text(opp, m) if opp else None,
         "trend_rows": (trend := _trend_rows(con, who, indicator_id, cache)),
         "trend": charts.trend_chart(trend, y_title=y_title) if trend else None,
         "chart_rows": points,
@@ -159,6 +174,12 @@ def indicator_page(request: Request, indicator_id: str,
         "missing": sum(r["value_state"] == "missing" for r in rows),
     }
     return render(request, "indicator.html", ctx)
+
+
+def _opportunity_text(opp, m: dict) -> str:
+    what = ("more people would be counted as achieving it" if m["higher_is_better"]
+            else "fewer events would occur")
+    return opp.sentence(what)
 
 
 def _parents(con, indicator_id: str, level: str, period: str) -> list[tuple[str, str]]:

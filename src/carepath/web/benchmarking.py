@@ -1,0 +1,124 @@
+"""Peer groups, opportunity with uncertainty, reliability and overdispersion for the pages,
+on top of ``carepath.domain.benchmarking`` and ``carepath.stats`` (cached per data version).
+"""
+
+from __future__ import annotations
+
+import duckdb
+import numpy as np
+import pandas as pd
+
+from carepath.domain.benchmarking import opportunity, peers
+from carepath.web.cache import VersionedCache
+
+# Fingertips publishes practice profiles only from a list size of 750: below it single-year
+# values are mostly noise (the same threshold as the locality packs).
+SMALL_PRACTICE_LIST = 750
+# Opportunity needs posterior draws for every practice: on more practices than this the page
+# asks for a narrower selection instead of computing on every view.
+MAX_OPPORTUNITY_PRACTICES = 300
+OVERDISPERSION_METHODS = ("additive", "multiplicative")
+
+
+def _features(cache: VersionedCache, con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    # Keyed by the indicator-values version: features change with loads, which come with
+    # a recompute in practice.
+    return cache.get("peer_features", con, lambda c: peers.practice_features(c))
+
+
+def similar_practices(cache: VersionedCache, con: duckdb.DuckDBPyConnection, code: str,
+                      model: peers.PeerModel | None = None) -> pd.DataFrame:
+    """The practice's peer group, as ``peers.peer_groups`` ranks it, from one row of
+    distances (the full matrix of an England workspace would not fit in memory)."""
+    model = model or peers.PeerModel()
+    features = _features(cache, con)
+    # A feature nobody has (no IMD or rurality loaded) cannot separate practices: leave it
+    # out rather than let it turn every distance into NaN.
+    usable = {k: w for k, w in model.weights.items() if features[k].notna().any()}
+    model = peers.PeerModel(weights=usable, group_size=model.group_size)
+    codes = features["practice_code"].to_numpy()
+    hits = np.flatnonzero(codes == code)
+    if len(codes) < 2 or not len(hits) or not usable:
+        return pd.DataFrame(columns=["peer_code", "name", "rank", "distance", "list_size"])
+    z = peers._scaled(features, model)
+    d = np.sqrt(((z - z[hits[0]]) ** 2).sum(axis=1))
+    d[hits[0]] = np.inf
+    k = min(model.group_size, len(codes) - 1)
+    order = np.lexsort((np.arange(len(codes)), d))[:k]
+    return pd.DataFrame({"peer_code": codes[order], "name": features["name"].to_numpy()[order],
+                         "rank": np.arange(1, k + 1), "distance": d[order],
+                         "list_size": features["list_size"].to_numpy()[order]})
+
+
+def model_description(cache: VersionedCache, con: duckdb.DuckDBPyConnection) -> list[dict]:
+    """The similarity model as used: features without data are left out (and said so)."""
+    features = _features(cache, con)
+    rows = peers.PeerModel().describe()
+    for r in rows:
+        r["used"] = bool(features[r["feature"]].notna().any()) if len(features) else False
+    return rows
+
+
+def list_size(cache: VersionedCache, con: duckdb.DuckDBPyConnection, code: str) -> int | None:
+    features = _features(cache, con)
+    hit = features.loc[features["practice_code"] == code, "list_size"]
+    return None if hit.empty else int(hit.iloc[0])
+
+
+def practice_opportunity(cache: VersionedCache, con: duckdb.DuckDBPyConnection,
+                         rows: list[dict], *, key: tuple, higher_is_better: bool | None,
+                         statistic: str | None) -> opportunity.Opportunity | None:
+    """Gain if every practice in ``rows`` matched the top quartile of its peers."""
+    if higher_is_better is None or statistic != "proportion":
+        return None
+    published = [r for r in rows if r["value_state"] == "published"
+                 and r["numerator"] is not None and r["denominator"]]
+    if not 2 <= len(published) <= MAX_OPPORTUNITY_PRACTICES:
+        return None
+    values = pd.DataFrame({"practice_code": [r["area_code"] for r in published],
+                           "numerator": [r["numerator"] for r in published],
+                           "denominator": [r["denominator"] for r in published]})
+
+    def build(c):
+        groups = _peer_groups_of(cache, c, list(values["practice_code"]))
+        if groups.empty:
+            return None
+        return opportunity.estimate(values, groups, higher_is_better=higher_is_better,
+                                    statistic=statistic)
+
+    return cache.get(("opportunity", *key, tuple(values["practice_code"])), con, build)
+
+
+def _peer_groups_of(cache, con, codes: list[str]) -> pd.DataFrame:
+    parts = []
+    for code in codes:
+        g = similar_practices(cache, con, code)
+        if not g.empty:
+            parts.append(pd.DataFrame({"practice_code": code, "peer_code": g["peer_code"],
+                                       "rank": g["rank"], "distance": g["distance"]}))
+    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+
+
+def overdispersed_limits(rows: list[dict], method: str, multiplier: float = 100.0
+                         ) -> tuple[list[dict], dict] | None:
+    """Overdispersion-adjusted (Spiegelhalter) funnel lines around the areas' pooled value,
+    and the estimate (phi, tau^2) to show beside the chart."""
+    from carepath.stats.funnels import CONF_95, CONF_998
+    from carepath.stats.overdispersion import od_funnel_limits, overdispersion
+
+    pairs = [(r["numerator"], r["denominator"]) for r in rows
+             if r["value_state"] == "published" and r["numerator"] is not None
+             and r["denominator"]]
+    if len(pairs) < 2 or method not in OVERDISPERSION_METHODS:
+        return None
+    x, n = (np.array(v, dtype=float) for v in zip(*pairs, strict=True))
+    od = overdispersion(x, n, statistic="proportion")
+    axis = np.unique(np.geomspace(max(1.0, n.min() * 0.8), n.max() * 1.1, 60).round())
+    lim = od_funnel_limits(axis, od, method=method, multiplier=multiplier)
+    out = [{"denominator": float(a),
+            "lower95": float(lim.lower[CONF_95][i]), "upper95": float(lim.upper[CONF_95][i]),
+            "lower998": float(lim.lower[CONF_998][i]),
+            "upper998": float(lim.upper[CONF_998][i])} for i, a in enumerate(axis)]
+    facts = {"phi": od.phi, "tau2": od.tau2, "overdispersed": od.overdispersed,
+             "target": od.target * multiplier, "areas": od.areas, "method": method}
+    return out, facts
