@@ -185,3 +185,28 @@ def test_passwords_are_stored_as_argon2id(web_ws, fresh):
         hashes = [h for (h,) in con.execute("SELECT password_hash FROM web_users").fetchall()]
     assert hashes and all(h.startswith("$argon2id$") for h in hashes)
     assert all(PASSWORD not in h for h in hashes)
+
+
+def test_review_status_changes_are_scoped_validated_and_audited(fresh, web_ws):
+    login(fresh, "northlead")
+    post_form(fresh, "/localities/L1/reviews", {
+        "indicator_id": IND, "area_code": "P1", "period": "2024/25",
+        "date_discussed": "2025-05-02", "action": "Status test"},
+        page="/localities/L1/outliers")
+    with fresh.app.state.db.cursor() as con:
+        review_id = con.execute("SELECT review_id FROM peer_reviews WHERE action = "
+                                "'Status test'").fetchone()[0]
+    url = f"/localities/L1/reviews/{review_id}/status"
+    assert post_form(fresh, url, {"status": "done"}, page="/").status_code == 303
+    assert post_form(fresh, url, {"status": "sideways"}, page="/").status_code == 400
+    # the same record through another locality's address is not found
+    with TestClient(fresh.app) as south:
+        login(south, "southlead")
+        r = post_form(south, f"/localities/L2/reviews/{review_id}/status", {"status": "open"},
+                      page="/")
+        assert r.status_code == 404
+    with fresh.app.state.db.cursor() as con:
+        assert con.execute("SELECT status FROM peer_reviews WHERE review_id = ?",
+                           [review_id]).fetchone()[0] == "done"
+        assert con.execute("SELECT count(*) FROM audit_log WHERE action = 'peer_review.status'"
+                           " AND target = ?", [review_id]).fetchone()[0] == 1

@@ -164,3 +164,21 @@ def record_review(request: Request, code: str,
                                          "area_code": area_code, "period": period})
         return render(request, "outliers.html", ctx, status_code=400)
     return RedirectResponse(f"/localities/{code}/outliers#reviews", status_code=303)
+
+
+@router.post("/localities/{code}/reviews/{review_id}/status", include_in_schema=False)
+def review_status(request: Request, code: str, review_id: str,
+                  status: str = Form(..., max_length=20),
+                  who: Principal = Depends(require_user),
+                  con: duckdb.DuckDBPyConnection = Depends(get_con)):
+    locality_or_error(con, who, code)
+    if who.role not in REVIEW_ROLES:
+        raise Forbidden("Your role cannot change peer-review records.")
+    practices = {p.code for p in profiles.practices_in(con, code)}
+    found = con.execute("SELECT area_code FROM peer_reviews WHERE review_id = ?",
+                        [review_id]).fetchone()
+    if found is None or found[0] not in practices:
+        raise HTTPException(404, "There is no such peer-review record in this locality.")
+    peer_review.update_status(request.app.state.ws, by=who.username, review_id=review_id,
+                              status=status)  # validates the status; audited with the change
+    return RedirectResponse(f"/localities/{code}/outliers#reviews", status_code=303)
