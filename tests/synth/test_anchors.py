@@ -73,3 +73,10 @@ def test_practice_imd_distribution():
                   f"'{PUBLIC_DATA}/imd/practice_imd2019_score_DERIVED.csv'")[0]
     assert abs(mean - anchors.IMD_SCORE_MEAN) < 0.1
     assert abs(sd - anchors.IMD_SCORE_SD) < 0.1
+
+
+def test_palliative_register_prevalence_matches_qof():
+    register, lists = _q(
+        f"SELECT sum(REGISTER), sum(PRACTICE_LIST_SIZE) FROM "
+        f"'{PUBLIC_DATA}/qof_2022_23/PREVALENCE_2223.csv' WHERE GROUP_CODE = 'PC'")[0]
+    assert abs(register / lists - anchors.PALLIATIVE_REGISTER_PREVALENCE) < 0.00005

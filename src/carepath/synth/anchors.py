@@ -131,6 +131,7 @@ PLACE_OF_DEATH_TARGET = {"hospital": 0.43, "home": 0.29, "care_home": 0.21, "hos
 EOL_REGISTER_ALL_DEATHS = 0.30  # Harrison et al. BJGP 2012: ~29% of deaths on a register
 EOL_REGISTER_CANCER_DEATHS = 0.67  # ... two thirds of cancer deaths
 EOL_REGISTER_OTHER_DEATHS = 0.17  # ... a fifth of others (0.17 offsets the lead time)
+PALLIATIVE_REGISTER_PREVALENCE = 0.00466  # derived: QOF 2022-23 PC register / list size
 PREFERRED_PLACE_ACHIEVED = 0.65  # dies where they chose, when a choice was recorded
 
 # ----- personalised care -------------------------------------------------------------------

@@ -131,6 +131,15 @@ TARGETS: tuple[Target, ...] = (
            _share("deaths d", "EXISTS (SELECT 1 FROM eol_register e WHERE e.patient_id = "
                   "d.patient_id AND e.entry_date <= d.date_of_death)",
                   "starts_with(d.underlying_cause, 'C')")),
+    Target("register_prevalence", "on the EoL (palliative care) register at the end",
+           100 * a.PALLIATIVE_REGISTER_PREVALENCE, 0.12, "%",
+           "NHS England, QOF 2022-23 palliative care register (PC)",
+           "SELECT 100.0 * count(DISTINCT e.patient_id) / (SELECT sum(population) FROM "
+           f"registered_population WHERE quarter_start = {_LAST_Q}) FROM eol_register e WHERE "
+           f"e.entry_date <= ({_LAST_Q} + INTERVAL 3 MONTH - INTERVAL 1 DAY) AND (e.exit_date IS "
+           f"NULL OR e.exit_date > ({_LAST_Q} + INTERVAL 3 MONTH - INTERVAL 1 DAY)) AND NOT EXISTS "
+           "(SELECT 1 FROM deaths d WHERE d.patient_id = e.patient_id AND d.date_of_death <= "
+           f"({_LAST_Q} + INTERVAL 3 MONTH - INTERVAL 1 DAY))"),
     Target("hna_offered", "tumours with an HNA offered (trusts not planted low)",
            100 * a.HNA_OFFERED_TARGET, 5.0, "%", "issue 2 (60-70%); COSD personalised care",
            "SELECT 100.0 * count(*) FILTER (WHERE EXISTS (SELECT 1 FROM care_events c WHERE "

@@ -40,7 +40,12 @@ REGISTER_MIN_LEAD_DAYS = 3
 PREFERENCE_ON_REGISTER = 0.75
 PREFERENCE_OFF_REGISTER = 0.08
 REGISTER_LOOKBACK_DAYS = 2 * DAYS_PER_YEAR  # register entries may predate the window
-REGISTER_EXIT = 0.03  # removed other than by death (condition improved)
+REGISTER_EXIT = 0.03
+# Point prevalence that register entries of people who die soon give (measured), the years
+# over which long-stay entries accumulate, and how often they record a preference.
+DYING_REGISTER_PREVALENCE = 0.0010
+LIVING_REGISTER_YEARS = 3
+LIVING_REGISTER_PREFERENCE = 0.5  # removed other than by death (condition improved)
 EMERGENCY_LAST_90 = {"register": 0.6, "other": 0.85}  # mean admissions, last 90 days
 EOL_BED_DAYS_MEAN = 7
 TERMINAL_BED_DAYS_MEAN = 8
@@ -104,7 +109,36 @@ def simulate_eol(ch: Chunk, out: dict, ids: dict[str, int],
         "after": np.concatenate([t.diagnosis[dead], np.full(len(pi), win.start - days(REGISTER_LOOKBACK_DAYS))]),
         "cause": np.concatenate([t.icd[dead], cause]),
     }
+    _living_register(ch, out)
     return _record(ch, out, ids, d)
+
+
+def _living_register(ch: Chunk, out: dict) -> None:
+    """People who join the register and are still alive a year after the window (frailty,
+    organ failure, slow cancers): without them the register's point prevalence would be a
+    fraction of QOF's. Entries spread over the last LIVING_REGISTER_YEARS of the window,
+    with age and sex in proportion to mortality."""
+    rng, win = ch.rng, ch.window
+    years = min(win.years, LIVING_REGISTER_YEARS)
+    rate = (mortality_rates() * (anchors.PALLIATIVE_REGISTER_PREVALENCE - DYING_REGISTER_PREVALENCE)
+            / (anchors.DEATHS_PER_100 / 100) / LIVING_REGISTER_YEARS)
+    pop = ch.pop_y[:, win.years - years:]
+    pi, y, s, b = expand(rng, rate[None, None] * pop)
+    when = ch.event_dates(y + win.years - years)
+    age = ages_in_band(rng, b)
+    patient = ch.people.new(rng, pi, s, age, when)
+    n = len(pi)
+    out.setdefault("eol_register", []).append({
+        "patient_id": ints(patient),
+        "practice_code": coded(ch.idx[pi], ch.geo.practices.code),
+        "entry_date": dates(when), "exit_date": dates(np.full(n, np.datetime64("NaT")))})
+    pref = rng.random(n) < LIVING_REGISTER_PREFERENCE
+    pref_date = np.minimum(when + days(rng.integers(0, 31, n)), win.end)
+    out.setdefault("preferences", []).append({
+        "patient_id": ints(patient[pref]),
+        "preferred_place": coded(categorical(rng, np.tile(PREFERRED["other"], (pref.sum(), 1))),
+                                 PREFS),
+        "date_recorded": dates(pref_date[pref])})
 
 
 def _record(ch: Chunk, out: dict, ids: dict[str, int], d: dict) -> tuple:
