@@ -47,6 +47,8 @@ UNKNOWN_STAGE_P = {"emergency": 0.20, "dco": 1.0, "unknown": 0.5}
 UNKNOWN_STAGE_BASE, UNKNOWN_STAGE_OLD, UNKNOWN_STAGE_HAEM = 0.06, 0.10, 0.55
 OTHER_TRUST_SHARE = 0.10  # referrals seen outside the practice's main trust
 GP_URGENT_SHARE = 0.4
+OTHER_REFERRAL_SHARE = 0.15  # urgent/routine suspected-cancer referrals per USC referral
+NON_USC_SEEN_MEDIAN = 24  # days to first appointment, urgent (routine: twice as long)
 # Waiting-time distributions: sigma of the log-normal delays.
 SIGMA_FIRST_SEEN, SIGMA_FDS, SIGMA_DTT, SIGMA_TREAT = 0.5, 0.6, 0.7, 0.55
 DIAG_TO_DTT_MEDIAN = 17
@@ -285,10 +287,14 @@ USC_SITE_MIX = {
 
 
 def _usc_no_cancer(ch: Chunk, out: dict, ids: dict[str, int]) -> None:
+    """Referrals that find no cancer: USC at the calibrated rate, plus urgent and routine
+    referrals for suspected cancer (outside the faster-diagnosis standard)."""
     rng, win = ch.rng, ch.window
-    mult = ch.planted.usc_mult[ch.idx][:, None, None, None]
+    mult = ch.planted.usc_mult[ch.idx][:, None, None, None] * (1 + OTHER_REFERRAL_SHARE)
     pi, y, s, b = expand(rng, usc_no_cancer_rates()[None, None] * ch.pop_y * mult)
     n = len(pi)
+    rtype = np.where(rng.random(n) < 1 / (1 + OTHER_REFERRAL_SHARE), 0,
+                     np.where(rng.random(n) < GP_URGENT_SHARE, 1, 2))
     age = ages_in_band(rng, b)
     ref = ch.event_dates(y)
     patient = ch.people.new(rng, pi, s, age, ref)
@@ -297,18 +303,22 @@ def _usc_no_cancer(ch: Chunk, out: dict, ids: dict[str, int]) -> None:
     fds_delay = lognormal_days(rng, n, anchors.FDS_28_DAY, 28, SIGMA_FDS)
     seen = ref + days(np.minimum(lognormal_days(rng, n, FIRST_SEEN_WITHIN_14, 14,
                                                 SIGMA_FIRST_SEEN), fds_delay))
+    slow = ref + days(lognormal_days(rng, n, 0.5, NON_USC_SEEN_MEDIAN, 0.5)
+                      * np.where(rtype == 2, 2, 1))
+    seen = np.where(rtype == 0, seen, slow)
     fds = ref + days(fds_delay)
-    pending = fds > win.end
+    pending = np.where(rtype == 0, fds, seen) > win.end
     seen_missing = seen > win.end
+    fds_missing = pending | (rtype != 0)
     out.setdefault("referrals", []).append({
         "referral_id": ints(ids["referral"] + np.arange(n)), "patient_id": ints(patient),
         "practice_code": coded(ch.idx[pi], ch.geo.practices.code),
-        "referral_type": coded(np.zeros(n), codes.REFERRAL_TYPES),
+        "referral_type": coded(rtype, codes.REFERRAL_TYPES),
         "suspected_site": coded(site, GROUPS), "referral_date": dates(ref),
         "first_seen_date": dates(np.where(seen_missing, np.datetime64("NaT"), seen)),
         "first_seen_provider": coded(_trust(ch, pi), ch.geo.trust_codes, mask=seen_missing),
         "outcome": coded(np.where(pending, 2, 1), codes.REFERRAL_OUTCOMES),
-        "faster_diagnosis_date": dates(np.where(pending, np.datetime64("NaT"), fds))})
+        "faster_diagnosis_date": dates(np.where(fds_missing, np.datetime64("NaT"), fds))})
     ids["referral"] += n
 
 
