@@ -59,6 +59,17 @@ def test_failure_keeps_an_existing_empty_directory_empty(tmp_path, monkeypatch):
     assert [p.name for p in tmp_path.iterdir()] == ["ws"]
 
 
+def test_write_failure_is_one_clear_error(tmp_path, monkeypatch):
+    def full(*_args, **_kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(generator, "patients", full)
+    with pytest.raises(WorkspaceError, match="No space left") as err:
+        synthesise(tmp_path / "ws", SynthOptions(years=1))
+    assert err.value.where == str(tmp_path / "ws")
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_refuses_a_non_empty_directory(tmp_path):
     target = tmp_path / "ws"
     target.mkdir()

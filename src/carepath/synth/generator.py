@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
+import duckdb
 import numpy as np
 
 from carepath.errors import ValidationError, WorkspaceError
@@ -78,7 +79,11 @@ def synthesise(directory: Path, options: SynthOptions,
     options.validate()
     directory = Path(directory)
     _check_target(directory)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{directory.name}-synth-", dir=directory.parent))
+    try:
+        tmp = Path(tempfile.mkdtemp(prefix=f".{directory.name}-synth-", dir=directory.parent))
+    except OSError as exc:
+        raise WorkspaceError(f"cannot write here: {exc.strerror}", where=str(directory.parent)
+                             ) from None
     try:
         ws = Workspace.init(tmp / "ws", name=directory.name)
         rows, manifest, seconds = fill(ws, options, progress)
@@ -86,6 +91,10 @@ def synthesise(directory: Path, options: SynthOptions,
         if directory.exists():
             directory.rmdir()
         (tmp / "ws").rename(directory)
+    except (OSError, duckdb.IOException) as exc:
+        # Disk full, permissions changed mid-way: one clear line, nothing left behind.
+        raise WorkspaceError(f"could not write the workspace: {exc}", where=str(directory)
+                             ) from None
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return SynthResult(Workspace(directory), rows, manifest, seconds)
