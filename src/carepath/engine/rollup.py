@@ -7,6 +7,7 @@ produced the counts.
 
 from __future__ import annotations
 
+import duckdb
 import numpy as np
 import pandas as pd
 
@@ -56,35 +57,48 @@ def area_map(units: pd.DataFrame, hierarchy: pd.DataFrame, attribution: str,
     return pd.concat([f[cols] for f in frames], ignore_index=True).drop_duplicates()
 
 
-def parents(amap: pd.DataFrame) -> pd.DataFrame:
+def sql(mem: duckdb.DuckDBPyConnection, query: str, **frames: pd.DataFrame) -> pd.DataFrame:
+    """Run ``query`` over pandas frames in an in-memory DuckDB (vectorised, multi-threaded
+    group-bys; the workspace database is not touched)."""
+    for name, frame in frames.items():
+        mem.register(name, frame)
+    try:
+        return mem.execute(query).df()
+    finally:
+        for name in frames:
+            mem.unregister(name)
+
+
+def parents(mem: duckdb.DuckDBPyConnection, amap: pd.DataFrame) -> pd.DataFrame:
     """(period, area_type, area_code) -> parent_code, by the PARENT_LEVELS rule. A
     user-defined group is compared with national (a practice may be in several groups)."""
-    groups = amap[amap.area_type == GROUP][["period", "area_type", "area_code"]]
-    groups = groups.drop_duplicates().assign(parent_code=NATIONAL)
-    amap = amap[amap.area_type != GROUP]
-    wide = amap.pivot_table(index=["period", "unit"], columns="area_type", values="area_code",
-                            aggfunc="first").reset_index()
-    out = []
+    present = set(amap.area_type.unique())
+    parts = [(f"SELECT DISTINCT period, area_type, area_code, '{NATIONAL}' AS parent_code "
+             f"FROM amap WHERE area_type = '{GROUP}'")]
     for level, candidates in PARENT_LEVELS.items():
-        if level == GROUP or level not in wide.columns:
+        if level == GROUP or level not in present:
             continue
-        parent_level = next((c for c in candidates if c in wide.columns), None)
-        sub = wide[["period", level]].copy()
-        sub["parent_code"] = wide[parent_level] if parent_level else NATIONAL
-        sub = sub.dropna(subset=[level]).groupby(["period", level], as_index=False).first()
-        out.append(sub.rename(columns={level: "area_code"}).assign(area_type=level))
-    if not out:
-        return pd.DataFrame(columns=["period", "area_type", "area_code", "parent_code"])
-    result = pd.concat(out + [groups], ignore_index=True)
-    result["parent_code"] = result.parent_code.fillna(NATIONAL)
-    return result
+        parent = next((c for c in candidates if c in present), None)
+        if parent is None:
+            parts.append(f"SELECT DISTINCT period, area_type, area_code, '{NATIONAL}' "
+                         f"FROM amap WHERE area_type = '{level}'")
+        else:
+            parts.append(
+                f"SELECT c.period, c.area_type, c.area_code, min(p.area_code) FROM amap c "
+                f"JOIN amap p ON p.period = c.period AND p.unit = c.unit AND p.area_type = "
+                f"'{parent}' WHERE c.area_type = '{level}' GROUP BY ALL")
+    return sql(mem, " UNION ALL ".join(parts), amap=amap)
 
 
-def roll_up(frame: pd.DataFrame, amap: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
-    merged = frame.merge(amap, on=["period", "unit"])
+def roll_up(mem: duckdb.DuckDBPyConnection, frame: pd.DataFrame, amap: pd.DataFrame,
+            keys: list[str]) -> pd.DataFrame:
+    """Sum unit-level counts into every area the unit belongs to, by ``keys``."""
     metrics = [c for c in ("num", "den", "total", "total_sq") if c in frame.columns]
-    return merged.groupby(["period", "area_type", "area_code", *keys], as_index=False,
-                          dropna=False)[metrics].sum(min_count=1)
+    key_sql = "".join(f', u."{k}"' for k in keys)
+    sums = ", ".join(f'sum(u."{m}") AS "{m}"' for m in metrics)
+    return sql(mem, f"SELECT u.period, a.area_type, a.area_code{key_sql}, {sums} FROM u "
+                    "JOIN a ON a.period = u.period AND a.unit = u.unit GROUP BY ALL",
+               u=frame, a=amap)
 
 
 # ----- the statistic --------------------------------------------------------------------

@@ -47,6 +47,7 @@ class Context:
     names: dict[str, str]
     loads: pd.DataFrame
     groups: pd.DataFrame
+    mem: duckdb.DuckDBPyConnection = field(default_factory=duckdb.connect)
     computed_at: datetime = field(default_factory=lambda: datetime.now().replace(microsecond=0))
 
 
@@ -166,22 +167,18 @@ def _scans(defn: Definition) -> list[tuple[tuple[str, ...], tuple[str, ...]]]:
     return [(tuple(dict.fromkeys(strata + defn.breakdowns)), breakdowns)]
 
 
-def _breakdown_cells(defn, merged: pd.DataFrame, amap: pd.DataFrame,
+def _breakdown_cells(ctx, defn, merged: pd.DataFrame, amap: pd.DataFrame,
                      breakdown: str) -> pd.DataFrame:
     strata = list(cp.STRATA) if defn.statistic in STANDARDISED else []
     cat = breakdown if breakdown != "all" else "_all"
     keys = list(dict.fromkeys(strata + ([] if breakdown == "all" else [breakdown])))
-    metrics = [c for c in ("num", "den", "total", "total_sq") if c in merged]
-    unit = merged.groupby(["period", "unit", *keys], as_index=False, dropna=False)[
-        metrics].sum(min_count=1)
+    rolled = rollup.roll_up(ctx.mem, merged, amap, keys)
     if breakdown == "all":
-        unit["_all"] = "all"
-    rolled = rollup.roll_up(unit, amap, list(dict.fromkeys([*keys, cat])))
+        rolled["_all"] = "all"
     if defn.statistic in STANDARDISED:
         cells = _standardised_cells(defn, rolled, cat)
     else:
-        cells = rolled.groupby(["period", "area_type", "area_code", cat], as_index=False,
-                               dropna=False)[metrics].sum(min_count=1)
+        cells = rolled
     cells = cells.rename(columns={cat: "category"}).assign(breakdown=breakdown)
     if breakdown == "age_band":
         cells["category"] = cells.category.map(lambda i: AGE_BANDS[int(i)])
@@ -198,11 +195,11 @@ def _all_cells(ctx, defn, ptable, periods_df) -> pd.DataFrame:
         if amap is None:
             units = merged[["period", "unit"]].drop_duplicates().merge(periods_df, on="period")
             amap = rollup.area_map(units, ctx.hierarchy, defn.attribution, ctx.groups)
-        frames += [_breakdown_cells(defn, merged, amap, b) for b in breakdowns]
+        frames += [_breakdown_cells(ctx, defn, merged, amap, b) for b in breakdowns]
     if not frames:
         return pd.DataFrame()
     cells = pd.concat(frames, ignore_index=True)
-    return cells.merge(rollup.parents(amap), on=["period", "area_type", "area_code"],
+    return cells.merge(rollup.parents(ctx.mem, amap), on=["period", "area_type", "area_code"],
                        how="left")
 
 
