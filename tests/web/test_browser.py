@@ -68,7 +68,9 @@ class Session:
         self.context = browser.new_context(viewport={"width": 1200, "height": 900})
         self.page = self.context.new_page()
         self.errors: list[str] = []
-        self.page.on("console", lambda m: m.type == "error" and self.errors.append(m.text))
+        # errors, and Vega's own warnings (a spec it had to change), fail the test
+        self.page.on("console", lambda m: (m.type == "error" or m.text.startswith("WARN"))
+                     and self.errors.append(m.text))
         self.page.on("pageerror", lambda e: self.errors.append(str(e)))
 
     def go(self, path: str, *, expect: int = 200):

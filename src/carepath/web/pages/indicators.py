@@ -157,11 +157,9 @@ def indicator_page(request: Request, indicator_id: str,
         "columns": TABLE_COLUMNS, "limits": bool(limits),
         "provenance": cache.get(("provenance", indicator_id), con,
                                 lambda c: queries.provenance(c, indicator_id)),
-        "funnel": charts.funnel_plot(points, limits, average=(
-            od_facts["target"] if od_facts else average) or 0,
-                                     x_title="Denominator", y_title=y_title)
-        if points and average is not None else None,
-        "bar": charts.bar_with_intervals(points, average=average, y_title=y_title)
+        "funnel": funnel(points, limits, average=od_facts["target"] if od_facts else average,
+                         y_title=y_title),
+        "bar": ordered_bar(points, average=average, y_title=y_title)
         if points and len(points) <= MAX_BAR_AREAS else None,
         "too_many_for_bar": len(points) > MAX_BAR_AREAS, "parents": parents,
         "parent": parent or "", "od": od or "", "od_facts": od_facts,
@@ -174,6 +172,33 @@ def indicator_page(request: Request, indicator_id: str,
         "missing": sum(r["value_state"] == "missing" for r in rows),
     }
     return render(request, "indicator.html", ctx)
+
+
+# A funnel plot compares areas with each other; with fewer it says nothing.
+MIN_FUNNEL_AREAS = 2
+
+
+def funnel(points: list[dict], limits: list[dict], *, average: float | None,
+           y_title: str) -> dict | None:
+    if len(points) < MIN_FUNNEL_AREAS or average is None:
+        return None
+    spec = charts.funnel_plot(points, limits, average=average, x_title="Denominator",
+                              y_title=y_title)
+    if not limits:  # an empty line layer has no extent (Vega warns and mis-scales)
+        spec["layer"] = spec["layer"][1:]
+    return spec
+
+
+def ordered_bar(points: list[dict], *, average: float | None, y_title: str) -> dict:
+    """``charts.bar_with_intervals`` with a sort Vega-Lite can apply across its layers: the
+    shared bars and interval rules union their y domains, which only accept a sort by
+    min/max/count, so the default "sum" left the bars in alphabetical order."""
+    spec = charts.bar_with_intervals(points, average=average, y_title=y_title)
+    for layer in spec.get("layer", []):
+        sort = layer.get("encoding", {}).get("y", {}).get("sort")
+        if isinstance(sort, dict) and "field" in sort:
+            sort.setdefault("op", "max")
+    return spec
 
 
 def _opportunity_text(opp, m: dict) -> str:

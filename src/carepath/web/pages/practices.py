@@ -91,6 +91,8 @@ def practice_profile(request: Request, code: str, who: Principal = Depends(requi
     name = practice_or_error(con, who, code)
     rows = profile_rows(request, con, code, meta)
     locality = profiles.parent_of(con, code, "locality", date.today())
+    locality_name = next((a.name for a in profiles.localities(con) if a.code == locality),
+                         locality)
     cache = request.app.state.cache
     size = benchmarking.list_size(cache, con, code)
     allowed = scopes.allowed_restricted_codes(con, who)
@@ -105,4 +107,4 @@ def practice_profile(request: Request, code: str, who: Principal = Depends(requi
         "small_threshold": benchmarking.SMALL_PRACTICE_LIST, "similar": similar,
         "peer_model": benchmarking.model_description(cache, con),
         "spine": charts.spine_chart(rows) if any(r["pos"] for r in rows) else None,
-        "locality": locality})
+        "locality": locality, "locality_name": locality_name})

@@ -12,12 +12,11 @@ import duckdb
 import pandas as pd
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 
-from carepath import charts
 from carepath.disclosure import DisclosurePolicy, apply_disclosure
 from carepath.web import queries
 from carepath.web.db import get_con
 from carepath.web.meta import get_meta
-from carepath.web.pages.indicators import table_response
+from carepath.web.pages.indicators import ordered_bar, table_response
 from carepath.web.render import NavItem, render
 
 router = APIRouter()
@@ -102,8 +101,8 @@ def public_indicator(request: Request, indicator_id: str,
     return render(request, "public_indicator.html", {
         "title": m["title"], "ind": m, "indicator_id": indicator_id, "rows": rows,
         "period": period, "periods": periods, "policy": policy, "chart_rows": points,
-        "bar": charts.bar_with_intervals(points, average=national,
-                                         y_title=f"{m['title'][:50]} {unit}".strip())
+        "bar": ordered_bar(points, average=national,
+                           y_title=f"{m['title'][:50]} {unit}".strip())
         if points else None})
 
 
