@@ -189,3 +189,10 @@ def test_funnel_comparator_uses_the_national_proportion(small_ws):
         raw = stats.funnel_significance([x], [n], baseline=4 / 6, confidence=0.998)
         assert got[(area, "all")].compared_to_national == \
             stats.with_polarity(raw, "high_is_good")[0]
+
+
+def test_breakdowns_start_above_practice_level(small_ws):
+    run(small_ws, "early_stage_known")
+    by_group = values(small_ws, "early_stage_known", "tumour_group")
+    types = {r.area_type for r in by_group.values()}
+    assert "practice" not in types and {"locality", "national"} <= types

@@ -27,6 +27,9 @@ from carepath.model.schema import INDICATOR_VALUES
 from carepath.workspace import Workspace
 
 STANDARDISED = ("dsr", "isr", "isratio")
+# Breakdowns (sex, age band, deprivation ...) are not computed for single practices: the
+# counts are too small to read and too easy to disclose (Fingertips does the same).
+NO_BREAKDOWNS_FOR = ("practice",)
 NATIONAL_NAME_DEFAULT = "All areas in the workspace"
 LOOKBACK_FOR_STATE_MODES = timedelta(days=366)
 
@@ -172,6 +175,8 @@ def _breakdown_cells(ctx, defn, merged: pd.DataFrame, amap: pd.DataFrame,
     strata = list(cp.STRATA) if defn.statistic in STANDARDISED else []
     cat = breakdown if breakdown != "all" else "_all"
     keys = list(dict.fromkeys(strata + ([] if breakdown == "all" else [breakdown])))
+    if breakdown != "all":  # breakdowns from PCN up: per-practice cells are too small to read
+        amap = amap[~amap.area_type.isin(NO_BREAKDOWNS_FOR)]
     rolled = rollup.roll_up(ctx.mem, merged, amap, keys)
     if breakdown == "all":
         rolled["_all"] = "all"
