@@ -286,3 +286,29 @@ def test_readers_in_the_same_process_never_see_a_half_done_load(ws_orgs, tmp_pat
     load(ws_orgs, "organisations", path)
     assert seen == {"orgs": 3, "logs": 1}
     assert rows(ws_orgs, "SELECT count(*) FROM organisations") == [(4,)]
+
+
+HOLD_SCRIPT = """
+import sys, time, duckdb
+con = duckdb.connect(sys.argv[1])  # like `carepath serve`: holds the file read-write
+print("HOLDING", flush=True)
+time.sleep(600)
+"""
+
+
+def test_a_load_from_another_process_while_serving_is_refused_cleanly(ws_orgs, tmp_path):
+    from carepath.errors import WorkspaceError
+
+    path = write(tmp_path / "s.csv", "org_code,name,org_type,valid_from\nS1,S,icb,2020-01-01\n")
+    script = write(tmp_path / "hold.py", HOLD_SCRIPT)
+    proc = subprocess.Popen([sys.executable, str(script), str(ws_orgs.db_path)],
+                            stdout=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout.readline().strip() == "HOLDING"
+        with pytest.raises(WorkspaceError, match="cannot open the database"):
+            load(ws_orgs, "organisations", path)
+    finally:
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(KILL_TIMEOUT_S)
+        proc.stdout.close()
+    assert load(ws_orgs, "organisations", path).rows_loaded == 1
