@@ -79,6 +79,7 @@ class Session:
         assert response.status == expect, (path, response.status)
         if expect >= 400:
             self.errors = [e for e in self.errors if f"status of {expect}" not in e]
+        self.check_accessible_basics()
         return response
 
     def login_with_keyboard(self, username: str) -> None:
@@ -94,7 +95,32 @@ class Session:
         page.keyboard.press("Enter")
         page.wait_for_url(self.base + "/")
 
+    def check_accessible_basics(self) -> None:
+        """WCAG basics every page must meet: one h1, a lang, a main landmark, every visible
+        form control labelled, every image-like chart named, no positive tabindex."""
+        problems = self.page.evaluate("""() => {
+          const out = [];
+          if (document.querySelectorAll('h1').length !== 1) out.push('h1 count');
+          if (!document.documentElement.lang) out.push('no lang');
+          if (!document.querySelector('main')) out.push('no main');
+          for (const el of document.querySelectorAll(
+              'input:not([type=hidden]), select, textarea')) {
+            const named = el.labels && el.labels.length || el.getAttribute('aria-label')
+              || el.getAttribute('aria-labelledby');
+            if (!named) out.push('unlabelled ' + (el.name || el.id));
+          }
+          for (const svg of document.querySelectorAll('figure.chart svg')) {
+            if (!svg.getAttribute('aria-label')) out.push('unnamed chart');
+          }
+          for (const el of document.querySelectorAll('[tabindex]')) {
+            if (parseInt(el.getAttribute('tabindex'), 10) > 0) out.push('positive tabindex');
+          }
+          return out;
+        }""")
+        assert problems == [], (self.page.url, problems)
+
     def shot(self, name: str) -> None:
+        self.check_accessible_basics()
         SHOTS.mkdir(parents=True, exist_ok=True)
         self.page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
 

@@ -56,7 +56,9 @@ def test_logout_ends_the_session_even_for_a_copied_cookie(fresh):
     stolen = fresh.cookies.get(COOKIE)
     assert post_form(fresh, "/logout", {}, page="/").status_code == 303
     with TestClient(fresh.app, cookies={COOKIE: stolen}) as thief:
-        assert thief.get("/indicators", follow_redirects=False).status_code == 303
+        r = thief.get("/indicators", follow_redirects=False)
+        assert r.status_code == 303 and r.headers["location"].endswith("&ended=1")
+        assert "Your session has ended" in thief.get(r.headers["location"]).text
     assert login(fresh, "analyst").status_code == 303  # can sign in again
 
 
@@ -69,7 +71,8 @@ def test_expired_or_tampered_sessions_are_anonymous(fresh, web_ws, monkeypatch):
     old = codec.dumps(new_session("admin", epoch))
     monkeypatch.setattr(time, "time", real)
     with TestClient(fresh.app, cookies={COOKIE: old}) as c:
-        assert c.get("/indicators", follow_redirects=False).status_code == 303
+        r = c.get("/indicators", follow_redirects=False)
+        assert r.status_code == 303 and "ended=1" in r.headers["location"]
         assert c.get("/api/v1/indicators").status_code == 401
     good = codec.dumps(new_session("admin", epoch))
     with TestClient(fresh.app, cookies={COOKIE: good[:-2] + "xx"}) as c:

@@ -58,7 +58,11 @@ def install(app: FastAPI) -> None:
         if is_api(request):
             return problem(request, 401, "Sign in to use this endpoint.")
         target = quote(request.url.path, safe="/")
-        return RedirectResponse(f"/login?next={target}", status_code=303)
+        # A session that was there but has ended (expiry, logout elsewhere, password reset)
+        # is said so on the sign-in page rather than silently asking again.
+        ended = getattr(request.state, "session_ended", False)
+        suffix = "&ended=1" if ended else ""
+        return RedirectResponse(f"/login?next={target}{suffix}", status_code=303)
 
     @app.exception_handler(Forbidden)
     async def _forbidden(request: Request, exc: Forbidden):

@@ -30,10 +30,13 @@ class WebMiddleware:
             return
         request = Request(scope)
         codec = scope["app"].state.session_codec
-        data = codec.loads(request.cookies.get(COOKIE))
+        cookie = request.cookies.get(COOKIE)
+        data = codec.loads(cookie)
         state = scope.setdefault("state", {})
         state["session"] = data or new_session()
         state["session_dirty"] = data is None
+        # a cookie that no longer loads: expired (8 h) or signed with another key
+        state["session_ended"] = bool(cookie) and data is None
         length = request.headers.get("content-length")
         if length and (not length.isdigit() or int(length) > self.max_body):
             await self.too_large(request)(scope, receive, self._wrap(scope, send))

@@ -127,6 +127,8 @@ async def current_principal(request: Request,
         found = users.lookup(con, data["u"])
         if found is not None and found[1] == data.get("e"):
             who = found[0]
+        else:  # signed out elsewhere, password reset, role changed or account removed
+            request.state.session_ended = True
     request.state.principal = who
     return who
 

@@ -27,8 +27,10 @@ def safe_next(target: str | None) -> str:
 @router.get("/login", include_in_schema=False)
 def login_form(request: Request, next: str = "/",
                who: Principal = Depends(current_principal)):
+    ended = getattr(request.state, "session_ended", False) or bool(
+        request.query_params.get("ended"))
     return render(request, "login.html", {"title": "Sign in", "next": safe_next(next),
-                                          "error": None, "username": ""})
+                                          "error": None, "username": "", "ended": ended})
 
 
 @router.post("/login", include_in_schema=False)
