@@ -77,3 +77,15 @@ def test_few_unplanted_practices_are_flagged_on_early_stage(wessex):
     others = [f for code, f in flags if code not in planted]
     assert len(others) > 100
     assert sum(f != "similar" for f in others) / len(others) < 0.12
+
+
+@pytest.mark.slow
+def test_latest_period_carries_the_recent_trend_marker(wessex):
+    with wessex.workspace.connect(read_only=True) as con:
+        rows = con.execute(
+            "SELECT period, trend FROM indicator_values WHERE indicator_id = "
+            "'early_stage_known' AND area_code = 'national' AND breakdown = 'all' "
+            "ORDER BY period_start").fetchall()
+    assert rows[-1][1] in ("No significant change", "Increasing and getting better",
+                           "Decreasing and getting worse")
+    assert all(trend is None for _, trend in rows[:-1])

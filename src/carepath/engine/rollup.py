@@ -287,12 +287,11 @@ def recent_trends(defn: Definition, cells: pd.DataFrame) -> pd.Series:
         ["value", "lower95", "upper95"]
     arrays = [tail[c].to_numpy(float).reshape(-1, TREND_POINTS) for c in columns]
     latest = tail.index.to_numpy().reshape(-1, TREND_POINTS)[:, -1]
-    for i, row_index in enumerate(latest):
-        if defn.statistic == "proportion":
-            marker = stats.trend_marker(numerator=arrays[0][i], denominator=arrays[1][i],
-                                        polarity=defn.polarity)
-        else:
-            marker = stats.trend_marker(values=arrays[0][i], lower=arrays[1][i],
-                                        upper=arrays[2][i], polarity=defn.polarity)
-        out[row_index] = marker.label
+    if defn.statistic == "proportion":
+        labels = stats.trend_labels(numerator=arrays[0], denominator=arrays[1],
+                                    polarity=defn.polarity)
+    else:
+        labels = stats.trend_labels(values=arrays[0], lower=arrays[1], upper=arrays[2],
+                                    polarity=defn.polarity)
+    out.loc[latest] = labels
     return out

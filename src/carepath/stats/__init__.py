@@ -44,7 +44,7 @@ from carepath.stats.standardise import (
     israte,
     isratio,
 )
-from carepath.stats.trend import TrendMarker, trend_marker
+from carepath.stats.trend import TrendMarker, trend_labels, trend_marker
 
 isr = israte  # the short name
 
@@ -86,6 +86,7 @@ __all__ = [
     "shrink",
     "sii",
     "spc",
+    "trend_labels",
     "trend_marker",
     "with_polarity",
     "z_value",

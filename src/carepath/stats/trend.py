@@ -104,3 +104,52 @@ def trend_marker(values=None, *, lower=None, upper=None, numerator=None, denomin
         return TrendMarker(NO_CHANGE, "No significant change", z, p, method, points)
     direction = INCREASING if z > 0 else DECREASING
     return TrendMarker(direction, LABELS[(direction, polarity)], z, p, method, points)
+
+
+def trend_labels(*, numerator=None, denominator=None, values=None, lower=None, upper=None,
+                 polarity: str = "no_judgement", confidence: float = CONF_998) -> np.ndarray:
+    """:func:`trend_marker` labels for many series at once: 2-D inputs shaped
+    (series, points), oldest first, all rows the same length (>= TREND_POINTS; the last
+    TREND_POINTS are used). Same tests, same labels, vectorised for whole countries."""
+    c = check_confidence(confidence, allow_one=False)
+    if numerator is not None and denominator is not None:
+        x = np.atleast_2d(as_float_array(numerator, "numerator"))[:, -TREND_POINTS:]
+        n = np.atleast_2d(as_float_array(denominator, "denominator"))[:, -TREND_POINTS:]
+        t = np.arange(1, x.shape[1] + 1, dtype=float)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            p = x.sum(1) / n.sum(1)
+            u = (x * t).sum(1) - p * (n * t).sum(1)
+            v = p * (1 - p) * ((n * t**2).sum(1) - (n * t).sum(1) ** 2 / n.sum(1))
+            z = np.where(v > 0, u / np.sqrt(v), 0.0)
+        bad = np.isnan(x).any(1) | np.isnan(n).any(1) | (n <= 0).any(1) | \
+            (x.shape[1] < TREND_POINTS)
+        reason = f"Could not be calculated (needs {TREND_POINTS} known points)"
+    elif values is not None and lower is not None and upper is not None:
+        y = np.atleast_2d(as_float_array(values, "values"))[:, -TREND_POINTS:]
+        se = ((np.atleast_2d(as_float_array(upper, "upper"))
+               - np.atleast_2d(as_float_array(lower, "lower"))) / (2 * SE_FROM_LIMITS_Z))[
+            :, -TREND_POINTS:]
+        t = np.arange(1, y.shape[1] + 1, dtype=float)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            w = 1 / se**2
+            tbar = (w * t).sum(1) / w.sum(1)
+            ybar = (w * y).sum(1) / w.sum(1)
+            sxx = (w * (t - tbar[:, None]) ** 2).sum(1)
+            slope = (w * (t - tbar[:, None]) * (y - ybar[:, None])).sum(1) / sxx
+            z = slope / np.sqrt(1 / sxx)
+        bad = np.isnan(y).any(1) | np.isnan(se).any(1) | (se <= 0).any(1) | \
+            (y.shape[1] < TREND_POINTS)
+        reason = f"Could not be calculated (needs {TREND_POINTS} points with limits)"
+    else:
+        raise StatsInputError("trend_labels needs numerator and denominator, or values with "
+                              "lower and upper")
+    p_value = 2 * sps.norm.sf(np.abs(z))
+    increasing = LABELS.get((INCREASING, polarity))
+    decreasing = LABELS.get((DECREASING, polarity))
+    if increasing is None:
+        raise StatsInputError("polarity must be 'high_is_good', 'low_is_good' or "
+                              f"'no_judgement'; got {polarity!r}")
+    out = np.where(p_value >= 1 - c, "No significant change",
+                   np.where(z > 0, increasing, decreasing)).astype(object)
+    out[bad] = reason
+    return out
