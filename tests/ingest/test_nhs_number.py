@@ -53,3 +53,27 @@ def test_mask_keeps_three_characters():
     assert nn.mask("9434765919") == "943*******"
     assert nn.mask("ab") == "ab"
     assert nn.mask(None) is None
+
+
+@given(st.binary(min_size=1, max_size=100), NINE_DIGITS)
+def test_fast_pseudonymiser_equals_the_reference_hmac(key, nine):
+    full = with_check(nine) or "9434765919"
+    assert nn.Pseudonymiser(key).one(full) == nn.pseudonym(full, key)
+
+
+def test_array_pseudonyms_match_and_invalid_are_null():
+    import pyarrow as pa
+
+    values = pa.array(["943 476 5919", "9434765919", "9434765918", None, "", "401-023-2137"])
+    out = nn.Pseudonymiser(b"key").array(values).to_pylist()
+    assert out[0] == out[1] == nn.pseudonym("9434765919", b"key")
+    assert out[2] is None and out[3] is None and out[4] is None
+    assert out[5] == nn.pseudonym("4010232137", b"key")
+
+
+@given(st.lists(st.text(alphabet="0123456789x", min_size=0, max_size=11), max_size=30))
+def test_vectorised_check_equals_the_scalar_one(values):
+    import pyarrow as pa
+
+    assert nn.valid_mask(pa.array(values, pa.string())).tolist() == [
+        nn.check_digit_ok(v) for v in values]

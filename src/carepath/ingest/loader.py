@@ -289,15 +289,15 @@ def _prepare(batch: Batch, table: Table, colmap: dict[str, str], mapping: Mappin
 
 
 def _pseudonymise(arr: pa.Array, key: bytes, pre: list[list]) -> pa.Array:
-    out: list[str | None] = []
-    for i, raw in enumerate(arr.to_pylist()):
-        why = nhs_number.problem(raw)
-        if why is None:
-            out.append(nhs_number.pseudonym(nhs_number.normalise(raw.strip()), key))
-        else:
-            out.append(None)
-            pre[0][i], pre[1][i], pre[2][i] = NHS_COLUMN, nhs_number.mask(raw), why
-    return pa.array(out, pa.string())
+    out = nhs_number.Pseudonymiser(key).array(arr)
+    invalid = np.flatnonzero(pc.is_null(out).to_numpy(zero_copy_only=False))
+    if len(invalid):
+        values = arr.to_pylist()
+        for i in invalid:  # rare: the exact reason for each refused number
+            raw = values[i]
+            pre[0][i], pre[1][i] = NHS_COLUMN, nhs_number.mask(raw)
+            pre[2][i] = nhs_number.problem(raw) or "NHS number not valid"
+    return out
 
 
 def _refuse_raw_nhs_numbers(arr: pa.Array, pre: list[list]) -> pa.Array:
