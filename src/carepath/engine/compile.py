@@ -165,6 +165,39 @@ def aggregate_count(source: Source, defn: Definition, count: Count, periods: ir.
     return rows.group_by(**keys).aggregate(**metrics)
 
 
+def pairable(defn: Definition) -> bool:
+    """Numerator and denominator can come from one scan: same table, date and window, rows
+    counted, and no related-table conditions (which need their own joins)."""
+    num, den = defn.numerator, defn.denominator
+    return (isinstance(den, Count) and num.table == den.table and num.date == den.date
+            and num.until == den.until and num.value == den.value == "rows"
+            and not (num.require or num.exclude or den.require or den.exclude))
+
+
+def aggregate_pair(source: Source, defn: Definition, periods: ir.Table,
+                   group_by: tuple[str, ...] = ()) -> ir.Table:
+    """One scan counting both parts: rows meeting either filter, with a flag for each."""
+    num, den = defn.numerator, defn.denominator
+    both = num.model_copy(update={"where": None})
+    columns = _needed_columns(defn, num, group_by) | _needed_columns(defn, den, group_by)
+    rows = _attach_periods(_base(source, defn, both, columns), periods, defn, num)
+
+    def flag(where: str | None) -> ir.BooleanValue:
+        if not where:
+            return ibis.literal(True)
+        return expr.to_ibis(expr.parse(where),
+                            lambda r: rows[PERIOD_NAMES.get(r.name, r.name)]).fill_null(False)
+
+    rows = rows.mutate(_num=flag(num.where), _den=flag(den.where))
+    rows = rows.filter(rows._num | rows._den)
+    keys = {"period": rows.period, "unit": rows[defn.attribution_col]}
+    for col in group_by:
+        keys[col] = (_age_band_index(rows.year_of_birth, rows[num.date])
+                     if col == "age_band" else rows[col].cast("string"))
+    return rows.group_by(**keys).aggregate(
+        num=rows._num.cast("float64").sum(), den=rows._den.cast("float64").sum())
+
+
 def aggregate_population(source: Source, pop: Population, periods: ir.Table,
                          group_by: tuple[str, ...] = ()) -> ir.Table:
     """Mean registered population over the quarters of each period, by unit and group."""

@@ -104,26 +104,30 @@ def _part(ctx: Context, defn: Definition, part, ptable, group: tuple[str, ...]):
         expr = cp.aggregate_population(ctx.source, part, ptable, group)
     else:
         expr = cp.aggregate_count(ctx.source, defn, part, ptable, group)
-    frame = expr.execute()
-    # Plain dtypes: an empty Arrow-backed key column cannot be merged.
+    return _plain_keys(expr.execute(), group)
+
+
+def _plain_keys(frame: pd.DataFrame, group: tuple[str, ...]) -> pd.DataFrame:
+    """Plain dtypes: an empty Arrow-backed key column cannot be joined."""
     for col in ("period", "unit", *group):
         frame[col] = frame[col].astype(int) if col == "age_band" else \
             frame[col].astype(object)
     return frame
 
 
-def _merge_parts(num: pd.DataFrame, den: pd.DataFrame | None, keys: list[str],
+def _merge_parts(ctx, num: pd.DataFrame, den: pd.DataFrame | None, keys: list[str],
                  defn: Definition) -> pd.DataFrame:
+    """Numerator and denominator side by side. A unit with a denominator but no counted
+    rows has a true zero, not a missing value; a unit without a denominator stays missing."""
     num = num.rename(columns={"n": "num"})
     if den is None:
         return num.assign(den=np.nan)
-    den = den.rename(columns={"n": "den"})
-    merged = num.merge(den, on=keys, how="outer")
-    # A unit with a denominator but no counted rows has a true zero, not a missing value.
-    merged["num"] = merged["num"].fillna(0.0)
-    if defn.statistic == "mean":
-        merged[["total", "total_sq"]] = merged[["total", "total_sq"]].fillna(0.0)
-    return merged
+    key_list = ", ".join(f'"{k}"' for k in keys)
+    extra = ", coalesce(total, 0) AS total, coalesce(total_sq, 0) AS total_sq" \
+        if defn.statistic == "mean" else ""
+    return rollup.sql(ctx.mem, f"SELECT {key_list}, coalesce(num, 0) AS num, n AS den{extra} "
+                               f"FROM num FULL OUTER JOIN den USING ({key_list})",
+                      num=num, den=den)
 
 
 def _standardised_cells(defn: Definition, rolled: pd.DataFrame, cat: str) -> pd.DataFrame:
@@ -154,9 +158,12 @@ def _standardised_cells(defn: Definition, rolled: pd.DataFrame, cat: str) -> pd.
 
 
 def _unit_counts(ctx, defn, ptable, group: tuple[str, ...]) -> pd.DataFrame:
+    if cp.pairable(defn):
+        frame = cp.aggregate_pair(ctx.source, defn, ptable, group).execute()
+        return _plain_keys(frame, group)
     num = _part(ctx, defn, defn.numerator, ptable, group)
     den = _part(ctx, defn, defn.denominator, ptable, group)
-    return _merge_parts(num, den, ["period", "unit", *group], defn)
+    return _merge_parts(ctx, num, den, ["period", "unit", *group], defn)
 
 
 def _scans(defn: Definition) -> list[tuple[tuple[str, ...], tuple[str, ...]]]:
