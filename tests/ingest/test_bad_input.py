@@ -182,3 +182,18 @@ def test_an_unclosed_quote_is_explained_without_echoing_the_row(ws, tmp_path):
         assert res.rows_read == res.rows_loaded + res.rows_quarantined >= 1
         assert res.rows_quarantined >= 1
     assert "9434765919" not in repr(rows(ws, "SELECT * FROM quarantine"))
+
+
+def test_excel_load_refused_by_strict_closes_the_workbook(ws, tmp_path):
+    import gc
+
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    wb.active.append(["org_code", "name", "org_type", "valid_from"])
+    wb.active.append(["A1", "One", "galaxy", "2020-01-01"])
+    wb.save(tmp_path / "s.xlsx")
+    with pytest.raises(ValidationError, match="--strict"):
+        load(ws, tmp_path / "s.xlsx", strict=True)
+    gc.collect()  # an unclosed workbook would raise ResourceWarning here (warnings are errors)
+    assert rows(ws, "SELECT count(*) FROM organisations") == [(0,)]

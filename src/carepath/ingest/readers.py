@@ -314,6 +314,13 @@ def read_excel(path: Path, sheet: str | None = None) -> tuple[list[str], Iterato
 
 
 def _excel_batches(rows, header: list[str], header_row: int, wb) -> Iterator[Batch]:
+    try:
+        yield from _excel_rows_to_batches(rows, header, header_row)
+    finally:
+        wb.close()  # also when the load stops early (--strict, an error)
+
+
+def _excel_rows_to_batches(rows, header: list[str], header_row: int) -> Iterator[Batch]:
     width = len(header)
     buf: list[list[str | None]] = [[] for _ in header]
     numbers: list[int] = []
@@ -334,7 +341,6 @@ def _excel_batches(rows, header: list[str], header_row: int, wb) -> Iterator[Bat
         if len(numbers) >= BATCH_ROWS:
             yield _excel_batch(header, buf, numbers, bad)
             buf, numbers, bad = [[] for _ in header], [], []
-    wb.close()
     if numbers or bad:
         yield _excel_batch(header, buf, numbers, bad)
 
