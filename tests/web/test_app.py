@@ -55,3 +55,20 @@ def test_vendored_chart_libraries_are_served_from_the_package(clients):
 def test_openapi_document_lists_the_api(clients):
     doc = clients["public"].get("/api/v1/openapi.json").json()
     assert doc["info"]["title"] == "Carepath"
+
+
+def test_an_unexpected_error_is_a_plain_500_page_or_problem_without_a_trace(web_ws):
+    app = create_app(web_ws)
+
+    def boom():
+        raise RuntimeError("secret detail NHS 943 476 5919")
+
+    app.add_api_route("/boom", boom, include_in_schema=False)
+    app.add_api_route("/api/v1/boom", boom, include_in_schema=False)
+    with TestClient(app, raise_server_exceptions=False) as c:
+        page = c.get("/boom")
+        assert page.status_code == 500 and "Something went wrong" in page.text
+        assert "secret detail" not in page.text and "Traceback" not in page.text
+        api = c.get("/api/v1/boom")
+        assert api.status_code == 500 and api.json()["status"] == 500
+        assert "secret" not in api.text

@@ -91,3 +91,13 @@ def test_overdispersion_limits_widen_the_funnel():
     at100 = min(limits, key=lambda r: abs(r["denominator"] - 100))
     assert at100["upper998"] - at100["lower998"] > 2 * 3.09 * 5  # wider than chance alone
     assert overdispersed_limits(rows, "bogus") is None
+
+
+def test_benchmarking_views_cope_with_no_registered_population(empty_workspace):
+    from carepath.web.benchmarking import list_size, model_description, similar_practices
+
+    cache = VersionedCache()
+    with empty_workspace.connect() as con:
+        assert list_size(cache, con, "P1") is None
+        assert similar_practices(cache, con, "P1").empty
+        assert not any(r["used"] for r in model_description(cache, con))

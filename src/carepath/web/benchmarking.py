@@ -32,6 +32,8 @@ def similar_practices(cache: VersionedCache, con: duckdb.DuckDBPyConnection, cod
     distances (the full matrix of an England workspace would not fit in memory)."""
     model = model or peers.PeerModel()
     features = _features(cache, con)
+    if features.empty or "list_size" not in features.columns:
+        return pd.DataFrame(columns=["peer_code", "name", "rank", "distance", "list_size"])
     # A feature nobody has (no IMD or rurality loaded) cannot separate practices: leave it
     # out rather than let it turn every distance into NaN.
     usable = {k: w for k, w in model.weights.items() if features[k].notna().any()}
@@ -61,6 +63,8 @@ def model_description(cache: VersionedCache, con: duckdb.DuckDBPyConnection) -> 
 
 def list_size(cache: VersionedCache, con: duckdb.DuckDBPyConnection, code: str) -> int | None:
     features = _features(cache, con)
+    if "list_size" not in features.columns:  # no registered-population data loaded
+        return None
     hit = features.loc[features["practice_code"] == code, "list_size"]
     return None if hit.empty else int(hit.iloc[0])
 
