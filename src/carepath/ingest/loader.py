@@ -166,6 +166,9 @@ def _stage_and_load(con: duckdb.DuckDBPyConnection, ws: Workspace, table: Table,
     plan = Plan(table, f"__chunk_{result.load_id}", frozenset(present),
                 _tables_with_rows(con, table, _referenced(table)),
                 _tables_with_rows(con, table, {r.other for r in CROSS_RULES.get(table.name, ())}))
+    if plan.needs_org_intervals:
+        plan.org_intervals = f"{plan.stage}_orgs"
+        con.execute(f"CREATE TEMP TABLE {q(plan.org_intervals)} AS {plan.org_intervals_sql()}")
     bad: list[BadRow] = []
     key = ws.secret() if NHS_COLUMN in colmap else b""
     pending: list[pa.Table] = []
@@ -182,6 +185,8 @@ def _stage_and_load(con: duckdb.DuckDBPyConnection, ws: Workspace, table: Table,
             pending, pending_rows = [], 0
     if pending:
         _load_chunk(con, plan, pa.concat_tables(pending), result)
+    if plan.org_intervals:
+        con.execute(f"DROP TABLE {q(plan.org_intervals)}")
     if bad:
         con.executemany("INSERT INTO quarantine VALUES (?, ?, ?, ?, NULL, NULL, ?)",
                         [[result.load_id, table.name, result.source, b.row_number, b.reason]

@@ -133,6 +133,23 @@ class Plan:
     present: frozenset[str]
     check_references: frozenset[str]  # referenced tables that hold rows
     check_cross: frozenset[str]  # tables for cross-table date sense that hold rows
+    org_intervals: str | None = None  # temp table from org_intervals_sql(), when built
+
+    @property
+    def needs_org_intervals(self) -> bool:
+        """Rows carry a date and reference organisations: check 'open on that date'."""
+        return bool(self.table.dates) and "organisations" in self.check_references and \
+            self.table.name != "organisations" and bool(self._org_columns())
+
+    def _org_columns(self) -> list[Column]:
+        return [c for c in self.table.columns if c.references == "organisations.org_code"]
+
+    @staticmethod
+    def org_intervals_sql() -> str:
+        """Each organisation's validity intervals as one list, so the date check is an
+        equality join on the code plus a list test instead of a range join."""
+        return ("SELECT org_code, list({'f': valid_from, 't': valid_to}) AS ivs "
+                "FROM organisations GROUP BY org_code")
 
     def typed_select(self, *, only_bad: bool = False) -> str:
         parts = ['s."__row"', 's."__pre_column"', 's."__pre_value"', 's."__pre_reason"']
@@ -144,6 +161,12 @@ class Plan:
             parts.append(f"CAST({expr} AS {col.sql_type}) AS {q(col.name)}")
         if self.table.key:
             parts.append(f's."__row" IN (SELECT "__row" FROM {q(self.dups)}) AS "__dup"')
+        if self.org_intervals:
+            for col in self._org_columns():
+                raw = f"nullif(trim(s.{q(col.name)}), '')" if col.name in self.present \
+                    else "NULL"
+                parts.append(f"(SELECT o.ivs FROM {q(self.org_intervals)} o WHERE o.org_code = "
+                             f"{raw}) AS {q('ivs:' + col.name)}")
         select = f"SELECT {', '.join(parts)} FROM {q(self.stage)} s"
         if only_bad:
             select += f' WHERE s."__row" IN (SELECT "__row" FROM {q(self.bad_rows)})'
@@ -235,10 +258,12 @@ class Plan:
         ref_table, ref_col = col.references.split(".")
         if ref_table not in self.check_references or ref_table == self.table.name:
             return []
+        when = self.table.dates[0] if self.table.dates else None
+        if ref_table == "organisations" and self.org_intervals and when:
+            return self._org_open_problems(col, val, show, when)
         exists = f"EXISTS (SELECT 1 FROM {q(ref_table)} r WHERE r.{q(ref_col)} = {val})"
         out = [problem(f"{val} IS NOT NULL AND NOT {exists}", col.name, show,
                        lit(f"not found in {ref_table}.{ref_col}"))]
-        when = self.table.dates[0] if self.table.dates else None
         if ref_table == "organisations" and when:
             d = f"t.{q(when)}"
             valid = (f"EXISTS (SELECT 1 FROM organisations r WHERE r.org_code = {val} AND "
@@ -247,6 +272,18 @@ class Plan:
                                f"{valid}", col.name, show,
                                lit(f"organisation not open on the row's {when}")))
         return out
+
+    def _org_open_problems(self, col: Column, val: str, show: str, when: str) -> list[Check]:
+        ivs, d = f"t.{q('ivs:' + col.name)}", f"t.{q(when)}"
+        is_open = (f"coalesce(list_bool_or(list_transform({ivs}, lambda iv: iv.f <= {d} AND "
+                   f"(iv.t IS NULL OR {d} <= iv.t))), FALSE)")
+        return [
+            problem(f"{val} IS NOT NULL AND {ivs} IS NULL", col.name, show,
+                    lit("not found in organisations.org_code")),
+            problem(f"{val} IS NOT NULL AND {d} IS NOT NULL AND {ivs} IS NOT NULL AND NOT "
+                    f"{is_open}", col.name, show,
+                    lit(f"organisation not open on the row's {when}")),
+        ]
 
     def _key_problems(self) -> list[Check]:
         if not self.table.key:
