@@ -166,6 +166,8 @@ def _template_context(pack: PackData) -> dict:
         o["prior"] = prior[0] if prior else None
     return {
         "cells": cells,
+        # Only indicators with practice values (provider-attributed ones have none).
+        "rug_ids": [i for i in pack.meta if any(i in row for row in cells.values())],
         "outliers": outliers,
         "reviews": reviews,
         "n_worse": sum(o["judgement"] == "worse" for o in outliers),
@@ -176,11 +178,15 @@ def _template_context(pack: PackData) -> dict:
     }
 
 
+# Indicators per tartan-rug table: fits the width of an A4 page at a readable size.
+RUG_COLUMNS_PER_TABLE = 12
+
+
 def render_html(pack: PackData) -> str:
     return TEMPLATES.get_template("locality_pack.html").render(
         pack=pack, version=__version__, colours=charts.SIGNIFICANCE_COLOURS,
         labels=charts.SIGNIFICANCE_LABELS, small_list=SMALL_PRACTICE_LIST,
-        **_template_context(pack),
+        rug_columns=RUG_COLUMNS_PER_TABLE, **_template_context(pack),
     )
 
 
