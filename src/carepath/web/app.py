@@ -91,7 +91,8 @@ def create_app(ws: Workspace, *, force_secure: bool = False,
             nav.extend(getattr(module, "NAV_ITEMS", ()))
     for module in discover(api_pkg):
         if hasattr(module, "router"):
-            app.include_router(module.router, prefix=API_PREFIX)
+            app.include_router(module.router, prefix=API_PREFIX,
+                               responses=errors.API_PROBLEM_RESPONSES)
     app.state.nav = sorted(nav, key=lambda n: (n.order, n.label))
     return app
 

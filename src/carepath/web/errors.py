@@ -20,6 +20,19 @@ from carepath.web.security import CsrfError, Forbidden, LoginRequired, Throttled
 log = logging.getLogger("carepath.web")
 API_PREFIX = "/api/"
 PROBLEM_TYPE = "application/problem+json"
+# Documented on every /api route (RFC 9457 problem documents), so the OpenAPI document says
+# what the error handlers below really send.
+_PROBLEM = {"description": "Problem (RFC 9457)",
+            "content": {PROBLEM_TYPE: {"schema": {
+                "type": "object", "required": ["title", "status", "detail"],
+                "properties": {"type": {"type": "string"}, "title": {"type": "string"},
+                               "status": {"type": "integer"}, "detail": {"type": "string"},
+                               "instance": {"type": "string"},
+                               "errors": {"type": "array", "items": {"type": "object"}}}}}}}
+API_PROBLEM_RESPONSES: dict[int | str, dict] = {
+    code: dict(_PROBLEM, description=f"{title} (problem document)")
+    for code, title in ((400, "Bad request"), (401, "Sign in required"), (403, "Forbidden"),
+                        (404, "Not found"), (413, "Too large"), (422, "Invalid input"))}
 TITLES = {400: "Bad request", 401: "Sign in required", 403: "Forbidden", 404: "Not found",
           405: "Method not allowed", 413: "Too large", 422: "Invalid input",
           429: "Too many attempts", 500: "Something went wrong"}
