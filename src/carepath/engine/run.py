@@ -226,6 +226,12 @@ def compute_one(ctx: Context, defn: Definition) -> pd.DataFrame:
     cells = _all_cells(ctx, defn, ptable, periods_df)
     if cells.empty:
         return cells
+    if isinstance(defn.denominator, Population):  # periods before population data: none
+        national = cells[(cells.area_type == rollup.NATIONAL) & (cells.breakdown == "all")]
+        covered = set(national[national.den > 0].period)
+        cells = cells[cells.period.isin(covered)].reset_index(drop=True)
+        if cells.empty:
+            return cells
     years = cells.period.map({p.label: p.years for p in periods})
     cells = rollup.apply_statistic(defn, cells, years)
     if defn.statistic in ("isr", "isratio"):
