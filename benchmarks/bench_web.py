@@ -92,6 +92,8 @@ def _port() -> int:
 def _start_server(ws_path: Path, port: int) -> subprocess.Popen:
     cmd = [str(Path(sys.executable).parent / "carepath"), "serve", "-w", str(ws_path),
            "--port", str(port)]
+    if os.environ.get("CAREPATH_BENCH_THREADS"):
+        cmd += ["--threads", os.environ["CAREPATH_BENCH_THREADS"]]
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
