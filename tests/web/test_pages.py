@@ -130,3 +130,12 @@ def test_indicator_page_offers_overdispersed_limits(clients):
     page = clients["admin"].get(f"/indicators/{IND}?od=additive").text
     assert "allowing for overdispersion" in page and "Spiegelhalter" in page
     assert clients["admin"].get(f"/indicators/{IND}?od=magic").status_code == 404
+
+
+def test_home_offers_each_role_only_what_it_may_open(clients):
+    provider = clients["provider1"].get("/").text
+    assert 'href="/practices"' not in provider and 'href="/localities"' not in provider
+    lead = clients["northlead"].get("/").text
+    assert "Your localities" in lead and 'href="/localities/L1/outliers"' in lead
+    assert 'href="/admin/audit"' not in lead and 'href="/admin/audit"' in clients[
+        "admin"].get("/").text
