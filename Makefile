@@ -15,12 +15,13 @@ help:
 	@echo "make lint   - ruff"
 	@echo "make docs   - regenerate docs made from code"
 
-# Debian packages: Chromium for browser tests, Pango for WeasyPrint PDFs, fonts.
+# Debian packages: Chromium for browser tests, Pango for WeasyPrint PDFs, fonts, and a
+# Java runtime for the Spark engine tests.
 system-deps:
-	@if [ ! -x /usr/bin/chromium ] || ! ldconfig -p | grep -q libharfbuzz-subset || ! command -v pdftoppm >/dev/null; then \
-	  echo "Installing Debian packages (chromium, pango, fonts)"; \
+	@if [ ! -x /usr/bin/chromium ] || ! ldconfig -p | grep -q libharfbuzz-subset || ! command -v pdftoppm >/dev/null || ! command -v java >/dev/null; then \
+	  echo "Installing Debian packages (chromium, pango, fonts, java)"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
-	    chromium libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 poppler-utils fonts-dejavu-core >/dev/null; \
+	    chromium libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 poppler-utils fonts-dejavu-core default-jre-headless >/dev/null; \
 	fi
 
 $(STAMP): pyproject.toml
