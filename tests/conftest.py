@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -17,3 +22,50 @@ def empty_workspace(tmp_path):
     from carepath.workspace import Workspace
 
     return Workspace.init(tmp_path / "ws")
+
+
+# ----- browser tests: one live-server helper and one Chromium for every suite ------------
+CHROMIUM = "/usr/bin/chromium"  # the Debian package; `make test` installs it
+SERVER_START_TIMEOUT_S = 20
+
+
+@contextmanager
+def _live_server(app) -> Iterator[str]:
+    """Serve ``app`` on 127.0.0.1 on a free port in a thread; stop it on exit."""
+    import uvicorn
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port,
+                                           log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + SERVER_START_TIMEOUT_S
+    while not server.started:
+        assert time.monotonic() < deadline, "server did not start"
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=SERVER_START_TIMEOUT_S)
+
+
+@pytest.fixture(scope="session")
+def live_server():
+    """``with live_server(app) as base_url: ...`` for module-scoped server fixtures."""
+    return _live_server
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Headless Debian Chromium driven by Playwright, shared by every browser test."""
+    if not Path(CHROMIUM).exists():
+        pytest.skip("Debian chromium is not installed (make test installs it)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        launched = pw.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        yield launched
+        launched.close()

@@ -4,61 +4,25 @@ refusal for a commissioner."""
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
-from pathlib import Path
-
 import pytest
 
 from .conftest import build_journeys_workspace
 
 pytestmark = pytest.mark.browser
-CHROMIUM = "/usr/bin/chromium"
 PASSWORD = "correct-horse-battery"
 PERIOD = "start=2024-01-01&end=2024-12-31&no_contact_days=150"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    import uvicorn
-
+def server(tmp_path_factory, live_server):
     from carepath.web import users
     from carepath.web.app import create_app
 
     ws = build_journeys_workspace(tmp_path_factory.mktemp("jbrowser") / "ws")
     for name, role in (("analyst", "analyst"), ("commish", "commissioner")):
         users.add_user(ws, by="test", username=name, password=PASSWORD, role=role, scope=[])
-    port = _free_port()
-    srv = uvicorn.Server(uvicorn.Config(create_app(ws), host="127.0.0.1", port=port,
-                                        log_level="warning"))
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not srv.started:
-        assert time.monotonic() < deadline, "server did not start"
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    srv.should_exit = True
-    thread.join(timeout=10)
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not Path(CHROMIUM).exists():
-        pytest.skip("Debian chromium is not installed (make test installs it)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        yield b
-        b.close()
+    with live_server(create_app(ws)) as base:
+        yield base
 
 
 def _session(browser, base: str, username: str):

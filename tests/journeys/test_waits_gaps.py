@@ -102,4 +102,4 @@ def test_rules_not_yet_due_are_reported_as_missing_not_dropped(jws):
     hna = _row(c, rule="missing_hna")
     assert hna.denominator == 0 and hna.flagged == 0
     assert hna.value != hna.value  # NaN: missing, not a true zero
-    assert list(c.rule)[0] == "no_contact" and len(c) == 7
+    assert next(iter(c.rule)) == "no_contact" and len(c) == 7
