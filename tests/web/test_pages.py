@@ -139,3 +139,20 @@ def test_home_offers_each_role_only_what_it_may_open(clients):
     assert "Your localities" in lead and 'href="/localities/L1/outliers"' in lead
     assert 'href="/admin/audit"' not in lead and 'href="/admin/audit"' in clients[
         "admin"].get("/").text
+
+
+def test_cached_page_bodies_never_cross_users_or_scopes(clients):
+    url = f"/indicators/{IND}?level=practice"
+    for _ in range(2):  # the second round is served from the cache
+        north = clients["northlead"].get(url).text
+        south = clients["southlead"].get(url).text
+        analyst = clients["analyst"].get(url).text
+        commish = clients["commish"].get(url).text
+        assert "Alpha Surgery" in north and "Delta Medical" not in north
+        assert "Delta Medical" in south and "Alpha Surgery" not in south
+        assert "northlead (Locality lead)" in north and "southlead" not in north
+        assert "analyst (Analyst)" in analyst and "commish" not in analyst
+        assert "commish (Commissioner)" in commish and "Delta Medical" in commish
+        for client, page in ((clients["northlead"], north), (clients["analyst"], analyst)):
+            token = client.get("/login").text.split('name="csrf_token" value="')[1][:20]
+            assert token in page  # the sign-out form carries this user's own token

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -124,16 +125,54 @@ ENV.filters.update(number=fmt_number, count=fmt_count, state=state_cell,
                    significance=significance_tag, tojson_safe=to_json, table_body=table_body)
 
 
-def render(request: Request, template: str, context: dict | None = None, *,
-           status_code: int = 200) -> HTMLResponse:
+def _base_context(request: Request) -> dict:
     who: Principal = getattr(request.state, "principal", None) or ANONYMOUS
-    nav = [n for n in request.app.state.nav if n.visible_to(who)]
-    ctx = {
-        "request": request, "who": who, "nav": nav, "version": __version__,
-        "csrf_token": request.state.session["c"],
+    return {
+        "request": request, "who": who,
+        "nav": [n for n in request.app.state.nav if n.visible_to(who)],
+        "version": __version__, "csrf_token": request.state.session["c"],
         "workspace_name": request.app.state.workspace_name,
         "current_path": request.url.path,
     }
+
+
+def render(request: Request, template: str, context: dict | None = None, *,
+           status_code: int = 200) -> HTMLResponse:
+    ctx = _base_context(request)
     ctx.update(context or {})
     html = ENV.get_template(template).render(ctx)
     return HTMLResponse(html, status_code=status_code)
+
+
+# Blocks of a page template rendered once and reused (see render_cached).
+CACHED_BLOCKS = ("title", "breadcrumb", "content", "scripts")
+
+
+def render_cached(request: Request, template: str, key: tuple,
+                  build: Callable[[], dict], con: Any) -> HTMLResponse:
+    """A page whose body depends only on the data, the URL and the caller's role and scope:
+    the body blocks are rendered once per data version and reused; the header (user name,
+    navigation, CSRF token of the sign-out form) is rendered for each request.
+
+    Callers check access *before* calling, and ``key`` must hold everything the body depends
+    on besides role and scope (which are added here). Never use it for a page with a form
+    that carries the CSRF token, or that shows who is signed in, in its body."""
+    who: Principal = getattr(request.state, "principal", None) or ANONYMOUS
+    full_key = ("page", template, key, who.role, tuple(sorted(who.scope)))
+
+    def make(_con: Any) -> dict[str, Markup]:
+        ctx = _base_context(request)
+        ctx.update(build())
+        tmpl = ENV.get_template(template)
+        # the page's "import _macros as m with context", done for the blocks we call
+        ctx["m"] = ENV.get_template("_macros.html").make_module(vars=ctx)
+        jctx = tmpl.new_context(ctx)
+        out = {name: Markup("".join(tmpl.blocks[name](jctx)))
+               for name in CACHED_BLOCKS if name in tmpl.blocks}
+        out.setdefault("title", str(ctx.get("title") or "Carepath"))  # escaped in base
+        return out
+
+    blocks = request.app.state.cache.get(full_key, con, make)
+    ctx = _base_context(request)
+    ctx["pre"] = blocks
+    return HTMLResponse(ENV.get_template("base.html").render(ctx))

@@ -15,7 +15,7 @@ from carepath.web import benchmarking, queries, scopes
 from carepath.web.audit import record
 from carepath.web.db import get_con
 from carepath.web.meta import get_meta
-from carepath.web.render import NavItem, render
+from carepath.web.render import NavItem, render, render_cached
 from carepath.web.scopes import STAFF_ROLES, Principal
 from carepath.web.security import require_user
 
@@ -127,51 +127,59 @@ def indicator_page(request: Request, indicator_id: str,
                                           lambda c: _parents(c, indicator_id, level, period))
     if parent and parent not in dict(parents):
         raise HTTPException(404, f"{parent!r} is not a parent area of these values.")
-    cache = request.app.state.cache
-    rows = queries.records(queries.values(con, who, indicator_id, area_type=level,
-                                          period=period, parent=parent or None, cache=cache))
-    for r in rows:
-        r["href"] = AREA_PAGES[level].format(code=r["area_code"]) if level in AREA_PAGES \
-            else None
-    average = queries.national_value(con, indicator_id, period)
-    points = _chart_rows(rows)
-    statistic = rows[0]["statistic"] if rows else None
-    unit = m.get("unit") or ""
-    y_title = f"{m['title'][:60]}{f' ({unit})' if unit else ''}"
-    limits = queries.funnel_limits(rows, statistic, average)
-    od_facts = None
-    if od and statistic == "proportion":
-        adjusted = benchmarking.overdispersed_limits(rows, od)
-        if adjusted is None:
-            raise HTTPException(404, "Overdispersion needs two or more published areas and "
-                                     "a method of additive or multiplicative.")
-        limits, od_facts = adjusted
-    opp = benchmarking.practice_opportunity(
-        cache, con, rows, key=(indicator_id, period, parent or ""),
-        higher_is_better=m.get("higher_is_better"), statistic=statistic) \
-        if level == "practice" else None
-    ctx = {
-        "title": m["title"], "ind": m, "indicator_id": indicator_id, "level": level,
-        "period": period, "levels": levels, "periods": periods, "rows": rows,
-        "level_labels": queries.AREA_TYPE_LABELS, "average": average,
-        "columns": TABLE_COLUMNS, "limits": bool(limits),
-        "provenance": cache.get(("provenance", indicator_id), con,
-                                lambda c: queries.provenance(c, indicator_id)),
-        "funnel": funnel(points, limits, average=od_facts["target"] if od_facts else average,
-                         y_title=y_title),
-        "bar": ordered_bar(points, average=average, y_title=y_title)
-        if points and len(points) <= MAX_BAR_AREAS else None,
-        "too_many_for_bar": len(points) > MAX_BAR_AREAS, "parents": parents,
-        "parent": parent or "", "od": od or "", "od_facts": od_facts,
-        "od_methods": benchmarking.OVERDISPERSION_METHODS, "opportunity": opp,
-        "opportunity_text": _opportunity_text(opp, m) if opp else None,
-        "trend_rows": (trend := _trend_rows(con, who, indicator_id, cache)),
-        "trend": charts.trend_chart(trend, y_title=y_title) if trend else None,
-        "chart_rows": points,
-        "suppressed": sum(r["value_state"] == "suppressed" for r in rows),
-        "missing": sum(r["value_state"] == "missing" for r in rows),
-    }
-    return render(request, "indicator.html", ctx)
+    if od and od not in benchmarking.OVERDISPERSION_METHODS:
+        raise HTTPException(404, "Funnel limits are chance-only, or allow for overdispersion "
+                                 f"({' or '.join(benchmarking.OVERDISPERSION_METHODS)}).")
+
+    def build() -> dict:
+        cache = request.app.state.cache
+        rows = queries.records(queries.values(con, who, indicator_id, area_type=level,
+                                              period=period, parent=parent or None, cache=cache))
+        for r in rows:
+            r["href"] = AREA_PAGES[level].format(code=r["area_code"]) if level in AREA_PAGES \
+                else None
+        average = queries.national_value(con, indicator_id, period)
+        points = _chart_rows(rows)
+        statistic = rows[0]["statistic"] if rows else None
+        unit = m.get("unit") or ""
+        y_title = f"{m['title'][:60]}{f' ({unit})' if unit else ''}"
+        limits = queries.funnel_limits(rows, statistic, average)
+        od_facts = None
+        if od and statistic == "proportion":
+            adjusted = benchmarking.overdispersed_limits(rows, od)
+            if adjusted is None:
+                raise HTTPException(404, "Overdispersion needs two or more published areas and "
+                                         "a method of additive or multiplicative.")
+            limits, od_facts = adjusted
+        opp = benchmarking.practice_opportunity(
+            cache, con, rows, key=(indicator_id, period, parent or ""),
+            higher_is_better=m.get("higher_is_better"), statistic=statistic) \
+            if level == "practice" else None
+        ctx = {
+            "title": m["title"], "ind": m, "indicator_id": indicator_id, "level": level,
+            "period": period, "levels": levels, "periods": periods, "rows": rows,
+            "level_labels": queries.AREA_TYPE_LABELS, "average": average,
+            "columns": TABLE_COLUMNS, "limits": bool(limits),
+            "provenance": cache.get(("provenance", indicator_id), con,
+                                    lambda c: queries.provenance(c, indicator_id)),
+            "funnel": funnel(points, limits, average=od_facts["target"] if od_facts else average,
+                             y_title=y_title),
+            "bar": ordered_bar(points, average=average, y_title=y_title)
+            if points and len(points) <= MAX_BAR_AREAS else None,
+            "too_many_for_bar": len(points) > MAX_BAR_AREAS, "parents": parents,
+            "parent": parent or "", "od": od or "", "od_facts": od_facts,
+            "od_methods": benchmarking.OVERDISPERSION_METHODS, "opportunity": opp,
+            "opportunity_text": _opportunity_text(opp, m) if opp else None,
+            "trend_rows": (trend := _trend_rows(con, who, indicator_id, cache)),
+            "trend": charts.trend_chart(trend, y_title=y_title) if trend else None,
+            "chart_rows": points,
+            "suppressed": sum(r["value_state"] == "suppressed" for r in rows),
+            "missing": sum(r["value_state"] == "missing" for r in rows),
+        }
+        return ctx
+
+    return render_cached(request, "indicator.html",
+                         (indicator_id, level, period, parent or "", od or ""), build, con)
 
 
 # A funnel plot compares areas with each other; with fewer it says nothing.

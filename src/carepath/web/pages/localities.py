@@ -14,7 +14,7 @@ from carepath.errors import ValidationError
 from carepath.web import queries, scopes
 from carepath.web.db import get_con
 from carepath.web.meta import get_meta
-from carepath.web.render import NavItem, render
+from carepath.web.render import NavItem, render, render_cached
 from carepath.web.scopes import REVIEW_ROLES, STAFF_ROLES, Principal, Role
 from carepath.web.security import Forbidden, require_user
 
@@ -89,11 +89,14 @@ def locality_overview(request: Request, code: str, who: Principal = Depends(requ
                       con: duckdb.DuckDBPyConnection = Depends(get_con),
                       meta: dict = Depends(get_meta)):
     area = locality_or_error(con, who, code)
-    practices, table, period = request.app.state.cache.get(
-        ("rug", code), con, lambda c: _rug_data(c, code, meta))
-    return render(request, "locality.html", {
-        "title": area.name, "area": area, "rug": table, "period": period,
-        "why_empty": None if practices else "This locality has no practices linked today."})
+
+    def build() -> dict:
+        practices, table, period = _rug_data(con, code, meta)
+        return {"title": area.name, "area": area, "rug": table, "period": period,
+                "why_empty": None if practices else
+                "This locality has no practices linked today."}
+
+    return render_cached(request, "locality.html", (code,), build, con)
 
 
 def _review_context(con, who: Principal, area: profiles.Area, meta: dict) -> dict:

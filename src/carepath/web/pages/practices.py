@@ -12,7 +12,7 @@ from carepath.domain.benchmarking import profiles
 from carepath.web import benchmarking, profile_index, queries, scopes
 from carepath.web.db import get_con
 from carepath.web.meta import get_meta
-from carepath.web.render import NavItem, render
+from carepath.web.render import NavItem, render, render_cached
 from carepath.web.scopes import STAFF_ROLES, Principal, Role
 from carepath.web.security import Forbidden, require_user
 
@@ -89,22 +89,25 @@ def practice_profile(request: Request, code: str, who: Principal = Depends(requi
                      con: duckdb.DuckDBPyConnection = Depends(get_con),
                      meta: dict = Depends(get_meta)):
     name = practice_or_error(con, who, code)
-    rows = profile_rows(request, con, code, meta)
-    locality = profiles.parent_of(con, code, "locality", date.today())
-    locality_name = next((a.name for a in profiles.localities(con) if a.code == locality),
-                         locality)
-    cache = request.app.state.cache
-    size = benchmarking.list_size(cache, con, code)
-    allowed = scopes.allowed_restricted_codes(con, who)
-    # Names and list sizes of peers are published facts; links (to their indicator values)
-    # only where the account's scope reaches.
-    similar = queries.records(benchmarking.similar_practices(cache, con, code))
-    for p in similar:
-        p["linked"] = allowed is None or p["peer_code"] in allowed
-    return render(request, "practice.html", {
-        "title": name, "code": code, "rows": rows, "columns": PROFILE_COLUMNS,
-        "list_size": size, "small": size is not None and size < benchmarking.SMALL_PRACTICE_LIST,
-        "small_threshold": benchmarking.SMALL_PRACTICE_LIST, "similar": similar,
-        "peer_model": benchmarking.model_description(cache, con),
-        "spine": charts.spine_chart(rows) if any(r["pos"] for r in rows) else None,
-        "locality": locality, "locality_name": locality_name})
+    def build() -> dict:
+        rows = profile_rows(request, con, code, meta)
+        locality = profiles.parent_of(con, code, "locality", date.today())
+        locality_name = next((a.name for a in profiles.localities(con) if a.code == locality),
+                             locality)
+        cache = request.app.state.cache
+        size = benchmarking.list_size(cache, con, code)
+        allowed = scopes.allowed_restricted_codes(con, who)
+        # Names and list sizes of peers are published facts; links (to their indicator values)
+        # only where the account's scope reaches.
+        similar = queries.records(benchmarking.similar_practices(cache, con, code))
+        for p in similar:
+            p["linked"] = allowed is None or p["peer_code"] in allowed
+        return {
+            "title": name, "code": code, "rows": rows, "columns": PROFILE_COLUMNS,
+            "list_size": size, "small": size is not None and size < benchmarking.SMALL_PRACTICE_LIST,
+            "small_threshold": benchmarking.SMALL_PRACTICE_LIST, "similar": similar,
+            "peer_model": benchmarking.model_description(cache, con),
+            "spine": charts.spine_chart(rows) if any(r["pos"] for r in rows) else None,
+            "locality": locality, "locality_name": locality_name}
+
+    return render_cached(request, "practice.html", (code,), build, con)

@@ -17,7 +17,7 @@ from carepath.web import queries
 from carepath.web.db import get_con
 from carepath.web.meta import get_meta
 from carepath.web.pages.indicators import ordered_bar, table_response
-from carepath.web.render import NavItem, render
+from carepath.web.render import NavItem, render, render_cached
 
 router = APIRouter()
 NAV_ITEMS = (NavItem("Public outcomes", "/public", order=90),)
@@ -88,22 +88,27 @@ def public_indicator(request: Request, indicator_id: str,
     if period not in periods:
         raise HTTPException(404, f"Period {period!r} is not published; choose one of "
                                  f"{', '.join(periods)}.")
-    policy = policy_of(request)
-    rows = queries.records(public_values(con, policy, indicator_id, period))
-    local = [r for r in rows if r["area_type"] == "locality"]
-    national = next((r["value"] for r in rows if r["area_type"] == "national"
-                     and r["value_state"] == "published"), None)
-    points = [{"name": r["area_name"] or r["area_code"], "value": r["value"],
-               "lower": r["lower95"], "upper": r["upper95"],
-               "significance": "not_compared"}
-              for r in local if r["value_state"] == "published" and r["value"] is not None]
-    unit = m.get("unit") or ""
-    return render(request, "public_indicator.html", {
-        "title": m["title"], "ind": m, "indicator_id": indicator_id, "rows": rows,
-        "period": period, "periods": periods, "policy": policy, "chart_rows": points,
-        "bar": ordered_bar(points, average=national,
-                           y_title=f"{m['title'][:50]} {unit}".strip())
-        if points else None})
+    policy = policy_of(request)  # in the key: a changed policy must not serve old pages
+
+    def build() -> dict:
+        rows = queries.records(public_values(con, policy, indicator_id, period))
+        local = [r for r in rows if r["area_type"] == "locality"]
+        national = next((r["value"] for r in rows if r["area_type"] == "national"
+                         and r["value_state"] == "published"), None)
+        points = [{"name": r["area_name"] or r["area_code"], "value": r["value"],
+                   "lower": r["lower95"], "upper": r["upper95"],
+                   "significance": "not_compared"}
+                  for r in local if r["value_state"] == "published" and r["value"] is not None]
+        unit = m.get("unit") or ""
+        return {
+            "title": m["title"], "ind": m, "indicator_id": indicator_id, "rows": rows,
+            "period": period, "periods": periods, "policy": policy, "chart_rows": points,
+            "bar": ordered_bar(points, average=national,
+                               y_title=f"{m['title'][:50]} {unit}".strip())
+            if points else None}
+
+    return render_cached(request, "public_indicator.html", (indicator_id, period, policy),
+                         build, con)
 
 
 @router.get("/public/indicators/{indicator_id}/download.{fmt}", include_in_schema=False)
