@@ -86,3 +86,12 @@ def test_public_download_keeps_the_three_states_and_the_reason(clients):
     assert ",suppressed," in lines[("L2", "2023/24")]
     assert ",published," in lines[("L1", "2024/25")] and ",0," in lines[("L1", "2024/25")]
     assert ",missing," in lines[("I1", "2024/25")]
+
+
+def test_cached_api_rows_never_cross_scopes(clients):
+    url = f"/api/v1/indicators/{IND}/values?area_type=practice"
+    for _ in range(2):  # second round from the cache
+        north = {r["area_code"] for r in clients["northlead"].get(url).json()["rows"]}
+        south = {r["area_code"] for r in clients["southlead"].get(url).json()["rows"]}
+        assert north == {"P1", "P2"} and south == {"P3", "P4"}
+        assert clients["public"].get(url).status_code == 401

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Callable
 from typing import Annotated, Any
 
 import duckdb
@@ -20,7 +21,7 @@ from carepath.web.pages.indicators import choose, indicator_or_404
 from carepath.web.pages.localities import locality_or_error
 from carepath.web.pages.practices import practice_or_error, profile_rows
 from carepath.web.pages.public import policy_of, public_values
-from carepath.web.scopes import Principal
+from carepath.web.scopes import ANONYMOUS, Principal
 from carepath.web.security import current_principal, require_user
 
 router = APIRouter(tags=["v1"])
@@ -62,6 +63,17 @@ def rows_response(rows: list[dict]) -> Response:
     return Response(body, media_type="application/json")
 
 
+def cached_rows(request: Request, con: duckdb.DuckDBPyConnection, key: tuple,
+                build: Callable[[], list[dict]]) -> Response:
+    """Rows served from a JSON body made once per data version, role and scope (access is
+    checked by the caller first; rows that change without a recompute must not use this)."""
+    who: Principal = getattr(request.state, "principal", None) or ANONYMOUS
+    full_key = ("api", key, who.role, tuple(sorted(who.scope)))
+    body = request.app.state.cache.get(full_key, con,
+                                       lambda _c: rows_response(build()).body)
+    return Response(body, media_type="application/json")
+
+
 def _json_default(value: Any) -> Any:
     if hasattr(value, "isoformat"):
         return value.isoformat()
@@ -90,14 +102,15 @@ def indicators(who: Principal = Depends(require_user),
 
 
 @router.get("/indicators/{indicator_id}/values", response_model=Rows, responses=RESPONSES)
-def indicator_values(indicator_id: IndicatorId, area_type: OptText = None,
+def indicator_values(request: Request, indicator_id: IndicatorId, area_type: OptText = None,
                      period: OptText = None, who: Principal = Depends(require_user),
                      con: duckdb.DuckDBPyConnection = Depends(get_con),
                      meta: dict = Depends(get_meta)) -> Response:
     indicator_or_404(meta, indicator_id)
     level, period, _, _ = choose(con, who, indicator_id, area_type, period)
-    frame = queries.values(con, who, indicator_id, area_type=level, period=period)
-    return rows_response(queries.records(frame))
+    return cached_rows(request, con, ("values", indicator_id, level, period),
+                       lambda: queries.records(queries.values(
+                           con, who, indicator_id, area_type=level, period=period)))
 
 
 @router.get("/localities", response_model=list[Area], responses=RESPONSES)
@@ -107,21 +120,22 @@ def localities(who: Principal = Depends(require_user),
 
 
 @router.get("/localities/{code}/rug", response_model=Rows, responses=RESPONSES)
-def locality_rug(code: Code, who: Principal = Depends(require_user),
+def locality_rug(request: Request, code: Code, who: Principal = Depends(require_user),
                  con: duckdb.DuckDBPyConnection = Depends(get_con),
                  meta: dict = Depends(get_meta)) -> Response:
     locality_or_error(con, who, code)
-    rug = profiles.tartan_rug(con, profiles.practices_in(con, code), meta)
-    return rows_response(queries.records(queries.hide_unpublished(rug)))
+    return cached_rows(request, con, ("rug", code), lambda: queries.records(
+        queries.hide_unpublished(profiles.tartan_rug(con, profiles.practices_in(con, code),
+                                                     meta))))
 
 
 @router.get("/localities/{code}/outliers", response_model=Rows, responses=RESPONSES)
-def locality_outliers(code: Code, who: Principal = Depends(require_user),
+def locality_outliers(request: Request, code: Code, who: Principal = Depends(require_user),
                       con: duckdb.DuckDBPyConnection = Depends(get_con),
                       meta: dict = Depends(get_meta)) -> Response:
     locality_or_error(con, who, code)
-    practices = profiles.practices_in(con, code)
-    return rows_response(queries.records(profiles.outliers(con, practices, meta)))
+    return cached_rows(request, con, ("outliers", code), lambda: queries.records(
+        profiles.outliers(con, profiles.practices_in(con, code), meta)))
 
 
 @router.get("/localities/{code}/reviews", response_model=Rows, responses=RESPONSES)
@@ -137,9 +151,9 @@ def practice_profile(request: Request, code: Code, who: Principal = Depends(requ
                      con: duckdb.DuckDBPyConnection = Depends(get_con),
                      meta: dict = Depends(get_meta)) -> Response:
     practice_or_error(con, who, code)
-    rows = profile_rows(request, con, code, meta)
-    return rows_response([{k: v for k, v in r.items() if k not in ("pos", "comparators")}
-                          for r in rows])
+    return cached_rows(request, con, ("profile", code), lambda: [
+        {k: v for k, v in r.items() if k not in ("pos", "comparators")}
+        for r in profile_rows(request, con, code, meta)])
 
 
 @router.get("/public/indicators/{indicator_id}/values", response_model=Rows,
@@ -150,5 +164,7 @@ def public_indicator_values(request: Request, indicator_id: IndicatorId,
                             meta: dict = Depends(get_meta)) -> Response:
     """Open to everyone: disclosure-controlled, locality level and above."""
     indicator_or_404(meta, indicator_id)
-    frame = public_values(con, policy_of(request), indicator_id, period)
-    return rows_response(queries.records(frame))
+    policy = policy_of(request)
+    return cached_rows(request, con, ("public", indicator_id, period, policy),
+                       lambda: queries.records(public_values(con, policy, indicator_id,
+                                                             period)))
