@@ -51,6 +51,7 @@ class Context:
     loads: pd.DataFrame
     groups: pd.DataFrame
     mem: duckdb.DuckDBPyConnection = field(default_factory=duckdb.connect)
+    scans: dict = field(default_factory=dict)  # shared part scans within one compute
     computed_at: datetime = field(default_factory=lambda: datetime.now().replace(microsecond=0))
 
 
@@ -97,14 +98,20 @@ def _periods(ctx: Context, defn: Definition):
             if not follow_up or p.end + follow_up <= last]
 
 
-def _part(ctx: Context, defn: Definition, part, ptable, group: tuple[str, ...]):
+def _part(ctx: Context, defn: Definition, part, ptable, group: tuple[str, ...],
+          periods_key: tuple):
+    """One part's unit-level counts. Parts that several indicators share (the registered
+    population, the same referrals by age and sex ...) are scanned once per compute."""
     if part is None:
         return None
-    if isinstance(part, Population):
-        expr = cp.aggregate_population(ctx.source, part, ptable, group)
-    else:
-        expr = cp.aggregate_count(ctx.source, defn, part, ptable, group)
-    return _plain_keys(expr.execute(), group)
+    key = (part.model_dump_json(), defn.attribution_col, defn.mode, group, periods_key)
+    if key not in ctx.scans:
+        if isinstance(part, Population):
+            expr = cp.aggregate_population(ctx.source, part, ptable, group)
+        else:
+            expr = cp.aggregate_count(ctx.source, defn, part, ptable, group)
+        ctx.scans[key] = _plain_keys(expr.execute(), group)
+    return ctx.scans[key].copy()
 
 
 def _plain_keys(frame: pd.DataFrame, group: tuple[str, ...]) -> pd.DataFrame:
@@ -157,12 +164,13 @@ def _standardised_cells(defn: Definition, rolled: pd.DataFrame, cat: str) -> pd.
     return cells
 
 
-def _unit_counts(ctx, defn, ptable, group: tuple[str, ...]) -> pd.DataFrame:
+def _unit_counts(ctx, defn, ptable, group: tuple[str, ...], periods_key: tuple
+                 ) -> pd.DataFrame:
     if cp.pairable(defn):
         frame = cp.aggregate_pair(ctx.source, defn, ptable, group).execute()
         return _plain_keys(frame, group)
-    num = _part(ctx, defn, defn.numerator, ptable, group)
-    den = _part(ctx, defn, defn.denominator, ptable, group)
+    num = _part(ctx, defn, defn.numerator, ptable, group, periods_key)
+    den = _part(ctx, defn, defn.denominator, ptable, group, periods_key)
     return _merge_parts(ctx, num, den, ["period", "unit", *group], defn)
 
 
@@ -200,8 +208,9 @@ def _breakdown_cells(ctx, defn, merged: pd.DataFrame, amap: pd.DataFrame,
 
 def _all_cells(ctx, defn, ptable, periods_df) -> pd.DataFrame:
     frames, amap = [], None
+    periods_key = tuple(periods_df.period)
     for group, breakdowns in _scans(defn):
-        merged = _unit_counts(ctx, defn, ptable, group)
+        merged = _unit_counts(ctx, defn, ptable, group, periods_key)
         if merged.empty:
             continue
         if amap is None:
