@@ -1,4 +1,4 @@
-"""Edge cases and bad input, as documented in docs/methods.md (one test per rule)."""
+"""Edge cases and bad input, as documented in docs/methods/ (one test per rule)."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """Carepath statistics core: PHE/OHID indicator methods, funnels, inequality, SPC.
 
-numpy arrays in, arrays out; scalars broadcast. See docs/methods.md for each method, its
+numpy arrays in, arrays out; scalars broadcast. See docs/methods/ for each method, its
 formulas, edge cases and the peer implementation it is tested against.
 """
 

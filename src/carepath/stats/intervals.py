@@ -1,7 +1,7 @@
 """Confidence intervals for proportions, crude rates and means (PHE/OHID methods).
 
 Every function takes numpy arrays (or scalars, which broadcast) and returns an
-:class:`Interval` of float64 arrays. Conventions (PHEindicatormethods, see docs/methods.md):
+:class:`Interval` of float64 arrays. Conventions (PHEindicatormethods, see docs/methods/):
 
 * A NaN numerator or denominator gives NaN value and NaN limits for that element (no error).
 * Negative counts, a denominator <= 0 and (for proportions) x > n raise

@@ -7,7 +7,7 @@ tool does), process limits mean +/- 2.66 mR and "near" limits at two thirds of t
 Special-cause rules, in order of precedence: a point outside the limits; a trend of
 ``trend_length`` points each strictly higher (lower) than the one before; two of three
 consecutive points on one side of the mean beyond the near limits; a shift of
-``run_length`` points on one side of the mean. See docs/methods.md for the variants.
+``run_length`` points on one side of the mean. See docs/methods/ for the variants.
 NaN values are kept in place but skipped: they do not enter the mean or moving ranges
 (a moving range next to a NaN is missing, as in NHSRplotthedots), the rules run over the
 known points in order, and a NaN point gets no flag and a point type of None.
