@@ -19,7 +19,7 @@ from contextlib import asynccontextmanager
 from types import ModuleType
 
 import anyio.to_thread
-from fastapi import Depends, FastAPI, Request
+from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.staticfiles import StaticFiles
 
 from carepath import __version__
@@ -79,20 +79,26 @@ def create_app(ws: Workspace, *, force_secure: bool = False,
     app.state.session_codec = SessionCodec(ws.secret())
     app.state.throttle = LoginThrottle()
     app.state.cache = VersionedCache()
+    app.state.principals = {}  # security._lookup_cached
     app.state.force_secure = force_secure
     app.state.workspace_name = ws.config().get("name", ws.path.name)
     _middleware(app)
     errors.install(app)
     app.mount("/static", StaticFiles(packages=[("carepath.web", "static")]), name="static")
     nav: list[NavItem] = []
+    # All page routes in one router and all API routes in another: matching a request walks
+    # every included router, so one per module would cost each request a walk over ~20.
+    # (A route carries its own router's prefix and dependencies, so moving it is safe.)
+    pages, api = APIRouter(), APIRouter()
     for module in discover(pages_pkg):
         if hasattr(module, "router"):
-            app.include_router(module.router)
+            pages.routes.extend(module.router.routes)
             nav.extend(getattr(module, "NAV_ITEMS", ()))
     for module in discover(api_pkg):
         if hasattr(module, "router"):
-            app.include_router(module.router, prefix=API_PREFIX,
-                               responses=errors.API_PROBLEM_RESPONSES)
+            api.include_router(module.router)
+    app.include_router(pages)
+    app.include_router(api, prefix=API_PREFIX, responses=errors.API_PROBLEM_RESPONSES)
     app.state.nav = sorted(nav, key=lambda n: (n.order, n.label))
     return app
 

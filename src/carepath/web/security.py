@@ -124,13 +124,30 @@ async def current_principal(request: Request,
     data = request.state.session
     who = ANONYMOUS
     if data.get("u"):
-        found = users.lookup(con, data["u"])
+        found = _lookup_cached(request, con, data["u"])
         if found is not None and found[1] == data.get("e"):
             who = found[0]
         else:  # signed out elsewhere, password reset, role changed or account removed
             request.state.session_ended = True
     request.state.principal = who
     return who
+
+
+# Signed-in principals are looked up once per account change (users.generation) and at most
+# every PRINCIPAL_TTL seconds, instead of on every request.
+PRINCIPAL_TTL = 5.0
+
+
+def _lookup_cached(request: Request, con: duckdb.DuckDBPyConnection,
+                   username: str) -> tuple[Principal, int] | None:
+    table = request.app.state.principals
+    now, gen = time.monotonic(), users.generation()
+    hit = table.get(username)
+    if hit is not None and hit[0] == gen and now - hit[1] < PRINCIPAL_TTL:
+        return hit[2]
+    found = users.lookup(con, username)
+    table[username] = (gen, now, found)
+    return found
 
 
 async def require_user(who: Principal = Depends(current_principal)) -> Principal:

@@ -30,6 +30,21 @@ _HASHER = PasswordHasher()
 _DUMMY_HASH = _HASHER.hash("not-a-real-password-0")
 
 
+# Raised by every change to accounts made in this process, so the web app's cache of
+# signed-in principals (security.current_principal) can never outlive a change. Other
+# processes cannot change accounts while the server holds the database open.
+_generation = 0
+
+
+def generation() -> int:
+    return _generation
+
+
+def _changed() -> None:
+    global _generation
+    _generation += 1
+
+
 def ensure_tables(con: duckdb.DuckDBPyConnection) -> None:
     """Workspaces made before the accounts table existed get it on first use."""
     con.execute(WEB_USERS.ddl())
@@ -99,6 +114,7 @@ def add_user(ws: Workspace, *, by: str, username: str, password: str, role: str,
                     [name, _HASHER.hash(password), value.value, ";".join(scope), now, now])
         _audit(con, by=by, action="user.add", target=name,
                detail={"role": value.value, "scope": scope})
+    _changed()
     return name
 
 
@@ -115,6 +131,7 @@ def remove_user(ws: Workspace, *, by: str, username: str) -> None:
         con.execute("UPDATE web_users SET active = false, session_epoch = session_epoch + 1, "
                     "updated_at = ? WHERE username = ?", [_now(), name])
         _audit(con, by=by, action="user.remove", target=name)
+    _changed()
 
 
 def set_role(ws: Workspace, *, by: str, username: str, role: str,
@@ -130,6 +147,7 @@ def set_role(ws: Workspace, *, by: str, username: str, role: str,
                     [value.value, ";".join(scope), _now(), name])
         _audit(con, by=by, action="user.role", target=name,
                detail={"role": value.value, "scope": scope})
+    _changed()
 
 
 def reset_password(ws: Workspace, *, by: str, username: str, password: str) -> None:
@@ -141,12 +159,14 @@ def reset_password(ws: Workspace, *, by: str, username: str, password: str) -> N
         con.execute("UPDATE web_users SET password_hash = ?, session_epoch = session_epoch + 1,"
                     " updated_at = ? WHERE username = ?", [_HASHER.hash(password), _now(), name])
         _audit(con, by=by, action="user.reset", target=name)
+    _changed()
 
 
 def end_sessions(con: duckdb.DuckDBPyConnection, username: str) -> None:
     """Log out everywhere (used by logout: a stolen copy of the cookie stops working)."""
     con.execute("UPDATE web_users SET session_epoch = session_epoch + 1 WHERE username = ?",
                 [username])
+    _changed()
 
 
 def authenticate(con: duckdb.DuckDBPyConnection, username: str,

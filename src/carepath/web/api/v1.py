@@ -107,7 +107,8 @@ def indicator_values(request: Request, indicator_id: IndicatorId, area_type: Opt
                      con: duckdb.DuckDBPyConnection = Depends(get_con),
                      meta: dict = Depends(get_meta)) -> Response:
     indicator_or_404(meta, indicator_id)
-    level, period, _, _ = choose(con, who, indicator_id, area_type, period)
+    level, period, _, _ = choose(con, who, indicator_id, area_type, period,
+                                 request.app.state.cache)
     return cached_rows(request, con, ("values", indicator_id, level, period),
                        lambda: queries.records(queries.values(
                            con, who, indicator_id, area_type=level, period=period)))

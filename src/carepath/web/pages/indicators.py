@@ -58,9 +58,10 @@ def _default_level(con, who: Principal, levels: list[str]) -> str:
 
 
 def choose(con, who: Principal, indicator_id: str, level: str | None,
-           period: str | None) -> tuple[str, str, list[str], list[str]]:
+           period: str | None, cache=None) -> tuple[str, str, list[str], list[str]]:
     """Validated (level, period) with the choices, or a 404 that lists the valid ones."""
-    known = queries.facts(con, indicator_id)
+    known = cache.get(("facts", indicator_id), con, lambda c: queries.facts(
+        c, indicator_id)) if cache is not None else queries.facts(con, indicator_id)
     levels = queries.area_types(con, indicator_id, who, known["types"])
     periods = known["periods"]
     if not levels or not periods:
@@ -122,7 +123,8 @@ def indicator_page(request: Request, indicator_id: str,
                    con: duckdb.DuckDBPyConnection = Depends(get_con),
                    meta: dict = Depends(get_meta)):
     m = indicator_or_404(meta, indicator_id)
-    level, period, levels, periods = choose(con, who, indicator_id, level, period)
+    level, period, levels, periods = choose(con, who, indicator_id, level, period,
+                                            request.app.state.cache)
     parents = request.app.state.cache.get(("parents", indicator_id, level, period), con,
                                           lambda c: _parents(c, indicator_id, level, period))
     if parent and parent not in dict(parents):
