@@ -213,3 +213,18 @@ def test_review_status_changes_are_scoped_validated_and_audited(fresh, web_ws):
                            [review_id]).fetchone()[0] == "done"
         assert con.execute("SELECT count(*) FROM audit_log WHERE action = 'peer_review.status'"
                            " AND target = ?", [review_id]).fetchone()[0] == 1
+
+
+def test_home_counts_new_reviews_at_once(fresh):
+    login(fresh, "admin")
+
+    def open_actions():
+        text = fresh.get("/").text
+        return int(text.split('<span class="big">')[4].split("<")[0])
+
+    before = open_actions()
+    r = post_form(fresh, "/localities/L1/reviews", {
+        "indicator_id": IND, "area_code": "P1", "period": "2024/25",
+        "date_discussed": "2025-05-03", "action": "Counted"}, page="/localities/L1/outliers")
+    assert r.status_code == 303
+    assert open_actions() == before + 1

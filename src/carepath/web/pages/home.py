@@ -22,18 +22,24 @@ def workspace_summary(con: duckdb.DuckDBPyConnection) -> dict:
     by_type = con.execute(
         "SELECT org_type, count(DISTINCT org_code) FROM organisations GROUP BY 1 ORDER BY 2"
     ).fetchall()
-    reviews = con.execute("SELECT count(*), count(*) FILTER (WHERE status = 'open') "
-                          "FROM peer_reviews").fetchone()
     return {"indicators": ind[0], "first": ind[1], "last": ind[2], "computed_at": ind[3],
-            "values": ind[4], "orgs": dict(by_type), "reviews": reviews[0],
-            "open_reviews": reviews[1]}
+            "values": ind[4], "orgs": dict(by_type)}
+
+
+def review_counts(con: duckdb.DuckDBPyConnection) -> dict:
+    """Read on every view: reviews change without a recompute, so they are never cached."""
+    total, still_open = con.execute("SELECT count(*), count(*) FILTER (WHERE status = "
+                                    "'open') FROM peer_reviews").fetchone()
+    return {"reviews": total, "open_reviews": still_open}
 
 
 @router.get("/", include_in_schema=False)
 def home(request: Request, who: Principal = Depends(current_principal),
          con: duckdb.DuckDBPyConnection = Depends(get_con)):
-    summary = request.app.state.cache.get("summary", con, workspace_summary) \
-        if who.is_authenticated else None
+    summary = None
+    if who.is_authenticated:
+        summary = dict(request.app.state.cache.get("summary", con, workspace_summary),
+                       **review_counts(con))
     my_localities = []
     if who.role is Role.LOCALITY_LEAD and who.scope:
         codes = sorted(who.scope)
