@@ -32,3 +32,24 @@ def test_legend_lists_only_categories_present():
         average=1, y_title="%")
     scale = spec["layer"][0]["encoding"]["color"]["scale"]
     assert scale["domain"] == ["Better"]
+
+
+def test_short_labels_are_unique_and_keep_distinguishing_endings():
+    from hypothesis import given
+    from hypothesis import strategies as st
+
+    from carepath.charts import LABEL_CHARS, short_labels
+
+    long = "Cancers diagnosed after an emergency presentation"
+    got = short_labels([long, long + " (quarterly)", "Deaths in hospital"])
+    assert got["Deaths in hospital"] == "Deaths in hospital"
+    assert got[long + " (quarterly)"].endswith("(quarterly)")
+    assert len(set(got.values())) == 3
+
+    @given(st.lists(st.text(min_size=1, max_size=90), max_size=30))
+    def unique_and_short(labels):
+        out = short_labels(labels)
+        assert len(set(out.values())) == len(set(labels))
+        assert all(len(v) <= max(LABEL_CHARS, len(k)) for k, v in out.items())
+
+    unique_and_short()

@@ -37,6 +37,30 @@ SIGNIFICANCE_LABELS = {
 RANGE_GREYS = ("#768692", "#AEB7BD", "#E8EDEE")  # NHS grey tints: outer, inner, background
 
 
+# Axis labels are shortened here rather than by Vega's labelLimit: measuring text to
+# truncate it made server-side rendering four times slower (vl-convert, 40-row spines).
+LABEL_CHARS = 46
+LABEL_HEAD = 30
+
+
+def short_labels(labels: Sequence[str]) -> dict[str, str]:
+    """Full label -> short, unique label (the middle elided, so endings such as
+    '(quarterly)' that tell two indicators apart survive)."""
+    out: dict[str, str] = {}
+    used: set[str] = set()
+    for full in labels:
+        if full in out:
+            continue
+        short = full if len(full) <= LABEL_CHARS else \
+            f"{full[:LABEL_HEAD].rstrip()}…{full[-(LABEL_CHARS - LABEL_HEAD - 1):].lstrip()}"
+        n = 2
+        while short in used:
+            short, n = f"{short[:LABEL_CHARS - 3]} ({n})", n + 1
+        used.add(short)
+        out[full] = short
+    return out
+
+
 def _config(width: int, height: int) -> dict:
     return {
         "$schema": VEGA_LITE_SCHEMA,
@@ -85,22 +109,24 @@ def spine_chart(rows: Sequence[dict], *, width: int = 420) -> dict:
     """rows: indicator (label), pos dict from ``spine_positions``, significance, value_text,
     comparators: optional list of {"name", "pos"} (locality, ICB markers)."""
     bars, points, marks = [], [], []
+    label = short_labels([r["indicator"] for r in rows])
     for r in rows:
         p = r.get("pos")
         if not p:
             continue
-        bars.append({"indicator": r["indicator"], "lo": p["lo"], "hi": p["hi"],
+        name = label[r["indicator"]]
+        bars.append({"indicator": name, "lo": p["lo"], "hi": p["hi"],
                      "q_lo": p["q_lo"], "q_hi": p["q_hi"]})
         if p["value"] is not None:
-            points.append({"indicator": r["indicator"], "x": p["value"],
+            points.append({"indicator": name, "title": r["indicator"], "x": p["value"],
                            "significance": SIGNIFICANCE_LABELS.get(r.get("significance"),
                                                                    "Not compared"),
                            "value": r.get("value_text", "")})
         for c in r.get("comparators", []):
             if c.get("pos") is not None:
-                marks.append({"indicator": r["indicator"], "x": c["pos"], "name": c["name"]})
+                marks.append({"indicator": name, "x": c["pos"], "name": c["name"]})
     y = {"field": "indicator", "type": "nominal", "title": None, "sort": None,
-         "axis": {"labelLimit": 260}}
+         "axis": {"labelLimit": 0}}
     x_scale = {"domain": [0, 1]}
     spec = _config(width, max(24 * len(bars), 40))
     spec["layer"] = [
@@ -123,8 +149,8 @@ def spine_chart(rows: Sequence[dict], *, width: int = 420) -> dict:
          "encoding": {"y": y, "x": {"field": "x", "type": "quantitative", "scale": x_scale},
                       "color": {"field": "significance", "type": "nominal",
                                 "scale": _colour_scale(points), "title": "Compared with national"},
-                      "tooltip": [{"field": "indicator"}, {"field": "value"},
-                                  {"field": "significance"}]}},
+                      "tooltip": [{"field": "title", "title": "indicator"},
+                                  {"field": "value"}, {"field": "significance"}]}},
     ]
     return spec
 
@@ -173,17 +199,20 @@ def funnel_plot(points: Sequence[dict], limits: Sequence[dict], *, average: floa
 def bar_with_intervals(rows: Sequence[dict], *, average: float | None, y_title: str,
                        width: int = 520) -> dict:
     """rows: name, value, lower, upper, significance; ordered by value, highest first."""
-    data = [dict(r, significance=SIGNIFICANCE_LABELS.get(r.get("significance"), "Not compared"))
+    label = short_labels([r["name"] for r in rows if r.get("value") is not None])
+    data = [dict(r, name=label[r["name"]], full_name=r["name"],
+                 significance=SIGNIFICANCE_LABELS.get(r.get("significance"), "Not compared"))
             for r in rows if r.get("value") is not None]
     y = {"field": "name", "type": "nominal", "title": None,
-         "sort": {"field": "value", "order": "descending"}, "axis": {"labelLimit": 220}}
+         "sort": {"field": "value", "order": "descending"}, "axis": {"labelLimit": 0}}
     spec = _config(width, max(16 * len(data), 40))
     layers = [
         {"mark": {"type": "bar", "height": 11},
          "encoding": {"y": y, "x": {"field": "value", "type": "quantitative", "title": y_title},
                       "color": {"field": "significance", "type": "nominal",
                                 "scale": _colour_scale(data), "title": "Compared with average"},
-                      "tooltip": [{"field": "name"}, {"field": "value", "format": ".1f"},
+                      "tooltip": [{"field": "full_name", "title": "name"},
+                                  {"field": "value", "format": ".1f"},
                                   {"field": "lower", "format": ".1f"},
                                   {"field": "upper", "format": ".1f"}]}},
         {"mark": {"type": "rule", "color": "#212B32"},
