@@ -1,0 +1,38 @@
+"""Locality packs (issue 6): all Wessex packs as PDF, target <= 60 s.
+
+Uses the cached Wessex workspace of bench_indicators (computed first if needed). No peer
+tool produces these packs, so there is no ratio.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+import time
+from pathlib import Path
+
+from benchmarks.bench_indicators import _workspace
+
+TARGET_SECONDS = 60
+
+
+def run(quick: bool) -> list[dict]:
+    from carepath.engine.run import compute
+    from carepath.indicators.library import builtin
+    from carepath.reports.batch import choose_localities, generate
+    from carepath.workspace import Workspace
+
+    ws = Workspace.open(_workspace("county"))
+    compute(ws, list(builtin().values()))  # skips unchanged indicators
+    localities = choose_localities(ws, None)[: 2 if quick else None]
+    out = Path(tempfile.mkdtemp(prefix="carepath-packs-"))
+    try:
+        started = time.perf_counter()
+        for area in localities:
+            generate(ws, out, pdf=True, locality=area.name)
+        seconds = time.perf_counter() - started
+    finally:
+        shutil.rmtree(out, ignore_errors=True)
+    return [{"benchmark": f"{len(localities)} Wessex locality packs, HTML + PDF",
+             "value": seconds, "unit": "s", "target": f"<= {TARGET_SECONDS} s (13 packs)",
+             "peer": None, "ratio": None}]
