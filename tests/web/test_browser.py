@@ -5,9 +5,6 @@ console errors (so the Content Security Policy and offline assets hold)."""
 from __future__ import annotations
 
 import os
-import socket
-import threading
-import time
 from pathlib import Path
 
 import pytest
@@ -15,49 +12,18 @@ import pytest
 from .conftest import PASSWORD, build_workspace
 
 pytestmark = pytest.mark.browser
-CHROMIUM = "/usr/bin/chromium"
 IND = "early_stage_all"
 SHOTS = Path(os.environ.get("CAREPATH_SCREENSHOTS", "/tmp/carepath-shots"))
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
-def server(tmp_path_factory):
+def server(tmp_path_factory, live_server):
     """A real uvicorn server on 127.0.0.1 and a free port, stopped at the end."""
-    import uvicorn
-
     from carepath.web.app import create_app
 
     ws = build_workspace(tmp_path_factory.mktemp("browser") / "ws")
-    port = _free_port()
-    srv = uvicorn.Server(uvicorn.Config(create_app(ws), host="127.0.0.1", port=port,
-                                        log_level="warning"))
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not srv.started:
-        assert time.monotonic() < deadline, "server did not start"
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    srv.should_exit = True
-    thread.join(timeout=10)
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not Path(CHROMIUM).exists():
-        pytest.skip("Debian chromium is not installed (make test installs it)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        yield b
-        b.close()
+    with live_server(create_app(ws)) as base:
+        yield base
 
 
 class Session:
