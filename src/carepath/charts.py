@@ -204,7 +204,8 @@ def bar_with_intervals(rows: Sequence[dict], *, average: float | None, y_title: 
                  significance=SIGNIFICANCE_LABELS.get(r.get("significance"), "Not compared"))
             for r in rows if r.get("value") is not None]
     y = {"field": "name", "type": "nominal", "title": None,
-         "sort": {"field": "value", "order": "descending"}, "axis": {"labelLimit": 0}}
+         "sort": {"field": "value", "op": "max", "order": "descending"},
+         "axis": {"labelLimit": 0}}
     spec = _config(width, max(16 * len(data), 40))
     layers = [
         {"mark": {"type": "bar", "height": 11},
