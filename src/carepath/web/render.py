@@ -121,8 +121,17 @@ def table_body(rows: list[dict], columns: list[tuple[str, str, str]]) -> Markup:
         for r in rows))
 
 
+def unit_suffix(unit: str | None) -> str:
+    """What follows a value: '%' sticks to it; other units ('per 100,000 per year') are
+    spaced."""
+    if not unit:
+        return ""
+    return unit if unit == "%" else f" {unit}"
+
+
 ENV.filters.update(number=fmt_number, count=fmt_count, state=state_cell,
-                   significance=significance_tag, tojson_safe=to_json, table_body=table_body)
+                   significance=significance_tag, tojson_safe=to_json, table_body=table_body,
+                   unit_suffix=unit_suffix)
 
 
 def _base_context(request: Request) -> dict:
