@@ -105,6 +105,12 @@ def spine_positions(value, national, low, q1, q3, high, *, higher_is_better) -> 
             "q_hi": quart[-1]}
 
 
+def _on_spine(position: float) -> float:
+    """Keep a marker on the chart: a comparator far outside the practices' range (narrow
+    ranges) is drawn at the edge rather than stretching the axis."""
+    return min(max(position, 0.0), 1.0)
+
+
 def spine_chart(rows: Sequence[dict], *, width: int = 420) -> dict:
     """rows: indicator (label), pos dict from ``spine_positions``, significance, value_text,
     comparators: optional list of {"name", "pos"} (locality, ICB markers)."""
@@ -118,13 +124,13 @@ def spine_chart(rows: Sequence[dict], *, width: int = 420) -> dict:
         bars.append({"indicator": name, "lo": p["lo"], "hi": p["hi"],
                      "q_lo": p["q_lo"], "q_hi": p["q_hi"]})
         if p["value"] is not None:
-            points.append({"indicator": name, "title": r["indicator"], "x": p["value"],
+            points.append({"indicator": name, "title": r["indicator"], "x": _on_spine(p["value"]),
                            "significance": SIGNIFICANCE_LABELS.get(r.get("significance"),
                                                                    "Not compared"),
                            "value": r.get("value_text", "")})
         for c in r.get("comparators", []):
             if c.get("pos") is not None:
-                marks.append({"indicator": name, "x": c["pos"], "name": c["name"]})
+                marks.append({"indicator": name, "x": _on_spine(c["pos"]), "name": c["name"]})
     y = {"field": "indicator", "type": "nominal", "title": None, "sort": None,
          "axis": {"labelLimit": 0}}
     x_scale = {"domain": [0, 1]}

@@ -46,6 +46,17 @@ def test_identical_twin_is_the_nearest_peer():
     assert g[(g.practice_code == "TWIN") & (g["rank"] == 1)]["peer_code"].item() == "P005"
 
 
+def test_a_feature_with_no_data_plays_no_part():
+    f = _features()
+    without_imd = peers.peer_groups(f.assign(imd_score=np.nan))
+    assert without_imd["distance"].notna().all()
+    model = peers.PeerModel(weights={k: v for k, v in peers.PeerModel().weights.items()
+                                     if k != "imd_score"})
+    expected = peers.peer_groups(f.drop(columns=["imd_score"]), model)
+    pd.testing.assert_frame_equal(without_imd.reset_index(drop=True),
+                                  expected.reset_index(drop=True))
+
+
 def test_peer_model_is_described_openly():
     rows = peers.PeerModel().describe()
     assert {r["feature"] for r in rows} == set(peers.PeerModel().weights)

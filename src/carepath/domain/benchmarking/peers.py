@@ -92,8 +92,10 @@ def practice_features(con: duckdb.DuckDBPyConnection, on: date | None = None) ->
 
 def _scaled(features: pd.DataFrame, model: PeerModel) -> np.ndarray:
     cols = list(model.weights)
-    x = features[cols].astype(float).to_numpy()
-    # A missing feature sits at the mean, so it neither attracts nor repels peers.
+    x = features[cols].astype(float).to_numpy(copy=True)
+    # A feature with no data at all (e.g. no IMD loaded) plays no part in the distance.
+    x[:, np.isnan(x).all(axis=0)] = 0.0
+    # A missing value sits at the mean, so it neither attracts nor repels peers.
     mean = np.nanmean(x, axis=0)
     x = np.where(np.isnan(x), mean, x)
     sd = x.std(axis=0)
