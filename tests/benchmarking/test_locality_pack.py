@@ -44,3 +44,9 @@ def test_pack_pdf_is_written(rug_workspace, tmp_path):
     files = batch.generate(rug_workspace, tmp_path, pdf=True, locality="L1")
     pdf = next(f for f in files if f.suffix == ".pdf")
     assert pdf.read_bytes()[:5] == b"%PDF-"
+
+
+def test_batch_in_parallel_writes_every_locality(rug_workspace, tmp_path):
+    files = batch.generate(rug_workspace, tmp_path, workers=2)
+    assert sorted(f.name for f in files) == ["north-locality.html", "south-locality.html"]
+    assert "Gamma Health" in (tmp_path / "south-locality.html").read_text()

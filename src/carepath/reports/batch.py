@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import multiprocessing
+import os
 import re
 from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 from carepath.domain.benchmarking import profiles
@@ -30,6 +33,26 @@ def choose_localities(ws: Workspace, name: str | None) -> list[profiles.Area]:
     return [found]
 
 
+# Packs are independent and chart drawing is single-threaded, so a batch uses one process
+# per core (read-only workspace connections may be shared between processes).
+MAX_WORKERS = os.cpu_count() or 1
+
+
+def _one_pack(ws_path: str, area: profiles.Area, out_dir: Path, pdf: bool) -> list[Path]:
+    ws = Workspace(Path(ws_path))
+    with ws.connect(read_only=True) as con:
+        pack = locality_pack.build(con, area)
+    html = locality_pack.render_html(pack)
+    base = out_dir / _slug(area.name)
+    html_path = base.with_suffix(".html")
+    html_path.write_text(html, encoding="utf-8")
+    written = [html_path]
+    if pdf:
+        locality_pack.write_pdf(html, base.with_suffix(".pdf"))
+        written.append(base.with_suffix(".pdf"))
+    return written
+
+
 def generate(
     ws: Workspace,
     out_dir: Path,
@@ -37,6 +60,7 @@ def generate(
     pdf: bool = False,
     locality: str | None = None,
     progress: Callable[[str], None] | None = None,
+    workers: int | None = None,
 ) -> list[Path]:
     """Write one HTML (and optionally PDF) pack per locality; returns the files written."""
     targets = choose_localities(ws, locality)
@@ -45,18 +69,21 @@ def generate(
     except OSError as exc:
         raise CarepathError(f"cannot create the output folder ({exc.strerror})",
                             where=str(out_dir)) from None
-    written = []
-    for area in targets:
-        with ws.connect(read_only=True) as con:
-            pack = locality_pack.build(con, area)
-        html = locality_pack.render_html(pack)
-        base = out_dir / _slug(area.name)
-        html_path = base.with_suffix(".html")
-        html_path.write_text(html, encoding="utf-8")
-        written.append(html_path)
-        if pdf:
-            locality_pack.write_pdf(html, base.with_suffix(".pdf"))
-            written.append(base.with_suffix(".pdf"))
-        if progress:
-            progress(area.name)
+    workers = min(workers or MAX_WORKERS, len(targets))
+    if workers <= 1:
+        written = []
+        for area in targets:
+            written += _one_pack(str(ws.path), area, out_dir, pdf)
+            if progress:
+                progress(area.name)
+        return written
+    # 'spawn': a fresh interpreter per worker, so no DuckDB or chart-engine state is forked.
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+        futures = [(area, pool.submit(_one_pack, str(ws.path), area, out_dir, pdf))
+                   for area in targets]
+        written = []
+        for area, future in futures:
+            written += future.result()
+            if progress:
+                progress(area.name)
     return written
