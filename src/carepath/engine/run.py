@@ -7,7 +7,11 @@ unchanged is skipped, so recomputing changes nothing.
 
 from __future__ import annotations
 
+import dataclasses
+import os
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -321,39 +325,77 @@ def compute(ws: Workspace, definitions: list[Definition], *, force: bool = False
     return _compute_with(ws, definitions, None, force, actor, progress)
 
 
+# Indicators computed side by side on DuckDB: queries release the GIL, so one indicator's
+# roll-up overlaps another's scan. One per core.
+COMPUTE_THREADS = max(1, min(2, os.cpu_count() or 1))
+
+
 def _compute_with(ws, definitions, source, force, actor, progress) -> list[Outcome]:
     outcomes: list[Outcome] = []
+
+    def report(outcome: Outcome) -> None:
+        outcomes.append(outcome)
+        if progress:
+            progress(outcome)
+
     with ws.transaction() as con:
         ctx = _context(con, source or duckdb_source(con), ws.config())
+        todo = []
         for defn in definitions:
-            outcomes.append(_compute_and_write(con, ctx, defn, force))
-            if progress:
-                progress(outcomes[-1])
+            if not force and _unchanged(con, defn, _provenance(ctx, defn)):
+                report(Outcome(defn.id, "unchanged"))
+            else:
+                todo.append(defn)
+        threads = COMPUTE_THREADS if source is None and len(todo) > 1 else 1
+        for defn, cells, error, seconds in _cells_for(con, ctx, todo, threads):
+            report(_write(con, ctx, defn, cells, error, seconds))
         done = [o.indicator_id for o in outcomes if o.status == "computed"]
         if done:
             ws.audit(con, actor=actor, action="compute", target=",".join(done),
                      detail=f"{sum(o.rows for o in outcomes)} values")
-    return outcomes
+    order = {d.id: i for i, d in enumerate(definitions)}
+    return sorted(outcomes, key=lambda o: order[o.indicator_id])
 
 
-def _compute_and_write(con, ctx: Context, defn: Definition, force: bool) -> Outcome:
+def _timed(ctx: Context, defn: Definition):
     started = time.perf_counter()
-    if not force and _unchanged(con, defn, _provenance(ctx, defn)):
-        return Outcome(defn.id, "unchanged", seconds=time.perf_counter() - started)
     try:
-        cells = compute_one(ctx, defn)
+        return defn, compute_one(ctx, defn), None, time.perf_counter() - started
     except (CarepathError, duckdb.Error, ibis.common.exceptions.IbisError) as exc:
-        return Outcome(defn.id, "failed", message=str(exc).splitlines()[0],
-                       seconds=time.perf_counter() - started)
+        return defn, None, str(exc).splitlines()[0], time.perf_counter() - started
+
+
+def _cells_for(con, ctx: Context, todo: list[Definition], threads: int):
+    """(definition, cells, error, seconds) for each definition, in order. With threads,
+    each worker reads through its own cursor (the data tables are not being written)."""
+    if threads <= 1:
+        yield from (_timed(ctx, d) for d in todo)
+        return
+    local = threading.local()
+
+    def work(defn: Definition):
+        if not hasattr(local, "ctx"):
+            cursor = con.cursor()
+            local.ctx = dataclasses.replace(ctx, source=duckdb_source(cursor),
+                                            mem=duckdb.connect())
+        return _timed(local.ctx, defn)
+
+    with ThreadPoolExecutor(threads) as pool:
+        yield from pool.map(work, todo)
+
+
+def _write(con, ctx: Context, defn: Definition, cells, error, seconds) -> Outcome:
+    if error is not None:
+        return Outcome(defn.id, "failed", message=error, seconds=seconds)
     if cells.empty:
         return Outcome(defn.id, "no_data", message=f"no rows in {defn.numerator.table}",
-                       seconds=time.perf_counter() - started)
+                       seconds=seconds)
     rows = to_rows(ctx, defn, cells)
     con.execute("DELETE FROM indicator_values WHERE indicator_id = ?", [defn.id])
     con.register("_new_values", rows)
     con.execute("INSERT INTO indicator_values SELECT * FROM _new_values")
     con.unregister("_new_values")
-    return Outcome(defn.id, "computed", len(rows), time.perf_counter() - started)
+    return Outcome(defn.id, "computed", len(rows), seconds)
 
 
 __all__ = ["Count", "Outcome", "compute", "compute_one"]
