@@ -24,12 +24,15 @@ def run(quick: bool) -> list[dict]:
 
     ws = Workspace.open(_workspace("county"))
     compute(ws, list(builtin().values()))  # skips unchanged indicators
-    localities = choose_localities(ws, None)[: 2 if quick else None]
+    localities = choose_localities(ws, None)
     out = Path(tempfile.mkdtemp(prefix="carepath-packs-"))
     try:
         started = time.perf_counter()
-        for area in localities:
-            generate(ws, out, pdf=True, locality=area.name)
+        if quick:  # one pack
+            localities = localities[:1]
+            generate(ws, out, pdf=True, locality=localities[0].name)
+        else:  # the batch, one process per core
+            generate(ws, out, pdf=True)
         seconds = time.perf_counter() - started
     finally:
         shutil.rmtree(out, ignore_errors=True)
