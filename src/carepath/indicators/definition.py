@@ -17,13 +17,13 @@ from datetime import date
 from pathlib import Path
 from typing import Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic import ValidationError as PydanticError
 
 from carepath.errors import ValidationError
 from carepath.indicators import expr
 from carepath.model import schema
+from carepath.yamlfile import read_mapping
 
 Statistic = Literal["proportion", "crude_rate", "dsr", "isr", "isratio", "mean", "count"]
 Period = Literal["financial_year", "calendar_year", "quarter", "rolling_12_months"]
@@ -187,14 +187,8 @@ def from_mapping(data: object, *, source: str) -> Definition:
 
 
 def load_file(path: Path) -> Definition:
-    try:
-        data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"{path}:{mark.line + 1}" if mark else str(path)
-        raise ValidationError(f"not valid YAML: {getattr(exc, 'problem', exc)}",
-                              where=where) from None
-    defn = from_mapping(data, source=str(path))
+    defn = from_mapping(read_mapping(path, top_level="an indicator definition (a mapping "
+                                                      "of fields)"), source=str(path))
     if Path(path).stem != defn.id:
         raise ValidationError(f"file name must match the id {defn.id!r}",
                               where=f"{path}: field id")

@@ -15,12 +15,12 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import pydantic
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from carepath.domain.contracts import constants as K
 from carepath.errors import ValidationError
 from carepath.indicators.definition import Definition
+from carepath.yamlfile import read_mapping
 
 Ident = Annotated[str, Field(min_length=1, pattern=r"^[a-z][a-z0-9_]*$")]
 OrgCode = Annotated[str, Field(min_length=1, max_length=20, pattern=r"^[A-Za-z0-9_\-]+$")]
@@ -265,18 +265,7 @@ def _as_share(value: Any, label: str) -> Any:
 
 # -------------------------------------------------------------------------------- loading
 def _read_yaml(path: Path) -> dict:
-    if not path.is_file():
-        raise ValidationError("file not found", where=str(path))
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"{path}, line {mark.line + 1}" if mark else str(path)
-        raise ValidationError(f"not valid YAML: {getattr(exc, 'problem', exc)}",
-                              where=where) from None
-    if not isinstance(data, dict):
-        raise ValidationError("expected a mapping of fields at the top level", where=str(path))
-    return data
+    return read_mapping(path)
 
 
 def _label(data: Any, loc: tuple) -> str:

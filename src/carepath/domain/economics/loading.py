@@ -13,9 +13,9 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import pydantic
-import yaml
 
 from carepath.errors import ValidationError
+from carepath.yamlfile import read_mapping
 
 M = TypeVar("M", bound=pydantic.BaseModel)
 
@@ -26,19 +26,7 @@ FIRST_DATA_ROW = 2  # the header is row 1
 
 
 def read_yaml(path: Path) -> dict:
-    path = Path(path)
-    if not path.is_file():
-        raise ValidationError("file not found", where=str(path))
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"{path}, line {mark.line + 1}" if mark else str(path)
-        raise ValidationError(f"not valid YAML: {getattr(exc, 'problem', exc)}",
-                              where=where) from None
-    if not isinstance(data, dict):
-        raise ValidationError("expected a mapping of fields at the top level", where=str(path))
-    return data
+    return read_mapping(path)
 
 
 def read_csv_rows(path: Path) -> list[dict[str, Any]]:
