@@ -9,9 +9,8 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
-from carepath.cli._common import WorkspaceOption, open_workspace
+from carepath.cli._common import WorkspaceOption, open_workspace, rich_table
 from carepath.domain.contracts import constants as K
 
 # Wide enough for the assessment table when output is piped (no terminal to measure).
@@ -40,13 +39,7 @@ def _num(v, digits: int = 1) -> str:
     return "–" if v is None else f"{v:,.{digits}f}"
 
 
-def _table(title: str, columns: list[str], rows: list[list[str]]) -> Table:
-    table = Table(title=title, title_justify="left")
-    for i, col in enumerate(columns):
-        table.add_column(col, justify="left" if i == 0 else "right")
-    for row in rows:
-        table.add_row(*row)
-    return table
+_table = rich_table
 
 
 @contract_app.command("check")
