@@ -44,8 +44,6 @@ def periods_between(kind: str, first: date, last: date) -> list[ReportingPeriod]
     if kind == "financial_year":
         start = date(first.year if first.month <= FINANCIAL_YEAR_START_MONTH else
                      first.year + 1, FINANCIAL_YEAR_START_MONTH, 1)
-        if first.month < FINANCIAL_YEAR_START_MONTH:
-            start = date(first.year, FINANCIAL_YEAR_START_MONTH, 1)
         step, label = 12, _fy_label
     elif kind == "calendar_year":
         start = first if first.month == 1 else date(first.year + 1, 1, 1)
