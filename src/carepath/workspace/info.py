@@ -5,7 +5,18 @@ from __future__ import annotations
 from rich.console import Console
 from rich.table import Table as RichTable
 
+from carepath.model.schema import table as schema_table
 from carepath.workspace.workspace import Workspace
+
+
+def _covered(con, name: str) -> str:
+    """First to last date of the column that places a table's rows in a period."""
+    dates = schema_table(name).dates
+    if not dates:
+        return ""
+    first, last = con.execute(f'SELECT min("{dates[0]}"), max("{dates[0]}") FROM "{name}"'
+                              ).fetchall()[0]
+    return f"{first} to {last} ({dates[0]})" if first else ""
 
 
 def render_info(ws: Workspace, console: Console) -> None:
@@ -14,9 +25,10 @@ def render_info(ws: Workspace, console: Console) -> None:
     cfg = ws.config()
     console.print(f"[bold]{cfg.get('name', ws.path.name)}[/]  {ws.path}  "
                   f"(schema {ws.schema_version()})")
-    table = RichTable("table", "rows", title="Data tables")
-    for name, count in ws.table_counts().items():
-        table.add_row(name, f"{count:,}")
+    table = RichTable("table", "rows", "dates covered", title="Data tables")
+    with ws.connect(read_only=True) as con:
+        for name, count in ws.table_counts().items():
+            table.add_row(name, f"{count:,}", _covered(con, name) if count else "")
     console.print(table)
     with ws.connect(read_only=True) as con:
         levels = con.execute(
