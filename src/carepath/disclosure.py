@@ -28,7 +28,8 @@ from dataclasses import dataclass
 from typing import Any, overload
 
 import pandas as pd
-from scipy import stats as _st
+
+from carepath import stats
 
 DEFAULT_SUPPRESS_BELOW = 8
 DEFAULT_ROUND_TO = 5
@@ -39,8 +40,7 @@ PUBLISHED, SUPPRESSED, MISSING = "published", "suppressed", "missing"
 RECOMPUTABLE = {"proportion", "crude_rate"}
 # Statistics whose denominator is itself a count of people (and so disclosive when small).
 COUNT_DENOMINATORS = {"proportion"}
-Z95 = float(_st.norm.ppf(0.975))
-Z998 = float(_st.norm.ppf(0.999))
+LEVELS = (stats.CONF_95, stats.CONF_998)  # the two interval levels of indicator_values
 CI_COLUMNS = ("lower95", "upper95", "lower998", "upper998")
 
 EXEMPT_TEXT = "national figure: published unrounded"
@@ -191,31 +191,13 @@ def _recompute(row: dict, exact_num: float, exact_den: float | None) -> None:
         return
     mult = _multiplier(row["value"], exact_num, exact_den)
     row["value"] = num / den * mult
-    if row.get("statistic") == "proportion":
-        limits = [_wilson(num, den, z) for z in (Z95, Z998)]
-    else:
-        limits = [_poisson(num, level) for level in (0.95, 0.998)]
-        limits = [(lo / den, hi / den) for lo, hi in limits]
-    (lo95, hi95), (lo998, hi998) = limits
-    for col, v in zip(CI_COLUMNS, (lo95, hi95, lo998, hi998), strict=True):
+    # The same published methods as the engine (Wilson; exact Poisson below 10, Byar's from 10).
+    method = stats.proportion if row.get("statistic") == "proportion" else stats.rate
+    limits = [method(num, den, confidence=level, multiplier=mult) for level in LEVELS]
+    values = (limits[0].lower, limits[0].upper, limits[1].lower, limits[1].upper)
+    for col, v in zip(CI_COLUMNS, values, strict=True):
         if col in row:
-            row[col] = v * mult
-
-
-def _wilson(x: float, n: float, z: float) -> tuple[float, float]:
-    p = x / n
-    centre = p + z * z / (2 * n)
-    spread = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
-    denom = 1 + z * z / n
-    return max(0.0, (centre - spread) / denom), min(1.0, (centre + spread) / denom)
-
-
-def _poisson(x: float, level: float) -> tuple[float, float]:
-    """Exact (chi-squared) limits for a count."""
-    alpha = 1 - level
-    lo = 0.0 if x == 0 else _st.chi2.ppf(alpha / 2, 2 * x) / 2
-    hi = _st.chi2.ppf(1 - alpha / 2, 2 * (x + 1)) / 2
-    return float(lo), float(hi)
+            row[col] = float(v)
 
 
 # ----- secondary suppression ------------------------------------------------------------

@@ -52,6 +52,18 @@ def test_intervals_are_recomputed_from_rounded_counts():
     assert out["lower998"] < out["lower95"] < out["value"] < out["upper95"] < out["upper998"]
 
 
+def test_rate_intervals_use_the_engines_method_on_rounded_counts():
+    from carepath import stats
+
+    rate = row("R", 23, 100_000, statistic="crude_rate")
+    rate.update(value=23.0, lower95=20.0, upper95=26.0)  # per 100,000
+    out = apply_disclosure([rate, row("S", 40, 100_000, statistic="crude_rate")])[0]
+    expected = stats.rate(25, 100_000, confidence=0.95)  # 25 after rounding; Byar's from 10
+    assert out["value"] == pytest.approx(25.0)
+    assert (out["lower95"], out["upper95"]) == pytest.approx(
+        (float(expected.lower), float(expected.upper)))
+
+
 def test_zero_missing_and_suppressed_stay_distinct():
     out = by_code(apply_disclosure([
         row("Z", 0, 40, parent="L9"), row("M", None, None, state="missing"),
