@@ -76,10 +76,10 @@ def _needed_columns(defn: Definition, count: Count, group_by: tuple[str, ...]) -
     _, _, col = count.value.partition(":")
     if col:
         used.add(col)
-    table_columns = set(count_scope(count, where="")) - set(PERIOD_NAMES)
-    table_columns |= {count.date}
-    return {c for c in used if c in table_columns or
-            (c in scope and c not in PERIOD_NAMES)}
+    # Filters' period_start/period_end mean the period, unless the table's own date column
+    # has that name (screening.period_end).
+    available = (set(scope) - set(PERIOD_NAMES)) | {count.date}
+    return used & available
 
 
 def _base(source: Source, defn: Definition, count: Count, columns: set[str]) -> ir.Table:

@@ -266,9 +266,6 @@ def quintiles(cells: pd.DataFrame) -> pd.Series:
     return result.mask(cells.area_type == NATIONAL)
 
 
-def needs_population(defn: Definition) -> bool:
-    return isinstance(defn.denominator, Population)
-
 
 # ----- recent trend ---------------------------------------------------------------------
 def recent_trends(defn: Definition, cells: pd.DataFrame) -> pd.Series:

@@ -347,8 +347,11 @@ def _compute_with(ws, definitions, source, force, actor, progress) -> list[Outco
             else:
                 todo.append(defn)
         threads = COMPUTE_THREADS if source is None and len(todo) > 1 else 1
-        for defn, cells, error, seconds in _cells_for(con, ctx, todo, threads):
-            report(_write(con, ctx, defn, cells, error, seconds))
+        try:
+            for defn, cells, error, seconds in _cells_for(con, ctx, todo, threads):
+                report(_write(con, ctx, defn, cells, error, seconds))
+        finally:
+            ctx.mem.close()
         done = [o.indicator_id for o in outcomes if o.status == "computed"]
         if done:
             ws.audit(con, actor=actor, action="compute", target=",".join(done),
@@ -372,16 +375,21 @@ def _cells_for(con, ctx: Context, todo: list[Definition], threads: int):
         yield from (_timed(ctx, d) for d in todo)
         return
     local = threading.local()
+    opened: list[duckdb.DuckDBPyConnection] = []
 
     def work(defn: Definition):
         if not hasattr(local, "ctx"):
-            cursor = con.cursor()
-            local.ctx = dataclasses.replace(ctx, source=duckdb_source(cursor),
-                                            mem=duckdb.connect())
+            cursor, mem = con.cursor(), duckdb.connect()
+            opened.extend((cursor, mem))
+            local.ctx = dataclasses.replace(ctx, source=duckdb_source(cursor), mem=mem)
         return _timed(local.ctx, defn)
 
-    with ThreadPoolExecutor(threads) as pool:
-        yield from pool.map(work, todo)
+    try:
+        with ThreadPoolExecutor(threads) as pool:
+            yield from pool.map(work, todo)
+    finally:
+        for connection in opened:
+            connection.close()
 
 
 def _write(con, ctx: Context, defn: Definition, cells, error, seconds) -> Outcome:
