@@ -69,3 +69,24 @@ def browser():
         launched = pw.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
         yield launched
         launched.close()
+
+
+def _signed_in(browser, base: str, username: str, password: str):
+    """A new browser context signed in as ``username``: (context, page, console errors)."""
+    context = browser.new_context(viewport={"width": 1200, "height": 900})
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("console", lambda m: m.type == "error" and errors.append(m.text))
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(base + "/login")
+    page.fill("#username", username)
+    page.fill("#password", password)
+    page.keyboard.press("Enter")
+    page.wait_for_url(base + "/")
+    return context, page, errors
+
+
+@pytest.fixture(scope="session")
+def signed_in():
+    """``signed_in(browser, base_url, username, password)`` -> (context, page, errors)."""
+    return _signed_in

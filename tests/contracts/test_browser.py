@@ -21,22 +21,8 @@ def server(tmp_path_factory, live_server):
             yield base
 
 
-def _login(browser, base: str, username: str):
-    context = browser.new_context(viewport={"width": 1200, "height": 900})
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("console", lambda m: m.type == "error" and errors.append(m.text))
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    page.goto(base + "/login")
-    page.fill("#username", username)
-    page.fill("#password", PASSWORD)
-    page.keyboard.press("Enter")
-    page.wait_for_url(base + "/")
-    return context, page, errors
-
-
-def test_commissioner_opens_a_contract_and_charts_draw(browser, server):
-    context, page, errors = _login(browser, server, "commish")
+def test_commissioner_opens_a_contract_and_charts_draw(browser, server, signed_in):
+    context, page, errors = signed_in(browser, server, "commish", PASSWORD)
     page.get_by_role("link", name="Contracts", exact=True).first.click()
     page.wait_for_url("**/contracts")
     page.get_by_role("link", name="Test contract").click()
@@ -58,8 +44,8 @@ def test_commissioner_opens_a_contract_and_charts_draw(browser, server):
     context.close()
 
 
-def test_provider_sees_only_its_own_contract(browser, server):
-    context, page, _errors = _login(browser, server, "prime_b")
+def test_provider_sees_only_its_own_contract(browser, server, signed_in):
+    context, page, _errors = signed_in(browser, server, "prime_b", PASSWORD)
     page.goto(server + "/contracts")
     listing = page.locator("#contracts").inner_text()
     assert "Other contract" in listing and "Test contract" not in listing

@@ -25,20 +25,6 @@ def server(tmp_path_factory, live_server):
         yield base
 
 
-def _session(browser, base: str, username: str):
-    context = browser.new_context(viewport={"width": 1200, "height": 900})
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("console", lambda m: m.type == "error" and errors.append(m.text))
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    page.goto(base + "/login")
-    page.fill("#username", username)
-    page.fill("#password", PASSWORD)
-    page.keyboard.press("Enter")
-    page.wait_for_url(base + "/")
-    return context, page, errors
-
-
 def _charts_drawn(page) -> int:
     figures = page.locator("figure.chart[data-chart]")
     for i in range(figures.count()):
@@ -47,8 +33,8 @@ def _charts_drawn(page) -> int:
     return figures.count()
 
 
-def test_analyst_follows_fell_between_to_a_journey(browser, server):
-    context, page, errors = _session(browser, server, "analyst")
+def test_analyst_follows_fell_between_to_a_journey(browser, server, signed_in):
+    context, page, errors = signed_in(browser, server, "analyst", PASSWORD)
     page.get_by_role("link", name="Journeys", exact=True).first.click()
     page.wait_for_url("**/journeys")
     page.goto(f"{server}/journeys?{PERIOD}")
@@ -67,8 +53,8 @@ def test_analyst_follows_fell_between_to_a_journey(browser, server):
     context.close()
 
 
-def test_commissioner_sees_counts_but_not_people(browser, server):
-    context, page, errors = _session(browser, server, "commish")
+def test_commissioner_sees_counts_but_not_people(browser, server, signed_in):
+    context, page, errors = signed_in(browser, server, "commish", PASSWORD)
     page.goto(f"{server}/journeys?{PERIOD}")
     assert "lists of people are for roles" in page.content()
     response = page.goto(f"{server}/journeys/person/C")
