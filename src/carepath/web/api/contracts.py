@@ -12,13 +12,10 @@ from fastapi import APIRouter, Depends, Path, Request
 from pydantic import BaseModel
 
 from carepath.domain.contracts import charts, report
-from carepath.domain.contracts.assessment import assess_data
-from carepath.domain.contracts.data import ContractData, read_values
 from carepath.web.db import get_con
 from carepath.web.pages.contracts import (
-    contract_year,
+    assessed_year,
     entries_for,
-    entry_or_404,
     may_see,
     require_contract_role,
 )
@@ -71,10 +68,8 @@ def contracts(request: Request, who: Principal = Depends(require_contract_role))
 def contract_year_api(request: Request, ident: Ident, year: int,
                       who: Principal = Depends(require_contract_role),
                       con: duckdb.DuckDBPyConnection = Depends(get_con)):
-    entry, library = entry_or_404(request, who, ident)
-    c, fw = entry.contract, entry.framework
-    year = contract_year(c, year)
-    a = assess_data(ContractData(read_values(con, c, fw), c, library), fw, year)
+    entry, _, _, year, a = assessed_year(request, who, ident, year, con)
+    c = entry.contract
     return ContractYear(contract_id=c.id, year=year, period=a.period, fee_based=a.fee_based,
                         fee=a.fee, at_risk=a.at_risk, outcome_element=a.outcome_total,
                         total=a.total, outcomes=_clean(charts.icon_summary(a)),

@@ -97,15 +97,22 @@ def contract_year(contract: Contract, year: int | None) -> int:
     return year
 
 
+def assessed_year(request: Request, who: Principal, ident: str, year: int | None,
+                  con: duckdb.DuckDBPyConnection):
+    """The visible contract's entry, its data, the checked year and its assessment."""
+    entry, library = entry_or_404(request, who, ident)
+    year = contract_year(entry.contract, year)
+    data = ContractData(read_values(con, entry.contract, entry.framework), entry.contract,
+                        library)
+    return entry, library, data, year, assess_data(data, entry.framework, year)
+
+
 @router.get("/contracts/{ident}", include_in_schema=False)
 def contract_page(request: Request, ident: str, year: int | None = None,
                   who: Principal = Depends(require_contract_role),
                   con: duckdb.DuckDBPyConnection = Depends(get_con)):
-    entry, library = entry_or_404(request, who, ident)
+    entry, library, data, year, a = assessed_year(request, who, ident, year, con)
     c, fw = entry.contract, entry.framework
-    year = contract_year(c, year)
-    data = ContractData(read_values(con, c, fw), c, library)
-    a = assess_data(data, fw, year)
     sim = _chance(data, fw, library, year)
     specs = {o.outcome_id: charts.spc_chart(o.spc_rows, title=None, y_title=o.unit or "")
              for o in a.outcomes if any(r.get("value") is not None for r in o.spc_rows)}
@@ -133,10 +140,8 @@ def _chance(data: ContractData, fw: Framework, library: dict, year: int):
 def statement_csv(request: Request, ident: str, year: int,
                   who: Principal = Depends(require_contract_role),
                   con: duckdb.DuckDBPyConnection = Depends(get_con)):
-    entry, library = entry_or_404(request, who, ident)
-    c, fw = entry.contract, entry.framework
-    year = contract_year(c, year)
-    a = assess_data(ContractData(read_values(con, c, fw), c, library), fw, year)
+    entry, _, _, year, a = assessed_year(request, who, ident, year, con)
+    c = entry.contract
     text = report.statement_csv(a)
     record(con, actor=who.username or "anonymous", action="contract.statement_downloaded",
            target=f"contract:{c.id}", detail={"year": year, "total": round(a.total, 2)})
