@@ -154,7 +154,10 @@ def spine_chart(rows: Sequence[dict], *, width: int = 420) -> dict:
                   "strokeWidth": 1},
          "encoding": {"y": y, "x": {"field": "x", "type": "quantitative", "scale": x_scale},
                       "color": {"field": "significance", "type": "nominal",
-                                "scale": _colour_scale(points), "title": "Compared with national"},
+                                "scale": _colour_scale(points), "title": "Compared with national",
+                                # below the chart: long indicator names push a side legend
+                                # off an A4 page
+                                "legend": {"orient": "bottom", "direction": "horizontal"}},
                       "tooltip": [{"field": "title", "title": "indicator"},
                                   {"field": "value"}, {"field": "significance"}]}},
     ]
