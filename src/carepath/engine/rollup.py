@@ -31,6 +31,10 @@ PARENT_LEVELS = {
 }
 ROLLUP_LEVELS = ("pcn", "locality", "sub_icb", "icb", "cancer_alliance", "region")
 QUINTILES = 5
+# Values this close (relative) rank as ties: engines sum in different orders, so the same
+# rate can differ in its last bits, and that must not change a quintile.
+TIE_RELATIVE_TOLERANCE = 1e-12
+QUINTILE_KEYS = ["area_type", "period", "breakdown", "category"]
 CELL = ["period", "area_type", "area_code", "breakdown", "category"]
 
 
@@ -260,11 +264,28 @@ def _funnel_judgements(defn: Definition, cells: pd.DataFrame) -> np.ndarray:
 
 def quintiles(cells: pd.DataFrame) -> pd.Series:
     """1 (lowest) to 5 among published areas of the same type, period and category."""
-    group = cells.groupby(["area_type", "period", "breakdown", "category"])["value"]
+    keyed = cells.assign(value=_merge_near_ties(cells, QUINTILE_KEYS))
+    group = keyed.groupby(QUINTILE_KEYS)["value"]
     pct = group.rank(method="average", pct=True)
     result = np.ceil(pct * QUINTILES).clip(1, QUINTILES).astype("Int64")
     return result.mask(cells.area_type == NATIONAL)
 
+
+def _merge_near_ties(cells: pd.DataFrame, keys: list[str]) -> pd.Series:
+    """Each value replaced by the first of its run of near-equal neighbours (sorted within
+    its group), so float noise from a different summation order makes a tie, not a rank."""
+    group = cells.groupby(keys, sort=False, dropna=False).ngroup().to_numpy()
+    order = np.lexsort((cells["value"].to_numpy(float), group))
+    ordered = cells["value"].iloc[order]
+    value = ordered.to_numpy(float)
+    previous = np.roll(value, 1)
+    gap = np.abs(value - previous) > TIE_RELATIVE_TOLERANCE * np.maximum(np.abs(value),
+                                                                         np.abs(previous))
+    new_group = np.diff(group[order], prepend=-1) != 0
+    starts = new_group | gap | np.isnan(value) | np.isnan(previous)
+    block = pd.Series(np.cumsum(starts), index=ordered.index)
+    first = ordered.groupby(block).transform("first")
+    return first.reindex(cells.index)
 
 
 # ----- recent trend ---------------------------------------------------------------------

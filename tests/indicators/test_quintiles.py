@@ -1,0 +1,40 @@
+"""Quintiles rank areas of the same type, period and category; float noise is not a rank."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from hypothesis import given
+from hypothesis import strategies as st
+
+from carepath.engine.rollup import quintiles
+
+
+def _cells(values, area_type="practice"):
+    return pd.DataFrame({"area_type": area_type, "period": "2024-25", "breakdown": "all",
+                         "category": "all", "value": values})
+
+
+def test_ten_distinct_values_fill_five_quintiles_two_each():
+    assert quintiles(_cells(np.arange(10.0))).tolist() == [1, 1, 2, 2, 3, 3, 4, 4, 5, 5]
+
+
+def test_national_rows_get_no_quintile():
+    assert quintiles(_cells([1.0], area_type="national")).isna().all()
+
+
+def test_values_equal_but_for_their_last_bits_share_a_quintile():
+    # 0.1 + 0.2 and 0.3 differ only in float rounding: one engine's sum order against another's
+    noisy = _cells([0.1 + 0.2, 0.3, 0.3, 0.3, 0.3, 0.1, 0.1, 0.1, 0.1, 0.1])
+    exact = _cells([0.3, 0.3, 0.3, 0.3, 0.3, 0.1, 0.1, 0.1, 0.1, 0.1])
+    assert quintiles(noisy).tolist() == quintiles(exact).tolist()
+
+
+@given(st.lists(st.floats(-1e9, 1e9, allow_nan=False), min_size=1, max_size=40),
+       st.integers(0, 20))
+def test_relative_noise_of_one_ulp_never_changes_a_quintile(values, nudge_at):
+    clean = _cells(values)
+    noisy = clean.copy()
+    position = nudge_at % len(values)
+    noisy.loc[position, "value"] = np.nextafter(values[position], np.inf)
+    assert quintiles(noisy).tolist() == quintiles(clean).tolist()
