@@ -105,6 +105,35 @@ def test_duplicates_against_rows_already_loaded(ws_orgs, tmp_path):
     assert "already in organisations" in rows(ws_orgs, "SELECT reason FROM quarantine")[0][0]
 
 
+@pytest.mark.parametrize("chunk_rows", [1, 2, 1000])
+def test_repeated_keys_are_caught_within_and_across_chunks(ws_orgs, tmp_path, monkeypatch,
+                                                           chunk_rows):
+    # Rows 2-3 and 5 repeat keys: within a chunk, across chunks, and one already loaded.
+    monkeypatch.setattr(loader_module, "CHUNK_ROWS", chunk_rows)
+    text = ("admission_id,patient_id,admission_type,admission_date\n"
+            "ad1,p1,elective,2024-01-05\n"
+            "ad1,p1,elective,2024-01-06\n"
+            "ad2,p2,emergency,2024-01-05\n"
+            "ad1,p3,emergency,2024-02-01\n")
+    first = load(ws_orgs, "admissions", write(tmp_path / "a.csv", text))
+    assert (first.rows_loaded, first.rows_quarantined) == (2, 2)
+    assert {r for r, _, _ in reasons(ws_orgs)} == {3, 5}
+    more = load(ws_orgs, "admissions", write(tmp_path / "b.csv", text.replace(
+        "ad2,p2,emergency,2024-01-05", "ad3,p2,emergency,2024-01-05")))
+    assert (more.rows_loaded, more.rows_quarantined) == (1, 3)
+    assert rows(ws_orgs, "SELECT admission_id, count(*) FROM admissions GROUP BY 1 ORDER BY 1"
+                ) == [("ad1", 1), ("ad2", 1), ("ad3", 1)]
+
+
+def test_values_are_trimmed_of_spaces_and_no_break_spaces(ws_orgs, tmp_path):
+    text = ("admission_id,patient_id,admission_type,admission_date\n"
+            "  ad1 ,\u00a0p1\u00a0, Emergency ,2024-01-05 \n")
+    res = load(ws_orgs, "admissions", write(tmp_path / "a.csv", text))
+    assert res.rows_loaded == 1
+    assert rows(ws_orgs, "SELECT admission_id, patient_id, admission_type, admission_date "
+                         "FROM admissions") == [("ad1", "p1", "emergency", date(2024, 1, 5))]
+
+
 # ----- pseudonymisation ------------------------------------------------------------------
 def test_nhs_numbers_become_the_same_pseudonym_and_are_never_stored(ws_orgs, tmp_path):
     load(ws_orgs, "patients", write(tmp_path / "p.csv", PATIENTS +

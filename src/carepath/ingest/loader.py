@@ -13,7 +13,7 @@ import getpass
 import json
 import uuid
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -64,10 +64,6 @@ class LoadResult:
                     "nothing to do (use --replace to load it again)")
         return (f"{self.source}: read {self.rows_read:,}, loaded {self.rows_loaded:,}, "
                 f"quarantined {self.rows_quarantined:,} into {self.table}")
-
-
-def _after_batch(rows_staged: int) -> None:
-    """Test seam: called after each batch is staged (tests kill or raise here)."""
 
 
 def _before_commit(results: list[LoadResult]) -> None:
@@ -169,24 +165,23 @@ def _stage_and_load(con: duckdb.DuckDBPyConnection, ws: Workspace, table: Table,
     if plan.needs_org_intervals:
         plan.org_intervals = f"{plan.stage}_orgs"
         con.execute(f"CREATE TEMP TABLE {q(plan.org_intervals)} AS {plan.org_intervals_sql()}")
+    if table.key:
+        con.execute(f"CREATE TEMP TABLE {q(plan.seen)} AS {plan.seen_sql()}")
     bad: list[BadRow] = []
     key = ws.secret() if NHS_COLUMN in colmap else b""
-    pending: list[pa.Table] = []
-    staged = pending_rows = 0
-    for batch in batches:
-        bad += batch.bad_rows
-        if batch.num_rows:
-            pending.append(_prepare(batch, table, colmap, mapping, present, key))
-            pending_rows += batch.num_rows
-            staged += batch.num_rows
-            _after_batch(staged)
-        if pending_rows >= CHUNK_ROWS:
-            _load_chunk(con, plan, pa.concat_tables(pending), result)
-            pending, pending_rows = [], 0
-    if pending:
-        _load_chunk(con, plan, pa.concat_tables(pending), result)
-    if plan.org_intervals:
-        con.execute(f"DROP TABLE {q(plan.org_intervals)}")
+    staged = 0
+
+    def prepare(batch: Batch) -> pa.Table:
+        return _prepare(batch, table, colmap, mapping, present, key)
+
+    for chunk, chunk_bad, rows in _prepared_chunks(batches, prepare):
+        bad += chunk_bad
+        staged += rows
+        if chunk is not None:
+            _load_chunk(con, plan, chunk, result)
+    for temp in (plan.org_intervals, plan.seen if table.key else None):
+        if temp:
+            con.execute(f"DROP TABLE {q(temp)}")
     if bad:
         con.executemany("INSERT INTO quarantine VALUES (?, ?, ?, ?, NULL, NULL, ?)",
                         [[result.load_id, table.name, result.source, b.row_number, b.reason]
@@ -202,16 +197,34 @@ def _stage_and_load(con: duckdb.DuckDBPyConnection, ws: Workspace, table: Table,
     _write_log(con, ws, result, actor or _user(), facts)
 
 
+def _prepared_chunks(batches: Iterable[Batch], prepare: Callable[[Batch], pa.Table]
+                     ) -> Iterator[tuple[pa.Table | None, list[BadRow], int]]:
+    """(prepared rows, rows the reader refused, rows read) for every CHUNK_ROWS rows."""
+    pending: list[pa.Table] = []
+    bad: list[BadRow] = []
+    rows = 0
+    for batch in batches:
+        bad += batch.bad_rows
+        if batch.num_rows:
+            pending.append(prepare(batch))
+            rows += batch.num_rows
+        if rows >= CHUNK_ROWS:
+            yield pa.concat_tables(pending), bad, rows
+            pending, bad, rows = [], [], 0
+    if pending or bad:
+        yield (pa.concat_tables(pending) if pending else None), bad, rows
+
+
 def _load_chunk(con: duckdb.DuckDBPyConnection, plan: Plan, chunk: pa.Table,
                 result: LoadResult) -> None:
     """Quarantine the chunk's bad rows and insert the good ones. Earlier chunks are
     already in the target, so a key repeated across chunks is caught as 'already in'."""
     table, lid, src = plan.table, result.load_id, result.source
     con.register(plan.stage, chunk)
+    temps = [plan.bad_rows]
     try:
         if table.key:
-            con.execute(f"CREATE TEMP TABLE {q(plan.dups)} AS {plan.dups_sql()}")
-            con.execute(f"CREATE TEMP TABLE {q(plan.existing)} AS {plan.existing_sql()}")
+            _find_repeated_keys(con, plan, temps)
         # Decide bad rows once, before any row of this chunk is in the target.
         con.execute(f"CREATE TEMP TABLE {q(plan.bad_rows)} AS {plan.bad_rows_sql()}")
         problems = con.execute(
@@ -225,13 +238,29 @@ def _load_chunk(con: duckdb.DuckDBPyConnection, plan: Plan, chunk: pa.Table,
             raise ValidationError(f"internal check failed: {chunk.num_rows - loaded} rows not "
                                   f"loaded but {problems} reasons recorded; nothing was loaded",
                                   where=src)
-        result.rows_loaded += loaded
-        con.execute(f"DROP TABLE {q(plan.bad_rows)}")
         if table.key:
-            con.execute(f"DROP TABLE {q(plan.dups)}")
-            con.execute(f"DROP TABLE {q(plan.existing)}")
+            con.execute(plan.remember_keys_sql())
+        result.rows_loaded += loaded
+        # On failure the load's transaction rolls back, temp tables with it.
+        for temp in temps:
+            con.execute(f"DROP TABLE {q(temp)}")
     finally:
         con.unregister(plan.stage)
+
+
+def _find_repeated_keys(con: duckdb.DuckDBPyConnection, plan: Plan, temps: list[str]) -> None:
+    """Rows repeating a key within the chunk (``dups``) or already in the target
+    (``existing``). Only rows whose key hash was seen before are compared with the
+    target, so the cost does not grow with the rows already loaded."""
+    candidates = f"{plan.stage}_candidates"
+    temps += [plan.chunk_keys, plan.dups, candidates, plan.existing]
+    con.execute(f"CREATE TEMP TABLE {q(plan.chunk_keys)} AS {plan.chunk_keys_sql()}")
+    con.execute(f"CREATE TEMP TABLE {q(plan.dups)} AS {plan.dups_sql()}")
+    con.execute(f"CREATE TEMP TABLE {q(candidates)} AS {plan.existing_candidates_sql()}")
+    if con.execute(f"SELECT count(*) FROM {q(candidates)}").fetchall()[0][0]:
+        con.execute(f"CREATE TEMP TABLE {q(plan.existing)} AS {plan.existing_sql(candidates)}")
+    else:
+        con.execute(f'CREATE TEMP TABLE {q(plan.existing)} ("__row" BIGINT)')
 
 
 def _resolve_columns(table: Table, names: list[str], mapping: Mapping, source: str,
@@ -276,11 +305,13 @@ def _prepare(batch: Batch, table: Table, colmap: dict[str, str], mapping: Mappin
     pre = [[None] * n for _ in PRE_COLUMNS]
     for c in present:
         if c in mapping.constants:
-            cols[c] = pa.array([mapping.constants[c]] * n, pa.string())
+            cols[c] = pa.array([str(mapping.constants[c]).strip()] * n, pa.string())
         elif c == PATIENT_COLUMN and NHS_COLUMN in colmap:
             cols[c] = _pseudonymise(batch.columns[colmap[NHS_COLUMN]], key, pre)
         else:
-            arr = batch.columns[colmap[c]]
+            # Trimmed here, once, in Arrow: cheaper than in each SQL pass, and it also
+            # strips the no-break spaces that spreadsheets leave around values.
+            arr = pc.utf8_trim_whitespace(batch.columns[colmap[c]])
             if c in mapping.codes:
                 codes = mapping.codes[c]
                 arr = pa.array([codes.get(v, v) if v is not None else None

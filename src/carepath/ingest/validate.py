@@ -152,9 +152,10 @@ class Plan:
                 "FROM organisations GROUP BY org_code")
 
     def typed_select(self, *, only_bad: bool = False) -> str:
+        """Staged values (the loader has already trimmed them) typed; empty text is NULL."""
         parts = ['s."__row"', 's."__pre_column"', 's."__pre_value"', 's."__pre_reason"']
         for col in self.table.columns:
-            raw = f"nullif(trim(s.{q(col.name)}), '')" if col.name in self.present else "NULL"
+            raw = f"nullif(s.{q(col.name)}, '')" if col.name in self.present else "NULL"
             parts.append(f"{raw} AS {q('raw:' + col.name)}")
             expr = code_expr(col, raw) if col.codes and col.type == "text" else \
                 typed_expr(col, raw)
@@ -163,7 +164,7 @@ class Plan:
             parts.append(f's."__row" IN (SELECT "__row" FROM {q(self.dups)}) AS "__dup"')
         if self.org_intervals:
             for col in self._org_columns():
-                raw = f"nullif(trim(s.{q(col.name)}), '')" if col.name in self.present \
+                raw = f"nullif(s.{q(col.name)}, '')" if col.name in self.present \
                     else "NULL"
                 parts.append(f"(SELECT o.ivs FROM {q(self.org_intervals)} o WHERE o.org_code = "
                              f"{raw}) AS {q('ivs:' + col.name)}")
@@ -180,30 +181,63 @@ class Plan:
         keys = []
         for k in self.table.key:
             col = self.table.column(k)
-            raw = f"nullif(trim(s.{q(k)}), '')" if k in self.present else "NULL"
+            raw = f"nullif(s.{q(k)}, '')" if k in self.present else "NULL"
             keys.append(code_expr(col, raw) if col.codes and col.type == "text"
                         else typed_expr(col, raw))
         return keys
 
     def dups_sql(self) -> str:
-        """Rows repeating the key of an earlier row of this chunk. Narrow (key columns
-        only), so it stays cheap."""
+        """Rows repeating the key of an earlier row of this chunk (from the narrow
+        ``chunk_keys`` table, so it stays cheap)."""
+        keys = ", ".join(f"k{i}" for i in range(len(self.table.key)))
         return (f"SELECT \"__row\" FROM (SELECT \"__row\", row_number() OVER (PARTITION BY "
-                f"{', '.join(self._typed_keys())} ORDER BY \"__row\") AS n FROM "
-                f"{q(self.stage)} s) WHERE n > 1")
+                f"{keys} ORDER BY \"__row\") AS n FROM {q(self.chunk_keys)}) WHERE n > 1")
 
     @property
     def existing(self) -> str:
         return f"{self.stage}_existing"
 
-    def existing_sql(self) -> str:
-        """Rows whose key is already in the target (earlier loads, earlier chunks). An
-        explicit join on a materialised, chunk-sized key list, so the hash table is built
-        on the chunk and memory does not grow with the target table."""
-        aliased = ", ".join(f"{e} AS k{i}" for i, e in enumerate(self._typed_keys()))
+    @property
+    def seen(self) -> str:
+        """Hashes of every key in the target: its rows before this load and each chunk's
+        rows as they go in. Probing it is cheap and does not grow with the key's width."""
+        return f"{self.stage}_seen"
+
+    @property
+    def chunk_keys(self) -> str:
+        return f"{self.stage}_keys"
+
+    def _key_hash(self, keys: list[str]) -> str:
+        return f"hash({', '.join(keys)})"
+
+    def seen_sql(self) -> str:
+        return (f"SELECT {self._key_hash([q(k) for k in self.table.key])} AS h "
+                f"FROM {q(self.table.name)}")
+
+    def chunk_keys_sql(self) -> str:
+        typed = [f"CAST({e} AS {self.table.column(k).sql_type})"
+                 for e, k in zip(self._typed_keys(), self.table.key, strict=True)]
+        aliased = ", ".join(f"{e} AS k{i}" for i, e in enumerate(typed))
+        return (f"SELECT s.\"__row\", {self._key_hash(typed)} AS h, {aliased} "
+                f"FROM {q(self.stage)} s")
+
+    def existing_candidates_sql(self) -> str:
+        """Rows whose key hash is already in the target: a superset of the rows whose key
+        is (hashes can collide), checked exactly by ``existing_sql``."""
+        return (f"SELECT c.* FROM {q(self.chunk_keys)} c SEMI JOIN {q(self.seen)} x "
+                f"ON c.h = x.h")
+
+    def existing_sql(self, candidates: str) -> str:
+        """Candidate rows whose key really is in the target (earlier loads, earlier
+        chunks)."""
         on = " AND ".join(f"x.{q(k)} = c.k{i}" for i, k in enumerate(self.table.key))
-        return (f"SELECT DISTINCT c.\"__row\" FROM (SELECT s.\"__row\", {aliased} FROM "
-                f"{q(self.stage)} s) c JOIN {q(self.table.name)} x ON {on}")
+        return (f"SELECT DISTINCT c.\"__row\" FROM {q(candidates)} c "
+                f"JOIN {q(self.table.name)} x ON {on}")
+
+    def remember_keys_sql(self) -> str:
+        """The keys of this chunk's loaded rows, added to the hashes already seen."""
+        return (f"INSERT INTO {q(self.seen)} SELECT h FROM {q(self.chunk_keys)} WHERE "
+                f"\"__row\" NOT IN (SELECT \"__row\" FROM {q(self.bad_rows)})")
 
     def problems(self) -> list[Check]:
         out = [Check('t."__pre_reason" IS NOT NULL', 't."__pre_column"', 't."__pre_value"',
