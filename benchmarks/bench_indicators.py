@@ -52,7 +52,8 @@ def _workspace(scale: str, seed: int = 42) -> Path:
 def _compute(path: Path, ids: list[str]) -> dict:
     done = subprocess.run([sys.executable, "-c", WORKER, str(path), json.dumps(ids)],
                           capture_output=True, text=True, check=True)
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    # DuckDB's progress bar can share stdout with the result: take the JSON line.
+    return json.loads([ln for ln in done.stdout.splitlines() if ln.startswith("{")][-1])
 
 
 def _england(quick: bool) -> list[dict]:
