@@ -19,6 +19,7 @@ import duckdb
 import ibis
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from carepath import __version__
 from carepath.engine import compile as cp
@@ -56,6 +57,10 @@ class Context:
     groups: pd.DataFrame
     mem: duckdb.DuckDBPyConnection = field(default_factory=duckdb.connect)
     scans: dict = field(default_factory=dict)  # shared part scans within one compute
+    # One lock per scan key: a thread wanting a scan another is running waits for it
+    # rather than running the same query again.
+    scan_locks: dict = field(default_factory=dict)
+    locks_lock: threading.Lock = field(default_factory=threading.Lock)
     computed_at: datetime = field(default_factory=lambda: datetime.now().replace(microsecond=0))
 
 
@@ -109,36 +114,39 @@ def _part(ctx: Context, defn: Definition, part, ptable, group: tuple[str, ...],
     if part is None:
         return None
     key = (part.model_dump_json(), defn.attribution_col, defn.mode, group, periods_key)
+    with ctx.locks_lock:
+        key_lock = ctx.scan_locks.setdefault(key, threading.Lock())
+    with key_lock:
+        return _scan_once(ctx, defn, part, ptable, group, key)
+
+
+def _scan_once(ctx: Context, defn: Definition, part, ptable, group: tuple[str, ...], key
+               ) -> pa.Table:
     if key not in ctx.scans:
         if isinstance(part, Population):
             expr = cp.aggregate_population(ctx.source, part, ptable, group)
         else:
             expr = cp.aggregate_count(ctx.source, defn, part, ptable, group)
-        ctx.scans[key] = _plain_keys(expr.execute(), group)
-    return ctx.scans[key].copy()
+        # Arrow, not pandas: the unit-level counts go back into DuckDB for the roll-up,
+        # which scans Arrow in parallel without the GIL (pandas text columns need both).
+        ctx.scans[key] = expr.to_pyarrow()
+    return ctx.scans[key]
 
 
-def _plain_keys(frame: pd.DataFrame, group: tuple[str, ...]) -> pd.DataFrame:
-    """Plain dtypes: an empty Arrow-backed key column cannot be joined."""
-    for col in ("period", "unit", *group):
-        frame[col] = frame[col].astype(int) if col == "age_band" else \
-            frame[col].astype(object)
-    return frame
-
-
-def _merge_parts(ctx, num: pd.DataFrame, den: pd.DataFrame | None, keys: list[str],
-                 defn: Definition) -> pd.DataFrame:
+def _merge_parts(ctx, num: pa.Table, den: pa.Table | None, keys: list[str],
+                 defn: Definition) -> pa.Table:
     """Numerator and denominator side by side. A unit with a denominator but no counted
     rows has a true zero, not a missing value; a unit without a denominator stays missing."""
-    num = num.rename(columns={"n": "num"})
-    if den is None:
-        return num.assign(den=np.nan)
     key_list = ", ".join(f'"{k}"' for k in keys)
+    if den is None:
+        return rollup.sql(ctx.mem, "SELECT * RENAME (n AS num), CAST('NaN' AS DOUBLE) AS den "
+                                   "FROM num", arrow=True, num=num)
     extra = ", coalesce(total, 0) AS total, coalesce(total_sq, 0) AS total_sq" \
         if defn.statistic == "mean" else ""
     return rollup.sql(ctx.mem, f"SELECT {key_list}, coalesce(num, 0) AS num, n AS den{extra} "
-                               f"FROM num FULL OUTER JOIN den USING ({key_list})",
-                      num=num, den=den)
+                               f"FROM (SELECT * RENAME (n AS num) FROM num) "
+                               f"FULL OUTER JOIN den USING ({key_list})",
+                      arrow=True, num=num, den=den)
 
 
 def _standardised_cells(defn: Definition, rolled: pd.DataFrame, cat: str) -> pd.DataFrame:
@@ -171,8 +179,7 @@ def _standardised_cells(defn: Definition, rolled: pd.DataFrame, cat: str) -> pd.
 def _unit_counts(ctx, defn, ptable, group: tuple[str, ...], periods_key: tuple
                  ) -> pd.DataFrame:
     if cp.pairable(defn):
-        frame = cp.aggregate_pair(ctx.source, defn, ptable, group).execute()
-        return _plain_keys(frame, group)
+        return cp.aggregate_pair(ctx.source, defn, ptable, group).to_pyarrow()
     num = _part(ctx, defn, defn.numerator, ptable, group, periods_key)
     den = _part(ctx, defn, defn.denominator, ptable, group, periods_key)
     return _merge_parts(ctx, num, den, ["period", "unit", *group], defn)
@@ -215,10 +222,11 @@ def _all_cells(ctx, defn, ptable, periods_df) -> pd.DataFrame:
     periods_key = tuple(periods_df.period)
     for group, breakdowns in _scans(defn):
         merged = _unit_counts(ctx, defn, ptable, group, periods_key)
-        if merged.empty:
+        if merged.num_rows == 0:
             continue
         if amap is None:
-            units = merged[["period", "unit"]].drop_duplicates().merge(periods_df, on="period")
+            units = rollup.sql(ctx.mem, "SELECT DISTINCT period, unit FROM m", m=merged)
+            units = units.merge(periods_df, on="period")
             amap = rollup.area_map(units, ctx.hierarchy, defn.attribution, ctx.groups)
         frames += [_breakdown_cells(ctx, defn, merged, amap, b) for b in breakdowns]
     if not frames:
@@ -400,7 +408,8 @@ def _write(con, ctx: Context, defn: Definition, cells, error, seconds) -> Outcom
                        seconds=seconds)
     rows = to_rows(ctx, defn, cells)
     con.execute("DELETE FROM indicator_values WHERE indicator_id = ?", [defn.id])
-    con.register("_new_values", rows)
+    # Arrow: DuckDB scans it in parallel; a pandas frame's text columns go value by value.
+    con.register("_new_values", pa.Table.from_pandas(rows, preserve_index=False))
     con.execute("INSERT INTO indicator_values SELECT * FROM _new_values")
     con.unregister("_new_values")
     return Outcome(defn.id, "computed", len(rows), seconds)
