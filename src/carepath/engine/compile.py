@@ -12,6 +12,7 @@ Output columns of every aggregate: ``period``, ``unit``, the grouping columns, a
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
 import ibis
 import ibis.expr.types as ir
@@ -42,14 +43,52 @@ class Source:
 # Internal names of the period bounds, so a table's own column called period_end (as in
 # screening) never collides with them; filters still write period_start / period_end.
 PERIOD_NAMES = {"period_start": "_period_start", "period_end": "_period_end"}
+MONTHS_PER_YEAR = 12
 
 
-def periods_table(periods: list[ReportingPeriod]) -> ir.Table:
-    return ibis.memtable({
-        "period": [p.label for p in periods],
-        "_period_start": [p.start for p in periods],
-        "_period_end": [p.end for p in periods],
-    }).cast({"_period_start": "date", "_period_end": "date"})
+def month_key(when: date) -> int:
+    """Months since year 0: consecutive months get consecutive keys."""
+    return when.year * MONTHS_PER_YEAR + when.month - 1
+
+
+@dataclass(frozen=True)
+class Periods:
+    """The reporting periods of one computation, as a table rows join on their month.
+
+    Every period is whole months (see ``periods_between``), so "the date falls in the
+    period" is "the date's month is one of the period's months": an equality join on a
+    small table, where a range join would sort every row of the counted table by date.
+    """
+
+    periods: tuple[ReportingPeriod, ...]
+
+    @property
+    def first_month(self) -> int:
+        return min(month_key(p.start) for p in self.periods)
+
+    def table(self, *, cumulative: bool = False) -> ir.Table:
+        """(period, _month, bounds): one row per month a period takes rows from. With
+        ``cumulative`` (mode as_at_end) a period takes every month up to its end; rows
+        before the first period are given its first month (see ``_month_of``)."""
+        rows = {"period": [], "_month": [], "_period_start": [], "_period_end": []}
+        for p in self.periods:
+            first = self.first_month if cumulative else month_key(p.start)
+            for month in range(first, month_key(p.end) + 1):
+                rows["period"].append(p.label)
+                rows["_month"].append(month)
+                rows["_period_start"].append(p.start)
+                rows["_period_end"].append(p.end)
+        return ibis.memtable(rows).cast({"_month": "int64", "_period_start": "date",
+                                         "_period_end": "date"})
+
+
+def periods_table(periods: list[ReportingPeriod]) -> Periods:
+    return Periods(tuple(periods))
+
+
+def _month_of(when: ir.Value, floor: int | None = None) -> ir.Value:
+    month = (when.year() * MONTHS_PER_YEAR + when.month() - 1).cast("int64")
+    return month if floor is None else ibis.greatest(month, floor)
 
 
 def _age_band_index(year_of_birth: ir.Value, when: ir.Value) -> ir.Value:
@@ -95,18 +134,18 @@ def _base(source: Source, defn: Definition, count: Count, columns: set[str]) -> 
     return joined.select(*[table[c] for c in keep], *[patients[c] for c in borrowed])
 
 
-def _attach_periods(rows: ir.Table, periods: ir.Table, defn: Definition,
+def _attach_periods(rows: ir.Table, periods: Periods, defn: Definition,
                     count: Count) -> ir.Table:
-    when = rows[count.date]
-    if defn.mode == "as_at_end":
-        preds = [when <= periods._period_end]
-        if count.until:
-            until = rows[count.until]
-            preds.append(until.isnull() | (until > periods._period_end))
-    else:
-        preds = [when >= periods._period_start, when <= periods._period_end]
-    joined = rows.join(periods, preds).select(rows, periods.period, periods._period_start,
-                                              periods._period_end)
+    cumulative = defn.mode == "as_at_end"
+    months = periods.table(cumulative=cumulative)
+    keyed = rows.mutate(_row_month=_month_of(rows[count.date],
+                                             periods.first_month if cumulative else None))
+    joined = keyed.join(months, keyed._row_month == months._month).select(
+        *[keyed[c] for c in rows.columns], months.period, months._period_start,
+        months._period_end)
+    if cumulative and count.until:
+        until = joined[count.until]
+        joined = joined.filter(until.isnull() | (until > joined._period_end))
     if defn.mode == "snapshot":  # keep only the latest snapshot date in each period
         latest = joined.group_by("period").aggregate(_latest=joined[count.date].max())
         joined = joined.join(latest, [joined.period == latest.period,
@@ -130,7 +169,7 @@ def _related(rows: ir.Table, source: Source, count: Count, rel, keep: bool) -> i
     return rows.semi_join(other, preds) if keep else rows.anti_join(other, preds)
 
 
-def filtered_rows(source: Source, defn: Definition, count: Count, periods: ir.Table,
+def filtered_rows(source: Source, defn: Definition, count: Count, periods: Periods,
                   group_by: tuple[str, ...] = ()) -> ir.Table:
     """Rows that count, one per (row, period) they fall in, with ``period`` attached."""
     rows = _base(source, defn, count, _needed_columns(defn, count, group_by))
@@ -145,7 +184,7 @@ def filtered_rows(source: Source, defn: Definition, count: Count, periods: ir.Ta
     return rows
 
 
-def aggregate_count(source: Source, defn: Definition, count: Count, periods: ir.Table,
+def aggregate_count(source: Source, defn: Definition, count: Count, periods: Periods,
                     group_by: tuple[str, ...] = ()) -> ir.Table:
     rows = filtered_rows(source, defn, count, periods, group_by)
     keys = {"period": rows.period, "unit": rows[defn.attribution_col]}
@@ -174,7 +213,7 @@ def pairable(defn: Definition) -> bool:
             and not (num.require or num.exclude or den.require or den.exclude))
 
 
-def aggregate_pair(source: Source, defn: Definition, periods: ir.Table,
+def aggregate_pair(source: Source, defn: Definition, periods: Periods,
                    group_by: tuple[str, ...] = ()) -> ir.Table:
     """One scan counting both parts: rows meeting either filter, with a flag for each."""
     num, den = defn.numerator, defn.denominator
@@ -198,7 +237,7 @@ def aggregate_pair(source: Source, defn: Definition, periods: ir.Table,
         num=rows._num.cast("float64").sum(), den=rows._den.cast("float64").sum())
 
 
-def aggregate_population(source: Source, pop: Population, periods: ir.Table,
+def aggregate_population(source: Source, pop: Population, periods: Periods,
                          group_by: tuple[str, ...] = ()) -> ir.Table:
     """Mean registered population over the quarters of each period, by unit and group."""
     table = source.table("registered_population")
@@ -208,9 +247,9 @@ def aggregate_population(source: Source, pop: Population, periods: ir.Table,
                        AGE_BAND_WIDTH)
     if pop.max_age is not None:
         rows = rows.filter(rows.band_index <= pop.max_age // AGE_BAND_WIDTH)
-    rows = rows.join(periods, [rows.quarter_start >= periods._period_start,
-                               rows.quarter_start <= periods._period_end]
-                     ).select(rows, periods.period)
+    months = periods.table()
+    rows = rows.join(months, _month_of(rows.quarter_start) == months._month
+                     ).select(rows, months.period)
     keys = {"period": rows.period, "unit": rows.practice_code}
     for col in group_by:
         keys[col] = rows.band_index if col == "age_band" else rows[col].cast("string")
