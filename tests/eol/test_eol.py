@@ -105,3 +105,30 @@ def test_external_cause_deaths_are_left_out(jws):
         gaps = fell_between_counts(con, start=START, end=END, as_of=END).set_index("rule")
     assert s.deaths == 3  # the road-traffic death is not an EoL death
     assert gaps.loc["death_without_eol_register", "denominator"] == 3
+
+
+def test_library_indicator_agrees_with_the_eol_page_when_people_change_their_minds(jws):
+    """The indicator ``died_in_preferred_place`` and the EoL page count the same people:
+    each person's latest stated preference on or before death."""
+    from carepath.engine.run import compute
+    from carepath.indicators.library import builtin
+
+    with jws.transaction() as con:
+        con.executemany("INSERT INTO preferences VALUES (?, ?, ?)", [
+            ("B", "hospital", date(2024, 1, 1)),  # older than B's 'home': home counts
+            ("D", "hospice", date(2024, 9, 1)),  # D changed to hospice, died at home
+            ("E", "hospice", date(2024, 5, 1)),  # E's later 'not_stated' is not a change
+        ])
+        # Road-traffic deaths (not EoL deaths) at both ends, so the data cover 2024/25.
+        con.executemany("INSERT INTO deaths (patient_id, practice_code, date_of_death, "
+                        "place_of_death, underlying_cause) VALUES (?, 'P1', ?, 'other', "
+                        "'V892')", [("Y", date(2024, 4, 1)), ("Z", date(2025, 3, 31))])
+    assert compute(jws, [builtin()["died_in_preferred_place"]])[0].status == "computed"
+    with jws.connect(read_only=True) as con:
+        page = eol_summary(con, start=START, end=END).iloc[0]
+        num, den = con.execute(
+            "SELECT numerator, denominator FROM indicator_values WHERE indicator_id = "
+            "'died_in_preferred_place' AND area_type = 'national' AND period = '2024/25'"
+        ).fetchone()
+    assert (page.achieved, page.preference_recorded) == (1, 3)  # only E
+    assert (num, den) == (page.achieved, page.preference_recorded)

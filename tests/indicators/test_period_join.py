@@ -42,7 +42,7 @@ def test_month_join_keeps_exactly_the_rows_of_the_date_range_rule(rows, kind, mo
     joined = _attach_periods(table, periods_table(periods), SimpleNamespace(mode=mode),
                              SimpleNamespace(date="d", until="u"))
     got = ibis.duckdb.connect().execute(joined.select("i", "period"))
-    assert set(zip(got.i, got.period)) == _expected(rows, periods, mode)
+    assert set(zip(got.i, got.period, strict=True)) == _expected(rows, periods, mode)
 
 
 def test_first_and_last_days_of_a_period_are_inside_it():

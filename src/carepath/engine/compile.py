@@ -163,10 +163,31 @@ def _related(rows: ir.Table, source: Source, count: Count, rel, keep: bool) -> i
             return rows[ref.name]
         return other[ref.name]
 
-    preds = [rows[rel.on] == other[rel.on]]
+    if rel.latest_by:
+        other = _latest_related(rows, other, count, rel)
+        preds = [rows[rel.on] == other._key, rows[count.date] == other._when]
+    else:
+        preds = [rows[rel.on] == other[rel.on]]
     if rel.where:
         preds.append(expr.to_ibis(expr.parse(rel.where), resolve))
     return rows.semi_join(other, preds) if keep else rows.anti_join(other, preds)
+
+
+def _latest_related(rows: ir.Table, other: ir.Table, count: Count, rel) -> ir.Table:
+    """For each (key, counted date) among ``rows``: the other table's latest rows by
+    ``rel.latest_by`` on or before that date, of those passing ``rel.among`` (every row of
+    that latest date), with the key and date as ``_key`` and ``_when``."""
+    keys = rows.select(_key=rows[rel.on], _when=rows[count.date]).distinct()
+    if rel.among:
+        other = other.filter(expr.to_ibis(expr.parse(rel.among), lambda r: other[r.name]))
+    candidates = keys.join(other, [keys._key == other[rel.on],
+                                   other[rel.latest_by] <= keys._when])
+    latest = candidates.group_by(["_key", "_when"]).aggregate(
+        _latest=candidates[rel.latest_by].max())
+    return candidates.join(latest, [candidates._key == latest._key,
+                                    candidates._when == latest._when,
+                                    candidates[rel.latest_by] == latest._latest]
+                           ).select(candidates)
 
 
 def filtered_rows(source: Source, defn: Definition, count: Count, periods: Periods,

@@ -54,6 +54,13 @@ class Related(_Model):
     table: str
     on: str = Field(description="Key column present in both tables, e.g. patient_id.")
     where: str | None = None
+    latest_by: str | None = Field(
+        None, description="A date column of the other table: test ``where`` on each key's "
+        "latest row on or before the counted row's date only (a person's latest recorded "
+        "preference before death), not on any of its rows.")
+    among: str | None = Field(
+        None, description="With latest_by: a filter on the other table's own columns that "
+        "picks which of its rows may be the latest (e.g. preferred_place != 'not_stated').")
 
 
 class Count(_Model):
@@ -241,6 +248,14 @@ def _check_count(defn: Definition, count: Count, field: str) -> None:
             if rel.on not in rscope or rel.on not in scope:
                 raise ValidationError(f"key {rel.on!r} must be a column of both {count.table} "
                                       f"and {rel.table}", where=f"{rwhere}.on")
+            if rel.latest_by is not None and rscope.get(rel.latest_by) != "date":
+                raise ValidationError(f"latest_by {rel.latest_by!r} is not a date column of "
+                                      f"{rel.table}", where=f"{rwhere}.latest_by")
+            if rel.among is not None:
+                if rel.latest_by is None:
+                    raise ValidationError("among picks candidates for latest_by; give "
+                                          "latest_by too", where=f"{rwhere}.among")
+                expr.parse_filter(rel.among, rscope, where=f"{rwhere}.among")
             if rel.where:
                 both = {**{f"{count.table}.{k}": v for k, v in scope.items()}, **rscope,
                         **PERIOD_COLUMNS}
