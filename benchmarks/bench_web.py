@@ -2,10 +2,10 @@
 an England-sized workspace for D seconds over the main pages and the API; p50/p95/p99 and
 errors. Targets: p95 <= 250 ms with no errors over the mix; practice profile p95 <= 300 ms.
 
-The workspace: ``$CAREPATH_BENCH_WS`` if set (e.g. a `carepath synth` England workspace with
-computed indicators); otherwise one is made with England's shape (42 ICBs, 210 localities,
-6,300 practices, 40 indicators x 3 periods: about 800,000 indicator values), written
-straight into ``indicator_values``. The server runs in its own process (`carepath serve`),
+The workspace: ``$CAREPATH_BENCH_WS`` if set; else (full run) the computed synthetic England
+workspace of the engine benchmark when it exists; otherwise one is made with England's shape
+(42 ICBs, 210 localities, 6,300 practices, 40 indicators x 3 periods: about 800,000
+indicator values), written straight into ``indicator_values``. The server runs in its own process (`carepath serve`),
 so the load generator does not share its interpreter.
 """
 
@@ -201,14 +201,31 @@ def _sample_codes(ws) -> dict:
     return {"indicator": ind, "practices": pracs, "localities": locs}
 
 
+def _computed_england() -> str | None:
+    """The synthetic England workspace of the engine benchmark, if it exists and has been
+    computed (``python -m benchmarks indicators`` makes it); the pages then show every
+    indicator, breakdown and period of a real run."""
+    import duckdb
+
+    from benchmarks.bench_indicators import CACHE
+
+    path = CACHE / "england-42"
+    if not (path / "carepath.duckdb").is_file():
+        return None
+    with duckdb.connect(str(path / "carepath.duckdb"), read_only=True) as con:
+        computed = con.execute("SELECT count(*) > 0 FROM indicator_values").fetchone()[0]
+    return str(path) if computed else None
+
+
 def run(quick: bool = False) -> list[dict]:
     from carepath.web import users
     from carepath.workspace import Workspace
 
     duration = QUICK_DURATION_S if quick else DURATION_S
-    env_ws = os.environ.get("CAREPATH_BENCH_WS")
+    env_ws = os.environ.get("CAREPATH_BENCH_WS") or (None if quick else _computed_england())
     tmp = None
     if env_ws:
+        print(f"workspace: {env_ws}")
         ws = Workspace.open(Path(env_ws))
     else:
         tmp = tempfile.TemporaryDirectory(prefix="bench-web-")

@@ -7,6 +7,7 @@ from datetime import datetime
 import pytest
 
 from carepath.domain.benchmarking import profiles
+from carepath.web import queries
 from carepath.web.cache import VersionedCache
 from carepath.web.meta import indicator_meta
 from carepath.web.profile_index import ProfileIndex
@@ -51,6 +52,34 @@ def test_versioned_cache_rebuilds_when_the_data_change(web_ws, app):
             assert cache.get("k", con, build) == 2
         finally:
             con.execute("DELETE FROM indicator_values WHERE indicator_id = 'x'")
+
+
+def test_versioned_cache_follows_the_organisations_too(app):
+    """Pages cache organisation names (a URL's code is checked against them), so a renamed
+    or added organisation must make the cache rebuild."""
+    now = [0.0]
+    cache = VersionedCache(clock=lambda: now[0])
+    with app.state.db.cursor() as con:
+        before = queries.organisation_names(cache, con, "locality")
+        con.execute("INSERT INTO organisations (org_code, name, org_type, valid_from) VALUES "
+                    "('L8', 'New Locality', 'locality', DATE '2015-01-01')")
+        try:
+            now[0] += 10
+            after = queries.organisation_names(cache, con, "locality")
+        finally:
+            con.execute("DELETE FROM organisations WHERE org_code = 'L8'")
+    assert "L8" not in before and after["L8"] == "New Locality"
+
+
+def test_a_cursor_is_reused_only_after_a_clean_request(app):
+    db = app.state.db
+    first = db.cursor()
+    db.release(first, clean=True)
+    assert db.cursor() is first
+    db.release(first, clean=False)  # e.g. the request raised mid-transaction
+    second = db.cursor()
+    assert second is not first
+    db.release(second, clean=True)
 
 
 def test_versioned_cache_drops_least_recently_used(app):

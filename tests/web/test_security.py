@@ -228,3 +228,9 @@ def test_home_counts_new_reviews_at_once(fresh):
         "date_discussed": "2025-05-03", "action": "Counted"}, page="/localities/L1/outliers")
     assert r.status_code == 303
     assert open_actions() == before + 1
+    with fresh.app.state.db.cursor() as con:
+        review_id = con.execute("SELECT review_id FROM peer_reviews WHERE action = "
+                                "'Counted'").fetchone()[0]
+    post_form(fresh, f"/localities/L1/reviews/{review_id}/status", {"status": "done"},
+              page="/")
+    assert open_actions() == before  # closing an action shows at once too

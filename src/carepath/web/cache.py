@@ -1,8 +1,9 @@
-"""Read-model caches that follow the data: rebuilt when ``indicator_values`` changes.
+"""Read-model caches that follow the data: rebuilt when ``indicator_values`` or the
+organisations change.
 
 Pages read the same derived tables (indicator metadata, every practice's profile inputs) on
 every request, while the data change only when someone recomputes. A cache entry remembers
-the data version it was built from (row count and latest ``computed_at``); the version is
+the data version it was built from (row counts and latest ``computed_at``); the version is
 looked up at most every ``VERSION_CHECK_SECONDS``, and one builder runs at a time.
 """
 
@@ -23,7 +24,10 @@ MAX_ENTRIES = 1024
 
 
 def data_version(con: duckdb.DuckDBPyConnection) -> tuple:
-    return con.execute("SELECT count(*), max(computed_at) FROM indicator_values").fetchone()
+    """Indicator values and the organisations they are shown under (names, hierarchy)."""
+    return con.execute(
+        "SELECT count(*), max(computed_at), (SELECT count(*) FROM organisations), "
+        "(SELECT count(*) FROM org_hierarchy) FROM indicator_values").fetchone()
 
 
 class VersionedCache:
@@ -65,6 +69,12 @@ class VersionedCache:
                     old, _ = self._entries.popitem(last=False)
                     self._building.pop(old, None)
             return value
+
+    def invalidate(self, key: Any) -> None:
+        """Drop one entry now: for data this process changes itself (peer-review records),
+        which the data version does not follow."""
+        with self._lock:
+            self._entries.pop(key, None)
 
     def clear(self) -> None:
         with self._lock:

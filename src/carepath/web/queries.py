@@ -53,8 +53,26 @@ def facts(con: duckdb.DuckDBPyConnection, indicator_id: str) -> dict:
     return {"periods": [r[0] for r in rows], "types": {t for r in rows for t in r[2]}}
 
 
-def periods(con: duckdb.DuckDBPyConnection, indicator_id: str) -> list[str]:
-    return facts(con, indicator_id)["periods"]
+def cached_facts(cache: VersionedCache, con: duckdb.DuckDBPyConnection,
+                 indicator_id: str) -> dict:
+    return cache.get(("facts", indicator_id), con, lambda c: facts(c, indicator_id))
+
+
+def periods(cache: VersionedCache, con: duckdb.DuckDBPyConnection,
+            indicator_id: str) -> list[str]:
+    return cached_facts(cache, con, indicator_id)["periods"]
+
+
+def organisation_names(cache: VersionedCache, con: duckdb.DuckDBPyConnection,
+                       org_type: str) -> dict[str, str]:
+    """code -> name of every organisation of one type, ordered by name (read on most
+    requests to check that a URL's code exists)."""
+    def build(c: duckdb.DuckDBPyConnection) -> dict[str, str]:
+        rows = c.execute("SELECT org_code, any_value(name) AS name FROM organisations "
+                         "WHERE org_type = ? GROUP BY org_code ORDER BY 2, 1",
+                         [org_type]).fetchall()
+        return dict(rows)
+    return cache.get(("organisations", org_type), con, build)
 
 
 def area_types(con: duckdb.DuckDBPyConnection, indicator_id: str, who: Principal,

@@ -23,6 +23,9 @@ from carepath.web.scopes import ANONYMOUS, Principal, Role
 ENV = Environment(
     loader=PackageLoader("carepath.web", "templates"),
     autoescape=select_autoescape(["html"]),
+    # Templates ship in the package and do not change while the server runs: no file
+    # check on every request.
+    auto_reload=False,
     trim_blocks=True,
     lstrip_blocks=True,
 )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import os
 import secrets
 import shutil
@@ -26,6 +27,8 @@ SECRET_BYTES = 32
 DEFINITION_DIRS = ("indicators", "frameworks", "contracts")
 ENV_VAR = "CAREPATH_WORKSPACE"
 DEFAULT_PATH = Path("workspace")
+# Parsed carepath.toml by path, with the (mtime, size) it was read at.
+_CONFIGS: dict[Path, tuple[tuple[int, int], dict]] = {}
 
 
 def resolve_path(option: Path | None) -> Path:
@@ -63,8 +66,16 @@ class Workspace:
         return self.secret_path.read_bytes()
 
     def config(self) -> dict:
-        with self.config_path.open("rb") as fh:
-            return tomllib.load(fh)
+        """The parsed ``carepath.toml`` (a fresh copy), read again only when the file
+        changes: the web app reads it on every public page."""
+        stat = self.config_path.stat()
+        stamp = (stat.st_mtime_ns, stat.st_size)
+        cached = _CONFIGS.get(self.config_path)
+        if cached is None or cached[0] != stamp:
+            with self.config_path.open("rb") as fh:
+                cached = (stamp, tomllib.load(fh))
+            _CONFIGS[self.config_path] = cached  # one assignment: safe across threads
+        return copy.deepcopy(cached[1])
 
     # ----- create and open ----------------------------------------------------------------
     @classmethod

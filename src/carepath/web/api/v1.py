@@ -107,8 +107,8 @@ def indicator_values(request: Request, indicator_id: IndicatorId, area_type: Opt
                      con: duckdb.DuckDBPyConnection = Depends(get_con),
                      meta: dict = Depends(get_meta)) -> Response:
     indicator_or_404(meta, indicator_id)
-    level, period, _, _ = choose(con, who, indicator_id, area_type, period,
-                                 request.app.state.cache)
+    level, period, _, _ = choose(request.app.state.cache, con, who, indicator_id, area_type,
+                                 period)
     return cached_rows(request, con, ("values", indicator_id, level, period),
                        lambda: queries.records(queries.values(
                            con, who, indicator_id, area_type=level, period=period)))
@@ -124,7 +124,7 @@ def localities(who: Principal = Depends(require_user),
 def locality_rug(request: Request, code: Code, who: Principal = Depends(require_user),
                  con: duckdb.DuckDBPyConnection = Depends(get_con),
                  meta: dict = Depends(get_meta)) -> Response:
-    locality_or_error(con, who, code)
+    locality_or_error(request.app.state.cache, con, who, code)
     return cached_rows(request, con, ("rug", code), lambda: queries.records(
         queries.hide_unpublished(profiles.tartan_rug(con, profiles.practices_in(con, code),
                                                      meta))))
@@ -134,15 +134,15 @@ def locality_rug(request: Request, code: Code, who: Principal = Depends(require_
 def locality_outliers(request: Request, code: Code, who: Principal = Depends(require_user),
                       con: duckdb.DuckDBPyConnection = Depends(get_con),
                       meta: dict = Depends(get_meta)) -> Response:
-    locality_or_error(con, who, code)
+    locality_or_error(request.app.state.cache, con, who, code)
     return cached_rows(request, con, ("outliers", code), lambda: queries.records(
         profiles.outliers(con, profiles.practices_in(con, code), meta)))
 
 
 @router.get("/localities/{code}/reviews", response_model=Rows, responses=RESPONSES)
-def locality_reviews(code: Code, who: Principal = Depends(require_user),
+def locality_reviews(request: Request, code: Code, who: Principal = Depends(require_user),
                      con: duckdb.DuckDBPyConnection = Depends(get_con)) -> Response:
-    locality_or_error(con, who, code)
+    locality_or_error(request.app.state.cache, con, who, code)
     codes = [p.code for p in profiles.practices_in(con, code)]
     return rows_response(queries.records(peer_review.reviews(con, codes)))
 
@@ -151,7 +151,7 @@ def locality_reviews(code: Code, who: Principal = Depends(require_user),
 def practice_profile(request: Request, code: Code, who: Principal = Depends(require_user),
                      con: duckdb.DuckDBPyConnection = Depends(get_con),
                      meta: dict = Depends(get_meta)) -> Response:
-    practice_or_error(con, who, code)
+    practice_or_error(request.app.state.cache, con, who, code)
     return cached_rows(request, con, ("profile", code), lambda: [
         {k: v for k, v in r.items() if k not in ("pos", "comparators")}
         for r in profile_rows(request, con, code, meta)])

@@ -13,6 +13,7 @@ from fastapi.responses import Response
 from carepath import charts
 from carepath.web import benchmarking, queries, scopes
 from carepath.web.audit import record
+from carepath.web.cache import VersionedCache
 from carepath.web.db import get_con
 from carepath.web.meta import get_meta
 from carepath.web.render import NavItem, render, render_cached
@@ -46,28 +47,26 @@ def indicator_or_404(meta: dict, indicator_id: str) -> dict:
     return meta[indicator_id]
 
 
-def _default_level(con, who: Principal, levels: list[str]) -> str:
+def _default_level(cache: VersionedCache, con, who: Principal, levels: list[str]) -> str:
     if "practice" in levels:
         allowed = scopes.allowed_restricted_codes(con, who)
-        many = len(allowed) if allowed is not None else con.execute(
-            "SELECT count(DISTINCT org_code) FROM organisations WHERE org_type = 'practice'"
-        ).fetchone()[0]
+        many = len(allowed) if allowed is not None else len(
+            queries.organisation_names(cache, con, "practice"))
         if many <= MAX_DEFAULT_AREAS or "locality" not in levels:
             return "practice"
     return next((t for t in ("locality", "provider") if t in levels), levels[0])
 
 
-def choose(con, who: Principal, indicator_id: str, level: str | None,
-           period: str | None, cache=None) -> tuple[str, str, list[str], list[str]]:
+def choose(cache: VersionedCache, con, who: Principal, indicator_id: str, level: str | None,
+           period: str | None) -> tuple[str, str, list[str], list[str]]:
     """Validated (level, period) with the choices, or a 404 that lists the valid ones."""
-    known = cache.get(("facts", indicator_id), con, lambda c: queries.facts(
-        c, indicator_id)) if cache is not None else queries.facts(con, indicator_id)
+    known = queries.cached_facts(cache, con, indicator_id)
     levels = queries.area_types(con, indicator_id, who, known["types"])
     periods = known["periods"]
     if not levels or not periods:
         raise HTTPException(404, "This indicator has no values you can see.")
     if level is None:
-        level = _default_level(con, who, levels)
+        level = _default_level(cache, con, who, levels)
     if level not in levels:
         raise HTTPException(404, f"Level {level!r} is not available; choose one of "
                                  f"{', '.join(levels)}.")
@@ -123,8 +122,8 @@ def indicator_page(request: Request, indicator_id: str,
                    con: duckdb.DuckDBPyConnection = Depends(get_con),
                    meta: dict = Depends(get_meta)):
     m = indicator_or_404(meta, indicator_id)
-    level, period, levels, periods = choose(con, who, indicator_id, level, period,
-                                            request.app.state.cache)
+    level, period, levels, periods = choose(request.app.state.cache, con, who, indicator_id,
+                                            level, period)
     parents = request.app.state.cache.get(("parents", indicator_id, level, period), con,
                                           lambda c: _parents(c, indicator_id, level, period))
     if parent and parent not in dict(parents):
@@ -239,7 +238,8 @@ def download(request: Request, indicator_id: str, fmt: str,
     if fmt not in DOWNLOAD_FORMATS:
         raise HTTPException(404, f"Downloads come as {' or '.join(DOWNLOAD_FORMATS)}.")
     indicator_or_404(meta, indicator_id)
-    level, period, _, _ = choose(con, who, indicator_id, level, period)
+    level, period, _, _ = choose(request.app.state.cache, con, who, indicator_id, level,
+                                 period)
     frame = queries.values(con, who, indicator_id, area_type=level, period=period)
     record(con, actor=who.username, action="export", target=indicator_id,
            detail={"format": fmt, "level": level, "period": period, "rows": len(frame)})

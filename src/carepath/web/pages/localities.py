@@ -12,8 +12,10 @@ from fastapi.responses import RedirectResponse
 from carepath.domain.benchmarking import peer_review, profiles
 from carepath.errors import ValidationError
 from carepath.web import queries, scopes
+from carepath.web.cache import VersionedCache
 from carepath.web.db import get_con
 from carepath.web.meta import get_meta
+from carepath.web.pages.home import reviews_changed
 from carepath.web.render import NavItem, render, render_cached
 from carepath.web.scopes import REVIEW_ROLES, STAFF_ROLES, Principal, Role
 from carepath.web.security import Forbidden, require_user
@@ -23,16 +25,16 @@ NAV_ITEMS = (NavItem("Localities", "/localities", STAFF_ROLES - {Role.PROVIDER},
 MAX_TEXT = 2000  # characters in a peer-review text field
 
 
-def locality_or_error(con: duckdb.DuckDBPyConnection, who: Principal,
-                      code: str) -> profiles.Area:
-    area = next((a for a in profiles.localities(con) if a.code == code), None)
-    if area is None:
-        names = ", ".join(f"{a.name} ({a.code})" for a in profiles.localities(con))
+def locality_or_error(cache: VersionedCache, con: duckdb.DuckDBPyConnection,
+                      who: Principal, code: str) -> profiles.Area:
+    known = queries.organisation_names(cache, con, "locality")
+    if code not in known:
+        names = ", ".join(f"{name} ({c})" for c, name in known.items())
         raise HTTPException(404, f"There is no locality {code!r}. Localities: {names}.")
     if not scopes.can_see_locality_detail(who, code):
         raise Forbidden("Practice-level data for this locality is outside your account's "
                         "scope.")
-    return area
+    return profiles.Area(code, known[code], "locality")
 
 
 @router.get("/localities", include_in_schema=False)
@@ -88,7 +90,7 @@ def _rug_data(con, code: str, meta: dict) -> tuple[list[profiles.Area], dict, st
 def locality_overview(request: Request, code: str, who: Principal = Depends(require_user),
                       con: duckdb.DuckDBPyConnection = Depends(get_con),
                       meta: dict = Depends(get_meta)):
-    area = locality_or_error(con, who, code)
+    area = locality_or_error(request.app.state.cache, con, who, code)
 
     def build() -> dict:
         practices, table, period = _rug_data(con, code, meta)
@@ -116,7 +118,7 @@ def _review_context(con, who: Principal, area: profiles.Area, meta: dict) -> dic
 @router.get("/localities/{code}/outliers", include_in_schema=False)
 def outliers(request: Request, code: str, who: Principal = Depends(require_user),
              con: duckdb.DuckDBPyConnection = Depends(get_con), meta: dict = Depends(get_meta)):
-    area = locality_or_error(con, who, code)
+    area = locality_or_error(request.app.state.cache, con, who, code)
     return render(request, "outliers.html", _review_context(con, who, area, meta))
 
 
@@ -145,7 +147,7 @@ def record_review(request: Request, code: str,
                   who: Principal = Depends(require_user),
                   con: duckdb.DuckDBPyConnection = Depends(get_con),
                   meta: dict = Depends(get_meta)):
-    area = locality_or_error(con, who, code)
+    area = locality_or_error(request.app.state.cache, con, who, code)
     if who.role not in REVIEW_ROLES:
         raise Forbidden("Your role cannot record peer-review discussions.")
     try:
@@ -161,6 +163,7 @@ def record_review(request: Request, code: str,
             action=action.strip() or None, owner=owner.strip() or None,
             due_date=_parse_date(due_date, "due date", required=False))
         peer_review.record_review(request.app.state.ws, by=who.username, review=review)
+        reviews_changed(request)
     except ValidationError as exc:
         ctx = _review_context(con, who, area, meta)
         ctx.update(error=str(exc), form={"indicator_id": indicator_id,
@@ -174,7 +177,7 @@ def review_status(request: Request, code: str, review_id: str,
                   status: str = Form(..., max_length=20),
                   who: Principal = Depends(require_user),
                   con: duckdb.DuckDBPyConnection = Depends(get_con)):
-    locality_or_error(con, who, code)
+    locality_or_error(request.app.state.cache, con, who, code)
     if who.role not in REVIEW_ROLES:
         raise Forbidden("Your role cannot change peer-review records.")
     practices = {p.code for p in profiles.practices_in(con, code)}
@@ -184,4 +187,5 @@ def review_status(request: Request, code: str, review_id: str,
         raise HTTPException(404, "There is no such peer-review record in this locality.")
     peer_review.update_status(request.app.state.ws, by=who.username, review_id=review_id,
                               status=status)  # validates the status; audited with the change
+    reviews_changed(request)
     return RedirectResponse(f"/localities/{code}/outliers#reviews", status_code=303)

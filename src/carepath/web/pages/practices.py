@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 from carepath import charts
 from carepath.domain.benchmarking import profiles
 from carepath.web import benchmarking, profile_index, queries, scopes
+from carepath.web.cache import VersionedCache
 from carepath.web.db import get_con
 from carepath.web.meta import get_meta
 from carepath.web.render import NavItem, render, render_cached
@@ -52,14 +53,14 @@ def practices(request: Request, who: Principal = Depends(require_user),
     return render(request, "practices.html", {"title": "Practices", "groups": groups})
 
 
-def practice_or_error(con: duckdb.DuckDBPyConnection, who: Principal, code: str) -> str:
-    row = con.execute("SELECT any_value(name) FROM organisations WHERE org_code = ? AND "
-                      "org_type = 'practice'", [code]).fetchone()
-    if row is None or row[0] is None:
+def practice_or_error(cache: VersionedCache, con: duckdb.DuckDBPyConnection,
+                      who: Principal, code: str) -> str:
+    name = queries.organisation_names(cache, con, "practice").get(code)
+    if name is None:
         raise HTTPException(404, f"There is no practice with code {code!r}.")
     if not scopes.can_see_area(con, who, "practice", code):
         raise Forbidden("This practice is outside the localities of your account.")
-    return row[0]
+    return name
 
 
 def _clamp(pos: float | None) -> float | None:
@@ -88,13 +89,13 @@ def profile_rows(request: Request, con: duckdb.DuckDBPyConnection, code: str,
 def practice_profile(request: Request, code: str, who: Principal = Depends(require_user),
                      con: duckdb.DuckDBPyConnection = Depends(get_con),
                      meta: dict = Depends(get_meta)):
-    name = practice_or_error(con, who, code)
+    name = practice_or_error(request.app.state.cache, con, who, code)
     def build() -> dict:
         rows = profile_rows(request, con, code, meta)
         locality = profiles.parent_of(con, code, "locality", date.today())
-        locality_name = next((a.name for a in profiles.localities(con) if a.code == locality),
-                             locality)
         cache = request.app.state.cache
+        locality_name = queries.organisation_names(cache, con, "locality").get(locality,
+                                                                                locality)
         size = benchmarking.list_size(cache, con, code)
         allowed = scopes.allowed_restricted_codes(con, who)
         # Names and list sizes of peers are published facts; links (to their indicator values)

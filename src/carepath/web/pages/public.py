@@ -83,7 +83,7 @@ def public_indicator(request: Request, indicator_id: str,
                      con: duckdb.DuckDBPyConnection = Depends(get_con),
                      meta: dict = Depends(get_meta)):
     m = _indicator_or_404(meta, indicator_id)
-    periods = queries.periods(con, indicator_id)
+    periods = queries.periods(request.app.state.cache, con, indicator_id)
     period = period or (periods[-1] if periods else None)
     if period not in periods:
         raise HTTPException(404, f"Period {period!r} is not published; choose one of "
@@ -119,7 +119,7 @@ def public_download(request: Request, indicator_id: str, fmt: str,
     if fmt not in ("csv", "xlsx"):
         raise HTTPException(404, "Downloads come as csv or xlsx.")
     _indicator_or_404(meta, indicator_id)
-    periods = queries.periods(con, indicator_id)
+    periods = queries.periods(request.app.state.cache, con, indicator_id)
     if period is not None and period not in periods:
         raise HTTPException(404, f"Period {period!r} is not published.")
     frame = whole_counts(public_values(con, policy_of(request), indicator_id, period))
