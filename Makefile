@@ -15,8 +15,8 @@ help:
 	@echo "make lint   - ruff"
 	@echo "make docs   - regenerate docs made from code"
 
-# Debian packages: Chromium for browser tests, Pango for WeasyPrint PDFs, fonts, and a
-# Java runtime for the Spark engine tests.
+# Debian packages: Chromium for browser tests and PDFs, Pango for WeasyPrint (the PDF
+# fallback), fonts, and a Java runtime for the Spark engine tests.
 system-deps:
 	@if [ ! -x /usr/bin/chromium ] || ! ldconfig -p | grep -q libharfbuzz-subset || ! command -v pdftoppm >/dev/null || ! command -v java >/dev/null; then \
 	  echo "Installing Debian packages (chromium, pango, fonts, java)"; \

@@ -3,7 +3,8 @@
 A lead GP prints the pack and brings it to the peer-review meeting, so it must stand on its
 own: summary first, then the practices against each other and against national, the outliers
 with what was agreed last time, the definitions, the data period and provenance. Charts are
-inline SVG (vectors in the PDF); the only external file is none.
+inline SVG (vectors in the PDF); the only external file is none. PDFs are printed by
+``carepath.pdf`` (headless Chromium when installed, else WeasyPrint).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import duckdb
 import pandas as pd
 from jinja2 import Environment, PackageLoader, select_autoescape
 
-from carepath import __version__, charts
+from carepath import __version__, charts, pdf
 from carepath.domain.benchmarking import peer_review, profiles
 from carepath.reports.indicator_meta import indicator_meta
 
@@ -99,6 +100,7 @@ def build(con: duckdb.DuckDBPyConnection, locality: profiles.Area) -> PackData:
     rug = profiles.tartan_rug(con, practices, meta)
     values = profiles.latest_values(con, None, [locality.code, profiles.NATIONAL])
     national = values[values["area_type"] == "national"].set_index("indicator_id")["value"]
+    distribution = profiles.practice_distribution(con)  # shared by every practice's profile
     pack = PackData(
         locality=locality,
         practices=practices,
@@ -107,7 +109,8 @@ def build(con: duckdb.DuckDBPyConnection, locality: profiles.Area) -> PackData:
         outliers=profiles.outliers(con, practices, meta),
         reviews=peer_review.reviews(con, [p.code for p in practices]),
         locality_profile=_locality_profile(values, locality, meta),
-        practice_profiles={p.code: profiles.practice_profile(con, p.code, meta)
+        practice_profiles={p.code: profiles.practice_profile(con, p.code, meta,
+                                                             distribution=distribution)
                            for p in practices},
         periods=sorted(rug["period"].dropna().unique().tolist()),
         provenance=_provenance(con, sorted(meta)),
@@ -191,6 +194,4 @@ def render_html(pack: PackData) -> str:
 
 
 def write_pdf(html: str, path: Path) -> None:
-    from weasyprint import HTML
-
-    HTML(string=html, base_url=str(path.parent)).write_pdf(str(path))
+    pdf.write_pdf(html, path)

@@ -111,32 +111,36 @@ def practice_distribution(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
 
 
 def practice_profile(
-    con: duckdb.DuckDBPyConnection, practice_code: str, meta: dict[str, dict]
+    con: duckdb.DuckDBPyConnection, practice_code: str, meta: dict[str, dict], *,
+    distribution: pd.DataFrame | None = None,
 ) -> list[dict]:
     """Spine-chart rows: the practice against locality, ICB and national, per indicator.
 
     ``meta`` maps indicator id to {"title", "higher_is_better" (True/False/None), "unit"}.
+    ``distribution`` is ``practice_distribution(con)``, passed in when profiling many
+    practices (a locality pack) so it is worked out once.
     """
-    dist = practice_distribution(con)
+    dist = practice_distribution(con) if distribution is None else distribution
     mine = latest_values(con, "practice", [practice_code]).set_index("indicator_id")
     if mine.empty:
         return []
     on = mine["period_end"].max()
     parents = {lvl: parent_of(con, practice_code, lvl, on) for lvl in ("locality", "icb")}
-    others = latest_values(con, None, [NATIONAL] + [c for c in parents.values() if c])
+    others = _published(latest_values(con, None,
+                                      [NATIONAL] + [c for c in parents.values() if c]))
     rows = []
     for ind_id, m in meta.items():
         if ind_id not in mine.index or ind_id not in dist.index:
             continue
         r, d = mine.loc[ind_id], dist.loc[ind_id]
-        nat = _value(others, ind_id, "national", NATIONAL)
+        nat = others.get((ind_id, "national", NATIONAL))
         hib = m.get("higher_is_better")
         shown = r["value"] if r["value_state"] == "published" else None
         pos = spine_positions(shown, nat, d["min"], d["q1"], d["q3"], d["max"],
                               higher_is_better=hib)
         comparators = []
         for level, code in parents.items():
-            v = _value(others, ind_id, level, code) if code else None
+            v = others.get((ind_id, level, code)) if code else None
             cpos = spine_positions(v, nat, d["min"], d["q1"], d["q3"], d["max"],
                                    higher_is_better=hib) if pos else None
             comparators.append({"name": level, "code": code, "value": v,
@@ -155,12 +159,13 @@ def practice_profile(
     return rows
 
 
-def _value(values: pd.DataFrame, ind_id: str, area_type: str, code: str | None):
-    hit = values[(values["indicator_id"] == ind_id) & (values["area_type"] == area_type)
-                 & (values["area_code"] == code)]
-    if hit.empty or hit["value_state"].iloc[0] != "published":
-        return None
-    return float(hit["value"].iloc[0])
+def _published(values: pd.DataFrame) -> dict[tuple, float | None]:
+    """(indicator, area type, area code) -> the value if published, else None."""
+    out: dict[tuple, float | None] = {}
+    for key in zip(values["indicator_id"], values["area_type"], values["area_code"],
+                   values["value_state"], values["value"], strict=True):
+        out.setdefault(key[:3], float(key[4]) if key[3] == "published" else None)
+    return out
 
 
 def _fmt(v, unit: str) -> str:

@@ -96,7 +96,7 @@ def write_statement(a: Assessment, out: Path) -> str:
     elif fmt == "html":
         out.write_text(statement_html(a), encoding="utf-8")
     else:
-        from weasyprint import HTML
+        from carepath.pdf import write_pdf
 
-        HTML(string=statement_html(a), base_url=str(out.parent)).write_pdf(str(out))
+        write_pdf(statement_html(a), out)
     return text
