@@ -1,5 +1,6 @@
 """Reading the YAML files users write (indicator definitions, frameworks, contracts,
-economic models, mapping files): one reader, one set of error messages with file and line."""
+economic models, mapping files, survey rules): one reader, one set of error messages that
+name the file, line and column and say in plain words what is wrong."""
 
 from __future__ import annotations
 
@@ -9,6 +10,61 @@ import yaml
 
 from carepath.errors import ValidationError
 
+# PyYAML's problem texts for the mistakes people make most, in plain words.
+PLAIN_PROBLEMS = (
+    ("mapping values are not allowed here",
+     ("a colon where none was expected: put text that contains ': ' in quotes, or check "
+      "the indentation of this line")),
+    ("found character '\\t' that cannot start any token",
+     "a tab character: indent with spaces"),
+    ("could not find expected ':'", "a line that is not 'key: value' (is a colon missing?)"),
+    ("did not find expected key",
+     "the indentation does not line up with the lines above"),
+    ("expected <block end>", "the indentation does not line up with the lines above"),
+    ("did not find expected '-' indicator",
+     "a list item that does not line up with the items above"),
+    ("found unexpected end of stream", "a quote or bracket that is never closed"),
+    ("found undefined alias", "a '*' at the start of a value: put the value in quotes"),
+    ("found unhashable key", "a key that is a list or mapping: keys are plain words"),
+)
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """Safe loading that refuses a key given twice in one mapping, which PyYAML would
+    otherwise settle silently by keeping the last."""
+
+    def construct_mapping(self, node, deep=False):
+        seen: dict = {}
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"the key {key!r} is given twice (first on line "
+                    f"{seen[key] + 1})", key_node.start_mark)
+            seen[key] = key_node.start_mark.line
+        return super().construct_mapping(node, deep=deep)
+
+
+_UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG,
+                                 _UniqueKeyLoader.construct_mapping)
+
+
+def yaml_error(exc: yaml.YAMLError, path: Path | str) -> ValidationError:
+    """A YAML parse error as a ValidationError naming the file, line and column."""
+    mark = getattr(exc, "problem_mark", None)
+    where = f"{path}, line {mark.line + 1}, column {mark.column + 1}" if mark else str(path)
+    problem = str(getattr(exc, "problem", None) or exc)
+    plain = next((words for known, words in PLAIN_PROBLEMS if known in problem), problem)
+    return ValidationError(f"not valid YAML: {plain}", where=where)
+
+
+def load_text(text: str, path: Path | str):
+    """Parse YAML text read from ``path`` (safe loading, no repeated keys)."""
+    try:
+        return yaml.load(text, Loader=_UniqueKeyLoader)
+    except yaml.YAMLError as exc:
+        raise yaml_error(exc, path) from None
+
 
 def read_mapping(path: Path, *, top_level: str = "a mapping of fields") -> dict:
     """The top-level mapping of a YAML file; every problem names the file (and line)."""
@@ -16,14 +72,10 @@ def read_mapping(path: Path, *, top_level: str = "a mapping of fields") -> dict:
     if not path.is_file():
         raise ValidationError("file not found", where=str(path))
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"{path}, line {mark.line + 1}" if mark else str(path)
-        raise ValidationError(f"not valid YAML: {getattr(exc, 'problem', exc)}",
-                              where=where) from None
+        text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError:
         raise ValidationError("not UTF-8 text", where=str(path)) from None
+    data = load_text(text, path)
     if not isinstance(data, dict):
         raise ValidationError(f"expected {top_level} at the top level", where=str(path))
     return data

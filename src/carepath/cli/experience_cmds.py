@@ -54,18 +54,19 @@ def reshape(file: Annotated[Path, typer.Argument(help="Survey file, one row per 
             survey: SurveyOption = "cpes") -> None:
     """One row per respondent and question, marked positive by the rules, ready to load."""
     import pandas as pd
-    import yaml
 
     from carepath.domain.experience.reshape import QuestionRule, wide_to_long
+    from carepath.yamlfile import load_text
 
     if not file.is_file():
         raise ValidationError("file not found", where=str(file))
     frame = (pd.read_excel(file, dtype=str) if file.suffix.lower() == ".xlsx"
              else pd.read_csv(file, dtype=str))
     try:
-        spec = yaml.safe_load(rules.read_text()) or {}
-    except (OSError, yaml.YAMLError) as exc:
+        text = rules.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
         raise ValidationError(f"cannot read the rules: {exc}", where=str(rules)) from None
+    spec = load_text(text, rules) or {}
     if not isinstance(spec, dict):
         raise ValidationError("expected a mapping of question id to rule", where=str(rules))
     questions = {str(q): _rule(QuestionRule, q, r, rules) for q, r in spec.items()}

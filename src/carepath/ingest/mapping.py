@@ -19,11 +19,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic import ValidationError as PydanticError
 
 from carepath.errors import ValidationError
+from carepath.yamlfile import load_text
 
 
 class CsvOptions(BaseModel):
@@ -54,14 +54,12 @@ class Mapping(BaseModel):
 def load_mapping(path: Path) -> Mapping:
     path = Path(path)
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise ValidationError("no such mapping file", where=str(path)) from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"{path}, line {mark.line + 1}" if mark else str(path)
-        raise ValidationError(f"not valid YAML ({getattr(exc, 'problem', exc)})",
-                              where=where) from None
+    except UnicodeDecodeError:
+        raise ValidationError("not UTF-8 text", where=str(path)) from None
+    data = load_text(text, path) or {}
     if not isinstance(data, dict):
         raise ValidationError("a mapping file is a YAML mapping (key: value)", where=str(path))
     # YAML reads unquoted codes like 1 or yes as numbers and booleans; codes are text.

@@ -1,0 +1,52 @@
+"""The YAML files users write: mistakes are named in plain words, with file, line and column;
+a key given twice is an error, not a silent override."""
+
+from __future__ import annotations
+
+import pytest
+
+from carepath.errors import ValidationError
+from carepath.ingest.mapping import load_mapping
+from carepath.yamlfile import read_mapping
+
+
+@pytest.mark.parametrize("text, line, column, words", [
+    ("id: x\ntitle: Died at home: the share\n", 2, 20, "put text that contains ': ' in quotes"),
+    ("id: x\nwhy:\n\t- one\n", 3, 1, "indent with spaces"),
+    ("id: x\ntitle: 'never closed\n", 3, 1, "never closed"),
+    ("id: x\nnumerator:\n    table: deaths\n  date: date_of_death\n", 4, 3,
+     "indentation does not line up"),
+    ("id: x\ntitle: one\ntitle: two\n", 3, 1, "the key 'title' is given twice (first on line 2)"),
+    ("id: x\nnumerator:\n  table: deaths\n  table: tumours\n", 4, 3, "given twice"),
+])
+def test_yaml_mistakes_are_named_in_plain_words_with_their_place(tmp_path, text, line,
+                                                                 column, words):
+    path = tmp_path / "x.yaml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(ValidationError) as caught:
+        read_mapping(path)
+    assert words in caught.value.message
+    assert caught.value.where == f"{path}, line {line}, column {column}"
+
+
+def test_mapping_files_use_the_same_reader(tmp_path):
+    path = tmp_path / "map.yaml"
+    path.write_text("table: deaths\ncolumns:\n  patient_id: NHS_NO\n  patient_id: ID\n",
+                    encoding="utf-8")
+    with pytest.raises(ValidationError, match="'patient_id' is given twice") as caught:
+        load_mapping(path)
+    assert caught.value.where.endswith("line 4, column 3")
+
+
+def test_same_key_in_different_mappings_is_fine(tmp_path):
+    path = tmp_path / "x.yaml"
+    path.write_text("numerator:\n  table: deaths\ndenominator:\n  table: deaths\n",
+                    encoding="utf-8")
+    assert read_mapping(path)["denominator"] == {"table": "deaths"}
+
+
+def test_not_utf8_is_said_plainly(tmp_path):
+    path = tmp_path / "x.yaml"
+    path.write_bytes("title: caf\xe9\n".encode("cp1252"))
+    with pytest.raises(ValidationError, match="not UTF-8"):
+        read_mapping(path)
