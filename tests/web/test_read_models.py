@@ -130,3 +130,20 @@ def test_benchmarking_views_cope_with_no_registered_population(empty_workspace):
         assert list_size(cache, con, "P1") is None
         assert similar_practices(cache, con, "P1").empty
         assert not any(r["used"] for r in model_description(cache, con))
+
+
+def test_a_value_built_across_an_invalidation_is_not_kept(app):
+    """A review recorded while the counts are being read must not leave stale counts."""
+    cache = VersionedCache()
+    builds = []
+
+    def build(con):
+        builds.append(1)
+        if len(builds) == 1:
+            cache.invalidate("counts")  # the write lands while this build is reading
+        return len(builds)
+
+    with app.state.db.cursor() as con:
+        assert cache.get("counts", con, build) == 1  # the caller still gets its answer
+        assert cache.get("counts", con, build) == 2  # but it was not kept
+        assert cache.get("counts", con, build) == 2

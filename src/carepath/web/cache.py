@@ -39,6 +39,9 @@ class VersionedCache:
         self._version: tuple | None = None
         self._lock = threading.Lock()  # guards the table of per-key build locks
         self._building: dict[Any, threading.Lock] = {}
+        # Raised by ``invalidate``: a value built from data read before an invalidation
+        # is returned to its caller but not kept.
+        self._generation: dict[Any, int] = {}
         self._clock = clock
 
     def _current_version(self, con: duckdb.DuckDBPyConnection) -> tuple:
@@ -61,8 +64,12 @@ class VersionedCache:
             hit = self._entries.get(key)
             if hit is not None and hit[0] == version:
                 return hit[1]
+            with self._lock:
+                generation = self._generation.get(key, 0)
             value = build(con)
             with self._lock:
+                if self._generation.get(key, 0) != generation:
+                    return value
                 self._entries[key] = (version, value)
                 self._entries.move_to_end(key)
                 while len(self._entries) > self._max:
@@ -75,6 +82,7 @@ class VersionedCache:
         which the data version does not follow."""
         with self._lock:
             self._entries.pop(key, None)
+            self._generation[key] = self._generation.get(key, 0) + 1
 
     def clear(self) -> None:
         with self._lock:
