@@ -81,3 +81,16 @@ def test_a_failed_print_leaves_the_old_file_alone(monkeypatch, tmp_path):
         pdf.write_pdf(HTML, out)
     assert out.read_bytes() == b"%PDF- last month's pack"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["bin", "pack.pdf"]
+
+
+def test_a_hung_browser_is_stopped(monkeypatch, tmp_path):
+    hung = tmp_path / "bin" / "chromium"
+    hung.parent.mkdir()
+    hung.write_text("#!/bin/sh\nsleep 60 &\nwait\n")  # a helper process that would linger
+    hung.chmod(0o755)
+    monkeypatch.setenv(pdf.ENGINE_ENV, "chromium")
+    monkeypatch.setenv(pdf.CHROMIUM_ENV, str(hung))
+    monkeypatch.setattr(pdf, "CHROMIUM_TIMEOUT_S", 1)
+    with pytest.raises(CarepathError, match="did not finish printing within 1 s"):
+        pdf.write_pdf(HTML, tmp_path / "pack.pdf")
+    assert not (tmp_path / "pack.pdf").exists()

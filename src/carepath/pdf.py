@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import subprocess
 import tempfile
 from pathlib import Path
@@ -90,15 +91,19 @@ def _chromium(html: str, out: Path, tmp: Path) -> None:
         # Chromium's sandbox refuses to run as root (containers, CI). The page is our own
         # HTML with no scripts or remote resources.
         command.insert(1, "--no-sandbox")
+    # Its own process group, so a hung browser is stopped with all its helper processes.
+    proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                            text=True, start_new_session=True)
     try:
-        done = subprocess.run(command, capture_output=True, text=True,
-                              timeout=CHROMIUM_TIMEOUT_S, check=False)
+        _, stderr = proc.communicate(timeout=CHROMIUM_TIMEOUT_S)
     except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.communicate()
         raise CarepathError(f"Chromium did not finish printing within {CHROMIUM_TIMEOUT_S} s",
                             where=str(browser)) from None
-    if done.returncode != 0 or not out.is_file() or out.stat().st_size == 0:
-        said = [ln for ln in done.stderr.splitlines()
+    if proc.returncode != 0 or not out.is_file() or out.stat().st_size == 0:
+        said = [ln for ln in stderr.splitlines()
                 if ln.strip() and not any(n in ln for n in _NOISE)]
         raise CarepathError("Chromium could not print the PDF: "
-                            + (" / ".join(said[-3:]) or f"exit code {done.returncode}"),
+                            + (" / ".join(said[-3:]) or f"exit code {proc.returncode}"),
                             where=str(browser))
