@@ -94,3 +94,14 @@ def test_a_hung_browser_is_stopped(monkeypatch, tmp_path):
     with pytest.raises(CarepathError, match="did not finish printing within 1 s"):
         pdf.write_pdf(HTML, tmp_path / "pack.pdf")
     assert not (tmp_path / "pack.pdf").exists()
+
+
+def test_chromium_runs_no_script_that_reaches_a_page(monkeypatch, tmp_path):
+    if pdf.chromium_path() is None:
+        pytest.skip("Chromium is not installed")
+    monkeypatch.setenv(pdf.ENGINE_ENV, "chromium")
+    hostile = HTML.replace("<h1>", "<script>document.body.innerHTML = 'INJECTED'</script><h1>")
+    out = tmp_path / "pack.pdf"
+    pdf.write_pdf(hostile, out)
+    text = _text(out)
+    assert "INJECTED" not in text and "Alfredston locality pack" in text

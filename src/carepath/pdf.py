@@ -16,6 +16,7 @@ names the browser if it is not on the usual paths. See docs/decisions/0007.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -75,13 +76,28 @@ def write_pdf(html: str, path: Path) -> None:
         draft.unlink(missing_ok=True)
 
 
+# What a printed page may load: its own inline styles and data: images and fonts. No
+# scripts and no network, whatever text reached the page (defence in depth: the templates
+# escape everything, and Chromium runs without its sandbox when run as root).
+PRINT_POLICY = ("default-src 'none'; style-src 'unsafe-inline'; img-src data:; "
+                "font-src data:")
+
+
+def _with_policy(html: str) -> str:
+    meta = f'<meta http-equiv="Content-Security-Policy" content="{PRINT_POLICY}">'
+    head = re.search(r"<head[^>]*>", html, flags=re.IGNORECASE)
+    if head is None:
+        return meta + html
+    return html[:head.end()] + meta + html[head.end():]
+
+
 def _chromium(html: str, out: Path, tmp: Path) -> None:
     browser = chromium_path()
     if browser is None:
         raise CarepathError(f"{ENGINE_ENV}=chromium but no Chromium was found; install the "
                             f"Debian package chromium or set {CHROMIUM_ENV}")
     page = tmp / "page.html"
-    page.write_text(html, encoding="utf-8")
+    page.write_text(_with_policy(html), encoding="utf-8")
     command = [browser, "--headless", "--disable-gpu", "--no-first-run",
                "--disable-extensions", "--disable-background-networking",
                "--disable-dev-shm-usage", "--no-pdf-header-footer",
