@@ -85,7 +85,7 @@ PRINT_POLICY = ("default-src 'none'; style-src 'unsafe-inline'; img-src data:; "
 
 def _with_policy(html: str) -> str:
     meta = f'<meta http-equiv="Content-Security-Policy" content="{PRINT_POLICY}">'
-    head = re.search(r"<head[^>]*>", html, flags=re.IGNORECASE)
+    head = re.search(r"<head(\s[^>]*)?>", html, flags=re.IGNORECASE)
     if head is None:
         return meta + html
     return html[:head.end()] + meta + html[head.end():]
