@@ -18,6 +18,7 @@ from carepath.yamlfile import read_mapping
      "indentation does not line up"),
     ("id: x\ntitle: one\ntitle: two\n", 3, 1, "the key 'title' is given twice (first on line 2)"),
     ("id: x\nnumerator:\n  table: deaths\n  table: tumours\n", 4, 3, "given twice"),
+    ("id: x\n? [a, b]\n: 1\n", 2, 3, "keys are plain words"),
 ])
 def test_yaml_mistakes_are_named_in_plain_words_with_their_place(tmp_path, text, line,
                                                                  column, words):
@@ -50,3 +51,20 @@ def test_not_utf8_is_said_plainly(tmp_path):
     path.write_bytes("title: caf\xe9\n".encode("cp1252"))
     with pytest.raises(ValidationError, match="not UTF-8"):
         read_mapping(path)
+
+
+def test_anchors_and_merge_keys_still_work(tmp_path):
+    """'<<: *anchor' brings in shared keys that a mapping may override: not a repeat."""
+    path = tmp_path / "x.yaml"
+    path.write_text("common: &c\n  owner: ICB\n  weight: 1\n"
+                    "outcome:\n  <<: *c\n  weight: 2\n", encoding="utf-8")
+    assert read_mapping(path)["outcome"] == {"owner": "ICB", "weight": 2}
+
+
+def test_a_mapping_file_that_is_not_a_mapping_says_so(tmp_path):
+    path = tmp_path / "map.yaml"
+    path.write_text("- table\n- deaths\n", encoding="utf-8")
+    with pytest.raises(ValidationError, match="expected a mapping file"):
+        load_mapping(path)
+    with pytest.raises(ValidationError, match="file not found"):
+        load_mapping(tmp_path / "missing.yaml")

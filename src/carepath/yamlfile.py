@@ -4,12 +4,14 @@ name the file, line and column and say in plain words what is wrong."""
 
 from __future__ import annotations
 
+from collections.abc import Hashable
 from pathlib import Path
 
 import yaml
 
 from carepath.errors import ValidationError
 
+MERGE_TAG = "tag:yaml.org,2002:merge"
 # PyYAML's problem texts for the mistakes people make most, in plain words.
 PLAIN_PROBLEMS = (
     ("mapping values are not allowed here",
@@ -36,7 +38,11 @@ class _UniqueKeyLoader(yaml.SafeLoader):
     def construct_mapping(self, node, deep=False):
         seen: dict = {}
         for key_node, _ in node.value:
+            if key_node.tag == MERGE_TAG:  # '<<: *anchor' brings keys a mapping may override
+                continue
             key = self.construct_object(key_node, deep=deep)
+            if not isinstance(key, Hashable):
+                break  # the base class reports an unhashable key with its place
             if key in seen:
                 raise yaml.constructor.ConstructorError(
                     None, None, f"the key {key!r} is given twice (first on line "
@@ -45,11 +51,7 @@ class _UniqueKeyLoader(yaml.SafeLoader):
         return super().construct_mapping(node, deep=deep)
 
 
-_UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG,
-                                 _UniqueKeyLoader.construct_mapping)
-
-
-def yaml_error(exc: yaml.YAMLError, path: Path | str) -> ValidationError:
+def _plain_error(exc: yaml.YAMLError, path: Path | str) -> ValidationError:
     """A YAML parse error as a ValidationError naming the file, line and column."""
     mark = getattr(exc, "problem_mark", None)
     where = f"{path}, line {mark.line + 1}, column {mark.column + 1}" if mark else str(path)
@@ -58,12 +60,12 @@ def yaml_error(exc: yaml.YAMLError, path: Path | str) -> ValidationError:
     return ValidationError(f"not valid YAML: {plain}", where=where)
 
 
-def load_text(text: str, path: Path | str):
+def _parse(text: str, path: Path | str):
     """Parse YAML text read from ``path`` (safe loading, no repeated keys)."""
     try:
         return yaml.load(text, Loader=_UniqueKeyLoader)
     except yaml.YAMLError as exc:
-        raise yaml_error(exc, path) from None
+        raise _plain_error(exc, path) from None
 
 
 def read_mapping(path: Path, *, top_level: str = "a mapping of fields") -> dict:
@@ -75,7 +77,7 @@ def read_mapping(path: Path, *, top_level: str = "a mapping of fields") -> dict:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError:
         raise ValidationError("not UTF-8 text", where=str(path)) from None
-    data = load_text(text, path)
+    data = _parse(text, path)
     if not isinstance(data, dict):
         raise ValidationError(f"expected {top_level} at the top level", where=str(path))
     return data

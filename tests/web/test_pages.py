@@ -140,6 +140,7 @@ def test_home_offers_each_role_only_what_it_may_open(clients):
     assert 'href="/practices"' not in provider and 'href="/localities"' not in provider
     lead = clients["northlead"].get("/").text
     assert "Your localities" in lead and 'href="/localities/L1/outliers"' in lead
+    assert 'href="/localities/L2/outliers"' not in lead  # only the lead's own localities
     assert 'href="/admin/audit"' not in lead and 'href="/admin/audit"' in clients[
         "admin"].get("/").text
 

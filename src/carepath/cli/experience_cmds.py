@@ -56,19 +56,13 @@ def reshape(file: Annotated[Path, typer.Argument(help="Survey file, one row per 
     import pandas as pd
 
     from carepath.domain.experience.reshape import QuestionRule, wide_to_long
-    from carepath.yamlfile import load_text
+    from carepath.yamlfile import read_mapping
 
     if not file.is_file():
         raise ValidationError("file not found", where=str(file))
     frame = (pd.read_excel(file, dtype=str) if file.suffix.lower() == ".xlsx"
              else pd.read_csv(file, dtype=str))
-    try:
-        text = rules.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ValidationError(f"cannot read the rules: {exc}", where=str(rules)) from None
-    spec = load_text(text, rules) or {}
-    if not isinstance(spec, dict):
-        raise ValidationError("expected a mapping of question id to rule", where=str(rules))
+    spec = read_mapping(rules, top_level="a mapping of question id to rule")
     questions = {str(q): _rule(QuestionRule, q, r, rules) for q, r in spec.items()}
     write(wide_to_long(frame, survey=survey, questions=questions, source=file.name), out)
 

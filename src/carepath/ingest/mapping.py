@@ -23,7 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from pydantic import ValidationError as PydanticError
 
 from carepath.errors import ValidationError
-from carepath.yamlfile import load_text
+from carepath.yamlfile import read_mapping
 
 
 class CsvOptions(BaseModel):
@@ -52,16 +52,7 @@ class Mapping(BaseModel):
 
 
 def load_mapping(path: Path) -> Mapping:
-    path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ValidationError("no such mapping file", where=str(path)) from None
-    except UnicodeDecodeError:
-        raise ValidationError("not UTF-8 text", where=str(path)) from None
-    data = load_text(text, path) or {}
-    if not isinstance(data, dict):
-        raise ValidationError("a mapping file is a YAML mapping (key: value)", where=str(path))
+    data = read_mapping(Path(path), top_level="a mapping file (key: value lines)")
     # YAML reads unquoted codes like 1 or yes as numbers and booleans; codes are text.
     for key in ("codes", "constants"):
         if isinstance(data.get(key), dict):

@@ -4,8 +4,8 @@ DuckDB allows one writing process per file. The server keeps a read-write connec
 lifetime (writes: logins to the audit log, peer-review records) and hands each request its
 own cursor (pooled: reused by later requests, never by two at once), safe across threads.
 Business-logic functions that open ``ws.transaction()`` in the same process share the same
-database instance. While the server
-runs, other processes (``carepath compute``) cannot write: stop the server first.
+database instance. While the server runs, other processes (``carepath compute``) cannot
+write: stop the server first.
 
 For page authors: inside the server use the request's connection (``Depends(get_con)``), never
 ``ws.connect(read_only=True)``: DuckDB refuses a second connection to the same file with a

@@ -6,6 +6,7 @@ import duckdb
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse
 
+from carepath.web import queries
 from carepath.web.db import get_con
 from carepath.web.render import NavItem, render
 from carepath.web.scopes import Principal, Role
@@ -51,10 +52,8 @@ def home(request: Request, who: Principal = Depends(current_principal),
                        **request.app.state.cache.get(REVIEW_COUNTS, con, review_counts))
     my_localities = []
     if who.role is Role.LOCALITY_LEAD and who.scope:
-        codes = sorted(who.scope)
-        my_localities = con.execute(
-            f"SELECT org_code, any_value(name) FROM organisations WHERE org_code IN "
-            f"({', '.join('?' * len(codes))}) GROUP BY 1 ORDER BY 2", codes).fetchall()
+        names = queries.organisation_names(request.app.state.cache, con, "locality")
+        my_localities = [(code, name) for code, name in names.items() if code in who.scope]
     return render(request, "home.html", {"title": "Home", "summary": summary,
                                          "my_localities": my_localities})
 
