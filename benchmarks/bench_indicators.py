@@ -1,7 +1,9 @@
 """Indicator engine benchmarks (issue 4).
 
-1. Full library on the England synthetic workspace (5 years): wall time, time per
-   indicator and peak memory of the compute process. Targets: <= 60 s (aim 20 s), <= 8 GB.
+1. Full library on the England synthetic workspace (5 years): wall time of the first
+   compute after a load (which builds the person-column copies, see
+   carepath.workspace.derived) and of a recompute, time per indicator and peak memory of
+   the compute process. Targets: <= 60 s (aim 20 s), <= 8 GB.
 2. Side by side on synthetic Wessex: Carepath vs the reference pipeline (pandas group-bys
    plus PHStatsMethods, benchmarks/reference_pipeline.py) for the same five indicators,
    with the largest difference between their values. Target: >= 20x.
@@ -27,11 +29,16 @@ import json, resource, sys, time
 from carepath.workspace import Workspace
 from carepath.engine.run import compute
 from carepath.indicators.library import builtin
+from carepath.workspace import derived
 ids = json.loads(sys.argv[2])
 lib = builtin()
 defs = [lib[i] for i in ids] if ids else list(lib.values())
+ws = Workspace.open(sys.argv[1])
+if sys.argv[3] == "after_load":  # as a load leaves it: no person-column copies yet
+    with ws.transaction() as con:
+        derived.drop_for(con, "patients")
 t = time.perf_counter()
-out = compute(Workspace.open(sys.argv[1]), defs, force=True)
+out = compute(ws, defs, force=True)
 wall = time.perf_counter() - t
 print(json.dumps({"wall": wall, "peak_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
                   "per": {o.indicator_id: [o.status, o.seconds] for o in out}}))
@@ -49,8 +56,10 @@ def _workspace(scale: str, seed: int = 42) -> Path:
     return path
 
 
-def _compute(path: Path, ids: list[str]) -> dict:
-    done = subprocess.run([sys.executable, "-c", WORKER, str(path), json.dumps(ids)],
+def _compute(path: Path, ids: list[str], state: str = "recompute") -> dict:
+    """Compute in a fresh process. ``state``: "after_load" drops the person-column copies
+    first (the first compute after a load builds them), "recompute" keeps them."""
+    done = subprocess.run([sys.executable, "-c", WORKER, str(path), json.dumps(ids), state],
                           capture_output=True, text=True, check=True)
     # DuckDB's progress bar can share stdout with the result: take the JSON line.
     return json.loads([ln for ln in done.stdout.splitlines() if ln.startswith("{")][-1])
@@ -58,17 +67,21 @@ def _compute(path: Path, ids: list[str]) -> dict:
 
 def _england(quick: bool) -> list[dict]:
     path = _workspace("county" if quick else "england")
-    result = _compute(path, [])
+    label = "county (quick)" if quick else "England 5 years"
+    first = _compute(path, [], "after_load")
+    result = _compute(path, [], "recompute")
     failed = [i for i, (s, _) in result["per"].items() if s == "failed"]
     for ind, (status, secs) in sorted(result["per"].items(), key=lambda kv: -kv[1][1]):
         print(f"  {ind:<45} {status:<9} {secs:7.2f} s")
-    label = "county (quick)" if quick else "England 5 years"
     return [
-        {"benchmark": f"full library, {label}: wall", "value": result["wall"], "unit": "s",
+        {"benchmark": f"full library, {label}: first compute after a load (wall, with "
+                      "person-column copies built)", "value": first["wall"], "unit": "s",
          "target": f"<= {TARGET_SECONDS} s", "peer": None, "ratio": None},
+        {"benchmark": f"full library, {label}: recompute (wall)", "value": result["wall"],
+         "unit": "s", "target": f"<= {TARGET_SECONDS} s", "peer": None, "ratio": None},
         {"benchmark": f"full library, {label}: peak memory",
-         "value": result["peak_kb"] / 1024**2, "unit": "GB", "target": f"<= {TARGET_GB} GB",
-         "peer": None, "ratio": None},
+         "value": max(first["peak_kb"], result["peak_kb"]) / 1024**2, "unit": "GB",
+         "target": f"<= {TARGET_GB} GB", "peer": None, "ratio": None},
         {"benchmark": f"full library, {label}: indicators failed", "value": len(failed),
          "unit": "", "target": "0", "peer": None, "ratio": None},
     ]

@@ -27,6 +27,7 @@ from carepath.indicators.definition import (
 )
 from carepath.indicators.periods import ReportingPeriod
 from carepath.model.codes import AGE_BANDS
+from carepath.workspace import derived
 
 AGE_BAND_WIDTH = 5
 LAST_BAND = len(AGE_BANDS) - 1
@@ -35,9 +36,12 @@ STRATA = ("sex", "age_band")  # standardisation strata for DSR and ISR
 
 @dataclass(frozen=True)
 class Source:
-    """Where tables come from: a function name -> Ibis table (DuckDB or Spark)."""
+    """Where tables come from: a function name -> Ibis table (DuckDB or Spark), and
+    optionally (name, columns) -> a derived copy of an event table carrying those columns,
+    the person's among them (``carepath.workspace.derived``), or None to join."""
 
     table: object  # Callable[[str], ir.Table]
+    with_person: object = None  # Callable[[str, set[str]], ir.Table | None] | None
 
 
 # Internal names of the period bounds, so a table's own column called period_end (as in
@@ -129,9 +133,25 @@ def _base(source: Source, defn: Definition, count: Count, columns: set[str]) -> 
     keep = sorted(c for c in columns if c in own)
     if not borrowed:
         return table.select(keep)
+    copy = source.with_person(count.table, columns) if source.with_person else None
+    if copy is not None:  # the join done once, when the tables were last loaded
+        return copy.select(*keep, *borrowed)
     patients = source.table("patients").select("patient_id", *borrowed)
     joined = table.left_join(patients, table.patient_id == patients.patient_id)
     return joined.select(*[table[c] for c in keep], *[patients[c] for c in borrowed])
+
+
+def person_columns_needed(defn: Definition, group_by: tuple[str, ...]
+                          ) -> dict[str, set[str]]:
+    """Table -> the columns ``defn`` reads from it, for each counted table it reads with a
+    person column borrowed from patients (what a derived copy must carry)."""
+    out: dict[str, set[str]] = {}
+    for part in (defn.numerator, defn.denominator):
+        if isinstance(part, Count):
+            columns = _needed_columns(defn, part, group_by)
+            if set(derived.borrowable(part.table)) & columns:
+                out.setdefault(part.table, set()).update(columns)
+    return out
 
 
 def _attach_periods(rows: ir.Table, periods: Periods, defn: Definition,

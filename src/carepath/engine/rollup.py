@@ -79,10 +79,10 @@ def sql(mem: duckdb.DuckDBPyConnection, query: str, *, arrow: bool = False,
             mem.unregister(name)
 
 
-def parents(mem: duckdb.DuckDBPyConnection, amap: pd.DataFrame) -> pd.DataFrame:
+def parents(mem: duckdb.DuckDBPyConnection, amap: pa.Table | pd.DataFrame) -> pd.DataFrame:
     """(period, area_type, area_code) -> parent_code, by the PARENT_LEVELS rule. A
     user-defined group is compared with national (a practice may be in several groups)."""
-    present = set(amap.area_type.unique())
+    present = set(sql(mem, "SELECT DISTINCT area_type FROM amap", amap=amap).area_type)
     parts = [(f"SELECT DISTINCT period, area_type, area_code, '{NATIONAL}' AS parent_code "
              f"FROM amap WHERE area_type = '{GROUP}'")]
     for level, candidates in PARENT_LEVELS.items():
@@ -100,8 +100,8 @@ def parents(mem: duckdb.DuckDBPyConnection, amap: pd.DataFrame) -> pd.DataFrame:
     return sql(mem, " UNION ALL ".join(parts), amap=amap)
 
 
-def roll_up(mem: duckdb.DuckDBPyConnection, frame: pa.Table | pd.DataFrame, amap: pd.DataFrame,
-            keys: list[str]) -> pd.DataFrame:
+def roll_up(mem: duckdb.DuckDBPyConnection, frame: pa.Table | pd.DataFrame,
+            amap: pa.Table | pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     """Sum unit-level counts into every area the unit belongs to, by ``keys``."""
     names = frame.column_names if isinstance(frame, pa.Table) else list(frame.columns)
     metrics = [c for c in ("num", "den", "total", "total_sq") if c in names]

@@ -29,7 +29,7 @@ from carepath.indicators.definition import Count, Definition, Population
 from carepath.indicators.periods import periods_between
 from carepath.model.codes import AGE_BANDS
 from carepath.model.schema import INDICATOR_VALUES
-from carepath.workspace import Workspace
+from carepath.workspace import Workspace, derived
 
 STANDARDISED = ("dsr", "isr", "isratio")
 # Breakdowns (sex, age band, deprivation ...) are not computed for single practices: the
@@ -62,6 +62,8 @@ class Context:
     scan_locks: dict = field(default_factory=dict)
     locks_lock: threading.Lock = field(default_factory=threading.Lock)
     computed_at: datetime = field(default_factory=lambda: datetime.now().replace(microsecond=0))
+    # event table -> columns of its derived copy with the person's columns (DuckDB only)
+    copies: dict = field(default_factory=dict)
 
 
 def practice_groups(config: dict) -> pd.DataFrame:
@@ -107,6 +109,17 @@ def _periods(ctx: Context, defn: Definition):
             if not follow_up or p.end + follow_up <= last]
 
 
+def _once(ctx: Context, key, build):
+    """``build()`` once per compute for ``key``, shared by every indicator and worker: a
+    thread wanting a value another is building waits for it rather than building it too."""
+    with ctx.locks_lock:
+        key_lock = ctx.scan_locks.setdefault(key, threading.Lock())
+    with key_lock:
+        if key not in ctx.scans:
+            ctx.scans[key] = build()
+        return ctx.scans[key]
+
+
 def _part(ctx: Context, defn: Definition, part, ptable, group: tuple[str, ...],
           periods_key: tuple):
     """One part's unit-level counts. Parts that several indicators share (the registered
@@ -114,23 +127,43 @@ def _part(ctx: Context, defn: Definition, part, ptable, group: tuple[str, ...],
     if part is None:
         return None
     key = (part.model_dump_json(), defn.attribution_col, defn.mode, group, periods_key)
-    with ctx.locks_lock:
-        key_lock = ctx.scan_locks.setdefault(key, threading.Lock())
-    with key_lock:
-        return _scan_once(ctx, defn, part, ptable, group, key)
+    return _once(ctx, key, lambda: _scan(ctx, defn, part, ptable, group))
 
 
-def _scan_once(ctx: Context, defn: Definition, part, ptable, group: tuple[str, ...], key
-               ) -> pa.Table:
-    if key not in ctx.scans:
-        if isinstance(part, Population):
-            expr = cp.aggregate_population(ctx.source, part, ptable, group)
-        else:
-            expr = cp.aggregate_count(ctx.source, defn, part, ptable, group)
-        # Arrow, not pandas: the unit-level counts go back into DuckDB for the roll-up,
-        # which scans Arrow in parallel without the GIL (pandas text columns need both).
-        ctx.scans[key] = expr.to_pyarrow()
-    return ctx.scans[key]
+def _scan(ctx: Context, defn: Definition, part, ptable, group: tuple[str, ...]) -> pa.Table:
+    if isinstance(part, Population):
+        expr = cp.aggregate_population(ctx.source, part, ptable, group)
+    else:
+        expr = cp.aggregate_count(ctx.source, defn, part, ptable, group)
+    # Arrow, not pandas: the unit-level counts go back into DuckDB for the roll-up,
+    # which scans Arrow in parallel without the GIL (pandas text columns need both).
+    return expr.to_pyarrow()
+
+
+@dataclass(frozen=True)
+class Areas:
+    """Where each (period, unit) counts and each area's parent: the same for every
+    indicator with the same attribution, periods and units, so built once for them."""
+
+    amap: pa.Table  # period, unit, area_type, area_code
+    for_breakdowns: pa.Table  # the same without the levels breakdowns skip
+    parents: pd.DataFrame  # period, area_type, area_code, parent_code
+
+
+def _areas(ctx: Context, defn: Definition, merged: pa.Table, periods_df: pd.DataFrame
+           ) -> Areas:
+    units = rollup.sql(ctx.mem, "SELECT DISTINCT period, unit FROM m ORDER BY ALL", m=merged)
+    key = ("areas", defn.attribution, tuple(units.period), tuple(units.unit))
+
+    def build() -> Areas:
+        amap = rollup.area_map(units.merge(periods_df, on="period"), ctx.hierarchy,
+                               defn.attribution, ctx.groups)
+        broken_down = amap[~amap.area_type.isin(NO_BREAKDOWNS_FOR)]
+        amap_arrow = pa.Table.from_pandas(amap, preserve_index=False)
+        return Areas(amap_arrow, pa.Table.from_pandas(broken_down, preserve_index=False),
+                     rollup.parents(ctx.mem, amap_arrow))
+
+    return _once(ctx, key, build)
 
 
 def _merge_parts(ctx, num: pa.Table, den: pa.Table | None, keys: list[str],
@@ -196,13 +229,13 @@ def _scans(defn: Definition) -> list[tuple[tuple[str, ...], tuple[str, ...]]]:
     return [(tuple(dict.fromkeys(strata + defn.breakdowns)), breakdowns)]
 
 
-def _breakdown_cells(ctx, defn, merged: pd.DataFrame, amap: pd.DataFrame,
-                     breakdown: str) -> pd.DataFrame:
+def _breakdown_cells(ctx, defn, merged: pa.Table, areas: Areas, breakdown: str
+                     ) -> pd.DataFrame:
     strata = list(cp.STRATA) if defn.statistic in STANDARDISED else []
     cat = breakdown if breakdown != "all" else "_all"
     keys = list(dict.fromkeys(strata + ([] if breakdown == "all" else [breakdown])))
-    if breakdown != "all":  # breakdowns from PCN up: per-practice cells are too small to read
-        amap = amap[~amap.area_type.isin(NO_BREAKDOWNS_FOR)]
+    # Breakdowns from PCN up: per-practice cells are too small to read.
+    amap = areas.amap if breakdown == "all" else areas.for_breakdowns
     rolled = rollup.roll_up(ctx.mem, merged, amap, keys)
     if breakdown == "all":
         rolled["_all"] = "all"
@@ -218,22 +251,19 @@ def _breakdown_cells(ctx, defn, merged: pd.DataFrame, amap: pd.DataFrame,
 
 
 def _all_cells(ctx, defn, ptable, periods_df) -> pd.DataFrame:
-    frames, amap = [], None
+    frames, areas = [], None
     periods_key = tuple(periods_df.period)
     for group, breakdowns in _scans(defn):
         merged = _unit_counts(ctx, defn, ptable, group, periods_key)
         if merged.num_rows == 0:
             continue
-        if amap is None:
-            units = rollup.sql(ctx.mem, "SELECT DISTINCT period, unit FROM m", m=merged)
-            units = units.merge(periods_df, on="period")
-            amap = rollup.area_map(units, ctx.hierarchy, defn.attribution, ctx.groups)
-        frames += [_breakdown_cells(ctx, defn, merged, amap, b) for b in breakdowns]
+        if areas is None:
+            areas = _areas(ctx, defn, merged, periods_df)
+        frames += [_breakdown_cells(ctx, defn, merged, areas, b) for b in breakdowns]
     if not frames:
         return pd.DataFrame()
     cells = pd.concat(frames, ignore_index=True)
-    return cells.merge(rollup.parents(ctx.mem, amap), on=["period", "area_type", "area_code"],
-                       how="left")
+    return cells.merge(areas.parents, on=["period", "area_type", "area_code"], how="left")
 
 
 def compute_one(ctx: Context, defn: Definition) -> pd.DataFrame:
@@ -307,9 +337,35 @@ def _unchanged(con, defn: Definition, load_ids: str) -> bool:
         defn.content_hash(), load_ids, __version__)
 
 
-def duckdb_source(con: duckdb.DuckDBPyConnection) -> cp.Source:
+def duckdb_source(con: duckdb.DuckDBPyConnection,
+                  copies: dict[str, frozenset[str]] | None = None) -> cp.Source:
+    """Tables of the workspace; ``copies`` maps an event table to the columns of its
+    current derived copy with the person's columns (``carepath.workspace.derived``)."""
     backend = ibis.duckdb.from_connection(con)
-    return cp.Source(table=backend.table)
+    copies = copies or {}
+
+    def copy(name: str, columns: set[str]):
+        if columns <= copies.get(name, frozenset()):
+            return backend.table(derived.derived_name(name))
+        return None  # no copy, or one without a column this scan reads: join
+
+    return cp.Source(table=backend.table, with_person=copy)
+
+
+def _person_copies(ws: Workspace, definitions: list[Definition]
+                   ) -> dict[str, frozenset[str]]:
+    """Build any missing or stale person-column copy the definitions need, committed on
+    its own before the compute so every worker's cursor sees it. A cache: if the compute
+    then fails, the copies are still true to the loads they name."""
+    needs: dict[str, set[str]] = {}
+    for defn in definitions:
+        for group, _ in _scans(defn):
+            for table, columns in cp.person_columns_needed(defn, group).items():
+                needs.setdefault(table, set()).update(columns)
+    if not needs:
+        return {}
+    with ws.transaction() as con:
+        return derived.refresh(con, needs)
 
 
 ENGINES = ("duckdb", "spark")
@@ -346,8 +402,10 @@ def _compute_with(ws, definitions, source, force, actor, progress) -> list[Outco
         if progress:
             progress(outcome)
 
+    copies = _person_copies(ws, definitions) if source is None else {}
     with ws.transaction() as con:
-        ctx = _context(con, source or duckdb_source(con), ws.config())
+        ctx = _context(con, source or duckdb_source(con, copies), ws.config())
+        ctx.copies = copies
         todo = []
         for defn in definitions:
             if not force and _unchanged(con, defn, _provenance(ctx, defn)):
@@ -405,7 +463,8 @@ def _cells_for(con, ctx: Context, todo: list[Definition], threads: int):
             cursor = con.cursor()
             mem = duckdb.connect(config={"threads": _duckdb_threads_per_worker(threads)})
             opened.extend((cursor, mem))
-            local.ctx = dataclasses.replace(ctx, source=duckdb_source(cursor), mem=mem)
+            local.ctx = dataclasses.replace(ctx, source=duckdb_source(cursor, ctx.copies),
+                                            mem=mem)
         return _timed(local.ctx, defn)
 
     try:

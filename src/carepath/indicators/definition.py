@@ -23,6 +23,7 @@ from pydantic import ValidationError as PydanticError
 from carepath.errors import ValidationError
 from carepath.indicators import expr
 from carepath.model import schema
+from carepath.workspace.derived import PERSON_COLUMNS
 from carepath.yamlfile import read_mapping
 
 Statistic = Literal["proportion", "crude_rate", "dsr", "isr", "isratio", "mean", "count"]
@@ -39,7 +40,9 @@ DEFAULT_MULTIPLIER = {"proportion": 100, "crude_rate": 100_000, "dsr": 100_000,
 # Columns every filter may use besides the table's own: the period being computed.
 PERIOD_COLUMNS = {"period_start": "date", "period_end": "date"}
 # Columns taken from `patients` when the counted table lacks them (joined on patient_id).
-PATIENT_COLUMNS = ("practice_code", "sex", "year_of_birth", "imd_quintile", "ethnic_group")
+# The person columns a counted table can use through patient_id (kept in one place with
+# the derived copies that carry them: carepath.workspace.derived).
+PATIENT_COLUMNS = PERSON_COLUMNS
 
 
 class _Model(BaseModel):

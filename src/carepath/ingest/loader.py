@@ -29,7 +29,7 @@ from carepath.ingest.mapping import Mapping
 from carepath.ingest.readers import BadRow, Batch, FileFacts, open_file
 from carepath.ingest.validate import CROSS_RULES, Plan, q
 from carepath.model.schema import DATA_TABLES, INGEST_TABLES, Table
-from carepath.workspace import Workspace
+from carepath.workspace import Workspace, derived
 
 NHS_COLUMN = "nhs_number"
 PATIENT_COLUMN = "patient_id"
@@ -372,6 +372,8 @@ def _write_log(con: duckdb.DuckDBPyConnection, ws: Workspace, result: LoadResult
     con.execute("INSERT INTO load_log VALUES (?, ?, ?, ?, ?, ?, ?, ?, now()::TIMESTAMP)",
                 [result.load_id, result.table, result.source, result.file_hash,
                  result.rows_read, result.rows_loaded, result.rows_quarantined, actor])
+    # Copies of person columns made from the old rows go with them, in this transaction.
+    derived.drop_for(con, result.table)
     detail = {"load_id": result.load_id, "file_hash": result.file_hash,
               "rows_read": result.rows_read, "rows_loaded": result.rows_loaded,
               "rows_quarantined": result.rows_quarantined}
