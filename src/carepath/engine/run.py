@@ -153,7 +153,11 @@ class Areas:
 def _areas(ctx: Context, defn: Definition, merged: pa.Table, periods_df: pd.DataFrame
            ) -> Areas:
     units = rollup.sql(ctx.mem, "SELECT DISTINCT period, unit FROM m ORDER BY ALL", m=merged)
-    key = ("areas", defn.attribution, tuple(units.period), tuple(units.unit))
+    # The key is every (period, unit) in one string: exact, and built without a Python loop.
+    listed = rollup.sql(ctx.mem, "SELECT string_agg(period || chr(31) || coalesce(unit, "
+                                 "chr(0)), chr(30) ORDER BY period, unit) AS s FROM u",
+                        u=units).s.iloc[0]
+    key = ("areas", defn.attribution, listed)
 
     def build() -> Areas:
         amap = rollup.area_map(units.merge(periods_df, on="period"), ctx.hierarchy,
@@ -283,7 +287,7 @@ def compute_one(ctx: Context, defn: Definition) -> pd.DataFrame:
         cells = cells[cells.period.isin(covered)].reset_index(drop=True)
         if cells.empty:
             return cells
-    years = cells.period.map({p.label: p.years for p in periods})
+    years = rollup.lookup(cells.period, {p.label: p.years for p in periods})
     cells = rollup.apply_statistic(defn, cells, years)
     if defn.statistic in ("isr", "isratio"):
         cells["den"] = cells.expected
@@ -292,8 +296,8 @@ def compute_one(ctx: Context, defn: Definition) -> pd.DataFrame:
         subset=["period", "area_type", "area_code"])
     cells = rollup.compare(defn, cells.drop(columns=["parent_code"]), parent_map)
     cells["quantile"] = rollup.quintiles(cells)
-    cells["period_start"] = cells.period.map({p.label: p.start for p in periods})
-    cells["period_end"] = cells.period.map({p.label: p.end for p in periods})
+    cells["period_start"] = rollup.lookup(cells.period, {p.label: p.start for p in periods})
+    cells["period_end"] = rollup.lookup(cells.period, {p.label: p.end for p in periods})
     cells["trend"] = rollup.recent_trends(defn, cells)
     return cells
 
@@ -307,7 +311,7 @@ def to_rows(ctx: Context, defn: Definition, cells: pd.DataFrame) -> pd.DataFrame
     out = pd.DataFrame({
         "indicator_id": defn.id, "indicator_version": defn.version,
         "definition_hash": defn.content_hash(),
-        "area_code": cells["area_code"], "area_name": cells["area_code"].map(ctx.names),
+        "area_code": cells["area_code"], "area_name": rollup.lookup(cells["area_code"], ctx.names),
         "area_type": cells["area_type"], "parent_code": cells["parent_code"],
         "period": cells["period"], "period_start": cells["period_start"],
         "period_end": cells["period_end"], "breakdown": cells["breakdown"],
