@@ -43,12 +43,11 @@ CELL = ["period", "area_type", "area_code", "breakdown", "category"]
 
 
 def lookup(keys: pd.Series, mapping: dict) -> pd.Series:
-    """``keys.map(mapping)`` (missing keys give NaN) by a hash lookup of the whole column:
+    """``keys.map(mapping)`` (missing keys give NaN), looking up each distinct key once:
     ``map`` on Arrow-backed text goes value by value in Python."""
-    index = pd.Index(list(mapping)).get_indexer(keys)
-    values = np.asarray(list(mapping.values()) + [np.nan], dtype=object)
-    out = pd.Series(values[index], index=keys.index)  # -1 (missing) picks the NaN
-    return out.infer_objects()
+    codes, distinct = pd.factorize(keys)  # Arrow-backed text: encoded without Python
+    values = np.asarray([mapping.get(k, np.nan) for k in distinct] + [np.nan], dtype=object)
+    return pd.Series(values[codes], index=keys.index).infer_objects()  # -1 (NaN) -> NaN
 
 
 def area_map(units: pd.DataFrame, hierarchy: pd.DataFrame, attribution: str,
@@ -224,23 +223,26 @@ def value_states(defn: Definition, cells: pd.DataFrame) -> pd.DataFrame:
         (cells.area_type != NATIONAL).to_numpy()
     state = np.where(small, "suppressed", state)
     note = np.where(small, f"denominator below {defn.disclosure.min_denominator:g}", note)
-    cells = cells.assign(value_state=state, value_note=note)
-    hide = cells.value_state != "published"
-    for col in ("value", "lower95", "upper95", "lower998", "upper998"):
-        cells.loc[hide, col] = np.nan
-    return cells
+    hide = state != "published"
+    shown = {col: np.where(hide, np.nan, cells[col].to_numpy(float))
+             for col in ("value", "lower95", "upper95", "lower998", "upper998")}
+    return cells.assign(value_state=state, value_note=note, **shown)
 
 
 # ----- comparisons ----------------------------------------------------------------------
-def _judge(lower, upper, comparator, polarity: str) -> np.ndarray:
-    higher = lower > comparator
-    lower_ = upper < comparator
-    raw = np.where(higher, "higher", np.where(lower_, "lower", "similar"))
-    raw = np.where(np.isfinite(lower) & np.isfinite(comparator), raw, "not_compared")
-    if polarity == "no_judgement":
-        return raw
-    good, bad = ("higher", "lower") if polarity == "high_is_good" else ("lower", "higher")
-    return np.select([raw == good, raw == bad], ["better", "worse"], raw)
+# Judgements, in the order of their codes (codes are built in NumPy; the column is a
+# pandas Categorical, so no text is made per row).
+JUDGEMENTS = ("higher", "lower", "similar", "not_compared", "better", "worse")
+_HIGHER, _LOWER, _SIMILAR, _NOT_COMPARED, _BETTER, _WORSE = range(len(JUDGEMENTS))
+
+
+def _judge(lower, upper, comparator, polarity: str) -> pd.Categorical:
+    code = np.where(lower > comparator, _HIGHER, np.where(upper < comparator, _LOWER, _SIMILAR))
+    code = np.where(np.isfinite(lower) & np.isfinite(comparator), code, _NOT_COMPARED)
+    if polarity != "no_judgement":
+        good, bad = (_HIGHER, _LOWER) if polarity == "high_is_good" else (_LOWER, _HIGHER)
+        code = np.select([code == good, code == bad], [_BETTER, _WORSE], code)
+    return pd.Categorical.from_codes(code, categories=JUDGEMENTS)
 
 
 def compare(defn: Definition, cells: pd.DataFrame, parent_map: pd.DataFrame) -> pd.DataFrame:

@@ -97,7 +97,9 @@ def _context(con: duckdb.DuckDBPyConnection, source: cp.Source, config: dict) ->
 
 # ----- one indicator --------------------------------------------------------------------
 def _periods(ctx: Context, defn: Definition):
-    rng = cp.date_range(ctx.source, defn.numerator).execute()
+    table, column = defn.numerator.table, defn.numerator.date
+    rng = _once(ctx, ("dates", table, column),  # one scan per date column, not per indicator
+                lambda: cp.date_range(ctx.source, defn.numerator).execute())
     first, last = rng["first"].iloc[0], rng["last"].iloc[0]
     if pd.isna(first):
         return []
