@@ -1,5 +1,5 @@
-"""Rows join their reporting periods by month (an equality join on a small table, not a range
-join over every row). Property: the result is exactly the plain date-range rule."""
+"""Rows join their reporting periods by day or month (an equality join on a small table, not
+a range join over every row). Property: the result is exactly the plain date-range rule."""
 
 from __future__ import annotations
 
@@ -35,7 +35,7 @@ def _expected(rows, periods, mode):
 @settings(max_examples=60, deadline=None)
 @given(st.lists(st.tuples(dates, st.none() | dates), min_size=1, max_size=30),
        st.sampled_from(PERIOD_KINDS), st.sampled_from(["in_period", "as_at_end"]))
-def test_month_join_keeps_exactly_the_rows_of_the_date_range_rule(rows, kind, mode):
+def test_period_join_keeps_exactly_the_rows_of_the_date_range_rule(rows, kind, mode):
     periods = periods_between(kind, FIRST, LAST)
     table = ibis.memtable({"i": list(range(len(rows))), "d": [r[0] for r in rows],
                            "u": [r[1] for r in rows]}).cast({"d": "date", "u": "date"})

@@ -12,7 +12,7 @@ Output columns of every aggregate: ``period``, ``unit``, the grouping columns, a
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 import ibis
 import ibis.expr.types as ir
@@ -57,11 +57,10 @@ def month_key(when: date) -> int:
 
 @dataclass(frozen=True)
 class Periods:
-    """The reporting periods of one computation, as a table rows join on their month.
-
-    Every period is whole months (see ``periods_between``), so "the date falls in the
-    period" is "the date's month is one of the period's months": an equality join on a
-    small table, where a range join would sort every row of the counted table by date.
+    """The reporting periods of one computation, as a small table rows join by equality:
+    on their date (``days``: "the date falls in the period") or, for a state as at each
+    period's end, on their month (``table``: every period is whole months, see
+    ``periods_between``). A range join would sort every row of the counted table by date.
     """
 
     periods: tuple[ReportingPeriod, ...]
@@ -83,6 +82,21 @@ class Periods:
                 rows["_period_start"].append(p.start)
                 rows["_period_end"].append(p.end)
         return ibis.memtable(rows).cast({"_month": "int64", "_period_start": "date",
+                                         "_period_end": "date"})
+
+
+    def days(self) -> ir.Table:
+        """(period, _day, bounds): one row per day of each period, for rows that count in
+        the period their date falls in. Joining on the date itself is cheaper than
+        computing every row's month (a few thousand days against millions of rows)."""
+        rows = {"period": [], "_day": [], "_period_start": [], "_period_end": []}
+        for p in self.periods:
+            for offset in range((p.end - p.start).days + 1):
+                rows["period"].append(p.label)
+                rows["_day"].append(p.start + timedelta(days=offset))
+                rows["_period_start"].append(p.start)
+                rows["_period_end"].append(p.end)
+        return ibis.memtable(rows).cast({"_day": "date", "_period_start": "date",
                                          "_period_end": "date"})
 
 
@@ -157,12 +171,17 @@ def person_columns_needed(defn: Definition, group_by: tuple[str, ...]
 def _attach_periods(rows: ir.Table, periods: Periods, defn: Definition,
                     count: Count) -> ir.Table:
     cumulative = defn.mode == "as_at_end"
-    months = periods.table(cumulative=cumulative)
-    keyed = rows.mutate(_row_month=_month_of(rows[count.date],
-                                             periods.first_month if cumulative else None))
-    joined = keyed.join(months, keyed._row_month == months._month).select(
-        *[keyed[c] for c in rows.columns], months.period, months._period_start,
-        months._period_end)
+    if cumulative:
+        months = periods.table(cumulative=True)
+        keyed = rows.mutate(_row_month=_month_of(rows[count.date], periods.first_month))
+        joined = keyed.join(months, keyed._row_month == months._month).select(
+            *[keyed[c] for c in rows.columns], months.period, months._period_start,
+            months._period_end)
+    else:
+        days = periods.days()
+        joined = rows.join(days, rows[count.date] == days._day).select(
+            *[rows[c] for c in rows.columns], days.period, days._period_start,
+            days._period_end)
     if cumulative and count.until:
         until = joined[count.until]
         joined = joined.filter(until.isnull() | (until > joined._period_end))

@@ -46,7 +46,8 @@ def lookup(keys: pd.Series, mapping: dict) -> pd.Series:
     """``keys.map(mapping)`` (missing keys give NaN), looking up each distinct key once:
     ``map`` on Arrow-backed text goes value by value in Python."""
     codes, distinct = pd.factorize(keys)  # Arrow-backed text: encoded without Python
-    values = np.asarray([mapping.get(k, np.nan) for k in distinct] + [np.nan], dtype=object)
+    found = [mapping.get(k, np.nan) for k in distinct.to_numpy(dtype=object)]  # C, not Arrow
+    values = np.asarray(found + [np.nan], dtype=object)
     return pd.Series(values[codes], index=keys.index).infer_objects()  # -1 (NaN) -> NaN
 
 
