@@ -105,3 +105,13 @@ def test_a_load_drops_the_copies_it_feeds_in_its_own_transaction(small_ws, tmp_p
     assert set(_copies(small_ws)) == {"tumours", "referrals", "deaths"} - dropped
     compute(small_ws, [builtin()[i] for i in BY_SEX])  # and the next compute rebuilds them
     assert {"tumours", "referrals", "deaths"} <= set(_copies(small_ws))
+
+
+def test_a_missing_table_fails_only_the_indicators_that_need_it(small_ws):
+    with small_ws.transaction() as con:
+        con.execute("DROP TABLE deaths")
+    out = {o.indicator_id: o for o in compute(small_ws, [builtin()[i] for i in BY_SEX])}
+    assert out["deaths_usual_residence"].status == "failed"
+    assert "deaths" in out["deaths_usual_residence"].message
+    assert out["usc_conversion_rate"].status == "computed"
+    assert "deaths" not in _copies(small_ws)

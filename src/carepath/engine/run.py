@@ -454,6 +454,9 @@ def _timed(ctx: Context, defn: Definition):
     started = time.perf_counter()
     try:
         return defn, compute_one(ctx, defn), None, time.perf_counter() - started
+    except ibis.common.exceptions.TableNotFound as exc:  # not an IbisError
+        return defn, None, (f"table {str(exc).strip()!r} is not in the workspace "
+                            f"(needed by {defn.id})"), time.perf_counter() - started
     except (CarepathError, duckdb.Error, ibis.common.exceptions.IbisError) as exc:
         return defn, None, str(exc).splitlines()[0], time.perf_counter() - started
 

@@ -60,6 +60,20 @@ def _inputs(con: duckdb.DuckDBPyConnection, table: str) -> str:
     return json.dumps([[list(r) for r in loads], counts])
 
 
+def _columns(con: duckdb.DuckDBPyConnection, table: str) -> set[str]:
+    return {r[0] for r in con.execute(
+        "SELECT column_name FROM duckdb_columns() WHERE table_name = ? AND schema_name = "
+        "'main'", [table]).fetchall()}
+
+
+def _present(con: duckdb.DuckDBPyConnection, table: str, columns: set[str], person_table: str,
+             person_columns: set[str]) -> bool:
+    """Whether both tables exist with the columns wanted (checked first: a failed statement
+    would abort the caller's transaction)."""
+    return (columns | {PERSON_KEY}) <= _columns(con, table) and \
+        (person_columns | {PERSON_KEY}) <= _columns(con, person_table)
+
+
 def _built(con: duckdb.DuckDBPyConnection, table: str) -> tuple[str | None, set[str]]:
     """(inputs, columns) of the current copy of ``table``; (None, set()) when none."""
     row = con.execute(f'SELECT built_from, columns FROM "{BOOKKEEPING}" WHERE table_name = ?',
@@ -92,6 +106,8 @@ def refresh(con: duckdb.DuckDBPyConnection, needs: dict[str, set[str]]
         if not lacks:
             continue
         own = set(TABLES_BY_NAME[table].column_names)
+        if not _present(con, table, needs[table] & own, PERSON_TABLE, needs[table] & lacks):
+            continue  # the engine names what is missing for each indicator that needs it
         inputs = _inputs(con, table)
         built_from, columns = _built(con, table)
         wanted = {c for c in needs[table] | columns if c in own | lacks}
