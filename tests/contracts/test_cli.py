@@ -5,6 +5,8 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
+import subprocess
 
 import yaml
 
@@ -91,6 +93,10 @@ def test_simulate_with_workspace_and_pdf_statement(contract_ws, contract_file, t
     code, _, _ = run(["contract", "statement", "-w", str(contract_ws.path), str(contract_file),
                       "--year", "4", "--out", str(pdf)], capsys)
     assert code == 0 and pdf.read_bytes().startswith(b"%PDF")
+    info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True,
+                          check=True).stdout
+    width, height = map(float, re.search(r"Page size:\s+([\d.]+) x ([\d.]+)", info).groups())
+    assert width > height  # nine columns: printed landscape, the reasons readable
     code, out, err = run(["contract", "statement", "-w", str(contract_ws.path),
                           str(contract_file), "--year", "4", "--out", str(tmp_path / "s.doc")],
                          capsys)
