@@ -49,7 +49,7 @@ def test_the_copy_gives_the_values_the_join_gives(tmp_path, build_small_ws, monk
     for ws in (with_copy, with_join):
         _orphan_tumour(ws)
     compute(with_copy, library)
-    monkeypatch.setattr(run, "_person_copies", lambda ws, definitions: {})
+    monkeypatch.setattr(run, "_person_copies", lambda ws, definitions, force: {})
     compute(with_join, library)
     copies = _copies(with_copy)
     assert {"tumours", "referrals", "deaths"} <= set(copies)
@@ -103,8 +103,11 @@ def test_a_load_drops_the_copies_it_feeds_in_its_own_transaction(small_ws, tmp_p
     result = load_files(small_ws, loaded, [path])[0]
     assert result.rows_loaded == 1
     assert set(_copies(small_ws)) == {"tumours", "referrals", "deaths"} - dropped
-    compute(small_ws, [builtin()[i] for i in BY_SEX])  # and the next compute rebuilds them
+    out = compute(small_ws, [builtin()[i] for i in BY_SEX])  # the next compute rebuilds them
     assert {"tumours", "referrals", "deaths"} <= set(_copies(small_ws))
+    # New people's sexes change every indicator broken down by sex: none is "unchanged".
+    recomputed = {o.indicator_id for o in out if o.status == "computed"}
+    assert recomputed == (set(BY_SEX) if loaded == "patients" else {"deaths_usual_residence"})
 
 
 def test_a_missing_table_fails_only_the_indicators_that_need_it(small_ws):
@@ -115,3 +118,15 @@ def test_a_missing_table_fails_only_the_indicators_that_need_it(small_ws):
     assert "deaths" in out["deaths_usual_residence"].message
     assert out["usc_conversion_rate"].status == "computed"
     assert "deaths" not in _copies(small_ws)
+
+
+def test_no_copy_is_built_for_indicators_that_are_unchanged(small_ws):
+    definitions = [builtin()[i] for i in BY_SEX]
+    compute(small_ws, definitions)
+    with small_ws.transaction() as con:  # as a workspace from before the copies
+        derived.drop_for(con, "patients")
+    out = compute(small_ws, definitions)
+    assert {o.status for o in out} == {"unchanged"}
+    assert not _copies(small_ws)  # nothing to compute, so nothing built
+    compute(small_ws, definitions[:1], force=True)
+    assert set(_copies(small_ws)) == {"referrals"}  # only what the computed one needs

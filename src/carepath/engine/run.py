@@ -305,7 +305,11 @@ def compute_one(ctx: Context, defn: Definition) -> pd.DataFrame:
 
 
 def _provenance(ctx: Context, defn: Definition) -> str:
-    ids = ctx.loads[ctx.loads.table_name.isin(sorted(defn.tables()))].load_id
+    return _load_ids(ctx.loads, defn)
+
+
+def _load_ids(loads: pd.DataFrame, defn: Definition) -> str:
+    ids = loads[loads.table_name.isin(sorted(defn.tables()))].load_id
     return ";".join(sorted(ids))
 
 
@@ -358,20 +362,22 @@ def duckdb_source(con: duckdb.DuckDBPyConnection,
     return cp.Source(table=backend.table, with_person=copy)
 
 
-def _person_copies(ws: Workspace, definitions: list[Definition]
+def _person_copies(ws: Workspace, definitions: list[Definition], force: bool
                    ) -> dict[str, frozenset[str]]:
-    """Build any missing or stale person-column copy the definitions need, committed on
-    its own before the compute so every worker's cursor sees it. A cache: if the compute
-    then fails, the copies are still true to the loads they name."""
-    needs: dict[str, set[str]] = {}
-    for defn in definitions:
-        for group, _ in _scans(defn):
-            for table, columns in cp.person_columns_needed(defn, group).items():
-                needs.setdefault(table, set()).update(columns)
-    if not needs:
-        return {}
+    """Build any missing or stale person-column copy that the definitions to be computed
+    need (not those unchanged since their last compute), committed on its own before the
+    compute so every worker's cursor sees it. A cache: if the compute then fails, the
+    copies are still true to the loads they name."""
     with ws.transaction() as con:
-        return derived.refresh(con, needs)
+        loads = con.execute("SELECT table_name, load_id FROM load_log").df()
+        needs: dict[str, set[str]] = {}
+        for defn in definitions:
+            if not force and _unchanged(con, defn, _load_ids(loads, defn)):
+                continue
+            for group, _ in _scans(defn):
+                for table, columns in cp.person_columns_needed(defn, group).items():
+                    needs.setdefault(table, set()).update(columns)
+        return derived.refresh(con, needs) if needs else {}
 
 
 ENGINES = ("duckdb", "spark")
@@ -411,7 +417,7 @@ def _compute_with(ws, definitions, source, force, actor, progress) -> list[Outco
         if progress:
             progress(outcome)
 
-    copies = _person_copies(ws, definitions) if source is None else {}
+    copies = _person_copies(ws, definitions, force) if source is None else {}
     with ws.transaction() as con:
         ctx = _context(con, source or duckdb_source(con, copies), ws.config())
         ctx.copies = copies

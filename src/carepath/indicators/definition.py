@@ -23,7 +23,7 @@ from pydantic import ValidationError as PydanticError
 from carepath.errors import ValidationError
 from carepath.indicators import expr
 from carepath.model import schema
-from carepath.workspace.derived import PERSON_COLUMNS
+from carepath.workspace.derived import PERSON_COLUMNS, PERSON_TABLE, borrowable
 from carepath.yamlfile import read_mapping
 
 Statistic = Literal["proportion", "crude_rate", "dsr", "isr", "isratio", "mean", "count"]
@@ -167,14 +167,32 @@ class Definition(_Model):
         return hashlib.sha256(canonical.encode()).hexdigest()
 
     def tables(self) -> set[str]:
+        """Every table the values depend on (their loads are the values' provenance, and a
+        new load of any of them means the values must be computed again)."""
         out = {self.numerator.table}
         for part in (self.numerator, self.denominator):
             if isinstance(part, Count):
                 out.add(part.table)
                 out.update(r.table for r in part.require + part.exclude)
+                if self._borrows_person_columns(part):
+                    out.add(PERSON_TABLE)
             elif isinstance(part, Population):
                 out.add("registered_population")
         return out
+
+    def _borrows_person_columns(self, part: Count) -> bool:
+        """Whether counting ``part`` reads a column of the person (sex, year of birth ...)
+        that its own table lacks, through patients."""
+        lacks = set(borrowable(part.table))
+        used = {self.attribution_col, *self.breakdowns}
+        if "age_band" in used or self.statistic in ("dsr", "isr", "isratio"):
+            used |= {"sex", "year_of_birth"}  # the standardisation strata
+        filters = [part.where] if part.where else []
+        filters += [r.where for r in part.require + part.exclude if r.where]
+        for text in filters:
+            used |= {c.name for c in expr.columns_used(expr.parse(text))
+                     if c.table in (None, part.table)}
+        return bool(lacks & used)
 
 
 # ----- loading --------------------------------------------------------------------------
