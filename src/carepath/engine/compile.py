@@ -20,10 +20,11 @@ import ibis.expr.types as ir
 from carepath.indicators import expr
 from carepath.indicators.definition import (
     PATIENT_COLUMNS,
+    STANDARDISATION_STRATA,
     Count,
     Definition,
     Population,
-    count_scope,
+    columns_read,
 )
 from carepath.indicators.periods import ReportingPeriod
 from carepath.model.codes import AGE_BANDS
@@ -31,7 +32,7 @@ from carepath.workspace import derived
 
 AGE_BAND_WIDTH = 5
 LAST_BAND = len(AGE_BANDS) - 1
-STRATA = ("sex", "age_band")  # standardisation strata for DSR and ISR
+STRATA = STANDARDISATION_STRATA  # for DSR and ISR
 
 
 @dataclass(frozen=True)
@@ -84,7 +85,6 @@ class Periods:
         return ibis.memtable(rows).cast({"_month": "int64", "_period_start": "date",
                                          "_period_end": "date"})
 
-
     def days(self) -> ir.Table:
         """(period, _day, bounds): one row per day of each period, for rows that count in
         the period their date falls in. Joining on the date itself is cheaper than
@@ -116,29 +116,6 @@ def _age_band_index(year_of_birth: ir.Value, when: ir.Value) -> ir.Value:
     return ibis.greatest(ibis.least(age // AGE_BAND_WIDTH, LAST_BAND), 0).cast("int64")
 
 
-def _needed_columns(defn: Definition, count: Count, group_by: tuple[str, ...]) -> set[str]:
-    scope = count_scope(count, where="")
-    used = {defn.attribution_col, count.date, *(c for c in group_by if c != "age_band")}
-    if "age_band" in group_by:
-        used.add("year_of_birth")
-    if count.until:
-        used.add(count.until)
-    if count.where:
-        used |= {c.name for c in expr.columns_used(expr.parse(count.where)) if c.table is None}
-    for rel in count.require + count.exclude:
-        used.add(rel.on)
-        if rel.where:
-            used |= {c.name for c in expr.columns_used(expr.parse(rel.where))
-                     if c.table == count.table}
-    _, _, col = count.value.partition(":")
-    if col:
-        used.add(col)
-    # Filters' period_start/period_end mean the period, unless the table's own date column
-    # has that name (screening.period_end).
-    available = (set(scope) - set(PERIOD_NAMES)) | {count.date}
-    return used & available
-
-
 def _base(source: Source, defn: Definition, count: Count, columns: set[str]) -> ir.Table:
     """The counted table with any person columns it lacks joined from patients."""
     table = source.table(count.table)
@@ -162,7 +139,7 @@ def person_columns_needed(defn: Definition, group_by: tuple[str, ...]
     out: dict[str, set[str]] = {}
     for part in (defn.numerator, defn.denominator):
         if isinstance(part, Count):
-            columns = _needed_columns(defn, part, group_by)
+            columns = columns_read(defn, part, group_by)
             if set(derived.borrowable(part.table)) & columns:
                 out.setdefault(part.table, set()).update(columns)
     return out
@@ -230,7 +207,7 @@ def _latest_related(rows: ir.Table, other: ir.Table, count: Count, rel) -> ir.Ta
 def filtered_rows(source: Source, defn: Definition, count: Count, periods: Periods,
                   group_by: tuple[str, ...] = ()) -> ir.Table:
     """Rows that count, one per (row, period) they fall in, with ``period`` attached."""
-    rows = _base(source, defn, count, _needed_columns(defn, count, group_by))
+    rows = _base(source, defn, count, columns_read(defn, count, group_by))
     rows = _attach_periods(rows, periods, defn, count)
     if count.where:
         rows = rows.filter(expr.to_ibis(expr.parse(count.where),
@@ -276,7 +253,7 @@ def aggregate_pair(source: Source, defn: Definition, periods: Periods,
     """One scan counting both parts: rows meeting either filter, with a flag for each."""
     num, den = defn.numerator, defn.denominator
     both = num.model_copy(update={"where": None})
-    columns = _needed_columns(defn, num, group_by) | _needed_columns(defn, den, group_by)
+    columns = columns_read(defn, num, group_by) | columns_read(defn, den, group_by)
     rows = _attach_periods(_base(source, defn, both, columns), periods, defn, num)
 
     def flag(where: str | None) -> ir.BooleanValue:

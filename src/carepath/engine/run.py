@@ -25,13 +25,13 @@ from carepath import __version__
 from carepath.engine import compile as cp
 from carepath.engine import rollup
 from carepath.errors import CarepathError
+from carepath.indicators.definition import STANDARDISED_STATISTICS as STANDARDISED
 from carepath.indicators.definition import Count, Definition, Population
 from carepath.indicators.periods import periods_between
 from carepath.model.codes import AGE_BANDS
 from carepath.model.schema import INDICATOR_VALUES
 from carepath.workspace import Workspace, derived
 
-STANDARDISED = ("dsr", "isr", "isratio")
 # Breakdowns (sex, age band, deprivation ...) are not computed for single practices: the
 # counts are too small to read and too easy to disclose (Fingertips does the same).
 NO_BREAKDOWNS_FOR = ("practice",)
@@ -154,14 +154,14 @@ class Areas:
 
 def _areas(ctx: Context, defn: Definition, merged: pa.Table, periods_df: pd.DataFrame
            ) -> Areas:
-    units = rollup.sql(ctx.mem, "SELECT DISTINCT period, unit FROM m ORDER BY ALL", m=merged)
     # The key is every (period, unit) in one string: exact, and built without a Python loop.
-    listed = rollup.sql(ctx.mem, "SELECT string_agg(period || chr(31) || coalesce(unit, "
-                                 "chr(0)), chr(30) ORDER BY period, unit) AS s FROM u",
-                        u=units).s.iloc[0]
+    listed = rollup.sql(ctx.mem, "SELECT string_agg(DISTINCT period || chr(31) || coalesce("
+                                 "unit, chr(0)), chr(30) ORDER BY period || chr(31) || "
+                                 "coalesce(unit, chr(0))) AS s FROM m", m=merged).s.iloc[0]
     key = ("areas", defn.attribution, listed)
 
     def build() -> Areas:
+        units = rollup.sql(ctx.mem, "SELECT DISTINCT period, unit FROM m", m=merged)
         amap = rollup.area_map(units.merge(periods_df, on="period"), ctx.hierarchy,
                                defn.attribution, ctx.groups)
         broken_down = amap[~amap.area_type.isin(NO_BREAKDOWNS_FOR)]
@@ -232,7 +232,7 @@ def _scans(defn: Definition) -> list[tuple[tuple[str, ...], tuple[str, ...]]]:
     if defn.numerator.value.startswith("distinct:") and defn.breakdowns:
         return [(tuple(dict.fromkeys(strata + (() if b == "all" else (b,)))), (b,))
                 for b in breakdowns]
-    return [(tuple(dict.fromkeys(strata + defn.breakdowns)), breakdowns)]
+    return [(defn.grouping(), breakdowns)]
 
 
 def _breakdown_cells(ctx, defn, merged: pa.Table, areas: Areas, breakdown: str

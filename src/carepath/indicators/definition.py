@@ -39,10 +39,12 @@ DEFAULT_MULTIPLIER = {"proportion": 100, "crude_rate": 100_000, "dsr": 100_000,
                       "isr": 100_000, "isratio": 100, "mean": 1, "count": 1}
 # Columns every filter may use besides the table's own: the period being computed.
 PERIOD_COLUMNS = {"period_start": "date", "period_end": "date"}
-# Columns taken from `patients` when the counted table lacks them (joined on patient_id).
-# The person columns a counted table can use through patient_id (kept in one place with
-# the derived copies that carry them: carepath.workspace.derived).
+# Columns taken from `patients` when the counted table lacks them (joined on patient_id),
+# kept in one place with the derived copies that carry them (carepath.workspace.derived).
 PATIENT_COLUMNS = PERSON_COLUMNS
+# Standardised statistics are computed within sex and age band.
+STANDARDISED_STATISTICS = ("dsr", "isr", "isratio")
+STANDARDISATION_STRATA = ("sex", "age_band")
 
 
 class _Model(BaseModel):
@@ -174,25 +176,16 @@ class Definition(_Model):
             if isinstance(part, Count):
                 out.add(part.table)
                 out.update(r.table for r in part.require + part.exclude)
-                if self._borrows_person_columns(part):
-                    out.add(PERSON_TABLE)
+                if set(borrowable(part.table)) & columns_read(self, part, self.grouping()):
+                    out.add(PERSON_TABLE)  # sex, age ... of the person, through patients
             elif isinstance(part, Population):
                 out.add("registered_population")
         return out
 
-    def _borrows_person_columns(self, part: Count) -> bool:
-        """Whether counting ``part`` reads a column of the person (sex, year of birth ...)
-        that its own table lacks, through patients."""
-        lacks = set(borrowable(part.table))
-        used = {self.attribution_col, *self.breakdowns}
-        if "age_band" in used or self.statistic in ("dsr", "isr", "isratio"):
-            used |= {"sex", "year_of_birth"}  # the standardisation strata
-        filters = [part.where] if part.where else []
-        filters += [r.where for r in part.require + part.exclude if r.where]
-        for text in filters:
-            used |= {c.name for c in expr.columns_used(expr.parse(text))
-                     if c.table in (None, part.table)}
-        return bool(lacks & used)
+    def grouping(self) -> tuple[str, ...]:
+        """Every column the values are split by: standardisation strata and breakdowns."""
+        strata = STANDARDISATION_STRATA if self.statistic in STANDARDISED_STATISTICS else ()
+        return tuple(dict.fromkeys(strata + self.breakdowns))
 
 
 # ----- loading --------------------------------------------------------------------------
@@ -242,6 +235,31 @@ def count_scope(count: Count, *, where: str) -> dict[str, str]:
             scope.setdefault(col, patients[col])
     scope.update(PERIOD_COLUMNS)
     return scope
+
+
+def columns_read(defn: Definition, count: Count, group_by: tuple[str, ...]) -> set[str]:
+    """The columns counting ``count`` reads from its table or, for a person's columns it
+    lacks, through patients; grouped by ``group_by`` (age_band reads year_of_birth)."""
+    scope = count_scope(count, where="")
+    used = {defn.attribution_col, count.date, *(c for c in group_by if c != "age_band")}
+    if "age_band" in group_by:
+        used.add("year_of_birth")
+    if count.until:
+        used.add(count.until)
+    if count.where:
+        used |= {c.name for c in expr.columns_used(expr.parse(count.where)) if c.table is None}
+    for rel in count.require + count.exclude:
+        used.add(rel.on)
+        if rel.where:
+            used |= {c.name for c in expr.columns_used(expr.parse(rel.where))
+                     if c.table == count.table}
+    _, _, col = count.value.partition(":")
+    if col:
+        used.add(col)
+    # Filters' period_start/period_end mean the period, unless the table's own date column
+    # has that name (screening.period_end).
+    available = (set(scope) - set(PERIOD_COLUMNS)) | {count.date}
+    return used & available
 
 
 def _check_count(defn: Definition, count: Count, field: str) -> None:

@@ -66,12 +66,12 @@ def _columns(con: duckdb.DuckDBPyConnection, table: str) -> set[str]:
         "'main'", [table]).fetchall()}
 
 
-def _present(con: duckdb.DuckDBPyConnection, table: str, columns: set[str], person_table: str,
+def _present(con: duckdb.DuckDBPyConnection, table: str, columns: set[str],
              person_columns: set[str]) -> bool:
     """Whether both tables exist with the columns wanted (checked first: a failed statement
     would abort the caller's transaction)."""
     return (columns | {PERSON_KEY}) <= _columns(con, table) and \
-        (person_columns | {PERSON_KEY}) <= _columns(con, person_table)
+        (person_columns | {PERSON_KEY}) <= _columns(con, PERSON_TABLE)
 
 
 def _built(con: duckdb.DuckDBPyConnection, table: str) -> tuple[str | None, set[str]]:
@@ -106,7 +106,7 @@ def refresh(con: duckdb.DuckDBPyConnection, needs: dict[str, set[str]]
         if not lacks:
             continue
         own = set(TABLES_BY_NAME[table].column_names)
-        if not _present(con, table, needs[table] & own, PERSON_TABLE, needs[table] & lacks):
+        if not _present(con, table, needs[table] & own, needs[table] & lacks):
             continue  # the engine names what is missing for each indicator that needs it
         inputs = _inputs(con, table)
         built_from, columns = _built(con, table)
@@ -120,6 +120,8 @@ def refresh(con: duckdb.DuckDBPyConnection, needs: dict[str, set[str]]
 
 def drop_for(con: duckdb.DuckDBPyConnection, loaded_table: str) -> None:
     """Drop every copy that ``loaded_table`` feeds (all of them when people are loaded)."""
+    if loaded_table != PERSON_TABLE and not borrowable(loaded_table):
+        return  # it feeds no copy
     _ensure_bookkeeping(con)
     if loaded_table == PERSON_TABLE:
         affected = [r[0][len(PREFIX):] for r in con.execute(
