@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import getpass
 import json
+import queue
+import threading
 import uuid
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
@@ -43,6 +45,9 @@ MEMORY_LIMIT = "2GB"
 # Rows validated and inserted together: large enough for vectorised SQL to pay off,
 # small enough that memory stays bounded whatever the file size.
 CHUNK_ROWS = 1_000_000
+# Chunks read and prepared ahead while the database validates and inserts the last one:
+# one is enough to keep both cores busy, and memory stays at two chunks.
+CHUNKS_AHEAD = 1
 
 
 @dataclass
@@ -174,7 +179,8 @@ def _stage_and_load(con: duckdb.DuckDBPyConnection, ws: Workspace, table: Table,
     def prepare(batch: Batch) -> pa.Table:
         return _prepare(batch, table, colmap, mapping, present, key)
 
-    for chunk, chunk_bad, rows in _prepared_chunks(batches, prepare):
+    for chunk, chunk_bad, rows in _read_ahead(_prepared_chunks(batches, prepare),
+                                              CHUNKS_AHEAD):
         bad += chunk_bad
         staged += rows
         if chunk is not None:
@@ -213,6 +219,51 @@ def _prepared_chunks(batches: Iterable[Batch], prepare: Callable[[Batch], pa.Tab
             pending, bad, rows = [], [], 0
     if pending or bad:
         yield (pa.concat_tables(pending) if pending else None), bad, rows
+
+
+_DONE = object()
+
+
+def _read_ahead(items: Iterator, depth: int) -> Iterator:
+    """``items`` produced on another thread, up to ``depth`` ahead of the consumer: parsing
+    the file (Arrow) and validating and inserting (DuckDB) both release the GIL, so the
+    next chunk is read while this one is loaded. The producer's errors are raised here;
+    a consumer that stops early (an error, a kill) stops the producer too."""
+    out: queue.Queue = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def put(item) -> bool:
+        while not stop.is_set():
+            try:
+                out.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def produce() -> None:
+        try:
+            for item in items:
+                if not put((item, None)):
+                    return
+        except BaseException as exc:  # noqa: BLE001 - handed to the consumer, raised there
+            put((None, exc))
+            return
+        put((_DONE, None))
+
+    worker = threading.Thread(target=produce, name="carepath-read-ahead", daemon=True)
+    worker.start()
+    try:
+        while True:
+            item, error = out.get()
+            if error is not None:
+                raise error
+            if item is _DONE:
+                return
+            yield item
+    finally:
+        stop.set()
+        worker.join()
 
 
 def _load_chunk(con: duckdb.DuckDBPyConnection, plan: Plan, chunk: pa.Table,
