@@ -14,6 +14,7 @@ import pyarrow as pa
 
 from carepath import stats
 from carepath.indicators.definition import CONF_95, CONF_998, Definition, Population
+from carepath.model.codes import AGE_BANDS
 from carepath.stats.trend import TREND_POINTS
 
 NATIONAL = "national"
@@ -113,7 +114,8 @@ def parents(mem: duckdb.DuckDBPyConnection, amap: pa.Table | pd.DataFrame) -> pd
 
 
 def roll_up(mem: duckdb.DuckDBPyConnection, frame: pa.Table | pd.DataFrame,
-            amap: pa.Table | pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+            amap: pa.Table | pd.DataFrame, keys: list[str], *, arrow: bool = False
+            ) -> pd.DataFrame | pa.Table:
     """Sum unit-level counts into every area the unit belongs to, by ``keys``."""
     names = frame.column_names if isinstance(frame, pa.Table) else list(frame.columns)
     metrics = [c for c in ("num", "den", "total", "total_sq") if c in names]
@@ -121,7 +123,52 @@ def roll_up(mem: duckdb.DuckDBPyConnection, frame: pa.Table | pd.DataFrame,
     sums = ", ".join(f'sum(u."{m}") AS "{m}"' for m in metrics)
     return sql(mem, f"SELECT u.period, a.area_type, a.area_code{key_sql}, {sums} FROM u "
                     "JOIN a ON a.period = u.period AND a.unit = u.unit GROUP BY ALL",
-               u=frame, a=amap)
+               arrow=arrow, u=frame, a=amap)
+
+
+def standardised_cells(mem: duckdb.DuckDBPyConnection, defn: Definition, rolled: pa.Table,
+                       category: str | None) -> pd.DataFrame:
+    """Cells of a standardised indicator from counts rolled up by sex and age band: by
+    period, area and ``category`` (a breakdown column; None for all), the totals and the
+    counts of each age band (``num_bands``, ``den_bands``), and for indirect
+    standardisation the expected count and the reference rate from national's rates by
+    sex and age band. In SQL: on England the same in pandas took seconds per indicator."""
+    cat = f'"{category}"' if category else "'all'"
+    bands = range(len(AGE_BANDS))
+    per_band = ", ".join(
+        f"coalesce(sum({m}) FILTER (WHERE age_band = {b}), 0) AS {m}{b}"
+        for m in ("num", "den") for b in bands)
+    query = f"""
+        WITH r AS (SELECT period, area_type, area_code, {cat} AS category, sex, age_band,
+                          num, den FROM rolled WHERE {cat} IS NOT NULL),
+        cells AS (SELECT period, area_type, area_code, category, coalesce(sum(num), 0)
+                         AS num, coalesce(sum(den), 0) AS den, {per_band}
+                  FROM r GROUP BY ALL)"""
+    indirect = defn.statistic in ("isr", "isratio")
+    if indirect:
+        query += f""",
+        national AS (SELECT * FROM r WHERE area_type = '{NATIONAL}'),
+        ref AS (SELECT period, category, sex, age_band, CASE WHEN sum(den) > 0 THEN
+                       sum(num) / sum(den) ELSE 0 END AS rate
+                FROM national WHERE sex IS NOT NULL AND age_band IS NOT NULL GROUP BY ALL),
+        expected AS (SELECT period, area_type, area_code, category,
+                            coalesce(sum(r.den * coalesce(ref.rate, 0)), 0) AS expected
+                     FROM r LEFT JOIN ref USING (period, category, sex, age_band)
+                     GROUP BY ALL),
+        totals AS (SELECT period, category, sum(num) / nullif(sum(den), 0) AS ref_rate
+                   FROM national GROUP BY ALL)
+        SELECT * FROM cells JOIN expected USING (period, area_type, area_code, category)
+        LEFT JOIN totals USING (period, category)"""
+    else:
+        query += " SELECT * FROM cells"
+    query += " ORDER BY period, area_type, area_code, category"
+    table = sql(mem, query, arrow=True, rolled=rolled)
+    cells = table.drop_columns([f"{m}{b}" for m in ("num", "den") for b in bands]).to_pandas(
+        date_as_object=False)
+    for m in ("num", "den"):
+        matrix = np.column_stack([table.column(f"{m}{b}").to_numpy() for b in bands])
+        cells[f"{m}_bands"] = list(matrix)
+    return cells
 
 
 # ----- the statistic --------------------------------------------------------------------

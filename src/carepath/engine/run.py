@@ -188,33 +188,6 @@ def _merge_parts(ctx, num: pa.Table, den: pa.Table | None, keys: list[str],
                       arrow=True, num=num, den=den)
 
 
-def _standardised_cells(defn: Definition, rolled: pd.DataFrame, cat: str) -> pd.DataFrame:
-    keys = ["period", "area_type", "area_code", cat]
-    cells = rolled.groupby(keys, as_index=False)[["num", "den"]].sum()
-    by_band = rolled.groupby(keys + ["age_band"])[["num", "den"]].sum()
-    bands = range(len(AGE_BANDS))
-    x = by_band["num"].unstack("age_band").reindex(columns=bands, fill_value=0).fillna(0)
-    n = by_band["den"].unstack("age_band").reindex(columns=bands, fill_value=0).fillna(0)
-    index = pd.MultiIndex.from_frame(cells[keys])
-    cells["num_bands"] = list(x.reindex(index).to_numpy())
-    cells["den_bands"] = list(n.reindex(index).to_numpy())
-    if defn.statistic in ("isr", "isratio"):
-        national = rolled[rolled.area_type == rollup.NATIONAL]
-        ref = national.groupby(["period", cat, "sex", "age_band"], as_index=False)[
-            ["num", "den"]].sum()
-        ref["ref"] = np.where(ref.den > 0, ref.num / ref.den.where(ref.den > 0), 0.0)
-        exp = rolled.merge(ref[["period", cat, "sex", "age_band", "ref"]],
-                           on=["period", cat, "sex", "age_band"], how="left")
-        exp["e"] = exp.den * exp.ref.fillna(0.0)
-        cells = cells.merge(exp.groupby(keys, as_index=False)["e"].sum().rename(
-            columns={"e": "expected"}), on=keys, how="left")
-        totals = national.groupby(["period", cat], as_index=False)[["num", "den"]].sum()
-        totals["ref_rate"] = totals.num / totals.den
-        cells = cells.merge(totals[["period", cat, "ref_rate"]], on=["period", cat],
-                            how="left")
-    return cells
-
-
 def _unit_counts(ctx, defn, ptable, group: tuple[str, ...], periods_key: tuple
                  ) -> pd.DataFrame:
     if cp.pairable(defn):
@@ -242,14 +215,16 @@ def _breakdown_cells(ctx, defn, merged: pa.Table, areas: Areas, breakdown: str
     keys = list(dict.fromkeys(strata + ([] if breakdown == "all" else [breakdown])))
     # Breakdowns from PCN up: per-practice cells are too small to read.
     amap = areas.amap if breakdown == "all" else areas.for_breakdowns
-    rolled = rollup.roll_up(ctx.mem, merged, amap, keys)
-    if breakdown == "all":
-        rolled["_all"] = "all"
     if defn.statistic in STANDARDISED:
-        cells = _standardised_cells(defn, rolled, cat)
+        rolled = rollup.roll_up(ctx.mem, merged, amap, keys, arrow=True)
+        cells = rollup.standardised_cells(ctx.mem, defn, rolled,
+                                          None if breakdown == "all" else breakdown)
     else:
-        cells = rolled
-    cells = cells.rename(columns={cat: "category"}).assign(breakdown=breakdown)
+        cells = rollup.roll_up(ctx.mem, merged, amap, keys)
+        if breakdown == "all":
+            cells["_all"] = "all"
+        cells = cells.rename(columns={cat: "category"})
+    cells = cells.assign(breakdown=breakdown)
     if breakdown == "age_band":
         cells["category"] = cells.category.astype(int).map(dict(enumerate(AGE_BANDS)))
     cells["category"] = cells.category.astype(str)
