@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import ibis
 import pytest
@@ -73,3 +73,25 @@ def test_between_agrees_with_python(low, high):
     node = expr.parse_filter(f"age between {low} and {high}", {"age": "int"})
     got = table.filter(expr.to_ibis(node, lambda r: table[r.name])).to_pandas()["id"].tolist()
     assert got == [a for a in range(121) if low <= a <= high]
+
+
+OPS = {"<": lambda x, y: x < y, "<=": lambda x, y: x <= y, "=": lambda x, y: x == y,
+       "!=": lambda x, y: x != y, ">": lambda x, y: x > y, ">=": lambda x, y: x >= y}
+
+
+@given(st.lists(st.tuples(st.dates(date(2000, 1, 1), date(2030, 12, 31)),
+                          st.dates(date(2000, 1, 1), date(2030, 12, 31))),
+                min_size=1, max_size=20),
+       st.integers(min_value=-400, max_value=400), st.sampled_from(sorted(OPS)),
+       st.booleans())
+def test_date_offsets_agree_with_python(pairs, days, op, offset_on_left):
+    """Offsets in days between two dates are compiled as a difference in days (cheaper than
+    date + interval in DuckDB); either side, either sign, every comparison."""
+    rows = {"id": list(range(len(pairs))), "seen": [p[0] for p in pairs],
+            "diagnosis_date": [p[1] for p in pairs]}
+    offset = f"diagnosis_date {'+' if days >= 0 else '-'} {abs(days)} days"
+    text = f"{offset} {op} seen" if offset_on_left else f"seen {op} {offset}"
+    shifted = [d + timedelta(days=days) for _, d in pairs]
+    expected = [i for i, ((seen, _), s) in enumerate(zip(pairs, shifted, strict=True))
+                if (OPS[op](s, seen) if offset_on_left else OPS[op](seen, s))]
+    assert sorted(run(text, rows)["id"]) == expected

@@ -25,11 +25,10 @@ def test_a_reader_error_is_raised_after_the_items_before_it():
         yield "second"
         raise ValidationError("a row is longer than 16 MB", where="big.csv, after row 3")
 
-    got = []
+    ahead = _read_ahead(chunks(), 1)
+    assert [next(ahead), next(ahead)] == ["first", "second"]
     with pytest.raises(ValidationError, match="longer than 16 MB"):
-        for item in _read_ahead(chunks(), 1):
-            got.append(item)
-    assert got == ["first", "second"]
+        next(ahead)
     assert not _readers_alive()
 
 
@@ -37,8 +36,7 @@ def test_a_loader_that_stops_early_stops_the_reader():
     produced = itertools.count()
 
     def endless():
-        for n in produced:
-            yield n
+        yield from produced
 
     ahead = _read_ahead(endless(), 1)
     assert [next(ahead) for _ in range(3)] == [0, 1, 2]
