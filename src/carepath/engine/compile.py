@@ -263,13 +263,15 @@ def aggregate_pair(source: Source, defn: Definition, periods: Periods,
                             lambda r: rows[PERIOD_NAMES.get(r.name, r.name)]).fill_null(False)
 
     rows = rows.mutate(_num=flag(num.where), _den=flag(den.where))
-    rows = rows.filter(rows._num | rows._den)
     keys = {"period": rows.period, "unit": rows[defn.attribution_col]}
     for col in group_by:
         keys[col] = (_age_band_index(rows.year_of_birth, rows[num.date])
                      if col == "age_band" else rows[col].cast("string"))
-    return rows.group_by(**keys).aggregate(
+    # Groups with no row in either part are dropped after counting, not rows before it: a
+    # filter on the flags is pushed down by DuckDB and evaluates both conditions twice.
+    counts = rows.group_by(**keys).aggregate(
         num=rows._num.cast("float64").sum(), den=rows._den.cast("float64").sum())
+    return counts.filter((counts.num > 0) | (counts.den > 0))
 
 
 def aggregate_population(source: Source, pop: Population, periods: Periods,
