@@ -3,6 +3,8 @@ tests/indicators/conftest.py, then passed through the published method."""
 
 from __future__ import annotations
 
+from datetime import date
+
 import duckdb
 import pytest
 
@@ -207,3 +209,21 @@ def test_register_prevalence_only_for_periods_with_a_population(small_ws):
     # A tumour dated 31 March 2023 falls in 2022/23, but there is no list size before
     # April 2023: that period is not computed rather than shown as missing.
     assert periods == {"2023/24"}
+
+
+def test_bereaved_carers_rating_counts_only_the_overall_quality_question(small_ws):
+    # Three answers each from four carers: only overall_quality is the rating (D14); the
+    # other questions, answered less positively, must not be pooled into it.
+    answers = {"overall_quality": [True, True, True, False],
+               "pain_relief_last_days": [False, False, False, False],
+               "right_place": [True, False, False, False]}
+    days = [date(2023, 4, 1), date(2023, 9, 1), date(2024, 1, 1), date(2024, 3, 31)]
+    rows = [("voices", f"r{i}", "T1", question, None, positive, None, days[i],
+             None, None, None, None)
+            for question, positives in answers.items() for i, positive in enumerate(positives)]
+    with small_ws.transaction() as con:
+        con.executemany("INSERT INTO survey_responses VALUES "
+                        "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+    run(small_ws, "voices_overall_quality")
+    row = values(small_ws, "voices_overall_quality")[("T1", "all")]
+    assert (row.numerator, row.denominator) == (3, 4)
