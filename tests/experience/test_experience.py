@@ -37,11 +37,13 @@ def _insert(ws, rows):
 @pytest.fixture
 def survey_ws(tmp_path):
     ws = Workspace.init(tmp_path / "ws")
-    # T1: 40 respondents, 30 positive on Q1; T2: 10 respondents (suppressed); Q2 at T1 has
-    # only non-evaluative answers (missing); T3 answered Q1 zero positive of 25.
+    # T1: 40 respondents, 30 positive on Q1; T2: 10 respondents (suppressed); Q2 has only
+    # non-evaluative answers anywhere (a rating, not a % positive question); T3 answered Q1
+    # zero positive of 25, and Q3 only non-evaluatively where T1's 30 answered it (missing).
     _insert(ws, [("T1", "Q1", True, "60-64", 30), ("T1", "Q1", False, "60-64", 10),
                  ("T2", "Q1", True, "60-64", 10), ("T1", "Q2", None, "60-64", 5),
-                 ("T3", "Q1", False, "60-64", 25)])
+                 ("T3", "Q1", False, "60-64", 25), ("T1", "Q3", True, "60-64", 30),
+                 ("T3", "Q3", None, "60-64", 5)])
     return ws
 
 
@@ -53,7 +55,8 @@ def test_question_scores_publish_suppress_missing_and_zero(survey_ws):
     assert s.loc[("T1", "Q1"), "value_state"] == "published"
     assert s.loc[("T2", "Q1"), "value_state"] == "suppressed"
     assert np.isnan(s.loc[("T2", "Q1"), "value"])
-    assert s.loc[("T1", "Q2"), "value_state"] == "missing"
+    assert s.loc[("T3", "Q3"), "value_state"] == "missing"
+    assert "Q2" not in set(s.index.get_level_values("question_id"))
     assert s.loc[("T3", "Q1"), "value"] == 0 and s.loc[("T3", "Q1"), "value_state"] == \
         "published"
     assert s.loc[("national", "Q1"), "respondents"] == 75
@@ -64,9 +67,13 @@ def test_summary_scores(survey_ws):
     with survey_ws.connect(read_only=True) as con:
         s = question_scores(con, survey="cpes", start=START, end=END)
     summ = summary_scores(s).set_index("org_code")
-    assert summ.loc["T1", "summary_score"] == pytest.approx(0.75)
-    assert summ.loc["T1", "questions_withheld"] == 1
+    assert summ.loc["T1", "summary_score"] == pytest.approx((0.75 + 1.0) / 2)
+    assert summ.loc["T1", "questions_withheld"] == 0
+    assert summ.loc["T2", "questions_withheld"] == 1
     assert summ.loc["T2", "value_state"] == "suppressed"
+    # A question T3's respondents did not answer is not withheld (nothing was hidden).
+    assert summ.loc["T3", "questions_withheld"] == 0
+    assert summ.loc["T3", "questions_published"] == 1
 
 
 def test_suppression_threshold_is_a_named_constant(survey_ws):

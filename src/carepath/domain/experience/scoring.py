@@ -74,7 +74,9 @@ def _suppress(df: pd.DataFrame, n: str, cols: list[str], min_respondents: int) -
 
 def question_scores(con: duckdb.DuckDBPyConnection, *, survey: str, start: date, end: date,
                     min_respondents: int = MIN_RESPONDENTS) -> pd.DataFrame:
-    """% positive per organisation and question (plus the national row), Wilson 95% CI."""
+    """% positive per organisation and question (plus the national row), Wilson 95% CI.
+    A question nobody answered in an evaluative form (a 0-10 rating, say) has no % positive
+    and is left out, rather than shown everywhere as missing."""
     params = _check(survey, start, end, min_respondents)
     df = con.execute(f"""
         WITH a AS ({_answers_sql()})
@@ -84,6 +86,9 @@ def question_scores(con: duckdb.DuckDBPyConnection, *, survey: str, start: date,
         FROM a GROUP BY GROUPING SETS ((org_code, question_id), (question_id))
         ORDER BY org_code = '{NATIONAL}' DESC, org_code, question_id
     """, params).df()
+    national = df[df["org_code"] == NATIONAL]
+    evaluative = national.loc[national["respondents"] > 0, "question_id"]
+    df = df[df["question_id"].isin(evaluative)].reset_index(drop=True)
     df = with_wilson(df, "positive", "respondents")
     return _suppress(df, "respondents", ["positive", "value", "lower", "upper"],
                      min_respondents)
@@ -91,9 +96,11 @@ def question_scores(con: duckdb.DuckDBPyConnection, *, survey: str, start: date,
 
 def summary_scores(scores: pd.DataFrame) -> pd.DataFrame:
     """Per organisation: the mean % positive over its published questions (each question
-    weighted equally), how many questions were published and how many withheld."""
+    weighted equally), how many questions were published and how many withheld for small
+    numbers (a question the organisation's respondents did not answer is neither)."""
     pub = scores["value_state"] == STATE_PUBLISHED
-    g = scores.assign(published=pub, withheld=~pub).groupby("org_code", sort=False)
+    withheld = scores["value_state"] == STATE_SUPPRESSED
+    g = scores.assign(published=pub, withheld=withheld).groupby("org_code", sort=False)
     out = g.agg(questions_published=("published", "sum"),
                 questions_withheld=("withheld", "sum")).reset_index()
     means = scores[pub].groupby("org_code")["value"].mean()
