@@ -10,6 +10,7 @@ import pytest
 
 from carepath import stats
 from carepath.engine.run import compute
+from carepath.errors import CarepathError
 from carepath.indicators.library import builtin
 from carepath.indicators.periods import DAYS_PER_YEAR
 
@@ -227,3 +228,22 @@ def test_bereaved_carers_rating_counts_only_the_overall_quality_question(small_w
     run(small_ws, "voices_overall_quality")
     row = values(small_ws, "voices_overall_quality")[("T1", "all")]
     assert (row.numerator, row.denominator) == (3, 4)
+
+
+def test_the_workspace_total_is_not_called_england_unless_the_workspace_says_so(small_ws):
+    # A county's hierarchy names England, but its total is only the county's.
+    with small_ws.transaction() as con:
+        con.execute("INSERT INTO organisations VALUES ('ENG', 'England', 'england', "
+                    "DATE '2015-01-01', NULL, NULL, NULL, NULL)")
+    run(small_ws, "early_stage_known")
+    national = ("national", "all")
+    assert values(small_ws, "early_stage_known")[national].area_name == \
+        "All areas in the workspace"
+    config = small_ws.config_path.read_text()
+    small_ws.config_path.write_text('national_name = "England"\n' + config)
+    compute(small_ws, [builtin()["early_stage_known"]], force=True)
+    assert values(small_ws, "early_stage_known")[national].area_name == "England"
+    small_ws.config_path.write_text('national_name = ""\n' + config)
+    with pytest.raises(CarepathError, match="national_name") as info:
+        compute(small_ws, [builtin()["early_stage_known"]], force=True)
+    assert "carepath.toml" in str(info.value)

@@ -79,6 +79,18 @@ def practice_groups(config: dict) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["unit", "area_code"])
 
 
+def national_name(config: dict) -> str:
+    """What the whole workspace ("national") is called: ``national_name`` in carepath.toml,
+    else "All areas in the workspace". Never taken from an England organisation in the
+    hierarchy: a county's hierarchy names England too, and calling its own total "England"
+    would make every "compared with national" a comparison with the county."""
+    name = config.get("national_name", NATIONAL_NAME_DEFAULT)
+    if not isinstance(name, str) or not name.strip():
+        raise CarepathError("national_name must be a non-empty text",
+                            where="carepath.toml: national_name")
+    return name.strip()
+
+
 def _context(con: duckdb.DuckDBPyConnection, source: cp.Source, config: dict) -> Context:
     hierarchy = con.execute("SELECT child_code, parent_code, parent_type, valid_from, "
                             "valid_to FROM org_hierarchy").df()
@@ -86,9 +98,7 @@ def _context(con: duckdb.DuckDBPyConnection, source: cp.Source, config: dict) ->
         hierarchy[col] = pd.to_datetime(hierarchy[col])
     names = dict(con.execute("SELECT org_code, any_value(name) FROM organisations "
                              "GROUP BY 1").fetchall())
-    england = con.execute("SELECT any_value(name) FROM organisations WHERE org_type = "
-                          "'england'").fetchall()[0][0]
-    names[rollup.NATIONAL] = england or NATIONAL_NAME_DEFAULT
+    names[rollup.NATIONAL] = national_name(config)
     loads = con.execute("SELECT table_name, load_id FROM load_log").df()
     for code, spec in (config.get("groups") or {}).items():
         names[str(code)] = spec.get("name", str(code)) if isinstance(spec, dict) else str(code)

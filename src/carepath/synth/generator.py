@@ -85,7 +85,10 @@ def synthesise(directory: Path, options: SynthOptions,
         raise WorkspaceError(f"cannot write here: {exc.strerror}", where=str(directory.parent)
                              ) from None
     try:
-        ws = Workspace.init(tmp / "ws", name=directory.name)
+        # The England scale covers every practice, so its total is England; a county's
+        # total is only the county's.
+        ws = Workspace.init(tmp / "ws", name=directory.name,
+                            national_name="England" if options.scale == "england" else None)
         rows, manifest, seconds = fill(ws, options, progress)
         (ws.path / MANIFEST_NAME).write_text(json.dumps(manifest, indent=2) + "\n")
         if directory.exists():

@@ -79,7 +79,8 @@ class Workspace:
 
     # ----- create and open ----------------------------------------------------------------
     @classmethod
-    def init(cls, directory: Path, *, name: str | None = None) -> Workspace:
+    def init(cls, directory: Path, *, name: str | None = None,
+             national_name: str | None = None) -> Workspace:
         """Create a workspace. Built in a temporary sibling and renamed into place, so a
         failure leaves nothing half-made."""
         directory = Path(directory)
@@ -92,7 +93,7 @@ class Workspace:
         directory.parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=f".{directory.name}-", dir=directory.parent))
         try:
-            cls._populate(tmp, name or directory.name)
+            cls._populate(tmp, name or directory.name, national_name)
             if directory.exists():
                 directory.rmdir()
             tmp.rename(directory)
@@ -102,13 +103,16 @@ class Workspace:
         return cls(directory)
 
     @staticmethod
-    def _populate(root: Path, name: str) -> None:
+    def _populate(root: Path, name: str, national_name: str | None) -> None:
         for sub in DEFINITION_DIRS:
             (root / sub).mkdir()
         created = datetime.now().isoformat(timespec="seconds")
+        national = (f'national_name = "{_toml_escape(national_name)}"\n' if national_name
+                    else '# What the whole workspace is called ("All areas in the workspace" '
+                         'unless set):\n# national_name = "England"\n')
         (root / CONFIG_NAME).write_text(
             f'# Carepath workspace\nname = "{_toml_escape(name)}"\ncreated = "{created}"\n'
-            f'created_by_version = "{__version__}"\n\n[disclosure]\n'
+            f'created_by_version = "{__version__}"\n{national}\n[disclosure]\n'
             f"# Counts 1..suppress_below-1 are suppressed below national level.\n"
             f"suppress_below = 8\nround_to = 5\n"
         )
