@@ -17,6 +17,8 @@ from carepath.domain.contracts.definitions import load_contract
 from carepath.errors import ValidationError
 from carepath.indicators.library import load_library
 
+from .conftest import CONTRACT, write_pair
+
 LIB = load_library()
 
 
@@ -47,6 +49,17 @@ def test_year_3_hand_checked(contract_ws, loaded):
     assert fds.judgement == K.INDISTINGUISHABLE and fds.credited == 1.0
     assert fds.payment == pytest.approx(40_000)
     assert a.outcome_total == pytest.approx(70_000) and a.total == pytest.approx(970_000)
+    assert stage.status == fds.status == K.PAID
+
+
+def test_an_assessed_outcome_that_earns_nothing_is_not_earned_not_paid(contract_ws, tmp_path):
+    # Year 3's stage outcome is half way to target: a threshold of the full target pays 0.
+    strict = {**CONTRACT, "payment": {"default": {"rule": "threshold", "threshold": 1}}}
+    contract, fw = load_contract(write_pair(tmp_path / "strict", contract=strict), LIB)
+    with contract_ws.connect(read_only=True) as con:
+        stage, fds = assess(con, contract, fw, LIB, 3).outcomes
+    assert stage.payment == 0 and stage.status == K.NOT_EARNED
+    assert fds.payment > 0 and fds.status == K.PAID
 
 
 def test_year_4_met_capped_and_data_quality_gate(contract_ws, loaded):
@@ -115,6 +128,8 @@ def test_statement_csv_lines_add_up(contract_ws, loaded):
     fee, *outcomes, sub, total = (float(r["amount"]) for r in rows)
     assert sum(outcomes) == pytest.approx(sub) and fee + sub == pytest.approx(total)
     assert "half" not in rows[1]["reason"] and "50%" in rows[1]["reason"]
+    assert rows[-2]["reason"] == "of £100,000.00 at risk"
+    assert rows[-1]["reason"] == "of an annual value of £1,000,000.00"
     html = report.statement_html(a)
     assert "970,000.00" in html and "<script" not in html
 

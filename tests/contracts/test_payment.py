@@ -115,3 +115,10 @@ def test_contract_total_within_zero_and_amount_at_risk(outcomes, at_risk, rule):
     paid = sum(at_risk * (w / total_w) * float(pay.earned_fraction(a, rule))
                for w, a in outcomes)
     assert 0 <= paid <= at_risk * (1 + 1e-9)
+
+
+def test_a_value_worse_than_the_baseline_is_said_in_words_not_as_a_negative_share():
+    said = pay.reason(K.NOT_MET, -1.7, -1.7, 0.0, PaymentRule())
+    assert "worse than the baseline, by 170% of the distance from baseline to target" in said
+    assert "-" not in said
+    assert "achievement 50% of the way" in pay.reason(K.NOT_MET, 0.5, 0.5, 0.5, PaymentRule())

@@ -172,7 +172,7 @@ def _pay(res: OutcomeResult, c: Contract, year: int) -> None:
     res.credited = float(credit)
     fraction = float(pay.earned_fraction(res.credited, rule))
     res.payment = res.pot * fraction
-    res.status = K.PAID
+    res.status = K.PAID if res.payment > 0 else K.NOT_EARNED
     res.reason = pay.reason(res.judgement, res.achievement, res.credited, fraction, rule)
 
 

@@ -47,6 +47,7 @@ DQ_FAIL = "fail"
 
 # Payment line status.
 PAID = "paid"
+NOT_EARNED = "not_earned"  # assessed, and the outcome earned nothing this year
 FEE_BASED = "fee_based"
 WITHHELD = "withheld"
 FORFEITED = "forfeited"

@@ -100,7 +100,8 @@ def reason(judgement: str, a: float | None, c: float | None, fraction: float,
     if judgement == K.NO_DATA or a is None:
         return "no usable value for the year"
     head = K.JUDGEMENT_LABELS[judgement].split(" (")[0]
-    ach = f"achievement {a:.0%} of the way from baseline to target"
+    ach = (f"achievement {a:.0%} of the way from baseline to target" if a >= 0 else
+           f"worse than the baseline, by {-a:.0%} of the distance from baseline to target")
     if c is not None and c != a:
         ach += ", credited as on target because the interval includes the target"
     if rule.threshold is not None and c is not None and c < rule.threshold:

@@ -43,9 +43,9 @@ def statement_rows(a: Assessment) -> list[dict]:
                      "judgement": o.judgement, "data_quality": o.dq_status,
                      "status": o.status, "amount": round(o.payment, 2), "reason": o.reason})
     rows.append({**head, "line": "outcome_total", "amount": round(a.outcome_total, 2),
-                 "reason": f"of {a.at_risk:,.2f} at risk"})
+                 "reason": f"of £{a.at_risk:,.2f} at risk"})
     rows.append({**head, "line": "total", "amount": round(a.total, 2),
-                 "reason": f"of an annual value of {a.value:,.2f}"})
+                 "reason": f"of an annual value of £{a.value:,.2f}"})
     return rows
 
 
