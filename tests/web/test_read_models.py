@@ -147,3 +147,15 @@ def test_a_value_built_across_an_invalidation_is_not_kept(app):
         assert cache.get("counts", con, build) == 1  # the caller still gets its answer
         assert cache.get("counts", con, build) == 2  # but it was not kept
         assert cache.get("counts", con, build) == 2
+
+
+def test_no_funnel_for_values_without_a_denominator():
+    """A mean score or a count has nothing to place areas by: no empty funnel is drawn."""
+    from carepath.web.pages.indicators import funnel
+
+    points = [{"name": n, "value": v, "lower": v - 1, "upper": v + 1, "denominator": None,
+               "significance": "similar"} for n, v in (("A", 8.7), ("B", 8.8))]
+    assert funnel(points, [], average=8.75, y_title="score") is None
+    for p, n in zip(points, (923, 712), strict=True):
+        p["denominator"] = n
+    assert funnel(points, [], average=8.75, y_title="score") is not None

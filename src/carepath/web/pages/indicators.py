@@ -189,7 +189,10 @@ MIN_FUNNEL_AREAS = 2
 
 def funnel(points: list[dict], limits: list[dict], *, average: float | None,
            y_title: str) -> dict | None:
-    if len(points) < MIN_FUNNEL_AREAS or average is None:
+    """The funnel plot's spec, or None when it would say nothing: too few areas, no
+    average, or values without a denominator to place them by (a mean score, a count)."""
+    placed = [p for p in points if p.get("denominator")]
+    if len(placed) < MIN_FUNNEL_AREAS or average is None:
         return None
     spec = charts.funnel_plot(points, limits, average=average, x_title="Denominator",
                               y_title=y_title)
