@@ -146,6 +146,8 @@ def test_coproduction_page(site):
                  stage="needs_assessment", participants={"patients": 6, "carers": 2})
     page = c["prov"].get("/coproduction").text
     assert "Listening event" in page and "No pledges recorded yet." in page
+    events = page.split("Listening event")[0].rsplit("<tr>", 1)[1]
+    assert "2024-03-01" in events and "00:00" not in events  # the day, not a midnight time
 
 
 def test_find_person_form_redirects_for_analysts_only(site):
@@ -154,3 +156,13 @@ def test_find_person_form_redirects_for_analysts_only(site):
     assert r.status_code == 303 and r.headers["location"] == "/journeys/person/E"
     assert c["commish"].get("/journeys/person?pseudonym=E").status_code == 403
     assert 'id="pseudonym"' in c["analyst"].get(f"/journeys?{PERIOD}").text
+
+
+def test_p_values_are_never_shown_as_zero():
+    from carepath.web.render import ENV
+
+    macro = ENV.from_string('{% import "_care_tables.html" as t %}'
+                            '{{ t.td(row, "p_value", "p") }}')
+    assert "&lt; 0.001" in macro.render(row={"p_value": 1e-9})
+    assert "0.042" in macro.render(row={"p_value": 0.0421})
+    assert macro.render(row={"p_value": None}) == '<td class="num"></td>'
