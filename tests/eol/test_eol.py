@@ -132,3 +132,37 @@ def test_library_indicator_agrees_with_the_eol_page_when_people_change_their_min
         ).fetchone()
     assert (page.achieved, page.preference_recorded) == (1, 3)  # only E
     assert (num, den) == (page.achieved, page.preference_recorded)
+
+
+def test_last_90_days_indicators_agree_with_the_eol_page(jws):
+    """The library's last-90-days indicators count what the EoL page counts: emergency
+    admissions from the day of death back 89 days (not 90), of people who did not die of
+    an external cause."""
+    from carepath.engine.run import compute
+    from carepath.indicators.library import builtin
+
+    ids = ["deaths_with_emergency_admission_last_90_days", "emergency_admissions_last_90_days"]
+    with jws.transaction() as con:
+        # Road-traffic deaths at both ends of the year: not EoL deaths, yet Y had an
+        # emergency admission 10 days before dying; Y and Z's elective stays make the
+        # admissions cover 2024/25.
+        con.executemany("INSERT INTO deaths (patient_id, practice_code, date_of_death, "
+                        "place_of_death, underlying_cause) VALUES (?, 'P1', ?, 'other', "
+                        "'V892')", [("Y", date(2024, 4, 20)), ("Z", date(2025, 3, 31))])
+        con.executemany("INSERT INTO admissions (admission_id, patient_id, provider_code, "
+                        "admission_type, admission_date) VALUES (?, ?, 'T1', ?, ?)", [
+                            ("AY", "Y", "emergency", date(2024, 4, 10)),
+                            ("AY0", "Y", "elective", date(2024, 4, 1)),
+                            ("AZ", "Z", "elective", date(2025, 3, 31)),
+                            # E died on 1 December: 2 September is 90 days before, outside
+                            ("AE", "E", "emergency", date(2024, 9, 2))])
+    assert {o.status for o in compute(jws, [builtin()[i] for i in ids])} == {"computed"}
+    with jws.connect(read_only=True) as con:
+        page = eol_summary(con, start=START, end=END).iloc[0]
+        got = dict(con.execute(
+            "SELECT indicator_id, [numerator, denominator] FROM indicator_values WHERE "
+            "area_type = 'national' AND period = '2024/25' AND breakdown = 'all' AND "
+            "indicator_id IN (SELECT unnest(?))", [ids]).fetchall())
+    assert (page.deaths, page.with_emergency_admission, page.emergency_admissions) == (3, 2, 2)
+    assert got[ids[0]] == [page.with_emergency_admission, page.deaths]
+    assert got[ids[1]] == [page.emergency_admissions, page.deaths]
