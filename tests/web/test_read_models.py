@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from datetime import datetime
 
 import pytest
@@ -159,3 +160,19 @@ def test_no_funnel_for_values_without_a_denominator():
     for p, n in zip(points, (923, 712), strict=True):
         p["denominator"] = n
     assert funnel(points, [], average=8.75, y_title="score") is not None
+
+
+def test_isr_funnel_has_exact_poisson_limits_around_the_national_ratio():
+    rows = [{"value_state": "published", "numerator": o, "denominator": e}
+            for o, e in [(90, 100), (420, 400), (30, 35), (1500, 1480)]]
+    lines = queries.funnel_limits(rows, "isratio", 100.0)
+    assert lines and min(r["denominator"] for r in lines) >= 35 * 0.8
+    for key, side in (("lower95", -1), ("upper95", 1), ("lower998", -1), ("upper998", 1)):
+        line = [(r["denominator"], r[key]) for r in lines if key in r]
+        assert len(line) > 10 and all(side * (y - 100) > 0 for _, y in line)
+        # narrower as the expected count grows
+        assert all(side * (b[1] - a[1]) <= 1e-9 for a, b in itertools.pairwise(line))
+    # at about 1,500 expected the 95% limits are close to 100 +/- 1.96 x 100 / sqrt(E)
+    e, upper = max((r["denominator"], r["upper95"]) for r in lines if "upper95" in r)
+    assert upper == pytest.approx(100 + 196 / e ** 0.5, abs=0.6)
+    assert queries.funnel_limits(rows, "crude_rate", 100.0) == []

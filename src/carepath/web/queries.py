@@ -26,9 +26,11 @@ VALUE_COLUMNS = ["indicator_id", "area_code", "area_name", "area_type", "parent_
                  "lower95", "upper95", "lower998", "upper998", "statistic", "method",
                  "compared_to_parent", "compared_to_national", "trend", "value_state",
                  "value_note"]
-# Funnel limits are drawn for proportions (Wilson, PHE method); other statistics show the
-# points against the average only.
-FUNNEL_STATISTICS = {"proportion"}
+# Funnel limits are drawn for proportions (Wilson) and indirectly standardised ratios (exact
+# Poisson), as PHE draws them; other statistics show the points against the average only.
+FUNNEL_STATISTICS = {"proportion", "isratio"}
+# Limit lines span the areas' denominators with this much room either side.
+FUNNEL_X_MARGIN = (0.8, 1.1)
 
 
 def records(frame: pd.DataFrame) -> list[dict]:
@@ -175,12 +177,15 @@ def funnel_limits(rows: list[dict], statistic: str | None, average: float | None
              and r.get("numerator") is not None]
     if statistic not in FUNNEL_STATISTICS or average is None or len(pairs) < 2:
         return []
+    if statistic == "isratio":
+        return _ratio_limits(pairs, average)
     import numpy as np
 
     from carepath.stats.funnels import CONF_95, CONF_998, proportion_limit
 
     dens = [d for _, d in pairs]
-    axis = np.unique(np.geomspace(max(1.0, min(dens) * 0.8), max(dens) * 1.1, 60).round())
+    low, high = FUNNEL_X_MARGIN
+    axis = np.unique(np.geomspace(max(1.0, min(dens) * low), max(dens) * high, 60).round())
     baseline = average / multiplier
     lines = {f"{side}{tag}": np.clip(proportion_limit(axis, baseline, conf, side, multiplier),
                                      0.0, multiplier)
@@ -189,3 +194,28 @@ def funnel_limits(rows: list[dict], statistic: str | None, average: float | None
     out = [{"denominator": float(n), **{k: float(v[i]) for k, v in lines.items()}}
            for i, n in enumerate(axis)]
     return out
+
+
+def _ratio_limits(pairs: list[tuple[float, float]], scale: float) -> list[dict]:
+    """Exact Poisson lines for observed / expected (PHE): each line point is the expected
+    count at which an observed count just reaches the limit, so the lower and upper lines
+    have points at different expected counts (each row carries one line's value). The
+    national ratio is 1 by construction, so the national value is the ratio's scale."""
+    import numpy as np
+
+    from carepath.stats.funnels import CONF_95, CONF_998
+    from carepath.stats.funnels import funnel_limits as ratio_lines
+
+    observed = np.array([x for x, _ in pairs], dtype=float)
+    expected = np.array([e for _, e in pairs], dtype=float)
+    lines = ratio_lines(observed, expected, statistic="ratio", ratio_type="ratio")
+    low, high = FUNNEL_X_MARGIN
+    shown = (expected.min() * low, expected.max() * high)
+    out = []
+    for conf, tag in ((CONF_95, "95"), (CONF_998, "998")):
+        for side, ratios, at in (("lower", lines.lower[conf], lines.lower_denominator[conf]),
+                                 ("upper", lines.upper[conf], lines.upper_denominator[conf])):
+            ok = np.isfinite(ratios) & np.isfinite(at) & (at >= shown[0]) & (at <= shown[1])
+            out += [{"denominator": float(e), f"{side}{tag}": float(r * scale)}
+                    for e, r in zip(at[ok], ratios[ok], strict=True)]
+    return sorted(out, key=lambda r: r["denominator"])
