@@ -166,3 +166,12 @@ def test_p_values_are_never_shown_as_zero():
     assert "&lt; 0.001" in macro.render(row={"p_value": 1e-9})
     assert "0.042" in macro.render(row={"p_value": 0.0421})
     assert macro.render(row={"p_value": None}) == '<td class="num"></td>'
+
+
+def test_codes_in_tables_read_as_words():
+    from carepath.web.render import ENV
+
+    macro = ENV.from_string('{% import "_care_tables.html" as t %}'
+                            '{{ t.td(row, "status", "code") }}')
+    assert macro.render(row={"status": "significantly_below_target"}) == \
+        "<td>significantly below target</td>"
