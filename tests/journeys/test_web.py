@@ -133,6 +133,8 @@ def test_experience_page_keeps_suppressed_missing_and_published_apart(site):
     scores = page.split('id="scores"')[1].split("</table>")[0]
     assert "Suppressed" in scores  # T2 has 5 respondents
     assert "66.7" in scores  # T1: 20 of 30
+    assert "Wessex General (T1)" in scores  # named, not a bare code
+    assert "All organisations in the data" in scores  # the total is not called national
     assert c["lead"].get("/experience?survey=gallup").status_code == 422
 
 

@@ -34,6 +34,29 @@ def visible(con: duckdb.DuckDBPyConnection, who: Principal, frame: pd.DataFrame,
     return frame[~restricted | frame[group_col].isin(allowed)]
 
 
+# What the row summing every organisation in a survey or table is called on the page: it is
+# the workspace's own respondents, not England's.
+ALL_ORGANISATIONS = "All organisations in the data"
+
+
+def with_org_names(con: duckdb.DuckDBPyConnection, frame: pd.DataFrame, *,
+                   code_col: str = "org_code", total_code: str = "national") -> pd.DataFrame:
+    """``frame`` with ``org_name``: the organisation's name and code ("Casterbridge Hospitals
+    (RWZ)"), the code alone when it has no name, and ALL_ORGANISATIONS for the total row."""
+    if frame.empty:
+        return frame.assign(org_name=pd.Series(dtype="object"))
+    codes = sorted({str(c) for c in frame[code_col].dropna()})
+    names = dict(con.execute("SELECT org_code, any_value(name) FROM organisations WHERE "
+                             "org_code IN (SELECT unnest(?)) GROUP BY 1", [codes]).fetchall())
+
+    def label(code) -> str:
+        if code == total_code:
+            return ALL_ORGANISATIONS
+        return f"{names[code]} ({code})" if names.get(code) else str(code)
+
+    return frame.assign(org_name=[label(c) for c in frame[code_col]])
+
+
 def records(frame: pd.DataFrame) -> list[dict]:
     """Rows for templates: NaN and NA become None so the filters show blanks."""
     out = []
