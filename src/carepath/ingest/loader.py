@@ -46,7 +46,7 @@ MEMORY_LIMIT = "2GB"
 # small enough that memory stays bounded whatever the file size.
 CHUNK_ROWS = 1_000_000
 # Chunks read and prepared ahead while the database validates and inserts the last one:
-# one is enough to keep both cores busy, and memory stays at two chunks.
+# one is enough to keep both cores busy, and memory stays at a few chunks.
 CHUNKS_AHEAD = 1
 
 
