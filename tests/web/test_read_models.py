@@ -175,4 +175,24 @@ def test_isr_funnel_has_exact_poisson_limits_around_the_national_ratio():
     # at about 1,500 expected the 95% limits are close to 100 +/- 1.96 x 100 / sqrt(E)
     e, upper = max((r["denominator"], r["upper95"]) for r in lines if "upper95" in r)
     assert upper == pytest.approx(100 + 196 / e ** 0.5, abs=0.6)
-    assert queries.funnel_limits(rows, "crude_rate", 100.0) == []
+    assert queries.funnel_limits(rows, "mean", 100.0) == []
+
+
+def _upper95_near(lines, at):
+    return min((abs(r["denominator"] - at), r["upper95"]) for r in lines if "upper95" in r)[1]
+
+
+def test_crude_rate_funnel_has_exact_poisson_limits_in_person_years():
+    # practices: events and mean registered population; national 500 per 100,000 a year
+    rows = [{"value_state": "published", "numerator": o, "denominator": n}
+            for o, n in [(40, 8000), (30, 6000), (90, 16000), (10, 2500)]]
+    one = queries.funnel_limits(rows, "crude_rate", 500.0, multiplier=100_000, years=1.0)
+    for key, side in (("lower95", -1), ("upper95", 1), ("lower998", -1), ("upper998", 1)):
+        line = [(r["denominator"], r[key]) for r in one if key in r]
+        assert len(line) > 10 and all(side * (y - 500) > 0 for _, y in line)
+        assert all(side * (b[1] - a[1]) <= 1e-9 for a, b in itertools.pairwise(line))
+    # 16,000 people for a year: 80 expected events, limits near 500 x (1 +/- 1.96 / sqrt(80))
+    assert _upper95_near(one, 16_000) == pytest.approx(500 * (1 + 1.96 / 80 ** 0.5), rel=0.03)
+    # the same people over two years are twice the person-years: narrower limits
+    two = queries.funnel_limits(rows, "crude_rate", 500.0, multiplier=100_000, years=2.0)
+    assert _upper95_near(two, 8_000) < _upper95_near(one, 8_000)

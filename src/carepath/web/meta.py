@@ -11,6 +11,7 @@ from pathlib import Path
 import duckdb
 from fastapi import Depends, Request
 
+from carepath.indicators.definition import Population
 from carepath.reports.indicator_meta import indicator_meta as _fallback_meta
 from carepath.web.db import get_con
 
@@ -39,6 +40,9 @@ def _from_definition(defn) -> dict:
         "authored_by": gov.authored_by, "checked_by": gov.checked_by,
         "next_review": str(gov.next_review), "references": list(defn.references),
         "polarity": polarity_text(defn.higher_is_better),
+        "multiplier": float(defn.scale),
+        # a rate per head of population per year (person-years), not per counted event
+        "per_year": isinstance(defn.denominator, Population),
     }
 
 

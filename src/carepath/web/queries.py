@@ -26,9 +26,12 @@ VALUE_COLUMNS = ["indicator_id", "area_code", "area_name", "area_type", "parent_
                  "lower95", "upper95", "lower998", "upper998", "statistic", "method",
                  "compared_to_parent", "compared_to_national", "trend", "value_state",
                  "value_note"]
-# Funnel limits are drawn for proportions (Wilson) and indirectly standardised ratios (exact
-# Poisson), as PHE draws them; other statistics show the points against the average only.
-FUNNEL_STATISTICS = {"proportion", "isratio"}
+# Funnel limits are drawn for proportions (Wilson), indirectly standardised ratios and crude
+# rates (exact Poisson), as PHE draws them; other statistics show the points against the
+# average only.
+FUNNEL_STATISTICS = {"proportion", "isratio", "crude_rate"}
+# Event counts along a rate funnel's axis.
+RATE_FUNNEL_POINTS = 80
 # Limit lines span the areas' denominators with this much room either side.
 FUNNEL_X_MARGIN = (0.8, 1.1)
 
@@ -169,9 +172,15 @@ def provenance(con: duckdb.DuckDBPyConnection, indicator_id: str) -> dict | None
     return dict(zip(keys, row, strict=True))
 
 
+PERCENT = 100.0
+
+
 def funnel_limits(rows: list[dict], statistic: str | None, average: float | None,
-                  multiplier: float = 100.0) -> list[dict]:
-    """95% and 99.8% lines around ``average`` across the rows' denominators."""
+                  multiplier: float = PERCENT, years: float = 1.0) -> list[dict]:
+    """95% and 99.8% lines around ``average`` across the rows' denominators. For a crude
+    rate, ``multiplier`` is its scale (per 100,000 ...) and ``years`` the person-years each
+    unit of denominator stands for (the period's length for a rate per head per year, 1 for
+    a rate per counted event)."""
     pairs = [(r["numerator"], r["denominator"]) for r in rows
              if r.get("value_state") == "published" and r.get("denominator")
              and r.get("numerator") is not None]
@@ -179,6 +188,8 @@ def funnel_limits(rows: list[dict], statistic: str | None, average: float | None
         return []
     if statistic == "isratio":
         return _ratio_limits(pairs, average)
+    if statistic == "crude_rate":
+        return _rate_limits(pairs, average, multiplier, years)
     import numpy as np
 
     from carepath.stats.funnels import CONF_95, CONF_998, proportion_limit
@@ -218,4 +229,33 @@ def _ratio_limits(pairs: list[tuple[float, float]], scale: float) -> list[dict]:
             ok = np.isfinite(ratios) & np.isfinite(at) & (at >= shown[0]) & (at <= shown[1])
             out += [{"denominator": float(e), f"{side}{tag}": float(r * scale)}
                     for e, r in zip(at[ok], ratios[ok], strict=True)]
+    return sorted(out, key=lambda r: r["denominator"])
+
+
+def _rate_limits(pairs: list[tuple[float, float]], average: float, multiplier: float,
+                 years: float) -> list[dict]:
+    """Exact Poisson lines for a crude rate around ``average`` (PHE): for event counts along
+    the axis, the denominator at which each count just reaches the limit."""
+    import numpy as np
+
+    from carepath.stats.funnels import CONF_95, CONF_998, poisson_funnel
+
+    per_unit = average / multiplier * years  # expected events per unit of denominator
+    if not per_unit > 0:
+        return []
+    dens = [d for _, d in pairs]
+    low, high = FUNNEL_X_MARGIN
+    shown = (min(dens) * low, max(dens) * high)
+    # Counts from well below the smallest area's expected events to above the largest's.
+    events = np.unique(np.geomspace(max(1.0, shown[0] * per_unit / 2),
+                                    max(2.0, shown[1] * per_unit * 2),
+                                    RATE_FUNNEL_POINTS).round())
+    out = []
+    for conf, tag in ((CONF_95, "95"), (CONF_998, "998")):
+        for side in ("lower", "upper"):
+            expected = poisson_funnel(events, (1 - conf) / 2, side)
+            at = expected / per_unit
+            ok = np.isfinite(at) & (at >= shown[0]) & (at <= shown[1])
+            out += [{"denominator": float(d), f"{side}{tag}": float(r * average)}
+                    for d, r in zip(at[ok], events[ok] / expected[ok], strict=True)]
     return sorted(out, key=lambda r: r["denominator"])

@@ -11,6 +11,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import Response
 
 from carepath import charts
+from carepath.indicators.periods import DAYS_PER_YEAR
 from carepath.web import benchmarking, queries, scopes
 from carepath.web.audit import record
 from carepath.web.cache import VersionedCache
@@ -144,7 +145,9 @@ def indicator_page(request: Request, indicator_id: str,
         statistic = rows[0]["statistic"] if rows else None
         unit = m.get("unit") or ""
         y_title = f"{m['title'][:60]}{f' ({unit})' if unit else ''}"
-        limits = queries.funnel_limits(rows, statistic, average)
+        limits = queries.funnel_limits(rows, statistic, average,
+                                       multiplier=m.get("multiplier", queries.PERCENT),
+                                       years=_period_years(rows) if m.get("per_year") else 1.0)
         od_facts = None
         if od and statistic == "proportion":
             adjusted = benchmarking.overdispersed_limits(rows, od)
@@ -181,6 +184,12 @@ def indicator_page(request: Request, indicator_id: str,
 
     return render_cached(request, "indicator.html",
                          (indicator_id, level, period, parent or "", od or ""), build, con)
+
+
+def _period_years(rows: list[dict]) -> float:
+    """Years in the rows' period (one period per page), as the engine counts person-years."""
+    start, end = rows[0]["period_start"], rows[0]["period_end"]
+    return ((pd.Timestamp(end) - pd.Timestamp(start)).days + 1) / DAYS_PER_YEAR
 
 
 # A funnel plot compares areas with each other; with fewer it says nothing.
