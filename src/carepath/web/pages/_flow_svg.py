@@ -12,6 +12,13 @@ WIDTH, HEIGHT = 760, 360
 NODE_WIDTH = 12
 GAP = 6
 LABEL_PAD = 4
+FONT_PX = 11
+# Baselines of labels in one column at least this far apart: 11 px text never overlaps.
+LABEL_LINE = 13
+BASELINE_DROP = 4  # from a box's middle to its label's baseline
+# Room right of the last column for its labels: inside the picture they met the labels of
+# the column before, which run rightwards into the same gap.
+LAST_LABEL_ROOM = 190
 COLOURS = ("#005EB8", "#007F3B", "#ED8B00", "#7C2855", "#330072", "#00A499", "#768692")
 
 
@@ -20,7 +27,10 @@ def flow_svg(edges: pd.DataFrame, stages: tuple[str, ...]) -> str:
     if edges.empty:
         return ""
     nodes = _layout(edges, stages)
-    parts = [(f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {HEIGHT}" '
+    labels = _label_baselines(nodes)
+    height = max(HEIGHT, max(labels.values()) + BASELINE_DROP)  # the last label fits
+    width = WIDTH + LAST_LABEL_ROOM
+    parts = [(f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height:.0f}" '
              'role="img" aria-label="Routes through the pathway" class="flow-diagram">')]
     offsets_out: dict[tuple[str, str], float] = {}
     offsets_in: dict[tuple[str, str], float] = {}
@@ -40,12 +50,13 @@ def flow_svg(edges: pd.DataFrame, stages: tuple[str, ...]) -> str:
             f'stroke="{COLOURS[i % len(COLOURS)]}" stroke-opacity="0.35" '
             f'stroke-width="{max(h, 1):.1f}"><title>{escape(str(e.source))} → '
             f'{escape(str(e.target))}: {e.tumours:,}</title></path>')
-    for (_stage, name), n in nodes.items():
+    for key, n in nodes.items():
         parts.append(f'<rect x="{n["x"]:.1f}" y="{n["y"]:.1f}" width="{NODE_WIDTH}" '
                      f'height="{max(n["h"], 1):.1f}" fill="#212B32"/>')
-        anchor, dx = ("end", -LABEL_PAD) if n["last"] else ("start", NODE_WIDTH + LABEL_PAD)
-        parts.append(f'<text x="{n["x"] + dx:.1f}" y="{n["y"] + n["h"] / 2 + 4:.1f}" '
-                     f'font-size="11" text-anchor="{anchor}">{escape(str(name))} '
+        anchor, dx = "start", NODE_WIDTH + LABEL_PAD
+        words = str(key[1]).replace("_", " ")
+        parts.append(f'<text x="{n["x"] + dx:.1f}" y="{labels[key]:.1f}" '
+                     f'font-size="{FONT_PX}" text-anchor="{anchor}">{escape(words)} '
                      f'({n["count"]:,})</text>')
     parts.append("</svg>")
     return "\n".join(parts)
@@ -68,6 +79,19 @@ def _layout(edges: pd.DataFrame, stages: tuple[str, ...]) -> dict:
         y = 0.0
         for name, c in mine:
             out[(stage, name)] = {"x": i * step, "y": y, "h": c * scale, "count": c,
-                                  "scale": scale, "last": i == len(stages) - 1}
+                                  "scale": scale}
             y += c * scale + GAP
+    return out
+
+
+def _label_baselines(nodes: dict) -> dict:
+    """Each box's label beside its middle, pushed down where the box above is too thin for
+    both labels to be read (small groups at the bottom of a column)."""
+    out = {}
+    for stage in dict.fromkeys(k[0] for k in nodes):
+        previous = float("-inf")
+        for key in sorted((k for k in nodes if k[0] == stage), key=lambda k: nodes[k]["y"]):
+            n = nodes[key]
+            previous = max(n["y"] + n["h"] / 2 + BASELINE_DROP, previous + LABEL_LINE)
+            out[key] = previous
     return out
