@@ -73,6 +73,13 @@ def test_public_pages_show_the_policy_and_reasons(clients):
         "/public/indicators/screening_bowel_60_74?period=2023/24").text
     assert page.count("Suppressed") >= 2 and "secondary suppression" in page
     assert "Alpha Surgery" not in page  # practices are never on the public view
+    # Signed in, the header says so (it offered "Sign in"); the figures are the same.
+    signed_in = clients["northlead"].get(
+        "/public/indicators/screening_bowel_60_74?period=2023/24").text
+    assert "Sign out" in signed_in and "Sign in<" not in signed_in
+    assert "Sign out" not in page
+    assert _main(signed_in) == _main(page)
+    assert "Sign out" in clients["northlead"].get("/public").text
 
 
 def test_names_that_look_like_markup_are_escaped(clients, app):
@@ -160,3 +167,7 @@ def test_cached_page_bodies_never_cross_users_or_scopes(clients):
         for client, page in ((clients["northlead"], north), (clients["analyst"], analyst)):
             token = client.get("/login").text.split('name="csrf_token" value="')[1][:20]
             assert token in page  # the sign-out form carries this user's own token
+
+
+def _main(page: str) -> str:
+    return page.split("<main", 1)[1].split("</main>", 1)[0]

@@ -18,6 +18,8 @@ from carepath.web.db import get_con
 from carepath.web.meta import get_meta
 from carepath.web.pages.indicators import ordered_bar, table_response
 from carepath.web.render import NavItem, render, render_cached
+from carepath.web.scopes import Principal
+from carepath.web.security import current_principal
 
 router = APIRouter()
 NAV_ITEMS = (NavItem("Public outcomes", "/public", order=90),)
@@ -61,7 +63,8 @@ def _indicator_or_404(meta: dict, indicator_id: str) -> dict:
 
 @router.get("/public", include_in_schema=False)
 def public_home(request: Request, con: duckdb.DuckDBPyConnection = Depends(get_con),
-                meta: dict = Depends(get_meta)):
+                meta: dict = Depends(get_meta),
+                _who: Principal = Depends(current_principal)):  # header: who is signed in
     national = con.execute(
         """WITH l AS (SELECT indicator_id, max(period_end) pe FROM indicator_values
                       WHERE breakdown = 'all' AND area_type = 'national' GROUP BY 1)
@@ -81,7 +84,8 @@ def public_home(request: Request, con: duckdb.DuckDBPyConnection = Depends(get_c
 def public_indicator(request: Request, indicator_id: str,
                      period: str | None = Query(None, max_length=40),
                      con: duckdb.DuckDBPyConnection = Depends(get_con),
-                     meta: dict = Depends(get_meta)):
+                     meta: dict = Depends(get_meta),
+                     _who: Principal = Depends(current_principal)):
     m = _indicator_or_404(meta, indicator_id)
     periods = queries.periods(request.app.state.cache, con, indicator_id)
     period = period or (periods[-1] if periods else None)
