@@ -39,22 +39,25 @@ def visible(con: duckdb.DuckDBPyConnection, who: Principal, frame: pd.DataFrame,
 ALL_ORGANISATIONS = "All organisations in the data"
 
 
-def with_org_names(con: duckdb.DuckDBPyConnection, frame: pd.DataFrame, *,
-                   code_col: str = "org_code", total_code: str = "national") -> pd.DataFrame:
+def org_names(con: duckdb.DuckDBPyConnection, *frames: pd.DataFrame,
+              code_col: str = "org_code") -> dict[str, str]:
+    """Names of the organisations in any of ``frames`` (one query for all of them)."""
+    codes = sorted({str(c) for f in frames if not f.empty for c in f[code_col].dropna()})
+    return dict(con.execute("SELECT org_code, any_value(name) FROM organisations WHERE "
+                            "org_code IN (SELECT unnest(?)) GROUP BY 1", [codes]).fetchall())
+
+
+def with_org_names(frame: pd.DataFrame, names: dict[str, str], *, code_col: str = "org_code",
+                   total_code: str = "national") -> pd.DataFrame:
     """``frame`` with ``org_name``: the organisation's name and code ("Casterbridge Hospitals
     (RWZ)"), the code alone when it has no name, and ALL_ORGANISATIONS for the total row."""
-    if frame.empty:
-        return frame.assign(org_name=pd.Series(dtype="object"))
-    codes = sorted({str(c) for c in frame[code_col].dropna()})
-    names = dict(con.execute("SELECT org_code, any_value(name) FROM organisations WHERE "
-                             "org_code IN (SELECT unnest(?)) GROUP BY 1", [codes]).fetchall())
-
     def label(code) -> str:
         if code == total_code:
             return ALL_ORGANISATIONS
         return f"{names[code]} ({code})" if names.get(code) else str(code)
 
-    return frame.assign(org_name=[label(c) for c in frame[code_col]])
+    return frame.assign(org_name=[label(c) for c in frame[code_col]] if not frame.empty
+                        else pd.Series(dtype="object"))
 
 
 def records(frame: pd.DataFrame) -> list[dict]:

@@ -11,7 +11,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from carepath.domain.experience import scoring
 from carepath.model.codes import SURVEYS
 from carepath.web.db import get_con
-from carepath.web.pages._care_common import period, records, with_org_names
+from carepath.web.pages._care_common import org_names, period, records, with_org_names
 from carepath.web.render import NavItem, render
 from carepath.web.scopes import STAFF_ROLES, Principal
 from carepath.web.security import require_user
@@ -30,10 +30,11 @@ def experience_page(request: Request, survey: str = Query("cpes", pattern=SURVEY
     scores = scoring.question_scores(con, survey=survey, start=s, end=e)
     adjusted = scoring.casemix_adjusted(con, survey=survey, start=s, end=e)
     summary = scoring.summary_scores(scores) if not scores.empty else scores
+    names = org_names(con, scores, adjusted)  # summary's organisations are the scores'
     return render(request, "experience.html", {
         "title": "Experience", "survey": survey, "surveys": SURVEYS, "start": s, "end": e,
         "min_respondents": scoring.MIN_RESPONDENTS,
-        "summary": records(with_org_names(con, summary)),
-        "scores": records(with_org_names(con, scores)),
-        "adjusted": records(with_org_names(con, adjusted)),
+        "summary": records(with_org_names(summary, names)),
+        "scores": records(with_org_names(scores, names)),
+        "adjusted": records(with_org_names(adjusted, names)),
     })
