@@ -109,3 +109,24 @@ def test_shrinkage_rates_and_no_variation():
     assert s.method == "empirical Bayes (Poisson-gamma)"
     assert np.all(np.diff(stats.reliability(ev[np.argsort(pop)], np.sort(pop),
                                             statistic="rate")) >= 0)
+
+
+@pytest.mark.parametrize("statistic, multiplier", [("proportion", 100), ("rate", 100_000)])
+def test_funnel_limits_centre_on_a_given_baseline(statistic, multiplier):
+    """A page compares areas with the national value, not with the pooled value of the
+    areas shown: ``baseline`` moves the lines, and the pooled value is the default."""
+    x = np.array([30.0, 45, 80, 120])
+    n = np.array([100.0, 150, 300, 400]) * (1 if statistic == "proportion" else 1000)
+    points = [100.0, 400.0] if statistic == "proportion" else [20.0, 90.0]
+    pooled = x.sum() / n.sum() * (1 if statistic == "proportion" else multiplier)
+    default = stats.funnel_limits(x, n, statistic=statistic, points=points)
+    same = stats.funnel_limits(x, n, statistic=statistic, points=points, baseline=pooled)
+    higher = stats.funnel_limits(x, n, statistic=statistic, points=points,
+                                 baseline=pooled * 1.5)
+    for c in (stats.CONF_95, stats.CONF_998):
+        np.testing.assert_allclose(same.lower[c], default.lower[c])
+        np.testing.assert_allclose(same.upper[c], default.upper[c])
+        assert (higher.lower[c] > default.lower[c]).all()
+        assert (higher.upper[c] > default.upper[c]).all()
+    centre = pooled * 1.5 * (multiplier if statistic == "proportion" else 1)
+    assert higher.baseline == pytest.approx(centre)

@@ -196,3 +196,14 @@ def test_crude_rate_funnel_has_exact_poisson_limits_in_person_years():
     # the same people over two years are twice the person-years: narrower limits
     two = queries.funnel_limits(rows, "crude_rate", 500.0, multiplier=100_000, years=2.0)
     assert _upper95_near(two, 8_000) < _upper95_near(one, 8_000)
+
+
+def test_proportion_funnel_centres_on_the_national_value():
+    """The lines surround the national value (here 40%), not the shown areas' pooled 20%."""
+    rows = [{"value_state": "published", "numerator": o, "denominator": n}
+            for o, n in [(20, 100), (60, 300), (10, 50)]]
+    lines = queries.funnel_limits(rows, "proportion", 40.0)
+    assert len(lines) > 10 and lines[0]["denominator"] >= 50 * 0.8
+    assert all(r["lower998"] < r["lower95"] < 40 < r["upper95"] < r["upper998"] for r in lines)
+    at_300 = min(lines, key=lambda r: abs(r["denominator"] - 300))
+    assert at_300["upper95"] == pytest.approx(40 + 196 * (0.4 * 0.6 / 300) ** 0.5, abs=0.6)

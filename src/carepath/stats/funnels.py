@@ -238,30 +238,35 @@ def funnel_limits(x, n, *, statistic: Statistic = "proportion",
                   confidence=(CONF_95, CONF_998), multiplier: float | None = None,
                   points=None, rate=None, rate_type: RateType = "crude",
                   years_of_data: float = 1, ratio_type: str = "ratio",
-                  clamp: bool = True) -> FunnelLimits:
+                  clamp: bool = True, baseline: float | None = None) -> FunnelLimits:
     """Funnel lines for a set of areas (x numerators, n denominators / expected counts).
 
     ``points`` overrides PHE's 100-point axis (denominators for proportions, events for
     ratios and rates). Proportion lines are clamped to [0, multiplier] unless ``clamp`` is
     False. Defaults: multiplier 100 for proportions and 100,000 for rates.
+
+    The lines centre on the areas' pooled value (sum x / sum n) unless ``baseline`` is
+    given, as in :func:`funnel_significance`: a proportion as a fraction, a rate per
+    ``multiplier``. A ratio's funnel always centres on 1.
     """
     levels = _check_levels(confidence)
     x = as_float_array(x, "x")
     if statistic == "proportion":
         return _proportion_limits(x, n, levels, 100 if multiplier is None else multiplier,
-                                  points, clamp)
+                                  points, clamp, baseline)
     if statistic == "ratio":
         return _ratio_limits(x, n, levels, points, ratio_type)
     if statistic == "rate":
         mult = 100_000 if multiplier is None else multiplier
         den = rate_denominator(x, n, rate, rate_type=rate_type, multiplier=mult)
-        return _rate_limits(x, den, levels, mult, points, years_of_data)
+        av = None if baseline is None else baseline / mult
+        return _rate_limits(x, den, levels, mult, points, years_of_data, av)
     raise StatsInputError(f"statistic must be 'proportion', 'ratio' or 'rate'; got {statistic!r}")
 
 
-def _proportion_limits(x, n, levels, multiplier, points, clamp) -> FunnelLimits:
+def _proportion_limits(x, n, levels, multiplier, points, clamp, baseline) -> FunnelLimits:
     x, n = _validated_pairs(x, n, "proportion")
-    av = _baseline(x, n)
+    av = _baseline(x, n) if baseline is None else baseline
     axis = funnel_axis(np.min(n), np.max(n)) if points is None else as_float_array(points,
                                                                                   "points")
     result = FunnelLimits("proportion", axis, av * multiplier)
@@ -290,8 +295,8 @@ def _ratio_limits(x, n, levels, points, ratio_type) -> FunnelLimits:
     return result
 
 
-def _rate_limits(x, den, levels, multiplier, points, years) -> FunnelLimits:
-    av = _baseline(x, den)
+def _rate_limits(x, den, levels, multiplier, points, years, baseline) -> FunnelLimits:
+    av = _baseline(x, den) if baseline is None else baseline
     if points is None:
         low_den, high_den = np.nanmin(den), np.nanmax(den)
         low = 0.0 if high_den > AXIS_ZERO_SPREAD * low_den \

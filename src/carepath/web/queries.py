@@ -30,8 +30,9 @@ VALUE_COLUMNS = ["indicator_id", "area_code", "area_name", "area_type", "parent_
 # rates (exact Poisson), as PHE draws them; other statistics show the points against the
 # average only.
 FUNNEL_STATISTICS = {"proportion", "isratio", "crude_rate"}
-# Event counts along a rate funnel's axis.
+# Event counts along a rate funnel's axis; denominators along a proportion funnel's.
 RATE_FUNNEL_POINTS = 80
+PROPORTION_FUNNEL_POINTS = 60
 # Limit lines span the areas' denominators with this much room either side.
 FUNNEL_X_MARGIN = (0.8, 1.1)
 
@@ -177,85 +178,57 @@ PERCENT = 100.0
 
 def funnel_limits(rows: list[dict], statistic: str | None, average: float | None,
                   multiplier: float = PERCENT, years: float = 1.0) -> list[dict]:
-    """95% and 99.8% lines around ``average`` across the rows' denominators. For a crude
-    rate, ``multiplier`` is its scale (per 100,000 ...) and ``years`` the person-years each
-    unit of denominator stands for (the period's length for a rate per head per year, 1 for
-    a rate per counted event)."""
-    pairs = [(r["numerator"], r["denominator"]) for r in rows
-             if r.get("value_state") == "published" and r.get("denominator")
-             and r.get("numerator") is not None]
-    if statistic not in FUNNEL_STATISTICS or average is None or len(pairs) < 2:
-        return []
-    if statistic == "isratio":
-        return _ratio_limits(pairs, average)
-    if statistic == "crude_rate":
-        return _rate_limits(pairs, average, multiplier, years)
+    """95% and 99.8% lines around ``average`` across the rows' denominators
+    (:func:`carepath.stats.funnels.funnel_limits`). For a crude rate, ``multiplier`` is its
+    scale (per 100,000 ...) and ``years`` the person-years each unit of denominator stands
+    for (the period's length for a rate per head per year, 1 for a rate per counted
+    event)."""
     import numpy as np
 
-    from carepath.stats.funnels import CONF_95, CONF_998, proportion_limit
+    from carepath.stats.funnels import funnel_limits as lines_for
 
-    dens = [d for _, d in pairs]
+    pairs = np.array([(r["numerator"], r["denominator"]) for r in rows
+                      if r.get("value_state") == "published" and r.get("denominator")
+                      and r.get("numerator") is not None], dtype=float).reshape(-1, 2)
+    if statistic not in FUNNEL_STATISTICS or average is None or len(pairs) < 2:
+        return []
+    x, den = pairs[:, 0], pairs[:, 1]
     low, high = FUNNEL_X_MARGIN
-    axis = np.unique(np.geomspace(max(1.0, min(dens) * low), max(dens) * high, 60).round())
-    baseline = average / multiplier
-    lines = {f"{side}{tag}": np.clip(proportion_limit(axis, baseline, conf, side, multiplier),
-                                     0.0, multiplier)
-             for conf, tag in ((CONF_95, "95"), (CONF_998, "998"))
-             for side in ("lower", "upper")}
-    out = [{"denominator": float(n), **{k: float(v[i]) for k, v in lines.items()}}
-           for i, n in enumerate(axis)]
-    return out
+    shown = (den.min() * low, den.max() * high)
+    if statistic == "isratio":
+        # The national ratio is 1 by construction, so the national value is its scale.
+        lines = lines_for(x, den, statistic="ratio", ratio_type="ratio")
+        return _exact_lines(lines, shown, scale=average)
+    if statistic == "crude_rate":
+        per_unit = average / multiplier * years  # expected events per unit of denominator
+        if not per_unit > 0:
+            return []
+        # Counts from well below the smallest area's expected events to above the largest's.
+        events = np.unique(np.geomspace(max(1.0, shown[0] * per_unit / 2),
+                                        max(2.0, shown[1] * per_unit * 2),
+                                        RATE_FUNNEL_POINTS).round())
+        lines = lines_for(x, den * years, statistic="rate", multiplier=multiplier,
+                          points=events, baseline=average, years_of_data=years)
+        return _exact_lines(lines, shown, scale=1.0)
+    axis = np.unique(np.geomspace(max(1.0, shown[0]), shown[1], PROPORTION_FUNNEL_POINTS)
+                     .round())
+    return lines_for(x, den, statistic="proportion", multiplier=multiplier, points=axis,
+                     baseline=average / multiplier).rows()
 
 
-def _ratio_limits(pairs: list[tuple[float, float]], scale: float) -> list[dict]:
-    """Exact Poisson lines for observed / expected (PHE): each line point is the expected
-    count at which an observed count just reaches the limit, so the lower and upper lines
-    have points at different expected counts (each row carries one line's value). The
-    national ratio is 1 by construction, so the national value is the ratio's scale."""
+def _exact_lines(lines, shown: tuple[float, float], scale: float) -> list[dict]:
+    """Exact Poisson lines (ratios, rates) as chart rows: each line point sits at the
+    denominator where a count just reaches the limit, so the lower and upper lines have
+    points at different denominators (each row carries one line's value)."""
     import numpy as np
 
     from carepath.stats.funnels import CONF_95, CONF_998
-    from carepath.stats.funnels import funnel_limits as ratio_lines
 
-    observed = np.array([x for x, _ in pairs], dtype=float)
-    expected = np.array([e for _, e in pairs], dtype=float)
-    lines = ratio_lines(observed, expected, statistic="ratio", ratio_type="ratio")
-    low, high = FUNNEL_X_MARGIN
-    shown = (expected.min() * low, expected.max() * high)
     out = []
     for conf, tag in ((CONF_95, "95"), (CONF_998, "998")):
-        for side, ratios, at in (("lower", lines.lower[conf], lines.lower_denominator[conf]),
+        for side, values, at in (("lower", lines.lower[conf], lines.lower_denominator[conf]),
                                  ("upper", lines.upper[conf], lines.upper_denominator[conf])):
-            ok = np.isfinite(ratios) & np.isfinite(at) & (at >= shown[0]) & (at <= shown[1])
-            out += [{"denominator": float(e), f"{side}{tag}": float(r * scale)}
-                    for e, r in zip(at[ok], ratios[ok], strict=True)]
-    return sorted(out, key=lambda r: r["denominator"])
-
-
-def _rate_limits(pairs: list[tuple[float, float]], average: float, multiplier: float,
-                 years: float) -> list[dict]:
-    """Exact Poisson lines for a crude rate around ``average`` (PHE): for event counts along
-    the axis, the denominator at which each count just reaches the limit."""
-    import numpy as np
-
-    from carepath.stats.funnels import CONF_95, CONF_998, poisson_funnel
-
-    per_unit = average / multiplier * years  # expected events per unit of denominator
-    if not per_unit > 0:
-        return []
-    dens = [d for _, d in pairs]
-    low, high = FUNNEL_X_MARGIN
-    shown = (min(dens) * low, max(dens) * high)
-    # Counts from well below the smallest area's expected events to above the largest's.
-    events = np.unique(np.geomspace(max(1.0, shown[0] * per_unit / 2),
-                                    max(2.0, shown[1] * per_unit * 2),
-                                    RATE_FUNNEL_POINTS).round())
-    out = []
-    for conf, tag in ((CONF_95, "95"), (CONF_998, "998")):
-        for side in ("lower", "upper"):
-            expected = poisson_funnel(events, (1 - conf) / 2, side)
-            at = expected / per_unit
-            ok = np.isfinite(at) & (at >= shown[0]) & (at <= shown[1])
-            out += [{"denominator": float(d), f"{side}{tag}": float(r * average)}
-                    for d, r in zip(at[ok], events[ok] / expected[ok], strict=True)]
+            ok = np.isfinite(values) & np.isfinite(at) & (at >= shown[0]) & (at <= shown[1])
+            out += [{"denominator": float(d), f"{side}{tag}": float(v * scale)}
+                    for d, v in zip(at[ok], values[ok], strict=True)]
     return sorted(out, key=lambda r: r["denominator"])

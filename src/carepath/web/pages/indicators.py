@@ -11,7 +11,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import Response
 
 from carepath import charts
-from carepath.indicators.periods import DAYS_PER_YEAR
+from carepath.indicators.periods import ReportingPeriod
 from carepath.web import benchmarking, queries, scopes
 from carepath.web.audit import record
 from carepath.web.cache import VersionedCache
@@ -188,8 +188,9 @@ def indicator_page(request: Request, indicator_id: str,
 
 def _period_years(rows: list[dict]) -> float:
     """Years in the rows' period (one period per page), as the engine counts person-years."""
-    start, end = rows[0]["period_start"], rows[0]["period_end"]
-    return ((pd.Timestamp(end) - pd.Timestamp(start)).days + 1) / DAYS_PER_YEAR
+    first = rows[0]
+    return ReportingPeriod(first["period"], pd.Timestamp(first["period_start"]).date(),
+                           pd.Timestamp(first["period_end"]).date()).years
 
 
 # A funnel plot compares areas with each other; with fewer it says nothing.
