@@ -35,9 +35,14 @@ DEFAULT_SUPPRESS_BELOW = 8
 DEFAULT_ROUND_TO = 5
 NATIONAL = "national"
 PUBLISHED, SUPPRESSED, MISSING = "published", "suppressed", "missing"
-# Statistics whose value is count / denominator x multiplier, so they can be recomputed
-# from rounded counts; others (DSR, ratios, means) keep their value.
-RECOMPUTABLE = {"proportion", "crude_rate"}
+# Statistics whose value is proportional to the count (count / denominator x a scale), so
+# they are recomputed from the rounded count: published with the exact value, the value
+# times the denominator would give the exact count back. DSRs (weighted by age band) and
+# means keep their value.
+RECOMPUTABLE = {"proportion", "crude_rate", "isratio", "isr", "count"}
+# Statistics whose denominator is a count (of people or of events) and so is rounded too;
+# an indirectly standardised ratio's denominator is an expected count, a model figure.
+ROUNDED_DENOMINATORS = {"proportion", "crude_rate"}
 # Statistics whose denominator is itself a count of people (and so disclosive when small).
 COUNT_DENOMINATORS = {"proportion"}
 LEVELS = (stats.CONF_95, stats.CONF_998)  # the two interval levels of indicator_values
@@ -170,7 +175,7 @@ def _round(row: dict, policy: DisclosurePolicy) -> dict:
         return row
     exact_num, exact_den = num, den
     row["numerator"] = round_count(num, policy.round_to)
-    if den is not None and row.get("statistic") in RECOMPUTABLE | COUNT_DENOMINATORS:
+    if den is not None and row.get("statistic") in ROUNDED_DENOMINATORS:
         row["denominator"] = round_count(den, policy.round_to)
     row["disclosure"] = ROUNDED_TEXT.format(n=policy.round_to)
     if row.get("statistic") in RECOMPUTABLE and row.get("value") is not None:
@@ -178,22 +183,38 @@ def _round(row: dict, policy: DisclosurePolicy) -> dict:
     return row
 
 
-def _multiplier(value: float, num: float, den: float | None) -> float:
-    """Recover the scale (100 for a percentage, 100,000 for a rate) from the exact figures."""
-    if not den or not num or not value:
-        return 100.0
-    return 10.0 ** round(math.log10(value / (num / den)))
+def _scale(row: dict, exact_num: float, exact_den: float) -> float | None:
+    """What the value is the count per denominator times: 100 for a percentage, the rate's
+    multiplier over the period's years for a crude rate per head, 100 x the reference rate
+    for an ISR ... read off the exact figures, so no definition needs to be at hand."""
+    if exact_num:
+        return row["value"] * exact_den / exact_num
+    # No events: the value is 0 whatever the scale; the upper limit still carries it.
+    upper = row.get("upper95")
+    if upper is None:
+        return None
+    per_one = _limits(row, exact_num, exact_den, 1.0)[0].upper
+    return float(upper / per_one) if per_one else None
+
+
+def _limits(row: dict, num: float, den: float, scale: float) -> list:
+    # The same published methods as the engine: Wilson for proportions; exact Poisson below
+    # 10 events and Byar's from 10 for rates, counts and standardised ratios.
+    method = stats.proportion if row.get("statistic") == "proportion" else stats.rate
+    return [method(num, den, confidence=level, multiplier=scale) for level in LEVELS]
 
 
 def _recompute(row: dict, exact_num: float, exact_den: float | None) -> None:
-    num, den = row["numerator"], row.get("denominator")
-    if not den:
+    num = row["numerator"]
+    den, exact_den = (1.0, 1.0) if row.get("statistic") == "count" \
+        else (row.get("denominator"), exact_den)
+    if not den or not exact_den:
         return
-    mult = _multiplier(row["value"], exact_num, exact_den)
-    row["value"] = num / den * mult
-    # The same published methods as the engine (Wilson; exact Poisson below 10, Byar's from 10).
-    method = stats.proportion if row.get("statistic") == "proportion" else stats.rate
-    limits = [method(num, den, confidence=level, multiplier=mult) for level in LEVELS]
+    scale = _scale(row, exact_num, exact_den)
+    if scale is None:
+        return
+    limits = _limits(row, num, den, scale)
+    row["value"] = float(limits[0].value)
     values = (limits[0].lower, limits[0].upper, limits[1].lower, limits[1].upper)
     for col, v in zip(CI_COLUMNS, values, strict=True):
         if col in row:

@@ -8,7 +8,7 @@ import pytest
 from ingest_helpers import NHS_A, write
 
 from carepath.cli import main
-from carepath.ingest.safe_csv import neutralise
+from carepath.safe_export import neutralise
 
 
 def run(capsys, *args) -> tuple[int, str, str]:

@@ -167,3 +167,69 @@ def test_invariants(rows, k, to):
         hidden = [a for b, a in grp if a["value_state"] == "suppressed"]
         shown = [a for b, a in grp if a["value_state"] == "published"]
         assert not (len(hidden) == 1 and shown), "a lone suppressed cell could be derived"
+
+
+def _scaled(code, num, den, statistic, scale):
+    """A row whose value is num / den x scale, with the engine's intervals."""
+    from carepath import stats
+
+    r = row(code, num, den, statistic=statistic)
+    method = stats.proportion if statistic == "proportion" else stats.rate
+    lim95, lim998 = (method(num, den, confidence=c, multiplier=scale) for c in (0.95, 0.998))
+    r.update(value=float(lim95.value), lower95=float(lim95.lower), upper95=float(lim95.upper),
+             lower998=float(lim998.lower), upper998=float(lim998.upper))
+    return r
+
+
+@pytest.mark.parametrize("statistic, den, scale", [
+    ("isratio", 812.37, 100),           # observed / expected x 100
+    ("isr", 812.37, 100 * 0.0042),      # observed / expected x reference rate
+    ("crude_rate", 20_000, 100_000 / 0.25),  # per 100,000 a year, over one quarter
+    ("crude_rate", 20_000, 50),         # a multiplier that is not a power of 10
+    ("proportion", 2_000, 100),
+])
+def test_published_value_gives_back_only_the_rounded_count(statistic, den, scale):
+    """Value x denominator / scale must be the published (rounded) count, never the exact
+    one: an ISR published with its exact value and expected count gave the count back."""
+    out = apply_disclosure([_scaled("A", 1956, den, statistic, scale),
+                            _scaled("B", 1002, den, statistic, scale)])
+    a = out[0]
+    assert a["numerator"] == 1955
+    published_den = a["denominator"]
+    assert a["value"] * published_den / scale == pytest.approx(1955)
+    assert a["lower95"] < a["value"] < a["upper95"]
+    assert a["value"] / scale * published_den != pytest.approx(1956, abs=0.5)
+
+
+def test_a_count_is_published_as_its_rounded_count():
+    from carepath import stats
+
+    r = row("A", 883, None, statistic="count")
+    iv = stats.rate(883, 1, confidence=0.95, multiplier=1)
+    r.update(value=883.0, lower95=float(iv.lower), upper95=float(iv.upper))
+    out = apply_disclosure([r, row("B", 40, None, statistic="count")])[0]
+    assert out["numerator"] == out["value"] == 885
+    expected = stats.rate(885, 1, confidence=0.95, multiplier=1)
+    assert (out["lower95"], out["upper95"]) == pytest.approx(
+        (float(expected.lower), float(expected.upper)))
+
+
+def test_no_events_keeps_the_rate_scale_for_the_interval():
+    zero = _scaled("Z", 0, 20_000, "crude_rate", 100_000 / 0.25)
+    out = apply_disclosure([zero, _scaled("B", 40, 20_000, "crude_rate", 100_000 / 0.25)])[0]
+    assert out["value"] == 0
+    assert out["upper95"] == pytest.approx(zero["upper95"])  # 20,000 rounds to itself
+
+
+@settings(max_examples=60, deadline=None)
+@given(num=st.integers(8, 5_000), den=st.floats(50, 1e6),
+       statistic=st.sampled_from(["isratio", "crude_rate", "count"]),
+       scale=st.sampled_from([1, 50, 100, 100_000, 400_000]))
+def test_value_always_agrees_with_the_published_count(num, den, statistic, scale):
+    den = None if statistic == "count" else den
+    r = _scaled("A", num, den or 1, statistic, scale)
+    r["denominator"] = den
+    out = apply_disclosure([r, _scaled("B", 500, den or 1, statistic, scale)])[0]
+    assert out["numerator"] == round_count(num, 5)
+    assert out["value"] == pytest.approx(out["numerator"] / (out["denominator"] or 1) * scale,
+                                         rel=1e-9)

@@ -14,6 +14,7 @@ from rich.console import Console
 from rich.table import Table
 
 from carepath.errors import ValidationError
+from carepath.safe_export import neutralise_frame
 
 console = Console()
 MAX_ROWS = 60
@@ -72,7 +73,7 @@ def write(df: pd.DataFrame, out: Path) -> None:
                               where=str(out))
     out.parent.mkdir(parents=True, exist_ok=True)
     if out.suffix.lower() == ".csv":
-        df.to_csv(out, index=False)
+        neutralise_frame(df).to_csv(out, index=False)
     else:
-        df.to_excel(out, index=False)
+        neutralise_frame(df).to_excel(out, index=False)
     console.print(f"Wrote {len(df)} rows to [bold]{out}[/]")

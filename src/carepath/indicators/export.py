@@ -12,6 +12,7 @@ import pandas as pd
 
 from carepath.disclosure import apply_disclosure
 from carepath.errors import ValidationError
+from carepath.safe_export import neutralise_frame
 from carepath.workspace import Workspace
 
 FORMATS = ("csv", "parquet", "xlsx")
@@ -64,11 +65,11 @@ def export(ws: Workspace, out: Path, *, fmt: str, public: bool = False,
                     round_to=cfg.get("round_to", 5))
     out = Path(out)
     tmp = out.with_name(f".{out.name}.partial")
-    if fmt == "csv":
-        table.to_csv(tmp, index=False)
-    elif fmt == "parquet":
+    if fmt == "parquet":  # typed columns, read by tools rather than spreadsheets
         table.to_parquet(tmp, index=False)
+    elif fmt == "csv":
+        neutralise_frame(table).to_csv(tmp, index=False)
     else:
-        table.to_excel(tmp, index=False, engine="openpyxl")
+        neutralise_frame(table).to_excel(tmp, index=False, engine="openpyxl")
     tmp.replace(out)  # a failed export leaves no half-written file
     return len(table)

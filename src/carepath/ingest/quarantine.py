@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from carepath.ingest.safe_csv import write_csv
+from carepath.safe_export import write_csv
 from carepath.workspace import Workspace
 
 QUARANTINE_COLUMNS = ("load_id", "table_name", "source", "row_number", "column_name",

@@ -14,6 +14,7 @@ from carepath.domain.economics.cba import CBAResult
 from carepath.domain.economics.definitions import CBAModel
 from carepath.domain.economics.pbma import Exercise, OptionScore, Selection
 from carepath.domain.economics.sensitivity import MonteCarloResult, TornadoBar
+from carepath.safe_export import neutralise_frame
 
 
 @dataclass(frozen=True)
@@ -147,7 +148,7 @@ def write_csvs(frames: dict[str, pd.DataFrame], out: Path, prefix: str) -> list[
     paths = []
     for name, frame in frames.items():
         path = out / f"{prefix}-{name}.csv"
-        frame.to_csv(path, index=False)
+        neutralise_frame(frame).to_csv(path, index=False)
         paths.append(path)
     return paths
 
@@ -160,6 +161,7 @@ def _to_excel(xl: pd.ExcelWriter, frames: dict[str, pd.DataFrame]) -> None:
     """One sheet per table, header row frozen, columns wide enough to read."""
     for name, frame in frames.items():
         sheet = name[:EXCEL_SHEET_NAME_MAX]
+        frame = neutralise_frame(frame)
         frame.to_excel(xl, sheet_name=sheet, index=False)
         ws = xl.sheets[sheet]
         ws.freeze_panes = "A2"

@@ -12,6 +12,7 @@ from fastapi.responses import Response
 
 from carepath import charts
 from carepath.indicators.periods import ReportingPeriod
+from carepath.safe_export import neutralise_frame
 from carepath.web import benchmarking, queries, scopes
 from carepath.web.audit import record
 from carepath.web.cache import VersionedCache
@@ -263,7 +264,7 @@ def download(request: Request, indicator_id: str, fmt: str,
 def table_response(frame: pd.DataFrame, fmt: str, filename: str) -> Response:
     """CSV or Excel; value_state keeps suppressed, missing and zero apart in the file."""
     headers = {"Content-Disposition": f'attachment; filename="{filename}"'}
-    frame = defuse_formulas(frame)
+    frame = neutralise_frame(frame)
     if fmt == "csv":
         return Response(frame.to_csv(index=False), media_type="text/csv; charset=utf-8",
                         headers=headers)
@@ -272,16 +273,3 @@ def table_response(frame: pd.DataFrame, fmt: str, filename: str) -> Response:
         frame.to_excel(writer, index=False, sheet_name="values")
     return Response(buf.getvalue(), headers=headers, media_type="application/vnd."
                     "openxmlformats-officedocument.spreadsheetml.sheet")
-
-
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def defuse_formulas(frame: pd.DataFrame) -> pd.DataFrame:
-    """Text cells that a spreadsheet would run as a formula get a leading apostrophe."""
-    out = frame.copy()
-    for col in out.columns:
-        if out[col].dtype == object or pd.api.types.is_string_dtype(out[col]):
-            out[col] = out[col].map(lambda v: "'" + v if isinstance(v, str)
-                                    and v.startswith(FORMULA_STARTS) else v)
-    return out

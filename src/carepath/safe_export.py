@@ -1,4 +1,5 @@
-"""CSV cells that a spreadsheet would run as a formula are neutralised on export.
+"""Cells that a spreadsheet would run as a formula are neutralised in every CSV and Excel
+file Carepath writes.
 
 A cell starting with ``=``, ``+``, ``-`` or ``@`` (or a tab or carriage return, which some
 spreadsheets strip before reading) is prefixed with a single quote, so opening an export
@@ -12,6 +13,8 @@ import csv
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
+import pandas as pd
+
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 QUOTE_PREFIX = "'"
 
@@ -24,6 +27,15 @@ def neutralise(value: object) -> object:
     except ValueError:
         return QUOTE_PREFIX + value
     return value
+
+
+def neutralise_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """A copy of ``frame`` with every text cell neutralised (column names too)."""
+    out = frame.rename(columns=neutralise)
+    for col in out.columns:
+        if out[col].dtype == object or pd.api.types.is_string_dtype(out[col]):
+            out[col] = out[col].map(neutralise)
+    return out
 
 
 def write_csv(path: Path, header: Sequence[str], rows: Iterable[Sequence[object]]) -> int:

