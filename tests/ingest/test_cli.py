@@ -68,3 +68,21 @@ def test_load_source_and_sources_list(ws, capsys):
     ("-12.5", "-12.5"), ("plain", "plain"), (7, 7), (None, None)])
 def test_formula_cells_are_neutralised(value, expected):
     assert neutralise(value) == expected
+
+
+@pytest.mark.parametrize("args", [["load", "--bogus"], ["load", "organisations"],
+                                  ["load", "organisations", "x.csv", "--max-errors", "abc"]])
+def test_a_mistyped_option_is_a_usage_error_not_a_traceback(capsys, args):
+    code, _, err = run(capsys, *args)
+    assert code == 2 and "Usage: carepath load" in err and "Traceback" not in err
+
+
+def test_text_that_looks_like_markup_is_printed_as_it_is(ws, tmp_path, capsys):
+    """A value or file name with [/bold] in it once crashed the summary after the load had
+    committed, and every later `quarantine` listing."""
+    path = write(tmp_path / "[red]o.csv", "org_code,name,org_type,valid_from,[/x]\n"
+                                          "A1,B,[/bold],2020-01-01,1\n")
+    code, out, _ = run(capsys, "load", "-w", ws.path, "organisations", path)
+    assert code == 0 and "[red]o.csv" in out and "[/x]" in out
+    code, out, _ = run(capsys, "quarantine", "-w", ws.path)
+    assert code == 0 and "'[/bold]'" in out

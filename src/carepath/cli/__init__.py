@@ -14,6 +14,7 @@ import sys
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from carepath import __version__
 from carepath.errors import CarepathError
@@ -59,9 +60,11 @@ _register_commands()
 def main(argv: list[str] | None = None) -> None:
     """Entry point: user errors become one clear line and exit code 2, never a traceback."""
     try:
-        app(args=argv, standalone_mode=False)
+        app(args=argv, standalone_mode=False, prog_name="carepath")
     except CarepathError as exc:
-        err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        # The message may quote a file's text: printed as it is, never read as markup.
+        err_console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False,
+                          soft_wrap=True)
         sys.exit(exc.exit_code)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
@@ -71,10 +74,17 @@ def main(argv: list[str] | None = None) -> None:
     except KeyboardInterrupt:
         err_console.print("interrupted; nothing was changed by the interrupted step")
         sys.exit(130)
-    except Exception as exc:  # click usage errors arrive here in non-standalone mode
-        import click
-
-        if isinstance(exc, click.exceptions.ClickException):
+    except Exception as exc:  # usage errors (a bad option or value) arrive here
+        if _is_usage_error(exc):
             exc.show()
             sys.exit(2)
         raise
+
+
+def _is_usage_error(exc: Exception) -> bool:
+    """Click's usage errors; typer >= 0.29 raises those of its own bundled copy of click,
+    which are TyperExceptions rather than click's."""
+    import click
+
+    return isinstance(exc, click.exceptions.ClickException) or (
+        isinstance(exc, typer.TyperException) and hasattr(exc, "show"))

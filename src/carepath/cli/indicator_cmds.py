@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from carepath.cli._common import WorkspaceOption, open_workspace
@@ -28,9 +29,14 @@ def _library(workspace: Path | None):
 @indicators_app.command("list")
 def list_(workspace: WorkspaceOption = None) -> None:
     """Every indicator: id, domain, statistic, title."""
-    table = Table("id", "domain", "statistic", "title")
-    for d in _library(workspace).values():
-        table.add_row(d.id, d.domain, d.statistic, d.title)
+    library = _library(workspace)
+    table = Table()
+    # The id is what `show` and `compute -i` take: never cut, whatever the terminal.
+    table.add_column("id", no_wrap=True, min_width=max(map(len, library), default=2))
+    for name in ("domain", "statistic", "title"):
+        table.add_column(name)
+    for d in library.values():
+        table.add_row(d.id, d.domain, d.statistic, escape(d.title))
     console.print(table)
 
 
@@ -79,7 +85,7 @@ def compute(
             o.status, "red")
         detail = f"{o.rows:,} values" if o.status == "computed" else o.message
         console.print(f"[{colour}]{o.status:>9}[/] {o.indicator_id:<45} {o.seconds:6.2f}s  "
-                      f"{detail}", highlight=False)
+                      f"{escape(detail or '')}", highlight=False)
 
     outcomes = run_compute(ws, chosen, force=force, progress=show_progress, engine=engine)
     failed = [o for o in outcomes if o.status == "failed"]
@@ -107,8 +113,8 @@ def export(
     with ws.transaction() as con:
         ws.audit(con, actor="cli", action="export", target=str(out),
                  detail=f"{rows} rows, format={fmt}, public={public}")
-    console.print(f"Wrote {rows:,} rows to {out}" + (" (disclosure control applied)"
-                                                     if public else ""))
+    console.print(escape(f"Wrote {rows:,} rows to {out}") + (" (disclosure control applied)"
+                                                             if public else ""))
 
 
 def register(app: typer.Typer) -> None:

@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from carepath.cli._common import WorkspaceOption, open_workspace
 
@@ -40,11 +41,12 @@ def load(
 
 def print_results(results) -> None:
     for res in results:
-        console.print(res.summary(), highlight=False, soft_wrap=True)
+        # File names, headers and values are the file's text: escaped, never markup.
+        console.print(escape(res.summary()), highlight=False, soft_wrap=True)
         for warning in res.warnings:
-            console.print(f"  [yellow]note:[/] {warning}", highlight=False)
+            console.print(f"  [yellow]note:[/] {escape(warning)}", highlight=False)
         for reason, n in res.reasons.most_common(REASONS_SHOWN):
-            console.print(f"  {n:>8,}  {reason}", highlight=False)
+            console.print(f"  {n:>8,}  {escape(reason)}", highlight=False)
         if len(res.reasons) > REASONS_SHOWN:
             console.print(f"  ... and {len(res.reasons) - REASONS_SHOWN} more reasons: "
                           "see `carepath quarantine`", highlight=False)
@@ -80,8 +82,9 @@ def loads(workspace: WorkspaceOption = None,
     if not log:
         console.print("no loads yet")
     for lid, tbl, src, sha, read, ok, bad, by, at in log:
-        console.print(f"{lid}  {str(at)[:19]}  {by or '-'}  {tbl}: read {read:,} = loaded "
-                      f"{ok:,} + quarantined {bad:,}  sha256 {(sha or '')[:12]}  {src}",
+        console.print(escape(f"{lid}  {str(at)[:19]}  {by or '-'}  {tbl}: read {read:,} = "
+                             f"loaded {ok:,} + quarantined {bad:,}  sha256 {(sha or '')[:12]}"
+                             f"  {src}"),
                       highlight=False, soft_wrap=True)
 
 
@@ -97,7 +100,7 @@ def quarantine(
     ws = open_workspace(workspace)
     if export is not None:
         n = export_quarantine(ws, export, table=table, load_id=load_id)
-        console.print(f"wrote {n:,} quarantined rows to {export}", highlight=False)
+        console.print(escape(f"wrote {n:,} quarantined rows to {export}"), highlight=False)
         return
     summary = quarantine_summary(ws, table=table, load_id=load_id)
     if not summary:
@@ -105,14 +108,14 @@ def quarantine(
         return
     console.print("[bold]by reason[/]")
     for tbl, col, reason, n in summary:
-        console.print(f"  {n:>8,}  {tbl}.{col or '(row)'}: {reason}", highlight=False,
+        console.print(escape(f"  {n:>8,}  {tbl}.{col or '(row)'}: {reason}"), highlight=False,
                       soft_wrap=True)
     console.print(f"[bold]rows[/] (first {QUARANTINE_SHOWN}; --export writes them all)")
     for lid, _tbl, src, row, col, val, reason in quarantined(
             ws, table=table, load_id=load_id, limit=QUARANTINE_SHOWN):
         shown = f" = {val!r}" if val is not None else ""
-        console.print(f"  {src}, row {row}, column {col or '-'}{shown}: {reason} "
-                      f"[dim](load {lid})[/]", highlight=False, soft_wrap=True)
+        console.print(escape(f"  {src}, row {row}, column {col or '-'}{shown}: {reason} ")
+                      + f"[dim](load {escape(lid)})[/]", highlight=False, soft_wrap=True)
 
 
 def register(app: typer.Typer) -> None:
