@@ -44,16 +44,34 @@ def _write(tmp_path, change, name="early_stage_known"):
     (lambda d: d["numerator"].update(where="stge = '1'"), "numerator.where", "'stge'"),
     (lambda d: d["numerator"].update(table="tumors"), "numerator.table", "unknown table"),
     (lambda d: d["numerator"].update(date="stage"), "numerator.date", "not a date"),
-    (lambda d: d.update(period="fortnight"), "period", "Input should be"),
+    (lambda d: d.update(period="fortnight"), "period", "Input should be .*got 'fortnight'"),
     (lambda d: d.update(statistic="dsr"), "denominator", "population denominator"),
-    (lambda d: d.update(breakdowns=["postcode"]), "breakdowns", "Input should be"),
+    (lambda d: d.update(breakdowns=["postcode"]), "breakdowns", "got 'postcode'"),
     (lambda d: d.update(colour="red"), "colour", "Extra inputs"),
+    (lambda d: d.update(multiplier=-100), "multiplier", "greater than 0; got -100"),
+    (lambda d: d.update(title="  "), "title", "should match pattern"),
+    (lambda d: d.update(disclosure={"min_denominator": -5}), "disclosure.min_denominator",
+     "greater than or equal to 0"),
+    (lambda d: d["governance"].update(next_review="2020-01-01"), "governance",
+     "next_review 2020-01-01 is before reviewed"),
 ])
 def test_bad_definition_names_file_field_and_token(tmp_path, change, where, message):
     path = _write(tmp_path, change)
     with pytest.raises(ValidationError, match=message) as info:
         load_file(path)
     assert str(path) in str(info.value) and where in str(info.value)
+
+
+@pytest.mark.parametrize("ages, message", [({"min_age": 90, "max_age": 10}, "below min_age"),
+                                            ({"min_age": -5}, "greater than or equal to 0")])
+def test_population_ages_must_make_sense(tmp_path, ages, message):
+    data = yaml.safe_load((GOOD.parent / "usc_referral_rate.yaml").read_text())
+    data["denominator"].update(ages)
+    path = tmp_path / "usc_referral_rate.yaml"
+    path.write_text(yaml.safe_dump(data))
+    with pytest.raises(ValidationError, match=message) as info:
+        load_file(path)
+    assert "field denominator" in str(info.value)
 
 
 def test_duplicate_ids_in_one_folder_are_rejected(tmp_path):

@@ -51,6 +51,10 @@ def test_filters_keep_the_rows_a_reader_expects(text, kept):
     ("age", "must be true or false"),
     ("frobnicate(stage)", "unknown function"),
     ("date '2024-13-01' < seen", "not a date"),
+    # Once past `check` and then a traceback that rolled back the whole compute:
+    ("age > 99999999999999999999999999", "below 2\\^63 at '99999999999999999999999999'"),
+    ("seen <= seen + 99999999999999999999 days", "at most 36,525 days"),
+    ("seen <= seen + 0.5 days", "whole number of days at '0.5'"),
 ])
 def test_bad_filters_name_the_offending_token(text, message):
     with pytest.raises(expr.ExprError, match=message) as info:

@@ -15,9 +15,17 @@ import hashlib
 import json
 from datetime import date
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    Tag,
+    field_validator,
+    model_validator,
+)
 from pydantic import ValidationError as PydanticError
 
 from carepath.errors import ValidationError
@@ -37,6 +45,8 @@ CONF_95 = 0.95
 CONF_998 = 0.998
 DEFAULT_MULTIPLIER = {"proportion": 100, "crude_rate": 100_000, "dsr": 100_000,
                       "isr": 100_000, "isratio": 100, "mean": 1, "count": 1}
+# A title or a reason must say something.
+NOT_BLANK = r"\S"
 # Columns every filter may use besides the table's own: the period being computed.
 PERIOD_COLUMNS = {"period_start": "date", "period_end": "date"}
 # Columns taken from `patients` when the counted table lacks them (joined on patient_id),
@@ -87,8 +97,27 @@ class Population(_Model):
 
     population: Literal["registered"]
     sex: tuple[Literal["M", "F"], ...] = ("M", "F")
-    min_age: int = 0
-    max_age: int | None = None
+    min_age: int = Field(0, ge=0)
+    max_age: int | None = Field(None, ge=0)
+
+    @model_validator(mode="after")
+    def _ages_in_order(self) -> Population:
+        if self.max_age is not None and self.max_age < self.min_age:
+            raise ValueError(f"max_age {self.max_age} is below min_age {self.min_age}: no "
+                             "one would be counted")
+        return self
+
+
+def _denominator_kind(value: object) -> str:
+    """A denominator with a ``population`` field is a population; anything else a count.
+    Chosen before validating, so an error names the fields of the kind that was meant."""
+    if isinstance(value, dict):
+        return "population" if "population" in value else "count"
+    return "population" if isinstance(value, Population) else "count"
+
+
+Denominator = Annotated[Annotated[Count, Tag("count")] | Annotated[Population, Tag("population")],
+                        Discriminator(_denominator_kind)]
 
 
 class Comparator(_Model):
@@ -109,7 +138,7 @@ class Target(_Model):
 
 
 class Disclosure(_Model):
-    min_denominator: float = Field(0, description="Below this denominator a value is not "
+    min_denominator: float = Field(0, ge=0, description="Below this denominator a value is not "
                                    "shown (e.g. list size under 750).")
 
 
@@ -120,18 +149,25 @@ class Governance(_Model):
     reviewed: date
     next_review: date
 
+    @model_validator(mode="after")
+    def _review_after_reviewed(self) -> Governance:
+        if self.next_review < self.reviewed:
+            raise ValueError(f"next_review {self.next_review} is before reviewed "
+                             f"{self.reviewed}")
+        return self
+
 
 class Definition(_Model):
     id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
     version: str
-    title: str
-    why: str
+    title: str = Field(pattern=NOT_BLANK)
+    why: str = Field(pattern=NOT_BLANK)
     domain: Domain
     statistic: Statistic
     unit: str = ""
-    multiplier: float | None = None
+    multiplier: float | None = Field(None, gt=0)
     numerator: Count
-    denominator: Count | Population | None = None
+    denominator: Denominator | None = None
     period: Period = "financial_year"
     mode: Literal["in_period", "snapshot", "as_at_end"] = "in_period"
     follow_up_days: int = Field(0, ge=0, description="Periods whose end is less than this "
@@ -193,6 +229,18 @@ def _format_loc(loc: tuple) -> str:
     return ".".join(str(p) for p in loc if not str(p).startswith("function-"))
 
 
+# The offending value is quoted in an error up to this length (a definition is not data).
+QUOTED_INPUT_MAX = 80
+
+
+def _given(error: dict) -> str:
+    """'; got 'fortnight'' for a scalar value that failed (the offending token)."""
+    value = error.get("input")
+    if isinstance(value, str | int | float | bool) and len(repr(value)) <= QUOTED_INPUT_MAX:
+        return f"; got {value!r}"
+    return ""
+
+
 def from_mapping(data: object, *, source: str) -> Definition:
     if not isinstance(data, dict):
         raise ValidationError("an indicator definition must be a mapping of fields", where=source)
@@ -202,7 +250,8 @@ def from_mapping(data: object, *, source: str) -> Definition:
         first = exc.errors()[0]
         field = _format_loc(first["loc"])
         extra = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
-        raise ValidationError(f"{first['msg']}{extra}", where=f"{source}: field {field}") from None
+        raise ValidationError(f"{first['msg']}{_given(first)}{extra}",
+                              where=f"{source}: field {field}") from None
     check_semantics(defn)
     return defn
 

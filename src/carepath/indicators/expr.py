@@ -40,6 +40,11 @@ UNITS = {"day": "days", "days": "days", "month": "months", "months": "months",
 COMPARISONS = {"=", "!=", "<>", "<", "<=", ">", ">="}
 FUNCTIONS = {"startswith": (("text", "text"), "bool"), "year": (("date",), "int")}
 NUMERIC = {"int", "float"}
+# Whole-number literals are 64-bit integers in every engine.
+MAX_INT_LITERAL = 2**63 - 1
+# Date offsets are whole units within a century: anything longer is a typing slip, and an
+# engine's date arithmetic overflows long before such numbers.
+MAX_OFFSET = {"days": 36_525, "months": 1_200, "years": 100}
 
 _TOKEN = re.compile(r"""
     (?P<ws>\s+)
@@ -237,10 +242,18 @@ class _Parser:
             if tok.kind == "number" and self.tokens[self.i + 1].text.lower() in UNITS:
                 self.take()
                 unit = UNITS[self.take().text.lower()]
-                node = Offset(node, sign * float(tok.text), unit)
+                node = Offset(node, sign * self._offset_amount(tok, unit), unit)
             else:
                 raise self.error("only date offsets such as '+ 31 days' may follow + or -")
         return node
+
+    def _offset_amount(self, tok: Token, unit: str) -> int:
+        if "." in tok.text:
+            raise self.error(f"a date offset is a whole number of {unit}", tok)
+        amount = int(tok.text)
+        if amount > MAX_OFFSET[unit]:
+            raise self.error(f"a date offset is at most {MAX_OFFSET[unit]:,} {unit}", tok)
+        return amount
 
     def literal(self) -> Literal:
         tok = self.peek()
@@ -249,6 +262,8 @@ class _Parser:
             self.take()
             return Literal(tok.text[1:-1].replace("''", "'"), "text")
         if tok.kind == "number":
+            if "." not in tok.text and int(tok.text) > MAX_INT_LITERAL:
+                raise self.error("a whole number must be below 2^63", tok)
             self.take()
             return Literal(float(tok.text), "float") if "." in tok.text else \
                 Literal(int(tok.text), "int")
