@@ -56,6 +56,14 @@ def test_strict_failure_never_echoes_an_nhs_number(ws, tmp_path, capsys):
     assert bad not in out + err
 
 
+def test_a_file_without_a_header_is_refused_without_echoing_its_first_nhs_number(
+        ws, tmp_path, capsys):
+    path = write(tmp_path / "noheader.csv", f"{NHS_A}\n{NHS_A[:-1]}8\n")
+    code, out, err = run(capsys, "load", "-w", ws.path, "patients", path)
+    assert code == 2 and "one column '943*******'" in err
+    assert NHS_A not in out + err
+
+
 def test_load_source_and_sources_list(ws, capsys):
     code, out, _ = run(capsys, "sources")
     assert code == 0 and "cervical_screening" in out

@@ -159,6 +159,30 @@ def test_a_raw_nhs_number_in_patient_id_is_refused(ws_orgs, tmp_path):
     assert NHS_A not in json.dumps(snapshot(ws_orgs))
 
 
+def test_a_mistyped_nhs_number_in_patient_id_is_refused_too(ws_orgs, tmp_path):
+    typo = NHS_A[:-1] + "8"  # fails the check digit, still points at a person
+    text = f"patient_id,sex,year_of_birth,practice_code\n{typo},F,1950,A81001\n"
+    res = load(ws_orgs, "patients", write(tmp_path / "p.csv", text))
+    assert res.rows_quarantined == 1
+    assert typo not in json.dumps(snapshot(ws_orgs))
+
+
+def test_an_nhs_number_in_any_other_column_is_masked_where_shown(ws_orgs, tmp_path):
+    """A number typed into the wrong column is quarantined, and the quarantine shows it
+    masked (it stored it whole), grouped or not, inside other text or alone."""
+    text = ("tumour_id,patient_id,diagnosis_date,icd10,tumour_group,stage,route,"
+            "practice_code\n"
+            f"t1,p1,2023-01-01,{NHS_A},breast,1,emergency,A81001\n"
+            f"t2,p1,2023-01-01,C50,breast,9 {NHS_B[:3]} {NHS_B[3:6]} {NHS_B[6:]},emergency,"
+            "A81001\n")
+    res = load(ws_orgs, "tumours", write(tmp_path / "t.csv", text))
+    assert res.rows_quarantined == 2
+    shown = sorted(v for (v,) in rows(ws_orgs, "SELECT masked_value FROM quarantine"))
+    assert shown == ["9 401*******", "943*******"]
+    dump = json.dumps(snapshot(ws_orgs))
+    assert NHS_A not in dump and NHS_B[3:6] + " " + NHS_B[6:] not in dump
+
+
 # ----- mapping files ---------------------------------------------------------------------
 def test_mapping_renames_columns_maps_codes_and_sets_constants(ws_orgs, tmp_path):
     mapping = write(tmp_path / "map.yaml", textwrap.dedent("""

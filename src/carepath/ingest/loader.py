@@ -337,7 +337,8 @@ def _resolve_columns(table: Table, names: list[str], mapping: Mapping, source: s
     if missing:
         hint = ""
         if len(names) == 1:
-            hint = (f"; the header has one column {names[0][:60]!r}: is the delimiter "
+            shown = nhs_number.mask_in_text(names[0][:60])
+            hint = (f"; the header has one column {shown!r}: is the delimiter "
                     "right?")
         raise ValidationError(f"missing required columns for {table.name}: "
                               f"{', '.join(missing)}{hint}", where=f"{source}, row 1")
@@ -397,8 +398,8 @@ def _refuse_raw_nhs_numbers(arr: pa.Array, pre: list[list]) -> pa.Array:
     for i in np.flatnonzero(suspicious.to_numpy(zero_copy_only=False)):
         if nhs_number.looks_like_nhs_number(values[i]):
             pre[0][i], pre[1][i] = PATIENT_COLUMN, nhs_number.mask(values[i])
-            pre[2][i] = ("patient_id is an NHS number; map the column to nhs_number so it "
-                         "is pseudonymised")
+            pre[2][i] = ("patient_id looks like an NHS number; map the column to nhs_number "
+                         "so it is pseudonymised")
             values[i] = None
     return pa.array(values, pa.string())
 

@@ -30,6 +30,11 @@ PSEUDONYM_PREFIX = "p"
 # How many leading characters of an identifying value a masked form keeps.
 MASK_KEEP = 3
 MASK_CHAR = "*"
+# Ten digits standing alone, perhaps grouped 3-3-4: how an NHS number appears inside other
+# text. Masked wherever a value is shown, valid check digit or not (a mistyped number still
+# points at a person). Written for Python's re and DuckDB's RE2 alike.
+NHS_IN_TEXT = r"\b(\d{3})[ -]?\d{3}[ -]?\d{4}\b"
+NHS_IN_TEXT_MASKED = MASK_CHAR * (NHS_NUMBER_DIGITS - MASK_KEEP)
 
 
 def normalise(raw: str) -> str:
@@ -64,9 +69,14 @@ def problem(raw: str | None) -> str | None:
 
 
 def looks_like_nhs_number(value: str) -> bool:
-    """A value that passes the NHS number check (used to refuse raw numbers where a
-    pseudonym is expected)."""
-    return check_digit_ok(normalise(value.strip()))
+    """A value shaped like an NHS number, ten digits perhaps grouped 3-3-4, whether or not
+    its check digit is right (used to refuse raw numbers where a pseudonym is expected)."""
+    return re.fullmatch(NHS_IN_TEXT, value.strip()) is not None
+
+
+def mask_in_text(text: str) -> str:
+    """``text`` with every NHS-number-shaped run of digits masked: ``943*******``."""
+    return re.sub(NHS_IN_TEXT, lambda m: m.group(1) + NHS_IN_TEXT_MASKED, text)
 
 
 def pseudonym(digits: str, key: bytes) -> str:

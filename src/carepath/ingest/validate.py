@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from carepath.ingest import nhs_number
 from carepath.model.schema import Column, Table
 
 # Date formats accepted, tried in order. Day-first: NHS extracts are British.
@@ -102,8 +103,11 @@ def shown(col_name: str, raw: str, identifying: bool) -> str:
     if identifying or col_name in ALWAYS_MASKED:
         return (f"CASE WHEN {raw} IS NULL THEN NULL ELSE left({raw}, {MASK_KEEP}) || "
                 f"repeat('*', greatest(length({raw}) - {MASK_KEEP}, 0)) END")
-    return (f"CASE WHEN length({raw}) > {SHOWN_CHARS} THEN left({raw}, {SHOWN_CHARS}) || "
-            f"'... (' || length({raw}) || ' characters)' ELSE {raw} END")
+    # An NHS number typed into any other column is masked too.
+    safe = (f"regexp_replace({raw}, '{nhs_number.NHS_IN_TEXT}', "
+            f"'\\1{nhs_number.NHS_IN_TEXT_MASKED}', 'g')")
+    return (f"CASE WHEN length({raw}) > {SHOWN_CHARS} THEN left({safe}, {SHOWN_CHARS}) || "
+            f"'... (' || length({raw}) || ' characters)' ELSE {safe} END")
 
 
 @dataclass(frozen=True)
