@@ -106,6 +106,22 @@ def test_a_single_100_mb_line_is_refused_clearly(ws, tmp_path):
     assert snapshot(ws) == before
 
 
+def test_a_100_mb_line_with_no_line_break_is_refused_clearly(ws, tmp_path):
+    path = tmp_path / "one_line.csv"
+    with path.open("wb") as fh:
+        fh.write(b"a," * (BIG_LINE_BYTES // 2))
+    with pytest.raises(ValidationError, match="first row is longer than 128 KB") as info:
+        load(ws, path)
+    assert "row 1" in str(info.value)
+
+
+def test_a_huge_cell_near_the_top_does_not_stop_delimiter_detection(ws, tmp_path):
+    big = "x" * 200_000  # over Python's csv field limit
+    path = write(tmp_path / "big_cell.csv", ORG_HEADER + f"A1,{big},practice,2020-01-01\n"
+                                            "A2,Two,practice,2020-01-01\n")
+    assert load(ws, path).rows_loaded == 2
+
+
 def test_dates_in_three_formats(ws, tmp_path):
     text = (ORG_HEADER + "A1,One,practice,2020-03-01\nA2,Two,practice,01/03/2020\n"
             "A3,Three,practice,01-Mar-2020\nA4,Four,practice,2020-13-01\n")
@@ -197,3 +213,45 @@ def test_excel_load_refused_by_strict_closes_the_workbook(ws, tmp_path):
         load(ws, tmp_path / "s.xlsx", strict=True)
     gc.collect()  # an unclosed workbook would raise ResourceWarning here (warnings are errors)
     assert rows(ws, "SELECT count(*) FROM organisations") == [(0,)]
+
+
+def test_bad_numbers_and_early_dates_are_quarantined_not_changed(ws, tmp_path):
+    """Each was once stored changed: 01/03/24 as the year 24, 1960.5 as 1961, 1e3 as 1000,
+    0x10 as 16, NaN and infinity as figures, a birth year of 2099 as it was."""
+    orgs = ORG_HEADER + "A1,One,practice,01/03/24\nA2,Two,practice,01/03/2024\n"
+    res = load(ws, write(tmp_path / "o.csv", orgs))
+    assert res.rows_loaded == 1
+    assert rows(ws, "SELECT masked_value, reason FROM quarantine")[0][1].startswith(
+        "date before 1900-01-01: a two-digit year?")
+    people = "patient_id,sex,year_of_birth,practice_code\n" + "".join(
+        f"p{i},F,{y},A2\n" for i, y in enumerate(
+            ["1960", "1960.0", "1960.5", "1e3", "0x10", "2099", "+1950"]))
+    res = load(ws, write(tmp_path / "p.csv", people), table="patients")
+    assert sorted(v for (v,) in rows(ws, "SELECT year_of_birth FROM patients")) == [
+        1950, 1960, 1960]
+    reasons = dict(rows(ws, "SELECT masked_value, reason FROM quarantine WHERE "
+                            "table_name = 'patients'"))
+    assert reasons["2099"] == "year in the future"
+    assert all(reasons[v].startswith("not a valid int") for v in ("1960.5", "1e3", "0x10"))
+    services = ("service_id,name,year,unit_cost,activity\n"
+                "s1,A,2024,NaN,10\ns2,B,2024,12.5,inf\ns3,C,2024,12.5,10\n")
+    res = load(ws, write(tmp_path / "s.csv", services), table="services")
+    assert (res.rows_loaded, res.rows_quarantined) == (1, 2)
+
+
+@pytest.mark.parametrize("written", ["2024-03-01 00:00:00.000", "2024-03-01 10:00",
+                                     "2024-03-01T10:00:00Z", "2024-03-01T10:00:00.123456"])
+def test_dates_with_a_time_of_day_keep_the_day(ws, tmp_path, written):
+    res = load(ws, write(tmp_path / "o.csv", ORG_HEADER + f"A1,One,practice,{written}\n"))
+    assert res.rows_loaded == 1
+    assert rows(ws, "SELECT valid_from::VARCHAR FROM organisations") == [("2024-03-01",)]
+
+
+def test_parquet_dates_written_by_pandas_as_timestamps(ws, tmp_path):
+    import pandas as pd
+
+    path = tmp_path / "orgs.parquet"
+    pd.DataFrame({"org_code": ["A1"], "name": ["One"], "org_type": ["practice"],
+                  "valid_from": pd.to_datetime(["2024-03-01"])}).to_parquet(path)
+    assert load(ws, path).rows_loaded == 1
+    assert rows(ws, "SELECT valid_from::VARCHAR FROM organisations") == [("2024-03-01",)]

@@ -145,7 +145,13 @@ def sniff(path: Path, encoding: str, delimiter: str | None) -> tuple[str, list[s
     lines = text.splitlines()[:SNIFF_LINES]
     if len(raw) == SNIFF_BYTES and len(lines) > 1:
         lines = lines[:-1]  # the last line may be cut by the sample
-    chosen = delimiter or _best_delimiter(lines)
+    if len(lines[0]) >= csv.field_size_limit():
+        raise ValidationError(f"the first row is longer than {csv.field_size_limit() // 1024} "
+                              "KB (no line break?): a CSV starts with a header row of column "
+                              "names", where=f"{path}, row {HEADER_ROW}")
+    # A huge cell says nothing about the delimiter (and Python's csv refuses it).
+    usable = [ln for ln in lines if len(ln) < csv.field_size_limit()]
+    chosen = delimiter or _best_delimiter(usable)
     header = next(csv.reader(io.StringIO(lines[0]), delimiter=chosen))
     names = [h.strip() for h in header]
     _check_header(path, names)

@@ -19,6 +19,14 @@ DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y", "%d-%b-%Y", "%d %b %Y", "%d%b%Y", "%Y%m%
                 "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S", "%d/%m/%Y %H:%M:%S",
                 "%d/%m/%Y %H:%M")
 DATE_HINT = "use YYYY-MM-DD, DD/MM/YYYY or 01-Jan-2024"
+# A date-and-time in ISO form (fractions of a second, a 'T', a zone): read, time dropped.
+ISO_DATE_TIME = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[ T]"
+# No care record is older: an earlier date is a two-digit year read as 00xx (01/03/24).
+EARLIEST_DATE = "1900-01-01"
+# A whole number, perhaps written by a spreadsheet as 1960.0; never 1960.5, 1e3 or 0x10.
+WHOLE_NUMBER = r"[+-]?[0-9]+(\.0*)?"
+# Year columns that cannot be in the future.
+YEARS_NOT_FUTURE = frozenset({"year_of_birth"})
 TRUE_WORDS = ("true", "t", "yes", "y", "1")
 FALSE_WORDS = ("false", "f", "no", "n", "0")
 # Longest value shown in the quarantine table: a 100 MB cell stays out of it.
@@ -79,12 +87,15 @@ def typed_expr(col: Column, raw: str) -> str:
     if col.type == "text":
         return raw
     if col.type == "int":
-        return f"TRY_CAST({raw} AS BIGINT)"
-    if col.type == "float":
-        return f"TRY_CAST({raw} AS DOUBLE)"
+        return (f"CASE WHEN regexp_full_match({raw}, {lit(WHOLE_NUMBER)}) "
+                f"THEN TRY_CAST({raw} AS BIGINT) END")
+    if col.type == "float":  # not NaN or infinity: no figure is
+        return (f"CASE WHEN isfinite(TRY_CAST({raw} AS DOUBLE)) "
+                f"THEN TRY_CAST({raw} AS DOUBLE) END")
     if col.type == "date":
         fmts = ", ".join(lit(f) for f in DATE_FORMATS)
-        return f"CAST(TRY_STRPTIME({raw}, [{fmts}]) AS DATE)"
+        return (f"CAST(COALESCE(TRY_STRPTIME({raw}, [{fmts}]), CASE WHEN regexp_matches("
+                f"{raw}, {lit(ISO_DATE_TIME)}) THEN TRY_CAST({raw} AS TIMESTAMP) END) AS DATE)")
     if col.type == "timestamp":
         return f"TRY_CAST({raw} AS TIMESTAMP)"
     trues = ", ".join(lit(w) for w in TRUE_WORDS)
@@ -287,6 +298,13 @@ class Plan:
         if col.type == "date" and col.name not in FUTURE_ALLOWED:
             out.append(problem(f"{val} > current_date", col.name, show,
                                lit("date in the future")))
+        if col.type == "date":
+            out.append(problem(f"{val} < DATE {lit(EARLIEST_DATE)}", col.name, show,
+                               lit(f"date before {EARLIEST_DATE}: a two-digit year? "
+                                   f"({DATE_HINT})")))
+        if col.name in YEARS_NOT_FUTURE:
+            out.append(problem(f"{val} > year(current_date)", col.name, show,
+                               lit("year in the future")))
         out += self._reference_problems(col, val, show)
         return out
 
