@@ -29,6 +29,19 @@ def neutralise(value: object) -> object:
     return value
 
 
+def check_output_path(path: Path, suffixes: tuple[str, ...]) -> None:
+    """Refuse, before any work, a file that cannot be written or would be misnamed."""
+    from carepath.errors import ValidationError
+
+    if path.is_dir():
+        raise ValidationError("is a folder; give a file name", where=str(path))
+    if path.suffix.lower() not in suffixes:
+        raise ValidationError(f"the file name must end {' or '.join(suffixes)} for what is "
+                              "written", where=str(path))
+    if not path.parent.is_dir():
+        raise ValidationError(f"folder {str(path.parent)!r} does not exist", where=str(path))
+
+
 def neutralise_frame(frame: pd.DataFrame) -> pd.DataFrame:
     """A copy of ``frame`` with every text cell neutralised (column names too)."""
     out = frame.rename(columns=neutralise)

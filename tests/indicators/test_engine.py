@@ -116,7 +116,52 @@ def test_provenance_on_every_row(small_ws):
     with small_ws.connect(read_only=True) as con:
         rows = con.execute("SELECT DISTINCT definition_hash, load_ids, carepath_version "
                            "FROM indicator_values").fetchall()
-    assert rows == [(builtin()["early_stage_known"].content_hash(), "load-1", "0.1.0")]
+    (row,) = rows
+    assert row[0] == builtin()["early_stage_known"].content_hash() and row[2] == "0.1.0"
+    assert row[1].startswith("load-1;settings:")
+
+
+@pytest.mark.parametrize("change", ["load organisations", "load org_hierarchy", "add a group",
+                                    "name national"])
+def test_new_areas_or_their_settings_recompute_without_force(small_ws, change):
+    """Renamed areas, a practice moved, a new group of practices, the national name: each
+    shows in the values, so none may leave them 'unchanged'."""
+    assert run(small_ws, "early_stage_known")["early_stage_known"].status == "computed"
+    table = change.removeprefix("load ")
+    if change.startswith("load"):
+        with small_ws.transaction() as con:
+            con.execute("INSERT INTO load_log VALUES ('load-2', ?, 'f.csv', NULL, 1, 1, 0, "
+                        "'test', TIMESTAMP '2024-07-01 00:00:00')", [table])
+    else:
+        setting = ('\n[groups.G1]\nname = "Coastal"\npractices = ["P1"]\n'
+                   if change == "add a group" else 'national_name = "Wessex"\n')
+        text = small_ws.config_path.read_text()
+        small_ws.config_path.write_text(setting + text if "national" in change
+                                        else text + setting)
+    assert run(small_ws, "early_stage_known")["early_stage_known"].status == "computed"
+    assert run(small_ws, "early_stage_known")["early_stage_known"].status == "unchanged"
+
+
+def test_an_indicator_with_nothing_to_count_keeps_no_stale_values(small_ws):
+    run(small_ws, "early_stage_known")
+    with small_ws.transaction() as con:  # as `load --replace` of a header-only file
+        con.execute("DELETE FROM tumours")
+        con.execute("INSERT INTO load_log VALUES ('load-3', 'tumours', 'empty.csv', NULL, 0, "
+                    "0, 0, 'test', TIMESTAMP '2024-07-01 00:00:00')")
+    outcome = run(small_ws, "early_stage_known")["early_stage_known"]
+    assert outcome.status == "no_data" and "tumours" in outcome.message
+    assert "earlier values removed" in outcome.message
+    assert values(small_ws, "early_stage_known") == {}
+
+
+def test_values_of_deleted_definitions_are_removed_by_a_full_compute(small_ws):
+    from carepath.engine.run import remove_undefined
+
+    run(small_ws, "early_stage_known", "deaths_in_hospital")
+    assert remove_undefined(small_ws, set(builtin()) - {"deaths_in_hospital"}) == [
+        "deaths_in_hospital"]
+    assert values(small_ws, "deaths_in_hospital") == {}
+    assert values(small_ws, "early_stage_known") != {}
 
 
 def test_a_failing_indicator_is_reported_and_the_rest_computed(small_ws, monkeypatch):

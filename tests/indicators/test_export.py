@@ -66,3 +66,17 @@ def test_public_export_is_disclosure_controlled_and_in_fingertips_columns(export
     # A suppressed row shows neither value nor count.
     hidden = local[local["value_state"] == "suppressed"]
     assert len(hidden) and hidden[["Value", "Count"]].isna().all().all()
+
+
+@pytest.mark.parametrize("out, fmt, indicators, message", [
+    ("nodir/v.csv", "csv", None, "does not exist"),
+    ("v.xlsx", "csv", None, "must end .csv"),
+    ("v.csv", "csv", ["nope", "early_stage_known"], "no values for nope"),
+])
+def test_export_refuses_clearly_before_writing(exported_ws, tmp_path, out, fmt, indicators,
+                                               message):
+    from carepath.errors import ValidationError
+
+    with pytest.raises(ValidationError, match=message):
+        export(exported_ws, tmp_path / out, fmt=fmt, indicators=indicators)
+    assert not (tmp_path / out).exists()

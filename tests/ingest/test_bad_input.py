@@ -255,3 +255,35 @@ def test_parquet_dates_written_by_pandas_as_timestamps(ws, tmp_path):
                   "valid_from": pd.to_datetime(["2024-03-01"])}).to_parquet(path)
     assert load(ws, path).rows_loaded == 1
     assert rows(ws, "SELECT valid_from::VARCHAR FROM organisations") == [("2024-03-01",)]
+
+
+@pytest.mark.parametrize("content, message", [
+    ("org_code,name\n".encode("utf-16"), "UTF-16"),
+    (b"\x1f\x8b\x08\x00junk", "gzip"),
+    (b"org_code,name\nA1,\x00\x01\x02\n", "NUL bytes"),
+])
+def test_files_that_are_not_text_are_named_for_what_they_are(ws, tmp_path, content, message):
+    path = tmp_path / "x.csv"
+    path.write_bytes(content)
+    with pytest.raises(ValidationError, match=message):
+        load(ws, path)
+
+
+def test_parquet_with_a_list_column_is_refused_by_name(ws, tmp_path):
+    path = tmp_path / "nested.parquet"
+    pq.write_table(pa.table({"org_code": ["A1"], "name": ["One"], "org_type": ["practice"],
+                             "valid_from": ["2020-01-01"], "tags": [["a", "b"]]}), path)
+    with pytest.raises(ValidationError, match="lists or structures cannot be loaded: tags"):
+        load(ws, path)
+
+
+def test_max_errors_counts_every_file_of_the_load_and_is_not_negative(ws, tmp_path):
+    one = write(tmp_path / "m1.csv", ORG_HEADER + "A1,One,practice,2020-01-01\nA2,Two,nope,x\n")
+    two = write(tmp_path / "m2.csv", ORG_HEADER + "B1,One,practice,2020-01-01\nB2,Two,nope,x\n")
+    before = snapshot(ws)
+    with pytest.raises(ValidationError, match="2 of 4 rows in 2 files failed"):
+        load_files(ws, "organisations", [one, two], max_errors=1)
+    assert snapshot(ws) == before
+    with pytest.raises(ValidationError, match="must be 0 or more") as info:
+        load_files(ws, "organisations", [one], max_errors=-1)
+    assert "--max-errors" in str(info.value)

@@ -94,3 +94,12 @@ def test_text_that_looks_like_markup_is_printed_as_it_is(ws, tmp_path, capsys):
     assert code == 0 and "[red]o.csv" in out and "[/x]" in out
     code, out, _ = run(capsys, "quarantine", "-w", ws.path)
     assert code == 0 and "'[/bold]'" in out
+
+
+@pytest.mark.parametrize("target, message", [("nodir/q.csv", "does not exist"),
+                                             (".", "is a folder"), ("q.xlsx", "must end .csv")])
+def test_quarantine_export_refuses_a_path_it_cannot_write(ws, tmp_path, capsys, target,
+                                                          message):
+    code, _, err = run(capsys, "quarantine", "-w", ws.path, "--export",
+                       tmp_path / target if target != "." else tmp_path)
+    assert code == 2 and message in err and "Traceback" not in err

@@ -72,6 +72,7 @@ def compute(
 ) -> None:
     """Compute indicators for every area and period, with provenance."""
     from carepath.engine.run import compute as run_compute
+    from carepath.engine.run import remove_undefined
 
     ws = open_workspace(workspace)
     library = _library(ws.path)
@@ -87,6 +88,11 @@ def compute(
         console.print(f"[{colour}]{o.status:>9}[/] {o.indicator_id:<45} {o.seconds:6.2f}s  "
                       f"{escape(detail or '')}", highlight=False)
 
+    if not indicator:  # the whole library: values of definitions since deleted go
+        gone = remove_undefined(ws, set(library))
+        if gone:
+            console.print(escape(f"removed the values of {len(gone)} indicator(s) no longer "
+                                 f"defined: {', '.join(gone)}"), highlight=False)
     outcomes = run_compute(ws, chosen, force=force, progress=show_progress, engine=engine)
     failed = [o for o in outcomes if o.status == "failed"]
     console.print(f"{sum(o.status == 'computed' for o in outcomes)} computed, "

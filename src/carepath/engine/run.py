@@ -8,6 +8,8 @@ unchanged is skipped, so recomputing changes nothing.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
+import json
 import os
 import threading
 import time
@@ -64,6 +66,7 @@ class Context:
     computed_at: datetime = field(default_factory=lambda: datetime.now().replace(microsecond=0))
     # event table -> columns of its derived copy with the person's columns (DuckDB only)
     copies: dict = field(default_factory=dict)
+    settings: str = ""  # fingerprint of the settings that shape the areas (_settings)
 
 
 def practice_groups(config: dict) -> pd.DataFrame:
@@ -102,7 +105,26 @@ def _context(con: duckdb.DuckDBPyConnection, source: cp.Source, config: dict) ->
     loads = con.execute("SELECT table_name, load_id FROM load_log").df()
     for code, spec in (config.get("groups") or {}).items():
         names[str(code)] = spec.get("name", str(code)) if isinstance(spec, dict) else str(code)
-    return Context(source, hierarchy, names, loads, practice_groups(config))
+    return Context(source, hierarchy, names, loads, practice_groups(config),
+                   settings=_settings(config))
+
+
+# Every indicator's areas, their names and parents come from these tables: a new load of
+# either changes the values (renamed areas, a practice moved to another PCN).
+AREA_TABLES = frozenset({"organisations", "org_hierarchy"})
+
+
+def _settings(config: dict) -> str:
+    """A fingerprint of the carepath.toml settings that shape every indicator's areas:
+    groups of practices and the national name. Kept with the values' loads, so changing
+    either recomputes the values without --force."""
+    shaping = {"groups": config.get("groups") or {}, "national_name": national_name(config)}
+    digest = hashlib.sha256(json.dumps(shaping, sort_keys=True, default=str).encode())
+    return f"{SETTINGS_PREFIX}{digest.hexdigest()[:SETTINGS_HEX_CHARS]}"
+
+
+SETTINGS_PREFIX = "settings:"
+SETTINGS_HEX_CHARS = 12
 
 
 # ----- one indicator --------------------------------------------------------------------
@@ -290,12 +312,13 @@ def compute_one(ctx: Context, defn: Definition) -> pd.DataFrame:
 
 
 def _provenance(ctx: Context, defn: Definition) -> str:
-    return _load_ids(ctx.loads, defn)
+    return _load_ids(ctx.loads, defn, ctx.settings)
 
 
-def _load_ids(loads: pd.DataFrame, defn: Definition) -> str:
-    ids = loads[loads.table_name.isin(sorted(defn.tables()))].load_id
-    return ";".join(sorted(ids))
+def _load_ids(loads: pd.DataFrame, defn: Definition, settings: str) -> str:
+    """The loads of every table the values depend on, then the settings fingerprint."""
+    ids = loads[loads.table_name.isin(sorted(defn.tables() | AREA_TABLES))].load_id
+    return ";".join([*sorted(ids), settings])
 
 
 def _constants(ctx: Context, defn: Definition) -> dict[str, object]:
@@ -358,11 +381,12 @@ def _person_copies(ws: Workspace, definitions: list[Definition], force: bool
     need (not those unchanged since their last compute), committed on its own before the
     compute so every worker's cursor sees it. A cache: if the compute then fails, the
     copies are still true to the loads they name."""
+    settings = _settings(ws.config())
     with ws.transaction() as con:
         loads = con.execute("SELECT table_name, load_id FROM load_log").df()
         needs: dict[str, set[str]] = {}
         for defn in definitions:
-            if not force and _unchanged(con, defn, _load_ids(loads, defn)):
+            if not force and _unchanged(con, defn, _load_ids(loads, defn, settings)):
                 continue
             for group, _ in _scans(defn):
                 for table, columns in cp.person_columns_needed(defn, group).items():
@@ -435,6 +459,21 @@ def _compute_with(ws, definitions, source, force, actor, progress) -> list[Outco
     return sorted(outcomes, key=lambda o: order[o.indicator_id])
 
 
+def remove_undefined(ws: Workspace, defined: set[str], *, actor: str = "cli") -> list[str]:
+    """Delete the values of indicators no longer defined (a workspace definition deleted or
+    renamed), so no page or export shows figures nobody can trace to a definition."""
+    with ws.transaction() as con:
+        gone = [r[0] for r in con.execute(
+            "SELECT DISTINCT indicator_id FROM indicator_values ORDER BY 1").fetchall()
+            if r[0] not in defined]
+        if gone:
+            con.execute("DELETE FROM indicator_values WHERE list_contains(?, indicator_id)",
+                        [gone])
+            ws.audit(con, actor=actor, action="remove values", target=",".join(gone),
+                     detail="indicators no longer defined")
+    return gone
+
+
 def _reset_threads(con: duckdb.DuckDBPyConnection) -> None:
     try:
         con.execute("RESET threads")
@@ -487,8 +526,13 @@ def _write(con, ctx: Context, defn: Definition, cells, error, seconds) -> Outcom
     if error is not None:
         return Outcome(defn.id, "failed", message=error, seconds=seconds)
     if cells.empty:
-        return Outcome(defn.id, "no_data", message=f"no rows in {defn.numerator.table}",
-                       seconds=seconds)
+        # Values of the old inputs would be shown and exported as if current.
+        removed = con.execute("DELETE FROM indicator_values WHERE indicator_id = ?",
+                              [defn.id]).fetchall()[0][0]
+        tables = ", ".join(sorted(defn.tables()))
+        note = f"; its {removed:,} earlier values removed" if removed else ""
+        return Outcome(defn.id, "no_data", message=f"nothing to count in any period from "
+                       f"{tables}{note}", seconds=seconds)
     rows = to_rows(ctx, defn, cells)
     constants = _constants(ctx, defn)
     con.execute("DELETE FROM indicator_values WHERE indicator_id = ?", [defn.id])
@@ -504,4 +548,4 @@ def _write(con, ctx: Context, defn: Definition, cells, error, seconds) -> Outcom
     return Outcome(defn.id, "computed", len(rows), seconds)
 
 
-__all__ = ["Count", "Outcome", "compute", "compute_one"]
+__all__ = ["Count", "Outcome", "compute", "compute_one", "remove_undefined"]

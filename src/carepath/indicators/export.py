@@ -12,7 +12,7 @@ import pandas as pd
 
 from carepath.disclosure import apply_disclosure
 from carepath.errors import ValidationError
-from carepath.safe_export import neutralise_frame
+from carepath.safe_export import check_output_path, neutralise_frame
 from carepath.workspace import Workspace
 
 FORMATS = ("csv", "parquet", "xlsx")
@@ -56,14 +56,20 @@ def export(ws: Workspace, out: Path, *, fmt: str, public: bool = False,
     if fmt not in FORMATS:
         raise ValidationError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}",
                               where="--format")
+    out = Path(out)
+    check_output_path(out, (f".{fmt}",))
     cfg = ws.config().get("disclosure", {})
     values = read_values(ws, indicators)
     if values.empty:
         raise ValidationError("no indicator values to export; run `carepath compute` first",
                               where=str(ws.path))
+    missing = sorted(set(indicators or ()) - set(values["indicator_id"]))
+    if missing:
+        raise ValidationError(f"no values for {', '.join(missing)} (not an indicator id, or "
+                              "not computed yet: see `carepath indicators list`)",
+                              where="--indicator")
     table = prepare(values, public=public, suppress_below=cfg.get("suppress_below", 8),
                     round_to=cfg.get("round_to", 5))
-    out = Path(out)
     tmp = out.with_name(f".{out.name}.partial")
     if fmt == "parquet":  # typed columns, read by tools rather than spreadsheets
         table.to_parquet(tmp, index=False)

@@ -95,12 +95,14 @@ def load_files(ws: Workspace, table_name: str, paths: Iterable[Path], *,
     paths = [Path(p) for p in paths]
     if not paths:
         raise ValidationError("no files given", where="FILE")
+    if max_errors is not None and max_errors < 0:
+        raise ValidationError(f"must be 0 or more, not {max_errors}", where="--max-errors")
     actor = actor or _user()
     with ws.transaction() as con:
         ensure_tables(con)
         if replace:
             con.execute(f"DELETE FROM {q(table.name)}")
-        results = []
+        results: list[LoadResult] = []
         for path in paths:
             opts = mapping or Mapping()
             facts, names, batches = open_file(path, encoding=opts.csv.encoding,
@@ -109,8 +111,8 @@ def load_files(ws: Workspace, table_name: str, paths: Iterable[Path], *,
             res = load_batches(con, ws, table, names, batches, source=str(path),
                                file_hash=facts.sha256, mapping=mapping, actor=actor,
                                replace=replace, facts=facts)
-            _enforce_limits(res, strict, max_errors, con)
             results.append(res)
+            _enforce_limits(results, strict, max_errors, con)
         _before_commit(results)
     return results
 
@@ -435,22 +437,27 @@ def _write_log(con: duckdb.DuckDBPyConnection, ws: Workspace, result: LoadResult
              detail=json.dumps(detail))
 
 
-def _enforce_limits(res: LoadResult, strict: bool, max_errors: int | None,
+def _enforce_limits(results: list[LoadResult], strict: bool, max_errors: int | None,
                     con: duckdb.DuckDBPyConnection) -> None:
+    """The limit is on the bad rows of the whole call, every file counted so far."""
+    res = results[-1]
     if res.skipped:
         return
     limit = 0 if strict else max_errors
-    if limit is None or res.rows_quarantined <= limit:
+    bad = sum(r.rows_quarantined for r in results if not r.skipped)
+    if limit is None or bad <= limit:
         return
+    read = sum(r.rows_read for r in results if not r.skipped)
     rows = con.execute("SELECT row_number, column_name, masked_value, reason FROM quarantine "
                        "WHERE load_id = ? ORDER BY row_number LIMIT ?",
                        [res.load_id, PROBLEMS_QUOTED]).fetchall()
     quoted = "; ".join(f"row {r}, column {c or '-'}"
                        f"{f' ({v!r})' if v is not None else ''}: {why}" for r, c, v, why in rows)
     rule = "--strict" if strict else f"--max-errors {max_errors}"
-    raise ValidationError(f"{res.rows_quarantined:,} of {res.rows_read:,} rows failed "
-                          f"validation, more than {rule} allows; nothing was loaded. First: "
-                          f"{quoted}", where=res.source)
+    files = f" in {len(results)} files" if len(results) > 1 else ""
+    raise ValidationError(f"{bad:,} of {read:,} rows{files} failed validation, more than "
+                          f"{rule} allows; nothing was loaded. First in this file: {quoted}",
+                          where=res.source)
 
 
 def _user() -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from carepath.safe_export import write_csv
+from carepath.safe_export import check_output_path, write_csv
 from carepath.workspace import Workspace
 
 QUARANTINE_COLUMNS = ("load_id", "table_name", "source", "row_number", "column_name",
@@ -46,6 +46,7 @@ def quarantine_summary(ws: Workspace, *, table: str | None = None,
 
 def export_quarantine(ws: Workspace, path: Path, *, table: str | None = None,
                       load_id: str | None = None) -> int:
+    check_output_path(Path(path), (".csv",))
     return write_csv(path, QUARANTINE_COLUMNS, quarantined(ws, table=table, load_id=load_id))
 
 

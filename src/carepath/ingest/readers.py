@@ -39,6 +39,11 @@ CSV_BLOCK_BYTES = 16 * 1024 * 1024
 BATCH_ROWS = 200_000
 HEADER_ROW = 1
 UTF8_BOM = codecs.BOM_UTF8
+# Files a CSV reader cannot read as text, known by their first bytes.
+NOT_TEXT_STARTS = {codecs.BOM_UTF16_LE: "UTF-16 text (Excel's 'Unicode Text'); save it as "
+                   "'CSV UTF-8'", codecs.BOM_UTF16_BE: "UTF-16 text; save it as 'CSV UTF-8'",
+                   b"\x1f\x8b": "a gzip archive; unpack it first",
+                   b"PK\x03\x04": "a zip archive or a workbook; unpack it or name it .xlsx"}
 CSV_SUFFIXES = (".csv", ".txt", ".tsv")
 PARQUET_SUFFIXES = (".parquet", ".pq")
 EXCEL_SUFFIXES = (".xlsx", ".xlsm")
@@ -99,6 +104,8 @@ def inspect(path: Path, *, text: bool) -> FileFacts:
         while chunk := fh.read(HASH_CHUNK):
             if size == 0:
                 bom = chunk.startswith(UTF8_BOM)
+                if text:
+                    _refuse_non_text(path, chunk)
             digest.update(chunk)
             if text and first_bad is None:
                 try:
@@ -113,6 +120,15 @@ def inspect(path: Path, *, text: bool) -> FileFacts:
     if text:
         encoding = "utf-8" if first_bad is None else _fallback_encoding(path, lines_before_bad)
     return FileFacts(digest.hexdigest(), size, encoding, bom)
+
+
+def _refuse_non_text(path: Path, first: bytes) -> None:
+    for start, what in NOT_TEXT_STARTS.items():
+        if first.startswith(start):
+            raise ValidationError(f"not a CSV: the file is {what}", where=str(path))
+    if b"\x00" in first:
+        raise ValidationError("not a CSV: the file has NUL bytes (a binary file, or UTF-16 "
+                              "text without its mark)", where=str(path))
 
 
 # Non-ASCII characters other than the surrogates that stand for undecodable bytes.
@@ -267,6 +283,11 @@ def read_parquet(path: Path) -> tuple[list[str], Iterator[Batch]]:
         raise ValidationError(f"not a readable Parquet file ({exc})", where=str(path)) from None
     names = list(pf.schema_arrow.names)
     _check_header(path, names)
+    nested = [f.name for f in pf.schema_arrow if pa.types.is_nested(f.type)]
+    if nested:
+        raise ValidationError(f"columns holding lists or structures cannot be loaded: "
+                              f"{', '.join(nested)}; flatten them to one value per cell",
+                              where=str(path))
     return names, _parquet_batches(pf, names)
 
 

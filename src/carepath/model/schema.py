@@ -516,7 +516,8 @@ INDICATOR_VALUES = Table(
         Column("value_state", "text", "published, suppressed or missing: kept distinct "
                "from a true zero.", required=True),
         Column("value_note", "text", "Why a value is suppressed or missing."),
-        Column("load_ids", "text", "Data loads used (; separated)."),
+        Column("load_ids", "text", "Data loads used (; separated), then a fingerprint of the "
+               "settings that shape the areas (settings:...)."),
         Column("carepath_version", "text", "Carepath version that computed the row."),
         Column("computed_at", "timestamp", "When the row was computed."),
     ),
