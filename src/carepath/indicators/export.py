@@ -12,22 +12,90 @@ import pandas as pd
 
 from carepath.disclosure import apply_disclosure
 from carepath.errors import ValidationError
+from carepath.indicators.definition import Definition, Population
+from carepath.indicators.library import load_library
 from carepath.safe_export import check_output_path, neutralise_frame
 from carepath.workspace import Workspace
 
 FORMATS = ("csv", "parquet", "xlsx")
-# Fingertips export column names for our columns (users' tools read these).
-FINGERTIPS_NAMES = {
+# The columns of a Fingertips data export, in its order (users' tools read these names).
+# "Compared to England ..." is Fingertips' name for the comparison with national, kept so
+# those tools read it; here national is the workspace's own total (see national_name).
+FINGERTIPS_COLUMNS = (
+    "Indicator ID", "Indicator Name", "Parent Code", "Parent Name", "Area Code", "Area Name",
+    "Area Type", "Sex", "Age", "Category Type", "Category", "Time period", "Value",
+    "Lower CI 95.0 limit", "Upper CI 95.0 limit", "Lower CI 99.8 limit",
+    "Upper CI 99.8 limit", "Count", "Denominator", "Value note", "Recent Trend",
+    "Compared to England value or percentiles", "Compared to parent value",
+    "Time period Sortable", "Compared to goal")
+# Our columns that map one to one onto Fingertips columns.
+RENAMED = {
     "indicator_id": "Indicator ID", "area_code": "Area Code", "area_name": "Area Name",
-    "area_type": "Area Type", "parent_code": "Parent Code", "period": "Time period",
-    "breakdown": "Category Type", "category": "Category", "value": "Value",
+    "parent_code": "Parent Code", "period": "Time period", "value": "Value",
     "lower95": "Lower CI 95.0 limit", "upper95": "Upper CI 95.0 limit",
     "lower998": "Lower CI 99.8 limit", "upper998": "Upper CI 99.8 limit",
     "numerator": "Count", "denominator": "Denominator", "value_note": "Value note",
-    "trend": "Recent Trend", "compared_to_national": "Compared to England value or percentiles",
-    "compared_to_parent": "Compared to parent value",
 }
+AREA_TYPES = {"practice": "GP practice", "pcn": "Primary care network",
+              "locality": "Locality", "sub_icb": "Sub-ICB location", "icb": "ICB",
+              "cancer_alliance": "Cancer alliance", "region": "Region",
+              "provider": "Provider", "group": "Group of practices", "national": "National"}
+SEXES = {"M": "Male", "F": "Female"}
+PERSONS, ALL_AGES = "Persons", "All ages"
+# Breakdowns other than sex and age go in Category Type / Category, as Fingertips does.
+CATEGORY_TYPES = {"imd_quintile": "Deprivation quintile (1 = most deprived)",
+                  "ethnic_group": "Ethnic group", "tumour_group": "Tumour group"}
 ANALYST_ONLY = ("definition_hash", "load_ids", "computed_at")
+
+
+def _words(code: object) -> object:
+    """'no_significant_change' -> 'No significant change' (missing stays missing)."""
+    return code.replace("_", " ").capitalize() if isinstance(code, str) else code
+
+
+def _age(defn: Definition | None) -> str:
+    """The ages the denominator counts, as Fingertips writes them ('53-70 yrs')."""
+    den = defn.denominator if defn is not None else None
+    if not isinstance(den, Population) or (den.min_age == 0 and den.max_age is None):
+        return ALL_AGES
+    return f"{den.min_age}+ yrs" if den.max_age is None else f"{den.min_age}-{den.max_age} yrs"
+
+
+def _goal(defn: Definition | None, value: object) -> str | None:
+    if defn is None or not defn.targets or defn.polarity == "no_judgement" or pd.isna(value):
+        return None
+    target = defn.targets[0]
+    met = value >= target.value if defn.polarity == "high_is_good" else value <= target.value
+    return f"{'Meets' if met else 'Does not meet'} {target.label} ({target.value:g})"
+
+
+def fingertips_frame(values: pd.DataFrame, definitions: dict[str, Definition]) -> pd.DataFrame:
+    """``indicator_values`` rows in the columns of a Fingertips data export, then the
+    columns Fingertips has no name for (provenance, value_state ...)."""
+    out = values.rename(columns=RENAMED)
+    defn = out["Indicator ID"].map(definitions.get)
+    out["Indicator Name"] = [d.title if d is not None else i
+                             for d, i in zip(defn, out["Indicator ID"], strict=True)]
+    names = dict(zip(values["area_code"], values["area_name"], strict=True))
+    out["Parent Name"] = values["parent_code"].map(names)
+    out["Area Type"] = values["area_type"].map(lambda t: AREA_TYPES.get(t, _words(t)))
+    breakdown, category = values["breakdown"], values["category"]
+    is_sex, is_age = breakdown == "sex", breakdown == "age_band"
+    out["Sex"] = category.where(is_sex).map(SEXES).fillna(PERSONS)
+    out["Age"] = (category + " yrs").where(is_age, defn.map(_age))
+    other = ~(is_sex | is_age | (breakdown == "all"))
+    out["Category Type"] = breakdown.map(CATEGORY_TYPES).where(other)
+    out["Category"] = category.map(_words).where(other)
+    out["Recent Trend"] = values["trend"].map(_words)
+    out["Compared to England value or percentiles"] = values["compared_to_national"].map(_words)
+    out["Compared to parent value"] = values["compared_to_parent"].map(_words)
+    out["Time period Sortable"] = pd.to_datetime(values["period_start"]).dt.strftime(
+        "%Y%m%d").astype("Int64")
+    out["Compared to goal"] = [_goal(d, v) for d, v in zip(defn, out["Value"], strict=True)]
+    used = set(RENAMED) | {"area_type", "breakdown", "category", "trend",
+                           "compared_to_national", "compared_to_parent"}
+    rest = [c for c in values.columns if c not in used]
+    return out[list(FINGERTIPS_COLUMNS) + rest]
 
 
 def read_values(ws: Workspace, indicators: list[str] | None = None) -> pd.DataFrame:
@@ -41,14 +109,12 @@ def read_values(ws: Workspace, indicators: list[str] | None = None) -> pd.DataFr
                            "breakdown, category", params).df()
 
 
-def prepare(values: pd.DataFrame, *, public: bool, suppress_below: int, round_to: int
-            ) -> pd.DataFrame:
+def prepare(values: pd.DataFrame, definitions: dict[str, Definition], *, public: bool,
+            suppress_below: int, round_to: int) -> pd.DataFrame:
     if public:
         values = apply_disclosure(values, suppress_below=suppress_below, round_to=round_to)
         values = values.drop(columns=[c for c in ANALYST_ONLY if c in values.columns])
-    ordered = [c for c in FINGERTIPS_NAMES if c in values.columns]
-    rest = [c for c in values.columns if c not in FINGERTIPS_NAMES]
-    return values[ordered + rest].rename(columns=FINGERTIPS_NAMES)
+    return fingertips_frame(values, definitions)
 
 
 def export(ws: Workspace, out: Path, *, fmt: str, public: bool = False,
@@ -68,8 +134,9 @@ def export(ws: Workspace, out: Path, *, fmt: str, public: bool = False,
         raise ValidationError(f"no values for {', '.join(missing)} (not an indicator id, or "
                               "not computed yet: see `carepath indicators list`)",
                               where="--indicator")
-    table = prepare(values, public=public, suppress_below=cfg.get("suppress_below", 8),
-                    round_to=cfg.get("round_to", 5))
+    definitions = load_library(ws.path / "indicators")
+    table = prepare(values, definitions, public=public,
+                    suppress_below=cfg.get("suppress_below", 8), round_to=cfg.get("round_to", 5))
     tmp = out.with_name(f".{out.name}.partial")
     if fmt == "parquet":  # typed columns, read by tools rather than spreadsheets
         table.to_parquet(tmp, index=False)
