@@ -155,13 +155,23 @@ def test_an_indicator_with_nothing_to_count_keeps_no_stale_values(small_ws):
 
 
 def test_values_of_deleted_definitions_are_removed_by_a_full_compute(small_ws):
-    from carepath.engine.run import remove_undefined
+    from carepath.engine.freshness import remove_undefined
 
     run(small_ws, "early_stage_known", "deaths_in_hospital")
     assert remove_undefined(small_ws, set(builtin()) - {"deaths_in_hospital"}) == [
         "deaths_in_hospital"]
     assert values(small_ws, "deaths_in_hospital") == {}
     assert values(small_ws, "early_stage_known") != {}
+
+
+def test_a_column_missing_from_the_workspace_is_named_with_its_table(small_ws):
+    with small_ws.transaction() as con:
+        con.execute("ALTER TABLE referrals DROP COLUMN outcome")
+    out = run(small_ws, "usc_conversion_rate", "early_stage_known")
+    assert out["usc_conversion_rate"].status == "failed"
+    assert out["usc_conversion_rate"].message == (
+        "column 'outcome' is not in the workspace's referrals (needed by usc_conversion_rate)")
+    assert out["early_stage_known"].status == "computed"
 
 
 def test_a_failing_indicator_is_reported_and_the_rest_computed(small_ws, monkeypatch):

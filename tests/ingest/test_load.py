@@ -193,8 +193,9 @@ def test_mapping_renames_columns_maps_codes_and_sets_constants(ws_orgs, tmp_path
         constants: {route: unknown}
         csv: {delimiter: ";"}
     """))
+    # Their codes in any letter case, as our own code lists are read.
     text = (f"TUMOUR_REF;NHS_NO;DIAG_DT;SITE;GROUP;STG;GP\n"
-            f"T1;{NHS_A};03/02/2023;C50;breast;IV;A81001\nT2;{NHS_B};2023-02-03;C34;lung;X;A81001\n")
+            f"T1;{NHS_A};03/02/2023;C50;breast;iv;A81001\nT2;{NHS_B};2023-02-03;C34;lung;X;A81001\n")
     res = load(ws_orgs, "tumours", write(tmp_path / "reg.csv", text),
                mapping=load_mapping(mapping))
     assert res.rows_loaded == 2
@@ -210,6 +211,20 @@ def test_mapping_errors_name_the_file(ws, tmp_path):
     with pytest.raises(ValidationError, match="mapping is for table"):
         load_files(ws, "patients", [write(tmp_path / "x.csv", "a\n")],
                    mapping=load_mapping(write(tmp_path / "m2.yaml", "table: deaths\n")))
+
+
+@pytest.mark.parametrize("text, message", [
+    ("columns: {decision_to_treat: DTT}", "columns: decision_to_treat not a column"),
+    ("codes: {stag: {I: '1'}}", "codes: stag not a column"),
+    ("constants: {age_at_diagnosys: '1'}", "constants: age_at_diagnosys not a column"),
+    ("columns: {surname: GRP, tumour_group: GRP}", "surname not a column"),
+    ("columns: {icd10: GRP, tumour_group: grp}", "icd10 and tumour_group both read 'grp'"),
+])
+def test_a_mapping_typo_is_refused_not_ignored(ws, tmp_path, text, message):
+    with pytest.raises(ValidationError, match=message) as info:
+        load_files(ws, "tumours", [write(tmp_path / "x.csv", "a\n")],
+                   mapping=load_mapping(write(tmp_path / "m.yaml", text + "\n")))
+    assert "--mapping" in str(info.value)
 
 
 # ----- reconciliation, idempotence, strictness -------------------------------------------
@@ -246,6 +261,21 @@ def test_same_file_twice_is_a_no_op_unless_replace(ws_orgs, tmp_path):
     replaced = load(ws_orgs, "organisations", path, replace=True)
     assert not replaced.skipped and replaced.rows_loaded == 1
     assert rows(ws_orgs, "SELECT count(*) FROM organisations") == [(1,)]
+
+
+def test_a_file_whose_rows_a_replace_removed_loads_again(ws_orgs, tmp_path):
+    """load A; load B --replace (A's rows gone); load A: A's rows come back. It said
+    'already loaded; nothing to do' and A's rows stayed lost."""
+    header = "org_code,name,org_type,valid_from\n"
+    a = write(tmp_path / "a.csv", header + "QA,A,icb,2020-01-01\n")
+    b = write(tmp_path / "b.csv", header + "QB,B,icb,2020-01-01\n")
+    load(ws_orgs, "organisations", a)
+    load(ws_orgs, "organisations", b, replace=True)
+    again = load(ws_orgs, "organisations", a)
+    assert not again.skipped and again.rows_loaded == 1
+    assert rows(ws_orgs, "SELECT org_code FROM organisations ORDER BY 1") == [("QA",), ("QB",)]
+    # ...and B, loaded by the replace itself, is still a no-op.
+    assert load(ws_orgs, "organisations", b).skipped
 
 
 def test_strict_and_max_errors_load_nothing(ws_orgs, tmp_path):

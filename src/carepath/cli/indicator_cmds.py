@@ -48,7 +48,14 @@ def show(indicator_id: str, workspace: WorkspaceOption = None) -> None:
     library = _library(workspace)
     if indicator_id not in library:
         raise ValidationError(f"unknown indicator {indicator_id!r}", where="ID")
-    console.print(entry_md(library[indicator_id]), markup=False, highlight=False)
+    defn = library[indicator_id]
+    console.print(entry_md(defn), markup=False, highlight=False)
+    from carepath.indicators.library import builtin
+
+    built_in = builtin().get(indicator_id)
+    if built_in is None or built_in.source_file != defn.source_file:
+        console.print(escape(f"Defined in {defn.source_file}" + (
+            ", in place of the built-in definition" if built_in else "")), highlight=False)
 
 
 @indicators_app.command()
@@ -72,7 +79,7 @@ def compute(
 ) -> None:
     """Compute indicators for every area and period, with provenance."""
     from carepath.engine.run import compute as run_compute
-    from carepath.engine.run import remove_undefined
+    from carepath.engine.freshness import remove_undefined
 
     ws = open_workspace(workspace)
     library = _library(ws.path)

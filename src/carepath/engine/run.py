@@ -8,8 +8,6 @@ unchanged is skipped, so recomputing changes nothing.
 from __future__ import annotations
 
 import dataclasses
-import hashlib
-import json
 import os
 import threading
 import time
@@ -26,6 +24,13 @@ import pyarrow as pa
 from carepath import __version__
 from carepath.engine import compile as cp
 from carepath.engine import rollup
+from carepath.engine.freshness import (
+    load_ids,
+    missing_column,
+    national_name,
+    settings_fingerprint,
+    unchanged,
+)
 from carepath.errors import CarepathError
 from carepath.indicators.definition import STANDARDISED_STATISTICS as STANDARDISED
 from carepath.indicators.definition import Count, Definition, Population
@@ -37,7 +42,6 @@ from carepath.workspace import Workspace, derived
 # Breakdowns (sex, age band, deprivation ...) are not computed for single practices: the
 # counts are too small to read and too easy to disclose (Fingertips does the same).
 NO_BREAKDOWNS_FOR = ("practice",)
-NATIONAL_NAME_DEFAULT = "All areas in the workspace"
 LOOKBACK_FOR_STATE_MODES = timedelta(days=366)
 
 
@@ -82,18 +86,6 @@ def practice_groups(config: dict) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["unit", "area_code"])
 
 
-def national_name(config: dict) -> str:
-    """What the whole workspace ("national") is called: ``national_name`` in carepath.toml,
-    else "All areas in the workspace". Never taken from an England organisation in the
-    hierarchy: a county's hierarchy names England too, and calling its own total "England"
-    would make every "compared with national" a comparison with the county."""
-    name = config.get("national_name", NATIONAL_NAME_DEFAULT)
-    if not isinstance(name, str) or not name.strip():
-        raise CarepathError("national_name must be a non-empty text",
-                            where="carepath.toml: national_name")
-    return name.strip()
-
-
 def _context(con: duckdb.DuckDBPyConnection, source: cp.Source, config: dict) -> Context:
     hierarchy = con.execute("SELECT child_code, parent_code, parent_type, valid_from, "
                             "valid_to FROM org_hierarchy").df()
@@ -106,25 +98,7 @@ def _context(con: duckdb.DuckDBPyConnection, source: cp.Source, config: dict) ->
     for code, spec in (config.get("groups") or {}).items():
         names[str(code)] = spec.get("name", str(code)) if isinstance(spec, dict) else str(code)
     return Context(source, hierarchy, names, loads, practice_groups(config),
-                   settings=_settings(config))
-
-
-# Every indicator's areas, their names and parents come from these tables: a new load of
-# either changes the values (renamed areas, a practice moved to another PCN).
-AREA_TABLES = frozenset({"organisations", "org_hierarchy"})
-
-
-def _settings(config: dict) -> str:
-    """A fingerprint of the carepath.toml settings that shape every indicator's areas:
-    groups of practices and the national name. Kept with the values' loads, so changing
-    either recomputes the values without --force."""
-    shaping = {"groups": config.get("groups") or {}, "national_name": national_name(config)}
-    digest = hashlib.sha256(json.dumps(shaping, sort_keys=True, default=str).encode())
-    return f"{SETTINGS_PREFIX}{digest.hexdigest()[:SETTINGS_HEX_CHARS]}"
-
-
-SETTINGS_PREFIX = "settings:"
-SETTINGS_HEX_CHARS = 12
+                   settings=settings_fingerprint(config))
 
 
 # ----- one indicator --------------------------------------------------------------------
@@ -312,13 +286,7 @@ def compute_one(ctx: Context, defn: Definition) -> pd.DataFrame:
 
 
 def _provenance(ctx: Context, defn: Definition) -> str:
-    return _load_ids(ctx.loads, defn, ctx.settings)
-
-
-def _load_ids(loads: pd.DataFrame, defn: Definition, settings: str) -> str:
-    """The loads of every table the values depend on, then the settings fingerprint."""
-    ids = loads[loads.table_name.isin(sorted(defn.tables() | AREA_TABLES))].load_id
-    return ";".join([*sorted(ids), settings])
+    return load_ids(ctx.loads, defn, ctx.settings)
 
 
 def _constants(ctx: Context, defn: Definition) -> dict[str, object]:
@@ -351,15 +319,6 @@ def to_rows(ctx: Context, defn: Definition, cells: pd.DataFrame) -> pd.DataFrame
 
 
 # ----- many indicators, one transaction -------------------------------------------------
-def _unchanged(con, defn: Definition, load_ids: str) -> bool:
-    row = con.execute(
-        "SELECT count(*), count(DISTINCT (definition_hash, load_ids, carepath_version)), "
-        "any_value(definition_hash), any_value(load_ids), any_value(carepath_version) "
-        "FROM indicator_values WHERE indicator_id = ?", [defn.id]).fetchall()[0]
-    return bool(row[0]) and row[1] == 1 and tuple(row[2:]) == (
-        defn.content_hash(), load_ids, __version__)
-
-
 def duckdb_source(con: duckdb.DuckDBPyConnection,
                   copies: dict[str, frozenset[str]] | None = None) -> cp.Source:
     """Tables of the workspace; ``copies`` maps an event table to the columns of its
@@ -381,12 +340,12 @@ def _person_copies(ws: Workspace, definitions: list[Definition], force: bool
     need (not those unchanged since their last compute), committed on its own before the
     compute so every worker's cursor sees it. A cache: if the compute then fails, the
     copies are still true to the loads they name."""
-    settings = _settings(ws.config())
+    settings = settings_fingerprint(ws.config())
     with ws.transaction() as con:
         loads = con.execute("SELECT table_name, load_id FROM load_log").df()
         needs: dict[str, set[str]] = {}
         for defn in definitions:
-            if not force and _unchanged(con, defn, _load_ids(loads, defn, settings)):
+            if not force and unchanged(con, defn, load_ids(loads, defn, settings)):
                 continue
             for group, _ in _scans(defn):
                 for table, columns in cp.person_columns_needed(defn, group).items():
@@ -437,7 +396,7 @@ def _compute_with(ws, definitions, source, force, actor, progress) -> list[Outco
         ctx.copies = copies
         todo = []
         for defn in definitions:
-            if not force and _unchanged(con, defn, _provenance(ctx, defn)):
+            if not force and unchanged(con, defn, _provenance(ctx, defn)):
                 report(Outcome(defn.id, "unchanged"))
             else:
                 todo.append(defn)
@@ -459,21 +418,6 @@ def _compute_with(ws, definitions, source, force, actor, progress) -> list[Outco
     return sorted(outcomes, key=lambda o: order[o.indicator_id])
 
 
-def remove_undefined(ws: Workspace, defined: set[str], *, actor: str = "cli") -> list[str]:
-    """Delete the values of indicators no longer defined (a workspace definition deleted or
-    renamed), so no page or export shows figures nobody can trace to a definition."""
-    with ws.transaction() as con:
-        gone = [r[0] for r in con.execute(
-            "SELECT DISTINCT indicator_id FROM indicator_values ORDER BY 1").fetchall()
-            if r[0] not in defined]
-        if gone:
-            con.execute("DELETE FROM indicator_values WHERE list_contains(?, indicator_id)",
-                        [gone])
-            ws.audit(con, actor=actor, action="remove values", target=",".join(gone),
-                     detail="indicators no longer defined")
-    return gone
-
-
 def _reset_threads(con: duckdb.DuckDBPyConnection) -> None:
     try:
         con.execute("RESET threads")
@@ -493,7 +437,8 @@ def _timed(ctx: Context, defn: Definition):
         return defn, None, (f"table {str(exc).strip()!r} is not in the workspace "
                             f"(needed by {defn.id})"), time.perf_counter() - started
     except (CarepathError, duckdb.Error, ibis.common.exceptions.IbisError) as exc:
-        return defn, None, str(exc).splitlines()[0], time.perf_counter() - started
+        return defn, None, missing_column(ctx.source.table, defn, exc) or str(exc).splitlines()[0], \
+            time.perf_counter() - started
 
 
 def _cells_for(con, ctx: Context, todo: list[Definition], threads: int):
@@ -548,4 +493,4 @@ def _write(con, ctx: Context, defn: Definition, cells, error, seconds) -> Outcom
     return Outcome(defn.id, "computed", len(rows), seconds)
 
 
-__all__ = ["Count", "Outcome", "compute", "compute_one", "remove_undefined"]
+__all__ = ["Count", "Outcome", "compute", "compute_one"]

@@ -7,24 +7,41 @@ from carepath.indicators.library import builtin
 
 POLARITY_TEXT = {"high_is_good": "higher is better", "low_is_good": "lower is better",
                  "no_judgement": "no judgement"}
+MODE_TEXT = {"in_period": "rows dated in the period",
+             "snapshot": "rows as they stand at the period's end",
+             "as_at_end": "rows current at the period's end (started, not yet ended)"}
 
 
 def describe_part(part: Count | Population | None) -> str:
     if part is None:
         return "none"
     if isinstance(part, Population):
-        ages = f", ages {part.min_age}+" if part.min_age else ""
-        return f"registered population ({'/'.join(part.sex)}{ages}), mean over the period"
+        return (f"registered population ({'/'.join(part.sex)}{_ages(part)}), mean over the "
+                "period")
     text = f"{part.value} of `{part.table}` by `{part.date}`"
+    if part.until:
+        text += f", counting until `{part.until}`"
     if part.where:
         text += f" where `{part.where}`"
-    for rel in part.require:
-        text += f"; with a `{rel.table}` row on `{rel.on}`" + (f" where `{rel.where}`"
-                                                                if rel.where else "")
-    for rel in part.exclude:
-        text += f"; without a `{rel.table}` row on `{rel.on}`" + (f" where `{rel.where}`"
-                                                                   if rel.where else "")
+    for word, related in (("with", part.require), ("without", part.exclude)):
+        for rel in related:
+            text += f"; {word} {_related(rel)}"
     return text
+
+
+def _ages(part: Population) -> str:
+    if part.max_age is not None:
+        return f", ages {part.min_age}-{part.max_age}"
+    return f", ages {part.min_age}+" if part.min_age else ""
+
+
+def _related(rel) -> str:
+    if rel.latest_by:
+        text = f"the latest `{rel.table}` row by `{rel.latest_by}` on `{rel.on}`"
+        if rel.among:
+            text += f" (of rows where `{rel.among}`)"
+        return text + (f" having `{rel.where}`" if rel.where else "")
+    return f"a `{rel.table}` row on `{rel.on}`" + (f" where `{rel.where}`" if rel.where else "")
 
 
 def entry_md(d: Definition) -> str:
@@ -37,6 +54,11 @@ def entry_md(d: Definition) -> str:
         f"- **Numerator:** {describe_part(d.numerator)}",
         f"- **Denominator:** {describe_part(d.denominator)}",
     ]
+    lines.append(f"- **Counts:** {MODE_TEXT[d.mode]}" + (
+        f"; periods need {d.follow_up_days} days of follow-up after their end"
+        if d.follow_up_days else ""))
+    if d.multiplier is not None:
+        lines.append(f"- **Per:** {d.multiplier:,g}")
     if d.breakdowns:
         lines.append(f"- **Breakdowns:** {', '.join(d.breakdowns)}")
     if d.targets:
@@ -44,10 +66,14 @@ def entry_md(d: Definition) -> str:
     lines += [
         (f"- **Comparison:** {d.comparator.method.replace('_', ' ')} at "
         f"{d.comparator.confidence:.1%}"),
+        *([f"- **Shown from a denominator of:** {d.disclosure.min_denominator:g}"]
+          if d.disclosure.min_denominator else []),
         f"- **Source:** {d.governance.source}",
         (f"- **Governance:** authored by {d.governance.authored_by}, checked by "
         f"{d.governance.checked_by}, reviewed {d.governance.reviewed}, next review "
-        f"{d.governance.next_review}"), "",
+        f"{d.governance.next_review}"),
+        *([f"- **References:** {'; '.join(d.references)}"] if d.references else []),
+        "",
     ]
     return "\n".join(lines)
 

@@ -48,6 +48,8 @@ CHUNK_ROWS = 1_000_000
 # Chunks read and prepared ahead while the database validates and inserts the last one:
 # one is enough to keep both cores busy, and memory stays at a few chunks.
 CHUNKS_AHEAD = 1
+# The audit action of `load --replace` emptying a table.
+REPLACE_ACTION = "replace table"
 
 
 @dataclass
@@ -92,6 +94,9 @@ def load_files(ws: Workspace, table_name: str, paths: Iterable[Path], *,
     if mapping is not None and mapping.table not in (None, table.name):
         raise ValidationError(f"the mapping is for table {mapping.table!r}, not "
                               f"{table.name!r}", where="--mapping")
+    if mapping is not None:
+        extra = {NHS_COLUMN} if PATIENT_COLUMN in table.column_names else set()
+        mapping.check_against(set(table.column_names) | extra)
     paths = [Path(p) for p in paths]
     if not paths:
         raise ValidationError("no files given", where="FILE")
@@ -102,6 +107,8 @@ def load_files(ws: Workspace, table_name: str, paths: Iterable[Path], *,
         ensure_tables(con)
         if replace:
             con.execute(f"DELETE FROM {q(table.name)}")
+            # Earlier loads' rows are gone: from now on their files are not "already loaded".
+            ws.audit(con, actor=actor, action=REPLACE_ACTION, target=table.name)
         results: list[LoadResult] = []
         for path in paths:
             opts = mapping or Mapping()
@@ -124,8 +131,13 @@ def ensure_tables(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def previous_load(con: duckdb.DuckDBPyConnection, table: str, file_hash: str) -> str | None:
-    row = con.execute("SELECT load_id FROM load_log WHERE table_name = ? AND file_hash = ? "
-                      "ORDER BY loaded_at DESC LIMIT 1", [table, file_hash]).fetchall()
+    """The load of this file whose rows are still in the table: none before the table's
+    last --replace (a load and its replace share the transaction's timestamp)."""
+    row = con.execute(
+        "SELECT load_id FROM load_log WHERE table_name = ? AND file_hash = ? AND loaded_at >= "
+        "coalesce((SELECT max(\"at\") FROM audit_log WHERE action = ? AND target = ?), "
+        "TIMESTAMP '-infinity') ORDER BY loaded_at DESC LIMIT 1",
+        [table, file_hash, REPLACE_ACTION, table]).fetchall()
     return row[0][0] if row else None
 
 
@@ -367,8 +379,8 @@ def _prepare(batch: Batch, table: Table, colmap: dict[str, str], mapping: Mappin
             # strips the no-break spaces that spreadsheets leave around values.
             arr = pc.utf8_trim_whitespace(batch.columns[colmap[c]])
             if c in mapping.codes:
-                codes = mapping.codes[c]
-                arr = pa.array([codes.get(v, v) if v is not None else None
+                codes = mapping.code_for(c)
+                arr = pa.array([codes.get(v.lower(), v) if v is not None else None
                                 for v in arr.to_pylist()], pa.string())
             if c == PATIENT_COLUMN:
                 arr = _refuse_raw_nhs_numbers(arr, pre)

@@ -46,6 +46,27 @@ class Mapping(BaseModel):
     csv: CsvOptions = Field(default_factory=CsvOptions)
     excel: ExcelOptions = Field(default_factory=ExcelOptions)
 
+    def check_against(self, columns: set[str]) -> None:
+        """Refuse names that are not ``columns`` (a typo would be ignored silently) and two
+        of our columns read from one of theirs."""
+        for section in ("columns", "codes", "constants"):
+            unknown = sorted(set(getattr(self, section)) - columns)
+            if unknown:
+                raise ValidationError(f"{section}: {', '.join(unknown)} not a column of the "
+                                      f"table (its columns: {', '.join(sorted(columns))})",
+                                      where="--mapping")
+        seen: dict[str, str] = {}
+        for ours, theirs in self.columns.items():
+            key = theirs.strip().lower()
+            if key in seen:
+                raise ValidationError(f"columns: {seen[key]} and {ours} both read {theirs!r}",
+                                      where="--mapping")
+            seen[key] = ours
+
+    def code_for(self, column: str) -> dict[str, str]:
+        """their code (any letter case) -> our code, for ``column``."""
+        return {k.strip().lower(): v for k, v in self.codes.get(column, {}).items()}
+
     def source_for(self) -> dict[str, str]:
         """their lower-cased column name -> our column name."""
         return {theirs.strip().lower(): ours for ours, theirs in self.columns.items()}

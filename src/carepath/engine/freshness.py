@@ -1,0 +1,110 @@
+"""When stored values are stale, and what they were computed from.
+
+A value's provenance is the loads of every table it depends on and a fingerprint of the
+settings that shape its areas; ``carepath compute`` skips an indicator whose definition,
+provenance and Carepath version are as they were at its last compute.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Callable
+
+import pandas as pd
+
+from carepath import __version__
+from carepath.errors import CarepathError
+from carepath.indicators.definition import Definition
+from carepath.model.schema import TABLES_BY_NAME
+from carepath.workspace import Workspace
+
+# What the whole workspace is called unless carepath.toml names it.
+NATIONAL_NAME_DEFAULT = "All areas in the workspace"
+
+
+def national_name(config: dict) -> str:
+    """What the whole workspace ("national") is called: ``national_name`` in carepath.toml,
+    else "All areas in the workspace". Never taken from an England organisation in the
+    hierarchy: a county's hierarchy names England too, and calling its own total "England"
+    would make every "compared with national" a comparison with the county."""
+    name = config.get("national_name", NATIONAL_NAME_DEFAULT)
+    if not isinstance(name, str) or not name.strip():
+        raise CarepathError("national_name must be a non-empty text",
+                            where="carepath.toml: national_name")
+    return name.strip()
+
+
+# Every indicator's areas, their names and parents come from these tables: a new load of
+# either changes the values (renamed areas, a practice moved to another PCN).
+AREA_TABLES = frozenset({"organisations", "org_hierarchy"})
+
+
+def settings_fingerprint(config: dict) -> str:
+    """A fingerprint of the carepath.toml settings that shape every indicator's areas:
+    groups of practices and the national name. Kept with the values' loads, so changing
+    either recomputes the values without --force."""
+    shaping = {"groups": config.get("groups") or {}, "national_name": national_name(config)}
+    digest = hashlib.sha256(json.dumps(shaping, sort_keys=True, default=str).encode())
+    return f"{SETTINGS_PREFIX}{digest.hexdigest()[:SETTINGS_HEX_CHARS]}"
+
+
+SETTINGS_PREFIX = "settings:"
+SETTINGS_HEX_CHARS = 12
+
+
+def load_ids(loads: pd.DataFrame, defn: Definition, settings: str) -> str:
+    """The loads of every table the values depend on, then the settings fingerprint."""
+    ids = loads[loads.table_name.isin(sorted(defn.tables() | AREA_TABLES))].load_id
+    return ";".join([*sorted(ids), settings])
+
+
+def unchanged(con, defn: Definition, load_ids: str) -> bool:
+    row = con.execute(
+        "SELECT count(*), count(DISTINCT (definition_hash, load_ids, carepath_version)), "
+        "any_value(definition_hash), any_value(load_ids), any_value(carepath_version) "
+        "FROM indicator_values WHERE indicator_id = ?", [defn.id]).fetchall()[0]
+    return bool(row[0]) and row[1] == 1 and tuple(row[2:]) == (
+        defn.content_hash(), load_ids, __version__)
+
+
+def remove_undefined(ws: Workspace, defined: set[str], *, actor: str = "cli") -> list[str]:
+    """Delete the values of indicators no longer defined (a workspace definition deleted or
+    renamed), so no page or export shows figures nobody can trace to a definition."""
+    with ws.transaction() as con:
+        gone = [r[0] for r in con.execute(
+            "SELECT DISTINCT indicator_id FROM indicator_values ORDER BY 1").fetchall()
+            if r[0] not in defined]
+        if gone:
+            con.execute("DELETE FROM indicator_values WHERE list_contains(?, indicator_id)",
+                        [gone])
+            ws.audit(con, actor=actor, action="remove values", target=",".join(gone),
+                     detail="indicators no longer defined")
+    return gone
+
+
+# Ibis's words for a column a table lacks; its message lists internal columns as well.
+_NOT_FOUND = re.compile(r"Column '([^']+)' is not found in table")
+
+
+def missing_column(table_of: Callable[[str], object], defn: Definition, exc: Exception
+                   ) -> str | None:
+    """'column 'outcome' is not in the workspace's referrals (needed by ...)' for a column
+    dropped from a table, naming the table rather than Ibis's list of columns."""
+    found = _NOT_FOUND.search(str(exc))
+    if not found:
+        return None
+    column = found.group(1)
+    lacking = []
+    # The tables the data model gives that column, of those the definition reads.
+    for name in sorted(t for t in defn.tables()
+                       if column in getattr(TABLES_BY_NAME.get(t), "column_names", ())):
+        try:
+            columns = table_of(name).columns
+        except Exception:  # noqa: BLE001 - a table that cannot be read lacks it too
+            columns = ()
+        if column not in columns:
+            lacking.append(name)
+    where = " or ".join(lacking) if lacking else "its tables"
+    return f"column {column!r} is not in the workspace's {where} (needed by {defn.id})"
