@@ -54,6 +54,9 @@ def _write(tmp_path, change, name="early_stage_known"):
      "greater than or equal to 0"),
     (lambda d: d["governance"].update(next_review="2020-01-01"), "governance",
      "next_review 2020-01-01 is before reviewed"),
+    # Accepted and then ignored, each once changed nothing while `show` said it did:
+    (lambda d: d.update(population_base="resident"), "population_base", "not available yet"),
+    (lambda d: d.update(statistic="count"), "denominator", "a count has no denominator"),
 ])
 def test_bad_definition_names_file_field_and_token(tmp_path, change, where, message):
     path = _write(tmp_path, change)
@@ -72,6 +75,15 @@ def test_population_ages_must_make_sense(tmp_path, ages, message):
     with pytest.raises(ValidationError, match=message) as info:
         load_file(path)
     assert "field denominator" in str(info.value)
+
+
+def test_funnel_comparison_is_refused_where_it_would_not_be_used(tmp_path):
+    data = yaml.safe_load((GOOD.parent / "usc_referral_rate.yaml").read_text())
+    data["comparator"] = {"method": "funnel"}
+    path = tmp_path / "usc_referral_rate.yaml"
+    path.write_text(yaml.safe_dump(data))
+    with pytest.raises(ValidationError, match="funnel comparison is for proportions"):
+        load_file(path)
 
 
 def test_duplicate_ids_in_one_folder_are_rejected(tmp_path):

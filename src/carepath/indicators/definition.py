@@ -374,6 +374,19 @@ def check_semantics(defn: Definition) -> None:
         if "age_band" in defn.breakdowns:
             raise ValidationError("a standardised statistic cannot be broken down by "
                                   "age_band", where=f"{defn.source_file}: field breakdowns")
+    if defn.population_base == "resident":
+        # Accepted and then ignored, it would publish registered-list figures as resident.
+        raise ValidationError("a resident population base is not available yet (ONS "
+                              "populations are loaded, but no engine attributes events to "
+                              "where people live); use 'registered'",
+                              where=f"{defn.source_file}: field population_base")
+    if defn.comparator.method == "funnel" and defn.statistic != "proportion":
+        raise ValidationError(f"funnel comparison is for proportions, not {defn.statistic}; "
+                              "use ci_overlap or quantiles",
+                              where=f"{defn.source_file}: field comparator.method")
+    if defn.statistic == "count" and den is not None:
+        raise ValidationError("a count has no denominator; remove it or choose a proportion "
+                              "or rate", where=where)
     if defn.statistic == "crude_rate" and den is None:
         raise ValidationError("a crude rate needs a denominator", where=where)
     if defn.attribution == "provider" and isinstance(den, Population):
