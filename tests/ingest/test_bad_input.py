@@ -287,3 +287,14 @@ def test_max_errors_counts_every_file_of_the_load_and_is_not_negative(ws, tmp_pa
     with pytest.raises(ValidationError, match="must be 0 or more") as info:
         load_files(ws, "organisations", [one], max_errors=-1)
     assert "--max-errors" in str(info.value)
+
+
+def test_blank_lines_are_skipped_and_later_rows_keep_their_numbers(ws, tmp_path):
+    """Rows after a blank line were numbered one short; a spreadsheet's ',,,' row was
+    quarantined with four reasons."""
+    text = (ORG_HEADER + "A1,One,practice,2020-01-01\n\nA2,Two,nope,2020-01-01\n,,,\n\n"
+            "A3,Three,practice,2020-02-30\n")
+    res = load(ws, write(tmp_path / "blank.csv", text))
+    assert (res.rows_read, res.rows_loaded, res.rows_quarantined) == (3, 1, 2)
+    assert rows(ws, "SELECT row_number FROM quarantine ORDER BY 1") == [(4,), (7,)]
+    assert any("3 blank rows skipped" in w for w in res.warnings)

@@ -78,8 +78,8 @@ def compute(
     force: Annotated[bool, typer.Option(help="Recompute unchanged indicators.")] = False,
 ) -> None:
     """Compute indicators for every area and period, with provenance."""
-    from carepath.engine.run import compute as run_compute
     from carepath.engine.freshness import remove_undefined
+    from carepath.engine.run import compute as run_compute
 
     ws = open_workspace(workspace)
     library = _library(ws.path)

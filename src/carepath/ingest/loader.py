@@ -193,7 +193,14 @@ def _stage_and_load(con: duckdb.DuckDBPyConnection, ws: Workspace, table: Table,
     def prepare(batch: Batch) -> pa.Table:
         return _prepare(batch, table, colmap, mapping, present, key)
 
-    for chunk, chunk_bad, rows in _read_ahead(_prepared_chunks(batches, prepare),
+    blank = [0]  # added to on the reading thread, read once it has finished
+
+    def counted(batches: Iterable[Batch]) -> Iterator[Batch]:
+        for batch in batches:
+            blank[0] += batch.blank_rows
+            yield batch
+
+    for chunk, chunk_bad, rows in _read_ahead(_prepared_chunks(counted(batches), prepare),
                                               CHUNKS_AHEAD):
         bad += chunk_bad
         staged += rows
@@ -214,6 +221,9 @@ def _stage_and_load(con: duckdb.DuckDBPyConnection, ws: Workspace, table: Table,
         result.reasons[f"{column or '(row)'}: {reason}"] = n
     for ref in sorted(_referenced(table) - plan.check_references - {table.name}):
         result.warnings.append(f"references to {ref} not checked: {ref} is empty")
+    if blank[0]:
+        result.warnings.append(f"{blank[0]:,} blank rows skipped (every field empty: layout, "
+                               "not data)")
     _write_log(con, ws, result, actor or _user(), facts)
 
 

@@ -23,6 +23,7 @@ from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
@@ -64,6 +65,7 @@ class Batch:
     columns: dict[str, pa.Array]
     rows: np.ndarray
     bad_rows: list[BadRow] = field(default_factory=list)
+    blank_rows: int = 0  # records with every field empty, dropped as layout
 
     @property
     def num_rows(self) -> int:
@@ -230,7 +232,10 @@ def _csv_batches(path: Path, encoding: str, delim: str, names: list[str]) -> Ite
                                   ) from None
         rows, next_row, batch_bad = _number_rows(batch.num_rows, next_row, bad)
         bad = [b for b in bad if b not in batch_bad]
-        yield Batch({n: batch.column(i) for i, n in enumerate(names)}, rows, batch_bad)
+        read = len(rows)
+        columns, rows = _without_blank_rows([batch.column(i) for i in range(len(names))], rows)
+        yield Batch(dict(zip(names, columns, strict=True)), rows, batch_bad,
+                    blank_rows=read - len(rows))
     if bad:
         yield Batch({n: pa.array([], pa.string()) for n in names}, np.empty(0, np.int64), bad)
 
@@ -240,12 +245,28 @@ def _open_csv(path: Path, encoding: str, delim: str, names: list[str], on_invali
         path,
         read_options=pacsv.ReadOptions(encoding=encoding, block_size=CSV_BLOCK_BYTES,
                                        column_names=names, skip_rows=1, use_threads=False),
+        # Blank lines are read as rows (then dropped as layout) so that every row after
+        # one keeps the number a spreadsheet shows.
         parse_options=pacsv.ParseOptions(delimiter=delim, newlines_in_values=True,
+                                         ignore_empty_lines=False,
                                          invalid_row_handler=on_invalid),
         convert_options=pacsv.ConvertOptions(column_types={n: pa.string() for n in names},
                                              strings_can_be_null=False,
                                              quoted_strings_can_be_null=False),
     )
+
+
+def _without_blank_rows(columns: list[pa.Array], rows: np.ndarray
+                        ) -> tuple[list[pa.Array], np.ndarray]:
+    """Drop records with every field empty (blank lines, a spreadsheet's ',,,' rows): they
+    are layout, as blank rows of a sheet are. Their numbers go with them."""
+    blank = pc.equal(columns[0], "")
+    if not pc.any(blank).as_py():  # the usual case: one cheap test of the first column
+        return columns, rows
+    for col in columns[1:]:
+        blank = pc.and_(blank, pc.equal(col, ""))
+    keep = pc.invert(blank)
+    return [pc.filter(c, keep) for c in columns], rows[keep.to_numpy(zero_copy_only=False)]
 
 
 def _number_rows(count: int, start: int, bad: list[BadRow]) -> tuple[np.ndarray, int, list[BadRow]]:
