@@ -298,3 +298,15 @@ def test_blank_lines_are_skipped_and_later_rows_keep_their_numbers(ws, tmp_path)
     assert (res.rows_read, res.rows_loaded, res.rows_quarantined) == (3, 1, 2)
     assert rows(ws, "SELECT row_number FROM quarantine ORDER BY 1") == [(4,), (7,)]
     assert any("3 blank rows skipped" in w for w in res.warnings)
+
+
+def test_a_last_line_cut_inside_a_character_is_quarantined_not_the_file(ws, tmp_path):
+    """The file ends half-way through 'é': pyarrow could not decode the row to report it,
+    and the whole load was refused with a stray traceback on stderr."""
+    path = tmp_path / "cut.csv"
+    path.write_bytes((ORG_HEADER + "A1,Café,practice,2020-01-01\nA2,Caf").encode()
+                     + "é".encode()[:1])
+    res = load(ws, path)
+    assert (res.rows_read, res.rows_loaded, res.rows_quarantined) == (2, 1, 1)
+    assert rows(ws, "SELECT row_number FROM quarantine") == [(3,)]
+    assert rows(ws, "SELECT name FROM organisations") == [("Café",)]

@@ -78,6 +78,9 @@ class FileFacts:
     size: int
     encoding: str | None  # None for binary formats
     bom: bool
+    # Bytes of a character cut off at the very end of a UTF-8 file (a truncated last line):
+    # left out when reading, so that line is quarantined rather than the file refused.
+    cut_tail: int = 0
 
 
 def file_format(path: Path) -> str:
@@ -118,10 +121,13 @@ def inspect(path: Path, *, text: bool) -> FileFacts:
                 else:
                     lines_before_bad += chunk.count(b"\n")
             size += len(chunk)
+    cut_tail = 0
+    if text and first_bad is None:
+        cut_tail = len(decoder.getstate()[0])  # an unfinished character at the end
     encoding = None
     if text:
         encoding = "utf-8" if first_bad is None else _fallback_encoding(path, lines_before_bad)
-    return FileFacts(digest.hexdigest(), size, encoding, bom)
+    return FileFacts(digest.hexdigest(), size, encoding, bom, cut_tail)
 
 
 def _refuse_non_text(path: Path, first: bytes) -> None:
@@ -202,13 +208,15 @@ def _check_header(path: Path, names: list[str]) -> None:
         seen.add(n.lower())
 
 
-def read_csv(path: Path, *, encoding: str, delimiter: str | None = None
-             ) -> tuple[list[str], Iterator[Batch]]:
+def read_csv(path: Path, *, encoding: str, delimiter: str | None = None,
+             length: int | None = None) -> tuple[list[str], Iterator[Batch]]:
+    """``length``: read only the file's first bytes (see FileFacts.cut_tail)."""
     delim, names = sniff(path, encoding, delimiter)
-    return names, _csv_batches(path, encoding, delim, names)
+    return names, _csv_batches(path, encoding, delim, names, length)
 
 
-def _csv_batches(path: Path, encoding: str, delim: str, names: list[str]) -> Iterator[Batch]:
+def _csv_batches(path: Path, encoding: str, delim: str, names: list[str],
+                 length: int | None = None) -> Iterator[Batch]:
     bad: list[BadRow] = []
 
     def on_invalid(row: pacsv.InvalidRow) -> str:
@@ -218,7 +226,10 @@ def _csv_batches(path: Path, encoding: str, delim: str, names: list[str]) -> Ite
         return "skip"
 
     try:
-        reader = _open_csv(path, encoding, delim, names, on_invalid)
+        # The file's first bytes through a memory map: no copy, however large.
+        source = path if length is None else pa.BufferReader(
+            pa.memory_map(str(path)).read_buffer(length))
+        reader = _open_csv(source, encoding, delim, names, on_invalid)
     except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
         raise ValidationError(_arrow_message(exc), where=f"{path}, from row 2") from None
     next_row = HEADER_ROW + 1
@@ -240,7 +251,7 @@ def _csv_batches(path: Path, encoding: str, delim: str, names: list[str]) -> Ite
         yield Batch({n: pa.array([], pa.string()) for n in names}, np.empty(0, np.int64), bad)
 
 
-def _open_csv(path: Path, encoding: str, delim: str, names: list[str], on_invalid):
+def _open_csv(path, encoding: str, delim: str, names: list[str], on_invalid):
     return pacsv.open_csv(
         path,
         read_options=pacsv.ReadOptions(encoding=encoding, block_size=CSV_BLOCK_BYTES,
@@ -425,10 +436,12 @@ def open_file(path: Path, *, encoding: str | None = None, delimiter: str | None 
         if enc is None:
             raise ValidationError(f"unknown encoding {encoding!r}; use one of "
                                   f"{', '.join(sorted(set(ENCODINGS)))}", where=str(path))
-        facts = FileFacts(facts.sha256, facts.size, enc, facts.bom)
+        cut = facts.cut_tail if enc == "utf-8" else 0
+        facts = FileFacts(facts.sha256, facts.size, enc, facts.bom, cut)
         if facts.size == 0:
             raise ValidationError("the file is empty (no header row)", where=str(path))
-        names, batches = read_csv(path, encoding=enc, delimiter=delimiter)
+        names, batches = read_csv(path, encoding=enc, delimiter=delimiter,
+                                  length=facts.size - cut if cut else None)
     elif kind == "parquet":
         names, batches = read_parquet(path)
     else:
