@@ -103,3 +103,13 @@ def test_quarantine_export_refuses_a_path_it_cannot_write(ws, tmp_path, capsys, 
     code, _, err = run(capsys, "quarantine", "-w", ws.path, "--export",
                        tmp_path / target if target != "." else tmp_path)
     assert code == 2 and message in err and "Traceback" not in err
+
+
+def test_table_names_in_any_case_and_unknown_ones_refused_everywhere(ws, tmp_path, capsys):
+    path = write(tmp_path / "o.csv", "org_code,name,org_type,valid_from\nA1,B,practice,"
+                                     "2020-01-01\n")
+    code, out, _ = run(capsys, "load", "-w", ws.path, "Organisations", path)
+    assert code == 0 and "into organisations" in out
+    for command in ("quarantine", "loads"):
+        code, _, err = run(capsys, command, "-w", ws.path, "--table", "nosuch")
+        assert code == 2 and "unknown table 'nosuch'" in err

@@ -77,11 +77,13 @@ def _before_commit(results: list[LoadResult]) -> None:
     """Test seam: called when every row and log entry is written, just before COMMIT."""
 
 
-def loadable_table(name: str) -> Table:
+def loadable_table(name: str, where: str = "TABLE") -> Table:
+    """The data-model table called ``name`` (in any letter case)."""
     by_name = {t.name: t for t in DATA_TABLES}
+    name = name.strip().lower()
     if name not in by_name:
         raise ValidationError(f"unknown table {name!r}; loadable tables: "
-                              f"{', '.join(sorted(by_name))}", where="TABLE")
+                              f"{', '.join(sorted(by_name))}", where=where)
     return by_name[name]
 
 

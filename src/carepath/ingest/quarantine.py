@@ -14,10 +14,12 @@ LOG_COLUMNS = ("load_id", "table_name", "source", "file_hash", "rows_read", "row
 
 
 def _filters(table: str | None, load_id: str | None) -> tuple[str, list]:
+    from carepath.ingest.loader import loadable_table
+
     where, params = [], []
-    if table:
+    if table:  # an unknown table is an error, not an empty list
         where.append("table_name = ?")
-        params.append(table)
+        params.append(loadable_table(table, where="--table").name)
     if load_id:
         where.append("load_id = ?")
         params.append(load_id)
