@@ -98,3 +98,18 @@ def test_workspace_definition_overrides_builtin(tmp_path):
     merged = load_library(tmp_path)
     assert merged["early_stage_known"].title == "Our local early stage"
     assert len(merged) == len(builtin())
+
+
+def test_check_names_every_bad_file_at_once_and_skips_hidden_ones(tmp_path):
+    for name, change in (("early_stage_known", {"period": "fortnight"}),
+                         ("usc_referral_rate", {"multiplier": -5})):
+        data = yaml.safe_load((GOOD.parent / f"{name}.yaml").read_text())
+        data.update(change, version=2)  # an unquoted version is the text '2'
+        (tmp_path / f"{name}.yaml").write_text(yaml.safe_dump(data))
+    (tmp_path / ".#early_stage_known.yaml").symlink_to(tmp_path / "gone")  # an editor's lock
+    with pytest.raises(ValidationError) as info:
+        load_dir(tmp_path)
+    text = str(info.value)
+    assert text.startswith("2 definitions have problems")
+    assert "early_stage_known.yaml: field period" in text
+    assert "usc_referral_rate.yaml: field multiplier" in text

@@ -160,6 +160,12 @@ class Governance(_Model):
 class Definition(_Model):
     id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
     version: str
+
+    @field_validator("version", mode="before")
+    @classmethod
+    def _version_as_text(cls, v: object) -> object:
+        """``version: 2`` unquoted is YAML's number 2; it means the text '2'."""
+        return str(v) if isinstance(v, int) and not isinstance(v, bool) else v
     title: str = Field(pattern=NOT_BLANK)
     why: str = Field(pattern=NOT_BLANK)
     domain: Domain

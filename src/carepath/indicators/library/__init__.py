@@ -14,14 +14,28 @@ LIBRARY_DIR = Path(__file__).parent
 
 
 def load_dir(directory: Path) -> dict[str, Definition]:
-    """Every ``*.yaml`` in a folder; a duplicate id is an error naming both files."""
+    """Every ``*.yaml`` in a folder; a duplicate id is an error naming both files. Every
+    file is read before failing, so one run names every problem, one line per file.
+    Hidden files (an editor's lock or backup, ``.#name.yaml``) are not definitions."""
     found: dict[str, Definition] = {}
-    for path in sorted(Path(directory).glob("*.y*ml")):
-        defn = load_file(path)
+    problems: list[str] = []
+    paths = sorted(p for p in Path(directory).glob("*.y*ml") if not p.name.startswith("."))
+    for path in paths:
+        try:
+            defn = load_file(path)
+        except ValidationError as exc:
+            problems.append(str(exc))
+            continue
         if defn.id in found:
-            raise ValidationError(f"duplicate indicator id {defn.id!r} (also in "
-                                  f"{found[defn.id].source_file})", where=f"{path}: field id")
+            problems.append(f"{path}: field id: duplicate indicator id {defn.id!r} (also in "
+                            f"{found[defn.id].source_file})")
+            continue
         found[defn.id] = defn
+    if len(problems) == 1:
+        raise ValidationError(problems[0])
+    if problems:
+        raise ValidationError(f"{len(problems)} definitions have problems:\n  "
+                              + "\n  ".join(problems))
     return found
 
 
