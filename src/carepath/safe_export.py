@@ -15,6 +15,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from carepath.errors import ValidationError
+
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 QUOTE_PREFIX = "'"
 
@@ -31,8 +33,6 @@ def neutralise(value: object) -> object:
 
 def check_output_path(path: Path, suffixes: tuple[str, ...]) -> None:
     """Refuse, before any work, a file that cannot be written or would be misnamed."""
-    from carepath.errors import ValidationError
-
     if path.is_dir():
         raise ValidationError("is a folder; give a file name", where=str(path))
     if path.suffix.lower() not in suffixes:
