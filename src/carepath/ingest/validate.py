@@ -352,8 +352,9 @@ class Plan:
             problem('t."__dup"', first, key_shown,
                     lit(f"duplicate of an earlier row in this load (same {cols})")),
             problem(f'NOT t."__dup" AND {in_table}', first, key_shown,
-                    lit(f"already in {self.table.name} (same {cols}), from an earlier load "
-                        "or earlier in this file; --replace reloads the table")),
+                    lit(f"already in {self.table.name} (same {cols}): loaded earlier in this "
+                        "file, by another file of this load or by an earlier load (load "
+                        "--replace empties the table first)")),
         ]
 
     def _order_problems(self) -> list[Check]:
