@@ -310,3 +310,14 @@ def test_a_last_line_cut_inside_a_character_is_quarantined_not_the_file(ws, tmp_
     assert (res.rows_read, res.rows_loaded, res.rows_quarantined) == (2, 1, 1)
     assert rows(ws, "SELECT row_number FROM quarantine") == [(3,)]
     assert rows(ws, "SELECT name FROM organisations") == [("Café",)]
+
+
+def test_a_quote_left_open_cannot_swallow_the_lines_after_it_unseen(ws, tmp_path):
+    """Lines 3 and 4 vanished into row 2's name, and the load said read 1, loaded 0."""
+    text = (ORG_HEADER + 'A1,"One,practice,2020-01-01\nA2,Two,practice,2020-01-01\n'
+            'A3,Three",practice,2020-01-01\nA4,Four,practice,2020-01-01\n')
+    res = load(ws, write(tmp_path / "quote.csv", text))
+    assert (res.rows_read, res.rows_loaded, res.rows_quarantined) == (2, 1, 1)
+    (reason,) = rows(ws, "SELECT reason FROM quarantine WHERE row_number = 2")[0]
+    assert reason.startswith("a value runs over several lines")
+    assert rows(ws, "SELECT org_code FROM organisations") == [("A4",)]

@@ -52,6 +52,10 @@ ENCODINGS = {"utf-8": "utf-8", "utf8": "utf-8", "utf-8-sig": "utf-8",
              "cp1252": "cp1252", "windows-1252": "cp1252", "latin-1": "latin-1"}
 
 
+SPANNING_LINES = ("a value runs over several lines: a quote left open joins the lines after "
+                  "it into this row; close the quote and load the file again")
+
+
 @dataclass(frozen=True)
 class BadRow:
     row_number: int
@@ -81,6 +85,8 @@ class FileFacts:
     # Bytes of a character cut off at the very end of a UTF-8 file (a truncated last line):
     # left out when reading, so that line is quarantined rather than the file refused.
     cut_tail: int = 0
+    # Whether the file has a double quote anywhere: only then can a value run over lines.
+    quotes: bool = True
 
 
 def file_format(path: Path) -> str:
@@ -104,7 +110,7 @@ def inspect(path: Path, *, text: bool) -> FileFacts:
         raise ValidationError("no such file", where=str(path))
     digest = hashlib.sha256()
     decoder = codecs.getincrementaldecoder("utf-8")()
-    size, first_bad, lines_before_bad, bom = 0, None, 0, False
+    size, first_bad, lines_before_bad, bom, quotes = 0, None, 0, False, False
     with path.open("rb") as fh:
         while chunk := fh.read(HASH_CHUNK):
             if size == 0:
@@ -112,6 +118,7 @@ def inspect(path: Path, *, text: bool) -> FileFacts:
                 if text:
                     _refuse_non_text(path, chunk)
             digest.update(chunk)
+            quotes = quotes or b'"' in chunk
             if text and first_bad is None:
                 try:
                     decoder.decode(chunk)
@@ -127,7 +134,7 @@ def inspect(path: Path, *, text: bool) -> FileFacts:
     encoding = None
     if text:
         encoding = "utf-8" if first_bad is None else _fallback_encoding(path, lines_before_bad)
-    return FileFacts(digest.hexdigest(), size, encoding, bom, cut_tail)
+    return FileFacts(digest.hexdigest(), size, encoding, bom, cut_tail, quotes)
 
 
 def _refuse_non_text(path: Path, first: bytes) -> None:
@@ -209,14 +216,16 @@ def _check_header(path: Path, names: list[str]) -> None:
 
 
 def read_csv(path: Path, *, encoding: str, delimiter: str | None = None,
-             length: int | None = None) -> tuple[list[str], Iterator[Batch]]:
-    """``length``: read only the file's first bytes (see FileFacts.cut_tail)."""
+             length: int | None = None, quotes: bool = True
+             ) -> tuple[list[str], Iterator[Batch]]:
+    """``length``: read only the file's first bytes (see FileFacts.cut_tail). ``quotes``:
+    the file may quote values, so a value may run over lines (see _one_line_rows)."""
     delim, names = sniff(path, encoding, delimiter)
-    return names, _csv_batches(path, encoding, delim, names, length)
+    return names, _csv_batches(path, encoding, delim, names, length, quotes)
 
 
 def _csv_batches(path: Path, encoding: str, delim: str, names: list[str],
-                 length: int | None = None) -> Iterator[Batch]:
+                 length: int | None = None, quotes: bool = True) -> Iterator[Batch]:
     bad: list[BadRow] = []
 
     def on_invalid(row: pacsv.InvalidRow) -> str:
@@ -245,8 +254,12 @@ def _csv_batches(path: Path, encoding: str, delim: str, names: list[str],
         bad = [b for b in bad if b not in batch_bad]
         read = len(rows)
         columns, rows = _without_blank_rows([batch.column(i) for i in range(len(names))], rows)
+        blank = read - len(rows)
+        if quotes:
+            columns, rows, spanning = _one_line_rows(columns, rows)
+            batch_bad = batch_bad + spanning
         yield Batch(dict(zip(names, columns, strict=True)), rows, batch_bad,
-                    blank_rows=read - len(rows))
+                    blank_rows=blank)
     if bad:
         yield Batch({n: pa.array([], pa.string()) for n in names}, np.empty(0, np.int64), bad)
 
@@ -278,6 +291,23 @@ def _without_blank_rows(columns: list[pa.Array], rows: np.ndarray
         blank = pc.and_(blank, pc.equal(col, ""))
     keep = pc.invert(blank)
     return [pc.filter(c, keep) for c in columns], rows[keep.to_numpy(zero_copy_only=False)]
+
+
+def _one_line_rows(columns: list[pa.Array], rows: np.ndarray
+                   ) -> tuple[list[pa.Array], np.ndarray, list[BadRow]]:
+    """Rows with a value running over lines are refused: no column of the data model holds
+    more than one line, so it is a quote left open, which swallows the lines after it into
+    one value (they would otherwise vanish into it unseen)."""
+    spans = None
+    for col in columns:
+        hit = pc.match_substring_regex(col, "[\r\n]")
+        spans = hit if spans is None else pc.or_(spans, hit)
+    if spans is None or not pc.any(spans).as_py():
+        return columns, rows, []
+    mask = pc.fill_null(spans, False).to_numpy(zero_copy_only=False)
+    keep = pa.array(~mask)
+    bad = [BadRow(int(n), SPANNING_LINES) for n in rows[mask]]
+    return [pc.filter(c, keep) for c in columns], rows[~mask], bad
 
 
 def _number_rows(count: int, start: int, bad: list[BadRow]) -> tuple[np.ndarray, int, list[BadRow]]:
@@ -437,11 +467,12 @@ def open_file(path: Path, *, encoding: str | None = None, delimiter: str | None 
             raise ValidationError(f"unknown encoding {encoding!r}; use one of "
                                   f"{', '.join(sorted(set(ENCODINGS)))}", where=str(path))
         cut = facts.cut_tail if enc == "utf-8" else 0
-        facts = FileFacts(facts.sha256, facts.size, enc, facts.bom, cut)
+        facts = FileFacts(facts.sha256, facts.size, enc, facts.bom, cut, facts.quotes)
         if facts.size == 0:
             raise ValidationError("the file is empty (no header row)", where=str(path))
         names, batches = read_csv(path, encoding=enc, delimiter=delimiter,
-                                  length=facts.size - cut if cut else None)
+                                  length=facts.size - cut if cut else None,
+                                  quotes=facts.quotes)
     elif kind == "parquet":
         names, batches = read_parquet(path)
     else:
