@@ -207,3 +207,18 @@ def test_proportion_funnel_centres_on_the_national_value():
     assert all(r["lower998"] < r["lower95"] < 40 < r["upper95"] < r["upper998"] for r in lines)
     at_300 = min(lines, key=lambda r: abs(r["denominator"] - 300))
     assert at_300["upper95"] == pytest.approx(40 + 196 * (0.4 * 0.6 / 300) ** 0.5, abs=0.6)
+
+
+def test_chart_axis_titles_fit_keep_the_unit_and_cut_at_a_word():
+    """The axis once read '... per 100,000 registered pat (per 100,000 per year)'."""
+    from carepath.indicators.library import builtin
+    from carepath.web.pages.indicators import AXIS_TITLE_CHARS, axis_title
+
+    for d in builtin().values():
+        shown = axis_title(d.title, d.unit or "")
+        assert len(shown) <= AXIS_TITLE_CHARS and d.unit in shown
+        if "…" in shown:
+            kept = shown.split("…")[0]
+            assert d.title.startswith(kept) and d.title[len(kept)] in " ,;:("
+        else:
+            assert shown.startswith(d.title)

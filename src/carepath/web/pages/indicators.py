@@ -145,7 +145,7 @@ def indicator_page(request: Request, indicator_id: str,
         points = _chart_rows(rows)
         statistic = rows[0]["statistic"] if rows else None
         unit = m.get("unit") or ""
-        y_title = f"{m['title'][:60]}{f' ({unit})' if unit else ''}"
+        y_title = axis_title(m["title"], unit)
         limits = queries.funnel_limits(rows, statistic, average,
                                        multiplier=m.get("multiplier", queries.PERCENT),
                                        years=_period_years(rows) if m.get("per_year") else 1.0)
@@ -185,6 +185,20 @@ def indicator_page(request: Request, indicator_id: str,
 
     return render_cached(request, "indicator.html",
                          (indicator_id, level, period, parent or "", od or ""), build, con)
+
+
+# Longest axis title a chart shows beside its axis without crowding it.
+AXIS_TITLE_CHARS = 60
+
+
+def axis_title(title: str, unit: str) -> str:
+    """The indicator's title, cut at a word rather than inside one so that its unit always
+    fits (the axis once read '... registered pat (per 100,000 per year)')."""
+    suffix = "" if not unit else (f", {unit}" if "(" in unit else f" ({unit})")
+    room = AXIS_TITLE_CHARS - len(suffix)
+    if len(title) > room:
+        title = title[:room - 1].rsplit(" ", 1)[0].rstrip(",;:(") + "…"
+    return title + suffix
 
 
 def _period_years(rows: list[dict]) -> float:
