@@ -57,6 +57,7 @@ def _write(tmp_path, change, name="early_stage_known"):
     # Accepted and then ignored, each once changed nothing while `show` said it did:
     (lambda d: d.update(population_base="resident"), "population_base", "not available yet"),
     (lambda d: d.update(statistic="count"), "denominator", "a count has no denominator"),
+    (lambda d: d.update(confidence=[0.95]), "confidence", "lists both 0.95 and 0.998"),
 ])
 def test_bad_definition_names_file_field_and_token(tmp_path, change, where, message):
     path = _write(tmp_path, change)

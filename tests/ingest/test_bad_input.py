@@ -188,6 +188,18 @@ def test_excel_via_openpyxl(ws, tmp_path):
         (4, "imd_score"), (4, "org_type")]
 
 
+def test_a_workbook_whose_first_sheet_is_not_the_data_points_to_the_sheet_option(ws, tmp_path):
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    wb.active.append(["Extract produced 2024-06-01"])
+    data = wb.create_sheet("Data")
+    data.append(["org_code", "name", "org_type", "valid_from"])
+    wb.save(tmp_path / "o.xlsx")
+    with pytest.raises(ValidationError, match="another sheet.*excel: {sheet"):
+        load(ws, tmp_path / "o.xlsx")
+
+
 def test_an_unclosed_quote_is_explained_without_echoing_the_row(ws, tmp_path):
     text = ORG_HEADER + 'A1,"9434765919 unclosed,practice,2020-01-01\nA2,Two,pcn,2020-01-01\n'
     try:

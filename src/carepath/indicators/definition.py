@@ -413,3 +413,9 @@ def check_semantics(defn: Definition) -> None:
         if level not in (CONF_95, CONF_998):
             raise ValidationError(f"confidence {level} must be {CONF_95} or {CONF_998}",
                                   where=f"{defn.source_file}: field confidence")
+    if set(defn.confidence) != {CONF_95, CONF_998}:
+        # Accepted, a shorter list would be ignored: both levels are always stored.
+        raise ValidationError(f"confidence lists both {CONF_95} and {CONF_998}: every value "
+                              "carries both intervals, as Fingertips does; the level a "
+                              "comparison uses is comparator.confidence",
+                              where=f"{defn.source_file}: field confidence")

@@ -28,7 +28,7 @@ import pyarrow.compute as pc
 from carepath.errors import ValidationError
 from carepath.ingest import nhs_number
 from carepath.ingest.mapping import Mapping
-from carepath.ingest.readers import BadRow, Batch, FileFacts, open_file
+from carepath.ingest.readers import EXCEL_SUFFIXES, BadRow, Batch, FileFacts, open_file
 from carepath.ingest.validate import CROSS_RULES, Plan, q
 from carepath.model.schema import DATA_TABLES, INGEST_TABLES, Table
 from carepath.workspace import Workspace, derived
@@ -364,8 +364,10 @@ def _resolve_columns(table: Table, names: list[str], mapping: Mapping, source: s
         hint = ""
         if len(names) == 1:
             shown = nhs_number.mask_in_text(names[0][:60])
-            hint = (f"; the header has one column {shown!r}: is the delimiter "
-                    "right?")
+            question = ("is the data on another sheet? name it with `excel: {sheet: ...}` "
+                        "in a mapping" if Path(source).suffix.lower() in EXCEL_SUFFIXES
+                        else "is the delimiter right?")
+            hint = f"; the header has one column {shown!r}: {question}"
         raise ValidationError(f"missing required columns for {table.name}: "
                               f"{', '.join(missing)}{hint}", where=f"{source}, row 1")
     used = {v.lower() for v in colmap.values()}
