@@ -113,3 +113,14 @@ def test_table_names_in_any_case_and_unknown_ones_refused_everywhere(ws, tmp_pat
     for command in ("quarantine", "loads"):
         code, _, err = run(capsys, command, "-w", ws.path, "--table", "nosuch")
         assert code == 2 and "unknown table 'nosuch'" in err
+
+
+def test_the_load_log_names_the_file_by_its_full_path(ws, tmp_path, capsys, monkeypatch):
+    """A relative path in the log says nothing once the command's folder is forgotten."""
+    write(tmp_path / "o.csv", "org_code,name,org_type,valid_from\nA1,B,practice,2020-01-01\n")
+    monkeypatch.chdir(tmp_path)
+    code, _, _ = run(capsys, "load", "-w", ws.path, "organisations", "o.csv")
+    assert code == 0
+    with ws.connect(read_only=True) as con:
+        assert con.execute("SELECT source FROM load_log").fetchall() == [
+            (str(tmp_path / "o.csv"),)]

@@ -117,7 +117,7 @@ def load_files(ws: Workspace, table_name: str, paths: Iterable[Path], *,
             facts, names, batches = open_file(path, encoding=opts.csv.encoding,
                                               delimiter=opts.csv.delimiter,
                                               sheet=opts.excel.sheet)
-            res = load_batches(con, ws, table, names, batches, source=str(path),
+            res = load_batches(con, ws, table, names, batches, source=str(path.absolute()),
                                file_hash=facts.sha256, mapping=mapping, actor=actor,
                                replace=replace, facts=facts)
             results.append(res)
