@@ -302,3 +302,10 @@ def test_the_workspace_total_is_not_called_england_unless_the_workspace_says_so(
     with pytest.raises(CarepathError, match="national_name") as info:
         compute(small_ws, [builtin()["early_stage_known"]], force=True)
     assert "carepath.toml" in str(info.value)
+
+
+def test_no_data_says_why_when_no_period_has_its_follow_up(small_ws):
+    """One-year survival on a year of data: it said 'no rows in tumours', and there are."""
+    outcome = run(small_ws, "one_year_survival")["one_year_survival"]
+    assert outcome.status == "no_data"
+    assert "365 days before the latest tumours.diagnosis_date" in outcome.message

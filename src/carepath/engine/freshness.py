@@ -1,4 +1,5 @@
-"""When stored values are stale, and what they were computed from.
+"""The workspace settings that shape every indicator's areas, when stored values are stale,
+and what they were computed from.
 
 A value's provenance is the loads of every table it depends on and a fingerprint of the
 settings that shape its areas; ``carepath compute`` skips an indicator whose definition,
@@ -34,6 +35,19 @@ def national_name(config: dict) -> str:
         raise CarepathError("national_name must be a non-empty text",
                             where="carepath.toml: national_name")
     return name.strip()
+
+
+def practice_groups(config: dict) -> pd.DataFrame:
+    """User-defined groups of practices from ``[groups.<code>]`` in carepath.toml:
+    ``name = "..."`` and ``practices = ["A81001", ...]``."""
+    rows = []
+    for code, spec in (config.get("groups") or {}).items():
+        practices = spec.get("practices") if isinstance(spec, dict) else None
+        if not isinstance(practices, list) or not practices:
+            raise CarepathError("a group needs a non-empty list 'practices'",
+                                where=f"carepath.toml: groups.{code}")
+        rows += [{"unit": str(p), "area_code": str(code)} for p in practices]
+    return pd.DataFrame(rows, columns=["unit", "area_code"])
 
 
 # Every indicator's areas, their names and parents come from these tables: a new load of

@@ -28,6 +28,7 @@ from carepath.engine.freshness import (
     load_ids,
     missing_column,
     national_name,
+    practice_groups,
     settings_fingerprint,
     unchanged,
 )
@@ -71,19 +72,6 @@ class Context:
     # event table -> columns of its derived copy with the person's columns (DuckDB only)
     copies: dict = field(default_factory=dict)
     settings: str = ""  # fingerprint of the settings that shape the areas (_settings)
-
-
-def practice_groups(config: dict) -> pd.DataFrame:
-    """User-defined groups of practices from ``[groups.<code>]`` in carepath.toml:
-    ``name = "..."`` and ``practices = ["A81001", ...]``."""
-    rows = []
-    for code, spec in (config.get("groups") or {}).items():
-        practices = spec.get("practices") if isinstance(spec, dict) else None
-        if not isinstance(practices, list) or not practices:
-            raise CarepathError("a group needs a non-empty list 'practices'",
-                                where=f"carepath.toml: groups.{code}")
-        rows += [{"unit": str(p), "area_code": str(code)} for p in practices]
-    return pd.DataFrame(rows, columns=["unit", "area_code"])
 
 
 def _context(con: duckdb.DuckDBPyConnection, source: cp.Source, config: dict) -> Context:
@@ -253,10 +241,29 @@ def _all_cells(ctx, defn, ptable, periods_df) -> pd.DataFrame:
     return cells.merge(areas.parents, on=["period", "area_type", "area_code"], how="left")
 
 
+def _nothing(why: str) -> pd.DataFrame:
+    """No values, and why (shown with the 'no_data' outcome)."""
+    empty = pd.DataFrame()
+    empty.attrs["why"] = why
+    return empty
+
+
+def _no_periods_reason(ctx: Context, defn: Definition) -> str:
+    table, column = defn.numerator.table, defn.numerator.date
+    last = ctx.scans.get(("dates", table, column))
+    if last is None or pd.isna(last["last"].iloc[0]):
+        return f"no rows of {table} have a {column}"
+    if defn.follow_up_days:
+        return (f"no {defn.period.replace('_', ' ')} ends {defn.follow_up_days} days before "
+                f"the latest {table}.{column} ({pd.Timestamp(last['last'].iloc[0]).date()}), "
+                "the follow-up it needs")
+    return f"no complete {defn.period.replace('_', ' ')} in the {table} data"
+
+
 def compute_one(ctx: Context, defn: Definition) -> pd.DataFrame:
     periods = _periods(ctx, defn)
     if not periods:
-        return pd.DataFrame()
+        return _nothing(_no_periods_reason(ctx, defn))
     ptable = cp.periods_table(periods)
     periods_df = pd.DataFrame({"period": [p.label for p in periods],
                                "period_start": [p.start for p in periods],
@@ -269,7 +276,7 @@ def compute_one(ctx: Context, defn: Definition) -> pd.DataFrame:
         covered = set(national[national.den > 0].period)
         cells = cells[cells.period.isin(covered)].reset_index(drop=True)
         if cells.empty:
-            return cells
+            return _nothing("no period has a registered population to divide by")
     years = rollup.lookup(cells.period, {p.label: p.years for p in periods})
     cells = rollup.apply_statistic(defn, cells, years)
     if defn.statistic in ("isr", "isratio"):
@@ -474,10 +481,10 @@ def _write(con, ctx: Context, defn: Definition, cells, error, seconds) -> Outcom
         # Values of the old inputs would be shown and exported as if current.
         removed = con.execute("DELETE FROM indicator_values WHERE indicator_id = ?",
                               [defn.id]).fetchall()[0][0]
-        tables = ", ".join(sorted(defn.tables()))
+        why = cells.attrs.get("why") or ("nothing to count in any period from "
+                                         f"{', '.join(sorted(defn.tables()))}")
         note = f"; its {removed:,} earlier values removed" if removed else ""
-        return Outcome(defn.id, "no_data", message=f"nothing to count in any period from "
-                       f"{tables}{note}", seconds=seconds)
+        return Outcome(defn.id, "no_data", message=f"{why}{note}", seconds=seconds)
     rows = to_rows(ctx, defn, cells)
     constants = _constants(ctx, defn)
     con.execute("DELETE FROM indicator_values WHERE indicator_id = ?", [defn.id])
