@@ -96,6 +96,21 @@ def test_text_that_looks_like_markup_is_printed_as_it_is(ws, tmp_path, capsys):
     assert code == 0 and "'[/bold]'" in out
 
 
+
+def test_table_cells_from_data_are_never_read_as_markup(capsys):
+    """Every command's tables (journeys, experience, contracts, the audit log ...) go
+    through these helpers; a name '[/bold] ward' crashed them."""
+    import pandas as pd
+
+    from carepath.cli._common import rich_table
+    from carepath.cli._frames import console, show
+
+    show(pd.DataFrame({"name": ["[/bold] ward"], "n": [3]}), "t")
+    console.print(rich_table("t", ["name", "n"], [["[red]x[/red] [/i]", "4"]]))
+    out = capsys.readouterr().out
+    assert "[/bold] ward" in out and "[red]x[/red] [/i]" in out
+
+
 @pytest.mark.parametrize("target, message", [("nodir/q.csv", "does not exist"),
                                              (".", "is a folder"), ("q.xlsx", "must end .csv")])
 def test_quarantine_export_refuses_a_path_it_cannot_write(ws, tmp_path, capsys, target,

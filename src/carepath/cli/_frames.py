@@ -13,6 +13,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from carepath.cli._common import plain
 from carepath.errors import ValidationError
 from carepath.safe_export import neutralise_frame
 
@@ -44,12 +45,12 @@ def period(con, start: str | None, end: str | None, topic: str) -> tuple[date, d
     return default_period(con, topic, parse_date(start, "--start"), parse_date(end, "--end"))
 
 
-def _cell(v) -> str:
+def _cell(v):
     if v is None or v is pd.NA or (isinstance(v, float) and math.isnan(v)):
         return "–"
     if isinstance(v, float):
         return f"{v:,.3f}" if abs(v) < 1 else f"{v:,.1f}"
-    return str(v)
+    return plain(v)
 
 
 def show(df: pd.DataFrame, title: str, out: Path | None = None,

@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from carepath.cli._common import WorkspaceOption, open_workspace
+from carepath.cli._common import WorkspaceOption, open_workspace, plain
 from carepath.errors import CarepathError, ValidationError
 
 console = Console()
@@ -36,7 +36,7 @@ def list_(workspace: WorkspaceOption = None) -> None:
     for name in ("domain", "statistic", "title"):
         table.add_column(name)
     for d in library.values():
-        table.add_row(d.id, d.domain, d.statistic, escape(d.title))
+        table.add_row(d.id, d.domain, d.statistic, plain(d.title))
     console.print(table)
 
 

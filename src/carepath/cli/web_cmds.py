@@ -10,7 +10,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from carepath.cli._common import WorkspaceOption, open_workspace
+from carepath.cli._common import WorkspaceOption, open_workspace, plain
 from carepath.errors import ValidationError
 
 console = Console()
@@ -95,7 +95,8 @@ def users_list(workspace: WorkspaceOption = None) -> None:
         rows = users.list_users(con)
     table = Table("user", "role", "scope", "active")
     for r in rows:
-        table.add_row(r["username"], r["role"], r["scope"] or "", "yes" if r["active"] else "no")
+        table.add_row(plain(r["username"]), r["role"], plain(r["scope"] or ""),
+                      "yes" if r["active"] else "no")
     console.print(table)
 
 
@@ -131,7 +132,8 @@ def audit(workspace: WorkspaceOption = None,
         events = audit_log.recent(con, limit=limit, action=action, actor=actor)
     table = Table("when (UTC)", "who", "action", "target", "detail")
     for e in events.itertuples(index=False):
-        table.add_row(str(e.at)[:19], e.actor, e.action, e.target or "", e.detail or "")
+        table.add_row(str(e.at)[:19], plain(e.actor), e.action, plain(e.target or ""),
+                      plain(e.detail or ""))
     console.print(table)
 
 
