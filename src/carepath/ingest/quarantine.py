@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from carepath.ingest.loader import loadable_table
 from carepath.safe_export import check_output_path, write_csv
 from carepath.workspace import Workspace
 
@@ -14,8 +15,6 @@ LOG_COLUMNS = ("load_id", "table_name", "source", "file_hash", "rows_read", "row
 
 
 def _filters(table: str | None, load_id: str | None) -> tuple[str, list]:
-    from carepath.ingest.loader import loadable_table
-
     where, params = [], []
     if table:  # an unknown table is an error, not an empty list
         where.append("table_name = ?")
