@@ -31,8 +31,16 @@ def neutralise(value: object) -> object:
     return value
 
 
-def check_output_path(path: Path, suffixes: tuple[str, ...]) -> None:
-    """Refuse, before any work, a file that cannot be written or would be misnamed."""
+# Tables written for spreadsheets: what --out accepts wherever a command writes one.
+TABLE_SUFFIXES = (".csv", ".xlsx")
+
+
+def check_output_path(path: Path, suffixes: tuple[str, ...] = TABLE_SUFFIXES) -> None:
+    """Refuse, before any work, a file that cannot be written or would be misnamed.
+
+    A missing folder is refused rather than made: it is more often a typo than a wish, and
+    every command that writes one file given by the user behaves the same way."""
+    path = Path(path)
     if path.is_dir():
         raise ValidationError("is a folder; give a file name", where=str(path))
     if path.suffix.lower() not in suffixes:
@@ -49,6 +57,22 @@ def neutralise_frame(frame: pd.DataFrame) -> pd.DataFrame:
         if out[col].dtype == object or pd.api.types.is_string_dtype(out[col]):
             out[col] = out[col].map(neutralise)
     return out
+
+
+def write_table(frame: pd.DataFrame, path: Path) -> None:
+    """Write ``frame`` as .csv or .xlsx (by the suffix), neutralised, all or nothing: it is
+    written beside the target and moved over it, so a failure leaves no half-written file."""
+    path = Path(path)
+    check_output_path(path)
+    tmp = path.with_name(f".{path.name}.partial")
+    try:
+        if path.suffix.lower() == ".csv":
+            neutralise_frame(frame).to_csv(tmp, index=False)
+        else:
+            neutralise_frame(frame).to_excel(tmp, index=False, engine="openpyxl")
+        tmp.replace(path)
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 def write_csv(path: Path, header: Sequence[str], rows: Iterable[Sequence[object]]) -> int:

@@ -128,4 +128,7 @@ def test_unknown_method_and_output_type(tmp_path, capsys):
                 "-o", str(tmp_path / "o.csv")]) == 2
     assert run(["stats", "rate", str(src), "--numerator", "x", "--denominator", "n",
                 "-o", str(tmp_path / "o.json")]) == 2
-    assert "output must be .csv or .xlsx" in capsys.readouterr().err
+    assert "must end .csv or .xlsx" in capsys.readouterr().err
+    assert run(["stats", "rate", str(src), "--numerator", "x", "--denominator", "n",
+                "-o", str(tmp_path / "nodir" / "o.csv")]) == 2
+    assert "does not exist" in capsys.readouterr().err

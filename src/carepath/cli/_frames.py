@@ -15,11 +15,10 @@ from rich.table import Table
 
 from carepath.cli._common import plain
 from carepath.errors import ValidationError
-from carepath.safe_export import neutralise_frame
+from carepath.safe_export import write_table
 
 console = Console()
 MAX_ROWS = 60
-OUT_FORMATS = (".csv", ".xlsx")
 
 OutFile = Annotated[Path | None, typer.Option(
     "--out", help="Also write the full table to this .csv or .xlsx file.")]
@@ -69,12 +68,5 @@ def show(df: pd.DataFrame, title: str, out: Path | None = None,
 
 
 def write(df: pd.DataFrame, out: Path) -> None:
-    if out.suffix.lower() not in OUT_FORMATS:
-        raise ValidationError(f"write .csv or .xlsx, not {out.suffix or 'no suffix'}",
-                              where=str(out))
-    out.parent.mkdir(parents=True, exist_ok=True)
-    if out.suffix.lower() == ".csv":
-        neutralise_frame(df).to_csv(out, index=False)
-    else:
-        neutralise_frame(df).to_excel(out, index=False)
+    write_table(df, out)
     console.print(f"Wrote {len(df)} rows to [bold]{out}[/]")

@@ -30,8 +30,10 @@ def stats(
                          ] = "proportion",
 ) -> None:
     """Compute a statistic with confidence intervals for every group of a table."""
+    from carepath.safe_export import check_output_path
     from carepath.stats import table
 
+    check_output_path(output)  # before the work, not after it
     df = table.read_table(input_file)
     result = table.compute_table(
         df, method, numerator=numerator, denominator=denominator, value=value,

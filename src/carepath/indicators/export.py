@@ -14,7 +14,7 @@ from carepath.disclosure import apply_disclosure
 from carepath.errors import ValidationError
 from carepath.indicators.definition import Definition, Population
 from carepath.indicators.library import load_library
-from carepath.safe_export import check_output_path, neutralise_frame
+from carepath.safe_export import check_output_path, write_table
 from carepath.workspace import Workspace
 
 FORMATS = ("csv", "parquet", "xlsx")
@@ -137,12 +137,10 @@ def export(ws: Workspace, out: Path, *, fmt: str, public: bool = False,
     definitions = load_library(ws.path / "indicators")
     table = prepare(values, definitions, public=public,
                     suppress_below=cfg.get("suppress_below", 8), round_to=cfg.get("round_to", 5))
-    tmp = out.with_name(f".{out.name}.partial")
     if fmt == "parquet":  # typed columns, read by tools rather than spreadsheets
+        tmp = out.with_name(f".{out.name}.partial")
         table.to_parquet(tmp, index=False)
-    elif fmt == "csv":
-        neutralise_frame(table).to_csv(tmp, index=False)
+        tmp.replace(out)  # a failed export leaves no half-written file
     else:
-        neutralise_frame(table).to_excel(tmp, index=False, engine="openpyxl")
-    tmp.replace(out)  # a failed export leaves no half-written file
+        write_table(table, out)
     return len(table)

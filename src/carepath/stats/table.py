@@ -15,8 +15,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from carepath import safe_export
 from carepath.model.codes import AGE_BANDS
-from carepath.safe_export import neutralise_frame
 from carepath.stats._validate import StatsInputError, check_confidence
 from carepath.stats.funnels import funnel_labels, funnel_significance
 from carepath.stats.intervals import (
@@ -227,10 +227,4 @@ def _dsr_table(df, numerator, denominator, ageband, groups, confidence, mult, so
 
 
 def write_table(df: pd.DataFrame, path: Path) -> None:
-    path = Path(path)
-    if path.suffix.lower() == ".xlsx":
-        neutralise_frame(df).to_excel(path, index=False)
-    elif path.suffix.lower() == ".csv":
-        neutralise_frame(df).to_csv(path, index=False)
-    else:
-        raise StatsInputError(f"output must be .csv or .xlsx; got '{path.suffix}'", where=str(path))
+    safe_export.write_table(df, path)

@@ -15,6 +15,7 @@ from carepath.domain.contracts import charts
 from carepath.domain.contracts import constants as K
 from carepath.domain.contracts.assessment import Assessment
 from carepath.domain.contracts.chance import ChanceResult
+from carepath.safe_export import check_output_path
 
 _ENV = Environment(loader=PackageLoader("carepath.domain.contracts", "templates"),
                    autoescape=select_autoescape(["html"]))
@@ -84,12 +85,8 @@ def assessment_html(a: Assessment, chance: ChanceResult | None = None, *,
 def write_statement(a: Assessment, out: Path) -> str:
     """Write by the file's suffix (.csv, .html or .pdf); returns the CSV text issued."""
     out = Path(out)
+    check_output_path(out, tuple(f".{f}" for f in OUTPUT_FORMATS))
     fmt = out.suffix.lower().lstrip(".")
-    if fmt not in OUTPUT_FORMATS:
-        from carepath.errors import ValidationError
-        raise ValidationError(f"--out must end in one of {', '.join('.' + f for f in OUTPUT_FORMATS)}",
-                              where=str(out))
-    out.parent.mkdir(parents=True, exist_ok=True)
     text = statement_csv(a)
     if fmt == "csv":
         out.write_text(text, encoding="utf-8")
