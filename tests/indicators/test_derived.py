@@ -130,3 +130,14 @@ def test_no_copy_is_built_for_indicators_that_are_unchanged(small_ws):
     assert not _copies(small_ws)  # nothing to compute, so nothing built
     compute(small_ws, definitions[:1], force=True)
     assert set(_copies(small_ws)) == {"referrals"}  # only what the computed one needs
+
+
+def test_a_table_dropped_after_a_compute_does_not_leave_its_indicators_unchanged(small_ws):
+    definitions = [builtin()[i] for i in BY_SEX]
+    compute(small_ws, definitions)
+    with small_ws.transaction() as con:  # outside Carepath: no load records it
+        con.execute("DROP TABLE deaths")
+    out = {o.indicator_id: o for o in compute(small_ws, definitions)}
+    assert out["deaths_usual_residence"].status == "failed"
+    assert "deaths" in out["deaths_usual_residence"].message
+    assert out["usc_conversion_rate"].status == "unchanged"

@@ -75,6 +75,14 @@ def load_ids(loads: pd.DataFrame, defn: Definition, settings: str) -> str:
 
 
 def unchanged(con, defn: Definition, load_ids: str) -> bool:
+    """Whether the stored values are those this definition, these loads and this Carepath
+    would give. A table the definition reads that is gone (dropped outside Carepath) makes
+    them stale too: the compute then names it instead of keeping values nothing backs."""
+    tables = sorted(defn.tables())
+    present = con.execute("SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'main' "
+                          "AND list_contains(?, table_name)", [tables]).fetchone()[0]
+    if present < len(tables):
+        return False
     row = con.execute(
         "SELECT count(*), count(DISTINCT (definition_hash, load_ids, carepath_version)), "
         "any_value(definition_hash), any_value(load_ids), any_value(carepath_version) "
