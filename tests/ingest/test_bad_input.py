@@ -281,6 +281,20 @@ def test_files_that_are_not_text_are_named_for_what_they_are(ws, tmp_path, conte
         load(ws, path)
 
 
+def test_a_nul_byte_deep_in_a_file_is_refused_with_its_line(ws, tmp_path):
+    from carepath.ingest.readers import HASH_CHUNK
+
+    good = "A{i:07d},Practice {i},practice,2020-01-01\n"
+    lines = [good.format(i=i) for i in range(HASH_CHUNK // len(good.format(i=0)) + 10)]
+    path = tmp_path / "orgs.csv"  # the NUL falls past the first chunk read
+    path.write_bytes((ORG_HEADER + "".join(lines)).encode() + b"Z1,Bad\x00name,practice,"
+                     b"2020-01-01\n")
+    before = snapshot(ws)
+    with pytest.raises(ValidationError, match=f"line {len(lines) + 2} has a NUL byte"):
+        load(ws, path)
+    assert snapshot(ws) == before
+
+
 def test_parquet_with_a_list_column_is_refused_by_name(ws, tmp_path):
     path = tmp_path / "nested.parquet"
     pq.write_table(pa.table({"org_code": ["A1"], "name": ["One"], "org_type": ["practice"],

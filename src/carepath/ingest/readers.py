@@ -111,6 +111,7 @@ def inspect(path: Path, *, text: bool) -> FileFacts:
     digest = hashlib.sha256()
     decoder = codecs.getincrementaldecoder("utf-8")()
     size, first_bad, lines_before_bad, bom, quotes = 0, None, 0, False, False
+    first_nul = None
     with path.open("rb") as fh:
         while chunk := fh.read(HASH_CHUNK):
             if size == 0:
@@ -119,6 +120,8 @@ def inspect(path: Path, *, text: bool) -> FileFacts:
                     _refuse_non_text(path, chunk)
             digest.update(chunk)
             quotes = quotes or b'"' in chunk
+            if text and first_nul is None and (at := chunk.find(b"\x00")) >= 0:
+                first_nul = size + at
             if text and first_bad is None:
                 try:
                     decoder.decode(chunk)
@@ -128,6 +131,10 @@ def inspect(path: Path, *, text: bool) -> FileFacts:
                 else:
                     lines_before_bad += chunk.count(b"\n")
             size += len(chunk)
+    if first_nul is not None:  # past the first chunk: a file damaged part way through
+        raise ValidationError(
+            f"line {_line_at(path, first_nul)} has a NUL byte, which no text holds (a damaged "
+            "or partly overwritten file?); nothing was loaded", where=str(path))
     cut_tail = 0
     if text and first_bad is None:
         cut_tail = len(decoder.getstate()[0])  # an unfinished character at the end
@@ -135,6 +142,16 @@ def inspect(path: Path, *, text: bool) -> FileFacts:
     if text:
         encoding = "utf-8" if first_bad is None else _fallback_encoding(path, lines_before_bad)
     return FileFacts(digest.hexdigest(), size, encoding, bom, cut_tail, quotes)
+
+
+def _line_at(path: Path, offset: int) -> int:
+    """The line number (from 1) of the byte at ``offset``."""
+    lines = 1
+    with path.open("rb") as fh:
+        while offset > 0 and (chunk := fh.read(min(HASH_CHUNK, offset))):
+            lines += chunk.count(b"\n")
+            offset -= len(chunk)
+    return lines
 
 
 def _refuse_non_text(path: Path, first: bytes) -> None:
