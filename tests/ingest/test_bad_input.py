@@ -188,6 +188,41 @@ def test_excel_via_openpyxl(ws, tmp_path):
         (4, "imd_score"), (4, "org_type")]
 
 
+def _workbook_with_formulas(path, saved: bool):
+    import zipfile
+
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    wb.active.append(["org_code", "name", "org_type", "valid_from"])
+    wb.active.append(["A1", "One", "practice", "2020-01-01"])
+    wb.active.append(["A2", '="Tw"&"o"', "practice", "2020-01-01"])
+    wb.save(path)
+    if saved:  # as Excel saves it: the formula's last result kept beside it
+        with zipfile.ZipFile(path) as z:
+            parts = {n: z.read(n) for n in z.namelist()}
+        sheet = "xl/worksheets/sheet1.xml"
+        parts[sheet] = parts[sheet].replace(b'<c r="B3"><f>', b'<c r="B3" t="str"><f>')
+        parts[sheet] = parts[sheet].replace(b"<v />", b"<v>Two</v>")
+        with zipfile.ZipFile(path, "w") as z:
+            for name, data in parts.items():
+                z.writestr(name, data)
+
+
+def test_an_excel_formula_with_no_saved_result_is_quarantined_as_such(ws, tmp_path):
+    _workbook_with_formulas(tmp_path / "o.xlsx", saved=False)
+    res = load(ws, tmp_path / "o.xlsx")
+    assert (res.rows_read, res.rows_loaded, res.rows_quarantined) == (2, 1, 1)
+    [(row, reason)] = rows(ws, "SELECT row_number, reason FROM quarantine")
+    assert row == 3 and "'name' is a formula with no saved result" in reason
+
+
+def test_an_excel_formula_with_a_saved_result_loads_its_result(ws, tmp_path):
+    _workbook_with_formulas(tmp_path / "o.xlsx", saved=True)
+    assert load(ws, tmp_path / "o.xlsx").rows_loaded == 2
+    assert rows(ws, "SELECT name FROM organisations ORDER BY 1") == [("One",), ("Two",)]
+
+
 def test_a_workbook_whose_first_sheet_is_not_the_data_points_to_the_sheet_option(ws, tmp_path):
     import openpyxl
 

@@ -202,7 +202,7 @@ def sniff(path: Path, encoding: str, delimiter: str | None) -> tuple[str, list[s
     chosen = delimiter or _best_delimiter(usable)
     header = next(csv.reader(io.StringIO(lines[0]), delimiter=chosen))
     names = [h.strip() for h in header]
-    _check_header(path, names)
+    check_header(path, names)
     return chosen, names
 
 
@@ -219,7 +219,7 @@ def _best_delimiter(lines: list[str]) -> str:
     return best
 
 
-def _check_header(path: Path, names: list[str]) -> None:
+def check_header(path: Path, names: list[str]) -> None:
     if any(not n for n in names):
         pos = [i + 1 for i, n in enumerate(names) if not n]
         raise ValidationError(f"header has empty column names at positions {pos}",
@@ -361,7 +361,7 @@ def read_parquet(path: Path) -> tuple[list[str], Iterator[Batch]]:
     except (pa.ArrowInvalid, OSError) as exc:
         raise ValidationError(f"not a readable Parquet file ({exc})", where=str(path)) from None
     names = list(pf.schema_arrow.names)
-    _check_header(path, names)
+    check_header(path, names)
     nested = [f.name for f in pf.schema_arrow if pa.types.is_nested(f.type)]
     if nested:
         raise ValidationError(f"columns holding lists or structures cannot be loaded: "
@@ -385,78 +385,11 @@ def _as_text(arr: pa.Array) -> pa.Array:
         return arr.cast(pa.string())
     if pa.types.is_floating(arr.type):
         # Whole floats print without ".0" so integer columns stored as float still load.
-        return pa.array([_text(v) for v in arr.to_pylist()], pa.string())
+        return pa.array([cell_text(v) for v in arr.to_pylist()], pa.string())
     return arr.cast(pa.string())
 
 
-# ----- Excel -------------------------------------------------------------------------------
-def read_excel(path: Path, sheet: str | None = None) -> tuple[list[str], Iterator[Batch]]:
-    import openpyxl  # imported here: only Excel loads pay for it
-
-    try:
-        wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except Exception as exc:  # noqa: BLE001 - openpyxl raises many types for a bad file
-        raise ValidationError(f"not a readable .xlsx workbook ({type(exc).__name__})",
-                              where=str(path)) from None
-    if sheet is not None and sheet not in wb.sheetnames:
-        raise ValidationError(f"no sheet {sheet!r}; sheets: {', '.join(wb.sheetnames)}",
-                              where=str(path))
-    ws = wb[sheet] if sheet else wb.worksheets[0]
-    ws.reset_dimensions()  # some writers record a wrong sheet size
-    rows = ws.iter_rows(values_only=True)
-    header_row, header = 0, None
-    for values in rows:
-        header_row += 1
-        if any(v not in (None, "") for v in values):
-            header = [_text(v) or "" for v in values]
-            break
-    if header is None:
-        raise ValidationError("the sheet is empty (no header row)", where=f"{path} [{ws.title}]")
-    while header and not header[-1]:
-        header.pop()
-    header = [h.strip() for h in header]
-    _check_header(path, header)
-    return header, _excel_batches(rows, header, header_row, wb)
-
-
-def _excel_batches(rows, header: list[str], header_row: int, wb) -> Iterator[Batch]:
-    try:
-        yield from _excel_rows_to_batches(rows, header, header_row)
-    finally:
-        wb.close()  # also when the load stops early (--strict, an error)
-
-
-def _excel_rows_to_batches(rows, header: list[str], header_row: int) -> Iterator[Batch]:
-    width = len(header)
-    buf: list[list[str | None]] = [[] for _ in header]
-    numbers: list[int] = []
-    bad: list[BadRow] = []
-    for number, values in enumerate(rows, start=header_row + 1):
-        cells = [_text(v) for v in values]
-        if all(c in (None, "") for c in cells):
-            continue  # blank spreadsheet rows are layout, not records
-        extra = [c for c in cells[width:] if c not in (None, "")]
-        if extra:
-            bad.append(BadRow(number, f"row has {width + len(extra)} or more cells, the "
-                              f"header has {width}"))
-            continue
-        cells += [None] * (width - len(cells))
-        for i in range(width):
-            buf[i].append(cells[i])
-        numbers.append(number)
-        if len(numbers) >= BATCH_ROWS:
-            yield _excel_batch(header, buf, numbers, bad)
-            buf, numbers, bad = [[] for _ in header], [], []
-    if numbers or bad:
-        yield _excel_batch(header, buf, numbers, bad)
-
-
-def _excel_batch(header, buf, numbers, bad) -> Batch:
-    cols = {h: pa.array(buf[i], pa.string()) for i, h in enumerate(header)}
-    return Batch(cols, np.array(numbers, dtype=np.int64), list(bad))
-
-
-def _text(value: object) -> str | None:
+def cell_text(value: object) -> str | None:
     """A cell as text: whole floats without '.0', dates as ISO."""
     if value is None:
         return None
@@ -493,5 +426,7 @@ def open_file(path: Path, *, encoding: str | None = None, delimiter: str | None 
     elif kind == "parquet":
         names, batches = read_parquet(path)
     else:
+        from carepath.ingest.excel import read_excel  # only Excel loads pay for openpyxl
+
         names, batches = read_excel(path, sheet)
     return facts, names, batches
