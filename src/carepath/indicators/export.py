@@ -14,6 +14,7 @@ from carepath.disclosure import apply_disclosure
 from carepath.errors import ValidationError
 from carepath.indicators.definition import Definition, Population
 from carepath.indicators.library import load_library
+from carepath.model.codes import AREA_TYPE_NAMES
 from carepath.safe_export import check_output_path, write_table
 from carepath.workspace import Workspace
 
@@ -36,10 +37,7 @@ RENAMED = {
     "lower998": "Lower CI 99.8 limit", "upper998": "Upper CI 99.8 limit",
     "numerator": "Count", "denominator": "Denominator", "value_note": "Value note",
 }
-AREA_TYPES = {"practice": "GP practice", "pcn": "Primary care network",
-              "locality": "Locality", "sub_icb": "Sub-ICB location", "icb": "ICB",
-              "cancer_alliance": "Cancer alliance", "region": "Region",
-              "provider": "Provider", "group": "Group of practices", "national": "National"}
+AREA_TYPES = {code: names[0] for code, names in AREA_TYPE_NAMES.items()}
 SEXES = {"M": "Male", "F": "Female"}
 PERSONS, ALL_AGES = "Persons", "All ages"
 # Breakdowns other than sex and age go in Category Type / Category, as Fingertips does.

@@ -21,6 +21,21 @@ GEOGRAPHY_TYPES = (
     "england",
 )
 PROVIDER_TYPES = ("trust", "hospice", "community", "voluntary")
+
+# The area types of indicator values, named for people: (one area, a list of them). Exports
+# use the first (Fingertips' "Area Type"), pages the second; one table so they never differ.
+AREA_TYPE_NAMES = {
+    "practice": ("GP practice", "GP practices"),
+    "pcn": ("Primary care network", "Primary care networks"),
+    "locality": ("Locality", "Localities"),
+    "sub_icb": ("Sub-ICB location", "Sub-ICB locations"),
+    "icb": ("ICB", "ICBs"),
+    "cancer_alliance": ("Cancer alliance", "Cancer alliances"),
+    "region": ("Region", "Regions"),
+    "provider": ("Provider", "Providers"),
+    "group": ("Group of practices", "Groups of practices"),
+    "national": ("National", "National"),
+}
 ORG_TYPES = GEOGRAPHY_TYPES + PROVIDER_TYPES
 
 # Five-year age bands matching the European Standard Population 2013 (19 bands).

@@ -11,16 +11,14 @@ import math
 import duckdb
 import pandas as pd
 
+from carepath.model.codes import AREA_TYPE_NAMES
 from carepath.web import scopes
 from carepath.web.cache import VersionedCache
 from carepath.web.scopes import Principal
 
 AREA_TYPE_ORDER = ("practice", "pcn", "locality", "sub_icb", "icb", "cancer_alliance",
                    "provider", "group", "national")
-AREA_TYPE_LABELS = {"practice": "Practices", "pcn": "Primary care networks",
-                    "locality": "Localities", "sub_icb": "Sub-ICB locations", "icb": "ICBs",
-                    "cancer_alliance": "Cancer alliances", "provider": "Providers",
-                    "group": "Groups", "national": "National"}
+AREA_TYPE_LABELS = {code: names[1] for code, names in AREA_TYPE_NAMES.items()}
 VALUE_COLUMNS = ["indicator_id", "area_code", "area_name", "area_type", "parent_code",
                  "period", "period_start", "period_end", "numerator", "denominator", "value",
                  "lower95", "upper95", "lower998", "upper998", "statistic", "method",
