@@ -12,9 +12,6 @@ from carepath import stats
 from carepath.engine.run import compute
 from carepath.errors import CarepathError
 from carepath.indicators.library import builtin
-from carepath.indicators.periods import DAYS_PER_YEAR
-
-FY_DAYS = 366  # 2023/24 includes 29 February 2024
 
 
 def values(ws, indicator, breakdown="all"):
@@ -66,8 +63,10 @@ def test_crude_rate_uses_mean_quarterly_list_and_person_years(small_ws):
     assert got[("P3", "all")].denominator == pytest.approx(p3_pop)
     # P3 made no referrals: a true zero, published, not missing.
     assert got[("P3", "all")].value == 0 and got[("P3", "all")].value_state == "published"
-    years = FY_DAYS / DAYS_PER_YEAR
-    ref = stats.rate(4, 100 * bands_by_sex * years)
+    # A year is one person-year per person listed, leap day or not: count / population,
+    # as Fingertips publishes it, so Value = Count / Denominator x 100,000 in every export.
+    ref = stats.rate(4, 100 * bands_by_sex)
+    assert got[("P1", "all")].value == pytest.approx(4 / (100 * bands_by_sex) * 100_000)
     assert got[("P1", "all")].value == pytest.approx(float(ref.value))
     assert got[("P1", "all")].upper95 == pytest.approx(float(ref.upper))
 
@@ -309,3 +308,63 @@ def test_no_data_says_why_when_no_period_has_its_follow_up(small_ws):
     outcome = run(small_ws, "one_year_survival")["one_year_survival"]
     assert outcome.status == "no_data"
     assert "365 days before the latest tumours.diagnosis_date" in outcome.message
+
+
+def test_age_bands_use_the_age_the_source_recorded(small_ws):
+    """A registry's age at diagnosis and a death's age at death band a row, not the year
+    of birth (which gives the age reached that calendar year, often a year too old); a row
+    without a recorded age falls back to the year of birth."""
+    with small_ws.transaction() as con:  # all born 1950; t0 diagnosed May 2023 aged 69
+        con.execute("UPDATE tumours SET age_at_diagnosis = 69 WHERE tumour_id = 't0'")
+        con.execute("UPDATE tumours SET age_at_diagnosis = NULL WHERE tumour_id = 't1'")
+        con.execute("UPDATE deaths SET age_at_death = 64 WHERE patient_id = 'pt2'")
+    run(small_ws, "cancer_incidence_crude", "deaths_usual_residence")
+    incidence = values(small_ws, "cancer_incidence_crude", "age_band")
+    assert incidence[("national", "65-69")].numerator == 1  # t0, as recorded
+    assert incidence[("national", "70-74")].numerator == 6  # t1 by 2023 - 1950, and five more
+    deaths = values(small_ws, "deaths_usual_residence", "age_band")
+    assert deaths[("national", "60-64")].denominator == 1
+
+
+@pytest.mark.parametrize("indicator, statistic", [("usc_referral_isr", "isr"),
+                                                  ("cancer_incidence_crude", "crude_rate")])
+def test_rates_over_a_quarter_are_per_year_like_the_annual_rate(small_ws, indicator,
+                                                                 statistic):
+    """The four quarters' rates average to the year's (equal lists in P1): each quarter is
+    a quarter of a person-year per person listed, for standardised rates as for crude."""
+    annual = builtin()[indicator].model_copy(update={"statistic": statistic})
+    quarterly = annual.model_copy(update={"id": f"{indicator}_q", "period": "quarter"})
+    compute(small_ws, [annual, quarterly])
+    year = values(small_ws, indicator)[("national", "all")]
+    with small_ws.connect(read_only=True) as con:
+        quarters = list(con.execute(
+            "SELECT * FROM indicator_values WHERE indicator_id = ? AND breakdown = 'all' AND "
+            "area_code = 'national' ORDER BY period", [f"{indicator}_q"]).df().itertuples())
+    assert len(quarters) == 4
+    assert sum(r.numerator for r in quarters) == year.numerator
+    mean = sum(r.value for r in quarters) / 4
+    if indicator == "usc_referral_isr":  # weights differ by quarter: near, not equal
+        assert year.value / 2 < mean < year.value * 2  # per quarter would be a quarter
+    else:
+        assert mean == pytest.approx(year.value, rel=0.05)
+
+
+def test_a_dsr_over_a_quarter_is_per_year():
+    """Too few tumours in the small workspace for a DSR (under 10 is not published), so
+    the same age-band counts are standardised as a year and as a quarter."""
+    import numpy as np
+    import pandas as pd
+
+    from carepath.engine import rollup
+    from carepath.model.codes import AGE_BANDS
+
+    x = np.full(len(AGE_BANDS), 3.0)
+    n = np.full(len(AGE_BANDS), 1000.0)
+    cells = pd.DataFrame({"num": [x.sum()] * 2, "den": [n.sum()] * 2,
+                          "num_bands": [x, x], "den_bands": [n, n]})
+    defn = builtin()["cancer_incidence_dsr"]
+    out, method, ok = rollup._standardised(defn, cells, 0.95, np.array([1.0, 0.25]))
+    assert ok.all() and method
+    assert out[0, 1] == pytest.approx(4 * out[0, 0])  # value
+    assert out[2, 1] == pytest.approx(4 * out[2, 0])  # upper limit
+    assert out[0, 0] == pytest.approx(300.0)  # 3 per 1,000 in every band, per 100,000

@@ -25,6 +25,7 @@ from carepath.indicators.definition import (
     Definition,
     Population,
     columns_read,
+    recorded_age,
 )
 from carepath.indicators.periods import ReportingPeriod
 from carepath.model.codes import AGE_BANDS
@@ -109,10 +110,13 @@ def _month_of(when: ir.Value, floor: int | None = None) -> ir.Value:
     return month if floor is None else ibis.greatest(month, floor)
 
 
-def _age_band_index(year_of_birth: ir.Value, when: ir.Value) -> ir.Value:
-    """ESP2013 band index (0..18) from year of birth and the row's date (age in years
-    reached that calendar year: the convention when only year of birth is kept)."""
-    age = when.year() - year_of_birth
+def _age_band_index(rows: ir.Table, count: Count) -> ir.Value:
+    """ESP2013 band index (0..18) of the row's age at the date it is counted by: the age the
+    source recorded then (see definition.RECORDED_AGES), else the age reached that calendar
+    year from the year of birth (the convention when only the year of birth is kept)."""
+    age = rows[count.date].year() - rows.year_of_birth
+    if (recorded := recorded_age(count)) is not None:
+        age = rows[recorded].coalesce(age)
     return ibis.greatest(ibis.least(age // AGE_BAND_WIDTH, LAST_BAND), 0).cast("int64")
 
 
@@ -224,7 +228,7 @@ def aggregate_count(source: Source, defn: Definition, count: Count, periods: Per
     rows = filtered_rows(source, defn, count, periods, group_by)
     keys = {"period": rows.period, "unit": rows[defn.attribution_col]}
     for col in group_by:
-        keys[col] = (_age_band_index(rows.year_of_birth, rows[count.date])
+        keys[col] = (_age_band_index(rows, count)
                      if col == "age_band" else rows[col].cast("string"))
     kind, _, col = count.value.partition(":")
     if kind == "rows":
@@ -265,7 +269,7 @@ def aggregate_pair(source: Source, defn: Definition, periods: Periods,
     rows = rows.mutate(_num=flag(num.where), _den=flag(den.where))
     keys = {"period": rows.period, "unit": rows[defn.attribution_col]}
     for col in group_by:
-        keys[col] = (_age_band_index(rows.year_of_birth, rows[num.date])
+        keys[col] = (_age_band_index(rows, num)
                      if col == "age_band" else rows[col].cast("string"))
     # Groups with no row in either part are dropped after counting, not rows before it: a
     # filter on the flags is pushed down by DuckDB and evaluates both conditions twice.

@@ -206,17 +206,22 @@ def _interval(defn: Definition, cells: pd.DataFrame, level: float, years: pd.Ser
             return out, "", ok
         iv = stats.mean_from_summary(total[ok], cnt[ok], sd[ok], confidence=level)
     elif stat in ("dsr", "isr", "isratio"):
-        return _standardised(defn, cells, level)
+        return _standardised(defn, cells, level, years.to_numpy(float))
     else:
         return out, method, ok
     out[:, ok] = np.vstack([iv.value, iv.lower, iv.upper])
     return out, iv.method, ok
 
 
-def _standardised(defn: Definition, cells: pd.DataFrame, level: float):
-    """cells carry per-band arrays in columns num_bands / den_bands (and exp for ISR)."""
+def _standardised(defn: Definition, cells: pd.DataFrame, level: float, years: np.ndarray):
+    """cells carry per-band arrays in columns num_bands / den_bands (and exp for ISR).
+    Rates over a registered population are per person-year, as crude rates are: a DSR or
+    ISR over a quarter is per year, like the same indicator over a year."""
     x = np.vstack(cells.num_bands.to_numpy())
     n = np.vstack(cells.den_bands.to_numpy())
+    if not isinstance(defn.denominator, Population):
+        years = np.ones(len(cells))
+    n = n * years[:, None]
     out = np.full((3, len(cells)), np.nan)
     if defn.statistic == "dsr":
         ok = ~((x > 0) & (n <= 0)).any(axis=1) & (n.sum(axis=1) > 0)
@@ -234,7 +239,8 @@ def _standardised(defn: Definition, cells: pd.DataFrame, level: float):
             iv = stats.isratio(observed[ok], expected[ok], confidence=level,
                                refvalue=defn.scale)
         else:
-            iv = stats.israte(observed[ok], expected[ok], cells.ref_rate.to_numpy(float)[ok],
+            ref_rate = cells.ref_rate.to_numpy(float) / years  # per person-year
+            iv = stats.israte(observed[ok], expected[ok], ref_rate[ok],
                               confidence=level, multiplier=defn.scale)
         out[:, ok] = np.vstack([iv.value, iv.lower, iv.upper])
         return out, iv.method, ok

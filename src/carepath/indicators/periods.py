@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 FINANCIAL_YEAR_START_MONTH = 4
-DAYS_PER_YEAR = 365.25
+MONTHS_PER_YEAR = 12
 
 
 @dataclass(frozen=True)
@@ -17,8 +17,13 @@ class ReportingPeriod:
 
     @property
     def years(self) -> float:
-        """Length in years, for person-years of population."""
-        return ((self.end - self.start).days + 1) / DAYS_PER_YEAR
+        """Length in years, for person-years of population: whole months over twelve
+        (periods are whole months), so a year is exactly one whatever its days and a rate
+        over a year is count / population, as Fingertips publishes it; a quarter is 0.25."""
+        after = self.end + timedelta(days=1)
+        months = (after.year - self.start.year) * MONTHS_PER_YEAR + after.month - \
+            self.start.month
+        return months / MONTHS_PER_YEAR
 
 
 def _add_months(d: date, months: int) -> date:
