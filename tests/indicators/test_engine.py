@@ -368,3 +368,12 @@ def test_a_dsr_over_a_quarter_is_per_year():
     assert out[0, 1] == pytest.approx(4 * out[0, 0])  # value
     assert out[2, 1] == pytest.approx(4 * out[2, 0])  # upper limit
     assert out[0, 0] == pytest.approx(300.0)  # 3 per 1,000 in every band, per 100,000
+
+
+def test_values_from_an_earlier_engine_revision_are_recomputed(small_ws, monkeypatch):
+    from carepath.engine import freshness
+
+    assert run(small_ws, "early_stage_known")["early_stage_known"].status == "computed"
+    assert run(small_ws, "early_stage_known")["early_stage_known"].status == "unchanged"
+    monkeypatch.setattr(freshness, "ENGINE_REVISION", "a later one")
+    assert run(small_ws, "early_stage_known")["early_stage_known"].status == "computed"

@@ -55,11 +55,18 @@ def practice_groups(config: dict) -> pd.DataFrame:
 AREA_TABLES = frozenset({"organisations", "org_hierarchy"})
 
 
+# The date of the last change to how the engine computes values from the same definition
+# and data (2026-12-06: ages as recorded, rates per person-year of whole months). It is in
+# every value's provenance, so a workspace computed before recomputes without --force.
+ENGINE_REVISION = "2026-12-06"
+
+
 def settings_fingerprint(config: dict) -> str:
-    """A fingerprint of the carepath.toml settings that shape every indicator's areas:
-    groups of practices and the national name. Kept with the values' loads, so changing
-    either recomputes the values without --force."""
-    shaping = {"groups": config.get("groups") or {}, "national_name": national_name(config)}
+    """A fingerprint of the carepath.toml settings that shape every indicator's areas
+    (groups of practices and the national name) and of the engine's revision. Kept with
+    the values' loads, so changing either recomputes the values without --force."""
+    shaping = {"groups": config.get("groups") or {}, "national_name": national_name(config),
+               "engine": ENGINE_REVISION}
     digest = hashlib.sha256(json.dumps(shaping, sort_keys=True, default=str).encode())
     return f"{SETTINGS_PREFIX}{digest.hexdigest()[:SETTINGS_HEX_CHARS]}"
 
