@@ -23,13 +23,17 @@ def test_library_has_at_least_thirty_governed_indicators():
 def test_two_early_stage_versions_have_different_ids_and_denominators():
     library = builtin()
     known, all_ = library["early_stage_known"], library["early_stage_all"]
-    assert known.numerator == all_.numerator
-    assert known.denominator != all_.denominator
+    # D9 counts 21 sites over known stages; D9b ten cancers, unknown stage included.
+    for d in (known, all_):
+        assert d.numerator.where.endswith("stage in ('1', '2')")
+    assert known.denominator.where.endswith("stage in ('1', '2', '3', '4')")
+    assert "stage" not in all_.denominator.where
+    assert "'C73'" in known.numerator.where and "'C73'" not in all_.numerator.where
 
 
 def test_content_hash_changes_with_content():
     d = builtin()["early_stage_known"]
-    assert d.content_hash() != d.model_copy(update={"version": "2"}).content_hash()
+    assert d.content_hash() != d.model_copy(update={"version": "3"}).content_hash()
 
 
 def _write(tmp_path, change, name="early_stage_known"):
