@@ -67,6 +67,25 @@ def test_gp_list_size_2016_with_ccg_hierarchy(ws):
     assert q(ws, "SELECT count(*) FROM org_hierarchy WHERE child_code = 'F82625'") == [(2,)]
 
 
+def test_one_bad_cell_quarantines_only_its_own_row_of_the_table(ws, tmp_path):
+    """A published row gives a table row per age band and sex: a suppressed '*' in one cell
+    quarantines that band, with its reason, and loads the others (it failed the whole file
+    with 'internal check failed')."""
+    source = PUBLIC / "gp_list_size_age_sex_2016q1" / "Patient_List_Size_2016_01-03.csv"
+    lines = source.read_text(encoding="utf-8-sig").splitlines()[:3]
+    cells = lines[1].split(",")
+    cells[8] = "*"  # Male 0-4 of the first practice
+    path = tmp_path / "Patient_List_Size_2016_01-03.csv"
+    path.write_text("\n".join([lines[0], ",".join(cells), lines[2]]) + "\n")
+    population = [r for r in load_source(ws, "gp_list_size", path)
+                  if r.table == "published_population"][0]
+    assert population.rows_quarantined == 1
+    assert population.rows_loaded == population.rows_read - 1
+    [(row, column, value)] = q(ws, "SELECT row_number, column_name, masked_value FROM "
+                                   "quarantine")
+    assert (row, column, value) == (2, "population", "*")
+
+
 @pytest.mark.slow
 def test_qof_prevalence_as_external_values(ws):
     results = load_source(ws, "qof", PUBLIC / "qof_2022_23")

@@ -297,6 +297,9 @@ def _load_chunk(con: duckdb.DuckDBPyConnection, plan: Plan, chunk: pa.Table,
     """Quarantine the chunk's bad rows and insert the good ones. Earlier chunks are
     already in the target, so a key repeated across chunks is caught as 'already in'."""
     table, lid, src = plan.table, result.load_id, result.source
+    # Each staged row's identity: a file row may give several (a published file's row of
+    # age bands is a row per band), and one bad value must not take its siblings unseen.
+    chunk = chunk.append_column("__id", pa.array(np.arange(chunk.num_rows, dtype=np.int64)))
     con.register(plan.stage, chunk)
     temps = [plan.bad_rows]
     try:
@@ -337,7 +340,7 @@ def _find_repeated_keys(con: duckdb.DuckDBPyConnection, plan: Plan, temps: list[
     if con.execute(f"SELECT count(*) FROM {q(candidates)}").fetchall()[0][0]:
         con.execute(f"CREATE TEMP TABLE {q(plan.existing)} AS {plan.existing_sql(candidates)}")
     else:
-        con.execute(f'CREATE TEMP TABLE {q(plan.existing)} ("__row" BIGINT)')
+        con.execute(f'CREATE TEMP TABLE {q(plan.existing)} ("__id" BIGINT)')
 
 
 def _resolve_columns(table: Table, names: list[str], mapping: Mapping, source: str,

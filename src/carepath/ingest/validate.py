@@ -168,7 +168,8 @@ class Plan:
 
     def typed_select(self, *, only_bad: bool = False) -> str:
         """Staged values (the loader has already trimmed them) typed; empty text is NULL."""
-        parts = ['s."__row"', 's."__pre_column"', 's."__pre_value"', 's."__pre_reason"']
+        parts = ['s."__id"', 's."__row"', 's."__pre_column"', 's."__pre_value"',
+                 's."__pre_reason"']
         for col in self.table.columns:
             raw = f"nullif(s.{q(col.name)}, '')" if col.name in self.present else "NULL"
             parts.append(f"{raw} AS {q('raw:' + col.name)}")
@@ -176,7 +177,7 @@ class Plan:
                 typed_expr(col, raw)
             parts.append(f"CAST({expr} AS {col.sql_type}) AS {q(col.name)}")
         if self.table.key:
-            parts.append(f's."__row" IN (SELECT "__row" FROM {q(self.dups)}) AS "__dup"')
+            parts.append(f's."__id" IN (SELECT "__id" FROM {q(self.dups)}) AS "__dup"')
         if self.org_intervals:
             for col in self._org_columns():
                 raw = f"nullif(s.{q(col.name)}, '')" if col.name in self.present \
@@ -185,7 +186,7 @@ class Plan:
                              f"{raw}) AS {q('ivs:' + col.name)}")
         select = f"SELECT {', '.join(parts)} FROM {q(self.stage)} s"
         if only_bad:
-            select += f' WHERE s."__row" IN (SELECT "__row" FROM {q(self.bad_rows)})'
+            select += f' WHERE s."__id" IN (SELECT "__id" FROM {q(self.bad_rows)})'
         return select
 
     @property
@@ -205,8 +206,8 @@ class Plan:
         """Rows repeating the key of an earlier row of this chunk (from the narrow
         ``chunk_keys`` table, so it stays cheap)."""
         keys = ", ".join(f"k{i}" for i in range(len(self.table.key)))
-        return (f"SELECT \"__row\" FROM (SELECT \"__row\", row_number() OVER (PARTITION BY "
-                f"{keys} ORDER BY \"__row\") AS n FROM {q(self.chunk_keys)}) WHERE n > 1")
+        return (f"SELECT \"__id\" FROM (SELECT \"__id\", row_number() OVER (PARTITION BY "
+                f"{keys} ORDER BY \"__id\") AS n FROM {q(self.chunk_keys)}) WHERE n > 1")
 
     @property
     def existing(self) -> str:
@@ -233,7 +234,7 @@ class Plan:
         typed = [f"CAST({e} AS {self.table.column(k).sql_type})"
                  for e, k in zip(self._typed_keys(), self.table.key, strict=True)]
         aliased = ", ".join(f"{e} AS k{i}" for i, e in enumerate(typed))
-        return (f"SELECT s.\"__row\", {self._key_hash(typed)} AS h, {aliased} "
+        return (f"SELECT s.\"__id\", {self._key_hash(typed)} AS h, {aliased} "
                 f"FROM {q(self.stage)} s")
 
     def existing_candidates_sql(self) -> str:
@@ -246,13 +247,13 @@ class Plan:
         """Candidate rows whose key really is in the target (earlier loads, earlier
         chunks)."""
         on = " AND ".join(f"x.{q(k)} = c.k{i}" for i, k in enumerate(self.table.key))
-        return (f"SELECT DISTINCT c.\"__row\" FROM {q(candidates)} c "
+        return (f"SELECT DISTINCT c.\"__id\" FROM {q(candidates)} c "
                 f"JOIN {q(self.table.name)} x ON {on}")
 
     def remember_keys_sql(self) -> str:
         """The keys of this chunk's loaded rows, added to the hashes already seen."""
         return (f"INSERT INTO {q(self.seen)} SELECT h FROM {q(self.chunk_keys)} WHERE "
-                f"\"__row\" NOT IN (SELECT \"__row\" FROM {q(self.bad_rows)})")
+                f"\"__id\" NOT IN (SELECT \"__id\" FROM {q(self.bad_rows)})")
 
     def problems(self) -> list[Check]:
         out = [Check('t."__pre_reason" IS NOT NULL', 't."__pre_column"', 't."__pre_value"',
@@ -346,7 +347,7 @@ class Plan:
             return []
         cols = ", ".join(self.table.key)
         first = self.table.key[0]
-        in_table = f't."__row" IN (SELECT "__row" FROM {q(self.existing)})'
+        in_table = f't."__id" IN (SELECT "__id" FROM {q(self.existing)})'
         key_shown = shown(first, f"t.{q('raw:' + first)}", False)
         return [
             problem('t."__dup"', first, key_shown,
@@ -384,7 +385,7 @@ class Plan:
         """Row numbers of bad rows: every rule as one cheap boolean, so good rows (most)
         never build a problem list."""
         bad = " OR ".join(f"coalesce({c.cond}, FALSE)" for c in self.problems())
-        return f"SELECT \"__row\" FROM ({self.typed_select()}) t WHERE {bad}"
+        return f"SELECT \"__id\" FROM ({self.typed_select()}) t WHERE {bad}"
 
     def problems_sql(self) -> str:
         """(row, problem) for every problem of the bad rows only."""
@@ -393,5 +394,5 @@ class Plan:
                 f"NULL)) AS p FROM ({self.typed_select(only_bad=True)}) t")
 
     def good_sql(self) -> str:
-        return (f"SELECT * FROM ({self.typed_select()}) t WHERE \"__row\" NOT IN "
-                f"(SELECT \"__row\" FROM {q(self.bad_rows)})")
+        return (f"SELECT * FROM ({self.typed_select()}) t WHERE \"__id\" NOT IN "
+                f"(SELECT \"__id\" FROM {q(self.bad_rows)})")
