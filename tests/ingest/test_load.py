@@ -395,3 +395,25 @@ def test_a_load_from_another_process_while_serving_is_refused_cleanly(ws_orgs, t
         proc.wait(KILL_TIMEOUT_S)
         proc.stdout.close()
     assert load(ws_orgs, "organisations", path).rows_loaded == 1
+
+
+def test_a_later_map_closes_the_links_it_supersedes(ws, tmp_path):
+    """One parent of each type at a time: a practice moved to another PCN by a later map
+    leaves the earlier PCN the day before, and a link already closed is kept as given."""
+    header = "child_code,parent_code,parent_type,valid_from,valid_to\n"
+    load(ws, "org_hierarchy", write(tmp_path / "h1.csv", header +
+         "A81001,P1,pcn,2019-07-01,\nA81001,S1,sub_icb,2019-07-01,\n"
+         "A81002,P1,pcn,2019-07-01,2021-03-31\n"))
+    later = load(ws, "org_hierarchy", write(tmp_path / "h2.csv", header +
+                 "A81001,P2,pcn,2023-04-01,\nA81001,S1,sub_icb,2023-04-01,\n"
+                 "A81002,P2,pcn,2023-04-01,\n"))
+    assert any("2 earlier links closed" in w for w in later.warnings)
+    links = rows(ws, "SELECT child_code, parent_code, parent_type, valid_from::VARCHAR, "
+                     "valid_to::VARCHAR FROM org_hierarchy ORDER BY ALL")
+    assert links == [
+        ("A81001", "P1", "pcn", "2019-07-01", "2023-03-31"),
+        ("A81001", "P2", "pcn", "2023-04-01", None),
+        ("A81001", "S1", "sub_icb", "2019-07-01", "2023-03-31"),
+        ("A81001", "S1", "sub_icb", "2023-04-01", None),
+        ("A81002", "P1", "pcn", "2019-07-01", "2021-03-31"),
+        ("A81002", "P2", "pcn", "2023-04-01", None)]

@@ -67,6 +67,19 @@ def test_gp_list_size_2016_with_ccg_hierarchy(ws):
     assert q(ws, "SELECT count(*) FROM org_hierarchy WHERE child_code = 'F82625'") == [(2,)]
 
 
+def test_two_published_maps_give_one_parent_of_each_type_at_a_time(ws):
+    load_source(ws, "gp_list_size",
+                PUBLIC / "gp_list_size_age_sex_2016q1" / "Patient_List_Size_2016_01-03.csv")
+    load_source(ws, "gp_registered_patients", PUBLIC / "gp_registered_patients_2026_08")
+    for day in ("2016-06-30", "2026-09-30"):
+        assert q(ws, "SELECT max(n) FROM (SELECT count(*) AS n FROM org_hierarchy WHERE "
+                     "valid_from <= ?::DATE AND (valid_to IS NULL OR valid_to >= ?::DATE) "
+                     "GROUP BY child_code, parent_type)", [day, day]) == [(1,)]
+    # F82625 was in Barking & Dagenham CCG (07L00) until the 2026 map moved it on.
+    assert q(ws, "SELECT valid_to::VARCHAR FROM org_hierarchy WHERE child_code = 'F82625' "
+                 "AND parent_code = '07L00'") == [("2026-07-31",)]
+
+
 def test_one_bad_cell_quarantines_only_its_own_row_of_the_table(ws, tmp_path):
     """A published row gives a table row per age band and sex: a suppressed '*' in one cell
     quarantines that band, with its reason, and loads the others (it failed the whole file

@@ -26,7 +26,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from carepath.errors import ValidationError
-from carepath.ingest import nhs_number
+from carepath.ingest import hierarchy, nhs_number
 from carepath.ingest.mapping import Mapping
 from carepath.ingest.readers import EXCEL_SUFFIXES, BadRow, Batch, FileFacts, open_file
 from carepath.ingest.validate import CROSS_RULES, Plan, q
@@ -158,6 +158,11 @@ def load_batches(con: duckdb.DuckDBPyConnection, ws: Workspace, table: Table,
     result.load_id = uuid.uuid4().hex[:16]
     with _bounded_memory(con):
         _stage_and_load(con, ws, table, batches, colmap, mapping, result, actor, facts)
+    if table.name == hierarchy.TABLE and result.rows_loaded:
+        closed = hierarchy.close_superseded_links(con)
+        if closed:
+            result.warnings.append(f"{closed:,} earlier links closed the day before a later "
+                                   "link of the same organisation and level starts")
     return result
 
 
