@@ -164,6 +164,24 @@ def test_cwt_workbooks_match_the_published_england_figures(ws):
         ("2021-07",), ("2022-07",), ("2023-07",), ("2024-07",)]
 
 
+def test_replace_reloads_a_file_without_touching_what_other_files_loaded(ws, tmp_path):
+    cwt = PUBLIC / "cancer_waiting_times_commissioner" / "raw_xlsx"
+    load_source(ws, "cwt", cwt)
+    before = q(ws, "SELECT period, count(*) FROM external_indicator_values GROUP BY 1 "
+                   "ORDER BY 1")
+    (res,) = load_source(ws, "cwt", cwt / "cwt_commissioner_jul_2024.xlsx", replace=True)
+    assert res.rows_quarantined == 0 and res.rows_loaded > 0
+    assert any("same keys replaced" in w for w in res.warnings)
+    assert q(ws, "SELECT period, count(*) FROM external_indicator_values GROUP BY 1 "
+                 "ORDER BY 1") == before  # the other years are still there
+    # A table without a source column: a reissued screening file replaces its rows.
+    path = PUBLIC / "cervical_screening_gp_2017_12" / "cervical_screening_coverage_gp_dec2017.csv"
+    (first,) = load_source(ws, "cervical_screening", path)
+    (again,) = load_source(ws, "cervical_screening", path, replace=True)
+    assert (again.rows_loaded, again.rows_quarantined) == (first.rows_loaded, 0)
+    assert q(ws, "SELECT count(*) FROM screening") == [(first.rows_loaded,)]
+
+
 def test_imd_lsoa_la_and_practice(ws):
     results = load_source(ws, "imd", PUBLIC / "imd")
     reconciled(results)

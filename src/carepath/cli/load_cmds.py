@@ -56,7 +56,9 @@ def load_source(
     source: Annotated[str, typer.Argument(help="Named source (see `carepath sources`).")],
     path: Annotated[Path, typer.Argument(help="The published file or its folder.")],
     workspace: WorkspaceOption = None,
-    replace: Annotated[bool, typer.Option(help="Load again even if loaded before.")] = False,
+    replace: Annotated[bool, typer.Option(
+        help="Load again even if loaded before; its rows replace those with the same keys.")
+    ] = False,
 ) -> None:
     """Load a published NHS/ONS file by its named source."""
     from carepath.sources import load_source as run

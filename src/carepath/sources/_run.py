@@ -14,13 +14,12 @@ import pyarrow as pa
 from carepath.errors import ValidationError
 from carepath.ingest.loader import _user, ensure_tables, load_batches
 from carepath.ingest.readers import HASH_CHUNK, Batch, inspect
-from carepath.model.schema import TABLES_BY_NAME
+from carepath.ingest.validate import code_expr, typed_expr
+from carepath.model.schema import TABLES_BY_NAME, Table
 from carepath.workspace import Workspace
 
 # Records per batch handed to the loader.
 RECORDS_PER_BATCH = 100_000
-# Tables whose rows carry the loading source's name (so --replace can remove them).
-SOURCE_COLUMN = "source"
 
 Record = tuple[int, dict[str, object]]  # (file row number, our column -> value)
 
@@ -64,22 +63,62 @@ def _batch(buf: dict[str, list], rows: list[int]) -> Batch:
 
 def run_parts(ws: Workspace, source: str, parts: list[Part], *, replace: bool = False,
               actor: str | None = None) -> list:
-    """Load every part of a source in one transaction."""
+    """Load every part of a source in one transaction. ``replace``: the file's rows replace
+    the rows already in the table with the same keys (a corrected or reissued file), and
+    leave the rest, which other files loaded, as they are."""
     actor = actor or _user()
     results = []
     with ws.transaction() as con:
         ensure_tables(con)
         for part in parts:
             table = TABLES_BY_NAME[part.table]
-            if replace and SOURCE_COLUMN in table.column_names:
-                con.execute(f'DELETE FROM "{table.name}" WHERE source = ?', [source])
+            removed = _delete_same_keys(con, table, part.records()) if replace else 0
             facts = inspect(part.file, text=False)
             columns = list(table.column_names)
-            results.append(load_batches(
+            result = load_batches(
                 con, ws, table, columns, batches(part.records(), columns),
                 source=f"{source}:{part.file.name}", file_hash=facts.sha256, actor=actor,
-                replace=replace, facts=facts))
+                replace=replace, facts=facts)
+            if removed:
+                result.warnings.append(f"{removed:,} rows already in {table.name} with the "
+                                       "same keys replaced")
+                ws.audit(con, actor=actor, action=REPLACE_ROWS_ACTION, target=table.name,
+                         detail=f"{removed} rows, by {result.source} (load {result.load_id})")
+            results.append(result)
     return results
+
+
+# The audit action of `load-source --replace` removing rows a file reissues.
+REPLACE_ROWS_ACTION = "replace rows"
+_REPLACED_KEYS = "__replaced_keys"
+
+
+def _delete_same_keys(con, table: Table, records: Iterable[Record]) -> int:
+    """Delete the rows of ``table`` whose key a record repeats; returns how many. Keys are
+    typed as validation types them, so '2023-03-31' meets the date it was stored as."""
+    keys = list(table.key)
+    values: dict[str, list] = {k: [] for k in keys}
+    for _, rec in records:
+        for k in keys:
+            v = rec.get(k)
+            values[k].append(None if v is None else str(v).strip())
+    if not values[keys[0]]:
+        return 0
+    con.register(_REPLACED_KEYS, pa.table({k: pa.array(v, pa.string())
+                                           for k, v in values.items()}))
+    try:
+        match = " AND ".join(
+            f'"{table.name}"."{k}" = CAST({_typed(table.column(k), k)} '
+            f"AS {table.column(k).sql_type})" for k in keys)
+        return con.execute(f'DELETE FROM "{table.name}" USING {_REPLACED_KEYS} k '
+                           f"WHERE {match}").fetchall()[0][0]
+    finally:
+        con.unregister(_REPLACED_KEYS)
+
+
+def _typed(col, name: str) -> str:
+    raw = f"nullif(k.\"{name}\", '')"
+    return code_expr(col, raw) if col.codes and col.type == "text" else typed_expr(col, raw)
 
 
 # ----- helpers for reading published CSVs ------------------------------------------------
