@@ -133,7 +133,7 @@ def inspect(path: Path, *, text: bool) -> FileFacts:
             size += len(chunk)
     if first_nul is not None:  # past the first chunk: a file damaged part way through
         raise ValidationError(
-            f"line {_line_at(path, first_nul)} has a NUL byte, which no text holds (a damaged "
+            f"line {line_at(path, first_nul)} has a NUL byte, which no text holds (a damaged "
             "or partly overwritten file?); nothing was loaded", where=str(path))
     cut_tail = 0
     if text and first_bad is None:
@@ -144,7 +144,7 @@ def inspect(path: Path, *, text: bool) -> FileFacts:
     return FileFacts(digest.hexdigest(), size, encoding, bom, cut_tail, quotes)
 
 
-def _line_at(path: Path, offset: int) -> int:
+def line_at(path: Path, offset: int) -> int:
     """The line number (from 1) of the byte at ``offset``."""
     lines = 1
     with path.open("rb") as fh:

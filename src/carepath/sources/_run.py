@@ -6,6 +6,7 @@ import csv
 import hashlib
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -13,7 +14,7 @@ import pyarrow as pa
 
 from carepath.errors import ValidationError
 from carepath.ingest.loader import _user, ensure_tables, load_batches
-from carepath.ingest.readers import HASH_CHUNK, Batch, inspect
+from carepath.ingest.readers import HASH_CHUNK, Batch, inspect, line_at
 from carepath.ingest.validate import code_expr, typed_expr
 from carepath.model.schema import TABLES_BY_NAME, Table
 from carepath.workspace import Workspace
@@ -122,15 +123,46 @@ def _typed(col, name: str) -> str:
 
 
 # ----- helpers for reading published CSVs ------------------------------------------------
-def csv_rows(path: Path, *, encoding: str = "utf-8-sig") -> Iterator[tuple[int, dict[str, str]]]:
+def text_encoding(path: Path) -> str:
+    """How to read a published CSV: UTF-8 (with or without a byte-order mark) or, failing
+    that, Windows-1252 (a file saved by Excel). A file that is not CSV text (zip, gzip,
+    UTF-16, binary) or that mixes encodings is refused by name, as `carepath load` does;
+    so is one whose last line has no line ending: every national file ends with one, so
+    it was cut short (an interrupted download), and a cut value cannot be told by its
+    field count ('8005' cut to '80')."""
+    path = Path(path)
+    stat = path.stat()
+    return _checked_encoding(path, stat.st_size, stat.st_mtime_ns)
+
+
+@lru_cache(maxsize=16)
+def _checked_encoding(path: Path, size: int, mtime_ns: int) -> str:
+    facts = inspect(path, text=True)
+    if size:
+        with path.open("rb") as fh:
+            fh.seek(size - 1)
+            if fh.read(1) not in (b"\n", b"\r"):
+                raise ValidationError(
+                    f"line {line_at(path, size - 1)}, the last, has no line ending: the file "
+                    "looks cut short (an interrupted download?); download it again. Nothing "
+                    "was loaded", where=str(path))
+    return "utf-8-sig" if facts.encoding == "utf-8" else facts.encoding
+
+
+def csv_rows(path: Path) -> Iterator[tuple[int, dict[str, str]]]:
     """(row number, record) for a published CSV with a header row (header = row 1)."""
-    with Path(path).open(encoding=encoding, newline="") as fh:
+    with Path(path).open(encoding=text_encoding(path), newline="") as fh:
         yield from enumerate(csv.DictReader(fh), start=2)
 
 
-def require_columns(path: Path, needed: Iterable[str], *, encoding: str = "utf-8-sig") -> None:
-    with Path(path).open(encoding=encoding, newline="") as fh:
-        header = next(csv.reader(fh), [])
+def header_of(path: Path) -> list[str]:
+    """The header row's names, trimmed."""
+    with Path(path).open(encoding=text_encoding(path), newline="") as fh:
+        return [h.strip() for h in next(csv.reader(fh), [])]
+
+
+def require_columns(path: Path, needed: Iterable[str]) -> None:
+    header = header_of(path)
     missing = [c for c in needed if c not in header]
     if missing:
         raise ValidationError(f"not the expected layout: missing columns {', '.join(missing)}",
@@ -141,16 +173,22 @@ def find(path: Path, pattern: str) -> Path:
     """The file itself, or the one file in a folder matching ``pattern``."""
     if path.is_file():
         return path
-    hits = sorted(path.glob(pattern))
-    if not hits:
+    found = find_optional(path, pattern)
+    if found is None:
         raise ValidationError(f"no file matching {pattern} in the folder", where=str(path))
-    return hits[0]
+    return found
 
 
 def find_optional(path: Path, pattern: str) -> Path | None:
+    """The file if it matches ``pattern``, or the one file in a folder that does. Several
+    in one folder are refused by name rather than one loaded and the others left unsaid."""
     if path.is_file():
         return path if path.match(pattern) else None
     hits = sorted(path.glob(pattern))
+    if len(hits) > 1:
+        raise ValidationError(f"{len(hits)} files match {pattern} in the folder ("
+                              f"{', '.join(h.name for h in hits)}); load them one at a time",
+                              where=str(path))
     return hits[0] if hits else None
 
 

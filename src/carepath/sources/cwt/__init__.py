@@ -113,6 +113,7 @@ def workbook_records(path: Path):
     except Exception as exc:  # noqa: BLE001 - openpyxl raises many types for a bad file
         raise ValidationError(f"not a readable .xlsx workbook ({type(exc).__name__})",
                               where=str(path)) from None
+    found = 0
     try:
         for ws in wb.worksheets:
             if ws.title.strip().upper() in SKIP_SHEETS:
@@ -121,9 +122,16 @@ def workbook_records(path: Path):
             rows = list(ws.iter_rows(values_only=True))
             if len(rows) < 2:
                 continue
-            yield from sheet_records(path, ws.title, rows)
+            for record in sheet_records(path, ws.title, rows):
+                found += 1
+                yield record
     finally:
         wb.close()
+    if not found:  # a changed layout must not pass as an empty month
+        raise ValidationError("no commissioner rows in any sheet: no header row with a code "
+                              "column ('ODS CODE' or 'CCG CODE'), a TOTAL column "
+                              "and a 'WITHIN N DAYS' column; is this a CWT commissioner "
+                              "workbook?", where=str(path))
 
 
 def parts(path: Path) -> list[Part]:

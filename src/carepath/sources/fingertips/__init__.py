@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 
 from carepath.errors import ValidationError
-from carepath.sources._run import Part, csv_rows, find, number
+from carepath.sources._run import Part, csv_rows, find, header_of, number
 
 FILE = "*.csv"
 # The export written by the Fingertips site and API ("Download data" / all_data.csv).
@@ -28,8 +28,7 @@ YEAR = re.compile(r"^(\d{4})$")
 
 
 def layout(path: Path) -> dict[str, str]:
-    with path.open(encoding="utf-8-sig") as fh:
-        header = [h.strip() for h in fh.readline().split(",")]
+    header = header_of(path)
     if all(EXPORT[k] in header for k in ("id", "area", "period", "value")):
         return EXPORT
     if all(TRIMMED[k] in header for k in ("area", "period", "value", "name")):

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from carepath.errors import ValidationError
 from carepath.sources._orgs import Level, org_parts
-from carepath.sources._run import Part, csv_rows, find, number, require_columns
+from carepath.sources._run import Part, csv_rows, find, header_of, number, require_columns
 
 FILE = "Patient_List_Size_*.csv"
 REQUIRED = ("Practice Code", "Practice Name", "PCO Code", "Regional Office Code")
@@ -31,8 +31,7 @@ def quarter_start(path: Path) -> str:
 
 
 def band_columns(path: Path) -> list[tuple[str, str, int, int | None]]:
-    with path.open(encoding="utf-8-sig") as fh:
-        header = fh.readline().strip().split(",")
+    header = header_of(path)
     out = []
     for col in header:
         m = BAND_COLUMN.match(col.strip())
@@ -43,7 +42,29 @@ def band_columns(path: Path) -> list[tuple[str, str, int, int | None]]:
             out.append((col, "M" if m.group(1) == "Male" else "F", lo, hi, band))
     if not out:
         raise ValidationError("no 'Male 0-4'-style columns in the header", where=f"{path}, row 1")
+    unread = [c for c in header if c.startswith(("Male", "Female")) and
+              not BAND_COLUMN.match(c)]
+    if unread:
+        raise ValidationError(f"columns not read as age bands: {', '.join(unread)} (another "
+                              "year's layout?); nothing was loaded", where=f"{path}, row 1")
+    for sex in ("M", "F"):
+        _check_bands(path, sorted((lo, hi) for _, s, lo, hi, _ in out if s == sex), sex)
     return out
+
+
+def _check_bands(path: Path, bands: list[tuple[int, int | None]], sex: str) -> None:
+    """A sex's bands run from 0 without gap to an open band ('75+'): none lost."""
+    expected_from = 0
+    for lo, hi in bands:
+        if lo != expected_from or (hi is None and (lo, hi) != bands[-1]):
+            break
+        expected_from = None if hi is None else hi + 1
+    else:
+        if bands and expected_from is None:
+            return
+    raise ValidationError(f"the {'male' if sex == 'M' else 'female'} age bands do not run "
+                          "from 0 to an open band like '75+': a band is missing",
+                          where=f"{path}, row 1")
 
 
 def population_records(path: Path, when: str):

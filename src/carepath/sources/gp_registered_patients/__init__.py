@@ -7,7 +7,7 @@ from pathlib import Path
 
 from carepath.errors import ValidationError
 from carepath.sources._orgs import Level, org_parts
-from carepath.sources._run import Part, csv_rows, find, find_optional, number, require_columns
+from carepath.sources._run import Part, csv_rows, find_optional, number, require_columns
 
 MAP_FILE = "gp-reg-pat-prac-map*.csv"
 SINGLE_AGE_FILE = "gp-reg-pat-sing-age*.csv"
@@ -89,5 +89,6 @@ def parts(path: Path) -> list[Part]:
             out.append(Part("published_population", pop,
                             lambda p=pop, a=age_col: population_records(p, a)))
     if not out:
-        find(path, MAP_FILE)  # raises the clear "no file matching" error
+        raise ValidationError(f"none of this source's files ({MAP_FILE}, {SINGLE_AGE_FILE}, "
+                              f"{QUINARY_FILE}; unzip the download first)", where=str(path))
     return out

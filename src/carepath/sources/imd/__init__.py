@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from carepath.errors import ValidationError
-from carepath.sources._run import Part, csv_rows, number
+from carepath.sources._run import Part, csv_rows, number, require_columns
 
 LSOA_FILE = "imd*_lsoa_rank_decile.csv"
 LA_2019_FILE = "iod2019_lad_summaries.csv"
@@ -50,11 +50,28 @@ def score_records(path: Path, area_type: str, code: str):
             "decile": rec.get("imd_decile")}
 
 
+def _columns_needed(f: Path) -> tuple[str, ...]:
+    if f.match(LSOA_FILE):
+        return ("lsoa11cd", "lsoa11nm", "imd_rank", "imd_decile")
+    if f.name == LA_2019_FILE:
+        return ("year", "lad19cd", "lad19nm", "index_domain", *LA_MEASURES)
+    if f.name == LA_2025_FILE:
+        return ("deprivation_data_year", "area_code", "area_name", "index_domain",
+                *LA_MEASURES)
+    if f.match(PRACTICE_FILE):
+        return ("practice_code", "practice_name", "imd_score", "imd_decile")
+    if f.match(PCN_FILE):
+        return ("pcn_code", "pcn_name", "imd_score", "imd_decile")
+    return ()
+
+
 def parts(path: Path) -> list[Part]:
     folder = path.parent if path.is_file() else path
     chosen = [path] if path.is_file() else sorted(folder.glob("*.csv"))
     out: list[Part] = []
     for f in chosen:
+        if needed := _columns_needed(f):
+            require_columns(f, needed)  # a renamed column would load as missing values
         if f.match(LSOA_FILE):
             out.append(Part("area_deprivation", f, lambda f=f: lsoa_records(f)))
         elif f.name == LA_2019_FILE:

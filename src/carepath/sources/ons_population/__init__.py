@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 
 from carepath.errors import ValidationError
-from carepath.sources._run import Part, csv_rows, number
+from carepath.sources._run import Part, csv_rows, header_of, number
 
 FILE = "ons_mye_mid*.csv"
 MID_YEAR = re.compile(r"mid(\d{4})")
@@ -34,12 +34,35 @@ def band(age: str) -> tuple[str, int | None, int | None]:
     return a, int(a), int(a)
 
 
+WIDE_IDS = ("code", "name", "geography", "sex")
+
+
+def wide_ages(path: Path, header: list[str]) -> list[str]:
+    """The wide layout's age columns: every column but the identifiers is an age, and
+    every age from 0 to 90+ is there (another year's layout is refused, not half read)."""
+    ages = [c for c in header if c not in WIDE_IDS]
+    bad = []
+    for c in ages:
+        try:
+            band(c)
+        except ValueError:
+            bad.append(c)
+    if bad:
+        raise ValidationError(f"columns that are not ages: {', '.join(bad)} (expected "
+                              f"{', '.join(WIDE_IDS)}, all_ages, 0 ... {OPEN_AGE})",
+                              where=f"{path}, row 1")
+    missing = [a for a in [*map(str, range(OPEN_AGE_FROM)), OPEN_AGE] if a not in ages]
+    if missing:
+        raise ValidationError(f"ages missing from the header: {', '.join(missing[:5])}",
+                              where=f"{path}, row 1")
+    return ages
+
+
 def wide_records(path: Path, when: str):
     """mid-2020 layout: code, name, geography, sex, all_ages, 0, 1, ..., 90+."""
+    ages = wide_ages(path, header_of(path))
     for num, rec in csv_rows(path):
-        for col in rec:
-            if col in ("code", "name", "geography", "sex"):
-                continue
+        for col in ages:
             label, lo, hi = band(col)
             yield num, {"source": "ons_population", "area_code": rec.get("code"),
                         "area_name": rec.get("name"), "area_type": _geo(rec.get("geography")),
@@ -76,10 +99,10 @@ def parts(path: Path) -> list[Part]:
         raise ValidationError(f"no file matching {FILE}", where=str(path))
     out = []
     for f in files:
-        with f.open(encoding="utf-8-sig") as fh:
-            header = fh.readline().strip().split(",")
+        header = header_of(f)
         when = reference_date(f)
         if "all_ages" in header:
+            wide_ages(f, header)  # checked before anything is loaded
             out.append(Part("published_population", f, lambda f=f, w=when: wide_records(f, w)))
         elif {"age", "count"} <= set(header):
             out.append(Part("published_population", f, lambda f=f, w=when: long_records(f, w)))

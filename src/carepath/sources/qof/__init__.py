@@ -69,6 +69,8 @@ def parts(path: Path) -> list[Part]:
     out: list[Part] = []
     mapping = find_optional(path.parent if path.is_file() else path, MAPPING_FILE)
     if mapping:
+        # An older map (CCG_*, STP_* columns) would load practices with no sub-ICB or ICB.
+        require_columns(mapping, [c for lv in LEVELS for c in (lv.code, lv.name) if c])
         _period, _start, end = year(mapping)
         out += org_parts(mapping, None, LEVELS, end, rows_fn=lambda: csv_rows(mapping))
     return out + [Part("external_indicator_values", prev, lambda: prevalence_records(prev))]

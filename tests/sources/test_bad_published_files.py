@@ -1,0 +1,143 @@
+"""Everyday mistakes with published files: a clear refusal naming the file (and row), never
+a traceback, never a silent drop, and nothing loaded. Each case is made from the first rows
+of a real file in ../shared/data/public."""
+
+from __future__ import annotations
+
+import gzip
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from carepath.errors import ValidationError
+from carepath.sources import load_source
+from carepath.workspace import Workspace
+
+PUBLIC = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "public"
+pytestmark = pytest.mark.skipif(not PUBLIC.is_dir(), reason="shared public data not present")
+LIST_SIZE = PUBLIC / "gp_list_size_age_sex_2016q1" / "Patient_List_Size_2016_01-03.csv"
+LIST_SIZE_NAME = LIST_SIZE.name
+ONS_WIDE = PUBLIC / "ons_population" / "ons_mye_mid2020_syoa_by_sex_uk_areas.csv"
+QOF = PUBLIC / "qof_2022_23"
+IMD_LA = PUBLIC / "imd" / "iod2019_lad_summaries.csv"
+
+
+@pytest.fixture
+def ws(tmp_path) -> Workspace:
+    return Workspace.init(tmp_path / "ws")
+
+
+def head(path: Path, rows: int) -> list[str]:
+    with path.open(encoding="utf-8-sig") as fh:
+        return [next(fh).rstrip("\r\n") for _ in range(rows)]
+
+
+def write(folder: Path, name: str, lines: list[str], *, encoding="utf-8") -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / name
+    path.write_bytes(("\n".join(lines) + "\n").encode(encoding))
+    return path
+
+
+def tables(ws: Workspace) -> dict[str, int]:
+    with ws.connect(read_only=True) as con:
+        return {t: con.execute(f'SELECT count(*) FROM "{t}"').fetchone()[0] for t in (
+            "organisations", "org_hierarchy", "published_population", "area_deprivation",
+            "external_indicator_values", "load_log")}
+
+
+def refused(ws, source, path, message):
+    before = tables(ws)
+    with pytest.raises(ValidationError, match=message) as info:
+        load_source(ws, source, path)
+    assert tables(ws) == before
+    return info.value
+
+
+def test_a_csv_saved_by_excel_in_windows_1252_is_read(ws, tmp_path):
+    lines = head(LIST_SIZE, 3)
+    lines[1] = lines[1].replace("ABBEY MEDICAL CENTRE", "ABBEY £ MEDICAL CENTRE")
+    path = write(tmp_path, LIST_SIZE_NAME, lines, encoding="cp1252")
+    load_source(ws, "gp_list_size", path)
+    with ws.connect(read_only=True) as con:
+        assert con.execute("SELECT name FROM organisations WHERE org_code = 'F82625'"
+                           ).fetchall() == [("ABBEY £ MEDICAL CENTRE",)]
+
+
+def test_archives_are_named_for_what_they_are(ws, tmp_path):
+    archive = tmp_path / "PREVALENCE_2223.csv"
+    with zipfile.ZipFile(archive, "w") as z:
+        z.writestr("PREVALENCE_2223.csv", "PRACTICE_CODE\n")
+    refused(ws, "qof", archive, "zip archive")
+    packed = tmp_path / "Patient_List_Size_2016_01-03.csv.gz"
+    packed.write_bytes(gzip.compress(LIST_SIZE.read_bytes()[:2000]))
+    refused(ws, "gp_list_size", packed, "gzip")
+
+
+def test_a_file_cut_short_is_refused_with_its_last_line(ws, tmp_path):
+    lines = head(LIST_SIZE, 4)
+    path = tmp_path / LIST_SIZE_NAME
+    path.write_text("\n".join(lines)[:-40])  # the download stopped inside the last row
+    refused(ws, "gp_list_size", path, "line 4, the last, has no line ending")
+
+
+def test_list_size_bands_renamed_in_another_year_are_refused(ws, tmp_path):
+    lines = head(LIST_SIZE, 3)
+    lines[0] = lines[0].replace("Male 75+", "Male 75 & over")
+    refused(ws, "gp_list_size", write(tmp_path, LIST_SIZE_NAME, lines),
+            "columns not read as age bands: Male 75 & over")
+    lines = head(LIST_SIZE, 3)
+    lines[0] = lines[0].replace("Female 5-14", "Female 5-15")
+    refused(ws, "gp_list_size", write(tmp_path, LIST_SIZE_NAME, lines),
+            "female age bands do not run from 0")
+
+
+def test_ons_wide_file_with_a_column_that_is_not_an_age(ws, tmp_path):
+    lines = head(ONS_WIDE, 3)
+    lines = [lines[0] + ",laname_21"] + [line + ",Somewhere" for line in lines[1:]]
+    refused(ws, "ons_population", write(tmp_path, ONS_WIDE.name, lines),
+            "columns that are not ages: laname_21")
+    lines = head(ONS_WIDE, 3)
+    lines[0] = lines[0].replace("90+", "90 and over")
+    refused(ws, "ons_population", write(tmp_path, ONS_WIDE.name, lines), "not ages")
+
+
+def test_a_renamed_imd_measure_is_refused_not_loaded_as_missing(ws, tmp_path):
+    lines = head(IMD_LA, 3)
+    lines[0] = lines[0].replace("average_score", "avg_score")
+    refused(ws, "imd", write(tmp_path, IMD_LA.name, lines), "missing columns")
+
+
+def test_qof_with_an_older_map_layout_is_refused(ws, tmp_path):
+    prevalence = head(QOF / "PREVALENCE_2223.csv", 3)
+    old_map = head(QOF / "MAPPING_NHS_GEOGRAPHIES_2223.csv", 3)
+    old_map[0] = old_map[0].replace("SUB_ICB_ODS_CODE", "CCG_ODS_CODE")
+    write(tmp_path / "q", "MAPPING_NHS_GEOGRAPHIES_2223.csv", old_map)
+    write(tmp_path / "q", "PREVALENCE_2223.csv", prevalence)
+    refused(ws, "qof", tmp_path / "q", "SUB_ICB_ODS_CODE")
+
+
+def test_two_years_in_one_folder_are_named_not_one_loaded(ws, tmp_path):
+    prevalence = head(QOF / "PREVALENCE_2223.csv", 3)
+    write(tmp_path / "q", "PREVALENCE_2122.csv", prevalence)
+    write(tmp_path / "q", "PREVALENCE_2223.csv", prevalence)
+    refused(ws, "qof", tmp_path / "q", "2 files match PREVALENCE_")
+
+
+def test_a_file_that_is_none_of_the_sources_files_is_refused(ws, tmp_path):
+    other = write(tmp_path, "gp-reg-pat-prac-sing-age-regions.csv", ["A,B", "1,2"])
+    refused(ws, "gp_registered_patients", other, "none of this source's files")
+
+
+def test_a_cwt_workbook_with_a_changed_layout_is_refused(ws, tmp_path):
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    sheet = wb.active
+    sheet.title = "62 Day All Cancer"
+    sheet.append(["Period", "Jul-24"])
+    sheet.append(["ICB CODE (1)", "ICB NAME", "TOTAL", "WITHIN 62 DAYS"])
+    sheet.append(["QE1", "Somewhere ICB", 10, 8])
+    wb.save(tmp_path / "cwt.xlsx")
+    refused(ws, "cwt", tmp_path / "cwt.xlsx", "no commissioner rows in any sheet")
