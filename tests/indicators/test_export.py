@@ -110,5 +110,5 @@ def test_an_export_loads_back_as_external_values(exported_ws, tmp_path):
                            "breakdown = 'all' ORDER BY ALL").fetchall()
         back = con.execute("SELECT area_code, period, breakdown, category, value FROM "
                            "external_indicator_values WHERE indicator_id = 'early_stage_known' "
-                           "AND breakdown = 'all' AND sex = 'Persons' ORDER BY ALL").fetchall()
+                           "AND breakdown = 'all' AND sex = 'all' ORDER BY ALL").fetchall()
     assert back == ours

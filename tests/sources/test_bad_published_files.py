@@ -141,3 +141,34 @@ def test_a_cwt_workbook_with_a_changed_layout_is_refused(ws, tmp_path):
     sheet.append(["QE1", "Somewhere ICB", 10, 8])
     wb.save(tmp_path / "cwt.xlsx")
     refused(ws, "cwt", tmp_path / "cwt.xlsx", "no commissioner rows in any sheet")
+
+
+def test_fingertips_names_periods_and_words_as_other_sources_store_them(ws, tmp_path):
+    from carepath.sources.fingertips import period_bounds, slug
+
+    long = "Percentage of deaths in usual place of residence among people aged {}+ years"
+    assert slug(long.format(65)) != slug(long.format(85))
+    assert len(slug(long.format(65))) <= 60 and slug("Short name") == "short_name"
+    assert period_bounds("2019/20") == ("2019-04-01", "2020-03-31")
+    assert period_bounds("2017 - 19") == ("2017-01-01", "2019-12-31")
+    assert period_bounds("2019") == ("2019-01-01", "2019-12-31")
+    trimmed = write(tmp_path, "ft.csv", [
+        "indicator,area_code,area_name,period,value",
+        f"{long.format(65)},E92000001,England,2019/20,46.1",
+        f"{long.format(85)},E92000001,England,2019/20,-"])
+    (res,) = load_source(ws, "fingertips", trimmed)  # two indicators, not one repeated
+    assert (res.rows_loaded, res.rows_quarantined) == (2, 0)
+    export = write(tmp_path, "all_data.csv", [
+        "Indicator ID,Indicator Name,Area Code,Area Name,Area Type,Sex,Age,Time period,Value",
+        "93476,Deaths at home,E92000001,England,England,Persons,All ages,2017 - 19,24.5",
+        "93476,Deaths at home,E92000001,England,England,Female,85+ yrs,2017 - 19,"])
+    load_source(ws, "fingertips", export)
+    with ws.connect(read_only=True) as con:
+        assert set(con.execute("SELECT sex, age, value_state, period_start::VARCHAR, "
+                               "period_end::VARCHAR FROM external_indicator_values WHERE "
+                               "indicator_id = '93476'").fetchall()) == {
+            ("F", "85+ yrs", "missing", "2017-01-01", "2019-12-31"),
+            ("all", "all", "published", "2017-01-01", "2019-12-31")}
+        assert con.execute("SELECT count(DISTINCT indicator_id), count(value) FROM "
+                           "external_indicator_values WHERE indicator_id <> '93476'"
+                           ).fetchall() == [(2, 1)]

@@ -204,3 +204,28 @@ def test_ons_population(ws):
                    "'K02000001' AND sex = 'all' AND age_band <> 'all' AND reference_date = "
                    "'2020-06-30'")[0][0]
     assert single == 67081234
+
+
+def test_published_values_are_listed_and_read_from_the_cli(ws, tmp_path, capsys):
+    from carepath.cli import main
+
+    def run(*args):
+        try:
+            main(list(args))
+            code = 0
+        except SystemExit as exc:
+            code = exc.code
+        return code, *capsys.readouterr()
+
+    load_source(ws, "fingertips", PUBLIC / "fingertips_eol_deaths_usual_residence_65plus")
+    code, _, _ = run("external", "list", "-w", str(ws.path), "--out", str(tmp_path / "l.csv"))
+    [entry] = data_rows(tmp_path / "l.csv")
+    assert code == 0 and entry["source"] == "fingertips" and entry["published"] == "5245"
+    assert entry["missing"] == "3"
+    code, _, _ = run("external", "show", entry["indicator_id"], "-w", str(ws.path),
+                     "--area", "E92000001", "--out", str(tmp_path / "v.csv"))
+    england = data_rows(tmp_path / "v.csv")
+    assert code == 0 and {r["period"] for r in england} >= {"2001", "2016"}
+    assert {r["area_code"] for r in england} == {"E92000001"}
+    code, _, err = run("external", "show", "nope", "-w", str(ws.path))
+    assert code == 2 and "no published indicator 'nope'" in err

@@ -57,7 +57,8 @@ def show(df: pd.DataFrame, title: str, out: Path | None = None,
     view = df[columns] if columns else df
     table = Table(title=title, title_justify="left")
     for col in view.columns:
-        table.add_column(str(col), justify="left" if view[col].dtype == object else "right")
+        text = view[col].dtype == object or pd.api.types.is_string_dtype(view[col])
+        table.add_column(str(col), justify="left" if text else "right")
     for row in view.head(MAX_ROWS).itertuples(index=False):
         table.add_row(*(_cell(v) for v in row))
     console.print(table)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 from pathlib import Path
 
@@ -22,9 +23,16 @@ TRIMMED = {"name": "indicator", "area": "area_code", "area_name": "area_name",
            "period": "period", "value": "value", "compared": "significance",
            "unit": "unit"}
 SUPPRESSION_WORDS = ("suppress", "disclos")
-# fingertipsR (R) writes a missing value as NA.
-MISSING_MARKS = ("NA", "N/A")
+# fingertipsR (R) writes a missing value as NA; hand-made extracts use the ONS marks.
+MISSING_MARKS = ("NA", "N/A", "-", ":", "..")
 YEAR = re.compile(r"^(\d{4})$")
+FINANCIAL_YEAR = re.compile(r"^(\d{4})/(\d{2})$")  # 2019/20: April to March
+YEARS = re.compile(r"^(\d{4})\s*-\s*(\d{2})$")  # 2017 - 19: three calendar years pooled
+# Fingertips' words for sexes and all ages, stored as the other sources store them.
+SEXES = {"persons": "all", "male": "M", "female": "F"}
+ALL_AGES = "all ages"
+ID_CHARS = 60  # an id made from a name: cut, with a hash of the whole name to stay unique
+NAME_HASH_CHARS = 8
 
 
 def layout(path: Path) -> dict[str, str]:
@@ -39,7 +47,29 @@ def layout(path: Path) -> dict[str, str]:
 
 
 def slug(text: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "_", text.lower()).strip("_")[:60]
+    """An id from an indicator's name. Long names share their first words ('% of deaths in
+    usual place of residence among people aged 65+' and '... 85+'), so a cut name ends with
+    a hash of the whole."""
+    whole = re.sub(r"[^a-z0-9]+", "_", text.lower()).strip("_")
+    if len(whole) <= ID_CHARS:
+        return whole
+    digest = hashlib.sha256(text.encode()).hexdigest()[:NAME_HASH_CHARS]
+    return f"{whole[:ID_CHARS - NAME_HASH_CHARS - 1].rstrip('_')}_{digest}"
+
+
+def period_bounds(period: str | None) -> tuple[str | None, str | None]:
+    """First and last day of a Fingertips time period: 2019, 2019/20 or 2017 - 19."""
+    text = (period or "").strip()
+    if m := YEAR.match(text):
+        return f"{m.group(1)}-01-01", f"{m.group(1)}-12-31"
+    if m := FINANCIAL_YEAR.match(text):
+        start = int(m.group(1))
+        return f"{start}-04-01", f"{start + 1}-03-31"
+    if m := YEARS.match(text):
+        start = int(m.group(1))
+        end = start // 100 * 100 + int(m.group(2))
+        return f"{start}-01-01", f"{end}-12-31"
+    return None, None
 
 
 def state(value: str | None, note: str | None) -> str:
@@ -60,16 +90,17 @@ def records(path: Path, cols: dict[str, str]):
     for num, rec in csv_rows(path):
         value, note = number(get(rec, "value")), get(rec, "note")
         period = get(rec, "period")
-        year = YEAR.match(period or "")
+        start, end = period_bounds(period)
+        sex, age = get(rec, "sex"), get(rec, "age")
         yield num, {
             "source": "fingertips",
             "indicator_id": get(rec, "id") or slug(get(rec, "name") or "unnamed"),
             "indicator_name": get(rec, "name"), "area_code": get(rec, "area"),
             "area_name": get(rec, "area_name"), "area_type": get(rec, "area_type"),
             "period": period,
-            "period_start": f"{year.group(1)}-01-01" if year else None,
-            "period_end": f"{year.group(1)}-12-31" if year else None,
-            "sex": get(rec, "sex") or "all", "age": get(rec, "age") or "all",
+            "period_start": start, "period_end": end,
+            "sex": SEXES.get((sex or "persons").lower(), sex),
+            "age": "all" if (age or ALL_AGES).lower() == ALL_AGES else age,
             "breakdown": get(rec, "breakdown") or "all",
             "category": get(rec, "category") or "all",
             "numerator": number(get(rec, "numerator")),
