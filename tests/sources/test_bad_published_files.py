@@ -172,3 +172,18 @@ def test_fingertips_names_periods_and_words_as_other_sources_store_them(ws, tmp_
         assert con.execute("SELECT count(DISTINCT indicator_id), count(value) FROM "
                            "external_indicator_values WHERE indicator_id <> '93476'"
                            ).fetchall() == [(2, 1)]
+
+
+def test_blank_spreadsheet_rows_are_skipped_and_leap_february_ends_on_the_29th(ws, tmp_path):
+    from carepath.sources.cervical_screening import period_end
+
+    assert period_end(Path("coverage_feb2020.csv")) == "2020-02-29"
+    assert period_end(Path("coverage_feb2019.csv")) == "2019-02-28"
+    lines = head(LIST_SIZE, 3)
+    blank = "," * lines[0].count(",")
+    path = write(tmp_path, LIST_SIZE_NAME, [lines[0], lines[1], blank, blank, lines[2]])
+    results = load_source(ws, "gp_list_size", path)
+    assert all(r.rows_quarantined == 0 for r in results)
+    with ws.connect(read_only=True) as con:
+        assert con.execute("SELECT count(*) FROM organisations WHERE org_type = 'practice'"
+                           ).fetchone()[0] == 2

@@ -150,9 +150,14 @@ def _checked_encoding(path: Path, size: int, mtime_ns: int) -> str:
 
 
 def csv_rows(path: Path) -> Iterator[tuple[int, dict[str, str]]]:
-    """(row number, record) for a published CSV with a header row (header = row 1)."""
+    """(row number, record) for a published CSV with a header row (header = row 1). Rows
+    with every field empty (`,,,,` left by a spreadsheet) are layout and skipped, as
+    `carepath load` skips them; row numbers stay the file's."""
     with Path(path).open(encoding=text_encoding(path), newline="") as fh:
-        yield from enumerate(csv.DictReader(fh), start=2)
+        for number, rec in enumerate(csv.DictReader(fh), start=2):
+            if any((v or "").strip() for v in rec.values() if isinstance(v, str)) or \
+                    rec.get(None):
+                yield number, rec
 
 
 def header_of(path: Path) -> list[str]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from calendar import monthrange
 from pathlib import Path
 
 from carepath.errors import ValidationError
@@ -18,9 +19,7 @@ GROUPS = (
 SUPPRESSED_MARKS = ("<under 6>", "<suppressed>", "*", "..", "c")
 NOT_SUPPRESSED = ("", "..")
 FILE_DATE = re.compile(r"_(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)(\d{4})", re.IGNORECASE)
-MONTH_END = {"jan": "01-31", "feb": "02-28", "mar": "03-31", "apr": "04-30", "may": "05-31",
-             "jun": "06-30", "jul": "07-31", "aug": "08-31", "sep": "09-30", "oct": "10-31",
-             "nov": "11-30", "dec": "12-31"}
+MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
 
 
 def period_end(path: Path) -> str:
@@ -28,7 +27,8 @@ def period_end(path: Path) -> str:
     if not m:
         raise ValidationError("cannot tell the date from the file name (expected ..._dec2017)",
                               where=str(path))
-    return f"{m.group(2)}-{MONTH_END[m.group(1).lower()]}"
+    year, month = int(m.group(2)), MONTHS.index(m.group(1).lower()) + 1
+    return f"{year}-{month:02d}-{monthrange(year, month)[1]:02d}"  # 29 February in leap years
 
 
 def count(text: str | None) -> str | None:
