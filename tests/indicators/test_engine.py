@@ -377,3 +377,20 @@ def test_values_from_an_earlier_engine_revision_are_recomputed(small_ws, monkeyp
     assert run(small_ws, "early_stage_known")["early_stage_known"].status == "unchanged"
     monkeypatch.setattr(freshness, "ENGINE_REVISION", "a later one")
     assert run(small_ws, "early_stage_known")["early_stage_known"].status == "computed"
+
+
+def test_ctrl_c_during_carepath_compute_exits_130_and_says_so(small_ws, monkeypatch, capsys):
+    """A script running `carepath compute && carepath export --public` must not publish
+    after an interrupted compute: typer returned the interruption as a code, and the
+    command exited 0 in silence."""
+    from carepath.cli import main
+    from carepath.engine import run as engine_run
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(engine_run, "to_rows", interrupted)
+    with pytest.raises(SystemExit) as info:
+        main(["compute", "-w", str(small_ws.path), "-i", "usc_referral_rate"])
+    assert info.value.code == 130
+    assert "interrupted" in capsys.readouterr().err

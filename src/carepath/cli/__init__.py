@@ -60,7 +60,7 @@ _register_commands()
 def main(argv: list[str] | None = None) -> None:
     """Entry point: user errors become one clear line and exit code 2, never a traceback."""
     try:
-        app(args=argv, standalone_mode=False, prog_name="carepath")
+        code = app(args=argv, standalone_mode=False, prog_name="carepath")
     except CarepathError as exc:
         # The message may quote a file's text: printed as it is, never read as markup.
         err_console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False,
@@ -72,13 +72,28 @@ def main(argv: list[str] | None = None) -> None:
         err_console.print("aborted")
         sys.exit(1)
     except KeyboardInterrupt:
-        err_console.print("interrupted; nothing was changed by the interrupted step")
-        sys.exit(130)
+        _interrupted()
     except Exception as exc:  # usage errors (a bad option or value) arrive here
         if _is_usage_error(exc):
             exc.show()
             sys.exit(2)
         raise
+
+
+    # typer >= 0.29 turns Ctrl-C into a returned exit code rather than an exception: a
+    # script running `compute && export` must see the interruption, not a success.
+    if code == INTERRUPTED_EXIT_CODE:
+        _interrupted()
+    if isinstance(code, int) and code:
+        sys.exit(code)
+
+
+INTERRUPTED_EXIT_CODE = 130  # 128 + SIGINT, as shells report it
+
+
+def _interrupted() -> None:
+    err_console.print("interrupted; nothing was changed by the interrupted step")
+    sys.exit(INTERRUPTED_EXIT_CODE)
 
 
 def _is_usage_error(exc: Exception) -> bool:
