@@ -394,3 +394,44 @@ def test_ctrl_c_during_carepath_compute_exits_130_and_says_so(small_ws, monkeypa
         main(["compute", "-w", str(small_ws.path), "-i", "usc_referral_rate"])
     assert info.value.code == 130
     assert "interrupted" in capsys.readouterr().err
+
+
+def test_a_dsr_for_some_ages_is_standardised_to_those_ages():
+    """Ages 40-79 at 3 per 1,000 in every band is 300 per 100,000 standardised to those
+    ages; divided by the whole ESP2013 it was 144. Events outside the ages are not dropped
+    unseen: the value is missing, saying why."""
+    import numpy as np
+    import pandas as pd
+
+    from carepath.engine import rollup
+    from carepath.indicators.definition import Population
+    from carepath.model.codes import AGE_BANDS
+
+    defn = builtin()["cancer_incidence_dsr"].model_copy(update={
+        "denominator": Population(population="registered", min_age=40, max_age=79)})
+    inside = np.array([3.0 if 8 <= b <= 15 else 0.0 for b in range(len(AGE_BANDS))])
+    stray = inside.copy()
+    stray[2] = 1.0  # one event at 10-14
+    n = np.array([1000.0 if 8 <= b <= 15 else 0.0 for b in range(len(AGE_BANDS))])
+    cells = pd.DataFrame({"num": [inside.sum(), stray.sum()], "den": [n.sum()] * 2,
+                          "num_bands": [inside, stray], "den_bands": [n, n]})
+    out, _, ok = rollup._standardised(defn, cells, 0.95, np.ones(2))
+    assert out[0, 0] == pytest.approx(300.0) and not ok[1]
+    assert rollup.events_outside_ages(defn, cells).tolist() == [False, True]
+
+
+@pytest.mark.parametrize("ages, message", [
+    ({"min_age": 52}, "min_age 52 is not the start of a five-year band"),
+    ({"max_age": 75}, "max_age 75 is not the end of a five-year band"),
+    ({"max_age": 94}, "max_age 94 is not the end"),
+])
+def test_population_ages_must_be_whole_bands(ages, message):
+    from pydantic import ValidationError as PydanticError
+
+    from carepath.indicators.definition import Population
+
+    with pytest.raises(PydanticError, match=message):
+        Population(population="registered", **ages)
+    assert Population(population="registered", min_age=90).band_range() == range(18, 19)
+    assert Population(population="registered", min_age=40, max_age=79).band_range() == \
+        range(8, 16)

@@ -224,10 +224,17 @@ def _standardised(defn: Definition, cells: pd.DataFrame, level: float, years: np
     n = n * years[:, None]
     out = np.full((3, len(cells)), np.nan)
     if defn.statistic == "dsr":
-        ok = ~((x > 0) & (n <= 0)).any(axis=1) & (n.sum(axis=1) > 0)
+        # Standardised to the standard population of the ages the denominator covers:
+        # a DSR for ages 40-79 weighs those bands only (divided by all of ESP2013 it was
+        # half the rate). Events outside those ages leave the value missing, with a note.
+        bands = list(_band_range(defn))
+        outside = np.delete(x, bands, axis=1).sum(axis=1) > 0
+        x, n = x[:, bands], n[:, bands]
+        ok = ~((x > 0) & (n <= 0)).any(axis=1) & (n.sum(axis=1) > 0) & ~outside
         safe_n = np.where(n > 0, n, 1.0)  # empty band with no events contributes 0
         if ok.any():
-            iv = stats.dsr(x[ok], safe_n[ok], confidence=level, multiplier=defn.scale)
+            iv = stats.dsr(x[ok], safe_n[ok], confidence=level, multiplier=defn.scale,
+                           stdpop=stats.ESP2013[bands])
             out[:, ok] = np.vstack([iv.value, iv.lower, iv.upper])
             return out, iv.method, ok
         return out, "", ok
@@ -245,6 +252,19 @@ def _standardised(defn: Definition, cells: pd.DataFrame, level: float, years: np
         out[:, ok] = np.vstack([iv.value, iv.lower, iv.upper])
         return out, iv.method, ok
     return out, "", ok
+
+
+def _band_range(defn: Definition) -> range:
+    den = defn.denominator
+    return den.band_range() if isinstance(den, Population) else range(len(AGE_BANDS))
+
+
+def events_outside_ages(defn: Definition, cells: pd.DataFrame) -> np.ndarray:
+    """Cells of a DSR with events in age bands its population does not cover."""
+    if defn.statistic != "dsr" or "num_bands" not in cells:
+        return np.zeros(len(cells), bool)
+    x = np.vstack(cells.num_bands.to_numpy())
+    return np.delete(x, list(_band_range(defn)), axis=1).sum(axis=1) > 0
 
 
 def apply_statistic(defn: Definition, cells: pd.DataFrame, years: pd.Series) -> pd.DataFrame:
@@ -273,6 +293,9 @@ def value_states(defn: Definition, cells: pd.DataFrame) -> pd.DataFrame:
         few = cells.value.isna().to_numpy() & (cells.num.to_numpy(float) < stats.DSR_MIN_EVENTS)
         note = np.where(few, f"fewer than {stats.DSR_MIN_EVENTS} events: a DSR is not "
                         "calculated", note)
+        note = np.where(cells.value.isna().to_numpy() & events_outside_ages(defn, cells),
+                        "events at ages the population does not cover: filter the "
+                        "numerator to the same ages", note)
     small = np.isfinite(den) & (den < defn.disclosure.min_denominator) & \
         (cells.area_type != NATIONAL).to_numpy()
     state = np.where(small, "suppressed", state)

@@ -31,6 +31,7 @@ from pydantic import ValidationError as PydanticError
 from carepath.errors import ValidationError
 from carepath.indicators import expr
 from carepath.model import schema
+from carepath.model.codes import AGE_BAND_STARTS, AGE_BANDS
 from carepath.workspace.derived import PERSON_COLUMNS, PERSON_TABLE, borrowable
 from carepath.yamlfile import read_mapping
 
@@ -92,6 +93,10 @@ class Count(_Model):
     exclude: tuple[Related, ...] = ()
 
 
+AGE_BAND_YEARS = AGE_BAND_STARTS[1] - AGE_BAND_STARTS[0]  # five-year bands
+OPEN_BAND_FROM = AGE_BAND_STARTS[-1]  # 90+
+
+
 class Population(_Model):
     """A denominator from the registered population, averaged over the period's quarters."""
 
@@ -105,7 +110,22 @@ class Population(_Model):
         if self.max_age is not None and self.max_age < self.min_age:
             raise ValueError(f"max_age {self.max_age} is below min_age {self.min_age}: no "
                              "one would be counted")
+        # Registered lists come in five-year bands: an age inside a band would take the
+        # whole band (max_age 53 counting everyone up to 54) and inflate the rate.
+        if self.min_age % AGE_BAND_YEARS or self.min_age > OPEN_BAND_FROM:
+            raise ValueError(f"min_age {self.min_age} is not the start of a five-year band "
+                             f"(0, 5, ... {OPEN_BAND_FROM}): registered lists have no finer ages")
+        if self.max_age is not None and ((self.max_age + 1) % AGE_BAND_YEARS
+                                         or self.max_age >= OPEN_BAND_FROM):
+            raise ValueError(f"max_age {self.max_age} is not the end of a five-year band (4, "
+                             f"9, ... {OPEN_BAND_FROM - 1}; leave it out for {OPEN_BAND_FROM}+)"
+                             ": registered lists have no finer ages")
         return self
+
+    def band_range(self) -> range:
+        """Indexes of the ESP2013 bands this population covers."""
+        last = len(AGE_BANDS) - 1 if self.max_age is None else self.max_age // AGE_BAND_YEARS
+        return range(self.min_age // AGE_BAND_YEARS, last + 1)
 
 
 def _denominator_kind(value: object) -> str:
