@@ -435,3 +435,17 @@ def test_population_ages_must_be_whole_bands(ages, message):
     assert Population(population="registered", min_age=90).band_range() == range(18, 19)
     assert Population(population="registered", min_age=40, max_age=79).band_range() == \
         range(8, 16)
+
+
+def test_a_filter_with_hundreds_of_ors_computes(small_ws):
+    """It passed check, then overflowed Python's stack in compute, failing every indicator."""
+    d = builtin()["early_stage_known"]
+    terms = " or ".join(f"icd10 = 'C{i:03d}'" for i in range(250)) + " or icd10 = 'C50'"
+    num = d.numerator.model_copy(update={"where": f"({terms}) and stage in ('1', '2')"})
+    den = d.denominator.model_copy(update={"where": f"({terms}) and stage in ('1', '2', '3', "
+                                                    "'4')"})
+    [out] = compute(small_ws, [d.model_copy(update={"id": "long_or", "numerator": num,
+                                                    "denominator": den})])
+    assert out.status == "computed"
+    # Breast cancers only (C50): P1 1/1, P2 1/1, P3 1/1 at stages 1-2.
+    assert values(small_ws, "long_or")[("national", "all")].numerator == 3

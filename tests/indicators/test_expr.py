@@ -99,3 +99,25 @@ def test_date_offsets_agree_with_python(pairs, days, op, offset_on_left):
     expected = [i for i, ((seen, _), s) in enumerate(zip(pairs, shifted, strict=True))
                 if (OPS[op](s, seen) if offset_on_left else OPS[op](seen, s))]
     assert sorted(run(text, rows)["id"]) == expected
+
+
+@pytest.mark.parametrize("op, terms", [("or", 300), ("and", 257)])
+def test_a_long_chain_of_ors_or_ands_compiles_and_keeps_the_right_rows(op, terms):
+    """Compiled as a balanced tree: a 250-term 'or' overflowed the stack in compute after
+    passing check."""
+    rows = {"icd10": ["C50", "C34", "C18", "X99"], "age": [50, 60, 70, 80]}
+    if op == "or":
+        text = " or ".join(f"icd10 = 'C{i:02d}'" for i in range(terms))
+        kept = ["C50", "C34", "C18"]
+    else:
+        text = " and ".join(f"age < {100 + i}" for i in range(terms))
+        kept = ["C50", "C34", "C18", "X99"]
+    assert run(text, rows)["icd10"] == kept
+
+
+def test_deep_nesting_is_refused_by_check_not_a_traceback():
+    with pytest.raises(expr.ExprError, match="nested more than 40 deep"):
+        expr.parse_filter("(" * 400 + "age > 1" + ")" * 400, SCOPE)
+    with pytest.raises(expr.ExprError, match="nested more than 40 deep"):
+        expr.parse_filter("not " * 100 + "age > 1", SCOPE)
+    assert run("(" * 40 + "age > 65" + ")" * 40, {"age": [60, 70]})["age"] == [70]

@@ -34,6 +34,9 @@ import ibis
 
 from carepath.errors import ValidationError
 
+# Parentheses (and 'not's) nested deeper than any real filter needs are refused, as the
+# compiled query would overflow the stack.
+MAX_NESTING = 40
 KEYWORDS = {"and", "or", "not", "in", "between", "is", "null", "true", "false", "date"}
 UNITS = {"day": "days", "days": "days", "month": "months", "months": "months",
          "year": "years", "years": "years"}
@@ -154,6 +157,7 @@ class _Parser:
         self.text, self.where = text, where
         self.tokens = tokenize(text, where)
         self.i = 0
+        self.depth = 0  # parentheses and 'not's open around the current token
 
     def error(self, msg: str, tok: Token | None = None) -> ExprError:
         tok = tok or self.peek()
@@ -197,9 +201,18 @@ class _Parser:
 
     def not_expr(self):
         if self.word() == "not":
+            self._deeper()
             self.take()
-            return Not(self.not_expr())
+            node = Not(self.not_expr())
+            self.depth -= 1
+            return node
         return self.predicate()
+
+    def _deeper(self) -> None:
+        self.depth += 1
+        if self.depth > MAX_NESTING:
+            raise self.error(f"nested more than {MAX_NESTING} deep (parentheses or 'not's); "
+                             "write it flatter")
 
     def predicate(self):
         left = self.sum()
@@ -285,9 +298,11 @@ class _Parser:
     def atom(self):
         tok = self.peek()
         if tok.text == "(":
+            self._deeper()
             self.take()
             node = self.or_expr()
             self.take(")")
+            self.depth -= 1
             return node
         if tok.kind in ("string", "number") or self.word() in ("true", "false", "date"):
             return self.literal()
@@ -480,9 +495,12 @@ def to_ibis(node, resolve: Resolver) -> ibis.Value:
     if t is Not:
         return ~to_ibis(node.operand, resolve)
     if t is BoolOp:
+        # Joined as a balanced tree: a chain of 250 'or's nested 250 deep overflowed
+        # Python's stack in Ibis and SQL generation; balanced, it is 8 deep.
         parts = [to_ibis(i, resolve) for i in node.items]
-        out = parts[0]
-        for p in parts[1:]:
-            out = (out & p) if node.op == "and" else (out | p)
-        return out
+        while len(parts) > 1:
+            pairs = [(parts[i] & parts[i + 1]) if node.op == "and" else (parts[i] | parts[i + 1])
+                     for i in range(0, len(parts) - 1, 2)]
+            parts = pairs + parts[len(parts) - len(parts) % 2:]
+        return parts[0]
     raise TypeError(f"cannot compile {node!r}")
