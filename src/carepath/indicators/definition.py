@@ -204,6 +204,14 @@ class Definition(_Model):
     attribution_column: str | None = None
     breakdowns: tuple[Breakdown, ...] = ()
     confidence: tuple[float, ...] = (CONF_95, CONF_998)
+
+    @field_validator("breakdowns")
+    @classmethod
+    def _breakdowns_once(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        repeated = sorted({b for b in value if value.count(b) > 1})
+        if repeated:  # each would write its rows again under the same key
+            raise ValueError(f"{', '.join(repeated)} listed more than once")
+        return value
     polarity: Polarity
     comparator: Comparator = Comparator()
     targets: tuple[Target, ...] = ()
@@ -355,7 +363,12 @@ def columns_read(defn: Definition, count: Count, group_by: tuple[str, ...]) -> s
 
 def _check_count(defn: Definition, count: Count, field: str) -> None:
     where = f"{defn.source_file}: field {field}"
-    scope = count_scope(count, where=where)
+    filters = count_scope(count, where=where)
+    # The period's bounds are for filters; a row's own date, value, attribution and
+    # breakdowns must be its table's (or its person's) columns.
+    own = set(schema.TABLES_BY_NAME[count.table].column_names) \
+        if count.table in schema.TABLES_BY_NAME else set()
+    scope = {k: v for k, v in filters.items() if k not in PERIOD_COLUMNS or k in own}
     if scope.get(count.date) != "date":
         raise ValidationError(f"date column {count.date!r} is not a date column of "
                               f"{count.table}", where=f"{where}.date")
@@ -363,7 +376,7 @@ def _check_count(defn: Definition, count: Count, field: str) -> None:
         raise ValidationError(f"{count.until!r} is not a date column of {count.table}",
                               where=f"{where}.until")
     if count.where:
-        expr.parse_filter(count.where, scope, where=f"{where}.where")
+        expr.parse_filter(count.where, filters, where=f"{where}.where")
     kind, _, col = count.value.partition(":")
     numeric = scope.get(col) in ("int", "float", "bool")
     if not ((kind == "rows" and not col) or (kind == "distinct" and col in scope)
@@ -387,7 +400,7 @@ def _check_count(defn: Definition, count: Count, field: str) -> None:
                                           "latest_by too", where=f"{rwhere}.among")
                 expr.parse_filter(rel.among, rscope, where=f"{rwhere}.among")
             if rel.where:
-                both = {**{f"{count.table}.{k}": v for k, v in scope.items()}, **rscope,
+                both = {**{f"{count.table}.{k}": v for k, v in filters.items()}, **rscope,
                         **PERIOD_COLUMNS}
                 expr.parse_filter(rel.where, both, where=f"{rwhere}.where")
     if defn.attribution_col not in scope:
