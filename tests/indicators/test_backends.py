@@ -38,3 +38,21 @@ def test_whole_library_gives_equal_values_on_duckdb_and_spark(tmp_path, build_sm
     assert sum(o.status == "computed" for o in duck_out) >= 15
     pd.testing.assert_frame_equal(_values(on_duckdb), _values(on_spark), check_dtype=False,
                                   rtol=1e-12)
+
+
+@pytest.mark.slow
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
+def test_a_missing_table_fails_the_same_indicators_on_both_engines(tmp_path, build_small_ws):
+    """Spark raised a traceback and computed nothing; now, as on DuckDB, the indicators
+    needing the table fail naming it and the others are computed."""
+    chosen = [builtin()[i] for i in ("deaths_usual_residence", "early_stage_known")]
+    outcomes = {}
+    for engine in ("duckdb", "spark"):
+        ws = build_small_ws(tmp_path / engine)
+        with ws.transaction() as con:
+            con.execute("DROP TABLE deaths")
+        outcomes[engine] = {o.indicator_id: o for o in compute(ws, chosen, engine=engine)}
+    for out in outcomes.values():
+        assert out["deaths_usual_residence"].status == "failed"
+        assert "deaths" in out["deaths_usual_residence"].message
+        assert out["early_stage_known"].status == "computed"

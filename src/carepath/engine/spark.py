@@ -49,10 +49,15 @@ def spark_source(ws: Workspace, tables: set[str]) -> Iterator[Source]:
     folder = Path(tempfile.mkdtemp(prefix="carepath-spark-"))
     try:
         with ws.connect(read_only=True) as con:
-            for name in sorted(tables):
+            # A table missing from the workspace is left out: the indicators needing it
+            # fail naming it, as on DuckDB, and the others are computed.
+            present = {r[0] for r in con.execute(
+                "SELECT table_name FROM duckdb_tables() WHERE schema_name = 'main'"
+                ).fetchall()} & set(tables)
+            for name in sorted(present):
                 path = folder / f"{name}.parquet"
                 con.execute(f"COPY \"{name}\" TO '{path}' (FORMAT parquet)")
-        for name in sorted(tables):
+        for name in sorted(present):
             spark.read.parquet(str(folder / f"{name}.parquet")).createOrReplaceTempView(name)
         backend = ibis.pyspark.connect(spark)
         yield Source(table=backend.table)
