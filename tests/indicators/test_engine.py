@@ -449,3 +449,13 @@ def test_a_filter_with_hundreds_of_ors_computes(small_ws):
     assert out.status == "computed"
     # Breast cancers only (C50): P1 1/1, P2 1/1, P3 1/1 at stages 1-2.
     assert values(small_ws, "long_or")[("national", "all")].numerator == 3
+
+
+def test_rows_with_an_empty_breakdown_column_are_their_own_named_category(small_ws):
+    with small_ws.transaction() as con:  # pt0 (P1, breast, stage 1) has no recorded IMD
+        con.execute("UPDATE patients SET imd_quintile = NULL WHERE patient_id = 'pt0'")
+    run(small_ws, "early_stage_known")
+    by_imd = values(small_ws, "early_stage_known", "imd_quintile")
+    assert (by_imd[("national", "Not recorded")].numerator,
+            by_imd[("national", "Not recorded")].denominator) == (1, 1)
+    assert by_imd[("national", "3")].denominator == 5  # the other six, less the NMSC one

@@ -219,10 +219,17 @@ def _breakdown_cells(ctx, defn, merged: pa.Table, areas: Areas, breakdown: str
             cells["_all"] = "all"
         cells = cells.rename(columns={cat: "category"})
     cells = cells.assign(breakdown=breakdown)
+    missing = cells.category.isna().to_numpy()
     if breakdown == "age_band":
-        cells["category"] = cells.category.astype(int).map(dict(enumerate(AGE_BANDS)))
-    cells["category"] = cells.category.astype(str)
+        index = cells.category.fillna(0).astype(int).to_numpy()
+        cells["category"] = np.array(AGE_BANDS, dtype=object)[index]
+    cells["category"] = np.where(missing, NOT_RECORDED, cells.category.astype(str))
     return cells
+
+
+# The category of rows whose breakdown column is empty: a group of its own, named, rather
+# than a blank category (which the data model does not allow) or a lost group.
+NOT_RECORDED = "Not recorded"
 
 
 def _all_cells(ctx, defn, ptable, periods_df) -> pd.DataFrame:
