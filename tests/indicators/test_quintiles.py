@@ -47,3 +47,12 @@ def test_one_ulp_of_noise_never_changes_a_quintile(steps, scale, nudge_at):
     position = nudge_at % len(values)
     noisy.loc[position, "value"] = np.nextafter(values[position], np.inf)
     assert quintiles(noisy).tolist() == quintiles(clean).tolist()
+
+
+def test_phe_method_ties_share_the_lowest_rank_and_few_areas_get_none():
+    """PHE's quantile method (stats.quantiles is tested on its fixtures): tied areas take
+    the quintile of the lowest rank they share; fewer areas than quintiles get none."""
+    tied = quintiles(_cells([1.0, 2.0, 3.0, 3.0, 5.0, 6.0, 7.0, 8.0, 9.0, 10.0]))
+    assert tied.tolist() == [1, 1, 2, 2, 3, 3, 4, 4, 5, 5]
+    assert quintiles(_cells([4.0, 4.0, 4.0, 9.0, 9.0, 1.0])).tolist() == [1, 1, 1, 4, 4, 1]
+    assert quintiles(_cells([1.0, 2.0, 3.0])).isna().all()

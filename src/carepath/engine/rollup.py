@@ -361,11 +361,13 @@ def _funnel_judgements(defn: Definition, cells: pd.DataFrame) -> np.ndarray:
 
 
 def quintiles(cells: pd.DataFrame) -> pd.Series:
-    """1 (lowest) to 5 among published areas of the same type, period and category."""
-    keyed = cells.assign(value=_merge_near_ties(cells, QUINTILE_KEYS))
-    group = keyed.groupby(QUINTILE_KEYS)["value"]
-    pct = group.rank(method="average", pct=True)
-    result = np.ceil(pct * QUINTILES).clip(1, QUINTILES).astype("Int64")
+    """1 (lowest) to 5 among published areas of the same type, period and category, by
+    PHE's quantile method (stats.quantiles, tested on PHEindicatormethods' cases): ties
+    share the lowest rank, and fewer than five areas get none."""
+    values = _merge_near_ties(cells, QUINTILE_KEYS).to_numpy(float)
+    groups = cells.groupby(QUINTILE_KEYS, sort=False, dropna=False).ngroup().to_numpy()
+    q = stats.quantiles(values, QUINTILES, invert=False, groups=groups)
+    result = pd.Series(q, index=cells.index).astype("Int64")
     return result.mask(cells.area_type == NATIONAL)
 
 

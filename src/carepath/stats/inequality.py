@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 from scipy import stats as sps
 
 from carepath.stats._validate import (
@@ -45,24 +46,22 @@ def quantiles(values, nquantiles: int = 10, *, invert=True, groups=None) -> np.n
         raise StatsInputError(f"groups must have one label per value; got {labels.shape} "
                               f"for values {v.shape}")
     flags = np.broadcast_to(np.asarray(invert, dtype=bool), v.shape)
-    for g in np.unique(labels):
-        idx = np.flatnonzero(labels == g)
-        if flags[idx].any() and not flags[idx].all():
-            raise StatsInputError(f"invert must be the same for every value in a group; group "
-                                  f"starting at index {int(idx[0])} mixes True and False")
-        out[idx] = _group_quantiles(v[idx], nquantiles, bool(flags[idx].all()))
-    return out
-
-
-def _group_quantiles(v: np.ndarray, nq: int, invert: bool) -> np.ndarray:
-    known = ~np.isnan(v)
-    count = int(known.sum())
-    out = np.full(v.shape, np.nan)
-    if count < nq:
-        return out
-    ranked = sps.rankdata(-v[known] if invert else v[known], method="min")
-    q = np.floor((nq + 1) - np.ceil(((count + 1) - ranked) / (count / nq)))
-    out[known] = np.where(q == 0, 1, q)
+    # Every group at once (an indicator's values hold thousands of groups).
+    frame = pd.DataFrame({"g": labels, "flag": flags, "v": v})
+    mixed = frame.groupby("g", sort=False)["flag"].transform("nunique").to_numpy() > 1
+    if mixed.any():
+        first = int(np.flatnonzero(labels == labels[np.argmax(mixed)])[0])
+        raise StatsInputError(f"invert must be the same for every value in a group; group "
+                              f"starting at index {first} mixes True and False")
+    frame["v"] = np.where(flags, -v, v)
+    by_group = frame.groupby("g", sort=False)["v"]
+    ranked = by_group.rank(method="min").to_numpy()  # ties share the lowest rank; NaN stays
+    count = by_group.transform("count").to_numpy(float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        q = np.floor((nquantiles + 1) - np.ceil(((count + 1) - ranked) /
+                                                  (count / nquantiles)))
+    q = np.where(q == 0, 1, q)
+    out[:] = np.where(np.isnan(v) | (count < nquantiles), np.nan, q)
     return out
 
 
