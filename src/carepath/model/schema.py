@@ -511,7 +511,7 @@ INDICATOR_VALUES = Table(
                "(better/similar/worse, or higher/similar/lower when no polarity; "
                "'not_compared')."),
         Column("compared_to_national", "text", "Significance against national, same codes."),
-        Column("quantile", "int", "Quintile among areas of the same type (1 = lowest)."),
+        Column("quantile", "int", "Quintile among areas of the same type (1 = lowest; PHE method, none when fewer than five areas)."),
         Column("trend", "text", "Recent-trend marker."),
         Column("value_state", "text", "published, suppressed or missing: kept distinct "
                "from a true zero.", required=True),
