@@ -11,8 +11,10 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-STAGEABLE = ["breast", "lung", "lower_gi", "upper_gi", "urological", "gynaecological",
-             "head_and_neck", "haematological"]
+# The 21 sites NDRS stages (D9), as three-character ICD-10 codes.
+STAGEABLE = {f"C{n:02d}" for n in [*range(1, 7), 9, 10, 15, 16, 18, 19, 20, 25, 32, 33, 34, 43,
+                                   50, 53, 54, 55, 56, 61, 62, 64, 65, 66, 67, 68, 73,
+                                   *range(81, 87)]}
 LEVELS = ["pcn", "locality", "sub_icb", "icb", "cancer_alliance", "region"]
 
 
@@ -66,7 +68,7 @@ def run(db_path: str, periods: list[str]) -> dict[str, pd.DataFrame]:
     referrals["period"] = _fy(referrals.first_seen_date.fillna(pd.Timestamp("1900-01-01")))
     deaths["period"] = _fy(deaths.date_of_death)
     not_nmsc = ~tumours.icd10.str.startswith("C44")
-    staged = not_nmsc & tumours.tumour_group.isin(STAGEABLE)
+    staged = tumours.icd10.str[:3].isin(STAGEABLE)
     out = {
         "early_stage_known": _proportion(
             phs, tumours, lambda t: staged.loc[t.index] & t.stage.isin(["1", "2"]),
@@ -83,7 +85,7 @@ def run(db_path: str, periods: list[str]) -> dict[str, pd.DataFrame]:
     out["deaths_usual_residence"] = _proportion(
         phs, deaths, lambda d: ~external.loc[d.index] & d.place_of_death.isin(
             ["home", "care_home"]), lambda d: ~external.loc[d.index], hier, periods)
-    # Crude USC referral rate: mean quarterly list x years, per 100,000.
+    # Crude USC referral rate: count / mean quarterly list over a year, per 100,000.
     pop["period"] = _fy(pop.quarter_start)
     pop = pop[pop.period.isin(periods)]
     per_q = pop.groupby(["period", "practice_code", "quarter_start"]).population.sum()
@@ -93,9 +95,6 @@ def run(db_path: str, periods: list[str]) -> dict[str, pd.DataFrame]:
     practice = pd.concat([num, mean_list], axis=1).fillna({"num": 0}).reset_index()
     practice = practice[practice.den.notna()]
     areas = _levels(practice, hier)
-    years = areas.period.map(lambda p: ((_fy_end(p) - pd.Timestamp(int(p[:4]), 4, 1)).days
-                                        + 1) / 365.25)
-    areas["den"] = areas.den * years
     out["usc_referral_rate"] = phs.ph_rate(areas, "num", "den", group_cols=[
         "area_type", "area_code", "period"], multiplier=100_000)
     return out

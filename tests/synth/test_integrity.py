@@ -103,9 +103,13 @@ def test_pathway_dates_are_in_order(wessex):
 def test_people_are_consistent_across_tables(wessex):
     ws = wessex.workspace
     # A tumour's practice and sex are the patient's; ages agree with the year of birth.
+    # The year of an event less the year of birth is the age then, or one more.
     assert _scalar(ws, "SELECT count(*) FROM tumours t JOIN patients p USING (patient_id) "
-                       "WHERE t.practice_code <> p.practice_code OR abs(year(t.diagnosis_date) "
-                       "- p.year_of_birth - t.age_at_diagnosis) > 1") == 0
+                       "WHERE t.practice_code <> p.practice_code OR year(t.diagnosis_date) "
+                       "- p.year_of_birth - t.age_at_diagnosis NOT IN (0, 1)") == 0
+    assert _scalar(ws, "SELECT count(*) FROM deaths d JOIN patients p USING (patient_id) "
+                       "WHERE year(d.date_of_death) - p.year_of_birth - d.age_at_death "
+                       "NOT IN (0, 1)") == 0
     # The dead are no longer registered; the living have no end date.
     assert _scalar(ws, "SELECT count(*) FROM deaths d JOIN patients p USING (patient_id) "
                        "WHERE p.registered_to IS DISTINCT FROM d.date_of_death") == 0

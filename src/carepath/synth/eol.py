@@ -98,12 +98,11 @@ def simulate_eol(ch: Chunk, out: dict, ids: dict[str, int],
         rng.choice(len(cw), (~cancer).sum(), p=cw / cw.sum())]
     # Deaths of people whose cancer was diagnosed in the window.
     dead = ~np.isnat(t.death)
-    years_after = ((t.death[dead] - t.diagnosis[dead]).astype(np.int64) // DAYS_PER_YEAR)
     d = {
         "patient": np.concatenate([t.patient[dead], patient]),
         "practice": np.concatenate([t.practice[dead], pi]),
         "sex": np.concatenate([t.sex[dead], sex]),
-        "age": np.concatenate([t.age[dead] + years_after, age]),
+        "age": np.concatenate([_age_at_death(ch, t, dead), age]),
         "death": np.concatenate([t.death[dead], when]).astype("datetime64[D]"),
         "cancer": np.concatenate([np.ones(dead.sum(), bool), cancer]),
         "after": np.concatenate([t.diagnosis[dead], np.full(len(pi), win.start - days(REGISTER_LOOKBACK_DAYS))]),
@@ -111,6 +110,16 @@ def simulate_eol(ch: Chunk, out: dict, ids: dict[str, int],
     }
     _living_register(ch, out)
     return _record(ch, out, ids, d)
+
+
+def _age_at_death(ch: Chunk, t: Tumours, dead: np.ndarray) -> np.ndarray:
+    """Age at death of people diagnosed in the window: age at diagnosis plus the whole years
+    since, kept within what the year of birth allows (the year of death less the year of
+    birth, or one less): a birthday between diagnosis and death made some two years short."""
+    years_after = (t.death[dead] - t.diagnosis[dead]).astype(np.int64) // DAYS_PER_YEAR
+    yob = ch.people.concat()["yob"][t.patient[dead] - ch.people.first_id]
+    years_apart = t.death[dead].astype("datetime64[Y]").astype(int) + 1970 - yob
+    return np.clip(t.age[dead] + years_after, years_apart - 1, years_apart)
 
 
 def _living_register(ch: Chunk, out: dict) -> None:
