@@ -459,3 +459,25 @@ def test_rows_with_an_empty_breakdown_column_are_their_own_named_category(small_
     assert (by_imd[("national", "Not recorded")].numerator,
             by_imd[("national", "Not recorded")].denominator) == (1, 1)
     assert by_imd[("national", "3")].denominator == 5  # the other six, less the NMSC one
+
+
+def test_an_interrupted_whole_library_compute_keeps_deleted_definitions_values(
+        small_ws, monkeypatch, capsys):
+    """They are removed once the compute has finished, not before it starts."""
+    from carepath.cli import main
+    from carepath.engine import run as engine_run
+
+    run(small_ws, "early_stage_known")
+    with small_ws.transaction() as con:  # values of a definition since deleted
+        con.execute("INSERT INTO indicator_values SELECT * REPLACE ('gone' AS indicator_id) "
+                    "FROM indicator_values WHERE indicator_id = 'early_stage_known'")
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(engine_run, "to_rows", interrupted)
+    with pytest.raises(SystemExit):
+        main(["compute", "-w", str(small_ws.path), "--force"])
+    with small_ws.connect(read_only=True) as con:
+        assert con.execute("SELECT count(*) FROM indicator_values WHERE indicator_id = 'gone'"
+                           ).fetchone()[0] > 0

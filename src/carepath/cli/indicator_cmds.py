@@ -86,7 +86,7 @@ def compute(
     unknown = [i for i in indicator or [] if i not in library]
     if unknown:
         raise ValidationError(f"unknown indicator(s) {', '.join(unknown)}", where="--indicator")
-    chosen = [library[i] for i in indicator] if indicator else list(library.values())
+    chosen = [library[i] for i in dict.fromkeys(indicator)] if indicator else list(library.values())
 
     def show_progress(o) -> None:
         colour = {"computed": "green", "unchanged": "dim", "no_data": "yellow"}.get(
@@ -95,16 +95,18 @@ def compute(
         console.print(f"[{colour}]{o.status:>9}[/] {o.indicator_id:<45} {o.seconds:6.2f}s  "
                       f"{escape(detail or '')}", highlight=False)
 
-    if not indicator:  # the whole library: values of definitions since deleted go
+    outcomes = run_compute(ws, chosen, force=force, progress=show_progress, engine=engine)
+    if not indicator:  # the whole library, once computed: values of deleted definitions go
         gone = remove_undefined(ws, set(library))
         if gone:
             console.print(escape(f"removed the values of {len(gone)} indicator(s) no longer "
                                  f"defined: {', '.join(gone)}"), highlight=False)
-    outcomes = run_compute(ws, chosen, force=force, progress=show_progress, engine=engine)
     failed = [o for o in outcomes if o.status == "failed"]
-    console.print(f"{sum(o.status == 'computed' for o in outcomes)} computed, "
-                  f"{sum(o.status == 'unchanged' for o in outcomes)} unchanged, "
-                  f"{len(failed)} failed; {sum(o.seconds for o in outcomes):.1f}s")
+    counts = {s: sum(o.status == s for o in outcomes) for s in ("computed", "unchanged",
+                                                                 "no_data")}
+    console.print(f"{counts['computed']} computed, {counts['unchanged']} unchanged, "
+                  f"{counts['no_data']} with no data, {len(failed)} failed; "
+                  f"{sum(o.seconds for o in outcomes):.1f}s")
     if failed:
         raise CarepathError(f"{len(failed)} indicator(s) failed: "
                             f"{', '.join(o.indicator_id for o in failed)}")

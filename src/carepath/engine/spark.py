@@ -62,4 +62,8 @@ def spark_source(ws: Workspace, tables: set[str]) -> Iterator[Source]:
         backend = ibis.pyspark.connect(spark)
         yield Source(table=backend.table)
     finally:
+        # The session outlives this compute: its views of these files go with them, or a
+        # later compute lacking a table would read an earlier one's deleted copy.
+        for name in sorted(tables):
+            spark.catalog.dropTempView(name)
         shutil.rmtree(folder, ignore_errors=True)

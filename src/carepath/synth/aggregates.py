@@ -79,6 +79,13 @@ def screening(ch: Chunk, out: dict) -> None:
     n_p, n_q = ch.pop_q.shape[:2]
     progs = codes.SCREENING_PROGRAMMES
     practice_effect = rng.normal(0.0, anchors.SCREENING_PRACTICE_SD, n_p)
+    # A planted practice gets its planted shift, not a chance effect that could cancel it
+    # (a -16 point plant read 'better' than national beside a +20 point draw); the others'
+    # effects are centred, so chance does not move the county's coverage off its anchor.
+    planted = ch.planted.screening_shift[ch.idx] != 0
+    practice_effect = np.where(planted, 0.0, practice_effect)
+    if (~planted).any():
+        practice_effect[~planted] -= practice_effect[~planted].mean()
     q_end = win.quarter_starts() + days(0)
     q_end = np.array([_quarter_end(d) for d in q_end], dtype="datetime64[D]")
     year_index = np.arange(n_q) // 4
