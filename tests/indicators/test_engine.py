@@ -481,3 +481,16 @@ def test_an_interrupted_whole_library_compute_keeps_deleted_definitions_values(
     with small_ws.connect(read_only=True) as con:
         assert con.execute("SELECT count(*) FROM indicator_values WHERE indicator_id = 'gone'"
                            ).fetchone()[0] > 0
+
+
+def test_rows_with_no_provider_count_in_national_and_in_no_provider(small_ws):
+    """1 of the 6 referrals has no first-seen provider: national counts all six, the trust
+    five, and no area is made up for the one without (it vanished from national)."""
+    with small_ws.transaction() as con:
+        con.execute("UPDATE referrals SET faster_diagnosis_date = first_seen_date")
+        con.execute("UPDATE referrals SET first_seen_provider = NULL WHERE referral_id = 'r0'")
+    run(small_ws, "fds_28_day_provider")
+    got = values(small_ws, "fds_28_day_provider")
+    assert got[("national", "all")].denominator == 6
+    assert got[("T1", "all")].denominator == 5
+    assert {area for area, _ in got} == {"national", "T1"}

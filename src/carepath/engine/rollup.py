@@ -11,6 +11,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from carepath import stats
 from carepath.indicators.definition import CONF_95, CONF_998, Definition, Population
@@ -52,6 +53,21 @@ def lookup(keys: pd.Series, mapping: dict) -> pd.Series:
     return pd.Series(values[codes], index=keys.index).infer_objects()  # -1 (NaN) -> NaN
 
 
+# The unit of rows with no practice or provider: counted in national, in no other area.
+# Brackets cannot be in an ODS code, so it is never taken for one.
+UNATTRIBUTED = "(no practice or provider)"
+
+
+def attributed(merged: pa.Table) -> pa.Table:
+    """Rows with no practice or provider to count for still count in the whole
+    workspace's total: their unit becomes UNATTRIBUTED, which rolls up to national only
+    (a null unit joined no area, and the rows were missing from national unseen)."""
+    i = merged.schema.get_field_index("unit")
+    if i < 0 or merged.column(i).null_count == 0:
+        return merged
+    return merged.set_column(i, "unit", pc.fill_null(merged.column(i), UNATTRIBUTED))
+
+
 def area_map(units: pd.DataFrame, hierarchy: pd.DataFrame, attribution: str,
              groups: pd.DataFrame | None = None) -> pd.DataFrame:
     """(period, unit) -> every area it counts in, using the hierarchy valid at period end.
@@ -60,7 +76,8 @@ def area_map(units: pd.DataFrame, hierarchy: pd.DataFrame, attribution: str,
     parent_type, valid_from, valid_to.
     """
     own_type = "practice" if attribution == "practice" else "provider"
-    frames = [units.assign(area_type=own_type, area_code=units.unit),
+    attributed = units[units.unit != UNATTRIBUTED]
+    frames = [attributed.assign(area_type=own_type, area_code=attributed.unit),
               units.assign(area_type=NATIONAL, area_code=NATIONAL)]
     if attribution == "practice" and not hierarchy.empty:
         links = units.merge(hierarchy, left_on="unit", right_on="child_code")

@@ -236,7 +236,7 @@ def _all_cells(ctx, defn, ptable, periods_df) -> pd.DataFrame:
     frames, areas = [], None
     periods_key = tuple(periods_df.period)
     for group, breakdowns in _scans(defn):
-        merged = _unit_counts(ctx, defn, ptable, group, periods_key)
+        merged = rollup.attributed(_unit_counts(ctx, defn, ptable, group, periods_key))
         if merged.num_rows == 0:
             continue
         if areas is None:
