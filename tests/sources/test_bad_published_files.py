@@ -187,3 +187,13 @@ def test_blank_spreadsheet_rows_are_skipped_and_leap_february_ends_on_the_29th(w
     with ws.connect(read_only=True) as con:
         assert con.execute("SELECT count(*) FROM organisations WHERE org_type = 'practice'"
                            ).fetchone()[0] == 2
+
+
+def test_row_numbers_are_the_files_after_a_blank_line(ws, tmp_path):
+    lines = head(LIST_SIZE, 3)
+    cells = lines[2].split(",")
+    cells[8] = "*"
+    path = write(tmp_path, LIST_SIZE_NAME, [lines[0], lines[1], "", ",".join(cells)])
+    load_source(ws, "gp_list_size", path)
+    with ws.connect(read_only=True) as con:
+        assert con.execute("SELECT DISTINCT row_number FROM quarantine").fetchall() == [(4,)]

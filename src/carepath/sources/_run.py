@@ -154,10 +154,11 @@ def csv_rows(path: Path) -> Iterator[tuple[int, dict[str, str]]]:
     with every field empty (`,,,,` left by a spreadsheet) are layout and skipped, as
     `carepath load` skips them; row numbers stay the file's."""
     with Path(path).open(encoding=text_encoding(path), newline="") as fh:
-        for number, rec in enumerate(csv.DictReader(fh), start=2):
+        reader = csv.DictReader(fh)
+        for rec in reader:  # line_num: the file's line, after any blank lines it skipped
             if any((v or "").strip() for v in rec.values() if isinstance(v, str)) or \
                     rec.get(None):
-                yield number, rec
+                yield reader.line_num, rec
 
 
 def header_of(path: Path) -> list[str]:
