@@ -205,13 +205,6 @@ class Definition(_Model):
     breakdowns: tuple[Breakdown, ...] = ()
     confidence: tuple[float, ...] = (CONF_95, CONF_998)
 
-    @field_validator("breakdowns")
-    @classmethod
-    def _breakdowns_once(cls, value: tuple[str, ...]) -> tuple[str, ...]:
-        repeated = sorted({b for b in value if value.count(b) > 1})
-        if repeated:  # each would write its rows again under the same key
-            raise ValueError(f"{', '.join(repeated)} listed more than once")
-        return value
     polarity: Polarity
     comparator: Comparator = Comparator()
     targets: tuple[Target, ...] = ()
@@ -219,6 +212,14 @@ class Definition(_Model):
     governance: Governance
     references: tuple[str, ...] = ()
     source_file: str | None = Field(None, exclude=True)
+
+    @field_validator("breakdowns")
+    @classmethod
+    def _breakdowns_once(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        repeated = sorted({b for b in value if value.count(b) > 1})
+        if repeated:  # each would write its rows again under the same key
+            raise ValueError(f"{', '.join(repeated)} listed more than once")
+        return value
 
     @property
     def scale(self) -> float:
