@@ -59,14 +59,19 @@ def neutralise_frame(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def write_table(frame: pd.DataFrame, path: Path) -> None:
-    """Write ``frame`` as .csv or .xlsx (by the suffix), neutralised, all or nothing: it is
-    written beside the target and moved over it, so a failure leaves no half-written file."""
+def write_table(frame: pd.DataFrame, path: Path,
+                suffixes: tuple[str, ...] = TABLE_SUFFIXES) -> None:
+    """Write ``frame`` by the file's suffix, all or nothing: it is written beside the
+    target and moved over it, so a failure leaves no half-written file. CSV and Excel are
+    neutralised; Parquet (read by tools, not spreadsheets) keeps text and types as they are."""
     path = Path(path)
-    check_output_path(path)
+    check_output_path(path, suffixes)
     tmp = path.with_name(f".{path.name}.partial")
+    suffix = path.suffix.lower()
     try:
-        if path.suffix.lower() == ".csv":
+        if suffix == ".parquet":
+            frame.to_parquet(tmp, index=False)
+        elif suffix == ".csv":
             neutralise_frame(frame).to_csv(tmp, index=False)
         else:
             neutralise_frame(frame).to_excel(tmp, index=False, engine="openpyxl")

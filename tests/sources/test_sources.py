@@ -229,3 +229,6 @@ def test_published_values_are_listed_and_read_from_the_cli(ws, tmp_path, capsys)
     assert {r["area_code"] for r in england} == {"E92000001"}
     code, _, err = run("external", "show", "nope", "-w", str(ws.path))
     assert code == 2 and "no published indicator 'nope'" in err
+    code, _, err = run("external", "show", entry["indicator_id"], "-w", str(ws.path),
+                       "--area", "E99999999")
+    assert code == 2 and "no published values for area 'E99999999'" in " ".join(err.split())

@@ -135,10 +135,5 @@ def export(ws: Workspace, out: Path, *, fmt: str, public: bool = False,
     definitions = load_library(ws.path / "indicators")
     table = prepare(values, definitions, public=public,
                     suppress_below=cfg.get("suppress_below", 8), round_to=cfg.get("round_to", 5))
-    if fmt == "parquet":  # typed columns, read by tools rather than spreadsheets
-        tmp = out.with_name(f".{out.name}.partial")
-        table.to_parquet(tmp, index=False)
-        tmp.replace(out)  # a failed export leaves no half-written file
-    else:
-        write_table(table, out)
+    write_table(table, out, (f".{fmt}",))
     return len(table)

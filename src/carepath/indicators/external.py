@@ -42,7 +42,12 @@ def values(ws: Workspace, indicator_id: str, *, area: str | None = None,
                            [indicator_id]).fetchone()[0]:
             raise ValidationError(f"no published indicator {indicator_id!r} loaded; see "
                                   "`carepath external list`", where="INDICATOR")
-        return con.execute(
+        frame = con.execute(
             f"SELECT {', '.join(VALUE_COLUMNS)} FROM {TABLE} WHERE {' AND '.join(where)} "
             "ORDER BY period, area_type, area_code, sex, age, breakdown, category",
             params).df()
+    if frame.empty:  # an area or period the indicator does not have: said, not a blank table
+        asked = ", ".join(f"{k} {v!r}" for k, v in (("area", area), ("period", period)) if v)
+        raise ValidationError(f"{indicator_id} has no published values for {asked}",
+                              where="--area" if area else "--period")
+    return frame

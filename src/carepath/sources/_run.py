@@ -14,7 +14,7 @@ import pyarrow as pa
 
 from carepath.errors import ValidationError
 from carepath.ingest.loader import _user, ensure_tables, load_batches
-from carepath.ingest.readers import HASH_CHUNK, Batch, inspect, line_at
+from carepath.ingest.readers import HASH_CHUNK, Batch, FileFacts, inspect, line_at
 from carepath.ingest.validate import code_expr, typed_expr
 from carepath.model.schema import TABLES_BY_NAME, Table
 from carepath.workspace import Workspace
@@ -74,7 +74,7 @@ def run_parts(ws: Workspace, source: str, parts: list[Part], *, replace: bool = 
         for part in parts:
             table = TABLES_BY_NAME[part.table]
             removed = _delete_same_keys(con, table, part.records()) if replace else 0
-            facts = inspect(part.file, text=False)
+            facts = file_facts(part.file)
             columns = list(table.column_names)
             result = load_batches(
                 con, ws, table, columns, batches(part.records(), columns),
@@ -123,6 +123,23 @@ def _typed(col, name: str) -> str:
 
 
 # ----- helpers for reading published CSVs ------------------------------------------------
+def file_facts(path: Path, *, text: bool | None = None) -> FileFacts:
+    """Hash (and, for text, encoding) of a published file, read once however many parts
+    and passes read the file. ``text`` defaults to what the file's name says."""
+    path = Path(path)
+    stat = path.stat()
+    text = path.suffix.lower() in TEXT_SUFFIXES if text is None else text
+    return _facts(path, stat.st_size, stat.st_mtime_ns, text)
+
+
+@lru_cache(maxsize=16)
+def _facts(path: Path, size: int, mtime_ns: int, text: bool) -> FileFacts:
+    return inspect(path, text=text)
+
+
+TEXT_SUFFIXES = (".csv", ".txt", ".tsv")
+
+
 def text_encoding(path: Path) -> str:
     """How to read a published CSV: UTF-8 (with or without a byte-order mark) or, failing
     that, Windows-1252 (a file saved by Excel). A file that is not CSV text (zip, gzip,
@@ -131,13 +148,8 @@ def text_encoding(path: Path) -> str:
     it was cut short (an interrupted download), and a cut value cannot be told by its
     field count ('8005' cut to '80')."""
     path = Path(path)
-    stat = path.stat()
-    return _checked_encoding(path, stat.st_size, stat.st_mtime_ns)
-
-
-@lru_cache(maxsize=16)
-def _checked_encoding(path: Path, size: int, mtime_ns: int) -> str:
-    facts = inspect(path, text=True)
+    facts = file_facts(path, text=True)
+    size = facts.size
     if size:
         with path.open("rb") as fh:
             fh.seek(size - 1)

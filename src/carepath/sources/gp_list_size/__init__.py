@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 from pathlib import Path
 
@@ -54,17 +55,12 @@ def band_columns(path: Path) -> list[tuple[str, str, int, int | None]]:
 
 def _check_bands(path: Path, bands: list[tuple[int, int | None]], sex: str) -> None:
     """A sex's bands run from 0 without gap to an open band ('75+'): none lost."""
-    expected_from = 0
-    for lo, hi in bands:
-        if lo != expected_from or (hi is None and (lo, hi) != bands[-1]):
-            break
-        expected_from = None if hi is None else hi + 1
-    else:
-        if bands and expected_from is None:
-            return
-    raise ValidationError(f"the {'male' if sex == 'M' else 'female'} age bands do not run "
-                          "from 0 to an open band like '75+': a band is missing",
-                          where=f"{path}, row 1")
+    joined = all(hi is not None and next_lo == hi + 1
+                 for (_, hi), (next_lo, _) in itertools.pairwise(bands))
+    if not (bands and bands[0][0] == 0 and bands[-1][1] is None and joined):
+        raise ValidationError(f"the {'male' if sex == 'M' else 'female'} age bands do not "
+                              "run from 0 to an open band like '75+': a band is missing",
+                              where=f"{path}, row 1")
 
 
 def population_records(path: Path, when: str):
