@@ -494,3 +494,25 @@ def test_rows_with_no_provider_count_in_national_and_in_no_provider(small_ws):
     assert got[("national", "all")].denominator == 6
     assert got[("T1", "all")].denominator == 5
     assert {area for area, _ in got} == {"national", "T1"}
+
+
+def test_register_prevalence_divides_by_the_list_at_the_periods_end(small_ws):
+    run(small_ws, "cancer_register_prevalence")
+    got = values(small_ws, "cancer_register_prevalence")
+    # P3 at 31 March 2024: one living person after cancer (pt8; pt6 has died, pt7's skin
+    # cancer is not counted) over the last quarter's list, 30 per band, not the mean (22.5).
+    assert got[("P3", "all")].numerator == 1
+    assert got[("P3", "all")].denominator == 30 * 38
+
+
+def test_on_the_register_before_death_means_still_on_it_at_death(small_ws):
+    with small_ws.transaction() as con:
+        con.executemany("INSERT INTO eol_register VALUES (?, ?, ?, ?)", [
+            ("pt2", "P1", date(2023, 6, 1), date(2023, 9, 1)),  # removed before death
+            ("pt4", "P2", date(2023, 10, 1), date(2024, 2, 1)),  # ended on the day of death
+            ("pt7", "P3", date(2023, 5, 1), None)])
+    run(small_ws, "eol_register_before_death")
+    got = values(small_ws, "eol_register_before_death")
+    national = got[("national", "all")]
+    assert (national.numerator, national.denominator) == (2, 4)
+    assert got[("P1", "all")].numerator == 0

@@ -90,8 +90,8 @@ def test_one_bad_cell_quarantines_only_its_own_row_of_the_table(ws, tmp_path):
     cells[8] = "*"  # Male 0-4 of the first practice
     path = tmp_path / "Patient_List_Size_2016_01-03.csv"
     path.write_text("\n".join([lines[0], ",".join(cells), lines[2]]) + "\n")
-    population = [r for r in load_source(ws, "gp_list_size", path)
-                  if r.table == "published_population"][0]
+    population = next(r for r in load_source(ws, "gp_list_size", path)
+                      if r.table == "published_population")
     assert population.rows_quarantined == 1
     assert population.rows_loaded == population.rows_read - 1
     [(row, column, value)] = q(ws, "SELECT row_number, column_name, masked_value FROM "

@@ -34,6 +34,9 @@ from carepath.workspace import derived
 AGE_BAND_WIDTH = 5
 LAST_BAND = len(AGE_BANDS) - 1
 STRATA = STANDARDISATION_STRATA  # for DSR and ISR
+# Modes counting a state at the period's end (on a register, a snapshot), not events in it:
+# their population denominator is the period's last list, not its mean.
+STATE_MODES = ("as_at_end", "snapshot")
 
 
 @dataclass(frozen=True)
@@ -121,7 +124,29 @@ def _age_band_index(rows: ir.Table, count: Count) -> ir.Value:
 
 
 def _base(source: Source, defn: Definition, count: Count, columns: set[str]) -> ir.Table:
-    """The counted table with any person columns it lacks joined from patients."""
+    """The counted table with any person columns it lacks joined from patients, and the
+    date that puts it in a period when that is another table's (``dated_by``)."""
+    rows = _own_and_person(source, count, columns)
+    if count.dated_by is None:
+        return rows
+    on = count.dated_by.on
+    dates = _dates_by_key(source, count)
+    # An inner join: a row with no related date (no death) is in no period, as a row
+    # whose own date is empty.
+    return rows.join(dates, rows[on] == dates._key).select(
+        *[rows[c] for c in rows.columns], dates[count.date])
+
+
+def _dates_by_key(source: Source, count: Count) -> ir.Table:
+    """One date per key of ``count.dated_by``'s table: the latest, so that a key with
+    several rows never counts a row twice."""
+    other = source.table(count.dated_by.table)
+    keyed = other.filter(other[count.dated_by.on].notnull() & other[count.date].notnull())
+    return keyed.group_by(_key=keyed[count.dated_by.on]).aggregate(
+        **{count.date: keyed[count.date].max()})
+
+
+def _own_and_person(source: Source, count: Count, columns: set[str]) -> ir.Table:
     table = source.table(count.table)
     own = set(table.columns)
     borrowed = [c for c in columns if c not in own and c in PATIENT_COLUMNS]
@@ -248,7 +273,7 @@ def pairable(defn: Definition) -> bool:
     counted, and no related-table conditions (which need their own joins)."""
     num, den = defn.numerator, defn.denominator
     return (isinstance(den, Count) and num.table == den.table and num.date == den.date
-            and num.until == den.until and num.value == den.value == "rows"
+            and num.dated_by == den.dated_by and num.until == den.until and num.value == den.value == "rows"
             and not (num.require or num.exclude or den.require or den.exclude))
 
 
@@ -279,8 +304,11 @@ def aggregate_pair(source: Source, defn: Definition, periods: Periods,
 
 
 def aggregate_population(source: Source, pop: Population, periods: Periods,
-                         group_by: tuple[str, ...] = ()) -> ir.Table:
-    """Mean registered population over the quarters of each period, by unit and group."""
+                         group_by: tuple[str, ...] = (), *, at_end: bool = False
+                         ) -> ir.Table:
+    """Mean registered population over the quarters of each period, by unit and group; with
+    ``at_end``, the period's last list (for a register as it stands at the period's end,
+    as QOF divides a register by the list at the same date)."""
     table = source.table("registered_population")
     band = _band_lookup()
     rows = table.join(band, table.age_band == band.label).select(table, band.band_index)
@@ -291,6 +319,10 @@ def aggregate_population(source: Source, pop: Population, periods: Periods,
     months = periods.table()
     rows = rows.join(months, _month_of(rows.quarter_start) == months._month
                      ).select(rows, months.period)
+    if at_end:  # one date for every practice: a list missing then is missing, not older
+        last = rows.group_by("period").aggregate(_last=rows.quarter_start.max())
+        rows = rows.join(last, [rows.period == last.period,
+                                rows.quarter_start == last._last]).select(rows)
     keys = {"period": rows.period, "unit": rows.practice_code}
     for col in group_by:
         keys[col] = rows.band_index if col == "age_band" else rows[col].cast("string")
@@ -304,5 +336,10 @@ def _band_lookup() -> ir.Table:
 
 
 def date_range(source: Source, count: Count) -> ir.Table:
-    table = source.table(count.table)
+    table = source.table(dated_table(count))
     return table.aggregate(first=table[count.date].min(), last=table[count.date].max())
+
+
+def dated_table(count: Count) -> str:
+    """The table whose ``count.date`` puts rows in periods."""
+    return count.table if count.dated_by is None else count.dated_by.table

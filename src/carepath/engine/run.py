@@ -91,7 +91,7 @@ def _context(con: duckdb.DuckDBPyConnection, source: cp.Source, config: dict) ->
 
 # ----- one indicator --------------------------------------------------------------------
 def _periods(ctx: Context, defn: Definition):
-    table, column = defn.numerator.table, defn.numerator.date
+    table, column = cp.dated_table(defn.numerator), defn.numerator.date
     rng = _once(ctx, ("dates", table, column),  # one scan per date column, not per indicator
                 lambda: cp.date_range(ctx.source, defn.numerator).execute())
     first, last = rng["first"].iloc[0], rng["last"].iloc[0]
@@ -128,7 +128,8 @@ def _part(ctx: Context, defn: Definition, part, ptable, group: tuple[str, ...],
 
 def _scan(ctx: Context, defn: Definition, part, ptable, group: tuple[str, ...]) -> pa.Table:
     if isinstance(part, Population):
-        expr = cp.aggregate_population(ctx.source, part, ptable, group)
+        expr = cp.aggregate_population(ctx.source, part, ptable, group,
+                                       at_end=defn.mode in cp.STATE_MODES)
     else:
         expr = cp.aggregate_count(ctx.source, defn, part, ptable, group)
     # Arrow, not pandas: the unit-level counts go back into DuckDB for the roll-up,
@@ -256,7 +257,7 @@ def _nothing(why: str) -> pd.DataFrame:
 
 
 def _no_periods_reason(ctx: Context, defn: Definition) -> str:
-    table, column = defn.numerator.table, defn.numerator.date
+    table, column = cp.dated_table(defn.numerator), defn.numerator.date
     last = ctx.scans.get(("dates", table, column))
     if last is None or pd.isna(last["last"].iloc[0]):
         return f"no rows of {table} have a {column}"

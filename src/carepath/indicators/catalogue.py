@@ -12,13 +12,16 @@ MODE_TEXT = {"in_period": "rows dated in the period",
              "as_at_end": "rows current at the period's end (started, not yet ended)"}
 
 
-def describe_part(part: Count | Population | None) -> str:
+def describe_part(part: Count | Population | None, mode: str = "in_period") -> str:
     if part is None:
         return "none"
     if isinstance(part, Population):
-        return (f"registered population ({'/'.join(part.sex)}{_ages(part)}), mean over the "
-                "period")
+        when = "mean over the period" if mode == "in_period" else "the period's last list"
+        return f"registered population ({'/'.join(part.sex)}{_ages(part)}), {when}"
     text = f"{part.value} of `{part.table}` by `{part.date}`"
+    if part.dated_by is not None:
+        text = (f"{part.value} of `{part.table}` by `{part.dated_by.table}.{part.date}` "
+                f"(on `{part.dated_by.on}`)")
     if part.until:
         text += f", counting until `{part.until}`"
     if part.where:
@@ -52,7 +55,7 @@ def entry_md(d: Definition) -> str:
         f" · attributed to {d.attribution}"), "",
         d.why, "",
         f"- **Numerator:** {describe_part(d.numerator)}",
-        f"- **Denominator:** {describe_part(d.denominator)}",
+        f"- **Denominator:** {describe_part(d.denominator, d.mode)}",
     ]
     lines.append(f"- **Counts:** {MODE_TEXT[d.mode]}" + (
         f"; periods need {d.follow_up_days} days of follow-up after their end"

@@ -79,11 +79,23 @@ class Related(_Model):
         "picks which of its rows may be the latest (e.g. preferred_place != 'not_stated').")
 
 
+class DatedBy(_Model):
+    """Put each counted row in the period of a related row's date: an admission in the
+    period of the person's death, so that a year's deaths and the admissions before them
+    are counted together."""
+
+    table: str = Field(description="The table holding the date, e.g. deaths.")
+    on: str = Field(description="Key column present in both tables, e.g. patient_id. A key "
+                    "with several rows takes the latest of their dates.")
+
+
 class Count(_Model):
     """Rows of one table that count, and what is counted."""
 
     table: str
-    date: str = Field(description="The date column that puts a row in a period.")
+    date: str = Field(description="The date column that puts a row in a period (of "
+                      "dated_by's table, when given).")
+    dated_by: DatedBy | None = None
     where: str | None = None
     value: str = Field("rows", description="'rows', 'distinct:<column>', 'sum:<column>' or "
                        "'mean:<column>'.")
@@ -247,6 +259,8 @@ class Definition(_Model):
             if isinstance(part, Count):
                 out.add(part.table)
                 out.update(r.table for r in part.require + part.exclude)
+                if part.dated_by is not None:
+                    out.add(part.dated_by.table)
                 if set(borrowable(part.table)) & columns_read(self, part, self.grouping()):
                     out.add(PERSON_TABLE)  # sex, age ... of the person, through patients
             elif isinstance(part, Population):
@@ -331,6 +345,8 @@ RECORDED_AGES = {("tumours", "diagnosis_date"): "age_at_diagnosis",
 
 def recorded_age(count: Count) -> str | None:
     """The column holding the age at the date ``count`` is counted by, if the table has one."""
+    if count.dated_by is not None:  # the age is the counted table's, the date another's
+        return None
     return RECORDED_AGES.get((count.table, count.date))
 
 
@@ -339,7 +355,8 @@ def columns_read(defn: Definition, count: Count, group_by: tuple[str, ...]) -> s
     lacks, through patients; grouped by ``group_by`` (age_band reads the recorded age if
     the row has one, else year_of_birth)."""
     scope = count_scope(count, where="")
-    used = {defn.attribution_col, count.date, *(c for c in group_by if c != "age_band")}
+    used = {defn.attribution_col, *(c for c in group_by if c != "age_band")}
+    used.add(count.date if count.dated_by is None else count.dated_by.on)
     if "age_band" in group_by:
         used.add("year_of_birth")
         if recorded_age(count):
@@ -358,7 +375,8 @@ def columns_read(defn: Definition, count: Count, group_by: tuple[str, ...]) -> s
         used.add(col)
     # Filters' period_start/period_end mean the period, unless the table's own date column
     # has that name (screening.period_end).
-    available = (set(scope) - set(PERIOD_COLUMNS)) | {count.date}
+    available = (set(scope) - set(PERIOD_COLUMNS)) | ({count.date} if count.dated_by is None
+                                                       else set())
     return used & available
 
 
@@ -370,7 +388,9 @@ def _check_count(defn: Definition, count: Count, field: str) -> None:
     own = set(schema.TABLES_BY_NAME[count.table].column_names) \
         if count.table in schema.TABLES_BY_NAME else set()
     scope = {k: v for k, v in filters.items() if k not in PERIOD_COLUMNS or k in own}
-    if scope.get(count.date) != "date":
+    if count.dated_by is not None:
+        _check_dated_by(count, scope, where)
+    elif scope.get(count.date) != "date":
         raise ValidationError(f"date column {count.date!r} is not a date column of "
                               f"{count.table}", where=f"{where}.date")
     if count.until and scope.get(count.until) != "date":
@@ -415,6 +435,24 @@ def _check_count(defn: Definition, count: Count, field: str) -> None:
         if not ok:
             raise ValidationError(f"breakdown {b!r} cannot be derived for {count.table}",
                                   where=f"{defn.source_file}: field breakdowns")
+
+
+def _check_dated_by(count: Count, scope: dict[str, str], where: str) -> None:
+    dated = count.dated_by
+    other = table_scope(dated.table, where=f"{where}.dated_by.table")
+    if dated.on not in other or dated.on not in scope:
+        raise ValidationError(f"key {dated.on!r} must be a column of both {count.table} and "
+                              f"{dated.table}", where=f"{where}.dated_by.on")
+    if other.get(count.date) != "date":
+        raise ValidationError(f"date column {count.date!r} is not a date column of "
+                              f"{dated.table} (dated_by)", where=f"{where}.date")
+    if count.date in scope:  # a filter's plain name would then mean the counted table's
+        raise ValidationError(f"{count.table} has a column {count.date!r} of its own; "
+                              f"dated_by takes the date from {dated.table}",
+                              where=f"{where}.date")
+    if count.until:
+        raise ValidationError("until (a row stops counting) needs the counted table's own "
+                              "date, not dated_by", where=f"{where}.until")
 
 
 def check_semantics(defn: Definition) -> None:

@@ -31,7 +31,7 @@ def indicator_meta(con: duckdb.DuckDBPyConnection, workspace_dir: Path | None = 
             continue
         out[i] = {"title": d.title, "higher_is_better": d.higher_is_better, "unit": d.unit,
                   "definition": f"Numerator: {describe_part(d.numerator)}. Denominator: "
-                                f"{describe_part(d.denominator)}.",
+                                f"{describe_part(d.denominator, d.mode)}.",
                   "source": d.governance.source, "why": d.why, "version": d.version,
                   "domain": d.domain, "statistic": d.statistic}
     return out
