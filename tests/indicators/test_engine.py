@@ -516,3 +516,28 @@ def test_on_the_register_before_death_means_still_on_it_at_death(small_ws):
     national = got[("national", "all")]
     assert (national.numerator, national.denominator) == (2, 4)
     assert got[("P1", "all")].numerator == 0
+
+
+def test_a_broken_workspace_definition_fails_alone(small_ws, capsys):
+    """A workspace file with a mistake stopped every compute, `-i` of others included.
+    It is now reported as failed by itself; the built-in definition it overrides is not
+    computed in its place, and its earlier values are kept (out of date), not deleted."""
+    from carepath.cli import main
+
+    run(small_ws, "early_stage_known")
+    folder = small_ws.path / "indicators"
+    folder.mkdir(exist_ok=True)
+    (folder / "early_stage_known.yaml").write_text("id: early_stage_known\nversion: [\n")
+    main(["compute", "-w", str(small_ws.path), "-i", "usc_referral_rate"])
+    out = capsys.readouterr().out
+    assert "1 computed" in out and "1 other workspace definition(s) have problems" in out
+    before = len(values(small_ws, "early_stage_known"))
+    with pytest.raises(SystemExit) as info:
+        main(["compute", "-w", str(small_ws.path)])
+    assert info.value.code != 0
+    out = " ".join(capsys.readouterr().out.split())
+    assert "failed early_stage_known" in out and "not valid YAML" in out
+    assert "computed early_stage_all" in out
+    assert len(values(small_ws, "early_stage_known")) == before
+    with pytest.raises(SystemExit):
+        main(["compute", "-w", str(small_ws.path), "-i", "early_stage_known"])

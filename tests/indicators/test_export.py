@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 
+import duckdb
 import openpyxl
 import pandas as pd
 import pytest
@@ -112,3 +113,52 @@ def test_an_export_loads_back_as_external_values(exported_ws, tmp_path):
                            "external_indicator_values WHERE indicator_id = 'early_stage_known' "
                            "AND breakdown = 'all' AND sex = 'all' ORDER BY ALL").fetchall()
     assert back == ours
+
+
+def _load_more_tumours(ws):
+    with ws.transaction() as con:
+        con.execute("INSERT INTO load_log VALUES ('load-2', 'tumours', 'more', NULL, 1, 1, 0, "
+                    "'test', TIMESTAMP '2024-07-01 00:00:00')")
+
+
+def test_values_out_of_date_are_not_published_as_current(exported_ws, tmp_path, monkeypatch):
+    from carepath.engine import run as engine_run
+
+    _load_more_tumours(exported_ws)
+
+    def broken(ctx, defn):
+        raise duckdb.BinderException('Referenced column "stage" not found')
+
+    monkeypatch.setattr(engine_run, "compute_one", broken)
+    failed = compute(exported_ws, [builtin()["early_stage_known"]])[0]
+    assert failed.status == "failed" and "earlier values are kept" in failed.message
+
+    def cli(*args):
+        return CliRunner().invoke(app, ["export", "-w", str(exported_ws.path), "--format",
+                                        "csv", "--out", str(tmp_path / "v.csv"), *args])
+
+    refused = cli("--public")
+    assert refused.exit_code != 0 and not (tmp_path / "v.csv").exists()
+    assert "early_stage_known (data loaded since)" in str(refused.exception)
+    assert "usc_referral_isr" not in str(refused.exception)  # reads no tumours: current
+    assert cli("--public", "-i", "usc_referral_isr").exit_code == 0
+    analyst = cli()
+    assert analyst.exit_code == 0
+    assert "early_stage_known's values are out of date (data loaded since)" in \
+        " ".join(analyst.output.split())
+
+
+def test_a_changed_definition_or_a_dropped_table_makes_values_out_of_date(exported_ws):
+    from carepath.engine.freshness import out_of_date
+
+    library = dict(builtin())
+    with exported_ws.connect(read_only=True) as con:
+        assert out_of_date(con, library, exported_ws.config()) == {}
+    library["early_stage_known"] = library["early_stage_known"].model_copy(
+        update={"title": "changed"})
+    with exported_ws.transaction() as con:
+        con.execute("DROP TABLE referrals")
+    with exported_ws.connect(read_only=True) as con:
+        assert out_of_date(con, library, exported_ws.config()) == {
+            "early_stage_known": "its definition changed since",
+            "usc_referral_isr": "table referrals is no longer in the workspace"}

@@ -79,14 +79,23 @@ def compute(
 ) -> None:
     """Compute indicators for every area and period, with provenance."""
     from carepath.engine.freshness import remove_undefined
+    from carepath.engine.run import Outcome
     from carepath.engine.run import compute as run_compute
+    from carepath.indicators.library import read_library
 
     ws = open_workspace(workspace)
-    library = _library(ws.path)
-    unknown = [i for i in indicator or [] if i not in library]
+    library, broken = read_library(ws.path / "indicators")
+    wanted = list(dict.fromkeys(indicator)) if indicator else [*library, *broken]
+    unknown = [i for i in wanted if i not in library and i not in broken]
     if unknown:
         raise ValidationError(f"unknown indicator(s) {', '.join(unknown)}", where="--indicator")
-    chosen = [library[i] for i in dict.fromkeys(indicator)] if indicator else list(library.values())
+    chosen = [library[i] for i in wanted if i in library]
+    not_read = [Outcome(i, "failed", message=broken[i]) for i in wanted if i in broken]
+    others = len(set(broken) - set(wanted))
+    if others:  # a broken file of another indicator does not stop this compute
+        console.print(escape(f"note: {others} other workspace definition(s) have problems "
+                             "and are not computed; `carepath indicators check "
+                             f"{ws.path / 'indicators'}` names them"), highlight=False)
 
     def show_progress(o) -> None:
         colour = {"computed": "green", "unchanged": "dim", "no_data": "yellow"}.get(
@@ -95,9 +104,13 @@ def compute(
         console.print(f"[{colour}]{o.status:>9}[/] {o.indicator_id:<45} {o.seconds:6.2f}s  "
                       f"{escape(detail or '')}", highlight=False)
 
-    outcomes = run_compute(ws, chosen, force=force, progress=show_progress, engine=engine)
+    for outcome in not_read:
+        show_progress(outcome)
+    outcomes = not_read + run_compute(ws, chosen, force=force, progress=show_progress,
+                                      engine=engine)
     if not indicator:  # the whole library, once computed: values of deleted definitions go
-        gone = remove_undefined(ws, set(library))
+        # (a definition that could not be read is not deleted: its values stay, out of date)
+        gone = remove_undefined(ws, set(library) | set(broken))
         if gone:
             console.print(escape(f"removed the values of {len(gone)} indicator(s) no longer "
                                  f"defined: {', '.join(gone)}"), highlight=False)
@@ -124,12 +137,15 @@ def export(
     from carepath.indicators.export import export as run_export
 
     ws = open_workspace(workspace)
-    rows = run_export(ws, out, fmt=fmt, public=public, indicators=indicator)
+    done = run_export(ws, out, fmt=fmt, public=public, indicators=indicator)
     with ws.transaction() as con:
         ws.audit(con, actor="cli", action="export", target=str(out),
-                 detail=f"{rows} rows, format={fmt}, public={public}")
-    console.print(escape(f"Wrote {rows:,} rows to {out}") + (" (disclosure control applied)"
-                                                             if public else ""))
+                 detail=f"{done.rows} rows, format={fmt}, public={public}")
+    console.print(escape(f"Wrote {done.rows:,} rows to {out}")
+                  + (" (disclosure control applied)" if public else ""))
+    for indicator_id, why in done.out_of_date.items():
+        console.print(f"[yellow]warning[/yellow]: {escape(indicator_id)}'s values are out of "
+                      f"date ({escape(why)}); `carepath compute` brings them up to date")
 
 
 def register(app: typer.Typer) -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 import pandas as pd
 
@@ -96,6 +96,47 @@ def unchanged(con, defn: Definition, load_ids: str) -> bool:
         "FROM indicator_values WHERE indicator_id = ?", [defn.id]).fetchall()[0]
     return bool(row[0]) and row[1] == 1 and tuple(row[2:]) == (
         defn.content_hash(), load_ids, __version__)
+
+
+def out_of_date(con, definitions: dict[str, Definition], config: dict,
+                unreadable: Iterable[str] = ()) -> dict[str, str]:
+    """Indicator id -> why its stored values are not what a compute would give now: its
+    definition, a table it reads, the settings or Carepath changed since, or its last
+    compute failed and kept them. Values are judged by their own provenance, so this holds
+    however they came to be stale. ``unreadable``: ids whose definition file has problems."""
+    loads = con.execute("SELECT table_name, load_id FROM load_log").df()
+    settings = settings_fingerprint(config)
+    stored = con.execute(
+        "SELECT indicator_id, count(DISTINCT (definition_hash, load_ids, carepath_version)), "
+        "any_value(definition_hash), any_value(load_ids), any_value(carepath_version) "
+        "FROM indicator_values GROUP BY 1 ORDER BY 1").fetchall()
+    present = {r[0] for r in con.execute("SELECT table_name FROM duckdb_tables() WHERE "
+                                         "schema_name = 'main'").fetchall()}
+    out = {}
+    for indicator_id, kinds, digest, ids, version in stored:
+        defn = definitions.get(indicator_id)
+        if indicator_id in unreadable:
+            out[indicator_id] = "its workspace definition has problems (`carepath indicators check`)"
+        elif defn is None:
+            out[indicator_id] = "no longer defined"
+        elif gone := sorted(defn.tables() - present):
+            out[indicator_id] = f"table {', '.join(gone)} is no longer in the workspace"
+        elif kinds != 1:
+            out[indicator_id] = "values from more than one compute"
+        elif digest != defn.content_hash():
+            out[indicator_id] = "its definition changed since"
+        elif ids != load_ids(loads, defn, settings):
+            out[indicator_id] = _what_changed(ids, load_ids(loads, defn, settings))
+        elif version != __version__:
+            out[indicator_id] = f"computed by Carepath {version}"
+    return out
+
+
+def _what_changed(stored: str, current: str) -> str:
+    old, new = set(stored.split(";")), set(current.split(";"))
+    if {i for i in old ^ new if i.startswith(SETTINGS_PREFIX)}:
+        return "the workspace's settings or Carepath's engine changed since"
+    return "data loaded since"
 
 
 def remove_undefined(ws: Workspace, defined: set[str], *, actor: str = "cli") -> list[str]:

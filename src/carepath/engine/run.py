@@ -484,7 +484,11 @@ def _cells_for(con, ctx: Context, todo: list[Definition], threads: int):
 
 def _write(con, ctx: Context, defn: Definition, cells, error, seconds) -> Outcome:
     if error is not None:
-        return Outcome(defn.id, "failed", message=error, seconds=seconds)
+        kept = con.execute("SELECT count(*) FROM indicator_values WHERE indicator_id = ?",
+                           [defn.id]).fetchall()[0][0]
+        note = (f"; its {kept:,} earlier values are kept as they were, out of date: "
+                "`export --public` refuses them") if kept else ""
+        return Outcome(defn.id, "failed", message=error + note, seconds=seconds)
     if cells.empty:
         # Values of the old inputs would be shown and exported as if current.
         removed = con.execute("DELETE FROM indicator_values WHERE indicator_id = ?",

@@ -1,19 +1,23 @@
 """Export indicator values in the long format of a Fingertips data export.
 
 ``public=True`` passes every row through the one disclosure policy
-(`carepath.disclosure`) and drops provenance columns that only analysts need.
+(`carepath.disclosure`) and drops provenance columns that only analysts need. It refuses
+values that are out of date (a compute since failed, or data loaded since): published, they
+would pass for current figures.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 
 from carepath.disclosure import apply_disclosure
+from carepath.engine.freshness import out_of_date
 from carepath.errors import ValidationError
 from carepath.indicators.definition import Definition, Population
-from carepath.indicators.library import load_library
+from carepath.indicators.library import read_library
 from carepath.model.codes import AREA_TYPE_NAMES
 from carepath.safe_export import check_output_path, write_table
 from carepath.workspace import Workspace
@@ -115,8 +119,14 @@ def prepare(values: pd.DataFrame, definitions: dict[str, Definition], *, public:
     return fingertips_frame(values, definitions)
 
 
+@dataclass(frozen=True)
+class Exported:
+    rows: int
+    out_of_date: dict[str, str]  # indicator id -> why its values are out of date
+
+
 def export(ws: Workspace, out: Path, *, fmt: str, public: bool = False,
-           indicators: list[str] | None = None) -> int:
+           indicators: list[str] | None = None) -> Exported:
     if fmt not in FORMATS:
         raise ValidationError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}",
                               where="--format")
@@ -132,8 +142,16 @@ def export(ws: Workspace, out: Path, *, fmt: str, public: bool = False,
         raise ValidationError(f"no values for {', '.join(missing)} (not an indicator id, or "
                               "not computed yet: see `carepath indicators list`)",
                               where="--indicator")
-    definitions = load_library(ws.path / "indicators")
+    definitions, unreadable = read_library(ws.path / "indicators")
+    with ws.connect(read_only=True) as con:
+        stale = {k: v for k, v in out_of_date(con, definitions, ws.config(), unreadable).items()
+                 if k in set(values["indicator_id"])}
+    if public and stale:
+        raise ValidationError(
+            "values out of date, not published as current: " + "; ".join(
+                f"{k} ({why})" for k, why in stale.items())
+            + ". Run `carepath compute`, or leave them out with --indicator", where="--public")
     table = prepare(values, definitions, public=public,
                     suppress_below=cfg.get("suppress_below", 8), round_to=cfg.get("round_to", 5))
     write_table(table, out, (f".{fmt}",))
-    return len(table)
+    return Exported(len(table), stale)

@@ -24,10 +24,12 @@ MAX_ENTRIES = 1024
 
 
 def data_version(con: duckdb.DuckDBPyConnection) -> tuple:
-    """Indicator values and the organisations they are shown under (names, hierarchy)."""
+    """Indicator values, the organisations they are shown under (names, hierarchy) and the
+    loads (a load makes values out of date: pages say so)."""
     return con.execute(
         "SELECT count(*), max(computed_at), (SELECT count(*) FROM organisations), "
-        "(SELECT count(*) FROM org_hierarchy) FROM indicator_values").fetchone()
+        "(SELECT count(*) FROM org_hierarchy), (SELECT count(*) FROM load_log) "
+        "FROM indicator_values").fetchone()
 
 
 class VersionedCache:

@@ -11,6 +11,7 @@ from pathlib import Path
 import duckdb
 from fastapi import Depends, Request
 
+from carepath.engine.freshness import out_of_date
 from carepath.indicators.definition import Population
 from carepath.reports.indicator_meta import indicator_meta as _fallback_meta
 from carepath.web.db import get_con
@@ -23,12 +24,14 @@ DOMAIN_LABELS = {
 }
 
 
-def _definitions(workspace_dir: Path | None) -> dict:
+def _definitions(workspace_dir: Path | None) -> tuple[dict, dict]:
+    """(definitions, problems by id): a workspace definition with problems leaves its
+    indicator on the plain metadata, marked out of date, rather than failing every page."""
     try:
-        from carepath.indicators.library import load_library
+        from carepath.indicators.library import read_library
     except ImportError:  # the library is optional for a read-only viewer
-        return {}
-    return load_library(workspace_dir)
+        return {}, {}
+    return read_library(workspace_dir)
 
 
 def _from_definition(defn) -> dict:
@@ -74,6 +77,16 @@ def get_meta(request: Request, con: duckdb.DuckDBPyConnection = Depends(get_con)
     """Dependency: the metadata, rebuilt when the indicator values change."""
     state = request.app.state
     if getattr(state, "definitions", None) is None:
-        state.definitions = _definitions(state.ws.definitions_dir("indicators"))
-    return state.cache.get("meta", con, lambda c: indicator_meta(
-        c, definitions=state.definitions))
+        state.definitions, state.unreadable = _definitions(
+            state.ws.definitions_dir("indicators"))
+    return state.cache.get("meta", con, lambda c: with_freshness(
+        c, indicator_meta(c, definitions=state.definitions), state.definitions,
+        state.ws.config(), state.unreadable))
+
+
+def with_freshness(con: duckdb.DuckDBPyConnection, meta: dict[str, dict], definitions: dict,
+                   config: dict, unreadable=()) -> dict[str, dict]:
+    """Each entry's ``out_of_date``: why its values are not what a compute would give now
+    (data loaded since, a compute that failed ...), or None; pages say so beside them."""
+    stale = out_of_date(con, definitions, config, unreadable)
+    return {k: dict(v, out_of_date=stale.get(k)) for k, v in meta.items()}

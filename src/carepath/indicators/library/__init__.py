@@ -17,26 +17,33 @@ def load_dir(directory: Path) -> dict[str, Definition]:
     """Every ``*.yaml`` in a folder; a duplicate id is an error naming both files. Every
     file is read before failing, so one run names every problem, one line per file.
     Hidden files (an editor's lock or backup, ``.#name.yaml``) are not definitions."""
+    found, problems = read_dir(directory)
+    if len(problems) == 1:
+        raise ValidationError(next(iter(problems.values())))
+    if problems:
+        raise ValidationError(f"{len(problems)} definitions have problems:\n  "
+                              + "\n  ".join(problems.values()))
+    return found
+
+
+def read_dir(directory: Path) -> tuple[dict[str, Definition], dict[str, str]]:
+    """(definitions, problems): the good files' definitions by id, and each bad file's
+    message by the id it stands for (its file name, which a good file's id must equal)."""
     found: dict[str, Definition] = {}
-    problems: list[str] = []
+    problems: dict[str, str] = {}
     paths = sorted(p for p in Path(directory).glob("*.y*ml") if not p.name.startswith("."))
     for path in paths:
         try:
             defn = load_file(path)
         except ValidationError as exc:
-            problems.append(str(exc))
+            problems[path.stem] = str(exc)
             continue
         if defn.id in found:
-            problems.append(f"{path}: field id: duplicate indicator id {defn.id!r} (also in "
-                            f"{found[defn.id].source_file})")
+            problems[defn.id] = (f"{path}: field id: duplicate indicator id {defn.id!r} (also "
+                                 f"in {found.pop(defn.id).source_file})")
             continue
         found[defn.id] = defn
-    if len(problems) == 1:
-        raise ValidationError(problems[0])
-    if problems:
-        raise ValidationError(f"{len(problems)} definitions have problems:\n  "
-                              + "\n  ".join(problems))
-    return found
+    return found, problems
 
 
 @cache
@@ -50,6 +57,22 @@ def load_library(workspace_dir: Path | None = None) -> dict[str, Definition]:
     if workspace_dir is not None and Path(workspace_dir).is_dir():
         merged.update(load_dir(workspace_dir))
     return dict(sorted(merged.items()))
+
+
+def read_library(workspace_dir: Path | None = None
+                 ) -> tuple[dict[str, Definition], dict[str, str]]:
+    """(library, problems): as ``load_library``, but a workspace file that cannot be read
+    is reported by the id it stands for instead of failing every other definition. That
+    id is left out of the library: the built-in definition it meant to override is not
+    used in its place."""
+    merged = dict(builtin())
+    problems: dict[str, str] = {}
+    if workspace_dir is not None and Path(workspace_dir).is_dir():
+        found, problems = read_dir(workspace_dir)
+        merged.update(found)
+        for indicator_id in problems:
+            merged.pop(indicator_id, None)
+    return dict(sorted(merged.items())), problems
 
 
 def get(indicator_id: str, workspace_dir: Path | None = None) -> Definition:
