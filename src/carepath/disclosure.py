@@ -30,6 +30,7 @@ from typing import Any, overload
 import pandas as pd
 
 from carepath import stats
+from carepath.stats.intervals import METHOD_WEIGHTED
 
 DEFAULT_SUPPRESS_BELOW = 8
 DEFAULT_ROUND_TO = 5
@@ -206,6 +207,9 @@ def _limits(row: dict, num: float, den: float, scale: float) -> list:
 
 def _recompute(row: dict, exact_num: float, exact_den: float | None) -> None:
     num = row["numerator"]
+    if row.get("method") == METHOD_WEIGHTED:
+        _rescale(row, num / exact_num if exact_num else 1.0)
+        return
     den, exact_den = (1.0, 1.0) if row.get("statistic") == "count" \
         else (row.get("denominator"), exact_den)
     if not den or not exact_den:
@@ -219,6 +223,15 @@ def _recompute(row: dict, exact_num: float, exact_den: float | None) -> None:
     for col, v in zip(CI_COLUMNS, values, strict=True):
         if col in row:
             row[col] = float(v)
+
+
+def _rescale(row: dict, ratio: float) -> None:
+    """A sum over weighted events (bed days): its interval depends on the events and their
+    weights, which the row does not carry, so value and limits move with the rounded
+    total. The value is then the rounded count over the denominator, as for a rate."""
+    for col in ("value", *CI_COLUMNS):
+        if row.get(col) is not None:
+            row[col] = float(row[col]) * ratio
 
 
 # ----- secondary suppression ------------------------------------------------------------

@@ -541,3 +541,24 @@ def test_a_broken_workspace_definition_fails_alone(small_ws, capsys):
     assert len(values(small_ws, "early_stage_known")) == before
     with pytest.raises(SystemExit):
         main(["compute", "-w", str(small_ws.path), "-i", "early_stage_known"])
+
+
+def test_bed_days_carry_the_interval_of_a_sum_over_admissions(small_ws):
+    """Bed days per death had Byar's limits on the days, as if each day were an event."""
+    d = date
+    with small_ws.transaction() as con:
+        con.executemany("INSERT INTO admissions VALUES (?, ?, 'T1', ?, ?, NULL, ?, NULL)", [
+            ("a1", "pt2", "emergency", d(2023, 11, 1), 10),
+            ("a2", "pt2", "emergency", d(2023, 11, 20), 5),
+            ("a3", "pt2", "emergency", d(2023, 8, 1), 7),  # more than 90 days before death
+            ("a4", "pt4", "emergency", d(2024, 1, 20), 20),
+            ("a5", "pt4", "elective", d(2024, 1, 25), 3)])
+    run(small_ws, "emergency_bed_days_last_90_days")
+    got = values(small_ws, "emergency_bed_days_last_90_days")[("national", "all")]
+    expected = stats.weighted_rate(35, 10**2 + 5**2 + 20**2, 3, 4)
+    assert (got.numerator, got.denominator) == (35, 4)
+    assert (got.value, got.lower95, got.upper95) == pytest.approx(
+        (float(expected.value), float(expected.lower), float(expected.upper)))
+    assert got.method == expected.method
+    assert got.upper95 - got.lower95 > float(stats.rate(35, 4, multiplier=1).upper
+                                             - stats.rate(35, 4, multiplier=1).lower)

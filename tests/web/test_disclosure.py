@@ -64,6 +64,22 @@ def test_rate_intervals_use_the_engines_method_on_rounded_counts():
         (float(expected.lower), float(expected.upper)))
 
 
+def test_a_sum_over_weighted_events_keeps_its_interval_moved_to_the_rounded_total():
+    """Bed days per death: Poisson limits on the rounded days would be the too-narrow
+    interval the engine no longer gives; value and limits move with the rounded total."""
+    from carepath import stats
+
+    days = stats.weighted_rate(107, 1809, 12, 40)
+    beds = row("B", 107, 40, statistic="crude_rate")
+    beds.update(value=float(days.value), lower95=float(days.lower), upper95=float(days.upper),
+                method=days.method)
+    out = apply_disclosure([beds, row("S", 40, 100, statistic="crude_rate")])[0]
+    ratio = 105 / 107
+    assert out["numerator"] == 105 and out["value"] == pytest.approx(105 / 40)
+    assert (out["lower95"], out["upper95"]) == pytest.approx(
+        (float(days.lower) * ratio, float(days.upper) * ratio))
+
+
 def test_zero_missing_and_suppressed_stay_distinct():
     out = by_code(apply_disclosure([
         row("Z", 0, 40, parent="L9"), row("M", None, None, state="missing"),

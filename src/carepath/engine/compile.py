@@ -262,7 +262,10 @@ def aggregate_count(source: Source, defn: Definition, count: Count, periods: Per
         metrics = {"n": rows[col].nunique().cast("float64")}
     else:
         values = rows[col].cast("float64")
-        metrics = {"n": values.sum()} if kind == "sum" else {
+        # A sum's rows are events weighing their value (an admission its bed days): its
+        # interval needs how many there were and their squares (stats.weighted_rate).
+        metrics = {"n": values.sum(), "n_events": values.count().cast("float64"),
+                   "n_sq": (values * values).sum()} if kind == "sum" else {
             "n": values.count().cast("float64"), "total": values.sum(),
             "total_sq": (values * values).sum()}
     return rows.group_by(**keys).aggregate(**metrics)

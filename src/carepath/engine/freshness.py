@@ -56,9 +56,10 @@ AREA_TABLES = frozenset({"organisations", "org_hierarchy"})
 
 
 # The date of the last change to how the engine computes values from the same definition
-# and data (2026-12-06: ages as recorded, rates per person-year of whole months). It is in
+# and data (2026-12-06: ages as recorded, rates per person-year of whole months; .2: sums
+# over events carry a weighted interval, register populations at the period's end). It is in
 # every value's provenance, so a workspace computed before recomputes without --force.
-ENGINE_REVISION = "2026-12-06"
+ENGINE_REVISION = "2026-12-06.2"
 
 
 def settings_fingerprint(config: dict) -> str:

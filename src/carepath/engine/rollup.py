@@ -130,12 +130,17 @@ def parents(mem: duckdb.DuckDBPyConnection, amap: pa.Table | pd.DataFrame) -> pd
     return sql(mem, " UNION ALL ".join(parts), amap=amap)
 
 
+# The unit-level counts that add up into areas: numerator and denominator, a mean's sums,
+# and a sum's events and squares (its interval's, see stats.weighted_rate).
+ROLLED_UP = ("num", "den", "total", "total_sq", "num_events", "num_sq")
+
+
 def roll_up(mem: duckdb.DuckDBPyConnection, frame: pa.Table | pd.DataFrame,
             amap: pa.Table | pd.DataFrame, keys: list[str], *, arrow: bool = False
             ) -> pd.DataFrame | pa.Table:
     """Sum unit-level counts into every area the unit belongs to, by ``keys``."""
     names = frame.column_names if isinstance(frame, pa.Table) else list(frame.columns)
-    metrics = [c for c in ("num", "den", "total", "total_sq") if c in names]
+    metrics = [c for c in ROLLED_UP if c in names]
     key_sql = "".join(f', u."{k}"' for k in keys)
     sums = ", ".join(f'sum(u."{m}") AS "{m}"' for m in metrics)
     return sql(mem, f"SELECT u.period, a.area_type, a.area_code{key_sql}, {sums} FROM u "
@@ -206,12 +211,19 @@ def _interval(defn: Definition, cells: pd.DataFrame, level: float, years: pd.Ser
     method = ""
     if stat == "proportion" and ok.any():
         iv = stats.proportion(num[ok], den[ok], confidence=level, multiplier=scale)
-    elif stat == "crude_rate" and ok.any():
-        per_year = isinstance(defn.denominator, Population)  # person-years of population
-        py = den[ok] * years.to_numpy(float)[ok] if per_year else den[ok]
-        iv = stats.rate(num[ok], py, confidence=level, multiplier=scale)
-    elif stat == "count" and ok.any():
-        iv = stats.rate(num[ok], np.ones(ok.sum()), confidence=level, multiplier=1)
+    elif stat in ("crude_rate", "count") and ok.any():
+        if stat == "count":
+            py, scale = np.ones(ok.sum()), 1
+        elif isinstance(defn.denominator, Population):  # person-years of population
+            py = den[ok] * years.to_numpy(float)[ok]
+        else:
+            py = den[ok]
+        if "num_sq" in cells:  # a sum (bed days): events weighted by their value
+            iv = stats.weighted_rate(num[ok], cells.num_sq.to_numpy(float)[ok],
+                                     cells.num_events.to_numpy(float)[ok], py,
+                                     confidence=level, multiplier=scale)
+        else:
+            iv = stats.rate(num[ok], py, confidence=level, multiplier=scale)
     elif stat == "mean":
         cnt = cells.num.to_numpy(float)
         ok = cnt > 0

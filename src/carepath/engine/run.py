@@ -172,13 +172,17 @@ def _merge_parts(ctx, num: pa.Table, den: pa.Table | None, keys: list[str],
     """Numerator and denominator side by side. A unit with a denominator but no counted
     rows has a true zero, not a missing value; a unit without a denominator stays missing."""
     key_list = ", ".join(f'"{k}"' for k in keys)
+    weighted = "n_sq" in num.column_names  # a sum: events weighted by their value
+    renamed = "n AS num, n_events AS num_events, n_sq AS num_sq" if weighted else "n AS num"
     if den is None:
-        return rollup.sql(ctx.mem, "SELECT * RENAME (n AS num), CAST('NaN' AS DOUBLE) AS den "
-                                   "FROM num", arrow=True, num=num)
+        return rollup.sql(ctx.mem, f"SELECT * RENAME ({renamed}), CAST('NaN' AS DOUBLE) AS "
+                                   "den FROM num", arrow=True, num=num)
     extra = ", coalesce(total, 0) AS total, coalesce(total_sq, 0) AS total_sq" \
         if defn.statistic == "mean" else ""
+    if weighted:
+        extra += ", coalesce(num_events, 0) AS num_events, coalesce(num_sq, 0) AS num_sq"
     return rollup.sql(ctx.mem, f"SELECT {key_list}, coalesce(num, 0) AS num, n AS den{extra} "
-                               f"FROM (SELECT * RENAME (n AS num) FROM num) "
+                               f"FROM (SELECT * RENAME ({renamed}) FROM num) "
                                f"FULL OUTER JOIN den USING ({key_list})",
                       arrow=True, num=num, den=den)
 

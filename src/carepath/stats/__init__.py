@@ -25,6 +25,7 @@ from carepath.stats.intervals import (
     proportion,
     rate,
     rate_methods,
+    weighted_rate,
     z_value,
 )
 from carepath.stats.lifetable import LifeTable, life_expectancy
@@ -88,6 +89,7 @@ __all__ = [
     "spc",
     "trend_labels",
     "trend_marker",
+    "weighted_rate",
     "with_polarity",
     "z_value",
 ]

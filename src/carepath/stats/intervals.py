@@ -191,6 +191,37 @@ def rate(x, n, *, confidence: float = CONF_95, multiplier: float = 100_000) -> I
     return Interval(x * scale, lower * scale, upper * scale, rate_method_label(x), confidence)
 
 
+METHOD_WEIGHTED = "Dobson (events weighted by their value)"
+
+
+def weighted_rate(total, sum_sq, events, n, *, confidence: float = CONF_95,
+                  multiplier: float = 1) -> Interval:
+    """Rate of a sum over Poisson events each weighted by its own value (bed days: each
+    admission an event weighing its days), total / n per ``multiplier``.
+
+    Dobson et al.'s method for a weighted sum of Poisson counts, as for a DSR: the limits of
+    the number of events (exact below 10, Byar's from 10) moved by sqrt(sum_sq / events),
+    the root mean square weight. Poisson limits on the total itself would treat every bed
+    day as an independent event, far too narrow. With every weight 1 it is exactly
+    :func:`rate`; with no events, the value is 0 and the limits those of :func:`rate` on 0.
+    """
+    confidence = check_confidence(confidence)
+    multiplier = check_positive_scalar(multiplier, "multiplier")
+    total, sum_sq, events, n = broadcast({
+        "total": as_float_array(total, "total"), "sum_sq": as_float_array(sum_sq, "sum_sq"),
+        "events": as_float_array(events, "events"), "n": as_float_array(n, "n")})
+    for arr, name in ((total, "total"), (sum_sq, "sum_sq"), (events, "events")):
+        nonneg(arr, name)
+    positive(n, "n")
+    low_events, high_events = poisson_count_limits(events, confidence)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        weight = np.where(events > 0, np.sqrt(sum_sq / np.where(events > 0, events, 1)), 1.0)
+        lower = np.maximum(total + weight * (low_events - events), 0.0)
+        upper = total + weight * (high_events - events)
+    scale = multiplier / n
+    return Interval(total * scale, lower * scale, upper * scale, METHOD_WEIGHTED, confidence)
+
+
 def mean_from_summary(total, count, sd, *, confidence: float = CONF_95) -> Interval:
     """Mean total/count with a Student-t interval from a group's sum, size and SD (n-1).
 
