@@ -562,3 +562,15 @@ def test_bed_days_carry_the_interval_of_a_sum_over_admissions(small_ws):
     assert got.method == expected.method
     assert got.upper95 - got.lower95 > float(stats.rate(35, 4, multiplier=1).upper
                                              - stats.rate(35, 4, multiplier=1).lower)
+
+
+def test_an_area_renamed_takes_its_latest_name(small_ws):
+    """Two published maps name an area twice (a CCG in 2016, the sub-ICB of the same code
+    in 2026): the values took either name at random."""
+    with small_ws.transaction() as con:
+        con.execute("INSERT INTO organisations VALUES ('L1', 'North (2020 name)', 'locality', "
+                    "DATE '2020-01-01', NULL, NULL, NULL, NULL)")
+        con.execute("INSERT INTO organisations VALUES ('L1', 'North (2010 name)', 'locality', "
+                    "DATE '2010-01-01', NULL, NULL, NULL, NULL)")
+    run(small_ws, "early_stage_known")
+    assert values(small_ws, "early_stage_known")[("L1", "all")].area_name == "North (2020 name)"

@@ -75,9 +75,15 @@ def test_two_published_maps_give_one_parent_of_each_type_at_a_time(ws):
         assert q(ws, "SELECT max(n) FROM (SELECT count(*) AS n FROM org_hierarchy WHERE "
                      "valid_from <= ?::DATE AND (valid_to IS NULL OR valid_to >= ?::DATE) "
                      "GROUP BY child_code, parent_type)", [day, day]) == [(1,)]
-    # F82625 was in Barking & Dagenham CCG (07L00) until the 2026 map moved it on.
+    # F82625 was in Barking & Dagenham CCG (07L) until the 2026 map moved it on.
     assert q(ws, "SELECT valid_to::VARCHAR FROM org_hierarchy WHERE child_code = 'F82625' "
-                 "AND parent_code = '07L00'") == [("2026-07-31",)]
+                 "AND parent_code = '07L'") == [("2026-07-31",)]
+    # The file's CCG site codes ('06H00') are stored as the organisations' codes, as the
+    # later map gives them: a CCG whose code carried on as a sub-ICB's is one area.
+    assert q(ws, "SELECT count(*), count(*) FILTER (length(org_code) = 3) FROM organisations "
+                 "WHERE org_type = 'sub_icb' AND valid_from = '2016-01-01'") == [(213, 213)]
+    assert q(ws, "SELECT DISTINCT parent_code FROM org_hierarchy WHERE child_code = 'D81633' "
+                 "AND parent_type = 'sub_icb'") == [("06H",)]
 
 
 def test_one_bad_cell_quarantines_only_its_own_row_of_the_table(ws, tmp_path):

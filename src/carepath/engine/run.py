@@ -79,7 +79,7 @@ def _context(con: duckdb.DuckDBPyConnection, source: cp.Source, config: dict) ->
                             "valid_to FROM org_hierarchy").df()
     for col in ("valid_from", "valid_to"):
         hierarchy[col] = pd.to_datetime(hierarchy[col])
-    names = dict(con.execute("SELECT org_code, any_value(name) FROM organisations "
+    names = dict(con.execute("SELECT org_code, arg_max(name, valid_from) FROM organisations "
                              "GROUP BY 1").fetchall())
     names[rollup.NATIONAL] = national_name(config)
     loads = con.execute("SELECT table_name, load_id FROM load_log").df()

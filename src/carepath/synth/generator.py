@@ -201,7 +201,7 @@ def _published(writer: TableWriter, window: Window) -> None:
 # NHS England publishes (sub-ICB, ICB, region).
 PUBLISHED_POPULATION_SQL = """
 INSERT INTO published_population
-SELECT 'synth', h.parent_code, any_value(o.name), h.parent_type, r.quarter_start,
+SELECT 'synth', h.parent_code, arg_max(o.name, o.valid_from), h.parent_type, r.quarter_start,
        coalesce(r.sex, 'all'), coalesce(r.age_band, 'all'),
        CASE WHEN r.age_band IS NULL THEN NULL ELSE CAST(split_part(replace(r.age_band, '+', ''),
             '-', 1) AS BIGINT) END,

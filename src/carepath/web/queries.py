@@ -72,7 +72,7 @@ def organisation_names(cache: VersionedCache, con: duckdb.DuckDBPyConnection,
     """code -> name of every organisation of one type, ordered by name (read on most
     requests to check that a URL's code exists)."""
     def build(c: duckdb.DuckDBPyConnection) -> dict[str, str]:
-        rows = c.execute("SELECT org_code, any_value(name) AS name FROM organisations "
+        rows = c.execute("SELECT org_code, arg_max(name, valid_from) AS name FROM organisations "
                          "WHERE org_type = ? GROUP BY org_code ORDER BY 2, 1",
                          [org_type]).fetchall()
         return dict(rows)

@@ -71,7 +71,7 @@ def practice_features(con: duckdb.DuckDBPyConnection, on: date | None = None) ->
                  sum(population) FILTER (WHERE age_band IN ({child})) AS children
           FROM registered_population WHERE quarter_start = ? GROUP BY practice_code
         ), org AS (
-          SELECT org_code, any_value(name) AS name, any_value(imd_score) AS imd_score,
+          SELECT org_code, arg_max(name, valid_from) AS name, any_value(imd_score) AS imd_score,
                  any_value(rurality) AS rurality
           FROM organisations WHERE org_type = 'practice' GROUP BY org_code
         )

@@ -29,7 +29,7 @@ class Area:
 
 def localities(con: duckdb.DuckDBPyConnection) -> list[Area]:
     rows = con.execute(
-        "SELECT org_code, any_value(name) FROM organisations WHERE org_type = 'locality' "
+        "SELECT org_code, arg_max(name, valid_from) FROM organisations WHERE org_type = 'locality' "
         "GROUP BY org_code ORDER BY 2"
     ).fetchall()
     return [Area(code, name, "locality") for code, name in rows]
@@ -50,7 +50,7 @@ def practices_in(
     on = on or date.today()
     rows = con.execute(
         """
-        SELECT h.child_code, any_value(o.name)
+        SELECT h.child_code, arg_max(o.name, o.valid_from)
         FROM org_hierarchy h JOIN organisations o ON o.org_code = h.child_code
         WHERE h.parent_code = ? AND o.org_type = 'practice'
           AND h.valid_from <= ? AND (h.valid_to IS NULL OR h.valid_to >= ?)

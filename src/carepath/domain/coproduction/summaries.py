@@ -53,7 +53,7 @@ def pledges_by_status(con: duckdb.DuckDBPyConnection, *, as_of: date) -> pd.Data
     counts = ", ".join(f"count(*) FILTER (WHERE status = '{s}') AS {s}" for s in statuses)
     open_ = ", ".join(f"'{s}'" for s in OPEN_PLEDGE_STATUSES)
     return con.execute(f"""
-        SELECT p.org_code, any_value(o.name) AS org_name, {counts},
+        SELECT p.org_code, arg_max(o.name, o.valid_from) AS org_name, {counts},
                count(*) FILTER (WHERE status IN ({open_}) AND due_date < $as_of) AS overdue
         FROM pledges p LEFT JOIN organisations o ON o.org_code = p.org_code
         GROUP BY p.org_code ORDER BY p.org_code

@@ -134,7 +134,7 @@ def _timeline(ws: Workspace, con: duckdb.DuckDBPyConnection, patient_id: str,
                         [patient_id]).fetchone()[0]
     events = con.execute(
         f"SELECT e.*, o.name AS org_name FROM ({_EVENTS_SQL}) e "
-        "LEFT JOIN (SELECT org_code, any_value(name) AS name FROM organisations "
+        "LEFT JOIN (SELECT org_code, arg_max(name, valid_from) AS name FROM organisations "
         "GROUP BY org_code) o USING (org_code)", {"pid": patient_id}).df()
     if not known and events.empty:
         raise ValidationError("no person with this pseudonym in the workspace",

@@ -73,9 +73,28 @@ def population_records(path: Path, when: str):
                         "age_from": lo, "age_to": hi, "population": number(rec.get(col))}
 
 
+# The file gives a CCG as its headquarters site code, the organisation's code and "00"
+# ("07L00"); ODS, QOF and the later practice maps use the organisation's code ("07L"), so a
+# CCG whose code carried on as a sub-ICB location's is one organisation across the years.
+SITE_SUFFIX = "00"
+ORG_CODE_LENGTH = 3
+
+
+def ods_code(site_code: str | None) -> str | None:
+    code = (site_code or "").strip()
+    if len(code) == ORG_CODE_LENGTH + len(SITE_SUFFIX) and code.endswith(SITE_SUFFIX):
+        return code[:ORG_CODE_LENGTH]
+    return code or None
+
+
+def _org_rows(file: Path):
+    for num, rec in csv_rows(file):
+        yield num, {**rec, "PCO Code": ods_code(rec.get("PCO Code"))}
+
+
 def parts(path: Path) -> list[Part]:
     file = find(path, FILE)
     require_columns(file, REQUIRED)
     when = quarter_start(file)
-    return org_parts(file, None, LEVELS, when, rows_fn=lambda: csv_rows(file)) + [
+    return org_parts(file, None, LEVELS, when, rows_fn=lambda: _org_rows(file)) + [
         Part("published_population", file, lambda: population_records(file, when))]

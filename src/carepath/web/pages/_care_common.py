@@ -43,7 +43,7 @@ def org_names(con: duckdb.DuckDBPyConnection, *frames: pd.DataFrame,
               code_col: str = "org_code") -> dict[str, str]:
     """Names of the organisations in any of ``frames`` (one query for all of them)."""
     codes = sorted({str(c) for f in frames if not f.empty for c in f[code_col].dropna()})
-    return dict(con.execute("SELECT org_code, any_value(name) FROM organisations WHERE "
+    return dict(con.execute("SELECT org_code, arg_max(name, valid_from) FROM organisations WHERE "
                             "org_code IN (SELECT unnest(?)) GROUP BY 1", [codes]).fetchall())
 
 

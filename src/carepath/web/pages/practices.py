@@ -29,7 +29,7 @@ PROFILE_COLUMNS = [("indicator", "Indicator", "text"), ("period", "Period", "tex
 
 def practice_list(con: duckdb.DuckDBPyConnection, who: Principal) -> list[dict]:
     rows = con.execute(
-        """SELECT o.org_code, any_value(o.name), any_value(h.parent_code),
+        """SELECT o.org_code, arg_max(o.name, o.valid_from), any_value(h.parent_code),
                   any_value(l.name)
            FROM organisations o
            LEFT JOIN org_hierarchy h ON h.child_code = o.org_code AND h.parent_type =
