@@ -94,7 +94,10 @@ governance: {{source: t, authored_by: t, checked_by: t, reviewed: '2026-01-01',
     ("  table: admissions\n  date: admission_date\n  dated_by: {table: deaths, 'on': patient_id}",
      "numerator.date", "'admission_date' is not a date column of deaths"),
     ("  table: admissions\n  date: date_of_death\n  dated_by: {table: deaths, 'on': admission_id}",
-     "numerator.dated_by.on", "key 'admission_id' must be a column of both"),
+     "numerator.dated_by.on", "key 'admission_id' must be the key of deaths (patient_id)"),
+    # A shared practice code would give every admission the practice's latest death date.
+    ("  table: referrals\n  date: date_of_death\n  dated_by: {table: deaths, 'on': practice_code}",
+     "numerator.dated_by.on", "must be the key of deaths"),
     ("  table: admissions\n  date: date_of_death\n  dated_by: {table: death, 'on': patient_id}",
      "numerator.dated_by.table", "death"),
     (("  table: care_events\n  date: event_date\n"
@@ -108,3 +111,30 @@ def test_dated_by_is_checked_against_the_data_model(numerator, field, message):
         from_mapping(_definition(numerator), source="t.yaml")
     assert message in str(caught.value)
     assert f"field {field}" in str(caught.value)
+
+
+def test_an_unquoted_on_is_read_as_written():
+    """YAML 1.1 reads `on:` as the boolean True; the documented example failed with
+    'Field required'."""
+    defn = from_mapping(_definition(
+        "  table: admissions\n  date: date_of_death\n  dated_by: {table: deaths, on: patient_id}"
+        "\n  require:\n  - table: deaths\n    on: patient_id"), source="t.yaml")
+    assert defn.numerator.dated_by.on == defn.numerator.require[0].on == "patient_id"
+
+
+def test_age_bands_take_the_dating_tables_recorded_age():
+    """Admissions counted by date of death are banded by the age at death, as the deaths
+    they are divided by are: by year of birth 9% of people fell in another band on each
+    side of the rate."""
+    source = _source()
+    deaths = source.table("deaths").mutate(age_at_death=ibis.literal(64))  # born 1940: 83-84
+    tables = {"deaths": deaths, "admissions": source.table("admissions"),
+              "patients": source.table("patients")}
+    defn = builtin()["emergency_admissions_last_90_days"]
+    con = ibis.duckdb.connect()
+    bands = {}
+    for part in ("numerator", "denominator"):
+        table = cp.aggregate_count(cp.Source(table=tables.__getitem__), defn,
+                                   getattr(defn, part), cp.periods_table(YEARS), ("age_band",))
+        bands[part] = set(con.execute(table).age_band)
+    assert bands["numerator"] == bands["denominator"] == {12}  # 60-64

@@ -119,7 +119,7 @@ def _age_band_index(rows: ir.Table, count: Count) -> ir.Value:
     year from the year of birth (the convention when only the year of birth is kept)."""
     age = rows[count.date].year() - rows.year_of_birth
     if (recorded := recorded_age(count)) is not None:
-        age = rows[recorded].coalesce(age)
+        age = rows[DATED_AGE if count.dated_by else recorded].coalesce(age)
     return ibis.greatest(ibis.least(age // AGE_BAND_WIDTH, LAST_BAND), 0).cast("int64")
 
 
@@ -134,16 +134,22 @@ def _base(source: Source, defn: Definition, count: Count, columns: set[str]) -> 
     # An inner join: a row with no related date (no death) is in no period, as a row
     # whose own date is empty.
     return rows.join(dates, rows[on] == dates._key).select(
-        *[rows[c] for c in rows.columns], dates[count.date])
+        *[rows[c] for c in rows.columns], *[dates[c] for c in dates.columns if c != "_key"])
+
+
+# The dating table's recorded age at its date (deaths.age_at_death), joined with the date.
+DATED_AGE = "_dated_age"
 
 
 def _dates_by_key(source: Source, count: Count) -> ir.Table:
-    """One date per key of ``count.dated_by``'s table: the latest, so that a key with
-    several rows never counts a row twice."""
+    """The date of each key of ``count.dated_by``'s table (its key, so one row each; the
+    latest should a table hold more), with the age recorded then if the table has one."""
     other = source.table(count.dated_by.table)
     keyed = other.filter(other[count.dated_by.on].notnull() & other[count.date].notnull())
-    return keyed.group_by(_key=keyed[count.dated_by.on]).aggregate(
-        **{count.date: keyed[count.date].max()})
+    values = {count.date: keyed[count.date].max()}
+    if (age := recorded_age(count)) is not None:
+        values[DATED_AGE] = keyed[age].argmax(keyed[count.date])
+    return keyed.group_by(_key=keyed[count.dated_by.on]).aggregate(**values)
 
 
 def _own_and_person(source: Source, count: Count, columns: set[str]) -> ir.Table:

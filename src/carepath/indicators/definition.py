@@ -62,6 +62,14 @@ class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+def _on_key(data: object) -> object:
+    """YAML reads an unquoted ``on:`` as the boolean True (YAML 1.1); take it as ``on``,
+    the key the user wrote, rather than report a missing field."""
+    if isinstance(data, dict) and True in data and "on" not in data:
+        return {("on" if k is True else k): v for k, v in data.items()}
+    return data
+
+
 class Related(_Model):
     """Keep (require) or drop (exclude) rows that have a matching row in another table.
     In ``where``, plain names are the related table's columns; the counted table's are
@@ -78,6 +86,8 @@ class Related(_Model):
         None, description="With latest_by: a filter on the other table's own columns that "
         "picks which of its rows may be the latest (e.g. preferred_place != 'not_stated').")
 
+    _on = model_validator(mode="before")(_on_key)
+
 
 class DatedBy(_Model):
     """Put each counted row in the period of a related row's date: an admission in the
@@ -85,8 +95,10 @@ class DatedBy(_Model):
     are counted together."""
 
     table: str = Field(description="The table holding the date, e.g. deaths.")
-    on: str = Field(description="Key column present in both tables, e.g. patient_id. A key "
-                    "with several rows takes the latest of their dates.")
+    on: str = Field(description="The other table's key, a column of the counted table too "
+                    "(deaths' patient_id): each counted row takes its one row's date.")
+
+    _on = model_validator(mode="before")(_on_key)
 
 
 class Count(_Model):
@@ -344,9 +356,11 @@ RECORDED_AGES = {("tumours", "diagnosis_date"): "age_at_diagnosis",
 
 
 def recorded_age(count: Count) -> str | None:
-    """The column holding the age at the date ``count`` is counted by, if the table has one."""
-    if count.dated_by is not None:  # the age is the counted table's, the date another's
-        return None
+    """The column holding the age at the date ``count`` is counted by, if the table has one
+    (with dated_by, the dating table's: admissions by date of death take the age at death,
+    as the deaths they are divided by do)."""
+    if count.dated_by is not None:
+        return RECORDED_AGES.get((count.dated_by.table, count.date))
     return RECORDED_AGES.get((count.table, count.date))
 
 
@@ -359,7 +373,7 @@ def columns_read(defn: Definition, count: Count, group_by: tuple[str, ...]) -> s
     used.add(count.date if count.dated_by is None else count.dated_by.on)
     if "age_band" in group_by:
         used.add("year_of_birth")
-        if recorded_age(count):
+        if recorded_age(count) and count.dated_by is None:  # else joined with the date
             used.add(recorded_age(count))
     if count.until:
         used.add(count.until)
@@ -440,9 +454,15 @@ def _check_count(defn: Definition, count: Count, field: str) -> None:
 def _check_dated_by(count: Count, scope: dict[str, str], where: str) -> None:
     dated = count.dated_by
     other = table_scope(dated.table, where=f"{where}.dated_by.table")
-    if dated.on not in other or dated.on not in scope:
-        raise ValidationError(f"key {dated.on!r} must be a column of both {count.table} and "
-                              f"{dated.table}", where=f"{where}.dated_by.on")
+    own = schema.TABLES_BY_NAME[count.table].column_names
+    # The other table's key, so each row has one date: joined on a shared practice code,
+    # every admission took the practice's latest death date.
+    if schema.TABLES_BY_NAME[dated.table].key != (dated.on,) or dated.on not in own:
+        raise ValidationError(
+            f"key {dated.on!r} must be the key of {dated.table} "
+            f"({', '.join(schema.TABLES_BY_NAME[dated.table].key)}) and a column of "
+            f"{count.table}: each row takes the date of the one {dated.table} row it "
+            "belongs to", where=f"{where}.dated_by.on")
     if other.get(count.date) != "date":
         raise ValidationError(f"date column {count.date!r} is not a date column of "
                               f"{dated.table} (dated_by)", where=f"{where}.date")
