@@ -6,7 +6,7 @@ import pytest
 import yaml
 
 from carepath.errors import ValidationError
-from carepath.indicators.definition import load_file
+from carepath.indicators.definition import from_mapping, load_file
 from carepath.indicators.library import LIBRARY_DIR, builtin, load_dir, load_library
 
 GOOD = LIBRARY_DIR / "early_stage_known.yaml"
@@ -124,3 +124,13 @@ def test_check_names_every_bad_file_at_once_and_skips_hidden_ones(tmp_path):
     assert text.startswith("2 definitions have problems")
     assert "early_stage_known.yaml: field period" in text
     assert "usc_referral_rate.yaml: field multiplier" in text
+
+
+def test_every_missing_field_is_named_at_once():
+    """'Field required (and 7 more)' sent the author back once per field."""
+    with pytest.raises(ValidationError) as caught:
+        from_mapping({"id": "x"}, source="x.yaml")
+    message = str(caught.value)
+    assert message.startswith("x.yaml: field version: required but missing")
+    for field in ("title", "why", "numerator", "polarity", "governance"):
+        assert f"{field}: required but missing" in message

@@ -537,10 +537,15 @@ def test_a_broken_workspace_definition_fails_alone(small_ws, capsys):
     assert info.value.code != 0
     out = " ".join(capsys.readouterr().out.split())
     assert "failed early_stage_known" in out and "not valid YAML" in out
+    assert "earlier values are kept as they were, out of date" in out
     assert "computed early_stage_all" in out
     assert len(values(small_ws, "early_stage_known")) == before
     with pytest.raises(SystemExit):
         main(["compute", "-w", str(small_ws.path), "-i", "early_stage_known"])
+    capsys.readouterr()
+    main(["indicators", "show", "usc_referral_rate", "-w", str(small_ws.path)])  # not stopped
+    shown = capsys.readouterr()
+    assert "usc_referral_rate" in shown.out and "left out: early_stage_known" in shown.err
 
 
 def test_bed_days_carry_the_interval_of_a_sum_over_admissions(small_ws):

@@ -121,31 +121,50 @@ def _load_more_tumours(ws):
                     "'test', TIMESTAMP '2024-07-01 00:00:00')")
 
 
-def test_values_out_of_date_are_not_published_as_current(exported_ws, tmp_path, monkeypatch):
-    from carepath.engine import run as engine_run
+def _cli_export(ws, out, *args):
+    return CliRunner().invoke(app, ["export", "-w", str(ws.path), "--format", "csv",
+                                    "--out", str(out), *args])
 
+
+def test_values_out_of_date_are_not_published_as_current(exported_ws, tmp_path):
     _load_more_tumours(exported_ws)
+    out = tmp_path / "v.csv"
+    refused = _cli_export(exported_ws, out, "--public")
+    assert refused.exit_code != 0 and not out.exists()
+    assert "early_stage_known: data loaded since into tumours; compute them again" in \
+        str(refused.exception)
+    assert "usc_referral_isr" not in str(refused.exception)  # reads no tumours: current
+    assert _cli_export(exported_ws, out, "--public", "-i", "usc_referral_isr").exit_code == 0
+    analyst = _cli_export(exported_ws, out)
+    assert analyst.exit_code == 0
+    assert "1 indicator(s) exported with values out of date" in analyst.stderr
+    assert "early_stage_known: data loaded since into tumours" in analyst.stderr
+
+
+def test_a_failed_compute_keeps_values_out_of_date_until_one_works(exported_ws, tmp_path,
+                                                                    monkeypatch):
+    """The failure itself is remembered: the values were exported as current, and a plain
+    compute then called the indicator 'unchanged'."""
+    from carepath.engine import run as engine_run
+    from carepath.engine.freshness import out_of_date
+
+    real = engine_run.compute_one
 
     def broken(ctx, defn):
         raise duckdb.BinderException('Referenced column "stage" not found')
 
     monkeypatch.setattr(engine_run, "compute_one", broken)
-    failed = compute(exported_ws, [builtin()["early_stage_known"]])[0]
+    failed = compute(exported_ws, [builtin()["early_stage_known"]], force=True)[0]
     assert failed.status == "failed" and "earlier values are kept" in failed.message
-
-    def cli(*args):
-        return CliRunner().invoke(app, ["export", "-w", str(exported_ws.path), "--format",
-                                        "csv", "--out", str(tmp_path / "v.csv"), *args])
-
-    refused = cli("--public")
-    assert refused.exit_code != 0 and not (tmp_path / "v.csv").exists()
-    assert "early_stage_known (data loaded since)" in str(refused.exception)
-    assert "usc_referral_isr" not in str(refused.exception)  # reads no tumours: current
-    assert cli("--public", "-i", "usc_referral_isr").exit_code == 0
-    analyst = cli()
-    assert analyst.exit_code == 0
-    assert "early_stage_known's values are out of date (data loaded since)" in \
-        " ".join(analyst.output.split())
+    with exported_ws.connect(read_only=True) as con:
+        why = out_of_date(con, builtin(), exported_ws.config())["early_stage_known"]
+    assert why.reason.startswith("its last compute failed: Referenced column")
+    assert _cli_export(exported_ws, tmp_path / "v.csv", "--public").exit_code != 0
+    monkeypatch.setattr(engine_run, "compute_one", real)
+    again = compute(exported_ws, [builtin()["early_stage_known"]])[0]
+    assert again.status == "computed"  # not 'unchanged'
+    with exported_ws.connect(read_only=True) as con:
+        assert out_of_date(con, builtin(), exported_ws.config()) == {}
 
 
 def test_a_changed_definition_or_a_dropped_table_makes_values_out_of_date(exported_ws):
@@ -159,6 +178,7 @@ def test_a_changed_definition_or_a_dropped_table_makes_values_out_of_date(export
     with exported_ws.transaction() as con:
         con.execute("DROP TABLE referrals")
     with exported_ws.connect(read_only=True) as con:
-        assert out_of_date(con, library, exported_ws.config()) == {
-            "early_stage_known": "its definition changed since",
-            "usc_referral_isr": "table referrals is no longer in the workspace"}
+        reasons = {k: v.reason for k, v in out_of_date(con, library,
+                                                        exported_ws.config()).items()}
+    assert reasons == {"early_stage_known": "its definition changed since",
+                       "usc_referral_isr": "table referrals is no longer in the workspace"}

@@ -97,11 +97,31 @@ def build_workspace(path) -> Workspace:
             for band, share in (("0-4", 0.1), ("40-44", 0.6), ("70-74", 0.3)):
                 con.execute("INSERT INTO registered_population VALUES (?, DATE '2025-01-01', "
                             "'F', ?, ?)", [code, band, int(size * share)])
+    make_current(ws)
     from carepath.web import users
 
     for name, (role, scope) in ACCOUNTS.items():
         users.add_user(ws, by="test", username=name, password=PASSWORD, role=role, scope=scope)
     return ws
+
+
+def make_current(ws: Workspace) -> None:
+    """Give the values the provenance a compute would write now (the built-in definition's
+    hash, the workspace's loads and settings, this Carepath), so they are not out of date."""
+    from carepath import __version__
+    from carepath.engine.freshness import load_ids, settings_fingerprint
+    from carepath.indicators.library import builtin
+
+    with ws.transaction() as con:
+        loads = con.execute("SELECT table_name, load_id FROM load_log").df()
+        ids = [r[0] for r in con.execute("SELECT DISTINCT indicator_id FROM indicator_values"
+                                         ).fetchall()]
+        for indicator_id in ids:
+            defn = builtin()[indicator_id]
+            con.execute("UPDATE indicator_values SET definition_hash = ?, load_ids = ?, "
+                        "carepath_version = ? WHERE indicator_id = ?",
+                        [defn.content_hash(), load_ids(loads, defn, settings_fingerprint(
+                            ws.config())), __version__, indicator_id])
 
 
 @pytest.fixture(scope="module")

@@ -3,13 +3,8 @@ compute that failed and kept them) say so on their pages, analysts' and the publ
 
 from __future__ import annotations
 
-import pandas as pd
 import pytest
 from fastapi.testclient import TestClient
-
-from carepath import __version__
-from carepath.engine.freshness import load_ids, settings_fingerprint
-from carepath.indicators.library import builtin
 
 from .conftest import build_workspace, login
 
@@ -20,14 +15,10 @@ CURRENT, STALE = "screening_bowel_60_74", "early_stage_all"
 def client(tmp_path_factory):
     from carepath.web.app import create_app
 
-    ws = build_workspace(tmp_path_factory.mktemp("stale") / "ws")
-    defn = builtin()[CURRENT]
-    with ws.transaction() as con:  # the bowel values as a compute would write them now
-        loads = pd.DataFrame({"table_name": [], "load_id": []})
-        con.execute("UPDATE indicator_values SET definition_hash = ?, load_ids = ?, "
-                    "carepath_version = ? WHERE indicator_id = ?",
-                    [defn.content_hash(), load_ids(loads, defn, settings_fingerprint(
-                        ws.config())), __version__, CURRENT])
+    ws = build_workspace(tmp_path_factory.mktemp("stale") / "ws")  # values current
+    with ws.transaction() as con:  # the early-stage values from an earlier definition
+        con.execute("UPDATE indicator_values SET definition_hash = 'earlier' WHERE "
+                    "indicator_id = ?", [STALE])
     with TestClient(create_app(ws)) as c:
         assert login(c, "analyst").status_code == 303
         yield c
@@ -39,6 +30,26 @@ def test_out_of_date_values_say_so_and_why(client):
     assert 'id="out-of-date"' not in client.get(f"/indicators/{CURRENT}").text
 
 
-def test_public_pages_say_so_too(client):
-    assert 'id="out-of-date"' in client.get(f"/public/indicators/{STALE}").text
-    assert 'id="out-of-date"' not in client.get(f"/public/indicators/{CURRENT}").text
+def test_out_of_date_values_say_why_and_what_brings_them_up_to_date(client):
+    page = client.get(f"/indicators/{STALE}").text
+    assert "its definition changed since" in page and "carepath compute" in page
+    assert "`" not in page.split('id="out-of-date"')[1].split("</div>")[0]
+
+
+def test_public_pages_say_so_and_hold_back_downloads(client):
+    page = client.get(f"/public/indicators/{STALE}").text
+    assert 'id="out-of-date"' in page and "download.csv" not in page
+    for url in (f"/public/indicators/{STALE}/download.csv",
+                f"/public/indicators/{STALE}/download.xlsx",
+                f"/api/v1/public/indicators/{STALE}/values"):
+        refused = client.get(url)
+        assert refused.status_code == 409 and "out of date" in refused.text, url
+    page = client.get(f"/public/indicators/{CURRENT}").text
+    assert 'id="out-of-date"' not in page and "download.csv" in page
+    assert client.get(f"/public/indicators/{CURRENT}/download.csv").status_code == 200
+    assert client.get(f"/api/v1/public/indicators/{CURRENT}/values").status_code == 200
+
+
+def test_the_api_lists_why_values_are_out_of_date(client):
+    listed = {i["id"]: i["out_of_date"] for i in client.get("/api/v1/indicators").json()}
+    assert listed[STALE] == "its definition changed since" and listed[CURRENT] is None

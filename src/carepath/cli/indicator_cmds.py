@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Annotated
 
@@ -14,22 +15,31 @@ from carepath.cli._common import WorkspaceOption, open_workspace, plain
 from carepath.errors import CarepathError, ValidationError
 
 console = Console()
+err_console = Console(stderr=True)  # warnings, apart from the output
 indicators_app = typer.Typer(help="The indicator library: list, show and check definitions.",
                              no_args_is_help=True)
 
 
-def _library(workspace: Path | None):
-    from carepath.indicators.library import load_library
+def _library(workspace: Path | None) -> tuple[dict, dict[str, str]]:
+    """(definitions, problems by id): a workspace file with problems is noted, not fatal,
+    so the other definitions can still be listed and shown."""
+    from carepath.indicators.library import read_library
     from carepath.workspace import resolve_path
 
     path = resolve_path(workspace)
-    return load_library(path / "indicators" if path.is_dir() else None)
+    library, broken = read_library(path / "indicators" if path.is_dir() else None)
+    if broken:
+        err_console.print(escape(f"note: {len(broken)} workspace definition(s) have problems "
+                                 f"and are left out: {', '.join(sorted(broken))} (`carepath "
+                                 f"indicators check {path / 'indicators'}` names them)"),
+                          highlight=False, soft_wrap=True)
+    return library, broken
 
 
 @indicators_app.command("list")
 def list_(workspace: WorkspaceOption = None) -> None:
     """Every indicator: id, domain, statistic, title."""
-    library = _library(workspace)
+    library, _ = _library(workspace)
     table = Table()
     # The id is what `show` and `compute -i` take: never cut, whatever the terminal.
     table.add_column("id", no_wrap=True, min_width=max(map(len, library), default=2))
@@ -45,7 +55,9 @@ def show(indicator_id: str, workspace: WorkspaceOption = None) -> None:
     """One definition in full."""
     from carepath.indicators.catalogue import entry_md
 
-    library = _library(workspace)
+    library, broken = _library(workspace)
+    if indicator_id in broken:
+        raise ValidationError(broken[indicator_id])
     if indicator_id not in library:
         raise ValidationError(f"unknown indicator {indicator_id!r}", where="ID")
     defn = library[indicator_id]
@@ -79,7 +91,6 @@ def compute(
 ) -> None:
     """Compute indicators for every area and period, with provenance."""
     from carepath.engine.freshness import remove_undefined
-    from carepath.engine.run import Outcome
     from carepath.engine.run import compute as run_compute
     from carepath.indicators.library import read_library
 
@@ -90,7 +101,7 @@ def compute(
     if unknown:
         raise ValidationError(f"unknown indicator(s) {', '.join(unknown)}", where="--indicator")
     chosen = [library[i] for i in wanted if i in library]
-    not_read = [Outcome(i, "failed", message=broken[i]) for i in wanted if i in broken]
+    not_read = _unreadable(ws, [i for i in wanted if i in broken], broken)
     others = len(set(broken) - set(wanted))
     if others:  # a broken file of another indicator does not stop this compute
         console.print(escape(f"note: {others} other workspace definition(s) have problems "
@@ -104,6 +115,7 @@ def compute(
         console.print(f"[{colour}]{o.status:>9}[/] {o.indicator_id:<45} {o.seconds:6.2f}s  "
                       f"{escape(detail or '')}", highlight=False)
 
+    started = time.perf_counter()
     for outcome in not_read:
         show_progress(outcome)
     outcomes = not_read + run_compute(ws, chosen, force=force, progress=show_progress,
@@ -118,11 +130,24 @@ def compute(
     counts = {s: sum(o.status == s for o in outcomes) for s in ("computed", "unchanged",
                                                                  "no_data")}
     console.print(f"{counts['computed']} computed, {counts['unchanged']} unchanged, "
-                  f"{counts['no_data']} with no data, {len(failed)} failed; "
-                  f"{sum(o.seconds for o in outcomes):.1f}s")
+                  f"{counts['no_data']} with no data, {len(failed)} failed in "
+                  f"{time.perf_counter() - started:.1f}s")
     if failed:
         raise CarepathError(f"{len(failed)} indicator(s) failed: "
                             f"{', '.join(o.indicator_id for o in failed)}")
+
+
+def _unreadable(ws, ids: list[str], broken: dict[str, str]) -> list:
+    """A failed outcome for each definition whose file could not be read, saying what
+    became of its values (kept as they were, out of date) as a failed compute does."""
+    from carepath.engine.run import Outcome
+
+    with ws.connect(read_only=True) as con:
+        kept = dict(con.execute("SELECT indicator_id, count(*) FROM indicator_values WHERE "
+                                "list_contains(?, indicator_id) GROUP BY 1", [ids]).fetchall())
+    return [Outcome(i, "failed", message=broken[i] + (
+        f"; its {kept[i]:,} earlier values are kept as they were, out of date" if i in kept
+        else "")) for i in ids]
 
 
 def export(
@@ -135,6 +160,7 @@ def export(
 ) -> None:
     """Export values in the long format of a Fingertips data export."""
     from carepath.indicators.export import export as run_export
+    from carepath.indicators.export import grouped
 
     ws = open_workspace(workspace)
     done = run_export(ws, out, fmt=fmt, public=public, indicators=indicator)
@@ -143,9 +169,11 @@ def export(
                  detail=f"{done.rows} rows, format={fmt}, public={public}")
     console.print(escape(f"Wrote {done.rows:,} rows to {out}")
                   + (" (disclosure control applied)" if public else ""))
-    for indicator_id, why in done.out_of_date.items():
-        console.print(f"[yellow]warning[/yellow]: {escape(indicator_id)}'s values are out of "
-                      f"date ({escape(why)}); `carepath compute` brings them up to date")
+    if done.out_of_date:
+        err_console.print(f"[yellow]warning[/yellow]: {len(done.out_of_date)} indicator(s) "
+                          "exported with values out of date:", highlight=False)
+        for line in grouped(done.out_of_date):
+            err_console.print(f"  {escape(line)}", highlight=False, soft_wrap=True)
 
 
 def register(app: typer.Typer) -> None:

@@ -12,6 +12,7 @@ import hashlib
 import json
 import re
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 
 import pandas as pd
 
@@ -89,7 +90,7 @@ def unchanged(con, defn: Definition, load_ids: str) -> bool:
     tables = sorted(defn.tables())
     present = con.execute("SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'main' "
                           "AND list_contains(?, table_name)", [tables]).fetchone()[0]
-    if present < len(tables):
+    if present < len(tables) or defn.id in last_failures(con):
         return False
     row = con.execute(
         "SELECT count(*), count(DISTINCT (definition_hash, load_ids, carepath_version)), "
@@ -99,45 +100,90 @@ def unchanged(con, defn: Definition, load_ids: str) -> bool:
         defn.content_hash(), load_ids, __version__)
 
 
+@dataclass(frozen=True)
+class OutOfDate:
+    """Why an indicator's stored values are not what a compute would give now, and what
+    brings them up to date (plain text: shown in the terminal and on pages alike)."""
+
+    reason: str
+    remedy: str
+
+
+COMPUTE_AGAIN = "compute them again (carepath compute)"
+FAILURES = "_compute_failures"  # the last failed compute of each indicator, until one works
+
+
 def out_of_date(con, definitions: dict[str, Definition], config: dict,
-                unreadable: Iterable[str] = ()) -> dict[str, str]:
-    """Indicator id -> why its stored values are not what a compute would give now: its
-    definition, a table it reads, the settings or Carepath changed since, or its last
-    compute failed and kept them. Values are judged by their own provenance, so this holds
-    however they came to be stale. ``unreadable``: ids whose definition file has problems."""
+                unreadable: Iterable[str] = ()) -> dict[str, OutOfDate]:
+    """Indicator id -> why its stored values are out of date: its last compute failed and
+    kept them, its definition, a table it reads, the settings or Carepath changed since.
+    Judged from the values' own provenance and the record of failed computes, so this
+    holds however they came to be stale. ``unreadable``: ids whose file has problems."""
     loads = con.execute("SELECT table_name, load_id FROM load_log").df()
     settings = settings_fingerprint(config)
     stored = con.execute(
         "SELECT indicator_id, count(DISTINCT (definition_hash, load_ids, carepath_version)), "
         "any_value(definition_hash), any_value(load_ids), any_value(carepath_version) "
         "FROM indicator_values GROUP BY 1 ORDER BY 1").fetchall()
-    present = {r[0] for r in con.execute("SELECT table_name FROM duckdb_tables() WHERE "
-                                         "schema_name = 'main'").fetchall()}
+    present = _tables(con)
+    failed = last_failures(con)
     out = {}
     for indicator_id, kinds, digest, ids, version in stored:
         defn = definitions.get(indicator_id)
         if indicator_id in unreadable:
-            out[indicator_id] = "its workspace definition has problems (`carepath indicators check`)"
+            out[indicator_id] = OutOfDate("its workspace definition file has problems",
+                                          "mend the file (carepath indicators check) and "
+                                          "compute again")
         elif defn is None:
-            out[indicator_id] = "no longer defined"
+            out[indicator_id] = OutOfDate("it is no longer defined", "a compute of the whole "
+                                          "library removes its values")
         elif gone := sorted(defn.tables() - present):
-            out[indicator_id] = f"table {', '.join(gone)} is no longer in the workspace"
-        elif kinds != 1:
-            out[indicator_id] = "values from more than one compute"
-        elif digest != defn.content_hash():
-            out[indicator_id] = "its definition changed since"
-        elif ids != load_ids(loads, defn, settings):
-            out[indicator_id] = _what_changed(ids, load_ids(loads, defn, settings))
+            out[indicator_id] = OutOfDate(f"table {', '.join(gone)} is no longer in the "
+                                          "workspace", "load it again, then compute")
+        elif indicator_id in failed:
+            out[indicator_id] = OutOfDate(f"its last compute failed: {failed[indicator_id]}",
+                                          "mend the cause, then compute again")
+        elif kinds != 1 or digest != defn.content_hash():
+            out[indicator_id] = OutOfDate("its definition changed since", COMPUTE_AGAIN)
+        elif ids != (now := load_ids(loads, defn, settings)):
+            out[indicator_id] = OutOfDate(_what_changed(ids, now, loads), COMPUTE_AGAIN)
         elif version != __version__:
-            out[indicator_id] = f"computed by Carepath {version}"
+            out[indicator_id] = OutOfDate(f"they were computed by Carepath {version}",
+                                          COMPUTE_AGAIN)
     return out
 
 
-def _what_changed(stored: str, current: str) -> str:
+def _tables(con) -> set[str]:
+    return {r[0] for r in con.execute("SELECT table_name FROM duckdb_tables() WHERE "
+                                      "schema_name = 'main'").fetchall()}
+
+
+def _what_changed(stored: str, current: str, loads: pd.DataFrame) -> str:
     old, new = set(stored.split(";")), set(current.split(";"))
     if {i for i in old ^ new if i.startswith(SETTINGS_PREFIX)}:
-        return "the workspace's settings or Carepath's engine changed since"
-    return "data loaded since"
+        return ("the workspace's groups or national name, or Carepath's way of computing, "
+                "changed since")
+    tables = sorted(set(loads[loads.load_id.isin(new - old)].table_name))
+    return f"data loaded since into {', '.join(tables)}" if tables else \
+        "data they were computed from was replaced since"
+
+
+def last_failures(con) -> dict[str, str]:
+    """Indicator id -> the message of its last compute, if that failed."""
+    if FAILURES not in _tables(con):
+        return {}
+    return dict(con.execute(f"SELECT indicator_id, message FROM {FAILURES}").fetchall())
+
+
+def record_outcome(con, indicator_id: str, failure: str | None) -> None:
+    """Remember a failed compute (its earlier values are kept, and are out of date until
+    a compute works), or forget it when one does."""
+    con.execute(f"CREATE TABLE IF NOT EXISTS {FAILURES} (indicator_id VARCHAR PRIMARY KEY, "
+                "message VARCHAR, failed_at TIMESTAMP)")
+    con.execute(f"DELETE FROM {FAILURES} WHERE indicator_id = ?", [indicator_id])
+    if failure is not None:
+        con.execute(f"INSERT INTO {FAILURES} VALUES (?, ?, now()::TIMESTAMP)",
+                    [indicator_id, failure])
 
 
 def remove_undefined(ws: Workspace, defined: set[str], *, actor: str = "cli") -> list[str]:
@@ -147,6 +193,9 @@ def remove_undefined(ws: Workspace, defined: set[str], *, actor: str = "cli") ->
         gone = [r[0] for r in con.execute(
             "SELECT DISTINCT indicator_id FROM indicator_values ORDER BY 1").fetchall()
             if r[0] not in defined]
+        if FAILURES in _tables(con):
+            con.execute(f"DELETE FROM {FAILURES} WHERE NOT list_contains(?, indicator_id)",
+                        [sorted(defined)])
         if gone:
             con.execute("DELETE FROM indicator_values WHERE list_contains(?, indicator_id)",
                         [gone])

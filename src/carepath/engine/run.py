@@ -29,6 +29,7 @@ from carepath.engine.freshness import (
     missing_column,
     national_name,
     practice_groups,
+    record_outcome,
     settings_fingerprint,
     unchanged,
 )
@@ -487,6 +488,7 @@ def _cells_for(con, ctx: Context, todo: list[Definition], threads: int):
 
 
 def _write(con, ctx: Context, defn: Definition, cells, error, seconds) -> Outcome:
+    record_outcome(con, defn.id, error)
     if error is not None:
         kept = con.execute("SELECT count(*) FROM indicator_values WHERE indicator_id = ?",
                            [defn.id]).fetchall()[0][0]

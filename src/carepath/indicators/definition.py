@@ -302,17 +302,30 @@ def _given(error: dict) -> str:
     return ""
 
 
+MORE_PROBLEMS_SHOWN = 8  # after the first, so one message names a whole file's gaps
+
+
+def _message(error: dict) -> str:
+    if error["type"] == "missing":
+        return "required but missing"
+    return f"{error['msg']}{_given(error)}"
+
+
 def from_mapping(data: object, *, source: str) -> Definition:
     if not isinstance(data, dict):
         raise ValidationError("an indicator definition must be a mapping of fields", where=source)
     try:
         defn = Definition.model_validate({**data, "source_file": source})
     except PydanticError as exc:
-        first = exc.errors()[0]
-        field = _format_loc(first["loc"])
-        extra = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
-        raise ValidationError(f"{first['msg']}{_given(first)}{extra}",
-                              where=f"{source}: field {field}") from None
+        first, *rest = exc.errors()
+        extra = ""
+        if rest:  # name the others too: 'and 7 more' sent the user back seven times
+            shown = "; ".join(f"{_format_loc(e['loc'])}: {_message(e)}"
+                              for e in rest[:MORE_PROBLEMS_SHOWN])
+            more = len(rest) - MORE_PROBLEMS_SHOWN
+            extra = f" (also {shown}" + (f"; and {more} more" if more > 0 else "") + ")"
+        raise ValidationError(f"{_message(first)}{extra}",
+                              where=f"{source}: field {_format_loc(first['loc'])}") from None
     check_semantics(defn)
     return defn
 

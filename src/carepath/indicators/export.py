@@ -14,7 +14,7 @@ from pathlib import Path
 import pandas as pd
 
 from carepath.disclosure import apply_disclosure
-from carepath.engine.freshness import out_of_date
+from carepath.engine.freshness import OutOfDate, out_of_date
 from carepath.errors import ValidationError
 from carepath.indicators.definition import Definition, Population
 from carepath.indicators.library import read_library
@@ -122,7 +122,15 @@ def prepare(values: pd.DataFrame, definitions: dict[str, Definition], *, public:
 @dataclass(frozen=True)
 class Exported:
     rows: int
-    out_of_date: dict[str, str]  # indicator id -> why its values are out of date
+    out_of_date: dict[str, OutOfDate]  # indicator id -> why its values are out of date
+
+
+def grouped(stale: dict[str, OutOfDate]) -> list[str]:
+    """One line per reason: 'a, b: data loaded since into deaths; compute them again ...'."""
+    by_reason: dict[OutOfDate, list[str]] = {}
+    for indicator_id, why in stale.items():
+        by_reason.setdefault(why, []).append(indicator_id)
+    return [f"{', '.join(ids)}: {why.reason}; {why.remedy}" for why, ids in by_reason.items()]
 
 
 def export(ws: Workspace, out: Path, *, fmt: str, public: bool = False,
@@ -148,9 +156,8 @@ def export(ws: Workspace, out: Path, *, fmt: str, public: bool = False,
                  if k in set(values["indicator_id"])}
     if public and stale:
         raise ValidationError(
-            "values out of date, not published as current: " + "; ".join(
-                f"{k} ({why})" for k, why in stale.items())
-            + ". Run `carepath compute`, or leave them out with --indicator", where="--public")
+            "values out of date are not published as current (choose others with -i):\n  "
+            + "\n  ".join(grouped(stale)), where="--public")
     table = prepare(values, definitions, public=public,
                     suppress_below=cfg.get("suppress_below", 8), round_to=cfg.get("round_to", 5))
     write_table(table, out, (f".{fmt}",))

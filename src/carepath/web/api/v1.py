@@ -20,7 +20,7 @@ from carepath.web.meta import get_meta
 from carepath.web.pages.indicators import choose, indicator_or_404
 from carepath.web.pages.localities import locality_or_error
 from carepath.web.pages.practices import practice_or_error, profile_rows
-from carepath.web.pages.public import policy_of, public_values
+from carepath.web.pages.public import policy_of, public_values, refuse_out_of_date
 from carepath.web.scopes import ANONYMOUS, Principal
 from carepath.web.security import current_principal, require_user
 
@@ -28,6 +28,7 @@ router = APIRouter(tags=["v1"])
 PROBLEM = {"description": "Problem (RFC 9457)", "content": {"application/problem+json": {}}}
 RESPONSES: dict[int | str, dict[str, Any]] = {401: PROBLEM, 403: PROBLEM, 404: PROBLEM,
                                               422: PROBLEM}
+PUBLIC_RESPONSES = {**RESPONSES, 409: PROBLEM}  # figures out of date are not handed out
 Code = Annotated[str, Path(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9_-]+$")]
 IndicatorId = Annotated[str, Path(min_length=1, max_length=100, pattern=r"^[a-z][a-z0-9_]*$")]
 OptText = Annotated[str | None, Query(max_length=40)]
@@ -46,6 +47,7 @@ class Indicator(BaseModel):
     unit: str
     higher_is_better: bool | None
     definition: str
+    out_of_date: str | None = None  # why the values are not what a compute would give now
 
 
 class Rows(BaseModel):
@@ -98,7 +100,9 @@ def indicators(who: Principal = Depends(require_user),
                meta: dict = Depends(get_meta)) -> list[Indicator]:
     return [Indicator(id=i, title=m["title"], domain=m.get("domain", ""),
                       unit=m.get("unit") or "", higher_is_better=m.get("higher_is_better"),
-                      definition=m.get("definition") or "") for i, m in meta.items()]
+                      definition=m.get("definition") or "",
+                      out_of_date=m["out_of_date"].reason if m.get("out_of_date") else None)
+            for i, m in meta.items()]
 
 
 @router.get("/indicators/{indicator_id}/values", response_model=Rows, responses=RESPONSES)
@@ -158,13 +162,14 @@ def practice_profile(request: Request, code: Code, who: Principal = Depends(requ
 
 
 @router.get("/public/indicators/{indicator_id}/values", response_model=Rows,
-            responses=RESPONSES)
+            responses=PUBLIC_RESPONSES)
 def public_indicator_values(request: Request, indicator_id: IndicatorId,
                             period: OptText = None,
                             con: duckdb.DuckDBPyConnection = Depends(get_con),
                             meta: dict = Depends(get_meta)) -> Response:
-    """Open to everyone: disclosure-controlled, locality level and above."""
-    indicator_or_404(meta, indicator_id)
+    """Open to everyone: disclosure-controlled, locality level and above; figures out of
+    date (newer data or a changed definition not computed yet) are refused with 409."""
+    refuse_out_of_date(indicator_or_404(meta, indicator_id))
     policy = policy_of(request)
     return cached_rows(request, con, ("public", indicator_id, period, policy),
                        lambda: queries.records(public_values(con, policy, indicator_id,

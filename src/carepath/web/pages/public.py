@@ -61,6 +61,15 @@ def _indicator_or_404(meta: dict, indicator_id: str) -> dict:
     return meta[indicator_id]
 
 
+def refuse_out_of_date(m: dict) -> None:
+    """Figures out of date are not handed out for publication (as `export --public`
+    refuses them); their page still shows them, marked."""
+    if m.get("out_of_date"):
+        raise HTTPException(409, "These figures are out of date (newer data or a changed "
+                                 "definition has not been computed yet) and cannot be "
+                                 "downloaded until they are computed again.")
+
+
 @router.get("/public", include_in_schema=False)
 def public_home(request: Request, con: duckdb.DuckDBPyConnection = Depends(get_con),
                 meta: dict = Depends(get_meta),
@@ -122,7 +131,7 @@ def public_download(request: Request, indicator_id: str, fmt: str,
                     meta: dict = Depends(get_meta)):
     if fmt not in ("csv", "xlsx"):
         raise HTTPException(404, "Downloads come as csv or xlsx.")
-    _indicator_or_404(meta, indicator_id)
+    refuse_out_of_date(_indicator_or_404(meta, indicator_id))
     periods = queries.periods(request.app.state.cache, con, indicator_id)
     if period is not None and period not in periods:
         raise HTTPException(404, f"Period {period!r} is not published.")
