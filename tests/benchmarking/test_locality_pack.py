@@ -50,3 +50,20 @@ def test_batch_in_parallel_writes_every_locality(rug_workspace, tmp_path):
     files = batch.generate(rug_workspace, tmp_path, workers=2)
     assert sorted(f.name for f in files) == ["north-locality.html", "south-locality.html"]
     assert "Gamma Health" in (tmp_path / "south-locality.html").read_text()
+
+
+def test_a_pack_says_which_figures_are_out_of_date(rug_workspace, tmp_path, monkeypatch):
+    """The pack is printed for the meeting: figures a compute would no longer give were
+    shown as current (here the values' definition hashes are not the library's)."""
+    from carepath.engine.freshness import OutOfDate
+
+    html = batch.generate(rug_workspace, tmp_path / "a", locality="North Locality")[0]
+    html = html.read_text()
+    assert 'id="out-of-date"' in html and "out of date: " in html
+    monkeypatch.setattr(batch, "out_of_date", lambda *a: {})
+    html = batch.generate(rug_workspace, tmp_path / "b", locality="North Locality")[0]
+    assert 'id="out-of-date"' not in html.read_text()
+    stale = {"early_stage": OutOfDate("data loaded since into tumours", "compute")}
+    monkeypatch.setattr(batch, "out_of_date", lambda *a: stale)
+    html = batch.generate(rug_workspace, tmp_path / "c", locality="North Locality")[0]
+    assert "data loaded since into tumours" in html.read_text()

@@ -10,7 +10,9 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 from carepath.domain.benchmarking import profiles
+from carepath.engine.freshness import out_of_date
 from carepath.errors import CarepathError
+from carepath.indicators.library import read_library
 from carepath.reports import locality_pack
 from carepath.workspace import Workspace
 
@@ -40,8 +42,10 @@ MAX_WORKERS = os.cpu_count() or 1
 
 def _one_pack(ws_path: str, area: profiles.Area, out_dir: Path, pdf: bool) -> list[Path]:
     ws = Workspace(Path(ws_path))
+    definitions, unreadable = read_library(ws.definitions_dir("indicators"))
     with ws.connect(read_only=True) as con:
-        pack = locality_pack.build(con, area)
+        stale = out_of_date(con, definitions, ws.config(), unreadable)
+        pack = locality_pack.build(con, area, {k: v.reason for k, v in stale.items()})
     html = locality_pack.render_html(pack)
     base = out_dir / _slug(area.name)
     html_path = base.with_suffix(".html")

@@ -49,6 +49,7 @@ class PackData:
     list_sizes: dict[str, int] = field(default_factory=dict)
     generated_at: str = ""
     why_empty: str | None = None
+    out_of_date: dict[str, str] = field(default_factory=dict)  # indicator id -> why
 
 
 def _list_sizes(con: duckdb.DuckDBPyConnection, codes: list[str]) -> dict[str, int]:
@@ -94,7 +95,10 @@ def _indicator_charts(rug: pd.DataFrame, meta: dict[str, dict], national: dict) 
     return out
 
 
-def build(con: duckdb.DuckDBPyConnection, locality: profiles.Area) -> PackData:
+def build(con: duckdb.DuckDBPyConnection, locality: profiles.Area,
+          out_of_date: dict[str, str] | None = None) -> PackData:
+    """The pack's content; ``out_of_date``: indicator id -> why its values are out of date
+    (``carepath.engine.freshness.out_of_date``), said at the top and in the provenance."""
     meta = indicator_meta(con)
     practices = profiles.practices_in(con, locality.code)
     rug = profiles.tartan_rug(con, practices, meta)
@@ -116,6 +120,7 @@ def build(con: duckdb.DuckDBPyConnection, locality: profiles.Area) -> PackData:
         provenance=_provenance(con, sorted(meta)),
         list_sizes=_list_sizes(con, [p.code for p in practices]),
         generated_at=datetime.now(UTC).strftime("%d %B %Y %H:%M UTC"),
+        out_of_date={k: v for k, v in (out_of_date or {}).items() if k in meta},
     )
     if not practices:
         pack.why_empty = (f"No practices belong to {locality.name} in the current hierarchy, "
