@@ -53,3 +53,11 @@ def test_short_labels_are_unique_and_keep_distinguishing_endings():
         assert all(len(v) <= max(LABEL_CHARS, len(k)) for k, v in out.items())
 
     unique_and_short()
+
+
+def test_a_funnel_without_limits_keeps_its_axis_title():
+    spec = charts.funnel_plot([{"name": "A", "denominator": 10, "value": 8.0,
+                                "significance": "similar"}], [], average=8.0,
+                              x_title="Deaths", y_title="Bed days per death")
+    titles = {layer["encoding"]["y"].get("title") for layer in spec["layer"]}
+    assert titles == {"Bed days per death"}

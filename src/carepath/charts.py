@@ -191,11 +191,14 @@ def funnel_plot(points: Sequence[dict], limits: Sequence[dict], *, average: floa
                       "color": {"value": "#425563"}}},
         {"data": {"values": [{"y": average}]},
          "mark": {"type": "rule", "color": "#212B32"},
-         "encoding": {"y": {"field": "y", "type": "quantitative"}}},
+         "encoding": {"y": {"field": "y", "type": "quantitative", "title": y_title}}},
         {"data": {"values": pts},
          "mark": {"type": "point", "filled": True, "size": 60, "stroke": "#212B32",
                   "strokeWidth": 0.5},
-         "encoding": {"x": x, "y": {"field": "value", "type": "quantitative"},
+         # Every layer titles the axis: without limits, the empty line layer's title was
+         # lost and the axis read "y, value".
+         "encoding": {"x": x, "y": {"field": "value", "type": "quantitative",
+                                    "title": y_title},
                       "color": {"field": "significance", "type": "nominal",
                                 "scale": _colour_scale(pts), "title": "Compared with average"},
                       "tooltip": [{"field": "name"}, {"field": "value", "format": ".1f"},

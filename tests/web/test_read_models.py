@@ -222,3 +222,14 @@ def test_chart_axis_titles_fit_keep_the_unit_and_cut_at_a_word():
             assert d.title.startswith(kept) and d.title[len(kept)] in " ,;:("
         else:
             assert shown.startswith(d.title)
+
+
+def test_no_poisson_funnel_for_a_sum_over_weighted_events():
+    """Bed days per death: Poisson lines on the days made nearly every practice 'worse'."""
+    from carepath.stats.intervals import METHOD_WEIGHTED
+
+    rows = [{"numerator": n, "denominator": d, "value_state": "published", "method": m}
+            for n, d in ((80, 10), (300, 40), (900, 100)) for m in ("Byars",)]
+    assert queries.funnel_limits(rows, "crude_rate", 8.0, multiplier=1)
+    weighted = [dict(r, method=METHOD_WEIGHTED) for r in rows]
+    assert queries.funnel_limits(weighted, "crude_rate", 8.0, multiplier=1) == []

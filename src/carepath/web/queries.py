@@ -12,6 +12,7 @@ import duckdb
 import pandas as pd
 
 from carepath.model.codes import AREA_TYPE_NAMES
+from carepath.stats.intervals import METHOD_WEIGHTED
 from carepath.web import scopes
 from carepath.web.cache import VersionedCache
 from carepath.web.scopes import Principal
@@ -189,6 +190,10 @@ def funnel_limits(rows: list[dict], statistic: str | None, average: float | None
                       if r.get("value_state") == "published" and r.get("denominator")
                       and r.get("numerator") is not None], dtype=float).reshape(-1, 2)
     if statistic not in FUNNEL_STATISTICS or average is None or len(pairs) < 2:
+        return []
+    if any(r.get("method") == METHOD_WEIGHTED for r in rows):
+        # A sum over weighted events (bed days): Poisson lines on the days would be far too
+        # narrow, and the rows do not carry the events and weights the right ones need.
         return []
     x, den = pairs[:, 0], pairs[:, 1]
     low, high = FUNNEL_X_MARGIN

@@ -13,6 +13,7 @@ from fastapi.responses import Response
 from carepath import charts
 from carepath.indicators.periods import ReportingPeriod
 from carepath.safe_export import neutralise_frame
+from carepath.stats.intervals import METHOD_WEIGHTED
 from carepath.web import benchmarking, queries, scopes
 from carepath.web.audit import record
 from carepath.web.cache import VersionedCache
@@ -165,6 +166,7 @@ def indicator_page(request: Request, indicator_id: str,
             "period": period, "levels": levels, "periods": periods, "rows": rows,
             "level_labels": queries.AREA_TYPE_LABELS, "average": average,
             "columns": TABLE_COLUMNS, "limits": bool(limits),
+            "weighted_sum": any(r.get("method") == METHOD_WEIGHTED for r in rows),
             "provenance": cache.get(("provenance", indicator_id), con,
                                     lambda c: queries.provenance(c, indicator_id)),
             "funnel": funnel(points, limits, average=od_facts["target"] if od_facts else average,
