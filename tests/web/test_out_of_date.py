@@ -53,3 +53,18 @@ def test_public_pages_say_so_and_hold_back_downloads(client):
 def test_the_api_lists_why_values_are_out_of_date(client):
     listed = {i["id"]: i["out_of_date"] for i in client.get("/api/v1/indicators").json()}
     assert listed[STALE] == "its definition changed since" and listed[CURRENT] is None
+
+
+def test_a_failed_compute_changes_the_data_version_pages_are_cached_by(tmp_path):
+    """A failed compute leaves the values as they were; the pages must still learn that
+    they are now out of date."""
+    from carepath.engine.freshness import record_outcome
+    from carepath.web.cache import data_version
+
+    ws = build_workspace(tmp_path / "ws")
+    with ws.connect(read_only=True) as con:
+        before = data_version(con)
+    with ws.transaction() as con:
+        record_outcome(con, CURRENT, "column 'x' is not in the workspace's screening")
+    with ws.connect(read_only=True) as con:
+        assert data_version(con) != before

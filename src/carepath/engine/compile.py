@@ -282,7 +282,8 @@ def pairable(defn: Definition) -> bool:
     counted, and no related-table conditions (which need their own joins)."""
     num, den = defn.numerator, defn.denominator
     return (isinstance(den, Count) and num.table == den.table and num.date == den.date
-            and num.dated_by == den.dated_by and num.until == den.until and num.value == den.value == "rows"
+            and num.dated_by == den.dated_by and num.until == den.until
+            and num.value == den.value == "rows"
             and not (num.require or num.exclude or den.require or den.exclude))
 
 

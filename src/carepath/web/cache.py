@@ -17,6 +17,8 @@ from typing import Any
 
 import duckdb
 
+from carepath.engine.freshness import last_failures
+
 VERSION_CHECK_SECONDS = 5.0
 # Entries kept (least recently used dropped first): an England workspace has ~120
 # indicator x period pages per level and 210 localities.
@@ -24,12 +26,13 @@ MAX_ENTRIES = 1024
 
 
 def data_version(con: duckdb.DuckDBPyConnection) -> tuple:
-    """Indicator values, the organisations they are shown under (names, hierarchy) and the
-    loads (a load makes values out of date: pages say so)."""
-    return con.execute(
+    """Indicator values, the organisations they are shown under (names, hierarchy), the
+    loads and the failed computes (both make values out of date: pages say so)."""
+    version = con.execute(
         "SELECT count(*), max(computed_at), (SELECT count(*) FROM organisations), "
         "(SELECT count(*) FROM org_hierarchy), (SELECT count(*) FROM load_log) "
         "FROM indicator_values").fetchone()
+    return (*version, tuple(sorted(last_failures(con))))
 
 
 class VersionedCache:
