@@ -579,3 +579,19 @@ def test_an_area_renamed_takes_its_latest_name(small_ws):
                     "DATE '2010-01-01', NULL, NULL, NULL, NULL)")
     run(small_ws, "early_stage_known")
     assert values(small_ws, "early_stage_known")[("L1", "all")].area_name == "North (2020 name)"
+
+
+def test_a_query_failing_inside_duckdb_is_reported_and_remembered(small_ws):
+    """A failure raised by DuckDB itself (not a mocked one) while computing one indicator
+    aborted the writing transaction: recording it raised a traceback instead."""
+    from carepath.engine.freshness import last_failures
+
+    with small_ws.transaction() as con:
+        con.execute("ALTER TABLE admissions ALTER bed_days TYPE VARCHAR")
+        con.execute("INSERT INTO admissions VALUES ('a1', 'pt2', 'T1', 'emergency', "
+                    "DATE '2023-11-01', NULL, 'n/a', NULL)")
+    for _ in range(2):  # and again: the retry of a failed indicator runs it alone
+        out = run(small_ws, "emergency_bed_days_last_90_days")["emergency_bed_days_last_90_days"]
+        assert out.status == "failed" and "n/a" in out.message
+    with small_ws.connect(read_only=True) as con:
+        assert "emergency_bed_days_last_90_days" in last_failures(con)

@@ -424,7 +424,8 @@ def _compute_with(ws, definitions, source, force, actor, progress) -> list[Outco
         if threads > 1:  # the database's setting: reset below for other connections
             con.execute("SET threads = ?", [_duckdb_threads_per_worker(threads)])
         try:
-            for defn, cells, error, seconds in _cells_for(con, ctx, todo, threads):
+            for defn, cells, error, seconds in _cells_for(con, ctx, todo, threads,
+                                                          on_duckdb=source is None):
                 report(_write(con, ctx, defn, cells, error, seconds))
         finally:
             ctx.mem.close()
@@ -461,11 +462,20 @@ def _timed(ctx: Context, defn: Definition):
             time.perf_counter() - started
 
 
-def _cells_for(con, ctx: Context, todo: list[Definition], threads: int):
+def _cells_for(con, ctx: Context, todo: list[Definition], threads: int, on_duckdb: bool):
     """(definition, cells, error, seconds) for each definition, in order. With threads,
     each worker reads through its own cursor (the data tables are not being written)."""
     if threads <= 1:
-        yield from (_timed(ctx, d) for d in todo)
+        # Through a cursor too on DuckDB: a query that fails inside the writing connection's
+        # transaction aborts it, and the failure could then not be recorded or reported.
+        cursor = con.cursor() if on_duckdb else None
+        try:
+            one = ctx if cursor is None else dataclasses.replace(
+                ctx, source=duckdb_source(cursor, ctx.copies))
+            yield from (_timed(one, d) for d in todo)
+        finally:
+            if cursor is not None:
+                cursor.close()
         return
     local = threading.local()
     opened: list[duckdb.DuckDBPyConnection] = []
