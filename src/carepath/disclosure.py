@@ -207,12 +207,12 @@ def _limits(row: dict, num: float, den: float, scale: float) -> list:
 
 def _recompute(row: dict, exact_num: float, exact_den: float | None) -> None:
     num = row["numerator"]
-    if row.get("method") == METHOD_WEIGHTED:
-        _rescale(row, num / exact_num if exact_num else 1.0)
-        return
     den, exact_den = (1.0, 1.0) if row.get("statistic") == "count" \
         else (row.get("denominator"), exact_den)
     if not den or not exact_den:
+        return
+    if row.get("method") == METHOD_WEIGHTED:
+        _weighted(row, num, den, exact_num, exact_den)
         return
     scale = _scale(row, exact_num, exact_den)
     if scale is None:
@@ -225,13 +225,21 @@ def _recompute(row: dict, exact_num: float, exact_den: float | None) -> None:
             row[col] = float(v)
 
 
-def _rescale(row: dict, ratio: float) -> None:
-    """A sum over weighted events (bed days): its interval depends on the events and their
-    weights, which the row does not carry, so value and limits move with the rounded
-    total. The value is then the rounded count over the denominator, as for a rate."""
-    for col in ("value", *CI_COLUMNS):
-        if row.get(col) is not None:
-            row[col] = float(row[col]) * ratio
+def _weighted(row: dict, num: float, den: float, exact_num: float, exact_den: float) -> None:
+    """A sum over weighted events (bed days per death): the value from the rounded counts,
+    and no interval. Its interval rests on the number of events and their weights, which
+    the row does not carry; moved with the rounded total, its shape gave back the exact
+    number of admissions, and a value over the exact deaths gave back those."""
+    scale = row["value"] * exact_den / exact_num if exact_num else None
+    row["value"] = num / den * scale if scale is not None else 0.0
+    for col in CI_COLUMNS:
+        if col in row:
+            row[col] = None
+    row["disclosure"] = f"{row['disclosure']}; {WEIGHTED_NO_INTERVAL}"
+
+
+WEIGHTED_NO_INTERVAL = ("interval not published (it would give back counts the rounding "
+                        "hides)")
 
 
 # ----- secondary suppression ------------------------------------------------------------

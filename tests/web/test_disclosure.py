@@ -64,20 +64,23 @@ def test_rate_intervals_use_the_engines_method_on_rounded_counts():
         (float(expected.lower), float(expected.upper)))
 
 
-def test_a_sum_over_weighted_events_keeps_its_interval_moved_to_the_rounded_total():
-    """Bed days per death: Poisson limits on the rounded days would be the too-narrow
-    interval the engine no longer gives; value and limits move with the rounded total."""
+def test_a_sum_over_weighted_events_publishes_rounded_figures_and_no_interval():
+    """Bed days per death. Moved with the rounded total, the interval's shape gave back the
+    exact number of admissions (12 here), and a value over the exact deaths gave back the
+    deaths (43) from the published count; Poisson limits on the rounded days would be the
+    too-narrow interval the engine no longer gives."""
     from carepath import stats
 
-    days = stats.weighted_rate(107, 1809, 12, 40)
-    beds = row("B", 107, 40, statistic="crude_rate")
+    days = stats.weighted_rate(107, 1809, 12, 43)
+    beds = row("B", 107, 43, statistic="crude_rate")
     beds.update(value=float(days.value), lower95=float(days.lower), upper95=float(days.upper),
+                lower998=float(days.lower) - 0.1, upper998=float(days.upper) + 0.1,
                 method=days.method)
     out = apply_disclosure([beds, row("S", 40, 100, statistic="crude_rate")])[0]
-    ratio = 105 / 107
-    assert out["numerator"] == 105 and out["value"] == pytest.approx(105 / 40)
-    assert (out["lower95"], out["upper95"]) == pytest.approx(
-        (float(days.lower) * ratio, float(days.upper) * ratio))
+    assert (out["numerator"], out["denominator"]) == (105, 45)
+    assert out["value"] == pytest.approx(105 / 45)  # rounded over rounded
+    assert [out[c] for c in ("lower95", "upper95", "lower998", "upper998")] == [None] * 4
+    assert "interval not published" in out["disclosure"]
 
 
 def test_zero_missing_and_suppressed_stay_distinct():
@@ -249,3 +252,27 @@ def test_value_always_agrees_with_the_published_count(num, den, statistic, scale
     assert out["numerator"] == round_count(num, 5)
     assert out["value"] == pytest.approx(out["numerator"] / (out["denominator"] or 1) * scale,
                                          rel=1e-9)
+
+
+def test_the_public_view_treats_a_weighted_sum_as_the_export_does(tmp_path):
+    """The public pages read no method column, so bed days went through the rate path on
+    rounded days: a narrow Poisson interval, unlike `export --public`."""
+    from carepath.disclosure import DisclosurePolicy
+    from carepath.stats.intervals import METHOD_WEIGHTED
+    from carepath.web.pages.public import public_values
+    from carepath.workspace import Workspace
+
+    ws = Workspace.init(tmp_path / "ws")
+    with ws.transaction() as con:
+        con.execute("""INSERT INTO indicator_values (indicator_id, indicator_version,
+            definition_hash, area_code, area_name, area_type, period, period_start,
+            period_end, breakdown, category, numerator, denominator, value, lower95, upper95,
+            statistic, method, value_state, load_ids, carepath_version, computed_at)
+            VALUES ('beds', '1', 'h', 'L1', 'North', 'locality', '2024/25',
+            DATE '2024-04-01', DATE '2025-03-31', 'all', 'all', 107, 43, ?, 0.8, 5.1,
+            'crude_rate', ?, 'published', '', '0', TIMESTAMP '2025-06-01 00:00:00')""",
+                    [107 / 43, METHOD_WEIGHTED])
+        frame = public_values(con, DisclosurePolicy(), "beds")
+    got = frame.iloc[0]
+    assert got.value == pytest.approx(105 / 45)
+    assert got.lower95 is None or math.isnan(got.lower95)

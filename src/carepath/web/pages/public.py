@@ -26,8 +26,8 @@ NAV_ITEMS = (NavItem("Public outcomes", "/public", order=90),)
 PUBLIC_AREA_TYPES = ("national", "cancer_alliance", "icb", "sub_icb", "locality")
 PUBLIC_COLUMNS = ["indicator_id", "area_code", "area_name", "area_type", "parent_code",
                   "period", "breakdown", "category", "numerator", "denominator", "value",
-                  "lower95", "upper95", "lower998", "upper998", "statistic",
-                  "compared_to_national", "value_state", "value_note"]
+                  "lower95", "upper95", "lower998", "upper998", "statistic", "method",
+                  "compared_to_national", "value_state", "value_note"]  # method: see disclosure
 DOWNLOAD_COLUMNS = ["indicator_id", "area_code", "area_name", "area_type", "period",
                     "numerator", "denominator", "value", "lower95", "upper95", "value_state",
                     "disclosure"]
