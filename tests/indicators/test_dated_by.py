@@ -68,7 +68,7 @@ def test_admissions_count_in_the_year_of_the_death_they_preceded():
 
 def test_the_periods_come_from_the_dating_tables_dates():
     defn = builtin()["emergency_admissions_last_90_days"]
-    got = ibis.duckdb.connect().execute(cp.date_range(_source(), defn.numerator))
+    got = ibis.duckdb.connect().execute(cp.date_range(_source(), "deaths", defn.numerator.date))
     assert (got["first"].iloc[0].date(), got["last"].iloc[0].date()) == \
         (date(2023, 6, 20), date(2024, 5, 1))
     assert "deaths" in defn.tables()
@@ -91,20 +91,23 @@ governance: {{source: t, authored_by: t, checked_by: t, reviewed: '2026-01-01',
 
 
 @pytest.mark.parametrize("numerator, field, message", [
-    ("  table: admissions\n  date: admission_date\n  dated_by: {table: deaths, 'on': patient_id}",
+    ("  table: admissions\n  date: admission_date\n  dated_by: {table: deaths, 'on': patient_id, own_date: admission_date}",
      "numerator.date", "'admission_date' is not a date column of deaths"),
-    ("  table: admissions\n  date: date_of_death\n  dated_by: {table: deaths, 'on': admission_id}",
+    ("  table: admissions\n  date: date_of_death\n  dated_by: {table: deaths, 'on': admission_id, own_date: admission_date}",
      "numerator.dated_by.on", "key 'admission_id' must be the key of deaths (patient_id)"),
     # A shared practice code would give every admission the practice's latest death date.
-    ("  table: referrals\n  date: date_of_death\n  dated_by: {table: deaths, 'on': practice_code}",
+    ("  table: referrals\n  date: date_of_death\n  dated_by: {table: deaths, 'on': practice_code, own_date: referral_date}",
      "numerator.dated_by.on", "must be the key of deaths"),
-    ("  table: admissions\n  date: date_of_death\n  dated_by: {table: death, 'on': patient_id}",
+    ("  table: admissions\n  date: date_of_death\n  dated_by: {table: death, 'on': patient_id, own_date: admission_date}",
      "numerator.dated_by.table", "death"),
+    (("  table: admissions\n  date: date_of_death\n"
+      "  dated_by: {table: deaths, 'on': patient_id, own_date: bed_days}"),
+     "numerator.dated_by.own_date", "own_date 'bed_days' is not a date column of admissions"),
     (("  table: care_events\n  date: event_date\n"
-      "  dated_by: {table: coproduction_events, 'on': event_id}"),
+      "  dated_by: {table: coproduction_events, 'on': event_id, own_date: event_date}"),
      "numerator.date", "care_events has a column 'event_date' of its own"),
     (("  table: admissions\n  date: date_of_death\n  until: discharge_date\n"
-      "  dated_by: {table: deaths, 'on': patient_id}"), "numerator.until", "dated_by"),
+      "  dated_by: {table: deaths, 'on': patient_id, own_date: admission_date}"), "numerator.until", "dated_by"),
 ])
 def test_dated_by_is_checked_against_the_data_model(numerator, field, message):
     with pytest.raises(ValidationError) as caught:
@@ -117,7 +120,7 @@ def test_an_unquoted_on_is_read_as_written():
     """YAML 1.1 reads `on:` as the boolean True; the documented example failed with
     'Field required'."""
     defn = from_mapping(_definition(
-        "  table: admissions\n  date: date_of_death\n  dated_by: {table: deaths, on: patient_id}"
+        "  table: admissions\n  date: date_of_death\n  dated_by: {table: deaths, on: patient_id, own_date: admission_date}"
         "\n  require:\n  - table: deaths\n    on: patient_id"), source="t.yaml")
     assert defn.numerator.dated_by.on == defn.numerator.require[0].on == "patient_id"
 

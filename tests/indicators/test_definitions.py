@@ -134,3 +134,14 @@ def test_every_missing_field_is_named_at_once():
     assert message.startswith("x.yaml: field version: required but missing")
     for field in ("title", "why", "numerator", "polarity", "governance"):
         assert f"{field}: required but missing" in message
+
+
+# deaths_in_hospital's content hash from Carepath at 8b7ff2f, before dated_by existed.
+DEATHS_IN_HOSPITAL_HASH = "da9013aa1aa563bc372f1094a203e063dbb744188a89ab5e60ec6989815a8bef"
+
+
+def test_a_definition_not_using_a_newer_field_keeps_its_hash():
+    """Adding dated_by to the language changed every definition's hash, so every value
+    read 'its definition changed since' after an upgrade. This is the hash stop 16's
+    Carepath gave deaths_in_hospital (version 1, unchanged since)."""
+    assert builtin()["deaths_in_hospital"].content_hash() == DEATHS_IN_HOSPITAL_HASH

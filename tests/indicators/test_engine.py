@@ -595,3 +595,22 @@ def test_a_query_failing_inside_duckdb_is_reported_and_remembered(small_ws):
         assert out.status == "failed" and "n/a" in out.message
     with small_ws.connect(read_only=True) as con:
         assert "emergency_bed_days_last_90_days" in last_failures(con)
+
+
+def test_admissions_dated_by_death_stop_where_the_admissions_data_stop(small_ws):
+    """Hospital data often lag deaths: with admissions to December only, the year to March
+    was published from its deaths and part of their admissions, reading low."""
+    def admit(admission_id, when):
+        with small_ws.transaction() as con:
+            con.execute("INSERT INTO admissions VALUES (?, 'pt4', 'T1', 'emergency', ?, NULL, "
+                        "3, NULL)", [admission_id, when])
+            con.execute("INSERT INTO load_log VALUES (?, 'admissions', 'hand', NULL, 1, 1, 0, "
+                        "'test', TIMESTAMP '2024-06-01 00:00:00')", [f"load-{admission_id}"])
+
+    admit("a1", date(2023, 12, 20))  # the admissions data end in December 2023
+    out = run(small_ws, "emergency_admissions_last_90_days")
+    assert out["emergency_admissions_last_90_days"].status == "no_data"
+    admit("a2", date(2024, 4, 2))  # now they cover the year to March 2024
+    run(small_ws, "emergency_admissions_last_90_days")
+    got = values(small_ws, "emergency_admissions_last_90_days")[("national", "all")]
+    assert (got.period, got.numerator) == ("2023/24", 1)  # pt4's December admission

@@ -75,3 +75,10 @@ def test_bad_input_is_named():
         stats.weighted_rate(10, -1, 3, 5)
     with pytest.raises(stats.StatsInputError, match="n"):
         stats.weighted_rate(10, 40, 3, 0)
+
+
+def test_events_weighing_nothing_take_the_limits_of_no_events():
+    """Two admissions of 0 bed days gave [0, 0]: 'significantly better' on nothing."""
+    none = stats.weighted_rate(0, 0, 0, 5)
+    zero_days = stats.weighted_rate(0, 0, 2, 5)
+    assert zero_days.upper == pytest.approx(none.upper) and zero_days.upper > 0

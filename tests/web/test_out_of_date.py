@@ -37,6 +37,8 @@ def test_out_of_date_values_say_why_and_what_brings_them_up_to_date(client):
 
 
 def test_public_pages_say_so_and_hold_back_downloads(client):
+    listing = client.get("/public").text
+    assert listing.count("out of date</strong>") == 1
     page = client.get(f"/public/indicators/{STALE}").text
     assert 'id="out-of-date"' in page and "download.csv" not in page
     for url in (f"/public/indicators/{STALE}/download.csv",
@@ -68,3 +70,18 @@ def test_a_failed_compute_changes_the_data_version_pages_are_cached_by(tmp_path)
         record_outcome(con, CURRENT, "column 'x' is not in the workspace's screening")
     with ws.connect(read_only=True) as con:
         assert data_version(con) != before
+
+
+def test_a_broken_workspace_definition_leaves_the_contract_pages_working(tmp_path):
+    """An unrelated broken file answered every contract page with a 400 naming it."""
+    from carepath.web.app import create_app
+
+    ws = build_workspace(tmp_path / "ws")
+    folder = ws.path / "indicators"
+    folder.mkdir(exist_ok=True)
+    (folder / "early_stage_all.yaml").write_text("id: early_stage_all\nversion: [\n")
+    with TestClient(create_app(ws)) as c:
+        assert login(c, "analyst").status_code == 303
+        assert c.get("/contracts").status_code == 200
+        page = c.get(f"/indicators/{STALE}").text
+        assert "its workspace definition file has problems" in page

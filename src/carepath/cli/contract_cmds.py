@@ -28,9 +28,10 @@ def _actor() -> str:
 
 def _load(file: Path, ws=None):
     from carepath.domain.contracts.definitions import load_contract
-    from carepath.indicators.library import load_library
+    from carepath.indicators.library import read_library
 
-    library = load_library(ws.definitions_dir("indicators") if ws else None)
+    # A broken workspace definition fails its own indicator, not every contract.
+    library, _ = read_library(ws.definitions_dir("indicators") if ws else None)
     contract, fw = load_contract(file, library)
     return contract, fw, library
 

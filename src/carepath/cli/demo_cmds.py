@@ -36,10 +36,10 @@ def _ensure_workspace(path: Path, seed: int) -> Workspace:
 
 def _compute(ws: Workspace) -> None:
     from carepath.engine.run import compute
-    from carepath.indicators.library import load_library
+    from carepath.indicators.library import read_library
 
-    outcomes = compute(ws, list(load_library(ws.definitions_dir("indicators")).values()),
-                       actor="demo")
+    library, _ = read_library(ws.definitions_dir("indicators"))  # as `carepath compute`
+    outcomes = compute(ws, list(library.values()), actor="demo")
     done = {s: sum(o.status == s for o in outcomes) for s in ("computed", "unchanged")}
     console.print(f"Indicators: {done['computed']} computed, {done['unchanged']} unchanged")
 

@@ -345,9 +345,9 @@ def _band_lookup() -> ir.Table:
                           "band_index": list(range(len(AGE_BANDS)))})
 
 
-def date_range(source: Source, count: Count) -> ir.Table:
-    table = source.table(dated_table(count))
-    return table.aggregate(first=table[count.date].min(), last=table[count.date].max())
+def date_range(source: Source, name: str, column: str) -> ir.Table:
+    table = source.table(name)
+    return table.aggregate(first=table[column].min(), last=table[column].max())
 
 
 def dated_table(count: Count) -> str:

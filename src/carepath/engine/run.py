@@ -91,13 +91,23 @@ def _context(con: duckdb.DuckDBPyConnection, source: cp.Source, config: dict) ->
 
 
 # ----- one indicator --------------------------------------------------------------------
+def _date_range(ctx: Context, table: str, column: str) -> pd.DataFrame:
+    # One scan per date column, not per indicator.
+    return _once(ctx, ("dates", table, column),
+                 lambda: cp.date_range(ctx.source, table, column).execute())
+
+
 def _periods(ctx: Context, defn: Definition):
-    table, column = cp.dated_table(defn.numerator), defn.numerator.date
-    rng = _once(ctx, ("dates", table, column),  # one scan per date column, not per indicator
-                lambda: cp.date_range(ctx.source, defn.numerator).execute())
+    count = defn.numerator
+    rng = _date_range(ctx, cp.dated_table(count), count.date)
     first, last = rng["first"].iloc[0], rng["last"].iloc[0]
     if pd.isna(first):
         return []
+    if count.dated_by is not None:  # and no later than the counted table's own data go
+        own = _date_range(ctx, count.table, count.dated_by.own_date)["last"].iloc[0]
+        if pd.isna(own):
+            return []
+        last = min(pd.Timestamp(last), pd.Timestamp(own))
     first, last = pd.Timestamp(first).date(), pd.Timestamp(last).date()
     if defn.mode != "in_period":
         first = first - LOOKBACK_FOR_STATE_MODES

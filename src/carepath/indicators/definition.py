@@ -97,6 +97,9 @@ class DatedBy(_Model):
     table: str = Field(description="The table holding the date, e.g. deaths.")
     on: str = Field(description="The other table's key, a column of the counted table too "
                     "(deaths' patient_id): each counted row takes its one row's date.")
+    own_date: str = Field(description="The counted table's own date (admission_date): "
+                          "periods end where its data end too, so admissions that lag the "
+                          "deaths do not make the last period read low.")
 
     _on = model_validator(mode="before")(_on_key)
 
@@ -201,6 +204,10 @@ class Governance(_Model):
         return self
 
 
+# Count fields added after definitions were first hashed (see Definition.content_hash).
+FIELDS_SINCE = ("dated_by",)
+
+
 class Definition(_Model):
     id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
     version: str
@@ -260,7 +267,14 @@ class Definition(_Model):
         return {"high_is_good": True, "low_is_good": False}.get(self.polarity)
 
     def content_hash(self) -> str:
-        canonical = json.dumps(self.model_dump(mode="json"), sort_keys=True)
+        data = self.model_dump(mode="json")
+        # Fields added to the language since hash only when given: a definition that does
+        # not use them keeps its hash, so its values are not called "definition changed".
+        for part in (data["numerator"], data.get("denominator")):
+            for name in FIELDS_SINCE:
+                if isinstance(part, dict) and part.get(name) is None:
+                    part.pop(name, None)
+        canonical = json.dumps(data, sort_keys=True)
         return hashlib.sha256(canonical.encode()).hexdigest()
 
     def tables(self) -> set[str]:
@@ -486,6 +500,9 @@ def _check_dated_by(count: Count, scope: dict[str, str], where: str) -> None:
     if count.until:
         raise ValidationError("until (a row stops counting) needs the counted table's own "
                               "date, not dated_by", where=f"{where}.until")
+    if scope.get(dated.own_date) != "date" or dated.own_date not in own:
+        raise ValidationError(f"own_date {dated.own_date!r} is not a date column of "
+                              f"{count.table}", where=f"{where}.dated_by.own_date")
 
 
 def check_semantics(defn: Definition) -> None:

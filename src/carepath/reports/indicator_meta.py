@@ -12,7 +12,7 @@ from pathlib import Path
 import duckdb
 
 from carepath.indicators.catalogue import describe_part
-from carepath.indicators.library import load_library
+from carepath.indicators.library import read_library
 
 
 def indicator_meta(con: duckdb.DuckDBPyConnection, workspace_dir: Path | None = None
@@ -21,7 +21,7 @@ def indicator_meta(con: duckdb.DuckDBPyConnection, workspace_dir: Path | None = 
     "source", "why", "version"} for every indicator that has values in the workspace."""
     ids = [r[0] for r in con.execute(
         "SELECT DISTINCT indicator_id FROM indicator_values ORDER BY 1").fetchall()]
-    library = load_library(Path(workspace_dir) / "indicators" if workspace_dir else None)
+    library, _ = read_library(Path(workspace_dir) / "indicators" if workspace_dir else None)
     out = {}
     for i in ids:
         d = library.get(i)

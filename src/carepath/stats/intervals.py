@@ -203,7 +203,8 @@ def weighted_rate(total, sum_sq, events, n, *, confidence: float = CONF_95,
     the number of events (exact below 10, Byar's from 10) moved by sqrt(sum_sq / events),
     the root mean square weight. Poisson limits on the total itself would treat every bed
     day as an independent event, far too narrow. With every weight 1 it is exactly
-    :func:`rate`; with no events, the value is 0 and the limits those of :func:`rate` on 0.
+    :func:`rate`; with a total of 0 (no events, or events weighing nothing), the value is 0 and the
+    limits those of :func:`rate` on 0.
     """
     confidence = check_confidence(confidence)
     multiplier = check_positive_scalar(multiplier, "multiplier")
@@ -218,6 +219,11 @@ def weighted_rate(total, sum_sq, events, n, *, confidence: float = CONF_95,
         weight = np.where(events > 0, np.sqrt(sum_sq / np.where(events > 0, events, 1)), 1.0)
         lower = np.maximum(total + weight * (low_events - events), 0.0)
         upper = total + weight * (high_events - events)
+    # Events that all weigh nothing (admissions of 0 bed days) carry no spread to scale: a
+    # zero-width interval would call the area significantly better. Their total is 0, as
+    # with no events, and takes the same limits.
+    nothing = total == 0
+    upper = np.where(nothing, poisson_count_limits(np.zeros_like(total), confidence)[1], upper)
     scale = multiplier / n
     return Interval(total * scale, lower * scale, upper * scale, METHOD_WEIGHTED, confidence)
 

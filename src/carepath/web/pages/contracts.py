@@ -21,7 +21,7 @@ from carepath.domain.contracts.data import ContractData, read_values
 from carepath.domain.contracts.definitions import Contract, Framework, load_contract
 from carepath.domain.contracts.registry import registered
 from carepath.errors import CarepathError
-from carepath.indicators.library import load_library
+from carepath.indicators.library import read_library
 from carepath.web.audit import record
 from carepath.web.db import get_con
 from carepath.web.render import NavItem, render
@@ -58,7 +58,8 @@ def may_see(who: Principal, contract: Contract) -> bool:
 
 def entries_for(request: Request) -> tuple[list[Entry], dict]:
     ws = request.app.state.ws
-    library = load_library(ws.definitions_dir("indicators"))
+    # A broken workspace definition fails its own indicator, not every contract page.
+    library, _ = read_library(ws.definitions_dir("indicators"))
     paths, example = registered(ws), False
     if not paths:
         paths, example = [EXAMPLES_DIR / f for f in EXAMPLE_FILES], True

@@ -65,8 +65,8 @@ def refuse_out_of_date(m: dict) -> None:
     """Figures out of date are not handed out for publication (as `export --public`
     refuses them); their page still shows them, marked."""
     if m.get("out_of_date"):
-        raise HTTPException(409, "These figures are out of date (newer data or a changed "
-                                 "definition has not been computed yet) and cannot be "
+        raise HTTPException(409, "These figures are out of date (they are not what the "
+                                 "latest data and definition give) and cannot be "
                                  "downloaded until they are computed again.")
 
 
