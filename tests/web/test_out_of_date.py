@@ -85,3 +85,12 @@ def test_a_broken_workspace_definition_leaves_the_contract_pages_working(tmp_pat
         assert c.get("/contracts").status_code == 200
         page = c.get(f"/indicators/{STALE}").text
         assert "its workspace definition file has problems" in page
+
+
+def test_practice_profiles_and_locality_rugs_mark_them(client):
+    practice = client.get("/practices/P1").text
+    assert practice.count("out of date</strong>") == 1  # early stage, not bowel screening
+    rug = client.get("/localities/L1").text
+    assert rug.count("(out of date)") == 1
+    profile = client.get("/api/v1/practices/P1/profile").json()["rows"]
+    assert {r["indicator_id"] for r in profile if r["out_of_date"]} == {STALE}

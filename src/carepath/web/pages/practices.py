@@ -79,7 +79,8 @@ def profile_rows(request: Request, con: duckdb.DuckDBPyConnection, code: str,
             r["pos"] = {k: _clamp(v) for k, v in r["pos"].items()}
         comps = {c["name"]: c["value"] for c in r["comparators"]}
         r.update(locality=comps.get("locality"), icb=comps.get("icb"),
-                 unit=meta[r["indicator_id"]].get("unit", ""))
+                 unit=meta[r["indicator_id"]].get("unit", ""),
+                 out_of_date=bool(meta[r["indicator_id"]].get("out_of_date")))
         if r["value_state"] != "published":
             r.update(lower95=None, upper95=None, numerator=None, denominator=None)
     return rows
