@@ -61,3 +61,14 @@ def test_a_funnel_without_limits_keeps_its_axis_title():
                               x_title="Deaths", y_title="Bed days per death")
     titles = {layer["encoding"]["y"].get("title") for layer in spec["layer"]}
     assert titles == {"Bed days per death"}
+
+
+def test_a_bar_chart_without_intervals_draws_no_interval_layer():
+    """Public bed days carry no interval: an empty rule layer made Vega warn of an
+    infinite extent."""
+    rows = [{"name": n, "value": v, "lower": None, "upper": None} for n, v in (("A", 1), ("B", 2))]
+    spec = charts.bar_with_intervals(rows, average=1.5, y_title="Bed days")
+    assert [layer["mark"]["type"] for layer in spec["layer"]] == ["bar", "rule"]
+    with_limits = [dict(r, lower=0.5, upper=3) for r in rows]
+    spec = charts.bar_with_intervals(with_limits, average=1.5, y_title="Bed days")
+    assert [layer["mark"]["type"] for layer in spec["layer"]] == ["bar", "rule", "rule"]

@@ -228,10 +228,11 @@ def bar_with_intervals(rows: Sequence[dict], *, average: float | None, y_title: 
                                   {"field": "value", "format": ".1f"},
                                   {"field": "lower", "format": ".1f"},
                                   {"field": "upper", "format": ".1f"}]}},
-        {"mark": {"type": "rule", "color": "#212B32"},
-         "encoding": {"y": y, "x": {"field": "lower", "type": "quantitative"},
-                      "x2": {"field": "upper"}}},
     ]
+    if any(r.get("lower") is not None for r in data):  # none published for some figures
+        layers.append({"mark": {"type": "rule", "color": "#212B32"},
+                       "encoding": {"y": y, "x": {"field": "lower", "type": "quantitative"},
+                                    "x2": {"field": "upper"}}})
     if average is not None:
         layers.append({"data": {"values": [{"avg": average}]},
                        "mark": {"type": "rule", "strokeDash": [4, 3], "color": "#212B32"},
