@@ -557,7 +557,8 @@ def test_bed_days_carry_the_interval_of_a_sum_over_admissions(small_ws):
             ("a2", "pt2", "emergency", d(2023, 11, 20), 5),
             ("a3", "pt2", "emergency", d(2023, 8, 1), 7),  # more than 90 days before death
             ("a4", "pt4", "emergency", d(2024, 1, 20), 20),
-            ("a5", "pt4", "elective", d(2024, 1, 25), 3)])
+            ("a5", "pt4", "elective", d(2024, 1, 25), 3),
+            ("a6", "pt0", "elective", d(2024, 4, 5), 1)])  # the data cover the year
     run(small_ws, "emergency_bed_days_last_90_days")
     got = values(small_ws, "emergency_bed_days_last_90_days")[("national", "all")]
     expected = stats.weighted_rate(35, 10**2 + 5**2 + 20**2, 3, 4)
@@ -589,7 +590,8 @@ def test_a_query_failing_inside_duckdb_is_reported_and_remembered(small_ws):
     with small_ws.transaction() as con:
         con.execute("ALTER TABLE admissions ALTER bed_days TYPE VARCHAR")
         con.execute("INSERT INTO admissions VALUES ('a1', 'pt2', 'T1', 'emergency', "
-                    "DATE '2023-11-01', NULL, 'n/a', NULL)")
+                    "DATE '2023-11-01', NULL, 'n/a', NULL), ('a2', 'pt0', 'T1', 'elective', "
+                    "DATE '2024-04-05', NULL, '1', NULL)")  # the data cover the year
     for _ in range(2):  # and again: the retry of a failed indicator runs it alone
         out = run(small_ws, "emergency_bed_days_last_90_days")["emergency_bed_days_last_90_days"]
         assert out.status == "failed" and "n/a" in out.message
