@@ -182,3 +182,16 @@ def test_a_changed_definition_or_a_dropped_table_makes_values_out_of_date(export
                                                         exported_ws.config()).items()}
     assert reasons == {"early_stage_known": "its definition changed since",
                        "usc_referral_isr": "table referrals is no longer in the workspace"}
+
+
+def test_out_of_date_says_whether_settings_or_carepath_changed(exported_ws, monkeypatch):
+    from carepath.engine import freshness
+
+    def reason(config):
+        with exported_ws.connect(read_only=True) as con:
+            return freshness.out_of_date(con, builtin(), config)["early_stage_known"].reason
+
+    config = exported_ws.config()
+    assert "groups of practices or national name" in reason({**config, "national_name": "X"})
+    monkeypatch.setattr(freshness, "ENGINE_REVISION", "later")
+    assert reason(config) == "Carepath's way of computing values changed since"

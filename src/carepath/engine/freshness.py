@@ -67,13 +67,15 @@ def settings_fingerprint(config: dict) -> str:
     """A fingerprint of the carepath.toml settings that shape every indicator's areas
     (groups of practices and the national name) and of the engine's revision. Kept with
     the values' loads, so changing either recomputes the values without --force."""
-    shaping = {"groups": config.get("groups") or {}, "national_name": national_name(config),
-               "engine": ENGINE_REVISION}
+    shaping = {"groups": config.get("groups") or {}, "national_name": national_name(config)}
     digest = hashlib.sha256(json.dumps(shaping, sort_keys=True, default=str).encode())
-    return f"{SETTINGS_PREFIX}{digest.hexdigest()[:SETTINGS_HEX_CHARS]}"
+    # Two tokens, so an out-of-date value can say which of the two changed.
+    return (f"{SETTINGS_PREFIX}{digest.hexdigest()[:SETTINGS_HEX_CHARS]};"
+            f"{ENGINE_PREFIX}{ENGINE_REVISION}")
 
 
 SETTINGS_PREFIX = "settings:"
+ENGINE_PREFIX = "engine:"
 SETTINGS_HEX_CHARS = 12
 
 
@@ -160,9 +162,11 @@ def _tables(con) -> set[str]:
 
 def _what_changed(stored: str, current: str, loads: pd.DataFrame) -> str:
     old, new = set(stored.split(";")), set(current.split(";"))
-    if {i for i in old ^ new if i.startswith(SETTINGS_PREFIX)}:
-        return ("the workspace's groups or national name, or Carepath's way of computing, "
-                "changed since")
+    changed = old ^ new
+    if any(i.startswith(ENGINE_PREFIX) for i in new & changed):
+        return "Carepath's way of computing values changed since"
+    if any(i.startswith(SETTINGS_PREFIX) for i in changed):
+        return "the workspace's groups of practices or national name changed since"
     tables = sorted(set(loads[loads.load_id.isin(new - old)].table_name))
     return f"data loaded since into {', '.join(tables)}" if tables else \
         "data they were computed from was replaced since"

@@ -517,7 +517,8 @@ INDICATOR_VALUES = Table(
                "from a true zero.", required=True),
         Column("value_note", "text", "Why a value is suppressed or missing."),
         Column("load_ids", "text", "Data loads used (; separated), then a fingerprint of the "
-               "settings that shape the areas (settings:...)."),
+               "settings that shape the areas (settings:...) and the engine's revision "
+               "(engine:...)."),
         Column("carepath_version", "text", "Carepath version that computed the row."),
         Column("computed_at", "timestamp", "When the row was computed."),
     ),
