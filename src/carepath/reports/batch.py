@@ -40,12 +40,20 @@ def choose_localities(ws: Workspace, name: str | None) -> list[profiles.Area]:
 MAX_WORKERS = os.cpu_count() or 1
 
 
-def _one_pack(ws_path: str, area: profiles.Area, out_dir: Path, pdf: bool) -> list[Path]:
-    ws = Workspace(Path(ws_path))
+def _out_of_date(ws: Workspace) -> dict[str, str]:
+    """Indicator id -> why its values are out of date: once per batch, not per pack (it
+    reads every indicator's provenance)."""
     definitions, unreadable = read_library(ws.definitions_dir("indicators"))
     with ws.connect(read_only=True) as con:
         stale = out_of_date(con, definitions, ws.config(), unreadable)
-        pack = locality_pack.build(con, area, {k: v.reason for k, v in stale.items()})
+    return {k: v.reason for k, v in stale.items()}
+
+
+def _one_pack(ws_path: str, area: profiles.Area, out_dir: Path, pdf: bool,
+              stale: dict[str, str]) -> list[Path]:
+    ws = Workspace(Path(ws_path))
+    with ws.connect(read_only=True) as con:
+        pack = locality_pack.build(con, area, stale)
     html = locality_pack.render_html(pack)
     base = out_dir / _slug(area.name)
     html_path = base.with_suffix(".html")
@@ -74,16 +82,17 @@ def generate(
         raise CarepathError(f"cannot create the output folder ({exc.strerror})",
                             where=str(out_dir)) from None
     workers = min(workers or MAX_WORKERS, len(targets))
+    stale = _out_of_date(ws)
     if workers <= 1:
         written = []
         for area in targets:
-            written += _one_pack(str(ws.path), area, out_dir, pdf)
+            written += _one_pack(str(ws.path), area, out_dir, pdf, stale)
             if progress:
                 progress(area.name)
         return written
     # 'spawn': a fresh interpreter per worker, so no DuckDB or chart-engine state is forked.
     with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
-        futures = [(area, pool.submit(_one_pack, str(ws.path), area, out_dir, pdf))
+        futures = [(area, pool.submit(_one_pack, str(ws.path), area, out_dir, pdf, stale))
                    for area in targets]
         written = []
         for area, future in futures:
