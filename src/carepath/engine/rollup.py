@@ -257,7 +257,7 @@ def _standardised(defn: Definition, cells: pd.DataFrame, level: float, years: np
         # a DSR for ages 40-79 weighs those bands only (divided by all of ESP2013 it was
         # half the rate). Events outside those ages leave the value missing, with a note.
         bands = list(_band_range(defn))
-        outside = np.delete(x, bands, axis=1).sum(axis=1) > 0
+        outside = events_outside_ages(defn, cells)
         x, n = x[:, bands], n[:, bands]
         ok = ~((x > 0) & (n <= 0)).any(axis=1) & (n.sum(axis=1) > 0) & ~outside
         safe_n = np.where(n > 0, n, 1.0)  # empty band with no events contributes 0
