@@ -59,7 +59,7 @@ def test_a_pack_says_which_figures_are_out_of_date(rug_workspace, tmp_path, monk
 
     html = batch.generate(rug_workspace, tmp_path / "a", locality="North Locality")[0]
     html = html.read_text()
-    assert 'id="out-of-date"' in html and "out of date: " in html
+    assert 'id="out-of-date"' in html and "<strong>out of date</strong>: " in html
     monkeypatch.setattr(batch, "out_of_date", lambda *a: {})
     html = batch.generate(rug_workspace, tmp_path / "b", locality="North Locality")[0]
     assert 'id="out-of-date"' not in html.read_text()
