@@ -317,6 +317,8 @@ def _one_line_rows(columns: list[pa.Array], rows: np.ndarray
     one value (they would otherwise vanish into it unseen)."""
     spans = None
     for col in columns:
+        if not _may_hold_line_breaks(col):
+            continue
         hit = pc.match_substring_regex(col, "[\r\n]")
         spans = hit if spans is None else pc.or_(spans, hit)
     if spans is None or not pc.any(spans).as_py():
@@ -325,6 +327,22 @@ def _one_line_rows(columns: list[pa.Array], rows: np.ndarray
     keep = pa.array(~mask)
     bad = [BadRow(int(n), SPANNING_LINES) for n in rows[mask]]
     return [pc.filter(c, keep) for c in columns], rows[~mask], bad
+
+
+LINE_BREAK_BYTES = (ord("\n"), ord("\r"))
+
+
+def _may_hold_line_breaks(col: pa.Array) -> bool:
+    """Whether any byte of the column's text is a line break: one pass over its data
+    buffer, far cheaper than a regular expression per value. A sliced column's buffer
+    may hold text outside the slice; that only sends it to the exact test."""
+    if not pa.types.is_string(col.type):
+        return True
+    data = col.buffers()[2]
+    if data is None:
+        return False
+    raw = np.frombuffer(data, dtype=np.uint8)
+    return any(bool((raw == b).any()) for b in LINE_BREAK_BYTES)
 
 
 def _number_rows(count: int, start: int, bad: list[BadRow]) -> tuple[np.ndarray, int, list[BadRow]]:

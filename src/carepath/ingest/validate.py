@@ -166,8 +166,10 @@ class Plan:
         return ("SELECT org_code, list({'f': valid_from, 't': valid_to}) AS ivs "
                 "FROM organisations GROUP BY org_code")
 
-    def typed_select(self, *, only_bad: bool = False) -> str:
-        """Staged values (the loader has already trimmed them) typed; empty text is NULL."""
+    def typed_select(self, *, for_checks: bool = True) -> str:
+        """Staged values (the loader has already trimmed them) typed; empty text is NULL.
+        ``for_checks``: with what only the checks read (the duplicate flag and the
+        organisations' open intervals), which rows going into the table do not need."""
         parts = ['s."__id"', 's."__row"', 's."__pre_column"', 's."__pre_value"',
                  's."__pre_reason"']
         for col in self.table.columns:
@@ -176,18 +178,15 @@ class Plan:
             expr = code_expr(col, raw) if col.codes and col.type == "text" else \
                 typed_expr(col, raw)
             parts.append(f"CAST({expr} AS {col.sql_type}) AS {q(col.name)}")
-        if self.table.key:
+        if self.table.key and for_checks:
             parts.append(f's."__id" IN (SELECT "__id" FROM {q(self.dups)}) AS "__dup"')
-        if self.org_intervals:
+        if self.org_intervals and for_checks:
             for col in self._org_columns():
                 raw = f"nullif(s.{q(col.name)}, '')" if col.name in self.present \
                     else "NULL"
                 parts.append(f"(SELECT o.ivs FROM {q(self.org_intervals)} o WHERE o.org_code = "
                              f"{raw}) AS {q('ivs:' + col.name)}")
-        select = f"SELECT {', '.join(parts)} FROM {q(self.stage)} s"
-        if only_bad:
-            select += f' WHERE s."__id" IN (SELECT "__id" FROM {q(self.bad_rows)})'
-        return select
+        return f"SELECT {', '.join(parts)} FROM {q(self.stage)} s"
 
     @property
     def dups(self) -> str:
@@ -206,8 +205,12 @@ class Plan:
         """Rows repeating the key of an earlier row of this chunk (from the narrow
         ``chunk_keys`` table, so it stays cheap)."""
         keys = ", ".join(f"k{i}" for i in range(len(self.table.key)))
+        # Only keys whose hash repeats can repeat (a cheap integer group-by), so the
+        # window that orders each key's rows runs over a handful of rows, not the chunk.
+        repeated = (f"SELECT h FROM {q(self.chunk_keys)} GROUP BY h HAVING count(*) > 1")
         return (f"SELECT \"__id\" FROM (SELECT \"__id\", row_number() OVER (PARTITION BY "
-                f"{keys} ORDER BY \"__id\") AS n FROM {q(self.chunk_keys)}) WHERE n > 1")
+                f"{keys} ORDER BY \"__id\") AS n FROM {q(self.chunk_keys)} "
+                f"SEMI JOIN ({repeated}) r USING (h)) WHERE n > 1")
 
     @property
     def existing(self) -> str:
@@ -252,8 +255,8 @@ class Plan:
 
     def remember_keys_sql(self) -> str:
         """The keys of this chunk's loaded rows, added to the hashes already seen."""
-        return (f"INSERT INTO {q(self.seen)} SELECT h FROM {q(self.chunk_keys)} WHERE "
-                f"\"__id\" NOT IN (SELECT \"__id\" FROM {q(self.bad_rows)})")
+        return (f"INSERT INTO {q(self.seen)} SELECT h FROM {q(self.chunk_keys)} "
+                f"ANTI JOIN {q(self.bad_rows)} b USING (\"__id\")")
 
     def problems(self) -> list[Check]:
         out = [Check('t."__pre_reason" IS NOT NULL', 't."__pre_column"', 't."__pre_value"',
@@ -382,17 +385,18 @@ class Plan:
         return f"{self.stage}_bad"
 
     def bad_rows_sql(self) -> str:
-        """Row numbers of bad rows: every rule as one cheap boolean, so good rows (most)
-        never build a problem list."""
+        """The bad rows, typed: every rule as one cheap boolean, so good rows (most)
+        never build a problem list, and the few bad rows are kept whole for
+        ``problems_sql`` rather than typed again from the chunk."""
         bad = " OR ".join(f"coalesce({c.cond}, FALSE)" for c in self.problems())
-        return f"SELECT \"__id\" FROM ({self.typed_select()}) t WHERE {bad}"
+        return f"SELECT * FROM ({self.typed_select()}) t WHERE {bad}"
 
     def problems_sql(self) -> str:
-        """(row, problem) for every problem of the bad rows only."""
+        """(row, problem) for every problem of the bad rows (from ``bad_rows_sql``)."""
         cases = ",\n  ".join(c.case() for c in self.problems())
         return (f"SELECT \"__row\", unnest(list_filter([\n  {cases}\n], lambda p: p IS NOT "
-                f"NULL)) AS p FROM ({self.typed_select(only_bad=True)}) t")
+                f"NULL)) AS p FROM {q(self.bad_rows)} t")
 
     def good_sql(self) -> str:
-        return (f"SELECT * FROM ({self.typed_select()}) t WHERE \"__id\" NOT IN "
-                f"(SELECT \"__id\" FROM {q(self.bad_rows)})")
+        return (f"SELECT * FROM ({self.typed_select(for_checks=False)}) t "
+                f"ANTI JOIN {q(self.bad_rows)} b USING (\"__id\")")
