@@ -141,12 +141,14 @@ def test_new_areas_or_their_settings_recompute_without_force(small_ws, change):
     assert run(small_ws, "early_stage_known")["early_stage_known"].status == "unchanged"
 
 
-def test_an_indicator_with_nothing_to_count_keeps_no_stale_values(small_ws):
+def test_an_indicator_with_nothing_to_count_keeps_no_stale_values(small_ws, tmp_path):
+    from carepath.ingest import load_files
+
     run(small_ws, "early_stage_known")
-    with small_ws.transaction() as con:  # as `load --replace` of a header-only file
-        con.execute("DELETE FROM tumours")
-        con.execute("INSERT INTO load_log VALUES ('load-3', 'tumours', 'empty.csv', NULL, 0, "
-                    "0, 0, 'test', TIMESTAMP '2024-07-01 00:00:00')")
+    empty = tmp_path / "empty.csv"
+    empty.write_text("tumour_id,patient_id,practice_code,icd10,tumour_group,stage,route,"
+                     "diagnosis_date\n", encoding="utf-8")
+    load_files(small_ws, "tumours", [empty], replace=True)
     outcome = run(small_ws, "early_stage_known")["early_stage_known"]
     assert outcome.status == "no_data" and "tumours" in outcome.message
     assert "earlier values removed" in outcome.message

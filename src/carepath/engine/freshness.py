@@ -21,6 +21,7 @@ from carepath.errors import CarepathError
 from carepath.indicators.definition import Definition
 from carepath.model.schema import TABLES_BY_NAME
 from carepath.workspace import Workspace
+from carepath.workspace.loads import data_loads
 
 # What the whole workspace is called unless carepath.toml names it.
 NATIONAL_NAME_DEFAULT = "All areas in the workspace"
@@ -121,7 +122,7 @@ def out_of_date(con, definitions: dict[str, Definition], config: dict,
     kept them, its definition, a table it reads, the settings or Carepath changed since.
     Judged from the values' own provenance and the record of failed computes, so this
     holds however they came to be stale. ``unreadable``: ids whose file has problems."""
-    loads = con.execute("SELECT table_name, load_id FROM load_log").df()
+    loads = data_loads(con)
     settings = settings_fingerprint(config)
     stored = con.execute(
         "SELECT indicator_id, count(DISTINCT (definition_hash, load_ids, carepath_version)), "

@@ -246,8 +246,7 @@ def _standardised(defn: Definition, cells: pd.DataFrame, level: float, years: np
     """cells carry per-band arrays in columns num_bands / den_bands (and exp for ISR).
     Rates over a registered population are per person-year, as crude rates are: a DSR or
     ISR over a quarter is per year, like the same indicator over a year."""
-    x = np.vstack(cells.num_bands.to_numpy())
-    n = np.vstack(cells.den_bands.to_numpy())
+    x, n = band_matrix(cells.num_bands), band_matrix(cells.den_bands)
     if not isinstance(defn.denominator, Population):
         years = np.ones(len(cells))
     n = n * years[:, None]
@@ -283,6 +282,14 @@ def _standardised(defn: Definition, cells: pd.DataFrame, level: float, years: np
     return out, "", ok
 
 
+def band_matrix(column: pd.Series) -> np.ndarray:
+    """Per-row band arrays as one (rows, bands) matrix: one concatenation, where
+    ``np.vstack`` checked each row's array on its own (seconds on England)."""
+    if column.empty:
+        return np.empty((0, len(AGE_BANDS)))
+    return np.concatenate(column.to_numpy()).reshape(len(column), -1)
+
+
 def _band_range(defn: Definition) -> range:
     den = defn.denominator
     return den.band_range() if isinstance(den, Population) else range(len(AGE_BANDS))
@@ -292,7 +299,7 @@ def events_outside_ages(defn: Definition, cells: pd.DataFrame) -> np.ndarray:
     """Cells of a DSR with events in age bands its population does not cover."""
     if defn.statistic != "dsr" or "num_bands" not in cells:
         return np.zeros(len(cells), bool)
-    x = np.vstack(cells.num_bands.to_numpy())
+    x = band_matrix(cells.num_bands)
     return np.delete(x, list(_band_range(defn)), axis=1).sum(axis=1) > 0
 
 

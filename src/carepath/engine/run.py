@@ -40,6 +40,7 @@ from carepath.indicators.periods import periods_between
 from carepath.model.codes import AGE_BANDS
 from carepath.model.schema import INDICATOR_VALUES
 from carepath.workspace import Workspace, derived
+from carepath.workspace.loads import data_loads
 
 # Breakdowns (sex, age band, deprivation ...) are not computed for single practices: the
 # counts are too small to read and too easy to disclose (Fingertips does the same).
@@ -83,7 +84,7 @@ def _context(con: duckdb.DuckDBPyConnection, source: cp.Source, config: dict) ->
     names = dict(con.execute("SELECT org_code, arg_max(name, valid_from) FROM organisations "
                              "GROUP BY 1").fetchall())
     names[rollup.NATIONAL] = national_name(config)
-    loads = con.execute("SELECT table_name, load_id FROM load_log").df()
+    loads = data_loads(con)
     for code, spec in (config.get("groups") or {}).items():
         names[str(code)] = spec.get("name", str(code)) if isinstance(spec, dict) else str(code)
     return Context(source, hierarchy, names, loads, practice_groups(config),
@@ -372,7 +373,7 @@ def _person_copies(ws: Workspace, definitions: list[Definition], force: bool
     copies are still true to the loads they name."""
     settings = settings_fingerprint(ws.config())
     with ws.transaction() as con:
-        loads = con.execute("SELECT table_name, load_id FROM load_log").df()
+        loads = data_loads(con)
         needs: dict[str, set[str]] = {}
         for defn in definitions:
             if not force and unchanged(con, defn, load_ids(loads, defn, settings)):

@@ -32,6 +32,7 @@ from carepath.ingest.readers import EXCEL_SUFFIXES, BadRow, Batch, FileFacts, op
 from carepath.ingest.validate import CROSS_RULES, Plan, q
 from carepath.model.schema import DATA_TABLES, INGEST_TABLES, Table
 from carepath.workspace import Workspace, derived
+from carepath.workspace.loads import REPLACE_ACTION
 
 NHS_COLUMN = "nhs_number"
 PATIENT_COLUMN = "patient_id"
@@ -48,8 +49,6 @@ CHUNK_ROWS = 1_000_000
 # Chunks read and prepared ahead while the database validates and inserts the last one:
 # one is enough to keep both cores busy, and memory stays at a few chunks.
 CHUNKS_AHEAD = 1
-# The audit action of `load --replace` emptying a table.
-REPLACE_ACTION = "replace table"
 
 
 @dataclass

@@ -24,6 +24,7 @@ import json
 import duckdb
 
 from carepath.model.schema import TABLES_BY_NAME
+from carepath.workspace.loads import data_loads
 
 PREFIX = "_with_person__"
 BOOKKEEPING = "_derived_tables"
@@ -52,12 +53,12 @@ def _ensure_bookkeeping(con: duckdb.DuckDBPyConnection) -> None:
 
 def _inputs(con: duckdb.DuckDBPyConnection, table: str) -> str:
     """What a copy of ``table`` was built from: both tables' loads and row counts."""
-    loads = con.execute(
-        "SELECT table_name, string_agg(load_id, ',' ORDER BY load_id) FROM load_log "
-        "WHERE table_name IN (?, ?) GROUP BY 1 ORDER BY 1", [table, PERSON_TABLE]).fetchall()
+    ids = data_loads(con, [table, PERSON_TABLE])
+    loads = [[name, ",".join(sorted(group.load_id))]
+             for name, group in sorted(ids.groupby("table_name"))]
     counts = [con.execute(f'SELECT count(*) FROM "{t}"').fetchone()[0]
               for t in (table, PERSON_TABLE)]
-    return json.dumps([[list(r) for r in loads], counts])
+    return json.dumps([loads, counts])
 
 
 def _columns(con: duckdb.DuckDBPyConnection, table: str) -> set[str]:

@@ -1,0 +1,58 @@
+"""Which loads make computed values out of date: one that changed the table's rows. A load
+whose every row was quarantined changed nothing an indicator reads (it marked them out of
+date until the next compute), unless it came with --replace, which emptied the table."""
+
+from __future__ import annotations
+
+from carepath.engine.freshness import out_of_date
+from carepath.engine.run import compute
+from carepath.indicators.library import builtin
+from carepath.ingest import load_files
+
+IDS = ("early_stage_known", "usc_referral_isr")
+HEADER = ("tumour_id,patient_id,practice_code,icd10,tumour_group,stage,route,diagnosis_date\n")
+
+
+def _stale(ws) -> dict:
+    lib = builtin()
+    with ws.connect(read_only=True) as con:
+        return out_of_date(con, {i: lib[i] for i in IDS}, ws.config())
+
+
+def _load(ws, tmp_path, rows: str, **kw):
+    path = tmp_path / f"tumours-{len(list(tmp_path.iterdir()))}.csv"
+    path.write_text(HEADER + rows, encoding="utf-8")
+    (res,) = load_files(ws, "tumours", [path], **kw)
+    return res
+
+
+def _computed(small_ws):
+    compute(small_ws, [builtin()[i] for i in IDS])
+    assert _stale(small_ws) == {}
+    return small_ws
+
+
+def test_a_load_that_quarantined_every_row_leaves_values_current(small_ws, tmp_path):
+    ws = _computed(small_ws)
+    res = _load(ws, tmp_path, "t99,pt0,P1,C50,breast,9,gp_referral,2023-06-01\n")
+    assert (res.rows_loaded, res.rows_quarantined) == (0, 1)
+    assert _stale(ws) == {}
+    assert {o.status for o in compute(ws, [builtin()[i] for i in IDS])} == {"unchanged"}
+
+
+def test_a_load_that_added_rows_makes_values_out_of_date(small_ws, tmp_path):
+    ws = _computed(small_ws)
+    res = _load(ws, tmp_path, "t99,pt0,P1,C50,breast,1,gp_referral,2023-06-01\n")
+    assert res.rows_loaded == 1
+    assert _stale(ws)["early_stage_known"].reason == "data loaded since into tumours"
+    assert "usc_referral_isr" not in _stale(ws)  # reads no tumours
+
+
+def test_a_replace_that_loaded_nothing_emptied_the_table_so_values_are_out_of_date(
+        small_ws, tmp_path):
+    ws = _computed(small_ws)
+    res = _load(ws, tmp_path, "t99,pt0,P1,C50,breast,9,gp_referral,2023-06-01\n", replace=True)
+    assert res.rows_loaded == 0
+    with ws.connect(read_only=True) as con:
+        assert con.execute("SELECT count(*) FROM tumours").fetchone()[0] == 0
+    assert _stale(ws)["early_stage_known"].reason == "data loaded since into tumours"
