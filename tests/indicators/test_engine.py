@@ -596,7 +596,9 @@ def test_a_query_failing_inside_duckdb_is_reported_and_remembered(small_ws):
                     "DATE '2024-04-05', NULL, '1', NULL)")  # the data cover the year
     for _ in range(2):  # and again: the retry of a failed indicator runs it alone
         out = run(small_ws, "emergency_bed_days_last_90_days")["emergency_bed_days_last_90_days"]
-        assert out.status == "failed" and "n/a" in out.message
+        assert out.status == "failed" and "bed_days" in out.message
+        assert "n/a" not in out.message  # a cell of the data is not quoted: it is stored
+        assert "string '…'" in out.message
     with small_ws.connect(read_only=True) as con:
         assert "emergency_bed_days_last_90_days" in last_failures(con)
 
@@ -618,3 +620,13 @@ def test_admissions_dated_by_death_stop_where_the_admissions_data_stop(small_ws)
     run(small_ws, "emergency_admissions_last_90_days")
     got = values(small_ws, "emergency_admissions_last_90_days")[("national", "all")]
     assert (got.period, got.numerator) == ("2023/24", 1)  # pt4's December admission
+
+
+def test_engine_messages_keep_names_and_hide_values():
+    from carepath.engine.freshness import without_values
+
+    message = ('Conversion Error: Could not convert string \'9434765919\' to INT32 in column '
+               '"bed_days" of "admissions"; date "31/02/2024"')
+    hidden = without_values(message)
+    assert "9434765919" not in hidden and "31/02/2024" not in hidden
+    assert '"bed_days"' in hidden and '"admissions"' in hidden

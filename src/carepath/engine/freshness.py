@@ -233,3 +233,18 @@ def missing_column(table_of: Callable[[str], object], defn: Definition, exc: Exc
             lacking.append(name)
     where = " or ".join(lacking) if lacking else "its tables"
     return f"column {column!r} is not in the workspace's {where} (needed by {defn.id})"
+
+
+# A quoted token in an engine's message: a column or table name, or a value from the data.
+_QUOTED = re.compile(r"(['\"])([^'\"]*)\1")
+HIDDEN_VALUE = "…"
+
+
+def without_values(message: str) -> str:
+    """The message with every quoted value from the data hidden ("Could not convert string
+    '…' to DOUBLE ... column bed_days"): it is stored, shown on pages and printed, and a
+    cell may hold anything. Names of the data model's tables and columns stay, as they say
+    where the problem is."""
+    names = set(TABLES_BY_NAME) | {c for t in TABLES_BY_NAME.values() for c in t.column_names}
+    return _QUOTED.sub(lambda m: m.group(0) if m.group(2) in names else
+                       f"{m.group(1)}{HIDDEN_VALUE}{m.group(1)}", message)

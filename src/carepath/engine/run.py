@@ -32,6 +32,7 @@ from carepath.engine.freshness import (
     record_outcome,
     settings_fingerprint,
     unchanged,
+    without_values,
 )
 from carepath.errors import CarepathError
 from carepath.indicators.definition import STANDARDISED_STATISTICS as STANDARDISED
@@ -469,7 +470,11 @@ def _timed(ctx: Context, defn: Definition):
         return defn, None, (f"table {str(exc).strip()!r} is not in the workspace "
                             f"(needed by {defn.id})"), time.perf_counter() - started
     except (CarepathError, duckdb.Error, ibis.common.exceptions.IbisError) as exc:
-        return defn, None, missing_column(ctx.source.table, defn, exc) or str(exc).splitlines()[0], \
+        first_line = str(exc).splitlines()[0]
+        # DuckDB's messages can quote a cell of the data; Carepath's and Ibis's quote the
+        # definition, which the reader needs to see.
+        message = without_values(first_line) if isinstance(exc, duckdb.Error) else first_line
+        return defn, None, missing_column(ctx.source.table, defn, exc) or message, \
             time.perf_counter() - started
 
 
