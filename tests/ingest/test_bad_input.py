@@ -380,5 +380,29 @@ def test_a_quote_left_open_cannot_swallow_the_lines_after_it_unseen(ws, tmp_path
     res = load(ws, write(tmp_path / "quote.csv", text))
     assert (res.rows_read, res.rows_loaded, res.rows_quarantined) == (2, 1, 1)
     (reason,) = rows(ws, "SELECT reason FROM quarantine WHERE row_number = 2")[0]
-    assert reason.startswith("a value runs over several lines")
+    assert reason.startswith("a value runs over 3 lines of the file")
     assert rows(ws, "SELECT org_code FROM organisations") == [("A4",)]
+    assert any("2 lines of the file were read into other rows" in w for w in res.warnings)
+
+
+@pytest.mark.parametrize("where", [2, 50])
+def test_a_quote_never_closed_refuses_the_file_instead_of_swallowing_its_end(ws, tmp_path,
+                                                                           where):
+    """The rest of the file vanished into one quarantined row: read 1, loaded 0, exit 0."""
+    lines = [f'A{i},{chr(34) if i == where else ""}Practice {i},practice,2020-01-01'
+             for i in range(2, 200)]
+    path = write(tmp_path / "open.csv", ORG_HEADER + "\n".join(lines) + "\n")
+    with pytest.raises(ValidationError) as refused:
+        load(ws, path)
+    assert f"row {where}" in str(refused.value) and "never closed" in str(refused.value)
+    assert f"{200 - where:,} lines" in str(refused.value)
+    assert rows(ws, "SELECT count(*) FROM organisations") == [(0,)]
+
+
+def test_a_row_joined_to_the_next_by_a_stray_quote_says_how_many_lines_it_took(ws, tmp_path):
+    text = ORG_HEADER + 'A1,"One,practice\n2020-01-01,x",practice,2020-01-01,extra\n' \
+        'A2,Two,practice,2020-01-01\n'
+    res = load(ws, write(tmp_path / "joined.csv", text))
+    assert (res.rows_read, res.rows_loaded, res.rows_quarantined) == (2, 1, 1)
+    (reason,) = rows(ws, "SELECT reason FROM quarantine WHERE row_number = 2")[0]
+    assert "2 lines of the file read as this one row" in reason

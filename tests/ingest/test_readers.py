@@ -39,4 +39,4 @@ def test_a_value_broken_by_a_carriage_return_alone_is_refused(ws, tmp_path):
     res = load(ws, write(tmp_path / "cr.csv", text))
     assert (res.rows_read, res.rows_loaded, res.rows_quarantined) == (2, 1, 1)
     (reason,) = rows(ws, "SELECT reason FROM quarantine WHERE row_number = 2")[0]
-    assert reason.startswith("a value runs over several lines")
+    assert reason.startswith("a value runs over 2 lines of the file")

@@ -227,6 +227,12 @@ def _stage_and_load(con: duckdb.DuckDBPyConnection, ws: Workspace, table: Table,
         result.reasons[f"{column or '(row)'}: {reason}"] = n
     for ref in sorted(_referenced(table) - plan.check_references - {table.name}):
         result.warnings.append(f"references to {ref} not checked: {ref} is empty")
+    joined = sum(b.lines - 1 for b in bad)
+    if joined:
+        result.warnings.append(f"{joined:,} lines of the file were read into other rows by "
+                               "quotes left open (those rows are quarantined, each saying how "
+                               "many lines it took), so fewer rows were read than the file "
+                               "has lines")
     if blank[0]:
         result.warnings.append(f"{blank[0]:,} blank rows skipped (every field empty: layout, "
                                "not data)")

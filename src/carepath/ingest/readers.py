@@ -52,14 +52,17 @@ ENCODINGS = {"utf-8": "utf-8", "utf8": "utf-8", "utf-8-sig": "utf-8",
              "cp1252": "cp1252", "windows-1252": "cp1252", "latin-1": "latin-1"}
 
 
-SPANNING_LINES = ("a value runs over several lines: a quote left open joins the lines after "
-                  "it into this row; close the quote and load the file again")
+SPANNING_LINES = ("a value runs over {lines:,} lines of the file: a quote left open joins the "
+                  "lines after it into this row; close the quote and load the file again")
+# A line break as any file writes one.
+LINE_BREAK = re.compile(r"\r\n|\r|\n")
 
 
 @dataclass(frozen=True)
 class BadRow:
     row_number: int
     reason: str
+    lines: int = 1  # lines of the file read as this one row (a quote left open joins them)
 
 
 @dataclass
@@ -244,11 +247,21 @@ def read_csv(path: Path, *, encoding: str, delimiter: str | None = None,
 def _csv_batches(path: Path, encoding: str, delim: str, names: list[str],
                  length: int | None = None, quotes: bool = True) -> Iterator[Batch]:
     bad: list[BadRow] = []
+    never_closed: list[tuple[int, int]] = []  # (row, lines from it to the end of the file)
 
     def on_invalid(row: pacsv.InvalidRow) -> str:
-        bad.append(BadRow(row.number or -1, f"row has {row.actual_columns} fields, the "
-                          f"header has {row.expected_columns} (wrong delimiter, stray "
-                          "quote or truncated line?)"))
+        lines = len(LINE_BREAK.findall(row.text.rstrip("\r\n"))) + 1
+        fields = (f"row has {row.actual_columns} fields, the header has "
+                  f"{row.expected_columns}")
+        if lines > 1 and row.text.count('"') % 2:
+            # Quoting joins lines only inside quotes, so an odd count here is a quote never
+            # closed: every line after it vanished into this one row.
+            never_closed.append((row.number or -1, lines))
+        reason = (f"{fields} and {lines:,} lines of the file read as this one row: a quote "
+                  "left open joins the lines after it; close the quote and load the file "
+                  "again") if lines > 1 else \
+            f"{fields} (wrong delimiter, stray quote or truncated line?)"
+        bad.append(BadRow(row.number or -1, reason, lines))
         return "skip"
 
     try:
@@ -267,6 +280,7 @@ def _csv_batches(path: Path, encoding: str, delim: str, names: list[str],
         except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
             raise ValidationError(_arrow_message(exc), where=f"{path}, after row {next_row - 1}"
                                   ) from None
+        _refuse_never_closed(path, never_closed)
         rows, next_row, batch_bad = _number_rows(batch.num_rows, next_row, bad)
         bad = [b for b in bad if b not in batch_bad]
         read = len(rows)
@@ -277,8 +291,18 @@ def _csv_batches(path: Path, encoding: str, delim: str, names: list[str],
             batch_bad = batch_bad + spanning
         yield Batch(dict(zip(names, columns, strict=True)), rows, batch_bad,
                     blank_rows=blank)
+    _refuse_never_closed(path, never_closed)  # the parser may have found nothing else
     if bad:
         yield Batch({n: pa.array([], pa.string()) for n in names}, np.empty(0, np.int64), bad)
+
+
+def _refuse_never_closed(path: Path, never_closed: list[tuple[int, int]]) -> None:
+    if never_closed:
+        row, lines = never_closed[0]
+        raise ValidationError(
+            f"a quote opened in this row is never closed, so the {lines:,} lines from there "
+            "to the end of the file read as one row; nothing was loaded: close the quote and "
+            "load the file again", where=f"{path}, row {row}")
 
 
 def _open_csv(path, encoding: str, delim: str, names: list[str], on_invalid):
@@ -325,7 +349,12 @@ def _one_line_rows(columns: list[pa.Array], rows: np.ndarray
         return columns, rows, []
     mask = pc.fill_null(spans, False).to_numpy(zero_copy_only=False)
     keep = pa.array(~mask)
-    bad = [BadRow(int(n), SPANNING_LINES) for n in rows[mask]]
+    # Lines of the file each such row took: one more than the breaks in all its values.
+    breaks = sum(pc.fill_null(pc.count_substring_regex(pc.filter(c, pa.array(mask)),
+                                                       LINE_BREAK.pattern), 0).to_numpy()
+                 for c in columns)
+    bad = [BadRow(int(n), SPANNING_LINES.format(lines=int(b) + 1), int(b) + 1)
+           for n, b in zip(rows[mask], breaks, strict=True)]
     return [pc.filter(c, keep) for c in columns], rows[~mask], bad
 
 
