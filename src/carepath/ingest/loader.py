@@ -192,6 +192,7 @@ def _stage_and_load(con: duckdb.DuckDBPyConnection, ws: Workspace, table: Table,
         con.execute(f"CREATE TEMP TABLE {q(plan.org_intervals)} AS {plan.org_intervals_sql()}")
     if table.key:
         con.execute(f"CREATE TEMP TABLE {q(plan.seen)} AS {plan.seen_sql()}")
+        con.execute(plan.bad_keys_ddl())
     bad: list[BadRow] = []
     key = ws.secret() if NHS_COLUMN in colmap else b""
     staged = 0
@@ -330,6 +331,7 @@ def _load_chunk(con: duckdb.DuckDBPyConnection, plan: Plan, chunk: pa.Table,
                                   where=src)
         if table.key:
             con.execute(plan.remember_keys_sql())
+            con.execute(plan.remember_bad_keys_sql())
         result.rows_loaded += loaded
         # On failure the load's transaction rolls back, temp tables with it.
         for temp in temps:

@@ -202,15 +202,40 @@ class Plan:
         return keys
 
     def dups_sql(self) -> str:
-        """Rows repeating the key of an earlier row of this chunk (from the narrow
-        ``chunk_keys`` table, so it stays cheap)."""
+        """Rows repeating the key of an earlier row of this load: of this chunk, or of a
+        row quarantined from an earlier chunk or file (whichever chunk the repeat falls
+        in, it is a duplicate; a repeat of a loaded row is found as already in the table).
+        From the narrow ``chunk_keys`` table, so it stays cheap."""
         keys = ", ".join(f"k{i}" for i in range(len(self.table.key)))
         # Only keys whose hash repeats can repeat (a cheap integer group-by), so the
         # window that orders each key's rows runs over a handful of rows, not the chunk.
         repeated = (f"SELECT h FROM {q(self.chunk_keys)} GROUP BY h HAVING count(*) > 1")
         return (f"SELECT \"__id\" FROM (SELECT \"__id\", row_number() OVER (PARTITION BY "
                 f"{keys} ORDER BY \"__id\") AS n FROM {q(self.chunk_keys)} "
-                f"SEMI JOIN ({repeated}) r USING (h)) WHERE n > 1")
+                f"SEMI JOIN ({repeated}) r USING (h)) WHERE n > 1 UNION "
+                f"SELECT c.\"__id\" FROM {q(self.chunk_keys)} c SEMI JOIN "
+                f"{q(self.bad_keys)} x ON c.h = x.h AND {self._same_key('x')}")
+
+    def _same_key(self, other: str) -> str:
+        """The chunk's key (``c.k0`` ...) equals ``other``'s, an empty optional part
+        equal to an empty one (a NULL = NULL test is never true)."""
+        return " AND ".join(f"{other}.k{i} IS NOT DISTINCT FROM c.k{i}"
+                            for i in range(len(self.table.key)))
+
+    @property
+    def bad_keys(self) -> str:
+        """Keys of the rows of this load quarantined so far (one table for the load's
+        transaction, shared by its files and chunks)."""
+        return f"__load_bad_keys_{self.table.name}"
+
+    def bad_keys_ddl(self) -> str:
+        cols = ", ".join(f"k{i} {self.table.column(k).sql_type}"
+                         for i, k in enumerate(self.table.key))
+        return f"CREATE TEMP TABLE IF NOT EXISTS {q(self.bad_keys)} (h UBIGINT, {cols})"
+
+    def remember_bad_keys_sql(self) -> str:
+        return (f"INSERT INTO {q(self.bad_keys)} SELECT * EXCLUDE (\"__id\") FROM "
+                f"{q(self.chunk_keys)} SEMI JOIN {q(self.bad_rows)} b USING (\"__id\")")
 
     @property
     def existing(self) -> str:
@@ -237,8 +262,13 @@ class Plan:
         typed = [f"CAST({e} AS {self.table.column(k).sql_type})"
                  for e, k in zip(self._typed_keys(), self.table.key, strict=True)]
         aliased = ", ".join(f"{e} AS k{i}" for i, e in enumerate(typed))
+        # A row lacking a required part of its key is quarantined for that, and repeats
+        # nothing: two rows without an event_id are not duplicates of each other.
+        complete = " AND ".join(f"{e} IS NOT NULL" for e, k in zip(typed, self.table.key,
+                                                                  strict=True)
+                                if self.table.column(k).required) or "TRUE"
         return (f"SELECT s.\"__id\", {self._key_hash(typed)} AS h, {aliased} "
-                f"FROM {q(self.stage)} s")
+                f"FROM {q(self.stage)} s WHERE {complete}")
 
     def existing_candidates_sql(self) -> str:
         """Rows whose key hash is already in the target: a superset of the rows whose key
@@ -249,7 +279,8 @@ class Plan:
     def existing_sql(self, candidates: str) -> str:
         """Candidate rows whose key really is in the target (earlier loads, earlier
         chunks)."""
-        on = " AND ".join(f"x.{q(k)} = c.k{i}" for i, k in enumerate(self.table.key))
+        on = " AND ".join(f"x.{q(k)} IS NOT DISTINCT FROM c.k{i}"
+                          for i, k in enumerate(self.table.key))
         return (f"SELECT DISTINCT c.\"__id\" FROM {q(candidates)} c "
                 f"JOIN {q(self.table.name)} x ON {on}")
 
