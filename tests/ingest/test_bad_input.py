@@ -151,6 +151,18 @@ def test_identifiable_values_are_masked_in_errors(ws_orgs, tmp_path):
     assert nhs not in str(exc.value) and "943*******" in str(exc.value)
 
 
+def test_nhs_numbers_in_other_columns_are_masked_in_the_quarantine(ws_orgs, tmp_path):
+    """Shown in full before: grouped by no-break spaces or dots, or right after letters."""
+    written = ["100\u00a0000\u00a00427", "NHS1000000427", "100.000.0427"]
+    text = "org_code,name,org_type,valid_from\n" + "".join(
+        f"X{i},Name,{w},2020-01-01\n" for i, w in enumerate(written))
+    load(ws_orgs, write(tmp_path / "o.csv", text))  # not an organisation type: shown
+    shown = [r[0] for r in rows(ws_orgs, "SELECT masked_value FROM quarantine "
+                                         "WHERE column_name = 'org_type'")]
+    assert len(shown) == 3 and all("100*******" in s for s in shown)
+    assert "0427" not in repr(shown)
+
+
 def test_unknown_file_type_and_old_xls(ws, tmp_path):
     with pytest.raises(ValidationError, match="unknown file type"):
         load(ws, write(tmp_path / "a.json", "{}"))

@@ -29,7 +29,8 @@ def test_a_repeat_of_a_quarantined_rows_key_is_a_duplicate_in_any_chunk(ws, tmp_
         "E4,P1,hna,2024-01-01\nE2,P1,hna,2024-01-02\n"
     res = load_files(ws, "care_events", [write(tmp_path / "e.csv", text)])[0]
     assert (res.rows_read, res.rows_loaded, res.rows_quarantined) == (5, 3, 2)
-    assert [r[1:] for r in _reasons(ws) if r[1] == 6][0][1].startswith(DUPLICATE)
+    (reason,) = [r[2] for r in _reasons(ws) if r[1] == 6]
+    assert reason.startswith(DUPLICATE)
     assert rows(ws, "SELECT event_id FROM care_events ORDER BY 1") == [("E1",), ("E3",),
                                                                        ("E4",)]
 

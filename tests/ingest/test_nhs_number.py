@@ -49,10 +49,41 @@ def test_pseudonym_is_keyed_stable_and_not_the_number():
     assert "9434765919" not in a and len(a) == 1 + nn.PSEUDONYM_HEX_CHARS
 
 
-def test_mask_keeps_three_characters():
+def test_mask_keeps_three_characters_and_never_more_than_a_third():
     assert nn.mask("9434765919") == "943*******"
-    assert nn.mask("ab") == "ab"
+    assert nn.mask("P1") == "**"  # kept whole before: a short id shown unmasked
+    assert nn.mask("P123") == "P***"
     assert nn.mask(None) is None
+
+
+@given(st.text(max_size=40))
+def test_a_masked_value_shows_at_most_a_third_of_it(value):
+    shown = nn.mask(value)
+    assert len(shown) == len(value.strip())
+    assert len(shown.rstrip("*")) <= max(len(value.strip()) // 3, 0) or "*" not in shown
+
+
+# How NHS numbers turned up unmasked inside other columns (a user test).
+IN_TEXT = ["100\u00a0000\u00a00427", "NHS1000000427", "100.000.0427", "x-943 476 5919-y",
+           "9434765919,9434765919", "9434765919"]
+
+
+def test_nhs_numbers_inside_text_are_masked_however_written():
+    for text in IN_TEXT:
+        masked = nn.mask_in_text(text)
+        assert not any(run in masked.replace("\u00a0", "").replace(".", "").replace(" ", "")
+                       for run in ("1000000427", "9434765919")), (text, masked)
+        assert "*******" in masked
+    assert nn.mask_in_text("12345678901 and 01234 567890") == "12345678901 and 01234 567890"
+
+
+def test_a_number_grouped_by_no_break_spaces_is_pseudonymised_like_the_plain_one():
+    """Refused as 'NHS number not valid' on the fast path (RE2's \\s is ASCII only)."""
+    import pyarrow as pa
+
+    got = nn.Pseudonymiser(b"k" * 32).array(
+        pa.array(["100\u00a0000\u00a00427", "100\u202f000\u202f0427", "1000000427"]))
+    assert got.null_count == 0 and len(set(got.to_pylist())) == 1
 
 
 @given(st.binary(min_size=1, max_size=100), NINE_DIGITS)

@@ -37,7 +37,7 @@ from carepath.workspace.loads import REPLACE_ACTION
 NHS_COLUMN = "nhs_number"
 PATIENT_COLUMN = "patient_id"
 # A printed NHS number: ten digits, perhaps grouped 3-3-4.
-NHS_LIKE = r"^\s*\d{3}[\s-]?\d{3}[\s-]?\d{4}\s*$"
+NHS_LIKE = rf"^\s*{nhs_number.NHS_SHAPED}\s*$"
 PRE_COLUMNS = ("__pre_column", "__pre_value", "__pre_reason")
 # Problems quoted in the message of a load refused by --strict / --max-errors.
 PROBLEMS_QUOTED = 5

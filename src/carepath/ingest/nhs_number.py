@@ -21,20 +21,32 @@ NHS_NUMBER_DIGITS = 10
 CHECK_MODULUS = 11
 # Weights 10..2 applied to the first nine digits (NHS Data Dictionary).
 CHECK_WEIGHTS = tuple(range(10, 1, -1))
-# Characters people put between the 3-3-4 groups of a printed NHS number.
-SEPARATORS = re.compile(r"[\s\-]")
+# Spaces people (and spreadsheets: no-break, figure and narrow no-break spaces) put between
+# the 3-3-4 groups of a printed NHS number. Written out, as DuckDB's and Arrow's regular
+# expressions (RE2) take \s for ASCII spaces only.
+SPACES = " \u00a0\u2007\u202f"
+SEPARATORS = re.compile(rf"[\s{SPACES}\-]")
 # Hex characters kept from the HMAC: 64 bits is ample against collisions in a
 # population of tens of millions while keeping ids short.
 PSEUDONYM_HEX_CHARS = 16
 PSEUDONYM_PREFIX = "p"
 # How many leading characters of an identifying value a masked form keeps.
 MASK_KEEP = 3
+# ... and never more than one in this many of them.
+MASK_SHARE = 3
 MASK_CHAR = "*"
-# Ten digits standing alone, perhaps grouped 3-3-4: how an NHS number appears inside other
-# text. Masked wherever a value is shown, valid check digit or not (a mistyped number still
-# points at a person). Written for Python's re and DuckDB's RE2 alike.
-NHS_IN_TEXT = r"\b(\d{3})[ -]?\d{3}[ -]?\d{4}\b"
+# An NHS number as a value on its own: ten digits, perhaps grouped 3-3-4.
+NHS_SHAPED = rf"\d{{3}}[{SPACES}\-]?\d{{3}}[{SPACES}\-]?\d{{4}}"
+# How an NHS number appears inside other text: ten digits not part of a longer run of
+# digits, whatever is around them ('NHS9434765919'), perhaps grouped by spaces, dashes or
+# dots. Masked wherever a value is shown, valid check digit or not (a mistyped number still
+# points at a person). Written for Python's re and DuckDB's RE2 alike (which has no
+# look-behind, so the characters around the digits are groups 1 and 3).
+NHS_IN_TEXT = rf"(^|\D)(\d{{3}})[{SPACES}.\-]?\d{{3}}[{SPACES}.\-]?\d{{4}}(\D|$)"
 NHS_IN_TEXT_MASKED = MASK_CHAR * (NHS_NUMBER_DIGITS - MASK_KEEP)
+# A match takes the character after it, so a number right after another is masked by a
+# second pass.
+MASK_PASSES = 2
 
 
 def normalise(raw: str) -> str:
@@ -71,12 +83,15 @@ def problem(raw: str | None) -> str | None:
 def looks_like_nhs_number(value: str) -> bool:
     """A value shaped like an NHS number, ten digits perhaps grouped 3-3-4, whether or not
     its check digit is right (used to refuse raw numbers where a pseudonym is expected)."""
-    return re.fullmatch(NHS_IN_TEXT, value.strip()) is not None
+    return re.fullmatch(NHS_SHAPED, value.strip()) is not None
 
 
 def mask_in_text(text: str) -> str:
     """``text`` with every NHS-number-shaped run of digits masked: ``943*******``."""
-    return re.sub(NHS_IN_TEXT, lambda m: m.group(1) + NHS_IN_TEXT_MASKED, text)
+    for _ in range(MASK_PASSES):
+        text = re.sub(NHS_IN_TEXT, lambda m: m.group(1) + m.group(2) + NHS_IN_TEXT_MASKED +
+                      m.group(3), text)
+    return text
 
 
 def pseudonym(digits: str, key: bytes) -> str:
@@ -134,8 +149,10 @@ def valid_mask(digits: pa.Array) -> np.ndarray:
 
 
 def mask(value: str | None) -> str | None:
-    """Keep the first few characters and star the rest: ``9434765919`` -> ``943*******``."""
+    """Keep the first few characters and star the rest: ``9434765919`` -> ``943*******``;
+    never more than a third of a short value (``P1`` -> ``**``)."""
     if value is None:
         return None
     text = str(value).strip()
-    return text[:MASK_KEEP] + MASK_CHAR * max(len(text) - MASK_KEEP, 0)
+    keep = min(MASK_KEEP, len(text) // MASK_SHARE)
+    return text[:keep] + MASK_CHAR * (len(text) - keep)

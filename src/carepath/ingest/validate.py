@@ -31,7 +31,6 @@ TRUE_WORDS = ("true", "t", "yes", "y", "1")
 FALSE_WORDS = ("false", "f", "no", "n", "0")
 # Longest value shown in the quarantine table: a 100 MB cell stays out of it.
 SHOWN_CHARS = 60
-MASK_KEEP = 3
 # Columns whose values are never shown unmasked.
 ALWAYS_MASKED = frozenset({"nhs_number", "patient_id", "respondent_id"})
 # Columns that may hold a future date (a closing date, a due date).
@@ -111,12 +110,15 @@ def code_expr(col: Column, raw: str) -> str:
 
 
 def shown(col_name: str, raw: str, identifying: bool) -> str:
-    if identifying or col_name in ALWAYS_MASKED:
-        return (f"CASE WHEN {raw} IS NULL THEN NULL ELSE left({raw}, {MASK_KEEP}) || "
-                f"repeat('*', greatest(length({raw}) - {MASK_KEEP}, 0)) END")
+    if identifying or col_name in ALWAYS_MASKED:  # as nhs_number.mask
+        keep = f"least({nhs_number.MASK_KEEP}, length({raw}) // {nhs_number.MASK_SHARE})"
+        return (f"CASE WHEN {raw} IS NULL THEN NULL ELSE left({raw}, {keep}) || "
+                f"repeat('*', length({raw}) - {keep}) END")
     # An NHS number typed into any other column is masked too.
-    safe = (f"regexp_replace({raw}, '{nhs_number.NHS_IN_TEXT}', "
-            f"'\\1{nhs_number.NHS_IN_TEXT_MASKED}', 'g')")
+    safe = raw
+    for _ in range(nhs_number.MASK_PASSES):
+        safe = (f"regexp_replace({safe}, '{nhs_number.NHS_IN_TEXT}', "
+                f"'\\1\\2{nhs_number.NHS_IN_TEXT_MASKED}\\3', 'g')")
     return (f"CASE WHEN length({raw}) > {SHOWN_CHARS} THEN left({safe}, {SHOWN_CHARS}) || "
             f"'... (' || length({raw}) || ' characters)' ELSE {safe} END")
 
