@@ -51,6 +51,9 @@ def test_a_key_with_an_empty_optional_part_is_found_again(ws, tmp_path):
         write(tmp_path / "h2.csv", HNA_HEADER + "H1,physical,,7\nH1,physical,Pain,3\n")])[0]
     assert (res.rows_loaded, res.rows_quarantined) == (1, 1)
     assert "already in hna_concerns" in _reasons(ws)[0][2]
+    # The whole key is shown, each part named: the first part alone did not find the row.
+    assert rows(ws, "SELECT masked_value FROM quarantine") == [
+        ("event_id=H1, domain=physical, concern=(empty)",)]
     assert rows(ws, "SELECT count(*) FROM hna_concerns WHERE concern IS NULL") == [(1,)]
 
 
@@ -60,3 +63,11 @@ def test_rows_without_their_key_are_not_duplicates_of_each_other(ws, tmp_path):
     assert res.rows_quarantined == 3
     reasons = [r[2] for r in _reasons(ws)]
     assert reasons == ["required value missing"] * 3
+
+
+def test_a_key_with_a_person_in_it_is_shown_masked(ws, tmp_path):
+    text = "patient_id,practice_code,entry_date\npabcdef0123456789,A1,2024-01-01\n" \
+        "pabcdef0123456789,A1,2024-01-01\n"
+    load_files(ws, "eol_register", [write(tmp_path / "r.csv", text)])
+    (shown,) = rows(ws, "SELECT masked_value FROM quarantine WHERE reason LIKE 'duplicate%'")
+    assert shown == ("patient_id=pab**************, entry_date=2024-01-01",)

@@ -384,7 +384,7 @@ class Plan:
         cols = ", ".join(self.table.key)
         first = self.table.key[0]
         in_table = f't."__id" IN (SELECT "__id" FROM {q(self.existing)})'
-        key_shown = shown(first, f"t.{q('raw:' + first)}", False)
+        key_shown = self._key_shown()
         return [
             problem('t."__dup"', first, key_shown,
                     lit(f"duplicate of an earlier row in this load (same {cols})")),
@@ -393,6 +393,16 @@ class Plan:
                         "file, by another file of this load or by an earlier load (load "
                         "--replace empties the table first)")),
         ]
+
+    def _key_shown(self) -> str:
+        """The key as shown: its one value, or each part named ("domain=physical,
+        concern=(empty)") so the rows it repeats can be found; masked as each column is."""
+        parts = [(k, shown(k, f"t.{q('raw:' + k)}", self.table.column(k).identifying))
+                 for k in self.table.key]
+        if len(parts) == 1:
+            return parts[0][1]
+        named = [f"{lit(k + '=')} || coalesce({sql}, '(empty)')" for k, sql in parts]
+        return f"concat_ws(', ', {', '.join(named)})"
 
     def _order_problems(self) -> list[Check]:
         out = []
