@@ -240,9 +240,13 @@ def _latest_related(rows: ir.Table, other: ir.Table, count: Count, rel) -> ir.Ta
 
 
 def filtered_rows(source: Source, defn: Definition, count: Count, periods: Periods,
-                  group_by: tuple[str, ...] = ()) -> ir.Table:
-    """Rows that count, one per (row, period) they fall in, with ``period`` attached."""
-    rows = _base(source, defn, count, columns_read(defn, count, group_by))
+                  group_by: tuple[str, ...] = (), *, values: tuple[str, ...] = ()
+                  ) -> ir.Table:
+    """Rows that count, one per (row, period) they fall in, with ``period`` attached,
+    carrying the columns ``values`` read (by default ``count.value``'s)."""
+    columns = set().union(*(columns_read(defn, count.model_copy(update={"value": v}),
+                                         group_by) for v in values or (count.value,)))
+    rows = _base(source, defn, count, columns)
     rows = _attach_periods(rows, periods, defn, count)
     if count.where:
         rows = rows.filter(expr.to_ibis(expr.parse(count.where),
@@ -254,27 +258,51 @@ def filtered_rows(source: Source, defn: Definition, count: Count, periods: Perio
     return rows
 
 
-def aggregate_count(source: Source, defn: Definition, count: Count, periods: Periods,
-                    group_by: tuple[str, ...] = ()) -> ir.Table:
-    rows = filtered_rows(source, defn, count, periods, group_by)
+def _metrics(rows: ir.Table, value: str) -> dict[str, ir.Value]:
+    """What counting ``value`` over ``rows`` gives, by the names the roll-up sums."""
+    kind, _, col = value.partition(":")
+    if kind == "rows":
+        return {"n": rows.count().cast("float64")}
+    if kind == "distinct":
+        return {"n": rows[col].nunique().cast("float64")}
+    values = rows[col].cast("float64")
+    if kind == "sum":
+        # A sum's rows are events weighing their value (an admission its bed days): its
+        # interval needs how many there were and their squares (stats.weighted_rate).
+        return {"n": values.sum(), "n_events": values.count().cast("float64"),
+                "n_sq": (values * values).sum()}
+    return {"n": values.count().cast("float64"), "total": values.sum(),
+            "total_sq": (values * values).sum()}
+
+
+# What counting a value gives (see _metrics), and how the i-th value of a scan counting
+# several names them: "n__1", "n_events__1" ...
+METRICS = ("n", "n_events", "n_sq", "total", "total_sq")
+VALUE_SUFFIX = "__"
+
+
+def aggregate_values(source: Source, defn: Definition, count: Count, periods: Periods,
+                     group_by: tuple[str, ...], values: tuple[str, ...]) -> ir.Table:
+    """One scan of ``count``'s rows counting each of ``values`` (``count.value`` is not
+    read): admissions counted and their bed days summed, a screening programme's people
+    screened and eligible. Metrics are suffixed with the value's place (``n__0``); groups
+    are the same for every value, as every value is counted over the same rows."""
+    rows = filtered_rows(source, defn, count, periods, group_by, values=values)
     keys = {"period": rows.period, "unit": rows[defn.attribution_col]}
     for col in group_by:
         keys[col] = (_age_band_index(rows, count)
                      if col == "age_band" else rows[col].cast("string"))
-    kind, _, col = count.value.partition(":")
-    if kind == "rows":
-        metrics = {"n": rows.count().cast("float64")}
-    elif kind == "distinct":
-        metrics = {"n": rows[col].nunique().cast("float64")}
-    else:
-        values = rows[col].cast("float64")
-        # A sum's rows are events weighing their value (an admission its bed days): its
-        # interval needs how many there were and their squares (stats.weighted_rate).
-        metrics = {"n": values.sum(), "n_events": values.count().cast("float64"),
-                   "n_sq": (values * values).sum()} if kind == "sum" else {
-            "n": values.count().cast("float64"), "total": values.sum(),
-            "total_sq": (values * values).sum()}
+    metrics = {f"{name}{VALUE_SUFFIX}{i}": metric for i, value in enumerate(values)
+               for name, metric in _metrics(rows, value).items()}
     return rows.group_by(**keys).aggregate(**metrics)
+
+
+def aggregate_count(source: Source, defn: Definition, count: Count, periods: Periods,
+                    group_by: tuple[str, ...] = ()) -> ir.Table:
+    counted = aggregate_values(source, defn, count, periods, group_by, (count.value,))
+    suffix = f"{VALUE_SUFFIX}0"
+    return counted.rename({c.removesuffix(suffix): c for c in counted.columns
+                           if c.endswith(suffix)})
 
 
 def pairable(defn: Definition) -> bool:
