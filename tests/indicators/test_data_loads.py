@@ -56,3 +56,23 @@ def test_a_replace_that_loaded_nothing_emptied_the_table_so_values_are_out_of_da
     with ws.connect(read_only=True) as con:
         assert con.execute("SELECT count(*) FROM tumours").fetchone()[0] == 0
     assert _stale(ws)["early_stage_known"].reason == "data loaded since into tumours"
+
+
+def test_a_reissue_that_removed_rows_and_loaded_none_makes_values_out_of_date(small_ws,
+                                                                              tmp_path):
+    """`load-source --replace` removes the rows whose keys a file reissues: with every
+    reissued row quarantined the table lost rows, yet the values read as current."""
+    from carepath.model.codes import AGE_BANDS
+    from carepath.sources._run import Part, run_parts
+
+    ws = _computed(small_ws)
+    records = [(i + 2, {"practice_code": "P1", "quarter_start": "2023-04-01", "sex": sex,
+                        "age_band": band, "population": "-1"})
+               for i, (sex, band) in enumerate((s, b) for s in "MF" for b in AGE_BANDS)]
+    reissue = tmp_path / "pop.csv"
+    reissue.write_text("x\n", encoding="utf-8")
+    (res,) = run_parts(ws, "test", [Part("registered_population", reissue, lambda: records)],
+                       replace=True)
+    assert res.rows_loaded == 0 and res.rows_quarantined == len(records)
+    assert _stale(ws)["usc_referral_isr"].reason == \
+        "data loaded since into registered_population"

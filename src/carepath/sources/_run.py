@@ -18,6 +18,7 @@ from carepath.ingest.readers import HASH_CHUNK, Batch, FileFacts, inspect, line_
 from carepath.ingest.validate import code_expr, typed_expr
 from carepath.model.schema import TABLES_BY_NAME, Table
 from carepath.workspace import Workspace
+from carepath.workspace.loads import REPLACE_ROWS_ACTION
 
 # Records per batch handed to the loader.
 RECORDS_PER_BATCH = 100_000
@@ -89,8 +90,6 @@ def run_parts(ws: Workspace, source: str, parts: list[Part], *, replace: bool = 
     return results
 
 
-# The audit action of `load-source --replace` removing rows a file reissues.
-REPLACE_ROWS_ACTION = "replace rows"
 _REPLACED_KEYS = "__replaced_keys"
 
 
