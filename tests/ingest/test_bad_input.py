@@ -411,6 +411,30 @@ def test_a_quote_never_closed_refuses_the_file_instead_of_swallowing_its_end(ws,
     assert rows(ws, "SELECT count(*) FROM organisations") == [(0,)]
 
 
+@pytest.mark.parametrize("last_row", [
+    'A3,"Three,practice,2020-01-01',  # the quote in the second column: too few fields
+    'A3,Three,practice,"2020-01-01',  # in the last: the joined row has every field
+    'A3,Three 5" tall,"practice,2020-01-01',  # a stray quote too: the quotes are even
+])
+def test_a_quote_never_closed_is_refused_wherever_it_opens(ws, tmp_path, last_row):
+    """Found by a code review: a quote opened in the last column, or after a stray quote
+    in an unquoted value, still took the rest of the file into one quarantined row."""
+    text = ORG_HEADER + "A2,Two,practice,2020-01-01\n" + last_row + \
+        "\nA4,Four,practice,2020-01-01\nA5,Five,practice,2020-01-01\n"
+    with pytest.raises(ValidationError) as refused:
+        load(ws, write(tmp_path / "open.csv", text))
+    assert "row 3" in str(refused.value) and "the 3 lines from there" in str(refused.value)
+    assert rows(ws, "SELECT count(*) FROM organisations") == [(0,)]
+
+
+def test_a_stray_quote_before_a_closed_value_over_lines_does_not_refuse_the_file(ws, tmp_path):
+    """The uneven quotes of this row were read as a quote never closed."""
+    text = ORG_HEADER + 'A2,Two 5" tall,"multi\nline",practice,2020-01-01\n' \
+        "A3,Three,practice,2020-01-01\nA4,Four,practice,2020-01-01\n"
+    res = load(ws, write(tmp_path / "stray.csv", text))
+    assert (res.rows_read, res.rows_loaded, res.rows_quarantined) == (3, 2, 1)
+
+
 def test_a_row_joined_to_the_next_by_a_stray_quote_says_how_many_lines_it_took(ws, tmp_path):
     text = ORG_HEADER + 'A1,"One,practice\n2020-01-01,x",practice,2020-01-01,extra\n' \
         'A2,Two,practice,2020-01-01\n'

@@ -247,21 +247,19 @@ def read_csv(path: Path, *, encoding: str, delimiter: str | None = None,
 def _csv_batches(path: Path, encoding: str, delim: str, names: list[str],
                  length: int | None = None, quotes: bool = True) -> Iterator[Batch]:
     bad: list[BadRow] = []
-    never_closed: list[tuple[int, int]] = []  # (row, lines from it to the end of the file)
+    spanning: list[BadRow] = []  # rows running over lines, wherever found
 
     def on_invalid(row: pacsv.InvalidRow) -> str:
         lines = len(LINE_BREAK.findall(row.text.rstrip("\r\n"))) + 1
         fields = (f"row has {row.actual_columns} fields, the header has "
                   f"{row.expected_columns}")
-        if lines > 1 and row.text.count('"') % 2:
-            # Quoting joins lines only inside quotes, so an odd count here is a quote never
-            # closed: every line after it vanished into this one row.
-            never_closed.append((row.number or -1, lines))
         reason = (f"{fields} and {lines:,} lines of the file read as this one row: a quote "
                   "left open joins the lines after it; close the quote and load the file "
                   "again") if lines > 1 else \
             f"{fields} (wrong delimiter, stray quote or truncated line?)"
         bad.append(BadRow(row.number or -1, reason, lines))
+        if lines > 1:
+            spanning.append(bad[-1])
         return "skip"
 
     try:
@@ -280,29 +278,33 @@ def _csv_batches(path: Path, encoding: str, delim: str, names: list[str],
         except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
             raise ValidationError(_arrow_message(exc), where=f"{path}, after row {next_row - 1}"
                                   ) from None
-        _refuse_never_closed(path, never_closed)
         rows, next_row, batch_bad = _number_rows(batch.num_rows, next_row, bad)
         bad = [b for b in bad if b not in batch_bad]
         read = len(rows)
         columns, rows = _without_blank_rows([batch.column(i) for i in range(len(names))], rows)
         blank = read - len(rows)
         if quotes:
-            columns, rows, spanning = _one_line_rows(columns, rows)
-            batch_bad = batch_bad + spanning
+            columns, rows, joined = _one_line_rows(columns, rows)
+            batch_bad = batch_bad + joined
+            spanning.extend(joined)
         yield Batch(dict(zip(names, columns, strict=True)), rows, batch_bad,
                     blank_rows=blank)
-    _refuse_never_closed(path, never_closed)  # the parser may have found nothing else
+    last_row = max([next_row - 1, *(b.row_number for b in bad)])
+    _refuse_never_closed(path, spanning, last_row)
     if bad:
         yield Batch({n: pa.array([], pa.string()) for n in names}, np.empty(0, np.int64), bad)
 
 
-def _refuse_never_closed(path: Path, never_closed: list[tuple[int, int]]) -> None:
-    if never_closed:
-        row, lines = never_closed[0]
-        raise ValidationError(
-            f"a quote opened in this row is never closed, so the {lines:,} lines from there "
-            "to the end of the file read as one row; nothing was loaded: close the quote and "
-            "load the file again", where=f"{path}, row {row}")
+def _refuse_never_closed(path: Path, spanning: list[BadRow], last_row: int) -> None:
+    """Refuse a file whose last row runs over lines: a quote opened there and never closed
+    took every line after it into that row, and they would be lost unseen (whatever the
+    quotes in the row, which a stray one in an unquoted value makes uneven)."""
+    for bad in spanning:
+        if bad.row_number == last_row:
+            raise ValidationError(
+                f"a quote opened in this row is never closed, so the {bad.lines:,} lines from "
+                "there to the end of the file read as one row; nothing was loaded: close the "
+                "quote and load the file again", where=f"{path}, row {bad.row_number}")
 
 
 def _open_csv(path, encoding: str, delim: str, names: list[str], on_invalid):
@@ -350,9 +352,10 @@ def _one_line_rows(columns: list[pa.Array], rows: np.ndarray
     mask = pc.fill_null(spans, False).to_numpy(zero_copy_only=False)
     keep = pa.array(~mask)
     # Lines of the file each such row took: one more than the breaks in all its values.
-    breaks = sum(pc.fill_null(pc.count_substring_regex(pc.filter(c, pa.array(mask)),
-                                                       LINE_BREAK.pattern), 0).to_numpy()
-                 for c in columns)
+    # (Not the break ending the file, which a value running to its end takes too.)
+    breaks = sum(pc.fill_null(pc.count_substring_regex(
+        pc.utf8_rtrim(pc.filter(c, pa.array(mask)), characters="\r\n"), LINE_BREAK.pattern),
+        0).to_numpy() for c in columns)
     bad = [BadRow(int(n), SPANNING_LINES.format(lines=int(b) + 1), int(b) + 1)
            for n, b in zip(rows[mask], breaks, strict=True)]
     return [pc.filter(c, keep) for c in columns], rows[~mask], bad
