@@ -622,6 +622,22 @@ def test_admissions_dated_by_death_stop_where_the_admissions_data_stop(small_ws)
     assert (got.period, got.numerator) == ("2023/24", 1)  # pt4's December admission
 
 
+@pytest.mark.parametrize(("message", "shown"), [
+    ("Could not convert string 'Mr O'Neil 9434765919' to DOUBLE",
+     "Could not convert string '…' to DOUBLE"),
+    ('Could not convert string \'see "GP" 9434765919\' to DOUBLE in "bed_days"',
+     'Could not convert string \'…\' to DOUBLE in "bed_days"'),
+    ("Could not convert string 'first line of a cell", "Could not convert string '…'"),
+    ("Type INT64 with value 9434765919 can't be cast", "Type INT64 with value … can't be cast"),
+])
+def test_values_holding_quotes_or_line_breaks_are_hidden_whole(message, shown):
+    """Found by a code review: a value with a quote in it showed its end (and an NHS
+    number), an unquoted number was shown as it was."""
+    from carepath.engine.freshness import without_values
+
+    assert without_values(message) == shown
+
+
 def test_engine_messages_keep_names_and_hide_values():
     from carepath.engine.freshness import without_values
 

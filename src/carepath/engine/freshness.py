@@ -235,16 +235,40 @@ def missing_column(table_of: Callable[[str], object], defn: Definition, exc: Exc
     return f"column {column!r} is not in the workspace's {where} (needed by {defn.id})"
 
 
-# A quoted token in an engine's message: a column or table name, or a value from the data.
-_QUOTED = re.compile(r"(['\"])([^'\"]*)\1")
+# A quoted name in an engine's message: kept when it is one of the data model's.
+_QUOTED_NAME = re.compile(r"(['\"])([A-Za-z_][A-Za-z0-9_]*)\1")
+QUOTES = ("'", '"')
+# A run of digits this long may be an identifier (an NHS number has ten), not a count.
+LONG_DIGITS = re.compile(r"\d{6,}")
 HIDDEN_VALUE = "…"
 
 
 def without_values(message: str) -> str:
-    """The message with every quoted value from the data hidden ("Could not convert string
-    '…' to DOUBLE ... column bed_days"): it is stored, shown on pages and printed, and a
-    cell may hold anything. Names of the data model's tables and columns stay, as they say
-    where the problem is."""
+    """The message with every value from the data hidden ("Could not convert string '…'
+    to DOUBLE ... column bed_days"): it is stored, shown on pages and printed, and a cell
+    may hold anything, quotes and line breaks too. Quoted names of the data model's tables
+    and columns stay, as they say where the problem is; anything else quoted is hidden from
+    the first quote to the last of its kind (or to the end, if it is never closed), and so
+    is any long run of digits."""
     names = set(TABLES_BY_NAME) | {c for t in TABLES_BY_NAME.values() for c in t.column_names}
-    return _QUOTED.sub(lambda m: m.group(0) if m.group(2) in names else
-                       f"{m.group(1)}{HIDDEN_VALUE}{m.group(1)}", message)
+    kept: list[str] = []
+
+    def keep(match: re.Match) -> str:
+        if match.group(2) not in names:
+            return match.group(0)
+        kept.append(match.group(0))
+        return f"\x00{len(kept) - 1}\x00"
+
+    text = _QUOTED_NAME.sub(keep, message)
+    for quote in QUOTES:
+        # Not an apostrophe inside a word ("can't", "O'Neil"): a quote opens after
+        # something other than a letter or digit, and closes before one.
+        opening = re.search(rf"(?<![A-Za-z0-9]){quote}", text)
+        if opening is None:
+            continue
+        closing = [m.start() for m in re.finditer(rf"{quote}(?![A-Za-z0-9])", text)
+                   if m.start() > opening.start()]
+        end = closing[-1] + 1 if closing else len(text)
+        text = f"{text[:opening.start()]}{quote}{HIDDEN_VALUE}{quote}{text[end:]}"
+    text = LONG_DIGITS.sub(HIDDEN_VALUE, text)
+    return re.sub("\x00(\\d+)\x00", lambda m: kept[int(m.group(1))], text)
