@@ -163,6 +163,15 @@ def test_nhs_numbers_in_other_columns_are_masked_in_the_quarantine(ws_orgs, tmp_
     assert "0427" not in repr(shown)
 
 
+@pytest.mark.parametrize("raw", ["943.476.5919", "9434 765 919", "943-476-5919"])
+def test_a_patient_id_that_is_an_nhs_number_however_split_is_refused(ws_orgs, tmp_path, raw):
+    """Dotted and 4-3-3 numbers loaded into patient_id unrefused and were stored raw."""
+    text = f"patient_id,sex,year_of_birth,practice_code\n{raw},M,1950,A81001\n"
+    res = load(ws_orgs, write(tmp_path / "p.csv", text), table="patients")
+    assert res.rows_loaded == 0 and res.rows_quarantined == 1
+    assert "5919" not in repr(rows(ws_orgs, "SELECT * FROM quarantine"))
+
+
 def test_unknown_file_type_and_old_xls(ws, tmp_path):
     with pytest.raises(ValidationError, match="unknown file type"):
         load(ws, write(tmp_path / "a.json", "{}"))

@@ -378,7 +378,7 @@ def _resolve_columns(table: Table, names: list[str], mapping: Mapping, source: s
     if missing:
         hint = ""
         if len(names) == 1:
-            shown = nhs_number.mask_in_text(names[0][:60])
+            shown = nhs_number.mask_in_text(names[0])[:60]  # masked whole, then cut
             question = ("is the data on another sheet? name it with `excel: {sheet: ...}` "
                         "in a mapping" if Path(source).suffix.lower() in EXCEL_SUFFIXES
                         else "is the delimiter right?")

@@ -35,14 +35,19 @@ MASK_KEEP = 3
 # ... and never more than one in this many of them.
 MASK_SHARE = 3
 MASK_CHAR = "*"
-# An NHS number as a value on its own: ten digits, perhaps grouped 3-3-4.
-NHS_SHAPED = rf"\d{{3}}[{SPACES}\-]?\d{{3}}[{SPACES}\-]?\d{{4}}"
+# Characters people put between the digits of an NHS number in text: spaces of any kind,
+# tabs, dashes, dots, slashes, underscores; one or two of them.
+_BETWEEN = rf"[\s{SPACES}./_\-]{{0,2}}"
+# An NHS number as a value on its own: ten digits, however split.
+NHS_SHAPED = rf"\d(?:{_BETWEEN}\d){{9}}"
 # How an NHS number appears inside other text: ten digits not part of a longer run of
-# digits, whatever is around them ('NHS9434765919'), perhaps grouped by spaces, dashes or
-# dots. Masked wherever a value is shown, valid check digit or not (a mistyped number still
-# points at a person). Written for Python's re and DuckDB's RE2 alike (which has no
-# look-behind, so the characters around the digits are groups 1 and 3).
-NHS_IN_TEXT = rf"(^|\D)(\d{{3}})[{SPACES}.\-]?\d{{3}}[{SPACES}.\-]?\d{{4}}(\D|$)"
+# digits, whatever is around them ('NHS9434765919'), grouped 3-3-4 by any of those
+# characters or split anywhere by spaces ('9434 765 919'). Masked wherever a value is
+# shown, valid check digit or not (a mistyped number still points at a person). Written for
+# Python's re and DuckDB's RE2 alike (which has no look-behind, so the characters around the
+# digits are groups 1 and 3).
+NHS_IN_TEXT = (rf"(^|\D)(\d{{3}})(?:{_BETWEEN}\d{{3}}{_BETWEEN}\d{{4}}|"
+               rf"(?:[\s{SPACES}]{{0,2}}\d){{7}})(\D|$)")
 NHS_IN_TEXT_MASKED = MASK_CHAR * (NHS_NUMBER_DIGITS - MASK_KEEP)
 # A match takes the character after it, so a number right after another is masked by a
 # second pass.
