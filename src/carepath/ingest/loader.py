@@ -28,9 +28,17 @@ import pyarrow.compute as pc
 from carepath.errors import ValidationError
 from carepath.ingest import hierarchy, nhs_number
 from carepath.ingest.mapping import Mapping
-from carepath.ingest.readers import EXCEL_SUFFIXES, BadRow, Batch, FileFacts, open_file
-from carepath.ingest.validate import CROSS_RULES, Plan, q
-from carepath.model.schema import DATA_TABLES, INGEST_TABLES, Table
+from carepath.ingest.readers import (
+    EXCEL_SUFFIXES,
+    VALUE_OVER_LINES,
+    BadRow,
+    Batch,
+    FileFacts,
+    lines_of,
+    open_file,
+)
+from carepath.ingest.validate import ALWAYS_MASKED, CROSS_RULES, SHOWN_CHARS, Plan, q
+from carepath.model.schema import DATA_TABLES, INGEST_TABLES, Column, Table
 from carepath.workspace import Workspace, derived
 from carepath.workspace.loads import REPLACE_ACTION
 
@@ -413,10 +421,28 @@ def _prepare(batch: Batch, table: Table, colmap: dict[str, str], mapping: Mappin
                                 for v in arr.to_pylist()], pa.string())
             if c == PATIENT_COLUMN:
                 arr = _refuse_raw_nhs_numbers(arr, pre)
+            if colmap[c] in batch.line_breaks:
+                _refuse_values_over_lines(table.column(c), arr, pre)
             cols[c] = arr
     for name, values in zip(PRE_COLUMNS, pre, strict=True):
         cols[name] = pa.array(values, pa.string())
     return pa.table(cols)
+
+
+def _refuse_values_over_lines(col: Column, arr: pa.Array, pre: list[list]) -> None:
+    """A value of a column Carepath loads that runs over lines (once trimmed) is refused:
+    no column of the data model holds more than one."""
+    hit = pc.fill_null(pc.match_substring_regex(arr, "[\r\n]"), False).to_numpy(
+        zero_copy_only=False)
+    for i in np.flatnonzero(hit):
+        if pre[2][i] is not None:
+            continue  # one reason from here is enough: the row is refused
+        value = arr[i].as_py()
+        flat = value.replace("\r\n", "\n").replace("\r", "\n").replace("\n", " / ")
+        shown = nhs_number.mask(value) if col.identifying or col.name in ALWAYS_MASKED \
+            else nhs_number.mask_in_text(flat)[:SHOWN_CHARS]
+        pre[0][i], pre[1][i] = col.name, shown
+        pre[2][i] = VALUE_OVER_LINES.format(lines=lines_of(value))
 
 
 def _pseudonymise(arr: pa.Array, key: bytes, pre: list[list]) -> pa.Array:

@@ -54,6 +54,10 @@ ENCODINGS = {"utf-8": "utf-8", "utf8": "utf-8", "utf-8-sig": "utf-8",
 
 SPANNING_LINES = ("a value runs over {lines:,} lines of the file: a quote left open joins the "
                   "lines after it into this row; close the quote and load the file again")
+# A value over several lines that holds no rows of the file: a line break typed in a cell.
+# Fine in a column Carepath does not load (free-text notes); refused in one it does.
+VALUE_OVER_LINES = ("a value runs over {lines:,} lines of the file: no column of the data "
+                    "model holds more than one line (a line break typed in the cell?)")
 # A line break as any file writes one.
 LINE_BREAK = re.compile(r"\r\n|\r|\n")
 
@@ -73,6 +77,9 @@ class Batch:
     rows: np.ndarray
     bad_rows: list[BadRow] = field(default_factory=list)
     blank_rows: int = 0  # records with every field empty, dropped as layout
+    # Header name -> which rows' values in it run over lines without holding rows of the
+    # file (see _rows_over_lines): refused by the loader if it loads the column.
+    line_breaks: dict[str, np.ndarray] = field(default_factory=dict)
 
     @property
     def num_rows(self) -> int:
@@ -250,16 +257,17 @@ def _csv_batches(path: Path, encoding: str, delim: str, names: list[str],
     spanning: list[BadRow] = []  # rows running over lines, wherever found
 
     def on_invalid(row: pacsv.InvalidRow) -> str:
-        lines = len(LINE_BREAK.findall(row.text.rstrip("\r\n"))) + 1
         fields = (f"row has {row.actual_columns} fields, the header has "
                   f"{row.expected_columns}")
-        reason = (f"{fields} and {lines:,} lines of the file read as this one row: a quote "
-                  "left open joins the lines after it; close the quote and load the file "
-                  "again") if lines > 1 else \
-            f"{fields} (wrong delimiter, stray quote or truncated line?)"
-        bad.append(BadRow(row.number or -1, reason, lines))
-        if lines > 1:
+        if swallows_rows(row.text, delim, len(names)):
+            lines = lines_of(row.text)
+            bad.append(BadRow(row.number or -1, f"{fields} and {lines:,} lines of the file "
+                              "read as this one row: a quote left open joins the lines after "
+                              "it; close the quote and load the file again", lines))
             spanning.append(bad[-1])
+        else:
+            bad.append(BadRow(row.number or -1, f"{fields} (wrong delimiter, stray quote or "
+                              "truncated line?)"))
         return "skip"
 
     try:
@@ -283,12 +291,13 @@ def _csv_batches(path: Path, encoding: str, delim: str, names: list[str],
         read = len(rows)
         columns, rows = _without_blank_rows([batch.column(i) for i in range(len(names))], rows)
         blank = read - len(rows)
+        marks: dict[str, np.ndarray] = {}
         if quotes:
-            columns, rows, joined = _one_line_rows(columns, rows)
+            columns, rows, joined, marks = _rows_over_lines(columns, rows, names, delim)
             batch_bad = batch_bad + joined
             spanning.extend(joined)
         yield Batch(dict(zip(names, columns, strict=True)), rows, batch_bad,
-                    blank_rows=blank)
+                    blank_rows=blank, line_breaks=marks)
     last_row = max([next_row - 1, *(b.row_number for b in bad)])
     _refuse_never_closed(path, spanning, last_row)
     if bad:
@@ -336,29 +345,53 @@ def _without_blank_rows(columns: list[pa.Array], rows: np.ndarray
     return [pc.filter(c, keep) for c in columns], rows[keep.to_numpy(zero_copy_only=False)]
 
 
-def _one_line_rows(columns: list[pa.Array], rows: np.ndarray
-                   ) -> tuple[list[pa.Array], np.ndarray, list[BadRow]]:
-    """Rows with a value running over lines are refused: no column of the data model holds
-    more than one line, so it is a quote left open, which swallows the lines after it into
-    one value (they would otherwise vanish into it unseen)."""
-    spans = None
-    for col in columns:
-        if not _may_hold_line_breaks(col):
-            continue
-        hit = pc.match_substring_regex(col, "[\r\n]")
-        spans = hit if spans is None else pc.or_(spans, hit)
-    if spans is None or not pc.any(spans).as_py():
-        return columns, rows, []
-    mask = pc.fill_null(spans, False).to_numpy(zero_copy_only=False)
-    keep = pa.array(~mask)
+def _rows_over_lines(columns: list[pa.Array], rows: np.ndarray, names: list[str], delim: str
+                     ) -> tuple[list[pa.Array], np.ndarray, list[BadRow], dict[str, np.ndarray]]:
+    """Rows with a value running over lines. One whose later lines look like rows of the
+    file (as many delimiters as a row has) is a quote left open, which swallowed them: it
+    is refused here, as they would otherwise vanish into it unseen. Any other is a line
+    break typed in a cell: kept, and marked by column (the loader refuses it in a column
+    it loads, and keeps free text in one it does not)."""
+    hits = {}
+    for name, col in zip(names, columns, strict=True):
+        if _may_hold_line_breaks(col):
+            hit = pc.fill_null(pc.match_substring_regex(col, "[\r\n]"), False).to_numpy(
+                zero_copy_only=False)
+            if hit.any():
+                hits[name] = hit
+    if not hits:
+        return columns, rows, [], {}
+    swallowed = np.zeros(len(rows), bool)
+    for name, hit in hits.items():
+        values = pc.filter(columns[names.index(name)], pa.array(hit)).to_pylist()
+        swallowed[np.flatnonzero(hit)] |= [swallows_rows(v, delim, len(names))
+                                           for v in values]
+    keep = ~swallowed
+    marks = {name: hit[keep] for name, hit in hits.items() if hit[keep].any()}
+    if not swallowed.any():
+        return columns, rows, [], marks
     # Lines of the file each such row took: one more than the breaks in all its values.
     # (Not the break ending the file, which a value running to its end takes too.)
     breaks = sum(pc.fill_null(pc.count_substring_regex(
-        pc.utf8_rtrim(pc.filter(c, pa.array(mask)), characters="\r\n"), LINE_BREAK.pattern),
-        0).to_numpy() for c in columns)
+        pc.utf8_rtrim(pc.filter(c, pa.array(swallowed)), characters="\r\n"),
+        LINE_BREAK.pattern), 0).to_numpy() for c in columns)
     bad = [BadRow(int(n), SPANNING_LINES.format(lines=int(b) + 1), int(b) + 1)
-           for n, b in zip(rows[mask], breaks, strict=True)]
-    return [pc.filter(c, keep) for c in columns], rows[~mask], bad
+           for n, b in zip(rows[swallowed], breaks, strict=True)]
+    kept = pa.array(keep)
+    return [pc.filter(c, kept) for c in columns], rows[keep], bad, marks
+
+
+def swallows_rows(text: str, delim: str, fields: int) -> bool:
+    """Whether text running over lines holds rows of the file: a later line with as many
+    delimiters as a row of ``fields`` fields has (free text seldom has)."""
+    row_like = max(1, fields - 1)
+    return any(line.count(delim) >= row_like
+               for line in LINE_BREAK.split(text.rstrip("\r\n"))[1:])
+
+
+def lines_of(value: str) -> int:
+    """Lines of the file a value took (its last line break, ending the file, aside)."""
+    return len(LINE_BREAK.findall(value.rstrip("\r\n"))) + 1
 
 
 LINE_BREAK_BYTES = (ord("\n"), ord("\r"))
