@@ -71,3 +71,4 @@ def test_a_key_with_a_person_in_it_is_shown_masked(ws, tmp_path):
     load_files(ws, "eol_register", [write(tmp_path / "r.csv", text)])
     (shown,) = rows(ws, "SELECT masked_value FROM quarantine WHERE reason LIKE 'duplicate%'")
     assert shown == ("patient_id=pab**************, entry_date=2024-01-01",)
+

@@ -417,3 +417,15 @@ def test_a_later_map_closes_the_links_it_supersedes(ws, tmp_path):
         ("A81001", "S1", "sub_icb", "2023-04-01", None),
         ("A81002", "P1", "pcn", "2019-07-01", "2021-03-31"),
         ("A81002", "P2", "pcn", "2023-04-01", None)]
+
+
+def test_the_load_log_lists_the_files_of_a_load_in_their_order(ws, tmp_path):
+    """They came in the order of their random load ids (found by a user test)."""
+    from carepath.ingest.quarantine import load_log
+
+    names = [f"f{i}.csv" for i in range(8)]
+    files = [write(tmp_path / n, "event_id,patient_id,event_type,event_date\n" + f"E{i},P1,hna,2024-01-01\n")
+             for i, n in enumerate(names)]
+    load_files(ws, "care_events", files)
+    assert [row for entry in load_log(ws) for row in entry
+            if str(row).endswith(".csv")] == [str(f.absolute()) for f in files]

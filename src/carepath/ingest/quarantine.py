@@ -55,4 +55,4 @@ def load_log(ws: Workspace, *, table: str | None = None) -> list[tuple]:
     where, params = _filters(table, None)
     with ws.connect(read_only=True) as con:
         return con.execute(f"SELECT {', '.join(LOG_COLUMNS)} FROM load_log{where} "
-                           "ORDER BY loaded_at, load_id", params).fetchall()
+                           "ORDER BY loaded_at, rowid", params).fetchall()  # files in order
