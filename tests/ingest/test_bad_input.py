@@ -172,6 +172,16 @@ def test_a_patient_id_that_is_an_nhs_number_however_split_is_refused(ws_orgs, tm
     assert "5919" not in repr(rows(ws_orgs, "SELECT * FROM quarantine"))
 
 
+@pytest.mark.parametrize("header", ['event_id,"patient\nid",event_type,event_date\n',
+                                    'event_id,"patient_id\n",event_type,event_date\n'])
+def test_a_header_name_over_lines_is_named_as_such(ws, tmp_path, header):
+    """It said 'missing required columns: patient_id, event_type, event_date' (user test)."""
+    path = write(tmp_path / "h.csv", header + "E1,P1,hna,2024-01-01\n")
+    with pytest.raises(ValidationError, match="quote in the header row is not closed") as exc:
+        load(ws, path, table="care_events")
+    assert "row 1" in str(exc.value)
+
+
 def test_unknown_file_type_and_old_xls(ws, tmp_path):
     with pytest.raises(ValidationError, match="unknown file type"):
         load(ws, write(tmp_path / "a.json", "{}"))

@@ -207,6 +207,10 @@ def sniff(path: Path, encoding: str, delimiter: str | None) -> tuple[str, list[s
         raise ValidationError(f"the first row is longer than {csv.field_size_limit() // 1024} "
                               "KB (no line break?): a CSV starts with a header row of column "
                               "names", where=f"{path}, row {HEADER_ROW}")
+    if lines[0].count('"') % 2:
+        raise ValidationError("a quote in the header row is not closed on that line (a column "
+                              "name over several lines?): column names are on the first line, "
+                              "each closing any quote it opens", where=f"{path}, row {HEADER_ROW}")
     # A huge cell says nothing about the delimiter (and Python's csv refuses it).
     usable = [ln for ln in lines if len(ln) < csv.field_size_limit()]
     chosen = delimiter or _best_delimiter(usable)
