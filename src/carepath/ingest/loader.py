@@ -23,30 +23,17 @@ from pathlib import Path
 import duckdb
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from carepath.errors import ValidationError
 from carepath.ingest import hierarchy, nhs_number
 from carepath.ingest.mapping import Mapping
-from carepath.ingest.readers import (
-    EXCEL_SUFFIXES,
-    VALUE_OVER_LINES,
-    BadRow,
-    Batch,
-    FileFacts,
-    lines_of,
-    open_file,
-)
-from carepath.ingest.validate import ALWAYS_MASKED, CROSS_RULES, SHOWN_CHARS, Plan, q
-from carepath.model.schema import DATA_TABLES, INGEST_TABLES, Column, Table
+from carepath.ingest.prepare import NHS_COLUMN, PATIENT_COLUMN, prepare_batch
+from carepath.ingest.readers import EXCEL_SUFFIXES, BadRow, Batch, FileFacts, open_file
+from carepath.ingest.validate import CROSS_RULES, Plan, q
+from carepath.model.schema import DATA_TABLES, INGEST_TABLES, Table
 from carepath.workspace import Workspace, derived
 from carepath.workspace.loads import REPLACE_ACTION
 
-NHS_COLUMN = "nhs_number"
-PATIENT_COLUMN = "patient_id"
-# A printed NHS number: ten digits, perhaps grouped 3-3-4.
-NHS_LIKE = rf"^\s*{nhs_number.NHS_SHAPED}\s*$"
-PRE_COLUMNS = ("__pre_column", "__pre_value", "__pre_reason")
 # Problems quoted in the message of a load refused by --strict / --max-errors.
 PROBLEMS_QUOTED = 5
 # Spill validation to disk rather than grow without bound.
@@ -206,7 +193,7 @@ def _stage_and_load(con: duckdb.DuckDBPyConnection, ws: Workspace, table: Table,
     staged = 0
 
     def prepare(batch: Batch) -> pa.Table:
-        return _prepare(batch, table, colmap, mapping, present, key)
+        return prepare_batch(batch, table, colmap, mapping, present, key)
 
     blank = [0]  # added to on the reading thread, read once it has finished
 
@@ -398,79 +385,6 @@ def _resolve_columns(table: Table, names: list[str], mapping: Mapping, source: s
     if extra:
         result.warnings.append(f"columns not in {table.name}, ignored: {', '.join(extra)}")
     return colmap
-
-
-def _prepare(batch: Batch, table: Table, colmap: dict[str, str], mapping: Mapping,
-             present: list[str], key: bytes) -> pa.Table:
-    """The batch with our column names, codes mapped and NHS numbers pseudonymised."""
-    n = batch.num_rows
-    cols: dict[str, pa.Array] = {"__row": pa.array(batch.rows)}
-    pre = [[None] * n for _ in PRE_COLUMNS]
-    for c in present:
-        if c in mapping.constants:
-            cols[c] = pa.array([str(mapping.constants[c]).strip()] * n, pa.string())
-        elif c == PATIENT_COLUMN and NHS_COLUMN in colmap:
-            cols[c] = _pseudonymise(batch.columns[colmap[NHS_COLUMN]], key, pre)
-        else:
-            # Trimmed here, once, in Arrow: cheaper than in each SQL pass, and it also
-            # strips the no-break spaces that spreadsheets leave around values.
-            arr = pc.utf8_trim_whitespace(batch.columns[colmap[c]])
-            if c in mapping.codes:
-                codes = mapping.code_for(c)
-                arr = pa.array([codes.get(v.lower(), v) if v is not None else None
-                                for v in arr.to_pylist()], pa.string())
-            if c == PATIENT_COLUMN:
-                arr = _refuse_raw_nhs_numbers(arr, pre)
-            if colmap[c] in batch.line_breaks:
-                _refuse_values_over_lines(table.column(c), arr, pre)
-            cols[c] = arr
-    for name, values in zip(PRE_COLUMNS, pre, strict=True):
-        cols[name] = pa.array(values, pa.string())
-    return pa.table(cols)
-
-
-def _refuse_values_over_lines(col: Column, arr: pa.Array, pre: list[list]) -> None:
-    """A value of a column Carepath loads that runs over lines (once trimmed) is refused:
-    no column of the data model holds more than one."""
-    hit = pc.fill_null(pc.match_substring_regex(arr, "[\r\n]"), False).to_numpy(
-        zero_copy_only=False)
-    for i in np.flatnonzero(hit):
-        if pre[2][i] is not None:
-            continue  # one reason from here is enough: the row is refused
-        value = arr[i].as_py()
-        flat = value.replace("\r\n", "\n").replace("\r", "\n").replace("\n", " / ")
-        shown = nhs_number.mask(value) if col.identifying or col.name in ALWAYS_MASKED \
-            else nhs_number.mask_in_text(flat)[:SHOWN_CHARS]
-        pre[0][i], pre[1][i] = col.name, shown
-        pre[2][i] = VALUE_OVER_LINES.format(lines=lines_of(value))
-
-
-def _pseudonymise(arr: pa.Array, key: bytes, pre: list[list]) -> pa.Array:
-    out = nhs_number.Pseudonymiser(key).array(arr)
-    invalid = np.flatnonzero(pc.is_null(out).to_numpy(zero_copy_only=False))
-    if len(invalid):
-        values = arr.to_pylist()
-        for i in invalid:  # rare: the exact reason for each refused number
-            raw = values[i]
-            pre[0][i], pre[1][i] = NHS_COLUMN, nhs_number.mask(raw)
-            pre[2][i] = nhs_number.problem(raw) or "NHS number not valid"
-    return out
-
-
-def _refuse_raw_nhs_numbers(arr: pa.Array, pre: list[list]) -> pa.Array:
-    """A patient_id that is a valid NHS number is refused (and never staged): it must
-    come in as nhs_number so that it is pseudonymised."""
-    suspicious = pc.fill_null(pc.match_substring_regex(arr, NHS_LIKE), False)
-    if not pc.any(suspicious).as_py():
-        return arr
-    values = arr.to_pylist()
-    for i in np.flatnonzero(suspicious.to_numpy(zero_copy_only=False)):
-        if nhs_number.looks_like_nhs_number(values[i]):
-            pre[0][i], pre[1][i] = PATIENT_COLUMN, nhs_number.mask(values[i])
-            pre[2][i] = ("patient_id looks like an NHS number; map the column to nhs_number "
-                         "so it is pseudonymised")
-            values[i] = None
-    return pa.array(values, pa.string())
 
 
 def _referenced(table: Table) -> set[str]:

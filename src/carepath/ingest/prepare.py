@@ -1,0 +1,95 @@
+"""A batch of read rows made ready for validation, at the door: our column names, codes
+mapped, values trimmed, NHS numbers pseudonymised, and what must be refused before any
+value is staged (an invalid NHS number, a raw one where a pseudonym belongs, a value over
+several lines in a column that is loaded), each as the row's first problem."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from carepath.ingest import nhs_number
+from carepath.ingest.mapping import Mapping
+from carepath.ingest.readers import VALUE_OVER_LINES, Batch, lines_of
+from carepath.ingest.validate import ALWAYS_MASKED, SHOWN_CHARS
+from carepath.model.schema import Column, Table
+
+NHS_COLUMN = "nhs_number"
+PATIENT_COLUMN = "patient_id"
+# A printed NHS number: ten digits, perhaps grouped 3-3-4.
+NHS_LIKE = rf"^\s*{nhs_number.NHS_SHAPED}\s*$"
+PRE_COLUMNS = ("__pre_column", "__pre_value", "__pre_reason")
+
+
+def prepare_batch(batch: Batch, table: Table, colmap: dict[str, str], mapping: Mapping,
+             present: list[str], key: bytes) -> pa.Table:
+    """The batch with our column names, codes mapped and NHS numbers pseudonymised."""
+    n = batch.num_rows
+    cols: dict[str, pa.Array] = {"__row": pa.array(batch.rows)}
+    pre = [[None] * n for _ in PRE_COLUMNS]
+    for c in present:
+        if c in mapping.constants:
+            cols[c] = pa.array([str(mapping.constants[c]).strip()] * n, pa.string())
+        elif c == PATIENT_COLUMN and NHS_COLUMN in colmap:
+            cols[c] = _pseudonymise(batch.columns[colmap[NHS_COLUMN]], key, pre)
+        else:
+            # Trimmed here, once, in Arrow: cheaper than in each SQL pass, and it also
+            # strips the no-break spaces that spreadsheets leave around values.
+            arr = pc.utf8_trim_whitespace(batch.columns[colmap[c]])
+            if c in mapping.codes:
+                codes = mapping.code_for(c)
+                arr = pa.array([codes.get(v.lower(), v) if v is not None else None
+                                for v in arr.to_pylist()], pa.string())
+            if c == PATIENT_COLUMN:
+                arr = _refuse_raw_nhs_numbers(arr, pre)
+            if colmap[c] in batch.line_breaks:
+                _refuse_values_over_lines(table.column(c), arr, pre)
+            cols[c] = arr
+    for name, values in zip(PRE_COLUMNS, pre, strict=True):
+        cols[name] = pa.array(values, pa.string())
+    return pa.table(cols)
+
+
+def _refuse_values_over_lines(col: Column, arr: pa.Array, pre: list[list]) -> None:
+    """A value of a column Carepath loads that runs over lines (once trimmed) is refused:
+    no column of the data model holds more than one."""
+    hit = pc.fill_null(pc.match_substring_regex(arr, "[\r\n]"), False).to_numpy(
+        zero_copy_only=False)
+    for i in np.flatnonzero(hit):
+        if pre[2][i] is not None:
+            continue  # one reason from here is enough: the row is refused
+        value = arr[i].as_py()
+        flat = value.replace("\r\n", "\n").replace("\r", "\n").replace("\n", " / ")
+        shown = nhs_number.mask(value) if col.identifying or col.name in ALWAYS_MASKED \
+            else nhs_number.mask_in_text(flat)[:SHOWN_CHARS]
+        pre[0][i], pre[1][i] = col.name, shown
+        pre[2][i] = VALUE_OVER_LINES.format(lines=lines_of(value))
+
+
+def _pseudonymise(arr: pa.Array, key: bytes, pre: list[list]) -> pa.Array:
+    out = nhs_number.Pseudonymiser(key).array(arr)
+    invalid = np.flatnonzero(pc.is_null(out).to_numpy(zero_copy_only=False))
+    if len(invalid):
+        values = arr.to_pylist()
+        for i in invalid:  # rare: the exact reason for each refused number
+            raw = values[i]
+            pre[0][i], pre[1][i] = NHS_COLUMN, nhs_number.mask(raw)
+            pre[2][i] = nhs_number.problem(raw) or "NHS number not valid"
+    return out
+
+
+def _refuse_raw_nhs_numbers(arr: pa.Array, pre: list[list]) -> pa.Array:
+    """A patient_id that is a valid NHS number is refused (and never staged): it must
+    come in as nhs_number so that it is pseudonymised."""
+    suspicious = pc.fill_null(pc.match_substring_regex(arr, NHS_LIKE), False)
+    if not pc.any(suspicious).as_py():
+        return arr
+    values = arr.to_pylist()
+    for i in np.flatnonzero(suspicious.to_numpy(zero_copy_only=False)):
+        if nhs_number.looks_like_nhs_number(values[i]):
+            pre[0][i], pre[1][i] = PATIENT_COLUMN, nhs_number.mask(values[i])
+            pre[2][i] = ("patient_id looks like an NHS number; map the column to nhs_number "
+                         "so it is pseudonymised")
+            values[i] = None
+    return pa.array(values, pa.string())
