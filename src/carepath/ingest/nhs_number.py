@@ -48,6 +48,8 @@ NHS_SHAPED = rf"\d(?:{_BETWEEN}\d){{9}}"
 # digits are groups 1 and 3).
 NHS_IN_TEXT = (rf"(^|\D)(\d{{3}})(?:{_BETWEEN}\d{{3}}{_BETWEEN}\d{{4}}|"
                rf"(?:[\s{SPACES}]{{0,2}}\d){{7}})(\D|$)")
+# The same for DuckDB: RE2's \d is 0-9 only, Python's any decimal digit (full-width too).
+NHS_IN_TEXT_SQL = NHS_IN_TEXT.replace(r"\d", r"\p{Nd}").replace(r"\D", r"\P{Nd}")
 NHS_IN_TEXT_MASKED = MASK_CHAR * (NHS_NUMBER_DIGITS - MASK_KEEP)
 # A match takes the character after it, so a number right after another is masked by a
 # second pass.

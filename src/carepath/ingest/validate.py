@@ -117,7 +117,7 @@ def shown(col_name: str, raw: str, identifying: bool) -> str:
     # An NHS number typed into any other column is masked too.
     safe = raw
     for _ in range(nhs_number.MASK_PASSES):
-        safe = (f"regexp_replace({safe}, '{nhs_number.NHS_IN_TEXT}', "
+        safe = (f"regexp_replace({safe}, '{nhs_number.NHS_IN_TEXT_SQL}', "
                 f"'\\1\\2{nhs_number.NHS_IN_TEXT_MASKED}\\3', 'g')")
     return (f"CASE WHEN length({raw}) > {SHOWN_CHARS} THEN left({safe}, {SHOWN_CHARS}) || "
             f"'... (' || length({raw}) || ' characters)' ELSE {safe} END")
