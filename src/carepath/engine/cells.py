@@ -29,7 +29,6 @@ NO_BREAKDOWNS_FOR = ("practice",)
 LOOKBACK_FOR_STATE_MODES = timedelta(days=366)
 
 
-
 @dataclass
 class Context:
     source: cp.Source
@@ -120,7 +119,7 @@ def _part(ctx: Context, defn: Definition, part, ptable, group: tuple[str, ...],
         values = (part.value,)
     counted = _once(ctx, (rows_key, periods_key, values),
                     lambda: _scan(ctx, defn, part, ptable, group, values))
-    return _one_value(counted, values.index(part.value))
+    return _one_value(counted, values.index(part.value), group)
 
 
 def _rows_key(defn: Definition, count: Count, group: tuple[str, ...]) -> tuple:
@@ -143,20 +142,11 @@ def values_counted(definitions: list[Definition]) -> dict[tuple, tuple[str, ...]
     return {key: tuple(sorted(values)) for key, values in found.items()}
 
 
-def _one_value(counted: pa.Table, index: int) -> pa.Table:
-    """The metrics of the ``index``-th value of a shared scan, by their plain names."""
-    keep, names = [], []
-    for column in counted.column_names:
-        metric, suffix, place = column.rpartition(cp.VALUE_SUFFIX)
-        if suffix and metric in cp.METRICS and place.isdigit():
-            if int(place) != index:
-                continue  # another value's
-            keep.append(column)
-            names.append(metric)
-        else:  # period, unit, a group
-            keep.append(column)
-            names.append(column)
-    return counted.select(keep).rename_columns(names)
+def _one_value(counted: pa.Table, index: int, group: tuple[str, ...]) -> pa.Table:
+    """The ``index``-th value's metrics of a shared scan, by their plain names."""
+    mine = {f"{m}{cp.VALUE_SUFFIX}{index}": m for m in cp.METRICS}
+    keep = ["period", "unit", *group, *(c for c in counted.column_names if c in mine)]
+    return counted.select(keep).rename_columns([mine.get(c, c) for c in keep])
 
 
 def _scan(ctx: Context, defn: Definition, part, ptable, group: tuple[str, ...],
