@@ -453,11 +453,3 @@ def test_a_stray_quote_before_a_closed_value_over_lines_does_not_refuse_the_file
     res = load(ws, write(tmp_path / "stray.csv", text))
     assert (res.rows_read, res.rows_loaded, res.rows_quarantined) == (3, 2, 1)
 
-
-def test_a_row_joined_to_the_next_by_a_stray_quote_says_how_many_lines_it_took(ws, tmp_path):
-    text = ORG_HEADER + 'A1,"One,practice\n2020-01-01,x",practice,2020-01-01,extra\n' \
-        'A2,Two,practice,2020-01-01\n'
-    res = load(ws, write(tmp_path / "joined.csv", text))
-    assert (res.rows_read, res.rows_loaded, res.rows_quarantined) == (2, 1, 1)
-    (reason,) = rows(ws, "SELECT reason FROM quarantine WHERE row_number = 2")[0]
-    assert "2 lines of the file read as this one row" in reason

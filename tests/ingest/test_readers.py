@@ -3,6 +3,7 @@ send a column to the exact test needlessly, but must never wave one through."""
 
 import numpy as np
 import pyarrow as pa
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -60,13 +61,22 @@ def test_free_text_over_lines_in_a_column_not_loaded_keeps_its_row(ws, tmp_path)
         ("A1",), ("A2",), ("A3",)]
 
 
-def test_a_quote_left_open_in_a_column_not_loaded_still_cannot_swallow_rows(ws, tmp_path):
-    text = NOTES_HEADER + 'A1,One,practice,2020-01-01,"note\nA2,Two,practice,2020-01-01,x\n' \
-        'A3,Three,practice,2020-01-01,end"\nA4,Four,practice,2020-01-01,\n'
-    res = load(ws, write(tmp_path / "swallow.csv", text))
+@pytest.mark.parametrize(("text", "reason"), [
+    # closed in a column not loaded: the rows it swallowed are not free text
+    (NOTES_HEADER + 'A1,One,practice,2020-01-01,"note\nA2,Two,practice,2020-01-01,x\n'
+     'A3,Three,practice,2020-01-01,end"\nA4,Four,practice,2020-01-01,\n',
+     "a value runs over 3 lines of the file: a quote left open"),
+    # closed with too many fields: the parser refuses the row, which says what it took
+    (ORG_HEADER + 'A1,"One,practice\n2020-01-01,x",practice,2020-01-01,extra\n'
+     'A4,Four,practice,2020-01-01\n',
+     "row has 5 fields, the header has 4 and 2 lines of the file read as this one row"),
+])
+def test_a_quote_left_open_and_closed_later_quarantines_the_rows_it_joined(ws, tmp_path, text,
+                                                                            reason):
+    res = load(ws, write(tmp_path / "joined.csv", text))
     assert (res.rows_read, res.rows_loaded, res.rows_quarantined) == (2, 1, 1)
-    (reason,) = rows(ws, "SELECT reason FROM quarantine")[0]
-    assert reason.startswith("a value runs over 3 lines of the file: a quote left open")
+    assert rows(ws, "SELECT reason FROM quarantine")[0][0].startswith(reason)
+    assert rows(ws, "SELECT org_code FROM organisations") == [("A4",)]
 
 
 def test_free_text_over_lines_in_the_last_row_does_not_refuse_the_file(ws, tmp_path):
