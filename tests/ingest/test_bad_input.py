@@ -219,6 +219,37 @@ def test_excel_via_openpyxl(ws, tmp_path):
         (4, "imd_score"), (4, "org_type")]
 
 
+def _with_line_breaks(path, kind: str):
+    """A name typed over two lines (Alt+Enter in Excel) and notes over lines in a column
+    Carepath does not load."""
+    header = ["org_code", "name", "org_type", "valid_from", "notes"]
+    data = [["A1", "One\npractice", "practice", "2020-01-01", "one line"],
+            ["A2", "Two", "practice", "2020-01-01", "Seen by Dr X.\r\nCall back."]]
+    if kind == "parquet":
+        pq.write_table(pa.table({h: [r[i] for r in data] for i, h in enumerate(header)}), path)
+        return
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    for row in [header, *data]:
+        wb.active.append(row)
+    wb.save(path)
+
+
+@pytest.mark.parametrize("kind", ["parquet", "xlsx"])
+def test_a_line_break_in_a_parquet_or_excel_value_is_refused_where_it_loads(ws, tmp_path, kind):
+    """They loaded as they were (found by a user test): a CSV's cell over lines is refused
+    in a column Carepath loads, and so now is a Parquet or Excel one."""
+    path = tmp_path / f"o.{kind}"
+    _with_line_breaks(path, kind)
+    res = load(ws, path)
+    assert (res.rows_read, res.rows_loaded, res.rows_quarantined) == (2, 1, 1)
+    assert rows(ws, "SELECT row_number, column_name, masked_value, reason FROM quarantine") == [
+        (2, "name", "One / practice", "a value runs over 2 lines: no column of the data model "
+         "holds more than one line (a line break typed in the cell?)")]
+    assert rows(ws, "SELECT org_code, name FROM organisations") == [("A2", "Two")]
+
+
 def _workbook_with_formulas(path, saved: bool):
     import zipfile
 

@@ -41,7 +41,7 @@ def test_a_value_broken_by_a_carriage_return_alone_is_refused(ws, tmp_path):
     text = ORG_HEADER + 'A1,"One\rpractice",practice,2020-01-01\nA2,Two,practice,2020-01-01\n'
     res = load(ws, write(tmp_path / "cr.csv", text))
     assert (res.rows_read, res.rows_loaded, res.rows_quarantined) == (2, 1, 1)
-    reason = ("a value runs over 2 lines of the file: no column of the data model holds "
+    reason = ("a value runs over 2 lines: no column of the data model holds "
               "more than one line (a line break typed in the cell?)")
     assert rows(ws, "SELECT column_name, masked_value, reason FROM quarantine") == [
         ("name", "One / practice", reason)]

@@ -23,6 +23,7 @@ from carepath.ingest.readers import (
     BadRow,
     Batch,
     cell_text,
+    line_break_marks,
     check_header,
 )
 
@@ -129,4 +130,5 @@ def _excel_rows_to_batches(rows, header: list[str], header_row: int, formulas=No
 
 def _excel_batch(header, buf, numbers, bad) -> Batch:
     cols = {h: pa.array(buf[i], pa.string()) for i, h in enumerate(header)}
-    return Batch(cols, np.array(numbers, dtype=np.int64), list(bad))
+    return Batch(cols, np.array(numbers, dtype=np.int64), list(bad),
+                 line_breaks=line_break_marks(cols))

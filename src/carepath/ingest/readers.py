@@ -56,8 +56,9 @@ SPANNING_LINES = ("a value runs over {lines:,} lines of the file: a quote left o
                   "lines after it into this row; close the quote and load the file again")
 # A value over several lines that holds no rows of the file: a line break typed in a cell.
 # Fine in a column Carepath does not load (free-text notes); refused in one it does.
-VALUE_OVER_LINES = ("a value runs over {lines:,} lines of the file: no column of the data "
-                    "model holds more than one line (a line break typed in the cell?)")
+# (In a Parquet or Excel file, where no quote can be left open, every such value is one.)
+VALUE_OVER_LINES = ("a value runs over {lines:,} lines: no column of the data model holds "
+                    "more than one line (a line break typed in the cell?)")
 # A line break as any file writes one.
 LINE_BREAK = re.compile(r"\r\n|\r|\n")
 
@@ -356,13 +357,7 @@ def _rows_over_lines(columns: list[pa.Array], rows: np.ndarray, names: list[str]
     is refused here, as they would otherwise vanish into it unseen. Any other is a line
     break typed in a cell: kept, and marked by column (the loader refuses it in a column
     it loads, and keeps free text in one it does not)."""
-    hits = {}
-    for name, col in zip(names, columns, strict=True):
-        if _may_hold_line_breaks(col):
-            hit = pc.fill_null(pc.match_substring_regex(col, "[\r\n]"), False).to_numpy(
-                zero_copy_only=False)
-            if hit.any():
-                hits[name] = hit
+    hits = line_break_marks(dict(zip(names, columns, strict=True)))
     if not hits:
         return columns, rows, [], {}
     swallowed = np.zeros(len(rows), bool)
@@ -383,6 +378,18 @@ def _rows_over_lines(columns: list[pa.Array], rows: np.ndarray, names: list[str]
            for n, b in zip(rows[swallowed], breaks, strict=True)]
     kept = pa.array(keep)
     return [pc.filter(c, kept) for c in columns], rows[keep], bad, marks
+
+
+def line_break_marks(columns: dict[str, pa.Array]) -> dict[str, np.ndarray]:
+    """Name -> which rows' values hold a line break, for the columns with any."""
+    hits = {}
+    for name, col in columns.items():
+        if _may_hold_line_breaks(col):
+            hit = pc.fill_null(pc.match_substring_regex(col, "[\r\n]"), False).to_numpy(
+                zero_copy_only=False)
+            if hit.any():
+                hits[name] = hit
+    return hits
 
 
 def swallows_rows(text: str, delim: str, fields: int) -> bool:
@@ -461,7 +468,8 @@ def _parquet_batches(pf: pq.ParquetFile, names: list[str]) -> Iterator[Batch]:
     start = HEADER_ROW + 1
     for rb in pf.iter_batches(batch_size=BATCH_ROWS):
         cols = {n: _as_text(rb.column(i)) for i, n in enumerate(names)}
-        yield Batch(cols, np.arange(start, start + rb.num_rows, dtype=np.int64))
+        yield Batch(cols, np.arange(start, start + rb.num_rows, dtype=np.int64),
+                    line_breaks=line_break_marks(cols))
         start += rb.num_rows
 
 
