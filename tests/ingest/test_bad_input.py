@@ -244,9 +244,10 @@ def test_a_line_break_in_a_parquet_or_excel_value_is_refused_where_it_loads(ws, 
     _with_line_breaks(path, kind)
     res = load(ws, path)
     assert (res.rows_read, res.rows_loaded, res.rows_quarantined) == (2, 1, 1)
+    reason = ("a value runs over 2 lines: no column of the data model holds more than one "
+              "line (a line break typed in the cell?)")
     assert rows(ws, "SELECT row_number, column_name, masked_value, reason FROM quarantine") == [
-        (2, "name", "One / practice", "a value runs over 2 lines: no column of the data model "
-         "holds more than one line (a line break typed in the cell?)")]
+        (2, "name", "One / practice", reason)]
     assert rows(ws, "SELECT org_code, name FROM organisations") == [("A2", "Two")]
 
 

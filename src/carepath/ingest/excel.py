@@ -23,8 +23,8 @@ from carepath.ingest.readers import (
     BadRow,
     Batch,
     cell_text,
-    line_break_marks,
     check_header,
+    line_break_marks,
 )
 
 
