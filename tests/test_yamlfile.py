@@ -19,6 +19,11 @@ from carepath.yamlfile import read_mapping
     ("id: x\ntitle: one\ntitle: two\n", 3, 1, "the key 'title' is given twice (first on line 2)"),
     ("id: x\nnumerator:\n  table: deaths\n  table: tumours\n", 4, 3, "given twice"),
     ("id: x\n? [a, b]\n: 1\n", 2, 3, "keys are plain words"),
+    # Date-shaped but no date: PyYAML let Python's ValueError out (found by a user test).
+    ("id: x\nnext_review: 2027-11-31\n", 2, 14,
+     "'2027-11-31' is not a real date or time (day is out of range for month)"),
+    ("id: x\nreviewed: 2026-13-01\n", 2, 11, "'2026-13-01' is not a real date"),
+    ("id: x\nreviewed: 2026-11-25 25:61:00\n", 2, 11, "not a real date or time"),
 ])
 def test_yaml_mistakes_are_named_in_plain_words_with_their_place(tmp_path, text, line,
                                                                  column, words):
@@ -68,3 +73,10 @@ def test_a_mapping_file_that_is_not_a_mapping_says_so(tmp_path):
         load_mapping(path)
     with pytest.raises(ValidationError, match="file not found"):
         load_mapping(tmp_path / "missing.yaml")
+
+
+def test_yaml_nested_too_deeply_is_an_error_not_a_traceback(tmp_path):
+    path = tmp_path / "deep.yaml"
+    path.write_text("id: " + "[" * 5000 + "]" * 5000 + "\n", encoding="utf-8")
+    with pytest.raises(ValidationError, match="nested too deeply"):
+        read_mapping(path)

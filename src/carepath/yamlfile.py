@@ -50,6 +50,20 @@ class _UniqueKeyLoader(yaml.SafeLoader):
             seen[key] = key_node.start_mark.line
         return super().construct_mapping(node, deep=deep)
 
+    def construct_yaml_timestamp(self, node):
+        """A date-shaped value that is no date (2027-11-31, month 13) is reported at its
+        place; PyYAML lets Python's ValueError out, a traceback for the user."""
+        try:
+            return super().construct_yaml_timestamp(node)
+        except ValueError as exc:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"{node.value!r} is not a real date or time ({exc})",
+                node.start_mark) from None
+
+
+_UniqueKeyLoader.add_constructor("tag:yaml.org,2002:timestamp",
+                                 _UniqueKeyLoader.construct_yaml_timestamp)
+
 
 def _plain_error(exc: yaml.YAMLError, path: Path | str) -> ValidationError:
     """A YAML parse error as a ValidationError naming the file, line and column."""
@@ -66,6 +80,9 @@ def _parse(text: str, path: Path | str):
         return yaml.load(text, Loader=_UniqueKeyLoader)
     except yaml.YAMLError as exc:
         raise _plain_error(exc, path) from None
+    except RecursionError:
+        raise ValidationError("not valid YAML: lists or mappings nested too deeply to read",
+                              where=str(path)) from None
 
 
 def read_mapping(path: Path, *, top_level: str = "a mapping of fields") -> dict:
