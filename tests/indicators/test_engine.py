@@ -646,3 +646,33 @@ def test_engine_messages_keep_names_and_hide_values():
     hidden = without_values(message)
     assert "9434765919" not in hidden and "31/02/2024" not in hidden
     assert '"bed_days"' in hidden and '"admissions"' in hidden
+
+
+@pytest.mark.parametrize(("indicator", "table", "role"), [
+    ("one_year_survival", "deaths", "leaves out rows with a matching row in it"),
+    ("hna_within_31_days", "care_events", "requires a matching row in it"),
+    ("early_stage_known", "tumours", "counts rows of it"),
+])
+def test_a_table_the_counts_read_with_no_rows_gives_no_values(small_ws, indicator, table,
+                                                              role):
+    """With deaths not loaded, one-year survival read 100% and HNA offered 0%, published
+    as if measured (found by a user test): an empty table is not 'none happened'."""
+    with small_ws.transaction() as con:
+        con.execute(f"DELETE FROM {table}")
+    outcome = run(small_ws, indicator)[indicator]
+    assert outcome.status == "no_data"
+    assert outcome.message.startswith(f"{table} has no rows, and its numerator {role}")
+    assert values(small_ws, indicator) == {}
+
+
+def test_patients_with_no_rows_leaves_breakdowns_not_recorded(small_ws):
+    """patients only lends columns (sex, deprivation ...): without it the values stand and
+    its breakdowns read 'Not recorded'."""
+    with small_ws.transaction() as con:
+        con.execute("DELETE FROM patients")
+    assert run(small_ws, "early_stage_known")["early_stage_known"].status == "computed"
+    with small_ws.connect(read_only=True) as con:
+        cats = {r[0] for r in con.execute(
+            "SELECT DISTINCT category FROM indicator_values WHERE indicator_id = "
+            "'early_stage_known' AND breakdown = 'imd_quintile'").fetchall()}
+    assert cats == {"Not recorded"}

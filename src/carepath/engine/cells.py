@@ -49,6 +49,8 @@ class Context:
     # The values counted over the same rows by the indicators of this compute (see
     # values_counted): one scan gives them all.
     values: dict = field(default_factory=dict)
+    # Tables of the workspace with no rows (a table not there at all is named when read).
+    empty_tables: frozenset[str] = frozenset()
 
 
 def context(con: duckdb.DuckDBPyConnection, source: cp.Source, config: dict) -> Context:
@@ -63,7 +65,17 @@ def context(con: duckdb.DuckDBPyConnection, source: cp.Source, config: dict) -> 
     for code, spec in (config.get("groups") or {}).items():
         names[str(code)] = spec.get("name", str(code)) if isinstance(spec, dict) else str(code)
     return Context(source, hierarchy, names, loads, practice_groups(config),
-                   settings=settings_fingerprint(config))
+                   settings=settings_fingerprint(config), empty_tables=empty_tables(con))
+
+
+def empty_tables(con: duckdb.DuckDBPyConnection) -> frozenset[str]:
+    tables = [r[0] for r in con.execute("SELECT table_name FROM duckdb_tables() WHERE "
+                                        "schema_name = 'main' AND NOT internal").fetchall()]
+    if not tables:
+        return frozenset()
+    probes = " UNION ALL ".join(f"SELECT {i} AS i, EXISTS (SELECT 1 FROM \"{t}\") AS has_rows"
+                                for i, t in enumerate(tables))
+    return frozenset(tables[i] for i, has in con.execute(probes).fetchall() if not has)
 
 
 # ----- one indicator --------------------------------------------------------------------
@@ -296,7 +308,40 @@ def _no_periods_reason(ctx: Context, defn: Definition) -> str:
     return f"no complete {defn.period.replace('_', ' ')} in the {table} data"
 
 
+def _tables_read(defn: Definition) -> list[tuple[str, str]]:
+    """(table, what the indicator does with it) for every table its counts read, in
+    order. Not ``patients``, which only lends columns: without it they are 'Not recorded'."""
+    out = []
+    for name, part in (("numerator", defn.numerator), ("denominator", defn.denominator)):
+        if isinstance(part, Population):
+            out.append(("registered_population", f"its {name} is the registered population"))
+            continue
+        if part is None:
+            continue
+        out.append((part.table, f"its {name} counts rows of it"))
+        out += [(r.table, f"its {name} requires a matching row in it (with none loaded, no "
+                 "row would match: a false 0)") for r in part.require]
+        out += [(r.table, f"its {name} leaves out rows with a matching row in it (with none "
+                 "loaded, none would be left out: a false count)") for r in part.exclude]
+        if part.dated_by is not None:
+            out.append((part.dated_by.table, f"its {name} takes its dates from it"))
+    return out
+
+
+def _empty_table_reason(ctx: Context, defn: Definition) -> str | None:
+    """Why nothing is computed when a table the counts read has no rows: a require or
+    exclude on an empty table would read as 'none happened', and publish 0% or 100% as
+    if measured (found by a user test)."""
+    for table, role in _tables_read(defn):
+        if table in ctx.empty_tables:
+            return f"{table} has no rows, and {role}: load {table} first"
+    return None
+
+
 def compute_one(ctx: Context, defn: Definition) -> pd.DataFrame:
+    empty = _empty_table_reason(ctx, defn)
+    if empty:
+        return _nothing(empty)
     periods = _periods(ctx, defn)
     if not periods:
         return _nothing(_no_periods_reason(ctx, defn))
