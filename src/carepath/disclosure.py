@@ -2,9 +2,10 @@
 
 Policy (configurable in ``carepath.toml`` ``[disclosure]``):
 
-* **Primary suppression.** Below national level, a count (numerator, or a proportion's
-  denominator) from 1 to ``suppress_below - 1`` is suppressed with its value and intervals.
-  A true zero is not suppressed: zero, suppressed and missing stay three different states.
+* **Primary suppression.** At every level, national included, a count (the numerator, or
+  a denominator that counts people or events: of a proportion, a crude rate or a mean)
+  from 1 to ``suppress_below - 1`` is suppressed with its value and intervals. A true zero
+  is not suppressed: zero, suppressed and missing stay three different states.
 * **Rounding.** Every other count below national level is rounded to the nearest
   ``round_to`` (halves up), and proportions and crude rates are recomputed from the rounded
   figures, with their intervals, so the published interval cannot give the exact count back.
@@ -12,7 +13,10 @@ Policy (configurable in ``carepath.toml`` ``[disclosure]``):
   total is suppressed (practices under one parent; breakdown categories of one area), the
   next smallest member is suppressed as well, so the suppressed cell cannot be derived by
   subtraction. Repeated until no group has a lone suppressed cell.
-* **National exempt.** National figures are published as computed (configurable).
+* **National unrounded.** National figures that pass primary suppression are published
+  as computed (configurable): a workspace's "national" is often one county, and even
+  England's breakdowns have cells of two or three people, so small counts are suppressed
+  there too (a user test found a county's "2 of 3 deaths aged 10-14" published).
 
 Each output row says what was done to it in ``disclosure`` (text for people) and, when it
 was suppressed, why in ``value_note``. Works on a list of dicts or a pandas DataFrame with
@@ -44,8 +48,9 @@ RECOMPUTABLE = {"proportion", "crude_rate", "isratio", "isr", "count"}
 # Statistics whose denominator is a count (of people or of events) and so is rounded too;
 # an indirectly standardised ratio's denominator is an expected count, a model figure.
 ROUNDED_DENOMINATORS = {"proportion", "crude_rate"}
-# Statistics whose denominator is itself a count of people (and so disclosive when small).
-COUNT_DENOMINATORS = {"proportion"}
+# Statistics whose denominator is itself a count (of people, deaths, a list size) and so
+# disclosive when small: emergency admissions per death over 5 deaths was published.
+COUNT_DENOMINATORS = {"proportion", "crude_rate", "mean"}
 LEVELS = (stats.CONF_95, stats.CONF_998)  # the two interval levels of indicator_values
 CI_COLUMNS = ("lower95", "upper95", "lower998", "upper998")
 
@@ -79,8 +84,8 @@ class DisclosurePolicy:
         )
 
     def describe(self) -> str:
-        return (f"Below national level, counts from 1 to {self.suppress_below - 1} are "
-                f"suppressed and other counts are rounded to the nearest {self.round_to}; "
+        return (f"Counts from 1 to {self.suppress_below - 1} are suppressed; below "
+                f"national level other counts are rounded to the nearest {self.round_to}; "
                 "percentages are calculated from the rounded counts. A further value is "
                 "suppressed where it would let a suppressed one be worked out from a total.")
 
@@ -132,9 +137,6 @@ def round_count(count: float, to: int) -> int:
 def _primary(row: dict, policy: DisclosurePolicy) -> dict:
     state = row.get("value_state") or PUBLISHED
     row["value_state"] = state
-    if _is_exempt(row, policy):
-        row["disclosure"] = EXEMPT_TEXT
-        return row
     if state != PUBLISHED:
         # Already suppressed or missing upstream: never let a count through. An upstream
         # suppressed cell needs the same secondary protection as one suppressed here.
@@ -146,6 +148,9 @@ def _primary(row: dict, policy: DisclosurePolicy) -> dict:
     small_den = row.get("statistic") in COUNT_DENOMINATORS and _small(den, policy)
     if _small(num, policy) or small_den:
         return _suppress(row, PRIMARY_TEXT.format(k=policy.suppress_below - 1))
+    if _is_exempt(row, policy):
+        row["disclosure"] = EXEMPT_TEXT
+        return row
     return _round(row, policy)
 
 
@@ -257,9 +262,7 @@ def _group_keys(row: dict) -> list[tuple]:
 
 def _secondary(rows: list[dict]) -> None:
     groups: dict[tuple, list[dict]] = defaultdict(list)
-    for row in rows:
-        if row.get("area_type") == NATIONAL and row.get("disclosure") == EXEMPT_TEXT:
-            continue
+    for row in rows:  # national's too: its categories add up to its published total
         for key in _group_keys(row):
             groups[key].append(row)
     changed = True

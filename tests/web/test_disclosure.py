@@ -93,10 +93,36 @@ def test_zero_missing_and_suppressed_stay_distinct():
     assert out["S"]["value_state"] == "suppressed"
 
 
-def test_national_is_exempt_but_can_be_controlled_too():
-    rows = [row("national", 3, 40, area_type="national", parent=None)]
-    assert apply_disclosure(rows)[0]["numerator"] == 3
-    assert apply_disclosure(rows, national_exempt=False)[0]["value_state"] == "suppressed"
+def test_national_is_published_unrounded_but_can_be_rounded_too():
+    rows = [row("national", 13, 40, area_type="national", parent=None)]
+    assert apply_disclosure(rows)[0]["numerator"] == 13
+    assert apply_disclosure(rows, national_exempt=False)[0]["numerator"] == 15
+
+
+def test_small_counts_are_suppressed_at_national_level_too():
+    """A county workspace's "national" is the county: '2 of 3 deaths aged 10-14' was
+    published unrounded (found by a user test). Its lone small category is protected
+    from subtraction from the national total as any area's is."""
+    rows = [row("national", 2, 3, area_type="national", parent=None, breakdown="age",
+                category="10-14"),
+            row("national", 400, 900, area_type="national", parent=None, breakdown="age",
+                category="15-19"),
+            row("national", 402, 903, area_type="national", parent=None)]
+    out = {r["category"]: r for r in apply_disclosure(rows)}
+    assert out["10-14"]["value_state"] == out["15-19"]["value_state"] == "suppressed"
+    assert out["10-14"]["numerator"] is None and out["15-19"]["numerator"] is None
+    assert out["all"]["numerator"] == 402  # the total itself stays, unrounded
+
+
+@pytest.mark.parametrize("statistic", ["crude_rate", "mean"])
+def test_a_small_count_denominator_of_a_rate_or_mean_is_suppressed(statistic):
+    """Emergency admissions per death over 5 deaths (13 admissions) was published as
+    15 / 5 = 300 (found by a user test): deaths are people, as a proportion's are."""
+    rate = row("W1", 13, 5, statistic=statistic)
+    rate["value"] = 13 / 5 * 100
+    out = apply_disclosure([rate, row("W2", 40, 50, statistic=statistic)])[0]
+    assert out["value_state"] == "suppressed" and out["denominator"] is None
+    assert "between 1 and 7" in out["value_note"]
 
 
 def test_secondary_suppression_protects_a_lone_suppressed_sibling():

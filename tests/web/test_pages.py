@@ -68,7 +68,7 @@ def test_practice_profile_spine_and_values(clients):
 
 def test_public_pages_show_the_policy_and_reasons(clients):
     home = clients["public"].get("/public").text
-    assert "counts from 1 to 7 are suppressed" in home
+    assert "Counts from 1 to 7 are suppressed" in home
     page = clients["public"].get(
         "/public/indicators/screening_bowel_60_74?period=2023/24").text
     assert page.count("Suppressed") >= 2 and "secondary suppression" in page

@@ -113,7 +113,8 @@ class Workspace:
         (root / CONFIG_NAME).write_text(
             f'# Carepath workspace\nname = "{_toml_escape(name)}"\ncreated = "{created}"\n'
             f'created_by_version = "{__version__}"\n{national}\n[disclosure]\n'
-            f"# Counts 1..suppress_below-1 are suppressed below national level.\n"
+            f"# Counts 1..suppress_below-1 are suppressed at every level; other counts are\n"
+            f"# rounded to round_to below national level (national_exempt = false: there too).\n"
             f"suppress_below = 8\nround_to = 5\n"
         )
         fd = os.open(root / SECRET_NAME, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
