@@ -69,7 +69,10 @@ def test_public_export_is_disclosure_controlled_and_in_fingertips_columns(export
 @pytest.mark.parametrize("out, fmt, indicators, message", [
     ("nodir/v.csv", "csv", None, "does not exist"),
     ("v.xlsx", "csv", None, "must end .csv"),
-    ("v.csv", "csv", ["nope", "early_stage_known"], "no values for nope"),
+    ("v.csv", "csv", ["nope", "early_stage_known"], "unknown indicator id 'nope'"),
+    # It read as "no indicator values to export; run compute first" (found by a user test).
+    ("v.csv", "csv", ["nope"], "unknown indicator id 'nope'"),
+    ("v.csv", "csv", ["deaths_in_hospital"], "no values for deaths_in_hospital yet"),
 ])
 def test_export_refuses_clearly_before_writing(exported_ws, tmp_path, out, fmt, indicators,
                                                message):
@@ -93,9 +96,19 @@ def test_rows_read_as_fingertips_writes_them(exported_ws, tmp_path):
     assert "Lung" in set(groups["Category"]) and set(groups["Sex"]) == {"Persons"}
     practice = early[early["Area Code"] == "P3"].iloc[0]
     assert practice["Area Type"] == "GP practice" and practice["Parent Name"] == "South"
-    assert set(frame["Compared to parent value"].dropna()) <= {
+    assert set(frame["Compared to parent value or percentiles"].dropna()) <= {
         "Better", "Similar", "Worse", "Higher", "Lower", "Not compared"}
     assert frame["Time period Sortable"].astype(str).str.fullmatch(r"\d{8}").all()
+
+
+def test_columns_are_in_the_places_of_a_fingertips_export(exported_ws, tmp_path):
+    """Tools read a Fingertips download by position too: Compared to goal is its 26th
+    column, after New data (it was 25th; found by a user test)."""
+    export(exported_ws, tmp_path / "v.csv", fmt="csv")
+    header = list(pd.read_csv(tmp_path / "v.csv", nrows=0).columns)
+    assert header[21:26] == ["Compared to England value or percentiles",
+                             "Compared to parent value or percentiles", "Time period Sortable",
+                             "New data", "Compared to goal"]
 
 
 def test_an_export_loads_back_as_external_values(exported_ws, tmp_path):

@@ -26,13 +26,16 @@ FORMATS = ("csv", "parquet", "xlsx")
 # The columns of a Fingertips data export, in its order (users' tools read these names).
 # "Compared to England ..." is Fingertips' name for the comparison with national, kept so
 # those tools read it; here national is the workspace's own total (see national_name).
+# Fingertips names this one by the parent's type ("Compared to Region value or
+# percentiles"); Carepath's parent is each area's own (a practice's PCN, a PCN's locality).
+PARENT_COMPARED = "Compared to parent value or percentiles"
 FINGERTIPS_COLUMNS = (
     "Indicator ID", "Indicator Name", "Parent Code", "Parent Name", "Area Code", "Area Name",
     "Area Type", "Sex", "Age", "Category Type", "Category", "Time period", "Value",
     "Lower CI 95.0 limit", "Upper CI 95.0 limit", "Lower CI 99.8 limit",
     "Upper CI 99.8 limit", "Count", "Denominator", "Value note", "Recent Trend",
-    "Compared to England value or percentiles", "Compared to parent value",
-    "Time period Sortable", "Compared to goal")
+    "Compared to England value or percentiles", PARENT_COMPARED,
+    "Time period Sortable", "New data", "Compared to goal")
 # Our columns that map one to one onto Fingertips columns.
 RENAMED = {
     "indicator_id": "Indicator ID", "area_code": "Area Code", "area_name": "Area Name",
@@ -90,9 +93,13 @@ def fingertips_frame(values: pd.DataFrame, definitions: dict[str, Definition]) -
     out["Category"] = category.map(_words).where(other)
     out["Recent Trend"] = values["trend"].map(_words)
     out["Compared to England value or percentiles"] = values["compared_to_national"].map(_words)
-    out["Compared to parent value"] = values["compared_to_parent"].map(_words)
+    out[PARENT_COMPARED] = values["compared_to_parent"].map(_words)
     out["Time period Sortable"] = pd.to_datetime(values["period_start"]).dt.strftime(
         "%Y%m%d").astype("Int64")
+    # Fingertips' flag for data changed in its latest release. Carepath's values carry their
+    # loads and compute time instead (the provenance columns), so it is left empty, kept
+    # so that tools reading the columns by position find Compared to goal where it is.
+    out["New data"] = None
     out["Compared to goal"] = [_goal(d, v) for d, v in zip(defn, out["Value"], strict=True)]
     used = set(RENAMED) | {"area_type", "breakdown", "category", "trend",
                            "compared_to_national", "compared_to_parent"}
@@ -133,6 +140,22 @@ def grouped(stale: dict[str, OutOfDate]) -> list[str]:
     return [f"{', '.join(ids)}: {why.reason}; {why.remedy}" for why, ids in by_reason.items()]
 
 
+def _check_asked_for(indicators: list[str], values: pd.DataFrame, defined: set[str],
+                     ws: Workspace) -> None:
+    """An id that is no indicator's is named as unknown (it read as 'run compute first')."""
+    unknown = sorted(set(indicators) - defined - set(values["indicator_id"]))
+    if unknown:
+        raise ValidationError(f"unknown indicator id {', '.join(map(repr, unknown))}: see "
+                              "`carepath indicators list -w WS`", where="--indicator")
+    missing = sorted(set(indicators) - set(values["indicator_id"]))
+    if missing:
+        raise ValidationError(f"no values for {', '.join(missing)} yet: run `carepath "
+                              "compute` first", where="--indicator")
+    if values.empty:
+        raise ValidationError("no indicator values to export; run `carepath compute` first",
+                              where=str(ws.path))
+
+
 def export(ws: Workspace, out: Path, *, fmt: str, public: bool = False,
            indicators: list[str] | None = None) -> Exported:
     if fmt not in FORMATS:
@@ -141,16 +164,9 @@ def export(ws: Workspace, out: Path, *, fmt: str, public: bool = False,
     out = Path(out)
     check_output_path(out, (f".{fmt}",))
     cfg = ws.config().get("disclosure", {})
-    values = read_values(ws, indicators)
-    if values.empty:
-        raise ValidationError("no indicator values to export; run `carepath compute` first",
-                              where=str(ws.path))
-    missing = sorted(set(indicators or ()) - set(values["indicator_id"]))
-    if missing:
-        raise ValidationError(f"no values for {', '.join(missing)} (not an indicator id, or "
-                              "not computed yet: see `carepath indicators list`)",
-                              where="--indicator")
     definitions, unreadable = read_library(ws.path / "indicators")
+    values = read_values(ws, indicators)
+    _check_asked_for(indicators or [], values, set(definitions) | set(unreadable), ws)
     with ws.connect(read_only=True) as con:
         stale = {k: v for k, v in out_of_date(con, definitions, ws.config(), unreadable).items()
                  if k in set(values["indicator_id"])}
