@@ -47,6 +47,8 @@ def _write(tmp_path, change, name="early_stage_known"):
 @pytest.mark.parametrize("change, where, message", [
     (lambda d: d["numerator"].update(where="stge = '1'"), "numerator.where", "'stge'"),
     (lambda d: d["numerator"].update(table="tumors"), "numerator.table", "unknown table"),
+    (lambda d: d["numerator"].update(where="stage in ('I', 'II')"), "numerator.where",
+     "'I' is not a code of stage"),
     (lambda d: d["numerator"].update(date="stage"), "numerator.date", "not a date"),
     (lambda d: d.update(period="fortnight"), "period", "Input should be .*got 'fortnight'"),
     (lambda d: d.update(statistic="dsr"), "denominator", "population denominator"),

@@ -62,6 +62,29 @@ def test_bad_filters_name_the_offending_token(text, message):
     assert "file.yaml" in str(info.value)
 
 
+CODED = {**SCOPE, "stage": expr.ColumnType("text", ("1", "2", "3", "4", "U")),
+         "quintile": expr.ColumnType("int", (1, 2, 3, 4, 5))}
+
+
+@pytest.mark.parametrize("text, message", [
+    ("stage in ('I', 'II')", "'I' is not a code of stage"),
+    ("stage = 'u'", "'u' is not a code of stage (its codes, exactly as written: 1, 2, 3, 4, U)"),
+    ("'5' != stage", "'5' is not a code of stage"),
+    ("quintile not in (1, 6)", "6 is not a code of quintile"),
+])
+def test_a_value_the_data_model_does_not_allow_is_named(text, message):
+    """`route = 'Emergency'` passed check and published 0% (found by a user test): the
+    data model lists the codes a coded column holds, and nothing else can match."""
+    with pytest.raises(expr.ExprError, match=message.replace("(", "\\(").replace(")", "\\)")):
+        expr.parse_filter(text, CODED)
+
+
+@pytest.mark.parametrize("text", ["stage in ('1', '2', 'U')", "stage != '4'",
+                                  "quintile = 1", "stage > '1'", "stage is null"])
+def test_codes_the_data_model_allows_pass(text):
+    assert expr.parse_filter(text, CODED)
+
+
 @given(st.text(alphabet="abcdefg '()=<>!,.+-0123456789", max_size=40))
 def test_any_text_parses_or_fails_with_an_expr_error(text):
     try:

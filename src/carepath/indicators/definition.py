@@ -359,7 +359,7 @@ def table_scope(name: str, *, where: str) -> dict[str, str]:
         table = schema.table(name)
     except KeyError as exc:
         raise ValidationError(str(exc.args[0]), where=where) from None
-    return {c.name: c.type for c in table.columns}
+    return {c.name: expr.ColumnType(c.type, c.codes) for c in table.columns}
 
 
 def count_scope(count: Count, *, where: str) -> dict[str, str]:

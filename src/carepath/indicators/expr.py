@@ -41,6 +41,7 @@ KEYWORDS = {"and", "or", "not", "in", "between", "is", "null", "true", "false", 
 UNITS = {"day": "days", "days": "days", "month": "months", "months": "months",
          "year": "years", "years": "years"}
 COMPARISONS = {"=", "!=", "<>", "<", "<=", ">", ">="}
+EQUALITIES = {"=", "!=", "<>"}
 FUNCTIONS = {"startswith": (("text", "text"), "bool"), "year": (("date",), "int")}
 NUMERIC = {"int", "float"}
 # Whole-number literals are 64-bit integers in every engine.
@@ -135,6 +136,19 @@ class Not:
 
 class ExprError(ValidationError):
     pass
+
+
+class ColumnType(str):
+    """A column's type in a scope ('text', 'date' ...), carrying the codes the data model
+    allows in it, if it lists them: a filter comparing it with any other value can never
+    be true, and would count nothing without a word (`route = 'Emergency'`)."""
+
+    codes: tuple | None
+
+    def __new__(cls, type_name: str, codes=None) -> ColumnType:
+        made = super().__new__(cls, type_name)
+        made.codes = tuple(codes) if codes else None
+        return made
 
 
 # ----- parsing --------------------------------------------------------------------------
@@ -389,11 +403,15 @@ def check(node, scope: Scope, *, text: str = "", where: str | None = None) -> st
             return result
         if isinstance(n, Compare):
             _same(typ(n.left), typ(n.right), f"{n.op} comparison")
+            if n.op in EQUALITIES:
+                _known_codes(n.left, [n.right])
+                _known_codes(n.right, [n.left])
             return "bool"
         if isinstance(n, InList):
             t = typ(n.operand)
             for v in n.values:
                 _same(t, v.type, "'in' list")
+            _known_codes(n.operand, n.values)
             return "bool"
         if isinstance(n, Between):
             t = typ(n.operand)
@@ -416,6 +434,14 @@ def check(node, scope: Scope, *, text: str = "", where: str | None = None) -> st
         if a == b or (a in NUMERIC and b in NUMERIC):
             return
         raise fail(f"{what} mixes {a} and {b}")
+
+    def _known_codes(column, others) -> None:
+        codes = getattr(scope.get(str(column)), "codes", None) \
+            if isinstance(column, ColumnRef) else None
+        for other in others if codes else ():
+            if isinstance(other, Literal) and other.value not in codes:
+                raise fail(f"{other.value!r} is not a code of {column} (its codes, exactly "
+                           f"as written: {', '.join(map(str, codes))})")
 
     def _want_bool(t: str) -> None:
         if t != "bool":
