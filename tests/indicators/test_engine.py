@@ -676,3 +676,17 @@ def test_patients_with_no_rows_leaves_breakdowns_not_recorded(small_ws):
             "SELECT DISTINCT category FROM indicator_values WHERE indicator_id = "
             "'early_stage_known' AND breakdown = 'imd_quintile'").fetchall()}
     assert cats == {"Not recorded"}
+
+
+def test_a_definition_changed_under_the_same_version_is_warned_of(small_ws):
+    """A changed filter kept its version, so two sets of figures went by one version
+    (found by a user test)."""
+    original = builtin()["early_stage_known"]
+    assert run(small_ws, "early_stage_known")["early_stage_known"].message == ""
+    changed = original.model_copy(update={"breakdowns": ("sex",)})
+    (out,) = compute(small_ws, [changed])
+    assert out.status == "computed"
+    assert f"the definition changed but its version is still {original.version!r}" \
+        in out.message
+    (out,) = compute(small_ws, [changed.model_copy(update={"version": "99"})])
+    assert out.status == "computed" and out.message == ""

@@ -111,7 +111,8 @@ def compute(
     def show_progress(o) -> None:
         colour = {"computed": "green", "unchanged": "dim", "no_data": "yellow"}.get(
             o.status, "red")
-        detail = f"{o.rows:,} values" if o.status == "computed" else o.message
+        detail = o.message if o.status != "computed" else \
+            f"{o.rows:,} values" + (f"; {o.message}" if o.message else "")
         console.print(f"[{colour}]{o.status:>9}[/] {o.indicator_id:<45} {o.seconds:6.2f}s  "
                       f"{escape(detail or '')}", highlight=False)
 

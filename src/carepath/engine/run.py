@@ -263,6 +263,7 @@ def _write(con, ctx: Context, defn: Definition, cells, error, seconds) -> Outcom
         return Outcome(defn.id, "no_data", message=f"{why}{note}", seconds=seconds)
     rows = to_rows(ctx, defn, cells)
     constants = _constants(ctx, defn)
+    note = _same_version_note(con, defn)
     con.execute("DELETE FROM indicator_values WHERE indicator_id = ?", [defn.id])
     # Arrow: DuckDB scans it in parallel; a pandas frame's text columns go value by value.
     # The columns the same on every row go in as parameters: converting seven repeated
@@ -273,7 +274,18 @@ def _write(con, ctx: Context, defn: Definition, cells, error, seconds) -> Outcom
     con.execute(f"INSERT INTO indicator_values ({', '.join(columns)}) SELECT {select} "
                 "FROM _new_values", [constants[c] for c in columns if c in constants])
     con.unregister("_new_values")
-    return Outcome(defn.id, "computed", len(rows), seconds)
+    return Outcome(defn.id, "computed", len(rows), seconds, message=note)
+
+
+def _same_version_note(con: duckdb.DuckDBPyConnection, defn: Definition) -> str:
+    """A warning when the definition changed but kept the version of the values it
+    replaces: two sets of figures would go by one version (found by a user test)."""
+    before = con.execute("SELECT indicator_version, definition_hash FROM indicator_values "
+                         "WHERE indicator_id = ? LIMIT 1", [defn.id]).fetchall()
+    if before and before[0][0] == defn.version and before[0][1] != defn.content_hash():
+        return (f"warning: the definition changed but its version is still "
+                f"{defn.version!r}; raise it, so that one version means one set of figures")
+    return ""
 
 
 __all__ = ["Count", "Outcome", "compute", "compute_one"]
