@@ -70,6 +70,10 @@ def _write(tmp_path, change, name="early_stage_known"):
     (lambda d: d.update(population_base="resident"), "population_base", "not available yet"),
     (lambda d: d.update(statistic="count"), "denominator", "a count has no denominator"),
     (lambda d: d.update(confidence=[0.95]), "confidence", "lists both 0.95 and 0.998"),
+    # Found by a user test: 1.10 read as 1.1 without a word, and a target of .nan taken.
+    (lambda d: d.update(version=1.10), "version", "quote it, version: '1.10'"),
+    (lambda d: d.update(targets=[{"value": float("nan"), "label": "x"}]), "targets.0.value",
+     "finite number"),
 ])
 def test_bad_definition_names_file_field_and_token(tmp_path, change, where, message):
     path = _write(tmp_path, change)
@@ -147,3 +151,27 @@ def test_a_definition_not_using_a_newer_field_keeps_its_hash():
     read 'its definition changed since' after an upgrade. This is the hash stop 16's
     Carepath gave deaths_in_hospital (version 1, unchanged since)."""
     assert builtin()["deaths_in_hospital"].content_hash() == DEATHS_IN_HOSPITAL_HASH
+
+
+def test_check_takes_a_file_or_a_folder_and_says_what_it_did_not_read(tmp_path):
+    """Found by a user test: a file was refused as 'not a folder', an empty folder read
+    '0 definitions OK', and .YAML files or files in subfolders were passed over unseen."""
+    from typer.testing import CliRunner
+
+    from carepath.cli import app
+
+    def check(path):
+        done = CliRunner().invoke(app, ["indicators", "check", str(path)])
+        done.text = done.output + str(done.exception or "")  # errors are printed by main()
+        return done
+
+    folder = tmp_path / "defs"
+    (folder / "old").mkdir(parents=True)
+    assert "no definition files" in check(folder).text
+    _write(folder, lambda d: None).rename(folder / "early_stage_known.YAML")
+    _write(folder / "old", lambda d: None)
+    done = check(folder)
+    assert done.exit_code == 0 and "1 definition OK" in done.output
+    assert "1 definition file(s) in subfolders are not read" in done.output
+    assert "1 definition OK" in check(folder / "early_stage_known.YAML").output
+    assert "no such file or folder" in check(tmp_path / "nope").text

@@ -72,14 +72,28 @@ def show(indicator_id: str, workspace: WorkspaceOption = None) -> None:
 
 @indicators_app.command()
 def check(directory: Annotated[Path | None, typer.Argument(
-        help="Folder of definition files (default: the built-in library).")] = None) -> None:
-    """Validate definition files; the first error names the file, field and token."""
-    from carepath.indicators.library import builtin, load_dir
+        help="Folder of definition files, or one file (default: the built-in library).")
+        ] = None) -> None:
+    """Validate definition files; each error names the file, field and token."""
+    from carepath.indicators.library import builtin, definition_files, load_dir, load_file
 
+    if directory is not None and directory.is_file():
+        load_file(directory)
+        console.print("1 definition OK")
+        return
     if directory is not None and not directory.is_dir():
-        raise ValidationError("not a folder", where=str(directory))
+        raise ValidationError("no such file or folder", where=str(directory))
+    if directory is not None and not definition_files(directory):
+        raise ValidationError("no definition files (*.yaml or *.yml) in this folder",
+                              where=str(directory))
     found = load_dir(directory) if directory else builtin()
-    console.print(f"{len(found)} definitions OK")
+    console.print(f"{len(found)} definition{'' if len(found) == 1 else 's'} OK")
+    nested = sorted(p for p in (directory.glob("*/**/*") if directory else ())
+                    if p.suffix.lower() in (".yaml", ".yml"))
+    if nested:
+        console.print(escape(f"note: {len(nested)} definition file(s) in subfolders are not "
+                             f"read (only the folder's own files are), e.g. {nested[0]}"),
+                      highlight=False)
 
 
 def compute(

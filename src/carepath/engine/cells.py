@@ -300,7 +300,7 @@ def _no_periods_reason(ctx: Context, defn: Definition) -> str:
     table, column = cp.dated_table(defn.numerator), defn.numerator.date
     last = ctx.scans.get(("dates", table, column))
     if last is None or pd.isna(last["last"].iloc[0]):
-        return f"no rows of {table} have a {column}"
+        return f"no rows of {table} have a value in {column}"
     if defn.follow_up_days:
         return (f"no {defn.period.replace('_', ' ')} ends {defn.follow_up_days} days before "
                 f"the latest {table}.{column} ({pd.Timestamp(last['last'].iloc[0]).date()}), "

@@ -180,7 +180,7 @@ class Comparator(_Model):
 
 
 class Target(_Model):
-    value: float
+    value: float = Field(allow_inf_nan=False)
     label: str
 
 
@@ -215,7 +215,12 @@ class Definition(_Model):
     @field_validator("version", mode="before")
     @classmethod
     def _version_as_text(cls, v: object) -> object:
-        """``version: 2`` unquoted is YAML's number 2; it means the text '2'."""
+        """``version: 2`` unquoted is YAML's number 2; it means the text '2'. ``1.10``
+        unquoted is the number 1.1, its zero lost before Carepath sees it: refused with
+        the cure, as '1.1' would silently be another version."""
+        if isinstance(v, float):
+            raise ValueError(f"an unquoted version is read as the number {v!r} (1.10 would be "
+                             "1.1): quote it, version: '1.10'")
         return str(v) if isinstance(v, int) and not isinstance(v, bool) else v
     title: str = Field(pattern=NOT_BLANK)
     why: str = Field(pattern=NOT_BLANK)

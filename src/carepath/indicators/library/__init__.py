@@ -11,6 +11,7 @@ from carepath.errors import ValidationError
 from carepath.indicators.definition import Definition, load_file
 
 LIBRARY_DIR = Path(__file__).parent
+DEFINITION_SUFFIXES = (".yaml", ".yml")
 
 
 def load_dir(directory: Path) -> dict[str, Definition]:
@@ -26,13 +27,19 @@ def load_dir(directory: Path) -> dict[str, Definition]:
     return found
 
 
+def definition_files(directory: Path) -> list[Path]:
+    """The folder's own YAML files, whatever the case of their suffix (a .YAML file was
+    passed over without a word), hidden ones aside."""
+    return sorted(p for p in Path(directory).iterdir() if p.is_file()
+                  and p.suffix.lower() in DEFINITION_SUFFIXES and not p.name.startswith("."))
+
+
 def read_dir(directory: Path) -> tuple[dict[str, Definition], dict[str, str]]:
     """(definitions, problems): the good files' definitions by id, and each bad file's
     message by the id it stands for (its file name, which a good file's id must equal)."""
     found: dict[str, Definition] = {}
     problems: dict[str, str] = {}
-    paths = sorted(p for p in Path(directory).glob("*.y*ml") if not p.name.startswith("."))
-    for path in paths:
+    for path in definition_files(directory):
         try:
             defn = load_file(path)
         except ValidationError as exc:
