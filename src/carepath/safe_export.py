@@ -2,9 +2,12 @@
 file Carepath writes.
 
 A cell starting with ``=``, ``+``, ``-`` or ``@`` (or a tab or carriage return, which some
-spreadsheets strip before reading) is prefixed with a single quote, so opening an export
-never runs an attacker's formula (OWASP "CSV injection"). Numbers are left alone: a
-negative number is not a formula.
+spreadsheets strip before reading) is prefixed with a single quote in a CSV file, so opening
+an export never runs an attacker's formula (OWASP "CSV injection"). In an Excel file such a
+cell is stored as text with Excel's own quote prefix (the mark a typed apostrophe leaves,
+hidden): it never runs, even once edited, and reads exactly as the data (a visible
+apostrophe made names differ from the database's; found by a user test). Numbers are left
+alone: a negative number is not a formula.
 """
 
 from __future__ import annotations
@@ -19,16 +22,35 @@ from carepath.errors import ValidationError
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 QUOTE_PREFIX = "'"
+EXCEL_SHEET = "Sheet1"  # pandas' own default name, as exports have always had
 
 
-def neutralise(value: object) -> object:
+def formula_like(value: object) -> bool:
+    """Text a spreadsheet could run as a formula (a number written as text is not)."""
     if not isinstance(value, str) or not value.startswith(FORMULA_STARTS):
-        return value
+        return False
     try:
         float(value)
     except ValueError:
-        return QUOTE_PREFIX + value
-    return value
+        return True
+    return False
+
+
+def neutralise(value: object) -> object:
+    return QUOTE_PREFIX + value if formula_like(value) else value
+
+
+def write_excel_sheet(writer: pd.ExcelWriter, frame: pd.DataFrame, sheet: str):
+    """``frame`` as one sheet of an openpyxl workbook, formula-like text kept as text
+    (see the module's note); returns the worksheet."""
+    frame.to_excel(writer, sheet_name=sheet, index=False)
+    worksheet = writer.sheets[sheet]
+    for row in worksheet.iter_rows():
+        for cell in row:
+            if formula_like(cell.value):
+                cell.data_type = "s"  # openpyxl took a leading '=' for a formula
+                cell.quotePrefix = True
+    return worksheet
 
 
 # Tables written for spreadsheets: what --out accepts wherever a command writes one.
@@ -74,7 +96,8 @@ def write_table(frame: pd.DataFrame, path: Path,
         elif suffix == ".csv":
             neutralise_frame(frame).to_csv(tmp, index=False)
         else:
-            neutralise_frame(frame).to_excel(tmp, index=False, engine="openpyxl")
+            with pd.ExcelWriter(tmp, engine="openpyxl") as writer:
+                write_excel_sheet(writer, frame, EXCEL_SHEET)
         tmp.replace(path)
     finally:
         tmp.unlink(missing_ok=True)

@@ -308,6 +308,12 @@ def _no_periods_reason(ctx: Context, defn: Definition) -> str:
     return f"no complete {defn.period.replace('_', ' ')} in the {table} data"
 
 
+REQUIRED_ROLE = ("its {part} requires a matching row in it (with none loaded, no row would "
+                 "match: a false 0)")
+EXCLUDED_ROLE = ("its {part} leaves out rows with a matching row in it (with none loaded, "
+                 "none would be left out: a false count)")
+
+
 def _tables_read(defn: Definition) -> list[tuple[str, str]]:
     """(table, what the indicator does with it) for every table its counts read, in
     order. Not ``patients``, which only lends columns: without it they are 'Not recorded'."""
@@ -319,10 +325,8 @@ def _tables_read(defn: Definition) -> list[tuple[str, str]]:
         if part is None:
             continue
         out.append((part.table, f"its {name} counts rows of it"))
-        out += [(r.table, f"its {name} requires a matching row in it (with none loaded, no "
-                 "row would match: a false 0)") for r in part.require]
-        out += [(r.table, f"its {name} leaves out rows with a matching row in it (with none "
-                 "loaded, none would be left out: a false count)") for r in part.exclude]
+        out += [(r.table, REQUIRED_ROLE.format(part=name)) for r in part.require]
+        out += [(r.table, EXCLUDED_ROLE.format(part=name)) for r in part.exclude]
         if part.dated_by is not None:
             out.append((part.dated_by.table, f"its {name} takes its dates from it"))
     return out

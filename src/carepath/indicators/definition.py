@@ -219,8 +219,9 @@ class Definition(_Model):
         unquoted is the number 1.1, its zero lost before Carepath sees it: refused with
         the cure, as '1.1' would silently be another version."""
         if isinstance(v, float):
-            raise ValueError(f"an unquoted version is read as the number {v!r} (1.10 would be "
-                             "1.1): quote it, version: '1.10'")
+            raise ValueError(  # noqa: TRY004 - pydantic names the field only for ValueError
+                f"an unquoted version is read as the number {v!r} (1.10 would be "
+                "1.1): quote it, version: '1.10'")
         return str(v) if isinstance(v, int) and not isinstance(v, bool) else v
     title: str = Field(pattern=NOT_BLANK)
     why: str = Field(pattern=NOT_BLANK)

@@ -29,6 +29,7 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
+from typing import Self
 
 import ibis
 
@@ -145,7 +146,7 @@ class ColumnType(str):
 
     codes: tuple | None
 
-    def __new__(cls, type_name: str, codes=None) -> ColumnType:
+    def __new__(cls, type_name: str, codes=None) -> Self:
         made = super().__new__(cls, type_name)
         made.codes = tuple(codes) if codes else None
         return made

@@ -14,7 +14,7 @@ from carepath.domain.economics.cba import CBAResult
 from carepath.domain.economics.definitions import CBAModel
 from carepath.domain.economics.pbma import Exercise, OptionScore, Selection
 from carepath.domain.economics.sensitivity import MonteCarloResult, TornadoBar
-from carepath.safe_export import neutralise_frame
+from carepath.safe_export import neutralise_frame, write_excel_sheet
 
 
 @dataclass(frozen=True)
@@ -161,9 +161,7 @@ def _to_excel(xl: pd.ExcelWriter, frames: dict[str, pd.DataFrame]) -> None:
     """One sheet per table, header row frozen, columns wide enough to read."""
     for name, frame in frames.items():
         sheet = name[:EXCEL_SHEET_NAME_MAX]
-        frame = neutralise_frame(frame)
-        frame.to_excel(xl, sheet_name=sheet, index=False)
-        ws = xl.sheets[sheet]
+        ws = write_excel_sheet(xl, frame, sheet)
         ws.freeze_panes = "A2"
         for i, col in enumerate(frame.columns, start=1):
             cells = [str(col)] + [str(v) for v in frame[col].head(200)]

@@ -12,7 +12,7 @@ from fastapi.responses import Response
 
 from carepath import charts
 from carepath.indicators.periods import ReportingPeriod
-from carepath.safe_export import neutralise_frame
+from carepath.safe_export import neutralise_frame, write_excel_sheet
 from carepath.stats.intervals import METHOD_WEIGHTED
 from carepath.web import benchmarking, queries, scopes
 from carepath.web.audit import record
@@ -280,12 +280,11 @@ def download(request: Request, indicator_id: str, fmt: str,
 def table_response(frame: pd.DataFrame, fmt: str, filename: str) -> Response:
     """CSV or Excel; value_state keeps suppressed, missing and zero apart in the file."""
     headers = {"Content-Disposition": f'attachment; filename="{filename}"'}
-    frame = neutralise_frame(frame)
     if fmt == "csv":
-        return Response(frame.to_csv(index=False), media_type="text/csv; charset=utf-8",
-                        headers=headers)
+        return Response(neutralise_frame(frame).to_csv(index=False),
+                        media_type="text/csv; charset=utf-8", headers=headers)
     buf = io.BytesIO()
     with pd.ExcelWriter(buf, engine="openpyxl") as writer:
-        frame.to_excel(writer, index=False, sheet_name="values")
+        write_excel_sheet(writer, frame, "values")
     return Response(buf.getvalue(), headers=headers, media_type="application/vnd."
                     "openxmlformats-officedocument.spreadsheetml.sheet")
