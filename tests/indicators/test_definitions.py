@@ -49,6 +49,9 @@ def _write(tmp_path, change, name="early_stage_known"):
     (lambda d: d["numerator"].update(table="tumors"), "numerator.table", "unknown table"),
     (lambda d: d["numerator"].update(where="stage in ('I', 'II')"), "numerator.where",
      "'I' is not a code of stage"),
+    (lambda d: d.update(breakdowns=["sex"]) or d["numerator"].update(
+        table="referrals", date="first_seen_date", where="referral_type = 'usc'"),
+     "numerator", "must count tumours by diagnosis_date as the denominator does"),
     (lambda d: d["numerator"].update(date="stage"), "numerator.date", "not a date"),
     (lambda d: d.update(period="fortnight"), "period", "Input should be .*got 'fortnight'"),
     (lambda d: d.update(statistic="dsr"), "denominator", "population denominator"),

@@ -690,3 +690,21 @@ def test_a_definition_changed_under_the_same_version_is_warned_of(small_ws):
         in out.message
     (out,) = compute(small_ws, [changed.model_copy(update={"version": "99"})])
     assert out.status == "computed" and out.message == ""
+
+
+def test_a_numerator_not_within_its_denominator_is_warned_of(small_ws):
+    """Numerator stage 1, 2 or U over a denominator of stage 3 or 4 computed without a word,
+    its cells missing 'check the data' (found by a user test)."""
+    from carepath.engine.rollup import NUMERATOR_EXCEEDS
+
+    defn = builtin()["early_stage_known"]
+    wrong = defn.model_copy(update={
+        "numerator": defn.numerator.model_copy(update={"where": "stage in ('1', '2', 'U')"}),
+        "denominator": defn.denominator.model_copy(update={"where": "stage in ('3', '4')"})})
+    (out,) = compute(small_ws, [wrong])
+    assert out.status == "computed"
+    assert "values missing as their numerator exceeds their denominator" in out.message
+    with small_ws.connect(read_only=True) as con:
+        notes = {r[0] for r in con.execute("SELECT value_note FROM indicator_values WHERE "
+                                           "value_state = 'missing'").fetchall()}
+    assert NUMERATOR_EXCEEDS in notes

@@ -317,6 +317,10 @@ def apply_statistic(defn: Definition, cells: pd.DataFrame, years: pd.Series) -> 
     return cells
 
 
+NUMERATOR_EXCEEDS = ("numerator exceeds denominator: is the numerator's filter narrower than "
+                     "the denominator's? Otherwise check the data")
+
+
 def value_states(defn: Definition, cells: pd.DataFrame) -> pd.DataFrame:
     """published / suppressed / missing, with the reason: never confused with zero."""
     state = np.where(cells.value.notna(), "published", "missing")
@@ -324,7 +328,7 @@ def value_states(defn: Definition, cells: pd.DataFrame) -> pd.DataFrame:
     den = cells.den.to_numpy(float) if "den" in cells else np.full(len(cells), np.nan)
     if defn.statistic == "proportion":
         bad = (cells.num > cells.den).to_numpy()
-        note = np.where(bad, "numerator exceeds denominator: check the data", note)
+        note = np.where(bad, NUMERATOR_EXCEEDS, note)
     if defn.statistic == "dsr":
         few = cells.value.isna().to_numpy() & (cells.num.to_numpy(float) < stats.DSR_MIN_EVENTS)
         note = np.where(few, f"fewer than {stats.DSR_MIN_EVENTS} events: a DSR is not "

@@ -263,7 +263,7 @@ def _write(con, ctx: Context, defn: Definition, cells, error, seconds) -> Outcom
         return Outcome(defn.id, "no_data", message=f"{why}{note}", seconds=seconds)
     rows = to_rows(ctx, defn, cells)
     constants = _constants(ctx, defn)
-    note = _same_version_note(con, defn)
+    note = "; ".join(filter(None, [_same_version_note(con, defn), _exceeds_note(cells)]))
     con.execute("DELETE FROM indicator_values WHERE indicator_id = ?", [defn.id])
     # Arrow: DuckDB scans it in parallel; a pandas frame's text columns go value by value.
     # The columns the same on every row go in as parameters: converting seven repeated
@@ -275,6 +275,15 @@ def _write(con, ctx: Context, defn: Definition, cells, error, seconds) -> Outcom
                 "FROM _new_values", [constants[c] for c in columns if c in constants])
     con.unregister("_new_values")
     return Outcome(defn.id, "computed", len(rows), seconds, message=note)
+
+
+def _exceeds_note(cells: pd.DataFrame) -> str:
+    """A proportion whose numerator counts rows its denominator does not (a filter that is
+    not narrower) said so only in each cell's note (found by a user test)."""
+    over = int((cells["value_note"] == rollup.NUMERATOR_EXCEEDS).sum()) \
+        if "value_note" in cells else 0
+    return (f"warning: {over:,} values missing as their numerator exceeds their denominator: "
+            "is the numerator's filter narrower than the denominator's?") if over else ""
 
 
 def _same_version_note(con: duckdb.DuckDBPyConnection, defn: Definition) -> str:

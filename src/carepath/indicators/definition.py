@@ -484,6 +484,20 @@ def _check_count(defn: Definition, count: Count, field: str) -> None:
                                   where=f"{defn.source_file}: field breakdowns")
 
 
+def _check_numerator_within(num: Count, den: Count, source: str | None) -> None:
+    """A proportion's numerator is some of its denominator's rows: the same table, dated
+    the same way (a numerator of referrals over a denominator of tumours passed and gave
+    values over 100%, found by a user test). Its filters cannot be proved narrower here;
+    the compute warns of cells where the numerator exceeds the denominator."""
+    same = (num.table, num.date, num.dated_by) == (den.table, den.date, den.dated_by)
+    if not same:
+        raise ValidationError(
+            f"a proportion counts some of its denominator's rows, so its numerator must "
+            f"count {den.table} by {den.date} as the denominator does (it counts "
+            f"{num.table} by {num.date}); for events of another table use a crude_rate",
+            where=f"{source}: field numerator")
+
+
 def _check_dated_by(count: Count, scope: dict[str, str], where: str) -> None:
     dated = count.dated_by
     other = table_scope(dated.table, where=f"{where}.dated_by.table")
@@ -544,6 +558,8 @@ def check_semantics(defn: Definition) -> None:
                               "attribution", where=f"{defn.source_file}: field attribution")
     if defn.statistic == "proportion" and not isinstance(den, Count | Population):
         raise ValidationError("a proportion needs a denominator", where=where)
+    if defn.statistic == "proportion" and isinstance(den, Count):
+        _check_numerator_within(defn.numerator, den, defn.source_file)
     if defn.statistic == "mean" and not defn.numerator.value.startswith("mean:"):
         raise ValidationError("statistic mean needs numerator value 'mean:<column>'",
                               where=f"{defn.source_file}: field numerator.value")
