@@ -42,8 +42,12 @@ def test_filters_keep_the_rows_a_reader_expects(text, kept):
 
 @pytest.mark.parametrize("text, message", [
     ("stag = '1'", "unknown column 'stag'"),
-    ("stage = 1", "mixes text and int"),
-    ("diagnosis_date > 'yesterday'", "mixes date and text"),
+    ("stage = 1", "mixes text and int at 'stage = 1'"),
+    # Found by a user test: the message quoted the whole filter, not the wrong comparison.
+    ("age > 3 and diagnosis_date > 'yesterday'",
+     "mixes date and text at \"diagnosis_date > 'yesterday'\""),
+    ("seen + 3 days between 1 and 2", "mixes date and int at 'seen \\+ 3 days between"),
+    ("stage in ('1', 2)", "mixes text and int at 'stage in \\(... 2 ...\\)'"),
     ("stage in ('1',", "expected a literal value"),
     ("age + 3", "only date offsets"),
     ("drop table tumours", "unexpected token"),
@@ -57,6 +61,7 @@ def test_filters_keep_the_rows_a_reader_expects(text, kept):
     ("seen <= seen + 0.5 days", "whole number of days at '0.5'"),
 ])
 def test_bad_filters_name_the_offending_token(text, message):
+    """Each error names the part of the filter that is wrong."""
     with pytest.raises(expr.ExprError, match=message) as info:
         expr.parse_filter(text, SCOPE, where="file.yaml: field numerator.where")
     assert "file.yaml" in str(info.value)
@@ -64,6 +69,15 @@ def test_bad_filters_name_the_offending_token(text, message):
 
 CODED = {**SCOPE, "stage": expr.ColumnType("text", ("1", "2", "3", "4", "U")),
          "quintile": expr.ColumnType("int", (1, 2, 3, 4, 5))}
+
+
+def test_an_unknown_table_column_lists_that_tables_columns():
+    """A misspelt tumours.column inside a related table's filter listed the related table's
+    columns (found by a user test)."""
+    scope = {"tumours.diagnosis_date": "date", "tumours.stage": "text", "event_date": "date"}
+    with pytest.raises(expr.ExprError, match="available: tumours.diagnosis_date, "
+                                             "tumours.stage in"):
+        expr.parse_filter("event_date >= tumours.diagnosis_datex", scope)
 
 
 @pytest.mark.parametrize("text, message", [

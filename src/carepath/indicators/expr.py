@@ -387,8 +387,11 @@ def check(node, scope: Scope, *, text: str = "", where: str | None = None) -> st
         if isinstance(n, ColumnRef):
             key = str(n)
             if key not in scope:
-                raise fail(f"unknown column {key!r}; available: "
-                           f"{', '.join(sorted(k for k in scope if '.' not in k))}")
+                # A table.column name lists that table's columns, a plain one the plain ones.
+                prefix = f"{n.table}." if n.table else ""
+                known = sorted(k for k in scope if k.startswith(prefix)
+                               and "." not in k[len(prefix):])
+                raise fail(f"unknown column {key!r}; available: {', '.join(known)}")
             return scope[key]
         if isinstance(n, Offset):
             if typ(n.base) != "date":
@@ -403,7 +406,8 @@ def check(node, scope: Scope, *, text: str = "", where: str | None = None) -> st
                     raise fail(f"{n.func} needs {want} arguments, got {typ(arg)}")
             return result
         if isinstance(n, Compare):
-            _same(typ(n.left), typ(n.right), f"{n.op} comparison")
+            _same(typ(n.left), typ(n.right), f"{n.op} comparison",
+                  f"{shown(n.left)} {n.op} {shown(n.right)}")
             if n.op in EQUALITIES:
                 _known_codes(n.left, [n.right])
                 _known_codes(n.right, [n.left])
@@ -411,13 +415,14 @@ def check(node, scope: Scope, *, text: str = "", where: str | None = None) -> st
         if isinstance(n, InList):
             t = typ(n.operand)
             for v in n.values:
-                _same(t, v.type, "'in' list")
+                _same(t, v.type, "'in' list", f"{shown(n.operand)} in (... {shown(v)} ...)")
             _known_codes(n.operand, n.values)
             return "bool"
         if isinstance(n, Between):
             t = typ(n.operand)
-            _same(t, typ(n.low), "'between'")
-            _same(t, typ(n.high), "'between'")
+            for bound in (n.low, n.high):
+                _same(t, typ(bound), "'between'", f"{shown(n.operand)} between ... "
+                      f"{shown(bound)}")
             return "bool"
         if isinstance(n, IsNull):
             typ(n.operand)
@@ -431,10 +436,10 @@ def check(node, scope: Scope, *, text: str = "", where: str | None = None) -> st
             return "bool"
         raise fail(f"cannot type {n!r}")
 
-    def _same(a: str, b: str, what: str) -> None:
+    def _same(a: str, b: str, what: str, at: str) -> None:
         if a == b or (a in NUMERIC and b in NUMERIC):
             return
-        raise fail(f"{what} mixes {a} and {b}")
+        raise fail(f"{what} mixes {a} and {b} at {at!r}")
 
     def _known_codes(column, others) -> None:
         codes = getattr(scope.get(str(column)), "codes", None) \
@@ -449,6 +454,24 @@ def check(node, scope: Scope, *, text: str = "", where: str | None = None) -> st
             raise fail(f"'and', 'or' and 'not' need true/false operands, got {t}")
 
     return typ(node)
+
+
+def shown(node) -> str:
+    """A node written back as filter text, to point at the part of a filter that is wrong."""
+    if isinstance(node, Literal):
+        if isinstance(node.value, str):
+            return "'" + node.value.replace("'", "''") + "'"
+        if isinstance(node.value, date):
+            return f"date '{node.value.isoformat()}'"
+        return str(node.value).lower() if isinstance(node.value, bool) else str(node.value)
+    if isinstance(node, ColumnRef):
+        return str(node)
+    if isinstance(node, Offset):
+        sign = "-" if node.amount < 0 else "+"
+        return f"{shown(node.base)} {sign} {abs(node.amount):g} {node.unit}"
+    if isinstance(node, Call):
+        return f"{node.func}({', '.join(shown(a) for a in node.args)})"
+    return "(...)"
 
 
 def parse_filter(text: str, scope: Scope, *, where: str | None = None):
