@@ -670,7 +670,8 @@ def test_patients_with_no_rows_leaves_breakdowns_not_recorded(small_ws):
     its breakdowns read 'Not recorded'."""
     with small_ws.transaction() as con:
         con.execute("DELETE FROM patients")
-    assert run(small_ws, "early_stage_known")["early_stage_known"].status == "computed"
+    out = run(small_ws, "early_stage_known")["early_stage_known"]
+    assert out.status == "computed" and "patients has no rows" in out.message
     with small_ws.connect(read_only=True) as con:
         cats = {r[0] for r in con.execute(
             "SELECT DISTINCT category FROM indicator_values WHERE indicator_id = "
@@ -708,3 +709,13 @@ def test_a_numerator_not_within_its_denominator_is_warned_of(small_ws):
         notes = {r[0] for r in con.execute("SELECT value_note FROM indicator_values WHERE "
                                            "value_state = 'missing'").fetchall()}
     assert NUMERATOR_EXCEEDS in notes
+
+
+def test_rows_with_no_practice_are_said_to_count_in_national_only(small_ws):
+    """A provider indicator over an empty diagnosing_trust gave national values only, with
+    no word why (found by a user test)."""
+    with small_ws.transaction() as con:
+        con.execute("UPDATE tumours SET practice_code = NULL WHERE diagnosis_date = "
+                    "DATE '2024-02-01'")  # P3's stage 2 breast cancer
+    (out,) = compute(small_ws, [builtin()["early_stage_known"]])
+    assert "have no practice_code and count in national only" in out.message

@@ -263,7 +263,9 @@ def _write(con, ctx: Context, defn: Definition, cells, error, seconds) -> Outcom
         return Outcome(defn.id, "no_data", message=f"{why}{note}", seconds=seconds)
     rows = to_rows(ctx, defn, cells)
     constants = _constants(ctx, defn)
-    note = "; ".join(filter(None, [_same_version_note(con, defn), _exceeds_note(cells)]))
+    note = "; ".join(filter(None, [_same_version_note(con, defn), _exceeds_note(cells),
+                                   _unattributed_note(defn, cells),
+                                   _no_people_note(ctx, defn)]))
     con.execute("DELETE FROM indicator_values WHERE indicator_id = ?", [defn.id])
     # Arrow: DuckDB scans it in parallel; a pandas frame's text columns go value by value.
     # The columns the same on every row go in as parameters: converting seven repeated
@@ -284,6 +286,31 @@ def _exceeds_note(cells: pd.DataFrame) -> str:
         if "value_note" in cells else 0
     return (f"warning: {over:,} values missing as their numerator exceeds their denominator: "
             "is the numerator's filter narrower than the denominator's?") if over else ""
+
+
+def _unattributed_note(defn: Definition, cells: pd.DataFrame) -> str:
+    """Rows with no practice (or provider) count in national only: said, for the latest
+    period, rather than left to be found (a provider indicator over an empty
+    diagnosing_trust had national values only; found by a user test)."""
+    unit = "practice" if defn.attribution == "practice" else "provider"
+    whole = cells[cells["breakdown"] == "all"]
+    latest = whole[whole["period_end"] == whole["period_end"].max()]
+    # The denominator's rows when they are counted (all of them), else the numerator's.
+    counted = "den" if isinstance(defn.denominator, Count) else "num"
+    national = latest.loc[latest["area_type"] == rollup.NATIONAL, counted].sum()
+    units = latest.loc[latest["area_type"] == unit, counted].sum()
+    if not national > units:
+        return ""
+    period = latest["period"].iloc[0]
+    return (f"warning: {national - units:,.0f} of the {national:,.0f} counted in {period} have "
+            f"no {defn.attribution_col} and count in national only")
+
+
+def _no_people_note(ctx: Context, defn: Definition) -> str:
+    if derived.PERSON_TABLE in ctx.empty_tables and derived.PERSON_TABLE in defn.tables():
+        return (f"warning: {derived.PERSON_TABLE} has no rows, so what it lends (sex, age, "
+                "deprivation, ethnic group) reads 'Not recorded'")
+    return ""
 
 
 def _same_version_note(con: duckdb.DuckDBPyConnection, defn: Definition) -> str:
