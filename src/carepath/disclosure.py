@@ -10,7 +10,8 @@ Policy (configurable in ``carepath.toml`` ``[disclosure]``):
   ``round_to`` (halves up), and proportions and crude rates are recomputed from the rounded
   figures, with their intervals, so the published interval cannot give the exact count back.
 * **Secondary suppression.** Where exactly one member of a group that adds up to a published
-  total is suppressed (practices under one parent; breakdown categories of one area), the
+  total is suppressed (practices under one parent; breakdown categories of one area; the
+  practices of a workspace's own ``[groups]``), the
   next smallest member is suppressed as well, so the suppressed cell cannot be derived by
   subtraction. Repeated until no group has a lone suppressed cell.
 * **National unrounded.** National figures that pass primary suppression are published
@@ -39,6 +40,7 @@ from carepath.stats.intervals import METHOD_WEIGHTED
 DEFAULT_SUPPRESS_BELOW = 8
 DEFAULT_ROUND_TO = 5
 NATIONAL = "national"
+PRACTICE = "practice"
 PUBLISHED, SUPPRESSED, MISSING = "published", "suppressed", "missing"
 # Statistics whose value is proportional to the count (count / denominator x a scale), so
 # they are recomputed from the rounded count: published with the exact value, the value
@@ -92,25 +94,35 @@ class DisclosurePolicy:
 
 @overload
 def apply_disclosure(data: pd.DataFrame, *, suppress_below: int = ..., round_to: int = ...,
-                     national_exempt: bool = ...) -> pd.DataFrame: ...
+                     national_exempt: bool = ...,
+                     groups: Mapping[str, Iterable[str]] | None = ...) -> pd.DataFrame: ...
 @overload
 def apply_disclosure(data: Iterable[Mapping], *, suppress_below: int = ..., round_to: int = ...,
-                     national_exempt: bool = ...) -> list[dict]: ...
+                     national_exempt: bool = ...,
+                     groups: Mapping[str, Iterable[str]] | None = ...) -> list[dict]: ...
 def apply_disclosure(data, *, suppress_below: int = DEFAULT_SUPPRESS_BELOW,
-                     round_to: int = DEFAULT_ROUND_TO, national_exempt: bool = True):
-    """Apply the policy; returns the same kind of container with new rows (input untouched)."""
+                     round_to: int = DEFAULT_ROUND_TO, national_exempt: bool = True,
+                     groups: Mapping[str, Iterable[str]] | None = None):
+    """Apply the policy; returns the same kind of container with new rows (input untouched).
+    ``groups``: a workspace's own groups of practices (code -> practice codes), whose
+    published totals their practices add up to."""
     policy = DisclosurePolicy(suppress_below, round_to, national_exempt)
     if isinstance(data, pd.DataFrame):
         rows = [_clean(r) for r in data.to_dict("records")]
-        out = apply_policy(rows, policy)
+        out = apply_policy(rows, policy, groups)
         cols = list(data.columns) + [c for c in ("disclosure",) if c not in data.columns]
         return pd.DataFrame(out, columns=cols)
-    return apply_policy([_clean(r) for r in data], policy)
+    return apply_policy([_clean(r) for r in data], policy, groups)
 
 
-def apply_policy(rows: list[dict], policy: DisclosurePolicy) -> list[dict]:
+def apply_policy(rows: list[dict], policy: DisclosurePolicy,
+                 groups: Mapping[str, Iterable[str]] | None = None) -> list[dict]:
     out = [_primary(dict(r), policy) for r in rows]
-    _secondary(out)
+    member_of: dict[str, list[str]] = defaultdict(list)
+    for code, practices in (groups or {}).items():
+        for practice in practices:
+            member_of[str(practice)].append(str(code))
+    _secondary(out, member_of)
     return out
 
 
@@ -249,21 +261,25 @@ WEIGHTED_NO_INTERVAL = ("interval not published (it would give back counts the r
 
 # ----- secondary suppression ------------------------------------------------------------
 
-def _group_keys(row: dict) -> list[tuple]:
-    """Groups whose members add up to a published total."""
+def _group_keys(row: dict, member_of: Mapping[str, list[str]]) -> list[tuple]:
+    """Groups whose members add up to a published total: siblings under one parent, an
+    area's breakdown categories, and the practices of a workspace's own group."""
     base = (row.get("indicator_id"), row.get("period"))
     keys = [("siblings", *base, row.get("area_type"), row.get("parent_code"),
              row.get("breakdown"), row.get("category"))]
+    if row.get("area_type") == PRACTICE:
+        keys += [("own group", *base, group, row.get("breakdown"), row.get("category"))
+                 for group in member_of.get(str(row.get("area_code")), ())]
     if row.get("breakdown") not in (None, "all"):
         keys.append(("categories", *base, row.get("area_type"), row.get("area_code"),
                      row.get("breakdown")))
     return keys
 
 
-def _secondary(rows: list[dict]) -> None:
+def _secondary(rows: list[dict], member_of: Mapping[str, list[str]]) -> None:
     groups: dict[tuple, list[dict]] = defaultdict(list)
     for row in rows:  # national's too: its categories add up to its published total
-        for key in _group_keys(row):
+        for key in _group_keys(row, member_of):
             groups[key].append(row)
     changed = True
     while changed:

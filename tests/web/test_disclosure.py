@@ -302,3 +302,23 @@ def test_the_public_view_treats_a_weighted_sum_as_the_export_does(tmp_path):
     got = frame.iloc[0]
     assert got.value == pytest.approx(105 / 45)
     assert got.lower95 is None or math.isnan(got.lower95)
+
+
+def test_secondary_suppression_covers_a_workspaces_own_groups():
+    """Coastal = W1 + W2 + W3 is published; W2 alone suppressed came out of the group's
+    total less the others (found by a user test): W2's protection under its PCN fell on
+    a practice outside the group."""
+    rows = [row("W2", 7, 40, parent="PCN1"), row("W5", 60, 90, parent="PCN1"),
+            row("W7", 20, 40, parent="PCN1"),
+            row("W1", 30, 40, parent="PCN2"), row("W3", 40, 50, parent="PCN2"),
+            row("W4", 35, 50, parent="PCN2"), row("W6", 50, 90, parent="PCN2"),
+            row("COAST", 77, 130, area_type="group", parent=None)]
+    coast = ("W1", "W2", "W3")
+
+    def hidden(out):
+        return {c for c, r in by_code(out).items() if r["value_state"] == "suppressed"}
+
+    assert hidden(apply_disclosure(rows)) & set(coast) == {"W2"}  # derivable from COAST
+    out = hidden(apply_disclosure(rows, groups={"COAST": list(coast)}))
+    assert len(out & set(coast)) == 2 and "COAST" not in out
+    assert out == {"W2", "W7", "W1", "W4"}  # W1 for the group, W4 then for W1 under PCN2

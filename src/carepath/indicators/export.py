@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from carepath.disclosure import apply_disclosure
-from carepath.engine.freshness import OutOfDate, out_of_date
+from carepath.disclosure import DisclosurePolicy, apply_disclosure
+from carepath.engine.freshness import OutOfDate, out_of_date, practice_groups
 from carepath.errors import ValidationError
 from carepath.indicators.definition import Definition, Population
 from carepath.indicators.library import read_library
@@ -119,9 +119,12 @@ def read_values(ws: Workspace, indicators: list[str] | None = None) -> pd.DataFr
 
 
 def prepare(values: pd.DataFrame, definitions: dict[str, Definition], *, public: bool,
-            suppress_below: int, round_to: int) -> pd.DataFrame:
+            policy: DisclosurePolicy, groups: dict[str, list[str]] | None = None
+            ) -> pd.DataFrame:
     if public:
-        values = apply_disclosure(values, suppress_below=suppress_below, round_to=round_to)
+        values = apply_disclosure(values, suppress_below=policy.suppress_below,
+                                  round_to=policy.round_to,
+                                  national_exempt=policy.national_exempt, groups=groups)
         values = values.drop(columns=[c for c in ANALYST_ONLY if c in values.columns])
     return fingertips_frame(values, definitions)
 
@@ -163,7 +166,6 @@ def export(ws: Workspace, out: Path, *, fmt: str, public: bool = False,
                               where="--format")
     out = Path(out)
     check_output_path(out, (f".{fmt}",))
-    cfg = ws.config().get("disclosure", {})
     definitions, unreadable = read_library(ws.path / "indicators")
     values = read_values(ws, indicators)
     _check_asked_for(indicators or [], values, set(definitions) | set(unreadable), ws)
@@ -174,7 +176,9 @@ def export(ws: Workspace, out: Path, *, fmt: str, public: bool = False,
         raise ValidationError(
             "values out of date are not published as current (choose others with -i):\n  "
             + "\n  ".join(grouped(stale)), where="--public")
+    own_groups = practice_groups(ws.config()).groupby("area_code")["unit"].apply(list)
     table = prepare(values, definitions, public=public,
-                    suppress_below=cfg.get("suppress_below", 8), round_to=cfg.get("round_to", 5))
+                    policy=DisclosurePolicy.from_config(ws.config()),
+                    groups=own_groups.to_dict())
     write_table(table, out, (f".{fmt}",))
     return Exported(len(table), stale)
