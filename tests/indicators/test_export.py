@@ -211,3 +211,14 @@ def test_out_of_date_says_whether_settings_or_carepath_changed(exported_ws, monk
     assert "groups of practices or national name" in reason({**config, "national_name": "X"})
     monkeypatch.setattr(freshness, "ENGINE_REVISION", "later")
     assert reason(config) == "Carepath's way of computing values changed since"
+
+
+def test_public_export_follows_the_workspaces_national_setting(exported_ws, tmp_path):
+    """`national_exempt = false` was read by the public pages and not by the export."""
+    config = exported_ws.path / "carepath.toml"
+    text = config.read_text().replace("suppress_below = 8", "suppress_below = 2")
+    config.write_text(text.replace("[disclosure]\n", "[disclosure]\nnational_exempt = false\n"))
+    export(exported_ws, tmp_path / "p.csv", fmt="csv", public=True)
+    frame = pd.read_csv(tmp_path / "p.csv")
+    national = frame[frame["Area Type"] == "National"]["Count"].dropna()
+    assert len(national) and (national % 5 == 0).all()
