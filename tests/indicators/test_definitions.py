@@ -178,3 +178,17 @@ def test_check_takes_a_file_or_a_folder_and_says_what_it_did_not_read(tmp_path):
     assert "1 definition file(s) in subfolders are not read" in done.output
     assert "1 definition OK" in check(folder / "early_stage_known.YAML").output
     assert "no such file or folder" in check(tmp_path / "nope").text
+
+
+@pytest.mark.parametrize("width", [80, 200])
+def test_indicators_list_reads_at_any_width(width, monkeypatch):
+    """At 80 columns the table wrapped each title a word a line (found by a user test)."""
+    from typer.testing import CliRunner
+
+    from carepath.cli import app
+
+    monkeypatch.setenv("COLUMNS", str(width))
+    out = CliRunner().invoke(app, ["indicators", "list"]).output
+    title = builtin()["cancer_care_review_12m"].title
+    assert title in out  # on one line, whole
+    assert "cancer_care_review_12m" in out and out.count("\n") >= len(builtin())

@@ -36,10 +36,20 @@ def _library(workspace: Path | None) -> tuple[dict, dict[str, str]]:
     return library, broken
 
 
+# Below this width (an 80-column terminal, a pipe) the list is an id and an indented line
+# per indicator: the longest id alone takes 45 columns of a table.
+LIST_TABLE_MIN_WIDTH = 120
+
+
 @indicators_app.command("list")
 def list_(workspace: WorkspaceOption = None) -> None:
     """Every indicator: id, domain, statistic, title."""
     library, _ = _library(workspace)
+    if console.width < LIST_TABLE_MIN_WIDTH:  # a table there wraps titles a word a line
+        for d in library.values():
+            console.print(escape(f"{d.id} ({d.domain}, {d.statistic})\n    {plain(d.title)}"),
+                          highlight=False, soft_wrap=True)
+        return
     table = Table()
     # The id is what `show` and `compute -i` take: never cut, whatever the terminal.
     table.add_column("id", no_wrap=True, min_width=max(map(len, library), default=2))
