@@ -6,18 +6,22 @@ Policy (configurable in ``carepath.toml`` ``[disclosure]``):
   a denominator that counts people or events: of a proportion, a crude rate or a mean)
   from 1 to ``suppress_below - 1`` is suppressed with its value and intervals. A true zero
   is not suppressed: zero, suppressed and missing stay three different states.
-* **Rounding.** Every other count below national level is rounded to the nearest
-  ``round_to`` (halves up), and proportions and crude rates are recomputed from the rounded
+* **Rounding.** Every other count below national level, and in national's breakdown
+  categories, is rounded to the nearest ``round_to`` (halves up), and proportions and crude rates are recomputed from the rounded
   figures, with their intervals, so the published interval cannot give the exact count back.
 * **Secondary suppression.** Where exactly one member of a group that adds up to a published
-  total is suppressed (practices under one parent; breakdown categories of one area; the
-  practices of a workspace's own ``[groups]``), the
-  next smallest member is suppressed as well, so the suppressed cell cannot be derived by
-  subtraction. Repeated until no group has a lone suppressed cell.
-* **National unrounded.** National figures that pass primary suppression are published
-  as computed (configurable): a workspace's "national" is often one county, and even
-  England's breakdowns have cells of two or three people, so small counts are suppressed
-  there too (a user test found a county's "2 of 3 deaths aged 10-14" published).
+  total is hidden (suppressed, or missing with a small count; the groups: practices under
+  one parent, breakdown categories of one area, the practices of a workspace's own
+  ``[groups]``), the next smallest member, not a zero while another is left, is suppressed
+  as well, so the
+  hidden cell cannot be derived by subtraction. Repeated until no group has a lone hidden
+  cell.
+* **National unrounded.** National's headline figures that pass primary suppression are
+  published as computed (configurable). Small counts are suppressed there too: a
+  workspace's "national" is often one county, and even England's breakdowns have cells of
+  two or three people (a user test found a county's "2 of 3 deaths aged 10-14" published).
+  Its breakdown categories are rounded as any area's: exact, they would give a suppressed
+  one back from the exact total.
 
 Each output row says what was done to it in ``disclosure`` (text for people) and, when it
 was suppressed, why in ``value_note``. Works on a list of dicts or a pandas DataFrame with
@@ -134,7 +138,11 @@ def _clean(row: Mapping) -> dict:
 
 
 def _is_exempt(row: dict, policy: DisclosurePolicy) -> bool:
-    return policy.national_exempt and row.get("area_type") == NATIONAL
+    """National's headline figure. Its breakdown categories are rounded like any area's:
+    exact, they and the exact total gave a suppressed category back by subtraction (a
+    code review found 432 - 30 - 400 = 2 deaths aged 10-14)."""
+    return policy.national_exempt and row.get("area_type") == NATIONAL and \
+        row.get("breakdown") in (None, "all")
 
 
 def _small(count: float | None, policy: DisclosurePolicy) -> bool:
@@ -153,7 +161,9 @@ def _primary(row: dict, policy: DisclosurePolicy) -> dict:
         # Already suppressed or missing upstream: never let a count through. An upstream
         # suppressed cell needs the same secondary protection as one suppressed here.
         row["disclosure"] = row.get("value_note") or state
-        if state == SUPPRESSED:
+        if state == SUPPRESSED or _small(row.get("numerator"), policy):
+            # ... as does a missing one hiding a small count (a DSR of 6 events): its
+            # count would otherwise come back as the total less the published others.
             row["_count"] = None
         return _blank(row, keep_state=True)
     num, den = row.get("numerator"), row.get("denominator")
@@ -294,8 +304,12 @@ def _protect_lone_cell(members: list[dict]) -> bool:
     hidden = [r for r in members if "_count" in r]
     if len(hidden) != 1 or len(members) < 2:
         return False
-    candidates = [r for r in members if r.get("value_state") == PUBLISHED
-                  and r.get("numerator") is not None]
+    # Not a zero while another will do: a hidden cell is known to be 0 or at least the
+    # threshold, so with a zero the total less the others is the suppressed count itself
+    # (found by a code review). A zero only when nothing else is left to hide.
+    published = [r for r in members if r.get("value_state") == PUBLISHED
+                 and r.get("numerator") is not None]
+    candidates = [r for r in published if r["numerator"]] or published
     if not candidates:
         return False
     victim = min(candidates, key=lambda r: (r["numerator"], str(r.get("area_code"))))

@@ -207,9 +207,11 @@ def test_invariants(rows, k, to):
         if after["denominator"]:
             assert math.isclose(after["value"], num / after["denominator"] * 100)
     # no group under one parent has exactly one hidden member among published neighbours
+    # (hidden: suppressed, or missing with a small count, which is not shown either)
     for parent in "XY":
         grp = [(b, a) for b, a in zip(rows, out, strict=True) if b["parent_code"] == parent]
-        hidden = [a for b, a in grp if a["value_state"] == "suppressed"]
+        hidden = [a for b, a in grp if a["value_state"] == "suppressed" or (
+            a["value_state"] == "missing" and 0 < (b["numerator"] or 0) < k)]
         shown = [a for b, a in grp if a["value_state"] == "published"]
         assert not (len(hidden) == 1 and shown), "a lone suppressed cell could be derived"
 
@@ -322,3 +324,33 @@ def test_secondary_suppression_covers_a_workspaces_own_groups():
     out = hidden(apply_disclosure(rows, groups={"COAST": list(coast)}))
     assert len(out & set(coast)) == 2 and "COAST" not in out
     assert out == {"W2", "W7", "W1", "W4"}  # W1 for the group, W4 then for W1 under PCN2
+
+
+def _national(category, num, den, state="published", statistic="proportion"):
+    return row("national", num, den, area_type="national", parent=None, state=state,
+               breakdown="all" if category == "all" else "age", category=category,
+               statistic=statistic)
+
+
+def test_a_national_category_is_not_given_back_by_a_zero_or_the_exact_total():
+    """Found by a code review: 5-9 (0) was hidden to protect 10-14 (2), and with the exact
+    total and exact categories, 432 - 30 - 400 = 2 gave the 2 back."""
+    rows = [_national("5-9", 0, 9), _national("10-14", 2, 10), _national("15-19", 30, 60),
+            _national("20-24", 402, 900), _national("all", 434, 979)]
+    out = {r["category"]: r for r in apply_disclosure(rows)}
+    assert out["10-14"]["value_state"] == "suppressed"
+    assert out["5-9"]["value_state"] == "published" and out["5-9"]["numerator"] == 0
+    assert out["15-19"]["value_state"] == "suppressed"  # the smallest that is not zero
+    assert out["20-24"]["numerator"] == 400  # categories rounded, as any area's
+    assert out["all"]["numerator"] == 434  # the headline stays exact
+
+
+def test_a_missing_category_hiding_a_small_count_is_protected_too():
+    """A national DSR for men from 6 events is missing (under 10 events), its count blanked;
+    with persons and women published exactly it came back as 606 - 600 (code review)."""
+    rows = [_national("all", 606, 9e5, statistic="dsr"),
+            _national("F", 600, 4.5e5, statistic="dsr"),
+            _national("M", 6, 4.5e5, state="missing", statistic="dsr")]
+    out = {r["category"]: r for r in apply_disclosure(rows)}
+    assert out["M"]["value_state"] == "missing" and out["M"]["numerator"] is None
+    assert out["F"]["value_state"] == "suppressed"
