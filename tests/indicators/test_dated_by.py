@@ -141,3 +141,14 @@ def test_age_bands_take_the_dating_tables_recorded_age():
                                    getattr(defn, part), cp.periods_table(YEARS), ("age_band",))
         bands[part] = set(con.execute(table).age_band)
     assert bands["numerator"] == bands["denominator"] == {12}  # 60-64
+
+
+def test_a_proportion_of_deaths_may_count_rows_dated_by_them():
+    """People with an emergency admission, dated by their death, over the deaths: a
+    proportion whose numerator is dated by the denominator's rows (refused for a while by
+    the check that a numerator counts its denominator's table; found by a code review)."""
+    data = _definition("  table: admissions\n  date: date_of_death\n  value: distinct:patient_id"
+                       "\n  dated_by: {table: deaths, 'on': patient_id, own_date: admission_date}")
+    data.update(statistic="proportion", denominator={"table": "deaths", "date": "date_of_death"})
+    defn = from_mapping(data, source="t.yaml")
+    assert defn.numerator.dated_by.table == defn.denominator.table == "deaths"

@@ -486,16 +486,19 @@ def _check_count(defn: Definition, count: Count, field: str) -> None:
 
 def _check_numerator_within(num: Count, den: Count, source: str | None) -> None:
     """A proportion's numerator is some of its denominator's rows: the same table, dated
-    the same way (a numerator of referrals over a denominator of tumours passed and gave
-    values over 100%, found by a user test). Its filters cannot be proved narrower here;
+    the same way, or rows of another table dated by them (people with an admission, dated
+    by their death, of the deaths). A numerator of referrals over a denominator of tumours
+    passed and gave values over 100% (found by a user test). Its filters cannot be proved narrower here;
     the compute warns of cells where the numerator exceeds the denominator."""
-    same = (num.table, num.date, num.dated_by) == (den.table, den.date, den.dated_by)
-    if not same:
+    def dated(count: Count) -> tuple[str, str]:  # dated_by: the dating table's rows
+        return (count.dated_by.table if count.dated_by else count.table, count.date)
+
+    if dated(num) != dated(den):
         raise ValidationError(
             f"a proportion counts some of its denominator's rows, so its numerator must "
-            f"count {den.table} by {den.date} as the denominator does (it counts "
-            f"{num.table} by {num.date}); for events of another table use a crude_rate",
-            where=f"{source}: field numerator")
+            f"count {dated(den)[0]} by {den.date} as the denominator does (it counts "
+            f"{dated(num)[0]} by {num.date}), or be dated by them (dated_by); for events "
+            "of another table use a crude_rate", where=f"{source}: field numerator")
 
 
 def _check_dated_by(count: Count, scope: dict[str, str], where: str) -> None:
