@@ -687,9 +687,13 @@ def test_a_definition_changed_under_the_same_version_is_warned_of(small_ws):
     changed = original.model_copy(update={"breakdowns": ("sex",)})
     (out,) = compute(small_ws, [changed])
     assert out.status == "computed"
-    assert f"the definition changed but its version is still {original.version!r}" \
-        in out.message
+    assert f"the definition changed its figures but its version is still " \
+        f"{original.version!r}" in out.message
     (out,) = compute(small_ws, [changed.model_copy(update={"version": "99"})])
+    assert out.status == "computed" and out.message == ""
+    # A change of words leaves the figures, and says nothing (found by a code review).
+    reworded = changed.model_copy(update={"version": "99", "title": "Early stage, reworded"})
+    (out,) = compute(small_ws, [reworded])
     assert out.status == "computed" and out.message == ""
 
 

@@ -263,9 +263,7 @@ def _write(con, ctx: Context, defn: Definition, cells, error, seconds) -> Outcom
         return Outcome(defn.id, "no_data", message=f"{why}{note}", seconds=seconds)
     rows = to_rows(ctx, defn, cells)
     constants = _constants(ctx, defn)
-    note = "; ".join(filter(None, [_same_version_note(con, defn), _exceeds_note(cells),
-                                   _unattributed_note(defn, cells),
-                                   _no_people_note(ctx, defn)]))
+    earlier = _earlier_figures(con, defn, constants)
     con.execute("DELETE FROM indicator_values WHERE indicator_id = ?", [defn.id])
     # Arrow: DuckDB scans it in parallel; a pandas frame's text columns go value by value.
     # The columns the same on every row go in as parameters: converting seven repeated
@@ -276,6 +274,9 @@ def _write(con, ctx: Context, defn: Definition, cells, error, seconds) -> Outcom
     con.execute(f"INSERT INTO indicator_values ({', '.join(columns)}) SELECT {select} "
                 "FROM _new_values", [constants[c] for c in columns if c in constants])
     con.unregister("_new_values")
+    note = "; ".join(filter(None, [_same_version_note(con, defn, earlier),
+                                   _exceeds_note(cells), _unattributed_note(defn, cells),
+                                   _no_people_note(ctx, defn)]))
     return Outcome(defn.id, "computed", len(rows), seconds, message=note)
 
 
@@ -313,15 +314,35 @@ def _no_people_note(ctx: Context, defn: Definition) -> str:
     return ""
 
 
-def _same_version_note(con: duckdb.DuckDBPyConnection, defn: Definition) -> str:
-    """A warning when the definition changed but kept the version of the values it
-    replaces: two sets of figures would go by one version (found by a user test)."""
-    before = con.execute("SELECT indicator_version, definition_hash FROM indicator_values "
-                         "WHERE indicator_id = ? LIMIT 1", [defn.id]).fetchall()
-    if before and before[0][0] == defn.version and before[0][1] != defn.content_hash():
-        return (f"warning: the definition changed but its version is still "
-                f"{defn.version!r}; raise it, so that one version means one set of figures")
-    return ""
+# A checksum of one indicator's figures.
+FIGURES_SQL = ("SELECT sum(hash(area_type, area_code, period, breakdown, category, numerator, "
+               "denominator, value, value_state)) FROM indicator_values WHERE indicator_id = ?")
+
+
+def _earlier_figures(con: duckdb.DuckDBPyConnection, defn: Definition,
+                     constants: dict) -> object | None:
+    """The checksum of the values about to be replaced, when they are of the same version
+    and the same loads but another definition; None otherwise (most computes: no cost)."""
+    row = con.execute("SELECT indicator_version, definition_hash, load_ids FROM "
+                      "indicator_values WHERE indicator_id = ? LIMIT 1", [defn.id]).fetchall()
+    if not row:
+        return None
+    version, definition, loads = row[0]
+    if version != defn.version or loads != constants["load_ids"] \
+            or definition == constants["definition_hash"]:
+        return None
+    return con.execute(FIGURES_SQL, [defn.id]).fetchall()[0][0]
+
+
+def _same_version_note(con: duckdb.DuckDBPyConnection, defn: Definition,
+                       earlier: object | None) -> str:
+    """A warning when a changed definition gave other figures from the same data under
+    the same version: two sets of figures would go by one version (found by a user test).
+    Not for a change of words (a title, a review date), which leaves the figures alone."""
+    if earlier is None or con.execute(FIGURES_SQL, [defn.id]).fetchall()[0][0] == earlier:
+        return ""
+    return (f"warning: the definition changed its figures but its version is still "
+            f"{defn.version!r}; raise it, so that one version means one set of figures")
 
 
 __all__ = ["Count", "Outcome", "compute", "compute_one"]
