@@ -723,3 +723,13 @@ def test_rows_with_no_practice_are_said_to_count_in_national_only(small_ws):
                     "DATE '2024-02-01'")  # P3's stage 2 breast cancer
     (out,) = compute(small_ws, [builtin()["early_stage_known"]])
     assert "have no practice_code and count in national only" in out.message
+
+
+def test_a_standardised_rate_without_people_gives_no_values(small_ws):
+    """With patients empty, the ISR was missing everywhere and the DSR's sex categories
+    said 'fewer than 10 events' (found by a code review): its strata come from patients."""
+    with small_ws.transaction() as con:
+        con.execute("DELETE FROM patients")
+    out = run(small_ws, "usc_referral_isr")["usc_referral_isr"]
+    assert out.status == "no_data"
+    assert out.message.startswith("patients has no rows, and its rates are standardised")

@@ -21,6 +21,7 @@ from carepath.indicators.definition import STANDARDISED_STATISTICS as STANDARDIS
 from carepath.indicators.definition import Count, Definition, Population
 from carepath.indicators.periods import periods_between
 from carepath.model.codes import AGE_BANDS
+from carepath.workspace.derived import PERSON_TABLE
 from carepath.workspace.loads import data_loads
 
 # Breakdowns (sex, age band, deprivation ...) are not computed for single practices: the
@@ -314,9 +315,14 @@ EXCLUDED_ROLE = ("its {part} leaves out rows with a matching row in it (with non
                  "none would be left out: a false count)")
 
 
+STANDARDISED_ROLE = ("its rates are standardised by the age and sex it lends (without them "
+                     "every stratum would read as unknown)")
+
+
 def _tables_read(defn: Definition) -> list[tuple[str, str]]:
     """(table, what the indicator does with it) for every table its counts read, in
-    order. Not ``patients``, which only lends columns: without it they are 'Not recorded'."""
+    order. Not ``patients``, which only lends columns (without it they read 'Not
+    recorded'), unless the statistic is standardised by the age and sex it lends."""
     out = []
     for name, part in (("numerator", defn.numerator), ("denominator", defn.denominator)):
         if isinstance(part, Population):
@@ -329,6 +335,8 @@ def _tables_read(defn: Definition) -> list[tuple[str, str]]:
         out += [(r.table, EXCLUDED_ROLE.format(part=name)) for r in part.exclude]
         if part.dated_by is not None:
             out.append((part.dated_by.table, f"its {name} takes its dates from it"))
+    if defn.statistic in STANDARDISED and PERSON_TABLE in defn.tables():
+        out.append((PERSON_TABLE, STANDARDISED_ROLE))
     return out
 
 
