@@ -78,6 +78,9 @@ def test_an_unknown_table_column_lists_that_tables_columns():
     with pytest.raises(expr.ExprError, match="available: tumours.diagnosis_date, "
                                              "tumours.stage in"):
         expr.parse_filter("event_date >= tumours.diagnosis_datex", scope)
+    with pytest.raises(expr.ExprError, match="unknown table 'tumors' in 'tumors.diagnosis_date'"
+                                             "; tables here: tumours"):
+        expr.parse_filter("event_date >= tumors.diagnosis_date", scope)
 
 
 @pytest.mark.parametrize("text, message", [

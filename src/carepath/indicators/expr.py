@@ -391,6 +391,10 @@ def check(node, scope: Scope, *, text: str = "", where: str | None = None) -> st
                 prefix = f"{n.table}." if n.table else ""
                 known = sorted(k for k in scope if k.startswith(prefix)
                                and "." not in k[len(prefix):])
+                if not known:  # no such table here: say which tables are
+                    tables = sorted({k.split(".")[0] for k in scope if "." in k})
+                    raise fail(f"unknown table {n.table!r} in {key!r}; tables here: "
+                               f"{', '.join(tables) or 'none (columns are named plainly)'}")
                 raise fail(f"unknown column {key!r}; available: {', '.join(known)}")
             return scope[key]
         if isinstance(n, Offset):
