@@ -222,3 +222,24 @@ def test_public_export_follows_the_workspaces_national_setting(exported_ws, tmp_
     frame = pd.read_csv(tmp_path / "p.csv")
     national = frame[frame["Area Type"] == "National"]["Count"].dropna()
     assert len(national) and (national % 5 == 0).all()
+
+
+def test_public_export_protects_the_workspaces_own_groups(exported_ws, tmp_path, monkeypatch):
+    """The [groups] of carepath.toml reach the disclosure policy (it was untested that the
+    export passes them; found by a code review)."""
+    import carepath.indicators.export as export_module
+
+    config = exported_ws.path / "carepath.toml"
+    config.write_text(config.read_text() + '\n[groups.coast]\nname = "Coast"\n'
+                      'practices = ["P1", "P3"]\n')
+    compute(exported_ws, [builtin()[i] for i in ("early_stage_known", "usc_referral_isr")])
+    seen = {}
+    real = export_module.apply_disclosure
+
+    def spy(values, **kwargs):
+        seen.update(kwargs)
+        return real(values, **kwargs)
+
+    monkeypatch.setattr(export_module, "apply_disclosure", spy)
+    export(exported_ws, tmp_path / "p.csv", fmt="csv", public=True)
+    assert seen["groups"] == {"coast": ["P1", "P3"]}
