@@ -10,12 +10,16 @@ Policy (configurable in ``carepath.toml`` ``[disclosure]``):
   categories, is rounded to the nearest ``round_to`` (halves up), and proportions and crude rates are recomputed from the rounded
   figures, with their intervals, so the published interval cannot give the exact count back.
 * **Secondary suppression.** Where exactly one member of a group that adds up to a published
-  total is hidden (suppressed, or missing with a small count; the groups: practices under
+  total is hidden (suppressed, or missing with a count; the groups: practices under
   one parent, breakdown categories of one area, the practices of a workspace's own
   ``[groups]``), the next smallest member, not a zero while another is left, is suppressed
   as well, so the
   hidden cell cannot be derived by subtraction. Repeated until no group has a lone hidden
   cell.
+* **Intervals from the published counts.** A proportion's, a rate's or a ratio's value and
+  interval are recomputed from the rounded counts; a DSR's and a mean's value is kept and
+  its interval moved to that of the rounded count with the same spread (their shape
+  otherwise gives the exact count back).
 * **National unrounded.** National's headline figures that pass primary suppression are
   published as computed (configurable). Small counts are suppressed there too: a
   workspace's "national" is often one county, and even England's breakdowns have cells of
@@ -37,9 +41,10 @@ from dataclasses import dataclass
 from typing import Any, overload
 
 import pandas as pd
+from scipy import special
 
 from carepath import stats
-from carepath.stats.intervals import METHOD_WEIGHTED
+from carepath.stats.intervals import METHOD_WEIGHTED, byars_lower, byars_upper
 
 DEFAULT_SUPPRESS_BELOW = 8
 DEFAULT_ROUND_TO = 5
@@ -161,9 +166,9 @@ def _primary(row: dict, policy: DisclosurePolicy) -> dict:
         # Already suppressed or missing upstream: never let a count through. An upstream
         # suppressed cell needs the same secondary protection as one suppressed here.
         row["disclosure"] = row.get("value_note") or state
-        if state == SUPPRESSED or _small(row.get("numerator"), policy):
-            # ... as does a missing one hiding a small count (a DSR of 6 events): its
-            # count would otherwise come back as the total less the published others.
+        if state == SUPPRESSED or row.get("numerator"):
+            # ... as does a missing one hiding a count (a DSR of 6 or 9 events): it would
+            # otherwise come back as the total less the published others.
             row["_count"] = None
         return _blank(row, keep_state=True)
     num, den = row.get("numerator"), row.get("denominator")
@@ -206,9 +211,54 @@ def _round(row: dict, policy: DisclosurePolicy) -> dict:
     if den is not None and row.get("statistic") in ROUNDED_DENOMINATORS:
         row["denominator"] = round_count(den, policy.round_to)
     row["disclosure"] = ROUNDED_TEXT.format(n=policy.round_to)
-    if row.get("statistic") in RECOMPUTABLE and row.get("value") is not None:
+    if row.get("value") is None:
+        return row
+    if row.get("statistic") in RECOMPUTABLE:
         _recompute(row, exact_num, exact_den)
+    elif row.get("statistic") == "dsr":
+        _dobson_from_rounded(row, exact_num)
+    elif row.get("statistic") == "mean":
+        _t_from_rounded(row, exact_num)
     return row
+
+
+# A DSR's and a mean's value is kept, but their intervals are shaped by the exact count: a
+# DSR's Dobson limits sit at value + s x (Byar's limit of O - O), whose lower and upper
+# parts are in a ratio that only O decides, and a mean's 95% and 99.8% half-widths in a
+# ratio only its number of people decides. Published as computed, every row gave its exact
+# count back (found by a review). So the limits are moved to those of the rounded count,
+# with the same spread.
+def _dobson_from_rounded(row: dict, exact: float) -> None:
+    rounded = row["numerator"]
+    for level, (low, high) in zip(LEVELS, (CI_COLUMNS[:2], CI_COLUMNS[2:]), strict=True):
+        value, lower, upper = row["value"], row.get(low), row.get(high)
+        if lower is None or upper is None:
+            continue
+        below = exact - float(byars_lower(exact, level))
+        if not below or not rounded:
+            row[low] = row[high] = None
+            continue
+        spread = (value - lower) / below  # s, the same on both sides
+        row[low] = value + spread * (float(byars_lower(rounded, level)) - rounded)
+        row[high] = value + spread * (float(byars_upper(rounded, level)) - rounded)
+
+
+def _t_from_rounded(row: dict, exact: float) -> None:
+    rounded = row["numerator"]
+    lower = row.get(CI_COLUMNS[0])
+    if lower is None or exact < 2 or rounded < 2:
+        for col in CI_COLUMNS:
+            row[col] = None
+        return
+    # The standard deviation, read off the 95% half-width of the exact count.
+    sd = (row["value"] - lower) * math.sqrt(exact) / _t(exact, LEVELS[0])
+    for level, (low, high) in zip(LEVELS, (CI_COLUMNS[:2], CI_COLUMNS[2:]), strict=True):
+        half = _t(rounded, level) * sd / math.sqrt(rounded)
+        row[low], row[high] = row["value"] - half, row["value"] + half
+
+
+def _t(count: float, level: float) -> float:
+    return float(special.stdtrit(count - 1, 1 - (1 - level) / 2))
 
 
 def _scale(row: dict, exact_num: float, exact_den: float) -> float | None:

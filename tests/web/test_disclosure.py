@@ -207,11 +207,11 @@ def test_invariants(rows, k, to):
         if after["denominator"]:
             assert math.isclose(after["value"], num / after["denominator"] * 100)
     # no group under one parent has exactly one hidden member among published neighbours
-    # (hidden: suppressed, or missing with a small count, which is not shown either)
+    # (hidden: suppressed, or missing with a count, which is not shown either)
     for parent in "XY":
         grp = [(b, a) for b, a in zip(rows, out, strict=True) if b["parent_code"] == parent]
         hidden = [a for b, a in grp if a["value_state"] == "suppressed" or (
-            a["value_state"] == "missing" and 0 < (b["numerator"] or 0) < k)]
+            a["value_state"] == "missing" and b["numerator"])]
         shown = [a for b, a in grp if a["value_state"] == "published"]
         assert not (len(hidden) == 1 and shown), "a lone suppressed cell could be derived"
 
@@ -354,3 +354,53 @@ def test_a_missing_category_hiding_a_small_count_is_protected_too():
     out = {r["category"]: r for r in apply_disclosure(rows)}
     assert out["M"]["value_state"] == "missing" and out["M"]["numerator"] is None
     assert out["F"]["value_state"] == "suppressed"
+
+
+def test_a_dsr_interval_does_not_give_its_exact_count_back():
+    """Dobson limits are value + s x (Byar's limit of O - O): their lower and upper parts
+    are in a ratio only O decides, so every published DSR gave its exact count back (found
+    by a review). They are moved to those of the rounded count."""
+    from carepath.stats.intervals import byars_lower, byars_upper
+
+    def dobson(events, value, spread):
+        r = row("P1", events, 5e4, statistic="dsr")
+        r.update(value=value)
+        for level, low, high in ((0.95, "lower95", "upper95"), (0.998, "lower998", "upper998")):
+            r[low] = value + spread * (float(byars_lower(events, level)) - events)
+            r[high] = value + spread * (float(byars_upper(events, level)) - events)
+        return r
+
+    out = apply_disclosure([dobson(12, 80.0, 6.5), row("P2", 40, 90)])[0]
+    assert out["numerator"] == 10 and out["value"] == 80.0
+    as_ten = dobson(10, 80.0, 1.0)
+    shape = (out["value"] - out["lower95"]) / (out["upper95"] - out["value"])
+    assert shape == pytest.approx((80 - as_ten["lower95"]) / (as_ten["upper95"] - 80))
+    assert out["lower998"] < out["lower95"] < 80 < out["upper95"] < out["upper998"]
+
+
+def test_a_means_interval_does_not_give_its_exact_number_of_people_back():
+    """The 95% and 99.8% half-widths are t quantiles of n - 1 apart: their ratio gave n
+    (458 behind a published 460; found by a review)."""
+    from scipy import special
+
+    def t(n, level):
+        return float(special.stdtrit(n - 1, 1 - (1 - level) / 2))
+
+    mean = row("R1", 458, None, statistic="mean")
+    half95, half998 = (t(458, lv) * 3.0 / 458 ** 0.5 for lv in (0.95, 0.998))
+    mean.update(value=5.0, lower95=5 - half95, upper95=5 + half95, lower998=5 - half998,
+                upper998=5 + half998)
+    out = apply_disclosure([mean, row("R2", 40, 90)])[0]
+    assert out["numerator"] == 460
+    ratio = (out["upper998"] - 5) / (out["upper95"] - 5)
+    assert ratio == pytest.approx(t(460, 0.998) / t(460, 0.95))
+    assert out["upper95"] - 5 == pytest.approx(t(460, 0.95) * 3.0 / 460 ** 0.5)
+
+
+def test_a_missing_cell_hiding_any_count_is_protected():
+    """A DSR of 9 events (missing: under 10) came back as 99 - 40 - 50 (found by a review)."""
+    rows = [row("A", 40, 90), row("B", 50, 90), row("C", 9, 90, state="missing"),
+            row("L", 99, 270, area_type="locality", parent=None)]
+    out = by_code(apply_disclosure(rows))
+    assert out["C"]["numerator"] is None
+    assert out["A"]["value_state"] == "suppressed"
