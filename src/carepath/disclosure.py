@@ -7,15 +7,15 @@ Policy (configurable in ``carepath.toml`` ``[disclosure]``):
   from 1 to ``suppress_below - 1`` is suppressed with its value and intervals. A true zero
   is not suppressed: zero, suppressed and missing stay three different states.
 * **Rounding.** Every other count below national level, and in national's breakdown
-  categories, is rounded to the nearest ``round_to`` (halves up), and proportions and crude rates are recomputed from the rounded
-  figures, with their intervals, so the published interval cannot give the exact count back.
-* **Secondary suppression.** Where exactly one member of a group that adds up to a published
-  total is hidden (suppressed, or missing with a count; the groups: practices under
-  one parent, breakdown categories of one area, the practices of a workspace's own
-  ``[groups]``), the next smallest member, not a zero while another is left, is suppressed
-  as well, so the
-  hidden cell cannot be derived by subtraction. Repeated until no group has a lone hidden
-  cell.
+  categories, is rounded to the nearest ``round_to`` (halves up), and proportions and
+  crude rates are recomputed from the rounded figures, with their intervals, so the
+  published interval cannot give the exact count back.
+* **Secondary suppression.** Where exactly one member of a group that adds up to a
+  published total is hidden (suppressed, or missing with a count), the next smallest
+  member, not a zero while another is left, is suppressed as well, so the hidden cell
+  cannot be derived by subtraction; repeated until no group has a lone hidden cell. The
+  groups: practices under one parent, the breakdown categories of one area, the
+  practices of each of a workspace's own ``[groups]``.
 * **Intervals from the published counts.** A proportion's, a rate's or a ratio's value and
   interval are recomputed from the rounded counts; a DSR's and a mean's value is kept and
   its interval moved to that of the rounded count with the same spread (their shape

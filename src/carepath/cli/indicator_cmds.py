@@ -85,7 +85,13 @@ def check(directory: Annotated[Path | None, typer.Argument(
         help="Folder of definition files, or one file (default: the built-in library).")
         ] = None) -> None:
     """Validate definition files; each error names the file, field and token."""
-    from carepath.indicators.library import builtin, definition_files, load_dir, load_file
+    from carepath.indicators.library import (
+        DEFINITION_SUFFIXES,
+        builtin,
+        definition_files,
+        load_dir,
+        load_file,
+    )
 
     if directory is not None and directory.is_file():
         load_file(directory)
@@ -99,7 +105,7 @@ def check(directory: Annotated[Path | None, typer.Argument(
     found = load_dir(directory) if directory else builtin()
     console.print(f"{len(found)} definition{'' if len(found) == 1 else 's'} OK")
     nested = sorted(p for p in (directory.glob("*/**/*") if directory else ())
-                    if p.suffix.lower() in (".yaml", ".yml"))
+                    if p.suffix.lower() in DEFINITION_SUFFIXES)
     if nested:
         console.print(escape(f"note: {len(nested)} definition file(s) in subfolders are not "
                              f"read (only the folder's own files are), e.g. {nested[0]}"),

@@ -70,6 +70,7 @@ def context(con: duckdb.DuckDBPyConnection, source: cp.Source, config: dict) -> 
 
 
 def empty_tables(con: duckdb.DuckDBPyConnection) -> frozenset[str]:
+    """The workspace's tables with no rows: one EXISTS probe each, in one query."""
     tables = [r[0] for r in con.execute("SELECT table_name FROM duckdb_tables() WHERE "
                                         "schema_name = 'main' AND NOT internal").fetchall()]
     if not tables:
@@ -313,8 +314,6 @@ REQUIRED_ROLE = ("its {part} requires a matching row in it (with none loaded, no
                  "match: a false 0)")
 EXCLUDED_ROLE = ("its {part} leaves out rows with a matching row in it (with none loaded, "
                  "none would be left out: a false count)")
-
-
 STANDARDISED_ROLE = ("its rates are standardised by the age and sex it lends (without them "
                      "every stratum would read as unknown)")
 

@@ -488,8 +488,8 @@ def _check_numerator_within(num: Count, den: Count, source: str | None) -> None:
     """A proportion's numerator is some of its denominator's rows: the same table, dated
     the same way, or rows of another table dated by them (people with an admission, dated
     by their death, of the deaths). A numerator of referrals over a denominator of tumours
-    passed and gave values over 100% (found by a user test). Its filters cannot be proved narrower here;
-    the compute warns of cells where the numerator exceeds the denominator."""
+    passed and gave values over 100% (found by a user test). Its filters cannot be proved
+    narrower here; the compute warns of cells where the numerator exceeds the denominator."""
     def dated(count: Count) -> tuple[str, str]:  # dated_by: the dating table's rows
         return (count.dated_by.table if count.dated_by else count.table, count.date)
 
