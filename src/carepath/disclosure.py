@@ -40,11 +40,19 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, overload
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
 from scipy import special
 
 from carepath import stats
-from carepath.stats.intervals import METHOD_WEIGHTED, byars_lower, byars_upper
+from carepath.stats.intervals import (
+    METHOD_WEIGHTED,
+    byars_lower,
+    byars_upper,
+    poisson_count_limits,
+    wilson_limits,
+)
 
 DEFAULT_SUPPRESS_BELOW = 8
 DEFAULT_ROUND_TO = 5
@@ -117,7 +125,9 @@ def apply_disclosure(data, *, suppress_below: int = DEFAULT_SUPPRESS_BELOW,
     published totals their practices add up to."""
     policy = DisclosurePolicy(suppress_below, round_to, national_exempt)
     if isinstance(data, pd.DataFrame):
-        rows = [_clean(r) for r in data.to_dict("records")]
+        # Through Arrow: three times faster than to_dict (pandas' Arrow-backed text goes
+        # value by value), and pandas' missing values (NaN, NaT, NA) all arrive as None.
+        rows = pa.Table.from_pandas(data, preserve_index=False).to_pylist()
         out = apply_policy(rows, policy, groups)
         cols = list(data.columns) + [c for c in ("disclosure",) if c not in data.columns]
         return pd.DataFrame(out, columns=cols)
@@ -126,7 +136,9 @@ def apply_disclosure(data, *, suppress_below: int = DEFAULT_SUPPRESS_BELOW,
 
 def apply_policy(rows: list[dict], policy: DisclosurePolicy,
                  groups: Mapping[str, Iterable[str]] | None = None) -> list[dict]:
-    out = [_primary(dict(r), policy) for r in rows]
+    pending = _Recomputations()
+    out = [_primary(dict(r), policy, pending) for r in rows]
+    pending.run()  # before secondary suppression, which blanks what it hides
     member_of: dict[str, list[str]] = defaultdict(list)
     for code, practices in (groups or {}).items():
         for practice in practices:
@@ -159,7 +171,7 @@ def round_count(count: float, to: int) -> int:
     return int(math.floor(count / to + 0.5) * to)
 
 
-def _primary(row: dict, policy: DisclosurePolicy) -> dict:
+def _primary(row: dict, policy: DisclosurePolicy, pending: _Recomputations) -> dict:
     state = row.get("value_state") or PUBLISHED
     row["value_state"] = state
     if state != PUBLISHED:
@@ -178,7 +190,7 @@ def _primary(row: dict, policy: DisclosurePolicy) -> dict:
     if _is_exempt(row, policy):
         row["disclosure"] = EXEMPT_TEXT
         return row
-    return _round(row, policy)
+    return _round(row, policy, pending)
 
 
 def _blank(row: dict, *, keep_state: bool = False) -> dict:
@@ -201,7 +213,7 @@ def _suppress(row: dict, reason: str) -> dict:
     return row
 
 
-def _round(row: dict, policy: DisclosurePolicy) -> dict:
+def _round(row: dict, policy: DisclosurePolicy, pending: _Recomputations) -> dict:
     num, den = row.get("numerator"), row.get("denominator")
     if num is None:
         row["disclosure"] = ""
@@ -214,7 +226,7 @@ def _round(row: dict, policy: DisclosurePolicy) -> dict:
     if row.get("value") is None:
         return row
     if row.get("statistic") in RECOMPUTABLE:
-        _recompute(row, exact_num, exact_den)
+        _recompute(row, exact_num, exact_den, pending)
     elif row.get("statistic") == "dsr":
         _dobson_from_rounded(row, exact_num)
     elif row.get("statistic") == "mean":
@@ -261,28 +273,8 @@ def _t(count: float, level: float) -> float:
     return float(special.stdtrit(count - 1, 1 - (1 - level) / 2))
 
 
-def _scale(row: dict, exact_num: float, exact_den: float) -> float | None:
-    """What the value is the count per denominator times: 100 for a percentage, the rate's
-    multiplier over the period's years for a crude rate per head, 100 x the reference rate
-    for an ISR ... read off the exact figures, so no definition needs to be at hand."""
-    if exact_num:
-        return row["value"] * exact_den / exact_num
-    # No events: the value is 0 whatever the scale; the upper limit still carries it.
-    upper = row.get("upper95")
-    if upper is None:
-        return None
-    per_one = _limits(row, exact_num, exact_den, 1.0)[0].upper
-    return float(upper / per_one) if per_one else None
-
-
-def _limits(row: dict, num: float, den: float, scale: float) -> list:
-    # The same published methods as the engine: Wilson for proportions; exact Poisson below
-    # 10 events and Byar's from 10 for rates, counts and standardised ratios.
-    method = stats.proportion if row.get("statistic") == "proportion" else stats.rate
-    return [method(num, den, confidence=level, multiplier=scale) for level in LEVELS]
-
-
-def _recompute(row: dict, exact_num: float, exact_den: float | None) -> None:
+def _recompute(row: dict, exact_num: float, exact_den: float | None,
+               pending: _Recomputations) -> None:
     num = row["numerator"]
     den, exact_den = (1.0, 1.0) if row.get("statistic") == "count" \
         else (row.get("denominator"), exact_den)
@@ -291,15 +283,78 @@ def _recompute(row: dict, exact_num: float, exact_den: float | None) -> None:
     if row.get("method") == METHOD_WEIGHTED:
         _weighted(row, num, den, exact_num, exact_den)
         return
-    scale = _scale(row, exact_num, exact_den)
-    if scale is None:
-        return
-    limits = _limits(row, num, den, scale)
-    row["value"] = float(limits[0].value)
-    values = (limits[0].lower, limits[0].upper, limits[1].lower, limits[1].upper)
-    for col, v in zip(CI_COLUMNS, values, strict=True):
-        if col in row:
-            row[col] = float(v)
+    pending.add(row, num, den, exact_num, exact_den)
+
+
+class _Recomputations:
+    """Rows whose value and interval are recomputed from their rounded counts, all at once:
+    one vectorised call per method and level instead of one per row (an England export
+    spent more than half of its five minutes in those calls). The same published methods
+    as the engine: Wilson for proportions; exact Poisson below 10 events and Byar's from 10
+    for rates, counts and standardised ratios."""
+
+    def __init__(self) -> None:
+        self.rows: dict[bool, list[dict]] = {True: [], False: []}  # keyed by "proportion?"
+        self.counts: dict[bool, list[tuple]] = {True: [], False: []}
+
+    def add(self, row: dict, num: float, den: float, exact_num: float,
+            exact_den: float) -> None:
+        proportion = row.get("statistic") == "proportion"
+        self.rows[proportion].append(row)
+        self.counts[proportion].append((num, den, exact_num, exact_den, row["value"],
+                                        _number(row.get("upper95"))))
+
+    def run(self) -> None:
+        for proportion, rows in self.rows.items():
+            if rows:
+                _recompute_all(rows, np.array(self.counts[proportion], dtype=float),
+                               proportion)
+
+
+def _number(value: Any) -> float:
+    return math.nan if value is None else value
+
+
+def _scaled_limits(x: np.ndarray, n: np.ndarray, level: float, proportion: bool,
+                   scale: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Value and limits of x / n times ``scale``, multiplied in the order stats.proportion
+    and stats.rate multiply, so they agree to the last bit."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        if proportion:
+            lower, upper = wilson_limits(x, n, level)
+            return x / n * scale, lower * scale, upper * scale
+        lower, upper = poisson_count_limits(x, level)
+        per_unit = scale / n
+        return x * per_unit, lower * per_unit, upper * per_unit
+
+
+def _scales(counts: np.ndarray, proportion: bool) -> np.ndarray:
+    """What each value is the count per denominator times: 100 for a percentage, the rate's
+    multiplier over the period's years for a crude rate per head, 100 x the reference rate
+    for an ISR ... read off the exact figures, so no definition needs to be at hand. NaN
+    where it cannot be read (that row is left as it is)."""
+    _, _, exact_num, exact_den, value, upper95 = counts.T
+    # No events: the value is 0 whatever the scale; the upper limit still carries it.
+    per_one = _scaled_limits(np.zeros_like(exact_den), exact_den, LEVELS[0], proportion,
+                             np.ones_like(exact_den))[2]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        scale = np.where(exact_num != 0, value * exact_den / exact_num,
+                         np.where(per_one > 0, upper95 / per_one, np.nan))
+        return np.where(scale > 0, scale, np.nan)
+
+
+def _recompute_all(rows: list[dict], counts: np.ndarray, proportion: bool) -> None:
+    num, den = counts[:, 0], counts[:, 1]
+    scale = _scales(counts, proportion)
+    value, low95, high95 = _scaled_limits(num, den, LEVELS[0], proportion, scale)
+    _, low998, high998 = _scaled_limits(num, den, LEVELS[1], proportion, scale)
+    columns = dict(zip(CI_COLUMNS, (low95, high95, low998, high998), strict=True))
+    for i in np.flatnonzero(~np.isnan(scale)).tolist():
+        row = rows[i]
+        row["value"] = float(value[i])
+        for col, column in columns.items():
+            if col in row:
+                row[col] = float(column[i])
 
 
 def _weighted(row: dict, num: float, den: float, exact_num: float, exact_den: float) -> None:
