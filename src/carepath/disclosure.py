@@ -14,8 +14,10 @@ Policy (configurable in ``carepath.toml`` ``[disclosure]``):
   published total is hidden (suppressed, or missing with a count), the next smallest
   member, not a zero while another is left, is suppressed as well, so the hidden cell
   cannot be derived by subtraction; repeated until no group has a lone hidden cell. The
-  groups: practices under one parent, the breakdown categories of one area, the
-  practices of each of a workspace's own ``[groups]``.
+  groups: areas under one parent, the areas of one level inside each area containing
+  them (``within``, from ``carepath.engine.containment``: a practice under its locality
+  is inside its PCN too), the breakdown categories of one area, the practices of each of
+  a workspace's own ``[groups]``.
 * **Intervals from the published counts.** A proportion's, a rate's or a ratio's value and
   interval are recomputed from the rounded counts; a DSR's and a mean's value is kept and
   its interval moved to that of the rounded count with the same spread (their shape
@@ -35,8 +37,8 @@ the columns of ``indicator_values`` (missing columns are tolerated).
 from __future__ import annotations
 
 import math
-from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections import defaultdict, deque
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, overload
 
@@ -72,6 +74,9 @@ ROUNDED_DENOMINATORS = {"proportion", "crude_rate"}
 COUNT_DENOMINATORS = {"proportion", "crude_rate", "mean"}
 LEVELS = (stats.CONF_95, stats.CONF_998)  # the two interval levels of indicator_values
 CI_COLUMNS = ("lower95", "upper95", "lower998", "upper998")
+
+# (period, area type, area code) -> (area type, area code) of each area wholly containing it.
+Within = Mapping[tuple[str, str, str], Sequence[tuple[str, str]]]
 
 EXEMPT_TEXT = "national figure: published unrounded"
 ROUNDED_TEXT = "counts rounded to the nearest {n}"
@@ -112,30 +117,36 @@ class DisclosurePolicy:
 @overload
 def apply_disclosure(data: pd.DataFrame, *, suppress_below: int = ..., round_to: int = ...,
                      national_exempt: bool = ...,
-                     groups: Mapping[str, Iterable[str]] | None = ...) -> pd.DataFrame: ...
+                     groups: Mapping[str, Iterable[str]] | None = ...,
+                     within: Within | None = ...) -> pd.DataFrame: ...
 @overload
 def apply_disclosure(data: Iterable[Mapping], *, suppress_below: int = ..., round_to: int = ...,
                      national_exempt: bool = ...,
-                     groups: Mapping[str, Iterable[str]] | None = ...) -> list[dict]: ...
+                     groups: Mapping[str, Iterable[str]] | None = ...,
+                     within: Within | None = ...) -> list[dict]: ...
 def apply_disclosure(data, *, suppress_below: int = DEFAULT_SUPPRESS_BELOW,
                      round_to: int = DEFAULT_ROUND_TO, national_exempt: bool = True,
-                     groups: Mapping[str, Iterable[str]] | None = None):
+                     groups: Mapping[str, Iterable[str]] | None = None,
+                     within: Within | None = None):
     """Apply the policy; returns the same kind of container with new rows (input untouched).
     ``groups``: a workspace's own groups of practices (code -> practice codes), whose
-    published totals their practices add up to."""
+    published totals their practices add up to. ``within``: (period, area type, area code)
+    -> every (area type, area code) wholly containing that area at that period
+    (``carepath.engine.containment``), whose published totals it is part of."""
     policy = DisclosurePolicy(suppress_below, round_to, national_exempt)
     if isinstance(data, pd.DataFrame):
         # Through Arrow: three times faster than to_dict (pandas' Arrow-backed text goes
         # value by value), and pandas' missing values (NaN, NaT, NA) all arrive as None.
         rows = pa.Table.from_pandas(data, preserve_index=False).to_pylist()
-        out = apply_policy(rows, policy, groups)
+        out = apply_policy(rows, policy, groups, within)
         cols = list(data.columns) + [c for c in ("disclosure",) if c not in data.columns]
         return pd.DataFrame(out, columns=cols)
-    return apply_policy([_clean(r) for r in data], policy, groups)
+    return apply_policy([_clean(r) for r in data], policy, groups, within)
 
 
 def apply_policy(rows: list[dict], policy: DisclosurePolicy,
-                 groups: Mapping[str, Iterable[str]] | None = None) -> list[dict]:
+                 groups: Mapping[str, Iterable[str]] | None = None,
+                 within: Within | None = None) -> list[dict]:
     pending = _Recomputations()
     out = [_primary(dict(r), policy, pending) for r in rows]
     pending.run()  # before secondary suppression, which blanks what it hides
@@ -143,7 +154,11 @@ def apply_policy(rows: list[dict], policy: DisclosurePolicy,
     for code, practices in (groups or {}).items():
         for practice in practices:
             member_of[str(practice)].append(str(code))
-    _secondary(out, member_of)
+    by_indicator: dict[Any, list[dict]] = defaultdict(list)
+    for row in out:  # no group spans two indicators; one at a time bounds the memory
+        by_indicator[row.get("indicator_id")].append(row)
+    for members in by_indicator.values():
+        _secondary(members, lambda row: _group_keys(row, member_of, within or {}))
     return out
 
 
@@ -376,14 +391,18 @@ WEIGHTED_NO_INTERVAL = ("interval not published (it would give back counts the r
 
 # ----- secondary suppression ------------------------------------------------------------
 
-def _group_keys(row: dict, member_of: Mapping[str, list[str]]) -> list[tuple]:
-    """Groups whose members add up to a published total: siblings under one parent, an
-    area's breakdown categories, and the practices of a workspace's own group."""
+def _group_keys(row: dict, member_of: Mapping[str, list[str]], within: Within
+                ) -> list[tuple]:
+    """Groups whose members add up to a published total: siblings under one parent, the
+    areas of one level inside each area containing them, an area's breakdown categories,
+    and the practices of a workspace's own group."""
     base = (row.get("indicator_id"), row.get("period"))
-    keys = [("siblings", *base, row.get("area_type"), row.get("parent_code"),
-             row.get("breakdown"), row.get("category"))]
+    cell = (row.get("breakdown"), row.get("category"))
+    keys = [("siblings", *base, row.get("area_type"), row.get("parent_code"), *cell)]
+    outer = within.get((str(row.get("period")), row.get("area_type"), row.get("area_code")), ())
+    keys += [("within", *base, *area, row.get("area_type"), *cell) for area in outer]
     if row.get("area_type") == PRACTICE:
-        keys += [("own group", *base, group, row.get("breakdown"), row.get("category"))
+        keys += [("own group", *base, group, *cell)
                  for group in member_of.get(str(row.get("area_code")), ())]
     if row.get("breakdown") not in (None, "all"):
         keys.append(("categories", *base, row.get("area_type"), row.get("area_code"),
@@ -391,24 +410,38 @@ def _group_keys(row: dict, member_of: Mapping[str, list[str]]) -> list[tuple]:
     return keys
 
 
-def _secondary(rows: list[dict], member_of: Mapping[str, list[str]]) -> None:
-    groups: dict[tuple, list[dict]] = defaultdict(list)
+def _secondary(rows: list[dict], keys_of: Callable[[dict], list[tuple]]) -> None:
+    """Until no group has a lone hidden cell. A worklist: a group is looked at again only
+    when one of its members is newly hidden, and one with two hidden is done for good
+    (hiding only ever grows), so the cost follows the rows, not rows x rounds."""
+    members: dict[tuple, list[dict]] = defaultdict(list)
+    hidden: dict[tuple, int] = defaultdict(int)
+    keys = []
     for row in rows:  # national's too: its categories add up to its published total
-        for key in _group_keys(row, member_of):
-            groups[key].append(row)
-    changed = True
-    while changed:
-        changed = False
-        for members in groups.values():
-            changed |= _protect_lone_cell(members)
+        keys.append(keys_of(row))
+        for key in keys[-1]:
+            members[key].append(row)
+            hidden[key] += "_count" in row
+    position = {id(row): i for i, row in enumerate(rows)}
+    todo = deque(key for key in members if hidden[key] == 1)
+    while todo:
+        key = todo.popleft()
+        victim = _victim(members[key]) if hidden[key] == 1 else None
+        if victim is None:
+            continue
+        _suppress(victim, SECONDARY_TEXT)
+        for victim_key in keys[position[id(victim)]]:
+            hidden[victim_key] += 1
+            if hidden[victim_key] == 1:
+                todo.append(victim_key)
     for row in rows:
         row.pop("_count", None)
 
 
-def _protect_lone_cell(members: list[dict]) -> bool:
-    hidden = [r for r in members if "_count" in r]
-    if len(hidden) != 1 or len(members) < 2:
-        return False
+def _victim(members: list[dict]) -> dict | None:
+    """The cell to hide beside a group's lone hidden one: the smallest published count."""
+    if len(members) < 2:
+        return None
     # Not a zero while another will do: a hidden cell is known to be 0 or at least the
     # threshold, so with a zero the total less the others is the suppressed count itself
     # (found by a code review). A zero only when nothing else is left to hide.
@@ -416,7 +449,5 @@ def _protect_lone_cell(members: list[dict]) -> bool:
                  and r.get("numerator") is not None]
     candidates = [r for r in published if r["numerator"]] or published
     if not candidates:
-        return False
-    victim = min(candidates, key=lambda r: (r["numerator"], str(r.get("area_code"))))
-    _suppress(victim, SECONDARY_TEXT)
-    return True
+        return None
+    return min(candidates, key=lambda r: (r["numerator"], str(r.get("area_code"))))

@@ -227,7 +227,7 @@ def test_public_export_follows_the_workspaces_national_setting(exported_ws, tmp_
 def test_public_export_protects_the_workspaces_own_groups(exported_ws, tmp_path, monkeypatch):
     """The [groups] of carepath.toml reach the disclosure policy (it was untested that the
     export passes them; found by a code review)."""
-    import carepath.indicators.export as export_module
+    import carepath.engine.containment as export_module
 
     config = exported_ws.path / "carepath.toml"
     config.write_text(config.read_text() + '\n[groups.coast]\nname = "Coast"\n'
@@ -243,3 +243,6 @@ def test_public_export_protects_the_workspaces_own_groups(exported_ws, tmp_path,
     monkeypatch.setattr(export_module, "apply_disclosure", spy)
     export(exported_ws, tmp_path / "p.csv", fmt="csv", public=True)
     assert seen["groups"] == {"coast": ["P1", "P3"]}
+    p1 = [outer for (_, area_type, code), outer in seen["within"].items()
+          if (area_type, code) == ("practice", "P1")]
+    assert p1 and all(("group", "coast") in outer for outer in p1)

@@ -54,11 +54,17 @@ class Context:
     empty_tables: frozenset[str] = frozenset()
 
 
-def context(con: duckdb.DuckDBPyConnection, source: cp.Source, config: dict) -> Context:
+def read_hierarchy(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """Every practice's links to its areas, with the dates each is valid."""
     hierarchy = con.execute("SELECT child_code, parent_code, parent_type, valid_from, "
                             "valid_to FROM org_hierarchy").df()
     for col in ("valid_from", "valid_to"):
         hierarchy[col] = pd.to_datetime(hierarchy[col])
+    return hierarchy
+
+
+def context(con: duckdb.DuckDBPyConnection, source: cp.Source, config: dict) -> Context:
+    hierarchy = read_hierarchy(con)
     names = dict(con.execute("SELECT org_code, arg_max(name, valid_from) FROM organisations "
                              "GROUP BY 1").fetchall())
     names[rollup.NATIONAL] = national_name(config)

@@ -13,8 +13,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from carepath.disclosure import DisclosurePolicy, apply_disclosure
-from carepath.engine.freshness import OutOfDate, out_of_date, practice_groups
+from carepath.disclosure import DisclosurePolicy
+from carepath.engine.containment import disclosed
+from carepath.engine.freshness import OutOfDate, out_of_date
 from carepath.errors import ValidationError
 from carepath.indicators.definition import Definition, Population
 from carepath.indicators.library import read_library
@@ -118,13 +119,10 @@ def read_values(ws: Workspace, indicators: list[str] | None = None) -> pd.DataFr
                            "breakdown, category", params).df()
 
 
-def prepare(values: pd.DataFrame, definitions: dict[str, Definition], *, public: bool,
-            policy: DisclosurePolicy, groups: dict[str, list[str]] | None = None
-            ) -> pd.DataFrame:
+def prepare(values: pd.DataFrame, definitions: dict[str, Definition], *,
+            public: bool = False) -> pd.DataFrame:
+    """Fingertips' columns (public values have been through the disclosure policy)."""
     if public:
-        values = apply_disclosure(values, suppress_below=policy.suppress_below,
-                                  round_to=policy.round_to,
-                                  national_exempt=policy.national_exempt, groups=groups)
         values = values.drop(columns=[c for c in ANALYST_ONLY if c in values.columns])
     return fingertips_frame(values, definitions)
 
@@ -176,9 +174,12 @@ def export(ws: Workspace, out: Path, *, fmt: str, public: bool = False,
         raise ValidationError(
             "values out of date are not published as current (choose others with -i):\n  "
             + "\n  ".join(grouped(stale)), where="--public")
-    own_groups = practice_groups(ws.config()).groupby("area_code")["unit"].apply(list)
-    table = prepare(values, definitions, public=public,
-                    policy=DisclosurePolicy.from_config(ws.config()),
-                    groups=own_groups.to_dict())
+    if public:
+        config = ws.config()
+        with ws.connect(read_only=True) as con:
+            public_values = disclosed(con, values, DisclosurePolicy.from_config(config), config)
+        table = prepare(public_values, definitions, public=True)
+    else:
+        table = prepare(values, definitions)
     write_table(table, out, (f".{fmt}",))
     return Exported(len(table), stale)

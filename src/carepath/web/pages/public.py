@@ -8,11 +8,15 @@ rounded counts. Suppressed, missing and zero stay distinct on the page and in th
 
 from __future__ import annotations
 
+import json
+
 import duckdb
 import pandas as pd
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 
 from carepath.disclosure import DisclosurePolicy, apply_disclosure
+from carepath.engine.containment import PRACTICE, disclosed, workspace_containment
+from carepath.engine.freshness import practice_groups
 from carepath.web import queries
 from carepath.web.db import get_con
 from carepath.web.meta import get_meta
@@ -37,19 +41,44 @@ def policy_of(request: Request) -> DisclosurePolicy:
     return DisclosurePolicy.from_config(request.app.state.ws.config())
 
 
+def publication_key(request: Request) -> tuple:
+    """What shapes the published figures besides the data: the policy and the workspace's
+    own groups (their totals decide which further cells are hidden)."""
+    config = request.app.state.ws.config()
+    return (DisclosurePolicy.from_config(config),
+            json.dumps(config.get("groups"), sort_keys=True, default=str))
+
+
+def published(request: Request, con: duckdb.DuckDBPyConnection, indicator_id: str,
+              period: str | None = None) -> pd.DataFrame:
+    """``public_values`` of one indicator through the app's cache: the policy runs once per
+    data version on all of the indicator's rows, and a period is a filter on the result."""
+    config = request.app.state.ws.config()
+    policy = DisclosurePolicy.from_config(config)
+    frame = request.app.state.cache.get(
+        ("published", indicator_id, publication_key(request)), con,
+        lambda c: public_values(c, policy, indicator_id, config=config))
+    return frame[frame.period == period] if period else frame
+
+
 def public_values(con: duckdb.DuckDBPyConnection, policy: DisclosurePolicy, indicator_id: str,
-                  period: str | None = None) -> pd.DataFrame:
-    """Disclosure-controlled rows of one indicator (all public levels) for one period."""
+                  period: str | None = None, *, config: dict | None = None) -> pd.DataFrame:
+    """Disclosure-controlled rows of one indicator at the public levels, for one period or
+    all, hiding exactly the cells ``export --public`` hides: the policy's groups never mix
+    levels or breakdown categories, so the same rows and the same containment (read off
+    the practices) give the same choices (a test holds the two outputs equal)."""
     where = ["indicator_id = ?", "breakdown = 'all'",
-             f"area_type IN ({', '.join('?' * len(PUBLIC_AREA_TYPES))})"]
-    params: list = [indicator_id, *PUBLIC_AREA_TYPES]
+             f"area_type IN ({', '.join('?' * (len(PUBLIC_AREA_TYPES) + 1))})"]
+    params: list = [indicator_id, *PUBLIC_AREA_TYPES, PRACTICE]
     if period:
         where.append("period = ?")
         params.append(period)
-    raw = con.execute(f"SELECT {', '.join(PUBLIC_COLUMNS)} FROM indicator_values WHERE "
-                      f"{' AND '.join(where)}", params).df()
-    out = apply_disclosure(raw, suppress_below=policy.suppress_below,
-                           round_to=policy.round_to, national_exempt=policy.national_exempt)
+    raw = con.execute(f"SELECT {', '.join(PUBLIC_COLUMNS)}, period_end FROM indicator_values "
+                      f"WHERE {' AND '.join(where)}", params).df()
+    groups = practice_groups(config or {})
+    within = workspace_containment(con, raw, groups)
+    shown = raw[raw.area_type != PRACTICE].drop(columns="period_end")
+    out = disclosed(con, shown, policy, config or {}, within)
     order = {t: i for i, t in enumerate(PUBLIC_AREA_TYPES)}
     return out.sort_values(["area_type", "area_name"], key=lambda s: s.map(order)
                            if s.name == "area_type" else s.fillna(""))
@@ -82,6 +111,9 @@ def public_home(request: Request, con: duckdb.DuckDBPyConnection = Depends(get_c
             JOIN l ON v.indicator_id = l.indicator_id AND v.period_end = l.pe
             WHERE v.area_type = 'national' AND v.breakdown = 'all'""").df()
     # Through the policy as every public figure: a county's 'national' 2 of 3 was shown.
+    # National's headline is never a further cell hidden for another's sake (nothing holds
+    # it, and it is no category of anything), so the policy on these rows alone gives it as
+    # the export and the indicator pages do.
     policy = policy_of(request)
     national = apply_disclosure(latest, suppress_below=policy.suppress_below,
                                 round_to=policy.round_to,
@@ -109,10 +141,10 @@ def public_indicator(request: Request, indicator_id: str,
     if period not in periods:
         raise HTTPException(404, f"Period {period!r} is not published; choose one of "
                                  f"{', '.join(periods)}.")
-    policy = policy_of(request)  # in the key: a changed policy must not serve old pages
+    policy = policy_of(request)
 
     def build() -> dict:
-        rows = queries.records(public_values(con, policy, indicator_id, period))
+        rows = queries.records(published(request, con, indicator_id, period))
         local = [r for r in rows if r["area_type"] == "locality"]
         national = next((r["value"] for r in rows if r["area_type"] == "national"
                          and r["value_state"] == "published"), None)
@@ -128,8 +160,9 @@ def public_indicator(request: Request, indicator_id: str,
                                y_title=f"{m['title'][:50]} {unit}".strip())
             if points else None}
 
-    return render_cached(request, "public_indicator.html", (indicator_id, period, policy),
-                         build, con)
+    # The publication in the key: a changed policy or group must not serve old pages.
+    return render_cached(request, "public_indicator.html",
+                         (indicator_id, period, publication_key(request)), build, con)
 
 
 @router.get("/public/indicators/{indicator_id}/download.{fmt}", include_in_schema=False)
@@ -143,7 +176,7 @@ def public_download(request: Request, indicator_id: str, fmt: str,
     periods = queries.periods(request.app.state.cache, con, indicator_id)
     if period is not None and period not in periods:
         raise HTTPException(404, f"Period {period!r} is not published.")
-    frame = whole_counts(public_values(con, policy_of(request), indicator_id, period))
+    frame = whole_counts(published(request, con, indicator_id, period))
     return table_response(frame[DOWNLOAD_COLUMNS], fmt, f"{indicator_id}_public.{fmt}")
 
 

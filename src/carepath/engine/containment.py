@@ -1,0 +1,83 @@
+"""Which areas wholly contain which, at each period, by the hierarchy the engine rolled up
+with: every published total that an area's figure is part of.
+
+Secondary suppression needs it. The areas of one level inside any area that contains
+them add up to (at most) its published total, so a lone hidden figure among them comes
+back by subtraction, whichever level the area's own parent is: a practice under its
+locality is also inside its PCN, an ICB under its cancer alliance also inside its region.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+import duckdb
+import pandas as pd
+
+from carepath.disclosure import DisclosurePolicy, apply_disclosure
+from carepath.engine import rollup
+from carepath.engine.cells import read_hierarchy
+from carepath.engine.freshness import practice_groups
+
+PRACTICE = "practice"
+# (period, area type, area code) -> the (area type, area code) of every other area
+# containing all of its practices.
+Containment = dict[tuple[str, str, str], list[tuple[str, str]]]
+
+
+def workspace_containment(con: duckdb.DuckDBPyConnection, values: pd.DataFrame,
+                          groups: pd.DataFrame | None = None) -> Containment:
+    """The containment of the areas in ``values`` (rows of indicator_values): the
+    practices they hold, placed by the hierarchy valid at each period's end (as the engine
+    placed them), with the workspace's own ``groups`` (unit, area_code)."""
+    practices = values.loc[values.area_type == PRACTICE, ["period", "period_end", "area_code"]]
+    units = practices.drop_duplicates().rename(columns={"area_code": "unit"})
+    units["period_end"] = pd.to_datetime(units["period_end"])
+    if units.empty:
+        return {}
+    amap = rollup.area_map(units, read_hierarchy(con), PRACTICE, groups)
+    return containment(amap)
+
+
+def containment(amap: pd.DataFrame) -> Containment:
+    """From an area map (period, unit, area_type, area_code): for each area, the others
+    holding every one of its units."""
+    # The area map has one row per (period, unit, area): plain counts are counts of units.
+    with duckdb.connect() as mem:
+        mem.execute("SET enable_progress_bar = false")  # an export's output is its own
+        pairs = rollup.sql(mem, """
+            WITH sizes AS (SELECT period, area_type, area_code, count(*) AS n
+                           FROM amap GROUP BY ALL),
+                 shared AS (SELECT a.period, a.area_type, a.area_code,
+                                   b.area_type AS outer_type, b.area_code AS outer_code,
+                                   count(*) AS k
+                            FROM amap a JOIN amap b ON a.period = b.period AND a.unit = b.unit
+                            WHERE a.area_type <> b.area_type OR a.area_code <> b.area_code
+                            GROUP BY ALL)
+            SELECT period, area_type, area_code, outer_type, outer_code
+            FROM shared JOIN sizes USING (period, area_type, area_code) WHERE k = n
+            ORDER BY ALL""", arrow=True, amap=amap)
+    out: Containment = defaultdict(list)
+    # Column by column through Arrow: pandas' Arrow-backed text row by row took 4 s.
+    period, area_type, area_code, outer_type, outer_code = (
+        pairs.column(i).to_pylist() for i in range(pairs.num_columns))
+    outers = zip(outer_type, outer_code, strict=True)
+    for *key, outer in zip(period, area_type, area_code, outers, strict=True):
+        out[tuple(key)].append(outer)
+    return dict(out)
+
+
+def disclosed(con: duckdb.DuckDBPyConnection, values: pd.DataFrame, policy: DisclosurePolicy,
+              config: dict, within: Containment | None = None) -> pd.DataFrame:
+    """``values`` through the disclosure policy with every group whose total they add up
+    to: the areas containing each area, and the workspace's own groups of practices. Every
+    public output goes through here on ALL rows of its indicators (practices and breakdowns
+    too), so that each hides the same cells: two publications hiding different cells
+    give back together what each hid."""
+    groups = practice_groups(config)
+    if within is None:
+        within = workspace_containment(con, values, groups)
+    own = groups.groupby("area_code")["unit"].apply(list).to_dict()
+    return apply_disclosure(values, suppress_below=policy.suppress_below,
+                            round_to=policy.round_to, national_exempt=policy.national_exempt,
+                            groups=own, within=within)

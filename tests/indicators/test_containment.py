@@ -1,0 +1,155 @@
+"""Secondary suppression over every area an area is part of, not only its parent.
+
+A privacy review found totals that a hidden cell could be worked back from: a practice
+whose parent is its locality is also one of its PCN's practices, an ICB under its cancer
+alliance also one of its region's ICBs. ``carepath.engine.containment`` finds, from the
+hierarchy valid at each period's end, every area wholly containing each area, and the
+policy protects a lone hidden cell among the areas of one level inside each of them.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from carepath.disclosure import SECONDARY_TEXT, apply_disclosure
+from carepath.engine.containment import containment
+
+PERIOD = "2024/25"
+
+
+def amap(links: dict[str, list[tuple[str, str]]], period: str = PERIOD) -> pd.DataFrame:
+    """An area map: practice -> the (area type, code) it counts in (itself and national
+    added, as the engine's area map has them)."""
+    rows = []
+    for practice, areas in links.items():
+        for area_type, code in [("practice", practice), ("national", "national"), *areas]:
+            rows.append({"period": period, "unit": practice, "area_type": area_type,
+                         "area_code": code})
+    return pd.DataFrame(rows)
+
+
+def value_row(area_type, code, num, den, parent, *, ind="early"):
+    value = num / den * 100 if num is not None and den else None
+    return {"indicator_id": ind, "period": PERIOD, "area_type": area_type, "area_code": code,
+            "parent_code": parent, "breakdown": "all", "category": "all",
+            "numerator": num, "denominator": den, "value": value,
+            "lower95": None if value is None else value - 1,
+            "upper95": None if value is None else value + 1, "lower998": None,
+            "upper998": None, "statistic": "proportion", "value_state": "published",
+            "value_note": None}
+
+
+def state(out, code):
+    return next(r["value_state"] for r in out if r["area_code"] == code)
+
+
+def test_an_area_is_within_every_area_holding_all_its_practices():
+    # PCN U2 spans two localities; U1 lies inside L1.
+    found = containment(amap({"P1": [("pcn", "U1"), ("locality", "L1")],
+                              "P2": [("pcn", "U1"), ("locality", "L1")],
+                              "P3": [("pcn", "U2"), ("locality", "L1")],
+                              "P4": [("pcn", "U2"), ("locality", "L2")]}))
+    assert set(found[(PERIOD, "practice", "P3")]) == {
+        ("pcn", "U2"), ("locality", "L1"), ("national", "national")}
+    assert set(found[(PERIOD, "pcn", "U1")]) == {("locality", "L1"), ("national", "national")}
+    assert set(found[(PERIOD, "pcn", "U2")]) == {("national", "national")}  # in no locality
+    assert (PERIOD, "national", "national") not in found  # nothing holds the whole
+
+
+def test_containment_follows_each_periods_hierarchy():
+    moved = pd.concat([amap({"P1": [("pcn", "U1")], "P2": [("pcn", "U1")]}, "2023/24"),
+                       amap({"P1": [("pcn", "U1")], "P2": [("pcn", "U2")]}, "2024/25")])
+    found = containment(moved)
+    assert ("pcn", "U1") in found[("2023/24", "practice", "P2")]
+    assert ("pcn", "U2") in found[("2024/25", "practice", "P2")]
+    assert ("pcn", "U1") not in found[("2024/25", "practice", "P2")]
+
+
+def test_a_practice_under_its_locality_is_protected_within_its_pcn_too():
+    """P1 (5 events) is suppressed; its locality sibling P9 is hidden beside it, but PCN
+    U1 = P1 + P2 + P3 is published, so without containment U1 - P2 - P3 gave P1 back."""
+    links = {"P1": [("pcn", "U1"), ("locality", "L1")],
+             "P2": [("pcn", "U1"), ("locality", "L2")],
+             "P3": [("pcn", "U1"), ("locality", "L2")],
+             "P9": [("pcn", "U9"), ("locality", "L1")]}
+    rows = [value_row("practice", "P1", 5, 40, "L1"), value_row("practice", "P9", 30, 40, "L1"),
+            value_row("practice", "P2", 50, 90, "L2"), value_row("practice", "P3", 60, 90, "L2"),
+            value_row("pcn", "U1", 115, 220, "S1"), value_row("pcn", "U9", 30, 40, "S1")]
+    parent_only = apply_disclosure(rows)
+    assert [state(parent_only, c) for c in ("P1", "P9", "P2", "P3")] == [
+        "suppressed", "suppressed", "published", "published"]  # U1 - P2 - P3 = P1
+    out = apply_disclosure(rows, within=containment(amap(links)))
+    assert state(out, "P1") == state(out, "P2") == "suppressed"  # the smallest in U1
+    assert next(r for r in out if r["area_code"] == "P2")["value_note"] == SECONDARY_TEXT
+    assert state(out, "P3") == "suppressed"  # then for P2 under its locality L2
+    assert state(out, "U1") == "published"
+
+
+def test_an_icb_under_its_alliance_is_protected_within_its_region():
+    """Q1 is suppressed and Q2 beside it under alliance A1; but region Y1 = Q1 + Q3, so
+    without containment Y1 - Q3 gave Q1 back."""
+    links = {"P1": [("icb", "Q1"), ("cancer_alliance", "A1"), ("region", "Y1")],
+             "P2": [("icb", "Q2"), ("cancer_alliance", "A1"), ("region", "Y2")],
+             "P3": [("icb", "Q3"), ("cancer_alliance", "A2"), ("region", "Y1")],
+             "P4": [("icb", "Q4"), ("cancer_alliance", "A2"), ("region", "Y2")]}
+    rows = [value_row("icb", "Q1", 4, 400, "A1"), value_row("icb", "Q2", 300, 900, "A1"),
+            value_row("icb", "Q3", 200, 900, "A2"), value_row("icb", "Q4", 250, 900, "A2"),
+            value_row("region", "Y1", 204, 1300, "national"),
+            value_row("region", "Y2", 550, 1800, "national")]
+    assert state(apply_disclosure(rows), "Q3") == "published"  # Y1 - Q3 = Q1
+    out = apply_disclosure(rows, within=containment(amap(links)))
+    assert {r["area_code"] for r in out if r["value_state"] == "suppressed"} == {
+        "Q1", "Q2", "Q3", "Q4"}  # Q3 for Y1, then Q4 for Q3 under A2
+    assert state(out, "Y1") == state(out, "Y2") == "published"
+
+
+@st.composite
+def county(draw):
+    """Practices in PCNs and localities drawn independently (so PCNs may span
+    localities), localities in two sub-ICBs, with counts small and large."""
+    n = draw(st.integers(2, 12))
+    pcns = draw(st.lists(st.integers(0, 3), min_size=n, max_size=n))
+    localities = draw(st.lists(st.integers(0, 3), min_size=n, max_size=n))
+    counts = draw(st.lists(st.integers(0, 60), min_size=n, max_size=n))
+    links, units = {}, []
+    for i in range(n):
+        areas = [("pcn", f"U{pcns[i]}"), ("locality", f"L{localities[i]}"),
+                 ("sub_icb", f"S{localities[i] % 2}")]
+        links[f"P{i}"] = areas
+        units.append((f"P{i}", f"L{localities[i]}", counts[i], areas))
+    return links, units
+
+
+def _rows(units):
+    parents = {"practice": None, "pcn": "national", "locality": None, "sub_icb": "national",
+               "national": None}
+    totals: dict[tuple[str, str], int] = {}
+    rows = []
+    for code, locality, num, areas in units:
+        rows.append(value_row("practice", code, num, 100, locality))
+        for area in [*areas, ("national", "national")]:
+            totals[area] = totals.get(area, 0) + num
+    sub_of = {loc: f"S{int(loc[1:]) % 2}" for _, loc, _, _ in units}
+    for (area_type, code), num in totals.items():
+        parent = sub_of.get(code) if area_type == "locality" else parents[area_type]
+        rows.append(value_row(area_type, code, num, 100 * num + 100, parent))
+    return rows
+
+
+@settings(max_examples=120, deadline=None)
+@given(county())
+def test_no_area_leaves_a_lone_hidden_cell_among_the_areas_inside_it(drawn):
+    links, units = drawn
+    within = containment(amap(links))
+    out = apply_disclosure(_rows(units), within=within)
+    by_area = {(r["area_type"], r["area_code"]): r for r in out}
+    inside: dict[tuple, list[dict]] = {}
+    for (_, area_type, code), outers in within.items():
+        for outer in outers:
+            inside.setdefault((outer, area_type), []).append(by_area[(area_type, code)])
+    for members in inside.values():
+        hidden = [r for r in members if r["value_state"] == "suppressed"]
+        shown = [r for r in members if r["value_state"] == "published"]
+        assert not (len(hidden) == 1 and shown), "a lone hidden cell could be subtracted"

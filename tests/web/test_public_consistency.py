@@ -1,0 +1,63 @@
+"""Every public output hides the same cells.
+
+Two publications of the same figures that hide different cells give back together what
+each hid: the public pages ran the policy on their own rows (public levels, no
+containment), while ``export --public`` ran it on all rows. Both now go through
+``carepath.engine.containment.disclosed``; this holds them equal on a synthetic county.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from carepath.disclosure import DisclosurePolicy
+from carepath.engine.containment import disclosed
+from carepath.engine.run import compute
+from carepath.indicators.export import read_values
+from carepath.indicators.library import builtin
+from carepath.web.pages.public import PUBLIC_AREA_TYPES, public_values
+
+INDICATORS = ("emergency_presentation_pct", "deaths_usual_residence")
+COMPARED = ["value_state", "numerator", "denominator", "value"]
+
+
+@pytest.fixture(scope="module")
+def county(tmp_path_factory):
+    from carepath.synth.generator import SynthOptions, synthesise
+
+    ws = synthesise(tmp_path_factory.mktemp("synth") / "county", SynthOptions(seed=5)).workspace
+    config = ws.path / "carepath.toml"
+    config.write_text(config.read_text() + '\n[groups.coast]\nname = "Coast"\n'
+                      'practices = ["W90001", "W90002", "W90005"]\n')
+    outcomes = compute(ws, [builtin()[i] for i in INDICATORS])
+    assert all(o.status == "computed" for o in outcomes), outcomes
+    return ws
+
+
+def _exported(ws) -> pd.DataFrame:
+    """What ``export --public`` publishes (it runs ``disclosed`` on read_values; a test in
+    tests/indicators/test_export.py holds it to that), at the public levels."""
+    config = ws.config()
+    with ws.connect(read_only=True) as con:
+        out = disclosed(con, read_values(ws), DisclosurePolicy.from_config(config), config)
+    return out[(out.breakdown == "all") & out.area_type.isin(PUBLIC_AREA_TYPES)]
+
+
+@pytest.mark.slow
+def test_the_public_pages_hide_exactly_what_the_public_export_hides(county):
+    exported = _exported(county)
+    with county.connect(read_only=True) as con:
+        shown = pd.concat([public_values(con, DisclosurePolicy(), i, config=county.config())
+                           for i in INDICATORS])
+    assert set(shown.area_type) <= set(PUBLIC_AREA_TYPES)
+    keys = ["indicator_id", "area_code", "period"]
+    both = shown.merge(exported, on=keys, suffixes=("", "_export"), validate="1:1")
+    assert len(both) == len(shown) == len(exported)
+    assert (both.value_state == both.value_state_export).all()
+    for column in ("numerator", "denominator", "value"):
+        pd.testing.assert_series_equal(both[column].astype(float),
+                                       both[f"{column}_export"].astype(float),
+                                       check_names=False)
+    secondary = shown.value_note.fillna("").str.contains("secondary")
+    assert secondary.any(), "no further cell was hidden: the comparison shows nothing"
