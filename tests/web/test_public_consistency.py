@@ -40,7 +40,8 @@ def _exported(ws) -> pd.DataFrame:
     tests/indicators/test_export.py holds it to that), at the public levels."""
     config = ws.config()
     with ws.connect(read_only=True) as con:
-        out = disclosed(con, read_values(ws), DisclosurePolicy.from_config(config), config)
+        out = disclosed(con, read_values(ws), DisclosurePolicy.from_config(config), config,
+                        builtin())
     return out[(out.breakdown == "all") & out.area_type.isin(PUBLIC_AREA_TYPES)]
 
 
@@ -48,16 +49,58 @@ def _exported(ws) -> pd.DataFrame:
 def test_the_public_pages_hide_exactly_what_the_public_export_hides(county):
     exported = _exported(county)
     with county.connect(read_only=True) as con:
-        shown = pd.concat([public_values(con, DisclosurePolicy(), i, config=county.config())
-                           for i in INDICATORS])
+        shown = pd.concat([public_values(con, DisclosurePolicy(), i, config=county.config(),
+                                         definitions=builtin()) for i in INDICATORS])
     assert set(shown.area_type) <= set(PUBLIC_AREA_TYPES)
     keys = ["indicator_id", "area_code", "period"]
     both = shown.merge(exported, on=keys, suffixes=("", "_export"), validate="1:1")
     assert len(both) == len(shown) == len(exported)
     assert (both.value_state == both.value_state_export).all()
-    for column in ("numerator", "denominator", "value"):
+    judged = both.compared_to_national.fillna("-")
+    assert (judged == both.compared_to_national_export.fillna("-")).all()
+    for column in ("numerator", "denominator", "value", "lower95", "upper95"):
         pd.testing.assert_series_equal(both[column].astype(float),
                                        both[f"{column}_export"].astype(float),
                                        check_names=False)
     secondary = shown.value_note.fillna("").str.contains("secondary")
     assert secondary.any(), "no further cell was hidden: the comparison shows nothing"
+
+
+@pytest.mark.slow
+def test_published_judgements_agree_with_the_published_figures(county):
+    """Judged on the exact figures, an area could be marked worse than national while its
+    published (rounded) interval held the national value, and the labels told the order of
+    the counts the rounding hides. Each is judged again on what is published."""
+    public = _exported(county)
+    changed = 0
+    for indicator_id in INDICATORS:
+        defn = builtin()[indicator_id]
+        level = "95" if defn.comparator.confidence == 0.95 else "998"
+        rows = public[public.indicator_id == indicator_id]
+        national = rows[rows.area_type == "national"].set_index("period")["value"]
+        areas = rows[(rows.area_type != "national") & (rows.value_state == "published")]
+        nat = areas.period.map(national)
+        lower, upper = areas[f"lower{level}"], areas[f"upper{level}"]
+        good, bad = (("better", "worse") if defn.polarity == "high_is_good"
+                     else ("worse", "better"))
+        expected = pd.Series("similar", index=areas.index)
+        expected[lower > nat], expected[upper < nat] = good, bad
+        assert (areas.compared_to_national == expected).all()
+        with county.connect(read_only=True) as con:
+            exact = con.execute(
+                "SELECT area_code, period, compared_to_national FROM indicator_values WHERE "
+                "indicator_id = ? AND breakdown = 'all'", [indicator_id]).df()
+        both = areas.merge(exact, on=["area_code", "period"], suffixes=("", "_exact"))
+        changed += (both.compared_to_national != both.compared_to_national_exact).sum()
+    assert changed, "no judgement moved: the test does not show the change"
+
+
+def test_an_indicator_without_its_definition_publishes_no_judgement():
+    from carepath.engine.rejudge import judged_on_published
+
+    rows = pd.DataFrame([{"indicator_id": "gone", "compared_to_national": "worse",
+                          "compared_to_parent": "better", "quantile": 2, "trend": "increasing",
+                          "value_state": "published"}])
+    out = judged_on_published(rows, {})
+    assert out.loc[0, ["compared_to_national", "compared_to_parent", "quantile",
+                       "trend"]].isna().all()

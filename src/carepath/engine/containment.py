@@ -18,6 +18,8 @@ from carepath.disclosure import DisclosurePolicy, apply_disclosure
 from carepath.engine import rollup
 from carepath.engine.cells import read_hierarchy
 from carepath.engine.freshness import practice_groups
+from carepath.engine.rejudge import judged_on_published
+from carepath.indicators.definition import Definition
 
 PRACTICE = "practice"
 # (period, area type, area code) -> the (area type, area code) of every other area
@@ -68,16 +70,18 @@ def containment(amap: pd.DataFrame) -> Containment:
 
 
 def disclosed(con: duckdb.DuckDBPyConnection, values: pd.DataFrame, policy: DisclosurePolicy,
-              config: dict, within: Containment | None = None) -> pd.DataFrame:
+              config: dict, definitions: dict[str, Definition],
+              within: Containment | None = None) -> pd.DataFrame:
     """``values`` through the disclosure policy with every group whose total they add up
-    to: the areas containing each area, and the workspace's own groups of practices. Every
-    public output goes through here on ALL rows of its indicators (practices and breakdowns
-    too), so that each hides the same cells: two publications hiding different cells
-    give back together what each hid."""
+    to: the areas containing each area, and the workspace's own groups of practices; then
+    judged again on the published figures (``carepath.engine.rejudge``). Every public
+    output goes through here, so that each hides the same cells: two publications hiding
+    different cells give back together what each hid."""
     groups = practice_groups(config)
     if within is None:
         within = workspace_containment(con, values, groups)
     own = groups.groupby("area_code")["unit"].apply(list).to_dict()
-    return apply_disclosure(values, suppress_below=policy.suppress_below,
-                            round_to=policy.round_to, national_exempt=policy.national_exempt,
-                            groups=own, within=within)
+    out = apply_disclosure(values, suppress_below=policy.suppress_below,
+                           round_to=policy.round_to, national_exempt=policy.national_exempt,
+                           groups=own, within=within)
+    return judged_on_published(out, definitions)

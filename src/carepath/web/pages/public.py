@@ -17,6 +17,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from carepath.disclosure import DisclosurePolicy, apply_disclosure
 from carepath.engine.containment import PRACTICE, disclosed, workspace_containment
 from carepath.engine.freshness import practice_groups
+from carepath.indicators.definition import Definition
 from carepath.web import queries
 from carepath.web.db import get_con
 from carepath.web.meta import get_meta
@@ -57,12 +58,14 @@ def published(request: Request, con: duckdb.DuckDBPyConnection, indicator_id: st
     policy = DisclosurePolicy.from_config(config)
     frame = request.app.state.cache.get(
         ("published", indicator_id, publication_key(request)), con,
-        lambda c: public_values(c, policy, indicator_id, config=config))
+        lambda c: public_values(c, policy, indicator_id, config=config,
+                                definitions=getattr(request.app.state, "definitions", None)))
     return frame[frame.period == period] if period else frame
 
 
 def public_values(con: duckdb.DuckDBPyConnection, policy: DisclosurePolicy, indicator_id: str,
-                  period: str | None = None, *, config: dict | None = None) -> pd.DataFrame:
+                  period: str | None = None, *, config: dict | None = None,
+                  definitions: dict[str, Definition] | None = None) -> pd.DataFrame:
     """Disclosure-controlled rows of one indicator at the public levels, for one period or
     all, hiding exactly the cells ``export --public`` hides: the policy's groups never mix
     levels or breakdown categories, so the same rows and the same containment (read off
@@ -73,12 +76,13 @@ def public_values(con: duckdb.DuckDBPyConnection, policy: DisclosurePolicy, indi
     if period:
         where.append("period = ?")
         params.append(period)
-    raw = con.execute(f"SELECT {', '.join(PUBLIC_COLUMNS)}, period_end FROM indicator_values "
+    raw = con.execute(f"SELECT {', '.join(PUBLIC_COLUMNS)}, period_start, period_end "
+                      "FROM indicator_values "
                       f"WHERE {' AND '.join(where)}", params).df()
     groups = practice_groups(config or {})
     within = workspace_containment(con, raw, groups)
-    shown = raw[raw.area_type != PRACTICE].drop(columns="period_end")
-    out = disclosed(con, shown, policy, config or {}, within)
+    shown = raw[raw.area_type != PRACTICE].drop(columns="period_end")  # start: for trends
+    out = disclosed(con, shown, policy, config or {}, definitions or {}, within)
     order = {t: i for i, t in enumerate(PUBLIC_AREA_TYPES)}
     return out.sort_values(["area_type", "area_name"], key=lambda s: s.map(order)
                            if s.name == "area_type" else s.fillna(""))
