@@ -73,6 +73,12 @@ def test_public_pages_show_the_policy_and_reasons(clients):
         "/public/indicators/screening_bowel_60_74?period=2023/24").text
     assert page.count("Suppressed") >= 2 and "secondary suppression" in page
     assert "Alpha Surgery" not in page  # practices are never on the public view
+    # Judged again on the published figures: North's true zero of 40 (stored as "similar")
+    # is below national's 69-71 on its published interval, and says so in table and chart.
+    latest = clients["public"].get(
+        "/public/indicators/screening_bowel_60_74?period=2024/25").text
+    assert "Compared with national" in latest and 'class="tag tag--worse"' in latest
+    assert '"significance":"Worse"' in latest.replace(" ", "")  # the chart's data
     # Signed in, the header says so (it offered "Sign in"); the figures are the same.
     signed_in = clients["northlead"].get(
         "/public/indicators/screening_bowel_60_74?period=2023/24").text

@@ -83,6 +83,7 @@ def public_values(con: duckdb.DuckDBPyConnection, policy: DisclosurePolicy, indi
     within = workspace_containment(con, raw, groups)
     shown = raw[raw.area_type != PRACTICE].drop(columns="period_end")  # start: for trends
     out = disclosed(con, shown, policy, config or {}, definitions or {}, within)
+    out = out[[*PUBLIC_COLUMNS, "disclosure"]]
     order = {t: i for i, t in enumerate(PUBLIC_AREA_TYPES)}
     return out.sort_values(["area_type", "area_name"], key=lambda s: s.map(order)
                            if s.name == "area_type" else s.fillna(""))
@@ -154,7 +155,9 @@ def public_indicator(request: Request, indicator_id: str,
                          and r["value_state"] == "published"), None)
         points = [{"name": r["area_name"] or r["area_code"], "value": r["value"],
                    "lower": r["lower95"], "upper": r["upper95"],
-                   "significance": "not_compared"}
+                   # Judged on the published figures (engine.rejudge), so the colour
+                   # agrees with the interval drawn beside it.
+                   "significance": r.get("compared_to_national") or "not_compared"}
                   for r in local if r["value_state"] == "published" and r["value"] is not None]
         unit = m.get("unit") or ""
         return {
