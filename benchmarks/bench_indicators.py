@@ -8,6 +8,8 @@
    plus PHStatsMethods, benchmarks/reference_pipeline.py) for the same five indicators,
    with the largest difference between their values. Target: >= 20x. Both sides' imports
    (Ibis's DuckDB backend, PHStatsMethods: 0.4 and 1.4 s) happen before their timing.
+3. ``export --public`` of the full library's values on the same workspace as 1: wall time
+   and peak memory (no target; recorded so that a change in its cost shows).
 
 Workspaces are generated once into bench-workspaces/ (git-ignored) and reused.
 """
@@ -17,6 +19,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -47,6 +50,21 @@ print(json.dumps({"wall": wall, "peak_kb": resource.getrusage(resource.RUSAGE_SE
                   "per": {o.indicator_id: [o.status, o.seconds] for o in out}}))
 """
 
+# 3. The public export of the whole library's values (disclosure control with secondary
+#    suppression within every containing area, judgements made again): no target in the
+#    issues; recorded so that a change in its cost shows.
+EXPORT_WORKER = """
+import json, resource, sys, time
+from pathlib import Path
+from carepath.indicators.export import export
+from carepath.workspace import Workspace
+ws = Workspace.open(sys.argv[1])
+t = time.perf_counter()
+done = export(ws, Path(sys.argv[2]), fmt="parquet", public=True)
+print(json.dumps({"wall": time.perf_counter() - t, "rows": done.rows,
+                  "peak_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}))
+"""
+
 
 def _workspace(scale: str, seed: int = 42) -> Path:
     path = CACHE / f"{scale}-{seed}"
@@ -68,6 +86,21 @@ def _compute(path: Path, ids: list[str], state: str = "recompute") -> dict:
     return json.loads([ln for ln in done.stdout.splitlines() if ln.startswith("{")][-1])
 
 
+def _public_export(path: Path, label: str) -> list[dict]:
+    with tempfile.TemporaryDirectory() as tmp:
+        done = subprocess.run([sys.executable, "-c", EXPORT_WORKER, str(path),
+                               str(Path(tmp) / "public.parquet")],
+                              capture_output=True, text=True, check=True)
+    result = json.loads([ln for ln in done.stdout.splitlines() if ln.startswith("{")][-1])
+    return [
+        {"benchmark": f"export --public, {label}: {result['rows']:,} rows (wall)",
+         "value": result["wall"], "unit": "s", "target": "", "peer": None, "ratio": None},
+        {"benchmark": f"export --public, {label}: peak memory",
+         "value": result["peak_kb"] / 1024**2, "unit": "GB", "target": "", "peer": None,
+         "ratio": None},
+    ]
+
+
 def _england(quick: bool) -> list[dict]:
     path = _workspace("county" if quick else "england")
     label = "county (quick)" if quick else "England 5 years"
@@ -87,6 +120,7 @@ def _england(quick: bool) -> list[dict]:
          "target": f"<= {TARGET_GB} GB", "peer": None, "ratio": None},
         {"benchmark": f"full library, {label}: indicators failed", "value": len(failed),
          "unit": "", "target": "0", "peer": None, "ratio": None},
+        *_public_export(path, label),
     ]
 
 
