@@ -19,9 +19,10 @@ Policy (configurable in ``carepath.toml`` ``[disclosure]``):
   is inside its PCN too), the breakdown categories of one area, the practices of each of
   a workspace's own ``[groups]``.
 * **Intervals from the published counts.** A proportion's, a rate's or a ratio's value and
-  interval are recomputed from the rounded counts; a DSR's and a mean's value is kept and
-  its interval moved to that of the rounded count with the same spread (their shape
-  otherwise gives the exact count back).
+  interval are recomputed from the rounded counts; a DSR's value is kept and its interval
+  built on the rounded count with a spread from published figures only (value / count),
+  its population rounded; a mean is published to one decimal with an interval on the
+  rounded count (exact, their figures gave the exact count back).
 * **National unrounded.** National's headline figures that pass primary suppression are
   published as computed (configurable). Small counts are suppressed there too: a
   workspace's "national" is often one county, and even England's breakdowns have cells of
@@ -68,7 +69,12 @@ PUBLISHED, SUPPRESSED, MISSING = "published", "suppressed", "missing"
 RECOMPUTABLE = {"proportion", "crude_rate", "isratio", "isr", "count"}
 # Statistics whose denominator is a count (of people or of events) and so is rounded too;
 # an indirectly standardised ratio's denominator is an expected count, a model figure.
-ROUNDED_DENOMINATORS = {"proportion", "crude_rate"}
+ROUNDED_DENOMINATORS = {"proportion", "crude_rate", "dsr"}  # a DSR's: its population
+# A mean is published to this many decimals and its interval built on a standard deviation
+# to SD_DECIMALS: exact, mean x n and the sum of squares are whole numbers for one n only
+# of the five a rounded count allows, which gave every exact count back (a privacy review).
+MEAN_DECIMALS = 1
+SD_DECIMALS = 2
 # Statistics whose denominator is itself a count (of people, deaths, a list size) and so
 # disclosive when small: emergency admissions per death over 5 deaths was published.
 COUNT_DENOMINATORS = {"proportion", "crude_rate", "mean"}
@@ -243,7 +249,7 @@ def _round(row: dict, policy: DisclosurePolicy, pending: _Recomputations) -> dic
     if row.get("statistic") in RECOMPUTABLE:
         _recompute(row, exact_num, exact_den, pending)
     elif row.get("statistic") == "dsr":
-        _dobson_from_rounded(row, exact_num)
+        _dobson_from_rounded(row)
     elif row.get("statistic") == "mean":
         _t_from_rounded(row, exact_num)
     return row
@@ -255,17 +261,18 @@ def _round(row: dict, policy: DisclosurePolicy, pending: _Recomputations) -> dic
 # ratio only its number of people decides. Published as computed, every row gave its exact
 # count back (found by a review). So the limits are moved to those of the rounded count,
 # with the same spread.
-def _dobson_from_rounded(row: dict, exact: float) -> None:
-    rounded = row["numerator"]
+def _dobson_from_rounded(row: dict) -> None:
+    """Dobson limits on the rounded count, their spread s taken as value / rounded count
+    (the mean weight of an event), so they rest on published figures alone: the exact
+    spread put a floor of value / s under the exact count (a privacy review)."""
+    rounded, value = row["numerator"], row["value"]
     for level, (low, high) in zip(LEVELS, (CI_COLUMNS[:2], CI_COLUMNS[2:]), strict=True):
-        value, lower, upper = row["value"], row.get(low), row.get(high)
-        if lower is None or upper is None:
+        if row.get(low) is None or row.get(high) is None:
             continue
-        below = exact - float(byars_lower(exact, level))
-        if not below or not rounded:
+        if not rounded:
             row[low] = row[high] = None
             continue
-        spread = (value - lower) / below  # s, the same on both sides
+        spread = value / rounded
         row[low] = value + spread * (float(byars_lower(rounded, level)) - rounded)
         row[high] = value + spread * (float(byars_upper(rounded, level)) - rounded)
 
@@ -273,12 +280,15 @@ def _dobson_from_rounded(row: dict, exact: float) -> None:
 def _t_from_rounded(row: dict, exact: float) -> None:
     rounded = row["numerator"]
     lower = row.get(CI_COLUMNS[0])
+    exact_value = row["value"]
+    row["value"] = round(exact_value, MEAN_DECIMALS)
     if lower is None or exact < 2 or rounded < 2:
         for col in CI_COLUMNS:
             row[col] = None
         return
     # The standard deviation, read off the 95% half-width of the exact count.
-    sd = (row["value"] - lower) * math.sqrt(exact) / _t(exact, LEVELS[0])
+    sd = (exact_value - lower) * math.sqrt(exact) / _t(exact, LEVELS[0])
+    sd = round(sd, SD_DECIMALS)
     for level, (low, high) in zip(LEVELS, (CI_COLUMNS[:2], CI_COLUMNS[2:]), strict=True):
         half = _t(rounded, level) * sd / math.sqrt(rounded)
         row[low], row[high] = row["value"] - half, row["value"] + half

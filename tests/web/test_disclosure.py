@@ -404,3 +404,31 @@ def test_a_missing_cell_hiding_any_count_is_protected():
     out = by_code(apply_disclosure(rows))
     assert out["C"]["numerator"] is None
     assert out["A"]["value_state"] == "suppressed"
+
+
+def test_a_dsr_interval_rests_on_published_figures_alone():
+    """The exact spread s kept a floor of value / s under the exact count, and the DSR's
+    population was published unrounded (a privacy review): s is now value / rounded count
+    and the population is rounded."""
+    from carepath.stats.intervals import byars_lower
+
+    r = row("P1", 12, 50_003, statistic="dsr")
+    r.update(value=80.0, lower95=50.0, upper95=120.0, lower998=40.0, upper998=140.0)
+    out = apply_disclosure([r, row("P2", 40, 90)])[0]
+    assert out["numerator"] == 10 and out["denominator"] == 50_005
+    spread = (out["value"] - out["lower95"]) / (10 - float(byars_lower(10, 0.95)))
+    assert spread == pytest.approx(80.0 / 10)  # the published value over the published count
+
+
+def test_a_mean_is_published_rounded_so_its_whole_totals_do_not_pin_the_count():
+    """408 people scoring 3589 in all: mean x n was whole for n = 408 only of the five a
+    published 410 allows, and gave the exact count back (a privacy review)."""
+    mean = row("R1", 408, None, statistic="mean")
+    exact = 3589 / 408
+    mean.update(value=exact, lower95=exact - 0.2, upper95=exact + 0.2,
+                lower998=exact - 0.3, upper998=exact + 0.3)
+    out = apply_disclosure([mean, row("R2", 40, 90)])[0]
+    assert out["numerator"] == 410 and out["value"] == round(exact, 1)
+    whole = [n for n in range(408, 413) if abs(out["value"] * n - round(out["value"] * n))
+             <= n * 0.05]
+    assert len(whole) > 1  # several counts fit the published mean
