@@ -374,12 +374,16 @@ def _recompute_all(rows: list[dict], counts: np.ndarray, proportion: bool) -> No
     value, low95, high95 = _scaled_limits(num, den, LEVELS[0], proportion, scale)
     _, low998, high998 = _scaled_limits(num, den, LEVELS[1], proportion, scale)
     columns = dict(zip(CI_COLUMNS, (low95, high95, low998, high998), strict=True))
-    for i in np.flatnonzero(~np.isnan(scale)).tolist():
+    known = ~np.isnan(scale)
+    for i in range(len(rows)):
         row = rows[i]
-        row["value"] = float(value[i])
+        if known[i]:
+            row["value"] = float(value[i])
+        elif counts[i, 2]:  # events, but no scale to recompute with: no exact figure out
+            row["value"] = None
         for col, column in columns.items():
-            if col in row:
-                row[col] = float(column[i])
+            if col in row and (known[i] or counts[i, 2]):
+                row[col] = float(column[i]) if known[i] else None
 
 
 def _weighted(row: dict, num: float, den: float, exact_num: float, exact_den: float) -> None:
@@ -427,6 +431,10 @@ def _secondary(rows: list[dict], keys_of: Callable[[dict], list[tuple]]) -> None
     members: dict[tuple, list[dict]] = defaultdict(list)
     hidden: dict[tuple, int] = defaultdict(int)
     keys = []
+    # In one fixed order whatever order the rows came in: the choices follow the order
+    # groups are met, and two outputs of the same figures choosing differently give back
+    # together what each hid (the web's unordered query and the export's sorted one did).
+    rows = sorted(rows, key=_cell_key)
     for row in rows:  # national's too: its categories add up to its published total
         keys.append(keys_of(row))
         for key in keys[-1]:
@@ -460,4 +468,9 @@ def _victim(members: list[dict]) -> dict | None:
     candidates = [r for r in published if r["numerator"]] or published
     if not candidates:
         return None
-    return min(candidates, key=lambda r: (r["numerator"], str(r.get("area_code"))))
+    return min(candidates, key=lambda r: (r["numerator"], _cell_key(r)))
+
+
+def _cell_key(row: dict) -> tuple:
+    return tuple(str(row.get(c)) for c in ("period", "area_type", "area_code", "breakdown",
+                                           "category"))

@@ -432,3 +432,12 @@ def test_a_mean_is_published_rounded_so_its_whole_totals_do_not_pin_the_count():
     whole = [n for n in range(408, 413) if abs(out["value"] * n - round(out["value"] * n))
              <= n * 0.05]
     assert len(whole) > 1  # several counts fit the published mean
+
+
+def test_a_rate_whose_scale_cannot_be_read_publishes_no_exact_figure():
+    """A value of 0 over 12 events gives no scale to recompute with: the exact interval
+    stayed beside the rounded count (a code review)."""
+    r = row("P1", 12, 100, statistic="crude_rate")
+    r.update(value=0.0, lower95=1.0, upper95=2.0)
+    out = apply_disclosure([r, row("P2", 40, 90)])[0]
+    assert out["numerator"] == 10 and out["value"] is None and out["lower95"] is None
