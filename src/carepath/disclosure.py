@@ -163,8 +163,12 @@ def apply_policy(rows: list[dict], policy: DisclosurePolicy,
     by_indicator: dict[Any, list[dict]] = defaultdict(list)
     for row in out:  # no group spans two indicators; one at a time bounds the memory
         by_indicator[row.get("indicator_id")].append(row)
+    within = within or {}
+    inside = _levels_inside(within)
+    leftovers: dict[tuple, list[tuple]] = {}  # the same for every indicator, cell and row
     for members in by_indicator.values():
-        _secondary(members, lambda row: _group_keys(row, member_of, within or {}))
+        _secondary(members, lambda row: _group_keys(row, member_of, within, inside,
+                                                    leftovers))
     return out
 
 
@@ -405,16 +409,52 @@ WEIGHTED_NO_INTERVAL = ("interval not published (it would give back counts the r
 
 # ----- secondary suppression ------------------------------------------------------------
 
-def _group_keys(row: dict, member_of: Mapping[str, list[str]], within: Within
+def _levels_inside(within: Within) -> dict[tuple, set[str]]:
+    """(period, area type, code) -> the levels with an area wholly inside that area."""
+    inside: dict[tuple, set[str]] = defaultdict(set)
+    for (period, area_type, _), outers in within.items():
+        if area_type != PRACTICE:
+            for outer in outers:
+                inside[(period, *outer)].add(area_type)
+    return inside
+
+
+def _leftover_keys(row: dict, within: Within, inside: Mapping[tuple, set[str]],
+                   cache: dict[tuple, list[tuple]]) -> list[tuple]:
+    """A practice in none of an area's areas of some level (its PCN straddles the
+    locality, or it is in none of the own groups inside it) joins that level's group
+    there: the area's total less those areas is the practice's own figure (a code review
+    found a practice that moved PCN given back as locality less its one PCN)."""
+    period, practice = str(row.get("period")), row.get("area_code")
+    if (period, practice) in cache:
+        return cache[(period, practice)]
+    mine = within.get((period, PRACTICE, practice), ())
+    keys = []
+    for outer in mine:
+        for level in inside.get((period, *outer), ()):
+            held = any(area[0] == level and outer in within.get((period, *area), ())
+                       for area in mine)
+            if not held:
+                keys.append((*outer, level))
+    cache[(period, practice)] = keys
+    return keys
+
+
+def _group_keys(row: dict, member_of: Mapping[str, list[str]], within: Within,
+                inside: Mapping[tuple, set[str]], leftovers: dict[tuple, list[tuple]]
                 ) -> list[tuple]:
     """Groups whose members add up to a published total: siblings under one parent, the
-    areas of one level inside each area containing them, an area's breakdown categories,
-    and the practices of a workspace's own group."""
+    areas of one level inside each area containing them (with the area's practices in
+    none of them), an area's breakdown categories, and the practices of a workspace's own
+    group."""
     base = (row.get("indicator_id"), row.get("period"))
     cell = (row.get("breakdown"), row.get("category"))
     keys = [("siblings", *base, row.get("area_type"), row.get("parent_code"), *cell)]
     outer = within.get((str(row.get("period")), row.get("area_type"), row.get("area_code")), ())
     keys += [("within", *base, *area, row.get("area_type"), *cell) for area in outer]
+    if row.get("area_type") == PRACTICE and inside:
+        keys += [("within", *base, *area_level, *cell)
+                 for area_level in _leftover_keys(row, within, inside, leftovers)]
     if row.get("area_type") == PRACTICE:
         keys += [("own group", *base, group, *cell)
                  for group in member_of.get(str(row.get("area_code")), ())]
