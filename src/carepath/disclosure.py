@@ -161,7 +161,7 @@ def apply_policy(rows: list[dict], policy: DisclosurePolicy,
         for practice in practices:
             member_of[str(practice)].append(str(code))
     by_indicator: dict[Any, list[dict]] = defaultdict(list)
-    for row in out:  # no group spans two indicators; one at a time bounds the memory
+    for row in out:  # no group spans two indicators: each has its own, smaller, tables
         by_indicator[row.get("indicator_id")].append(row)
     within = within or {}
     inside = _levels_inside(within)
@@ -259,12 +259,11 @@ def _round(row: dict, policy: DisclosurePolicy, pending: _Recomputations) -> dic
     return row
 
 
-# A DSR's and a mean's value is kept, but their intervals are shaped by the exact count: a
-# DSR's Dobson limits sit at value + s x (Byar's limit of O - O), whose lower and upper
-# parts are in a ratio that only O decides, and a mean's 95% and 99.8% half-widths in a
-# ratio only its number of people decides. Published as computed, every row gave its exact
-# count back (found by a review). So the limits are moved to those of the rounded count,
-# with the same spread.
+# A DSR's and a mean's intervals are shaped by the exact count: a DSR's Dobson limits sit
+# at value + s x (Byar's limit of O - O), whose lower and upper parts are in a ratio that
+# only O decides, and a mean's 95% and 99.8% half-widths in a ratio only its number of
+# people decides. Published as computed, every row gave its exact count back (found by a
+# review). So the limits are those of the rounded count, from published figures only.
 def _dobson_from_rounded(row: dict) -> None:
     """Dobson limits on the rounded count, their spread s taken as value / rounded count
     (the mean weight of an event), so they rest on published figures alone: the exact
@@ -361,7 +360,7 @@ def _scales(counts: np.ndarray, proportion: bool) -> np.ndarray:
     """What each value is the count per denominator times: 100 for a percentage, the rate's
     multiplier over the period's years for a crude rate per head, 100 x the reference rate
     for an ISR ... read off the exact figures, so no definition needs to be at hand. NaN
-    where it cannot be read (that row is left as it is)."""
+    where it cannot be read."""
     _, _, exact_num, exact_den, value, upper95 = counts.T
     # No events: the value is 0 whatever the scale; the upper limit still carries it.
     per_one = _scaled_limits(np.zeros_like(exact_den), exact_den, LEVELS[0], proportion,
@@ -379,15 +378,14 @@ def _recompute_all(rows: list[dict], counts: np.ndarray, proportion: bool) -> No
     _, low998, high998 = _scaled_limits(num, den, LEVELS[1], proportion, scale)
     columns = dict(zip(CI_COLUMNS, (low95, high95, low998, high998), strict=True))
     known = ~np.isnan(scale)
-    for i in range(len(rows)):
-        row = rows[i]
+    for i, row in enumerate(rows):
         if known[i]:
             row["value"] = float(value[i])
-        elif counts[i, 2]:  # events, but no scale to recompute with: no exact figure out
+            row.update({col: float(column[i]) for col, column in columns.items() if col in row})
+        elif counts[i, 2]:  # events but no scale to recompute with (a value of 0 over 12
+            # events): neither the exact value nor the exact interval goes out
             row["value"] = None
-        for col, column in columns.items():
-            if col in row and (known[i] or counts[i, 2]):
-                row[col] = float(column[i]) if known[i] else None
+            row.update({col: None for col in columns if col in row})
 
 
 def _weighted(row: dict, num: float, den: float, exact_num: float, exact_den: float) -> None:

@@ -14,16 +14,15 @@ from collections import defaultdict
 import duckdb
 import pandas as pd
 
-from carepath.disclosure import DisclosurePolicy, apply_disclosure
+from carepath.disclosure import PRACTICE, DisclosurePolicy, Within, apply_disclosure
 from carepath.engine import rollup
 from carepath.engine.cells import read_hierarchy
 from carepath.engine.freshness import practice_groups
 from carepath.engine.rejudge import judged_on_published
 from carepath.indicators.definition import Definition
 
-PRACTICE = "practice"
 # (period, area type, area code) -> the (area type, area code) of every other area
-# containing all of its practices.
+# containing all of its practices: the policy's ``Within``, built here.
 Containment = dict[tuple[str, str, str], list[tuple[str, str]]]
 
 
@@ -71,21 +70,20 @@ def containment(amap: pd.DataFrame) -> Containment:
 
 def disclosed(con: duckdb.DuckDBPyConnection, values: pd.DataFrame, policy: DisclosurePolicy,
               config: dict, definitions: dict[str, Definition],
-              within: Containment | None = None) -> pd.DataFrame:
+              within: Within | None = None) -> pd.DataFrame:
     """``values`` through the disclosure policy with every group whose total they add up
-    to: the areas containing each area, and the workspace's own groups of practices; then
+    to: the areas containing each area, the workspace's own groups of practices among them;
+    then
     judged again on the published figures (``carepath.engine.rejudge``). Every public
     output goes through here, so that each hides the same cells: two publications hiding
     different cells give back together what each hid."""
-    groups = practice_groups(config)
     if within is None:
-        within = workspace_containment(con, values, groups)
-    own = groups.groupby("area_code")["unit"].apply(list).to_dict()
+        within = workspace_containment(con, values, practice_groups(config))
+
     def disclose(rows: pd.DataFrame) -> pd.DataFrame:
         out = apply_disclosure(rows, suppress_below=policy.suppress_below,
                                round_to=policy.round_to,
-                               national_exempt=policy.national_exempt, groups=own,
-                               within=within)
+                               national_exempt=policy.national_exempt, within=within)
         out.index = rows.index
         return judged_on_published(out, definitions)
 

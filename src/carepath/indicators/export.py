@@ -177,9 +177,9 @@ def export(ws: Workspace, out: Path, *, fmt: str, public: bool = False,
     if public:
         config = ws.config()
         with ws.connect(read_only=True) as con:
-            public_values = disclosed(con, values, DisclosurePolicy.from_config(config), config,
+            published = disclosed(con, values, DisclosurePolicy.from_config(config), config,
                                       definitions)
-        table = prepare(public_values, definitions, public=True)
+        table = prepare(published, definitions, public=True)
     else:
         table = prepare(values, definitions)
     write_table(table, out, (f".{fmt}",))
