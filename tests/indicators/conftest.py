@@ -5,12 +5,16 @@ Two localities (L1: P1, P2; L2: P3) in one ICB, financial year 2023/24 only.
 
 from __future__ import annotations
 
+import sys
 from datetime import date, timedelta
+from pathlib import Path
 
 import pytest
 
 from carepath.model.codes import AGE_BANDS
 from carepath.workspace import Workspace
+
+sys.path.insert(0, str(Path(__file__).parent))  # for disclosure_helpers
 
 PRACTICES = {"P1": "L1", "P2": "L1", "P3": "L2"}
 QUARTERS = [date(2023, 4, 1), date(2023, 7, 1), date(2023, 10, 1), date(2024, 1, 1)]

@@ -10,7 +10,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from carepath.disclosure import (
-    SECONDARY_TEXT,
     DisclosurePolicy,
     apply_disclosure,
     round_count,
@@ -37,7 +36,7 @@ def test_small_counts_are_suppressed_with_reason_and_others_rounded():
                                     row("B", 12, 40), row("C", 23, 41), row("D", 30, 50)]))
     assert out["A"]["value_state"] == "suppressed"
     assert out["A"]["value"] is None and out["A"]["numerator"] is None
-    assert "between 1 and 7" in out["A"]["value_note"]
+    assert "a count from 1 to 7" in out["A"]["value_note"]
     assert out["B"]["numerator"] == 10 and out["B"]["denominator"] == 40
     assert out["B"]["value"] == pytest.approx(25.0)  # percentage from the rounded counts
     assert out["B"]["disclosure"] == "counts rounded to the nearest 5"
@@ -122,7 +121,7 @@ def test_a_small_count_denominator_of_a_rate_or_mean_is_suppressed(statistic):
     rate["value"] = 13 / 5 * 100
     out = apply_disclosure([rate, row("W2", 40, 50, statistic=statistic)])[0]
     assert out["value_state"] == "suppressed" and out["denominator"] is None
-    assert "between 1 and 7" in out["value_note"]
+    assert "a count from 1 to 7" in out["value_note"]
 
 
 def test_secondary_suppression_protects_a_lone_suppressed_sibling():
@@ -130,7 +129,8 @@ def test_secondary_suppression_protects_a_lone_suppressed_sibling():
                                     row("D", 40, 60)]))
     assert out["A"]["value_state"] == "suppressed"
     assert out["C"]["value_state"] == "suppressed"  # the smallest other sibling
-    assert out["C"]["value_note"] == SECONDARY_TEXT
+    # One note for both: with a note of its own, C was known not to be 1 to 7.
+    assert out["C"]["value_note"] == out["A"]["value_note"]
     assert out["B"]["value_state"] == out["D"]["value_state"] == "published"
 
 

@@ -15,7 +15,7 @@ import pandas as pd
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 
 from carepath.disclosure import DisclosurePolicy, apply_disclosure
-from carepath.engine.containment import PRACTICE, disclosed, workspace_containment
+from carepath.engine.containment import disclosed, workspace_containment
 from carepath.engine.freshness import practice_groups
 from carepath.indicators.definition import Definition
 from carepath.web import queries
@@ -67,22 +67,21 @@ def public_values(con: duckdb.DuckDBPyConnection, policy: DisclosurePolicy, indi
                   period: str | None = None, *, config: dict | None = None,
                   definitions: dict[str, Definition] | None = None) -> pd.DataFrame:
     """Disclosure-controlled rows of one indicator at the public levels, for one period or
-    all, hiding exactly the cells ``export --public`` hides: the policy's groups never mix
-    levels or breakdown categories, so the same rows and the same containment (read off
-    the practices) give the same choices (a test holds the two outputs equal)."""
-    where = ["indicator_id = ?", "breakdown = 'all'",
-             f"area_type IN ({', '.join('?' * (len(PUBLIC_AREA_TYPES) + 1))})"]
-    params: list = [indicator_id, *PUBLIC_AREA_TYPES, PRACTICE]
-    if period:
+    all, hiding exactly the cells ``export --public`` hides: the policy runs on the same
+    rows (every level and breakdown: the audit's further protection may hide a cell at one
+    level for a count at another) with the same containment (a test holds the two
+    outputs equal), and the public levels are taken from the result."""
+    where, params = ["indicator_id = ?"], [indicator_id]
+    if period:  # no group spans two periods: one period's choices are its own
         where.append("period = ?")
         params.append(period)
     raw = con.execute(f"SELECT {', '.join(PUBLIC_COLUMNS)}, period_start, period_end "
                       "FROM indicator_values "
                       f"WHERE {' AND '.join(where)}", params).df()
-    groups = practice_groups(config or {})
-    within = workspace_containment(con, raw, groups)
-    shown = raw[raw.area_type != PRACTICE].drop(columns="period_end")  # start: for trends
-    out = disclosed(con, shown, policy, config or {}, definitions or {}, within)
+    within = workspace_containment(con, raw, practice_groups(config or {}))
+    out = disclosed(con, raw.drop(columns="period_end"), policy, config or {},
+                    definitions or {}, within)  # period_start stays: for trends
+    out = out[out.area_type.isin(PUBLIC_AREA_TYPES) & (out.breakdown == "all")]
     out = out[[*PUBLIC_COLUMNS, "disclosure"]]
     order = {t: i for i, t in enumerate(PUBLIC_AREA_TYPES)}
     return out.sort_values(["area_type", "area_name"], key=lambda s: s.map(order)

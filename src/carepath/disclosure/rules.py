@@ -1,0 +1,102 @@
+"""The policy's constants and what is done to a single row: the states a figure can be in,
+which statistics are recomputed or rounded, the notes, and hiding a row."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from carepath import stats
+
+DEFAULT_SUPPRESS_BELOW = 8
+DEFAULT_ROUND_TO = 5
+NATIONAL = "national"
+PRACTICE = "practice"
+PUBLISHED, SUPPRESSED, MISSING = "published", "suppressed", "missing"
+# Statistics whose value is proportional to the count (count / denominator x a scale), so
+# they are recomputed from the rounded count: published with the exact value, the value
+# times the denominator would give the exact count back. DSRs (weighted by age band) and
+# means keep their value.
+RECOMPUTABLE = {"proportion", "crude_rate", "isratio", "isr", "count"}
+# Statistics whose denominator is a count (of people or of events) and so is rounded too;
+# an indirectly standardised ratio's denominator is an expected count, a model figure.
+ROUNDED_DENOMINATORS = {"proportion", "crude_rate", "dsr"}  # a DSR's: its population
+# A mean is published to this many decimals and its interval built on a standard deviation
+# to SD_DECIMALS: exact, mean x n and the sum of squares are whole numbers for one n only
+# of the five a rounded count allows, which gave every exact count back (a privacy review).
+MEAN_DECIMALS = 1
+SD_DECIMALS = 2
+# Statistics whose denominator is itself a count (of people, deaths, a list size) and so
+# disclosive when small: emergency admissions per death over 5 deaths was published.
+COUNT_DENOMINATORS = {"proportion", "crude_rate", "mean"}
+LEVELS = (stats.CONF_95, stats.CONF_998)  # the two interval levels of indicator_values
+CI_COLUMNS = ("lower95", "upper95", "lower998", "upper998")
+
+# (period, area type, area code) -> (area type, area code) of each area wholly containing it.
+Within = Mapping[tuple[str, str, str], Sequence[tuple[str, str]]]
+
+EXEMPT_TEXT = "national figure: published unrounded"
+ROUNDED_TEXT = "counts rounded to the nearest {n}"
+# One note for every cell hidden here, whichever rule hid it: with a note of its own, a cell
+# hidden for another's sake was known not to be 1 to k, which with the totals proved 228 of a
+# county's hidden cells to be zero and narrowed others (a privacy review). Fingertips too
+# gives every suppressed value one note.
+SUPPRESSED_TEXT = ("suppressed: a count from 1 to {k}, or a figure that would let one be "
+                   "worked out from a total")
+
+
+def blank(row: dict, *, keep_state: bool = False) -> dict:
+    for col in ("numerator", "denominator", "value", *CI_COLUMNS):
+        if col in row:
+            row[col] = None
+    if not keep_state:
+        row["value_state"] = SUPPRESSED
+    return row
+
+
+def suppress(row: dict, reason: str) -> dict:
+    row["_count"] = row.get("numerator")  # kept privately to choose secondary cells
+    blank(row)
+    row["value_note"] = reason
+    row["disclosure"] = reason
+    for col in ("compared_to_parent", "compared_to_national", "quantile", "trend"):
+        if col in row:
+            row[col] = None
+    return row
+
+
+
+def cell_key(row: dict) -> tuple:
+    return tuple(str(row.get(c)) for c in ("period", "area_type", "area_code", "breakdown",
+                                           "category"))
+
+
+@dataclass(frozen=True)
+class DisclosurePolicy:
+    suppress_below: int = DEFAULT_SUPPRESS_BELOW
+    round_to: int = DEFAULT_ROUND_TO
+    national_exempt: bool = True
+
+    def __post_init__(self) -> None:
+        if self.suppress_below < 1:
+            raise ValueError(f"suppress_below must be at least 1, got {self.suppress_below}")
+        if self.round_to < 1:
+            raise ValueError(f"round_to must be at least 1, got {self.round_to}")
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> DisclosurePolicy:
+        """Read the ``[disclosure]`` table of a workspace's carepath.toml."""
+        section = config.get("disclosure", {}) or {}
+        return cls(
+            suppress_below=int(section.get("suppress_below", DEFAULT_SUPPRESS_BELOW)),
+            round_to=int(section.get("round_to", DEFAULT_ROUND_TO)),
+            national_exempt=bool(section.get("national_exempt", True)),
+        )
+
+    def describe(self) -> str:
+        return (f"Counts from 1 to {self.suppress_below - 1} are suppressed; below "
+                f"national level other counts are rounded to the nearest {self.round_to}; "
+                "percentages are calculated from the rounded counts. A further value is "
+                "suppressed where it would let a suppressed one be worked out, or narrowed "
+                "down, from the totals.")
