@@ -34,7 +34,8 @@ from carepath.disclosure.secondary import Groups, victim_in
 
 # Rounds of tightening before stopping short of a fixed point (each round tightens every
 # group once; whole-number bounds that only ever narrow settle, England's indicators in
-# under ten rounds; stopped short, a range is left wider than proven, so this is generous).
+# eleven rounds at most; stopped short, a range is left wider than proven, so this is
+# generous).
 MAX_SWEEPS = 100
 # Rounds of hiding more before stopping: each hides at least one more cell per narrow count.
 MAX_PROTECTION_ROUNDS = 20
