@@ -26,13 +26,19 @@ from carepath.indicators.definition import Definition
 Containment = dict[tuple[str, str, str], list[tuple[str, str]]]
 
 
-def workspace_containment(con: duckdb.DuckDBPyConnection, values: pd.DataFrame,
+def workspace_containment(con: duckdb.DuckDBPyConnection,
                           groups: pd.DataFrame | None = None) -> Containment:
-    """The containment of the areas in ``values`` (rows of indicator_values): the
-    practices they hold, placed by the hierarchy valid at each period's end (as the engine
-    placed them), with the workspace's own ``groups`` (unit, area_code)."""
-    practices = values.loc[values.area_type == PRACTICE, ["period", "period_end", "area_code"]]
-    units = practices.drop_duplicates().rename(columns={"area_code": "unit"})
+    """The containment of the areas of ``indicator_values``: every practice with a value of
+    any indicator in a period, placed by the hierarchy valid at that period's end (as the
+    engine placed them), with the workspace's own ``groups`` (unit, area_code). One for the
+    whole workspace, so every public output (the whole export, one indicator's, a page)
+    works with the same: two built from different practices could hide different cells
+    (a code review found the export's and the pages' differed). A practice with no value
+    of some indicator still joins that indicator's groups as a practice in none of an
+    area's areas of a level (``carepath.disclosure.secondary``)."""
+    units = con.execute(
+        "SELECT DISTINCT period, period_end, area_code AS unit FROM indicator_values "
+        "WHERE area_type = ?", [PRACTICE]).df()
     units["period_end"] = pd.to_datetime(units["period_end"])
     if units.empty:
         return {}
@@ -72,13 +78,13 @@ def disclosed(con: duckdb.DuckDBPyConnection, values: pd.DataFrame, policy: Disc
               config: dict, definitions: dict[str, Definition],
               within: Within | None = None) -> pd.DataFrame:
     """``values`` through the disclosure policy with every group whose total they add up
-    to: the areas containing each area, the workspace's own groups of practices among them;
-    then
-    judged again on the published figures (``carepath.engine.rejudge``). Every public
-    output goes through here, so that each hides the same cells: two publications hiding
-    different cells give back together what each hid."""
+    to (the areas containing each area, ``workspace_containment`` unless given; the
+    workspace's own groups of practices among them), then judged again on the published
+    figures (``carepath.engine.rejudge``). Every public output goes through here, so that
+    each hides the same cells: two publications hiding different cells give back together
+    what each hid."""
     if within is None:
-        within = workspace_containment(con, values, practice_groups(config))
+        within = workspace_containment(con, practice_groups(config))
 
     def disclose(rows: pd.DataFrame) -> pd.DataFrame:
         out = apply_disclosure(rows, suppress_below=policy.suppress_below,

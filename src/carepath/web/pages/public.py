@@ -14,7 +14,7 @@ import duckdb
 import pandas as pd
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 
-from carepath.disclosure import DisclosurePolicy, apply_disclosure
+from carepath.disclosure import DisclosurePolicy, Within, apply_disclosure
 from carepath.engine.containment import disclosed, workspace_containment
 from carepath.engine.freshness import practice_groups
 from carepath.indicators.definition import Definition
@@ -56,21 +56,26 @@ def published(request: Request, con: duckdb.DuckDBPyConnection, indicator_id: st
     data version on all of the indicator's rows, and a period is a filter on the result."""
     config = request.app.state.ws.config()
     policy = DisclosurePolicy.from_config(config)
-    frame = request.app.state.cache.get(
-        ("published", indicator_id, publication_key(request)), con,
-        lambda c: public_values(c, policy, indicator_id, config=config,
+    cache, key = request.app.state.cache, publication_key(request)
+    within = cache.get(("containment", key), con,
+                       lambda c: workspace_containment(c, practice_groups(config)))
+    frame = cache.get(
+        ("published", indicator_id, key), con,
+        lambda c: public_values(c, policy, indicator_id, config=config, within=within,
                                 definitions=getattr(request.app.state, "definitions", None)))
     return frame[frame.period == period] if period else frame
 
 
 def public_values(con: duckdb.DuckDBPyConnection, policy: DisclosurePolicy, indicator_id: str,
                   period: str | None = None, *, config: dict | None = None,
-                  definitions: dict[str, Definition] | None = None) -> pd.DataFrame:
+                  definitions: dict[str, Definition] | None = None,
+                  within: Within | None = None) -> pd.DataFrame:
     """Disclosure-controlled rows of one indicator at the public levels, for one period or
     all, hiding exactly the cells ``export --public`` hides: the policy runs on the same
     rows (every level and breakdown: the audit's further protection may hide a cell at one
     level for a count at another) with the same containment (a test holds the two
-    outputs equal), and the public levels are taken from the result."""
+    outputs equal), and the public levels are taken from the result. ``within``: the
+    workspace's containment, if already at hand."""
     where, params = ["indicator_id = ?"], [indicator_id]
     if period:  # no group spans two periods: one period's choices are its own
         where.append("period = ?")
@@ -78,7 +83,8 @@ def public_values(con: duckdb.DuckDBPyConnection, policy: DisclosurePolicy, indi
     raw = con.execute(f"SELECT {', '.join(PUBLIC_COLUMNS)}, period_start, period_end "
                       "FROM indicator_values "
                       f"WHERE {' AND '.join(where)}", params).df()
-    within = workspace_containment(con, raw, practice_groups(config or {}))
+    if within is None:
+        within = workspace_containment(con, practice_groups(config or {}))
     out = disclosed(con, raw.drop(columns="period_end"), policy, config or {},
                     definitions or {}, within)  # period_start stays: for trends
     out = out[out.area_type.isin(PUBLIC_AREA_TYPES) & (out.breakdown == "all")]
