@@ -16,7 +16,7 @@ import random
 from unittest import mock
 
 import pytest
-from disclosure_helpers import attack, amap, county, county_rows
+from disclosure_helpers import PERIOD, amap, attack, county, county_rows
 from hypothesis import given, settings
 
 import carepath.disclosure.policy as policy_module
@@ -140,3 +140,31 @@ def test_an_integer_programming_attacker_narrows_few_small_counts():
                     assert high - low > 2, (seed, key, low, high)
     assert narrowed[True] < narrowed[False]
     assert narrowed[True] <= 0.02 * small, (narrowed, small)
+
+
+def _dsr(area_type, code, parent, events, *, state="published"):
+    value = None if state == "missing" else events * 10.0
+    return {"indicator_id": "incidence_dsr", "period": PERIOD, "area_type": area_type,
+            "area_code": code, "parent_code": parent, "breakdown": "all", "category": "all",
+            "numerator": events, "denominator": 1000 * events, "value": value,
+            "lower95": None if value is None else value * 0.8,
+            "upper95": None if value is None else value * 1.2, "lower998": None,
+            "upper998": None, "statistic": "dsr", "value_state": state,
+            "value_note": "fewer than 10 events: a DSR is not calculated"
+            if state == "missing" else None}
+
+
+def test_a_dsr_of_under_10_events_is_known_to_be_under_10():
+    """Its note says so: under a locality of 13 (published as 15, so 13 to 17), two
+    practices of 5 and 8 events, each known to be under 10, are each 4 to 9."""
+    links = {"P1": [("locality", "L1")], "P2": [("locality", "L1")],
+             "P3": [("locality", "L2")], "P4": [("locality", "L2")]}
+    rows = [_dsr("practice", "P1", "L1", 5, state="missing"),
+            _dsr("practice", "P2", "L1", 8, state="missing"),
+            _dsr("practice", "P3", "L2", 20), _dsr("practice", "P4", "L2", 25),
+            _dsr("locality", "L1", "national", 13), _dsr("locality", "L2", "national", 45),
+            _dsr("national", "national", None, 58)]
+    out = apply_disclosure(rows, within=containment(amap(links)))
+    state = {r["area_code"]: r["value_state"] for r in out}
+    assert state["L1"] == "suppressed"  # what pinned them
+    assert state["national"] == "published"

@@ -26,11 +26,14 @@ import numpy as np
 from carepath.disclosure.rules import (
     COUNT_DENOMINATORS,
     EXEMPT_TEXT,
+    MISSING,
+    NATIONAL,
     PUBLISHED,
     ROUNDED_DENOMINATORS,
     DisclosurePolicy,
 )
 from carepath.disclosure.secondary import Groups, victim_in
+from carepath.stats.standardise import DSR_MIN_EVENTS
 
 # Rounds of tightening before stopping short of a fixed point (each round tightens every
 # group once; whole-number bounds that only ever narrow settle, England's indicators in
@@ -56,6 +59,8 @@ def published_bounds(rows: Sequence[dict], policy: DisclosurePolicy,
     half = policy.round_to / 2
     for i, row in enumerate(rows):
         count = row.get(column)
+        if _dsr_too_few(row, column):
+            high[i] = DSR_MIN_EVENTS - 1  # its note says so
         if row.get("value_state") != PUBLISHED or count is None:
             continue
         if row.get("disclosure") == EXEMPT_TEXT or policy.round_to == 1 or not _rounded(
@@ -71,6 +76,13 @@ def published_bounds(rows: Sequence[dict], policy: DisclosurePolicy,
         else:  # a mean list size, say: anything that rounds to it
             low[i], high[i] = count - half, count + half
     return low, high
+
+
+def _dsr_too_few(row: dict, column: str) -> bool:
+    """A DSR not calculated for fewer than 10 events, its count hidden: its note tells
+    anyone it is below 10."""
+    return column == "numerator" and row.get("statistic") == "dsr" and \
+        row.get("value_state") == MISSING and "_count" in row
 
 
 def _rounded(row: dict, column: str) -> bool:
@@ -163,12 +175,18 @@ def _bounds(groups: Groups, policy: DisclosurePolicy, column: str
     """``published_bounds`` of the rows as they stand: worked out once, then only the
     rows hidden since are opened up (rows are only ever hidden, never shown again)."""
     if ("bounds", column) not in groups.cache:
-        groups.cache[("bounds", column)] = published_bounds(groups.rows, policy, column)
-    low, high = (bound.copy() for bound in groups.cache[("bounds", column)])
-    hidden = np.fromiter((r.get("value_state") != PUBLISHED for r in groups.rows), bool,
-                         count=len(groups.rows))
-    low[hidden], high[hidden] = 0, np.inf
+        groups.cache[("bounds", column)] = (*published_bounds(groups.rows, policy, column),
+                                            _states(groups, PUBLISHED))
+    low, high, shown = groups.cache[("bounds", column)]
+    low, high = low.copy(), high.copy()
+    hidden_since = shown & ~_states(groups, PUBLISHED)
+    low[hidden_since], high[hidden_since] = 0, np.inf
     return low, high
+
+
+def _states(groups: Groups, state: str) -> np.ndarray:
+    return np.fromiter((r.get("value_state") == state for r in groups.rows), bool,
+                       count=len(groups.rows))
 
 
 def _tighten(low: np.ndarray, high: np.ndarray, member_group: np.ndarray,
@@ -243,10 +261,12 @@ def _beside(groups: Groups, i: int) -> dict | None:
     shares a group with, and so on outwards: what pins it down may be a bound on a cell
     hidden beside it (a sub-ICB hidden beside another is known from its one locality).
     A row's groups here are those it is in and those it is the total of: a total is
-    bounded by its members as much as a member by its total."""
+    bounded by its members as much as a member by its total. Where no member is left to
+    hide, the group's total is (two DSRs of under 10 events each under a total of 13 say
+    the one is 4 to 9), though never national's headline, which is published as it is."""
     seen_rows, seen_keys = {i}, set()
     frontier = [i]
-    totalled = _groups_totalled(groups)
+    totalled, totals = _groups_totalled(groups), _totals(groups)
     while frontier:
         near = {k for j in frontier for k in (*groups.keys[j], *totalled.get(j, ()))}
         keys = sorted(near - seen_keys,
@@ -254,6 +274,10 @@ def _beside(groups: Groups, i: int) -> dict | None:
         for key in keys:
             if (victim := victim_in(groups.members[key])) is not None:
                 return victim
+        for key in keys:
+            total = groups.rows[totals[key]] if key in totals else None
+            if total is not None and _may_hide(total):
+                return total
         seen_keys.update(keys)
         frontier = [j for key in keys for r in groups.members[key]
                     if "_count" in r and (j := groups.position(r)) not in seen_rows]
@@ -269,3 +293,8 @@ def _groups_totalled(groups: Groups) -> dict[int, list[tuple]]:
             totalled.setdefault(total, []).append(key)
         groups.cache["totalled"] = totalled
     return groups.cache["totalled"]
+
+
+def _may_hide(row: dict) -> bool:
+    return row.get("value_state") == PUBLISHED and row.get("numerator") is not None and \
+        row.get("area_type") != NATIONAL
