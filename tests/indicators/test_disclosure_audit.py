@@ -16,12 +16,18 @@ import random
 from unittest import mock
 
 import pytest
-from disclosure_helpers import PERIOD, amap, attack, county, county_rows
+from disclosure_helpers import PERIOD, amap, attack, county, county_rows, value_row
 from hypothesis import given, settings
 
 import carepath.disclosure.policy as policy_module
 from carepath.disclosure import DisclosurePolicy, apply_disclosure
-from carepath.disclosure.audit import _beside, feasible_ranges, protect, too_narrow
+from carepath.disclosure.audit import (
+    _beside,
+    feasible_ranges,
+    protect,
+    published_bounds,
+    too_narrow,
+)
 from carepath.engine.containment import containment
 
 K = DisclosurePolicy().suppress_below
@@ -168,3 +174,66 @@ def test_a_dsr_of_under_10_events_is_known_to_be_under_10():
     state = {r["area_code"]: r["value_state"] for r in out}
     assert state["L1"] == "suppressed"  # what pinned them
     assert state["national"] == "published"
+
+
+def test_what_pins_a_count_is_hidden_not_its_neighbours():
+    """An England DSR (a code review): a PCN's female and male cells of 7 and 8 events,
+    each "fewer than 10", under its published 15 (13 to 17) are each 4 to 9. Twenty
+    rounds hid the PCN's siblings, which changed nothing; the PCN's own figure is what
+    says it."""
+    pcns = {"U1": (7, 8), **{f"U{n}": (40 + n, 50 + n) for n in range(2, 30)}}
+    rows = []
+    for code, cells in pcns.items():
+        rows.append(_dsr("pcn", code, "national", sum(cells)))
+        for sex, events in zip(("female", "male"), cells, strict=True):
+            rows.append({**_dsr("pcn", code, "national", events,
+                                state="missing" if events < 10 else "published"),
+                         "breakdown": "sex", "category": sex})
+    for sex, at in (("female", 0), ("male", 1)):
+        rows.append({**_dsr("national", "national", None, sum(c[at] for c in pcns.values())),
+                     "breakdown": "sex", "category": sex})
+    rows.append(_dsr("national", "national", None, sum(map(sum, pcns.values()))))
+    narrowed = []
+    with mock.patch.object(policy_module, "protect",
+                           lambda g, p: (protect(g, p), narrowed.extend(too_narrow(g, p)))[0]):
+        out = apply_disclosure(rows)
+    hidden = {(r["area_code"], r["breakdown"]) for r in out if r["value_state"] == "suppressed"}
+    assert ("U1", "all") in hidden and not narrowed
+    assert len(hidden) <= 4  # U1, and one sibling beside it; no more
+
+
+def test_an_own_group_sharing_an_areas_code_is_audited_as_any_other():
+    """An own group's code may be an area's too (a code review: coded "S0" as the
+    sub-ICB, its total was taken for the sub-ICB's and the audit lost both groups)."""
+    units = [("P0", "L0", 30, [("pcn", "U0"), ("locality", "L0"), ("sub_icb", "S0")]),
+             ("P1", "L1", 1, [("pcn", "U2"), ("locality", "L1"), ("sub_icb", "S1")]),
+             ("P2", "L0", 3, [("pcn", "U1"), ("locality", "L0"), ("sub_icb", "S0")]),
+             ("P3", "L2", 8, [("pcn", "U1"), ("locality", "L2"), ("sub_icb", "S0")]),
+             ("P4", "L2", 2, [("pcn", "U1"), ("locality", "L2"), ("sub_icb", "S0")]),
+             ("P5", "L2", 8, [("pcn", "U0"), ("locality", "L2"), ("sub_icb", "S0")]),
+             ("P6", "L0", 5, [("pcn", "U1"), ("locality", "L0"), ("sub_icb", "S0")])]
+    members = {"P0", "P1", "P2", "P5"}
+
+    def hidden_with_group_coded(code):
+        rows = county_rows(units)
+        rows.append(value_row("group", code, 42, 500, None))  # 30 + 1 + 3 + 8
+        links = {p: areas + ([("group", code)] if p in members else [])
+                 for p, _, _, areas in units}
+        out = apply_disclosure(rows, groups={code: sorted(members)},
+                               within=containment(amap(links)))
+        return {(r["area_type"], r["area_code"].replace(code, "<group>")
+                 if r["area_type"] == "group" else r["area_code"])
+                for r in out if r["value_state"] == "suppressed"}
+
+    assert hidden_with_group_coded("S0") == hidden_with_group_coded("G")
+
+
+@pytest.mark.parametrize(("suppress_below", "published", "counts"), [
+    (8, 0, (0, 0)), (8, 10, (8, 12)), (8, 15, (13, 17)),
+    # 2 rounds to 0 and is not suppressed: a published 0 is 0 to 2 (a code review)
+    (2, 0, (0, 2)), (2, 5, (3, 7))])
+def test_a_published_count_is_the_counts_that_round_to_it(suppress_below, published, counts):
+    row = {"value_state": "published", "numerator": published, "_exact": 1,
+           "statistic": "proportion", "disclosure": "counts rounded to the nearest 5"}
+    low, high = published_bounds([row], DisclosurePolicy(suppress_below=suppress_below))
+    assert (low[0], high[0]) == counts

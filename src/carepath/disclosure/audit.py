@@ -19,6 +19,7 @@ cases, and measures what the programme still narrows.
 from __future__ import annotations
 
 import math
+from collections import deque
 from collections.abc import Sequence
 
 import numpy as np
@@ -26,14 +27,15 @@ import numpy as np
 from carepath.disclosure.rules import (
     COUNT_DENOMINATORS,
     EXEMPT_TEXT,
+    GROUP,
     MISSING,
     NATIONAL,
     PUBLISHED,
     ROUNDED_DENOMINATORS,
     DisclosurePolicy,
 )
-from carepath.disclosure.secondary import Groups, victim_in
-from carepath.stats.standardise import DSR_MIN_EVENTS
+from carepath.disclosure.secondary import Groups, smallest_published, victim_in
+from carepath.stats.standardise import DSR_MIN_EVENTS, DSR_TOO_FEW_NOTE
 
 # Rounds of tightening before stopping short of a fixed point (each round tightens every
 # group once; whole-number bounds that only ever narrow settle, England's indicators in
@@ -66,15 +68,25 @@ def published_bounds(rows: Sequence[dict], policy: DisclosurePolicy,
         if row.get("disclosure") == EXEMPT_TEXT or policy.round_to == 1 or not _rounded(
                 row, column):
             low[i] = high[i] = count
-        elif count == 0:
-            high[i] = 0
         elif float(row.get(COUNTS[column]) or 0).is_integer():  # a count: whole numbers
-            low[i] = math.ceil(count - half)
-            if _small_suppressed(row, column):
-                low[i] = max(low[i], policy.suppress_below)
-            high[i] = math.ceil(count + half) - 1
+            low[i], high[i] = _whole_numbers_rounding_to(count, policy, row, column)
         else:  # a mean list size, say: anything that rounds to it
             low[i], high[i] = count - half, count + half
+    return low, high
+
+
+def _whole_numbers_rounding_to(count: float, policy: DisclosurePolicy, row: dict,
+                               column: str) -> tuple[float, float]:
+    """The counts that round to ``count``, less the small ones the policy would have
+    suppressed (1 to k): a published 0 is 0 unless the threshold is below what rounds
+    to 0 (2 rounds to 0 to the nearest 5), a published 10 is 8 to 12."""
+    half = policy.round_to / 2
+    low, high = max(math.ceil(count - half), 0), math.ceil(count + half) - 1
+    if _small_suppressed(row, column):
+        if low > 0:  # not 0, so not 1 to k either
+            low = max(low, policy.suppress_below)
+        elif high < policy.suppress_below:  # 0 or a small count: 0
+            high = 0
     return low, high
 
 
@@ -82,7 +94,8 @@ def _dsr_too_few(row: dict, column: str) -> bool:
     """A DSR not calculated for fewer than 10 events, its count hidden: its note tells
     anyone it is below 10."""
     return column == "numerator" and row.get("statistic") == "dsr" and \
-        row.get("value_state") == MISSING and "_count" in row
+        row.get("value_state") == MISSING and "_count" in row and \
+        row.get("value_note") == DSR_TOO_FEW_NOTE  # other missing DSRs have any count
 
 
 def _rounded(row: dict, column: str) -> bool:
@@ -101,20 +114,23 @@ def _totals(groups: Groups) -> dict[tuple, int]:
 
 
 def _find_totals(groups: Groups) -> dict[tuple, int]:
-    index = {(str(r.get("period")), r.get("area_code"), r.get("breakdown"), r.get("category")): i
-             for i, r in enumerate(groups.rows)}
+    # By area type as well as code: an own group may share a code with an area (a code
+    # review). A parent is found by code among the areas: no row's parent is an own group.
+    typed = {(str(r.get("period")), r.get("area_type"), r.get("area_code"), r.get("breakdown"),
+              r.get("category")): i for i, r in enumerate(groups.rows)}
+    areas = {(p, code, *cell): i for (p, area_type, code, *cell), i in typed.items()
+             if area_type != GROUP}
     totals = {}
     for key in groups.members:
         kind, _, period = key[:3]
         if kind == "siblings":
-            where = (key[4], *key[5:7])
+            total = areas.get((str(period), key[4], *key[5:7]))
         elif kind == "within":
-            where = (key[4], *key[6:8])
+            total = typed.get((str(period), key[3], key[4], *key[6:8]))
         elif kind == "own group":
-            where = (key[3], *key[4:6])
+            total = typed.get((str(period), GROUP, key[3], *key[4:6]))
         else:  # an area's breakdown categories add up to its figure for everyone
-            where = (key[4], "all", "all")
-        total = index.get((str(period), *where))
+            total = typed.get((str(period), key[3], key[4], "all", "all"))
         if total is not None:
             totals[key] = total
     return totals
@@ -153,6 +169,8 @@ def constraints(groups: Groups, column: str = "numerator"
         kept = holds[member_group]
         groups.cache[("constraints", column)] = (
             renumbered[member_group[kept]], member_row[kept], total_row[holds])
+        groups.cache[("holding", column)] = {
+            key for key, ok in zip(_totals(groups), holds, strict=True) if ok}
     return groups.cache[("constraints", column)]
 
 
@@ -222,8 +240,14 @@ def too_narrow(groups: Groups, policy: DisclosurePolicy) -> list[int]:
     """Rows holding a small count (1 to k: a numerator, or a denominator counting people)
     hidden here whose feasible range is narrower than the note's own: the published
     figures say more about them than "1 to k"."""
+    return sorted({i for rows, _, _ in _narrow(groups, policy).values() for i in rows})
+
+
+def _narrow(groups: Groups, policy: DisclosurePolicy
+            ) -> dict[str, tuple[list[int], np.ndarray, np.ndarray]]:
+    """For each count: the rows too narrow, with every row's range."""
     width = policy.suppress_below - 1
-    narrow: set[int] = set()
+    found = {}
     counts_people = any(row.get("statistic") in COUNT_DENOMINATORS for row in groups.rows)
     for column, exact in COUNTS.items():
         if column == "denominator" and not counts_people:
@@ -233,8 +257,8 @@ def too_narrow(groups: Groups, policy: DisclosurePolicy) -> list[int]:
                  and 0 < (row.get(exact) or 0) < policy.suppress_below]
         if small:  # most indicators' denominators (list sizes) are never small
             low, high = feasible_ranges(groups, policy, column)
-            narrow.update(i for i in small if high[i] - low[i] < width)
-    return sorted(narrow)
+            found[column] = ([i for i in small if high[i] - low[i] < width], low, high)
+    return found
 
 
 def protect(groups: Groups, policy: DisclosurePolicy) -> int:
@@ -243,8 +267,10 @@ def protect(groups: Groups, policy: DisclosurePolicy) -> int:
     give no group a lone hidden cell. Returns how many cells were hidden."""
     hidden = 0
     for _ in range(MAX_PROTECTION_ROUNDS):
-        narrow = too_narrow(groups, policy)
-        chosen = [victim for i in narrow if (victim := _beside(groups, i)) is not None]
+        chosen = [victim for column, (rows, low, high) in _narrow(groups, policy).items()
+                  for i in rows
+                  if (victim := _binding(groups, i, column, low, high) or _beside(groups, i))
+                  is not None]
         if not chosen:
             break
         for victim in chosen:
@@ -253,6 +279,50 @@ def protect(groups: Groups, policy: DisclosurePolicy) -> int:
                 hidden += 1
         groups.complete()
     return hidden
+
+
+def _binding(groups: Groups, i: int, column: str, low: np.ndarray, high: np.ndarray
+             ) -> dict | None:
+    """A published figure that pins row i down: in a group whose sum, with the others'
+    ranges, gives row i's lowest or highest (hiding anything else would leave that group
+    saying the same: an England DSR's two sex cells of under 10 events under their PCN's
+    15 were 4 to 9 while twenty rounds hid cells elsewhere). Its smallest member left to
+    hide, or else its total; where all of them are hidden already, what pins those down,
+    and so on. None if nothing is left."""
+    seen, todo = {i}, deque([i])
+    while todo:
+        j = todo.popleft()
+        for key in _pinning(groups, j, column, low, high):
+            members, total = groups.members[key], groups.rows[_totals(groups)[key]]
+            victim = smallest_published(members)
+            if victim is None and _may_hide(total):
+                victim = total
+            if victim is not None:
+                return victim
+            for row in (*members, total):
+                if (k := groups.position(row)) not in seen:
+                    seen.add(k)
+                    todo.append(k)
+    return None
+
+
+def _pinning(groups: Groups, i: int, column: str, low: np.ndarray, high: np.ndarray
+             ) -> list[tuple]:
+    """The groups (row i a member or their total) whose sum gives row i's bound."""
+    holding, totals = groups.cache.get(("holding", column), set()), _totals(groups)
+    keys = [k for k in (*groups.keys[i], *_groups_totalled(groups).get(i, ())) if k in holding]
+    pinning = []
+    for key in sorted(keys, key=str):
+        members = [groups.position(r) for r in groups.members[key]]
+        if totals[key] == i:
+            pinned = low[members].sum() >= low[i] or high[members].sum() <= high[i]
+        else:
+            others = [m for m in members if m != i]
+            pinned = (high[totals[key]] - low[others].sum() <= high[i]
+                      or low[totals[key]] - high[others].sum() >= low[i])
+        if pinned:
+            pinning.append(key)
+    return pinning
 
 
 def _beside(groups: Groups, i: int) -> dict | None:

@@ -13,6 +13,7 @@ DEFAULT_SUPPRESS_BELOW = 8
 DEFAULT_ROUND_TO = 5
 NATIONAL = "national"
 PRACTICE = "practice"
+GROUP = "group"  # a workspace's own group's area type (carepath.engine.rollup.GROUP)
 PUBLISHED, SUPPRESSED, MISSING = "published", "suppressed", "missing"
 # Statistics whose value is proportional to the count (count / denominator x a scale), so
 # they are recomputed from the rounded count: published with the exact value, the value

@@ -115,12 +115,15 @@ class Groups:
 
 def victim_in(members: list[dict]) -> dict | None:
     """The cell to hide beside a group's lone hidden one: the smallest published count."""
-    if len(members) < 2:
-        return None
+    return smallest_published(members) if len(members) >= 2 else None
+
+
+def smallest_published(rows: list[dict]) -> dict | None:
+    """The published row with the smallest count, not a zero while another will do."""
     # Not a zero while another will do: a hidden cell is known to be 0 or at least the
     # threshold, so with a zero the total less the others is the suppressed count itself
     # (found by a code review). A zero only when nothing else is left to hide.
-    published = [r for r in members if r.get("value_state") == PUBLISHED
+    published = [r for r in rows if r.get("value_state") == PUBLISHED
                  and r.get("numerator") is not None]
     candidates = [r for r in published if r["numerator"]] or published
     if not candidates:

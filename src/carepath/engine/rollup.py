@@ -16,6 +16,7 @@ import pyarrow.compute as pc
 from carepath import stats
 from carepath.indicators.definition import CONF_95, CONF_998, Definition, Population
 from carepath.model.codes import AGE_BANDS
+from carepath.stats.standardise import DSR_TOO_FEW_NOTE
 from carepath.stats.trend import TREND_POINTS
 
 NATIONAL = "national"
@@ -331,8 +332,7 @@ def value_states(defn: Definition, cells: pd.DataFrame) -> pd.DataFrame:
         note = np.where(bad, NUMERATOR_EXCEEDS, note)
     if defn.statistic == "dsr":
         few = cells.value.isna().to_numpy() & (cells.num.to_numpy(float) < stats.DSR_MIN_EVENTS)
-        note = np.where(few, f"fewer than {stats.DSR_MIN_EVENTS} events: a DSR is not "
-                        "calculated", note)
+        note = np.where(few, DSR_TOO_FEW_NOTE, note)
         note = np.where(cells.value.isna().to_numpy() & events_outside_ages(defn, cells),
                         "events at ages the population does not cover: filter the "
                         "numerator to the same ages", note)

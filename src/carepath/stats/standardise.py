@@ -39,6 +39,8 @@ assert len(ESP2013) == len(AGE_BANDS)
 
 #: A DSR from fewer events than this is not published (value and limits NaN).
 DSR_MIN_EVENTS = 10
+#: The note of a DSR not calculated for that reason (public: it says the count is below).
+DSR_TOO_FEW_NOTE = f"fewer than {DSR_MIN_EVENTS} events: a DSR is not calculated"
 
 METHOD_DOBSON = "Dobson"
 METHOD_DOBSON_NONINDEPENDENT = "Dobson, with confidence adjusted for non-independent events"

@@ -9,6 +9,7 @@ rounded counts. Suppressed, missing and zero stay distinct on the page and in th
 from __future__ import annotations
 
 import json
+import uuid
 
 import duckdb
 import pandas as pd
@@ -57,10 +58,14 @@ def published(request: Request, con: duckdb.DuckDBPyConnection, indicator_id: st
     config = request.app.state.ws.config()
     policy = DisclosurePolicy.from_config(config)
     cache, key = request.app.state.cache, publication_key(request)
-    within = cache.get(("containment", key), con,
-                       lambda c: workspace_containment(c, practice_groups(config)))
+    # Each containment built gets a token, in the key of the figures disclosed with it: the
+    # two entries are checked against the data version apart, and figures of new data
+    # disclosed with the old data's containment would otherwise stay (a code review).
+    token, within = cache.get(
+        ("containment", key), con,
+        lambda c: (uuid.uuid4().hex, workspace_containment(c, practice_groups(config))))
     frame = cache.get(
-        ("published", indicator_id, key), con,
+        ("published", indicator_id, key, token), con,
         lambda c: public_values(c, policy, indicator_id, config=config, within=within,
                                 definitions=getattr(request.app.state, "definitions", None)))
     return frame[frame.period == period] if period else frame
