@@ -158,6 +158,16 @@ def test_dataframe_in_dataframe_out_with_the_reason_column():
     assert df.loc[0, "numerator"] == 3  # input untouched
 
 
+def test_a_dataframe_without_states_gets_them():
+    """Without the column a suppressed row came out blank, as if published empty."""
+    df = pd.DataFrame([row("A", 3, 40), row("B", 12, 40), row("C", 9, 40)]).drop(
+        columns=["value_state", "value_note"])
+    out = apply_disclosure(df).set_index("area_code")
+    assert out.loc["A", "value_state"] == "suppressed" and out.loc["A", "value_note"]
+    assert out.loc["B", "value_state"] == "suppressed"  # beside A
+    assert out.loc["C", "value_state"] == "published"
+
+
 def test_policy_from_workspace_config_and_validation():
     policy = DisclosurePolicy.from_config({"disclosure": {"suppress_below": 11, "round_to": 10}})
     assert (policy.suppress_below, policy.round_to) == (11, 10)

@@ -63,7 +63,10 @@ def apply_disclosure(data, *, suppress_below: int = DEFAULT_SUPPRESS_BELOW,
         # value by value), and pandas' missing values (NaN, NaT, NA) all arrive as None.
         rows = pa.Table.from_pandas(data, preserve_index=False).to_pylist()
         out = apply_policy(rows, policy, groups, within)
-        cols = list(data.columns) + [c for c in ("disclosure",) if c not in data.columns]
+        # The state too where the input had none: without it a suppressed row would read
+        # as a blank published one (a code review).
+        added = ("value_state", "value_note", "disclosure")
+        cols = list(data.columns) + [c for c in added if c not in data.columns]
         return pd.DataFrame(out, columns=cols)
     return apply_policy([_clean(r) for r in data], policy, groups, within)
 
