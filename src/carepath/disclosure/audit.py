@@ -42,6 +42,9 @@ from carepath.stats.standardise import DSR_MIN_EVENTS, DSR_TOO_FEW_NOTE
 # eleven rounds at most; stopped short, a range is left wider than proven, so this is
 # generous).
 MAX_SWEEPS = 100
+# How near a group's sum must come to a bound to be what gives it (figures that are not
+# whole numbers add up only to within floating-point error).
+TOLERANCE = 1e-9
 # Rounds of hiding more before stopping: each hides at least one more cell per narrow count.
 MAX_PROTECTION_ROUNDS = 20
 
@@ -308,19 +311,21 @@ def _binding(groups: Groups, i: int, column: str, low: np.ndarray, high: np.ndar
 
 def _pinning(groups: Groups, i: int, column: str, low: np.ndarray, high: np.ndarray
              ) -> list[tuple]:
-    """The groups (row i a member or their total) whose sum gives row i's bound."""
+    """The groups (row i a member or their total) whose sum gives row i's bound: its
+    highest, or its lowest where that is above 0 (0 is every count's floor, no group's)."""
     holding, totals = groups.cache.get(("holding", column), set()), _totals(groups)
     keys = [k for k in (*groups.keys[i], *_groups_totalled(groups).get(i, ())) if k in holding]
     pinning = []
     for key in sorted(keys, key=str):
         members = [groups.position(r) for r in groups.members[key]]
         if totals[key] == i:
-            pinned = low[members].sum() >= low[i] or high[members].sum() <= high[i]
+            lowest, highest = low[members].sum(), high[members].sum()
         else:
             others = [m for m in members if m != i]
-            pinned = (high[totals[key]] - low[others].sum() <= high[i]
-                      or low[totals[key]] - high[others].sum() >= low[i])
-        if pinned:
+            lowest = low[totals[key]] - high[others].sum()
+            highest = high[totals[key]] - low[others].sum()
+        if (math.isfinite(high[i]) and highest <= high[i] + TOLERANCE) or \
+                (low[i] > 0 and lowest >= low[i] - TOLERANCE):
             pinning.append(key)
     return pinning
 
