@@ -67,6 +67,10 @@ def test_public_export_is_disclosure_controlled_and_in_fingertips_columns(export
     # A suppressed row shows neither value nor count.
     hidden = local[local["value_state"] == "suppressed"]
     assert len(hidden) and hidden[["Value", "Count"]].isna().all().all()
+    # The publisher is told how many values were suppressed (national's too).
+    suppressed = int((frame["value_state"] == "suppressed").sum())
+    assert f"disclosure control applied: {suppressed:,} values suppressed" in " ".join(
+        result.output.split())
 
 
 @pytest.mark.parametrize("out, fmt, indicators, message", [

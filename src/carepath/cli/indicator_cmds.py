@@ -197,9 +197,12 @@ def export(
     done = run_export(ws, out, fmt=fmt, public=public, indicators=indicator)
     with ws.transaction() as con:
         ws.audit(con, actor="cli", action="export", target=str(out),
-                 detail=f"{done.rows} rows, format={fmt}, public={public}")
+                 detail=f"{done.rows} rows, format={fmt}, public={public}, "
+                        f"suppressed={done.states.get('suppressed', 0)}")
+    hidden = done.states.get("suppressed", 0)
     console.print(escape(f"Wrote {done.rows:,} rows to {out}")
-                  + (" (disclosure control applied)" if public else ""))
+                  + (f" (disclosure control applied: {hidden:,} values suppressed)"
+                     if public else ""))
     if done.out_of_date:
         err_console.print(f"[yellow]warning[/yellow]: {len(done.out_of_date)} indicator(s) "
                           "exported with values out of date:", highlight=False)

@@ -8,7 +8,7 @@ would pass for current figures.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
@@ -131,6 +131,7 @@ def prepare(values: pd.DataFrame, definitions: dict[str, Definition], *,
 class Exported:
     rows: int
     out_of_date: dict[str, OutOfDate]  # indicator id -> why its values are out of date
+    states: dict[str, int] = field(default_factory=dict)  # value_state -> rows
 
 
 def grouped(stale: dict[str, OutOfDate]) -> list[str]:
@@ -183,4 +184,5 @@ def export(ws: Workspace, out: Path, *, fmt: str, public: bool = False,
     else:
         table = prepare(values, definitions)
     write_table(table, out, (f".{fmt}",))
-    return Exported(len(table), stale)
+    states = table["value_state"].value_counts().to_dict() if "value_state" in table else {}
+    return Exported(len(table), stale, {str(k): int(n) for k, n in states.items()})
