@@ -22,7 +22,7 @@ from carepath.indicators.definition import Definition
 from carepath.web import queries
 from carepath.web.db import get_con
 from carepath.web.meta import get_meta
-from carepath.web.pages.indicators import ordered_bar, table_response
+from carepath.web.pages.indicators import axis_title, ordered_bar, table_response
 from carepath.web.render import NavItem, render, render_cached
 from carepath.web.scopes import Principal
 from carepath.web.security import current_principal
@@ -174,7 +174,7 @@ def public_indicator(request: Request, indicator_id: str,
             "title": m["title"], "ind": m, "indicator_id": indicator_id, "rows": rows,
             "period": period, "periods": periods, "policy": policy, "chart_rows": points,
             "bar": ordered_bar(points, average=national,
-                               y_title=f"{m['title'][:50]} {unit}".strip())
+                               y_title=axis_title(m["title"], unit))
             if points else None}
 
     # The publication in the key: a changed policy or group must not serve old pages.
