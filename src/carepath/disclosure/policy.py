@@ -35,7 +35,7 @@ from carepath.disclosure.rules import (
     blank,
     suppress,
 )
-from carepath.disclosure.secondary import Groups, group_keys, levels_inside
+from carepath.disclosure.secondary import Groups, group_keys, worked_out
 
 
 @overload
@@ -85,8 +85,7 @@ def apply_policy(rows: list[dict], policy: DisclosurePolicy,
     for row in out:  # no group spans two indicators: each has its own, smaller, tables
         by_indicator[row.get("indicator_id")].append(row)
     within = within or {}
-    inside = levels_inside(within)
-    leftovers: dict[tuple, list[tuple]] = {}  # the same for every indicator, cell and row
+    inside, leftovers = worked_out(within)  # the same for every indicator, cell and row
     note = SUPPRESSED_TEXT.format(k=policy.suppress_below - 1)
     for members in by_indicator.values():
         groups_of = Groups(members, lambda row: group_keys(row, member_of, within, inside,

@@ -3,6 +3,7 @@ hidden, hide another, so the hidden one cannot be worked out by subtraction."""
 
 from __future__ import annotations
 
+import threading
 from collections import defaultdict, deque
 from collections.abc import Callable, Mapping
 
@@ -13,6 +14,26 @@ from carepath.disclosure.rules import (
     cell_key,
     suppress,
 )
+
+# What is worked out from a containment, kept for the last few used: an export discloses
+# indicator after indicator with one containment, and the pages use one per data version
+# (worked out again for each indicator, the leftovers took 2.5 s of each large England one).
+_WORKED_OUT: dict[int, tuple[Within, dict, dict]] = {}
+_KEEP = 4
+_LOCK = threading.Lock()  # the web discloses in threads
+
+
+def worked_out(within: Within) -> tuple[dict[tuple, set[str]], dict[tuple, list[tuple]]]:
+    """(``levels_inside(within)``, a cache for ``_leftover_keys``), the same objects for
+    the same containment (by identity: it is never changed once built)."""
+    with _LOCK:
+        found = _WORKED_OUT.get(id(within))
+        if found is None or found[0] is not within:
+            found = (within, levels_inside(within), {})
+            _WORKED_OUT[id(within)] = found
+            while len(_WORKED_OUT) > _KEEP:
+                _WORKED_OUT.pop(next(iter(_WORKED_OUT)))
+    return found[1], found[2]
 
 
 def levels_inside(within: Within) -> dict[tuple, set[str]]:
