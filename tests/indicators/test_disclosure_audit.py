@@ -22,7 +22,8 @@ from hypothesis import given, settings
 import carepath.disclosure.policy as policy_module
 from carepath.disclosure import DisclosurePolicy, apply_disclosure
 from carepath.disclosure.audit import (
-    _beside,
+    _binding,
+    _narrow,
     feasible_ranges,
     protect,
     published_bounds,
@@ -103,12 +104,13 @@ def test_the_audit_never_claims_less_than_the_figures_prove(drawn):
 @settings(max_examples=80, deadline=None)
 @given(county())
 def test_protection_runs_until_no_small_count_is_narrower_than_its_note(drawn):
-    """...or nothing is left to hide near it."""
+    """...or nothing that pins it down is left to hide."""
     _, units = drawn
 
     def look(groups, policy):
-        for i in too_narrow(groups, policy):
-            assert _beside(groups, i) is None, groups.rows[i]
+        for column, (rows, low, high) in _narrow(groups, policy).items():
+            for i in rows:
+                assert _binding(groups, i, column, low, high) is None, groups.rows[i]
 
     disclose(units, spy=look)
 

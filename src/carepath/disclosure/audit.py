@@ -8,7 +8,7 @@ exact total is exact. Put together, they narrowed some suppressed counts to with
 privacy review of a county). This module works out each hidden count's feasible range the
 way such an attacker would, by tightening every group's bounds until nothing moves
 (interval propagation over the sums: what subtraction can prove), and hides a further cell
-beside any small count left narrower than the note itself (1 to k).
+that pins down any small count left narrower than the note itself (1 to k).
 
 Propagation is an audit of subtraction, not of every linear argument: an integer
 programme can be tighter where many groups cross.
@@ -34,7 +34,7 @@ from carepath.disclosure.rules import (
     ROUNDED_DENOMINATORS,
     DisclosurePolicy,
 )
-from carepath.disclosure.secondary import Groups, smallest_published, victim_in
+from carepath.disclosure.secondary import Groups, smallest_published
 from carepath.stats.standardise import DSR_MIN_EVENTS, DSR_TOO_FEW_NOTE
 
 # Rounds of tightening before stopping short of a fixed point (each round tightens every
@@ -265,15 +265,16 @@ def _narrow(groups: Groups, policy: DisclosurePolicy
 
 
 def protect(groups: Groups, policy: DisclosurePolicy) -> int:
-    """Hide a further cell beside each small count the published figures pin down more
-    narrowly than its note, until none is left or nothing more can be hidden; then again
-    give no group a lone hidden cell. Returns how many cells were hidden."""
+    """Hide a further cell that pins down each small count the published figures narrow
+    more than its note (``_binding``), until none is left or nothing that pins one can be
+    hidden; each round, give no group a lone hidden cell again. Hiding a cell that pins
+    nothing would change no range, so nothing else is hidden. Returns how many cells were
+    hidden."""
     hidden = 0
     for _ in range(MAX_PROTECTION_ROUNDS):
         chosen = [victim for column, (rows, low, high) in _narrow(groups, policy).items()
                   for i in rows
-                  if (victim := _binding(groups, i, column, low, high) or _beside(groups, i))
-                  is not None]
+                  if (victim := _binding(groups, i, column, low, high)) is not None]
         if not chosen:
             break
         for victim in chosen:
@@ -328,36 +329,6 @@ def _pinning(groups: Groups, i: int, column: str, low: np.ndarray, high: np.ndar
                 (low[i] > 0 and lowest >= low[i] - TOLERANCE):
             pinning.append(key)
     return pinning
-
-
-def _beside(groups: Groups, i: int) -> dict | None:
-    """The cell to hide for row i: the smallest published count in the group with fewest
-    hidden among row i's groups, or failing any, among the groups of the hidden cells it
-    shares a group with, and so on outwards: what pins it down may be a bound on a cell
-    hidden beside it (a sub-ICB hidden beside another is known from its one locality).
-    A row's groups here are those it is in and those it is the total of: a total is
-    bounded by its members as much as a member by its total. Where no member is left to
-    hide, the group's total is (two DSRs of under 10 events each under a total of 13 say
-    the one is 4 to 9), though never national's headline, which is published as it is."""
-    seen_rows, seen_keys = {i}, set()
-    frontier = [i]
-    totalled, totals = _groups_totalled(groups), _totals(groups)
-    while frontier:
-        near = {k for j in frontier for k in (*groups.keys[j], *totalled.get(j, ()))}
-        keys = sorted(near - seen_keys,
-                      key=lambda k: (groups.hidden[k], str(k)))
-        for key in keys:
-            if (victim := victim_in(groups.members[key])) is not None:
-                return victim
-        for key in keys:
-            total = groups.rows[totals[key]] if key in totals else None
-            if total is not None and _may_hide(total):
-                return total
-        seen_keys.update(keys)
-        frontier = [j for key in keys for r in groups.members[key]
-                    if "_count" in r and (j := groups.position(r)) not in seen_rows]
-        seen_rows.update(frontier)
-    return None
 
 
 def _groups_totalled(groups: Groups) -> dict[int, list[tuple]]:
