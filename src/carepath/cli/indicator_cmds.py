@@ -195,11 +195,10 @@ def export(
 
     ws = open_workspace(workspace)
     done = run_export(ws, out, fmt=fmt, public=public, indicators=indicator)
+    hidden = done.states.get("suppressed", 0)
     with ws.transaction() as con:
         ws.audit(con, actor="cli", action="export", target=str(out),
-                 detail=f"{done.rows} rows, format={fmt}, public={public}, "
-                        f"suppressed={done.states.get('suppressed', 0)}")
-    hidden = done.states.get("suppressed", 0)
+                 detail=f"{done.rows} rows, format={fmt}, public={public}, suppressed={hidden}")
     console.print(escape(f"Wrote {done.rows:,} rows to {out}")
                   + (f" (disclosure control applied: {hidden:,} values suppressed)"
                      if public else ""))

@@ -57,7 +57,7 @@ def blank(row: dict, *, keep_state: bool = False) -> dict:
 
 
 def suppress(row: dict, reason: str) -> dict:
-    row["_count"] = row.get("numerator")  # kept privately to choose secondary cells
+    row["_count"] = row.get("numerator")  # private: hidden by the policy (dropped on output)
     blank(row)
     row["value_note"] = reason
     row["disclosure"] = reason
@@ -65,7 +65,6 @@ def suppress(row: dict, reason: str) -> dict:
         if col in row:
             row[col] = None
     return row
-
 
 
 def cell_key(row: dict) -> tuple:

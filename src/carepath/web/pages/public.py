@@ -80,7 +80,7 @@ def public_values(con: duckdb.DuckDBPyConnection, policy: DisclosurePolicy, indi
     rows (every level and breakdown: the audit's further protection may hide a cell at one
     level for a count at another) with the same containment (a test holds the two
     outputs equal), and the public levels are taken from the result. ``within``: the
-    workspace's containment, if already at hand."""
+    workspace's containment, if already at hand (``disclosed`` builds it otherwise)."""
     where, params = ["indicator_id = ?"], [indicator_id]
     if period:  # no group spans two periods: one period's choices are its own
         where.append("period = ?")
@@ -88,8 +88,6 @@ def public_values(con: duckdb.DuckDBPyConnection, policy: DisclosurePolicy, indi
     raw = con.execute(f"SELECT {', '.join(PUBLIC_COLUMNS)}, period_start, period_end "
                       "FROM indicator_values "
                       f"WHERE {' AND '.join(where)}", params).df()
-    if within is None:
-        within = workspace_containment(con, practice_groups(config or {}))
     out = disclosed(con, raw.drop(columns="period_end"), policy, config or {},
                     definitions or {}, within)  # period_start stays: for trends
     out = out[out.area_type.isin(PUBLIC_AREA_TYPES) & (out.breakdown == "all")]
