@@ -196,12 +196,19 @@ def export(
     ws = open_workspace(workspace)
     done = run_export(ws, out, fmt=fmt, public=public, indicators=indicator)
     hidden = done.states.get("suppressed", 0)
+    release = f", release={done.release_id}" if done.release_id else ""
     with ws.transaction() as con:
         ws.audit(con, actor="cli", action="export", target=str(out),
-                 detail=f"{done.rows} rows, format={fmt}, public={public}, suppressed={hidden}")
+                 detail=f"{done.rows} rows, format={fmt}, public={public}, suppressed={hidden}"
+                        f"{release}")
     console.print(escape(f"Wrote {done.rows:,} rows to {out}")
                   + (f" (disclosure control applied: {hidden:,} values suppressed)"
                      if public else ""))
+    if done.release_id:
+        console.print(escape(
+            f"Release {done.release_id}: {done.newly_withheld:,} suppressed cells recorded "
+            "that no earlier release had hidden; every later public output keeps all "
+            "recorded cells suppressed (`carepath releases`)."), highlight=False)
     if done.out_of_date:
         err_console.print(f"[yellow]warning[/yellow]: {len(done.out_of_date)} indicator(s) "
                           "exported with values out of date:", highlight=False)
@@ -209,7 +216,25 @@ def export(
             err_console.print(f"  {escape(line)}", highlight=False, soft_wrap=True)
 
 
+def releases(workspace: WorkspaceOption = None) -> None:
+    """The public exports that suppressed cells, each with the cells it first hid: every
+    later public output (export or public page) keeps them suppressed."""
+    from carepath.disclosure.releases import releases as recorded
+
+    ws = open_workspace(workspace)
+    with ws.connect(read_only=True) as con:
+        found = recorded(con)
+    if found.empty:
+        console.print("no public exports yet: nothing is withheld beyond what the policy "
+                      "hides")
+    for r in found.itertuples():
+        console.print(escape(f"{r.release_id}  {str(r.released_at)[:19]}  "
+                             f"{r.cells_first_hidden:,} cells first suppressed, "
+                             f"{r.indicators} indicator(s)"), highlight=False, soft_wrap=True)
+
+
 def register(app: typer.Typer) -> None:
     app.add_typer(indicators_app, name="indicators")
     app.command()(compute)
     app.command()(export)
+    app.command()(releases)

@@ -23,6 +23,10 @@ Policy (configurable in ``carepath.toml`` ``[disclosure]``):
   count's feasible range is worked out as an attacker subtracting would
   (``carepath.disclosure.audit``), and a further cell is hidden beside any small count
   left narrower than its note ("1 to k"), until none is or nothing near it is left.
+* **Once suppressed, always suppressed.** A cell an earlier public export hid
+  (``withheld``, recorded by ``carepath.disclosure.releases``) is hidden again whatever
+  its count, before any other choice: a later release choosing other partners (a new own
+  group, a new hierarchy) would give back, read beside the first, what each hid.
 * **Intervals from the published counts.** A proportion's, a rate's or a ratio's value and
   interval are recomputed from the rounded counts; a DSR's value is kept and its interval
   built on the rounded count with a spread from published figures only (value / count),
@@ -42,10 +46,11 @@ pandas DataFrame with the columns of ``indicator_values`` (missing columns are t
 
 The modules: ``rules`` (constants, notes, hiding a row), ``policy`` (primary suppression
 and rounding, and the entry points), ``recompute`` (values and intervals from the rounded
-counts), ``secondary`` (secondary suppression) and ``audit`` (feasible ranges and the
-further protection).
+counts), ``secondary`` (secondary suppression), ``audit`` (feasible ranges and the further
+protection) and ``releases`` (the record of what public exports hid).
 """
 
+from carepath.disclosure import releases
 from carepath.disclosure.policy import (
     DisclosurePolicy,
     apply_disclosure,
@@ -67,4 +72,4 @@ from carepath.disclosure.rules import (
 
 __all__ = ["CI_COLUMNS", "DEFAULT_ROUND_TO", "DEFAULT_SUPPRESS_BELOW", "LEVELS", "MISSING",
            "NATIONAL", "PRACTICE", "PUBLISHED", "SUPPRESSED", "DisclosurePolicy",
-           "Within", "apply_disclosure", "apply_policy", "round_count"]
+           "Within", "apply_disclosure", "apply_policy", "releases", "round_count"]

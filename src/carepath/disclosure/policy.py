@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from typing import Any, overload
 
 import pandas as pd
@@ -18,6 +18,7 @@ from carepath.disclosure.recompute import (
     recompute,
     t_from_rounded,
 )
+from carepath.disclosure.releases import release_key
 from carepath.disclosure.rules import (
     COUNT_DENOMINATORS,
     DEFAULT_ROUND_TO,
@@ -42,40 +43,45 @@ from carepath.disclosure.secondary import Groups, group_keys, worked_out
 def apply_disclosure(data: pd.DataFrame, *, suppress_below: int = ..., round_to: int = ...,
                      national_exempt: bool = ...,
                      groups: Mapping[str, Iterable[str]] | None = ...,
-                     within: Within | None = ...) -> pd.DataFrame: ...
+                     within: Within | None = ...,
+                     withheld: Collection[tuple] = ...) -> pd.DataFrame: ...
 @overload
 def apply_disclosure(data: Iterable[Mapping], *, suppress_below: int = ..., round_to: int = ...,
                      national_exempt: bool = ...,
                      groups: Mapping[str, Iterable[str]] | None = ...,
-                     within: Within | None = ...) -> list[dict]: ...
+                     within: Within | None = ...,
+                     withheld: Collection[tuple] = ...) -> list[dict]: ...
 def apply_disclosure(data, *, suppress_below: int = DEFAULT_SUPPRESS_BELOW,
                      round_to: int = DEFAULT_ROUND_TO, national_exempt: bool = True,
                      groups: Mapping[str, Iterable[str]] | None = None,
-                     within: Within | None = None):
+                     within: Within | None = None, withheld: Collection[tuple] = ()):
     """Apply the policy; returns the same kind of container with new rows (input untouched).
     ``groups``: a workspace's own groups of practices (code -> practice codes), whose
     published totals their practices add up to. ``within``: (period, area type, area code)
     -> every (area type, area code) wholly containing that area at that period
-    (``carepath.engine.containment``), whose published totals it is part of."""
+    (``carepath.engine.containment``), whose published totals it is part of.
+    ``withheld``: the ``release_key`` of each cell an earlier release suppressed
+    (``carepath.disclosure.releases``), suppressed again whatever its count."""
     policy = DisclosurePolicy(suppress_below, round_to, national_exempt)
     if isinstance(data, pd.DataFrame):
         # Through Arrow: three times faster than to_dict (pandas' Arrow-backed text goes
         # value by value), and pandas' missing values (NaN, NaT, NA) all arrive as None.
         rows = pa.Table.from_pandas(data, preserve_index=False).to_pylist()
-        out = apply_policy(rows, policy, groups, within)
+        out = apply_policy(rows, policy, groups, within, withheld)
         # The state too where the input had none: without it a suppressed row would read
         # as a blank published one (a code review).
         added = ("value_state", "value_note", "disclosure")
         cols = list(data.columns) + [c for c in added if c not in data.columns]
         return pd.DataFrame(out, columns=cols)
-    return apply_policy([_clean(r) for r in data], policy, groups, within)
+    return apply_policy([_clean(r) for r in data], policy, groups, within, withheld)
 
 
 def apply_policy(rows: list[dict], policy: DisclosurePolicy,
                  groups: Mapping[str, Iterable[str]] | None = None,
-                 within: Within | None = None) -> list[dict]:
+                 within: Within | None = None,
+                 withheld: Collection[tuple] = ()) -> list[dict]:
     pending = Recomputations()
-    out = [_primary(dict(r), policy, pending) for r in rows]
+    out = [_primary(dict(r), policy, pending, withheld) for r in rows]
     pending.run()  # before secondary suppression, which blanks what it hides
     member_of: dict[str, list[str]] = defaultdict(list)
     for code, practices in (groups or {}).items():
@@ -123,7 +129,8 @@ def round_count(count: float, to: int) -> int:
     return int(math.floor(count / to + 0.5) * to)
 
 
-def _primary(row: dict, policy: DisclosurePolicy, pending: Recomputations) -> dict:
+def _primary(row: dict, policy: DisclosurePolicy, pending: Recomputations,
+             withheld: Collection[tuple] = ()) -> dict:
     state = row.get("value_state") or PUBLISHED
     row["value_state"] = state
     # kept privately for the audit (audit.py), dropped before the rows go out
@@ -139,7 +146,9 @@ def _primary(row: dict, policy: DisclosurePolicy, pending: Recomputations) -> di
         return blank(row, keep_state=True)
     num, den = row.get("numerator"), row.get("denominator")
     small_den = row.get("statistic") in COUNT_DENOMINATORS and _small(den, policy)
-    if _small(num, policy) or small_den:
+    # A cell an earlier release hid stays hidden, under the same note as any other: a note
+    # of its own would tell it from a small count.
+    if _small(num, policy) or small_den or (withheld and release_key(row) in withheld):
         return suppress(row, SUPPRESSED_TEXT.format(k=policy.suppress_below - 1))
     if _is_exempt(row, policy):
         row["disclosure"] = EXEMPT_TEXT

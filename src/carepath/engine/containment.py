@@ -14,7 +14,7 @@ from collections import defaultdict
 import duckdb
 import pandas as pd
 
-from carepath.disclosure import PRACTICE, DisclosurePolicy, Within, apply_disclosure
+from carepath.disclosure import PRACTICE, DisclosurePolicy, Within, apply_disclosure, releases
 from carepath.engine import rollup
 from carepath.engine.cells import read_hierarchy
 from carepath.engine.freshness import practice_groups
@@ -76,20 +76,26 @@ def containment(amap: pd.DataFrame) -> Containment:
 
 def disclosed(con: duckdb.DuckDBPyConnection, values: pd.DataFrame, policy: DisclosurePolicy,
               config: dict, definitions: dict[str, Definition],
-              within: Within | None = None) -> pd.DataFrame:
+              within: Within | None = None,
+              withheld: set[tuple] | None = None) -> pd.DataFrame:
     """``values`` through the disclosure policy with every group whose total they add up
     to (the areas containing each area, ``workspace_containment`` unless given; the
     workspace's own groups of practices among them), then judged again on the published
     figures (``carepath.engine.rejudge``). Every public output goes through here, so that
     each hides the same cells: two publications hiding different cells give back together
-    what each hid."""
+    what each hid. For the same reason the cells an earlier public export hid (``withheld``,
+    read from the workspace's record unless given) are hidden again."""
     if within is None:
         within = workspace_containment(con, practice_groups(config))
+    if withheld is None:
+        withheld = releases.withheld(con, values["indicator_id"].unique()
+                                     if "indicator_id" in values else ())
 
     def disclose(rows: pd.DataFrame) -> pd.DataFrame:
         out = apply_disclosure(rows, suppress_below=policy.suppress_below,
                                round_to=policy.round_to,
-                               national_exempt=policy.national_exempt, within=within)
+                               national_exempt=policy.national_exempt, within=within,
+                               withheld=withheld)
         out.index = rows.index
         return judged_on_published(out, definitions)
 

@@ -3,17 +3,20 @@
 ``public=True`` passes every row through the one disclosure policy
 (`carepath.disclosure`) and drops provenance columns that only analysts need. It refuses
 values that are out of date (a compute since failed, or data loaded since): published, they
-would pass for current figures.
+would pass for current figures. A public export is a release: the cells it hid are recorded
+in the workspace (``carepath.disclosure.releases``) in the same transaction as the file is
+written, and every later public output hides them again.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
 import pandas as pd
 
-from carepath.disclosure import DisclosurePolicy
+from carepath.disclosure import DisclosurePolicy, releases
 from carepath.engine.containment import disclosed
 from carepath.engine.freshness import OutOfDate, out_of_date
 from carepath.errors import ValidationError
@@ -132,6 +135,8 @@ class Exported:
     rows: int
     out_of_date: dict[str, OutOfDate]  # indicator id -> why its values are out of date
     states: dict[str, int] = field(default_factory=dict)  # value_state -> rows
+    release_id: str | None = None  # a public export's, in released_suppressions
+    newly_withheld: int = 0  # cells no earlier release had hidden
 
 
 def grouped(stale: dict[str, OutOfDate]) -> list[str]:
@@ -175,14 +180,25 @@ def export(ws: Workspace, out: Path, *, fmt: str, public: bool = False,
         raise ValidationError(
             "values out of date are not published as current (choose others with -i):\n  "
             + "\n  ".join(grouped(stale)), where="--public")
-    if public:
-        config = ws.config()
-        with ws.connect(read_only=True) as con:
-            published = disclosed(con, values, DisclosurePolicy.from_config(config), config,
-                                      definitions)
-        table = prepare(published, definitions, public=True)
-    else:
+    if not public:
         table = prepare(values, definitions)
-    write_table(table, out, (f".{fmt}",))
+        write_table(table, out, (f".{fmt}",))
+        return Exported(len(table), stale, _states(table))
+    config = ws.config()
+    with ws.connect(read_only=True) as con:  # minutes on England: no write lock held
+        published = disclosed(con, values, DisclosurePolicy.from_config(config), config,
+                              definitions)
+    table = prepare(published, definitions, public=True)
+    at = datetime.now().replace(microsecond=0)
+    release_id = releases.new_release_id(at)
+    # One with the file: a release not recorded would let a later one choose other cells,
+    # and a record without its file would hide cells for nothing.
+    with ws.transaction() as con:
+        new = releases.record(con, published, release_id, at)
+        write_table(table, out, (f".{fmt}",))
+    return Exported(len(table), stale, _states(table), release_id, new)
+
+
+def _states(table: pd.DataFrame) -> dict[str, int]:
     states = table["value_state"].value_counts().to_dict() if "value_state" in table else {}
-    return Exported(len(table), stale, {str(k): int(n) for k, n in states.items()})
+    return {str(k): int(n) for k, n in states.items()}

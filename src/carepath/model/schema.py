@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from carepath.model import codes
 
 # Bump when the schema changes, and add a migration in carepath.workspace.migrations.
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 # Logical column types; each maps to one DuckDB type.
 DUCKDB_TYPES = {
@@ -526,7 +526,28 @@ INDICATOR_VALUES = Table(
     group="results",
 )
 
-SYSTEM_TABLES = (META, LOAD_LOG, QUARANTINE, AUDIT_LOG, INDICATOR_VALUES)
+RELEASED_SUPPRESSIONS = Table(
+    "released_suppressions",
+    "Every cell a public export has suppressed, with the release that first hid it. "
+    "Every later public output (export or public page) keeps these suppressed: two "
+    "releases hiding different cells of the same figures give back together what each hid.",
+    (
+        Column("indicator_id", "text", "Indicator id.", required=True),
+        Column("period", "text", "Period label.", required=True),
+        Column("area_type", "text", "Area type.", required=True),
+        Column("area_code", "text", "Area code.", required=True),
+        Column("breakdown", "text", "Breakdown dimension ('all' when none).", required=True),
+        Column("category", "text", "Breakdown category ('all' when none).", required=True),
+        Column("release_id", "text", "The public export that first suppressed it.",
+               required=True),
+        Column("released_at", "timestamp", "When that export was written.", required=True),
+    ),
+    key=("indicator_id", "period", "area_type", "area_code", "breakdown", "category"),
+    group="system",
+)
+
+SYSTEM_TABLES = (META, LOAD_LOG, QUARANTINE, AUDIT_LOG, INDICATOR_VALUES,
+                 RELEASED_SUPPRESSIONS)
 ALL_TABLES = DATA_TABLES + SYSTEM_TABLES
 TABLES_BY_NAME = {t.name: t for t in ALL_TABLES}
 

@@ -15,7 +15,7 @@ import duckdb
 import pandas as pd
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 
-from carepath.disclosure import DisclosurePolicy, Within, apply_disclosure
+from carepath.disclosure import DisclosurePolicy, Within, apply_disclosure, releases
 from carepath.engine.containment import disclosed, workspace_containment
 from carepath.engine.freshness import practice_groups
 from carepath.indicators.definition import Definition
@@ -130,7 +130,8 @@ def public_home(request: Request, con: duckdb.DuckDBPyConnection = Depends(get_c
     policy = policy_of(request)
     national = apply_disclosure(latest, suppress_below=policy.suppress_below,
                                 round_to=policy.round_to,
-                                national_exempt=policy.national_exempt)
+                                national_exempt=policy.national_exempt,
+                                withheld=releases.withheld(con, latest["indicator_id"]))
     facts = {r["indicator_id"]: {"period": r["period"], "value": r["value"],
                                  "value_state": r["value_state"]}
              for r in queries.records(national)}
