@@ -39,8 +39,14 @@ def test_out_of_date_values_say_why_and_what_brings_them_up_to_date(client):
 def test_public_pages_say_so_and_hold_back_downloads(client):
     listing = client.get("/public").text
     assert listing.count("out of date</strong>") == 1
+    # its national figure withheld too, as on its page
+    row = listing.split(f'/public/indicators/{STALE}"')[1].split("</tr>")[0]
+    assert "being updated" in row and "%" not in row
     page = client.get(f"/public/indicators/{STALE}").text
     assert 'id="out-of-date"' in page and "download.csv" not in page
+    # nor shown: a table on a public page is a download by another name
+    assert "<table" not in page and "public-bar" not in page
+    assert "not published" in page
     for url in (f"/public/indicators/{STALE}/download.csv",
                 f"/public/indicators/{STALE}/download.xlsx",
                 f"/api/v1/public/indicators/{STALE}/values"):

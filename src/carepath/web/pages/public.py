@@ -158,6 +158,13 @@ def public_indicator(request: Request, indicator_id: str,
     policy = policy_of(request)
 
     def build() -> dict:
+        if m.get("out_of_date"):
+            # Not shown, as the export and the API refuse them: a table on a public page
+            # is a download by another name, and the further cells hidden in figures of an
+            # older hierarchy or groups are chosen in groups they were not summed in.
+            return {"title": m["title"], "ind": m, "indicator_id": indicator_id,
+                    "rows": [], "period": period, "periods": periods, "policy": policy,
+                    "chart_rows": [], "bar": None}
         rows = queries.records(published(request, con, indicator_id, period))
         local = [r for r in rows if r["area_type"] == "locality"]
         national = next((r["value"] for r in rows if r["area_type"] == "national"
