@@ -49,10 +49,18 @@ def _exported(ws) -> pd.DataFrame:
 def test_the_public_pages_hide_exactly_what_the_public_export_hides(county):
     exported = _exported(county)
     with county.connect(read_only=True) as con:
-        shown = pd.concat([public_values(con, DisclosurePolicy(), i, config=county.config(),
-                                         definitions=builtin()) for i in INDICATORS])
+        # as a page asks: one period at a time (the public API's and a download's "all
+        # periods" at once below)
+        shown = pd.concat([public_values(con, DisclosurePolicy(), i, period,
+                                         config=county.config(), definitions=builtin())
+                           for i in INDICATORS for period in sorted(exported.period.unique())])
+        at_once = pd.concat([public_values(con, DisclosurePolicy(), i, config=county.config(),
+                                           definitions=builtin()) for i in INDICATORS])
     assert set(shown.area_type) <= set(PUBLIC_AREA_TYPES)
     keys = ["indicator_id", "area_code", "period"]
+    by_period = shown.set_index(keys).sort_index()[COMPARED + ["compared_to_national"]]
+    pd.testing.assert_frame_equal(by_period,
+                                  at_once.set_index(keys).sort_index()[by_period.columns])
     both = shown.merge(exported, on=keys, suffixes=("", "_export"), validate="1:1")
     assert len(both) == len(shown) == len(exported)
     assert (both.value_state == both.value_state_export).all()
