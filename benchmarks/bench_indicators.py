@@ -61,7 +61,7 @@ from carepath.indicators.export import export
 from carepath.workspace import Workspace
 ws = Workspace.open(sys.argv[1])
 with ws.transaction() as con:  # a first release each run, whatever earlier runs recorded
-    con.execute("DELETE FROM released_suppressions")
+    con.execute("DELETE FROM released_cells; DELETE FROM releases")
 t = time.perf_counter()
 done = export(ws, Path(sys.argv[2]), fmt="parquet", public=True)
 print(json.dumps({"wall": time.perf_counter() - t, "rows": done.rows,

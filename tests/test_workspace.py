@@ -52,15 +52,17 @@ def test_open_upgrades_an_older_workspace(tmp_path):
     assert set(reopened.table_counts()) == {t.name for t in DATA_TABLES}
 
 
-def test_a_version_1_workspace_gains_the_record_of_released_suppressions(tmp_path):
+def test_a_version_1_workspace_gains_the_record_of_releases(tmp_path):
     ws = Workspace.init(tmp_path / "ws")
     with ws.connect() as con:  # as a workspace made before releases were recorded
-        con.execute("DROP TABLE released_suppressions")
+        con.execute("DROP TABLE releases")
+        con.execute("DROP TABLE released_cells")
         con.execute("UPDATE carepath_meta SET value = '1' WHERE key = 'schema_version'")
     reopened = Workspace.open(ws.path)
     assert reopened.schema_version() == SCHEMA_VERSION == 2
     with reopened.connect(read_only=True) as con:
-        assert con.execute("SELECT count(*) FROM released_suppressions").fetchone() == (0,)
+        for table in ("releases", "released_cells"):
+            assert con.execute(f"SELECT count(*) FROM {table}").fetchall() == [(0,)]
 
 
 def test_resolve_path_prefers_option_then_environment(monkeypatch, tmp_path):

@@ -71,23 +71,26 @@ def county_rows(units):
 
 
 def attack(out: list[dict], links: dict[str, list[tuple[str, str]]],
-           policy: DisclosurePolicy = DisclosurePolicy()) -> dict[tuple, tuple[float, float]]:
+           policy: DisclosurePolicy = DisclosurePolicy(), *,
+           earlier: list[dict] = ()) -> dict[tuple, tuple[float, float]]:
     """Each hidden count's lowest and highest value consistent with the published rows
     ``out`` and the hierarchy ``links`` (every area's count is the sum of its practices'),
     by integer programming (HiGHS): what an attacker with the output and the hierarchy can
     prove. A rounded count r is a whole number rounding to r (and at least the threshold),
-    a published 0 is 0, national is exact, a hidden count anything from 0."""
+    a published 0 is 0, national is exact, a hidden count anything from 0. ``earlier``: an
+    earlier release of the same figures, whose published rows bound the same cells."""
     at = {(r["area_type"], r["area_code"]): i for i, r in enumerate(out)}
     low, high = np.zeros(len(out)), np.full(len(out), np.inf)
-    for i, r in enumerate(out):
+    for r in [*out, *earlier]:
+        i = at.get((r["area_type"], r["area_code"]))
         count = r["numerator"]
-        if r["value_state"] != "published" or count is None:
+        if i is None or r["value_state"] != "published" or count is None:
             continue
         if r["area_type"] == "national":
             low[i] = high[i] = count
         elif count:
-            low[i] = max(math.ceil(count - policy.round_to / 2), policy.suppress_below)
-            high[i] = math.ceil(count + policy.round_to / 2) - 1
+            low[i] = max(low[i], math.ceil(count - policy.round_to / 2), policy.suppress_below)
+            high[i] = min(high[i], math.ceil(count + policy.round_to / 2) - 1)
         else:
             high[i] = 0
     practices_of: dict[tuple, list[int]] = {}

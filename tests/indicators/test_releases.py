@@ -41,14 +41,18 @@ def fresh(county, tmp_path):
     """The county with no release recorded and its own config (each test changes them)."""
     config = county.path / "carepath.toml"
     text = config.read_text()
-    with county.transaction() as con:
-        con.execute(f"DELETE FROM {releases.TABLE}")
+    _forget(county)
     yield county
     if config.read_text() != text:
         config.write_text(text)
         compute(county, [builtin()[i] for i in INDICATORS])  # as computed before
-    with county.transaction() as con:
-        con.execute(f"DELETE FROM {releases.TABLE}")
+    _forget(county)
+
+
+def _forget(ws) -> None:
+    with ws.transaction() as con:
+        con.execute(f"DELETE FROM {releases.CELLS}")
+        con.execute(f"DELETE FROM {releases.RELEASES}")
 
 
 def _hidden(frame: pd.DataFrame) -> set[tuple]:
@@ -56,16 +60,19 @@ def _hidden(frame: pd.DataFrame) -> set[tuple]:
             if r["value_state"] == SUPPRESSED}
 
 
-def _disclosed(ws, withheld=None) -> pd.DataFrame:
+def _disclosed(ws, earlier=None) -> pd.DataFrame:
     config = ws.config()
     with ws.connect(read_only=True) as con:
         return disclosed(con, read_values(ws), DisclosurePolicy.from_config(config), config,
-                         builtin(), withheld=withheld)
+                         builtin(), earlier=earlier)
 
 
 def _recorded(ws) -> set[tuple]:
     with ws.connect(read_only=True) as con:
-        return releases.withheld(con, INDICATORS)
+        return set(releases.earlier(con, INDICATORS).withheld)
+
+
+NOTHING_EARLIER = releases.Earlier()
 
 
 def test_a_withheld_cell_is_hidden_whatever_its_count_under_the_one_note():
@@ -74,7 +81,8 @@ def test_a_withheld_cell_is_hidden_whatever_its_count_under_the_one_note():
              "denominator": 1000, "value": n / 1000, "statistic": "proportion"}
             for code, n in (("A", 300), ("B", 400), ("C", 500), ("D", 3))]
     withheld = {("x", "2024", "pcn", "B", "all", "all")}
-    out = {r["area_code"]: r for r in apply_disclosure(rows, withheld=withheld)}
+    out = {r["area_code"]: r for r in apply_disclosure(
+        rows, earlier=releases.Earlier(frozenset(withheld)))}
     assert out["B"]["value_state"] == SUPPRESSED and out["B"]["numerator"] is None
     assert out["B"]["value_note"] == out["D"]["value_note"]  # nothing tells them apart
     # B and D hidden together: the pair is two hidden cells, nothing more is needed
@@ -88,7 +96,8 @@ def test_a_withheld_cell_alone_in_its_group_gets_a_partner():
              "period": "2024", "breakdown": "all", "category": "all", "numerator": n,
              "denominator": 1000, "value": n / 1000, "statistic": "proportion"}
             for code, n in (("A", 300), ("B", 400), ("C", 500))]
-    out = apply_disclosure(rows, withheld={("x", "2024", "pcn", "C", "all", "all")})
+    out = apply_disclosure(rows, earlier=releases.Earlier(
+        frozenset({("x", "2024", "pcn", "C", "all", "all")})))
     assert [r["value_state"] for r in out] == [SUPPRESSED, "published", SUPPRESSED]
 
 
@@ -98,9 +107,16 @@ def test_a_public_export_records_what_it_hid_once(fresh, tmp_path):
     hidden = (published["value_state"] == SUPPRESSED).sum()
     assert done.release_id and done.newly_withheld == hidden > 0
     assert len(_recorded(fresh)) == hidden
+    with fresh.connect(read_only=True) as con:
+        cells = con.execute(f"SELECT count(*) FROM {releases.CELLS}").fetchall()[0][0]
+    assert cells == len(published)  # and what it said of every published one
     again = export(fresh, tmp_path / "two.csv", fmt="csv", public=True)
     assert again.newly_withheld == 0  # the same figures: nothing new to record
     assert (tmp_path / "one.csv").read_bytes() == (tmp_path / "two.csv").read_bytes()
+    with fresh.connect(read_only=True) as con:
+        assert con.execute(f"SELECT count(*) FROM {releases.CELLS}").fetchall()[0][0] == cells
+        listed = releases.releases(con)
+    assert list(listed.first_suppressed) == [hidden, 0]  # both releases listed
 
 
 def test_a_later_release_keeps_hidden_all_an_earlier_one_hid(fresh, tmp_path):
@@ -108,12 +124,12 @@ def test_a_later_release_keeps_hidden_all_an_earlier_one_hid(fresh, tmp_path):
     (the same data). Unrecorded, release 2 publishes cells release 1 hid and hides others,
     so the two together give cells back; recorded, release 2 hides all release 1 hid."""
     export(fresh, tmp_path / "first.csv", fmt="csv", public=True)
-    first = _hidden(_disclosed(fresh, withheld=set()))
+    first = _hidden(_disclosed(fresh, earlier=NOTHING_EARLIER))
     assert first == _recorded(fresh)
     (fresh.path / "carepath.toml").write_text((fresh.path / "carepath.toml").read_text()
                                               + GROUP)
     compute(fresh, [builtin()[i] for i in INDICATORS])
-    unrecorded = _hidden(_disclosed(fresh, withheld=set()))
+    unrecorded = _hidden(_disclosed(fresh, earlier=NOTHING_EARLIER))
     assert first - unrecorded, "the group changed no choice: the scenario needs one"
     second = _hidden(_disclosed(fresh))  # read from the workspace's record
     assert first <= second
@@ -137,7 +153,7 @@ def test_the_public_pages_hide_what_an_export_hid(fresh, tmp_path):
     # and with the lower threshold alone, some of them would have been shown
     with fresh.connect(read_only=True) as con:
         alone = disclosed(con, read_values(fresh), policy, fresh.config(), builtin(),
-                          withheld=set())
+                          earlier=NOTHING_EARLIER)
     assert at_public_levels - _hidden(alone)
 
 
@@ -151,6 +167,32 @@ def test_a_failed_write_records_nothing(fresh, tmp_path, monkeypatch):
     with pytest.raises(OSError):
         export(fresh, tmp_path / "p.csv", fmt="csv", public=True)
     assert not _recorded(fresh) and not (tmp_path / "p.csv").exists()
+
+
+def test_a_release_is_written_out_only_once_recorded(fresh, tmp_path, monkeypatch):
+    """The file is moved into place after the record commits: a failure between the two
+    leaves neither (a file out without its record would let a later release choose other
+    cells; a code review)."""
+    real = releases.record
+
+    def recorded_then_failed(con, *args):
+        real(con, *args)  # inserted, then the transaction fails before it commits
+        raise RuntimeError("killed")
+
+    monkeypatch.setattr(releases, "record", recorded_then_failed)
+    with pytest.raises(RuntimeError):
+        export(fresh, tmp_path / "p.csv", fmt="csv", public=True)
+    assert not _recorded(fresh) and list(tmp_path.iterdir()) == []
+
+
+def test_a_release_made_while_another_was_recorded_is_refused(fresh, tmp_path, monkeypatch):
+    from carepath.errors import ValidationError
+
+    counts = iter([0, 1])  # none when it began, one when it came to record
+    monkeypatch.setattr(releases, "size", lambda con: next(counts))
+    with pytest.raises(ValidationError, match="another public export"):
+        export(fresh, tmp_path / "p.csv", fmt="csv", public=True)
+    assert not _recorded(fresh) and list(tmp_path.iterdir()) == []
 
 
 def test_an_export_for_analysts_is_no_release(fresh, tmp_path):
@@ -169,9 +211,64 @@ def test_the_cli_says_what_it_recorded_and_lists_releases(fresh, tmp_path):
     assert f"{n:,} suppressed cells recorded" in " ".join(out.output.split())
     listed = runner.invoke(app, ["releases", "-w", str(fresh.path)])
     assert listed.exit_code == 0
-    assert f"{n:,} cells first suppressed, 2 indicator(s)" in listed.output
+    assert f"of 2 indicator(s), {n:,} suppressed ({n:,} for the first time)" in \
+        " ".join(listed.output.split())
     with fresh.connect(read_only=True) as con:
         detail = con.execute("SELECT detail FROM audit_log WHERE action = 'export' "
                              "ORDER BY \"at\" DESC LIMIT 1").fetchone()[0]
         (release_id,) = releases.releases(con)["release_id"]
     assert f"release={release_id}" in detail and release_id in listed.output
+
+
+# Two PCNs of one locality, and another sub-ICB; an own group {A, B, C} added after the
+# first release. B and C lie at the foot of what their rounded counts allow, so the
+# group's total (35, published 35: 33 to 37) less them, published by the first release and
+# hidden by the second, says A is 0 to 6 (as a code review found in a synthetic county).
+CROSS = [("A", "L0", 4, [("pcn", "U1"), ("locality", "L0"), ("sub_icb", "S0")]),
+         ("X", "L0", 9, [("pcn", "U1"), ("locality", "L0"), ("sub_icb", "S0")]),
+         ("Y", "L0", 20, [("pcn", "U1"), ("locality", "L0"), ("sub_icb", "S0")]),
+         ("B", "L0", 18, [("pcn", "U2"), ("locality", "L0"), ("sub_icb", "S0")]),
+         ("C", "L0", 13, [("pcn", "U2"), ("locality", "L0"), ("sub_icb", "S0")]),
+         ("Z", "L0", 60, [("pcn", "U2"), ("locality", "L0"), ("sub_icb", "S0")]),
+         ("W", "L1", 100, [("pcn", "U3"), ("locality", "L1"), ("sub_icb", "S1")])]
+IN_GROUP = ["A", "B", "C"]
+
+
+def _two_releases(use_known: bool):
+    from disclosure_helpers import amap, county_rows, value_row
+
+    from carepath.engine.containment import containment
+
+    links = {p: areas for p, _, _, areas in CROSS}
+    said: dict = {}
+    first = apply_disclosure(county_rows(CROSS), within=containment(amap(links)), said=said)
+    withheld = frozenset(releases.release_key(r) for r in first
+                         if r["value_state"] == SUPPRESSED)
+    known = {key: (bounds,) for key, bounds in said.items()} if use_known else {}
+    rows = county_rows(CROSS) + [value_row("group", "G", 35, 500, None)]
+    grouped = {p: areas + ([("group", "G")] if p in IN_GROUP else []) for p, areas in
+               links.items()}
+    second = apply_disclosure(rows, groups={"G": IN_GROUP},
+                              within=containment(amap(grouped)),
+                              earlier=releases.Earlier(withheld, known))
+    return first, second, grouped
+
+
+def test_what_an_earlier_release_published_is_counted_as_known():
+    """Read beside the first release, the second must not narrow a small count below its
+    note. Keeping the first's hidden cells hidden is not enough: its partner for A in the
+    group was C, which the first had published."""
+    from disclosure_helpers import attack
+
+    width = DisclosurePolicy().suppress_below - 1
+    first, second, links = _two_releases(use_known=False)
+    low, high = attack(second, links, earlier=first)[("practice", "A")]
+    assert high - low < width  # the scenario: withheld alone leaves A 0 to 6
+    first, second, links = _two_releases(use_known=True)
+    ranges = attack(second, links, earlier=first)
+    exact = {p: n for p, _, n, _ in CROSS}
+    small = [("practice", p) for p, n in exact.items() if 0 < n < width + 1]
+    assert small and all(ranges[c][1] - ranges[c][0] >= width for c in small)
+    hidden = {(r["area_type"], r["area_code"]) for r in second
+              if r["value_state"] == SUPPRESSED}
+    assert ("group", "G") in hidden  # the new total, not a cell known from before

@@ -63,6 +63,25 @@ def test_the_api_lists_why_values_are_out_of_date(client):
     assert listed[STALE] == "its definition changed since" and listed[CURRENT] is None
 
 
+def test_changed_groups_withhold_the_public_figures_of_a_running_server(tmp_path):
+    """Changed [groups] make every value out of date without changing the data: the
+    server learned it only when the data changed (a code review found the public page,
+    its download and the API still served them)."""
+    from carepath.web.app import create_app
+
+    ws = build_workspace(tmp_path / "ws")
+    url = f"/public/indicators/{CURRENT}"
+    with TestClient(create_app(ws)) as c:
+        assert "<table" in c.get(url).text
+        config = ws.path / "carepath.toml"
+        config.write_text(config.read_text()
+                          + '\n[groups.coast]\nname = "Coast"\npractices = ["P1"]\n')
+        page = c.get(url).text
+        assert 'id="out-of-date"' in page and "<table" not in page
+        for download in (f"{url}/download.csv", f"/api/v1/public/indicators/{CURRENT}/values"):
+            assert c.get(download).status_code == 409, download
+
+
 def test_a_failed_compute_changes_the_data_version_pages_are_cached_by(tmp_path):
     """A failed compute leaves the values as they were; the pages must still learn that
     they are now out of date."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import getpass
 import time
 from pathlib import Path
 from typing import Annotated
@@ -194,7 +195,8 @@ def export(
     from carepath.indicators.export import grouped
 
     ws = open_workspace(workspace)
-    done = run_export(ws, out, fmt=fmt, public=public, indicators=indicator)
+    done = run_export(ws, out, fmt=fmt, public=public, indicators=indicator,
+                      by=f"cli:{getpass.getuser()}")
     hidden = done.states.get("suppressed", 0)
     release = f", release={done.release_id}" if done.release_id else ""
     with ws.transaction() as con:
@@ -217,8 +219,8 @@ def export(
 
 
 def releases(workspace: WorkspaceOption = None) -> None:
-    """The public exports that suppressed cells, each with the cells it first hid: every
-    later public output (export or public page) keeps them suppressed."""
+    """Every public export (a release): what it held and the cells it first suppressed.
+    Every later public output keeps those suppressed and knows what each published."""
     from carepath.disclosure.releases import releases as recorded
 
     ws = open_workspace(workspace)
@@ -228,9 +230,10 @@ def releases(workspace: WorkspaceOption = None) -> None:
         console.print("no public exports yet: nothing is withheld beyond what the policy "
                       "hides")
     for r in found.itertuples():
-        console.print(escape(f"{r.release_id}  {str(r.released_at)[:19]}  "
-                             f"{r.cells_first_hidden:,} cells first suppressed, "
-                             f"{r.indicators} indicator(s)"), highlight=False, soft_wrap=True)
+        console.print(escape(f"{r.release_id}  {str(r.released_at)[:19]}  {r.released_by}  "
+                             f"{r.output}: {r.rows:,} rows of {r.indicators} indicator(s), "
+                             f"{r.suppressed:,} suppressed ({r.first_suppressed:,} for the "
+                             "first time)"), highlight=False, soft_wrap=True)
 
 
 def register(app: typer.Typer) -> None:

@@ -20,10 +20,11 @@ from __future__ import annotations
 
 import math
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 
+from carepath.disclosure.releases import Said, release_key
 from carepath.disclosure.rules import (
     COUNT_DENOMINATORS,
     EXEMPT_TEXT,
@@ -76,6 +77,37 @@ def published_bounds(rows: Sequence[dict], policy: DisclosurePolicy,
         else:  # a mean list size, say: anything that rounds to it
             low[i], high[i] = count - half, count + half
     return low, high
+
+
+def what_is_said(rows: Sequence[dict], policy: DisclosurePolicy) -> dict[tuple, Said]:
+    """What the published rows say of their counts (``published_bounds``), by release key:
+    for the record of a release (``carepath.disclosure.releases``)."""
+    shown = [row for row in rows
+             if row.get("value_state") == PUBLISHED and row.get("numerator") is not None]
+    num_low, num_high = published_bounds(shown, policy, "numerator")
+    den_low, den_high = published_bounds(shown, policy, "denominator")
+    return {release_key(row): (num_low[i], num_high[i], den_low[i], den_high[i])
+            for i, row in enumerate(shown)}
+
+
+def still_holding(said: Sequence[Said], exact: float | None, exact_den: float | None
+                  ) -> dict[str, tuple[float, float]]:
+    """What earlier releases' ranges for a cell still say of its counts: each range that
+    holds the count as it is now (one from figures since revised proves nothing of these),
+    intersected. Column -> (lowest, highest), for the counts they narrow."""
+    out = {}
+    for column, truth, at in (("numerator", exact, 0), ("denominator", exact_den, 2)):
+        if truth is None:
+            continue
+        low, high = 0.0, math.inf
+        for bounds in said:
+            lo = bounds[at] or 0.0
+            hi = math.inf if bounds[at + 1] is None else bounds[at + 1]
+            if lo - TOLERANCE <= truth <= hi + TOLERANCE:
+                low, high = max(low, lo), min(high, hi)
+        if low > 0 or math.isfinite(high):
+            out[column] = (low, high)
+    return out
 
 
 def _whole_numbers_rounding_to(count: float, policy: DisclosurePolicy, row: dict,
@@ -202,7 +234,23 @@ def _bounds(groups: Groups, policy: DisclosurePolicy, column: str
     low, high = low.copy(), high.copy()
     hidden_since = shown & ~_states(groups, PUBLISHED)
     low[hidden_since], high[hidden_since] = 0, np.inf
+    earlier_low, earlier_high = _earlier_bounds(groups, column)
+    np.maximum(low, earlier_low, out=low)  # hidden here or not, published before
+    np.minimum(high, earlier_high, out=high)
     return low, high
+
+
+def _earlier_bounds(groups: Groups, column: str) -> tuple[np.ndarray, np.ndarray]:
+    """What earlier releases published of each row's count (``_earlier``, set by the
+    policy where they still hold it): 0 to no limit where nothing."""
+    if ("earlier", column) not in groups.cache:
+        low, high = np.zeros(len(groups.rows)), np.full(len(groups.rows), np.inf)
+        for i, row in enumerate(groups.rows):
+            known: Mapping = row.get("_earlier") or {}
+            if column in known:
+                low[i], high[i] = known[column]
+        groups.cache[("earlier", column)] = (low, high)
+    return groups.cache[("earlier", column)]
 
 
 def _states(groups: Groups, state: str) -> np.ndarray:
@@ -298,8 +346,9 @@ def _binding(groups: Groups, i: int, column: str, low: np.ndarray, high: np.ndar
         j = todo.popleft()
         for key in _pinning(groups, j, column, low, high):
             members, total = groups.members[key], groups.rows[_totals(groups)[key]]
-            victim = smallest_published(members)
-            if victim is None and _may_hide(total):
+            # Not a cell an earlier release published: hidden now, it stays known.
+            victim = smallest_published([m for m in members if "_earlier" not in m])
+            if victim is None and _may_hide(total) and "_earlier" not in total:
                 victim = total
             if victim is not None:
                 return victim

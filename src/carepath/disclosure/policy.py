@@ -5,26 +5,27 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any, overload
 
 import pandas as pd
 import pyarrow as pa
 
-from carepath.disclosure.audit import protect
+from carepath.disclosure.audit import protect, still_holding, what_is_said
 from carepath.disclosure.recompute import (
     Recomputations,
     dobson_from_rounded,
     recompute,
     t_from_rounded,
 )
-from carepath.disclosure.releases import release_key
+from carepath.disclosure.releases import Earlier, Said, release_key
 from carepath.disclosure.rules import (
     COUNT_DENOMINATORS,
     DEFAULT_ROUND_TO,
     DEFAULT_SUPPRESS_BELOW,
     EXEMPT_TEXT,
     NATIONAL,
+    PRIVATE,
     PUBLISHED,
     RECOMPUTABLE,
     ROUNDED_DENOMINATORS,
@@ -43,45 +44,50 @@ from carepath.disclosure.secondary import Groups, group_keys, worked_out
 def apply_disclosure(data: pd.DataFrame, *, suppress_below: int = ..., round_to: int = ...,
                      national_exempt: bool = ...,
                      groups: Mapping[str, Iterable[str]] | None = ...,
-                     within: Within | None = ...,
-                     withheld: Collection[tuple] = ...) -> pd.DataFrame: ...
+                     within: Within | None = ..., earlier: Earlier | None = ...,
+                     said: dict[tuple, Said] | None = ...) -> pd.DataFrame: ...
 @overload
 def apply_disclosure(data: Iterable[Mapping], *, suppress_below: int = ..., round_to: int = ...,
                      national_exempt: bool = ...,
                      groups: Mapping[str, Iterable[str]] | None = ...,
-                     within: Within | None = ...,
-                     withheld: Collection[tuple] = ...) -> list[dict]: ...
+                     within: Within | None = ..., earlier: Earlier | None = ...,
+                     said: dict[tuple, Said] | None = ...) -> list[dict]: ...
 def apply_disclosure(data, *, suppress_below: int = DEFAULT_SUPPRESS_BELOW,
                      round_to: int = DEFAULT_ROUND_TO, national_exempt: bool = True,
                      groups: Mapping[str, Iterable[str]] | None = None,
-                     within: Within | None = None, withheld: Collection[tuple] = ()):
+                     within: Within | None = None, earlier: Earlier | None = None,
+                     said: dict[tuple, Said] | None = None):
     """Apply the policy; returns the same kind of container with new rows (input untouched).
     ``groups``: a workspace's own groups of practices (code -> practice codes), whose
     published totals their practices add up to. ``within``: (period, area type, area code)
     -> every (area type, area code) wholly containing that area at that period
     (``carepath.engine.containment``), whose published totals it is part of.
-    ``withheld``: the ``release_key`` of each cell an earlier release suppressed
-    (``carepath.disclosure.releases``), suppressed again whatever its count."""
+    ``earlier``: what earlier releases said (``carepath.disclosure.releases``): the cells
+    they suppressed are suppressed again whatever their count, and what they published
+    bounds the cells as the published figures here do. ``said``, if given, is filled with
+    what this output says of each published cell, for the record."""
     policy = DisclosurePolicy(suppress_below, round_to, national_exempt)
     if isinstance(data, pd.DataFrame):
         # Through Arrow: three times faster than to_dict (pandas' Arrow-backed text goes
         # value by value), and pandas' missing values (NaN, NaT, NA) all arrive as None.
         rows = pa.Table.from_pandas(data, preserve_index=False).to_pylist()
-        out = apply_policy(rows, policy, groups, within, withheld)
+        out = apply_policy(rows, policy, groups, within, earlier, said)
         # The state too where the input had none: without it a suppressed row would read
         # as a blank published one (a code review).
         added = ("value_state", "value_note", "disclosure")
         cols = list(data.columns) + [c for c in added if c not in data.columns]
         return pd.DataFrame(out, columns=cols)
-    return apply_policy([_clean(r) for r in data], policy, groups, within, withheld)
+    return apply_policy([_clean(r) for r in data], policy, groups, within, earlier, said)
 
 
 def apply_policy(rows: list[dict], policy: DisclosurePolicy,
                  groups: Mapping[str, Iterable[str]] | None = None,
-                 within: Within | None = None,
-                 withheld: Collection[tuple] = ()) -> list[dict]:
+                 within: Within | None = None, earlier: Earlier | None = None,
+                 said: dict[tuple, Said] | None = None) -> list[dict]:
     pending = Recomputations()
-    out = [_primary(dict(r), policy, pending, withheld) for r in rows]
+    earlier = earlier or Earlier()
+    keyed = bool(earlier) or said is not None  # each row's key in the record, once
+    out = [_primary(dict(r), policy, pending, earlier, keyed) for r in rows]
     pending.run()  # before secondary suppression, which blanks what it hides
     member_of: dict[str, list[str]] = defaultdict(list)
     for code, practices in (groups or {}).items():
@@ -98,10 +104,11 @@ def apply_policy(rows: list[dict], policy: DisclosurePolicy,
                                                            leftovers), note)
         groups_of.complete()
         protect(groups_of, policy)
+    if said is not None:
+        said.update(what_is_said(out, policy))
     for row in out:
-        row.pop("_count", None)
-        row.pop("_exact", None)
-        row.pop("_exact_den", None)
+        for private in PRIVATE:
+            row.pop(private, None)
     return out
 
 
@@ -130,11 +137,18 @@ def round_count(count: float, to: int) -> int:
 
 
 def _primary(row: dict, policy: DisclosurePolicy, pending: Recomputations,
-             withheld: Collection[tuple] = ()) -> dict:
+             earlier: Earlier, keyed: bool) -> dict:
     state = row.get("value_state") or PUBLISHED
     row["value_state"] = state
     # kept privately for the audit (audit.py), dropped before the rows go out
     row["_exact"], row["_exact_den"] = row.get("numerator"), row.get("denominator")
+    key = None
+    if keyed:
+        key = row["_key"] = release_key(row)
+    if earlier.known and key in earlier.known:
+        known = still_holding(earlier.known[key], row["_exact"], row["_exact_den"])
+        if known:
+            row["_earlier"] = known
     if state != PUBLISHED:
         # Already suppressed or missing upstream: never let a count through. An upstream
         # suppressed cell needs the same secondary protection as one suppressed here.
@@ -148,7 +162,7 @@ def _primary(row: dict, policy: DisclosurePolicy, pending: Recomputations,
     small_den = row.get("statistic") in COUNT_DENOMINATORS and _small(den, policy)
     # A cell an earlier release hid stays hidden, under the same note as any other: a note
     # of its own would tell it from a small count.
-    if _small(num, policy) or small_den or (withheld and release_key(row) in withheld):
+    if _small(num, policy) or small_den or key in earlier.withheld:
         return suppress(row, SUPPRESSED_TEXT.format(k=policy.suppress_below - 1))
     if _is_exempt(row, policy):
         row["disclosure"] = EXEMPT_TEXT

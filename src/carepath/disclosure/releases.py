@@ -1,72 +1,151 @@
-"""Once suppressed, always suppressed: the record of the cells public exports have hidden.
+"""What public exports have said: the record that keeps a later release from giving back,
+read beside an earlier one, what either hid.
 
 The policy's choices are not fixed by the figures alone. A further cell hidden beside a
 small one depends on the groups the figures add up in, so a workspace that gains an own
 group of practices, a new hierarchy or a changed ``[disclosure]`` table can hide other
-cells of the same figures in its next release. Read side by side, the two releases give
-back what each hid: the first's published partner less the second's published total.
-Each public export therefore records the cells it hid (``released_suppressions``), and
-every later public output, the export and the public pages alike, hides them again before
-choosing anything else, so a later release's hidden cells hold all of an earlier one's.
+cells of the same figures in its next release. Read side by side, two releases give back
+what each hid: the first's published partner less the second's published total. So each
+public export records every cell it suppressed and, for every cell it published, the
+range of counts its published figures allow (``released_cells``), and every later public
+output, the export and the public pages alike:
+
+* hides again every cell suppressed before, whatever its count (``Earlier.withheld``);
+* counts what earlier releases published among what is known (``Earlier.known``): the
+  audit (``carepath.disclosure.audit``) bounds each cell by those ranges too, where they
+  still hold its count, and never hides a cell published before to protect another
+  (that protects nothing), so it hides a new total instead.
 """
 
 from __future__ import annotations
 
+import math
 import uuid
-from collections.abc import Iterable
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 
 import duckdb
 import pandas as pd
 
-from carepath.disclosure.rules import SUPPRESSED, cell_key
+from carepath.disclosure.rules import PUBLISHED, SUPPRESSED, cell_key
 
-TABLE = "released_suppressions"
+RELEASES, CELLS = "releases", "released_cells"
 CELL = ("indicator_id", "period", "area_type", "area_code", "breakdown", "category")
+BOUNDS = ("numerator_low", "numerator_high", "denominator_low", "denominator_high")
+# (numerator low, high, denominator low, high); a high of None is no limit
+Said = tuple[float | None, float | None, float | None, float | None]
 
 
-def release_key(row: dict) -> tuple:
-    """A row's cell as the record keys it: its indicator, then ``cell_key``'s columns."""
-    return (str(row.get("indicator_id")), *cell_key(row))
+def release_key(row: Mapping) -> tuple:
+    """A row's cell as the record keys it: its indicator, then ``cell_key``'s columns, each
+    as text (a missing one as 'None', never NULL, so keys always compare)."""
+    return row.get("_key") or (str(row.get("indicator_id")), *cell_key(row))
 
 
-def withheld(con: duckdb.DuckDBPyConnection, indicators: Iterable[str]) -> set[tuple]:
-    """The cells of ``indicators`` that an earlier public export suppressed."""
+@dataclass(frozen=True)
+class Earlier:
+    """What earlier releases said of some indicators' cells."""
+
+    withheld: frozenset[tuple] = frozenset()  # release keys of the cells suppressed
+    known: Mapping[tuple, tuple[Said, ...]] = field(default_factory=dict)  # published
+
+    def __bool__(self) -> bool:
+        return bool(self.withheld or self.known)
+
+
+@dataclass(frozen=True)
+class Release:
+    release_id: str
+    released_at: datetime
+    released_by: str
+    output: str  # the file's name
+    indicators: int
+    rows: int
+    suppressed: int
+
+    @classmethod
+    def new(cls, *, by: str, output: str, indicators: int, rows: int, suppressed: int
+            ) -> Release:
+        at = datetime.now().replace(microsecond=0)
+        # sortable by time, unique however close two releases come
+        return cls(f"{at:%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:6]}", at, by, output,
+                   indicators, rows, suppressed)
+
+
+def earlier(con: duckdb.DuckDBPyConnection, indicators: Iterable[str], *,
+            periods: Iterable[str] | None = None, area_types: Iterable[str] | None = None
+            ) -> Earlier:
+    """What earlier public exports said of ``indicators``' cells (of ``periods`` and
+    ``area_types`` only, if given: a page of one period needs no more)."""
     ids = sorted({str(i) for i in indicators})
     if not ids:
-        return set()
-    # Ordered as release_key builds its keys, so the two compare equal.
+        return Earlier()
+    where, params = ["indicator_id IN (SELECT unnest(?))"], [ids]
+    for column, wanted in (("period", periods), ("area_type", area_types)):
+        if wanted is not None:
+            where.append(f"{column} IN (SELECT unnest(?))")
+            params.append(sorted({str(w) for w in wanted}))
     found = con.execute(
-        f"SELECT indicator_id, period, area_type, area_code, breakdown, category FROM {TABLE} "
-        "WHERE indicator_id IN (SELECT unnest(?))", [ids]).fetchall()
-    return {tuple(str(v) for v in row) for row in found}
+        f"SELECT {', '.join(CELL)}, value_state, {', '.join(BOUNDS)} FROM {CELLS} "
+        f"WHERE {' AND '.join(where)}", params).fetchall()
+    withheld, known = set(), defaultdict(list)
+    for row in found:
+        key, state, bounds = row[:len(CELL)], row[len(CELL)], row[len(CELL) + 1:]
+        if state == SUPPRESSED:
+            withheld.add(key)
+        else:
+            known[key].append(bounds)
+    return Earlier(frozenset(withheld), {k: tuple(v) for k, v in known.items()})
 
 
-def new_release_id(at: datetime) -> str:
-    """Sortable by time, unique however close two releases come."""
-    return f"{at:%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:6]}"
+def size(con: duckdb.DuckDBPyConnection) -> int:
+    """Releases recorded: a release checks that none was added while it was made."""
+    return con.execute(f"SELECT count(*) FROM {RELEASES}").fetchall()[0][0]
 
 
-def record(con: duckdb.DuckDBPyConnection, published: pd.DataFrame, release_id: str,
-           at: datetime) -> int:
-    """Add the cells ``published`` suppressed that no earlier release had; returns how many
-    were new. The caller's transaction makes it one with writing the release out."""
-    hidden = published.loc[published["value_state"] == SUPPRESSED, list(CELL)].astype(str)
-    con.register("_newly_hidden", hidden.drop_duplicates())
+def said_frame(said: Mapping[tuple, Said]) -> pd.DataFrame:
+    """What ``said`` (release key -> ranges, from the policy) says, as the record's rows."""
+    keys, bounds = list(said), list(said.values())
+    frame = pd.DataFrame(keys or None, columns=CELL, dtype=object)
+    frame["value_state"] = PUBLISHED
+    for column, values in zip(BOUNDS, zip(*bounds, strict=True) if bounds else
+                              ([],) * len(BOUNDS), strict=True):
+        frame[column] = pd.Series(values, dtype=float).replace(math.inf, math.nan)
+    return frame
+
+
+def record(con: duckdb.DuckDBPyConnection, release: Release, published: pd.DataFrame,
+           said: Iterable[pd.DataFrame]) -> int:
+    """Record ``release``: the cells ``published`` suppressed, and what it said of each
+    published one (``said``: ``said_frame``s); returns how many suppressed cells no earlier
+    release had hidden. In the caller's transaction, with writing the release out."""
+    hidden = published.loc[published["value_state"] == SUPPRESSED, list(CELL)]
+    cells = pd.DataFrame({c: hidden[c].map(str) for c in CELL}, dtype=object)
+    cells["value_state"] = SUPPRESSED  # a suppressed cell's ranges are empty
+    new = pd.concat([cells, *said], ignore_index=True)
+    con.execute(f"INSERT INTO {RELEASES} VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                [release.release_id, release.released_at, release.released_by,
+                 release.output, release.indicators, release.rows, release.suppressed, 0])
+    same = " AND ".join(f"r.{c} IS NOT DISTINCT FROM s.{c}"
+                        for c in (*CELL, "value_state", *BOUNDS))
+    columns = ", ".join((*CELL, "value_state", *BOUNDS))
+    con.register("_said", new)
     try:
-        # An INSERT's one row is the number of rows it inserted.
-        return con.execute(
-            f"INSERT INTO {TABLE} SELECT h.*, ?, ? FROM _newly_hidden h "
-            f"WHERE NOT EXISTS (SELECT 1 FROM {TABLE} r WHERE "
-            + " AND ".join(f"r.{c} = h.{c}" for c in CELL) + ")",
-            [release_id, at]).fetchall()[0][0]
+        # What no earlier release said: a suppressed cell new here was never hidden before.
+        first = con.execute(
+            f"INSERT INTO {CELLS} SELECT DISTINCT {columns}, ? FROM _said s WHERE NOT EXISTS "
+            f"(SELECT 1 FROM {CELLS} r WHERE {same}) RETURNING value_state",
+            [release.release_id]).df()
     finally:
-        con.unregister("_newly_hidden")
+        con.unregister("_said")
+    suppressed = int((first["value_state"] == SUPPRESSED).sum())
+    con.execute(f"UPDATE {RELEASES} SET first_suppressed = ? WHERE release_id = ?",
+                [suppressed, release.release_id])
+    return suppressed
 
 
 def releases(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-    """Each release that first hid cells: when, how many, of how many indicators."""
-    return con.execute(
-        f"SELECT release_id, min(released_at) AS released_at, count(*) AS cells_first_hidden, "
-        f"count(DISTINCT indicator_id) AS indicators FROM {TABLE} "
-        "GROUP BY release_id ORDER BY released_at, release_id").df()
+    """Every release, oldest first."""
+    return con.execute(f"SELECT * FROM {RELEASES} ORDER BY released_at, release_id").df()

@@ -47,6 +47,12 @@ SUPPRESSED_TEXT = ("suppressed: a count from 1 to {k}, or a figure that would le
                    "worked out from a total")
 
 
+# What the policy keeps on a row while it works, dropped before the rows go out: the exact
+# counts (the audit's truth), the count a hidden cell hides, what earlier releases
+# published of it and its key in their record (carepath.disclosure.releases).
+PRIVATE = ("_count", "_exact", "_exact_den", "_earlier", "_key")
+
+
 def blank(row: dict, *, keep_state: bool = False) -> dict:
     for col in ("numerator", "denominator", "value", *CI_COLUMNS):
         if col in row:
@@ -68,8 +74,9 @@ def suppress(row: dict, reason: str) -> dict:
 
 
 def cell_key(row: dict) -> tuple:
-    return tuple(str(row.get(c)) for c in ("period", "area_type", "area_code", "breakdown",
-                                           "category"))
+    get = row.get  # written out: called for every row, a generator took twice as long
+    return (str(get("period")), str(get("area_type")), str(get("area_code")),
+            str(get("breakdown")), str(get("category")))
 
 
 @dataclass(frozen=True)

@@ -76,26 +76,31 @@ def containment(amap: pd.DataFrame) -> Containment:
 
 def disclosed(con: duckdb.DuckDBPyConnection, values: pd.DataFrame, policy: DisclosurePolicy,
               config: dict, definitions: dict[str, Definition],
-              within: Within | None = None,
-              withheld: set[tuple] | None = None) -> pd.DataFrame:
+              within: Within | None = None, earlier: releases.Earlier | None = None,
+              said: list[pd.DataFrame] | None = None) -> pd.DataFrame:
     """``values`` through the disclosure policy with every group whose total they add up
     to (the areas containing each area, ``workspace_containment`` unless given; the
     workspace's own groups of practices among them), then judged again on the published
     figures (``carepath.engine.rejudge``). Every public output goes through here, so that
     each hides the same cells: two publications hiding different cells give back together
-    what each hid. For the same reason the cells an earlier public export hid (``withheld``,
-    read from the workspace's record unless given) are hidden again."""
+    what each hid. For the same reason what earlier public exports said (``earlier``, read
+    from the workspace's record unless given) is honoured: the cells they hid hidden again,
+    what they published known (``carepath.disclosure.releases``). ``said``, if given, gets
+    a frame of what these figures say of each published cell, for the record."""
     if within is None:
         within = workspace_containment(con, practice_groups(config))
-    if withheld is None:
-        withheld = releases.withheld(con, values["indicator_id"].unique()
-                                     if "indicator_id" in values else ())
 
     def disclose(rows: pd.DataFrame) -> pd.DataFrame:
+        # The record one indicator at a time too: England's 2.5 million cells held as
+        # Python tuples at once cost a gigabyte and a minute of garbage collection.
+        told: dict | None = {} if said is not None else None
         out = apply_disclosure(rows, suppress_below=policy.suppress_below,
                                round_to=policy.round_to,
                                national_exempt=policy.national_exempt, within=within,
-                               withheld=withheld)
+                               earlier=_earlier_of(con, rows) if earlier is None
+                               else earlier, said=told)
+        if said is not None:
+            said.append(releases.said_frame(told))
         out.index = rows.index
         return judged_on_published(out, definitions)
 
@@ -105,3 +110,11 @@ def disclosed(con: duckdb.DuckDBPyConnection, values: pd.DataFrame, policy: Disc
     # England's 2.5 million at once took 13 GB.
     parts = [disclose(rows) for _, rows in values.groupby("indicator_id", sort=False)]
     return pd.concat(parts).loc[values.index]
+
+
+def _earlier_of(con: duckdb.DuckDBPyConnection, rows: pd.DataFrame) -> releases.Earlier:
+    """What earlier releases said of these rows' indicator and periods."""
+    if "indicator_id" not in rows or rows.empty:
+        return releases.Earlier()
+    return releases.earlier(con, rows["indicator_id"].unique(),
+                            periods=rows["period"].unique() if "period" in rows else None)

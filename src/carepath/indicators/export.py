@@ -11,12 +11,11 @@ written, and every later public output hides them again.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
 
 import pandas as pd
 
-from carepath.disclosure import DisclosurePolicy, releases
+from carepath.disclosure import SUPPRESSED, DisclosurePolicy, releases
 from carepath.engine.containment import disclosed
 from carepath.engine.freshness import OutOfDate, out_of_date
 from carepath.errors import ValidationError
@@ -164,7 +163,9 @@ def _check_asked_for(indicators: list[str], values: pd.DataFrame, defined: set[s
 
 
 def export(ws: Workspace, out: Path, *, fmt: str, public: bool = False,
-           indicators: list[str] | None = None) -> Exported:
+           indicators: list[str] | None = None, by: str = "cli") -> Exported:
+    """Write ``indicator_values`` (of ``indicators``, or all) to ``out``; ``public``: through
+    the disclosure policy, as a release recorded in the workspace (``by`` whom)."""
     if fmt not in FORMATS:
         raise ValidationError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}",
                               where="--format")
@@ -184,19 +185,40 @@ def export(ws: Workspace, out: Path, *, fmt: str, public: bool = False,
         table = prepare(values, definitions)
         write_table(table, out, (f".{fmt}",))
         return Exported(len(table), stale, _states(table))
+    return _release(ws, out, fmt, values, definitions, stale, by)
+
+
+def _release(ws: Workspace, out: Path, fmt: str, values: pd.DataFrame,
+             definitions: dict[str, Definition], stale: dict[str, OutOfDate], by: str
+             ) -> Exported:
+    """A public export: disclosed with what earlier releases said, then recorded with the
+    file in one step. Written beside the target first and moved over it only once the
+    record is committed: a file out without its record would let a later release choose
+    other cells (a kill between the two leaves a record without a file, which only hides
+    more)."""
     config = ws.config()
+    said: list[pd.DataFrame] = []
     with ws.connect(read_only=True) as con:  # minutes on England: no write lock held
+        known = releases.size(con)
         published = disclosed(con, values, DisclosurePolicy.from_config(config), config,
-                              definitions)
+                              definitions, said=said)
     table = prepare(published, definitions, public=True)
-    at = datetime.now().replace(microsecond=0)
-    release_id = releases.new_release_id(at)
-    # One with the file: a release not recorded would let a later one choose other cells,
-    # and a record without its file would hide cells for nothing.
-    with ws.transaction() as con:
-        new = releases.record(con, published, release_id, at)
-        write_table(table, out, (f".{fmt}",))
-    return Exported(len(table), stale, _states(table), release_id, new)
+    states = _states(table)
+    release = releases.Release.new(by=by, output=out.name,
+                                   indicators=values["indicator_id"].nunique(),
+                                   rows=len(table), suppressed=states.get(SUPPRESSED, 0))
+    pending = out.with_name(f".{out.stem}.pending{out.suffix}")
+    try:
+        write_table(table, pending, (f".{fmt}",))
+        with ws.transaction() as con:
+            if releases.size(con) != known:
+                raise ValidationError("another public export was recorded while this one "
+                                      "was made; run it again", where="--public")
+            first = releases.record(con, release, published, said)
+        pending.replace(out)
+    finally:
+        pending.unlink(missing_ok=True)
+    return Exported(len(table), stale, states, release.release_id, first)
 
 
 def _states(table: pd.DataFrame) -> dict[str, int]:

@@ -526,11 +526,31 @@ INDICATOR_VALUES = Table(
     group="results",
 )
 
-RELEASED_SUPPRESSIONS = Table(
-    "released_suppressions",
-    "Every cell a public export has suppressed, with the release that first hid it. "
-    "Every later public output (export or public page) keeps these suppressed: two "
-    "releases hiding different cells of the same figures give back together what each hid.",
+RELEASES = Table(
+    "releases",
+    "Every public export (a release): when, by whom, the file and what it held.",
+    (
+        Column("release_id", "text", "Release identifier.", required=True),
+        Column("released_at", "timestamp", "When it was written.", required=True),
+        Column("released_by", "text", "User or process that made it.", required=True),
+        Column("output", "text", "File name written (the name only, not its folder).",
+               required=True),
+        Column("indicators", "int", "Indicators in it.", required=True),
+        Column("rows", "int", "Rows in it.", required=True),
+        Column("suppressed", "int", "Values suppressed in it.", required=True),
+        Column("first_suppressed", "int", "Of those, cells no earlier release had hidden.",
+               required=True),
+    ),
+    key=("release_id",),
+    group="system",
+)
+
+RELEASED_CELLS = Table(
+    "released_cells",
+    "What public exports said about each cell: suppressed, or published with the range "
+    "of counts its published figures allow. Every later public output (export or public "
+    "page) hides the suppressed ones again and counts the published ranges among what is "
+    "known: two releases read side by side must not give back what each hid.",
     (
         Column("indicator_id", "text", "Indicator id.", required=True),
         Column("period", "text", "Period label.", required=True),
@@ -538,16 +558,23 @@ RELEASED_SUPPRESSIONS = Table(
         Column("area_code", "text", "Area code.", required=True),
         Column("breakdown", "text", "Breakdown dimension ('all' when none).", required=True),
         Column("category", "text", "Breakdown category ('all' when none).", required=True),
-        Column("release_id", "text", "The public export that first suppressed it.",
-               required=True),
-        Column("released_at", "timestamp", "When that export was written.", required=True),
+        Column("value_state", "text", "suppressed or published.", required=True,
+               codes=("suppressed", "published")),
+        Column("numerator_low", "float", "Published: the lowest count it allows."),
+        Column("numerator_high", "float", "Published: the highest (empty: no limit)."),
+        Column("denominator_low", "float", "Published: the lowest denominator it allows."),
+        Column("denominator_high", "float", "Published: the highest (empty: no limit)."),
+        Column("release_id", "text", "The release that first said it.", required=True,
+               references="releases.release_id"),
     ),
-    key=("indicator_id", "period", "area_type", "area_code", "breakdown", "category"),
+    key=("indicator_id", "period", "area_type", "area_code", "breakdown", "category",
+         "value_state", "numerator_low", "numerator_high", "denominator_low",
+         "denominator_high"),
     group="system",
 )
 
-SYSTEM_TABLES = (META, LOAD_LOG, QUARANTINE, AUDIT_LOG, INDICATOR_VALUES,
-                 RELEASED_SUPPRESSIONS)
+SYSTEM_TABLES = (META, LOAD_LOG, QUARANTINE, AUDIT_LOG, INDICATOR_VALUES, RELEASES,
+                 RELEASED_CELLS)
 ALL_TABLES = DATA_TABLES + SYSTEM_TABLES
 TABLES_BY_NAME = {t.name: t for t in ALL_TABLES}
 

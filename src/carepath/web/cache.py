@@ -28,11 +28,11 @@ MAX_ENTRIES = 1024
 def data_version(con: duckdb.DuckDBPyConnection) -> tuple:
     """Indicator values, the organisations they are shown under (names, hierarchy), the
     loads and the failed computes (both make values out of date: pages say so), and the
-    cells public exports have suppressed (the public pages hide them again)."""
+    releases made (the public pages honour what they said)."""
     version = con.execute(
         "SELECT count(*), max(computed_at), (SELECT count(*) FROM organisations), "
         "(SELECT count(*) FROM org_hierarchy), (SELECT count(*) FROM load_log), "
-        "(SELECT count(*) FROM released_suppressions) "
+        "(SELECT count(*) FROM releases) "
         "FROM indicator_values").fetchone()
     return (*version, tuple(sorted(last_failures(con))))
 

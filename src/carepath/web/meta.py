@@ -11,7 +11,7 @@ from pathlib import Path
 import duckdb
 from fastapi import Depends, Request
 
-from carepath.engine.freshness import out_of_date
+from carepath.engine.freshness import out_of_date, settings_fingerprint
 from carepath.indicators.definition import Population
 from carepath.reports.indicator_meta import indicator_meta as _fallback_meta
 from carepath.web.db import get_con
@@ -79,9 +79,13 @@ def get_meta(request: Request, con: duckdb.DuckDBPyConnection = Depends(get_con)
     if getattr(state, "definitions", None) is None:
         state.definitions, state.unreadable = _definitions(
             state.ws.definitions_dir("indicators"))
-    return state.cache.get("meta", con, lambda c: with_freshness(
-        c, indicator_meta(c, definitions=state.definitions), state.definitions,
-        state.ws.config(), state.unreadable))
+    config = state.ws.config()
+    # Keyed by the settings too: a changed [groups] makes every value out of date without
+    # changing the data (a code review found pages and downloads still served them).
+    return state.cache.get(("meta", settings_fingerprint(config)), con,
+                           lambda c: with_freshness(
+                               c, indicator_meta(c, definitions=state.definitions),
+                               state.definitions, config, state.unreadable))
 
 
 def with_freshness(con: duckdb.DuckDBPyConnection, meta: dict[str, dict], definitions: dict,

@@ -21,7 +21,7 @@ def _create_missing_tables(con: duckdb.DuckDBPyConnection) -> None:
 
 MIGRATIONS: dict[int, Callable[[duckdb.DuckDBPyConnection], None]] = {
     1: _create_missing_tables,
-    2: _create_missing_tables,  # released_suppressions (carepath.disclosure.releases)
+    2: _create_missing_tables,  # releases, released_cells (carepath.disclosure.releases)
 }
 
 

@@ -106,7 +106,7 @@ def _indicator_or_404(meta: dict, indicator_id: str) -> dict:
 
 def refuse_out_of_date(m: dict) -> None:
     """Figures out of date are not handed out for publication (as `export --public`
-    refuses them); their page still shows them, marked."""
+    refuses them, and their page withholds them)."""
     if m.get("out_of_date"):
         raise HTTPException(409, "These figures are out of date (they are not what the "
                                  "latest data and definition give) and cannot be "
@@ -132,7 +132,8 @@ def public_home(request: Request, con: duckdb.DuckDBPyConnection = Depends(get_c
     national = apply_disclosure(latest, suppress_below=policy.suppress_below,
                                 round_to=policy.round_to,
                                 national_exempt=policy.national_exempt,
-                                withheld=releases.withheld(con, latest["indicator_id"]))
+                                earlier=releases.earlier(con, latest["indicator_id"],
+                                                         area_types=["national"]))
     facts = {r["indicator_id"]: {"period": r["period"], "value": r["value"],
                                  "value_state": r["value_state"]}
              for r in queries.records(national)}
