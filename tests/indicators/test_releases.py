@@ -208,7 +208,7 @@ def test_the_cli_says_what_it_recorded_and_lists_releases(fresh, tmp_path):
                               "-o", str(tmp_path / "p.csv")])
     assert out.exit_code == 0, out.output
     n = len(_recorded(fresh))
-    assert f"{n:,} suppressed cells recorded" in " ".join(out.output.split())
+    assert f"({n:,} cells suppressed for the first time)" in " ".join(out.output.split())
     listed = runner.invoke(app, ["releases", "-w", str(fresh.path)])
     assert listed.exit_code == 0
     assert f"of 2 indicator(s), {n:,} suppressed ({n:,} for the first time)" in \

@@ -208,9 +208,10 @@ def export(
                      if public else ""))
     if done.release_id:
         console.print(escape(
-            f"Release {done.release_id}: {done.newly_withheld:,} suppressed cells recorded "
-            "that no earlier release had hidden; every later public output keeps all "
-            "recorded cells suppressed (`carepath releases`)."), highlight=False)
+            f"Recorded as release {done.release_id} ({done.newly_withheld:,} cells "
+            "suppressed for the first time): every later public output keeps what it "
+            "suppressed hidden and counts what it published as known (`carepath releases`)."
+        ), highlight=False)
     if done.out_of_date:
         err_console.print(f"[yellow]warning[/yellow]: {len(done.out_of_date)} indicator(s) "
                           "exported with values out of date:", highlight=False)
