@@ -272,3 +272,20 @@ def test_what_an_earlier_release_published_is_counted_as_known():
     hidden = {(r["area_type"], r["area_code"]) for r in second
               if r["value_state"] == SUPPRESSED}
     assert ("group", "G") in hidden  # the new total, not a cell known from before
+
+
+def test_the_public_list_honours_the_record_too(fresh):
+    from carepath.web.pages.public import national_headlines
+
+    with fresh.connect(read_only=True) as con:
+        before = national_headlines(con, DisclosurePolicy())
+    indicator = INDICATORS[0]
+    assert before[indicator]["value_state"] == "published"
+    with fresh.transaction() as con:  # as if an earlier release had hidden that figure
+        con.execute(f"INSERT INTO {releases.CELLS} (indicator_id, period, area_type, "
+                    "area_code, breakdown, category, value_state, release_id) VALUES "
+                    "(?, ?, 'national', 'national', 'all', 'all', 'suppressed', 'r1')",
+                    [indicator, before[indicator]["period"]])
+    with fresh.connect(read_only=True) as con:
+        after = national_headlines(con, DisclosurePolicy())
+    assert after[indicator]["value_state"] == SUPPRESSED and after[indicator]["value"] is None

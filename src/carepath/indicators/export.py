@@ -134,7 +134,7 @@ class Exported:
     rows: int
     out_of_date: dict[str, OutOfDate]  # indicator id -> why its values are out of date
     states: dict[str, int] = field(default_factory=dict)  # value_state -> rows
-    release_id: str | None = None  # a public export's, in released_suppressions
+    release_id: str | None = None  # a public export's, in the workspace's releases
     newly_withheld: int = 0  # cells no earlier release had hidden
 
 

@@ -98,6 +98,30 @@ def public_values(con: duckdb.DuckDBPyConnection, policy: DisclosurePolicy, indi
                            if s.name == "area_type" else s.fillna(""))
 
 
+def national_headlines(con: duckdb.DuckDBPyConnection, policy: DisclosurePolicy
+                       ) -> dict[str, dict]:
+    """Each indicator's latest national figure, through the policy as every public figure
+    (a county's 'national' 2 of 3 was shown), honouring earlier releases. National's
+    headline is never a further cell hidden for another's sake (nothing holds it, and it
+    is no category of anything), so the policy on these rows alone gives it as the export
+    and the indicator pages do."""
+    columns = ", ".join(f"v.{c}" for c in PUBLIC_COLUMNS)
+    latest = con.execute(
+        f"""WITH l AS (SELECT indicator_id, max(period_end) pe FROM indicator_values
+                       WHERE breakdown = 'all' AND area_type = 'national' GROUP BY 1)
+            SELECT {columns} FROM indicator_values v
+            JOIN l ON v.indicator_id = l.indicator_id AND v.period_end = l.pe
+            WHERE v.area_type = 'national' AND v.breakdown = 'all'""").df()
+    national = apply_disclosure(latest, suppress_below=policy.suppress_below,
+                                round_to=policy.round_to,
+                                national_exempt=policy.national_exempt,
+                                earlier=releases.earlier(con, latest["indicator_id"],
+                                                         area_types=["national"]))
+    return {r["indicator_id"]: {"period": r["period"], "value": r["value"],
+                                "value_state": r["value_state"]}
+            for r in queries.records(national)}
+
+
 def _indicator_or_404(meta: dict, indicator_id: str) -> dict:
     if indicator_id not in meta:
         raise HTTPException(404, f"There is no published indicator {indicator_id!r}.")
@@ -117,26 +141,11 @@ def refuse_out_of_date(m: dict) -> None:
 def public_home(request: Request, con: duckdb.DuckDBPyConnection = Depends(get_con),
                 meta: dict = Depends(get_meta),
                 _who: Principal = Depends(current_principal)):  # header: who is signed in
-    columns = ", ".join(f"v.{c}" for c in PUBLIC_COLUMNS)
-    latest = con.execute(
-        f"""WITH l AS (SELECT indicator_id, max(period_end) pe FROM indicator_values
-                       WHERE breakdown = 'all' AND area_type = 'national' GROUP BY 1)
-            SELECT {columns} FROM indicator_values v
-            JOIN l ON v.indicator_id = l.indicator_id AND v.period_end = l.pe
-            WHERE v.area_type = 'national' AND v.breakdown = 'all'""").df()
-    # Through the policy as every public figure: a county's 'national' 2 of 3 was shown.
-    # National's headline is never a further cell hidden for another's sake (nothing holds
-    # it, and it is no category of anything), so the policy on these rows alone gives it as
-    # the export and the indicator pages do.
     policy = policy_of(request)
-    national = apply_disclosure(latest, suppress_below=policy.suppress_below,
-                                round_to=policy.round_to,
-                                national_exempt=policy.national_exempt,
-                                earlier=releases.earlier(con, latest["indicator_id"],
-                                                         area_types=["national"]))
-    facts = {r["indicator_id"]: {"period": r["period"], "value": r["value"],
-                                 "value_state": r["value_state"]}
-             for r in queries.records(national)}
+    # Cached per data version (which counts the releases) and publication: the query and
+    # the record it reads were run on every request.
+    facts = request.app.state.cache.get(("public headlines", publication_key(request)), con,
+                                        lambda c: national_headlines(c, policy))
     groups: dict[str, list[dict]] = {}
     for ind_id, m in meta.items():
         groups.setdefault(m["domain"], []).append({"id": ind_id, **m,
