@@ -10,6 +10,8 @@ first did not (of the same figures).
 
 from __future__ import annotations
 
+import io
+
 import pandas as pd
 import pytest
 from typer.testing import CliRunner
@@ -157,6 +159,75 @@ def test_the_public_pages_hide_what_an_export_hid(fresh, tmp_path):
     assert at_public_levels - _hidden(alone)
 
 
+def _page(ws, indicator: str, period: str) -> tuple[set[tuple], int]:
+    """Show a public page on a server just started (its caches empty); the cells it hid,
+    and the releases recorded after."""
+    from fastapi.testclient import TestClient
+
+    from carepath.web.app import create_app
+
+    with TestClient(create_app(ws)) as client:
+        page = client.get(f"/public/indicators/{indicator}", params={"period": period})
+        assert page.status_code == 200, page.text
+        download = client.get(f"/public/indicators/{indicator}/download.csv",
+                              params={"period": period})
+    shown = pd.read_csv(io.StringIO(download.text), dtype=str)
+    hidden = {(indicator, period, r.area_type, r.area_code, "all", "all")
+              for r in shown.itertuples() if r.value_state == SUPPRESSED}
+    with ws.connect(read_only=True) as con:
+        return hidden, len(releases.releases(con))
+
+
+def _latest_period(ws, indicator: str) -> str:
+    with ws.connect(read_only=True) as con:
+        return con.execute("SELECT max(period) FROM indicator_values WHERE indicator_id = ?",
+                           [indicator]).fetchall()[0][0]
+
+
+def test_a_public_page_records_what_it_shows_once(fresh):
+    from carepath.web.cache import data_version
+
+    indicator = INDICATORS[0]
+    period = _latest_period(fresh, indicator)
+    with fresh.connect(read_only=True) as con:
+        version = data_version(con)
+    hidden, listed = _page(fresh, indicator, period)
+    assert hidden and listed == 1
+    with fresh.connect(read_only=True) as con:  # what the pages show is unchanged by it:
+        assert data_version(con) == version     # their caches are kept
+    with fresh.connect(read_only=True) as con:
+        (release,) = releases.releases(con).itertuples()
+        cells = con.execute(f"SELECT * FROM {releases.CELLS}").df()
+    assert release.released_by == releases.PUBLIC_PAGES
+    assert release.output == f"/public/indicators/{indicator}?period={period}"
+    assert release.suppressed == release.first_suppressed == len(hidden)
+    # what the page showed, and nothing it did not: its period, its levels, no breakdowns
+    assert _recorded(fresh) == hidden
+    assert set(cells.period) == {period} and set(cells.breakdown) == {"all"}
+    assert not set(cells.area_type) & {"practice", "pcn"}
+    assert cells.loc[cells.value_state == "published", "numerator_low"].notna().all()
+    assert release.rows == len(cells)  # every row shown: hidden, or published with a range
+    again, listed = _page(fresh, indicator, period)  # a restart shows it again
+    assert again == hidden and listed == 1  # the same figures say nothing new
+
+
+def test_a_page_shown_before_a_change_binds_the_figures_after_it(fresh):
+    """The pages, not only exports: a page shown at one threshold, then the threshold
+    lowered. Unrecorded, the page would now show cells it hid (and so, beside an export
+    made before, give back what either hid); recorded, it hides them all again."""
+    indicator = INDICATORS[0]
+    period = _latest_period(fresh, indicator)
+    before, _ = _page(fresh, indicator, period)
+    (fresh.path / "carepath.toml").write_text(
+        (fresh.path / "carepath.toml").read_text().replace("suppress_below = 8",
+                                                           "suppress_below = 5"))
+    after, _ = _page(fresh, indicator, period)
+    assert before <= after
+    _forget(fresh)  # as if the first page had not been recorded
+    unrecorded, _ = _page(fresh, indicator, period)
+    assert before - unrecorded, "the lower threshold changed nothing: the test needs it to"
+
+
 def test_a_failed_write_records_nothing(fresh, tmp_path, monkeypatch):
     import carepath.indicators.export as export_module
 
@@ -203,7 +274,7 @@ def test_an_export_for_analysts_is_no_release(fresh, tmp_path):
 def test_the_cli_says_what_it_recorded_and_lists_releases(fresh, tmp_path):
     runner = CliRunner()
     listed = runner.invoke(app, ["releases", "-w", str(fresh.path)])
-    assert listed.exit_code == 0 and "no public exports yet" in listed.output
+    assert listed.exit_code == 0 and "nothing published yet" in listed.output
     out = runner.invoke(app, ["export", "-w", str(fresh.path), "--public", "--format", "csv",
                               "-o", str(tmp_path / "p.csv")])
     assert out.exit_code == 0, out.output
@@ -275,10 +346,14 @@ def test_what_an_earlier_release_published_is_counted_as_known():
 
 
 def test_the_public_list_honours_the_record_too(fresh):
-    from carepath.web.pages.public import national_headlines
+    from carepath.web.pages.public import national_figures
+
+    def headlines(con) -> dict[str, dict]:
+        frame = national_figures(con, DisclosurePolicy())
+        return {r["indicator_id"]: r for r in frame.to_dict("records")}
 
     with fresh.connect(read_only=True) as con:
-        before = national_headlines(con, DisclosurePolicy())
+        before = headlines(con)
     indicator = INDICATORS[0]
     assert before[indicator]["value_state"] == "published"
     with fresh.transaction() as con:  # as if an earlier release had hidden that figure
@@ -287,5 +362,5 @@ def test_the_public_list_honours_the_record_too(fresh):
                     "(?, ?, 'national', 'national', 'all', 'all', 'suppressed', 'r1')",
                     [indicator, before[indicator]["period"]])
     with fresh.connect(read_only=True) as con:
-        after = national_headlines(con, DisclosurePolicy())
-    assert after[indicator]["value_state"] == SUPPRESSED and after[indicator]["value"] is None
+        after = headlines(con)
+    assert after[indicator]["value_state"] == SUPPRESSED and pd.isna(after[indicator]["value"])

@@ -220,15 +220,17 @@ def export(
 
 
 def releases(workspace: WorkspaceOption = None) -> None:
-    """Every public export (a release): what it held and the cells it first suppressed.
-    Every later public output keeps those suppressed and knows what each published."""
+    """Every release (a public export, or a public page the first time it showed
+    something): what it held and the cells it first suppressed. Every later public output
+    keeps those suppressed and knows what each published."""
     from carepath.disclosure.releases import releases as recorded
 
     ws = open_workspace(workspace)
     with ws.connect(read_only=True) as con:
         found = recorded(con)
     if found.empty:
-        console.print("no public exports yet: nothing is withheld beyond what the policy "
+        console.print("nothing published yet (no public export, no public page shown): "
+                      "nothing is withheld beyond what the policy "
                       "hides")
     for r in found.itertuples():
         console.print(escape(f"{r.release_id}  {str(r.released_at)[:19]}  {r.released_by}  "

@@ -1,4 +1,4 @@
-"""What public exports have said: the record that keeps a later release from giving back,
+"""What public outputs have said: the record that keeps a later release from giving back,
 read beside an earlier one, what either hid.
 
 The policy's choices are not fixed by the figures alone. A further cell hidden beside a
@@ -15,6 +15,10 @@ output, the export and the public pages alike:
   audit (``carepath.disclosure.audit``) bounds each cell by those ranges too, where they
   still hold its count, and never hides a cell published before to protect another
   (that protects nothing), so it hides a new total instead.
+
+The public pages are releases too: each records what it shows the first time it shows it
+(by ``PUBLIC_PAGES``), so a page seen before a change of groups binds the figures after
+it as an export would.
 """
 
 from __future__ import annotations
@@ -34,6 +38,8 @@ from carepath.disclosure.rules import PUBLISHED, SUPPRESSED, cell_key
 RELEASES, CELLS = "releases", "released_cells"
 CELL = ("indicator_id", "period", "area_type", "area_code", "breakdown", "category")
 BOUNDS = ("numerator_low", "numerator_high", "denominator_low", "denominator_high")
+# Who made the releases the public pages record of what they show (``released_by``).
+PUBLIC_PAGES = "public pages"
 # (numerator low, high, denominator low, high); a high of None is no limit
 Said = tuple[float | None, float | None, float | None, float | None]
 
@@ -60,7 +66,7 @@ class Release:
     release_id: str
     released_at: datetime
     released_by: str
-    output: str  # the file's name
+    output: str  # the file's name, or the public page's address
     indicators: int
     rows: int
     suppressed: int
@@ -117,32 +123,36 @@ def said_frame(said: Mapping[tuple, Said]) -> pd.DataFrame:
 
 
 def record(con: duckdb.DuckDBPyConnection, release: Release, published: pd.DataFrame,
-           said: Iterable[pd.DataFrame]) -> int:
+           said: Iterable[pd.DataFrame], *, only_new: bool = False) -> int:
     """Record ``release``: the cells ``published`` suppressed, and what it said of each
     published one (``said``: ``said_frame``s); returns how many suppressed cells no earlier
-    release had hidden. In the caller's transaction, with writing the release out."""
+    release had hidden. In the caller's transaction, with writing the release out.
+    ``only_new``: list the release only if it said something no earlier one had (a public
+    page shown again after a restart says nothing new; an export is always listed)."""
     hidden = published.loc[published["value_state"] == SUPPRESSED, list(CELL)]
     cells = pd.DataFrame({c: hidden[c].map(str) for c in CELL}, dtype=object)
     cells["value_state"] = SUPPRESSED  # a suppressed cell's ranges are empty
-    new = pd.concat([cells, *said], ignore_index=True)
-    con.execute(f"INSERT INTO {RELEASES} VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                [release.release_id, release.released_at, release.released_by,
-                 release.output, release.indicators, release.rows, release.suppressed, 0])
+    new = pd.concat([cells, *said], ignore_index=True).reindex(
+        columns=[*CELL, "value_state", *BOUNDS])  # the ranges empty when none was said
     same = " AND ".join(f"r.{c} IS NOT DISTINCT FROM s.{c}"
                         for c in (*CELL, "value_state", *BOUNDS))
     columns = ", ".join((*CELL, "value_state", *BOUNDS))
+    # Registered in the caller's transaction: a failure aborts it, and its rollback drops
+    # the registration too (unregistering in an aborted transaction fails, hiding why).
     con.register("_said", new)
-    try:
-        # What no earlier release said: a suppressed cell new here was never hidden before.
-        first = con.execute(
-            f"INSERT INTO {CELLS} SELECT DISTINCT {columns}, ? FROM _said s WHERE NOT EXISTS "
-            f"(SELECT 1 FROM {CELLS} r WHERE {same}) RETURNING value_state",
-            [release.release_id]).df()
-    finally:
-        con.unregister("_said")
+    # What no earlier release said: a suppressed cell new here was never hidden before.
+    first = con.execute(
+        f"INSERT INTO {CELLS} SELECT DISTINCT {columns}, ? FROM _said s WHERE NOT EXISTS "
+        f"(SELECT 1 FROM {CELLS} r WHERE {same}) RETURNING value_state",
+        [release.release_id]).df()
+    con.unregister("_said")
     suppressed = int((first["value_state"] == SUPPRESSED).sum())
-    con.execute(f"UPDATE {RELEASES} SET first_suppressed = ? WHERE release_id = ?",
-                [suppressed, release.release_id])
+    if first.empty and only_new:
+        return 0
+    con.execute(f"INSERT INTO {RELEASES} VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                [release.release_id, release.released_at, release.released_by,
+                 release.output, release.indicators, release.rows, release.suppressed,
+                 suppressed])
     return suppressed
 
 

@@ -528,13 +528,14 @@ INDICATOR_VALUES = Table(
 
 RELEASES = Table(
     "releases",
-    "Every public export (a release): when, by whom, the file and what it held.",
+    "Every release (a public export, or a public page the first time it showed something "
+    "new): when, by whom, the file or page and what it held.",
     (
         Column("release_id", "text", "Release identifier.", required=True),
         Column("released_at", "timestamp", "When it was written.", required=True),
         Column("released_by", "text", "User or process that made it.", required=True),
-        Column("output", "text", "File name written (the name only, not its folder).",
-               required=True),
+        Column("output", "text", "File name written (the name only, not its folder), or "
+               "the public page's address.", required=True),
         Column("indicators", "int", "Indicators in it.", required=True),
         Column("rows", "int", "Rows in it.", required=True),
         Column("suppressed", "int", "Values suppressed in it.", required=True),
@@ -547,7 +548,7 @@ RELEASES = Table(
 
 RELEASED_CELLS = Table(
     "released_cells",
-    "What public exports said about each cell: suppressed, or published with the range "
+    "What public exports and pages said about each cell: suppressed, or published with the range "
     "of counts its published figures allow. Every later public output (export or public "
     "page) hides the suppressed ones again and counts the published ranges among what is "
     "known: two releases read side by side must not give back what each hid.",

@@ -17,6 +17,7 @@ from typing import Any
 
 import duckdb
 
+from carepath.disclosure import releases
 from carepath.engine.freshness import last_failures
 
 VERSION_CHECK_SECONDS = 5.0
@@ -28,12 +29,13 @@ MAX_ENTRIES = 1024
 def data_version(con: duckdb.DuckDBPyConnection) -> tuple:
     """Indicator values, the organisations they are shown under (names, hierarchy), the
     loads and the failed computes (both make values out of date: pages say so), and the
-    releases made (the public pages honour what they said)."""
+    releases made (the public pages honour what they said; not the pages' own records of
+    what they show, which change nothing they show)."""
     version = con.execute(
         "SELECT count(*), max(computed_at), (SELECT count(*) FROM organisations), "
         "(SELECT count(*) FROM org_hierarchy), (SELECT count(*) FROM load_log), "
-        "(SELECT count(*) FROM releases) "
-        "FROM indicator_values").fetchone()
+        "(SELECT count(*) FROM releases WHERE released_by <> ?) "
+        "FROM indicator_values", [releases.PUBLIC_PAGES]).fetchone()
     return (*version, tuple(sorted(last_failures(con))))
 
 

@@ -9,13 +9,14 @@ rounded counts. Suppressed, missing and zero stay distinct on the page and in th
 from __future__ import annotations
 
 import json
+import threading
 import uuid
 
 import duckdb
 import pandas as pd
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 
-from carepath.disclosure import DisclosurePolicy, Within, apply_disclosure, releases
+from carepath.disclosure import SUPPRESSED, DisclosurePolicy, Within, apply_disclosure, releases
 from carepath.engine.containment import disclosed, workspace_containment
 from carepath.engine.freshness import practice_groups
 from carepath.indicators.definition import Definition
@@ -66,22 +67,57 @@ def published(request: Request, con: duckdb.DuckDBPyConnection, indicator_id: st
     token, within = cache.get(
         ("containment", key), con,
         lambda c: (uuid.uuid4().hex, workspace_containment(c, practice_groups(config))))
-    return cache.get(
-        ("published", indicator_id, period, key, token), con,
-        lambda c: public_values(c, policy, indicator_id, period, config=config, within=within,
-                                definitions=getattr(request.app.state, "definitions", None)))
+    definitions = getattr(request.app.state, "definitions", None)
+
+    def shown(c: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+        said: list[pd.DataFrame] = []
+        rows = public_values(c, policy, indicator_id, period, config=config, within=within,
+                             definitions=definitions, said=said)
+        where = f"/public/indicators/{indicator_id}" + (f"?period={period}" if period else "")
+        record_shown(c, where, rows, said)
+        return rows
+
+    return cache.get(("published", indicator_id, period, key, token), con, shown)
+
+
+# One record at a time: two first views at once (the page and the public list share the
+# national figures) would each find a cell new and record it twice.
+_RECORDING = threading.Lock()
+
+
+def record_shown(con: duckdb.DuckDBPyConnection, where: str, rows: pd.DataFrame,
+                 said: list[pd.DataFrame]) -> None:
+    """Record what a public page shows (``rows``; ``said``: what the disclosure said of
+    every cell, of which only the shown ones are kept) as a release, before it is shown:
+    a page seen before a change of groups must bind the figures after it as an export
+    does. Listed in ``carepath releases`` only when it says something new."""
+    shown = [f[f["area_type"].isin(PUBLIC_AREA_TYPES) & (f["breakdown"] == "all")]
+             for f in said]
+    release = releases.Release.new(
+        by=releases.PUBLIC_PAGES, output=where, indicators=rows["indicator_id"].nunique(),
+        rows=len(rows), suppressed=int((rows["value_state"] == SUPPRESSED).sum()))
+    with _RECORDING:
+        con.execute("BEGIN TRANSACTION")
+        try:
+            releases.record(con, release, rows, shown, only_new=True)
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+        con.execute("COMMIT")
 
 
 def public_values(con: duckdb.DuckDBPyConnection, policy: DisclosurePolicy, indicator_id: str,
                   period: str | None = None, *, config: dict | None = None,
                   definitions: dict[str, Definition] | None = None,
-                  within: Within | None = None) -> pd.DataFrame:
+                  within: Within | None = None,
+                  said: list[pd.DataFrame] | None = None) -> pd.DataFrame:
     """Disclosure-controlled rows of one indicator at the public levels, for one period or
     all, hiding exactly the cells ``export --public`` hides: the policy runs on the same
     rows (every level and breakdown: the audit's further protection may hide a cell at one
     level for a count at another) with the same containment (a test holds the two
     outputs equal), and the public levels are taken from the result. ``within``: the
-    workspace's containment, if already at hand (``disclosed`` builds it otherwise)."""
+    workspace's containment, if already at hand (``disclosed`` builds it otherwise).
+    ``said``: as ``disclosed``'s, for the record (``record_shown``)."""
     where, params = ["indicator_id = ?"], [indicator_id]
     if period:  # no group spans two periods: one period's choices are its own
         where.append("period = ?")
@@ -90,7 +126,7 @@ def public_values(con: duckdb.DuckDBPyConnection, policy: DisclosurePolicy, indi
                       "FROM indicator_values "
                       f"WHERE {' AND '.join(where)}", params).df()
     out = disclosed(con, raw.drop(columns="period_end"), policy, config or {},
-                    definitions or {}, within)  # period_start stays: for trends
+                    definitions or {}, within, said=said)  # period_start stays: trends
     out = out[out.area_type.isin(PUBLIC_AREA_TYPES) & (out.breakdown == "all")]
     out = out[[*PUBLIC_COLUMNS, "disclosure"]]
     order = {t: i for i, t in enumerate(PUBLIC_AREA_TYPES)}
@@ -100,11 +136,23 @@ def public_values(con: duckdb.DuckDBPyConnection, policy: DisclosurePolicy, indi
 
 def national_headlines(con: duckdb.DuckDBPyConnection, policy: DisclosurePolicy
                        ) -> dict[str, dict]:
+    """Each indicator's latest national figure as the public list shows it
+    (``national_figures``), recorded as the pages' figures are (``record_shown``)."""
+    said: list[pd.DataFrame] = []
+    national = national_figures(con, policy, said)
+    record_shown(con, "/public", national, said)
+    return {r["indicator_id"]: {"period": r["period"], "value": r["value"],
+                                "value_state": r["value_state"]}
+            for r in queries.records(national)}
+
+
+def national_figures(con: duckdb.DuckDBPyConnection, policy: DisclosurePolicy,
+                     said: list[pd.DataFrame] | None = None) -> pd.DataFrame:
     """Each indicator's latest national figure, through the policy as every public figure
     (a county's 'national' 2 of 3 was shown), honouring earlier releases. National's
     headline is never a further cell hidden for another's sake (nothing holds it, and it
     is no category of anything), so the policy on these rows alone gives it as the export
-    and the indicator pages do."""
+    and the indicator pages do. ``said``: as ``disclosed``'s, for the record."""
     columns = ", ".join(f"v.{c}" for c in PUBLIC_COLUMNS)
     latest = con.execute(
         f"""WITH l AS (SELECT indicator_id, max(period_end) pe FROM indicator_values
@@ -112,14 +160,16 @@ def national_headlines(con: duckdb.DuckDBPyConnection, policy: DisclosurePolicy
             SELECT {columns} FROM indicator_values v
             JOIN l ON v.indicator_id = l.indicator_id AND v.period_end = l.pe
             WHERE v.area_type = 'national' AND v.breakdown = 'all'""").df()
+    told: dict | None = {} if said is not None else None
     national = apply_disclosure(latest, suppress_below=policy.suppress_below,
                                 round_to=policy.round_to,
                                 national_exempt=policy.national_exempt,
                                 earlier=releases.earlier(con, latest["indicator_id"],
-                                                         area_types=["national"]))
-    return {r["indicator_id"]: {"period": r["period"], "value": r["value"],
-                                "value_state": r["value_state"]}
-            for r in queries.records(national)}
+                                                         area_types=["national"]),
+                                said=told)
+    if said is not None:
+        said.append(releases.said_frame(told))
+    return national
 
 
 def _indicator_or_404(meta: dict, indicator_id: str) -> dict:
