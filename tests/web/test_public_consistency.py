@@ -12,7 +12,8 @@ import pandas as pd
 import pytest
 
 from carepath.disclosure import DisclosurePolicy
-from carepath.engine.containment import disclosed
+from carepath.engine.containment import disclosed, workspace_containment
+from carepath.engine.freshness import practice_groups
 from carepath.engine.run import compute
 from carepath.indicators.export import read_values
 from carepath.indicators.library import builtin
@@ -45,14 +46,27 @@ def _exported(ws) -> pd.DataFrame:
     return out[(out.breakdown == "all") & out.area_type.isin(PUBLIC_AREA_TYPES)]
 
 
+def test_a_periods_containment_is_the_wholes_for_that_period(county):
+    groups = practice_groups(county.config())
+    with county.connect(read_only=True) as con:
+        whole = workspace_containment(con, groups)
+        periods = {key[0] for key in whole}
+        assert len(periods) > 1 and any(k[1] == "group" for k in whole)  # groups in it too
+        for period in periods:
+            own = workspace_containment(con, groups, period)
+            assert own == {k: v for k, v in whole.items() if k[0] == period}
+
+
 @pytest.mark.slow
 def test_the_public_pages_hide_exactly_what_the_public_export_hides(county):
     exported = _exported(county)
     with county.connect(read_only=True) as con:
-        # as a page asks: one period at a time (the public API's and a download's "all
-        # periods" at once below)
+        # as a page asks: one period at a time, with that period's containment (the
+        # public API's and a download's "all periods" at once below)
+        groups = practice_groups(county.config())
         shown = pd.concat([public_values(con, DisclosurePolicy(), i, period,
-                                         config=county.config(), definitions=builtin())
+                                         config=county.config(), definitions=builtin(),
+                                         within=workspace_containment(con, groups, period))
                            for i in INDICATORS for period in sorted(exported.period.unique())])
         at_once = pd.concat([public_values(con, DisclosurePolicy(), i, config=county.config(),
                                            definitions=builtin()) for i in INDICATORS])

@@ -27,7 +27,8 @@ Containment = dict[tuple[str, str, str], list[tuple[str, str]]]
 
 
 def workspace_containment(con: duckdb.DuckDBPyConnection,
-                          groups: pd.DataFrame | None = None) -> Containment:
+                          groups: pd.DataFrame | None = None,
+                          period: str | None = None) -> Containment:
     """The containment of the areas of ``indicator_values``: every practice with a value of
     any indicator in a period, placed by the hierarchy valid at that period's end (as the
     engine placed them), with the workspace's own ``groups`` (unit, area_code). One for the
@@ -35,10 +36,16 @@ def workspace_containment(con: duckdb.DuckDBPyConnection,
     works with the same: two built from different practices could hide different cells
     (a code review found the export's and the pages' differed). A practice with no value
     of some indicator still joins that indicator's groups as a practice in none of an
-    area's areas of a level (``carepath.disclosure.secondary``)."""
+    area's areas of a level (``carepath.disclosure.secondary``). ``period``: of that period
+    only, the same as the whole's for it (no area spans two periods), for a page that
+    shows one: a fifth of England's 4.5 s."""
+    where, params = ["area_type = ?"], [PRACTICE]
+    if period is not None:
+        where.append("period = ?")
+        params.append(period)
     units = con.execute(
         "SELECT DISTINCT period, period_end, area_code AS unit FROM indicator_values "
-        "WHERE area_type = ?", [PRACTICE]).df()
+        f"WHERE {' AND '.join(where)}", params).df()
     units["period_end"] = pd.to_datetime(units["period_end"])
     if units.empty:
         return {}
