@@ -228,6 +228,100 @@ def test_a_page_shown_before_a_change_binds_the_figures_after_it(fresh):
     assert before - unrecorded, "the lower threshold changed nothing: the test needs it to"
 
 
+def test_a_page_made_while_another_is_recorded_honours_it(fresh, monkeypatch):
+    """Two first views of one page: the first worked out under the old settings and about
+    to be recorded, the second under new ones. Each must not show what the other hid,
+    so the second waits for the first's record (a code review found they did not)."""
+    import threading
+
+    from fastapi.testclient import TestClient
+
+    from carepath.web.app import create_app
+    from carepath.web.pages import public
+
+    indicator = INDICATORS[0]
+    period = _latest_period(fresh, indicator)
+    worked_out, go, calls = threading.Event(), threading.Event(), []
+    record = public._record
+
+    def paused(*args):
+        calls.append(args[1])
+        if len(calls) == 1:  # the first view: worked out, not yet recorded
+            worked_out.set()
+            go.wait(30)
+        return record(*args)
+
+    monkeypatch.setattr(public, "_record", paused)
+    shown: dict[str, str] = {}
+    url = f"/public/indicators/{indicator}/download.csv"
+    with TestClient(create_app(fresh)) as client:
+        def view(name: str) -> None:
+            shown[name] = client.get(url, params={"period": period}).text
+
+        first = threading.Thread(target=view, args=("old",))
+        first.start()
+        assert worked_out.wait(30)
+        config = fresh.path / "carepath.toml"
+        config.write_text(config.read_text().replace("suppress_below = 8",
+                                                     "suppress_below = 5"))
+        second = threading.Thread(target=view, args=("new",))
+        second.start()
+        second.join(timeout=2)  # unlocked, it would be done by now; locked, it waits
+        go.set()
+        first.join(30)
+        second.join(30)
+
+    def hidden(text: str) -> set[str]:
+        frame = pd.read_csv(io.StringIO(text), dtype=str)
+        return set(frame.loc[frame.value_state == SUPPRESSED, "area_code"])
+
+    assert hidden(shown["old"]), "the first view hid nothing: the test needs it to"
+    assert hidden(shown["old"]) <= hidden(shown["new"])
+
+
+def test_settings_switched_back_do_not_bring_back_cached_figures(fresh):
+    """On one running server: a page under one threshold, under a higher one (hiding more,
+    recorded), then under the first again. The figures cached under the first must not
+    come back: they show cells the second release hid."""
+    from fastapi.testclient import TestClient
+
+    from carepath.web.app import create_app
+
+    indicator = INDICATORS[0]
+    config = fresh.path / "carepath.toml"
+    first = config.read_text()
+    url = f"/public/indicators/{indicator}/download.csv"
+
+    def hidden(client) -> set[str]:
+        frame = pd.read_csv(io.StringIO(client.get(url).text), dtype=str)
+        return set(frame.loc[frame.value_state == SUPPRESSED, "area_code"])
+
+    with TestClient(create_app(fresh)) as client:
+        before = hidden(client)
+        config.write_text(first.replace("suppress_below = 8", "suppress_below = 40"))
+        higher = hidden(client)
+        assert higher - before, "the higher threshold hid nothing more: the test needs it"
+        config.write_text(first)
+        assert higher <= hidden(client)
+
+
+def test_the_public_list_records_only_what_it_shows(fresh):
+    """Out of date (a group added, not yet computed), the list says "being updated" in
+    place of the national figures, so it records none of them."""
+    from fastapi.testclient import TestClient
+
+    from carepath.web.app import create_app
+
+    config = fresh.path / "carepath.toml"
+    config.write_text(config.read_text() + GROUP)
+    with TestClient(create_app(fresh)) as client:
+        listing = client.get("/public").text
+    assert listing.count("being updated") == len(INDICATORS)
+    with fresh.connect(read_only=True) as con:
+        assert con.execute(f"SELECT count(*) FROM {releases.CELLS}").fetchall()[0][0] == 0
+        assert releases.releases(con).empty
+
+
 def test_a_failed_write_records_nothing(fresh, tmp_path, monkeypatch):
     import carepath.indicators.export as export_module
 

@@ -83,7 +83,7 @@ class Release:
 def earlier(con: duckdb.DuckDBPyConnection, indicators: Iterable[str], *,
             periods: Iterable[str] | None = None, area_types: Iterable[str] | None = None
             ) -> Earlier:
-    """What earlier public exports said of ``indicators``' cells (of ``periods`` and
+    """What earlier releases (public exports and pages) said of ``indicators``' cells (of ``periods`` and
     ``area_types`` only, if given: a page of one period needs no more)."""
     ids = sorted({str(i) for i in indicators})
     if not ids:
@@ -141,9 +141,13 @@ def record(con: duckdb.DuckDBPyConnection, release: Release, published: pd.DataF
     # the registration too (unregistering in an aborted transaction fails, hiding why).
     con.register("_said", new)
     # What no earlier release said: a suppressed cell new here was never hidden before.
+    # Compared with the record of its own indicators and periods only (a page's first view
+    # on England: 40 ms against the whole record, 20 ms).
     first = con.execute(
         f"INSERT INTO {CELLS} SELECT DISTINCT {columns}, ? FROM _said s WHERE NOT EXISTS "
-        f"(SELECT 1 FROM {CELLS} r WHERE {same}) RETURNING value_state",
+        f"(SELECT 1 FROM (SELECT * FROM {CELLS} WHERE indicator_id IN (SELECT indicator_id "
+        f"FROM _said) AND period IN (SELECT period FROM _said)) r WHERE {same}) "
+        "RETURNING value_state",
         [release.release_id]).df()
     con.unregister("_said")
     suppressed = int((first["value_state"] == SUPPRESSED).sum())

@@ -90,8 +90,8 @@ def disclosed(con: duckdb.DuckDBPyConnection, values: pd.DataFrame, policy: Disc
     workspace's own groups of practices among them), then judged again on the published
     figures (``carepath.engine.rejudge``). Every public output goes through here, so that
     each hides the same cells: two publications hiding different cells give back together
-    what each hid. For the same reason what earlier public exports said (``earlier``, read
-    from the workspace's record unless given) is honoured: the cells they hid hidden again,
+    what each hid. For the same reason what earlier releases (exports, pages) said
+    (``earlier``, read from the workspace's record unless given) is honoured: the cells they hid hidden again,
     what they published known (``carepath.disclosure.releases``). ``said``, if given, gets
     a frame of what these figures say of each published cell, for the record."""
     if within is None:

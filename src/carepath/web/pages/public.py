@@ -11,6 +11,8 @@ from __future__ import annotations
 import json
 import threading
 import uuid
+from collections.abc import Callable, Iterable
+from urllib.parse import quote
 
 import duckdb
 import pandas as pd
@@ -46,10 +48,21 @@ def policy_of(request: Request) -> DisclosurePolicy:
 
 def publication_key(request: Request) -> tuple:
     """What shapes the published figures besides the data: the policy and the workspace's
-    own groups (their totals decide which further cells are hidden)."""
+    own groups (their totals decide which further cells are hidden). When it changes, the
+    app's cached figures are dropped: figures cached under settings switched back to would
+    not honour what was published under the others meanwhile (a code review)."""
     config = request.app.state.ws.config()
-    return (DisclosurePolicy.from_config(config),
-            json.dumps(config.get("groups"), sort_keys=True, default=str))
+    key = (DisclosurePolicy.from_config(config),
+           json.dumps(config.get("groups"), sort_keys=True, default=str))
+    state = request.app.state
+    with _SETTINGS:
+        if getattr(state, "publication", key) != key:
+            state.cache.clear()
+        state.publication = key
+    return key
+
+
+_SETTINGS = threading.Lock()
 
 
 def published(request: Request, con: duckdb.DuckDBPyConnection, indicator_id: str,
@@ -70,42 +83,54 @@ def published(request: Request, con: duckdb.DuckDBPyConnection, indicator_id: st
         lambda c: (uuid.uuid4().hex, workspace_containment(c, practice_groups(config),
                                                             period)))
     definitions = getattr(request.app.state, "definitions", None)
+    where = f"/public/indicators/{indicator_id}" + (
+        f"?period={quote(period, safe='/')}" if period
+        else " (all periods: a download or the API)")
 
     def shown(c: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-        said: list[pd.DataFrame] = []
-        rows = public_values(c, policy, indicator_id, period, config=config, within=within,
-                             definitions=definitions, said=said)
-        where = f"/public/indicators/{indicator_id}" + (f"?period={period}" if period else "")
-        record_shown(c, where, rows, said)
-        return rows
+        return shown_and_recorded(c, where, lambda said: public_values(
+            c, policy, indicator_id, period, config=config, within=within,
+            definitions=definitions, said=said))
 
     return cache.get(("published", indicator_id, period, key, token), con, shown)
 
 
-# One record at a time: two first views at once (the page and the public list share the
-# national figures) would each find a cell new and record it twice.
+# Held from reading the record to adding to it, by one public output at a time.
 _RECORDING = threading.Lock()
 
 
-def record_shown(con: duckdb.DuckDBPyConnection, where: str, rows: pd.DataFrame,
-                 said: list[pd.DataFrame]) -> None:
-    """Record what a public page shows (``rows``; ``said``: what the disclosure said of
-    every cell, of which only the shown ones are kept) as a release, before it is shown:
-    a page seen before a change of groups must bind the figures after it as an export
-    does. Listed in ``carepath releases`` only when it says something new."""
+def shown_and_recorded(con: duckdb.DuckDBPyConnection, where: str,
+                       make: Callable[[list[pd.DataFrame]], pd.DataFrame]) -> pd.DataFrame:
+    """The public figures ``make(said)`` works out (honouring the record), recorded as a
+    release before they are shown: a page seen before a change of groups, hierarchy or
+    policy must bind the figures after it as an export does. One at a time, from reading
+    the record to adding to it: a page worked out under old settings while one under new
+    settings was recorded would honour neither's figures the other's, and the two read
+    together would give back what each hid (a code review forced it)."""
+    with _RECORDING:
+        said: list[pd.DataFrame] = []
+        rows = make(said)
+        _record(con, where, rows, said)
+        return rows
+
+
+def _record(con: duckdb.DuckDBPyConnection, where: str, rows: pd.DataFrame,
+            said: list[pd.DataFrame]) -> None:
+    """``rows`` shown at ``where``; ``said``: what the disclosure said of every cell, of
+    which only the shown ones are kept (public levels, no breakdowns). Listed in
+    ``carepath releases`` only when it says something new."""
     shown = [f[f["area_type"].isin(PUBLIC_AREA_TYPES) & (f["breakdown"] == "all")]
              for f in said]
     release = releases.Release.new(
         by=releases.PUBLIC_PAGES, output=where, indicators=rows["indicator_id"].nunique(),
         rows=len(rows), suppressed=int((rows["value_state"] == SUPPRESSED).sum()))
-    with _RECORDING:
-        con.execute("BEGIN TRANSACTION")
-        try:
-            releases.record(con, release, rows, shown, only_new=True)
-        except BaseException:
-            con.execute("ROLLBACK")
-            raise
-        con.execute("COMMIT")
+    con.execute("BEGIN TRANSACTION")
+    try:
+        releases.record(con, release, rows, shown, only_new=True)
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    con.execute("COMMIT")
 
 
 def public_values(con: duckdb.DuckDBPyConnection, policy: DisclosurePolicy, indicator_id: str,
@@ -119,7 +144,7 @@ def public_values(con: duckdb.DuckDBPyConnection, policy: DisclosurePolicy, indi
     level for a count at another) with the same containment (a test holds the two
     outputs equal), and the public levels are taken from the result. ``within``: the
     workspace's containment, if already at hand (``disclosed`` builds it otherwise).
-    ``said``: as ``disclosed``'s, for the record (``record_shown``)."""
+    ``said``: as ``disclosed``'s, for the record (``shown_and_recorded``)."""
     where, params = ["indicator_id = ?"], [indicator_id]
     if period:  # no group spans two periods: one period's choices are its own
         where.append("period = ?")
@@ -136,20 +161,21 @@ def public_values(con: duckdb.DuckDBPyConnection, policy: DisclosurePolicy, indi
                            if s.name == "area_type" else s.fillna(""))
 
 
-def national_headlines(con: duckdb.DuckDBPyConnection, policy: DisclosurePolicy
-                       ) -> dict[str, dict]:
+def national_headlines(con: duckdb.DuckDBPyConnection, policy: DisclosurePolicy,
+                       leave_out: Iterable[str] = ()) -> dict[str, dict]:
     """Each indicator's latest national figure as the public list shows it
-    (``national_figures``), recorded as the pages' figures are (``record_shown``)."""
-    said: list[pd.DataFrame] = []
-    national = national_figures(con, policy, said)
-    record_shown(con, "/public", national, said)
+    (``national_figures``), recorded as the pages' figures are; ``leave_out``: indicators
+    whose figures it does not show (out of date), so not recorded either."""
+    national = shown_and_recorded(con, "/public", lambda said: national_figures(
+        con, policy, said, leave_out))
     return {r["indicator_id"]: {"period": r["period"], "value": r["value"],
                                 "value_state": r["value_state"]}
             for r in queries.records(national)}
 
 
 def national_figures(con: duckdb.DuckDBPyConnection, policy: DisclosurePolicy,
-                     said: list[pd.DataFrame] | None = None) -> pd.DataFrame:
+                     said: list[pd.DataFrame] | None = None,
+                     leave_out: Iterable[str] = ()) -> pd.DataFrame:
     """Each indicator's latest national figure, through the policy as every public figure
     (a county's 'national' 2 of 3 was shown), honouring earlier releases. National's
     headline is never a further cell hidden for another's sake (nothing holds it, and it
@@ -162,6 +188,7 @@ def national_figures(con: duckdb.DuckDBPyConnection, policy: DisclosurePolicy,
             SELECT {columns} FROM indicator_values v
             JOIN l ON v.indicator_id = l.indicator_id AND v.period_end = l.pe
             WHERE v.area_type = 'national' AND v.breakdown = 'all'""").df()
+    latest = latest[~latest["indicator_id"].isin(list(leave_out))]
     told: dict | None = {} if said is not None else None
     national = apply_disclosure(latest, suppress_below=policy.suppress_below,
                                 round_to=policy.round_to,
@@ -196,8 +223,9 @@ def public_home(request: Request, con: duckdb.DuckDBPyConnection = Depends(get_c
     policy = policy_of(request)
     # Cached per data version (which counts the releases) and publication: the query and
     # the record it reads were run on every request.
-    facts = request.app.state.cache.get(("public headlines", publication_key(request)), con,
-                                        lambda c: national_headlines(c, policy))
+    stale = tuple(sorted(i for i, m in meta.items() if m.get("out_of_date")))
+    facts = request.app.state.cache.get(("public headlines", publication_key(request), stale),
+                                        con, lambda c: national_headlines(c, policy, stale))
     groups: dict[str, list[dict]] = {}
     for ind_id, m in meta.items():
         groups.setdefault(m["domain"], []).append({"id": ind_id, **m,
