@@ -71,3 +71,25 @@ def test_resolve_path_prefers_option_then_environment(monkeypatch, tmp_path):
     assert resolve_path(None) == tmp_path / "env"
     monkeypatch.delenv("CAREPATH_WORKSPACE")
     assert str(resolve_path(None)) == "workspace"
+
+
+def test_a_workspace_in_use_by_another_process_says_what_to_do(tmp_path):
+    """DuckDB lets one process write a database: `carepath releases` while `carepath serve`
+    ran gave DuckDB's lock error alone (a user test)."""
+    import subprocess
+    import sys
+
+    ws = Workspace.init(tmp_path / "ws")
+    hold = ("import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); "
+            "print('open', flush=True); time.sleep(60)")
+    holder = subprocess.Popen([sys.executable, "-c", hold, str(ws.db_path)],
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "open"
+        with pytest.raises(WorkspaceError, match="in use by another process.*carepath serve"), \
+                ws.connect(read_only=True):
+            pass
+    finally:
+        holder.kill()
+        holder.wait()
+        holder.stdout.close()

@@ -305,6 +305,28 @@ def test_settings_switched_back_do_not_bring_back_cached_figures(fresh):
         assert higher <= hidden(client)
 
 
+def test_a_preview_shows_the_pages_without_recording_them(fresh):
+    """`carepath serve --preview`: to check the public pages before they go public, shown
+    but not recorded, and every public page says so."""
+    from fastapi.testclient import TestClient
+
+    from carepath.web.app import create_app
+
+    indicator = INDICATORS[0]
+    with TestClient(create_app(fresh, preview=True)) as client:
+        pages = [client.get("/public"), client.get(f"/public/indicators/{indicator}")]
+        assert all(p.status_code == 200 and 'id="preview"' in p.text for p in pages)
+        assert client.get(f"/public/indicators/{indicator}/download.csv").status_code == 200
+    with fresh.connect(read_only=True) as con:
+        assert releases.releases(con).empty
+        assert con.execute(f"SELECT count(*) FROM {releases.CELLS}").fetchall()[0][0] == 0
+    with TestClient(create_app(fresh)) as client:  # served for real: recorded, no banner
+        page = client.get(f"/public/indicators/{indicator}")
+        assert page.status_code == 200 and 'id="preview"' not in page.text
+    with fresh.connect(read_only=True) as con:
+        assert not releases.releases(con).empty
+
+
 def test_the_public_list_records_only_what_it_shows(fresh):
     """Out of date (a group added, not yet computed), the list says "being updated" in
     place of the national figures, so it records none of them."""

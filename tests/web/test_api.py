@@ -79,6 +79,16 @@ def test_public_api_is_disclosure_controlled_and_keeps_states_apart(clients):
                for r in rows)
 
 
+def test_a_period_without_figures_is_refused_by_the_api_as_by_the_page(clients):
+    base = "/public/indicators/screening_bowel_60_74"
+    for url in (f"/api/v1{base}/values", f"{base}/download.csv", base):
+        refused = clients["public"].get(url, params={"period": "1999/00"})
+        assert refused.status_code == 404, url
+        assert "2023/24" in refused.text and "2024/25" in refused.text, url  # the choices
+    ok = clients["public"].get(f"/api/v1{base}/values", params={"period": "2024/25"})
+    assert ok.status_code == 200 and {r["period"] for r in ok.json()["rows"]} == {"2024/25"}
+
+
 def test_public_download_keeps_the_three_states_and_the_reason(clients):
     csv = clients["public"].get("/public/indicators/screening_bowel_60_74/download.csv").text
     lines = {tuple(line.split(",")[1:2] + line.split(",")[4:5]): line

@@ -185,15 +185,23 @@ def _unreadable(ws, ids: list[str], broken: dict[str, str]) -> list:
 def export(
     out: Annotated[Path, typer.Option("--out", "-o", help="File to write.")],
     workspace: WorkspaceOption = None,
-    fmt: Annotated[str, typer.Option("--format", help="csv, parquet or xlsx.")] = "csv",
-    public: Annotated[bool, typer.Option(help="Apply disclosure control for publication.")
-                      ] = False,
-    indicator: Annotated[list[str] | None, typer.Option("--indicator", "-i")] = None,
+    fmt: Annotated[str | None, typer.Option(
+        "--format", help="csv, parquet or xlsx (default: the --out file's ending, else csv).")
+    ] = None,
+    public: Annotated[bool, typer.Option(
+        help="Apply disclosure control for publication, and record the export as a release "
+             "(every later public output keeps hidden what it hid: `carepath releases`).")
+    ] = False,
+    indicator: Annotated[list[str] | None, typer.Option(
+        "--indicator", "-i", help="An indicator id to export (repeat for more; default all).")
+    ] = None,
 ) -> None:
     """Export values in the long format of a Fingertips data export."""
+    from carepath.indicators.export import FORMATS, grouped
     from carepath.indicators.export import export as run_export
-    from carepath.indicators.export import grouped
 
+    ending = out.suffix.lower().lstrip(".")
+    fmt = fmt or (ending if ending in FORMATS else "csv")
     ws = open_workspace(workspace)
     done = run_export(ws, out, fmt=fmt, public=public, indicators=indicator,
                       by=f"cli:{getpass.getuser()}")
@@ -230,8 +238,11 @@ def releases(workspace: WorkspaceOption = None) -> None:
         found = recorded(con)
     if found.empty:
         console.print("nothing published yet (no public export, no public page shown): "
-                      "nothing is withheld beyond what the policy "
-                      "hides")
+                      "nothing is withheld beyond what the policy hides")
+    else:
+        console.print("Releases, oldest first: id, when, by whom ('public pages': a page the "
+                      "first time it showed something), the file or page, what it held",
+                      highlight=False, soft_wrap=True)
     for r in found.itertuples():
         console.print(escape(f"{r.release_id}  {str(r.released_at)[:19]}  {r.released_by}  "
                              f"{r.output}: {r.rows:,} rows of {r.indicators} indicator(s), "

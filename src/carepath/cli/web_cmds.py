@@ -107,15 +107,24 @@ def serve(workspace: WorkspaceOption = None,
               "--secure", help="Always mark cookies Secure (behind a TLS proxy).")] = False,
           workers_threads: Annotated[int, typer.Option(
               "--threads", min=1, max=256, help="Worker threads for page requests.")] = 40,
+          preview: Annotated[bool, typer.Option(
+              "--preview", help="Show the public pages without recording them as releases, "
+                                "to check them before they go public (they say so).")
+          ] = False,
           ) -> None:
-    """Serve the web application (stop it before `carepath compute`: one writer at a time)."""
+    """Serve the web application (stop it before `carepath compute`: one writer at a time).
+    What the public pages show is recorded as releases (`carepath releases`) unless
+    --preview."""
     import uvicorn
 
     from carepath.web.app import create_app
 
     ws = open_workspace(workspace)
-    app = create_app(ws, force_secure=secure, threads=workers_threads)
+    app = create_app(ws, force_secure=secure, threads=workers_threads, preview=preview)
     console.print(f"Carepath on http://{host}:{port}/  (Ctrl+C to stop)")
+    if preview:
+        console.print("Preview: the public pages are not recorded as releases; do not share "
+                      "them.")
     uvicorn.run(app, host=host, port=port, proxy_headers=True,
                 forwarded_allow_ips="127.0.0.1", log_level="warning")
 

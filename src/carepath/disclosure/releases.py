@@ -74,7 +74,7 @@ class Release:
     @classmethod
     def new(cls, *, by: str, output: str, indicators: int, rows: int, suppressed: int
             ) -> Release:
-        at = datetime.now().replace(microsecond=0)
+        at = datetime.now()  # to the microsecond: releases of one second listed in order
         # sortable by time, unique however close two releases come
         return cls(f"{at:%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:6]}", at, by, output,
                    indicators, rows, suppressed)

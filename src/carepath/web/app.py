@@ -55,8 +55,9 @@ def discover(package: ModuleType) -> Iterator[ModuleType]:
 
 
 def create_app(ws: Workspace, *, force_secure: bool = False,
-               threads: int | None = None) -> FastAPI:
-    """``threads``: size of the pool that runs page handlers (DuckDB releases the GIL)."""
+               threads: int | None = None, preview: bool = False) -> FastAPI:
+    """``threads``: size of the pool that runs page handlers (DuckDB releases the GIL).
+    ``preview``: the public pages are not recorded as releases, and say so."""
     db = Database(ws)
 
     @asynccontextmanager
@@ -79,6 +80,7 @@ def create_app(ws: Workspace, *, force_secure: bool = False,
     app.state.session_codec = SessionCodec(ws.secret())
     app.state.throttle = LoginThrottle()
     app.state.cache = VersionedCache()
+    app.state.preview = preview
     app.state.principals = {}  # security._lookup_cached
     app.state.force_secure = force_secure
     app.state.workspace_name = ws.config().get("name", ws.path.name)

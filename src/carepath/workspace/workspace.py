@@ -157,8 +157,11 @@ class Workspace:
         try:
             con = duckdb.connect(str(self.db_path), read_only=read_only)
         except duckdb.IOException as exc:
-            raise WorkspaceError(f"cannot open the database: {exc}", where=str(self.db_path)
-                                 ) from None
+            # DuckDB lets one process write a database: say which and what to do
+            in_use = ("is in use by another process (is `carepath serve` running on it? "
+                      "stop it first, then run this again); ") if "lock" in str(exc) else ""
+            raise WorkspaceError(f"cannot open the database: {in_use}{exc}",
+                                 where=str(self.db_path)) from None
         try:
             yield con
         finally:

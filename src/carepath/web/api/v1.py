@@ -20,7 +20,7 @@ from carepath.web.meta import get_meta
 from carepath.web.pages.indicators import choose, indicator_or_404
 from carepath.web.pages.localities import locality_or_error
 from carepath.web.pages.practices import practice_or_error, profile_rows
-from carepath.web.pages.public import publication_key, published, refuse_out_of_date
+from carepath.web.pages.public import period_or_404, publication_key, published, refuse_out_of_date
 from carepath.web.scopes import ANONYMOUS, Principal
 from carepath.web.security import current_principal, require_user
 
@@ -170,5 +170,6 @@ def public_indicator_values(request: Request, indicator_id: IndicatorId,
     """Open to everyone: disclosure-controlled, locality level and above; figures out of
     date (newer data or a changed definition not computed yet) are refused with 409."""
     refuse_out_of_date(indicator_or_404(meta, indicator_id))
+    period_or_404(request, con, indicator_id, period)
     return cached_rows(request, con, ("public", indicator_id, period, publication_key(request)),
                        lambda: queries.records(published(request, con, indicator_id, period)))

@@ -90,7 +90,7 @@ def published(request: Request, con: duckdb.DuckDBPyConnection, indicator_id: st
     def shown(c: duckdb.DuckDBPyConnection) -> pd.DataFrame:
         return shown_and_recorded(c, where, lambda said: public_values(
             c, policy, indicator_id, period, config=config, within=within,
-            definitions=definitions, said=said))
+            definitions=definitions, said=said), record=not request.app.state.preview)
 
     return cache.get(("published", indicator_id, period, key, token), con, shown)
 
@@ -100,17 +100,20 @@ _RECORDING = threading.Lock()
 
 
 def shown_and_recorded(con: duckdb.DuckDBPyConnection, where: str,
-                       make: Callable[[list[pd.DataFrame]], pd.DataFrame]) -> pd.DataFrame:
+                       make: Callable[[list[pd.DataFrame]], pd.DataFrame], *,
+                       record: bool = True) -> pd.DataFrame:
     """The public figures ``make(said)`` works out (honouring the record), recorded as a
     release before they are shown: a page seen before a change of groups, hierarchy or
     policy must bind the figures after it as an export does. One at a time, from reading
     the record to adding to it: a page worked out under old settings while one under new
     settings was recorded would honour neither's figures the other's, and the two read
-    together would give back what each hid (a code review forced it)."""
+    together would give back what each hid (a code review forced it). ``record`` false:
+    a preview (``carepath serve --preview``), shown but not recorded."""
     with _RECORDING:
         said: list[pd.DataFrame] = []
         rows = make(said)
-        _record(con, where, rows, said)
+        if record:
+            _record(con, where, rows, said)
         return rows
 
 
@@ -162,12 +165,14 @@ def public_values(con: duckdb.DuckDBPyConnection, policy: DisclosurePolicy, indi
 
 
 def national_headlines(con: duckdb.DuckDBPyConnection, policy: DisclosurePolicy,
-                       leave_out: Iterable[str] = ()) -> dict[str, dict]:
+                       leave_out: Iterable[str] = (), *, record: bool = True
+                       ) -> dict[str, dict]:
     """Each indicator's latest national figure as the public list shows it
-    (``national_figures``), recorded as the pages' figures are; ``leave_out``: indicators
-    whose figures it does not show (out of date), so not recorded either."""
+    (``national_figures``), recorded as the pages' figures are (unless not ``record``);
+    ``leave_out``: indicators whose figures it does not show (out of date), so not
+    recorded either."""
     national = shown_and_recorded(con, "/public", lambda said: national_figures(
-        con, policy, said, leave_out))
+        con, policy, said, leave_out), record=record)
     return {r["indicator_id"]: {"period": r["period"], "value": r["value"],
                                 "value_state": r["value_state"]}
             for r in queries.records(national)}
@@ -207,12 +212,22 @@ def _indicator_or_404(meta: dict, indicator_id: str) -> dict:
     return meta[indicator_id]
 
 
+def period_or_404(request: Request, con: duckdb.DuckDBPyConnection, indicator_id: str,
+                  period: str | None) -> None:
+    """A period asked for that the indicator has no figures of is refused, naming those it
+    has (the API answered an empty list where the page said there was no such period)."""
+    periods = queries.periods(request.app.state.cache, con, indicator_id)
+    if period is not None and period not in periods:
+        raise HTTPException(404, f"Period {period!r} is not published; choose one of "
+                                 f"{', '.join(periods)}.")
+
+
 def refuse_out_of_date(m: dict) -> None:
     """Figures out of date are not handed out for publication (as `export --public`
     refuses them, and their page withholds them)."""
     if m.get("out_of_date"):
         raise HTTPException(409, "These figures are out of date (they are not what the "
-                                 "latest data and definition give) and cannot be "
+                                 "latest data, definition and settings give) and cannot be "
                                  "downloaded until they are computed again.")
 
 
@@ -225,7 +240,9 @@ def public_home(request: Request, con: duckdb.DuckDBPyConnection = Depends(get_c
     # the record it reads were run on every request.
     stale = tuple(sorted(i for i, m in meta.items() if m.get("out_of_date")))
     facts = request.app.state.cache.get(("public headlines", publication_key(request), stale),
-                                        con, lambda c: national_headlines(c, policy, stale))
+                                        con, lambda c: national_headlines(
+                                            c, policy, stale,
+                                            record=not request.app.state.preview))
     groups: dict[str, list[dict]] = {}
     for ind_id, m in meta.items():
         groups.setdefault(m["domain"], []).append({"id": ind_id, **m,
@@ -287,9 +304,7 @@ def public_download(request: Request, indicator_id: str, fmt: str,
     if fmt not in ("csv", "xlsx"):
         raise HTTPException(404, "Downloads come as csv or xlsx.")
     refuse_out_of_date(_indicator_or_404(meta, indicator_id))
-    periods = queries.periods(request.app.state.cache, con, indicator_id)
-    if period is not None and period not in periods:
-        raise HTTPException(404, f"Period {period!r} is not published.")
+    period_or_404(request, con, indicator_id, period)
     frame = whole_counts(published(request, con, indicator_id, period))
     return table_response(frame[DOWNLOAD_COLUMNS], fmt, f"{indicator_id}_public.{fmt}")
 
