@@ -209,8 +209,9 @@ def funnel_plot(points: Sequence[dict], limits: Sequence[dict], *, average: floa
 
 
 def bar_with_intervals(rows: Sequence[dict], *, average: float | None, y_title: str,
-                       width: int = 520) -> dict:
-    """rows: name, value, lower, upper, significance; ordered by value, highest first."""
+                       width: int = 520, compared_with: str = "average") -> dict:
+    """rows: name, value, lower, upper, significance; ordered by value, highest first.
+    ``compared_with``: what the significance compares with, for the legend."""
     label = short_labels([r["name"] for r in rows if r.get("value") is not None])
     data = [dict(r, name=label[r["name"]], full_name=r["name"],
                  significance=SIGNIFICANCE_LABELS.get(r.get("significance"), "Not compared"))
@@ -223,7 +224,8 @@ def bar_with_intervals(rows: Sequence[dict], *, average: float | None, y_title: 
         {"mark": {"type": "bar", "height": 11},
          "encoding": {"y": y, "x": {"field": "value", "type": "quantitative", "title": y_title},
                       "color": {"field": "significance", "type": "nominal",
-                                "scale": _colour_scale(data), "title": "Compared with average"},
+                                "scale": _colour_scale(data),
+                                "title": f"Compared with {compared_with}"},
                       "tooltip": [{"field": "full_name", "title": "name"},
                                   {"field": "value", "format": ".1f"},
                                   {"field": "lower", "format": ".1f"},

@@ -82,6 +82,8 @@ def test_public_pages_show_the_policy_and_reasons(clients):
         "/public/indicators/screening_bowel_60_74?period=2024/25").text
     assert "Compared with national" in latest and 'class="tag tag--worse"' in latest
     assert '"significance":"Worse"' in latest.replace(" ", "")  # the chart's data
+    # and the chart's legend says what the table says (it read "Compared with average")
+    assert '"title":"Comparedwithnational"' in latest.replace(" ", "")
     # The axis titled as on the analysts' pages: the unit apart, no word cut (it read
     # "New cancers per 100,000 registered patients per 100,000 per year").
     assert "Bowel screening coverage, people aged 60-74 (%)" in latest

@@ -228,11 +228,13 @@ def funnel(points: list[dict], limits: list[dict], *, average: float | None,
     return spec
 
 
-def ordered_bar(points: list[dict], *, average: float | None, y_title: str) -> dict:
+def ordered_bar(points: list[dict], *, average: float | None, y_title: str,
+                compared_with: str = "average") -> dict:
     """``charts.bar_with_intervals`` with a sort Vega-Lite can apply across its layers: the
     shared bars and interval rules union their y domains, which only accept a sort by
     min/max/count, so the default "sum" left the bars in alphabetical order."""
-    spec = charts.bar_with_intervals(points, average=average, y_title=y_title)
+    spec = charts.bar_with_intervals(points, average=average, y_title=y_title,
+                                     compared_with=compared_with)
     for layer in spec.get("layer", []):
         sort = layer.get("encoding", {}).get("y", {}).get("sort")
         if isinstance(sort, dict) and "field" in sort:

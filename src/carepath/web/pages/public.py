@@ -287,7 +287,7 @@ def public_indicator(request: Request, indicator_id: str,
         return {
             "title": m["title"], "ind": m, "indicator_id": indicator_id, "rows": rows,
             "period": period, "periods": periods, "policy": policy, "chart_rows": points,
-            "bar": ordered_bar(points, average=national,
+            "bar": ordered_bar(points, average=national, compared_with="national",
                                y_title=axis_title(m["title"], unit))
             if points else None}
 
