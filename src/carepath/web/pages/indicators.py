@@ -45,8 +45,9 @@ DOWNLOAD_COLUMNS = ["indicator_id", "area_code", "area_name", "area_type", "peri
 
 def indicator_or_404(meta: dict, indicator_id: str) -> dict:
     if indicator_id not in meta:
-        raise HTTPException(404, f"There is no indicator {indicator_id!r} in this workspace. "
-                                 "The indicator list shows the ones there are.")
+        raise HTTPException(404, f"There are no values of {indicator_id!r} in this "
+                                 "workspace (no such indicator, or not computed yet). The "
+                                 "indicator list shows the ones there are.")
     return meta[indicator_id]
 
 
