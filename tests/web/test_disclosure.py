@@ -176,6 +176,35 @@ def test_policy_from_workspace_config_and_validation():
         DisclosurePolicy(round_to=0)
 
 
+@pytest.mark.parametrize(("setting", "message"), [
+    ({"suppress_below": "eight"}, "suppress_below: must be a whole number, at least 2"),
+    ({"suppress_below": 1}, "suppress_below: must be a whole number, at least 2, not 1"),
+    ({"suppress_below": True}, "suppress_below: must be a whole number"),
+    ({"round_to": 0}, "round_to: must be a whole number, at least 1"),
+    ({"round_to": 2.5}, "round_to: must be a whole number"),
+    ({"national_exempt": "no"}, "national_exempt: must be true or false"),
+    ({"supress_below": 10}, "unknown setting 'supress_below'"),  # a typo is not ignored
+])
+def test_a_workspace_policy_that_is_not_one_is_refused_saying_where(setting, message):
+    """A threshold of "eight" stopped the export with a traceback; one of 1 published
+    every count."""
+    from carepath.errors import ValidationError
+
+    with pytest.raises(ValidationError, match=message) as refused:
+        DisclosurePolicy.from_config({"disclosure": setting})
+    assert str(refused.value).startswith("carepath.toml [disclosure]")
+
+
+def test_a_workspace_config_that_is_not_toml_is_refused_saying_where(tmp_path):
+    from carepath.errors import WorkspaceError
+    from carepath.workspace import Workspace
+
+    ws = Workspace.init(tmp_path / "ws")
+    ws.config_path.write_text(ws.config_path.read_text() + "\nsuppress_below = 8 x\n")
+    with pytest.raises(WorkspaceError, match=r"carepath.toml: not valid TOML: .*line \d+"):
+        ws.config()
+
+
 def test_rounding_goes_half_up():
     assert [round_count(x, 5) for x in (7.5, 8, 12, 12.5, 13, 22.5)] == [10, 10, 10, 15, 15, 25]
 

@@ -8,9 +8,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from carepath import stats
+from carepath.errors import ValidationError
 
 DEFAULT_SUPPRESS_BELOW = 8
 DEFAULT_ROUND_TO = 5
+# A workspace's threshold can be lowered (some publications suppress 1-4), never to where
+# a count of 1 is published.
+LOWEST_SUPPRESS_BELOW = 2
+CONFIG_SECTION = "carepath.toml [disclosure]"
+SETTINGS = ("suppress_below", "round_to", "national_exempt")
 NATIONAL = "national"
 PRACTICE = "practice"
 GROUP = "group"  # a workspace's own group's area type (carepath.engine.rollup.GROUP)
@@ -93,13 +99,21 @@ class DisclosurePolicy:
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> DisclosurePolicy:
-        """Read the ``[disclosure]`` table of a workspace's carepath.toml."""
-        section = config.get("disclosure", {}) or {}
-        return cls(
-            suppress_below=int(section.get("suppress_below", DEFAULT_SUPPRESS_BELOW)),
-            round_to=int(section.get("round_to", DEFAULT_ROUND_TO)),
-            national_exempt=bool(section.get("national_exempt", True)),
-        )
+        """Read the ``[disclosure]`` table of a workspace's carepath.toml, refusing what
+        is not a setting, or not one's type or range (a threshold of "eight" stopped the
+        export with a traceback, and a threshold of 1 published every count)."""
+        section = config.get("disclosure", {})
+        if not isinstance(section, Mapping):
+            raise ValidationError("must be a table of settings ([disclosure] on its own "
+                                  "line, then name = value lines)", where=CONFIG_SECTION)
+        unknown = sorted(set(section) - set(SETTINGS))
+        if unknown:
+            raise ValidationError(f"unknown setting {unknown[0]!r}; the settings are "
+                                  f"{', '.join(SETTINGS)}", where=CONFIG_SECTION)
+        return cls(suppress_below=_whole(section, "suppress_below", DEFAULT_SUPPRESS_BELOW,
+                                         LOWEST_SUPPRESS_BELOW),
+                   round_to=_whole(section, "round_to", DEFAULT_ROUND_TO, 1),
+                   national_exempt=_yes_no(section, "national_exempt", True))
 
     def describe(self) -> str:
         return (f"Counts from 1 to {self.suppress_below - 1} are suppressed; below "
@@ -107,3 +121,19 @@ class DisclosurePolicy:
                 "percentages are calculated from the rounded counts. A further value is "
                 "suppressed where it would let a suppressed one be worked out, or narrowed "
                 "down, from the totals.")
+
+
+def _whole(section: Mapping[str, Any], name: str, default: int, lowest: int) -> int:
+    value = section.get(name, default)
+    if isinstance(value, bool) or not isinstance(value, int) or value < lowest:
+        raise ValidationError(f"must be a whole number, at least {lowest}, not {value!r}",
+                              where=f"{CONFIG_SECTION} {name}")
+    return value
+
+
+def _yes_no(section: Mapping[str, Any], name: str, default: bool) -> bool:
+    value = section.get(name, default)
+    if not isinstance(value, bool):
+        raise ValidationError(f"must be true or false, not {value!r}",
+                              where=f"{CONFIG_SECTION} {name}")
+    return value

@@ -73,7 +73,11 @@ class Workspace:
         cached = _CONFIGS.get(self.config_path)
         if cached is None or cached[0] != stamp:
             with self.config_path.open("rb") as fh:
-                cached = (stamp, tomllib.load(fh))
+                try:
+                    cached = (stamp, tomllib.load(fh))
+                except tomllib.TOMLDecodeError as exc:  # its message has line and column
+                    raise WorkspaceError(f"not valid TOML: {exc}",
+                                         where=str(self.config_path)) from None
             _CONFIGS[self.config_path] = cached  # one assignment: safe across threads
         return copy.deepcopy(cached[1])
 
