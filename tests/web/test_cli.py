@@ -66,3 +66,12 @@ def test_short_password_and_duplicate_user_are_refused(ws):
 def test_serve_is_registered_with_host_and_port(ws):
     r = CliRunner().invoke(cli_app, ["serve", "--help"])
     assert r.exit_code == 0 and "--port" in r.output and "--host" in r.output
+
+
+def test_serve_refuses_a_disclosure_setting_that_is_not_one_before_it_starts(ws):
+    """Found by the first public visitor otherwise (a code review)."""
+    ws.config_path.write_text(ws.config_path.read_text().replace("suppress_below = 8",
+                                                                 "suppress_below = 1"))
+    r = run(ws, "serve", "--port", "1")  # never listened on: refused before
+    assert r.exit_code != 0
+    assert "carepath.toml [disclosure] suppress_below" in str(r.exception) + r.output

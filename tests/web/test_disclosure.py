@@ -205,6 +205,42 @@ def test_a_workspace_config_that_is_not_toml_is_refused_saying_where(tmp_path):
         ws.config()
 
 
+def test_an_empty_workspace_config_is_refused_not_read_as_the_defaults(tmp_path):
+    """An editor empties carepath.toml before writing it: read then, a threshold of 40 was
+    the default 8 and a public page published counts of 10 (a code review)."""
+    from carepath.errors import WorkspaceError
+    from carepath.workspace import Workspace
+
+    ws = Workspace.init(tmp_path / "ws")
+    ws.config_path.write_text("\n")
+    with pytest.raises(WorkspaceError, match="carepath.toml: is empty"):
+        ws.config()
+    ws.config_path.write_bytes(b'name = "caf\xe9"\n')  # Windows-1252, not UTF-8
+    with pytest.raises(WorkspaceError, match="not UTF-8"):
+        ws.config()
+
+
+def test_one_request_publishes_under_one_reading_of_the_settings():
+    """The policy, the figures' settings and their cache key come from one reading of
+    carepath.toml: read again for the key, a file edited in between cached figures of
+    threshold 8 under threshold 40's key (a code review)."""
+    from types import SimpleNamespace
+
+    from carepath.web.cache import VersionedCache
+    from carepath.web.pages.public import policy_of, publication, publication_key
+
+    readings = iter([{"disclosure": {"suppress_below": 8}},
+                     {"disclosure": {"suppress_below": 40}}])
+    ws = SimpleNamespace(config=lambda: next(readings))
+    request = SimpleNamespace(state=SimpleNamespace(),
+                              app=SimpleNamespace(state=SimpleNamespace(
+                                  ws=ws, cache=VersionedCache())))
+    settings = publication(request)
+    assert settings.policy.suppress_below == 8
+    assert policy_of(request) is settings.policy and publication_key(request) is settings.key
+    assert publication_key(request)[0].suppress_below == 8
+
+
 def test_rounding_goes_half_up():
     assert [round_count(x, 5) for x in (7.5, 8, 12, 12.5, 13, 22.5)] == [10, 10, 10, 15, 15, 25]
 

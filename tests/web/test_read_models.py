@@ -233,3 +233,22 @@ def test_no_poisson_funnel_for_a_sum_over_weighted_events():
     assert queries.funnel_limits(rows, "crude_rate", 8.0, multiplier=1)
     weighted = [dict(r, method=METHOD_WEIGHTED) for r in rows]
     assert queries.funnel_limits(weighted, "crude_rate", 8.0, multiplier=1) == []
+
+
+def test_a_value_built_across_a_clear_is_not_kept(app):
+    """Settings changed while a figure was being worked out (the cache cleared then): the
+    figure is its caller's, not kept for the next (a code review)."""
+    cache = VersionedCache()
+    builds = []
+
+    def build(con):
+        builds.append(1)
+        if len(builds) == 1:
+            cache.clear()
+        return len(builds)
+
+    with app.state.db.cursor() as con:
+        assert cache.get("figures", con, build) == 1
+        assert cache.get("figures", con, build) == 2
+        assert cache.get("figures", con, build) == 2
+

@@ -186,7 +186,7 @@ def export(
     out: Annotated[Path, typer.Option("--out", "-o", help="File to write.")],
     workspace: WorkspaceOption = None,
     fmt: Annotated[str | None, typer.Option(
-        "--format", help="csv, parquet or xlsx (default: the --out file's ending, else csv).")
+        "--format", help="csv, parquet or xlsx (default: the --out file's ending).")
     ] = None,
     public: Annotated[bool, typer.Option(
         help="Apply disclosure control for publication, and record the export as a release "
@@ -201,7 +201,10 @@ def export(
     from carepath.indicators.export import export as run_export
 
     ending = out.suffix.lower().lstrip(".")
-    fmt = fmt or (ending if ending in FORMATS else "csv")
+    if fmt is None and ending not in FORMATS:
+        raise ValidationError(f"end the file name .{', .'.join(FORMATS)}, or say the "
+                              "format with --format", where=str(out))
+    fmt = (fmt or ending).lower()
     ws = open_workspace(workspace)
     done = run_export(ws, out, fmt=fmt, public=public, indicators=indicator,
                       by=f"cli:{getpass.getuser()}")

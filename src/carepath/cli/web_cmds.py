@@ -117,9 +117,11 @@ def serve(workspace: WorkspaceOption = None,
     --preview."""
     import uvicorn
 
+    from carepath.disclosure import DisclosurePolicy
     from carepath.web.app import create_app
 
     ws = open_workspace(workspace)
+    DisclosurePolicy.from_config(ws.config())  # its mistakes said here, not to a visitor
     app = create_app(ws, force_secure=secure, threads=workers_threads, preview=preview)
     console.print(f"Carepath on http://{host}:{port}/  (Ctrl+C to stop)")
     if preview:

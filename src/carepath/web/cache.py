@@ -51,6 +51,7 @@ class VersionedCache:
         # Raised by ``invalidate``: a value built from data read before an invalidation
         # is returned to its caller but not kept.
         self._generation: dict[Any, int] = {}
+        self._epoch = 0  # raised by ``clear``: the same for every key at once
         self._clock = clock
 
     def _current_version(self, con: duckdb.DuckDBPyConnection) -> tuple:
@@ -74,10 +75,10 @@ class VersionedCache:
             if hit is not None and hit[0] == version:
                 return hit[1]
             with self._lock:
-                generation = self._generation.get(key, 0)
+                generation = (self._epoch, self._generation.get(key, 0))
             value = build(con)
             with self._lock:
-                if self._generation.get(key, 0) != generation:
+                if (self._epoch, self._generation.get(key, 0)) != generation:
                     return value
                 self._entries[key] = (version, value)
                 self._entries.move_to_end(key)
@@ -94,7 +95,10 @@ class VersionedCache:
             self._generation[key] = self._generation.get(key, 0) + 1
 
     def clear(self) -> None:
+        """Drop every entry; values being built from before are returned, not kept."""
         with self._lock:
             self._entries.clear()
-            self._building.clear()
+            # a build under way keeps its lock: another wanting its key waits for it
+            self._building = {k: lock for k, lock in self._building.items() if lock.locked()}
             self._version = None
+            self._epoch += 1

@@ -73,11 +73,20 @@ class Workspace:
         cached = _CONFIGS.get(self.config_path)
         if cached is None or cached[0] != stamp:
             with self.config_path.open("rb") as fh:
-                try:
-                    cached = (stamp, tomllib.load(fh))
-                except tomllib.TOMLDecodeError as exc:  # its message has line and column
-                    raise WorkspaceError(f"not valid TOML: {exc}",
-                                         where=str(self.config_path)) from None
+                text = fh.read()
+            # Named without its folder: the web app's error page shows it to anyone.
+            if not text.strip():  # being written (an editor empties it first), or emptied:
+                # its defaults are not what it says once written
+                raise WorkspaceError("is empty: it is being written, or was emptied; "
+                                     "write it in one step (save a copy, then rename it)",
+                                     where=CONFIG_NAME)
+            try:
+                cached = (stamp, tomllib.loads(text.decode("utf-8")))
+            except UnicodeDecodeError:
+                raise WorkspaceError("is not UTF-8 text; save it as UTF-8",
+                                     where=CONFIG_NAME) from None
+            except tomllib.TOMLDecodeError as exc:  # its message has line and column
+                raise WorkspaceError(f"not valid TOML: {exc}", where=CONFIG_NAME) from None
             _CONFIGS[self.config_path] = cached  # one assignment: safe across threads
         return copy.deepcopy(cached[1])
 

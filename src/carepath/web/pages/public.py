@@ -12,6 +12,7 @@ import json
 import threading
 import uuid
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from urllib.parse import quote
 
 import duckdb
@@ -42,24 +43,44 @@ DOWNLOAD_COLUMNS = ["indicator_id", "area_code", "area_name", "area_type", "peri
                     "disclosure"]
 
 
+@dataclass(frozen=True)
+class Publication:
+    """The settings one request publishes under, read once: the policy, the workspace's
+    own groups (their totals decide which further cells are hidden) and the key of both.
+    Read again for the key, a file edited between the two reads cached figures of the old
+    threshold under the new one's key (a code review)."""
+
+    config: dict
+    policy: DisclosurePolicy
+    key: tuple
+
+
+def publication(request: Request) -> Publication:
+    """This request's ``Publication``. When the key changes, the app's cached figures are
+    dropped: figures cached under settings switched back to would not honour what was
+    published under the others meanwhile (a code review)."""
+    found = getattr(request.state, "publication", None)
+    if found is not None:
+        return found
+    config = request.app.state.ws.config()
+    policy = DisclosurePolicy.from_config(config)
+    found = Publication(config, policy,
+                        (policy, json.dumps(config.get("groups"), sort_keys=True, default=str)))
+    state = request.app.state
+    with _SETTINGS:
+        if getattr(state, "publication", found.key) != found.key:
+            state.cache.clear()
+        state.publication = found.key
+    request.state.publication = found
+    return found
+
+
 def policy_of(request: Request) -> DisclosurePolicy:
-    return DisclosurePolicy.from_config(request.app.state.ws.config())
+    return publication(request).policy
 
 
 def publication_key(request: Request) -> tuple:
-    """What shapes the published figures besides the data: the policy and the workspace's
-    own groups (their totals decide which further cells are hidden). When it changes, the
-    app's cached figures are dropped: figures cached under settings switched back to would
-    not honour what was published under the others meanwhile (a code review)."""
-    config = request.app.state.ws.config()
-    key = (DisclosurePolicy.from_config(config),
-           json.dumps(config.get("groups"), sort_keys=True, default=str))
-    state = request.app.state
-    with _SETTINGS:
-        if getattr(state, "publication", key) != key:
-            state.cache.clear()
-        state.publication = key
-    return key
+    return publication(request).key
 
 
 _SETTINGS = threading.Lock()
@@ -72,9 +93,9 @@ def published(request: Request, con: duckdb.DuckDBPyConnection, indicator_id: st
     and the same as among all: a first view of an England indicator of five years took
     11 s, now 2 s), else of all. The containment too is of that period only: the first
     page after new figures on England took 7.3 s with the whole's, 2.5 s with its own."""
-    config = request.app.state.ws.config()
-    policy = DisclosurePolicy.from_config(config)
-    cache, key = request.app.state.cache, publication_key(request)
+    settings = publication(request)
+    config, policy, key = settings.config, settings.policy, settings.key
+    cache = request.app.state.cache
     # Each containment built gets a token, in the key of the figures disclosed with it: the
     # two entries are checked against the data version apart, and figures of new data
     # disclosed with the old data's containment would otherwise stay (a code review).
