@@ -79,6 +79,20 @@ def test_public_api_is_disclosure_controlled_and_keeps_states_apart(clients):
                for r in rows)
 
 
+def test_the_public_api_lists_the_published_indicators_and_their_periods(clients):
+    listed = clients["public"].get("/api/v1/public/indicators")
+    assert listed.status_code == 200
+    by_id = {i["id"]: i for i in listed.json()}
+    bowel = by_id["screening_bowel_60_74"]
+    assert bowel["periods"] == ["2023/24", "2024/25"] and bowel["being_updated"] is False
+    assert bowel["title"] and bowel["domain"]
+    for indicator in by_id.values():  # every period listed is one the values answer for
+        for period in indicator["periods"]:
+            assert clients["public"].get(
+                f"/api/v1/public/indicators/{indicator['id']}/values",
+                params={"period": period}).status_code == 200
+
+
 def test_a_period_without_figures_is_refused_by_the_api_as_by_the_page(clients):
     base = "/public/indicators/screening_bowel_60_74"
     for url in (f"/api/v1{base}/values", f"{base}/download.csv", base):

@@ -50,6 +50,20 @@ class Indicator(BaseModel):
     out_of_date: str | None = None  # why the values are not what a compute would give now
 
 
+class PublicIndicator(BaseModel):
+    """A published indicator: its periods, and whether its figures are being updated (then
+    its values are refused with 409 until they are computed again)."""
+
+    id: str
+    title: str
+    domain: str
+    unit: str
+    higher_is_better: bool | None
+    definition: str
+    periods: list[str]
+    being_updated: bool
+
+
 class Rows(BaseModel):
     """Rows of indicator values (Fingertips-style columns) with ``value_state``:
     published, suppressed or missing - never confused with a zero."""
@@ -159,6 +173,20 @@ def practice_profile(request: Request, code: Code, who: Principal = Depends(requ
     return cached_rows(request, con, ("profile", code), lambda: [
         {k: v for k, v in r.items() if k not in ("pos", "comparators")}
         for r in profile_rows(request, con, code, meta)])
+
+
+@router.get("/public/indicators", response_model=list[PublicIndicator],
+            responses=PUBLIC_RESPONSES)
+def public_indicators(request: Request, con: duckdb.DuckDBPyConnection = Depends(get_con),
+                      meta: dict = Depends(get_meta)) -> list[PublicIndicator]:
+    """Open to everyone: the indicators published, with their periods (a user test found
+    no way to list them but the public page)."""
+    return [PublicIndicator(id=i, title=m["title"], domain=m.get("domain", ""),
+                            unit=m.get("unit") or "", higher_is_better=m.get("higher_is_better"),
+                            definition=m.get("definition") or "",
+                            periods=queries.periods(request.app.state.cache, con, i),
+                            being_updated=bool(m.get("out_of_date")))
+            for i, m in meta.items()]
 
 
 @router.get("/public/indicators/{indicator_id}/values", response_model=Rows,
