@@ -11,6 +11,7 @@ first did not (of the same figures).
 from __future__ import annotations
 
 import io
+import time
 
 import pandas as pd
 import pytest
@@ -277,6 +278,41 @@ def test_a_page_made_while_another_is_recorded_honours_it(fresh, monkeypatch):
 
     assert hidden(shown["old"]), "the first view hid nothing: the test needs it to"
     assert hidden(shown["old"]) <= hidden(shown["new"])
+
+
+def test_first_views_of_other_indicators_do_not_wait_for_each_other(fresh, monkeypatch):
+    """The record of one indicator says nothing of another's figures, so only views of
+    the same indicator wait: one lock held across every first view made the rest wait,
+    unrelated pages too (a code review)."""
+    import threading
+
+    from fastapi.testclient import TestClient
+
+    from carepath.web.app import create_app
+    from carepath.web.pages import public
+
+    first, other = INDICATORS
+    held, go = threading.Event(), threading.Event()
+    record = public._record
+
+    def paused(con, where, *rest):
+        if first in where:  # the first indicator's view holds its lock until told
+            held.set()
+            go.wait(30)
+        return record(con, where, *rest)
+
+    monkeypatch.setattr(public, "_record", paused)
+    with TestClient(create_app(fresh)) as client:
+        slow = threading.Thread(target=client.get, args=(f"/public/indicators/{first}",))
+        slow.start()
+        try:
+            assert held.wait(30)
+            started = time.monotonic()
+            assert client.get(f"/public/indicators/{other}").status_code == 200
+            assert time.monotonic() - started < 20  # not held up by the first
+        finally:
+            go.set()
+            slow.join(30)
 
 
 def test_settings_switched_back_do_not_bring_back_cached_figures(fresh):

@@ -11,7 +11,8 @@ from __future__ import annotations
 import json
 import threading
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from urllib.parse import quote
 
@@ -109,28 +110,42 @@ def published(request: Request, con: duckdb.DuckDBPyConnection, indicator_id: st
         else " (all periods: a download or the API)")
 
     def shown(c: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-        return shown_and_recorded(c, where, lambda said: public_values(
+        return shown_and_recorded(c, where, [indicator_id], lambda said: public_values(
             c, policy, indicator_id, period, config=config, within=within,
             definitions=definitions, said=said), record=not request.app.state.preview)
 
     return cache.get(("published", indicator_id, period, key, token), con, shown)
 
 
-# Held from reading the record to adding to it, by one public output at a time.
-_RECORDING = threading.Lock()
+# Held from reading an indicator's record to adding to it, by one public output at a time:
+# one lock per indicator (the record of one says nothing of another's figures), taken in
+# order by an output of several (the public list), so none waits for another in a circle.
+_LOCKS_GUARD = threading.Lock()
+_RECORDING: dict[str, threading.Lock] = {}
 
 
-def shown_and_recorded(con: duckdb.DuckDBPyConnection, where: str,
+@contextmanager
+def _recording(indicators: Iterable[str]) -> Iterator[None]:
+    with _LOCKS_GUARD:
+        locks = [_RECORDING.setdefault(i, threading.Lock()) for i in sorted(set(indicators))]
+    with ExitStack() as held:
+        for lock in locks:
+            held.enter_context(lock)
+        yield
+
+
+def shown_and_recorded(con: duckdb.DuckDBPyConnection, where: str, indicators: list[str],
                        make: Callable[[list[pd.DataFrame]], pd.DataFrame], *,
                        record: bool = True) -> pd.DataFrame:
-    """The public figures ``make(said)`` works out (honouring the record), recorded as a
-    release before they are shown: a page seen before a change of groups, hierarchy or
-    policy must bind the figures after it as an export does. One at a time, from reading
-    the record to adding to it: a page worked out under old settings while one under new
-    settings was recorded would honour neither's figures the other's, and the two read
-    together would give back what each hid (a code review forced it). ``record`` false:
-    a preview (``carepath serve --preview``), shown but not recorded."""
-    with _RECORDING:
+    """The public figures ``make(said)`` works out of ``indicators`` (honouring the
+    record), recorded as a release before they are shown: a page seen before a change of
+    groups, hierarchy or policy must bind the figures after it as an export does. One at
+    a time for an indicator, from reading its record to adding to it: a page worked out
+    under old settings while one under new settings was recorded would honour neither's
+    figures the other's, and the two read together would give back what each hid (a code
+    review forced it). ``record`` false: a preview (``carepath serve --preview``), shown
+    but not recorded."""
+    with _recording(indicators):
         said: list[pd.DataFrame] = []
         rows = make(said)
         if record:
@@ -192,7 +207,9 @@ def national_headlines(con: duckdb.DuckDBPyConnection, policy: DisclosurePolicy,
     (``national_figures``), recorded as the pages' figures are (unless not ``record``);
     ``leave_out``: indicators whose figures it does not show (out of date), so not
     recorded either."""
-    national = shown_and_recorded(con, "/public", lambda said: national_figures(
+    ids = [r[0] for r in con.execute("SELECT DISTINCT indicator_id FROM indicator_values "
+                                     "WHERE area_type = 'national'").fetchall()]
+    national = shown_and_recorded(con, "/public", ids, lambda said: national_figures(
         con, policy, said, leave_out), record=record)
     return {r["indicator_id"]: {"period": r["period"], "value": r["value"],
                                 "value_state": r["value_state"]}
