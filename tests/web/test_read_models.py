@@ -220,8 +220,12 @@ def test_chart_axis_titles_fit_keep_the_unit_and_cut_at_a_word():
         if "…" in shown:
             kept = shown.split("…")[0]
             assert d.title.startswith(kept) and d.title[len(kept)] in " ,;:("
+            assert kept.count("(") == kept.count(")")  # no aside left open
         else:
             assert shown.startswith(d.title)
+    cut = axis_title("Cancers diagnosed at stage 1 or 2 (of those with a known stage, all "
+                     "ages)", "%")
+    assert cut == "Cancers diagnosed at stage 1 or 2… (%)"  # it read "(of those with a... (%)"
 
 
 def test_no_poisson_funnel_for_a_sum_over_weighted_events():

@@ -200,7 +200,10 @@ def axis_title(title: str, unit: str) -> str:
     suffix = "" if not unit else (f", {unit}" if "(" in unit else f" ({unit})")
     room = AXIS_TITLE_CHARS - len(suffix)
     if len(title) > room:
-        title = title[:room - 1].rsplit(" ", 1)[0].rstrip(",;:(") + "…"
+        kept = title[:room - 1].rsplit(" ", 1)[0]
+        if kept.count("(") > kept.count(")"):  # cut inside an aside: leave it all out
+            kept = kept[:kept.rindex("(")]  # (it read "(of those with a... (%)")
+        title = kept.rstrip(" ,;:(") + "…"
     return title + suffix
 
 
