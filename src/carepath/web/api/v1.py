@@ -40,26 +40,30 @@ class Me(BaseModel):
     scope: list[str]
 
 
-class Indicator(BaseModel):
+class IndicatorFacts(BaseModel):
     id: str
     title: str
     domain: str
     unit: str
     higher_is_better: bool | None
     definition: str
+
+
+def _facts(indicator_id: str, m: dict) -> dict:
+    """``IndicatorFacts``' fields from an indicator's metadata (``get_meta``)."""
+    return {"id": indicator_id, "title": m["title"], "domain": m.get("domain", ""),
+            "unit": m.get("unit") or "", "higher_is_better": m.get("higher_is_better"),
+            "definition": m.get("definition") or ""}
+
+
+class Indicator(IndicatorFacts):
     out_of_date: str | None = None  # why the values are not what a compute would give now
 
 
-class PublicIndicator(BaseModel):
+class PublicIndicator(IndicatorFacts):
     """A published indicator: its periods, and whether its figures are being updated (then
     its values are refused with 409 until they are computed again)."""
 
-    id: str
-    title: str
-    domain: str
-    unit: str
-    higher_is_better: bool | None
-    definition: str
     periods: list[str]
     being_updated: bool
 
@@ -112,9 +116,7 @@ def me(who: Principal = Depends(current_principal)) -> Me:
 @router.get("/indicators", response_model=list[Indicator], responses=RESPONSES)
 def indicators(who: Principal = Depends(require_user),
                meta: dict = Depends(get_meta)) -> list[Indicator]:
-    return [Indicator(id=i, title=m["title"], domain=m.get("domain", ""),
-                      unit=m.get("unit") or "", higher_is_better=m.get("higher_is_better"),
-                      definition=m.get("definition") or "",
+    return [Indicator(**_facts(i, m),
                       out_of_date=m["out_of_date"].reason if m.get("out_of_date") else None)
             for i, m in meta.items()]
 
@@ -181,9 +183,7 @@ def public_indicators(request: Request, con: duckdb.DuckDBPyConnection = Depends
                       meta: dict = Depends(get_meta)) -> list[PublicIndicator]:
     """Open to everyone: the indicators published, with their periods (a user test found
     no way to list them but the public page)."""
-    return [PublicIndicator(id=i, title=m["title"], domain=m.get("domain", ""),
-                            unit=m.get("unit") or "", higher_is_better=m.get("higher_is_better"),
-                            definition=m.get("definition") or "",
+    return [PublicIndicator(**_facts(i, m),
                             periods=queries.periods(request.app.state.cache, con, i),
                             being_updated=bool(m.get("out_of_date")))
             for i, m in meta.items()]

@@ -201,15 +201,14 @@ def public_values(con: duckdb.DuckDBPyConnection, policy: DisclosurePolicy, indi
 
 
 def national_headlines(con: duckdb.DuckDBPyConnection, policy: DisclosurePolicy,
-                       leave_out: Iterable[str] = (), *, record: bool = True
-                       ) -> dict[str, dict]:
+                       indicators: list[str], leave_out: Iterable[str] = (), *,
+                       record: bool = True) -> dict[str, dict]:
     """Each indicator's latest national figure as the public list shows it
     (``national_figures``), recorded as the pages' figures are (unless not ``record``);
-    ``leave_out``: indicators whose figures it does not show (out of date), so not
-    recorded either."""
-    ids = [r[0] for r in con.execute("SELECT DISTINCT indicator_id FROM indicator_values "
-                                     "WHERE area_type = 'national'").fetchall()]
-    national = shown_and_recorded(con, "/public", ids, lambda said: national_figures(
+    ``indicators``: every indicator with values (each one's record is held meanwhile);
+    ``leave_out``: those whose figures it does not show (out of date), so not recorded
+    either."""
+    national = shown_and_recorded(con, "/public", indicators, lambda said: national_figures(
         con, policy, said, leave_out), record=record)
     return {r["indicator_id"]: {"period": r["period"], "value": r["value"],
                                 "value_state": r["value_state"]}
@@ -279,7 +278,7 @@ def public_home(request: Request, con: duckdb.DuckDBPyConnection = Depends(get_c
     stale = tuple(sorted(i for i, m in meta.items() if m.get("out_of_date")))
     facts = request.app.state.cache.get(("public headlines", publication_key(request), stale),
                                         con, lambda c: national_headlines(
-                                            c, policy, stale,
+                                            c, policy, list(meta), stale,
                                             record=not request.app.state.preview))
     groups: dict[str, list[dict]] = {}
     for ind_id, m in meta.items():
