@@ -21,7 +21,7 @@ from carepath.cli import app
 from carepath.disclosure import SUPPRESSED, DisclosurePolicy, apply_disclosure, releases
 from carepath.engine.containment import disclosed
 from carepath.engine.run import compute
-from carepath.indicators.export import export, read_values
+from carepath.indicators.export import AREA_TYPES, export, read_values
 from carepath.indicators.library import builtin
 from carepath.web.pages.public import public_values
 
@@ -160,6 +160,15 @@ def test_the_public_pages_hide_what_an_export_hid(fresh, tmp_path):
     assert at_public_levels - _hidden(alone)
 
 
+def _suppressed(download: str) -> pd.DataFrame:
+    """The rows a public download hid: area type (as coded) and area code."""
+    frame = pd.read_csv(io.StringIO(download), dtype=str)
+    hidden = frame[frame.value_state == SUPPRESSED]
+    codes = {name: code for code, name in AREA_TYPES.items()}
+    return pd.DataFrame({"area_type": hidden["Area Type"].map(codes),
+                         "area_code": hidden["Area Code"]})
+
+
 def _page(ws, indicator: str, period: str) -> tuple[set[tuple], int]:
     """Show a public page on a server just started (its caches empty); the cells it hid,
     and the releases recorded after."""
@@ -172,9 +181,8 @@ def _page(ws, indicator: str, period: str) -> tuple[set[tuple], int]:
         assert page.status_code == 200, page.text
         download = client.get(f"/public/indicators/{indicator}/download.csv",
                               params={"period": period})
-    shown = pd.read_csv(io.StringIO(download.text), dtype=str)
     hidden = {(indicator, period, r.area_type, r.area_code, "all", "all")
-              for r in shown.itertuples() if r.value_state == SUPPRESSED}
+              for r in _suppressed(download.text).itertuples()}
     with ws.connect(read_only=True) as con:
         return hidden, len(releases.releases(con))
 
@@ -273,8 +281,7 @@ def test_a_page_made_while_another_is_recorded_honours_it(fresh, monkeypatch):
         second.join(30)
 
     def hidden(text: str) -> set[str]:
-        frame = pd.read_csv(io.StringIO(text), dtype=str)
-        return set(frame.loc[frame.value_state == SUPPRESSED, "area_code"])
+        return set(_suppressed(text)["area_code"])
 
     assert hidden(shown["old"]), "the first view hid nothing: the test needs it to"
     assert hidden(shown["old"]) <= hidden(shown["new"])
@@ -329,8 +336,7 @@ def test_settings_switched_back_do_not_bring_back_cached_figures(fresh):
     url = f"/public/indicators/{indicator}/download.csv"
 
     def hidden(client) -> set[str]:
-        frame = pd.read_csv(io.StringIO(client.get(url).text), dtype=str)
-        return set(frame.loc[frame.value_state == SUPPRESSED, "area_code"])
+        return set(_suppressed(client.get(url).text)["area_code"])
 
     with TestClient(create_app(fresh)) as client:
         before = hidden(client)

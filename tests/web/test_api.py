@@ -4,6 +4,8 @@ never a server error; and the public endpoint passes through disclosure control.
 
 from __future__ import annotations
 
+import csv
+import io
 from urllib.parse import quote
 
 from hypothesis import HealthCheck, given, settings
@@ -104,12 +106,14 @@ def test_a_period_without_figures_is_refused_by_the_api_as_by_the_page(clients):
 
 
 def test_public_download_keeps_the_three_states_and_the_reason(clients):
-    csv = clients["public"].get("/public/indicators/screening_bowel_60_74/download.csv").text
-    lines = {tuple(line.split(",")[1:2] + line.split(",")[4:5]): line
-             for line in csv.splitlines()[1:]}
-    assert ",suppressed," in lines[("L2", "2023/24")]
-    assert ",published," in lines[("L1", "2024/25")] and ",0," in lines[("L1", "2024/25")]
-    assert ",missing," in lines[("I1", "2024/25")]
+    text = clients["public"].get("/public/indicators/screening_bowel_60_74/download.csv").text
+    rows = {(r["Area Code"], r["Time period"]): r for r in csv.DictReader(io.StringIO(text))}
+    hidden = rows[("L2", "2023/24")]
+    assert hidden["value_state"] == "suppressed" and hidden["Count"] == ""
+    assert hidden["Value note"] and hidden["disclosure"]  # the reason, on the row
+    zero = rows[("L1", "2024/25")]
+    assert zero["value_state"] == "published" and zero["Count"] == "0"  # not 0.0
+    assert rows[("I1", "2024/25")]["value_state"] == "missing"
 
 
 def test_cached_api_rows_never_cross_scopes(clients):

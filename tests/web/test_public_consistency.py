@@ -8,16 +8,21 @@ containment), while ``export --public`` ran it on all rows. Both now go through
 
 from __future__ import annotations
 
+import io
+import shutil
+
 import pandas as pd
 import pytest
+from fastapi.testclient import TestClient
 
 from carepath.disclosure import DisclosurePolicy
 from carepath.engine.containment import disclosed, workspace_containment
 from carepath.engine.freshness import practice_groups
 from carepath.engine.run import compute
-from carepath.indicators.export import read_values
+from carepath.indicators.export import export, read_values
 from carepath.indicators.library import builtin
 from carepath.web.pages.public import PUBLIC_AREA_TYPES, public_values
+from carepath.workspace import Workspace
 
 INDICATORS = ("emergency_presentation_pct", "deaths_usual_residence")
 COMPARED = ["value_state", "numerator", "denominator", "value"]
@@ -129,3 +134,34 @@ def test_an_indicator_without_its_definition_publishes_no_judgement():
     out = judged_on_published(rows, {})
     assert out.loc[0, ["compared_to_national", "compared_to_parent", "quantile",
                        "trend"]].isna().all()
+
+
+def _csv(text: str) -> pd.DataFrame:
+    return pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
+
+
+@pytest.mark.slow
+def test_a_pages_download_is_the_public_exports_rows_in_its_layout(county, tmp_path):
+    """One tool reads both: a public page's download has the columns of `export --public`
+    (Fingertips' layout; it had 12 of its own) and, row for row, the export's figures."""
+    from carepath.web.app import create_app
+
+    ws = Workspace.open(shutil.copytree(county.path, tmp_path / "ws"))
+    indicator = INDICATORS[0]
+    export(ws, tmp_path / "out.csv", fmt="csv", public=True, indicators=[indicator])
+    exported = _csv((tmp_path / "out.csv").read_text())
+    keys = ["Area Type", "Area Code", "Time period", "Sex", "Age", "Category Type", "Category"]
+    latest = sorted(exported["Time period"].unique())[-1]
+    with TestClient(create_app(ws)) as client:
+        for query in ("", f"?period={latest}"):
+            got = client.get(f"/public/indicators/{indicator}/download.csv{query}")
+            assert got.status_code == 200, got.text
+            page = _csv(got.text).sort_values(keys).reset_index(drop=True)
+            assert list(page.columns) == list(exported.columns)
+            same = exported.merge(page[keys], on=keys).sort_values(keys).reset_index(drop=True)
+            assert len(same) == len(page) > 0
+            assert (page["Area Type"] != "Practice").all()
+            if query:  # one period's rows have no trend: it needs the periods before
+                assert (page["Recent Trend"] == "").all() and same["Recent Trend"].any()
+                page, same = (f.drop(columns="Recent Trend") for f in (page, same))
+            pd.testing.assert_frame_equal(page, same)

@@ -22,6 +22,7 @@ from carepath.errors import ValidationError
 from carepath.indicators.definition import Definition, Population
 from carepath.indicators.library import read_library
 from carepath.model.codes import AREA_TYPE_NAMES
+from carepath.model.schema import INDICATOR_VALUES
 from carepath.safe_export import check_output_path, write_table
 from carepath.workspace import Workspace
 
@@ -77,14 +78,17 @@ def _goal(defn: Definition | None, value: object) -> str | None:
     return f"{'Meets' if met else 'Does not meet'} {target.label} ({target.value:g})"
 
 
-def fingertips_frame(values: pd.DataFrame, definitions: dict[str, Definition]) -> pd.DataFrame:
+def fingertips_frame(values: pd.DataFrame, definitions: dict[str, Definition],
+                     parent_names: dict[str, str] | None = None) -> pd.DataFrame:
     """``indicator_values`` rows in the columns of a Fingertips data export, then the
-    columns Fingertips has no name for (provenance, value_state ...)."""
+    columns Fingertips has no name for (provenance, value_state ...). A parent is named as
+    its own row names it, else from ``parent_names`` (rows of a few levels only)."""
     out = values.rename(columns=RENAMED)
     defn = out["Indicator ID"].map(definitions.get)
     out["Indicator Name"] = [d.title if d is not None else i
                              for d, i in zip(defn, out["Indicator ID"], strict=True)]
-    names = dict(zip(values["area_code"], values["area_name"], strict=True))
+    names = {**(parent_names or {}),
+             **dict(zip(values["area_code"], values["area_name"], strict=True))}
     out["Parent Name"] = values["parent_code"].map(names)
     out["Area Type"] = values["area_type"].map(lambda t: AREA_TYPES.get(t, _words(t)))
     breakdown, category = values["breakdown"], values["category"]
@@ -97,6 +101,8 @@ def fingertips_frame(values: pd.DataFrame, definitions: dict[str, Definition]) -
     out["Recent Trend"] = values["trend"].map(_words)
     out["Compared to England value or percentiles"] = values["compared_to_national"].map(_words)
     out[PARENT_COMPARED] = values["compared_to_parent"].map(_words)
+    for count in ("Count", "Denominator"):
+        out[count] = whole_numbers(out[count])
     out["Time period Sortable"] = pd.to_datetime(values["period_start"]).dt.strftime(
         "%Y%m%d").astype("Int64")
     # Fingertips' flag for data changed in its latest release. Carepath's values carry their
@@ -106,8 +112,21 @@ def fingertips_frame(values: pd.DataFrame, definitions: dict[str, Definition]) -
     out["Compared to goal"] = [_goal(d, v) for d, v in zip(defn, out["Value"], strict=True)]
     used = set(RENAMED) | {"area_type", "breakdown", "category", "trend",
                            "compared_to_national", "compared_to_parent"}
-    rest = [c for c in values.columns if c not in used]
+    # In the table's order whatever the order read in: a page's download and the export
+    # have the same layout.
+    order = {c: i for i, c in enumerate(INDICATOR_VALUES.column_names)}
+    rest = sorted((c for c in values.columns if c not in used),
+                  key=lambda c: order.get(c, len(order)))
     return out[list(FINGERTIPS_COLUMNS) + rest]
+
+
+def whole_numbers(column: pd.Series) -> pd.Series:
+    """Counts that are all whole are written as such (1855, not 1855.0; Fingertips' own
+    files do); blanks stay blank. A column holding any fraction is left as it is."""
+    values = pd.to_numeric(column, errors="coerce")
+    if not ((values.dropna() % 1) == 0).all():
+        return column
+    return values.round().astype("Int64")
 
 
 def read_values(ws: Workspace, indicators: list[str] | None = None) -> pd.DataFrame:
@@ -122,11 +141,12 @@ def read_values(ws: Workspace, indicators: list[str] | None = None) -> pd.DataFr
 
 
 def prepare(values: pd.DataFrame, definitions: dict[str, Definition], *,
-            public: bool = False) -> pd.DataFrame:
+            public: bool = False, parent_names: dict[str, str] | None = None
+            ) -> pd.DataFrame:
     """Fingertips' columns (public values have been through the disclosure policy)."""
     if public:
         values = values.drop(columns=[c for c in ANALYST_ONLY if c in values.columns])
-    return fingertips_frame(values, definitions)
+    return fingertips_frame(values, definitions, parent_names)
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from carepath.disclosure import SUPPRESSED, DisclosurePolicy, Within, apply_disclosure, releases
 from carepath.engine.containment import disclosed, workspace_containment
 from carepath.engine.freshness import practice_groups
+from carepath.indicators import export
 from carepath.indicators.definition import Definition
 from carepath.web import queries
 from carepath.web.db import get_con
@@ -39,9 +40,10 @@ PUBLIC_COLUMNS = ["indicator_id", "area_code", "area_name", "area_type", "parent
                   "period", "breakdown", "category", "numerator", "denominator", "value",
                   "lower95", "upper95", "lower998", "upper998", "statistic", "method",
                   "compared_to_national", "value_state", "value_note"]  # method: see disclosure
-DOWNLOAD_COLUMNS = ["indicator_id", "area_code", "area_name", "area_type", "period",
-                    "numerator", "denominator", "value", "lower95", "upper95", "value_state",
-                    "disclosure"]
+# Further columns of a public indicator's rows: the judgements made again on the published
+# figures (the export's too) and what the download's Fingertips layout is made from.
+PUBLISHED_ALSO = ["compared_to_parent", "quantile", "trend", "indicator_version",
+                  "carepath_version", "period_start", "period_end"]
 
 
 @dataclass(frozen=True)
@@ -188,13 +190,13 @@ def public_values(con: duckdb.DuckDBPyConnection, policy: DisclosurePolicy, indi
     if period:  # no group spans two periods: one period's choices are its own
         where.append("period = ?")
         params.append(period)
-    raw = con.execute(f"SELECT {', '.join(PUBLIC_COLUMNS)}, period_start, period_end "
+    raw = con.execute(f"SELECT {', '.join(PUBLIC_COLUMNS + PUBLISHED_ALSO)} "
                       "FROM indicator_values "
                       f"WHERE {' AND '.join(where)}", params).df()
-    out = disclosed(con, raw.drop(columns="period_end"), policy, config or {},
-                    definitions or {}, within, said=said)  # period_start stays: trends
+    # Judged again on these rows: a trend needs its periods, so one period's has none.
+    out = disclosed(con, raw, policy, config or {}, definitions or {}, within, said=said)
     out = out[out.area_type.isin(PUBLIC_AREA_TYPES) & (out.breakdown == "all")]
-    out = out[[*PUBLIC_COLUMNS, "disclosure"]]
+    out = out[[*PUBLIC_COLUMNS, *PUBLISHED_ALSO, "disclosure"]]
     order = {t: i for i, t in enumerate(PUBLIC_AREA_TYPES)}
     return out.sort_values(["area_type", "area_name"], key=lambda s: s.map(order)
                            if s.name == "area_type" else s.fillna(""))
@@ -342,15 +344,21 @@ def public_download(request: Request, indicator_id: str, fmt: str,
         raise HTTPException(404, "Downloads come as csv or xlsx.")
     refuse_out_of_date(_indicator_or_404(meta, indicator_id))
     period_or_404(request, con, indicator_id, period)
-    frame = whole_counts(published(request, con, indicator_id, period))
-    return table_response(frame[DOWNLOAD_COLUMNS], fmt, f"{indicator_id}_public.{fmt}")
+    frame = published(request, con, indicator_id, period)
+    # The layout of `export --public` (Fingertips'), so one tool reads both.
+    table = export.prepare(frame, getattr(request.app.state, "definitions", None) or {},
+                           public=True, parent_names=_parent_names(con, indicator_id, frame))
+    return table_response(table, fmt, f"{indicator_id}_public.{fmt}")
 
 
-def whole_counts(frame: pd.DataFrame) -> pd.DataFrame:
-    """Counts that are whole numbers are written as such (40, not 40.0); blanks stay blank."""
-    out = frame.copy()
-    for col in ("numerator", "denominator"):
-        values = pd.to_numeric(out[col], errors="coerce")
-        if ((values.dropna() % 1) == 0).all():
-            out[col] = values.round().astype("Int64")
-    return out
+def _parent_names(con: duckdb.DuckDBPyConnection, indicator_id: str, frame: pd.DataFrame
+                  ) -> dict[str, str]:
+    """Names of parents the public levels leave out (a region above the alliance), as the
+    export, which has their rows, names them."""
+    codes = sorted(set(frame["parent_code"].dropna()) - set(frame["area_code"]))
+    if not codes:
+        return {}
+    return dict(con.execute(
+        "SELECT area_code, any_value(area_name) FROM indicator_values WHERE indicator_id = ? "
+        f"AND area_code IN ({', '.join('?' * len(codes))}) GROUP BY 1",
+        [indicator_id, *codes]).fetchall())
