@@ -132,7 +132,7 @@ def test_provenance_on_every_row(small_ws):
 
 
 @pytest.mark.parametrize("change", ["load organisations", "load org_hierarchy", "add a group",
-                                    "name national"])
+                                    "name national", "list a partial area"])
 def test_new_areas_or_their_settings_recompute_without_force(small_ws, change):
     """Renamed areas, a practice moved, a new group of practices, the national name: each
     shows in the values, so none may leave them 'unchanged'."""
@@ -143,11 +143,12 @@ def test_new_areas_or_their_settings_recompute_without_force(small_ws, change):
             con.execute("INSERT INTO load_log VALUES ('load-2', ?, 'f.csv', NULL, 1, 1, 0, "
                         "'test', TIMESTAMP '2024-07-01 00:00:00')", [table])
     else:
-        setting = ('\n[groups.G1]\nname = "Coastal"\npractices = ["P1"]\n'
-                   if change == "add a group" else 'national_name = "Wessex"\n')
+        setting = {"add a group": '\n[groups.G1]\nname = "Coastal"\npractices = ["P1"]\n',
+                   "name national": 'national_name = "Wessex"\n',
+                   "list a partial area": 'partial_areas = ["I1"]\n'}[change]
         text = small_ws.config_path.read_text()
-        small_ws.config_path.write_text(setting + text if "national" in change
-                                        else text + setting)
+        small_ws.config_path.write_text(text + setting if "group" in change
+                                        else setting + text)
     assert run(small_ws, "early_stage_known")["early_stage_known"].status == "computed"
     assert run(small_ws, "early_stage_known")["early_stage_known"].status == "unchanged"
 
@@ -311,6 +312,22 @@ def test_the_workspace_total_is_not_called_england_unless_the_workspace_says_so(
     with pytest.raises(CarepathError, match="national_name") as info:
         compute(small_ws, [builtin()["early_stage_known"]], force=True)
     assert "carepath.toml" in str(info.value)
+
+
+def test_an_area_the_workspace_holds_only_part_of_is_named_so(small_ws):
+    """A county's region summed over the county's practices alone read as the whole
+    region's figure ("Y58 South West" beside the county's total, a user test)."""
+    config = small_ws.config_path.read_text()
+    small_ws.config_path.write_text('partial_areas = ["I1"]\n' + config)
+    run(small_ws, "early_stage_known")
+    names = {k: v.area_name for k, v in values(small_ws, "early_stage_known").items()}
+    assert names[("I1", "all")] == "Wessex ICB (this workspace's practices only)"
+    assert names[("L1", "all")] == "North"  # the areas it holds all of keep their names
+    for bad, said in (('["I9"]', "'I9': no such area"), ('"I1"', "must be a list")):
+        small_ws.config_path.write_text(f"partial_areas = {bad}\n" + config)
+        with pytest.raises(CarepathError, match="partial_areas") as info:
+            compute(small_ws, [builtin()["early_stage_known"]], force=True)
+        assert said in str(info.value) and "carepath.toml" in str(info.value)
 
 
 def test_no_data_says_why_when_no_period_has_its_follow_up(small_ws):

@@ -212,7 +212,8 @@ def test_out_of_date_says_whether_settings_or_carepath_changed(exported_ws, monk
             return freshness.out_of_date(con, builtin(), config)["early_stage_known"].reason
 
     config = exported_ws.config()
-    assert "groups of practices or national name" in reason({**config, "national_name": "X"})
+    assert "groups of practices, national name or partial areas" in reason(
+        {**config, "national_name": "X"})
     monkeypatch.setattr(freshness, "ENGINE_REVISION", "later")
     assert reason(config) == "Carepath's way of computing values changed since"
 

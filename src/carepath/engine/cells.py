@@ -16,7 +16,7 @@ import pyarrow as pa
 
 from carepath.engine import compile as cp
 from carepath.engine import rollup
-from carepath.engine.freshness import national_name, practice_groups, settings_fingerprint
+from carepath.engine.freshness import area_names, practice_groups, settings_fingerprint
 from carepath.indicators.definition import STANDARDISED_STATISTICS as STANDARDISED
 from carepath.indicators.definition import Count, Definition, Population
 from carepath.indicators.periods import periods_between
@@ -65,12 +65,8 @@ def read_hierarchy(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
 
 def context(con: duckdb.DuckDBPyConnection, source: cp.Source, config: dict) -> Context:
     hierarchy = read_hierarchy(con)
-    names = dict(con.execute("SELECT org_code, arg_max(name, valid_from) FROM organisations "
-                             "GROUP BY 1").fetchall())
-    names[rollup.NATIONAL] = national_name(config)
+    names = area_names(con, config)
     loads = data_loads(con)
-    for code, spec in (config.get("groups") or {}).items():
-        names[str(code)] = spec.get("name", str(code)) if isinstance(spec, dict) else str(code)
     return Context(source, hierarchy, names, loads, practice_groups(config),
                    settings=settings_fingerprint(config), empty_tables=empty_tables(con))
 

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from carepath import __version__
+from carepath.engine.rollup import NATIONAL
 from carepath.errors import CarepathError
 from carepath.indicators.definition import Definition
 from carepath.model.schema import TABLES_BY_NAME
@@ -37,6 +38,41 @@ def national_name(config: dict) -> str:
         raise CarepathError("national_name must be a non-empty text",
                             where="carepath.toml: national_name")
     return name.strip()
+
+
+# Said after the name of an area the workspace holds only some practices of.
+PARTIAL_NAME = "{name} (this workspace's practices only)"
+
+
+def partial_areas(config: dict) -> tuple[str, ...]:
+    """Areas the workspace holds only some practices of (``partial_areas`` in
+    carepath.toml): a county's region. Their figures are the county's part of the area,
+    so they are named as such; under the area's own name they read as the whole area's."""
+    codes = config.get("partial_areas", [])
+    if not isinstance(codes, list) or not all(isinstance(c, str) and c.strip()
+                                              for c in codes):
+        raise CarepathError(f"must be a list of area codes, such as [\"Y58\"], not {codes!r}",
+                            where="carepath.toml: partial_areas")
+    return tuple(sorted({c.strip() for c in codes}))
+
+
+def area_names(con, config: dict) -> dict[str, str]:
+    """Every area's name as the values carry it: its latest name in ``organisations``, a
+    group's from carepath.toml, national's (``national_name``), and an area the workspace
+    holds only part of said to be so. An area listed as partial that the workspace has
+    never heard of is refused (a typo would leave the whole area's name standing)."""
+    names = dict(con.execute("SELECT org_code, arg_max(name, valid_from) FROM organisations "
+                             "GROUP BY 1").fetchall())
+    names[NATIONAL] = national_name(config)
+    for code, spec in (config.get("groups") or {}).items():
+        names[str(code)] = spec.get("name", str(code)) if isinstance(spec, dict) else str(code)
+    unknown = [c for c in partial_areas(config) if c not in names]
+    if unknown:
+        raise CarepathError(f"{', '.join(map(repr, unknown))}: no such area in the "
+                            "workspace's organisations", where="carepath.toml: partial_areas")
+    for code in partial_areas(config):
+        names[code] = PARTIAL_NAME.format(name=names[code])
+    return names
 
 
 def practice_groups(config: dict) -> pd.DataFrame:
@@ -66,9 +102,11 @@ ENGINE_REVISION = "2026-12-06.2"
 
 def settings_fingerprint(config: dict) -> str:
     """A fingerprint of the carepath.toml settings that shape every indicator's areas
-    (groups of practices and the national name) and of the engine's revision. Kept with
+    (groups of practices, the national name, the partial areas) and of the engine's revision. Kept with
     the values' loads, so changing either recomputes the values without --force."""
     shaping = {"groups": config.get("groups") or {}, "national_name": national_name(config)}
+    if partial_areas(config):  # only when set: values computed before it stay current
+        shaping["partial_areas"] = list(partial_areas(config))
     digest = hashlib.sha256(json.dumps(shaping, sort_keys=True, default=str).encode())
     # Two tokens, so an out-of-date value can say which of the two changed.
     return (f"{SETTINGS_PREFIX}{digest.hexdigest()[:SETTINGS_HEX_CHARS]};"
@@ -167,7 +205,8 @@ def _what_changed(stored: str, current: str, loads: pd.DataFrame) -> str:
     if any(i.startswith(ENGINE_PREFIX) for i in new & changed):
         return "Carepath's way of computing values changed since"
     if any(i.startswith(SETTINGS_PREFIX) for i in changed):
-        return "the workspace's groups of practices or national name changed since"
+        return ("the workspace's groups of practices, national name or partial areas "
+                "changed since")
     tables = sorted(set(loads[loads.load_id.isin(new - old)].table_name))
     return f"data loaded since into {', '.join(tables)}" if tables else \
         "data they were computed from was replaced since"

@@ -32,7 +32,12 @@ from carepath.synth.context import Chunk, People, Window
 from carepath.synth.coproduction import coproduction_rows, deprivation_rows
 from carepath.synth.eol import simulate_eol
 from carepath.synth.experience import services, surveys
-from carepath.synth.geography import SCALES, build_geography, organisation_rows
+from carepath.synth.geography import (
+    COUNTY_PARTIAL_AREAS,
+    SCALES,
+    build_geography,
+    organisation_rows,
+)
 from carepath.synth.planted import MANIFEST_NAME, plant
 from carepath.synth.writer import TableWriter
 from carepath.workspace.workspace import Workspace
@@ -87,8 +92,10 @@ def synthesise(directory: Path, options: SynthOptions,
     try:
         # The England scale covers every practice, so its total is England; a county's
         # total is only the county's.
+        england = options.scale == "england"
         ws = Workspace.init(tmp / "ws", name=directory.name,
-                            national_name="England" if options.scale == "england" else None)
+                            national_name="England" if england else None,
+                            partial_areas=() if england else COUNTY_PARTIAL_AREAS)
         rows, manifest, seconds = fill(ws, options, progress)
         (ws.path / MANIFEST_NAME).write_text(json.dumps(manifest, indent=2) + "\n")
         if directory.exists():

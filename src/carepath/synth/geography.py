@@ -153,6 +153,12 @@ def _split(rng: np.random.Generator, n: int, groups: int) -> np.ndarray:
     return np.repeat(np.arange(groups), counts)
 
 
+# The county is one of the South West region's: the region's figures in its workspace are
+# the county's part of it (carepath.toml's partial_areas).
+COUNTY_REGION = ("Y58", "South West")
+COUNTY_PARTIAL_AREAS = (COUNTY_REGION[0],)
+
+
 def _county(rng: np.random.Generator) -> Geography:
     sub_icbs = [(f"WX{i + 1}", f"NHS Wessex ICB - {name}") for i, (name, _) in
                 enumerate(COUNTY_SUB_ICBS)]
@@ -186,7 +192,7 @@ def _county(rng: np.random.Generator) -> Geography:
     return Geography(
         scale="county", practices=practices, pcns=pcns, localities=localities,
         sub_icbs=sub_icbs, icbs=[("QWX", "NHS Wessex Integrated Care Board")],
-        alliances=[("WXCA", "Wessex Cancer Alliance")], regions=[("Y58", "South West")],
+        alliances=[("WXCA", "Wessex Cancer Alliance")], regions=[COUNTY_REGION],
         trusts=list(COUNTY_TRUSTS), icb_region=[0], icb_alliance=[0],
         hospices=[("NWX01", "Egdon Heath Hospice")],
         community=[("RWZ", "Wessex Community Health NHS Trust")],

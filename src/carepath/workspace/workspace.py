@@ -8,7 +8,7 @@ import secrets
 import shutil
 import tempfile
 import tomllib
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
@@ -93,7 +93,8 @@ class Workspace:
     # ----- create and open ----------------------------------------------------------------
     @classmethod
     def init(cls, directory: Path, *, name: str | None = None,
-             national_name: str | None = None) -> Workspace:
+             national_name: str | None = None,
+             partial_areas: Sequence[str] = ()) -> Workspace:
         """Create a workspace. Built in a temporary sibling and renamed into place, so a
         failure leaves nothing half-made."""
         directory = Path(directory)
@@ -106,7 +107,7 @@ class Workspace:
         directory.parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=f".{directory.name}-", dir=directory.parent))
         try:
-            cls._populate(tmp, name or directory.name, national_name)
+            cls._populate(tmp, name or directory.name, national_name, partial_areas)
             if directory.exists():
                 directory.rmdir()
             tmp.rename(directory)
@@ -116,13 +117,19 @@ class Workspace:
         return cls(directory)
 
     @staticmethod
-    def _populate(root: Path, name: str, national_name: str | None) -> None:
+    def _populate(root: Path, name: str, national_name: str | None,
+                  partial_areas: Sequence[str] = ()) -> None:
         for sub in DEFINITION_DIRS:
             (root / sub).mkdir()
         created = datetime.now().isoformat(timespec="seconds")
         national = (f'national_name = "{_toml_escape(national_name)}"\n' if national_name
                     else '# What the whole workspace is called ("All areas in the workspace" '
                          'unless set):\n# national_name = "England"\n')
+        listed = ", ".join(f'"{_toml_escape(c)}"' for c in partial_areas)
+        national += ("# Areas this workspace holds only some practices of (a county's region): "
+                     "their\n# figures are named as this workspace's part of them.\n"
+                     + (f"partial_areas = [{listed}]\n" if partial_areas
+                        else '# partial_areas = ["Y58"]\n'))
         (root / CONFIG_NAME).write_text(
             f'# Carepath workspace\nname = "{_toml_escape(name)}"\ncreated = "{created}"\n'
             f'created_by_version = "{__version__}"\n{national}\n[disclosure]\n'
