@@ -77,6 +77,27 @@ def _write(tmp_path, change, name="early_stage_known"):
     (lambda d: d.update(version=1.10), "version", "quote it, version: '1.10'"),
     (lambda d: d.update(targets=[{"value": float("nan"), "label": "x"}]), "targets.0.value",
      "finite number"),
+    # From a bad-input hunt: each passed `check`, then failed in compute or was ignored.
+    (lambda d: d.update(follow_up_days=3_000_000), "follow_up_days", "less than or equal to 36525"),
+    (lambda d: d.update(multiplier=float("inf")), "multiplier", "finite number"),
+    (lambda d: d.update(multiplier=True), "multiplier", "valid number.*got True"),
+    (lambda d: d.update(multiplier="100"), "multiplier", "valid number.*got '100'"),
+    (lambda d: d.update(follow_up_days="365"), "follow_up_days", "valid integer"),
+    (lambda d: d.update(confidence=[0.95, 0.998, 0.95]), "confidence", "lists both"),
+    (lambda d: d.update(disclosure={"min_denominator": float("inf")}),
+     "disclosure.min_denominator", "finite number"),
+    (lambda d: d["governance"].update(reviewed=0), "governance.reviewed",
+     "YYYY-MM-DD, not as the number 0"),
+    (lambda d: d.update(version=""), "version", "should match pattern"),
+    (lambda d: d["numerator"].update(where=""), "numerator.where", "should match pattern"),
+    (lambda d: d.update(attribution="provider", attribution_column="age_at_diagnosis"),
+     "attribution_column", "holds int, not an organisation code"),
+    (lambda d: d["numerator"].update(until="diagnosis_date"), "numerator.until",
+     "until is for mode as_at_end"),
+    (lambda d: d["numerator"].update(value="mean:age_at_diagnosis"), "numerator.value",
+     "is for statistic mean's numerator"),
+    (lambda d: d["numerator"].update(table="indicator_values"), "numerator.table",
+     "one of Carepath's own tables, not data"),
 ])
 def test_bad_definition_names_file_field_and_token(tmp_path, change, where, message):
     path = _write(tmp_path, change)
@@ -95,6 +116,29 @@ def test_population_ages_must_make_sense(tmp_path, ages, message):
     with pytest.raises(ValidationError, match=message) as info:
         load_file(path)
     assert "field denominator" in str(info.value)
+
+
+@pytest.mark.parametrize("where, refused", [
+    ("not startswith(icd10, 'C44')", True),  # all tumours over women's list: twice the rate
+    ("sex = 'M' and not startswith(icd10, 'C44')", True),
+    ("sex in ('M', 'F')", True),
+    ("'F' = sex and not startswith(icd10, 'C44')", False),
+    ("sex in ('F') and not startswith(icd10, 'C44')", False),
+])
+def test_a_population_of_one_sex_needs_a_numerator_of_that_sex(tmp_path, where, refused):
+    """Found by a bad-input hunt: a DSR of all tumours over the female population was
+    published, inflated, where the same slip over ages leaves the value missing."""
+    data = yaml.safe_load((GOOD.parent / "cancer_incidence_dsr.yaml").read_text())
+    data["denominator"]["sex"] = ["F"]
+    data["numerator"]["where"] = where
+    path = tmp_path / "cancer_incidence_dsr.yaml"
+    path.write_text(yaml.safe_dump(data))
+    if not refused:
+        assert load_file(path).denominator.sex == ("F",)
+        return
+    with pytest.raises(ValidationError, match="population counts sex 'F' only") as info:
+        load_file(path)
+    assert "field numerator.where" in str(info.value)
 
 
 def test_funnel_comparison_is_refused_where_it_would_not_be_used(tmp_path):

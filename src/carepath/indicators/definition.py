@@ -4,9 +4,9 @@ A definition says *what* to count; the engine decides *how*. Parsing happens in 
 steps, each with errors that name the file and field:
 
 1. structure and types (pydantic);
-2. meaning, against the data model: tables exist, filters parse and type-check against
-   the columns the definition can see, the date column is a date, breakdowns can be
-   derived, the statistic has the inputs it needs.
+2. meaning, against the data model (``carepath.indicators.semantics``): tables exist,
+   filters parse and type-check against the columns the definition can see, the date
+   column is a date, breakdowns can be derived, the statistic has the inputs it needs.
 """
 
 from __future__ import annotations
@@ -19,9 +19,12 @@ from typing import Annotated, Literal
 
 from pydantic import (
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Discriminator,
     Field,
+    StrictFloat,
+    StrictInt,
     Tag,
     field_validator,
     model_validator,
@@ -48,6 +51,24 @@ DEFAULT_MULTIPLIER = {"proportion": 100, "crude_rate": 100_000, "dsr": 100_000,
                       "isr": 100_000, "isratio": 100, "mean": 1, "count": 1}
 # A title or a reason must say something.
 NOT_BLANK = r"\S"
+# Follow-up is counted in days within a century, as date offsets are (expr.MAX_OFFSET):
+# more is a slip, and date arithmetic overflows soon after.
+MAX_FOLLOW_UP_DAYS = expr.MAX_OFFSET["days"]
+
+
+def _not_a_number(value: object) -> object:
+    """A date given as a number (``reviewed: 0``) is refused, not read as 1970-01-01."""
+    if isinstance(value, int | float):
+        raise ValueError(f"a date is written YYYY-MM-DD, not as the number {value!r}")  # noqa: TRY004
+    return value
+
+
+# Numbers are numbers: "100" (quoted) or true are refused rather than read as 100 or 1 (a
+# multiplier of true turned a percentage into a fraction). A whole number is taken where a
+# float is, and read as a float (the content hash is of the floats).
+Number = StrictFloat
+WholeNumber = StrictInt
+Day = Annotated[date, BeforeValidator(_not_a_number)]
 # Columns every filter may use besides the table's own: the period being computed.
 PERIOD_COLUMNS = {"period_start": "date", "period_end": "date"}
 # Columns taken from `patients` when the counted table lacks them (joined on patient_id),
@@ -77,13 +98,13 @@ class Related(_Model):
 
     table: str
     on: str = Field(description="Key column present in both tables, e.g. patient_id.")
-    where: str | None = None
+    where: str | None = Field(None, pattern=NOT_BLANK)
     latest_by: str | None = Field(
         None, description="A date column of the other table: test ``where`` on each key's "
         "latest row on or before the counted row's date only (a person's latest recorded "
         "preference before death), not on any of its rows.")
     among: str | None = Field(
-        None, description="With latest_by: a filter on the other table's own columns that "
+        None, pattern=NOT_BLANK, description="With latest_by: a filter on the other table's own columns that "
         "picks which of its rows may be the latest (e.g. preferred_place != 'not_stated').")
 
     _on = model_validator(mode="before")(_on_key)
@@ -111,7 +132,7 @@ class Count(_Model):
     date: str = Field(description="The date column that puts a row in a period (of "
                       "dated_by's table, when given).")
     dated_by: DatedBy | None = None
-    where: str | None = None
+    where: str | None = Field(None, pattern=NOT_BLANK)
     value: str = Field("rows", description="'rows', 'distinct:<column>', 'sum:<column>' or "
                        "'mean:<column>'.")
     until: str | None = Field(None, description="For mode as_at_end: the date a row stops "
@@ -129,8 +150,8 @@ class Population(_Model):
 
     population: Literal["registered"]
     sex: tuple[Literal["M", "F"], ...] = ("M", "F")
-    min_age: int = Field(0, ge=0)
-    max_age: int | None = Field(None, ge=0)
+    min_age: WholeNumber = Field(0, ge=0)
+    max_age: WholeNumber | None = Field(None, ge=0)
 
     @model_validator(mode="after")
     def _ages_in_order(self) -> Population:
@@ -169,7 +190,7 @@ Denominator = Annotated[Annotated[Count, Tag("count")] | Annotated[Population, T
 
 class Comparator(_Model):
     method: Literal["ci_overlap", "funnel", "quantiles"] = "ci_overlap"
-    confidence: float = CONF_95
+    confidence: Number = CONF_95
 
     @field_validator("confidence")
     @classmethod
@@ -180,12 +201,12 @@ class Comparator(_Model):
 
 
 class Target(_Model):
-    value: float = Field(allow_inf_nan=False)
+    value: Number = Field(allow_inf_nan=False)
     label: str
 
 
 class Disclosure(_Model):
-    min_denominator: float = Field(0, ge=0, description="Below this denominator a value is not "
+    min_denominator: Number = Field(0, ge=0, allow_inf_nan=False, description="Below this denominator a value is not "
                                    "shown (e.g. list size under 750).")
 
 
@@ -193,8 +214,8 @@ class Governance(_Model):
     source: str
     authored_by: str
     checked_by: str
-    reviewed: date
-    next_review: date
+    reviewed: Day
+    next_review: Day
 
     @model_validator(mode="after")
     def _review_after_reviewed(self) -> Governance:
@@ -210,7 +231,7 @@ FIELDS_SINCE = ("dated_by",)
 
 class Definition(_Model):
     id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
-    version: str
+    version: str = Field(pattern=NOT_BLANK)
 
     @field_validator("version", mode="before")
     @classmethod
@@ -228,19 +249,19 @@ class Definition(_Model):
     domain: Domain
     statistic: Statistic
     unit: str = ""
-    multiplier: float | None = Field(None, gt=0)
+    multiplier: Number | None = Field(None, gt=0, allow_inf_nan=False)
     numerator: Count
     denominator: Denominator | None = None
     period: Period = "financial_year"
     mode: Literal["in_period", "snapshot", "as_at_end"] = "in_period"
-    follow_up_days: int = Field(0, ge=0, description="Periods whose end is less than this "
+    follow_up_days: WholeNumber = Field(0, ge=0, le=MAX_FOLLOW_UP_DAYS, description="Periods whose end is less than this "
                                 "many days before the last data date are not computed "
                                 "(outcomes such as 1-year survival need complete follow-up).")
     population_base: Literal["registered", "resident"] = "registered"
     attribution: Literal["practice", "provider"] = "practice"
     attribution_column: str | None = None
     breakdowns: tuple[Breakdown, ...] = ()
-    confidence: tuple[float, ...] = (CONF_95, CONF_998)
+    confidence: tuple[Number, ...] = (CONF_95, CONF_998)
 
     polarity: Polarity
     comparator: Comparator = Comparator()
@@ -346,13 +367,20 @@ def from_mapping(data: object, *, source: str) -> Definition:
             extra = f" (also {shown}" + (f"; and {more} more" if more > 0 else "") + ")"
         raise ValidationError(f"{_message(first)}{extra}",
                               where=f"{source}: field {_format_loc(first['loc'])}") from None
+    # The meaning is checked in its own module, which reads this one's model.
+    from carepath.indicators.semantics import check_semantics
+
     check_semantics(defn)
     return defn
 
 
 def load_file(path: Path) -> Definition:
-    defn = from_mapping(read_mapping(path, top_level="an indicator definition (a mapping "
-                                                      "of fields)"), source=str(path))
+    data = read_mapping(path, top_level="an indicator definition (a mapping of fields)")
+    try:
+        defn = from_mapping(data, source=str(path))
+    except RecursionError:  # a filter nested past any limit the parser knows of
+        raise ValidationError("nested too deeply to read; write its filters flatter",
+                              where=str(path)) from None
     if Path(path).stem != defn.id:
         raise ValidationError(f"file name must match the id {defn.id!r}",
                               where=f"{path}: field id")
@@ -360,11 +388,19 @@ def load_file(path: Path) -> Definition:
 
 
 # ----- meaning against the data model ---------------------------------------------------
+DATA_TABLE_NAMES = frozenset(t.name for t in schema.DATA_TABLES)
+
+
 def table_scope(name: str, *, where: str) -> dict[str, str]:
+    """The columns of a data table. Carepath's own tables (indicator_values, quarantine,
+    web_users ...) are not counted: no load is tracked for them, and they are not data."""
     try:
         table = schema.table(name)
     except KeyError as exc:
         raise ValidationError(str(exc.args[0]), where=where) from None
+    if name not in DATA_TABLE_NAMES:
+        raise ValidationError(f"{name!r} is one of Carepath's own tables, not data; known "
+                              f"tables: {', '.join(sorted(DATA_TABLE_NAMES))}", where=where)
     return {c.name: expr.ColumnType(c.type, c.codes) for c in table.columns}
 
 
@@ -425,160 +461,3 @@ def columns_read(defn: Definition, count: Count, group_by: tuple[str, ...]) -> s
     available = (set(scope) - set(PERIOD_COLUMNS)) | ({count.date} if count.dated_by is None
                                                        else set())
     return used & available
-
-
-def _check_count(defn: Definition, count: Count, field: str) -> None:
-    where = f"{defn.source_file}: field {field}"
-    filters = count_scope(count, where=where)
-    # The period's bounds are for filters; a row's own date, value, attribution and
-    # breakdowns must be its table's (or its person's) columns.
-    own = set(schema.TABLES_BY_NAME[count.table].column_names) \
-        if count.table in schema.TABLES_BY_NAME else set()
-    scope = {k: v for k, v in filters.items() if k not in PERIOD_COLUMNS or k in own}
-    if count.dated_by is not None:
-        _check_dated_by(count, scope, where)
-    elif scope.get(count.date) != "date":
-        raise ValidationError(f"date column {count.date!r} is not a date column of "
-                              f"{count.table}", where=f"{where}.date")
-    if count.until and scope.get(count.until) != "date":
-        raise ValidationError(f"{count.until!r} is not a date column of {count.table}",
-                              where=f"{where}.until")
-    if count.where:
-        expr.parse_filter(count.where, filters, where=f"{where}.where")
-    kind, _, col = count.value.partition(":")
-    numeric = scope.get(col) in ("int", "float", "bool")
-    if not ((kind == "rows" and not col) or (kind == "distinct" and col in scope)
-            or (kind in ("sum", "mean") and numeric)):
-        raise ValidationError(f"value {count.value!r}: use 'rows', 'distinct:<column>', "
-                              "'sum:<numeric column>' or 'mean:<numeric column>'",
-                              where=f"{where}.value")
-    for kind_name, items in (("require", count.require), ("exclude", count.exclude)):
-        for i, rel in enumerate(items):
-            rwhere = f"{where}.{kind_name}.{i}"
-            rscope = table_scope(rel.table, where=f"{rwhere}.table")
-            if rel.on not in rscope or rel.on not in scope:
-                raise ValidationError(f"key {rel.on!r} must be a column of both {count.table} "
-                                      f"and {rel.table}", where=f"{rwhere}.on")
-            if rel.latest_by is not None and rscope.get(rel.latest_by) != "date":
-                raise ValidationError(f"latest_by {rel.latest_by!r} is not a date column of "
-                                      f"{rel.table}", where=f"{rwhere}.latest_by")
-            if rel.among is not None:
-                if rel.latest_by is None:
-                    raise ValidationError("among picks candidates for latest_by; give "
-                                          "latest_by too", where=f"{rwhere}.among")
-                expr.parse_filter(rel.among, rscope, where=f"{rwhere}.among")
-            if rel.where:
-                both = {**{f"{count.table}.{k}": v for k, v in filters.items()}, **rscope,
-                        **PERIOD_COLUMNS}
-                expr.parse_filter(rel.where, both, where=f"{rwhere}.where")
-    if defn.attribution_col not in scope:
-        raise ValidationError(f"{count.table} has no attribution column "
-                              f"{defn.attribution_col!r}", where=f"{where}.table")
-    for b in defn.breakdowns:
-        if b == "age_band":
-            ok = "year_of_birth" in scope
-        else:
-            ok = b in scope
-        if not ok:
-            raise ValidationError(f"breakdown {b!r} cannot be derived for {count.table}",
-                                  where=f"{defn.source_file}: field breakdowns")
-
-
-def _check_numerator_within(num: Count, den: Count, source: str | None) -> None:
-    """A proportion's numerator is some of its denominator's rows: the same table, dated
-    the same way, or rows of another table dated by them (people with an admission, dated
-    by their death, of the deaths). A numerator of referrals over a denominator of tumours
-    passed and gave values over 100% (found by a user test). Its filters cannot be proved
-    narrower here; the compute warns of cells where the numerator exceeds the denominator."""
-    def dated(count: Count) -> tuple[str, str]:  # dated_by: the dating table's rows
-        return (count.dated_by.table if count.dated_by else count.table, count.date)
-
-    if dated(num) != dated(den):
-        raise ValidationError(
-            f"a proportion counts some of its denominator's rows, so its numerator must "
-            f"count {dated(den)[0]} by {den.date} as the denominator does (it counts "
-            f"{dated(num)[0]} by {num.date}), or be dated by them (dated_by); for events "
-            "of another table use a crude_rate", where=f"{source}: field numerator")
-
-
-def _check_dated_by(count: Count, scope: dict[str, str], where: str) -> None:
-    dated = count.dated_by
-    other = table_scope(dated.table, where=f"{where}.dated_by.table")
-    own = schema.TABLES_BY_NAME[count.table].column_names
-    # The other table's key, so each row has one date: joined on a shared practice code,
-    # every admission took the practice's latest death date.
-    if schema.TABLES_BY_NAME[dated.table].key != (dated.on,) or dated.on not in own:
-        raise ValidationError(
-            f"key {dated.on!r} must be the key of {dated.table} "
-            f"({', '.join(schema.TABLES_BY_NAME[dated.table].key)}) and a column of "
-            f"{count.table}: each row takes the date of the one {dated.table} row it "
-            "belongs to", where=f"{where}.dated_by.on")
-    if other.get(count.date) != "date":
-        raise ValidationError(f"date column {count.date!r} is not a date column of "
-                              f"{dated.table} (dated_by)", where=f"{where}.date")
-    if count.date in scope:  # a filter's plain name would then mean the counted table's
-        raise ValidationError(f"{count.table} has a column {count.date!r} of its own; "
-                              f"dated_by takes the date from {dated.table}",
-                              where=f"{where}.date")
-    if count.until:
-        raise ValidationError("until (a row stops counting) needs the counted table's own "
-                              "date, not dated_by", where=f"{where}.until")
-    if scope.get(dated.own_date) != "date" or dated.own_date not in own:
-        raise ValidationError(f"own_date {dated.own_date!r} is not a date column of "
-                              f"{count.table}", where=f"{where}.dated_by.own_date")
-
-
-def check_semantics(defn: Definition) -> None:
-    _check_count(defn, defn.numerator, "numerator")
-    den = defn.denominator
-    where = f"{defn.source_file}: field denominator"
-    if isinstance(den, Count):
-        _check_count(defn, den, "denominator")
-    if defn.statistic in ("dsr", "isr", "isratio"):
-        if not isinstance(den, Population):
-            raise ValidationError(f"statistic {defn.statistic} needs a population denominator",
-                                  where=where)
-        if "age_band" in defn.breakdowns:
-            raise ValidationError("a standardised statistic cannot be broken down by "
-                                  "age_band", where=f"{defn.source_file}: field breakdowns")
-    if defn.population_base == "resident":
-        # Accepted and then ignored, it would publish registered-list figures as resident.
-        raise ValidationError("a resident population base is not available yet (ONS "
-                              "populations are loaded, but no engine attributes events to "
-                              "where people live); use 'registered'",
-                              where=f"{defn.source_file}: field population_base")
-    if defn.comparator.method == "funnel" and defn.statistic != "proportion":
-        raise ValidationError(f"funnel comparison is for proportions, not {defn.statistic}; "
-                              "use ci_overlap or quantiles",
-                              where=f"{defn.source_file}: field comparator.method")
-    if defn.statistic == "count" and den is not None:
-        raise ValidationError("a count has no denominator; remove it or choose a proportion "
-                              "or rate", where=where)
-    if defn.statistic == "crude_rate" and den is None:
-        raise ValidationError("a crude rate needs a denominator", where=where)
-    if defn.attribution == "provider" and isinstance(den, Population):
-        raise ValidationError("a registered-population denominator needs practice "
-                              "attribution", where=f"{defn.source_file}: field attribution")
-    if defn.statistic == "proportion" and not isinstance(den, Count | Population):
-        raise ValidationError("a proportion needs a denominator", where=where)
-    if defn.statistic == "proportion" and isinstance(den, Count):
-        _check_numerator_within(defn.numerator, den, defn.source_file)
-    if defn.statistic == "mean" and not defn.numerator.value.startswith("mean:"):
-        raise ValidationError("statistic mean needs numerator value 'mean:<column>'",
-                              where=f"{defn.source_file}: field numerator.value")
-    if isinstance(den, Population):
-        bad = [b for b in defn.breakdowns if b not in ("sex", "age_band")]
-        if bad:
-            raise ValidationError(f"breakdowns {bad} are not available for a registered "
-                                  "population denominator", where=f"{defn.source_file}: "
-                                  "field breakdowns")
-    for level in defn.confidence:
-        if level not in (CONF_95, CONF_998):
-            raise ValidationError(f"confidence {level} must be {CONF_95} or {CONF_998}",
-                                  where=f"{defn.source_file}: field confidence")
-    if set(defn.confidence) != {CONF_95, CONF_998}:
-        # Accepted, a shorter list would be ignored: both levels are always stored.
-        raise ValidationError(f"confidence lists both {CONF_95} and {CONF_998}: every value "
-                              "carries both intervals, as Fingertips does; the level a "
-                              "comparison uses is comparator.confidence",
-                              where=f"{defn.source_file}: field confidence")

@@ -50,11 +50,17 @@ MAX_INT_LITERAL = 2**63 - 1
 # Date offsets are whole units within a century: anything longer is a typing slip, and an
 # engine's date arithmetic overflows long before such numbers.
 MAX_OFFSET = {"days": 36_525, "months": 1_200, "years": 100}
+# Offsets added to one date in a row ('+ 1 years - 1 days' is two): a few say anything a
+# definition needs, and a long chain is a slip (thousands overflowed the checker's stack).
+MAX_CHAINED_OFFSETS = 5
+# A date literal is written one way: 'YYYY-MM-DD' (Python also reads 20240101 and week
+# dates, which a reader of the definition would not).
+DATE_LITERAL = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 _TOKEN = re.compile(r"""
-    (?P<ws>\s+)
+    (?P<ws>[\ \t\r\n]+)
   | (?P<string>'(?:[^']|'')*')
-  | (?P<number>\d+(?:\.\d+)?)
+  | (?P<number>[0-9]+(?:\.[0-9]+)?)
   | (?P<name>[A-Za-z_][A-Za-z0-9_]*)
   | (?P<op><=|>=|!=|<>|[=<>(),.+-])
 """, re.VERBOSE)
@@ -167,6 +173,20 @@ def tokenize(text: str, where: str | None = None) -> list[Token]:
     return tokens
 
 
+# A filter is quoted whole in an error up to this length, else the part around the error.
+QUOTED_FILTER_MAX = 120
+QUOTED_CONTEXT = 40
+
+
+def _around(text: str, pos: int) -> str:
+    """``text``, or the part of a long one around ``pos``: one message is not 30,000
+    characters long because a filter is."""
+    if len(text) <= QUOTED_FILTER_MAX:
+        return text
+    start, end = max(0, pos - QUOTED_CONTEXT), pos + QUOTED_CONTEXT
+    return ("…" if start else "") + text[start:end] + ("…" if end < len(text) else "")
+
+
 class _Parser:
     def __init__(self, text: str, where: str | None) -> None:
         self.text, self.where = text, where
@@ -177,8 +197,8 @@ class _Parser:
     def error(self, msg: str, tok: Token | None = None) -> ExprError:
         tok = tok or self.peek()
         shown = tok.text or "end of expression"
-        return ExprError(f"{msg} at {shown!r} (position {tok.pos + 1}) in {self.text!r}",
-                         where=self.where)
+        return ExprError(f"{msg} at {shown!r} (position {tok.pos + 1}) in "
+                         f"{_around(self.text, tok.pos)!r}", where=self.where)
 
     def peek(self) -> Token:
         return self.tokens[self.i]
@@ -226,8 +246,8 @@ class _Parser:
     def _deeper(self) -> None:
         self.depth += 1
         if self.depth > MAX_NESTING:
-            raise self.error(f"nested more than {MAX_NESTING} deep (parentheses or 'not's); "
-                             "write it flatter")
+            raise self.error(f"nested more than {MAX_NESTING} deep (parentheses, calls or "
+                             "'not's); write it flatter")
 
     def predicate(self):
         left = self.sum()
@@ -264,10 +284,15 @@ class _Parser:
 
     def sum(self):
         node = self.atom()
+        offsets = 0
         while self.word() in ("+", "-"):
             sign = 1 if self.take().text == "+" else -1
             tok = self.peek()
             if tok.kind == "number" and self.tokens[self.i + 1].text.lower() in UNITS:
+                offsets += 1
+                if offsets > MAX_CHAINED_OFFSETS:
+                    raise self.error(f"more than {MAX_CHAINED_OFFSETS} date offsets in a row; "
+                                     "add them up into one", tok)
                 self.take()
                 unit = UNITS[self.take().text.lower()]
                 node = Offset(node, sign * self._offset_amount(tok, unit), unit)
@@ -305,6 +330,8 @@ class _Parser:
                 raise self.error("expected a quoted date after 'date'")
             self.take()
             try:
+                if not DATE_LITERAL.fullmatch(text.text[1:-1]):
+                    raise ValueError(text.text)
                 return Literal(date.fromisoformat(text.text[1:-1]), "date")
             except ValueError:
                 raise self.error("not a date (use 'YYYY-MM-DD')", text) from None
@@ -338,12 +365,14 @@ class _Parser:
         func = name.text.lower()
         if func not in FUNCTIONS:
             raise self.error(f"unknown function (known: {', '.join(sorted(FUNCTIONS))})", name)
+        self._deeper()  # a call's parentheses nest as others do
         self.take("(")
         args = [self.sum()]
         while self.word() == ",":
             self.take()
             args.append(self.sum())
         self.take(")")
+        self.depth -= 1
         return Call(func, tuple(args))
 
 
@@ -427,6 +456,11 @@ def check(node, scope: Scope, *, text: str = "", where: str | None = None) -> st
             for bound in (n.low, n.high):
                 _same(t, typ(bound), "'between'", f"{shown(n.operand)} between ... "
                       f"{shown(bound)}")
+            if isinstance(n.low, Literal) and isinstance(n.high, Literal) and \
+                    n.low.value > n.high.value:
+                # Accepted, it matched nothing and published 0% everywhere (a user test).
+                raise fail(f"'between {shown(n.low)} and {shown(n.high)}' holds nothing: the "
+                           "lower bound comes first")
             return "bool"
         if isinstance(n, IsNull):
             typ(n.operand)
