@@ -93,3 +93,45 @@ def test_a_workspace_in_use_by_another_process_says_what_to_do(tmp_path):
         holder.kill()
         holder.wait()
         holder.stdout.close()
+
+
+def test_a_secret_it_cannot_read_is_one_clear_line(tmp_path, monkeypatch):
+    """An unreadable key file was a PermissionError traceback (a bad-input hunt)."""
+    ws = Workspace.init(tmp_path / "ws")
+    monkeypatch.setattr(Workspace, "secret_path", property(lambda self: self.path))  # a folder
+    with pytest.raises(WorkspaceError, match="cannot read the workspace's secret") as info:
+        ws.secret()
+    assert str(ws.path) not in str(info.value)  # the file's name only
+
+
+def test_changes_it_cannot_save_are_refused_whole(tmp_path, monkeypatch):
+    """A folder the database cannot write its journal in failed at COMMIT with DuckDB's
+    traceback (a bad-input hunt, without root's override of file permissions)."""
+    import duckdb
+
+    from carepath.workspace import workspace as module
+
+    ws = Workspace.init(tmp_path / "ws")
+    real = duckdb.connect
+
+    class Unsaved:
+        def __init__(self, con):
+            self._con = con
+
+        def execute(self, sql, *args):
+            if sql == "COMMIT":
+                raise duckdb.IOException('Cannot open file "carepath.duckdb.wal": denied')
+            return self._con.execute(sql, *args)
+
+        def __getattr__(self, name):
+            return getattr(self._con, name)
+
+    monkeypatch.setattr(module.duckdb, "connect", lambda *a, **k: Unsaved(real(*a, **k)))
+    with pytest.raises(WorkspaceError, match="could not save the changes, so nothing was "
+                       "changed: Cannot open file"):
+        with ws.transaction() as con:
+            con.execute("INSERT INTO organisations (org_code, name, org_type, valid_from) "
+                        "VALUES ('A1', 'A', 'practice', DATE '2020-01-01')")
+    monkeypatch.setattr(module.duckdb, "connect", real)
+    with ws.connect(read_only=True) as con:
+        assert con.execute("SELECT count(*) FROM organisations").fetchall() == [(0,)]

@@ -80,3 +80,14 @@ def test_yaml_nested_too_deeply_is_an_error_not_a_traceback(tmp_path):
     path.write_text("id: " + "[" * 5000 + "]" * 5000 + "\n", encoding="utf-8")
     with pytest.raises(ValidationError, match="nested too deeply"):
         read_mapping(path)
+
+
+def test_aliases_that_expand_past_any_real_file_are_refused(tmp_path):
+    """Nine nested aliases of nine (734 bytes) took 17 s and 2.6 GB in the reader that
+    walked them (a bad-input hunt); one more level would need 26 GB."""
+    lines = ["a0: &a0 [x, x, x, x, x, x, x, x, x]"]
+    lines += [f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 9)}]" for i in range(1, 9)]
+    path = tmp_path / "laughs.yaml"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with pytest.raises(ValidationError, match="expand to more than 1,000,000 values"):
+        read_mapping(path)

@@ -31,6 +31,24 @@ PLAIN_PROBLEMS = (
 )
 
 
+# Values a file may hold once its aliases (*name) are expanded: far beyond any file a person
+# writes, far below the gigabytes nine nested aliases of nine ("billion laughs") become
+# when a reader walks them.
+MAX_EXPANDED_VALUES = 1_000_000
+
+
+def _expanded_size(data: object, seen: dict[int, int] | None = None) -> int:
+    """How many values ``data`` holds with every alias written out, counted once per
+    shared object (so the count itself stays cheap)."""
+    seen = {} if seen is None else seen
+    if not isinstance(data, dict | list):
+        return 1
+    if id(data) not in seen:
+        items = [*data.keys(), *data.values()] if isinstance(data, dict) else data
+        seen[id(data)] = 1 + sum(_expanded_size(v, seen) for v in items)
+    return seen[id(data)]
+
+
 class _UniqueKeyLoader(yaml.SafeLoader):
     """Safe loading that refuses a key given twice in one mapping, which PyYAML would
     otherwise settle silently by keeping the last."""
@@ -95,6 +113,15 @@ def read_mapping(path: Path, *, top_level: str = "a mapping of fields") -> dict:
     except UnicodeDecodeError:
         raise ValidationError("not UTF-8 text", where=str(path)) from None
     data = _parse(text, path)
+    try:
+        size = _expanded_size(data)
+    except RecursionError:
+        raise ValidationError("not valid YAML: lists or mappings nested too deeply to read",
+                              where=str(path)) from None
+    if size > MAX_EXPANDED_VALUES:
+        raise ValidationError(f"its aliases (*name) expand to more than "
+                              f"{MAX_EXPANDED_VALUES:,} values; write the values out",
+                              where=str(path))
     if not isinstance(data, dict):
         raise ValidationError(f"expected {top_level} at the top level", where=str(path))
     return data

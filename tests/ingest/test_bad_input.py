@@ -31,6 +31,13 @@ def test_header_only_loads_nothing_and_logs_it(ws, tmp_path):
     assert rows(ws, "SELECT rows_read FROM load_log") == [(0,)]
 
 
+def test_header_only_without_a_line_ending_loads_nothing_too(ws, tmp_path):
+    """It said 'a row is longer than 16 MB (or a quote is never closed)' (a bad-input
+    hunt): the parser cannot skip a header it does not see end."""
+    res = load(ws, write(tmp_path / "h.csv", ORG_HEADER.rstrip("\n")))
+    assert (res.rows_read, res.rows_loaded, res.rows_quarantined) == (0, 0, 0)
+
+
 def test_missing_required_columns_are_named(ws, tmp_path):
     with pytest.raises(ValidationError, match="missing required columns.*org_type") as exc:
         load(ws, write(tmp_path / "m.csv", "org_code,name,valid_from\nA,B,2020-01-01\n"))
@@ -180,6 +187,39 @@ def test_a_header_name_over_lines_is_named_as_such(ws, tmp_path, header):
     with pytest.raises(ValidationError, match="quote in the header row is not closed") as exc:
         load(ws, path, table="care_events")
     assert "row 1" in str(exc.value)
+
+
+def test_an_nhs_number_in_a_header_or_a_file_name_is_masked(ws_orgs, tmp_path):
+    """A header cell or a file named after a person went out whole: in notes, errors, the
+    load log, the quarantine and the audit trail (a bad-input hunt)."""
+    nhs = "5774637069"
+    path = write(tmp_path / f"patient_{nhs}.csv", f"org_code,name,org_type,valid_from,{nhs}\n"
+                                                  "A9,X,planet,2020-01-01,1\n")
+    res = load(ws_orgs, path)
+    assert res.rows_quarantined == 1
+    assert not any(nhs in w for w in res.warnings) and any("577*******" in w
+                                                           for w in res.warnings)
+    assert nhs not in res.summary()
+    for sql in ("SELECT source FROM load_log", "SELECT source FROM quarantine",
+                "SELECT target FROM audit_log"):
+        assert all(nhs not in str(r) for r in rows(ws_orgs, sql)), sql
+    with pytest.raises(ValidationError, match="header repeats column '577\\*+'") as exc:
+        load(ws_orgs, write(tmp_path / "d.csv", f"org_code,{nhs},{nhs}\n"))
+    assert nhs not in exc.value.message
+
+
+@pytest.mark.parametrize("make, message", [
+    (lambda p: p.mkdir(), "is a folder, not a file"),
+    (lambda p: __import__("os").mkfifo(p), "is not a regular file \\(a pipe"),
+    (lambda p: p.symlink_to(p), "a link to no file \\(or a loop of links\\)"),
+    (lambda p: None, "no such file"),
+])
+def test_what_is_not_a_file_is_named_for_what_it_is(ws, tmp_path, make, message):
+    """A folder was 'unknown file type (none)', a pipe 'no such file'."""
+    path = tmp_path / "x.csv"
+    make(path)
+    with pytest.raises(ValidationError, match=message):
+        load(ws, path)
 
 
 def test_unknown_file_type_and_old_xls(ws, tmp_path):

@@ -139,3 +139,33 @@ def test_the_load_log_names_the_file_by_its_full_path(ws, tmp_path, capsys, monk
     with ws.connect(read_only=True) as con:
         assert con.execute("SELECT source FROM load_log").fetchall() == [
             (str(tmp_path / "o.csv"),)]
+
+
+def test_ctrl_c_while_the_database_works_says_interrupted(ws, tmp_path, capsys, monkeypatch):
+    """Ctrl+C during a statement reaches Python as DuckDB's interruption and leaves the
+    transaction aborted: the clean-up after it then failed too, and the user saw two
+    tracebacks instead of one line (a bad-input hunt)."""
+    import threading
+
+    from ingest_helpers import snapshot
+
+    from carepath.ingest import loader
+
+    def interrupted(con, *args):
+        threading.Timer(0.3, con.interrupt).start()
+        con.execute("SELECT count(*) FROM range(1000000000000)").fetchall()
+
+    monkeypatch.setattr(loader, "_load_chunk", interrupted)
+    path = write(tmp_path / "o.csv", "org_code,name,org_type,valid_from\n"
+                                     "A1,A,practice,2020-01-01\n")
+    before = snapshot(ws)
+    code, _, err = run(capsys, "load", "-w", ws.path, "organisations", path)
+    assert code == 130 and "interrupted; nothing was changed" in err
+    assert "Traceback" not in err
+    assert snapshot(ws) == before
+
+
+def test_an_error_naming_a_file_after_a_person_is_masked(ws, tmp_path, capsys):
+    code, _, err = run(capsys, "load", "-w", ws.path, "organisations",
+                       tmp_path / "patient_5774637069.csv")
+    assert code == 2 and "patient_577*******.csv" in err and "5774637069" not in err

@@ -203,6 +203,12 @@ def test_mapping_renames_columns_maps_codes_and_sets_constants(ws_orgs, tmp_path
                 ) == [("4", "unknown", "2023-02-03"), ("U", "unknown", "2023-02-03")]
 
 
+def test_an_empty_code_in_a_mapping_is_refused_not_stored_as_none(tmp_path):
+    with pytest.raises(ValidationError, match="codes.stage.I: empty") as info:
+        load_mapping(write(tmp_path / "m.yaml", "codes: {stage: {I: ~, II: '2'}}\n"))
+    assert "m.yaml" in str(info.value)
+
+
 def test_mapping_errors_name_the_file(ws, tmp_path):
     with pytest.raises(ValidationError, match="map.yaml"):
         load_mapping(write(tmp_path / "map.yaml", "columns: [oops\n"))
@@ -219,6 +225,13 @@ def test_mapping_errors_name_the_file(ws, tmp_path):
     ("constants: {age_at_diagnosys: '1'}", "constants: age_at_diagnosys not a column"),
     ("columns: {surname: GRP, tumour_group: GRP}", "surname not a column"),
     ("columns: {icd10: GRP, tumour_group: grp}", "icd10 and tumour_group both read 'grp'"),
+    # From a bad-input hunt: a constant stored a raw NHS number as every row's person; the
+    # others settled a conflict silently and changed the data.
+    ("constants: {patient_id: '3562301235'}", "patient_id cannot be a constant"),
+    ("constants: {nhs_number: '3562301235'}", "nhs_number cannot be a constant"),
+    ("constants: {icd10: 'C50 356 230 1235'}", "icd10 holds what looks like an NHS number"),
+    ("columns: {route: RTE}\nconstants: {route: unknown}", "route also read from the file"),
+    ("codes: {stage: {I: '1', i: '2'}}", "'I' and 'i' are the same code"),
 ])
 def test_a_mapping_typo_is_refused_not_ignored(ws, tmp_path, text, message):
     with pytest.raises(ValidationError, match=message) as info:

@@ -197,3 +197,47 @@ def test_row_numbers_are_the_files_after_a_blank_line(ws, tmp_path):
     load_source(ws, "gp_list_size", path)
     with ws.connect(read_only=True) as con:
         assert con.execute("SELECT DISTINCT row_number FROM quarantine").fetchall() == [(4,)]
+
+
+FINGERTIPS_HEADER = "indicator,area_code,area_name,period,value"
+
+
+@pytest.mark.parametrize("rows, message", [
+    # A name's comma unquoted moved every later field along one: stored as indicator '8',
+    # period 'NE Somerset' (a bad-input hunt); a short row loaded an indicator 'unnamed'.
+    (["Deaths at home,E06000022,Bath, NE Somerset,2019/20,8"],
+     "row 2: 6 fields where the header has 5"),
+    (["Deaths at home,E06000022,Bath"], "row 2: 3 fields where the header has 5"),
+    # A quote left open joined two rows into one and the first was never counted.
+    (['Deaths at home,E06000022,"Bath,2019/20,8', "Deaths at home,E06000023,Bristol,2019/20,9"],
+     "row 3: "),
+    (["Deaths at home,E06000022," + "x" * 200_000 + ",2019/20,8"],
+     "row 2: cannot be read as CSV here \\(field larger than field limit"),
+])
+def test_a_ragged_or_broken_published_row_refuses_the_file_by_row(ws, tmp_path, rows, message):
+    refused(ws, "fingertips", write(tmp_path, "ft.csv", [FINGERTIPS_HEADER, *rows]), message)
+
+
+def test_a_published_header_naming_a_column_twice_is_refused(ws, tmp_path):
+    """The second 'value' silently won (every Value 9.0, a bad-input hunt)."""
+    path = write(tmp_path, "ft.csv", [FINGERTIPS_HEADER + ",value",
+                                      "Deaths at home,E06000022,Bath,2019/20,8,9"])
+    refused(ws, "fingertips", path, "row 1: the header names 'value' more than once")
+
+
+def test_replace_keeps_a_row_whose_replacement_is_quarantined(ws, tmp_path):
+    """--replace deleted the old rows by key before validating the new: a bad value in the
+    reissued file lost the good one (a bad-input hunt)."""
+    rows = ["Deaths at home,E06000022,Bath,2019/20,8", "Deaths at home,E06000023,Bristol,2019/20,9"]
+    load_source(ws, "fingertips", write(tmp_path / "a", "ft.csv", [FINGERTIPS_HEADER, *rows]))
+    fixed = [rows[0].replace(",8", ",7"), rows[1].replace(",9", ",abc")]
+    (res,) = load_source(ws, "fingertips", write(tmp_path / "b", "ft.csv",
+                                                 [FINGERTIPS_HEADER, *fixed]), replace=True)
+    assert (res.rows_loaded, res.rows_quarantined) == (1, 1)
+    assert any("1 rows already in external_indicator_values kept as they were" in w
+               for w in res.warnings)
+    assert any("1 rows already in external_indicator_values with the same keys replaced" in w
+               for w in res.warnings)
+    with ws.connect(read_only=True) as con:
+        assert sorted(con.execute("SELECT area_code, value FROM external_indicator_values"
+                                  ).fetchall()) == [("E06000022", 7.0), ("E06000023", 9.0)]

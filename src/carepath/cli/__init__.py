@@ -18,6 +18,7 @@ from rich.markup import escape
 
 from carepath import __version__
 from carepath.errors import CarepathError
+from carepath.ingest.nhs_number import mask_in_text
 
 app = typer.Typer(
     name="carepath",
@@ -63,8 +64,9 @@ def main(argv: list[str] | None = None) -> None:
         code = app(args=argv, standalone_mode=False, prog_name="carepath")
     except CarepathError as exc:
         # The message may quote a file's text: printed as it is, never read as markup.
-        err_console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False,
-                          soft_wrap=True)
+        # Masked: a path or a header may hold an NHS number (patient_9434765919.csv).
+        err_console.print(f"[bold red]error:[/] {escape(mask_in_text(str(exc)))}",
+                          highlight=False, soft_wrap=True)
         sys.exit(exc.exit_code)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
@@ -74,6 +76,8 @@ def main(argv: list[str] | None = None) -> None:
     except KeyboardInterrupt:
         _interrupted()
     except Exception as exc:  # usage errors (a bad option or value) arrive here
+        if _is_interrupted_query(exc):
+            _interrupted()
         if _is_usage_error(exc):
             exc.show()
             sys.exit(2)
@@ -94,6 +98,15 @@ INTERRUPTED_EXIT_CODE = 130  # 128 + SIGINT, as shells report it
 def _interrupted() -> None:
     err_console.print("interrupted; nothing was changed by the interrupted step")
     sys.exit(INTERRUPTED_EXIT_CODE)
+
+
+def _is_interrupted_query(exc: Exception) -> bool:
+    """Ctrl+C while DuckDB runs a statement arrives as its interruption, not Python's
+    KeyboardInterrupt (the transaction is rolled back all the same)."""
+    import duckdb
+
+    return isinstance(exc, duckdb.InterruptException) or (
+        isinstance(exc, RuntimeError) and "Query interrupted" in str(exc))
 
 
 def _is_usage_error(exc: Exception) -> bool:

@@ -111,7 +111,9 @@ def load_files(ws: Workspace, table_name: str, paths: Iterable[Path], *,
             facts, names, batches = open_file(path, encoding=opts.csv.encoding,
                                               delimiter=opts.csv.delimiter,
                                               sheet=opts.excel.sheet)
-            res = load_batches(con, ws, table, names, batches, source=str(path.absolute()),
+            # A file named after a person (patient_9434765919.csv) is logged masked.
+            source = nhs_number.mask_in_text(str(path.absolute()))
+            res = load_batches(con, ws, table, names, batches, source=source,
                                file_hash=facts.sha256, mapping=mapping, actor=actor,
                                replace=replace, facts=facts)
             results.append(res)
@@ -161,6 +163,18 @@ def load_batches(con: duckdb.DuckDBPyConnection, ws: Workspace, table: Table,
 
 
 @contextmanager
+def after_failure() -> Iterator[None]:
+    """Clean-up that may follow a failed statement: interrupted (Ctrl+C) or failed, the
+    transaction is aborted and refuses every statement until rolled back, which undoes
+    what the clean-up would have. The error being raised is the one to tell (it was a
+    traceback about the abort)."""
+    try:
+        yield
+    except duckdb.TransactionException:
+        pass  # an aborted transaction: its COMMIT fails too, so nothing passes unseen
+
+
+@contextmanager
 def _bounded_memory(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
     """Spill to disk past MEMORY_LIMIT during a load, then restore the caller's setting
     (a server sharing the database keeps its own)."""
@@ -169,7 +183,8 @@ def _bounded_memory(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
     try:
         yield
     finally:
-        con.execute(f"SET memory_limit = '{previous}'")
+        with after_failure():
+            con.execute(f"SET memory_limit = '{previous}'")
 
 
 def _stage_and_load(con: duckdb.DuckDBPyConnection, ws: Workspace, table: Table,
@@ -332,7 +347,8 @@ def _load_chunk(con: duckdb.DuckDBPyConnection, plan: Plan, chunk: pa.Table,
         for temp in temps:
             con.execute(f"DROP TABLE {q(temp)}")
     finally:
-        con.unregister(plan.stage)
+        with after_failure():
+            con.unregister(plan.stage)
 
 
 def _find_repeated_keys(con: duckdb.DuckDBPyConnection, plan: Plan, temps: list[str]) -> None:
@@ -383,7 +399,8 @@ def _resolve_columns(table: Table, names: list[str], mapping: Mapping, source: s
     used = {v.lower() for v in colmap.values()}
     extra = [n for n in names if n.lower() not in used]
     if extra:
-        result.warnings.append(f"columns not in {table.name}, ignored: {', '.join(extra)}")
+        shown = nhs_number.mask_in_text(", ".join(extra))  # a header is text from the file
+        result.warnings.append(f"columns not in {table.name}, ignored: {shown}")
     return colmap
 
 

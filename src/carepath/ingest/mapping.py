@@ -17,13 +17,19 @@ excel: {sheet: Extract}
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic import ValidationError as PydanticError
 
 from carepath.errors import ValidationError
+from carepath.ingest import nhs_number
 from carepath.yamlfile import read_mapping
+
+# Columns no constant may fill: one person for every row is no extract, and a constant
+# would put an NHS number past the door's pseudonymisation (a bad-input hunt stored one).
+NO_CONSTANT = ("patient_id", "nhs_number")
 
 
 class CsvOptions(BaseModel):
@@ -62,6 +68,33 @@ class Mapping(BaseModel):
                 raise ValidationError(f"columns: {seen[key]} and {ours} both read {theirs!r}",
                                       where="--mapping")
             seen[key] = ours
+        self._check_constants()
+        self._check_codes()
+
+    def _check_constants(self) -> None:
+        both = sorted(set(self.columns) & set(self.constants))
+        if both:  # the constant silently replaced every value of the file's column
+            raise ValidationError(f"constants: {', '.join(both)} also read from the file "
+                                  "(columns); give one or the other", where="--mapping")
+        for column, value in self.constants.items():
+            if column in NO_CONSTANT:
+                raise ValidationError(f"constants: {column} cannot be a constant (every row "
+                                      "would be one person); map it from the file's column",
+                                      where="--mapping")
+            if re.search(nhs_number.NHS_IN_TEXT, value):
+                raise ValidationError(f"constants: {column} holds what looks like an NHS "
+                                      "number; it would be stored as it is", where="--mapping")
+
+    def _check_codes(self) -> None:
+        for column, codes in self.codes.items():
+            seen: dict[str, str] = {}
+            for theirs in codes:
+                key = theirs.strip().lower()
+                if key in seen:  # codes match in any letter case: one would win unsaid
+                    raise ValidationError(f"codes: {column}: {seen[key]!r} and {theirs!r} are "
+                                          "the same code (codes match in any letter case)",
+                                          where="--mapping")
+                seen[key] = theirs
 
     def code_for(self, column: str) -> dict[str, str]:
         """their code (any letter case) -> our code, for ``column``."""
@@ -77,7 +110,10 @@ def load_mapping(path: Path) -> Mapping:
     # YAML reads unquoted codes like 1 or yes as numbers and booleans; codes are text.
     for key in ("codes", "constants"):
         if isinstance(data.get(key), dict):
-            data[key] = _stringify(data[key])
+            try:
+                data[key] = _stringify(data[key], key)
+            except ValidationError as exc:
+                raise ValidationError(exc.message, where=str(path)) from None
     try:
         return Mapping.model_validate(data)
     except PydanticError as exc:
@@ -86,13 +122,19 @@ def load_mapping(path: Path) -> Mapping:
         raise ValidationError(f"{field}: {first['msg']}", where=str(path)) from None
 
 
-def _stringify(value):
+def _stringify(value, where: str = ""):
     if isinstance(value, dict):
-        return {_scalar(k): _stringify(v) for k, v in value.items()}
-    return _scalar(value)
+        return {_scalar(k, where): _stringify(v, f"{where}.{k}" if where else str(k))
+                for k, v in value.items()}
+    return _scalar(value, where)
 
 
-def _scalar(value) -> str:
+def _scalar(value, where: str) -> str:
+    if value is None:  # `~` or nothing after the colon: stored as the text 'None' it was
+        raise ValidationError(f"{where}: empty; write the value (in quotes if it is a "
+                              "word YAML reads otherwise, such as 'null')", where="--mapping")
     if isinstance(value, bool):
         return "true" if value else "false"
+    if isinstance(value, dict | list):  # pydantic names the place of a wrong shape
+        return value
     return str(value)

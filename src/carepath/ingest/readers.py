@@ -28,6 +28,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from carepath.errors import ValidationError
+from carepath.ingest import nhs_number
 
 HASH_CHUNK = 8 * 1024 * 1024
 # Bytes looked at to find the delimiter and header.
@@ -100,7 +101,26 @@ class FileFacts:
     quotes: bool = True
 
 
+def _not_a_file(path: Path) -> str | None:
+    """Why ``path`` is no file to read, or None: named as what it is (a folder was called
+    an 'unknown file type (none)', a pipe 'no such file')."""
+    try:
+        if path.is_dir():
+            return "is a folder, not a file: name the files in it"
+        if not path.exists():
+            return ("a link to no file (or a loop of links)" if path.is_symlink()
+                    else "no such file")
+        if not path.is_file():
+            return "is not a regular file (a pipe or a device): copy it to a file first"
+    except OSError as exc:  # a loop of symbolic links, a name too long
+        return f"cannot be read: {exc.strerror or exc}"
+    return None
+
+
 def file_format(path: Path) -> str:
+    problem = _not_a_file(path)
+    if problem:
+        raise ValidationError(problem, where=str(path))
     suffix = path.suffix.lower()
     if suffix in CSV_SUFFIXES:
         return "csv"
@@ -242,7 +262,7 @@ def check_header(path: Path, names: list[str]) -> None:
     seen: set[str] = set()
     for n in names:
         if n.lower() in seen:
-            raise ValidationError(f"header repeats column {n!r}",
+            raise ValidationError(f"header repeats column {nhs_number.mask_in_text(n)!r}",
                                   where=f"{path}, row {HEADER_ROW}")
         seen.add(n.lower())
 
@@ -281,6 +301,8 @@ def _csv_batches(path: Path, encoding: str, delim: str, names: list[str],
             pa.memory_map(str(path)).read_buffer(length))
         reader = _open_csv(source, encoding, delim, names, on_invalid)
     except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
+        if _header_only(path):  # no line ending after the header: no rows, not an error
+            return
         raise ValidationError(_arrow_message(exc), where=f"{path}, from row 2") from None
     next_row = HEADER_ROW + 1
     while True:
@@ -419,6 +441,15 @@ def _may_hold_line_breaks(col: pa.Array) -> bool:
         return False
     raw = np.frombuffer(data, dtype=np.uint8)
     return any(bool((raw == b).any()) for b in LINE_BREAK_BYTES)
+
+
+def _header_only(path: Path) -> bool:
+    """The file is its header row alone, without a line ending (the parser cannot skip a
+    header it does not see end). ``sniff`` has refused headers past the csv module's
+    field limit, so looking that far is enough."""
+    with Path(path).open("rb") as fh:
+        head = fh.read(csv.field_size_limit() + 1)
+    return b"\n" not in head and b"\r" not in head and len(head) <= csv.field_size_limit()
 
 
 def _number_rows(count: int, start: int, bad: list[BadRow]) -> tuple[np.ndarray, int, list[BadRow]]:

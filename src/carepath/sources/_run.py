@@ -13,7 +13,7 @@ import numpy as np
 import pyarrow as pa
 
 from carepath.errors import ValidationError
-from carepath.ingest.loader import _user, ensure_tables, load_batches
+from carepath.ingest.loader import _user, after_failure, ensure_tables, load_batches
 from carepath.ingest.readers import HASH_CHUNK, Batch, FileFacts, inspect, line_at
 from carepath.ingest.validate import code_expr, typed_expr
 from carepath.model.schema import TABLES_BY_NAME, Table
@@ -81,6 +81,13 @@ def run_parts(ws: Workspace, source: str, parts: list[Part], *, replace: bool = 
                 con, ws, table, columns, batches(part.records(), columns),
                 source=f"{source}:{part.file.name}", file_hash=facts.sha256, actor=actor,
                 replace=replace, facts=facts)
+            if replace:
+                kept = _restore_unreplaced(con, table)
+                removed -= kept
+                if kept:
+                    result.warnings.append(f"{kept:,} rows already in {table.name} kept as "
+                                           "they were: the rows meant to replace them were "
+                                           "quarantined")
             if removed:
                 result.warnings.append(f"{removed:,} rows already in {table.name} with the "
                                        "same keys replaced")
@@ -91,11 +98,15 @@ def run_parts(ws: Workspace, source: str, parts: list[Part], *, replace: bool = 
 
 
 _REPLACED_KEYS = "__replaced_keys"
+# The rows a --replace took out, until the file's rows are in: those whose replacement was
+# quarantined go back (a good value was lost for a bad one, a bad-input hunt).
+_REPLACED_ROWS = "__replaced_rows"
 
 
 def _delete_same_keys(con, table: Table, records: Iterable[Record]) -> int:
-    """Delete the rows of ``table`` whose key a record repeats; returns how many. Keys are
-    typed as validation types them, so '2023-03-31' meets the date it was stored as."""
+    """Delete the rows of ``table`` whose key a record repeats, kept aside in
+    ``_REPLACED_ROWS``; returns how many. Keys are typed as validation types them, so
+    '2023-03-31' meets the date it was stored as."""
     keys = list(table.key)
     values: dict[str, list] = {k: [] for k in keys}
     for _, rec in records:
@@ -110,10 +121,28 @@ def _delete_same_keys(con, table: Table, records: Iterable[Record]) -> int:
         match = " AND ".join(
             f'"{table.name}"."{k}" = CAST({_typed(table.column(k), k)} '
             f"AS {table.column(k).sql_type})" for k in keys)
+        con.execute(f'CREATE OR REPLACE TEMP TABLE {_REPLACED_ROWS} AS SELECT DISTINCT '
+                    f'"{table.name}".* FROM "{table.name}", {_REPLACED_KEYS} k WHERE {match}')
         return con.execute(f'DELETE FROM "{table.name}" USING {_REPLACED_KEYS} k '
                            f"WHERE {match}").fetchall()[0][0]
     finally:
-        con.unregister(_REPLACED_KEYS)
+        with after_failure():
+            con.unregister(_REPLACED_KEYS)
+
+
+def _restore_unreplaced(con, table: Table) -> int:
+    """Put back the rows a --replace took out whose key no loaded row now holds; returns
+    how many."""
+    exists = con.execute("SELECT count(*) FROM duckdb_tables() WHERE temporary AND "
+                         "table_name = ?", [_REPLACED_ROWS]).fetchall()[0][0]
+    if not exists:
+        return 0
+    same = " AND ".join(f't."{k}" IS NOT DISTINCT FROM r."{k}"' for k in table.key)
+    kept = con.execute(f'INSERT INTO "{table.name}" SELECT r.* FROM {_REPLACED_ROWS} r '
+                       f'WHERE NOT EXISTS (SELECT 1 FROM "{table.name}" t WHERE {same})'
+                       ).fetchall()[0][0]
+    con.execute(f"DROP TABLE {_REPLACED_ROWS}")
+    return kept
 
 
 def _typed(col, name: str) -> str:
@@ -161,15 +190,47 @@ def text_encoding(path: Path) -> str:
 
 
 def csv_rows(path: Path) -> Iterator[tuple[int, dict[str, str]]]:
-    """(row number, record) for a published CSV with a header row (header = row 1). Rows
-    with every field empty (`,,,,` left by a spreadsheet) are layout and skipped, as
-    `carepath load` skips them; row numbers stay the file's."""
+    """(row number, record) for a published CSV with a header row (header = row 1; keys are
+    the header's names, trimmed). Rows with every field empty (`,,,,` left by a
+    spreadsheet) are layout and skipped, as `carepath load` skips them; row numbers stay
+    the file's. A published file is machine-made: a header naming a column twice, a row
+    with more or fewer fields than the header, or a value running over lines (a quote left
+    open) means it is not what it says, and it is refused by row. Read on, each loaded
+    shifted or wrong values (a name's comma moved every later field along one) or
+    silently joined two rows (a bad-input hunt)."""
+    where = str(path)
     with Path(path).open(encoding=text_encoding(path), newline="") as fh:
-        reader = csv.DictReader(fh)
-        for rec in reader:  # line_num: the file's line, after any blank lines it skipped
-            if any((v or "").strip() for v in rec.values() if isinstance(v, str)) or \
-                    rec.get(None):
-                yield reader.line_num, rec
+        reader = csv.reader(fh)
+        try:
+            names = [h.strip() for h in next(reader, [])]
+            _refuse_repeated(names, where)
+            for fields in reader:
+                if not any(f.strip() for f in fields):
+                    continue
+                row = reader.line_num  # the file's line, after any blank lines it skipped
+                _refuse_ragged(fields, names, f"{where}, row {row}")
+                yield row, dict(zip(names, fields, strict=True))
+        except csv.Error as exc:  # a field past the csv module's limit, a NUL byte
+            raise ValidationError(f"cannot be read as CSV here ({exc}); nothing was loaded",
+                                  where=f"{where}, row {reader.line_num}") from None
+
+
+def _refuse_repeated(names: list[str], where: str) -> None:
+    repeated = sorted({n for n in names if names.count(n) > 1})
+    if repeated:
+        raise ValidationError(f"the header names {', '.join(map(repr, repeated))} more than "
+                              "once: which is meant cannot be told; nothing was loaded",
+                              where=f"{where}, row 1")
+
+
+def _refuse_ragged(fields: list[str], names: list[str], where: str) -> None:
+    if len(fields) != len(names):
+        raise ValidationError(f"{len(fields)} fields where the header has {len(names)} (a "
+                              "comma inside an unquoted value?): the values would land in "
+                              "other columns; nothing was loaded", where=where)
+    if any("\n" in f or "\r" in f for f in fields):
+        raise ValidationError("a value runs over lines (a quote left open?), joining rows "
+                              "of the file; nothing was loaded", where=where)
 
 
 def header_of(path: Path) -> list[str]:

@@ -63,7 +63,12 @@ class Workspace:
 
     def secret(self) -> bytes:
         """The workspace key: keys pseudonyms and signs sessions. Never leaves the workspace."""
-        return self.secret_path.read_bytes()
+        try:
+            return self.secret_path.read_bytes()
+        except OSError as exc:  # named by file: the folder may be the server's (error pages)
+            raise WorkspaceError(f"cannot read the workspace's secret ({exc.strerror}): it "
+                                 "must be readable by the user running Carepath (mode 0600)",
+                                 where=SECRET_NAME) from None
 
     def config(self) -> dict:
         """The parsed ``carepath.toml`` (a fresh copy), read again only when the file
@@ -197,7 +202,11 @@ class Workspace:
             except BaseException:
                 con.execute("ROLLBACK")
                 raise
-            con.execute("COMMIT")
+            try:
+                con.execute("COMMIT")
+            except duckdb.Error as exc:  # e.g. the folder not writable for its journal
+                raise WorkspaceError(f"could not save the changes, so nothing was changed: "
+                                     f"{exc}", where=str(self.path)) from None
 
     def schema_version(self) -> int:
         with self.connect(read_only=True) as con:
