@@ -128,10 +128,9 @@ def test_changes_it_cannot_save_are_refused_whole(tmp_path, monkeypatch):
 
     monkeypatch.setattr(module.duckdb, "connect", lambda *a, **k: Unsaved(real(*a, **k)))
     with pytest.raises(WorkspaceError, match="could not save the changes, so nothing was "
-                       "changed: Cannot open file"):
-        with ws.transaction() as con:
-            con.execute("INSERT INTO organisations (org_code, name, org_type, valid_from) "
-                        "VALUES ('A1', 'A', 'practice', DATE '2020-01-01')")
+                       "changed: Cannot open file"), ws.transaction() as con:
+        con.execute("INSERT INTO organisations (org_code, name, org_type, valid_from) "
+                    "VALUES ('A1', 'A', 'practice', DATE '2020-01-01')")
     monkeypatch.setattr(module.duckdb, "connect", real)
     with ws.connect(read_only=True) as con:
         assert con.execute("SELECT count(*) FROM organisations").fetchall() == [(0,)]
