@@ -1,6 +1,7 @@
 """Which loads make computed values out of date: one that changed the table's rows. A load
 whose every row was quarantined changed nothing an indicator reads (it marked them out of
-date until the next compute), unless it came with --replace, which emptied the table."""
+date until the next compute), with --replace too: rows whose replacements are quarantined
+are kept."""
 
 from __future__ import annotations
 
@@ -58,14 +59,17 @@ def test_a_replace_that_loaded_nothing_emptied_the_table_so_values_are_out_of_da
     assert _stale(ws)["early_stage_known"].reason == "data loaded since into tumours"
 
 
-def test_a_reissue_that_removed_rows_and_loaded_none_makes_values_out_of_date(small_ws,
-                                                                              tmp_path):
-    """`load-source --replace` removes the rows whose keys a file reissues: with every
-    reissued row quarantined the table lost rows, yet the values read as current."""
+def test_a_reissue_whose_every_row_is_quarantined_changes_nothing(small_ws, tmp_path):
+    """`load-source --replace` takes out the rows whose keys a file reissues. With every
+    reissued row quarantined it emptied them and the values read as current; now the rows
+    whose replacements were quarantined are put back, so the table and its values are as
+    they were."""
     from carepath.model.codes import AGE_BANDS
     from carepath.sources._run import Part, run_parts
 
     ws = _computed(small_ws)
+    with ws.connect(read_only=True) as con:
+        before = con.execute("SELECT * FROM registered_population ORDER BY ALL").fetchall()
     records = [(i + 2, {"practice_code": "P1", "quarter_start": "2023-04-01", "sex": sex,
                         "age_band": band, "population": "-1"})
                for i, (sex, band) in enumerate((s, b) for s in "MF" for b in AGE_BANDS)]
@@ -74,5 +78,9 @@ def test_a_reissue_that_removed_rows_and_loaded_none_makes_values_out_of_date(sm
     (res,) = run_parts(ws, "test", [Part("registered_population", reissue, lambda: records)],
                        replace=True)
     assert res.rows_loaded == 0 and res.rows_quarantined == len(records)
-    assert _stale(ws)["usc_referral_isr"].reason == \
-        "data loaded since into registered_population"
+    assert any(f"{len(records)} rows already in registered_population kept" in w
+               for w in res.warnings)
+    with ws.connect(read_only=True) as con:
+        assert con.execute("SELECT * FROM registered_population ORDER BY ALL"
+                           ).fetchall() == before
+    assert _stale(ws) == {}
