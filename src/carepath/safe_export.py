@@ -76,7 +76,12 @@ def neutralise_frame(frame: pd.DataFrame) -> pd.DataFrame:
     """A copy of ``frame`` with every text cell neutralised (column names too)."""
     out = frame.rename(columns=neutralise)
     for col in out.columns:
-        if out[col].dtype == object or pd.api.types.is_string_dtype(out[col]):
+        if out[col].dtype == object:
+            # Kept as objects: map() would read a column of whole numbers and blanks as
+            # floats, and write 1855 as 1855.0.
+            out[col] = pd.Series([neutralise(v) for v in out[col]], index=out.index,
+                                 dtype=object)
+        elif pd.api.types.is_string_dtype(out[col]):
             out[col] = out[col].map(neutralise)
     return out
 

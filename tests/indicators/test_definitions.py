@@ -87,7 +87,9 @@ def _write(tmp_path, change, name="early_stage_known"):
     (lambda d: d.update(disclosure={"min_denominator": float("inf")}),
      "disclosure.min_denominator", "finite number"),
     (lambda d: d["governance"].update(reviewed=0), "governance.reviewed",
-     "YYYY-MM-DD, not as the number 0"),
+     "YYYY-MM-DD, not 0"),
+    (lambda d: d["governance"].update(reviewed="1764028800"), "governance.reviewed",
+     "YYYY-MM-DD, not '1764028800'"),  # read as seconds since 1970: a day of 2025
     (lambda d: d.update(version=""), "version", "should match pattern"),
     (lambda d: d["numerator"].update(where=""), "numerator.where", "should match pattern"),
     (lambda d: d.update(attribution="provider", attribution_column="age_at_diagnosis"),
@@ -124,6 +126,7 @@ def test_population_ages_must_make_sense(tmp_path, ages, message):
     ("sex in ('M', 'F')", True),
     ("'F' = sex and not startswith(icd10, 'C44')", False),
     ("sex in ('F') and not startswith(icd10, 'C44')", False),
+    ("not startswith(icd10, 'C44') and (year(diagnosis_date) > 2000 and sex = 'F')", False),
 ])
 def test_a_population_of_one_sex_needs_a_numerator_of_that_sex(tmp_path, where, refused):
     """Found by a bad-input hunt: a DSR of all tumours over the female population was
@@ -236,3 +239,27 @@ def test_indicators_list_reads_at_any_width(width, monkeypatch):
     title = builtin()["cancer_care_review_12m"].title
     assert title in out  # on one line, whole
     assert "cancer_care_review_12m" in out and out.count("\n") >= len(builtin())
+
+
+@pytest.mark.parametrize("where, refused", [
+    (None, True),  # every referral over the list aged 50-74: an inflated rate
+    ("referral_type = 'usc'", True),
+    ("referral_type = 'usc' or year_of_birth <= 1974", True),  # an 'or' restricts nothing
+    ("year_of_birth between 1950 and 1974", False),
+    ("referral_type = 'usc' and not (year_of_birth > 1974)", False),
+])
+def test_a_population_of_some_ages_needs_a_numerator_that_says_its_ages(tmp_path, where,
+                                                                          refused):
+    data = yaml.safe_load((GOOD.parent / "usc_referral_rate.yaml").read_text())
+    data["denominator"].update(min_age=50, max_age=74)
+    data["numerator"].pop("where", None)
+    if where:
+        data["numerator"]["where"] = where
+    path = tmp_path / "usc_referral_rate.yaml"
+    path.write_text(yaml.safe_dump(data))
+    if not refused:
+        assert load_file(path).denominator.min_age == 50
+        return
+    with pytest.raises(ValidationError, match="population counts ages 50-74 only") as info:
+        load_file(path)
+    assert "year_of_birth" in str(info.value) and "field numerator.where" in str(info.value)

@@ -250,3 +250,19 @@ def test_public_export_protects_the_workspaces_own_groups(exported_ws, tmp_path,
     p1 = [outer for (_, area_type, code), outer in seen["within"].items()
           if (area_type, code) == ("practice", "P1")]
     assert p1 and all(("group", "coast") in outer for outer in p1)
+
+
+def test_whole_counts_are_written_whole_beside_another_indicators_fractions(exported_ws,
+                                                                            tmp_path):
+    """One indicator's fractional denominators (a mean list) put '.0' on every count of
+    the export (a code review): each cell is written as it is. Parquet keeps one type."""
+    export(exported_ws, tmp_path / "v.csv", fmt="csv")
+    with (tmp_path / "v.csv").open(encoding="utf-8-sig") as fh:
+        cells = [(r["Indicator ID"], r["Count"], r["Denominator"]) for r in csv.DictReader(fh)]
+    counts = [c for i, *both in cells if i == "early_stage_known" for c in both if c]
+    assert counts and not any(c.endswith(".0") for c in counts)
+    assert any("." in d for i, _, d in cells if i == "usc_referral_isr"), \
+        "no fraction beside the whole counts: the test needs one"
+    export(exported_ws, tmp_path / "v.parquet", fmt="parquet")
+    frame = pd.read_parquet(tmp_path / "v.parquet")
+    assert frame["Count"].dtype == "float64" and frame["Denominator"].dtype == "float64"

@@ -203,6 +203,12 @@ def test_mapping_renames_columns_maps_codes_and_sets_constants(ws_orgs, tmp_path
                 ) == [("4", "unknown", "2023-02-03"), ("U", "unknown", "2023-02-03")]
 
 
+def test_one_code_in_two_cases_mapped_alike_is_fine(tmp_path):
+    mapping = load_mapping(write(tmp_path / "m.yaml", "codes: {sex: {M: M, m: M}}\n"))
+    mapping.check_against({"sex"})
+    assert mapping.code_for("sex") == {"m": "M"}
+
+
 def test_an_empty_code_in_a_mapping_is_refused_not_stored_as_none(tmp_path):
     with pytest.raises(ValidationError, match="codes.stage.I: empty") as info:
         load_mapping(write(tmp_path / "m.yaml", "codes: {stage: {I: ~, II: '2'}}\n"))
@@ -232,6 +238,7 @@ def test_mapping_errors_name_the_file(ws, tmp_path):
     ("constants: {icd10: 'C50 356 230 1235'}", "icd10 holds what looks like an NHS number"),
     ("columns: {route: RTE}\nconstants: {route: unknown}", "route also read from the file"),
     ("codes: {stage: {I: '1', i: '2'}}", "'I' and 'i' are the same code"),
+    ("codes: {icd10: {X: '943 476 5919'}}", "'X' maps to what looks like an NHS number"),
 ])
 def test_a_mapping_typo_is_refused_not_ignored(ws, tmp_path, text, message):
     with pytest.raises(ValidationError, match=message) as info:

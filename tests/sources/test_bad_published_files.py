@@ -241,3 +241,27 @@ def test_replace_keeps_a_row_whose_replacement_is_quarantined(ws, tmp_path):
     with ws.connect(read_only=True) as con:
         assert sorted(con.execute("SELECT area_code, value FROM external_indicator_values"
                                   ).fetchall()) == [("E06000022", 7.0), ("E06000023", 9.0)]
+
+
+def test_a_spreadsheets_trailing_empty_columns_are_layout_not_a_ragged_row(ws, tmp_path):
+    """Trailing commas a spreadsheet leaves (an empty header cell, an empty field past the
+    last column) are read as before; only fields holding something are refused."""
+    path = write(tmp_path, "ft.csv", [FINGERTIPS_HEADER + ",,",
+                                      "Deaths at home,E06000022,Bath,2019/20,8,,",
+                                      "Deaths at home,E06000023,Bristol,2019/20,9",
+                                      "Deaths at home,E06000024,Poole,2019/20,7,"])
+    (res,) = load_source(ws, "fingertips", path)
+    assert (res.rows_loaded, res.rows_quarantined) == (3, 0)
+    refused(ws, "fingertips", write(tmp_path / "b", "ft.csv", [
+        FINGERTIPS_HEADER, "Deaths at home,E06000022,Bath,2019/20,8,note"]),
+        "6 fields where the header has 5")
+
+
+def test_a_published_file_named_after_a_person_is_logged_masked(ws, tmp_path):
+    path = write(tmp_path, "ft_9434765919.csv", [FINGERTIPS_HEADER,
+                                                 "Deaths at home,E06000022,Bath,2019/20,8"])
+    (res,) = load_source(ws, "fingertips", path)
+    assert "9434765919" not in res.summary() and "943*******" in res.summary()
+    with ws.connect(read_only=True) as con:
+        assert con.execute("SELECT source FROM load_log").fetchall() == [
+            ("fingertips:ft_943*******.csv",)]

@@ -56,10 +56,12 @@ NOT_BLANK = r"\S"
 MAX_FOLLOW_UP_DAYS = expr.MAX_OFFSET["days"]
 
 
-def _not_a_number(value: object) -> object:
-    """A date given as a number (``reviewed: 0``) is refused, not read as 1970-01-01."""
-    if isinstance(value, int | float):
-        raise ValueError(f"a date is written YYYY-MM-DD, not as the number {value!r}")  # noqa: TRY004
+def _a_written_date(value: object) -> object:
+    """A date is written YYYY-MM-DD: a number, or text pydantic would read as seconds since
+    1970 ('0', '1764028800'), is refused rather than taken as some day of 1970 or 2025."""
+    if isinstance(value, int | float) or (
+            isinstance(value, str) and not expr.DATE_LITERAL.fullmatch(value.strip())):
+        raise ValueError(f"a date is written YYYY-MM-DD, not {value!r}")
     return value
 
 
@@ -68,7 +70,7 @@ def _not_a_number(value: object) -> object:
 # float is, and read as a float (the content hash is of the floats).
 Number = StrictFloat
 WholeNumber = StrictInt
-Day = Annotated[date, BeforeValidator(_not_a_number)]
+Day = Annotated[date, BeforeValidator(_a_written_date)]
 # Columns every filter may use besides the table's own: the period being computed.
 PERIOD_COLUMNS = {"period_start": "date", "period_end": "date"}
 # Columns taken from `patients` when the counted table lacks them (joined on patient_id),

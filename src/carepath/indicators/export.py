@@ -101,8 +101,6 @@ def fingertips_frame(values: pd.DataFrame, definitions: dict[str, Definition],
     out["Recent Trend"] = values["trend"].map(_words)
     out["Compared to England value or percentiles"] = values["compared_to_national"].map(_words)
     out[PARENT_COMPARED] = values["compared_to_parent"].map(_words)
-    for count in ("Count", "Denominator"):
-        out[count] = whole_numbers(out[count])
     out["Time period Sortable"] = pd.to_datetime(values["period_start"]).dt.strftime(
         "%Y%m%d").astype("Int64")
     # Fingertips' flag for data changed in its latest release. Carepath's values carry their
@@ -120,13 +118,22 @@ def fingertips_frame(values: pd.DataFrame, definitions: dict[str, Definition],
     return out[list(FINGERTIPS_COLUMNS) + rest]
 
 
-def whole_numbers(column: pd.Series) -> pd.Series:
-    """Counts that are all whole are written as such (1855, not 1855.0; Fingertips' own
-    files do); blanks stay blank. A column holding any fraction is left as it is."""
-    values = pd.to_numeric(column, errors="coerce")
-    if not ((values.dropna() % 1) == 0).all():
-        return column
-    return values.round().astype("Int64")
+COUNT_COLUMNS = ("Count", "Denominator")
+
+
+def for_people(table: pd.DataFrame, fmt: str) -> pd.DataFrame:
+    """``table`` as written to a file people read (CSV, Excel): a whole count as a whole
+    number (1855, not 1855.0, as Fingertips writes it), each cell on its own, so one
+    indicator's fractions (a mean list) do not put '.0' on every other's. Parquet keeps
+    the float column: one type, whatever the figures."""
+    if fmt == "parquet":
+        return table
+    out = table.copy()
+    for column in COUNT_COLUMNS:
+        values = pd.to_numeric(out[column], errors="coerce")
+        out[column] = pd.Series([None if pd.isna(v) else int(v) if v % 1 == 0 else v
+                                 for v in values], index=out.index, dtype=object)
+    return out
 
 
 def read_values(ws: Workspace, indicators: list[str] | None = None) -> pd.DataFrame:
@@ -203,7 +210,7 @@ def export(ws: Workspace, out: Path, *, fmt: str, public: bool = False,
             + "\n  ".join(grouped(stale)), where="--public")
     if not public:
         table = prepare(values, definitions)
-        write_table(table, out, (f".{fmt}",))
+        write_table(for_people(table, fmt), out, (f".{fmt}",))
         return Exported(len(table), stale, _states(table))
     return _release(ws, out, fmt, values, definitions, stale, by)
 
@@ -229,7 +236,7 @@ def _release(ws: Workspace, out: Path, fmt: str, values: pd.DataFrame,
                                    rows=len(table), suppressed=states.get(SUPPRESSED, 0))
     pending = out.with_name(f".{out.stem}.pending{out.suffix}")
     try:
-        write_table(table, pending, (f".{fmt}",))
+        write_table(for_people(table, fmt), pending, (f".{fmt}",))
         with ws.transaction() as con:
             if releases.size(con) != known:
                 raise ValidationError("another public export was recorded while this one "

@@ -459,8 +459,10 @@ def check(node, scope: Scope, *, text: str = "", where: str | None = None) -> st
             if isinstance(n.low, Literal) and isinstance(n.high, Literal) and \
                     n.low.value > n.high.value:
                 # Accepted, it matched nothing and published 0% everywhere (a user test).
-                raise fail(f"'between {shown(n.low)} and {shown(n.high)}' holds nothing: the "
-                           "lower bound comes first")
+                said = ("holds everything" if n.negated else "holds nothing")
+                raise fail(f"'between {shown(n.low)} and {shown(n.high)}' has its bounds the "
+                           f"wrong way round, so the condition {said}: the lower bound "
+                           "comes first")
             return "bool"
         if isinstance(n, IsNull):
             typ(n.operand)

@@ -15,6 +15,7 @@ from carepath.indicators.definition import (
     Definition,
     Population,
     count_scope,
+    recorded_age,
     table_scope,
 )
 from carepath.model import schema
@@ -72,10 +73,10 @@ def _check_count(defn: Definition, count: Count, field: str) -> None:
         raise ValidationError(f"{count.table} has no attribution column "
                               f"{defn.attribution_col!r}", where=f"{where}.table")
     if scope[defn.attribution_col] != "text":
-        field = "attribution_column" if defn.attribution_column else "attribution"
+        named_by = "attribution_column" if defn.attribution_column else "attribution"
         raise ValidationError(f"attribution column {defn.attribution_col!r} of {count.table} "
                               f"holds {scope[defn.attribution_col]}, not an organisation code",
-                              where=f"{defn.source_file}: field {field}")
+                              where=f"{defn.source_file}: field {named_by}")
     for b in defn.breakdowns:
         if b == "age_band":
             ok = "year_of_birth" in scope
@@ -130,15 +131,42 @@ def _check_dated_by(count: Count, scope: dict[str, str], where: str) -> None:
                               f"{count.table}", where=f"{where}.dated_by.own_date")
 
 
+# Columns a numerator's filter says a person's age by (through patients, year_of_birth).
+AGE_COLUMNS = frozenset({"age_at_diagnosis", "age_at_death", "year_of_birth"})
+
+
+def _top_conditions(where: str | None) -> list:
+    """The conditions every counted row meets: the filter's 'and' terms, those inside
+    parentheses too (``a = 1 and (b = 2 and sex = 'F')``)."""
+    if not where:
+        return []
+    found: list = []
+
+    def walk(node) -> None:
+        if isinstance(node, expr.BoolOp) and node.op == "and":
+            for item in node.items:
+                walk(item)
+        else:
+            found.append(node)
+
+    walk(expr.parse(where))
+    return found
+
+
+def _says_ages(where: str | None) -> bool:
+    """A top-level condition of the filter is on an age (which ages is not checked: the
+    bounds may be written many ways)."""
+    return any(c.table is None and c.name in AGE_COLUMNS
+               for item in _top_conditions(where)
+               if not isinstance(item, expr.BoolOp)  # an "or" restricts nothing
+               for c in expr.columns_used(item))
+
+
 def _sexes_kept(where: str | None) -> set[str] | None:
     """The sexes a filter keeps by one of its top-level conditions (``sex = 'F'``, ``sex in
     ('F')``), or None when it does not say."""
-    if not where:
-        return None
-    node = expr.parse(where)
-    items = node.items if isinstance(node, expr.BoolOp) and node.op == "and" else (node,)
     kept: set[str] | None = None
-    for item in items:
+    for item in _top_conditions(where):
         found = None
         if isinstance(item, expr.Compare) and item.op == "=":
             for col, lit in ((item.left, item.right), (item.right, item.left)):
@@ -167,6 +195,21 @@ def _check_same_sexes(num: Count, den: Population, source: str | None) -> None:
             f"same people: add \"sex = {wanted.split(' or ')[0]}\" to numerator.where (or the "
             "other sex's events are divided by this population)",
             where=f"{source}: field numerator.where")
+
+
+def _check_same_ages(defn: Definition, den: Population) -> None:
+    """A population of some ages divides those ages' events only. A DSR finds events at
+    other ages itself (its value is left missing, with a note); other statistics cannot, and
+    all tumours over the list aged 50-74 published an inflated rate."""
+    if defn.statistic == "dsr" or (den.min_age == 0 and den.max_age is None) or \
+            _says_ages(defn.numerator.where):
+        return
+    ages = f"{den.min_age}+" if den.max_age is None else f"{den.min_age}-{den.max_age}"
+    column = recorded_age(defn.numerator) or "year_of_birth"
+    raise ValidationError(
+        f"the population counts ages {ages} only, so the numerator must count the same "
+        f"ages: add a condition on {column} to numerator.where (or events at other ages are "
+        "divided by this population)", where=f"{defn.source_file}: field numerator.where")
 
 
 def check_semantics(defn: Definition) -> None:
@@ -207,16 +250,16 @@ def check_semantics(defn: Definition) -> None:
     if defn.statistic == "mean" and not defn.numerator.value.startswith("mean:"):
         raise ValidationError("statistic mean needs numerator value 'mean:<column>'",
                               where=f"{defn.source_file}: field numerator.value")
-    for field, part in (("numerator", defn.numerator), ("denominator", den)):
+    for name, part in (("numerator", defn.numerator), ("denominator", den)):
         if isinstance(part, Count) and part.value.startswith("mean:") and (
-                field == "denominator" or defn.statistic != "mean"):
+                name == "denominator" or defn.statistic != "mean"):
             # Accepted, it was ignored: a crude rate counted rows as if it were not there.
             raise ValidationError(f"value {part.value!r} is for statistic mean's numerator; "
                                   "count 'rows', 'distinct:<column>' or 'sum:<column>'",
-                                  where=f"{defn.source_file}: field {field}.value")
+                                  where=f"{defn.source_file}: field {name}.value")
     if isinstance(den, Population):
         _check_same_sexes(defn.numerator, den, defn.source_file)
-    if isinstance(den, Population):
+        _check_same_ages(defn, den)
         bad = [b for b in defn.breakdowns if b not in ("sex", "age_band")]
         if bad:
             raise ValidationError(f"breakdowns {bad} are not available for a registered "

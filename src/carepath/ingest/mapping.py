@@ -88,13 +88,17 @@ class Mapping(BaseModel):
     def _check_codes(self) -> None:
         for column, codes in self.codes.items():
             seen: dict[str, str] = {}
-            for theirs in codes:
+            for theirs, ours in codes.items():
                 key = theirs.strip().lower()
-                if key in seen:  # codes match in any letter case: one would win unsaid
+                if key in seen and codes[seen[key]] != ours:  # one would win unsaid
                     raise ValidationError(f"codes: {column}: {seen[key]!r} and {theirs!r} are "
-                                          "the same code (codes match in any letter case)",
-                                          where="--mapping")
+                                          "the same code (codes match in any letter case) "
+                                          "mapped to different codes", where="--mapping")
                 seen[key] = theirs
+                if re.search(nhs_number.NHS_IN_TEXT, ours):
+                    raise ValidationError(f"codes: {column}: {theirs!r} maps to what looks "
+                                          "like an NHS number; it would be stored as it is",
+                                          where="--mapping")
 
     def code_for(self, column: str) -> dict[str, str]:
         """their code (any letter case) -> our code, for ``column``."""

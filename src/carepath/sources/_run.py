@@ -14,6 +14,7 @@ import pyarrow as pa
 
 from carepath.errors import ValidationError
 from carepath.ingest.loader import _user, after_failure, ensure_tables, load_batches
+from carepath.ingest.nhs_number import mask_in_text
 from carepath.ingest.readers import HASH_CHUNK, Batch, FileFacts, inspect, line_at
 from carepath.ingest.validate import code_expr, typed_expr
 from carepath.model.schema import TABLES_BY_NAME, Table
@@ -79,20 +80,20 @@ def run_parts(ws: Workspace, source: str, parts: list[Part], *, replace: bool = 
             columns = list(table.column_names)
             result = load_batches(
                 con, ws, table, columns, batches(part.records(), columns),
-                source=f"{source}:{part.file.name}", file_hash=facts.sha256, actor=actor,
-                replace=replace, facts=facts)
-            if replace:
-                kept = _restore_unreplaced(con, table)
-                removed -= kept
-                if kept:
-                    result.warnings.append(f"{kept:,} rows already in {table.name} kept as "
-                                           "they were: the rows meant to replace them were "
-                                           "quarantined")
+                source=mask_in_text(f"{source}:{part.file.name}"), file_hash=facts.sha256,
+                actor=actor, replace=replace, facts=facts)
+            kept = _restore_unreplaced(con, table) if replace else 0
+            removed -= kept
+            if kept:
+                result.warnings.append(f"{kept:,} rows already in {table.name} kept as "
+                                       "they were: the rows meant to replace them were "
+                                       "quarantined")
             if removed:
                 result.warnings.append(f"{removed:,} rows already in {table.name} with the "
                                        "same keys replaced")
                 ws.audit(con, actor=actor, action=REPLACE_ROWS_ACTION, target=table.name,
-                         detail=f"{removed} rows, by {result.source} (load {result.load_id})")
+                         detail=f"{removed} rows, by {result.source} (load {result.load_id})"
+                         + (f"; {kept} kept, their replacements quarantined" if kept else ""))
             results.append(result)
     return results
 
@@ -197,40 +198,45 @@ def csv_rows(path: Path) -> Iterator[tuple[int, dict[str, str]]]:
     with more or fewer fields than the header, or a value running over lines (a quote left
     open) means it is not what it says, and it is refused by row. Read on, each loaded
     shifted or wrong values (a name's comma moved every later field along one) or
-    silently joined two rows (a bad-input hunt)."""
+    silently joined two rows (a bad-input hunt). Empty fields past the header's last named
+    column (a spreadsheet's trailing commas) are layout too."""
     where = str(path)
     with Path(path).open(encoding=text_encoding(path), newline="") as fh:
         reader = csv.reader(fh)
         try:
             names = [h.strip() for h in next(reader, [])]
             _refuse_repeated(names, where)
+            named = max((i + 1 for i, n in enumerate(names) if n), default=0)
             for fields in reader:
                 if not any(f.strip() for f in fields):
                     continue
                 row = reader.line_num  # the file's line, after any blank lines it skipped
-                _refuse_ragged(fields, names, f"{where}, row {row}")
-                yield row, dict(zip(names, fields, strict=True))
+                fields = _fitted(fields, names, named, f"{where}, row {row}")
+                yield row, {n: f for n, f in zip(names, fields, strict=True) if n}
         except csv.Error as exc:  # a field past the csv module's limit, a NUL byte
             raise ValidationError(f"cannot be read as CSV here ({exc}); nothing was loaded",
                                   where=f"{where}, row {reader.line_num}") from None
 
 
 def _refuse_repeated(names: list[str], where: str) -> None:
-    repeated = sorted({n for n in names if names.count(n) > 1})
+    repeated = sorted({n for n in names if n and names.count(n) > 1})
     if repeated:
         raise ValidationError(f"the header names {', '.join(map(repr, repeated))} more than "
                               "once: which is meant cannot be told; nothing was loaded",
                               where=f"{where}, row 1")
 
 
-def _refuse_ragged(fields: list[str], names: list[str], where: str) -> None:
-    if len(fields) != len(names):
+def _fitted(fields: list[str], names: list[str], named: int, where: str) -> list[str]:
+    """The row's fields, one per header column; refused when they cannot be: fields past
+    the last named column must be empty, and every named column must have its field."""
+    if any(f.strip() for f in fields[len(names):]) or len(fields) < named:
         raise ValidationError(f"{len(fields)} fields where the header has {len(names)} (a "
                               "comma inside an unquoted value?): the values would land in "
                               "other columns; nothing was loaded", where=where)
     if any("\n" in f or "\r" in f for f in fields):
         raise ValidationError("a value runs over lines (a quote left open?), joining rows "
                               "of the file; nothing was loaded", where=where)
+    return (fields + [""] * len(names))[:len(names)]
 
 
 def header_of(path: Path) -> list[str]:

@@ -204,6 +204,8 @@ class Workspace:
                 raise
             try:
                 con.execute("COMMIT")
+            except duckdb.InterruptException:  # Ctrl+C: said as such by the CLI
+                raise
             except duckdb.Error as exc:  # e.g. the folder not writable for its journal
                 raise WorkspaceError(f"could not save the changes, so nothing was changed: "
                                      f"{exc}", where=str(self.path)) from None

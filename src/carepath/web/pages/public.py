@@ -196,7 +196,9 @@ def public_values(con: duckdb.DuckDBPyConnection, policy: DisclosurePolicy, indi
     # Judged again on these rows: a trend needs its periods, so one period's has none.
     out = disclosed(con, raw, policy, config or {}, definitions or {}, within, said=said)
     out = out[out.area_type.isin(PUBLIC_AREA_TYPES) & (out.breakdown == "all")]
-    out = out[[*PUBLIC_COLUMNS, *PUBLISHED_ALSO, "disclosure"]]
+    out = out[[*PUBLIC_COLUMNS, *PUBLISHED_ALSO, "disclosure"]].copy()
+    for bound in ("period_start", "period_end"):  # days, as the export writes them
+        out[bound] = pd.to_datetime(out[bound]).dt.date
     order = {t: i for i, t in enumerate(PUBLIC_AREA_TYPES)}
     return out.sort_values(["area_type", "area_name"], key=lambda s: s.map(order)
                            if s.name == "area_type" else s.fillna(""))
@@ -348,7 +350,7 @@ def public_download(request: Request, indicator_id: str, fmt: str,
     # The layout of `export --public` (Fingertips'), so one tool reads both.
     table = export.prepare(frame, getattr(request.app.state, "definitions", None) or {},
                            public=True, parent_names=_parent_names(con, indicator_id, frame))
-    return table_response(table, fmt, f"{indicator_id}_public.{fmt}")
+    return table_response(export.for_people(table, fmt), fmt, f"{indicator_id}_public.{fmt}")
 
 
 def _parent_names(con: duckdb.DuckDBPyConnection, indicator_id: str, frame: pd.DataFrame
