@@ -227,6 +227,26 @@ def test_check_takes_a_file_or_a_folder_and_says_what_it_did_not_read(tmp_path):
     assert "no such file or folder" in check(tmp_path / "nope").text
 
 
+def test_check_of_a_workspace_reads_the_workspaces_own_files(tmp_path, monkeypatch):
+    """`check -w WS` was 'No such option', and a plain `check` with $CAREPATH_WORKSPACE set
+    said '41 definitions OK' of the built-in library beside a broken workspace file."""
+    from typer.testing import CliRunner
+
+    from carepath.cli import app
+    from carepath.workspace import Workspace
+
+    ws = Workspace.init(tmp_path / "ws")
+    runner = CliRunner()
+    done = runner.invoke(app, ["indicators", "check", "-w", str(ws.path)])
+    assert done.exit_code == 0 and "the workspace has none of its own" in done.output
+    _write(ws.path / "indicators", lambda d: d.update(version=""))
+    done = runner.invoke(app, ["indicators", "check", "-w", str(ws.path)])
+    assert done.exit_code != 0 and "field version" in str(done.exception)
+    monkeypatch.setenv("CAREPATH_WORKSPACE", str(ws.path))
+    done = runner.invoke(app, ["indicators", "check"])
+    assert done.exit_code != 0 and "early_stage_known.yaml" in str(done.exception)
+
+
 @pytest.mark.parametrize("width", [80, 200])
 def test_indicators_list_reads_at_any_width(width, monkeypatch):
     """At 80 columns the table wrapped each title a word a line (found by a user test)."""
@@ -263,3 +283,25 @@ def test_a_population_of_some_ages_needs_a_numerator_that_says_its_ages(tmp_path
     with pytest.raises(ValidationError, match="population counts ages 50-74 only") as info:
         load_file(path)
     assert "year_of_birth" in str(info.value) and "field numerator.where" in str(info.value)
+
+
+@pytest.mark.parametrize("where, refused", [
+    ("age_at_diagnosis between 40 and 89", "numerator counts ages 40-89, the population 50-74"),
+    ("age_at_diagnosis >= 50", "counts ages 50\\+, the population 50-74"),
+    ("74 >= age_at_diagnosis and age_at_diagnosis > 49", None),
+    ("age_at_diagnosis between 50 and 74 and not startswith(icd10, 'C44')", None),
+])
+def test_a_numerator_counting_other_ages_than_its_population_is_refused(tmp_path, where,
+                                                                         refused):
+    """Tumours at 40-89 over the list aged 50-74 published 1,840 per 100,000 for 960
+    (a user test): ages written as recorded ages are compared with the population's."""
+    data = yaml.safe_load((GOOD.parent / "cancer_incidence_crude.yaml").read_text())
+    data["denominator"].update(min_age=50, max_age=74)
+    data["numerator"]["where"] = where
+    path = tmp_path / "cancer_incidence_crude.yaml"
+    path.write_text(yaml.safe_dump(data))
+    if refused is None:
+        assert load_file(path).denominator.max_age == 74
+        return
+    with pytest.raises(ValidationError, match=refused):
+        load_file(path)

@@ -266,3 +266,31 @@ def test_whole_counts_are_written_whole_beside_another_indicators_fractions(expo
     export(exported_ws, tmp_path / "v.parquet", fmt="parquet")
     frame = pd.read_parquet(tmp_path / "v.parquet")
     assert frame["Count"].dtype == "float64" and frame["Denominator"].dtype == "float64"
+
+
+def test_sex_and_age_columns_say_who_the_denominator_counts(tmp_path):
+    """Women aged 50-74 were written 'Persons' (a user test): a tool joining with a
+    Fingertips file on Sex and Age found no match."""
+    import yaml
+
+    from carepath.indicators.definition import load_file
+    from carepath.indicators.export import _age, _sex
+    from carepath.indicators.library import LIBRARY_DIR
+
+    def changed(name, change):
+        data = yaml.safe_load((LIBRARY_DIR / f"{name}.yaml").read_text())
+        change(data)
+        path = tmp_path / f"{name}.yaml"
+        path.write_text(yaml.safe_dump(data))
+        return load_file(path)
+
+    women = changed("cancer_incidence_crude", lambda d: (
+        d["denominator"].update(sex=["F"], min_age=50, max_age=74),
+        d["numerator"].update(where="sex = 'F' and age_at_diagnosis between 50 and 74")))
+    assert (_sex(women), _age(women)) == ("Female", "50-74 yrs")
+    older = changed("early_stage_known", lambda d: [
+        part.update(where=f"{part['where']} and age_at_diagnosis >= 75")
+        for part in (d["numerator"], d["denominator"])])
+    assert (_sex(older), _age(older)) == ("Persons", "75+ yrs")
+    assert (_sex(builtin()["early_stage_known"]), _age(builtin()["early_stage_known"])) == (
+        "Persons", "All ages")

@@ -278,6 +278,8 @@ def test_same_file_twice_is_a_no_op_unless_replace(ws_orgs, tmp_path):
     again = load(ws_orgs, "organisations", path)
     assert again.skipped and again.load_id == first.load_id
     assert snapshot(ws_orgs) == before
+    # What it did then, so a file all quarantined then is not read as loaded (a user test).
+    assert f"(load {first.load_id}: loaded 1, quarantined 0)" in again.summary()
     replaced = load(ws_orgs, "organisations", path, replace=True)
     assert not replaced.skipped and replaced.rows_loaded == 1
     assert rows(ws_orgs, "SELECT count(*) FROM organisations") == [(1,)]

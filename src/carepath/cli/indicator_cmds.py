@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import getpass
+import os
 import time
 from pathlib import Path
 from typing import Annotated
@@ -83,8 +84,9 @@ def show(indicator_id: str, workspace: WorkspaceOption = None) -> None:
 
 @indicators_app.command()
 def check(directory: Annotated[Path | None, typer.Argument(
-        help="Folder of definition files, or one file (default: the built-in library).")
-        ] = None) -> None:
+        help="Folder of definition files, or one file (default: the workspace's, given by "
+             "-w or $CAREPATH_WORKSPACE, else the built-in library).")] = None,
+        workspace: WorkspaceOption = None) -> None:
     """Validate definition files; each error names the file, field and token."""
     from carepath.indicators.library import (
         DEFINITION_SUFFIXES,
@@ -93,6 +95,16 @@ def check(directory: Annotated[Path | None, typer.Argument(
         load_dir,
         load_file,
     )
+    from carepath.workspace.workspace import ENV_VAR
+
+    if directory is None and (workspace is not None or os.environ.get(ENV_VAR)):
+        # Checked as compute reads them: the workspace's own files (a user test saw '41
+        # definitions OK' of the built-in library beside a broken workspace file).
+        directory = open_workspace(workspace).definitions_dir("indicators")
+        if not definition_files(directory):
+            console.print(escape(f"{len(builtin())} built-in definitions OK; the workspace "
+                                 f"has none of its own ({directory})"), highlight=False)
+            return
 
     if directory is not None and directory.is_file():
         load_file(directory)

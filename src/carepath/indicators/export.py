@@ -19,8 +19,9 @@ from carepath.disclosure import SUPPRESSED, DisclosurePolicy, releases
 from carepath.engine.containment import disclosed
 from carepath.engine.freshness import OutOfDate, out_of_date
 from carepath.errors import ValidationError
-from carepath.indicators.definition import Definition, Population
+from carepath.indicators.definition import Count, Definition, Population
 from carepath.indicators.library import read_library
+from carepath.indicators.semantics import ages_counted, sexes_kept
 from carepath.model.codes import AREA_TYPE_NAMES
 from carepath.model.schema import INDICATOR_VALUES
 from carepath.safe_export import check_output_path, write_table
@@ -63,11 +64,29 @@ def _words(code: object) -> object:
 
 
 def _age(defn: Definition | None) -> str:
-    """The ages the denominator counts, as Fingertips writes them ('53-70 yrs')."""
+    """The ages the denominator counts, as Fingertips writes them ('53-70 yrs'): a
+    population's, or those its filter keeps by a recorded age (a proportion of people aged
+    75 and over)."""
     den = defn.denominator if defn is not None else None
-    if not isinstance(den, Population) or (den.min_age == 0 and den.max_age is None):
+    if isinstance(den, Population):
+        low, high = den.min_age, den.max_age
+    elif isinstance(den, Count) and (kept := ages_counted(den.where)) is not None:
+        low, high = kept
+    else:
         return ALL_AGES
-    return f"{den.min_age}+ yrs" if den.max_age is None else f"{den.min_age}-{den.max_age} yrs"
+    if low == 0 and high is None:
+        return ALL_AGES
+    return f"{low}+ yrs" if high is None else f"{low}-{high} yrs"
+
+
+def _sex(defn: Definition | None) -> str:
+    """The sex the denominator counts, as Fingertips writes it: 'Female' for a population
+    or a count of women only (a join on Sex with a Fingertips file then matches)."""
+    den = defn.denominator if defn is not None else None
+    sexes = set(den.sex) if isinstance(den, Population) else \
+        sexes_kept(den.where) if isinstance(den, Count) else None
+    return SEXES[next(iter(sexes))] if sexes and len(sexes) == 1 and \
+        next(iter(sexes)) in SEXES else PERSONS
 
 
 def _goal(defn: Definition | None, value: object) -> str | None:
@@ -93,7 +112,7 @@ def fingertips_frame(values: pd.DataFrame, definitions: dict[str, Definition],
     out["Area Type"] = values["area_type"].map(lambda t: AREA_TYPES.get(t, _words(t)))
     breakdown, category = values["breakdown"], values["category"]
     is_sex, is_age = breakdown == "sex", breakdown == "age_band"
-    out["Sex"] = category.where(is_sex).map(SEXES).fillna(PERSONS)
+    out["Sex"] = category.where(is_sex).map(SEXES).fillna(defn.map(_sex))
     out["Age"] = (category + " yrs").where(is_age, defn.map(_age))
     other = ~(is_sex | is_age | (breakdown == "all"))
     out["Category Type"] = breakdown.map(CATEGORY_TYPES).where(other)

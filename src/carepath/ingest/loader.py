@@ -56,13 +56,16 @@ class LoadResult:
     rows_loaded: int = 0
     rows_quarantined: int = 0
     skipped: bool = False  # same file already loaded: nothing done
+    earlier: tuple[int, int] | None = None  # when skipped: (loaded, quarantined) that time
     warnings: list[str] = field(default_factory=list)
     reasons: Counter = field(default_factory=Counter)
 
     def summary(self) -> str:
         if self.skipped:
-            return (f"{self.source}: already loaded into {self.table} (load {self.load_id}); "
-                    "nothing to do (use --replace to load it again)")
+            then = (f": loaded {self.earlier[0]:,}, quarantined {self.earlier[1]:,}"
+                    if self.earlier else "")
+            return (f"{self.source}: already loaded into {self.table} (load {self.load_id}"
+                    f"{then}); nothing to do (use --replace to load it again)")
         return (f"{self.source}: read {self.rows_read:,}, loaded {self.rows_loaded:,}, "
                 f"quarantined {self.rows_quarantined:,} into {self.table}")
 
@@ -148,6 +151,9 @@ def load_batches(con: duckdb.DuckDBPyConnection, ws: Workspace, table: Table,
     earlier = None if replace else previous_load(con, table.name, file_hash)
     if earlier:
         result.skipped, result.load_id = True, earlier
+        result.earlier = con.execute(
+            "SELECT rows_loaded, rows_quarantined FROM load_log WHERE load_id = ?",
+            [earlier]).fetchone()
         return result
     mapping = mapping or Mapping()
     colmap = _resolve_columns(table, names, mapping, source, result)
