@@ -169,3 +169,25 @@ def test_an_error_naming_a_file_after_a_person_is_masked(ws, tmp_path, capsys):
     code, _, err = run(capsys, "load", "-w", ws.path, "organisations",
                        tmp_path / "patient_5774637069.csv")
     assert code == 2 and "patient_577*******.csv" in err and "5774637069" not in err
+
+
+def test_the_quarantine_shows_current_loads_unless_asked_for_all(ws, tmp_path, capsys):
+    """A file loaded again listed its bad rows once per load (a user test counted 15,750
+    quarantined rows of a file that has 306)."""
+    path = write(tmp_path / "o.csv", "org_code,name,org_type,valid_from\n"
+                                     "A1,A,practice,2020-01-01\nA2,B,planet,2020-01-01\n")
+    other = write(tmp_path / "p.csv", "org_code,name,org_type,valid_from\n"
+                                      "B1,B,moon,2020-01-01\n")
+    for args in (["organisations", path], ["organisations", path, "--replace"],
+                 ["organisations", other]):
+        assert run(capsys, "load", "-w", ws.path, *args)[0] == 0
+    code, out, _ = run(capsys, "quarantine", "-w", ws.path)
+    assert code == 0 and out.count("'planet'") == 1 and out.count("'moon'") == 1
+    assert "       2  organisations.org_type" in out
+    assert "1 rows of loads since superseded are not counted" in out
+    code, out, _ = run(capsys, "quarantine", "-w", ws.path, "--all")
+    assert code == 0 and out.count("'planet'") == 2 and "superseded" not in out
+    assert "       3  organisations.org_type" in out
+    export = tmp_path / "q.csv"
+    run(capsys, "quarantine", "-w", ws.path, "--export", export)
+    assert len(export.read_text(encoding="utf-8-sig").splitlines()) == 1 + 2

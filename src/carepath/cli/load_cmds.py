@@ -94,27 +94,43 @@ def quarantine(
     workspace: WorkspaceOption = None,
     table: Annotated[str | None, typer.Option(help="Only this table.")] = None,
     load_id: Annotated[str | None, typer.Option("--load", help="Only this load.")] = None,
-    export: Annotated[Path | None, typer.Option(help="Write every row to this CSV.")] = None,
+    export: Annotated[Path | None, typer.Option(help="Write every row shown to this CSV."
+                                                )] = None,
+    show_all: Annotated[bool, typer.Option(
+        "--all", help="Rows of loads since superseded too (a file loaded again, a table "
+                      "emptied by load --replace).")] = False,
 ) -> None:
     """Rows rejected by validation: file, row, column, masked value and reason."""
-    from carepath.ingest.quarantine import export_quarantine, quarantine_summary, quarantined
+    from carepath.ingest.quarantine import (
+        export_quarantine,
+        quarantine_summary,
+        quarantined,
+        superseded_rows,
+    )
 
     ws = open_workspace(workspace)
+    everything = show_all or load_id is not None
     if export is not None:
-        n = export_quarantine(ws, export, table=table, load_id=load_id)
+        n = export_quarantine(ws, export, table=table, load_id=load_id, everything=everything)
         console.print(escape(f"wrote {n:,} quarantined rows to {export}"), highlight=False)
         return
-    summary = quarantine_summary(ws, table=table, load_id=load_id)
+    summary = quarantine_summary(ws, table=table, load_id=load_id, everything=everything)
+    hidden = 0 if everything else superseded_rows(ws, table=table)
     if not summary:
-        console.print("the quarantine is empty")
+        console.print("the quarantine is empty" if not hidden else
+                      f"no quarantined rows of current loads ({hidden:,} of loads since "
+                      "superseded: --all shows them)")
         return
     console.print("[bold]by reason[/]")
     for tbl, col, reason, n in summary:
         console.print(escape(f"  {n:>8,}  {tbl}.{col or '(row)'}: {reason}"), highlight=False,
                       soft_wrap=True)
+    if hidden:
+        console.print(f"  ({hidden:,} rows of loads since superseded are not counted: --all "
+                      "shows them)", highlight=False)
     console.print(f"[bold]rows[/] (first {QUARANTINE_SHOWN}; --export writes them all)")
     for lid, _tbl, src, row, col, val, reason in quarantined(
-            ws, table=table, load_id=load_id, limit=QUARANTINE_SHOWN):
+            ws, table=table, load_id=load_id, limit=QUARANTINE_SHOWN, everything=everything):
         shown = f" = {val!r}" if val is not None else ""
         console.print(escape(f"  {src}, row {row}, column {col or '-'}{shown}: {reason} ")
                       + f"[dim](load {escape(lid)})[/]", highlight=False, soft_wrap=True)
