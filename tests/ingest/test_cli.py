@@ -191,3 +191,27 @@ def test_the_quarantine_shows_current_loads_unless_asked_for_all(ws, tmp_path, c
     export = tmp_path / "q.csv"
     run(capsys, "quarantine", "-w", ws.path, "--export", export)
     assert len(export.read_text(encoding="utf-8-sig").splitlines()) == 1 + 2
+
+
+def test_a_published_rows_problem_is_listed_once_for_its_table_rows(ws, tmp_path, capsys):
+    """A practice's row of the screening file gives a table row per programme: each bad
+    row was listed twice, the same line, with nothing to tell them apart (a user test)."""
+    # The header and first two rows of NHS Digital's cervical screening coverage by GP
+    # practice, December 2017 (../shared/data/public/cervical_screening_gp_2017_12).
+    header = ("region,ccg_name,practice_code,practice_name,eligible_25_49,screened_42m_25_49,"
+              "coverage_pct_25_49,suppression_25_49,eligible_50_64,screened_66m_50_64,"
+              "coverage_pct_50_64,suppression_50_64")
+    area = 'NHS  England North (Yorkshire And Humber),"NHS Airedale, Wharfedale And Craven CCG"'
+    first = "B82007,TOWNHEAD SURGERIES,1088,820,75.3676470588235,..,1116,901,80.7347670250896,.."
+    second = ("B82020,CROSSHILLS GROUP PRACTICE,1723,1370,79.5124782356355,..,1146,871,"
+              "76.0034904013962,..")
+    text = "\n".join([header, f"{area},{first}", f"{area},{second}"]) + "\n"
+    path = write(tmp_path / "cervical_screening_coverage_gp_dec2017.csv", text)
+    orgs = write(tmp_path / "o.csv", "org_code,name,org_type,valid_from\n"
+                                     "Z1,Z,practice,2000-01-01\n")
+    assert run(capsys, "load", "-w", ws.path, "organisations", orgs)[0] == 0
+    assert run(capsys, "load-source", "-w", ws.path, "cervical_screening", path)[0] == 0
+    code, out, _ = run(capsys, "quarantine", "-w", ws.path)  # not its practices: refused
+    listed = [line for line in out.splitlines() if ", row " in line]
+    assert code == 0 and len(listed) == 2
+    assert all("(2 table rows)" in line for line in listed)

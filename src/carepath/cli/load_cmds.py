@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from itertools import groupby
 from pathlib import Path
 from typing import Annotated
 
@@ -129,11 +130,17 @@ def quarantine(
         console.print(f"  ({hidden:,} rows of loads since superseded are not counted: --all "
                       "shows them)", highlight=False)
     console.print(f"[bold]rows[/] (first {QUARANTINE_SHOWN}; --export writes them all)")
-    for lid, _tbl, src, row, col, val, reason in quarantined(
-            ws, table=table, load_id=load_id, limit=QUARANTINE_SHOWN, everything=everything):
+    rows = quarantined(ws, table=table, load_id=load_id, limit=QUARANTINE_SHOWN,
+                       everything=everything)
+    # A published row gives several table rows (a practice's row, one per programme): the
+    # same problem of the same file row is shown once, with how many rows it stopped.
+    for (lid, _tbl, src, row, col, val, reason), same in groupby(rows):
         shown = f" = {val!r}" if val is not None else ""
-        console.print(escape(f"  {src}, row {row}, column {col or '-'}{shown}: {reason} ")
-                      + f"[dim](load {escape(lid)})[/]", highlight=False, soft_wrap=True)
+        times = len(list(same))
+        again = f" ({times} table rows)" if times > 1 else ""
+        console.print(escape(f"  {src}, row {row}, column {col or '-'}{shown}: {reason}"
+                             f"{again} ") + f"[dim](load {escape(lid)})[/]", highlight=False,
+                      soft_wrap=True)
 
 
 def register(app: typer.Typer) -> None:
