@@ -73,16 +73,22 @@ def check_output_path(path: Path, suffixes: tuple[str, ...] = TABLE_SUFFIXES) ->
 
 
 def neutralise_frame(frame: pd.DataFrame) -> pd.DataFrame:
-    """A copy of ``frame`` with every text cell neutralised (column names too)."""
+    """A copy of ``frame`` with every text cell neutralised (column names too). Only cells
+    starting as a formula may are touched, so other cells keep their types (mapping every
+    cell read a column of whole numbers and blanks as floats, 1855 written 1855.0) and a
+    2.5-million-row export is not walked cell by cell in Python."""
     out = frame.rename(columns=neutralise)
     for col in out.columns:
-        if out[col].dtype == object:
-            # Kept as objects: map() would read a column of whole numbers and blanks as
-            # floats, and write 1855 as 1855.0.
-            out[col] = pd.Series([neutralise(v) for v in out[col]], index=out.index,
-                                 dtype=object)
-        elif pd.api.types.is_string_dtype(out[col]):
-            out[col] = out[col].map(neutralise)
+        column = out[col]
+        if column.dtype != object and not pd.api.types.is_string_dtype(column):
+            continue
+        starts = column.str[:1].isin(FORMULA_STARTS) if column.dtype != object else \
+            column.map(lambda v: isinstance(v, str) and v[:1] in FORMULA_STARTS,
+                       na_action="ignore").fillna(False).astype(bool)
+        if starts.any():
+            column = column.copy()
+            column[starts] = column[starts].map(neutralise)
+            out[col] = column
     return out
 
 

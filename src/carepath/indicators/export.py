@@ -112,8 +112,12 @@ def fingertips_frame(values: pd.DataFrame, definitions: dict[str, Definition],
     out["Area Type"] = values["area_type"].map(lambda t: AREA_TYPES.get(t, _words(t)))
     breakdown, category = values["breakdown"], values["category"]
     is_sex, is_age = breakdown == "sex", breakdown == "age_band"
-    out["Sex"] = category.where(is_sex).map(SEXES).fillna(defn.map(_sex))
-    out["Age"] = (category + " yrs").where(is_age, defn.map(_age))
+    # Worked out once per indicator (each reads its filters), then spread over its rows.
+    ids = out["Indicator ID"]
+    sexes = {i: _sex(definitions.get(i)) for i in ids.unique()}
+    ages = {i: _age(definitions.get(i)) for i in ids.unique()}
+    out["Sex"] = category.where(is_sex).map(SEXES).fillna(ids.map(sexes))
+    out["Age"] = (category + " yrs").where(is_age, ids.map(ages))
     other = ~(is_sex | is_age | (breakdown == "all"))
     out["Category Type"] = breakdown.map(CATEGORY_TYPES).where(other)
     out["Category"] = category.map(_words).where(other)
