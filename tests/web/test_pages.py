@@ -14,6 +14,8 @@ def test_indicator_page_has_charts_each_with_a_data_table(clients):
     assert "95% and 99.8% limits" in page
     assert "Definition and provenance" in page and "Wilson" in page
     assert "Suppressed" in page and "Gamma Health" in page  # shown, never as a zero
+    # The bar's colours are the table's "Compared with national" (its legend said average)
+    assert '"title":"Comparedwithnational"' in page.replace(" ", "")
 
 
 def test_indicator_page_narrows_practices_to_a_locality(clients):

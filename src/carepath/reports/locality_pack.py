@@ -89,7 +89,7 @@ def _indicator_charts(rug: pd.DataFrame, meta: dict[str, dict], national: dict) 
         data = [{"name": r.area_name, "value": r.value, "lower": r.lower95, "upper": r.upper95,
                  "significance": r.compared_to_national} for r in rows.itertuples()]
         spec = charts.bar_with_intervals(data, average=national.get(ind),
-                                         y_title=meta[ind]["title"])
+                                         y_title=meta[ind]["title"], compared_with="national")
         out.append({"indicator_id": ind, "title": meta[ind]["title"],
                     "svg": charts.to_svg(spec), "rows": data})
     return out

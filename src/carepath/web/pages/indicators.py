@@ -172,7 +172,9 @@ def indicator_page(request: Request, indicator_id: str,
                                     lambda c: queries.provenance(c, indicator_id)),
             "funnel": funnel(points, limits, average=od_facts["target"] if od_facts else average,
                              y_title=y_title),
-            "bar": ordered_bar(points, average=average, y_title=y_title)
+            # The colours are each area's comparison with national, as the table's column.
+            "bar": ordered_bar(points, average=average, y_title=y_title,
+                               compared_with="national")
             if points and len(points) <= MAX_BAR_AREAS else None,
             "too_many_for_bar": len(points) > MAX_BAR_AREAS, "parents": parents,
             "parent": parent or "", "od": od or "", "od_facts": od_facts,
