@@ -224,9 +224,12 @@ def test_published_values_are_listed_and_read_from_the_cli(ws, tmp_path, capsys)
         return code, *capsys.readouterr()
 
     load_source(ws, "fingertips", PUBLIC / "fingertips_eol_deaths_usual_residence_65plus")
-    code, _, _ = run("external", "list", "-w", str(ws.path), "--out", str(tmp_path / "l.csv"))
+    code, shown, _ = run("external", "list", "-w", str(ws.path), "--out",
+                         str(tmp_path / "l.csv"))
     [entry] = data_rows(tmp_path / "l.csv")
     assert code == 0 and entry["source"] == "fingertips" and entry["published"] == "5245"
+    # The id, to copy into `external show`, is whole however narrow (it read 'percen…').
+    assert entry["indicator_id"] in shown
     assert entry["missing"] == "3"
     code, _, _ = run("external", "show", entry["indicator_id"], "-w", str(ws.path),
                      "--area", "E92000001", "--out", str(tmp_path / "v.csv"))

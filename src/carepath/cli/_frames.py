@@ -53,19 +53,42 @@ def _cell(v):
 
 
 def show(df: pd.DataFrame, title: str, out: Path | None = None,
-         columns: list[str] | None = None) -> None:
+         columns: list[str] | None = None, whole: tuple[str, ...] = ()) -> None:
+    """``whole``: columns never cut short, the others narrowing instead (an id a user copies
+    into the next command was shown 'percen…' at 80 columns)."""
     view = df[columns] if columns else df
-    table = Table(title=title, title_justify="left")
-    for col in view.columns:
-        text = view[col].dtype == object or pd.api.types.is_string_dtype(view[col])
-        table.add_column(str(col), justify="left" if text else "right")
-    for row in view.head(MAX_ROWS).itertuples(index=False):
-        table.add_row(*(_cell(v) for v in row))
-    console.print(table)
+    shown = view.head(MAX_ROWS)
+    widths = {c: max((len(str(v)) for v in shown[c]), default=0) for c in whole}
+    others = [c for c in view.columns if c not in whole]
+    if whole and console.width < sum(widths.values()) + len(view.columns) * \
+            (CELL_BORDERS + NARROWEST_CELL):
+        _as_lines(shown, title, whole, others)
+    else:
+        table = Table(title=title, title_justify="left")
+        for col in view.columns:
+            text = view[col].dtype == object or pd.api.types.is_string_dtype(view[col])
+            keep = {"no_wrap": True, "min_width": widths[col]} if col in whole else {}
+            table.add_column(str(col), justify="left" if text else "right", **keep)
+        for row in shown.itertuples(index=False):
+            table.add_row(*(_cell(v) for v in row))
+        console.print(table)
     if len(view) > MAX_ROWS:
         console.print(f"… {len(view) - MAX_ROWS} more rows (use --out for all)")
     if out is not None:
         write(df, out)
+
+
+# A table too narrow for its whole columns and this much of each other is shown as lines.
+NARROWEST_CELL = 6
+CELL_BORDERS = 3
+
+
+def _as_lines(rows: pd.DataFrame, title: str, whole: tuple[str, ...], others: list) -> None:
+    """Each row as its whole columns on a line, then the others indented beneath."""
+    console.print(plain(title))
+    for row in rows.to_dict("records"):
+        console.print(plain("  ".join(str(row[c]) for c in whole)), soft_wrap=True)
+        console.print(plain("    " + " · ".join(f"{c} {_cell(row[c])}" for c in others)))
 
 
 def write(df: pd.DataFrame, out: Path) -> None:

@@ -20,7 +20,7 @@ def list_(workspace: WorkspaceOption = None, out: OutFile = None) -> None:
 
     show(external.catalogue(open_workspace(workspace)), "Published indicators loaded", out,
          columns=["indicator_id", "source", "first_period", "last_period", "areas",
-                  "published", "suppressed", "missing"])
+                  "published", "suppressed", "missing"], whole=("indicator_id",))
 
 
 @external_app.command("show")
