@@ -74,17 +74,19 @@ def check_output_path(path: Path, suffixes: tuple[str, ...] = TABLE_SUFFIXES) ->
 
 def neutralise_frame(frame: pd.DataFrame) -> pd.DataFrame:
     """A copy of ``frame`` with every text cell neutralised (column names too). Only cells
-    starting as a formula may are touched, so other cells keep their types (mapping every
-    cell read a column of whole numbers and blanks as floats, 1855 written 1855.0) and a
-    2.5-million-row export is not walked cell by cell in Python."""
+    starting as a formula may are touched, found with pandas' vectorised string methods:
+    other cells keep their types (mapping every cell read a column of whole numbers and
+    blanks as floats, 1855 written 1855.0), and a 2.5-million-row export is not walked
+    cell by cell in Python."""
     out = frame.rename(columns=neutralise)
     for col in out.columns:
         column = out[col]
         if column.dtype != object and not pd.api.types.is_string_dtype(column):
             continue
-        starts = column.str[:1].isin(FORMULA_STARTS) if column.dtype != object else \
-            column.map(lambda v: isinstance(v, str) and v[:1] in FORMULA_STARTS,
-                       na_action="ignore").fillna(False).astype(bool)
+        try:  # other cells than text read NaN here, so never match
+            starts = column.str[:1].isin(FORMULA_STARTS)
+        except AttributeError:  # no text at all (whole numbers kept as objects)
+            continue
         if starts.any():
             column = column.copy()
             column[starts] = column[starts].map(neutralise)

@@ -102,8 +102,9 @@ ENGINE_REVISION = "2026-12-06.2"
 
 def settings_fingerprint(config: dict) -> str:
     """A fingerprint of the carepath.toml settings that shape every indicator's areas
-    (groups of practices, the national name, the partial areas) and of the engine's revision. Kept with
-    the values' loads, so changing either recomputes the values without --force."""
+    (groups of practices, the national name, the partial areas) and of the engine's
+    revision. Kept with the values' loads, so changing either recomputes the values
+    without --force."""
     shaping = {"groups": config.get("groups") or {}, "national_name": national_name(config)}
     if partial_areas(config):  # only when set: values computed before it stay current
         shaping["partial_areas"] = list(partial_areas(config))

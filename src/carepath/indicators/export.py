@@ -85,8 +85,10 @@ def _sex(defn: Definition | None) -> str:
     den = defn.denominator if defn is not None else None
     sexes = set(den.sex) if isinstance(den, Population) else \
         sexes_kept(den.where) if isinstance(den, Count) else None
-    return SEXES[next(iter(sexes))] if sexes and len(sexes) == 1 and \
-        next(iter(sexes)) in SEXES else PERSONS
+    if not sexes or len(sexes) != 1:
+        return PERSONS
+    (only,) = sexes
+    return SEXES.get(only, PERSONS)
 
 
 def _goal(defn: Definition | None, value: object) -> str | None:

@@ -82,7 +82,7 @@ def run_parts(ws: Workspace, source: str, parts: list[Part], *, replace: bool = 
                 con, ws, table, columns, batches(part.records(), columns),
                 source=mask_in_text(f"{source}:{part.file.name}"), file_hash=facts.sha256,
                 actor=actor, replace=replace, facts=facts)
-            kept = _restore_unreplaced(con, table) if replace else 0
+            kept = _restore_unreplaced(con, table) if removed else 0
             removed -= kept
             if kept:
                 result.warnings.append(f"{kept:,} rows already in {table.name} kept as "
@@ -132,12 +132,8 @@ def _delete_same_keys(con, table: Table, records: Iterable[Record]) -> int:
 
 
 def _restore_unreplaced(con, table: Table) -> int:
-    """Put back the rows a --replace took out whose key no loaded row now holds; returns
-    how many."""
-    exists = con.execute("SELECT count(*) FROM duckdb_tables() WHERE temporary AND "
-                         "table_name = ?", [_REPLACED_ROWS]).fetchall()[0][0]
-    if not exists:
-        return 0
+    """Put back the rows a --replace took out (``_delete_same_keys``, which removed some)
+    whose key no loaded row now holds; returns how many."""
     same = " AND ".join(f't."{k}" IS NOT DISTINCT FROM r."{k}"' for k in table.key)
     kept = con.execute(f'INSERT INTO "{table.name}" SELECT r.* FROM {_REPLACED_ROWS} r '
                        f'WHERE NOT EXISTS (SELECT 1 FROM "{table.name}" t WHERE {same})'
