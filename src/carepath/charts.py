@@ -165,9 +165,11 @@ def spine_chart(rows: Sequence[dict], *, width: int = 420) -> dict:
 
 
 def funnel_plot(points: Sequence[dict], limits: Sequence[dict], *, average: float,
-                x_title: str, y_title: str, width: int = 520, height: int = 320) -> dict:
+                x_title: str, y_title: str, width: int = 520, height: int = 320,
+                compared_with: str = "average") -> dict:
     """points: name, denominator, value, significance; limits: denominator, and
-    lower95/upper95/lower998/upper998 columns."""
+    lower95/upper95/lower998/upper998 columns. ``compared_with``: what the significance
+    compares with, for the legend."""
     pts = [dict(p, significance=SIGNIFICANCE_LABELS.get(p.get("significance"), "Not compared"))
            for p in points]
     lim_long = [
@@ -200,7 +202,8 @@ def funnel_plot(points: Sequence[dict], limits: Sequence[dict], *, average: floa
          "encoding": {"x": x, "y": {"field": "value", "type": "quantitative",
                                     "title": y_title},
                       "color": {"field": "significance", "type": "nominal",
-                                "scale": _colour_scale(pts), "title": "Compared with average"},
+                                "scale": _colour_scale(pts),
+                                "title": f"Compared with {compared_with}"},
                       "tooltip": [{"field": "name"}, {"field": "value", "format": ".1f"},
                                   {"field": "denominator", "format": ",.0f"},
                                   {"field": "significance"}]}},

@@ -14,8 +14,10 @@ def test_indicator_page_has_charts_each_with_a_data_table(clients):
     assert "95% and 99.8% limits" in page
     assert "Definition and provenance" in page and "Wilson" in page
     assert "Suppressed" in page and "Gamma Health" in page  # shown, never as a zero
-    # The bar's colours are the table's "Compared with national" (its legend said average)
-    assert '"title":"Comparedwithnational"' in page.replace(" ", "")
+    # The bar's and funnel's colours are the table's "Compared with national" (their
+    # legends said average)
+    assert page.replace(" ", "").count('"title":"Comparedwithnational"') == 2
+    assert "Compared with average" not in page
 
 
 def test_indicator_page_narrows_practices_to_a_locality(clients):

@@ -227,8 +227,10 @@ def funnel(points: list[dict], limits: list[dict], *, average: float | None,
     placed = [p for p in points if p.get("denominator")]
     if len(placed) < MIN_FUNNEL_AREAS or average is None:
         return None
+    # The colours are each area's comparison with national (the table's column), whatever
+    # the funnel is centred on.
     spec = charts.funnel_plot(points, limits, average=average, x_title="Denominator",
-                              y_title=y_title)
+                              y_title=y_title, compared_with="national")
     if not limits:  # an empty line layer has no extent (Vega warns and mis-scales)
         spec["layer"] = spec["layer"][1:]
     return spec
