@@ -155,9 +155,11 @@ def for_people(table: pd.DataFrame, fmt: str) -> pd.DataFrame:
         return table
     out = table.copy()
     for column in COUNT_COLUMNS:
-        values = pd.to_numeric(out[column], errors="coerce")
-        out[column] = pd.Series([None if pd.isna(v) else int(v) if v % 1 == 0 else v
-                                 for v in values], index=out.index, dtype=object)
+        values = pd.to_numeric(out[column], errors="coerce").astype(float)
+        whole = values.notna() & (values % 1 == 0)
+        cells = values.astype(object).where(values.notna(), None)
+        cells[whole] = values[whole].astype("int64").astype(object)
+        out[column] = cells
     return out
 
 
