@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from carepath.engine import filters
 from carepath.indicators import expr
 
 SCOPE = {"stage": "text", "age": "int", "diagnosis_date": "date", "seen": "date",
@@ -18,7 +19,7 @@ SCOPE = {"stage": "text", "age": "int", "diagnosis_date": "date", "seen": "date"
 def run(text: str, rows: dict) -> list:
     table = ibis.memtable(rows)
     node = expr.parse_filter(text, SCOPE)
-    return table.filter(expr.to_ibis(node, lambda r: table[r.name])).to_pandas().to_dict("list")
+    return table.filter(filters.to_ibis(node, lambda r: table[r.name])).to_pandas().to_dict("list")
 
 
 @pytest.mark.parametrize("text, kept", [
@@ -135,7 +136,7 @@ def test_between_agrees_with_python(low, high):
             expr.parse_filter(text, {"age": "int"})
         return
     node = expr.parse_filter(text, {"age": "int"})
-    got = table.filter(expr.to_ibis(node, lambda r: table[r.name])).to_pandas()["id"].tolist()
+    got = table.filter(filters.to_ibis(node, lambda r: table[r.name])).to_pandas()["id"].tolist()
     assert got == [a for a in range(121) if low <= a <= high]
 
 

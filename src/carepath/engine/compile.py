@@ -17,6 +17,7 @@ from datetime import date, timedelta
 import ibis
 import ibis.expr.types as ir
 
+from carepath.engine import filters
 from carepath.indicators import expr
 from carepath.indicators.definition import (
     PATIENT_COLUMNS,
@@ -220,7 +221,7 @@ def _related(rows: ir.Table, source: Source, count: Count, rel, keep: bool) -> i
     else:
         preds = [rows[rel.on] == other[rel.on]]
     if rel.where:
-        preds.append(expr.to_ibis(expr.parse(rel.where), resolve))
+        preds.append(filters.to_ibis(expr.parse(rel.where), resolve))
     return rows.semi_join(other, preds) if keep else rows.anti_join(other, preds)
 
 
@@ -230,7 +231,7 @@ def _latest_related(rows: ir.Table, other: ir.Table, count: Count, rel) -> ir.Ta
     that latest date), with the key and date as ``_key`` and ``_when``."""
     keys = rows.select(_key=rows[rel.on], _when=rows[count.date]).distinct()
     if rel.among:
-        other = other.filter(expr.to_ibis(expr.parse(rel.among), lambda r: other[r.name]))
+        other = other.filter(filters.to_ibis(expr.parse(rel.among), lambda r: other[r.name]))
     candidates = keys.join(other, [keys._key == other[rel.on],
                                    other[rel.latest_by] <= keys._when])
     # A window, not a group-by joined back: one pass (a third faster on England's deaths).
@@ -249,7 +250,7 @@ def filtered_rows(source: Source, defn: Definition, count: Count, periods: Perio
     rows = _base(source, defn, count, columns)
     rows = _attach_periods(rows, periods, defn, count)
     if count.where:
-        rows = rows.filter(expr.to_ibis(expr.parse(count.where),
+        rows = rows.filter(filters.to_ibis(expr.parse(count.where),
                                         lambda r: rows[PERIOD_NAMES.get(r.name, r.name)]))
     for rel in count.require:
         rows = _related(rows, source, count, rel, keep=True)
@@ -326,7 +327,7 @@ def aggregate_pair(source: Source, defn: Definition, periods: Periods,
     def flag(where: str | None) -> ir.BooleanValue:
         if not where:
             return ibis.literal(True)
-        return expr.to_ibis(expr.parse(where),
+        return filters.to_ibis(expr.parse(where),
                             lambda r: rows[PERIOD_NAMES.get(r.name, r.name)]).fill_null(False)
 
     rows = rows.mutate(_num=flag(num.where), _den=flag(den.where))
