@@ -57,7 +57,7 @@ print(json.dumps({"wall": wall, "peak_kb": resource.getrusage(resource.RUSAGE_SE
 EXPORT_WORKER = """
 import json, resource, sys, time
 from pathlib import Path
-from carepath.indicators.export import export
+from carepath.reports.export import export
 from carepath.workspace import Workspace
 ws = Workspace.open(sys.argv[1])
 with ws.transaction() as con:  # a first release each run, whatever earlier runs recorded

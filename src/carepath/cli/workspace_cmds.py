@@ -25,7 +25,7 @@ def init(
 
 def info(workspace: WorkspaceOption = None) -> None:
     """Tables, row counts, periods covered, geographies and calibration checks."""
-    from carepath.workspace.info import render_info
+    from carepath.reports.info import render_info
 
     ws = open_workspace(workspace)
     render_info(ws, console)

@@ -1,2 +1,3 @@
 """Indicators as code: definitions (YAML, validated), the filter language, the built-in
-library, the catalogue and exports. The engine that computes them is `carepath.engine`."""
+library and the catalogue. The engine that computes them is `carepath.engine`; exports
+of their values are `carepath.reports.export`."""

@@ -23,8 +23,8 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from carepath.disclosure import SUPPRESSED, DisclosurePolicy, Within, apply_disclosure, releases
 from carepath.engine.containment import disclosed, workspace_containment
 from carepath.engine.freshness import practice_groups
-from carepath.indicators import export
 from carepath.indicators.definition import Definition
+from carepath.reports import export
 from carepath.web import queries
 from carepath.web.db import get_con
 from carepath.web.meta import get_meta
