@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import duckdb
 
-from carepath.charts import spine_positions
 from carepath.domain.benchmarking import profiles
 from carepath.web.cache import VersionedCache
 
@@ -59,33 +58,9 @@ class ProfileIndex:
         for ind_id, m in meta.items():
             if ind_id not in mine or ind_id not in self.dist:
                 continue
-            out.append(self._row(ind_id, m, mine[ind_id], self.dist[ind_id], parents))
+            out.append(profiles.spine_row(ind_id, m, mine[ind_id], self.dist[ind_id], parents,
+                                          self.published))
         return out
-
-    def _row(self, ind_id: str, m: dict, r: dict, d: dict, parents: dict) -> dict:
-        nat = self.published.get((ind_id, "national", profiles.NATIONAL))
-        hib = m.get("higher_is_better")
-        shown = r["value"] if r["value_state"] == "published" else None
-        pos = spine_positions(shown, nat, d["min"], d["q1"], d["q3"], d["max"],
-                              higher_is_better=hib)
-        comparators = []
-        for level, code in parents.items():
-            v = self.published.get((ind_id, level, code)) if code else None
-            cpos = spine_positions(v, nat, d["min"], d["q1"], d["q3"], d["max"],
-                                   higher_is_better=hib) if pos else None
-            comparators.append({"name": level, "code": code, "value": v,
-                                "pos": cpos["value"] if cpos else None})
-        published = r["value_state"] == "published"
-        return {
-            "indicator_id": ind_id, "indicator": m["title"], "period": r["period"],
-            "value": r["value"], "lower95": r["lower95"], "upper95": r["upper95"],
-            "numerator": r["numerator"], "denominator": r["denominator"],
-            "value_state": r["value_state"], "value_note": r["value_note"],
-            "significance": r["compared_to_national"] if published else "suppressed",
-            "trend": r["trend"], "national": nat, "england_low": d["min"],
-            "england_high": d["max"], "comparators": comparators, "pos": pos,
-            "value_text": profiles._fmt(shown, m.get("unit", "")),
-        }
 
 
 def profile_rows(cache: VersionedCache, con: duckdb.DuckDBPyConnection, practice_code: str,

@@ -132,31 +132,39 @@ def practice_profile(
     for ind_id, m in meta.items():
         if ind_id not in mine.index or ind_id not in dist.index:
             continue
-        r, d = mine.loc[ind_id], dist.loc[ind_id]
-        nat = others.get((ind_id, "national", NATIONAL))
-        hib = m.get("higher_is_better")
-        shown = r["value"] if r["value_state"] == "published" else None
-        pos = spine_positions(shown, nat, d["min"], d["q1"], d["q3"], d["max"],
-                              higher_is_better=hib)
-        comparators = []
-        for level, code in parents.items():
-            v = others.get((ind_id, level, code)) if code else None
-            cpos = spine_positions(v, nat, d["min"], d["q1"], d["q3"], d["max"],
-                                   higher_is_better=hib) if pos else None
-            comparators.append({"name": level, "code": code, "value": v,
-                                "pos": cpos["value"] if cpos else None})
-        rows.append({
-            "indicator_id": ind_id, "indicator": m["title"], "period": r["period"],
-            "value": r["value"], "lower95": r["lower95"], "upper95": r["upper95"],
-            "numerator": r["numerator"], "denominator": r["denominator"],
-            "value_state": r["value_state"], "value_note": r["value_note"],
-            "significance": r["compared_to_national"] if r["value_state"] == "published"
-            else "suppressed",
-            "trend": r["trend"], "national": nat, "england_low": d["min"],
-            "england_high": d["max"], "comparators": comparators, "pos": pos,
-            "value_text": _fmt(shown, m.get("unit", "")),
-        })
+        rows.append(spine_row(ind_id, m, mine.loc[ind_id], dist.loc[ind_id], parents, others))
     return rows
+
+
+def spine_row(ind_id: str, m: dict, r, d, parents: dict[str, str | None],
+              published: dict[tuple[str, str, str], float]) -> dict:
+    """One indicator's spine-chart row: the practice's own values ``r`` (a row of
+    ``indicator_values``), the practices' range ``d`` (a row of ``practice_distribution``)
+    and the parents' and national published values (``published``: (indicator, area
+    type, area code) -> value)."""
+    nat = published.get((ind_id, "national", NATIONAL))
+    hib = m.get("higher_is_better")
+    own_published = r["value_state"] == "published"
+    shown = r["value"] if own_published else None
+    pos = spine_positions(shown, nat, d["min"], d["q1"], d["q3"], d["max"],
+                          higher_is_better=hib)
+    comparators = []
+    for level, code in parents.items():
+        v = published.get((ind_id, level, code)) if code else None
+        cpos = spine_positions(v, nat, d["min"], d["q1"], d["q3"], d["max"],
+                               higher_is_better=hib) if pos else None
+        comparators.append({"name": level, "code": code, "value": v,
+                            "pos": cpos["value"] if cpos else None})
+    return {
+        "indicator_id": ind_id, "indicator": m["title"], "period": r["period"],
+        "value": r["value"], "lower95": r["lower95"], "upper95": r["upper95"],
+        "numerator": r["numerator"], "denominator": r["denominator"],
+        "value_state": r["value_state"], "value_note": r["value_note"],
+        "significance": r["compared_to_national"] if own_published else "suppressed",
+        "trend": r["trend"], "national": nat, "england_low": d["min"],
+        "england_high": d["max"], "comparators": comparators, "pos": pos,
+        "value_text": _fmt(shown, m.get("unit", "")),
+    }
 
 
 def _published(values: pd.DataFrame) -> dict[tuple, float | None]:
