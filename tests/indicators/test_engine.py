@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import date
 
 import duckdb
+import pandas as pd
 import pytest
 
 from carepath import stats
@@ -55,6 +56,37 @@ def test_proportion_at_every_level_with_wilson_interval(small_ws):
     assert got[("P1", "all")].parent_code == "L1"
     assert got[("L1", "all")].parent_code == "I1"
     assert got[("P1", "all")].area_name == "Practice P1"
+
+
+def test_an_area_is_compared_with_the_nearest_parent_larger_than_itself(small_ws):
+    """A parent holding the same practices is the same figure, always 'similar': P3 is
+    its locality's only practice, so it is compared with the ICB; the ICB holds every
+    practice, as national does, so it has no parent to be compared with."""
+    run(small_ws, "early_stage_known")
+    got = values(small_ws, "early_stage_known")
+    assert (got[("P3", "all")].parent_code, got[("P2", "all")].parent_code) == ("I1", "L1")
+    icb = got[("I1", "all")]
+    assert pd.isna(icb.parent_code) and icb.compared_to_parent == "not_compared"
+    assert got[("L1", "all")].compared_to_parent != "not_compared"
+
+
+def test_parents_pass_over_levels_the_same_size_as_the_area():
+    import duckdb
+    import pandas as pd
+
+    from carepath.engine.rollup import parents
+
+    # One period: practice p1 is PCN N1 and locality A; PCNs N2 and N3 (a practice each)
+    # make locality B; all are in ICB I, and a row with no practice counts in national.
+    links = {"p1": ["N1", "A", "I"], "p2": ["N2", "B", "I"], "p3": ["N3", "B", "I"]}
+    rows = [("y", unit, kind, code) for unit, codes in links.items()
+            for kind, code in zip(("pcn", "locality", "icb"), codes, strict=True)]
+    rows += [("y", unit, "practice", unit) for unit in links]
+    rows += [("y", unit, "national", "national") for unit in [*links, "unattributed"]]
+    amap = pd.DataFrame(rows, columns=["period", "unit", "area_type", "area_code"])
+    got = parents(duckdb.connect(), amap).set_index("area_code").parent_code.to_dict()
+    assert got == {"p1": "I", "p2": "B", "p3": "B", "N1": "I", "N2": "B", "N3": "B",
+                   "A": "I", "B": "I", "I": "national"}
 
 
 def test_breakdown_categories_sum_to_the_total(small_ws):

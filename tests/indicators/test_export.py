@@ -101,8 +101,11 @@ def test_rows_read_as_fingertips_writes_them(exported_ws, tmp_path):
     assert set(by_sex["Sex"]) == {"Male", "Female"} and by_sex["Category Type"].isna().all()
     groups = early[early["Category Type"] == "Tumour group"]
     assert "Lung" in set(groups["Category"]) and set(groups["Sex"]) == {"Persons"}
-    practice = early[early["Area Code"] == "P3"].iloc[0]
-    assert practice["Area Type"] == "GP practice" and practice["Parent Name"] == "South"
+    practice = early[early["Area Code"] == "P1"].iloc[0]
+    assert practice["Area Type"] == "GP practice" and practice["Parent Name"] == "North"
+    # P3 is South's only practice: the same figure, so it is compared with the ICB.
+    alone = early[early["Area Code"] == "P3"].iloc[0]
+    assert (alone["Parent Code"], alone["Parent Name"]) == ("I1", "Wessex ICB")
     assert set(frame["Compared to parent value or percentiles"].dropna()) <= {
         "Better", "Similar", "Worse", "Higher", "Lower", "Not compared"}
     assert frame["Time period Sortable"].astype(str).str.fullmatch(r"\d{8}").all()

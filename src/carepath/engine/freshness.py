@@ -95,9 +95,10 @@ AREA_TABLES = frozenset({"organisations", "org_hierarchy"})
 
 # The date of the last change to how the engine computes values from the same definition
 # and data (2026-12-06: ages as recorded, rates per person-year of whole months; .2: sums
-# over events carry a weighted interval, register populations at the period's end). It is in
-# every value's provenance, so a workspace computed before recomputes without --force.
-ENGINE_REVISION = "2026-12-06.2"
+# over events carry a weighted interval, register populations at the period's end;
+# 2026-12-07: an area's parent is the nearest level larger than itself). It is in every
+# value's provenance, so a workspace computed before recomputes without --force.
+ENGINE_REVISION = "2026-12-07"
 
 
 def settings_fingerprint(config: dict) -> str:

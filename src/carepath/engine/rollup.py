@@ -21,7 +21,8 @@ from carepath.stats.trend import TREND_POINTS
 
 NATIONAL = "national"
 GROUP = "group"  # a user-defined group of practices ([groups] in carepath.toml)
-# The parent each area is compared with (first level present in the hierarchy wins).
+# The parent each area is compared with: the first of these levels (then national) that
+# holds more units than the area (see parents).
 PARENT_LEVELS = {
     "practice": ("locality", "pcn", "sub_icb", "icb"),
     "pcn": ("locality", "sub_icb", "icb"),
@@ -111,24 +112,39 @@ def sql(mem: duckdb.DuckDBPyConnection, query: str, *, arrow: bool = False,
 
 
 def parents(mem: duckdb.DuckDBPyConnection, amap: pa.Table | pd.DataFrame) -> pd.DataFrame:
-    """(period, area_type, area_code) -> parent_code, by the PARENT_LEVELS rule. A
-    user-defined group is compared with national (a practice may be in several groups)."""
-    present = set(sql(mem, "SELECT DISTINCT area_type FROM amap", amap=amap).area_type)
-    parts = [(f"SELECT DISTINCT period, area_type, area_code, '{NATIONAL}' AS parent_code "
-             f"FROM amap WHERE area_type = '{GROUP}'")]
-    for level, candidates in PARENT_LEVELS.items():
-        if level == GROUP or level not in present:
-            continue
-        parent = next((c for c in candidates if c in present), None)
-        if parent is None:
-            parts.append(f"SELECT DISTINCT period, area_type, area_code, '{NATIONAL}' "
-                         f"FROM amap WHERE area_type = '{level}'")
-        else:
-            parts.append(
-                f"SELECT c.period, c.area_type, c.area_code, min(p.area_code) FROM amap c "
-                f"JOIN amap p ON p.period = c.period AND p.unit = c.unit AND p.area_type = "
-                f"'{parent}' WHERE c.area_type = '{level}' GROUP BY ALL")
-    return sql(mem, " UNION ALL ".join(parts), amap=amap)
+    """(period, area_type, area_code) -> parent_code: the first of PARENT_LEVELS (then
+    national) holding more units than the area in that period. A parent holding the same
+    units is the same figure: a county's ICB, alliance and region were each compared with
+    the next and always 'similar'. An area as large as the whole workspace has no parent
+    (its comparison is not made). A user-defined group is compared with national (a
+    practice may be in several groups)."""
+    rules = [(child, parent, rank) for child, candidates in PARENT_LEVELS.items()
+             for rank, parent in enumerate((*candidates, NATIONAL))]
+    values = ", ".join(f"('{c}', '{p}', {r})" for c, p, r in rules)
+    return sql(mem, f"""
+        WITH sizes AS (
+          SELECT period, area_type, area_code, count(DISTINCT unit) AS units FROM amap
+          GROUP BY ALL),
+        rules(child_type, parent_type, rank) AS (VALUES {values}),
+        children AS (SELECT DISTINCT period, area_type, area_code FROM amap
+                     WHERE area_type IN (SELECT child_type FROM rules)),
+        candidates AS (
+          SELECT DISTINCT c.period, c.area_type, c.area_code, p.area_type AS parent_type,
+                 p.area_code AS parent_code, r.rank
+          FROM amap c JOIN rules r ON r.child_type = c.area_type
+          JOIN amap p ON p.period = c.period AND p.unit = c.unit
+                     AND p.area_type = r.parent_type),
+        larger AS (
+          SELECT k.period, k.area_type, k.area_code, k.parent_code FROM candidates k
+          JOIN sizes own USING (period, area_type, area_code)
+          JOIN sizes up ON up.period = k.period AND up.area_type = k.parent_type
+                       AND up.area_code = k.parent_code
+          WHERE up.units > own.units
+          QUALIFY row_number() OVER (PARTITION BY k.period, k.area_type, k.area_code
+                                     ORDER BY k.rank, k.parent_code) = 1)
+        SELECT c.period, c.area_type, c.area_code, l.parent_code
+        FROM children c LEFT JOIN larger l USING (period, area_type, area_code)""",
+        amap=amap)
 
 
 # The unit-level counts that add up into areas: numerator and denominator, a mean's sums,
