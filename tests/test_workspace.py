@@ -73,21 +73,33 @@ def test_resolve_path_prefers_option_then_environment(monkeypatch, tmp_path):
     assert str(resolve_path(None)) == "workspace"
 
 
-def test_a_workspace_in_use_by_another_process_says_what_to_do(tmp_path):
+HOLD_THE_DATABASE = ("import duckdb, sys, time; c = duckdb.connect(sys.argv[-1]); "
+                     "print('open', flush=True); time.sleep(60)")
+
+
+@pytest.mark.parametrize(("holder_is", "message"), [
+    ("python", "in use by another process.*carepath serve"),
+    ("carepath load", "in use by `carepath load` \\(PID [0-9]+\\): wait for it"),
+])
+def test_a_workspace_in_use_by_another_process_says_what_to_do(tmp_path, holder_is, message):
     """DuckDB lets one process write a database: `carepath releases` while `carepath serve`
-    ran gave DuckDB's lock error alone (a user test)."""
+    ran gave DuckDB's lock error alone (a user test), and a second `carepath load` was
+    told to stop a server that was not running (a bad-input hunt)."""
     import subprocess
     import sys
 
     ws = Workspace.init(tmp_path / "ws")
-    hold = ("import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); "
-            "print('open', flush=True); time.sleep(60)")
-    holder = subprocess.Popen([sys.executable, "-c", hold, str(ws.db_path)],
-                              stdout=subprocess.PIPE, text=True)
+    command = [sys.executable, "-c", HOLD_THE_DATABASE]
+    if holder_is == "carepath load":  # a program called carepath, run as `carepath load`
+        program = tmp_path / "bin" / "carepath"
+        program.parent.mkdir()
+        program.write_text(f"#!{sys.executable}\n{HOLD_THE_DATABASE}\n")
+        program.chmod(0o755)
+        command = [str(program), "load", "-w"]
+    holder = subprocess.Popen([*command, str(ws.db_path)], stdout=subprocess.PIPE, text=True)
     try:
         assert holder.stdout.readline().strip() == "open"
-        with pytest.raises(WorkspaceError, match="in use by another process.*carepath serve"), \
-                ws.connect(read_only=True):
+        with pytest.raises(WorkspaceError, match=message), ws.connect(read_only=True):
             pass
     finally:
         holder.kill()

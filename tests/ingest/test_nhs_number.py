@@ -102,6 +102,23 @@ def test_a_number_grouped_by_no_break_spaces_is_pseudonymised_like_the_plain_one
     assert got.null_count == 0 and len(set(got.to_pylist())) == 1
 
 
+def test_a_number_grouped_by_any_unicode_space_is_the_same_person():
+    """Thin spaces (U+2009, as a word processor sets a number) were refused on the fast
+    path while the exact check accepted them (a bad-input hunt)."""
+    import sys
+    import unicodedata
+
+    import pyarrow as pa
+
+    spaces = [chr(i) for i in range(sys.maxunicode + 1)
+              if unicodedata.category(chr(i)) == "Zs"]
+    written = [f"100{s}000{s}0427" for s in spaces]
+    got = nn.Pseudonymiser(b"k" * 32).array(pa.array([*written, "1000000427"]))
+    assert got.null_count == 0 and len(set(got.to_pylist())) == 1
+    assert all(nn.problem(w) is None for w in written)
+    assert {nn.mask_in_text(f"NHS {w}") for w in written} == {"NHS 100*******"}
+
+
 @given(st.binary(min_size=1, max_size=100), NINE_DIGITS)
 def test_fast_pseudonymiser_equals_the_reference_hmac(key, nine):
     full = with_check(nine) or "9434765919"

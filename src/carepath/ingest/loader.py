@@ -70,6 +70,10 @@ class LoadResult:
                 f"quarantined {self.rows_quarantined:,} into {self.table}")
 
 
+# Columns a load ignores are named up to this many (a 16,384-column sheet listed them all).
+IGNORED_NAMED = 20
+
+
 def _before_commit(results: list[LoadResult]) -> None:
     """Test seam: called when every row and log entry is written, just before COMMIT."""
 
@@ -405,7 +409,10 @@ def _resolve_columns(table: Table, names: list[str], mapping: Mapping, source: s
     used = {v.lower() for v in colmap.values()}
     extra = [n for n in names if n.lower() not in used]
     if extra:
-        shown = nhs_number.mask_in_text(", ".join(extra))  # a header is text from the file
+        listed = ", ".join(extra[:IGNORED_NAMED])
+        if len(extra) > IGNORED_NAMED:
+            listed += f" and {len(extra) - IGNORED_NAMED:,} more"
+        shown = nhs_number.mask_in_text(listed)  # a header is text from the file
         result.warnings.append(f"columns not in {table.name}, ignored: {shown}")
     return colmap
 

@@ -21,10 +21,11 @@ NHS_NUMBER_DIGITS = 10
 CHECK_MODULUS = 11
 # Weights 10..2 applied to the first nine digits (NHS Data Dictionary).
 CHECK_WEIGHTS = tuple(range(10, 1, -1))
-# Spaces people (and spreadsheets: no-break, figure and narrow no-break spaces) put between
-# the 3-3-4 groups of a printed NHS number. Written out, as DuckDB's and Arrow's regular
-# expressions (RE2) take \s for ASCII spaces only.
-SPACES = " \u00a0\u2007\u202f"
+# Spaces people (and spreadsheets and word processors: no-break, thin, figure, narrow
+# no-break ...) put between the 3-3-4 groups of a printed NHS number: every space of
+# Unicode (category Zs), for use inside a character class. Written out, as DuckDB's and
+# Arrow's regular expressions (RE2) take \s for ASCII spaces only.
+SPACES = " \u00a0\u1680\u2000-\u200a\u202f\u205f\u3000"
 SEPARATORS = re.compile(rf"[\s{SPACES}\-]")
 # Hex characters kept from the HMAC: 64 bits is ample against collisions in a
 # population of tens of millions while keeping ids short.

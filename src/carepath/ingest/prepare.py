@@ -32,7 +32,10 @@ def prepare_batch(batch: Batch, table: Table, colmap: dict[str, str], mapping: M
         if c in mapping.constants:
             cols[c] = pa.array([str(mapping.constants[c]).strip()] * n, pa.string())
         elif c == PATIENT_COLUMN and NHS_COLUMN in colmap:
-            cols[c] = _pseudonymise(batch.columns[colmap[NHS_COLUMN]], key, pre)
+            raw = batch.columns[colmap[NHS_COLUMN]]
+            cols[c] = _pseudonymise(raw, key, pre)
+            _refuse_unreadable(NHS_COLUMN, raw, batch.cell_problems.get(colmap[NHS_COLUMN]),
+                               pre)
         else:
             # Trimmed here, once, in Arrow: cheaper than in each SQL pass, and it also
             # strips the no-break spaces that spreadsheets leave around values.
@@ -45,6 +48,8 @@ def prepare_batch(batch: Batch, table: Table, colmap: dict[str, str], mapping: M
                 arr = _refuse_raw_nhs_numbers(arr, pre)
             if colmap[c] in batch.line_breaks:
                 _refuse_values_over_lines(table.column(c), arr, pre)
+            _refuse_unreadable(c, arr, batch.cell_problems.get(colmap[c]), pre,
+                               identifying=table.column(c).identifying)
             cols[c] = arr
     for name, values in zip(PRE_COLUMNS, pre, strict=True):
         cols[name] = pa.array(values, pa.string())
@@ -65,6 +70,19 @@ def _refuse_values_over_lines(col: Column, arr: pa.Array, pre: list[list]) -> No
             else nhs_number.mask_in_text(flat)[:SHOWN_CHARS]
         pre[0][i], pre[1][i] = col.name, shown
         pre[2][i] = VALUE_OVER_LINES.format(lines=lines_of(value))
+
+
+def _refuse_unreadable(name: str, arr: pa.Array, problems: dict[int, str] | None,
+                       pre: list[list], *, identifying: bool = True) -> None:
+    """Cells the reader could not read truly (an Excel error, a formula never saved, a
+    float too narrow for its number) refuse their rows, naming the column. The reader's
+    reason is the cause, so it replaces a reason found from the value it gave."""
+    for i, reason in (problems or {}).items():
+        value = arr[i].as_py()
+        masked = identifying or name in ALWAYS_MASKED or name == NHS_COLUMN
+        pre[0][i], pre[2][i] = name, reason
+        pre[1][i] = None if value is None else nhs_number.mask(value) if masked else \
+            nhs_number.mask_in_text(value)[:SHOWN_CHARS]
 
 
 def _pseudonymise(arr: pa.Array, key: bytes, pre: list[list]) -> pa.Array:

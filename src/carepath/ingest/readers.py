@@ -25,7 +25,6 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
-import pyarrow.parquet as pq
 
 from carepath.errors import ValidationError
 from carepath.ingest import nhs_number
@@ -82,6 +81,10 @@ class Batch:
     # Header name -> which rows' values in it run over lines without holding rows of the
     # file (see _rows_over_lines): refused by the loader if it loads the column.
     line_breaks: dict[str, np.ndarray] = field(default_factory=dict)
+    # Header name -> {index of a row in this batch: why its value there cannot be read
+    # (an Excel error, a formula never saved, a float too narrow for the number)}: the
+    # row is refused, naming the column, if the load uses the column.
+    cell_problems: dict[str, dict[int, str]] = field(default_factory=dict)
 
     @property
     def num_rows(self) -> int:
@@ -479,42 +482,6 @@ def _arrow_message(exc: Exception) -> str:
     return "the CSV cannot be parsed (an unclosed quote?); nothing was loaded"
 
 
-# ----- Parquet -----------------------------------------------------------------------------
-def read_parquet(path: Path) -> tuple[list[str], Iterator[Batch]]:
-    try:
-        pf = pq.ParquetFile(path)
-    except (pa.ArrowInvalid, OSError) as exc:
-        raise ValidationError(f"not a readable Parquet file ({exc})", where=str(path)) from None
-    names = list(pf.schema_arrow.names)
-    check_header(path, names)
-    nested = [f.name for f in pf.schema_arrow if pa.types.is_nested(f.type)]
-    if nested:
-        raise ValidationError(f"columns holding lists or structures cannot be loaded: "
-                              f"{', '.join(nested)}; flatten them to one value per cell",
-                              where=str(path))
-    return names, _parquet_batches(pf, names)
-
-
-def _parquet_batches(pf: pq.ParquetFile, names: list[str]) -> Iterator[Batch]:
-    start = HEADER_ROW + 1
-    for rb in pf.iter_batches(batch_size=BATCH_ROWS):
-        cols = {n: _as_text(rb.column(i)) for i, n in enumerate(names)}
-        yield Batch(cols, np.arange(start, start + rb.num_rows, dtype=np.int64),
-                    line_breaks=line_break_marks(cols))
-        start += rb.num_rows
-
-
-def _as_text(arr: pa.Array) -> pa.Array:
-    if pa.types.is_string(arr.type):
-        return arr
-    if pa.types.is_large_string(arr.type) or pa.types.is_dictionary(arr.type):
-        return arr.cast(pa.string())
-    if pa.types.is_floating(arr.type):
-        # Whole floats print without ".0" so integer columns stored as float still load.
-        return pa.array([cell_text(v) for v in arr.to_pylist()], pa.string())
-    return arr.cast(pa.string())
-
-
 def cell_text(value: object) -> str | None:
     """A cell as text: whole floats without '.0', dates as ISO."""
     if value is None:
@@ -550,6 +517,8 @@ def open_file(path: Path, *, encoding: str | None = None, delimiter: str | None 
                                   length=facts.size - cut if cut else None,
                                   quotes=facts.quotes)
     elif kind == "parquet":
+        from carepath.ingest.parquet import read_parquet
+
         names, batches = read_parquet(path)
     else:
         from carepath.ingest.excel import read_excel  # only Excel loads pay for openpyxl

@@ -19,6 +19,7 @@ DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y", "%d-%b-%Y", "%d %b %Y", "%d%b%Y", "%Y%m%
                 "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S", "%d/%m/%Y %H:%M:%S",
                 "%d/%m/%Y %H:%M")
 DATE_HINT = "use YYYY-MM-DD, DD/MM/YYYY or 01-Jan-2024"
+COMPACT_DATE_DIGITS = len("20240131")  # a date written as digits alone: YYYYMMDD
 # A date-and-time in ISO form (fractions of a second, a 'T', a zone): read, time dropped.
 ISO_DATE_TIME = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[ T]"
 # No care record is older: an earlier date is a two-digit year read as 00xx (01/03/24).
@@ -29,6 +30,11 @@ WHOLE_NUMBER = r"[+-]?[0-9]+(\.0*)?"
 YEARS_NOT_FUTURE = frozenset({"year_of_birth"})
 TRUE_WORDS = ("true", "t", "yes", "y", "1")
 FALSE_WORDS = ("false", "f", "no", "n", "0")
+# Excel's error values: what a cell shows when its formula failed.
+EXCEL_ERRORS = ("#N/A", "#REF!", "#NAME?", "#VALUE!", "#DIV/0!", "#NUM!", "#NULL!",
+                "#SPILL!", "#CALC!", "#FIELD!", "#BLOCKED!", "#CONNECT!", "#BUSY!",
+                "#GETTING_DATA", "#UNKNOWN!")
+EXCEL_ERROR_TEXT = "Excel's error value (the formula behind it failed)"
 # Longest value shown in the quarantine table: a 100 MB cell stays out of it.
 SHOWN_CHARS = 60
 # Columns whose values are never shown unmasked.
@@ -93,8 +99,13 @@ def typed_expr(col: Column, raw: str) -> str:
                 f"THEN TRY_CAST({raw} AS DOUBLE) END")
     if col.type == "date":
         fmts = ", ".join(lit(f) for f in DATE_FORMATS)
-        return (f"CAST(COALESCE(TRY_STRPTIME({raw}, [{fmts}]), CASE WHEN regexp_matches("
-                f"{raw}, {lit(ISO_DATE_TIME)}) THEN TRY_CAST({raw} AS TIMESTAMP) END) AS DATE)")
+        # Digits alone are a date as YYYYMMDD only: %m and %d take one digit, so 2024111
+        # would be read as 1 November (or was it 11 January?).
+        return (f"CASE WHEN length({raw}) <> {COMPACT_DATE_DIGITS} AND regexp_full_match("
+                f"{raw}, '[0-9]+') THEN NULL ELSE "
+                f"CAST(COALESCE(TRY_STRPTIME({raw}, [{fmts}]), CASE WHEN regexp_matches("
+                f"{raw}, {lit(ISO_DATE_TIME)}) THEN TRY_CAST({raw} AS TIMESTAMP) END) AS DATE)"
+                " END")
     if col.type == "timestamp":
         return f"TRY_CAST({raw} AS TIMESTAMP)"
     trues = ", ".join(lit(w) for w in TRUE_WORDS)
@@ -318,6 +329,12 @@ class Plan:
             hint = f" ({DATE_HINT})" if col.type == "date" else ""
             out.append(problem(f"{raw} IS NOT NULL AND {val} IS NULL", col.name, show,
                                lit(f"not a valid {col.type}{hint}")))
+        if col.type == "text" and not col.codes:
+            # Saved from a spreadsheet as text (a CSV): '#N/A' is no id or name. (An
+            # Excel file's error cells are refused by the reader, with the same words.)
+            errors = ", ".join(lit(e) for e in EXCEL_ERRORS)
+            out.append(problem(f"left({raw}, 1) = '#' AND {raw} IN ({errors})",
+                               col.name, show, lit(EXCEL_ERROR_TEXT)))
         if col.codes and col.type != "text":
             allowed = ", ".join(lit(c) for c in col.codes)
             out.append(problem(f"{val} NOT IN ({allowed})", col.name, show,
@@ -435,8 +452,14 @@ class Plan:
         return f"SELECT * FROM ({self.typed_select()}) t WHERE {bad}"
 
     def problems_sql(self) -> str:
-        """(row, problem) for every problem of the bad rows (from ``bad_rows_sql``)."""
-        cases = ",\n  ".join(c.case() for c in self.problems())
+        """(row, problem) for every problem of the bad rows (from ``bad_rows_sql``). A
+        column the reader refused a value of (an Excel error, an invalid NHS number) has
+        that one problem: its empty or unreadable value breaks other rules only because
+        of it. Applied here, to the few bad rows, rather than in every row's test."""
+        pre, *rest = self.problems()
+        cases = ",\n  ".join([pre.case(), *(
+            Check(f'({c.cond}) AND t."__pre_column" IS DISTINCT FROM {c.column_sql}',
+                  c.column_sql, c.value_sql, c.reason_sql).case() for c in rest)])
         return (f"SELECT \"__row\", unnest(list_filter([\n  {cases}\n], lambda p: p IS NOT "
                 f"NULL)) AS p FROM {q(self.bad_rows)} t")
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import os
+import re
 import secrets
 import shutil
 import tempfile
@@ -183,8 +184,7 @@ class Workspace:
             con = duckdb.connect(str(self.db_path), read_only=read_only)
         except duckdb.IOException as exc:
             # DuckDB lets one process write a database: say which and what to do
-            in_use = ("is in use by another process (is `carepath serve` running on it? "
-                      "stop it first, then run this again); ") if "lock" in str(exc) else ""
+            in_use = f"is in use by {_lock_holder(str(exc))}; " if "lock" in str(exc) else ""
             raise WorkspaceError(f"cannot open the database: {in_use}{exc}",
                                  where=str(self.db_path)) from None
         try:
@@ -232,3 +232,30 @@ class Workspace:
 
 def _toml_escape(text: str) -> str:
     return text.replace("\\", "\\\\").replace('"', '\\"')
+
+
+_LOCK_PID = re.compile(r"\(PID (\d+)\)")
+
+
+def _lock_holder(message: str) -> str:
+    """Who holds the database (DuckDB names the PID), as the user started it: `carepath
+    load` told of as `carepath serve` sent people to stop a server that was not running."""
+    found = _LOCK_PID.search(message)
+    command = None
+    if found:
+        try:
+            args = Path(f"/proc/{found.group(1)}/cmdline").read_bytes().split(b"\0")
+        except OSError:
+            args = []
+        words = [a.decode(errors="replace") for a in args if a]
+        starts = [i for i, w in enumerate(words) if Path(w).name == "carepath" or
+                  (w == "carepath" and i > 0 and words[i - 1] == "-m")]
+        if starts:
+            sub = [w for w in words[starts[0] + 1:] if not w.startswith("-")][:1]
+            command = " ".join(["carepath", *sub])
+    if command:
+        return (f"`{command}` (PID {found.group(1)}): wait for it to finish or stop it, then "
+                "run this again (one process at a time may write a workspace)")
+    return ("another process (is `carepath serve`, a load or a compute running on it? "
+            "stop it or wait for it, then run this again)")
+
