@@ -282,6 +282,23 @@ def test_a_group_without_practices_is_rejected_with_where(small_ws):
         run(small_ws, "early_stage_known")
 
 
+@pytest.mark.parametrize(("group", "message"), [
+    ('[groups.L1]\nname = "Coastal"\npractices = ["P1"]',
+     "groups.L1: 'L1' is already the code of 'North'"),
+    ('[groups.G3]\nname = "Coastal"\npractices = ["P1", "NOSUCH"]',
+     "groups.G3.practices: 'NOSUCH': no such practice"),
+])
+def test_a_group_must_have_its_own_code_and_real_practices(small_ws, group, message):
+    """A group coded as a locality renamed it and took its place as its practices'
+    parent (a hunt); a mistyped practice left the group short without a word."""
+    from carepath.errors import CarepathError
+
+    with small_ws.config_path.open("a") as fh:
+        fh.write(f"\n{group}\n")
+    with pytest.raises(CarepathError, match=message):
+        run(small_ws, "early_stage_known")
+
+
 def test_funnel_comparator_uses_the_national_proportion(small_ws):
     defn = builtin()["early_stage_known"].model_copy(update={
         "comparator": builtin()["screening_breast_53_70"].comparator})

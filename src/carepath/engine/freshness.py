@@ -64,6 +64,7 @@ def area_names(con, config: dict) -> dict[str, str]:
     names = dict(con.execute("SELECT org_code, arg_max(name, valid_from) FROM organisations "
                              "GROUP BY 1").fetchall())
     names[NATIONAL] = national_name(config)
+    _check_groups(con, config, names)
     for code, spec in (config.get("groups") or {}).items():
         names[str(code)] = spec.get("name", str(code)) if isinstance(spec, dict) else str(code)
     unknown = [c for c in partial_areas(config) if c not in names]
@@ -73,6 +74,26 @@ def area_names(con, config: dict) -> dict[str, str]:
     for code in partial_areas(config):
         names[code] = PARTIAL_NAME.format(name=names[code])
     return names
+
+
+def _check_groups(con, config: dict, organisations: dict[str, str]) -> None:
+    """A group's code must be its own, and its practices real: a group coded as a
+    locality took the locality's name, and its practices were compared with the group
+    (found by a hunt); a mistyped practice code would leave the group short, unseen."""
+    groups = practice_groups(config)
+    clash = sorted(set(groups.area_code) & set(organisations))
+    if clash:
+        raise CarepathError(f"{clash[0]!r} is already the code of {organisations[clash[0]]!r} "
+                            "in organisations: give the group a code of its own",
+                            where=f"carepath.toml: groups.{clash[0]}")
+    practices = {r[0] for r in con.execute(
+        "SELECT DISTINCT org_code FROM organisations WHERE org_type = 'practice'").fetchall()}
+    for code, members in groups.groupby("area_code", sort=True):
+        unknown = sorted(set(members.unit) - practices)
+        if unknown:
+            raise CarepathError(f"{', '.join(map(repr, unknown))}: no such practice in the "
+                                "workspace's organisations",
+                                where=f"carepath.toml: groups.{code}.practices")
 
 
 def practice_groups(config: dict) -> pd.DataFrame:
