@@ -801,3 +801,27 @@ def test_a_standardised_rate_without_people_gives_no_values(small_ws):
     out = run(small_ws, "usc_referral_isr")["usc_referral_isr"]
     assert out.status == "no_data"
     assert out.message.startswith("patients has no rows, and its rates are standardised")
+
+
+def _screening(ws, rows):
+    with ws.transaction() as con:
+        con.executemany("INSERT INTO screening VALUES (?, ?, ?, ?, ?, ?)", rows)
+
+
+def test_a_snapshot_is_the_latest_of_its_own_programme(small_ws):
+    """Bowel measured at December, breast at March: the year's latest date (March) left
+    bowel no values at all (an engine hunt)."""
+    dec, mar = date(2023, 12, 31), date(2024, 3, 31)
+    _screening(small_ws, [
+        ("P1", "bowel_60_74", date(2023, 9, 30), 100, 50, False),
+        ("P1", "bowel_60_74", dec, 100, 65, False),
+        ("P2", "bowel_60_74", dec, 40, 20, False),
+        ("P1", "breast_53_70", mar, 80, 60, False),
+    ])
+    run(small_ws, "screening_bowel_60_74", "screening_breast_53_70")
+    bowel = values(small_ws, "screening_bowel_60_74")
+    assert (bowel[("P1", "all")].numerator, bowel[("P1", "all")].denominator) == (65, 100)
+    assert (bowel[("national", "all")].numerator, bowel[("national", "all")].denominator) \
+        == (85, 140)
+    breast = values(small_ws, "screening_breast_53_70")
+    assert (breast[("P1", "all")].numerator, breast[("P1", "all")].denominator) == (60, 80)

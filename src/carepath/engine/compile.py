@@ -182,7 +182,10 @@ def person_columns_needed(defn: Definition, group_by: tuple[str, ...]
 
 
 def _attach_periods(rows: ir.Table, periods: Periods, defn: Definition,
-                    count: Count) -> ir.Table:
+                    count: Count, snapshot_of: str | None = None) -> ir.Table:
+    """Rows with the period they count in. In snapshot mode only the period's latest
+    snapshot of the rows ``snapshot_of`` keeps (a filter): one screening programme's
+    latest date, not the table's (another programme's dates left it none, a hunt)."""
     cumulative = defn.mode == "as_at_end"
     if cumulative:
         months = periods.table(cumulative=True)
@@ -199,10 +202,17 @@ def _attach_periods(rows: ir.Table, periods: Periods, defn: Definition,
         until = joined[count.until]
         joined = joined.filter(until.isnull() | (until > joined._period_end))
     if defn.mode == "snapshot":  # keep only the latest snapshot date in each period
-        latest = joined.group_by("period").aggregate(_latest=joined[count.date].max())
+        basis = joined.filter(_filter(joined, snapshot_of)) if snapshot_of else joined
+        latest = basis.group_by("period").aggregate(_latest=basis[count.date].max())
         joined = joined.join(latest, [joined.period == latest.period,
                                       joined[count.date] == latest._latest]).select(joined)
     return joined
+
+
+def _filter(rows: ir.Table, where: str) -> ir.BooleanValue:
+    """A definition's filter on rows with their period attached (false where null)."""
+    return filters.to_ibis(expr.parse(where),
+                           lambda r: rows[PERIOD_NAMES.get(r.name, r.name)]).fill_null(False)
 
 
 def _related(rows: ir.Table, source: Source, count: Count, rel, keep: bool) -> ir.Table:
@@ -248,10 +258,9 @@ def filtered_rows(source: Source, defn: Definition, count: Count, periods: Perio
     columns = set().union(*(columns_read(defn, count.model_copy(update={"value": v}),
                                          group_by) for v in values or (count.value,)))
     rows = _base(source, defn, count, columns)
-    rows = _attach_periods(rows, periods, defn, count)
+    rows = _attach_periods(rows, periods, defn, count, count.where)
     if count.where:
-        rows = rows.filter(filters.to_ibis(expr.parse(count.where),
-                                        lambda r: rows[PERIOD_NAMES.get(r.name, r.name)]))
+        rows = rows.filter(_filter(rows, count.where))
     for rel in count.require:
         rows = _related(rows, source, count, rel, keep=True)
     for rel in count.exclude:
@@ -322,13 +331,12 @@ def aggregate_pair(source: Source, defn: Definition, periods: Periods,
     num, den = defn.numerator, defn.denominator
     both = num.model_copy(update={"where": None})
     columns = columns_read(defn, num, group_by) | columns_read(defn, den, group_by)
-    rows = _attach_periods(_base(source, defn, both, columns), periods, defn, num)
+    # A snapshot is the latest of the denominator's rows: the data set the numerator is
+    # part of.
+    rows = _attach_periods(_base(source, defn, both, columns), periods, defn, num, den.where)
 
     def flag(where: str | None) -> ir.BooleanValue:
-        if not where:
-            return ibis.literal(True)
-        return filters.to_ibis(expr.parse(where),
-                            lambda r: rows[PERIOD_NAMES.get(r.name, r.name)]).fill_null(False)
+        return _filter(rows, where) if where else ibis.literal(True)
 
     rows = rows.mutate(_num=flag(num.where), _den=flag(den.where))
     keys = {"period": rows.period, "unit": rows[defn.attribution_col]}
