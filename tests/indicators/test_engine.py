@@ -825,3 +825,20 @@ def test_a_snapshot_is_the_latest_of_its_own_programme(small_ws):
         == (85, 140)
     breast = values(small_ws, "screening_breast_53_70")
     assert (breast[("P1", "all")].numerator, breast[("P1", "all")].denominator) == (60, 80)
+
+
+def test_a_period_is_computed_only_as_far_as_every_table_read_goes(small_ws):
+    """Deaths loaded only to January read as 'nobody died' after it: one-year survival
+    published 80% for 67% (an engine hunt). A table a count requires or excludes rows
+    of must reach the period's end too."""
+    from carepath.indicators.definition import Related
+
+    base = builtin()["early_stage_known"]
+    defn = base.model_copy(update={"numerator": base.numerator.model_copy(update={
+        "exclude": (Related(table="deaths", on="patient_id"),)})})
+    assert compute(small_ws, [defn])[0].status == "computed"  # deaths reach March 2024
+    with small_ws.transaction() as con:
+        con.execute("DELETE FROM deaths WHERE date_of_death > DATE '2024-01-31'")
+    [outcome] = compute(small_ws, [defn], force=True)
+    assert outcome.status == "no_data"
+    assert "in the deaths data (to 2023-12-01)" in outcome.message

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 import duckdb
 import numpy as np
@@ -21,6 +21,7 @@ from carepath.indicators.definition import STANDARDISED_STATISTICS as STANDARDIS
 from carepath.indicators.definition import Count, Definition, Population
 from carepath.indicators.periods import periods_between
 from carepath.model.codes import AGE_BANDS
+from carepath.model.schema import table as schema_table
 from carepath.workspace.derived import PERSON_TABLE
 from carepath.workspace.loads import data_loads
 
@@ -92,20 +93,48 @@ def _date_range(ctx: Context, table: str, column: str) -> pd.DataFrame:
 def _periods(ctx: Context, defn: Definition):
     count = defn.numerator
     rng = _date_range(ctx, cp.dated_table(count), count.date)
-    first, last = rng["first"].iloc[0], rng["last"].iloc[0]
+    first = rng["first"].iloc[0]
     if pd.isna(first):
         return []
-    if count.dated_by is not None:  # and no later than the counted table's own data go
-        own = _date_range(ctx, count.table, count.dated_by.own_date)["last"].iloc[0]
-        if pd.isna(own):
-            return []
-        last = min(pd.Timestamp(last), pd.Timestamp(own))
-    first, last = pd.Timestamp(first).date(), pd.Timestamp(last).date()
+    last, _ = _data_end(ctx, defn)
+    if last is None:
+        return []
+    first = pd.Timestamp(first).date()
     if defn.mode != "in_period":
         first = first - LOOKBACK_FOR_STATE_MODES
     follow_up = timedelta(days=defn.follow_up_days)
     return [p for p in periods_between(defn.period, first, last)
             if not follow_up or p.end + follow_up <= last]
+
+
+def _dates_read(defn: Definition) -> list[tuple[str, str]]:
+    """(table, date column) of every table the counts read rows of, the one dating the
+    numerator first: a period is computed only as far as all of them go."""
+    out = []
+    for part in (defn.numerator, defn.denominator):
+        if not isinstance(part, Count):
+            continue
+        out.append((cp.dated_table(part), part.date))
+        if part.dated_by is not None:  # and no later than the counted table's own data go
+            out.append((part.table, part.dated_by.own_date))
+        for rel in (*part.require, *part.exclude):
+            dates = schema_table(rel.table).dates  # definitions read data tables only
+            if dates:
+                out.append((rel.table, dates[0]))
+    return list(dict.fromkeys(out))
+
+
+def _data_end(ctx: Context, defn: Definition) -> tuple[date | None, tuple[str, str]]:
+    """The last date every table the counts read has data to, and the (table, column)
+    ending first. A table ending earlier than the numerator's read as 'none happened':
+    deaths loaded to January published one-year survival of 80% for 67% (a hunt)."""
+    ends = []
+    for table, column in _dates_read(defn):
+        last = _date_range(ctx, table, column)["last"].iloc[0]
+        ends.append((None if pd.isna(last) else pd.Timestamp(last).date(), (table, column)))
+    if any(end is None for end, _ in ends):
+        return None, next(where for end, where in ends if end is None)
+    return min(ends, key=lambda e: e[0])
 
 
 def _once(ctx: Context, key, build):
@@ -305,11 +334,13 @@ def _no_periods_reason(ctx: Context, defn: Definition) -> str:
     last = ctx.scans.get(("dates", table, column))
     if last is None or pd.isna(last["last"].iloc[0]):
         return f"no rows of {table} have a value in {column}"
+    end, (table, column) = _data_end(ctx, defn)
+    if end is None:
+        return f"no rows of {table} have a value in {column}"
     if defn.follow_up_days:
         return (f"no {defn.period.replace('_', ' ')} ends {defn.follow_up_days} days before "
-                f"the latest {table}.{column} ({pd.Timestamp(last['last'].iloc[0]).date()}), "
-                "the follow-up it needs")
-    return f"no complete {defn.period.replace('_', ' ')} in the {table} data"
+                f"the latest {table}.{column} ({end}), the follow-up it needs")
+    return (f"no complete {defn.period.replace('_', ' ')} in the {table} data (to {end})")
 
 
 REQUIRED_ROLE = ("its {part} requires a matching row in it (with none loaded, no row would "
