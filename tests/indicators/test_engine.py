@@ -410,6 +410,9 @@ def test_rates_over_a_quarter_are_per_year_like_the_annual_rate(small_ws, indica
     a quarter of a person-year per person listed, for standardised rates as for crude."""
     annual = builtin()[indicator].model_copy(update={"statistic": statistic})
     quarterly = annual.model_copy(update={"id": f"{indicator}_q", "period": "quarter"})
+    with small_ws.transaction() as con:  # a tumour in October-December too (else a gap)
+        con.execute("INSERT INTO tumours SELECT * REPLACE ('t99' AS tumour_id, DATE "
+                    "'2023-11-01' AS diagnosis_date) FROM tumours WHERE tumour_id = 't1'")
     compute(small_ws, [annual, quarterly])
     year = values(small_ws, indicator)[("national", "all")]
     with small_ws.connect(read_only=True) as con:
@@ -842,3 +845,21 @@ def test_a_period_is_computed_only_as_far_as_every_table_read_goes(small_ws):
     [outcome] = compute(small_ws, [defn], force=True)
     assert outcome.status == "no_data"
     assert "in the deaths data (to 2023-12-01)" in outcome.message
+
+
+def test_a_period_with_no_rows_at_all_is_a_gap_not_a_zero(small_ws):
+    """A year missing from the tumours published 0 per 100,000 with intervals for every
+    area (an engine hunt): a period in which the numerator's table has no rows gets no
+    values, and the compute says why."""
+    with small_ws.transaction() as con:  # tumours in 2022/23 and 2024/25, none in between
+        con.execute("UPDATE tumours SET diagnosis_date = diagnosis_date - INTERVAL 1 YEAR "
+                    "WHERE diagnosis_date < DATE '2023-10-01'")
+        con.execute("UPDATE tumours SET diagnosis_date = diagnosis_date + INTERVAL 1 YEAR "
+                    "WHERE diagnosis_date >= DATE '2023-10-01'")
+        con.execute("INSERT INTO registered_population SELECT practice_code, quarter_start "
+                    "+ INTERVAL (k) YEAR, sex, age_band, population FROM registered_population, "
+                    "(VALUES (-1), (1)) AS y(k)")
+    [outcome] = run(small_ws, "cancer_incidence_crude").values()
+    assert outcome.status == "computed"
+    assert "no rows of tumours have a diagnosis_date in 2023/24: a gap" in outcome.message
+    assert distinct(small_ws, "period", "cancer_incidence_crude") == {"2022/23", "2024/25"}

@@ -107,6 +107,27 @@ def _periods(ctx: Context, defn: Definition):
             if not follow_up or p.end + follow_up <= last]
 
 
+def _without_gaps(ctx: Context, defn: Definition, periods: list) -> tuple[list, list[str]]:
+    """The periods in which the numerator's table has rows, and the labels of those it
+    has none in. A year missing from the data counted 0 events over a whole population
+    and published true zeros with intervals (an engine hunt); a gap is not a zero. Only
+    for events in the period: a register or a snapshot reads earlier rows."""
+    if defn.mode != "in_period":
+        return periods, []
+    table, column = cp.dated_table(defn.numerator), defn.numerator.date
+    months = _once(ctx, ("months", table, column), lambda: set(
+        cp.months_with_rows(ctx.source, table, column).to_pyarrow().column(0).to_pylist()))
+    kept = [p for p in periods if any(
+        cp.month_key(p.start) <= m <= cp.month_key(p.end) for m in months)]
+    return kept, [p.label for p in periods if p not in kept]
+
+
+# Tables of states recorded before the rows they qualify (a register entry, a stated
+# preference): their latest date is when someone was last added, not how far the data go,
+# so they do not end a count's periods when only required or excluded.
+RECORDED_BEFORE = frozenset({"eol_register", "preferences"})
+
+
 def _dates_read(defn: Definition) -> list[tuple[str, str]]:
     """(table, date column) of every table the counts read rows of, the one dating the
     numerator first: a period is computed only as far as all of them go."""
@@ -119,7 +140,7 @@ def _dates_read(defn: Definition) -> list[tuple[str, str]]:
             out.append((part.table, part.dated_by.own_date))
         for rel in (*part.require, *part.exclude):
             dates = schema_table(rel.table).dates  # definitions read data tables only
-            if dates:
+            if dates and rel.table not in RECORDED_BEFORE:
                 out.append((rel.table, dates[0]))
     return list(dict.fromkeys(out))
 
@@ -386,9 +407,9 @@ def compute_one(ctx: Context, defn: Definition) -> pd.DataFrame:
     empty = _empty_table_reason(ctx, defn)
     if empty:
         return _nothing(empty)
-    periods = _periods(ctx, defn)
+    periods, gaps = _without_gaps(ctx, defn, _periods(ctx, defn))
     if not periods:
-        return _nothing(_no_periods_reason(ctx, defn))
+        return _nothing(_no_periods_reason(ctx, defn) if not gaps else _gap_note(defn, gaps))
     ptable = cp.periods_table(periods)
     periods_df = pd.DataFrame({"period": [p.label for p in periods],
                                "period_start": [p.start for p in periods],
@@ -414,4 +435,12 @@ def compute_one(ctx: Context, defn: Definition) -> pd.DataFrame:
     cells["period_start"] = rollup.lookup(cells.period, {p.label: p.start for p in periods})
     cells["period_end"] = rollup.lookup(cells.period, {p.label: p.end for p in periods})
     cells["trend"] = rollup.recent_trends(defn, cells)
+    if gaps:
+        cells.attrs["gaps"] = _gap_note(defn, gaps)
     return cells
+
+
+def _gap_note(defn: Definition, gaps: list[str]) -> str:
+    table, column = cp.dated_table(defn.numerator), defn.numerator.date
+    return (f"no rows of {table} have a {column} in {', '.join(gaps)}: a gap in the data, "
+            "not a count of zero, so no values for it")

@@ -391,6 +391,13 @@ def date_range(source: Source, name: str, column: str) -> ir.Table:
     return table.aggregate(first=table[column].min(), last=table[column].max())
 
 
+def months_with_rows(source: Source, name: str, column: str) -> ir.Table:
+    """The months (``month_key``) in which ``name`` has rows dated by ``column``."""
+    table = source.table(name)
+    return table.select(month=_month_of(table[column])).filter(
+        lambda t: t.month.notnull()).distinct()
+
+
 def dated_table(count: Count) -> str:
     """The table whose ``count.date`` puts rows in periods."""
     return count.table if count.dated_by is None else count.dated_by.table

@@ -276,7 +276,8 @@ def _write(con, ctx: Context, defn: Definition, cells, error, seconds) -> Outcom
     con.unregister("_new_values")
     note = "; ".join(filter(None, [_same_version_note(con, defn, earlier),
                                    _exceeds_note(cells), _unattributed_note(defn, cells),
-                                   _no_people_note(ctx, defn)]))
+                                   _no_people_note(ctx, defn),
+                                   cells.attrs.get("gaps") and f"warning: {cells.attrs['gaps']}"]))
     return Outcome(defn.id, "computed", len(rows), seconds, message=note)
 
 
