@@ -13,6 +13,7 @@ from carepath import stats
 from carepath.engine.run import compute
 from carepath.errors import CarepathError
 from carepath.indicators.library import builtin
+from carepath.workspace import derived
 
 
 def values(ws, indicator, breakdown="all"):
@@ -863,3 +864,51 @@ def test_a_period_with_no_rows_at_all_is_a_gap_not_a_zero(small_ws):
     assert outcome.status == "computed"
     assert "no rows of tumours have a diagnosis_date in 2023/24: a gap" in outcome.message
     assert distinct(small_ws, "period", "cancer_incidence_crude") == {"2022/23", "2024/25"}
+
+
+def _practice_without_lists(ws, tumours: int):
+    """P4 in L1 and I1, with ``tumours`` tumours in 2023/24 and no registered population."""
+    with ws.transaction() as con:
+        con.execute("INSERT INTO organisations VALUES ('P4', 'Practice P4', 'practice', "
+                    "DATE '2015-01-01', NULL, NULL, NULL, NULL)")
+        con.execute("INSERT INTO org_hierarchy VALUES ('P4', 'L1', 'locality', DATE "
+                    "'2015-01-01', NULL), ('P4', 'I1', 'icb', DATE '2015-01-01', NULL)")
+        for i in range(tumours):
+            con.execute("INSERT INTO tumours SELECT * REPLACE (? AS tumour_id, 'P4' AS "
+                        "practice_code) FROM tumours WHERE tumour_id = 't1'", [f"p4t{i}"])
+        derived.drop_for(con, "tumours")  # as a load does
+
+
+@pytest.mark.parametrize("indicator", ["cancer_incidence_crude", "usc_referral_rate",
+                                       "cancer_incidence_dsr"])
+def test_events_at_a_practice_with_no_lists_count_in_no_area(small_ws, indicator):
+    """A practice whose lists were not loaded put its events over no population: its
+    PCN's rate doubled (an engine hunt). Its own value is missing; the areas above it
+    count neither its events nor its people; the compute says so."""
+    run(small_ws, indicator)
+    before = values(small_ws, indicator)
+    _practice_without_lists(small_ws, 12)
+    [outcome] = compute(small_ws, [builtin()[indicator]], force=True)
+    after = values(small_ws, indicator)
+    for area in ("L1", "I1", "national"):
+        assert (after[(area, "all")].numerator, after[(area, "all")].denominator) == \
+            (before[(area, "all")].numerator, before[(area, "all")].denominator)
+    if indicator != "usc_referral_rate":  # P4 has tumours, not referrals
+        own = after[("P4", "all")]
+        assert own.value_state == "missing" and own.numerator == 12
+        assert own.value_note.startswith("no registered population")
+        assert "12 counted at 1 practice(s) with no registered population (2023/24)" in \
+            outcome.message
+
+
+def test_a_practice_listed_for_half_a_year_counts_half_a_year_of_people(small_ws):
+    """A practice closing at the half year was counted as listed all year (the mean of
+    its own quarters): its person-years doubled and its rate halved (an engine hunt)."""
+    with small_ws.transaction() as con:
+        con.execute("DELETE FROM registered_population WHERE practice_code = 'P2' AND "
+                    "quarter_start >= DATE '2023-10-01'")
+    run(small_ws, "cancer_incidence_crude")
+    got = values(small_ws, "cancer_incidence_crude")
+    assert got[("P2", "all")].denominator == pytest.approx(1900 * 2 / 4)
+    assert got[("P1", "all")].denominator == pytest.approx(3800)
+    assert got[("national", "all")].denominator == pytest.approx(3800 + 950 + 855)

@@ -13,6 +13,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from carepath.engine import compile as cp
 from carepath.engine import rollup
@@ -328,7 +329,7 @@ NOT_RECORDED = "Not recorded"
 
 
 def _all_cells(ctx, defn, ptable, periods_df) -> pd.DataFrame:
-    frames, areas = [], None
+    frames, areas, left_out = [], None, None
     periods_key = tuple(periods_df.period)
     for group, breakdowns in scans_of(defn):
         merged = rollup.attributed(_unit_counts(ctx, defn, ptable, group, periods_key))
@@ -336,11 +337,52 @@ def _all_cells(ctx, defn, ptable, periods_df) -> pd.DataFrame:
             continue
         if areas is None:
             areas = _areas(ctx, defn, merged, periods_df)
-        frames += [_breakdown_cells(ctx, defn, merged, areas, b) for b in breakdowns]
+        orphans = None
+        if isinstance(defn.denominator, Population):
+            merged, orphans = _split_unlisted(ctx, merged)
+        frames += [_breakdown_cells(ctx, defn, merged, areas, b) for b in breakdowns
+                   if merged.num_rows]
+        if orphans is not None and orphans.num_rows and "all" in breakdowns:
+            frames.append(_breakdown_cells(ctx, defn, orphans, _own_level(areas), "all"))
+            left_out = orphans
     if not frames:
         return pd.DataFrame()
     cells = pd.concat(frames, ignore_index=True)
-    return cells.merge(areas.parents, on=["period", "area_type", "area_code"], how="left")
+    cells = cells.merge(areas.parents, on=["period", "area_type", "area_code"], how="left")
+    if left_out is not None:
+        cells.attrs["unlisted"] = _unlisted_note(ctx, left_out)
+    return cells
+
+
+def _split_unlisted(ctx, merged: pa.Table) -> tuple[pa.Table, pa.Table]:
+    """(rows of practices with a registered population in the period, rows of practices
+    with none). A practice's events over no list inflate every rate above it: a practice
+    whose lists were not loaded doubled its PCN's rate (an engine hunt). Its events count
+    in no area; its own value is missing. Rows with no practice still count in national
+    (their people are in the lists; only their practice is not known)."""
+    listed = (f"SELECT m.* FROM m SEMI JOIN (SELECT period, unit FROM m GROUP BY ALL HAVING "
+              f"count(den) > 0) k USING (period, unit) UNION ALL SELECT * FROM m WHERE unit = "
+              f"'{rollup.UNATTRIBUTED}'")
+    unlisted = (f"SELECT m.* FROM m ANTI JOIN (SELECT period, unit FROM m GROUP BY ALL "
+                f"HAVING count(den) > 0) k USING (period, unit) WHERE unit <> "
+                f"'{rollup.UNATTRIBUTED}'")
+    return (rollup.sql(ctx.mem, listed, arrow=True, m=merged),
+            rollup.sql(ctx.mem, unlisted, arrow=True, m=merged))
+
+
+def _own_level(areas: Areas) -> Areas:
+    """The areas of the units themselves only (a practice, not its parents)."""
+    own = areas.amap.filter(pc.equal(areas.amap["area_type"], "practice"))
+    return Areas(own, own, areas.parents)
+
+
+def _unlisted_note(ctx, orphans: pa.Table) -> str:
+    row = rollup.sql(ctx.mem, "SELECT sum(num) AS n, count(DISTINCT unit) AS units, "
+                              "string_agg(DISTINCT period, ', ' ORDER BY period) AS periods "
+                              "FROM m", m=orphans).iloc[0]
+    return (f"{row.n:,.0f} counted at {row.units:,} practice(s) with no registered "
+            f"population ({row.periods}) are left out of every area above them (their own "
+            "values are missing): load their lists")
 
 
 def _nothing(why: str) -> pd.DataFrame:
@@ -417,6 +459,7 @@ def compute_one(ctx: Context, defn: Definition) -> pd.DataFrame:
     cells = _all_cells(ctx, defn, ptable, periods_df)
     if cells.empty:
         return cells
+    notes = {k: v for k, v in cells.attrs.items() if k == "unlisted"}
     if isinstance(defn.denominator, Population):  # periods before population data: none
         national = cells[(cells.area_type == rollup.NATIONAL) & (cells.breakdown == "all")]
         covered = set(national[national.den > 0].period)
@@ -435,6 +478,7 @@ def compute_one(ctx: Context, defn: Definition) -> pd.DataFrame:
     cells["period_start"] = rollup.lookup(cells.period, {p.label: p.start for p in periods})
     cells["period_end"] = rollup.lookup(cells.period, {p.label: p.end for p in periods})
     cells["trend"] = rollup.recent_trends(defn, cells)
+    cells.attrs.update(notes)  # set again: not every frame operation keeps them
     if gaps:
         cells.attrs["gaps"] = _gap_note(defn, gaps)
     return cells

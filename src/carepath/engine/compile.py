@@ -373,12 +373,23 @@ def aggregate_population(source: Source, pop: Population, periods: Periods,
     keys = {"period": rows.period, "unit": rows.practice_code}
     for col in group_by:
         keys[col] = rows.band_index if col == "age_band" else rows[col].cast("string")
-    # Summed by quarter first, then averaged over the quarters: the same figure as the sum
-    # over a distinct count of quarters, which cost a fifth more on England's lists.
-    by_quarter = rows.group_by(**keys, _quarter=rows.quarter_start).aggregate(
-        _list=rows.population.sum())
-    return by_quarter.group_by(*keys).aggregate(
-        n=by_quarter._list.sum().cast("float64") / by_quarter.count())
+    if at_end:
+        return rows.group_by(**keys).aggregate(n=rows.population.sum().cast("float64"))
+    # The mean over the period's quarters the workspace has lists for, a practice without
+    # a list in one of them counting none then: a practice closing half way through a
+    # year was counted as listed all year, halving its rate (an engine hunt).
+    totals = rows.group_by(**keys).aggregate(_total=rows.population.sum())
+    quarters = _quarters_listed(table, months)
+    return totals.join(quarters, "period").select(
+        *keys, n=totals._total.cast("float64") / quarters._quarters)
+
+
+def _quarters_listed(table: ir.Table, months: ir.Table) -> ir.Table:
+    """(period, _quarters): how many of each period's quarters have any list loaded."""
+    starts = table.select(_start=table.quarter_start).distinct()
+    starts = starts.join(months, _month_of(starts._start) == months._month).select(
+        starts._start, months.period)
+    return starts.group_by("period").aggregate(_quarters=starts._start.nunique())
 
 
 def _band_lookup() -> ir.Table:

@@ -338,11 +338,17 @@ NUMERATOR_EXCEEDS = ("numerator exceeds denominator: is the numerator's filter n
                      "the denominator's? Otherwise check the data")
 
 
+NO_LISTS = "no registered population for this area and period: its lists are not loaded"
+
+
 def value_states(defn: Definition, cells: pd.DataFrame) -> pd.DataFrame:
     """published / suppressed / missing, with the reason: never confused with zero."""
     state = np.where(cells.value.notna(), "published", "missing")
     note = np.where(cells.value.notna(), None, "no data for this area and period")
     den = cells.den.to_numpy(float) if "den" in cells else np.full(len(cells), np.nan)
+    if isinstance(defn.denominator, Population):
+        unlisted = ~(den > 0) & (cells.num.to_numpy(float) > 0)
+        note = np.where(unlisted, NO_LISTS, note)
     if defn.statistic == "proportion":
         bad = (cells.num > cells.den).to_numpy()
         note = np.where(bad, NUMERATOR_EXCEEDS, note)
