@@ -912,3 +912,53 @@ def test_a_practice_listed_for_half_a_year_counts_half_a_year_of_people(small_ws
     assert got[("P2", "all")].denominator == pytest.approx(1900 * 2 / 4)
     assert got[("P1", "all")].denominator == pytest.approx(3800)
     assert got[("national", "all")].denominator == pytest.approx(3800 + 950 + 855)
+
+
+def test_a_practice_closing_in_a_period_still_counts_in_its_areas(small_ws):
+    """The hierarchy at the period's end left a practice closed in October with no PCN,
+    locality or ICB: its events counted in national only (an engine hunt). A level with
+    no link at the end takes the last link within the period."""
+    with small_ws.transaction() as con:
+        con.execute("UPDATE org_hierarchy SET valid_to = DATE '2023-10-31' "
+                    "WHERE child_code = 'P2'")
+    run(small_ws, "early_stage_known")
+    got = values(small_ws, "early_stage_known")
+    assert (got[("L1", "all")].numerator, got[("L1", "all")].denominator) == (3, 5)
+    assert (got[("I1", "all")].numerator, got[("I1", "all")].denominator) == (4, 6)
+
+
+def test_a_practice_the_publisher_suppressed_is_suppressed_not_missing(small_ws):
+    """A suppressed screening row vanished: the practice had no value and its areas left
+    it out without a word (an audit); a blank flag beside real counts dropped every row
+    (a hunt). Suppressed, missing and zero stay three states."""
+    dec = date(2023, 12, 31)
+    _screening(small_ws, [
+        ("P1", "bowel_60_74", date(2023, 9, 30), 100, 50, False),  # earlier: not the snapshot
+        ("P1", "bowel_60_74", dec, None, None, True),
+        ("P2", "bowel_60_74", dec, 40, 20, False),
+        ("P3", "bowel_60_74", dec, 30, 15, None),  # no flag: its counts stand
+        ("P1", "breast_53_70", date(2024, 3, 31), 80, 60, False),  # the data reach March
+    ])
+    [outcome] = run(small_ws, "screening_bowel_60_74").values()
+    assert outcome.status == "computed"
+    got = values(small_ws, "screening_bowel_60_74")
+    p1 = got[("P1", "all")]
+    assert (p1.value_state, p1.value_note) == ("suppressed", "suppressed by the publisher")
+    assert pd.isna(p1.value)
+    assert (got[("P3", "all")].numerator, got[("P3", "all")].denominator) == (15, 30)
+    national = got[("national", "all")]
+    assert (national.numerator, national.denominator) == (35, 70)
+    assert national.value_note == "leaves out 1 practice(s) whose figures the publisher " \
+        "suppressed"
+    assert pd.isna(got[("L2", "all")].value_note)  # P3 only: nothing left out
+
+
+def test_suppressed_at_source_is_checked_like_a_filter():
+    from carepath.errors import ValidationError
+    from carepath.indicators.definition import from_mapping
+
+    data = builtin()["screening_bowel_60_74"].model_dump(mode="json", exclude_none=True)
+    for bad, message in [("suppresed", "unknown column 'suppresed'"),
+                         ("eligible", "must be true or false")]:
+        with pytest.raises(ValidationError, match=message):
+            from_mapping({**data, "suppressed_at_source": bad}, source="x.yaml")

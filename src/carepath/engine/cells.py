@@ -328,11 +328,15 @@ def _breakdown_cells(ctx, defn, merged: pa.Table, areas: Areas, breakdown: str
 NOT_RECORDED = "Not recorded"
 
 
-def _all_cells(ctx, defn, ptable, periods_df) -> pd.DataFrame:
-    frames, areas, left_out = [], None, None
+def _all_cells(ctx, defn, ptable, periods_df, withheld: Count | None = None
+               ) -> pd.DataFrame:
+    frames, areas, left_out, suppressed = [], None, None, None
     periods_key = tuple(periods_df.period)
     for group, breakdowns in scans_of(defn):
         merged = rollup.attributed(_unit_counts(ctx, defn, ptable, group, periods_key))
+        if withheld is not None:  # (no breakdowns: one scan)
+            merged, suppressed = _with_suppressed(ctx, defn, merged, withheld, ptable,
+                                                  periods_key)
         if merged.num_rows == 0:
             continue
         if areas is None:
@@ -349,8 +353,36 @@ def _all_cells(ctx, defn, ptable, periods_df) -> pd.DataFrame:
         return pd.DataFrame()
     cells = pd.concat(frames, ignore_index=True)
     cells = cells.merge(areas.parents, on=["period", "area_type", "area_code"], how="left")
+    if suppressed is not None:
+        cells = _count_suppressed(ctx, cells, areas, suppressed)
     if left_out is not None:
         cells.attrs["unlisted"] = _unlisted_note(ctx, left_out)
+    return cells
+
+
+def _with_suppressed(ctx, defn, merged: pa.Table, withheld: Count, ptable, periods_key
+                     ) -> tuple[pa.Table, pa.Table]:
+    """``merged`` with a row for each practice whose every row in a period the publisher
+    suppressed (so it has a value, suppressed), and those (period, unit)."""
+    rows = _part(ctx, defn, withheld, ptable, (), periods_key)
+    units = rollup.sql(ctx.mem, "SELECT DISTINCT w.period, w.unit FROM w ANTI JOIN (SELECT "
+                                "period, unit FROM m WHERE den > 0) k USING (period, unit) "
+                                "WHERE w.n > 0 AND w.unit IS NOT NULL", arrow=True, w=rows,
+                       m=merged)
+    added = rollup.sql(ctx.mem, "SELECT * FROM m UNION ALL BY NAME SELECT period, unit, "
+                                "0.0 AS num FROM u ANTI JOIN m USING (period, unit)",
+                       arrow=True, m=merged, u=units)
+    return added, units
+
+
+def _count_suppressed(ctx, cells: pd.DataFrame, areas: Areas, units: pa.Table
+                      ) -> pd.DataFrame:
+    """Each cell with how many of its practices the publisher suppressed in the period."""
+    counts = rollup.sql(ctx.mem, "SELECT a.period, a.area_type, a.area_code, count(DISTINCT "
+                                 "a.unit) AS withheld_units FROM a SEMI JOIN u USING "
+                                 "(period, unit) GROUP BY ALL", a=areas.amap, u=units)
+    cells = cells.merge(counts, on=["period", "area_type", "area_code"], how="left")
+    cells["withheld_units"] = cells["withheld_units"].fillna(0)
     return cells
 
 
@@ -445,7 +477,32 @@ def _empty_table_reason(ctx: Context, defn: Definition) -> str | None:
     return None
 
 
+def without_suppressed(defn: Definition) -> tuple[Definition, Count | None]:
+    """The definition as computed: rows the publisher suppressed (``suppressed_at_source``)
+    left out of both parts, and a count of those rows, by which a practice with no other
+    rows is suppressed rather than missing (a row of theirs vanished, and its practice's
+    areas left it out without a word: an audit). An empty mark is no suppression: a
+    blank flag with counts beside it dropped every row (a hunt)."""
+    marked = defn.suppressed_at_source
+    if marked is None:
+        return defn, None
+    kept = f"(({marked}) is null or not ({marked}))"
+
+    def without(part):
+        if not isinstance(part, Count):
+            return part
+        return part.model_copy(update={"where": f"({part.where}) and {kept}" if part.where
+                                       else kept})
+
+    base = defn.denominator if isinstance(defn.denominator, Count) else defn.numerator
+    withheld = base.model_copy(update={"value": "rows", "where": f"({base.where}) and "
+                                       f"({marked})" if base.where else f"({marked})"})
+    return defn.model_copy(update={"numerator": without(defn.numerator),
+                                   "denominator": without(defn.denominator)}), withheld
+
+
 def compute_one(ctx: Context, defn: Definition) -> pd.DataFrame:
+    defn, withheld = without_suppressed(defn)
     empty = _empty_table_reason(ctx, defn)
     if empty:
         return _nothing(empty)
@@ -454,9 +511,9 @@ def compute_one(ctx: Context, defn: Definition) -> pd.DataFrame:
         return _nothing(_no_periods_reason(ctx, defn) if not gaps else _gap_note(defn, gaps))
     ptable = cp.periods_table(periods)
     periods_df = pd.DataFrame({"period": [p.label for p in periods],
-                               "period_start": [p.start for p in periods],
+                               "period_start": pd.to_datetime([p.start for p in periods]),
                                "period_end": pd.to_datetime([p.end for p in periods])})
-    cells = _all_cells(ctx, defn, ptable, periods_df)
+    cells = _all_cells(ctx, defn, ptable, periods_df, withheld)
     if cells.empty:
         return cells
     notes = {k: v for k, v in cells.attrs.items() if k == "unlisted"}

@@ -44,9 +44,10 @@ def workspace_containment(con: duckdb.DuckDBPyConnection,
         where.append("period = ?")
         params.append(period)
     units = con.execute(
-        "SELECT DISTINCT period, period_end, area_code AS unit FROM indicator_values "
-        f"WHERE {' AND '.join(where)}", params).df()
-    units["period_end"] = pd.to_datetime(units["period_end"])
+        "SELECT DISTINCT period, period_start, period_end, area_code AS unit FROM "
+        f"indicator_values WHERE {' AND '.join(where)}", params).df()
+    for bound in ("period_start", "period_end"):
+        units[bound] = pd.to_datetime(units[bound])
     if units.empty:
         return {}
     amap = rollup.area_map(units, read_hierarchy(con), PRACTICE, groups)

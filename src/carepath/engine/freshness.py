@@ -117,8 +117,11 @@ AREA_TABLES = frozenset({"organisations", "org_hierarchy"})
 # The date of the last change to how the engine computes values from the same definition
 # and data (2026-12-06: ages as recorded, rates per person-year of whole months; .2: sums
 # over events carry a weighted interval, register populations at the period's end;
-# 2026-12-07: an area's parent is the nearest level larger than itself). It is in every
-# value's provenance, so a workspace computed before recomputes without --force.
+# 2026-12-07: an area's parent is the nearest level larger than itself; a snapshot is its
+# own rows' latest; periods end where every table read ends, a period with no rows is a
+# gap; practices without lists count in no area, a part-year list for its quarters; a
+# closing practice keeps its last areas). It is in every value's provenance, so a
+# workspace computed before recomputes without --force.
 ENGINE_REVISION = "2026-12-07"
 
 

@@ -82,16 +82,33 @@ def area_map(units: pd.DataFrame, hierarchy: pd.DataFrame, attribution: str,
     frames = [attributed.assign(area_type=own_type, area_code=attributed.unit),
               units.assign(area_type=NATIONAL, area_code=NATIONAL)]
     if attribution == "practice" and not hierarchy.empty:
-        links = units.merge(hierarchy, left_on="unit", right_on="child_code")
-        valid = (links.valid_from <= links.period_end) & (
-            links.valid_to.isna() | (links.valid_to >= links.period_end))
-        links = links[valid & links.parent_type.isin(ROLLUP_LEVELS)]
+        links = _links_in_period(units, hierarchy)
         frames.append(links.assign(area_type=links.parent_type, area_code=links.parent_code))
     if attribution == "practice" and groups is not None and not groups.empty:
         members = units.merge(groups, on="unit")  # user-defined groups of practices
         frames.append(members.assign(area_type=GROUP))
     cols = ["period", "unit", "area_type", "area_code"]
     return pd.concat([f[cols] for f in frames], ignore_index=True).drop_duplicates()
+
+
+def _links_in_period(units: pd.DataFrame, hierarchy: pd.DataFrame) -> pd.DataFrame:
+    """Each unit's parents in each period: the links valid at the period's end, and for a
+    level with none then (a practice that closed, or left the level, during the period)
+    its last link within the period: a closing practice's events left its PCN, locality
+    and ICB and counted in national only (an engine hunt)."""
+    links = units.merge(hierarchy, left_on="unit", right_on="child_code")
+    links = links[links.parent_type.isin(ROLLUP_LEVELS)]
+    open_to = links.valid_to.isna()
+    at_end = (links.valid_from <= links.period_end) & (open_to | (links.valid_to >=
+                                                                  links.period_end))
+    key = ["period", "unit", "parent_type"]
+    kept = links[at_end]
+    within = links[~at_end & (links.valid_from <= links.period_end) &
+                   (open_to | (links.valid_to >= links.period_start))]
+    within = within.merge(kept[key].drop_duplicates(), on=key, how="left", indicator=True)
+    last = (within[within._merge == "left_only"].drop(columns="_merge")
+            .sort_values("valid_to").drop_duplicates(key, keep="last"))
+    return pd.concat([kept, last], ignore_index=True)
 
 
 def sql(mem: duckdb.DuckDBPyConnection, query: str, *, arrow: bool = False,
@@ -341,6 +358,27 @@ NUMERATOR_EXCEEDS = ("numerator exceeds denominator: is the numerator's filter n
 NO_LISTS = "no registered population for this area and period: its lists are not loaded"
 
 
+SUPPRESSED_AT_SOURCE = "suppressed by the publisher"
+LEFT_OUT = "leaves out {n} practice(s) whose figures the publisher suppressed"
+UNIT_LEVELS = ("practice", "provider")
+
+
+def _suppressed_at_source(cells: pd.DataFrame, state: np.ndarray, note: np.ndarray
+                          ) -> tuple[np.ndarray, np.ndarray]:
+    """A practice the publisher suppressed is suppressed (not missing); an area holding
+    such practices says how many its figure leaves out."""
+    n = cells["withheld_units"].to_numpy(float)
+    own = (n > 0) & cells.area_type.isin(UNIT_LEVELS).to_numpy()
+    state = np.where(own, "suppressed", state)
+    note = np.where(own, SUPPRESSED_AT_SOURCE, note)
+    above = (n > 0) & ~own & (state == "published")
+    if above.any():
+        told = np.array([LEFT_OUT.format(n=int(k)) for k in n[above]], dtype=object)
+        note = note.astype(object)
+        note[above] = told
+    return state, note
+
+
 def value_states(defn: Definition, cells: pd.DataFrame) -> pd.DataFrame:
     """published / suppressed / missing, with the reason: never confused with zero."""
     state = np.where(cells.value.notna(), "published", "missing")
@@ -362,6 +400,8 @@ def value_states(defn: Definition, cells: pd.DataFrame) -> pd.DataFrame:
         (cells.area_type != NATIONAL).to_numpy()
     state = np.where(small, "suppressed", state)
     note = np.where(small, f"denominator below {defn.disclosure.min_denominator:g}", note)
+    if "withheld_units" in cells:
+        state, note = _suppressed_at_source(cells, state, note)
     hide = state != "published"
     shown = {col: np.where(hide, np.nan, cells[col].to_numpy(float))
              for col in ("value", "lower95", "upper95", "lower998", "upper998")}

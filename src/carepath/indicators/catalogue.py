@@ -60,6 +60,10 @@ def entry_md(d: Definition) -> str:
     lines.append(f"- **Counts:** {MODE_TEXT[d.mode]}" + (
         f"; periods need {d.follow_up_days} days of follow-up after their end"
         if d.follow_up_days else ""))
+    if d.suppressed_at_source:
+        lines.append(f"- **Suppressed by the publisher:** rows where "
+                     f"`{d.suppressed_at_source}` (the practice's value is suppressed, and "
+                     "each area says how many practices it leaves out)")
     if d.multiplier is not None:
         lines.append(f"- **Per:** {d.multiplier:,g}")
     if d.breakdowns:

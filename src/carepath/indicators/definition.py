@@ -229,6 +229,7 @@ class Governance(_Model):
 
 # Count fields added after definitions were first hashed (see Definition.content_hash).
 FIELDS_SINCE = ("dated_by",)
+DEFINITION_FIELDS_SINCE = ("suppressed_at_source",)
 
 
 class Definition(_Model):
@@ -264,6 +265,11 @@ class Definition(_Model):
     attribution_column: str | None = None
     breakdowns: tuple[Breakdown, ...] = ()
     confidence: tuple[Number, ...] = (CONF_95, CONF_998)
+    suppressed_at_source: str | None = Field(
+        None, pattern=NOT_BLANK, description="A filter on the counted table's rows: those "
+        "whose figures the publisher suppressed. They count in neither part; a practice "
+        "with no other rows in a period is suppressed there, not missing, and each area "
+        "above it says how many practices it leaves out.")
 
     polarity: Polarity
     comparator: Comparator = Comparator()
@@ -303,6 +309,9 @@ class Definition(_Model):
             for name in FIELDS_SINCE:
                 if isinstance(part, dict) and part.get(name) is None:
                     part.pop(name, None)
+        for name in DEFINITION_FIELDS_SINCE:
+            if data.get(name) is None:
+                data.pop(name, None)
         canonical = json.dumps(data, sort_keys=True)
         return hashlib.sha256(canonical.encode()).hexdigest()
 

@@ -272,6 +272,23 @@ def _ages_text(low: int, high: int | None) -> str:
     return f"{low}+" if high is None else f"{low}-{high}"
 
 
+def _check_suppressed_at_source(defn: Definition) -> None:
+    """The filter marks rows of the table both parts count: the publisher's suppressed
+    cells of one data set (as screening coverage by practice is published)."""
+    where = f"{defn.source_file}: field suppressed_at_source"
+    num, den = defn.numerator, defn.denominator
+    if isinstance(den, Population) or (isinstance(den, Count) and den.table != num.table):
+        raise ValidationError("suppressed_at_source marks rows of one table both parts "
+                              f"count; the denominator is not rows of {num.table}", where=where)
+    if defn.breakdowns:  # a practice left out is left out of every category: not yet
+        raise ValidationError("suppressed_at_source cannot be used with breakdowns yet",
+                              where=where)
+    if defn.attribution != "practice":
+        raise ValidationError("suppressed_at_source is for practice-attributed counts",
+                              where=where)
+    expr.parse_filter(defn.suppressed_at_source, count_scope(num, where=where), where=where)
+
+
 def check_semantics(defn: Definition) -> None:
     _check_count(defn, defn.numerator, "numerator")
     den = defn.denominator
@@ -307,6 +324,8 @@ def check_semantics(defn: Definition) -> None:
         raise ValidationError("a proportion needs a denominator", where=where)
     if defn.statistic == "proportion" and isinstance(den, Count):
         _check_numerator_within(defn.numerator, den, defn.source_file)
+    if defn.suppressed_at_source is not None:
+        _check_suppressed_at_source(defn)
     if defn.statistic == "mean" and not defn.numerator.value.startswith("mean:"):
         raise ValidationError("statistic mean needs numerator value 'mean:<column>'",
                               where=f"{defn.source_file}: field numerator.value")
