@@ -102,7 +102,7 @@ def test_rows_read_as_fingertips_writes_them(exported_ws, tmp_path):
     groups = early[early["Category Type"] == "Tumour group"]
     assert "Lung" in set(groups["Category"]) and set(groups["Sex"]) == {"Persons"}
     practice = early[early["Area Code"] == "P1"].iloc[0]
-    assert practice["Area Type"] == "GP practice" and practice["Parent Name"] == "North"
+    assert practice["Area Type"] == "GP practice" and practice["Parent Code"] == "L1"
     # P3 is South's only practice: the same figure, so it is compared with the ICB.
     alone = early[early["Area Code"] == "P3"].iloc[0]
     assert (alone["Parent Code"], alone["Parent Name"]) == ("I1", "Wessex ICB")
