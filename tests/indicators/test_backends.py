@@ -56,3 +56,35 @@ def test_a_missing_table_fails_the_same_indicators_on_both_engines(tmp_path, bui
         assert out["deaths_usual_residence"].status == "failed"
         assert "deaths" in out["deaths_usual_residence"].message
         assert out["early_stage_known"].status == "computed"
+
+
+@pytest.mark.slow
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
+def test_ctrl_c_during_a_spark_compute_stops_it_and_changes_nothing(tmp_path, build_small_ws,
+                                                                    monkeypatch):
+    """PySpark's own handler cancelled jobs from inside the interrupted call to the JVM:
+    170 lines of Python and Java errors and exit 1 (a hunt). Now Ctrl+C cancels from
+    another thread and the compute stops as on DuckDB, its transaction rolled back."""
+    import os
+    import signal
+    from contextlib import contextmanager
+
+    from carepath.engine import spark as spark_engine
+
+    ws = build_small_ws(tmp_path / "ws")
+    wanted = [builtin()[i] for i in ("early_stage_known", "usc_conversion_rate")]
+    compute(ws, wanted, engine="duckdb")
+    before = _values(ws)
+    real = spark_engine._cancelled_on_interrupt
+
+    @contextmanager
+    def pressed_at_once(spark):
+        with real(spark) as interrupted:
+            os.kill(os.getpid(), signal.SIGINT)  # Ctrl+C as the compute starts
+            yield interrupted
+
+    monkeypatch.setattr(spark_engine, "_cancelled_on_interrupt", pressed_at_once)
+    with pytest.raises(KeyboardInterrupt):
+        compute(ws, wanted, engine="spark", force=True)
+    pd.testing.assert_frame_equal(_values(ws), before)
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import tempfile
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -31,12 +33,18 @@ def _session(master: str):
     except ImportError:
         raise CarepathError("the Spark engine needs PySpark: pip install 'carepath[spark]'",
                             where="--engine spark") from None
-    return (SparkSession.builder.appName("carepath").master(master)
-            .config("spark.ui.enabled", "false")
-            .config("spark.sql.shuffle.partitions", str(SHUFFLE_PARTITIONS))
-            .config("spark.driver.bindAddress", "127.0.0.1")
-            .config("spark.sql.session.timeZone", "UTC")
-            .getOrCreate())
+    before = signal.getsignal(signal.SIGINT)
+    session = (SparkSession.builder.appName("carepath").master(master)
+               .config("spark.ui.enabled", "false")
+               .config("spark.sql.shuffle.partitions", str(SHUFFLE_PARTITIONS))
+               .config("spark.driver.bindAddress", "127.0.0.1")
+               .config("spark.sql.session.timeZone", "UTC")
+               .getOrCreate())
+    if threading.current_thread() is threading.main_thread():
+        # PySpark installs a Ctrl+C handler for its interactive shell: put back ours
+        # (see _cancelled_on_interrupt).
+        signal.signal(signal.SIGINT, before)
+    return session
 
 
 @contextmanager
@@ -60,10 +68,46 @@ def spark_source(ws: Workspace, tables: set[str]) -> Iterator[Source]:
         for name in sorted(present):
             spark.read.parquet(str(folder / f"{name}.parquet")).createOrReplaceTempView(name)
         backend = ibis.pyspark.connect(spark)
-        yield Source(table=backend.table)
+        with _cancelled_on_interrupt(spark) as interrupted:
+            def table(name: str):
+                if interrupted.is_set():  # no new work once Ctrl+C is pressed
+                    raise KeyboardInterrupt
+                return backend.table(name)
+
+            try:
+                yield Source(table=table)
+            except Exception:
+                if interrupted.is_set():  # the cancelled job's error: it was the Ctrl+C
+                    raise KeyboardInterrupt from None
+                raise
     finally:
         # The session outlives this compute: its views of these files go with them, or a
         # later compute lacking a table would read an earlier one's deleted copy.
         for name in sorted(tables):
             spark.catalog.dropTempView(name)
         shutil.rmtree(folder, ignore_errors=True)
+
+
+@contextmanager
+def _cancelled_on_interrupt(spark) -> Iterator[threading.Event]:
+    """Ctrl+C cancels Spark's jobs from another thread and then stops the compute. PySpark's
+    own handler cancels them from inside the interrupted call to the JVM: a reentrant call
+    that printed 170 lines of Python and Java errors and exited 1 (a hunt). A second Ctrl+C
+    stops at once."""
+    interrupted = threading.Event()
+    if threading.current_thread() is not threading.main_thread():
+        yield interrupted  # signal handlers belong to the main thread
+        return
+
+    def on_interrupt(signum, frame) -> None:
+        if interrupted.is_set():
+            raise KeyboardInterrupt
+        interrupted.set()
+        threading.Thread(target=spark.sparkContext.cancelAllJobs, daemon=True).start()
+
+    previous = signal.signal(signal.SIGINT, on_interrupt)
+    try:
+        yield interrupted
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
