@@ -962,3 +962,20 @@ def test_suppressed_at_source_is_checked_like_a_filter():
                          ("eligible", "must be true or false")]:
         with pytest.raises(ValidationError, match=message):
             from_mapping({**data, "suppressed_at_source": bad}, source="x.yaml")
+
+
+def test_a_dsr_says_how_many_it_counted_without_an_age():
+    """Events with no recorded age are in the numerator shown but not in the standardised
+    rate, which said nothing of them (a hunt)."""
+    import numpy as np
+
+    from carepath.engine import rollup
+    from carepath.model.codes import AGE_BANDS
+
+    bands = np.full(len(AGE_BANDS), 3.0)
+    cells = pd.DataFrame({"num": [bands.sum() + 2, bands.sum(), bands.sum() + 1],
+                          "num_bands": [bands, bands, bands]})
+    state = np.array(["published", "published", "suppressed"])
+    note = rollup._unaged_note(cells, state, np.array([None] * 3, dtype=object))
+    assert list(note) == ["2 counted with no recorded age: not in the standardised rate",
+                          None, None]

@@ -379,6 +379,20 @@ def _suppressed_at_source(cells: pd.DataFrame, state: np.ndarray, note: np.ndarr
     return state, note
 
 
+UNAGED = "{n} counted with no recorded age: not in the standardised rate"
+
+
+def _unaged_note(cells: pd.DataFrame, state: np.ndarray, note: np.ndarray) -> np.ndarray:
+    """A DSR is a sum over age bands: events with no age are in the numerator shown but
+    not in the rate, which said nothing of them (a hunt)."""
+    unaged = cells.num.to_numpy(float) - np.vstack(cells.num_bands.to_numpy()).sum(axis=1)
+    told = (unaged > 0) & (state == "published")
+    if told.any():
+        note = note.astype(object)
+        note[told] = [UNAGED.format(n=f"{k:,.0f}") for k in unaged[told]]
+    return note
+
+
 def value_states(defn: Definition, cells: pd.DataFrame) -> pd.DataFrame:
     """published / suppressed / missing, with the reason: never confused with zero."""
     state = np.where(cells.value.notna(), "published", "missing")
@@ -402,6 +416,8 @@ def value_states(defn: Definition, cells: pd.DataFrame) -> pd.DataFrame:
     note = np.where(small, f"denominator below {defn.disclosure.min_denominator:g}", note)
     if "withheld_units" in cells:
         state, note = _suppressed_at_source(cells, state, note)
+    if defn.statistic == "dsr" and "num_bands" in cells and len(cells):
+        note = _unaged_note(cells, state, note)
     hide = state != "published"
     shown = {col: np.where(hide, np.nan, cells[col].to_numpy(float))
              for col in ("value", "lower95", "upper95", "lower998", "upper998")}
