@@ -200,6 +200,7 @@ def values_counted(definitions: list[Definition]) -> dict[tuple, tuple[str, ...]
     (admissions counted and their bed days summed; people screened and eligible)."""
     found: dict[tuple, set[str]] = {}
     for defn in definitions:
+        defn, _ = without_suppressed(defn)  # the parts as computed
         if cp.pairable(defn):
             continue
         for group, _ in scans_of(defn):
