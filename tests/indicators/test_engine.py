@@ -969,13 +969,13 @@ def test_a_dsr_says_how_many_it_counted_without_an_age():
     rate, which said nothing of them (a hunt)."""
     import numpy as np
 
-    from carepath.engine import rollup
+    from carepath.engine import states
     from carepath.model.codes import AGE_BANDS
 
     bands = np.full(len(AGE_BANDS), 3.0)
     cells = pd.DataFrame({"num": [bands.sum() + 2, bands.sum(), bands.sum() + 1],
                           "num_bands": [bands, bands, bands]})
     state = np.array(["published", "published", "suppressed"])
-    note = rollup._unaged_note(cells, state, np.array([None] * 3, dtype=object))
+    note = states._unaged_note(cells, state, np.array([None] * 3, dtype=object))
     assert list(note) == ["2 counted with no recorded age: not in the standardised rate",
                           None, None]

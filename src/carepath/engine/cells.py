@@ -5,169 +5,24 @@ comparisons. ``carepath.engine.run`` computes many indicators with these and wri
 
 from __future__ import annotations
 
-import threading
-from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from dataclasses import dataclass
 
-import duckdb
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from carepath.engine import compile as cp
-from carepath.engine import rollup
-from carepath.engine.freshness import area_names, practice_groups, settings_fingerprint
+from carepath.engine import coverage, rollup, states
+from carepath.engine.context import Context, once
 from carepath.indicators.definition import STANDARDISED_STATISTICS as STANDARDISED
 from carepath.indicators.definition import Count, Definition, Population
-from carepath.indicators.periods import periods_between
 from carepath.model.codes import AGE_BANDS
-from carepath.model.schema import table as schema_table
 from carepath.workspace.derived import PERSON_TABLE
-from carepath.workspace.loads import data_loads
 
 # Breakdowns (sex, age band, deprivation ...) are not computed for single practices: the
 # counts are too small to read and too easy to disclose (Fingertips does the same).
 NO_BREAKDOWNS_FOR = ("practice",)
-LOOKBACK_FOR_STATE_MODES = timedelta(days=366)
-
-
-@dataclass
-class Context:
-    source: cp.Source
-    hierarchy: pd.DataFrame
-    names: dict[str, str]
-    loads: pd.DataFrame
-    groups: pd.DataFrame
-    mem: duckdb.DuckDBPyConnection = field(default_factory=duckdb.connect)
-    scans: dict = field(default_factory=dict)  # shared part scans within one compute
-    # One lock per scan key: a thread wanting a scan another is running waits for it
-    # rather than running the same query again.
-    scan_locks: dict = field(default_factory=dict)
-    locks_lock: threading.Lock = field(default_factory=threading.Lock)
-    computed_at: datetime = field(default_factory=lambda: datetime.now().replace(microsecond=0))
-    # event table -> columns of its derived copy with the person's columns (DuckDB only)
-    copies: dict = field(default_factory=dict)
-    settings: str = ""  # fingerprint of the settings that shape the areas (_settings)
-    # The values counted over the same rows by the indicators of this compute (see
-    # values_counted): one scan gives them all.
-    values: dict = field(default_factory=dict)
-    # Tables of the workspace with no rows (a table not there at all is named when read).
-    empty_tables: frozenset[str] = frozenset()
-
-
-def read_hierarchy(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-    """Every practice's links to its areas, with the dates each is valid."""
-    hierarchy = con.execute("SELECT child_code, parent_code, parent_type, valid_from, "
-                            "valid_to FROM org_hierarchy").df()
-    for col in ("valid_from", "valid_to"):
-        hierarchy[col] = pd.to_datetime(hierarchy[col])
-    return hierarchy
-
-
-def context(con: duckdb.DuckDBPyConnection, source: cp.Source, config: dict) -> Context:
-    hierarchy = read_hierarchy(con)
-    names = area_names(con, config)
-    loads = data_loads(con)
-    return Context(source, hierarchy, names, loads, practice_groups(config),
-                   settings=settings_fingerprint(config), empty_tables=empty_tables(con))
-
-
-def empty_tables(con: duckdb.DuckDBPyConnection) -> frozenset[str]:
-    """The workspace's tables with no rows: one EXISTS probe each, in one query."""
-    tables = [r[0] for r in con.execute("SELECT table_name FROM duckdb_tables() WHERE "
-                                        "schema_name = 'main' AND NOT internal").fetchall()]
-    if not tables:
-        return frozenset()
-    probes = " UNION ALL ".join(f"SELECT {i} AS i, EXISTS (SELECT 1 FROM \"{t}\") AS has_rows"
-                                for i, t in enumerate(tables))
-    return frozenset(tables[i] for i, has in con.execute(probes).fetchall() if not has)
-
-
-# ----- one indicator --------------------------------------------------------------------
-def _date_range(ctx: Context, table: str, column: str) -> pd.DataFrame:
-    # One scan per date column, not per indicator.
-    return _once(ctx, ("dates", table, column),
-                 lambda: cp.date_range(ctx.source, table, column).execute())
-
-
-def _periods(ctx: Context, defn: Definition):
-    count = defn.numerator
-    rng = _date_range(ctx, cp.dated_table(count), count.date)
-    first = rng["first"].iloc[0]
-    if pd.isna(first):
-        return []
-    last, _ = _data_end(ctx, defn)
-    if last is None:
-        return []
-    first = pd.Timestamp(first).date()
-    if defn.mode != "in_period":
-        first = first - LOOKBACK_FOR_STATE_MODES
-    follow_up = timedelta(days=defn.follow_up_days)
-    return [p for p in periods_between(defn.period, first, last)
-            if not follow_up or p.end + follow_up <= last]
-
-
-def _without_gaps(ctx: Context, defn: Definition, periods: list) -> tuple[list, list[str]]:
-    """The periods in which the numerator's table has rows, and the labels of those it
-    has none in. A year missing from the data counted 0 events over a whole population
-    and published true zeros with intervals (an engine hunt); a gap is not a zero. Only
-    for events in the period: a register or a snapshot reads earlier rows."""
-    if defn.mode != "in_period":
-        return periods, []
-    table, column = cp.dated_table(defn.numerator), defn.numerator.date
-    months = _once(ctx, ("months", table, column), lambda: set(
-        cp.months_with_rows(ctx.source, table, column).to_pyarrow().column(0).to_pylist()))
-    kept = [p for p in periods if any(
-        cp.month_key(p.start) <= m <= cp.month_key(p.end) for m in months)]
-    return kept, [p.label for p in periods if p not in kept]
-
-
-# Tables of states recorded before the rows they qualify (a register entry, a stated
-# preference): their latest date is when someone was last added, not how far the data go,
-# so they do not end a count's periods when only required or excluded.
-RECORDED_BEFORE = frozenset({"eol_register", "preferences"})
-
-
-def _dates_read(defn: Definition) -> list[tuple[str, str]]:
-    """(table, date column) of every table the counts read rows of, the one dating the
-    numerator first: a period is computed only as far as all of them go."""
-    out = []
-    for part in (defn.numerator, defn.denominator):
-        if not isinstance(part, Count):
-            continue
-        out.append((cp.dated_table(part), part.date))
-        if part.dated_by is not None:  # and no later than the counted table's own data go
-            out.append((part.table, part.dated_by.own_date))
-        for rel in (*part.require, *part.exclude):
-            dates = schema_table(rel.table).dates  # definitions read data tables only
-            if dates and rel.table not in RECORDED_BEFORE:
-                out.append((rel.table, dates[0]))
-    return list(dict.fromkeys(out))
-
-
-def _data_end(ctx: Context, defn: Definition) -> tuple[date | None, tuple[str, str]]:
-    """The last date every table the counts read has data to, and the (table, column)
-    ending first. A table ending earlier than the numerator's read as 'none happened':
-    deaths loaded to January published one-year survival of 80% for 67% (a hunt)."""
-    ends = []
-    for table, column in _dates_read(defn):
-        last = _date_range(ctx, table, column)["last"].iloc[0]
-        ends.append((None if pd.isna(last) else pd.Timestamp(last).date(), (table, column)))
-    if any(end is None for end, _ in ends):
-        return None, next(where for end, where in ends if end is None)
-    return min(ends, key=lambda e: e[0])
-
-
-def _once(ctx: Context, key, build):
-    """``build()`` once per compute for ``key``, shared by every indicator and worker: a
-    thread wanting a value another is building waits for it rather than building it too."""
-    with ctx.locks_lock:
-        key_lock = ctx.scan_locks.setdefault(key, threading.Lock())
-    with key_lock:
-        if key not in ctx.scans:
-            ctx.scans[key] = build()
-        return ctx.scans[key]
 
 
 def _part(ctx: Context, defn: Definition, part, ptable, group: tuple[str, ...],
@@ -179,12 +34,12 @@ def _part(ctx: Context, defn: Definition, part, ptable, group: tuple[str, ...],
         return None
     if isinstance(part, Population):
         key = (part.model_dump_json(), defn.attribution_col, defn.mode, group, periods_key)
-        return _once(ctx, key, lambda: _scan(ctx, defn, part, ptable, group))
+        return once(ctx, key, lambda: _scan(ctx, defn, part, ptable, group))
     rows_key = _rows_key(defn, part, group)
     values = ctx.values.get(rows_key, (part.value,))
     if part.value not in values:  # not foreseen (a definition outside the compute's list)
         values = (part.value,)
-    counted = _once(ctx, (rows_key, periods_key, values),
+    counted = once(ctx, (rows_key, periods_key, values),
                     lambda: _scan(ctx, defn, part, ptable, group, values))
     return _one_value(counted, values.index(part.value), group)
 
@@ -256,7 +111,7 @@ def _areas(ctx: Context, defn: Definition, merged: pa.Table, periods_df: pd.Data
         return Areas(amap_arrow, pa.Table.from_pandas(broken_down, preserve_index=False),
                      rollup.parents(ctx.mem, amap_arrow))
 
-    return _once(ctx, key, build)
+    return once(ctx, key, build)
 
 
 def _merge_parts(ctx, num: pa.Table, den: pa.Table | None, keys: list[str],
@@ -425,20 +280,6 @@ def _nothing(why: str) -> pd.DataFrame:
     return empty
 
 
-def _no_periods_reason(ctx: Context, defn: Definition) -> str:
-    table, column = cp.dated_table(defn.numerator), defn.numerator.date
-    last = ctx.scans.get(("dates", table, column))
-    if last is None or pd.isna(last["last"].iloc[0]):
-        return f"no rows of {table} have a value in {column}"
-    end, (table, column) = _data_end(ctx, defn)
-    if end is None:
-        return f"no rows of {table} have a value in {column}"
-    if defn.follow_up_days:
-        return (f"no {defn.period.replace('_', ' ')} ends {defn.follow_up_days} days before "
-                f"the latest {table}.{column} ({end}), the follow-up it needs")
-    return (f"no complete {defn.period.replace('_', ' ')} in the {table} data (to {end})")
-
-
 REQUIRED_ROLE = ("its {part} requires a matching row in it (with none loaded, no row would "
                  "match: a false 0)")
 EXCLUDED_ROLE = ("its {part} leaves out rows with a matching row in it (with none loaded, "
@@ -507,9 +348,10 @@ def compute_one(ctx: Context, defn: Definition) -> pd.DataFrame:
     empty = _empty_table_reason(ctx, defn)
     if empty:
         return _nothing(empty)
-    periods, gaps = _without_gaps(ctx, defn, _periods(ctx, defn))
+    periods, gaps = coverage.without_gaps(ctx, defn, coverage.periods(ctx, defn))
     if not periods:
-        return _nothing(_no_periods_reason(ctx, defn) if not gaps else _gap_note(defn, gaps))
+        return _nothing(coverage.gap_note(defn, gaps) if gaps else
+                        coverage.no_periods_reason(ctx, defn))
     ptable = cp.periods_table(periods)
     periods_df = pd.DataFrame({"period": [p.label for p in periods],
                                "period_start": pd.to_datetime([p.start for p in periods]),
@@ -528,7 +370,7 @@ def compute_one(ctx: Context, defn: Definition) -> pd.DataFrame:
     cells = rollup.apply_statistic(defn, cells, years)
     if defn.statistic in ("isr", "isratio"):
         cells["den"] = cells.expected
-    cells = rollup.value_states(defn, cells)
+    cells = states.value_states(defn, cells)
     parent_map = cells[["period", "area_type", "area_code", "parent_code"]].drop_duplicates(
         subset=["period", "area_type", "area_code"])
     cells = rollup.compare(defn, cells.drop(columns=["parent_code"]), parent_map)
@@ -538,11 +380,5 @@ def compute_one(ctx: Context, defn: Definition) -> pd.DataFrame:
     cells["trend"] = rollup.recent_trends(defn, cells)
     cells.attrs.update(notes)  # set again: not every frame operation keeps them
     if gaps:
-        cells.attrs["gaps"] = _gap_note(defn, gaps)
+        cells.attrs["gaps"] = coverage.gap_note(defn, gaps)
     return cells
-
-
-def _gap_note(defn: Definition, gaps: list[str]) -> str:
-    table, column = cp.dated_table(defn.numerator), defn.numerator.date
-    return (f"no rows of {table} have a {column} in {', '.join(gaps)}: a gap in the data, "
-            "not a count of zero, so no values for it")

@@ -16,7 +16,7 @@ import pandas as pd
 
 from carepath.disclosure import PRACTICE, DisclosurePolicy, Within, apply_disclosure, releases
 from carepath.engine import rollup
-from carepath.engine.cells import read_hierarchy
+from carepath.engine.context import read_hierarchy
 from carepath.engine.freshness import practice_groups
 from carepath.engine.rejudge import judged_on_published
 from carepath.indicators.definition import Definition

@@ -16,7 +16,6 @@ import pyarrow.compute as pc
 from carepath import stats
 from carepath.indicators.definition import CONF_95, CONF_998, Definition, Population
 from carepath.model.codes import AGE_BANDS
-from carepath.stats.standardise import DSR_TOO_FEW_NOTE
 from carepath.stats.trend import TREND_POINTS
 
 NATIONAL = "national"
@@ -138,29 +137,30 @@ def parents(mem: duckdb.DuckDBPyConnection, amap: pa.Table | pd.DataFrame) -> pd
     rules = [(child, parent, rank) for child, candidates in PARENT_LEVELS.items()
              for rank, parent in enumerate((*candidates, NATIONAL))]
     values = ", ".join(f"('{c}', '{p}', {r})" for c, p, r in rules)
+    # Each row carries its area's size before the self-join: joining the sizes to the
+    # candidates afterwards let DuckDB pair every area with every other area of a period
+    # (7 GB and 10 s on England).
     return sql(mem, f"""
-        WITH sizes AS (
-          SELECT period, area_type, area_code, count(DISTINCT unit) AS units FROM amap
-          GROUP BY ALL),
+        WITH sized AS (
+          SELECT a.*, s.units FROM amap a JOIN (
+            SELECT period, area_type, area_code, count(DISTINCT unit) AS units FROM amap
+            GROUP BY ALL) s USING (period, area_type, area_code)),
         rules(child_type, parent_type, rank) AS (VALUES {values}),
         children AS (SELECT DISTINCT period, area_type, area_code FROM amap
                      WHERE area_type IN (SELECT child_type FROM rules)),
-        candidates AS (
-          SELECT DISTINCT c.period, c.area_type, c.area_code, p.area_type AS parent_type,
-                 p.area_code AS parent_code, r.rank
-          FROM amap c JOIN rules r ON r.child_type = c.area_type
-          JOIN amap p ON p.period = c.period AND p.unit = c.unit
-                     AND p.area_type = r.parent_type),
         larger AS (
-          SELECT k.period, k.area_type, k.area_code, k.parent_code FROM candidates k
-          JOIN sizes own USING (period, area_type, area_code)
-          JOIN sizes up ON up.period = k.period AND up.area_type = k.parent_type
-                       AND up.area_code = k.parent_code
-          WHERE up.units > own.units
-          QUALIFY row_number() OVER (PARTITION BY k.period, k.area_type, k.area_code
-                                     ORDER BY k.rank, k.parent_code) = 1)
-        SELECT c.period, c.area_type, c.area_code, l.parent_code
-        FROM children c LEFT JOIN larger l USING (period, area_type, area_code)""",
+          SELECT DISTINCT c.period, c.area_type, c.area_code, p.area_code AS parent_code,
+                 r.rank
+          FROM sized c JOIN rules r ON r.child_type = c.area_type
+          JOIN sized p ON p.period = c.period AND p.unit = c.unit
+                      AND p.area_type = r.parent_type
+          WHERE p.units > c.units),
+        nearest AS (
+          SELECT period, area_type, area_code, parent_code FROM larger
+          QUALIFY row_number() OVER (PARTITION BY period, area_type, area_code
+                                     ORDER BY rank, parent_code) = 1)
+        SELECT c.period, c.area_type, c.area_code, n.parent_code
+        FROM children c LEFT JOIN nearest n USING (period, area_type, area_code)""",
         amap=amap)
 
 
@@ -349,79 +349,6 @@ def apply_statistic(defn: Definition, cells: pd.DataFrame, years: pd.Series) -> 
         cells["_ok"] = ok
     cells["method"] = method
     return cells
-
-
-NUMERATOR_EXCEEDS = ("numerator exceeds denominator: is the numerator's filter narrower than "
-                     "the denominator's? Otherwise check the data")
-
-
-NO_LISTS = "no registered population for this area and period: its lists are not loaded"
-
-
-SUPPRESSED_AT_SOURCE = "suppressed by the publisher"
-LEFT_OUT = "leaves out {n} practice(s) whose figures the publisher suppressed"
-UNIT_LEVELS = ("practice", "provider")
-
-
-def _suppressed_at_source(cells: pd.DataFrame, state: np.ndarray, note: np.ndarray
-                          ) -> tuple[np.ndarray, np.ndarray]:
-    """A practice the publisher suppressed is suppressed (not missing); an area holding
-    such practices says how many its figure leaves out."""
-    n = cells["withheld_units"].to_numpy(float)
-    own = (n > 0) & cells.area_type.isin(UNIT_LEVELS).to_numpy()
-    state = np.where(own, "suppressed", state)
-    note = np.where(own, SUPPRESSED_AT_SOURCE, note)
-    above = (n > 0) & ~own & (state == "published")
-    if above.any():
-        told = np.array([LEFT_OUT.format(n=int(k)) for k in n[above]], dtype=object)
-        note = note.astype(object)
-        note[above] = told
-    return state, note
-
-
-UNAGED = "{n} counted with no recorded age: not in the standardised rate"
-
-
-def _unaged_note(cells: pd.DataFrame, state: np.ndarray, note: np.ndarray) -> np.ndarray:
-    """A DSR is a sum over age bands: events with no age are in the numerator shown but
-    not in the rate, which said nothing of them (a hunt)."""
-    unaged = cells.num.to_numpy(float) - np.vstack(cells.num_bands.to_numpy()).sum(axis=1)
-    told = (unaged > 0) & (state == "published")
-    if told.any():
-        note = note.astype(object)
-        note[told] = [UNAGED.format(n=f"{k:,.0f}") for k in unaged[told]]
-    return note
-
-
-def value_states(defn: Definition, cells: pd.DataFrame) -> pd.DataFrame:
-    """published / suppressed / missing, with the reason: never confused with zero."""
-    state = np.where(cells.value.notna(), "published", "missing")
-    note = np.where(cells.value.notna(), None, "no data for this area and period")
-    den = cells.den.to_numpy(float) if "den" in cells else np.full(len(cells), np.nan)
-    if isinstance(defn.denominator, Population):
-        unlisted = ~(den > 0) & (cells.num.to_numpy(float) > 0)
-        note = np.where(unlisted, NO_LISTS, note)
-    if defn.statistic == "proportion":
-        bad = (cells.num > cells.den).to_numpy()
-        note = np.where(bad, NUMERATOR_EXCEEDS, note)
-    if defn.statistic == "dsr":
-        few = cells.value.isna().to_numpy() & (cells.num.to_numpy(float) < stats.DSR_MIN_EVENTS)
-        note = np.where(few, DSR_TOO_FEW_NOTE, note)
-        note = np.where(cells.value.isna().to_numpy() & events_outside_ages(defn, cells),
-                        "events at ages the population does not cover: filter the "
-                        "numerator to the same ages", note)
-    small = np.isfinite(den) & (den < defn.disclosure.min_denominator) & \
-        (cells.area_type != NATIONAL).to_numpy()
-    state = np.where(small, "suppressed", state)
-    note = np.where(small, f"denominator below {defn.disclosure.min_denominator:g}", note)
-    if "withheld_units" in cells:
-        state, note = _suppressed_at_source(cells, state, note)
-    if defn.statistic == "dsr" and "num_bands" in cells and len(cells):
-        note = _unaged_note(cells, state, note)
-    hide = state != "published"
-    shown = {col: np.where(hide, np.nan, cells[col].to_numpy(float))
-             for col in ("value", "lower95", "upper95", "lower998", "upper998")}
-    return cells.assign(value_state=state, value_note=note, **shown)
 
 
 # ----- comparisons ----------------------------------------------------------------------

@@ -22,8 +22,9 @@ import pyarrow as pa
 
 from carepath import __version__
 from carepath.engine import compile as cp
-from carepath.engine import rollup
-from carepath.engine.cells import Context, compute_one, context, scans_of, values_counted
+from carepath.engine import rollup, states
+from carepath.engine.cells import compute_one, scans_of, values_counted
+from carepath.engine.context import Context, context
 from carepath.engine.freshness import (
     load_ids,
     missing_column,
@@ -285,7 +286,7 @@ def _write(con, ctx: Context, defn: Definition, cells, error, seconds) -> Outcom
 def _exceeds_note(cells: pd.DataFrame) -> str:
     """A proportion whose numerator counts rows its denominator does not (a filter that is
     not narrower) said so only in each cell's note (found by a user test)."""
-    over = int((cells["value_note"] == rollup.NUMERATOR_EXCEEDS).sum()) \
+    over = int((cells["value_note"] == states.NUMERATOR_EXCEEDS).sum()) \
         if "value_note" in cells else 0
     return (f"warning: {over:,} values missing as their numerator exceeds their denominator: "
             "is the numerator's filter narrower than the denominator's?") if over else ""

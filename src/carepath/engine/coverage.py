@@ -1,0 +1,105 @@
+"""Which periods an indicator is computed for: complete periods inside the data of every
+table its counts read, with the follow-up it needs, and not those the data have a gap in.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pandas as pd
+
+from carepath.engine import compile as cp
+from carepath.engine.context import Context, date_range, once
+from carepath.indicators.definition import Count, Definition
+from carepath.indicators.periods import periods_between
+from carepath.model.schema import table as schema_table
+
+LOOKBACK_FOR_STATE_MODES = timedelta(days=366)
+
+
+def periods(ctx: Context, defn: Definition):
+    count = defn.numerator
+    rng = date_range(ctx, cp.dated_table(count), count.date)
+    first = rng["first"].iloc[0]
+    if pd.isna(first):
+        return []
+    last, _ = _data_end(ctx, defn)
+    if last is None:
+        return []
+    first = pd.Timestamp(first).date()
+    if defn.mode != "in_period":
+        first = first - LOOKBACK_FOR_STATE_MODES
+    follow_up = timedelta(days=defn.follow_up_days)
+    return [p for p in periods_between(defn.period, first, last)
+            if not follow_up or p.end + follow_up <= last]
+
+
+def without_gaps(ctx: Context, defn: Definition, periods: list) -> tuple[list, list[str]]:
+    """The periods in which the numerator's table has rows, and the labels of those it
+    has none in. A year missing from the data counted 0 events over a whole population
+    and published true zeros with intervals (an engine hunt); a gap is not a zero. Only
+    for events in the period: a register or a snapshot reads earlier rows."""
+    if defn.mode != "in_period":
+        return periods, []
+    table, column = cp.dated_table(defn.numerator), defn.numerator.date
+    months = once(ctx, ("months", table, column), lambda: set(
+        cp.months_with_rows(ctx.source, table, column).to_pyarrow().column(0).to_pylist()))
+    kept = [p for p in periods if any(
+        cp.month_key(p.start) <= m <= cp.month_key(p.end) for m in months)]
+    return kept, [p.label for p in periods if p not in kept]
+
+
+# Tables of states recorded before the rows they qualify (a register entry, a stated
+# preference): their latest date is when someone was last added, not how far the data go,
+# so they do not end a count's periods when only required or excluded.
+RECORDED_BEFORE = frozenset({"eol_register", "preferences"})
+
+
+def _dates_read(defn: Definition) -> list[tuple[str, str]]:
+    """(table, date column) of every table the counts read rows of, the one dating the
+    numerator first: a period is computed only as far as all of them go."""
+    out = []
+    for part in (defn.numerator, defn.denominator):
+        if not isinstance(part, Count):
+            continue
+        out.append((cp.dated_table(part), part.date))
+        if part.dated_by is not None:  # and no later than the counted table's own data go
+            out.append((part.table, part.dated_by.own_date))
+        for rel in (*part.require, *part.exclude):
+            dates = schema_table(rel.table).dates  # definitions read data tables only
+            if dates and rel.table not in RECORDED_BEFORE:
+                out.append((rel.table, dates[0]))
+    return list(dict.fromkeys(out))
+
+
+def _data_end(ctx: Context, defn: Definition) -> tuple[date | None, tuple[str, str]]:
+    """The last date every table the counts read has data to, and the (table, column)
+    ending first. A table ending earlier than the numerator's read as 'none happened':
+    deaths loaded to January published one-year survival of 80% for 67% (a hunt)."""
+    ends = []
+    for table, column in _dates_read(defn):
+        last = date_range(ctx, table, column)["last"].iloc[0]
+        ends.append((None if pd.isna(last) else pd.Timestamp(last).date(), (table, column)))
+    if any(end is None for end, _ in ends):
+        return None, next(where for end, where in ends if end is None)
+    return min(ends, key=lambda e: e[0])
+
+
+def no_periods_reason(ctx: Context, defn: Definition) -> str:
+    table, column = cp.dated_table(defn.numerator), defn.numerator.date
+    last = ctx.scans.get(("dates", table, column))
+    if last is None or pd.isna(last["last"].iloc[0]):
+        return f"no rows of {table} have a value in {column}"
+    end, (table, column) = _data_end(ctx, defn)
+    if end is None:
+        return f"no rows of {table} have a value in {column}"
+    if defn.follow_up_days:
+        return (f"no {defn.period.replace('_', ' ')} ends {defn.follow_up_days} days before "
+                f"the latest {table}.{column} ({end}), the follow-up it needs")
+    return (f"no complete {defn.period.replace('_', ' ')} in the {table} data (to {end})")
+
+
+def gap_note(defn: Definition, gaps: list[str]) -> str:
+    table, column = cp.dated_table(defn.numerator), defn.numerator.date
+    return (f"no rows of {table} have a {column} in {', '.join(gaps)}: a gap in the data, "
+            "not a count of zero, so no values for it")
