@@ -979,3 +979,22 @@ def test_a_dsr_says_how_many_it_counted_without_an_age():
     note = states._unaged_note(cells, state, np.array([None] * 3, dtype=object))
     assert list(note) == ["2 counted with no recorded age: not in the standardised rate",
                           None, None]
+
+
+def test_a_recent_trend_needs_its_last_periods_published():
+    """A series whose latest value was suppressed took a trend on the period before,
+    bridging the suppressed one (a hunt): no trend is put where its latest is hidden."""
+    from carepath.engine import rollup
+    from carepath.stats.trend import TREND_POINTS
+
+    periods = TREND_POINTS + 1
+    cells = pd.DataFrame({
+        "breakdown": "all", "area_type": "practice", "area_code": "P1",
+        "period_start": pd.date_range("2019-04-01", periods=periods, freq="12MS"),
+        "num": [30.0 + 5 * i for i in range(periods)], "den": 100.0,
+        "value_state": "published"})
+    defn = builtin()["early_stage_known"]
+    trends = rollup.recent_trends(defn, cells)
+    assert trends.iloc[-1] is not None and trends.iloc[:-1].isna().all()
+    cells.loc[periods - 1, "value_state"] = "suppressed"
+    assert rollup.recent_trends(defn, cells).isna().all()

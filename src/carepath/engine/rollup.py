@@ -437,14 +437,18 @@ def _merge_near_ties(cells: pd.DataFrame, keys: list[str]) -> pd.Series:
 # ----- recent trend ---------------------------------------------------------------------
 def recent_trends(defn: Definition, cells: pd.DataFrame) -> pd.Series:
     """The Fingertips recent-trend label at each series' latest period (breakdown 'all'),
-    over its last ``TREND_POINTS`` periods; other rows get None."""
+    over its last ``TREND_POINTS`` periods, all of them published; other rows get None.
+    A series whose latest value is suppressed or missing has no trend: one was put on an
+    earlier period, bridging the suppressed one (a hunt)."""
     out = pd.Series([None] * len(cells), index=cells.index, dtype=object)
-    mine = cells[(cells.breakdown == "all") & (cells.value_state == "published")]
-    mine = mine.sort_values(["area_type", "area_code", "period_start"])
+    mine = cells[cells.breakdown == "all"].sort_values(["area_type", "area_code",
+                                                        "period_start"])
     key = mine.area_type + "\x1f" + mine.area_code
     position = mine.groupby(key, sort=False).cumcount(ascending=False)  # 0 = latest
-    size = key.groupby(key, sort=False).transform("size")
-    tail = mine[(position < TREND_POINTS) & (size >= TREND_POINTS)]
+    last = mine[position < TREND_POINTS]
+    shown = (last.value_state == "published").groupby(key[last.index], sort=False
+                                                      ).transform("sum")
+    tail = last[shown == TREND_POINTS]
     if tail.empty:
         return out
     columns = ["num", "den"] if defn.statistic == "proportion" else \
