@@ -121,8 +121,7 @@ AREA_TABLES = frozenset({"organisations", "org_hierarchy"})
 # own rows' latest; periods end where every table read ends, a period with no rows is a
 # gap; practices without lists count in no area, a part-year list for its quarters; a
 # closing practice keeps its last areas; a trend needs its last periods published). It is
-# in every value's provenance, so a
-# workspace computed before recomputes without --force.
+# in every value's provenance, so a workspace computed before recomputes without --force.
 ENGINE_REVISION = "2026-12-07"
 
 
