@@ -944,7 +944,7 @@ def test_a_practice_the_publisher_suppressed_is_suppressed_not_missing(small_ws)
     got = values(small_ws, "screening_bowel_60_74")
     p1 = got[("P1", "all")]
     assert (p1.value_state, p1.value_note) == ("suppressed", "suppressed by the publisher")
-    assert pd.isna(p1.value)
+    assert pd.isna(p1.value) and pd.isna(p1.numerator)  # unknown, not a count of 0
     assert (got[("P3", "all")].numerator, got[("P3", "all")].denominator) == (15, 30)
     national = got[("national", "all")]
     assert (national.numerator, national.denominator) == (35, 70)
@@ -958,10 +958,18 @@ def test_suppressed_at_source_is_checked_like_a_filter():
     from carepath.indicators.definition import from_mapping
 
     data = builtin()["screening_bowel_60_74"].model_dump(mode="json", exclude_none=True)
-    for bad, message in [("suppresed", "unknown column 'suppresed'"),
-                         ("eligible", "must be true or false")]:
+    crude = builtin()["cancer_incidence_crude"].model_dump(mode="json", exclude_none=True)
+    emergency = builtin()["emergency_presentation_pct"].model_dump(mode="json",
+                                                                  exclude_none=True)
+    for given, message in [
+            ({**data, "suppressed_at_source": "suppresed"}, "'suppresed' is not one"),
+            ({**data, "suppressed_at_source": "eligible"}, "'eligible' is not one"),
+            ({**crude, "suppressed_at_source": "route"}, "the denominator is not rows"),
+            ({**emergency, "suppressed_at_source": "route"}, "with breakdowns"),
+            ({**data, "suppressed_at_source": "suppressed", "attribution": "provider",
+              "attribution_column": "practice_code"}, "practice-attributed")]:
         with pytest.raises(ValidationError, match=message):
-            from_mapping({**data, "suppressed_at_source": bad}, source="x.yaml")
+            from_mapping(given, source="x.yaml")
 
 
 def test_a_dsr_says_how_many_it_counted_without_an_age():
@@ -998,3 +1006,38 @@ def test_a_recent_trend_needs_its_last_periods_published():
     assert trends.iloc[-1] is not None and trends.iloc[:-1].isna().all()
     cells.loc[periods - 1, "value_state"] = "suppressed"
     assert rollup.recent_trends(defn, cells).isna().all()
+
+
+def test_a_practice_flagged_only_before_the_snapshot_is_not_called_suppressed(small_ws):
+    """The flagged rows' own latest date (September) was taken as the snapshot: a practice
+    with no row in December read as suppressed by the publisher (a review)."""
+    dec = date(2023, 12, 31)
+    _screening(small_ws, [
+        ("P1", "bowel_60_74", date(2023, 9, 30), None, None, True),
+        ("P2", "bowel_60_74", dec, 40, 20, False),
+        ("P1", "breast_53_70", date(2024, 3, 31), 80, 60, False),
+    ])
+    run(small_ws, "screening_bowel_60_74")
+    got = values(small_ws, "screening_bowel_60_74")
+    assert ("P1", "all") not in got
+    assert pd.isna(got[("national", "all")].value_note)
+
+
+def test_a_practice_the_publisher_suppressed_hides_no_other_in_public(small_ws, tmp_path):
+    """Its count is in no total, so its sibling needs no protection: the public export
+    hid P2 too, 'a figure that would let one be worked out from a total' (a review)."""
+    from carepath.reports.export import export
+
+    dec = date(2023, 12, 31)
+    _screening(small_ws, [
+        ("P1", "bowel_60_74", dec, None, None, True),
+        ("P2", "bowel_60_74", dec, 400, 200, False),
+        ("P3", "bowel_60_74", dec, 300, 150, False),
+        ("P1", "breast_53_70", date(2024, 3, 31), 80, 60, False),
+    ])
+    run(small_ws, "screening_bowel_60_74")
+    export(small_ws, tmp_path / "p.csv", fmt="csv", public=True,
+           indicators=["screening_bowel_60_74"])
+    frame = pd.read_csv(tmp_path / "p.csv").set_index("Area Code")
+    assert frame.loc["P1", "value_state"] == "suppressed"
+    assert frame.loc["P2", "value_state"] == "published"

@@ -67,9 +67,11 @@ from carepath.disclosure.rules import (
     PRACTICE,
     PUBLISHED,
     SUPPRESSED,
+    SUPPRESSED_AT_SOURCE,
     Within,
 )
 
 __all__ = ["CI_COLUMNS", "DEFAULT_ROUND_TO", "DEFAULT_SUPPRESS_BELOW", "LEVELS", "MISSING",
-           "NATIONAL", "PRACTICE", "PUBLISHED", "SUPPRESSED", "DisclosurePolicy",
+           "NATIONAL", "PRACTICE", "PUBLISHED", "SUPPRESSED", "SUPPRESSED_AT_SOURCE",
+           "DisclosurePolicy",
            "Within", "apply_disclosure", "apply_policy", "releases", "round_count"]

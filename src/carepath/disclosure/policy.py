@@ -31,6 +31,7 @@ from carepath.disclosure.rules import (
     ROUNDED_DENOMINATORS,
     ROUNDED_TEXT,
     SUPPRESSED,
+    SUPPRESSED_AT_SOURCE,
     SUPPRESSED_TEXT,
     DisclosurePolicy,
     Within,
@@ -153,7 +154,8 @@ def _primary(row: dict, policy: DisclosurePolicy, pending: Recomputations,
         # Already suppressed or missing upstream: never let a count through. An upstream
         # suppressed cell needs the same secondary protection as one suppressed here.
         row["disclosure"] = row.get("value_note") or state
-        if state == SUPPRESSED or row.get("numerator"):
+        at_source = row.get("value_note") == SUPPRESSED_AT_SOURCE
+        if (state == SUPPRESSED and not at_source) or row.get("numerator"):
             # ... as does a missing one hiding a count (a DSR of 6 or 9 events): it would
             # otherwise come back as the total less the published others.
             row["_count"] = None

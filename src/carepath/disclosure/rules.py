@@ -21,6 +21,9 @@ NATIONAL = "national"
 PRACTICE = "practice"
 GROUP = "group"  # a workspace's own group's area type (carepath.engine.rollup.GROUP)
 PUBLISHED, SUPPRESSED, MISSING = "published", "suppressed", "missing"
+# The note of a value the publisher of the data suppressed (a practice's screening cell):
+# its count is in no total Carepath publishes, so it needs no protection by others.
+SUPPRESSED_AT_SOURCE = "suppressed by the publisher"
 # Statistics whose value is proportional to the count (count / denominator x a scale), so
 # they are recomputed from the rounded count: published with the exact value, the value
 # times the denominator would give the exact count back. DSRs (weighted by age band) and

@@ -225,9 +225,10 @@ def _with_suppressed(ctx, defn, merged: pa.Table, withheld: Count, ptable, perio
                                 "period, unit FROM m WHERE den > 0) k USING (period, unit) "
                                 "WHERE w.n > 0 AND w.unit IS NOT NULL", arrow=True, w=rows,
                        m=merged)
+    # No count: the publisher's figure is unknown, not zero (and in no area's total).
     added = rollup.sql(ctx.mem, "SELECT * FROM m UNION ALL BY NAME SELECT period, unit, "
-                                "0.0 AS num FROM u ANTI JOIN m USING (period, unit)",
-                       arrow=True, m=merged, u=units)
+                                "CAST(NULL AS DOUBLE) AS num FROM u ANTI JOIN m USING "
+                                "(period, unit)", arrow=True, m=merged, u=units)
     return added, units
 
 
@@ -336,9 +337,11 @@ def without_suppressed(defn: Definition) -> tuple[Definition, Count | None]:
         return part.model_copy(update={"where": f"({part.where}) and {kept}" if part.where
                                        else kept})
 
+    # The rows flagged, counted over the data set's rows (the flag summed), so that a
+    # snapshot is the data set's latest date, not the latest date a row was flagged (a
+    # practice flagged in September and absent in December read as suppressed: a review).
     base = defn.denominator if isinstance(defn.denominator, Count) else defn.numerator
-    withheld = base.model_copy(update={"value": "rows", "where": f"({base.where}) and "
-                                       f"({marked})" if base.where else f"({marked})"})
+    withheld = base.model_copy(update={"value": f"sum:{marked}"})
     return defn.model_copy(update={"numerator": without(defn.numerator),
                                    "denominator": without(defn.denominator)}), withheld
 

@@ -8,7 +8,8 @@ import numpy as np
 import pandas as pd
 
 from carepath import stats
-from carepath.engine.rollup import NATIONAL, events_outside_ages
+from carepath.disclosure import SUPPRESSED_AT_SOURCE
+from carepath.engine.rollup import NATIONAL, band_matrix, events_outside_ages
 from carepath.indicators.definition import Definition, Population
 from carepath.stats.standardise import DSR_TOO_FEW_NOTE
 
@@ -19,7 +20,6 @@ NUMERATOR_EXCEEDS = ("numerator exceeds denominator: is the numerator's filter n
 NO_LISTS = "no registered population for this area and period: its lists are not loaded"
 
 
-SUPPRESSED_AT_SOURCE = "suppressed by the publisher"
 LEFT_OUT = "leaves out {n} practice(s) whose figures the publisher suppressed"
 UNIT_LEVELS = ("practice", "provider")
 
@@ -41,13 +41,14 @@ def _suppressed_at_source(cells: pd.DataFrame, state: np.ndarray, note: np.ndarr
 
 
 UNAGED = "{n} counted with no recorded age: not in the standardised rate"
+HALF_AN_EVENT = 0.5
 
 
 def _unaged_note(cells: pd.DataFrame, state: np.ndarray, note: np.ndarray) -> np.ndarray:
     """A DSR is a sum over age bands: events with no age are in the numerator shown but
     not in the rate, which said nothing of them (a hunt)."""
-    unaged = cells.num.to_numpy(float) - np.vstack(cells.num_bands.to_numpy()).sum(axis=1)
-    told = (unaged > 0) & (state == "published")
+    unaged = cells.num.to_numpy(float) - band_matrix(cells.num_bands).sum(axis=1)
+    told = (unaged >= HALF_AN_EVENT) & (state == "published")  # not a weighted sum's noise
     if told.any():
         note = note.astype(object)
         note[told] = [UNAGED.format(n=f"{k:,.0f}") for k in unaged[told]]

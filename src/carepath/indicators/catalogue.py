@@ -61,7 +61,7 @@ def entry_md(d: Definition) -> str:
         f"; periods need {d.follow_up_days} days of follow-up after their end"
         if d.follow_up_days else ""))
     if d.suppressed_at_source:
-        lines.append(f"- **Suppressed by the publisher:** rows where "
+        lines.append(f"- **Suppressed by the publisher:** rows flagged in "
                      f"`{d.suppressed_at_source}` (the practice's value is suppressed, and "
                      "each area says how many practices it leaves out)")
     if d.multiplier is not None:

@@ -266,10 +266,10 @@ class Definition(_Model):
     breakdowns: tuple[Breakdown, ...] = ()
     confidence: tuple[Number, ...] = (CONF_95, CONF_998)
     suppressed_at_source: str | None = Field(
-        None, pattern=NOT_BLANK, description="A filter on the counted table's rows: those "
-        "whose figures the publisher suppressed. They count in neither part; a practice "
-        "with no other rows in a period is suppressed there, not missing, and each area "
-        "above it says how many practices it leaves out.")
+        None, pattern=NOT_BLANK, description="The counted table's true/false column "
+        "flagging rows whose figures the publisher suppressed. They count in neither part; "
+        "a practice with no other rows in a period is suppressed there, not missing, and "
+        "each area above it says how many practices it leaves out.")
 
     polarity: Polarity
     comparator: Comparator = Comparator()

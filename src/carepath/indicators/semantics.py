@@ -273,8 +273,9 @@ def _ages_text(low: int, high: int | None) -> str:
 
 
 def _check_suppressed_at_source(defn: Definition) -> None:
-    """The filter marks rows of the table both parts count: the publisher's suppressed
-    cells of one data set (as screening coverage by practice is published)."""
+    """The publisher's flag, a true/false column of the table both parts count, marks
+    its suppressed cells of one data set (as screening coverage by practice is
+    published)."""
     where = f"{defn.source_file}: field suppressed_at_source"
     num, den = defn.numerator, defn.denominator
     if isinstance(den, Population) or (isinstance(den, Count) and den.table != num.table):
@@ -286,7 +287,10 @@ def _check_suppressed_at_source(defn: Definition) -> None:
     if defn.attribution != "practice":
         raise ValidationError("suppressed_at_source is for practice-attributed counts",
                               where=where)
-    expr.parse_filter(defn.suppressed_at_source, count_scope(num, where=where), where=where)
+    column = defn.suppressed_at_source
+    if count_scope(num, where=where).get(column) != "bool":
+        raise ValidationError(f"suppressed_at_source names the publisher's true/false flag, a "
+                              f"column of {num.table}; {column!r} is not one", where=where)
 
 
 def check_semantics(defn: Definition) -> None:
