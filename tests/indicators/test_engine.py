@@ -75,7 +75,7 @@ def test_parents_pass_over_levels_the_same_size_as_the_area():
     import duckdb
     import pandas as pd
 
-    from carepath.engine.rollup import parents
+    from carepath.engine.rollup import UNATTRIBUTED, parents
 
     # One period: practice p1 is PCN N1 and locality A; PCNs N2 and N3 (a practice each)
     # make locality B; all are in ICB I, and a row with no practice counts in national.
@@ -83,11 +83,12 @@ def test_parents_pass_over_levels_the_same_size_as_the_area():
     rows = [("y", unit, kind, code) for unit, codes in links.items()
             for kind, code in zip(("pcn", "locality", "icb"), codes, strict=True)]
     rows += [("y", unit, "practice", unit) for unit in links]
-    rows += [("y", unit, "national", "national") for unit in [*links, "unattributed"]]
+    rows += [("y", unit, "national", "national") for unit in [*links, UNATTRIBUTED]]
     amap = pd.DataFrame(rows, columns=["period", "unit", "area_type", "area_code"])
     got = parents(duckdb.connect(), amap).set_index("area_code").parent_code.to_dict()
+    assert pd.isna(got.pop("I"))  # as large as national: rows with no practice add none
     assert got == {"p1": "I", "p2": "B", "p3": "B", "N1": "I", "N2": "B", "N3": "B",
-                   "A": "I", "B": "I", "I": "national"}
+                   "A": "I", "B": "I"}
 
 
 def test_breakdown_categories_sum_to_the_total(small_ws):

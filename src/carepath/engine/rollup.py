@@ -73,8 +73,8 @@ def area_map(units: pd.DataFrame, hierarchy: pd.DataFrame, attribution: str,
              groups: pd.DataFrame | None = None) -> pd.DataFrame:
     """(period, unit) -> every area it counts in, using the hierarchy valid at period end.
 
-    ``units`` has period, period_end, unit; ``hierarchy`` has child_code, parent_code,
-    parent_type, valid_from, valid_to.
+    ``units`` has period, period_start, period_end, unit; ``hierarchy`` has child_code,
+    parent_code, parent_type, valid_from, valid_to.
     """
     own_type = "practice" if attribution == "practice" else "provider"
     attributed = units[units.unit != UNATTRIBUTED]
@@ -131,8 +131,9 @@ def parents(mem: duckdb.DuckDBPyConnection, amap: pa.Table | pd.DataFrame) -> pd
     """(period, area_type, area_code) -> parent_code: the first of PARENT_LEVELS (then
     national) holding more units than the area in that period. A parent holding the same
     units is the same figure: a county's ICB, alliance and region were each compared with
-    the next and always 'similar'. An area as large as the whole workspace has no parent
-    (its comparison is not made). A user-defined group is compared with national (a
+    the next and always 'similar'. An area holding every practice of the workspace has no
+    parent (its comparison is not made): national's rows with no practice make it no
+    larger. A user-defined group is compared with national (a
     practice may be in several groups)."""
     rules = [(child, parent, rank) for child, candidates in PARENT_LEVELS.items()
              for rank, parent in enumerate((*candidates, NATIONAL))]
@@ -143,7 +144,8 @@ def parents(mem: duckdb.DuckDBPyConnection, amap: pa.Table | pd.DataFrame) -> pd
     return sql(mem, f"""
         WITH sized AS (
           SELECT a.*, s.units FROM amap a JOIN (
-            SELECT period, area_type, area_code, count(DISTINCT unit) AS units FROM amap
+            SELECT period, area_type, area_code, count(DISTINCT unit) FILTER (WHERE unit
+                   <> '{UNATTRIBUTED}') AS units FROM amap
             GROUP BY ALL) s USING (period, area_type, area_code)),
         rules(child_type, parent_type, rank) AS (VALUES {values}),
         children AS (SELECT DISTINCT period, area_type, area_code FROM amap

@@ -32,7 +32,7 @@ FORMATS = ("csv", "parquet", "xlsx")
 # "Compared to England ..." is Fingertips' name for the comparison with national, kept so
 # those tools read it; here national is the workspace's own total (see national_name).
 # Fingertips names this one by the parent's type ("Compared to Region value or
-# percentiles"); Carepath's parent is each area's own (a practice's PCN, a PCN's locality).
+# percentiles"); Carepath's parent is each area's nearest larger one (a practice's locality).
 PARENT_COMPARED = "Compared to parent value or percentiles"
 FINGERTIPS_COLUMNS = (
     "Indicator ID", "Indicator Name", "Parent Code", "Parent Name", "Area Code", "Area Name",
