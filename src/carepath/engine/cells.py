@@ -351,7 +351,8 @@ def compute_one(ctx: Context, defn: Definition) -> pd.DataFrame:
     empty = _empty_table_reason(ctx, defn)
     if empty:
         return _nothing(empty)
-    periods, gaps = coverage.without_gaps(ctx, defn, coverage.periods(ctx, defn))
+    candidates = coverage.periods(ctx, defn)
+    periods, gaps = coverage.without_gaps(ctx, defn, candidates)
     if not periods:
         return _nothing(coverage.gap_note(defn, gaps) if gaps else
                         coverage.no_periods_reason(ctx, defn))
@@ -380,8 +381,13 @@ def compute_one(ctx: Context, defn: Definition) -> pd.DataFrame:
     cells["quantile"] = rollup.quintiles(cells)
     cells["period_start"] = rollup.lookup(cells.period, {p.label: p.start for p in periods})
     cells["period_end"] = rollup.lookup(cells.period, {p.label: p.end for p in periods})
-    cells["trend"] = rollup.recent_trends(defn, cells)
+    # A trend's periods must follow one another: a gap period has no rows to bridge.
+    cells["trend"] = rollup.recent_trends(defn, cells,
+                                          {p.label: i for i, p in enumerate(candidates)})
     cells.attrs.update(notes)  # set again: not every frame operation keeps them
     if gaps:
         cells.attrs["gaps"] = coverage.gap_note(defn, gaps)
+    thin = coverage.empty_months(ctx, defn, periods)
+    if thin:
+        cells.attrs["thin"] = thin
     return cells

@@ -49,6 +49,31 @@ def without_gaps(ctx: Context, defn: Definition, periods: list) -> tuple[list, l
     return kept, [p.label for p in periods if p not in kept]
 
 
+def empty_months(ctx: Context, defn: Definition, periods: list) -> str | None:
+    """A warning naming the months without a row inside periods that have some: a month
+    missing from an extract reads as fewer events (a twelfth fewer in a year), which no
+    figure shows (a review). Said, not refused: small areas' tables can be quiet."""
+    if defn.mode != "in_period":
+        return None
+    table, column = cp.dated_table(defn.numerator), defn.numerator.date
+    months = ctx.scans.get(("months", table, column), set())
+    found = []
+    for p in periods:
+        keys = range(cp.month_key(p.start), cp.month_key(p.end) + 1)
+        missing = [k for k in keys if k not in months]
+        if missing and len(missing) < len(keys):
+            found.append(f"{p.label} ({', '.join(_month_text(k) for k in missing)})")
+    if not found:
+        return None
+    return (f"no rows of {table} have a {column} in some months of {'; '.join(found)}: "
+            "a gap in the data reads as fewer events")
+
+
+def _month_text(key: int) -> str:
+    year, month = divmod(key, cp.MONTHS_PER_YEAR)
+    return f"{year}-{month + 1:02d}"
+
+
 # Tables of states recorded before the rows they qualify (a register entry, a stated
 # preference): their latest date is when someone was last added, not how far the data go,
 # so they do not end a count's periods when only required or excluded.

@@ -437,20 +437,28 @@ def _merge_near_ties(cells: pd.DataFrame, keys: list[str]) -> pd.Series:
 
 
 # ----- recent trend ---------------------------------------------------------------------
-def recent_trends(defn: Definition, cells: pd.DataFrame) -> pd.Series:
+def recent_trends(defn: Definition, cells: pd.DataFrame,
+                  order: dict[str, int] | None = None) -> pd.Series:
     """The Fingertips recent-trend label at each series' latest period (breakdown 'all'),
     over its last ``TREND_POINTS`` periods, all of them published; other rows get None.
     A series whose latest value is suppressed or missing has no trend: one was put on an
-    earlier period, bridging the suppressed one (a hunt)."""
+    earlier period, bridging the suppressed one (a hunt); nor one whose periods skip one
+    (``order``, every period's place, gaps too: a review)."""
     out = pd.Series([None] * len(cells), index=cells.index, dtype=object)
     mine = cells[cells.breakdown == "all"].sort_values(["area_type", "area_code",
                                                         "period_start"])
     key = mine.area_type + "\x1f" + mine.area_code
     position = mine.groupby(key, sort=False).cumcount(ascending=False)  # 0 = latest
     last = mine[position < TREND_POINTS]
-    shown = (last.value_state == "published").groupby(key[last.index], sort=False
-                                                      ).transform("sum")
-    tail = last[shown == TREND_POINTS]
+    by_series = key[last.index]
+    shown = (last.value_state == "published").groupby(by_series, sort=False).transform("sum")
+    ok = shown == TREND_POINTS
+    if order is not None:  # the periods one after another (``order``: the periods' places)
+        place = last.period.map(order)
+        span = place.groupby(by_series, sort=False).transform("max") - \
+            place.groupby(by_series, sort=False).transform("min")
+        ok &= span == TREND_POINTS - 1
+    tail = last[ok]
     if tail.empty:
         return out
     columns = ["num", "den"] if defn.statistic == "proportion" else \
