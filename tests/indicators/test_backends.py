@@ -60,30 +60,47 @@ def test_a_missing_table_fails_the_same_indicators_on_both_engines(tmp_path, bui
 
 @pytest.mark.slow
 @pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
+@pytest.mark.parametrize("pressed", ["as it starts", "while a value is written"])
 def test_ctrl_c_during_a_spark_compute_stops_it_and_changes_nothing(tmp_path, build_small_ws,
-                                                                    monkeypatch):
+                                                                    monkeypatch, pressed):
     """PySpark's own handler cancelled jobs from inside the interrupted call to the JVM:
     170 lines of Python and Java errors and exit 1 (a hunt). Now Ctrl+C cancels from
-    another thread and the compute stops as on DuckDB, its transaction rolled back."""
+    another thread and the compute stops as on DuckDB, its transaction rolled back, also
+    when pressed while no Spark job runs (it committed and exited 0: a review)."""
     import os
     import signal
     from contextlib import contextmanager
 
+    from carepath.engine import run as engine_run
     from carepath.engine import spark as spark_engine
 
     ws = build_small_ws(tmp_path / "ws")
     wanted = [builtin()[i] for i in ("early_stage_known", "usc_conversion_rate")]
     compute(ws, wanted, engine="duckdb")
     before, handler = _values(ws), signal.getsignal(signal.SIGINT)
-    real = spark_engine._cancelled_on_interrupt
 
-    @contextmanager
-    def pressed_at_once(spark):
-        with real(spark) as interrupted:
-            os.kill(os.getpid(), signal.SIGINT)  # Ctrl+C as the compute starts
-            yield interrupted
+    def press() -> None:
+        os.kill(os.getpid(), signal.SIGINT)
 
-    monkeypatch.setattr(spark_engine, "_cancelled_on_interrupt", pressed_at_once)
+    if pressed == "as it starts":
+        real = spark_engine._cancelled_on_interrupt
+
+        @contextmanager
+        def pressed_at_once(spark):
+            with real(spark) as interrupted:
+                press()
+                yield interrupted
+
+        monkeypatch.setattr(spark_engine, "_cancelled_on_interrupt", pressed_at_once)
+    else:
+        real_write = engine_run._write
+
+        def pressed_while_writing(con, ctx, defn, *args):
+            if defn.id == wanted[-1].id:  # the last: no Spark work follows to stop
+                press()
+            return real_write(con, ctx, defn, *args)
+
+        monkeypatch.setattr(engine_run, "_write", pressed_while_writing)
     with pytest.raises(KeyboardInterrupt):
         compute(ws, wanted, engine="spark", force=True)
     pd.testing.assert_frame_equal(_values(ws), before)

@@ -48,6 +48,9 @@ class Source:
 
     table: object  # Callable[[str], ir.Table]
     with_person: object = None  # Callable[[str, set[str]], ir.Table | None] | None
+    # Callable[[], bool] | None: whether Ctrl+C was pressed (Spark cancels its jobs and
+    # tells the compute so through this; DuckDB raises KeyboardInterrupt itself).
+    interrupted: object = None
 
 
 # Internal names of the period bounds, so a table's own column called period_end (as in

@@ -171,7 +171,9 @@ def _compute_with(ws, definitions, source, force, actor, progress) -> list[Outco
         try:
             for defn, cells, error, seconds in _cells_for(con, ctx, todo, threads,
                                                           on_duckdb=source is None):
+                _stop_if_interrupted(source)
                 report(_write(con, ctx, defn, cells, error, seconds))
+            _stop_if_interrupted(source)  # before the commit, whatever was running
         finally:
             ctx.mem.close()
             if threads > 1:
@@ -182,6 +184,13 @@ def _compute_with(ws, definitions, source, force, actor, progress) -> list[Outco
                      detail=f"{sum(o.rows for o in outcomes)} values")
     order = {d.id: i for i, d in enumerate(definitions)}
     return sorted(outcomes, key=lambda o: order[o.indicator_id])
+
+
+def _stop_if_interrupted(source) -> None:
+    """Ctrl+C pressed while no Spark job ran (a roll-up, a write) only set a flag, and the
+    compute committed and exited 0 (a review): it stops here, rolled back."""
+    if source is not None and source.interrupted is not None and source.interrupted():
+        raise KeyboardInterrupt
 
 
 def _reset_threads(con: duckdb.DuckDBPyConnection) -> None:

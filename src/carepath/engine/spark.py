@@ -75,7 +75,7 @@ def spark_source(ws: Workspace, tables: set[str]) -> Iterator[Source]:
                 return backend.table(name)
 
             try:
-                yield Source(table=table)
+                yield Source(table=table, interrupted=interrupted.is_set)
             except Exception:
                 if interrupted.is_set():  # the cancelled job's error: it was the Ctrl+C
                     raise KeyboardInterrupt from None
