@@ -4,6 +4,7 @@ Each is refused where it would be loaded, naming the column; nothing is stored w
 
 from __future__ import annotations
 
+import re
 import zipfile
 
 import numpy as np
@@ -24,18 +25,25 @@ def load(ws, path, table="organisations", **kw):
     return load_files(ws, table, [path], **kw)[0]
 
 
-def _edit_sheet(path, *replacements: tuple[bytes, bytes]) -> None:
-    """Rewrite the first sheet's XML as Excel would have saved it (openpyxl writes no
-    cached results)."""
+def _edit_part(path, part: str, edit) -> None:
+    """Rewrite one part of an .xlsx (a zip of XML files) with ``edit(bytes) -> bytes``, as
+    Excel would have saved it where openpyxl will not (cached results, hidden sheets)."""
     with zipfile.ZipFile(path) as z:
         parts = {n: z.read(n) for n in z.namelist()}
-    sheet = "xl/worksheets/sheet1.xml"
-    for old, new in replacements:
-        assert old in parts[sheet], old
-        parts[sheet] = parts[sheet].replace(old, new)
+    parts[part] = edit(parts[part])
     with zipfile.ZipFile(path, "w") as z:
         for name, data in parts.items():
             z.writestr(name, data)
+
+
+def _edit_sheet(path, *replacements: tuple[bytes, bytes]) -> None:
+    def edit(xml: bytes) -> bytes:
+        for old, new in replacements:
+            assert old in xml, old
+            xml = xml.replace(old, new)
+        return xml
+
+    _edit_part(path, "xl/worksheets/sheet1.xml", edit)
 
 
 def _workbook(path, *data_rows, header=ORG_COLUMNS):
@@ -121,27 +129,15 @@ def test_a_hidden_first_sheet_is_passed_over_for_the_first_one_shown(ws, tmp_pat
 
 
 def _hide_every_sheet(path) -> None:
-    """As a workbook can be left (openpyxl will not save one so)."""
-    with zipfile.ZipFile(path) as z:
-        parts = {n: z.read(n) for n in z.namelist()}
-    parts["xl/workbook.xml"] = parts["xl/workbook.xml"].replace(
-        b'state="visible"', b'state="hidden"')
-    with zipfile.ZipFile(path, "w") as z:
-        for name, data in parts.items():
-            z.writestr(name, data)
+    _edit_part(path, "xl/workbook.xml",
+               lambda xml: xml.replace(b'state="visible"', b'state="hidden"'))
 
 
 def test_a_workbook_without_a_worksheet_is_one_line(ws, tmp_path):
     path = _workbook(tmp_path / "n.xlsx", ["A1", "One", "practice", "2020-01-01"])
-    with zipfile.ZipFile(path) as z:  # a workbook listing no sheet (only a chart, say)
-        parts = {n: z.read(n) for n in z.namelist()}
-    parts["xl/workbook.xml"] = parts["xl/workbook.xml"].replace(
-        parts["xl/workbook.xml"][parts["xl/workbook.xml"].index(b"<sheets>"):
-                                 parts["xl/workbook.xml"].index(b"</sheets>") + 9],
-        b"<sheets/>")
-    with zipfile.ZipFile(path, "w") as z:
-        for name, data in parts.items():
-            z.writestr(name, data)
+    # A workbook listing no sheet (only a chart, say).
+    _edit_part(path, "xl/workbook.xml", lambda xml: re.sub(rb"<sheets>.*</sheets>",
+                                                          b"<sheets/>", xml, flags=re.DOTALL))
     before = snapshot(ws)
     with pytest.raises(ValidationError, match="the workbook has no worksheet"):
         load(ws, path)

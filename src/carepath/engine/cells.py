@@ -249,12 +249,12 @@ def _split_unlisted(ctx, merged: pa.Table) -> tuple[pa.Table, pa.Table]:
     whose lists were not loaded doubled its PCN's rate (an engine hunt). Its events count
     in no area; its own value is missing. Rows with no practice still count in national
     (their people are in the lists; only their practice is not known)."""
-    listed = (f"SELECT m.* FROM m SEMI JOIN (SELECT period, unit FROM m GROUP BY ALL HAVING "
-              f"count(den) > 0) k USING (period, unit) UNION ALL SELECT * FROM m WHERE unit = "
-              f"'{rollup.UNATTRIBUTED}'")
-    unlisted = (f"SELECT m.* FROM m ANTI JOIN (SELECT period, unit FROM m GROUP BY ALL "
-                f"HAVING count(den) > 0) k USING (period, unit) WHERE unit <> "
-                f"'{rollup.UNATTRIBUTED}'")
+    with_lists = "(SELECT period, unit FROM m GROUP BY ALL HAVING count(den) > 0)"
+    nobody = f"'{rollup.UNATTRIBUTED}'"
+    listed = (f"SELECT m.* FROM m SEMI JOIN {with_lists} k USING (period, unit) "
+              f"UNION ALL SELECT * FROM m WHERE unit = {nobody}")
+    unlisted = (f"SELECT m.* FROM m ANTI JOIN {with_lists} k USING (period, unit) "
+                f"WHERE unit <> {nobody}")
     return (rollup.sql(ctx.mem, listed, arrow=True, m=merged),
             rollup.sql(ctx.mem, unlisted, arrow=True, m=merged))
 

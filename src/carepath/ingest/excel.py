@@ -26,7 +26,7 @@ from carepath.ingest.readers import (
     check_header,
     line_break_marks,
 )
-from carepath.ingest.validate import EXCEL_ERROR_TEXT
+from carepath.ingest.validate import EXCEL_ERROR_NAMED
 
 # How an OLE compound file starts: what Excel writes for a workbook with a password (its
 # encrypted package) and for the old .xls format. An .xlsx is a zip file.
@@ -117,7 +117,6 @@ def _excel_batches(rows, header: list[str], header_row: int, books, formulas
 
 UNSAVED = ("a formula with no saved result (the workbook was written by a program and "
            "never saved in Excel): open and save it in Excel, or save it as CSV")
-EXCEL_ERROR = EXCEL_ERROR_TEXT.replace("value", "value {value}", 1)
 
 
 def _row_values(cells, texts: tuple, width: int) -> tuple[list, dict[int, str]]:
@@ -130,7 +129,7 @@ def _row_values(cells, texts: tuple, width: int) -> tuple[list, dict[int, str]]:
         if kind == "str" and value is None:
             value = ""
         elif i < width and kind == "e":
-            problems[i] = EXCEL_ERROR.format(value=value)
+            problems[i] = EXCEL_ERROR_NAMED.format(value=value)
         elif i < width and value is None and i < len(texts) and texts[i] is not None:
             problems[i] = UNSAVED
         values.append(value)

@@ -35,6 +35,7 @@ EXCEL_ERRORS = ("#N/A", "#REF!", "#NAME?", "#VALUE!", "#DIV/0!", "#NUM!", "#NULL
                 "#SPILL!", "#CALC!", "#FIELD!", "#BLOCKED!", "#CONNECT!", "#BUSY!",
                 "#GETTING_DATA", "#UNKNOWN!")
 EXCEL_ERROR_TEXT = "Excel's error value (the formula behind it failed)"
+EXCEL_ERROR_NAMED = "Excel's error value {value} (the formula behind it failed)"
 # Longest value shown in the quarantine table: a 100 MB cell stays out of it.
 SHOWN_CHARS = 60
 # Columns whose values are never shown unmasked.

@@ -492,7 +492,8 @@ INDICATOR_VALUES = Table(
         Column("area_name", "text", "Area name."),
         Column("area_type", "text", "practice, pcn, locality, sub_icb, icb, cancer_alliance, "
                "national, provider or group.", required=True),
-        Column("parent_code", "text", "Parent area used for the parent comparison: the nearest larger than the area (none for an area as large as the workspace)."),
+        Column("parent_code", "text", "Parent area used for the parent comparison: the "
+               "nearest larger than the area (none for an area as large as the workspace)."),
         Column("period", "text", "Period label, e.g. 2024/25, 2024, 2024 Q3.", required=True),
         Column("period_start", "date", "First day of the period.", required=True),
         Column("period_end", "date", "Last day of the period.", required=True),
