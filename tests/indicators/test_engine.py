@@ -1043,6 +1043,9 @@ def test_a_practice_the_publisher_suppressed_hides_no_other_in_public(small_ws, 
     frame = pd.read_csv(tmp_path / "p.csv").set_index("Area Code")
     assert frame.loc["P1", "value_state"] == "suppressed"
     assert frame.loc["P2", "value_state"] == "published"
+    # The public reads what an area's figure leaves out, beside how it was rounded.
+    assert "leaves out 1 practice(s) whose figures the publisher suppressed" in \
+        frame.loc["L1", "Value note"]
 
 
 def test_a_recent_trend_does_not_bridge_a_missing_period():

@@ -516,3 +516,18 @@ def test_a_rate_whose_scale_cannot_be_read_publishes_no_exact_figure():
     r.update(value=0.0, lower95=1.0, upper95=2.0)
     out = apply_disclosure([r, row("P2", 40, 90)])[0]
     assert out["numerator"] == 10 and out["value"] is None and out["lower95"] is None
+
+
+def test_a_published_value_keeps_only_notes_the_public_may_read():
+    """An analysts' note can hold a count (a DSR's events with no recorded age: '3 counted
+    ...'); it went out in the public export's Value note. What an area leaves out (the
+    publisher's suppressed practices, a count of practices) goes out, with the rounding."""
+    counted = row("L1", 120, 400, area_type="locality", parent="I1")
+    counted["value_note"] = "3 counted with no recorded age: not in the standardised rate"
+    left_out = row("L2", 130, 400, area_type="locality", parent="I1")
+    left_out["value_note"] = "leaves out 1 practice(s) whose figures the publisher suppressed"
+    out = by_code(apply_disclosure([counted, left_out]))
+    assert out["L1"]["value_note"] is None and "3 counted" not in out["L1"]["disclosure"]
+    assert out["L2"]["value_note"] == left_out["value_note"]
+    assert out["L2"]["disclosure"] == ("counts rounded to the nearest 5; leaves out 1 "
+                                       "practice(s) whose figures the publisher suppressed")

@@ -24,6 +24,7 @@ from carepath.disclosure.rules import (
     DEFAULT_ROUND_TO,
     DEFAULT_SUPPRESS_BELOW,
     EXEMPT_TEXT,
+    LEFT_OUT,
     NATIONAL,
     PRIVATE,
     PUBLISHED,
@@ -168,8 +169,24 @@ def _primary(row: dict, policy: DisclosurePolicy, pending: Recomputations,
         return suppress(row, SUPPRESSED_TEXT.format(k=policy.suppress_below - 1))
     if _is_exempt(row, policy):
         row["disclosure"] = EXEMPT_TEXT
-        return row
-    return _round(row, policy, pending)
+        return _with_public_note(row)
+    return _with_public_note(_round(row, policy, pending))
+
+
+LEFT_OUT_START = LEFT_OUT.split("{", 1)[0]
+
+
+def _with_public_note(row: dict) -> dict:
+    """A published value keeps only a note the public may read (what its area leaves out),
+    beside how it was rounded. The analysts' notes can hold counts (a DSR's events with no
+    recorded age): those stay private, out of value_note too."""
+    note = row.get("value_note")
+    public = note if isinstance(note, str) and note.startswith(LEFT_OUT_START) else None
+    if "value_note" in row:
+        row["value_note"] = public
+    if public:
+        row["disclosure"] = "; ".join(filter(None, [row.get("disclosure"), public]))
+    return row
 
 
 def _round(row: dict, policy: DisclosurePolicy, pending: Recomputations) -> dict:

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from carepath import stats
-from carepath.disclosure import SUPPRESSED_AT_SOURCE
+from carepath.disclosure.rules import LEFT_OUT, SUPPRESSED_AT_SOURCE
 from carepath.engine.rollup import NATIONAL, band_matrix, events_outside_ages
 from carepath.indicators.definition import Definition, Population
 from carepath.stats.standardise import DSR_TOO_FEW_NOTE
@@ -20,7 +20,6 @@ NUMERATOR_EXCEEDS = ("numerator exceeds denominator: is the numerator's filter n
 NO_LISTS = "no registered population for this area and period: its lists are not loaded"
 
 
-LEFT_OUT = "leaves out {n} practice(s) whose figures the publisher suppressed"
 UNIT_LEVELS = ("practice", "provider")
 
 
