@@ -950,7 +950,7 @@ def test_a_practice_the_publisher_suppressed_is_suppressed_not_missing(small_ws)
     assert (got[("P3", "all")].numerator, got[("P3", "all")].denominator) == (15, 30)
     national = got[("national", "all")]
     assert (national.numerator, national.denominator) == (35, 70)
-    assert national.value_note == "leaves out 1 practice(s) whose figures the publisher " \
+    assert national.value_note == "leaves out 1 practice whose figures the publisher " \
         "suppressed"
     assert pd.isna(got[("L2", "all")].value_note)  # P3 only: nothing left out
 
@@ -1044,7 +1044,7 @@ def test_a_practice_the_publisher_suppressed_hides_no_other_in_public(small_ws, 
     assert frame.loc["P1", "value_state"] == "suppressed"
     assert frame.loc["P2", "value_state"] == "published"
     # The public reads what an area's figure leaves out, beside how it was rounded.
-    assert "leaves out 1 practice(s) whose figures the publisher suppressed" in \
+    assert "leaves out 1 practice whose figures the publisher suppressed" in \
         frame.loc["L1", "Value note"]
 
 

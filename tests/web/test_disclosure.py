@@ -525,9 +525,9 @@ def test_a_published_value_keeps_only_notes_the_public_may_read():
     counted = row("L1", 120, 400, area_type="locality", parent="I1")
     counted["value_note"] = "3 counted with no recorded age: not in the standardised rate"
     left_out = row("L2", 130, 400, area_type="locality", parent="I1")
-    left_out["value_note"] = "leaves out 1 practice(s) whose figures the publisher suppressed"
+    left_out["value_note"] = "leaves out 1 practice whose figures the publisher suppressed"
     out = by_code(apply_disclosure([counted, left_out]))
     assert out["L1"]["value_note"] is None and "3 counted" not in out["L1"]["disclosure"]
     assert out["L2"]["value_note"] == left_out["value_note"]
     assert out["L2"]["disclosure"] == ("counts rounded to the nearest 5; leaves out 1 "
-                                       "practice(s) whose figures the publisher suppressed")
+                                       "practice whose figures the publisher suppressed")

@@ -26,7 +26,7 @@ PUBLISHED, SUPPRESSED, MISSING = "published", "suppressed", "missing"
 SUPPRESSED_AT_SOURCE = "suppressed by the publisher"
 # The note of an area's value that leaves such practices out: public, as the publisher's
 # suppression is (it names practices, not people), so the public outputs keep it.
-LEFT_OUT = "leaves out {n} practice(s) whose figures the publisher suppressed"
+LEFT_OUT = "leaves out {n} practice{s} whose figures the publisher suppressed"
 # Statistics whose value is proportional to the count (count / denominator x a scale), so
 # they are recomputed from the rounded count: published with the exact value, the value
 # times the denominator would give the exact count back. DSRs (weighted by age band) and

@@ -33,7 +33,8 @@ def _suppressed_at_source(cells: pd.DataFrame, state: np.ndarray, note: np.ndarr
     note = np.where(own, SUPPRESSED_AT_SOURCE, note)
     above = (n > 0) & ~own & (state == "published")
     if above.any():
-        told = np.array([LEFT_OUT.format(n=int(k)) for k in n[above]], dtype=object)
+        told = np.array([LEFT_OUT.format(n=int(k), s="" if k == 1 else "s") for k in n[above]],
+                        dtype=object)
         note = note.astype(object)
         note[above] = told
     return state, note
