@@ -899,7 +899,7 @@ def test_events_at_a_practice_with_no_lists_count_in_no_area(small_ws, indicator
         own = after[("P4", "all")]
         assert own.value_state == "missing" and own.numerator == 12
         assert own.value_note.startswith("no registered population")
-        assert "12 counted at 1 practice(s) with no registered population (2023/24)" in \
+        assert "12 counted at 1 practice with no registered population (2023/24)" in \
             outcome.message
 
 

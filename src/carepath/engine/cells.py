@@ -269,7 +269,8 @@ def _unlisted_note(ctx, orphans: pa.Table) -> str:
     row = rollup.sql(ctx.mem, "SELECT sum(num) AS n, count(DISTINCT unit) AS units, "
                               "string_agg(DISTINCT period, ', ' ORDER BY period) AS periods "
                               "FROM m", m=orphans).iloc[0]
-    return (f"{row.n:,.0f} counted at {row.units:,} practice(s) with no registered "
+    practices = "practice" if row.units == 1 else "practices"
+    return (f"{row.n:,.0f} counted at {row.units:,} {practices} with no registered "
             f"population ({row.periods}) are left out of every area above them (their own "
             "values are missing): load their lists")
 
