@@ -1073,3 +1073,55 @@ def test_a_month_with_no_rows_inside_a_period_is_warned_of(small_ws):
     assert "no rows of tumours have a diagnosis_date in some months of 2023/24 (" in \
         outcome.message
     assert "2023-10" in outcome.message and "2023-05" not in outcome.message
+
+
+def test_a_practice_counted_in_no_total_does_not_make_its_area_larger(small_ws):
+    """South's only counted practice is P3 (P5 has no lists): South's figure is P3's, so
+    P3 is compared with the ICB, not with its own figure again (a hunt)."""
+    with small_ws.transaction() as con:
+        con.execute("INSERT INTO organisations VALUES ('P5', 'Practice P5', 'practice', "
+                    "DATE '2015-01-01', NULL, NULL, NULL, NULL)")
+        con.execute("INSERT INTO org_hierarchy VALUES ('P5', 'L2', 'locality', DATE "
+                    "'2015-01-01', NULL), ('P5', 'I1', 'icb', DATE '2015-01-01', NULL)")
+        con.execute("INSERT INTO tumours SELECT * REPLACE ('p5t' AS tumour_id, 'P5' AS "
+                    "practice_code) FROM tumours WHERE tumour_id = 't1'")
+    run(small_ws, "cancer_incidence_crude")
+    got = values(small_ws, "cancer_incidence_crude")
+    assert got[("P3", "all")].parent_code == "I1"
+    assert (got[("L2", "all")].numerator, got[("L2", "all")].denominator) == \
+        (got[("P3", "all")].numerator, got[("P3", "all")].denominator)
+
+
+def test_an_area_of_only_suppressed_practices_is_suppressed_by_the_publisher(small_ws):
+    """South holds only P3; the publisher suppressed P3: South read 'no data' (a hunt)."""
+    dec = date(2023, 12, 31)
+    _screening(small_ws, [
+        ("P1", "bowel_60_74", dec, 100, 60, False),
+        ("P2", "bowel_60_74", dec, 40, 20, False),
+        ("P3", "bowel_60_74", dec, None, None, True),
+        ("P1", "breast_53_70", date(2024, 3, 31), 80, 60, False),
+    ])
+    run(small_ws, "screening_bowel_60_74")
+    south = values(small_ws, "screening_bowel_60_74")[("L2", "all")]
+    assert (south.value_state, south.value_note) == ("suppressed",
+                                                     "suppressed by the publisher")
+    assert pd.isna(south.numerator)
+
+
+def test_an_area_spanning_two_parents_is_compared_with_the_one_holding_most_of_it():
+    """A PCN with one practice in locality A and two in B was compared with A, the first
+    by code (a hunt)."""
+    import duckdb
+
+    from carepath.engine.rollup import parents
+
+    links = {"p1": ["NX", "A"], "p2": ["NX", "B"], "p3": ["NX", "B"], "p4": ["NY", "A"],
+             "p5": ["NY", "A"], "p8": ["NY", "A"], "p6": ["NZ", "B"],
+             "p7": ["NZ", "B"]}  # A and B: 4 each, both larger than NX
+    rows = [("y", unit, kind, code) for unit, codes in links.items()
+            for kind, code in zip(("pcn", "locality"), codes, strict=True)]
+    rows += [("y", unit, "practice", unit) for unit in links]
+    rows += [("y", unit, "national", "national") for unit in links]
+    amap = pd.DataFrame(rows, columns=["period", "unit", "area_type", "area_code"])
+    got = parents(duckdb.connect(), amap).set_index("area_code").parent_code.to_dict()
+    assert got["NX"] == "B"

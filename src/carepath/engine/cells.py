@@ -10,7 +10,6 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from carepath.engine import compile as cp
 from carepath.engine import coverage, rollup, states
@@ -186,59 +185,72 @@ NOT_RECORDED = "Not recorded"
 
 def _all_cells(ctx, defn, ptable, periods_df, withheld: Count | None = None
                ) -> pd.DataFrame:
-    frames, areas, left_out, suppressed = [], None, None, None
+    """The cells of every area and breakdown. Practices whose counts are in no total (no
+    lists for a population rate; every row suppressed by the publisher) have cells of
+    their own only: in the areas above them they would add events over no people, or
+    make an area look larger than the practices its figure holds (a hunt found areas
+    compared with parents giving their own figure)."""
+    frames, areas, unlisted, suppressed = [], None, None, None
     periods_key = tuple(periods_df.period)
     for group, breakdowns in scans_of(defn):
         merged = rollup.attributed(_unit_counts(ctx, defn, ptable, group, periods_key))
+        aside = []
         if withheld is not None:  # (no breakdowns: one scan)
-            merged, suppressed = _with_suppressed(ctx, defn, merged, withheld, ptable,
-                                                  periods_key)
-        if merged.num_rows == 0:
-            continue
-        if areas is None:
-            areas = _areas(ctx, defn, merged, periods_df)
-        orphans = None
+            suppressed = _suppressed_units(ctx, defn, merged, withheld, ptable, periods_key)
+            aside.append(rollup.sql(ctx.mem, "SELECT period, unit, CAST(NULL AS DOUBLE) AS "
+                                             "num, CAST(NULL AS DOUBLE) AS den FROM u",
+                                    arrow=True, u=suppressed))
         if isinstance(defn.denominator, Population):
             merged, orphans = _split_unlisted(ctx, merged)
-        frames += [_breakdown_cells(ctx, defn, merged, areas, b) for b in breakdowns
-                   if merged.num_rows]
-        if orphans is not None and orphans.num_rows and "all" in breakdowns:
-            frames.append(_breakdown_cells(ctx, defn, orphans, _own_level(areas), "all"))
-            left_out = orphans
+            if orphans.num_rows:
+                unlisted = orphans
+                aside.append(orphans)
+        if merged.num_rows:
+            if areas is None:
+                areas = _areas(ctx, defn, merged, periods_df)
+            frames += [_breakdown_cells(ctx, defn, merged, areas, b) for b in breakdowns]
+        if "all" in breakdowns:
+            frames += [_breakdown_cells(ctx, defn, rows, _own_level(ctx, rows), "all")
+                       for rows in aside if rows.num_rows]
     if not frames:
         return pd.DataFrame()
     cells = pd.concat(frames, ignore_index=True)
-    cells = cells.merge(areas.parents, on=["period", "area_type", "area_code"], how="left")
+    parents = areas.parents if areas is not None else pd.DataFrame(
+        columns=["period", "area_type", "area_code", "parent_code"])
+    cells = cells.merge(parents, on=["period", "area_type", "area_code"], how="left")
     if suppressed is not None:
-        cells = _count_suppressed(ctx, cells, areas, suppressed)
-    if left_out is not None:
-        cells.attrs["unlisted"] = _unlisted_note(ctx, left_out)
+        cells = _count_suppressed(ctx, defn, cells, suppressed, periods_df)
+    if unlisted is not None:
+        cells.attrs["unlisted"] = _unlisted_note(ctx, unlisted)
     return cells
 
 
-def _with_suppressed(ctx, defn, merged: pa.Table, withheld: Count, ptable, periods_key
-                     ) -> tuple[pa.Table, pa.Table]:
-    """``merged`` with a row for each practice whose every row in a period the publisher
-    suppressed (so it has a value, suppressed), and those (period, unit)."""
+def _suppressed_units(ctx, defn, merged: pa.Table, withheld: Count, ptable, periods_key
+                      ) -> pa.Table:
+    """(period, unit) of each practice whose every row in a period the publisher
+    suppressed: it has a value, suppressed, with no count (unknown, not zero)."""
     rows = _part(ctx, defn, withheld, ptable, (), periods_key)
-    units = rollup.sql(ctx.mem, "SELECT DISTINCT w.period, w.unit FROM w ANTI JOIN (SELECT "
-                                "period, unit FROM m WHERE den > 0) k USING (period, unit) "
-                                "WHERE w.n > 0 AND w.unit IS NOT NULL", arrow=True, w=rows,
-                       m=merged)
-    # No count: the publisher's figure is unknown, not zero (and in no area's total).
-    added = rollup.sql(ctx.mem, "SELECT * FROM m UNION ALL BY NAME SELECT period, unit, "
-                                "CAST(NULL AS DOUBLE) AS num FROM u ANTI JOIN m USING "
-                                "(period, unit)", arrow=True, m=merged, u=units)
-    return added, units
+    return rollup.sql(ctx.mem, "SELECT DISTINCT w.period, w.unit FROM w ANTI JOIN (SELECT "
+                               "period, unit FROM m WHERE den > 0) k USING (period, unit) "
+                               "WHERE w.n > 0 AND w.unit IS NOT NULL", arrow=True, w=rows,
+                      m=merged)
 
 
-def _count_suppressed(ctx, cells: pd.DataFrame, areas: Areas, units: pa.Table
-                      ) -> pd.DataFrame:
-    """Each cell with how many of its practices the publisher suppressed in the period."""
-    counts = rollup.sql(ctx.mem, "SELECT a.period, a.area_type, a.area_code, count(DISTINCT "
-                                 "a.unit) AS withheld_units FROM a SEMI JOIN u USING "
-                                 "(period, unit) GROUP BY ALL", a=areas.amap, u=units)
-    cells = cells.merge(counts, on=["period", "area_type", "area_code"], how="left")
+def _count_suppressed(ctx, defn, cells: pd.DataFrame, units: pa.Table,
+                      periods_df: pd.DataFrame) -> pd.DataFrame:
+    """Each cell with how many of its practices the publisher suppressed in the period; an
+    area holding only such practices gets a cell too (it read 'no data': a hunt)."""
+    keys = ["period", "area_type", "area_code"]
+    where = units.to_pandas().merge(periods_df, on="period")
+    amap = rollup.area_map(where, ctx.hierarchy, defn.attribution, ctx.groups)
+    counts = amap.groupby(keys).unit.nunique().rename("withheld_units").reset_index()
+    cells = cells.merge(counts, on=keys, how="left")
+    seen = cells.loc[cells.breakdown == "all", keys].drop_duplicates()
+    only = counts.merge(seen, on=keys, how="left", indicator=True)
+    only = only[only._merge == "left_only"].drop(columns="_merge")
+    if len(only):
+        cells = pd.concat([cells, only.assign(breakdown="all", category="all", num=np.nan,
+                                              den=np.nan)], ignore_index=True)
     cells["withheld_units"] = cells["withheld_units"].fillna(0)
     return cells
 
@@ -259,10 +271,11 @@ def _split_unlisted(ctx, merged: pa.Table) -> tuple[pa.Table, pa.Table]:
             rollup.sql(ctx.mem, unlisted, arrow=True, m=merged))
 
 
-def _own_level(areas: Areas) -> Areas:
-    """The areas of the units themselves only (a practice, not its parents)."""
-    own = areas.amap.filter(pc.equal(areas.amap["area_type"], "practice"))
-    return Areas(own, own, areas.parents)
+def _own_level(ctx, rows: pa.Table) -> Areas:
+    """The practices of ``rows`` as areas of their own, in no area above them."""
+    own = rollup.sql(ctx.mem, "SELECT DISTINCT period, unit, 'practice' AS area_type, unit "
+                              "AS area_code FROM r", arrow=True, r=rows)
+    return Areas(own, own, pd.DataFrame())
 
 
 def _unlisted_note(ctx, orphans: pa.Table) -> str:

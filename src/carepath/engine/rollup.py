@@ -23,10 +23,10 @@ GROUP = "group"  # a user-defined group of practices ([groups] in carepath.toml)
 # The parent each area is compared with: the first of these levels (then national) that
 # holds more units than the area (see parents).
 PARENT_LEVELS = {
-    "practice": ("locality", "pcn", "sub_icb", "icb"),
-    "pcn": ("locality", "sub_icb", "icb"),
-    "locality": ("sub_icb", "icb"),
-    "sub_icb": ("icb",),
+    "practice": ("locality", "pcn", "sub_icb", "icb", "cancer_alliance", "region"),
+    "pcn": ("locality", "sub_icb", "icb", "cancer_alliance", "region"),
+    "locality": ("sub_icb", "icb", "cancer_alliance", "region"),
+    "sub_icb": ("icb", "cancer_alliance", "region"),  # a CCG-era map has no ICBs
     "icb": ("cancer_alliance", "region"),
     "cancer_alliance": ("region",),
     "region": (),
@@ -151,16 +151,18 @@ def parents(mem: duckdb.DuckDBPyConnection, amap: pa.Table | pd.DataFrame) -> pd
         children AS (SELECT DISTINCT period, area_type, area_code FROM amap
                      WHERE area_type IN (SELECT child_type FROM rules)),
         larger AS (
-          SELECT DISTINCT c.period, c.area_type, c.area_code, p.area_code AS parent_code,
-                 r.rank
+          SELECT c.period, c.area_type, c.area_code, p.area_code AS parent_code, r.rank,
+                 count(*) AS shared  -- the area map holds each (unit, area) once
           FROM sized c JOIN rules r ON r.child_type = c.area_type
           JOIN sized p ON p.period = c.period AND p.unit = c.unit
                       AND p.area_type = r.parent_type
-          WHERE p.units > c.units),
+          WHERE p.units > c.units GROUP BY ALL),
+        -- Of a level's areas holding some of the area (a PCN spanning two localities),
+        -- the one holding most of it, not the first by code (a hunt).
         nearest AS (
           SELECT period, area_type, area_code, parent_code FROM larger
           QUALIFY row_number() OVER (PARTITION BY period, area_type, area_code
-                                     ORDER BY rank, parent_code) = 1)
+                                     ORDER BY rank, shared DESC, parent_code) = 1)
         SELECT c.period, c.area_type, c.area_code, n.parent_code
         FROM children c LEFT JOIN nearest n USING (period, area_type, area_code)""",
         amap=amap)

@@ -25,13 +25,16 @@ UNIT_LEVELS = ("practice", "provider")
 
 def _suppressed_at_source(cells: pd.DataFrame, state: np.ndarray, note: np.ndarray
                           ) -> tuple[np.ndarray, np.ndarray]:
-    """A practice the publisher suppressed is suppressed (not missing); an area holding
-    such practices says how many its figure leaves out."""
+    """A practice the publisher suppressed is suppressed (not missing), and so is an area
+    holding only such practices (it read 'no data': a hunt); an area holding others too
+    says how many its figure leaves out."""
     n = cells["withheld_units"].to_numpy(float)
-    own = (n > 0) & cells.area_type.isin(UNIT_LEVELS).to_numpy()
-    state = np.where(own, "suppressed", state)
-    note = np.where(own, SUPPRESSED_AT_SOURCE, note)
-    above = (n > 0) & ~own & (state == "published")
+    den = cells["den"].to_numpy(float)
+    unit = cells.area_type.isin(UNIT_LEVELS).to_numpy()
+    whole = (n > 0) & (unit | ~(den > 0))
+    state = np.where(whole, "suppressed", state)
+    note = np.where(whole, SUPPRESSED_AT_SOURCE, note)
+    above = (n > 0) & ~whole & (state == "published")
     if above.any():
         told = np.array([LEFT_OUT.format(n=int(k), s="" if k == 1 else "s") for k in n[above]],
                         dtype=object)
