@@ -261,10 +261,13 @@ def _split_unlisted(ctx, merged: pa.Table) -> tuple[pa.Table, pa.Table]:
     whose lists were not loaded doubled its PCN's rate (an engine hunt). Its events count
     in no area; its own value is missing. Rows with no practice still count in national
     (their people are in the lists; only their practice is not known)."""
-    with_lists = "(SELECT period, unit FROM m GROUP BY ALL HAVING count(den) > 0)"
+    # Periods with no lists at all are left out later (no population to divide by).
+    with_lists = ("(SELECT period, unit FROM m GROUP BY ALL HAVING count(den) > 0 UNION "
+                  "SELECT period, unit FROM m WHERE period NOT IN (SELECT period FROM m "
+                  "WHERE den > 0))")
     nobody = f"'{rollup.UNATTRIBUTED}'"
-    listed = (f"SELECT m.* FROM m SEMI JOIN {with_lists} k USING (period, unit) "
-              f"UNION ALL SELECT * FROM m WHERE unit = {nobody}")
+    listed = (f"SELECT m.* FROM m SEMI JOIN {with_lists} k USING (period, unit) WHERE "
+              f"unit <> {nobody} UNION ALL SELECT * FROM m WHERE unit = {nobody}")
     unlisted = (f"SELECT m.* FROM m ANTI JOIN {with_lists} k USING (period, unit) "
                 f"WHERE unit <> {nobody}")
     return (rollup.sql(ctx.mem, listed, arrow=True, m=merged),

@@ -34,39 +34,57 @@ def periods(ctx: Context, defn: Definition):
             if not follow_up or p.end + follow_up <= last]
 
 
+def _months(ctx: Context, table: str, column: str) -> set[int]:
+    """The months (``month_key``) in which ``table`` has rows dated by ``column``."""
+    return once(ctx, ("months", table, column), lambda: set(
+        cp.months_with_rows(ctx.source, table, column).to_pyarrow().column(0).to_pylist()))
+
+
 def without_gaps(ctx: Context, defn: Definition, periods: list) -> tuple[list, list[str]]:
-    """The periods in which the numerator's table has rows, and the labels of those it
-    has none in. A year missing from the data counted 0 events over a whole population
-    and published true zeros with intervals (an engine hunt); a gap is not a zero. Only
-    for events in the period: a register or a snapshot reads earlier rows."""
+    """The periods in which every table the counts read has rows, and for those some table
+    has none in, what to say. A year missing from the tumours counted 0 events over a
+    whole population and published true zeros (an engine hunt); a year missing from the
+    admissions or deaths a count requires or excludes read as none happening (a second
+    hunt): a gap is not a zero. Only for events in the period: a register or a snapshot
+    reads earlier rows."""
     if defn.mode != "in_period":
         return periods, []
-    table, column = cp.dated_table(defn.numerator), defn.numerator.date
-    months = once(ctx, ("months", table, column), lambda: set(
-        cp.months_with_rows(ctx.source, table, column).to_pyarrow().column(0).to_pylist()))
-    kept = [p for p in periods if any(
-        cp.month_key(p.start) <= m <= cp.month_key(p.end) for m in months)]
-    return kept, [p.label for p in periods if p not in kept]
+    kept, gaps = [], []
+    for p in periods:
+        empty = [(table, column) for table, column in _dates_read(defn)
+                 if not _has_rows(_months(ctx, table, column), p.start, p.end)]
+        if empty:
+            gaps.append((p.label, *empty[0]))
+        else:
+            kept.append(p)
+    return kept, gaps
+
+
+def _has_rows(months: set[int], start: date, end: date) -> bool:
+    return any(k in months for k in range(cp.month_key(start), cp.month_key(end) + 1))
 
 
 def empty_months(ctx: Context, defn: Definition, periods: list) -> str | None:
-    """A warning naming the months without a row inside periods that have some: a month
-    missing from an extract reads as fewer events (a twelfth fewer in a year), which no
-    figure shows (a review). Said, not refused: small areas' tables can be quiet."""
+    """A warning naming the months without a row inside periods that have some (for a
+    table read after the counted date, through the follow-up too): a month missing from
+    an extract reads as fewer events (a twelfth fewer in a year), which no figure shows (a
+    review). Said, not refused: small areas' tables can be quiet."""
     if defn.mode != "in_period":
         return None
-    table, column = cp.dated_table(defn.numerator), defn.numerator.date
-    months = ctx.scans.get(("months", table, column), set())
+    follow_up = timedelta(days=defn.follow_up_days)
     found = []
-    for p in periods:
-        keys = range(cp.month_key(p.start), cp.month_key(p.end) + 1)
-        missing = [k for k in keys if k not in months]
-        if missing and len(missing) < len(keys):
-            found.append(f"{p.label} ({', '.join(_month_text(k) for k in missing)})")
+    for i, (table, column) in enumerate(_dates_read(defn)):
+        months = _months(ctx, table, column)
+        for p in periods:
+            end = p.end if i == 0 else p.end + follow_up
+            keys = range(cp.month_key(p.start), cp.month_key(end) + 1)
+            missing = [k for k in keys if k not in months]
+            if missing:
+                found.append(f"{table}.{column} in {p.label} "
+                             f"({', '.join(_month_text(k) for k in missing)})")
     if not found:
         return None
-    return (f"no rows of {table} have a {column} in some months of {'; '.join(found)}: "
-            "a gap in the data reads as fewer events")
+    return f"no rows in some months: {'; '.join(found)}: a gap in the data reads as fewer events"
 
 
 def _month_text(key: int) -> str:
@@ -124,7 +142,7 @@ def no_periods_reason(ctx: Context, defn: Definition) -> str:
     return (f"no complete {defn.period.replace('_', ' ')} in the {table} data (to {end})")
 
 
-def gap_note(defn: Definition, gaps: list[str]) -> str:
-    table, column = cp.dated_table(defn.numerator), defn.numerator.date
-    return (f"no rows of {table} have a {column} in {', '.join(gaps)}: a gap in the data, "
-            "not a count of zero, so no values for it")
+def gap_note(defn: Definition, gaps: list[tuple[str, str, str]]) -> str:
+    said = "; ".join(f"{table}.{column} in {label}" for label, table, column in gaps)
+    return (f"no rows of {said}: a gap in the data, not a count of zero, so no values for "
+            "those periods")
