@@ -1142,3 +1142,14 @@ def test_a_year_missing_from_a_table_a_count_requires_is_a_gap(small_ws):
     [outcome] = compute(small_ws, [defn])
     assert outcome.status == "no_data"
     assert "no rows of referrals.referral_date in 2023/24: a gap" in outcome.message
+
+
+def test_a_period_missing_a_quarters_lists_has_no_values(small_ws):
+    """Lists ending a quarter early counted a practice closing in that time as listed all
+    year (a second hunt): a period of events needs every quarter's lists."""
+    with small_ws.transaction() as con:
+        con.execute("DELETE FROM registered_population WHERE quarter_start = DATE "
+                    "'2024-01-01'")
+    [outcome] = run(small_ws, "cancer_incidence_crude").values()
+    assert outcome.status == "no_data"
+    assert "lists do not cover every quarter of 2023/24" in outcome.message

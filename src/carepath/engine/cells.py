@@ -384,9 +384,14 @@ def compute_one(ctx: Context, defn: Definition) -> pd.DataFrame:
     if isinstance(defn.denominator, Population):  # periods before population data: none
         national = cells[(cells.area_type == rollup.NATIONAL) & (cells.breakdown == "all")]
         covered = set(national[national.den > 0].period)
-        cells = cells[cells.period.isin(covered)].reset_index(drop=True)
+        short = coverage.part_listed(ctx, defn, [p for p in periods if p.label in covered])
+        cells = cells[cells.period.isin(covered - {p.label for p in short})
+                      ].reset_index(drop=True)
+        if short:
+            notes["lists"] = coverage.part_listed_note(short)
         if cells.empty:
-            return _nothing("no period has a registered population to divide by")
+            return _nothing(notes.get("lists") or
+                            "no period has a registered population to divide by")
     years = rollup.lookup(cells.period, {p.label: p.years for p in periods})
     cells = rollup.apply_statistic(defn, cells, years)
     if defn.statistic in ("isr", "isratio"):

@@ -146,3 +146,30 @@ def gap_note(defn: Definition, gaps: list[tuple[str, str, str]]) -> str:
     said = "; ".join(f"{table}.{column} in {label}" for label, table, column in gaps)
     return (f"no rows of {said}: a gap in the data, not a count of zero, so no values for "
             "those periods")
+
+
+QUARTER_START_MONTHS = (1, 4, 7, 10)
+
+
+def part_listed(ctx: Context, defn: Definition, periods: list) -> list:
+    """The periods (of events, over the mean list) missing a quarter's lists in the whole
+    workspace: lists ending in July counted a practice closing in September as listed all
+    year (a second hunt). A register over the period's last list needs only that one."""
+    if defn.mode != "in_period":
+        return []
+    listed = _months(ctx, "registered_population", "quarter_start")
+    return [p for p in periods
+            if any(k not in listed for k in _quarter_keys(p.start, p.end))]
+
+
+def _quarter_keys(start: date, end: date) -> list[int]:
+    return [k for k in range(cp.month_key(start), cp.month_key(end) + 1)
+            if k % cp.MONTHS_PER_YEAR + 1 in QUARTER_START_MONTHS]
+
+
+def part_listed_note(periods: list) -> str:
+    return (f"the registered population lists do not cover every quarter of "
+            f"{', '.join(p.label for p in periods)}: no values for "
+            f"{'it' if len(periods) == 1 else 'them'} (a quarter with no lists would count "
+            "its events over no people)")
+

@@ -287,7 +287,7 @@ def _write(con, ctx: Context, defn: Definition, cells, error, seconds) -> Outcom
     note = "; ".join(filter(None, [_same_version_note(con, defn, earlier),
                                    _exceeds_note(cells), _unattributed_note(defn, cells),
                                    _no_people_note(ctx, defn),
-                                   *(f"warning: {cells.attrs[k]}" for k in ("gaps", "thin", "unlisted")
+                                   *(f"warning: {cells.attrs[k]}" for k in ("gaps", "thin", "lists", "unlisted")
                                      if cells.attrs.get(k))]))
     return Outcome(defn.id, "computed", len(rows), seconds, message=note)
 
