@@ -1153,3 +1153,17 @@ def test_a_period_missing_a_quarters_lists_has_no_values(small_ws):
     [outcome] = run(small_ws, "cancer_incidence_crude").values()
     assert outcome.status == "no_data"
     assert "lists do not cover every quarter of 2023/24" in outcome.message
+
+
+def test_a_denominator_of_zero_says_so_rather_than_no_data(small_ws):
+    """0 eligible and 0 screened read 'no data for this area and period' (a hunt)."""
+    dec = date(2023, 12, 31)
+    _screening(small_ws, [
+        ("P1", "bowel_60_74", dec, 100, 60, False),
+        ("P2", "bowel_60_74", dec, 0, 0, False),
+        ("P1", "breast_53_70", date(2024, 3, 31), 80, 60, False),
+    ])
+    run(small_ws, "screening_bowel_60_74")
+    p2 = values(small_ws, "screening_bowel_60_74")[("P2", "all")]
+    assert (p2.value_state, p2.value_note) == (
+        "missing", "the denominator is 0: no one to count in this area and period")

@@ -17,6 +17,8 @@ NUMERATOR_EXCEEDS = ("numerator exceeds denominator: is the numerator's filter n
                      "the denominator's? Otherwise check the data")
 
 
+# 0 eligible, 0 screened: counted, and nobody to count (it read 'no data': a hunt).
+NO_ONE = "the denominator is 0: no one to count in this area and period"
 NO_LISTS = "no registered population for this area and period: its lists are not loaded"
 
 
@@ -63,6 +65,7 @@ def value_states(defn: Definition, cells: pd.DataFrame) -> pd.DataFrame:
     state = np.where(cells.value.notna(), "published", "missing")
     note = np.where(cells.value.notna(), None, "no data for this area and period")
     den = cells.den.to_numpy(float) if "den" in cells else np.full(len(cells), np.nan)
+    note = np.where(np.isnan(cells.value.to_numpy(float)) & (den == 0), NO_ONE, note)
     if isinstance(defn.denominator, Population):
         unlisted = ~(den > 0) & (cells.num.to_numpy(float) > 0)
         note = np.where(unlisted, NO_LISTS, note)
