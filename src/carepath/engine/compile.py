@@ -400,16 +400,19 @@ def _band_lookup() -> ir.Table:
                           "band_index": list(range(len(AGE_BANDS)))})
 
 
+def dates_by_month(source: Source, name: str, column: str) -> ir.Table:
+    """(month, first, last): the months (``month_key``) in which ``name`` has rows dated by
+    ``column``, with each month's first and last date. One scan gives both how far the
+    data go and where they have gaps."""
+    table = source.table(name)
+    dated = table.filter(table[column].notnull())
+    return dated.group_by(month=_month_of(dated[column])).aggregate(
+        first=dated[column].min(), last=dated[column].max())
+
+
 def date_range(source: Source, name: str, column: str) -> ir.Table:
     table = source.table(name)
     return table.aggregate(first=table[column].min(), last=table[column].max())
-
-
-def months_with_rows(source: Source, name: str, column: str) -> ir.Table:
-    """The months (``month_key``) in which ``name`` has rows dated by ``column``."""
-    table = source.table(name)
-    return table.select(month=_month_of(table[column])).filter(
-        lambda t: t.month.notnull()).distinct()
 
 
 def dated_table(count: Count) -> str:

@@ -69,10 +69,20 @@ def empty_tables(con: duckdb.DuckDBPyConnection) -> frozenset[str]:
 
 
 # ----- one indicator --------------------------------------------------------------------
+def dates_by_month(ctx: Context, table: str, column: str) -> pd.DataFrame:
+    """(month, first, last) of a table's dates: one scan per date column and compute, for
+    every indicator (see compile.dates_by_month)."""
+    return once(ctx, ("months", table, column),
+                lambda: cp.dates_by_month(ctx.source, table, column).to_pyarrow().to_pandas())
+
+
 def date_range(ctx: Context, table: str, column: str) -> pd.DataFrame:
-    # One scan per date column, not per indicator.
-    return once(ctx, ("dates", table, column),
-                 lambda: cp.date_range(ctx.source, table, column).execute())
+    """One row: the first and last date of a table's ``column`` (NaT when it has none)."""
+    def build() -> pd.DataFrame:
+        months = dates_by_month(ctx, table, column)
+        return pd.DataFrame({"first": [pd.to_datetime(months["first"]).min()],
+                             "last": [pd.to_datetime(months["last"]).max()]})
+    return once(ctx, ("dates", table, column), build)
 
 
 def once(ctx: Context, key, build):

@@ -9,7 +9,7 @@ from datetime import date, timedelta
 import pandas as pd
 
 from carepath.engine import compile as cp
-from carepath.engine.context import Context, date_range, once
+from carepath.engine.context import Context, date_range, dates_by_month
 from carepath.indicators.definition import Count, Definition
 from carepath.indicators.periods import periods_between
 from carepath.model.schema import table as schema_table
@@ -36,8 +36,7 @@ def periods(ctx: Context, defn: Definition):
 
 def _months(ctx: Context, table: str, column: str) -> set[int]:
     """The months (``month_key``) in which ``table`` has rows dated by ``column``."""
-    return once(ctx, ("months", table, column), lambda: set(
-        cp.months_with_rows(ctx.source, table, column).to_pyarrow().column(0).to_pylist()))
+    return set(dates_by_month(ctx, table, column)["month"].tolist())
 
 
 def without_gaps(ctx: Context, defn: Definition, periods: list) -> tuple[list, list[str]]:
