@@ -1167,3 +1167,19 @@ def test_a_denominator_of_zero_says_so_rather_than_no_data(small_ws):
     p2 = values(small_ws, "screening_bowel_60_74")[("P2", "all")]
     assert (p2.value_state, p2.value_note) == (
         "missing", "the denominator is 0: no one to count in this area and period")
+
+
+def test_no_trend_across_periods_whose_figures_leave_practices_out():
+    """A locality at 71% of its one unsuppressed practice, after years of all four, read
+    as 'increasing' (a hunt): a trend needs the same practices throughout."""
+    from carepath.engine import rollup
+    from carepath.stats.trend import TREND_POINTS
+
+    cells = pd.DataFrame({
+        "breakdown": "all", "area_type": "locality", "area_code": "L1",
+        "period_start": pd.date_range("2019-04-01", periods=TREND_POINTS, freq="12MS"),
+        "num": [54.0, 55.0, 56.0, 56.0, 71.0], "den": 100.0, "value_state": "published",
+        "withheld_units": [0, 0, 0, 0, 3]})
+    defn = builtin()["early_stage_known"]
+    assert rollup.recent_trends(defn, cells).isna().all()
+    assert rollup.recent_trends(defn, cells.assign(withheld_units=0)).iloc[-1] is not None

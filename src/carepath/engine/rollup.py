@@ -445,7 +445,8 @@ def recent_trends(defn: Definition, cells: pd.DataFrame,
     over its last ``TREND_POINTS`` periods, all of them published; other rows get None.
     A series whose latest value is suppressed or missing has no trend: one was put on an
     earlier period, bridging the suppressed one (a hunt); nor one whose periods skip one
-    (``order``, every period's place, gaps too: a review)."""
+    (``order``, every period's place, gaps too: a review); nor one whose figures leave out
+    practices the publisher suppressed in any of those periods."""
     out = pd.Series([None] * len(cells), index=cells.index, dtype=object)
     mine = cells[cells.breakdown == "all"].sort_values(["area_type", "area_code",
                                                         "period_start"])
@@ -455,6 +456,10 @@ def recent_trends(defn: Definition, cells: pd.DataFrame,
     by_series = key[last.index]
     shown = (last.value_state == "published").groupby(by_series, sort=False).transform("sum")
     ok = shown == TREND_POINTS
+    if "withheld_units" in last:  # the same practices throughout: a locality at 71% of one
+        # practice, the others suppressed by the publisher, read as 'increasing' (a hunt)
+        whole = (last.withheld_units.fillna(0) == 0).groupby(by_series, sort=False)
+        ok &= whole.transform("all")
     if order is not None:  # the periods one after another (``order``: the periods' places)
         place = last.period.map(order)
         span = place.groupby(by_series, sort=False).transform("max") - \
