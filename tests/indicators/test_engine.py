@@ -1183,3 +1183,21 @@ def test_no_trend_across_periods_whose_figures_leave_practices_out():
     defn = builtin()["early_stage_known"]
     assert rollup.recent_trends(defn, cells).isna().all()
     assert rollup.recent_trends(defn, cells.assign(withheld_units=0)).iloc[-1] is not None
+
+
+def test_a_suppressed_practice_with_an_empty_unflagged_row_has_one_cell(small_ws):
+    """Counted by period, a practice flagged once and with an unflagged row of no counts
+    had two cells, one suppressed and one missing (a final read of the change)."""
+    _screening(small_ws, [
+        ("P1", "bowel_60_74", date(2023, 10, 31), None, None, True),
+        ("P1", "bowel_60_74", date(2023, 11, 30), None, None, False),
+        ("P2", "bowel_60_74", date(2023, 11, 30), 40, 20, False),
+        ("P2", "bowel_60_74", date(2024, 3, 31), 40, 20, False),
+    ])
+    defn = builtin()["screening_bowel_60_74"].model_copy(update={"mode": "in_period",
+                                                               "period": "quarter"})
+    compute(small_ws, [defn])
+    with small_ws.connect(read_only=True) as con:
+        rows = con.execute("SELECT value_state, value_note FROM indicator_values WHERE "
+                           "area_code = 'P1'").fetchall()
+    assert rows == [("suppressed", "suppressed by the publisher")]

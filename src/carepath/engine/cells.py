@@ -197,6 +197,9 @@ def _all_cells(ctx, defn, ptable, periods_df, withheld: Count | None = None
         aside = []
         if withheld is not None:  # (no breakdowns: one scan)
             suppressed = _suppressed_units(ctx, defn, merged, withheld, ptable, periods_key)
+            # Their own cell only (a row of theirs with no count would make a second one).
+            merged = rollup.sql(ctx.mem, "SELECT * FROM m ANTI JOIN u USING (period, unit)",
+                                arrow=True, m=merged, u=suppressed)
             aside.append(rollup.sql(ctx.mem, "SELECT period, unit, CAST(NULL AS DOUBLE) AS "
                                              "num, CAST(NULL AS DOUBLE) AS den FROM u",
                                     arrow=True, u=suppressed))

@@ -410,11 +410,6 @@ def dates_by_month(source: Source, name: str, column: str) -> ir.Table:
         first=dated[column].min(), last=dated[column].max())
 
 
-def date_range(source: Source, name: str, column: str) -> ir.Table:
-    table = source.table(name)
-    return table.aggregate(first=table[column].min(), last=table[column].max())
-
-
 def dated_table(count: Count) -> str:
     """The table whose ``count.date`` puts rows in periods."""
     return count.table if count.dated_by is None else count.dated_by.table

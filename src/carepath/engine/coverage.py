@@ -39,13 +39,14 @@ def _months(ctx: Context, table: str, column: str) -> set[int]:
     return set(dates_by_month(ctx, table, column)["month"].tolist())
 
 
-def without_gaps(ctx: Context, defn: Definition, periods: list) -> tuple[list, list[str]]:
+def without_gaps(ctx: Context, defn: Definition, periods: list
+                 ) -> tuple[list, list[tuple[str, str, str]]]:
     """The periods in which every table the counts read has rows, and for those some table
     has none in, what to say. A year missing from the tumours counted 0 events over a
     whole population and published true zeros (an engine hunt); a year missing from the
     admissions or deaths a count requires or excludes read as none happening (a second
     hunt): a gap is not a zero. Only for events in the period: a register or a snapshot
-    reads earlier rows."""
+    reads earlier rows. A gap is (period label, table, date column)."""
     if defn.mode != "in_period":
         return periods, []
     kept, gaps = [], []

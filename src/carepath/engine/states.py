@@ -15,13 +15,9 @@ from carepath.stats.standardise import DSR_TOO_FEW_NOTE
 
 NUMERATOR_EXCEEDS = ("numerator exceeds denominator: is the numerator's filter narrower than "
                      "the denominator's? Otherwise check the data")
-
-
 # 0 eligible, 0 screened: counted, and nobody to count (it read 'no data': a hunt).
 NO_ONE = "the denominator is 0: no one to count in this area and period"
 NO_LISTS = "no registered population for this area and period: its lists are not loaded"
-
-
 UNIT_LEVELS = ("practice", "provider")
 
 
