@@ -916,6 +916,25 @@ def test_a_practice_listed_for_half_a_year_counts_half_a_year_of_people(small_ws
     assert got[("national", "all")].denominator == pytest.approx(3800 + 950 + 855)
 
 
+def test_a_quarter_missing_between_a_practices_lists_is_not_a_closure(small_ws):
+    """A practice open all year whose July list was not loaded counted three quarters of
+    people over a year's events, a third more on its rate, without a word: a quarter
+    missing between two of its lists takes the mean of its other quarters, and the
+    compute names the practice and the quarter."""
+    with small_ws.transaction() as con:
+        con.execute("DELETE FROM registered_population WHERE practice_code = 'P2' AND "
+                    "quarter_start = DATE '2023-07-01'")
+    outcome = run(small_ws, "cancer_incidence_crude")["cancer_incidence_crude"]
+    got = values(small_ws, "cancer_incidence_crude")
+    assert got[("P2", "all")].denominator == pytest.approx(1900)
+    assert got[("national", "all")].denominator == pytest.approx(3800 + 1900 + 855)
+    assert ("1 practice (P2) has no registered population list for a quarter between two "
+            "of its lists (2023-07-01)") in outcome.message
+    by_sex = values(small_ws, "cancer_incidence_crude", "sex")
+    assert sum(r.denominator for (area, _), r in by_sex.items() if area == "national") \
+        == pytest.approx(3800 + 1900 + 855)
+
+
 def test_a_practice_closing_in_a_period_still_counts_in_its_areas(small_ws):
     """The hierarchy at the period's end left a practice closed in October with no PCN,
     locality or ICB: its events counted in national only (an engine hunt). A level with
@@ -1038,11 +1057,13 @@ def test_a_practice_the_publisher_suppressed_hides_no_other_in_public(small_ws, 
         ("P1", "breast_53_70", date(2024, 3, 31), 80, 60, False),
     ])
     run(small_ws, "screening_bowel_60_74")
-    export(small_ws, tmp_path / "p.csv", fmt="csv", public=True,
-           indicators=["screening_bowel_60_74"])
+    done = export(small_ws, tmp_path / "p.csv", fmt="csv", public=True,
+                  indicators=["screening_bowel_60_74"])
     frame = pd.read_csv(tmp_path / "p.csv").set_index("Area Code")
     assert frame.loc["P1", "value_state"] == "suppressed"
     assert frame.loc["P2", "value_state"] == "published"
+    # The release hid nothing itself: it said it had suppressed P1 for the first time.
+    assert done.states["suppressed"] == 1 and done.newly_withheld == 0
     # The public reads what an area's figure leaves out, beside how it was rounded.
     assert "leaves out 1 practice whose figures the publisher suppressed" in \
         frame.loc["L1", "Value note"]

@@ -392,6 +392,9 @@ def compute_one(ctx: Context, defn: Definition) -> pd.DataFrame:
                       ].reset_index(drop=True)
         if short:
             notes["lists"] = coverage.part_listed_note(short)
+        if defn.mode == "in_period":
+            notes["holes"] = coverage.list_holes_note(
+                ctx, [p for p in periods if p.label in set(cells.period)])
         if cells.empty:
             return _nothing(notes.get("lists") or
                             "no period has a registered population to divide by")

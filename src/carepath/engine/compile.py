@@ -380,19 +380,47 @@ def aggregate_population(source: Source, pop: Population, periods: Periods,
         return rows.group_by(**keys).aggregate(n=rows.population.sum().cast("float64"))
     # The mean over the period's quarters the workspace has lists for, a practice without
     # a list in one of them counting none then: a practice closing half way through a
-    # year was counted as listed all year, halving its rate (an engine hunt).
+    # year was counted as listed all year, halving its rate (an engine hunt). A quarter
+    # missing between two of a practice's lists is missing data, not a closure: there it
+    # counts the mean of its other quarters of the period (it doubled an open practice's
+    # rate; the compute warns, see coverage.list_holes).
     totals = rows.group_by(**keys).aggregate(_total=rows.population.sum())
-    quarters = _quarters_listed(table, months)
-    return totals.join(quarters, "period").select(
-        *keys, n=totals._total.cast("float64") / quarters._quarters)
+    starts = _quarter_starts(table, months)
+    quarters = starts.group_by("period").aggregate(_quarters=starts._start.nunique())
+    scale = _hole_scale(table, starts)
+    totals = totals.join(quarters, "period").select(totals, quarters._quarters)
+    totals = totals.left_join(scale, ["period", "unit"]).select(
+        totals, _scale=scale._scale.fill_null(1.0))
+    return totals.select(*keys, n=totals._total.cast("float64") * totals._scale
+                         / totals._quarters)
 
 
-def _quarters_listed(table: ir.Table, months: ir.Table) -> ir.Table:
-    """(period, _quarters): how many of each period's quarters have any list loaded."""
+def _quarter_starts(table: ir.Table, months: ir.Table) -> ir.Table:
+    """(_start, period): each quarter of a period that has any list loaded."""
     starts = table.select(_start=table.quarter_start).distinct()
-    starts = starts.join(months, _month_of(starts._start) == months._month).select(
+    return starts.join(months, _month_of(starts._start) == months._month).select(
         starts._start, months.period)
-    return starts.group_by("period").aggregate(_quarters=starts._start.nunique())
+
+
+def list_spans(table: ir.Table, starts: ir.Table) -> ir.Table:
+    """(period, unit, _span, _own): of a period's listed quarters, how many lie between a
+    practice's first and last list in the workspace, and how many it has a list for."""
+    own = table.select(unit=table.practice_code, _start=table.quarter_start).distinct()
+    bounds = own.group_by("unit").aggregate(_first=own._start.min(), _last=own._start.max())
+    span = starts.join(bounds, (starts._start >= bounds._first)
+                       & (starts._start <= bounds._last)).select(starts.period, bounds.unit)
+    span = span.group_by(["period", "unit"]).aggregate(_span=span.count())
+    mine = own.join(starts, own._start == starts._start).select(starts.period, own.unit)
+    mine = mine.group_by(["period", "unit"]).aggregate(_own=mine.count())
+    return span.join(mine, ["period", "unit"]).select(span, mine._own)
+
+
+def _hole_scale(table: ir.Table, starts: ir.Table) -> ir.Table:
+    """(period, unit, _scale): the quarters a practice was open in a period over those it
+    has a list for, where some are missing between its lists."""
+    spans = list_spans(table, starts)
+    spans = spans.filter(spans._span > spans._own)
+    return spans.select("period", "unit", _scale=spans._span.cast("float64") / spans._own)
 
 
 def _band_lookup() -> ir.Table:

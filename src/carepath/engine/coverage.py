@@ -9,7 +9,7 @@ from datetime import date, timedelta
 import pandas as pd
 
 from carepath.engine import compile as cp
-from carepath.engine.context import Context, date_range, dates_by_month
+from carepath.engine.context import Context, date_range, dates_by_month, once
 from carepath.indicators.definition import Count, Definition
 from carepath.indicators.periods import periods_between
 from carepath.model.schema import table as schema_table
@@ -173,3 +173,44 @@ def part_listed_note(periods: list) -> str:
             f"{'it' if len(periods) == 1 else 'them'} (a quarter with no lists would count "
             "its events over no people)")
 
+
+
+HOLES_NAMED = 5  # practices named in the warning; the rest counted
+
+
+def list_holes(ctx: Context) -> pd.DataFrame:
+    """(unit, quarter_start) of each quarter the workspace has lists for, missing between
+    two of a practice's own lists: missing data, filled by the mean of its other quarters
+    (see compile.aggregate_population). Once per compute."""
+    def build() -> pd.DataFrame:
+        table = ctx.source.table("registered_population")
+        own = table.select(unit=table.practice_code, _start=table.quarter_start).distinct()
+        bounds = own.group_by("unit").aggregate(_first=own._start.min(),
+                                                _last=own._start.max())
+        starts = table.select(_start=table.quarter_start).distinct()
+        inside = starts.join(bounds, (starts._start > bounds._first)
+                             & (starts._start < bounds._last)).select(bounds.unit,
+                                                                      starts._start)
+        holes = inside.anti_join(own, ["unit", "_start"])
+        found = holes.to_pyarrow().to_pandas()
+        found["_start"] = pd.to_datetime(found["_start"]).dt.date
+        return found
+    return once(ctx, ("list holes",), build)
+
+
+def list_holes_note(ctx: Context, periods: list) -> str | None:
+    """A warning naming the practices with a quarter's list missing inside the periods
+    computed, or None."""
+    holes = list_holes(ctx)
+    inside = holes[holes["_start"].map(lambda d: any(p.start <= d <= p.end for p in periods))]
+    if inside.empty:
+        return None
+    units = sorted(inside["unit"].unique())
+    named = ", ".join(units[:HOLES_NAMED]) + (
+        f" and {len(units) - HOLES_NAMED:,} more" if len(units) > HOLES_NAMED else "")
+    quarters = ", ".join(str(d) for d in sorted(inside["_start"].unique()))
+    return (f"{len(units):,} practice{'' if len(units) == 1 else 's'} ({named}) "
+            f"{'has' if len(units) == 1 else 'have'} no registered population list for a "
+            f"quarter between two of {'its' if len(units) == 1 else 'their'} lists "
+            f"({quarters}): the population there is taken as the mean of the other "
+            "quarters of the period; load the missing lists")

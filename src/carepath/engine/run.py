@@ -287,9 +287,13 @@ def _write(con, ctx: Context, defn: Definition, cells, error, seconds) -> Outcom
     note = "; ".join(filter(None, [_same_version_note(con, defn, earlier),
                                    _exceeds_note(cells), _unattributed_note(defn, cells),
                                    _no_people_note(ctx, defn),
-                                   *(f"warning: {cells.attrs[k]}" for k in ("gaps", "thin", "lists", "unlisted")
+                                   *(f"warning: {cells.attrs[k]}" for k in WARNINGS
                                      if cells.attrs.get(k))]))
     return Outcome(defn.id, "computed", len(rows), seconds, message=note)
+
+
+# What the cells say of the data under them (see cells.cells), in the order said.
+WARNINGS = ("gaps", "thin", "lists", "holes", "unlisted")
 
 
 def _exceeds_note(cells: pd.DataFrame) -> str:
