@@ -33,7 +33,7 @@ from datetime import datetime
 import duckdb
 import pandas as pd
 
-from carepath.disclosure.rules import PUBLISHED, SUPPRESSED, cell_key
+from carepath.disclosure.rules import PUBLISHED, SUPPRESSED, SUPPRESSED_AT_SOURCE, cell_key
 
 RELEASES, CELLS = "releases", "released_cells"
 CELL = ("indicator_id", "period", "area_type", "area_code", "breakdown", "category")
@@ -126,7 +126,8 @@ def record(con: duckdb.DuckDBPyConnection, release: Release, published: pd.DataF
            said: Iterable[pd.DataFrame], *, only_new: bool = False) -> int:
     """Record ``release``: the cells ``published`` suppressed, and what it said of each
     published one (``said``: ``said_frame``s); returns how many suppressed cells no earlier
-    release had hidden. In the caller's transaction, with writing the release out.
+    release had hidden (not those the publisher of the data suppressed: Carepath hid
+    nothing there). In the caller's transaction, with writing the release out.
     ``only_new``: list the release only if it said something no earlier one had (a public
     page shown again after a restart says nothing new; an export is always listed)."""
     hidden = published.loc[published["value_state"] == SUPPRESSED, list(CELL)]
@@ -147,10 +148,10 @@ def record(con: duckdb.DuckDBPyConnection, release: Release, published: pd.DataF
         f"INSERT INTO {CELLS} SELECT DISTINCT {columns}, ? FROM _said s WHERE NOT EXISTS "
         f"(SELECT 1 FROM (SELECT * FROM {CELLS} WHERE indicator_id IN (SELECT indicator_id "
         f"FROM _said) AND period IN (SELECT period FROM _said)) r WHERE {same}) "
-        "RETURNING value_state",
+        f"RETURNING {', '.join(CELL)}, value_state",
         [release.release_id]).df()
     con.unregister("_said")
-    suppressed = int((first["value_state"] == SUPPRESSED).sum())
+    suppressed = _first_hidden(first, published.loc[_at_source(published), list(CELL)])
     if first.empty and only_new:
         return 0
     con.execute(f"INSERT INTO {RELEASES} VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -158,6 +159,25 @@ def record(con: duckdb.DuckDBPyConnection, release: Release, published: pd.DataF
                  release.output, release.indicators, release.rows, release.suppressed,
                  suppressed])
     return suppressed
+
+
+def _at_source(published: pd.DataFrame) -> pd.Series:
+    """Which suppressed rows of ``published`` the publisher of the data suppressed."""
+    hidden = published["value_state"] == SUPPRESSED
+    notes = [published[c] for c in ("value_note", "disclosure") if c in published]
+    return hidden & pd.concat(notes, axis=1).eq(SUPPRESSED_AT_SOURCE).any(axis=1) \
+        if notes else hidden & False
+
+
+def _first_hidden(first: pd.DataFrame, at_source: pd.DataFrame) -> int:
+    """The suppressed cells of ``first`` (recorded for the first time) that Carepath hid,
+    those the publisher suppressed left out: a release of a file with suppressed practices
+    said it had hidden them (a stop's note)."""
+    hidden = first.loc[first["value_state"] == SUPPRESSED, list(CELL)]
+    if at_source.empty or hidden.empty:
+        return len(hidden)
+    theirs = {tuple(map(str, row)) for row in at_source[list(CELL)].itertuples(index=False)}
+    return sum(tuple(map(str, row)) not in theirs for row in hidden.itertuples(index=False))
 
 
 def releases(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:

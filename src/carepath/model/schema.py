@@ -540,7 +540,8 @@ RELEASES = Table(
         Column("indicators", "int", "Indicators in it.", required=True),
         Column("rows", "int", "Rows in it.", required=True),
         Column("suppressed", "int", "Values suppressed in it.", required=True),
-        Column("first_suppressed", "int", "Of those, cells no earlier release had hidden.",
+        Column("first_suppressed", "int", "Of those, cells Carepath hid that no earlier "
+               "release had hidden (not those the publisher of the data suppressed).",
                required=True),
     ),
     key=("release_id",),
