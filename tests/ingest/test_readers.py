@@ -7,7 +7,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from carepath.ingest.readers import _may_hold_line_breaks, _rows_over_lines
+from carepath.ingest.line_breaks import may_hold_line_breaks
+from carepath.ingest.readers import _rows_over_lines
 
 from .ingest_helpers import rows, write
 from .test_bad_input import ORG_HEADER, load
@@ -21,7 +22,7 @@ def test_a_column_with_a_line_break_is_never_waved_through(values, start, length
     column = pa.array(values, pa.string()).slice(start, length)
     holds = any(v is not None and ("\n" in v or "\r" in v) for v in column.to_pylist())
     if holds:
-        assert _may_hold_line_breaks(column)
+        assert may_hold_line_breaks(column)
     _, kept, bad, marks = _rows_over_lines([column], np.arange(len(column)), ["c"], ",")
     # Every value over lines is refused here or marked for the loader, never waved through.
     marked = int(marks["c"].sum()) if "c" in marks else 0
@@ -31,9 +32,9 @@ def test_a_column_with_a_line_break_is_never_waved_through(values, start, length
 
 
 def test_a_column_without_text_is_tested_exactly():
-    assert _may_hold_line_breaks(pa.array([1, 2]))
-    assert not _may_hold_line_breaks(pa.array(["a", None, "b c"]))
-    assert not _may_hold_line_breaks(pa.array([None, None], pa.string()))
+    assert may_hold_line_breaks(pa.array([1, 2]))
+    assert not may_hold_line_breaks(pa.array(["a", None, "b c"]))
+    assert not may_hold_line_breaks(pa.array([None, None], pa.string()))
 
 
 def test_a_value_broken_by_a_carriage_return_alone_is_refused(ws, tmp_path):

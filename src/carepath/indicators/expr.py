@@ -31,6 +31,18 @@ from datetime import date
 from typing import Self
 
 from carepath.errors import ValidationError
+from carepath.indicators.expr_tree import (  # the tree, as expr.Compare ... to readers
+    Between,
+    BoolOp,
+    Call,
+    ColumnRef,
+    Compare,
+    InList,
+    IsNull,
+    Literal,
+    Not,
+    Offset,
+)
 
 # Parentheses (and 'not's) nested deeper than any real filter needs are refused, as the
 # compiled query would overflow the stack.
@@ -68,74 +80,6 @@ class Token:
     kind: str
     text: str
     pos: int
-
-
-# ----- tree -----------------------------------------------------------------------------
-@dataclass(frozen=True)
-class Literal:
-    value: object
-    type: str
-
-
-@dataclass(frozen=True)
-class ColumnRef:
-    name: str
-    table: str | None = None
-
-    def __str__(self) -> str:
-        return f"{self.table}.{self.name}" if self.table else self.name
-
-
-@dataclass(frozen=True)
-class Offset:  # date +/- N units
-    base: object
-    amount: float
-    unit: str
-
-
-@dataclass(frozen=True)
-class Call:
-    func: str
-    args: tuple
-
-
-@dataclass(frozen=True)
-class Compare:
-    op: str
-    left: object
-    right: object
-
-
-@dataclass(frozen=True)
-class InList:
-    operand: object
-    values: tuple
-    negated: bool
-
-
-@dataclass(frozen=True)
-class Between:
-    operand: object
-    low: object
-    high: object
-    negated: bool
-
-
-@dataclass(frozen=True)
-class IsNull:
-    operand: object
-    negated: bool
-
-
-@dataclass(frozen=True)
-class BoolOp:
-    op: str  # "and" | "or"
-    items: tuple
-
-
-@dataclass(frozen=True)
-class Not:
-    operand: object
 
 
 class ExprError(ValidationError):

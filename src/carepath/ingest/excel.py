@@ -17,6 +17,7 @@ import numpy as np
 import pyarrow as pa
 
 from carepath.errors import ValidationError
+from carepath.ingest.line_breaks import line_break_marks
 from carepath.ingest.readers import (
     BATCH_ROWS,
     HASH_CHUNK,
@@ -24,7 +25,6 @@ from carepath.ingest.readers import (
     Batch,
     cell_text,
     check_header,
-    line_break_marks,
 )
 from carepath.ingest.validate import EXCEL_ERROR_NAMED
 

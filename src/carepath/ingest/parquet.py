@@ -16,13 +16,13 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from carepath.errors import ValidationError
+from carepath.ingest.line_breaks import line_break_marks
 from carepath.ingest.readers import (
     BATCH_ROWS,
     HEADER_ROW,
     Batch,
     cell_text,
     check_header,
-    line_break_marks,
 )
 
 # The largest whole number a float of each width holds exactly, with every number below

@@ -10,8 +10,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from carepath.ingest import nhs_number
+from carepath.ingest.line_breaks import VALUE_OVER_LINES, lines_of
 from carepath.ingest.mapping import Mapping
-from carepath.ingest.readers import VALUE_OVER_LINES, Batch, lines_of
+from carepath.ingest.readers import Batch
 from carepath.ingest.validate import ALWAYS_MASKED, SHOWN_CHARS
 from carepath.model.schema import Column, Table
 
