@@ -120,9 +120,10 @@ AREA_TABLES = frozenset({"organisations", "org_hierarchy"})
 # 2026-12-07: an area's parent is the nearest level larger than itself; a snapshot is its
 # own rows' latest; periods end where every table read ends, a period with no rows is a
 # gap; practices without lists count in no area, a part-year list for its quarters; a
-# closing practice keeps its last areas; a trend needs its last periods published). It is
+# closing practice keeps its last areas; a trend needs its last periods published; .2: a
+# quarter missing between a practice's lists takes its other quarters' mean). It is
 # in every value's provenance, so a workspace computed before recomputes without --force.
-ENGINE_REVISION = "2026-12-07"
+ENGINE_REVISION = "2026-12-07.2"
 
 
 def settings_fingerprint(config: dict) -> str:
