@@ -402,11 +402,18 @@ def _quarter_starts(table: ir.Table, months: ir.Table) -> ir.Table:
         starts._start, months.period)
 
 
-def list_spans(table: ir.Table, starts: ir.Table) -> ir.Table:
+def list_bounds(table: ir.Table) -> tuple[ir.Table, ir.Table]:
+    """Of the registered population lists, (unit, _start) of each practice's quarters and
+    (unit, _first, _last): its first and last quarter."""
+    own = table.select(unit=table.practice_code, _start=table.quarter_start).distinct()
+    return own, own.group_by("unit").aggregate(_first=own._start.min(),
+                                               _last=own._start.max())
+
+
+def _list_spans(table: ir.Table, starts: ir.Table) -> ir.Table:
     """(period, unit, _span, _own): of a period's listed quarters, how many lie between a
     practice's first and last list in the workspace, and how many it has a list for."""
-    own = table.select(unit=table.practice_code, _start=table.quarter_start).distinct()
-    bounds = own.group_by("unit").aggregate(_first=own._start.min(), _last=own._start.max())
+    own, bounds = list_bounds(table)
     span = starts.join(bounds, (starts._start >= bounds._first)
                        & (starts._start <= bounds._last)).select(starts.period, bounds.unit)
     span = span.group_by(["period", "unit"]).aggregate(_span=span.count())
@@ -418,7 +425,7 @@ def list_spans(table: ir.Table, starts: ir.Table) -> ir.Table:
 def _hole_scale(table: ir.Table, starts: ir.Table) -> ir.Table:
     """(period, unit, _scale): the quarters a practice was open in a period over those it
     has a list for, where some are missing between its lists."""
-    spans = list_spans(table, starts)
+    spans = _list_spans(table, starts)
     spans = spans.filter(spans._span > spans._own)
     return spans.select("period", "unit", _scale=spans._span.cast("float64") / spans._own)
 

@@ -174,7 +174,6 @@ def part_listed_note(periods: list) -> str:
             "its events over no people)")
 
 
-
 HOLES_NAMED = 5  # practices named in the warning; the rest counted
 
 
@@ -184,9 +183,7 @@ def list_holes(ctx: Context) -> pd.DataFrame:
     (see compile.aggregate_population). Once per compute."""
     def build() -> pd.DataFrame:
         table = ctx.source.table("registered_population")
-        own = table.select(unit=table.practice_code, _start=table.quarter_start).distinct()
-        bounds = own.group_by("unit").aggregate(_first=own._start.min(),
-                                                _last=own._start.max())
+        own, bounds = cp.list_bounds(table)
         starts = table.select(_start=table.quarter_start).distinct()
         inside = starts.join(bounds, (starts._start > bounds._first)
                              & (starts._start < bounds._last)).select(bounds.unit,
