@@ -68,6 +68,44 @@ def test_serve_is_registered_with_host_and_port(ws):
     assert r.exit_code == 0 and "--port" in r.output and "--host" in r.output
 
 
+def test_a_scope_naming_no_locality_of_the_workspace_is_refused(ws):
+    """An account scoped to a mistyped locality saw every locality as outside its own (a
+    new user's walkthrough)."""
+    with ws.transaction() as con:
+        con.execute("INSERT INTO organisations (org_code, name, org_type, valid_from) VALUES "
+                    "('L1', 'North', 'locality', DATE '2020-01-01'), "
+                    "('P1', 'Practice', 'practice', DATE '2020-01-01')")
+    r = run(ws, "users", "add", "lead", "--role", "locality_lead", "--scope", "P1",
+            "--password-stdin", stdin=PASSWORD + "\n")
+    assert r.exit_code != 0
+    assert "P1: no locality of this workspace has that code (L1)" in str(r.exception)
+    assert run(ws, "users", "add", "lead", "--role", "locality_lead", "--scope", "L1",
+               "--password-stdin", stdin=PASSWORD + "\n").exit_code == 0
+    r = run(ws, "users", "role", "lead", "locality_lead", "--scope", "L9")
+    assert r.exit_code != 0 and "L9: no locality" in str(r.exception)
+
+
+def test_a_port_in_use_is_one_line_before_serving(ws):
+    """It printed the address, then uvicorn's own error (a new user's walkthrough)."""
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        r = run(ws, "serve", "--port", str(port))
+    assert r.exit_code != 0
+    assert f"port {port} on 127.0.0.1 is in use" in str(r.exception)
+    assert "Carepath on" not in r.output
+
+
+def test_help_shows_flags_as_flags():
+    """Typer 0.29 printed '<bool>' after every flag, as if each took a value (a new
+    user's walkthrough): pinned below it."""
+    r = CliRunner().invoke(cli_app, ["report", "localities", "--help"])
+    assert r.exit_code == 0 and "--pdf" in r.output and "<bool>" not in r.output
+
+
 def test_serve_refuses_a_disclosure_setting_that_is_not_one_before_it_starts(ws):
     """Found by the first public visitor otherwise (a code review)."""
     ws.config_path.write_text(ws.config_path.read_text().replace("suppress_below = 8",

@@ -96,6 +96,10 @@ def demo(
 ) -> None:
     """Synthetic county, compute, locality packs, web app on http://127.0.0.1:PORT/."""
     path = resolve_path(workspace)
+    if serve:  # a port in use said before a minute's work, not after it
+        from carepath.cli.web_cmds import bound_socket
+
+        bound_socket("127.0.0.1", port).close()
     ws = _ensure_workspace(path, seed)
     _compute(ws)
     _packs(ws)
@@ -105,7 +109,9 @@ def demo(
         console.print(f"Demo account [bold]{name}[/] password [bold]{password}[/] "
                       "(shown once; `carepath users reset` to change)")
     if not created:
-        console.print("Demo accounts exist already (`carepath users list -w ...`).")
+        console.print("Demo accounts exist already: their one-time passwords were shown when "
+                      "they were made (`carepath users list -w ...`; a new password: "
+                      "`carepath users reset USERNAME -w ...`).")
     if serve:
         from carepath.cli.web_cmds import serve as run_server
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import errno
 import getpass
+import socket
 import sys
 from typing import Annotated
 
@@ -123,12 +125,37 @@ def serve(workspace: WorkspaceOption = None,
     ws = open_workspace(workspace)
     DisclosurePolicy.from_config(ws.config())  # its mistakes said here, not to a visitor
     app = create_app(ws, force_secure=secure, threads=workers_threads, preview=preview)
+    # Bound before saying where it serves: a port in use printed the address, then
+    # uvicorn's own error (a new user's walkthrough).
+    listening = bound_socket(host, port)
     console.print(f"Carepath on http://{host}:{port}/  (Ctrl+C to stop)")
     if preview:
         console.print("Preview: the public pages are not recorded as releases; do not share "
                       "them.")
-    uvicorn.run(app, host=host, port=port, proxy_headers=True,
-                forwarded_allow_ips="127.0.0.1", log_level="warning")
+    server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, proxy_headers=True,
+                                           forwarded_allow_ips="127.0.0.1",
+                                           log_level="warning"))
+    server.run(sockets=[listening])
+
+
+def bound_socket(host: str, port: int) -> socket.socket:
+    """A socket bound to ``host``:``port``, or a one-line error saying what is wrong."""
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(
+            host, port, type=socket.SOCK_STREAM)[0]
+    except socket.gaierror:
+        raise ValidationError(f"{host!r} is not an address this machine can listen on",
+                              where="--host") from None
+    listening = socket.socket(family, kind, proto)
+    listening.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        listening.bind(address)
+    except OSError as exc:
+        listening.close()
+        why = ("is in use (another server?): stop it or choose another with --port"
+               if exc.errno == errno.EADDRINUSE else f"cannot be listened on ({exc.strerror})")
+        raise ValidationError(f"port {port} on {host} {why}", where="--port") from None
+    return listening
 
 
 def audit(workspace: WorkspaceOption = None,

@@ -16,6 +16,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
 from carepath.errors import ValidationError
+from carepath.model.codes import PROVIDER_TYPES
 from carepath.model.schema import WEB_USERS
 from carepath.web.scopes import ACCOUNT_ROLES, Principal, Role
 from carepath.workspace import Workspace
@@ -24,6 +25,10 @@ MIN_PASSWORD_LENGTH = 12
 MAX_PASSWORD_LENGTH = 256
 USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._@-]{1,63}$")
 SCOPE_CODE_RE = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
+# The organisations a restricted role's scope names (an unknown locality left its account
+# seeing every locality as outside its own: a new user's walkthrough).
+SCOPE_ORG_TYPES = {Role.LOCALITY_LEAD: ("locality",), Role.PROVIDER: PROVIDER_TYPES}
+SCOPE_CODES_LISTED = 12
 # argon2-cffi's defaults are the RFC 9106 "low memory" argon2id profile.
 _HASHER = PasswordHasher()
 # Verified against when the user does not exist, so timing does not reveal valid names.
@@ -91,6 +96,26 @@ def validate_role(role: str, scope: list[str]) -> Role:
     return value
 
 
+def check_scope_known(con: duckdb.DuckDBPyConnection, role: Role, scope: list[str]) -> None:
+    """Refuse scope codes that are no organisation of the role's kind in the workspace
+    (unchecked while no organisations are loaded: accounts may come first)."""
+    kinds = SCOPE_ORG_TYPES.get(role)
+    if not kinds or not scope:
+        return
+    rows = con.execute("SELECT DISTINCT org_code, org_type IN (SELECT unnest(?)) FROM "
+                       "organisations", [list(kinds)]).fetchall()
+    if not rows:
+        return
+    known = sorted(code for code, wanted in rows if wanted)
+    unknown = [code for code in scope if code not in known]
+    if unknown:
+        listed = ", ".join(known[:SCOPE_CODES_LISTED]) + (" ..." if len(known) >
+                                                           SCOPE_CODES_LISTED else "")
+        raise ValidationError(f"{', '.join(unknown)}: no {' or '.join(kinds)} of this "
+                              f"workspace has that code ({listed or 'it has none'})",
+                              where="scope")
+
+
 def _exists(con, username: str, *, active_only: bool = True) -> bool:
     sql = "SELECT count(*) FROM web_users WHERE username = ?"
     if active_only:
@@ -106,6 +131,7 @@ def add_user(ws: Workspace, *, by: str, username: str, password: str, role: str,
     value = validate_role(role, scope)
     with ws.transaction() as con:
         ensure_tables(con)
+        check_scope_known(con, value, scope)
         if _exists(con, name, active_only=False):
             raise ValidationError("already exists; use `carepath users role` or `reset`",
                                   where=f"user {name}")
@@ -142,6 +168,7 @@ def set_role(ws: Workspace, *, by: str, username: str, role: str,
     with ws.transaction() as con:
         ensure_tables(con)
         _require(con, name)
+        check_scope_known(con, value, scope)
         con.execute("UPDATE web_users SET role = ?, scope = ?, session_epoch = session_epoch "
                     "+ 1, updated_at = ? WHERE username = ?",
                     [value.value, ";".join(scope), _now(), name])
