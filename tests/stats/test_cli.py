@@ -110,6 +110,11 @@ def test_isratio_with_observed_totals(peer, tmp_path):
     ("a,x,n\nA,1,10\n", ["--numerator", "x", "--denominator", "n", "--confidence", "95"],
      "confidence must be a fraction"),
     ("a,x,n\nA,-1,10\n", ["--numerator", "x", "--denominator", "n"], "x must be >= 0"),
+    # The group, not an index into arrays the user never saw (a new user's walkthrough).
+    ("a,x,n\nA,1,10\nB,2,0\n", ["--numerator", "x", "--denominator", "n", "--group", "a"],
+     "first in group 'B'"),
+    ("a,x,n\nA,11,5\nB,2,5\n", ["--numerator", "x", "--denominator", "n"],
+     "first in the total of every row"),
 ])
 def test_bad_input_exits_2_with_one_line(tmp_path, capsys, content, args, message):
     src = tmp_path / "in.csv"
@@ -132,3 +137,17 @@ def test_unknown_method_and_output_type(tmp_path, capsys):
     assert run(["stats", "rate", str(src), "--numerator", "x", "--denominator", "n",
                 "-o", str(tmp_path / "nodir" / "o.csv")]) == 2
     assert "does not exist" in capsys.readouterr().err
+
+
+def test_a_blank_number_is_warned_of_with_its_row(tmp_path, capsys):
+    """A blank numerator left its group's value empty with nothing said (a new user's
+    walkthrough): missing, and said, with the spreadsheet row."""
+    src, out = tmp_path / "in.csv", tmp_path / "o.csv"
+    src.write_text("a,x,n\nA,3,10\nB,,10\nA,1,5\n")
+    assert run(["stats", "proportion", str(src), "--numerator", "x", "--denominator", "n",
+                "--group", "a", "-o", str(out)]) == 0
+    err = " ".join(capsys.readouterr().err.split())
+    assert "1 blank in 'x' (first at row 3): the value of each group holding one is missing" \
+        in err
+    got = pd.read_csv(out).set_index("a")
+    assert got.loc["A", "value"] == pytest.approx(4 / 15) and np.isnan(got.loc["B", "value"])

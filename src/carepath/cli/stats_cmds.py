@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 console = Console()
 
@@ -41,6 +42,12 @@ def stats(
         multiplier=multiplier, ageband=ageband, statistic=statistic, source=str(input_file))
     table.write_table(result, output)
     console.print(f"Wrote {len(result)} row(s) to [bold]{output}[/]")
+    if result.attrs.get("blank"):
+        Console(stderr=True).print(f"[yellow]warning[/yellow]: {escape(result.attrs['blank'])}",
+                                   highlight=False, soft_wrap=True)
+    if not group and method not in ("funnel",):
+        console.print("One row: the total of every row of the file (--group COLUMN for one row "
+                      "per group).", highlight=False, soft_wrap=True)
 
 
 def register(app: typer.Typer) -> None:

@@ -18,7 +18,11 @@ CONF_998 = 0.998
 
 
 class StatsInputError(ValidationError, ValueError):
-    """An argument to a statistic breaks a documented rule."""
+    """An argument to a statistic breaks a documented rule. ``first``: the position of the
+    first offending element of a one-dimensional argument (a caller with a table says
+    which row or group that is)."""
+
+    first: int | None = None
 
 
 def as_float_array(value, name: str) -> np.ndarray:
@@ -41,9 +45,12 @@ def check(mask: np.ndarray, name: str, rule: str) -> None:
     if mask.any():
         count = int(mask.sum())
         where = f"at index {_first_index(mask)}" if mask.ndim else ""
-        raise StatsInputError(
+        error = StatsInputError(
             f"{name} must be {rule}: {count} element(s) break this rule, first {where}".rstrip()
         )
+        if mask.ndim == 1:
+            error.first = int(np.argmax(mask))
+        raise error
 
 
 def check_confidence(confidence: float, *, allow_one: bool = True) -> float:

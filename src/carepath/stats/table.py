@@ -9,6 +9,7 @@ PHE does), compute, and write one row per group with PHE-style column names
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -128,35 +129,69 @@ def compute_table(df: pd.DataFrame, method: str, *, numerator: str | None = None
             raise StatsInputError(f"{method} needs --{flag}")
     x = numeric_column(df, numerator, source)
     n = numeric_column(df, denominator, source)
-    if method == "funnel" and not groups:  # each row is an area
+    per_row = method == "funnel" and not groups  # each row is an area
+    if per_row:
         out = pd.DataFrame({numerator: x, denominator: n})
     else:
         out = _grouped_sums(df, groups, {numerator: x, denominator: n})
+    out.attrs["blank"] = blank_cells(df, {numerator: x, denominator: n})
+    labels = _row_labels(len(out)) if per_row else _group_labels(out, groups)
     xs, ns = out[numerator].to_numpy(float), out[denominator].to_numpy(float)
     if method == "funnel":
-        return _funnel_table(out, xs, ns, statistic, source)
+        return _funnel_table(out, xs, ns, statistic, source, labels)
     fn = {"proportion": proportion, "rate": rate, "isratio": isratio}[method]
     for i, c in enumerate(confidence):
         kw = {"refvalue": mult} if method == "isratio" else {"multiplier": mult}
-        _add(out, _where(fn, source)(xs, ns, confidence=c, **kw), first=i == 0)
+        _add(out, _where(fn, source, labels)(xs, ns, confidence=c, **kw), first=i == 0)
     out["method"] = rate_methods(xs) if method != "proportion" else "Wilson"
     out["multiplier"] = mult
     return out
 
 
-def _where(fn, source):
+def blank_cells(df: pd.DataFrame, columns: dict[str, np.ndarray]) -> str | None:
+    """What to say of blank numbers, which leave their group's value missing: an empty
+    output cell, and nothing said, was all a user saw (a new user's walkthrough)."""
+    said = []
+    for name, values in columns.items():
+        blank = np.isnan(values)
+        if blank.any():
+            row = int(np.argmax(blank)) + HEADER_LINES + 1
+            said.append(f"{int(blank.sum()):,} blank in '{name}' (first at row {row})")
+    if not said:
+        return None
+    return f"{'; '.join(said)}: the value of each group holding one is missing"
+
+
+def _row_labels(rows: int) -> list[str]:
+    """A table row as a spreadsheet numbers it (the header is row 1)."""
+    return [f"at row {i + HEADER_LINES + 1}" for i in range(rows)]
+
+
+def _group_labels(out: pd.DataFrame, groups: Sequence[str]) -> list[str]:
+    if not groups:
+        return ["in the total of every row"] * len(out)
+    keys = out[list(groups)].astype(str).agg(", ".join, axis=1)
+    return [f"in group '{k}'" for k in keys]
+
+
+def _where(fn, source, labels: Sequence[str] | None = None):
+    """``fn`` with its errors said of ``source``, and of the row or group (``labels``, by
+    position) rather than an index into arrays the user never saw."""
     def wrapped(*args, **kwargs):
         try:
             return fn(*args, **kwargs)
         except StatsInputError as exc:
-            raise StatsInputError(exc.message, where=source) from None
+            message = exc.message
+            if labels is not None and exc.first is not None and exc.first < len(labels):
+                message = re.sub(r"first at index \S+$", f"first {labels[exc.first]}", message)
+            raise StatsInputError(message, where=source) from None
     return wrapped
 
 
-def _funnel_table(out, xs, ns, statistic, source):
+def _funnel_table(out, xs, ns, statistic, source, labels):
     if statistic not in ("proportion", "ratio", "rate"):
         raise StatsInputError(f"--statistic must be proportion, ratio or rate; got '{statistic}'")
-    out["significance_95_0"] = _where(funnel_significance, source)(
+    out["significance_95_0"] = _where(funnel_significance, source, labels)(
         xs, ns, statistic=statistic, confidence=0.95)
     out["significance_99_8"] = funnel_significance(xs, ns, statistic=statistic, confidence=0.998)
     out["phe_label"] = funnel_labels(xs, ns, statistic=statistic)
