@@ -44,6 +44,18 @@ def test_missing_required_columns_are_named(ws, tmp_path):
     assert "m.csv, row 1" in str(exc.value)
 
 
+def test_a_patient_file_without_patient_id_is_told_of_nhs_number(ws, tmp_path):
+    """Most real extracts carry an 'NHS Number', not our pseudonym (a new user's
+    walkthrough): the message says how it becomes patient_id."""
+    from carepath.ingest import load_files
+
+    path = write(tmp_path / "p.csv", "NHS Number,sex,year_of_birth\n9434765919,F,1950\n")
+    with pytest.raises(ValidationError, match="patient_id can come from an NHS number "
+                                              "column") as exc:
+        load_files(ws, "patients", [path])
+    assert "columns: {nhs_number: ...}" in str(exc.value)
+
+
 def test_extra_columns_are_reported_not_silently_dropped(ws, tmp_path):
     res = load(ws, write(tmp_path / "x.csv", "org_code,name,org_type,valid_from,colour\n"
                                              "A1,One,practice,2020-01-01,blue\n"))

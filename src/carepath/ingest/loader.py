@@ -404,6 +404,10 @@ def _resolve_columns(table: Table, names: list[str], mapping: Mapping, source: s
                         "in a mapping" if Path(source).suffix.lower() in EXCEL_SUFFIXES
                         else "is the delimiter right?")
             hint = f"; the header has one column {shown!r}: {question}"
+        elif PATIENT_COLUMN in missing:  # the usual case with real extracts
+            hint = (f"; {PATIENT_COLUMN} can come from an NHS number column, pseudonymised on "
+                    f"loading: name yours in a mapping (`columns: {{{NHS_COLUMN}: ...}}`) or "
+                    f"call it {NHS_COLUMN}")
         raise ValidationError(f"missing required columns for {table.name}: "
                               f"{', '.join(missing)}{hint}", where=f"{source}, row 1")
     used = {v.lower() for v in colmap.values()}
