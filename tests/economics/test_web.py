@@ -25,7 +25,7 @@ def clients(tmp_path_factory):
     with ws.transaction() as con:
         con.execute("INSERT INTO organisations (org_code, name, org_type, valid_from) VALUES "
                     "('L1', 'North', 'locality', DATE '2015-01-01'), "
-                    "('R1', 'Wessex Hospitals', 'provider', DATE '2015-01-01')")
+                    "('R1', 'Wessex Hospitals', 'trust', DATE '2015-01-01')")
     save_catalogue(ws, load_catalogue(f"{EXAMPLES}/wessex_services.csv"), by="t", source="t")
     for name, (role, scope) in ACCOUNTS.items():
         users.add_user(ws, by="test", username=name, password=PASSWORD, role=role, scope=scope)

@@ -84,3 +84,18 @@ def test_a_reissue_whose_every_row_is_quarantined_changes_nothing(small_ws, tmp_
         assert con.execute("SELECT * FROM registered_population ORDER BY ALL"
                            ).fetchall() == before
     assert _stale(ws) == {}
+
+
+def test_info_says_which_values_are_out_of_date_and_why(small_ws, tmp_path):
+    """The web pages said so; `carepath info` did not (a new user's walkthrough)."""
+    from rich.console import Console
+
+    from carepath.reports.info import render_info
+
+    ws = _computed(small_ws)
+    _load(ws, tmp_path, "t99,pt0,P1,C50,breast,1,gp_referral,2023-06-01\n")
+    console = Console(record=True, width=200)
+    render_info(ws, console)
+    text = console.export_text()
+    assert "1 indicator(s) out of date" in text
+    assert "early_stage_known: data loaded since into tumours" in text

@@ -82,7 +82,7 @@ def build_workspace(path) -> Workspace:
                         "VALUES (?, ?, 'locality', DATE '2015-01-01')", [code, name])
         for code, name in PROVIDERS:
             con.execute("INSERT INTO organisations (org_code, name, org_type, valid_from) "
-                        "VALUES (?, ?, 'provider', DATE '2015-01-01')", [code, name])
+                        "VALUES (?, ?, 'trust', DATE '2015-01-01')", [code, name])
         for code, name, loc in PRACTICES:
             con.execute("INSERT INTO organisations (org_code, name, org_type, valid_from) "
                         "VALUES (?, ?, 'practice', DATE '2015-01-01')", [code, name])

@@ -36,6 +36,17 @@ def test_out_of_date_values_say_why_and_what_brings_them_up_to_date(client):
     assert "`" not in page.split('id="out-of-date"')[1].split("</div>")[0]
 
 
+def test_the_analysts_list_and_home_say_so_too(client):
+    """Only the indicator's own page and the public list said so (a new user's
+    walkthrough)."""
+    listing = client.get("/indicators").text
+    assert listing.count(">out of date</strong>") == 1
+    row = listing.split(f'/indicators/{STALE}"')[1].split("</tr>")[0]
+    assert "out of date" in row and "its definition changed since" in row
+    home = client.get("/").text
+    assert 'id="out-of-date"' in home and "1 indicator is out of date" in home
+
+
 def test_public_pages_say_so_and_hold_back_downloads(client):
     listing = client.get("/public").text
     assert listing.count("out of date</strong>") == 1

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table as RichTable
 
 from carepath.model.schema import table as schema_table
@@ -41,4 +42,21 @@ def render_info(ws: Workspace, console: Console) -> None:
     if computed[1]:
         console.print(f"Indicator values: {computed[0]} indicators, {computed[1]:,} values, "
                       f"periods {computed[2]} to {computed[3]}")
+        _say_out_of_date(ws, console)
     render_calibration(ws, console)
+
+
+def _say_out_of_date(ws: Workspace, console: Console) -> None:
+    """The indicators whose values are not what a compute would give now, and why: the
+    web pages said so, `info` did not (a new user's walkthrough)."""
+    from carepath.engine.freshness import out_of_date
+    from carepath.indicators.library import read_library
+    from carepath.reports.export import grouped
+
+    definitions, unreadable = read_library(ws.definitions_dir("indicators"))
+    with ws.connect(read_only=True) as con:
+        stale = out_of_date(con, definitions, ws.config(), unreadable)
+    if stale:
+        console.print(f"[yellow]{len(stale)} indicator(s) out of date[/yellow]:", highlight=False)
+        for line in grouped(stale):
+            console.print(f"  {escape(line)}", highlight=False, soft_wrap=True)

@@ -8,6 +8,7 @@ from fastapi.responses import RedirectResponse
 
 from carepath.web import queries
 from carepath.web.db import get_con
+from carepath.web.meta import get_meta
 from carepath.web.render import NavItem, render
 from carepath.web.scopes import Principal, Role
 from carepath.web.security import current_principal
@@ -45,11 +46,12 @@ def review_counts(con: duckdb.DuckDBPyConnection) -> dict:
 
 @router.get("/", include_in_schema=False)
 def home(request: Request, who: Principal = Depends(current_principal),
-         con: duckdb.DuckDBPyConnection = Depends(get_con)):
+         con: duckdb.DuckDBPyConnection = Depends(get_con), meta: dict = Depends(get_meta)):
     summary = None
     if who.is_authenticated:
         summary = dict(request.app.state.cache.get("summary", con, workspace_summary),
-                       **request.app.state.cache.get(REVIEW_COUNTS, con, review_counts))
+                       **request.app.state.cache.get(REVIEW_COUNTS, con, review_counts),
+                       out_of_date=sum(bool(m.get("out_of_date")) for m in meta.values()))
     my_localities = []
     if who.role is Role.LOCALITY_LEAD and who.scope:
         names = queries.organisation_names(request.app.state.cache, con, "locality")
