@@ -166,3 +166,27 @@ def test_last_90_days_indicators_agree_with_the_eol_page(jws):
     assert (page.deaths, page.with_emergency_admission, page.emergency_admissions) == (3, 2, 2)
     assert got[ids[0]] == [page.with_emergency_admission, page.deaths]
     assert got[ids[1]] == [page.emergency_admissions, page.deaths]
+
+
+def test_register_indicator_agrees_with_the_eol_page_when_someone_left_the_register(jws):
+    """The page counted B, removed from the register before dying, as on it; the indicator
+    (version 2) does not: 30.6% on the page against 30.5% for the same year (a new user's
+    walkthrough). Both count people on the register when they died."""
+    from carepath.engine.run import compute
+    from carepath.indicators.library import builtin
+
+    with jws.transaction() as con:
+        con.execute("INSERT INTO eol_register VALUES ('B', 'P1', DATE '2024-05-01', "
+                    "DATE '2024-07-01')")  # left the register before dying on 10 August
+        con.executemany("INSERT INTO deaths (patient_id, practice_code, date_of_death, "
+                        "place_of_death, underlying_cause) VALUES (?, 'P1', ?, 'other', "
+                        "'V892')", [("Y", date(2024, 4, 1)), ("Z", date(2025, 3, 31))])
+    assert compute(jws, [builtin()["eol_register_before_death"]])[0].status == "computed"
+    with jws.connect(read_only=True) as con:
+        page = eol_summary(con, start=START, end=END).iloc[0]
+        num, den = con.execute(
+            "SELECT numerator, denominator FROM indicator_values WHERE indicator_id = "
+            "'eol_register_before_death' AND area_type = 'national' AND period = '2024/25' "
+            "AND breakdown = 'all'").fetchone()
+    assert (page.on_register, page.deaths) == (1, 3)  # D only
+    assert (num, den) == (page.on_register, page.deaths)

@@ -3,7 +3,8 @@ causes (sudden deaths; see ``not_external_cause``).
 
 Definitions (one row per death):
 
-* *on register*: an EoL register entry dated on or before the death;
+* *on register*: on the EoL register when they died: an entry dated on or before the death
+  and not removed before it (as the indicator ``eol_register_before_death``);
 * *preference recorded*: a preferred place other than ``not_stated`` recorded on or before
   the death; the latest such preference is the one that counts;
 * *achieved*: the place of death equals that preferred place;
@@ -53,7 +54,8 @@ def _per_death_sql(group: str) -> str:
     WITH d AS (SELECT * FROM deaths WHERE date_of_death BETWEEN $start AND $end
                AND {not_external_cause('underlying_cause')}),
     reg AS (SELECT DISTINCT e.patient_id FROM eol_register e JOIN d USING (patient_id)
-            WHERE e.entry_date <= d.date_of_death),
+            WHERE e.entry_date <= d.date_of_death
+              AND (e.exit_date IS NULL OR e.exit_date >= d.date_of_death)),
     pref AS (SELECT pr.patient_id, arg_max(pr.preferred_place, pr.date_recorded) AS preferred
              FROM preferences pr JOIN d USING (patient_id)
              WHERE pr.date_recorded <= d.date_of_death AND pr.preferred_place <> 'not_stated'
