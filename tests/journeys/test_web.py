@@ -120,6 +120,10 @@ def test_eol_page_shows_progress_by_locality(site):
     assert "3</span> deaths" in page.text
     assert 'id="choice-by-locality"' in page.text
     assert "50.0%</span> of those died where they chose" in page.text
+    # Localities by name and places in words (codes were shown: a walkthrough).
+    by_locality = page.text.split('id="by-locality"')[1].split("</table>")[0]
+    assert "<td>North</td>" in by_locality and "<td>L1</td>" not in by_locality
+    assert "<td>home</td>" in page.text.split('id="places"')[1]
 
 
 def test_experience_page_keeps_suppressed_missing_and_published_apart(site):

@@ -7,10 +7,12 @@ from __future__ import annotations
 from datetime import date
 
 import duckdb
+import pandas as pd
 from fastapi import APIRouter, Depends, Query, Request
 
 from carepath import charts
 from carepath.domain.eol import measures
+from carepath.web import queries
 from carepath.web.db import get_con
 from carepath.web.pages._care_common import bars, cached, period, records
 from carepath.web.render import NavItem, render
@@ -26,7 +28,11 @@ def eol_page(request: Request, start: date | None = Query(None), end: date | Non
              who: Principal = Depends(require_user),
              con: duckdb.DuckDBPyConnection = Depends(get_con)):
     s, e = period(con, "deaths", start, end)
-    m = cached(con, ("eol", s, e), lambda: _measures(con, s, e))
+    m = dict(cached(con, ("eol", s, e), lambda: _measures(con, s, e)))
+    # Localities by name, as on every other page (their codes read as WXL04: a walkthrough)
+    names = queries.organisation_names(request.app.state.cache, con, "locality")
+    for key in ("progress", "by_locality"):
+        m[key] = _named(m[key], names)
     total = records(m["total"])
     avg = total[0]["achieved_value"] if total else None
     chart_rows = bars(m["progress"], name="group", overall=avg, value="achieved_value",
@@ -45,6 +51,17 @@ def eol_page(request: Request, start: date | None = Query(None), end: date | Non
         "places": records(m["places"]), "prefs": records(m["prefs"]),
         "by_locality": records(m["by_locality"]),
     })
+
+
+UNKNOWN_LOCALITY = "unknown"  # measures.GROUPS: a practice in no locality
+
+
+def _named(frame: pd.DataFrame, names: dict[str, str]) -> pd.DataFrame:
+    """``frame`` with each locality code in ``group`` replaced by its name."""
+    if frame.empty:
+        return frame
+    shown = {**names, UNKNOWN_LOCALITY: "No locality known"}
+    return frame.assign(group=frame["group"].map(lambda code: shown.get(code, code)))
 
 
 def _measures(con, s: date, e: date) -> dict:
