@@ -26,6 +26,7 @@ def test_pathway_gaps_counts_and_list(jws, tmp_path):
          "--as-of", "2025-03-31", "--days", 150, "--out", counts)
     c = pd.read_csv(counts).set_index("rule")
     assert c.loc["no_contact", "flagged"] == 1
+    assert 0 < c.loc["no_contact", "value"] <= 1  # the file keeps the proportion
     _run("pathway", "gaps", "-w", jws.path, "--start", "2024-01-01", "--end", "2024-12-31",
          "--as-of", "2025-03-31", "--days", 150, "--list", "--out", people)
     assert "C" in set(pd.read_excel(people)["patient_id"])
@@ -81,3 +82,11 @@ def test_experience_and_coproduction_commands(jws, tmp_path, capsys):
     assert (ev["patients"], ev["carers"], ev["total"]) == (5, 3, 8)
     with pytest.raises(SystemExit):
         _run("coproduction", "event", "x", "-w", jws.path, "--participants", "patients=lots")
+
+
+def test_proportions_are_shown_as_percentages_as_on_the_web(jws, capsys):
+    """The terminal showed 0.332 where the page shows 33.2% (a new user's walkthrough)."""
+    _run("pathway", "gaps", "-w", jws.path, "--start", "2024-01-01", "--end", "2024-12-31",
+         "--as-of", "2025-03-31", "--days", 150)
+    out = capsys.readouterr().out
+    assert "%" in out.split("no_contact")[1].split("\n")[0]

@@ -53,10 +53,12 @@ def _cell(v):
 
 
 def show(df: pd.DataFrame, title: str, out: Path | None = None,
-         columns: list[str] | None = None, whole: tuple[str, ...] = ()) -> None:
+         columns: list[str] | None = None, whole: tuple[str, ...] = (),
+         percent: tuple[str, ...] = ()) -> None:
     """``whole``: columns never cut short, the others narrowing instead (an id a user copies
-    into the next command was shown 'percen…' at 80 columns)."""
-    view = df[columns] if columns else df
+    into the next command was shown 'percen…' at 80 columns). ``percent``: proportions
+    shown as percentages, as the web pages show them (the ``out`` file keeps them)."""
+    view = _as_percent(df[columns] if columns else df, percent)
     shown = view.head(MAX_ROWS)
     widths = {c: max((len(str(v)) for v in shown[c]), default=0) for c in whole}
     others = [c for c in view.columns if c not in whole]
@@ -66,7 +68,8 @@ def show(df: pd.DataFrame, title: str, out: Path | None = None,
     else:
         table = Table(title=title, title_justify="left")
         for col in view.columns:
-            text = view[col].dtype == object or pd.api.types.is_string_dtype(view[col])
+            text = (view[col].dtype == object or pd.api.types.is_string_dtype(view[col])) \
+                and col not in percent
             keep = {"no_wrap": True, "min_width": widths[col]} if col in whole else {}
             table.add_column(str(col), justify="left" if text else "right", **keep)
         for row in shown.itertuples(index=False):
@@ -76,6 +79,18 @@ def show(df: pd.DataFrame, title: str, out: Path | None = None,
         console.print(f"… {len(view) - MAX_ROWS} more rows (use --out for all)")
     if out is not None:
         write(df, out)
+
+
+PERCENT = 100
+
+
+def _as_percent(view: pd.DataFrame, percent: tuple[str, ...]) -> pd.DataFrame:
+    shown = [c for c in percent if c in view.columns]
+    if not shown:
+        return view
+    view = view.assign(**{c: view[c].map(lambda v: None if pd.isna(v) else
+                                         f"{v * PERCENT:.1f}%") for c in shown})
+    return view
 
 
 # A table too narrow for its whole columns and this much of each other is shown as lines.

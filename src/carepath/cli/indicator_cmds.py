@@ -113,7 +113,9 @@ def check(directory: Annotated[Path | None, typer.Argument(
     if directory is not None and not directory.is_dir():
         raise ValidationError("no such file or folder", where=str(directory))
     if directory is not None and not definition_files(directory):
-        raise ValidationError("no definition files (*.yaml or *.yml) in this folder",
+        raise ValidationError("no definition files (*.yaml or *.yml) in this folder (a "
+                              "workspace's own folder is empty until it adds or overrides "
+                              "one; `carepath indicators check` checks the built-in library)",
                               where=str(directory))
     found = load_dir(directory) if directory else builtin()
     console.print(f"{len(found)} definition{'' if len(found) == 1 else 's'} OK")

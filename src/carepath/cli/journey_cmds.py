@@ -76,7 +76,8 @@ def gaps(workspace: WorkspaceOption = None, start: StartOption = None, end: EndO
         at = parse_date(as_of, "--as-of") or period(con, None, None, "contacts")[1]
         counts = fell_between_counts(con, start=s, end=e, as_of=at, no_contact_days=days,
                                      group=group)
-    show(counts, f"Fell between services, {s} to {e}, as of {at}", None if list_people else out)
+    show(counts, f"Fell between services, {s} to {e}, as of {at}", None if list_people else out,
+         percent=("value", "lower", "upper"))
     if list_people:
         people = fell_between_lists(ws, start=s, end=e, as_of=at, actor=_actor(),
                                     can_see_person_level=True, no_contact_days=days)
@@ -172,6 +173,11 @@ EOL_COLUMNS = {
 }
 
 
+# Proportions of the EoL views, shown as percentages.
+EOL_PERCENT = ("on_register_value", "preference_recorded_value", "achieved_value",
+               "died_in_hospital_value", "with_emergency_admission_value", "value")
+
+
 def eol(workspace: WorkspaceOption = None, start: StartOption = None, end: EndOption = None,
         view: Annotated[str, typer.Option(help=", ".join(EOL_VIEWS))] = "summary",
         group: Annotated[str, typer.Option(help="all, locality, practice, cause, age_group, "
@@ -195,7 +201,8 @@ def eol(workspace: WorkspaceOption = None, start: StartOption = None, end: EndOp
             df = m.preference_vs_actual(con, start=s, end=e)
         else:
             df = m.choice_progress(con, start=s, end=e, group=group)
-    show(df, f"End of life ({view}), deaths {s} to {e}", out, columns=EOL_COLUMNS.get(view))
+    show(df, f"End of life ({view}), deaths {s} to {e}", out, columns=EOL_COLUMNS.get(view),
+         percent=EOL_PERCENT)
 
 
 def register(app: typer.Typer) -> None:
