@@ -39,6 +39,8 @@ def _session(master: str):
                .config("spark.sql.shuffle.partitions", str(SHUFFLE_PARTITIONS))
                .config("spark.driver.bindAddress", "127.0.0.1")
                .config("spark.sql.session.timeZone", "UTC")
+               # Its progress bars drew over the compute's own lines (a walkthrough).
+               .config("spark.ui.showConsoleProgress", "false")
                .getOrCreate())
     if threading.current_thread() is threading.main_thread():
         # PySpark installs a Ctrl+C handler for its interactive shell: put back ours
