@@ -62,6 +62,7 @@ def test_rug_shows_states_and_significance_words(clients):
     assert 'class="rug-suppressed"' in page and "suppressed: count 1-7" in page
     north = clients["northlead"].get("/localities/L1").text
     assert 'class="rug-worse"' in north and "(worse)" in north
+    assert "latest period 2024/25</span>" in north
 
 
 def test_practice_profile_spine_and_values(clients):

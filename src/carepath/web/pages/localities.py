@@ -82,7 +82,9 @@ def _rug_cell(c: dict) -> dict:
 def _rug_data(con, code: str, meta: dict) -> tuple[list[profiles.Area], dict, str | None]:
     practices = profiles.practices_in(con, code)
     rug = profiles.tartan_rug(con, practices, meta)
-    period = rug["period"].max() if not rug.empty else None
+    # Each indicator's own latest period: a quarterly one's "2024/25 Q4" sorts last and
+    # read as every column's (a new user's walkthrough).
+    period = ", ".join(sorted(set(rug["period"]))) if not rug.empty else None
     return practices, rug_table(rug, practices, meta), period
 
 
