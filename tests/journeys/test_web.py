@@ -60,6 +60,10 @@ def test_overview_shows_counts_to_staff_and_links_lists_for_analysts(site):
     assert "People who fell between services" in page.text
     assert "/journeys/fell-between?" in page.text
     assert "<svg" in page.text and "two_week_wait" in page.text  # flow diagram
+    # Rules in words ('missing any rp element' was shown: a new user's walkthrough).
+    gaps = page.text.split('id="gaps"')[1].split("</table>")[0]
+    assert "<td>missing any Recovery Package element</td>" in gaps
+    assert "_" not in gaps.replace('class="num"', "")
     commish = c["commish"].get(f"/journeys?{PERIOD}")
     assert commish.status_code == 200 and "/journeys/fell-between?" not in commish.text
 

@@ -150,3 +150,26 @@ BENEFICIARY_SECTORS = (
     "hospice",
     "voluntary",
 )
+
+
+# Codes shown to people as words where replacing '_' by a space is not enough (the pages
+# showed 'brain_cns' and 'missing any rp element': a new user's walkthrough).
+CODE_WORDS = {
+    "brain_cns": "brain and CNS",
+    "lower_gi": "lower GI",
+    "upper_gi": "upper GI",
+    "hna": "holistic needs assessment",
+    "missing_hna": "missing holistic needs assessment",
+    "missing_any_rp_element": "missing any Recovery Package element",
+    "death_without_eol_register": "death without an end-of-life register entry",
+    "imd_quintile": "IMD quintile",
+    "all": "all",
+}
+
+
+def in_words(code: object) -> str:
+    """A code as people read it: ``CODE_WORDS``, else its underscores as spaces."""
+    if code is None:
+        return ""
+    text = str(code)
+    return CODE_WORDS.get(text, text.replace("_", " "))

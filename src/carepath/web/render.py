@@ -18,6 +18,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup, escape
 
 from carepath import __version__
+from carepath.model.codes import in_words
 from carepath.web.scopes import ANONYMOUS, Principal, Role
 
 ENV = Environment(
@@ -134,7 +135,7 @@ def unit_suffix(unit: str | None) -> str:
 
 ENV.filters.update(number=fmt_number, count=fmt_count, state=state_cell,
                    significance=significance_tag, tojson_safe=to_json, table_body=table_body,
-                   unit_suffix=unit_suffix)
+                   unit_suffix=unit_suffix, words=in_words)
 
 
 def _base_context(request: Request) -> dict:
