@@ -105,11 +105,40 @@ def contract_file(tmp_path) -> Path:
     return write_pair(tmp_path / "defs")
 
 
+# The network and area as the workspace's organisations know them (HOS has no activity).
+ORGANISATIONS = [("QWX", "Test ICB", "icb"), ("RAA", "Prime Trust", "trust"),
+                 ("RBB", "Sub Trust", "trust"), ("HOS", "A Hospice", "hospice"),
+                 ("L1", "A locality", "locality")]
+HASH, LOADS, VERSION = 2, 27, 28  # columns of a value row
+
+
+def insert_values(ws: Workspace, rows=None) -> None:
+    """Rows as a compute of today's definitions on today's data would have left them, so
+    they are not out of date; and the organisations they are about."""
+    from carepath import __version__
+    from carepath.engine.freshness import load_ids, settings_fingerprint
+    from carepath.indicators.library import load_library
+    from carepath.workspace.loads import data_loads
+
+    library = load_library()
+    with ws.transaction() as con:
+        loads, settings = data_loads(con), settings_fingerprint(ws.config())
+        fresh = []
+        for row in rows or ROWS:
+            row = list(row)
+            defn = library[row[0]]
+            row[HASH], row[LOADS] = defn.content_hash(), load_ids(loads, defn, settings)
+            row[VERSION] = __version__
+            fresh.append(tuple(row))
+        con.executemany(f"INSERT INTO indicator_values VALUES ({', '.join('?' * 30)})", fresh)
+        con.executemany("INSERT INTO organisations (org_code, name, org_type, valid_from) "
+                        "VALUES (?, ?, ?, DATE '2013-04-01')", ORGANISATIONS)
+
+
 @pytest.fixture
 def contract_ws(tmp_path) -> Workspace:
     ws = Workspace.init(tmp_path / "ws")
-    with ws.transaction() as con:
-        con.executemany(f"INSERT INTO indicator_values VALUES ({', '.join('?' * 30)})", ROWS)
+    insert_values(ws)
     return ws
 
 
@@ -148,8 +177,7 @@ def build_web_workspace(folder: Path) -> Workspace:
     from carepath.web import users
 
     ws = Workspace.init(folder / "ws")
-    with ws.transaction() as con:
-        con.executemany(f"INSERT INTO indicator_values VALUES ({', '.join('?' * 30)})", ROWS)
+    insert_values(ws)
     library = load_library()
     for name, data in (("a", CONTRACT), ("b", other_contract())):
         contract, fw = load_contract(write_pair(folder / name, contract=data), library)

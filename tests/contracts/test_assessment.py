@@ -30,7 +30,7 @@ def loaded(contract_file):
 def _year(ws, loaded, year):
     contract, fw = loaded
     with ws.connect(read_only=True) as con:
-        return assess(con, contract, fw, LIB, year)
+        return assess(con, contract, fw, LIB, year, config=ws.config())
 
 
 def test_year_3_hand_checked(contract_ws, loaded):
@@ -57,7 +57,7 @@ def test_an_assessed_outcome_that_earns_nothing_is_not_earned_not_paid(contract_
     strict = {**CONTRACT, "payment": {"default": {"rule": "threshold", "threshold": 1}}}
     contract, fw = load_contract(write_pair(tmp_path / "strict", contract=strict), LIB)
     with contract_ws.connect(read_only=True) as con:
-        stage, fds = assess(con, contract, fw, LIB, 3).outcomes
+        stage, fds = assess(con, contract, fw, LIB, 3, config=contract_ws.config()).outcomes
     assert stage.payment == 0 and stage.status == K.NOT_EARNED
     assert fds.payment > 0 and fds.status == K.PAID
 
@@ -107,7 +107,7 @@ def test_data_quality_indicator_below_minimum(contract_ws, contract_file):
 def test_fee_based_years_pay_nothing_at_risk_and_all_years_in_one_read(contract_ws, loaded):
     contract, fw = loaded
     with contract_ws.connect(read_only=True) as con:
-        years = assess_all(con, contract, fw, LIB)
+        years = assess_all(con, contract, fw, LIB, config=contract_ws.config())
     assert [a.year for a in years] == list(range(1, 8))
     for a in years[:2]:
         assert a.fee_based and a.at_risk == 0 and a.total == a.value
@@ -153,3 +153,135 @@ def test_fee_based_year_pays_whole_value_as_fee(share, value):
     c = Contract.model_validate(data)
     assert c.at_risk(1) == 0 and c.fee_based(1)
     assert 0 <= c.at_risk(3) <= c.value(3)
+
+
+def _with(tmp_path, fw_edit=None, c_edit=None):
+    import copy
+
+    from .conftest import FRAMEWORK
+
+    fw, c = copy.deepcopy(FRAMEWORK), copy.deepcopy(CONTRACT)
+    if fw_edit:
+        fw_edit(fw)
+    if c_edit:
+        c_edit(c)
+    return load_contract(write_pair(tmp_path / "edited", fw, c), LIB)
+
+
+def test_a_target_on_the_worse_side_of_the_baseline_is_warned_of(contract_ws, tmp_path):
+    """The shipped example's early-stage targets lay below the data's baseline: a decline
+    earned the full pot without a word."""
+    from carepath.domain.contracts.assessment import target_warnings
+    from carepath.domain.contracts.data import read_data
+
+    def lower(fw):
+        fw["domains"][0]["outcomes"][0]["trajectory"].update({3: 48.5, 4: 49})
+    loaded = _with(tmp_path, fw_edit=lower)
+    stage = _year(contract_ws, loaded, 3).outcomes[0]
+    assert any("2023/24 target 48.5 lies below the baseline 50.00 (agreed) although higher "
+               "is better: the contract pays for a decline" in w for w in stage.warnings)
+    assert "51.00 is above the baseline 50.00, no worse than it; the target 48.5 allows a " \
+        "decline" in stage.reason
+    contract, fw = loaded
+    with contract_ws.connect(read_only=True) as con:
+        data = read_data(con, contract, fw, LIB, contract_ws.config())
+    said = target_warnings(data, fw)
+    assert len(said) == 1 and "outcome stage" in said[0]
+    assert "year 3: 48.5, year 4: 49.0" in said[0]
+    rows = list(csv.DictReader(io.StringIO(report.statement_csv(_year(contract_ws, loaded,
+                                                                      3)))))
+    assert "pays for a decline" in rows[1]["warnings"]
+    assert "Read before paying" in report.statement_html(_year(contract_ws, loaded, 3))
+
+
+def test_out_of_date_values_are_not_paid_on(contract_ws, loaded):
+    """After a workspace override of an indicator's definition without a compute, the
+    year was paid on the old values without a word."""
+    import yaml
+
+    from carepath.indicators.library import read_library
+
+    defn = LIB["early_stage_known"].model_dump(mode="json", exclude_none=True)
+    defn["title"] = defn["title"] + " (local)"
+    folder = contract_ws.definitions_dir("indicators")
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "early_stage_known.yaml").write_text(yaml.safe_dump(defn))
+    library, unreadable = read_library(folder)
+    assert not unreadable
+    contract, fw = loaded
+    with contract_ws.connect(read_only=True) as con:
+        a = assess(con, contract, fw, library, 3, config=contract_ws.config())
+    stage, fds = a.outcomes
+    assert stage.dq_status == K.DQ_FAIL and stage.status == K.WITHHELD and stage.payment == 0
+    assert "values of early_stage_known are out of date (its definition changed since)" \
+        in stage.reason and "carepath compute" in stage.reason
+    assert fds.dq_status == K.DQ_PASS and fds.payment == pytest.approx(40_000)
+    html = report.statement_html(a)
+    assert "Read before paying" in html and "out of date" in html
+
+
+def test_a_network_provider_without_a_row_in_the_year_is_warned_of(tmp_path):
+    """A late return: RBB has rows in other years but none in 2023/24; the network value
+    silently left it out."""
+    from carepath.workspace import Workspace
+
+    from .conftest import ROWS, insert_values
+
+    ws = Workspace.init(tmp_path / "late")
+    insert_values(ws, [r for r in ROWS if not (r[3] == "RBB" and r[7] == "2023/24")])
+    fds = _year(ws, load_contract(write_pair(tmp_path / "d"), LIB), 3).outcomes[1]
+    assert any("no value in 2023/24 for RBB" in w and "late return" in w
+               for w in fds.warnings)
+    assert not any("HOS" in w for w in fds.warnings)  # never any activity: not warned
+
+
+def test_network_codes_unknown_to_the_workspace_are_warned_of(contract_ws, tmp_path):
+    def typo(c):
+        c["subcontractors"][0]["code"] = "RBX"
+    a = _year(contract_ws, _with(tmp_path, c_edit=typo), 3)
+    assert any("subcontractors[0] (code RBX): no organisation 'RBX'" in w
+               for w in a.warnings)
+    rows = list(csv.DictReader(io.StringIO(report.statement_csv(a))))
+    assert "RBX" in rows[0]["warnings"]
+
+
+def test_a_change_in_the_areas_practices_is_warned_of(contract_ws, loaded):
+    """The practices making up QWX at the baseline differ from those in 2023/24."""
+    with contract_ws.transaction() as con:
+        con.executemany("INSERT INTO organisations (org_code, name, org_type, valid_from) "
+                        "VALUES (?, ?, 'practice', DATE '2013-04-01')",
+                        [(p, p) for p in ("P1", "P2", "P3", "P4")])
+        con.executemany("INSERT INTO org_hierarchy VALUES (?, 'QWX', 'icb', ?, ?)", [
+            ("P1", "2013-04-01", None), ("P2", "2013-04-01", None),
+            ("P3", "2013-04-01", "2022-03-31"),  # left before 2023/24
+            ("P4", "2023-04-01", None)])         # joined in 2023/24
+    stage, fds = _year(contract_ws, loaded, 3).outcomes
+    said = [w for w in stage.warnings if "practices making up QWX" in w]
+    assert len(said) == 1
+    assert "baseline 2020/21 (3 practices) and 2023/24 (3): 1 joined and 1 left" in said[0]
+    assert not any("practices" in w for w in fds.warnings)  # provider outcome
+
+
+def test_targets_and_values_are_shown_with_the_targets_decimals(contract_ws, tmp_path):
+    """A target of 9.05 printed as 9.1 (and 9.25 as 9.2): met or not was not visible."""
+    def fine(fw):
+        fw["domains"][0]["outcomes"][0]["trajectory"].update({3: 51.05})
+    a = _year(contract_ws, _with(tmp_path, fw_edit=fine), 3)
+    rows = list(csv.DictReader(io.StringIO(report.statement_csv(a))))
+    assert rows[1]["target"] == "51.05" and rows[1]["value"] == "51.000"
+    assert rows[1]["lower"] == "50.500"
+    assert "51.05" in report.statement_html(a) and "51.05" in report.assessment_html(
+        a, svg_charts=False)
+
+
+def test_statement_lines_add_up_to_the_penny(contract_ws, tmp_path):
+    """Each line was rounded on its own: 30,000.0024 + 40,000.0032 printed as 30,000.00
+    + 40,000.00 under a subtotal of 70,000.01."""
+    from decimal import Decimal
+
+    a = _year(contract_ws, _with(tmp_path, c_edit=lambda c: c.update(
+        annual_value=1_000_000.08)), 3)
+    rows = list(csv.DictReader(io.StringIO(report.statement_csv(a))))
+    fee, *outcomes, sub, total = (Decimal(r["amount"]) for r in rows)
+    assert sum(outcomes) == sub and fee + sub == total
+    assert Decimal(str(a.total)) == total

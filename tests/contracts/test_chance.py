@@ -113,3 +113,18 @@ def test_draws_and_materiality_validated(loaded):
         chance.simulate(c, fw, LIB, _inputs(100, 100), 3, draws=0)
     with pytest.raises(ValidationError, match="materiality"):
         chance.simulate(c, fw, LIB, _inputs(100, 100), 3, materiality=1.5)
+
+
+def test_with_a_workspace_the_years_own_volume_is_used(contract_ws, tmp_path):
+    """expected_denominator (400) was used although the workspace had the year's volume
+    (the docs said so): the year's pooled volume wins, the agreed one is the fallback."""
+    design = copy.deepcopy(FRAMEWORK)
+    design["domains"][1]["outcomes"][0]["expected_denominator"] = 400
+    design["domains"][0]["outcomes"][0]["expected_denominator"] = 900
+    c, fw = load_contract(write_pair(tmp_path / "vol", design, CONTRACT), LIB)
+    with contract_ws.connect(read_only=True) as con:
+        data = ContractData(read_values(con, c, fw), c, LIB)
+    assert chance.inputs_from_data(data, fw, 3)["fds"].denominator == 1400  # 2023/24
+    later = chance.inputs_from_data(data, fw, 5)  # no 2025/26 data
+    assert later["fds"].denominator == 1400  # the baseline's volume
+    assert later["stage"].denominator == 900  # no volume in the workspace: the agreed one

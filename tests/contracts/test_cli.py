@@ -131,3 +131,102 @@ def test_simulate_in_design_mode_without_a_workspace(capsys):
     code, out, err = run(["contract", "simulate",
                           str(EXAMPLES_DIR / "wessex_cancer_contract.yaml")], capsys)
     assert code == 2 and "expected_denominator" in out + err
+
+
+def test_check_with_a_workspace_warns_of_targets_worse_than_the_baseline(contract_ws,
+                                                                          tmp_path, capsys):
+    from .conftest import CONTRACT, FRAMEWORK, write_pair
+
+    fw = yaml.safe_load(yaml.safe_dump(FRAMEWORK))
+    fw["domains"][1]["outcomes"][0]["trajectory"].update({3: 70.0})  # data baseline 71.43
+    path = write_pair(tmp_path / "low", fw, CONTRACT)
+    code, out, _ = run(["contract", "check", "-w", str(contract_ws.path), str(path)], capsys)
+    text = " ".join(out.split())
+    assert code == 0 and "warning: outcome fds: targets below its 2020/21 baseline 71.43 " \
+        "(data)" in text and "year 3: 70.0" in text and "pay for a decline" in text
+    code, out, _ = run(["contract", "assess", "-w", str(contract_ws.path), str(path),
+                        "--year", "3"], capsys)
+    assert code == 0 and "pays for a decline" in " ".join(out.split())
+
+
+def test_check_with_a_workspace_refuses_unknown_network_codes_and_area(contract_ws,
+                                                                       tmp_path, capsys):
+    from .conftest import CONTRACT, FRAMEWORK, write_pair
+
+    c = yaml.safe_load(yaml.safe_dump(CONTRACT))
+    c["subcontractors"][1]["code"] = "HOX"
+    path = write_pair(tmp_path / "typo", FRAMEWORK, c)
+    code, out, err = run(["contract", "check", "-w", str(contract_ws.path), str(path)], capsys)
+    text = " ".join((out + err).split())
+    assert code == 2 and "contract.yaml" in text
+    assert "subcontractors[1] (code HOX): no organisation 'HOX' in the workspace" in text
+    c = yaml.safe_load(yaml.safe_dump(CONTRACT))
+    c["population"]["area_code"] = "QWY"
+    path = write_pair(tmp_path / "area", FRAMEWORK, c)
+    code, out, err = run(["contract", "check", "-w", str(contract_ws.path), str(path)], capsys)
+    assert code == 2 and "field population: no area 'QWY' of type 'icb'" in " ".join(
+        (out + err).split())
+
+
+def test_simulate_year_0_is_refused_like_assess(capsys):
+    path = str(EXAMPLES_DIR / "wessex_eol_contract.yaml")
+    code, out, err = run(["contract", "simulate", path, "--year", "0", "--draws", "10"],
+                         capsys)
+    assert code == 2 and "from 1 to 10; got 0" in " ".join((out + err).split())
+
+
+def test_assess_says_which_outcome_is_out_of_date(contract_ws, contract_file, capsys):
+    from carepath.indicators.library import load_library
+
+    defn = load_library()["fds_28_day_provider"].model_dump(mode="json", exclude_none=True)
+    defn["title"] += " (local)"
+    folder = contract_ws.definitions_dir("indicators")
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "fds_28_day_provider.yaml").write_text(yaml.safe_dump(defn))
+    code, out, _ = run(["contract", "assess", "-w", str(contract_ws.path), str(contract_file),
+                        "--year", "3"], capsys)
+    text = " ".join(out.split())
+    assert code == 0 and "data quality fds: values of fds_28_day_provider are out of date" \
+        in text and "£30,000.00" in text
+
+
+def test_a_different_framework_with_a_held_id_is_refused(contract_ws, tmp_path, capsys):
+    """Two frameworks with one id overwrote each other in the workspace: contract A was
+    then assessed on contract B's framework."""
+    from .conftest import CONTRACT, FRAMEWORK, other_contract, write_pair
+
+    ws_args = ["-w", str(contract_ws.path)]
+    a = write_pair(tmp_path / "a", FRAMEWORK, CONTRACT)
+    assert run(["contract", "register", *ws_args, str(a)], capsys)[0] == 0
+    fw_b = yaml.safe_load(yaml.safe_dump(FRAMEWORK))
+    fw_b["domains"][0]["outcomes"][0]["trajectory"][3] = 51
+    b = write_pair(tmp_path / "b", fw_b, other_contract())
+    for command in ("register", "assess"):
+        args = ["contract", command, *ws_args, str(b)] + (["--year", "3"] if
+                                                          command == "assess" else [])
+        code, out, err = run(args, capsys)
+        text = " ".join((out + err).split())
+        assert code == 2 and "already holds a different framework 'test_outcomes', used by " \
+            "contract test_contract" in text
+    held = contract_ws.definitions_dir("frameworks") / "test_outcomes.yaml"
+    assert held.read_text() == (tmp_path / "a" / "framework.yaml").read_text()
+    # the same framework again is fine, for this contract or another
+    same = write_pair(tmp_path / "same", FRAMEWORK, other_contract())
+    assert run(["contract", "register", *ws_args, str(same)], capsys)[0] == 0
+    # the only contract using a framework may change it (audited as a change) ... but now
+    # two contracts use it, so neither may change it alone
+    a2 = write_pair(tmp_path / "a2", fw_b, CONTRACT)
+    assert run(["contract", "register", *ws_args, str(a2)], capsys)[0] == 2
+
+
+def test_the_only_contract_using_a_framework_may_change_it(contract_ws, tmp_path, capsys):
+    from .conftest import CONTRACT, FRAMEWORK, write_pair
+
+    ws_args = ["-w", str(contract_ws.path)]
+    assert run(["contract", "register", *ws_args,
+                str(write_pair(tmp_path / "a", FRAMEWORK, CONTRACT))], capsys)[0] == 0
+    fw = yaml.safe_load(yaml.safe_dump(FRAMEWORK))
+    fw["domains"][0]["outcomes"][0]["trajectory"][3] = 51
+    code, out, _ = run(["contract", "register", *ws_args,
+                        str(write_pair(tmp_path / "a2", fw, CONTRACT))], capsys)
+    assert code == 0 and "contract.changed framework test_outcomes" in out

@@ -116,3 +116,86 @@ def test_missing_framework_file_and_bad_yaml(tmp_path):
     with pytest.raises(ValidationError) as exc:
         load_contract(path, LIB)
     assert "not valid YAML" in exc.value.message and "line" in exc.value.where
+
+
+def test_value_by_year_must_be_positive_naming_the_year(tmp_path):
+    err = _bad(tmp_path, c_edit=lambda c: c.update(value_by_year={3: 900_000, 4: -5}))
+    assert "contract.yaml" in err.where
+    assert "value_by_year" in err.message and "year 4: -5" in err.message
+    err = _bad(tmp_path / "b", c_edit=lambda c: c.update(value_by_year={5: 0}))
+    assert "year 5: 0" in err.message
+
+
+def test_a_linear_outcome_does_not_inherit_a_threshold_defaults_threshold(tmp_path):
+    """Default {threshold rule, threshold 1}, outcome {linear, cap 1.2, gain share 0.5}:
+    the outcome took threshold 1 as a floor and earned nothing at 70% of the way."""
+    c = copy.deepcopy(CONTRACT)
+    c["payment"] = {"default": {"rule": "threshold", "threshold": 1,
+                                "data_quality_gate": "forfeit"},
+                    "outcomes": {"stage": {"rule": "linear", "cap": 1.2, "gain_share": 0.5}}}
+    contract, _ = load_contract(write_pair(tmp_path / "p", contract=c), LIB)
+    stage = contract.rule("stage")
+    assert stage.rule == "linear" and stage.threshold is None
+    assert stage.data_quality_gate == "forfeit"  # rule-neutral fields still inherited
+    assert contract.rule("fds").threshold == 1
+
+
+def test_weights_must_sum_to_one_to_the_penny_and_the_message_shows_the_sum(tmp_path):
+    """1.0000009 passed a 1e-6 tolerance (pots £87.75 over the amount at risk on £97.5M)
+    and a rejection read "must sum to 1; they sum to 1"."""
+    err = _bad(tmp_path, fw_edit=lambda fw: _outcome(fw).update(weight=0.6000009))
+    assert "they sum to 1.0000009" in err.message
+    err = _bad(tmp_path / "b", fw_edit=lambda fw: _outcome(fw).update(weight=0.60000001))
+    assert "they sum to 1.00000001" in err.message
+
+
+def test_an_outcome_indicator_must_have_financial_year_periods(tmp_path):
+    err = _bad(tmp_path, fw_edit=lambda fw: _outcome(fw, 1).update(
+        indicator="emergency_presentation_pct_quarterly"))
+    assert "framework.yaml" in err.where
+    assert "domains[1].outcomes[0] (id fds).indicator" in err.message
+    assert "quarter" in err.message and "financial years" in err.message
+    # as the SPC series a quarterly indicator is fine
+    fw = copy.deepcopy(FRAMEWORK)
+    _outcome(fw, 1)["spc_indicator"] = "emergency_presentation_pct_quarterly"
+    load_contract(write_pair(tmp_path / "ok", fw, CONTRACT), LIB)
+
+
+def test_impossible_targets_baselines_and_minimums_are_refused(tmp_path):
+    err = _bad(tmp_path, fw_edit=lambda fw: _outcome(fw)["trajectory"].update({5: 545}))
+    assert "(id stage).trajectory.5: 545 is impossible" in err.message
+    assert "0 to 100" in err.message
+    err = _bad(tmp_path / "b", fw_edit=lambda fw: _outcome(fw).update(baseline_value=-9))
+    assert "(id stage).baseline_value: -9 is impossible" in err.message
+
+    def score(fw):
+        _outcome(fw, 1).update(indicator="patient_experience_score", baseline_value=-9,
+                               trajectory={y: 9.0 for y in range(1, 8)})
+    err = _bad(tmp_path / "c", fw_edit=score)
+    assert "(id fds).baseline_value: -9 is impossible" in err.message
+    assert "0 to 10" in err.message
+    err = _bad(tmp_path / "d", fw_edit=lambda fw: _outcome(fw)["data_quality"].update(
+        min_value=170))
+    assert "data_quality.min_value: 170 is impossible" in err.message
+
+
+#: The demo workspace's 2020/21 baselines (`carepath synth`, seed 42; read from the data
+#: by the cancer example): its targets must improve on them.
+DEMO_BASELINES = {"early_stage": 58.10, "fewer_emergency_diagnoses": 19.58,
+                  "faster_diagnosis": 77.58, "treatment_62": 65.25, "treatment_31": 93.43,
+                  "survival_one_year": 73.75, "needs_assessed": 43.80, "care_plan": 29.72}
+
+
+def test_the_cancer_example_targets_are_improvements_on_the_demo_baselines():
+    """Its early-stage targets (53.6-58.0) lay below the demo's baseline of 58.10: a
+    decline earned the whole pot."""
+    from carepath.domain.contracts import payment as pay
+
+    _, fw = load_contract(EXAMPLES_DIR / "wessex_cancer_contract.yaml", LIB)
+    for o in fw.outcomes:
+        baseline = o.baseline_value if o.baseline_value is not None else \
+            DEMO_BASELINES[o.id]
+        hib = bool(LIB[o.indicator].higher_is_better)
+        worse = [y for y, t in o.trajectory.items()
+                 if pay.target_on_worse_side(baseline, t, hib)]
+        assert worse == [], (o.id, worse)

@@ -18,8 +18,10 @@ def test_achievement_whatever_the_polarity():
     assert pay.achievement(51.0, 50.0, 52.0, True) == pytest.approx(0.5)
     # low is good: 20 -> 18 target, 19 is half way
     assert pay.achievement(19.0, 20.0, 18.0, False) == pytest.approx(0.5)
-    # hold-the-line target (no change asked): on or better = 1, worse = 0
-    assert list(pay.achievement([60.0, 59.9], 60.0, 60.0, True)) == [1.0, 0.0]
+    # hold-the-line target (no change asked): on target = 1; worse by the least step
+    # (0.1% of the target, 0.06) or more earns nothing
+    on, worse = pay.achievement([60.0, 59.9], 60.0, 60.0, True)
+    assert on == 1.0 and worse < 0 and pay.earned_fraction(worse, PaymentRule()) == 0
     # a target allowing some decline (74 from 73 when low is good): baseline scores 2
     assert pay.achievement(73.0, 73.0, 74.0, False) == pytest.approx(2.0)
     assert pay.achievement(74.5, 73.0, 74.0, False) == pytest.approx(0.5)
@@ -117,8 +119,65 @@ def test_contract_total_within_zero_and_amount_at_risk(outcomes, at_risk, rule):
     assert 0 <= paid <= at_risk * (1 + 1e-9)
 
 
+def _said(value, baseline, target, hib=True):
+    a = float(pay.achievement(value, baseline, target, hib))
+    said = pay.movement(value, baseline, target, hib)
+    return pay.reason(K.NOT_MET, said, a, a, 0.0, PaymentRule())
+
+
 def test_a_value_worse_than_the_baseline_is_said_in_words_not_as_a_negative_share():
-    said = pay.reason(K.NOT_MET, -1.7, -1.7, 0.0, PaymentRule())
-    assert "worse than the baseline, by 170% of the distance from baseline to target" in said
+    said = _said(46.6, 50.0, 52.0)
+    assert "46.60 is below the baseline 50.00, worse than it: moved away from the target " \
+        "52.0 by 170% of the distance from baseline to target" in said
     assert "-" not in said
-    assert "achievement 50% of the way" in pay.reason(K.NOT_MET, 0.5, 0.5, 0.5, PaymentRule())
+    assert "51.00: achievement 50% of the way from the baseline 50.00 to the target 52.0" \
+        in _said(51.0, 50.0, 52.0)
+
+
+def test_movement_is_described_correctly_in_every_case():
+    """Audit: 56.26 from a baseline of 58.10 against a target of 54.5 (high is good) read
+    "achievement 149% of the way from baseline to target"; 72.46 below both baseline 73.75
+    and target 72.6 read "achievement 88% of the way"."""
+    # above an improvement target: beyond it, not "149% of the way"
+    said = _said(53.0, 50.0, 52.0)
+    assert "better than the target 52.0, by 50% of the distance" in said
+    assert "of the way" not in said
+    # a target below the baseline (it allows a decline), the value worse than the baseline
+    said = _said(56.26, 58.10, 54.5)
+    assert "56.26 is below the baseline 58.10, worse than it, but within the decline" in said
+    assert "%" not in said.split(";")[1]
+    said = _said(72.46, 73.75, 72.6)
+    assert "72.46 is worse than both the baseline 73.75 and the target 72.6" in said
+    assert "88%" not in said
+    said = _said(59.0, 58.10, 54.5)
+    assert "59.00 is above the baseline 58.10, no worse than it" in said
+    # low is good: 19 from 20 towards 18 is half way; 21 is worse than the baseline (above)
+    assert "achievement 50% of the way" in _said(19.0, 20.0, 18.0, hib=False)
+    assert "21.00 is above the baseline 20.00, worse than it" in _said(21.0, 20.0, 18.0,
+                                                                         hib=False)
+
+
+def test_target_on_the_worse_side_of_the_baseline():
+    assert pay.target_on_worse_side(58.10, 54.5, True)
+    assert not pay.target_on_worse_side(58.10, 58.7, True)
+    assert pay.target_on_worse_side(19.58, 20.3, False)
+    assert not pay.target_on_worse_side(60.0, 60.0, True)  # hold the line
+
+
+def test_hold_the_line_and_a_hair_away_pay_alike():
+    """Baseline 9.0, value 9.5: target 9.0 earned 90.9% but 9.0001 earned 100% and read
+    "achievement 500000%". Now the payment moves smoothly as the target nears the baseline."""
+    def paid(target):
+        p, a, *_ = pay.outcome_payment(1.0, 9.5, 9.5, 9.5, baseline=9.0, target=target,
+                                       higher_is_better=True, rule=GAIN)
+        return float(p), float(a)
+
+    held, near = paid(9.0), paid(9.0001)
+    assert held[0] == pytest.approx(near[0])
+    # worse than a held line by half the least step (0.009) earns half the way
+    p, a, *_ = pay.outcome_payment(1.0, 8.9955, 8.9955, 8.9955, baseline=9.0, target=9.0,
+                                   higher_is_better=True, rule=PaymentRule())
+    assert float(a) == pytest.approx(0.5) and float(p) == pytest.approx(0.5)
+    said = pay.movement(9.5, 9.0, 9.0001, True)
+    assert "hold-the-line target" in said and "%" not in said.replace("0.1%", "")
+    assert "500000" not in _said(9.5, 9.0, 9.0001)

@@ -98,3 +98,29 @@ def test_json_api_same_scopes(clients):
         == 403
     assert clients["lead"].get("/api/v1/contracts").status_code == 403
     assert clients["public"].get("/api/v1/contracts").status_code == 401
+
+
+def test_a_warning_is_shown_prominently_on_the_page_csv_and_api(tmp_path):
+    """An out-of-date indicator: the page, the CSV download and the API say so."""
+    import yaml
+
+    from carepath.indicators.library import load_library
+    from carepath.web.app import create_app
+
+    ws = build_web_workspace(tmp_path)
+    defn = load_library()["early_stage_known"].model_dump(mode="json", exclude_none=True)
+    defn["title"] += " (local)"
+    (ws.definitions_dir("indicators") / "early_stage_known.yaml").write_text(
+        yaml.safe_dump(defn))
+    client = client_for(create_app(ws), "commish")
+    try:
+        page = client.get("/contracts/test_contract?year=3").text
+        assert 'id="contract-warnings"' in page and "out of date" in page
+        csv_text = client.get("/contracts/test_contract/statement.csv?year=3").text
+        assert "values of early_stage_known are out of date" in csv_text
+        year = client.get("/api/v1/contracts/test_contract/years/3").json()
+        stage = year["outcomes"][0]
+        assert stage["dq_status"] == "fail" and "out of date" in stage["dq_reasons"][0]
+        assert year["outcome_element"] == 40_000
+    finally:
+        client.__exit__(None, None, None)

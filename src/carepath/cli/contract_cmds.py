@@ -26,14 +26,19 @@ def _actor() -> str:
     return getpass.getuser()
 
 
-def _load(file: Path, ws=None):
+def _load(file: Path, ws=None, *, unreadable: bool = False):
     from carepath.domain.contracts.definitions import load_contract
     from carepath.indicators.library import read_library
 
     # A broken workspace definition fails its own indicator, not every contract.
-    library, _ = read_library(ws.definitions_dir("indicators") if ws else None)
+    library, problems = read_library(ws.definitions_dir("indicators") if ws else None)
     contract, fw = load_contract(file, library)
-    return contract, fw, library
+    return (contract, fw, library, problems) if unreadable else (contract, fw, library)
+
+
+def _warn(lines) -> None:
+    for line in lines:
+        console.print(f"[yellow]warning[/yellow]: {line}", highlight=False)
 
 
 def _num(v, digits: int = 1) -> str:
@@ -45,17 +50,29 @@ _table = rich_table
 
 @contract_app.command("check")
 def check(file: ContractFile, workspace: WorkspaceOption = None) -> None:
-    """Validate a contract and its framework; print the outcomes and years at risk."""
+    """Validate a contract and its framework; print the outcomes and years at risk. With a
+    workspace: the co-production events, network codes and area must exist in it, and
+    targets are compared with the baselines in its data."""
+    from carepath.domain.contracts.assessment import target_warnings
+    from carepath.domain.contracts.data import empty_data, read_data
+    from carepath.domain.contracts.facts import unknown_area, unknown_organisations
     from carepath.domain.contracts.registry import check_coproduction
     from carepath.errors import ValidationError
 
     ws = open_workspace(workspace) if workspace else None
-    contract, fw, _ = _load(file, ws)
+    contract, fw, library, unreadable = _load(file, ws, unreadable=True)
     if ws is not None:
         with ws.connect(read_only=True) as con:
             problems = check_coproduction(con, fw)
+            if problems:
+                raise ValidationError("; ".join(problems), where=fw.source_file)
+            data = read_data(con, contract, fw, library, ws.config(), unreadable)
+            problems = [*unknown_organisations(contract, data.facts.organisations),
+                        *unknown_area(con, contract)]
         if problems:
-            raise ValidationError("; ".join(problems), where=fw.source_file)
+            raise ValidationError("; ".join(problems), where=contract.source_file)
+    else:
+        data = empty_data(contract, library)  # agreed baselines only
     rows = [[o.id, fw.domain_of(o.id).statement, o.indicator, f"{o.weight:.0%}",
              contract.rule(o.id).rule] for o in fw.outcomes]
     console.print(_table(f"{contract.title} ({contract.id}): framework {fw.id}",
@@ -64,6 +81,7 @@ def check(file: ContractFile, workspace: WorkspaceOption = None) -> None:
                      for y, s in sorted(contract.share_at_risk.items()))
     console.print(f"term {contract.term.first_year} for {contract.term.years} years; "
                   f"share at risk by year: {risk}")
+    _warn(target_warnings(data, fw))
     console.print(f"ok: {file}")
 
 
@@ -83,10 +101,21 @@ def _assess(file: Path, workspace, year: int):
     from carepath.domain.contracts.registry import register
 
     ws = open_workspace(workspace)
-    contract, fw, library = _load(file, ws)
+    contract, fw, library, unreadable = _load(file, ws, unreadable=True)
     register(ws, contract, fw, actor=_actor())
     with ws.connect(read_only=True) as con:
-        return ws, assess(con, contract, fw, library, year), library
+        a = assess(con, contract, fw, library, year, config=ws.config(),
+                   unreadable=unreadable)
+    return ws, a, library
+
+
+def _say_problems(a) -> None:
+    """Per outcome, why its pot was withheld and what else the reader must know."""
+    for o in a.outcomes:
+        if o.dq_reasons:
+            console.print(f"[red]data quality[/red] {o.outcome_id}: "
+                          f"{'; '.join(o.dq_reasons)}", highlight=False)
+    _warn(a.all_warnings)
 
 
 @contract_app.command("assess")
@@ -99,14 +128,16 @@ def assess_cmd(file: ContractFile, year: YearOption, workspace: WorkspaceOption 
     from carepath.domain.contracts.registry import record_assessment
 
     ws, a, library = _assess(file, workspace, year)
-    rows = [[o.outcome_id, _num(o.point.value), f"{_num(o.point.lower)}–{_num(o.point.upper)}",
-             _num(o.target), o.judgement, o.variation_icon or "–", o.assurance_icon or "–",
-             o.dq_status, f"£{o.payment:,.0f}"] for o in a.outcomes]
+    rows = [[o.outcome_id, o.shown(o.point.value) or "–",
+             f"{o.shown(o.point.lower) or '–'}–{o.shown(o.point.upper) or '–'}",
+             o.target_text or "–", o.judgement, o.variation_icon or "–",
+             o.assurance_icon or "–", o.dq_status, f"£{o.payment:,.2f}"] for o in a.outcomes]
     console.print(_table(f"{a.contract.id} year {a.year} ({a.period})",
                          ["outcome", "value", "interval", "target", "judgement", "variation",
                           "assurance", "data", "earned"], rows))
-    console.print(f"fee £{a.fee:,.0f} + outcomes £{a.outcome_total:,.0f} of £{a.at_risk:,.0f} "
-                  f"at risk = £{a.total:,.0f}")
+    console.print(f"fee £{a.fee:,.2f} + outcomes £{a.outcome_total:,.2f} of "
+                  f"£{a.at_risk:,.2f} at risk = £{a.total:,.2f}")
+    _say_problems(a)
     record_assessment(ws, a, actor=_actor())
     if html:
         html.parent.mkdir(parents=True, exist_ok=True)
@@ -144,6 +175,7 @@ def statement_cmd(file: ContractFile, year: YearOption,
     record_statement(ws, a, csv_text, out, actor=_actor())
     console.print(f"wrote {out}: total £{a.total:,.2f} (fee £{a.fee:,.2f}, outcomes "
                   f"£{a.outcome_total:,.2f})")
+    _say_problems(a)
 
 
 @contract_app.command("simulate")
@@ -165,7 +197,8 @@ def simulate_cmd(file: ContractFile, workspace: WorkspaceOption = None,
 
     ws = open_workspace(workspace) if workspace else None
     contract, fw, library = _load(file, ws)
-    year = year or chance.first_year_at_risk(contract)
+    # Year 0 is refused as assess refuses it, not read as "no year given".
+    year = chance.first_year_at_risk(contract) if year is None else year
     check_year(contract, year)
     if ws is None:
         inputs = chance.inputs_from_definitions(fw, library)

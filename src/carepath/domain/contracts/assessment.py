@@ -10,12 +10,17 @@ import numpy as np
 import pandas as pd
 
 from carepath.domain.contracts import constants as K
+from carepath.domain.contracts import facts as wsfacts
+from carepath.domain.contracts import formatting as fmt
 from carepath.domain.contracts import payment as pay
-from carepath.domain.contracts.data import ContractData, Point, read_values, row_point
+from carepath.domain.contracts.data import ContractData, Point, read_data, row_point
 from carepath.domain.contracts.definitions import Contract, Framework, Outcome
 from carepath.errors import ValidationError
 from carepath.indicators.definition import Definition
 from carepath.stats import spc
+
+#: Money is stated, and summed, in pennies.
+PENNY_DIGITS = 2
 
 
 @dataclass
@@ -47,6 +52,25 @@ class OutcomeResult:
     payment: float = 0.0
     status: str = K.NOT_ASSESSED
     reason: str = ""
+    # Said prominently beside the line, but not failing the data-quality gate.
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def target_digits(self) -> int:
+        return fmt.decimals(self.target)
+
+    @property
+    def value_digits(self) -> int:
+        return fmt.value_digits(self.target)
+
+    def shown(self, v: float | None) -> str:
+        """A value, interval bound or baseline with enough decimals to compare with the
+        target (see formatting.py)."""
+        return fmt.fmt(v, self.value_digits)
+
+    @property
+    def target_text(self) -> str:
+        return fmt.fmt(self.target, self.target_digits)
 
 
 @dataclass
@@ -59,18 +83,31 @@ class Assessment:
     at_risk: float
     fee_based: bool
     outcomes: list[OutcomeResult]
+    warnings: list[str] = field(default_factory=list)  # about the whole contract
 
+    # Money is in pennies: each line is rounded once, and the totals are the sums of the
+    # rounded lines, so a statement adds up to the penny as printed.
     @property
     def fee(self) -> float:
-        return self.value - self.at_risk
+        return pennies(self.value - self.at_risk)
 
     @property
     def outcome_total(self) -> float:
-        return float(sum(o.payment for o in self.outcomes))
+        return pennies(sum(o.payment for o in self.outcomes))
 
     @property
     def total(self) -> float:
-        return self.fee + self.outcome_total
+        return pennies(self.fee + self.outcome_total)
+
+    @property
+    def all_warnings(self) -> list[str]:
+        """Every warning, each with the outcome it is about (for the statement's head)."""
+        return [*self.warnings, *(f"{o.title}: {w}" for o in self.outcomes
+                                  for w in o.warnings)]
+
+
+def pennies(amount: float) -> float:
+    return round(float(amount), PENNY_DIGITS)
 
 
 def check_year(contract: Contract, year: int) -> None:
@@ -80,24 +117,29 @@ def check_year(contract: Contract, year: int) -> None:
 
 
 def assess(con: duckdb.DuckDBPyConnection, contract: Contract, fw: Framework,
-           library: dict[str, Definition], year: int) -> Assessment:
+           library: dict[str, Definition], year: int, *, config: dict,
+           unreadable=()) -> Assessment:
+    """``config``: the workspace's carepath.toml, needed to tell out-of-date values."""
     check_year(contract, year)
-    data = ContractData(read_values(con, contract, fw), contract, library)
+    data = read_data(con, contract, fw, library, config, unreadable)
     return assess_data(data, fw, year)
 
 
 def assess_all(con: duckdb.DuckDBPyConnection, contract: Contract, fw: Framework,
-               library: dict[str, Definition]) -> list[Assessment]:
+               library: dict[str, Definition], *, config: dict,
+               unreadable=()) -> list[Assessment]:
     """Every contract year from one read of the data."""
-    data = ContractData(read_values(con, contract, fw), contract, library)
+    data = read_data(con, contract, fw, library, config, unreadable)
     return [assess_data(data, fw, y) for y in range(1, contract.term.years + 1)]
 
 
 def assess_data(data: ContractData, fw: Framework, year: int) -> Assessment:
     c = data.contract
     results = [assess_outcome(data, fw, o, year) for o in fw.outcomes]
+    warnings = wsfacts.unknown_organisations(c, data.facts.organisations) \
+        if data.facts is not None else []
     return Assessment(c, fw, year, c.term.period(year), c.value(year), c.at_risk(year),
-                      c.fee_based(year), results)
+                      c.fee_based(year), results, warnings)
 
 
 def baseline_of(data: ContractData, o: Outcome) -> tuple[float | None, str]:
@@ -117,6 +159,7 @@ def assess_outcome(data: ContractData, fw: Framework, o: Outcome, year: int) -> 
                         data.point(o.indicator, period, c.judgement_confidence))
     _judge(res)
     _data_quality(res, data, o)
+    _warn(res, data, o)
     _spc(res, data, o)
     res.attribution = attribution(data, o, period, res.target)
     res.supporting = [_supporting(data, s, period) for s in o.supporting]
@@ -151,7 +194,51 @@ def _data_quality(res: OutcomeResult, data: ContractData, o: Outcome) -> None:
             reasons.append(f"{dq.indicator} {q.value:.1f} below the minimum {dq.min_value:g}")
     if res.baseline is None:
         reasons.append(f"no baseline for {o.baseline_period}")
+    reasons += _stale(data, [o.indicator, dq.indicator])
     res.dq_status = K.DQ_FAIL if reasons else K.DQ_PASS
+
+
+def _stale(data: ContractData, indicator_ids) -> list[str]:
+    """Values out of date (definition changed, data loaded since ...) are not paid on:
+    the money would follow figures a compute would now change."""
+    if data.facts is None:
+        return []
+    out = []
+    for ind in dict.fromkeys(i for i in indicator_ids if i):
+        why = data.facts.stale.get(ind)
+        if why is not None:
+            out.append(f"values of {ind} are out of date ({why.reason}): {why.remedy}")
+    return out
+
+
+def _warn(res: OutcomeResult, data: ContractData, o: Outcome) -> None:
+    """What the reader must know but that does not stop payment on its own."""
+    hib = res.higher_is_better
+    if res.target is not None and res.baseline is not None and \
+            pay.target_on_worse_side(res.baseline, res.target, hib):
+        res.warnings.append(wrong_side(res.target, res.baseline, res.baseline_source,
+                                       hib, res.period))
+    if data.library[o.indicator].attribution == "provider":
+        late = data.providers_without_row(o.indicator, res.period)
+        if late:
+            res.warnings.append(f"no value in {res.period} for {', '.join(late)}, which "
+                                "have values in other years (a late return?): the network "
+                                "value leaves them out")
+    elif data.facts is not None:
+        moved = wsfacts.geography_change(data.facts, data.contract.population.area_code,
+                                         o.baseline_period, res.period)
+        if moved:
+            res.warnings.append(moved)
+    res.warnings += _stale(data, [o.spc_indicator, *o.supporting])
+
+
+def wrong_side(target: float, baseline: float, source: str, higher_is_better: bool,
+               period: str) -> str:
+    side = "below" if target < baseline else "above"
+    good = "higher" if higher_is_better else "lower"
+    return (f"the {period} target {fmt.fmt(target, fmt.decimals(target))} lies {side} the "
+            f"baseline {fmt.fmt(baseline, fmt.value_digits(target))} ({source}) although "
+            f"{good} is better: the contract pays for a decline")
 
 
 def _pay(res: OutcomeResult, c: Contract, year: int) -> None:
@@ -171,9 +258,35 @@ def _pay(res: OutcomeResult, c: Contract, year: int) -> None:
     credit = pay.credited(res.achievement, res.judgement, rule)
     res.credited = float(credit)
     fraction = float(pay.earned_fraction(res.credited, rule))
-    res.payment = res.pot * fraction
+    res.payment = pennies(res.pot * fraction)
     res.status = K.PAID if res.payment > 0 else K.NOT_EARNED
-    res.reason = pay.reason(res.judgement, res.achievement, res.credited, fraction, rule)
+    said = None if res.point.value is None or res.baseline is None else pay.movement(
+        res.point.value, res.baseline, res.target, res.higher_is_better)
+    res.reason = pay.reason(res.judgement, said, res.achievement, res.credited, fraction,
+                            rule)
+
+
+def target_warnings(data: ContractData, fw: Framework) -> list[str]:
+    """Outcomes whose targets lie on the worse side of the baseline, naming the years: a
+    target below the baseline of a high-is-good indicator pays for a decline (the shipped
+    example did, as nobody compared its targets with the data's baseline)."""
+    out = []
+    for o in fw.outcomes:
+        baseline, source = baseline_of(data, o)
+        if baseline is None:
+            continue
+        hib = bool(data.library[o.indicator].higher_is_better)
+        worse = {y: t for y, t in sorted(o.trajectory.items())
+                 if pay.target_on_worse_side(baseline, t, hib)}
+        if worse:
+            targets = ", ".join(f"year {y}: {fmt.fmt(t, fmt.decimals(t))}"
+                                for y, t in worse.items())
+            side = "below" if hib else "above"
+            good = "higher" if hib else "lower"
+            out.append(f"outcome {o.id}: targets {side} its {o.baseline_period} baseline "
+                       f"{baseline:.2f} ({source}) although {good} is better ({targets}): "
+                       "the contract would pay for a decline")
+    return out
 
 
 def series(data: ContractData, indicator_id: str, until: str) -> list[Point]:

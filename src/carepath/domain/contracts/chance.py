@@ -10,8 +10,10 @@ sum. A difference counts when it exceeds ``materiality`` (default 5%) of the pot
 whole amount at risk for the total). Also the smallest change each outcome can reliably detect (two-sided test at the
 contract's confidence, 80% power) against the step its trajectory asks for.
 
-Design mode needs only baselines and volumes (``expected_denominator`` or the baseline
-period's denominator); in later years the year's own denominator is used when present.
+Design mode needs only baselines and volumes (``expected_denominator``). With data, the
+volume is the year's own pooled denominator, else the baseline period's, and only when the
+workspace has neither the ``expected_denominator``: a volume agreed at signing (400 ratings)
+understated the noise of a year that had 846.
 """
 
 from __future__ import annotations
@@ -104,7 +106,8 @@ def draw(rng: np.random.Generator, inp: SimInput, true: float, draws: int,
 
 
 def inputs_from_data(data: ContractData, fw: Framework, year: int) -> dict[str, SimInput]:
-    """Sampling inputs per outcome: the year's volume if known, else the baseline's."""
+    """Sampling inputs per outcome: the year's volume if known, else the baseline's, else
+    the agreed ``expected_denominator``."""
     out = {}
     conf = data.contract.judgement_confidence
     for o in fw.outcomes:
@@ -113,7 +116,7 @@ def inputs_from_data(data: ContractData, fw: Framework, year: int) -> dict[str, 
         now = data.point(o.indicator, data.contract.term.period(year), conf)
         base = data.point(o.indicator, o.baseline_period, conf)
         ref = now if now.usable and now.denominator else base
-        n = o.expected_denominator or ref.denominator
+        n = ref.denominator if ref.usable and ref.denominator else o.expected_denominator
         if baseline is None or not n:
             raise ValidationError(f"outcome {o.id}: no baseline value or volume; give "
                                   "baseline_value and expected_denominator for design mode",

@@ -86,8 +86,10 @@ def icon_summary(assessment) -> list[dict]:
     """The summary table across outcomes: one row each with its icons and judgement."""
     return [{"outcome_id": o.outcome_id, "title": o.title, "domain": o.domain,
              "value": o.point.value, "target": o.target, "judgement": o.judgement,
+             "value_text": o.shown(o.point.value), "target_text": o.target_text,
              "variation": o.variation_icon, "assurance": o.assurance_icon,
              "variation_words": icon_words("variation", o.variation_icon),
              "assurance_words": icon_words("assurance", o.assurance_icon),
-             "dq_status": o.dq_status}
+             "dq_status": o.dq_status, "dq_reasons": list(o.dq_reasons),
+             "warnings": list(o.warnings)}
             for o in assessment.outcomes]

@@ -9,6 +9,7 @@ missing rows are kept as such and never become zero.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import duckdb
@@ -18,6 +19,7 @@ import pandas as pd
 from carepath import stats
 from carepath.domain.contracts import constants as K
 from carepath.domain.contracts.definitions import Contract, Framework
+from carepath.domain.contracts.facts import WorkspaceFacts, read_facts
 from carepath.indicators.definition import Definition
 
 PROVIDER = "provider"
@@ -66,14 +68,30 @@ def read_values(con: duckdb.DuckDBPyConnection, contract: Contract,
     return con.execute(sql, params).df()
 
 
+def read_data(con: duckdb.DuckDBPyConnection, contract: Contract, fw: Framework,
+              library: dict[str, Definition], config: dict,
+              unreadable: Iterable[str] = ()) -> ContractData:
+    """The contract's values and what the workspace says about them (out of date values,
+    its organisations and the practices in the contract's area), in one read."""
+    return ContractData(read_values(con, contract, fw), contract, library,
+                        read_facts(con, contract, fw, library, config, unreadable))
+
+
+def empty_data(contract: Contract, library: dict[str, Definition]) -> ContractData:
+    """No values at all: baselines are the agreed ones only (a check without workspace)."""
+    return ContractData(pd.DataFrame(columns=COLUMNS), contract, library)
+
+
 class ContractData:
     """Indicator rows for one contract, split once by indicator, level and period; points
     are computed once and remembered (an assessment of every year asks for them often)."""
 
     def __init__(self, frame: pd.DataFrame, contract: Contract,
-                 library: dict[str, Definition]) -> None:
+                 library: dict[str, Definition], facts: WorkspaceFacts | None = None) -> None:
         self.contract = contract
         self.library = library
+        # None: built from values alone (tests, simulations), nothing known to warn from.
+        self.facts = facts
         self.frame = frame
         self._empty = frame.iloc[0:0]
         self._cells: dict[tuple[str, bool, str], pd.DataFrame] = {}
@@ -88,6 +106,15 @@ class ContractData:
 
     def provider_rows(self, indicator_id: str, period: str) -> pd.DataFrame:
         return self._cells.get((indicator_id, True, period), self._empty)
+
+    def providers_without_row(self, indicator_id: str, period: str) -> list[str]:
+        """Network providers with no row in ``period`` though they have rows for the
+        indicator in other periods: a late return, not "no activity"."""
+        here = set(self.provider_rows(indicator_id, period).area_code)
+        elsewhere = {code for (ind, is_prov, _), g in self._cells.items()
+                     if ind == indicator_id and is_prov for code in g.area_code}
+        return [p.code for p in self.contract.providers
+                if p.code not in here and p.code in elsewhere]
 
     def period_ends(self, indicator_id: str) -> dict[str, pd.Timestamp]:
         """Period -> last day, in time order, at the level the indicator is read."""

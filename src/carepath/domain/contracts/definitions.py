@@ -10,6 +10,7 @@ Errors name the file and the field (``ValidationError(message, where=...)``).
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -20,6 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from carepath.domain.contracts import constants as K
 from carepath.errors import ValidationError
 from carepath.indicators.definition import Definition
+from carepath.model.schema import TABLES_BY_NAME
 from carepath.yamlfile import read_mapping
 
 Ident = Annotated[str, Field(min_length=1, pattern=r"^[a-z][a-z0-9_]*$")]
@@ -97,7 +99,8 @@ class Framework(_Model):
             raise ValueError(f"outcome ids must be unique; repeated: {', '.join(dupes)}")
         total = sum(o.weight for o in self.outcomes)
         if abs(total - 1) > K.WEIGHT_TOLERANCE:
-            raise ValueError(f"outcome weights must sum to 1; they sum to {total:.6g}")
+            raise ValueError(f"outcome weights must sum to 1; they sum to "
+                             f"{total:.{K.WEIGHT_DIGITS}g}")
         for o in self.outcomes:
             outside = sorted(y for y in o.trajectory if not 1 <= y <= self.term_years)
             if outside:
@@ -184,13 +187,18 @@ class Payment(_Model):
         return {**data, "outcomes": merged}
 
 
-LINEAR_ONLY = ("cap", "gain_share", "risk_share")
+#: The fields that say how a pot is earned under the default's own rule. An outcome with
+#: another rule inherits none of them: a linear outcome under a threshold default took its
+#: ``threshold: 1`` as a floor, and earned nothing at 70% of the way to target.
+RULE_FIELDS = ("rule", "threshold", "cap", "gain_share", "risk_share")
 
 
 def _inheritable(base: dict, own: dict) -> dict:
-    """A threshold rule does not inherit the linear-only fields of a linear default."""
-    if own.get("rule", base.get("rule")) == "threshold":
-        return {k: v for k, v in base.items() if k not in LINEAR_ONLY}
+    """The default's fields an outcome rule inherits: all of them when it keeps the
+    default's rule; only the rule-neutral ones (benefit of the doubt, data-quality gate)
+    when it names another."""
+    if own.get("rule", base.get("rule", "linear")) != base.get("rule", "linear"):
+        return {k: v for k, v in base.items() if k not in RULE_FIELDS}
     return base
 
 
@@ -216,6 +224,16 @@ class Contract(_Model):
         if not isinstance(value, dict):
             return value
         return {k: _as_share(v, f"share_at_risk year {k}") for k, v in value.items()}
+
+    @field_validator("value_by_year")
+    @classmethod
+    def _positive(cls, value: dict[int, float]) -> dict[int, float]:
+        """Like annual_value, each year's value is a positive amount of money."""
+        bad = {y: v for y, v in sorted(value.items()) if not v > 0}
+        if bad:
+            said = ", ".join(f"year {y}: {v:g}" for y, v in bad.items())
+            raise ValueError(f"each year's value must be above 0 (as annual_value); {said}")
+        return value
 
     @model_validator(mode="after")
     def _check(self) -> Contract:
@@ -315,6 +333,86 @@ def check_framework_indicators(fw: Framework, library: dict[str, Definition]) ->
                 raise ValidationError(f"field {field}.indicator: {o.indicator!r} has no "
                                       "direction of good (polarity no_judgement), so it "
                                       "cannot be paid on", where=where)
+            check_periods(o, field, library, where)
+            check_outcome_values(o, field, library, where)
+
+
+#: Contract years are financial years: an outcome is read at "2023/24".
+CONTRACT_PERIOD = "financial_year"
+#: "score 0-10", "0 to 10" in a unit: the range of a mean that its column does not give.
+UNIT_RANGE = re.compile(r"(-?\d+(?:\.\d+)?)\s*(?:-|–|to)\s*(-?\d+(?:\.\d+)?)")
+
+
+def value_range(defn: Definition) -> tuple[float | None, float | None]:
+    """The values the indicator's statistic can take: 0 to 100% for a proportion, not
+    below 0 for rates, ratios and counts, and for a mean its column's range in the data
+    model or else the range its unit states ("score 0-10"); None where there is no bound."""
+    if defn.statistic in K.STATISTICS_BINOMIAL:
+        return 0.0, float(defn.scale)
+    if defn.statistic not in K.STATISTICS_NORMAL:
+        return 0.0, None
+    low, high = _column_range(defn)
+    found = UNIT_RANGE.search(defn.unit or "")
+    if found and low is None and high is None:
+        low, high = float(found.group(1)), float(found.group(2))
+    scale = float(defn.scale)
+    return (None if low is None else low * scale, None if high is None else high * scale)
+
+
+def _column_range(defn: Definition) -> tuple[float | None, float | None]:
+    kind, _, column = defn.numerator.value.partition(":")
+    table = TABLES_BY_NAME.get(defn.numerator.table)
+    col = next((c for c in getattr(table, "columns", ()) if c.name == column), None)
+    if kind != "mean" or col is None:
+        return None, None
+    return col.min, col.max
+
+
+def _outside(value: float, bounds: tuple[float | None, float | None]) -> bool:
+    low, high = bounds
+    return (low is not None and value < low) or (high is not None and value > high)
+
+
+def _range_words(defn: Definition, bounds: tuple[float | None, float | None]) -> str:
+    low, high = bounds
+    span = f"{low:g} to {high:g}" if high is not None else f"at least {low:g}"
+    return f"{defn.id} is a {defn.statistic} ({defn.unit or 'no unit'}): {span}"
+
+
+def check_outcome_values(o: Outcome, field: str, library: dict[str, Definition],
+                         where: str | None) -> None:
+    """Targets, the agreed baseline and the data-quality minimum the indicator can take:
+    a target of 545 for a percentage, or a baseline of -9 on a 0-10 score, is a typo."""
+    defn = library[o.indicator]
+    bounds = value_range(defn)
+    named = [*((f"trajectory.{y}", t) for y, t in sorted(o.trajectory.items())),
+             ("baseline_value", o.baseline_value)]
+    for name, value in named:
+        if value is not None and _outside(value, bounds):
+            raise ValidationError(f"field {field}.{name}: {value:g} is impossible, as "
+                                  f"{_range_words(defn, bounds)}", where=where)
+    dq = o.data_quality
+    if dq.indicator is None:
+        return
+    dq_defn = library[dq.indicator]
+    dq_bounds = value_range(dq_defn)
+    if _outside(dq.min_value, dq_bounds):
+        raise ValidationError(f"field {field}.data_quality.min_value: {dq.min_value:g} is "
+                              f"impossible, as {_range_words(dq_defn, dq_bounds)}",
+                              where=where)
+
+
+def check_periods(o: Outcome, field: str, library: dict[str, Definition],
+                  where: str | None) -> None:
+    """An indicator read at a contract year must have financial-year values: a quarterly
+    one has no "2023/24" row, and its pot was withheld every year without a word why."""
+    named = [("indicator", o.indicator), ("data_quality.indicator", o.data_quality.indicator),
+             *(("supporting", s) for s in o.supporting)]
+    for name, ind in named:
+        if ind is not None and library[ind].period != CONTRACT_PERIOD:
+            raise ValidationError(f"field {field}.{name}: {ind!r} has {library[ind].period} "
+                                  "periods; contract years are financial years (a quarterly "
+                                  "series can be the spc_indicator)", where=where)
 
 
 def load_framework(path: Path, library: dict[str, Definition]) -> Framework:

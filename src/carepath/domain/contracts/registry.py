@@ -19,6 +19,7 @@ import yaml
 
 from carepath.domain.contracts.assessment import Assessment
 from carepath.domain.contracts.definitions import Contract, Framework
+from carepath.errors import ValidationError
 from carepath.workspace import Workspace
 
 ACTION_REGISTERED = "contract.registered"
@@ -80,11 +81,40 @@ def _store(ws: Workspace, con, kind: str, ident: str, text: str, source: Path,
     return action
 
 
+def users_of(ws: Workspace, framework_id: str) -> list[str]:
+    """Ids of the held contracts that point at the held framework ``framework_id``."""
+    held = f"../frameworks/{framework_id}.yaml"
+    out = []
+    for path in registered(ws):
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        if isinstance(data, dict) and data.get("framework") == held:
+            out.append(str(data.get("id", path.stem)))
+    return sorted(out)
+
+
+def check_framework_id(ws: Workspace, contract: Contract, fw: Framework, text: str) -> None:
+    """Frameworks are held by id: one with the id of a held framework but other content
+    would replace it under every contract using it, and contract A was then assessed on
+    contract B's framework (outcome element £1,802,272.73 instead of £2,452,272.73). Only
+    the contract that alone uses a framework may change it (audited as a change)."""
+    held = ws.definitions_dir("frameworks") / f"{fw.id}.yaml"
+    if not held.is_file() or held.read_text(encoding="utf-8") == text:
+        return
+    others = [c for c in users_of(ws, fw.id) if c != contract.id]
+    if others:
+        raise ValidationError(f"field id: the workspace already holds a different framework "
+                              f"{fw.id!r}, used by contract {', '.join(others)}; registering "
+                              "this one would change how that contract is assessed. Give "
+                              "this framework an id of its own", where=fw.source_file)
+
+
 def register(ws: Workspace, contract: Contract, fw: Framework, *, actor: str) -> list[str]:
-    """Hold the contract and framework in the workspace; audit what is new or changed."""
+    """Hold the contract and framework in the workspace; audit what is new or changed.
+    Refused when another held contract uses a different framework of the same id."""
     done = []
+    fw_text = Path(fw.source_file).read_text(encoding="utf-8")
+    check_framework_id(ws, contract, fw, fw_text)
     with ws.transaction() as con:
-        fw_text = Path(fw.source_file).read_text(encoding="utf-8")
         # The held contract points at the held framework copy beside it.
         c_text = FRAMEWORK_LINE.sub(f"framework: ../frameworks/{fw.id}.yaml",
                                     Path(contract.source_file).read_text(encoding="utf-8"),

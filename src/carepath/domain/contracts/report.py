@@ -21,31 +21,30 @@ _ENV = Environment(loader=PackageLoader("carepath.domain.contracts", "templates"
                    autoescape=select_autoescape(["html"]))
 STATEMENT_COLUMNS = ["contract_id", "contract_year", "period", "line", "outcome_id",
                      "outcome", "indicator", "weight", "value", "lower", "upper", "target",
-                     "judgement", "data_quality", "status", "amount", "reason"]
+                     "judgement", "data_quality", "status", "amount", "reason", "warnings"]
 OUTPUT_FORMATS = ("csv", "html", "pdf")
 
 
-def _fmt(v, digits: int = 1) -> str:
-    return "" if v is None else f"{v:.{digits}f}"
-
-
 def statement_rows(a: Assessment) -> list[dict]:
-    """Fee line, one line per outcome with the reason, outcome subtotal and total."""
+    """Fee line, one line per outcome with the reason and warnings, outcome subtotal and
+    total."""
     head = {"contract_id": a.contract.id, "contract_year": a.year, "period": a.period}
     rows = [{**head, "line": "fee", "status": K.FEE_BASED if a.fee_based else K.PAID,
-             "amount": round(a.fee, 2),
+             "amount": a.fee, "warnings": "; ".join(a.warnings),
              "reason": "fee-based year: whole value paid as fee" if a.fee_based else
              f"fee element: {1 - a.contract.share_at_risk[a.year]:.0%} of the annual value"}]
     for o in a.outcomes:
         rows.append({**head, "line": "outcome", "outcome_id": o.outcome_id, "outcome": o.title,
                      "indicator": o.indicator, "weight": o.weight,
-                     "value": _fmt(o.point.value), "lower": _fmt(o.point.lower),
-                     "upper": _fmt(o.point.upper), "target": _fmt(o.target),
+                     "value": o.shown(o.point.value), "lower": o.shown(o.point.lower),
+                     "upper": o.shown(o.point.upper), "target": o.target_text,
                      "judgement": o.judgement, "data_quality": o.dq_status,
-                     "status": o.status, "amount": round(o.payment, 2), "reason": o.reason})
-    rows.append({**head, "line": "outcome_total", "amount": round(a.outcome_total, 2),
+                     "status": o.status, "amount": o.payment, "reason": o.reason,
+                     "warnings": "; ".join(o.warnings)})
+    # Lines and totals are in pennies already (assessment.pennies): they add up as printed.
+    rows.append({**head, "line": "outcome_total", "amount": a.outcome_total,
                  "reason": f"of £{a.at_risk:,.2f} at risk"})
-    rows.append({**head, "line": "total", "amount": round(a.total, 2),
+    rows.append({**head, "line": "total", "amount": a.total,
                  "reason": f"of an annual value of £{a.value:,.2f}"})
     return rows
 

@@ -17,7 +17,7 @@ from markupsafe import Markup
 from carepath.domain.contracts import EXAMPLES_DIR, chance, charts, report
 from carepath.domain.contracts import constants as K
 from carepath.domain.contracts.assessment import assess_data
-from carepath.domain.contracts.data import ContractData, read_values
+from carepath.domain.contracts.data import ContractData, read_data
 from carepath.domain.contracts.definitions import Contract, Framework, load_contract
 from carepath.domain.contracts.registry import registered
 from carepath.errors import CarepathError
@@ -57,9 +57,14 @@ def may_see(who: Principal, contract: Contract) -> bool:
 
 
 def entries_for(request: Request) -> tuple[list[Entry], dict]:
-    ws = request.app.state.ws
+    entries, library, _ = _entries(request.app.state.ws)
+    return entries, library
+
+
+def _entries(ws) -> tuple[list[Entry], dict, dict]:
+    """(entries, library, problems): problems are the unreadable definition files."""
     # A broken workspace definition fails its own indicator, not every contract page.
-    library, _ = read_library(ws.definitions_dir("indicators"))
+    library, problems = read_library(ws.definitions_dir("indicators"))
     paths, example = registered(ws), False
     if not paths:
         paths, example = [EXAMPLES_DIR / f for f in EXAMPLE_FILES], True
@@ -70,17 +75,17 @@ def entries_for(request: Request) -> tuple[list[Entry], dict]:
         except CarepathError:
             continue  # a broken file is reported by `carepath contract check`, not here
         out.append(Entry(contract, fw, example))
-    return out, library
+    return out, library, problems
 
 
-def entry_or_404(request: Request, who: Principal, ident: str) -> tuple[Entry, dict]:
-    entries, library = entries_for(request)
+def entry_or_404(request: Request, who: Principal, ident: str) -> tuple[Entry, dict, dict]:
+    entries, library, problems = _entries(request.app.state.ws)
     found = next((e for e in entries if e.contract.id == ident), None)
     if found is None:
         raise HTTPException(404, f"There is no contract {ident!r}.")
     if not may_see(who, found.contract):
         raise Forbidden("This contract belongs to another provider.")
-    return found, library
+    return found, library, problems
 
 
 @router.get("/contracts", include_in_schema=False)
@@ -101,10 +106,12 @@ def contract_year(contract: Contract, year: int | None) -> int:
 def assessed_year(request: Request, who: Principal, ident: str, year: int | None,
                   con: duckdb.DuckDBPyConnection):
     """The visible contract's entry, its data, the checked year and its assessment."""
-    entry, library = entry_or_404(request, who, ident)
+    entry, library, unreadable = entry_or_404(request, who, ident)
     year = contract_year(entry.contract, year)
-    data = ContractData(read_values(con, entry.contract, entry.framework), entry.contract,
-                        library)
+    ws = request.app.state.ws
+    # Out-of-date values, the network's organisations and the area's practices: the page,
+    # the CSV and the API say what the statement must be read with.
+    data = read_data(con, entry.contract, entry.framework, library, ws.config(), unreadable)
     return entry, library, data, year, assess_data(data, entry.framework, year)
 
 
