@@ -31,6 +31,10 @@ def test_whole_library_gives_equal_values_on_duckdb_and_spark(tmp_path, build_sm
     library = list(builtin().values())
     on_duckdb = build_small_ws(tmp_path / "duck")
     on_spark = build_small_ws(tmp_path / "spark")
+    for ws in (on_duckdb, on_spark):  # a quarter missing between lists: filled alike
+        with ws.transaction() as con:
+            con.execute("DELETE FROM registered_population WHERE practice_code = 'P2' AND "
+                        "quarter_start = DATE '2023-07-01'")
     duck_out = compute(on_duckdb, library, engine="duckdb")
     spark_out = compute(on_spark, library, engine="spark")
     assert [(o.indicator_id, o.status) for o in duck_out] == \

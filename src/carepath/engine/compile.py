@@ -354,11 +354,12 @@ def aggregate_pair(source: Source, defn: Definition, periods: Periods,
 
 
 def aggregate_population(source: Source, pop: Population, periods: Periods,
-                         group_by: tuple[str, ...] = (), *, at_end: bool = False
-                         ) -> ir.Table:
+                         group_by: tuple[str, ...] = (), *, at_end: bool = False,
+                         scale: ir.Table | None = None) -> ir.Table:
     """Mean registered population over the quarters of each period, by unit and group; with
     ``at_end``, the period's last list (for a register as it stands at the period's end,
-    as QOF divides a register by the list at the same date)."""
+    as QOF divides a register by the list at the same date). ``scale``: ``hole_scale``
+    of these periods, when the caller has it already (one scan for every indicator)."""
     table = source.table("registered_population")
     band = _band_lookup()
     rows = table.join(band, table.age_band == band.label).select(table, band.band_index)
@@ -387,7 +388,8 @@ def aggregate_population(source: Source, pop: Population, periods: Periods,
     totals = rows.group_by(**keys).aggregate(_total=rows.population.sum())
     starts = _quarter_starts(table, months)
     quarters = starts.group_by("period").aggregate(_quarters=starts._start.nunique())
-    scale = _hole_scale(table, starts)
+    if scale is None:
+        scale = _hole_scale(table, starts)
     totals = totals.join(quarters, "period").select(totals, quarters._quarters)
     totals = totals.left_join(scale, ["period", "unit"]).select(
         totals, _scale=scale._scale.fill_null(1.0))
@@ -420,6 +422,12 @@ def _list_spans(table: ir.Table, starts: ir.Table) -> ir.Table:
     mine = own.join(starts, own._start == starts._start).select(starts.period, own.unit)
     mine = mine.group_by(["period", "unit"]).aggregate(_own=mine.count())
     return span.join(mine, ["period", "unit"]).select(span, mine._own)
+
+
+def hole_scale(source: Source, periods: Periods) -> ir.Table:
+    """(period, unit, _scale) of ``periods``: see ``_hole_scale``."""
+    table = source.table("registered_population")
+    return _hole_scale(table, _quarter_starts(table, periods.table()))
 
 
 def _hole_scale(table: ir.Table, starts: ir.Table) -> ir.Table:
