@@ -245,6 +245,15 @@ def test_network_codes_unknown_to_the_workspace_are_warned_of(contract_ws, tmp_p
     assert "RBX" in rows[0]["warnings"]
 
 
+def test_an_unknown_population_area_is_warned_of_when_assessed(contract_ws, tmp_path):
+    """Only `check -w` said so: an assessment read 'no data' year after year."""
+    def typo(c):
+        c["population"]["area_code"] = "QWZ"
+    a = _year(contract_ws, _with(tmp_path, c_edit=typo), 3)
+    assert any("no area 'QWZ' of type 'icb'" in w for w in a.warnings)
+    assert not any("no area" in w for w in _year(contract_ws, _with(tmp_path), 3).warnings)
+
+
 def test_a_change_in_the_areas_practices_is_warned_of(contract_ws, loaded):
     """The practices making up QWX at the baseline differ from those in 2023/24."""
     with contract_ws.transaction() as con:

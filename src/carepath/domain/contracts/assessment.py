@@ -136,8 +136,8 @@ def assess_all(con: duckdb.DuckDBPyConnection, contract: Contract, fw: Framework
 def assess_data(data: ContractData, fw: Framework, year: int) -> Assessment:
     c = data.contract
     results = [assess_outcome(data, fw, o, year) for o in fw.outcomes]
-    warnings = wsfacts.unknown_organisations(c, data.facts.organisations) \
-        if data.facts is not None else []
+    warnings = [*wsfacts.unknown_organisations(c, data.facts.organisations),
+                *data.facts.area_problems] if data.facts is not None else []
     return Assessment(c, fw, year, c.term.period(year), c.value(year), c.at_risk(year),
                       c.fee_based(year), results, warnings)
 

@@ -30,6 +30,7 @@ class WorkspaceFacts:
     stale: dict[str, OutOfDate] = field(default_factory=dict)
     organisations: frozenset[str] = frozenset()
     practices: dict[str, frozenset[str]] = field(default_factory=dict)
+    area_problems: tuple[str, ...] = ()  # the population area unknown (see unknown_area)
 
 
 def read_facts(con: duckdb.DuckDBPyConnection, contract: Contract, fw: Framework,
@@ -38,7 +39,8 @@ def read_facts(con: duckdb.DuckDBPyConnection, contract: Contract, fw: Framework
     stale = out_of_date(con, library, config, unreadable)
     orgs = frozenset(r[0] for r in con.execute(
         "SELECT DISTINCT org_code FROM organisations").fetchall())
-    return WorkspaceFacts(stale, orgs, area_practices(con, contract, fw))
+    return WorkspaceFacts(stale, orgs, area_practices(con, contract, fw),
+                          tuple(unknown_area(con, contract)))
 
 
 def fy_bounds(period: str) -> tuple[date, date]:
