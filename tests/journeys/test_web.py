@@ -106,9 +106,10 @@ def test_provider_sees_only_its_own_trust(site):
     _, c = site
     page = c["prov"].get(f"/journeys?{PERIOD}").text
     chart = page.split('id="hna-by-trust"')[1].split("</figure>")[0]
-    assert '"T1"' in chart and '"T2"' not in chart
+    # Trusts by name (their codes were shown: a new user's walkthrough).
+    assert '"Wessex General"' in chart and '"Solent Hospitals"' not in chart
     analyst = c["analyst"].get(f"/journeys?{PERIOD}").text
-    assert '"T2"' in analyst.split('id="hna-by-trust"')[1].split("</figure>")[0]
+    assert '"Solent Hospitals"' in analyst.split('id="hna-by-trust"')[1].split("</figure>")[0]
 
 
 def test_bad_query_parameters_are_helpful(site):

@@ -8,6 +8,7 @@ from datetime import date
 from urllib.parse import quote
 
 import duckdb
+import pandas as pd
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import RedirectResponse
 from markupsafe import Markup
@@ -15,8 +16,9 @@ from markupsafe import Markup
 from carepath import charts
 from carepath.domain.journeys import flows, gaps, hna, recovery, waits
 from carepath.domain.journeys.timeline import person_timeline
+from carepath.model.codes import in_words
 from carepath.web.db import get_con
-from carepath.web.pages._care_common import bars, cached, period, records, visible
+from carepath.web.pages._care_common import bars, cached, org_names, period, records, visible
 from carepath.web.pages._flow_svg import flow_svg
 from carepath.web.render import NavItem, render
 from carepath.web.scopes import PERSON_LEVEL_ROLES, STAFF_ROLES, Principal
@@ -40,7 +42,7 @@ def journeys_page(request: Request, start: date | None = Query(None),
     s, e = period(con, "cancer", start, end)
     m = cached(con, ("journeys", s, e, no_contact_days),
                lambda: _measures(con, s, e, no_contact_days))
-    cov = visible(con, who, m["coverage"])
+    cov = _named(con, visible(con, who, m["coverage"]))
     equity = recovery.equity_view(cov)
     overall = cov[(cov.dimension == "all") & (cov.element == EQUITY_CHART_ELEMENT)]
     by_trust = cov[(cov.dimension == "trust") & (cov.element == EQUITY_CHART_ELEMENT)]
@@ -60,6 +62,23 @@ def journeys_page(request: Request, start: date | None = Query(None),
         "flows": records(m["flows"]),
     }
     return render(request, "journeys.html", ctx)
+
+
+# Breakdowns whose groups are organisations, shown by name; the others' codes in words.
+ORGANISATION_DIMENSIONS = ("locality", "trust")
+
+
+def _named(con: duckdb.DuckDBPyConnection, cov: pd.DataFrame) -> pd.DataFrame:
+    """``cov`` with each group as people read it: organisations by name, other codes in
+    words (the equity view listed 'WXL01, brain_cns': a new user's walkthrough). After the
+    scope filter, which compares codes."""
+    if cov.empty:
+        return cov
+    orgs = cov["dimension"].isin(ORGANISATION_DIMENSIONS)
+    names = org_names(con, cov[orgs], code_col="group")
+    shown = [names.get(g, g) if is_org else in_words(g)
+             for g, is_org in zip(cov["group"], orgs, strict=True)]
+    return cov.assign(group=shown)
 
 
 def _measures(con, s: date, e: date, no_contact_days: int) -> dict:
