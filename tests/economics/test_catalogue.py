@@ -160,3 +160,55 @@ def test_pbma_budget_from_the_catalogue(tmp_path, empty_workspace):
     rows = [r for r in load_catalogue(f"{EXAMPLES}/wessex_services.csv") if r.year == 2025]
     assert programme_budget(ex) == pytest.approx(sum(r.annual_cost for r in rows))
     assert len(ex.budget) == len(rows)
+
+
+# ----- payers by year (the service_payers table has no year) ----------------------------------
+CHANGING_PAYERS = ("hah,Hospice at home,hospice,2024,1000,100,,icb:70%;hospice:30%\n"
+                   "hah,Hospice at home,hospice,2025,1000,100,,icb:100%\n")
+
+
+def test_payers_that_differ_by_year_are_refused_naming_service_and_years(tmp_path):
+    path = tmp_path / "s.csv"
+    path.write_text(HEADER + CHANGING_PAYERS)
+    with pytest.raises(ValidationError) as err:
+        load_catalogue(path)
+    assert err.value.where == f"{path}, row 3"
+    assert "service hah: payers differ between years" in err.value.message
+    assert "2024: hospice:30.0%;icb:70.0%" in err.value.message
+    assert "2025: icb:100.0%" in err.value.message
+
+
+def test_saving_payers_that_differ_by_year_writes_nothing(tmp_path, empty_workspace):
+    from carepath.domain.economics.catalogue import CatalogueRow
+
+    rows = [CatalogueRow(service_id="hah", name="H", year=y, unit_cost=1000, activity=100,
+                         payers=p)
+            for y, p in ((2024, {"icb": 0.7, "hospice": 0.3}), (2025, {"icb": 1.0}))]
+    with pytest.raises(ValidationError, match="payers differ between years"):
+        save_catalogue(empty_workspace, rows, by="t", source="rows")
+    with empty_workspace.connect(read_only=True) as con:
+        assert con.execute("SELECT count(*) FROM service_payers").fetchone()[0] == 0
+
+
+def test_the_same_payers_every_year_give_each_year_its_own_cost(tmp_path, empty_workspace):
+    path = tmp_path / "s.csv"
+    path.write_text(HEADER + "hah,H,,2024,1000,100,,icb:70%;hospice:30%\n"
+                             "hah,H,,2025,1000,50,,icb:70%;hospice:30%\n")
+    save_catalogue(empty_workspace, load_catalogue(path), by="t", source="s.csv")
+    with empty_workspace.connect(read_only=True) as con:
+        budget = programme_budget(con, 2024).set_index("payer_code")["spend"]
+    assert budget.sum() == pytest.approx(100_000)  # never more than the service costs
+
+
+def test_a_model_never_takes_stored_shares_summing_past_100_percent(tmp_path,
+                                                                    empty_workspace):
+    from carepath.domain.economics.definitions import load_cba
+
+    with empty_workspace.transaction() as con:  # as an earlier version stored them
+        con.execute("INSERT INTO services (service_id, name, year, unit_cost, activity) "
+                    "VALUES ('hah', 'H', 2025, 1000, 100)")
+        con.execute("INSERT INTO service_payers VALUES ('hah', 'icb', 1.0), "
+                    "('hah', 'hospice', 0.3)")
+    with (empty_workspace.connect(read_only=True) as con,
+          pytest.raises(ValidationError, match=r"the catalogue.s payer shares sum to 130\.0%")):
+        load_cba(_model_from_catalogue(tmp_path), con)

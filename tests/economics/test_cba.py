@@ -238,3 +238,25 @@ def test_a_price_year_without_deflators_is_refused():
     with pytest.raises(ValueError, match="in 2021 prices and the model in 2025 prices: give "
                                          "deflators for 2021"):
         CBAModel.model_validate(data)
+
+
+# ----- drop-off counts from when the benefit starts ---------------------------------------------
+def _late_service(**service) -> CBAModel:
+    data = tiny(horizon_years=4)
+    data["services"][0].update(service)
+    data["benefits"][0].update(service="s", drop_off=0.5, deadweight=0, attribution=1,
+                               quantity=20)
+    return CBAModel.model_validate(data)
+
+
+@pytest.mark.parametrize("service", [
+    {"start_year": 2},  # the service (and so the benefit) starts in year 2
+    {"profile": [0, 0, 1, 1]},  # a ramp-up with leading zeros: the same
+], ids=["service-start-year", "profile-leading-zeros"])
+def test_drop_off_counts_from_the_first_year_the_benefit_runs(service):
+    model = _late_service(**service)
+    r = run_cba(model)
+    felt = [y["benefit"] for y in r.yearly if y["org"] == "C"]
+    # 20 x 50 = 1,000 in its first year, halving after: not 250 (as if it began in year 0)
+    assert felt == pytest.approx([0, 0, 1000, 500])
+    assert r.total.npv == pytest.approx(reference.total_npv(model))

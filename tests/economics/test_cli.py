@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pandas as pd
 import pytest
 from openpyxl import load_workbook
@@ -84,3 +86,30 @@ def test_install_examples_into_a_workspace(empty_workspace, capsys):
     assert not any(e.example for e in entries)  # now the workspace's own
     with empty_workspace.connect(read_only=True) as con:
         assert con.execute("SELECT count(*) FROM services").fetchone()[0] == 14
+
+
+def test_cba_headings_name_the_price_year_not_the_base_year(tmp_path, capsys):
+    text = Path(f"{EXAMPLES}/hospice_at_home.yaml").read_text()
+    for name in ("benefits.csv", "unit_values.csv", "uncertainty.csv"):
+        (tmp_path / name).write_text(Path(f"{EXAMPLES}/{name}").read_text())
+    model = tmp_path / "m.yaml"
+    model.write_text(text.replace("base_year: 2025", "base_year: 2026"))
+    code, out, _ = run(["economics", "cba", str(model), "--draws", "0", "--out",
+                        str(tmp_path / "out")], capsys)
+    assert code == 0
+    flat = " ".join(out.split())
+    assert "(PV, 2025 prices)" in flat and "2026 prices" not in flat
+    assert "Service costs are taken as 2025 prices" in flat
+    html = (tmp_path / "out" / "wessex-hospice-at-home.html").read_text()
+    assert "present values in 2025 prices" in " ".join(html.split())
+
+
+def test_cba_report_shows_pence_and_the_npv_at_the_distributions_means(tmp_path, capsys):
+    code, out, _ = run(["economics", "cba", f"{EXAMPLES}/hospice_at_home.yaml", "--draws",
+                        "200", "--out", str(tmp_path)], capsys)
+    assert code == 0
+    flat = " ".join(out.split())
+    assert "at the distributions' means £68,569" in flat and "P(BCR > 1) =" in flat
+    html = " ".join((tmp_path / "wessex-hospice-at-home.html").read_text().split())
+    assert "£12.50 per hour of informal care" in html  # not £12
+    assert "with the uncertain parameters at their distributions' means it is £68,569" in html

@@ -189,3 +189,22 @@ def test_a_well_run_example_has_no_process_notes():
 
     ex = load_exercise(f"{EXAMPLES}/wessex_lwbc_pbma.yaml")
     assert process_notes(ex, score_options(ex)) == []
+
+
+def test_an_investment_with_no_benefit_is_not_funded_from_spare_money():
+    from carepath.domain.economics.report import options_frame
+
+    ex = exercise([{"id": "good", "name": "Good", "list": "wish", "cost": 10},
+                   {"id": "nothing", "name": "Nothing", "list": "wish", "cost": 10}],
+                  scored("good", (5, 5), (5, 5)) + scored("nothing", (0, 0), (0, 0)),
+                  headroom=1000)
+    scores = score_options(ex)
+    sel = select(ex, scores)
+    assert [s.option.id for s in sel.invest] == ["good"]
+    assert [s.option.id for s in sel.no_benefit] == ["nothing"]
+    assert sel.spent == 10
+    row = options_frame(scores, sel).set_index("option").loc["nothing"]
+    assert row["selection"] == "no benefit" and "weighted score 0" in row["note"]
+    from carepath.domain.economics.pbma import process_notes
+
+    assert any("no benefit" in n and "nothing" in n for n in process_notes(ex, scores))

@@ -109,3 +109,31 @@ def test_tornado_rows_carry_switching_values():
                                "distribution": {"kind": "uniform", "low": 40, "high": 60}})
     bar = tornado(model)[1][0]
     assert bar.switching_value == pytest.approx(250)  # 10 x v x 0.4 = 1000
+
+
+def test_a_distribution_far_from_its_base_value_is_warned_about():
+    from carepath.domain.economics import constants as K
+    from carepath.domain.economics.sensitivity import mean_gap_warnings
+
+    model = _with_uncertainty(
+        {"parameter": "services.s.unit_cost",  # base 1,000: mean ten times that
+         "distribution": {"kind": "gamma", "mean": 10_000, "sd": 250}},
+        {"parameter": "benefits.b.quantity",  # base 10: mean 10.5, within the threshold
+         "distribution": {"kind": "uniform", "low": 9, "high": 12}})
+    assert K.MEAN_BASE_GAP == 0.10
+    (warning,) = mean_gap_warnings(model)
+    assert warning.startswith("services.s.unit_cost: the gamma distribution's mean (10,000)")
+    assert "900% away from the base value (1,000)" in warning
+
+
+def test_the_report_sets_the_npv_at_the_means_beside_the_base_case():
+    from carepath.domain.economics.report import build_cba_report
+
+    model = load_cba(f"{EXAMPLES}/hospice_at_home.yaml")
+    rep = build_cba_report(model, draws=2000, seed=1)
+    means = {u.parameter: float(u.distribution.frozen().mean()) for u in model.uncertainty}
+    assert rep.npv_at_means == pytest.approx(reference.total_npv(model, means))
+    assert rep.npv_at_means == pytest.approx(68_569, abs=1)  # base case: 301,972
+    assert abs(rep.monte_carlo.npv_total.mean - rep.npv_at_means) < abs(
+        rep.monte_carlo.npv_total.mean - rep.base_npv)
+    assert rep.warnings == ()  # each mean is within 10% of its base value

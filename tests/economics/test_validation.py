@@ -135,3 +135,54 @@ def test_yaml_errors_name_the_line(tmp_path):
 def test_missing_file(tmp_path):
     with pytest.raises(ValidationError, match="file not found"):
         load_cba(tmp_path / "nope.yaml")
+
+
+def test_a_unit_value_in_its_own_prices_needs_the_models_price_year(tmp_path):
+    data = tiny(deflators={2021: 100.0, 2025: 116.4})
+    data["unit_values"][0]["price_year"] = 2021
+    with pytest.raises(ValidationError) as err:
+        load_cba(_write(tmp_path, data))
+    assert "unit value v (2021) has its own price year" in err.value.message
+    assert "give the model's price_year" in err.value.message
+
+
+def test_a_parameter_given_two_distributions_is_refused(example_dir):
+    _replace_in(example_dir / "uncertainty.csv", "benefits.qalys.quantity,triangular,4,12,20,,,,",
+                "benefits.qalys.quantity,triangular,4,12,20,,,,\n"
+                "benefits.qalys.quantity,triangular,1,2,3,,,,")
+    with pytest.raises(ValidationError,
+                       match="parameter benefits.qalys.quantity is given twice"):
+        load_cba(example_dir / "hospice_at_home.yaml")
+
+
+@pytest.mark.parametrize(("file", "old", "new", "where", "field"), [
+    ("benefits.csv", "Quality-adjusted life years gained,12,",
+     "Quality-adjusted life years gained,nan,", "benefits.csv", "row 8.quantity"),
+    ("hospice_at_home.yaml", "activity: 420", "activity: .inf", "hospice_at_home.yaml",
+     "services[0] (id hah).activity"),
+    ("hospice_at_home.yaml", "2021: 100.0", "2021: .nan", "hospice_at_home.yaml",
+     "deflators.2021"),
+])
+def test_numbers_that_are_not_finite_are_refused(example_dir, file, old, new, where, field):
+    _replace_in(example_dir / file, old, new)
+    with pytest.raises(ValidationError) as err:
+        load_cba(example_dir / "hospice_at_home.yaml")
+    assert err.value.where.endswith(where)
+    assert field in err.value.message and "finite number" in err.value.message
+
+
+def test_end_year_after_the_horizon_is_refused(tmp_path):
+    data = tiny()
+    data["benefits"][0]["end_year"] = 99
+    with pytest.raises(ValidationError, match=r"b: end_year 99 is after the horizon \(years 0-2\)"):
+        load_cba(_write(tmp_path, data))
+
+
+def test_a_per_qaly_benefit_must_be_a_health_effect(tmp_path):
+    data = tiny()
+    data["unit_values"][0]["unit"] = "per QALY"
+    with pytest.raises(ValidationError, match="benefit b: unit value v is 'per QALY', a health "
+                                              r"effect: set health: true"):
+        load_cba(_write(tmp_path, data))
+    data["benefits"][0]["health"] = True
+    assert load_cba(_write(tmp_path, data)).benefits[0].health

@@ -133,3 +133,70 @@ def test_json_api_gives_cba_and_pbma_tables(clients):
     assert {o["selection"] for o in pbma["options"]} >= {"invest", "disinvest"}
     assert clients["prov"].get("/api/v1/economics/models").status_code == 403
     assert "/api/v1/economics/cba/{ident}" in c.get("/api/v1/openapi.json").json()["paths"]
+
+
+def _section(page: str, start: str, end: str) -> str:
+    """The text of the page between two markers, tags removed and spaces collapsed."""
+    import re
+
+    part = page[page.index(start):page.index(end, page.index(start))]
+    return " ".join(re.sub(r"<[^>]+>", " ", part).split())
+
+
+def test_sensitivity_figures_keep_their_decimals_and_probabilities_are_percentages(clients):
+    page = clients["commish"].get("/economics/cba/wessex-hospice-at-home").text
+    tornado = _section(page, 'id="tornado-chart"', "</figure>")
+    # attribution uniform(0.6, 0.95): low 0.60875, switching value 0.650 (not 0.6 and 0.6)
+    assert "benefits.admissions.attribution 0.61 0.94" in tornado
+    assert "0.65" in tornado
+    mc = _section(page, 'id="monte-carlo"', "</figure>")
+    assert "P(BCR above 1)" in mc
+    assert "Benefit-cost ratio 1.02 0.72 1.37 53.6%" in mc  # mean, 2.5%, 97.5%, P(BCR > 1)
+    assert "All organisations NPV £67,207 −£1,462,790 £1,645,131 53.6%" in mc
+
+
+def test_cba_page_shows_pence_prices_and_the_npv_at_the_means(clients):
+    page = " ".join(clients["commish"].get("/economics/cba/wessex-hospice-at-home").text.split())
+    assert "£12.50 <span" in page  # per hour of informal care, not £12
+    assert "£81,480 in 2025" in page  # whole pounds stay whole
+    assert "present values in 2025 prices" in page
+    assert 'id="npv-at-means"' in page and "means it is £68,569" in page
+
+
+@pytest.fixture(scope="module")
+def bad_model_client(tmp_path_factory):
+    """A workspace whose one model has a NaN quantity, and one signed-in commissioner."""
+    import shutil
+    from pathlib import Path
+
+    from carepath.web import users
+    from carepath.web.app import create_app
+
+    ws = Workspace.init(tmp_path_factory.mktemp("econ-bad") / "ws")
+    folder = ws.path / "economics"
+    folder.mkdir()
+    for p in Path(EXAMPLES).glob("*"):
+        if p.name in ("hospice_at_home.yaml", "unit_values.csv", "uncertainty.csv",
+                      "benefits.csv"):
+            shutil.copy(p, folder / p.name)
+    benefits = folder / "benefits.csv"
+    benefits.write_text(benefits.read_text().replace("life years gained,12,",
+                                                     "life years gained,nan,"))
+    users.add_user(ws, by="test", username="commish", password=PASSWORD, role="commissioner",
+                   scope=[])
+    with TestClient(create_app(ws), raise_server_exceptions=False) as c:
+        r = c.post("/login", data={"username": "commish", "password": PASSWORD,
+                                   "csrf_token": _csrf(c, "/login"), "next": "/"},
+                   follow_redirects=False)
+        assert r.status_code == 303
+        yield c, ws
+
+
+def test_a_bad_model_is_a_400_naming_the_file_in_the_workspace_not_the_server_path(
+        bad_model_client):
+    c, ws = bad_model_client
+    r = c.get("/economics/cba/wessex-hospice-at-home")
+    assert r.status_code == 400  # not a 500: NaN is refused when the file is read
+    assert "economics/benefits.csv: benefits.row 8.quantity" in r.text
+    assert "finite number" in r.text
+    assert str(ws.path) not in r.text

@@ -116,9 +116,11 @@ def _with_workspace(workspace: Path | None, load):
 
 
 def _print_cba(rep) -> None:
+    from carepath.domain.economics.report import figure
+
     res, names = rep.result, rep.model.organisations
     console.print(_table(
-        f"{rep.model.title}: by organisation (PV, {rep.model.base_year} prices)",
+        f"{rep.model.title}: by organisation (PV, {rep.model.price_basis})",
         ["organisation", "PV costs", "PV benefits", "NPV", "BCR", "ROI", "payback (yrs)"],
         [[o.name, _money(o.pv_costs), _money(o.pv_benefits), _money(o.npv), _num(o.bcr),
           "–" if o.roi is None else f"{o.roi:.1%}",
@@ -134,9 +136,9 @@ def _print_cba(rep) -> None:
         console.print(_table(f"One-way sensitivity (base NPV {_money(rep.base_npv)})",
                              ["parameter", "low", "high", "NPV at low", "NPV at high",
                               "switching value"],
-                             [[b.parameter, _num(b.low_value), _num(b.high_value),
+                             [[b.parameter, figure(b.low_value), figure(b.high_value),
                                _money(b.npv_at_low), _money(b.npv_at_high),
-                               _num(b.switching_value)]
+                               figure(b.switching_value)]
                               for b in rep.tornado]))
     if rep.monte_carlo is not None:
         mc = rep.monte_carlo
@@ -144,6 +146,23 @@ def _print_cba(rep) -> None:
                       f"{_money(mc.npv_total.mean)} (95% interval {_money(mc.npv_total.low)} "
                       f"to {_money(mc.npv_total.high)}); P(NPV > 0) = "
                       f"[bold]{mc.p_npv_positive:.1%}[/]")
+        if mc.bcr_total is not None:
+            console.print(f"Benefit-cost ratio {figure(mc.bcr_total.mean)} (95% interval "
+                          f"{figure(mc.bcr_total.low)} to {figure(mc.bcr_total.high)}); "
+                          f"P(BCR > 1) = {mc.bcr_total.p_positive:.1%}")
+        _print_means(rep)
+    console.print(f"Service costs are taken as {rep.model.price_basis}; unit values with "
+                  "their own price year are brought to it.")
+
+
+def _print_means(rep) -> None:
+    """The base case beside the NPV at the distributions' means, and why they differ."""
+    if rep.npv_at_means is not None:
+        console.print(f"Base case NPV {_money(rep.base_npv)} (parameters at base values); "
+                      f"at the distributions' means {_money(rep.npv_at_means)}: the Monte "
+                      "Carlo mean is near the latter.")
+    for warning in rep.warnings:
+        console.print(f"[yellow]Warning:[/] {warning}")
 
 
 def _write_cba(rep, out: Path) -> None:

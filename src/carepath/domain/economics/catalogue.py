@@ -5,6 +5,7 @@ is meant to move. Loaded from CSV or Excel; written in one transaction with an a
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -12,6 +13,7 @@ import duckdb
 import pandas as pd
 from pydantic import Field, field_validator
 
+from carepath.domain.economics import constants as K
 from carepath.domain.economics.definitions import Ident, _Model, check_shares_sum, parse_shares
 from carepath.domain.economics.loading import (
     FILE_KEY,
@@ -78,11 +80,46 @@ def load_catalogue(path: Path) -> list[CatalogueRow]:
         if keys.index(key) != i:
             raise ValidationError(f"service {key[0]} appears twice for year {key[1]}",
                                   where=f"{path}, row {i + FIRST_DATA_ROW}")
+    clash = payer_clash(catalogue.services)
+    if clash:
+        raise ValidationError(clash.message, where=f"{path}, row {clash.index + FIRST_DATA_ROW}")
     return catalogue.services
 
 
+@dataclass(frozen=True)
+class PayerClash:
+    index: int  # the row (0-based) whose payers differ from the service's first year
+    message: str
+
+
+def payer_clash(rows: list[CatalogueRow]) -> PayerClash | None:
+    """The first service whose payers or shares differ between years. The service_payers
+    table has no year (one set of payers per service), so such a catalogue cannot be stored
+    without adding one year's shares to another's (ICB 70% + hospice 30% in 2024 and ICB
+    100% in 2025 would read as 130% of the cost in both years)."""
+    first: dict[str, CatalogueRow] = {}
+    for i, r in enumerate(rows):
+        seen = first.setdefault(r.service_id, r)
+        if r.payers != seen.payers:
+            return PayerClash(i, (
+                f"service {r.service_id}: payers differ between years ({seen.year}: "
+                f"{_shares_text(seen.payers)}; {r.year}: {_shares_text(r.payers)}); the "
+                "catalogue keeps one set of payers per service for all its years, so give "
+                "the same payers and shares in every year (or load the years as separate "
+                "services)"))
+    return None
+
+
+def _shares_text(payers: dict[str, float]) -> str:
+    return ";".join(f"{p}:{s:.1%}" for p, s in sorted(payers.items()))
+
+
 def save_catalogue(ws: Workspace, rows: list[CatalogueRow], *, by: str, source: str) -> int:
-    """Replace these services (all their years and payers) in one transaction; audited."""
+    """Replace these services (all their years and payers) in one transaction; audited.
+    Refused when a service's payers differ between years (see :func:`payer_clash`)."""
+    clash = payer_clash(rows)
+    if clash:
+        raise ValidationError(clash.message, where=source)
     ids = sorted({r.service_id for r in rows})
     marks = ", ".join("?" * len(ids))
     with ws.transaction() as con:
@@ -93,8 +130,8 @@ def save_catalogue(ws: Workspace, rows: list[CatalogueRow], *, by: str, source: 
             "indicator_ids) VALUES (?, ?, ?, ?, ?, ?, ?)",
             [[r.service_id, r.name, r.provider_code, r.year, r.unit_cost, r.activity,
               r.indicator_ids] for r in rows])
-        payers = {(r.service_id, p): s for r in sorted(rows, key=lambda r: r.year)
-                  for p, s in r.payers.items()}  # the latest year's shares stand
+        # one set of payers per service: the same in every year (checked above)
+        payers = {(r.service_id, p): s for r in rows for p, s in r.payers.items()}
         con.executemany("INSERT INTO service_payers VALUES (?, ?, ?)",
                         [[sid, p, s] for (sid, p), s in payers.items()])
         ws.audit(con, actor=by, action="economics.services.load", target=source,
@@ -159,9 +196,20 @@ def fill_from_catalogue(data: dict, con: duckdb.DuckDBPyConnection, *, where: st
             if missing:
                 raise ValidationError(f"{label}: {' and '.join(missing)} missing in the "
                                       f"catalogue for {year} (missing is not zero)", where=where)
+            _check_stored_shares(found["payers"], item, label, where)
             item = {**{k: v for k, v in found.items() if v is not None}, **item}
         services.append(item)
     return {**data, "services": services}
+
+
+def _check_stored_shares(payers: dict[str, float], item: dict, label: str, where: str
+                         ) -> None:
+    """Payers stored before years were checked may add up to more than the cost."""
+    total = sum(payers.values())
+    if item.get("payers") is None and abs(total - 1) > K.SHARE_SUM_TOLERANCE:
+        raise ValidationError(f"{label}: the catalogue's payer shares sum to {total:.1%}, "
+                              "not 100% (payers differing by year were stored together): "
+                              "reload the catalogue, or give payers in the model", where=where)
 
 
 def budget_from_catalogue(con: duckdb.DuckDBPyConnection, year: int, *, where: str

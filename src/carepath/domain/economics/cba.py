@@ -6,7 +6,8 @@ For each appraisal year t = 0 .. horizon-1 (t = 0 is the base year, undiscounted
   split between payers by their shares;
 * benefit b = quantity x unit value x (1 - deadweight) x attribution
   x (1 - drop-off)^(years since it started) x (1 - optimism bias of its grade),
-  felt by its beneficiary organisation;
+  felt by its beneficiary organisation; it starts in the first year it is active: the later
+  of its own start and its service's, and the first year of non-zero service profile;
 * present values use the Green Book factors: 3.5% a year, or 1.5% for health effects.
 
 NPV, benefit-cost ratio, return on investment and payback follow per organisation and in
@@ -63,7 +64,7 @@ class Compiled:
     benefit_bias: np.ndarray  # (B,) optimism bias of each benefit's grade
     price_factor: np.ndarray  # (U,) unit value's price year -> the model's price year
     active: np.ndarray  # (B, T) 1 in years the benefit runs
-    since_start: np.ndarray  # (B, T) years since the benefit started (0 before)
+    since_start: np.ndarray  # (B, T) years since the benefit's first active year (0 before)
     value_index: np.ndarray  # (B,) which unit value
     beneficiary: np.ndarray  # (B, O) one-hot
     link: np.ndarray  # (B, S) which service produces each benefit (rows sum to 1)
@@ -76,6 +77,14 @@ def _window(start: int, end: int | None, horizon: int) -> np.ndarray:
     t = np.arange(horizon)
     last = horizon - 1 if end is None else end
     return ((t >= start) & (t <= last)).astype(float)
+
+
+def _since_start(active: np.ndarray) -> np.ndarray:
+    """Years since the first year a benefit is active (0 before it and if it never is): a
+    benefit cannot drop off before it exists, whatever its own start_year says."""
+    t = np.arange(active.shape[-1])
+    first = np.where(active.any(-1), (active > 0).argmax(-1), 0)
+    return np.maximum(t[None] - first[:, None], 0).astype(float)
 
 
 def compile_model(model: CBAModel) -> Compiled:
@@ -100,6 +109,8 @@ def compile_model(model: CBAModel) -> Compiled:
     for i, b in enumerate(ben):
         beneficiary[i, org_pos[b.beneficiary]] = 1.0
     df_std, df_health = discount_factors(T), discount_factors(T, health=True)
+    active = np.array([_window(b.start_year, b.end_year, T) * service_shape.get(b.service, 1.0)
+                       for b in ben])
     return Compiled(
         orgs=orgs,
         years=model.base_year + np.arange(T),
@@ -119,9 +130,8 @@ def compile_model(model: CBAModel) -> Compiled:
         shares=shares,
         benefit_bias=np.array([optimism_bias(g) for g in grades]),
         price_factor=np.array([model.price_factor(u) for u in model.unit_values]),
-        active=np.array([_window(b.start_year, b.end_year, T) * service_shape.get(b.service, 1.0)
-                         for b in ben]),
-        since_start=np.array([np.maximum(np.arange(T) - b.start_year, 0) for b in ben], float),
+        active=active,
+        since_start=_since_start(active),
         value_index=np.array([uv_pos[b.unit_value] for b in ben]),
         beneficiary=beneficiary,
         link=_links(model, cost_factor),

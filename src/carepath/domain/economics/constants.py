@@ -42,6 +42,10 @@ WEIGHT_SUM_TOLERANCE = 1e-9
 TORNADO_QUANTILES = (0.025, 0.975)
 # Monte Carlo summary interval (central 95%).
 INTERVAL_QUANTILES = (0.025, 0.975)
+# A distribution whose mean is further than this (relative to the base value) from the
+# parameter's base value is warned about: the Monte Carlo analysis then describes other
+# inputs than the base case (e.g. a skewed triangular whose mode is the base value).
+MEAN_BASE_GAP = 0.10
 DEFAULT_DRAWS = 10_000
 DEFAULT_SEED = 20251
 

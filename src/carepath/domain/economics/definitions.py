@@ -4,6 +4,7 @@ uncertainty around each parameter. Validated by pydantic; loaded from YAML (+ CS
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -28,7 +29,9 @@ Ident = Annotated[str, Field(min_length=1, pattern=r"^[A-Za-z0-9_.\-]+$")]
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # NaN or infinity in a file ("nan", ".inf") is a typing slip, never a figure: refused
+    # here with the file, row and field rather than failing later in the arithmetic.
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
     @model_validator(mode="before")
     @classmethod
@@ -147,6 +150,8 @@ PARAMETER_FIELDS: dict[str, tuple[str, ...]] = {
     "unit_values": ("value",),
 }
 PROPORTION_FIELDS = ("deadweight", "attribution", "drop_off")
+# A unit value whose unit matches this is a health effect (Green Book: discounted at 1.5%).
+HEALTH_UNIT = re.compile(r"\bqalys?\b", re.IGNORECASE)
 SIGNED_FIELDS = ("quantity",)
 
 
@@ -175,6 +180,12 @@ class CBAModel(_Model):
         self._check_references()
         self._check_windows()
         self._check_prices()
+        self._check_health()
+        names = [u.parameter for u in self.uncertainty]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            # two distributions for one parameter: the last would silently win
+            raise ValueError(f"uncertainty: parameter {', '.join(dupes)} is given twice")
         for u in self.uncertainty:
             check_parameter(self, u)
         return self
@@ -205,12 +216,23 @@ class CBAModel(_Model):
                                  f"horizon (years 0-{last})")
             if item.end_year is not None and item.end_year < item.start_year:
                 raise ValueError(f"{item.id}: end_year is before start_year")
+            if item.end_year is not None and item.end_year > last:
+                # years past the horizon are never appraised: a typo, or a wrong horizon
+                raise ValueError(f"{item.id}: end_year {item.end_year} is after the horizon "
+                                 f"(years 0-{last})")
         for s in self.services:
             if s.profile is not None and len(s.profile) != self.horizon_years:
                 raise ValueError(f"service {s.id}: profile has {len(s.profile)} years, "
                                  f"horizon is {self.horizon_years}")
 
     def _check_prices(self) -> None:
+        priced = [f"{u.id} ({u.price_year})" for u in self.unit_values
+                  if u.price_year is not None]
+        if self.price_year is None and priced:
+            # without it, values in different years' prices would be added as they stand
+            raise ValueError(f"unit value {', '.join(priced)} has its own price year: give "
+                             "the model's price_year (and deflators) so that every value is "
+                             "in one year's prices")
         for u in self.unit_values:
             if self.price_year is None or u.price_year in (None, self.price_year):
                 continue
@@ -219,6 +241,20 @@ class CBAModel(_Model):
                 raise ValueError(f"unit value {u.id} is in {u.price_year} prices and the "
                                  f"model in {self.price_year} prices: give deflators for "
                                  f"{' and '.join(map(str, missing))}")
+
+    def _check_health(self) -> None:
+        units = {u.id: u.unit for u in self.unit_values}
+        for b in self.benefits:
+            if not b.health and HEALTH_UNIT.search(units[b.unit_value]):
+                raise ValueError(f"benefit {b.id}: unit value {b.unit_value} is "
+                                 f"{units[b.unit_value]!r}, a health effect: set health: true "
+                                 "(discounted at 1.5%)")
+
+    @property
+    def price_basis(self) -> str:
+        """What the money is in, for headings: unit values are brought to the price year;
+        service costs have no price year of their own and are taken to be in it."""
+        return f"{self.price_year} prices" if self.price_year else "prices as given"
 
     def price_factor(self, unit_value: UnitValue) -> float:
         """Multiplier taking a unit value to the model's price year (1 when no change)."""

@@ -8,7 +8,8 @@ ratio (cost per point of weighted benefit, Wilson et al. 2006). The benefit scal
 interval property, so the ratios rank options: they do not price them.
 
 Missing scores stay missing: an option that some criterion was never scored on has no
-weighted score (not zero) and is left out of the selection with a note.
+weighted score (not zero) and is left out of the selection with a note. An investment scored
+0 (no benefit; cost per point infinite) is never funded, however much money is spare.
 """
 
 from __future__ import annotations
@@ -196,6 +197,7 @@ class Selection:
     not_funded: list[OptionScore] = field(default_factory=list)
     not_released: list[OptionScore] = field(default_factory=list)
     unscored: list[OptionScore] = field(default_factory=list)
+    no_benefit: list[OptionScore] = field(default_factory=list)  # wish list, weighted score 0
 
     @property
     def spent(self) -> float:
@@ -241,6 +243,10 @@ def select(ex: Exercise, scores: list[OptionScore] | None = None) -> Selection:
     shifts = shift_order(scores)
     next_shift = 0
     for wish in wish_order(scores):
+        if wish.cvr == math.inf:
+            # the panel scored no benefit: spare money is not spent on nothing
+            sel.no_benefit.append(wish)
+            continue
         taken = next_shift
         released = 0.0
         while (sel.remaining + released < wish.option.cost and taken < len(shifts)
@@ -283,6 +289,10 @@ def process_notes(ex: Exercise, scores: list[OptionScore]) -> list[str]:
                      "investments are paid for by disinvestments (Mortimer 2010).")
     if not any(m.group in LAY_GROUPS for m in ex.panel):
         notes.append("The panel has no patients, carers or members of the public.")
+    nothing = [s.option.id for s in scores if s.option.list == "wish" and s.weighted == 0]
+    if nothing:
+        notes.append(f"Scored as no benefit, so not funded whatever the money: "
+                     f"{', '.join(nothing)}.")
     unscored = [s.option.id for s in scores if s.weighted is None]
     if unscored:
         notes.append(f"Not fully scored, so left out of the selection: {', '.join(unscored)}.")

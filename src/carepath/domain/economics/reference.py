@@ -56,6 +56,7 @@ def total_npv(model: CBAModel, values: dict[str, float] | None = None) -> float:
             annual *= get("services", svc.id, "activity", svc.activity) / svc.activity
         bias = K.OPTIMISM_BIAS_BY_GRADE[grade]
         annual *= (1 - bias) if annual >= 0 else (1 + bias)  # a disbenefit grows
+        started = None  # the first year the benefit is active: drop-off counts from there
         for t in range(T):
             if not _active(b.start_year, b.end_year, t):
                 continue
@@ -63,8 +64,11 @@ def total_npv(model: CBAModel, values: dict[str, float] | None = None) -> float:
             if svc is not None:
                 shape = ((svc.profile[t] if svc.profile else 1.0)
                          if _active(svc.start_year, svc.end_year, t) else 0.0)
+            if shape == 0:
+                continue
+            started = t if started is None else started
             factor = (health if b.health else std)[t]
-            npv += annual * shape * (1 - drop) ** (t - b.start_year) * factor
+            npv += annual * shape * (1 - drop) ** (t - started) * factor
     return npv
 
 

@@ -24,6 +24,10 @@ class CBAReport:
     base_npv: float
     tornado: list[TornadoBar]
     monte_carlo: MonteCarloResult | None
+    # NPV with every uncertain parameter at its distribution's mean, beside the base case
+    # (whose parameters sit at their base values: often a skewed distribution's mode).
+    npv_at_means: float | None = None
+    warnings: tuple[str, ...] = ()
 
 
 def organisations_frame(result: CBAResult) -> pd.DataFrame:
@@ -96,7 +100,8 @@ def options_frame(scores: list[OptionScore], sel: Selection) -> pd.DataFrame:
               | {s.option.id: "disinvest" for s in sel.disinvest}
               | {s.option.id: "not funded" for s in sel.not_funded}
               | {s.option.id: "not released" for s in sel.not_released}
-              | {s.option.id: "unscored" for s in sel.unscored})
+              | {s.option.id: "unscored" for s in sel.unscored}
+              | {s.option.id: "no benefit" for s in sel.no_benefit})
     rows = []
     for s in scores:
         spread = s.member_spread
@@ -108,8 +113,16 @@ def options_frame(scores: list[OptionScore], sel: Selection) -> pd.DataFrame:
             "panel_max": spread.high if spread else None,
             "cost_value_ratio": None if s.cvr is None or math.isinf(s.cvr) else s.cvr,
             **{f"group_{g}": v for g, v in s.by_group.items()},
-            "selection": status.get(s.option.id, ""), "note": s.note})
+            "selection": status.get(s.option.id, ""), "note": _option_note(s)})
     return pd.DataFrame(rows)
+
+
+def _option_note(s: OptionScore) -> str:
+    if s.cvr == math.inf and s.option.list == "wish":
+        return "weighted score 0: no benefit to buy, so no cost per point and not funded"
+    if s.cvr == math.inf:
+        return "weighted score 0: no benefit lost by releasing it"
+    return s.note
 
 
 def criterion_spread_frame(scores: list[OptionScore]) -> pd.DataFrame:
@@ -192,8 +205,42 @@ def number(value, digits: int = 2) -> str:
     return f"{value:,.{digits}f}"
 
 
+def unit_money(value) -> str:
+    """A unit value: pence shown when it has them (£12.50 an hour is not £12)."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    if round(float(value), 2).is_integer():  # whole pounds, give or take float rounding
+        return money(value)
+    return f"-£{abs(value):,.2f}" if value < 0 else f"£{value:,.2f}"
+
+
+# Parameter values below this are shown to SMALL_FIGURES significant figures, others to 2
+# decimals: a drop-off of 0.012 must not read 0.01, nor a proportion of 0.609 read 0.6.
+SMALL_FIGURE = 0.1
+SMALL_FIGURES = 3
+
+
+def figure(value) -> str:
+    """A parameter value (tornado low/high, switching value, Monte Carlo BCR)."""
+    if value is None or (isinstance(value, float) and (math.isnan(value) or math.isinf(value))):
+        return "–"
+    if value != 0 and abs(value) < SMALL_FIGURE:
+        return f"{value:.{SMALL_FIGURES}g}"
+    return number(value, 2)
+
+
+def percent(value) -> str:
+    """A probability as a percentage to one decimal (P(NPV > 0) = 53.6%)."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    return f"{value:.1%}"
+
+
 _ENV.filters["money"] = money
 _ENV.filters["number"] = number
+_ENV.filters["unit_money"] = unit_money
+_ENV.filters["figure"] = figure
+_ENV.filters["percent"] = percent
 
 
 def cba_html(rep: CBAReport, tornado_svg: str | None = None,
@@ -215,11 +262,17 @@ def pbma_html(ex: Exercise, scores: list[OptionScore], sel: Selection,
 def build_cba_report(model: CBAModel, *, draws: int, seed: int) -> CBAReport:
     """The deterministic result, the tornado and (draws > 0) the Monte Carlo analysis."""
     from carepath.domain.economics.cba import run_cba
-    from carepath.domain.economics.sensitivity import monte_carlo, tornado
+    from carepath.domain.economics.sensitivity import (
+        mean_gap_warnings,
+        monte_carlo,
+        npv_at_means,
+        tornado,
+    )
 
     base_npv, bars = tornado(model)
     mc = monte_carlo(model, draws=draws, seed=seed) if draws > 0 and model.uncertainty else None
-    return CBAReport(model, run_cba(model), base_npv, bars, mc)
+    return CBAReport(model, run_cba(model), base_npv, bars, mc, npv_at_means(model),
+                     tuple(mean_gap_warnings(model)))
 
 
 def xlsx_bytes(frames: dict[str, pd.DataFrame]) -> bytes:

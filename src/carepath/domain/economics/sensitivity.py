@@ -8,6 +8,7 @@ repeated exactly.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -161,3 +162,42 @@ def _interval(x: np.ndarray, quantiles: tuple[float, float], shift: float = 0.0)
     lo, hi = np.quantile(x, quantiles)
     return Interval(float(x.mean() + shift), float(lo + shift), float(hi + shift),
                     float((x > 0).mean()))
+
+
+# ----- base case against the distributions --------------------------------------------------
+def npv_at_means(model: CBAModel) -> float | None:
+    """Total NPV with every uncertain parameter at its distribution's mean (others at base):
+    what the Monte Carlo mean is near when the model is close to linear, to set beside the
+    base case. None when nothing is uncertain."""
+    if not model.uncertainty:
+        return None
+    means = {u.parameter: np.array([u.distribution.frozen().mean()]) for u in model.uncertainty}
+    return float(total_npv(compile_model(model), 1, means)[0])
+
+
+def base_value(model: CBAModel, parameter: str) -> float:
+    kind, ident, fld = parse_parameter(parameter)
+    return float(getattr(model.item(kind, ident), fld))
+
+
+def mean_gap_warnings(model: CBAModel, threshold: float = K.MEAN_BASE_GAP) -> list[str]:
+    """One warning per parameter whose distribution's mean is more than ``threshold``
+    (relative) away from its base value: the base case and the Monte Carlo analysis then
+    describe different inputs."""
+    out = []
+    for u in model.uncertainty:
+        base, mean = base_value(model, u.parameter), float(u.distribution.frozen().mean())
+        gap = abs(mean - base) / abs(base) if base else (math.inf if mean else 0.0)
+        if gap > threshold:
+            size = "from zero" if math.isinf(gap) else f"{gap:.0%} away from"
+            out.append(f"{u.parameter}: the {u.distribution.kind} distribution's mean "
+                       f"({_plain(mean)}) is {size} the base value ({_plain(base)}); the Monte "
+                       "Carlo analysis draws around that mean, the base case uses the base value")
+    return out
+
+
+def _plain(x: float) -> str:
+    """19,000 or 0.0125: no exponent, no trailing zeros."""
+    if abs(x) < 1:
+        return f"{x:.4g}"
+    return f"{x:,.2f}".rstrip("0").rstrip(".")

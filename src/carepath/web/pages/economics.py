@@ -76,10 +76,60 @@ def economics_home(request: Request, year: int | None = None,
         "services": services, "budget": budget, "year": year, "years": years})
 
 
+def _shown_where(where: str | None, workspace_path) -> str | None:
+    """An error's place as the user knows it (economics/benefits.csv, row 3): the server's
+    own folders are not for the browser."""
+    if not where:
+        return where
+    for folder in (library.EXAMPLES, workspace_path):
+        where = where.replace(f"{folder}/", "")
+    return where
+
+
+def load_or_explain(request: Request, load, path, con):
+    """Load a model; a bad file is a 400 naming the file relative to the workspace."""
+    try:
+        return load(path, con)
+    except CarepathError as exc:
+        raise ValidationError(exc.message, where=_shown_where(
+            exc.where, request.app.state.ws.path)) from None
+
+
 def cba_report_for(request: Request, ident: str, con: duckdb.DuckDBPyConnection):
     entry = entry_or_404(request, "cba", ident)
-    model = load_cba(entry.path, con)
+    model = load_or_explain(request, load_cba, entry.path, con)
     return entry, report.build_cba_report(model, draws=DEFAULT_DRAWS, seed=DEFAULT_SEED)
+
+
+def _money(value) -> str:
+    """Whole pounds with the page's minus sign (as the money macro of _economics.html)."""
+    text = report.money(value)
+    return "−" + text[1:] if text.startswith("-") else text
+
+
+def _tornado_rows(rep) -> list[dict]:
+    """Tornado table cells as text: parameter values to 2-3 significant decimals (a
+    proportion of 0.609 is not 0.6), NPVs in whole pounds."""
+    return [{"parameter": b.parameter, "low_value": report.figure(b.low_value),
+             "high_value": report.figure(b.high_value),
+             "npv_at_low": _money(b.npv_at_low), "npv_at_high": _money(b.npv_at_high),
+             "switching_value": "none in range" if b.switching_value is None
+             else report.figure(b.switching_value)} for b in rep.tornado]
+
+
+def _monte_carlo_rows(mc, names: dict[str, str]) -> list[dict]:
+    """Monte Carlo summary cells as text: NPV in pounds, BCR to 2 decimals, probabilities
+    as percentages (P(NPV > 0) or, for the BCR, P(BCR > 1))."""
+    everyone = "All organisations"
+    rows = [("NPV", everyone, mc.npv_total, _money)]
+    if mc.bcr_total is not None:
+        rows.append(("Benefit-cost ratio", everyone, mc.bcr_total, report.figure))
+    rows += [("NPV", names.get(org, org), i, _money) for org, i in mc.npv_by_org.items()]
+    return [{"measure": measure, "org": org, "mean": fmt(i.mean), "low": fmt(i.low),
+             "high": fmt(i.high),
+             "p_positive": report.percent(i.p_positive) if measure == "NPV" else "",
+             "p_bcr_above_1": "" if measure == "NPV" else report.percent(i.p_positive)}
+            for measure, org, i, fmt in rows]
 
 
 @router.get("/economics/cba/{ident}", include_in_schema=False)
@@ -93,9 +143,9 @@ def cba_page(request: Request, ident: str, who: Principal = Depends(require_econ
         "orgs": rep.model.organisations, "shift_rows": _records(shift.reset_index()),
         "shift_cols": list(shift.columns[1:]),
         "tornado_spec": charts.tornado_chart(rep.tornado, rep.base_npv) if rep.tornado else None,
-        "tornado_rows": _records(report.tornado_frame(rep.tornado, rep.base_npv)),
+        "tornado_rows": _tornado_rows(rep),
         "hist_spec": charts.npv_histogram(mc.npv_samples) if mc else None,
-        "hist_rows": _records(report.monte_carlo_frame(mc)) if mc else []})
+        "hist_rows": _monte_carlo_rows(mc, rep.model.organisations) if mc else []})
 
 
 def _download(request: Request, who: Principal, name: str, frames: dict) -> Response:
@@ -116,7 +166,7 @@ def cba_download(request: Request, ident: str, who: Principal = Depends(require_
 
 def _pbma_context(request: Request, con, who: Principal, ident: str) -> dict:
     entry = entry_or_404(request, "pbma", ident)
-    ex = load_exercise(entry.path, con)
+    ex = load_or_explain(request, load_exercise, entry.path, con)
     scores = score_options(ex)
     sel = select(ex, scores)
     frames = report.pbma_frames(ex, scores, sel)
@@ -173,7 +223,8 @@ def pbma_decide(request: Request, ident: str,
                         DecisionInput(option_id, decision, rationale), by=who.username)
     except CarepathError as exc:
         ctx = _pbma_context(request, con, who, ident)
-        ctx.update(error=str(exc), form={"option_id": option_id, "decision": decision,
+        where = _shown_where(exc.where, request.app.state.ws.path)
+        ctx.update(error=f"{where}: {exc.message}" if where else exc.message, form={"option_id": option_id, "decision": decision,
                                          "rationale": rationale})
         return render(request, "economics_pbma.html", ctx, status_code=400)
     return RedirectResponse(f"/economics/pbma/{ident}#decisions", status_code=303)
