@@ -59,7 +59,7 @@ def test_a_version_1_workspace_gains_the_record_of_releases(tmp_path):
         con.execute("DROP TABLE released_cells")
         con.execute("UPDATE carepath_meta SET value = '1' WHERE key = 'schema_version'")
     reopened = Workspace.open(ws.path)
-    assert reopened.schema_version() == SCHEMA_VERSION == 2
+    assert reopened.schema_version() == SCHEMA_VERSION
     with reopened.connect(read_only=True) as con:
         for table in ("releases", "released_cells"):
             assert con.execute(f"SELECT count(*) FROM {table}").fetchall() == [(0,)]

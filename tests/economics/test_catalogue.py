@@ -162,32 +162,49 @@ def test_pbma_budget_from_the_catalogue(tmp_path, empty_workspace):
     assert len(ex.budget) == len(rows)
 
 
-# ----- payers by year (the service_payers table has no year) ----------------------------------
+# ----- payers by year ------------------------------------------------------------------------
 CHANGING_PAYERS = ("hah,Hospice at home,hospice,2024,1000,100,,icb:70%;hospice:30%\n"
                    "hah,Hospice at home,hospice,2025,1000,100,,icb:100%\n")
 
 
-def test_payers_that_differ_by_year_are_refused_naming_service_and_years(tmp_path):
+def test_payers_that_change_between_years_count_in_their_own_year(tmp_path, empty_workspace):
+    """One set of payers per service added 2024's shares to 2025's: £130k of spend for a
+    £100k service in both years (an economics audit)."""
     path = tmp_path / "s.csv"
     path.write_text(HEADER + CHANGING_PAYERS)
-    with pytest.raises(ValidationError) as err:
-        load_catalogue(path)
-    assert err.value.where == f"{path}, row 3"
-    assert "service hah: payers differ between years" in err.value.message
-    assert "2024: hospice:30.0%;icb:70.0%" in err.value.message
-    assert "2025: icb:100.0%" in err.value.message
-
-
-def test_saving_payers_that_differ_by_year_writes_nothing(tmp_path, empty_workspace):
-    from carepath.domain.economics.catalogue import CatalogueRow
-
-    rows = [CatalogueRow(service_id="hah", name="H", year=y, unit_cost=1000, activity=100,
-                         payers=p)
-            for y, p in ((2024, {"icb": 0.7, "hospice": 0.3}), (2025, {"icb": 1.0}))]
-    with pytest.raises(ValidationError, match="payers differ between years"):
-        save_catalogue(empty_workspace, rows, by="t", source="rows")
+    save_catalogue(empty_workspace, load_catalogue(path), by="t", source="s.csv")
     with empty_workspace.connect(read_only=True) as con:
-        assert con.execute("SELECT count(*) FROM service_payers").fetchone()[0] == 0
+        y2024 = programme_budget(con, 2024).set_index("payer_code")["spend"].to_dict()
+        y2025 = programme_budget(con, 2025).set_index("payer_code")["spend"].to_dict()
+        shown = read_catalogue(con, 2024).iloc[0]["payers"]
+    assert y2024 == pytest.approx({"icb": 70_000, "hospice": 30_000})
+    assert y2025 == pytest.approx({"icb": 100_000})
+    assert shown == "hospice:30.0%;icb:70.0%"
+
+
+def test_a_workspace_made_before_payers_had_years_is_upgraded(tmp_path):
+    """Schema 2 kept one set of payers per service: each is given to every year."""
+    import duckdb
+
+    from carepath.workspace import Workspace
+
+    ws = Workspace.init(tmp_path / "old")
+    with ws.transaction() as con:  # back to schema 2's table
+        con.execute("DROP TABLE service_payers")
+        con.execute("CREATE TABLE service_payers (service_id TEXT NOT NULL, payer_code TEXT "
+                    "NOT NULL, share DOUBLE NOT NULL, PRIMARY KEY (service_id, payer_code))")
+        con.execute("INSERT INTO services (service_id, name, year, unit_cost, activity) "
+                    "VALUES ('hah', 'H', 2024, 1000, 100), ('hah', 'H', 2025, 1000, 50)")
+        con.execute("INSERT INTO service_payers VALUES ('hah', 'icb', 0.7), "
+                    "('hah', 'hospice', 0.3)")
+        con.execute("UPDATE carepath_meta SET value = '2' WHERE key = 'schema_version'")
+    upgraded = Workspace.open(ws.path)
+    assert upgraded.schema_version() == 3
+    with duckdb.connect(str(upgraded.db_path), read_only=True) as con:
+        rows = con.execute("SELECT year, payer_code, share FROM service_payers "
+                           "ORDER BY 1, 2").fetchall()
+    assert rows == [(2024, "hospice", 0.3), (2024, "icb", 0.7), (2025, "hospice", 0.3),
+                    (2025, "icb", 0.7)]
 
 
 def test_the_same_payers_every_year_give_each_year_its_own_cost(tmp_path, empty_workspace):
@@ -207,8 +224,8 @@ def test_a_model_never_takes_stored_shares_summing_past_100_percent(tmp_path,
     with empty_workspace.transaction() as con:  # as an earlier version stored them
         con.execute("INSERT INTO services (service_id, name, year, unit_cost, activity) "
                     "VALUES ('hah', 'H', 2025, 1000, 100)")
-        con.execute("INSERT INTO service_payers VALUES ('hah', 'icb', 1.0), "
-                    "('hah', 'hospice', 0.3)")
+        con.execute("INSERT INTO service_payers VALUES ('hah', 2025, 'icb', 1.0), "
+                    "('hah', 2025, 'hospice', 0.3)")
     with (empty_workspace.connect(read_only=True) as con,
           pytest.raises(ValidationError, match=r"the catalogue.s payer shares sum to 130\.0%")):
         load_cba(_model_from_catalogue(tmp_path), con)

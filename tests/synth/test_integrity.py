@@ -156,9 +156,13 @@ def test_every_survey_kind_is_answered(wessex):
 
 
 def test_payer_shares_sum_to_one(wessex):
-    bad = _scalar(wessex.workspace, "SELECT count(*) FROM (SELECT service_id, sum(share) s FROM "
-                                    "service_payers GROUP BY 1) WHERE abs(s - 1) > 1e-9")
+    bad = _scalar(wessex.workspace, "SELECT count(*) FROM (SELECT service_id, year, sum(share) "
+                                    "s FROM service_payers GROUP BY 1, 2) WHERE abs(s - 1) > "
+                                    "1e-9")
     assert bad == 0
+    unpaid = _scalar(wessex.workspace, "SELECT count(*) FROM services s ANTI JOIN "
+                                       "service_payers p USING (service_id, year)")
+    assert unpaid == 0  # every service's every year has its payers
 
 
 def test_load_log_and_audit(wessex):

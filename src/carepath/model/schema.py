@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from carepath.model import codes
 
 # Bump when the schema changes, and add a migration in carepath.workspace.migrations.
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 # Logical column types; each maps to one DuckDB type.
 DUCKDB_TYPES = {
@@ -391,13 +391,15 @@ SERVICES = Table(
 
 SERVICE_PAYERS = Table(
     "service_payers",
-    "Who pays for each service, as shares summing to 1.",
+    "Who pays for each service in each year, as shares summing to 1.",
     (
         Column("service_id", "text", "Service.", required=True),
+        Column("year", "int", "Financial year starting, as in services (payers may change "
+               "from one year to the next).", required=True),
         Column("payer_code", "text", "Paying organisation.", required=True),
         Column("share", "float", "Share of cost (0-1).", required=True, min=0, max=1),
     ),
-    key=("service_id", "payer_code"),
+    key=("service_id", "year", "payer_code"),
 )
 
 DATA_TABLES = (

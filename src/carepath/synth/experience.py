@@ -151,7 +151,7 @@ def _write(out, survey, rid, org, org_codes, when, parts, *, sex, band, group, q
 
 
 def services(geo: Geography, window) -> tuple[list[tuple], list[tuple]]:
-    """Service rows per ICB and year, and payer shares per service."""
+    """Service rows per ICB and year, and payer shares per service and year."""
     rng = np.random.default_rng(len(geo.icbs))  # fixed: services do not depend on the seed
     rows, payers = [], []
     per_icb = len(geo.trusts) // len(geo.icbs)
@@ -167,9 +167,9 @@ def services(geo: Geography, window) -> tuple[list[tuple], list[tuple]]:
                 act = activity * sizes[i] / COUNTY_POPULATION * rng.lognormal(0, ACTIVITY_SD)
                 rows.append((service_id, name, code, year,
                              round(cost * (1 + COST_INFLATION) ** y, 2), round(float(act)), inds))
-            for payer, share in PAYERS[kind]:
-                payer_code = {"icb": icb, "la": f"LA-{icb}", "charity": code}[payer]
-                payers.append((service_id, payer_code, share))
+                for payer, share in PAYERS[kind]:
+                    payer_code = {"icb": icb, "la": f"LA-{icb}", "charity": code}[payer]
+                    payers.append((service_id, year, payer_code, share))
     return rows, payers
 
 

@@ -11,7 +11,7 @@ from collections.abc import Callable
 
 import duckdb
 
-from carepath.model.schema import ALL_TABLES
+from carepath.model.schema import ALL_TABLES, SERVICE_PAYERS
 
 
 def _create_missing_tables(con: duckdb.DuckDBPyConnection) -> None:
@@ -19,9 +19,28 @@ def _create_missing_tables(con: duckdb.DuckDBPyConnection) -> None:
         con.execute(table.ddl())
 
 
+def _payers_by_year(con: duckdb.DuckDBPyConnection) -> None:
+    """service_payers gains a year: one set of payers per service added one year's shares to
+    another's (an economics audit). Each service's stored payers are given to every year it
+    has; a workspace whose catalogue had payers changing by year should load it again."""
+    columns = {r[0] for r in con.execute(
+        "SELECT column_name FROM information_schema.columns WHERE table_name = "
+        "'service_payers'").fetchall()}
+    if not columns or "year" in columns:
+        return
+    con.execute("CREATE TEMP TABLE _payers_before AS SELECT * FROM service_payers")
+    con.execute("DROP TABLE service_payers")
+    con.execute(SERVICE_PAYERS.ddl())
+    con.execute("INSERT INTO service_payers (service_id, year, payer_code, share) "
+                "SELECT p.service_id, s.year, p.payer_code, p.share FROM _payers_before p "
+                "JOIN (SELECT DISTINCT service_id, year FROM services) s USING (service_id)")
+    con.execute("DROP TABLE _payers_before")
+
+
 MIGRATIONS: dict[int, Callable[[duckdb.DuckDBPyConnection], None]] = {
     1: _create_missing_tables,
     2: _create_missing_tables,  # releases, released_cells (carepath.disclosure.releases)
+    3: _payers_by_year,
 }
 
 

@@ -5,7 +5,6 @@ is meant to move. Loaded from CSV or Excel; written in one transaction with an a
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -80,46 +79,11 @@ def load_catalogue(path: Path) -> list[CatalogueRow]:
         if keys.index(key) != i:
             raise ValidationError(f"service {key[0]} appears twice for year {key[1]}",
                                   where=f"{path}, row {i + FIRST_DATA_ROW}")
-    clash = payer_clash(catalogue.services)
-    if clash:
-        raise ValidationError(clash.message, where=f"{path}, row {clash.index + FIRST_DATA_ROW}")
     return catalogue.services
 
 
-@dataclass(frozen=True)
-class PayerClash:
-    index: int  # the row (0-based) whose payers differ from the service's first year
-    message: str
-
-
-def payer_clash(rows: list[CatalogueRow]) -> PayerClash | None:
-    """The first service whose payers or shares differ between years. The service_payers
-    table has no year (one set of payers per service), so such a catalogue cannot be stored
-    without adding one year's shares to another's (ICB 70% + hospice 30% in 2024 and ICB
-    100% in 2025 would read as 130% of the cost in both years)."""
-    first: dict[str, CatalogueRow] = {}
-    for i, r in enumerate(rows):
-        seen = first.setdefault(r.service_id, r)
-        if r.payers != seen.payers:
-            return PayerClash(i, (
-                f"service {r.service_id}: payers differ between years ({seen.year}: "
-                f"{_shares_text(seen.payers)}; {r.year}: {_shares_text(r.payers)}); the "
-                "catalogue keeps one set of payers per service for all its years, so give "
-                "the same payers and shares in every year (or load the years as separate "
-                "services)"))
-    return None
-
-
-def _shares_text(payers: dict[str, float]) -> str:
-    return ";".join(f"{p}:{s:.1%}" for p, s in sorted(payers.items()))
-
-
 def save_catalogue(ws: Workspace, rows: list[CatalogueRow], *, by: str, source: str) -> int:
-    """Replace these services (all their years and payers) in one transaction; audited.
-    Refused when a service's payers differ between years (see :func:`payer_clash`)."""
-    clash = payer_clash(rows)
-    if clash:
-        raise ValidationError(clash.message, where=source)
+    """Replace these services (all their years and payers) in one transaction; audited."""
     ids = sorted({r.service_id for r in rows})
     marks = ", ".join("?" * len(ids))
     with ws.transaction() as con:
@@ -130,10 +94,12 @@ def save_catalogue(ws: Workspace, rows: list[CatalogueRow], *, by: str, source: 
             "indicator_ids) VALUES (?, ?, ?, ?, ?, ?, ?)",
             [[r.service_id, r.name, r.provider_code, r.year, r.unit_cost, r.activity,
               r.indicator_ids] for r in rows])
-        # one set of payers per service: the same in every year (checked above)
-        payers = {(r.service_id, p): s for r in rows for p, s in r.payers.items()}
-        con.executemany("INSERT INTO service_payers VALUES (?, ?, ?)",
-                        [[sid, p, s] for (sid, p), s in payers.items()])
+        # Each year's own payers: one set for all years added one year's shares to
+        # another's (ICB 70% + hospice 30% in 2024, ICB 100% in 2025 read as 130%).
+        con.executemany("INSERT INTO service_payers (service_id, year, payer_code, share) "
+                        "VALUES (?, ?, ?, ?)",
+                        [[r.service_id, r.year, p, share] for r in rows
+                         for p, share in r.payers.items()])
         ws.audit(con, actor=by, action="economics.services.load", target=source,
                  detail=json.dumps({"services": len(ids), "rows": len(rows)}))
     return len(rows)
@@ -147,7 +113,7 @@ def read_catalogue(con: duckdb.DuckDBPyConnection, year: int | None = None) -> p
                s.unit_cost * s.activity AS annual_cost, s.indicator_ids,
                string_agg(p.payer_code || ':' || round(p.share * 100, 1) || '%', ';'
                           ORDER BY p.payer_code) AS payers
-        FROM services s LEFT JOIN service_payers p USING (service_id)
+        FROM services s LEFT JOIN service_payers p USING (service_id, year)
         {where}
         GROUP BY ALL ORDER BY s.year, s.service_id""", [year] if year is not None else []).df()
 
@@ -161,7 +127,7 @@ def programme_budget(con: duckdb.DuckDBPyConnection, year: int) -> pd.DataFrame:
                count(*) FILTER (WHERE s.unit_cost IS NULL OR s.activity IS NULL)
                    AS services_missing_cost,
                count(*) AS services
-        FROM services s JOIN service_payers p USING (service_id)
+        FROM services s JOIN service_payers p USING (service_id, year)
         WHERE s.year = ? GROUP BY p.payer_code ORDER BY spend DESC NULLS LAST""",
                        [year]).df()
 
@@ -173,8 +139,8 @@ def _catalogue_service(con: duckdb.DuckDBPyConnection, service_id: str, year: in
                       "WHERE service_id = ? AND year = ?", [service_id, year]).fetchone()
     if row is None:
         return None
-    payers = con.execute("SELECT payer_code, share FROM service_payers WHERE service_id = ?",
-                         [service_id]).fetchall()
+    payers = con.execute("SELECT payer_code, share FROM service_payers WHERE service_id = ? "
+                         "AND year = ?", [service_id, year]).fetchall()
     return {"name": row[0], "provider": row[1], "unit_cost": row[2], "activity": row[3],
             "payers": dict(payers)}
 
