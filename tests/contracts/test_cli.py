@@ -128,6 +128,8 @@ def test_simulate_in_design_mode_without_a_workspace(capsys):
     code, out, _ = run(["contract", "simulate", str(EXAMPLES_DIR / "wessex_eol_contract.yaml"),
                         "--draws", "500"], capsys)
     assert code == 0 and "year 3" in out and "bereaved_rating" in out and "NO" in out
+    # Outcome ids whole: two read 'preferred_place_…' at 80 columns (a walkthrough).
+    assert "preferred_place_achieved" in out and "preferred_place_asked" in out
     code, out, err = run(["contract", "simulate",
                           str(EXAMPLES_DIR / "wessex_cancer_contract.yaml")], capsys)
     assert code == 2 and "expected_denominator" in out + err

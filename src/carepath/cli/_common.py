@@ -32,13 +32,27 @@ def plain(value: object):
     return Text(str(value))
 
 
+# The first column of a table holds names people read and copy: kept whole when none is
+# longer than this (two outcomes of a simulation both read 'preferred_place_…': a
+# walkthrough); longer ones wrap.
+NAME_COLUMN_MAX = 40
+
+
 def rich_table(title: str, columns: list[str], rows: list[list[str]]):
-    """A titled table: first column left-aligned (names), the rest right-aligned (figures)."""
+    """A titled table: first column left-aligned (names, not cut short), the rest
+    right-aligned (figures)."""
     from rich.table import Table
 
     table = Table(title=title, title_justify="left")
+    longest = max((len(str(r[0])) for r in rows if r), default=0)
     for i, col in enumerate(columns):
-        table.add_column(col, justify="left" if i == 0 else "right")
+        if i == 0 and longest <= NAME_COLUMN_MAX:  # ids and short names: whole
+            table.add_column(col, justify="left", no_wrap=True,
+                             min_width=max(longest, len(col)))
+        elif i == 0:  # longer text wraps, as a sentence does
+            table.add_column(col, justify="left")
+        else:
+            table.add_column(col, justify="right")
     for row in rows:
         table.add_row(*map(plain, row))
     return table
