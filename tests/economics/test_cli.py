@@ -36,8 +36,14 @@ def test_cba_prints_results_and_writes_csv_html_xlsx(tmp_path, capsys):
     assert "Who pays, who benefits" in html and "<svg" in html
     assert "src=\"http" not in html and "<script" not in html  # self-contained, offline
     sheets = load_workbook(tmp_path / "wessex-hospice-at-home.xlsx").sheetnames
-    assert {"organisations", "cost_shift", "tornado", "monte_carlo", "inputs_services",
-            "inputs_benefits", "inputs_uncertainty"} <= set(sheets)
+    assert {"summary", "organisations", "cost_shift", "tornado", "monte_carlo",
+            "inputs_services", "inputs_benefits", "inputs_uncertainty"} <= set(sheets)
+    # The finance download sets the base case beside the NPV at the means, as the page does.
+    summary = pd.read_csv(tmp_path / "wessex-hospice-at-home-summary.csv")
+    figures = dict(zip(summary["measure"], summary["value"], strict=True))
+    base = float(figures["NPV, base case (every parameter at its base value)"])
+    means = float(figures["NPV, uncertain parameters at their distributions' means"])
+    assert base == pytest.approx(orgs["npv"].iloc[-1]) and abs(base - means) > 100_000
 
 
 def test_cba_bad_file_is_one_line_and_exit_2(tmp_path, capsys):

@@ -7,6 +7,7 @@ import math
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 from jinja2 import Environment, PackageLoader, select_autoescape
 
@@ -65,8 +66,21 @@ def monte_carlo_frame(mc: MonteCarloResult) -> pd.DataFrame:
     return frame
 
 
+def summary_frame(rep: CBAReport) -> pd.DataFrame:
+    """The headline figures and what to read them with: the base case beside the NPV at the
+    distributions' means and the Monte Carlo mean (the web page and report showed these;
+    the finance download did not), then every warning."""
+    mc = rep.monte_carlo
+    rows = [("NPV, base case (every parameter at its base value)", rep.base_npv),
+            ("NPV, uncertain parameters at their distributions' means", rep.npv_at_means),
+            ("NPV, Monte Carlo mean", None if mc is None else float(np.mean(mc.npv_samples)))]
+    rows += [("warning", w) for w in rep.warnings]
+    return pd.DataFrame(rows, columns=["measure", "value"])
+
+
 def cba_frames(rep: CBAReport) -> dict[str, pd.DataFrame]:
     frames = {
+        "summary": summary_frame(rep),
         "organisations": organisations_frame(rep.result),
         "cost_shift": cost_shift_frame(rep.result).reset_index(),
         "yearly": pd.DataFrame(rep.result.yearly),
