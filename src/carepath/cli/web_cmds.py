@@ -139,17 +139,18 @@ def serve(workspace: WorkspaceOption = None,
 
 
 def bound_socket(host: str, port: int) -> socket.socket:
-    """A socket bound to ``host``:``port``, or a one-line error saying what is wrong."""
-    try:
-        family, kind, proto, _, address = socket.getaddrinfo(
-            host, port, type=socket.SOCK_STREAM)[0]
-    except socket.gaierror:
-        raise ValidationError(f"{host!r} is not an address this machine can listen on",
-                              where="--host") from None
-    listening = socket.socket(family, kind, proto)
+    """A socket bound to ``host``:``port``, or a one-line error saying what is wrong. The
+    address family chosen as uvicorn chooses it (IPv6 only for an address with ':'), so
+    'localhost' binds 127.0.0.1 as it did."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    listening = socket.socket(family, socket.SOCK_STREAM)
     listening.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
-        listening.bind(address)
+        listening.bind((host, port))
+    except socket.gaierror:
+        listening.close()
+        raise ValidationError(f"{host!r} is not an address this machine can listen on",
+                              where="--host") from None
     except OSError as exc:
         listening.close()
         why = ("is in use (another server?): stop it or choose another with --port"
