@@ -220,6 +220,28 @@ def test_out_of_date_values_are_not_paid_on(contract_ws, loaded):
     assert "Read before paying" in html and "out of date" in html
 
 
+def test_out_of_date_values_withhold_even_under_a_forfeiting_gate(contract_ws, tmp_path):
+    """Values out of date are Carepath's state, not the provider's data: a gate that
+    forfeits the pot for bad data lost it for a compute not yet run."""
+    import yaml
+
+    from carepath.indicators.library import read_library
+
+    def forfeit(c):
+        c["payment"]["default"]["data_quality_gate"] = "forfeit"
+    contract, fw = _with(tmp_path, c_edit=forfeit)
+    defn = LIB["early_stage_known"].model_dump(mode="json", exclude_none=True)
+    defn["title"] = defn["title"] + " (local)"
+    folder = contract_ws.definitions_dir("indicators")
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "early_stage_known.yaml").write_text(yaml.safe_dump(defn))
+    library, _ = read_library(folder)
+    with contract_ws.connect(read_only=True) as con:
+        stage = assess(con, contract, fw, library, 3, config=contract_ws.config()).outcomes[0]
+    assert stage.dq_status == K.DQ_FAIL and stage.status == K.WITHHELD
+    assert "withheld until the values are computed again" in stage.reason
+
+
 def test_a_network_provider_without_a_row_in_the_year_is_warned_of(tmp_path):
     """A late return: RBB has rows in other years but none in 2023/24; the network value
     silently left it out."""

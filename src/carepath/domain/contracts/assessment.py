@@ -54,6 +54,9 @@ class OutcomeResult:
     reason: str = ""
     # Said prominently beside the line, but not failing the data-quality gate.
     warnings: list[str] = field(default_factory=list)
+    # Failed the gate only because values are out of date: Carepath's state, not the
+    # provider's data, so the pot is withheld whatever the gate's rule (never forfeited).
+    only_stale: bool = False
 
     @property
     def target_digits(self) -> int:
@@ -194,7 +197,9 @@ def _data_quality(res: OutcomeResult, data: ContractData, o: Outcome) -> None:
             reasons.append(f"{dq.indicator} {q.value:.1f} below the minimum {dq.min_value:g}")
     if res.baseline is None:
         reasons.append(f"no baseline for {o.baseline_period}")
-    reasons += _stale(data, [o.indicator, dq.indicator])
+    stale = _stale(data, [o.indicator, dq.indicator])
+    res.only_stale = bool(stale) and not reasons
+    reasons += stale
     res.dq_status = K.DQ_FAIL if reasons else K.DQ_PASS
 
 
@@ -251,8 +256,11 @@ def _pay(res: OutcomeResult, c: Contract, year: int) -> None:
         res.reason = "no trajectory for this year"
         return
     if res.dq_status == K.DQ_FAIL:
-        res.status = K.WITHHELD if rule.data_quality_gate == "withhold" else K.FORFEITED
-        verb = "withheld until the data are fixed" if res.status == K.WITHHELD else "forfeited"
+        withhold = rule.data_quality_gate == "withhold" or res.only_stale
+        res.status = K.WITHHELD if withhold else K.FORFEITED
+        verb = ("withheld until the values are computed again" if res.only_stale else
+                "withheld until the data are fixed" if res.status == K.WITHHELD else
+                "forfeited")
         res.reason = f"data-quality gate: {'; '.join(res.dq_reasons)}; pot {verb}"
         return
     credit = pay.credited(res.achievement, res.judgement, rule)
