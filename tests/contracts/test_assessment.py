@@ -194,20 +194,27 @@ def test_a_target_on_the_worse_side_of_the_baseline_is_warned_of(contract_ws, tm
     assert "Read before paying" in report.statement_html(_year(contract_ws, loaded, 3))
 
 
-def test_out_of_date_values_are_not_paid_on(contract_ws, loaded):
-    """After a workspace override of an indicator's definition without a compute, the
-    year was paid on the old values without a word."""
+def _overridden_without_a_compute(ws) -> dict:
+    """The library with a workspace override of early_stage_known, not computed since:
+    its stored values are out of date."""
     import yaml
 
     from carepath.indicators.library import read_library
 
     defn = LIB["early_stage_known"].model_dump(mode="json", exclude_none=True)
     defn["title"] = defn["title"] + " (local)"
-    folder = contract_ws.definitions_dir("indicators")
+    folder = ws.definitions_dir("indicators")
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "early_stage_known.yaml").write_text(yaml.safe_dump(defn))
     library, unreadable = read_library(folder)
     assert not unreadable
+    return library
+
+
+def test_out_of_date_values_are_not_paid_on(contract_ws, loaded):
+    """After a workspace override of an indicator's definition without a compute, the
+    year was paid on the old values without a word."""
+    library = _overridden_without_a_compute(contract_ws)
     contract, fw = loaded
     with contract_ws.connect(read_only=True) as con:
         a = assess(con, contract, fw, library, 3, config=contract_ws.config())
@@ -223,19 +230,10 @@ def test_out_of_date_values_are_not_paid_on(contract_ws, loaded):
 def test_out_of_date_values_withhold_even_under_a_forfeiting_gate(contract_ws, tmp_path):
     """Values out of date are Carepath's state, not the provider's data: a gate that
     forfeits the pot for bad data lost it for a compute not yet run."""
-    import yaml
-
-    from carepath.indicators.library import read_library
-
     def forfeit(c):
         c["payment"]["default"]["data_quality_gate"] = "forfeit"
     contract, fw = _with(tmp_path, c_edit=forfeit)
-    defn = LIB["early_stage_known"].model_dump(mode="json", exclude_none=True)
-    defn["title"] = defn["title"] + " (local)"
-    folder = contract_ws.definitions_dir("indicators")
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / "early_stage_known.yaml").write_text(yaml.safe_dump(defn))
-    library, _ = read_library(folder)
+    library = _overridden_without_a_compute(contract_ws)
     with contract_ws.connect(read_only=True) as con:
         stage = assess(con, contract, fw, library, 3, config=contract_ws.config()).outcomes[0]
     assert stage.dq_status == K.DQ_FAIL and stage.status == K.WITHHELD

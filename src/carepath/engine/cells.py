@@ -78,7 +78,7 @@ def _scan(ctx: Context, defn: Definition, part, ptable, group: tuple[str, ...],
     if isinstance(part, Population):
         at_end = defn.mode in cp.STATE_MODES
         expr = cp.aggregate_population(ctx.source, part, ptable, group, at_end=at_end,
-                                       scale=None if at_end else _hole_scale(ctx, ptable))
+                                       scale=None if at_end else _cached_hole_scale(ctx, ptable))
     else:
         expr = cp.aggregate_values(ctx.source, defn, part, ptable, group, values)
     # Arrow, not pandas: the unit-level counts go back into DuckDB for the roll-up,
@@ -86,7 +86,7 @@ def _scan(ctx: Context, defn: Definition, part, ptable, group: tuple[str, ...],
     return expr.to_pyarrow()
 
 
-def _hole_scale(ctx: Context, ptable) -> ir.Table:
+def _cached_hole_scale(ctx: Context, ptable) -> ir.Table:
     """The population's scale for quarters missing between a practice's lists, once per
     compute and set of periods (it scanned every list again for each population and
     breakdown: about 2 s of England's compute)."""

@@ -11,7 +11,7 @@ from collections.abc import Callable
 
 import ibis
 
-from carepath.indicators.expr import (
+from carepath.indicators.expr_tree import (
     Between,
     BoolOp,
     Call,

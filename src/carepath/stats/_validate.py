@@ -19,10 +19,11 @@ CONF_998 = 0.998
 
 class StatsInputError(ValidationError, ValueError):
     """An argument to a statistic breaks a documented rule. ``first``: the position of the
-    first offending element of a one-dimensional argument (a caller with a table says
-    which row or group that is)."""
+    first offending element of a one-dimensional argument, and ``rule``: the message
+    without it, so that a caller with a table can say which row or group that is."""
 
     first: int | None = None
+    rule: str | None = None
 
 
 def as_float_array(value, name: str) -> np.ndarray:
@@ -44,12 +45,11 @@ def check(mask: np.ndarray, name: str, rule: str) -> None:
     mask = np.asarray(mask)
     if mask.any():
         count = int(mask.sum())
-        where = f"at index {_first_index(mask)}" if mask.ndim else ""
-        error = StatsInputError(
-            f"{name} must be {rule}: {count} element(s) break this rule, first {where}".rstrip()
-        )
+        broken = f"{name} must be {rule}: {count} element(s) break this rule"
+        where = f", first at index {_first_index(mask)}" if mask.ndim else ""
+        error = StatsInputError(broken + where)
         if mask.ndim == 1:
-            error.first = int(np.argmax(mask))
+            error.first, error.rule = int(np.argmax(mask)), broken
         raise error
 
 

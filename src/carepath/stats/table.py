@@ -9,7 +9,6 @@ PHE does), compute, and write one row per group with PHE-style column names
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -183,7 +182,7 @@ def _where(fn, source, labels: Sequence[str] | None = None):
         except StatsInputError as exc:
             message = exc.message
             if labels is not None and exc.first is not None and exc.first < len(labels):
-                message = re.sub(r"first at index \S+$", f"first {labels[exc.first]}", message)
+                message = f"{exc.rule}, first {labels[exc.first]}"
             raise StatsInputError(message, where=source) from None
     return wrapped
 
