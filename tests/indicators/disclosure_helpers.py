@@ -112,3 +112,88 @@ def attack(out: list[dict], links: dict[str, list[tuple[str, str]]],
             ranges[(r["area_type"], r["area_code"])] = (
                 lowest.fun, -highest.fun if highest.status == 0 else math.inf)
     return ranges
+
+
+def feasible(outputs: list[tuple[list[dict], str]], links: dict[str, list[tuple[str, str]]],
+             policy: DisclosurePolicy = DisclosurePolicy(), *, integer: bool = False
+             ) -> dict[tuple, tuple[float, float]]:
+    """Each cell's lowest and highest count consistent with every output in ``outputs``
+    together ((rows, the column holding the count there): indicators sharing one count,
+    as incidence's numerator is emergency presentation's denominator), the hierarchy
+    ``links`` (every area's count the sum of its practices', in each category) and the
+    breakdowns (an area's categories add up to its count for everyone). By subtraction
+    (every sum's bounds tightened until nothing moves, a plain loop of our own), or with
+    ``integer`` by integer programming (HiGHS). Cells keyed (area type, area code) for
+    everyone, with the category after for a breakdown's."""
+    def key(r: dict) -> tuple:
+        cell = (r["area_type"], r["area_code"])
+        return cell if r.get("breakdown", "all") == "all" else (*cell, r["category"])
+
+    at: dict[tuple, int] = {}
+    for rows, _ in outputs:
+        for r in rows:
+            at.setdefault(key(r), len(at))
+    low, high = np.zeros(len(at)), np.full(len(at), np.inf)
+    for rows, column in outputs:
+        for r in rows:
+            count, i = r[column], at[key(r)]
+            if r["value_state"] != "published" or count is None:
+                continue
+            if r["area_type"] == "national" and key(r) == ("national", "national"):
+                low[i], high[i] = max(low[i], count), min(high[i], count)
+            elif count:
+                low[i] = max(low[i], math.ceil(count - policy.round_to / 2),
+                             policy.suppress_below)
+                high[i] = min(high[i], math.ceil(count + policy.round_to / 2) - 1)
+            else:
+                high[i] = 0
+    categories = sorted({k[2:] for k in at if len(k) > 2})
+    practices: dict[int, list[int]] = {}
+    for practice, areas in links.items():
+        for area in [*areas, ("national", "national")]:
+            for category in [(), *categories]:
+                practices.setdefault(at[(*area, *category)], []).append(
+                    at[("practice", practice, *category)])
+    sums = list(practices.items()) + [
+        (at[cell], [at[(*cell, *category)] for category in categories])
+        for cell in at if len(cell) == 2 and categories]
+    if integer:
+        return _by_integer_programming(at, low, high, sums)
+    with np.errstate(invalid="ignore"):  # inf - inf: no limit either way
+        while _tightened(low, high, sums):
+            pass
+    return {key: (low[i], high[i]) for key, i in at.items()}
+
+
+def _tightened(low: np.ndarray, high: np.ndarray, sums: list[tuple[int, list[int]]]
+               ) -> bool:
+    moved = False
+    for total, members in sums:
+        sum_low, sum_high = low[members].sum(), high[members].sum()
+        if sum_low > low[total] or sum_high < high[total]:
+            low[total], high[total] = max(low[total], sum_low), min(high[total], sum_high)
+            moved = True
+        for m in members:
+            others = [o for o in members if o != m]
+            most = high[total] - low[others].sum()
+            least = low[total] - high[others].sum()
+            if most < high[m] or least > low[m]:
+                high[m], low[m] = min(high[m], most), max(low[m], least)
+                moved = True
+    return moved
+
+
+def _by_integer_programming(at, low, high, sums) -> dict[tuple, tuple[float, float]]:
+    matrix = np.zeros((len(sums), len(at)))
+    for j, (total, members) in enumerate(sums):
+        matrix[j, members] = 1
+        matrix[j, total] -= 1
+    rules = {"constraints": LinearConstraint(matrix, 0, 0), "bounds": Bounds(low, high),
+             "integrality": np.ones(len(at))}
+    out = {}
+    for key, i in at.items():
+        unit = np.zeros(len(at))
+        unit[i] = 1
+        lowest, highest = milp(unit, **rules), milp(-unit, **rules)
+        out[key] = (lowest.fun, -highest.fun if highest.status == 0 else math.inf)
+    return out

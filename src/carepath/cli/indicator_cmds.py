@@ -73,7 +73,10 @@ def show(indicator_id: str, workspace: WorkspaceOption = None) -> None:
     if indicator_id not in library:
         raise ValidationError(f"unknown indicator {indicator_id!r}", where="ID")
     defn = library[indicator_id]
-    console.print(entry_md(defn), markup=False, highlight=False)
+    from carepath.indicators.links import shared_counts
+
+    console.print(entry_md(defn, shared_counts(library).get(indicator_id, ())), markup=False,
+                  highlight=False)
     from carepath.indicators.library import builtin
 
     built_in = builtin().get(indicator_id)

@@ -27,6 +27,11 @@ Policy (configurable in ``carepath.toml`` ``[disclosure]``):
   (``withheld``, recorded by ``carepath.disclosure.releases``) is hidden again whatever
   its count, before any other choice: a later release choosing other partners (a new own
   group, a new hierarchy) would give back, read beside the first, what each hid.
+* **Shared counts protected together.** A count two indicators share (incidence's
+  cancers are emergency presentation's denominator; ``carepath.indicators.links`` finds
+  them) is known to each as the other publishes it: ``releases.earlier`` maps what
+  linked indicators said (in earlier releases, and before it in the same output) to the
+  column holding the count, and the audit protects it against all of that.
 * **Intervals from the published counts.** A proportion's, a rate's or a ratio's value and
   interval are recomputed from the rounded counts; a DSR's value is kept and its interval
   built on the rounded count with a spread from published figures only (value / count),

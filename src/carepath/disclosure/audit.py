@@ -346,9 +346,11 @@ def _binding(groups: Groups, i: int, column: str, low: np.ndarray, high: np.ndar
         j = todo.popleft()
         for key in _pinning(groups, j, column, low, high):
             members, total = groups.members[key], groups.rows[_totals(groups)[key]]
-            # Not a cell an earlier release published: hidden now, it stays known.
-            victim = smallest_published([m for m in members if "_earlier" not in m])
-            if victim is None and _may_hide(total) and "_earlier" not in total:
+            # Not a cell already known as well as its figure says (an earlier release
+            # published it): hidden now, it stays known.
+            victim = smallest_published([m for m in members
+                                         if not _known(groups, m, column)])
+            if victim is None and _may_hide(total) and not _known(groups, total, column):
                 victim = total
             if victim is not None:
                 return victim
@@ -388,6 +390,19 @@ def _groups_totalled(groups: Groups) -> dict[int, list[tuple]]:
             totalled.setdefault(total, []).append(key)
         groups.cache["totalled"] = totalled
     return groups.cache["totalled"]
+
+
+def _known(groups: Groups, row: dict, column: str) -> bool:
+    """Whether earlier releases (this indicator's or a linked one's) said of ``row``'s
+    count in ``column`` all that its published figure here says: hiding it now would
+    leave it as known. (Not merely something: a linked indicator's published range of
+    the count narrows it only where it holds more than this one's.)"""
+    known = (row.get("_earlier") or {}).get(column)
+    if known is None:
+        return False
+    low, high, _ = groups.cache[("bounds", column)]
+    i = groups.position(row)
+    return low[i] - TOLERANCE <= known[0] and known[1] <= high[i] + TOLERANCE
 
 
 def _may_hide(row: dict) -> bool:

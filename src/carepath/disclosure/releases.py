@@ -16,6 +16,10 @@ output, the export and the public pages alike:
   still hold its count, and never hides a cell published before to protect another
   (that protects nothing), so it hides a new total instead.
 
+What a release said of a count another indicator shares (``Link``) is known of that
+indicator's cells too, in the column holding the count there: each indicator's audit
+protects the shared count against what every linked one published.
+
 The public pages are releases too: each records what it shows the first time it shows it
 (by ``PUBLIC_PAGES``), so a page seen before a change of groups binds the figures after
 it as an export would.
@@ -26,7 +30,7 @@ from __future__ import annotations
 import math
 import uuid
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -48,6 +52,16 @@ def release_key(row: Mapping) -> tuple:
     """A row's cell as the record keys it: its indicator, then ``cell_key``'s columns, each
     as text (a missing one as 'None', never NULL, so keys always compare)."""
     return row.get("_key") or (str(row.get("indicator_id")), *cell_key(row))
+
+
+@dataclass(frozen=True)
+class Link:
+    """An indicator's ``column`` holds the same count as ``other``'s ``other_column``
+    (``carepath.indicators.links`` finds them)."""
+
+    column: str
+    other: str
+    other_column: str
 
 
 @dataclass(frozen=True)
@@ -81,29 +95,63 @@ class Release:
 
 
 def earlier(con: duckdb.DuckDBPyConnection, indicators: Iterable[str], *,
-            periods: Iterable[str] | None = None, area_types: Iterable[str] | None = None
-            ) -> Earlier:
+            periods: Iterable[str] | None = None, area_types: Iterable[str] | None = None,
+            links: Mapping[str, Sequence[Link]] | None = None,
+            pending: Mapping[str, pd.DataFrame] | None = None) -> Earlier:
     """What earlier releases (public exports and pages) said of ``indicators``' cells (of ``periods`` and
-    ``area_types`` only, if given: a page of one period needs no more)."""
+    ``area_types`` only, if given: a page of one period needs no more). ``links``
+    (``carepath.indicators.links.shared_counts``): what they said of a count another
+    indicator shares is known of it here too, mapped to the column holding it here.
+    ``pending``: what outputs not yet recorded said (``said_frame``s by indicator: the
+    linked indicators disclosed before this one in the same export)."""
     ids = sorted({str(i) for i in indicators})
     if not ids:
         return Earlier()
-    where, params = ["indicator_id IN (SELECT unnest(?))"], [ids]
+    links = {i: tuple(links.get(i, ())) for i in ids} if links else {}
+    read = sorted({*ids, *(link.other for found in links.values() for link in found)})
+    where, params = ["indicator_id IN (SELECT unnest(?))"], [read]
     for column, wanted in (("period", periods), ("area_type", area_types)):
         if wanted is not None:
             where.append(f"{column} IN (SELECT unnest(?))")
             params.append(sorted({str(w) for w in wanted}))
     found = con.execute(
         f"SELECT {', '.join(CELL)}, value_state, {', '.join(BOUNDS)} FROM {CELLS} "
-        f"WHERE {' AND '.join(where)}", params).fetchall()
-    withheld, known = set(), defaultdict(list)
-    for row in found:
-        key, state, bounds = row[:len(CELL)], row[len(CELL)], row[len(CELL) + 1:]
-        if state == SUPPRESSED:
-            withheld.add(key)
-        else:
-            known[key].append(bounds)
+        f"WHERE {' AND '.join(where)}", params).df()
+    own = found[found["indicator_id"].isin(ids)]
+    withheld = {tuple(k) for k in own.loc[own["value_state"] == SUPPRESSED, list(CELL)]
+                .itertuples(index=False)}
+    known: dict[tuple, list[Said]] = defaultdict(list)
+    for key, bounds in _ranges(own, BOUNDS):  # a cell hidden since: what was said holds
+        known[key].append(bounds)
+    recorded = {other: rows for other, rows in found.groupby("indicator_id")}
+    for ind_id, found_links in links.items():
+        for link in found_links:
+            for frame in (recorded.get(link.other), (pending or {}).get(link.other)):
+                if frame is not None:
+                    _map_linked(frame, ind_id, link, known)
     return Earlier(frozenset(withheld), {k: tuple(v) for k, v in known.items()})
+
+
+def _ranges(frame: pd.DataFrame, bounds: Sequence[str]) -> Iterator[tuple[tuple, Said]]:
+    """(cell, ranges) of the rows of ``frame`` that say something in ``bounds`` (a missing
+    bound as None, as the record's NULL)."""
+    said = frame[list(bounds)]
+    frame = frame[said.notna().any(axis=1)]
+    if frame.empty:
+        return
+    cells = frame[list(CELL)].itertuples(index=False, name=None)
+    values = frame[list(bounds)].astype(object).where(frame[list(bounds)].notna(), None)
+    yield from zip(cells, values.itertuples(index=False, name=None), strict=True)
+
+
+def _map_linked(frame: pd.DataFrame, ind_id: str, link: Link,
+                known: dict[tuple, list[Said]]) -> None:
+    """What ``frame`` (of ``link.other``'s cells) says of its shared count, as known of
+    ``ind_id``'s cells in the column holding it here (the other column left unsaid)."""
+    there = BOUNDS[:2] if link.other_column == "numerator" else BOUNDS[2:]
+    for (_, *cell), (low, high) in _ranges(frame, there):
+        known[(ind_id, *cell)].append(
+            (low, high, None, None) if link.column == "numerator" else (None, None, low, high))
 
 
 def size(con: duckdb.DuckDBPyConnection) -> int:

@@ -20,6 +20,8 @@ from carepath.engine.context import read_hierarchy
 from carepath.engine.freshness import practice_groups
 from carepath.engine.rejudge import judged_on_published
 from carepath.indicators.definition import Definition
+from carepath.indicators.links import linked_before, shared_counts
+from carepath.model.schema import INDICATOR_VALUES
 
 # (period, area type, area code) -> the (area type, area code) of every other area
 # containing all of its practices: the policy's ``Within``, built here.
@@ -93,36 +95,77 @@ def disclosed(con: duckdb.DuckDBPyConnection, values: pd.DataFrame, policy: Disc
     each hides the same cells: two publications hiding different cells give back together
     what each hid. For the same reason what earlier releases (exports, pages) said
     (``earlier``, read from the workspace's record unless given) is honoured: the cells they hid hidden again,
-    what they published known (``carepath.disclosure.releases``). ``said``, if given, gets
+    what they published known (``carepath.disclosure.releases``), and what they said of a
+    count an indicator shares with another (``carepath.indicators.links``) known of both.
+    Indicators are disclosed in the order of their ids, each knowing what the linked ones
+    before it say here, as it would had they been released first. ``said``, if given, gets
     a frame of what these figures say of each published cell, for the record."""
     if within is None:
         within = workspace_containment(con, practice_groups(config))
+    links = shared_counts(definitions)
+    told_here: dict[str, pd.DataFrame] = {}  # what the linked indicators before said
 
-    def disclose(rows: pd.DataFrame) -> pd.DataFrame:
+    def disclose(rows: pd.DataFrame, *, published: bool = True) -> pd.DataFrame:
         # The record one indicator at a time too: England's 2.5 million cells held as
         # Python tuples at once cost a gigabyte and a minute of garbage collection.
-        told: dict | None = {} if said is not None else None
+        ind_id = str(rows["indicator_id"].iloc[0]) if len(rows) else ""
+        linked = ind_id in links  # the ones after it must know what it says
+        told: dict | None = {} if (said is not None and published) or linked else None
         out = apply_disclosure(rows, suppress_below=policy.suppress_below,
                                round_to=policy.round_to,
                                national_exempt=policy.national_exempt, within=within,
-                               earlier=_earlier_of(con, rows) if earlier is None
-                               else earlier, said=told)
-        if said is not None:
-            said.append(releases.said_frame(told))
+                               earlier=_earlier_of(con, rows, links, told_here)
+                               if earlier is None else earlier, said=told)
+        frame = releases.said_frame(told) if told is not None else None
+        if said is not None and published:
+            said.append(frame)
+        if linked:
+            told_here[ind_id] = frame
         out.index = rows.index
-        return judged_on_published(out, definitions)
+        return judged_on_published(out, definitions) if published else out
 
     if values.empty:
         return disclose(values)
     # One indicator at a time (no group spans two): the policy works on Python rows, and
-    # England's 2.5 million at once took 13 GB.
-    parts = [disclose(rows) for _, rows in values.groupby("indicator_id", sort=False)]
+    # England's 2.5 million at once took 13 GB. In order of their ids, with the linked
+    # ones before them that these rows leave out (disclosed, not published): a page or
+    # an export of one indicator hides what it would among all.
+    mine = {str(i): rows for i, rows in values.groupby("indicator_id", sort=False)}
+    before = _linked_before(con, values, links)
+    theirs = {str(i): rows for i, rows in before.groupby("indicator_id", sort=False)}
+    parts = []
+    for ind_id in sorted({*mine, *theirs}):
+        if ind_id in mine:
+            parts.append(disclose(mine[ind_id]))
+        else:
+            disclose(theirs[ind_id], published=False)
     return pd.concat(parts).loc[values.index]
 
 
-def _earlier_of(con: duckdb.DuckDBPyConnection, rows: pd.DataFrame) -> releases.Earlier:
-    """What earlier releases said of these rows' indicator and periods."""
+def _linked_before(con: duckdb.DuckDBPyConnection, values: pd.DataFrame,
+                   links: dict[str, tuple[releases.Link, ...]]) -> pd.DataFrame:
+    """The rows (of ``values``' periods) of the indicators that ``values``' ones know
+    in an output of all (``carepath.indicators.links.linked_before``) and that they
+    leave out."""
+    present = {str(i) for i in values["indicator_id"].unique()}
+    wanted = sorted(linked_before(links, present) - present)
+    if not wanted:
+        return values.iloc[:0]
+    stored = {c.name for c in INDICATOR_VALUES.columns}
+    columns = ", ".join(f'"{c}"' for c in values.columns if c in stored)
+    return con.execute(
+        f"SELECT {columns} FROM indicator_values WHERE indicator_id IN (SELECT unnest(?)) "
+        "AND period IN (SELECT unnest(?))",
+        [wanted, sorted({str(p) for p in values["period"].unique()})]).df()
+
+
+def _earlier_of(con: duckdb.DuckDBPyConnection, rows: pd.DataFrame,
+                links: dict[str, tuple[releases.Link, ...]],
+                told_here: dict[str, pd.DataFrame]) -> releases.Earlier:
+    """What earlier releases said of these rows' indicator and periods, and of the counts
+    it shares, with what the linked indicators disclosed before it here said."""
     if "indicator_id" not in rows or rows.empty:
         return releases.Earlier()
     return releases.earlier(con, rows["indicator_id"].unique(),
-                            periods=rows["period"].unique() if "period" in rows else None)
+                            periods=rows["period"].unique() if "period" in rows else None,
+                            links=links, pending=told_here)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from carepath.disclosure.releases import Link
 from carepath.indicators.definition import Count, Definition, Population
 from carepath.indicators.library import builtin
+from carepath.indicators.links import shared_counts
 
 POLARITY_TEXT = {"high_is_good": "higher is better", "low_is_good": "lower is better",
                  "no_judgement": "no judgement"}
@@ -47,7 +49,24 @@ def _related(rel) -> str:
     return f"a `{rel.table}` row on `{rel.on}`" + (f" where `{rel.where}`" if rel.where else "")
 
 
-def entry_md(d: Definition) -> str:
+def _shared_text(shared: tuple[Link, ...]) -> str:
+    """'its denominator is the numerator of `a`, `b` and the denominator of `c`'."""
+    parts = []
+    for column in ("numerator", "denominator"):
+        theirs = {}
+        for link in shared:
+            if link.column == column:
+                theirs.setdefault(link.other_column, []).append(f"`{link.other}`")
+        if theirs:
+            parts.append(f"its {column} is " + " and ".join(
+                f"the {part} of {', '.join(ids)}" for part, ids in sorted(
+                    theirs.items(), key=lambda item: item[0] != "numerator")))
+    return "; ".join(parts)
+
+
+def entry_md(d: Definition, shared: tuple[Link, ...] = ()) -> str:
+    """One definition as Markdown; ``shared``: its links to indicators counting the same
+    (``carepath.indicators.links.shared_counts``)."""
     lines = [
         f"### {d.title}", "",
         (f"`{d.id}` version {d.version} · {d.domain.replace('_', ' ')} · {d.statistic} "
@@ -68,6 +87,9 @@ def entry_md(d: Definition) -> str:
         lines.append(f"- **Per:** {d.multiplier:,g}")
     if d.breakdowns:
         lines.append(f"- **Breakdowns:** {', '.join(d.breakdowns)}")
+    if shared:
+        lines.append(f"- **Same count as:** {_shared_text(shared)} (published, they are "
+                     "protected together)")
     if d.targets:
         lines.append("- **Targets:** " + "; ".join(f"{t.value:g} ({t.label})" for t in d.targets))
     lines += [
@@ -87,6 +109,7 @@ def entry_md(d: Definition) -> str:
 
 def catalogue_md() -> str:
     library = builtin()
+    links = shared_counts(library)
     by_domain: dict[str, list[Definition]] = {}
     for d in library.values():
         by_domain.setdefault(d.domain, []).append(d)
@@ -95,5 +118,6 @@ def catalogue_md() -> str:
            f"fails when this file is out of date. {len(library)} indicators."), ""]
     for domain in sorted(by_domain):
         out += [f"## {domain.replace('_', ' ').capitalize()}", ""]
-        out += [entry_md(d) for d in sorted(by_domain[domain], key=lambda d: d.id)]
+        out += [entry_md(d, links.get(d.id, ()))
+                for d in sorted(by_domain[domain], key=lambda d: d.id)]
     return "\n".join(out).rstrip() + "\n"
