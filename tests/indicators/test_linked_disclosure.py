@@ -204,8 +204,9 @@ def test_a_count_known_from_a_linked_indicator_still_gets_its_own_protection():
 
 def test_an_output_of_one_indicator_hides_what_it_hides_among_all():
     """A public page, or ``export --public -i``, of emergency presentation discloses
-    incidence first (read from ``indicator_values``, not published): alone, it would not
-    know what incidence says, and would hide other cells than an export of both."""
+    incidence first (read from ``indicator_values``, or from a page's cache; not
+    published): alone, it would not know what incidence says, and would hide other cells
+    than an export of both."""
     library = builtin()
     linked = {i: library[i] for i in LIBRARY_IDS.values()}
     differed = 0
@@ -227,6 +228,17 @@ def test_an_output_of_one_indicator_hides_what_it_hides_among_all():
         alone = disclosed(con, values[emergency], DisclosurePolicy(), {}, linked,
                           within=within)
         pd.testing.assert_series_equal(alone.value_state, both[emergency].value_state)
+        # a page's cache hands over what incidence says, worked out once for every page
+        said: list[pd.DataFrame] = []
+        disclosed(con, values[~emergency], DisclosurePolicy(), {}, linked, within=within,
+                  said=said)
+        asked = []
+        cached = disclosed(con, values[emergency], DisclosurePolicy(), {}, linked,
+                           within=within,
+                           said_before=lambda other, asked=asked, said=said:
+                           asked.append(other) or said[0])
+        assert asked == [LIBRARY_IDS[INCIDENCE]]
+        pd.testing.assert_series_equal(cached.value_state, alone.value_state)
         unlinked = disclosed(con, values[emergency], DisclosurePolicy(), {}, {},
                              within=within)
         differed += (unlinked.value_state != alone.value_state).any()

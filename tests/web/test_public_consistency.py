@@ -20,6 +20,7 @@ from carepath.engine.containment import disclosed, workspace_containment
 from carepath.engine.freshness import practice_groups
 from carepath.engine.run import compute
 from carepath.indicators.library import builtin
+from carepath.indicators.links import shared_counts
 from carepath.reports.export import export, read_values
 from carepath.web.pages.public import PUBLIC_AREA_TYPES, public_values
 from carepath.workspace import Workspace
@@ -167,3 +168,32 @@ def test_a_pages_download_is_the_public_exports_rows_in_its_layout(county, tmp_p
                 assert (page["Recent Trend"] == "").all() and same["Recent Trend"].any()
                 page, same = (f.drop(columns="Recent Trend") for f in (page, same))
             pd.testing.assert_frame_equal(page, same)
+
+
+def test_a_page_works_out_the_linked_indicators_before_it_once(county, monkeypatch):
+    """Emergency presentation's page knows what incidence (the count it shares, before it
+    in order) says of the period: worked out once, through the app's cache, for every
+    page after it, and not recorded (no one was shown it)."""
+    from carepath.web import pages
+    from carepath.web.app import create_app
+
+    seen: list[str] = []
+    real = pages.public.public_values
+
+    def watched(con, policy, indicator_id, *args, **kwargs):
+        seen.append(indicator_id)
+        return real(con, policy, indicator_id, *args, **kwargs)
+
+    monkeypatch.setattr(pages.public, "public_values", watched)
+    with county.connect(read_only=True) as con:
+        period = con.execute("SELECT max(period) FROM indicator_values WHERE indicator_id = "
+                             "'emergency_presentation_pct'").fetchall()[0][0]
+    with TestClient(create_app(county, preview=True)) as client:
+        for _ in range(2):
+            page = client.get("/public/indicators/emergency_presentation_pct",
+                              params={"period": period})
+            assert page.status_code == 200, page.text
+    before = {link.other for link in shared_counts(builtin())["emergency_presentation_pct"]
+              if link.other < "emergency_presentation_pct"}
+    assert "cancer_incidence_crude" in before  # (the others have no values here)
+    assert seen[0] == "emergency_presentation_pct" and sorted(seen[1:]) == sorted(before)

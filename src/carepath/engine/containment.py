@@ -10,6 +10,7 @@ locality is also inside its PCN, an ICB under its cancer alliance also inside it
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 
 import duckdb
 import pandas as pd
@@ -87,7 +88,8 @@ def containment(amap: pd.DataFrame) -> Containment:
 def disclosed(con: duckdb.DuckDBPyConnection, values: pd.DataFrame, policy: DisclosurePolicy,
               config: dict, definitions: dict[str, Definition],
               within: Within | None = None, earlier: releases.Earlier | None = None,
-              said: list[pd.DataFrame] | None = None) -> pd.DataFrame:
+              said: list[pd.DataFrame] | None = None,
+              said_before: Callable[[str], pd.DataFrame] | None = None) -> pd.DataFrame:
     """``values`` through the disclosure policy with every group whose total they add up
     to (the areas containing each area, ``workspace_containment`` unless given; the
     workspace's own groups of practices among them), then judged again on the published
@@ -99,7 +101,10 @@ def disclosed(con: duckdb.DuckDBPyConnection, values: pd.DataFrame, policy: Disc
     count an indicator shares with another (``carepath.indicators.links``) known of both.
     Indicators are disclosed in the order of their ids, each knowing what the linked ones
     before it say here, as it would had they been released first. ``said``, if given, gets
-    a frame of what these figures say of each published cell, for the record."""
+    a frame of what these figures say of each published cell, for the record.
+    ``said_before``: what a linked indicator before them that ``values`` leave out says
+    (its ``said`` frame here, all levels), if already worked out (a page's cache);
+    otherwise it is disclosed here first."""
     if within is None:
         within = workspace_containment(con, practice_groups(config))
     links = shared_counts(definitions)
@@ -131,7 +136,11 @@ def disclosed(con: duckdb.DuckDBPyConnection, values: pd.DataFrame, policy: Disc
     # ones before them that these rows leave out (disclosed, not published): a page or
     # an export of one indicator hides what it would among all.
     mine = {str(i): rows for i, rows in values.groupby("indicator_id", sort=False)}
-    before = _linked_before(con, values, links)
+    if said_before is not None:  # those each knows directly (theirs are in what they say)
+        direct = {link.other for i in mine for link in links.get(i, ()) if link.other < i}
+        for ind_id in sorted(direct - set(mine)):
+            told_here[ind_id] = said_before(ind_id)
+    before = _linked_before(con, values, links, set(told_here))
     theirs = {str(i): rows for i, rows in before.groupby("indicator_id", sort=False)}
     parts = []
     for ind_id in sorted({*mine, *theirs}):
@@ -143,11 +152,12 @@ def disclosed(con: duckdb.DuckDBPyConnection, values: pd.DataFrame, policy: Disc
 
 
 def _linked_before(con: duckdb.DuckDBPyConnection, values: pd.DataFrame,
-                   links: dict[str, tuple[releases.Link, ...]]) -> pd.DataFrame:
+                   links: dict[str, tuple[releases.Link, ...]], known: set[str]
+                   ) -> pd.DataFrame:
     """The rows (of ``values``' periods) of the indicators that ``values``' ones know
     in an output of all (``carepath.indicators.links.linked_before``) and that they
-    leave out."""
-    present = {str(i) for i in values["indicator_id"].unique()}
+    leave out, those whose output is ``known`` aside."""
+    present = {str(i) for i in values["indicator_id"].unique()} | known
     wanted = sorted(linked_before(links, present) - present)
     if not wanted:
         return values.iloc[:0]

@@ -111,10 +111,24 @@ def published(request: Request, con: duckdb.DuckDBPyConnection, indicator_id: st
         f"?period={quote(period, safe='/')}" if period
         else " (all periods: a download or the API)")
 
+    def said_before(other: str) -> pd.DataFrame:
+        """What a linked indicator disclosed before this one says of the period, worked
+        out once for every page after it (not shown, so not recorded): the last of the
+        seven sharing the cancers counted took 13 s to a first view on England, each
+        working out all before it."""
+        def says(c: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+            said: list[pd.DataFrame] = []
+            public_values(c, policy, other, period, config=config, within=within,
+                          definitions=definitions, said=said, said_before=said_before)
+            return said[0]
+
+        return cache.get(("said before", other, period, key, token), con, says)
+
     def shown(c: duckdb.DuckDBPyConnection) -> pd.DataFrame:
         return shown_and_recorded(c, where, [indicator_id], lambda said: public_values(
             c, policy, indicator_id, period, config=config, within=within,
-            definitions=definitions, said=said), record=not request.app.state.preview)
+            definitions=definitions, said=said, said_before=said_before),
+            record=not request.app.state.preview)
 
     return cache.get(("published", indicator_id, period, key, token), con, shown)
 
@@ -178,14 +192,16 @@ def public_values(con: duckdb.DuckDBPyConnection, policy: DisclosurePolicy, indi
                   period: str | None = None, *, config: dict | None = None,
                   definitions: dict[str, Definition] | None = None,
                   within: Within | None = None,
-                  said: list[pd.DataFrame] | None = None) -> pd.DataFrame:
+                  said: list[pd.DataFrame] | None = None,
+                  said_before: Callable[[str], pd.DataFrame] | None = None) -> pd.DataFrame:
     """Disclosure-controlled rows of one indicator at the public levels, for one period or
     all, hiding exactly the cells ``export --public`` hides: the policy runs on the same
     rows (every level and breakdown: the audit's further protection may hide a cell at one
     level for a count at another) with the same containment (a test holds the two
     outputs equal), and the public levels are taken from the result. ``within``: the
     workspace's containment, if already at hand (``disclosed`` builds it otherwise).
-    ``said``: as ``disclosed``'s, for the record (``shown_and_recorded``)."""
+    ``said``: as ``disclosed``'s, for the record (``shown_and_recorded``);
+    ``said_before``: as ``disclosed``'s."""
     where, params = ["indicator_id = ?"], [indicator_id]
     if period:  # no group spans two periods: one period's choices are its own
         where.append("period = ?")
@@ -194,7 +210,8 @@ def public_values(con: duckdb.DuckDBPyConnection, policy: DisclosurePolicy, indi
                       "FROM indicator_values "
                       f"WHERE {' AND '.join(where)}", params).df()
     # Judged again on these rows: a trend needs its periods, so one period's has none.
-    out = disclosed(con, raw, policy, config or {}, definitions or {}, within, said=said)
+    out = disclosed(con, raw, policy, config or {}, definitions or {}, within, said=said,
+                    said_before=said_before)
     out = out[out.area_type.isin(PUBLIC_AREA_TYPES) & (out.breakdown == "all")]
     out = out[[*PUBLIC_COLUMNS, *PUBLISHED_ALSO, "disclosure"]].copy()
     for bound in ("period_start", "period_end"):  # days, as the export writes them
