@@ -110,3 +110,42 @@ def test_ctrl_c_during_a_spark_compute_stops_it_and_changes_nothing(tmp_path, bu
     pd.testing.assert_frame_equal(_values(ws), before)
     # Ours again, not PySpark's shell handler (a background job's is SIG_IGN, not Python's)
     assert signal.getsignal(signal.SIGINT) is handler
+
+
+def test_a_process_started_while_spark_starts_writes_to_its_log_not_the_terminal(
+        tmp_path, capfd):
+    """The JVM's five lines of start-up notices came before its log level could be set,
+    among the compute's own lines (a walkthrough): what it writes goes to a log."""
+    import subprocess
+    import sys
+
+    from carepath.engine.spark import _jvm_output_to
+
+    print("before", flush=True)
+    log = tmp_path / "jvm.log"
+    with _jvm_output_to(log):
+        script = "import sys; print('notice'); print('WARN native-hadoop', file=sys.stderr)"
+        subprocess.run([sys.executable, "-c", script], check=True)
+    print("after", flush=True)
+    out, err = capfd.readouterr()
+    assert out.split() == ["before", "after"] and err == ""
+    assert log.read_text().split("\n")[:2] == ["notice", "WARN native-hadoop"]
+
+
+@pytest.mark.slow
+def test_spark_that_cannot_start_says_why_in_one_message(tmp_path, build_small_ws):
+    """No Java (JAVA_HOME wrong): one error with the JVM's last lines, no traceback."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    ws = build_small_ws(tmp_path / "ws")
+    done = subprocess.run(
+        [str(Path(sys.executable).parent / "carepath"), "compute", "-w", str(ws.path),
+         "--engine", "spark",
+         "-i", "early_stage_known"], check=False, capture_output=True, text=True,
+        env={**os.environ, "JAVA_HOME": str(tmp_path / "no-java")}, timeout=300)
+    assert done.returncode != 0
+    assert "Spark did not start" in done.stderr and "no-java/bin/java" in done.stderr
+    assert "Traceback" not in done.stderr

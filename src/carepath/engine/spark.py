@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import shutil
 import signal
+import sys
 import tempfile
 import threading
 from collections.abc import Iterator
@@ -25,23 +26,62 @@ DEFAULT_MASTER = "local[2]"
 SHUFFLE_PARTITIONS = 4  # small aggregates: the default 200 partitions only add overhead
 
 
+# Where the JVM Spark starts writes its own output: five lines of start-up notices
+# ("Using Spark's default log4j profile", a native-hadoop warning...) printed before its log
+# level could be set, among the compute's lines (a walkthrough). Read when Spark fails to
+# start; Spark's own errors reach Carepath as exceptions.
+JVM_LOG = Path(tempfile.gettempdir()) / f"carepath-spark-jvm-{os.getuid()}.log"
+TAIL_LINES = 20
+
+
+@contextmanager
+def _jvm_output_to(path: Path) -> Iterator[Path]:
+    """Standard output and error of processes started meanwhile (the JVM) go to ``path``
+    (emptied first: its tail is this start's): the JVM inherits them when it starts, and
+    keeps them for its life."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    saved = [os.dup(1), os.dup(2)]
+    try:
+        with open(path, "wb") as log:
+            os.dup2(log.fileno(), 1)
+            os.dup2(log.fileno(), 2)
+            yield path
+    finally:
+        for fd, copy in zip((1, 2), saved, strict=True):
+            os.dup2(copy, fd)
+            os.close(copy)
+
+
+def _tail(path: Path) -> str:
+    lines = path.read_text(errors="replace").splitlines()[-TAIL_LINES:]
+    return f"The last lines Spark wrote ({path}):\n" + "\n".join(lines)
+
+
 def _session(master: str):
     # Bind the driver to loopback: Carepath never listens on a public interface.
     os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
     try:
+        from py4j.protocol import Py4JError
+        from pyspark.errors import PySparkException
         from pyspark.sql import SparkSession
     except ImportError:
         raise CarepathError("the Spark engine needs PySpark: pip install 'carepath[spark]'",
                             where="--engine spark") from None
     before = signal.getsignal(signal.SIGINT)
-    session = (SparkSession.builder.appName("carepath").master(master)
+    builder = (SparkSession.builder.appName("carepath").master(master)
                .config("spark.ui.enabled", "false")
                .config("spark.sql.shuffle.partitions", str(SHUFFLE_PARTITIONS))
                .config("spark.driver.bindAddress", "127.0.0.1")
                .config("spark.sql.session.timeZone", "UTC")
                # Its progress bars drew over the compute's own lines (a walkthrough).
-               .config("spark.ui.showConsoleProgress", "false")
-               .getOrCreate())
+               .config("spark.ui.showConsoleProgress", "false"))
+    with _jvm_output_to(JVM_LOG) as log:
+        try:
+            session = builder.getOrCreate()
+        except (PySparkException, Py4JError) as exc:  # no Java, a bad master: in its log
+            raise CarepathError(f"Spark did not start: {exc}\n{_tail(log)}",
+                                where="--engine spark") from None
     if threading.current_thread() is threading.main_thread():
         # PySpark installs a Ctrl+C handler for its interactive shell: put back ours
         # (see _cancelled_on_interrupt).
