@@ -18,11 +18,12 @@ import duckdb
 import numpy as np
 import pandas as pd
 import pytest
-from disclosure_helpers import amap, county_rows, feasible
+from disclosure_helpers import amap, county_rows, feasible, value_row
 
 from carepath.disclosure import DisclosurePolicy, apply_disclosure, releases
 from carepath.engine.containment import containment, disclosed
 from carepath.indicators.library import builtin
+from carepath.indicators.links import quarters_of_another
 from carepath.model.schema import INDICATOR_VALUES, RELEASED_CELLS
 
 K = DisclosurePolicy().suppress_below
@@ -243,3 +244,53 @@ def test_an_output_of_one_indicator_hides_what_it_hides_among_all():
                              within=within)
         differed += (unlinked.value_state != alone.value_state).any()
     assert differed  # the counties where knowing incidence changes emergency's choice
+
+
+def _national(indicator_id: str, period: str, count: int, people: int) -> dict:
+    row = value_row("national", "national", count, people, None, ind=indicator_id)
+    return dict(row, period=period, period_start=None, period_end=None)
+
+
+def test_a_small_quarter_is_not_the_year_less_the_other_three_at_national_level():
+    """National's headline figures are published exactly. Emergency presentation by
+    quarter and by financial year count the same, so a quarter of 5 hidden at national
+    level came back exactly as the year's 100 less the other three's 95: the quarters'
+    national figures are rounded as any area's."""
+    library = builtin()
+    pair = ("emergency_presentation_pct", "emergency_presentation_pct_quarterly")
+    assert quarters_of_another(library) == {pair[1]}
+    quarters = {"2024/25 Q1": 20, "2024/25 Q2": 5, "2024/25 Q3": 31, "2024/25 Q4": 44}
+    values = pd.DataFrame([_national(pair[0], "2024/25", sum(quarters.values()), 1600),
+                           *(_national(pair[1], q, n, 400) for q, n in quarters.items())])
+    con = duckdb.connect()
+    con.execute(RELEASED_CELLS.ddl())
+    out = disclosed(con, values, DisclosurePolicy(), {}, {i: library[i] for i in pair},
+                    within={}).set_index("period")
+    assert out.loc["2024/25", "numerator"] == 100  # the year's headline still exact
+    shown = out.drop(index="2024/25")
+    assert shown.loc["2024/25 Q2", "value_state"] == "suppressed"
+    others = shown[shown.value_state == "published"]
+    assert list(others.numerator) == [20, 30, 45]  # rounded, as any area's
+    lowest = 100 - sum(n + DisclosurePolicy().round_to // 2 for n in others.numerator)
+    highest = 100 - sum(n - DisclosurePolicy().round_to // 2 for n in others.numerator)
+    assert max(lowest, 0) <= 5 <= highest and highest - max(lowest, 0) >= NOTE_WIDTH
+
+
+def test_the_public_list_rounds_the_quarters_national_figure_too():
+    """The public list shows each indicator's latest national figure: the export and the
+    indicator pages round the quarterly twin's, so the list does."""
+    from carepath.web.pages.public import national_figures
+
+    con = duckdb.connect()
+    con.execute(RELEASED_CELLS.ddl())
+    con.execute(INDICATOR_VALUES.ddl())
+    rows = pd.DataFrame([_national("by_year", "2024/25", 101, 1600),
+                         _national("by_quarter", "2024/25 Q4", 44, 400)])
+    rows["period_end"] = pd.Timestamp("2025-03-31")
+    stored = [c.name for c in INDICATOR_VALUES.columns if c.name in rows]
+    con.register("rows", rows[stored])
+    con.execute(f"INSERT INTO indicator_values ({', '.join(stored)}) SELECT * FROM rows")
+    shown = national_figures(con, DisclosurePolicy(), rounded={"by_quarter"}).set_index(
+        "indicator_id")
+    assert shown.loc["by_year", "numerator"] == 101
+    assert shown.loc["by_quarter", "numerator"] == 45

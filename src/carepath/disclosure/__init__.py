@@ -42,7 +42,10 @@ Policy (configurable in ``carepath.toml`` ``[disclosure]``):
   workspace's "national" is often one county, and even England's breakdowns have cells of
   two or three people (a user test found a county's "2 of 3 deaths aged 10-14" published).
   Its breakdown categories are rounded as any area's: exact, they would give a suppressed
-  one back from the exact total.
+  one back from the exact total. So are the headline figures of an indicator of quarters
+  whose count another publishes by year (``carepath.indicators.links``): a small quarter
+  came back exactly as the year less the other three (the caller passes
+  ``national_exempt=False`` for it, ``carepath.engine.containment.national_exempt``).
 
 Each output row says what was done to it in ``disclosure`` (text for people) and, when it
 was suppressed, ``value_note`` says so: one note for every cell hidden here, so that no

@@ -21,7 +21,7 @@ from carepath.engine.context import read_hierarchy
 from carepath.engine.freshness import practice_groups
 from carepath.engine.rejudge import judged_on_published
 from carepath.indicators.definition import Definition
-from carepath.indicators.links import linked_before, shared_counts
+from carepath.indicators.links import linked_before, quarters_of_another, shared_counts
 from carepath.model.schema import INDICATOR_VALUES
 
 # (period, area type, area code) -> the (area type, area code) of every other area
@@ -107,7 +107,7 @@ def disclosed(con: duckdb.DuckDBPyConnection, values: pd.DataFrame, policy: Disc
     otherwise it is disclosed here first."""
     if within is None:
         within = workspace_containment(con, practice_groups(config))
-    links = shared_counts(definitions)
+    links, quarterly = shared_counts(definitions), quarters_of_another(definitions)
     told_here: dict[str, pd.DataFrame] = {}  # what the linked indicators before said
 
     def disclose(rows: pd.DataFrame, *, published: bool = True) -> pd.DataFrame:
@@ -118,7 +118,8 @@ def disclosed(con: duckdb.DuckDBPyConnection, values: pd.DataFrame, policy: Disc
         told: dict | None = {} if (said is not None and published) or linked else None
         out = apply_disclosure(rows, suppress_below=policy.suppress_below,
                                round_to=policy.round_to,
-                               national_exempt=policy.national_exempt, within=within,
+                               national_exempt=national_exempt(policy, ind_id, quarterly),
+                               within=within,
                                earlier=_earlier_of(con, rows, links, told_here)
                                if earlier is None else earlier, said=told)
         frame = releases.said_frame(told) if told is not None else None
@@ -149,6 +150,13 @@ def disclosed(con: duckdb.DuckDBPyConnection, values: pd.DataFrame, policy: Disc
         else:
             disclose(theirs[ind_id], published=False)
     return pd.concat(parts).loc[values.index]
+
+
+def national_exempt(policy: DisclosurePolicy, indicator_id: str, quarterly: set[str]) -> bool:
+    """Whether ``indicator_id``'s national headline figures are published exactly: as the
+    policy says, except for the quarters of a count another indicator publishes by year
+    (``carepath.indicators.links.quarters_of_another``)."""
+    return policy.national_exempt and indicator_id not in quarterly
 
 
 def _linked_before(con: duckdb.DuckDBPyConnection, values: pd.DataFrame,

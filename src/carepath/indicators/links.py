@@ -51,13 +51,15 @@ def _count_spec(count: Count) -> dict:
     return spec
 
 
-def fingerprint(defn: Definition, part: str) -> str | None:
+def fingerprint(defn: Definition, part: str, *, period: bool = True) -> str | None:
     """What decides ``part``'s count in every cell, as a short hash; None for a part that
-    counts nothing (a registered population, a missing denominator)."""
+    counts nothing (a registered population, a missing denominator). Without ``period``:
+    what decides it in any one period, whatever the periods are."""
     count = getattr(defn, part)
     if not isinstance(count, Count):
         return None
-    decided_by = {"count": _count_spec(count), "period": defn.period, "mode": defn.mode,
+    decided_by = {"count": _count_spec(count), "period": defn.period if period else None,
+                  "mode": defn.mode,
                   "attributed_by": defn.attribution_col,
                   "population_base": defn.population_base,
                   "suppressed_at_source": defn.suppressed_at_source}
@@ -96,3 +98,19 @@ def linked_before(links: Mapping[str, tuple[Link, ...]], indicators: Iterable[st
                 found.add(link.other)
                 todo.append(link.other)
     return found
+
+
+# Periods that are whole quarters: their counts are sums of a quarterly twin's.
+MADE_OF_QUARTERS = ("financial_year", "calendar_year", "rolling_12_months")
+
+
+def quarters_of_another(definitions: Mapping[str, Definition]) -> set[str]:
+    """Indicators of quarters whose counts another indicator adds up by year (or 12 months):
+    emergency presentation by quarter and by financial year. National's headline figures
+    are published exactly, so a small quarter hidden there came back as the year less
+    the other three; these are rounded at national level too."""
+    of_years = {fingerprint(d, part, period=False) for d in definitions.values()
+                if d.period in MADE_OF_QUARTERS for part in COUNT_PARTS}
+    of_years.discard(None)
+    return {ind_id for ind_id, d in definitions.items() if d.period == "quarter" and any(
+        fingerprint(d, part, period=False) in of_years for part in COUNT_PARTS)}

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import threading
 import uuid
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from urllib.parse import quote
@@ -24,6 +24,7 @@ from carepath.disclosure import SUPPRESSED, DisclosurePolicy, Within, apply_disc
 from carepath.engine.containment import disclosed, workspace_containment
 from carepath.engine.freshness import practice_groups
 from carepath.indicators.definition import Definition
+from carepath.indicators.links import quarters_of_another
 from carepath.reports import export
 from carepath.web import queries
 from carepath.web.db import get_con
@@ -223,14 +224,15 @@ def public_values(con: duckdb.DuckDBPyConnection, policy: DisclosurePolicy, indi
 
 def national_headlines(con: duckdb.DuckDBPyConnection, policy: DisclosurePolicy,
                        indicators: list[str], leave_out: Iterable[str] = (), *,
-                       record: bool = True) -> dict[str, dict]:
+                       record: bool = True, rounded: Collection[str] = ()
+                       ) -> dict[str, dict]:
     """Each indicator's latest national figure as the public list shows it
     (``national_figures``), recorded as the pages' figures are (unless not ``record``);
     ``indicators``: every indicator with values (each one's record is held meanwhile);
     ``leave_out``: those whose figures it does not show (out of date), so not recorded
-    either."""
+    either; ``rounded``: as ``national_figures``'."""
     national = shown_and_recorded(con, "/public", indicators, lambda said: national_figures(
-        con, policy, said, leave_out), record=record)
+        con, policy, said, leave_out, rounded), record=record)
     return {r["indicator_id"]: {"period": r["period"], "value": r["value"],
                                 "value_state": r["value_state"]}
             for r in queries.records(national)}
@@ -238,12 +240,15 @@ def national_headlines(con: duckdb.DuckDBPyConnection, policy: DisclosurePolicy,
 
 def national_figures(con: duckdb.DuckDBPyConnection, policy: DisclosurePolicy,
                      said: list[pd.DataFrame] | None = None,
-                     leave_out: Iterable[str] = ()) -> pd.DataFrame:
+                     leave_out: Iterable[str] = (), rounded: Collection[str] = ()
+                     ) -> pd.DataFrame:
     """Each indicator's latest national figure, through the policy as every public figure
     (a county's 'national' 2 of 3 was shown), honouring earlier releases. National's
     headline is never a further cell hidden for another's sake (nothing holds it, and it
     is no category of anything), so the policy on these rows alone gives it as the export
-    and the indicator pages do. ``said``: as ``disclosed``'s, for the record."""
+    and the indicator pages do. ``said``: as ``disclosed``'s, for the record;
+    ``rounded``: indicators whose national figures are rounded as any area's
+    (``carepath.indicators.links.quarters_of_another``)."""
     columns = ", ".join(f"v.{c}" for c in PUBLIC_COLUMNS)
     latest = con.execute(
         f"""WITH l AS (SELECT indicator_id, max(period_end) pe FROM indicator_values
@@ -253,15 +258,19 @@ def national_figures(con: duckdb.DuckDBPyConnection, policy: DisclosurePolicy,
             WHERE v.area_type = 'national' AND v.breakdown = 'all'""").df()
     latest = latest[~latest["indicator_id"].isin(list(leave_out))]
     told: dict | None = {} if said is not None else None
-    national = apply_disclosure(latest, suppress_below=policy.suppress_below,
-                                round_to=policy.round_to,
-                                national_exempt=policy.national_exempt,
-                                earlier=releases.earlier(con, latest["indicator_id"],
-                                                         area_types=["national"]),
-                                said=told)
+    exact = ~latest["indicator_id"].isin(list(rounded))
+    parts = []
+    for exempt, rows in ((True, latest[exact]), (False, latest[~exact])):
+        part = apply_disclosure(
+            rows, suppress_below=policy.suppress_below, round_to=policy.round_to,
+            national_exempt=policy.national_exempt and exempt,
+            earlier=releases.earlier(con, rows["indicator_id"], area_types=["national"]),
+            said=told)
+        part.index = rows.index
+        parts.append(part)
     if said is not None:
         said.append(releases.said_frame(told))
-    return national
+    return pd.concat(parts).loc[latest.index].reset_index(drop=True)
 
 
 def _indicator_or_404(meta: dict, indicator_id: str) -> dict:
@@ -300,7 +309,9 @@ def public_home(request: Request, con: duckdb.DuckDBPyConnection = Depends(get_c
     facts = request.app.state.cache.get(("public headlines", publication_key(request), stale),
                                         con, lambda c: national_headlines(
                                             c, policy, list(meta), stale,
-                                            record=not request.app.state.preview))
+                                            record=not request.app.state.preview,
+                                            rounded=quarters_of_another(
+                                                request.app.state.definitions)))
     groups: dict[str, list[dict]] = {}
     for ind_id, m in meta.items():
         groups.setdefault(m["domain"], []).append({"id": ind_id, **m,
