@@ -197,3 +197,26 @@ def test_a_page_works_out_the_linked_indicators_before_it_once(county, monkeypat
               if link.other < "emergency_presentation_pct"}
     assert "cancer_incidence_crude" in before  # (the others have no values here)
     assert seen[0] == "emergency_presentation_pct" and sorted(seen[1:]) == sorted(before)
+
+
+@pytest.mark.slow
+def test_the_pages_as_served_hide_what_the_export_hides(county):
+    """Through the app, as a visitor sees them: each linked indicator's pages take what
+    the ones before it say from the app's cache, and hide what the export hides (here
+    with nothing recorded before: a preview records nothing)."""
+    from carepath.web.app import create_app
+
+    exported = _exported(county)
+    hidden = exported[exported.value_state == "suppressed"]
+    want = set(zip(hidden.indicator_id, hidden.period, hidden.area_code, strict=True))
+    got = set()
+    with TestClient(create_app(county, preview=True)) as client:
+        for indicator in sorted(INDICATORS, reverse=True):  # the later ones first
+            for period in sorted(exported[exported.indicator_id == indicator].period.unique()):
+                download = client.get(f"/public/indicators/{indicator}/download.csv",
+                                      params={"period": period})
+                assert download.status_code == 200, download.text
+                rows = _csv(download.text)
+                shown = rows[rows.value_state == "suppressed"]
+                got |= {(indicator, period, code) for code in shown["Area Code"]}
+    assert want and got == want

@@ -97,13 +97,16 @@ class Release:
 def earlier(con: duckdb.DuckDBPyConnection, indicators: Iterable[str], *,
             periods: Iterable[str] | None = None, area_types: Iterable[str] | None = None,
             links: Mapping[str, Sequence[Link]] | None = None,
-            pending: Mapping[str, pd.DataFrame] | None = None) -> Earlier:
+            pending: Mapping[str, pd.DataFrame] | None = None,
+            breakdowns: Iterable[str] | None = None) -> Earlier:
     """What earlier releases (public exports and pages) said of ``indicators``' cells (of ``periods`` and
     ``area_types`` only, if given: a page of one period needs no more). ``links``
     (``carepath.indicators.links.shared_counts``): what they said of a count another
     indicator shares is known of it here too, mapped to the column holding it here.
     ``pending``: what outputs not yet recorded said (``said_frame``s by indicator: the
-    linked indicators disclosed before this one in the same export)."""
+    linked indicators disclosed before this one in the same export). ``breakdowns``: the
+    only ones ``indicators`` have, if given (incidence's by sex and age say nothing of
+    emergency presentation's cells by tumour group)."""
     ids = sorted({str(i) for i in indicators})
     if not ids:
         return Earlier()
@@ -125,6 +128,8 @@ def earlier(con: duckdb.DuckDBPyConnection, indicators: Iterable[str], *,
     for ind_id, found_links in links.items():
         for link in found_links:
             for frame in (recorded.get(link.other), (pending or {}).get(link.other)):
+                if frame is not None and breakdowns is not None:
+                    frame = frame[frame["breakdown"].isin(list(breakdowns))]
                 if frame is not None and not frame.empty:
                     said.append(_mapped(frame, ind_id, link))
     # The same count is said alike by every indicator publishing it: once is enough (a

@@ -165,8 +165,8 @@ def _linked_before(con: duckdb.DuckDBPyConnection, values: pd.DataFrame,
     """The rows (of ``values``' periods) of the indicators that ``values``' ones know
     in an output of all (``carepath.indicators.links.linked_before``) and that they
     leave out, those whose output is ``known`` aside."""
-    present = {str(i) for i in values["indicator_id"].unique()} | known
-    wanted = sorted(linked_before(links, present) - present)
+    present = {str(i) for i in values["indicator_id"].unique()}
+    wanted = sorted(linked_before(links, present, known) - present - known)
     if not wanted:
         return values.iloc[:0]
     stored = {c.name for c in INDICATOR_VALUES.columns}
@@ -184,6 +184,8 @@ def _earlier_of(con: duckdb.DuckDBPyConnection, rows: pd.DataFrame,
     it shares, with what the linked indicators disclosed before it here said."""
     if "indicator_id" not in rows or rows.empty:
         return releases.Earlier()
-    return releases.earlier(con, rows["indicator_id"].unique(),
-                            periods=rows["period"].unique() if "period" in rows else None,
-                            links=links, pending=told_here)
+    return releases.earlier(
+        con, rows["indicator_id"].unique(),
+        periods=rows["period"].unique() if "period" in rows else None, links=links,
+        pending=told_here,
+        breakdowns={str(b) for b in rows["breakdown"]} if "breakdown" in rows else None)

@@ -1,8 +1,9 @@
 """Counts that different indicators share.
 
-The cancers counted by incidence are the denominators of emergency presentation, early
-stage and the Recovery Package indicators; the deaths of a period are the denominator of
-every end-of-life one. Published apart, each indicator's further hidden cells are its own
+The cancers counted by incidence are the denominators of emergency presentation and the
+Recovery Package indicators; the deaths of a period are the denominator of most
+end-of-life ones; the deaths with a preference recorded are one's numerator and another's
+denominator. Published apart, each indicator's further hidden cells are its own
 choice, so one can publish the partner another hid, and together they give back a small
 count each protected (a red-team attack on a county's public outputs, 2026-12-07). The
 disclosure of one indicator must know what its linked ones publish
@@ -43,11 +44,16 @@ def _canonical_filter(text: str | None) -> str | None:
 
 
 def _count_spec(count: Count) -> dict:
+    """The count as data, its filters as parsed and its related rows in a fixed order (all
+    of them must hold, in whatever order they are written)."""
     spec = count.model_dump(mode="json")
     spec["where"] = _canonical_filter(count.where)
     for related in ("require", "exclude"):
         for part, model in zip(spec[related], getattr(count, related), strict=True):
             part["where"] = _canonical_filter(model.where)
+            part["among"] = _canonical_filter(model.among)
+        spec[related] = sorted(spec[related], key=lambda part: json.dumps(part, sort_keys=True,
+                                                                          default=str))
     return spec
 
 
@@ -84,11 +90,13 @@ def shared_counts(definitions: Mapping[str, Definition]) -> dict[str, tuple[Link
     return {ind_id: tuple(found) for ind_id, found in sorted(links.items()) if found}
 
 
-def linked_before(links: Mapping[str, tuple[Link, ...]], indicators: Iterable[str]
-                  ) -> set[str]:
+def linked_before(links: Mapping[str, tuple[Link, ...]], indicators: Iterable[str],
+                  known: Iterable[str] = ()) -> set[str]:
     """The indicators whose disclosure ``indicators``' depends on when all are disclosed
     in order of their ids (``carepath.engine.containment.disclosed``): those linked to
-    each and before it, and theirs in turn."""
+    each and before it, and theirs in turn, but not those of ``known`` ones (what these
+    say is at hand, and holds what theirs say)."""
+    known = set(known)
     found: set[str] = set()
     todo = list(indicators)
     while todo:
@@ -96,7 +104,8 @@ def linked_before(links: Mapping[str, tuple[Link, ...]], indicators: Iterable[st
         for link in links.get(ind_id, ()):
             if link.other < ind_id and link.other not in found:
                 found.add(link.other)
-                todo.append(link.other)
+                if link.other not in known:
+                    todo.append(link.other)
     return found
 
 

@@ -116,7 +116,10 @@ def published(request: Request, con: duckdb.DuckDBPyConnection, indicator_id: st
         """What a linked indicator disclosed before this one says of the period, worked
         out once for every page after it (not shown, so not recorded): the last of the
         seven sharing the cancers counted took 13 s to a first view on England, each
-        working out all before it."""
+        working out all before it. Kept while the data version stands, which the pages'
+        own records leave alone: a page of a linked indicator recorded since can make
+        ``other``'s own page hide more than this says (it knows that page's figures),
+        never less, so what is worked out here assumes at most what is published."""
         def says(c: duckdb.DuckDBPyConnection) -> pd.DataFrame:
             said: list[pd.DataFrame] = []
             public_values(c, policy, other, period, config=config, within=within,
