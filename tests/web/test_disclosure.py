@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pandas as pd
 import pytest
 from hypothesis import given, settings
@@ -531,3 +532,32 @@ def test_a_published_value_keeps_only_notes_the_public_may_read():
     assert out["L2"]["value_note"] == left_out["value_note"]
     assert out["L2"]["disclosure"] == ("counts rounded to the nearest 5; leaves out 1 "
                                        "practice whose figures the publisher suppressed")
+
+
+def test_a_dsr_is_published_to_one_events_weight_so_it_does_not_tell_the_ages():
+    """A DSR is sum(weight x count / population) over age bands, the weights and list sizes
+    public. Published to sixteen digits, the one equation told a small practice's ages:
+    of every way 12 cancers can fall in six age bands, one alone gives the exact value.
+    Published to one event's weight (190 for 193.99), thousands do."""
+    import itertools
+
+    from carepath.stats.standardise import ESP2013
+
+    weights = ESP2013[-6:] / ESP2013.sum() * 1e5 / np.array([313, 287, 241, 179, 122, 57])
+    ages = np.array([1, 3, 2, 4, 0, 2])  # 12 cancers aged 65 and over
+    exact = float(weights @ ages)
+    r = row("P1", 12, 5e4, statistic="dsr")
+    r.update(value=exact, lower95=exact * 0.6, upper95=exact * 1.6, lower998=exact * 0.5,
+             upper998=exact * 1.9)
+    out = apply_disclosure([r, row("P2", 40, 90)])[0]
+    assert out["numerator"] == 10 and out["value"] != exact
+    step = 10.0 ** math.floor(math.log10(out["value"] / 10))
+    assert abs(out["value"] - exact) <= step / 2
+
+    def fits(value: float, within: float) -> int:
+        return sum(abs(float(weights @ np.array(c)) - value) <= within
+                   for n in range(10, 15)  # what a published 10 allows
+                   for c in itertools.product(range(n + 1), repeat=6) if sum(c) == n)
+
+    assert fits(exact, 1e-9) == 1
+    assert fits(out["value"], step / 2) > 1000  # 4,040 of 33,755

@@ -33,8 +33,8 @@ Policy (configurable in ``carepath.toml`` ``[disclosure]``):
   linked indicators said (in earlier releases, and before it in the same output) to the
   column holding the count, and the audit protects it against all of that.
 * **Intervals from the published counts.** A proportion's, a rate's or a ratio's value and
-  interval are recomputed from the rounded counts; a DSR's value is kept and its interval
-  built on the rounded count with a spread from published figures only (value / count),
+  interval are recomputed from the rounded counts; a DSR's value is rounded to one
+  event's weight and its interval built on the rounded count with a spread from published figures only (value / count),
   its population rounded; a mean is published to one decimal with an interval on the
   rounded count (exact, their figures gave the exact count back).
 * **National unrounded.** National's headline figures that pass primary suppression are
