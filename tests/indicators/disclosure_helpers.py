@@ -4,6 +4,7 @@ an integer programme over everything a public output and the public hierarchy sa
 from __future__ import annotations
 
 import math
+import random
 
 import numpy as np
 import pandas as pd
@@ -52,6 +53,22 @@ def county(draw):
         links[f"P{i}"] = areas
         units.append((f"P{i}", f"L{localities[i]}", counts[i], areas))
     return links, units
+
+
+def random_county(seed: int, *, with_share: bool = False) -> list[tuple]:
+    """A seeded county of 3 to 12 practices: (code, locality, count, areas) each, with
+    ``with_share`` a seeded part of the count after it (m of n cancers found in an
+    emergency), drawn after the count so that a seed gives the same counts either way."""
+    rnd = random.Random(seed)
+    units = []
+    for i in range(rnd.randint(3, 12)):
+        pcn, locality = rnd.randint(0, 3), rnd.randint(0, 3)
+        areas = [("pcn", f"U{pcn}"), ("locality", f"L{locality}"),
+                 ("sub_icb", f"S{locality % 2}")]
+        count = rnd.choice([0, 1, 2, 3, 5, 8, 9, 10, 12, 15, 20, 30, 45, 60])
+        share = (rnd.randint(0, count),) if with_share else ()
+        units.append((f"P{i}", f"L{locality}", count, *share, areas))
+    return units
 
 
 def county_rows(units):

@@ -12,11 +12,18 @@ published rows and the hierarchy, built without the policy's groups.
 
 from __future__ import annotations
 
-import random
 from unittest import mock
 
 import pytest
-from disclosure_helpers import PERIOD, amap, attack, county, county_rows, value_row
+from disclosure_helpers import (
+    PERIOD,
+    amap,
+    attack,
+    county,
+    county_rows,
+    random_county,
+    value_row,
+)
 from hypothesis import given, settings
 
 import carepath.disclosure.policy as policy_module
@@ -115,18 +122,6 @@ def test_protection_runs_until_no_small_count_is_narrower_than_its_note(drawn):
     disclose(units, spy=look)
 
 
-def _random_county(seed: int):
-    rnd = random.Random(seed)
-    units = []
-    for i in range(rnd.randint(3, 12)):
-        pcn, locality = rnd.randint(0, 3), rnd.randint(0, 3)
-        areas = [("pcn", f"U{pcn}"), ("locality", f"L{locality}"),
-                 ("sub_icb", f"S{locality % 2}")]
-        count = rnd.choice([0, 1, 2, 3, 5, 8, 9, 10, 12, 15, 20, 30, 45, 60])
-        units.append((f"P{i}", f"L{locality}", count, areas))
-    return units
-
-
 @pytest.mark.slow
 def test_an_integer_programming_attacker_narrows_few_small_counts():
     """Subtraction is not every argument: the attacker combines groups (national less a
@@ -136,7 +131,7 @@ def test_an_integer_programming_attacker_narrows_few_small_counts():
     narrowed = {True: 0, False: 0}
     small = 0
     for seed in range(150):
-        units = _random_county(seed)
+        units = random_county(seed)
         exact = {(r["area_type"], r["area_code"]): r["numerator"] for r in county_rows(units)}
         for protected in (True, False):
             out, links = disclose(units, protected=protected)

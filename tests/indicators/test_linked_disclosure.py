@@ -18,7 +18,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 import pytest
-from disclosure_helpers import amap, county_rows, feasible, value_row
+from disclosure_helpers import amap, county_rows, feasible, random_county, value_row
 
 from carepath.disclosure import DisclosurePolicy, apply_disclosure, releases
 from carepath.engine.containment import containment, disclosed
@@ -36,15 +36,7 @@ LINKS = {INCIDENCE: (releases.Link("numerator", EMERGENCY, "denominator"),),
 
 def _random_county(seed: int) -> list[tuple]:
     """Practices with n cancers, m of them found in an emergency."""
-    rnd = random.Random(seed)
-    units = []
-    for i in range(rnd.randint(3, 12)):
-        pcn, locality = rnd.randint(0, 3), rnd.randint(0, 3)
-        areas = [("pcn", f"U{pcn}"), ("locality", f"L{locality}"),
-                 ("sub_icb", f"S{locality % 2}")]
-        n = rnd.choice([0, 1, 2, 3, 5, 8, 9, 10, 12, 15, 20, 30, 45, 60])
-        units.append((f"P{i}", f"L{locality}", n, rnd.randint(0, n), areas))
-    return units
+    return random_county(seed, with_share=True)
 
 
 def _rows(units, *, by_sex: bool = False) -> dict[str, list[dict]]:
@@ -82,8 +74,7 @@ def _disclose(units, order: tuple[str, ...] | None, *, by_sex: bool = False
     within, rows = containment(amap(links)), _rows(units, by_sex=by_sex)
     if order is None:
         return {i: apply_disclosure(rows[i], within=within) for i in rows}
-    con = duckdb.connect()
-    con.execute(RELEASED_CELLS.ddl())
+    con = _database()
     out, told = {}, {}
     for ind in order:
         said: dict = {}
@@ -91,6 +82,20 @@ def _disclose(units, order: tuple[str, ...] | None, *, by_sex: bool = False
         out[ind] = apply_disclosure(rows[ind], within=within, earlier=known, said=said)
         told[ind] = releases.said_frame(said)
     return out
+
+
+def _database(stored: pd.DataFrame | None = None) -> duckdb.DuckDBPyConnection:
+    """A database with an empty record of releases and, if given, ``stored`` as the
+    indicator values (the columns the table has)."""
+    con = duckdb.connect()
+    con.execute(RELEASED_CELLS.ddl())
+    if stored is not None:
+        con.execute(INDICATOR_VALUES.ddl())
+        columns = [c.name for c in INDICATOR_VALUES.columns if c.name in stored]
+        con.register("stored", stored[columns])
+        con.execute(f"INSERT INTO indicator_values ({', '.join(columns)}) "
+                    "SELECT * FROM stored")
+    return con
 
 
 def _narrowed(units, out, *, integer: bool = False, by_sex: bool = False) -> list[tuple]:
@@ -144,8 +149,7 @@ def test_an_integer_programming_attacker_narrows_few_shared_counts():
 
 
 def test_a_linked_indicators_record_is_known_in_the_column_holding_the_count():
-    con = duckdb.connect()
-    con.execute(RELEASED_CELLS.ddl())
+    con = _database()
     cell = ("2024/25", "practice", "P1", "all", "all")
     said = releases.said_frame({(INCIDENCE, *cell): (10.0, 14.0, 900.0, 1100.0)})
     known = releases.earlier(con, [EMERGENCY], links=LINKS, pending={INCIDENCE: said})
@@ -158,15 +162,17 @@ def test_a_linked_indicators_record_is_known_in_the_column_holding_the_count():
 LIBRARY_IDS = {INCIDENCE: "cancer_incidence_crude", EMERGENCY: "emergency_presentation_pct"}
 
 
+def _library_values(units) -> pd.DataFrame:
+    """Both indicators' rows under the library's ids, as ``indicator_values`` holds them."""
+    return pd.DataFrame([dict(r, indicator_id=LIBRARY_IDS[ind], period_start=None,
+                              period_end=None)
+                         for ind, rows in _rows(units).items() for r in rows])
+
+
 def _exported(units, definitions: dict) -> dict[str, list[dict]]:
     """Both indicators through ``disclosed`` at once, as ``export --public`` takes them."""
     links = {code: areas for code, _, _, _, areas in units}
-    values = pd.DataFrame([dict(r, indicator_id=LIBRARY_IDS[ind], period_start=None,
-                                period_end=None)
-                           for ind, rows in _rows(units).items() for r in rows])
-    con = duckdb.connect()
-    con.execute(RELEASED_CELLS.ddl())
-    out = disclosed(con, values, DisclosurePolicy(), {}, definitions,
+    out = disclosed(_database(), _library_values(units), DisclosurePolicy(), {}, definitions,
                     within=containment(amap(links)))
     return {ind: out[out.indicator_id == LIBRARY_IDS[ind]].replace({np.nan: None})
             .to_dict("records") for ind in LIBRARY_IDS}
@@ -214,15 +220,8 @@ def test_an_output_of_one_indicator_hides_what_it_hides_among_all():
     for seed in range(60):
         units = _random_county(seed)
         links = {code: areas for code, _, _, _, areas in units}
-        values = pd.DataFrame([dict(r, indicator_id=LIBRARY_IDS[ind], period_start=None,
-                                    period_end=None)
-                               for ind, rows in _rows(units).items() for r in rows])
-        con = duckdb.connect()
-        con.execute(RELEASED_CELLS.ddl())
-        con.execute(INDICATOR_VALUES.ddl())
-        stored = [c.name for c in INDICATOR_VALUES.columns if c.name in values]
-        con.register("rows", values[stored])
-        con.execute(f"INSERT INTO indicator_values ({', '.join(stored)}) SELECT * FROM rows")
+        values = _library_values(units)
+        con = _database(values)
         within = containment(amap(links))
         emergency = values.indicator_id == LIBRARY_IDS[EMERGENCY]
         both = disclosed(con, values, DisclosurePolicy(), {}, linked, within=within)
@@ -262,9 +261,7 @@ def test_a_small_quarter_is_not_the_year_less_the_other_three_at_national_level(
     quarters = {"2024/25 Q1": 20, "2024/25 Q2": 5, "2024/25 Q3": 31, "2024/25 Q4": 44}
     values = pd.DataFrame([_national(pair[0], "2024/25", sum(quarters.values()), 1600),
                            *(_national(pair[1], q, n, 400) for q, n in quarters.items())])
-    con = duckdb.connect()
-    con.execute(RELEASED_CELLS.ddl())
-    out = disclosed(con, values, DisclosurePolicy(), {}, {i: library[i] for i in pair},
+    out = disclosed(_database(), values, DisclosurePolicy(), {}, {i: library[i] for i in pair},
                     within={}).set_index("period")
     assert out.loc["2024/25", "numerator"] == 100  # the year's headline still exact
     shown = out.drop(index="2024/25")
@@ -281,16 +278,10 @@ def test_the_public_list_rounds_the_quarters_national_figure_too():
     indicator pages round the quarterly twin's, so the list does."""
     from carepath.web.pages.public import national_figures
 
-    con = duckdb.connect()
-    con.execute(RELEASED_CELLS.ddl())
-    con.execute(INDICATOR_VALUES.ddl())
     rows = pd.DataFrame([_national("by_year", "2024/25", 101, 1600),
                          _national("by_quarter", "2024/25 Q4", 44, 400)])
     rows["period_end"] = pd.Timestamp("2025-03-31")
-    stored = [c.name for c in INDICATOR_VALUES.columns if c.name in rows]
-    con.register("rows", rows[stored])
-    con.execute(f"INSERT INTO indicator_values ({', '.join(stored)}) SELECT * FROM rows")
-    shown = national_figures(con, DisclosurePolicy(), rounded={"by_quarter"}).set_index(
+    shown = national_figures(_database(rows), DisclosurePolicy(), rounded={"by_quarter"}).set_index(
         "indicator_id")
     assert shown.loc["by_year", "numerator"] == 101
     assert shown.loc["by_quarter", "numerator"] == 45
