@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from scipy.optimize import Bounds, LinearConstraint, milp
 
 from carepath.disclosure import DisclosurePolicy
+from carepath.stats.standardise import DSR_MIN_EVENTS, DSR_TOO_FEW_NOTE
 
 PERIOD = "2024/25"
 
@@ -132,7 +133,8 @@ def attack(out: list[dict], links: dict[str, list[tuple[str, str]]],
 
 
 def feasible(outputs: list[tuple[list[dict], str]], links: dict[str, list[tuple[str, str]]],
-             policy: DisclosurePolicy = DisclosurePolicy(), *, integer: bool = False
+             policy: DisclosurePolicy = DisclosurePolicy(), *, integer: bool = False,
+             known: dict[tuple, tuple[float, float]] | None = None
              ) -> dict[tuple, tuple[float, float]]:
     """Each cell's lowest and highest count consistent with every output in ``outputs``
     together ((rows, the column holding the count there): indicators sharing one count,
@@ -141,22 +143,20 @@ def feasible(outputs: list[tuple[list[dict], str]], links: dict[str, list[tuple[
     breakdowns (an area's categories add up to its count for everyone). By subtraction
     (every sum's bounds tightened until nothing moves, a plain loop of our own), or with
     ``integer`` by integer programming (HiGHS). Cells keyed (area type, area code) for
-    everyone, with the category after for a breakdown's."""
-    def key(r: dict) -> tuple:
-        cell = (r["area_type"], r["area_code"])
-        return cell if r.get("breakdown", "all") == "all" else (*cell, r["category"])
-
+    everyone, with the category after for a breakdown's. ``known``: what else the
+    attacker knows of some cells' counts (key -> lowest, highest), such as what a DSR's
+    state says (``dsr_states_say``)."""
     at: dict[tuple, int] = {}
     for rows, _ in outputs:
         for r in rows:
-            at.setdefault(key(r), len(at))
+            at.setdefault(cell_of(r), len(at))
     low, high = np.zeros(len(at)), np.full(len(at), np.inf)
     for rows, column in outputs:
         for r in rows:
-            count, i = r[column], at[key(r)]
+            count, i = r[column], at[cell_of(r)]
             if r["value_state"] != "published" or count is None:
                 continue
-            if r["area_type"] == "national" and key(r) == ("national", "national"):
+            if r["area_type"] == "national" and cell_of(r) == ("national", "national"):
                 low[i], high[i] = max(low[i], count), min(high[i], count)
             elif count:
                 low[i] = max(low[i], math.ceil(count - policy.round_to / 2),
@@ -164,6 +164,8 @@ def feasible(outputs: list[tuple[list[dict], str]], links: dict[str, list[tuple[
                 high[i] = min(high[i], math.ceil(count + policy.round_to / 2) - 1)
             else:
                 high[i] = 0
+    for cell, (lowest, highest) in (known or {}).items():
+        low[at[cell]], high[at[cell]] = max(low[at[cell]], lowest), min(high[at[cell]], highest)
     categories = sorted({k[2:] for k in at if len(k) > 2})
     practices: dict[int, list[int]] = {}
     for practice, areas in links.items():
@@ -180,6 +182,28 @@ def feasible(outputs: list[tuple[list[dict], str]], links: dict[str, list[tuple[
         while _tightened(low, high, sums):
             pass
     return {key: (low[i], high[i]) for key, i in at.items()}
+
+
+def cell_of(r: dict) -> tuple:
+    """A row's cell as ``feasible`` keys it: (area type, area code), with the category
+    after for a breakdown's."""
+    cell = (r["area_type"], r["area_code"])
+    return cell if r.get("breakdown", "all") == "all" else (*cell, r["category"])
+
+
+def dsr_states_say(rows: list[dict]) -> dict[tuple, tuple[float, float]]:
+    """What a public DSR output's states alone say of each cell's count, whether or not it
+    is hidden: a DSR is calculated from 10 events up, below that noted as "fewer than 10
+    events", so a cell with the note has at most 9 and any other one (published, or
+    suppressed as a figure that would let a small one be worked out) at least 10."""
+    out = {}
+    for r in rows:
+        cell = cell_of(r)
+        if r["value_state"] == "missing" and r.get("value_note") == DSR_TOO_FEW_NOTE:
+            out[cell] = (0, DSR_MIN_EVENTS - 1)
+        elif r["value_state"] in ("published", "suppressed"):
+            out[cell] = (DSR_MIN_EVENTS, math.inf)
+    return out
 
 
 def _tightened(low: np.ndarray, high: np.ndarray, sums: list[tuple[int, list[int]]]

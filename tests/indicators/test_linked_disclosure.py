@@ -18,13 +18,22 @@ import duckdb
 import numpy as np
 import pandas as pd
 import pytest
-from disclosure_helpers import amap, county_rows, feasible, random_county, value_row
+from disclosure_helpers import (
+    amap,
+    cell_of,
+    county_rows,
+    dsr_states_say,
+    feasible,
+    random_county,
+    value_row,
+)
 
 from carepath.disclosure import DisclosurePolicy, apply_disclosure, releases
 from carepath.engine.containment import containment, disclosed
 from carepath.indicators.library import builtin
 from carepath.indicators.links import quarters_of_another
 from carepath.model.schema import INDICATOR_VALUES, RELEASED_CELLS
+from carepath.stats.standardise import DSR_MIN_EVENTS, DSR_TOO_FEW_NOTE
 
 K = DisclosurePolicy().suppress_below
 NOTE_WIDTH = K - 1  # "1 to 7"
@@ -285,3 +294,58 @@ def test_the_public_list_rounds_the_quarters_national_figure_too():
         "indicator_id")
     assert shown.loc["by_year", "numerator"] == 101
     assert shown.loc["by_quarter", "numerator"] == 45
+
+
+DSR_IDS = {INCIDENCE: "cancer_incidence_crude", "dsr": "cancer_incidence_dsr"}
+
+
+def _with_dsr(units) -> pd.DataFrame:
+    """Crude incidence and its DSR (the same cancers counted) for every area: a DSR from
+    10 events up, below that missing with the note "fewer than 10 events"."""
+    rows = []
+    for r in _rows(units)[INCIDENCE]:
+        rows.append(dict(r, indicator_id=DSR_IDS[INCIDENCE], statistic="crude_rate",
+                         period_start=None, period_end=None))
+        dsr = dict(rows[-1], indicator_id=DSR_IDS["dsr"], statistic="dsr")
+        if r["numerator"] >= DSR_MIN_EVENTS:
+            value = r["numerator"] / r["denominator"] * 100_000
+            dsr.update(value=value, lower95=value * 0.8, upper95=value * 1.2)
+        else:
+            dsr.update(value=None, lower95=None, upper95=None, value_state="missing",
+                       value_note=DSR_TOO_FEW_NOTE)
+        rows.append(dsr)
+    return pd.DataFrame(rows)
+
+
+def test_what_a_dsrs_states_say_is_known_to_the_indicators_before_it():
+    """A DSR is not calculated below 10 events, and says so whether or not its count is
+    hidden: its note tells anyone a cell has at most 9, and any other state (published,
+    or suppressed beside a small one) at least 10. Crude incidence is disclosed before
+    it and once knew neither, nor did the DSR's own audit know the second: on these 150
+    counties, 16 small counts were narrowed below their note (a practice of 6 beside one
+    whose DSR note said at most 9, under a PCN of 13, was at least 4: a review of the
+    linked disclosure). Both are now known to every indicator sharing the count, in any
+    order, and to the DSR's own audit. Left: a county whose every figure but the exact
+    national one is hidden already, where nothing is left to hide (3 cells of one
+    county: a practice of 1 beside two DSRs of 10 or more under a national 23)."""
+    library = builtin()
+    linked = {i: library[i] for i in DSR_IDS.values()}
+    narrowed = []
+    for seed in SEEDS:
+        units = _random_county(seed)
+        links = {code: areas for code, _, _, _, areas in units}
+        values = _with_dsr(units)
+        out = disclosed(_database(values), values, DisclosurePolicy(), {}, linked,
+                        within=containment(amap(links))).replace({np.nan: None})
+        crude, dsr = (out[out.indicator_id == i].to_dict("records") for i in DSR_IDS.values())
+        exact = {cell_of(r): r["numerator"] for r in _rows(units)[INCIDENCE]}
+        ranges = feasible([(crude, "numerator"), (dsr, "numerator")], links,
+                          known=dsr_states_say(dsr))
+        nothing_left = all(r["value_state"] != "published" for r in crude + dsr
+                           if r["area_type"] != "national")
+        for key, (low, high) in ranges.items():
+            assert low - 1e-6 <= exact[key] <= high + 1e-6  # the attacker is right
+            if 0 < exact[key] < K and high - low < NOTE_WIDTH:
+                narrowed.append(seed)
+                assert nothing_left, (seed, key, exact[key], low, high)
+    assert len(narrowed) <= 3, narrowed

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from carepath.engine.run import compute
+from carepath.indicators.library import builtin, load_library
 from carepath.sources import load_source
 from carepath.workspace import Workspace
 
@@ -154,6 +156,22 @@ def test_cervical_screening_checks_practices_against_the_2016_map(ws):
     assert 0 < res.rows_quarantined < res.rows_read // 10
     assert q(ws, "SELECT DISTINCT reason FROM quarantine") == [
         ("not found in organisations.org_code",)]
+    # A December snapshot holds no financial year's end: the built-in definition says so
+    # and how to compute by another period, and a workspace's copy that does computes.
+    builtin_cervical = builtin()["screening_cervical_25_49"]
+    (outcome,) = compute(ws, [builtin_cervical])
+    assert outcome.status == "no_data"
+    assert "no complete financial year in the screening data (to 2017-12-31)" in \
+        outcome.message
+    assert "quarter (2017/18 Q3)" in outcome.message and "calendar year (2017)" in \
+        outcome.message and builtin_cervical.source_file in outcome.message
+    text = Path(builtin_cervical.source_file).read_text()
+    (ws.path / "indicators" / "screening_cervical_25_49.yaml").write_text(
+        text.replace("mode: snapshot", "period: quarter\nmode: snapshot"))
+    quarterly = load_library(ws.path / "indicators")["screening_cervical_25_49"]
+    (outcome,) = compute(ws, [quarterly])
+    assert outcome.status == "computed"
+    assert q(ws, "SELECT DISTINCT period FROM indicator_values") == [("2017/18 Q3",)]
 
 
 def test_cwt_workbooks_match_the_published_england_figures(ws):

@@ -173,6 +173,11 @@ def test_policy_from_workspace_config_and_validation():
     policy = DisclosurePolicy.from_config({"disclosure": {"suppress_below": 11, "round_to": 10}})
     assert (policy.suppress_below, policy.round_to) == (11, 10)
     assert "1 to 10" in policy.describe()
+    # A page of a DSR or a mean says what is done to its values too; a proportion's no more.
+    assert "fewer than 10 events" in policy.describe("dsr") and \
+        "weight of one event" in policy.describe("dsr")
+    assert "1 decimal place" in policy.describe("mean")
+    assert policy.describe("proportion") == policy.describe()
     with pytest.raises(ValueError, match="round_to"):
         DisclosurePolicy(round_to=0)
 

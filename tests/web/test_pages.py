@@ -80,6 +80,7 @@ def test_public_pages_show_the_policy_and_reasons(clients):
     # one note for both hidden cells (South's 5 and North's 20 hidden for it)
     assert page.count("or a figure that would let one be worked out") >= 2
     assert "secondary suppression" not in page
+    assert "standardised rate" not in page  # the policy box says what its statistic needs
     assert "Alpha Surgery" not in page  # practices are never on the public view
     # Judged again on the published figures: North's true zero of 40 (stored as "similar")
     # is below national's 69-71 on its published interval, and says so in table and chart.

@@ -59,24 +59,52 @@ def published_bounds(rows: Sequence[dict], policy: DisclosurePolicy,
     """What each row's published form says its count (``column``) is: a rounded count r
     is one of the whole numbers that round to it (and at least the suppression threshold,
     or exactly 0, where small ones are suppressed), an exempt national or unrounded
-    figure is itself, a hidden or uncounted one anything from 0."""
-    low = np.zeros(len(rows))
-    high = np.full(len(rows), np.inf)
+    figure is itself, a hidden or uncounted one anything from 0, within what its state
+    says (``state_says``)."""
+    low, high = states_say(rows, column)
     half = policy.round_to / 2
     for i, row in enumerate(rows):
         count = row.get(column)
-        if _dsr_too_few(row, column):
-            high[i] = DSR_MIN_EVENTS - 1  # its note says so
         if row.get("value_state") != PUBLISHED or count is None:
             continue
         if row.get("disclosure") == EXEMPT_TEXT or policy.round_to == 1 or not _rounded(
                 row, column):
-            low[i] = high[i] = count
+            lowest = highest = count
         elif float(row.get(COUNTS[column]) or 0).is_integer():  # a count: whole numbers
-            low[i], high[i] = _whole_numbers_rounding_to(count, policy, row, column)
+            lowest, highest = _whole_numbers_rounding_to(count, policy, row, column)
         else:  # a mean list size, say: anything that rounds to it
-            low[i], high[i] = count - half, count + half
+            lowest, highest = count - half, count + half
+        low[i], high[i] = max(low[i], lowest), min(high[i], highest)
     return low, high
+
+
+def states_say(rows: Sequence[dict], column: str = "numerator"
+               ) -> tuple[np.ndarray, np.ndarray]:
+    """``state_says`` of each row: what its state alone says of its count, hidden or not."""
+    low, high = np.zeros(len(rows)), np.full(len(rows), np.inf)
+    for i, row in enumerate(rows):
+        if row.get("statistic") == "dsr" and column == "numerator":
+            low[i], high[i] = state_says(row.get("statistic"), row.get("value_state"),
+                                         row.get("value_note"), row.get(COUNTS[column]))
+    return low, high
+
+
+def state_says(statistic: str | None, state: str | None, note: str | None,
+               exact: float | None) -> tuple[float, float]:
+    """What a row's state alone says of its count (its numerator), whether or not the
+    count is hidden. A DSR is calculated from 10 events up and below that noted as
+    "fewer than 10 events" (``DSR_TOO_FEW_NOTE``): the note says at most 9, and any other
+    state of a DSR of 10 or more (published, or suppressed beside a small one: a small
+    one would have had the note) at least 10. Anyone knowing the rule reads both off
+    the public figures, so every indicator sharing the count must know them too
+    (``carepath.engine.containment``). Other statistics' states say nothing."""
+    if statistic != "dsr":
+        return 0.0, math.inf
+    if state == MISSING and note == DSR_TOO_FEW_NOTE:
+        return 0.0, DSR_MIN_EVENTS - 1.0
+    if state != MISSING and exact is not None and exact >= DSR_MIN_EVENTS:
+        return float(DSR_MIN_EVENTS), math.inf
+    return 0.0, math.inf
 
 
 def what_is_said(rows: Sequence[dict], policy: DisclosurePolicy) -> dict[tuple, Said]:
@@ -123,14 +151,6 @@ def _whole_numbers_rounding_to(count: float, policy: DisclosurePolicy, row: dict
         elif high < policy.suppress_below:  # 0 or a small count: 0
             high = 0
     return low, high
-
-
-def _dsr_too_few(row: dict, column: str) -> bool:
-    """A DSR not calculated for fewer than 10 events, its count hidden: its note tells
-    anyone it is below 10."""
-    return column == "numerator" and row.get("statistic") == "dsr" and \
-        row.get("value_state") == MISSING and "_count" in row and \
-        row.get("value_note") == DSR_TOO_FEW_NOTE  # other missing DSRs have any count
 
 
 def _rounded(row: dict, column: str) -> bool:
@@ -233,7 +253,11 @@ def _bounds(groups: Groups, policy: DisclosurePolicy, column: str
     low, high, shown = groups.cache[("bounds", column)]
     low, high = low.copy(), high.copy()
     hidden_since = shown & ~_states(groups, PUBLISHED)
-    low[hidden_since], high[hidden_since] = 0, np.inf
+    if hidden_since.any():  # what their states say still holds (a DSR's 10 or more)
+        if ("states", column) not in groups.cache:
+            groups.cache[("states", column)] = states_say(groups.rows, column)
+        state_low, state_high = groups.cache[("states", column)]
+        low[hidden_since], high[hidden_since] = state_low[hidden_since], state_high[hidden_since]
     earlier_low, earlier_high = _earlier_bounds(groups, column)
     np.maximum(low, earlier_low, out=low)  # hidden here or not, published before
     np.minimum(high, earlier_high, out=high)

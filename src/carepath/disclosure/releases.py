@@ -98,13 +98,16 @@ def earlier(con: duckdb.DuckDBPyConnection, indicators: Iterable[str], *,
             periods: Iterable[str] | None = None, area_types: Iterable[str] | None = None,
             links: Mapping[str, Sequence[Link]] | None = None,
             pending: Mapping[str, pd.DataFrame] | None = None,
+            facts: Mapping[str, pd.DataFrame] | None = None,
             breakdowns: Iterable[str] | None = None) -> Earlier:
     """What earlier releases (public exports and pages) said of ``indicators``' cells (of ``periods`` and
     ``area_types`` only, if given: a page of one period needs no more). ``links``
     (``carepath.indicators.links.shared_counts``): what they said of a count another
     indicator shares is known of it here too, mapped to the column holding it here.
     ``pending``: what outputs not yet recorded said (``said_frame``s by indicator: the
-    linked indicators disclosed before this one in the same export). ``breakdowns``: the
+    linked indicators disclosed before this one in the same export). ``facts``: what
+    linked indicators' figures say of the count whenever they are released, in the same
+    frames (a DSR's states: ``carepath.disclosure.audit.state_says``). ``breakdowns``: the
     only ones ``indicators`` have, if given (incidence's by sex and age say nothing of
     emergency presentation's cells by tumour group)."""
     ids = sorted({str(i) for i in indicators})
@@ -127,7 +130,8 @@ def earlier(con: duckdb.DuckDBPyConnection, indicators: Iterable[str], *,
     recorded = {other: rows for other, rows in found.groupby("indicator_id")}
     for ind_id, found_links in links.items():
         for link in found_links:
-            for frame in (recorded.get(link.other), (pending or {}).get(link.other)):
+            for frame in (recorded.get(link.other), (pending or {}).get(link.other),
+                          (facts or {}).get(link.other)):
                 if frame is not None and breakdowns is not None:
                     frame = frame[frame["breakdown"].isin(list(breakdowns))]
                 if frame is not None and not frame.empty:

@@ -49,6 +49,16 @@ CI_COLUMNS = ("lower95", "upper95", "lower998", "upper998")
 # (period, area type, area code) -> (area type, area code) of each area wholly containing it.
 Within = Mapping[tuple[str, str, str], Sequence[tuple[str, str]]]
 
+# What the public pages say of a statistic's values beside the policy (``describe``).
+STATISTIC_NOTES = {
+    "dsr": (f"A directly standardised rate is not calculated from fewer than "
+            f"{stats.DSR_MIN_EVENTS} events. Where its count is rounded, it is published "
+            "to the power of ten at or below the weight of one event (the rate divided by "
+            "its rounded count), with its interval worked out from the rounded count."),
+    "mean": (f"Where its count is rounded, a mean is published to {MEAN_DECIMALS} decimal "
+             "place, with its interval worked out from the rounded count."),
+}
+
 EXEMPT_TEXT = "national figure: published unrounded"
 ROUNDED_TEXT = "counts rounded to the nearest {n}"
 # One note for every cell hidden here, whichever rule hid it: with a note of its own, a cell
@@ -121,12 +131,15 @@ class DisclosurePolicy:
                    round_to=_whole(section, "round_to", DEFAULT_ROUND_TO, 1),
                    national_exempt=_yes_no(section, "national_exempt", True))
 
-    def describe(self) -> str:
-        return (f"Counts from 1 to {self.suppress_below - 1} are suppressed; below "
-                f"national level other counts are rounded to the nearest {self.round_to}; "
-                "percentages are calculated from the rounded counts. A further value is "
-                "suppressed where it would let a suppressed one be worked out, or narrowed "
-                "down, from the totals.")
+    def describe(self, statistic: str | None = None) -> str:
+        """The policy in a sentence or two for the public pages, with what is done to
+        ``statistic``'s values in particular, if given."""
+        general = (f"Counts from 1 to {self.suppress_below - 1} are suppressed; below "
+                   f"national level other counts are rounded to the nearest "
+                   f"{self.round_to}; percentages are calculated from the rounded counts. "
+                   "A further value is suppressed where it would let a suppressed one be "
+                   "worked out, or narrowed down, from the totals.")
+        return " ".join(filter(None, (general, STATISTIC_NOTES.get(statistic or ""))))
 
 
 def _whole(section: Mapping[str, Any], name: str, default: int, lowest: int) -> int:

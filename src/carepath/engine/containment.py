@@ -9,6 +9,7 @@ locality is also inside its PCN, an ICB under its cancer alliance also inside it
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from collections.abc import Callable
 
@@ -16,6 +17,7 @@ import duckdb
 import pandas as pd
 
 from carepath.disclosure import PRACTICE, DisclosurePolicy, Within, apply_disclosure, releases
+from carepath.disclosure.audit import state_says
 from carepath.engine import rollup
 from carepath.engine.context import read_hierarchy
 from carepath.engine.freshness import practice_groups
@@ -109,6 +111,7 @@ def disclosed(con: duckdb.DuckDBPyConnection, values: pd.DataFrame, policy: Disc
         within = workspace_containment(con, practice_groups(config))
     links, quarterly = shared_counts(definitions), quarters_of_another(definitions)
     told_here: dict[str, pd.DataFrame] = {}  # what the linked indicators before said
+    facts: dict[str, pd.DataFrame] = {}  # what linked DSRs' states say, before or after
 
     def disclose(rows: pd.DataFrame, *, published: bool = True) -> pd.DataFrame:
         # The record one indicator at a time too: England's 2.5 million cells held as
@@ -120,7 +123,7 @@ def disclosed(con: duckdb.DuckDBPyConnection, values: pd.DataFrame, policy: Disc
                                round_to=policy.round_to,
                                national_exempt=national_exempt(policy, ind_id, quarterly),
                                within=within,
-                               earlier=_earlier_of(con, rows, links, told_here)
+                               earlier=_earlier_of(con, rows, links, told_here, facts)
                                if earlier is None else earlier, said=told)
         frame = releases.said_frame(told) if told is not None else None
         if said is not None and published:
@@ -143,6 +146,7 @@ def disclosed(con: duckdb.DuckDBPyConnection, values: pd.DataFrame, policy: Disc
             told_here[ind_id] = said_before(ind_id)
     before = _linked_before(con, values, links, set(told_here))
     theirs = {str(i): rows for i, rows in before.groupby("indicator_id", sort=False)}
+    facts.update(_states_of_linked(con, values, links, definitions, {*mine, *theirs}))
     parts = []
     for ind_id in sorted({*mine, *theirs}):
         if ind_id in mine:
@@ -177,15 +181,54 @@ def _linked_before(con: duckdb.DuckDBPyConnection, values: pd.DataFrame,
         [wanted, sorted({str(p) for p in values["period"].unique()})]).df()
 
 
+def _states_of_linked(con: duckdb.DuckDBPyConnection, values: pd.DataFrame,
+                      links: dict[str, tuple[releases.Link, ...]],
+                      definitions: dict[str, Definition], disclosing: set[str]
+                      ) -> dict[str, pd.DataFrame]:
+    """What the states of the DSRs linked to the indicators ``disclosing`` say of the
+    count (``audit.state_says``: a DSR's "fewer than 10 events" at most 9, any other
+    state at least 10), by DSR, as ``releases.said_frame``s over ``values``' periods.
+    They are said whenever the DSR is released, so every linked indicator knows them,
+    those disclosed before it too: crude incidence, before it, once hid a practice of 6
+    beside one whose DSR note said at most 9, and its PCN's 13 proved the 6 at least 4."""
+    dsrs = sorted({link.other for i in disclosing for link in links.get(i, ())
+                   if (defn := definitions.get(link.other)) is not None
+                   and defn.statistic == "dsr"})
+    if not dsrs:
+        return {}
+    columns = [*releases.CELL, "value_state", "value_note", "numerator"]
+    rows = con.execute(
+        f"SELECT {', '.join(columns)} FROM indicator_values "
+        "WHERE indicator_id IN (SELECT unnest(?)) AND period IN (SELECT unnest(?))",
+        [dsrs, sorted({str(p) for p in values["period"].unique()})]).df()
+    return {str(ind_id): _said_by_states(frame) for ind_id, frame in
+            rows.groupby("indicator_id", sort=False)}
+
+
+def _said_by_states(rows: pd.DataFrame) -> pd.DataFrame:
+    """A DSR's rows (as ``indicator_values`` holds them) as the frame of what their
+    states say of each cell's count (the cells they say nothing of left out)."""
+    bounds = [state_says("dsr", state, note, None if pd.isna(exact) else exact)
+              for state, note, exact in zip(rows["value_state"], rows["value_note"],
+                                            rows["numerator"], strict=True)]
+    said = {releases.release_key(dict(zip(releases.CELL, key, strict=True))):
+            (low, None if math.isinf(high) else high, None, None)
+            for key, (low, high) in zip(rows[list(releases.CELL)].itertuples(
+                index=False, name=None), bounds, strict=True) if low > 0 or math.isfinite(high)}
+    return releases.said_frame(said)
+
+
 def _earlier_of(con: duckdb.DuckDBPyConnection, rows: pd.DataFrame,
                 links: dict[str, tuple[releases.Link, ...]],
-                told_here: dict[str, pd.DataFrame]) -> releases.Earlier:
+                told_here: dict[str, pd.DataFrame],
+                facts: dict[str, pd.DataFrame]) -> releases.Earlier:
     """What earlier releases said of these rows' indicator and periods, and of the counts
-    it shares, with what the linked indicators disclosed before it here said."""
+    it shares, with what the linked indicators disclosed before it here said and what
+    linked DSRs' states say."""
     if "indicator_id" not in rows or rows.empty:
         return releases.Earlier()
     return releases.earlier(
         con, rows["indicator_id"].unique(),
         periods=rows["period"].unique() if "period" in rows else None, links=links,
-        pending=told_here,
+        pending=told_here, facts=facts,
         breakdowns={str(b) for b in rows["breakdown"]} if "breakdown" in rows else None)

@@ -10,7 +10,7 @@ import pandas as pd
 
 from carepath.engine import compile as cp
 from carepath.engine.context import Context, date_range, dates_by_month, once
-from carepath.indicators.definition import Count, Definition
+from carepath.indicators.definition import PERIOD_KINDS, Count, Definition
 from carepath.indicators.periods import periods_between
 from carepath.model.schema import table as schema_table
 
@@ -18,20 +18,31 @@ LOOKBACK_FOR_STATE_MODES = timedelta(days=366)
 
 
 def periods(ctx: Context, defn: Definition):
+    span = _span(ctx, defn)
+    if span is None:
+        return []
+    first, last = span
+    follow_up = timedelta(days=defn.follow_up_days)
+    return [p for p in periods_between(defn.period, first, last)
+            if not follow_up or p.end + follow_up <= last]
+
+
+def _span(ctx: Context, defn: Definition) -> tuple[date, date] | None:
+    """The first and last dates periods may take in: the counted table's first date (a
+    year before it for a snapshot or a state, which looks back) to the last date every
+    table the counts read has data to. None where a table has no dated rows."""
     count = defn.numerator
     rng = date_range(ctx, cp.dated_table(count), count.date)
     first = rng["first"].iloc[0]
     if pd.isna(first):
-        return []
+        return None
     last, _ = _data_end(ctx, defn)
     if last is None:
-        return []
+        return None
     first = pd.Timestamp(first).date()
     if defn.mode != "in_period":
         first = first - LOOKBACK_FOR_STATE_MODES
-    follow_up = timedelta(days=defn.follow_up_days)
-    return [p for p in periods_between(defn.period, first, last)
-            if not follow_up or p.end + follow_up <= last]
+    return first, last
 
 
 def _months(ctx: Context, table: str, column: str) -> set[int]:
@@ -139,7 +150,26 @@ def no_periods_reason(ctx: Context, defn: Definition) -> str:
     if defn.follow_up_days:
         return (f"no {defn.period.replace('_', ' ')} ends {defn.follow_up_days} days before "
                 f"the latest {table}.{column} ({end}), the follow-up it needs")
-    return (f"no complete {defn.period.replace('_', ' ')} in the {table} data (to {end})")
+    return (f"no complete {defn.period.replace('_', ' ')} in the {table} data (to {end})"
+            f"{_other_periods(ctx, defn)}")
+
+
+def _other_periods(ctx: Context, defn: Definition) -> str:
+    """What periods of another kind the data hold, and how to compute by one: a snapshot
+    file of December (cervical screening's of 2017) holds no financial year's end, and
+    said only that."""
+    span = _span(ctx, defn)
+    if span is None:
+        return ""
+    latest = {kind.replace("_", " "): found[-1].label for kind in PERIOD_KINDS
+              if kind != defn.period and (found := periods_between(kind, *span))}
+    if not latest:
+        return ""
+    held = [f"{kind} ({label})" for kind, label in latest.items()]
+    held = ", ".join(held[:-1]) + " and " + held[-1] if len(held) > 1 else held[0]
+    copy = f" ({defn.source_file})" if defn.source_file else ""
+    return (f". They hold a complete {held}: to compute by one, copy the definition"
+            f"{copy} to the workspace's indicators/ folder and change its `period`")
 
 
 def gap_note(defn: Definition, gaps: list[tuple[str, str, str]]) -> str:

@@ -15,7 +15,7 @@ import hashlib
 import json
 from datetime import date
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Literal, get_args
 
 from pydantic import (
     BaseModel,
@@ -40,6 +40,7 @@ from carepath.yamlfile import read_mapping
 
 Statistic = Literal["proportion", "crude_rate", "dsr", "isr", "isratio", "mean", "count"]
 Period = Literal["financial_year", "calendar_year", "quarter", "rolling_12_months"]
+PERIOD_KINDS: tuple[str, ...] = get_args(Period)
 Polarity = Literal["high_is_good", "low_is_good", "no_judgement"]
 Breakdown = Literal["sex", "age_band", "imd_quintile", "ethnic_group", "tumour_group"]
 Domain = Literal["early_diagnosis", "screening", "waiting_times", "incidence_prevalence",
