@@ -255,6 +255,23 @@ def test_a_network_provider_without_a_row_in_the_year_is_warned_of(tmp_path):
     assert not any("HOS" in w for w in fds.warnings)  # never any activity: not warned
 
 
+def test_a_provider_that_stopped_is_warned_of_once(tmp_path):
+    """RBB's rows end in 2020/21: its first year without (2023/24, the next with any
+    provider's rows) says so; the years after, when others have rows and it has none,
+    say no more (a provider that stopped a service was warned of every year). A gap
+    between its rows is warned of each time."""
+    from carepath.workspace import Workspace
+
+    from .conftest import ROWS, insert_values
+
+    ws = Workspace.init(tmp_path / "stopped")
+    insert_values(ws, [r for r in ROWS if not (r[3] == "RBB" and r[7] != "2020/21")])
+    loaded = load_contract(write_pair(tmp_path / "d"), LIB)
+    warned = {year: any("for RBB" in w for w in _year(ws, loaded, year).outcomes[1].warnings)
+              for year in (3, 4)}
+    assert warned == {3: True, 4: False}
+
+
 def test_network_codes_unknown_to_the_workspace_are_warned_of(contract_ws, tmp_path):
     def typo(c):
         c["subcontractors"][0]["code"] = "RBX"

@@ -109,12 +109,31 @@ class ContractData:
 
     def providers_without_row(self, indicator_id: str, period: str) -> list[str]:
         """Network providers with no row in ``period`` though they have rows for the
-        indicator in other periods: a late return, not "no activity"."""
+        indicator in other periods: a late return, not "no activity". One whose rows
+        ended before an earlier period in which others had rows and it had none has
+        stopped, or was warned of then: it is left out (a provider that stopped a
+        service was warned of every year after)."""
+        ends = self._ends.get((indicator_id, True), {})
         here = set(self.provider_rows(indicator_id, period).area_code)
-        elsewhere = {code for (ind, is_prov, _), g in self._cells.items()
-                     if ind == indicator_id and is_prov for code in g.area_code}
+        seen: dict[str, list[pd.Timestamp]] = {}
+        for (ind, is_prov, other), g in self._cells.items():
+            if ind == indicator_id and is_prov:
+                for code in set(g.area_code):
+                    seen.setdefault(code, []).append(ends[other])
+        end = ends.get(period)
         return [p.code for p in self.contract.providers
-                if p.code not in here and p.code in elsewhere]
+                if p.code not in here and p.code in seen
+                and (end is None or not self._missed_before(seen[p.code], end, ends))]
+
+    @staticmethod
+    def _missed_before(own: list[pd.Timestamp], end: pd.Timestamp,
+                       ends: dict[str, pd.Timestamp]) -> bool:
+        """Whether a provider with rows ending ``own`` had none in a period (ending in
+        ``ends``) between its last before ``end`` and ``end``, with none after ``end``."""
+        if any(e > end for e in own):
+            return False  # a gap between its rows: a missing return, each time
+        last = max((e for e in own if e < end), default=None)
+        return last is not None and any(last < e < end for e in ends.values())
 
     def period_ends(self, indicator_id: str) -> dict[str, pd.Timestamp]:
         """Period -> last day, in time order, at the level the indicator is read."""
