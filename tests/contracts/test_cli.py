@@ -89,6 +89,7 @@ def test_simulate_with_workspace_and_pdf_statement(contract_ws, contract_file, t
     code, out, _ = run(["contract", "simulate", "-w", str(contract_ws.path), str(contract_file),
                         "--draws", "500", "--seed", "3"], capsys)
     assert code == 0 and "whole contract" in out and "500 draws" in out
+    assert "out of date" not in out
     pdf = tmp_path / "s.pdf"
     code, _, _ = run(["contract", "statement", "-w", str(contract_ws.path), str(contract_file),
                       "--year", "4", "--out", str(pdf)], capsys)
@@ -101,6 +102,19 @@ def test_simulate_with_workspace_and_pdf_statement(contract_ws, contract_file, t
                           str(contract_file), "--year", "4", "--out", str(tmp_path / "s.doc")],
                          capsys)
     assert code == 2 and ".csv" in out + err
+
+
+def test_simulate_says_which_values_are_out_of_date(contract_ws, contract_file, capsys):
+    """A simulation reads its baselines and volumes from the values: after a definition
+    changed without a compute it said nothing (only assess judged freshness)."""
+    from .test_assessment import _overridden_without_a_compute
+
+    _overridden_without_a_compute(contract_ws)
+    code, out, _ = run(["contract", "simulate", "-w", str(contract_ws.path), str(contract_file),
+                        "--draws", "200"], capsys)
+    flat = " ".join(out.split())
+    assert code == 0 and "values of early_stage_known are out of date" in flat
+    assert "the simulation's baselines and volumes are read from them" in flat
 
 
 def test_check_coproduction_event_ids_against_the_workspace(contract_ws, tmp_path, capsys):

@@ -149,13 +149,13 @@ def assess_cmd(file: ContractFile, year: YearOption, workspace: WorkspaceOption 
 def _chance_for(ws, a, library):
     """The chance table for the report: this year, or the first year at risk if fee-based."""
     from carepath.domain.contracts import chance
-    from carepath.domain.contracts.data import ContractData, read_values
+    from carepath.domain.contracts.data import read_data
     from carepath.errors import CarepathError
 
     c, fw = a.contract, a.framework
     year = chance.first_year_at_risk(c) if c.fee_based(a.year) else a.year
     with ws.connect(read_only=True) as con:
-        data = ContractData(read_values(con, c, fw), c, library)
+        data = read_data(con, c, fw, library, ws.config())
     try:
         return chance.simulate(c, fw, library, chance.inputs_from_data(data, fw, year), year)
     except CarepathError:
@@ -193,7 +193,7 @@ def simulate_cmd(file: ContractFile, workspace: WorkspaceOption = None,
     workspace: design mode from agreed baselines and expected volumes."""
     from carepath.domain.contracts import chance
     from carepath.domain.contracts.assessment import check_year
-    from carepath.domain.contracts.data import ContractData, read_values
+    from carepath.domain.contracts.data import read_data
 
     ws = open_workspace(workspace) if workspace else None
     contract, fw, library = _load(file, ws)
@@ -204,7 +204,8 @@ def simulate_cmd(file: ContractFile, workspace: WorkspaceOption = None,
         inputs = chance.inputs_from_definitions(fw, library)
     else:
         with ws.connect(read_only=True) as con:
-            data = ContractData(read_values(con, contract, fw), contract, library)
+            data = read_data(con, contract, fw, library, ws.config())
+        _warn(chance.stale_inputs(data, fw))
         inputs = chance.inputs_from_data(data, fw, year)
     r = chance.simulate(contract, fw, library, inputs, year, draws=draws, seed=seed,
                         materiality=materiality)

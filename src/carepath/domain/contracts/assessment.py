@@ -197,13 +197,13 @@ def _data_quality(res: OutcomeResult, data: ContractData, o: Outcome) -> None:
             reasons.append(f"{dq.indicator} {q.value:.1f} below the minimum {dq.min_value:g}")
     if res.baseline is None:
         reasons.append(f"no baseline for {o.baseline_period}")
-    stale = _stale(data, [o.indicator, dq.indicator])
+    stale = stale_values(data, [o.indicator, dq.indicator])
     res.only_stale = bool(stale) and not reasons
     reasons += stale
     res.dq_status = K.DQ_FAIL if reasons else K.DQ_PASS
 
 
-def _stale(data: ContractData, indicator_ids) -> list[str]:
+def stale_values(data: ContractData, indicator_ids) -> list[str]:
     """Values out of date (definition changed, data loaded since ...) are not paid on:
     the money would follow figures a compute would now change."""
     if data.facts is None:
@@ -234,7 +234,7 @@ def _warn(res: OutcomeResult, data: ContractData, o: Outcome) -> None:
                                          o.baseline_period, res.period)
         if moved:
             res.warnings.append(moved)
-    res.warnings += _stale(data, [o.spc_indicator, *o.supporting])
+    res.warnings += stale_values(data, [o.spc_indicator, *o.supporting])
 
 
 def wrong_side(target: float, baseline: float, source: str, higher_is_better: bool,

@@ -25,7 +25,7 @@ import numpy as np
 from carepath import stats
 from carepath.domain.contracts import constants as K
 from carepath.domain.contracts import payment as pay
-from carepath.domain.contracts.assessment import baseline_of
+from carepath.domain.contracts.assessment import baseline_of, stale_values
 from carepath.domain.contracts.data import ContractData
 from carepath.domain.contracts.definitions import Contract, Framework, Outcome
 from carepath.errors import ValidationError
@@ -126,6 +126,13 @@ def inputs_from_data(data: ContractData, fw: Framework, year: int) -> dict[str, 
             se = _se_from_interval(ref, conf)
         out[o.id] = SimInput(defn.statistic, defn.scale, float(n), float(baseline), se)
     return out
+
+
+def stale_inputs(data: ContractData, fw: Framework) -> list[str]:
+    """The outcomes' values that are out of date (``assessment.stale_values``): a
+    simulation reads its baselines and volumes from them, so says so."""
+    return [f"{w}; the simulation's baselines and volumes are read from them"
+            for w in stale_values(data, [o.indicator for o in fw.outcomes])]
 
 
 def inputs_from_definitions(fw: Framework, library: dict[str, Definition]) -> dict:

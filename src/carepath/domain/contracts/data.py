@@ -90,7 +90,8 @@ class ContractData:
                  library: dict[str, Definition], facts: WorkspaceFacts | None = None) -> None:
         self.contract = contract
         self.library = library
-        # None: built from values alone (tests, simulations), nothing known to warn from.
+        # None: built from values alone (tests), nothing known to warn from; every
+        # command reads them with ``read_data``.
         self.facts = facts
         self.frame = frame
         self._empty = frame.iloc[0:0]
