@@ -21,7 +21,7 @@ import pandas as pd
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 
 from carepath.disclosure import SUPPRESSED, DisclosurePolicy, Within, apply_disclosure, releases
-from carepath.engine.containment import disclosed, workspace_containment
+from carepath.engine.containment import disclosed, national_exempt, workspace_containment
 from carepath.engine.freshness import practice_groups
 from carepath.indicators.definition import Definition
 from carepath.indicators.links import quarters_of_another
@@ -261,12 +261,15 @@ def national_figures(con: duckdb.DuckDBPyConnection, policy: DisclosurePolicy,
             WHERE v.area_type = 'national' AND v.breakdown = 'all'""").df()
     latest = latest[~latest["indicator_id"].isin(list(leave_out))]
     told: dict | None = {} if said is not None else None
-    exact = ~latest["indicator_id"].isin(list(rounded))
+    # The export's and the pages' rule (``containment.national_exempt``), indicator by
+    # indicator as they apply it.
+    exempt = latest["indicator_id"].map(lambda i: national_exempt(policy, i, set(rounded)))
     parts = []
-    for exempt, rows in ((True, latest[exact]), (False, latest[~exact])):
+    for exact in (True, False):
+        rows = latest[exempt == exact]
         part = apply_disclosure(
             rows, suppress_below=policy.suppress_below, round_to=policy.round_to,
-            national_exempt=policy.national_exempt and exempt,
+            national_exempt=exact,
             earlier=releases.earlier(con, rows["indicator_id"], area_types=["national"]),
             said=told)
         part.index = rows.index
