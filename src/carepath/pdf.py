@@ -24,6 +24,7 @@ import tempfile
 from pathlib import Path
 
 from carepath.errors import CarepathError
+from carepath.safe_export import writing
 
 ENGINES = ("chromium", "weasyprint")
 ENGINE_ENV = "CAREPATH_PDF_ENGINE"
@@ -64,14 +65,15 @@ def write_pdf(html: str, path: Path) -> None:
     # The draft sits beside the target, so the final rename is atomic.
     draft = path.with_name(f".{path.name}.part")
     try:
-        if engine() == "chromium":
-            with tempfile.TemporaryDirectory(prefix="carepath-pdf-") as tmp:
-                _chromium(html, draft, Path(tmp))
-        else:
-            from weasyprint import HTML
+        with writing(path):
+            if engine() == "chromium":
+                with tempfile.TemporaryDirectory(prefix="carepath-pdf-") as tmp:
+                    _chromium(html, draft, Path(tmp))
+            else:
+                from weasyprint import HTML
 
-            HTML(string=html, base_url=str(path.parent)).write_pdf(str(draft))
-        os.replace(draft, path)
+                HTML(string=html, base_url=str(path.parent)).write_pdf(str(draft))
+            os.replace(draft, path)
     finally:
         draft.unlink(missing_ok=True)
 

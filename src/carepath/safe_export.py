@@ -13,12 +13,13 @@ alone: a negative number is not a formula.
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 import pandas as pd
 
-from carepath.errors import ValidationError
+from carepath.errors import CarepathError, ValidationError
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 QUOTE_PREFIX = "'"
@@ -94,32 +95,52 @@ def neutralise_frame(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+# Why a file a user names cannot be written, most often: said with the system's reason.
+CANNOT_WRITE_HINT = "is it open in another program, or the folder read-only or full?"
+
+
+@contextmanager
+def writing(path: Path) -> Iterator[None]:
+    """The system's refusal to write ``path`` (or the draft beside it) as one clear error
+    naming the user's file: a file open in Excel, or a read-only share, gave a traceback
+    naming a hidden draft (a walkthrough with the real files)."""
+    try:
+        yield
+    except OSError as exc:
+        reason = exc.strerror or type(exc).__name__
+        raise CarepathError(f"cannot be written ({reason}); {CANNOT_WRITE_HINT}",
+                            where=str(path)) from exc
+
+
 def write_table(frame: pd.DataFrame, path: Path,
-                suffixes: tuple[str, ...] = TABLE_SUFFIXES) -> None:
+                suffixes: tuple[str, ...] = TABLE_SUFFIXES, *, named: Path | None = None
+                ) -> None:
     """Write ``frame`` by the file's suffix, all or nothing: it is written beside the
     target and moved over it, so a failure leaves no half-written file. CSV and Excel are
-    neutralised; Parquet (read by tools, not spreadsheets) keeps text and types as they are."""
+    neutralised; Parquet (read by tools, not spreadsheets) keeps text and types as they are.
+    ``named``: the file the user asked for, named by an error, where ``path`` is a draft."""
     path = Path(path)
     check_output_path(path, suffixes)
     tmp = path.with_name(f".{path.name}.partial")
     suffix = path.suffix.lower()
-    try:
-        if suffix == ".parquet":
-            frame.to_parquet(tmp, index=False)
-        elif suffix == ".csv":
-            neutralise_frame(frame).to_csv(tmp, index=False)
-        else:
-            with pd.ExcelWriter(tmp, engine="openpyxl") as writer:
-                write_excel_sheet(writer, frame, EXCEL_SHEET)
-        tmp.replace(path)
-    finally:
-        tmp.unlink(missing_ok=True)
+    with writing(named or path):
+        try:
+            if suffix == ".parquet":
+                frame.to_parquet(tmp, index=False)
+            elif suffix == ".csv":
+                neutralise_frame(frame).to_csv(tmp, index=False)
+            else:
+                with pd.ExcelWriter(tmp, engine="openpyxl") as writer:
+                    write_excel_sheet(writer, frame, EXCEL_SHEET)
+            tmp.replace(path)
+        finally:
+            tmp.unlink(missing_ok=True)
 
 
 def write_csv(path: Path, header: Sequence[str], rows: Iterable[Sequence[object]]) -> int:
     """Write a CSV (UTF-8 with BOM so spreadsheets read it right); returns rows written."""
     count = 0
-    with Path(path).open("w", encoding="utf-8-sig", newline="") as fh:
+    with writing(path), Path(path).open("w", encoding="utf-8-sig", newline="") as fh:
         writer = csv.writer(fh)
         writer.writerow([neutralise(h) for h in header])
         for row in rows:

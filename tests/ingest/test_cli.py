@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import csv
+from pathlib import Path
 
+import pandas as pd
 import pytest
 from ingest_helpers import NHS_A, write
 
 from carepath.cli import main
-from carepath.safe_export import neutralise
+from carepath.errors import CarepathError
+from carepath.safe_export import neutralise, write_table
 
 
 def run(capsys, *args) -> tuple[int, str, str]:
@@ -35,6 +38,28 @@ def test_load_prints_a_summary_and_loads_lists_it(ws, tmp_path, capsys):
     assert row["masked_value"].startswith("'=cmd")
     code, out, _ = run(capsys, "quarantine", "-w", ws.path)
     assert code == 0 and "not in the code list" in out
+
+
+UNWRITABLE = "/proc/carepath-test.csv"  # a folder no file can be made in, even by root
+
+
+def test_a_file_that_cannot_be_written_is_one_line_naming_it(ws, tmp_path, capsys):
+    """A file open in Excel, or a read-only share, gave a traceback naming a hidden draft
+    (a walkthrough with the real files); ``external show`` printed its whole table first."""
+    path = write(tmp_path / "o.csv", "org_code,name,org_type,valid_from\nA1,B,nonsense,"
+                                     "2020-01-01\n")
+    run(capsys, "load", "-w", ws.path, "organisations", path)
+    code, out, err = run(capsys, "quarantine", "-w", ws.path, "--export", UNWRITABLE)
+    assert code == 2 and f"{UNWRITABLE}: cannot be written" in " ".join((out + err).split())
+    assert "Traceback" not in out + err
+    frame = pd.DataFrame({"a": [1]})
+    with pytest.raises(CarepathError, match="carepath-test.csv: cannot be written") as info:
+        write_table(frame, Path("/proc/.carepath-test.pending.csv"), named=Path(UNWRITABLE))
+    assert "pending" not in str(info.value)  # the user's file, not the draft
+    code, out, err = run(capsys, "external", "list", "-w", ws.path, "--out",
+                         tmp_path / "x.txt")
+    assert code == 2 and "must end .csv or .xlsx" in out + err
+    assert "Published indicators" not in out  # refused before the table, not after
 
 
 def test_errors_are_one_line_with_exit_code_2(ws, tmp_path, capsys):

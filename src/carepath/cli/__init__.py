@@ -75,6 +75,11 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(1)
     except KeyboardInterrupt:
         _interrupted()
+    except OSError as exc:  # a file the system refused that no command's check foresaw
+        where = escape(mask_in_text(str(exc.filename))) if exc.filename else "a file"
+        err_console.print(f"[bold red]error:[/] {where}: {exc.strerror or exc}",
+                          highlight=False, soft_wrap=True)
+        sys.exit(CarepathError.exit_code)
     except Exception as exc:  # usage errors (a bad option or value) arrive here
         if _is_interrupted_query(exc):
             _interrupted()

@@ -15,7 +15,7 @@ from rich.table import Table
 
 from carepath.cli._common import plain
 from carepath.errors import ValidationError
-from carepath.safe_export import write_table
+from carepath.safe_export import check_output_path, write_table
 
 console = Console()
 MAX_ROWS = 60
@@ -58,6 +58,8 @@ def show(df: pd.DataFrame, title: str, out: Path | None = None,
     """``whole``: columns never cut short, the others narrowing instead (an id a user copies
     into the next command was shown 'percen…' at 80 columns). ``percent``: proportions
     shown as percentages, as the web pages show them (the ``out`` file keeps them)."""
+    if out is not None:  # a bad name refused before the table, not after it
+        check_output_path(out)
     view = _as_percent(df[columns] if columns else df, percent)
     shown = view.head(MAX_ROWS)
     widths = {c: max((len(str(v)) for v in shown[c]), default=0) for c in whole}

@@ -24,7 +24,7 @@ from carepath.indicators.library import read_library
 from carepath.indicators.semantics import ages_counted, sexes_kept
 from carepath.model.codes import AREA_TYPE_NAMES
 from carepath.model.schema import INDICATOR_VALUES
-from carepath.safe_export import check_output_path, write_table
+from carepath.safe_export import check_output_path, write_table, writing
 from carepath.workspace import Workspace
 
 FORMATS = ("csv", "parquet", "xlsx")
@@ -263,13 +263,16 @@ def _release(ws: Workspace, out: Path, fmt: str, values: pd.DataFrame,
                                    rows=len(table), suppressed=states.get(SUPPRESSED, 0))
     pending = out.with_name(f".{out.stem}.pending{out.suffix}")
     try:
-        write_table(for_people(table, fmt), pending, (f".{fmt}",))
+        write_table(for_people(table, fmt), pending, (f".{fmt}",), named=out)
         with ws.transaction() as con:
             if releases.size(con) != known:
                 raise ValidationError("another public export was recorded while this one "
                                       "was made; run it again", where="--public")
             first = releases.record(con, release, published, said)
-        pending.replace(out)
+        # Recorded first: a release recorded but not written protects too much, one
+        # written but not recorded too little.
+        with writing(out):
+            pending.replace(out)
     finally:
         pending.unlink(missing_ok=True)
     return Exported(len(table), stale, states, release.release_id, first)
