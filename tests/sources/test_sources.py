@@ -165,6 +165,11 @@ def test_cervical_screening_checks_practices_against_the_2016_map(ws):
         outcome.message
     assert "quarter (2017/18 Q3)" in outcome.message and "calendar year (2017)" in \
         outcome.message and builtin_cervical.source_file in outcome.message
+    assert "set `period: calendar_year` (or another of these)" in outcome.message
+    # No bowel screening in the file: another period would not help, and it says so.
+    (bowel,) = compute(ws, [builtin()["screening_bowel_60_74"]])
+    assert bowel.status == "no_data" and bowel.message.startswith(
+        "no row of screening meets the numerator's filter (programme = 'bowel_60_74')")
     text = Path(builtin_cervical.source_file).read_text()
     (ws.path / "indicators" / "screening_cervical_25_49.yaml").write_text(
         text.replace("mode: snapshot", "period: quarter\nmode: snapshot"))

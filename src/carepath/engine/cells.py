@@ -379,6 +379,7 @@ def without_suppressed(defn: Definition) -> tuple[Definition, Count | None]:
 
 
 def compute_one(ctx: Context, defn: Definition) -> pd.DataFrame:
+    written = defn  # as its author wrote it: what a message quotes
     defn, withheld = without_suppressed(defn)
     empty = _empty_table_reason(ctx, defn)
     if empty:
@@ -387,7 +388,7 @@ def compute_one(ctx: Context, defn: Definition) -> pd.DataFrame:
     periods, gaps = coverage.without_gaps(ctx, defn, candidates)
     if not periods:
         return _nothing(coverage.gap_note(defn, gaps) if gaps else
-                        coverage.no_periods_reason(ctx, defn))
+                        coverage.no_periods_reason(ctx, written))
     ptable = cp.periods_table(periods)
     periods_df = pd.DataFrame({"period": [p.label for p in periods],
                                "period_start": pd.to_datetime([p.start for p in periods]),

@@ -218,6 +218,19 @@ def _filter(rows: ir.Table, where: str) -> ir.BooleanValue:
                            lambda r: rows[PERIOD_NAMES.get(r.name, r.name)]).fill_null(False)
 
 
+def rows_meeting_filter(source: Source, count: Count) -> ir.Table | None:
+    """The counted table's rows meeting its own filter, periods aside; None where the
+    filter speaks of the period (no row meets it or fails it without one)."""
+    if not count.where:
+        return source.table(count.table)
+    parsed = expr.parse(count.where)
+    used = {c.name for c in expr.columns_used(parsed) if c.table is None}
+    if used & set(PERIOD_NAMES):
+        return None
+    rows = _own_and_person(source, count, used)
+    return rows.filter(filters.to_ibis(parsed, lambda r: rows[r.name]).fill_null(False))
+
+
 def _related(rows: ir.Table, source: Source, count: Count, rel, keep: bool) -> ir.Table:
     other = source.table(rel.table)
 

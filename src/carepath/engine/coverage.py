@@ -150,8 +150,19 @@ def no_periods_reason(ctx: Context, defn: Definition) -> str:
     if defn.follow_up_days:
         return (f"no {defn.period.replace('_', ' ')} ends {defn.follow_up_days} days before "
                 f"the latest {table}.{column} ({end}), the follow-up it needs")
+    if _none_meet_the_filter(ctx, defn):  # another period would not help
+        return (f"no row of {defn.numerator.table} meets the numerator's filter "
+                f"({defn.numerator.where}): nothing to count in any period")
     return (f"no complete {defn.period.replace('_', ' ')} in the {table} data (to {end})"
             f"{_other_periods(ctx, defn)}")
+
+
+def _none_meet_the_filter(ctx: Context, defn: Definition) -> bool:
+    """No row of the counted table meets the numerator's filter: a screening table of
+    cervical programmes only has no bowel screening, and advice to compute by another
+    period sent the user to edit a definition for nothing (a walkthrough)."""
+    rows = cp.rows_meeting_filter(ctx.source, defn.numerator)
+    return rows is not None and rows.limit(1).count().to_pyarrow().as_py() == 0
 
 
 def _other_periods(ctx: Context, defn: Definition) -> str:
@@ -169,7 +180,8 @@ def _other_periods(ctx: Context, defn: Definition) -> str:
     held = ", ".join(held[:-1]) + " and " + held[-1] if len(held) > 1 else held[0]
     copy = f" ({defn.source_file})" if defn.source_file else ""
     return (f". They hold a complete {held}: to compute by one, copy the definition"
-            f"{copy} to the workspace's indicators/ folder and change its `period`")
+            f"{copy} to the workspace's indicators/ folder and set `period: "
+            f"{next(iter(latest)).replace(' ', '_')}` (or another of these) in it")
 
 
 def gap_note(defn: Definition, gaps: list[tuple[str, str, str]]) -> str:
