@@ -240,3 +240,17 @@ def test_a_published_rows_problem_is_listed_once_for_its_table_rows(ws, tmp_path
     listed = [line for line in out.splitlines() if ", row " in line]
     assert code == 0 and len(listed) == 2
     assert all("(2 table rows)" in line for line in listed)
+
+
+def test_info_counts_organisations_not_their_rows(ws, tmp_path, capsys):
+    """Each map loaded adds a row per organisation it names: three maps of England read
+    as 20,212 practices (a walkthrough with the real files)."""
+    path = write(tmp_path / "o.csv", "org_code,name,org_type,valid_from\n"
+                                     "A1,Old name,practice,2016-01-01\n"
+                                     "A1,New name,practice,2023-03-31\n"
+                                     "A2,Other,practice,2023-03-31\n")
+    code, out, _ = run(capsys, "load", "-w", ws.path, "organisations", path)
+    assert code == 0 and "loaded 3" in out
+    code, out, _ = run(capsys, "info", "-w", ws.path)
+    flat = " ".join(out.split())
+    assert code == 0 and "Organisations: 2 practice (3 rows" in flat

@@ -393,7 +393,8 @@ class Plan:
                     lit("not found in organisations.org_code")),
             problem(f"{val} IS NOT NULL AND {d} IS NOT NULL AND {ivs} IS NOT NULL AND NOT "
                     f"{is_open}", col.name, show,
-                    lit(f"organisation not open on the row's {when}")),
+                    lit(f"organisation not open on the row's {when} in the organisations "
+                        "loaded (load a map of that date first, then this file again)")),
         ]
 
     def _key_problems(self) -> list[Check]:
@@ -408,8 +409,9 @@ class Plan:
                     lit(f"duplicate of an earlier row in this load (same {cols})")),
             problem(f'NOT t."__dup" AND {in_table}', first, key_shown,
                     lit(f"already in {self.table.name} (same {cols}): loaded earlier in this "
-                        "file, by another file of this load or by an earlier load (load "
-                        "--replace empties the table first)")),
+                        "file, by another file of this load or by an earlier load (to "
+                        "replace them, load again with --replace: load-source replaces the "
+                        "rows with the same keys, load empties the table first)")),
         ]
 
     def _key_shown(self) -> str:

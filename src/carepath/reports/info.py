@@ -32,13 +32,17 @@ def render_info(ws: Workspace, console: Console) -> None:
             table.add_row(name, f"{count:,}", _covered(con, name) if count else "")
     console.print(table)
     with ws.connect(read_only=True) as con:
+        # Codes, not rows: each map loaded adds a row per organisation it names (three
+        # maps of England read as 20,212 practices, a walkthrough).
         levels = con.execute(
-            "SELECT org_type, count(*) FROM organisations GROUP BY 1 ORDER BY 2").fetchall()
+            "SELECT org_type, count(DISTINCT org_code), count(*) FROM organisations "
+            "GROUP BY 1 ORDER BY 2").fetchall()
         computed = con.execute(
             "SELECT count(DISTINCT indicator_id), count(*), min(period), max(period) "
             "FROM indicator_values").fetchone()
     if levels:
-        console.print("Organisations: " + ", ".join(f"{n} {t}" for t, n in levels))
+        console.print("Organisations: " + ", ".join(f"{n:,} {t}" for t, n, _ in levels)
+                      + _versions(levels))
     if computed[1]:
         console.print(f"Indicator values: {computed[0]} indicators, {computed[1]:,} values, "
                       f"periods {computed[2]} to {computed[3]}")
@@ -60,3 +64,9 @@ def _say_out_of_date(ws: Workspace, console: Console) -> None:
         console.print(f"[yellow]{len(stale)} indicator(s) out of date[/yellow]:", highlight=False)
         for line in grouped(stale):
             console.print(f"  {escape(line)}", highlight=False, soft_wrap=True)
+
+
+def _versions(levels: list[tuple[str, int, int]]) -> str:
+    """The rows beside the codes, where maps of several dates gave some codes more."""
+    codes, rows = sum(n for _, n, _ in levels), sum(r for _, _, r in levels)
+    return f" ({rows:,} rows: some named by maps of several dates)" if rows > codes else ""
