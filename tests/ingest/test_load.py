@@ -65,8 +65,8 @@ def test_practice_must_exist_and_be_open_at_the_rows_date(ws_orgs, tmp_path):
     res = load(ws_orgs, "screening", write(tmp_path / "s.csv", text))
     assert res.rows_loaded == 1
     got = {(r, why) for r, _c, why in reasons(ws_orgs)}
-    assert (3, "organisation not open on the row's period_end in the organisations loaded "
-               "(load a map of that date first, then this file again)") in got
+    assert (3, ("organisation not open on the row's period_end in the organisations loaded "
+               "(load a map of that date first, then this file again)")) in got
     assert (4, "not found in organisations.org_code") in got
 
 
