@@ -1222,3 +1222,23 @@ def test_a_suppressed_practice_with_an_empty_unflagged_row_has_one_cell(small_ws
         rows = con.execute("SELECT value_state, value_note FROM indicator_values WHERE "
                            "area_code = 'P1'").fetchall()
     assert rows == [("suppressed", "suppressed by the publisher")]
+
+
+def test_an_area_is_named_as_it_was_at_its_periods_end():
+    """Maps of several dates name an area differently: each value takes the name of the
+    latest map by its period's end, the first map's before any (2017 figures of sub-ICB
+    99A were labelled with its 2026 ICB's name, not Liverpool CCG's)."""
+    from carepath.engine import rollup
+
+    dated = pd.DataFrame({"area_code": ["99A", "99A"],
+                          "valid_from": pd.to_datetime(["2016-01-01", "2023-03-31"]),
+                          "name": ["Liverpool CCG", "Cheshire and Merseyside ICB - 99A"]})
+    codes = pd.Series(["99A", "P1", "99A", "99A", "99A"])
+    ends = pd.Series(pd.to_datetime(["2017-12-31", "2017-12-31", "2024-03-31", "2015-03-31",
+                                     "2023-03-31"]))
+    names = {"99A": "Cheshire and Merseyside ICB - 99A", "P1": "A practice"}
+    assert rollup.named_at(codes, ends, names, dated).tolist() == [
+        "Liverpool CCG", "A practice", "Cheshire and Merseyside ICB - 99A", "Liverpool CCG",
+        "Cheshire and Merseyside ICB - 99A"]
+    assert rollup.named_at(codes, ends, names, dated.iloc[:0]).tolist() == [
+        names[c] for c in codes]

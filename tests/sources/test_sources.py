@@ -177,6 +177,13 @@ def test_cervical_screening_checks_practices_against_the_2016_map(ws):
     (outcome,) = compute(ws, [quarterly])
     assert outcome.status == "computed"
     assert q(ws, "SELECT DISTINCT period FROM indicator_values") == [("2017/18 Q3",)]
+    # Named as it was in 2017 though a later map names it too (as its sub-ICB location).
+    load_source(ws, "gp_registered_patients", PUBLIC / "gp_registered_patients_2026_08")
+    (outcome,) = compute(ws, [quarterly])
+    assert q(ws, "SELECT DISTINCT area_name FROM indicator_values WHERE area_code = '06H'"
+             ) == [("CAMBRIDGESHIRE AND PETERBOROUGH CCG",)]
+    assert q(ws, "SELECT arg_max(name, valid_from) FROM organisations WHERE org_code = '06H'"
+             ) != [("CAMBRIDGESHIRE AND PETERBOROUGH CCG",)]
 
 
 def test_cwt_workbooks_match_the_published_england_figures(ws):

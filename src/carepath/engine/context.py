@@ -12,7 +12,12 @@ import duckdb
 import pandas as pd
 
 from carepath.engine import compile as cp
-from carepath.engine.freshness import area_names, practice_groups, settings_fingerprint
+from carepath.engine.freshness import (
+    area_names,
+    names_by_date,
+    practice_groups,
+    settings_fingerprint,
+)
 from carepath.workspace.loads import data_loads
 
 
@@ -38,6 +43,8 @@ class Context:
     values: dict = field(default_factory=dict)
     # Tables of the workspace with no rows (a table not there at all is named when read).
     empty_tables: frozenset[str] = frozenset()
+    # Areas named differently by maps of different dates (freshness.names_by_date).
+    dated_names: pd.DataFrame | None = None
 
 
 def read_hierarchy(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
@@ -54,7 +61,8 @@ def context(con: duckdb.DuckDBPyConnection, source: cp.Source, config: dict) -> 
     names = area_names(con, config)
     loads = data_loads(con)
     return Context(source, hierarchy, names, loads, practice_groups(config),
-                   settings=settings_fingerprint(config), empty_tables=empty_tables(con))
+                   settings=settings_fingerprint(config), empty_tables=empty_tables(con),
+                   dated_names=names_by_date(con, config))
 
 
 def empty_tables(con: duckdb.DuckDBPyConnection) -> frozenset[str]:

@@ -76,6 +76,22 @@ def area_names(con, config: dict) -> dict[str, str]:
     return names
 
 
+def names_by_date(con, config: dict) -> pd.DataFrame:
+    """(area_code, valid_from, name) of the organisations named differently by maps of
+    different dates, oldest first: a value is named as its area was at its period's end
+    (``carepath.engine.rollup.named_at``). 2017 figures of sub-ICB 99A were labelled with
+    its 2026 ICB's name, not Liverpool CCG's (a walkthrough with the real files). Areas
+    the workspace names itself (groups, partial areas) keep one name."""
+    dated = con.execute(
+        "SELECT org_code AS area_code, valid_from, name FROM organisations WHERE org_code IN "
+        "(SELECT org_code FROM organisations GROUP BY 1 HAVING count(DISTINCT name) > 1) "
+        "ORDER BY valid_from, org_code").df()
+    own = set(partial_areas(config)) | set(practice_groups(config).area_code)
+    dated = dated[~dated["area_code"].isin(list(own))]
+    dated["valid_from"] = pd.to_datetime(dated["valid_from"])
+    return dated.reset_index(drop=True)
+
+
 def _check_groups(con, config: dict, organisations: dict[str, str]) -> None:
     """A group's code must be its own, and its practices real: a group coded as a
     locality took the locality's name, and its practices were compared with the group
@@ -121,9 +137,10 @@ AREA_TABLES = frozenset({"organisations", "org_hierarchy"})
 # own rows' latest; periods end where every table read ends, a period with no rows is a
 # gap; practices without lists count in no area, a part-year list for its quarters; a
 # closing practice keeps its last areas; a trend needs its last periods published; .2: a
-# quarter missing between a practice's lists takes its other quarters' mean). It is
-# in every value's provenance, so a workspace computed before recomputes without --force.
-ENGINE_REVISION = "2026-12-07.2"
+# quarter missing between a practice's lists takes its other quarters' mean; .3: an area
+# is named as at its period's end). It is in every value's provenance, so a workspace
+# computed before recomputes without --force.
+ENGINE_REVISION = "2026-12-07.3"
 
 
 def settings_fingerprint(config: dict) -> str:

@@ -54,6 +54,34 @@ def lookup(keys: pd.Series, mapping: dict) -> pd.Series:
     return pd.Series(values[codes], index=keys.index).infer_objects()  # -1 (NaN) -> NaN
 
 
+def named_at(codes: pd.Series, period_ends: pd.Series, names: dict,
+             dated: pd.DataFrame | None) -> pd.Series:
+    """Each area's name (``names``: its latest), or for an area named differently by maps
+    of different dates (``dated``: area_code, valid_from, name, oldest first) the name of
+    the latest map dated by its period's end (the first map's before any)."""
+    out = lookup(codes, names)
+    if dated is None or dated.empty:
+        return out
+    several = codes.isin(dated["area_code"].unique()).to_numpy()
+    if not several.any():
+        return out
+    asked = pd.DataFrame({"area_code": codes[several].astype(object).to_numpy(),
+                          "at": pd.to_datetime(period_ends[several]).to_numpy()
+                          .astype("datetime64[ns]"),
+                          "_row": np.flatnonzero(several)})
+    pairs = asked[["area_code", "at"]].drop_duplicates().sort_values("at")
+    maps = dated.rename(columns={"valid_from": "at"}).astype(
+        {"at": "datetime64[ns]", "area_code": pairs["area_code"].dtype})  # alike, to merge
+    found = pd.merge_asof(pairs, maps.sort_values("at"), on="at", by="area_code",
+                          direction="backward")
+    first = dated.drop_duplicates("area_code").set_index("area_code")["name"]
+    found["name"] = found["name"].fillna(found["area_code"].map(first))
+    named = asked.merge(found, on=["area_code", "at"], how="left")
+    values = out.to_numpy(dtype=object).copy()
+    values[named["_row"].to_numpy()] = named["name"].to_numpy(dtype=object)
+    return pd.Series(values, index=codes.index)
+
+
 # The unit of rows with no practice or provider: counted in national, in no other area.
 # Brackets cannot be in an ODS code, so it is never taken for one.
 UNATTRIBUTED = "(no practice or provider)"

@@ -64,7 +64,9 @@ def _constants(ctx: Context, defn: Definition) -> dict[str, object]:
 def to_rows(ctx: Context, defn: Definition, cells: pd.DataFrame) -> pd.DataFrame:
     """The columns of ``indicator_values`` that vary by row (see ``_constants``)."""
     out = pd.DataFrame({
-        "area_code": cells["area_code"], "area_name": rollup.lookup(cells["area_code"], ctx.names),
+        "area_code": cells["area_code"],
+        "area_name": rollup.named_at(cells["area_code"], cells["period_end"], ctx.names,
+                                     ctx.dated_names),
         "area_type": cells["area_type"], "parent_code": cells["parent_code"],
         "period": cells["period"], "period_start": cells["period_start"],
         "period_end": cells["period_end"], "breakdown": cells["breakdown"],
