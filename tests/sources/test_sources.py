@@ -9,6 +9,7 @@ import pytest
 
 from carepath.engine.run import compute
 from carepath.indicators.library import builtin, load_library
+from carepath.ingest.quarantine import export_quarantine
 from carepath.sources import load_source
 from carepath.workspace import Workspace
 
@@ -156,6 +157,12 @@ def test_cervical_screening_checks_practices_against_the_2016_map(ws):
     assert 0 < res.rows_quarantined < res.rows_read // 10
     assert q(ws, "SELECT DISTINCT reason FROM quarantine") == [
         ("not found in organisations.org_code",)]
+    # Exported a line per published row and problem, with the table rows it stopped (one
+    # per programme): two identical lines read as two bad practices.
+    export_quarantine(ws, ws.path / "q.csv")
+    lines = data_rows(ws.path / "q.csv")
+    assert len(lines) * 2 == res.rows_quarantined
+    assert {line["table_rows"] for line in lines} == {"2"}
     # A December snapshot holds no financial year's end: the built-in definition says so
     # and how to compute by another period, and a workspace's copy that does computes.
     builtin_cervical = builtin()["screening_cervical_25_49"]

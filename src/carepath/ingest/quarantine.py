@@ -74,9 +74,16 @@ def superseded_rows(ws: Workspace, *, table: str | None = None) -> int:
 
 def export_quarantine(ws: Workspace, path: Path, *, table: str | None = None,
                       load_id: str | None = None, everything: bool = True) -> int:
+    """The quarantine as a CSV, a line per file row and problem with the table rows it
+    stopped (``table_rows``): a published practice's row is a table row per programme,
+    and two identical lines read as two bad practices (a walkthrough)."""
     check_output_path(Path(path), (".csv",))
-    return write_csv(path, QUARANTINE_COLUMNS, quarantined(ws, table=table, load_id=load_id,
-                                                           everything=everything))
+    where, params = _filters(table, load_id, everything)
+    with ws.connect(read_only=True) as con:
+        rows = con.execute(f"SELECT {', '.join(QUARANTINE_COLUMNS)}, count(*) FROM quarantine"
+                           f"{where} GROUP BY ALL ORDER BY source, row_number, column_name, "
+                           "reason", params).fetchall()
+    return write_csv(path, (*QUARANTINE_COLUMNS, "table_rows"), rows)
 
 
 def load_log(ws: Workspace, *, table: str | None = None) -> list[tuple]:
