@@ -162,6 +162,11 @@ def test_values_out_of_date_are_not_published_as_current(exported_ws, tmp_path):
     assert analyst.exit_code == 0
     assert "1 indicator(s) exported with values out of date" in analyst.stderr
     assert "early_stage_known: data loaded since into tumours" in analyst.stderr
+    # and in the file too, which is sent on where the screen is not
+    written = pd.read_csv(out, dtype=str, keep_default_na=False)
+    stale = written[written["Indicator ID"] == "early_stage_known"]["out_of_date"]
+    assert len(stale) and stale.str.startswith("data loaded since into tumours").all()
+    assert (written[written["Indicator ID"] == "usc_referral_isr"]["out_of_date"] == "").all()
 
 
 def test_a_failed_compute_keeps_values_out_of_date_until_one_works(exported_ws, tmp_path,

@@ -56,6 +56,9 @@ PERSONS, ALL_AGES = "Persons", "All ages"
 CATEGORY_TYPES = {"imd_quintile": "Deprivation quintile (1 = most deprived)",
                   "ethnic_group": "Ethnic group", "tumour_group": "Tumour group"}
 ANALYST_ONLY = ("definition_hash", "load_ids", "computed_at")
+# An analysts' export's column saying why an indicator's values are out of date (empty
+# where they are current); a public export refuses such values.
+OUT_OF_DATE = "out_of_date"
 
 
 def _words(code: object) -> object:
@@ -237,6 +240,10 @@ def export(ws: Workspace, out: Path, *, fmt: str, public: bool = False,
             + "\n  ".join(grouped(stale)), where="--public")
     if not public:
         table = prepare(values, definitions)
+        # In the file, not only on the screen: a file sent round the team said nothing of
+        # its values being out of date (a walkthrough).
+        table[OUT_OF_DATE] = table["Indicator ID"].map(
+            {ind: f"{why.reason}; {why.remedy}" for ind, why in stale.items()})
         write_table(for_people(table, fmt), out, (f".{fmt}",))
         return Exported(len(table), stale, _states(table))
     return _release(ws, out, fmt, values, definitions, stale, by)
