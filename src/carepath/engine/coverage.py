@@ -181,7 +181,8 @@ def _other_periods(ctx: Context, defn: Definition) -> str:
     copy = f" ({defn.source_file})" if defn.source_file else ""
     return (f". They hold a complete {held}: to compute by one, copy the definition"
             f"{copy} to the workspace's indicators/ folder and set `period: "
-            f"{next(iter(latest)).replace(' ', '_')}` (or another of these) in it")
+            f"{next(iter(latest)).replace(' ', '_')}` (or another of these) and a version "
+            "of your own in it")
 
 
 def gap_note(defn: Definition, gaps: list[tuple[str, str, str]]) -> str:
