@@ -205,6 +205,14 @@ def test_cwt_workbooks_match_the_published_england_figures(ws):
     assert got["Urgent Suspected Cancer / ALL CANCERS"] == (11277, 17962)
     assert q(ws, "SELECT DISTINCT period FROM external_indicator_values ORDER BY 1") == [
         ("2021-07",), ("2022-07",), ("2023-07",), ("2024-07",)]
+    # The sheet "62-DAY (ALL CANCER)" held the GP referral standard to September 2023, the
+    # combined standard after: two measures, two ids.
+    assert q(ws, "SELECT indicator_id, min(period), max(period) FROM "
+                 "external_indicator_values WHERE indicator_id LIKE 'CWT_62_DAY_%' AND "
+                 "indicator_id IN ('CWT_62_DAY_ALL_CANCER', 'CWT_62_DAY_GP_REFERRAL') "
+                 "GROUP BY 1 ORDER BY 1") == [
+        ("CWT_62_DAY_ALL_CANCER", "2024-07", "2024-07"),
+        ("CWT_62_DAY_GP_REFERRAL", "2021-07", "2023-07")]
 
 
 def test_replace_reloads_a_file_without_touching_what_other_files_loaded(ws, tmp_path):

@@ -23,6 +23,13 @@ FY_PERIOD = re.compile(r"PERIOD:\s*([A-Za-z]{3})\w*\s+(\d{4})/(\d{2})", re.IGNOR
 FIRST_FY_MONTH = 4
 # Sheets without a commissioner table.
 SKIP_SHEETS = ("FRONTPAGE", "CONTENTS", "NOTES")
+# Standards published under a sheet name a later standard took over, by the start of the
+# sheet's title: kept apart. Until September 2023 "62-DAY (ALL CANCER)" was the urgent GP
+# referral standard; from October 2023 the sheet of that name is the combined standard
+# (urgent suspected cancer, breast symptomatic, screening and consultant upgrade), a
+# different measure that a series must not run on from the first (a walkthrough).
+FORMER_STANDARDS = {"62-DAY (URGENT GP REFERRAL TO TREATMENT)": "CWT_62_DAY_GP_REFERRAL"}
+TITLE_ROWS = 3  # the title is the first text of a sheet, before its period
 
 
 def period(rows: list[tuple]) -> tuple[int, int]:
@@ -53,6 +60,7 @@ def sheet_records(path: Path, sheet: str, rows: list[tuple]):
         raise ValidationError(exc.message, where=f"{path} [{sheet}]") from None
     start = f"{year}-{month:02d}-01"
     end = f"{year}-{month:02d}-{monthrange(year, month)[1]:02d}"
+    measure = _measure(sheet, rows[:TITLE_ROWS])
     header: list[str] | None = None
     for number, row in enumerate(rows, start=1):
         cells = ["" if c is None else str(c).strip() for c in row]
@@ -61,12 +69,23 @@ def sheet_records(path: Path, sheet: str, rows: list[tuple]):
             continue
         if header is None or not any(cells):
             continue
-        rec = yield_record(path, sheet, header, cells, start, end)
+        rec = yield_record(path, measure, header, cells, start, end)
         if rec is not None:
             yield number, rec
 
 
-def yield_record(path, sheet, header, cells, start, end):
+def _measure(sheet: str, rows: list[tuple]) -> tuple[str, str]:
+    """(indicator id, name) of a sheet: CWT_<SHEET> and the sheet's name, or a former
+    standard's own id (``FORMER_STANDARDS``) and its title."""
+    texts = [str(c).strip() for row in rows for c in row if c is not None and str(c).strip()]
+    title = texts[0].upper() if texts else ""
+    for start, former in FORMER_STANDARDS.items():
+        if title.startswith(start):
+            return former, texts[0]
+    return f"CWT_{slug(sheet).upper()}", sheet
+
+
+def yield_record(path, measure, header, cells, start, end):
     idx = {h: i for i, h in enumerate(header) if h}
     code_i = next(i for h, i in idx.items() if CODE_COLUMN.match(h))
     name_i = code_i + 1
@@ -93,8 +112,8 @@ def yield_record(path, sheet, header, cells, start, end):
     except ValueError:
         value = None
     return {
-        "source": "cwt", "indicator_id": f"CWT_{slug(sheet).upper()}",
-        "indicator_name": f"{sheet}: proportion within {days} days",
+        "source": "cwt", "indicator_id": measure[0],
+        "indicator_name": f"{measure[1]}: proportion within {days} days",
         "area_code": ENGLAND_CODE if england else code, "area_name": cell(name_i),
         "area_type": "england" if england else "commissioner",
         "period": start[:7], "period_start": start, "period_end": end, "sex": "all",
