@@ -131,6 +131,8 @@ def test_fingertips_export_keeps_missing_as_missing(ws):
                  "GROUP BY 1 ORDER BY 1") == [("missing", 3, 0), ("published", 5245, 5245)]
     assert q(ws, "SELECT value FROM external_indicator_values WHERE area_code = 'E47000001' "
                  "AND period = '2001'") == [(33.6,)]
+    # fingertipsR's measure is the value's unit; its unit ("Deaths") is what is counted
+    assert q(ws, "SELECT DISTINCT unit FROM external_indicator_values") == [("Percentage",)]
 
 
 def test_cervical_screening_suppressed_is_not_zero(ws):

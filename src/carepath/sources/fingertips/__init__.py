@@ -22,6 +22,7 @@ EXPORT = {"id": "Indicator ID", "name": "Indicator Name", "area": "Area Code",
 TRIMMED = {"name": "indicator", "area": "area_code", "area_name": "area_name",
            "period": "period", "value": "value", "compared": "significance",
            "unit": "unit"}
+TRIMMED_MEASURE = "measure"
 SUPPRESSION_WORDS = ("suppress", "disclos")
 # fingertipsR (R) writes a missing value as NA; hand-made extracts use the ONS marks.
 MISSING_MARKS = ("NA", "N/A", "-", ":", "..")
@@ -40,7 +41,9 @@ def layout(path: Path) -> dict[str, str]:
     if all(EXPORT[k] in header for k in ("id", "area", "period", "value")):
         return EXPORT
     if all(TRIMMED[k] in header for k in ("area", "period", "value", "name")):
-        return TRIMMED
+        # fingertipsR's `unit` is what is counted ("Deaths"), its `measure` what the value
+        # is ("Percentage"): a percentage read as "48.0 Deaths" (a walkthrough).
+        return {**TRIMMED, "unit": TRIMMED_MEASURE} if TRIMMED_MEASURE in header else TRIMMED
     raise ValidationError("not a Fingertips export: expected 'Indicator ID, Area Code, "
                           "Time period, Value' (or area_code, period, value, indicator)",
                           where=f"{path}, row 1")
