@@ -219,8 +219,9 @@ def export(
 
     ending = out.suffix.lower().lstrip(".")
     if fmt is None and ending not in FORMATS:
-        raise ValidationError(f"end the file name .{', .'.join(FORMATS)}, or say the "
-                              "format with --format", where=str(out))
+        # Not "or say it with --format": a name not ending as its format is refused too.
+        raise ValidationError(f"end the file name .{', .'.join(FORMATS[:-1])} or "
+                              f".{FORMATS[-1]}: the format is read from it", where=str(out))
     fmt = (fmt or ending).lower()
     ws = open_workspace(workspace)
     done = run_export(ws, out, fmt=fmt, public=public, indicators=indicator,
