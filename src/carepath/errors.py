@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from difflib import get_close_matches
+
 
 class CarepathError(Exception):
     """A problem with the user's input or workspace, stated as what is wrong and where."""
@@ -20,3 +23,12 @@ class WorkspaceError(CarepathError):
 
 class ValidationError(CarepathError):
     """An input (file, definition, argument) breaks a rule."""
+
+
+def did_you_mean(name: str, choices: Iterable[str]) -> str:
+    """" (did you mean 'x'?)" for the choice closest to a mistyped ``name`` (any case), or
+    nothing: `load-source QOF` and `compute -i screening_cervical_25_4` were refused
+    without a hint (a walkthrough)."""
+    by_lower = {c.lower(): c for c in choices}
+    found = get_close_matches(name.lower(), list(by_lower), n=1)
+    return f" (did you mean {by_lower[found[0]]!r}?)" if found else ""

@@ -93,7 +93,11 @@ def test_load_source_and_sources_list(ws, capsys):
     code, out, _ = run(capsys, "sources")
     assert code == 0 and "cervical_screening" in out
     code, _, err = run(capsys, "load-source", "-w", ws.path, "nope", ".")
-    assert code == 2 and "unknown source" in err
+    assert code == 2 and "unknown source" in err and "did you mean" not in err
+    code, _, err = run(capsys, "load-source", "-w", ws.path, "QOF", ".")
+    assert "unknown source 'QOF' (did you mean 'qof'?)" in " ".join(err.split())
+    code, _, err = run(capsys, "compute", "-w", ws.path, "-i", "screening_cervical_25_4")
+    assert code == 2 and "(did you mean 'screening_cervical_25_49'?)" in " ".join(err.split())
 
 
 @pytest.mark.parametrize(("value", "expected"), [

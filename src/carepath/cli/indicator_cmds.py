@@ -14,7 +14,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from carepath.cli._common import WorkspaceOption, open_workspace, plain
-from carepath.errors import CarepathError, ValidationError
+from carepath.errors import CarepathError, ValidationError, did_you_mean
 
 console = Console()
 err_console = Console(stderr=True)  # warnings, apart from the output
@@ -147,7 +147,9 @@ def compute(
     wanted = list(dict.fromkeys(indicator)) if indicator else [*library, *broken]
     unknown = [i for i in wanted if i not in library and i not in broken]
     if unknown:
-        raise ValidationError(f"unknown indicator(s) {', '.join(unknown)}", where="--indicator")
+        raise ValidationError(f"unknown indicator(s) {', '.join(unknown)}"
+                              f"{did_you_mean(unknown[0], [*library, *broken])}",
+                              where="--indicator")
     chosen = [library[i] for i in wanted if i in library]
     not_read = _unreadable(ws, [i for i in wanted if i in broken], broken)
     others = len(set(broken) - set(wanted))

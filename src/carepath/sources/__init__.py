@@ -13,7 +13,7 @@ import importlib
 from dataclasses import dataclass
 from pathlib import Path
 
-from carepath.errors import ValidationError
+from carepath.errors import ValidationError, did_you_mean
 
 
 @dataclass(frozen=True)
@@ -48,7 +48,8 @@ def load_source(ws, name: str, path: Path, *, replace: bool = False,
                 actor: str | None = None) -> list:
     """Load a published file (or folder of files) by its source name."""
     if name not in SOURCES:
-        raise ValidationError(f"unknown source {name!r}; sources: {', '.join(sorted(SOURCES))}",
+        raise ValidationError(f"unknown source {name!r}{did_you_mean(name, SOURCES)}; "
+                              f"sources: {', '.join(sorted(SOURCES))}",
                               where="SOURCE")
     path = Path(path)
     if not path.exists():

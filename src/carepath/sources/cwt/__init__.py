@@ -154,7 +154,8 @@ def workbook_records(path: Path):
 
 
 def parts(path: Path) -> list[Part]:
-    files = [path] if path.is_file() else sorted(path.rglob(FILE))
+    # The folder given, as every source reads (not its subfolders: a downloads folder).
+    files = [path] if path.is_file() else sorted(path.glob(FILE))
     if not files:
         raise ValidationError("no .xlsx workbook found", where=str(path))
     return [Part("external_indicator_values", f, lambda f=f: workbook_records(f))
