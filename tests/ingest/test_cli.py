@@ -258,3 +258,13 @@ def test_info_counts_organisations_not_their_rows(ws, tmp_path, capsys):
     code, out, _ = run(capsys, "info", "-w", ws.path)
     flat = " ".join(out.split())
     assert code == 0 and "Organisations: 2 practice (3 rows" in flat
+
+
+def test_a_load_that_loads_nothing_says_so(ws, tmp_path, capsys):
+    """Every row quarantined read as a load like any other (a walkthrough: a screening
+    file against a map of another era loaded 0 of 15,138)."""
+    path = write(tmp_path / "o.csv", "org_code,name,org_type,valid_from\nA1,B,nonsense,"
+                                     "2020-01-01\nA2,C,nonsense,2020-01-01\n")
+    code, out, _ = run(capsys, "load", "-w", ws.path, "organisations", path)
+    flat = " ".join(out.split())
+    assert code == 0 and "nothing was loaded: all 2 rows were quarantined" in flat

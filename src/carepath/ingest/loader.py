@@ -257,6 +257,9 @@ def _stage_and_load(con: duckdb.DuckDBPyConnection, ws: Workspace, table: Table,
     if blank[0]:
         result.warnings.append(f"{blank[0]:,} blank rows skipped (every field empty: layout, "
                                "not data)")
+    if result.rows_read and not result.rows_loaded:  # a success in all but name
+        result.warnings.append(f"nothing was loaded: all {result.rows_read:,} rows were "
+                               "quarantined (`carepath quarantine` lists them)")
     _write_log(con, ws, result, actor or _user(), facts)
 
 
