@@ -258,6 +258,7 @@ def test_info_counts_organisations_not_their_rows(ws, tmp_path, capsys):
     code, out, _ = run(capsys, "info", "-w", ws.path)
     flat = " ".join(out.split())
     assert code == 0 and "Organisations: 2 practice (3 rows" in flat
+    assert "Calibration" not in flat  # a synthetic county's targets: not for real data
 
 
 def test_a_load_that_loads_nothing_says_so(ws, tmp_path, capsys):

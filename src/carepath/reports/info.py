@@ -22,6 +22,7 @@ def _covered(con, name: str) -> str:
 
 def render_info(ws: Workspace, console: Console) -> None:
     from carepath.synth.calibration import render_calibration
+    from carepath.synth.planted import MANIFEST_NAME
 
     cfg = ws.config()
     console.print(f"[bold]{cfg.get('name', ws.path.name)}[/]  {ws.path}  "
@@ -47,7 +48,8 @@ def render_info(ws: Workspace, console: Console) -> None:
         console.print(f"Indicator values: {computed[0]} indicators, {computed[1]:,} values, "
                       f"periods {computed[2]} to {computed[3]}")
         _say_out_of_date(ws, console)
-    render_calibration(ws, console)
+    if (ws.path / MANIFEST_NAME).is_file():  # a synthetic county's targets: noise on real data
+        render_calibration(ws, console)
 
 
 def _say_out_of_date(ws: Workspace, console: Console) -> None:
