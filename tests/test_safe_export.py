@@ -3,7 +3,7 @@
 import pandas as pd
 import pytest
 
-from carepath.errors import ValidationError
+from carepath.errors import CarepathError, ValidationError
 from carepath.safe_export import write_table
 
 FRAME = pd.DataFrame({"area": ["=HYPERLINK(\"x\")", "A82001"], "value": [-1.5, 2.0]})
@@ -42,6 +42,6 @@ def test_a_failed_write_keeps_the_file_that_was_there(tmp_path, monkeypatch):
         raise OSError("disk full")
 
     monkeypatch.setattr(pd.DataFrame, "to_csv", broken)
-    with pytest.raises(OSError):
+    with pytest.raises(CarepathError, match=r"t.csv: cannot be written \(disk full\)"):
         write_table(FRAME, out)
     assert out.read_text() == "earlier\n" and [p.name for p in tmp_path.iterdir()] == ["t.csv"]

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from difflib import get_close_matches
+from pathlib import Path
 
 
 class CarepathError(Exception):
@@ -32,3 +34,20 @@ def did_you_mean(name: str, choices: Iterable[str]) -> str:
     by_lower = {c.lower(): c for c in choices}
     found = get_close_matches(name.lower(), list(by_lower), n=1)
     return f" (did you mean {by_lower[found[0]]!r}?)" if found else ""
+
+
+# Why a file a user names cannot be written, most often: said with the system's reason.
+CANNOT_WRITE_HINT = "is it open in another program, or the folder read-only or full?"
+
+
+@contextmanager
+def writing(path: Path) -> Iterator[None]:
+    """The system's refusal to write ``path`` (or the draft beside it) as one clear error
+    naming the user's file: a file open in Excel, or a read-only share, gave a traceback
+    naming a hidden draft (a walkthrough with the real files)."""
+    try:
+        yield
+    except OSError as exc:
+        reason = exc.strerror or str(exc) or type(exc).__name__
+        raise CarepathError(f"cannot be written ({reason}); {CANNOT_WRITE_HINT}",
+                            where=str(path)) from exc

@@ -23,8 +23,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from carepath.errors import CarepathError
-from carepath.safe_export import writing
+from carepath.errors import CarepathError, writing
 
 ENGINES = ("chromium", "weasyprint")
 ENGINE_ENV = "CAREPATH_PDF_ENGINE"

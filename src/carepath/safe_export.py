@@ -13,13 +13,12 @@ alone: a negative number is not a formula.
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 import pandas as pd
 
-from carepath.errors import CarepathError, ValidationError
+from carepath.errors import ValidationError, writing
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 QUOTE_PREFIX = "'"
@@ -93,23 +92,6 @@ def neutralise_frame(frame: pd.DataFrame) -> pd.DataFrame:
             column[starts] = column[starts].map(neutralise)
             out[col] = column
     return out
-
-
-# Why a file a user names cannot be written, most often: said with the system's reason.
-CANNOT_WRITE_HINT = "is it open in another program, or the folder read-only or full?"
-
-
-@contextmanager
-def writing(path: Path) -> Iterator[None]:
-    """The system's refusal to write ``path`` (or the draft beside it) as one clear error
-    naming the user's file: a file open in Excel, or a read-only share, gave a traceback
-    naming a hidden draft (a walkthrough with the real files)."""
-    try:
-        yield
-    except OSError as exc:
-        reason = exc.strerror or type(exc).__name__
-        raise CarepathError(f"cannot be written ({reason}); {CANNOT_WRITE_HINT}",
-                            where=str(path)) from exc
 
 
 def write_table(frame: pd.DataFrame, path: Path,

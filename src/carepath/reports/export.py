@@ -18,13 +18,13 @@ import pandas as pd
 from carepath.disclosure import SUPPRESSED, DisclosurePolicy, releases
 from carepath.engine.containment import disclosed
 from carepath.engine.freshness import OutOfDate, out_of_date
-from carepath.errors import ValidationError
+from carepath.errors import ValidationError, writing
 from carepath.indicators.definition import Count, Definition, Population
 from carepath.indicators.library import read_library
 from carepath.indicators.semantics import ages_counted, sexes_kept
 from carepath.model.codes import AREA_TYPE_NAMES
 from carepath.model.schema import INDICATOR_VALUES
-from carepath.safe_export import check_output_path, write_table, writing
+from carepath.safe_export import check_output_path, write_table
 from carepath.workspace import Workspace
 
 FORMATS = ("csv", "parquet", "xlsx")
