@@ -566,3 +566,40 @@ def test_a_dsr_is_published_to_one_events_weight_so_it_does_not_tell_the_ages():
 
     assert fits(exact, 1e-9) == 1
     assert fits(out["value"], step / 2) > 1000  # 4,040 of 33,755
+
+
+def test_a_national_dsr_keeps_its_count_but_not_its_exact_value_and_interval():
+    """National's headline count is published exactly. Its DSR's exact value and Dobson
+    limits were too: two exact equations in the age bands' counts (the value's sum of
+    weight x count / population, the interval's of weight squared), with the exact total
+    and the rounded bands they gave every national age band of a county back, the hidden
+    ones of 1 to 7 too (a red team, 2026-12-07). Now its value is to one event's weight
+    and its interval rests on the published value and count alone, as every area's."""
+    import itertools
+
+    from carepath.stats.intervals import byars_lower, byars_upper
+    from carepath.stats.standardise import ESP2013
+
+    weights = ESP2013[-6:] / ESP2013.sum() * 1e5 / np.array([313, 287, 241, 179, 122, 57])
+    ages = np.array([1, 3, 2, 4, 0, 2])  # 12 cancers aged 65 and over
+    exact, events = float(weights @ ages), int(ages.sum())
+    sd = math.sqrt(float((weights ** 2) @ ages) / events)  # Dobson's, from the ages
+    national = row("national", events, 5e4, area_type="national", parent=None,
+                   statistic="dsr")
+    national["value"] = exact
+    for level, low, high in ((0.95, "lower95", "upper95"), (0.998, "lower998", "upper998")):
+        national[low] = exact + sd * (float(byars_lower(events, level)) - events)
+        national[high] = exact + sd * (float(byars_upper(events, level)) - events)
+    out = apply_disclosure([national])[0]
+    assert out["numerator"] == events and out["value"] != exact  # the count still exact
+    spread = (out["value"] - out["lower95"]) / (events - float(byars_lower(events, 0.95)))
+    assert spread == pytest.approx(out["value"] / events)  # published figures alone
+    step = 10.0 ** math.floor(math.log10(out["value"] / events))
+
+    def fits(value: float, within: float) -> int:
+        return sum(abs(float(weights @ np.array(c)) - value) <= within
+                   for c in itertools.product(range(events + 1), repeat=6)
+                   if sum(c) == events)
+
+    assert fits(exact, 1e-9) == 1
+    assert fits(out["value"], step / 2) > 1000  # 1,905 of the 6,188 ways 12 fall in 6

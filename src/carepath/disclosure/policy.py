@@ -169,6 +169,12 @@ def _primary(row: dict, policy: DisclosurePolicy, pending: Recomputations,
         return suppress(row, SUPPRESSED_TEXT.format(k=policy.suppress_below - 1))
     if _is_exempt(row, policy):
         row["disclosure"] = EXEMPT_TEXT
+        if row.get("statistic") == "dsr" and row.get("value") is not None:
+            # Its count exact, but not its value and interval: the exact value and Dobson
+            # limits are two equations in the age bands' counts (weights public), and
+            # with the total and the rounded bands gave every national age band of a
+            # county back, the hidden ones of 1 to 7 too (a red team, 2026-12-07).
+            dobson_from_rounded(row)
         return _with_public_note(row)
     return _with_public_note(_round(row, policy, pending))
 

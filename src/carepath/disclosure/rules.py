@@ -52,9 +52,9 @@ Within = Mapping[tuple[str, str, str], Sequence[tuple[str, str]]]
 # What the public pages say of a statistic's values beside the policy (``describe``).
 STATISTIC_NOTES = {
     "dsr": (f"A directly standardised rate is not calculated from fewer than "
-            f"{stats.DSR_MIN_EVENTS} events. Where its count is rounded, it is published "
-            "to the power of ten at or below the weight of one event (the rate divided by "
-            "its rounded count), with its interval worked out from the rounded count."),
+            f"{stats.DSR_MIN_EVENTS} events. It is published to the power of ten at or "
+            "below the weight of one event (the rate divided by its published count), with "
+            "its interval worked out from its published value and count."),
     "mean": (f"Where its count is rounded, a mean is published to {MEAN_DECIMALS} decimal "
              "place, with its interval worked out from the rounded count."),
 }
