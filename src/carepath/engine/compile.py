@@ -220,12 +220,14 @@ def _filter(rows: ir.Table, where: str) -> ir.BooleanValue:
 
 def rows_meeting_filter(source: Source, count: Count) -> ir.Table | None:
     """The counted table's rows meeting its own filter, periods aside; None where the
-    filter speaks of the period (no row meets it or fails it without one)."""
+    filter speaks of the period or of another table's rows (no row meets it or fails it
+    without them)."""
     if not count.where:
         return source.table(count.table)
     parsed = expr.parse(count.where)
-    used = {c.name for c in expr.columns_used(parsed) if c.table is None}
-    if used & set(PERIOD_NAMES):
+    refs = expr.columns_used(parsed)
+    used = {c.name for c in refs}
+    if used & set(PERIOD_NAMES) or any(c.table is not None for c in refs):
         return None
     rows = _own_and_person(source, count, used)
     return rows.filter(filters.to_ibis(parsed, lambda r: rows[r.name]).fill_null(False))
