@@ -59,7 +59,7 @@ STATISTIC_NOTES = {
              "place, with its interval worked out from the rounded count."),
 }
 
-EXEMPT_TEXT = "national figure: published unrounded"
+EXEMPT_TEXT = "national figure: counts published unrounded"
 ROUNDED_TEXT = "counts rounded to the nearest {n}"
 # One note for every cell hidden here, whichever rule hid it: with a note of its own, a cell
 # hidden for another's sake was known not to be 1 to k, which with the totals proved 228 of a
