@@ -7,9 +7,10 @@ from pathlib import Path
 
 import pytest
 
+from carepath.cli import main
 from carepath.engine.run import compute
 from carepath.indicators.library import builtin, load_library
-from carepath.ingest.quarantine import export_quarantine
+from carepath.ingest.quarantine import export_quarantine, quarantined_file_rows
 from carepath.sources import load_source
 from carepath.workspace import Workspace
 
@@ -152,7 +153,7 @@ def test_cervical_screening_suppressed_is_not_zero(ws):
                  "programme = 'cervical_25_49'") == [(1088, 820)]
 
 
-def test_cervical_screening_checks_practices_against_the_2016_map(ws):
+def test_cervical_screening_checks_practices_against_the_2016_map(ws, capsys):
     load_source(ws, "gp_list_size", PUBLIC / "gp_list_size_age_sex_2016q1")
     (res,) = load_source(ws, "cervical_screening", PUBLIC / "cervical_screening_gp_2017_12")
     reconciled([res])
@@ -185,6 +186,13 @@ def test_cervical_screening_checks_practices_against_the_2016_map(ws):
     quarterly = load_library(ws.path / "indicators")["screening_cervical_25_49"]
     (outcome,) = compute(ws, [quarterly])
     assert outcome.status == "computed"
+    # The practices quarantined at load are in no figure: compute says so beside them.
+    assert quarantined_file_rows(ws, {"screening", "tumours"}) == {
+        "screening": res.rows_quarantined // 2}  # a file row is a row per programme
+    main(["compute", "-w", str(ws.path), "-i", "screening_cervical_25_49", "--force"])
+    said = " ".join(capsys.readouterr().out.split())
+    assert (f"note: {res.rows_quarantined // 2:,} rows of the files loaded into screening "
+            "were quarantined and are in no figure computed from it") in said
     assert q(ws, "SELECT DISTINCT period FROM indicator_values") == [("2017/18 Q3",)]
     # Named as it was in 2017 though a later map names it too (as its sub-ICB location).
     load_source(ws, "gp_registered_patients", PUBLIC / "gp_registered_patients_2026_08")

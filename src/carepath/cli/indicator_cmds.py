@@ -177,6 +177,8 @@ def compute(
         if gone:
             console.print(escape(f"removed the values of {len(gone)} indicator(s) no longer "
                                  f"defined: {', '.join(gone)}"), highlight=False)
+    _say_quarantined(ws, [d for d in chosen if any(
+        o.indicator_id == d.id and o.status == "computed" for o in outcomes)])
     failed = [o for o in outcomes if o.status == "failed"]
     counts = {s: sum(o.status == s for o in outcomes) for s in ("computed", "unchanged",
                                                                  "no_data")}
@@ -186,6 +188,19 @@ def compute(
     if failed:
         raise CarepathError(f"{len(failed)} indicator(s) failed: "
                             f"{', '.join(o.indicator_id for o in failed)}")
+
+
+def _say_quarantined(ws, computed: list) -> None:
+    """The rows quarantined at load in the tables the computed indicators read: in no
+    figure, so said beside them."""
+    from carepath.ingest.quarantine import quarantined_file_rows
+
+    found = quarantined_file_rows(ws, {t for d in computed for t in d.tables()})
+    for table, rows in found.items():
+        console.print(escape(f"note: {rows:,} rows of the files loaded into {table} were "
+                             "quarantined and are in no figure computed from it (`carepath "
+                             f"quarantine -w {ws.path} --table {table}` lists them)"),
+                      highlight=False)
 
 
 def _unreadable(ws, ids: list[str], broken: dict[str, str]) -> list:
