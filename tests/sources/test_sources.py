@@ -9,8 +9,9 @@ import pytest
 
 from carepath.cli import main
 from carepath.engine.run import compute
-from carepath.indicators.library import builtin, load_library
+from carepath.indicators.library import builtin, load_library, overrides_library
 from carepath.ingest.quarantine import export_quarantine, quarantined_file_rows
+from carepath.reports.export import export
 from carepath.sources import load_source
 from carepath.workspace import Workspace
 
@@ -186,6 +187,11 @@ def test_cervical_screening_checks_practices_against_the_2016_map(ws, capsys):
     quarterly = load_library(ws.path / "indicators")["screening_cervical_25_49"]
     (outcome,) = compute(ws, [quarterly])
     assert outcome.status == "computed"
+    # Published under a name saying it is the workspace's version, not the library's.
+    export(ws, ws.path / "v.csv", fmt="csv")
+    assert {r["Indicator Name"] for r in data_rows(ws.path / "v.csv")} == {
+        "Cervical screening coverage, people aged 25-49 (this workspace's version)"}
+    assert not overrides_library(builtin_cervical) and overrides_library(quarterly)
     # The practices quarantined at load are in no figure: compute says so beside them.
     assert quarantined_file_rows(ws, {"screening", "tumours"}) == {
         "screening": res.rows_quarantined // 2}  # a file row is a row per programme

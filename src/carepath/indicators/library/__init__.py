@@ -58,6 +58,18 @@ def builtin() -> dict[str, Definition]:
     return load_dir(LIBRARY_DIR)
 
 
+def overrides_library(defn: Definition) -> bool:
+    """A workspace's own definition in place of the library's of the same id."""
+    return defn.id in _builtin_ids() and defn.source_file is not None and \
+        Path(defn.source_file).parent != LIBRARY_DIR
+
+
+@cache
+def _builtin_ids() -> frozenset[str]:
+    return frozenset(p.stem for p in LIBRARY_DIR.iterdir()
+                     if p.suffix.lower() in DEFINITION_SUFFIXES)
+
+
 def load_library(workspace_dir: Path | None = None) -> dict[str, Definition]:
     """Built-in definitions, then the workspace's ``indicators/`` folder on top."""
     merged = dict(builtin())
