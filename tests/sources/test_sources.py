@@ -9,7 +9,12 @@ import pytest
 
 from carepath.cli import main
 from carepath.engine.run import compute
-from carepath.indicators.library import builtin, load_library, overrides_library
+from carepath.indicators.library import (
+    builtin,
+    load_library,
+    overrides_library,
+    shown_title,
+)
 from carepath.ingest.quarantine import export_quarantine, quarantined_file_rows
 from carepath.reports.export import export
 from carepath.sources import load_source
@@ -192,6 +197,8 @@ def test_cervical_screening_checks_practices_against_the_2016_map(ws, capsys):
     assert {r["Indicator Name"] for r in data_rows(ws.path / "v.csv")} == {
         "Cervical screening coverage, people aged 25-49 (this workspace's version)"}
     assert not overrides_library(builtin_cervical) and overrides_library(quarterly)
+    assert shown_title(quarterly).endswith("(this workspace's version)")  # pages say it too
+    assert shown_title(builtin_cervical) == builtin_cervical.title
     # The practices quarantined at load are in no figure: compute says so beside them.
     assert quarantined_file_rows(ws, {"screening", "tumours"}) == {
         "screening": res.rows_quarantined // 2}  # a file row is a row per programme

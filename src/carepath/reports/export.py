@@ -20,7 +20,7 @@ from carepath.engine.containment import disclosed
 from carepath.engine.freshness import OutOfDate, out_of_date
 from carepath.errors import ValidationError, writing
 from carepath.indicators.definition import Count, Definition, Population
-from carepath.indicators.library import overrides_library, read_library
+from carepath.indicators.library import read_library, shown_title
 from carepath.indicators.semantics import ages_counted, sexes_kept
 from carepath.model.codes import AREA_TYPE_NAMES
 from carepath.model.schema import INDICATOR_VALUES
@@ -102,15 +102,6 @@ def _goal(defn: Definition | None, value: object) -> str | None:
     return f"{'Meets' if met else 'Does not meet'} {target.label} ({target.value:g})"
 
 
-# A workspace's own copy of a library definition, in the name wherever it is published: a
-# local variant (another period, say) read as the reviewed built-in one (a walkthrough).
-LOCAL_VERSION = " (this workspace's version)"
-
-
-def _name(defn: Definition) -> str:
-    return defn.title + LOCAL_VERSION if overrides_library(defn) else defn.title
-
-
 def fingertips_frame(values: pd.DataFrame, definitions: dict[str, Definition],
                      parent_names: dict[str, str] | None = None) -> pd.DataFrame:
     """``indicator_values`` rows in the columns of a Fingertips data export, then the
@@ -118,7 +109,7 @@ def fingertips_frame(values: pd.DataFrame, definitions: dict[str, Definition],
     its own row names it, else from ``parent_names`` (rows of a few levels only)."""
     out = values.rename(columns=RENAMED)
     defn = out["Indicator ID"].map(definitions.get)
-    out["Indicator Name"] = [_name(d) if d is not None else i
+    out["Indicator Name"] = [shown_title(d) if d is not None else i
                              for d, i in zip(defn, out["Indicator ID"], strict=True)]
     names = {**(parent_names or {}),
              **dict(zip(values["area_code"], values["area_name"], strict=True))}

@@ -35,9 +35,11 @@ def _definitions(workspace_dir: Path | None) -> tuple[dict, dict]:
 
 
 def _from_definition(defn) -> dict:
+    from carepath.indicators.library import shown_title
+
     gov = defn.governance
     return {
-        "title": defn.title, "higher_is_better": defn.higher_is_better, "unit": defn.unit,
+        "title": shown_title(defn), "higher_is_better": defn.higher_is_better, "unit": defn.unit,
         "definition": defn.why, "source": gov.source, "statistic": defn.statistic,
         "domain": DOMAIN_LABELS.get(defn.domain, defn.domain), "version": defn.version,
         "authored_by": gov.authored_by, "checked_by": gov.checked_by,

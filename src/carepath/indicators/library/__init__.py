@@ -64,6 +64,17 @@ def overrides_library(defn: Definition) -> bool:
         Path(defn.source_file).parent != LIBRARY_DIR
 
 
+# A workspace's own copy of a library definition, in its title wherever it is shown or
+# published: a local variant (another period, say) read as the reviewed built-in one (a
+# walkthrough with the real files).
+LOCAL_VERSION = " (this workspace's version)"
+
+
+def shown_title(defn: Definition) -> str:
+    """The definition's title, marked where it is a workspace's own copy of the library's."""
+    return defn.title + LOCAL_VERSION if overrides_library(defn) else defn.title
+
+
 @cache
 def _builtin_ids() -> frozenset[str]:
     return frozenset(p.stem for p in LIBRARY_DIR.iterdir()
