@@ -230,7 +230,7 @@ def rows_meeting_filter(source: Source, count: Count) -> ir.Table | None:
     if used & set(PERIOD_NAMES) or any(c.table is not None for c in refs):
         return None
     rows = _own_and_person(source, count, used)
-    return rows.filter(filters.to_ibis(parsed, lambda r: rows[r.name]).fill_null(False))
+    return rows.filter(_filter(rows, count.where))
 
 
 def _related(rows: ir.Table, source: Source, count: Count, rel, keep: bool) -> ir.Table:

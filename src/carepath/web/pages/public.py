@@ -263,7 +263,8 @@ def national_figures(con: duckdb.DuckDBPyConnection, policy: DisclosurePolicy,
     told: dict | None = {} if said is not None else None
     # The export's and the pages' rule (``containment.national_exempt``), indicator by
     # indicator as they apply it.
-    exempt = latest["indicator_id"].map(lambda i: national_exempt(policy, i, set(rounded)))
+    quarterly = set(rounded)
+    exempt = latest["indicator_id"].map(lambda i: national_exempt(policy, i, quarterly))
     parts = []
     for exact in (True, False):
         rows = latest[exempt == exact]
