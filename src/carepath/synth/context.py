@@ -86,7 +86,11 @@ def categorical(rng: np.random.Generator, probs: np.ndarray) -> np.ndarray:
     """One draw per row of a (n, k) probability matrix (rows need not be normalised)."""
     cum = np.cumsum(probs, axis=1)
     u = rng.random(len(probs)) * cum[:, -1]
-    return np.minimum((cum < u[:, None]).sum(axis=1), probs.shape[1] - 1)
+    # The first category whose running total passes u, never one of probability 0: a row
+    # of tiny weights (a total of 5e-324) made u 0, and "below u" picked the first
+    # category, impossible there (a property test). The last possible one caps it.
+    last = probs.shape[1] - 1 - np.argmax(probs[:, ::-1] > 0, axis=1)
+    return np.minimum((cum <= u[:, None]).sum(axis=1), last)
 
 
 def lognormal_days(rng: np.random.Generator, n: int, within: float, days: int,
