@@ -38,6 +38,8 @@ def did_you_mean(name: str, choices: Iterable[str]) -> str:
 
 # Why a file a user names cannot be written, most often: said with the system's reason.
 CANNOT_WRITE_HINT = "is it open in another program, or the folder read-only or full?"
+# The option that lets a command write over an output file that exists.
+REPLACE_FLAG = "--replace"
 
 
 @contextmanager

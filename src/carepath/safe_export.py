@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from carepath.errors import ValidationError, writing
+from carepath.errors import REPLACE_FLAG, ValidationError, writing
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 QUOTE_PREFIX = "'"
@@ -57,14 +57,20 @@ def write_excel_sheet(writer: pd.ExcelWriter, frame: pd.DataFrame, sheet: str):
 TABLE_SUFFIXES = (".csv", ".xlsx")
 
 
-def check_output_path(path: Path, suffixes: tuple[str, ...] = TABLE_SUFFIXES) -> None:
+def check_output_path(path: Path, suffixes: tuple[str, ...] = TABLE_SUFFIXES, *,
+                      replace: bool = True) -> None:
     """Refuse, before any work, a file that cannot be written or would be misnamed.
 
     A missing folder is refused rather than made: it is more often a typo than a wish, and
-    every command that writes one file given by the user behaves the same way."""
+    every command that writes one file given by the user behaves the same way.
+    ``replace=False`` (the commands' default) also refuses a file that exists: a name typed
+    by mistake would otherwise write over someone's workbook without a word."""
     path = Path(path)
     if path.is_dir():
         raise ValidationError("is a folder; give a file name", where=str(path))
+    if not replace and path.exists():
+        raise ValidationError(f"already exists; add {REPLACE_FLAG} to write over it "
+                              "(nothing was written)", where=str(path))
     if path.suffix.lower() not in suffixes:
         raise ValidationError(f"the file name must end {' or '.join(suffixes)} for what is "
                               "written", where=str(path))

@@ -149,6 +149,23 @@ def _cli_export(ws, out, *args):
                                     "--out", str(out), *args])
 
 
+def test_an_existing_file_is_not_written_over_without_replace(exported_ws, tmp_path):
+    """A name typed by mistake (someone's own workbook) is not overwritten without a word;
+    nor is a public export recorded as a release when nothing was written."""
+    out = tmp_path / "mine.csv"
+    out.write_text("my own work\n")
+    with exported_ws.connect(read_only=True) as con:
+        releases = con.execute("SELECT count(*) FROM releases").fetchall()[0][0]
+    refused = _cli_export(exported_ws, out, "--public")
+    assert refused.exit_code != 0
+    assert "mine.csv: already exists; add --replace to write over it" in str(refused.exception)
+    assert out.read_text() == "my own work\n"
+    with exported_ws.connect(read_only=True) as con:
+        assert con.execute("SELECT count(*) FROM releases").fetchall()[0][0] == releases
+    assert _cli_export(exported_ws, out, "--replace").exit_code == 0
+    assert "Indicator ID" in out.read_text(encoding="utf-8-sig").splitlines()[0]
+
+
 def test_values_out_of_date_are_not_published_as_current(exported_ws, tmp_path):
     _load_more_tumours(exported_ws)
     out = tmp_path / "v.csv"
@@ -158,7 +175,7 @@ def test_values_out_of_date_are_not_published_as_current(exported_ws, tmp_path):
         str(refused.exception)
     assert "usc_referral_isr" not in str(refused.exception)  # reads no tumours: current
     assert _cli_export(exported_ws, out, "--public", "-i", "usc_referral_isr").exit_code == 0
-    analyst = _cli_export(exported_ws, out)
+    analyst = _cli_export(exported_ws, out, "--replace")
     assert analyst.exit_code == 0
     assert "1 indicator(s) exported with values out of date" in analyst.stderr
     assert "early_stage_known: data loaded since into tumours" in analyst.stderr

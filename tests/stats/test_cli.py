@@ -78,8 +78,12 @@ def test_mean_and_funnel(phe, tmp_path):
                                                                           "upper99_8cl"],
                                rtol=RTOL)
     phe("funnel_proportion_significance.csv").to_csv(src, index=False)
-    assert run(["stats", "funnel", str(src), "--numerator", "numerator", "--denominator",
-                "denominator", "-o", str(out)]) == 0
+    funnel = ["stats", "funnel", str(src), "--numerator", "numerator", "--denominator",
+              "denominator", "-o", str(out)]
+    means = out.read_bytes()
+    assert run(funnel) == 2  # an existing file is not written over without --replace
+    assert out.read_bytes() == means
+    assert run([*funnel, "--replace"]) == 0
     labels = pd.read_csv(out).phe_label
     assert list(labels) == list(phe("funnel_proportion_significance.csv").expected_significance)
 

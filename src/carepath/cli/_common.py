@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from carepath.errors import REPLACE_FLAG
 from carepath.workspace import Workspace, resolve_path
 
 WorkspaceOption = Annotated[
@@ -18,6 +19,9 @@ WorkspaceOption = Annotated[
         show_default=False,
     ),
 ]
+
+ReplaceOption = Annotated[bool, typer.Option(
+    REPLACE_FLAG, help="Write over the output file if it exists (else it is refused).")]
 
 
 def open_workspace(option: Path | None) -> Workspace:

@@ -54,12 +54,12 @@ def _cell(v):
 
 def show(df: pd.DataFrame, title: str, out: Path | None = None,
          columns: list[str] | None = None, whole: tuple[str, ...] = (),
-         percent: tuple[str, ...] = ()) -> None:
+         percent: tuple[str, ...] = (), replace: bool = True) -> None:
     """``whole``: columns never cut short, the others narrowing instead (an id a user copies
     into the next command was shown 'percen…' at 80 columns). ``percent``: proportions
     shown as percentages, as the web pages show them (the ``out`` file keeps them)."""
     if out is not None:  # a bad name refused before the table, not after it
-        check_output_path(out)
+        check_output_path(out, replace=replace)
     view = _as_percent(df[columns] if columns else df, percent)
     shown = view.head(MAX_ROWS)
     widths = {c: max((len(str(v)) for v in shown[c]), default=0) for c in whole}
@@ -108,6 +108,7 @@ def _as_lines(rows: pd.DataFrame, title: str, whole: tuple[str, ...], others: li
         console.print(plain("    " + " · ".join(f"{c} {_cell(row[c])}" for c in others)))
 
 
-def write(df: pd.DataFrame, out: Path) -> None:
+def write(df: pd.DataFrame, out: Path, *, replace: bool = True) -> None:
+    check_output_path(out, replace=replace)
     write_table(df, out)
     console.print(f"Wrote {len(df)} rows to [bold]{out}[/]")

@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from carepath.cli._common import WorkspaceOption, open_workspace, rich_table
+from carepath.cli._common import ReplaceOption, WorkspaceOption, open_workspace, rich_table
 from carepath.domain.contracts import constants as K
 
 # Wide enough for the assessment table when output is piped (no terminal to measure).
@@ -165,11 +165,13 @@ def _chance_for(ws, a, library):
 @contract_app.command("statement")
 def statement_cmd(file: ContractFile, year: YearOption,
                   out: Annotated[Path, typer.Option(help="Output file: .csv, .html or .pdf")],
-                  workspace: WorkspaceOption = None) -> None:
+                  workspace: WorkspaceOption = None, replace: ReplaceOption = False) -> None:
     """Issue the payment statement for a contract year (fee, outcome lines, total); audited."""
     from carepath.domain.contracts import report
     from carepath.domain.contracts.registry import record_statement
+    from carepath.safe_export import check_output_path
 
+    check_output_path(out, tuple(f".{f}" for f in report.OUTPUT_FORMATS), replace=replace)
     ws, a, _ = _assess(file, workspace, year)
     csv_text = report.write_statement(a, out)
     record_statement(ws, a, csv_text, out, actor=_actor())

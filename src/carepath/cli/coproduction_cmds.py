@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from carepath.cli._common import WorkspaceOption, open_workspace
+from carepath.cli._common import ReplaceOption, WorkspaceOption, open_workspace
 from carepath.cli._frames import OutFile, parse_date, show
 from carepath.errors import ValidationError
 
@@ -111,13 +111,13 @@ def outcome(name: str, workspace: WorkspaceOption = None,
 
 @coproduction_app.command("summary")
 def summary(workspace: WorkspaceOption = None, as_of: DateOption = None,
-            out: OutFile = None) -> None:
+            out: OutFile = None, replace: ReplaceOption = False) -> None:
     """Participation by group, pledges by status, workstream progress, co-designed outcomes."""
     from carepath.domain.coproduction import summaries as s
 
     ws = open_workspace(workspace)
     with ws.connect(read_only=True) as con:
-        show(s.participation(con), "Events and participants by group", out)
+        show(s.participation(con), "Events and participants by group", out, replace=replace)
         show(s.pledges_by_status(con, as_of=_day(as_of)), "Pledges by organisation")
         show(s.workstream_progress(con), "Workstreams")
         show(s.codesigned_outcomes(con), "Co-designed outcomes")

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from carepath.cli._common import WorkspaceOption, open_workspace
+from carepath.cli._common import ReplaceOption, WorkspaceOption, open_workspace
 from carepath.cli._frames import EndOption, OutFile, StartOption, period, show, write
 from carepath.errors import ValidationError
 
@@ -26,7 +26,7 @@ def score(workspace: WorkspaceOption = None, survey: SurveyOption = "cpes",
           min_respondents: Annotated[int | None, typer.Option(
               help="Suppress below this many respondents (default: the national rule)."
           )] = None,
-          out: OutFile = None) -> None:
+          out: OutFile = None, replace: ReplaceOption = False) -> None:
     """% positive per question and organisation; suppressed below the minimum respondents."""
     from carepath.domain.experience import scoring
 
@@ -43,7 +43,8 @@ def score(workspace: WorkspaceOption = None, survey: SurveyOption = "cpes",
             if summary:
                 df = scoring.summary_scores(df)
     kind = "case-mix adjusted" if adjusted else "summary" if summary else "% positive"
-    show(df, f"{survey} {kind}, {s} to {e} (suppressed below {n_min} respondents)", out)
+    show(df, f"{survey} {kind}, {s} to {e} (suppressed below {n_min} respondents)", out,
+         replace=replace)
 
 
 @experience_app.command("reshape")
@@ -51,20 +52,23 @@ def reshape(file: Annotated[Path, typer.Argument(help="Survey file, one row per 
             rules: Annotated[Path, typer.Option(help="YAML: question -> positive codes, "
                                                 "not_evaluative codes, scores.")],
             out: Annotated[Path, typer.Option(help="Long CSV/XLSX to write.")],
-            survey: SurveyOption = "cpes") -> None:
+            survey: SurveyOption = "cpes", replace: ReplaceOption = False) -> None:
     """One row per respondent and question, marked positive by the rules, ready to load."""
     import pandas as pd
 
     from carepath.domain.experience.reshape import QuestionRule, wide_to_long
+    from carepath.safe_export import check_output_path
     from carepath.yamlfile import read_mapping
 
     if not file.is_file():
         raise ValidationError("file not found", where=str(file))
+    check_output_path(out, replace=replace)
     frame = (pd.read_excel(file, dtype=str) if file.suffix.lower() == ".xlsx"
              else pd.read_csv(file, dtype=str))
     spec = read_mapping(rules, top_level="a mapping of question id to rule")
     questions = {str(q): _rule(QuestionRule, q, r, rules) for q, r in spec.items()}
-    write(wide_to_long(frame, survey=survey, questions=questions, source=file.name), out)
+    write(wide_to_long(frame, survey=survey, questions=questions, source=file.name), out,
+          replace=replace)
 
 
 def _rule(cls, qid, raw, path: Path):

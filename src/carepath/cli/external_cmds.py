@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from carepath.cli._common import WorkspaceOption, open_workspace
+from carepath.cli._common import ReplaceOption, WorkspaceOption, open_workspace
 from carepath.cli._frames import OutFile, show
 
 external_app = typer.Typer(help="Published indicator values loaded by the named sources "
@@ -14,13 +14,14 @@ external_app = typer.Typer(help="Published indicator values loaded by the named 
 
 
 @external_app.command("list")
-def list_(workspace: WorkspaceOption = None, out: OutFile = None) -> None:
+def list_(workspace: WorkspaceOption = None, out: OutFile = None,
+          replace: ReplaceOption = False) -> None:
     """Every published indicator loaded: source, id, name, periods, areas, values held."""
     from carepath.indicators import external
 
     show(external.catalogue(open_workspace(workspace)), "Published indicators loaded", out,
          columns=["indicator_id", "source", "first_period", "last_period", "areas",
-                  "published", "suppressed", "missing"], whole=("indicator_id",))
+                  "published", "suppressed", "missing"], whole=("indicator_id",), replace=replace)
 
 
 @external_app.command("show")
@@ -29,7 +30,7 @@ def show_(
     workspace: WorkspaceOption = None,
     area: Annotated[str | None, typer.Option(help="One area code.")] = None,
     period: Annotated[str | None, typer.Option(help="One period, as published.")] = None,
-    out: OutFile = None,
+    out: OutFile = None, replace: ReplaceOption = False,
 ) -> None:
     """The loaded values of one published indicator, to read beside Carepath's own."""
     from carepath.indicators import external
@@ -37,7 +38,7 @@ def show_(
     frame = external.values(open_workspace(workspace), indicator, area=area, period=period)
     show(frame, f"{indicator}: published values", out,
          columns=["area_code", "area_name", "period", "sex", "age", "category", "value",
-                  "lower95", "upper95", "value_state"])
+                  "lower95", "upper95", "value_state"], replace=replace)
 
 
 def register(app: typer.Typer) -> None:

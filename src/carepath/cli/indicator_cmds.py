@@ -13,7 +13,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from carepath.cli._common import WorkspaceOption, open_workspace, plain
+from carepath.cli._common import ReplaceOption, WorkspaceOption, open_workspace, plain
 from carepath.errors import CarepathError, ValidationError, did_you_mean
 
 console = Console()
@@ -229,10 +229,12 @@ def export(
     indicator: Annotated[list[str] | None, typer.Option(
         "--indicator", "-i", help="An indicator id to export (repeat for more; default all).")
     ] = None,
+    replace: ReplaceOption = False,
 ) -> None:
     """Export values in the long format of a Fingertips data export."""
     from carepath.reports.export import FORMATS, grouped
     from carepath.reports.export import export as run_export
+    from carepath.safe_export import check_output_path
 
     ending = out.suffix.lower().lstrip(".")
     if fmt is None and ending not in FORMATS:
@@ -240,6 +242,7 @@ def export(
         raise ValidationError(f"end the file name .{', .'.join(FORMATS[:-1])} or "
                               f".{FORMATS[-1]}: the format is read from it", where=str(out))
     fmt = (fmt or ending).lower()
+    check_output_path(out, (f".{fmt}",), replace=replace)
     ws = open_workspace(workspace)
     done = run_export(ws, out, fmt=fmt, public=public, indicators=indicator,
                       by=f"cli:{getpass.getuser()}")

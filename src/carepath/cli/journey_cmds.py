@@ -13,7 +13,7 @@ from typing import Annotated
 
 import typer
 
-from carepath.cli._common import WorkspaceOption, open_workspace
+from carepath.cli._common import ReplaceOption, WorkspaceOption, open_workspace
 from carepath.cli._frames import EndOption, OutFile, StartOption, parse_date, period, show
 
 pathway_app = typer.Typer(help="Pathway measures: waits, gaps, Recovery Package, HNA, routes.",
@@ -24,13 +24,14 @@ def _actor() -> str:
 
 
 def journey(patient_id: Annotated[str, typer.Argument(help="The person's pseudonym.")],
-            workspace: WorkspaceOption = None, out: OutFile = None) -> None:
+            workspace: WorkspaceOption = None, out: OutFile = None,
+            replace: ReplaceOption = False) -> None:
     """One person's timeline across providers (person-level; the view is audited)."""
     from carepath.domain.journeys.timeline import person_timeline
 
     ws = open_workspace(workspace)
     tl = person_timeline(ws, patient_id, actor=_actor(), can_see_person_level=True)
-    show(tl, f"Journey of {patient_id} ({len(tl)} events)", out)
+    show(tl, f"Journey of {patient_id} ({len(tl)} events)", out, replace=replace)
     flagged = (tl["flag"] != "").sum()
     if flagged:
         typer.echo(f"{flagged} event(s) flagged: out of order or after death")
@@ -43,7 +44,7 @@ def waits(workspace: WorkspaceOption = None, start: StartOption = None, end: End
                              "referral_to_treatment")] = "referral_to_diagnosis",
           group: Annotated[str, typer.Option(help="all, tumour_group, trust, locality, "
                                              "age_group, year")] = "all",
-          out: OutFile = None) -> None:
+          out: OutFile = None, replace: ReplaceOption = False) -> None:
     """Distribution of waits with the share within the national standard."""
     from carepath.domain.journeys.waits import wait_summary
 
@@ -53,7 +54,7 @@ def waits(workspace: WorkspaceOption = None, start: StartOption = None, end: End
         df = wait_summary(con, measure, start=s, end=e, group=group)
     show(df, f"{measure} {s} to {e}", out,
          columns=["group", "completed", "pending", "negative", "median", "p90",
-                  "within_standard_value"])
+                  "within_standard_value"], replace=replace)
 
 
 @pathway_app.command("gaps")
@@ -65,7 +66,7 @@ def gaps(workspace: WorkspaceOption = None, start: StartOption = None, end: EndO
          group: Annotated[str, typer.Option(help="all, tumour_group, trust, locality")] = "all",
          list_people: Annotated[bool, typer.Option(
              "--list", help="Also list the people (person-level; audited).")] = False,
-         out: OutFile = None) -> None:
+         out: OutFile = None, replace: ReplaceOption = False) -> None:
     """People who fell between services: counts, and with --list the people themselves."""
     from carepath.domain.journeys.gaps import fell_between_counts, fell_between_lists
 
@@ -77,11 +78,11 @@ def gaps(workspace: WorkspaceOption = None, start: StartOption = None, end: EndO
         counts = fell_between_counts(con, start=s, end=e, as_of=at, no_contact_days=days,
                                      group=group)
     show(counts, f"Fell between services, {s} to {e}, as of {at}", None if list_people else out,
-         percent=("value", "lower", "upper"))
+         percent=("value", "lower", "upper"), replace=replace)
     if list_people:
         people = fell_between_lists(ws, start=s, end=e, as_of=at, actor=_actor(),
                                     can_see_person_level=True, no_contact_days=days)
-        show(people, "People flagged (pseudonyms)", out)
+        show(people, "People flagged (pseudonyms)", out, replace=replace)
 
 
 @pathway_app.command("recovery")
@@ -89,7 +90,7 @@ def recovery(workspace: WorkspaceOption = None, start: StartOption = None,
              end: EndOption = None,
              dimension: Annotated[str | None, typer.Option(help="Only this breakdown.")] = None,
              equity: Annotated[bool, typer.Option(help="Show the equity view instead.")] = False,
-             out: OutFile = None) -> None:
+             out: OutFile = None, replace: ReplaceOption = False) -> None:
     """Recovery Package and stratified follow-up coverage, or the equity view."""
     from carepath.domain.journeys.recovery import coverage, equity_view
 
@@ -100,18 +101,19 @@ def recovery(workspace: WorkspaceOption = None, start: StartOption = None,
     if equity:
         show(equity_view(cov), f"Where support depends on cancer, trust or place ({s} to {e})",
              out, columns=["element", "dimension", "groups", "overall", "lowest", "highest",
-                           "p_value", "below"])
+                           "p_value", "below"], replace=replace)
         return
     if dimension:
         cov = cov[cov["dimension"] == dimension]
     show(cov, f"Recovery Package coverage, tumours diagnosed {s} to {e}", out,
-         columns=["dimension", "group", "element", "recorded", "denominator", "value"])
+         columns=["dimension", "group", "element", "recorded", "denominator", "value"],
+         replace=replace)
 
 
 @pathway_app.command("hna")
 def hna(workspace: WorkspaceOption = None, start: StartOption = None, end: EndOption = None,
         top: Annotated[int, typer.Option(help="Show the top N named concerns instead.")] = 0,
-        out: OutFile = None) -> None:
+        out: OutFile = None, replace: ReplaceOption = False) -> None:
     """Most common HNA concerns by domain and tumour group."""
     from carepath.domain.journeys.hna import concerns_by_domain, top_concerns
 
@@ -120,12 +122,12 @@ def hna(workspace: WorkspaceOption = None, start: StartOption = None, end: EndOp
         s, e = period(con, start, end, "care_events")
         df = (top_concerns(con, start=s, end=e, top=top) if top
               else concerns_by_domain(con, start=s, end=e))
-    show(df, f"HNA concerns {s} to {e}", out)
+    show(df, f"HNA concerns {s} to {e}", out, replace=replace)
 
 
 @pathway_app.command("flows")
 def flows(workspace: WorkspaceOption = None, start: StartOption = None, end: EndOption = None,
-          out: OutFile = None) -> None:
+          out: OutFile = None, replace: ReplaceOption = False) -> None:
     """Routes through the pathway: route -> first treatment -> follow-up -> outcome."""
     from carepath.domain.journeys.flows import pathway_flows
 
@@ -133,11 +135,12 @@ def flows(workspace: WorkspaceOption = None, start: StartOption = None, end: End
     with ws.connect(read_only=True) as con:
         s, e = period(con, start, end, "cancer")
         df = pathway_flows(con, start=s, end=e)
-    show(df, f"Routes through the pathway, tumours diagnosed {s} to {e}", out)
+    show(df, f"Routes through the pathway, tumours diagnosed {s} to {e}", out, replace=replace)
 
 
 @pathway_app.command("quality")
-def quality(workspace: WorkspaceOption = None, out: OutFile = None) -> None:
+def quality(workspace: WorkspaceOption = None, out: OutFile = None,
+            replace: ReplaceOption = False) -> None:
     """Data-quality findings across journey tables (events after death, out of order, ...)."""
     from carepath.domain.journeys.quality import findings
 
@@ -147,7 +150,7 @@ def quality(workspace: WorkspaceOption = None, out: OutFile = None) -> None:
     if df.empty:
         typer.echo("No data-quality findings.")
         return
-    show(df, "Data-quality findings", out)
+    show(df, "Data-quality findings", out, replace=replace)
 
 
 @pathway_app.command("index")
@@ -182,7 +185,7 @@ def eol(workspace: WorkspaceOption = None, start: StartOption = None, end: EndOp
         view: Annotated[str, typer.Option(help=", ".join(EOL_VIEWS))] = "summary",
         group: Annotated[str, typer.Option(help="all, locality, practice, cause, age_group, "
                                            "imd_quintile, year, place_of_death")] = "all",
-        out: OutFile = None) -> None:
+        out: OutFile = None, replace: ReplaceOption = False) -> None:
     """End-of-life care for people who died in the period."""
     from carepath.domain.eol import measures as m
     from carepath.errors import ValidationError
@@ -202,7 +205,7 @@ def eol(workspace: WorkspaceOption = None, start: StartOption = None, end: EndOp
         else:
             df = m.choice_progress(con, start=s, end=e, group=group)
     show(df, f"End of life ({view}), deaths {s} to {e}", out, columns=EOL_COLUMNS.get(view),
-         percent=EOL_PERCENT)
+         percent=EOL_PERCENT, replace=replace)
 
 
 def register(app: typer.Typer) -> None:

@@ -10,7 +10,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from carepath.cli._common import WorkspaceOption, open_workspace
+from carepath.cli._common import ReplaceOption, WorkspaceOption, open_workspace
 
 console = Console()
 # Reasons listed under a load's summary; the rest are in `carepath quarantine`.
@@ -100,6 +100,7 @@ def quarantine(
     show_all: Annotated[bool, typer.Option(
         "--all", help="Rows of loads since superseded too (a file loaded again, a table "
                       "emptied by load --replace).")] = False,
+    replace: ReplaceOption = False,
 ) -> None:
     """Rows rejected by validation: file, row, column, masked value and reason."""
     from carepath.ingest.quarantine import (
@@ -108,10 +109,12 @@ def quarantine(
         quarantined,
         superseded_rows,
     )
+    from carepath.safe_export import check_output_path
 
     ws = open_workspace(workspace)
     everything = show_all or load_id is not None
     if export is not None:
+        check_output_path(export, (".csv",), replace=replace)
         n = export_quarantine(ws, export, table=table, load_id=load_id, everything=everything)
         console.print(escape(f"wrote {n:,} quarantined rows to {export}"), highlight=False)
         return

@@ -9,6 +9,8 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
+from carepath.cli._common import ReplaceOption
+
 console = Console()
 
 METHOD_HELP = ("proportion (Wilson), rate (exact/Byar's), mean (Student t), dsr (Dobson, "
@@ -29,12 +31,13 @@ def stats(
     ageband: Annotated[str | None, typer.Option(help="ESP2013 age band column (dsr).")] = None,
     statistic: Annotated[str, typer.Option(help="Funnel: proportion, ratio or rate.")
                          ] = "proportion",
+    replace: ReplaceOption = False,
 ) -> None:
     """Compute a statistic with confidence intervals for every group of a table."""
     from carepath.safe_export import check_output_path
     from carepath.stats import table
 
-    check_output_path(output)  # before the work, not after it
+    check_output_path(output, replace=replace)  # before the work, not after it
     df = table.read_table(input_file)
     result = table.compute_table(
         df, method, numerator=numerator, denominator=denominator, value=value,
