@@ -75,6 +75,15 @@ def test_gp_list_size_2016_with_ccg_hierarchy(ws):
              ) == [(expected, len(source))]
     assert q(ws, "SELECT DISTINCT valid_from::VARCHAR FROM organisations") == [("2016-01-01",)]
     assert q(ws, "SELECT count(*) FROM org_hierarchy WHERE child_code = 'F82625'") == [(2,)]
+    # Four practices' PCO is a council, a trust or an area team, not a CCG: no sub-ICB
+    # area of one practice each, and the load says so.
+    assert q(ws, "SELECT parent_type, parent_code FROM org_hierarchy WHERE child_code = "
+                 "'A81630'") == [("region", "Y54")]
+    assert q(ws, "SELECT count(*) FROM organisations WHERE org_type = 'sub_icb' AND "
+                 "(name NOT LIKE '%CCG%' OR org_code IN ('112', 'RY6', 'Q59'))") == [(0,)]
+    (said,) = [w for r in results for w in r.warnings]
+    assert said.startswith("4 PCOs are not clinical commissioning groups (11200 MIDDLESBROUGH "
+                           "COUNCIL, 11400 STOCKTON ON TEES LOCAL AUTHORITY, Q5900 ")
 
 
 def test_two_published_maps_give_one_parent_of_each_type_at_a_time(ws):
@@ -91,7 +100,7 @@ def test_two_published_maps_give_one_parent_of_each_type_at_a_time(ws):
     # The file's CCG site codes ('06H00') are stored as the organisations' codes, as the
     # later map gives them: a CCG whose code carried on as a sub-ICB's is one area.
     assert q(ws, "SELECT count(*), count(*) FILTER (length(org_code) = 3) FROM organisations "
-                 "WHERE org_type = 'sub_icb' AND valid_from = '2016-01-01'") == [(213, 213)]
+                 "WHERE org_type = 'sub_icb' AND valid_from = '2016-01-01'") == [(209, 209)]
     assert q(ws, "SELECT DISTINCT parent_code FROM org_hierarchy WHERE child_code = 'D81633' "
                  "AND parent_type = 'sub_icb'") == [("06H",)]
 

@@ -34,6 +34,9 @@ class Part:
     table: str
     file: Path
     records: Callable[[], Iterable[Record]]
+    # What the load should say of the file's rows besides its own counts (read once the
+    # records have been read).
+    notes: Callable[[], list[str]] = lambda: []
 
 
 def file_sha256(path: Path) -> str:
@@ -82,6 +85,7 @@ def run_parts(ws: Workspace, source: str, parts: list[Part], *, replace: bool = 
                 con, ws, table, columns, batches(part.records(), columns),
                 source=mask_in_text(f"{source}:{part.file.name}"), file_hash=facts.sha256,
                 actor=actor, replace=replace, facts=facts)
+            result.warnings += part.notes()
             kept = _restore_unreplaced(con, table) if removed else 0
             removed -= kept
             if kept:

@@ -87,14 +87,37 @@ def ods_code(site_code: str | None) -> str | None:
     return code or None
 
 
-def _org_rows(file: Path):
+# A CCG's code is two digits and a letter ("07L"). A few practices' PCO is instead a
+# council ("11200"), an NHS trust ("RY600") or an area team ("Q5900") that commissioned
+# them directly: no sub-ICB location's predecessor, and no area of one practice to publish.
+CCG_CODE = re.compile(r"^\d{2}[A-Z]$")
+
+
+def _org_rows(file: Path, not_ccg: dict[str, str]):
+    """The file's rows with each PCO's ODS code; a PCO that is not a CCG is left out (its
+    practice keeps its region) and named in ``not_ccg`` (code -> name)."""
     for num, rec in csv_rows(file):
-        yield num, {**rec, "PCO Code": ods_code(rec.get("PCO Code"))}
+        code = ods_code(rec.get("PCO Code"))
+        if code and not CCG_CODE.match(code):
+            not_ccg[rec["PCO Code"].strip()] = (rec.get("PCO Name") or "").strip()
+            code = None
+        yield num, {**rec, "PCO Code": code}
+
+
+def _not_ccg_note(not_ccg: dict[str, str]) -> list[str]:
+    if not not_ccg:
+        return []
+    named = ", ".join(f"{code} {name}" for code, name in sorted(not_ccg.items()))
+    return [f"{len(not_ccg)} PCOs are not clinical commissioning groups ({named}): their "
+            "practices were loaded without a sub-ICB location, so they count in their "
+            "region's and national figures but in no sub-ICB's"]
 
 
 def parts(path: Path) -> list[Part]:
     file = find(path, FILE)
     require_columns(file, REQUIRED)
     when = quarter_start(file)
-    return org_parts(file, None, LEVELS, when, rows_fn=lambda: _org_rows(file)) + [
-        Part("published_population", file, lambda: population_records(file, when))]
+    not_ccg: dict[str, str] = {}
+    orgs, links = org_parts(file, None, LEVELS, when, rows_fn=lambda: _org_rows(file, not_ccg))
+    return [orgs, Part(links.table, file, links.records, lambda: _not_ccg_note(not_ccg)),
+            Part("published_population", file, lambda: population_records(file, when))]
