@@ -140,6 +140,35 @@ def test_table_cells_from_data_are_never_read_as_markup(capsys):
     assert "[/bold] ward" in out and "[red]x[/red] [/i]" in out
 
 
+def test_a_table_too_wide_says_once_what_every_row_says(capsys):
+    """At 80 columns, columns with one value in every row go under the title, so the rest
+    are shown whole; the file written keeps every column."""
+    import pandas as pd
+
+    from carepath.cli._frames import console, show
+
+    frame = pd.DataFrame({"area_code": ["E06000001", "E06000002"],
+                          "area_name": ["Hartlepool", "Redcar and Cleveland"],
+                          "period": ["2001", "2001"], "sex": ["all", "all"],
+                          "age": ["all", "all"], "category": ["all", "all"],
+                          "value": [48.0, 41.9], "lower95": [None, None],
+                          "upper95": [None, None], "value_state": ["published", "missing"]})
+    wide = console.width
+    try:
+        console.width = 80
+        show(frame, "published values")
+        narrow = capsys.readouterr().out
+        console.width = 200
+        show(frame, "published values")
+        roomy = capsys.readouterr().out
+    finally:
+        console.width = wide
+    assert ("(every row: period 2001 · sex all · age all · category all · lower95 – · "
+            "upper95 –)") in narrow
+    assert "Redcar and Cleveland" in narrow and "E06000002" in narrow and "missing" in narrow
+    assert "every row" not in roomy and "category" in roomy  # room enough: as it was
+
+
 @pytest.mark.parametrize("target, message", [("nodir/q.csv", "does not exist"),
                                              (".", "is a folder"), ("q.xlsx", "must end .csv")])
 def test_quarantine_export_refuses_a_path_it_cannot_write(ws, tmp_path, capsys, target,

@@ -61,6 +61,11 @@ def show(df: pd.DataFrame, title: str, out: Path | None = None,
     if out is not None:  # a bad name refused before the table, not after it
         check_output_path(out, replace=replace)
     view = _as_percent(df[columns] if columns else df, percent)
+    view, said = _same_in_every_row(view, whole)
+    if said:  # on lines of their own: a table's title wraps to the table's width
+        console.print(plain(title), soft_wrap=True)
+        console.print(plain(said), soft_wrap=True)
+        title = None
     shown = view.head(MAX_ROWS)
     widths = {c: max((len(str(v)) for v in shown[c]), default=0) for c in whole}
     others = [c for c in view.columns if c not in whole]
@@ -95,14 +100,36 @@ def _as_percent(view: pd.DataFrame, percent: tuple[str, ...]) -> pd.DataFrame:
     return view
 
 
+def _natural_width(view: pd.DataFrame) -> int:
+    cells = view.head(MAX_ROWS)
+    return sum(max(len(str(c)), *(len(str(_cell(v))) for v in cells[c])) + CELL_BORDERS
+               for c in view.columns) + 1
+
+
+def _same_in_every_row(view: pd.DataFrame, whole: tuple[str, ...]
+                       ) -> tuple[pd.DataFrame, str | None]:
+    """A table wider than the terminal loses the columns that say the same in every row
+    ('sex all', 'category all'), said once under the title instead: at 80 columns a
+    published indicator's ten columns were cut to 'E060…' and 'Hartl…' (a walkthrough)."""
+    if len(view) < 2 or _natural_width(view) <= console.width:
+        return view, None
+    same = [c for c in view.columns if c not in whole and view[c].nunique(dropna=False) == 1]
+    if not same or len(same) == len(view.columns):
+        return view, None
+    said = " · ".join(f"{c} {_cell(view[c].iloc[0])}" for c in same)
+    return view.drop(columns=same), f"(every row: {said})"
+
+
 # A table too narrow for its whole columns and this much of each other is shown as lines.
 NARROWEST_CELL = 6
 CELL_BORDERS = 3
 
 
-def _as_lines(rows: pd.DataFrame, title: str, whole: tuple[str, ...], others: list) -> None:
+def _as_lines(rows: pd.DataFrame, title: str | None, whole: tuple[str, ...], others: list
+              ) -> None:
     """Each row as its whole columns on a line, then the others indented beneath."""
-    console.print(plain(title))
+    if title:  # None: said already, with what every row says
+        console.print(plain(title))
     for row in rows.to_dict("records"):
         console.print(plain("  ".join(str(row[c]) for c in whole)), soft_wrap=True)
         console.print(plain("    " + " · ".join(f"{c} {_cell(row[c])}" for c in others)))

@@ -36,7 +36,7 @@ class Part:
     records: Callable[[], Iterable[Record]]
     # What the load should say of the file's rows besides its own counts (read once the
     # records have been read).
-    notes: Callable[[], list[str]] = lambda: []
+    notes: Callable[[], list[str]] = list
 
 
 def file_sha256(path: Path) -> str:

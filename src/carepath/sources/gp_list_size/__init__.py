@@ -108,9 +108,9 @@ def _not_ccg_note(not_ccg: dict[str, str]) -> list[str]:
     if not not_ccg:
         return []
     named = ", ".join(f"{code} {name}" for code, name in sorted(not_ccg.items()))
-    return [f"{len(not_ccg)} PCOs are not clinical commissioning groups ({named}): their "
-            "practices were loaded without a sub-ICB location, so they count in their "
-            "region's and national figures but in no sub-ICB's"]
+    return [(f"{len(not_ccg)} PCOs are not clinical commissioning groups ({named}): their "
+             "practices were loaded without a sub-ICB location, so they count in their "
+             "region's and national figures but in no sub-ICB's")]
 
 
 def parts(path: Path) -> list[Part]:
