@@ -185,7 +185,7 @@ def simulate_cmd(file: ContractFile, workspace: WorkspaceOption = None,
                  year: Annotated[int | None, typer.Option(
                      "--year", "-y", help="Contract year (default: first year at risk).")] = None,
                  draws: Annotated[int, typer.Option(help="Simulated years.")] = K.DEFAULT_DRAWS,
-                 seed: Annotated[int, typer.Option(help="Random seed.")] = K.DEFAULT_SEED,
+                 seed: Annotated[int, typer.Option(help="Random seed.", min=0)] = K.DEFAULT_SEED,
                  materiality: Annotated[float, typer.Option(
                      help="Share of the pot a payment must differ by to count.")]
                  = K.DEFAULT_MATERIALITY,

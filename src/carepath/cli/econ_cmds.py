@@ -87,7 +87,8 @@ def cba(
     workspace: WorkspaceOption = None,
     draws: Annotated[int, typer.Option(help="Monte Carlo draws (0 = none).", min=0)]
     = K.DEFAULT_DRAWS,
-    seed: Annotated[int, typer.Option(help="Seed of the random generator.")] = K.DEFAULT_SEED,
+    seed: Annotated[int, typer.Option(help="Seed of the random generator.", min=0)
+                   ] = K.DEFAULT_SEED,
     out: OutOption = None,
 ) -> None:
     """Green Book CBA per organisation and in total, cost-shift matrix and sensitivity.

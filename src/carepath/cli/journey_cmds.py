@@ -61,8 +61,8 @@ def waits(workspace: WorkspaceOption = None, start: StartOption = None, end: End
 def gaps(workspace: WorkspaceOption = None, start: StartOption = None, end: EndOption = None,
          as_of: Annotated[str | None, typer.Option(
              "--as-of", help="Date to look from (default: latest date in the data).")] = None,
-         days: Annotated[int, typer.Option(help="Days without contact that count as a gap."
-                                           )] = 90,
+         days: Annotated[int, typer.Option(help="Days without contact that count as a gap.",
+                                           min=1)] = 90,
          group: Annotated[str, typer.Option(help="all, tumour_group, trust, locality")] = "all",
          list_people: Annotated[bool, typer.Option(
              "--list", help="Also list the people (person-level; audited).")] = False,
@@ -112,7 +112,8 @@ def recovery(workspace: WorkspaceOption = None, start: StartOption = None,
 
 @pathway_app.command("hna")
 def hna(workspace: WorkspaceOption = None, start: StartOption = None, end: EndOption = None,
-        top: Annotated[int, typer.Option(help="Show the top N named concerns instead.")] = 0,
+        top: Annotated[int, typer.Option(help="Show the top N named concerns instead.",
+                                         min=0)] = 0,
         out: OutFile = None, replace: ReplaceOption = False) -> None:
     """Most common HNA concerns by domain and tumour group."""
     from carepath.domain.journeys.hna import concerns_by_domain, top_concerns
