@@ -58,6 +58,16 @@ def test_weights_not_summing_to_one(tmp_path):
     assert "weights must sum to 1" in err.message and "0.9" in err.message
 
 
+@pytest.mark.parametrize("value", [float("inf"), float("nan")])
+def test_money_and_targets_are_finite_numbers(tmp_path, value):
+    """'.inf' as the annual value passed check and issued a statement of £nan."""
+    err = _bad(tmp_path, c_edit=lambda c: c.update(annual_value=value))
+    assert "contract.yaml" in err.where
+    assert "annual_value: Input should be a finite number" in err.message
+    err = _bad(tmp_path, fw_edit=lambda fw: _outcome(fw)["trajectory"].update({3: value}))
+    assert "framework.yaml" in err.where and "finite number" in err.message
+
+
 def test_trajectory_year_outside_term(tmp_path):
     err = _bad(tmp_path, fw_edit=lambda fw: _outcome(fw)["trajectory"].update({8: 61}))
     assert "framework.yaml" in err.where

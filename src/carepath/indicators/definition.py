@@ -83,7 +83,7 @@ STANDARDISATION_STRATA = ("sex", "age_band")
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 def _on_key(data: object) -> object:

@@ -31,7 +31,7 @@ FinancialYear = Annotated[str, Field(pattern=r"^\d{4}/\d{2}$")]
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 # ------------------------------------------------------------------------------ framework

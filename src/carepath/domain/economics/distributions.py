@@ -17,7 +17,7 @@ class Distribution(BaseModel):
     """uniform(low, high); triangular(low, mode, high); normal(mean, sd);
     lognormal(mean, sd) and gamma(mean, sd) on the natural scale; beta(alpha, beta)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
     kind: Literal["uniform", "triangular", "normal", "lognormal", "gamma", "beta"]
     low: float | None = None
