@@ -246,3 +246,36 @@ def test_the_only_contract_using_a_framework_may_change_it(contract_ws, tmp_path
     code, out, _ = run(["contract", "register", *ws_args,
                         str(write_pair(tmp_path / "a2", fw, CONTRACT))], capsys)
     assert code == 0 and "contract.changed framework test_outcomes" in out
+
+
+def test_a_period_the_data_do_not_cover_yet_withholds_and_forfeits_nothing(contract_ws,
+                                                                          tmp_path, capsys):
+    """Year 4's early-stage value not computed yet (the data stop short of 2024/25 and its
+    follow-up): the pot waits, under a gate that forfeits, and no provider is blamed for
+    a late return. Year 5, which no value reaches, gets no statement."""
+    from .conftest import CONTRACT, write_pair
+
+    c = yaml.safe_load(yaml.safe_dump(CONTRACT))
+    c["payment"]["default"]["data_quality_gate"] = "forfeit"
+    path = str(write_pair(tmp_path / "forfeit", contract=c))
+    with contract_ws.transaction() as con:
+        con.execute("DELETE FROM indicator_values WHERE indicator_id = 'early_stage_known' "
+                    "AND period = '2024/25'")
+    ws_args = ["-w", str(contract_ws.path)]
+    out_csv = tmp_path / "s4.csv"
+    code, out, err = run(["contract", "statement", *ws_args, path, "--year", "4",
+                          "--out", str(out_csv)], capsys)
+    assert code == 0, err
+    lines = {r["outcome_id"]: r for r in csv.DictReader(io.StringIO(out_csv.read_text()))}
+    assert lines["stage"]["status"] == "withheld" and lines["stage"]["data_quality"] == "not_yet"
+    assert lines["stage"]["reason"].startswith(
+        "not yet known: early_stage_known has no value for 2024/25 yet")
+    assert lines["fds"]["status"] == "forfeited"  # a suppressed provider row: the gate's rule
+    assert "late return" not in " ".join(out.split())
+    code, out, err = run(["contract", "statement", *ws_args, path, "--year", "5",
+                          "--out", str(tmp_path / "s5.csv")], capsys)
+    assert code == 2 and "no outcome of year 5 (2025/26) has a value yet" in " ".join(
+        (out + err).split())
+    assert not (tmp_path / "s5.csv").exists()
+    code, out, _ = run(["contract", "assess", *ws_args, path, "--year", "5"], capsys)
+    assert code == 0 and "forfeited" not in out and "not yet known stage" in out

@@ -112,7 +112,10 @@ def _assess(file: Path, workspace, year: int):
 def _say_problems(a) -> None:
     """Per outcome, why its pot was withheld and what else the reader must know."""
     for o in a.outcomes:
-        if o.dq_reasons:
+        if o.dq_reasons and o.dq_status == K.DQ_NOT_YET:
+            console.print(f"[yellow]not yet known[/yellow] {o.outcome_id}: "
+                          f"{'; '.join(o.dq_reasons)} (pot withheld)", highlight=False)
+        elif o.dq_reasons:
             console.print(f"[red]data quality[/red] {o.outcome_id}: "
                           f"{'; '.join(o.dq_reasons)}", highlight=False)
     _warn(a.all_warnings)

@@ -182,6 +182,12 @@ def _judge(res: OutcomeResult) -> None:
 
 def _data_quality(res: OutcomeResult, data: ContractData, o: Outcome) -> None:
     p, dq, reasons = res.point, o.data_quality, res.dq_reasons
+    waiting = not_yet_computed(data, [o.indicator, dq.indicator], res.period)
+    if waiting:
+        # The value is not late or bad: the period is not over in the data yet.
+        reasons += waiting.values()
+        res.dq_status = K.DQ_NOT_YET
+        return
     if not p.usable:
         reasons.append(f"value {p.state}" + (f" ({p.note})" if p.note else ""))
     elif p.note:
@@ -201,6 +207,26 @@ def _data_quality(res: OutcomeResult, data: ContractData, o: Outcome) -> None:
     res.only_stale = bool(stale) and not reasons
     reasons += stale
     res.dq_status = K.DQ_FAIL if reasons else K.DQ_PASS
+
+
+def not_yet_computed(data: ContractData, indicator_ids, period: str) -> dict[str, str]:
+    """Indicator id -> why it has no value for ``period`` anywhere in the workspace: the
+    engine computes a period only once the data cover it with the follow-up it needs
+    (one-year survival a year after the period ends). The pot waits for it: it is neither
+    a provider's late return nor a failed data-quality gate (year 4's survival pot was
+    forfeited as 'value missing (no row)', the providers blamed: a walkthrough)."""
+    if data.facts is None:
+        return {}
+    out = {}
+    for ind in dict.fromkeys(i for i in indicator_ids if i):
+        # Values out of date (never computed among them) are said as such instead.
+        if period not in data.facts.computed.get(ind, frozenset()) and \
+                ind not in data.facts.stale:
+            days = data.library[ind].follow_up_days
+            after = f" and the {days} days of follow-up after it" if days else ""
+            out[ind] = (f"{ind} has no value for {period} yet: the workspace's data do not "
+                        f"cover that period{after}")
+    return out
 
 
 def stale_values(data: ContractData, indicator_ids) -> list[str]:
@@ -223,7 +249,7 @@ def _warn(res: OutcomeResult, data: ContractData, o: Outcome) -> None:
             pay.target_on_worse_side(res.baseline, res.target, hib):
         res.warnings.append(wrong_side(res.target, res.baseline, res.baseline_source,
                                        hib, res.period))
-    if data.library[o.indicator].attribution == "provider":
+    if data.library[o.indicator].attribution == "provider" and res.dq_status != K.DQ_NOT_YET:
         late = data.providers_without_row(o.indicator, res.period)
         if late:
             res.warnings.append(f"no value in {res.period} for {', '.join(late)}, which "
@@ -254,6 +280,11 @@ def _pay(res: OutcomeResult, c: Contract, year: int) -> None:
     res.pot = c.at_risk(year) * res.weight
     if res.target is None:
         res.reason = "no trajectory for this year"
+        return
+    if res.dq_status == K.DQ_NOT_YET:
+        res.status = K.WITHHELD
+        res.reason = (f"not yet known: {'; '.join(res.dq_reasons)}; pot withheld until the "
+                      "data cover the period and it is computed")
         return
     if res.dq_status == K.DQ_FAIL:
         withhold = rule.data_quality_gate == "withhold" or res.only_stale

@@ -48,6 +48,8 @@ JUDGEMENT_LABELS = {
 # Data-quality status.
 DQ_PASS = "pass"
 DQ_FAIL = "fail"
+# No value yet: the data do not cover the period (with its follow-up); the pot waits.
+DQ_NOT_YET = "not_yet"
 
 # Payment line status.
 PAID = "paid"

@@ -31,6 +31,8 @@ class WorkspaceFacts:
     organisations: frozenset[str] = frozenset()
     practices: dict[str, frozenset[str]] = field(default_factory=dict)
     area_problems: tuple[str, ...] = ()  # the population area unknown (see unknown_area)
+    # indicator id -> the periods it has values for anywhere in the workspace
+    computed: dict[str, frozenset[str]] = field(default_factory=dict)
 
 
 def read_facts(con: duckdb.DuckDBPyConnection, contract: Contract, fw: Framework,
@@ -39,8 +41,13 @@ def read_facts(con: duckdb.DuckDBPyConnection, contract: Contract, fw: Framework
     stale = out_of_date(con, library, config, unreadable)
     orgs = frozenset(r[0] for r in con.execute(
         "SELECT DISTINCT org_code FROM organisations").fetchall())
+    computed = {ind: frozenset(periods) for ind, periods in con.execute(
+        "SELECT indicator_id, list(DISTINCT period) FROM indicator_values "
+        "WHERE indicator_id IN (SELECT unnest(?)) GROUP BY 1",
+        [sorted({i for o in fw.outcomes for i in (o.indicator, o.data_quality.indicator)
+                 if i})]).fetchall()}
     return WorkspaceFacts(stale, orgs, area_practices(con, contract, fw),
-                          tuple(unknown_area(con, contract)))
+                          tuple(unknown_area(con, contract)), computed)
 
 
 def fy_bounds(period: str) -> tuple[date, date]:

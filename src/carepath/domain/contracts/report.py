@@ -15,6 +15,7 @@ from carepath.domain.contracts import charts
 from carepath.domain.contracts import constants as K
 from carepath.domain.contracts.assessment import Assessment
 from carepath.domain.contracts.chance import ChanceResult
+from carepath.errors import ValidationError
 from carepath.safe_export import check_output_path
 
 _ENV = Environment(loader=PackageLoader("carepath.domain.contracts", "templates"),
@@ -81,10 +82,22 @@ def assessment_html(a: Assessment, chance: ChanceResult | None = None, *,
         labels=K.JUDGEMENT_LABELS, version=__version__)
 
 
+def refuse_too_early(a: Assessment) -> None:
+    """A year with money at risk none of whose outcomes has a value yet (the data do not
+    cover it) has nothing to state: a statement for year 5 before its data existed was
+    issued and audited with every pot held back (a walkthrough)."""
+    if a.fee_based or not a.outcomes or any(o.dq_status != K.DQ_NOT_YET for o in a.outcomes):
+        return
+    raise ValidationError(f"no outcome of year {a.year} ({a.period}) has a value yet: the "
+                          "workspace's data do not cover that period; issue its statement "
+                          "once they do (`contract assess` shows what is missing)")
+
+
 def write_statement(a: Assessment, out: Path) -> str:
     """Write by the file's suffix (.csv, .html or .pdf); returns the CSV text issued."""
     out = Path(out)
     check_output_path(out, tuple(f".{f}" for f in OUTPUT_FORMATS))
+    refuse_too_early(a)
     fmt = out.suffix.lower().lstrip(".")
     text = statement_csv(a)
     if fmt == "csv":
