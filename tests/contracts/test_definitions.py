@@ -209,3 +209,12 @@ def test_the_cancer_example_targets_are_improvements_on_the_demo_baselines():
         worse = [y for y, t in o.trajectory.items()
                  if pay.target_on_worse_side(baseline, t, hib)]
         assert worse == [], (o.id, worse)
+
+
+@pytest.mark.parametrize("x, shown", [(0.205, "20.5%"), (0.125, "12.5%"), (0.1, "10%"),
+                                      (1 / 3, "33.33%"), (0, "0%"), (1, "100%")])
+def test_shares_and_weights_are_shown_as_the_percentage_they_are(x, shown):
+    """Not rounded to a whole percent: 20.5% at risk read '20%' beside £2,562,500."""
+    from carepath.domain.contracts.formatting import share
+
+    assert share(x) == shown

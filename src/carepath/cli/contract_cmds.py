@@ -12,6 +12,7 @@ from rich.console import Console
 
 from carepath.cli._common import ReplaceOption, WorkspaceOption, open_workspace, rich_table
 from carepath.domain.contracts import constants as K
+from carepath.domain.contracts import formatting as fmt
 
 # Wide enough for the assessment table when output is piped (no terminal to measure).
 CONSOLE_WIDTH = 150
@@ -73,11 +74,11 @@ def check(file: ContractFile, workspace: WorkspaceOption = None) -> None:
             raise ValidationError("; ".join(problems), where=contract.source_file)
     else:
         data = empty_data(contract, library)  # agreed baselines only
-    rows = [[o.id, fw.domain_of(o.id).statement, o.indicator, f"{o.weight:.0%}",
+    rows = [[o.id, fw.domain_of(o.id).statement, o.indicator, fmt.share(o.weight),
              contract.rule(o.id).rule] for o in fw.outcomes]
     console.print(_table(f"{contract.title} ({contract.id}): framework {fw.id}",
                          ["outcome", "domain", "indicator", "weight", "rule"], rows))
-    risk = ", ".join(f"{y}: {'fee' if contract.fee_based(y) else f'{s:.0%}'}"
+    risk = ", ".join(f"{y}: {'fee' if contract.fee_based(y) else fmt.share(s)}"
                      for y, s in sorted(contract.share_at_risk.items()))
     console.print(f"term {contract.term.first_year} for {contract.term.years} years; "
                   f"share at risk by year: {risk}")

@@ -18,6 +18,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup, escape
 
 from carepath import __version__
+from carepath.domain.contracts import formatting as contract_format
 from carepath.model.codes import in_words
 from carepath.web.scopes import ANONYMOUS, Principal, Role
 
@@ -135,7 +136,7 @@ def unit_suffix(unit: str | None) -> str:
 
 ENV.filters.update(number=fmt_number, count=fmt_count, state=state_cell,
                    significance=significance_tag, tojson_safe=to_json, table_body=table_body,
-                   unit_suffix=unit_suffix, words=in_words)
+                   unit_suffix=unit_suffix, words=in_words, share=contract_format.share)
 
 
 def _base_context(request: Request) -> dict:

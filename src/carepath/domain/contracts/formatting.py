@@ -32,3 +32,16 @@ def value_digits(target: float | None) -> int:
 
 def fmt(v: float | None, digits: int) -> str:
     return "" if v is None else f"{v:.{digits}f}"
+
+
+#: Most decimals of a percentage a share is shown with (1/3 reads 33.33%).
+SHARE_DECIMALS = 2
+
+
+def share(x: float | None) -> str:
+    """A weight or share as the percentage it is, not rounded to a whole one: 20.5% at
+    risk read "20%" beside £2,562,500, and a weight of 0.125 read "12%" (a walkthrough)."""
+    if x is None:
+        return ""
+    text = f"{x * 100:.{SHARE_DECIMALS}f}".rstrip("0").rstrip(".")
+    return f"{text}%"

@@ -13,6 +13,7 @@ from carepath import __version__
 from carepath import charts as base_charts
 from carepath.domain.contracts import charts
 from carepath.domain.contracts import constants as K
+from carepath.domain.contracts import formatting as fmt
 from carepath.domain.contracts.assessment import Assessment
 from carepath.domain.contracts.chance import ChanceResult
 from carepath.errors import ValidationError
@@ -20,6 +21,7 @@ from carepath.safe_export import check_output_path
 
 _ENV = Environment(loader=PackageLoader("carepath.domain.contracts", "templates"),
                    autoescape=select_autoescape(["html"]))
+_ENV.filters["share"] = fmt.share
 STATEMENT_COLUMNS = ["contract_id", "contract_year", "period", "line", "outcome_id",
                      "outcome", "indicator", "weight", "value", "lower", "upper", "target",
                      "judgement", "data_quality", "status", "amount", "reason", "warnings"]
@@ -33,7 +35,7 @@ def statement_rows(a: Assessment) -> list[dict]:
     rows = [{**head, "line": "fee", "status": K.FEE_BASED if a.fee_based else K.PAID,
              "amount": a.fee, "warnings": "; ".join(a.warnings),
              "reason": "fee-based year: whole value paid as fee" if a.fee_based else
-             f"fee element: {1 - a.contract.share_at_risk[a.year]:.0%} of the annual value"}]
+             f"fee element: {fmt.share(1 - a.contract.share_at_risk[a.year])} of the annual value"}]
     for o in a.outcomes:
         rows.append({**head, "line": "outcome", "outcome_id": o.outcome_id, "outcome": o.title,
                      "indicator": o.indicator, "weight": o.weight,
