@@ -279,3 +279,18 @@ def test_a_period_the_data_do_not_cover_yet_withholds_and_forfeits_nothing(contr
     assert not (tmp_path / "s5.csv").exists()
     code, out, _ = run(["contract", "assess", *ws_args, path, "--year", "5"], capsys)
     assert code == 0 and "forfeited" not in out and "not yet known stage" in out
+
+
+def test_check_with_a_workspace_warns_of_a_baseline_the_data_do_not_have(contract_ws,
+                                                                         tmp_path, capsys):
+    from .conftest import FRAMEWORK, write_pair
+
+    fw = yaml.safe_load(yaml.safe_dump(FRAMEWORK))
+    fw["domains"][1]["outcomes"][0]["baseline_period"] = "2019/20"  # no values then
+    path = str(write_pair(tmp_path / "nobase", fw))
+    code, out, _ = run(["contract", "check", "-w", str(contract_ws.path), path], capsys)
+    text = " ".join(out.split())
+    assert code == 0 and "warning: outcome fds: no usable value of fds_28_day_provider for " \
+        "its baseline period 2019/20 in the workspace, and no agreed baseline_value" in text
+    code, out, _ = run(["contract", "check", path], capsys)  # design: nothing to read yet
+    assert code == 0 and "no usable value" not in out

@@ -308,10 +308,17 @@ def _pay(res: OutcomeResult, c: Contract, year: int) -> None:
 def target_warnings(data: ContractData, fw: Framework) -> list[str]:
     """Outcomes whose targets lie on the worse side of the baseline, naming the years: a
     target below the baseline of a high-is-good indicator pays for a decline (the shipped
-    example did, as nobody compared its targets with the data's baseline)."""
+    example did, as nobody compared its targets with the data's baseline). With a
+    workspace, outcomes with no baseline at all (a baseline period the data do not have
+    passed `check` and lost the pot at `assess`: a walkthrough)."""
     out = []
     for o in fw.outcomes:
         baseline, source = baseline_of(data, o)
+        if baseline is None and data.facts is not None:  # read from a workspace
+            out.append(f"outcome {o.id}: no usable value of {o.indicator} for its baseline "
+                       f"period {o.baseline_period} in the workspace, and no agreed "
+                       "baseline_value: every year at risk will fail its data-quality gate "
+                       "until one of them is there")
         if baseline is None:
             continue
         hib = bool(data.library[o.indicator].higher_is_better)
