@@ -329,6 +329,20 @@ def test_published_value_gives_back_only_the_rounded_count(statistic, den, scale
     assert a["value"] / scale * published_den != pytest.approx(1956, abs=0.5)
 
 
+@pytest.mark.parametrize("statistic, scale", [("isratio", 100), ("isr", 100 * 0.0042)])
+def test_an_expected_count_equal_to_the_observed_is_rounded_as_it_is(statistic, scale):
+    """In the reference population's own area (the workspace, not exempt) the expected
+    count is the observed by construction: published exact beside the rounded count, it
+    gave the count back (national 39204.0 beside 39205: a red team)."""
+    reference = _scaled("N", 39_204, 39_204.0, statistic, scale)
+    out = apply_disclosure([reference, _scaled("B", 1002, 812.37, statistic, scale)])
+    n, b = out
+    assert n["numerator"] == n["denominator"] == 39_205
+    assert n["value"] == pytest.approx(scale)
+    assert "expected count equal to the observed" in n["disclosure"]
+    assert b["denominator"] == 812.37  # elsewhere a model figure, published as it is
+
+
 def test_a_count_is_published_as_its_rounded_count():
     from carepath import stats
 

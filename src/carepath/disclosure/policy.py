@@ -24,6 +24,8 @@ from carepath.disclosure.rules import (
     DEFAULT_ROUND_TO,
     DEFAULT_SUPPRESS_BELOW,
     EXEMPT_TEXT,
+    EXPECTED_AS_COUNT_TEXT,
+    EXPECTED_IS_OBSERVED,
     LEFT_OUT,
     NATIONAL,
     PRIVATE,
@@ -31,6 +33,7 @@ from carepath.disclosure.rules import (
     RECOMPUTABLE,
     ROUNDED_DENOMINATORS,
     ROUNDED_TEXT,
+    STANDARDISED_RATIOS,
     SUPPRESSED,
     SUPPRESSED_AT_SOURCE,
     SUPPRESSED_TEXT,
@@ -179,6 +182,11 @@ def _primary(row: dict, policy: DisclosurePolicy, pending: Recomputations,
     return _with_public_note(_round(row, policy, pending))
 
 
+def _expected_is_observed(row: dict, num: float, den: float | None) -> bool:
+    return (row.get("statistic") in STANDARDISED_RATIOS and den is not None
+            and abs(den - num) <= EXPECTED_IS_OBSERVED * max(1.0, abs(num)))
+
+
 LEFT_OUT_START = LEFT_OUT.split("{", 1)[0]
 
 
@@ -205,6 +213,11 @@ def _round(row: dict, policy: DisclosurePolicy, pending: Recomputations) -> dict
     if den is not None and row.get("statistic") in ROUNDED_DENOMINATORS:
         row["denominator"] = round_count(den, policy.round_to)
     row["disclosure"] = ROUNDED_TEXT.format(n=policy.round_to)
+    if _expected_is_observed(row, num, den):
+        # The reference population's own area: its exact expected count gave back the
+        # exact count beside the rounded one (national 39204.0 beside 39205: a red team).
+        row["denominator"] = row["numerator"]
+        row["disclosure"] = f"{row['disclosure']}; {EXPECTED_AS_COUNT_TEXT}"
     if row.get("value") is None:
         return row
     if row.get("statistic") in RECOMPUTABLE:
