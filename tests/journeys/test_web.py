@@ -138,12 +138,22 @@ def test_experience_page_keeps_suppressed_missing_and_published_apart(site):
                        question_id, positive, response_date)
                        SELECT 'cpes', 'r' || i, CASE WHEN i < 30 THEN 'T1' ELSE 'T2' END,
                               'Q1', i % 3 > 0, DATE '2024-06-01' FROM range(35) r(i)""")
-    page = c["lead"].get("/experience?survey=cpes").text
-    scores = page.split('id="scores"')[1].split("</table>")[0]
-    assert "Suppressed" in scores  # T2 has 5 respondents
-    assert "66.7" in scores  # T1: 20 of 30
-    assert "Wessex General (T1)" in scores  # named, not a bare code
-    assert "All organisations in the data" in scores  # the total is not called national
+    def scores(who):
+        page = c[who].get("/experience?survey=cpes").text
+        return page.split('id="scores"')[1].split("</table>")[0]
+
+    seen = scores("commish")
+    assert "Suppressed" in seen  # T2 has 5 respondents
+    assert "66.7" in seen  # T1: 20 of 30
+    assert "Wessex General (T1)" in seen  # named, not a bare code
+    assert "All organisations in the data" in seen  # the total is not called national
+    # Scoped as the journeys pages are: a provider its own trust, a lead none (every
+    # provider's scores were shown to both: a red team).
+    own = scores("prov")
+    assert "Wessex General (T1)" in own and "(T2)" not in own
+    lead = scores("lead")
+    assert "(T1)" not in lead and "(T2)" not in lead
+    assert "All organisations in the data" in own and "All organisations in the data" in lead
     assert c["lead"].get("/experience?survey=gallup").status_code == 422
 
 

@@ -93,3 +93,46 @@ def test_filter_rows_and_can_see_area_agree(web_ws):
         for t, c in frame.itertuples(index=False):
             assert scopes.can_see_area(con, lead, t, c) == (c in set(kept["area_code"]))
         assert not scopes.can_see_area(con, scopes.ANONYMOUS, "locality", "L1")
+
+
+def _hierarchy(rows):
+    import duckdb
+
+    con = duckdb.connect()
+    con.execute("CREATE TABLE org_hierarchy (child_code VARCHAR, parent_code VARCHAR, "
+                "parent_type VARCHAR, valid_from DATE, valid_to DATE)")
+    con.executemany("INSERT INTO org_hierarchy VALUES (?, ?, ?, DATE '2020-04-01', ?)", rows)
+    return con
+
+
+def test_a_lead_sees_no_pcn_that_held_another_localitys_practice():
+    """A PCN crossing localities, less the lead's own practices, gave the other locality's
+    practice's exact figures (a red team): such a PCN is not shown to the lead."""
+    import pandas as pd
+
+    con = _hierarchy([
+        ("A1", "L1", "locality", None), ("A2", "L1", "locality", None),
+        ("B1", "L2", "locality", None),
+        ("N1", "L1", "locality", None), ("N2", "L1", "locality", None),
+        ("A1", "N1", "pcn", None), ("B1", "N1", "pcn", "2023-03-31"),  # N1 once held B1
+        ("A2", "N2", "pcn", None)])
+    lead = scopes.Principal("x", scopes.Role.LOCALITY_LEAD, frozenset({"L1"}))
+    assert scopes.allowed_restricted_codes(con, lead) == {"A1", "A2", "N2"}
+    frame = pd.DataFrame({"area_type": ["practice", "practice", "pcn", "pcn", "locality"],
+                          "area_code": ["A1", "B1", "N1", "N2", "L2"]})
+    assert list(scopes.filter_rows(con, lead, frame)["area_code"]) == ["A1", "N2", "L2"]
+
+
+@pytest.mark.parametrize("role, scope, sees", [
+    (scopes.Role.LOCALITY_LEAD, {"L1"}, False), (scopes.Role.PROVIDER, {"R1"}, False),
+    (scopes.Role.ANALYST, set(), True), (scopes.Role.COMMISSIONER, set(), True)])
+def test_groups_of_practices_are_for_the_wide_roles_only(role, scope, sees):
+    """A group of one practice is that practice's figure; one across localities, less a
+    lead's own practices, the others' (a red team: leads and providers saw them)."""
+    import pandas as pd
+
+    con = _hierarchy([("A1", "L1", "locality", None)])
+    who = scopes.Principal("x", role, frozenset(scope))
+    frame = pd.DataFrame({"area_type": ["group", "locality"], "area_code": ["GRP1", "L1"]})
+    assert ("GRP1" in set(scopes.filter_rows(con, who, frame)["area_code"])) is sees
+    assert scopes.can_see_area(con, who, "group", "GRP1") is sees

@@ -2,8 +2,13 @@
 
 * admin, analyst, commissioner: every area.
 * locality lead: aggregates for every locality and above (to compare), but practice- and
-  PCN-level data only inside the localities of their scope.
+  PCN-level data only inside the localities of their scope, and a PCN only if every
+  practice it ever held is one of theirs (its figure less their practices' would be the
+  others').
 * provider: aggregates, and provider-level data for its own organisation only.
+* user-defined groups of practices (``[groups]``): the wide roles only (a group of one
+  practice is that practice's figure, and one across localities gives, less a lead's own
+  practices, the others').
 * public (anonymous): only the disclosure-controlled public view.
 
 Only admin and analyst may see person-level data, and each such view is audited.
@@ -39,7 +44,9 @@ SCOPED_ROLES = frozenset({Role.LOCALITY_LEAD, Role.PROVIDER})
 # Area types whose rows are "below locality": visible to a lead only in their localities.
 SUB_LOCALITY_TYPES = frozenset({"practice", "pcn"})
 PROVIDER_TYPES = frozenset({"provider"})
-RESTRICTED_TYPES = SUB_LOCALITY_TYPES | PROVIDER_TYPES
+# Groups of practices an analyst defines: seen by the wide roles only.
+GROUP_TYPES = frozenset({"group"})
+RESTRICTED_TYPES = SUB_LOCALITY_TYPES | PROVIDER_TYPES | GROUP_TYPES
 ROLE_LABELS = {
     Role.ADMIN: "Administrator", Role.ANALYST: "Analyst", Role.COMMISSIONER: "Commissioner",
     Role.LOCALITY_LEAD: "Locality lead", Role.PROVIDER: "Provider", Role.PUBLIC: "Public",
@@ -72,7 +79,9 @@ ANONYMOUS = Principal()
 
 def _current_links(con: duckdb.DuckDBPyConnection, parents: Iterable[str],
                    on: date | None = None) -> set[str]:
-    """Codes of practices and PCNs linked (today) to any of the given localities."""
+    """Codes of practices and PCNs linked (today) to any of the given localities, less the
+    PCNs that ever held a practice outside them: a PCN crossing localities, less a lead's
+    own practices, gave another locality's practice's exact figures (a red team)."""
     parents = list(parents)
     if not parents:
         return set()
@@ -83,7 +92,13 @@ def _current_links(con: duckdb.DuckDBPyConnection, parents: Iterable[str],
               AND valid_from <= ? AND (valid_to IS NULL OR valid_to >= ?)""",
         [*parents, on, on],
     ).fetchall()
-    return {r[0] for r in rows}
+    linked = {r[0] for r in rows}
+    crossing = con.execute(
+        """SELECT DISTINCT parent_code FROM org_hierarchy
+           WHERE parent_type = 'pcn' AND list_contains(?, parent_code)
+             AND NOT list_contains(?, child_code)""", [sorted(linked), sorted(linked)]
+    ).fetchall()
+    return linked - {r[0] for r in crossing}
 
 
 def allowed_restricted_codes(con: duckdb.DuckDBPyConnection, who: Principal) -> set[str] | None:

@@ -13,12 +13,22 @@ from carepath.model.codes import SURVEYS
 from carepath.web.db import get_con
 from carepath.web.pages._care_common import org_names, period, records, with_org_names
 from carepath.web.render import NavItem, render
-from carepath.web.scopes import STAFF_ROLES, Principal
+from carepath.web.scopes import STAFF_ROLES, Principal, allowed_restricted_codes
 from carepath.web.security import require_user
 
 router = APIRouter()
 NAV_ITEMS = (NavItem("Experience", "/experience", STAFF_ROLES, order=42),)
 SURVEY_PATTERN = "^(" + "|".join(SURVEYS) + ")$"
+
+
+def _yours(con: duckdb.DuckDBPyConnection, who: Principal, frame):
+    """The organisations' rows ``who`` may see, as on the journeys pages (a provider its
+    own, a lead none: every provider's scores were shown to both, a red team), and the
+    row of all of them."""
+    allowed = allowed_restricted_codes(con, who)
+    if allowed is None or frame.empty:
+        return frame
+    return frame[(frame["org_code"] == scoring.NATIONAL) | frame["org_code"].isin(allowed)]
 
 
 @router.get("/experience", include_in_schema=False)
@@ -27,8 +37,8 @@ def experience_page(request: Request, survey: str = Query("cpes", pattern=SURVEY
                     who: Principal = Depends(require_user),
                     con: duckdb.DuckDBPyConnection = Depends(get_con)):
     s, e = period(con, "surveys", start, end)
-    scores = scoring.question_scores(con, survey=survey, start=s, end=e)
-    adjusted = scoring.casemix_adjusted(con, survey=survey, start=s, end=e)
+    scores = _yours(con, who, scoring.question_scores(con, survey=survey, start=s, end=e))
+    adjusted = _yours(con, who, scoring.casemix_adjusted(con, survey=survey, start=s, end=e))
     summary = scoring.summary_scores(scores) if not scores.empty else scores
     names = org_names(con, scores, adjusted)  # summary's organisations are the scores'
     return render(request, "experience.html", {
