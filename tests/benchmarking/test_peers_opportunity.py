@@ -100,6 +100,29 @@ def test_real_variation_interval_covers_true_gain():
     assert "95% interval" in est.sentence("more cancers diagnosed early")
 
 
+def test_a_practices_gain_is_the_same_whichever_practices_are_counted():
+    """Peers, the prior and their number come from every practice; only the sum is of
+    the practices counted: estimated on the practices a page showed, a locality read
+    '0 (0–0)' and the localities' gains summed to half the whole (a walkthrough)."""
+    codes = [f"P{i:02d}" for i in range(40)]
+    rng = np.random.default_rng(3)
+    n = np.full(40, 500)
+    values = pd.DataFrame({"practice_code": codes, "denominator": n,
+                           "numerator": _simulate(rng.uniform(0.3, 0.7, 40), n, seed=4)})
+    peers_of = _all_peers(codes)
+    whole = opportunity.estimate(values, peers_of, higher_is_better=True, draws=300)
+    halves = [opportunity.estimate(values, peers_of, higher_is_better=True, draws=300,
+                                   counted=part) for part in (codes[:13], codes[13:])]
+    assert sum(h.naive_total for h in halves) == pytest.approx(whole.naive_total)
+    by_code = whole.per_practice.set_index("practice_code")
+    for half in halves:
+        assert half.counted < half.practices == 40
+        assert half.per_practice.set_index("practice_code")["benchmark"].to_dict() == \
+            pytest.approx(by_code["benchmark"].loc[half.per_practice["practice_code"]].to_dict())
+    assert "each of these 13 practices" in halves[0].sentence("more")
+    assert "every practice" in whole.sentence("more")
+
+
 def test_rates_and_low_is_good_are_supported():
     codes = [f"P{i:02d}" for i in range(20)]
     n = np.full(20, 10_000)

@@ -156,6 +156,21 @@ def test_indicator_page_states_opportunity_with_an_interval(clients):
     assert "95% interval" in page and "adding up raw gaps would claim" in page
 
 
+def test_opportunity_is_the_same_for_whoever_looks_at_the_same_practices(clients):
+    """Estimated over every practice and summed over those shown: a lead's and a
+    commissioner's view of one locality said different figures (a walkthrough)."""
+    import re
+
+    def said(who, query):
+        page = clients[who].get(f"/indicators/{IND}?level=practice&{query}").text
+        return re.search(r"If (each of these \d+ practices|every practice) matched[^<]*", page)
+
+    lead, commish = said("northlead", "period=2024/25"), said("commish",
+                                                             "period=2024/25&parent=L1")
+    assert lead and commish and lead.group(0) == commish.group(0)
+    assert "each of these 2 practices" in lead.group(0)
+
+
 def test_indicator_page_offers_overdispersed_limits(clients):
     page = clients["admin"].get(f"/indicators/{IND}?od=additive").text
     assert "allowing for overdispersion" in page and "Spiegelhalter" in page

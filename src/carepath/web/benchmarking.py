@@ -70,27 +70,32 @@ def list_size(cache: VersionedCache, con: duckdb.DuckDBPyConnection, code: str) 
 
 
 def practice_opportunity(cache: VersionedCache, con: duckdb.DuckDBPyConnection,
-                         rows: list[dict], *, key: tuple, higher_is_better: bool | None,
-                         statistic: str | None) -> opportunity.Opportunity | None:
-    """Gain if every practice in ``rows`` matched the top quartile of its peers."""
+                         rows: list[dict], every: pd.DataFrame, *, key: tuple,
+                         higher_is_better: bool | None, statistic: str | None
+                         ) -> opportunity.Opportunity | None:
+    """Gain if every practice in ``rows`` matched the top quartile of its peers, estimated
+    over ``every`` practice of the period (the rows of all of them, unscoped): the figure
+    for a practice is the same whoever looks and whatever the page narrows to."""
     if higher_is_better is None or statistic != "proportion":
         return None
-    published = [r for r in rows if r["value_state"] == "published"
-                 and r["numerator"] is not None and r["denominator"]]
-    if not 2 <= len(published) <= MAX_OPPORTUNITY_PRACTICES:
+    shown = [r["area_code"] for r in rows if r["value_state"] == "published"
+             and r["numerator"] is not None and r["denominator"]]
+    usable = every[(every["value_state"] == "published") & every["numerator"].notna()
+                   & (every["denominator"] > 0)]
+    if not shown or not 2 <= len(usable) <= MAX_OPPORTUNITY_PRACTICES:
         return None
-    values = pd.DataFrame({"practice_code": [r["area_code"] for r in published],
-                           "numerator": [r["numerator"] for r in published],
-                           "denominator": [r["denominator"] for r in published]})
+    values = pd.DataFrame({"practice_code": usable["area_code"],
+                           "numerator": usable["numerator"].astype(float),
+                           "denominator": usable["denominator"].astype(float)})
 
     def build(c):
         groups = _peer_groups_of(cache, c, list(values["practice_code"]))
         if groups.empty:
             return None
         return opportunity.estimate(values, groups, higher_is_better=higher_is_better,
-                                    statistic=statistic)
+                                    statistic=statistic, counted=shown)
 
-    return cache.get(("opportunity", *key, tuple(values["practice_code"])), con, build)
+    return cache.get(("opportunity", *key, tuple(shown)), con, build)
 
 
 def _peer_groups_of(cache, con, codes: list[str]) -> pd.DataFrame:

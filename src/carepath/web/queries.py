@@ -114,6 +114,15 @@ def values(con: duckdb.DuckDBPyConnection, who: Principal, indicator_id: str, *,
     return hide_unpublished(scopes.filter_rows(con, who, frame))
 
 
+def all_values(con: duckdb.DuckDBPyConnection, indicator_id: str, area_type: str,
+               period: str, cache: VersionedCache | None = None) -> pd.DataFrame:
+    """Every area's rows of a level and period, whoever asks: for figures made from all of
+    them (an opportunity's peers) of which a page shows only its own areas' part. Never
+    shown as they are."""
+    return values(con, scopes.Principal(role=scopes.Role.ANALYST), indicator_id,
+                  area_type=area_type, period=period, cache=cache)
+
+
 def _raw_values(con: duckdb.DuckDBPyConnection, indicator_id: str, *, area_type, period,
                 area_codes, area_types, parent) -> pd.DataFrame:
     where, params = ["indicator_id = ?", "breakdown = 'all'"], [indicator_id]

@@ -16,6 +16,7 @@ point-value method would over-claim.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
@@ -38,11 +39,16 @@ class Opportunity:
     upper: float
     confidence: float
     per_practice: pd.DataFrame  # practice_code, observed, benchmark, gain
+    # Of how many practices, and of how many in all (peers and the prior are of all).
+    counted: int = 0
+    practices: int = 0
 
     def sentence(self, what: str) -> str:
         pct = round(self.confidence * 100)
+        who = ("every practice" if self.counted == self.practices else
+               f"each of these {self.counted:,} practices")
         return (
-            f"If every practice matched the top quartile of its peers, {self.total:,.0f} "
+            f"If {who} matched the top quartile of its peers, {self.total:,.0f} "
             f"{what} ({pct}% interval {self.lower:,.0f}–{self.upper:,.0f})."
         )
 
@@ -68,11 +74,16 @@ def estimate(
     draws: int = OPPORTUNITY_DRAWS,
     confidence: float = OPPORTUNITY_CONFIDENCE,
     seed: int = 20261122,
+    counted: Iterable[str] | None = None,
 ) -> Opportunity:
     """Opportunity for one indicator and period.
 
     ``values``: practice_code, numerator, denominator (counts; for rates the denominator
-    is the population). ``peers``: practice_code, peer_code (from ``peer_groups``).
+    is the population) of every practice, whatever is shown: the prior, the peers and
+    their number come from all of them. ``peers``: practice_code, peer_code (from
+    ``peer_groups``). ``counted``: the practices whose gains are added up (default all):
+    estimated on the practices a page showed, a locality's gains summed to 101 of 207 and
+    one read "0 (0–0)", a lead's differed from the commissioner's (a walkthrough).
     """
     v = values.dropna(subset=["numerator", "denominator"])
     v = v[v["denominator"] > 0].reset_index(drop=True)
@@ -82,6 +93,8 @@ def estimate(
     if k == 0:
         empty = pd.DataFrame(columns=["practice_code", "observed", "benchmark", "gain"])
         return Opportunity(0.0, 0.0, 0.0, 0.0, confidence, empty)
+    mine = (np.ones(len(v), bool) if counted is None
+            else v["practice_code"].isin(set(counted)).to_numpy())
     p = p.sort_values(["practice_code", "rank"]).groupby("practice_code").head(k)
     own = np.array([pos[c] for c in p["practice_code"]]).reshape(-1, k)[:, 0]
     peer_index = np.full((len(v), k), -1)
@@ -98,14 +111,15 @@ def estimate(
     sims = _posterior_draws(x, n, statistic, draws, np.random.default_rng(seed))
     sim_gain = _gains(sims, _benchmarks(sims, idx, higher_is_better), n, higher_is_better)
     sim_gain = np.where(has_peers, sim_gain, 0.0)
-    totals = sim_gain.sum(axis=1)
+    totals = sim_gain[:, mine].sum(axis=1)
     alpha = (1 - confidence) / 2
     lower, mid, upper = np.quantile(totals, [alpha, 0.5, 1 - alpha])
     per = pd.DataFrame(
         {"practice_code": v["practice_code"], "observed": observed, "benchmark": bench,
          "naive_gain": gain, "gain": np.median(sim_gain, axis=0)}
-    )
-    return Opportunity(float(mid), float(gain.sum()), float(lower), float(upper), confidence, per)
+    )[mine].reset_index(drop=True)
+    return Opportunity(float(mid), float(gain[mine].sum()), float(lower), float(upper),
+                       confidence, per, int(mine.sum()), len(v))
 
 
 def _prior_strength(x: np.ndarray, n: np.ndarray, overall: float, statistic: str) -> float:

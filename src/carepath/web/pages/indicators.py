@@ -159,7 +159,8 @@ def indicator_page(request: Request, indicator_id: str,
                                          "a method of additive or multiplicative.")
             limits, od_facts = adjusted
         opp = benchmarking.practice_opportunity(
-            cache, con, rows, key=(indicator_id, period, parent or ""),
+            cache, con, rows, queries.all_values(con, indicator_id, "practice", period, cache),
+            key=(indicator_id, period),
             higher_is_better=m.get("higher_is_better"), statistic=statistic) \
             if level == "practice" else None
         ctx = {
