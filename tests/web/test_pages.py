@@ -177,6 +177,27 @@ def test_indicator_page_offers_overdispersed_limits(clients):
     assert clients["admin"].get(f"/indicators/{IND}?od=magic").status_code == 404
 
 
+def test_overdispersed_funnel_colours_areas_against_its_own_limits():
+    """Areas inside the limits allowing for overdispersion are 'similar' there, whatever
+    their chance-only comparison with national said ('Better' inside the lines: a
+    walkthrough); outside, the side and the polarity say better or worse."""
+    from carepath.web.benchmarking import overdispersed_limits
+
+    def row(code, x, n, compared):
+        return {"area_code": code, "value_state": "published", "numerator": x,
+                "denominator": n, "value": 100 * x / n, "compared_to_national": compared}
+
+    rows = [row("A", 300, 1000, "better"), row("B", 200, 1000, "worse"),
+            row("C", 260, 1000, "similar"), row("D", 240, 1000, "similar"),
+            row("E", 600, 1000, "better")]
+    _, facts = overdispersed_limits(rows, "multiplicative", higher_is_better=True)
+    judged = facts["judged"]
+    assert judged["A"] == judged["B"] == "similar"  # within the wider lines
+    assert judged["E"] == "better"
+    _, low = overdispersed_limits(rows, "multiplicative", higher_is_better=False)
+    assert low["judged"]["E"] == "worse"
+
+
 def test_home_offers_each_role_only_what_it_may_open(clients):
     provider = clients["provider1"].get("/").text
     assert 'href="/practices"' not in provider and 'href="/localities"' not in provider

@@ -108,16 +108,20 @@ def _peer_groups_of(cache, con, codes: list[str]) -> pd.DataFrame:
     return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
 
 
-def overdispersed_limits(rows: list[dict], method: str, multiplier: float = 100.0
+def overdispersed_limits(rows: list[dict], method: str, multiplier: float = 100.0,
+                         higher_is_better: bool | None = None
                          ) -> tuple[list[dict], dict] | None:
     """Overdispersion-adjusted (Spiegelhalter) funnel lines around the areas' pooled value,
-    and the estimate (phi, tau^2) to show beside the chart."""
+    and the estimate (phi, tau^2) to show beside the chart, with each area judged against
+    those lines at 95% (``facts["judged"]``: area code -> better / worse / higher / lower /
+    similar): coloured by the chance-only comparison, areas inside the adjusted lines read
+    "Better" (a walkthrough)."""
     from carepath.stats.funnels import CONF_95, CONF_998
     from carepath.stats.overdispersion import od_funnel_limits, overdispersion
 
-    pairs = [(r["numerator"], r["denominator"]) for r in rows
-             if r["value_state"] == "published" and r["numerator"] is not None
-             and r["denominator"]]
+    used = [r for r in rows if r["value_state"] == "published" and r["numerator"] is not None
+            and r["denominator"]]
+    pairs = [(r["numerator"], r["denominator"]) for r in used]
     if len(pairs) < 2 or method not in OVERDISPERSION_METHODS:
         return None
     x, n = (np.array(v, dtype=float) for v in zip(*pairs, strict=True))
@@ -128,6 +132,19 @@ def overdispersed_limits(rows: list[dict], method: str, multiplier: float = 100.
             "lower95": float(lim.lower[CONF_95][i]), "upper95": float(lim.upper[CONF_95][i]),
             "lower998": float(lim.lower[CONF_998][i]),
             "upper998": float(lim.upper[CONF_998][i])} for i, a in enumerate(axis)]
+    own = od_funnel_limits(n, od, method=method, multiplier=multiplier, confidence=CONF_95)
+    judged = {r["area_code"]: _side(r["value"], own.lower[CONF_95][i], own.upper[CONF_95][i],
+                                    higher_is_better) for i, r in enumerate(used)}
     facts = {"phi": od.phi, "tau2": od.tau2, "overdispersed": od.overdispersed,
-             "target": od.target * multiplier, "areas": od.areas, "method": method}
+             "target": od.target * multiplier, "areas": od.areas, "method": method,
+             "judged": judged}
     return out, facts
+
+
+def _side(value: float, lower: float, upper: float, higher_is_better: bool | None) -> str:
+    if lower <= value <= upper:
+        return "similar"
+    high = value > upper
+    if higher_is_better is None:
+        return "higher" if high else "lower"
+    return "better" if high == higher_is_better else "worse"

@@ -99,10 +99,17 @@ def indicator_list(request: Request, who: Principal = Depends(require_user),
     return render(request, "indicators.html", {"title": "Indicators", "groups": groups})
 
 
-def _chart_rows(rows: list[dict]) -> list[dict]:
+# What a funnel's colours compare with when its limits allow for overdispersion.
+OD_COMPARED = "the limits allowing for overdispersion (95%)"
+
+
+def _chart_rows(rows: list[dict], judged: dict[str, str] | None = None) -> list[dict]:
+    """``judged``: each area's colour against other lines than national's (those allowing
+    for overdispersion)."""
     return [{"name": r["area_name"] or r["area_code"], "value": r["value"],
              "lower": r["lower95"], "upper": r["upper95"], "denominator": r["denominator"],
-             "significance": r["compared_to_national"] or "not_compared"}
+             "significance": (judged or {}).get(r["area_code"])
+             or r["compared_to_national"] or "not_compared"}
             for r in rows if r["value_state"] == "published" and r["value"] is not None]
 
 
@@ -151,13 +158,15 @@ def indicator_page(request: Request, indicator_id: str,
         limits = queries.funnel_limits(rows, statistic, average,
                                        multiplier=m.get("multiplier", queries.PERCENT),
                                        years=_period_years(rows) if m.get("per_year") else 1.0)
-        od_facts = None
+        od_facts, funnel_points = None, points
         if od and statistic == "proportion":
-            adjusted = benchmarking.overdispersed_limits(rows, od)
+            adjusted = benchmarking.overdispersed_limits(
+                rows, od, higher_is_better=m.get("higher_is_better"))
             if adjusted is None:
                 raise HTTPException(404, "Overdispersion needs two or more published areas and "
                                          "a method of additive or multiplicative.")
             limits, od_facts = adjusted
+            funnel_points = _chart_rows(rows, od_facts["judged"])
         opp = benchmarking.practice_opportunity(
             cache, con, rows, queries.all_values(con, indicator_id, "practice", period, cache),
             key=(indicator_id, period),
@@ -171,8 +180,12 @@ def indicator_page(request: Request, indicator_id: str,
             "weighted_sum": any(r.get("method") == METHOD_WEIGHTED for r in rows),
             "provenance": cache.get(("provenance", indicator_id), con,
                                     lambda c: queries.provenance(c, indicator_id)),
-            "funnel": funnel(points, limits, average=od_facts["target"] if od_facts else average,
-                             y_title=y_title),
+            # Coloured by each area's comparison with national (the table's column), or
+            # against the limits allowing for overdispersion when those are drawn.
+            "funnel": funnel(funnel_points, limits,
+                             average=od_facts["target"] if od_facts else average,
+                             y_title=y_title, compared_with=OD_COMPARED if od_facts
+                             else "national"),
             # The colours are each area's comparison with national, as the table's column.
             "bar": ordered_bar(points, average=average, y_title=y_title,
                                compared_with="national")
@@ -222,16 +235,15 @@ MIN_FUNNEL_AREAS = 2
 
 
 def funnel(points: list[dict], limits: list[dict], *, average: float | None,
-           y_title: str) -> dict | None:
+           y_title: str, compared_with: str = "national") -> dict | None:
     """The funnel plot's spec, or None when it would say nothing: too few areas, no
-    average, or values without a denominator to place them by (a mean score, a count)."""
+    average, or values without a denominator to place them by (a mean score, a count).
+    ``compared_with``: what the points' colours compare with."""
     placed = [p for p in points if p.get("denominator")]
     if len(placed) < MIN_FUNNEL_AREAS or average is None:
         return None
-    # The colours are each area's comparison with national (the table's column), whatever
-    # the funnel is centred on.
     spec = charts.funnel_plot(points, limits, average=average, x_title="Denominator",
-                              y_title=y_title, compared_with="national")
+                              y_title=y_title, compared_with=compared_with)
     if not limits:  # an empty line layer has no extent (Vega warns and mis-scales)
         spec["layer"] = spec["layer"][1:]
     return spec
