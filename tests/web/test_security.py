@@ -176,6 +176,40 @@ def test_review_form_errors_are_shown_not_raised(fresh):
     assert r.status_code == 400
 
 
+@pytest.mark.parametrize("change, message", [
+    ({"due_date": "2020-01-01"}, "before the meeting"),
+    ({"explanation": "x" * 2001}, "2,001 characters; at most 2,000"),
+    ({"date_discussed": "2099-12-31", "due_date": ""}, "is in the future"),
+    ({"accepted": "maybe"}, "answer yes, no or not decided"),
+    ({"period": "1999/00"}, "has no values for '1999/00'"),
+    ({"explanation": "", "action": "", "owner": "Dr B", "accepted": ""},
+     "say what was discussed"),
+])
+def test_a_refused_review_keeps_what_was_typed(fresh, change, message):
+    """The form came back closed and empty, the answer reset, after a refusal; an empty
+    form, a meeting in 2099 or an answer of 'maybe' was saved (a walkthrough)."""
+    import html
+
+    login(fresh, "northlead")
+    typed = {"indicator_id": IND, "area_code": "P1", "period": "2024/25",
+             "date_discussed": "2025-05-01", "explanation": "Two late stagings <b>",
+             "accepted": "no", "action": "Audit staging", "owner": "Dr Ng",
+             "due_date": "2025-09-01", **change}
+    with fresh.app.state.db.cursor() as con:
+        before = con.execute("SELECT count(*) FROM peer_reviews").fetchone()[0]
+    r = post_form(fresh, "/localities/L1/reviews", typed, page="/localities/L1/outliers")
+    assert r.status_code == 400 and message in html.unescape(r.text)
+    panel = r.text.split("<details class=\"panel\" open>")[1].split("</details>")[0]
+    for field in ("explanation", "action", "owner"):
+        if typed[field] and len(typed[field]) < 100:
+            assert html.escape(typed[field]) in panel
+    if typed["accepted"] == "no":
+        assert 'value="no" checked' in panel
+    assert "<b>" not in panel  # escaped, not markup
+    with fresh.app.state.db.cursor() as con:
+        assert con.execute("SELECT count(*) FROM peer_reviews").fetchone()[0] == before
+
+
 def test_the_web_app_never_updates_or_deletes_the_audit_log():
     src = Path(__file__).resolve().parents[2] / "src" / "carepath" / "web"
     for path in src.rglob("*.py"):

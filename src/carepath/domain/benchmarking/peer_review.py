@@ -21,6 +21,10 @@ from carepath.workspace import Workspace
 REVIEW_STATUSES = ("open", "done", "dropped")
 
 
+# Longest texts a record keeps, in characters.
+MAX_TEXT = {"explanation": 2000, "action": 2000, "owner": 200}
+
+
 @dataclass(frozen=True)
 class ReviewInput:
     indicator_id: str
@@ -48,6 +52,20 @@ class ReviewInput:
                 f"due date {self.due_date} is before the meeting ({self.date_discussed})",
                 where="peer review",
             )
+        # An empty form saved an open record that counted as an open action, and a meeting
+        # in 2099 was accepted (a walkthrough).
+        if self.date_discussed > date.today():
+            raise ValidationError(f"the meeting date {self.date_discussed} is in the future: "
+                                  "record a discussion once it has happened",
+                                  where="date discussed")
+        if not (self.explanation or self.action) and self.accepted is None:
+            raise ValidationError("say what was discussed: an explanation, whether it was "
+                                  "accepted, or an action", where="peer review")
+        for name in ("explanation", "action", "owner"):
+            text = getattr(self, name) or ""
+            if len(text) > MAX_TEXT[name]:
+                raise ValidationError(f"{len(text):,} characters; at most "
+                                      f"{MAX_TEXT[name]:,}", where=name)
 
 
 def _audit(con: duckdb.DuckDBPyConnection, *, by: str, action: str, target: str, detail) -> None:
@@ -70,7 +88,12 @@ def record_review(ws: Workspace, *, by: str, review: ReviewInput) -> str:
              review.date_discussed, review.explanation, review.accepted, review.action,
              review.owner, review.due_date, review.status, by, now],
         )
-        _audit(con, by=by, action="peer_review.add", target=review_id, detail=asdict(review))
+        # Which fields were given, not their words: free text can name people, and the
+        # record itself holds it (a red team found it copied into the audit log).
+        given = [k for k, v in asdict(review).items() if v not in (None, "")]
+        _audit(con, by=by, action="peer_review.add", target=review_id, detail={
+            "indicator_id": review.indicator_id, "area_code": review.area_code,
+            "period": review.period, "status": review.status, "fields": given})
     return review_id
 
 

@@ -22,7 +22,9 @@ from carepath.web.security import Forbidden, require_user
 
 router = APIRouter()
 NAV_ITEMS = (NavItem("Localities", "/localities", STAFF_ROLES - {Role.PROVIDER}, order=20),)
-MAX_TEXT = 2000  # characters in a peer-review text field
+MAX_TEXT = peer_review.MAX_TEXT  # characters of each peer-review text field
+# The answers to "was the explanation accepted?"
+ACCEPTED = {"yes": True, "no": False, "": None}
 
 
 def locality_or_error(cache: VersionedCache, con: duckdb.DuckDBPyConnection,
@@ -114,7 +116,7 @@ def _review_context(con, who: Principal, area: profiles.Area, meta: dict) -> dic
         o["reviews"] = by_key.get((o["indicator_id"], o["area_code"]), [])
     return {"title": f"Outliers: {area.name}", "area": area, "outliers": out,
             "reviews": reviews, "meta": meta, "can_record": who.role in REVIEW_ROLES,
-            "practices": practices, "today": date.today().isoformat()}
+            "practices": practices, "today": date.today().isoformat(), "max_text": MAX_TEXT}
 
 
 @router.get("/localities/{code}/outliers", include_in_schema=False)
@@ -141,10 +143,12 @@ def record_review(request: Request, code: str,
                   area_code: str = Form(..., max_length=40),
                   period: str = Form(..., max_length=40),
                   date_discussed: str = Form("", max_length=20),
-                  explanation: str = Form("", max_length=MAX_TEXT),
+                  # Lengths checked below, not here: refused here, the page came back
+                  # without what was typed (a walkthrough). The body limit bounds them.
+                  explanation: str = Form(""),
                   accepted: str = Form("", max_length=10),
-                  action: str = Form("", max_length=MAX_TEXT),
-                  owner: str = Form("", max_length=200),
+                  action: str = Form(""),
+                  owner: str = Form(""),
                   due_date: str = Form("", max_length=20),
                   who: Principal = Depends(require_user),
                   con: duckdb.DuckDBPyConnection = Depends(get_con),
@@ -157,19 +161,27 @@ def record_review(request: Request, code: str,
             raise ValidationError("choose a practice of this locality", where="practice")
         if indicator_id not in meta:
             raise ValidationError("choose an indicator of this workspace", where="indicator")
+        if accepted not in ACCEPTED:
+            raise ValidationError("answer yes, no or not decided", where="accepted")
+        if period not in queries.cached_facts(request.app.state.cache, con,
+                                              indicator_id)["periods"]:
+            raise ValidationError(f"{indicator_id} has no values for {period!r}",
+                                  where="period")
         review = peer_review.ReviewInput(
             indicator_id=indicator_id, area_code=area_code, period=period,
             date_discussed=_parse_date(date_discussed, "date discussed", required=True),
             explanation=explanation.strip() or None,
-            accepted={"yes": True, "no": False}.get(accepted),
+            accepted=ACCEPTED[accepted],
             action=action.strip() or None, owner=owner.strip() or None,
             due_date=_parse_date(due_date, "due date", required=False))
         peer_review.record_review(request.app.state.ws, by=who.username, review=review)
         reviews_changed(request)
     except ValidationError as exc:
         ctx = _review_context(con, who, area, meta)
-        ctx.update(error=str(exc), form={"indicator_id": indicator_id,
-                                         "area_code": area_code, "period": period})
+        ctx.update(error=str(exc), form={
+            "indicator_id": indicator_id, "area_code": area_code, "period": period,
+            "date_discussed": date_discussed, "explanation": explanation,
+            "accepted": accepted, "action": action, "owner": owner, "due_date": due_date})
         return render(request, "outliers.html", ctx, status_code=400)
     return RedirectResponse(f"/localities/{code}/outliers#reviews", status_code=303)
 
