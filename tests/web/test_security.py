@@ -268,3 +268,22 @@ def test_home_counts_new_reviews_at_once(fresh):
     post_form(fresh, f"/localities/L1/reviews/{review_id}/status", {"status": "done"},
               page="/")
     assert open_actions() == before  # closing an action shows at once too
+
+
+def test_a_leads_home_counts_only_their_localitys_reviews(fresh):
+    """'8 open (of 9)' counted a record of another locality (a walkthrough)."""
+    def open_actions(client):
+        return int(client.get("/").text.split('<span class="big">')[4].split("<")[0])
+
+    login(fresh, "admin")
+    with TestClient(fresh.app) as north, TestClient(fresh.app) as south:
+        login(north, "northlead")
+        login(south, "southlead")
+        before = (open_actions(fresh), open_actions(north), open_actions(south))
+        r = post_form(fresh, "/localities/L2/reviews", {
+            "indicator_id": IND, "area_code": "P3", "period": "2024/25",
+            "date_discussed": "2025-05-04", "action": "South only"},
+            page="/localities/L2/outliers")
+        assert r.status_code == 303
+        assert (open_actions(fresh), open_actions(north), open_actions(south)) == (
+            before[0] + 1, before[1], before[2] + 1)

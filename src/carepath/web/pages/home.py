@@ -10,7 +10,7 @@ from carepath.web import queries
 from carepath.web.db import get_con
 from carepath.web.meta import get_meta
 from carepath.web.render import NavItem, render
-from carepath.web.scopes import Principal, Role
+from carepath.web.scopes import Principal, Role, allowed_restricted_codes
 from carepath.web.security import current_principal
 
 router = APIRouter()
@@ -38,10 +38,18 @@ def reviews_changed(request: Request) -> None:
     request.app.state.cache.invalidate(REVIEW_COUNTS)
 
 
-def review_counts(con: duckdb.DuckDBPyConnection) -> dict:
-    total, still_open = con.execute("SELECT count(*), count(*) FILTER (WHERE status = "
-                                    "'open') FROM peer_reviews").fetchone()
-    return {"reviews": total, "open_reviews": still_open}
+def review_counts(con: duckdb.DuckDBPyConnection) -> dict[str, tuple[int, int]]:
+    """Practice -> (records, open records)."""
+    return {code: (total, still_open) for code, total, still_open in con.execute(
+        "SELECT area_code, count(*), count(*) FILTER (WHERE status = 'open') "
+        "FROM peer_reviews GROUP BY 1").fetchall()}
+
+
+def _reviews_seen(counts: dict[str, tuple[int, int]], allowed: set[str] | None) -> dict:
+    """The records of the practices ``allowed`` (None: all): a lead's home counted every
+    locality's (a walkthrough)."""
+    mine = [v for code, v in counts.items() if allowed is None or code in allowed]
+    return {"reviews": sum(t for t, _ in mine), "open_reviews": sum(o for _, o in mine)}
 
 
 @router.get("/", include_in_schema=False)
@@ -49,8 +57,9 @@ def home(request: Request, who: Principal = Depends(current_principal),
          con: duckdb.DuckDBPyConnection = Depends(get_con), meta: dict = Depends(get_meta)):
     summary = None
     if who.is_authenticated:
+        counts = request.app.state.cache.get(REVIEW_COUNTS, con, review_counts)
         summary = dict(request.app.state.cache.get("summary", con, workspace_summary),
-                       **request.app.state.cache.get(REVIEW_COUNTS, con, review_counts),
+                       **_reviews_seen(counts, allowed_restricted_codes(con, who)),
                        out_of_date=sum(bool(m.get("out_of_date")) for m in meta.values()))
     my_localities = []
     if who.role is Role.LOCALITY_LEAD and who.scope:
