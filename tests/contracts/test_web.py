@@ -87,6 +87,17 @@ def test_statement_download_is_audited(clients):
     assert rows == [("contract:test_contract",)]
 
 
+def test_a_year_the_data_do_not_reach_offers_no_statement(clients):
+    """Year 5 (2025/26) has no values: the page says so instead of offering a statement
+    of £0 earned (a walkthrough), and the download is refused."""
+    page = clients["commish"].get("/contracts/test_contract?year=5").text
+    assert 'id="too-early"' in page and "statement.csv?year=5" not in page
+    assert "late return" not in page
+    refused = clients["commish"].get("/contracts/test_contract/statement.csv?year=5")
+    assert refused.status_code == 409 and "has a value yet" in refused.text
+    assert 'id="too-early"' not in clients["commish"].get("/contracts/test_contract?year=3").text
+
+
 def test_json_api_same_scopes(clients):
     listing = clients["prime_a"].get("/api/v1/contracts")
     assert listing.status_code == 200

@@ -17,7 +17,7 @@ from carepath.domain.contracts import formatting as fmt
 from carepath.domain.contracts.assessment import Assessment
 from carepath.domain.contracts.chance import ChanceResult
 from carepath.errors import ValidationError
-from carepath.safe_export import check_output_path
+from carepath.safe_export import check_output_path, neutralise
 
 _ENV = Environment(loader=PackageLoader("carepath.domain.contracts", "templates"),
                    autoescape=select_autoescape(["html"]))
@@ -56,8 +56,8 @@ def statement_csv(a: Assessment) -> str:
     buf = io.StringIO()
     writer = csv.DictWriter(buf, fieldnames=STATEMENT_COLUMNS, lineterminator="\n")
     writer.writeheader()
-    for row in statement_rows(a):
-        writer.writerow({k: row.get(k, "") for k in STATEMENT_COLUMNS})
+    for row in statement_rows(a):  # titles and reasons come from a YAML file: neutralised
+        writer.writerow({k: neutralise(row.get(k, "")) for k in STATEMENT_COLUMNS})
     return buf.getvalue()
 
 
@@ -84,15 +84,20 @@ def assessment_html(a: Assessment, chance: ChanceResult | None = None, *,
         labels=K.JUDGEMENT_LABELS, version=__version__)
 
 
-def refuse_too_early(a: Assessment) -> None:
-    """A year with money at risk none of whose outcomes has a value yet (the data do not
-    cover it) has nothing to state: a statement for year 5 before its data existed was
-    issued and audited with every pot held back (a walkthrough)."""
+def too_early(a: Assessment) -> str | None:
+    """Why a year has no statement yet: money at risk and none of its outcomes with a
+    value (the data do not cover the period). A statement for year 5 before its data
+    existed was issued and audited with every pot held back (a walkthrough)."""
     if a.fee_based or not a.outcomes or any(o.dq_status != K.DQ_NOT_YET for o in a.outcomes):
-        return
-    raise ValidationError(f"no outcome of year {a.year} ({a.period}) has a value yet: the "
-                          "workspace's data do not cover that period; issue its statement "
-                          "once they do (`contract assess` shows what is missing)")
+        return None
+    return (f"no outcome of year {a.year} ({a.period}) has a value yet: the workspace's data "
+            "do not cover that period; issue its statement once they do")
+
+
+def refuse_too_early(a: Assessment) -> None:
+    why = too_early(a)
+    if why:
+        raise ValidationError(f"{why} (`contract assess` shows what is missing)")
 
 
 def write_statement(a: Assessment, out: Path) -> str:

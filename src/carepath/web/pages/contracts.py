@@ -131,6 +131,7 @@ def contract_page(request: Request, ident: str, year: int | None = None,
     return render(request, "contract.html", {
         "title": c.title, "entry": entry, "a": a, "summary": summary, "icons": icons,
         "specs": specs, "chance": sim, "rows": report.statement_rows(a),
+        "too_early": report.too_early(a),
         "labels": K.JUDGEMENT_LABELS, "years": range(1, c.term.years + 1)})
 
 
@@ -150,6 +151,9 @@ def statement_csv(request: Request, ident: str, year: int,
                   con: duckdb.DuckDBPyConnection = Depends(get_con)):
     entry, _, _, year, a = assessed_year(request, who, ident, year, con)
     c = entry.contract
+    why = report.too_early(a)
+    if why:
+        raise HTTPException(409, f"No statement yet: {why}.")
     text = report.statement_csv(a)
     record(con, actor=who.username or "anonymous", action="contract.statement_downloaded",
            target=f"contract:{c.id}", detail={"year": year, "total": round(a.total, 2)})
