@@ -138,6 +138,10 @@ def test_table_cells_from_data_are_never_read_as_markup(capsys):
     console.print(rich_table("t", ["name", "n"], [["[red]x[/red] [/i]", "4"]]))
     out = capsys.readouterr().out
     assert "[/bold] ward" in out and "[red]x[/red] [/i]" in out
+    # nor are escape sequences sent to the terminal (a red team, through `carepath audit`)
+    console.print(rich_table("t", ["name"], [["a\x1b]8;;http://x\x07b"]]))
+    out = capsys.readouterr().out
+    assert "\x1b" not in out and "\x07" not in out and "a\ufffd]8;;http://x\ufffdb" in out
 
 
 def test_a_table_too_wide_says_once_what_every_row_says(capsys):

@@ -12,7 +12,13 @@ from fastapi.testclient import TestClient
 
 from carepath.web import users
 from carepath.web.app import create_app
-from carepath.web.security import COOKIE, MAX_LOGIN_FAILURES, SessionCodec, new_session
+from carepath.web.security import (
+    COOKIE,
+    MAX_LOGIN_FAILURES,
+    SessionCodec,
+    Throttled,
+    new_session,
+)
 
 from .conftest import PASSWORD, csrf_of, login, post_form
 
@@ -85,6 +91,34 @@ def test_login_throttling_locks_after_repeated_failures(fresh):
         assert r.status_code == 401 and "not right" in r.text
     r = login(fresh, "commish")  # even the right password waits now
     assert r.status_code == 429 and int(r.headers["retry-after"]) > 0
+
+
+def test_failures_from_one_address_do_not_lock_the_account_elsewhere(fresh):
+    """Keyed by the name alone, anyone could lock any account out (a red team)."""
+    from carepath.web.security import MAX_WIDE_FAILURES, LoginThrottle, login_keys
+
+    throttle = LoginThrottle()
+    attacker, owner = login_keys("commish", "10.0.0.66"), login_keys("commish", "10.0.0.7")
+    for _ in range(MAX_LOGIN_FAILURES):
+        throttle.failed(*attacker)
+    with pytest.raises(Throttled):
+        throttle.check(*attacker, limits=attacker)
+    throttle.check(*owner, limits=owner)  # the owner, elsewhere, may still sign in
+    for i in range(MAX_WIDE_FAILURES):  # a guesser spread over many addresses is stopped
+        throttle.failed(*login_keys("commish", f"10.1.{i}.1"))
+    with pytest.raises(Throttled):
+        throttle.check(*owner, limits=owner)
+
+
+def test_failed_sign_ins_under_no_accounts_name_are_not_recorded_as_typed(fresh, web_ws):
+    """What is typed as a name may be a password typed in the wrong box, or escapes."""
+    login(fresh, "Tr0ub4dor&3-\x1b]8;;x", "whatever-password")
+    login(fresh, "commish", "whatever-password")
+    with fresh.app.state.db.cursor() as con:
+        actors = [a for (a,) in con.execute(
+            "SELECT actor FROM audit_log WHERE action = 'login.failed' ORDER BY \"at\" DESC "
+            "LIMIT 2").fetchall()]
+    assert actors == ["commish", "(no such account)"]
 
 
 def test_unknown_user_and_wrong_password_get_the_same_answer(fresh):

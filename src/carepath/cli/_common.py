@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Annotated
 
@@ -28,12 +29,19 @@ def open_workspace(option: Path | None) -> Workspace:
     return Workspace.open(resolve_path(option))
 
 
+# Control characters (escape sequences among them) in text from a file or a user: shown as
+# a replacement mark, not sent to the terminal (a sign-in name of escapes reached an
+# admin's terminal through `carepath audit`: a red team).
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
 def plain(value: object):
     """A table cell shown as it is: rich reads '[...]' in a plain str as markup, and text
-    from a file or a user ('[/bold]' in a name) would be mangled or crash the command."""
+    from a file or a user ('[/bold]' in a name) would be mangled or crash the command;
+    control characters are shown as marks."""
     from rich.text import Text
 
-    return Text(str(value))
+    return Text(CONTROL_CHARACTERS.sub("\ufffd", str(value)))
 
 
 # The first column of a table holds names people read and copy: kept whole when none is

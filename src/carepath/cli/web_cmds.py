@@ -106,7 +106,8 @@ def serve(workspace: WorkspaceOption = None,
           host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
           port: Annotated[int, typer.Option(min=1, max=65535, help="Port.")] = 8000,
           secure: Annotated[bool, typer.Option(
-              "--secure", help="Always mark cookies Secure (behind a TLS proxy).")] = False,
+              "--secure", help="Behind a TLS proxy: mark cookies Secure and read client "
+                           "addresses from X-Forwarded-For.")] = False,
           workers_threads: Annotated[int, typer.Option(
               "--threads", min=1, max=256, help="Worker threads for page requests.")] = 40,
           preview: Annotated[bool, typer.Option(
@@ -132,7 +133,10 @@ def serve(workspace: WorkspaceOption = None,
     if preview:
         console.print("Preview: the public pages are not recorded as releases; do not share "
                       "them.")
-    server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, proxy_headers=True,
+    # The client's address from X-Forwarded-For only behind a proxy (--secure): trusted
+    # always, any local client could set it and start afresh on the sign-in limits, or
+    # put any address in the audit log (a red team).
+    server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, proxy_headers=secure,
                                            forwarded_allow_ips="127.0.0.1",
                                            log_level="warning"))
     server.run(sockets=[listening])
@@ -171,7 +175,7 @@ def audit(workspace: WorkspaceOption = None,
         events = audit_log.recent(con, limit=limit, action=action, actor=actor)
     table = Table("when (UTC)", "who", "action", "target", "detail")
     for e in events.itertuples(index=False):
-        table.add_row(str(e.at)[:19], plain(e.actor), e.action, plain(e.target or ""),
+        table.add_row(str(e.at)[:19], plain(e.actor), plain(e.action), plain(e.target or ""),
                       plain(e.detail or ""))
     console.print(table)
 

@@ -29,10 +29,22 @@ SESSION_MAX_AGE = 8 * 60 * 60  # a working day
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "x-csrf-token"
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
-# Login throttling: this many failures for one user name or one client address within the
-# window locks further attempts until the window has passed.
+# Login throttling: this many failures for one user name from one client address within
+# the window locks that pair until the window has passed. Keyed by the name alone, anyone
+# could lock any account out, the right password too (a red team).
 MAX_LOGIN_FAILURES = 5
+# Failures for one name from any address, or from one address for any name, that lock it:
+# higher, as a whole organisation may share one address behind its proxy, and a guesser
+# spread over many addresses is still slowed.
+MAX_WIDE_FAILURES = 50
 THROTTLE_WINDOW = 15 * 60
+
+
+def login_keys(username: str, client: str) -> dict[str, int]:
+    """The throttle's keys for a sign-in attempt, with the failures each allows."""
+    name = username.strip().lower()
+    return {f"pair:{name}|{client}": MAX_LOGIN_FAILURES, f"user:{name}": MAX_WIDE_FAILURES,
+            f"ip:{client}": MAX_WIDE_FAILURES}
 
 
 class LoginRequired(Exception):
@@ -185,11 +197,12 @@ class LoginThrottle:
             q.popleft()
         return q
 
-    def check(self, *keys: str) -> None:
+    def check(self, *keys: str, limits: dict[str, int] | None = None) -> None:
+        """``limits``: failures allowed per key, where not ``max_failures``."""
         with self._lock:
             for key in keys:
                 q = self._recent(key)
-                if len(q) >= self.max_failures:
+                if len(q) >= (limits or {}).get(key, self.max_failures):
                     raise Throttled(int(q[0] + self.window - self.clock()) + 1)
 
     def failed(self, *keys: str) -> None:

@@ -214,6 +214,12 @@ def authenticate(con: duckdb.DuckDBPyConnection, username: str,
     return lookup(con, name)
 
 
+def exists(con: duckdb.DuckDBPyConnection, username: str) -> bool:
+    """Whether an account (active or not) has this name."""
+    return con.execute("SELECT count(*) FROM web_users WHERE username = ?",
+                       [username]).fetchone()[0] > 0
+
+
 def lookup(con: duckdb.DuckDBPyConnection, username: str) -> tuple[Principal, int] | None:
     row = con.execute("SELECT role, scope, session_epoch FROM web_users WHERE username = ? "
                       "AND active", [username]).fetchone()

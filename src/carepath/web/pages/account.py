@@ -11,7 +11,13 @@ from carepath.web.audit import record
 from carepath.web.db import get_con
 from carepath.web.render import render
 from carepath.web.scopes import Principal
-from carepath.web.security import current_principal, new_session, replace_session
+from carepath.web.security import (
+    Throttled,
+    current_principal,
+    login_keys,
+    new_session,
+    replace_session,
+)
 
 router = APIRouter()
 NAV_ITEMS = ()
@@ -33,6 +39,16 @@ def login_form(request: Request, next: str = "/",
                                           "error": None, "username": "", "ended": ended})
 
 
+# Who a failed sign-in is recorded as when the name is no account's: what was typed there
+# can be a password typed in the wrong box, or terminal escapes (a red team).
+UNKNOWN_NAME = "(no such account)"
+
+
+def _named(con: duckdb.DuckDBPyConnection, username: str) -> str:
+    name = username.strip().lower()
+    return name if name and users.exists(con, name) else UNKNOWN_NAME
+
+
 @router.post("/login", include_in_schema=False)
 def login(request: Request, username: str = Form("", max_length=200),
           password: str = Form("", max_length=users.MAX_PASSWORD_LENGTH),
@@ -40,17 +56,22 @@ def login(request: Request, username: str = Form("", max_length=200),
           con: duckdb.DuckDBPyConnection = Depends(get_con)):
     throttle = request.app.state.throttle
     client = request.client.host if request.client else "unknown"
-    keys = (f"user:{username.strip().lower()}", f"ip:{client}")
-    throttle.check(*keys)
+    limits = login_keys(username, client)
+    try:
+        throttle.check(*limits, limits=limits)
+    except Throttled:
+        record(con, actor=_named(con, username), action="login.throttled", target=None,
+               detail={"client": client})
+        raise
     found = users.authenticate(con, username, password)
     if found is None:
-        throttle.failed(*keys)
-        record(con, actor=username.strip().lower()[:64] or "-", action="login.failed",
+        throttle.failed(*limits)
+        record(con, actor=_named(con, username), action="login.failed",
                target=None, detail={"client": client})
         return render(request, "login.html", {
             "title": "Sign in", "next": safe_next(next), "username": username,
             "error": "The user name or password is not right."}, status_code=401)
-    throttle.succeeded(*keys)
+    throttle.succeeded(*limits)
     who, epoch = found
     # A brand-new session: nothing from before sign-in carries over (no fixation).
     replace_session(request, new_session(who.username, epoch))
