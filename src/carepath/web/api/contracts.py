@@ -12,6 +12,7 @@ from fastapi import APIRouter, Depends, Path, Request
 from pydantic import BaseModel
 
 from carepath.domain.contracts import charts, report
+from carepath.web.audit import record
 from carepath.web.db import get_con
 from carepath.web.pages.contracts import (
     assessed_year,
@@ -70,6 +71,9 @@ def contract_year_api(request: Request, ident: Ident, year: int,
                       con: duckdb.DuckDBPyConnection = Depends(get_con)):
     entry, _, _, year, a = assessed_year(request, who, ident, year, con)
     c = entry.contract
+    # The statement's lines, read as the CSV download is: audited as that is.
+    record(con, actor=who.username or "anonymous", action="contract.year_read",
+           target=f"contract:{c.id}", detail={"year": year, "total": round(a.total, 2)})
     return ContractYear(contract_id=c.id, year=year, period=a.period, fee_based=a.fee_based,
                         fee=a.fee, at_risk=a.at_risk, outcome_element=a.outcome_total,
                         total=a.total, outcomes=_clean(charts.icon_summary(a)),
