@@ -194,6 +194,12 @@ def test_public_journey_without_an_account(session):
     s.page.get_by_role("button", name="Show").click()
     s.page.wait_for_url("**period=2023**")
     assert s.page.locator("main table").last.inner_text().count("Suppressed") == 2
+    # Back: the Period menu says the period of the page shown, not the one last chosen
+    # (it said 2021/22 Q3 over a table of 2024/25 Q4: a walkthrough).
+    s.page.go_back()
+    s.page.wait_for_load_state()
+    shown = s.page.evaluate("document.querySelector('#period option[selected]').value")
+    assert s.page.input_value("#period") == shown != "2023/24"
     s.go("/practices/P1")
     assert s.page.url.endswith("/login?next=/practices/P1")
 
