@@ -135,3 +135,11 @@ def test_a_warning_is_shown_prominently_on_the_page_csv_and_api(tmp_path):
         assert year["outcome_element"] == 40_000
     finally:
         client.__exit__(None, None, None)
+
+
+def test_the_public_page_of_a_provider_indicator_says_why_it_has_no_areas(clients):
+    """Only its national row is public, which read as missing data (a walkthrough)."""
+    page = clients["public"].get("/public/indicators/fds_28_day_provider?period=2023/24")
+    assert page.status_code == 200 and 'id="by-provider"' in page.text
+    other = clients["public"].get("/public/indicators/early_stage_known?period=2023/24")
+    assert other.status_code == 200 and 'id="by-provider"' not in other.text

@@ -48,6 +48,7 @@ def _from_definition(defn) -> dict:
         "multiplier": float(defn.scale),
         # a rate per head of population per year (person-years), not per counted event
         "per_year": isinstance(defn.denominator, Population),
+        "attribution": defn.attribution,
     }
 
 
