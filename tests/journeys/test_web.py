@@ -112,10 +112,26 @@ def test_provider_sees_only_its_own_trust(site):
     assert '"Solent Hospitals"' in analyst.split('id="hna-by-trust"')[1].split("</figure>")[0]
 
 
-def test_bad_query_parameters_are_helpful(site):
+@pytest.mark.parametrize("page", ["/journeys", "/eol", "/experience",
+                                  "/journeys/fell-between"])
+@pytest.mark.parametrize("query, said", [
+    ("start=yesterday", "From: 'yesterday' is not a date like 2025-03-31"),
+    ("start=2025-03-01&end=2024-04-01", "period start 2025-03-01 is after its end 2024-04-01"),
+])
+def test_bad_dates_are_said_above_the_form_of_the_latest_year(site, page, query, said):
+    """A 422 about 'query.start' or a bare 400, with no form to mend it (a walkthrough)."""
+    import html
+
     _, c = site
-    r = c["analyst"].get("/journeys?start=yesterday")
-    assert r.status_code == 422
+    r = c["analyst"].get(f"{page}?{query}")
+    assert r.status_code == 200 and 'id="period-error"' in r.text
+    assert f"{said}; showing the latest year" in html.unescape(r.text)
+
+
+def test_empty_date_fields_are_no_choice(site):
+    _, c = site
+    r = c["analyst"].get("/journeys?start=&end=")
+    assert r.status_code == 200 and 'id="period-error"' not in r.text
 
 
 def test_eol_page_shows_progress_by_locality(site):

@@ -4,20 +4,59 @@ choice, scope filtering of trust rows, frames to template rows and interval bars
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from datetime import date
 
 import duckdb
 import pandas as pd
+from fastapi import Query
 
 from carepath.domain.journeys._shared import default_period
+from carepath.errors import CarepathError, ValidationError
 from carepath.web.scopes import Principal, allowed_restricted_codes
 
 PERCENT = 100
+DATE_TEXT_MAX = 20  # characters of a date field
 
 
 def period(con: duckdb.DuckDBPyConnection, topic: str, start: date | None,
            end: date | None) -> tuple[date, date]:
     return default_period(con, topic, start, end)
+
+
+@dataclass(frozen=True)
+class PeriodAsked:
+    """The From and To fields as typed: empty is no choice."""
+
+    start: str
+    end: str
+
+
+def period_asked(start: str = Query("", max_length=DATE_TEXT_MAX),
+                 end: str = Query("", max_length=DATE_TEXT_MAX)) -> PeriodAsked:
+    return PeriodAsked(start.strip(), end.strip())
+
+
+def period_shown(con: duckdb.DuckDBPyConnection, topic: str, asked: PeriodAsked
+                 ) -> tuple[date, date, str | None]:
+    """The period to show and what was wrong with the one asked for, said above the form
+    of a page showing the default period: an empty field was a 422 about 'query.start',
+    dates the wrong way round a bare 400, neither with a form to mend them (a
+    walkthrough)."""
+    try:
+        start, end = (_date(asked.start, "From"), _date(asked.end, "To"))
+        return (*period(con, topic, start, end), None)
+    except CarepathError as exc:
+        return (*period(con, topic, None, None), f"{exc.message}; showing the latest year")
+
+
+def _date(text: str, field: str) -> date | None:
+    if not text:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise ValidationError(f"{field}: {text!r} is not a date like 2025-03-31") from None
 
 
 def visible(con: duckdb.DuckDBPyConnection, who: Principal, frame: pd.DataFrame, *,

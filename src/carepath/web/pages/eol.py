@@ -8,13 +8,20 @@ from datetime import date
 
 import duckdb
 import pandas as pd
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Request
 
 from carepath import charts
 from carepath.domain.eol import measures
 from carepath.web import queries
 from carepath.web.db import get_con
-from carepath.web.pages._care_common import bars, cached, period, records
+from carepath.web.pages._care_common import (
+    PeriodAsked,
+    bars,
+    cached,
+    period_asked,
+    period_shown,
+    records,
+)
 from carepath.web.render import NavItem, render
 from carepath.web.scopes import STAFF_ROLES, Principal
 from carepath.web.security import require_user
@@ -24,10 +31,10 @@ NAV_ITEMS = (NavItem("End of life", "/eol", STAFF_ROLES, order=41),)
 
 
 @router.get("/eol", include_in_schema=False)
-def eol_page(request: Request, start: date | None = Query(None), end: date | None = Query(None),
+def eol_page(request: Request, asked: PeriodAsked = Depends(period_asked),
              who: Principal = Depends(require_user),
              con: duckdb.DuckDBPyConnection = Depends(get_con)):
-    s, e = period(con, "deaths", start, end)
+    s, e, period_error = period_shown(con, "deaths", asked)
     m = dict(cached(con, ("eol", s, e), lambda: _measures(con, s, e)))
     # Localities by name, as on every other page (their codes read as WXL04: a walkthrough)
     names = queries.organisation_names(request.app.state.cache, con, "locality")
@@ -38,7 +45,7 @@ def eol_page(request: Request, start: date | None = Query(None), end: date | Non
     chart_rows = bars(m["progress"], name="group", overall=avg, value="achieved_value",
                       lower="achieved_lower", upper="achieved_upper")
     return render(request, "eol.html", {
-        "title": "End of life care", "start": s, "end": e,
+        "title": "End of life care", "start": s, "end": e, "period_error": period_error,
         "summary": records(m["overall"])[0] if not m["overall"].empty else None,
         "total": total[0] if total else None,
         "target": measures.PLACE_OF_CHOICE_TARGET,

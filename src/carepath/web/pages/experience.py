@@ -3,15 +3,20 @@ summary scores, and case-mix adjusted scores."""
 
 from __future__ import annotations
 
-from datetime import date
-
 import duckdb
 from fastapi import APIRouter, Depends, Query, Request
 
 from carepath.domain.experience import scoring
 from carepath.model.codes import SURVEYS
 from carepath.web.db import get_con
-from carepath.web.pages._care_common import org_names, period, records, with_org_names
+from carepath.web.pages._care_common import (
+    PeriodAsked,
+    org_names,
+    period_asked,
+    period_shown,
+    records,
+    with_org_names,
+)
 from carepath.web.render import NavItem, render
 from carepath.web.scopes import STAFF_ROLES, Principal, allowed_restricted_codes
 from carepath.web.security import require_user
@@ -33,16 +38,17 @@ def _yours(con: duckdb.DuckDBPyConnection, who: Principal, frame):
 
 @router.get("/experience", include_in_schema=False)
 def experience_page(request: Request, survey: str = Query("cpes", pattern=SURVEY_PATTERN),
-                    start: date | None = Query(None), end: date | None = Query(None),
+                    asked: PeriodAsked = Depends(period_asked),
                     who: Principal = Depends(require_user),
                     con: duckdb.DuckDBPyConnection = Depends(get_con)):
-    s, e = period(con, "surveys", start, end)
+    s, e, period_error = period_shown(con, "surveys", asked)
     scores = _yours(con, who, scoring.question_scores(con, survey=survey, start=s, end=e))
     adjusted = _yours(con, who, scoring.casemix_adjusted(con, survey=survey, start=s, end=e))
     summary = scoring.summary_scores(scores) if not scores.empty else scores
     names = org_names(con, scores, adjusted)  # summary's organisations are the scores'
     return render(request, "experience.html", {
         "title": "Experience", "survey": survey, "surveys": SURVEYS, "start": s, "end": e,
+        "period_error": period_error,
         "min_respondents": scoring.MIN_RESPONDENTS,
         "summary": records(with_org_names(summary, names)),
         "scores": records(with_org_names(scores, names)),

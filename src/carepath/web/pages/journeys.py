@@ -18,7 +18,17 @@ from carepath.domain.journeys import flows, gaps, hna, recovery, waits
 from carepath.domain.journeys.timeline import person_timeline
 from carepath.model.codes import in_words
 from carepath.web.db import get_con
-from carepath.web.pages._care_common import bars, cached, org_names, period, records, visible
+from carepath.web.pages._care_common import (
+    PeriodAsked,
+    bars,
+    cached,
+    org_names,
+    period,
+    period_asked,
+    period_shown,
+    records,
+    visible,
+)
 from carepath.web.pages._flow_svg import flow_svg
 from carepath.web.render import NavItem, render
 from carepath.web.scopes import PERSON_LEVEL_ROLES, STAFF_ROLES, Principal
@@ -34,12 +44,11 @@ RULE_PATTERN = "^(" + "|".join(gaps.RULES) + ")$"
 
 
 @router.get("/journeys", include_in_schema=False)
-def journeys_page(request: Request, start: date | None = Query(None),
-                  end: date | None = Query(None),
+def journeys_page(request: Request, asked: PeriodAsked = Depends(period_asked),
                   no_contact_days: int = Query(gaps.DEFAULT_NO_CONTACT_DAYS, ge=1, le=3650),
                   who: Principal = Depends(require_user),
                   con: duckdb.DuckDBPyConnection = Depends(get_con)):
-    s, e = period(con, "cancer", start, end)
+    s, e, period_error = period_shown(con, "cancer", asked)
     m = cached(con, ("journeys", s, e, no_contact_days),
                lambda: _measures(con, s, e, no_contact_days))
     cov = _named(con, visible(con, who, m["coverage"]))
@@ -49,6 +58,7 @@ def journeys_page(request: Request, start: date | None = Query(None),
     hna_rows = bars(by_trust, name="group", overall=_first(overall, "value"))
     ctx = {
         "title": "Whole journeys", "start": s, "end": e, "no_contact_days": no_contact_days,
+        "period_error": period_error,
         "can_list": who.role in PERSON_LEVEL_ROLES,
         "waits": records(m["waits"]), "waits_dtt": records(m["waits_dtt"]),
         "gaps": records(m["gaps"]), "coverage": records(cov[cov.dimension == "all"]),
@@ -105,14 +115,13 @@ def _pct(v):
 
 
 @router.get("/journeys/fell-between", include_in_schema=False)
-def fell_between_list(request: Request, start: date | None = Query(None),
-                      end: date | None = Query(None),
+def fell_between_list(request: Request, asked: PeriodAsked = Depends(period_asked),
                       rule: str | None = Query(None, pattern=RULE_PATTERN),
                       no_contact_days: int = Query(gaps.DEFAULT_NO_CONTACT_DAYS, ge=1,
                                                    le=3650),
                       who: Principal = Depends(require_roles(*PERSON_LEVEL_ROLES)),
                       con: duckdb.DuckDBPyConnection = Depends(get_con)):
-    s, e = period(con, "cancer", start, end)
+    s, e, period_error = period_shown(con, "cancer", asked)
     ws = request.app.state.db.ws
     as_of = period(con, "contacts", None, None)[1]
     people = gaps.fell_between_lists(ws, start=s, end=e, as_of=as_of, actor=who.username,
@@ -123,6 +132,7 @@ def fell_between_list(request: Request, start: date | None = Query(None),
         people = people[people["rule"] == rule]
     return render(request, "journey_gaps.html", {
         "title": "People who fell between services", "start": s, "end": e,
+        "period_error": period_error,
         "no_contact_days": no_contact_days, "rule": rule, "rules": gaps.RULES,
         "counts": counts, "total": len(people), "max_rows": MAX_LIST_ROWS,
         "rows": records(people.head(MAX_LIST_ROWS))})
