@@ -68,6 +68,29 @@ def test_money_and_targets_are_finite_numbers(tmp_path, value):
     assert "framework.yaml" in err.where and "finite number" in err.message
 
 
+def test_one_bad_outcome_is_one_error_and_percent_weights_get_a_hint(tmp_path):
+    """Each bad outcome also said 'outcomes: Tuple should have at least 1 item', and
+    weights written 30/25/... got no hint (a walkthrough)."""
+    err = _bad(tmp_path, fw_edit=lambda fw: _outcome(fw, 1).update(baseline_value="high"))
+    assert "baseline_value: Input should be a valid number" in err.message
+    assert "Tuple should have at least 1 item" not in err.message
+    err = _bad(tmp_path, fw_edit=lambda fw: [_outcome(fw, i).update(weight=w)
+                                             for i, w in ((0, 60), (1, 40))])
+    assert "weights are shares of 1 that sum to 1: 0.3 or '30%' for 30%" in err.message
+    err = _bad(tmp_path, c_edit=lambda c: c["term"].update(first_year=2021))
+    assert "term.first_year: Input should be a valid string (a financial year such as " \
+        "'2021/22')" in err.message
+    err = _bad(tmp_path, fw_edit=lambda fw: _outcome(fw).update(indicator="local_one"))
+    assert "a workspace's own are known when the command is given it (-w WS)" in err.message
+
+
+def test_weights_may_be_written_as_percentages(tmp_path):
+    fw = copy.deepcopy(FRAMEWORK)
+    _outcome(fw, 0)["weight"], _outcome(fw, 1)["weight"] = "60%", "40%"
+    _, loaded = load_contract(write_pair(tmp_path / "pct", fw, CONTRACT), LIB)
+    assert [o.weight for o in loaded.outcomes] == pytest.approx([0.6, 0.4])
+
+
 def test_trajectory_year_outside_term(tmp_path):
     err = _bad(tmp_path, fw_edit=lambda fw: _outcome(fw)["trajectory"].update({8: 61}))
     assert "framework.yaml" in err.where

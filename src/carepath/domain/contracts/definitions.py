@@ -76,6 +76,12 @@ class Outcome(_Model):
     weight: Share
     data_quality: DataQuality = DataQuality()
 
+    @field_validator("weight", mode="before")
+    @classmethod
+    def _percent(cls, value: Any) -> Any:
+        """'30%' as share_at_risk takes it (refused here: a walkthrough)."""
+        return _as_share(value, "weight")
+
 
 class Domain(_Model):
     id: Ident
@@ -231,7 +237,7 @@ class Contract(_Model):
         """Like annual_value, each year's value is a positive amount of money."""
         bad = {y: v for y, v in sorted(value.items()) if not v > 0}
         if bad:
-            said = ", ".join(f"year {y}: {v:g}" for y, v in bad.items())
+            said = ", ".join(f"year {y}: {v:,.2f}" for y, v in bad.items())
             raise ValueError(f"each year's value must be above 0 (as annual_value); {said}")
         return value
 
@@ -301,16 +307,38 @@ def _label(data: Any, loc: tuple) -> str:
     return ".".join(parts).replace(".[", "[")
 
 
+def _own_errors(errors: list[dict]) -> list[dict]:
+    """Errors less those a list reports because an item of it failed: every bad outcome
+    also said "outcomes: Tuple should have at least 1 item", of a domain that had one (a
+    walkthrough)."""
+    failed = [tuple(e["loc"]) for e in errors]
+    return [e for e in errors if not (e["type"] == "too_short" and any(
+        len(loc) > len(e["loc"]) and loc[:len(e["loc"])] == tuple(e["loc"]) for loc in failed))]
+
+
+def _hint(err: dict) -> str:
+    """What the commonest mistakes need besides pydantic's words."""
+    field = err["loc"][-1] if err["loc"] else None
+    if field == "weight" and err["type"] == "less_than_equal":
+        return " (weights are shares of 1 that sum to 1: 0.3 or '30%' for 30%)"
+    if field == "first_year" and err["type"] == "string_type":
+        return " (a financial year such as '2021/22')"
+    if field in ("first_year", "baseline_period") and err["type"] == "string_pattern_mismatch":
+        return " (a financial year such as '2021/22')"
+    return ""
+
+
 def _validate(model: type[BaseModel], data: dict, path: Path) -> Any:
     try:
         return model.model_validate({**data, "source_file": str(path)})
     except pydantic.ValidationError as exc:
+        errors = _own_errors(exc.errors())
         messages = []
-        for err in exc.errors()[:5]:
+        for err in errors[:5]:
             label = _label(data, tuple(err["loc"]))
-            text = str(err["msg"]).removeprefix("Value error, ")
+            text = str(err["msg"]).removeprefix("Value error, ") + _hint(err)
             messages.append(f"field {label}: {text}" if label else text)
-        more = exc.error_count() - len(messages)
+        more = len(errors) - len(messages)
         tail = f" (and {more} more)" if more > 0 else ""
         raise ValidationError("; ".join(messages) + tail, where=str(path)) from None
 
@@ -326,9 +354,10 @@ def check_framework_indicators(fw: Framework, library: dict[str, Definition]) ->
                      *(("supporting", s) for s in o.supporting)]
             for name, ind in named:
                 if ind is not None and ind not in library:
-                    raise ValidationError(f"field {field}.{name}: unknown indicator {ind!r}; "
-                                          "`carepath indicators list` shows the known ids",
-                                          where=where)
+                    raise ValidationError(
+                        f"field {field}.{name}: unknown indicator {ind!r}; `carepath "
+                        "indicators list` shows the built-in ids, and a workspace's own "
+                        "are known when the command is given it (-w WS)", where=where)
             if library[o.indicator].polarity == "no_judgement":
                 raise ValidationError(f"field {field}.indicator: {o.indicator!r} has no "
                                       "direction of good (polarity no_judgement), so it "
