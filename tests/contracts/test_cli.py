@@ -294,3 +294,31 @@ def test_check_with_a_workspace_warns_of_a_baseline_the_data_do_not_have(contrac
         "its baseline period 2019/20 in the workspace, and no agreed baseline_value" in text
     code, out, _ = run(["contract", "check", path], capsys)  # design: nothing to read yet
     assert code == 0 and "no usable value" not in out
+
+
+def test_the_assessment_report_shows_money_held_back_and_each_years_target(contract_ws,
+                                                                          contract_file,
+                                                                          tmp_path, capsys):
+    """Its warnings left out the pots lost to the data-quality gate, its summary had no
+    money, and each chart drew this year's target across every year (a walkthrough)."""
+    out = tmp_path / "a4.html"
+    code, _, err = run(["contract", "assess", "-w", str(contract_ws.path), str(contract_file),
+                        "--year", "4", "--html", str(out)], capsys)
+    assert code == 0, err
+    page = out.read_text()
+    warnings = page.split("<h2>Warnings</h2>")[1].split("</div>")[0]
+    assert "Faster diagnosis: pot of £40,000.00 withheld (data-quality gate" in warnings
+    summary = page.split('class="summary"')[1].split("</table>")[0]
+    assert "<th>Earned</th>" in summary and "£60,000.00" in summary
+    from carepath.domain.contracts.assessment import assess_data
+    from carepath.domain.contracts.data import read_data
+    from carepath.domain.contracts.definitions import load_contract
+    from carepath.indicators.library import load_library
+
+    library = load_library()
+    contract, fw = load_contract(contract_file, library)
+    with contract_ws.connect(read_only=True) as con:
+        a = assess_data(read_data(con, contract, fw, library, contract_ws.config()), fw, 4)
+    stage = next(o for o in a.outcomes if o.outcome_id == "stage")
+    targets = {r["period"]: r["target"] for r in stage.spc_rows}
+    assert targets == {"2021/22": 50, "2022/23": 50, "2023/24": 52, "2024/25": 54}

@@ -104,9 +104,13 @@ class Assessment:
 
     @property
     def all_warnings(self) -> list[str]:
-        """Every warning, each with the outcome it is about (for the statement's head)."""
-        return [*self.warnings, *(f"{o.title}: {w}" for o in self.outcomes
-                                  for w in o.warnings)]
+        """Every warning, each with the outcome it is about (for the statement's head), and
+        every pot held back or lost, with its amount: the report's warnings left out the
+        data-quality failures that forfeited £1,192,500 (a walkthrough)."""
+        held = [f"{o.title}: pot of £{o.pot:,.2f} {o.status} ({o.reason})"
+                for o in self.outcomes if o.status in (K.WITHHELD, K.FORFEITED)]
+        return [*self.warnings, *held, *(f"{o.title}: {w}" for o in self.outcomes
+                                         for w in o.warnings)]
 
 
 def pennies(amount: float) -> float:
@@ -349,7 +353,8 @@ def _spc(res: OutcomeResult, data: ContractData, o: Outcome) -> None:
     values = np.array([p.value if p.usable else np.nan for p in points], dtype=float)
     res.spc_rows = [{"period": p.period, "value": None if np.isnan(v) else float(v),
                      "mean": None, "lpl": None, "upl": None, "point_type": None,
-                     "target": res.target} for p, v in zip(points, values, strict=True)]
+                     "target": _target_in(data.contract, o, p.period)}
+                    for p, v in zip(points, values, strict=True)]
     if np.count_nonzero(~np.isnan(values)) < K.MIN_SPC_POINTS:
         return
     direction = "increase" if res.higher_is_better else "decrease"
@@ -357,7 +362,15 @@ def _spc(res: OutcomeResult, data: ContractData, o: Outcome) -> None:
     res.variation_icon, res.assurance_icon = x.variation_icon, x.assurance_icon
     for i, row in enumerate(res.spc_rows):
         row.update(mean=_f(x.mean[i]), lpl=_f(x.lpl[i]), upl=_f(x.upl[i]),
-                   point_type=x.point_type[i], target=res.target)
+                   point_type=x.point_type[i])
+
+
+def _target_in(c: Contract, o: Outcome, period: str) -> float | None:
+    """The trajectory's target for the contract year ``period`` falls in (a quarter by its
+    financial year), none before the term: the chart drew this year's target across every
+    year (a walkthrough). The assurance icon is judged against this year's, as MDC asks."""
+    year = int(period[:4]) - int(c.term.first_year[:4]) + 1
+    return o.trajectory.get(year) if 1 <= year <= c.term.years else None
 
 
 def attribution(data: ContractData, o: Outcome, period: str, target: float | None) -> list:

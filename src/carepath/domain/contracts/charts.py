@@ -91,5 +91,6 @@ def icon_summary(assessment) -> list[dict]:
              "variation_words": icon_words("variation", o.variation_icon),
              "assurance_words": icon_words("assurance", o.assurance_icon),
              "dq_status": o.dq_status, "dq_reasons": list(o.dq_reasons),
-             "warnings": list(o.warnings)}
+             "warnings": list(o.warnings), "pot": o.pot, "payment": o.payment,
+             "status": o.status}
             for o in assessment.outcomes]
