@@ -100,6 +100,11 @@ def _write(tmp_path, change, name="early_stage_known"):
      "is for statistic mean's numerator"),
     (lambda d: d["numerator"].update(table="indicator_values"), "numerator.table",
      "one of Carepath's own tables, not data"),
+    # A walkthrough: a percentage's target of 150 was accepted.
+    (lambda d: d.update(targets=[{"value": 150, "label": "ambition"}]), "early_stage_known",
+     "target 'ambition' of 150 cannot be reached: a proportion here is 0 to 100"),
+    (lambda d: d.update(targets=[{"value": -1, "label": "less"}]), "early_stage_known",
+     "of -1 cannot be reached"),
 ])
 def test_bad_definition_names_file_field_and_token(tmp_path, change, where, message):
     path = _write(tmp_path, change)

@@ -288,6 +288,19 @@ class Definition(_Model):
             raise ValueError(f"{', '.join(repeated)} listed more than once")
         return value
 
+    @model_validator(mode="after")
+    def _targets_possible(self) -> Definition:
+        """A target the statistic cannot reach: 150 for a percentage was accepted (a
+        walkthrough); a proportion lies in 0 to its scale, a rate, ratio or count is never
+        below 0 (a mean's range is its data's)."""
+        top = self.scale if self.statistic == "proportion" else None
+        for t in self.targets:
+            if self.statistic != "mean" and t.value < 0 or top is not None and t.value > top:
+                limits = f"0 to {top:g}" if top is not None else "0 or more"
+                raise ValueError(f"target {t.label!r} of {t.value:g} cannot be reached: a "
+                                 f"{self.statistic.replace('_', ' ')} here is {limits}")
+        return self
+
     @property
     def scale(self) -> float:
         return self.multiplier if self.multiplier is not None else \
@@ -361,7 +374,7 @@ MORE_PROBLEMS_SHOWN = 8  # after the first, so one message names a whole file's 
 def _message(error: dict) -> str:
     if error["type"] == "missing":
         return "required but missing"
-    return f"{error['msg']}{_given(error)}"
+    return f"{str(error['msg']).removeprefix('Value error, ')}{_given(error)}"
 
 
 def from_mapping(data: object, *, source: str) -> Definition:
@@ -377,8 +390,9 @@ def from_mapping(data: object, *, source: str) -> Definition:
                               for e in rest[:MORE_PROBLEMS_SHOWN])
             more = len(rest) - MORE_PROBLEMS_SHOWN
             extra = f" (also {shown}" + (f"; and {more} more" if more > 0 else "") + ")"
-        raise ValidationError(f"{_message(first)}{extra}",
-                              where=f"{source}: field {_format_loc(first['loc'])}") from None
+        # A check of the whole definition has no field of its own: its message names them.
+        where = f"{source}: field {_format_loc(first['loc'])}" if first["loc"] else source
+        raise ValidationError(f"{_message(first)}{extra}", where=where) from None
     # The meaning is checked in its own module, which reads this one's model.
     from carepath.indicators.semantics import check_semantics
 
