@@ -119,3 +119,19 @@ def test_cba_report_shows_pence_and_the_npv_at_the_distributions_means(tmp_path,
     html = " ".join((tmp_path / "wessex-hospice-at-home.html").read_text().split())
     assert "£12.50 per hour of informal care" in html  # not £12
     assert "with the uncertain parameters at their distributions' means it is £68,569" in html
+
+
+def test_a_service_naming_an_unknown_indicator_is_refused(empty_workspace, tmp_path, capsys):
+    """A misspelt id loaded without a word and left a broken link (a walkthrough)."""
+    src = EXAMPLES / "wessex_services.csv"
+    bad = tmp_path / "services.csv"
+    text = src.read_text()
+    assert "hna_within_31_days" in text
+    bad.write_text(text.replace("hna_within_31_days", "hna_within_31_dayz", 1))
+    code, out, err = run(["economics", "services", "load", "-w", str(empty_workspace.path),
+                          str(bad)], capsys)
+    said = " ".join((out + err).split())
+    assert code == 2 and "unknown indicator 'hna_within_31_dayz' (did you mean " \
+        "'hna_within_31_days'?)" in said and "services.csv, row" in said
+    with empty_workspace.connect(read_only=True) as con:
+        assert con.execute("SELECT count(*) FROM services").fetchone()[0] == 0

@@ -49,10 +49,17 @@ def services_load(
     workspace: WorkspaceOption = None,
 ) -> None:
     """Load services (unit cost, activity, payers and shares) into the workspace."""
-    from carepath.domain.economics.catalogue import load_catalogue, save_catalogue
+    from carepath.domain.economics.catalogue import (
+        check_indicators,
+        load_catalogue,
+        save_catalogue,
+    )
+    from carepath.indicators.library import read_library
 
     ws = open_workspace(workspace)
     rows = load_catalogue(file)
+    known, unreadable = read_library(ws.definitions_dir("indicators"))
+    check_indicators(rows, {*known, *unreadable}, file)
     n = save_catalogue(ws, rows, by=getpass.getuser(), source=file.name)
     console.print(f"Loaded {n} service-years ({len({r.service_id for r in rows})} services).")
 

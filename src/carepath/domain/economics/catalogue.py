@@ -21,7 +21,7 @@ from carepath.domain.economics.loading import (
     read_csv_rows,
     validate,
 )
-from carepath.errors import ValidationError
+from carepath.errors import ValidationError, did_you_mean
 from carepath.workspace import Workspace
 
 NonNegative = Annotated[float, Field(ge=0)]
@@ -80,6 +80,18 @@ def load_catalogue(path: Path) -> list[CatalogueRow]:
             raise ValidationError(f"service {key[0]} appears twice for year {key[1]}",
                                   where=f"{path}, row {i + FIRST_DATA_ROW}")
     return catalogue.services
+
+
+def check_indicators(rows: list[CatalogueRow], known: set[str], path: Path) -> None:
+    """Every indicator a service names is one the workspace knows: a misspelt id loaded
+    without a word and left a broken link on the services page (a walkthrough)."""
+    for i, row in enumerate(rows):
+        for ind in filter(None, (s.strip() for s in (row.indicator_ids or "").split(";"))):
+            if ind not in known:
+                raise ValidationError(
+                    f"indicator_ids: unknown indicator {ind!r}{did_you_mean(ind, known)}; "
+                    "`carepath indicators list -w WS` shows those known",
+                    where=f"{path}, row {i + FIRST_DATA_ROW}")
 
 
 def save_catalogue(ws: Workspace, rows: list[CatalogueRow], *, by: str, source: str) -> int:
