@@ -123,7 +123,7 @@ def test_cba_report_shows_pence_and_the_npv_at_the_distributions_means(tmp_path,
 
 def test_a_service_naming_an_unknown_indicator_is_refused(empty_workspace, tmp_path, capsys):
     """A misspelt id loaded without a word and left a broken link (a walkthrough)."""
-    src = EXAMPLES / "wessex_services.csv"
+    src = Path(EXAMPLES) / "wessex_services.csv"
     bad = tmp_path / "services.csv"
     text = src.read_text()
     assert "hna_within_31_days" in text
