@@ -322,3 +322,25 @@ def test_the_assessment_report_shows_money_held_back_and_each_years_target(contr
     stage = next(o for o in a.outcomes if o.outcome_id == "stage")
     targets = {r["period"]: r["target"] for r in stage.spc_rows}
     assert targets == {"2021/22": 50, "2022/23": 50, "2023/24": 52, "2024/25": 54}
+
+
+def test_check_says_what_loads_but_is_likely_not_meant(contract_ws, tmp_path, capsys):
+    """An extreme threshold, an indicator paid twice, an unknown commissioner: each passed
+    check without a word (a walkthrough)."""
+    from .conftest import CONTRACT, FRAMEWORK, write_pair
+
+    fw = yaml.safe_load(yaml.safe_dump(FRAMEWORK))
+    fw["domains"][1]["outcomes"][0]["indicator"] = "early_stage_known"
+    c = yaml.safe_load(yaml.safe_dump(CONTRACT))
+    c["commissioners"][0]["code"] = "QWQ"
+    c["payment"]["outcomes"] = {"fds": {"rule": "threshold", "threshold": 5}}
+    path = str(write_pair(tmp_path / "odd", fw, c))
+    code, out, err = run(["contract", "check", "-w", str(contract_ws.path), path], capsys)
+    said = " ".join((out + err).split())
+    assert code == 0
+    assert "outcome fds: threshold 5 asks for 5 times the improvement its target asks" in said
+    assert "outcomes stage, fds are all paid on early_stage_known" in said
+    assert "commissioners[0] (code QWQ): no organisation 'QWQ' in the workspace" in said
+    code, out, _ = run(["contract", "check", "-w", str(contract_ws.path),
+                        str(write_pair(tmp_path / "fine"))], capsys)
+    assert code == 0 and "warning" not in out

@@ -56,7 +56,12 @@ def check(file: ContractFile, workspace: WorkspaceOption = None) -> None:
     targets are compared with the baselines in its data."""
     from carepath.domain.contracts.assessment import target_warnings
     from carepath.domain.contracts.data import empty_data, read_data
-    from carepath.domain.contracts.facts import unknown_area, unknown_organisations
+    from carepath.domain.contracts.definitions import design_warnings
+    from carepath.domain.contracts.facts import (
+        unknown_area,
+        unknown_commissioners,
+        unknown_organisations,
+    )
     from carepath.domain.contracts.registry import check_coproduction
     from carepath.errors import ValidationError
 
@@ -83,6 +88,9 @@ def check(file: ContractFile, workspace: WorkspaceOption = None) -> None:
     console.print(f"term {contract.term.first_year} for {contract.term.years} years; "
                   f"share at risk by year: {risk}")
     _warn(target_warnings(data, fw))
+    _warn(design_warnings(contract, fw))
+    if ws is not None:
+        _warn(unknown_commissioners(contract, data.facts.organisations))
     console.print(f"ok: {file}")
 
 

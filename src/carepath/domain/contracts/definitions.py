@@ -287,6 +287,25 @@ def _as_share(value: Any, label: str) -> Any:
     return value
 
 
+def design_warnings(contract: Contract, fw: Framework) -> list[str]:
+    """What `check` should say of a contract that loads but is likely not what was meant
+    (each passed without a word: a walkthrough)."""
+    out = []
+    by_indicator: dict[str, list[str]] = {}
+    for o in fw.outcomes:
+        by_indicator.setdefault(o.indicator, []).append(o.id)
+        rule = contract.rule(o.id)
+        if rule.threshold is not None and rule.threshold > max(rule.cap, 1):
+            out.append(f"outcome {o.id}: threshold {rule.threshold:g} asks for "
+                       f"{rule.threshold:g} times the improvement its target asks (1 = the "
+                       "target; 0.5 = half way from the baseline)")
+    for ind, ids in by_indicator.items():
+        if len(ids) > 1:
+            out.append(f"outcomes {', '.join(ids)} are all paid on {ind}: the same change "
+                       "in it is paid for more than once")
+    return out
+
+
 # -------------------------------------------------------------------------------- loading
 def _read_yaml(path: Path) -> dict:
     return read_mapping(path)

@@ -100,6 +100,14 @@ def unknown_organisations(contract: Contract, known: frozenset[str]) -> list[str
     return problems
 
 
+def unknown_commissioners(contract: Contract, known: frozenset[str]) -> list[str]:
+    """Commissioners the workspace's organisations lack: said, not refused (a statement
+    names them; it pays nothing by them)."""
+    return [f"commissioners[{i}] (code {c.code}): no organisation {c.code!r} in the "
+            "workspace; is the code right?"
+            for i, c in enumerate(contract.commissioners) if c.code not in known]
+
+
 def unknown_area(con: duckdb.DuckDBPyConnection, contract: Contract) -> list[str]:
     """The population area must be an organisation of that type, or have values (a group
     or national): else every population outcome reads no data, year after year."""
