@@ -106,12 +106,28 @@ def test_selection_never_overspends_and_disinvests_only_for_better_value(rows, h
 
 
 def test_scores_must_refer_to_known_options_members_criteria(tmp_path):
-    with pytest.raises(ValueError, match="unknown member 'zz'"):
-        exercise([{"id": "a", "name": "A", "list": "wish", "cost": 1}],
-                 [{"option": "a", "criterion": "c1", "member": "zz", "score": 1}])
-    with pytest.raises(ValueError, match="scored a on c1 twice"):
-        exercise([{"id": "a", "name": "A", "list": "wish", "cost": 1}],
-                 [{"option": "a", "criterion": "c1", "member": "m1", "score": 1}] * 2)
+    option = [{"id": "a", "name": "A", "list": "wish", "cost": 1}]
+    for scores, message in (
+            ([{"option": "a", "criterion": "c1", "member": "zz", "score": 1}],
+             "unknown member 'zz'"),
+            ([{"option": "a", "criterion": "c1", "member": "m1", "score": 1}] * 2,
+             "scored a on c1 twice")):
+        with pytest.raises(ValidationError, match=message) as err:
+            exercise(option, scores).check_scores(scores, tmp_path / "ex.yaml")
+        assert "ex.yaml: scores[" in err.value.where
+
+
+def test_a_bad_score_in_its_csv_names_that_file_and_row(tmp_path):
+    """The YAML and a 0-based 'scores[1]' were named (a walkthrough)."""
+    (tmp_path / "ex.yaml").write_text(
+        "id: ex\ntitle: Ex\nprogramme: P\nyear: 2025\n"
+        "criteria: [{id: c1, name: C, weight: 1}]\npanel: [{id: m1, group: patient}]\n"
+        "options: [{id: a, name: A, list: wish, cost: 5}]\nscores: s.csv\n")
+    (tmp_path / "s.csv").write_text("option,criterion,member,score\na,c1,m1,3\na,c1,m2,4\n")
+    with pytest.raises(ValidationError) as err:
+        load_exercise(tmp_path / "ex.yaml")
+    assert err.value.where == f"{tmp_path / 's.csv'}, row 3"
+    assert err.value.message.startswith("unknown member 'm2'")
 
 
 def test_score_out_of_range_in_csv_names_file_and_row(tmp_path):

@@ -25,8 +25,14 @@ from pydantic import Field, model_validator
 
 from carepath.domain.economics import constants as K
 from carepath.domain.economics.definitions import Ident, _Model
-from carepath.domain.economics.loading import expand_csv_sections, read_yaml, validate
-from carepath.errors import ValidationError
+from carepath.domain.economics.loading import (
+    FILE_KEY,
+    ROW_KEY,
+    expand_csv_sections,
+    read_yaml,
+    validate,
+)
+from carepath.errors import ValidationError, did_you_mean
 
 ScoreValue = Annotated[float, Field(ge=K.SCORE_MIN, le=K.SCORE_MAX)]
 
@@ -84,20 +90,30 @@ class Exercise(_Model):
             dupes = sorted({i for i in ids if ids.count(i) > 1})
             if dupes:
                 raise ValueError(f"{kind}: duplicate id {', '.join(dupes)}")
+        return self
+
+    def check_scores(self, rows: list, path: Path) -> None:
+        """Each score is of a known option, criterion and member, once; refused naming
+        the scores file and row when they came from one (the YAML and a 0-based
+        'scores[1]' were named: a walkthrough). ``rows``: the scores as read."""
         known = {"option": {o.id for o in self.options},
                  "criterion": {c.id for c in self.criteria},
                  "member": {m.id for m in self.panel}}
         seen = set()
         for i, s in enumerate(self.scores):
+            raw = rows[i] if i < len(rows) and isinstance(rows[i], dict) else {}
+            where = (f"{raw[FILE_KEY]}, row {raw[ROW_KEY]}" if ROW_KEY in raw
+                     else f"{path}: scores[{i}]")
             for name, ids in known.items():
                 if getattr(s, name) not in ids:
-                    raise ValueError(f"scores[{i}]: unknown {name} {getattr(s, name)!r}")
+                    raise ValidationError(f"unknown {name} {getattr(s, name)!r}"
+                                          f"{did_you_mean(getattr(s, name), ids)}",
+                                          where=where)
             key = (s.option, s.criterion, s.member)
             if key in seen:
-                raise ValueError(f"scores[{i}]: {s.member} scored {s.option} on {s.criterion} "
-                                 "twice")
+                raise ValidationError(f"{s.member} scored {s.option} on {s.criterion} twice",
+                                      where=where)
             seen.add(key)
-        return self
 
     def weights(self) -> dict[str, float]:
         total = sum(c.weight for c in self.criteria)
@@ -118,7 +134,9 @@ def load_exercise(path: Path, con: duckdb.DuckDBPyConnection | None = None) -> E
 
         data = {**data, "budget": budget_from_catalogue(con, data.get("year"),
                                                         where=str(path))}
-    return validate(Exercise, data, source=path)
+    exercise = validate(Exercise, data, source=path)
+    exercise.check_scores(data.get("scores") or [], path)
+    return exercise
 
 
 # ----- scoring ---------------------------------------------------------------------------------
