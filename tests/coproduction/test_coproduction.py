@@ -95,6 +95,10 @@ def test_bad_input_is_rejected_and_nothing_written(coprod):
     with pytest.raises(ValidationError, match="no coproduction workstream"):
         record_event(ws, by="c", title="x", event_date=date(2024, 1, 1), stage="other",
                      participants={"patients": 1}, workstream_id="nope")
+    # Run twice, the command recorded the same event twice (a walkthrough).
+    with pytest.raises(ValidationError, match="already recorded"):
+        record_event(ws, by="c", title="What good looks like", event_date=date(2024, 3, 1),
+                     stage="other", participants={"patients": 1})
     with pytest.raises(ValidationError, match="before the pledge"):
         add_pledge(ws, by="c", org_code="H1", commitment="x", pledged_on=date(2024, 5, 1),
                    due_date=date(2024, 1, 1))

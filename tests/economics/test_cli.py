@@ -135,3 +135,30 @@ def test_a_service_naming_an_unknown_indicator_is_refused(empty_workspace, tmp_p
         "'hna_within_31_days'?)" in said and "services.csv, row" in said
     with empty_workspace.connect(read_only=True) as con:
         assert con.execute("SELECT count(*) FROM services").fetchone()[0] == 0
+
+
+def test_a_decision_made_again_in_the_same_words_is_not_recorded_twice(empty_workspace,
+                                                                       capsys):
+    """Run twice, `decide` recorded the decision twice; `decisions` did not say which
+    exercise; investing beyond the money available passed without a word (a walkthrough)."""
+    ws = str(empty_workspace.path)
+    decide = ["economics", "decide", f"{EXAMPLES}/wessex_lwbc_pbma.yaml", "-w", ws,
+              "--option", "psfu", "--decision", "disinvest", "--rationale",
+              "Panel agreed: supported self-management is safe"]
+    assert run(decide, capsys)[0] == 0
+    code, out, err = run(decide, capsys)
+    assert code == 2 and "already the decision recorded" in " ".join((out + err).split())
+    changed = [*decide[:-1], "Panel agreed again, for another reason"]
+    assert run(changed, capsys)[0] == 0  # new reasons: a new record
+    code, out, _ = run(["economics", "decisions", "-w", ws], capsys)
+    assert code == 0 and "wessex-lwbc-2025" in out and out.count("psfu") == 2
+
+
+def test_investing_in_what_the_selection_left_unfunded_is_warned_of(empty_workspace, capsys):
+    code, out, _ = run(["economics", "decide", f"{EXAMPLES}/wessex_lwbc_pbma.yaml", "-w",
+                        str(empty_workspace.path), "--option", "hah", "--decision", "invest",
+                        "--rationale", "The panel wants hospice at home anyway"], capsys)
+    said = " ".join(out.split())
+    assert code == 0 and "Recorded decision" in said
+    assert "warning: the selection within the money available" in said
+    assert "leaves hah unfunded: investing in it commits £" in said

@@ -251,14 +251,22 @@ def decide(
     workspace: WorkspaceOption = None,
 ) -> None:
     """Record a decision with its rationale (audited)."""
-    from carepath.domain.economics.decisions import DecisionInput, record_decision
+    from rich.markup import escape as rich_escape
+
+    from carepath.domain.economics.decisions import (
+        DecisionInput,
+        decision_warnings,
+        record_decision,
+    )
     from carepath.domain.economics.pbma import load_exercise
 
     ex = _with_workspace(workspace, lambda con: load_exercise(file, con))
     ws = open_workspace(workspace)
-    decision_id = record_decision(ws, ex, DecisionInput(option, decision, rationale),
-                                  by=getpass.getuser())
+    asked = DecisionInput(option, decision, rationale)
+    decision_id = record_decision(ws, ex, asked, by=getpass.getuser())
     console.print(f"Recorded decision {decision_id}: {decision} {option}.")
+    for line in decision_warnings(ex, asked):
+        console.print(f"[yellow]warning[/yellow]: {rich_escape(line)}", highlight=False)
 
 
 @econ_app.command("decisions")
@@ -271,8 +279,9 @@ def list_decisions(
 
     with open_workspace(workspace).connect(read_only=True) as con:
         frame = decisions(con, exercise)
-    console.print(_table("PBMA decisions", ["option", "decision", "rationale", "by", "when"],
-                         [[r.option_id, r.decision, r.rationale, r.decided_by,
+    console.print(_table("PBMA decisions", ["exercise", "option", "decision", "rationale",
+                                            "by", "when"],
+                         [[r.exercise_id, r.option_id, r.decision, r.rationale, r.decided_by,
                            str(r.decided_at)[:19]] for r in frame.itertuples()]))
 
 

@@ -110,6 +110,12 @@ def record_event(ws: Workspace, *, by: str, title: str, event_date: date, stage:
     with ws.transaction() as con:
         _ensure_tables(con)
         _exists(con, "coproduction_workstreams", "workstream_id", workstream_id)
+        # Run twice, the command recorded the same event twice (a walkthrough).
+        same = con.execute("SELECT event_id FROM coproduction_events WHERE title = ? AND "
+                           "event_date = ?", [title, event_date]).fetchone()
+        if same:
+            raise ValidationError(f"an event {title!r} on {event_date} is already recorded "
+                                  f"({same[0]}); nothing recorded", where="co-production")
         con.execute("INSERT INTO coproduction_events VALUES (?,?,?,?,?,?)",
                     [eid, title, event_date, stage, workstream_id, location])
         con.executemany("INSERT INTO coproduction_participants VALUES (?,?,?)",

@@ -47,6 +47,34 @@ def _check(ex: Exercise, d: DecisionInput) -> tuple[str, float]:
     return option.list, option.cost
 
 
+def _refuse_repeat(con: duckdb.DuckDBPyConnection, ex: Exercise, d: DecisionInput) -> None:
+    """The decision standing for the option, made again in the same words, is not a new
+    one: run twice, a command recorded it twice (a walkthrough). A change of decision, or
+    of reasons, is recorded."""
+    last = con.execute(
+        "SELECT decision_id, decision, rationale, decided_at FROM pbma_decisions WHERE "
+        "exercise_id = ? AND option_id = ? ORDER BY decided_at DESC LIMIT 1",
+        [ex.id, d.option_id]).fetchone()
+    if last and last[1] == d.decision and last[2] == d.rationale.strip():
+        raise ValidationError(f"{d.decision} {d.option_id} with these reasons is already the "
+                              f"decision recorded ({last[0]}, {str(last[3])[:16]}); nothing "
+                              "recorded", where=f"decision on {d.option_id}")
+
+
+def decision_warnings(ex: Exercise, d: DecisionInput) -> list[str]:
+    """What the panel should know of a decision it may still make: investing in an option
+    the selection within the money available left unfunded was recorded without a word."""
+    from carepath.domain.economics.pbma import select
+
+    sel = select(ex)
+    if d.decision == "invest" and d.option_id in {s.option.id for s in sel.not_funded}:
+        cost = next(o.cost for o in ex.options if o.id == d.option_id)
+        return [(f"the selection within the money available (headroom £{ex.headroom:,.0f} "
+                 f"and £{sel.released:,.0f} released) leaves {d.option_id} unfunded: "
+                 f"investing in it commits £{cost:,.0f} a year beyond that")]
+    return []
+
+
 def record_decision(ws: Workspace, ex: Exercise, decision: DecisionInput, *, by: str) -> str:
     """Record one decision and its audit event; returns the decision id."""
     option_list, cost = _check(ex, decision)
@@ -54,6 +82,7 @@ def record_decision(ws: Workspace, ex: Exercise, decision: DecisionInput, *, by:
     decision_id = uuid.uuid4().hex[:12]
     now = datetime.now(UTC).replace(tzinfo=None)
     with ws.transaction() as con:
+        _refuse_repeat(con, ex, decision)
         con.execute("INSERT INTO pbma_decisions VALUES (?,?,?,?,?,?,?,?,?,?)", [
             decision_id, ex.id, decision.option_id, option_list, decision.decision,
             decision.rationale.strip(), cost, weighted, by, now])
