@@ -90,3 +90,19 @@ def test_proportions_are_shown_as_percentages_as_on_the_web(jws, capsys):
          "--as-of", "2025-03-31", "--days", 150)
     out = capsys.readouterr().out
     assert "%" in out.split("no_contact")[1].split("\n")[0]
+
+
+def test_an_empty_answer_says_so_and_an_as_of_before_the_period_is_refused(jws, tmp_path,
+                                                                            capsys):
+    """An empty table, or zeros for every rule, said nothing of why (a walkthrough)."""
+    out_file = tmp_path / "w.csv"
+    _run("pathway", "waits", "-w", jws.path, "--start", "2030-01-01", "--end", "2030-12-31",
+         "--out", out_file)
+    assert "nothing in the data for what was asked" in " ".join(capsys.readouterr().out.split())
+    assert out_file.read_text().strip()  # the header, for a script that reads it
+    with pytest.raises(SystemExit) as stopped:
+        _run("pathway", "gaps", "-w", jws.path, "--start", "2024-01-01", "--end",
+             "2024-12-31", "--as-of", "2019-01-01")
+    assert stopped.value.code == 2
+    assert "as of 2019-01-01 is before the period starts (2024-01-01)" in \
+        " ".join(capsys.readouterr().err.split())

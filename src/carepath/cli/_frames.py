@@ -60,6 +60,12 @@ def show(df: pd.DataFrame, title: str, out: Path | None = None,
     shown as percentages, as the web pages show them (the ``out`` file keeps them)."""
     if out is not None:  # a bad name refused before the table, not after it
         check_output_path(out, replace=replace)
+    if df.empty:  # an empty table said nothing of why (a walkthrough)
+        console.print(plain(f"{title}: nothing in the data for what was asked (a period "
+                            "the data do not cover?)"), soft_wrap=True)
+        if out is not None:
+            write(df, out)
+        return
     view = _as_percent(df[columns] if columns else df, percent)
     view, said = _same_in_every_row(view, whole)
     if said:  # on lines of their own: a table's title wraps to the table's width

@@ -168,6 +168,10 @@ class FellBetween:
 
 def _params(start: date, end: date, as_of: date, no_contact_days: int) -> dict:
     check_period(start, end, "fell between services")
+    if as_of < start:  # every count was 0 and read as nobody falling (a walkthrough)
+        raise ValidationError(f"as of {as_of} is before the period starts ({start}): "
+                              "nothing in it could have fallen due yet",
+                              where="fell between services")
     if no_contact_days < 1:
         raise ValueError(f"no_contact_days must be >= 1, got {no_contact_days}")
     return {"start": start, "end": end, "as_of": as_of, "days": no_contact_days}
