@@ -344,3 +344,22 @@ def test_check_says_what_loads_but_is_likely_not_meant(contract_ws, tmp_path, ca
     code, out, _ = run(["contract", "check", "-w", str(contract_ws.path),
                         str(write_pair(tmp_path / "fine"))], capsys)
     assert code == 0 and "warning" not in out
+
+
+def test_statement_amounts_are_pounds_and_pence_and_reports_are_not_written_over(
+        contract_ws, contract_file, tmp_path, capsys):
+    ws_args = ["-w", str(contract_ws.path), str(contract_file), "--year", "3"]
+    out_csv = tmp_path / "s.csv"
+    assert run(["contract", "statement", *ws_args, "--out", str(out_csv)], capsys)[0] == 0
+    rows = list(csv.DictReader(io.StringIO(out_csv.read_text())))
+    assert rows[-1]["amount"] == "970000.00"  # was 970000.0 (a walkthrough)
+    code, out, err = run(["contract", "assess", *ws_args, "--html",
+                          str(tmp_path / "nowhere" / "a.html")], capsys)
+    assert code == 2 and "does not exist" in out + err  # as statement --out: no folder made
+    page = tmp_path / "a.html"
+    page.write_text("mine")
+    code, out, err = run(["contract", "assess", *ws_args, "--html", str(page)], capsys)
+    assert code == 2 and "already exists; add --replace" in " ".join((out + err).split())
+    assert page.read_text() == "mine"
+    assert run(["contract", "assess", *ws_args, "--html", str(page), "--replace"],
+               capsys)[0] == 0 and page.read_text() != "mine"

@@ -127,21 +127,29 @@ def _say_problems(a) -> None:
         elif o.dq_reasons:
             console.print(f"[red]data quality[/red] {o.outcome_id}: "
                           f"{'; '.join(o.dq_reasons)}", highlight=False)
-    _warn(a.all_warnings)
+    # The pots held back are said above, outcome by outcome (the reports list them too).
+    _warn([*a.warnings, *(f"{o.title}: {w}" for o in a.outcomes for w in o.warnings)])
+
+
+def _interval(o) -> str:
+    low, high = o.shown(o.point.lower), o.shown(o.point.upper)
+    return f"{low}–{high}" if low and high else "–"  # not '–––' (a walkthrough)
 
 
 @contract_app.command("assess")
 def assess_cmd(file: ContractFile, year: YearOption, workspace: WorkspaceOption = None,
                html: Annotated[Path | None, typer.Option(
                    help="Also write the assessment report (HTML, with SPC charts).")] = None,
-               ) -> None:
+               replace: ReplaceOption = False) -> None:
     """Judge each outcome for a contract year with its uncertainty; SPC icons; payment."""
     from carepath.domain.contracts import report
     from carepath.domain.contracts.registry import record_assessment
+    from carepath.safe_export import check_output_path
 
+    if html:  # refused before the work, as every file a user names (no folder is made)
+        check_output_path(html, (".html",), replace=replace)
     ws, a, library = _assess(file, workspace, year)
-    rows = [[o.outcome_id, o.shown(o.point.value) or "–",
-             f"{o.shown(o.point.lower) or '–'}–{o.shown(o.point.upper) or '–'}",
+    rows = [[o.outcome_id, o.shown(o.point.value) or "–", _interval(o),
              o.target_text or "–", o.judgement, o.variation_icon or "–",
              o.assurance_icon or "–", o.dq_status, f"£{o.payment:,.2f}"] for o in a.outcomes]
     console.print(_table(f"{a.contract.id} year {a.year} ({a.period})",
@@ -152,7 +160,6 @@ def assess_cmd(file: ContractFile, year: YearOption, workspace: WorkspaceOption 
     _say_problems(a)
     record_assessment(ws, a, actor=_actor())
     if html:
-        html.parent.mkdir(parents=True, exist_ok=True)
         html.write_text(report.assessment_html(a, _chance_for(ws, a, library)),
                         encoding="utf-8")
         console.print(f"wrote {html}")

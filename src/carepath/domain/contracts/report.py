@@ -57,8 +57,14 @@ def statement_csv(a: Assessment) -> str:
     writer = csv.DictWriter(buf, fieldnames=STATEMENT_COLUMNS, lineterminator="\n")
     writer.writeheader()
     for row in statement_rows(a):  # titles and reasons come from a YAML file: neutralised
-        writer.writerow({k: neutralise(row.get(k, "")) for k in STATEMENT_COLUMNS})
+        writer.writerow({k: _pounds(row.get(k)) if k == "amount" else neutralise(row.get(k, ""))
+                         for k in STATEMENT_COLUMNS})
     return buf.getvalue()
+
+
+def _pounds(amount) -> str:
+    """Pounds and pence, as a statement is read: 58500000.0 was written (a walkthrough)."""
+    return "" if amount is None or amount == "" else f"{float(amount):.2f}"
 
 
 def statement_html(a: Assessment) -> str:
