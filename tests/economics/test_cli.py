@@ -162,3 +162,14 @@ def test_investing_in_what_the_selection_left_unfunded_is_warned_of(empty_worksp
     assert code == 0 and "Recorded decision" in said
     assert "warning: the selection within the money available" in said
     assert "leaves hah unfunded: investing in it commits £" in said
+
+
+def test_a_report_folder_that_is_a_file_is_refused_before_the_work(tmp_path, capsys):
+    """The whole analysis ran, then 'File exists' (a walkthrough)."""
+    a_file = tmp_path / "report"
+    a_file.write_text("mine")
+    for command in (["economics", "cba", f"{EXAMPLES}/hospice_at_home.yaml"],
+                    ["economics", "pbma", f"{EXAMPLES}/wessex_lwbc_pbma.yaml"]):
+        code, out, err = run([*command, "--out", str(a_file)], capsys)
+        assert code == 2 and "is a file: give a folder" in out + err
+        assert "NPV" not in out and a_file.read_text() == "mine"

@@ -14,6 +14,7 @@ from rich.console import Console
 
 from carepath.cli._common import WorkspaceOption, open_workspace, rich_table
 from carepath.domain.economics import constants as K
+from carepath.errors import ValidationError
 
 console = Console()
 econ_app = typer.Typer(help="Costs and benefits across organisations; PBMA.",
@@ -106,6 +107,7 @@ def cba(
     from carepath.domain.economics.definitions import load_cba
     from carepath.domain.economics.report import build_cba_report
 
+    _check_folder(out)
     model = _with_workspace(workspace, lambda con: load_cba(file, con))
     rep = build_cba_report(model, draws=draws, seed=seed)
     _print_cba(rep)
@@ -113,6 +115,13 @@ def cba(
         _write_cba(rep, out)
     if workspace is not None:
         _audit(workspace, "economics.cba.run", model.id, {"draws": draws, "seed": seed})
+
+
+def _check_folder(out: Path | None) -> None:
+    """A report's folder refused before the work: a file's name ran the whole analysis
+    and then failed with 'File exists' (a walkthrough)."""
+    if out is not None and out.exists() and not out.is_dir():
+        raise ValidationError("is a file: give a folder for the report's files", where=str(out))
 
 
 def _with_workspace(workspace: Path | None, load):
@@ -214,6 +223,7 @@ def pbma(
         select,
     )
 
+    _check_folder(out)
     ex = _with_workspace(workspace, lambda con: load_exercise(file, con))
     scores = score_options(ex)
     sel = select(ex, scores)
