@@ -45,9 +45,15 @@ def period(con, start: str | None, end: str | None, topic: str) -> tuple[date, d
 
 
 def _cell(v):
-    if v is None or v is pd.NA or (isinstance(v, float) and math.isnan(v)):
+    """A value as people read it: whole numbers without '.0' (counts read '17.0' and
+    '0.000'), days without a time of 00:00:00 (a walkthrough)."""
+    if v is None or v is pd.NA or v is pd.NaT or (isinstance(v, float) and math.isnan(v)):
         return "–"
+    if isinstance(v, pd.Timestamp) and v == v.normalize():
+        return v.date().isoformat()
     if isinstance(v, float):
+        if v.is_integer():
+            return f"{v:,.0f}"
         return f"{v:,.3f}" if abs(v) < 1 else f"{v:,.1f}"
     return plain(v)
 
@@ -73,9 +79,12 @@ def show(df: pd.DataFrame, title: str, out: Path | None = None,
         console.print(plain(said), soft_wrap=True)
         title = None
     shown = view.head(MAX_ROWS)
+    too_wide = _natural_width(view) > console.width
+    if too_wide and not whole:  # cut to 'ev…', 'Lu…', '0.6…' (a walkthrough): as lines
+        whole = (str(view.columns[0]),)
     widths = {c: max((len(str(v)) for v in shown[c]), default=0) for c in whole}
     others = [c for c in view.columns if c not in whole]
-    if whole and console.width < sum(widths.values()) + len(view.columns) * \
+    if too_wide or whole and console.width < sum(widths.values()) + len(view.columns) * \
             (CELL_BORDERS + NARROWEST_CELL):
         _as_lines(shown, title, whole, others)
     else:
