@@ -190,7 +190,9 @@ def test_logins_exports_and_reviews_are_audited(fresh, web_ws):
         "accepted": "yes", "action": "Audit staging", "owner": "Dr A",
         "due_date": "2025-09-01"}, page="/localities/L1/outliers")
     assert r.status_code == 303
-    assert "Audit staging" in fresh.get("/localities/L1/outliers").text
+    records = fresh.get("/localities/L1/outliers").text.split('id="reviews"')[1]
+    assert "Audit staging" in records
+    assert "<td>Alpha Surgery</td>" in records  # by name, not its code (a walkthrough)
     with fresh.app.state.db.cursor() as con:
         actions = {a for (a,) in con.execute(
             "SELECT action FROM audit_log WHERE actor = 'northlead'").fetchall()}
@@ -321,3 +323,13 @@ def test_a_leads_home_counts_only_their_localitys_reviews(fresh):
         assert r.status_code == 303
         assert (open_actions(fresh), open_actions(north), open_actions(south)) == (
             before[0] + 1, before[1], before[2] + 1)
+
+
+def test_signing_in_returns_to_the_page_with_its_query(fresh):
+    """'?level=practice' was lost at sign-in (a walkthrough)."""
+    r = fresh.get(f"/indicators/{IND}?level=practice&period=2024/25", follow_redirects=False)
+    assert r.status_code == 303
+    assert r.headers["location"] == (f"/login?next=/indicators/{IND}"
+                                     "%3Flevel%3Dpractice%26period%3D2024%2F25")
+    page = fresh.get(r.headers["location"]).text
+    assert f'value="/indicators/{IND}?level=practice&amp;period=2024/25"' in page

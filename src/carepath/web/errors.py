@@ -70,7 +70,9 @@ def install(app: FastAPI) -> None:
     async def _login(request: Request, exc: LoginRequired):
         if is_api(request):
             return problem(request, 401, "Sign in to use this endpoint.")
-        target = quote(request.url.path, safe="/")
+        # The query too: '?level=practice' was lost at sign-in (a walkthrough).
+        query = quote(f"?{request.url.query}", safe="") if request.url.query else ""
+        target = quote(request.url.path, safe="/") + query
         # A session that was there but has ended (expiry, logout elsewhere, password reset)
         # is said so on the sign-in page rather than silently asking again.
         ended = getattr(request.state, "session_ended", False)

@@ -77,7 +77,7 @@ def _rug_cell(c: dict) -> dict:
     if state != "published" or c["value"] is None:
         return {"state": "missing", "text": "–", "css": "missing", "label": "no data"}
     sig = c["compared_to_national"] or "not_compared"
-    return {"state": state, "text": f"{c['value']:.1f}", "css": sig.replace("_", "-"),
+    return {"state": state, "text": f"{c['value']:,.1f}", "css": sig.replace("_", "-"),
             "label": sig.replace("_", " ")}
 
 
@@ -116,7 +116,9 @@ def _review_context(con, who: Principal, area: profiles.Area, meta: dict) -> dic
         o["reviews"] = by_key.get((o["indicator_id"], o["area_code"]), [])
     return {"title": f"Outliers: {area.name}", "area": area, "outliers": out,
             "reviews": reviews, "meta": meta, "can_record": who.role in REVIEW_ROLES,
-            "practices": practices, "today": date.today().isoformat(), "max_text": MAX_TEXT}
+            "practices": practices, "today": date.today().isoformat(), "max_text": MAX_TEXT,
+            # Practices by name in the records, as in the outliers (W90023 was shown).
+            "practice_names": {p.code: p.name for p in practices}}
 
 
 @router.get("/localities/{code}/outliers", include_in_schema=False)
