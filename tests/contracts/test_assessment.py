@@ -331,3 +331,19 @@ def test_statement_lines_add_up_to_the_penny(contract_ws, tmp_path):
     fee, *outcomes, sub, total = (Decimal(r["amount"]) for r in rows)
     assert sum(outcomes) == sub and fee + sub == total
     assert Decimal(str(a.total)) == total
+
+
+def test_an_spc_chart_draws_no_line_that_has_no_values():
+    """Too few points for limits: Vega warned 'Infinite extent for field mean' (a
+    walkthrough of a contract's first year)."""
+    from carepath.domain.contracts.charts import spc_chart
+
+    rows = [{"period": p, "value": v, "mean": None, "lpl": None, "upl": None,
+             "point_type": None, "target": None} for p, v in (("2021/22", 50.0),
+                                                              ("2022/23", 51.0))]
+    fields = {layer["encoding"]["y"]["field"] for layer in
+              spc_chart(rows, title=None, y_title="%")["layer"]}
+    assert fields == {"value"}
+    rows[1]["target"] = 52.0
+    assert "target" in {layer["encoding"]["y"]["field"] for layer in
+                        spc_chart(rows, title=None, y_title="%")["layer"]}

@@ -37,16 +37,20 @@ def spc_chart(rows: list[dict], *, title: str | None, y_title: str, width: int =
     spec = charts._config(width, height)
     if title:  # a web page's figure caption already names it
         spec["title"] = title
-    spec["data"] = {"values": [r for r in rows if r.get("value") is not None]}
+    shown = [r for r in rows if r.get("value") is not None]
+    spec["data"] = {"values": shown}
     x = {"field": "period", "type": "ordinal", "title": None, "sort": None}
     y = {"type": "quantitative", "title": y_title, "scale": {"zero": False}}
+
+    def drawn(field: str) -> bool:  # a line of no values: Vega warned 'Infinite extent'
+        return any(r.get(field) is not None for r in shown)
+
     rule = [{"mark": {"type": "line", "color": MDC_GREY, **style},
              "encoding": {"x": x, "y": {**y, "field": f}}}
             for f, style in (("mean", {}), ("lpl", {"strokeDash": [4, 3]}),
-                             ("upl", {"strokeDash": [4, 3]}))]
+                             ("upl", {"strokeDash": [4, 3]})) if drawn(f)]
     target = [{"mark": {"type": "line", "color": TARGET_RED, "strokeDash": [8, 4]},
-               "encoding": {"x": x, "y": {**y, "field": "target"}}}] \
-        if any(r.get("target") is not None for r in rows) else []
+               "encoding": {"x": x, "y": {**y, "field": "target"}}}] if drawn("target") else []
     colour = {"field": "point_type", "type": "nominal", "title": None,
               "scale": {"domain": list(POINT_COLOURS), "range": list(POINT_COLOURS.values())},
               "legend": None}
