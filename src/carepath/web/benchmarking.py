@@ -134,7 +134,8 @@ def overdispersed_limits(rows: list[dict], method: str, multiplier: float = 100.
             "upper998": float(lim.upper[CONF_998][i])} for i, a in enumerate(axis)]
     own = od_funnel_limits(n, od, method=method, multiplier=multiplier, confidence=CONF_95)
     judged = {r["area_code"]: _side(r["value"], own.lower[CONF_95][i], own.upper[CONF_95][i],
-                                    higher_is_better) for i, r in enumerate(used)}
+                                    higher_is_better)
+              for i, r in enumerate(used) if r.get("value") is not None and "area_code" in r}
     facts = {"phi": od.phi, "tau2": od.tau2, "overdispersed": od.overdispersed,
              "target": od.target * multiplier, "areas": od.areas, "method": method,
              "judged": judged}
