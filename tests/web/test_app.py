@@ -55,6 +55,17 @@ def test_security_headers_and_session_cookie_flags(app):
         assert r.headers["x-frame-options"] == "DENY"
         cookie = r.headers["set-cookie"].lower()
         assert "httponly" in cookie and "samesite=lax" in cookie and "secure" not in cookie
+        assert "strict-transport-security" not in r.headers  # plain HTTP on a laptop
+
+
+def test_behind_tls_the_browser_is_told_to_stay_on_tls(web_ws):
+    """HSTS under --secure (a red team)."""
+    from carepath.web.app import create_app
+
+    with TestClient(create_app(web_ws, force_secure=True)) as c:
+        r = c.get("/")
+        assert r.headers["strict-transport-security"].startswith("max-age=")
+        assert "secure" in r.headers["set-cookie"].lower()
 
 
 def test_cookie_is_secure_behind_tls(web_ws):

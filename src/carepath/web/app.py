@@ -46,6 +46,7 @@ SECURITY_HEADERS = {
     "Referrer-Policy": "same-origin",
     "Cache-Control": "no-store",
 }
+HSTS_SECONDS = 365 * 24 * 60 * 60
 
 
 def discover(package: ModuleType) -> Iterator[ModuleType]:
@@ -110,5 +111,8 @@ def _middleware(app: FastAPI) -> None:
         return errors.problem(request, 413, f"The request is larger than the "
                               f"{MAX_BODY_BYTES // 1000} kB this site accepts.")
 
-    app.add_middleware(WebMiddleware, max_body=MAX_BODY_BYTES, headers=SECURITY_HEADERS,
+    # Behind TLS (--secure) browsers are told to come back over TLS only (a red team).
+    headers = SECURITY_HEADERS | ({"Strict-Transport-Security": f"max-age={HSTS_SECONDS}"}
+                                  if app.state.force_secure else {})
+    app.add_middleware(WebMiddleware, max_body=MAX_BODY_BYTES, headers=headers,
                        too_large=too_large)
