@@ -99,3 +99,14 @@ def test_an_unexpected_error_is_a_plain_500_page_or_problem_without_a_trace(web_
         api = c.get("/api/v1/boom")
         assert api.status_code == 500 and api.json()["status"] == 500
         assert "secret" not in api.text
+
+
+def test_every_answer_of_a_preview_says_it_is_one(web_ws):
+    """Only the HTML pages said so; the public JSON and downloads did not (a red team)."""
+    from carepath.web.app import PREVIEW_HEADER
+
+    with TestClient(create_app(web_ws, preview=True)) as c:
+        for url in ("/public", "/api/v1/public/indicators"):
+            assert "not recorded" in c.get(url).headers[PREVIEW_HEADER]
+    with TestClient(create_app(web_ws)) as c:
+        assert PREVIEW_HEADER.lower() not in c.get("/api/v1/public/indicators").headers

@@ -47,6 +47,8 @@ SECURITY_HEADERS = {
     "Cache-Control": "no-store",
 }
 HSTS_SECONDS = 365 * 24 * 60 * 60
+PREVIEW_HEADER = "X-Carepath-Preview"
+PREVIEW_SAID = "a preview: not recorded as a release; do not publish"
 
 
 def discover(package: ModuleType) -> Iterator[ModuleType]:
@@ -111,8 +113,11 @@ def _middleware(app: FastAPI) -> None:
         return errors.problem(request, 413, f"The request is larger than the "
                               f"{MAX_BODY_BYTES // 1000} kB this site accepts.")
 
-    # Behind TLS (--secure) browsers are told to come back over TLS only (a red team).
+    # Behind TLS (--secure) browsers are told to come back over TLS only; a preview's
+    # every answer says it is one, its JSON and downloads too, not only its pages (a red
+    # team).
     headers = SECURITY_HEADERS | ({"Strict-Transport-Security": f"max-age={HSTS_SECONDS}"}
-                                  if app.state.force_secure else {})
+                                  if app.state.force_secure else {}) | (
+        {PREVIEW_HEADER: PREVIEW_SAID} if app.state.preview else {})
     app.add_middleware(WebMiddleware, max_body=MAX_BODY_BYTES, headers=headers,
                        too_large=too_large)
