@@ -103,3 +103,22 @@ def test_rules_not_yet_due_are_reported_as_missing_not_dropped(jws):
     assert hna.denominator == 0 and hna.flagged == 0
     assert hna.value != hna.value  # NaN: missing, not a true zero
     assert next(iter(c.rule)) == "no_contact" and len(c) == 7
+
+
+def test_a_death_after_leaving_the_register_is_counted_as_the_eol_page_counts_it(jws):
+    """Removed from the register before death is not on it at death: the journeys page
+    counted any earlier entry, the end-of-life page and the indicator did not (a
+    walkthrough: 30.6% against 30.5%)."""
+    from carepath.domain.eol.measures import eol_summary
+
+    with jws.transaction() as con:  # B entered in June and left in July; died in August
+        con.execute("INSERT INTO eol_register (patient_id, practice_code, entry_date, "
+                    "exit_date) VALUES ('B', 'P1', DATE '2024-06-01', DATE '2024-07-01')")
+    with jws.connect(read_only=True) as con:
+        c = fell_between_counts(con, start=START, end=END, as_of=AS_OF,
+                                no_contact_days=NO_CONTACT)
+        eol = eol_summary(con, start=START, end=END)
+    flagged, deaths = next((r.flagged, r.denominator) for r in c.itertuples()
+                           if r.rule == "death_without_eol_register")
+    assert (flagged, deaths) == (2, 3)  # B still flagged, with E
+    assert eol["on_register"].iloc[0] == deaths - flagged
