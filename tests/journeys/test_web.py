@@ -212,3 +212,13 @@ def test_codes_in_tables_read_as_words():
                             '{{ t.td(row, "status", "code") }}')
     assert macro.render(row={"status": "significantly_below_target"}) == \
         "<td>significantly below target</td>"
+
+
+def test_a_rule_with_nothing_due_says_so():
+    """'0 of 0' and a blank read as missing data (a walkthrough)."""
+    from carepath.web.render import ENV
+
+    cell = ENV.from_string('{% import "_care_tables.html" as t %}'
+                           '{{ t.td(row, "value", "pct_due") }}')
+    assert "none due yet" in cell.render(row={"denominator": 0, "value": None})
+    assert ">50.0<" in cell.render(row={"denominator": 4, "value": 0.5})
