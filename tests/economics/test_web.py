@@ -79,6 +79,15 @@ def test_home_lists_catalogue_budget_and_examples(clients):
     assert "/economics/pbma/wessex-lwbc-2025" in page and "(example)" in page
 
 
+def test_catalogue_years_are_financial_years_and_an_unknown_one_is_refused(clients):
+    """Links read '2024' under a heading of 2024/25, and ?year=1900 showed the latest
+    without a word (a walkthrough)."""
+    page = clients["commish"].get("/economics").text
+    assert 'href="/economics?year=2024">2024/25</a>' in page
+    r = clients["commish"].get("/economics?year=1900")
+    assert r.status_code == 404 and "no year 1900" in r.text and "2025/26" in r.text
+
+
 def test_cba_page_shows_cost_shift_tornado_and_monte_carlo(clients):
     page = clients["commish"].get("/economics/cba/wessex-hospice-at-home").text
     assert 'id="cost-shift-matrix"' in page and "Wessex University Hospitals" in page

@@ -9,7 +9,7 @@ import json
 import math
 
 import duckdb
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
 
 from carepath.domain.economics import catalogue, charts, library, report
@@ -68,6 +68,9 @@ def economics_home(request: Request, year: int | None = None,
                    con: duckdb.DuckDBPyConnection = Depends(get_con)):
     years = [r[0] for r in con.execute(
         "SELECT DISTINCT year FROM services ORDER BY year DESC").fetchall()]
+    if year is not None and years and year not in years:  # 1900 showed the latest quietly
+        raise HTTPException(404, f"The catalogue has no year {year}; it has "
+                                 f"{', '.join(f'{y}/{(y + 1) % 100:02d}' for y in years)}.")
     year = year if year in years else (years[0] if years else None)
     services = _records(catalogue.read_catalogue(con, year)) if year else []
     budget = _records(catalogue.programme_budget(con, year)) if year else []
