@@ -137,7 +137,8 @@ class Workspace:
                      + (f"partial_areas = [{listed}]\n" if partial_areas
                         else '# partial_areas = ["Y58"]\n'))
         (root / CONFIG_NAME).write_text(
-            f'# Carepath workspace\nname = "{_toml_escape(name)}"\ncreated = "{created}"\n'
+            f'# Carepath workspace\n# The name every page, pack and report is titled with: change '
+            f'it freely.\nname = "{_toml_escape(name)}"\ncreated = "{created}"\n'
             f'created_by_version = "{__version__}"\n{national}\n[disclosure]\n'
             f"# Counts 1..suppress_below-1 are suppressed at every level; other counts are\n"
             f"# rounded to round_to below national level (national_exempt = false: there too).\n"
