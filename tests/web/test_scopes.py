@@ -64,13 +64,17 @@ def test_lead_sees_only_own_practices_in_every_listing(clients):
 
 
 def test_lead_cannot_ask_for_provider_level_and_provider_sees_only_itself(clients):
+    # There, but not for their role: 403 saying so (a 404 read as no such level: a
+    # walkthrough); a level the indicator has not at all stays 404.
+    refused = clients["northlead"].get(f"/api/v1/indicators/{IND}/values?area_type=provider")
+    assert refused.status_code == 403 and "Your role does not see" in refused.text
     assert clients["northlead"].get(
-        f"/api/v1/indicators/{IND}/values?area_type=provider").status_code == 404
+        f"/api/v1/indicators/{IND}/values?area_type=galaxy").status_code == 404
     prov = clients["provider1"]
     rows = _codes(prov, f"/api/v1/indicators/{IND}/values?area_type=provider")
     assert rows == {("provider", "R1")}
     assert "Other Hospice" not in prov.get(f"/indicators/{IND}?level=provider").text
-    assert prov.get(f"/api/v1/indicators/{IND}/values?area_type=practice").status_code == 404
+    assert prov.get(f"/api/v1/indicators/{IND}/values?area_type=practice").status_code == 403
 
 
 def test_lead_cannot_record_a_review_in_another_locality(clients):

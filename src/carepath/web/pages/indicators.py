@@ -21,7 +21,7 @@ from carepath.web.db import get_con
 from carepath.web.meta import get_meta
 from carepath.web.render import NavItem, render, render_cached
 from carepath.web.scopes import STAFF_ROLES, Principal
-from carepath.web.security import require_user
+from carepath.web.security import Forbidden, require_user
 
 router = APIRouter()
 NAV_ITEMS = (NavItem("Indicators", "/indicators", STAFF_ROLES, order=10),)
@@ -71,6 +71,9 @@ def choose(cache: VersionedCache, con, who: Principal, indicator_id: str, level:
         raise HTTPException(404, "This indicator has no values you can see.")
     if level is None:
         level = _default_level(cache, con, who, levels)
+    if level in known["types"] and level not in levels:  # there, but not for this role
+        raise Forbidden(f"Your role does not see values at level {level!r}; choose one of "
+                        f"{', '.join(levels)}.")
     if level not in levels:
         raise HTTPException(404, f"Level {level!r} is not available; choose one of "
                                  f"{', '.join(levels)}.")
