@@ -38,7 +38,7 @@ def test_short_labels_are_unique_and_keep_distinguishing_endings():
     from hypothesis import given
     from hypothesis import strategies as st
 
-    from carepath.charts import LABEL_CHARS, short_labels
+    from carepath.charts import short_labels
 
     long = "Cancers diagnosed after an emergency presentation"
     got = short_labels([long, long + " (quarterly)", "Deaths in hospital"])
@@ -46,13 +46,25 @@ def test_short_labels_are_unique_and_keep_distinguishing_endings():
     assert got[long + " (quarterly)"].endswith("(quarterly)")
     assert len(set(got.values())) == 3
 
-    @given(st.lists(st.text(min_size=1, max_size=90), max_size=30))
-    def unique_and_short(labels):
-        out = short_labels(labels)
+    @given(st.lists(st.text(min_size=1, max_size=90), max_size=30),
+           st.integers(min_value=20, max_value=90))
+    def unique_and_short(labels, chars):
+        out = short_labels(labels, chars)
         assert len(set(out.values())) == len(set(labels))
-        assert all(len(v) <= max(LABEL_CHARS, len(k)) for k, v in out.items())
+        assert all(len(v) <= max(chars, len(k)) for k, v in out.items())
 
     unique_and_short()
+    # Elided between whole words ('after an eme…cy presentation': a walkthrough).
+    words = set(long.split())
+    assert all(w in words for w in got[long].replace("…", " ").split())
+
+
+def test_a_web_page_spine_keeps_whole_titles():
+    longest = "x" * 40 + " " + "y" * 48  # 89 characters, the longest built-in title
+    spec = charts.spine_chart([{"indicator": longest, "pos": {
+        "lo": 0, "hi": 1, "q_lo": .25, "q_hi": .75, "value": .5}}],
+        label_chars=charts.WIDE_LABEL_CHARS)
+    assert spec["layer"][0]["data"]["values"][0]["indicator"] == longest
 
 
 def test_a_funnel_without_limits_keeps_its_axis_title():

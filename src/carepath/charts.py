@@ -40,25 +40,39 @@ RANGE_GREYS = ("#768692", "#AEB7BD", "#E8EDEE")  # NHS grey tints: outer, inner,
 # Axis labels are shortened here rather than by Vega's labelLimit: measuring text to
 # truncate it made server-side rendering four times slower (vl-convert, 40-row spines).
 LABEL_CHARS = 46
+# On a web page the whole titles fit beside the chart (the longest built-in is 89).
+WIDE_LABEL_CHARS = 90
 LABEL_HEAD = 30
 
 
-def short_labels(labels: Sequence[str]) -> dict[str, str]:
-    """Full label -> short, unique label (the middle elided, so endings such as
-    '(quarterly)' that tell two indicators apart survive)."""
+def short_labels(labels: Sequence[str], chars: int = LABEL_CHARS) -> dict[str, str]:
+    """Full label -> short, unique label of at most ``chars``: the middle elided between
+    whole words, so endings such as '(quarterly)' that tell two indicators apart survive
+    and no word is cut ('after an eme…cy presentation': a walkthrough)."""
     out: dict[str, str] = {}
     used: set[str] = set()
     for full in labels:
         if full in out:
             continue
-        short = full if len(full) <= LABEL_CHARS else \
-            f"{full[:LABEL_HEAD].rstrip()}…{full[-(LABEL_CHARS - LABEL_HEAD - 1):].lstrip()}"
+        short = full if len(full) <= chars else _elided(full, chars)
         n = 2
         while short in used:
-            short, n = f"{short[:LABEL_CHARS - 3]} ({n})", n + 1
+            short, n = f"{short[:chars - 3]} ({n})", n + 1
         used.add(short)
         out[full] = short
     return out
+
+
+def _elided(full: str, chars: int) -> str:
+    head_chars = chars * LABEL_HEAD // LABEL_CHARS
+    head = full[:head_chars]
+    if " " in head and full[head_chars:head_chars + 1] not in ("", " "):
+        head = head.rsplit(" ", 1)[0]  # not into a word
+    room = chars - len(head.rstrip()) - len(" … ")
+    tail = full[-room:] if room > 0 else ""
+    if " " in tail and full[-room - 1:-room] not in ("", " "):
+        tail = tail.split(" ", 1)[1]
+    return f"{head.rstrip()} … {tail.lstrip()}"
 
 
 def _config(width: int, height: int) -> dict:
@@ -111,11 +125,13 @@ def _on_spine(position: float) -> float:
     return min(max(position, 0.0), 1.0)
 
 
-def spine_chart(rows: Sequence[dict], *, width: int = 420) -> dict:
+def spine_chart(rows: Sequence[dict], *, width: int = 420,
+                label_chars: int = LABEL_CHARS) -> dict:
     """rows: indicator (label), pos dict from ``spine_positions``, significance, value_text,
-    comparators: optional list of {"name", "pos"} (locality, ICB markers)."""
+    comparators: optional list of {"name", "pos"} (locality, ICB markers). ``label_chars``:
+    the longest label (a page has room for whole titles, a printed pack less)."""
     bars, points, marks = [], [], []
-    label = short_labels([r["indicator"] for r in rows])
+    label = short_labels([r["indicator"] for r in rows], label_chars)
     for r in rows:
         p = r.get("pos")
         if not p:

@@ -109,7 +109,8 @@ def practice_profile(request: Request, code: str, who: Principal = Depends(requi
             "list_size": size, "small": size is not None and size < benchmarking.SMALL_PRACTICE_LIST,
             "small_threshold": benchmarking.SMALL_PRACTICE_LIST, "similar": similar,
             "peer_model": benchmarking.model_description(cache, con),
-            "spine": charts.spine_chart(rows) if any(r["pos"] for r in rows) else None,
+            "spine": charts.spine_chart(rows, label_chars=charts.WIDE_LABEL_CHARS)
+            if any(r["pos"] for r in rows) else None,
             "locality": locality, "locality_name": locality_name}
 
     return render_cached(request, "practice.html", (code,), build, con)
