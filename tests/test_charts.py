@@ -84,3 +84,20 @@ def test_a_bar_chart_without_intervals_draws_no_interval_layer():
     with_limits = [dict(r, lower=0.5, upper=3) for r in rows]
     spec = charts.bar_with_intervals(with_limits, average=1.5, y_title="Bed days")
     assert [layer["mark"]["type"] for layer in spec["layer"]] == ["bar", "rule", "rule"]
+
+
+def test_a_trend_draws_one_line_for_series_with_the_same_values():
+    """An ICB that is the whole workspace hid under national's line, with two legend
+    entries for one line (a walkthrough)."""
+    rows = [{"period": p, "series": s, "value": v, "lower": v - 1, "upper": v + 1}
+            for p, v in (("2023/24", 19.0), ("2024/25", 18.3))
+            for s in ("All areas in the workspace", "NHS Wessex ICB")]
+    rows += [{"period": "2024/25", "series": "North", "value": 12.0, "lower": 10.0,
+              "upper": 14.0}]
+    spec = charts.trend_chart(rows, y_title="%")
+    assert {r["series"] for r in spec["data"]["values"]} == {
+        "All areas in the workspace = NHS Wessex ICB", "North"}
+    assert len(spec["data"]["values"]) == 3
+    band, line = spec["layer"]
+    assert line["encoding"]["color"]["legend"]["labelLimit"] >= 300
+    assert band["encoding"]["color"]["legend"] is None

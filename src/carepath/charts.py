@@ -265,21 +265,42 @@ def bar_with_intervals(rows: Sequence[dict], *, average: float | None, y_title: 
 
 def trend_chart(rows: Sequence[dict], *, y_title: str, width: int = 520,
                 height: int = 220) -> dict:
-    """rows: period, series (area name), value, lower, upper."""
+    """rows: period, series (area name), value, lower, upper. Series with the same values
+    in every period (an ICB that is the whole workspace) are one line named for both:
+    drawn twice, one hid the other and the legend had two entries for one line; the
+    legend shows the lines' colours, not the bands' (a walkthrough)."""
     spec = _config(width, height)
-    spec["data"] = {"values": [r for r in rows if r.get("value") is not None]}
+    spec["data"] = {"values": _one_line_per_series(
+        [r for r in rows if r.get("value") is not None])}
     x = {"field": "period", "type": "ordinal", "title": None, "sort": None}
     spec["layer"] = [
         {"mark": {"type": "errorband", "opacity": 0.2},
          "encoding": {"x": x, "y": {"field": "lower", "type": "quantitative", "title": y_title},
-                      "y2": {"field": "upper"}, "color": {"field": "series", "type": "nominal"}}},
+                      "y2": {"field": "upper"},
+                      "color": {"field": "series", "type": "nominal", "legend": None}}},
         {"mark": {"type": "line", "point": True},
          "encoding": {"x": x, "y": {"field": "value", "type": "quantitative"},
-                      "color": {"field": "series", "type": "nominal", "title": None},
+                      "color": {"field": "series", "type": "nominal", "title": None,
+                                "legend": {"labelLimit": TREND_LEGEND_LABEL_PX}},
                       "tooltip": [{"field": "series"}, {"field": "period"},
                                   {"field": "value", "format": ".1f"}]}},
     ]
     return spec
+
+
+TREND_LEGEND_LABEL_PX = 320
+
+
+def _one_line_per_series(rows: list[dict]) -> list[dict]:
+    by_series: dict[str, list[dict]] = {}
+    for r in rows:
+        by_series.setdefault(r["series"], []).append(r)
+    names: dict[tuple, list[str]] = {}
+    for series, own in by_series.items():
+        key = tuple(sorted((str(r["period"]), r["value"]) for r in own))
+        names.setdefault(key, []).append(series)
+    kept = {group[0]: " = ".join(group) for group in names.values()}
+    return [{**r, "series": kept[r["series"]]} for r in rows if r["series"] in kept]
 
 
 def to_svg(spec: dict) -> str:
