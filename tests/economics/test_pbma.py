@@ -117,29 +117,29 @@ def test_scores_must_refer_to_known_options_members_criteria(tmp_path):
         assert "ex.yaml: scores[" in err.value.where
 
 
-def test_a_bad_score_in_its_csv_names_that_file_and_row(tmp_path):
-    """The YAML and a 0-based 'scores[1]' were named (a walkthrough)."""
+def _scores_file_error(tmp_path, rows: str) -> ValidationError:
+    """The error of loading a one-criterion exercise whose scores CSV has ``rows``."""
     (tmp_path / "ex.yaml").write_text(
         "id: ex\ntitle: Ex\nprogramme: P\nyear: 2025\n"
         "criteria: [{id: c1, name: C, weight: 1}]\npanel: [{id: m1, group: patient}]\n"
         "options: [{id: a, name: A, list: wish, cost: 5}]\nscores: s.csv\n")
-    (tmp_path / "s.csv").write_text("option,criterion,member,score\na,c1,m1,3\na,c1,m2,4\n")
+    (tmp_path / "s.csv").write_text("option,criterion,member,score\n" + rows)
     with pytest.raises(ValidationError) as err:
         load_exercise(tmp_path / "ex.yaml")
-    assert err.value.where == f"{tmp_path / 's.csv'}, row 3"
-    assert err.value.message.startswith("unknown member 'm2'")
+    return err.value
+
+
+def test_a_bad_score_in_its_csv_names_that_file_and_row(tmp_path):
+    """The YAML and a 0-based 'scores[1]' were named (a walkthrough)."""
+    err = _scores_file_error(tmp_path, "a,c1,m1,3\na,c1,m2,4\n")
+    assert err.where == f"{tmp_path / 's.csv'}, row 3"
+    assert err.message.startswith("unknown member 'm2'")
 
 
 def test_score_out_of_range_in_csv_names_file_and_row(tmp_path):
-    (tmp_path / "ex.yaml").write_text(
-        "id: ex\ntitle: Ex\nprogramme: P\nyear: 2025\n"
-        "criteria: [{id: c1, name: C, weight: 1}]\npanel: [{id: m1, group: patient}]\n"
-        "options: [{id: a, name: A, list: wish, cost: 5}]\nscores: s.csv\n")
-    (tmp_path / "s.csv").write_text("option,criterion,member,score\na,c1,m1,11\n")
-    with pytest.raises(ValidationError) as err:
-        load_exercise(tmp_path / "ex.yaml")
-    assert err.value.where.endswith("s.csv") and "row 2" in err.value.message
-    assert "less than or equal to 10" in err.value.message
+    err = _scores_file_error(tmp_path, "a,c1,m1,11\n")
+    assert err.where.endswith("s.csv") and "row 2" in err.message
+    assert "less than or equal to 10" in err.message
 
 
 def test_example_exercise_selects_within_budget():
