@@ -182,6 +182,10 @@ def test_check_with_a_workspace_refuses_unknown_network_codes_and_area(contract_
     code, out, err = run(["contract", "check", "-w", str(contract_ws.path), str(path)], capsys)
     assert code == 2 and "field population: no area 'QWY' of type 'icb'" in " ".join(
         (out + err).split())
+    c["population"].update(area_code="QWX", area_type="ICB")  # the type mistyped
+    path = write_pair(tmp_path / "type", FRAMEWORK, c)
+    code, out, err = run(["contract", "check", "-w", str(contract_ws.path), str(path)], capsys)
+    assert code == 2 and "'QWX' is an area of type 'icb'" in " ".join((out + err).split())
 
 
 def test_simulate_year_0_is_refused_like_assess(capsys):

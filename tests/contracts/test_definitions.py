@@ -241,3 +241,8 @@ def test_shares_and_weights_are_shown_as_the_percentage_they_are(x, shown):
     from carepath.domain.contracts.formatting import share
 
     assert share(x) == shown
+
+
+def test_a_repeated_network_code_is_named(tmp_path):
+    err = _bad(tmp_path, c_edit=lambda c: c["subcontractors"][0].update(code="RAA"))
+    assert "must have distinct codes; repeated: RAA" in err.message

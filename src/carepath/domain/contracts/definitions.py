@@ -257,7 +257,9 @@ class Contract(_Model):
             raise ValueError(f"judgement_confidence must be one of {K.JUDGEMENT_CONFIDENCES}")
         codes = [p.code for p in self.providers]
         if len(set(codes)) != len(codes):
-            raise ValueError("prime provider and subcontractors must have distinct codes")
+            repeated = sorted({c for c in codes if codes.count(c) > 1})
+            raise ValueError("prime provider and subcontractors must have distinct codes; "
+                             f"repeated: {', '.join(repeated)}")
         return self
 
     @property

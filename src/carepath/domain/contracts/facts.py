@@ -119,8 +119,15 @@ def unknown_area(con: duckdb.DuckDBPyConnection, contract: Contract) -> list[str
                                  [area.area_code, area.area_type]).fetchone()[0]
     if known:
         return []
+    # The types there are, so 'ICB' for 'icb' is plain (a walkthrough).
+    types = sorted({t for (t,) in con.execute(
+        "SELECT DISTINCT org_type FROM organisations WHERE org_code = ? UNION "
+        "SELECT DISTINCT area_type FROM indicator_values WHERE area_code = ?",
+        [area.area_code, area.area_code]).fetchall()})
+    hint = (f"; {area.area_code!r} is an area of type {', '.join(map(repr, types))}"
+            if types else "")
     return [(f"field population: no area {area.area_code!r} of type {area.area_type!r} in "
-             "the workspace's organisations or values")]
+             f"the workspace's organisations or values{hint}")]
 
 
 def geography_change(facts: WorkspaceFacts, area_code: str, baseline_period: str,
