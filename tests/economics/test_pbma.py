@@ -224,3 +224,14 @@ def test_an_investment_with_no_benefit_is_not_funded_from_spare_money():
     from carepath.domain.economics.pbma import process_notes
 
     assert any("no benefit" in n and "nothing" in n for n in process_notes(ex, scores))
+
+
+def test_a_scores_file_that_is_not_there_is_named_with_its_section(tmp_path):
+    (tmp_path / "ex.yaml").write_text(
+        "id: ex\ntitle: Ex\nprogramme: P\nyear: 2025\n"
+        "criteria: [{id: c1, name: C, weight: 1}]\npanel: [{id: m1, group: patient}]\n"
+        "options: [{id: a, name: A, list: wish, cost: 5}]\nscores: nothere.csv\n")
+    with pytest.raises(ValidationError) as err:
+        load_exercise(tmp_path / "ex.yaml")
+    assert err.value.where == str(tmp_path / "ex.yaml")
+    assert err.value.message.startswith("scores: 'nothere.csv' names a file that is not there")

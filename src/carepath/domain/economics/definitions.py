@@ -305,7 +305,7 @@ def load_cba(path: Path, con: duckdb.DuckDBPyConnection | None = None) -> CBAMod
     """Load a CBA model from YAML; list sections may be CSV files beside it. Services marked
     ``from_catalogue: true`` take their figures from the workspace catalogue (``con``)."""
     path = Path(path)
-    data = expand_csv_sections(read_yaml(path), path.parent, CSV_SECTIONS)
+    data = expand_csv_sections(read_yaml(path), path.parent, CSV_SECTIONS, path)
     data = _uncertainty_from_flat_rows(data)
     services = data.get("services")
     if isinstance(services, list) and any(isinstance(s, dict) and s.get("from_catalogue")

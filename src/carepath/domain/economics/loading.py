@@ -47,12 +47,19 @@ def read_csv_rows(path: Path) -> list[dict[str, Any]]:
     return rows
 
 
-def expand_csv_sections(data: dict, base: Path, sections: tuple[str, ...]) -> dict:
-    """Replace a section given as 'file.csv' by the rows of that file."""
+def expand_csv_sections(data: dict, base: Path, sections: tuple[str, ...],
+                        source: Path | None = None) -> dict:
+    """Replace a section given as 'file.csv' by the rows of that file. ``source``: the
+    file naming them, named by an error (a missing file was said without the section or
+    file that named it: a walkthrough)."""
     out = dict(data)
     for name in sections:
         value = out.get(name)
         if isinstance(value, str) and value.lower().endswith(".csv"):
+            if not (base / value).is_file():  # said with the section naming it
+                raise ValidationError(f"{name}: {value!r} names a file that is not there "
+                                      f"(read beside the model, in {base})",
+                                      where=str(source) if source else None)
             out[name] = read_csv_rows(base / value)
     return out
 

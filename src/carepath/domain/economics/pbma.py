@@ -125,7 +125,7 @@ def load_exercise(path: Path, con: duckdb.DuckDBPyConnection | None = None) -> E
     workspace's service catalogue for the exercise year (``con``)."""
     path = Path(path)
     data = expand_csv_sections(read_yaml(path), path.parent,
-                               ("budget", "criteria", "panel", "options", "scores"))
+                               ("budget", "criteria", "panel", "options", "scores"), path)
     if data.get("budget") == "catalogue":
         if con is None:
             raise ValidationError("budget: catalogue needs a workspace (give -w WORKSPACE)",
