@@ -78,7 +78,9 @@ def test_changes_are_audited_with_the_fields_changed(contract_ws, contract_file,
     changed = json.loads(_audit(contract_ws)[-1][2])
     assert changed["changed"] == ["annual_value"] and changed["previous_sha256"]
     code, out, _ = run(["contract", "list", *ws_args], capsys)
-    assert "test_contract.yaml" in out
+    said = " ".join(out.split())
+    assert "test_contract" in said and "Test contract" in said and "RAA" in said
+    assert "2021/22, 7 years" in said  # what each is, not only its file (a walkthrough)
     # the held copy loads on its own, pointing at the held framework
     held = contract_ws.definitions_dir("contracts") / "test_contract.yaml"
     assert run(["contract", "check", str(held)], capsys)[0] == 0

@@ -250,13 +250,23 @@ def simulate_cmd(file: ContractFile, workspace: WorkspaceOption = None,
 def list_cmd(workspace: WorkspaceOption = None) -> None:
     """Contracts held in the workspace."""
     from carepath.domain.contracts.registry import registered
+    from carepath.errors import CarepathError
 
     ws = open_workspace(workspace)
     paths = registered(ws)
-    for p in paths:
-        console.print(str(p))
     if not paths:
         console.print("no contracts registered; `carepath contract register FILE` adds one")
+        return
+    rows = []
+    for p in paths:  # what each is, not only where (a walkthrough)
+        try:
+            c, fw, _ = _load(p, ws)
+            rows.append([c.id, c.title, f"{c.term.first_year}, {c.term.years} years",
+                         c.prime_provider.code, fw.id, str(p)])
+        except CarepathError as exc:
+            rows.append([p.stem, f"(cannot be read: {exc})", "", "", "", str(p)])
+    console.print(_table("Contracts held in the workspace",
+                         ["contract", "title", "term", "prime", "framework", "file"], rows))
 
 
 def register(app: typer.Typer) -> None:
