@@ -249,7 +249,7 @@ def export(
     hidden = done.states.get("suppressed", 0)
     release = f", release={done.release_id}" if done.release_id else ""
     with ws.transaction() as con:
-        ws.audit(con, actor="cli", action="export", target=str(out),
+        ws.audit(con, actor="cli", action="export", target=str(out.resolve()),
                  detail=f"{done.rows} rows, format={fmt}, public={public}, suppressed={hidden}"
                         f"{release}")
     console.print(escape(f"Wrote {done.rows:,} rows to {out}")

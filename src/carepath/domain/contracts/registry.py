@@ -132,7 +132,7 @@ def record_statement(ws: Workspace, a: Assessment, csv_text: str, out: Path | No
                      actor: str) -> None:
     detail = {"year": a.year, "period": a.period, "fee": round(a.fee, 2),
               "outcome_element": round(a.outcome_total, 2), "total": round(a.total, 2),
-              "csv_sha256": sha256(csv_text), "file": str(out) if out else None}
+              "csv_sha256": sha256(csv_text), "file": str(Path(out).resolve()) if out else None}
     with ws.transaction() as con:
         ws.audit(con, actor=actor, action=ACTION_STATEMENT, target=f"contract:{a.contract.id}",
                  detail=json.dumps(detail))
