@@ -43,8 +43,14 @@ def score(workspace: WorkspaceOption = None, survey: SurveyOption = "cpes",
             if summary:
                 df = scoring.summary_scores(df)
     kind = "case-mix adjusted" if adjusted else "summary" if summary else "% positive"
+    # Shares as percentages, as the page and `pathway gaps` show them (a walkthrough).
     show(df, f"{survey} {kind}, {s} to {e} (suppressed below {n_min} respondents)", out,
-         replace=replace)
+         percent=SHARE_COLUMNS, replace=replace)
+
+
+SHARE_COLUMNS = ("value", "lower", "upper", "summary_score", "national", "observed_value",
+                 "observed_lower", "observed_upper", "adjusted_value", "adjusted_lower",
+                 "adjusted_upper")
 
 
 @experience_app.command("reshape")

@@ -54,7 +54,8 @@ def waits(workspace: WorkspaceOption = None, start: StartOption = None, end: End
         df = wait_summary(con, measure, start=s, end=e, group=group)
     show(df, f"{measure} {s} to {e}", out,
          columns=["group", "completed", "pending", "negative", "median", "p90",
-                  "within_standard_value"], replace=replace)
+                  "within_standard_value"], percent=("within_standard_value",),
+         replace=replace)
 
 
 @pathway_app.command("gaps")
@@ -101,13 +102,14 @@ def recovery(workspace: WorkspaceOption = None, start: StartOption = None,
     if equity:
         show(equity_view(cov), f"Where support depends on cancer, trust or place ({s} to {e})",
              out, columns=["element", "dimension", "groups", "overall", "lowest", "highest",
-                           "p_value", "below"], replace=replace)
+                           "p_value", "below"], percent=("overall", "lowest", "highest"),
+             replace=replace)
         return
     if dimension:
         cov = cov[cov["dimension"] == dimension]
     show(cov, f"Recovery Package coverage, tumours diagnosed {s} to {e}", out,
          columns=["dimension", "group", "element", "recorded", "denominator", "value"],
-         replace=replace)
+         percent=("value",), replace=replace)
 
 
 @pathway_app.command("hna")
