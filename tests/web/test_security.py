@@ -68,6 +68,37 @@ def test_logout_ends_the_session_even_for_a_copied_cookie(fresh):
     assert login(fresh, "analyst").status_code == 303  # can sign in again
 
 
+def test_a_session_unused_for_an_hour_ends_but_one_in_use_lasts_the_day(fresh, web_ws,
+                                                                       monkeypatch):
+    """Eight hours with no idle limit was too long on a shared PC (a red team); a session
+    in use is signed again now and then, and still ends 8 hours after signing in."""
+    from carepath.web.security import SESSION_IDLE, SESSION_MAX_AGE, SESSION_REFRESH
+
+    codec = SessionCodec(web_ws.secret())
+    with fresh.app.state.db.cursor() as con:
+        _, epoch = users.lookup(con, "admin")
+    real = time.time
+
+    def cookie_at(seconds_ago: float, signed_in_ago: float) -> str:
+        monkeypatch.setattr(time, "time", lambda: real() - signed_in_ago)
+        data = new_session("admin", epoch)
+        monkeypatch.setattr(time, "time", lambda: real() - seconds_ago)
+        out = codec.dumps(data)
+        monkeypatch.setattr(time, "time", real)
+        return out
+
+    idle = cookie_at(SESSION_IDLE + 60, SESSION_IDLE + 60)
+    with TestClient(fresh.app, cookies={COOKIE: idle}) as c:
+        assert c.get("/api/v1/indicators").status_code == 401
+    busy = cookie_at(SESSION_REFRESH + 60, 3 * 3600)  # in use, signed in 3 hours ago
+    with TestClient(fresh.app, cookies={COOKIE: busy}) as c:
+        r = c.get("/api/v1/indicators")
+        assert r.status_code == 200 and COOKIE in r.headers.get("set-cookie", "")
+    too_long = cookie_at(60, SESSION_MAX_AGE + 60)  # in use, but signed in 8 hours ago
+    with TestClient(fresh.app, cookies={COOKIE: too_long}) as c:
+        assert c.get("/api/v1/indicators").status_code == 401
+
+
 def test_expired_or_tampered_sessions_are_anonymous(fresh, web_ws, monkeypatch):
     codec = SessionCodec(web_ws.secret())
     with fresh.app.state.db.cursor() as con:

@@ -11,7 +11,7 @@ from starlette.datastructures import MutableHeaders
 from starlette.requests import Request
 from starlette.responses import Response
 
-from carepath.web.security import COOKIE, SESSION_MAX_AGE, new_session
+from carepath.web.security import COOKIE, SESSION_MAX_AGE, SESSION_REFRESH, new_session
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -31,11 +31,14 @@ class WebMiddleware:
         request = Request(scope)
         codec = scope["app"].state.session_codec
         cookie = request.cookies.get(COOKIE)
-        data = codec.loads(cookie)
+        found = codec.loads_dated(cookie)
+        data = found[0] if found else None
         state = scope.setdefault("state", {})
         state["session"] = data or new_session()
-        state["session_dirty"] = data is None
-        # a cookie that no longer loads: expired (8 h) or signed with another key
+        # signed again now and then, so a session in use is not ended as idle
+        state["session_dirty"] = data is None or found[1] > SESSION_REFRESH
+        # a cookie that no longer loads: unused an hour, signed in 8 h ago, or signed with
+        # another key
         state["session_ended"] = bool(cookie) and data is None
         length = request.headers.get("content-length")
         if length and (not length.isdigit() or int(length) > self.max_body):

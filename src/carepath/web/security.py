@@ -25,7 +25,11 @@ from carepath.web.db import get_con
 from carepath.web.scopes import ANONYMOUS, Principal, Role
 
 COOKIE = "carepath_session"
-SESSION_MAX_AGE = 8 * 60 * 60  # a working day
+SESSION_MAX_AGE = 8 * 60 * 60  # a working day, however busy
+# A session unused this long ends too: eight hours on a shared ward PC with no idle limit
+# was too long (a red team). Its cookie is signed again when older than SESSION_REFRESH.
+SESSION_IDLE = 60 * 60
+SESSION_REFRESH = 5 * 60
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "x-csrf-token"
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
@@ -79,19 +83,29 @@ class SessionCodec:
         return self._signer.dumps(data)
 
     def loads(self, cookie: str | None) -> dict | None:
+        found = self.loads_dated(cookie)
+        return found[0] if found else None
+
+    def loads_dated(self, cookie: str | None) -> tuple[dict, float] | None:
+        """(session, seconds since its cookie was signed), or None: a cookie unused for
+        SESSION_IDLE, a sign-in older than SESSION_MAX_AGE, or a bad signature."""
         if not cookie:
             return None
         try:
-            data = self._signer.loads(cookie, max_age=SESSION_MAX_AGE)
+            data, signed = self._signer.loads(cookie, max_age=SESSION_IDLE,
+                                              return_timestamp=True)
         except BadSignature:  # includes SignatureExpired
             return None
-        return data if isinstance(data, dict) else None
+        now = time.time()
+        if not isinstance(data, dict) or now - float(data.get("t", now)) > SESSION_MAX_AGE:
+            return None
+        return data, now - signed.timestamp()
 
 
 def new_session(username: str | None = None, epoch: int | None = None) -> dict:
     data = {"c": secrets.token_urlsafe(24), "n": secrets.token_urlsafe(12)}
     if username is not None:
-        data.update(u=username, e=epoch)
+        data.update(u=username, e=epoch, t=int(time.time()))
     return data
 
 
