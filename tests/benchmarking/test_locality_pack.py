@@ -8,7 +8,7 @@ from carepath.reports import batch, locality_pack
 
 @pytest.fixture(autouse=True)
 def known_meta(monkeypatch, meta):
-    monkeypatch.setattr(locality_pack, "indicator_meta", lambda con: meta)
+    monkeypatch.setattr(locality_pack, "indicator_meta", lambda con, **_: meta)
 
 
 def test_pack_html_has_outliers_suppressed_and_definitions(rug_workspace, tmp_path):

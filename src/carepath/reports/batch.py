@@ -52,8 +52,9 @@ def _out_of_date(ws: Workspace) -> dict[str, str]:
 def _one_pack(ws_path: str, area: profiles.Area, out_dir: Path, pdf: bool,
               stale: dict[str, str]) -> list[Path]:
     ws = Workspace(Path(ws_path))
+    definitions, _ = read_library(ws.definitions_dir("indicators"))  # its own too
     with ws.connect(read_only=True) as con:
-        pack = locality_pack.build(con, area, stale)
+        pack = locality_pack.build(con, area, stale, definitions=definitions)
     html = locality_pack.render_html(pack)
     base = out_dir / _slug(area.name)
     html_path = base.with_suffix(".html")

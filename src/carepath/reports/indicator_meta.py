@@ -12,16 +12,19 @@ from pathlib import Path
 import duckdb
 
 from carepath.indicators.catalogue import describe_part
-from carepath.indicators.library import read_library
+from carepath.indicators.library import read_library, shown_title
 
 
-def indicator_meta(con: duckdb.DuckDBPyConnection, workspace_dir: Path | None = None
-                   ) -> dict[str, dict]:
+def indicator_meta(con: duckdb.DuckDBPyConnection, workspace_dir: Path | None = None, *,
+                   definitions: dict | None = None) -> dict[str, dict]:
     """id -> {"title", "higher_is_better" (True/False/None), "unit", "definition",
-    "source", "why", "version"} for every indicator that has values in the workspace."""
+    "source", "why", "version"} for every indicator that has values in the workspace.
+    ``definitions``: the library already read (the workspace's own with the built-ins);
+    else read from ``workspace_dir``, the built-ins only without it."""
     ids = [r[0] for r in con.execute(
         "SELECT DISTINCT indicator_id FROM indicator_values ORDER BY 1").fetchall()]
-    library, _ = read_library(Path(workspace_dir) / "indicators" if workspace_dir else None)
+    library = definitions if definitions is not None else read_library(
+        Path(workspace_dir) / "indicators" if workspace_dir else None)[0]
     out = {}
     for i in ids:
         d = library.get(i)
@@ -29,7 +32,7 @@ def indicator_meta(con: duckdb.DuckDBPyConnection, workspace_dir: Path | None = 
             out[i] = {"title": i.replace("_", " "), "higher_is_better": None, "unit": "",
                       "definition": "", "source": "", "why": "", "version": ""}
             continue
-        out[i] = {"title": d.title, "higher_is_better": d.higher_is_better, "unit": d.unit,
+        out[i] = {"title": shown_title(d), "higher_is_better": d.higher_is_better, "unit": d.unit,
                   "definition": f"Numerator: {describe_part(d.numerator)}. Denominator: "
                                 f"{describe_part(d.denominator, d.mode)}.",
                   "source": d.governance.source, "why": d.why, "version": d.version,

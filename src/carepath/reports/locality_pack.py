@@ -96,10 +96,15 @@ def _indicator_charts(rug: pd.DataFrame, meta: dict[str, dict], national: dict) 
 
 
 def build(con: duckdb.DuckDBPyConnection, locality: profiles.Area,
-          out_of_date: dict[str, str] | None = None) -> PackData:
+          out_of_date: dict[str, str] | None = None, *,
+          definitions: dict | None = None) -> PackData:
     """The pack's content; ``out_of_date``: indicator id -> why its values are out of date
-    (``carepath.engine.freshness.out_of_date``), said at the top and in the provenance."""
-    meta = indicator_meta(con)
+    (``carepath.engine.freshness.out_of_date``), said at the top and in the provenance.
+    ``definitions``: the workspace's library (its own definitions and overrides with the
+    built-ins); only the built-ins without it. Read without them, a workspace's own
+    indicator was titled by its id with no unit or direction, and its spine pointed the
+    wrong way (a walkthrough)."""
+    meta = indicator_meta(con, definitions=definitions)
     practices = profiles.practices_in(con, locality.code)
     rug = profiles.tartan_rug(con, practices, meta)
     values = profiles.latest_values(con, None, [locality.code, profiles.NATIONAL])
