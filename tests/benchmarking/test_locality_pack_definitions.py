@@ -19,3 +19,14 @@ def test_a_pack_titles_and_explains_the_workspaces_own_indicator(rug_workspace, 
     assert "Early stage, our own count" in html
     assert "early stage</" not in html.lower()  # not the id with spaces for a title
     assert "Polarity: higher is better" in html and "Numerator:" in html
+
+
+def test_the_table_against_national_gives_each_rows_period(rug_workspace, tmp_path):
+    """Rows of 2023/24, 2024/25 and 2024/25 Q4 sat in one table unsaid (a walkthrough)."""
+    html = batch.generate(rug_workspace, tmp_path, locality="L1")[0].read_text()
+    table = html.split("against national</h3>")[1].split("</table>")[0]
+    assert "<th>Period</th>" in table
+    with rug_workspace.connect(read_only=True) as con:
+        (period,) = con.execute("SELECT DISTINCT period FROM indicator_values WHERE "
+                                "area_code = 'L1'").fetchone()
+    assert f"<td>{period}</td>" in table

@@ -146,7 +146,9 @@ def _locality_profile(values: pd.DataFrame, locality: profiles.Area, meta) -> li
         if r.indicator_id not in meta:
             continue
         rows.append({
-            "indicator": meta[r.indicator_id]["title"], "value": r.value,
+            # Each row's own latest period: they differ (survival lags a year: a
+            # walkthrough found 2023/24, 2024/25 and 2024/25 Q4 in one table unsaid).
+            "indicator": meta[r.indicator_id]["title"], "period": r.period, "value": r.value,
             "lower95": r.lower95, "upper95": r.upper95, "state": r.value_state,
             "note": r.value_note, "numerator": r.numerator, "denominator": r.denominator,
             "national": nat["value"].get(r.indicator_id), "significance": r.compared_to_national,
