@@ -30,3 +30,8 @@ def test_the_table_against_national_gives_each_rows_period(rug_workspace, tmp_pa
         (period,) = con.execute("SELECT DISTINCT period FROM indicator_values WHERE "
                                 "area_code = 'L1'").fetchone()
     assert f"<td>{period}</td>" in table
+
+
+def test_a_locality_may_be_named_without_the_word_locality(rug_workspace, tmp_path):
+    assert batch.generate(rug_workspace, tmp_path, locality="north")[0].name == \
+        "north-locality.html"

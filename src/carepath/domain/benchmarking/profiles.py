@@ -36,9 +36,12 @@ def localities(con: duckdb.DuckDBPyConnection) -> list[Area]:
 
 
 def find_locality(con: duckdb.DuckDBPyConnection, name_or_code: str) -> Area | None:
+    """By code or name in any case, or the name without 'Locality' ('Budmouth' for
+    'Budmouth Locality' was refused: a walkthrough)."""
     wanted = name_or_code.strip().lower()
     for area in localities(con):
-        if wanted in (area.code.lower(), area.name.lower()):
+        name = area.name.lower()
+        if wanted in (area.code.lower(), name, name.removesuffix(" locality")):
             return area
     return None
 
