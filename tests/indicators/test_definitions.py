@@ -250,6 +250,15 @@ def test_check_of_a_workspace_reads_the_workspaces_own_files(tmp_path, monkeypat
     monkeypatch.setenv("CAREPATH_WORKSPACE", str(ws.path))
     done = runner.invoke(app, ["indicators", "check"])
     assert done.exit_code != 0 and "early_stage_known.yaml" in str(done.exception)
+    # Run inside the workspace: its own files too, and compute finds it (it said 'not a
+    # Carepath workspace', and check '41 definitions OK' of the built-ins: a walkthrough).
+    monkeypatch.delenv("CAREPATH_WORKSPACE")
+    monkeypatch.chdir(ws.path)
+    done = runner.invoke(app, ["indicators", "check"])
+    assert done.exit_code != 0 and "early_stage_known.yaml" in str(done.exception)
+    monkeypatch.chdir(tmp_path)
+    done = runner.invoke(app, ["indicators", "check"])
+    assert done.exit_code == 0 and "OK (the built-in library;" in " ".join(done.output.split())
 
 
 @pytest.mark.parametrize("width", [80, 200])

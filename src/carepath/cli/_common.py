@@ -16,7 +16,8 @@ WorkspaceOption = Annotated[
     typer.Option(
         "-w",
         "--workspace",
-        help="Workspace directory (default: $CAREPATH_WORKSPACE, else ./workspace).",
+        help="Workspace directory (default: $CAREPATH_WORKSPACE, else the current folder "
+             "if it is one, else ./workspace).",
         show_default=False,
     ),
 ]

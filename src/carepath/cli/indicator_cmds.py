@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import getpass
-import os
 import time
 from pathlib import Path
 from typing import Annotated
@@ -88,7 +87,8 @@ def show(indicator_id: str, workspace: WorkspaceOption = None) -> None:
 @indicators_app.command()
 def check(directory: Annotated[Path | None, typer.Argument(
         help="Folder of definition files, or one file (default: the workspace's, given by "
-             "-w or $CAREPATH_WORKSPACE, else the built-in library).")] = None,
+             "-w, $CAREPATH_WORKSPACE or the current folder, else the built-in library).")
+        ] = None,
         workspace: WorkspaceOption = None) -> None:
     """Validate definition files; each error names the file, field and token."""
     from carepath.indicators.library import (
@@ -98,9 +98,9 @@ def check(directory: Annotated[Path | None, typer.Argument(
         load_dir,
         load_file,
     )
-    from carepath.workspace.workspace import ENV_VAR
+    from carepath.workspace.workspace import workspace_given
 
-    if directory is None and (workspace is not None or os.environ.get(ENV_VAR)):
+    if directory is None and workspace_given(workspace):
         # Checked as compute reads them: the workspace's own files (a user test saw '41
         # definitions OK' of the built-in library beside a broken workspace file).
         directory = open_workspace(workspace).definitions_dir("indicators")
@@ -121,7 +121,11 @@ def check(directory: Annotated[Path | None, typer.Argument(
                               "one; `carepath indicators check` checks the built-in library)",
                               where=str(directory))
     found = load_dir(directory) if directory else builtin()
-    console.print(f"{len(found)} definition{'' if len(found) == 1 else 's'} OK")
+    # Which were checked: '41 definitions OK' read as the workspace's (a walkthrough).
+    where = f"in {directory}" if directory else "the built-in library; give a folder, or -w " \
+        "WS, for a workspace's own"
+    console.print(escape(f"{len(found)} definition{'' if len(found) == 1 else 's'} OK "
+                         f"({where})"), highlight=False)
     nested = sorted(p for p in (directory.glob("*/**/*") if directory else ())
                     if p.suffix.lower() in DEFINITION_SUFFIXES)
     if nested:

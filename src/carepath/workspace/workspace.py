@@ -33,11 +33,21 @@ _CONFIGS: dict[Path, tuple[tuple[int, int], dict]] = {}
 
 
 def resolve_path(option: Path | None) -> Path:
-    """The -w option if given, else $CAREPATH_WORKSPACE, else ./workspace."""
+    """The -w option if given, else $CAREPATH_WORKSPACE, else the current folder when it is
+    a workspace (run inside one, `compute` said 'not a Carepath workspace': a walkthrough),
+    else ./workspace."""
     if option is not None:
         return Path(option)
     env = os.environ.get(ENV_VAR)
-    return Path(env) if env else DEFAULT_PATH
+    if env:
+        return Path(env)
+    return Path(".") if (Path.cwd() / CONFIG_NAME).is_file() else DEFAULT_PATH
+
+
+def workspace_given(option: Path | None) -> bool:
+    """Whether a command names a workspace: -w, $CAREPATH_WORKSPACE or the current folder."""
+    return option is not None or bool(os.environ.get(ENV_VAR)) or \
+        (Path.cwd() / CONFIG_NAME).is_file()
 
 
 class Workspace:
