@@ -100,6 +100,9 @@ def _write(tmp_path, change, name="early_stage_known"):
      "is for statistic mean's numerator"),
     (lambda d: d["numerator"].update(table="indicator_values"), "numerator.table",
      "one of Carepath's own tables, not data"),
+    # A walkthrough: 'Input should be a valid tuple' for a list given as one value.
+    (lambda d: d["numerator"].update(require={"table": "deaths", "on": "patient_id"}),
+     "numerator.require", "a list is wanted here: each item on its own line starting '- '"),
     # A walkthrough: a percentage's target of 150 was accepted.
     (lambda d: d.update(targets=[{"value": 150, "label": "ambition"}]), "early_stage_known",
      "target 'ambition' of 150 cannot be reached: a proportion here is 0 to 100"),

@@ -371,9 +371,16 @@ def _given(error: dict) -> str:
 MORE_PROBLEMS_SHOWN = 8  # after the first, so one message names a whole file's gaps
 
 
+# Said where a list was given as one value ('Input should be a valid tuple' told no one
+# what to write: a walkthrough).
+LIST_HINT = "a list is wanted here: each item on its own line starting '- '"
+
+
 def _message(error: dict) -> str:
     if error["type"] == "missing":
         return "required but missing"
+    if error["type"] in ("tuple_type", "list_type"):
+        return f"{LIST_HINT}{_given(error)}"
     return f"{str(error['msg']).removeprefix('Value error, ')}{_given(error)}"
 
 
