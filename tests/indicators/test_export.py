@@ -319,3 +319,11 @@ def test_sex_and_age_columns_say_who_the_denominator_counts(tmp_path):
     assert (_sex(older), _age(older)) == ("Persons", "75+ yrs")
     assert (_sex(builtin()["early_stage_known"]), _age(builtin()["early_stage_known"])) == (
         "Persons", "All ages")
+
+
+def test_categories_are_written_as_the_pages_write_them():
+    """'Lower gi' and 'Brain cns' were written (a walkthrough)."""
+    from carepath.reports.export import _words
+
+    assert [_words(c) for c in ("lower_gi", "brain_cns", "no_significant_change", None)] == [
+        "Lower GI", "Brain and CNS", "No significant change", None]

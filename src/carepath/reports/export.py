@@ -22,7 +22,7 @@ from carepath.errors import ValidationError, writing
 from carepath.indicators.definition import Count, Definition, Population
 from carepath.indicators.library import read_library, shown_title
 from carepath.indicators.semantics import ages_counted, sexes_kept
-from carepath.model.codes import AREA_TYPE_NAMES
+from carepath.model.codes import AREA_TYPE_NAMES, in_words
 from carepath.model.schema import INDICATOR_VALUES
 from carepath.safe_export import check_output_path, write_table
 from carepath.workspace import Workspace
@@ -62,8 +62,13 @@ OUT_OF_DATE = "out_of_date"
 
 
 def _words(code: object) -> object:
-    """'no_significant_change' -> 'No significant change' (missing stays missing)."""
-    return code.replace("_", " ").capitalize() if isinstance(code, str) else code
+    """'no_significant_change' -> 'No significant change', 'lower_gi' -> 'Lower GI' (the
+    words the pages use: 'Lower gi', 'Brain cns' were written: a walkthrough); missing
+    stays missing."""
+    if not isinstance(code, str):
+        return code
+    text = in_words(code)
+    return text[:1].upper() + text[1:]
 
 
 def _age(defn: Definition | None) -> str:
