@@ -222,3 +222,10 @@ def test_a_rule_with_nothing_due_says_so():
                            '{{ t.td(row, "value", "pct_due") }}')
     assert "none due yet" in cell.render(row={"denominator": 0, "value": None})
     assert ">50.0<" in cell.render(row={"denominator": 4, "value": 0.5})
+
+
+def test_the_eol_page_of_a_period_without_deaths_says_so(site):
+    """It was a 500 (a review)."""
+    _, c = site
+    r = c["analyst"].get("/eol?start=2031-01-01&end=2031-12-31")
+    assert r.status_code == 200

@@ -160,7 +160,9 @@ def choice_progress(con: duckdb.DuckDBPyConnection, *, start: date, end: date,
     if not 0 < target <= 1:
         raise ValueError(f"target must be in (0, 1], got {target}")
     s = eol_summary(con, start=start, end=end, group=group)
-    overall = eol_summary(con, start=start, end=end)["achieved_value"].iloc[0]
+    everyone = eol_summary(con, start=start, end=end)["achieved_value"]
+    # No deaths in the period: no groups and no overall figure (it was a 500: a review).
+    overall = everyone.iloc[0] if len(everyone) else np.nan
     out = s[["group", "deaths", "preference_recorded", "achieved", "achieved_value",
              "achieved_lower", "achieved_upper"]].copy()
     out = with_wilson(out, "achieved", "deaths", prefix="achieved_of_all_")
