@@ -143,3 +143,11 @@ def test_the_public_page_of_a_provider_indicator_says_why_it_has_no_areas(client
     assert page.status_code == 200 and 'id="by-provider"' in page.text
     other = clients["public"].get("/public/indicators/early_stage_known?period=2023/24")
     assert other.status_code == 200 and 'id="by-provider"' not in other.text
+
+
+def test_a_held_pot_is_said_once_before_paying(clients):
+    """Listed by the page's own loop and again among the warnings, 'not yet known' called
+    a data-quality gate (a review)."""
+    page = clients["commish"].get("/contracts/test_contract?year=4").text
+    box = page.split('id="contract-warnings"')[1].split("</div>")[0]
+    assert box.count("Faster diagnosis") == 1 and "pot of £" in box
