@@ -139,6 +139,14 @@ def test_failures_from_one_address_do_not_lock_the_account_elsewhere(fresh):
         throttle.failed(*login_keys("commish", f"10.1.{i}.1"))
     with pytest.raises(Throttled):
         throttle.check(*owner, limits=owner)
+    # ... but not the owner where they have signed in before (ten addresses' failures
+    # locked anyone out: a review)
+    usual = login_keys("commish", "10.0.0.8")
+    throttle.succeeded(*usual)
+    for i in range(MAX_WIDE_FAILURES):
+        throttle.failed(*login_keys("commish", f"10.2.{i}.1"))
+    throttle.check(*usual, limits=usual)
+    assert throttle.first_refusal("k") and not throttle.first_refusal("k")
 
 
 def test_failed_sign_ins_under_no_accounts_name_are_not_recorded_as_typed(fresh, web_ws):

@@ -57,11 +57,13 @@ def login(request: Request, username: str = Form("", max_length=200),
     throttle = request.app.state.throttle
     client = request.client.host if request.client else "unknown"
     limits = login_keys(username, client)
+    pair, *_ = limits  # the name-and-address key comes first
     try:
         throttle.check(*limits, limits=limits)
     except Throttled:
-        record(con, actor=_named(con, username), action="login.throttled", target=None,
-               detail={"client": client})
+        if throttle.first_refusal(pair):  # once a window, not every attempt
+            record(con, actor=_named(con, username), action="login.throttled", target=None,
+                   detail={"client": client})
         raise
     found = users.authenticate(con, username, password)
     if found is None:
