@@ -218,6 +218,11 @@ def _round(row: dict, policy: DisclosurePolicy, pending: Recomputations) -> dict
         # exact count beside the rounded one (national 39204.0 beside 39205: a red team).
         row["denominator"] = row["numerator"]
         row["disclosure"] = f"{row['disclosure']}; {EXPECTED_AS_COUNT_TEXT}"
+    elif den and row.get("statistic") in STANDARDISED_RATIOS:
+        # Elsewhere rounded too: the areas' exact expected counts (given back by value and
+        # count anyway) add up to the reference area's, its exact count (a review). Never
+        # to 0, which no ratio can be read against.
+        row["denominator"] = max(round_count(den, policy.round_to), policy.round_to)
     if row.get("value") is None:
         return row
     if row.get("statistic") in RECOMPUTABLE:
