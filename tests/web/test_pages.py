@@ -196,6 +196,12 @@ def test_overdispersed_funnel_colours_areas_against_its_own_limits():
     assert judged["E"] == "better"
     _, low = overdispersed_limits(rows, "multiplicative", higher_is_better=False)
     assert low["judged"]["E"] == "worse"
+    # Estimated over every area, whoever looks: a lead shown two areas judges them as the
+    # analyst shown all does (an area's colour depended on who looked: a review).
+    _, some = overdispersed_limits(rows[3:], "multiplicative", higher_is_better=True,
+                                   every=rows)
+    assert some["judged"] == {k: judged[k] for k in ("D", "E")}
+    assert some["phi"] == facts["phi"]
 
 
 def test_home_offers_each_role_only_what_it_may_open(clients):

@@ -109,30 +109,37 @@ def _peer_groups_of(cache, con, codes: list[str]) -> pd.DataFrame:
 
 
 def overdispersed_limits(rows: list[dict], method: str, multiplier: float = 100.0,
-                         higher_is_better: bool | None = None
+                         higher_is_better: bool | None = None,
+                         every: list[dict] | None = None
                          ) -> tuple[list[dict], dict] | None:
     """Overdispersion-adjusted (Spiegelhalter) funnel lines around the areas' pooled value,
     and the estimate (phi, tau^2) to show beside the chart, with each area judged against
     those lines at 95% (``facts["judged"]``: area code -> better / worse / higher / lower /
     similar): coloured by the chance-only comparison, areas inside the adjusted lines read
-    "Better" (a walkthrough)."""
+    "Better" (a walkthrough). ``every``: all the level's areas, whoever looks, that the
+    dispersion is estimated from (from the rows shown, an area's colour depended on who
+    looked: a review); ``rows`` are the areas judged."""
     from carepath.stats.funnels import CONF_95, CONF_998
     from carepath.stats.overdispersion import od_funnel_limits, overdispersion
 
-    used = [r for r in rows if r["value_state"] == "published" and r["numerator"] is not None
-            and r["denominator"]]
-    pairs = [(r["numerator"], r["denominator"]) for r in used]
-    if len(pairs) < 2 or method not in OVERDISPERSION_METHODS:
+    def usable(found: list[dict]) -> list[dict]:
+        return [r for r in found if r["value_state"] == "published"
+                and r["numerator"] is not None and r["denominator"]]
+
+    used = usable(rows)
+    pairs = [(r["numerator"], r["denominator"]) for r in usable(every or rows)]
+    if len(pairs) < 2 or not used or method not in OVERDISPERSION_METHODS:
         return None
     x, n = (np.array(v, dtype=float) for v in zip(*pairs, strict=True))
     od = overdispersion(x, n, statistic="proportion")
-    axis = np.unique(np.geomspace(max(1.0, n.min() * 0.8), n.max() * 1.1, 60).round())
+    shown = np.array([r["denominator"] for r in used], dtype=float)  # the lines span these
+    axis = np.unique(np.geomspace(max(1.0, shown.min() * 0.8), shown.max() * 1.1, 60).round())
     lim = od_funnel_limits(axis, od, method=method, multiplier=multiplier)
     out = [{"denominator": float(a),
             "lower95": float(lim.lower[CONF_95][i]), "upper95": float(lim.upper[CONF_95][i]),
             "lower998": float(lim.lower[CONF_998][i]),
             "upper998": float(lim.upper[CONF_998][i])} for i, a in enumerate(axis)]
-    own = od_funnel_limits(n, od, method=method, multiplier=multiplier, confidence=CONF_95)
+    own = od_funnel_limits(shown, od, method=method, multiplier=multiplier, confidence=CONF_95)
     judged = {r["area_code"]: _side(r["value"], own.lower[CONF_95][i], own.upper[CONF_95][i],
                                     higher_is_better)
               for i, r in enumerate(used) if r.get("value") is not None and "area_code" in r}

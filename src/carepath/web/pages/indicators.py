@@ -111,8 +111,9 @@ def _chart_rows(rows: list[dict], judged: dict[str, str] | None = None) -> list[
     for overdispersion)."""
     return [{"name": r["area_name"] or r["area_code"], "value": r["value"],
              "lower": r["lower95"], "upper": r["upper95"], "denominator": r["denominator"],
-             "significance": (judged or {}).get(r["area_code"])
-             or r["compared_to_national"] or "not_compared"}
+             # judged: an area not judged against those lines is not compared there
+             "significance": judged.get(r["area_code"], "not_compared") if judged is not None
+             else r["compared_to_national"] or "not_compared"}
             for r in rows if r["value_state"] == "published" and r["value"] is not None]
 
 
@@ -164,7 +165,9 @@ def indicator_page(request: Request, indicator_id: str,
         od_facts, funnel_points = None, points
         if od and statistic == "proportion":
             adjusted = benchmarking.overdispersed_limits(
-                rows, od, higher_is_better=m.get("higher_is_better"))
+                rows, od, higher_is_better=m.get("higher_is_better"),
+                every=queries.records(queries.all_values(con, indicator_id, level, period,
+                                                         cache)))
             if adjusted is None:
                 raise HTTPException(404, "Overdispersion needs two or more published areas and "
                                          "a method of additive or multiplicative.")
