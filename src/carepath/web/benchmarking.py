@@ -14,9 +14,10 @@ from carepath.web.cache import VersionedCache
 # Fingertips publishes practice profiles only from a list size of 750: below it single-year
 # values are mostly noise (the same threshold as the locality packs).
 SMALL_PRACTICE_LIST = 750
-# Opportunity needs posterior draws for every practice: on more practices than this the page
-# asks for a narrower selection instead of computing on every view.
-MAX_OPPORTUNITY_PRACTICES = 300
+# Opportunity needs posterior draws for every practice of the period (1.3 s for 1,000,
+# once per indicator and period: an ICB has up to about 450); on more, the page says why
+# it has none.
+MAX_OPPORTUNITY_PRACTICES = 1000
 OVERDISPERSION_METHODS = ("additive", "multiplicative")
 
 

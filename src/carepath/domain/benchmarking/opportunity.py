@@ -54,10 +54,18 @@ class Opportunity:
 
 
 def _benchmarks(rates: np.ndarray, peer_index: np.ndarray, higher_is_better: bool) -> np.ndarray:
-    """Top-quartile value among each practice's peers; rates shape (..., practices)."""
+    """Top-quartile value among each practice's peers; rates shape (..., practices). The
+    quantile is numpy's linear one, taken from sorted peers: ``np.nanquantile`` over 2,000
+    draws of 300 practices took 25 s of a page (a review)."""
     q = BENCHMARK_QUANTILE if higher_is_better else 1 - BENCHMARK_QUANTILE
     peer_rates = rates[..., peer_index]  # (..., practices, k)
-    return np.nanquantile(peer_rates, q, axis=-1)
+    if np.isnan(peer_rates).any():
+        return np.nanquantile(peer_rates, q, axis=-1)
+    ordered = np.sort(peer_rates, axis=-1)
+    position = q * (ordered.shape[-1] - 1)
+    low = int(np.floor(position))
+    high = min(low + 1, ordered.shape[-1] - 1)
+    return ordered[..., low] + (position - low) * (ordered[..., high] - ordered[..., low])
 
 
 def _gains(rates, benchmark, denominators, higher_is_better):

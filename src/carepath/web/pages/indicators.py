@@ -200,6 +200,11 @@ def indicator_page(request: Request, indicator_id: str,
             "parent": parent or "", "od": od or "", "od_facts": od_facts,
             "od_methods": benchmarking.OVERDISPERSION_METHODS, "opportunity": opp,
             "opportunity_text": _opportunity_text(opp, m) if opp else None,
+            "opportunity_note": None if opp or level != "practice" or m.get(
+                "higher_is_better") is None or statistic != "proportion" else
+            f"No opportunity estimate: it is made for up to "
+            f"{benchmarking.MAX_OPPORTUNITY_PRACTICES:,} practices with values, each "
+            "with a peer group.",
             "trend_rows": (trend := _trend_rows(con, who, indicator_id, cache)),
             "trend": charts.trend_chart(trend, y_title=y_title) if trend else None,
             "chart_rows": points,
