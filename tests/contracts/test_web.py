@@ -96,6 +96,8 @@ def test_a_year_the_data_do_not_reach_offers_no_statement(clients):
     refused = clients["commish"].get("/contracts/test_contract/statement.csv?year=5")
     assert refused.status_code == 409 and "has a value yet" in refused.text
     assert 'id="too-early"' not in clients["commish"].get("/contracts/test_contract?year=3").text
+    year5 = clients["commish"].get("/api/v1/contracts/test_contract/years/5").json()
+    assert year5["statement"] == [] and "has a value yet" in year5["no_statement"]
 
 
 def test_json_api_same_scopes(clients):

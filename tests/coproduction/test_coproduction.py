@@ -88,7 +88,7 @@ def test_every_change_is_audited(coprod):
 
 
 def test_bad_input_is_rejected_and_nothing_written(coprod):
-    ws, _, _ = coprod
+    ws, workstream, _ = coprod
     with pytest.raises(ValidationError, match="participant group 'press'"):
         record_event(ws, by="c", title="x", event_date=date(2024, 1, 1),
                      stage="other", participants={"press": 1})
@@ -98,7 +98,8 @@ def test_bad_input_is_rejected_and_nothing_written(coprod):
     # Run twice, the command recorded the same event twice (a walkthrough).
     with pytest.raises(ValidationError, match="already recorded"):
         record_event(ws, by="c", title="What good looks like", event_date=date(2024, 3, 1),
-                     stage="other", participants={"patients": 1})
+                     stage="needs_assessment", workstream_id=workstream,
+                     participants={"patients": 1})
     with pytest.raises(ValidationError, match="before the pledge"):
         add_pledge(ws, by="c", org_code="H1", commitment="x", pledged_on=date(2024, 5, 1),
                    due_date=date(2024, 1, 1))

@@ -111,8 +111,10 @@ def record_event(ws: Workspace, *, by: str, title: str, event_date: date, stage:
         _ensure_tables(con)
         _exists(con, "coproduction_workstreams", "workstream_id", workstream_id)
         # Run twice, the command recorded the same event twice (a walkthrough).
-        same = con.execute("SELECT event_id FROM coproduction_events WHERE title = ? AND "
-                           "event_date = ?", [title, event_date]).fetchone()
+        same = con.execute(
+            "SELECT event_id FROM coproduction_events WHERE title = ? AND event_date = ? AND "
+            "stage = ? AND workstream_id IS NOT DISTINCT FROM ? AND location IS NOT DISTINCT "
+            "FROM ?", [title, event_date, stage, workstream_id, location]).fetchone()
         if same:
             raise ValidationError(f"an event {title!r} on {event_date} is already recorded "
                                   f"({same[0]}); nothing recorded", where="co-production")

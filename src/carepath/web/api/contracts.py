@@ -48,6 +48,8 @@ class ContractYear(BaseModel):
     total: float
     outcomes: list[dict[str, Any]]
     statement: list[dict[str, Any]]
+    # Why there is no statement yet (its lines empty), as the CSV download refuses it.
+    no_statement: str | None = None
 
 
 def _clean(rows: list[dict]) -> list[dict[str, Any]]:
@@ -74,7 +76,9 @@ def contract_year_api(request: Request, ident: Ident, year: int,
     # The statement's lines, read as the CSV download is: audited as that is.
     record(con, actor=who.username or "anonymous", action="contract.year_read",
            target=f"contract:{c.id}", detail={"year": year, "total": round(a.total, 2)})
+    too_early = report.too_early(a)
     return ContractYear(contract_id=c.id, year=year, period=a.period, fee_based=a.fee_based,
                         fee=a.fee, at_risk=a.at_risk, outcome_element=a.outcome_total,
                         total=a.total, outcomes=_clean(charts.icon_summary(a)),
-                        statement=_clean(report.statement_rows(a)))
+                        statement=[] if too_early else _clean(report.statement_rows(a)),
+                        no_statement=too_early)

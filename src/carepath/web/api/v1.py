@@ -22,7 +22,7 @@ from carepath.web.pages.indicators import choose, indicator_or_404
 from carepath.web.pages.localities import locality_or_error
 from carepath.web.pages.practices import practice_or_error, profile_rows
 from carepath.web.pages.public import period_or_404, publication_key, published, refuse_out_of_date
-from carepath.web.scopes import ANONYMOUS, SUB_LOCALITY_TYPES, Principal
+from carepath.web.scopes import ANONYMOUS, RESTRICTED_TYPES, Principal
 from carepath.web.security import current_principal, require_user
 
 router = APIRouter(tags=["v1"])
@@ -140,7 +140,7 @@ def indicator_values(request: Request, indicator_id: IndicatorId, area_type: Opt
     indicator_or_404(meta, indicator_id)
     level, period, _, _ = choose(request.app.state.cache, con, who, indicator_id, area_type,
                                  period)
-    if level in SUB_LOCALITY_TYPES:
+    if level in RESTRICTED_TYPES:  # practices, PCNs, providers, groups: as downloads are
         _audited(con, who, indicator_id, level=level, period=period)
     return cached_rows(request, con, ("values", indicator_id, level, period),
                        lambda: queries.records(queries.values(
