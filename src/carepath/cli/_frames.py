@@ -121,6 +121,13 @@ def _natural_width(view: pd.DataFrame) -> int:
                for c in view.columns) + 1
 
 
+def _one_value(column: pd.Series) -> bool:
+    try:
+        return column.nunique(dropna=False) == 1
+    except TypeError:  # lists or mappings in the cells: shown as they are
+        return False
+
+
 def _same_in_every_row(view: pd.DataFrame, whole: tuple[str, ...]
                        ) -> tuple[pd.DataFrame, str | None]:
     """A table wider than the terminal loses the columns that say the same in every row
@@ -128,7 +135,7 @@ def _same_in_every_row(view: pd.DataFrame, whole: tuple[str, ...]
     published indicator's ten columns were cut to 'E060…' and 'Hartl…' (a walkthrough)."""
     if len(view) < 2 or _natural_width(view) <= console.width:
         return view, None
-    same = [c for c in view.columns if c not in whole and view[c].nunique(dropna=False) == 1]
+    same = [c for c in view.columns if c not in whole and _one_value(view[c])]
     if not same or len(same) == len(view.columns):
         return view, None
     said = " · ".join(f"{c} {_cell(view[c].iloc[0])}" for c in same)
