@@ -99,5 +99,6 @@ def test_a_trend_draws_one_line_for_series_with_the_same_values():
         "All areas in the workspace = NHS Wessex ICB", "North"}
     assert len(spec["data"]["values"]) == 3
     band, line = spec["layer"]
-    assert line["encoding"]["color"]["legend"]["labelLimit"] >= 300
-    assert band["encoding"]["color"]["legend"] is None
+    legend = line["encoding"]["color"]["legend"]
+    assert legend["labelLimit"] >= 300 and legend["symbolOpacity"] == 1
+    assert band["encoding"]["color"]["legend"] == legend  # one legend: Vega warned of two

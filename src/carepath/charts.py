@@ -277,11 +277,12 @@ def trend_chart(rows: Sequence[dict], *, y_title: str, width: int = 520,
         {"mark": {"type": "errorband", "opacity": 0.2},
          "encoding": {"x": x, "y": {"field": "lower", "type": "quantitative", "title": y_title},
                       "y2": {"field": "upper"},
-                      "color": {"field": "series", "type": "nominal", "legend": None}}},
+                      "color": {"field": "series", "type": "nominal", "title": None,
+                                "legend": TREND_LEGEND}}},
         {"mark": {"type": "line", "point": True},
          "encoding": {"x": x, "y": {"field": "value", "type": "quantitative"},
                       "color": {"field": "series", "type": "nominal", "title": None,
-                                "legend": {"labelLimit": TREND_LEGEND_LABEL_PX}},
+                                "legend": TREND_LEGEND},
                       "tooltip": [{"field": "series"}, {"field": "period"},
                                   {"field": "value", "format": ".1f"}]}},
     ]
@@ -289,6 +290,10 @@ def trend_chart(rows: Sequence[dict], *, y_title: str, width: int = 520,
 
 
 TREND_LEGEND_LABEL_PX = 320
+# One legend for both layers (two that differ made Vega warn), its symbols the lines'
+# solid colour, not the bands' pale one.
+TREND_LEGEND = {"labelLimit": TREND_LEGEND_LABEL_PX, "symbolOpacity": 1,
+                "symbolType": "stroke"}
 
 
 def _one_line_per_series(rows: list[dict]) -> list[dict]:
