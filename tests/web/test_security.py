@@ -372,3 +372,15 @@ def test_signing_in_returns_to_the_page_with_its_query(fresh):
                                      "%3Flevel%3Dpractice%26period%3D2024%2F25")
     page = fresh.get(r.headers["location"]).text
     assert f'value="/indicators/{IND}?level=practice&amp;period=2024/25"' in page
+
+
+def test_signing_in_to_ones_own_account_does_not_clear_the_addresss_failures(fresh):
+    """Else one account of one's own would reset a guesser's count (a review of the
+    limits)."""
+    from carepath.web.security import MAX_WIDE_FAILURES
+
+    assert login(fresh, "analyst").status_code == 303  # known here from now on
+    for i in range(MAX_WIDE_FAILURES):
+        assert login(fresh, f"guess{i}", "wrong-password-123").status_code == 401
+    assert login(fresh, "analyst").status_code == 303  # its owner, where it signed in
+    assert login(fresh, "commish", "wrong-password-123").status_code == 429

@@ -45,6 +45,7 @@ THROTTLE_WINDOW = 15 * 60
 
 
 PAIR = "pair:"
+ADDRESS = "ip:"
 
 
 def login_keys(username: str, client: str) -> dict[str, int]:
@@ -52,7 +53,7 @@ def login_keys(username: str, client: str) -> dict[str, int]:
     (name and address) first."""
     name = username.strip().lower()
     return {f"{PAIR}{name}|{client}": MAX_LOGIN_FAILURES, f"user:{name}": MAX_WIDE_FAILURES,
-            f"ip:{client}": MAX_WIDE_FAILURES}
+            f"{ADDRESS}{client}": MAX_WIDE_FAILURES}
 
 
 class LoginRequired(Exception):

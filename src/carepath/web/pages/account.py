@@ -12,6 +12,7 @@ from carepath.web.db import get_con
 from carepath.web.render import render
 from carepath.web.scopes import Principal
 from carepath.web.security import (
+    ADDRESS,
     Throttled,
     current_principal,
     login_keys,
@@ -73,7 +74,8 @@ def login(request: Request, username: str = Form("", max_length=200),
         return render(request, "login.html", {
             "title": "Sign in", "next": safe_next(next), "username": username,
             "error": "The user name or password is not right."}, status_code=401)
-    throttle.succeeded(*limits)
+    # The address's count stands: one's own account must not clear a guesser's failures.
+    throttle.succeeded(*(k for k in limits if not k.startswith(ADDRESS)))
     who, epoch = found
     # A brand-new session: nothing from before sign-in carries over (no fixation).
     replace_session(request, new_session(who.username, epoch))
