@@ -24,8 +24,6 @@ from carepath.disclosure.rules import (
     DEFAULT_ROUND_TO,
     DEFAULT_SUPPRESS_BELOW,
     EXEMPT_TEXT,
-    EXPECTED_AS_COUNT_TEXT,
-    EXPECTED_IS_OBSERVED,
     LEFT_OUT,
     NATIONAL,
     PRIVATE,
@@ -182,11 +180,6 @@ def _primary(row: dict, policy: DisclosurePolicy, pending: Recomputations,
     return _with_public_note(_round(row, policy, pending))
 
 
-def _expected_is_observed(row: dict, num: float, den: float | None) -> bool:
-    return (row.get("statistic") in STANDARDISED_RATIOS and den is not None
-            and abs(den - num) <= EXPECTED_IS_OBSERVED * max(1.0, abs(num)))
-
-
 LEFT_OUT_START = LEFT_OUT.split("{", 1)[0]
 
 
@@ -213,14 +206,10 @@ def _round(row: dict, policy: DisclosurePolicy, pending: Recomputations) -> dict
     if den is not None and row.get("statistic") in ROUNDED_DENOMINATORS:
         row["denominator"] = round_count(den, policy.round_to)
     row["disclosure"] = ROUNDED_TEXT.format(n=policy.round_to)
-    if _expected_is_observed(row, num, den):
-        # The reference population's own area: its exact expected count gave back the
-        # exact count beside the rounded one (national 39204.0 beside 39205: a red team).
-        row["denominator"] = row["numerator"]
-        row["disclosure"] = f"{row['disclosure']}; {EXPECTED_AS_COUNT_TEXT}"
-    elif den and row.get("statistic") in STANDARDISED_RATIOS:
-        # Elsewhere rounded too: the areas' exact expected counts (given back by value and
-        # count anyway) add up to the reference area's, its exact count (a review). Never
+    if den and row.get("statistic") in STANDARDISED_RATIOS:
+        # An expected count is rounded as a count: in the reference population's own area
+        # it equals the observed count (national 39204.0 beside 39205: a red team), and
+        # the areas' (given back by value and count anyway) add up to it (a review). Never
         # to 0, which no ratio can be read against.
         row["denominator"] = max(round_count(den, policy.round_to), policy.round_to)
     if row.get("value") is None:

@@ -36,12 +36,9 @@ RECOMPUTABLE = {"proportion", "crude_rate", "isratio", "isr", "count"}
 # an indirectly standardised ratio's denominator is an expected count, a model figure.
 ROUNDED_DENOMINATORS = {"proportion", "crude_rate", "dsr"}  # a DSR's: its population
 # Indirectly standardised statistics: their denominator, the expected count, is a model
-# figure, except in the reference population's own area (the workspace as a whole, or an
-# area as large), where it equals the observed count by construction.
+# figure, but published exactly it gives counts back (see ``policy._round``), so it is
+# rounded as counts are.
 STANDARDISED_RATIOS = {"isratio", "isr"}
-# How near an expected count must be to the observed to be that area's: float noise.
-EXPECTED_IS_OBSERVED = 1e-9
-EXPECTED_AS_COUNT_TEXT = "expected count equal to the observed, so rounded as it is"
 # A mean is published to this many decimals and its interval built on a standard deviation
 # to SD_DECIMALS: exact, mean x n and the sum of squares are whole numbers for one n only
 # of the five a rounded count allows, which gave every exact count back (a privacy review).

@@ -58,8 +58,9 @@ def indicator_meta(con: duckdb.DuckDBPyConnection,
     """id -> {"title", "higher_is_better" (True/False/None), "unit", "definition", ...} for
     every indicator with values in the workspace, ordered by domain and title."""
     base = _fallback_meta(con)
-    # (definitions, problems): the pair itself was taken for the definitions, and every
-    # indicator of a pack read as 'Other', its definition from the stored values alone.
+    # (definitions, problems): the pair itself was taken for the definitions, so every
+    # indicator read as 'Other', described from its stored values alone (no caller gave
+    # no definitions, so no page showed it).
     defs = definitions if definitions is not None else _definitions(workspace_dir)[0]
     out = {}
     for ind_id, fallback in base.items():

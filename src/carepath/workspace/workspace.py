@@ -36,18 +36,21 @@ def resolve_path(option: Path | None) -> Path:
     """The -w option if given, else $CAREPATH_WORKSPACE, else the current folder when it is
     a workspace (run inside one, `compute` said 'not a Carepath workspace': a walkthrough),
     else ./workspace."""
+    return _named_path(option) or DEFAULT_PATH
+
+
+def _named_path(option: Path | None) -> Path | None:
     if option is not None:
         return Path(option)
     env = os.environ.get(ENV_VAR)
     if env:
         return Path(env)
-    return Path(".") if (Path.cwd() / CONFIG_NAME).is_file() else DEFAULT_PATH
+    return Path(".") if (Path.cwd() / CONFIG_NAME).is_file() else None
 
 
 def workspace_given(option: Path | None) -> bool:
     """Whether a command names a workspace: -w, $CAREPATH_WORKSPACE or the current folder."""
-    return option is not None or bool(os.environ.get(ENV_VAR)) or \
-        (Path.cwd() / CONFIG_NAME).is_file()
+    return _named_path(option) is not None
 
 
 class Workspace:

@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from carepath.domain.journeys._shared import (
+    ON_REGISTER_AT_DEATH,
     age_group_sql,
     check_choice,
     check_period,
@@ -54,8 +55,7 @@ def _per_death_sql(group: str) -> str:
     WITH d AS (SELECT * FROM deaths WHERE date_of_death BETWEEN $start AND $end
                AND {not_external_cause('underlying_cause')}),
     reg AS (SELECT DISTINCT e.patient_id FROM eol_register e JOIN d USING (patient_id)
-            WHERE e.entry_date <= d.date_of_death
-              AND (e.exit_date IS NULL OR e.exit_date >= d.date_of_death)),
+            WHERE {ON_REGISTER_AT_DEATH}),
     pref AS (SELECT pr.patient_id, arg_max(pr.preferred_place, pr.date_recorded) AS preferred
              FROM preferences pr JOIN d USING (patient_id)
              WHERE pr.date_recorded <= d.date_of_death AND pr.preferred_place <> 'not_stated'

@@ -141,6 +141,13 @@ def default_period(con: duckdb.DuckDBPyConnection, topic: str, start: date | Non
     return start, end
 
 
+# On the EoL register when they died: entered by then and not removed before, as the
+# indicator library counts it (register entry ``e``, death ``d``). One spelling for the
+# end-of-life measures and the fell-between rule, which disagreed (a walkthrough).
+ON_REGISTER_AT_DEATH = ("e.entry_date <= d.date_of_death AND (e.exit_date IS NULL OR "
+                        "e.exit_date >= d.date_of_death)")
+
+
 # Deaths from external causes (ICD-10 V01-Y89, and U50.9) are sudden: nobody could have put
 # the person on an EoL register or asked where they wanted to die. EoL measures leave them
 # out, as the indicator library does.

@@ -25,6 +25,7 @@ import duckdb
 import pandas as pd
 
 from carepath.domain.journeys._shared import (
+    ON_REGISTER_AT_DEATH,
     check_choice,
     check_period,
     locality_join,
@@ -139,13 +140,8 @@ def _death_without_register_cte() -> str:
     death_no_register AS (
       SELECT 'death_without_eol_register' AS rule, d.patient_id, NULL AS tumour_id,
              t.tumour_group, NULL AS trust, loc.parent_code AS locality,
-             -- On the register when they died, as the end-of-life page and the library's
-             -- indicator count it: one removed before death is not (the pages disagreed,
-             -- 30.5% against 30.6%: a walkthrough).
              NOT EXISTS (SELECT 1 FROM eol_register e WHERE e.patient_id = d.patient_id
-                         AND e.entry_date <= d.date_of_death
-                         AND (e.exit_date IS NULL OR e.exit_date >= d.date_of_death))
-               AS flagged,
+                         AND {ON_REGISTER_AT_DEATH}) AS flagged,
              'died ' || d.place_of_death AS detail
       FROM deaths d
       LEFT JOIN (SELECT patient_id, arg_min(tumour_group, diagnosis_date) AS tumour_group

@@ -43,16 +43,18 @@ def period_shown(con: duckdb.DuckDBPyConnection, topic: str, asked: PeriodAsked
     of a page showing the default period: an empty field was a 422 about 'query.start',
     dates the wrong way round a bare 400, neither with a form to mend them (a
     walkthrough)."""
+    latest_year = period(con, topic, None, None)
+    if not (asked.start or asked.end):
+        return (*latest_year, None)
     try:
         start, end = (_date(asked.start, "From"), _date(asked.end, "To"))
-        shown = period(con, topic, start, end)
-        latest = period(con, topic, None, None)[1]
-        if shown[0] > latest:  # a bare 400 from the measures after it (a review)
+        shown = period(con, topic, start, end or latest_year[1])
+        if shown[0] > latest_year[1]:  # a bare 400 from the measures after it (a review)
             raise ValidationError(f"From: {shown[0]} is after the latest date in the data "
-                                  f"({latest})")
+                                  f"({latest_year[1]})")
         return (*shown, None)
     except CarepathError as exc:
-        return (*period(con, topic, None, None), f"{exc.message}; showing the latest year")
+        return (*latest_year, f"{exc.message}; showing the latest year")
 
 
 def _date(text: str, field: str) -> date | None:
@@ -66,14 +68,16 @@ def _date(text: str, field: str) -> date | None:
 
 def visible(con: duckdb.DuckDBPyConnection, who: Principal, frame: pd.DataFrame, *,
             group_col: str = "group", dim_col: str | None = "dimension",
-            restricted_dims: tuple[str, ...] = ("trust",)) -> pd.DataFrame:
+            restricted_dims: tuple[str, ...] = ("trust",),
+            always: tuple[str, ...] = ()) -> pd.DataFrame:
     """Drop rows about providers (trusts) the caller may not see: a provider sees its own
-    trust only, a locality lead none; wide roles see all."""
+    trust only, a locality lead none; wide roles see all. ``always``: groups everyone sees
+    (the row of all organisations together)."""
     allowed = allowed_restricted_codes(con, who)
     if allowed is None or frame.empty:
         return frame
     if dim_col is None:
-        return frame[frame[group_col].isin(allowed)]
+        return frame[frame[group_col].isin(allowed) | frame[group_col].isin(always)]
     restricted = frame[dim_col].isin(restricted_dims)
     return frame[~restricted | frame[group_col].isin(allowed)]
 

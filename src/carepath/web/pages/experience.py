@@ -15,10 +15,11 @@ from carepath.web.pages._care_common import (
     period_asked,
     period_shown,
     records,
+    visible,
     with_org_names,
 )
 from carepath.web.render import NavItem, render
-from carepath.web.scopes import STAFF_ROLES, Principal, allowed_restricted_codes
+from carepath.web.scopes import STAFF_ROLES, Principal
 from carepath.web.security import require_user
 
 router = APIRouter()
@@ -30,10 +31,8 @@ def _yours(con: duckdb.DuckDBPyConnection, who: Principal, frame):
     """The organisations' rows ``who`` may see, as on the journeys pages (a provider its
     own, a lead none: every provider's scores were shown to both, a red team), and the
     row of all of them."""
-    allowed = allowed_restricted_codes(con, who)
-    if allowed is None or frame.empty:
-        return frame
-    return frame[(frame["org_code"] == scoring.NATIONAL) | frame["org_code"].isin(allowed)]
+    return visible(con, who, frame, group_col="org_code", dim_col=None,
+                   always=(scoring.NATIONAL,))
 
 
 @router.get("/experience", include_in_schema=False)
