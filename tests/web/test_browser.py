@@ -9,10 +9,13 @@ from pathlib import Path
 
 import pytest
 
+from carepath.web import users
+
 from .conftest import PASSWORD, build_workspace
 
 pytestmark = pytest.mark.browser
 IND = "early_stage_all"
+CHANGER = "changer"  # an account of its own: its password changes
 SHOTS = Path(os.environ.get("CAREPATH_SCREENSHOTS", "/tmp/carepath-shots"))
 
 
@@ -22,6 +25,7 @@ def server(tmp_path_factory, live_server):
     from carepath.web.app import create_app
 
     ws = build_workspace(tmp_path_factory.mktemp("browser") / "ws")
+    users.add_user(ws, by="test", username=CHANGER, password=PASSWORD, role="analyst")
     with live_server(create_app(ws)) as base:
         yield base
 
@@ -231,3 +235,27 @@ def test_skip_link_and_focus_are_visible(session):
     assert box and box["x"] >= 0  # moved on screen when focused
     s.page.keyboard.press("Enter")
     assert s.page.evaluate("document.activeElement.id") == "main-content"
+
+
+def test_changing_ones_own_password_from_the_header(session):
+    s = session()
+    s.login_with_keyboard(CHANGER)
+    s.page.get_by_role("link", name="Change password").click()
+    s.page.wait_for_url("**/account/password")
+    s.page.get_by_label("Current password").fill("not it at all")
+    s.page.get_by_label("New password", exact=True).fill("a new long passphrase")
+    s.page.get_by_label("New password again").fill("a new long passphrase")
+    s.page.get_by_role("button", name="Change password").click()
+    s.page.wait_for_load_state()
+    s.errors = [e for e in s.errors if "status of 400" not in e]
+    s.check_accessible_basics()
+    assert s.page.locator(".error-summary").inner_text().endswith(
+        "Current password: that is not your current password")
+    assert s.page.get_attribute("#current", "aria-invalid") == "true"
+    s.page.get_by_label("Current password").fill(PASSWORD)
+    s.page.get_by_label("New password", exact=True).fill("a new long passphrase")
+    s.page.get_by_label("New password again").fill("a new long passphrase")
+    s.page.get_by_role("button", name="Change password").click()
+    s.page.wait_for_url("**/account/password?changed=1")
+    assert "Your password has been changed" in s.page.content()
+    s.shot("password-changed")

@@ -1,4 +1,5 @@
-"""Local accounts (business logic): add, remove, change role, reset password, authenticate.
+"""Local accounts (business logic): add, remove, change role, reset password, change one's
+own password, authenticate.
 
 Keyword-only arguments with an explicit actor (``by``); every change writes an audit event
 in the same transaction. Passwords are stored only as argon2id hashes; a change of password,
@@ -29,6 +30,9 @@ SCOPE_CODE_RE = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
 # seeing every locality as outside its own: a new user's walkthrough).
 SCOPE_ORG_TYPES = {Role.LOCALITY_LEAD: ("locality",), Role.PROVIDER: PROVIDER_TYPES}
 SCOPE_CODES_LISTED = 12
+# The field a wrong current password is reported against (the web form counts it as a
+# failed sign-in).
+CURRENT_PASSWORD = "current password"
 # argon2-cffi's defaults are the RFC 9106 "low memory" argon2id profile.
 _HASHER = PasswordHasher()
 # Verified against when the user does not exist, so timing does not reveal valid names.
@@ -187,6 +191,35 @@ def reset_password(ws: Workspace, *, by: str, username: str, password: str) -> N
                     " updated_at = ? WHERE username = ?", [_HASHER.hash(password), _now(), name])
         _audit(con, by=by, action="user.reset", target=name)
     _changed()
+
+
+def change_own_password(ws: Workspace, *, username: str, current: str, new: str,
+                        confirm: str) -> int:
+    """A signed-in user's own change: the current password proves it is them (a session
+    left open on a shared PC is not enough). Every other session of theirs ends; returns
+    the new session epoch for the one making the change."""
+    name = validate_username(username)
+    if new != confirm:
+        raise ValidationError("the two new passwords differ", where="new password again")
+    try:
+        validate_password(new)
+    except ValidationError as exc:
+        raise ValidationError(exc.message, where="new password") from None
+    with ws.transaction() as con:
+        ensure_tables(con)
+        if authenticate(con, name, current) is None:
+            raise ValidationError("that is not your current password",
+                                  where=CURRENT_PASSWORD)
+        if new == current:
+            raise ValidationError("the new password is the one you have now",
+                                  where="new password")
+        con.execute("UPDATE web_users SET password_hash = ?, session_epoch = session_epoch + 1,"
+                    " updated_at = ? WHERE username = ?", [_HASHER.hash(new), _now(), name])
+        _audit(con, by=name, action="user.password", target=name)
+        epoch = con.execute("SELECT session_epoch FROM web_users WHERE username = ?",
+                            [name]).fetchone()[0]
+    _changed()
+    return int(epoch)
 
 
 def end_sessions(con: duckdb.DuckDBPyConnection, username: str) -> None:

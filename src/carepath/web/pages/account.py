@@ -1,4 +1,4 @@
-"""Sign in and sign out."""
+"""Sign in, sign out, and change one's own password."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import duckdb
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse
 
+from carepath.errors import ValidationError
 from carepath.web import users
 from carepath.web.audit import record
 from carepath.web.db import get_con
@@ -18,6 +19,7 @@ from carepath.web.security import (
     login_keys,
     new_session,
     replace_session,
+    require_user,
 )
 
 router = APIRouter()
@@ -92,3 +94,47 @@ def logout(request: Request, con: duckdb.DuckDBPyConnection = Depends(get_con),
         record(con, actor=who.username, action="logout", target=None)
     replace_session(request, new_session())
     return RedirectResponse("/", status_code=303)
+
+
+PASSWORD_PAGE = "Change your password"
+
+
+def _password_page(request: Request, *, error: ValidationError | None = None,
+                   changed: bool = False, status_code: int = 200):
+    return render(request, "password.html", {
+        "title": PASSWORD_PAGE, "error": error.message if error else None,
+        "error_field": error.where if error else None, "changed": changed,
+        "min_length": users.MIN_PASSWORD_LENGTH}, status_code=status_code)
+
+
+@router.get("/account/password", include_in_schema=False)
+def password_form(request: Request, changed: bool = False,
+                  who: Principal = Depends(require_user)):
+    return _password_page(request, changed=changed)
+
+
+@router.post("/account/password", include_in_schema=False)
+def change_password(request: Request,
+                    current: str = Form("", max_length=users.MAX_PASSWORD_LENGTH),
+                    new: str = Form("", max_length=users.MAX_PASSWORD_LENGTH),
+                    confirm: str = Form("", max_length=users.MAX_PASSWORD_LENGTH),
+                    who: Principal = Depends(require_user),
+                    con: duckdb.DuckDBPyConnection = Depends(get_con)):
+    # The current password is guessed here as at sign-in (a session left open is not the
+    # password): the same limits count the same failures.
+    throttle = request.app.state.throttle
+    client = request.client.host if request.client else "unknown"
+    limits = login_keys(who.username, client)
+    throttle.check(*limits, limits=limits)
+    try:
+        epoch = users.change_own_password(request.app.state.ws, username=who.username,
+                                          current=current, new=new, confirm=confirm)
+    except ValidationError as exc:
+        if exc.where == users.CURRENT_PASSWORD:
+            throttle.failed(*limits)
+            record(con, actor=who.username, action="password.failed", target=who.username,
+                   detail={"client": client})
+        return _password_page(request, error=exc, status_code=400)
+    # Every other session of this account has ended; this one carries on, signed anew.
+    replace_session(request, new_session(who.username, epoch))
+    return RedirectResponse("/account/password?changed=1", status_code=303)
