@@ -322,3 +322,19 @@ def test_a_numerator_counting_other_ages_than_its_population_is_refused(tmp_path
         return
     with pytest.raises(ValidationError, match=refused):
         load_file(path)
+
+
+def test_show_yaml_prints_the_file_to_start_a_workspace_version_from(tmp_path, capsys):
+    """`show` printed only the catalogue entry: an analyst overriding a built-in had to find
+    the package's file to copy it."""
+    from carepath.cli import main
+
+    main(["indicators", "show", "early_stage_known", "--yaml"])
+    printed = capsys.readouterr().out
+    assert printed == GOOD.read_text(encoding="utf-8")
+    folder = tmp_path / "indicators"
+    folder.mkdir()
+    (folder / "early_stage_known.yaml").write_text(
+        printed.replace("version: '2'", "version: 2-local").replace(
+            "title: Cancers diagnosed", "title: Our cancers diagnosed"))
+    assert load_library(folder)["early_stage_known"].title.startswith("Our cancers")

@@ -62,7 +62,11 @@ def list_(workspace: WorkspaceOption = None) -> None:
 
 
 @indicators_app.command()
-def show(indicator_id: str, workspace: WorkspaceOption = None) -> None:
+def show(indicator_id: str, workspace: WorkspaceOption = None,
+         as_yaml: Annotated[bool, typer.Option(
+             "--yaml", help="Print the definition file itself, to start a workspace's own "
+                            "version from: `show ID --yaml > WS/indicators/ID.yaml`.")] = False,
+         ) -> None:
     """One definition in full."""
     from carepath.indicators.catalogue import entry_md
 
@@ -70,8 +74,12 @@ def show(indicator_id: str, workspace: WorkspaceOption = None) -> None:
     if indicator_id in broken:
         raise ValidationError(broken[indicator_id])
     if indicator_id not in library:
-        raise ValidationError(f"unknown indicator {indicator_id!r}", where="ID")
+        raise ValidationError(f"unknown indicator {indicator_id!r}"
+                              f"{did_you_mean(indicator_id, library)}", where="ID")
     defn = library[indicator_id]
+    if as_yaml:  # the file as written, comments and all: what `check` and `compute` read
+        typer.echo(Path(defn.source_file).read_text(encoding="utf-8"), nl=False)
+        return
     from carepath.indicators.links import shared_counts
 
     console.print(entry_md(defn, shared_counts(library).get(indicator_id, ())), markup=False,
