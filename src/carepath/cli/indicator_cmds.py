@@ -92,6 +92,20 @@ def show(indicator_id: str, workspace: WorkspaceOption = None,
             ", in place of the built-in definition" if built_in else "")), highlight=False)
 
 
+def _design_notes(definitions) -> str:
+    """Warnings about what a definition is likely to do, not errors: it may still be meant.
+    Returns what to add to the 'OK' line ('' when there are none)."""
+    from carepath.indicators.subset import numerator_notes
+
+    said = 0
+    for defn in definitions:
+        for note in numerator_notes(defn):
+            err_console.print(escape(f"warning: {defn.source_file}: {note}"), highlight=False,
+                              soft_wrap=True)
+            said += 1
+    return f", with {said} warning{'' if said == 1 else 's'} above" if said else ""
+
+
 @indicators_app.command()
 def check(directory: Annotated[Path | None, typer.Argument(
         help="Folder of definition files, or one file (default: the workspace's, given by "
@@ -118,8 +132,8 @@ def check(directory: Annotated[Path | None, typer.Argument(
             return
 
     if directory is not None and directory.is_file():
-        load_file(directory)
-        console.print("1 definition OK")
+        warned = _design_notes([load_file(directory)])
+        console.print(f"1 definition OK{warned}")
         return
     if directory is not None and not directory.is_dir():
         raise ValidationError("no such file or folder", where=str(directory))
@@ -129,11 +143,12 @@ def check(directory: Annotated[Path | None, typer.Argument(
                               "one; `carepath indicators check` checks the built-in library)",
                               where=str(directory))
     found = load_dir(directory) if directory else builtin()
+    warned = _design_notes(found.values())
     # Which were checked: '41 definitions OK' read as the workspace's (a walkthrough).
     where = f"in {directory}" if directory else "the built-in library; give a folder, or -w " \
         "WS, for a workspace's own"
     console.print(escape(f"{len(found)} definition{'' if len(found) == 1 else 's'} OK "
-                         f"({where})"), highlight=False)
+                         f"({where}){warned}"), highlight=False, soft_wrap=True)
     nested = sorted(p for p in (directory.glob("*/**/*") if directory else ())
                     if p.suffix.lower() in DEFINITION_SUFFIXES)
     if nested:

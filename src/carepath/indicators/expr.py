@@ -452,6 +452,25 @@ def shown(node) -> str:
         return f"{shown(node.base)} {sign} {abs(node.amount):g} {node.unit}"
     if isinstance(node, Call):
         return f"{node.func}({', '.join(shown(a) for a in node.args)})"
+    return _shown_condition(node)
+
+
+def _shown_condition(node) -> str:
+    if isinstance(node, Compare):
+        return f"{shown(node.left)} {node.op} {shown(node.right)}"
+    if isinstance(node, InList):
+        listed = ", ".join(shown(v) for v in node.values)
+        return f"{shown(node.operand)} {'not in' if node.negated else 'in'} ({listed})"
+    if isinstance(node, Between):
+        return (f"{shown(node.operand)} {'not between' if node.negated else 'between'} "
+                f"{shown(node.low)} and {shown(node.high)}")
+    if isinstance(node, IsNull):
+        return f"{shown(node.operand)} is {'not null' if node.negated else 'null'}"
+    if isinstance(node, Not):
+        return f"not ({shown(node.operand)})"
+    if isinstance(node, BoolOp):
+        return f" {node.op} ".join(f"({shown(i)})" if isinstance(i, BoolOp) else shown(i)
+                                   for i in node.items)
     return "(...)"
 
 
