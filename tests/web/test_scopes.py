@@ -127,6 +127,25 @@ def test_a_lead_sees_no_pcn_that_held_another_localitys_practice():
     assert list(scopes.filter_rows(con, lead, frame)["area_code"]) == ["A1", "N2", "L2"]
 
 
+def test_a_practice_that_closed_in_the_leads_locality_keeps_its_pcn_in_view():
+    """A closed practice was counted as another locality's, so its PCN was hidden from the
+    lead whose practices it held all along (a review); one that closed elsewhere, or moved
+    away before closing, still hides its PCN."""
+    con = _hierarchy([
+        ("A1", "L1", "locality", None), ("C1", "L1", "locality", "2023-03-31"),  # closed
+        ("A1", "N1", "pcn", None), ("C1", "N1", "pcn", "2023-03-31"),
+        ("A2", "L1", "locality", None), ("M1", "L1", "locality", "2022-03-31"),
+        ("M1", "L2", "locality", "2023-03-31"),  # moved to L2, closed there
+        ("A2", "N2", "pcn", None), ("M1", "N2", "pcn", "2023-03-31"),
+        ("N1", "L1", "locality", None), ("N2", "L1", "locality", None)])
+    con.execute("UPDATE org_hierarchy SET valid_from = DATE '2022-04-01' WHERE child_code = "
+                "'M1' AND parent_code = 'L2'")
+    lead = scopes.Principal("x", scopes.Role.LOCALITY_LEAD, frozenset({"L1"}))
+    assert scopes.allowed_restricted_codes(con, lead) == {"A1", "C1", "N1", "A2"}
+    other = scopes.Principal("y", scopes.Role.LOCALITY_LEAD, frozenset({"L2"}))
+    assert scopes.allowed_restricted_codes(con, other) == {"M1"}
+
+
 @pytest.mark.parametrize("role, scope, sees", [
     (scopes.Role.LOCALITY_LEAD, {"L1"}, False), (scopes.Role.PROVIDER, {"R1"}, False),
     (scopes.Role.ANALYST, set(), True), (scopes.Role.COMMISSIONER, set(), True)])

@@ -79,18 +79,24 @@ ANONYMOUS = Principal()
 
 def _current_links(con: duckdb.DuckDBPyConnection, parents: Iterable[str],
                    on: date | None = None) -> set[str]:
-    """Codes of practices and PCNs linked (today) to any of the given localities, less the
-    PCNs that ever held a practice outside them: a PCN crossing localities, less a lead's
-    own practices, gave another locality's practice's exact figures (a red team)."""
+    """Codes of practices and PCNs whose latest locality (today's, or the last before they
+    closed) is one of the given localities, less the PCNs that ever held a practice not
+    theirs: a PCN crossing localities, less a lead's own practices, gave another locality's
+    practice's exact figures (a red team). A practice that closed while in their locality
+    stays theirs: taken as another's, it had hidden its PCN from the lead (a review)."""
     parents = list(parents)
     if not parents:
         return set()
     on = on or date.today()
     rows = con.execute(
-        f"""SELECT DISTINCT child_code FROM org_hierarchy
-            WHERE parent_type = 'locality' AND parent_code IN ({', '.join('?' * len(parents))})
-              AND valid_from <= ? AND (valid_to IS NULL OR valid_to >= ?)""",
-        [*parents, on, on],
+        """SELECT child_code FROM org_hierarchy
+           WHERE parent_type = 'locality' AND valid_from <= ?
+           GROUP BY child_code
+           -- the link valid today where there is one, else the last to end
+           HAVING list_contains(?, arg_max(parent_code, (valid_to IS NULL OR valid_to >= ?,
+                                                        coalesce(valid_to, DATE '9999-12-31'),
+                                                        valid_from)))""",
+        [on, parents, on],
     ).fetchall()
     linked = {r[0] for r in rows}
     crossing = con.execute(
