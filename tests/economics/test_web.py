@@ -122,6 +122,30 @@ def test_decision_form_records_and_rejects(clients):
     assert 'id="scores"' in page and "Scores for Prehabilitation before treatment" in page
 
 
+def test_investing_beyond_the_money_available_is_warned_of_on_the_web(clients):
+    """The CLI warned of an investment the selection left unfunded; the web form recorded
+    it without a word (a walkthrough)."""
+    c = clients["commish"]
+    path = "/economics/pbma/wessex-lwbc-2025"
+    r = c.post(f"{path}/decisions", data={
+        "csrf_token": _csrf(c, path), "option_id": "hah", "decision": "invest",
+        "rationale": "The panel chose to fund it from reserves."}, follow_redirects=False)
+    assert r.status_code == 303 and "?recorded=" in r.headers["location"]
+    shown = _section(c.get(r.headers["location"]).text, "Recorded:", "</div>")
+    assert shown.startswith("Recorded: invest hah. Warning: the selection within the money "
+                            "available (headroom £")
+    assert "leaves hah unfunded: investing in it commits £" in shown
+    page = c.get(path).text
+    assert 'id="decision-recorded"' not in page  # said once, where it was recorded
+    listed = _section(page, 'id="decision-list"', "</table>")
+    assert "hah invest beyond the money available The panel chose to fund it" in listed
+    ok = c.post(f"{path}/decisions", data={
+        "csrf_token": _csrf(c, path), "option_id": "prehab", "decision": "defer",
+        "rationale": "Waiting for the audit's figures."}, follow_redirects=False)
+    said = _section(c.get(ok.headers["location"]).text, "Recorded:", "</div>")
+    assert said == "Recorded: defer prehab."
+
+
 def test_decision_without_csrf_is_refused(clients):
     r = clients["commish"].post("/economics/pbma/wessex-lwbc-2025/decisions",
                                 data={"option_id": "prehab", "decision": "invest",

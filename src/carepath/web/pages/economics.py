@@ -9,12 +9,17 @@ import json
 import math
 
 import duckdb
-from fastapi import APIRouter, Depends, Form, HTTPException, Request
+from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
 from carepath.domain.economics import catalogue, charts, library, report
 from carepath.domain.economics.constants import DEFAULT_DRAWS, DEFAULT_SEED
-from carepath.domain.economics.decisions import DecisionInput, decisions, record_decision
+from carepath.domain.economics.decisions import (
+    DecisionInput,
+    decision_warnings,
+    decisions,
+    record_decision,
+)
 from carepath.domain.economics.definitions import load_cba
 from carepath.domain.economics.pbma import (
     load_exercise,
@@ -188,6 +193,9 @@ def _pbma_context(request: Request, con, who: Principal, ident: str) -> dict:
         "summary": _records(frames["summary"]), "spread": spread, "standing": standing,
         "notes": process_notes(ex, scores), "criteria": {c.id: c.name for c in ex.criteria},
         "weights": ex.weights(), "decisions": decided,
+        # An investment the selection within the money available leaves unfunded: said by
+        # the CLI when recorded, and on the web not at all (a walkthrough).
+        "beyond": {s.option.id for s in sel.not_funded},
         "can_decide": who.role in DECISION_ROLES, "group_labels": GROUP_LABELS,
         "cv_spec": charts.cost_value_chart([o for o in options
                                             if o["weighted_score"] is not None]),
@@ -196,9 +204,15 @@ def _pbma_context(request: Request, con, who: Principal, ident: str) -> dict:
 
 
 @router.get("/economics/pbma/{ident}", include_in_schema=False)
-def pbma_page(request: Request, ident: str, who: Principal = Depends(require_economics),
+def pbma_page(request: Request, ident: str, recorded: str | None = Query(None, max_length=40),
+              who: Principal = Depends(require_economics),
               con: duckdb.DuckDBPyConnection = Depends(get_con)):
-    return render(request, "economics_pbma.html", _pbma_context(request, con, who, ident))
+    ctx = _pbma_context(request, con, who, ident)
+    just = next((d for d in ctx["decisions"] if d["decision_id"] == recorded), None)
+    if just is not None:  # the decision this user has just recorded, and what to know of it
+        ctx["recorded"] = {**just, "warnings": decision_warnings(ctx["ex"], DecisionInput(
+            just["option_id"], just["decision"], just["rationale"]))}
+    return render(request, "economics_pbma.html", ctx)
 
 
 @router.get("/economics/pbma/{ident}/download.xlsx", include_in_schema=False)
@@ -222,12 +236,13 @@ def pbma_decide(request: Request, ident: str,
         raise Forbidden("Your role cannot record PBMA decisions.")
     entry = entry_or_404(request, "pbma", ident)
     try:
-        record_decision(request.app.state.ws, load_exercise(entry.path, con),
-                        DecisionInput(option_id, decision, rationale), by=who.username)
+        made = record_decision(request.app.state.ws, load_exercise(entry.path, con),
+                               DecisionInput(option_id, decision, rationale), by=who.username)
     except CarepathError as exc:
         ctx = _pbma_context(request, con, who, ident)
         where = _shown_where(exc.where, request.app.state.ws.path)
         ctx.update(error=f"{where}: {exc.message}" if where else exc.message, form={"option_id": option_id, "decision": decision,
                                          "rationale": rationale})
         return render(request, "economics_pbma.html", ctx, status_code=400)
-    return RedirectResponse(f"/economics/pbma/{ident}#decisions", status_code=303)
+    return RedirectResponse(f"/economics/pbma/{ident}?recorded={made}#decisions",
+                            status_code=303)
