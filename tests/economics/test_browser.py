@@ -43,5 +43,6 @@ def test_commissioner_reads_cba_and_records_a_decision(base_url, browser):
         page.click("text=Record the decision")
         page.wait_for_selector("#decision-list")
         assert "supported self-management is safe" in page.inner_text("#decision-list")
+        assert page.inner_text("#decision-recorded").strip() == "Recorded: disinvest psfu."
     finally:
         context.close()
