@@ -52,6 +52,9 @@ def test_security_headers_and_session_cookie_flags(app):
         r = c.get("/")
         assert "default-src 'self'" in r.headers["content-security-policy"]
         assert "unsafe-eval" not in r.headers["content-security-policy"]
+        # no inline styles either: the charts' tooltip is styled by carepath.css (the
+        # browser tests fail on any violation)
+        assert "unsafe-inline" not in r.headers["content-security-policy"]
         assert r.headers["x-frame-options"] == "DENY"
         cookie = r.headers["set-cookie"].lower()
         assert "httponly" in cookie and "samesite=lax" in cookie and "secure" not in cookie

@@ -38,8 +38,8 @@ API_PREFIX = "/api/v1"
 MAX_BODY_BYTES = 1_000_000
 SECURITY_HEADERS = {
     # vega-embed runs Vega's expression interpreter (ast mode), so no 'unsafe-eval'.
-    "Content-Security-Policy": "default-src 'self'; script-src 'self'; style-src 'self' "
-    "'unsafe-inline'; img-src 'self' data:; object-src 'none'; base-uri 'self'; "
+    "Content-Security-Policy": "default-src 'self'; script-src 'self'; style-src 'self'; "
+    "img-src 'self' data:; object-src 'none'; base-uri 'self'; "
     "form-action 'self'; frame-ancestors 'none'",
     "X-Content-Type-Options": "nosniff",
     "X-Frame-Options": "DENY",

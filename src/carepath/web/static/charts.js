@@ -1,5 +1,6 @@
 /* Progressive enhancement: draw each chart from its Vega-Lite spec with the vendored
-   vega-embed (ast mode: Vega's interpreter, so the Content Security Policy needs no eval).
+   vega-embed (ast mode: Vega's interpreter, so the Content Security Policy needs no eval;
+   no default styles injected, so it needs no inline styles: carepath.css styles the tooltip).
    Without JavaScript the data table under each chart is the content. */
 (function () {
   "use strict";
@@ -11,7 +12,7 @@
     var spec = JSON.parse(source.textContent);
     delete spec.$schema; // built for Vega-Lite 5; the bundled 6 reads it unchanged
     window.vegaEmbed(target, spec, { actions: false, ast: true, renderer: "svg",
-      defaultStyle: false, tooltip: true }).then(function (result) {
+      defaultStyle: false, tooltip: { disableDefaultStyle: true } }).then(function (result) {
         var svg = target.querySelector("svg");
         if (svg) {
           svg.setAttribute("role", "img");
