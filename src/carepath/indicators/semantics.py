@@ -135,7 +135,7 @@ def _check_dated_by(count: Count, scope: dict[str, str], where: str) -> None:
 AGE_COLUMNS = frozenset({"age_at_diagnosis", "age_at_death", "year_of_birth"})
 
 
-def _top_conditions(where: str | None) -> list:
+def top_conditions(where: str | None) -> list:
     """The conditions every counted row meets: the filter's 'and' terms, those inside
     parentheses too (``a = 1 and (b = 2 and sex = 'F')``)."""
     if not where:
@@ -157,7 +157,7 @@ def _says_ages(where: str | None) -> bool:
     """A top-level condition of the filter is on an age (which ages is not checked: the
     bounds may be written many ways)."""
     return any(c.table is None and c.name in AGE_COLUMNS
-               for item in _top_conditions(where)
+               for item in top_conditions(where)
                if not isinstance(item, expr.BoolOp)  # an "or" restricts nothing
                for c in expr.columns_used(item))
 
@@ -196,7 +196,7 @@ def ages_counted(where: str | None) -> tuple[int, int | None] | None:
     """The ages a filter keeps by its top-level comparisons of a recorded age (None when
     it has none): ``age_at_diagnosis between 50 and 74`` keeps (50, 74)."""
     low, high, said = 0, None, False
-    for item in _top_conditions(where):
+    for item in top_conditions(where):
         bound = _age_bound(item)
         if bound is not None:
             said = True
@@ -210,7 +210,7 @@ def sexes_kept(where: str | None) -> set[str] | None:
     """The sexes a filter keeps by one of its top-level conditions (``sex = 'F'``, ``sex in
     ('F')``), or None when it does not say."""
     kept: set[str] | None = None
-    for item in _top_conditions(where):
+    for item in top_conditions(where):
         found = None
         if isinstance(item, expr.Compare) and item.op == "=":
             for col, lit in ((item.left, item.right), (item.right, item.left)):

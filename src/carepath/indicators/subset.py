@@ -24,23 +24,7 @@ from carepath.indicators.expr_tree import (
     IsNull,
     Literal,
 )
-
-
-def _conditions(where: str | None) -> list:
-    """The 'and' terms every row meets, those inside parentheses too."""
-    if not where:
-        return []
-    found: list = []
-
-    def walk(node) -> None:
-        if isinstance(node, BoolOp) and node.op == "and":
-            for item in node.items:
-                walk(item)
-        else:
-            found.append(node)
-
-    walk(expr.parse(where))
-    return found
+from carepath.indicators.semantics import top_conditions
 
 
 def _tested(node) -> object | None:
@@ -79,7 +63,7 @@ def _missing(given: list, wanted: list) -> list:
 def _related_terms(rel: Related, count: Count) -> list:
     """What a related row meets: its filters, and for ``latest_by`` the engine's own
     condition, a row dated on or before the counted row's date."""
-    terms = _conditions(rel.where) + _conditions(rel.among)
+    terms = top_conditions(rel.where) + top_conditions(rel.among)
     if rel.latest_by:
         terms.append(Compare("<=", ColumnRef(rel.latest_by),
                              ColumnRef(count.date, count.table)))
@@ -96,8 +80,8 @@ def numerator_notes(defn: Definition) -> list[str]:
     if defn.statistic != "proportion" or not isinstance(den, Count) or num.table != den.table:
         return []  # a population, or rows dated by another table's: checked elsewhere
     notes = [f"the numerator's filter does not say `{expr.shown(term)}`, which the "
-             f"denominator's does" for term in _missing(_conditions(num.where),
-                                                       _conditions(den.where))]
+             f"denominator's does" for term in _missing(top_conditions(num.where),
+                                                       top_conditions(den.where))]
     for rel in den.require:
         kept = [_related_terms(r, num) for r in num.require if _same_link(r, rel)]
         wanted = _related_terms(rel, den)
