@@ -761,17 +761,45 @@ def test_a_definition_changed_under_the_same_version_is_warned_of(small_ws):
     original = builtin()["early_stage_known"]
     changed_words = "the definition changed its figures"
     assert changed_words not in run(small_ws, "early_stage_known")["early_stage_known"].message
+    counts_otherwise = (f"the definition counts otherwise than version {original.version!r}"
+                        " did when first computed")
     changed = original.model_copy(update={"breakdowns": ("sex",)})
     (out,) = compute(small_ws, [changed])
     assert out.status == "computed"
-    assert f"the definition changed its figures but its version is still " \
-        f"{original.version!r}" in out.message
+    assert counts_otherwise in out.message and f"its version is still {original.version!r}" \
+        in out.message
+    assert changed_words not in out.message  # said once
     (out,) = compute(small_ws, [changed.model_copy(update={"version": "99"})])
-    assert out.status == "computed" and changed_words not in out.message
+    assert out.status == "computed" and "version is still" not in out.message
     # A change of words leaves the figures, and says nothing (found by a code review).
     reworded = changed.model_copy(update={"version": "99", "title": "Early stage, reworded"})
     (out,) = compute(small_ws, [reworded])
-    assert out.status == "computed" and changed_words not in out.message
+    assert out.status == "computed" and "version is still" not in out.message
+    # A change of disclosure under the same version changes figures, not counting.
+    stricter = reworded.model_copy(update={"disclosure": reworded.disclosure.model_copy(
+        update={"min_denominator": 50})})
+    (out,) = compute(small_ws, [stricter])
+    assert changed_words in out.message
+
+
+def test_a_counting_change_under_the_same_version_is_warned_of_after_new_data_too(small_ws):
+    """Compared figure by figure, a changed definition went unremarked when data had been
+    loaded since: the figures differed anyway (a review). The counting is recorded per
+    version."""
+    original = builtin()["early_stage_known"]
+    run(small_ws, "early_stage_known")
+    with small_ws.transaction() as con:  # new data: a load changes the values' provenance
+        con.execute("DELETE FROM tumours WHERE tumour_id = (SELECT min(tumour_id) FROM "
+                    "tumours)")
+        con.execute("INSERT INTO load_log VALUES ('load-9', 'tumours', 'more', NULL, 1, 1, 0, "
+                    "'t', now())")
+    narrower = original.model_copy(update={"numerator": original.numerator.model_copy(
+        update={"where": original.numerator.where.replace("('1', '2')", "('1')")})})
+    (out,) = compute(small_ws, [narrower])
+    assert out.status == "computed"
+    assert f"counts otherwise than version {original.version!r} did" in out.message
+    (out,) = compute(small_ws, [original])  # back as it was first computed: nothing to say
+    assert "version is still" not in out.message
 
 
 def test_a_numerator_not_within_its_denominator_is_warned_of(small_ws):

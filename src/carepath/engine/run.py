@@ -33,6 +33,7 @@ from carepath.engine.freshness import (
     unchanged,
     without_values,
 )
+from carepath.engine.versions import same_version_counting
 from carepath.errors import CarepathError
 from carepath.indicators.definition import Count, Definition
 from carepath.model.schema import INDICATOR_VALUES
@@ -286,7 +287,11 @@ def _write(con, ctx: Context, defn: Definition, cells, error, seconds) -> Outcom
     con.execute(f"INSERT INTO indicator_values ({', '.join(columns)}) SELECT {select} "
                 "FROM _new_values", [constants[c] for c in columns if c in constants])
     con.unregister("_new_values")
-    note = "; ".join(filter(None, [_same_version_note(con, defn, earlier),
+    counting, as_last_time = same_version_counting(con, defn, ctx.computed_at)
+    # Figures compared with the last compute's only when it counted the same way: going
+    # back to the version's first counting is not a change to warn of.
+    figures = _same_version_note(con, defn, earlier) if as_last_time else ""
+    note = "; ".join(filter(None, [counting or figures,
                                    _exceeds_note(cells), _unattributed_note(defn, cells),
                                    _no_people_note(ctx, defn),
                                    *(f"warning: {cells.attrs[k]}" for k in WARNINGS

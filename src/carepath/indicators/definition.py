@@ -315,8 +315,9 @@ class Definition(_Model):
     def higher_is_better(self) -> bool | None:
         return {"high_is_good": True, "low_is_good": False}.get(self.polarity)
 
-    def content_hash(self) -> str:
-        data = self.model_dump(mode="json")
+    def content_hash(self, fields: frozenset[str] | None = None) -> str:
+        """SHA-256 of the definition (or of ``fields`` of it: see COUNTING_FIELDS)."""
+        data = self.model_dump(mode="json", include=fields)
         # Fields added to the language since hash only when given: a definition that does
         # not use them keeps its hash, so its values are not called "definition changed".
         for part in (data["numerator"], data.get("denominator")):

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from carepath.model import codes
 
 # Bump when the schema changes, and add a migration in carepath.workspace.migrations.
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 # Logical column types; each maps to one DuckDB type.
 DUCKDB_TYPES = {
@@ -578,8 +578,27 @@ RELEASED_CELLS = Table(
     group="system",
 )
 
+DEFINITION_VERSIONS = Table(
+    "definition_versions",
+    "What each version of an indicator counted, when it was first computed: a change to the "
+    "counting under the same version is named at compute, whatever the data did meanwhile.",
+    (
+        Column("indicator_id", "text", "Indicator id.", required=True),
+        Column("indicator_version", "text", "Definition version.", required=True),
+        Column("counting_hash", "text", "SHA-256 of the fields that decide the figures "
+               "(statistic, numerator, denominator, period, ...), not of the words.",
+               required=True),
+        Column("first_computed_at", "timestamp", "When this version was first computed.",
+               required=True),
+        Column("last_counting_hash", "text", "The same, of its latest compute.",
+               required=True),
+    ),
+    key=("indicator_id", "indicator_version"),
+    group="system",
+)
+
 SYSTEM_TABLES = (META, LOAD_LOG, QUARANTINE, AUDIT_LOG, INDICATOR_VALUES, RELEASES,
-                 RELEASED_CELLS)
+                 RELEASED_CELLS, DEFINITION_VERSIONS)
 ALL_TABLES = DATA_TABLES + SYSTEM_TABLES
 TABLES_BY_NAME = {t.name: t for t in ALL_TABLES}
 

@@ -41,6 +41,7 @@ MIGRATIONS: dict[int, Callable[[duckdb.DuckDBPyConnection], None]] = {
     1: _create_missing_tables,
     2: _create_missing_tables,  # releases, released_cells (carepath.disclosure.releases)
     3: _payers_by_year,
+    4: _create_missing_tables,  # definition_versions (carepath.engine.versions)
 }
 
 
