@@ -1270,3 +1270,18 @@ def test_an_area_is_named_as_it_was_at_its_periods_end():
         "Cheshire and Merseyside ICB - 99A"]
     assert rollup.named_at(codes, ends, names, dated.iloc[:0]).tolist() == [
         names[c] for c in codes]
+
+
+def test_a_count_is_compared_with_no_other_area(small_ws):
+    """An area's count beside its parent's or the whole's is always lower ('better', for a
+    low-is-good count): every practice was green (an independent recomputation)."""
+    defn = builtin()["early_stage_known"]
+    count = defn.model_copy(update={"id": "tumours_counted", "statistic": "count",
+                                    "denominator": None, "polarity": "low_is_good",
+                                    "comparator": defn.comparator.model_copy(
+                                        update={"method": "ci_overlap"})})
+    (out,) = compute(small_ws, [count])
+    assert out.status == "computed"
+    assert distinct(small_ws, "compared_to_national", "tumours_counted") == {"not_compared"}
+    assert distinct(small_ws, "compared_to_parent", "tumours_counted") == {"not_compared"}
+    assert len(values(small_ws, "tumours_counted")) > 1  # the values themselves stand

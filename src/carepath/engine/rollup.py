@@ -419,7 +419,11 @@ def compare(defn: Definition, cells: pd.DataFrame, parent_map: pd.DataFrame) -> 
     elif defn.comparator.method == "quantiles":
         cells["compared_to_national"] = "not_compared"  # the quintile is the comparison
     national_rows = cells.area_type == NATIONAL
-    cells.loc[national_rows, ["compared_to_national", "compared_to_parent"]] = "not_compared"
+    # A count is of its own area's people: beside the larger area's it is always lower
+    # ('better', for a low-is-good count), which says nothing (an independent check).
+    # Fingertips compares no counts either.
+    uncompared = national_rows | (defn.statistic == "count")
+    cells.loc[uncompared, ["compared_to_national", "compared_to_parent"]] = "not_compared"
     return cells.drop(columns=["_national", "_parent"])
 
 
