@@ -67,3 +67,24 @@ def test_a_pack_says_which_figures_are_out_of_date(rug_workspace, tmp_path, monk
     monkeypatch.setattr(batch, "out_of_date", lambda *a: stale)
     html = batch.generate(rug_workspace, tmp_path / "c", locality="North Locality")[0]
     assert "data loaded since into tumours" in html.read_text()
+
+
+def test_a_judgement_at_998_is_shown_with_its_998_interval(rug_workspace, tmp_path,
+                                                            monkeypatch):
+    """The pack said every comparison was at 95% and showed 95% intervals beside screening
+    judged by 99.8% funnel limits: an interval excluding national read 'Similar' (an
+    independent check)."""
+    from tests.benchmarking.conftest import META
+
+    funnel = {**META, "early_stage": {**META["early_stage"], "level": "998",
+                                      "compared_by": "99.8% funnel limits"}}
+    monkeypatch.setattr(locality_pack, "indicator_meta", lambda con, **_: funnel)
+    with rug_workspace.transaction() as con:
+        con.execute("UPDATE indicator_values SET lower998 = 40, upper998 = 60 WHERE "
+                    "indicator_id = 'early_stage' AND area_code = 'L1'")
+    html = batch.generate(rug_workspace, tmp_path, locality="L1")[0].read_text()
+    profile = " ".join(html.split("against national</h3>")[1].split("</table>")[0].split())
+    assert "40.0–60.0<br><small class=\"unit\">99.8%</small>" in profile
+    assert "by 99.8% funnel limits" in profile
+    assert "45.0–55.0" not in profile  # not the 95% interval
+    assert "Early stage % (%): compared by 99.8% funnel limits" in html  # the rug's key

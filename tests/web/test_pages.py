@@ -233,3 +233,30 @@ def test_cached_page_bodies_never_cross_users_or_scopes(clients):
 
 def _main(page: str) -> str:
     return page.split("<main", 1)[1].split("</main>", 1)[0]
+
+
+def test_intervals_shown_are_those_the_comparison_is_made_at(clients, tmp_path):
+    """95% intervals beside judgements made at 99.8% (the referral ratio, screening's
+    funnels) excluded national yet read "Similar" (an independent check)."""
+    import yaml
+    from fastapi.testclient import TestClient
+
+    from carepath.indicators.library import LIBRARY_DIR
+    from carepath.web.app import create_app
+
+    from .conftest import build_workspace, login
+
+    page = clients["analyst"].get(f"/indicators/{IND}").text
+    assert "Areas are compared with national by 95% intervals." in page
+    assert ">Lower 95%<" in page and ">Lower 99.8%<" not in page
+    ws = build_workspace(tmp_path / "ws")
+    data = yaml.safe_load((LIBRARY_DIR / f"{IND}.yaml").read_text())
+    data["comparator"] = {"method": "ci_overlap", "confidence": 0.998}
+    (ws.definitions_dir("indicators") / f"{IND}.yaml").write_text(yaml.safe_dump(data))
+    with TestClient(create_app(ws)) as c:
+        assert login(c, "analyst").status_code == 303
+        page = c.get(f"/indicators/{IND}").text
+    assert ("Areas are compared with national by 99.8% intervals, and their intervals "
+            "shown at 99.8%.") in page
+    before_trend = page.split('id="trend"')[0]
+    assert ">Lower 99.8%<" in before_trend and ">Lower 95%<" not in before_trend

@@ -65,6 +65,9 @@ def _list_sizes(con: duckdb.DuckDBPyConnection, codes: list[str]) -> dict[str, i
     return {code: int(n) for code, n in rows}
 
 
+LEVEL_SAID = {"95": "95%", "998": "99.8%"}
+
+
 def _provenance(con: duckdb.DuckDBPyConnection, ids: list[str]) -> list[dict]:
     if not ids:
         return []
@@ -79,19 +82,23 @@ def _provenance(con: duckdb.DuckDBPyConnection, ids: list[str]) -> list[dict]:
 
 
 def _indicator_charts(rug: pd.DataFrame, meta: dict[str, dict], national: dict) -> list[dict]:
-    """Ordered bar charts (with 95% intervals) for the judged indicators with most data."""
+    """Ordered bar charts (with the intervals each is judged by) for the judged indicators
+    with most data."""
     judged = [i for i, m in meta.items() if m.get("higher_is_better") is not None]
     counts = rug[rug["value_state"] == "published"].groupby("indicator_id").size()
     chosen = [i for i in counts.sort_values(ascending=False).index if i in judged]
     out = []
     for ind in chosen[:KEY_INDICATORS_FOR_CHARTS]:
         rows = rug[(rug["indicator_id"] == ind) & (rug["value_state"] == "published")]
-        data = [{"name": r.area_name, "value": r.value, "lower": r.lower95, "upper": r.upper95,
-                 "significance": r.compared_to_national} for r in rows.itertuples()]
+        level = meta[ind].get("level", "95")
+        data = [{"name": r.area_name, "value": r.value, "lower": getattr(r, f"lower{level}"),
+                 "upper": getattr(r, f"upper{level}"), "significance": r.compared_to_national}
+                for r in rows.itertuples()]
         spec = charts.bar_with_intervals(data, average=national.get(ind),
                                          y_title=meta[ind]["title"], compared_with="national")
         out.append({"indicator_id": ind, "title": meta[ind]["title"],
-                    "svg": charts.to_svg(spec), "rows": data})
+                    "svg": charts.to_svg(spec), "rows": data, "level_said": LEVEL_SAID[level],
+                    "compared_by": meta[ind].get("compared_by", "")})
     return out
 
 
@@ -145,11 +152,16 @@ def _locality_profile(values: pd.DataFrame, locality: profiles.Area, meta) -> li
     for r in loc.itertuples():
         if r.indicator_id not in meta:
             continue
+        # The interval the judgement beside it was made with: a 95% interval beside a
+        # judgement at 99.8% excluded national yet read "Similar" (an independent check).
+        level = meta[r.indicator_id].get("level", "95")
         rows.append({
             # Each row's own latest period: they differ (survival lags a year: a
             # walkthrough found 2023/24, 2024/25 and 2024/25 Q4 in one table unsaid).
             "indicator": meta[r.indicator_id]["title"], "period": r.period, "value": r.value,
-            "lower95": r.lower95, "upper95": r.upper95, "state": r.value_state,
+            "lower": getattr(r, f"lower{level}"), "upper": getattr(r, f"upper{level}"),
+            "level_said": LEVEL_SAID[level],
+            "compared_by": meta[r.indicator_id].get("compared_by", ""), "state": r.value_state,
             "note": r.value_note, "numerator": r.numerator, "denominator": r.denominator,
             "national": nat["value"].get(r.indicator_id), "significance": r.compared_to_national,
             "trend": r.trend, "unit": meta[r.indicator_id].get("unit", ""),

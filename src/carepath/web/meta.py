@@ -13,6 +13,7 @@ from fastapi import Depends, Request
 
 from carepath.engine.freshness import out_of_date, settings_fingerprint
 from carepath.indicators.definition import Population
+from carepath.reports.indicator_meta import compared_by
 from carepath.reports.indicator_meta import indicator_meta as _fallback_meta
 from carepath.web.db import get_con
 
@@ -49,6 +50,8 @@ def _from_definition(defn) -> dict:
         # a rate per head of population per year (person-years), not per counted event
         "per_year": isinstance(defn.denominator, Population),
         "attribution": defn.attribution,
+        # how areas are judged against national, and the interval level shown with that
+        **dict(zip(("compared_by", "level"), compared_by(defn), strict=True)),
     }
 
 

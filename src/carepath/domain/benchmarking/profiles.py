@@ -192,8 +192,8 @@ def tartan_rug(
     v = latest_values(con, "practice", [p.code for p in practices])
     v = v[v["indicator_id"].isin(meta)]
     return v[["area_code", "area_name", "indicator_id", "period", "value", "lower95",
-              "upper95", "numerator", "denominator", "value_state", "value_note",
-              "compared_to_national", "trend"]]
+              "upper95", "lower998", "upper998", "numerator", "denominator", "value_state",
+              "value_note", "compared_to_national", "trend"]]
 
 
 def outliers(

@@ -34,10 +34,21 @@ MAX_BAR_AREAS = 150
 MAX_DEFAULT_AREAS = 300
 DOWNLOAD_FORMATS = ("csv", "xlsx")
 AREA_PAGES = {"practice": "/practices/{code}", "locality": "/localities/{code}"}
-TABLE_COLUMNS = [("area_name", "Area", "link"), ("value", "Value", "value"),
-                 ("lower95", "Lower 95%", "number"), ("upper95", "Upper 95%", "number"),
-                 ("numerator", "Count", "count"), ("denominator", "Denominator", "count"),
-                 ("compared_to_national", "Compared with national", "significance")]
+LEVEL_SAID = {"95": "95%", "998": "99.8%"}
+
+
+def table_columns(level: str = "95") -> list[tuple[str, str, str]]:
+    """The values table, its interval at the level its comparison is made at: a 95%
+    interval beside a judgement at 99.8% excluded national yet read "Similar" (an
+    independent check)."""
+    said = LEVEL_SAID[level]
+    return [("area_name", "Area", "link"), ("value", "Value", "value"),
+            (f"lower{level}", f"Lower {said}", "number"),
+            (f"upper{level}", f"Upper {said}", "number"),
+            ("numerator", "Count", "count"), ("denominator", "Denominator", "count"),
+            ("compared_to_national", "Compared with national", "significance")]
+
+
 DOWNLOAD_COLUMNS = ["indicator_id", "area_code", "area_name", "area_type", "period",
                     "numerator", "denominator", "value", "lower95", "upper95", "lower998",
                     "upper998", "compared_to_national", "value_state", "value_note"]
@@ -106,11 +117,13 @@ def indicator_list(request: Request, who: Principal = Depends(require_user),
 OD_COMPARED = "the limits allowing for overdispersion (95%)"
 
 
-def _chart_rows(rows: list[dict], judged: dict[str, str] | None = None) -> list[dict]:
+def _chart_rows(rows: list[dict], judged: dict[str, str] | None = None,
+                level: str = "95") -> list[dict]:
     """``judged``: each area's colour against other lines than national's (those allowing
-    for overdispersion)."""
+    for overdispersion); ``level``: the intervals' (that of the comparison shown)."""
     return [{"name": r["area_name"] or r["area_code"], "value": r["value"],
-             "lower": r["lower95"], "upper": r["upper95"], "denominator": r["denominator"],
+             "lower": r[f"lower{level}"], "upper": r[f"upper{level}"],
+             "denominator": r["denominator"],
              # judged: an area not judged against those lines is not compared there
              "significance": judged.get(r["area_code"], "not_compared") if judged is not None
              else r["compared_to_national"] or "not_compared"}
@@ -155,7 +168,8 @@ def indicator_page(request: Request, indicator_id: str,
             r["href"] = AREA_PAGES[level].format(code=r["area_code"]) if level in AREA_PAGES \
                 else None
         average = queries.national_value(con, indicator_id, period)
-        points = _chart_rows(rows)
+        judged_at = m.get("level", "95")
+        points = _chart_rows(rows, level=judged_at)
         statistic = rows[0]["statistic"] if rows else None
         unit = m.get("unit") or ""
         y_title = axis_title(m["title"], unit)
@@ -182,7 +196,8 @@ def indicator_page(request: Request, indicator_id: str,
             "title": m["title"], "ind": m, "indicator_id": indicator_id, "level": level,
             "period": period, "levels": levels, "periods": periods, "rows": rows,
             "level_labels": queries.AREA_TYPE_LABELS, "average": average,
-            "columns": TABLE_COLUMNS, "limits": bool(limits),
+            "columns": table_columns(judged_at), "limits": bool(limits),
+            "level_said": LEVEL_SAID[judged_at],
             "weighted_sum": any(r.get("method") == METHOD_WEIGHTED for r in rows),
             "provenance": cache.get(("provenance", indicator_id), con,
                                     lambda c: queries.provenance(c, indicator_id)),
