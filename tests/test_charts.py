@@ -102,3 +102,25 @@ def test_a_trend_draws_one_line_for_series_with_the_same_values():
     legend = line["encoding"]["color"]["legend"]
     assert legend["labelLimit"] >= 300 and legend["symbolOpacity"] == 1
     assert band["encoding"]["color"]["legend"] == legend  # one legend: Vega warned of two
+
+
+def test_a_judgement_never_rests_on_colour_alone():
+    """Green and red are alike to many colour-blind readers (an accessibility audit): the
+    funnel's points take a shape per judgement, and each bar a mark the legend explains."""
+    points = [{"name": n, "denominator": d, "value": v, "significance": s}
+              for n, d, v, s in (("A", 100, 60, "better"), ("B", 200, 50, "similar"),
+                                 ("C", 300, 40, "worse"))]
+    funnel = charts.funnel_plot(points, [], average=50, x_title="n", y_title="%")
+    shape = funnel["layer"][-1]["encoding"]["shape"]
+    assert dict(zip(shape["scale"]["domain"], shape["scale"]["range"], strict=True)) == {
+        "Better": "triangle-up", "Similar": "circle", "Worse": "triangle-down"}
+    colour = funnel["layer"][-1]["encoding"]["color"]
+    assert shape["title"] == colour["title"]  # one legend, shape and colour together
+    bars = charts.bar_with_intervals([dict(p, lower=p["value"] - 5, upper=p["value"] + 5)
+                                      for p in points], average=50, y_title="%")
+    text = next(layer for layer in bars["layer"] if layer["mark"]["type"] == "text")
+    assert text["encoding"]["text"] == {"field": "mark"}
+    marked = {r["full_name"]: (r["mark"], r["mark_at"]) for r in bars["data"]["values"]}
+    assert marked == {"A": ("\u2713", 65), "B": ("\u2248", 55), "C": ("\u2717", 45)}
+    svg = charts.to_svg(bars)
+    assert "Better \u2713" in svg and "Worse \u2717" in svg  # the legend says which is which

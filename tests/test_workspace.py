@@ -65,6 +65,21 @@ def test_a_version_1_workspace_gains_the_record_of_releases(tmp_path):
             assert con.execute(f"SELECT count(*) FROM {table}").fetchall() == [(0,)]
 
 
+def test_a_version_3_workspace_gains_the_record_of_definition_versions(tmp_path):
+    ws = Workspace.init(tmp_path / "ws")
+    with ws.connect() as con:  # as a workspace made before versions' counting was recorded
+        con.execute("DROP TABLE definition_versions")
+        con.execute("UPDATE carepath_meta SET value = '3' WHERE key = 'schema_version'")
+    reopened = Workspace.open(ws.path)
+    assert reopened.schema_version() == SCHEMA_VERSION == 4
+    with reopened.connect(read_only=True) as con:
+        columns = [r[0] for r in con.execute(
+            "SELECT column_name FROM information_schema.columns WHERE table_name = "
+            "'definition_versions' ORDER BY ordinal_position").fetchall()]
+    assert columns == ["indicator_id", "indicator_version", "counting_hash",
+                       "first_computed_at", "last_counting_hash"]
+
+
 def test_resolve_path_prefers_option_then_environment(monkeypatch, tmp_path):
     monkeypatch.setenv("CAREPATH_WORKSPACE", str(tmp_path / "env"))
     assert resolve_path(tmp_path / "opt") == tmp_path / "opt"

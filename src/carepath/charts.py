@@ -17,7 +17,7 @@ FONT = "Arial, Helvetica, sans-serif"
 # Significance colours (Fingertips convention), with NHS palette equivalents that keep
 # WCAG contrast on white. Text labels always accompany colour.
 SIGNIFICANCE_COLOURS = {
-    "better": "#009639",  # NHS green
+    "better": "#007F3B",  # NHS green (#009639 is 3.8:1 on white, under the 4.5:1 of text)
     "similar": "#FFB81C",  # NHS warm yellow
     "worse": "#DA291C",  # NHS emergency-services red
     "higher": "#003087",  # NHS dark blue (no judgement)
@@ -34,6 +34,18 @@ SIGNIFICANCE_LABELS = {
     "not_compared": "Not compared",
     "suppressed": "Suppressed",
 }
+# Shapes beside the colours, so a judgement never rests on colour alone (green and red are
+# alike to many colour-blind readers: an accessibility audit): up for better, down for
+# worse, as the rug's tick and cross.
+SIGNIFICANCE_SHAPES = {
+    "better": "triangle-up", "similar": "circle", "worse": "triangle-down",
+    "higher": "square", "lower": "diamond", "not_compared": "cross", "suppressed": "circle",
+}
+# The same, as text beside a bar (bars have no shapes): the rug's marks.
+SIGNIFICANCE_MARKS = {"better": "\u2713", "worse": "\u2717", "similar": "\u2248",
+                      "higher": "\u2191", "lower": "\u2193"}
+# Marks' outline: light fills (similar's yellow, 1.7:1 on white) are seen by it.
+MARK_OUTLINE = "#212B32"
 RANGE_GREYS = ("#768692", "#AEB7BD", "#E8EDEE")  # NHS grey tints: outer, inner, background
 
 
@@ -99,6 +111,22 @@ def _colour_scale(rows: Sequence[dict] = ()) -> dict:
         "domain": [SIGNIFICANCE_LABELS[k] for k in keys],
         "range": [SIGNIFICANCE_COLOURS[k] for k in keys],
     }
+
+
+def _marked_labels() -> str:
+    """A Vega expression giving each legend label its mark ("Better \u2713")."""
+    expr = "datum.label"
+    for key, mark in SIGNIFICANCE_MARKS.items():
+        expr = f"datum.label === '{SIGNIFICANCE_LABELS[key]}' ? '{SIGNIFICANCE_LABELS[key]} " \
+               f"{mark}' : ({expr})"
+    return expr
+
+
+def _shape_scale(rows: Sequence[dict] = ()) -> dict:
+    """The shapes of the categories present, in the colour scale's order (one legend)."""
+    domain = _colour_scale(rows)["domain"]
+    by_label = {SIGNIFICANCE_LABELS[k]: v for k, v in SIGNIFICANCE_SHAPES.items()}
+    return {"domain": domain, "range": [by_label[label] for label in domain]}
 
 
 def spine_positions(value, national, low, q1, q3, high, *, higher_is_better) -> dict | None:
@@ -211,14 +239,17 @@ def funnel_plot(points: Sequence[dict], limits: Sequence[dict], *, average: floa
          "mark": {"type": "rule", "color": "#212B32"},
          "encoding": {"y": {"field": "y", "type": "quantitative", "title": y_title}}},
         {"data": {"values": pts},
-         "mark": {"type": "point", "filled": True, "size": 60, "stroke": "#212B32",
-                  "strokeWidth": 0.5},
+         "mark": {"type": "point", "filled": True, "size": 70, "opacity": 1,
+                  "stroke": MARK_OUTLINE, "strokeWidth": 0.75},
          # Every layer titles the axis: without limits, the empty line layer's title was
          # lost and the axis read "y, value".
          "encoding": {"x": x, "y": {"field": "value", "type": "quantitative",
                                     "title": y_title},
                       "color": {"field": "significance", "type": "nominal",
                                 "scale": _colour_scale(pts),
+                                "title": f"Compared with {compared_with}"},
+                      "shape": {"field": "significance", "type": "nominal",
+                                "scale": _shape_scale(pts),
                                 "title": f"Compared with {compared_with}"},
                       "tooltip": [{"field": "name"}, {"field": "value", "format": ".1f"},
                                   {"field": "denominator", "format": ",.0f"},
@@ -233,18 +264,21 @@ def bar_with_intervals(rows: Sequence[dict], *, average: float | None, y_title: 
     ``compared_with``: what the significance compares with, for the legend."""
     label = short_labels([r["name"] for r in rows if r.get("value") is not None])
     data = [dict(r, name=label[r["name"]], full_name=r["name"],
-                 significance=SIGNIFICANCE_LABELS.get(r.get("significance"), "Not compared"))
+                 significance=SIGNIFICANCE_LABELS.get(r.get("significance"), "Not compared"),
+                 mark=SIGNIFICANCE_MARKS.get(r.get("significance"), ""),
+                 mark_at=max(v for v in (r["value"], r.get("upper")) if v is not None))
             for r in rows if r.get("value") is not None]
     y = {"field": "name", "type": "nominal", "title": None,
          "sort": {"field": "value", "op": "max", "order": "descending"},
          "axis": {"labelLimit": 0}}
     spec = _config(width, max(16 * len(data), 40))
     layers = [
-        {"mark": {"type": "bar", "height": 11},
+        {"mark": {"type": "bar", "height": 11, "stroke": MARK_OUTLINE, "strokeWidth": 0.5},
          "encoding": {"y": y, "x": {"field": "value", "type": "quantitative", "title": y_title},
                       "color": {"field": "significance", "type": "nominal",
                                 "scale": _colour_scale(data),
-                                "title": f"Compared with {compared_with}"},
+                                "title": f"Compared with {compared_with}",
+                                "legend": {"labelExpr": _marked_labels()}},
                       "tooltip": [{"field": "full_name", "title": "name"},
                                   {"field": "value", "format": ".1f"},
                                   {"field": "lower", "format": ".1f"},
@@ -258,6 +292,11 @@ def bar_with_intervals(rows: Sequence[dict], *, average: float | None, y_title: 
         layers.append({"data": {"values": [{"avg": average}]},
                        "mark": {"type": "rule", "strokeDash": [4, 3], "color": "#212B32"},
                        "encoding": {"x": {"field": "avg", "type": "quantitative"}}})
+    if any(r["mark"] for r in data):  # the judgement in a mark, not by colour alone
+        layers.append({"mark": {"type": "text", "align": "left", "dx": 4, "fontSize": 11,
+                                "color": MARK_OUTLINE},
+                       "encoding": {"y": y, "x": {"field": "mark_at", "type": "quantitative"},
+                                    "text": {"field": "mark"}}})
     spec["data"] = {"values": data}
     spec["layer"] = layers
     return spec

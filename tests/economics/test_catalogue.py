@@ -199,7 +199,9 @@ def test_a_workspace_made_before_payers_had_years_is_upgraded(tmp_path):
                     "('hah', 'hospice', 0.3)")
         con.execute("UPDATE carepath_meta SET value = '2' WHERE key = 'schema_version'")
     upgraded = Workspace.open(ws.path)
-    assert upgraded.schema_version() == 3
+    from carepath.model.schema import SCHEMA_VERSION
+
+    assert upgraded.schema_version() == SCHEMA_VERSION
     with duckdb.connect(str(upgraded.db_path), read_only=True) as con:
         rows = con.execute("SELECT year, payer_code, share FROM service_payers "
                            "ORDER BY 1, 2").fetchall()

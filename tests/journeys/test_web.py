@@ -197,6 +197,22 @@ def test_find_person_form_redirects_for_analysts_only(site):
     assert 'id="pseudonym"' in c["analyst"].get(f"/journeys?{PERIOD}").text
 
 
+@pytest.mark.parametrize("typed, says", [
+    ("", "Enter the pseudonym of the person whose journey you want to see"),
+    ("nobody-here", "No one in this workspace has the pseudonym &#39;nobody-here&#39;"),
+])
+def test_a_search_that_finds_no_one_comes_back_to_the_form_saying_why(site, typed, says):
+    """A blank search was a 422 about 'query.pseudonym', an unknown one a 'Bad request'
+    page, the form and what was typed lost (an accessibility audit)."""
+    _, c = site
+    r = c["analyst"].get(f"/journeys/person?pseudonym={typed}", follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"].startswith("/journeys?find=")
+    page = c["analyst"].get(r.headers["location"]).text
+    assert f'<a href="#pseudonym" id="find-error">{says}</a>' in page
+    assert f'value="{typed}" aria-invalid="true" aria-describedby="find-error"' in page
+    assert page.split("<title>")[1].startswith("Error: ")
+
+
 def test_p_values_are_never_shown_as_zero():
     from carepath.web.render import ENV
 

@@ -15,8 +15,8 @@ def test_indicator_page_has_charts_each_with_a_data_table(clients):
     assert "Definition and provenance" in page and "Wilson" in page
     assert "Suppressed" in page and "Gamma Health" in page  # shown, never as a zero
     # The bar's and funnel's colours are the table's "Compared with national" (their
-    # legends said average)
-    assert page.replace(" ", "").count('"title":"Comparedwithnational"') == 2
+    # legends said average); the funnel's shapes too, in the same legend
+    assert page.replace(" ", "").count('"title":"Comparedwithnational"') == 3
     assert "Compared with average" not in page
 
 

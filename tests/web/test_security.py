@@ -251,16 +251,16 @@ def test_review_form_errors_are_shown_not_raised(fresh):
     assert r.status_code == 400
 
 
-@pytest.mark.parametrize("change, message", [
-    ({"due_date": "2020-01-01"}, "before the meeting"),
-    ({"explanation": "x" * 2001}, "2,001 characters; at most 2,000"),
-    ({"date_discussed": "2099-12-31", "due_date": ""}, "is in the future"),
-    ({"accepted": "maybe"}, "answer yes, no or not decided"),
-    ({"period": "1999/00"}, "has no values for '1999/00'"),
+@pytest.mark.parametrize("change, message, points_at", [
+    ({"due_date": "2020-01-01"}, "before the meeting", "due"),
+    ({"explanation": "x" * 2001}, "2,001 characters; at most 2,000", "expl"),
+    ({"date_discussed": "2099-12-31", "due_date": ""}, "is in the future", "date"),
+    ({"accepted": "maybe"}, "answer yes, no or not decided", "accepted"),
+    ({"period": "1999/00"}, "has no values for '1999/00'", "expl"),
     ({"explanation": "", "action": "", "owner": "Dr B", "accepted": ""},
-     "say what was discussed"),
+     "say what was discussed", "expl"),
 ])
-def test_a_refused_review_keeps_what_was_typed(fresh, change, message):
+def test_a_refused_review_keeps_what_was_typed(fresh, change, message, points_at):
     """The form came back closed and empty, the answer reset, after a refusal; an empty
     form, a meeting in 2099 or an answer of 'maybe' was saved (a walkthrough)."""
     import html
@@ -281,6 +281,13 @@ def test_a_refused_review_keeps_what_was_typed(fresh, change, message):
     if typed["accepted"] == "no":
         assert 'value="no" checked' in panel
     assert "<b>" not in panel  # escaped, not markup
+    # The summary links to the field, which says what is wrong (an accessibility audit).
+    summary = r.text.split('id="error-summary"')[1].split("</div>")[0]
+    anchor = summary.split('<a href="#')[1].split('"')[0]
+    assert anchor.startswith(f"{points_at}-") and f'id="{anchor}"' in panel
+    assert f'id="{anchor}-error"' in panel
+    if points_at != "accepted":
+        assert f'aria-describedby="{anchor}-error"' in panel
     with fresh.app.state.db.cursor() as con:
         assert con.execute("SELECT count(*) FROM peer_reviews").fetchone()[0] == before
 

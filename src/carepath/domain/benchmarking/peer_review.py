@@ -50,7 +50,7 @@ class ReviewInput:
         if self.due_date and self.due_date < self.date_discussed:
             raise ValidationError(
                 f"due date {self.due_date} is before the meeting ({self.date_discussed})",
-                where="peer review",
+                where="due date",
             )
         # An empty form saved an open record that counted as an open action, and a meeting
         # in 2099 was accepted (a walkthrough).

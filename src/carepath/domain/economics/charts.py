@@ -10,7 +10,7 @@ from carepath.domain.economics.sensitivity import TornadoBar
 
 NHS_BLUE = "#005EB8"
 NHS_DARK_BLUE = "#003087"
-NHS_GREEN = "#009639"
+NHS_GREEN = "#007F3B"  # the darker NHS green: 5.4:1 on white
 NHS_RED = "#DA291C"
 ROW_HEIGHT = 22
 

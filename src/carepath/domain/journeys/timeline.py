@@ -127,6 +127,17 @@ def person_timeline(ws: Workspace, patient_id: str, *, actor: str,
     return _timeline(ws, con, patient_id, actor)
 
 
+def known_person(con: duckdb.DuckDBPyConnection, patient_id: str) -> bool:
+    """Whether the workspace holds anything about this pseudonym (a search form asks
+    before opening a journey, which is audited)."""
+    ensure_person_indexes(con)
+    if con.execute("SELECT count(*) FROM patients WHERE patient_id = ?",
+                   [patient_id]).fetchone()[0]:
+        return True
+    return bool(con.execute(f"SELECT count(*) FROM ({_EVENTS_SQL}) e",
+                            {"pid": patient_id}).fetchone()[0])
+
+
 def _timeline(ws: Workspace, con: duckdb.DuckDBPyConnection, patient_id: str,
               actor: str) -> pd.DataFrame:
     ensure_person_indexes(con)

@@ -57,6 +57,16 @@ def login(request: Request, username: str = Form("", max_length=200),
           password: str = Form("", max_length=users.MAX_PASSWORD_LENGTH),
           next: str = Form("/", max_length=500),
           con: duckdb.DuckDBPyConnection = Depends(get_con)):
+    # An empty box is asked for, not called a wrong password (an accessibility audit); it
+    # is no guess, so nothing is counted or recorded.
+    blank = [(field, say) for field, value, say in (
+        ("username", username, "Enter your user name"),
+        ("password", password, "Enter your password")) if not value.strip()]
+    if blank:
+        field, say = blank[0]
+        return render(request, "login.html", {
+            "title": "Sign in", "next": safe_next(next), "username": username,
+            "error": say, "error_field": field}, status_code=400)
     throttle = request.app.state.throttle
     client = request.client.host if request.client else "unknown"
     limits = login_keys(username, client)
@@ -122,6 +132,9 @@ def change_password(request: Request,
                     con: duckdb.DuckDBPyConnection = Depends(get_con)):
     # The current password is guessed here as at sign-in (a session left open is not the
     # password): the same limits count the same failures.
+    if not current:  # not a guess: nothing to count
+        return _password_page(request, error=ValidationError(
+            "enter your current password", where=users.CURRENT_PASSWORD), status_code=400)
     throttle = request.app.state.throttle
     client = request.client.host if request.client else "unknown"
     limits = login_keys(who.username, client)

@@ -15,6 +15,7 @@ from fastapi.responses import RedirectResponse, Response
 from carepath.domain.economics import catalogue, charts, library, report
 from carepath.domain.economics.constants import DEFAULT_DRAWS, DEFAULT_SEED
 from carepath.domain.economics.decisions import (
+    MIN_RATIONALE_CHARS,
     DecisionInput,
     decision_warnings,
     decisions,
@@ -197,6 +198,7 @@ def _pbma_context(request: Request, con, who: Principal, ident: str) -> dict:
         # the CLI when recorded, and on the web not at all (a walkthrough).
         "beyond": {s.option.id for s in sel.not_funded},
         "can_decide": who.role in DECISION_ROLES, "group_labels": GROUP_LABELS,
+        "min_rationale": MIN_RATIONALE_CHARS,
         "cv_spec": charts.cost_value_chart([o for o in options
                                             if o["weighted_score"] is not None]),
         "groups": sorted({k.removeprefix("group_") for o in options for k in o

@@ -5,7 +5,7 @@ concerns, routes through the pathway, and one person's audited timeline."""
 from __future__ import annotations
 
 from datetime import date
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 import duckdb
 import pandas as pd
@@ -15,7 +15,7 @@ from markupsafe import Markup
 
 from carepath import charts
 from carepath.domain.journeys import flows, gaps, hna, recovery, waits
-from carepath.domain.journeys.timeline import person_timeline
+from carepath.domain.journeys.timeline import known_person, person_timeline
 from carepath.model.codes import in_words
 from carepath.web.db import get_con
 from carepath.web.pages._care_common import (
@@ -46,6 +46,7 @@ RULE_PATTERN = "^(" + "|".join(gaps.RULES) + ")$"
 @router.get("/journeys", include_in_schema=False)
 def journeys_page(request: Request, asked: PeriodAsked = Depends(period_asked),
                   no_contact_days: int = Query(gaps.DEFAULT_NO_CONTACT_DAYS, ge=1, le=3650),
+                  find: str | None = Query(None, max_length=PATIENT_ID_MAX),
                   who: Principal = Depends(require_user),
                   con: duckdb.DuckDBPyConnection = Depends(get_con)):
     s, e, period_error = period_shown(con, "cancer", asked)
@@ -60,6 +61,8 @@ def journeys_page(request: Request, asked: PeriodAsked = Depends(period_asked),
         "title": "Whole journeys", "start": s, "end": e, "no_contact_days": no_contact_days,
         "period_error": period_error,
         "can_list": who.role in PERSON_LEVEL_ROLES,
+        "find": find or "",
+        "find_error": _find_error(con, find) if who.role in PERSON_LEVEL_ROLES else None,
         "waits": records(m["waits"]), "waits_dtt": records(m["waits_dtt"]),
         "gaps": records(m["gaps"]), "coverage": records(cov[cov.dimension == "all"]),
         "equity": records(equity),
@@ -139,11 +142,27 @@ def fell_between_list(request: Request, asked: PeriodAsked = Depends(period_aske
 
 
 @router.get("/journeys/person", include_in_schema=False)
-def find_person(pseudonym: str = Query(..., min_length=1, max_length=PATIENT_ID_MAX),
-                who: Principal = Depends(require_roles(*PERSON_LEVEL_ROLES))):
-    """The search form on the journeys page: go to that person's journey."""
-    return RedirectResponse(f"/journeys/person/{quote(pseudonym.strip(), safe='')}",
+def find_person(pseudonym: str = Query("", max_length=PATIENT_ID_MAX),
+                who: Principal = Depends(require_roles(*PERSON_LEVEL_ROLES)),
+                con: duckdb.DuckDBPyConnection = Depends(get_con)):
+    """The search form on the journeys page: go to that person's journey, or back to the
+    form saying why not (a blank search was a 422 about 'query.pseudonym', an unknown one
+    a 'Bad request' page, the form lost either way: an accessibility audit)."""
+    typed = pseudonym.strip()
+    if typed and known_person(con, typed):
+        return RedirectResponse(f"/journeys/person/{quote(typed, safe='')}", status_code=303)
+    return RedirectResponse(f"/journeys?{urlencode({'find': typed})}#find-person",
                             status_code=303)
+
+
+def _find_error(con: duckdb.DuckDBPyConnection, find: str | None) -> str | None:
+    if find is None:
+        return None
+    if not find.strip():
+        return "Enter the pseudonym of the person whose journey you want to see"
+    if known_person(con, find.strip()):
+        return None
+    return f"No one in this workspace has the pseudonym {find.strip()!r}"
 
 
 @router.get("/journeys/person/{patient_id}", include_in_schema=False)

@@ -180,7 +180,7 @@ def record_review(request: Request, code: str,
         reviews_changed(request)
     except ValidationError as exc:
         ctx = _review_context(con, who, area, meta)
-        ctx.update(error=str(exc), form={
+        ctx.update(error=str(exc), error_field=exc.where, form={
             "indicator_id": indicator_id, "area_code": area_code, "period": period,
             "date_discussed": date_discussed, "explanation": explanation,
             "accepted": accepted, "action": action, "owner": owner, "due_date": due_date})

@@ -19,6 +19,7 @@
           svg.setAttribute("aria-label", figure.getAttribute("data-label") || "chart");
         }
         figure.setAttribute("data-rendered", "true");
+        if (window.carepathScrollable) { window.carepathScrollable(figure); }
         return result;
       }).catch(function () {
         target.textContent = "The chart could not be drawn; the data are in the table below.";
