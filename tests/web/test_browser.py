@@ -259,3 +259,31 @@ def test_changing_ones_own_password_from_the_header(session):
     s.page.wait_for_url("**/account/password?changed=1")
     assert "Your password has been changed" in s.page.content()
     s.shot("password-changed")
+
+
+def test_errors_take_focus_and_narrow_screens_reflow(session):
+    """From an accessibility audit: focus stayed on the page after a refused form; the
+    funnel-limits menu made a 320 px page scroll sideways; the focused logo's name was
+    white on yellow; a chart scrolling in its box was a silent tab stop."""
+    s = session()
+    s.go("/login")
+    s.page.get_by_role("button", name="Sign in").click()
+    s.page.wait_for_load_state()
+    s.errors = [e for e in s.errors if "status of 400" not in e]
+    assert s.page.evaluate("document.activeElement.className") == "error-summary"
+    assert s.page.locator(".error-summary").inner_text().endswith("Enter your user name")
+    assert s.page.get_attribute("#username", "aria-describedby") == "username-error"
+    s.page.focus("a.header__logo")
+    assert s.page.evaluate("getComputedStyle(document.querySelector('.header__service'))"
+                           ".color") == "rgb(33, 43, 50)"
+    s.login_with_keyboard("analyst")
+    s.page.set_viewport_size({"width": 320, "height": 800})
+    s.go(f"/indicators/{IND}")  # the page must not scroll sideways (checked by go)
+    s.charts_drawn()
+    s.page.evaluate("window.carepathScrollable()")
+    scrollers = s.page.evaluate("""() => [...document.querySelectorAll('.chart__canvas')]
+        .filter(b => b.scrollWidth > b.clientWidth + 1)
+        .map(b => [b.getAttribute('tabindex'), b.getAttribute('role'),
+                   b.getAttribute('aria-label')])""")
+    assert scrollers and all(t == "0" and r == "region" and label.startswith("Chart: ")
+                             for t, r, label in scrollers)
