@@ -79,6 +79,17 @@ def test_home_lists_catalogue_budget_and_examples(clients):
     assert "/economics/pbma/wessex-lwbc-2025" in page and "(example)" in page
 
 
+def test_services_name_their_indicators_and_link_only_to_pages_there_are(clients):
+    """The catalogue showed indicator ids, each a link to a 404 before a compute (an
+    accessibility audit). Named by title; linked once they have values."""
+    from carepath.indicators.library import builtin
+
+    page = clients["commish"].get("/economics").text
+    title = builtin()["hna_within_31_days"].title
+    assert f"{title} <span class=\"hint\">(not computed)</span>" in page
+    assert 'href="/indicators/' not in page  # nothing computed in this workspace
+
+
 def test_catalogue_years_are_financial_years_and_an_unknown_one_is_refused(clients):
     """Links read '2024' under a heading of 2024/25, and ?year=1900 showed the latest
     without a word (a walkthrough)."""

@@ -260,3 +260,17 @@ def test_intervals_shown_are_those_the_comparison_is_made_at(clients, tmp_path):
             "shown at 99.8%.") in page
     before_trend = page.split('id="trend"')[0]
     assert ">Lower 99.8%<" in before_trend and ">Lower 95%<" not in before_trend
+
+
+def test_titles_name_the_workspace_and_tell_the_public_page_apart(clients, app):
+    """Both pages of an indicator were titled the same, the exact and the published
+    figures; no title named the workspace, as docs/web.md says (an accessibility audit)."""
+    name = app.state.workspace_name
+
+    def title(client, path):
+        return client.get(path).text.split("<title>")[1].split("</title>")[0]
+
+    staff = title(clients["analyst"], f"/indicators/{IND}")
+    public = title(clients["public"], f"/public/indicators/{IND}")
+    assert staff.endswith(f" – {name} – Carepath") and public.endswith(f" – {name} – Carepath")
+    assert "(published)" in public and "(published)" not in staff

@@ -159,3 +159,14 @@ def test_groups_of_practices_are_for_the_wide_roles_only(role, scope, sees):
     frame = pd.DataFrame({"area_type": ["group", "locality"], "area_code": ["GRP1", "L1"]})
     assert ("GRP1" in set(scopes.filter_rows(con, who, frame)["area_code"])) is sees
     assert scopes.can_see_area(con, who, "group", "GRP1") is sees
+
+
+@pytest.mark.parametrize("who, links", [("provider1", set()), ("northlead", {"L1"}),
+                                        ("analyst", {"L1", "L2"})])
+def test_area_links_only_to_pages_the_caller_may_open(clients, who, links):
+    """A provider's (and a lead's, to other localities) links from an indicator's table
+    were 403s (an accessibility audit)."""
+    import re
+
+    page = clients[who].get("/indicators/early_stage_all?level=locality").text
+    assert set(re.findall(r'href="/localities/(\w+)"', page.split("<main")[1])) == links

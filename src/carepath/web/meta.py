@@ -103,3 +103,15 @@ def with_freshness(con: duckdb.DuckDBPyConnection, meta: dict[str, dict], defini
     (data loaded since, a compute that failed ...), or None; pages say so beside them."""
     stale = out_of_date(con, definitions, config, unreadable)
     return {k: dict(v, out_of_date=stale.get(k)) for k, v in meta.items()}
+
+
+def indicator_names(request: Request, meta: dict[str, dict]) -> dict[str, dict]:
+    """id -> {"title", "computed"} for every indicator of the workspace's library, those with
+    values first taking their page's title: what a page naming indicators links to (only
+    the computed ones have a page)."""
+    library = getattr(request.app.state, "definitions", None) or {}
+    from carepath.indicators.library import shown_title
+
+    out = {i: {"title": shown_title(d), "computed": False} for i, d in library.items()}
+    out.update({i: {"title": m["title"], "computed": True} for i, m in meta.items()})
+    return out

@@ -24,6 +24,7 @@ from carepath.errors import CarepathError
 from carepath.indicators.library import read_library
 from carepath.web.audit import record
 from carepath.web.db import get_con
+from carepath.web.meta import get_meta
 from carepath.web.render import NavItem, render
 from carepath.web.scopes import WIDE_ROLES, Principal, Role
 from carepath.web.security import Forbidden, require_user
@@ -118,7 +119,8 @@ def assessed_year(request: Request, who: Principal, ident: str, year: int | None
 @router.get("/contracts/{ident}", include_in_schema=False)
 def contract_page(request: Request, ident: str, year: int | None = None,
                   who: Principal = Depends(require_contract_role),
-                  con: duckdb.DuckDBPyConnection = Depends(get_con)):
+                  con: duckdb.DuckDBPyConnection = Depends(get_con),
+                  meta: dict = Depends(get_meta)):
     entry, library, data, year, a = assessed_year(request, who, ident, year, con)
     c, fw = entry.contract, entry.framework
     sim = _chance(data, fw, library, year)
@@ -132,7 +134,8 @@ def contract_page(request: Request, ident: str, year: int | None = None,
         "title": c.title, "entry": entry, "a": a, "summary": summary, "icons": icons,
         "specs": specs, "chance": sim, "rows": report.statement_rows(a),
         "too_early": report.too_early(a),
-        "labels": K.JUDGEMENT_LABELS, "years": range(1, c.term.years + 1)})
+        "labels": K.JUDGEMENT_LABELS, "years": range(1, c.term.years + 1),
+        "computed": set(meta)})  # an outcome's indicator page exists once it has values
 
 
 def _chance(data: ContractData, fw: Framework, library: dict, year: int):

@@ -32,6 +32,7 @@ from carepath.domain.economics.pbma import (
 )
 from carepath.errors import CarepathError, ValidationError
 from carepath.web.db import get_con
+from carepath.web.meta import get_meta, indicator_names
 from carepath.web.render import NavItem, render
 from carepath.web.scopes import Principal, Role
 from carepath.web.security import Forbidden, require_user
@@ -71,7 +72,8 @@ def _records(frame) -> list[dict]:
 @router.get("/economics", include_in_schema=False)
 def economics_home(request: Request, year: int | None = None,
                    who: Principal = Depends(require_economics),
-                   con: duckdb.DuckDBPyConnection = Depends(get_con)):
+                   con: duckdb.DuckDBPyConnection = Depends(get_con),
+                   meta: dict = Depends(get_meta)):
     years = [r[0] for r in con.execute(
         "SELECT DISTINCT year FROM services ORDER BY year DESC").fetchall()]
     if year is not None and years and year not in years:  # 1900 showed the latest quietly
@@ -82,7 +84,10 @@ def economics_home(request: Request, year: int | None = None,
     budget = _records(catalogue.programme_budget(con, year)) if year else []
     return render(request, "economics.html", {
         "title": "Economics", "entries": library.discover(request.app.state.ws.path),
-        "services": services, "budget": budget, "year": year, "years": years})
+        "services": services, "budget": budget, "year": year, "years": years,
+        # Indicators by title, linked where they have values (ids, all but dead links
+        # before a compute: an accessibility audit).
+        "indicators": indicator_names(request, meta)})
 
 
 def _shown_where(where: str | None, workspace_path) -> str | None:

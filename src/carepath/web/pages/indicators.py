@@ -164,9 +164,11 @@ def indicator_page(request: Request, indicator_id: str,
         cache = request.app.state.cache
         rows = queries.records(queries.values(con, who, indicator_id, area_type=level,
                                               period=period, parent=parent or None, cache=cache))
-        for r in rows:
-            r["href"] = AREA_PAGES[level].format(code=r["area_code"]) if level in AREA_PAGES \
-                else None
+        for r in rows:  # a link only to a page the caller may open (a provider's, a lead's
+            # to other localities, were 403s: an accessibility audit)
+            opens = level == "practice" or scopes.can_see_locality_detail(who, r["area_code"])
+            r["href"] = AREA_PAGES[level].format(code=r["area_code"]) \
+                if level in AREA_PAGES and opens else None
         average = queries.national_value(con, indicator_id, period)
         judged_at = m.get("level", "95")
         points = _chart_rows(rows, level=judged_at)
