@@ -44,6 +44,7 @@ def render_info(ws: Workspace, console: Console) -> None:
     if levels:
         console.print("Organisations: " + ", ".join(f"{n:,} {t}" for t, n, _ in levels)
                       + _versions(levels))
+        _say_crossings(ws, console)
     if computed[1]:
         console.print(f"Indicator values: {computed[0]} indicators, {computed[1]:,} values, "
                       f"periods {computed[2]} to {computed[3]}")
@@ -66,6 +67,29 @@ def _say_out_of_date(ws: Workspace, console: Console) -> None:
         console.print(f"[yellow]{len(stale)} indicator(s) out of date[/yellow]:", highlight=False)
         for line in grouped(stale):
             console.print(f"  {escape(line)}", highlight=False, soft_wrap=True)
+
+
+CROSSINGS_LISTED = 5
+
+
+def _say_crossings(ws: Workspace, console: Console) -> None:
+    """Practices in an area whose parent is not their own (a PCN taking a practice of
+    another locality): each area's figures are its own practices', so a locality is then
+    not the sum of its PCNs, unsaid until an independent recomputation found it."""
+    from carepath.ingest.hierarchy import crossings
+
+    with ws.connect(read_only=True) as con:
+        found = crossings(con)
+    if not found:
+        return
+    console.print(f"[yellow]note[/yellow]: {len(found)} practice(s) sit in an area whose "
+                  "parent is not their own, so that parent is not the sum of the areas "
+                  "under it (each area's figures are its own practices'):", highlight=False)
+    for kind, area, practice, own, areas, since in found[:CROSSINGS_LISTED]:
+        console.print(escape(f"  {kind} {area} (in {areas}) holds {practice} of {own}, from "
+                             f"{since}"), highlight=False)
+    if len(found) > CROSSINGS_LISTED:
+        console.print(f"  and {len(found) - CROSSINGS_LISTED} more", highlight=False)
 
 
 def _versions(levels: list[tuple[str, int, int]]) -> str:
