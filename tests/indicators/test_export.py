@@ -321,6 +321,33 @@ def test_sex_and_age_columns_say_who_the_denominator_counts(tmp_path):
         "Persons", "All ages")
 
 
+def test_screening_is_exported_as_the_people_its_programme_counts():
+    """A programme's counts hold only its code: breast screening was 'Persons', 'All ages'
+    beside Fingertips' 'Female', '53-70 yrs' (an independent check). Its cohort says so."""
+    from carepath.reports.export import _age, _sex
+
+    said = {i: (_sex(builtin()[i]), _age(builtin()[i])) for i in (
+        "screening_breast_53_70", "screening_cervical_25_49", "screening_cervical_50_64",
+        "screening_bowel_60_74")}
+    assert said == {"screening_breast_53_70": ("Female", "53-70 yrs"),
+                    "screening_cervical_25_49": ("Female", "25-49 yrs"),
+                    "screening_cervical_50_64": ("Female", "50-64 yrs"),
+                    "screening_bowel_60_74": ("Persons", "60-74 yrs")}
+
+
+def test_a_cohort_counts_nothing_and_is_checked():
+    from carepath.engine.versions import counting_hash
+    from carepath.errors import ValidationError
+    from carepath.indicators.definition import from_mapping
+
+    breast = builtin()["screening_breast_53_70"]
+    assert counting_hash(breast) == counting_hash(breast.model_copy(update={"cohort": None}))
+    data = breast.model_dump(mode="json")
+    data["cohort"] = {"sex": ["F"], "min_age": 70, "max_age": 53}
+    with pytest.raises(ValidationError, match="max_age 53 is below min_age 70"):
+        from_mapping(data, source="breast.yaml")
+
+
 def test_categories_are_written_as_the_pages_write_them():
     """'Lower gi' and 'Brain cns' were written (a walkthrough)."""
     from carepath.reports.export import _words

@@ -33,6 +33,7 @@ from pydantic import ValidationError as PydanticError
 
 from carepath.errors import ValidationError
 from carepath.indicators import expr
+from carepath.indicators.cohort import Cohort
 from carepath.model import schema
 from carepath.model.codes import AGE_BAND_STARTS, AGE_BANDS
 from carepath.workspace.derived import PERSON_COLUMNS, PERSON_TABLE, borrowable
@@ -230,7 +231,7 @@ class Governance(_Model):
 
 # Count fields added after definitions were first hashed (see Definition.content_hash).
 FIELDS_SINCE = ("dated_by",)
-DEFINITION_FIELDS_SINCE = ("suppressed_at_source",)
+DEFINITION_FIELDS_SINCE = ("suppressed_at_source", "cohort")
 
 
 class Definition(_Model):
@@ -266,6 +267,9 @@ class Definition(_Model):
     attribution_column: str | None = None
     breakdowns: tuple[Breakdown, ...] = ()
     confidence: tuple[Number, ...] = (CONF_95, CONF_998)
+    cohort: Cohort | None = Field(None, description="Who the counts are of, where they "
+                                  "cannot say it (a programme's published counts): sex and "
+                                  "ages, for exports. It counts nothing.")
     suppressed_at_source: str | None = Field(
         None, pattern=NOT_BLANK, description="The counted table's true/false column "
         "flagging rows whose figures the publisher suppressed. They count in neither part; "
