@@ -141,7 +141,8 @@ def _side_by_side() -> list[dict]:
             "SELECT indicator_id, area_type, area_code, period, value FROM indicator_values "
             "WHERE breakdown = 'all' AND indicator_id IN (SELECT unnest(?))",
             [SIDE_BY_SIDE]).df()
-    periods = sorted(values.period.unique())
+    periods = {ind: sorted(frame.period.unique()) for ind, frame in values.groupby(
+        "indicator_id")}
     import PHStatsMethods  # noqa: F401 - imported before timing, as Ibis's backend is for ours
     started = time.perf_counter()
     reference = reference_pipeline.run(db, periods)

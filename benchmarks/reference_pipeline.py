@@ -54,7 +54,9 @@ def _proportion(phs, table, num_mask, den_mask, hier, periods):
                                                                "period"], multiplier=100)
 
 
-def run(db_path: str, periods: list[str]) -> dict[str, pd.DataFrame]:
+def run(db_path: str, periods: dict[str, list[str]]) -> dict[str, pd.DataFrame]:
+    """``periods``: each indicator's complete periods (a year whose outcomes are still to
+    come, as the conversion rate's latest, is left out, as an analyst would)."""
     import PHStatsMethods as phs
 
     con = duckdb.connect(db_path, read_only=True)
@@ -72,25 +74,28 @@ def run(db_path: str, periods: list[str]) -> dict[str, pd.DataFrame]:
     out = {
         "early_stage_known": _proportion(
             phs, tumours, lambda t: staged.loc[t.index] & t.stage.isin(["1", "2"]),
-            lambda t: staged.loc[t.index] & t.stage.isin(["1", "2", "3", "4"]), hier, periods),
+            lambda t: staged.loc[t.index] & t.stage.isin(["1", "2", "3", "4"]), hier,
+            periods["early_stage_known"]),
         "emergency_presentation_pct": _proportion(
             phs, tumours, lambda t: not_nmsc.loc[t.index] & (t.route == "emergency"),
-            lambda t: not_nmsc.loc[t.index], hier, periods),
+            lambda t: not_nmsc.loc[t.index], hier, periods["emergency_presentation_pct"]),
         "usc_conversion_rate": _proportion(
             phs, referrals, lambda r: (r.referral_type == "usc") & (r.outcome == "cancer"),
-            lambda r: r.referral_type == "usc", hier, periods),
+            lambda r: r.referral_type == "usc", hier, periods["usc_conversion_rate"]),
     }
     external = deaths.underlying_cause.fillna("").str[:3].between("V01", "Y89") | \
         deaths.underlying_cause.fillna("").str.startswith("U509")
     out["deaths_usual_residence"] = _proportion(
         phs, deaths, lambda d: ~external.loc[d.index] & d.place_of_death.isin(
-            ["home", "care_home"]), lambda d: ~external.loc[d.index], hier, periods)
+            ["home", "care_home"]), lambda d: ~external.loc[d.index], hier,
+        periods["deaths_usual_residence"])
     # Crude USC referral rate: count / mean quarterly list over a year, per 100,000.
     pop["period"] = _fy(pop.quarter_start)
-    pop = pop[pop.period.isin(periods)]
+    pop = pop[pop.period.isin(periods["usc_referral_rate"])]
     per_q = pop.groupby(["period", "practice_code", "quarter_start"]).population.sum()
     mean_list = per_q.groupby(["period", "practice_code"]).mean().rename("den")
-    usc = referrals[(referrals.referral_type == "usc") & referrals.period.isin(periods)]
+    usc = referrals[(referrals.referral_type == "usc") &
+                    referrals.period.isin(periods["usc_referral_rate"])]
     num = usc.groupby(["period", "practice_code"]).size().rename("num")
     practice = pd.concat([num, mean_list], axis=1).fillna({"num": 0}).reset_index()
     practice = practice[practice.den.notna()]

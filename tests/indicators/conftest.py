@@ -78,6 +78,10 @@ def build(path):
             refs.append((f"r{j}", "pt0" if p == "P1" else "pt4", p, "usc", "breast",
                          seen - timedelta(days=10), seen, "T1", outcome,
                          seen + timedelta(days=10 + 5 * j), None))
+        # A routine referral after the year: its outcomes' follow-up (62 days, the
+        # conversion rate's) is then in the data; it counts in no USC figure.
+        refs.append(("r9", "pt4", "P2", "routine", "breast", date(2024, 6, 20),
+                     date(2024, 6, 30), "T1", "no_cancer", date(2024, 7, 10), None))
         _insert(con, "patients", patients)
         _insert(con, "tumours", tumours)
         _insert(con, "deaths", deaths)
