@@ -7,6 +7,8 @@ fails when fixed; there is none today.
 
 from __future__ import annotations
 
+from datetime import date
+
 import pandas as pd
 import pytest
 
@@ -35,11 +37,20 @@ def test_whole_library_gives_equal_values_on_duckdb_and_spark(tmp_path, build_sm
         with ws.transaction() as con:
             con.execute("DELETE FROM registered_population WHERE practice_code = 'P2' AND "
                         "quarter_start = DATE '2023-07-01'")
+            # Admissions before deaths: bed days, and admissions counted per person.
+            con.executemany("INSERT INTO admissions VALUES (?, ?, 'T1', 'emergency', ?, "
+                            "NULL, ?, NULL)", [
+                                ("a1", "pt2", date(2023, 11, 1), 4),
+                                ("a2", "pt2", date(2023, 11, 20), 7),
+                                ("a3", "pt4", date(2024, 1, 10), 2),
+                                ("a9", "pt0", date(2024, 4, 5), 1)])
     duck_out = compute(on_duckdb, library, engine="duckdb")
     spark_out = compute(on_spark, library, engine="spark")
     assert [(o.indicator_id, o.status) for o in duck_out] == \
         [(o.indicator_id, o.status) for o in spark_out]
     assert sum(o.status == "computed" for o in duck_out) >= 15
+    done = {o.indicator_id: o.status for o in duck_out}
+    assert done["emergency_admissions_last_90_days"] == "computed"  # per person, on both
     pd.testing.assert_frame_equal(_values(on_duckdb), _values(on_spark), check_dtype=False,
                                   rtol=1e-12)
 

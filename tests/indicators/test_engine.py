@@ -1285,3 +1285,44 @@ def test_a_count_is_compared_with_no_other_area(small_ws):
     assert distinct(small_ws, "compared_to_national", "tumours_counted") == {"not_compared"}
     assert distinct(small_ws, "compared_to_parent", "tumours_counted") == {"not_compared"}
     assert len(values(small_ws, "tumours_counted")) > 1  # the values themselves stand
+
+
+def test_a_persons_admissions_are_counted_as_one_persons_events(small_ws):
+    """Byar's limits on the admissions treated each of a person's admissions as independent:
+    1.65 a person made the interval about 45% too narrow (an independent check). Counted
+    per person ('per:patient_id'), each person is an event weighing their admissions."""
+    from carepath import stats
+    from carepath.stats.intervals import METHOD_PER_PERSON
+
+    with small_ws.transaction() as con:  # pt2 died 2023-12-01 and pt4 2024-02-01
+        con.executemany("INSERT INTO admissions VALUES (?, ?, 'T1', 'emergency', ?, NULL, 1, "
+                        "NULL)", [("a1", "pt2", date(2023, 11, 1)),
+                                  ("a2", "pt2", date(2023, 11, 20)),
+                                  ("a3", "pt4", date(2024, 1, 10)),
+                                  ("a9", "pt0", date(2024, 4, 5))])  # the data run on
+    run(small_ws, "emergency_admissions_last_90_days")
+    got = values(small_ws, "emergency_admissions_last_90_days")[("national", "all")]
+    deaths = got.denominator
+    # Two people: pt2 with two admissions, pt4 with one.
+    want = stats.weighted_rate(3, 2**2 + 1**2, 2, deaths, multiplier=100)
+    assert (got.numerator, got.method) == (3, METHOD_PER_PERSON)
+    assert (got.value, got.lower95, got.upper95) == pytest.approx(
+        (float(want.value), float(want.lower), float(want.upper)), rel=1e-12)
+    independent = stats.rate(3, deaths, multiplier=100)
+    assert got.upper95 - got.lower95 > float(independent.upper - independent.lower)
+
+
+@pytest.mark.parametrize(("part", "statistic"), [("denominator", "proportion"),
+                                                 ("numerator", "proportion")])
+def test_per_person_counts_are_for_a_crude_rates_numerator(tmp_path, part, statistic):
+    import yaml
+
+    from carepath.errors import ValidationError
+    from carepath.indicators.library import LIBRARY_DIR, load_dir
+
+    data = yaml.safe_load((LIBRARY_DIR / "deaths_in_hospital.yaml").read_text())
+    data[part]["value"] = "per:patient_id"
+    data["statistic"] = statistic
+    (tmp_path / "deaths_in_hospital.yaml").write_text(yaml.safe_dump(data))
+    with pytest.raises(ValidationError, match="'per:<column>' counts a crude rate's events"):
+        load_dir(tmp_path)

@@ -11,7 +11,7 @@ from scipy import special
 
 from carepath.disclosure.rules import CI_COLUMNS, LEVELS, MEAN_DECIMALS, SD_DECIMALS
 from carepath.stats.intervals import (
-    METHOD_WEIGHTED,
+    WEIGHTED_METHODS,
     byars_lower,
     byars_upper,
     poisson_count_limits,
@@ -82,7 +82,7 @@ def recompute(row: dict, exact_num: float, exact_den: float | None,
         else (row.get("denominator"), exact_den)
     if not den or not exact_den:
         return
-    if row.get("method") == METHOD_WEIGHTED:
+    if row.get("method") in WEIGHTED_METHODS:  # bed days; admissions counted per person
         _weighted(row, num, den, exact_num, exact_den)
         return
     pending.add(row, num, den, exact_num, exact_den)

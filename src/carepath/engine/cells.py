@@ -46,8 +46,10 @@ def _part(ctx: Context, defn: Definition, part, ptable, group: tuple[str, ...],
 
 
 def _rows_key(defn: Definition, count: Count, group: tuple[str, ...]) -> tuple:
-    """What decides the rows a part counts: all of it but the value counted over them."""
-    return (count.model_copy(update={"value": "rows"}).model_dump_json(),
+    """What decides the rows a part counts: all of it but the value counted over them
+    (a 'per:' value, counted per person, has a scan of its own)."""
+    shared = count.value if count.value.startswith(f"{cp.PER}:") else "rows"
+    return (count.model_copy(update={"value": shared}).model_dump_json(),
             defn.attribution_col, defn.mode, group)
 
 

@@ -16,6 +16,7 @@ import pyarrow.compute as pc
 from carepath import stats
 from carepath.indicators.definition import CONF_95, CONF_998, Definition, Population
 from carepath.model.codes import AGE_BANDS
+from carepath.stats.intervals import METHOD_PER_PERSON
 from carepath.stats.trend import TREND_POINTS
 
 NATIONAL = "national"
@@ -305,7 +306,8 @@ def _interval(defn: Definition, cells: pd.DataFrame, level: float, years: pd.Ser
     else:
         return out, method, ok
     out[:, ok] = np.vstack([iv.value, iv.lower, iv.upper])
-    return out, iv.method, ok
+    per_person = defn.numerator.value.startswith("per:")  # said as what it allows for
+    return out, METHOD_PER_PERSON if per_person else iv.method, ok
 
 
 def _standardised(defn: Definition, cells: pd.DataFrame, level: float, years: np.ndarray):

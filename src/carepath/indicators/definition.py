@@ -137,8 +137,8 @@ class Count(_Model):
                       "dated_by's table, when given).")
     dated_by: DatedBy | None = None
     where: str | None = Field(None, pattern=NOT_BLANK)
-    value: str = Field("rows", description="'rows', 'distinct:<column>', 'sum:<column>' or "
-                       "'mean:<column>'.")
+    value: str = Field("rows", description="'rows', 'distinct:<column>', 'per:<column>', "
+                       "'sum:<column>' or 'mean:<column>'.")
     until: str | None = Field(None, description="For mode as_at_end: the date a row stops "
                               "counting (e.g. exit_date); empty means still counting.")
     require: tuple[Related, ...] = ()

@@ -45,10 +45,14 @@ def _check_count(defn: Definition, count: Count, field: str) -> None:
         expr.parse_filter(count.where, filters, where=f"{where}.where")
     kind, _, col = count.value.partition(":")
     numeric = scope.get(col) in ("int", "float", "bool")
-    if not ((kind == "rows" and not col) or (kind == "distinct" and col in scope)
+    if not ((kind == "rows" and not col) or (kind in ("distinct", "per") and col in scope)
             or (kind in ("sum", "mean") and numeric)):
         raise ValidationError(f"value {count.value!r}: use 'rows', 'distinct:<column>', "
-                              "'sum:<numeric column>' or 'mean:<numeric column>'",
+                              "'per:<column>', 'sum:<numeric column>' or "
+                              "'mean:<numeric column>'", where=f"{where}.value")
+    if kind == "per" and (field != "numerator" or defn.statistic != "crude_rate"):
+        raise ValidationError("'per:<column>' counts a crude rate's events, each person's "
+                              "as one person's (non-independent events): a numerator's",
                               where=f"{where}.value")
     for kind_name, items in (("require", count.require), ("exclude", count.exclude)):
         for i, rel in enumerate(items):

@@ -192,6 +192,10 @@ def rate(x, n, *, confidence: float = CONF_95, multiplier: float = 100_000) -> I
 
 
 METHOD_WEIGHTED = "Dobson (events weighted by their value)"
+# The same interval where each event is a person weighing their number of rows (PHE's method
+# for non-independent events: a person's admissions): the engine says which it is.
+METHOD_PER_PERSON = "Dobson (non-independent events: each person's events counted together)"
+WEIGHTED_METHODS = frozenset({METHOD_WEIGHTED, METHOD_PER_PERSON})
 
 
 def weighted_rate(total, sum_sq, events, n, *, confidence: float = CONF_95,

@@ -12,7 +12,7 @@ import duckdb
 import pandas as pd
 
 from carepath.model.codes import AREA_TYPE_NAMES
-from carepath.stats.intervals import METHOD_WEIGHTED
+from carepath.stats.intervals import WEIGHTED_METHODS
 from carepath.web import scopes
 from carepath.web.cache import VersionedCache
 from carepath.web.scopes import Principal
@@ -200,7 +200,7 @@ def funnel_limits(rows: list[dict], statistic: str | None, average: float | None
                       and r.get("numerator") is not None], dtype=float).reshape(-1, 2)
     if statistic not in FUNNEL_STATISTICS or average is None or len(pairs) < 2:
         return []
-    if any(r.get("method") == METHOD_WEIGHTED for r in rows):
+    if any(r.get("method") in WEIGHTED_METHODS for r in rows):
         # A sum over weighted events (bed days): Poisson lines on the days would be far too
         # narrow, and the rows do not carry the events and weights the right ones need.
         return []

@@ -13,7 +13,7 @@ from fastapi.responses import Response
 from carepath import charts
 from carepath.indicators.periods import ReportingPeriod
 from carepath.safe_export import neutralise_frame, write_excel_sheet
-from carepath.stats.intervals import METHOD_WEIGHTED
+from carepath.stats.intervals import WEIGHTED_METHODS
 from carepath.web import benchmarking, queries, scopes
 from carepath.web.audit import record
 from carepath.web.cache import VersionedCache
@@ -200,7 +200,7 @@ def indicator_page(request: Request, indicator_id: str,
             "level_labels": queries.AREA_TYPE_LABELS, "average": average,
             "columns": table_columns(judged_at), "limits": bool(limits),
             "level_said": LEVEL_SAID[judged_at],
-            "weighted_sum": any(r.get("method") == METHOD_WEIGHTED for r in rows),
+            "weighted_sum": any(r.get("method") in WEIGHTED_METHODS for r in rows),
             "provenance": cache.get(("provenance", indicator_id), con,
                                     lambda c: queries.provenance(c, indicator_id)),
             # Coloured by each area's comparison with national (the table's column), or
