@@ -83,6 +83,8 @@ def entry_md(d: Definition, shared: tuple[Link, ...] = ()) -> str:
         lines.append(f"- **Suppressed by the publisher:** rows flagged in "
                      f"`{d.suppressed_at_source}` (the practice's value is suppressed, and "
                      "each area says how many practices it leaves out)")
+    if d.cohort is not None:
+        lines.append(f"- **Who:** {cohort_words(d.cohort)}")
     if d.multiplier is not None:
         lines.append(f"- **Per:** {d.multiplier:,g}")
     if d.breakdowns:
@@ -105,6 +107,14 @@ def entry_md(d: Definition, shared: tuple[Link, ...] = ()) -> str:
         "",
     ]
     return "\n".join(lines)
+
+
+def cohort_words(cohort) -> str:
+    """'women aged 53 to 70', 'people aged 60 to 74'."""
+    who = {("F",): "women", ("M",): "men"}.get(tuple(cohort.sex), "people")
+    if cohort.max_age is None:
+        return f"{who} aged {cohort.min_age} and over" if cohort.min_age else who
+    return f"{who} aged {cohort.min_age} to {cohort.max_age}"
 
 
 def catalogue_md() -> str:
