@@ -60,6 +60,32 @@ def test_latest_by_counts_as_on_or_before_the_counted_date():
     assert numerator_notes(builtin()["died_in_preferred_place"]) == []
 
 
+def test_a_latest_row_chosen_otherwise_is_not_taken_for_the_same(tmp_path):
+    """'The latest stated preference matches' was read as implying 'the latest preference
+    is stated': a person who stated home, then 'not stated', and died at home is in the
+    first and not the second (a review)."""
+    def change(d):
+        d["numerator"]["require"] = [{
+            "table": "preferences", "on": "patient_id", "latest_by": "date_recorded",
+            "among": "preferred_place != 'not_stated'",
+            "where": "preferred_place = deaths.place_of_death"}]
+        d["denominator"]["require"] = [{
+            "table": "preferences", "on": "patient_id", "latest_by": "date_recorded",
+            "where": "preferred_place != 'not_stated'"}]
+
+    defn = _variant(tmp_path, "died_in_preferred_place", change)
+    (note,) = numerator_notes(defn)
+    assert note.startswith("the numerator does not require preferences rows")
+
+
+def test_a_numerator_dated_otherwise_is_named():
+    """(Another date column is refused by check already; until and dated_by are not.)"""
+    base = builtin()["usc_conversion_rate"]
+    defn = base.model_copy(update={"numerator": base.numerator.model_copy(
+        update={"until": "referral_date"})})
+    assert any(n.startswith("the numerator dates its rows") for n in numerator_notes(defn))
+
+
 def test_check_prints_the_warning_and_still_passes(tmp_path, capsys):
     _variant(tmp_path, "emergency_presentation_pct",
              lambda d: d["numerator"].update(where="route = 'emergency'"))

@@ -74,6 +74,37 @@ def _same_link(a: Related, b: Related) -> bool:
     return (a.table, a.on) == (b.table, b.on)
 
 
+def _same_choice(a: Related, b: Related) -> bool:
+    """Both pick the same related row: the latest (of the same candidates) by the same date.
+    The latest row is then tested by ``where``, so the filters of two relations choosing
+    differently say nothing of each other (a review: 'latest stated preference' is not
+    'latest preference, stated')."""
+    return (a.latest_by, top_conditions(a.among)) == (b.latest_by, top_conditions(b.among))
+
+
+def _requires(given: Related, wanted: Related, num: Count, den: Count) -> bool:
+    """Whether a row the numerator keeps by ``given`` is one the denominator keeps by
+    ``wanted``."""
+    if not _same_link(given, wanted):
+        return False
+    if wanted.latest_by:  # the denominator tests its latest row: the same row, narrower
+        return _same_choice(given, wanted) and not _missing(
+            top_conditions(given.where), top_conditions(wanted.where))
+    # The denominator asks for some row: the numerator's (its latest, or any) is one.
+    return not _missing(_related_terms(given, num), _related_terms(wanted, den))
+
+
+def _excludes(given: Related, wanted: Related, num: Count, den: Count) -> bool:
+    """Whether the numerator's exclusion ``given`` reaches every row the denominator's
+    ``wanted`` excludes."""
+    if not _same_link(given, wanted):
+        return False
+    if wanted.latest_by or given.latest_by:
+        return _same_choice(given, wanted) and not _missing(
+            top_conditions(wanted.where), top_conditions(given.where))
+    return not _missing(_related_terms(wanted, den), _related_terms(given, num))
+
+
 def numerator_notes(defn: Definition) -> list[str]:
     """Warnings, one per denominator condition the numerator does not say it keeps."""
     num, den = defn.numerator, defn.denominator
@@ -82,17 +113,15 @@ def numerator_notes(defn: Definition) -> list[str]:
     notes = [f"the numerator's filter does not say `{expr.shown(term)}`, which the "
              f"denominator's does" for term in _missing(top_conditions(num.where),
                                                        top_conditions(den.where))]
+    if (num.date, num.dated_by, num.until) != (den.date, den.dated_by, den.until):
+        notes.append("the numerator dates its rows (date, dated_by or until) otherwise than "
+                     "the denominator")
     for rel in den.require:
-        kept = [_related_terms(r, num) for r in num.require if _same_link(r, rel)]
-        wanted = _related_terms(rel, den)
-        if not any(not _missing(terms, wanted) for terms in kept):
+        if not any(_requires(r, rel, num, den) for r in num.require):
             notes.append(f"the numerator does not require {rel.table} rows (on {rel.on}) "
                          f"meeting everything the denominator's require does")
     for rel in den.exclude:
-        # The numerator's exclusion must reach at least the rows the denominator's does.
-        if not any(_same_link(r, rel) and not _missing(_related_terms(rel, den),
-                                                       _related_terms(r, num))
-                   for r in num.exclude):
+        if not any(_excludes(r, rel, num, den) for r in num.exclude):
             notes.append(f"the numerator does not exclude every {rel.table} row (on "
                          f"{rel.on}) the denominator's exclude does")
     return [f"{note}: if it counts rows the denominator does not, those values are "
