@@ -1326,3 +1326,16 @@ def test_per_person_counts_are_for_a_crude_rates_numerator(tmp_path, part, stati
     (tmp_path / "deaths_in_hospital.yaml").write_text(yaml.safe_dump(data))
     with pytest.raises(ValidationError, match="'per:<column>' counts a crude rate's events"):
         load_dir(tmp_path)
+
+
+def test_rows_without_a_person_are_each_their_own_event():
+    """Lumped into one 'person' by their empty column, they made one heavy event (a
+    review)."""
+    import ibis
+
+    from carepath.engine.compile import _per_person
+
+    rows = ibis.memtable({"period": ["y"] * 5, "unit": ["P1"] * 5,
+                          "pid": ["a", "a", "b", None, None]})
+    out = _per_person(rows, {"period": rows.period, "unit": rows.unit}, "pid").to_pandas()
+    assert out[["n__0", "n_events__0", "n_sq__0"]].iloc[0].tolist() == [5, 4, 4 + 1 + 1 + 1]

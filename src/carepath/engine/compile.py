@@ -336,12 +336,19 @@ PER = "per"
 
 
 def _per_person(rows: ir.Table, keys: dict, column: str) -> ir.Table:
+    """Each person's rows counted within a unit (and breakdown), then the persons. Rows
+    without the column are each an event of their own, not one person's. A person whose
+    rows fall in two units is two events (k1² + k2² for (k1 + k2)²): the interval of an
+    area holding both is then a little narrow (with practice attribution a person's rows
+    are one practice's)."""
     each = rows.group_by(**keys, _cluster=rows[column]).aggregate(
         _k=rows.count().cast("float64"))
+    unknown = each._cluster.isnull()
     first = f"{VALUE_SUFFIX}0"
     return each.group_by(list(keys)).aggregate(**{
-        f"n{first}": each._k.sum(), f"n_events{first}": each._k.count().cast("float64"),
-        f"n_sq{first}": (each._k * each._k).sum()})
+        f"n{first}": each._k.sum(),
+        f"n_events{first}": unknown.ifelse(each._k, 1.0).sum(),
+        f"n_sq{first}": unknown.ifelse(each._k, each._k * each._k).sum()})
 
 
 def aggregate_count(source: Source, defn: Definition, count: Count, periods: Periods,
