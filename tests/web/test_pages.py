@@ -256,6 +256,9 @@ def test_intervals_shown_are_those_the_comparison_is_made_at(clients, tmp_path):
     with TestClient(create_app(ws)) as c:
         assert login(c, "analyst").status_code == 303
         page = c.get(f"/indicators/{IND}").text
+        profile = c.get("/practices/P1").text
+    row = profile.split(f'href="/indicators/{IND}"')[1].split("</tr>")[0]
+    assert "<td>99.8%</td>" in row  # the practice profile's interval too (a review)
     assert ("Areas are compared with national by 99.8% intervals, and their intervals "
             "shown at 99.8%.") in page
     before_trend = page.split('id="trend"')[0]

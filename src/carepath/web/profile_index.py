@@ -18,8 +18,9 @@ PARENT_LEVELS = ("locality", "icb")
 
 
 # Columns of a practice's own rows that a profile shows.
-_MINE = ("indicator_id", "period", "period_end", "value", "lower95", "upper95", "numerator",
-         "denominator", "value_state", "value_note", "compared_to_national", "trend")
+_MINE = ("indicator_id", "period", "period_end", "value", "lower95", "upper95", "lower998",
+         "upper998", "numerator", "denominator", "value_state", "value_note",
+         "compared_to_national", "trend")
 
 
 class ProfileIndex:

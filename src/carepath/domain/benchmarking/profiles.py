@@ -139,6 +139,10 @@ def practice_profile(
     return rows
 
 
+# Interval levels as said beside the intervals ("95", "998": lower95/lower998 columns).
+LEVEL_SAID = {"95": "95%", "998": "99.8%"}
+
+
 def spine_row(ind_id: str, m: dict, r, d, parents: dict[str, str | None],
               published: dict[tuple[str, str, str], float]) -> dict:
     """One indicator's spine-chart row: the practice's own values ``r`` (a row of
@@ -147,6 +151,7 @@ def spine_row(ind_id: str, m: dict, r, d, parents: dict[str, str | None],
     type, area code) -> value)."""
     nat = published.get((ind_id, "national", NATIONAL))
     hib = m.get("higher_is_better")
+    judged_at = m.get("level", "95")
     own_published = r["value_state"] == "published"
     shown = r["value"] if own_published else None
     pos = spine_positions(shown, nat, d["min"], d["q1"], d["q3"], d["max"],
@@ -161,6 +166,10 @@ def spine_row(ind_id: str, m: dict, r, d, parents: dict[str, str | None],
     return {
         "indicator_id": ind_id, "indicator": m["title"], "period": r["period"],
         "value": r["value"], "lower95": r["lower95"], "upper95": r["upper95"],
+        # The interval the judgement beside it was made at (99.8% for the referral ratio
+        # and screening: 95% beside them read "Similar" excluding national, a review).
+        "lower": r[f"lower{judged_at}"], "upper": r[f"upper{judged_at}"],
+        "level_said": LEVEL_SAID[judged_at],
         "numerator": r["numerator"], "denominator": r["denominator"],
         "value_state": r["value_state"], "value_note": r["value_note"],
         "significance": r["compared_to_national"] if own_published else "suppressed",

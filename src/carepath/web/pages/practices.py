@@ -20,8 +20,9 @@ from carepath.web.security import Forbidden, require_user
 router = APIRouter()
 NAV_ITEMS = (NavItem("Practices", "/practices", STAFF_ROLES - {Role.PROVIDER}, order=30),)
 PROFILE_COLUMNS = [("indicator", "Indicator", "text"), ("period", "Period", "text"),
-                   ("value", "Value", "value"), ("lower95", "Lower 95%", "number"),
-                   ("upper95", "Upper 95%", "number"), ("numerator", "Count", "count"),
+                   ("value", "Value", "value"), ("lower", "Lower", "number"),
+                   ("upper", "Upper", "number"), ("level_said", "Interval", "text"),
+                   ("numerator", "Count", "count"),
                    ("denominator", "Denominator", "count"), ("locality", "Locality", "number"),
                    ("icb", "ICB", "number"), ("national", "National", "number"),
                    ("significance", "Compared with national", "significance")]
@@ -82,7 +83,8 @@ def profile_rows(request: Request, con: duckdb.DuckDBPyConnection, code: str,
                  unit=meta[r["indicator_id"]].get("unit", ""),
                  out_of_date=bool(meta[r["indicator_id"]].get("out_of_date")))
         if r["value_state"] != "published":
-            r.update(lower95=None, upper95=None, numerator=None, denominator=None)
+            r.update(lower95=None, upper95=None, lower=None, upper=None, numerator=None,
+                     denominator=None)
     return rows
 
 

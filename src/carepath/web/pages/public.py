@@ -29,7 +29,7 @@ from carepath.reports import export
 from carepath.web import queries
 from carepath.web.db import get_con
 from carepath.web.meta import get_meta
-from carepath.web.pages.indicators import axis_title, ordered_bar, table_response
+from carepath.web.pages.indicators import LEVEL_SAID, axis_title, ordered_bar, table_response
 from carepath.web.render import NavItem, render, render_cached
 from carepath.web.scopes import Principal
 from carepath.web.security import current_principal
@@ -348,13 +348,16 @@ def public_indicator(request: Request, indicator_id: str,
             # older hierarchy or groups are chosen in groups they were not summed in.
             return {"title": m["title"], "ind": m, "indicator_id": indicator_id,
                     "rows": [], "period": period, "periods": periods, "policy": policy,
-                    "chart_rows": [], "bar": None}
+                    "chart_rows": [], "bar": None, "level_said": LEVEL_SAID["95"]}
         rows = queries.records(published(request, con, indicator_id, period))
         local = [r for r in rows if r["area_type"] == "locality"]
         national = next((r["value"] for r in rows if r["area_type"] == "national"
                          and r["value_state"] == "published"), None)
+        judged_at = m.get("level", "95")  # the interval its comparison is made at
+        for r in rows:
+            r["lower"], r["upper"] = r.get(f"lower{judged_at}"), r.get(f"upper{judged_at}")
         points = [{"name": r["area_name"] or r["area_code"], "value": r["value"],
-                   "lower": r["lower95"], "upper": r["upper95"],
+                   "lower": r["lower"], "upper": r["upper"],
                    # Judged on the published figures (engine.rejudge), so the colour
                    # agrees with the interval drawn beside it.
                    "significance": r.get("compared_to_national") or "not_compared"}
@@ -363,6 +366,7 @@ def public_indicator(request: Request, indicator_id: str,
         return {
             "title": m["title"], "ind": m, "indicator_id": indicator_id, "rows": rows,
             "period": period, "periods": periods, "policy": policy, "chart_rows": points,
+            "level_said": LEVEL_SAID[judged_at],
             "bar": ordered_bar(points, average=national, compared_with="national",
                                y_title=axis_title(m["title"], unit))
             if points else None}
