@@ -3,6 +3,8 @@ person-level view audited, trust rows scoped for providers."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from fastapi.testclient import TestClient
 
@@ -211,6 +213,22 @@ def test_a_search_that_finds_no_one_comes_back_to_the_form_saying_why(site, type
     assert f'<a href="#pseudonym" id="find-error">{says}</a>' in page
     assert f'value="{typed}" aria-invalid="true" aria-describedby="find-error"' in page
     assert page.split("<title>")[1].startswith("Error: ")
+
+
+def test_a_search_is_audited_and_the_page_does_not_look_again(site):
+    """Whether a pseudonym exists is person-level: the search was an unaudited existence
+    check, and so was the page it came back to (a review)."""
+    ws, c = site
+    c["analyst"].get("/journeys/person?pseudonym=E", follow_redirects=False)
+    c["analyst"].get("/journeys/person?pseudonym=nobody", follow_redirects=False)
+    with ws.connect() as con:
+        rows = con.execute("SELECT target, detail FROM audit_log WHERE action = "
+                           "'journey.search' AND actor = 'analyst' ORDER BY \"at\"").fetchall()
+    assert [(t, json.loads(d)["found"]) for t, d in rows[-2:]] == [("E", True),
+                                                                  ("nobody", False)]
+    # Asked of the page directly, a known pseudonym reads as not found: it does not look.
+    page = c["analyst"].get("/journeys?find=E").text
+    assert "No one in this workspace has the pseudonym" in page
 
 
 def test_p_values_are_never_shown_as_zero():

@@ -3,6 +3,9 @@
 
 from __future__ import annotations
 
+import time
+import uuid
+
 import pytest
 from fastapi.testclient import TestClient
 
@@ -17,8 +20,8 @@ PAGE = "/account/password"
 
 
 @pytest.fixture
-def account(web_ws, request):
-    name = f"pw{abs(hash(request.node.name)) % 10**6}"
+def account(web_ws):
+    name = f"pw{uuid.uuid4().hex[:10]}"  # one per test, whatever the hash seed
     users.add_user(web_ws, by="test", username=name, password=PASSWORD, role="analyst")
     yield name
     users.remove_user(web_ws, by="test", username=name)
@@ -87,10 +90,14 @@ def test_guessing_the_current_password_is_throttled_like_signing_in(client, acco
     for _ in range(MAX_LOGIN_FAILURES):
         assert _change(client, "a wrong guess", NEW).status_code == 400
     assert _change(client, PASSWORD, NEW).status_code == 429
+    assert _change(client, PASSWORD, NEW).status_code == 429
     with client.app.state.db.cursor() as con:
         failed = con.execute("SELECT count(*) FROM audit_log WHERE action = "
                              "'password.failed' AND actor = ?", [account]).fetchone()[0]
+        throttled = con.execute("SELECT count(*) FROM audit_log WHERE action = "
+                                "'password.throttled' AND actor = ?", [account]).fetchone()[0]
     assert failed == MAX_LOGIN_FAILURES
+    assert throttled == 1  # once a window, as a throttled sign-in (a review)
 
 
 def test_the_change_needs_the_forms_csrf_token(client, account):
@@ -98,3 +105,28 @@ def test_the_change_needs_the_forms_csrf_token(client, account):
     r = client.post(PAGE, data={"current": PASSWORD, "new": NEW, "confirm": NEW},
                     follow_redirects=False)
     assert r.status_code == 403
+
+
+def test_a_new_password_is_no_new_sign_in(client, web_ws, account, monkeypatch):
+    """The session's 8 hours started again at the change (a review)."""
+    from carepath.web.security import SESSION_MAX_AGE, SessionCodec
+
+    assert login(client, account).status_code == 303
+    codec = SessionCodec(web_ws.secret())
+    signed_in = codec.loads(client.cookies.get(COOKIE))["t"]
+    real = time.time
+    monkeypatch.setattr(time, "time", lambda: real() + 60)
+    assert _change(client, PASSWORD, NEW).status_code == 303
+    assert codec.loads(client.cookies.get(COOKIE))["t"] == signed_in
+    monkeypatch.setattr(time, "time", lambda: signed_in + SESSION_MAX_AGE + 1)
+    assert client.get("/indicators", follow_redirects=False).status_code == 303
+
+
+def test_a_password_of_spaces_signs_in(client, account):
+    """Accepted by the form but refused as an empty box at sign-in, it locked its owner
+    out (a review)."""
+    spaces = " " * 14
+    assert login(client, account).status_code == 303
+    assert _change(client, PASSWORD, spaces).status_code == 303
+    with TestClient(client.app) as again:
+        assert login(again, account, spaces).status_code == 303

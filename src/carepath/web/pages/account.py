@@ -59,9 +59,10 @@ def login(request: Request, username: str = Form("", max_length=200),
           con: duckdb.DuckDBPyConnection = Depends(get_con)):
     # An empty box is asked for, not called a wrong password (an accessibility audit); it
     # is no guess, so nothing is counted or recorded.
+    # (A password of spaces is a password: only an empty box is blank, a review.)
     blank = [(field, say) for field, value, say in (
-        ("username", username, "Enter your user name"),
-        ("password", password, "Enter your password")) if not value.strip()]
+        ("username", username.strip(), "Enter your user name"),
+        ("password", password, "Enter your password")) if not value]
     if blank:
         field, say = blank[0]
         return render(request, "login.html", {
@@ -138,7 +139,14 @@ def change_password(request: Request,
     throttle = request.app.state.throttle
     client = request.client.host if request.client else "unknown"
     limits = login_keys(who.username, client)
-    throttle.check(*limits, limits=limits)
+    pair, *_ = limits
+    try:
+        throttle.check(*limits, limits=limits)
+    except Throttled:
+        if throttle.first_refusal(pair):  # audited as a throttled sign-in is
+            record(con, actor=who.username, action="password.throttled",
+                   target=who.username, detail={"client": client})
+        raise
     try:
         epoch = users.change_own_password(request.app.state.ws, username=who.username,
                                           current=current, new=new, confirm=confirm)
@@ -148,6 +156,9 @@ def change_password(request: Request,
             record(con, actor=who.username, action="password.failed", target=who.username,
                    detail={"client": client})
         return _password_page(request, error=exc, status_code=400)
-    # Every other session of this account has ended; this one carries on, signed anew.
-    replace_session(request, new_session(who.username, epoch))
+    # Every other session of this account has ended; this one carries on, signed anew but
+    # still ending 8 hours after its sign-in (a new password is no new sign-in: a review).
+    fresh = new_session(who.username, epoch)
+    fresh["t"] = request.state.session.get("t", fresh["t"])
+    replace_session(request, fresh)
     return RedirectResponse("/account/password?changed=1", status_code=303)

@@ -17,6 +17,7 @@ from carepath import charts
 from carepath.domain.journeys import flows, gaps, hna, recovery, waits
 from carepath.domain.journeys.timeline import known_person, person_timeline
 from carepath.model.codes import in_words
+from carepath.web.audit import record
 from carepath.web.db import get_con
 from carepath.web.pages._care_common import (
     PeriodAsked,
@@ -62,7 +63,7 @@ def journeys_page(request: Request, asked: PeriodAsked = Depends(period_asked),
         "period_error": period_error,
         "can_list": who.role in PERSON_LEVEL_ROLES,
         "find": find or "",
-        "find_error": _find_error(con, find) if who.role in PERSON_LEVEL_ROLES else None,
+        "find_error": _find_error(find) if who.role in PERSON_LEVEL_ROLES else None,
         "waits": records(m["waits"]), "waits_dtt": records(m["waits_dtt"]),
         "gaps": records(m["gaps"]), "coverage": records(cov[cov.dimension == "all"]),
         "equity": records(equity),
@@ -149,19 +150,23 @@ def find_person(pseudonym: str = Query("", max_length=PATIENT_ID_MAX),
     form saying why not (a blank search was a 422 about 'query.pseudonym', an unknown one
     a 'Bad request' page, the form lost either way: an accessibility audit)."""
     typed = pseudonym.strip()
-    if typed and known_person(con, typed):
+    found = bool(typed) and known_person(con, typed)
+    if typed:  # whether a pseudonym exists is person-level: audited as a view (a review)
+        record(con, actor=who.username, action="journey.search", target=typed,
+               detail={"found": found})
+    if found:
         return RedirectResponse(f"/journeys/person/{quote(typed, safe='')}", status_code=303)
     return RedirectResponse(f"/journeys?{urlencode({'find': typed})}#find-person",
                             status_code=303)
 
 
-def _find_error(con: duckdb.DuckDBPyConnection, find: str | None) -> str | None:
+def _find_error(find: str | None) -> str | None:
+    """What the search (which looked, and audited it) found wrong; the page does not look
+    again, so a link cannot ask whether a pseudonym exists unaudited."""
     if find is None:
         return None
     if not find.strip():
         return "Enter the pseudonym of the person whose journey you want to see"
-    if known_person(con, find.strip()):
-        return None
     return f"No one in this workspace has the pseudonym {find.strip()!r}"
 
 
