@@ -195,12 +195,16 @@ def spine_chart(rows: Sequence[dict], *, width: int = 420,
                       "tooltip": [{"field": "name"}]}},
         {"data": {"values": points},
          "mark": {"type": "point", "filled": True, "size": 110, "stroke": "#212B32",
-                  "strokeWidth": 1},
+                  "strokeWidth": 1, "opacity": 1},
          "encoding": {"y": y, "x": {"field": "x", "type": "quantitative", "scale": x_scale},
                       "color": {"field": "significance", "type": "nominal",
                                 "scale": _colour_scale(points), "title": "Compared with national",
                                 # below the chart: long indicator names push a side legend
                                 # off an A4 page
+                                "legend": {"orient": "bottom", "direction": "horizontal"}},
+                      # shaped as the funnel's: similar and worse were both circles
+                      "shape": {"field": "significance", "type": "nominal",
+                                "scale": _shape_scale(points), "title": "Compared with national",
                                 "legend": {"orient": "bottom", "direction": "horizontal"}},
                       "tooltip": [{"field": "title", "title": "indicator"},
                                   {"field": "value"}, {"field": "significance"}]}},
@@ -293,8 +297,8 @@ def bar_with_intervals(rows: Sequence[dict], *, average: float | None, y_title: 
                        "mark": {"type": "rule", "strokeDash": [4, 3], "color": "#212B32"},
                        "encoding": {"x": {"field": "avg", "type": "quantitative"}}})
     if any(r["mark"] for r in data):  # the judgement in a mark, not by colour alone
-        layers.append({"mark": {"type": "text", "align": "left", "dx": 4, "fontSize": 11,
-                                "color": MARK_OUTLINE},
+        layers.append({"mark": {"type": "text", "align": "left", "dx": 6, "fontSize": 13,
+                                "fontWeight": "bold", "color": MARK_OUTLINE},
                        "encoding": {"y": y, "x": {"field": "mark_at", "type": "quantitative"},
                                     "text": {"field": "mark"}}})
     spec["data"] = {"values": data}

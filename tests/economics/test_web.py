@@ -155,6 +155,12 @@ def test_investing_beyond_the_money_available_is_warned_of_on_the_web(clients):
         "rationale": "Waiting for the audit's figures."}, follow_redirects=False)
     said = _section(c.get(ok.headers["location"]).text, "Recorded:", "</div>")
     assert said == "Recorded: defer prehab."
+    # Superseded, the investment is no longer marked (only the standing decision is).
+    c.post(f"{path}/decisions", data={
+        "csrf_token": _csrf(c, path), "option_id": "hah", "decision": "defer",
+        "rationale": "Reserves are needed elsewhere after all."}, follow_redirects=False)
+    assert "beyond the money available" not in _section(c.get(path).text,
+                                                         'id="decision-list"', "</table>")
 
 
 def test_decision_without_csrf_is_refused(clients):

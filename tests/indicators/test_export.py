@@ -346,6 +346,21 @@ def test_a_cohort_counts_nothing_and_is_checked():
     data["cohort"] = {"sex": ["F"], "min_age": 70, "max_age": 53}
     with pytest.raises(ValidationError, match="max_age 53 is below min_age 70"):
         from_mapping(data, source="breast.yaml")
+    data["cohort"] = {}
+    with pytest.raises(ValidationError, match="say the sex, the ages, or both"):
+        from_mapping(data, source="breast.yaml")
+
+
+def test_a_cohort_saying_only_the_sex_keeps_the_counts_ages():
+    """Saying only the sex threw away the denominator's ages (a review)."""
+    from carepath.indicators.cohort import Cohort
+    from carepath.reports.export import _age, _sex
+
+    base = builtin()["cancer_incidence_crude"]
+    older = base.model_copy(update={"denominator": base.denominator.model_copy(
+        update={"min_age": 50, "max_age": 74})})
+    women = older.model_copy(update={"cohort": Cohort(sex=("F",))})
+    assert (_sex(women), _age(women)) == ("Female", "50-74 yrs")
 
 
 def test_categories_are_written_as_the_pages_write_them():

@@ -62,3 +62,25 @@ def test_commissioner_sees_counts_but_not_people(browser, server, signed_in):
     errors[:] = [e for e in errors if "status of 403" not in e]
     assert errors == [], errors
     context.close()
+
+
+def test_a_search_that_finds_no_one_shows_its_error_with_the_focus(browser, server, signed_in):
+    """The form came back below its error summary, which had lost the focus to the page's
+    jump to the form (an accessibility re-check); its link shows the field's label."""
+    context, page, errors = signed_in(browser, server, "analyst", PASSWORD)
+    page.goto(f"{server}/journeys?{PERIOD}")
+    page.fill("#pseudonym", "nobody-here")
+    page.get_by_role("button", name="Open journey").click()
+    page.wait_for_url("**/journeys?find=nobody-here")
+    page.wait_for_timeout(300)  # after the browser has done with the page's load
+    assert page.evaluate("document.activeElement.className") == "error-summary"
+    top = page.evaluate("document.querySelector('.error-summary').getBoundingClientRect().top")
+    assert 0 <= top < 900
+    page.locator(".error-summary a").click()
+    assert page.evaluate("document.activeElement.id") == "pseudonym"
+    label = page.evaluate("document.querySelector(\"label[for='pseudonym']\")"
+                          ".getBoundingClientRect().top")
+    assert label >= 0  # the label is on screen, not above it
+    errors[:] = [e for e in errors if "status of 4" not in e]
+    assert errors == [], errors
+    context.close()

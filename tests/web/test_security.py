@@ -255,7 +255,7 @@ def test_review_form_errors_are_shown_not_raised(fresh):
     ({"due_date": "2020-01-01"}, "before the meeting", "due"),
     ({"explanation": "x" * 2001}, "2,001 characters; at most 2,000", "expl"),
     ({"date_discussed": "2099-12-31", "due_date": ""}, "is in the future", "date"),
-    ({"accepted": "maybe"}, "answer yes, no or not decided", "accepted"),
+    ({"accepted": "maybe"}, "Answer yes, no or not decided", "accepted"),
     ({"period": "1999/00"}, "has no values for '1999/00'", "expl"),
     ({"explanation": "", "action": "", "owner": "Dr B", "accepted": ""},
      "say what was discussed", "expl"),

@@ -111,10 +111,11 @@ def entry_md(d: Definition, shared: tuple[Link, ...] = ()) -> str:
 
 def cohort_words(cohort) -> str:
     """'women aged 53 to 70', 'people aged 60 to 74'."""
-    who = {("F",): "women", ("M",): "men"}.get(tuple(cohort.sex), "people")
+    who = {("F",): "women", ("M",): "men"}.get(tuple(cohort.sex or ()), "people")
+    low = cohort.min_age or 0
     if cohort.max_age is None:
-        return f"{who} aged {cohort.min_age} and over" if cohort.min_age else who
-    return f"{who} aged {cohort.min_age} to {cohort.max_age}"
+        return f"{who} aged {low} and over" if low else who
+    return f"{who} aged {low} to {cohort.max_age}"
 
 
 def catalogue_md() -> str:

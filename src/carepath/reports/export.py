@@ -76,8 +76,8 @@ def _age(defn: Definition | None) -> str:
     population's, or those its filter keeps by a recorded age (a proportion of people aged
     75 and over)."""
     den = defn.denominator if defn is not None else None
-    if defn is not None and defn.cohort is not None:  # said where the counts cannot say it
-        low, high = defn.cohort.min_age, defn.cohort.max_age
+    if defn is not None and defn.cohort is not None and defn.cohort.says_ages:
+        low, high = defn.cohort.min_age or 0, defn.cohort.max_age  # where counts cannot
     elif isinstance(den, Population):
         low, high = den.min_age, den.max_age
     elif isinstance(den, Count) and (kept := ages_counted(den.where)) is not None:
@@ -93,7 +93,8 @@ def _sex(defn: Definition | None) -> str:
     """The sex the denominator counts, as Fingertips writes it: 'Female' for a population
     or a count of women only (a join on Sex with a Fingertips file then matches)."""
     den = defn.denominator if defn is not None else None
-    sexes = set(defn.cohort.sex) if defn is not None and defn.cohort is not None else \
+    sexes = set(defn.cohort.sex) if defn is not None and defn.cohort is not None \
+        and defn.cohort.sex else \
         set(den.sex) if isinstance(den, Population) else \
         sexes_kept(den.where) if isinstance(den, Count) else None
     if not sexes or len(sexes) != 1:

@@ -189,7 +189,10 @@ def _pbma_context(request: Request, con, who: Principal, ident: str) -> dict:
     options = sorted(_records(frames["options"]), key=lambda o: order.get(o["option"], 999))
     decided = _records(decisions(con, ex.id))
     standing: dict[str, str] = {}
+    standing_ids: set[str] = set()
     for d in decided:  # newest first: the first one seen for an option stands
+        if d["option_id"] not in standing:
+            standing_ids.add(d["decision_id"])
         standing.setdefault(d["option_id"], d["decision"])
     spread: dict[str, list[dict]] = {}
     for row in _records(frames["score_spread"]):
@@ -201,7 +204,7 @@ def _pbma_context(request: Request, con, who: Principal, ident: str) -> dict:
         "weights": ex.weights(), "decisions": decided,
         # An investment the selection within the money available leaves unfunded: said by
         # the CLI when recorded, and on the web not at all (a walkthrough).
-        "beyond": {s.option.id for s in sel.not_funded},
+        "beyond": {s.option.id for s in sel.not_funded}, "standing_ids": standing_ids,
         "can_decide": who.role in DECISION_ROLES, "group_labels": GROUP_LABELS,
         "min_rationale": MIN_RATIONALE_CHARS,
         "cv_spec": charts.cost_value_chart([o for o in options
@@ -248,6 +251,9 @@ def pbma_decide(request: Request, ident: str,
     except CarepathError as exc:
         ctx = _pbma_context(request, con, who, ident)
         where = _shown_where(exc.where, request.app.state.ws.path)
+        for option in ctx["ex"].options:  # by the name the form shows, not its id
+            if where == f"decision on {option.id}":
+                where = f"decision on {option.name}"
         ctx.update(error=f"{where}: {exc.message}" if where else exc.message, form={"option_id": option_id, "decision": decision,
                                          "rationale": rationale})
         return render(request, "economics_pbma.html", ctx, status_code=400)

@@ -156,8 +156,9 @@ def find_person(pseudonym: str = Query("", max_length=PATIENT_ID_MAX),
                detail={"found": found})
     if found:
         return RedirectResponse(f"/journeys/person/{quote(typed, safe='')}", status_code=303)
-    return RedirectResponse(f"/journeys?{urlencode({'find': typed})}#find-person",
-                            status_code=303)
+    # No fragment: the browser's jump to it took the focus from the error summary, which
+    # was then above the screen (an accessibility re-check).
+    return RedirectResponse(f"/journeys?{urlencode({'find': typed})}", status_code=303)
 
 
 def _find_error(find: str | None) -> str | None:

@@ -139,6 +139,11 @@ def _parse_date(text: str, field: str, *, required: bool) -> date | None:
         raise ValidationError(f"{text!r} is not a date like 2025-03-31", where=field) from None
 
 
+# Refusals said beside a field of the review form (see outliers.html).
+FIELD_WHERES = frozenset({"date discussed", "due date", "explanation", "action", "owner",
+                          "accepted"})
+
+
 @router.post("/localities/{code}/reviews", include_in_schema=False)
 def record_review(request: Request, code: str,
                   indicator_id: str = Form(..., max_length=100),
@@ -180,7 +185,10 @@ def record_review(request: Request, code: str,
         reviews_changed(request)
     except ValidationError as exc:
         ctx = _review_context(con, who, area, meta)
-        ctx.update(error=str(exc), error_field=exc.where, form={
+        # Beside its field, the message alone ("due date: due date ... is before" said
+        # it twice: an accessibility re-check).
+        said = exc.message if exc.where in FIELD_WHERES else str(exc)
+        ctx.update(error=said[:1].upper() + said[1:], error_field=exc.where, form={
             "indicator_id": indicator_id, "area_code": area_code, "period": period,
             "date_discussed": date_discussed, "explanation": explanation,
             "accepted": accepted, "action": action, "owner": owner, "due_date": due_date})

@@ -40,7 +40,25 @@
     /* After a refused form, focus goes to what went wrong, as the NHS pattern has it:
        role="alert" on a page's first paint is not announced by every screen reader. */
     var problem = document.querySelector(".error-summary");
-    if (problem) { problem.focus(); }
+    if (problem) {
+      problem.focus();
+      problem.addEventListener("click", toField);
+    }
+  }
+  /* A link of the error summary focuses its field with the field's label in view (the
+     browser's own jump put the field at the top, its label and message above it). */
+  function toField(event) {
+    var link = event.target.closest("a[href^='#']");
+    if (!link) { return; }
+    var field = document.getElementById(link.getAttribute("href").slice(1));
+    if (!field) { return; }
+    event.preventDefault();
+    var label = document.querySelector("label[for='" + field.id + "']") ||
+      (field.closest("fieldset") && field.closest("fieldset").querySelector("legend"));
+    var details = field.closest("details");
+    if (details) { details.open = true; }
+    (label || field).scrollIntoView({ block: "center" });
+    field.focus({ preventScroll: true });
   }
   if (document.readyState === "loading") {
     document.addEventListener("DOMContentLoaded", init);
