@@ -267,9 +267,7 @@ class Definition(_Model):
     attribution_column: str | None = None
     breakdowns: tuple[Breakdown, ...] = ()
     confidence: tuple[Number, ...] = (CONF_95, CONF_998)
-    cohort: Cohort | None = Field(None, description="Who the counts are of, where they "
-                                  "cannot say it (a programme's published counts): sex and "
-                                  "ages, for exports. It counts nothing.")
+    cohort: Cohort | None = None  # who the counts are of where they cannot say it
     suppressed_at_source: str | None = Field(
         None, pattern=NOT_BLANK, description="The counted table's true/false column "
         "flagging rows whose figures the publisher suppressed. They count in neither part; "
