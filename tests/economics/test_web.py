@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from fastapi.testclient import TestClient
 
@@ -146,6 +148,12 @@ def test_investing_beyond_the_money_available_is_warned_of_on_the_web(clients):
     assert shown.startswith("Recorded: invest hah. Warning: the selection within the money "
                             "available (headroom £")
     assert "leaves hah unfunded: investing in it commits £" in shown
+    with clients["ws"].connect() as con:  # the warning as it stood, kept with the decision
+        detail = con.execute("SELECT detail FROM audit_log WHERE action = "
+                             "'economics.pbma.decision' AND target = ?",
+                             [r.headers["location"].split("recorded=")[1].split("#")[0]]
+                             ).fetchone()[0]
+    assert "leaves hah unfunded" in json.loads(detail)["warnings"][0]
     page = c.get(path).text
     assert 'id="decision-recorded"' not in page  # said once, where it was recorded
     listed = _section(page, 'id="decision-list"', "</table>")

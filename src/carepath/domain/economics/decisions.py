@@ -86,9 +86,12 @@ def record_decision(ws: Workspace, ex: Exercise, decision: DecisionInput, *, by:
         con.execute("INSERT INTO pbma_decisions VALUES (?,?,?,?,?,?,?,?,?,?)", [
             decision_id, ex.id, decision.option_id, option_list, decision.decision,
             decision.rationale.strip(), cost, weighted, by, now])
+        # What the panel was warned of, as it stood then (the page works it out again from
+        # the exercise as it is when viewed: a review).
         ws.audit(con, actor=by, action="economics.pbma.decision", target=decision_id,
                  detail=json.dumps({"exercise": ex.id, "option": decision.option_id,
-                                    "decision": decision.decision}))
+                                    "decision": decision.decision,
+                                    "warnings": decision_warnings(ex, decision)}))
     return decision_id
 
 
