@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import date
 
 import duckdb
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -1303,8 +1304,8 @@ def test_a_persons_admissions_are_counted_as_one_persons_events(small_ws):
     run(small_ws, "emergency_admissions_last_90_days")
     got = values(small_ws, "emergency_admissions_last_90_days")[("national", "all")]
     deaths = got.denominator
-    # Two people: pt2 with two admissions, pt4 with one.
-    want = stats.weighted_rate(3, 2**2 + 1**2, 2, deaths, multiplier=100)
+    # Two people: pt2 with two admissions, pt4 with one: three events, squares 2² + 1².
+    want = stats.weighted_rate(3, 2**2 + 1**2, 3, deaths, multiplier=100)
     assert (got.numerator, got.method) == (3, METHOD_PER_PERSON)
     assert (got.value, got.lower95, got.upper95) == pytest.approx(
         (float(want.value), float(want.lower), float(want.upper)), rel=1e-12)
@@ -1338,4 +1339,22 @@ def test_rows_without_a_person_are_each_their_own_event():
     rows = ibis.memtable({"period": ["y"] * 5, "unit": ["P1"] * 5,
                           "pid": ["a", "a", "b", None, None]})
     out = _per_person(rows, {"period": rows.period, "unit": rows.unit}, "pid").to_pandas()
-    assert out[["n__0", "n_events__0", "n_sq__0"]].iloc[0].tolist() == [5, 4, 4 + 1 + 1 + 1]
+    assert out[["n__0", "n_events__0", "n_sq__0"]].iloc[0].tolist() == [5, 5, 4 + 1 + 1 + 1]
+
+
+@pytest.mark.parametrize("people", [[40, 12, 3], [5, 4, 3, 2, 1], [200, 60, 20, 7, 1]])
+def test_per_person_limits_are_phes_for_non_independent_events(people):
+    """The engine's per-person interval (weighted_rate over the events, with the squares
+    of each person's count) is PHE's non-independent Dobson (dsr_non_independent, tested
+    on the peer's fixture) for one band. First written with the persons as the events, it
+    was not (a re-reading found it)."""
+    from carepath import stats
+
+    freq = np.arange(1, len(people) + 1, dtype=float)
+    persons = np.array(people, dtype=float)
+    events, squares, deaths = (persons * freq).sum(), (persons * freq**2).sum(), 900.0
+    ours = stats.weighted_rate(events, squares, events, deaths, multiplier=100)
+    phe = stats.dsr_non_independent(persons[None, None, :], np.array([[deaths]]), freq,
+                                    multiplier=100, stdpop=np.array([1.0]))
+    assert (float(ours.value), float(ours.lower), float(ours.upper)) == pytest.approx(
+        (float(phe.value[0]), float(phe.lower[0]), float(phe.upper[0])), rel=1e-12)

@@ -328,16 +328,17 @@ def aggregate_values(source: Source, defn: Definition, count: Count, periods: Pe
 
 
 # 'per:<column>': rows counted, those sharing the column's value (a person's admissions)
-# being one person's events, not independent ones. As PHE's method for non-independent
-# events: each person an event weighing their number of rows, so the interval is that of a
-# weighted sum (stats.weighted_rate), about 45% wider than Byar's on the rows for
-# admissions in the last 90 days of life, 1.65 a person (an independent check).
+# being one person's events, not independent ones. PHE's method for non-independent events
+# (stats.dsr_non_independent, one band): Dobson's limits on the events with variance
+# Σk² over the people's counts k, which is stats.weighted_rate with the rows as events and
+# Σk² as the squares; wider than Byar's on the rows (1.65 admissions a person in the last
+# 90 days of life: an independent check).
 PER = "per"
 
 
 def _per_person(rows: ir.Table, keys: dict, column: str) -> ir.Table:
-    """Each person's rows counted within a unit (and breakdown), then the persons. Rows
-    without the column are each an event of their own, not one person's. A person whose
+    """Each person's rows counted within a unit (and breakdown): the events Σk and the
+    squares Σk². Rows without the column are each a person of their own. A person whose
     rows fall in two units is two events (k1² + k2² for (k1 + k2)²): the interval of an
     area holding both is then a little narrow (with practice attribution a person's rows
     are one practice's)."""
@@ -347,7 +348,7 @@ def _per_person(rows: ir.Table, keys: dict, column: str) -> ir.Table:
     first = f"{VALUE_SUFFIX}0"
     return each.group_by(list(keys)).aggregate(**{
         f"n{first}": each._k.sum(),
-        f"n_events{first}": unknown.ifelse(each._k, 1.0).sum(),
+        f"n_events{first}": each._k.sum(),
         f"n_sq{first}": unknown.ifelse(each._k, each._k * each._k).sum()})
 
 
