@@ -402,7 +402,7 @@ def _judge(lower, upper, comparator, polarity: str) -> pd.Categorical:
 
 
 def compare(defn: Definition, cells: pd.DataFrame, parent_map: pd.DataFrame) -> pd.DataFrame:
-    level = "95" if defn.comparator.confidence == CONF_95 else "998"
+    level = stats.level_tag(defn.comparator.confidence)
     key = ["period", "breakdown", "category"]
     national = cells[cells.area_type == NATIONAL][key + ["value"]].rename(
         columns={"value": "_national"})

@@ -13,7 +13,7 @@ import duckdb
 
 from carepath.indicators.catalogue import describe_part
 from carepath.indicators.library import read_library, shown_title
-from carepath.stats import CONF_95
+from carepath.stats import LEVEL_SAID, level_tag
 
 # How an indicator's areas are judged against national, as a pack says it, and the interval
 # shown beside the judgement ("95" or "998": the columns lower95/upper95, lower998/...).
@@ -25,9 +25,8 @@ def compared_by(defn) -> tuple[str, str]:
     """(how its areas are compared with national, the interval level shown with it)."""
     if defn.statistic == "count":
         return "not compared (a count)", "95"
-    level = "95" if defn.comparator.confidence == CONF_95 else "998"
-    said = "95%" if level == "95" else "99.8%"
-    return COMPARED_BY[defn.comparator.method].format(level=said), level
+    level = level_tag(defn.comparator.confidence)
+    return COMPARED_BY[defn.comparator.method].format(level=LEVEL_SAID[level]), level
 
 
 def indicator_meta(con: duckdb.DuckDBPyConnection, workspace_dir: Path | None = None, *,

@@ -20,6 +20,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from carepath import __version__, charts, pdf
 from carepath.domain.benchmarking import peer_review, profiles
 from carepath.reports.indicator_meta import indicator_meta
+from carepath.stats import LEVEL_SAID
 
 TEMPLATES = Environment(
     loader=PackageLoader("carepath.reports", "templates"),
@@ -65,7 +66,6 @@ def _list_sizes(con: duckdb.DuckDBPyConnection, codes: list[str]) -> dict[str, i
     return {code: int(n) for code, n in rows}
 
 
-LEVEL_SAID = {"95": "95%", "998": "99.8%"}
 
 
 def _provenance(con: duckdb.DuckDBPyConnection, ids: list[str]) -> list[dict]:

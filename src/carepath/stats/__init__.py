@@ -7,7 +7,7 @@ formulas, edge cases and the peer implementation it is tested against.
 from __future__ import annotations
 
 from carepath.stats import spc
-from carepath.stats._validate import CONF_95, CONF_998, StatsInputError
+from carepath.stats._validate import CONF_95, CONF_998, LEVEL_SAID, StatsInputError, level_tag
 from carepath.stats.funnels import (
     FunnelLimits,
     funnel_labels,
@@ -55,6 +55,7 @@ __all__ = [
     "DSR_MIN_EVENTS",
     "ESP2013",
     "EXACT_BELOW",
+    "LEVEL_SAID",
     "FunnelLimits",
     "Interval",
     "LifeTable",
@@ -73,6 +74,7 @@ __all__ = [
     "isr",
     "israte",
     "isratio",
+    "level_tag",
     "life_expectancy",
     "mean",
     "mean_from_summary",

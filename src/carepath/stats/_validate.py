@@ -15,6 +15,13 @@ from carepath.errors import ValidationError
 #: Named confidence levels used across Carepath (two-sided).
 CONF_95 = 0.95
 CONF_998 = 0.998
+#: Each level's tag in interval columns (lower95, upper998 ...) and as said beside them.
+LEVEL_SAID = {"95": "95%", "998": "99.8%"}
+
+
+def level_tag(confidence: float) -> str:
+    """'95' or '998': the interval columns of a confidence level."""
+    return "95" if confidence == CONF_95 else "998"
 
 
 class StatsInputError(ValidationError, ValueError):

@@ -13,6 +13,7 @@ import duckdb
 import pandas as pd
 
 from carepath.charts import spine_positions
+from carepath.stats import LEVEL_SAID
 
 NATIONAL = "national"
 OUTLIER_LEVEL = "99.8%"
@@ -139,8 +140,6 @@ def practice_profile(
     return rows
 
 
-# Interval levels as said beside the intervals ("95", "998": lower95/lower998 columns).
-LEVEL_SAID = {"95": "95%", "998": "99.8%"}
 
 
 def spine_row(ind_id: str, m: dict, r, d, parents: dict[str, str | None],

@@ -13,6 +13,7 @@ from fastapi.responses import Response
 from carepath import charts
 from carepath.indicators.periods import ReportingPeriod
 from carepath.safe_export import neutralise_frame, write_excel_sheet
+from carepath.stats import LEVEL_SAID
 from carepath.stats.intervals import WEIGHTED_METHODS
 from carepath.web import benchmarking, queries, scopes
 from carepath.web.audit import record
@@ -34,7 +35,6 @@ MAX_BAR_AREAS = 150
 MAX_DEFAULT_AREAS = 300
 DOWNLOAD_FORMATS = ("csv", "xlsx")
 AREA_PAGES = {"practice": "/practices/{code}", "locality": "/localities/{code}"}
-LEVEL_SAID = {"95": "95%", "998": "99.8%"}
 
 
 def table_columns(level: str = "95") -> list[tuple[str, str, str]]:

@@ -26,10 +26,11 @@ from carepath.engine.freshness import practice_groups
 from carepath.indicators.definition import Definition
 from carepath.indicators.links import quarters_of_another
 from carepath.reports import export
+from carepath.stats import LEVEL_SAID
 from carepath.web import queries
 from carepath.web.db import get_con
 from carepath.web.meta import get_meta
-from carepath.web.pages.indicators import LEVEL_SAID, axis_title, ordered_bar, table_response
+from carepath.web.pages.indicators import axis_title, ordered_bar, table_response
 from carepath.web.render import NavItem, render, render_cached
 from carepath.web.scopes import Principal
 from carepath.web.security import current_principal
