@@ -1047,7 +1047,7 @@ def test_a_recent_trend_needs_its_last_periods_published():
 
     periods = TREND_POINTS + 1
     cells = pd.DataFrame({
-        "breakdown": "all", "area_type": "practice", "area_code": "P1",
+        "breakdown": "all", "category": "all", "area_type": "practice", "area_code": "P1",
         "period_start": pd.date_range("2019-04-01", periods=periods, freq="12MS"),
         "num": [30.0 + 5 * i for i in range(periods)], "den": 100.0,
         "value_state": "published"})
@@ -1107,7 +1107,7 @@ def test_a_recent_trend_does_not_bridge_a_missing_period():
     labels = [str(2017 + i) for i in range(TREND_POINTS + 1)]
     kept = labels[:3] + labels[4:]  # the fourth year a gap
     cells = pd.DataFrame({
-        "breakdown": "all", "area_type": "practice", "area_code": "P1", "period": kept,
+        "breakdown": "all", "category": "all", "area_type": "practice", "area_code": "P1", "period": kept,
         "period_start": pd.to_datetime([f"{y}-01-01" for y in kept]),
         "num": [30.0 + 5 * i for i in range(len(kept))], "den": 100.0,
         "value_state": "published"})
@@ -1115,6 +1115,30 @@ def test_a_recent_trend_does_not_bridge_a_missing_period():
     assert rollup.recent_trends(defn, cells).iloc[-1] is not None  # no order: bridged
     order = {label: i for i, label in enumerate(labels)}
     assert rollup.recent_trends(defn, cells, order).isna().all()
+
+
+def test_each_breakdown_category_takes_its_own_recent_trend():
+    """Only the 'all' rows were given a trend; Fingertips marks its sex and age rows too.
+    Each category is its own series: women rising and men falling read so, not as one."""
+    from carepath.engine import rollup
+    from carepath.stats.trend import TREND_POINTS
+
+    starts = pd.date_range("2019-04-01", periods=TREND_POINTS, freq="12MS")
+    rising = [300.0 + 60 * i for i in range(TREND_POINTS)]
+    cells = pd.concat([pd.DataFrame({
+        "breakdown": breakdown, "category": category, "area_type": "locality",
+        "area_code": "L1", "period_start": starts, "num": num, "den": 1000.0,
+        "value_state": "published"}) for breakdown, category, num in (
+            ("all", "all", [600.0] * TREND_POINTS),
+            ("sex", "Female", rising), ("sex", "Male", rising[::-1]))],
+        ignore_index=True).sample(frac=1, random_state=1)  # any order of rows
+    defn = builtin()["early_stage_known"]  # high is good
+    trends = rollup.recent_trends(defn, cells)
+    latest = cells.assign(trend=trends).dropna(subset=["trend"])
+    assert latest.period_start.eq(starts[-1]).all()
+    got = dict(zip(latest.category, latest.trend, strict=True))
+    assert got == {"all": "No significant change", "Female": "Increasing and getting better",
+                   "Male": "Decreasing and getting worse"}, got
 
 
 def test_a_month_with_no_rows_inside_a_period_is_warned_of(small_ws):
@@ -1226,7 +1250,7 @@ def test_no_trend_across_periods_whose_figures_leave_practices_out():
     from carepath.stats.trend import TREND_POINTS
 
     cells = pd.DataFrame({
-        "breakdown": "all", "area_type": "locality", "area_code": "L1",
+        "breakdown": "all", "category": "all", "area_type": "locality", "area_code": "L1",
         "period_start": pd.date_range("2019-04-01", periods=TREND_POINTS, freq="12MS"),
         "num": [54.0, 55.0, 56.0, 56.0, 71.0], "den": 100.0, "value_state": "published",
         "withheld_units": [0, 0, 0, 0, 3]})

@@ -138,9 +138,10 @@ AREA_TABLES = frozenset({"organisations", "org_hierarchy"})
 # gap; practices without lists count in no area, a part-year list for its quarters; a
 # closing practice keeps its last areas; a trend needs its last periods published; .2: a
 # quarter missing between a practice's lists takes its other quarters' mean; .3: an area
-# is named as at its period's end; .4: a count is compared with no other area). It is in
+# is named as at its period's end; .4: a count is compared with no other area; .5: each
+# breakdown category takes its own recent trend). It is in
 # every value's provenance, so a workspace computed before recomputes without --force.
-ENGINE_REVISION = "2026-12-07.4"
+ENGINE_REVISION = "2026-12-07.5"
 
 
 def settings_fingerprint(config: dict) -> str:

@@ -41,17 +41,32 @@ def _cleared(rows: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def _judged(defn: Definition, rows: pd.DataFrame) -> pd.DataFrame:
+def trends_on_published(defn: Definition, window: pd.DataFrame, order: dict[str, int],
+                        marked: pd.Series) -> pd.Series:
+    """The recent trend of each series in ``window`` (published rows of its last periods,
+    each period's as its own publication disclosed them) judged on those figures, where
+    the engine marked one (``marked``, aligned: it alone knows the periods with no rows):
+    a publication of one period carries the trend the publications of its periods give."""
+    trends = rollup.recent_trends(defn, _numeric(window), order)
+    return trends.where(marked.to_numpy(bool), None)
+
+
+def _numeric(rows: pd.DataFrame) -> pd.DataFrame:
     cells = rows.rename(columns={"numerator": "num", "denominator": "den"}).copy()
     for column in ("num", "den", "value", *CI_COLUMNS):
         cells[column] = pd.to_numeric(cells[column], errors="coerce")
+    cells["period_start"] = pd.to_datetime(cells["period_start"])
+    return cells
+
+
+def _judged(defn: Definition, rows: pd.DataFrame) -> pd.DataFrame:
+    cells = _numeric(rows)
     parent_map = cells[["period", "area_type", "area_code", "parent_code"]].drop_duplicates(
         subset=["period", "area_type", "area_code"])
     index = cells.index
     cells = rollup.compare(defn, cells.drop(columns=["parent_code"]).reset_index(drop=True),
                            parent_map)
     cells["quantile"] = rollup.quintiles(cells)
-    cells["period_start"] = pd.to_datetime(cells["period_start"])
     cells["trend"] = rollup.recent_trends(defn, cells)
     cells.index = index
     out = rows.copy()
@@ -59,5 +74,8 @@ def _judged(defn: Definition, rows: pd.DataFrame) -> pd.DataFrame:
     for column in JUDGED:
         if column in out:
             judged = cells[column].astype(object).where(shown, None)
+            if column == "trend":  # none where the engine put none: it alone knows the
+                # periods' order, so a gap period (no rows) is not bridged here
+                judged = judged.where(out[column].notna(), None)
             out[column] = judged.where(judged.notna(), None)
     return out

@@ -392,7 +392,9 @@ JUDGEMENTS = ("higher", "lower", "similar", "not_compared", "better", "worse")
 _HIGHER, _LOWER, _SIMILAR, _NOT_COMPARED, _BETTER, _WORSE = range(len(JUDGEMENTS))
 
 
-def _judge(lower, upper, comparator, polarity: str) -> pd.Categorical:
+def judge(lower, upper, comparator, polarity: str) -> pd.Categorical:
+    """Each interval against its comparator value: higher, lower or similar, as better or
+    worse where the polarity says which is good; not compared where either is unknown."""
     code = np.where(lower > comparator, _HIGHER, np.where(upper < comparator, _LOWER, _SIMILAR))
     code = np.where(np.isfinite(lower) & np.isfinite(comparator), code, _NOT_COMPARED)
     if polarity != "no_judgement":
@@ -413,9 +415,9 @@ def compare(defn: Definition, cells: pd.DataFrame, parent_map: pd.DataFrame) -> 
                                                     "value": "_parent"})
     cells = cells.merge(parent_values, on=key + ["parent_code"], how="left")
     lo, hi = cells[f"lower{level}"].to_numpy(float), cells[f"upper{level}"].to_numpy(float)
-    cells["compared_to_national"] = _judge(lo, hi, cells._national.to_numpy(float),
+    cells["compared_to_national"] = judge(lo, hi, cells._national.to_numpy(float),
                                            defn.polarity)
-    cells["compared_to_parent"] = _judge(lo, hi, cells._parent.to_numpy(float), defn.polarity)
+    cells["compared_to_parent"] = judge(lo, hi, cells._parent.to_numpy(float), defn.polarity)
     if defn.comparator.method == "funnel" and defn.statistic == "proportion":
         cells["compared_to_national"] = _funnel_judgements(defn, cells)
     elif defn.comparator.method == "quantiles":
@@ -475,16 +477,17 @@ def _merge_near_ties(cells: pd.DataFrame, keys: list[str]) -> pd.Series:
 # ----- recent trend ---------------------------------------------------------------------
 def recent_trends(defn: Definition, cells: pd.DataFrame,
                   order: dict[str, int] | None = None) -> pd.Series:
-    """The Fingertips recent-trend label at each series' latest period (breakdown 'all'),
-    over its last ``TREND_POINTS`` periods, all of them published; other rows get None.
+    """The Fingertips recent-trend label at each series' latest period, over its last
+    ``TREND_POINTS`` periods, all of them published; other rows get None. A series is an
+    area's figures in one breakdown category (Fingertips marks its sex and age rows too).
     A series whose latest value is suppressed or missing has no trend: one was put on an
     earlier period, bridging the suppressed one (a hunt); nor one whose periods skip one
     (``order``, every period's place, gaps too: a review); nor one whose figures leave out
     practices the publisher suppressed in any of those periods."""
     out = pd.Series([None] * len(cells), index=cells.index, dtype=object)
-    mine = cells[cells.breakdown == "all"].sort_values(["area_type", "area_code",
-                                                        "period_start"])
-    key = mine.area_type + "\x1f" + mine.area_code
+    series = ["area_type", "area_code", "breakdown", "category"]
+    mine = cells.sort_values([*series, "period_start"])
+    key = mine.groupby(series, sort=False, dropna=False).ngroup()
     position = mine.groupby(key, sort=False).cumcount(ascending=False)  # 0 = latest
     last = mine[position < TREND_POINTS]
     by_series = key[last.index]

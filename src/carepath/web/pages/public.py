@@ -23,10 +23,12 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from carepath.disclosure import SUPPRESSED, DisclosurePolicy, Within, apply_disclosure, releases
 from carepath.engine.containment import disclosed, national_exempt, workspace_containment
 from carepath.engine.freshness import practice_groups
+from carepath.engine.rejudge import trends_on_published
 from carepath.indicators.definition import Definition
 from carepath.indicators.links import quarters_of_another
 from carepath.reports import export
 from carepath.stats import LEVEL_SAID
+from carepath.stats.trend import TREND_POINTS
 from carepath.web import queries
 from carepath.web.db import get_con
 from carepath.web.meta import get_meta
@@ -328,6 +330,38 @@ def public_home(request: Request, con: duckdb.DuckDBPyConnection = Depends(get_c
                                            "policy": policy})
 
 
+SERIES = ["area_type", "area_code", "breakdown", "category"]
+
+
+def published_with_trends(request: Request, con: duckdb.DuckDBPyConnection,
+                          indicator_id: str, period: str | None) -> pd.DataFrame:
+    """``published`` rows with their recent trends. One period's publication judges no
+    trend (it needs the periods before: the API and downloads of a period had none where
+    ``export --public`` has them), so its trends are judged on the publications of its
+    last periods, each as its own page publishes it (and records it: a trend tells of the
+    figures it is judged on)."""
+    frame = published(request, con, indicator_id, period)
+    defn = (getattr(request.app.state, "definitions", None) or {}).get(indicator_id)
+    periods = queries.periods(request.app.state.cache, con, indicator_id)
+    if period is None or defn is None or frame.empty:
+        return frame
+    window = periods[max(periods.index(period) - TREND_POINTS + 1, 0):
+                     periods.index(period) + 1]
+    if len(window) < TREND_POINTS:
+        return frame
+    rows = pd.concat([published(request, con, indicator_id, p) for p in window[:-1]]
+                     + [frame], ignore_index=True)
+    marked = con.execute(
+        f"SELECT {', '.join(SERIES)}, true AS marked FROM indicator_values WHERE "
+        "indicator_id = ? AND period = ? AND trend IS NOT NULL", [indicator_id, period]).df()
+    flags = rows[SERIES].merge(marked, on=SERIES, how="left")["marked"].fillna(False)
+    flags &= (rows["period"] == period).to_numpy()
+    trends = trends_on_published(defn, rows, {p: i for i, p in enumerate(periods)}, flags)
+    out = frame.copy()
+    out["trend"] = trends.iloc[len(rows) - len(frame):].to_numpy()
+    return out
+
+
 @router.get("/public/indicators/{indicator_id}", include_in_schema=False)
 def public_indicator(request: Request, indicator_id: str,
                      period: str | None = Query(None, max_length=40),
@@ -386,7 +420,7 @@ def public_download(request: Request, indicator_id: str, fmt: str,
         raise HTTPException(404, "Downloads come as csv or xlsx.")
     refuse_out_of_date(_indicator_or_404(meta, indicator_id))
     period_or_404(request, con, indicator_id, period)
-    frame = published(request, con, indicator_id, period)
+    frame = published_with_trends(request, con, indicator_id, period)
     # The layout of `export --public` (Fingertips'), so one tool reads both.
     table = export.prepare(frame, getattr(request.app.state, "definitions", None) or {},
                            public=True, parent_names=_parent_names(con, indicator_id, frame))
