@@ -263,8 +263,10 @@ def funnel_plot(points: Sequence[dict], limits: Sequence[dict], *, average: floa
 
 
 def bar_with_intervals(rows: Sequence[dict], *, average: float | None, y_title: str,
-                       width: int = 520, compared_with: str = "average") -> dict:
-    """rows: name, value, lower, upper, significance; ordered by value, highest first.
+                       width: int = 520, compared_with: str = "average",
+                       keep_order: bool = False) -> dict:
+    """rows: name, value, lower, upper, significance; ordered by value, highest first, or
+    as given (``keep_order``: groups with an order of their own, such as age bands).
     ``compared_with``: what the significance compares with, for the legend."""
     label = short_labels([r["name"] for r in rows if r.get("value") is not None])
     data = [dict(r, name=label[r["name"]], full_name=r["name"],
@@ -273,7 +275,8 @@ def bar_with_intervals(rows: Sequence[dict], *, average: float | None, y_title: 
                  mark_at=max(v for v in (r["value"], r.get("upper")) if v is not None))
             for r in rows if r.get("value") is not None]
     y = {"field": "name", "type": "nominal", "title": None,
-         "sort": {"field": "value", "op": "max", "order": "descending"},
+         "sort": [d["name"] for d in data] if keep_order else
+         {"field": "value", "op": "max", "order": "descending"},
          "axis": {"labelLimit": 0}}
     spec = _config(width, max(16 * len(data), 40))
     layers = [

@@ -11,7 +11,8 @@ import pytest
 
 from carepath.web import users
 
-from .conftest import PASSWORD, build_workspace
+from .conftest import PASSWORD, build_workspace, make_current
+from .test_inequalities import _groups as groups
 
 pytestmark = pytest.mark.browser
 IND = "early_stage_all"
@@ -25,6 +26,10 @@ def server(tmp_path_factory, live_server):
     from carepath.web.app import create_app
 
     ws = build_workspace(tmp_path_factory.mktemp("browser") / "ws")
+    with ws.transaction() as con:  # figures by group, for the inequalities page
+        con.executemany(f"INSERT INTO indicator_values VALUES ({', '.join('?' * 30)})",
+                        groups())
+    make_current(ws)
     users.add_user(ws, by="test", username=CHANGER, password=PASSWORD, role="analyst")
     with live_server(create_app(ws)) as base:
         yield base
@@ -145,6 +150,25 @@ def test_analyst_journey_indicator_page_charts_and_tables(session):
     s.page.get_by_role("button", name="Show").click()
     s.page.wait_for_url("**level=locality**")
     assert "North Locality" in s.page.content()
+
+
+def test_inequalities_from_the_indicator_page_and_another_area(session):
+    s = session()
+    s.login_with_keyboard("analyst")
+    s.go(f"/indicators/{IND}")
+    s.page.locator("#inequalities-link a").click()
+    s.page.wait_for_url(f"**/indicators/{IND}/inequalities**")
+    assert s.charts_drawn() == 2  # by sex and by deprivation quintile
+    assert "Slope index of inequality" in s.page.locator("#imd_quintile-gradient").inner_text()
+    # the groups' own order on the chart's axis, most deprived first
+    ticks = s.page.locator("figure#imd_quintile-chart svg").first.text_content()
+    assert ticks.index("1 (most deprived)") < ticks.index("5 (least deprived)")
+    s.shot("inequalities")
+    s.page.select_option("#area", "L1")
+    s.page.get_by_role("button", name="Show").click()
+    s.page.wait_for_url("**area=L1**")
+    assert "inequalities in North Locality" in s.page.content()
+    assert s.charts_drawn() == 2
 
 
 def test_lead_journey_rug_profile_outliers_and_review_form(session):

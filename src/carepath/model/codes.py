@@ -8,6 +8,7 @@ the source is named.
 from __future__ import annotations
 
 SEX = ("M", "F")
+SEX_NAMES = {"M": "Male", "F": "Female"}  # as Fingertips writes them
 
 # Organisation types, in hierarchy order for commissioners, then providers.
 GEOGRAPHY_TYPES = (

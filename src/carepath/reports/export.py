@@ -22,7 +22,7 @@ from carepath.errors import ValidationError, writing
 from carepath.indicators.definition import Count, Definition, Population
 from carepath.indicators.library import read_library, shown_title
 from carepath.indicators.semantics import ages_counted, sexes_kept
-from carepath.model.codes import AREA_TYPE_NAMES, in_words
+from carepath.model.codes import AREA_TYPE_NAMES, SEX_NAMES, in_words
 from carepath.model.schema import INDICATOR_VALUES
 from carepath.safe_export import check_output_path, write_table
 from carepath.workspace import Workspace
@@ -50,7 +50,7 @@ RENAMED = {
     "numerator": "Count", "denominator": "Denominator", "value_note": "Value note",
 }
 AREA_TYPES = {code: names[0] for code, names in AREA_TYPE_NAMES.items()}
-SEXES = {"M": "Male", "F": "Female"}
+SEXES = SEX_NAMES
 PERSONS, ALL_AGES = "Persons", "All ages"
 # Breakdowns other than sex and age go in Category Type / Category, as Fingertips does.
 CATEGORY_TYPES = {"imd_quintile": "Deprivation quintile (1 = most deprived)",

@@ -50,12 +50,16 @@ def _missing(v) -> bool:
 
 
 def facts(con: duckdb.DuckDBPyConnection, indicator_id: str) -> dict:
-    """Periods (in order) and area types present for one indicator, in one query."""
+    """Periods (in order), area types and breakdowns present for one indicator."""
     rows = con.execute(
         "SELECT period, max(period_end), list(DISTINCT area_type) FROM indicator_values "
         "WHERE indicator_id = ? AND breakdown = 'all' GROUP BY period ORDER BY 2",
         [indicator_id]).fetchall()
-    return {"periods": [r[0] for r in rows], "types": {t for r in rows for t in r[2]}}
+    breakdowns = con.execute(
+        "SELECT DISTINCT breakdown FROM indicator_values WHERE indicator_id = ? AND "
+        "breakdown <> 'all' ORDER BY 1", [indicator_id]).fetchall()
+    return {"periods": [r[0] for r in rows], "types": {t for r in rows for t in r[2]},
+            "breakdowns": [b for (b,) in breakdowns]}
 
 
 def cached_facts(cache: VersionedCache, con: duckdb.DuckDBPyConnection,
@@ -144,6 +148,34 @@ def _raw_values(con: duckdb.DuckDBPyConnection, indicator_id: str, *, area_type,
         f"SELECT {', '.join(VALUE_COLUMNS)} FROM indicator_values WHERE {' AND '.join(where)} "
         "ORDER BY period_end, area_type, area_name", params).df()
     return frame
+
+
+def breakdown_areas(con: duckdb.DuckDBPyConnection, who: Principal, indicator_id: str,
+                    period: str, cache: VersionedCache | None = None) -> pd.DataFrame:
+    """The areas (area_type, area_code, area_name) with breakdown rows of one indicator in
+    one period that ``who`` may see, national first, then by level and name."""
+    def build(c: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+        return c.execute(
+            "SELECT DISTINCT area_type, area_code, area_name FROM indicator_values WHERE "
+            "indicator_id = ? AND period = ? AND breakdown <> 'all'",
+            [indicator_id, period]).df()
+    key = ("breakdown_areas", indicator_id, period)
+    frame = scopes.filter_rows(con, who, cache.get(key, con, build) if cache is not None
+                               else build(con))
+    place = frame["area_type"].map({t: -i for i, t in enumerate(AREA_TYPE_ORDER)})
+    return frame.assign(_place=place.fillna(1)).sort_values(
+        ["_place", "area_name"]).drop(columns="_place").reset_index(drop=True)
+
+
+def breakdown_values(con: duckdb.DuckDBPyConnection, who: Principal, indicator_id: str,
+                     period: str, area_type: str, area_code: str) -> pd.DataFrame:
+    """One area's rows of one indicator and period, its own ('all') and every breakdown's,
+    if ``who`` may see them (suppressed rows blanked)."""
+    frame = con.execute(
+        f"SELECT {', '.join(VALUE_COLUMNS)}, breakdown, category FROM indicator_values "
+        "WHERE indicator_id = ? AND period = ? AND area_type = ? AND area_code = ?",
+        [indicator_id, period, area_type, area_code]).df()
+    return hide_unpublished(scopes.filter_rows(con, who, frame))
 
 
 def hide_unpublished(frame: pd.DataFrame) -> pd.DataFrame:

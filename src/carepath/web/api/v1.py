@@ -19,9 +19,15 @@ from carepath.web.audit import record
 from carepath.web.db import get_con
 from carepath.web.meta import get_meta
 from carepath.web.pages.indicators import choose, indicator_or_404
+from carepath.web.pages.inequalities import area_groups, choose_area
 from carepath.web.pages.localities import locality_or_error
 from carepath.web.pages.practices import practice_or_error, profile_rows
-from carepath.web.pages.public import period_or_404, publication_key, published, refuse_out_of_date
+from carepath.web.pages.public import (
+    period_or_404,
+    publication_key,
+    published_with_trends,
+    refuse_out_of_date,
+)
 from carepath.web.scopes import ANONYMOUS, RESTRICTED_TYPES, Principal
 from carepath.web.security import current_principal, require_user
 
@@ -147,6 +153,48 @@ def indicator_values(request: Request, indicator_id: IndicatorId, area_type: Opt
                            con, who, indicator_id, area_type=level, period=period)))
 
 
+class Gradient(BaseModel):
+    """The slope index of inequality across deprivation quintiles (PHE's method): the gap
+    from the most to the least deprived end of a fitted line, with its 95% interval."""
+
+    sii: float
+    lower: float
+    upper: float
+    higher_in: str | None  # "least deprived", "most deprived", or None: no clear gradient
+
+
+class Groups(Rows):
+    """One area's figures by group (``breakdown``, ``category``), each compared with the
+    area's own figure (``overall``)."""
+
+    area: Area
+    period: str
+    overall: dict[str, Any] | None
+    slope_index: Gradient | None
+
+
+@router.get("/indicators/{indicator_id}/inequalities", response_model=Groups,
+            responses=RESPONSES)
+def indicator_inequalities(request: Request, indicator_id: IndicatorId, area: OptText = None,
+                           period: OptText = None, who: Principal = Depends(require_user),
+                           con: duckdb.DuckDBPyConnection = Depends(get_con),
+                           meta: dict = Depends(get_meta)) -> Groups:
+    """The inequalities page's figures: national unless ``area`` is given."""
+    m = indicator_or_404(meta, indicator_id)
+    period, _, chosen, _ = choose_area(request, con, who, indicator_id, period, area)
+    if chosen["area_type"] in RESTRICTED_TYPES:
+        _audited(con, who, indicator_id, area=chosen["area_code"], period=period)
+    overall, groups = area_groups(con, who, indicator_id, m, period, chosen)
+    gradient = next((g.gradient for g in groups if g.gradient is not None), None)
+    return Groups(
+        rows=[{"breakdown": g.name, **r} for g in groups for r in g.rows],
+        area=Area(code=chosen["area_code"], name=chosen["area_name"] or "",
+                  type=chosen["area_type"]), period=period,
+        overall=json.loads(rows_response([overall]).body)["rows"][0] if overall else None,
+        slope_index=Gradient(sii=gradient.sii, lower=gradient.lower, upper=gradient.upper,
+                             higher_in=gradient.higher_in) if gradient else None)
+
+
 @router.get("/localities", response_model=list[Area], responses=RESPONSES)
 def localities(who: Principal = Depends(require_user),
                con: duckdb.DuckDBPyConnection = Depends(get_con)) -> list[Area]:
@@ -217,4 +265,5 @@ def public_indicator_values(request: Request, indicator_id: IndicatorId,
     refuse_out_of_date(indicator_or_404(meta, indicator_id))
     period_or_404(request, con, indicator_id, period)
     return cached_rows(request, con, ("public", indicator_id, period, publication_key(request)),
-                       lambda: queries.records(published(request, con, indicator_id, period)))
+                       lambda: queries.records(published_with_trends(request, con,
+                                                                     indicator_id, period)))

@@ -11,6 +11,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import Response
 
 from carepath import charts
+from carepath.domain.benchmarking import inequalities
 from carepath.indicators.periods import ReportingPeriod
 from carepath.safe_export import neutralise_frame, write_excel_sheet
 from carepath.stats import LEVEL_SAID
@@ -225,6 +226,9 @@ def indicator_page(request: Request, indicator_id: str,
             "trend_rows": (trend := _trend_rows(con, who, indicator_id, cache)),
             "trend": charts.trend_chart(trend, y_title=y_title) if trend else None,
             "chart_rows": points,
+            "breakdowns": inequalities.in_order(
+                queries.cached_facts(cache, con, indicator_id)["breakdowns"]),
+            "breakdown_words": {k: v.lower() for k, v in inequalities.BREAKDOWN_LABELS.items()},
             "suppressed": sum(r["value_state"] == "suppressed" for r in rows),
             "missing": sum(r["value_state"] == "missing" for r in rows),
         }
