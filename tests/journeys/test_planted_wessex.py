@@ -35,13 +35,13 @@ def test_equity_view_finds_planted_low_hna_trust(wessex):
     ws, planted = wessex
     with ws.connect(read_only=True) as con:
         start, end = _span(con, "SELECT min(diagnosis_date), max(diagnosis_date) FROM tumours")
-        eq = equity_view(coverage(con, start=start, end=end))
+        eq = equity_view(coverage(con, start=start, end=end, as_of=end))
     row = eq[(eq.element == "hna") & (eq.dimension == "trust")].iloc[0]
     assert row.depends
     assert planted["low_hna_trust"]["org_code"] in row.below.split(", ")
     # and it is the lowest trust
     with ws.connect(read_only=True) as con:
-        cov = coverage(con, start=start, end=end)
+        cov = coverage(con, start=start, end=end, as_of=end)
     trusts = cov[(cov.dimension == "trust") & (cov.element == "hna")]
     assert trusts.loc[trusts.value.idxmin(), "group"] == planted["low_hna_trust"]["org_code"]
 

@@ -9,6 +9,7 @@ the database anyway; person-level output is still audited under their login name
 from __future__ import annotations
 
 import getpass
+from datetime import timedelta
 from typing import Annotated
 
 import typer
@@ -91,25 +92,38 @@ def recovery(workspace: WorkspaceOption = None, start: StartOption = None,
              end: EndOption = None,
              dimension: Annotated[str | None, typer.Option(help="Only this breakdown.")] = None,
              equity: Annotated[bool, typer.Option(help="Show the equity view instead.")] = False,
+             as_of: Annotated[str | None, typer.Option(
+                 "--as-of", help="Date elements must have fallen due by (default: latest "
+                 "date in the data).")] = None,
              out: OutFile = None, replace: ReplaceOption = False) -> None:
-    """Recovery Package and stratified follow-up coverage, or the equity view."""
-    from carepath.domain.journeys.recovery import coverage, equity_view
+    """Recovery Package and stratified follow-up coverage, or the equity view. An element
+    due some time after diagnosis (a cancer care review at 12 months) counts only the
+    tumours it has fallen due for; the others are shown as not due."""
+    from carepath.domain.journeys._shared import default_period
+    from carepath.domain.journeys.recovery import DUE_DAYS, coverage, equity_view
 
     ws = open_workspace(workspace)
     with ws.connect(read_only=True) as con:
-        s, e = period(con, start, end, "cancer")
-        cov = coverage(con, start=s, end=e)
+        at = parse_date(as_of, "--as-of") or period(con, None, None, "contacts")[1]
+        # By default the latest year every element has fallen due for: the year up to the
+        # data's end showed most reviews not due, and an empty table.
+        due = at - timedelta(days=max(DUE_DAYS.values()))
+        s, e = default_period(con, "cancer", parse_date(start, "--start"),
+                              parse_date(end, "--end") or due)
+        cov = coverage(con, start=s, end=e, as_of=at)
     if equity:
-        show(equity_view(cov), f"Where support depends on cancer, trust or place ({s} to {e})",
-             out, columns=["element", "dimension", "groups", "overall", "lowest", "highest",
-                           "p_value", "below"], percent=("overall", "lowest", "highest"),
+        show(equity_view(cov), f"Where support depends on cancer, trust or place ({s} to {e}, "
+             f"elements due by {at})", out,
+             columns=["element", "dimension", "groups", "overall", "lowest", "highest",
+                      "p_value", "below"], percent=("overall", "lowest", "highest"),
              replace=replace)
         return
     if dimension:
         cov = cov[cov["dimension"] == dimension]
-    show(cov, f"Recovery Package coverage, tumours diagnosed {s} to {e}", out,
-         columns=["dimension", "group", "element", "recorded", "denominator", "value"],
-         percent=("value",), replace=replace)
+    show(cov, f"Recovery Package coverage, tumours diagnosed {s} to {e}, elements due by "
+         f"{at} (not due: left out of the denominator)", out,
+         columns=["dimension", "group", "element", "recorded", "denominator", "not_due",
+                  "value"], percent=("value",), replace=replace)
 
 
 @pathway_app.command("hna")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import date
+from datetime import date, timedelta
 
 import duckdb
 import numpy as np
@@ -113,7 +113,6 @@ def query(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) 
     return con.execute(sql, params or []).df()
 
 
-DAYS_IN_YEAR = 365
 # Latest dates per topic: a period defaults to the year ending on the latest date in the data.
 LATEST_SQL = {
     "cancer": ("(SELECT max(diagnosis_date) FROM tumours)",
@@ -135,10 +134,17 @@ def default_period(con: duckdb.DuckDBPyConnection, topic: str, start: date | Non
     if end is None:
         latest = con.execute(f"SELECT greatest({', '.join(LATEST_SQL[topic])})").fetchone()[0]
         end = latest or date.today()
-    if start is None:
-        start = date.fromordinal(end.toordinal() - DAYS_IN_YEAR + 1)
+    if start is None:  # the calendar year to ``end``: 365 days began a day late after
+        # a 29 February (2023-04-02 to 2024-03-31: a walkthrough)
+        start = _year_before(end) + timedelta(days=1)
     check_period(start, end, "period")
     return start, end
+
+
+def _year_before(day: date) -> date:
+    """The same day a year earlier (28 February for a 29th)."""
+    return day.replace(year=day.year - 1, day=min(day.day, 28)) if (
+        day.month, day.day) == (2, 29) else day.replace(year=day.year - 1)
 
 
 # On the EoL register when they died: entered by then and not removed before, as the

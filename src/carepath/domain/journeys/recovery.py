@@ -3,8 +3,10 @@ and deprivation, with an equity view of where support depends on cancer or trust
 
 The cohort is the tumours diagnosed in a period. An element counts as recorded when an
 event of that type for the person (for this tumour, or not tied to a tumour) is on or after
-diagnosis (less a small tolerance) and was not recorded as ``not_offered``. Choose a cohort
-old enough for the elements to have fallen due (see ``gaps.ELEMENT_DUE_DAYS``).
+diagnosis (less a small tolerance) and was not recorded as ``not_offered``. Each element
+has a due time (``DUE_DAYS``: a holistic needs assessment 90 days after diagnosis, a cancer
+care review 365) and counts only the tumours it has fallen due for by ``as_of``; the others are ``not_due``, in no
+denominator (the latest year's reviews read 29% beside 68% the year before: a walkthrough).
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from carepath.domain.journeys._shared import (
     locality_join,
     with_wilson,
 )
-from carepath.domain.journeys.gaps import ELEMENT_EARLY_TOLERANCE_DAYS
+from carepath.domain.journeys.gaps import ELEMENT_DUE_DAYS, ELEMENT_EARLY_TOLERANCE_DAYS
 
 # Elements reported, in the order a person meets them. ``follow_up_pathway`` is any
 # stratified follow-up decision; ``supported_self_management`` the share stratified to it.
@@ -36,6 +38,14 @@ DIMENSIONS = {
     "age_group": age_group_sql("t.age_at_diagnosis"),
     "imd_quintile": "coalesce(CAST(p.imd_quintile AS VARCHAR), 'unknown')",
 }
+# When each element is due after diagnosis: the gaps rules' times, and for the elements at
+# the end of treatment (health and wellbeing event, follow-up decision) the first year, as
+# for the cancer care review: counted sooner, the latest year's follow-up read 15% beside
+# 26% the year before (a walkthrough).
+END_OF_TREATMENT_DAYS = 365
+DUE_DAYS = {**ELEMENT_DUE_DAYS, "health_wellbeing": END_OF_TREATMENT_DAYS,
+            "follow_up_pathway": END_OF_TREATMENT_DAYS,
+            "supported_self_management": END_OF_TREATMENT_DAYS}
 # Equity view: a group is flagged when its interval lies wholly below (or above) the
 # overall value; heterogeneity across groups is tested with a chi-square test.
 EQUITY_SIGNIFICANCE = 0.05
@@ -61,25 +71,38 @@ def _flags_sql() -> str:
        AND e.event_date >= c.diagnosis_date - INTERVAL ({ELEMENT_EARLY_TOLERANCE_DAYS}) DAY
        AND coalesce(e.cosd_status, '') <> 'not_offered'
       GROUP BY c.tumour_id)
-    SELECT c.*, {', '.join(f'coalesce(ev.{el}, false) AS {el}' for el in ELEMENTS)}
+    SELECT c.*, {', '.join(_element_sql(el) for el in ELEMENTS)}
     FROM cohort c LEFT JOIN ev USING (tumour_id)
     """
 
 
-def coverage(con: duckdb.DuckDBPyConnection, *, start: date, end: date) -> pd.DataFrame:
-    """Long table: dimension, group, element, recorded, denominator, value, lower, upper.
+def _element_sql(element: str) -> str:
+    """Recorded or not; NULL (not due) before an element with a due time has fallen due."""
+    recorded = f"coalesce(ev.{element}, false)"
+    if element not in DUE_DAYS:
+        return f"{recorded} AS {element}"
+    return (f"CASE WHEN c.diagnosis_date + INTERVAL ({DUE_DAYS[element]}) DAY "
+            f"<= $as_of THEN {recorded} END AS {element}")
+
+
+def coverage(con: duckdb.DuckDBPyConnection, *, start: date, end: date, as_of: date
+             ) -> pd.DataFrame:
+    """Long table: dimension, group, element, recorded, denominator, not_due, value, lower,
+    upper; ``as_of``: the date elements have fallen due by (the latest in the data).
     Supported self-management is shown as a share of all pathways, like the others."""
     check_period(start, end, "recovery package")
     dims = ", ".join(f'"{d}"' for d in DIMENSIONS)
     els = ", ".join(ELEMENTS)
     df = con.execute(f"""
         WITH base AS ({_flags_sql()}),
-        long AS (UNPIVOT (UNPIVOT base ON {els} INTO NAME element VALUE recorded)
+        long AS (UNPIVOT (SELECT * FROM base UNPIVOT INCLUDE NULLS
+                          (recorded FOR element IN ({els})))
                  ON {dims} INTO NAME dimension VALUE "group")
         SELECT dimension, "group", element, count(*) FILTER (WHERE recorded) AS recorded,
-               count(*) AS denominator
+               count(recorded) AS denominator,
+               count(*) FILTER (WHERE recorded IS NULL) AS not_due
         FROM long GROUP BY ALL
-    """, {"start": start, "end": end}).df()
+    """, {"start": start, "end": end, "as_of": as_of}).df()
     order = {"dimension": list(DIMENSIONS), "element": list(ELEMENTS)}
     df = df.sort_values(["dimension", "element", "group"],
                         key=lambda s: s.map({v: i for i, v in enumerate(order[s.name])})

@@ -97,13 +97,13 @@ def _named(con: duckdb.DuckDBPyConnection, cov: pd.DataFrame) -> pd.DataFrame:
 
 def _measures(con, s: date, e: date, no_contact_days: int) -> dict:
     """Every aggregate on the page, before scope filtering (so it can be cached)."""
+    as_of = period(con, "contacts", None, None)[1]  # elements due by the data's end
     return {
-        "coverage": recovery.coverage(con, start=s, end=e),
+        "coverage": recovery.coverage(con, start=s, end=e, as_of=as_of),
         "waits": waits.wait_summary(con, "referral_to_diagnosis", start=s, end=e,
                                     group="tumour_group"),
         "waits_dtt": waits.wait_summary(con, "decision_to_treatment", start=s, end=e),
-        "gaps": gaps.fell_between_counts(con, start=s, end=e,
-                                         as_of=period(con, "contacts", None, None)[1],
+        "gaps": gaps.fell_between_counts(con, start=s, end=e, as_of=as_of,
                                          no_contact_days=no_contact_days),
         "concerns": hna.concerns_by_domain(con, start=s, end=e).query("tumour_group == 'all'"),
         "flows": flows.pathway_flows(con, start=s, end=e),
