@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 
 from carepath.domain.journeys._shared import PersonLevelDenied
@@ -44,6 +46,20 @@ def test_diagnosis_to_treatment_by_tumour_group(jws):
     assert _row(dtt, group="all")["median"] == 14
     assert _row(rtt, group="all")["median"] == 44
     assert hist.to_dict("list") == {"bin_start": [14, 21], "waits": [1, 1]}
+
+
+def test_waits_by_year_are_financial_years_of_their_start(jws):
+    """Calendar years inside a financial-year period read as a full 2024 and a 2025 of
+    three months (a walkthrough)."""
+    with jws.connect(read_only=True) as con:
+        by_year = wait_summary(con, "referral_to_diagnosis", start=date(2023, 4, 1),
+                               end=date(2025, 3, 31), group="year")
+        starts = [d for (d,) in con.execute(
+            "SELECT referral_date FROM referrals WHERE referral_date BETWEEN "
+            "DATE '2023-04-01' AND DATE '2025-03-31'").fetchall()]
+    expected = {f"{d.year - (d.month < 4)}/{(d.year + 1 - (d.month < 4)) % 100:02d}"
+                for d in starts}
+    assert set(by_year["group"]) == expected and expected <= {"2023/24", "2024/25"}
 
 
 def test_waits_reject_unknown_measure_and_inverted_period(jws):

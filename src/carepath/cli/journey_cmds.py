@@ -44,7 +44,8 @@ def waits(workspace: WorkspaceOption = None, start: StartOption = None, end: End
                              "diagnosis_to_treatment, decision_to_treatment, "
                              "referral_to_treatment")] = "referral_to_diagnosis",
           group: Annotated[str, typer.Option(help="all, tumour_group, trust, locality, "
-                                             "age_group, year")] = "all",
+                                             "age_group, year (financial, of the wait's "
+                                             "start)")] = "all",
           out: OutFile = None, replace: ReplaceOption = False) -> None:
     """Distribution of waits with the share within the national standard."""
     from carepath.domain.journeys.waits import wait_summary
@@ -53,7 +54,8 @@ def waits(workspace: WorkspaceOption = None, start: StartOption = None, end: End
     with ws.connect(read_only=True) as con:
         s, e = period(con, start, end, "cancer")
         df = wait_summary(con, measure, start=s, end=e, group=group)
-    show(df, f"{measure} {s} to {e}", out,
+    show(df, f"{measure}: waits that began {s} to {e}, followed to their end (the "
+         "waiting-time indicators count a wait in the period it ended)", out,
          columns=["group", "completed", "pending", "negative", "median", "p90",
                   "within_standard_value"], percent=("within_standard_value",),
          replace=replace)

@@ -69,7 +69,10 @@ GROUPS = {
     "trust": _TRUST,
     "locality": "coalesce(loc.parent_code, 'unknown')",
     "age_group": age_group_sql("t.age_at_diagnosis"),
-    "year": "CAST(year({start}) AS VARCHAR)",
+    # The financial year the wait began in (2024/25), as the periods elsewhere: calendar
+    # years inside a financial-year period read as a full 2024 and a 2025 of three months.
+    "year": "printf('%d/%02d', year({start}) - CAST(month({start}) < 4 AS INT), "
+            "(year({start}) + 1 - CAST(month({start}) < 4 AS INT)) % 100)",
 }
 
 
