@@ -26,3 +26,25 @@ def test_out_of_range_numbers_are_refused_naming_the_option(args, option, capsys
     assert stopped.value.code == 2
     assert f"Invalid value for '{option}'" in err and "not in the range" in err
     assert "Traceback" not in err
+
+
+def test_every_command_summary_is_one_line():
+    """Command lists showed docstrings' line breaks, summaries broken mid-sentence
+    ("the first time it showed\n something": a walkthrough)."""
+    import typer
+
+    from carepath.cli import app
+
+    def walk(command, path: str):
+        yield path, command
+        if hasattr(command, "commands"):  # a group (typer's own click)
+            for name, sub in command.commands.items():
+                yield from walk(sub, f"{path} {name}")
+
+    summaries = {path: c.short_help if c.short_help is not None else
+                 (c.help or "").split("\n\n")[0]
+                 for path, c in walk(typer.main.get_command(app), "carepath")
+                 if path != "carepath"}
+    assert len(summaries) > 40
+    broken = {p: s for p, s in summaries.items() if not s or "\n" in s}
+    assert not broken, broken

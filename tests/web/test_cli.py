@@ -113,3 +113,26 @@ def test_serve_refuses_a_disclosure_setting_that_is_not_one_before_it_starts(ws)
     r = run(ws, "serve", "--port", "1")  # never listened on: refused before
     assert r.exit_code != 0
     assert "carepath.toml [disclosure] suppress_below" in str(r.exception) + r.output
+
+
+def test_serve_says_which_figures_it_withholds_as_out_of_date(tmp_path, monkeypatch):
+    """After an upgrade every public figure was withheld while `serve` said only where it
+    listened (a new user's walkthrough)."""
+    import uvicorn
+
+    from carepath.cli import web_cmds
+    from tests.web.conftest import build_workspace
+
+    ws = build_workspace(tmp_path / "web")
+    monkeypatch.setattr(uvicorn.Server, "run", lambda self, sockets=None: None)
+    monkeypatch.setattr(web_cmds, "bound_socket", lambda host, port: None)
+    fresh = run(ws, "serve")
+    assert fresh.exit_code == 0, fresh.output
+    assert "out of date" not in fresh.output
+    with ws.transaction() as con:
+        con.execute("UPDATE indicator_values SET definition_hash = 'older' "
+                    "WHERE indicator_id = 'early_stage_all'")
+    stale = run(ws, "serve")
+    said = " ".join(stale.output.split())
+    assert "1 indicator(s) out of date; the public pages and API withhold them" in said
+    assert "early_stage_all" in said

@@ -9,6 +9,7 @@ command never means editing a central list.
 from __future__ import annotations
 
 import importlib
+import inspect
 import pkgutil
 import sys
 
@@ -55,7 +56,21 @@ def _register_commands() -> None:
             register(app)
 
 
+def _one_line_summaries(group: typer.Typer) -> None:
+    """Each command's summary in a command list: its docstring's first paragraph as one
+    line. Typer's rich help keeps the docstring's line breaks there, so summaries broke
+    mid-sentence ("the first time it showed\n something": a walkthrough)."""
+    for info in group.registered_commands:
+        doc = info.help or (info.callback.__doc__ if info.callback else None)
+        if doc and info.short_help is None:
+            info.short_help = " ".join(inspect.cleandoc(doc).split("\n\n")[0].split())
+    for sub in group.registered_groups:
+        if sub.typer_instance is not None:
+            _one_line_summaries(sub.typer_instance)
+
+
 _register_commands()
+_one_line_summaries(app)
 
 
 def main(argv: list[str] | None = None) -> None:

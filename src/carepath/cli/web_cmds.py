@@ -121,6 +121,7 @@ def serve(workspace: WorkspaceOption = None,
     import uvicorn
 
     from carepath.disclosure import DisclosurePolicy
+    from carepath.reports.info import say_out_of_date
     from carepath.web.app import create_app
 
     ws = open_workspace(workspace)
@@ -130,6 +131,8 @@ def serve(workspace: WorkspaceOption = None,
     # uvicorn's own error (a new user's walkthrough).
     listening = bound_socket(host, port)
     console.print(f"Carepath on http://{host}:{port}/  (Ctrl+C to stop)")
+    # Said before serving: after an upgrade every public figure was withheld, unsaid.
+    say_out_of_date(ws, console, serving=True)
     if preview:
         console.print("Preview: the public pages are not recorded as releases; do not share "
                       "them.")

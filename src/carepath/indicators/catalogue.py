@@ -14,6 +14,28 @@ MODE_TEXT = {"in_period": "rows dated in the period",
              "as_at_end": "rows current at the period's end (started, not yet ended)"}
 
 
+# Words a unit's first words must be more than to count as said by the title ("per 1,000"
+# is not said by a title with "per" in it).
+CONNECTIVES = frozenset({"per", "of", "a", "per cent"})
+
+
+def unit_beyond_title(title: str, unit: str | None) -> str:
+    """What an indicator's unit adds to its title, to write after it: a pack read "New
+    cancers per 100,000 registered patients per 100,000 per year" and "..., per 100
+    deaths (per 100 deaths)" (a walkthrough). The unit's longest first words the title
+    already says are left out ("per year"; "(workspace = 100)" after "... ratio")."""
+    if not unit:
+        return ""
+    words = unit.split()
+    said = title.lower()
+    for k in range(len(words), 0, -1):
+        first = " ".join(words[:k]).lower()
+        if first in said and first not in CONNECTIVES:
+            rest = " ".join(words[k:])
+            return "" if rest.lower() in said else rest
+    return unit
+
+
 def describe_part(part: Count | Population | None, mode: str = "in_period") -> str:
     if part is None:
         return "none"

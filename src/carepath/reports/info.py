@@ -48,14 +48,15 @@ def render_info(ws: Workspace, console: Console) -> None:
     if computed[1]:
         console.print(f"Indicator values: {computed[0]} indicators, {computed[1]:,} values, "
                       f"periods {computed[2]} to {computed[3]}")
-        _say_out_of_date(ws, console)
+        say_out_of_date(ws, console)
     if (ws.path / MANIFEST_NAME).is_file():  # a synthetic county's targets: noise on real data
         render_calibration(ws, console)
 
 
-def _say_out_of_date(ws: Workspace, console: Console) -> None:
+def say_out_of_date(ws: Workspace, console: Console, *, serving: bool = False) -> None:
     """The indicators whose values are not what a compute would give now, and why: the
-    web pages said so, `info` did not (a new user's walkthrough)."""
+    web pages said so, `info` did not (a new user's walkthrough); nor did `serve`, whose
+    public pages then withhold them (``serving``)."""
     from carepath.engine.freshness import out_of_date
     from carepath.indicators.library import read_library
     from carepath.reports.export import grouped
@@ -64,7 +65,10 @@ def _say_out_of_date(ws: Workspace, console: Console) -> None:
     with ws.connect(read_only=True) as con:
         stale = out_of_date(con, definitions, ws.config(), unreadable)
     if stale:
-        console.print(f"[yellow]{len(stale)} indicator(s) out of date[/yellow]:", highlight=False)
+        withheld = ("; the public pages and API withhold them until `carepath compute` runs "
+                    "again (stop the server first)" if serving else "")
+        console.print(f"[yellow]{len(stale)} indicator(s) out of date[/yellow]{withheld}:",
+                      highlight=False)
         for line in grouped(stale):
             console.print(f"  {escape(line)}", highlight=False, soft_wrap=True)
 

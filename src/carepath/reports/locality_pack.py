@@ -19,6 +19,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 
 from carepath import __version__, charts, pdf
 from carepath.domain.benchmarking import peer_review, profiles
+from carepath.indicators.catalogue import unit_beyond_title
 from carepath.reports.indicator_meta import indicator_meta
 from carepath.stats import LEVEL_SAID
 
@@ -28,6 +29,7 @@ TEMPLATES = Environment(
     trim_blocks=True,
     lstrip_blocks=True,
 )
+TEMPLATES.filters["unit_beyond"] = unit_beyond_title
 # Practices with fewer registered patients than this are flagged: Fingertips publishes
 # practice profiles only from a list size of 750, and single-year values below it are noise.
 SMALL_PRACTICE_LIST = 750

@@ -19,6 +19,7 @@ from markupsafe import Markup, escape
 
 from carepath import __version__
 from carepath.domain.contracts import formatting as contract_format
+from carepath.indicators.catalogue import unit_beyond_title
 from carepath.model.codes import in_words
 from carepath.web.scopes import ANONYMOUS, Principal, Role
 
@@ -136,7 +137,8 @@ def unit_suffix(unit: str | None) -> str:
 
 ENV.filters.update(number=fmt_number, count=fmt_count, state=state_cell,
                    significance=significance_tag, tojson_safe=to_json, table_body=table_body,
-                   unit_suffix=unit_suffix, words=in_words, share=contract_format.share)
+                   unit_suffix=unit_suffix, words=in_words, share=contract_format.share,
+                   unit_beyond=unit_beyond_title)
 
 
 def _base_context(request: Request) -> dict:

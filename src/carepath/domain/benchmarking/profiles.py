@@ -188,9 +188,11 @@ def _published(values: pd.DataFrame) -> dict[tuple, float | None]:
 
 
 def _fmt(v, unit: str) -> str:
+    """'55.0%', '4,963.6 per 100,000 per year' (it read '4,963.6per 100,000': a
+    walkthrough)."""
     if v is None or pd.isna(v):
         return ""
-    return f"{v:,.1f}{unit}"
+    return f"{v:,.1f}{unit if unit in ('', '%') else ' ' + unit}"
 
 
 def tartan_rug(
