@@ -119,9 +119,9 @@ def test_serve_says_which_figures_it_withholds_as_out_of_date(tmp_path, monkeypa
     """After an upgrade every public figure was withheld while `serve` said only where it
     listened (a new user's walkthrough)."""
     import uvicorn
+    from tests.web.conftest import build_workspace
 
     from carepath.cli import web_cmds
-    from tests.web.conftest import build_workspace
 
     ws = build_workspace(tmp_path / "web")
     monkeypatch.setattr(uvicorn.Server, "run", lambda self, sockets=None: None)
