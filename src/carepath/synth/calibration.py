@@ -73,11 +73,11 @@ TARGETS: tuple[Target, ...] = (
            "SELECT median(n) FROM (SELECT practice_code, sum(population) n FROM "
            f"registered_population WHERE quarter_start = {_LAST_Q} GROUP BY 1)"),
     Target("usc_rate", "USC referrals per 100,000 a year", 5500, 500, "per 100k",
-           "NHS England CWT 2023-24; issue 2 (5,000-6,000)",
+           "NHS England CWT 2023-24 (expected 5,000-6,000)",
            f"SELECT 1e5 * count(*) / {_PY} FROM referrals WHERE referral_type = 'usc' "
            f"AND referral_date {_IN_WINDOW}"),
     Target("usc_conversion", "USC referrals diagnosed with cancer", 100 * a.USC_CONVERSION,
-           0.8, "%", "NCIN conversion rate; issue 2 (6-7%)",
+           0.8, "%", "NCIN conversion rate (expected 6-7%)",
            _share("referrals", "outcome = 'cancer'", "referral_type = 'usc' AND outcome <> "
                   "'pending'", "referral_date")),
     Target("incidence", "new cancers per 100,000 a year", a.CANCER_INCIDENCE_PER_100K, 60,
@@ -85,7 +85,7 @@ TARGETS: tuple[Target, ...] = (
            f"SELECT 1e5 * count(*) / {_PY} FROM tumours WHERE diagnosis_date {_IN_WINDOW} "
            "AND NOT starts_with(icd10, 'C44')"),
     Target("emergency_presentation", "cancers diagnosed by emergency presentation",
-           100 * a.EMERGENCY_PRESENTATION_TARGET, 1.5, "%", "NDRS Routes to Diagnosis; issue 2",
+           100 * a.EMERGENCY_PRESENTATION_TARGET, 1.5, "%", "NDRS Routes to Diagnosis",
            _share("tumours", "route = 'emergency'", "route <> 'dco'", "diagnosis_date")),
     Target("early_stage", "stage 1-2 where staged", 100 * a.EARLY_STAGE_TARGET, 4.0, "%",
            "gov.uk case-mix adjusted stage at diagnosis, 2018",
@@ -113,13 +113,13 @@ TARGETS: tuple[Target, ...] = (
            "t.diagnosis_date + 365 WHERE t.route <> 'dco' AND t.diagnosis_date + 365 <= "
            f"({_LAST_Q} + INTERVAL 3 MONTH - INTERVAL 1 DAY)"),
     Target("death_rate", "deaths per 100 registered a year", a.DEATHS_PER_100, 0.08, "%",
-           "ONS deaths registered; issue 2 (~0.9%)",
+           "ONS deaths registered (expected ~0.9%)",
            f"SELECT 100.0 * count(*) / {_PY} FROM deaths WHERE date_of_death {_IN_WINDOW}"),
     Target("cancer_death_share", "deaths with cancer as underlying cause",
            100 * a.CANCER_SHARE_OF_DEATHS, 4.0, "%", "ONS deaths registered by cause",
            _share("deaths", "starts_with(underlying_cause, 'C')")),
     *(Target(f"place_{p}", f"deaths in {p.replace('_', ' ')}", 100 * v,
-             3.0 if v > 0.1 else 1.5, "%", "ONS/OHID place of death, England; issue 2",
+             3.0 if v > 0.1 else 1.5, "%", "ONS/OHID place of death, England",
              _share("deaths", f"place_of_death = '{p}'"))
       for p, v in a.PLACE_OF_DEATH_TARGET.items() if p != "other"),
     Target("eol_register_all", "deaths on the EoL register beforehand",
@@ -141,7 +141,7 @@ TARGETS: tuple[Target, ...] = (
            "(SELECT 1 FROM deaths d WHERE d.patient_id = e.patient_id AND d.date_of_death <= "
            f"({_LAST_Q} + INTERVAL 3 MONTH - INTERVAL 1 DAY))"),
     Target("hna_offered", "tumours with an HNA offered (trusts not planted low)",
-           100 * a.HNA_OFFERED_TARGET, 5.0, "%", "issue 2 (60-70%); COSD personalised care",
+           100 * a.HNA_OFFERED_TARGET, 5.0, "%", "COSD personalised care (expected 60-70%)",
            "SELECT 100.0 * count(*) FILTER (WHERE EXISTS (SELECT 1 FROM care_events c WHERE "
            "c.tumour_id = t.tumour_id AND c.event_type = 'hna' AND starts_with(c.cosd_status, "
            "'offered'))) / nullif(count(*), 0) FROM tumours t WHERE t.diagnosis_date <= "
