@@ -136,3 +136,21 @@ def test_serve_says_which_figures_it_withholds_as_out_of_date(tmp_path, monkeypa
     said = " ".join(stale.output.split())
     assert "1 indicator(s) out of date; the public pages and API withhold them" in said
     assert "early_stage_all" in said
+
+
+def test_every_command_names_its_user_one_way_in_the_audit_log(tmp_path):
+    """'root', 'cli:root' and 'cli' were one person, searched apart (a walkthrough)."""
+    from carepath.cli._common import cli_actor
+    from tests.web.conftest import build_workspace
+
+    ws = build_workspace(tmp_path / "web")
+    assert run(ws, "export", "--out", str(tmp_path / "all.csv")).exit_code == 0
+    added = run(ws, "users", "add", "someone", "--role", "analyst", "--password-stdin",
+                stdin=PASSWORD + "\n")
+    assert added.exit_code == 0, added.output
+    with ws.connect(read_only=True) as con:
+        actors = dict(con.execute(
+            "SELECT action, actor FROM audit_log WHERE action = 'export' OR "
+            "(action = 'user.add' AND target = 'someone')").fetchall())
+    assert actors == {"export": cli_actor(), "user.add": cli_actor()}
+    assert cli_actor().startswith("cli:")

@@ -26,6 +26,18 @@ ReplaceOption = Annotated[bool, typer.Option(
     REPLACE_FLAG, help="Write over the output file if it exists (else it is refused).")]
 
 
+def cli_actor() -> str:
+    """Who a command acts as in the audit log and the release record: ``cli:<login>``,
+    one spelling for every command (four spellings of one person, 'root', 'cli:root',
+    'cli' and 'carepath synth', had to be searched apart: a walkthrough)."""
+    import getpass
+
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (KeyError, OSError):  # no login name (a container without a passwd entry)
+        return "cli"
+
+
 def open_workspace(option: Path | None) -> Workspace:
     return Workspace.open(resolve_path(option))
 

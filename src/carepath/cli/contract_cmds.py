@@ -3,14 +3,19 @@ outcomes-based prime-provider contracts (docs/contracts.md)."""
 
 from __future__ import annotations
 
-import getpass
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
 
-from carepath.cli._common import ReplaceOption, WorkspaceOption, open_workspace, rich_table
+from carepath.cli._common import (
+    ReplaceOption,
+    WorkspaceOption,
+    cli_actor,
+    open_workspace,
+    rich_table,
+)
 from carepath.domain.contracts import constants as K
 from carepath.domain.contracts import formatting as fmt
 
@@ -24,7 +29,7 @@ YearOption = Annotated[int, typer.Option("--year", "-y", help="Contract year (1 
 
 
 def _actor() -> str:
-    return getpass.getuser()
+    return cli_actor()
 
 
 def _load(file: Path, ws=None, *, unreadable: bool = False):

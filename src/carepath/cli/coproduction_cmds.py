@@ -3,13 +3,12 @@ co-designed outcomes (each change audited), and summarise them."""
 
 from __future__ import annotations
 
-import getpass
 from datetime import date
 from typing import Annotated
 
 import typer
 
-from carepath.cli._common import ReplaceOption, WorkspaceOption, open_workspace
+from carepath.cli._common import ReplaceOption, WorkspaceOption, cli_actor, open_workspace
 from carepath.cli._frames import OutFile, parse_date, show
 from carepath.errors import ValidationError
 
@@ -19,7 +18,7 @@ DateOption = Annotated[str | None, typer.Option("--date", help="YYYY-MM-DD (defa
 
 
 def _by() -> str:
-    return f"cli:{getpass.getuser()}"
+    return cli_actor()
 
 
 def _day(text: str | None, option: str = "--date") -> date:

@@ -3,7 +3,6 @@ programme budgeting and marginal analysis (PBMA) with recorded decisions."""
 
 from __future__ import annotations
 
-import getpass
 import math
 import shutil
 from pathlib import Path
@@ -12,7 +11,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from carepath.cli._common import WorkspaceOption, open_workspace, rich_table
+from carepath.cli._common import WorkspaceOption, cli_actor, open_workspace, rich_table
 from carepath.domain.economics import constants as K
 from carepath.errors import ValidationError
 
@@ -61,7 +60,7 @@ def services_load(
     rows = load_catalogue(file)
     known, unreadable = read_library(ws.definitions_dir("indicators"))
     check_indicators(rows, {*known, *unreadable}, file)
-    n = save_catalogue(ws, rows, by=getpass.getuser(), source=file.name)
+    n = save_catalogue(ws, rows, by=cli_actor(), source=file.name)
     console.print(f"Loaded {n} service-years ({len({r.service_id for r in rows})} services).")
 
 
@@ -203,7 +202,7 @@ def _audit(workspace: Path, action: str, target: str, detail: dict) -> None:
 
     ws = open_workspace(workspace)
     with ws.transaction() as con:
-        ws.audit(con, actor=getpass.getuser(), action=action, target=target,
+        ws.audit(con, actor=cli_actor(), action=action, target=target,
                  detail=json.dumps(detail))
 
 
@@ -273,7 +272,7 @@ def decide(
     ex = _with_workspace(workspace, lambda con: load_exercise(file, con))
     ws = open_workspace(workspace)
     asked = DecisionInput(option, decision, rationale)
-    decision_id = record_decision(ws, ex, asked, by=getpass.getuser())
+    decision_id = record_decision(ws, ex, asked, by=cli_actor())
     console.print(f"Recorded decision {decision_id}: {decision} {option}.")
     for line in decision_warnings(ex, asked):
         console.print(f"[yellow]warning[/yellow]: {rich_escape(line)}", highlight=False)
@@ -313,7 +312,7 @@ def install_examples(workspace: WorkspaceOption = None) -> None:
     """
     from carepath.domain.economics.library import install_examples as install
 
-    copied = install(open_workspace(workspace), by=getpass.getuser())
+    copied = install(open_workspace(workspace), by=cli_actor())
     console.print(f"Installed {len(copied)} example files and the example service catalogue.")
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import getpass
 import time
 from pathlib import Path
 from typing import Annotated
@@ -12,7 +11,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from carepath.cli._common import ReplaceOption, WorkspaceOption, open_workspace, plain
+from carepath.cli._common import ReplaceOption, WorkspaceOption, cli_actor, open_workspace, plain
 from carepath.errors import CarepathError, ValidationError, did_you_mean
 
 console = Console()
@@ -197,7 +196,7 @@ def compute(
     for outcome in not_read:
         show_progress(outcome)
     outcomes = not_read + run_compute(ws, chosen, force=force, progress=show_progress,
-                                      engine=engine)
+                                      engine=engine, actor=cli_actor())
     if not indicator:  # the whole library, once computed: values of deleted definitions go
         # (a definition that could not be read is not deleted: its values stay, out of date)
         gone = remove_undefined(ws, set(library) | set(broken))
@@ -272,11 +271,11 @@ def export(
     check_output_path(out, (f".{fmt}",), replace=replace)
     ws = open_workspace(workspace)
     done = run_export(ws, out, fmt=fmt, public=public, indicators=indicator,
-                      by=f"cli:{getpass.getuser()}")
+                      by=cli_actor())
     hidden = done.states.get("suppressed", 0)
     release = f", release={done.release_id}" if done.release_id else ""
     with ws.transaction() as con:
-        ws.audit(con, actor="cli", action="export", target=str(out.resolve()),
+        ws.audit(con, actor=cli_actor(), action="export", target=str(out.resolve()),
                  detail=f"{done.rows} rows, format={fmt}, public={public}, suppressed={hidden}"
                         f"{release}")
     console.print(escape(f"Wrote {done.rows:,} rows to {out}")

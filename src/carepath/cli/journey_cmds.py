@@ -8,20 +8,19 @@ the database anyway; person-level output is still audited under their login name
 
 from __future__ import annotations
 
-import getpass
 from datetime import timedelta
 from typing import Annotated
 
 import typer
 
-from carepath.cli._common import ReplaceOption, WorkspaceOption, open_workspace
+from carepath.cli._common import ReplaceOption, WorkspaceOption, cli_actor, open_workspace
 from carepath.cli._frames import EndOption, OutFile, StartOption, parse_date, period, show
 
 pathway_app = typer.Typer(help="Pathway measures: waits, gaps, Recovery Package, HNA, routes.",
                           no_args_is_help=True)
 
 def _actor() -> str:
-    return f"cli:{getpass.getuser()}"
+    return cli_actor()
 
 
 def journey(patient_id: Annotated[str, typer.Argument(help="The person's pseudonym.")],

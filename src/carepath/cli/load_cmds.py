@@ -10,7 +10,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from carepath.cli._common import ReplaceOption, WorkspaceOption, open_workspace
+from carepath.cli._common import cli_actor, ReplaceOption, WorkspaceOption, open_workspace
 
 console = Console()
 # Reasons listed under a load's summary; the rest are in `carepath quarantine`.
@@ -36,7 +36,7 @@ def load(
     ws = open_workspace(workspace)
     mapped = load_mapping(mapping) if mapping else None
     results = load_files(ws, table, files, mapping=mapped, strict=strict,
-                         max_errors=max_errors, replace=replace)
+                         max_errors=max_errors, replace=replace, actor=cli_actor())
     print_results(results)
 
 
@@ -65,7 +65,7 @@ def load_source(
     from carepath.sources import load_source as run
 
     ws = open_workspace(workspace)
-    print_results(run(ws, source, path, replace=replace))
+    print_results(run(ws, source, path, replace=replace, actor=cli_actor()))
 
 
 def sources() -> None:

@@ -12,7 +12,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from carepath.cli._common import WorkspaceOption, open_workspace, plain
+from carepath.cli._common import WorkspaceOption, cli_actor, open_workspace, plain
 from carepath.errors import ValidationError
 
 console = Console()
@@ -26,10 +26,7 @@ StdinOption = Annotated[bool, typer.Option(
 
 
 def _actor() -> str:
-    try:
-        return f"cli:{getpass.getuser()}"
-    except (KeyError, OSError):
-        return "cli"
+    return cli_actor()
 
 
 def _password(from_stdin: bool) -> str:
