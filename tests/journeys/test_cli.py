@@ -26,7 +26,12 @@ def test_pathway_gaps_counts_and_list(jws, tmp_path):
          "--as-of", "2025-03-31", "--days", 150, "--out", counts)
     c = pd.read_csv(counts).set_index("rule")
     assert c.loc["no_contact", "flagged"] == 1
-    assert 0 < c.loc["no_contact", "value"] <= 1  # the file keeps the proportion
+    # as a percentage, as the export and the terminal (0.0 to 1.0 beside the export's
+    # 0 to 100 mixed scales: a walkthrough), with its interval
+    row = c.loc["no_contact"]
+    assert 1 < row["value_pct"] <= 100
+    assert row["lower_pct"] <= row["value_pct"] <= row["upper_pct"]
+    assert row["value_pct"] == pytest.approx(100 * row["flagged"] / row["denominator"])
     _run("pathway", "gaps", "-w", jws.path, "--start", "2024-01-01", "--end", "2024-12-31",
          "--as-of", "2025-03-31", "--days", 150, "--list", "--out", people)
     assert "C" in set(pd.read_excel(people)["patient_id"])
@@ -83,7 +88,7 @@ def test_experience_and_coproduction_commands(jws, tmp_path, capsys):
     scores = tmp_path / "s.csv"
     _run("experience", "score", "-w", jws.path, "--out", scores)
     s = pd.read_csv(scores).set_index("org_code")
-    assert s.loc["T1", "value"] == pytest.approx(25 / 30)
+    assert s.loc["T1", "value_pct"] == pytest.approx(100 * 25 / 30)
 
     capsys.readouterr()
     _run("coproduction", "workstream", "Dying at home", "-w", jws.path, "--progress", 20)

@@ -63,14 +63,15 @@ def show(df: pd.DataFrame, title: str, out: Path | None = None,
          percent: tuple[str, ...] = (), replace: bool = True) -> None:
     """``whole``: columns never cut short, the others narrowing instead (an id a user copies
     into the next command was shown 'percen…' at 80 columns). ``percent``: proportions
-    shown as percentages, as the web pages show them (the ``out`` file keeps them)."""
+    shown as percentages, as the web pages show them, and so written to the ``out`` file
+    with their intervals, named ``_pct`` (``file_percent``)."""
     if out is not None:  # a bad name refused before the table, not after it
         check_output_path(out, replace=replace)
     if df.empty:  # an empty table said nothing of why (a walkthrough)
         console.print(plain(f"{title}: nothing in the data for what was asked (a period "
                             "the data do not cover?)"), soft_wrap=True)
         if out is not None:
-            write(df, out)
+            write(file_percent(df, percent), out)
         return
     view = _as_percent(df[columns] if columns else df, percent)
     view, said = _same_in_every_row(view, whole)
@@ -100,10 +101,30 @@ def show(df: pd.DataFrame, title: str, out: Path | None = None,
     if len(view) > MAX_ROWS:
         console.print(f"… {len(view) - MAX_ROWS} more rows (use --out for all)")
     if out is not None:
-        write(df, out)
+        write(file_percent(df, percent), out)
 
 
 PERCENT = 100
+INTERVAL_ENDS = ("lower", "upper")
+
+
+def file_percent(df: pd.DataFrame, percent: tuple[str, ...]) -> pd.DataFrame:
+    """Proportions written as percentages (0 to 100), as the export writes its values,
+    and named so: a file of 0.7726 beside the export's 76.3 mixed scales for anyone
+    joining them (a walkthrough). A ``..._value`` column's interval goes with it:
+    within_standard_value, _lower, _upper -> within_standard_pct, _lower_pct, _upper_pct."""
+    renamed: dict[str, str] = {}
+    for column in (c for c in percent if c in df.columns):
+        base = column.removesuffix("value")
+        if base != column:  # the value and its interval: '', or a prefix ending in '_'
+            renamed[column] = f"{base}pct" if base else "value_pct"
+            renamed.update({f"{base}{end}": f"{base}{end}_pct" for end in INTERVAL_ENDS
+                            if f"{base}{end}" in df.columns})
+        else:
+            renamed[column] = f"{column}_pct"
+    if not renamed:
+        return df
+    return df.assign(**{c: df[c] * PERCENT for c in renamed}).rename(columns=renamed)
 
 
 def _as_percent(view: pd.DataFrame, percent: tuple[str, ...]) -> pd.DataFrame:
