@@ -154,3 +154,21 @@ def test_every_command_names_its_user_one_way_in_the_audit_log(tmp_path):
             "(action = 'user.add' AND target = 'someone')").fetchall())
     assert actors == {"export": cli_actor(), "user.add": cli_actor()}
     assert cli_actor().startswith("cli:")
+
+
+def test_role_and_workspace_are_given_as_the_other_commands_give_them(ws, tmp_path):
+    """`users role NAME --role R` and `init -w DIR` were refused as unknown options,
+    though `users add` takes --role and every other command -w (a walkthrough)."""
+    assert run(ws, "users", "add", "lead.two", "--role", "analyst", "--password-stdin",
+               stdin=PASSWORD + "\n").exit_code == 0
+    assert run(ws, "users", "role", "lead.two", "--role", "commissioner").exit_code == 0
+    with ws.connect(read_only=True) as con:
+        assert users.list_users(con)[0]["role"] == "commissioner"
+    both = run(ws, "users", "role", "lead.two", "analyst", "--role", "admin")
+    assert both.exit_code != 0 and "two roles given" in str(both.exception)
+    neither = run(ws, "users", "role", "lead.two")
+    assert neither.exit_code != 0 and "give the new role" in str(neither.exception)
+    made = CliRunner().invoke(cli_app, ["init", "-w", str(tmp_path / "new")])
+    assert made.exit_code == 0 and Workspace.open(tmp_path / "new")
+    nowhere = CliRunner().invoke(cli_app, ["init"])
+    assert nowhere.exit_code != 0 and "carepath init DIR" in str(nowhere.exception)

@@ -10,7 +10,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from carepath.cli._common import cli_actor, ReplaceOption, WorkspaceOption, open_workspace
+from carepath.cli._common import ReplaceOption, WorkspaceOption, cli_actor, open_workspace
 
 console = Console()
 # Reasons listed under a load's summary; the rest are in `carepath quarantine`.

@@ -38,9 +38,11 @@ def _password(from_stdin: bool) -> str:
     return first
 
 
+ROLE_HELP = "admin, analyst, commissioner, locality_lead or provider"
+
+
 @users_app.command("add")
-def users_add(username: str, role: Annotated[str, typer.Option(help=(
-        "admin, analyst, commissioner, locality_lead or provider"))],
+def users_add(username: str, role: Annotated[str, typer.Option(help=ROLE_HELP)],
               workspace: WorkspaceOption = None, scope: ScopeOption = None,
               password_stdin: StdinOption = False) -> None:
     """Add an account (the password is asked for, never given on the command line)."""
@@ -62,10 +64,24 @@ def users_remove(username: str, workspace: WorkspaceOption = None) -> None:
 
 
 @users_app.command("role")
-def users_role(username: str, role: str, workspace: WorkspaceOption = None,
-               scope: ScopeOption = None) -> None:
+def users_role(username: str,
+               role: Annotated[str | None, typer.Argument(help=ROLE_HELP,
+                                                          show_default=False)] = None,
+               workspace: WorkspaceOption = None, scope: ScopeOption = None,
+               role_option: Annotated[str | None, typer.Option(
+                   "--role", help="The role, as `users add` takes it (or give it after "
+                   "the name).", show_default=False)] = None) -> None:
     """Change an account's role and scope (ends its sessions)."""
     from carepath.web import users
+
+    # `users add` takes --role; `users role NAME ROLE` did not, so `--role` was refused
+    # (a walkthrough): either is taken, and two that differ are refused.
+    if role and role_option and role != role_option:
+        raise ValidationError(f"two roles given: {role!r} and --role {role_option!r}",
+                              where="ROLE")
+    role = role or role_option
+    if not role:
+        raise ValidationError(f"give the new role ({ROLE_HELP})", where="ROLE")
 
     users.set_role(open_workspace(workspace), by=_actor(), username=username, role=role,
                    scope=scope or [])
