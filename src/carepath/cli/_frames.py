@@ -92,7 +92,7 @@ def show(df: pd.DataFrame, title: str, out: Path | None = None,
         table = Table(title=title, title_justify="left")
         for col in view.columns:
             text = (view[col].dtype == object or pd.api.types.is_string_dtype(view[col])) \
-                and col not in percent
+                and col not in _percent_names(view.columns, percent)
             keep = {"no_wrap": True, "min_width": widths[col]} if col in whole else {}
             table.add_column(str(col), justify="left" if text else "right", **keep)
         for row in shown.itertuples(index=False):
@@ -108,27 +108,34 @@ PERCENT = 100
 INTERVAL_ENDS = ("lower", "upper")
 
 
+def _percent_names(columns, percent: tuple[str, ...]) -> dict[str, str]:
+    """The proportions among ``columns`` (``percent``, and each ``..._value``'s interval
+    with it) -> their names as percentages."""
+    out: dict[str, str] = {}
+    for column in (c for c in percent if c in columns):
+        base = column.removesuffix("value")
+        if base != column:  # the value and its interval: '', or a prefix ending in '_'
+            out[column] = f"{base}pct" if base else "value_pct"
+            out.update({f"{base}{end}": f"{base}{end}_pct" for end in INTERVAL_ENDS
+                        if f"{base}{end}" in columns})
+        else:
+            out[column] = f"{column}_pct"
+    return out
+
+
 def file_percent(df: pd.DataFrame, percent: tuple[str, ...]) -> pd.DataFrame:
     """Proportions written as percentages (0 to 100), as the export writes its values,
     and named so: a file of 0.7726 beside the export's 76.3 mixed scales for anyone
     joining them (a walkthrough). A ``..._value`` column's interval goes with it:
     within_standard_value, _lower, _upper -> within_standard_pct, _lower_pct, _upper_pct."""
-    renamed: dict[str, str] = {}
-    for column in (c for c in percent if c in df.columns):
-        base = column.removesuffix("value")
-        if base != column:  # the value and its interval: '', or a prefix ending in '_'
-            renamed[column] = f"{base}pct" if base else "value_pct"
-            renamed.update({f"{base}{end}": f"{base}{end}_pct" for end in INTERVAL_ENDS
-                            if f"{base}{end}" in df.columns})
-        else:
-            renamed[column] = f"{column}_pct"
+    renamed = _percent_names(df.columns, percent)
     if not renamed:
         return df
     return df.assign(**{c: df[c] * PERCENT for c in renamed}).rename(columns=renamed)
 
 
 def _as_percent(view: pd.DataFrame, percent: tuple[str, ...]) -> pd.DataFrame:
-    shown = [c for c in percent if c in view.columns]
+    shown = list(_percent_names(view.columns, percent))
     if not shown:
         return view
     view = view.assign(**{c: view[c].map(lambda v: None if pd.isna(v) else

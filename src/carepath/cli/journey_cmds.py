@@ -140,7 +140,8 @@ def hna(workspace: WorkspaceOption = None, start: StartOption = None, end: EndOp
         s, e = period(con, start, end, "care_events")
         df = (top_concerns(con, start=s, end=e, top=top) if top
               else concerns_by_domain(con, start=s, end=e))
-    show(df, f"HNA concerns {s} to {e}", out, replace=replace)
+    show(df, f"HNA concerns {s} to {e}", out, replace=replace,
+         percent=() if top else ("value",))
 
 
 @pathway_app.command("flows")
