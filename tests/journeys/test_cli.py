@@ -126,3 +126,21 @@ def test_an_empty_answer_says_so_and_an_as_of_before_the_period_is_refused(jws, 
     assert stopped.value.code == 2
     assert "as of 2019-01-01 is before the period starts (2024-01-01)" in \
         " ".join(capsys.readouterr().err.split())
+
+
+def test_an_nhs_number_for_a_pseudonym_is_explained_not_echoed(jws, capsys):
+    """It said only 'no person with this pseudonym' (a walkthrough)."""
+    with pytest.raises(SystemExit) as exit_:
+        _run("journey", "9434765919", "-w", jws.path)
+    err = " ".join(capsys.readouterr().err.split())
+    assert exit_.value.code == 2
+    assert "looks like an NHS number: journeys take the pseudonym" in err
+    assert "9434765919" not in err
+
+
+def test_a_recorded_event_says_so_and_gives_its_id_alone(jws, capsys):
+    _run("coproduction", "event", "Carers' evening", "-w", jws.path, "--date", "2024-05-01",
+         "--stage", "needs_assessment", "--participants", "carers=7")
+    out, err = capsys.readouterr()
+    assert out.strip().startswith("ev-") and len(out.split()) == 1  # for scripts
+    assert "Recorded co-production event \"Carers' evening\"" in err

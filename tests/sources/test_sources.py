@@ -318,3 +318,8 @@ def test_published_values_are_listed_and_read_from_the_cli(ws, tmp_path, capsys)
     code, _, err = run("external", "show", entry["indicator_id"], "-w", str(ws.path),
                        "--area", "E99999999")
     assert code == 2 and "no published values for area 'E99999999'" in " ".join(err.split())
+    # and says which there are (the API's 404 listed them, the CLI not: a walkthrough)
+    code, _, err = run("external", "show", entry["indicator_id"], "-w", str(ws.path),
+                       "--period", "2024-25")
+    said = " ".join(err.split())
+    assert code == 2 and "no published values for period '2024-25'; its periods: 2001" in said

@@ -64,10 +64,14 @@ def event(title: str, workspace: WorkspaceOption = None, on: DateOption = None,
     """Record a co-design event and who took part."""
     from carepath.domain.coproduction.records import record_event
 
-    typer.echo(record_event(open_workspace(workspace), by=_by(), title=title,
+    event_id = record_event(open_workspace(workspace), by=_by(), title=title,
                             event_date=_day(on), stage=stage,
                             participants=_participants(participants),
-                            workstream_id=workstream_id, location=location))
+                            workstream_id=workstream_id, location=location)
+    # The id alone on standard output, for scripts (a contract names it); what was done
+    # on standard error, for people (it printed the bare id: a walkthrough).
+    typer.echo(f"Recorded co-production event {title!r} ({stage}); its id:", err=True)
+    typer.echo(event_id)
 
 
 @coproduction_app.command("pledge")

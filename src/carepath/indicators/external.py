@@ -48,6 +48,24 @@ def values(ws: Workspace, indicator_id: str, *, area: str | None = None,
             params).df()
     if frame.empty:  # an area or period the indicator does not have: said, not a blank table
         asked = ", ".join(f"{k} {v!r}" for k, v in (("area", area), ("period", period)) if v)
-        raise ValidationError(f"{indicator_id} has no published values for {asked}",
+        raise ValidationError(f"{indicator_id} has no published values for {asked}"
+                              f"{_what_there_is(ws, indicator_id, area, period)}",
                               where="--area" if area else "--period")
     return frame
+
+
+# Choices listed in a message at most (an indicator of 7,000 practices has as many areas).
+LISTED_CHOICES = 12
+
+
+def _what_there_is(ws, indicator_id: str, area: str | None, period: str | None) -> str:
+    """The periods (or areas) the indicator has, as the API's 404 lists them (the CLI
+    named none: a walkthrough)."""
+    column = "period" if period is not None else "area_code"
+    with ws.connect(read_only=True) as con:
+        found = [v for (v,) in con.execute(
+            f"SELECT DISTINCT {column} FROM {TABLE} WHERE indicator_id = ? ORDER BY 1",
+            [indicator_id]).fetchall()]
+    shown = ", ".join(map(str, found[:LISTED_CHOICES]))
+    more = f" and {len(found) - LISTED_CHOICES} more" if len(found) > LISTED_CHOICES else ""
+    return f"; its {'periods' if column == 'period' else 'areas'}: {shown}{more}"

@@ -15,6 +15,7 @@ import pandas as pd
 
 from carepath.domain.journeys._shared import require_person_level
 from carepath.errors import ValidationError
+from carepath.ingest.nhs_number import NHS_NUMBER_DIGITS
 from carepath.workspace import Workspace
 
 # Stage order breaks ties between events on the same day (a referral comes before the
@@ -148,7 +149,13 @@ def _timeline(ws: Workspace, con: duckdb.DuckDBPyConnection, patient_id: str,
         "LEFT JOIN (SELECT org_code, arg_max(name, valid_from) AS name FROM organisations "
         "GROUP BY org_code) o USING (org_code)", {"pid": patient_id}).df()
     if not known and events.empty:
-        raise ValidationError("no person with this pseudonym in the workspace",
+        # An NHS number given for a pseudonym found no one, unexplained (a walkthrough);
+        # it is not echoed, and never looked up: journeys take pseudonyms only.
+        digits = patient_id.replace(" ", "")
+        hint = ("; that looks like an NHS number: journeys take the pseudonym a load gave "
+                "the person (NHS numbers are not kept)" if digits.isdigit()
+                and len(digits) == NHS_NUMBER_DIGITS else "")
+        raise ValidationError(f"no person with this pseudonym in the workspace{hint}",
                               where="journey")
     timeline = _order_and_flag(events)
     ws.audit(con, actor=actor, action="journey.view", target=patient_id,
