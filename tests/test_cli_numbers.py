@@ -48,3 +48,19 @@ def test_every_command_summary_is_one_line():
     assert len(summaries) > 40
     broken = {p: s for p, s in summaries.items() if not s or "\n" in s}
     assert not broken, broken
+
+
+def test_table_cells_read_as_people_read_them():
+    """Respondents '1692' beside positives '1,566', flags 'False', statuses
+    'significantly_below_target' (a walkthrough)."""
+    import numpy as np
+
+    from carepath.cli._frames import _cell
+
+    assert str(_cell(np.int64(1692), "respondents")) == "1,692"
+    assert str(_cell(1566.0, "positive")) == "1,566"
+    assert str(_cell(np.int64(2024), "year")) == "2024"
+    assert str(_cell(2021, "first_year")) == "2021"
+    assert (_cell(np.bool_(False), "below_overall"), _cell(True, "x")) == ("no", "yes")
+    assert str(_cell("significantly_below_target", "status")) == "significantly below target"
+    assert str(_cell("tumour_group", "dimension")) == "tumour_group"  # a code to type back

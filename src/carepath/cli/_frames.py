@@ -8,6 +8,7 @@ from datetime import date
 from pathlib import Path
 from typing import Annotated
 
+import numpy as np
 import pandas as pd
 import typer
 from rich.console import Console
@@ -44,11 +45,19 @@ def period(con, start: str | None, end: str | None, topic: str) -> tuple[date, d
     return default_period(con, topic, parse_date(start, "--start"), parse_date(end, "--end"))
 
 
-def _cell(v):
+def _cell(v, column: object = ""):
     """A value as people read it: whole numbers without '.0' (counts read '17.0' and
-    '0.000'), days without a time of 00:00:00 (a walkthrough)."""
+    '0.000') and with thousands marked however stored (respondents read '1692' beside
+    '1,566'), years as years, days without a time of 00:00:00, yes or no for a flag, codes
+    of a ``WORDED`` column in words (a walkthrough)."""
     if v is None or v is pd.NA or v is pd.NaT or (isinstance(v, float) and math.isnan(v)):
         return "–"
+    if isinstance(v, (bool, np.bool_)):
+        return "yes" if v else "no"
+    if isinstance(v, (int, np.integer)):
+        return str(v) if _is_year(column) else f"{v:,}"
+    if isinstance(v, str) and column in WORDED:
+        return plain(v.replace("_", " "))
     if isinstance(v, pd.Timestamp) and v == v.normalize():
         return v.date().isoformat()
     if isinstance(v, float):
@@ -56,6 +65,15 @@ def _cell(v):
             return f"{v:,.0f}"
         return f"{v:,.3f}" if abs(v) < 1 else f"{v:,.1f}"
     return plain(v)
+
+
+# Columns of judgements and states, shown in words ('significantly below target').
+WORDED = frozenset({"status", "judgement", "variation", "assurance", "significance"})
+
+
+def _is_year(column: object) -> bool:
+    name = str(column).lower()
+    return name == "year" or name.endswith("_year") or name.startswith("year_")
 
 
 def show(df: pd.DataFrame, title: str, out: Path | None = None,
@@ -96,7 +114,7 @@ def show(df: pd.DataFrame, title: str, out: Path | None = None,
             keep = {"no_wrap": True, "min_width": widths[col]} if col in whole else {}
             table.add_column(str(col), justify="left" if text else "right", **keep)
         for row in shown.itertuples(index=False):
-            table.add_row(*(_cell(v) for v in row))
+            table.add_row(*(_cell(v, c) for v, c in zip(row, view.columns, strict=True)))
         console.print(table)
     if len(view) > MAX_ROWS:
         console.print(f"… {len(view) - MAX_ROWS} more rows (use --out for all)")
@@ -145,7 +163,7 @@ def _as_percent(view: pd.DataFrame, percent: tuple[str, ...]) -> pd.DataFrame:
 
 def _natural_width(view: pd.DataFrame) -> int:
     cells = view.head(MAX_ROWS)
-    return sum(max(len(str(c)), *(len(str(_cell(v))) for v in cells[c])) + CELL_BORDERS
+    return sum(max(len(str(c)), *(len(str(_cell(v, c))) for v in cells[c])) + CELL_BORDERS
                for c in view.columns) + 1
 
 
@@ -166,7 +184,7 @@ def _same_in_every_row(view: pd.DataFrame, whole: tuple[str, ...]
     same = [c for c in view.columns if c not in whole and _one_value(view[c])]
     if not same or len(same) == len(view.columns):
         return view, None
-    said = " · ".join(f"{c} {_cell(view[c].iloc[0])}" for c in same)
+    said = " · ".join(f"{c} {_cell(view[c].iloc[0], c)}" for c in same)
     return view.drop(columns=same), f"(every row: {said})"
 
 
@@ -182,7 +200,7 @@ def _as_lines(rows: pd.DataFrame, title: str | None, whole: tuple[str, ...], oth
         console.print(plain(title))
     for row in rows.to_dict("records"):
         console.print(plain("  ".join(str(row[c]) for c in whole)), soft_wrap=True)
-        console.print(plain("    " + " · ".join(f"{c} {_cell(row[c])}" for c in others)))
+        console.print(plain("    " + " · ".join(f"{c} {_cell(row[c], c)}" for c in others)))
 
 
 def write(df: pd.DataFrame, out: Path, *, replace: bool = True) -> None:

@@ -32,6 +32,12 @@ def _actor() -> str:
     return cli_actor()
 
 
+def _words(code: str | None) -> str:
+    """'not_distinguishable' -> 'Not distinguishable', as the web page writes it (the
+    terminal showed the codes: a walkthrough)."""
+    return code.replace("_", " ").capitalize() if code else "–"
+
+
 def _load(file: Path, ws=None, *, unreadable: bool = False):
     from carepath.domain.contracts.definitions import load_contract
     from carepath.indicators.library import read_library
@@ -155,8 +161,9 @@ def assess_cmd(file: ContractFile, year: YearOption, workspace: WorkspaceOption 
         check_output_path(html, (".html",), replace=replace)
     ws, a, library = _assess(file, workspace, year)
     rows = [[o.outcome_id, o.shown(o.point.value) or "–", _interval(o),
-             o.target_text or "–", o.judgement, o.variation_icon or "–",
-             o.assurance_icon or "–", o.dq_status, f"£{o.payment:,.2f}"] for o in a.outcomes]
+             o.target_text or "–", _words(o.judgement), _words(o.variation_icon),
+             _words(o.assurance_icon), o.dq_status, f"£{o.payment:,.2f}"]
+            for o in a.outcomes]
     console.print(_table(f"{a.contract.id} year {a.year} ({a.period})",
                          ["outcome", "value", "interval", "target", "judgement", "variation",
                           "assurance", "data", "earned"], rows))
