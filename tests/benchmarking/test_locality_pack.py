@@ -87,4 +87,4 @@ def test_a_judgement_at_998_is_shown_with_its_998_interval(rug_workspace, tmp_pa
     assert "40.0–60.0<br><small class=\"unit\">99.8%</small>" in profile
     assert "by 99.8% funnel limits" in profile
     assert "45.0–55.0" not in profile  # not the 95% interval
-    assert "Early stage % (%): compared by 99.8% funnel limits" in html  # the rug's key
+    assert "Early stage %: compared by 99.8% funnel limits" in html  # the rug's key
