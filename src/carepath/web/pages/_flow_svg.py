@@ -8,6 +8,8 @@ from html import escape
 
 import pandas as pd
 
+from carepath.model.codes import in_words
+
 WIDTH, HEIGHT = 760, 360
 NODE_WIDTH = 12
 GAP = 6
@@ -31,11 +33,16 @@ def flow_svg(edges: pd.DataFrame, stages: tuple[str, ...]) -> str:
     height = max(HEIGHT, max(labels.values()) + BASELINE_DROP)  # the last label fits
     width = WIDTH + LAST_LABEL_ROOM
     parts = [(f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height:.0f}" '
-             'role="img" aria-label="Routes through the pathway" class="flow-diagram">')]
+             f'role="img" aria-label="{escape(_summary(edges, stages))}" '
+             'class="flow-diagram">')]
+    # A band takes the colour of the box it leaves, so colour repeats what its start says
+    # (an accessibility audit: colours told the routes apart, and meant nothing).
+    colour = {key: COLOURS[i % len(COLOURS)] for i, key in enumerate(
+        k for k in sorted(nodes, key=lambda k: (stages.index(k[0]), nodes[k]["y"])))}
     offsets_out: dict[tuple[str, str], float] = {}
     offsets_in: dict[tuple[str, str], float] = {}
-    for i, e in enumerate(edges.sort_values(["from_stage", "tumours"],
-                                            ascending=[True, False]).itertuples()):
+    for e in edges.sort_values(["from_stage", "tumours"],
+                               ascending=[True, False]).itertuples():
         a, b = nodes[(e.from_stage, e.source)], nodes[(e.to_stage, e.target)]
         h = e.tumours * a["scale"]
         y0 = a["y"] + offsets_out.get((e.from_stage, e.source), 0)
@@ -47,19 +54,31 @@ def flow_svg(edges: pd.DataFrame, stages: tuple[str, ...]) -> str:
         parts.append(
             f'<path d="M{x0:.1f},{y0 + h / 2:.1f} C{mid:.1f},{y0 + h / 2:.1f} '
             f'{mid:.1f},{y1 + h / 2:.1f} {x1:.1f},{y1 + h / 2:.1f}" fill="none" '
-            f'stroke="{COLOURS[i % len(COLOURS)]}" stroke-opacity="0.35" '
+            f'stroke="{colour[(e.from_stage, e.source)]}" stroke-opacity="0.35" '
             f'stroke-width="{max(h, 1):.1f}"><title>{escape(str(e.source))} → '
             f'{escape(str(e.target))}: {e.tumours:,}</title></path>')
     for key, n in nodes.items():
         parts.append(f'<rect x="{n["x"]:.1f}" y="{n["y"]:.1f}" width="{NODE_WIDTH}" '
                      f'height="{max(n["h"], 1):.1f}" fill="#212B32"/>')
         anchor, dx = "start", NODE_WIDTH + LABEL_PAD
-        words = str(key[1]).replace("_", " ")
+        words = in_words(key[1])
         parts.append(f'<text x="{n["x"] + dx:.1f}" y="{labels[key]:.1f}" '
                      f'font-size="{FONT_PX}" text-anchor="{anchor}">{escape(words)} '
                      f'({n["count"]:,})</text>')
     parts.append("</svg>")
     return "\n".join(parts)
+
+
+def _summary(edges: pd.DataFrame, stages: tuple[str, ...]) -> str:
+    """The picture in words for a screen reader: its stages and its largest route from the
+    first stage (the data table beside it has every route)."""
+    first = edges[edges.from_stage == stages[0]]
+    top = first.loc[first.tumours.idxmax()] if not first.empty else None
+    words = " to ".join(s.replace("_", " ") for s in stages)
+    said = (f"; the largest route from {stages[0].replace('_', ' ')}: "
+            f"{in_words(top.source)} to {in_words(top.target)}, {int(top.tumours):,} tumours"
+            if top is not None else "")
+    return f"Routes through the pathway, {words}{said}. Every route is in the data table."
 
 
 def _layout(edges: pd.DataFrame, stages: tuple[str, ...]) -> dict:
