@@ -140,8 +140,9 @@ def test_serve_says_which_figures_it_withholds_as_out_of_date(tmp_path, monkeypa
 
 def test_every_command_names_its_user_one_way_in_the_audit_log(tmp_path):
     """'root', 'cli:root' and 'cli' were one person, searched apart (a walkthrough)."""
-    from carepath.cli._common import cli_actor
     from tests.web.conftest import build_workspace
+
+    from carepath.cli._common import cli_actor
 
     ws = build_workspace(tmp_path / "web")
     assert run(ws, "export", "--out", str(tmp_path / "all.csv")).exit_code == 0
