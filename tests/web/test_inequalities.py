@@ -160,3 +160,21 @@ def test_the_api_gives_the_pages_figures(clients):
     refused = clients["provider1"].get(f"/api/v1/indicators/{IND}/inequalities?area=R2")
     assert refused.status_code == 404
     assert refused.headers["content-type"].startswith("application/problem+json")
+
+
+def test_figures_out_of_date_say_so_here_too(clients, tmp_path):
+    """As their indicator page does: a changed definition leaves the values as they were."""
+    from carepath.web.app import create_app
+
+    assert 'id="out-of-date"' not in clients["analyst"].get(
+        f"/indicators/{IND}/inequalities").text
+    ws = build_workspace(tmp_path / "stale")
+    with ws.transaction() as con:
+        con.executemany(f"INSERT INTO indicator_values VALUES ({', '.join('?' * 30)})",
+                        _groups())
+        con.execute("UPDATE indicator_values SET definition_hash = 'older' "
+                    "WHERE indicator_id = ?", [IND])
+    with TestClient(create_app(ws)) as client:
+        assert login(client, "analyst").status_code == 303
+        page = client.get(f"/indicators/{IND}/inequalities").text
+    assert 'id="out-of-date"' in page and "definition changed" in page
