@@ -292,6 +292,8 @@ def test_info_counts_organisations_not_their_rows(ws, tmp_path, capsys):
     flat = " ".join(out.split())
     assert code == 0 and "Organisations: 2 practice (3 rows" in flat
     assert "Calibration" not in flat  # a synthetic county's targets: not for real data
+    # its first line labelled (it read "ws  /path/ws  (schema 4)": a walkthrough)
+    assert flat.startswith(f"Workspace {ws.config()['name']} at ") and "data model version" in flat
 
 
 def test_a_load_that_loads_nothing_says_so(ws, tmp_path, capsys):

@@ -25,8 +25,10 @@ def render_info(ws: Workspace, console: Console) -> None:
     from carepath.synth.planted import MANIFEST_NAME
 
     cfg = ws.config()
-    console.print(f"[bold]{cfg.get('name', ws.path.name)}[/]  {ws.path}  "
-                  f"(schema {ws.schema_version()})")
+    # Labelled: "wessex  wessex  (schema 4)" read as a name said twice (a walkthrough).
+    console.print(f"Workspace [bold]{escape(str(cfg.get('name', ws.path.name)))}[/] at "
+                  f"{escape(str(ws.path))} (data model version {ws.schema_version()})",
+                  highlight=False)
     table = RichTable("table", "rows", "dates covered", title="Data tables")
     with ws.connect(read_only=True) as con:
         for name, count in ws.table_counts().items():
