@@ -21,6 +21,7 @@ from carepath.cli import app
 from carepath.disclosure import SUPPRESSED, DisclosurePolicy, apply_disclosure, releases
 from carepath.engine.containment import disclosed
 from carepath.engine.run import compute
+from carepath.stats.trend import TREND_POINTS
 from carepath.indicators.library import builtin
 from carepath.reports.export import AREA_TYPES, export, read_values
 from carepath.web.pages.public import public_values
@@ -201,23 +202,43 @@ def test_a_public_page_records_what_it_shows_once(fresh):
     with fresh.connect(read_only=True) as con:
         version = data_version(con)
     hidden, listed = _page(fresh, indicator, period)
-    assert hidden and listed == 1
+    # the page, and the four periods before whose pages its download's trends are judged
+    # on (test_a_downloads_trends_record_the_periods_they_are_judged_on)
+    assert hidden and listed == TREND_POINTS
     with fresh.connect(read_only=True) as con:  # what the pages show is unchanged by it:
         assert data_version(con) == version     # their caches are kept
     with fresh.connect(read_only=True) as con:
-        (release,) = releases.releases(con).itertuples()
-        cells = con.execute(f"SELECT * FROM {releases.CELLS}").df()
+        (release,) = [r for r in releases.releases(con).itertuples()
+                      if r.output == f"/public/indicators/{indicator}?period={period}"]
+        cells = con.execute(f"SELECT * FROM {releases.CELLS} WHERE release_id = ?",
+                            [release.release_id]).df()
     assert release.released_by == releases.PUBLIC_PAGES
-    assert release.output == f"/public/indicators/{indicator}?period={period}"
     assert release.suppressed == release.first_suppressed == len(hidden)
     # what the page showed, and nothing it did not: its period, its levels, no breakdowns
-    assert _recorded(fresh) == hidden
+    assert {c for c in _recorded(fresh) if c[1] == period} == hidden
     assert set(cells.period) == {period} and set(cells.breakdown) == {"all"}
     assert not set(cells.area_type) & {"practice", "pcn"}
     assert cells.loc[cells.value_state == "published", "numerator_low"].notna().all()
     assert release.rows == len(cells)  # every row shown: hidden, or published with a range
     again, listed = _page(fresh, indicator, period)  # a restart shows it again
-    assert again == hidden and listed == 1  # the same figures say nothing new
+    assert again == hidden and listed == TREND_POINTS  # the same figures say nothing new
+
+
+def test_a_downloads_trends_record_the_periods_they_are_judged_on(fresh):
+    """A period's download carries its trends, judged on the four periods before as their
+    pages publish them: those are recorded too, or a period's own page shown later could
+    hide a cell the trend had counted as published (a code review)."""
+    indicator = INDICATORS[0]
+    period = _latest_period(fresh, indicator)
+    _page(fresh, indicator, period)
+    with fresh.connect(read_only=True) as con:
+        outputs = set(releases.releases(con).output)
+        periods = [p for (p,) in con.execute(
+            "SELECT period FROM indicator_values WHERE indicator_id = ? GROUP BY period "
+            "ORDER BY max(period_end)", [indicator]).fetchall()]
+    window = periods[-TREND_POINTS:]
+    assert len(window) == TREND_POINTS and window[-1] == period
+    assert outputs == {f"/public/indicators/{indicator}?period={p}" for p in window}
 
 
 def test_a_page_shown_before_a_change_binds_the_figures_after_it(fresh):

@@ -231,6 +231,24 @@ def test_a_search_is_audited_and_the_page_does_not_look_again(site):
     assert "No one in this workspace has the pseudonym" in page
 
 
+@pytest.mark.parametrize("typed", ["9434765919", "943 476 5919", "943-476-5919"])
+def test_an_nhs_number_searched_for_is_never_logged_looked_up_or_echoed(site, typed):
+    """It went into the audit log, the redirect's address and the page (a review)."""
+    ws, c = site
+    with ws.connect() as con:
+        before = con.execute("SELECT count(*) FROM audit_log").fetchone()[0]
+    r = c["analyst"].get("/journeys/person", params={"pseudonym": typed},
+                         follow_redirects=False)
+    assert r.status_code == 303
+    digits = typed.replace(" ", "").replace("-", "")
+    assert digits not in r.headers["location"].replace("+", "").replace("%20", "")
+    page = c["analyst"].get(r.headers["location"]).text
+    assert "looks like an NHS number" in page and digits[:6] not in page.replace(" ", "")
+    with ws.connect() as con:
+        logged = con.execute("SELECT target, detail FROM audit_log").fetchall()[before:]
+    assert not any(digits[:6] in str(row).replace(" ", "").replace("-", "") for row in logged)
+
+
 def test_p_values_are_never_shown_as_zero():
     from carepath.web.render import ENV
 

@@ -15,7 +15,7 @@ import pandas as pd
 
 from carepath.domain.journeys._shared import require_person_level
 from carepath.errors import ValidationError
-from carepath.ingest.nhs_number import NHS_NUMBER_DIGITS
+from carepath.ingest.nhs_number import looks_like_nhs_number
 from carepath.workspace import Workspace
 
 # Stage order breaks ties between events on the same day (a referral comes before the
@@ -139,6 +139,10 @@ def known_person(con: duckdb.DuckDBPyConnection, patient_id: str) -> bool:
                             {"pid": patient_id}).fetchone()[0])
 
 
+NHS_NUMBER_HINT = ("that looks like an NHS number: journeys take the pseudonym a load gave "
+                   "the person (NHS numbers are not kept)")
+
+
 def _timeline(ws: Workspace, con: duckdb.DuckDBPyConnection, patient_id: str,
               actor: str) -> pd.DataFrame:
     ensure_person_indexes(con)
@@ -151,10 +155,7 @@ def _timeline(ws: Workspace, con: duckdb.DuckDBPyConnection, patient_id: str,
     if not known and events.empty:
         # An NHS number given for a pseudonym found no one, unexplained (a walkthrough);
         # it is not echoed, and never looked up: journeys take pseudonyms only.
-        digits = patient_id.replace(" ", "")
-        hint = ("; that looks like an NHS number: journeys take the pseudonym a load gave "
-                "the person (NHS numbers are not kept)" if digits.isdigit()
-                and len(digits) == NHS_NUMBER_DIGITS else "")
+        hint = (f"; {NHS_NUMBER_HINT}" if looks_like_nhs_number(patient_id) else "")
         raise ValidationError(f"no person with this pseudonym in the workspace{hint}",
                               where="journey")
     timeline = _order_and_flag(events)

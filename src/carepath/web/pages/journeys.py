@@ -15,7 +15,8 @@ from markupsafe import Markup
 
 from carepath import charts
 from carepath.domain.journeys import flows, gaps, hna, recovery, waits
-from carepath.domain.journeys.timeline import known_person, person_timeline
+from carepath.domain.journeys.timeline import NHS_NUMBER_HINT, known_person, person_timeline
+from carepath.ingest.nhs_number import looks_like_nhs_number
 from carepath.model.codes import in_words
 from carepath.web.audit import record
 from carepath.web.db import get_con
@@ -62,7 +63,7 @@ def journeys_page(request: Request, asked: PeriodAsked = Depends(period_asked),
         "title": "Whole journeys", "start": s, "end": e, "no_contact_days": no_contact_days,
         "period_error": period_error,
         "can_list": who.role in PERSON_LEVEL_ROLES,
-        "find": find or "",
+        "find": "" if find == NHS_NUMBER_TYPED else (find or ""),
         "find_error": _find_error(find) if who.role in PERSON_LEVEL_ROLES else None,
         "waits": records(m["waits"]), "waits_dtt": records(m["waits_dtt"]),
         "gaps": records(m["gaps"]), "coverage": records(cov[cov.dimension == "all"]),
@@ -150,6 +151,9 @@ def find_person(pseudonym: str = Query("", max_length=PATIENT_ID_MAX),
     form saying why not (a blank search was a 422 about 'query.pseudonym', an unknown one
     a 'Bad request' page, the form lost either way: an accessibility audit)."""
     typed = pseudonym.strip()
+    if looks_like_nhs_number(typed):  # never looked up, logged, or put in an address
+        return RedirectResponse(f"/journeys?{urlencode({'find': NHS_NUMBER_TYPED})}",
+                                status_code=303)
     found = bool(typed) and known_person(con, typed)
     if typed:  # whether a pseudonym exists is person-level: audited as a view (a review)
         record(con, actor=who.username, action="journey.search", target=typed,
@@ -161,6 +165,11 @@ def find_person(pseudonym: str = Query("", max_length=PATIENT_ID_MAX),
     return RedirectResponse(f"/journeys?{urlencode({'find': typed})}", status_code=303)
 
 
+# What the search sends back for an NHS number typed as a pseudonym: a marker, never the
+# number (the search had written it to the audit log, the address and the page: a review).
+NHS_NUMBER_TYPED = "(an NHS number)"
+
+
 def _find_error(find: str | None) -> str | None:
     """What the search (which looked, and audited it) found wrong; the page does not look
     again, so a link cannot ask whether a pseudonym exists unaudited."""
@@ -168,6 +177,8 @@ def _find_error(find: str | None) -> str | None:
         return None
     if not find.strip():
         return "Enter the pseudonym of the person whose journey you want to see"
+    if find == NHS_NUMBER_TYPED:
+        return f"Search by pseudonym: {NHS_NUMBER_HINT}"
     return f"No one in this workspace has the pseudonym {find.strip()!r}"
 
 

@@ -94,7 +94,7 @@ _SETTINGS = threading.Lock()
 
 
 def published(request: Request, con: duckdb.DuckDBPyConnection, indicator_id: str,
-              period: str | None = None, *, shown: bool = True) -> pd.DataFrame:
+              period: str | None = None) -> pd.DataFrame:
     """``public_values`` of one indicator through the app's cache, once per data version:
     of one period if given (no group spans two periods, so a period's choices are its own
     and the same as among all: a first view of an England indicator of five years took
@@ -135,12 +135,9 @@ def published(request: Request, con: duckdb.DuckDBPyConnection, indicator_id: st
         return shown_and_recorded(c, where, [indicator_id], lambda said: public_values(
             c, policy, indicator_id, period, config=config, within=within,
             definitions=definitions, said=said, said_before=said_before),
-            record=shown and not request.app.state.preview)
+            record=not request.app.state.preview)
 
-    # Worked out and not shown (a trend's earlier periods): cached apart, so that the
-    # page of that period, when shown, is recorded.
-    return cache.get(("published" if shown else "worked out", indicator_id, period, key,
-                      token), con, made)
+    return cache.get(("published", indicator_id, period, key, token), con, made)
 
 
 # Held from reading an indicator's record to adding to it, by one public output at a time:
@@ -341,8 +338,10 @@ def published_with_trends(request: Request, con: duckdb.DuckDBPyConnection,
     """``published`` rows with their recent trends. One period's publication judges no
     trend (it needs the periods before: the API and downloads of a period had none where
     ``export --public`` has them), so its trends are judged on the publications of its
-    last periods, each as its own page publishes it (not recorded: the release is this
-    period's rows, as shown; a trend is a judgement on them, not their figures)."""
+    last periods, each as its own page publishes it and recorded as its page is: a trend
+    tells of the figures it is judged on, so later outputs must publish them alike (worked
+    out unrecorded, a period's own page shown later could hide a cell the trend had
+    counted as published: a code review)."""
     frame = published(request, con, indicator_id, period)
     defn = (getattr(request.app.state, "definitions", None) or {}).get(indicator_id)
     periods = queries.periods(request.app.state.cache, con, indicator_id)
@@ -352,8 +351,8 @@ def published_with_trends(request: Request, con: duckdb.DuckDBPyConnection,
                      periods.index(period) + 1]
     if len(window) < TREND_POINTS:
         return frame
-    rows = pd.concat([published(request, con, indicator_id, p, shown=False)
-                      for p in window[:-1]] + [frame], ignore_index=True)
+    rows = pd.concat([published(request, con, indicator_id, p) for p in window[:-1]]
+                     + [frame], ignore_index=True)
     marked = con.execute(
         f"SELECT {', '.join(SERIES)}, true AS marked FROM indicator_values WHERE "
         "indicator_id = ? AND period = ? AND trend IS NOT NULL", [indicator_id, period]).df()
