@@ -21,9 +21,9 @@ from carepath.cli import app
 from carepath.disclosure import SUPPRESSED, DisclosurePolicy, apply_disclosure, releases
 from carepath.engine.containment import disclosed
 from carepath.engine.run import compute
-from carepath.stats.trend import TREND_POINTS
 from carepath.indicators.library import builtin
 from carepath.reports.export import AREA_TYPES, export, read_values
+from carepath.stats.trend import TREND_POINTS
 from carepath.web.pages.public import public_values
 
 INDICATORS = ("emergency_presentation_pct", "deaths_usual_residence")
