@@ -61,6 +61,7 @@ def test_table_cells_read_as_people_read_them():
     assert str(_cell(1566.0, "positive")) == "1,566"
     assert str(_cell(np.int64(2024), "year")) == "2024"
     assert str(_cell(2021, "first_year")) == "2021"
+    assert str(_cell(2024.0, "year")) == "2024"  # a year column with a gap is float
     assert (_cell(np.bool_(False), "below_overall"), _cell(True, "x")) == ("no", "yes")
     assert str(_cell("significantly_below_target", "status")) == "significantly below target"
     assert str(_cell("tumour_group", "dimension")) == "tumour_group"  # a code to type back

@@ -108,9 +108,15 @@ def test_no_slope_index_says_why(states, values, said):
     assert group.gradient is None and said in group.no_gradient
 
 
-def test_no_slope_index_for_counts_nor_without_all_quintiles():
-    counted = _one(_rows("imd_quintile", {q: 40.0 for q in QUINTILES}), statistic="count")
-    assert counted.gradient is None and "counts" in counted.no_gradient
+def test_no_slope_index_for_counts_ratios_or_unknown_statistics_nor_without_all_quintiles():
+    rows = _rows("imd_quintile", {q: 40.0 + int(q) for q in QUINTILES})
+    counted = _one(rows, statistic="count")
+    assert counted.gradient is None and "for a count" in counted.no_gradient
+    # a ratio's denominator is its expected count: it would rank the quintiles by risk
+    ratio = _one(rows, statistic="isratio")
+    assert ratio.gradient is None and "each quintile's size" in ratio.no_gradient
+    unknown = _one(rows, statistic=None)
+    assert unknown.gradient is None and "definition is not at hand" in unknown.no_gradient
     four = _one(_rows("imd_quintile", {q: 40.0 + int(q) for q in QUINTILES[:4]}))
     assert four.gradient is None
 

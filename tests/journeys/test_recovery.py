@@ -117,3 +117,13 @@ def test_pathway_flows(jws):
     assert edges[("supported_self_management", "alive")] == 1
     for stage in ("route", "first_treatment", "follow_up"):
         assert flows[flows.from_stage == stage].tumours.sum() == 3
+
+
+def test_looking_from_before_the_period_is_refused(jws):
+    import pytest
+
+    from carepath.errors import ValidationError
+
+    with jws.connect(read_only=True) as con, pytest.raises(ValidationError,
+                                                           match="before the period starts"):
+        coverage(con, start=START, end=END, as_of=date(2023, 1, 1))

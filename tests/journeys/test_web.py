@@ -4,6 +4,7 @@ person-level view audited, trust rows scoped for providers."""
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 
 import pytest
 from fastapi.testclient import TestClient
@@ -68,6 +69,22 @@ def test_overview_shows_counts_to_staff_and_links_lists_for_analysts(site):
     assert "_" not in gaps.replace('class="num"', "")
     commish = c["commish"].get(f"/journeys?{PERIOD}")
     assert commish.status_code == 200 and "/journeys/fell-between?" not in commish.text
+
+
+def test_recovery_coverage_offers_the_year_every_element_is_due_for(site):
+    """The page's year had most reviews not due, and showed them as '–' of 0 (a review);
+    it says what counts and links the year every element has fallen due for."""
+    ws, c = site
+    from carepath.web.pages._care_common import period
+
+    with ws.connect() as con:
+        as_of = period(con, "contacts", None, None)[1]
+    due_end = as_of - timedelta(days=365)
+    page = c["analyst"].get(f"/journeys?{PERIOD}").text
+    link = page.split('id="recovery-due-year"')[0].rsplit("<a ", 1)[1]
+    assert f"end={due_end}" in link and f"by {as_of}, the data's end" in page
+    early = c["analyst"].get(f"/journeys?start=2022-01-01&end={due_end}").text
+    assert 'id="recovery-due-year"' not in early
 
 
 def test_public_is_sent_to_login(site):

@@ -164,9 +164,9 @@ def test_inequalities_from_the_indicator_page_and_another_area(session):
     ticks = s.page.locator("figure#imd_quintile-chart svg").first.text_content()
     assert ticks.index("1 (most deprived)") < ticks.index("5 (least deprived)")
     s.shot("inequalities")
-    s.page.select_option("#area", "L1")
+    s.page.select_option("#area", "locality:L1")
     s.page.get_by_role("button", name="Show").click()
-    s.page.wait_for_url("**area=L1**")
+    s.page.wait_for_url("**area=locality%3AL1**")
     assert "inequalities in North Locality" in s.page.content()
     assert s.charts_drawn() == 2
 

@@ -40,6 +40,8 @@ def _groups() -> list[tuple]:
              _group("L1", "North Locality", "locality", "sex", "M", 48.0)]
     rows += [_group(code, name, "provider", "tumour_group", "lower_gi", 45.0)
              for code, name in (("R1", "Wessex Hospitals"), ("R2", "Other Hospice"))]
+    # a workspace's own group whose code is also a locality's
+    rows += [_group("L1", "Coastal practices", "group", "sex", "F", 70.0)]
     return rows
 
 
@@ -95,7 +97,7 @@ def test_the_slope_index_is_phes_on_the_quintiles(clients):
 
 
 def test_no_slope_index_where_a_quintile_is_suppressed(clients):
-    page = clients["analyst"].get(f"/indicators/{IND}/inequalities?area=L1").text
+    page = clients["analyst"].get(f"/indicators/{IND}/inequalities?area=locality:L1").text
     assert "inequalities in North Locality" in page
     assert "needs a published figure for each of the five quintiles" in page
     assert "Slope index of inequality:" not in page
@@ -106,6 +108,9 @@ def test_no_slope_index_where_a_quintile_is_suppressed(clients):
 def test_the_indicator_page_links_to_its_inequalities(clients):
     page = clients["analyst"].get(f"/indicators/{IND}").text
     assert f'href="/indicators/{IND}/inequalities?period={LATEST[0]}"' in page
+    # not from a period without figures by group (it led to a page of nothing: a review)
+    earlier = clients["analyst"].get(f"/indicators/{IND}?period={PERIODS[0][0]}").text
+    assert "/inequalities" not in earlier
     assert "by sex, deprivation quintile and tumour group" in page
     other = clients["analyst"].get("/indicators/screening_bowel_60_74").text
     assert "/inequalities" not in other
@@ -152,7 +157,8 @@ def test_the_api_gives_the_pages_figures(clients):
     assert body["slope_index"]["higher_in"] == "least deprived"
     page = clients["analyst"].get(f"/indicators/{IND}/inequalities").text
     assert f"Slope index of inequality: {body['slope_index']['sii']:.1f}" in page
-    north = clients["analyst"].get(f"/api/v1/indicators/{IND}/inequalities?area=L1").json()
+    north = clients["analyst"].get(f"/api/v1/indicators/{IND}/inequalities?area=L1"
+                                   "&area_type=locality").json()
     assert north["slope_index"] is None
     suppressed = next(r for r in north["rows"] if r["category"] == "3"
                       and r["breakdown"] == "imd_quintile")
@@ -178,3 +184,19 @@ def test_figures_out_of_date_say_so_here_too(clients, tmp_path):
         assert login(client, "analyst").status_code == 303
         page = client.get(f"/indicators/{IND}/inequalities").text
     assert 'id="out-of-date"' in page and "definition changed" in page
+
+
+def test_two_areas_of_one_code_are_told_apart_by_their_type(clients):
+    """Keyed by code alone, a group sharing a locality's code made one of them
+    unreachable, and the page showed one's figures under the other's name (a review)."""
+    analyst = clients["analyst"]
+    both = analyst.get(f"/indicators/{IND}/inequalities?area=L1")
+    assert both.status_code == 404 and "group:L1, locality:L1" in both.text
+    group = analyst.get(f"/indicators/{IND}/inequalities?area=group:L1").text
+    assert "inequalities in Coastal practices" in group and "70.0" in group
+    locality = analyst.get(f"/indicators/{IND}/inequalities?area=locality:L1").text
+    assert "inequalities in North Locality" in locality
+    assert 'value="locality:L1" selected' in locality
+    api = analyst.get(f"/api/v1/indicators/{IND}/inequalities",
+                      params={"area": "L1", "area_type": "group"}).json()
+    assert api["area"] == {"code": "L1", "name": "Coastal practices", "type": "group"}

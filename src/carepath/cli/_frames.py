@@ -54,8 +54,11 @@ def _cell(v, column: object = ""):
         return "–"
     if isinstance(v, (bool, np.bool_)):
         return "yes" if v else "no"
+    if _is_year(column) and isinstance(v, (int, float, np.integer, np.floating)) \
+            and float(v).is_integer():  # stored as a float where a year is missing
+        return str(int(v))
     if isinstance(v, (int, np.integer)):
-        return str(v) if _is_year(column) else f"{v:,}"
+        return f"{v:,}"
     if isinstance(v, str) and column in WORDED:
         return plain(v.replace("_", " "))
     if isinstance(v, pd.Timestamp) and v == v.normalize():

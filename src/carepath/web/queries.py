@@ -50,16 +50,17 @@ def _missing(v) -> bool:
 
 
 def facts(con: duckdb.DuckDBPyConnection, indicator_id: str) -> dict:
-    """Periods (in order), area types and breakdowns present for one indicator."""
+    """Periods (in order), area types and each period's breakdowns for one indicator."""
     rows = con.execute(
         "SELECT period, max(period_end), list(DISTINCT area_type) FROM indicator_values "
         "WHERE indicator_id = ? AND breakdown = 'all' GROUP BY period ORDER BY 2",
         [indicator_id]).fetchall()
     breakdowns = con.execute(
-        "SELECT DISTINCT breakdown FROM indicator_values WHERE indicator_id = ? AND "
-        "breakdown <> 'all' ORDER BY 1", [indicator_id]).fetchall()
+        "SELECT period, list(DISTINCT breakdown ORDER BY breakdown) FROM indicator_values "
+        "WHERE indicator_id = ? AND breakdown <> 'all' GROUP BY period",
+        [indicator_id]).fetchall()
     return {"periods": [r[0] for r in rows], "types": {t for r in rows for t in r[2]},
-            "breakdowns": [b for (b,) in breakdowns]}
+            "breakdowns": dict(breakdowns)}
 
 
 def cached_facts(cache: VersionedCache, con: duckdb.DuckDBPyConnection,

@@ -28,10 +28,11 @@ BREAKDOWN_LABELS = {"sex": "Sex", "age_band": "Age band", DEPRIVATION: "Deprivat
 QUINTILE_WORDS = {"1": "1 (most deprived)", "5": "5 (least deprived)"}
 # The order breakdowns are shown in: who people are, then where they live, then what.
 BREAKDOWN_ORDER = ("sex", "age_band", DEPRIVATION, "ethnic_group", "tumour_group")
-# stats.sii's value types: the scale its errors are taken on (PHEindicatormethods' codes).
+# stats.sii's value types: the scale its errors are taken on (PHEindicatormethods' codes),
+# for the statistics whose denominator is the group's size, which ranks the quintiles
+# (a standardised ratio's is its expected count, which would weight them by risk: a review).
 SII_VALUE_TYPES = {"proportion": VALUE_PROPORTION, "crude_rate": VALUE_RATE,
-                   "dsr": VALUE_RATE, "isr": VALUE_RATE,
-                   "isratio": VALUE_RATE, "mean": VALUE_NORMAL}
+                   "dsr": VALUE_RATE, "mean": VALUE_NORMAL}
 SII_CONFIDENCE = stats.CONF_95  # its limits are simulated from the groups' 95% intervals
 
 
@@ -127,9 +128,13 @@ def breakdowns(rows: pd.DataFrame, overall: float | None, *, polarity: str, leve
 def _gradient(records: list[dict], statistic: str | None, scale: float
               ) -> tuple[Gradient | None, str | None]:
     """PHE's SII across the five quintiles, or why there is none."""
-    value_type = SII_VALUE_TYPES.get(statistic or "")
+    if statistic is None:
+        return None, ("No slope index of inequality: the indicator's definition is not at "
+                      "hand to say how its figures are made.")
+    value_type = SII_VALUE_TYPES.get(statistic)
     if value_type is None:
-        return None, "A slope index of inequality is not worked out for counts."
+        return None, (f"A slope index of inequality is not worked out for a "
+                      f"{statistic.replace('_', ' ')}: it needs each quintile's size.")
     by_quintile = {r["category"]: r for r in records if r["category"] in QUINTILES}
     usable = [by_quintile.get(q) for q in QUINTILES]
     if any(r is None or r["value_state"] != "published" or r["value"] is None

@@ -25,6 +25,7 @@ from carepath.domain.journeys._shared import (
     with_wilson,
 )
 from carepath.domain.journeys.gaps import ELEMENT_DUE_DAYS, ELEMENT_EARLY_TOLERANCE_DAYS
+from carepath.errors import ValidationError
 
 # Elements reported, in the order a person meets them. ``follow_up_pathway`` is any
 # stratified follow-up decision; ``supported_self_management`` the share stratified to it.
@@ -91,6 +92,9 @@ def coverage(con: duckdb.DuckDBPyConnection, *, start: date, end: date, as_of: d
     upper; ``as_of``: the date elements have fallen due by (the latest in the data).
     Supported self-management is shown as a share of all pathways, like the others."""
     check_period(start, end, "recovery package")
+    if as_of < start:  # every element would be not due: a table of nothing (a review)
+        raise ValidationError(f"as of {as_of} is before the period starts ({start}): no "
+                              "element could have fallen due", where="--as-of")
     dims = ", ".join(f'"{d}"' for d in DIMENSIONS)
     els = ", ".join(ELEMENTS)
     df = con.execute(f"""

@@ -176,12 +176,15 @@ class Groups(Rows):
 @router.get("/indicators/{indicator_id}/inequalities", response_model=Groups,
             responses=RESPONSES)
 def indicator_inequalities(request: Request, indicator_id: IndicatorId, area: OptText = None,
-                           period: OptText = None, who: Principal = Depends(require_user),
+                           area_type: OptText = None, period: OptText = None,
+                           who: Principal = Depends(require_user),
                            con: duckdb.DuckDBPyConnection = Depends(get_con),
                            meta: dict = Depends(get_meta)) -> Groups:
-    """The inequalities page's figures: national unless ``area`` is given."""
+    """The inequalities page's figures: national unless ``area`` (a code; with
+    ``area_type`` where two areas share it) is given."""
     m = indicator_or_404(meta, indicator_id)
-    period, _, chosen, _ = choose_area(request, con, who, indicator_id, period, area)
+    asked = f"{area_type}:{area}" if area and area_type else area
+    period, _, chosen, _ = choose_area(request, con, who, indicator_id, period, asked)
     if chosen["area_type"] in RESTRICTED_TYPES:
         _audited(con, who, indicator_id, area=chosen["area_code"], period=period)
     overall, groups = area_groups(con, who, indicator_id, m, period, chosen)

@@ -226,8 +226,9 @@ def indicator_page(request: Request, indicator_id: str,
             "trend_rows": (trend := _trend_rows(con, who, indicator_id, cache)),
             "trend": charts.trend_chart(trend, y_title=y_title) if trend else None,
             "chart_rows": points,
-            "breakdowns": inequalities.in_order(
-                queries.cached_facts(cache, con, indicator_id)["breakdowns"]),
+            # the period shown's: another's link led to a page with nothing (a review)
+            "breakdowns": inequalities.in_order(queries.cached_facts(
+                cache, con, indicator_id)["breakdowns"].get(period, [])),
             "breakdown_words": {k: v.lower() for k, v in inequalities.BREAKDOWN_LABELS.items()},
             "suppressed": sum(r["value_state"] == "suppressed" for r in rows),
             "missing": sum(r["value_state"] == "missing" for r in rows),

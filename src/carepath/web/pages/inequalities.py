@@ -52,21 +52,31 @@ def choose_area(request: Request, con, who: Principal, indicator_id: str,
     if not areas:
         raise HTTPException(404, "This indicator has no figures by sex, age, deprivation "
                                  f"or tumour group that you can see for {period}.")
-    by_code = {a["area_code"]: a for a in areas}
     if area is None:
-        chosen = next((a for a in areas if a["area_type"] == NATIONAL), areas[0])
-    elif area in by_code:
-        chosen = by_code[area]
-    else:
+        return period, periods, next((a for a in areas if a["area_type"] == NATIONAL),
+                                     areas[0]), areas
+    # "TYPE:CODE" (the form's), or a code alone where only one area has it: a group of
+    # the workspace's own may share a code with an organisation (a code review)
+    kind, _, code = area.rpartition(":")
+    matches = [a for a in areas if a["area_code"] == code and kind in ("", a["area_type"])]
+    if len(matches) > 1:
+        raise HTTPException(404, f"{code!r} is the code of more than one area; give its "
+                                 f"type too: {', '.join(area_key(a) for a in matches)}.")
+    if not matches:
         raise HTTPException(404, f"{area!r} has no figures by group for {period} that you "
                                  "can see. Without an area, the page lists those that do.")
-    return period, periods, chosen, areas
+    return period, periods, matches[0], areas
+
+
+def area_key(area: dict) -> str:
+    """How the form names an area: its type and code."""
+    return f"{area['area_type']}:{area['area_code']}"
 
 
 @router.get("/indicators/{indicator_id}/inequalities", include_in_schema=False)
 def inequalities_page(request: Request, indicator_id: str,
                       period: str | None = Query(None, max_length=40),
-                      area: str | None = Query(None, max_length=40),
+                      area: str | None = Query(None, max_length=80),
                       who: Principal = Depends(require_user),
                       con: duckdb.DuckDBPyConnection = Depends(get_con),
                       meta: dict = Depends(get_meta)):
@@ -82,7 +92,8 @@ def inequalities_page(request: Request, indicator_id: str,
         return {
             "title": f"{m['title']}: inequalities", "ind": m, "indicator_id": indicator_id,
             "period": period, "periods": periods, "area": chosen, "area_name": name,
-            "areas": areas, "overall": overall, "groups": groups,
+            "areas": [dict(a, key=area_key(a)) for a in areas], "area_key": area_key(chosen),
+            "overall": overall, "groups": groups,
             "charts": {g.name: _bars(g, overall, y_title) for g in groups},
             "columns": breakdown_columns(level, chosen["area_type"] == NATIONAL,
                                          any(r["trend"] for g in groups for r in g.rows)),
@@ -108,7 +119,9 @@ def area_groups(con, who: Principal, indicator_id: str, m: dict, period: str, ar
         rows[rows["breakdown"] != "all"],
         overall["value"] if overall and overall["value_state"] == "published" else None,
         polarity=POLARITIES[m.get("higher_is_better")], level=m.get("level", "95"),
-        statistic=m.get("statistic"), scale=m.get("multiplier", 1.0))
+        # without its definition's scale a percentage would read as a share of 1
+        statistic=m.get("statistic") if "multiplier" in m else None,
+        scale=m.get("multiplier", 1.0))
     return overall, groups
 
 

@@ -4,7 +4,7 @@ concerns, routes through the pathway, and one person's audited timeline."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from urllib.parse import quote, urlencode
 
 import duckdb
@@ -15,6 +15,7 @@ from markupsafe import Markup
 
 from carepath import charts
 from carepath.domain.journeys import flows, gaps, hna, recovery, waits
+from carepath.domain.journeys._shared import default_period
 from carepath.domain.journeys.timeline import NHS_NUMBER_HINT, known_person, person_timeline
 from carepath.ingest.nhs_number import looks_like_nhs_number
 from carepath.model.codes import in_words
@@ -59,8 +60,14 @@ def journeys_page(request: Request, asked: PeriodAsked = Depends(period_asked),
     overall = cov[(cov.dimension == "all") & (cov.element == EQUITY_CHART_ELEMENT)]
     by_trust = cov[(cov.dimension == "trust") & (cov.element == EQUITY_CHART_ELEMENT)]
     hna_rows = bars(by_trust, name="group", overall=_first(overall, "value"))
+    as_of = period(con, "contacts", None, None)[1]
+    # The year every element has fallen due for, offered where this one's have not (the
+    # CLI defaults to it; the page showed reviews of a denominator near 0: a review).
+    due_end = as_of - timedelta(days=max(recovery.DUE_DAYS.values()))
     ctx = {
         "title": "Whole journeys", "start": s, "end": e, "no_contact_days": no_contact_days,
+        "as_of": as_of, "due_start": default_period(con, "cancer", None, due_end)[0],
+        "due_end": due_end if e > due_end else None,
         "period_error": period_error,
         "can_list": who.role in PERSON_LEVEL_ROLES,
         "find": "" if find == NHS_NUMBER_TYPED else (find or ""),
