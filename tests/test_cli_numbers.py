@@ -65,3 +65,19 @@ def test_table_cells_read_as_people_read_them():
     assert (_cell(np.bool_(False), "below_overall"), _cell(True, "x")) == ("no", "yes")
     assert str(_cell("significantly_below_target", "status")) == "significantly below target"
     assert str(_cell("tumour_group", "dimension")) == "tumour_group"  # a code to type back
+
+
+def test_a_table_wider_than_the_terminal_shows_every_figure_whole():
+    """A cost-benefit table at 80 columns cut its figures to '£3…' (a walkthrough)."""
+    from rich.console import Console
+
+    from carepath.cli._common import rich_table
+
+    columns = ["organisation", "PV costs", "PV benefits", "NPV", "BCR", "ROI", "payback"]
+    rows = [["Wessex Integrated Care Board", "£3,914,630", "£0", "-£3,914,630", "0.00",
+             "-100.0%", "–"]]
+    for width in (80, 200):
+        console = Console(width=width, record=True)
+        console.print(rich_table("By organisation", columns, rows, width=width))
+        text = console.export_text()
+        assert "£3,914,630" in text and "-£3,914,630" in text and "…" not in text

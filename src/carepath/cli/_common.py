@@ -63,11 +63,22 @@ def plain(value: object):
 NAME_COLUMN_MAX = 40
 
 
-def rich_table(title: str, columns: list[str], rows: list[list[str]]):
+# A table's borders and padding per column, and its outer border.
+CELL_CHROME, TABLE_CHROME = 3, 1
+
+
+def rich_table(title: str, columns: list[str], rows: list[list[str]], *,
+               width: int | None = None):
     """A titled table: first column left-aligned (names, not cut short), the rest
-    right-aligned (figures)."""
+    right-aligned (figures). Wider than the terminal (``width``, else its own), each row
+    is shown as lines instead: the figures were cut to '£3…' (a walkthrough)."""
+    from rich.console import Console
     from rich.table import Table
 
+    natural = sum(max([len(str(col)), *(len(str(r[i])) for r in rows)]) + CELL_CHROME
+                  for i, col in enumerate(columns)) + TABLE_CHROME
+    if rows and natural > (width or Console().width):
+        return _as_lines(title, columns, rows)
     table = Table(title=title, title_justify="left")
     longest = max((len(str(r[0])) for r in rows if r), default=0)
     for i, col in enumerate(columns):
@@ -81,3 +92,16 @@ def rich_table(title: str, columns: list[str], rows: list[list[str]]):
     for row in rows:
         table.add_row(*map(plain, row))
     return table
+
+
+def _as_lines(title: str, columns: list[str], rows: list[list[str]]):
+    """A table too wide for the terminal: each row's name, then its figures named."""
+    from rich.console import Group
+    from rich.text import Text
+
+    lines = [Text(title, style="bold")]
+    for row in rows:
+        lines.append(plain(row[0]))
+        lines.append(plain("    " + " · ".join(f"{c} {v}" for c, v in
+                                                zip(columns[1:], row[1:], strict=True))))
+    return Group(*lines)
