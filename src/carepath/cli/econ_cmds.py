@@ -144,9 +144,11 @@ def _print_cba(rep) -> None:
          for o in (*res.organisations, res.total)]))
     payers = [p for p in res.cost_shift if any(res.cost_shift[p].values())]
     felt = [o for o in names if any(res.cost_shift[p][o] for p in payers)]
+    # Named as the table above names them (the matrix gave codes: a walkthrough).
+    named = {o.org: o.name for o in res.organisations}
     console.print(_table("Who pays (rows) x who benefits (columns), PV of benefits",
-                         ["payer", *felt],
-                         [[p, *[_money(res.cost_shift[p][o]) for o in felt]]
+                         ["payer", *(named.get(o, o) for o in felt)],
+                         [[named.get(p, p), *[_money(res.cost_shift[p][o]) for o in felt]]
                           for p in payers]))
     if rep.tornado:
         console.print(_table(f"One-way sensitivity (base NPV {_money(rep.base_npv)})",
