@@ -41,8 +41,9 @@ def test_a_band_takes_its_start_boxs_colour_and_the_picture_is_described():
     by_start = {}
     for stroke, title in bands:
         by_start.setdefault(title.split(" → ")[0], set()).add(stroke)
-    assert set(by_start) == {"gp_referral", "emergency"}
+    assert set(by_start) == {"gp referral", "emergency"}  # codes in words (an audit)
     assert all(len(s) == 1 for s in by_start.values())  # one colour per start
-    assert by_start["gp_referral"] != by_start["emergency"]
+    assert by_start["gp referral"] != by_start["emergency"]
     label = re.search(r'aria-label="([^"]+)"', svg).group(1)
-    assert "route to outcome" in label and "gp referral to alive, 300 tumours" in label
+    assert "route to diagnosis → outcome" in label
+    assert "commonest first step: gp referral then alive, 300 tumours" in label

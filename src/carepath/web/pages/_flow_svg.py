@@ -55,8 +55,8 @@ def flow_svg(edges: pd.DataFrame, stages: tuple[str, ...]) -> str:
             f'<path d="M{x0:.1f},{y0 + h / 2:.1f} C{mid:.1f},{y0 + h / 2:.1f} '
             f'{mid:.1f},{y1 + h / 2:.1f} {x1:.1f},{y1 + h / 2:.1f}" fill="none" '
             f'stroke="{colour[(e.from_stage, e.source)]}" stroke-opacity="0.35" '
-            f'stroke-width="{max(h, 1):.1f}"><title>{escape(str(e.source))} → '
-            f'{escape(str(e.target))}: {e.tumours:,}</title></path>')
+            f'stroke-width="{max(h, 1):.1f}"><title>{escape(in_words(e.source))} → '
+            f'{escape(in_words(e.target))}: {e.tumours:,}</title></path>')
     for key, n in nodes.items():
         parts.append(f'<rect x="{n["x"]:.1f}" y="{n["y"]:.1f}" width="{NODE_WIDTH}" '
                      f'height="{max(n["h"], 1):.1f}" fill="#212B32"/>')
@@ -69,16 +69,22 @@ def flow_svg(edges: pd.DataFrame, stages: tuple[str, ...]) -> str:
     return "\n".join(parts)
 
 
+# What each stage's boxes are, as the figure's caption says them.
+STAGE_WORDS = {"route": "route to diagnosis", "first_treatment": "first treatment",
+               "follow_up": "follow-up", "outcome": "outcome"}
+
+
 def _summary(edges: pd.DataFrame, stages: tuple[str, ...]) -> str:
-    """The picture in words for a screen reader: its stages and its largest route from the
-    first stage (the data table beside it has every route)."""
+    """The picture in words for a screen reader, as its caption says it: its stages and
+    the commonest first step (the data table beside it has every route)."""
     first = edges[edges.from_stage == stages[0]]
-    top = first.loc[first.tumours.idxmax()] if not first.empty else None
-    words = " to ".join(s.replace("_", " ") for s in stages)
-    said = (f"; the largest route from {stages[0].replace('_', ' ')}: "
-            f"{in_words(top.source)} to {in_words(top.target)}, {int(top.tumours):,} tumours"
-            if top is not None else "")
-    return f"Routes through the pathway, {words}{said}. Every route is in the data table."
+    words = " → ".join(STAGE_WORDS.get(s, in_words(s)) for s in stages)
+    said = ""
+    if not first.empty:
+        top = first.loc[first.tumours.idxmax()]
+        said = (f"; the commonest first step: {in_words(top.source)} then "
+                f"{in_words(top.target)}, {int(top.tumours):,} tumours")
+    return f"Routes through the pathway: {words}{said}. Every route is in the data table."
 
 
 def _layout(edges: pd.DataFrame, stages: tuple[str, ...]) -> dict:
