@@ -8,7 +8,6 @@ the database anyway; person-level output is still audited under their login name
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Annotated
 
 import typer
@@ -101,14 +100,14 @@ def recovery(workspace: WorkspaceOption = None, start: StartOption = None,
     due some time after diagnosis (a cancer care review at 12 months) counts only the
     tumours it has fallen due for; the others are shown as not due."""
     from carepath.domain.journeys._shared import default_period
-    from carepath.domain.journeys.recovery import DUE_DAYS, coverage, equity_view
+    from carepath.domain.journeys.recovery import all_due_by, coverage, equity_view
 
     ws = open_workspace(workspace)
     with ws.connect(read_only=True) as con:
         at = parse_date(as_of, "--as-of") or period(con, None, None, "contacts")[1]
         # By default the latest year every element has fallen due for: the year up to the
         # data's end showed most reviews not due, and an empty table.
-        due = at - timedelta(days=max(DUE_DAYS.values()))
+        due = all_due_by(at)
         s, e = default_period(con, "cancer", parse_date(start, "--start"),
                               parse_date(end, "--end") or due)
         cov = coverage(con, start=s, end=e, as_of=at)

@@ -11,7 +11,7 @@ denominator (the latest year's reviews read 29% beside 68% the year before: a wa
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import duckdb
 import numpy as np
@@ -75,6 +75,12 @@ def _flags_sql() -> str:
     SELECT c.*, {', '.join(_element_sql(el) for el in ELEMENTS)}
     FROM cohort c LEFT JOIN ev USING (tumour_id)
     """
+
+
+def all_due_by(as_of: date) -> date:
+    """The last diagnosis date every element has fallen due for by ``as_of``: the end of
+    the latest cohort whose coverage is complete (the CLI's default year, the page's link)."""
+    return as_of - timedelta(days=max(DUE_DAYS.values()))
 
 
 def _element_sql(element: str) -> str:

@@ -4,7 +4,7 @@ concerns, routes through the pathway, and one person's audited timeline."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 from urllib.parse import quote, urlencode
 
 import duckdb
@@ -60,10 +60,10 @@ def journeys_page(request: Request, asked: PeriodAsked = Depends(period_asked),
     overall = cov[(cov.dimension == "all") & (cov.element == EQUITY_CHART_ELEMENT)]
     by_trust = cov[(cov.dimension == "trust") & (cov.element == EQUITY_CHART_ELEMENT)]
     hna_rows = bars(by_trust, name="group", overall=_first(overall, "value"))
-    as_of = period(con, "contacts", None, None)[1]
+    as_of = m["as_of"]
     # The year every element has fallen due for, offered where this one's have not (the
     # CLI defaults to it; the page showed reviews of a denominator near 0: a review).
-    due_end = as_of - timedelta(days=max(recovery.DUE_DAYS.values()))
+    due_end = recovery.all_due_by(as_of)
     ctx = {
         "title": "Whole journeys", "start": s, "end": e, "no_contact_days": no_contact_days,
         "as_of": as_of, "due_start": default_period(con, "cancer", None, due_end)[0],
@@ -107,6 +107,7 @@ def _measures(con, s: date, e: date, no_contact_days: int) -> dict:
     """Every aggregate on the page, before scope filtering (so it can be cached)."""
     as_of = period(con, "contacts", None, None)[1]  # elements due by the data's end
     return {
+        "as_of": as_of,
         "coverage": recovery.coverage(con, start=s, end=e, as_of=as_of),
         "waits": waits.wait_summary(con, "referral_to_diagnosis", start=s, end=e,
                                     group="tumour_group"),
