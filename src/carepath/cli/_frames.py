@@ -111,9 +111,10 @@ def show(df: pd.DataFrame, title: str, out: Path | None = None,
         _as_lines(shown, title, whole, others)
     else:
         table = Table(title=title, title_justify="left")
+        shares = _percent_names(view.columns, percent)
         for col in view.columns:
             text = (view[col].dtype == object or pd.api.types.is_string_dtype(view[col])) \
-                and col not in _percent_names(view.columns, percent)
+                and col not in shares
             keep = {"no_wrap": True, "min_width": widths[col]} if col in whole else {}
             table.add_column(str(col), justify="left" if text else "right", **keep)
         for row in shown.itertuples(index=False):

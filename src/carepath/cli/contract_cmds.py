@@ -28,9 +28,6 @@ ContractFile = Annotated[Path, typer.Argument(help="Contract YAML (it names its 
 YearOption = Annotated[int, typer.Option("--year", "-y", help="Contract year (1 = first).")]
 
 
-def _actor() -> str:
-    return cli_actor()
-
 
 def _words(code: str | None) -> str:
     """'not_distinguishable' -> 'Not distinguishable', as the web page writes it (the
@@ -112,7 +109,7 @@ def register_cmd(file: ContractFile, workspace: WorkspaceOption = None) -> None:
 
     ws = open_workspace(workspace)
     contract, fw, _ = _load(file, ws)
-    done = register(ws, contract, fw, actor=_actor())
+    done = register(ws, contract, fw, actor=cli_actor())
     console.print("\n".join(done) if done else "unchanged: nothing to record")
 
 
@@ -122,7 +119,7 @@ def _assess(file: Path, workspace, year: int):
 
     ws = open_workspace(workspace)
     contract, fw, library, unreadable = _load(file, ws, unreadable=True)
-    register(ws, contract, fw, actor=_actor())
+    register(ws, contract, fw, actor=cli_actor())
     with ws.connect(read_only=True) as con:
         a = assess(con, contract, fw, library, year, config=ws.config(),
                    unreadable=unreadable)
@@ -170,7 +167,7 @@ def assess_cmd(file: ContractFile, year: YearOption, workspace: WorkspaceOption 
     console.print(f"fee £{a.fee:,.2f} + outcomes £{a.outcome_total:,.2f} of "
                   f"£{a.at_risk:,.2f} at risk = £{a.total:,.2f}")
     _say_problems(a)
-    record_assessment(ws, a, actor=_actor())
+    record_assessment(ws, a, actor=cli_actor())
     if html:
         html.write_text(report.assessment_html(a, _chance_for(ws, a, library)),
                         encoding="utf-8")
@@ -205,7 +202,7 @@ def statement_cmd(file: ContractFile, year: YearOption,
     check_output_path(out, tuple(f".{f}" for f in report.OUTPUT_FORMATS), replace=replace)
     ws, a, _ = _assess(file, workspace, year)
     csv_text = report.write_statement(a, out)
-    record_statement(ws, a, csv_text, out, actor=_actor())
+    record_statement(ws, a, csv_text, out, actor=cli_actor())
     console.print(f"wrote {out}: total £{a.total:,.2f} (fee £{a.fee:,.2f}, outcomes "
                   f"£{a.outcome_total:,.2f})")
     _say_problems(a)

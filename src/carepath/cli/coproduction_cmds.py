@@ -17,9 +17,6 @@ coproduction_app = typer.Typer(help="Co-production: events, pledges, workstreams
 DateOption = Annotated[str | None, typer.Option("--date", help="YYYY-MM-DD (default today).")]
 
 
-def _by() -> str:
-    return cli_actor()
-
 
 def _day(text: str | None, option: str = "--date") -> date:
     return parse_date(text, option) or date.today()
@@ -48,7 +45,7 @@ def workstream(name: str, workspace: WorkspaceOption = None,
     """Create or update a workstream."""
     from carepath.domain.coproduction.records import Workstream, save_workstream
 
-    wid = save_workstream(open_workspace(workspace), by=_by(), workstream=Workstream(
+    wid = save_workstream(open_workspace(workspace), by=cli_actor(), workstream=Workstream(
         name=name, status=status, updated_on=_day(on), lead=lead, outcome_domain=domain,
         progress_pct=progress, workstream_id=workstream_id))
     typer.echo(wid)
@@ -64,7 +61,7 @@ def event(title: str, workspace: WorkspaceOption = None, on: DateOption = None,
     """Record a co-design event and who took part."""
     from carepath.domain.coproduction.records import record_event
 
-    event_id = record_event(open_workspace(workspace), by=_by(), title=title,
+    event_id = record_event(open_workspace(workspace), by=cli_actor(), title=title,
                             event_date=_day(on), stage=stage,
                             participants=_participants(participants),
                             workstream_id=workstream_id, location=location)
@@ -82,7 +79,7 @@ def pledge(org_code: str, commitment: str, workspace: WorkspaceOption = None,
     """Record an organisation's pledge."""
     from carepath.domain.coproduction.records import add_pledge
 
-    typer.echo(add_pledge(open_workspace(workspace), by=_by(), org_code=org_code,
+    typer.echo(add_pledge(open_workspace(workspace), by=cli_actor(), org_code=org_code,
                           commitment=commitment, pledged_on=_day(on),
                           due_date=parse_date(due, "--due"), event_id=event_id,
                           workstream_id=workstream_id))
@@ -94,7 +91,7 @@ def pledge_status(pledge_id: str, status: str, workspace: WorkspaceOption = None
     """Update a pledge: made, in_progress, met, lapsed or withdrawn."""
     from carepath.domain.coproduction.records import update_pledge
 
-    update_pledge(open_workspace(workspace), by=_by(), pledge_id=pledge_id, status=status,
+    update_pledge(open_workspace(workspace), by=cli_actor(), pledge_id=pledge_id, status=status,
                   updated_on=_day(on))
     typer.echo(f"{pledge_id}: {status}")
 
@@ -107,7 +104,7 @@ def outcome(name: str, workspace: WorkspaceOption = None,
     """Record that an outcome (indicator id or statement) was co-designed."""
     from carepath.domain.coproduction.records import record_codesigned_outcome
 
-    record_codesigned_outcome(open_workspace(workspace), by=_by(), outcome=name,
+    record_codesigned_outcome(open_workspace(workspace), by=cli_actor(), outcome=name,
                               event_id=event_id, workstream_id=workstream_id, note=note)
     typer.echo(f"recorded {name}")
 

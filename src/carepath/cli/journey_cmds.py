@@ -18,9 +18,6 @@ from carepath.cli._frames import EndOption, OutFile, StartOption, parse_date, pe
 pathway_app = typer.Typer(help="Pathway measures: waits, gaps, Recovery Package, HNA, routes.",
                           no_args_is_help=True)
 
-def _actor() -> str:
-    return cli_actor()
-
 
 def journey(patient_id: Annotated[str, typer.Argument(help="The person's pseudonym.")],
             workspace: WorkspaceOption = None, out: OutFile = None,
@@ -29,7 +26,7 @@ def journey(patient_id: Annotated[str, typer.Argument(help="The person's pseudon
     from carepath.domain.journeys.timeline import person_timeline
 
     ws = open_workspace(workspace)
-    tl = person_timeline(ws, patient_id, actor=_actor(), can_see_person_level=True)
+    tl = person_timeline(ws, patient_id, actor=cli_actor(), can_see_person_level=True)
     show(tl, f"Journey of {patient_id} ({len(tl)} events)", out, replace=replace)
     flagged = (tl["flag"] != "").sum()
     if flagged:
@@ -82,7 +79,7 @@ def gaps(workspace: WorkspaceOption = None, start: StartOption = None, end: EndO
     show(counts, f"Fell between services, {s} to {e}, as of {at}", None if list_people else out,
          percent=("value", "lower", "upper"), replace=replace)
     if list_people:
-        people = fell_between_lists(ws, start=s, end=e, as_of=at, actor=_actor(),
+        people = fell_between_lists(ws, start=s, end=e, as_of=at, actor=cli_actor(),
                                     can_see_person_level=True, no_contact_days=days)
         show(people, "People flagged (pseudonyms)", out, replace=replace)
 

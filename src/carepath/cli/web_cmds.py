@@ -25,9 +25,6 @@ StdinOption = Annotated[bool, typer.Option(
     "--password-stdin", help="Read the password from standard input (for scripts).")]
 
 
-def _actor() -> str:
-    return cli_actor()
-
 
 def _password(from_stdin: bool) -> str:
     if from_stdin:
@@ -49,7 +46,7 @@ def users_add(username: str, role: Annotated[str, typer.Option(help=ROLE_HELP)],
     from carepath.web import users
 
     ws = open_workspace(workspace)
-    name = users.add_user(ws, by=_actor(), username=username, password=_password(
+    name = users.add_user(ws, by=cli_actor(), username=username, password=_password(
         password_stdin), role=role, scope=scope or [])
     console.print(f"Added [bold]{name}[/] ({role})")
 
@@ -59,7 +56,7 @@ def users_remove(username: str, workspace: WorkspaceOption = None) -> None:
     """Disable an account and end its sessions (kept for the audit trail)."""
     from carepath.web import users
 
-    users.remove_user(open_workspace(workspace), by=_actor(), username=username)
+    users.remove_user(open_workspace(workspace), by=cli_actor(), username=username)
     console.print(f"Removed [bold]{username}[/]")
 
 
@@ -83,7 +80,7 @@ def users_role(username: str,
     if not role:
         raise ValidationError(f"give the new role ({ROLE_HELP})", where="ROLE")
 
-    users.set_role(open_workspace(workspace), by=_actor(), username=username, role=role,
+    users.set_role(open_workspace(workspace), by=cli_actor(), username=username, role=role,
                    scope=scope or [])
     console.print(f"[bold]{username}[/] is now {role}")
 
@@ -94,7 +91,7 @@ def users_reset(username: str, workspace: WorkspaceOption = None,
     """Set a new password (ends the account's sessions)."""
     from carepath.web import users
 
-    users.reset_password(open_workspace(workspace), by=_actor(), username=username,
+    users.reset_password(open_workspace(workspace), by=cli_actor(), username=username,
                          password=_password(password_stdin))
     console.print(f"Password of [bold]{username}[/] reset")
 
