@@ -29,10 +29,41 @@ def test_example_catalogue_round_trip_and_budget(empty_workspace):
         audit = con.execute("SELECT count(*) FROM audit_log "
                             "WHERE action = 'economics.services.load'").fetchone()[0]
     assert len(cat) == len([r for r in rows if r.year == 2025])
-    expected = sum(r.annual_cost * r.payers.get("icb", 0) for r in rows
+    expected = sum(r.annual_cost * r.payers.get("QWX", 0) for r in rows
                    if r.year == 2025 and r.annual_cost is not None)
-    assert budget.set_index("payer_code").loc["icb", "spend"] == pytest.approx(expected)
+    assert budget.set_index("payer_code").loc["QWX", "spend"] == pytest.approx(expected)
     assert audit == 1
+
+
+def _add_organisations(ws, *orgs: tuple[str, str, str]) -> None:
+    with ws.transaction() as con:
+        con.executemany("INSERT INTO organisations (org_code, name, org_type, valid_from) "
+                        "VALUES (?, ?, ?, DATE '2020-01-01')", [list(o) for o in orgs])
+
+
+def test_payers_and_providers_are_named_from_the_workspace(tmp_path, empty_workspace):
+    """The catalogue pays by code; people read names, and a code the workspace does not
+    know (a misspelling, or a council with no organisation row) stays a code."""
+    from carepath.domain.economics.catalogue import unknown_organisations
+
+    _add_organisations(empty_workspace, ("QWX", "NHS Wessex ICB", "icb"),
+                       ("LA-QWX", "Wessex County Council", "local_authority"),
+                       ("RWZ", "Wessex Community Trust", "community"))
+    path = tmp_path / "s.csv"
+    path.write_text(HEADER + "a,A,RWZ,2025,100,10,,QWX:85%;LA-QWX:15%\n"
+                             "b,B,RWZ,2025,10,10,,QWZ:100%\n")
+    rows = load_catalogue(path)
+    save_catalogue(empty_workspace, rows, by="t", source="s.csv")
+    with empty_workspace.connect(read_only=True) as con:
+        cat = read_catalogue(con, 2025).set_index("service_id")
+        budget = programme_budget(con, 2025).set_index("payer_code")
+        unknown = unknown_organisations(con, rows)
+    assert cat.loc["a", "payer_names"] == "NHS Wessex ICB 85.0%; Wessex County Council 15.0%"
+    assert cat.loc["a", "payers"] == "LA-QWX:15.0%;QWX:85.0%"  # codes stay for machines
+    assert cat.loc["a", "provider_name"] == "Wessex Community Trust"
+    assert budget.loc["QWX", "payer_name"] == "NHS Wessex ICB"
+    assert budget.loc["QWZ", "payer_name"] == "QWZ"
+    assert unknown == ["QWZ"]
 
 
 def test_hand_checked_budget_and_missing_cost_kept_apart(tmp_path, empty_workspace):
@@ -103,7 +134,7 @@ def _model_from_catalogue(tmp_path, **service) -> Path:
     import yaml
 
     data = {"id": "m", "title": "M", "base_year": 2025, "horizon_years": 2,
-            "organisations": {"icb": "ICB", "hospice": "Hospice", "acute": "Acute"},
+            "organisations": {"QWX": "ICB", "NWX01": "Hospice", "acute": "Acute"},
             "unit_values": [{"id": "v", "value": 100, "unit": "u", "source": "hand"}],
             "services": [{"id": "hah", "from_catalogue": True, **service}],
             "benefits": [{"id": "b", "outcome": "o", "quantity": 1, "unit_value": "v",
@@ -122,11 +153,34 @@ def test_cba_services_from_the_catalogue(tmp_path, empty_workspace):
         model = load_cba(_model_from_catalogue(tmp_path), con)
         override = load_cba(_model_from_catalogue(tmp_path, activity=10), con)
     s = model.services[0]
-    assert (s.unit_cost, s.activity, s.payers) == (1900, 420, {"icb": 0.7, "hospice": 0.3})
+    assert (s.unit_cost, s.activity, s.payers) == (1900, 420, {"QWX": 0.7, "NWX01": 0.3})
     assert s.name == "Hospice at home"
     assert override.services[0].activity == 10  # the model's own figure wins
     with pytest.raises(ValidationError, match="need a workspace"):
         load_cba(_model_from_catalogue(tmp_path))
+
+
+def test_catalogue_payers_a_model_does_not_name_take_the_workspace_names(tmp_path,
+                                                                         empty_workspace):
+    import yaml
+
+    from carepath.domain.economics.definitions import load_cba
+
+    save_catalogue(empty_workspace, load_catalogue(f"{EXAMPLES}/wessex_services.csv"), by="t",
+                   source="t")
+    path = _model_from_catalogue(tmp_path)
+    data = yaml.safe_load(path.read_text())
+    data["organisations"] = {"acute": "Acute", "NWX01": "Our hospice"}
+    path.write_text(yaml.safe_dump(data))
+    with empty_workspace.connect(read_only=True) as con, \
+            pytest.raises(ValidationError, match="payer QWX is not one of"):
+        load_cba(path, con)  # named nowhere: refused, naming the payer
+    _add_organisations(empty_workspace, ("QWX", "NHS Wessex ICB", "icb"),
+                       ("NWX01", "Egdon Heath Hospice", "hospice"))
+    with empty_workspace.connect(read_only=True) as con:
+        model = load_cba(path, con)
+    assert model.organisations["QWX"] == "NHS Wessex ICB"
+    assert model.organisations["NWX01"] == "Our hospice"  # the model's own name wins
 
 
 def test_cba_service_not_in_catalogue_or_cost_missing(tmp_path, empty_workspace):

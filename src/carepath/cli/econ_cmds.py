@@ -53,6 +53,7 @@ def services_load(
         check_indicators,
         load_catalogue,
         save_catalogue,
+        unknown_organisations,
     )
     from carepath.indicators.library import read_library
 
@@ -62,6 +63,13 @@ def services_load(
     check_indicators(rows, {*known, *unreadable}, file)
     n = save_catalogue(ws, rows, by=cli_actor(), source=file.name)
     console.print(f"Loaded {n} service-years ({len({r.service_id for r in rows})} services).")
+    with ws.connect(read_only=True) as con:
+        unnamed = unknown_organisations(con, rows)
+    if unnamed:  # loaded all the same: a council or charity may have no organisation row
+        Console(stderr=True).print(
+            f"Note: {', '.join(unnamed)} {'is' if len(unnamed) == 1 else 'are'} not in the "
+            "workspace's organisations, so shown by code; check the spelling, or load them "
+            "as organisations to have them named.", highlight=False)
 
 
 @services_app.command("list")
@@ -70,20 +78,34 @@ def services_list(
     year: Annotated[int | None, typer.Option(help="Financial year starting.")] = None,
 ) -> None:
     """The catalogue and, for a year, the programme budget by paying organisation."""
-    from carepath.domain.economics.catalogue import programme_budget, read_catalogue
+    from carepath.domain.economics.catalogue import (
+        catalogue_years,
+        programme_budget,
+        read_catalogue,
+    )
+    from carepath.indicators.periods import financial_year_label as fy_label
 
     ws = open_workspace(workspace)
     with ws.connect(read_only=True) as con:
+        years = catalogue_years(con)
         cat = read_catalogue(con, year)
         budget = programme_budget(con, year) if year is not None else None
-    console.print(_table("Services", ["service", "name", "year", "unit cost", "activity",
-                                      "annual cost", "payers"],
-                         [[r.service_id, r.name, str(r.year), _money(r.unit_cost),
-                           _num(r.activity, 0), _money(r.annual_cost), r.payers or ""]
+    if cat.empty:  # two empty tables said nothing of why (a check of the examples)
+        has = (f"it has {', '.join(fy_label(y) for y in sorted(years))}" if years
+               else "load one with `carepath economics services load`")
+        raise ValidationError(f"the service catalogue has no services"
+                              f"{f' for {fy_label(year)}' if year is not None else ''}; {has}",
+                              where=str(ws.path))
+    console.print(_table("Services", ["service", "name", "year", "provider", "unit cost",
+                                      "activity", "annual cost", "payers"],
+                         [[r.service_id, r.name, fy_label(r.year), r.provider_name or "",
+                           _money(r.unit_cost), _num(r.activity, 0), _money(r.annual_cost),
+                           r.payer_names or ""]
                           for r in cat.itertuples()]))
     if budget is not None:
-        console.print(_table(f"Programme budget {year}", ["payer", "spend", "services"],
-                             [[r.payer_code, _money(r.spend), str(r.services)]
+        console.print(_table(f"Programme budget {fy_label(year)}",
+                             ["payer", "code", "spend", "services"],
+                             [[r.payer_name, r.payer_code, _money(r.spend), str(r.services)]
                               for r in budget.itertuples()]))
 
 

@@ -37,8 +37,13 @@ def _quarter_label(start: date) -> str:
     return f"{fy}/{str(fy + 1)[-2:]} Q{q}"
 
 
+def financial_year_label(year: int) -> str:
+    """The financial year starting in ``year`` as people write it: 2024 -> '2024/25'."""
+    return f"{year}/{(year + 1) % 100:02d}"
+
+
 def _fy_label(start: date) -> str:
-    return f"{start.year}/{str(start.year + 1)[-2:]}"
+    return financial_year_label(start.year)
 
 
 def periods_between(kind: str, first: date, last: date) -> list[ReportingPeriod]:

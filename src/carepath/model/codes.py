@@ -22,6 +22,9 @@ GEOGRAPHY_TYPES = (
     "england",
 )
 PROVIDER_TYPES = ("trust", "hospice", "community", "voluntary")
+# Organisations that neither commission through the hierarchy nor provide care, but pay a
+# share of services (a county council's social care funds part of community services).
+PAYER_ONLY_TYPES = ("local_authority",)
 
 # The area types of indicator values, named for people: (one area, a list of them). Exports
 # use the first (Fingertips' "Area Type"), pages the second; one table so they never differ.
@@ -37,7 +40,7 @@ AREA_TYPE_NAMES = {
     "group": ("Group of practices", "Groups of practices"),
     "national": ("National", "National"),
 }
-ORG_TYPES = GEOGRAPHY_TYPES + PROVIDER_TYPES
+ORG_TYPES = GEOGRAPHY_TYPES + PROVIDER_TYPES + PAYER_ONLY_TYPES
 
 # Five-year age bands matching the European Standard Population 2013 (19 bands).
 AGE_BAND_STARTS = tuple(range(0, 95, 5))

@@ -168,7 +168,7 @@ def services(geo: Geography, window) -> tuple[list[tuple], list[tuple]]:
                 rows.append((service_id, name, code, year,
                              round(cost * (1 + COST_INFLATION) ** y, 2), round(float(act)), inds))
                 for payer, share in PAYERS[kind]:
-                    payer_code = {"icb": icb, "la": f"LA-{icb}", "charity": code}[payer]
+                    payer_code = {"icb": icb, "la": geo.councils[i][0], "charity": code}[payer]
                     payers.append((service_id, year, payer_code, share))
     return rows, payers
 

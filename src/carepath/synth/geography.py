@@ -89,6 +89,7 @@ class Geography:
     hospices: list[tuple[str, str]]  # one per ICB
     community: list[tuple[str, str]]  # one per ICB
     voluntary: list[tuple[str, str]]  # one per ICB
+    councils: list[tuple[str, str]]  # one per ICB: pays a share of community services
     pcn_moves: list[tuple[int, int, date]] = field(default_factory=list)  # practice, new PCN
 
     @property
@@ -196,7 +197,8 @@ def _county(rng: np.random.Generator) -> Geography:
         trusts=list(COUNTY_TRUSTS), icb_region=[0], icb_alliance=[0],
         hospices=[("NWX01", "Egdon Heath Hospice")],
         community=[("RWZ", "Wessex Community Health NHS Trust")],
-        voluntary=[("VWX01", "Wessex Cancer Support")])
+        voluntary=[("VWX01", "Wessex Cancer Support")],
+        councils=[("LA-QWX", "Wessex County Council")])
 
 
 def _england(rng: np.random.Generator) -> Geography:
@@ -235,7 +237,9 @@ def _england(rng: np.random.Generator) -> Geography:
         community=[(f"C{i + 1:02d}", f"Synthetic Community Trust {i + 1:02d}")
                    for i in range(ENGLAND_ICBS)],
         voluntary=[(f"V{i + 1:02d}", f"Synthetic Cancer Charity {i + 1:02d}")
-                   for i in range(ENGLAND_ICBS)])
+                   for i in range(ENGLAND_ICBS)],
+        councils=[(f"LA-Q{i + 1:02d}", f"Synthetic County Council {i + 1:02d}")
+                  for i in range(ENGLAND_ICBS)])
 
 
 def organisation_rows(geo: Geography) -> tuple[list[tuple], list[tuple]]:
@@ -261,6 +265,7 @@ def organisation_rows(geo: Geography) -> tuple[list[tuple], list[tuple]]:
     add(geo.hospices, "hospice")
     add(geo.community, "community")
     add(geo.voluntary, "voluntary")
+    add(geo.councils, "local_authority")
 
     def link(child, parent, ptype, valid_from=GEO_VALID_FROM, valid_to=None):
         hier.append((child, parent, ptype, valid_from, valid_to))

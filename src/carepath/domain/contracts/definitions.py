@@ -21,6 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from carepath.domain.contracts import constants as K
 from carepath.errors import ValidationError
 from carepath.indicators.definition import Definition
+from carepath.indicators.periods import financial_year_label
 from carepath.model.schema import TABLES_BY_NAME
 from carepath.yamlfile import read_mapping
 
@@ -149,8 +150,7 @@ class Term(_Model):
     years: int = Field(ge=K.MIN_TERM_YEARS, le=K.MAX_TERM_YEARS)
 
     def period(self, year: int) -> str:
-        start = int(self.first_year[:4]) + year - 1
-        return f"{start}/{(start + 1) % 100:02d}"
+        return financial_year_label(int(self.first_year[:4]) + year - 1)
 
 
 class PaymentRule(_Model):

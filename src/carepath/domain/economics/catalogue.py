@@ -117,31 +117,66 @@ def save_catalogue(ws: Workspace, rows: list[CatalogueRow], *, by: str, source: 
     return len(rows)
 
 
+# An organisation's latest name; payers and providers not in ``organisations`` (a catalogue
+# may name a council or a charity the workspace has no row for) keep their code.
+_NAMES = """(SELECT org_code, arg_max(name, valid_from) AS org_name FROM organisations
+             GROUP BY org_code)"""
+
+
 def read_catalogue(con: duckdb.DuckDBPyConnection, year: int | None = None) -> pd.DataFrame:
-    """Services with their annual cost and payers (text 'CODE:share;...')."""
+    """Services with their annual cost and payers: ``payers`` as codes ('CODE:share;...'),
+    ``payer_names`` for people ('Name 85.0%; ...'), and the provider's name."""
     where = "WHERE s.year = ?" if year is not None else ""
     return con.execute(f"""
-        SELECT s.service_id, s.name, s.provider_code, s.year, s.unit_cost, s.activity,
+        SELECT s.service_id, s.name, s.provider_code,
+               coalesce(any_value(pn.org_name), s.provider_code) AS provider_name,
+               s.year, s.unit_cost, s.activity,
                s.unit_cost * s.activity AS annual_cost, s.indicator_ids,
                string_agg(p.payer_code || ':' || round(p.share * 100, 1) || '%', ';'
-                          ORDER BY p.payer_code) AS payers
+                          ORDER BY p.payer_code) AS payers,
+               string_agg(coalesce(n.org_name, p.payer_code) || ' '
+                          || round(p.share * 100, 1) || '%', '; '
+                          ORDER BY p.share DESC, p.payer_code) AS payer_names
         FROM services s LEFT JOIN service_payers p USING (service_id, year)
+        LEFT JOIN {_NAMES} n ON n.org_code = p.payer_code
+        LEFT JOIN {_NAMES} pn ON pn.org_code = s.provider_code
         {where}
-        GROUP BY ALL ORDER BY s.year, s.service_id""", [year] if year is not None else []).df()
+        GROUP BY s.service_id, s.name, s.provider_code, s.year, s.unit_cost, s.activity,
+                 s.indicator_ids
+        ORDER BY s.year, s.service_id""", [year] if year is not None else []).df()
 
 
 def programme_budget(con: duckdb.DuckDBPyConnection, year: int) -> pd.DataFrame:
     """Current spend by paying organisation for a year: the programme budget. Services whose
     cost or activity is missing are counted separately, never as zero."""
-    return con.execute("""
-        SELECT p.payer_code,
+    return con.execute(f"""
+        SELECT p.payer_code, coalesce(any_value(n.org_name), p.payer_code) AS payer_name,
                sum(s.unit_cost * s.activity * p.share) AS spend,
                count(*) FILTER (WHERE s.unit_cost IS NULL OR s.activity IS NULL)
                    AS services_missing_cost,
                count(*) AS services
         FROM services s JOIN service_payers p USING (service_id, year)
+        LEFT JOIN {_NAMES} n ON n.org_code = p.payer_code
         WHERE s.year = ? GROUP BY p.payer_code ORDER BY spend DESC NULLS LAST""",
                        [year]).df()
+
+
+def catalogue_years(con: duckdb.DuckDBPyConnection) -> list[int]:
+    """The financial years the catalogue has, latest first."""
+    return [r[0] for r in con.execute(
+        "SELECT DISTINCT year FROM services ORDER BY year DESC").fetchall()]
+
+
+def unknown_organisations(con: duckdb.DuckDBPyConnection, rows: list[CatalogueRow]
+                          ) -> list[str]:
+    """Payer and provider codes the workspace has no organisation for: loaded, but shown by
+    code (a misspelt code would otherwise read as another payer in the programme budget)."""
+    codes = sorted({*(p for r in rows for p in r.payers),
+                    *(r.provider_code for r in rows if r.provider_code)})
+    known = {r[0] for r in con.execute(
+        "SELECT DISTINCT org_code FROM organisations WHERE org_code IN (SELECT unnest(?))",
+        [codes]).fetchall()}
+    return [c for c in codes if c not in known]
 
 
 # ----- the catalogue as input to models ----------------------------------------------------------
@@ -177,7 +212,22 @@ def fill_from_catalogue(data: dict, con: duckdb.DuckDBPyConnection, *, where: st
             _check_stored_shares(found["payers"], item, label, where)
             item = {**{k: v for k, v in found.items() if v is not None}, **item}
         services.append(item)
-    return {**data, "services": services}
+    return {**data, "services": services,
+            "organisations": _payers_named(data.get("organisations"), services, con)}
+
+
+def _payers_named(organisations: Any, services: list, con: duckdb.DuckDBPyConnection) -> Any:
+    """The model's organisations, with each catalogue payer it does not name given its name
+    in the workspace: the catalogue pays by ODS code (QWX), which a model written by hand
+    would otherwise have to copy. The model's own names win."""
+    if not isinstance(organisations, dict):
+        return organisations  # the model's validation says what is wrong
+    codes = sorted({str(p) for s in services if isinstance(s, dict)
+                    and isinstance(s.get("payers"), dict) for p in s["payers"]}
+                   - set(organisations))
+    found = dict(con.execute(f"SELECT org_code, org_name FROM {_NAMES} "
+                             "WHERE org_code IN (SELECT unnest(?))", [codes]).fetchall())
+    return {**found, **organisations}
 
 
 def _check_stored_shares(payers: dict[str, float], item: dict, label: str, where: str

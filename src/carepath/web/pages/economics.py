@@ -13,6 +13,7 @@ from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
 from carepath.domain.economics import catalogue, charts, library, report
+from carepath.indicators.periods import financial_year_label
 from carepath.domain.economics.constants import DEFAULT_DRAWS, DEFAULT_SEED
 from carepath.domain.economics.decisions import (
     MIN_RATIONALE_CHARS,
@@ -74,11 +75,10 @@ def economics_home(request: Request, year: int | None = None,
                    who: Principal = Depends(require_economics),
                    con: duckdb.DuckDBPyConnection = Depends(get_con),
                    meta: dict = Depends(get_meta)):
-    years = [r[0] for r in con.execute(
-        "SELECT DISTINCT year FROM services ORDER BY year DESC").fetchall()]
+    years = catalogue.catalogue_years(con)
     if year is not None and years and year not in years:  # 1900 showed the latest quietly
         raise HTTPException(404, f"The catalogue has no year {year}; it has "
-                                 f"{', '.join(f'{y}/{(y + 1) % 100:02d}' for y in years)}.")
+                                 f"{', '.join(financial_year_label(y) for y in years)}.")
     year = year if year in years else (years[0] if years else None)
     services = _records(catalogue.read_catalogue(con, year)) if year else []
     budget = _records(catalogue.programme_budget(con, year)) if year else []
