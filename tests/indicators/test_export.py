@@ -244,14 +244,21 @@ def test_out_of_date_says_whether_settings_or_carepath_changed(exported_ws, monk
 
 
 def test_public_export_follows_the_workspaces_national_setting(exported_ws, tmp_path):
-    """`national_exempt = false` was read by the public pages and not by the export."""
+    """`national_exempt = false` was read by the public pages and not by the export; a new
+    workspace writes it false (its total is not England's unless it says so)."""
     config = exported_ws.path / "carepath.toml"
     text = config.read_text().replace("suppress_below = 8", "suppress_below = 2")
-    config.write_text(text.replace("[disclosure]\n", "[disclosure]\nnational_exempt = false\n"))
-    export(exported_ws, tmp_path / "p.csv", fmt="csv", public=True)
-    frame = pd.read_csv(tmp_path / "p.csv")
-    national = frame[frame["Area Type"] == "National"]["Count"].dropna()
-    assert len(national) and (national % 5 == 0).all()
+    assert "national_exempt = false" in text
+
+    def national_counts(exempt: str) -> pd.Series:
+        config.write_text(text.replace("national_exempt = false", f"national_exempt = {exempt}"))
+        export(exported_ws, tmp_path / f"{exempt}.csv", fmt="csv", public=True)
+        frame = pd.read_csv(tmp_path / f"{exempt}.csv")
+        return frame[frame["Area Type"] == "National"]["Count"].dropna()
+
+    rounded, exact = national_counts("false"), national_counts("true")
+    assert len(rounded) and (rounded % 5 == 0).all()
+    assert (exact % 5 != 0).any()
 
 
 def test_public_export_protects_the_workspaces_own_groups(exported_ws, tmp_path, monkeypatch):

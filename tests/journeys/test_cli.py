@@ -39,6 +39,8 @@ def test_pathway_gaps_counts_and_list(jws, tmp_path):
 
 @pytest.mark.parametrize("args", [
     ("pathway", "waits", "--group", "tumour_group"), ("pathway", "recovery", "--equity"),
+    # A measure with no standard has no share within it (it raised a KeyError: a check)
+    ("pathway", "waits", "--measure", "diagnosis_to_treatment", "--group", "trust"),
     ("pathway", "hna", "--top", 3), ("pathway", "flows"), ("pathway", "quality"),
     ("eol", "--view", "progress", "--group", "locality"), ("eol", "--view", "place"),
 ])

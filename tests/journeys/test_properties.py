@@ -83,8 +83,9 @@ def test_no_contact_matches_reference(scratch, people, days):
 
 
 @settings(max_examples=30, deadline=None)
-@given(waits=st.lists(st.none() | st.integers(-30, 120), min_size=1, max_size=12))
-def test_wait_counts_partition_every_referral(scratch, waits):
+@given(waits=st.lists(st.none() | st.integers(-30, 120), min_size=1, max_size=12),
+       data_end_after=st.integers(0, 60))
+def test_wait_counts_partition_every_referral(scratch, waits, data_end_after):
     _, con = scratch
     con.execute("DELETE FROM referrals")
     for i, w in enumerate(waits):
@@ -92,8 +93,14 @@ def test_wait_counts_partition_every_referral(scratch, waits):
                     "referral_type, referral_date, faster_diagnosis_date) VALUES "
                     "(?, 'p', 'P1', 'usc', ?, ?)",
                     [f"r{i}", _day(200), None if w is None else _day(200 + w)])
-    s = wait_summary(con, "referral_to_diagnosis", start=BASE, end=AS_OF).iloc[0]
-    assert s.completed + s.pending + s.negative == len(waits)
+    s = wait_summary(con, "referral_to_diagnosis", start=BASE, end=AS_OF,
+                     data_end=_day(200 + data_end_after)).iloc[0]
+    assert s.completed + s.pending + s.negative + s.too_recent == len(waits)
+    # Begun within the standard's 28 days of the data's end: too recent, and in nothing else
+    if data_end_after < 28:
+        assert (s.too_recent, s.completed, s.within_standard) == (len(waits), 0, 0)
+        return
+    assert s.too_recent == 0
     assert s.within_standard == sum(1 for w in waits if w is not None and 0 <= w <= 28)
     done = sorted(w for w in waits if w is not None and w >= 0)
     if done:

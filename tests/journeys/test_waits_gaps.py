@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 
@@ -23,14 +23,18 @@ def _row(df, **match):
     return df.iloc[0]
 
 
-def test_referral_to_diagnosis_counts_pending_and_negative_separately(jws):
+def test_referral_to_diagnosis_counts_urgent_suspected_cancer_referrals_only(jws):
+    """Routine referrals (B's, and F's out-of-order one) are outside the faster diagnosis
+    standard: counted, they made ruled-out routine referrals read as pending (an
+    independent check). Pending and negative are counted apart in the property tests."""
     with jws.connect(read_only=True) as con:
-        s = wait_summary(con, "referral_to_diagnosis", start=START, end=END)
+        s = wait_summary(con, "referral_to_diagnosis", start=START, end=END,
+                         data_end=AS_OF)
     r = _row(s, group="all")
-    assert (r.completed, r.pending, r.negative) == (2, 0, 1)  # F's outcome predates referral
-    assert r["median"] == pytest.approx((18 + 45) / 2)
+    assert (r.completed, r.pending, r.negative, r.too_recent) == (1, 0, 0, 0)
+    assert r["median"] == 18  # A: referred 2 January, diagnosed 20 January
     assert r.within_standard == 1
-    assert 0 < r.within_standard_lower < 0.5 < r.within_standard_upper
+    assert 0.2 < r.within_standard_lower < 1 == pytest.approx(r.within_standard_upper)
 
 
 def test_diagnosis_to_treatment_by_tumour_group(jws):
@@ -52,14 +56,32 @@ def test_waits_by_year_are_financial_years_of_their_start(jws):
     """Calendar years inside a financial-year period read as a full 2024 and a 2025 of
     three months (a walkthrough)."""
     with jws.connect(read_only=True) as con:
-        by_year = wait_summary(con, "referral_to_diagnosis", start=date(2023, 4, 1),
+        by_year = wait_summary(con, "diagnosis_to_treatment", start=date(2023, 4, 1),
                                end=date(2025, 3, 31), group="year")
         starts = [d for (d,) in con.execute(
-            "SELECT referral_date FROM referrals WHERE referral_date BETWEEN "
+            "SELECT diagnosis_date FROM tumours WHERE diagnosis_date BETWEEN "
             "DATE '2023-04-01' AND DATE '2025-03-31'").fetchall()]
     expected = {f"{d.year - (d.month < 4)}/{(d.year + 1 - (d.month < 4)) % 100:02d}"
                 for d in starts}
     assert set(by_year["group"]) == expected and expected <= {"2023/24", "2024/25"}
+
+
+def test_waits_too_recent_to_judge_are_counted_apart(tmp_path, jws):
+    """A wait begun less than its standard before the data's end can only have ended
+    quickly so far: counted in the share it flattered 62-day waits (64.3% against 63.0%)."""
+    with jws.connect(read_only=True) as con:
+        starts = [d for (d,) in con.execute(
+            "SELECT referral_date FROM referrals WHERE referral_type = 'usc' AND "
+            "referral_date BETWEEN ? AND ?", [START, END]).fetchall()]
+        last = max(starts)
+        judged = wait_summary(con, "referral_to_diagnosis", start=START, end=END,
+                              data_end=last + timedelta(days=28)).iloc[0]
+        recent = wait_summary(con, "referral_to_diagnosis", start=START, end=END,
+                              data_end=last + timedelta(days=27)).iloc[0]
+    assert judged.too_recent == 0
+    assert recent.too_recent == starts.count(last) > 0
+    assert (recent.completed + recent.pending + recent.negative + recent.too_recent
+            == judged.completed + judged.pending + judged.negative)
 
 
 def test_waits_reject_unknown_measure_and_inverted_period(jws):

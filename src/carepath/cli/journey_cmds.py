@@ -49,11 +49,12 @@ def waits(workspace: WorkspaceOption = None, start: StartOption = None, end: End
     with ws.connect(read_only=True) as con:
         s, e = period(con, start, end, "cancer")
         df = wait_summary(con, measure, start=s, end=e, group=group)
+    share = ["within_standard_value"] if "within_standard_value" in df else []  # no standard
     show(df, f"{measure}: waits that began {s} to {e}, followed to their end (the "
-         "waiting-time indicators count a wait in the period it ended)", out,
-         columns=["group", "completed", "pending", "negative", "median", "p90",
-                  "within_standard_value"], percent=("within_standard_value",),
-         replace=replace)
+         "waiting-time indicators count a wait in the period it ended); too recent: began "
+         "less than the standard's days before the data's end", out,
+         columns=["group", "completed", "pending", "negative", "too_recent", "median", "p90",
+                  *share], percent=tuple(share), replace=replace)
 
 
 @pathway_app.command("gaps")

@@ -95,7 +95,8 @@ def synthesise(directory: Path, options: SynthOptions,
         england = options.scale == "england"
         ws = Workspace.init(tmp / "ws", name=directory.name,
                             national_name="England" if england else None,
-                            partial_areas=() if england else COUNTY_PARTIAL_AREAS)
+                            partial_areas=() if england else COUNTY_PARTIAL_AREAS,
+                            national_exempt=england)
         rows, manifest, seconds = fill(ws, options, progress)
         (ws.path / MANIFEST_NAME).write_text(json.dumps(manifest, indent=2) + "\n")
         if directory.exists():

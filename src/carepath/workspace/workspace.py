@@ -113,9 +113,12 @@ class Workspace:
     @classmethod
     def init(cls, directory: Path, *, name: str | None = None,
              national_name: str | None = None,
-             partial_areas: Sequence[str] = ()) -> Workspace:
+             partial_areas: Sequence[str] = (),
+             national_exempt: bool = False) -> Workspace:
         """Create a workspace. Built in a temporary sibling and renamed into place, so a
-        failure leaves nothing half-made."""
+        failure leaves nothing half-made. ``national_exempt`` publishes the whole
+        workspace's figures unrounded: right only where its total is England's, since a
+        county's total beside its rounded parts gives parts back."""
         directory = Path(directory)
         if directory.exists():
             if not directory.is_dir():
@@ -126,7 +129,8 @@ class Workspace:
         directory.parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=f".{directory.name}-", dir=directory.parent))
         try:
-            cls._populate(tmp, name or directory.name, national_name, partial_areas)
+            cls._populate(tmp, name or directory.name, national_name, partial_areas,
+                          national_exempt)
             if directory.exists():
                 directory.rmdir()
             tmp.rename(directory)
@@ -137,7 +141,7 @@ class Workspace:
 
     @staticmethod
     def _populate(root: Path, name: str, national_name: str | None,
-                  partial_areas: Sequence[str] = ()) -> None:
+                  partial_areas: Sequence[str] = (), national_exempt: bool = False) -> None:
         for sub in DEFINITION_DIRS:
             (root / sub).mkdir()
         created = datetime.now().isoformat(timespec="seconds")
@@ -154,8 +158,11 @@ class Workspace:
             f'it freely.\nname = "{_toml_escape(name)}"\ncreated = "{created}"\n'
             f'created_by_version = "{__version__}"\n{national}\n[disclosure]\n'
             f"# Counts 1..suppress_below-1 are suppressed at every level; other counts are\n"
-            f"# rounded to round_to below national level (national_exempt = false: there too).\n"
+            f"# rounded to round_to, and so are the whole workspace's unless national_exempt\n"
+            f"# is true: only where the workspace's total is England's (a county's exact total\n"
+            f"# beside its rounded parts gives parts back).\n"
             f"suppress_below = 8\nround_to = 5\n"
+            f"national_exempt = {'true' if national_exempt else 'false'}\n"
         )
         fd = os.open(root / SECRET_NAME, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "wb") as fh:

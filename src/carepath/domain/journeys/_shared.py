@@ -128,12 +128,16 @@ LATEST_SQL = {
 }
 
 
+def latest_date(con: duckdb.DuckDBPyConnection, topic: str) -> date | None:
+    """The latest date in the data of ``topic`` (None when it has no rows)."""
+    return con.execute(f"SELECT greatest({', '.join(LATEST_SQL[topic])})").fetchone()[0]
+
+
 def default_period(con: duckdb.DuckDBPyConnection, topic: str, start: date | None = None,
                    end: date | None = None) -> tuple[date, date]:
     """The period asked for; missing ends default to the year up to the latest date."""
     if end is None:
-        latest = con.execute(f"SELECT greatest({', '.join(LATEST_SQL[topic])})").fetchone()[0]
-        end = latest or date.today()
+        end = latest_date(con, topic) or date.today()
     if start is None:  # the calendar year to ``end``: 365 days began a day late after
         # a 29 February (2023-04-02 to 2024-03-31: a walkthrough)
         start = _year_before(end) + timedelta(days=1)

@@ -3,7 +3,10 @@ the decision to treat) to first treatment, with the share within the national st
 
 A wait whose end is missing is *pending* (still waiting or not recorded), a wait that ends
 before it starts is *negative* (data out of order): both are counted and reported, never
-mixed into the distribution and never silently dropped.
+mixed into the distribution and never silently dropped. A wait that began less than its
+standard's days before the data's end is *too recent*: only its quick ends could be in the
+data yet, so it would flatter the share within the standard (64.3% for 62 days where the
+waits old enough to judge gave 63.0%: an independent check). It is counted apart.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from carepath.domain.journeys._shared import (
     age_group_sql,
     check_choice,
     check_period,
+    latest_date,
     locality_join,
     with_wilson,
 )
@@ -44,9 +48,14 @@ class WaitMeasure:
 
 
 MEASURES = {m.name: m for m in (
-    WaitMeasure("referral_to_diagnosis", "Referral to diagnosis or ruling out",
+    # Urgent suspected cancer referrals only, as the standard and the fds_28_day indicator:
+    # routine referrals ruled out with no diagnosis date read as pending (an independent
+    # check).
+    WaitMeasure("referral_to_diagnosis",
+                "Urgent suspected cancer referral to diagnosis or ruling out",
                 "referrals r LEFT JOIN tumours t ON t.tumour_id = r.tumour_id",
-                "r.referral_date", "r.faster_diagnosis_date", FASTER_DIAGNOSIS_STANDARD_DAYS),
+                "r.referral_date", "r.faster_diagnosis_date", FASTER_DIAGNOSIS_STANDARD_DAYS,
+                "r.referral_type = 'usc'"),
     WaitMeasure("diagnosis_to_treatment", "Diagnosis to first treatment",
                 f"tumours t LEFT JOIN {_FIRST_TX} ft ON ft.tumour_id = t.tumour_id",
                 "t.diagnosis_date", "ft.start_date", None),
@@ -83,37 +92,52 @@ def _base_sql(measure: WaitMeasure, group: str) -> str:
         key = "coalesce(t.tumour_group, r.suspected_site, 'unknown')"
     if group == "trust" and measure.name == "referral_to_diagnosis":
         key = "coalesce(r.first_seen_provider, 'unknown')"
+    recent = (f"{measure.start} > $data_end - INTERVAL {int(measure.standard_days)} DAY"
+              if measure.standard_days is not None else "FALSE")
     return (
-        f"SELECT {key} AS grp, date_diff('day', {measure.start}, {measure.end}) AS days "
+        f"SELECT {key} AS grp, date_diff('day', {measure.start}, {measure.end}) AS days, "
+        f"coalesce({recent}, FALSE) AS recent "
         f"FROM {measure.source} {locality_join(practice, measure.start)} "
         f"WHERE {measure.where} AND {measure.start} BETWEEN $start AND $end"
     )
 
 
+def _params(measure: WaitMeasure, start: date, end: date, data_end: date | None) -> dict:
+    """Query parameters: the data's end only where a standard uses it (DuckDB refuses a
+    parameter the query does not name)."""
+    params = {"start": start, "end": end}
+    return params if measure.standard_days is None else {**params, "data_end": data_end}
+
+
 def wait_summary(con: duckdb.DuckDBPyConnection, measure: str, *, start: date, end: date,
-                 group: str = "all") -> pd.DataFrame:
+                 group: str = "all", data_end: date | None = None) -> pd.DataFrame:
     """One row per group: completed waits, pending and negative counts, quartiles, 90th
-    centile, mean, and the number and share (Wilson 95% CI) within the standard."""
+    centile, mean, and the number and share (Wilson 95% CI) within the standard. Waits
+    begun within the standard's days of ``data_end`` (default: the latest referral or
+    diagnosis) are counted as ``too_recent`` and in nothing else."""
     check_choice(measure, MEASURES, "measure", "waits")
     check_choice(group, GROUPS, "group", "waits")
     check_period(start, end, "waits")
     m = MEASURES[measure]
     standard = m.standard_days if m.standard_days is not None else "NULL"
+    data_end = data_end or latest_date(con, "cancer")
+    old = "NOT recent AND days"
     sql = f"""
     WITH w AS ({_base_sql(m, group)})
     SELECT grp AS "group",
-           count(days) FILTER (WHERE days >= 0) AS completed,
-           count(*) FILTER (WHERE days IS NULL) AS pending,
-           count(*) FILTER (WHERE days < 0) AS negative,
-           quantile_cont(days, 0.25) FILTER (WHERE days >= 0) AS p25,
-           quantile_cont(days, 0.5) FILTER (WHERE days >= 0) AS median,
-           quantile_cont(days, 0.75) FILTER (WHERE days >= 0) AS p75,
-           quantile_cont(days, 0.9) FILTER (WHERE days >= 0) AS p90,
-           avg(days) FILTER (WHERE days >= 0) AS mean,
-           count(*) FILTER (WHERE days >= 0 AND days <= {standard}) AS within_standard
+           count(days) FILTER (WHERE {old} >= 0) AS completed,
+           count(*) FILTER (WHERE NOT recent AND days IS NULL) AS pending,
+           count(*) FILTER (WHERE {old} < 0) AS negative,
+           count(*) FILTER (WHERE recent) AS too_recent,
+           quantile_cont(days, 0.25) FILTER (WHERE {old} >= 0) AS p25,
+           quantile_cont(days, 0.5) FILTER (WHERE {old} >= 0) AS median,
+           quantile_cont(days, 0.75) FILTER (WHERE {old} >= 0) AS p75,
+           quantile_cont(days, 0.9) FILTER (WHERE {old} >= 0) AS p90,
+           avg(days) FILTER (WHERE {old} >= 0) AS mean,
+           count(*) FILTER (WHERE {old} >= 0 AND days <= {standard}) AS within_standard
     FROM w GROUP BY grp ORDER BY grp
     """
-    df = con.execute(sql, {"start": start, "end": end}).df()
+    df = con.execute(sql, _params(m, start, end, data_end)).df()
     df.insert(0, "measure", measure)
     df["standard_days"] = m.standard_days
     if m.standard_days is None:
@@ -132,6 +156,7 @@ def wait_histogram(con: duckdb.DuckDBPyConnection, measure: str, *, start: date,
     sql = f"""
     WITH w AS ({_base_sql(MEASURES[measure], 'all')})
     SELECT (days // {int(bin_days)}) * {int(bin_days)} AS bin_start, count(*) AS waits
-    FROM w WHERE days >= 0 GROUP BY 1 ORDER BY 1
+    FROM w WHERE NOT recent AND days >= 0 GROUP BY 1 ORDER BY 1
     """
-    return con.execute(sql, {"start": start, "end": end}).df()
+    return con.execute(sql, _params(MEASURES[measure], start, end,
+                                    latest_date(con, "cancer"))).df()
