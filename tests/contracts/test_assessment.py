@@ -240,9 +240,10 @@ def test_out_of_date_values_withhold_even_under_a_forfeiting_gate(contract_ws, t
     assert "withheld until the values are computed again" in stage.reason
 
 
-def test_a_network_provider_without_a_row_in_the_year_is_warned_of(tmp_path):
-    """A late return: RBB has rows in other years but none in 2023/24; the network value
-    silently left it out."""
+def test_a_network_provider_without_a_row_in_the_year_fails_the_data_quality_gate(tmp_path):
+    """A late return: RBB has rows in other years but none in 2023/24. The network value
+    silently left it out, then a warning paid on the rest of the network, so holding back
+    a poor return paid more than sending it suppressed (an independent check)."""
     from carepath.workspace import Workspace
 
     from .conftest import ROWS, insert_values
@@ -250,9 +251,10 @@ def test_a_network_provider_without_a_row_in_the_year_is_warned_of(tmp_path):
     ws = Workspace.init(tmp_path / "late")
     insert_values(ws, [r for r in ROWS if not (r[3] == "RBB" and r[7] == "2023/24")])
     fds = _year(ws, load_contract(write_pair(tmp_path / "d"), LIB), 3).outcomes[1]
-    assert any("no value in 2023/24 for RBB" in w and "late return" in w
-               for w in fds.warnings)
-    assert not any("HOS" in w for w in fds.warnings)  # never any activity: not warned
+    assert any("no value in 2023/24 for RBB" in r and "late return" in r
+               for r in fds.dq_reasons)
+    assert fds.dq_status == K.DQ_FAIL and fds.status == K.WITHHELD and fds.payment == 0
+    assert not any("HOS" in r for r in fds.dq_reasons)  # never any activity: not a gap
 
 
 def test_a_provider_that_stopped_is_warned_of_once(tmp_path):
@@ -267,7 +269,7 @@ def test_a_provider_that_stopped_is_warned_of_once(tmp_path):
     ws = Workspace.init(tmp_path / "stopped")
     insert_values(ws, [r for r in ROWS if not (r[3] == "RBB" and r[7] != "2020/21")])
     loaded = load_contract(write_pair(tmp_path / "d"), LIB)
-    warned = {year: any("for RBB" in w for w in _year(ws, loaded, year).outcomes[1].warnings)
+    warned = {year: any("for RBB" in r for r in _year(ws, loaded, year).outcomes[1].dq_reasons)
               for year in (3, 4)}
     assert warned == {3: True, 4: False}
 

@@ -196,6 +196,15 @@ def _data_quality(res: OutcomeResult, data: ContractData, o: Outcome) -> None:
         reasons.append(f"value {p.state}" + (f" ({p.note})" if p.note else ""))
     elif p.note:
         reasons.append(f"incomplete network: {p.note}")
+    if data.library[o.indicator].attribution == "provider":
+        # A late return fails like a suppressed one: as a warning, withholding a poor
+        # return paid the pot on the rest of the network (£282,392 more in an
+        # independent check's example), where sending it suppressed withheld it.
+        late = data.providers_without_row(o.indicator, res.period)
+        if late:
+            reasons.append(f"incomplete network: no value in {res.period} for "
+                           f"{', '.join(late)}, which have values in other years (a late "
+                           "return?)")
     if p.usable and p.denominator is not None and p.denominator < dq.min_denominator:
         reasons.append(f"denominator {p.denominator:.0f} below the minimum "
                        f"{dq.min_denominator:.0f}")
@@ -253,13 +262,7 @@ def _warn(res: OutcomeResult, data: ContractData, o: Outcome) -> None:
             pay.target_on_worse_side(res.baseline, res.target, hib):
         res.warnings.append(wrong_side(res.target, res.baseline, res.baseline_source,
                                        hib, res.period))
-    if data.library[o.indicator].attribution == "provider" and res.dq_status != K.DQ_NOT_YET:
-        late = data.providers_without_row(o.indicator, res.period)
-        if late:
-            res.warnings.append(f"no value in {res.period} for {', '.join(late)}, which "
-                                "have values in other years (a late return?): the network "
-                                "value leaves them out")
-    elif data.facts is not None:
+    if data.library[o.indicator].attribution != "provider" and data.facts is not None:
         moved = wsfacts.geography_change(data.facts, data.contract.population.area_code,
                                          o.baseline_period, res.period)
         if moved:
