@@ -43,7 +43,7 @@ def survey_ws(tmp_path):
     _insert(ws, [("T1", "Q1", True, "60-64", 30), ("T1", "Q1", False, "60-64", 10),
                  ("T2", "Q1", True, "60-64", 10), ("T1", "Q2", None, "60-64", 5),
                  ("T3", "Q1", False, "60-64", 25), ("T1", "Q3", True, "60-64", 30),
-                 ("T3", "Q3", None, "60-64", 5)])
+                 ("T3", "Q3", None, "60-64", 5), ("T4", "Q1", True, "60-64", 22)])
     return ws
 
 
@@ -59,8 +59,52 @@ def test_question_scores_publish_suppress_missing_and_zero(survey_ws):
     assert "Q2" not in set(s.index.get_level_values("question_id"))
     assert s.loc[("T3", "Q1"), "value"] == 0 and s.loc[("T3", "Q1"), "value_state"] == \
         "published"
-    assert s.loc[("national", "Q1"), "respondents"] == 75
-    assert s.loc[("national", "Q1"), "positive"] == 40
+    assert s.loc[("national", "Q1"), "respondents"] == 97
+    assert s.loc[("national", "Q1"), "positive"] == 62
+
+
+def test_a_suppressed_score_is_not_given_back_by_subtraction(survey_ws):
+    """T2's 10 of 10 was the all-organisations row less T1, T3 and T4 (an independent check
+    found 6 of 7 so): the published score with the fewest respondents (T4's 22) goes too,
+    and with no published score beside it, the all-organisations figure does."""
+    with survey_ws.connect(read_only=True) as con:
+        s = question_scores(con, survey="cpes", start=START, end=END)
+        adjusted = casemix_adjusted(con, survey="cpes", start=START, end=END)
+    s = s.set_index(["org_code", "question_id"])
+    assert s.loc[("T4", "Q1"), "value_state"] == "suppressed"
+    assert np.isnan(s.loc[("T4", "Q1"), "positive"])
+    assert s.loc[("T3", "Q1"), "value_state"] == "published"  # 25 > 22: still shown
+    published = s[s["value_state"] == "published"].xs("Q1", level="question_id")
+    hidden_sum = published.loc["national", "positive"] - published.drop("national")[
+        "positive"].sum()
+    assert hidden_sum == 10 + 22  # T2 and T4 together: neither alone
+    adj = adjusted.set_index(["org_code", "question_id"])
+    assert adj.loc[("T4", "Q1"), "value_state"] == "suppressed"
+    assert np.isnan(adj.loc[("T4", "Q1"), "observed"])
+
+
+def test_a_lone_suppressed_score_hides_the_all_organisations_figure(tmp_path):
+    ws = Workspace.init(tmp_path / "ws")
+    _insert(ws, [("T1", "Q1", True, "60-64", 5), ("T1", "Q1", False, "60-64", 3)])
+    with ws.connect(read_only=True) as con:
+        s = question_scores(con, survey="cpes", start=START, end=END)
+        adjusted = casemix_adjusted(con, survey="cpes", start=START, end=END)
+    national = s[s["org_code"] == "national"].iloc[0]
+    assert national.value_state == "suppressed" and np.isnan(national.value)
+    assert adjusted["national"].isna().all()
+
+
+def test_a_provider_does_not_see_the_other_provider_as_all_less_its_own():
+    """With two trusts, the all-organisations row less a provider's own is the other's."""
+    from carepath.web.pages.experience import _without_one_other
+
+    frame = pd.DataFrame({"org_code": ["A", "B", "C", "national", "A", "B", "national"],
+                          "question_id": ["Q1"] * 4 + ["Q2"] * 3,
+                          "respondents": [30, 40, 50, 120, 30, 40, 70]})
+    shown = frame[frame["org_code"].isin(["A", "national"])]
+    kept = _without_one_other(frame, shown)
+    assert set(zip(kept["org_code"], kept["question_id"], strict=True)) == {
+        ("A", "Q1"), ("national", "Q1"), ("A", "Q2")}  # Q2: only B besides A
 
 
 def test_summary_scores(survey_ws):

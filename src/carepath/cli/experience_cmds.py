@@ -31,7 +31,8 @@ def score(workspace: WorkspaceOption = None, survey: SurveyOption = "cpes",
     from carepath.domain.experience import scoring
 
     ws = open_workspace(workspace)
-    n_min = min_respondents or scoring.MIN_RESPONDENTS
+    # 0 is refused by the scoring, not taken as "the default" (it read as 21 silently)
+    n_min = scoring.MIN_RESPONDENTS if min_respondents is None else min_respondents
     with ws.connect(read_only=True) as con:
         s, e = period(con, start, end, "surveys")
         if adjusted:
@@ -42,6 +43,9 @@ def score(workspace: WorkspaceOption = None, survey: SurveyOption = "cpes",
                                          min_respondents=n_min)
             if summary:
                 df = scoring.summary_scores(df)
+    if "org_code" in df:  # the workspace's own respondents, not England's
+        df = df.assign(org_code=df["org_code"].replace(scoring.NATIONAL,
+                                                       scoring.ALL_ORGANISATIONS))
     kind = "case-mix adjusted" if adjusted else "summary" if summary else "% positive"
     # Shares as percentages, as the page and `pathway gaps` show them (a walkthrough).
     show(df, f"{survey} {kind}, {s} to {e} (suppressed below {n_min} respondents)", out,

@@ -3,7 +3,9 @@ case-mix adjusted scores, with small numbers suppressed.
 
 Suppressed, missing and zero stay distinct (``value_state``): *missing* means no respondent
 answered an evaluative form of the question; *suppressed* means fewer than
-``MIN_RESPONDENTS`` did, so the score is withheld; a published 0 is a true zero.
+``MIN_RESPONDENTS`` did, so the score is withheld, or that the score would give a
+suppressed one back by subtraction (complementary suppression); a published 0 is a true
+zero.
 
 Case-mix adjustment is indirect standardisation. Every respondent gets the whole-workspace
 % positive of respondents like them (same sex, age group, tumour group and deprivation
@@ -29,6 +31,9 @@ MIN_RESPONDENTS = 21
 MIN_RESPONDENTS_FLOOR = 1
 CASEMIX_FIELDS = ("sex", "age_group", "tumour_group", "imd_quintile")
 NATIONAL = "national"
+# What the row of every organisation is called for people: the workspace's own
+# respondents, not England's.
+ALL_ORGANISATIONS = "All organisations in the data"
 _AGE_START = "try_cast(split_part(replace(age_band, '+', ''), '-', 1) AS INTEGER)"
 
 STATE_PUBLISHED, STATE_SUPPRESSED, STATE_MISSING = "published", "suppressed", "missing"
@@ -72,6 +77,34 @@ def _suppress(df: pd.DataFrame, n: str, cols: list[str], min_respondents: int) -
     return out
 
 
+def _protect_by_subtraction(df: pd.DataFrame, cols: list[str],
+                            national_cols: tuple[str, ...] = ()) -> pd.DataFrame:
+    """Complementary suppression: a question where one organisation's score is suppressed
+    also hides the published organisation with the fewest respondents, or, with none, the
+    all-organisations figure (the row, or ``national_cols``). Alone, the suppressed score
+    was the all-organisations row less the others (6 of 7 in an independent check)."""
+    out = df.copy()
+    orgs = out[out["org_code"] != NATIONAL]
+    also: list = []
+    alone: list = []
+    for question, g in orgs.groupby("question_id", sort=False):
+        if (g["value_state"] == STATE_SUPPRESSED).sum() != 1:
+            continue
+        published = g[g["value_state"] == STATE_PUBLISHED]
+        if len(published):
+            also.append(published["respondents"].idxmin())
+        else:
+            alone.append(question)
+    at_national = out.index[(out["org_code"] == NATIONAL) & out["question_id"].isin(alone)]
+    also += list(at_national)
+    out.loc[also, "value_state"] = STATE_SUPPRESSED
+    for col in cols:
+        out[col] = out[col].astype("float64").mask(out.index.isin(also))
+    for col in national_cols:  # the figure every row carries (case-mix adjustment)
+        out[col] = out[col].astype("float64").mask(out["question_id"].isin(alone))
+    return out
+
+
 def question_scores(con: duckdb.DuckDBPyConnection, *, survey: str, start: date, end: date,
                     min_respondents: int = MIN_RESPONDENTS) -> pd.DataFrame:
     """% positive per organisation and question (plus the national row), Wilson 95% CI.
@@ -90,8 +123,9 @@ def question_scores(con: duckdb.DuckDBPyConnection, *, survey: str, start: date,
     evaluative = national.loc[national["respondents"] > 0, "question_id"]
     df = df[df["question_id"].isin(evaluative)].reset_index(drop=True)
     df = with_wilson(df, "positive", "respondents")
-    return _suppress(df, "respondents", ["positive", "value", "lower", "upper"],
-                     min_respondents)
+    hidden = ["positive", "value", "lower", "upper"]
+    return _protect_by_subtraction(_suppress(df, "respondents", hidden, min_respondents),
+                                   hidden)
 
 
 def summary_scores(scores: pd.DataFrame) -> pd.DataFrame:
@@ -142,4 +176,5 @@ def casemix_adjusted(con: duckdb.DuckDBPyConnection, *, survey: str, start: date
     df["adjusted_value"] = df["adjusted_value"].clip(0, 1)
     hidden = ["observed", "expected", "ratio", "observed_value", "observed_lower",
               "observed_upper", "adjusted_value", "adjusted_lower", "adjusted_upper"]
-    return _suppress(df, "respondents", hidden, min_respondents)
+    return _protect_by_subtraction(_suppress(df, "respondents", hidden, min_respondents),
+                                   hidden, national_cols=("national",))

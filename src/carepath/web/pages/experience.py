@@ -31,8 +31,21 @@ def _yours(con: duckdb.DuckDBPyConnection, who: Principal, frame):
     """The organisations' rows ``who`` may see, as on the journeys pages (a provider its
     own, a lead none: every provider's scores were shown to both, a red team), and the
     row of all of them."""
-    return visible(con, who, frame, group_col="org_code", dim_col=None,
-                   always=(scoring.NATIONAL,))
+    shown = visible(con, who, frame, group_col="org_code", dim_col=None,
+                    always=(scoring.NATIONAL,))
+    return _without_one_other(frame, shown)
+
+
+def _without_one_other(frame, shown):
+    """The all-organisations row less a provider's own is every other organisation's:
+    where that is one organisation (two trusts), the row goes for that question."""
+    if frame.empty or "question_id" not in frame:
+        return shown
+    others = frame[~frame["org_code"].isin(shown["org_code"]) & (frame["respondents"] > 0)]
+    lone = others.groupby("question_id")["org_code"].nunique()
+    lone = set(lone[lone == 1].index)
+    national = shown["org_code"] == scoring.NATIONAL
+    return shown[~(national & shown["question_id"].isin(lone))].reset_index(drop=True)
 
 
 @router.get("/experience", include_in_schema=False)
