@@ -87,6 +87,38 @@ def test_choice_progress_finds_planted_poor_locality(tmp_path):
     assert p.loc["L2", "people_short"] == 180 - 60
 
 
+def _deaths_at_home(tmp_path, home: int, of: int, day: str = "2024-06-01") -> Workspace:
+    ws = Workspace.init(tmp_path / f"home{home}of{of}")
+    with ws.transaction() as con:
+        con.execute(f"""
+            INSERT INTO deaths (patient_id, practice_code, date_of_death, place_of_death)
+            SELECT 'p' || i, 'P1', DATE '{day}', CASE WHEN i < {home} THEN 'home'
+                   ELSE 'hospital' END FROM range({of}) r(i)""")
+        con.execute(f"INSERT INTO preferences SELECT 'p' || i, 'home', DATE '2024-01-01' "
+                    f"FROM range({of}) r(i)")
+    return ws
+
+
+@pytest.mark.parametrize(("home", "of", "status"), [
+    (1, 1, "at_target_within_uncertainty"),  # read "met" (an independent check)
+    (990, 1000, "met"),  # 99.0%, 95% interval 98.2-99.5
+    (95, 100, "at_target_within_uncertainty"),  # interval 88.8-97.8 reaches below 90%
+])
+def test_met_only_where_the_interval_says_so(tmp_path, home, of, status):
+    with _deaths_at_home(tmp_path, home, of).connect(read_only=True) as con:
+        assert choice_progress(con, start=START, end=END).iloc[0].status == status
+
+
+def test_eol_by_year_gives_financial_years(tmp_path):
+    """Calendar years inside a financial-year period (an independent check)."""
+    ws = _deaths_at_home(tmp_path, 1, 2, day="2025-02-01")
+    with ws.transaction() as con:
+        con.execute("UPDATE deaths SET date_of_death = DATE '2024-04-01' WHERE patient_id = 'p0'")
+    with ws.connect(read_only=True) as con:
+        by_year = eol_summary(con, start=date(2024, 4, 1), end=date(2025, 3, 31), group="year")
+    assert by_year["group"].tolist() == ["2024/25"] and by_year["deaths"].tolist() == [2]
+
+
 def test_eol_rejects_unknown_group(jws):
     with jws.connect(read_only=True) as con, pytest.raises(ValidationError, match="group"):
         eol_summary(con, start=START, end=END, group="postcode")

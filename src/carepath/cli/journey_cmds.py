@@ -113,7 +113,7 @@ def recovery(workspace: WorkspaceOption = None, start: StartOption = None,
         show(equity_view(cov), f"Where support depends on cancer, trust or place ({s} to {e}, "
              f"elements due by {at})", out,
              columns=["element", "dimension", "groups", "overall", "lowest", "highest",
-                      "p_value", "below"], percent=("overall", "lowest", "highest"),
+                      "p_value", "below"], percent=("overall", "lowest", "highest", "range"),
              replace=replace)
         return
     if dimension:
@@ -194,7 +194,8 @@ EOL_COLUMNS = {
 
 # Proportions of the EoL views, shown as percentages.
 EOL_PERCENT = ("on_register_value", "preference_recorded_value", "achieved_value",
-               "died_in_hospital_value", "with_emergency_admission_value", "value")
+               "died_in_hospital_value", "died_in_usual_residence_value",
+               "with_emergency_admission_value", "achieved_of_all_value", "target", "value")
 
 
 def eol(workspace: WorkspaceOption = None, start: StartOption = None, end: EndOption = None,
@@ -220,7 +221,10 @@ def eol(workspace: WorkspaceOption = None, start: StartOption = None, end: EndOp
             df = m.preference_vs_actual(con, start=s, end=e)
         else:
             df = m.choice_progress(con, start=s, end=e, group=group)
-    show(df, f"End of life ({view}), deaths {s} to {e}", out, columns=EOL_COLUMNS.get(view),
+    bed_days = (" (bed days: nights in hospital in the last 90 days, any admission)"
+                if view == "summary" else "")
+    show(df, f"End of life ({view}), deaths {s} to {e}{bed_days}", out,
+         columns=EOL_COLUMNS.get(view),
          percent=EOL_PERCENT, replace=replace)
 
 

@@ -25,6 +25,7 @@ from carepath.domain.journeys._shared import (
     age_group_sql,
     check_choice,
     check_period,
+    financial_year_sql,
     locality_join,
     not_external_cause,
     with_wilson,
@@ -44,7 +45,7 @@ GROUPS = {
              "WHEN d.underlying_cause IS NULL THEN 'unknown' ELSE 'other' END",
     "age_group": age_group_sql("d.age_at_death"),
     "imd_quintile": "coalesce(CAST(p.imd_quintile AS VARCHAR), 'unknown')",
-    "year": "CAST(year(d.date_of_death) AS VARCHAR)",
+    "year": financial_year_sql("d.date_of_death"),
     "place_of_death": "d.place_of_death",
 }
 _RESIDENCE = ", ".join(f"'{p}'" for p in USUAL_RESIDENCE_PLACES)
@@ -156,7 +157,9 @@ def choice_progress(con: duckdb.DuckDBPyConnection, *, start: date, end: date,
     """Progress towards dying where people chose, per group: the share achieved among those
     with a recorded preference and among all deaths (not recording a preference is part of
     the gap), the people short of the target, and whether the group is significantly below
-    the target and below the overall figure."""
+    the target and below the overall figure. Status: ``met`` where the 95% interval lies at
+    or above the target, ``at_target_within_uncertainty`` where the value does but its
+    interval reaches below, ``significantly_below_target``, ``below_target``."""
     if not 0 < target <= 1:
         raise ValueError(f"target must be in (0, 1], got {target}")
     s = eol_summary(con, start=start, end=end, group=group)
@@ -169,9 +172,11 @@ def choice_progress(con: duckdb.DuckDBPyConnection, *, start: date, end: date,
     out["target"] = target
     out["people_short"] = np.maximum(
         0, np.ceil(target * out["preference_recorded"] - 1e-9) - out["achieved"]).astype(int)
+    # "Met" only where the interval says so: 1 of 1 read "met" (an independent check).
     out["status"] = np.select(
-        [out["achieved_value"].isna(), out["achieved_value"] >= target,
-         out["achieved_upper"] < target],
-        ["no_preferences", "met", "significantly_below_target"], "below_target")
+        [out["achieved_value"].isna(), out["achieved_lower"] >= target,
+         out["achieved_value"] >= target, out["achieved_upper"] < target],
+        ["no_preferences", "met", "at_target_within_uncertainty",
+         "significantly_below_target"], "below_target")
     out["below_overall"] = out["achieved_upper"] < overall
     return out

@@ -33,6 +33,14 @@ def age_group_sql(age_expr: str) -> str:
     return AGE_GROUP_SQL_TEMPLATE.format(age=age_expr)
 
 
+def financial_year_sql(date_expr: str) -> str:
+    """The financial year a date falls in, as the periods elsewhere write it (2024/25):
+    calendar years inside a financial-year period read as a full 2024 and a 2025 of three
+    months (a walkthrough, and an independent check of the end-of-life view)."""
+    fy = f"(year({date_expr}) - CAST(month({date_expr}) < 4 AS INT))"
+    return f"printf('%d/%02d', {fy}, ({fy} + 1) % 100)"
+
+
 def locality_join(practice_expr: str, at_expr: str, alias: str = "loc") -> str:
     """LEFT JOIN that finds the locality of a practice on a date, using the hierarchy valid
     then (geographies change, so a link outside its validity dates must not count)."""

@@ -21,6 +21,7 @@ from carepath.domain.journeys._shared import (
     age_group_sql,
     check_choice,
     check_period,
+    financial_year_sql,
     latest_date,
     locality_join,
     with_wilson,
@@ -78,10 +79,7 @@ GROUPS = {
     "trust": _TRUST,
     "locality": "coalesce(loc.parent_code, 'unknown')",
     "age_group": age_group_sql("t.age_at_diagnosis"),
-    # The financial year the wait began in (2024/25), as the periods elsewhere: calendar
-    # years inside a financial-year period read as a full 2024 and a 2025 of three months.
-    "year": "printf('%d/%02d', year({start}) - CAST(month({start}) < 4 AS INT), "
-            "(year({start}) + 1 - CAST(month({start}) < 4 AS INT)) % 100)",
+    "year": financial_year_sql("{start}"),  # of the wait's start
 }
 
 
