@@ -11,7 +11,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from carepath.domain.journeys.gaps import ACTIVE_PATHWAY_DAYS, fell_between_lists
+from carepath.domain.journeys.gaps import (
+    ACTIVE_PATHWAY_DAYS,
+    fell_between_counts,
+    fell_between_lists,
+)
 from carepath.domain.journeys.waits import wait_summary
 from carepath.model.schema import ALL_TABLES
 from carepath.workspace import Workspace
@@ -78,8 +82,28 @@ def test_no_contact_matches_reference(scratch, people, days):
     lists = fell_between_lists(ws, start=BASE, end=AS_OF, as_of=AS_OF, actor="prop",
                                can_see_person_level=True, no_contact_days=days, con=con)
     flagged = set(lists.loc[lists["rule"] == "no_contact", "patient_id"])
-    expected = {f"p{i}" for i, p in enumerate(people) if _longest_gap(p) > days}
+    expected = {f"p{i}" for i, p in enumerate(people)
+                if _pathway_over(p) and _window_days(p) > days and _longest_gap(p) > days}
     assert flagged == expected
+    counts = fell_between_counts(con, start=BASE, end=AS_OF, as_of=AS_OF,
+                                 no_contact_days=days).set_index("rule")
+    # Only pathways over by as_of and longer than the gap asked for are in the denominator
+    due = [p for p in people if _pathway_over(p) and _window_days(p) > days]
+    assert counts.loc["no_contact", "denominator"] == len(due)
+
+
+def _pathway_over(p: dict) -> bool:
+    diag = _day(p["diagnosis"])
+    died = p["death"] is not None and _day(p["death"]) <= AS_OF
+    return diag <= AS_OF and (diag + timedelta(days=ACTIVE_PATHWAY_DAYS) <= AS_OF or died)
+
+
+def _window_days(p: dict) -> int:
+    diag = _day(p["diagnosis"])
+    ends = [diag + timedelta(days=ACTIVE_PATHWAY_DAYS), AS_OF]
+    if p["death"] is not None:
+        ends.append(_day(p["death"]))
+    return (min(ends) - diag).days
 
 
 @settings(max_examples=30, deadline=None)

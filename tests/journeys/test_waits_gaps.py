@@ -97,7 +97,8 @@ def test_fell_between_counts_known_answers(jws):
         c = fell_between_counts(con, start=START, end=END, as_of=AS_OF,
                                 no_contact_days=NO_CONTACT)
     got = {r.rule: (r.flagged, r.denominator) for r in c.itertuples()}
-    assert got["no_contact"] == (1, 3)
+    # B died 117 days after diagnosis: too short a pathway to hold a 150-day gap, so out
+    assert got["no_contact"] == (1, 2)
     assert got["missing_hna"] == (2, 3)
     assert got["missing_care_plan"] == (2, 3)
     assert got["missing_treatment_summary"] == (0, 1)  # only A was treated and lived to it
@@ -105,6 +106,23 @@ def test_fell_between_counts_known_answers(jws):
     assert got["missing_any_rp_element"] == (2, 3)
     # deaths from 2024-01-01: B and E (register entry after death) had no entry before death
     assert got["death_without_eol_register"] == (2, 3)
+
+
+def test_an_element_recorded_after_as_of_was_missing_as_of_then(jws):
+    """C's care plan, recorded late on 10 January 2025, counted as there as of 31 December
+    2024 (an independent check)."""
+    with jws.transaction() as con:
+        con.execute("INSERT INTO care_events (event_id, patient_id, tumour_id, event_type, "
+                    "event_date) VALUES ('E9', 'C', 'TC', 'care_plan', DATE '2025-01-10')")
+
+    def missing_care_plan(as_of):
+        with jws.connect(read_only=True) as con:
+            c = fell_between_counts(con, start=START, end=END, as_of=as_of,
+                                    no_contact_days=NO_CONTACT).set_index("rule")
+        return c.loc["missing_care_plan", "flagged"]
+
+    assert missing_care_plan(date(2024, 12, 31)) == 2  # B (not offered) and C
+    assert missing_care_plan(AS_OF) == 1
 
 
 def test_fell_between_counts_by_locality(jws):

@@ -71,11 +71,11 @@ def test_the_public_pages_hide_exactly_what_the_public_export_hides(county):
         # as a page asks: one period at a time, with that period's containment (the
         # public API's and a download's "all periods" at once below)
         groups = practice_groups(county.config())
-        shown = pd.concat([public_values(con, DisclosurePolicy(), i, period,
+        shown = pd.concat([public_values(con, DisclosurePolicy.from_config(county.config()), i, period,
                                          config=county.config(), definitions=builtin(),
                                          within=workspace_containment(con, groups, period))
                            for i in INDICATORS for period in sorted(exported.period.unique())])
-        at_once = pd.concat([public_values(con, DisclosurePolicy(), i, config=county.config(),
+        at_once = pd.concat([public_values(con, DisclosurePolicy.from_config(county.config()), i, config=county.config(),
                                            definitions=builtin()) for i in INDICATORS])
     assert set(shown.area_type) <= set(PUBLIC_AREA_TYPES)
     keys = ["indicator_id", "area_code", "period"]

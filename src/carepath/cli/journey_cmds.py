@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
+from rich.console import Console
 
 from carepath.cli._common import ReplaceOption, WorkspaceOption, cli_actor, open_workspace
 from carepath.cli._frames import EndOption, OutFile, StartOption, parse_date, period, show
@@ -70,13 +71,25 @@ def gaps(workspace: WorkspaceOption = None, start: StartOption = None, end: EndO
     """People who fell between services: counts, and with --list the people themselves."""
     from carepath.domain.journeys.gaps import fell_between_counts, fell_between_lists
 
+    from carepath.domain.journeys._shared import default_period
+    from carepath.domain.journeys.recovery import all_due_by
+
     ws = open_workspace(workspace)
     with ws.connect(read_only=True) as con:
-        s, e = period(con, start, end, "contacts")
         # Look from the latest date in the data, so elements have had time to fall due.
-        at = parse_date(as_of, "--as-of") or period(con, None, None, "contacts")[1]
+        data_end = period(con, None, None, "contacts")[1]
+        at = parse_date(as_of, "--as-of") or data_end
+        # By default the latest year whose pathways are over by then: in the year up to
+        # the data's end, few could have fallen due (as `pathway recovery`).
+        s, e = default_period(con, "cancer", parse_date(start, "--start"),
+                              parse_date(end, "--end") or all_due_by(at))
         counts = fell_between_counts(con, start=s, end=e, as_of=at, no_contact_days=days,
                                      group=group)
+    if at > data_end:  # accepted without a word (an independent check)
+        Console(stderr=True).print(
+            f"Note: --as-of {at} is after the data's latest date ({data_end}): what fell "
+            "due after that reads as missing unless the data are complete to it.",
+            highlight=False)
     show(counts, f"Fell between services, {s} to {e}, as of {at}", None if list_people else out,
          percent=("value", "lower", "upper"), replace=replace)
     if list_people:
