@@ -23,9 +23,10 @@ def test_coverage_known_answers(jws):
     with jws.connect(read_only=True) as con:
         cov = coverage(con, start=START, end=END, as_of=AS_OF)
     assert _cov(cov, "all", "all", "hna") == (1, 3)  # B's HNA was not offered
-    assert _cov(cov, "all", "all", "cancer_care_review") == (1, 3)  # event not tied to tumour
-    assert _cov(cov, "all", "all", "health_wellbeing") == (0, 3)
-    assert _cov(cov, "all", "all", "supported_self_management") == (1, 3)
+    # A's review is not tied to the tumour; B died before a review was due (not eligible)
+    assert _cov(cov, "all", "all", "cancer_care_review") == (1, 2)
+    assert _cov(cov, "all", "all", "health_wellbeing") == (0, 2)
+    assert _cov(cov, "all", "all", "supported_self_management") == (1, 1)  # A's decision
     assert _cov(cov, "trust", "T1", "hna") == (1, 1)
     assert _cov(cov, "trust", "T2", "hna") == (0, 2)
     assert _cov(cov, "locality", "L2", "care_plan") == (0, 1)
@@ -33,7 +34,27 @@ def test_coverage_known_answers(jws):
     assert _cov(cov, "age_group", "75-84", "hna") == (0, 1)
     assert set(cov.dimension) == {"all", "tumour_group", "trust", "locality", "age_group",
                                   "imd_quintile"}
-    assert ((cov.lower <= cov.value) & (cov.value <= cov.upper)).all()
+    some = cov[cov.denominator > 0]
+    assert ((some.lower <= some.value) & (some.value <= some.upper)).all()
+    assert cov[cov.denominator == 0].value.isna().all()  # none eligible: no share, not 0%
+
+
+def test_the_ineligible_are_in_no_denominator(jws):
+    """Those who died before an element fell due, untreated tumours for a treatment
+    summary, cancers without stratified follow-up, and for supported self-management those
+    with no follow-up decision stayed in the denominators: a review read 68.3% where 84.5%
+    of those alive for it had one (an independent check)."""
+    with jws.connect(read_only=True) as con:
+        cov = coverage(con, start=START, end=END, as_of=AS_OF)
+    eligible = {el: (_cov(cov, "all", "all", el)[1],
+                     int(cov[(cov.dimension == "all") & (cov.element == el)].not_eligible.iloc[0]))
+                for el in ELEMENTS}
+    # B (lung, treated) died 2024-08-10, 117 days after diagnosis; C (lower GI) untreated
+    assert eligible["treatment_summary"] == (1, 2)  # B died before day 270, C untreated
+    assert eligible["follow_up_pathway"] == (2, 1)  # B's lung cancer has none: A and C
+    assert eligible["supported_self_management"] == (1, 2)  # only A had a decision
+    assert eligible["hna"] == (3, 0)  # B lived past day 90: not offered is not recorded
+    assert _cov(cov, "tumour_group", "lung", "follow_up_pathway") == (0, 0)
 
 
 def test_an_element_not_yet_due_is_in_no_denominator(jws):
@@ -48,10 +69,10 @@ def test_an_element_not_yet_due_is_in_no_denominator(jws):
         late = coverage(con, start=START, end=END, as_of=AS_OF)
     for element in ELEMENTS:
         row = early[(early.dimension == "all") & (early.element == element)].iloc[0]
-        assert row.denominator + row.not_due == len(diagnosed)
+        assert row.denominator + row.not_due + row.not_eligible == len(diagnosed)
         assert row.not_due >= 1  # the last diagnosed has had no time
         done = late[(late.dimension == "all") & (late.element == element)].iloc[0]
-        assert (done.denominator, done.not_due) == (len(diagnosed), 0)
+        assert (done.denominator + done.not_eligible, done.not_due) == (len(diagnosed), 0)
 
 
 def _planted_trusts(tmp_path) -> Workspace:

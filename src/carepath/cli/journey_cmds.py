@@ -132,9 +132,11 @@ def recovery(workspace: WorkspaceOption = None, start: StartOption = None,
     if dimension:
         cov = cov[cov["dimension"] == dimension]
     show(cov, f"Recovery Package coverage, tumours diagnosed {s} to {e}, elements due by "
-         f"{at} (not due: left out of the denominator)", out,
+         f"{at} (recorded: offered, accepted or not; not due, and not eligible — died "
+         "before it was due, untreated for a treatment summary, no stratified follow-up for "
+         "the cancer or no follow-up decision — left out of the denominator)", out,
          columns=["dimension", "group", "element", "recorded", "denominator", "not_due",
-                  "value"], percent=("value",), replace=replace)
+                  "not_eligible", "value"], percent=("value",), replace=replace)
 
 
 @pathway_app.command("hna")

@@ -47,6 +47,14 @@ END_OF_TREATMENT_DAYS = 365
 DUE_DAYS = {**ELEMENT_DUE_DAYS, "health_wellbeing": END_OF_TREATMENT_DAYS,
             "follow_up_pathway": END_OF_TREATMENT_DAYS,
             "supported_self_management": END_OF_TREATMENT_DAYS}
+# Stratified follow-up is established for these tumour groups only (NHS England's
+# personalised stratified follow-up: breast, colorectal and prostate); elsewhere there is no
+# decision to record, and counting every group read 25% beside 58% where it applies (an
+# independent check).
+STRATIFIED_FOLLOW_UP_GROUPS = ("breast", "lower_gi", "urological")
+FOLLOW_UP_ELEMENTS = ("follow_up_pathway", "supported_self_management")
+# Element states per tumour (``recorded`` before counting): not due is NULL.
+RECORDED, NOT_RECORDED, NOT_ELIGIBLE = 1, 0, -1
 # Equity view: a group is flagged when its interval lies wholly below (or above) the
 # overall value; heterogeneity across groups is tested with a chi-square test.
 EQUITY_SIGNIFICANCE = 0.05
@@ -58,8 +66,10 @@ def _flags_sql() -> str:
     dims = ",\n".join(f'{sql} AS "{name}"' for name, sql in DIMENSIONS.items())
     return f"""
     WITH cohort AS (
-      SELECT t.tumour_id, t.patient_id, t.diagnosis_date, {dims}
+      SELECT t.tumour_id, t.patient_id, t.diagnosis_date, d.date_of_death,
+             t.tumour_id IN (SELECT tumour_id FROM treatments) AS treated, {dims}
       FROM tumours t LEFT JOIN patients p ON p.patient_id = t.patient_id
+      LEFT JOIN deaths d ON d.patient_id = t.patient_id
       {locality_join('t.practice_code', 't.diagnosis_date')}
       WHERE t.diagnosis_date BETWEEN $start AND $end),
     ev AS (
@@ -84,19 +94,32 @@ def all_due_by(as_of: date) -> date:
 
 
 def _element_sql(element: str) -> str:
-    """Recorded or not; NULL (not due) before an element with a due time has fallen due."""
-    recorded = f"coalesce(ev.{element}, false)"
-    if element not in DUE_DAYS:
-        return f"{recorded} AS {element}"
-    return (f"CASE WHEN c.diagnosis_date + INTERVAL ({DUE_DAYS[element]}) DAY "
-            f"<= $as_of THEN {recorded} END AS {element}")
+    """``RECORDED``, ``NOT_RECORDED``, ``NOT_ELIGIBLE`` (not recorded, and the person died
+    before it fell due, was never treated for a treatment summary, has a cancer without
+    stratified follow-up, or for supported self-management had no follow-up decision), or
+    NULL: not yet due. Those who died or were untreated stayed in the denominators, so a
+    review read 68.3% where 84.5% of those alive for it had one (an independent check, and
+    as `pathway gaps` counts)."""
+    due = f"c.diagnosis_date + INTERVAL ({DUE_DAYS[element]}) DAY"
+    ineligible = [f"c.date_of_death <= {due}"]
+    if element == "treatment_summary":
+        ineligible.append("NOT c.treated")
+    if element in FOLLOW_UP_ELEMENTS:
+        groups = ", ".join(f"'{g}'" for g in STRATIFIED_FOLLOW_UP_GROUPS)
+        ineligible.append(f'coalesce(c."tumour_group" NOT IN ({groups}), true)')
+    if element == "supported_self_management":
+        ineligible.append("NOT coalesce(ev.follow_up_pathway, false)")
+    return (f"CASE WHEN {due} > $as_of THEN NULL "
+            f"WHEN coalesce(ev.{element}, false) THEN {RECORDED} "
+            f"WHEN {' OR '.join(f'coalesce({x}, false)' for x in ineligible)} "
+            f"THEN {NOT_ELIGIBLE} ELSE {NOT_RECORDED} END AS {element}")
 
 
 def coverage(con: duckdb.DuckDBPyConnection, *, start: date, end: date, as_of: date
              ) -> pd.DataFrame:
-    """Long table: dimension, group, element, recorded, denominator, not_due, value, lower,
-    upper; ``as_of``: the date elements have fallen due by (the latest in the data).
-    Supported self-management is shown as a share of all pathways, like the others."""
+    """Long table: dimension, group, element, recorded, denominator, not_due, not_eligible,
+    value, lower, upper; ``as_of``: the date elements have fallen due by (the latest in the
+    data). Supported self-management is a share of the follow-up decisions."""
     check_period(start, end, "recovery package")
     if as_of < start:  # every element would be not due: a table of nothing (a review)
         raise ValidationError(f"as of {as_of} is before the period starts ({start}): no "
@@ -108,9 +131,12 @@ def coverage(con: duckdb.DuckDBPyConnection, *, start: date, end: date, as_of: d
         long AS (UNPIVOT (SELECT * FROM base UNPIVOT INCLUDE NULLS
                           (recorded FOR element IN ({els})))
                  ON {dims} INTO NAME dimension VALUE "group")
-        SELECT dimension, "group", element, count(*) FILTER (WHERE recorded) AS recorded,
-               count(recorded) AS denominator,
-               count(*) FILTER (WHERE recorded IS NULL) AS not_due
+        SELECT dimension, "group", element,
+               count(*) FILTER (WHERE recorded = {RECORDED}) AS recorded,
+               count(*) FILTER (WHERE recorded IN ({RECORDED}, {NOT_RECORDED}))
+                 AS denominator,
+               count(*) FILTER (WHERE recorded IS NULL) AS not_due,
+               count(*) FILTER (WHERE recorded = {NOT_ELIGIBLE}) AS not_eligible
         FROM long GROUP BY ALL
     """, {"start": start, "end": end, "as_of": as_of}).df()
     order = {"dimension": list(DIMENSIONS), "element": list(ELEMENTS)}

@@ -66,6 +66,7 @@ def journeys_page(request: Request, asked: PeriodAsked = Depends(period_asked),
     due_end = recovery.all_due_by(as_of)
     ctx = {
         "title": "Whole journeys", "start": s, "end": e, "no_contact_days": no_contact_days,
+        "follow_up_groups": ", ".join(map(in_words, recovery.STRATIFIED_FOLLOW_UP_GROUPS)),
         "as_of": as_of, "due_start": default_period(con, "cancer", None, due_end)[0],
         "due_end": due_end if e > due_end else None,
         "period_error": period_error,
