@@ -84,6 +84,20 @@ def test_waits_too_recent_to_judge_are_counted_apart(tmp_path, jws):
             == judged.completed + judged.pending + judged.negative)
 
 
+def test_a_ruled_out_referral_has_an_age_from_the_year_of_birth(jws):
+    """Ruled-out referrals have no tumour, so no age at diagnosis: 92% of waits read
+    "unknown" by age (an independent check). F, born 1970, was 53 or 54 in June 2024."""
+    with jws.transaction() as con:
+        con.execute("UPDATE referrals SET referral_type = 'usc', faster_diagnosis_date = "
+                    "DATE '2024-05-20' WHERE referral_id = 'R3'")
+    with jws.connect(read_only=True) as con:
+        by_age = wait_summary(con, "referral_to_diagnosis", start=START, end=END,
+                              group="age_group", data_end=AS_OF).set_index("group")
+    assert by_age.loc["50-64", "completed"] == 1  # F, 10 days
+    assert by_age.loc["65-74", "completed"] == 1  # A, 73 at diagnosis
+    assert "unknown" not in by_age.index
+
+
 def test_waits_reject_unknown_measure_and_inverted_period(jws):
     with jws.connect(read_only=True) as con:
         with pytest.raises(ValidationError, match="measure 'x'"):
