@@ -16,7 +16,8 @@ from rich.console import Console
 from carepath.cli._common import ReplaceOption, WorkspaceOption, cli_actor, open_workspace
 from carepath.cli._frames import EndOption, OutFile, StartOption, parse_date, period, show
 
-pathway_app = typer.Typer(help="Pathway measures: waits, gaps, Recovery Package, HNA, routes.",
+pathway_app = typer.Typer(help="Pathway measures: waits, gaps, Recovery Package, HNA, flows "
+                               "(routes between services), data quality.",
                           no_args_is_help=True)
 
 
