@@ -70,9 +70,8 @@ def gaps(workspace: WorkspaceOption = None, start: StartOption = None, end: EndO
              "--list", help="Also list the people (person-level; audited).")] = False,
          out: OutFile = None, replace: ReplaceOption = False) -> None:
     """People who fell between services: counts, and with --list the people themselves."""
-    from carepath.domain.journeys.gaps import fell_between_counts, fell_between_lists
-
     from carepath.domain.journeys._shared import default_period
+    from carepath.domain.journeys.gaps import fell_between_counts, fell_between_lists
     from carepath.domain.journeys.recovery import all_due_by
 
     ws = open_workspace(workspace)

@@ -13,7 +13,6 @@ from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
 from carepath.domain.economics import catalogue, charts, library, report
-from carepath.indicators.periods import financial_year_label
 from carepath.domain.economics.constants import DEFAULT_DRAWS, DEFAULT_SEED
 from carepath.domain.economics.decisions import (
     MIN_RATIONALE_CHARS,
@@ -32,6 +31,7 @@ from carepath.domain.economics.pbma import (
     wish_order,
 )
 from carepath.errors import CarepathError, ValidationError
+from carepath.indicators.periods import financial_year_label
 from carepath.web.db import get_con
 from carepath.web.meta import get_meta, indicator_names
 from carepath.web.render import NavItem, render
