@@ -110,6 +110,24 @@ def test_payback_is_when_cumulative_net_stays_positive():
     assert payback_year(np.array([0.0, 0, 1000, 0]), np.array([300.0, 0, 0, 800])) == 4
     assert payback_year(np.array([10.0, 0]), np.array([0.0, 5])) is None
     assert payback_year(np.zeros(3), np.ones(3)) is None  # nothing spent
+    # Never short, paying from year 3: paid back in year 3, not "within the base year"
+    # (an independent check)
+    assert payback_year(np.array([0.0, 0, 10, 10]), np.array([0.0, 0, 22, 22])) == 3
+
+
+def test_a_benefit_of_no_service_is_bought_by_the_services_running_that_year():
+    """Spread by the whole horizon's cost, B's service starting in year 1 was credited
+    with year 0's benefit (an independent check)."""
+    data = tiny()
+    data["services"] = [
+        {"id": "s", "name": "S", "unit_cost": 1000, "activity": 1, "payers": {"A": 1},
+         "confidence": 1},
+        {"id": "t", "name": "T", "unit_cost": 1000, "activity": 1, "payers": {"B": 1},
+         "confidence": 1, "start_year": 1}]
+    r = run_cba(CBAModel.model_validate(data))
+    later = 200 / 1.035 + 200 / 1.035**2  # 10 x 50 x 0.8 x 0.5 a year
+    assert r.cost_shift["A"]["C"] == pytest.approx(200 + later / 2)
+    assert r.cost_shift["B"]["C"] == pytest.approx(later / 2)
 
 
 def test_engine_agrees_with_plain_python_reference_on_the_example():
