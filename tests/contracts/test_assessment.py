@@ -130,6 +130,14 @@ def test_statement_csv_lines_add_up(contract_ws, loaded):
     assert "half" not in rows[1]["reason"] and "50%" in rows[1]["reason"]
     assert rows[-2]["reason"] == "of £100,000.00 at risk"
     assert rows[-1]["reason"] == "of an annual value of £1,000,000.00"
+    # Each outcome's pot and what it did not pay, so the CSV alone reconciles the money at
+    # risk (withheld pots were only in the HTML: an independent check)
+    pots = [float(r["pot"]) for r in rows[1:3]]
+    unpaid = [float(r["not_paid"]) for r in rows[1:3]]
+    assert sum(pots) == pytest.approx(float(rows[-2]["pot"])) == 100_000
+    assert [p - u for p, u in zip(pots, unpaid, strict=True)] == pytest.approx(outcomes)
+    assert float(rows[-2]["not_paid"]) == pytest.approx(100_000 - sub)
+    assert sum(float(r["weight_pct"]) for r in rows[1:3]) == pytest.approx(100)  # not 1
     html = report.statement_html(a)
     assert "970,000.00" in html and "<script" not in html
 

@@ -22,9 +22,13 @@ from carepath.safe_export import check_output_path, neutralise
 _ENV = Environment(loader=PackageLoader("carepath.domain.contracts", "templates"),
                    autoescape=select_autoescape(["html"]))
 _ENV.filters["share"] = fmt.share
+# Money columns in pounds and pence. ``pot`` and ``not_paid``: a finance team reconciles
+# the money at risk from the CSV alone (the pots withheld were only in the HTML: a check).
 STATEMENT_COLUMNS = ["contract_id", "contract_year", "period", "line", "outcome_id",
-                     "outcome", "indicator", "weight", "value", "lower", "upper", "target",
-                     "judgement", "data_quality", "status", "amount", "reason", "warnings"]
+                     "outcome", "indicator", "weight_pct", "value", "lower", "upper",
+                     "target", "judgement", "data_quality", "status", "pot", "amount",
+                     "not_paid", "reason", "warnings"]
+MONEY_COLUMNS = ("pot", "amount", "not_paid")
 OUTPUT_FORMATS = ("csv", "html", "pdf")
 
 
@@ -38,14 +42,16 @@ def statement_rows(a: Assessment) -> list[dict]:
              f"fee element: {fmt.share(1 - a.contract.share_at_risk[a.year])} of the annual value"}]
     for o in a.outcomes:
         rows.append({**head, "line": "outcome", "outcome_id": o.outcome_id, "outcome": o.title,
-                     "indicator": o.indicator, "weight": o.weight,
+                     "indicator": o.indicator, "weight_pct": round(100 * o.weight, 4),
+                     "pot": o.pot, "not_paid": round(o.pot - o.payment, 2),
                      "value": o.shown(o.point.value), "lower": o.shown(o.point.lower),
                      "upper": o.shown(o.point.upper), "target": o.target_text,
                      "judgement": o.judgement, "data_quality": o.dq_status,
                      "status": o.status, "amount": o.payment, "reason": o.reason,
                      "warnings": "; ".join(o.warnings)})
     # Lines and totals are in pennies already (assessment.pennies): they add up as printed.
-    rows.append({**head, "line": "outcome_total", "amount": a.outcome_total,
+    rows.append({**head, "line": "outcome_total", "pot": a.at_risk, "amount": a.outcome_total,
+                 "not_paid": round(a.at_risk - a.outcome_total, 2),
                  "reason": f"of £{a.at_risk:,.2f} at risk"})
     rows.append({**head, "line": "total", "amount": a.total,
                  "reason": f"of an annual value of £{a.value:,.2f}"})
@@ -57,8 +63,8 @@ def statement_csv(a: Assessment) -> str:
     writer = csv.DictWriter(buf, fieldnames=STATEMENT_COLUMNS, lineterminator="\n")
     writer.writeheader()
     for row in statement_rows(a):  # titles and reasons come from a YAML file: neutralised
-        writer.writerow({k: _pounds(row.get(k)) if k == "amount" else neutralise(row.get(k, ""))
-                         for k in STATEMENT_COLUMNS})
+        writer.writerow({k: _pounds(row.get(k)) if k in MONEY_COLUMNS
+                         else neutralise(row.get(k, "")) for k in STATEMENT_COLUMNS})
     return buf.getvalue()
 
 
