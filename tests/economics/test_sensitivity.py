@@ -104,6 +104,23 @@ def test_switching_values_by_hand():
     assert switching_value(c, "benefits.b.deadweight", 0.5) is None
 
 
+def test_a_quantitys_switching_value_keeps_its_sign():
+    """A benefit whose NPV stays positive at zero quantity has no switching value: turned
+    into a disbenefit it switched at -3,866 carer hours "saved" (an independent check)."""
+    from carepath.domain.economics.cba import compile_model
+    from carepath.domain.economics.sensitivity import switching_value
+
+    data = tiny()
+    data["services"][0]["unit_cost"] = 100  # costs 100 a year; a second benefit pays 500
+    data["benefits"].append({**data["benefits"][0], "id": "b2", "deadweight": 0,
+                             "attribution": 1})
+    c = compile_model(CBAModel.model_validate(data))
+    assert switching_value(c, "benefits.b.quantity", 20) is None
+    data["benefits"][0]["quantity"] = -10  # a disbenefit: it switches at -20, not above 0
+    c = compile_model(CBAModel.model_validate(data))
+    assert switching_value(c, "benefits.b.quantity", -5) == pytest.approx(-20)
+
+
 def test_tornado_rows_carry_switching_values():
     model = _with_uncertainty({"parameter": "unit_values.v.value",
                                "distribution": {"kind": "uniform", "low": 40, "high": 60}})

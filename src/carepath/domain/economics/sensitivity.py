@@ -80,7 +80,15 @@ def _search_range(parameter: str, base: float, high: float) -> tuple[float, floa
     if fld in PROPORTION_FIELDS:
         return 0.0, 1.0
     reach = SWITCH_SEARCH_FACTOR * max(abs(base), abs(high), 1.0)
-    return (-reach if fld in SIGNED_FIELDS else 0.0), reach
+    if fld not in SIGNED_FIELDS:
+        return 0.0, reach
+    # A signed quantity keeps its sign: -3,866 carer hours "saved" made a benefit of 8,000
+    # to 20,000 hours a disbenefit (an independent check). Zero, no effect at all, is in.
+    if base > 0:
+        return 0.0, reach
+    if base < 0:
+        return -reach, 0.0
+    return -reach, reach
 
 
 def switching_value(c: Compiled, parameter: str, high: float) -> float | None:
