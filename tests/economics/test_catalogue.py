@@ -160,6 +160,27 @@ def test_cba_services_from_the_catalogue(tmp_path, empty_workspace):
         load_cba(_model_from_catalogue(tmp_path))
 
 
+def test_catalogue_costs_are_brought_to_the_models_price_year(tmp_path, empty_workspace):
+    """2024 catalogue costs were used as 2025 prices beside deflated unit values."""
+    import yaml
+
+    from carepath.domain.economics.definitions import load_cba
+
+    save_catalogue(empty_workspace, load_catalogue(f"{EXAMPLES}/wessex_services.csv"), by="t",
+                   source="t")
+    path = _model_from_catalogue(tmp_path)
+    data = yaml.safe_load(path.read_text())
+    data.update(base_year=2024, price_year=2025, deflators={2024: 100.0, 2025: 110.0})
+    data["services"] = [{"id": "cns", "from_catalogue": True}]
+    path.write_text(yaml.safe_dump(data))
+    with empty_workspace.connect(read_only=True) as con:
+        assert load_cba(path, con).services[0].unit_cost == pytest.approx(60 * 1.1)
+        data["deflators"] = {2025: 110.0}
+        path.write_text(yaml.safe_dump(data))
+        with pytest.raises(ValidationError, match="give deflators for 2024"):
+            load_cba(path, con)
+
+
 def test_catalogue_payers_a_model_does_not_name_take_the_workspace_names(tmp_path,
                                                                          empty_workspace):
     import yaml

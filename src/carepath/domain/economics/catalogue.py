@@ -210,10 +210,30 @@ def fill_from_catalogue(data: dict, con: duckdb.DuckDBPyConnection, *, where: st
                 raise ValidationError(f"{label}: {' and '.join(missing)} missing in the "
                                       f"catalogue for {year} (missing is not zero)", where=where)
             _check_stored_shares(found["payers"], item, label, where)
+            if "unit_cost" not in item:
+                found["unit_cost"] = _in_model_prices(found["unit_cost"], year, data, label,
+                                                      where)
             item = {**{k: v for k, v in found.items() if v is not None}, **item}
         services.append(item)
     return {**data, "services": services,
             "organisations": _payers_named(data.get("organisations"), services, con)}
+
+
+def _in_model_prices(cost: float, year: int, data: dict, label: str, where: str) -> float:
+    """A catalogue cost is in its own year's prices; a model priced in another year
+    takes it through the model's deflators, as its unit values (2024 costs were used as
+    2025 prices beside deflated unit values, 2.2% low: an independent check)."""
+    price_year = data.get("price_year")
+    if price_year is None or price_year == year:
+        return cost
+    deflators = {int(k): v for k, v in (data.get("deflators") or {}).items()}
+    missing = [y for y in (year, price_year) if y not in deflators]
+    if missing:
+        raise ValidationError(f"{label}: the catalogue's cost is in {year} prices and the "
+                              f"model's price year is {price_year}: give deflators for "
+                              f"{' and '.join(map(str, missing))}, or unit_cost in the model",
+                              where=where)
+    return cost * deflators[price_year] / deflators[year]
 
 
 def _payers_named(organisations: Any, services: list, con: duckdb.DuckDBPyConnection) -> Any:
