@@ -357,3 +357,28 @@ def test_an_spc_chart_draws_no_line_that_has_no_values():
     rows[1]["target"] = 52.0
     assert "target" in {layer["encoding"]["y"]["field"] for layer in
                         spc_chart(rows, title=None, y_title="%")["layer"]}
+
+
+def test_a_means_providers_share_of_volume_is_their_share_of_respondents():
+    """A mean has respondents and no denominator: the shares were blank (a check)."""
+    from types import SimpleNamespace
+
+    import pandas as pd
+
+    from carepath.domain.contracts.assessment import attribution
+
+    rows = pd.DataFrame({"area_code": ["RAA", "RBB"], "period": "2023/24",
+                         "numerator": [300.0, 100.0], "denominator": [None, None],
+                         "value": [8.8, 8.9], "lower95": [8.7, 8.7], "upper95": [8.9, 9.1],
+                         "lower998": [8.6, 8.6], "upper998": [9.0, 9.2],
+                         "value_state": "published", "value_note": None})
+    providers = [SimpleNamespace(code=c, name=c, service_lines=[]) for c in ("RAA", "RBB")]
+    data = SimpleNamespace(
+        library={"mean_score": SimpleNamespace(attribution="provider", statistic="mean",
+                                               higher_is_better=True)},
+        provider_rows=lambda ind, period: rows,
+        contract=SimpleNamespace(providers=providers, prime_provider=providers[0],
+                                 judgement_confidence=0.95))
+    shares = {r["code"]: r["share"] for r in
+              attribution(data, SimpleNamespace(indicator="mean_score"), "2023/24", 9.0)}
+    assert shares == pytest.approx({"RAA": 0.75, "RBB": 0.25})

@@ -13,7 +13,7 @@ from carepath.domain.contracts import constants as K
 from carepath.domain.contracts import facts as wsfacts
 from carepath.domain.contracts import formatting as fmt
 from carepath.domain.contracts import payment as pay
-from carepath.domain.contracts.data import ContractData, Point, read_data, row_point
+from carepath.domain.contracts.data import ContractData, Point, read_data, row_point, volume
 from carepath.domain.contracts.definitions import Contract, Framework, Outcome
 from carepath.errors import ValidationError
 from carepath.indicators.definition import Definition
@@ -382,7 +382,8 @@ def attribution(data: ContractData, o: Outcome, period: str, target: float | Non
     if defn.attribution != "provider":
         return []
     rows = data.provider_rows(o.indicator, period).set_index("area_code")
-    total = rows.denominator.sum()
+    # A mean's volume is its respondents (no denominator): its shares were blank (a check)
+    total = volume(rows, defn.statistic).sum()
     out = []
     for p in data.contract.providers:
         role = "prime" if p.code == data.contract.prime_provider.code else "subcontractor"
