@@ -57,11 +57,17 @@ def test_cba_bad_file_is_one_line_and_exit_2(tmp_path, capsys):
 
 def test_services_pbma_and_decisions_with_a_workspace(empty_workspace, tmp_path, capsys):
     ws = str(empty_workspace.path)
-    code, out, _ = run(["economics", "services", "load", "-w", ws,
-                        f"{EXAMPLES}/wessex_services.csv"], capsys)
+    code, out, err = run(["economics", "services", "load", "-w", ws,
+                          f"{EXAMPLES}/wessex_services.csv"], capsys)
     assert code == 0 and "Loaded 14 service-years" in out
+    # an empty workspace has no organisations: loaded, the codes shown as they are, said
+    assert "NWX01, QWX, RWX, RWZ, VWX01 are not in the workspace's organisations" in \
+        " ".join(err.split())
     code, out, _ = run(["economics", "services", "list", "-w", ws, "--year", "2025"], capsys)
-    assert code == 0 and "Programme budget 2025" in out
+    assert code == 0 and "Programme budget 2025/26" in out
+    code, _, err = run(["economics", "services", "list", "-w", ws, "--year", "2031"], capsys)
+    assert code != 0 and "no services for 2031/32; it has 2024/25, 2025/26" in \
+        " ".join(err.split())
     pbma = f"{EXAMPLES}/wessex_lwbc_pbma.yaml"
     code, out, _ = run(["economics", "decide", pbma, "-w", ws, "--option", "dup_phone",
                         "--decision", "disinvest", "--rationale",

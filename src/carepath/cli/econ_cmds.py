@@ -33,6 +33,15 @@ def _money(v) -> str:
     return f"-£{abs(v):,.0f}" if v < 0 else f"£{v:,.0f}"
 
 
+def _unit_money(v) -> str:
+    """A unit cost with its pence when it has them: '£68 × 3,849 = £259,923' read wrong
+    for £67.53 (a check)."""
+    if v is None or (isinstance(v, float) and (math.isnan(v) or math.isinf(v))) \
+            or round(v, 2) == round(v):
+        return _money(v)
+    return f"-£{abs(v):,.2f}" if v < 0 else f"£{v:,.2f}"
+
+
 def _num(v, digits: int = 2) -> str:
     if v is None or (isinstance(v, float) and (math.isnan(v) or math.isinf(v))):
         return "–"
@@ -99,7 +108,7 @@ def services_list(
     console.print(_table("Services", ["service", "name", "year", "provider", "unit cost",
                                       "activity", "annual cost", "payers"],
                          [[r.service_id, r.name, fy_label(r.year), r.provider_name or "",
-                           _money(r.unit_cost), _num(r.activity, 0), _money(r.annual_cost),
+                           _unit_money(r.unit_cost), _num(r.activity, 0), _money(r.annual_cost),
                            r.payer_names or ""]
                           for r in cat.itertuples()]))
     if budget is not None:
