@@ -146,6 +146,12 @@ def test_simulate_in_design_mode_without_a_workspace(capsys):
     assert code == 0 and "year 3" in out and "bereaved_rating" in out and "NO" in out
     # Outcome ids whole: two read 'preferred_place_…' at 80 columns (a walkthrough).
     assert "preferred_place_achieved" in out and "preferred_place_asked" in out
+    # A fee-based year's table of zeros says why (a check)
+    code, out, _ = run(["contract", "simulate", str(EXAMPLES_DIR / "wessex_eol_contract.yaml"),
+                        "--draws", "100", "--year", "1"], capsys)
+    said = " ".join(out.split())
+    assert code == 0 and "Year 1 is fee-based: nothing is at risk" in said
+    assert "year 3 is the first with money at risk" in said
     code, out, err = run(["contract", "simulate",
                           str(EXAMPLES_DIR / "wessex_cancer_contract.yaml")], capsys)
     assert code == 2 and "expected_denominator" in out + err

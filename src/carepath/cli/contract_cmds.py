@@ -253,6 +253,13 @@ def simulate_cmd(file: ContractFile, workspace: WorkspaceOption = None,
                           "detectable change", "step asked", "detectable?"], rows))
     console.print(f"on target the provider is due £{t['target']['entitled']:,.0f}; 90% of "
                   f"simulated years pay £{t['target']['p5']:,.0f} to £{t['target']['p95']:,.0f}")
+    if contract.fee_based(year):  # a table of zeros said nothing of why (a check)
+        first = chance.first_year_at_risk(contract)
+        at_risk = (f"; year {first} is the first with money at risk"
+                   if not contract.fee_based(first) else "")
+        console.print(f"Year {year} is fee-based: nothing is at risk, so nothing can be paid "
+                      f"for chance{at_risk}. The detectable changes hold all the same.",
+                      highlight=False)
 
 
 @contract_app.command("list")
