@@ -382,3 +382,16 @@ def test_a_means_providers_share_of_volume_is_their_share_of_respondents():
     shares = {r["code"]: r["share"] for r in
               attribution(data, SimpleNamespace(indicator="mean_score"), "2023/24", 9.0)}
     assert shares == pytest.approx({"RAA": 0.75, "RBB": 0.25})
+
+
+def test_a_value_with_no_target_for_the_year_is_reported_not_judged(contract_ws, tmp_path):
+    """A zero-weight outcome (reported, paid nothing) with no trajectory read "No usable
+    value" beside its value (a check)."""
+    def no_year_3(fw):
+        stage, fds = fw["domains"][0]["outcomes"][0], fw["domains"][1]["outcomes"][0]
+        del stage["trajectory"][3]
+        stage["weight"], fds["weight"] = 0, 1
+    stage = _year(contract_ws, _with(tmp_path, fw_edit=no_year_3), 3).outcomes[0]
+    assert stage.point.value == pytest.approx(51.0)
+    assert stage.judgement == K.NO_TARGET and stage.payment == 0
+    assert stage.reason == "no trajectory for this year"

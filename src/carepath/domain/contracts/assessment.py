@@ -176,6 +176,9 @@ def assess_outcome(data: ContractData, fw: Framework, o: Outcome, year: int) -> 
 
 def _judge(res: OutcomeResult) -> None:
     p = res.point
+    if res.target is None and p.usable and p.value is not None:
+        res.judgement = K.NO_TARGET  # it read "No usable value" beside its value (a check)
+        return
     if res.target is None or not p.usable or p.lower is None or p.upper is None:
         return
     res.judgement = str(pay.judge(p.lower, p.upper, res.target, res.higher_is_better))

@@ -38,10 +38,12 @@ MET = "met"
 NOT_MET = "not_met"
 INDISTINGUISHABLE = "not_distinguishable"
 NO_DATA = "no_data"
+NO_TARGET = "no_target"  # a value, but no trajectory for the year: reported, not judged
 JUDGEMENT_LABELS = {
     MET: "Met (the interval lies on the right side of the target)",
     NOT_MET: "Not met (the interval lies wholly short of the target)",
     INDISTINGUISHABLE: "Not distinguishable from the target",
+    NO_TARGET: "No target for the year (the value is reported, not judged)",
     NO_DATA: "No usable value",
 }
 
