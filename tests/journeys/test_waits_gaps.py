@@ -98,6 +98,17 @@ def test_a_ruled_out_referral_has_an_age_from_the_year_of_birth(jws):
     assert "unknown" not in by_age.index
 
 
+def test_a_wait_to_treatment_belongs_to_the_trust_that_treated(jws):
+    """As the 31- and 62-day indicators count it: B, diagnosed at T2, treated at T1."""
+    with jws.transaction() as con:
+        con.execute("UPDATE treatments SET provider_code = 'T1' WHERE treatment_id = 'X2'")
+    with jws.connect(read_only=True) as con:
+        by_trust = wait_summary(con, "diagnosis_to_treatment", start=START, end=END,
+                                group="trust").set_index("group")
+    assert by_trust.loc["T1", "completed"] == 2  # A's and B's
+    assert by_trust.loc["T2", "pending"] == 1  # C, untreated: its diagnosing trust
+
+
 def test_waits_reject_unknown_measure_and_inverted_period(jws):
     with jws.connect(read_only=True) as con:
         with pytest.raises(ValidationError, match="measure 'x'"):

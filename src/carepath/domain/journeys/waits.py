@@ -33,7 +33,8 @@ DECISION_TO_TREAT_STANDARD_DAYS = 31
 REFERRAL_TO_TREATMENT_STANDARD_DAYS = 62
 HISTOGRAM_BIN_DAYS = 7
 
-_FIRST_TX = ("(SELECT tumour_id, min(start_date) AS start_date FROM treatments "
+_FIRST_TX = ("(SELECT tumour_id, min(start_date) AS start_date, "
+             "arg_min(provider_code, start_date) AS provider_code FROM treatments "
              "GROUP BY tumour_id)")
 
 
@@ -72,7 +73,8 @@ MEASURES = {m.name: m for m in (
                 "r.referral_type = 'usc'"),
 )}
 
-# Breakdowns: SQL over the measure's aliases. Trust is where the wait was managed.
+# Breakdowns: SQL over the measure's aliases. Trust is where the wait was managed: first
+# seen for a diagnosis, first treated for a treatment (diagnosing trust while untreated).
 _TRUST = "coalesce(t.diagnosing_trust, 'unknown')"
 GROUPS = {
     "all": "'all'",
@@ -91,6 +93,10 @@ def _base_sql(measure: WaitMeasure, group: str) -> str:
         key = "coalesce(t.tumour_group, r.suspected_site, 'unknown')"
     if group == "trust" and measure.name == "referral_to_diagnosis":
         key = "coalesce(r.first_seen_provider, 'unknown')"
+    if group == "trust" and measure.end == "ft.start_date":
+        # A wait to treatment belongs to the trust that treated, as the 31- and 62-day
+        # indicators count it (681 diagnosed at one trust were treated at the other)
+        key = "coalesce(ft.provider_code, t.diagnosing_trust, 'unknown')"
     if group == "age_group" and measure.name == "referral_to_diagnosis":
         # Most referrals are ruled out and have no tumour, so no age at diagnosis: 92% read
         # "unknown" (an independent check). Their age at referral is taken from the year
