@@ -167,6 +167,9 @@ CODE_WORDS = {
     "missing_any_rp_element": "missing any Recovery Package element",
     "death_without_eol_register": "death without an end-of-life register entry",
     "imd_quintile": "IMD quintile",
+    "health_wellbeing": "health and wellbeing event",
+    "follow_up_pathway": "stratified follow-up decision",
+    "supported_self_management": "supported self-management",
     "all": "all",
 }
 
