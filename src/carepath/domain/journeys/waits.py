@@ -132,20 +132,20 @@ def wait_summary(con: duckdb.DuckDBPyConnection, measure: str, *, start: date, e
     m = MEASURES[measure]
     standard = m.standard_days if m.standard_days is not None else "NULL"
     data_end = data_end or latest_date(con, "cancer")
-    old = "NOT recent AND days"
+    judged = "NOT recent AND days"  # old enough to judge, and ended (or not)
     sql = f"""
     WITH w AS ({_base_sql(m, group)})
     SELECT grp AS "group",
-           count(days) FILTER (WHERE {old} >= 0) AS completed,
+           count(days) FILTER (WHERE {judged} >= 0) AS completed,
            count(*) FILTER (WHERE NOT recent AND days IS NULL) AS pending,
-           count(*) FILTER (WHERE {old} < 0) AS negative,
+           count(*) FILTER (WHERE {judged} < 0) AS negative,
            count(*) FILTER (WHERE recent) AS too_recent,
-           quantile_cont(days, 0.25) FILTER (WHERE {old} >= 0) AS p25,
-           quantile_cont(days, 0.5) FILTER (WHERE {old} >= 0) AS median,
-           quantile_cont(days, 0.75) FILTER (WHERE {old} >= 0) AS p75,
-           quantile_cont(days, 0.9) FILTER (WHERE {old} >= 0) AS p90,
-           avg(days) FILTER (WHERE {old} >= 0) AS mean,
-           count(*) FILTER (WHERE {old} >= 0 AND days <= {standard}) AS within_standard
+           quantile_cont(days, 0.25) FILTER (WHERE {judged} >= 0) AS p25,
+           quantile_cont(days, 0.5) FILTER (WHERE {judged} >= 0) AS median,
+           quantile_cont(days, 0.75) FILTER (WHERE {judged} >= 0) AS p75,
+           quantile_cont(days, 0.9) FILTER (WHERE {judged} >= 0) AS p90,
+           avg(days) FILTER (WHERE {judged} >= 0) AS mean,
+           count(*) FILTER (WHERE {judged} >= 0 AND days <= {standard}) AS within_standard
     FROM w GROUP BY grp ORDER BY grp
     """
     df = con.execute(sql, _params(m, start, end, data_end)).df()
