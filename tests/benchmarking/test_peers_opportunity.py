@@ -84,6 +84,21 @@ def test_no_real_variation_gives_little_opportunity_unlike_naive_sum():
     assert est.lower <= est.total <= est.upper
 
 
+def test_real_variation_among_large_practices_is_not_hidden_by_many_small_ones():
+    """The unweighted variance of rates, less chance at the mean denominator, put the real
+    spread of two large practices (40% and 60% of 1,000) at nothing beside twenty of 10
+    at 50%, and every practice was pulled onto the average (an opportunity of 1 where
+    practices varied beyond chance: an independent check). The prior is now the one
+    ``stats.shrink`` fits, each practice weighted by its denominator."""
+    from carepath.stats import shrink
+
+    x = np.array([400.0, 600.0] + [5.0] * 20)
+    n = np.array([1000.0, 1000.0] + [10.0] * 20)
+    strength = opportunity._prior_strength(x, n, "proportion")
+    assert strength == pytest.approx(shrink(x, n).prior_strength)
+    assert strength < 100 < n.sum()  # a real spread, not "everyone is the average"
+
+
 def test_real_variation_interval_covers_true_gain():
     codes = [f"P{i:02d}" for i in range(60)]
     rng = np.random.default_rng(7)
