@@ -89,3 +89,20 @@ def test_latest_period_carries_the_recent_trend_marker(wessex):
     assert rows[-1][1] in ("No significant change", "Increasing and getting better",
                            "Decreasing and getting worse")
     assert all(trend is None for _, trend in rows[:-1])
+
+
+@pytest.mark.slow
+def test_the_pcns_a_practice_moved_between_have_no_trend_across_the_move(wessex):
+    """The planted move read as significant trends both ways (an independent check)."""
+    manifest = json.loads((wessex.workspace.path / "synth_manifest.json").read_text())
+    move = next(p for p in manifest["planted"] if p["kind"] == "pcn_change")
+    new = move["effect"]["new_pcn"]
+    old = move["what"].split()[2]
+    with wessex.workspace.connect(read_only=True) as con:
+        trends = dict(con.execute(
+            "SELECT area_code, trend FROM indicator_values WHERE indicator_id = "
+            "'early_stage_known' AND area_type = 'pcn' AND breakdown = 'all' AND period = "
+            "(SELECT max(period) FROM indicator_values WHERE indicator_id = "
+            "'early_stage_known')").fetchall())
+    assert trends[old] is None and trends[new] is None
+    assert sum(t is not None for t in trends.values()) > len(trends) / 2  # the others have

@@ -14,7 +14,7 @@ import pandas as pd
 import pyarrow as pa
 
 from carepath.engine import compile as cp
-from carepath.engine import coverage, rollup, states
+from carepath.engine import coverage, moves, rollup, states
 from carepath.engine.context import Context, once
 from carepath.indicators.definition import STANDARDISED_STATISTICS as STANDARDISED
 from carepath.indicators.definition import Count, Definition, Population
@@ -272,6 +272,16 @@ def _count_suppressed(ctx, defn, cells: pd.DataFrame, units: pa.Table,
     return cells
 
 
+def _with_moves(ctx, defn, cells: pd.DataFrame, candidates) -> pd.DataFrame:
+    """The cells marked where a practice moved in or out since the period before (once
+    per compute for a set of periods); practice-attributed indicators only."""
+    if defn.attribution != "practice":
+        return cells
+    found = once(ctx, ("moves", tuple(p.label for p in candidates)),
+                 lambda: moves.moves(ctx.hierarchy, candidates))
+    return moves.mark_moves(cells, found)
+
+
 def _split_unlisted(ctx, merged: pa.Table) -> tuple[pa.Table, pa.Table]:
     """(rows of practices with a registered population in the period, rows of practices
     with none). A practice's events over no list inflate every rate above it: a practice
@@ -424,8 +434,10 @@ def compute_one(ctx: Context, defn: Definition) -> pd.DataFrame:
     cells["quantile"] = rollup.quintiles(cells)
     cells["period_start"] = rollup.lookup(cells.period, {p.label: p.start for p in periods})
     cells["period_end"] = rollup.lookup(cells.period, {p.label: p.end for p in periods})
-    # A trend's periods must follow one another: a gap period has no rows to bridge.
-    cells["trend"] = rollup.recent_trends(defn, cells,
+    # A trend's periods must follow one another: a gap period has no rows to bridge; and
+    # hold the same practices (none moved in or out from another area of the level).
+    marked = _with_moves(ctx, defn, cells, candidates)
+    cells["trend"] = rollup.recent_trends(defn, marked,
                                           {p.label: i for i, p in enumerate(candidates)})
     cells.attrs.update(notes)  # set again: not every frame operation keeps them
     if gaps:

@@ -139,9 +139,10 @@ AREA_TABLES = frozenset({"organisations", "org_hierarchy"})
 # closing practice keeps its last areas; a trend needs its last periods published; .2: a
 # quarter missing between a practice's lists takes its other quarters' mean; .3: an area
 # is named as at its period's end; .4: a count is compared with no other area; .5: each
-# breakdown category takes its own recent trend). It is in
+# breakdown category takes its own recent trend; .6: no trend across a practice moving
+# into or out of an area). It is in
 # every value's provenance, so a workspace computed before recomputes without --force.
-ENGINE_REVISION = "2026-12-07.5"
+ENGINE_REVISION = "2026-12-07.6"
 
 
 def settings_fingerprint(config: dict) -> str:

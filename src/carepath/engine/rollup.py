@@ -483,7 +483,8 @@ def recent_trends(defn: Definition, cells: pd.DataFrame,
     A series whose latest value is suppressed or missing has no trend: one was put on an
     earlier period, bridging the suppressed one (a hunt); nor one whose periods skip one
     (``order``, every period's place, gaps too: a review); nor one whose figures leave out
-    practices the publisher suppressed in any of those periods."""
+    practices the publisher suppressed in any of those periods; nor one a practice moved
+    into or out of in them (a ``moved_in_or_out`` column, ``carepath.engine.moves``)."""
     out = pd.Series([None] * len(cells), index=cells.index, dtype=object)
     series = ["area_type", "area_code", "breakdown", "category"]
     mine = cells.sort_values([*series, "period_start"])
@@ -497,6 +498,10 @@ def recent_trends(defn: Definition, cells: pd.DataFrame,
         # practice, the others suppressed by the publisher, read as 'increasing' (a hunt)
         whole = (last.withheld_units.fillna(0) == 0).groupby(by_series, sort=False)
         ok &= whole.transform("all")
+    if "moved_in_or_out" in last:  # no practice moved in or out after the first period
+        # (``carepath.engine.moves``: a move read as a significant trend both ways)
+        inner = last["moved_in_or_out"] & (position[last.index] < TREND_POINTS - 1)
+        ok &= ~inner.groupby(by_series, sort=False).transform("any")
     if order is not None:  # the periods one after another (``order``: the periods' places)
         place = last.period.map(order)
         span = place.groupby(by_series, sort=False).transform("max") - \
