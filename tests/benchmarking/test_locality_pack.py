@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from carepath.cli import main
@@ -20,6 +22,16 @@ def test_pack_html_has_outliers_suppressed_and_definitions(rug_workspace, tmp_pa
     assert "Outliers for peer review" in html and "not yet discussed" in html
     assert "<svg" in html  # charts inline: self-contained
     assert "http://" not in html.replace("http://www.w3.org", "")
+    # What chance alone would flag, from the comparisons made (it said "fewer than 1 in
+    # 500 practices", where each comparison is 1 in 500: an independent check); and small
+    # counts are said to be shown, as they are (it claimed them suppressed)
+    text = " ".join(html.split())
+    said = re.search(r"of the ([\d,]+) practice–indicator comparisons here, about ([\d.]+) "
+                     r"would by chance, and (\d+) did", text)
+    assert said and int(said[1]) > 0
+    assert float(said[2]) == pytest.approx(int(said[1]) / 500, abs=0.05)
+    assert "Small counts are shown as they are" in text and "1–7 people are suppressed" \
+        not in text
 
 
 def test_pack_for_locality_without_data_says_why(rug_workspace, tmp_path):

@@ -33,6 +33,9 @@ TEMPLATES.filters["unit_beyond"] = unit_beyond_title
 # Practices with fewer registered patients than this are flagged: Fingertips publishes
 # practice profiles only from a list size of 750, and single-year values below it are noise.
 SMALL_PRACTICE_LIST = 750
+# Outliers for peer review lie outside a 99.8% interval: each comparison does so by chance
+# alone this often.
+OUTLIER_CHANCE = 1 - 0.998
 KEY_INDICATORS_FOR_CHARTS = 6
 
 
@@ -202,6 +205,8 @@ def _template_context(pack: PackData) -> dict:
         "n_worse": sum(o["judgement"] == "worse" for o in outliers),
         "n_better": sum(o["judgement"] == "better" for o in outliers),
         "n_open": sum(r["status"] == "open" for r in reviews),
+        "n_compared": pack.outliers.attrs.get("compared", 0),
+        "n_by_chance": pack.outliers.attrs.get("compared", 0) * OUTLIER_CHANCE,
         "spines": {code: charts.to_svg(charts.spine_chart(rows)) if rows else ""
                    for code, rows in pack.practice_profiles.items()},
     }
