@@ -24,6 +24,7 @@ SIGNIFICANCE_COLOURS = {
     "lower": "#41B6E6",  # NHS light blue (no judgement)
     "not_compared": "#AEB7BD",  # NHS mid grey
     "suppressed": "#FFFFFF",
+    "missing": "#FFFFFF",
 }
 SIGNIFICANCE_LABELS = {
     "better": "Better",
@@ -33,6 +34,7 @@ SIGNIFICANCE_LABELS = {
     "lower": "Lower",
     "not_compared": "Not compared",
     "suppressed": "Suppressed",
+    "missing": "No data",
 }
 # Shapes beside the colours, so a judgement never rests on colour alone (green and red are
 # alike to many colour-blind readers: an accessibility audit): up for better, down for
@@ -40,6 +42,7 @@ SIGNIFICANCE_LABELS = {
 SIGNIFICANCE_SHAPES = {
     "better": "triangle-up", "similar": "circle", "worse": "triangle-down",
     "higher": "square", "lower": "diamond", "not_compared": "cross", "suppressed": "circle",
+    "missing": "circle",
 }
 # The same, as text beside a bar (bars have no shapes): the rug's marks.
 SIGNIFICANCE_MARKS = {"better": "\u2713", "worse": "\u2717", "similar": "\u2248",

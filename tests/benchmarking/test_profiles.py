@@ -29,3 +29,13 @@ def test_profile_places_practice_against_national_and_keeps_suppressed(rug_works
         "locality": 50.0, "icb": 54.0}
     assert p3["early_stage"]["significance"] == "suppressed"
     assert p3["early_stage"]["pos"]["value"] is None  # no dot drawn for a suppressed value
+
+
+def test_a_missing_value_reads_no_data_not_suppressed(rug_workspace, meta):
+    """A DSR missing for fewer than 10 events read "Suppressed" (a check)."""
+    with rug_workspace.transaction() as con:
+        con.execute("UPDATE indicator_values SET value_state = 'missing', value = NULL "
+                    "WHERE area_code = 'P1' AND indicator_id = 'early_stage'")
+    with rug_workspace.connect(read_only=True) as con:
+        p1 = {r["indicator_id"]: r for r in profiles.practice_profile(con, "P1", meta)}
+    assert p1["early_stage"]["significance"] == "missing"

@@ -78,7 +78,14 @@ def state_cell(row: dict, key: str = "value", digits: int = 1) -> Markup:
     return Markup(escape(fmt_number(value, digits)))
 
 
+# States shown in a comparison's place: (label, the tag's style).
+STATE_TAGS = {"missing": ("No data", "not-compared"), "suppressed": ("Suppressed", "not-compared")}
+
+
 def significance_tag(value: str | None) -> Markup:
+    if value in STATE_TAGS:
+        label, css = STATE_TAGS[value]
+        return Markup(f'<span class="tag tag--{css}">{escape(label)}</span>')
     label = escape((value or "not_compared").replace("_", " ").capitalize())
     css = escape((value or "not_compared").replace("_", "-"))
     return Markup(f'<span class="tag tag--{css}">{label}</span>')

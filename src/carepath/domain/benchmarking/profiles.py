@@ -171,7 +171,9 @@ def spine_row(ind_id: str, m: dict, r, d, parents: dict[str, str | None],
         "level_said": LEVEL_SAID[judged_at],
         "numerator": r["numerator"], "denominator": r["denominator"],
         "value_state": r["value_state"], "value_note": r["value_note"],
-        "significance": r["compared_to_national"] if own_published else "suppressed",
+        # Missing is no data, not suppressed (a missing DSR read "Suppressed": a check)
+        "significance": r["compared_to_national"] if own_published else (
+            "missing" if r["value_state"] == "missing" else "suppressed"),
         "trend": r["trend"], "national": nat, "england_low": d["min"],
         "england_high": d["max"], "comparators": comparators, "pos": pos,
         "value_text": _fmt(shown, m.get("unit", "")),
