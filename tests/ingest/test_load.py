@@ -136,6 +136,30 @@ def test_values_are_trimmed_of_spaces_and_no_break_spaces(ws_orgs, tmp_path):
 
 
 # ----- pseudonymisation ------------------------------------------------------------------
+def test_a_decorated_nhs_number_in_a_pseudonym_column_is_refused(ws_orgs, tmp_path):
+    """A spreadsheet's float, a text marker, a formula's quotes, wide gaps, em dashes and
+    full-width digits in patient_id (and any number in respondent_id) were stored as they
+    were (an independent check)."""
+    wide = "".join(chr(0xFF10 + int(d)) for d in NHS_A)
+    raw = [f"{NHS_A}.0", f"'{NHS_A}", f'"=""{NHS_A}"""', "943   476   5919",
+           "943\u2014476\u20145919", wide]
+    text = "admission_id,patient_id,admission_type,admission_date\n" + "".join(
+        f"ad{i},{v},emergency,2024-01-05\n" for i, v in enumerate(raw)) + \
+        "ok,p1a2b3c4d5e6f7a8b,emergency,2024-01-05\n"
+    res = load(ws_orgs, "admissions", write(tmp_path / "a.csv", text))
+    assert (res.rows_loaded, res.rows_quarantined) == (1, len(raw))
+    assert {reason for _, _, reason in reasons(ws_orgs)} == {
+        "patient_id looks like an NHS number; map the column to nhs_number so it is "
+        "pseudonymised"}
+    shown = " ".join(v for (v,) in rows(ws_orgs, "SELECT masked_value FROM quarantine"))
+    assert "765" not in shown and "5919" not in shown.replace("\uff15", "")
+    survey = ("survey,respondent_id,org_code,question_id,positive,response_date\n"
+              f"cpes,{NHS_B},RTH,Q1,true,2024-01-01\n")
+    res = load(ws_orgs, "survey_responses", write(tmp_path / "s.csv", survey))
+    assert res.rows_quarantined == 1
+    assert rows(ws_orgs, "SELECT count(*) FROM survey_responses") == [(0,)]
+
+
 def test_nhs_numbers_become_the_same_pseudonym_and_are_never_stored(ws_orgs, tmp_path):
     load(ws_orgs, "patients", write(tmp_path / "p.csv", PATIENTS +
                                     f"{NHS_A[:3]} {NHS_A[3:6]} {NHS_A[6:]},F,1950,A81001,\n"))

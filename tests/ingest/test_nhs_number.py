@@ -28,8 +28,29 @@ def test_every_number_with_its_check_digit_passes(nine):
     full = with_check(nine)
     if full is None:  # no valid number has these nine digits
         assert all(not nn.check_digit_ok(nine + str(d)) for d in range(10))
+    elif len(set(full)) == 1:  # 0000000000 passes the check and is nobody
+        assert not nn.check_digit_ok(full) and "placeholder" in nn.problem(full)
     else:
         assert nn.check_digit_ok(full)
+
+
+def test_placeholders_and_other_scripts_digits():
+    """Found by an independent check: 0000000000 and 9999999999 loaded as people, a
+    superscript digit raised a ValueError, and a full-width number read as not valid."""
+    for placeholder in ("0000000000", "9999999999", "1111111111"):
+        assert "placeholder" in nn.problem(placeholder)
+    assert "other than digits" in nn.problem("943476591\u00b2")  # superscript two
+    full_width = "".join(chr(0xFF10 + int(d)) for d in "9434765919")
+    assert nn.problem(full_width) is None and nn.normalise(full_width) == "9434765919"
+
+
+def test_numbers_in_text_are_masked_however_they_are_split():
+    for text in ("844   736   2035", "844 - 736 - 2035", "844\u2013736\u20132035",
+                 "(844) 736-2035", "x844   736   2035", "line1 / 844 - 736 - 2035"):
+        masked = nn.mask_in_text(text)
+        assert "736" not in masked and "2035" not in masked, text
+    for text in ("01234 567890", "2024-01-15", "ref 12345678901"):  # not ten digits alone
+        assert nn.mask_in_text(text) == text
 
 
 @given(NINE_DIGITS, st.integers(0, 9), st.integers(1, 9))

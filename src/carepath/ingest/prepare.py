@@ -18,8 +18,11 @@ from carepath.model.schema import Column, Table
 
 NHS_COLUMN = "nhs_number"
 PATIENT_COLUMN = "patient_id"
-# A printed NHS number: ten digits, perhaps grouped 3-3-4.
-NHS_LIKE = rf"^\s*{nhs_number.NHS_SHAPED}\s*$"
+# Columns that hold pseudonyms: an NHS number there would be stored as it is.
+PSEUDONYM_COLUMNS = (PATIENT_COLUMN, "respondent_id")
+# Values worth a closer look: ten or more digits of any script, a few characters apart.
+NHS_LIKE = r"\p{Nd}(?:\P{Nd}{0,5}\p{Nd}){9}"
+
 PRE_COLUMNS = ("__pre_column", "__pre_value", "__pre_reason")
 
 
@@ -45,8 +48,8 @@ def prepare_batch(batch: Batch, table: Table, colmap: dict[str, str], mapping: M
                 codes = mapping.code_for(c)
                 arr = pa.array([codes.get(v.lower(), v) if v is not None else None
                                 for v in arr.to_pylist()], pa.string())
-            if c == PATIENT_COLUMN:
-                arr = _refuse_raw_nhs_numbers(arr, pre)
+            if c in PSEUDONYM_COLUMNS:
+                arr = _refuse_raw_nhs_numbers(c, arr, pre)
             if colmap[c] in batch.line_breaks:
                 _refuse_values_over_lines(table.column(c), arr, pre)
             _refuse_unreadable(c, arr, batch.cell_problems.get(colmap[c]), pre,
@@ -98,8 +101,8 @@ def _pseudonymise(arr: pa.Array, key: bytes, pre: list[list]) -> pa.Array:
     return out
 
 
-def _refuse_raw_nhs_numbers(arr: pa.Array, pre: list[list]) -> pa.Array:
-    """A patient_id that is a valid NHS number is refused (and never staged): it must
+def _refuse_raw_nhs_numbers(column: str, arr: pa.Array, pre: list[list]) -> pa.Array:
+    """A pseudonym column holding an NHS number is refused (and never staged): it must
     come in as nhs_number so that it is pseudonymised."""
     suspicious = pc.fill_null(pc.match_substring_regex(arr, NHS_LIKE), False)
     if not pc.any(suspicious).as_py():
@@ -107,8 +110,9 @@ def _refuse_raw_nhs_numbers(arr: pa.Array, pre: list[list]) -> pa.Array:
     values = arr.to_pylist()
     for i in np.flatnonzero(suspicious.to_numpy(zero_copy_only=False)):
         if nhs_number.looks_like_nhs_number(values[i]):
-            pre[0][i], pre[1][i] = PATIENT_COLUMN, nhs_number.mask(values[i])
-            pre[2][i] = ("patient_id looks like an NHS number; map the column to nhs_number "
-                         "so it is pseudonymised")
+            pre[0][i], pre[1][i] = column, nhs_number.mask(values[i])
+            pre[2][i] = (f"{column} looks like an NHS number; map the column to nhs_number "
+                         "so it is pseudonymised" if column == PATIENT_COLUMN else
+                         f"{column} looks like an NHS number; give a pseudonym instead")
             values[i] = None
     return pa.array(values, pa.string())
