@@ -136,6 +136,21 @@ def test_values_are_trimmed_of_spaces_and_no_break_spaces(ws_orgs, tmp_path):
 
 
 # ----- pseudonymisation ------------------------------------------------------------------
+def test_an_nhs_number_in_free_text_is_stored_masked(ws_orgs, tmp_path):
+    """An organisation's name (which the public pages show) and an HNA concern stored a
+    number typed into them as it was (an independent check)."""
+    text = ("org_code,name,org_type,valid_from\n"
+            "A81009,Surgery of 943 476 5919,practice,2010-01-01\n"
+            "A81010,Plain Surgery,practice,2010-01-01\n")
+    res = load(ws_orgs, "organisations", write(tmp_path / "o.csv", text))
+    assert res.rows_loaded == 2
+    assert any("1 value of free text held what looks like an NHS number" in w
+               for w in res.warnings)
+    assert rows(ws_orgs, "SELECT name FROM organisations WHERE org_code IN "
+                         "('A81009', 'A81010') ORDER BY 1") == [
+        ("Plain Surgery",), ("Surgery of 943*******",)]
+
+
 def test_a_decorated_nhs_number_in_a_pseudonym_column_is_refused(ws_orgs, tmp_path):
     """A spreadsheet's float, a text marker, a formula's quotes, wide gaps, em dashes and
     full-width digits in patient_id (and any number in respondent_id) were stored as they

@@ -217,8 +217,10 @@ def _stage_and_load(con: duckdb.DuckDBPyConnection, ws: Workspace, table: Table,
     key = ws.secret() if NHS_COLUMN in colmap else b""
     staged = 0
 
+    masked = [0]  # NHS numbers masked in free text, added to on the reading thread
+
     def prepare(batch: Batch) -> pa.Table:
-        return prepare_batch(batch, table, colmap, mapping, present, key)
+        return prepare_batch(batch, table, colmap, mapping, present, key, masked)
 
     blank = [0]  # added to on the reading thread, read once it has finished
 
@@ -257,6 +259,10 @@ def _stage_and_load(con: duckdb.DuckDBPyConnection, ws: Workspace, table: Table,
     if blank[0]:
         result.warnings.append(f"{blank[0]:,} blank rows skipped (every field empty: layout, "
                                "not data)")
+    if masked[0]:
+        values = "value" if masked[0] == 1 else "values"
+        result.warnings.append(f"{masked[0]:,} {values} of free text held what looks like "
+                               "an NHS number: stored masked (943*******), never as typed")
     if result.rows_read and not result.rows_loaded:  # a success in all but name
         result.warnings.append(f"nothing was loaded: all {result.rows_read:,} rows were "
                                "quarantined (`carepath quarantine` lists them)")

@@ -26,9 +26,30 @@ NHS_LIKE = r"\p{Nd}(?:\P{Nd}{0,5}\p{Nd}){9}"
 PRE_COLUMNS = ("__pre_column", "__pre_value", "__pre_reason")
 
 
+def is_free_text(col: Column) -> bool:
+    """A column of words people write (a concern, a name): no code list, reference, key or
+    identifier. An NHS number typed into one was stored as it was (an independent check)."""
+    return (col.type == "text" and col.codes is None and col.references is None
+            and not col.identifying and not col.name.endswith(("_id", "_code")))
+
+
+def _mask_numbers(arr: pa.Array, masked: list[int]) -> pa.Array:
+    """Free text with each NHS-number-shaped run masked (943*******), counted."""
+    hit = pc.fill_null(pc.match_substring_regex(arr, nhs_number.NHS_IN_TEXT_SQL), False)
+    if not pc.any(hit).as_py():
+        return arr
+    values = arr.to_pylist()
+    for i in np.flatnonzero(hit.to_numpy(zero_copy_only=False)):
+        values[i] = nhs_number.mask_in_text(values[i])
+        masked[0] += 1
+    return pa.array(values, pa.string())
+
+
 def prepare_batch(batch: Batch, table: Table, colmap: dict[str, str], mapping: Mapping,
-             present: list[str], key: bytes) -> pa.Table:
-    """The batch with our column names, codes mapped and NHS numbers pseudonymised."""
+             present: list[str], key: bytes, masked: list[int] | None = None) -> pa.Table:
+    """The batch with our column names, codes mapped and NHS numbers pseudonymised, and
+    NHS numbers in free text masked (``masked[0]`` counts them)."""
+    masked = masked if masked is not None else [0]
     n = batch.num_rows
     cols: dict[str, pa.Array] = {"__row": pa.array(batch.rows)}
     pre = [[None] * n for _ in PRE_COLUMNS]
@@ -50,6 +71,8 @@ def prepare_batch(batch: Batch, table: Table, colmap: dict[str, str], mapping: M
                                 for v in arr.to_pylist()], pa.string())
             if c in PSEUDONYM_COLUMNS:
                 arr = _refuse_raw_nhs_numbers(c, arr, pre)
+            elif is_free_text(table.column(c)):
+                arr = _mask_numbers(arr, masked)
             if colmap[c] in batch.line_breaks:
                 _refuse_values_over_lines(table.column(c), arr, pre)
             _refuse_unreadable(c, arr, batch.cell_problems.get(colmap[c]), pre,
