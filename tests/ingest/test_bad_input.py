@@ -350,6 +350,34 @@ def test_a_workbook_whose_first_sheet_is_not_the_data_points_to_the_sheet_option
         load(ws, tmp_path / "o.xlsx")
 
 
+def test_a_chart_sheet_named_to_load_is_one_line(ws, tmp_path):
+    """It raised an AttributeError (a check)."""
+    import openpyxl
+
+    from carepath.ingest import load_mapping
+
+    from openpyxl.chart import BarChart, Reference
+
+    wb = openpyxl.Workbook()
+    wb.active.append(["org_code", "name", "org_type", "valid_from"])
+    chart = BarChart()
+    chart.add_data(Reference(wb.active, min_col=1, min_row=1, max_row=1))
+    wb.create_chartsheet("Chart1").add_chart(chart)
+    wb.save(tmp_path / "o.xlsx")
+    mapping = load_mapping(write(tmp_path / "m.yaml", "excel: {sheet: Chart1}\n"))
+    before = snapshot(ws)
+    with pytest.raises(ValidationError, match="'Chart1' is a chart, not a sheet of cells"):
+        load(ws, tmp_path / "o.xlsx", mapping=mapping)
+    assert snapshot(ws) == before
+
+
+def test_a_blank_first_line_is_one_line(ws, tmp_path):
+    """It raised StopIteration (a check)."""
+    with pytest.raises(ValidationError, match="the first line is blank"):
+        load(ws, write(tmp_path / "b.csv", "\norg_code,name,org_type,valid_from\n"
+                                           "A1,One,practice,2020-01-01\n"))
+
+
 def test_an_unclosed_quote_is_explained_without_echoing_the_row(ws, tmp_path):
     text = ORG_HEADER + 'A1,"9434765919 unclosed,practice,2020-01-01\nA2,Two,pcn,2020-01-01\n'
     try:

@@ -79,6 +79,11 @@ def _sheet(path: Path, wb, name: str | None):
         if name not in wb.sheetnames:
             raise ValidationError(f"no sheet {name!r}; sheets: {', '.join(wb.sheetnames)}",
                                   where=str(path))
+        if name not in [w.title for w in wb.worksheets]:  # a chart sheet raised an
+            # AttributeError (a check)
+            raise ValidationError(f"sheet {name!r} is a chart, not a sheet of cells; "
+                                  f"worksheets: {', '.join(w.title for w in wb.worksheets)}",
+                                  where=str(path))
         return wb[name]
     if not wb.worksheets:
         raise ValidationError("the workbook has no worksheet (only charts, or none)",

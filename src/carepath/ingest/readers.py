@@ -223,6 +223,10 @@ def sniff(path: Path, encoding: str, delimiter: str | None) -> tuple[str, list[s
     lines = text.splitlines()[:SNIFF_LINES]
     if len(raw) == SNIFF_BYTES and len(lines) > 1:
         lines = lines[:-1]  # the last line may be cut by the sample
+    if not lines[0].strip():  # a blank first line raised StopIteration (a check)
+        raise ValidationError("the first line is blank: a CSV starts with a header row of "
+                              "column names (delete the blank lines above it)",
+                              where=f"{path}, row {HEADER_ROW}")
     if len(lines[0]) >= csv.field_size_limit():
         raise ValidationError(f"the first row is longer than {csv.field_size_limit() // 1024} "
                               "KB (no line break?): a CSV starts with a header row of column "
