@@ -70,6 +70,25 @@ def test_practice_must_exist_and_be_open_at_the_rows_date(ws_orgs, tmp_path):
     assert (4, "not found in organisations.org_code") in got
 
 
+@pytest.mark.parametrize("header", ["tumour_id,patient_id,practice_code,icd10,tumour_group,"
+                                    "STG,route,diagnosis_date,stage",
+                                    "tumour_id,patient_id,practice_code,icd10,tumour_group,"
+                                    "stage,route,diagnosis_date,STG"])
+def test_a_mapped_column_wins_over_a_column_of_the_same_name(ws, tmp_path, header):
+    """With `stage: STG`, the file's own 'stage' was loaded when it came after STG, STG
+    when it came before (an independent check): the mapping says which column it is."""
+    values = {"tumour_id": "t1", "patient_id": "p1", "practice_code": "A81001",
+              "icd10": "C50", "tumour_group": "breast", "STG": "4", "route": "screening",
+              "diagnosis_date": "2023-01-01", "stage": "1"}
+    row = ",".join(values[c] for c in header.split(","))
+    mapping = load_mapping(write(tmp_path / "m.yaml", "columns: {stage: STG}\n"))
+    res = load(ws, "tumours", write(tmp_path / "t.csv", f"{header}\n{row}\n"),
+               mapping=mapping)
+    assert res.rows_loaded == 1
+    assert rows(ws, "SELECT stage FROM tumours") == [("4",)]
+    assert any("ignored: stage" in w for w in res.warnings)
+
+
 def test_references_not_checked_are_reported(ws, tmp_path):
     text = ("tumour_id,patient_id,practice_code,icd10,tumour_group,stage,route,diagnosis_date\n"
             "t1,p1,A81001,C50,breast,2,screening,2023-01-01\n")

@@ -391,8 +391,14 @@ def _resolve_columns(table: Table, names: list[str], mapping: Mapping, source: s
     theirs = {n.strip().lower(): n for n in names}
     renamed = mapping.source_for()
     colmap: dict[str, str] = {}
+    mapped_to = set(renamed.values())
     for low, original in theirs.items():
         ours = renamed.get(low, low)
+        # A column the mapping gives another of the file's columns to is the mapping's:
+        # a file's own 'stage' overrode 'stage: STG' when it came later (an independent
+        # check), so the result hung on the columns' order.
+        if low not in renamed and ours in mapped_to:
+            continue
         if ours in table.column_names or (ours == NHS_COLUMN and
                                           PATIENT_COLUMN in table.column_names):
             colmap[ours] = original
