@@ -66,7 +66,8 @@ def test_practice_must_exist_and_be_open_at_the_rows_date(ws_orgs, tmp_path):
     assert res.rows_loaded == 1
     got = {(r, why) for r, _c, why in reasons(ws_orgs)}
     assert (3, ("organisation not open on the row's period_end in the organisations loaded "
-               "(load a map of that date first, then this file again)")) in got
+               "(load a map of that date first, then this table's files again "
+               "with --replace, which empties the table first)")) in got
     assert (4, "not found in organisations.org_code") in got
 
 
@@ -87,6 +88,20 @@ def test_a_mapped_column_wins_over_a_column_of_the_same_name(ws, tmp_path, heade
     assert res.rows_loaded == 1
     assert rows(ws, "SELECT stage FROM tumours") == [("4",)]
     assert any("ignored: stage" in w for w in res.warnings)
+
+
+def test_replace_says_how_many_rows_it_removed(ws_orgs, tmp_path):
+    """It emptied 498 rows another file had loaded and said only "read 2, loaded 2" (an
+    independent check)."""
+    head = "admission_id,patient_id,admission_type,admission_date\n"
+    load(ws_orgs, "admissions", write(tmp_path / "a.csv", head + "".join(
+        f"a{i},p1,emergency,2024-01-05\n" for i in range(3))))
+    res = load(ws_orgs, "admissions", write(tmp_path / "b.csv", head +
+                                            "b1,p1,emergency,2024-01-05\n"), replace=True)
+    assert res.warnings[0].startswith("--replace emptied admissions first: its 3 rows")
+    assert rows(ws_orgs, "SELECT admission_id FROM admissions") == [("b1",)]
+    assert rows(ws_orgs, "SELECT detail FROM audit_log WHERE action = 'replace table'"
+                ) == [('{"rows_removed": 3}',)]
 
 
 def test_references_not_checked_are_reported(ws, tmp_path):

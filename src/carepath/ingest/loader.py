@@ -108,10 +108,13 @@ def load_files(ws: Workspace, table_name: str, paths: Iterable[Path], *,
     actor = actor or _user()
     with ws.transaction() as con:
         ensure_tables(con)
+        removed = 0
         if replace:
+            removed = con.execute(f"SELECT count(*) FROM {q(table.name)}").fetchone()[0]
             con.execute(f"DELETE FROM {q(table.name)}")
             # Earlier loads' rows are gone: from now on their files are not "already loaded".
-            ws.audit(con, actor=actor, action=REPLACE_ACTION, target=table.name)
+            ws.audit(con, actor=actor, action=REPLACE_ACTION, target=table.name,
+                     detail=json.dumps({"rows_removed": removed}))
         results: list[LoadResult] = []
         for path in paths:
             opts = mapping or Mapping()
@@ -123,6 +126,10 @@ def load_files(ws: Workspace, table_name: str, paths: Iterable[Path], *,
             res = load_batches(con, ws, table, names, batches, source=source,
                                file_hash=facts.sha256, mapping=mapping, actor=actor,
                                replace=replace, facts=facts)
+            if removed and not results:  # it emptied the table unsaid (a check)
+                res.warnings.insert(0, f"--replace emptied {table.name} first: its "
+                                       f"{removed:,} rows, from every earlier load, are gone "
+                                       "(give every file of the table to keep their rows)")
             results.append(res)
             _enforce_limits(results, strict, max_errors, con)
         _before_commit(results)

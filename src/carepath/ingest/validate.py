@@ -394,7 +394,8 @@ class Plan:
             problem(f"{val} IS NOT NULL AND {d} IS NOT NULL AND {ivs} IS NOT NULL AND NOT "
                     f"{is_open}", col.name, show,
                     lit(f"organisation not open on the row's {when} in the organisations "
-                        "loaded (load a map of that date first, then this file again)")),
+                        "loaded (load a map of that date first, then this table's files "
+                        "again with --replace, which empties the table first)")),
         ]
 
     def _key_problems(self) -> list[Check]:
