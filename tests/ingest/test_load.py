@@ -104,6 +104,20 @@ def test_replace_says_how_many_rows_it_removed(ws_orgs, tmp_path):
                 ) == [('{"rows_removed": 3}',)]
 
 
+def test_an_id_written_as_null_is_missing(ws_orgs, tmp_path):
+    """'NULL', 'N/A' and '-' were stored as tumour ids, so tumour_id IS NULL was false for
+    them (an independent check)."""
+    head = "event_id,patient_id,event_type,event_date,tumour_id\n"
+    body = "".join(f"e{i},p1,hna,2024-01-05,{v}\n" for i, v in
+                   enumerate(["NULL", "N/A", "-", "none", "t1"]))
+    res = load(ws_orgs, "care_events", write(tmp_path / "c.csv", head + body))
+    assert res.rows_loaded == 5
+    assert rows(ws_orgs, "SELECT count(*) FILTER (WHERE tumour_id IS NULL), "
+                         "list(tumour_id) FILTER (WHERE tumour_id IS NOT NULL) "
+                         "FROM care_events") == [(4, ["t1"])]
+    assert any(w.startswith("4 ids written as NULL") for w in res.warnings)
+
+
 def test_references_not_checked_are_reported(ws, tmp_path):
     text = ("tumour_id,patient_id,practice_code,icd10,tumour_group,stage,route,diagnosis_date\n"
             "t1,p1,A81001,C50,breast,2,screening,2023-01-01\n")

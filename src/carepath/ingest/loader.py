@@ -225,9 +225,10 @@ def _stage_and_load(con: duckdb.DuckDBPyConnection, ws: Workspace, table: Table,
     staged = 0
 
     masked = [0]  # NHS numbers masked in free text, added to on the reading thread
+    missing = [0]  # ids written as 'NULL', 'N/A', '-' read as missing
 
     def prepare(batch: Batch) -> pa.Table:
-        return prepare_batch(batch, table, colmap, mapping, present, key, masked)
+        return prepare_batch(batch, table, colmap, mapping, present, key, masked, missing)
 
     blank = [0]  # added to on the reading thread, read once it has finished
 
@@ -266,6 +267,9 @@ def _stage_and_load(con: duckdb.DuckDBPyConnection, ws: Workspace, table: Table,
     if blank[0]:
         result.warnings.append(f"{blank[0]:,} blank rows skipped (every field empty: layout, "
                                "not data)")
+    if missing[0]:
+        result.warnings.append(f"{missing[0]:,} ids written as NULL, N/A, NA, None or - "
+                               "read as missing")
     if masked[0]:
         values = "value" if masked[0] == 1 else "values"
         result.warnings.append(f"{masked[0]:,} {values} of free text held what looks like "

@@ -26,6 +26,26 @@ NHS_LIKE = r"\p{Nd}(?:\P{Nd}{0,5}\p{Nd}){9}"
 PRE_COLUMNS = ("__pre_column", "__pre_value", "__pre_reason")
 
 
+# How extracts write "no value" in an id: read as missing (stored as ids, 'NULL' was never
+# NULL: an independent check). Typed columns quarantine them instead.
+MISSING_WORDS = pa.array(["null", "n/a", "na", "-", "none"])  # #N/A: Excel's error
+
+
+def is_identifier(col: Column) -> bool:
+    """A column holding another row's id or an organisation's code."""
+    return col.type == "text" and col.codes is None and (
+        col.references is not None or col.name.endswith(("_id", "_code")))
+
+
+def _missing_words_as_null(arr: pa.Array, missing: list[int]) -> pa.Array:
+    said = pc.fill_null(pc.is_in(pc.utf8_lower(arr), value_set=MISSING_WORDS), False)
+    n = pc.sum(said).as_py() or 0
+    if not n:
+        return arr
+    missing[0] += n
+    return pc.if_else(said, pa.scalar(None, pa.string()), arr)
+
+
 def is_free_text(col: Column) -> bool:
     """A column of words people write (a concern, a name): no code list, reference, key or
     identifier. An NHS number typed into one was stored as it was (an independent check)."""
@@ -46,10 +66,13 @@ def _mask_numbers(arr: pa.Array, masked: list[int]) -> pa.Array:
 
 
 def prepare_batch(batch: Batch, table: Table, colmap: dict[str, str], mapping: Mapping,
-             present: list[str], key: bytes, masked: list[int] | None = None) -> pa.Table:
-    """The batch with our column names, codes mapped and NHS numbers pseudonymised, and
-    NHS numbers in free text masked (``masked[0]`` counts them)."""
+             present: list[str], key: bytes, masked: list[int] | None = None,
+             missing: list[int] | None = None) -> pa.Table:
+    """The batch with our column names, codes mapped and NHS numbers pseudonymised, NHS
+    numbers in free text masked (``masked[0]`` counts them) and ids written as 'NULL',
+    'N/A' or '-' read as missing (``missing[0]``)."""
     masked = masked if masked is not None else [0]
+    missing = missing if missing is not None else [0]
     n = batch.num_rows
     cols: dict[str, pa.Array] = {"__row": pa.array(batch.rows)}
     pre = [[None] * n for _ in PRE_COLUMNS]
@@ -73,6 +96,8 @@ def prepare_batch(batch: Batch, table: Table, colmap: dict[str, str], mapping: M
                 arr = _refuse_raw_nhs_numbers(c, arr, pre)
             elif is_free_text(table.column(c)):
                 arr = _mask_numbers(arr, masked)
+            if is_identifier(table.column(c)):
+                arr = _missing_words_as_null(arr, missing)
             if colmap[c] in batch.line_breaks:
                 _refuse_values_over_lines(table.column(c), arr, pre)
             _refuse_unreadable(c, arr, batch.cell_problems.get(colmap[c]), pre,
