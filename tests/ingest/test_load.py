@@ -118,6 +118,23 @@ def test_an_id_written_as_null_is_missing(ws_orgs, tmp_path):
     assert any(w.startswith("4 ids written as NULL") for w in res.warnings)
 
 
+def test_replace_says_which_rows_now_refer_to_nothing(ws_orgs, tmp_path):
+    """Replacing patients with a file of fewer left every tumour of the others pointing at
+    no one, unsaid (an independent check)."""
+    load(ws_orgs, "patients", write(tmp_path / "p.csv", PATIENTS +
+                                    f"{NHS_A},F,1950,A81001,2015-01-01\n"
+                                    f"{NHS_B},M,1960,A81001,2015-01-01\n"))
+    pid_b = rows(ws_orgs, "SELECT patient_id FROM patients ORDER BY year_of_birth")[1][0]
+    load(ws_orgs, "deaths", write(tmp_path / "d.csv",
+                                  "patient_id,practice_code,date_of_death,place_of_death\n"
+                                  f"{pid_b},A81001,2024-01-01,home\n"))
+    res = load(ws_orgs, "patients", write(tmp_path / "p2.csv", PATIENTS +
+                                          f"{NHS_A},F,1950,A81001,2015-01-01\n"),
+               replace=True)
+    assert "deaths: 1 row refers by patient_id to rows patients no longer has" in \
+        res.warnings
+
+
 def test_references_not_checked_are_reported(ws, tmp_path):
     text = ("tumour_id,patient_id,practice_code,icd10,tumour_group,stage,route,diagnosis_date\n"
             "t1,p1,A81001,C50,breast,2,screening,2023-01-01\n")
