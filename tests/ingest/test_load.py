@@ -135,6 +135,17 @@ def test_replace_says_which_rows_now_refer_to_nothing(ws_orgs, tmp_path):
         res.warnings
 
 
+def test_a_spreadsheet_day_number_is_said_to_be_one(ws_orgs, tmp_path):
+    """45352 got the generic date error (an independent check)."""
+    text = ("patient_id,practice_code,date_of_death,place_of_death\n"
+            "p1,A81001,45352,home\np2,A81001,2024-13-01,home\n")
+    res = load(ws_orgs, "deaths", write(tmp_path / "d.csv", text))
+    assert res.rows_quarantined == 2
+    assert {(r, why.split(":")[0], "day number" in why) for r, _c, why in reasons(ws_orgs)} \
+        == {(2, "not a valid date", True), (3, "not a valid date (use YYYY-MM-DD, DD/MM/YYYY "
+                                               "or 01-Jan-2024)", False)}
+
+
 def test_references_not_checked_are_reported(ws, tmp_path):
     text = ("tumour_id,patient_id,practice_code,icd10,tumour_group,stage,route,diagnosis_date\n"
             "t1,p1,A81001,C50,breast,2,screening,2023-01-01\n")

@@ -19,6 +19,10 @@ DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y", "%d-%b-%Y", "%d %b %Y", "%d%b%Y", "%Y%m%
                 "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S", "%d/%m/%Y %H:%M:%S",
                 "%d/%m/%Y %H:%M")
 DATE_HINT = "use YYYY-MM-DD, DD/MM/YYYY or 01-Jan-2024"
+# Spreadsheet day numbers (1900 date system) of the years 1927 to 2118 are said to be one.
+EXCEL_SERIAL_FIRST, EXCEL_SERIAL_LAST = 10_000, 80_000
+SERIAL_DATE_TEXT = ("not a valid date: a spreadsheet's day number (45352 is 2024-03-01)? "
+                    "format the column as dates before saving")
 COMPACT_DATE_DIGITS = len("20240131")  # a date written as digits alone: YYYYMMDD
 # A date-and-time in ISO form (fractions of a second, a 'T', a zone): read, time dropped.
 ISO_DATE_TIME = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[ T]"
@@ -113,6 +117,16 @@ def typed_expr(col: Column, raw: str) -> str:
     falses = ", ".join(lit(w) for w in FALSE_WORDS)
     return (f"CASE WHEN lower({raw}) IN ({trues}) THEN TRUE "
             f"WHEN lower({raw}) IN ({falses}) THEN FALSE END")
+
+
+def _date_reason(raw: str) -> str:
+    """Why a date was not read; a spreadsheet's day number (45352, saved from a cell not
+    formatted as a date) is said to be one (a generic error gave no hint: a check). One
+    reason for them all, so the summary counts them together."""
+    serial = f"TRY_CAST({raw} AS INTEGER)"
+    return (f"CASE WHEN regexp_full_match({raw}, '[0-9]{{5}}') AND {serial} BETWEEN "
+            f"{EXCEL_SERIAL_FIRST} AND {EXCEL_SERIAL_LAST} THEN {lit(SERIAL_DATE_TEXT)} "
+            f"ELSE {lit(f'not a valid date ({DATE_HINT})')} END")
 
 
 def code_expr(col: Column, raw: str) -> str:
@@ -326,10 +340,12 @@ class Plan:
             allowed = ", ".join(str(c) for c in col.codes)
             out.append(problem(f"{raw} IS NOT NULL AND {val} IS NULL", col.name, show,
                                lit(f"not in the code list ({allowed})")))
-        else:
-            hint = f" ({DATE_HINT})" if col.type == "date" else ""
+        elif col.type == "date":
             out.append(problem(f"{raw} IS NOT NULL AND {val} IS NULL", col.name, show,
-                               lit(f"not a valid {col.type}{hint}")))
+                               _date_reason(raw)))
+        else:
+            out.append(problem(f"{raw} IS NOT NULL AND {val} IS NULL", col.name, show,
+                               lit(f"not a valid {col.type}")))
         if col.type == "text" and not col.codes:
             # Saved from a spreadsheet as text (a CSV): '#N/A' is no id or name. (An
             # Excel file's error cells are refused by the reader, with the same words.)
