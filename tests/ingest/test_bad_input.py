@@ -353,10 +353,9 @@ def test_a_workbook_whose_first_sheet_is_not_the_data_points_to_the_sheet_option
 def test_a_chart_sheet_named_to_load_is_one_line(ws, tmp_path):
     """It raised an AttributeError (a check)."""
     import openpyxl
+    from openpyxl.chart import BarChart, Reference
 
     from carepath.ingest import load_mapping
-
-    from openpyxl.chart import BarChart, Reference
 
     wb = openpyxl.Workbook()
     wb.active.append(["org_code", "name", "org_type", "valid_from"])

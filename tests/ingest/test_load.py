@@ -71,10 +71,9 @@ def test_practice_must_exist_and_be_open_at_the_rows_date(ws_orgs, tmp_path):
     assert (4, "not found in organisations.org_code") in got
 
 
-@pytest.mark.parametrize("header", ["tumour_id,patient_id,practice_code,icd10,tumour_group,"
-                                    "STG,route,diagnosis_date,stage",
-                                    "tumour_id,patient_id,practice_code,icd10,tumour_group,"
-                                    "stage,route,diagnosis_date,STG"])
+@pytest.mark.parametrize("header", [
+    ("tumour_id,patient_id,practice_code,icd10,tumour_group,STG,route,diagnosis_date,stage"),
+    ("tumour_id,patient_id,practice_code,icd10,tumour_group,stage,route,diagnosis_date,STG")])
 def test_a_mapped_column_wins_over_a_column_of_the_same_name(ws, tmp_path, header):
     """With `stage: STG`, the file's own 'stage' was loaded when it came after STG, STG
     when it came before (an independent check): the mapping says which column it is."""
@@ -142,8 +141,8 @@ def test_a_spreadsheet_day_number_is_said_to_be_one(ws_orgs, tmp_path):
     res = load(ws_orgs, "deaths", write(tmp_path / "d.csv", text))
     assert res.rows_quarantined == 2
     assert {(r, why.split(":")[0], "day number" in why) for r, _c, why in reasons(ws_orgs)} \
-        == {(2, "not a valid date", True), (3, "not a valid date (use YYYY-MM-DD, DD/MM/YYYY "
-                                               "or 01-Jan-2024)", False)}
+        == {(2, "not a valid date", True),
+            (3, "not a valid date (use YYYY-MM-DD, DD/MM/YYYY or 01-Jan-2024)", False)}
 
 
 def test_references_not_checked_are_reported(ws, tmp_path):
@@ -240,8 +239,8 @@ def test_a_decorated_nhs_number_in_a_pseudonym_column_is_refused(ws_orgs, tmp_pa
     res = load(ws_orgs, "admissions", write(tmp_path / "a.csv", text))
     assert (res.rows_loaded, res.rows_quarantined) == (1, len(raw))
     assert {reason for _, _, reason in reasons(ws_orgs)} == {
-        "patient_id looks like an NHS number; map the column to nhs_number so it is "
-        "pseudonymised"}
+        ("patient_id looks like an NHS number; map the column to nhs_number so it is "
+         "pseudonymised")}
     shown = " ".join(v for (v,) in rows(ws_orgs, "SELECT masked_value FROM quarantine"))
     assert "765" not in shown and "5919" not in shown.replace("\uff15", "")
     survey = ("survey,respondent_id,org_code,question_id,positive,response_date\n"
