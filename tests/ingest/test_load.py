@@ -145,6 +145,17 @@ def test_a_spreadsheet_day_number_is_said_to_be_one(ws_orgs, tmp_path):
             (3, "not a valid date (use YYYY-MM-DD, DD/MM/YYYY or 01-Jan-2024)", False)}
 
 
+def test_a_code_in_the_wrong_case_says_so(ws_orgs, tmp_path):
+    """'a81001' read only as not found, where A81001 is there (an independent check)."""
+    text = ("patient_id,practice_code,date_of_death,place_of_death\n"
+            "p1,a81001,2024-01-01,home\np2,ZZ999,2024-01-01,home\n")
+    load(ws_orgs, "deaths", write(tmp_path / "d.csv", text))
+    assert {(r, why) for r, _c, why in reasons(ws_orgs)} == {
+        (2, ("not found in organisations.org_code as written: it is there in capitals "
+             "(codes are compared as written)")),
+        (3, "not found in organisations.org_code")}
+
+
 def test_references_not_checked_are_reported(ws, tmp_path):
     text = ("tumour_id,patient_id,practice_code,icd10,tumour_group,stage,route,diagnosis_date\n"
             "t1,p1,A81001,C50,breast,2,screening,2023-01-01\n")

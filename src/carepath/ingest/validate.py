@@ -119,6 +119,16 @@ def typed_expr(col: Column, raw: str) -> str:
             f"WHEN lower({raw}) IN ({falses}) THEN FALSE END")
 
 
+def _not_found(ref_table: str, ref_col: str, val: str) -> str:
+    """Why a reference is not found; one in the wrong letter case says so ('w90001' read
+    only as not found, where W90001 is there: a check). Codes are compared as written."""
+    said = f"not found in {ref_table}.{ref_col}"
+    upper = f"EXISTS (SELECT 1 FROM {q(ref_table)} u WHERE u.{q(ref_col)} = upper({val}))"
+    return (f"CASE WHEN {val} <> upper({val}) AND {upper} THEN "
+            f"{lit(said + ' as written: it is there in capitals (codes are compared as written)')}"
+            f" ELSE {lit(said)} END")
+
+
 def _date_reason(raw: str) -> str:
     """Why a date was not read; a spreadsheet's day number (45352, saved from a cell not
     formatted as a date) is said to be one (a generic error gave no hint: a check). One
@@ -390,7 +400,7 @@ class Plan:
             return self._org_open_problems(col, val, show, when)
         exists = f"EXISTS (SELECT 1 FROM {q(ref_table)} r WHERE r.{q(ref_col)} = {val})"
         out = [problem(f"{val} IS NOT NULL AND NOT {exists}", col.name, show,
-                       lit(f"not found in {ref_table}.{ref_col}"))]
+                       _not_found(ref_table, ref_col, val))]
         if ref_table == "organisations" and when:
             d = f"t.{q(when)}"
             valid = (f"EXISTS (SELECT 1 FROM organisations r WHERE r.org_code = {val} AND "
@@ -406,7 +416,7 @@ class Plan:
                    f"(iv.t IS NULL OR {d} <= iv.t))), FALSE)")
         return [
             problem(f"{val} IS NOT NULL AND {ivs} IS NULL", col.name, show,
-                    lit("not found in organisations.org_code")),
+                    _not_found("organisations", "org_code", val)),
             problem(f"{val} IS NOT NULL AND {d} IS NOT NULL AND {ivs} IS NOT NULL AND NOT "
                     f"{is_open}", col.name, show,
                     lit(f"organisation not open on the row's {when} in the organisations "
