@@ -156,6 +156,18 @@ def test_a_code_in_the_wrong_case_says_so(ws_orgs, tmp_path):
         (3, "not found in organisations.org_code")}
 
 
+def test_a_last_line_without_a_line_ending_is_noted(ws_orgs, tmp_path):
+    """A file cut short loaded its cut last row without a word (an independent check)."""
+    head = "admission_id,patient_id,admission_type,admission_date\n"
+    cut = load(ws_orgs, "admissions", write(tmp_path / "a.csv", head +
+                                            "a1,p1,emergency,2024-01-05"))
+    whole = load(ws_orgs, "admissions", write(tmp_path / "b.csv", head +
+                                              "b1,p1,emergency,2024-01-05\r\n"))
+    note = "the file's last line has no line ending"
+    assert any(w.startswith(note) for w in cut.warnings)
+    assert not any(w.startswith(note) for w in whole.warnings)
+
+
 def test_references_not_checked_are_reported(ws, tmp_path):
     text = ("tumour_id,patient_id,practice_code,icd10,tumour_group,stage,route,diagnosis_date\n"
             "t1,p1,A81001,C50,breast,2,screening,2023-01-01\n")

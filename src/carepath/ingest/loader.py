@@ -126,6 +126,11 @@ def load_files(ws: Workspace, table_name: str, paths: Iterable[Path], *,
             res = load_batches(con, ws, table, names, batches, source=source,
                                file_hash=facts.sha256, mapping=mapping, actor=actor,
                                replace=replace, facts=facts)
+            if facts.encoding is not None and res.rows_read and not _ends_line(path):
+                # A file cut short loads its cut last row if it still parses (a sex of
+                # 'M' and a count of '12' for '1234': a check); load-source refuses them.
+                res.warnings.append("the file's last line has no line ending: if the file "
+                                    "was cut short, its last row may be incomplete")
             if removed and not results:  # it emptied the table unsaid (a check)
                 res.warnings.insert(0, f"--replace emptied {table.name} first: its "
                                        f"{removed:,} rows, from every earlier load, are gone "
@@ -447,6 +452,16 @@ def _resolve_columns(table: Table, names: list[str], mapping: Mapping, source: s
         shown = nhs_number.mask_in_text(listed)  # a header is text from the file
         result.warnings.append(f"columns not in {table.name}, ignored: {shown}")
     return colmap
+
+
+def _ends_line(path: Path) -> bool:
+    """Whether a text file's last byte ends a line."""
+    with path.open("rb") as fh:
+        fh.seek(0, 2)
+        if fh.tell() == 0:
+            return True
+        fh.seek(-1, 2)
+        return fh.read(1) in (b"\n", b"\r")
 
 
 def _orphans(con: duckdb.DuckDBPyConnection, table: Table) -> list[str]:
