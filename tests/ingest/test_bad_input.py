@@ -370,6 +370,14 @@ def test_a_chart_sheet_named_to_load_is_one_line(ws, tmp_path):
     assert snapshot(ws) == before
 
 
+def test_a_title_above_the_header_is_said_to_be_one(ws, tmp_path):
+    """It read as a one-column header, asking whether the delimiter was right (a check)."""
+    with pytest.raises(ValidationError, match="a title above the header"):
+        load(ws, write(tmp_path / "t.csv", "Extract run 2024-06-01\n"
+                                           "org_code,name,org_type,valid_from\n"
+                                           "A1,One,practice,2020-01-01\n"))
+
+
 def test_a_blank_first_line_is_one_line(ws, tmp_path):
     """It raised StopIteration (a check)."""
     with pytest.raises(ValidationError, match="the first line is blank"):

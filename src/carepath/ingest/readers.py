@@ -239,9 +239,26 @@ def sniff(path: Path, encoding: str, delimiter: str | None) -> tuple[str, list[s
     usable = [ln for ln in lines if len(ln) < csv.field_size_limit()]
     chosen = delimiter or _best_delimiter(usable)
     header = next(csv.reader(io.StringIO(lines[0]), delimiter=chosen))
+    if len(header) == 1 and delimiter is None and len(usable) > 1:
+        _refuse_a_title(path, usable)
     names = [h.strip() for h in header]
     check_header(path, names)
     return chosen, names
+
+
+def _refuse_a_title(path: Path, lines: list[str]) -> None:
+    """A one-column first line above lines of several columns is a title ('Extract run
+    2024-06-01'), not a header: it read as a one-column header, with a question about the
+    delimiter (a check)."""
+    rest = [ln for ln in lines[1:] if ln.strip()]
+    if not rest:
+        return
+    below = _best_delimiter(rest)
+    widths = {len(r) for r in csv.reader(io.StringIO("\n".join(rest)), delimiter=below)}
+    if min(widths) > 1:
+        raise ValidationError("the first line has one column and the lines below it several "
+                              "(a title above the header?): delete the lines above the "
+                              "column names", where=f"{path}, row {HEADER_ROW}")
 
 
 def _best_delimiter(lines: list[str]) -> str:
