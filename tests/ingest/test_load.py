@@ -589,3 +589,7 @@ def test_the_load_log_lists_the_files_of_a_load_in_their_order(ws, tmp_path):
     load_files(ws, "care_events", files)
     assert [row for entry in load_log(ws) for row in entry
             if str(row).endswith(".csv")] == [str(f.absolute()) for f in files]
+    # A load a --replace emptied is said to be superseded (it still read 'loaded 1')
+    assert all(entry[-1] for entry in load_log(ws))
+    load_files(ws, "care_events", files[:1], replace=True)
+    assert [entry[-1] for entry in load_log(ws)] == [False] * 8 + [True]

@@ -84,10 +84,11 @@ def loads(workspace: WorkspaceOption = None,
     log = load_log(open_workspace(workspace), table=table)
     if not log:
         console.print("no loads yet")
-    for lid, tbl, src, sha, read, ok, bad, by, at in log:
+    for lid, tbl, src, sha, read, ok, bad, by, at, current in log:
+        gone = "" if current else "  (superseded: loaded again, or emptied by --replace)"
         console.print(escape(f"{lid}  {str(at)[:19]}  {by or '-'}  {tbl}: read {read:,} = "
                              f"loaded {ok:,} + quarantined {bad:,}  sha256 {(sha or '')[:12]}"
-                             f"  {src}"),
+                             f"  {src}{gone}"),
                       highlight=False, soft_wrap=True)
 
 

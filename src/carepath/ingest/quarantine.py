@@ -102,7 +102,10 @@ def export_quarantine(ws: Workspace, path: Path, *, table: str | None = None,
 
 
 def load_log(ws: Workspace, *, table: str | None = None) -> list[tuple]:
+    """The log's rows (``LOG_COLUMNS``) and whether each load's rows are still the
+    table's: a load since superseded still read 'loaded N' (a check)."""
     where, params = _filters(table, None)
     with ws.connect(read_only=True) as con:
-        return con.execute(f"SELECT {', '.join(LOG_COLUMNS)} FROM load_log{where} "
-                           "ORDER BY loaded_at, rowid", params).fetchall()  # files in order
+        return con.execute(f"SELECT {', '.join(LOG_COLUMNS)}, load_id IN ({CURRENT_LOADS}) "
+                           f"FROM load_log{where} ORDER BY loaded_at, rowid",
+                           params).fetchall()  # files in order
