@@ -32,6 +32,10 @@ def test_pack_html_has_outliers_suppressed_and_definitions(rug_workspace, tmp_pa
     assert float(said[2]) == pytest.approx(int(said[1]) / 500, abs=0.05)
     assert "Small counts are shown as they are" in text and "1–7 people are suppressed" \
         not in text
+    # Each column's period in the legend: the columns mix periods (a check)
+    legend = html.split('class="rug-legend')[1].split("</ol>")[0]
+    items = re.findall(r"<li>(.*?)</li>", legend, flags=re.DOTALL)
+    assert items and all(re.search(r", \d{4}/\d{2}", item) for item in items)
 
 
 def test_pack_for_locality_without_data_says_why(rug_workspace, tmp_path):
@@ -99,4 +103,5 @@ def test_a_judgement_at_998_is_shown_with_its_998_interval(rug_workspace, tmp_pa
     assert "40.0–60.0<br><small class=\"unit\">99.8%</small>" in profile
     assert "by 99.8% funnel limits" in profile
     assert "45.0–55.0" not in profile  # not the 95% interval
-    assert "Early stage %: compared by 99.8% funnel limits" in html  # the rug's key
+    assert re.search(r"Early stage %, \d{4}/\d{2}: compared by 99.8% funnel limits",
+                     html)  # the rug's key

@@ -205,6 +205,11 @@ def _template_context(pack: PackData) -> dict:
         "n_worse": sum(o["judgement"] == "worse" for o in outliers),
         "n_better": sum(o["judgement"] == "better" for o in outliers),
         "n_open": sum(r["status"] == "open" for r in reviews),
+        # Each column's period, said in the legend: the columns mix years and quarters
+        # (2023/24, 2024/25, 2024/25 Q4) with no period of their own (a check).
+        "rug_periods": {i: ", ".join(sorted({str(r["period"]) for r in _records(pack.rug)
+                                             if r["indicator_id"] == i and r["period"]}))
+                        for i in pack.meta},
         "n_compared": pack.outliers.attrs.get("compared", 0),
         "n_by_chance": pack.outliers.attrs.get("compared", 0) * OUTLIER_CHANCE,
         "spines": {code: charts.to_svg(charts.spine_chart(rows)) if rows else ""
