@@ -181,3 +181,12 @@ def test_a_report_folder_that_is_a_file_is_refused_before_the_work(tmp_path, cap
         code, out, err = run([*command, "--out", str(a_file)], capsys)
         assert code == 2 and "is a file: give a folder" in out + err
         assert "NPV" not in out and a_file.read_text() == "mine"
+
+
+def test_a_unit_cost_is_shown_with_its_pence():
+    """'£68 × 3,849 = £259,923' read wrong for £67.53 (a check)."""
+    from carepath.cli.econ_cmds import _money
+
+    assert _money(67.53, pence=True) == "£67.53"
+    assert _money(148.0, pence=True) == "£148"
+    assert _money(67.53) == "£68" and _money(float("nan"), pence=True) == "–"

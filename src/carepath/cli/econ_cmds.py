@@ -27,19 +27,13 @@ OutOption = Annotated[Path | None, typer.Option(
 EXAMPLES = Path(__file__).resolve().parents[1] / "domain" / "economics" / "examples"
 
 
-def _money(v) -> str:
+def _money(v, *, pence: bool = False) -> str:
+    """Whole pounds; ``pence``: a unit cost with its pence when it has them ('£68 × 3,849 =
+    £259,923' read wrong for £67.53: a check)."""
     if v is None or (isinstance(v, float) and (math.isnan(v) or math.isinf(v))):
         return "–"
-    return f"-£{abs(v):,.0f}" if v < 0 else f"£{v:,.0f}"
-
-
-def _unit_money(v) -> str:
-    """A unit cost with its pence when it has them: '£68 × 3,849 = £259,923' read wrong
-    for £67.53 (a check)."""
-    if v is None or (isinstance(v, float) and (math.isnan(v) or math.isinf(v))) \
-            or round(v, 2) == round(v):
-        return _money(v)
-    return f"-£{abs(v):,.2f}" if v < 0 else f"£{v:,.2f}"
+    digits = 2 if pence and round(v, 2) != round(v) else 0
+    return f"-£{abs(v):,.{digits}f}" if v < 0 else f"£{v:,.{digits}f}"
 
 
 def _num(v, digits: int = 2) -> str:
@@ -96,9 +90,9 @@ def services_list(
 
     ws = open_workspace(workspace)
     with ws.connect(read_only=True) as con:
-        years = catalogue_years(con)
         cat = read_catalogue(con, year)
         budget = programme_budget(con, year) if year is not None else None
+        years = catalogue_years(con) if cat.empty else []
     if cat.empty:  # two empty tables said nothing of why (a check of the examples)
         has = (f"it has {', '.join(fy_label(y) for y in sorted(years))}" if years
                else "load one with `carepath economics services load`")
@@ -108,7 +102,7 @@ def services_list(
     console.print(_table("Services", ["service", "name", "year", "provider", "unit cost",
                                       "activity", "annual cost", "payers"],
                          [[r.service_id, r.name, fy_label(r.year), r.provider_name or "",
-                           _unit_money(r.unit_cost), _num(r.activity, 0), _money(r.annual_cost),
+                           _money(r.unit_cost, pence=True), _num(r.activity, 0), _money(r.annual_cost),
                            r.payer_names or ""]
                           for r in cat.itertuples()]))
     if budget is not None:

@@ -21,7 +21,7 @@ from carepath import __version__, charts, pdf
 from carepath.domain.benchmarking import peer_review, profiles
 from carepath.indicators.catalogue import unit_beyond_title
 from carepath.reports.indicator_meta import indicator_meta
-from carepath.stats import LEVEL_SAID
+from carepath.stats import CONF_998, LEVEL_SAID
 
 TEMPLATES = Environment(
     loader=PackageLoader("carepath.reports", "templates"),
@@ -35,7 +35,7 @@ TEMPLATES.filters["unit_beyond"] = unit_beyond_title
 SMALL_PRACTICE_LIST = 750
 # Outliers for peer review lie outside a 99.8% interval: each comparison does so by chance
 # alone this often.
-OUTLIER_CHANCE = 1 - 0.998
+OUTLIER_CHANCE = 1 - CONF_998
 KEY_INDICATORS_FOR_CHARTS = 6
 
 
@@ -186,6 +186,14 @@ def _isna(v) -> bool:
         return False
 
 
+def _periods_by_indicator(rug: pd.DataFrame) -> dict[str, str]:
+    """Each indicator's period(s) in the rug, for its column's legend."""
+    if rug.empty:
+        return {}
+    return {ind: ", ".join(sorted(map(str, g.dropna().unique())))
+            for ind, g in rug.groupby("indicator_id")["period"]}
+
+
 def _template_context(pack: PackData) -> dict:
     cells: dict[str, dict[str, dict]] = {}
     for r in _records(pack.rug):
@@ -207,9 +215,7 @@ def _template_context(pack: PackData) -> dict:
         "n_open": sum(r["status"] == "open" for r in reviews),
         # Each column's period, said in the legend: the columns mix years and quarters
         # (2023/24, 2024/25, 2024/25 Q4) with no period of their own (a check).
-        "rug_periods": {i: ", ".join(sorted({str(r["period"]) for r in _records(pack.rug)
-                                             if r["indicator_id"] == i and r["period"]}))
-                        for i in pack.meta},
+        "rug_periods": _periods_by_indicator(pack.rug),
         "n_compared": pack.outliers.attrs.get("compared", 0),
         "n_by_chance": pack.outliers.attrs.get("compared", 0) * OUTLIER_CHANCE,
         "spines": {code: charts.to_svg(charts.spine_chart(rows)) if rows else ""
