@@ -39,3 +39,7 @@ def test_a_missing_value_reads_no_data_not_suppressed(rug_workspace, meta):
     with rug_workspace.connect(read_only=True) as con:
         p1 = {r["indicator_id"]: r for r in profiles.practice_profile(con, "P1", meta)}
     assert p1["early_stage"]["significance"] == "missing"
+    from carepath.web.render import significance_tag
+
+    assert ">No data<" in significance_tag("missing")
+    assert ">Suppressed<" in significance_tag("suppressed")

@@ -47,10 +47,11 @@ def _missing_words_as_null(arr: pa.Array, missing: list[int]) -> pa.Array:
 
 
 def is_free_text(col: Column) -> bool:
-    """A column of words people write (a concern, a name): no code list, reference, key or
-    identifier. An NHS number typed into one was stored as it was (an independent check)."""
-    return (col.type == "text" and col.codes is None and col.references is None
-            and not col.identifying and not col.name.endswith(("_id", "_code")))
+    """A column of words people write (a concern, a name): text with no code list, neither
+    identifying nor an identifier. An NHS number typed into one was stored as it was (an
+    independent check)."""
+    return (col.type == "text" and col.codes is None and not col.identifying
+            and not is_identifier(col))
 
 
 def _mask_numbers(arr: pa.Array, masked: list[int]) -> pa.Array:

@@ -18,6 +18,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup, escape
 
 from carepath import __version__
+from carepath.charts import SIGNIFICANCE_LABELS
 from carepath.domain.contracts import formatting as contract_format
 from carepath.indicators.catalogue import unit_beyond_title
 from carepath.model.codes import in_words
@@ -78,14 +79,14 @@ def state_cell(row: dict, key: str = "value", digits: int = 1) -> Markup:
     return Markup(escape(fmt_number(value, digits)))
 
 
-# States shown in a comparison's place: (label, the tag's style).
-STATE_TAGS = {"missing": ("No data", "not-compared"), "suppressed": ("Suppressed", "not-compared")}
+# Value states shown in a comparison's place, with the charts' words and the grey tag.
+STATES_AS_TAGS = ("missing", "suppressed")
 
 
 def significance_tag(value: str | None) -> Markup:
-    if value in STATE_TAGS:
-        label, css = STATE_TAGS[value]
-        return Markup(f'<span class="tag tag--{css}">{escape(label)}</span>')
+    if value in STATES_AS_TAGS:
+        label = escape(SIGNIFICANCE_LABELS[value])
+        return Markup(f'<span class="tag tag--not-compared">{label}</span>')
     label = escape((value or "not_compared").replace("_", " ").capitalize())
     css = escape((value or "not_compared").replace("_", "-"))
     return Markup(f'<span class="tag tag--{css}">{label}</span>')

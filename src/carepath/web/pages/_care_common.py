@@ -11,7 +11,7 @@ import duckdb
 import pandas as pd
 from fastapi import Query
 
-from carepath.domain.experience import scoring as scoring_names
+from carepath.domain.experience.scoring import ALL_ORGANISATIONS
 from carepath.domain.journeys._shared import default_period
 from carepath.errors import CarepathError, ValidationError
 from carepath.web.scopes import Principal, allowed_restricted_codes
@@ -83,8 +83,6 @@ def visible(con: duckdb.DuckDBPyConnection, who: Principal, frame: pd.DataFrame,
     return frame[~restricted | frame[group_col].isin(allowed)]
 
 
-# What the row summing every organisation in a survey or table is called on the page.
-ALL_ORGANISATIONS = scoring_names.ALL_ORGANISATIONS
 
 
 def org_names(con: duckdb.DuckDBPyConnection, *frames: pd.DataFrame,
