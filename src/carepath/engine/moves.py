@@ -15,9 +15,7 @@ from collections.abc import Sequence
 
 import pandas as pd
 
-from carepath.engine.rollup import ROLLUP_LEVELS, _links_in_period
-
-MOVED = "moved_in_or_out"  # the cells' column: a practice joined or left since the last period
+from carepath.engine.rollup import MOVED, ROLLUP_LEVELS, links_in_period
 
 
 def moves(hierarchy: pd.DataFrame, periods: Sequence) -> pd.DataFrame:
@@ -36,7 +34,7 @@ def moves(hierarchy: pd.DataFrame, periods: Sequence) -> pd.DataFrame:
                           for p in periods for code in practices],
                          columns=["period", "period_start", "period_end", "unit"])
     order = {p.label: i for i, p in enumerate(periods)}
-    links = _links_in_period(units, hierarchy)[["period", "unit", "parent_type", "parent_code"]]
+    links = links_in_period(units, hierarchy)[["period", "unit", "parent_type", "parent_code"]]
     links = links.assign(place=links.period.map(order)).sort_values("place")
     before = links.assign(place=links.place + 1).rename(
         columns={"parent_code": "was", "period": "from_period"})

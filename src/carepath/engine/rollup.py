@@ -34,6 +34,9 @@ PARENT_LEVELS = {
     "provider": (),
     GROUP: (),
 }
+# The cells' column saying a practice moved into or out of the area since the period
+# before (``carepath.engine.moves``): no recent trend runs across it.
+MOVED = "moved_in_or_out"
 ROLLUP_LEVELS = ("pcn", "locality", "sub_icb", "icb", "cancer_alliance", "region")
 QUINTILES = 5
 # Values this close (relative) rank as ties: engines sum in different orders, so the same
@@ -110,7 +113,7 @@ def area_map(units: pd.DataFrame, hierarchy: pd.DataFrame, attribution: str,
     frames = [attributed.assign(area_type=own_type, area_code=attributed.unit),
               units.assign(area_type=NATIONAL, area_code=NATIONAL)]
     if attribution == "practice" and not hierarchy.empty:
-        links = _links_in_period(units, hierarchy)
+        links = links_in_period(units, hierarchy)
         frames.append(links.assign(area_type=links.parent_type, area_code=links.parent_code))
     if attribution == "practice" and groups is not None and not groups.empty:
         members = units.merge(groups, on="unit")  # user-defined groups of practices
@@ -119,7 +122,7 @@ def area_map(units: pd.DataFrame, hierarchy: pd.DataFrame, attribution: str,
     return pd.concat([f[cols] for f in frames], ignore_index=True).drop_duplicates()
 
 
-def _links_in_period(units: pd.DataFrame, hierarchy: pd.DataFrame) -> pd.DataFrame:
+def links_in_period(units: pd.DataFrame, hierarchy: pd.DataFrame) -> pd.DataFrame:
     """Each unit's parents in each period: the links valid at the period's end, and for a
     level with none then (a practice that closed, or left the level, during the period)
     its last link within the period: a closing practice's events left its PCN, locality
@@ -484,7 +487,7 @@ def recent_trends(defn: Definition, cells: pd.DataFrame,
     earlier period, bridging the suppressed one (a hunt); nor one whose periods skip one
     (``order``, every period's place, gaps too: a review); nor one whose figures leave out
     practices the publisher suppressed in any of those periods; nor one a practice moved
-    into or out of in them (a ``moved_in_or_out`` column, ``carepath.engine.moves``)."""
+    into or out of in them (a ``MOVED`` column, ``carepath.engine.moves``)."""
     out = pd.Series([None] * len(cells), index=cells.index, dtype=object)
     series = ["area_type", "area_code", "breakdown", "category"]
     mine = cells.sort_values([*series, "period_start"])
@@ -498,9 +501,9 @@ def recent_trends(defn: Definition, cells: pd.DataFrame,
         # practice, the others suppressed by the publisher, read as 'increasing' (a hunt)
         whole = (last.withheld_units.fillna(0) == 0).groupby(by_series, sort=False)
         ok &= whole.transform("all")
-    if "moved_in_or_out" in last:  # no practice moved in or out after the first period
+    if MOVED in last:  # no practice moved in or out after the first period
         # (``carepath.engine.moves``: a move read as a significant trend both ways)
-        inner = last["moved_in_or_out"] & (position[last.index] < TREND_POINTS - 1)
+        inner = last[MOVED] & (position[last.index] < TREND_POINTS - 1)
         ok &= ~inner.groupby(by_series, sort=False).transform("any")
     if order is not None:  # the periods one after another (``order``: the periods' places)
         place = last.period.map(order)
