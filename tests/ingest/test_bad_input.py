@@ -572,3 +572,27 @@ def test_a_stray_quote_before_a_closed_value_over_lines_does_not_refuse_the_file
     res = load(ws, write(tmp_path / "stray.csv", text))
     assert (res.rows_read, res.rows_loaded, res.rows_quarantined) == (3, 2, 1)
 
+
+
+def test_figures_are_read_as_written_or_refused_with_how_to_write_them(ws, tmp_path):
+    """DuckDB's cast took 1_000 as 1000 and stored -0 as minus zero; 1,000 and £100 were
+    only 'not a valid float' (a check)."""
+    written = ["1_000", "1,000", "£100", "1.2E+03", "12%", ".5", "-0", "0x10", "7."]
+    quoted = [f'"{v}"' if "," in v else v for v in written]
+    services = "service_id,name,year,unit_cost,activity\n" + "".join(
+        f"s{i},S,2024,{v},10\n" for i, v in enumerate(quoted))
+    res = load(ws, write(tmp_path / "s.csv", services), table="services")
+    assert res.rows_loaded == 4
+    stored = rows(ws, "SELECT unit_cost, CAST(unit_cost AS VARCHAR) FROM services "
+                      "ORDER BY unit_cost")
+    assert stored == [(0.0, "0.0"), (0.5, "0.5"), (7.0, "7.0"), (1200.0, "1200.0")]
+    reasons = dict(rows(ws, "SELECT masked_value, reason FROM quarantine"))
+    hint = "not a valid float: write figures without thousands separators"
+    assert all(reasons[v].startswith(hint) for v in ("1,000", "£100", "12%"))
+    assert reasons["1_000"] == reasons["0x10"] == "not a valid float"
+    people = "patient_id,sex,year_of_birth,practice_code\np1,F,1960.5,\np2,F,\"1,960\",\n"
+    load(ws, write(tmp_path / "p.csv", people), table="patients")
+    reasons = dict(rows(ws, "SELECT masked_value, reason FROM quarantine WHERE "
+                            "table_name = 'patients'"))
+    assert reasons["1960.5"] == "not a valid int"
+    assert reasons["1,960"].startswith("not a valid int: write figures without")

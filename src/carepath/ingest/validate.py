@@ -30,6 +30,13 @@ ISO_DATE_TIME = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[ T]"
 EARLIEST_DATE = "1900-01-01"
 # A whole number, perhaps written by a spreadsheet as 1960.0; never 1960.5, 1e3 or 0x10.
 WHOLE_NUMBER = r"[+-]?[0-9]+(\.0*)?"
+# A figure as written in a CSV or saved from a spreadsheet (1.2E+05 too). DuckDB's cast
+# alone would also take 1_000, which no extract writes and a typo may.
+DECIMAL_NUMBER = r"[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?"
+# Written as a spreadsheet shows a figure: 1,000 or £1,000.50 or 12%.
+FORMATTED_NUMBER = r"[+-]?[£$€]?[0-9][0-9,]*(\.[0-9]+)?%?"
+NUMBER_FORMAT_HINT = ("write figures without thousands separators, currency signs or %: "
+                      "1000.50, not £1,000.50")
 # Year columns that cannot be in the future.
 YEARS_NOT_FUTURE = frozenset({"year_of_birth"})
 TRUE_WORDS = ("true", "t", "yes", "y", "1")
@@ -99,9 +106,9 @@ def typed_expr(col: Column, raw: str) -> str:
     if col.type == "int":
         return (f"CASE WHEN regexp_full_match({raw}, {lit(WHOLE_NUMBER)}) "
                 f"THEN TRY_CAST({raw} AS BIGINT) END")
-    if col.type == "float":  # not NaN or infinity: no figure is
-        return (f"CASE WHEN isfinite(TRY_CAST({raw} AS DOUBLE)) "
-                f"THEN TRY_CAST({raw} AS DOUBLE) END")
+    if col.type == "float":  # not NaN or infinity: no figure is. + 0.0 makes -0 zero.
+        return (f"CASE WHEN regexp_full_match({raw}, {lit(DECIMAL_NUMBER)}) AND "
+                f"isfinite(TRY_CAST({raw} AS DOUBLE)) THEN TRY_CAST({raw} AS DOUBLE) + 0.0 END")
     if col.type == "date":
         fmts = ", ".join(lit(f) for f in DATE_FORMATS)
         # Digits alone are a date as YYYYMMDD only: %m and %d take one digit, so 2024111
@@ -137,6 +144,16 @@ def _date_reason(raw: str) -> str:
     return (f"CASE WHEN regexp_full_match({raw}, '[0-9]{{5}}') AND {serial} BETWEEN "
             f"{EXCEL_SERIAL_FIRST} AND {EXCEL_SERIAL_LAST} THEN {lit(SERIAL_DATE_TEXT)} "
             f"ELSE {lit(f'not a valid date ({DATE_HINT})')} END")
+
+
+def _number_reason(col: Column, raw: str) -> str:
+    """Why a number was not read; one formatted as a spreadsheet shows it (1,000, £12.50,
+    12%) says how to write it. One reason for them all, so the summary counts them
+    together."""
+    said = f"not a valid {col.type}"
+    return (f"CASE WHEN regexp_full_match({raw}, {lit(FORMATTED_NUMBER)}) AND "
+            f"regexp_matches({raw}, '[,£$€%]') THEN "
+            f"{lit(f'{said}: {NUMBER_FORMAT_HINT}')} ELSE {lit(said)} END")
 
 
 def code_expr(col: Column, raw: str) -> str:
@@ -353,6 +370,9 @@ class Plan:
         elif col.type == "date":
             out.append(problem(f"{raw} IS NOT NULL AND {val} IS NULL", col.name, show,
                                _date_reason(raw)))
+        elif col.type in ("int", "float"):
+            out.append(problem(f"{raw} IS NOT NULL AND {val} IS NULL", col.name, show,
+                               _number_reason(col, raw)))
         else:
             out.append(problem(f"{raw} IS NOT NULL AND {val} IS NULL", col.name, show,
                                lit(f"not a valid {col.type}")))
