@@ -30,6 +30,10 @@ def test_pack_html_has_outliers_suppressed_and_definitions(rug_workspace, tmp_pa
                      r"would by chance, and (\d+) did", text)
     assert said and int(said[1]) > 0
     assert float(said[2]) == pytest.approx(int(said[1]) / 500, abs=0.05)
+    # Three practices are too few to estimate the spread between them: said, not "none
+    # is still outside"
+    assert "None of these outliers could be assessed so: that needs at least 10" in text
+    assert "not assessed" in html.split('id="outliers"')[1]
     assert "Small counts are shown as they are" in text and "1–7 people are suppressed" \
         not in text
     # Each column's period in the legend: the columns mix periods (a check)

@@ -20,6 +20,10 @@ EXPECTED = {
     "low_eol_register": ("eol_register_before_death", "worse"),
 }
 
+# Screening coverage varies between the synthetic practices as much as between real ones
+# (phi about 25): a planted practice there is within the widened limits.
+STILL_OUTSIDE = {"high_emergency_presentation", "low_early_stage", "low_eol_register"}
+
 
 @pytest.fixture(scope="module")
 def wessex_app(tmp_path_factory):
@@ -56,5 +60,12 @@ def test_planted_practices_are_on_their_locality_outlier_lists(wessex_app):
             found = {(r["indicator_id"], r["judgement"]) for r in rows
                      if r["area_code"] == case["org_code"]}
             assert (indicator, judgement) in found, (case["kind"], case["org_code"], found)
+            mine = next(r for r in rows if r["area_code"] == case["org_code"]
+                        and r["indicator_id"] == indicator)
+            # Planted far beyond chance on indicators whose practices vary little more
+            # than chance: still outside limits widened for the spread between them.
+            if case["kind"] in STILL_OUTSIDE:
+                assert mine["still_outside"] is True, (case["org_code"], mine)
             page = client.get(f"/localities/{loc}/outliers").text
             assert str(escape(case["org_name"].split(",")[0])) in page
+            assert "Allowing for spread" in page

@@ -19,6 +19,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 
 from carepath import __version__, charts, pdf
 from carepath.domain.benchmarking import peer_review, profiles
+from carepath.domain.benchmarking.spread import MIN_PRACTICES_FOR_SPREAD
 from carepath.indicators.catalogue import unit_beyond_title
 from carepath.reports.indicator_meta import indicator_meta
 from carepath.stats import CONF_998, LEVEL_SAID
@@ -212,6 +213,9 @@ def _template_context(pack: PackData) -> dict:
         "reviews": reviews,
         "n_worse": sum(o["judgement"] == "worse" for o in outliers),
         "n_better": sum(o["judgement"] == "better" for o in outliers),
+        "n_still_outside": sum(o["still_outside"] is True for o in outliers),
+        "n_spread_assessed": sum(o["still_outside"] is not None for o in outliers),
+        "min_practices_for_spread": MIN_PRACTICES_FOR_SPREAD,
         "n_open": sum(r["status"] == "open" for r in reviews),
         # Each column's period, said in the legend: the columns mix years and quarters
         # (2023/24, 2024/25, 2024/25 Q4) with no period of their own (a check).

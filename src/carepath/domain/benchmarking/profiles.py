@@ -13,6 +13,7 @@ import duckdb
 import pandas as pd
 
 from carepath.charts import spine_positions
+from carepath.domain.benchmarking import spread
 from carepath.stats import LEVEL_SAID
 
 NATIONAL = "national"
@@ -214,11 +215,18 @@ def outliers(
     """Practices whose 99.8% interval excludes the national value, for peer review.
 
     Only judged indicators (a polarity) are listed: a "no judgement" indicator such as the
-    referral ratio is shown in the rug but not sent to peer review as good or bad.
+    referral ratio is shown in the rug but not sent to peer review as good or bad. Each
+    says whether it is still outside limits widened for the spread between the
+    workspace's practices (``still_outside``, with the indicator's ``phi``; see
+    spread.py).
     """
-    nat = latest_values(con, "national").set_index("indicator_id")["value"]
-    p = latest_values(con, "practice", [a.code for a in practices])
-    p = p[p["value_state"] == "published"]
+    national = latest_values(con, "national")
+    nat = national.set_index("indicator_id")["value"]
+    everyone = latest_values(con, "practice")
+    codes = {a.code for a in practices}
+    p = everyone[everyone["area_code"].isin(codes) & (everyone["value_state"] == "published")]
+    widened = spread.spreads(everyone, national, {i: m.get("statistic") for i, m in
+                                                  meta.items()})
     rows = []
     compared = 0
     for r in p.itertuples(index=False):
@@ -242,10 +250,13 @@ def outliers(
             "lower998": r.lower998, "upper998": r.upper998, "national": national,
             "numerator": r.numerator, "denominator": r.denominator, "direction": direction,
             "judgement": "worse" if worse else "better",
+            "still_outside": spread.still_outside(widened.get(r.indicator_id), r.area_code,
+                                                  direction),
+            "phi": widened[r.indicator_id].phi if r.indicator_id in widened else None,
         })
     cols = ["indicator_id", "indicator", "area_code", "area_name", "period", "value",
             "lower998", "upper998", "national", "numerator", "denominator", "direction",
-            "judgement"]
+            "judgement", "still_outside", "phi"]
     out = pd.DataFrame(rows, columns=cols)
     out = out.sort_values(["judgement", "indicator", "area_name"], ascending=[False, True, True])
     # How many practice-indicator comparisons were made: each falls outside its 99.8%
