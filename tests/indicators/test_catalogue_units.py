@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from carepath.indicators.catalogue import unit_beyond_title
+from carepath.indicators.catalogue import unit_beyond_title, unit_note
 from carepath.indicators.library import builtin
 
 
@@ -28,3 +28,14 @@ def test_no_library_title_reads_its_unit_twice():
         extra = unit_beyond_title(d.title, d.unit)
         if extra:
             assert extra.lower() not in d.title.lower(), d.id
+
+
+@pytest.mark.parametrize(("unit", "note"), [
+    ("ratio (workspace = 100)", "(workspace = 100)"),  # the rug read "((workspace = 100))"
+    ("per 100,000 per year", "(per year)"),
+    ("per 100 deaths", ""),
+])
+def test_the_unit_note_is_bracketed_once(unit, note):
+    title = {"per 100 deaths": "Admissions per 100 deaths"}.get(unit, "Urgent referrals ratio "
+                                                                      "per 100,000")
+    assert unit_note(title, unit) == note

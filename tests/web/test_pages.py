@@ -63,6 +63,9 @@ def test_rug_shows_states_and_significance_words(clients):
     north = clients["northlead"].get("/localities/L1").text
     assert 'class="rug-worse"' in north and "(worse)" in north
     assert "latest period 2024/25</span>" in north
+    # Each column names its own period: the columns mix years and quarters (a check)
+    head = north.split("<thead>")[1].split("</thead>")[0]
+    assert head.count('<span class="hint">2024/25</span>') == head.count('scope="col" class')
 
 
 def test_practice_profile_spine_and_values(clients):

@@ -36,6 +36,16 @@ def unit_beyond_title(title: str, unit: str | None) -> str:
     return unit
 
 
+def unit_note(title: str, unit: str | None) -> str:
+    """What the unit adds to the title, in brackets to follow it ("" for nothing): a
+    unit that is bracketed already, "(workspace = 100)", is not bracketed again (a rug
+    read "((workspace = 100))")."""
+    extra = unit_beyond_title(title, unit)
+    if not extra:
+        return ""
+    return extra if extra.startswith("(") and extra.endswith(")") else f"({extra})"
+
+
 def describe_part(part: Count | Population | None, mode: str = "in_period") -> str:
     if part is None:
         return "none"

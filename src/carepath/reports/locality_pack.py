@@ -20,7 +20,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from carepath import __version__, charts, pdf
 from carepath.domain.benchmarking import peer_review, profiles
 from carepath.domain.benchmarking.spread import MIN_PRACTICES_FOR_SPREAD
-from carepath.indicators.catalogue import unit_beyond_title
+from carepath.indicators.catalogue import unit_beyond_title, unit_note
 from carepath.reports.indicator_meta import indicator_meta
 from carepath.stats import CONF_998, LEVEL_SAID
 
@@ -31,6 +31,7 @@ TEMPLATES = Environment(
     lstrip_blocks=True,
 )
 TEMPLATES.filters["unit_beyond"] = unit_beyond_title
+TEMPLATES.filters["unit_note"] = unit_note
 # Practices with fewer registered patients than this are flagged: Fingertips publishes
 # practice profiles only from a list size of 750, and single-year values below it are noise.
 SMALL_PRACTICE_LIST = 750
@@ -187,14 +188,6 @@ def _isna(v) -> bool:
         return False
 
 
-def _periods_by_indicator(rug: pd.DataFrame) -> dict[str, str]:
-    """Each indicator's period(s) in the rug, for its column's legend."""
-    if rug.empty:
-        return {}
-    return {ind: ", ".join(sorted(map(str, g.dropna().unique())))
-            for ind, g in rug.groupby("indicator_id")["period"]}
-
-
 def _template_context(pack: PackData) -> dict:
     cells: dict[str, dict[str, dict]] = {}
     for r in _records(pack.rug):
@@ -219,7 +212,7 @@ def _template_context(pack: PackData) -> dict:
         "n_open": sum(r["status"] == "open" for r in reviews),
         # Each column's period, said in the legend: the columns mix years and quarters
         # (2023/24, 2024/25, 2024/25 Q4) with no period of their own (a check).
-        "rug_periods": _periods_by_indicator(pack.rug),
+        "rug_periods": profiles.rug_periods(pack.rug),
         "n_compared": pack.outliers.attrs.get("compared", 0),
         "n_by_chance": pack.outliers.attrs.get("compared", 0) * OUTLIER_CHANCE,
         "spines": {code: charts.to_svg(charts.spine_chart(rows)) if rows else ""

@@ -209,6 +209,15 @@ def tartan_rug(
               "value_note", "compared_to_national", "trend"]]
 
 
+def rug_periods(rug: pd.DataFrame) -> dict[str, str]:
+    """Each indicator's period(s) in a rug, for its column: the columns mix years and
+    quarters (2023/24, 2024/25, 2024/25 Q4), each its own latest."""
+    if rug.empty:
+        return {}
+    return {ind: ", ".join(sorted(map(str, g.dropna().unique())))
+            for ind, g in rug.groupby("indicator_id")["period"]}
+
+
 def outliers(
     con: duckdb.DuckDBPyConnection, practices: list[Area], meta: dict[str, dict]
 ) -> pd.DataFrame:

@@ -66,7 +66,7 @@ def rug_table(rug: pd.DataFrame, practices: list[profiles.Area], meta: dict) -> 
                 continue
             row["cells"].append(_rug_cell(c))
         rows.append(row)
-    return {"indicators": indicators, "rows": rows}
+    return {"indicators": indicators, "rows": rows, "periods": profiles.rug_periods(rug)}
 
 
 def _rug_cell(c: dict) -> dict:
