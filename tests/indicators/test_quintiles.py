@@ -7,7 +7,7 @@ import pandas as pd
 from hypothesis import given
 from hypothesis import strategies as st
 
-from carepath.engine.rollup import quintiles
+from carepath.engine.comparisons import quintiles
 
 
 def _cells(values, area_type="practice"):

@@ -13,8 +13,8 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from carepath.engine import comparisons, coverage, moves, rollup, states
 from carepath.engine import compile as cp
-from carepath.engine import coverage, moves, rollup, states
 from carepath.engine.context import Context, once
 from carepath.indicators.definition import STANDARDISED_STATISTICS as STANDARDISED
 from carepath.indicators.definition import Count, Definition, Population
@@ -430,8 +430,8 @@ def compute_one(ctx: Context, defn: Definition) -> pd.DataFrame:
     cells = states.value_states(defn, cells)
     parent_map = cells[["period", "area_type", "area_code", "parent_code"]].drop_duplicates(
         subset=["period", "area_type", "area_code"])
-    cells = rollup.compare(defn, cells.drop(columns=["parent_code"]), parent_map)
-    cells["quantile"] = rollup.quintiles(cells)
+    cells = comparisons.compare(defn, cells.drop(columns=["parent_code"]), parent_map)
+    cells["quantile"] = comparisons.quintiles(cells)
     cells["period_start"] = rollup.lookup(cells.period, {p.label: p.start for p in periods})
     cells["period_end"] = rollup.lookup(cells.period, {p.label: p.end for p in periods})
     # A trend's periods must follow one another: a gap period has no rows to bridge; and

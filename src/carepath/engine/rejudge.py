@@ -12,7 +12,7 @@ from __future__ import annotations
 import pandas as pd
 
 from carepath.disclosure import CI_COLUMNS
-from carepath.engine import rollup
+from carepath.engine import comparisons, rollup
 from carepath.indicators.definition import Definition
 
 JUDGED = ("compared_to_national", "compared_to_parent", "quantile", "trend")
@@ -64,9 +64,9 @@ def _judged(defn: Definition, rows: pd.DataFrame) -> pd.DataFrame:
     parent_map = cells[["period", "area_type", "area_code", "parent_code"]].drop_duplicates(
         subset=["period", "area_type", "area_code"])
     index = cells.index
-    cells = rollup.compare(defn, cells.drop(columns=["parent_code"]).reset_index(drop=True),
+    cells = comparisons.compare(defn, cells.drop(columns=["parent_code"]).reset_index(drop=True),
                            parent_map)
-    cells["quantile"] = rollup.quintiles(cells)
+    cells["quantile"] = comparisons.quintiles(cells)
     cells["trend"] = rollup.recent_trends(defn, cells)
     cells.index = index
     out = rows.copy()

@@ -17,7 +17,7 @@ import pandas as pd
 
 from carepath import stats
 from carepath.engine.cells import NOT_RECORDED
-from carepath.engine.rollup import judge
+from carepath.engine.comparisons import judge
 from carepath.model.codes import AGE_BANDS, SEX_NAMES, in_words
 from carepath.stats.inequality import VALUE_NORMAL, VALUE_PROPORTION, VALUE_RATE
 
