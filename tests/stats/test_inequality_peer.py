@@ -124,3 +124,27 @@ def test_life_expectancy_rejects_wrong_bands():
         lifetable.life_expectancy(np.ones(20), np.ones(20) * 1000, start_ages=range(20))
     with pytest.raises(ValueError, match="shaped"):
         lifetable.life_expectancy(np.ones(19), np.ones(19))
+
+
+def test_sii_limits_need_enough_repetitions_for_their_confidence():
+    """At 99.9% with 1,000 repetitions PHE's lower position round(R(1 - c')) is 0: the
+    lower limit read the largest simulated SII, above the SII itself (a check)."""
+    from carepath.stats import StatsInputError, inequality
+
+    args = ([[70.0, 72, 74, 76, 78]], [[1000.0] * 5])
+    with pytest.raises(StatsInputError, match=r"99.9% confidence needs at least 1,001 rep"):
+        inequality.sii(*args, se=[[1.0] * 5], confidence=0.999, repetitions=1000)
+    r = inequality.sii(*args, se=[[1.0] * 5], confidence=0.999, repetitions=1001)
+    assert r.sii_lower[0] < r.sii[0] < r.sii_upper[0]
+
+
+@pytest.mark.parametrize(("kw", "said"), [
+    ({"value": [[-1.0, 2, 3, 4, 5]], "se": [[0.1] * 5]}, "> 0 for a rate"),
+    ({"value": [[1.0, 2, 3, 4, 5]], "lower": [[0.0, 1, 2, 3, 4]],
+      "upper": [[2.0, 3, 4, 5, 6]]}, "finite in every quantile"),
+])
+def test_sii_of_rates_refuses_values_the_log_scale_cannot_take(kw, said):
+    from carepath.stats import StatsInputError, inequality
+
+    with pytest.raises(StatsInputError, match=said):
+        inequality.sii(population=[[1000.0] * 5], value_type=1, **kw)

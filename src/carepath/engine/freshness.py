@@ -140,9 +140,10 @@ AREA_TABLES = frozenset({"organisations", "org_hierarchy"})
 # quarter missing between a practice's lists takes its other quarters' mean; .3: an area
 # is named as at its period's end; .4: a count is compared with no other area; .5: each
 # breakdown category takes its own recent trend; .6: no trend across a practice moving
-# into or out of an area). It is in
+# into or out of an area; 2026-12-08: a trend's slope keeps its sign with each point left
+# out, as Fingertips' calculator). It is in
 # every value's provenance, so a workspace computed before recomputes without --force.
-ENGINE_REVISION = "2026-12-07.6"
+ENGINE_REVISION = "2026-12-08"
 
 
 def settings_fingerprint(config: dict) -> str:

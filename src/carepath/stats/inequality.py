@@ -5,6 +5,8 @@ Both follow PHEindicatormethods (``phe_quantile``, ``phe_sii``).
 
 from __future__ import annotations
 
+import math
+
 from dataclasses import dataclass
 
 import numpy as np
@@ -137,6 +139,7 @@ def sii(value, population, *, value_type: int = VALUE_NORMAL, se=None, lower=Non
     v = np.atleast_2d(as_float_array(value, "value"))
     pop = np.atleast_2d(as_float_array(population, "population")) * np.ones_like(v)
     _check_sii(v, pop, value_type, repetitions, transform)
+    _check_tail(c, repetitions)
     sd = _sii_se(v, value_type, se, lower, upper)
     a = pop / pop.sum(axis=-1, keepdims=True)
     b = _rank_midpoints(a)
@@ -170,6 +173,27 @@ def _check_sii(v, pop, value_type, repetitions, transform) -> None:
         check(np.isnan(v), "value", "known in every quantile")
         if value_type == VALUE_PROPORTION:
             check((v < 0) | (v > 1), "value", "between 0 and 1 for a proportion")
+        if value_type == VALUE_RATE:  # its error is on the log scale
+            check(~(v > 0), "value", "> 0 for a rate")
+
+
+def _check_tail(confidence: float, repetitions: int) -> None:
+    """The lower limit is the simulation's value at position round(R * tail) (PHE), which
+    must be at least the first: at 99.9% with 1,000 repetitions it was position 0, and
+    Python's index -1 gave the largest value (an independent check)."""
+    if _positions(confidence, repetitions)[0] < 0:
+        needed = math.ceil(0.5 / ((1 - confidence) / 2))  # round() then reaches 1
+        while _positions(confidence, needed)[0] < 0:
+            needed += 1
+        raise StatsInputError(f"repetitions: {confidence * 100:g}% confidence needs at least "
+                              f"{needed:,} repetitions for its limits; got {repetitions:,}")
+
+
+def _positions(confidence: float, repetitions: int) -> tuple[int, int]:
+    """0-based positions of the lower and upper limits among the sorted simulations:
+    PHE's round(R * (1 - c')) and round(R * c'), c' = c + (1 - c) / 2, 1-based."""
+    upper_tail = confidence + (1 - confidence) / 2
+    return (round(repetitions * (1 - upper_tail)) - 1, round(repetitions * upper_tail) - 1)
 
 
 def _sii_se(v, value_type, se, lower, upper) -> np.ndarray:
@@ -182,15 +206,15 @@ def _sii_se(v, value_type, se, lower, upper) -> np.ndarray:
     else:
         raise StatsInputError("sii needs se, or both lower and upper (95% limits)")
     with np.errstate(invalid="ignore"):
-        check(~(sd >= 0), "se", ">= 0 and known in every quantile")
+        check(~((sd >= 0) & np.isfinite(sd)), "se",
+              ">= 0 and finite in every quantile (a rate's lower limit above 0)")
     return sd
 
 
 def _simulate(v, sd, a, b, value_type, transform, confidence, reps, seed):
     rng = np.random.default_rng(seed)
     centre = _forward(v, value_type)
-    tail = confidence + (1 - confidence) / 2
-    pos = (round(reps * (1 - tail)) - 1, round(reps * tail) - 1)  # R positions, 1-based
+    pos = _positions(confidence, reps)
     out = np.empty((4, v.shape[0]))
     for i in range(v.shape[0]):  # one area at a time keeps memory at reps x quantiles
         draws = rng.normal(centre[i], sd[i], size=(reps, v.shape[1]))

@@ -4,6 +4,13 @@ Fingertips technical guidance: proportions use the chi-squared test for linear t
 (Cochran-Armitage) on the numerators and denominators; other values use a weighted
 least-squares regression of value on time with weights 1/SE^2 (SE from the 95% limits).
 Significance at 99.8%; at least five points are needed.
+
+As Fingertips' own calculator (TrendMarkerCalculator), a significant slope must also keep
+its sign with each point left out in turn: six slopes, all one way, or "No significant
+change" (one year's jump alone is no trend). Its slopes are those of the weighted
+regression, or for proportions an unweighted regression of the log-odds on time. Where a
+count is 0 or all of its denominator the log-odds are infinite; Carepath then takes
+log((x + 0.5) / (n - x + 0.5)) for the sign check (Fingertips' arithmetic gives NaN).
 """
 
 from __future__ import annotations
@@ -41,6 +48,47 @@ class TrendMarker:
     p_value: float
     method: str
     points: int
+
+
+# Half a count added to both sides of the log-odds where a count is 0 or its whole
+# denominator (the empirical logit), for the sign check only.
+EMPIRICAL_LOGIT_HALF = 0.5
+
+
+def _slopes_leaving_each_out(y: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """Weighted least-squares slopes of ``y`` (series x points) on time 1..k: with every
+    point, then with each left out in turn (series x (k + 1))."""
+    k = y.shape[1]
+    t = np.arange(1, k + 1, dtype=float)
+    keep = np.vstack([np.ones(k, bool), ~np.eye(k, dtype=bool)])  # (k + 1) x k
+    wm = w[:, None, :] * keep[None, :, :]
+    s1, st, sy = wm.sum(2), (wm * t).sum(2), (wm * y[:, None, :]).sum(2)
+    stt, sty = (wm * t**2).sum(2), (wm * t * y[:, None, :]).sum(2)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return (s1 * sty - st * sy) / (s1 * stt - st**2)
+
+
+def _sign_is_robust(y: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """Fingertips' outlier check: the slope's sign is the same with each point left out
+    (a slope of 0 counts as rising, as there)."""
+    signs = np.where(_slopes_leaving_each_out(y, w) < 0, -1, 1)
+    return np.abs(signs.sum(1)) == signs.shape[1]
+
+
+def _log_odds(x: np.ndarray, n: np.ndarray) -> np.ndarray:
+    edge = ((x <= 0) | (x >= n)).any(1, keepdims=True)
+    half = np.where(edge, EMPIRICAL_LOGIT_HALF, 0.0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.log((x + half) / (n - x + half))
+
+
+def _check_counts(x: np.ndarray, n: np.ndarray) -> None:
+    """Counts a proportion can have (PHE: 0 <= x <= n); unknown ones are not calculated."""
+    with np.errstate(invalid="ignore"):
+        if (x < 0).any() or (n < 0).any():
+            raise StatsInputError("trend: numerators and denominators must not be negative")
+        if (x > n).any():
+            raise StatsInputError("trend: a numerator is larger than its denominator")
 
 
 def _not_calculated(reason: str, points: int) -> TrendMarker:
@@ -82,13 +130,17 @@ def trend_marker(values=None, *, lower=None, upper=None, numerator=None, denomin
     if polarity not in ("high_is_good", "low_is_good", "no_judgement"):
         raise StatsInputError("polarity must be 'high_is_good', 'low_is_good' or "
                               f"'no_judgement'; got {polarity!r}")
+    if isinstance(points, bool) or not isinstance(points, int | np.integer) or points < 2:
+        raise StatsInputError(f"points must be a whole number of at least 2; got {points!r}")
     if numerator is not None and denominator is not None:
         x = as_float_array(numerator, "numerator")[-points:]
         n = as_float_array(denominator, "denominator")[-points:]
         method = "chi-squared test for trend"
         if x.size < points or np.isnan(x).any() or np.isnan(n).any() or (n <= 0).any():
             return _not_calculated(f"needs {points} known points", int(x.size))
+        _check_counts(x, n)
         z, p = _chi_square_trend(x, n)
+        robust = _sign_is_robust(_log_odds(x[None], n[None]), np.ones((1, x.size)))[0]
     elif values is not None and lower is not None and upper is not None:
         y = as_float_array(values, "values")[-points:]
         se = ((as_float_array(upper, "upper") - as_float_array(lower, "lower"))
@@ -97,10 +149,11 @@ def trend_marker(values=None, *, lower=None, upper=None, numerator=None, denomin
         if y.size < points or np.isnan(y).any() or np.isnan(se).any() or (se <= 0).any():
             return _not_calculated(f"needs {points} points with limits", int(y.size))
         z, p = _weighted_regression(y, se)
+        robust = _sign_is_robust(y[None], 1 / se[None] ** 2)[0]
     else:
         raise StatsInputError("trend_marker needs numerator and denominator, or values with "
                               "lower and upper")
-    if p >= 1 - c:
+    if p >= 1 - c or not robust:
         return TrendMarker(NO_CHANGE, "No significant change", z, p, method, points)
     direction = INCREASING if z > 0 else DECREASING
     return TrendMarker(direction, LABELS[(direction, polarity)], z, p, method, points)
@@ -123,6 +176,8 @@ def trend_labels(*, numerator=None, denominator=None, values=None, lower=None, u
             z = np.where(v > 0, u / np.sqrt(v), 0.0)
         bad = np.isnan(x).any(1) | np.isnan(n).any(1) | (n <= 0).any(1) | \
             (x.shape[1] < TREND_POINTS)
+        _check_counts(x[~bad], n[~bad])
+        robust = _sign_is_robust(_log_odds(x, n), np.ones(x.shape))
         reason = f"Could not be calculated (needs {TREND_POINTS} known points)"
     elif values is not None and lower is not None and upper is not None:
         y = np.atleast_2d(as_float_array(values, "values"))[:, -TREND_POINTS:]
@@ -139,6 +194,7 @@ def trend_labels(*, numerator=None, denominator=None, values=None, lower=None, u
             z = slope / np.sqrt(1 / sxx)
         bad = np.isnan(y).any(1) | np.isnan(se).any(1) | (se <= 0).any(1) | \
             (y.shape[1] < TREND_POINTS)
+        robust = _sign_is_robust(y, w)
         reason = f"Could not be calculated (needs {TREND_POINTS} points with limits)"
     else:
         raise StatsInputError("trend_labels needs numerator and denominator, or values with "
@@ -149,7 +205,7 @@ def trend_labels(*, numerator=None, denominator=None, values=None, lower=None, u
     if increasing is None:
         raise StatsInputError("polarity must be 'high_is_good', 'low_is_good' or "
                               f"'no_judgement'; got {polarity!r}")
-    out = np.where(p_value >= 1 - c, "No significant change",
+    out = np.where((p_value >= 1 - c) | ~robust, "No significant change",
                    np.where(z > 0, increasing, decreasing)).astype(object)
     out[bad] = reason
     return out
