@@ -6,7 +6,6 @@ Both follow PHEindicatormethods (``phe_quantile``, ``phe_sii``).
 from __future__ import annotations
 
 import math
-
 from dataclasses import dataclass
 
 import numpy as np
