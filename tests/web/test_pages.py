@@ -25,6 +25,23 @@ def test_indicator_page_narrows_practices_to_a_locality(clients):
     assert "Delta Medical" in page and "Alpha Surgery" not in page
     bad = clients["analyst"].get(f"/indicators/{IND}?level=practice&parent=NOPE")
     assert bad.status_code == 404 and "not a parent area" in bad.text
+    # The download is of the page's table: it held every practice (a walkthrough)
+    assert "download.csv?level=practice&amp;period=2024%2F25&amp;parent=L2" in page or \
+        "download.csv?level=practice&amp;period=2024/25&amp;parent=L2" in page
+    csv = clients["analyst"].get(f"/indicators/{IND}/download.csv?level=practice"
+                                 "&period=2024/25&parent=L2").text
+    assert "Delta Medical" in csv and "Alpha Surgery" not in csv
+    assert clients["analyst"].get(f"/indicators/{IND}/download.csv?level=practice"
+                                  "&parent=NOPE").status_code == 404
+
+
+def test_a_lead_is_offered_only_localities_they_see(clients):
+    """A lead chose another locality from "Within" and got an empty page (a walkthrough)."""
+    page = clients["northlead"].get(f"/indicators/{IND}?level=practice").text
+    within = page.split('id="parent"')[1].split("</select>")[0]
+    assert 'value="L1"' in within and 'value="L2"' not in within
+    other = clients["northlead"].get(f"/indicators/{IND}?level=practice&parent=L2")
+    assert other.status_code == 404 and "values you can see" in other.text
 
 
 def test_bad_level_or_period_lists_the_valid_ones(clients):

@@ -153,10 +153,9 @@ def indicator_page(request: Request, indicator_id: str,
     m = indicator_or_404(meta, indicator_id)
     level, period, levels, periods = choose(request.app.state.cache, con, who, indicator_id,
                                             level, period)
-    parents = request.app.state.cache.get(("parents", indicator_id, level, period), con,
-                                          lambda c: _parents(c, indicator_id, level, period))
-    if parent and parent not in dict(parents):
-        raise HTTPException(404, f"{parent!r} is not a parent area of these values.")
+    parents = _visible_parents(request.app.state.cache, con, who, indicator_id, level,
+                               period)
+    _check_parent(parent, parents)
     if od and od not in benchmarking.OVERDISPERSION_METHODS:
         raise HTTPException(404, "Funnel limits are chance-only, or allow for overdispersion "
                                  f"({' or '.join(benchmarking.OVERDISPERSION_METHODS)}).")
@@ -302,6 +301,23 @@ def _opportunity_text(opp, m: dict) -> str:
     return opp.sentence(what)
 
 
+def _visible_parents(cache: VersionedCache, con, who: Principal, indicator_id: str,
+                     level: str, period: str) -> list[tuple[str, str]]:
+    """The parents the caller sees areas in: a lead was offered every locality, and
+    another's gave an empty page with no word why (a walkthrough)."""
+    every = cache.get(("parents", indicator_id, level, period), con,
+                      lambda c: _parents(c, indicator_id, level, period))
+    seen = set(queries.values(con, who, indicator_id, area_type=level, period=period,
+                              cache=cache)["parent_code"].dropna())
+    return [(code, name) for code, name in every if code in seen]
+
+
+def _check_parent(parent: str | None, parents: list[tuple[str, str]]) -> None:
+    if parent and parent not in dict(parents):
+        raise HTTPException(404, f"{parent!r} is not a parent area of the values you can "
+                                 "see here.")
+
+
 def _parents(con, indicator_id: str, level: str, period: str) -> list[tuple[str, str]]:
     """(code, name) of the parents of this level's areas, to narrow a long list."""
     if level not in scopes.SUB_LOCALITY_TYPES:
@@ -318,18 +334,25 @@ def _parents(con, indicator_id: str, level: str, period: str) -> list[tuple[str,
 def download(request: Request, indicator_id: str, fmt: str,
              level: str | None = Query(None, max_length=40),
              period: str | None = Query(None, max_length=40),
+             parent: str | None = Query(None, max_length=40),
              who: Principal = Depends(require_user),
              con: duckdb.DuckDBPyConnection = Depends(get_con),
              meta: dict = Depends(get_meta)):
+    """The page's table as a file: the same level, period and "Within" (the page showed a
+    locality's 13 practices and the file held all 90: a walkthrough)."""
     if fmt not in DOWNLOAD_FORMATS:
         raise HTTPException(404, f"Downloads come as {' or '.join(DOWNLOAD_FORMATS)}.")
     indicator_or_404(meta, indicator_id)
-    level, period, _, _ = choose(request.app.state.cache, con, who, indicator_id, level,
-                                 period)
-    frame = queries.values(con, who, indicator_id, area_type=level, period=period)
+    cache = request.app.state.cache
+    level, period, _, _ = choose(cache, con, who, indicator_id, level, period)
+    _check_parent(parent, _visible_parents(cache, con, who, indicator_id, level, period))
+    frame = queries.values(con, who, indicator_id, area_type=level, period=period,
+                           parent=parent or None)
     record(con, actor=who.username, action="export", target=indicator_id,
-           detail={"format": fmt, "level": level, "period": period, "rows": len(frame)})
-    name = f"{indicator_id}_{level}_{period.replace('/', '-')}.{fmt}"
+           detail={"format": fmt, "level": level, "period": period, "parent": parent,
+                   "rows": len(frame)})
+    within = f"_{parent}" if parent else ""
+    name = f"{indicator_id}_{level}{within}_{period.replace('/', '-')}.{fmt}"
     return table_response(frame[DOWNLOAD_COLUMNS], fmt, name)
 
 
