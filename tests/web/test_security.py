@@ -391,3 +391,23 @@ def test_signing_in_to_ones_own_account_does_not_clear_the_addresss_failures(fre
         assert login(fresh, f"guess{i}", "wrong-password-123").status_code == 401
     assert login(fresh, "analyst").status_code == 303  # its owner, where it signed in
     assert login(fresh, "commish", "wrong-password-123").status_code == 429
+
+
+def test_a_record_without_an_action_is_no_open_action(fresh):
+    """An accepted explanation with no action counted as an open action (a walkthrough)."""
+    login(fresh, "northlead")
+    for action in ("", "Audit the late stagings"):
+        r = post_form(fresh, "/localities/L1/reviews", {
+            "indicator_id": IND, "area_code": "P1", "period": "2024/25",
+            "date_discussed": "2025-05-01", "explanation": "Small list", "accepted": "yes",
+            "action": action}, page="/localities/L1/outliers")
+        assert r.status_code == 303
+    home = " ".join(fresh.get("/").text.split())
+    with fresh.app.state.db.cursor() as con:
+        total, with_action = con.execute(
+            "SELECT count(*), count(*) FILTER (WHERE status = 'open' AND "
+            "coalesce(action, '') <> '') FROM peer_reviews WHERE area_code IN ('P1', 'P2')"
+        ).fetchone()
+    assert total > with_action
+    assert (f'<span class="big">{with_action}</span> open peer-review actions '
+            f"(of {total} records)") in home

@@ -209,7 +209,7 @@ def _template_context(pack: PackData) -> dict:
         "n_still_outside": sum(o["still_outside"] is True for o in outliers),
         "n_spread_assessed": sum(o["still_outside"] is not None for o in outliers),
         "min_practices_for_spread": MIN_PRACTICES_FOR_SPREAD,
-        "n_open": sum(r["status"] == "open" for r in reviews),
+        "n_open": sum(peer_review.is_open_action(r) for r in reviews),
         # Each column's period, said in the legend: the columns mix years and quarters
         # (2023/24, 2024/25, 2024/25 Q4) with no period of their own (a check).
         "rug_periods": profiles.rug_periods(pack.rug),

@@ -19,6 +19,12 @@ from carepath.errors import ValidationError
 from carepath.workspace import Workspace
 
 REVIEW_STATUSES = ("open", "done", "dropped")
+# A record is an open action when it agreed an action not yet done or dropped.
+OPEN_ACTION_SQL = "status = 'open' AND trim(coalesce(action, '')) <> ''"
+
+
+def is_open_action(record: dict) -> bool:
+    return record["status"] == "open" and bool((record.get("action") or "").strip())
 
 
 # Longest texts a record keeps, in characters.

@@ -6,6 +6,7 @@ import duckdb
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse
 
+from carepath.domain.benchmarking import peer_review
 from carepath.web import queries
 from carepath.web.db import get_con
 from carepath.web.meta import get_meta
@@ -39,9 +40,10 @@ def reviews_changed(request: Request) -> None:
 
 
 def review_counts(con: duckdb.DuckDBPyConnection) -> dict[str, tuple[int, int]]:
-    """Practice -> (records, open records)."""
+    """Practice -> (records, open actions). A record with no action agreed is no open
+    action (an accepted explanation counted as one: a walkthrough)."""
     return {code: (total, still_open) for code, total, still_open in con.execute(
-        "SELECT area_code, count(*), count(*) FILTER (WHERE status = 'open') "
+        f"SELECT area_code, count(*), count(*) FILTER (WHERE {peer_review.OPEN_ACTION_SQL}) "
         "FROM peer_reviews GROUP BY 1").fetchall()}
 
 
