@@ -281,7 +281,8 @@ def test_a_period_the_data_do_not_cover_yet_withholds_and_forfeits_nothing(contr
     lines = {r["outcome_id"]: r for r in csv.DictReader(io.StringIO(out_csv.read_text()))}
     assert lines["stage"]["status"] == "withheld" and lines["stage"]["data_quality"] == "not_yet"
     assert lines["stage"]["reason"].startswith(
-        "not yet known: early_stage_known has no value for 2024/25 yet")
+        "not yet known: Cancers diagnosed at stage 1 or 2: 21 stageable sites, of those with "
+        "a known stage has no value for 2024/25 yet")
     assert lines["fds"]["status"] == "forfeited"  # a suppressed provider row: the gate's rule
     assert "late return" not in " ".join(out.split())
     code, out, err = run(["contract", "statement", *ws_args, path, "--year", "5",

@@ -240,8 +240,8 @@ def not_yet_computed(data: ContractData, indicator_ids, period: str) -> dict[str
                 ind not in data.facts.stale:
             days = data.library[ind].follow_up_days
             after = f" and the {days} days of follow-up after it" if days else ""
-            out[ind] = (f"{ind} has no value for {period} yet: the workspace's data do not "
-                        f"cover that period{after}")
+            out[ind] = (f"{data.library[ind].title} has no value for {period} yet: the "
+                        f"workspace's data do not cover that period{after}")
     return out
 
 
