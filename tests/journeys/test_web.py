@@ -118,6 +118,9 @@ def test_fell_between_list_for_analyst_is_audited(site):
     only = c["analyst"].get(f"/journeys/fell-between?{PERIOD}&rule=death_without_eol_register")
     people = only.text.split('id="people"')[1]
     assert "/journeys/person/B" in people and "/journeys/person/C" not in people
+    # Rules in words, not codes (death_without_eol_register was shown: a walkthrough)
+    assert "death without an end-of-life register entry" in people
+    assert "death_without_eol_register</td>" not in people
     assert c["analyst"].get("/journeys/fell-between?rule=drop_table").status_code == 422
 
 
@@ -199,7 +202,7 @@ def test_experience_page_keeps_suppressed_missing_and_published_apart(site):
 def test_coproduction_page(site):
     from datetime import date
 
-    from carepath.domain.coproduction.records import record_event
+    from carepath.domain.coproduction.records import record_codesigned_outcome, record_event
 
     ws, c = site
     record_event(ws, by="test", title="Listening event", event_date=date(2024, 3, 1),
@@ -208,6 +211,16 @@ def test_coproduction_page(site):
     assert "Listening event" in page and "No pledges recorded yet." in page
     events = page.split("Listening event")[0].rsplit("<tr>", 1)[1]
     assert "2024-03-01" in events and "00:00" not in events  # the day, not a midnight time
+    stage = page.split("Listening event")[1].split("</tr>")[0]
+    assert "needs assessment" in stage and "needs_assessment" not in stage
+    # An outcome named by an indicator id reads as the indicator's title
+    with ws.connect() as con:
+        event_id = con.execute("SELECT event_id FROM coproduction_events WHERE title = "
+                               "'Listening event'").fetchone()[0]
+    record_codesigned_outcome(ws, by="test", outcome="care_plan_offered", event_id=event_id)
+    outcomes = c["prov"].get("/coproduction").text.split('id="outcomes"')[1]
+    assert "Personalised care and support plan offered" in outcomes
+    assert ">care_plan_offered<" not in outcomes
 
 
 def test_find_person_form_redirects_for_analysts_only(site):

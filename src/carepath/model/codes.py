@@ -171,6 +171,11 @@ CODE_WORDS = {
     "follow_up_pathway": "stratified follow-up decision",
     "supported_self_management": "supported self-management",
     "all": "all",
+    "cpes": "National Cancer Patient Experience Survey (CPES)",
+    "voices": "VOICES (survey of bereaved people)",
+    "local_prem": "local patient-reported experience (PREM)",
+    "local_prom": "local patient-reported outcomes (PROM)",
+    "dco": "death certificate only",
 }
 
 

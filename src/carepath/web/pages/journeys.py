@@ -144,12 +144,16 @@ def fell_between_list(request: Request, asked: PeriodAsked = Depends(period_aske
     counts = people["rule"].value_counts().to_dict()
     if rule:
         people = people[people["rule"] == rule]
+    shown = people.head(MAX_LIST_ROWS)
+    # Trusts and localities by name (codes such as WXL06 were shown: a walkthrough)
+    names = org_names(con, shown, code_col="trust") | org_names(con, shown,
+                                                                  code_col="locality")
     return render(request, "journey_gaps.html", {
         "title": "People who fell between services", "start": s, "end": e,
         "period_error": period_error,
         "no_contact_days": no_contact_days, "rule": rule, "rules": gaps.RULES,
         "counts": counts, "total": len(people), "max_rows": MAX_LIST_ROWS,
-        "rows": records(people.head(MAX_LIST_ROWS))})
+        "rows": records(shown), "names": names})
 
 
 @router.get("/journeys/person", include_in_schema=False)
