@@ -30,8 +30,14 @@ def _robust_proportion(x, n) -> bool:
         k = len(kept)
         slope = (k * sum(t * v for t, v in kept) - sum(v for _, v in kept) * SUM_T[out]) / (
             K_SUM_T2[out] - SUM_T[out] ** 2)
-        signs.append(-1 if slope < 0 else 1)
+        signs.append(_sign(slope, max(abs(v) for v in logit)))
     return abs(sum(signs)) == 6
+
+
+def _sign(slope: float, scale: float) -> int:
+    """A slope of zero breaks the check either way (Fingertips counts it as rising; with
+    rounding, which a computed zero was depended on the order of the sums)."""
+    return 0 if abs(slope) <= 1e-9 * scale else (1 if slope > 0 else -1)
 
 
 def _robust_regression(values, se) -> bool:
@@ -45,7 +51,7 @@ def _robust_regression(values, se) -> bool:
             for i, term in enumerate((1 / d, v * t / d, t / d, v / d, t**2 / d)):
                 s[i] += term
         slope = (s[0] * s[1] - s[2] * s[3]) / (s[0] * s[4] - s[2] ** 2)
-        signs.append(-1 if slope < 0 else 1)
+        signs.append(_sign(slope, max(abs(v) for v in values)))
     return abs(sum(signs)) == 6
 
 
@@ -79,6 +85,12 @@ def test_values_are_significant_only_when_fingertips_sign_check_holds(values, ha
     se = (2 * h) / (2 * SE_FROM_LIMITS_Z)
     expected = marker.p_value < 0.002 and _robust_regression(values, se)
     assert (marker.direction in ("increasing", "decreasing")) == expected
+
+
+def test_a_level_run_and_one_jump_is_no_trend_either_way():
+    flat = np.array([0.05, 0.05, 0.05, 0.05])
+    for v in (np.append(flat, 3.5), np.insert(flat, 0, 3.5)):
+        assert trend_marker(v, lower=v - 0.05, upper=v + 0.05).label == "No significant change"
 
 
 def test_a_zero_count_still_gets_a_sign_check():

@@ -95,11 +95,19 @@ def broadcast(name_values: dict[str, np.ndarray]) -> list[np.ndarray]:
         raise StatsInputError(f"arguments have mismatched lengths/shapes: {shapes}") from None
 
 
+def finite(arr: np.ndarray, name: str) -> None:
+    """NaN is a missing value (NaN out); an infinite count or denominator is no value at all
+    and gave inf or NaN silently (an independent check)."""
+    check(np.isinf(arr), name, "finite (not infinite)")
+
+
 def nonneg(arr: np.ndarray, name: str) -> None:
+    finite(arr, name)
     with np.errstate(invalid="ignore"):
         check(arr < 0, name, ">= 0 (counts cannot be negative)")
 
 
 def positive(arr: np.ndarray, name: str) -> None:
+    finite(arr, name)
     with np.errstate(invalid="ignore"):
         check(arr <= 0, name, "> 0 (a denominator of zero or less has no rate)")

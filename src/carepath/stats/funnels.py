@@ -28,6 +28,8 @@ from carepath.stats._validate import (
     broadcast,
     check,
     check_confidence,
+    check_positive_scalar,
+    finite,
     nonneg,
     positive,
 )
@@ -36,6 +38,7 @@ from carepath.stats.standardise import DSR_MIN_EVENTS
 
 Statistic = Literal["proportion", "ratio", "rate"]
 RateType = Literal["crude", "dsr"]
+RATE_TYPES = ("crude", "dsr")
 
 HIGHER, SIMILAR, LOWER, NOT_COMPARED = "higher", "similar", "lower", "not_compared"
 BETTER, WORSE = "better", "worse"
@@ -184,6 +187,49 @@ def _check_levels(confidence) -> tuple[float, ...]:
     return tuple(check_confidence(c, allow_one=False) for c in levels)
 
 
+def _check_rate_type(rate_type) -> None:
+    # Anything but "dsr" was taken as crude: "DSR" lost the DSR rules (an independent check).
+    if rate_type not in RATE_TYPES:
+        raise StatsInputError(f"rate_type must be one of {', '.join(map(repr, RATE_TYPES))}; "
+                              f"got {rate_type!r}")
+
+
+def _check_baseline(baseline, statistic) -> None:
+    """A given centre: a proportion as a fraction in [0, 1], a rate >= 0 (None: pooled)."""
+    if baseline is None or statistic == "ratio":
+        return
+    try:
+        b = float(baseline)
+    except (TypeError, ValueError):
+        raise StatsInputError("baseline must be a number") from None
+    if statistic == "proportion" and not 0 <= b <= 1:
+        raise StatsInputError("baseline must be a proportion between 0 and 1 (a fraction, "
+                              "not a percentage)")
+    if statistic == "rate" and not (b >= 0 and np.isfinite(b)):
+        raise StatsInputError("baseline must be a finite rate >= 0")
+
+
+def _known_range(values: np.ndarray, name: str) -> tuple[float, float]:
+    """Smallest and largest known value, for the x axis (NaN areas are left out)."""
+    known = values[~np.isnan(values)]
+    if not known.size:
+        raise StatsInputError(f"{name} must be known for at least one area to draw a funnel")
+    return float(known.min()), float(known.max())
+
+
+def _derived_denominator(x: np.ndarray, rate, multiplier: float) -> np.ndarray:
+    """``multiplier * x / rate``: a rate of 0 from 5 events gave an infinite denominator and
+    'similar' (an independent check), so a known rate must be > 0 where there are events."""
+    x, rate = broadcast({"x": x, "rate": as_float_array(rate, "rate")})
+    finite(rate, "rate")
+    with np.errstate(invalid="ignore"):
+        check(rate < 0, "rate", ">= 0 (rates cannot be negative)")
+        check((x > 0) & (rate == 0), "rate", "> 0 where x > 0 (events at a rate of 0 have "
+                                             "no denominator)")
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return multiplier * x / rate
+
+
 def rate_denominator(x, n=None, rate=None, *, rate_type: RateType = "crude",
                      multiplier: float = 100_000) -> np.ndarray:
     """The denominator a rate funnel uses: ``multiplier * x / rate`` when a rate is given.
@@ -191,14 +237,15 @@ def rate_denominator(x, n=None, rate=None, *, rate_type: RateType = "crude",
     dsr: derived from the rate, NaN where x = 0. crude: derived from the rate where x > 0,
     else ``n`` (needed when any x is 0).
     """
+    _check_rate_type(rate_type)
     x = as_float_array(x, "x")
+    nonneg(x, "x")
     if rate is None:
         if n is None:
             raise StatsInputError("rate funnels need n (denominator) or rate")
         return as_float_array(n, "n") * np.ones_like(x)
-    rate = as_float_array(rate, "rate")
-    with np.errstate(divide="ignore", invalid="ignore"):
-        derived = multiplier * x / rate
+    multiplier = check_positive_scalar(multiplier, "multiplier")
+    derived = _derived_denominator(x, rate, multiplier)
     if rate_type == "dsr":
         return np.where(x == 0, np.nan, derived)
     if n is None:
@@ -214,15 +261,20 @@ def funnel_points(x, rate, *, rate_type: RateType = "crude", years_of_data: floa
     dsr: areas with fewer than 10 events are not plotted (NaN). crude: the population is
     derived from the rate, or taken from ``n`` where x = 0 (PHE ``calculate_funnel_points``).
     """
+    _check_rate_type(rate_type)
+    years_of_data = check_positive_scalar(years_of_data, "years_of_data")
+    multiplier = check_positive_scalar(multiplier, "multiplier")
     x = as_float_array(x, "x")
+    nonneg(x, "x")
     r = as_float_array(rate, "rate")
-    with np.errstate(divide="ignore", invalid="ignore"):
-        derived = multiplier * x / r / years_of_data
+    derived = _derived_denominator(x, r, multiplier) / years_of_data
     if rate_type == "dsr":
         few = x < DSR_MIN_EVENTS
         return np.where(few, np.nan, r), np.where(few, np.nan, derived)
     if n is not None:
-        derived = np.where(x == 0, as_float_array(n, "n") / years_of_data, derived)
+        n = as_float_array(n, "n")
+        positive(n, "n")
+        derived = np.where(x == 0, n / years_of_data, derived)
     return r.copy(), derived
 
 
@@ -251,24 +303,32 @@ def funnel_limits(x, n, *, statistic: Statistic = "proportion",
     """
     levels = _check_levels(confidence)
     x = as_float_array(x, "x")
+    _check_baseline(baseline, statistic)
     if statistic == "proportion":
         return _proportion_limits(x, n, levels, 100 if multiplier is None else multiplier,
                                   points, clamp, baseline)
     if statistic == "ratio":
         return _ratio_limits(x, n, levels, points, ratio_type)
     if statistic == "rate":
-        mult = 100_000 if multiplier is None else multiplier
-        den = rate_denominator(x, n, rate, rate_type=rate_type, multiplier=mult)
+        mult = check_positive_scalar(100_000 if multiplier is None else multiplier,
+                                     "multiplier")
+        years = check_positive_scalar(years_of_data, "years_of_data")
+        x, den = _rate_pairs(x, n, rate, rate_type, mult)
         av = None if baseline is None else baseline / mult
-        return _rate_limits(x, den, levels, mult, points, years_of_data, av)
+        return _rate_limits(x, den, levels, mult, points, years, av)
     raise StatsInputError(f"statistic must be 'proportion', 'ratio' or 'rate'; got {statistic!r}")
 
 
 def _proportion_limits(x, n, levels, multiplier, points, clamp, baseline) -> FunnelLimits:
     x, n = _validated_pairs(x, n, "proportion")
     av = _baseline(x, n) if baseline is None else baseline
-    axis = funnel_axis(np.min(n), np.max(n)) if points is None else as_float_array(points,
-                                                                                  "points")
+    if np.isnan(av):
+        raise StatsInputError("x and n must both be known for at least one area to centre "
+                              "a funnel (or give baseline)")
+    # Areas with NaN n are left out of the axis, as of the centre (np.min gave NaN, then a
+    # bare ValueError: an independent check).
+    axis = funnel_axis(*_known_range(n, "n")) if points is None else as_float_array(points,
+                                                                                   "points")
     result = FunnelLimits("proportion", axis, av * multiplier)
     for c in levels:
         lo = proportion_limit(axis, av, c, "lower", multiplier)
@@ -279,8 +339,8 @@ def _proportion_limits(x, n, levels, multiplier, points, clamp, baseline) -> Fun
 
 
 def _ratio_limits(x, n, levels, points, ratio_type) -> FunnelLimits:
-    e = as_float_array(n, "n (expected)")
-    axis = funnel_axis(np.nanmin(e), np.nanmax(e), first_offset=1) if points is None \
+    _, e = _validated_pairs(x, n, "ratio")
+    axis = funnel_axis(*_known_range(e, "n"), first_offset=1) if points is None \
         else as_float_array(points, "points")
     transform = {"ratio": lambda r: r, "count": lambda r: r - 1, "isr": lambda r: r * 100}
     if ratio_type not in transform:
@@ -297,8 +357,14 @@ def _ratio_limits(x, n, levels, points, ratio_type) -> FunnelLimits:
 
 def _rate_limits(x, den, levels, multiplier, points, years, baseline) -> FunnelLimits:
     av = _baseline(x, den) if baseline is None else baseline
+    # The lines are populations at which counts sit on a funnel about av: none about 0 (no
+    # events, or no known area), where they divided by zero (an independent check).
+    if not av > 0:
+        raise StatsInputError("a rate funnel needs a centre > 0: the areas' pooled rate "
+                              "(sum x / sum n of those with both known) is 0 or unknown; "
+                              "give a baseline > 0")
     if points is None:
-        low_den, high_den = np.nanmin(den), np.nanmax(den)
+        low_den, high_den = _known_range(den, "n")
         low = 0.0 if high_den > AXIS_ZERO_SPREAD * low_den \
             else _signif_floor(low_den / years) * years
         high = _signif_ceiling(high_den / years) * years
@@ -344,6 +410,8 @@ def funnel_significance(x, n=None, *, statistic: Statistic = "proportion",
     'not_compared'.
     """
     c = check_confidence(confidence, allow_one=False)
+    _check_rate_type(rate_type)
+    _check_baseline(baseline, statistic)
     if overdispersion is not None:
         return _od_significance(x, n, statistic, c, baseline, rate, rate_type, multiplier,
                                 overdispersion)
@@ -371,13 +439,19 @@ def _od_significance(x, n, statistic, c, baseline, rate, rate_type, multiplier, 
                                   target=target)
 
 
+def _rate_pairs(x, n, rate, rate_type, multiplier) -> tuple[np.ndarray, np.ndarray]:
+    """Events and the denominators of a rate funnel (given, or derived from ``rate``)."""
+    check_positive_scalar(multiplier, "multiplier")  # it also scales a given baseline
+    den = rate_denominator(x, n, rate, rate_type=rate_type, multiplier=multiplier)
+    x, den = broadcast({"x": x, "n": den})
+    positive(den, "n")
+    return x, den
+
+
 def _significance_inputs(x, n, statistic, baseline, rate, rate_type, multiplier):
     x = as_float_array(x, "x")
     if statistic == "rate":
-        den = rate_denominator(x, n, rate, rate_type=rate_type, multiplier=multiplier)
-        nonneg(x, "x")
-        with np.errstate(invalid="ignore"):
-            check(den <= 0, "n", "> 0 (a denominator of zero or less has no rate)")
+        x, den = _rate_pairs(x, n, rate, rate_type, multiplier)
         av = _baseline(x, den) if baseline is None else baseline / multiplier
         return x, den, av
     if statistic not in ("proportion", "ratio"):

@@ -47,11 +47,15 @@ def quantiles(values, nquantiles: int = 10, *, invert=True, groups=None) -> np.n
         raise StatsInputError(f"groups must have one label per value; got {labels.shape} "
                               f"for values {v.shape}")
     flags = np.broadcast_to(np.asarray(invert, dtype=bool), v.shape)
+    # A missing label (None, NaN) is a group of its own, as PHE's dplyr group_by makes it;
+    # groupby dropped those rows and left them NaN (an independent check). Codes from
+    # factorize keep that group and compare equal, where NaN labels do not.
+    codes = pd.factorize(labels, use_na_sentinel=False)[0]
     # Every group at once (an indicator's values hold thousands of groups).
-    frame = pd.DataFrame({"g": labels, "flag": flags, "v": v})
+    frame = pd.DataFrame({"g": codes, "flag": flags, "v": v})
     mixed = frame.groupby("g", sort=False)["flag"].transform("nunique").to_numpy() > 1
     if mixed.any():
-        first = int(np.flatnonzero(labels == labels[np.argmax(mixed)])[0])
+        first = int(np.flatnonzero(codes == codes[np.argmax(mixed)])[0])
         raise StatsInputError(f"invert must be the same for every value in a group; group "
                               f"starting at index {first} mixes True and False")
     frame["v"] = np.where(flags, -v, v)

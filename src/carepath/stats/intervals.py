@@ -196,6 +196,9 @@ METHOD_WEIGHTED = "Dobson (events weighted by their value)"
 # for non-independent events: a person's admissions): the engine says which it is.
 METHOD_PER_PERSON = "Dobson (non-independent events: each person's events counted together)"
 WEIGHTED_METHODS = frozenset({METHOD_WEIGHTED, METHOD_PER_PERSON})
+#: Equal weights put sum_sq exactly on its bound total**2 / events; float sums (the engine's
+#: over millions of rows) may land a rounding below it, which is not an error.
+SUM_SQ_RTOL = 1e-6
 
 
 def weighted_rate(total, sum_sq, events, n, *, confidence: float = CONF_95,
@@ -218,6 +221,7 @@ def weighted_rate(total, sum_sq, events, n, *, confidence: float = CONF_95,
     for arr, name in ((total, "total"), (sum_sq, "sum_sq"), (events, "events")):
         nonneg(arr, name)
     positive(n, "n")
+    _check_sum_sq(total, sum_sq, events)
     low_events, high_events = poisson_count_limits(events, confidence)
     with np.errstate(invalid="ignore", divide="ignore"):
         weight = np.where(events > 0, np.sqrt(sum_sq / np.where(events > 0, events, 1)), 1.0)
@@ -230,6 +234,14 @@ def weighted_rate(total, sum_sq, events, n, *, confidence: float = CONF_95,
     upper = np.where(nothing, poisson_count_limits(np.zeros_like(total), confidence)[1], upper)
     scale = multiplier / n
     return Interval(total * scale, lower * scale, upper * scale, METHOD_WEIGHTED, confidence)
+
+
+def _check_sum_sq(total: np.ndarray, sum_sq: np.ndarray, events: np.ndarray) -> None:
+    """k weights summing to T have squares summing to at least T^2/k (equal weights): less
+    is no set of events, and gave an interval narrower than any (an independent check)."""
+    with np.errstate(invalid="ignore"):
+        short = (events > 0) & (sum_sq * events < total**2 * (1 - SUM_SQ_RTOL))
+    check(short, "sum_sq", ">= total**2 / events (the sum of squares of the weights)")
 
 
 def mean_from_summary(total, count, sd, *, confidence: float = CONF_95) -> Interval:

@@ -68,7 +68,9 @@ def life_expectancy(deaths, population, *, confidence: float = CONF_95,
                               f"order); got {ages}")
     d = np.atleast_2d(as_float_array(deaths, "deaths"))
     p = np.atleast_2d(as_float_array(population, "population"))
-    if d.shape != p.shape or d.shape[-1] != LE_BANDS:
+    # (areas, 20) at most: a third axis passed the band check, then failed deep in the
+    # table with an IndexError (an independent check).
+    if d.ndim != 2 or d.shape != p.shape or d.shape[-1] != LE_BANDS:
         raise StatsInputError(f"deaths and population must both be shaped (areas, {LE_BANDS});"
                               f" got {d.shape} and {p.shape}")
     reasons = _suppression(d, p)

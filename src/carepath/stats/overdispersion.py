@@ -53,15 +53,37 @@ class Overdispersion:
 
 
 def _target_and_se(x, n, statistic, target):
+    if statistic not in ("proportion", "ratio", "rate"):
+        raise StatsInputError(
+            f"statistic must be 'proportion', 'ratio' or 'rate'; got {statistic!r}")
+    t = _target(x, n, statistic, target)
     if statistic == "proportion":
-        t = float(np.sum(x) / np.sum(n)) if target is None else float(target)
         return x / n, t, np.sqrt(t * (1 - t) / n)
     if statistic == "ratio":
-        return x / n, 1.0 if target is None else float(target), np.sqrt(1 / n)
-    if statistic == "rate":
-        t = float(np.sum(x) / np.sum(n)) if target is None else float(target)
-        return x / n, t, np.sqrt(t / n)
-    raise StatsInputError(f"statistic must be 'proportion', 'ratio' or 'rate'; got {statistic!r}")
+        return x / n, t, np.sqrt(1 / n)
+    return x / n, t, np.sqrt(t / n)
+
+
+def _target(x, n, statistic, target) -> float:
+    """The centre, checked: at a proportion of 0 or 1, or a rate or ratio of 0, every area
+    has no spread about it (s = 0) and z was NaN, read as phi = 1 and every area
+    'similar' (an independent check)."""
+    if target is None:
+        t = 1.0 if statistic == "ratio" else float(np.sum(x) / np.sum(n))
+        said = "target (here sum x / sum n, as none was given)"
+    else:
+        try:
+            t = float(target)
+        except (TypeError, ValueError):
+            raise StatsInputError("target must be a number") from None
+        said = "target"
+    if statistic == "proportion" and not 0 < t < 1:
+        raise StatsInputError(f"{said} must be strictly between 0 and 1 for a proportion (a "
+                              "fraction; at 0 or 1 no area can differ by chance)")
+    if statistic != "proportion" and not (t > 0 and np.isfinite(t)):
+        raise StatsInputError(f"{said} must be a finite number > 0 for a {statistic} (about "
+                              "0 no area can differ by chance)")
+    return t
 
 
 def _se_at(n, statistic, target):

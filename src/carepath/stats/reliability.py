@@ -23,6 +23,14 @@ from carepath.stats._validate import (
 )
 from carepath.stats.funnels import _validated_pairs
 
+#: Least prior strength M of a proportion's prior: worth one observation. Units vary so much
+#: that the moments give M <= 0 (clamped to 0, it left a unit at 0% or 100% a posterior
+#: Beta(0, n) whose limits were NaN: an independent check); M of 1 keeps the posterior
+#: proper, a Jeffreys-like Beta(x + 1/2, n - x + 1/2) at an overall of 1/2, shrinks next to
+#: nothing, and is the floor carepath.domain.benchmarking.opportunity puts on the same prior.
+#: (A rate's M = overall / tau^2 is > 0 whenever tau^2 is finite.)
+MIN_PRIOR_STRENGTH = 1.0
+
 
 @dataclass(frozen=True, eq=False)
 class Shrinkage:
@@ -67,7 +75,8 @@ def shrink(x, n, *, statistic: Literal["proportion", "rate"] = "proportion",
     tau2 = _between_variance(xk / nk, nk, overall, within)
     strength = np.inf if tau2 == 0 else (
         within / tau2 - 1 if statistic == "proportion" else overall / tau2)
-    strength = max(strength, 0.0)
+    if statistic == "proportion":
+        strength = max(strength, MIN_PRIOR_STRENGTH)
     alpha = overall * strength
     tail = (1 - c) / 2
     with np.errstate(invalid="ignore", divide="ignore"):

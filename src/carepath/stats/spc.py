@@ -15,13 +15,14 @@ known points in order, and a NaN point gets no flag and a point type of None.
 
 from __future__ import annotations
 
+import numbers
 from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from carepath.stats._validate import StatsInputError, as_float_array
+from carepath.stats._validate import StatsInputError, as_float_array, check
 
 #: 3 / d2 with d2 = 1.128 for moving ranges of two points.
 LIMIT_SIGMAS = 2.66
@@ -206,6 +207,28 @@ def assurance(target: float | None, lpl: float, upl: float, improvement_directio
     return CONSISTENT_PASS if meets else CONSISTENT_FAIL
 
 
+def _rebase_positions(rebase_at, size: int) -> list[int]:
+    """Sorted whole positions where a new segment starts: int() truncated 2.7 to 2 and
+    rebased at a point nobody named (an independent check)."""
+    at = np.atleast_1d(as_float_array(rebase_at, "rebase_at"))
+    if at.ndim != 1:
+        raise StatsInputError(f"rebase_at must be a list of positions; got shape {at.shape}")
+    check(~(np.isfinite(at) & (at == np.round(at))), "rebase_at",
+          "whole positions (point numbers from 0)")
+    cuts = sorted({int(i) for i in at})
+    if any(i <= 0 or i >= size for i in cuts):
+        raise StatsInputError(f"rebase_at positions must be between 1 and {size - 1} "
+                              f"(a new segment starts at that point); got {cuts}")
+    return cuts
+
+
+def _check_target(target) -> None:
+    # assurance() compares it with the limits: text ("5") failed there with a TypeError.
+    if target is not None and (isinstance(target, bool)
+                               or not isinstance(target, numbers.Real)):
+        raise StatsInputError(f"target must be a number or None; got {type(target).__name__}")
+
+
 def _validate(values, improvement_direction, rebase_at, run_length, trend_length,
               fix_after_n_points, two_in_three_rule) -> tuple[np.ndarray, list[int]]:
     y = as_float_array(values, "values")
@@ -225,11 +248,7 @@ def _validate(values, improvement_direction, rebase_at, run_length, trend_length
     if two_in_three_rule not in (True, False, "nhsr", "mdc2023"):
         raise StatsInputError("two_in_three must be True/'nhsr', 'mdc2023' or False; "
                               f"got {two_in_three_rule!r}")
-    cuts = sorted({int(i) for i in rebase_at})
-    if any(i <= 0 or i >= y.size for i in cuts):
-        raise StatsInputError(f"rebase_at positions must be between 1 and {y.size - 1} "
-                              f"(a new segment starts at that point); got {cuts}")
-    return y, cuts
+    return y, _rebase_positions(rebase_at, y.size)
 
 
 def xmr(values, *, improvement_direction: Direction, target: float | None = None,
@@ -245,6 +264,7 @@ def xmr(values, *, improvement_direction: Direction, target: float | None = None
     """
     y, cuts = _validate(values, improvement_direction, rebase_at, run_length, trend_length,
                         fix_after_n_points, two_in_three)
+    _check_target(target)
     sign = _DIRECTION_SIGN[improvement_direction]
     n = y.size
     segment = np.zeros(n, dtype=int)

@@ -60,6 +60,8 @@ def _stdpop(stdpop, bands: int) -> np.ndarray:
                               f"got shape {w.shape}")
     check(np.isnan(w), "stdpop", "known (not NaN)")
     nonneg(w, "stdpop")
+    # The DSR divides by the standard's total: a standard of nobody weights nothing.
+    check(w.sum(axis=-1) <= 0, "stdpop", "> 0 in at least one age band")
     return w
 
 

@@ -233,31 +233,54 @@ def _dsr_table(df, numerator, denominator, ageband, groups, confidence, mult, so
         row = int(np.flatnonzero(unknown.to_numpy())[0]) + HEADER_LINES + 1
         raise StatsInputError(f"column '{ageband}' must hold ESP2013 bands {AGE_BANDS[0]} .. "
                               f"{AGE_BANDS[-1]}; row {row} does not", where=source)
-    frame = pd.DataFrame({"x": numeric_column(df, numerator, source),
-                          "n": numeric_column(df, denominator, source), "band": bands})
+    pop = numeric_column(df, denominator, source)
+    frame = pd.DataFrame({"x": numeric_column(df, numerator, source), "n": pop,
+                          "blank": np.isnan(pop), "band": bands})
     keys = list(groups) or ["_all"]
     for g in groups:
         frame[g] = df[g].to_numpy()
     if not groups:
         frame["_all"] = "all"
-    x = frame.pivot_table(index=keys, columns="band", values="x", aggfunc="sum",
-                          sort=False).reindex(columns=list(AGE_BANDS))
-    n = frame.pivot_table(index=keys, columns="band", values="n", aggfunc="sum",
-                          sort=False).reindex(columns=list(AGE_BANDS))
-    missing = n.isna().any(axis=1)
+    x, n, no_pop = _band_sums(frame, keys, source)
+    out = x.index.to_frame(index=False)
+    out["total_count"] = x.fillna(0).sum(axis=1).to_numpy()
+    out["total_pop"] = np.where(no_pop, np.nan, n.sum(axis=1))
+    # Row-major copies: dsr() sums along bands, and its last digits follow the layout.
+    counts = np.ascontiguousarray(x.to_numpy(float))
+    pops = np.array(n.to_numpy(float), order="C")
+    pops[no_pop] = 1.0  # placeholder, so that dsr() sees only populations; blanked below
+    for i, c in enumerate(confidence):
+        ci = _where(dsr, source)(counts, pops, confidence=c, multiplier=mult)
+        _add(out, _blanked(ci, no_pop), first=i == 0)
+    out["method"] = "Dobson"
+    out["multiplier"] = mult
+    out.attrs["blank"] = blank_cells(df, {denominator: pop})
+    return out.drop(columns=["_all"], errors="ignore")
+
+
+def _band_sums(frame: pd.DataFrame, keys: list[str], source: str):
+    """Counts and populations summed per group (rows) and age band (columns), and which
+    groups hold a blank population."""
+    # One table for all three, so that their rows (groups) line up.
+    sums = frame.pivot_table(index=keys, columns="band", values=["x", "n", "blank"],
+                             aggfunc="sum", sort=False)
+    x, n, blank = (sums[v].reindex(columns=list(AGE_BANDS)) for v in ("x", "n", "blank"))
+    missing = blank.isna().any(axis=1)  # a band with no row at all
     if missing.any():
         raise StatsInputError(f"every group needs a population for all {len(AGE_BANDS)} age "
                               f"bands; group '{missing.index[missing.argmax()]}' lacks some",
                               where=source)
-    out = x.index.to_frame(index=False)
-    out["total_count"] = x.fillna(0).sum(axis=1).to_numpy()
-    out["total_pop"] = n.sum(axis=1).to_numpy()
-    for i, c in enumerate(confidence):
-        _add(out, _where(dsr, source)(x.to_numpy(), n.to_numpy(), confidence=c,
-                                       multiplier=mult), first=i == 0)
-    out["method"] = "Dobson"
-    out["multiplier"] = mult
-    return out.drop(columns=["_all"], errors="ignore")
+    # The sum skips a blank population, which dropped that row's people from its band and
+    # gave a wrong DSR silently (an independent check): its group is missing, as the module
+    # says. A blank count is 0, as dsr() has it (PHE).
+    return x, n, (blank > 0).any(axis=1).to_numpy()
+
+
+def _blanked(ci: Interval, rows: np.ndarray) -> Interval:
+    """``ci`` with value and limits NaN in ``rows``."""
+    nan = np.nan
+    return Interval(np.where(rows, nan, ci.value), np.where(rows, nan, ci.lower),
+                    np.where(rows, nan, ci.upper), ci.method, ci.confidence)
 
 
 def write_table(df: pd.DataFrame, path: Path) -> None:

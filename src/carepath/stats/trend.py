@@ -50,6 +50,9 @@ class TrendMarker:
     points: int
 
 
+# A slope within this much of zero (relative to the values) is zero: sums in another
+# order leave 1e-17 of either sign where the exact slope is 0.
+SLOPE_ZERO_RELATIVE = 1e-9
 # Half a count added to both sides of the log-odds where a count is 0 or its whole
 # denominator (the empirical logit), for the sign check only.
 EMPIRICAL_LOGIT_HALF = 0.5
@@ -69,10 +72,14 @@ def _slopes_leaving_each_out(y: np.ndarray, w: np.ndarray) -> np.ndarray:
 
 
 def _sign_is_robust(y: np.ndarray, w: np.ndarray) -> np.ndarray:
-    """Fingertips' outlier check: the slope's sign is the same with each point left out
-    (a slope of 0 counts as rising, as there)."""
-    signs = np.where(_slopes_leaving_each_out(y, w) < 0, -1, 1)
-    return np.abs(signs.sum(1)) == signs.shape[1]
+    """Fingertips' outlier check: the slope's sign is the same with each point left out.
+    A slope of zero (four level points and one jump, left out) breaks it either way:
+    Fingertips counts zero as rising, so a rise resting on one point passed where a fall
+    did not, and rounding decided which a computed zero was (an independent check)."""
+    slopes = _slopes_leaving_each_out(y, w)
+    scale = np.nanmax(np.abs(y), axis=1, keepdims=True)
+    signs = np.where(np.abs(slopes) <= SLOPE_ZERO_RELATIVE * scale, 0, np.sign(slopes))
+    return (np.abs(signs.sum(1)) == signs.shape[1]) & np.isfinite(slopes).all(1)
 
 
 def _log_odds(x: np.ndarray, n: np.ndarray) -> np.ndarray:
