@@ -121,6 +121,7 @@ def overdispersed_limits(rows: list[dict], method: str, multiplier: float = 100.
     dispersion is estimated from (from the rows shown, an area's colour depended on who
     looked: a review); ``rows`` are the areas judged."""
     from carepath.stats.funnels import CONF_95, CONF_998
+    from carepath.stats import StatsInputError
     from carepath.stats.overdispersion import od_funnel_limits, overdispersion
 
     def usable(found: list[dict]) -> list[dict]:
@@ -132,7 +133,10 @@ def overdispersed_limits(rows: list[dict], method: str, multiplier: float = 100.
     if len(pairs) < 2 or not used or method not in OVERDISPERSION_METHODS:
         return None
     x, n = (np.array(v, dtype=float) for v in zip(*pairs, strict=True))
-    od = overdispersion(x, n, statistic="proportion")
+    try:
+        od = overdispersion(x, n, statistic="proportion")
+    except StatsInputError:  # every area at 0% or 100%: no spread to estimate
+        return None
     shown = np.array([r["denominator"] for r in used], dtype=float)  # the lines span these
     axis = np.unique(np.geomspace(max(1.0, shown.min() * 0.8), shown.max() * 1.1, 60).round())
     lim = od_funnel_limits(axis, od, method=method, multiplier=multiplier)

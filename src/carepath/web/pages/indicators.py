@@ -185,8 +185,9 @@ def indicator_page(request: Request, indicator_id: str,
                 every=queries.records(queries.all_values(con, indicator_id, level, period,
                                                          cache)))
             if adjusted is None:
-                raise HTTPException(404, "Overdispersion needs two or more published areas and "
-                                         "a method of additive or multiplicative.")
+                raise HTTPException(404, "Overdispersion needs two or more published areas, "
+                                         "not all at 0% or all at 100%, and a method of "
+                                         "additive or multiplicative.")
             limits, od_facts = adjusted
             funnel_points = _chart_rows(rows, od_facts["judged"])
         opp = benchmarking.practice_opportunity(
