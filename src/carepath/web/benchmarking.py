@@ -120,8 +120,8 @@ def overdispersed_limits(rows: list[dict], method: str, multiplier: float = 100.
     "Better" (a walkthrough). ``every``: all the level's areas, whoever looks, that the
     dispersion is estimated from (from the rows shown, an area's colour depended on who
     looked: a review); ``rows`` are the areas judged."""
-    from carepath.stats.funnels import CONF_95, CONF_998
     from carepath.stats import StatsInputError
+    from carepath.stats.funnels import CONF_95, CONF_998
     from carepath.stats.overdispersion import od_funnel_limits, overdispersion
 
     def usable(found: list[dict]) -> list[dict]:
