@@ -102,6 +102,13 @@ def test_public_pages_show_the_policy_and_reasons(clients):
     assert "secondary suppression" not in page
     assert "standardised rate" not in page  # the policy box says what its statistic needs
     assert "Alpha Surgery" not in page  # practices are never on the public view
+    # Each side says its judgements are made on its own figures (a walkthrough found
+    # public labels differing from the commissioners' with no word why)
+    assert 'id="judged-on-published"' in page
+    staff = clients["analyst"].get("/indicators/screening_bowel_60_74?level=locality").text
+    assert 'id="public-differs"' in staff
+    practices = clients["analyst"].get("/indicators/screening_bowel_60_74?level=practice")
+    assert 'id="public-differs"' not in practices.text
     # Judged again on the published figures: North's true zero of 40 (stored as "similar")
     # is below national's 69-71 on its published interval, and says so in table and chart.
     latest = clients["public"].get(

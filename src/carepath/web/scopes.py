@@ -153,3 +153,6 @@ def filter_rows(con: duckdb.DuckDBPyConnection, who: Principal,
         restricted_ok = frame["area_type"].isin(PROVIDER_TYPES) & frame["area_code"].isin(
             allowed)
     return frame[~restricted | restricted_ok]
+
+# Area types the public pages show (nothing below a locality, and no providers).
+PUBLIC_AREA_TYPES = ("national", "cancer_alliance", "icb", "sub_icb", "locality")

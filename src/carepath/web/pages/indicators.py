@@ -216,6 +216,7 @@ def indicator_page(request: Request, indicator_id: str,
             if points and len(points) <= MAX_BAR_AREAS else None,
             "too_many_for_bar": len(points) > MAX_BAR_AREAS, "parents": parents,
             "parent": parent or "", "od": od or "", "od_facts": od_facts,
+            "public_area_types": scopes.PUBLIC_AREA_TYPES,
             "od_methods": benchmarking.OVERDISPERSION_METHODS, "opportunity": opp,
             "opportunity_text": _opportunity_text(opp, m) if opp else None,
             "opportunity_note": None if opp or level != "practice" or m.get(

@@ -34,12 +34,11 @@ from carepath.web.db import get_con
 from carepath.web.meta import get_meta
 from carepath.web.pages.indicators import axis_title, ordered_bar, table_response
 from carepath.web.render import NavItem, render, render_cached
-from carepath.web.scopes import Principal
+from carepath.web.scopes import PUBLIC_AREA_TYPES, Principal
 from carepath.web.security import current_principal
 
 router = APIRouter()
 NAV_ITEMS = (NavItem("Public outcomes", "/public", order=90),)
-PUBLIC_AREA_TYPES = ("national", "cancer_alliance", "icb", "sub_icb", "locality")
 PUBLIC_COLUMNS = ["indicator_id", "area_code", "area_name", "area_type", "parent_code",
                   "period", "breakdown", "category", "numerator", "denominator", "value",
                   "lower95", "upper95", "lower998", "upper998", "statistic", "method",
