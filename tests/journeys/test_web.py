@@ -322,3 +322,22 @@ def test_the_eol_page_of_a_period_without_deaths_says_so(site):
     _, c = site
     r = c["analyst"].get("/eol?start=2031-01-01&end=2031-12-31")
     assert r.status_code == 200
+
+
+def test_bars_judge_by_polarity_where_the_measure_has_one():
+    """Died in preferred place read Higher/Lower on /eol and Better/Worse on its indicator
+    page (a walkthrough)."""
+    import pandas as pd
+
+    from carepath.web.pages._care_common import bars
+
+    frame = pd.DataFrame({"group": ["A", "B", "C"], "value": [0.8, 0.3, 0.5],
+                          "lower": [0.7, 0.2, 0.4], "upper": [0.9, 0.4, 0.6]})
+    said = {r["name"]: r["significance"] for r in bars(frame, name="group", overall=0.5)}
+    assert said == {"A": "higher", "B": "lower", "C": "similar"}
+    good = {r["name"]: r["significance"] for r in bars(frame, name="group", overall=0.5,
+                                                        higher_is_better=True)}
+    assert good == {"A": "better", "B": "worse", "C": "similar"}
+    bad = {r["name"]: r["significance"] for r in bars(frame, name="group", overall=0.5,
+                                                       higher_is_better=False)}
+    assert bad == {"A": "worse", "B": "better", "C": "similar"}

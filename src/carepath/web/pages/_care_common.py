@@ -121,9 +121,15 @@ def _blank(v) -> bool:
 
 
 def bars(frame: pd.DataFrame, *, name: str, overall: float | None, value: str = "value",
-         lower: str = "lower", upper: str = "upper") -> list[dict]:
+         lower: str = "lower", upper: str = "upper",
+         higher_is_better: bool | None = None) -> list[dict]:
     """Rows for charts.bar_with_intervals, in percent, marked lower/higher than overall when
-    the interval excludes it."""
+    the interval excludes it, as better/worse where higher is better or worse (the same
+    measure read Higher here and Better on its indicator page: a walkthrough)."""
+    words = {"higher": "higher", "lower": "lower", "similar": "similar"}
+    if higher_is_better is not None:
+        good, bad = ("higher", "lower") if higher_is_better else ("lower", "higher")
+        words.update({good: "better", bad: "worse"})
     rows = []
     for r in records(frame):
         if r.get(value) is None:
@@ -135,7 +141,7 @@ def bars(frame: pd.DataFrame, *, name: str, overall: float | None, value: str = 
             sig = "higher"
         rows.append({"name": str(r[name]), "value": r[value] * PERCENT,
                      "lower": r[lower] * PERCENT, "upper": r[upper] * PERCENT,
-                     "significance": sig})
+                     "significance": words[sig]})
     return rows
 
 

@@ -43,7 +43,7 @@ def eol_page(request: Request, asked: PeriodAsked = Depends(period_asked),
     total = records(m["total"])
     avg = total[0]["achieved_value"] if total else None
     chart_rows = bars(m["progress"], name="group", overall=avg, value="achieved_value",
-                      lower="achieved_lower", upper="achieved_upper")
+                      lower="achieved_lower", upper="achieved_upper", higher_is_better=True)
     return render(request, "eol.html", {
         "title": "End of life care", "start": s, "end": e, "period_error": period_error,
         "summary": records(m["overall"])[0] if not m["overall"].empty else None,

@@ -59,7 +59,8 @@ def journeys_page(request: Request, asked: PeriodAsked = Depends(period_asked),
     equity = recovery.equity_view(cov)
     overall = cov[(cov.dimension == "all") & (cov.element == EQUITY_CHART_ELEMENT)]
     by_trust = cov[(cov.dimension == "trust") & (cov.element == EQUITY_CHART_ELEMENT)]
-    hna_rows = bars(by_trust, name="group", overall=_first(overall, "value"))
+    hna_rows = bars(by_trust, name="group", overall=_first(overall, "value"),
+                    higher_is_better=True)
     as_of = m["as_of"]
     # The year every element has fallen due for, offered where this one's have not (the
     # CLI defaults to it; the page showed reviews of a denominator near 0: a review).
