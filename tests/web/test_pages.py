@@ -105,6 +105,9 @@ def test_public_pages_show_the_policy_and_reasons(clients):
     # Each side says its judgements are made on its own figures (a walkthrough found
     # public labels differing from the commissioners' with no word why)
     assert 'id="judged-on-published"' in page
+    # What "national" and the periods mean, and why a locality is not drawn (a walkthrough)
+    assert 'id="terms"' in page and 'id="terms"' in home and "not England" in home
+    assert "localities are not drawn" in " ".join(page.split())
     staff = clients["analyst"].get("/indicators/screening_bowel_60_74?level=locality").text
     assert 'id="public-differs"' in staff
     practices = clients["analyst"].get("/indicators/screening_bowel_60_74?level=practice")

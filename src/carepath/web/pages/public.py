@@ -384,7 +384,8 @@ def public_indicator(request: Request, indicator_id: str,
             # older hierarchy or groups are chosen in groups they were not summed in.
             return {"title": m["title"], "ind": m, "indicator_id": indicator_id,
                     "rows": [], "period": period, "periods": periods, "policy": policy,
-                    "chart_rows": [], "bar": None, "level_said": LEVEL_SAID["95"]}
+                    "chart_rows": [], "bar": None, "level_said": LEVEL_SAID["95"],
+                    "not_drawn": 0, "localities": 0}
         rows = queries.records(published(request, con, indicator_id, period))
         local = [r for r in rows if r["area_type"] == "locality"]
         national = next((r["value"] for r in rows if r["area_type"] == "national"
@@ -402,6 +403,9 @@ def public_indicator(request: Request, indicator_id: str,
         return {
             "title": m["title"], "ind": m, "indicator_id": indicator_id, "rows": rows,
             "period": period, "periods": periods, "policy": policy, "chart_rows": points,
+            # Localities whose figure is hidden are not drawn: said under the chart (11
+            # bars for 13 localities, with no word why: a walkthrough).
+            "not_drawn": len(local) - len(points), "localities": len(local),
             "level_said": LEVEL_SAID[judged_at],
             "bar": ordered_bar(points, average=national, compared_with="national",
                                y_title=axis_title(m["title"], unit))
