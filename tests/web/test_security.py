@@ -411,3 +411,16 @@ def test_a_record_without_an_action_is_no_open_action(fresh):
     assert total > with_action
     assert (f'<span class="big">{with_action}</span> open peer-review actions '
             f"(of {total} records)") in home
+
+
+@pytest.mark.parametrize("password", ["analyst1analyst1", "my-ANALYST1-password"])
+def test_a_password_may_not_contain_the_user_name(web_ws, password):
+    """'analyst1analyst1' was accepted as analyst1's new password (a walkthrough)."""
+    from carepath.errors import ValidationError
+    from carepath.web import users
+
+    with pytest.raises(ValidationError, match="must not contain the user name"):
+        users.add_user(web_ws, by="test", username="analyst1", password=password,
+                       role="analyst")
+    with pytest.raises(ValidationError, match="must not contain the user name"):
+        users.reset_password(web_ws, by="test", username="analyst", password="analyst" * 2)

@@ -76,10 +76,13 @@ def validate_username(username: str) -> str:
     return name
 
 
-def validate_password(password: str) -> None:
+def validate_password(password: str, username: str | None = None) -> None:
     if not MIN_PASSWORD_LENGTH <= len(password or "") <= MAX_PASSWORD_LENGTH:
         raise ValidationError(f"a password needs {MIN_PASSWORD_LENGTH} to "
                               f"{MAX_PASSWORD_LENGTH} characters", where="password")
+    # The first guess anyone makes ('analyst1analyst1' was accepted: a walkthrough).
+    if username and username.casefold() in password.casefold():
+        raise ValidationError("a password must not contain the user name", where="password")
 
 
 def validate_role(role: str, scope: list[str]) -> Role:
@@ -130,7 +133,7 @@ def _exists(con, username: str, *, active_only: bool = True) -> bool:
 def add_user(ws: Workspace, *, by: str, username: str, password: str, role: str,
              scope: list[str] | None = None) -> str:
     name = validate_username(username)
-    validate_password(password)
+    validate_password(password, name)
     scope = scope or []
     value = validate_role(role, scope)
     with ws.transaction() as con:
@@ -183,7 +186,7 @@ def set_role(ws: Workspace, *, by: str, username: str, role: str,
 
 def reset_password(ws: Workspace, *, by: str, username: str, password: str) -> None:
     name = validate_username(username)
-    validate_password(password)
+    validate_password(password, name)
     with ws.transaction() as con:
         ensure_tables(con)
         _require(con, name)
@@ -202,7 +205,7 @@ def change_own_password(ws: Workspace, *, username: str, current: str, new: str,
     if new != confirm:
         raise ValidationError("the two new passwords differ", where="new password again")
     try:
-        validate_password(new)
+        validate_password(new, name)
     except ValidationError as exc:
         raise ValidationError(exc.message, where="new password") from None
     with ws.transaction() as con:

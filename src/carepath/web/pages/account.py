@@ -63,11 +63,11 @@ def login(request: Request, username: str = Form("", max_length=200),
     blank = [(field, say) for field, value, say in (
         ("username", username.strip(), "Enter your user name"),
         ("password", password, "Enter your password")) if not value]
-    if blank:
-        field, say = blank[0]
+    if blank:  # each empty box said (both empty said only the user name: a walkthrough)
         return render(request, "login.html", {
             "title": "Sign in", "next": safe_next(next), "username": username,
-            "error": say, "error_field": field}, status_code=400)
+            "error": blank[0][1], "error_field": blank[0][0], "blank": dict(blank)},
+            status_code=400)
     throttle = request.app.state.throttle
     client = request.client.host if request.client else "unknown"
     limits = login_keys(username, client)
