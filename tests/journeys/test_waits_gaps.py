@@ -203,3 +203,17 @@ def test_a_death_after_leaving_the_register_is_counted_as_the_eol_page_counts_it
                            if r.rule == "death_without_eol_register")
     assert (flagged, deaths) == (2, 3)  # B still flagged, with E
     assert eol["on_register"].iloc[0] == deaths - flagged
+
+
+def test_waits_on_a_workspace_with_no_cancer_data_yet(tmp_path):
+    """NULL - INTERVAL was ambiguous to DuckDB: the journeys page was a 500 (a check)."""
+    from datetime import date
+
+    from carepath.domain.journeys.waits import MEASURES, wait_summary
+    from carepath.workspace import Workspace
+
+    ws = Workspace.init(tmp_path / "empty")
+    with ws.connect(read_only=True) as con:
+        for measure in MEASURES:
+            out = wait_summary(con, measure, start=date(2024, 4, 1), end=date(2025, 3, 31))
+            assert out.empty or int(out["completed"].sum()) == 0

@@ -320,3 +320,12 @@ def test_errors_take_focus_and_narrow_screens_reflow(session):
                    b.getAttribute('aria-label')])""")
     assert scrollers and all(t == "0" and r == "region" and label.endswith("(scrolls sideways)")
                              for t, r, label in scrollers)
+    # A scrolling table's caption wraps within the screen (cut mid-word at 390 px: a
+    # walkthrough)
+    overhang = []
+    for path in ("/journeys", "/eol", f"/indicators/{IND}"):
+        s.go(path)
+        overhang += s.page.evaluate("""() => [...document.querySelectorAll(
+            '.table-wrap caption:not(.visually-hidden)')]
+            .map(c => c.getBoundingClientRect().right - window.innerWidth)""")
+    assert overhang and max(overhang) <= 0, overhang

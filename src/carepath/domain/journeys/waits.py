@@ -103,7 +103,10 @@ def _base_sql(measure: WaitMeasure, group: str) -> str:
         # of birth, born mid-year (exact only to within a year at a band's edge).
         key = age_group_sql("coalesce(t.age_at_diagnosis, floor(date_diff('day', "
                             "make_date(pt.year_of_birth, 7, 2), r.referral_date) / 365.25))")
-    recent = (f"{measure.start} > $data_end - INTERVAL {int(measure.standard_days)} DAY"
+    # Typed: with no cancer data yet the parameter is NULL, and NULL - INTERVAL is
+    # ambiguous to DuckDB (the journeys page was a 500 on such a workspace: a check).
+    recent = (f"{measure.start} > CAST($data_end AS DATE) - INTERVAL "
+              f"{int(measure.standard_days)} DAY"
               if measure.standard_days is not None else "FALSE")
     return (
         f"SELECT {key} AS grp, date_diff('day', {measure.start}, {measure.end}) AS days, "
