@@ -67,8 +67,11 @@ def cost_value_chart(rows: list[dict], *, width: int = 520) -> dict:
     spec["encoding"] = {
         "x": {"field": "weighted_score", "type": "quantitative", "title": "Weighted benefit"},
         "y": {"field": "cost", "type": "quantitative", "title": "Annual cost (GBP)"},
-        "color": {"field": "list", "type": "nominal",
-                  "scale": {"domain": ["wish", "shift"], "range": [NHS_BLUE, NHS_RED]}},
+        # The legend in words ("list: wish / shift" read as code: a walkthrough).
+        "color": {"field": "list", "type": "nominal", "title": "List",
+                  "scale": {"domain": ["wish", "shift"], "range": [NHS_BLUE, NHS_RED]},
+                  "legend": {"labelExpr": "datum.label == 'wish' ? 'Wish list (invest)' "
+                                          ": 'Shift list (disinvest)'"}},
         "tooltip": [{"field": "name"}, {"field": "cost", "format": ",.0f"},
                     {"field": "weighted_score", "format": ".2f"}]}
     return spec

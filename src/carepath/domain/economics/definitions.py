@@ -298,6 +298,24 @@ def parse_parameter(name: str) -> tuple[str, str, str]:
     return kind, ident, fld
 
 
+def parameter_label(model: CBAModel, name: str) -> str:
+    """An uncertain parameter as people read it: "Rapid diagnosis: unit cost" for
+    ``services.rapid_dx.unit_cost`` (pages showed the paths: a walkthrough). The path
+    itself where the model does not name it."""
+    kind, ident, fld = parse_parameter(name)
+    field_words = fld.replace("_", " ")
+    if kind == "services":
+        found = next((s.name for s in model.services if s.id == ident), None)
+    elif kind == "benefits":
+        found = next((b.outcome for b in model.benefits if b.id == ident), None)
+    elif kind == "unit_values":
+        unit = next((u.unit for u in model.unit_values if u.id == ident), None)
+        return f"Value of {ident.replace('_', ' ')} ({unit})" if unit else name
+    else:
+        found = None
+    return f"{found[:1].upper()}{found[1:]}: {field_words}" if found else name
+
+
 CSV_SECTIONS = ("unit_values", "services", "benefits", "uncertainty")
 
 

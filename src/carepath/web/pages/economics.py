@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import math
+from dataclasses import replace
 
 import duckdb
 from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request
@@ -21,7 +22,7 @@ from carepath.domain.economics.decisions import (
     decisions,
     record_decision,
 )
-from carepath.domain.economics.definitions import load_cba
+from carepath.domain.economics.definitions import load_cba, parameter_label
 from carepath.domain.economics.pbma import (
     load_exercise,
     process_notes,
@@ -121,6 +122,12 @@ def _money(value) -> str:
     return "−" + text[1:] if text.startswith("-") else text
 
 
+def _named_bars(rep) -> list:
+    """The tornado's bars with their parameters in words, for the chart and the table."""
+    return [replace(b, parameter=parameter_label(rep.model, b.parameter))
+            for b in rep.tornado]
+
+
 def _tornado_rows(rep) -> list[dict]:
     """Tornado table cells as text: parameter values to 2-3 significant decimals (a
     proportion of 0.609 is not 0.6), NPVs in whole pounds."""
@@ -128,7 +135,7 @@ def _tornado_rows(rep) -> list[dict]:
              "high_value": report.figure(b.high_value),
              "npv_at_low": _money(b.npv_at_low), "npv_at_high": _money(b.npv_at_high),
              "switching_value": "none in range" if b.switching_value is None
-             else report.figure(b.switching_value)} for b in rep.tornado]
+             else report.figure(b.switching_value)} for b in _named_bars(rep)]
 
 
 def _monte_carlo_rows(mc, names: dict[str, str]) -> list[dict]:
@@ -156,7 +163,8 @@ def cba_page(request: Request, ident: str, who: Principal = Depends(require_econ
         "title": rep.model.title, "entry": entry, "rep": rep, "model": rep.model,
         "orgs": rep.model.organisations, "shift_rows": _records(shift.reset_index()),
         "shift_cols": list(shift.columns[1:]),
-        "tornado_spec": charts.tornado_chart(rep.tornado, rep.base_npv) if rep.tornado else None,
+        "tornado_spec": charts.tornado_chart(_named_bars(rep), rep.base_npv)
+        if rep.tornado else None,
         "tornado_rows": _tornado_rows(rep),
         "hist_spec": charts.npv_histogram(mc.npv_samples) if mc else None,
         "hist_rows": _monte_carlo_rows(mc, rep.model.organisations) if mc else []})
