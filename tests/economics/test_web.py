@@ -206,7 +206,7 @@ def test_sensitivity_figures_keep_their_decimals_and_probabilities_are_percentag
     tornado = _section(page, 'id="tornado-chart"', "</figure>")
     # attribution uniform(0.6, 0.95): low 0.60875, switching value 0.650 (not 0.6 and 0.6)
     # parameters in words, not their paths (benefits.admissions.attribution: a walkthrough)
-    assert ("Emergency admissions avoided in the last 90 days of life: attribution 0.61 0.94"
+    assert ("Attribution: Emergency admissions avoided in the last 90 days of life 0.61 0.94"
             in tornado)
     assert "benefits.admissions" not in tornado
     assert "0.65" in tornado

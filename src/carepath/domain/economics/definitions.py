@@ -299,9 +299,10 @@ def parse_parameter(name: str) -> tuple[str, str, str]:
 
 
 def parameter_label(model: CBAModel, name: str) -> str:
-    """An uncertain parameter as people read it: "Rapid diagnosis: unit cost" for
-    ``services.rapid_dx.unit_cost`` (pages showed the paths: a walkthrough). The path
-    itself where the model does not name it."""
+    """An uncertain parameter as people read it: "Unit cost: rapid diagnosis" for
+    ``services.rapid_dx.unit_cost`` (pages showed the paths: a walkthrough); the field
+    first, so that a chart's shortened labels of one benefit still differ. The path itself
+    where the model does not name it."""
     kind, ident, fld = parse_parameter(name)
     field_words = fld.replace("_", " ")
     if kind == "services":
@@ -313,7 +314,7 @@ def parameter_label(model: CBAModel, name: str) -> str:
         return f"Value of {ident.replace('_', ' ')} ({unit})" if unit else name
     else:
         found = None
-    return f"{found[:1].upper()}{found[1:]}: {field_words}" if found else name
+    return f"{field_words[:1].upper()}{field_words[1:]}: {found}" if found else name
 
 
 CSV_SECTIONS = ("unit_values", "services", "benefits", "uncertainty")
