@@ -126,6 +126,17 @@ def test_decision_form_records_and_rejects(clients):
     r = c.post(f"{path}/decisions", data={"csrf_token": _csrf(c, path), "option_id": "prehab",
                                           "decision": "invest", "rationale": "no"})
     assert r.status_code == 400 and "rationale is required" in r.text
+    # Said beside the field it is about, as a sentence (a disinvestment in a wish-list
+    # option was said above the rationale, as "decision on ...": a walkthrough)
+    r = c.post(f"{path}/decisions", data={"csrf_token": _csrf(c, path), "option_id": "prehab",
+                                          "decision": "disinvest",
+                                          "rationale": "Strong evidence, but no money."})
+    form = r.text.split('action="/economics/pbma/wessex-lwbc-2025/decisions"')[1]
+    decision = form.split("<legend>Decision</legend>")[1].split("</fieldset>")[0]
+    assert r.status_code == 400 and "A wish-list option can be" in decision
+    assert 'class="error-message"' not in form.split("<legend>")[0]  # not at the option
+    assert 'class="error-message"' not in form.split('for="rationale"')[1]  # nor the rationale
+    assert 'href="#decision-disinvest"' in r.text
     r = c.post(f"{path}/decisions", data={
         "csrf_token": _csrf(c, path), "option_id": "prehab", "decision": "invest",
         "rationale": "Strong evidence and patients' top priority."}, follow_redirects=False)

@@ -258,12 +258,21 @@ def pbma_decide(request: Request, ident: str,
                                DecisionInput(option_id, decision, rationale), by=who.username)
     except CarepathError as exc:
         ctx = _pbma_context(request, con, who, ident)
-        where = _shown_where(exc.where, request.app.state.ws.path)
-        for option in ctx["ex"].options:  # by the name the form shows, not its id
-            if where == f"decision on {option.id}":
-                where = f"decision on {option.name}"
-        ctx.update(error=f"{where}: {exc.message}" if where else exc.message, form={"option_id": option_id, "decision": decision,
-                                         "rationale": rationale})
+        # Said beside the field it is about, in a sentence (it sat above the rationale
+        # whichever field was wrong, starting "decision on ...": a walkthrough).
+        ctx.update(error=exc.message[:1].upper() + exc.message[1:],
+                   error_field=_decision_field(exc.message),
+                   form={"option_id": option_id, "decision": decision,
+                         "rationale": rationale})
         return render(request, "economics_pbma.html", ctx, status_code=400)
     return RedirectResponse(f"/economics/pbma/{ident}?recorded={made}#decisions",
                             status_code=303)
+
+
+def _decision_field(message: str) -> str:
+    """The decision form's field a refusal is about (see decisions._check)."""
+    if "rationale" in message:
+        return "rationale"
+    if "-list option can be" in message or message.startswith("decision "):
+        return "decision"
+    return "option-id"
