@@ -123,3 +123,18 @@ def test_cached_api_rows_never_cross_scopes(clients):
         south = {r["area_code"] for r in clients["southlead"].get(url).json()["rows"]}
         assert north == {"P1", "P2"} and south == {"P3", "P4"}
         assert clients["public"].get(url).status_code == 401
+
+
+def test_a_refused_address_value_is_said_in_plain_words(clients):
+    """'query.year: Input should be a valid integer, unable to parse string as an integer'
+    (a walkthrough)."""
+    page = clients["analyst"].get("/coproduction?as_of=someday")
+    assert page.status_code == 422
+    text = " ".join(page.text.split())
+    assert "as_of (in the address)</strong>: should be a date like 2025-03-31 (it was " \
+           "&#39;someday&#39;)" in text
+    api = clients["analyst"].get("/api/v1/contracts/any/years/abc")
+    assert api.status_code == 422
+    field = api.json()["errors"][0]
+    assert field == {"field": "year (in the address)",
+                     "message": "should be a whole number (it was 'abc')"}

@@ -57,11 +57,32 @@ def problem(request: Request, status: int, detail: str, *, headers: dict | None 
     return response
 
 
+# Pydantic's words for the commonest refusals, as a user reads them ('query.year: Input
+# should be a valid integer, unable to parse string as an integer': a walkthrough).
+PLAIN_WORDS = {"int_parsing": "should be a whole number",
+               "int_from_float": "should be a whole number",
+               "float_parsing": "should be a number",
+               "date_parsing": "should be a date like 2025-03-31",
+               "date_from_datetime_parsing": "should be a date like 2025-03-31",
+               "bool_parsing": "should be true or false",
+               "missing": "is required"}
+# Where a value was given: "query" is the address's ?name=value part.
+PLACES = {"query": "in the address", "path": "in the address", "body": "in the form"}
+SHOWN_INPUT_CHARS = 40
+
+
 def _field_errors(exc: RequestValidationError) -> list[dict]:
     out = []
     for err in exc.errors():
-        where = ".".join(str(p) for p in err.get("loc", ()) if p not in ("body",))
-        out.append({"field": where, "message": err.get("msg", "invalid")})
+        loc = [str(p) for p in err.get("loc", ())]
+        place = PLACES.get(loc[0], "") if loc else ""
+        name = ".".join(loc[1:] if place else loc)
+        message = PLAIN_WORDS.get(err.get("type", ""), err.get("msg", "invalid"))
+        given = err.get("input")
+        if isinstance(given, str) and err.get("type") != "missing" and \
+                len(given) <= SHOWN_INPUT_CHARS:
+            message += f" (it was {given!r})"
+        out.append({"field": f"{name} ({place})" if place else name, "message": message})
     return out
 
 
