@@ -181,3 +181,19 @@ def test_hold_the_line_and_a_hair_away_pay_alike():
     said = pay.movement(9.5, 9.0, 9.0001, True)
     assert "hold-the-line target" in said and "%" not in said.replace("0.1%", "")
     assert "500000" not in _said(9.5, 9.0, 9.0001)
+
+
+def test_a_linear_payment_names_the_terms_that_made_it():
+    """A value worse than its baseline paid 45.5% of the pot, 'not met', with no word of
+    the risk share that paid it (a walkthrough)."""
+    rule = PaymentRule(cap=1.2, gain_share=0.5, risk_share=0.5)
+    a = float(pay.achievement(46.6, 50.0, 52.0, True))
+    fraction = float(pay.earned_fraction(a, rule))
+    said = pay.reason(K.NOT_MET, pay.movement(46.6, 50.0, 52.0, True), a, a, fraction, rule)
+    assert f"earns {fraction:.1%} of the pot (the provider bears 50% of a shortfall, its " \
+           "risk share; a value worse than the baseline counts as no progress; on target " \
+           "would earn 90.9%, the rest kept for beating it, the gain share)" in said
+    assert fraction == pytest.approx(0.5 / 1.1)
+    on = pay.reason(K.MET, pay.movement(52.0, 50.0, 52.0, True), 1.0, 1.0,
+                    float(pay.earned_fraction(1.0, PaymentRule())), PaymentRule())
+    assert on.endswith("earns 100.0% of the pot")  # nothing to explain

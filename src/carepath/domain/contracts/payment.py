@@ -175,4 +175,23 @@ def reason(judgement: str, said: str | None, a: float | None, c: float | None,
         return f"{head}; {ach}; below the threshold of {rule.threshold:.0%}, earns nothing"
     if rule.rule == "threshold":
         return f"{head}; {ach}; threshold of {rule.threshold:.0%} reached, earns the pot"
-    return f"{head}; {ach}; earns {fraction:.1%} of the pot"
+    why = _linear_terms(c, rule)
+    return f"{head}; {ach}; earns {fraction:.1%} of the pot" + (f" ({why})" if why else "")
+
+
+def _linear_terms(c: float | None, rule: PaymentRule) -> str:
+    """The contract's terms that made a linear payment what it is: a value worse than its
+    baseline paid 45.5% of the pot 'not met', unexplained (the risk share and the room kept
+    for the gain share: a walkthrough)."""
+    if c is None:
+        return ""
+    terms = []
+    if c < 1 and rule.risk_share < 1:
+        terms.append(f"the provider bears {rule.risk_share:.0%} of a shortfall, its risk share")
+    if c < 0:
+        terms.append("a value worse than the baseline counts as no progress")
+    on_target = on_target_fraction(rule)
+    if c < 1 and on_target < 1:
+        terms.append(f"on target would earn {on_target:.1%}, the rest kept for beating it, "
+                     "the gain share")
+    return "; ".join(terms)
