@@ -184,6 +184,8 @@ def test_indicator_page_states_opportunity_with_an_interval(clients):
     page = clients["admin"].get(f"/indicators/{IND}?level=practice").text
     assert "If every practice matched the top quartile of its peers" in page
     assert "95% interval" in page and "adding up raw gaps would claim" in page
+    # what it counts, by the indicator's title ("189 fewer events": a walkthrough)
+    assert "more would be counted in “Cancers diagnosed at stage 1 or 2: 10 common" in page
 
 
 def test_opportunity_is_the_same_for_whoever_looks_at_the_same_practices(clients):
