@@ -32,7 +32,8 @@ def test_pack_html_has_outliers_suppressed_and_definitions(rug_workspace, tmp_pa
     assert float(said[2]) == pytest.approx(int(said[1]) / 500, abs=0.05)
     # Three practices are too few to estimate the spread between them: said, not "none
     # is still outside"
-    assert "None of these outliers could be assessed so: that needs at least 10" in text
+    assert "None of these outliers could be assessed so: that needs the counts of at " \
+        "least 10 practices" in text
     assert "not assessed" in html.split('id="outliers"')[1]
     assert "Small counts are shown as they are" in text and "1–7 people are suppressed" \
         not in text
@@ -109,3 +110,12 @@ def test_a_judgement_at_998_is_shown_with_its_998_interval(rug_workspace, tmp_pa
     assert "45.0–55.0" not in profile  # not the 95% interval
     assert re.search(r"Early stage %, \d{4}/\d{2}: compared by 99.8% funnel limits",
                      html)  # the rug's key
+
+
+def test_a_pack_with_no_outliers_does_not_say_they_could_not_be_assessed(rug_workspace,
+                                                                         tmp_path):
+    """With no outliers it said "None of these outliers could be assessed" (a review)."""
+    html = batch.generate(rug_workspace, tmp_path / "packs", locality="South Locality")[0]
+    text = " ".join(html.read_text().split())
+    assert "and 0 did." in text and "There are none here." in text
+    assert "could be assessed so" not in text

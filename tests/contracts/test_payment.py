@@ -191,8 +191,8 @@ def test_a_linear_payment_names_the_terms_that_made_it():
     fraction = float(pay.earned_fraction(a, rule))
     said = pay.reason(K.NOT_MET, pay.movement(46.6, 50.0, 52.0, True), a, a, fraction, rule)
     assert f"earns {fraction:.1%} of the pot (the provider bears 50% of a shortfall, its " \
-           "risk share; a value worse than the baseline counts as no progress; on target " \
-           "would earn 90.9%, the rest kept for beating it, the gain share)" in said
+           "risk share; achievement below 0% counts as 0%; on target would earn 90.9%, " \
+           "the rest kept for beating it, the gain share)" in said
     assert fraction == pytest.approx(0.5 / 1.1)
     on = pay.reason(K.MET, pay.movement(52.0, 50.0, 52.0, True), 1.0, 1.0,
                     float(pay.earned_fraction(1.0, PaymentRule())), PaymentRule())

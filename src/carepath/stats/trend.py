@@ -23,6 +23,8 @@ from scipy import stats as sps
 from carepath.stats._validate import CONF_998, StatsInputError, as_float_array, check_confidence
 
 TREND_POINTS = 5
+# Fewest points a trend can be judged on: with one left out, two must remain for a slope.
+MIN_POINTS = 3
 #: SEs are recovered from 95% limits: (upper - lower) / (2 * 1.959964).
 SE_FROM_LIMITS_Z = float(sps.norm.ppf(0.975))
 
@@ -71,15 +73,19 @@ def _slopes_leaving_each_out(y: np.ndarray, w: np.ndarray) -> np.ndarray:
         return (s1 * sty - st * sy) / (s1 * stt - st**2)
 
 
-def _sign_is_robust(y: np.ndarray, w: np.ndarray) -> np.ndarray:
-    """Fingertips' outlier check: the slope's sign is the same with each point left out.
-    A slope of zero (four level points and one jump, left out) breaks it either way:
+def _sign_is_robust(y: np.ndarray, w: np.ndarray, direction: np.ndarray) -> np.ndarray:
+    """Fingertips' outlier check: the slope keeps the test's ``direction`` (+1 rising, -1
+    falling, per series) with every point and with each left out. Checked against the
+    direction, not only among themselves: six falling log-odds slopes under a rising
+    chi-squared test read "Increasing" (a review). A slope of zero breaks it either way:
     Fingertips counts zero as rising, so a rise resting on one point passed where a fall
     did not, and rounding decided which a computed zero was (an independent check)."""
     slopes = _slopes_leaving_each_out(y, w)
-    scale = np.nanmax(np.abs(y), axis=1, keepdims=True)
-    signs = np.where(np.abs(slopes) <= SLOPE_ZERO_RELATIVE * scale, 0, np.sign(slopes))
-    return (np.abs(signs.sum(1)) == signs.shape[1]) & np.isfinite(slopes).all(1)
+    scale = np.abs(np.nan_to_num(y)).max(axis=1, keepdims=True)  # no warning on all-NaN
+    with np.errstate(invalid="ignore"):
+        signs = np.where(np.abs(slopes) <= SLOPE_ZERO_RELATIVE * scale, 0, np.sign(slopes))
+    agree = (signs == np.asarray(direction, dtype=float).reshape(-1, 1)).all(1)
+    return agree & np.isfinite(slopes).all(1)
 
 
 def _log_odds(x: np.ndarray, n: np.ndarray) -> np.ndarray:
@@ -137,8 +143,10 @@ def trend_marker(values=None, *, lower=None, upper=None, numerator=None, denomin
     if polarity not in ("high_is_good", "low_is_good", "no_judgement"):
         raise StatsInputError("polarity must be 'high_is_good', 'low_is_good' or "
                               f"'no_judgement'; got {polarity!r}")
-    if isinstance(points, bool) or not isinstance(points, int | np.integer) or points < 2:
-        raise StatsInputError(f"points must be a whole number of at least 2; got {points!r}")
+    if isinstance(points, bool) or not isinstance(points, int | np.integer) or \
+            points < MIN_POINTS:
+        raise StatsInputError(f"points must be a whole number of at least {MIN_POINTS} (one "
+                              f"left out must leave a slope); got {points!r}")
     if numerator is not None and denominator is not None:
         x = as_float_array(numerator, "numerator")[-points:]
         n = as_float_array(denominator, "denominator")[-points:]
@@ -147,7 +155,8 @@ def trend_marker(values=None, *, lower=None, upper=None, numerator=None, denomin
             return _not_calculated(f"needs {points} known points", int(x.size))
         _check_counts(x, n)
         z, p = _chi_square_trend(x, n)
-        robust = _sign_is_robust(_log_odds(x[None], n[None]), np.ones((1, x.size)))[0]
+        robust = _sign_is_robust(_log_odds(x[None], n[None]), np.ones((1, x.size)),
+                                 np.sign([z]))[0]
     elif values is not None and lower is not None and upper is not None:
         y = as_float_array(values, "values")[-points:]
         se = ((as_float_array(upper, "upper") - as_float_array(lower, "lower"))
@@ -156,7 +165,7 @@ def trend_marker(values=None, *, lower=None, upper=None, numerator=None, denomin
         if y.size < points or np.isnan(y).any() or np.isnan(se).any() or (se <= 0).any():
             return _not_calculated(f"needs {points} points with limits", int(y.size))
         z, p = _weighted_regression(y, se)
-        robust = _sign_is_robust(y[None], 1 / se[None] ** 2)[0]
+        robust = _sign_is_robust(y[None], 1 / se[None] ** 2, np.sign([z]))[0]
     else:
         raise StatsInputError("trend_marker needs numerator and denominator, or values with "
                               "lower and upper")
@@ -184,7 +193,7 @@ def trend_labels(*, numerator=None, denominator=None, values=None, lower=None, u
         bad = np.isnan(x).any(1) | np.isnan(n).any(1) | (n <= 0).any(1) | \
             (x.shape[1] < TREND_POINTS)
         _check_counts(x[~bad], n[~bad])
-        robust = _sign_is_robust(_log_odds(x, n), np.ones(x.shape))
+        robust = _sign_is_robust(_log_odds(x, n), np.ones(x.shape), np.sign(z))
         reason = f"Could not be calculated (needs {TREND_POINTS} known points)"
     elif values is not None and lower is not None and upper is not None:
         y = np.atleast_2d(as_float_array(values, "values"))[:, -TREND_POINTS:]
@@ -201,7 +210,7 @@ def trend_labels(*, numerator=None, denominator=None, values=None, lower=None, u
             z = slope / np.sqrt(1 / sxx)
         bad = np.isnan(y).any(1) | np.isnan(se).any(1) | (se <= 0).any(1) | \
             (y.shape[1] < TREND_POINTS)
-        robust = _sign_is_robust(y, w)
+        robust = _sign_is_robust(y, w, np.sign(z))
         reason = f"Could not be calculated (needs {TREND_POINTS} points with limits)"
     else:
         raise StatsInputError("trend_labels needs numerator and denominator, or values with "

@@ -24,6 +24,8 @@ from carepath.workspace import Workspace
 
 MIN_PASSWORD_LENGTH = 12
 MAX_PASSWORD_LENGTH = 256
+# Shortest user name a password may not contain.
+MIN_NAME_IN_PASSWORD = 3
 USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._@-]{1,63}$")
 SCOPE_CODE_RE = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
 # The organisations a restricted role's scope names (an unknown locality left its account
@@ -80,8 +82,10 @@ def validate_password(password: str, username: str | None = None) -> None:
     if not MIN_PASSWORD_LENGTH <= len(password or "") <= MAX_PASSWORD_LENGTH:
         raise ValidationError(f"a password needs {MIN_PASSWORD_LENGTH} to "
                               f"{MAX_PASSWORD_LENGTH} characters", where="password")
-    # The first guess anyone makes ('analyst1analyst1' was accepted: a walkthrough).
-    if username and username.casefold() in password.casefold():
+    # The first guess anyone makes ('analyst1analyst1' was accepted: a walkthrough). A
+    # name of two letters ('jo') is in too many good passwords to refuse them all.
+    if username and len(username) >= MIN_NAME_IN_PASSWORD and \
+            username.casefold() in password.casefold():
         raise ValidationError("a password must not contain the user name", where="password")
 
 

@@ -20,7 +20,8 @@ from carepath.workspace import Workspace
 
 REVIEW_STATUSES = ("open", "done", "dropped")
 # A record is an open action when it agreed an action not yet done or dropped.
-OPEN_ACTION_SQL = "status = 'open' AND trim(coalesce(action, '')) <> ''"
+OPEN_ACTION_SQL = ("status = 'open' AND regexp_replace(coalesce(action, ''), '\\s', '', 'g') "
+                   "<> ''")  # any white space, as str.strip (trim() takes spaces only)
 
 
 def is_open_action(record: dict) -> bool:

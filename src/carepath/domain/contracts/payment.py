@@ -188,8 +188,8 @@ def _linear_terms(c: float | None, rule: PaymentRule) -> str:
     terms = []
     if c < 1 and rule.risk_share < 1:
         terms.append(f"the provider bears {rule.risk_share:.0%} of a shortfall, its risk share")
-    if c < 0:
-        terms.append("a value worse than the baseline counts as no progress")
+    if c < 0:  # below the scale's start, whatever the target's direction
+        terms.append("achievement below 0% counts as 0%")
     on_target = on_target_fraction(rule)
     if c < 1 and on_target < 1:
         terms.append(f"on target would earn {on_target:.1%}, the rest kept for beating it, "

@@ -116,10 +116,11 @@ def _missing_element_ctes() -> str:
     return f"""
     treated AS (SELECT DISTINCT tumour_id FROM treatments),
     expected AS (
-      SELECT c.*, e.element, e.due_days FROM cohort c CROSS JOIN ({due}) e
-      WHERE c.diagnosis_date + INTERVAL (e.due_days) DAY <= $as_of
-        AND (e.element NOT IN ({treated_only})
-             OR c.tumour_id IN (SELECT tumour_id FROM treated))),
+      SELECT c.*, e.element, e.due_days,
+             e.element NOT IN ({treated_only})
+               OR c.tumour_id IN (SELECT tumour_id FROM treated) AS eligible_treated
+      FROM cohort c CROSS JOIN ({due}) e
+      WHERE c.diagnosis_date + INTERVAL (e.due_days) DAY <= $as_of),
     recorded AS (
       SELECT DISTINCT x.tumour_id, x.element FROM expected x JOIN care_events ev
         ON ev.patient_id = x.patient_id AND ev.event_type = x.element
@@ -132,11 +133,14 @@ def _missing_element_ctes() -> str:
              x.trust, x.locality, r.tumour_id IS NULL AS flagged,
              x.element || ' due by day ' || x.due_days AS detail
       FROM expected x LEFT JOIN recorded r USING (tumour_id, element)
-      -- Someone who died before it fell due is in no denominator, unless they had it:
-      -- as the Recovery Package counts them, so missing and recorded make the whole (a
-      -- walkthrough read 50.8% missing beside 51.3% recorded).
-      WHERE r.tumour_id IS NOT NULL OR x.date_of_death IS NULL
-         OR x.date_of_death > x.diagnosis_date + INTERVAL (x.due_days) DAY),
+      -- Someone who died before it fell due (or was never treated, for a treatment
+      -- summary) is in no denominator, unless they had it: as the Recovery Package
+      -- counts them, so missing and recorded make the whole (a walkthrough read 50.8%
+      -- missing beside 51.3% recorded).
+      WHERE r.tumour_id IS NOT NULL
+         OR ((x.date_of_death IS NULL
+              OR x.date_of_death > x.diagnosis_date + INTERVAL (x.due_days) DAY)
+             AND x.eligible_treated)),
     missing_any AS (
       SELECT 'missing_any_rp_element' AS rule, patient_id, tumour_id,
              any_value(tumour_group) AS tumour_group, any_value(trust) AS trust,

@@ -80,6 +80,7 @@ def _flags_sql() -> str:
       FROM cohort c JOIN care_events e ON e.patient_id = c.patient_id
        AND (e.tumour_id = c.tumour_id OR e.tumour_id IS NULL)
        AND e.event_date >= c.diagnosis_date - INTERVAL ({ELEMENT_EARLY_TOLERANCE_DAYS}) DAY
+       AND e.event_date <= $as_of  -- as things stood then, as `pathway gaps` counts
        AND coalesce(e.cosd_status, '') <> 'not_offered'
       GROUP BY c.tumour_id)
     SELECT c.*, {', '.join(_element_sql(el) for el in ELEMENTS)}

@@ -123,9 +123,13 @@ def _money(value) -> str:
 
 
 def _named_bars(rep) -> list:
-    """The tornado's bars with their parameters in words, for the chart and the table."""
-    return [replace(b, parameter=parameter_label(rep.model, b.parameter))
-            for b in rep.tornado]
+    """The tornado's bars with their parameters in words, for the chart and the table; a
+    name two parameters share (two benefits of one outcome) keeps its path, so that no two
+    bars are drawn on one row."""
+    names = [parameter_label(rep.model, b.parameter) for b in rep.tornado]
+    twice = {n for n in names if names.count(n) > 1}
+    return [replace(b, parameter=f"{n} ({b.parameter})" if n in twice else n)
+            for b, n in zip(rep.tornado, names, strict=True)]
 
 
 def _tornado_rows(rep) -> list[dict]:
