@@ -63,6 +63,18 @@ def test_each_group_is_judged_against_the_area_by_its_interval_at_the_level():
     assert neither == {"F": "higher", "M": "lower"}
 
 
+@pytest.mark.parametrize("breakdown, categories", [
+    ("tumour_group", ("brain_cns", "breast")), ("age_band", ("85-89", "50-54"))])
+def test_case_mix_groups_are_higher_or_lower_not_better_or_worse(breakdown, categories):
+    """Brain and CNS read "Worse" for early stage: what the group is, not how it is cared
+    for (a walkthrough)."""
+    rows = _rows(breakdown, dict(zip(categories, (40.0, 60.0), strict=True)))
+    said = {r["category"]: r["compared_to_area"] for r in _one(rows).rows}
+    assert said == dict(zip(categories, ("lower", "higher"), strict=True))
+    quintiles = {r["compared_to_area"] for r in _one(_rows("imd_quintile", {"1": 40.0})).rows}
+    assert quintiles == {"worse"}  # deprivation keeps its judgement
+
+
 def test_suppressed_groups_counts_and_an_unknown_area_are_not_compared():
     rows = _rows("sex", {"F": 80.0, "M": 20.0}, states={"M": "suppressed"})
     assert [r["compared_to_area"] for r in _one(rows).rows] == ["better", "not_compared"]

@@ -22,6 +22,8 @@ from carepath.model.codes import AGE_BANDS, SEX_NAMES, in_words
 from carepath.stats.inequality import VALUE_NORMAL, VALUE_PROPORTION, VALUE_RATE
 
 DEPRIVATION = "imd_quintile"
+# Breakdowns whose groups differ by nature (case mix), judged without polarity.
+CASE_MIX_BREAKDOWNS = frozenset({"tumour_group", "age_band"})
 QUINTILES = ("1", "2", "3", "4", "5")  # 1 = most deprived (IMD), as the data model says
 BREAKDOWN_LABELS = {"sex": "Sex", "age_band": "Age band", DEPRIVATION: "Deprivation quintile",
                     "tumour_group": "Tumour group", "ethnic_group": "Ethnic group"}
@@ -105,7 +107,10 @@ def breakdowns(rows: pd.DataFrame, overall: float | None, *, polarity: str, leve
         lower = part[f"lower{level}"].to_numpy(float)
         upper = part[f"upper{level}"].to_numpy(float)
         versus = np.full(len(part), np.nan if overall is None else overall)
-        judged = np.asarray(judge(lower, upper, versus, polarity), dtype=object)
+        # A tumour group or an age band differs from the area's whole by what it is: said
+        # higher or lower, not better or worse (brain and CNS read "Worse": a walkthrough).
+        judged_as = "no_judgement" if name in CASE_MIX_BREAKDOWNS else polarity
+        judged = np.asarray(judge(lower, upper, versus, judged_as), dtype=object)
         counted = statistic == "count"  # a group's count is always below its area's
         records = [{
             "category": str(r["category"]), "label": category_label(name, str(r["category"])),
