@@ -309,3 +309,13 @@ def test_titles_name_the_workspace_and_tell_the_public_page_apart(clients, app):
     public = title(clients["public"], f"/public/indicators/{IND}")
     assert staff.endswith(f" – {name} – Carepath") and public.endswith(f" – {name} – Carepath")
     assert "(published)" in public and "(published)" not in staff
+
+
+def test_home_leads_to_every_page_the_role_may_open(clients):
+    """A provider's home led to neither its contracts nor its experience scores (a
+    walkthrough)."""
+    start = clients["provider1"].get("/").text.split("Where to start")[1]
+    assert 'href="/contracts"' in start and 'href="/experience"' in start
+    assert 'href="/localities"' not in start
+    lead = clients["northlead"].get("/").text.split("Where to start")[1]
+    assert 'href="/contracts"' not in lead and 'href="/journeys"' in lead
