@@ -234,6 +234,9 @@ def test_find_person_form_redirects_for_analysts_only(site):
     _, c = site
     r = c["analyst"].get("/journeys/person?pseudonym=E", follow_redirects=False)
     assert r.status_code == 303 and r.headers["location"] == "/journeys/person/E"
+    # in another letter case too, where one person has it (a walkthrough)
+    r = c["analyst"].get("/journeys/person?pseudonym=e", follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"] == "/journeys/person/E"
     assert c["commish"].get("/journeys/person?pseudonym=E").status_code == 403
     assert 'id="pseudonym"' in c["analyst"].get(f"/journeys?{PERIOD}").text
 
@@ -341,3 +344,15 @@ def test_bars_judge_by_polarity_where_the_measure_has_one():
     bad = {r["name"]: r["significance"] for r in bars(frame, name="group", overall=0.5,
                                                        higher_is_better=False)}
     assert bad == {"A": "worse", "B": "better", "C": "similar"}
+
+
+def test_eol_localities_are_in_name_order_unknown_last():
+    """Progress by locality was in code order (a walkthrough)."""
+    import pandas as pd
+
+    from carepath.web.pages.eol import UNKNOWN_LOCALITY, _named
+
+    frame = pd.DataFrame({"group": ["L2", UNKNOWN_LOCALITY, "L1", "L3"], "v": [1, 2, 3, 4]})
+    named = _named(frame, {"L1": "Weyford", "L2": "Anglebury", "L3": "Melchester"})
+    assert list(named["group"]) == ["Anglebury", "Melchester", "Weyford", "No locality known"]
+    assert list(named["v"]) == [1, 4, 3, 2]

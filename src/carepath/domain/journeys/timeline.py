@@ -139,6 +139,16 @@ def known_person(con: duckdb.DuckDBPyConnection, patient_id: str) -> bool:
                             {"pid": patient_id}).fetchone()[0])
 
 
+def person_in_any_case(con: duckdb.DuckDBPyConnection, typed: str) -> str | None:
+    """The one person whose pseudonym is ``typed`` in another letter case (the search
+    found 'PSN-1A2B' for psn-1a2b by nobody: a walkthrough); None when no one, or more
+    than one, is."""
+    ensure_person_indexes(con)
+    found = con.execute("SELECT DISTINCT patient_id FROM patients WHERE lower(patient_id) = "
+                        "lower(?) LIMIT 2", [typed]).fetchall()
+    return found[0][0] if len(found) == 1 else None
+
+
 NHS_NUMBER_HINT = ("that looks like an NHS number: journeys take the pseudonym a load gave "
                    "the person (NHS numbers are not kept)")
 

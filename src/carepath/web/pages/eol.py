@@ -68,7 +68,12 @@ def _named(frame: pd.DataFrame, names: dict[str, str]) -> pd.DataFrame:
     if frame.empty:
         return frame
     shown = {**names, UNKNOWN_LOCALITY: "No locality known"}
-    return frame.assign(group=frame["group"].map(lambda code: shown.get(code, code)))
+    named = frame.assign(group=frame["group"].map(lambda code: shown.get(code, code)))
+    # By name, as the page reads them (they were in code order: a walkthrough); the
+    # unknown last.
+    last = named["group"] == shown[UNKNOWN_LOCALITY]
+    return named.assign(_last=last).sort_values(["_last", "group"], kind="stable").drop(
+        columns="_last").reset_index(drop=True)
 
 
 def _measures(con, s: date, e: date) -> dict:

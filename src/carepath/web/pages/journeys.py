@@ -16,7 +16,12 @@ from markupsafe import Markup
 from carepath import charts
 from carepath.domain.journeys import flows, gaps, hna, recovery, waits
 from carepath.domain.journeys._shared import default_period
-from carepath.domain.journeys.timeline import NHS_NUMBER_HINT, known_person, person_timeline
+from carepath.domain.journeys.timeline import (
+    NHS_NUMBER_HINT,
+    known_person,
+    person_in_any_case,
+    person_timeline,
+)
 from carepath.ingest.nhs_number import looks_like_nhs_number
 from carepath.model.codes import in_words
 from carepath.web.audit import record
@@ -169,6 +174,9 @@ def find_person(pseudonym: str = Query("", max_length=PATIENT_ID_MAX),
         return RedirectResponse(f"/journeys?{urlencode({'find': NHS_NUMBER_TYPED})}",
                                 status_code=303)
     found = bool(typed) and known_person(con, typed)
+    if typed and not found:
+        exact = person_in_any_case(con, typed)
+        found, typed = (True, exact) if exact else (False, typed)
     if typed:  # whether a pseudonym exists is person-level: audited as a view (a review)
         record(con, actor=who.username, action="journey.search", target=typed,
                detail={"found": found})
