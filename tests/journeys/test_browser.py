@@ -40,6 +40,15 @@ def test_analyst_follows_fell_between_to_a_journey(browser, server, signed_in):
     page.goto(f"{server}/journeys?{PERIOD}")
     assert _charts_drawn(page) == 1  # HNA by trust
     assert page.locator("svg.flow-diagram").count() == 1
+    # On a phone the routes keep legible labels and scroll sideways, reached from the
+    # keyboard (shrunk to 390 px its labels were 4 px high: a walkthrough)
+    page.set_viewport_size({"width": 390, "height": 800})
+    page.reload()
+    assert page.locator("svg.flow-diagram").bounding_box()["width"] >= 600
+    canvas = page.locator(".flow-canvas")
+    assert canvas.get_attribute("role") == "region" and canvas.get_attribute("tabindex") == "0"
+    page.set_viewport_size({"width": 1280, "height": 800})
+    page.reload()
     page.get_by_role("link", name="list the people").click()
     page.wait_for_url("**/journeys/fell-between**")
     page.get_by_role("link", name="C", exact=True).first.click()
