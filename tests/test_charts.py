@@ -124,3 +124,22 @@ def test_a_judgement_never_rests_on_colour_alone():
     assert marked == {"A": ("\u2713", 65), "B": ("\u2248", 55), "C": ("\u2717", 45)}
     svg = charts.to_svg(bars)
     assert "Better \u2713" in svg and "Worse \u2717" in svg  # the legend says which is which
+
+
+def test_spine_comparators_are_told_apart_and_named_in_a_legend():
+    """The locality's and the ICB's ticks looked alike and were named nowhere (a
+    walkthrough)."""
+    rows = [{"indicator": "A", "title": "A", "significance": "similar", "value_text": "1",
+             "pos": {"lo": 0, "q_lo": 0.3, "q_hi": 0.7, "hi": 1, "value": 0.6},
+             "comparators": [{"name": "locality", "pos": 0.4}, {"name": "icb", "pos": 0.55}]}]
+    spec = charts.spine_chart(rows)
+    marks = next(layer for layer in spec["layer"]
+                 if layer["encoding"].get("shape", {}).get("title") == "Comparators")
+    shape = marks["encoding"]["shape"]
+    assert shape["scale"]["domain"] == ["Locality", "ICB"]
+    assert len(set(shape["scale"]["range"])) == 2
+    judged = next(layer for layer in spec["layer"]
+                  if layer["encoding"].get("shape", {}).get("title") == "Compared with national")
+    assert not set(shape["scale"]["range"]) & set(judged["encoding"]["shape"]["scale"]["range"])
+    assert spec["resolve"]["scale"]["shape"] == "independent"
+    charts.to_svg(spec)  # draws

@@ -50,6 +50,12 @@ SIGNIFICANCE_MARKS = {"better": "\u2713", "worse": "\u2717", "similar": "\u2248"
 # Marks' outline: light fills (similar's yellow, 1.7:1 on white) are seen by it.
 MARK_OUTLINE = "#212B32"
 RANGE_GREYS = ("#768692", "#AEB7BD", "#E8EDEE")  # NHS grey tints: outer, inner, background
+# A spine's comparators by name, and the hollow shape each is drawn as.
+COMPARATOR_WORDS = {"locality": "Locality", "icb": "ICB", "pcn": "PCN", "sub_icb": "Sub-ICB"}
+# (Hollow, and not the judgements' shapes: circles, triangles up and down, squares and
+# diamonds.)
+COMPARATOR_SHAPES = {"Locality": "cross", "ICB": "wedge", "PCN": "triangle-right",
+                     "Sub-ICB": "triangle-left"}
 
 
 # Axis labels are shortened here rather than by Vega's labelLimit: measuring text to
@@ -177,10 +183,12 @@ def spine_chart(rows: Sequence[dict], *, width: int = 420,
                            "value": r.get("value_text", "")})
         for c in r.get("comparators", []):
             if c.get("pos") is not None:
-                marks.append({"indicator": name, "x": _on_spine(c["pos"]), "name": c["name"]})
+                marks.append({"indicator": name, "x": _on_spine(c["pos"]),
+                              "name": COMPARATOR_WORDS.get(c["name"], c["name"])})
     y = {"field": "indicator", "type": "nominal", "title": None, "sort": None,
          "axis": {"labelLimit": 0}}
     x_scale = {"domain": [0, 1]}
+    present = list(dict.fromkeys(m["name"] for m in marks))
     spec = _config(width, max(24 * len(bars), 40))
     spec["layer"] = [
         {"data": {"values": bars}, "mark": {"type": "bar", "color": RANGE_GREYS[1], "height": 12},
@@ -192,9 +200,16 @@ def spine_chart(rows: Sequence[dict], *, width: int = 420,
         {"data": {"values": [{"x": 0.5}]}, "mark": {"type": "rule", "color": "#212B32",
                                                      "strokeWidth": 2},
          "encoding": {"x": {"field": "x", "type": "quantitative", "scale": x_scale}}},
-        {"data": {"values": marks}, "mark": {"type": "tick", "color": "#212B32", "thickness": 2,
-                                              "size": 14},
+        # Each comparator its own hollow shape, named in a legend (the locality's and the
+        # ICB's ticks looked alike and were named nowhere: a walkthrough).
+        {"data": {"values": marks}, "mark": {"type": "point", "filled": False, "size": 110,
+                                              "strokeWidth": 2, "color": "#212B32"},
          "encoding": {"y": y, "x": {"field": "x", "type": "quantitative", "scale": x_scale},
+                      "shape": {"field": "name", "type": "nominal", "title": "Comparators",
+                                "scale": {"domain": present,
+                                          "range": [COMPARATOR_SHAPES.get(n, "cross")
+                                                    for n in present]},
+                                "legend": {"orient": "bottom", "direction": "horizontal"}},
                       "tooltip": [{"field": "name"}]}},
         {"data": {"values": points},
          "mark": {"type": "point", "filled": True, "size": 110, "stroke": "#212B32",
@@ -212,6 +227,8 @@ def spine_chart(rows: Sequence[dict], *, width: int = 420,
                       "tooltip": [{"field": "title", "title": "indicator"},
                                   {"field": "value"}, {"field": "significance"}]}},
     ]
+    # The comparators' shapes are not the judgements': two legends, not one merged.
+    spec["resolve"] = {"scale": {"shape": "independent", "color": "independent"}}
     return spec
 
 
