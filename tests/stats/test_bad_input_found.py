@@ -200,3 +200,14 @@ def test_whole_rebase_positions_given_as_floats_still_work():
     np.testing.assert_array_equal(
         as_float.segment, spc.xmr(values, improvement_direction="increase",
                                   rebase_at=[3]).segment)
+
+
+def test_a_weighted_total_without_events_is_refused():
+    """A total above 0 from 0 events was accepted (a review)."""
+    from carepath.stats import StatsInputError
+    from carepath.stats.intervals import weighted_rate
+
+    with pytest.raises(StatsInputError, match="where there are no events"):
+        weighted_rate(10, 100, 0, 1000)
+    zero = weighted_rate(0, 0, 0, 1000)
+    assert float(zero.value[0] if hasattr(zero.value, "__len__") else zero.value) == 0

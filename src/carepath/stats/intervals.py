@@ -242,6 +242,10 @@ def _check_sum_sq(total: np.ndarray, sum_sq: np.ndarray, events: np.ndarray) -> 
     with np.errstate(invalid="ignore"):
         short = (events > 0) & (sum_sq * events < total**2 * (1 - SUM_SQ_RTOL))
     check(short, "sum_sq", ">= total**2 / events (the sum of squares of the weights)")
+    # No events weigh nothing: a total without them is no set of events either (a review).
+    with np.errstate(invalid="ignore"):
+        check((events == 0) & ((total != 0) | (sum_sq != 0)), "total",
+              "0 (and sum_sq 0) where there are no events")
 
 
 def mean_from_summary(total, count, sd, *, confidence: float = CONF_95) -> Interval:
