@@ -78,3 +78,17 @@ def test_a_rate_is_judged_about_the_national_rate_on_its_own_scale():
     assert s.overdispersed
     assert spread.still_outside(s, "P20", "high") is True
     assert spread.still_outside(s, "P0", "low") is False
+
+
+def test_one_localitys_slice_judges_as_the_whole_and_is_said_in_one_way():
+    whole = spread.spreads(_practices(SPREAD_OUT), _national(), {"screening": "proportion"})
+    mine = spread.for_practices(whole, {"P0", "P20"})
+    assert set(mine["screening"].sides) == {"P0", "P20"}
+    for code in ("P0", "P20"):
+        assert spread.still_outside(mine["screening"], code, "low") == \
+            spread.still_outside(whole["screening"], code, "low")
+    phi = whole["screening"].phi
+    assert spread.said(True, phi) == f"Still outside (φ {phi:.1f})"
+    assert spread.said(False, phi) == f"Within (φ {phi:.1f})"
+    assert spread.said(True, 1.0) == "Still outside (no more spread than chance)"
+    assert spread.said(None, None) == "not assessed"

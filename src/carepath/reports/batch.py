@@ -9,11 +9,12 @@ from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
-from carepath.domain.benchmarking import profiles
+from carepath.domain.benchmarking import profiles, spread
 from carepath.engine.freshness import out_of_date
 from carepath.errors import CarepathError
 from carepath.indicators.library import read_library
 from carepath.reports import locality_pack
+from carepath.reports.indicator_meta import indicator_meta
 from carepath.workspace import Workspace
 
 
@@ -49,12 +50,23 @@ def _out_of_date(ws: Workspace) -> dict[str, str]:
     return {k: v.reason for k, v in stale.items()}
 
 
+def _spreads_by_locality(ws: Workspace, targets: list[profiles.Area]) -> dict[str, dict]:
+    """Each locality's slice of the practices' spreads: worked out once per batch, not
+    per pack (every practice in the workspace is read for it)."""
+    definitions, _ = read_library(ws.definitions_dir("indicators"))
+    with ws.connect(read_only=True) as con:
+        widened = profiles.practice_spreads(con, indicator_meta(con, definitions=definitions))
+        return {a.code: spread.for_practices(
+            widened, {p.code for p in profiles.practices_in(con, a.code)}) for a in targets}
+
+
 def _one_pack(ws_path: str, area: profiles.Area, out_dir: Path, pdf: bool,
-              stale: dict[str, str]) -> list[Path]:
+              stale: dict[str, str], widened: dict | None = None) -> list[Path]:
     ws = Workspace(Path(ws_path))
     definitions, _ = read_library(ws.definitions_dir("indicators"))  # its own too
     with ws.connect(read_only=True) as con:
-        pack = locality_pack.build(con, area, stale, definitions=definitions)
+        pack = locality_pack.build(con, area, stale, definitions=definitions,
+                                   widened=widened)
     html = locality_pack.render_html(pack)
     base = out_dir / _slug(area.name)
     html_path = base.with_suffix(".html")
@@ -84,17 +96,18 @@ def generate(
                             where=str(out_dir)) from None
     workers = min(workers or MAX_WORKERS, len(targets))
     stale = _out_of_date(ws)
+    spreads = _spreads_by_locality(ws, targets)
     if workers <= 1:
         written = []
         for area in targets:
-            written += _one_pack(str(ws.path), area, out_dir, pdf, stale)
+            written += _one_pack(str(ws.path), area, out_dir, pdf, stale, spreads[area.code])
             if progress:
                 progress(area.name)
         return written
     # 'spawn': a fresh interpreter per worker, so no DuckDB or chart-engine state is forked.
     with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
-        futures = [(area, pool.submit(_one_pack, str(ws.path), area, out_dir, pdf, stale))
-                   for area in targets]
+        futures = [(area, pool.submit(_one_pack, str(ws.path), area, out_dir, pdf, stale,
+                                      spreads[area.code])) for area in targets]
         written = []
         for area, future in futures:
             written += future.result()

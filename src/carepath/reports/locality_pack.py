@@ -18,7 +18,7 @@ import pandas as pd
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from carepath import __version__, charts, pdf
-from carepath.domain.benchmarking import peer_review, profiles
+from carepath.domain.benchmarking import peer_review, profiles, spread
 from carepath.domain.benchmarking.spread import MIN_PRACTICES_FOR_SPREAD
 from carepath.indicators.catalogue import unit_beyond_title, unit_note
 from carepath.reports.indicator_meta import indicator_meta
@@ -32,6 +32,7 @@ TEMPLATES = Environment(
 )
 TEMPLATES.filters["unit_beyond"] = unit_beyond_title
 TEMPLATES.filters["unit_note"] = unit_note
+TEMPLATES.filters["spread_said"] = spread.said
 # Practices with fewer registered patients than this are flagged: Fingertips publishes
 # practice profiles only from a list size of 750, and single-year values below it are noise.
 SMALL_PRACTICE_LIST = 750
@@ -111,13 +112,14 @@ def _indicator_charts(rug: pd.DataFrame, meta: dict[str, dict], national: dict) 
 
 def build(con: duckdb.DuckDBPyConnection, locality: profiles.Area,
           out_of_date: dict[str, str] | None = None, *,
-          definitions: dict | None = None) -> PackData:
+          definitions: dict | None = None, widened: dict | None = None) -> PackData:
     """The pack's content; ``out_of_date``: indicator id -> why its values are out of date
     (``carepath.engine.freshness.out_of_date``), said at the top and in the provenance.
     ``definitions``: the workspace's library (its own definitions and overrides with the
     built-ins); only the built-ins without it. Read without them, a workspace's own
     indicator was titled by its id with no unit or direction, and its spine pointed the
-    wrong way (a walkthrough)."""
+    wrong way (a walkthrough). ``widened``: the practices' spreads
+    (``profiles.practice_spreads``), worked out once for a batch."""
     meta = indicator_meta(con, definitions=definitions)
     practices = profiles.practices_in(con, locality.code)
     rug = profiles.tartan_rug(con, practices, meta)
@@ -129,7 +131,7 @@ def build(con: duckdb.DuckDBPyConnection, locality: profiles.Area,
         practices=practices,
         meta=meta,
         rug=rug,
-        outliers=profiles.outliers(con, practices, meta),
+        outliers=profiles.outliers(con, practices, meta, widened),
         reviews=peer_review.reviews(con, [p.code for p in practices]),
         locality_profile=_locality_profile(values, locality, meta),
         practice_profiles={p.code: profiles.practice_profile(con, p.code, meta,

@@ -8,7 +8,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from carepath.domain.benchmarking import opportunity, peers
+from carepath.domain.benchmarking import opportunity, peers, profiles
 from carepath.web.cache import VersionedCache
 
 # Fingertips publishes practice profiles only from a list size of 750: below it single-year
@@ -97,6 +97,14 @@ def practice_opportunity(cache: VersionedCache, con: duckdb.DuckDBPyConnection,
                                     statistic=statistic, counted=shown)
 
     return cache.get(("opportunity", *key, tuple(shown)), con, build)
+
+
+def practice_spreads(cache: VersionedCache, con: duckdb.DuckDBPyConnection,
+                     meta: dict) -> dict:
+    """The practices' spreads for outliers (``profiles.practice_spreads``): one for every
+    locality, worked out once a data version (England's took 0.9 s a request: a review)."""
+    return cache.get(("practice_spreads",), con,
+                     lambda c: profiles.practice_spreads(c, meta))
 
 
 def _peer_groups_of(cache, con, codes: list[str]) -> pd.DataFrame:

@@ -19,6 +19,7 @@ from markupsafe import Markup, escape
 
 from carepath import __version__
 from carepath.charts import SIGNIFICANCE_LABELS
+from carepath.domain.benchmarking import spread
 from carepath.domain.contracts import formatting as contract_format
 from carepath.indicators.catalogue import unit_note
 from carepath.model.codes import in_words
@@ -146,7 +147,7 @@ def unit_suffix(unit: str | None) -> str:
 ENV.filters.update(number=fmt_number, count=fmt_count, state=state_cell,
                    significance=significance_tag, tojson_safe=to_json, table_body=table_body,
                    unit_suffix=unit_suffix, words=in_words, share=contract_format.share,
-                   unit_note=unit_note)
+                   unit_note=unit_note, spread_said=spread.said)
 
 
 def _base_context(request: Request) -> dict:

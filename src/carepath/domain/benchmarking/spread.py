@@ -94,3 +94,21 @@ def still_outside(spread: Spread | None, area_code: str, direction: str) -> bool
     if not spread.overdispersed:
         return True
     return spread.sides[area_code] == (HIGHER if direction == "high" else LOWER)
+
+
+def for_practices(spreads_: dict[str, Spread], codes: set[str]) -> dict[str, Spread]:
+    """The spreads with only ``codes``' sides: what one locality's outliers read, small
+    enough to hand to the process drawing its pack."""
+    return {ind: Spread(s.phi, s.overdispersed, s.practices,
+                        {c: side for c, side in s.sides.items() if c in codes})
+            for ind, s in spreads_.items()}
+
+
+def said(outside: bool | None, phi: float | None) -> str:
+    """``still_outside`` in the words the outliers page and the pack both show."""
+    if outside is None:
+        return "not assessed"
+    if not outside:
+        return f"Within (φ {phi:.1f})"
+    return f"Still outside (φ {phi:.1f})" if phi and phi > 1 else \
+        "Still outside (no more spread than chance)"

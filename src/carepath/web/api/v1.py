@@ -14,7 +14,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from pydantic import BaseModel
 
 from carepath.domain.benchmarking import peer_review, profiles
-from carepath.web import queries
+from carepath.web import benchmarking, queries
 from carepath.web.audit import record
 from carepath.web.db import get_con
 from carepath.web.meta import get_meta
@@ -221,8 +221,9 @@ def locality_outliers(request: Request, code: Code, who: Principal = Depends(req
                       meta: dict = Depends(get_meta)) -> Response:
     locality_or_error(request.app.state.cache, con, who, code)
     _audited(con, who, f"locality:{code}", rows="outliers")
+    widened = benchmarking.practice_spreads(request.app.state.cache, con, meta)
     return cached_rows(request, con, ("outliers", code), lambda: queries.records(
-        profiles.outliers(con, profiles.practices_in(con, code), meta)))
+        profiles.outliers(con, profiles.practices_in(con, code), meta, widened)))
 
 
 @router.get("/localities/{code}/reviews", response_model=Rows, responses=RESPONSES)

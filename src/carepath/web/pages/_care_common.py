@@ -83,8 +83,6 @@ def visible(con: duckdb.DuckDBPyConnection, who: Principal, frame: pd.DataFrame,
     return frame[~restricted | frame[group_col].isin(allowed)]
 
 
-
-
 def org_names(con: duckdb.DuckDBPyConnection, *frames: pd.DataFrame,
               code_col: str = "org_code") -> dict[str, str]:
     """Names of the organisations in any of ``frames`` (one query for all of them)."""

@@ -11,7 +11,7 @@ from fastapi.responses import RedirectResponse
 
 from carepath.domain.benchmarking import peer_review, profiles
 from carepath.errors import ValidationError
-from carepath.web import queries, scopes
+from carepath.web import benchmarking, queries, scopes
 from carepath.web.cache import VersionedCache
 from carepath.web.db import get_con
 from carepath.web.meta import get_meta
@@ -105,9 +105,11 @@ def locality_overview(request: Request, code: str, who: Principal = Depends(requ
     return render_cached(request, "locality.html", (code,), build, con)
 
 
-def _review_context(con, who: Principal, area: profiles.Area, meta: dict) -> dict:
+def _review_context(request: Request, con, who: Principal, area: profiles.Area,
+                    meta: dict) -> dict:
     practices = profiles.practices_in(con, area.code)
-    out = queries.records(profiles.outliers(con, practices, meta))
+    widened = benchmarking.practice_spreads(request.app.state.cache, con, meta)
+    out = queries.records(profiles.outliers(con, practices, meta, widened))
     reviews = queries.records(peer_review.reviews(con, [p.code for p in practices]))
     by_key: dict[tuple, list[dict]] = {}
     for r in reviews:
@@ -125,7 +127,7 @@ def _review_context(con, who: Principal, area: profiles.Area, meta: dict) -> dic
 def outliers(request: Request, code: str, who: Principal = Depends(require_user),
              con: duckdb.DuckDBPyConnection = Depends(get_con), meta: dict = Depends(get_meta)):
     area = locality_or_error(request.app.state.cache, con, who, code)
-    return render(request, "outliers.html", _review_context(con, who, area, meta))
+    return render(request, "outliers.html", _review_context(request, con, who, area, meta))
 
 
 def _parse_date(text: str, field: str, *, required: bool) -> date | None:
@@ -184,7 +186,7 @@ def record_review(request: Request, code: str,
         peer_review.record_review(request.app.state.ws, by=who.username, review=review)
         reviews_changed(request)
     except ValidationError as exc:
-        ctx = _review_context(con, who, area, meta)
+        ctx = _review_context(request, con, who, area, meta)
         # Beside its field, the message alone ("due date: due date ... is before" said
         # it twice: an accessibility re-check).
         said = exc.message if exc.where in FIELD_WHERES else str(exc)
