@@ -13,9 +13,12 @@ class CarepathError(Exception):
 
     exit_code = 2
 
-    def __init__(self, message: str, *, where: str | None = None) -> None:
+    def __init__(self, message: str, *, where: str | None = None,
+                 field: str | None = None) -> None:
         self.message = message
         self.where = where
+        # Which of an input's fields it is about, where a form shows it beside that one.
+        self.field = field
         super().__init__(f"{where}: {message}" if where else message)
 
 

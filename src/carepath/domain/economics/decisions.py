@@ -32,18 +32,20 @@ def _check(ex: Exercise, d: DecisionInput) -> tuple[str, float]:
     where = f"decision on {d.option_id}"
     options = {o.id: o for o in ex.options}
     if d.option_id not in options:
-        raise ValidationError(f"exercise {ex.id} has no option {d.option_id!r}", where=where)
+        raise ValidationError(f"exercise {ex.id} has no option {d.option_id!r}", where=where,
+                              field="option")
     if d.decision not in K.DECISIONS:
         raise ValidationError(f"decision {d.decision!r} is not one of "
-                              f"{', '.join(K.DECISIONS)}", where=where)
+                              f"{', '.join(K.DECISIONS)}", where=where, field="decision")
     option = options[d.option_id]
     if d.decision not in ALLOWED[option.list]:
         raise ValidationError(f"a {option.list}-list option can be "
                               f"{' / '.join(ALLOWED[option.list])}, not {d.decision}",
-                              where=where)
+                              where=where, field="decision")
     if len((d.rationale or "").strip()) < MIN_RATIONALE_CHARS:
         raise ValidationError("a rationale is required (the panel's reasons, at least "
-                              f"{MIN_RATIONALE_CHARS} characters)", where=where)
+                              f"{MIN_RATIONALE_CHARS} characters)", where=where,
+                              field="rationale")
     return option.list, option.cost
 
 

@@ -43,6 +43,8 @@ router = APIRouter()
 ECONOMICS_ROLES = frozenset({Role.ADMIN, Role.ANALYST, Role.COMMISSIONER})
 DECISION_ROLES = ECONOMICS_ROLES
 NAV_ITEMS = (NavItem("Economics", "/economics", ECONOMICS_ROLES, order=60),)
+# The decision form's fields (their ids) by the field a refusal names (decisions._check).
+DECISION_FIELDS = {"option": "option-id", "decision": "decision", "rationale": "rationale"}
 MAX_RATIONALE = 2000
 # Panel groups as column heads (mean weighted score of the members of each group).
 GROUP_LABELS = {"patient": "Patients", "carer": "Carers", "clinician": "Clinicians",
@@ -265,18 +267,9 @@ def pbma_decide(request: Request, ident: str,
         # Said beside the field it is about, in a sentence (it sat above the rationale
         # whichever field was wrong, starting "decision on ...": a walkthrough).
         ctx.update(error=exc.message[:1].upper() + exc.message[1:],
-                   error_field=_decision_field(exc.message),
+                   error_field=DECISION_FIELDS.get(exc.field, "option-id"),
                    form={"option_id": option_id, "decision": decision,
                          "rationale": rationale})
         return render(request, "economics_pbma.html", ctx, status_code=400)
     return RedirectResponse(f"/economics/pbma/{ident}?recorded={made}#decisions",
                             status_code=303)
-
-
-def _decision_field(message: str) -> str:
-    """The decision form's field a refusal is about (see decisions._check)."""
-    if "rationale" in message:
-        return "rationale"
-    if "-list option can be" in message or message.startswith("decision "):
-        return "decision"
-    return "option-id"
